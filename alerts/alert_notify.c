@@ -1,0 +1,213 @@
+/* alert_notify.c — webhook and Slack payloads, signatures (see alert_notify.h). */
+#include "alert_notify.h"
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mp_hash.h"
+
+const char *alert_severity_name(int sev)
+{
+    switch (sev) {
+    case ALERT_SEV_WARNING: return "warning";
+    case ALERT_SEV_CRITICAL: return "critical";
+    default: return "none";
+    }
+}
+
+void alert_format_time(int64_t ms, char *buf, size_t n)
+{
+    if (ms <= 0) {
+        snprintf(buf, n, "0001-01-01T00:00:00Z");
+        return;
+    }
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+void alert_fingerprint(const struct alert_instance *a, char out[17])
+{
+    /* Labels in a fixed order, each terminated, so ("a","bc") != ("ab","c"). */
+    const char *parts[] = {a->rule->name, a->tenant, a->mailbox ? a->mailbox : "",
+                           a->domain ? a->domain : ""};
+    uint64_t h = 0x6d61696c70756c73ULL;
+    for (size_t i = 0; i < 4; i++)
+        h = mp_hash_bytes(parts[i], strlen(parts[i]) + 1, h);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+static void notify__summary(const struct alert_instance *a, char *buf, size_t n)
+{
+    char val[32], thr[32];
+    alert_format_value(a->v.value * 100.0, val, sizeof(val));
+    uint64_t t = a->severity == ALERT_SEV_CRITICAL ? a->rule->critical_ppb : a->rule->warning_ppb;
+    alert_format_ppb(t * 100, thr, sizeof(thr));
+    const char *what = a->mailbox ? "mailbox " : a->domain ? "recipient domain " : "";
+    const char *name = a->mailbox ? a->mailbox : a->domain ? a->domain : "";
+    if (a->status == ALERT_STATUS_RESOLVED)
+        snprintf(buf, n, "%s resolved for tenant %s%s%s%s: %s%% (%llu of %llu %s over %s)",
+                 a->rule->name, a->tenant, *what ? " " : "", what, name, val,
+                 (unsigned long long)a->v.num, (unsigned long long)a->v.den, a->rule->den_label,
+                 a->rule->window);
+    else
+        snprintf(buf, n, "%s %s%% for tenant %s%s%s%s (%llu of %llu %s over %s), %s at %s%%",
+                 a->rule->name, val, a->tenant, *what ? " " : "", what, name,
+                 (unsigned long long)a->v.num, (unsigned long long)a->v.den, a->rule->den_label,
+                 a->rule->window, alert_severity_name(a->severity), thr);
+}
+
+static json_t *notify__labels(const struct alert_instance *a)
+{
+    json_t *l = json_object();
+    json_object_set_new(l, "alertname", json_string(a->rule->name));
+    json_object_set_new(l, "severity", json_string(alert_severity_name(a->severity)));
+    json_object_set_new(l, "tenant", json_string(a->tenant));
+    if (a->mailbox)
+        json_object_set_new(l, "mailbox", json_string(a->mailbox));
+    if (a->domain)
+        json_object_set_new(l, "recipient_domain", json_string(a->domain));
+    return l;
+}
+
+static json_t *notify__annotations(const struct alert_instance *a)
+{
+    char buf[512];
+    json_t *an = json_object();
+    notify__summary(a, buf, sizeof(buf));
+    json_object_set_new(an, "summary", json_string(buf));
+    alert_format_value(a->v.value, buf, sizeof(buf));
+    json_object_set_new(an, "value", json_string(buf));
+    uint64_t t = a->severity == ALERT_SEV_CRITICAL ? a->rule->critical_ppb : a->rule->warning_ppb;
+    alert_format_ppb(t, buf, sizeof(buf));
+    json_object_set_new(an, "threshold", json_string(buf));
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)a->v.num);
+    json_object_set_new(an, "numerator", json_string(buf));
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)a->v.den);
+    json_object_set_new(an, "denominator", json_string(buf));
+    json_object_set_new(an, "window", json_string(a->rule->window));
+    return an;
+}
+
+/* Keeps in `common` only the keys whose values equal those in `obj`. */
+static void notify__intersect(json_t *common, json_t *obj)
+{
+    const char *key;
+    json_t *val;
+    void *tmp;
+    json_object_foreach_safe(common, tmp, key, val)
+    {
+        json_t *o = json_object_get(obj, key);
+        if (!o || !json_equal(o, val))
+            json_object_del(common, key);
+    }
+}
+
+char *alert_notify_webhook(const char *receiver, const struct alert_instance *a, size_t n)
+{
+    char *out = NULL;
+    json_t *root = json_object(), *alerts = json_array();
+    json_t *common_l = NULL, *common_a = NULL;
+    int any_firing = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ts[40], fp[17];
+        json_t *al = json_object(), *labels = notify__labels(&a[i]);
+        json_t *ann = notify__annotations(&a[i]);
+        if (!common_l) {
+            common_l = json_deep_copy(labels);
+            common_a = json_deep_copy(ann);
+        } else {
+            notify__intersect(common_l, labels);
+            notify__intersect(common_a, ann);
+        }
+        any_firing |= a[i].status == ALERT_STATUS_FIRING;
+        json_object_set_new(al, "status",
+                            json_string(a[i].status == ALERT_STATUS_FIRING ? "firing" : "resolved"));
+        json_object_set_new(al, "labels", labels);
+        json_object_set_new(al, "annotations", ann);
+        alert_format_time(a[i].starts_ms, ts, sizeof(ts));
+        json_object_set_new(al, "startsAt", json_string(ts));
+        alert_format_time(a[i].ends_ms, ts, sizeof(ts));
+        json_object_set_new(al, "endsAt", json_string(ts));
+        json_object_set_new(al, "generatorURL", json_string(""));
+        alert_fingerprint(&a[i], fp);
+        json_object_set_new(al, "fingerprint", json_string(fp));
+        json_array_append_new(alerts, al);
+    }
+    /* Notifications are grouped per tenant: that is the group label. */
+    json_t *group = json_object();
+    if (n > 0)
+        json_object_set_new(group, "tenant", json_string(a[0].tenant));
+    char gk[256];
+    snprintf(gk, sizeof(gk), "{}:{tenant=\"%s\"}", n > 0 ? a[0].tenant : "");
+    json_object_set_new(root, "version", json_string("4"));
+    json_object_set_new(root, "groupKey", json_string(gk));
+    json_object_set_new(root, "truncatedAlerts", json_integer(0));
+    json_object_set_new(root, "status", json_string(any_firing ? "firing" : "resolved"));
+    json_object_set_new(root, "receiver", json_string(receiver));
+    json_object_set_new(root, "groupLabels", group);
+    json_object_set_new(root, "commonLabels", common_l ? common_l : json_object());
+    json_object_set_new(root, "commonAnnotations", common_a ? common_a : json_object());
+    json_object_set_new(root, "externalURL", json_string(""));
+    json_object_set_new(root, "alerts", alerts);
+    out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return out;
+}
+
+char *alert_notify_slack(const struct alert_instance *a, size_t n)
+{
+    size_t cap = 256 + n * 600, len = 0;
+    char *text = malloc(cap);
+    if (!text)
+        return NULL;
+    text[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        char summary[512];
+        notify__summary(&a[i], summary, sizeof(summary));
+        const char *icon = a[i].status == ALERT_STATUS_RESOLVED  ? ":white_check_mark: *RESOLVED*"
+                           : a[i].severity == ALERT_SEV_CRITICAL ? ":red_circle: *CRITICAL*"
+                                                                 : ":warning: *WARNING*";
+        int w = snprintf(text + len, cap - len, "%s%s %s", i ? "\n" : "", icon, summary);
+        if (w > 0)
+            len += (size_t)w < cap - len ? (size_t)w : cap - len - 1;
+    }
+    json_t *root = json_object();
+    json_object_set_new(root, "text", json_string(text));
+    char *out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    free(text);
+    return out;
+}
+
+void alert_sign(const char *secret, int64_t unix_s, const char *body, size_t len, char *out,
+                size_t outlen)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    char prefix[32];
+    int plen = snprintf(prefix, sizeof(prefix), "%lld.", (long long)unix_s);
+    /* HMAC over "<t>." + body without copying the body. */
+    EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = m ? EVP_MAC_CTX_new(m) : NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    size_t got = 0;
+    if (ctx && EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) &&
+        EVP_MAC_update(ctx, (const unsigned char *)prefix, (size_t)plen) &&
+        EVP_MAC_update(ctx, (const unsigned char *)body, len) &&
+        EVP_MAC_final(ctx, mac, &got, sizeof(mac)))
+        maclen = (unsigned int)got;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(m);
+    int w = snprintf(out, outlen, "t=%lld,v1=", (long long)unix_s);
+    for (unsigned i = 0; i < maclen && (size_t)w + 2 < outlen; i++)
+        w += snprintf(out + w, outlen - (size_t)w, "%02x", mac[i]);
+}

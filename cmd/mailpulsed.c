@@ -1,0 +1,410 @@
+/* mailpulsed — the mailpulse daemon: config, wiring, signals, HTTP API.
+ *
+ * Wiring, in start order: engine table -> sender -> evaluator -> ingest ->
+ * HTTP. Stop runs the other way, so nothing is left writing into a part that
+ * is gone: ingest drains its queue, the evaluator runs a last pass over what
+ * was counted, the sender gets a few seconds to deliver what that raised.
+ *
+ * Signals are blocked in every thread and taken synchronously by the main
+ * thread (sigtimedwait), which also drives the engine's clock tick.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <zmq.h>
+#include <curl/curl.h>
+
+#include "alert_eval.h"
+#include "alert_rule.h"
+#include "alert_sender.h"
+#include "eng_table.h"
+#include "ingest_worker.h"
+#include "mp.h"
+#include "mp_config.h"
+#include "mp_http.h"
+#include "mp_log.h"
+
+#define VERSION "0.1.0"
+
+struct daemon {
+    struct mp_config *cfg;
+    int lock_fd;
+    struct eng_table *table;
+    void *zctx;
+    struct alert_receiver *receivers;
+    struct alert_routes *routes;
+    struct alert_sender *sender;
+    struct alert_eval *eval;
+    struct ingest *ingest;
+    struct mp_http *http;
+    int64_t started_ms;
+};
+
+/* ---- HTTP handlers --------------------------------------------------------- */
+
+static void http__healthz(void *arg, const char *path, struct mp_http_reply *out)
+{
+    MP_UNUSED(arg);
+    MP_UNUSED(path);
+    out->status = 200;
+    out->content_type = "application/json";
+    out->body = strdup("{\"status\":\"ok\"}");
+    out->len = out->body ? strlen(out->body) : 0;
+}
+
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+static void buf__printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf__printf(struct buf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if (b->p && b->len + (size_t)n < b->cap) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = (b->cap ? b->cap * 2 : 4096) + (size_t)n;
+        char *np = realloc(b->p, cap);
+        if (!np)
+            return;
+        b->p = np;
+        b->cap = cap;
+    }
+}
+
+static long daemon__rss_bytes(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+static void http__metrics(void *arg, const char *path, struct mp_http_reply *out)
+{
+    MP_UNUSED(path);
+    struct daemon *d = arg;
+    struct buf b = {0};
+    struct ingest_figures f;
+    ingest_figures(d->ingest, &f);
+    buf__printf(&b, "# HELP mailpulse_ingest_frames_total Frames received on the PULL endpoint.\n"
+                    "# TYPE mailpulse_ingest_frames_total counter\n"
+                    "mailpulse_ingest_frames_total %llu\n",
+                (unsigned long long)f.frames);
+    buf__printf(&b, "# HELP mailpulse_ingest_bytes_total Bytes received.\n"
+                    "# TYPE mailpulse_ingest_bytes_total counter\n"
+                    "mailpulse_ingest_bytes_total %llu\n",
+                (unsigned long long)f.bytes);
+    buf__printf(&b, "# HELP mailpulse_events_received_total Events decoded from batches.\n"
+                    "# TYPE mailpulse_events_received_total counter\n"
+                    "mailpulse_events_received_total %llu\n",
+                (unsigned long long)f.events);
+    buf__printf(&b, "# HELP mailpulse_events_accepted_total Events counted.\n"
+                    "# TYPE mailpulse_events_accepted_total counter\n"
+                    "mailpulse_events_accepted_total %llu\n",
+                (unsigned long long)f.accepted);
+    buf__printf(&b, "# HELP mailpulse_rejected_total Events (or whole frames, for bad_frame and "
+                    "empty_batch) refused, by reason.\n"
+                    "# TYPE mailpulse_rejected_total counter\n");
+    for (int r = 1; r < INGEST_REASON_COUNT; r++)
+        buf__printf(&b, "mailpulse_rejected_total{reason=\"%s\"} %llu\n", ingest_reason_name(r),
+                    (unsigned long long)f.rejected[r]);
+    buf__printf(&b, "# HELP mailpulse_keys Keys in the table (all scopes).\n"
+                    "# TYPE mailpulse_keys gauge\n"
+                    "mailpulse_keys %u\n",
+                eng_table_nkeys(d->table));
+    buf__printf(&b, "# HELP mailpulse_table_bytes Bytes held by the key table.\n"
+                    "# TYPE mailpulse_table_bytes gauge\n"
+                    "mailpulse_table_bytes %zu\n",
+                eng_table_bytes(d->table));
+    buf__printf(&b, "# HELP mailpulse_resident_bytes Resident set size of the daemon.\n"
+                    "# TYPE mailpulse_resident_bytes gauge\n"
+                    "mailpulse_resident_bytes %ld\n",
+                daemon__rss_bytes());
+    struct alert_eval_figures ef;
+    alert_eval_figures(d->eval, &ef);
+    buf__printf(&b, "# HELP mailpulse_alerts_firing Alerts firing now.\n"
+                    "# TYPE mailpulse_alerts_firing gauge\n"
+                    "mailpulse_alerts_firing %llu\n"
+                    "# HELP mailpulse_keys_evaluated_total Key evaluations.\n"
+                    "# TYPE mailpulse_keys_evaluated_total counter\n"
+                    "mailpulse_keys_evaluated_total %llu\n"
+                    "# HELP mailpulse_notifications_total Notifications handed to the sender.\n"
+                    "# TYPE mailpulse_notifications_total counter\n"
+                    "mailpulse_notifications_total %llu\n"
+                    "# HELP mailpulse_alerts_unrouted_total Alerts of tenants with no receiver.\n"
+                    "# TYPE mailpulse_alerts_unrouted_total counter\n"
+                    "mailpulse_alerts_unrouted_total %llu\n",
+                (unsigned long long)ef.firing, (unsigned long long)ef.keys_evaluated,
+                (unsigned long long)ef.notifications, (unsigned long long)ef.unrouted);
+    struct alert_sender_figures sf;
+    alert_sender_figures(d->sender, &sf);
+    buf__printf(&b, "# HELP mailpulse_webhook_delivered_total Notifications answered with 2xx.\n"
+                    "# TYPE mailpulse_webhook_delivered_total counter\n"
+                    "mailpulse_webhook_delivered_total %llu\n"
+                    "# HELP mailpulse_webhook_attempts_total HTTP attempts.\n"
+                    "# TYPE mailpulse_webhook_attempts_total counter\n"
+                    "mailpulse_webhook_attempts_total %llu\n"
+                    "# HELP mailpulse_webhook_failed_attempts_total Attempts without a 2xx.\n"
+                    "# TYPE mailpulse_webhook_failed_attempts_total counter\n"
+                    "mailpulse_webhook_failed_attempts_total %llu\n"
+                    "# HELP mailpulse_webhook_dropped_total Notifications given up on.\n"
+                    "# TYPE mailpulse_webhook_dropped_total counter\n"
+                    "mailpulse_webhook_dropped_total %llu\n"
+                    "# HELP mailpulse_webhook_queued Notifications waiting.\n"
+                    "# TYPE mailpulse_webhook_queued gauge\n"
+                    "mailpulse_webhook_queued %llu\n",
+                (unsigned long long)sf.delivered, (unsigned long long)sf.attempts,
+                (unsigned long long)sf.failed_attempts, (unsigned long long)sf.dropped,
+                (unsigned long long)sf.queued);
+    buf__printf(&b, "# HELP mailpulse_uptime_seconds Seconds since start.\n"
+                    "# TYPE mailpulse_uptime_seconds gauge\n"
+                    "mailpulse_uptime_seconds %lld\n",
+                (long long)((mp_now_ms() - d->started_ms) / 1000));
+    out->status = b.p ? 200 : 500;
+    out->content_type = "text/plain; version=0.0.4";
+    out->body = b.p;
+    out->len = b.len;
+}
+
+static const struct mp_http_route daemon__routes[] = {
+    {"GET", "/healthz", http__healthz},
+    {"GET", "/metrics", http__metrics},
+};
+
+/* ---- start / stop ---------------------------------------------------------- */
+
+static int daemon__data_dir(struct daemon *d, char *err, size_t errlen)
+{
+    const char *dir = d->cfg->data_dir;
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: data_dir %s: %s", d->cfg->path, dir, strerror(errno));
+        return MP_ERR_IO;
+    }
+    char lock[4096];
+    snprintf(lock, sizeof(lock), "%s/LOCK.mailpulsed", dir);
+    d->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (d->lock_fd < 0) {
+        snprintf(err, errlen, "%s: data_dir %s: %s", d->cfg->path, dir, strerror(errno));
+        return MP_ERR_IO;
+    }
+    /* One daemon per data directory: two would corrupt each other's state. */
+    if (flock(d->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(err, errlen, "data_dir %s is in use by another mailpulsed", dir);
+        return MP_ERR_STATE;
+    }
+    return MP_OK;
+}
+
+static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
+{
+    const struct mp_config *c = d->cfg;
+    int rc = MP_ERR_NOMEM;
+    d->receivers = calloc(c->n_receivers ? c->n_receivers : 1, sizeof(*d->receivers));
+    if (!d->receivers)
+        goto err;
+    for (size_t i = 0; i < c->n_receivers; i++) {
+        d->receivers[i].name = c->receivers[i].name;
+        d->receivers[i].url = c->receivers[i].url;
+        d->receivers[i].secret = c->receivers[i].secret;
+        d->receivers[i].type = c->receivers[i].type == MP_RECEIVER_SLACK ? ALERT_RECEIVER_SLACK
+                                                                           : ALERT_RECEIVER_WEBHOOK;
+    }
+    if ((rc = alert_routes_create(&d->routes)) != MP_OK ||
+        (rc = alert_routes_set_default(d->routes, c->default_route, c->n_default_route)) != MP_OK)
+        goto err;
+    for (size_t i = 0; i < c->n_routes; i++)
+        if ((rc = alert_routes_add(d->routes, c->routes[i].tenant, c->routes[i].receivers,
+                                   c->routes[i].n)) != MP_OK)
+            goto err;
+    struct alert_sender_opts so = {
+        .max_attempts = 8, .backoff_ms = 500, .backoff_max_ms = 30000, .timeout_ms = 5000};
+    if ((rc = alert_sender_start(d->receivers, c->n_receivers, &so, &d->sender)) != MP_OK)
+        goto err;
+    size_t nrules;
+    const struct alert_rule *rules = alert_rules_builtin(&nrules);
+    struct alert_eval_opts eo = {.rules = rules,
+                                 .nrules = nrules,
+                                 .receivers = d->receivers,
+                                 .nreceivers = c->n_receivers,
+                                 .routes = d->routes,
+                                 .max_keys = c->max_keys};
+    rc = alert_eval_start(d->table, d->sender, &eo, &d->eval);
+err:
+    if (rc != MP_OK)
+        snprintf(err, errlen, "cannot start alerting: %s", mp_strerror(rc));
+    return rc;
+}
+
+static void daemon__stop(struct daemon *d)
+{
+    mp_http_stop(d->http);
+    ingest_stop(d->ingest);   /* drains frames already queued */
+    alert_eval_stop(d->eval); /* last pass over what was counted */
+    alert_sender_stop(d->sender, 3000);
+    alert_routes_destroy(d->routes);
+    free(d->receivers);
+    if (d->zctx)
+        zmq_ctx_term(d->zctx);
+    eng_table_destroy(d->table);
+    if (d->lock_fd > 0)
+        close(d->lock_fd);
+    mp_config_free(d->cfg);
+}
+
+static int daemon__start(struct daemon *d, char *err, size_t errlen)
+{
+    int rc = daemon__data_dir(d, err, errlen);
+    if (rc != MP_OK)
+        return rc;
+    struct eng_table_opts to = {.max_keys = d->cfg->max_keys, .retention_ms = d->cfg->retention_ms};
+    if ((rc = eng_table_create(&to, mp_now_ms(), &d->table)) != MP_OK) {
+        snprintf(err, errlen, "cannot create key table (max_keys=%u): %s", d->cfg->max_keys,
+                 mp_strerror(rc));
+        return rc;
+    }
+    if ((rc = daemon__alerts(d, err, errlen)) != MP_OK)
+        return rc;
+    d->zctx = zmq_ctx_new();
+    if (!d->zctx) {
+        snprintf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+        return MP_ERR_IO;
+    }
+    struct ingest_opts io = {
+        .pull_endpoint = d->cfg->ingest_pull,
+        .workers = d->cfg->workers,
+        .limits = {.retention_ms = d->cfg->retention_ms, .future_ms = INGEST_FUTURE_MS_DEFAULT}};
+    if ((rc = ingest_start(d->table, d->zctx, &io, &d->ingest, err, errlen)) != MP_OK)
+        return rc;
+    if (d->cfg->http_listen &&
+        (rc = mp_http_start(d->cfg->http_listen, daemon__routes, MP_ARRAY_LEN(daemon__routes), d,
+                            &d->http, err, errlen)) != MP_OK)
+        return rc;
+    return MP_OK;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: mailpulsed -c CONFIG [--check]\n"
+               "\n"
+               "The mailpulse daemon: counts delivery events received over ZeroMQ and posts\n"
+               "alerts to webhooks when a tenant's rates cross a rule's threshold.\n"
+               "\n"
+               "  -c, --config FILE   the YAML config (see mailpulse.example.yaml)\n"
+               "      --check         validate the config and exit\n"
+               "  -V, --version       print the version and exit\n"
+               "  -h, --help          this text\n"
+               "\n"
+               "Signals: SIGTERM or SIGINT stop cleanly (queued frames are counted first).\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"check", no_argument, NULL, 'k'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *config = NULL;
+    int check = 0, ch;
+    while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c': config = optarg; break;
+        case 'k': check = 1; break;
+        case 'V': printf("mailpulsed %s\n", VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mailpulsed: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (!config) {
+        fprintf(stderr, "mailpulsed: -c CONFIG is required\n");
+        usage(stderr);
+        return 2;
+    }
+    char err[1024] = "";
+    struct daemon d = {.lock_fd = -1, .started_ms = mp_now_ms()};
+    if (mp_config_load(config, &d.cfg, err, sizeof(err)) != MP_OK) {
+        fprintf(stderr, "mailpulsed: config refused: %s\n", err);
+        return 1;
+    }
+    enum mp_log_level lvl;
+    if (mp_log_level_parse(d.cfg->log_level, &lvl) == 0)
+        mp_log_set_level(lvl);
+    if (check) {
+        printf("%s: ok\n", config);
+        mp_config_free(d.cfg);
+        return 0;
+    }
+    if (d.cfg->rules_path) {
+        fprintf(stderr, "mailpulsed: config refused: %s: rules: rules files are not supported yet "
+                        "(the built-in bounce_rate rule applies); remove the key\n",
+                d.cfg->path);
+        mp_config_free(d.cfg);
+        return 1;
+    }
+
+    /* Block the signals we handle in every thread started from here on. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    int rc = daemon__start(&d, err, sizeof(err));
+    if (rc != MP_OK) {
+        mp_error("start_failed err=\"%s\"", err);
+        fprintf(stderr, "mailpulsed: %s\n", err);
+        daemon__stop(&d);
+        curl_global_cleanup();
+        return 1;
+    }
+    mp_info("started version=%s pull=%s http=%s workers=%d data_dir=%s receivers=%zu",
+            VERSION, d.cfg->ingest_pull, d.cfg->http_listen ? d.cfg->http_listen : "-",
+            d.cfg->workers, d.cfg->data_dir, d.cfg->n_receivers);
+
+    for (;;) {
+        struct timespec tmo = {0, 100 * 1000 * 1000};
+        int sig = sigtimedwait(&set, NULL, &tmo);
+        if (sig == SIGTERM || sig == SIGINT) {
+            mp_info("stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
+            break;
+        }
+        if (sig == SIGHUP)
+            mp_warn("sighup_ignored why=\"reloading rules and routes is not built yet\"");
+        eng_table_tick(d.table, mp_now_ms());
+    }
+    daemon__stop(&d);
+    curl_global_cleanup();
+    mp_info("stopped");
+    return 0;
+}

@@ -1,0 +1,1058 @@
+/* mp_config.c — load and validate the daemon's YAML config (see mp_config.h).
+ *
+ * The file is read into memory and loaded with libyaml's document API, so
+ * every node carries the line it started on. Validation is schema-driven:
+ * each mapping is walked against a table of known keys (struct cfg__key),
+ * which is where unknown keys, duplicate keys and missing required keys are
+ * caught once for every section. Per-key handlers check and store one value.
+ *
+ * Routes name receivers, so they can only be resolved once the whole
+ * receivers list is known; the top-level walk therefore remembers the
+ * `routes` node and resolves it after the walk, whatever order the file uses.
+ *
+ * All state lives in a struct cfg__ctx on the stack of mp_config_load().
+ */
+#include "mp_config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "mp_log.h"
+
+#define CFG__MAX_FILE (16u << 20)      /* refuse absurd inputs (e.g. /dev/zero) */
+#define CFG__WORKERS_MAX 256
+#define CFG__MAX_KEYS_MIN 1024u
+#define CFG__MAX_KEYS_MAX (1u << 28)
+#define CFG__MAX_KEYS_DEFAULT (1u << 20)
+#define CFG__RETENTION_DEFAULT_MS ((int64_t)35 * 24 * 3600 * 1000)
+#define CFG__NAME_MAX 64
+#define CFG__PATH_MAX 256              /* dotted key paths in messages */
+#define CFG__QUOTE_MAX 48              /* echoed values are cut to this */
+/* Room for a quoted value: every byte may become a 4-byte "\xNN". */
+#define CFG__QBUF (CFG__QUOTE_MAX * 4 + 8)
+
+/* Pseudo-keys for errors that are not about one key. */
+#define CFG__TOP "(top level)"
+#define CFG__SYNTAX "yaml"
+
+struct cfg__ctx {
+    const char *file;          /* as given by the caller, for messages */
+    char *dir;                 /* absolute directory of the file */
+    yaml_document_t *doc;
+    struct mp_config *cfg;
+    yaml_node_t *routes;       /* resolved after receivers, see top comment */
+    char *err;
+    size_t errlen;
+};
+
+struct cfg__key;
+/* Checks and stores one value. `path` is the dotted key, `base` the struct the
+ * table's offsets refer to. Returns MP_OK or an MP_ERR_* with err written. */
+typedef int (*cfg__fn)(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                       yaml_node_t *v, void *base);
+
+struct cfg__key {
+    const char *name;
+    cfg__fn fn;
+    size_t off;                  /* field offset in base, when fn stores one */
+    bool required;
+    const struct cfg__key *sub;  /* section table, for cfg__section */
+};
+
+/* --- errors -------------------------------------------------------------- */
+
+static size_t cfg__line(const yaml_node_t *n) { return n ? n->start_mark.line + 1 : 1; }
+
+/* Writes "<file>:<line>: <path>: <message>" into err, or "<file>: <message>"
+ * when line is 0 (the file could not be read, so there is no line or key).
+ * The message may echo user text, so control characters are replaced: err
+ * must stay one line. Returns rc. */
+__attribute__((format(printf, 5, 6)))
+static int cfg__fail_at(struct cfg__ctx *c, int rc, size_t line, const char *path,
+                        const char *fmt, ...)
+{
+    if (c->err == NULL || c->errlen == 0)
+        return rc;
+    int n = line ? snprintf(c->err, c->errlen, "%s:%zu: %s: ", c->file, line, path)
+                 : snprintf(c->err, c->errlen, "%s: ", c->file);
+    if (n >= 0 && (size_t)n < c->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    for (char *p = c->err; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return rc;
+}
+
+#define cfg__fail(c, node, path, ...) \
+    cfg__fail_at((c), MP_ERR_PARSE, cfg__line(node), (path), __VA_ARGS__)
+
+static const char *cfg__kind(const yaml_node_t *v)
+{
+    switch (v->type) {
+    case YAML_MAPPING_NODE: return "a mapping";
+    case YAML_SEQUENCE_NODE: return "a list";
+    default: return "a scalar";
+    }
+}
+
+/* A plain `key:`, `~` or `null` is YAML's null; we never take it as the
+ * string "~", because nobody writes that meaning a value. */
+static bool cfg__is_null(const yaml_node_t *v)
+{
+    static const char *nulls[] = {"", "~", "null", "Null", "NULL"};
+    if (v->type != YAML_SCALAR_NODE || v->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    for (size_t i = 0; i < MP_ARRAY_LEN(nulls); i++)
+        if (strcmp((const char *)v->data.scalar.value, nulls[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Describes a value for "got ..." in messages: quoted and escaped scalars
+ * (cut to CFG__QUOTE_MAX), or the node's kind. Returns buf. */
+static const char *cfg__quote(char *buf, size_t n, const yaml_node_t *v)
+{
+    if (v->type != YAML_SCALAR_NODE || cfg__is_null(v)) {
+        snprintf(buf, n, "%s", v->type == YAML_SCALAR_NODE ? "null" : cfg__kind(v));
+        return buf;
+    }
+    const unsigned char *s = v->data.scalar.value;
+    size_t len = v->data.scalar.length, o = 0;
+    buf[o++] = '"';
+    /* The o + 8 < n guard only matters if a caller passes less than
+     * CFG__QBUF; with CFG__QBUF the "..." cut always comes first. */
+    for (size_t i = 0; i < len && o + 8 < n; i++) {
+        if (i == CFG__QUOTE_MAX) {
+            o += (size_t)snprintf(buf + o, n - o, "...");
+            break;
+        }
+        unsigned char ch = s[i];
+        if (ch == '"' || ch == '\\')
+            o += (size_t)snprintf(buf + o, n - o, "\\%c", ch);
+        else if (ch == '\n')
+            o += (size_t)snprintf(buf + o, n - o, "\\n");
+        else if (ch < 0x20 || ch == 0x7f)
+            o += (size_t)snprintf(buf + o, n - o, "\\x%02x", ch);
+        else
+            buf[o++] = (char)ch;
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Builds "parent.key" (or "key" at the top). Long paths are cut, which only
+ * shortens a message. */
+static void cfg__join(char *out, size_t n, const char *parent, const char *key)
+{
+    if (parent[0] == '\0')
+        snprintf(out, n, "%s", key);
+    else
+        snprintf(out, n, "%s.%s", parent, key);
+}
+
+/* --- scalar helpers ------------------------------------------------------ */
+
+/* Succeeds with *s pointing into the node when v is a non-null scalar
+ * without NUL bytes (C strings would silently cut it). `what` names the
+ * expected value for the message. */
+static int cfg__scalar(struct cfg__ctx *c, const char *path, yaml_node_t *v, const char *what,
+                       const char **s)
+{
+    char q[CFG__QBUF];
+    if (v->type != YAML_SCALAR_NODE || cfg__is_null(v))
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    if (strlen((const char *)v->data.scalar.value) != v->data.scalar.length)
+        return cfg__fail(c, v, path, "expected %s, got a value containing a NUL byte", what);
+    *s = (const char *)v->data.scalar.value;
+    return MP_OK;
+}
+
+/* Like cfg__scalar, and also refuses the empty string. */
+static int cfg__text(struct cfg__ctx *c, const char *path, yaml_node_t *v, const char *what,
+                     const char **s)
+{
+    int rc = cfg__scalar(c, path, v, what, s);
+    if (rc != MP_OK)
+        return rc;
+    if ((*s)[0] == '\0')
+        return cfg__fail(c, v, path, "expected %s, got an empty string", what);
+    return MP_OK;
+}
+
+/* Replaces *dst with a copy of s. */
+static int cfg__set(struct cfg__ctx *c, const char *path, yaml_node_t *v, char **dst,
+                    const char *s)
+{
+    char *copy = strdup(s);
+    if (copy == NULL)
+        return cfg__fail_at(c, MP_ERR_NOMEM, cfg__line(v), path, "out of memory");
+    free(*dst);
+    *dst = copy;
+    return MP_OK;
+}
+
+/* Parses a decimal integer made of digits only: no sign, no spaces, no
+ * suffix, so "2x", "", "-1" and "+1" all fail. Returns false on overflow. */
+static bool cfg__digits(const char *s, int64_t *out)
+{
+    int64_t v = 0;
+    if (*s == '\0')
+        return false;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        int d = *s - '0';
+        if (v > (INT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static int cfg__int(struct cfg__ctx *c, const char *path, yaml_node_t *v, int64_t min,
+                    int64_t max, int64_t *out)
+{
+    char q[CFG__QBUF];
+    int64_t n;
+    if (v->type != YAML_SCALAR_NODE || cfg__is_null(v) ||
+        strlen((const char *)v->data.scalar.value) != v->data.scalar.length ||
+        !cfg__digits((const char *)v->data.scalar.value, &n) || n < min || n > max)
+        return cfg__fail(c, v, path, "expected an integer %lld..%lld, got %s", (long long)min,
+                         (long long)max, cfg__quote(q, sizeof(q), v));
+    *out = n;
+    return MP_OK;
+}
+
+/* Receiver and tenant names end up in URLs, logs and key prefixes, so they
+ * are kept to a small, unambiguous alphabet. */
+static bool cfg__valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > CFG__NAME_MAX)
+        return false;
+    for (; *s; s++) {
+        char ch = *s;
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static bool cfg__has_space(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || *s == 0x7f)
+            return true;
+    return false;
+}
+
+/* Joins rel onto the config's directory; absolute paths stay as they are.
+ * Leading "./" is dropped so the result reads naturally ("/etc/mp/data").
+ * ".." is kept: folding it lexically would be wrong across symlinks. */
+static int cfg__resolve(struct cfg__ctx *c, const char *rel, char **out)
+{
+    if (rel[0] == '/') {
+        *out = strdup(rel);
+        return *out ? MP_OK : MP_ERR_NOMEM;
+    }
+    while (rel[0] == '.' && rel[1] == '/') {
+        rel += 2;
+        while (*rel == '/')
+            rel++;
+    }
+    if (rel[0] == '\0' || strcmp(rel, ".") == 0) {
+        *out = strdup(c->dir);
+        return *out ? MP_OK : MP_ERR_NOMEM;
+    }
+    size_t dl = strlen(c->dir);
+    const char *sep = (dl > 0 && c->dir[dl - 1] == '/') ? "" : "/";
+    size_t n = dl + strlen(sep) + strlen(rel) + 1;
+    *out = malloc(n);
+    if (*out == NULL)
+        return MP_ERR_NOMEM;
+    snprintf(*out, n, "%s%s%s", c->dir, sep, rel);
+    return MP_OK;
+}
+
+/* --- mapping walk -------------------------------------------------------- */
+
+/* Walks mapping `m` against table `keys` (NULL-name terminated). Refuses
+ * non-string keys, duplicates and unknown keys; after the walk, reports the
+ * first required key that was absent at the mapping's own line. */
+static int cfg__walk(struct cfg__ctx *c, yaml_node_t *m, const char *path,
+                     const struct cfg__key *keys, void *base)
+{
+    char sub[CFG__PATH_MAX];
+    uint32_t seen = 0;
+    const char *where = path[0] ? path : CFG__TOP;
+    int rc;
+
+    if (m->type != YAML_MAPPING_NODE) {
+        char q[CFG__QBUF];
+        return cfg__fail(c, m, where, "expected a mapping, got %s", cfg__quote(q, sizeof(q), m));
+    }
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+        yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
+        const char *name;
+        if (kn->type != YAML_SCALAR_NODE ||
+            strlen((const char *)kn->data.scalar.value) != kn->data.scalar.length)
+            return cfg__fail(c, kn, where, "keys must be plain strings, got %s", cfg__kind(kn));
+        name = (const char *)kn->data.scalar.value;
+        cfg__join(sub, sizeof(sub), path, name);
+
+        size_t i = 0;
+        while (keys[i].name && strcmp(keys[i].name, name) != 0)
+            i++;
+        if (keys[i].name == NULL) {
+            char known[CFG__PATH_MAX] = "";
+            for (size_t j = 0; keys[j].name; j++) {
+                size_t l = strlen(known);
+                snprintf(known + l, sizeof(known) - l, "%s%s", j ? ", " : "", keys[j].name);
+            }
+            return cfg__fail(c, kn, sub, "unknown key (known here: %s)", known);
+        }
+        if (seen & (1u << i)) {
+            /* libyaml keeps both pairs; silently taking one would hide a typo'd
+             * copy-paste, so a repeated key is an error like any other. */
+            size_t first = 0;
+            for (yaml_node_pair_t *q = m->data.mapping.pairs.start; q < p; q++) {
+                yaml_node_t *qk = yaml_document_get_node(c->doc, q->key);
+                if (qk->type == YAML_SCALAR_NODE &&
+                    strcmp((const char *)qk->data.scalar.value, name) == 0) {
+                    first = cfg__line(qk);
+                    break;
+                }
+            }
+            return cfg__fail(c, kn, sub, "duplicate key (first at line %zu)", first);
+        }
+        seen |= 1u << i;
+        rc = keys[i].fn(c, &keys[i], sub, vn, base);
+        if (rc != MP_OK)
+            return rc;
+    }
+    for (size_t i = 0; keys[i].name; i++) {
+        if (keys[i].required && !(seen & (1u << i))) {
+            cfg__join(sub, sizeof(sub), path, keys[i].name);
+            return cfg__fail(c, m, sub, "required key missing");
+        }
+    }
+    return MP_OK;
+}
+
+/* Refuses duplicate or non-string keys in a mapping whose keys are data
+ * (tenant names) rather than schema. */
+static int cfg__check_keys(struct cfg__ctx *c, yaml_node_t *m, const char *path)
+{
+    char sub[CFG__PATH_MAX];
+    for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+        if (kn->type != YAML_SCALAR_NODE ||
+            strlen((const char *)kn->data.scalar.value) != kn->data.scalar.length)
+            return cfg__fail(c, kn, path, "keys must be plain strings, got %s", cfg__kind(kn));
+        for (yaml_node_pair_t *q = m->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *qk = yaml_document_get_node(c->doc, q->key);
+            if (qk->type == YAML_SCALAR_NODE &&
+                strcmp((const char *)qk->data.scalar.value,
+                       (const char *)kn->data.scalar.value) == 0) {
+                cfg__join(sub, sizeof(sub), path, (const char *)kn->data.scalar.value);
+                return cfg__fail(c, kn, sub, "duplicate key (first at line %zu)", cfg__line(qk));
+            }
+        }
+    }
+    return MP_OK;
+}
+
+/* --- handlers ------------------------------------------------------------ */
+
+#define CFG__FIELD(base, k, type) ((type *)(void *)((char *)(base) + (k)->off))
+
+static int cfg__section(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                        yaml_node_t *v, void *base)
+{
+    return cfg__walk(c, v, path, k->sub, base);
+}
+
+static int cfg__string(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                       yaml_node_t *v, void *base)
+{
+    const char *s;
+    int rc = cfg__text(c, path, v, "a string", &s);
+    return rc != MP_OK ? rc : cfg__set(c, path, v, CFG__FIELD(base, k, char *), s);
+}
+
+static int cfg__log_level(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                          yaml_node_t *v, void *base)
+{
+    static const char *what = "one of debug, info, warn, error";
+    char q[CFG__QBUF];
+    enum mp_log_level lvl;
+    const char *s;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    if (mp_log_level_parse(s, &lvl) != 0)
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    return cfg__set(c, path, v, CFG__FIELD(base, k, char *), s);
+}
+
+static int cfg__data_dir(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                         yaml_node_t *v, void *base)
+{
+    char **dst = CFG__FIELD(base, k, char *);
+    char *abs = NULL;
+    const char *s;
+    int rc = cfg__text(c, path, v, "a directory path", &s);
+    if (rc != MP_OK)
+        return rc;
+    if (cfg__resolve(c, s, &abs) != MP_OK)
+        return cfg__fail_at(c, MP_ERR_NOMEM, cfg__line(v), path, "out of memory");
+    free(*dst);
+    *dst = abs;
+    return MP_OK;
+}
+
+/* The rules file is opened here, not at first use, so a typo in its name is
+ * a refusal at start-up instead of a silently rule-less daemon. */
+static int cfg__rules(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                      yaml_node_t *v, void *base)
+{
+    char **dst = CFG__FIELD(base, k, char *);
+    char *abs = NULL;
+    const char *s, *why = NULL;
+    struct stat st;
+    int rc = cfg__text(c, path, v, "a file path", &s);
+    if (rc != MP_OK)
+        return rc;
+    if (cfg__resolve(c, s, &abs) != MP_OK)
+        return cfg__fail_at(c, MP_ERR_NOMEM, cfg__line(v), path, "out of memory");
+    int fd = open(abs, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        why = strerror(errno);
+    else if (fstat(fd, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    if (fd >= 0)
+        close(fd);
+    if (why) {
+        rc = cfg__fail(c, v, path, "cannot read \"%s\": %s", abs, why);
+        free(abs);
+        return rc;
+    }
+    free(*dst);
+    *dst = abs;
+    return MP_OK;
+}
+
+/* A light check for a zmq endpoint, "<transport>://<address>": catches the
+ * common "127.0.0.1:7400" mistake without second-guessing libzmq. */
+static int cfg__endpoint(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                         yaml_node_t *v, void *base)
+{
+    static const char *what = "a zmq endpoint such as tcp://127.0.0.1:7400";
+    char q[CFG__QBUF];
+    const char *s, *p;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    for (p = s; *p >= 'a' && *p <= 'z'; p++)
+        ;
+    if (p == s || strncmp(p, "://", 3) != 0 || p[3] == '\0' || cfg__has_space(s))
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    return cfg__set(c, path, v, CFG__FIELD(base, k, char *), s);
+}
+
+static int cfg__workers(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                        yaml_node_t *v, void *base)
+{
+    int64_t n;
+    int rc = cfg__int(c, path, v, 1, CFG__WORKERS_MAX, &n);
+    if (rc == MP_OK)
+        *CFG__FIELD(base, k, int) = (int)n;
+    return rc;
+}
+
+static int cfg__max_keys(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                         yaml_node_t *v, void *base)
+{
+    int64_t n;
+    int rc = cfg__int(c, path, v, CFG__MAX_KEYS_MIN, CFG__MAX_KEYS_MAX, &n);
+    if (rc == MP_OK)
+        *CFG__FIELD(base, k, uint32_t) = (uint32_t)n;
+    return rc;
+}
+
+static int cfg__duration(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                         yaml_node_t *v, void *base)
+{
+    static const char *what = "a duration such as 90s, 15m, 1h or 35d";
+    char q[CFG__QBUF];
+    const char *s;
+    int64_t ms;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    if (mp_config_parse_duration(s, &ms) != MP_OK)
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    *CFG__FIELD(base, k, int64_t) = ms;
+    return MP_OK;
+}
+
+/* host:port, where host is a name, an IPv4 address or a bracketed IPv6
+ * address ("[::1]:7480"); a bare IPv6 address is ambiguous and refused. */
+static bool cfg__valid_listen(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    int64_t port;
+    if (colon == NULL || colon == s || cfg__has_space(s))
+        return false;
+    if (s[0] == '[') {
+        if (colon[-1] != ']' || colon - s < 3)
+            return false;
+    } else if (memchr(s, ':', (size_t)(colon - s)) != NULL) {
+        return false;
+    }
+    return cfg__digits(colon + 1, &port) && port >= 1 && port <= 65535;
+}
+
+static int cfg__listen(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                       yaml_node_t *v, void *base)
+{
+    static const char *what = "host:port with port 1..65535";
+    char q[CFG__QBUF];
+    const char *s;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    if (!cfg__valid_listen(s))
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    return cfg__set(c, path, v, CFG__FIELD(base, k, char *), s);
+}
+
+/* Remembered only; see the top comment for why routes come last. */
+static int cfg__defer_routes(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                             yaml_node_t *v, void *base)
+{
+    c->routes = v;
+    return MP_OK;
+}
+
+/* Receiver fields (base is a struct mp_receiver_conf). */
+
+static int cfg__receiver_name(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                              yaml_node_t *v, void *base)
+{
+    static const char *what = "1..64 characters of [A-Za-z0-9._-]";
+    char q[CFG__QBUF];
+    const char *s;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    if (!cfg__valid_name(s))
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    return cfg__set(c, path, v, CFG__FIELD(base, k, char *), s);
+}
+
+static const struct {
+    const char *name;
+    enum mp_receiver_type type;
+} cfg__receiver_types[] = {
+    {"webhook", MP_RECEIVER_WEBHOOK},
+    {"slack", MP_RECEIVER_SLACK},
+};
+
+static int cfg__receiver_type(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                              yaml_node_t *v, void *base)
+{
+    static const char *what = "webhook or slack";
+    char q[CFG__QBUF];
+    const char *s;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    for (size_t i = 0; i < MP_ARRAY_LEN(cfg__receiver_types); i++) {
+        if (strcmp(s, cfg__receiver_types[i].name) == 0) {
+            *CFG__FIELD(base, k, enum mp_receiver_type) = cfg__receiver_types[i].type;
+            return MP_OK;
+        }
+    }
+    return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+}
+
+static int cfg__url(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                    yaml_node_t *v, void *base)
+{
+    static const char *what = "an http:// or https:// URL";
+    char q[CFG__QBUF];
+    const char *s, *host = NULL;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    if (strncasecmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else if (strncasecmp(s, "https://", 8) == 0)
+        host = s + 8;
+    if (host == NULL || host[0] == '\0' || host[0] == '/' || cfg__has_space(s))
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    return cfg__set(c, path, v, CFG__FIELD(base, k, char *), s);
+}
+
+static const struct cfg__key cfg__receiver_keys[] = {
+    {"name", cfg__receiver_name, offsetof(struct mp_receiver_conf, name), true, NULL},
+    {"type", cfg__receiver_type, offsetof(struct mp_receiver_conf, type), true, NULL},
+    {"url", cfg__url, offsetof(struct mp_receiver_conf, url), true, NULL},
+    {"secret", cfg__string, offsetof(struct mp_receiver_conf, secret), false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
+static int cfg__receivers(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                          yaml_node_t *v, void *base)
+{
+    struct mp_config *cfg = base;
+    char q[CFG__QBUF], sub[CFG__PATH_MAX];
+    int rc;
+
+    if (v->type != YAML_SEQUENCE_NODE)
+        return cfg__fail(c, v, path, "expected a list of receivers, got %s",
+                         cfg__quote(q, sizeof(q), v));
+    size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n == 0)
+        return MP_OK;
+    /* The count is set with the zeroed array so mp_config_free() can release
+     * a partly filled list on any later refusal. */
+    cfg->receivers = calloc(n, sizeof(*cfg->receivers));
+    if (cfg->receivers == NULL)
+        return cfg__fail_at(c, MP_ERR_NOMEM, cfg__line(v), path, "out of memory");
+    cfg->n_receivers = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = yaml_document_get_node(c->doc, v->data.sequence.items.start[i]);
+        struct mp_receiver_conf *r = &cfg->receivers[i];
+        snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
+        rc = cfg__walk(c, item, sub, cfg__receiver_keys, r);
+        if (rc != MP_OK)
+            return rc;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(cfg->receivers[j].name, r->name) == 0) {
+                yaml_node_t *at = item;
+                for (yaml_node_pair_t *p = item->data.mapping.pairs.start;
+                     p < item->data.mapping.pairs.top; p++) {
+                    yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+                    if (strcmp((const char *)kn->data.scalar.value, "name") == 0)
+                        at = yaml_document_get_node(c->doc, p->value);
+                }
+                snprintf(sub, sizeof(sub), "%s[%zu].name", path, i);
+                return cfg__fail(c, at, sub, "duplicate receiver name \"%s\" (already %s[%zu])",
+                                 r->name, path, j);
+            }
+        }
+    }
+    return MP_OK;
+}
+
+/* Routes (base is the struct mp_config; receivers are already loaded). */
+
+/* Turns a list of receiver names into indices into cfg->receivers. */
+static int cfg__route_list(struct cfg__ctx *c, const char *path, yaml_node_t *v, size_t **out,
+                           size_t *n_out)
+{
+    struct mp_config *cfg = c->cfg;
+    char q[CFG__QBUF];
+    size_t *idx = NULL;
+    int rc = MP_OK;
+
+    if (v->type != YAML_SEQUENCE_NODE)
+        return cfg__fail(c, v, path, "expected a list of receiver names, got %s",
+                         cfg__quote(q, sizeof(q), v));
+    size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n > 0 && (idx = calloc(n, sizeof(*idx))) == NULL)
+        return cfg__fail_at(c, MP_ERR_NOMEM, cfg__line(v), path, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_t *item = yaml_document_get_node(c->doc, v->data.sequence.items.start[i]);
+        const char *name;
+        size_t r = 0;
+        rc = cfg__scalar(c, path, item, "a receiver name", &name);
+        if (rc != MP_OK)
+            goto out;
+        while (r < cfg->n_receivers && strcmp(cfg->receivers[r].name, name) != 0)
+            r++;
+        if (r == cfg->n_receivers) {
+            rc = cfg__fail(c, item, path, "unknown receiver %s", cfg__quote(q, sizeof(q), item));
+            goto out;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (idx[j] == r) {
+                /* Listing one receiver twice would send every alert twice. */
+                rc = cfg__fail(c, item, path, "receiver %s listed twice",
+                               cfg__quote(q, sizeof(q), item));
+                goto out;
+            }
+        }
+        idx[i] = r;
+    }
+    *out = idx;
+    *n_out = n;
+    idx = NULL;
+out:
+    free(idx);
+    return rc;
+}
+
+static int cfg__route_default(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                              yaml_node_t *v, void *base)
+{
+    struct mp_config *cfg = base;
+    return cfg__route_list(c, path, v, &cfg->default_route, &cfg->n_default_route);
+}
+
+static int cfg__route_tenants(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                              yaml_node_t *v, void *base)
+{
+    struct mp_config *cfg = base;
+    char q[CFG__QBUF], sub[CFG__PATH_MAX];
+    int rc;
+
+    if (v->type != YAML_MAPPING_NODE)
+        return cfg__fail(c, v, path, "expected a mapping of tenant name to receivers, got %s",
+                         cfg__quote(q, sizeof(q), v));
+    rc = cfg__check_keys(c, v, path);
+    if (rc != MP_OK)
+        return rc;
+    size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+    if (n == 0)
+        return MP_OK;
+    cfg->routes = calloc(n, sizeof(*cfg->routes));
+    if (cfg->routes == NULL)
+        return cfg__fail_at(c, MP_ERR_NOMEM, cfg__line(v), path, "out of memory");
+    cfg->n_routes = n;
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_pair_t *p = &v->data.mapping.pairs.start[i];
+        yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
+        yaml_node_t *vn = yaml_document_get_node(c->doc, p->value);
+        struct mp_route_conf *r = &cfg->routes[i];
+        const char *tenant = (const char *)kn->data.scalar.value;
+        if (!cfg__valid_name(tenant))
+            return cfg__fail(c, kn, path,
+                             "invalid tenant name %s: expected 1..64 characters of [A-Za-z0-9._-]",
+                             cfg__quote(q, sizeof(q), kn));
+        r->tenant = strdup(tenant);
+        if (r->tenant == NULL)
+            return cfg__fail_at(c, MP_ERR_NOMEM, cfg__line(kn), path, "out of memory");
+        cfg__join(sub, sizeof(sub), path, tenant);
+        rc = cfg__route_list(c, sub, vn, &r->receivers, &r->n);
+        if (rc != MP_OK)
+            return rc;
+    }
+    return MP_OK;
+}
+
+/* --- schema -------------------------------------------------------------- */
+
+#define CFG__OFF(f) offsetof(struct mp_config, f)
+
+static const struct cfg__key cfg__ingest_keys[] = {
+    {"pull", cfg__endpoint, CFG__OFF(ingest_pull), true, NULL},
+    {"router", cfg__endpoint, CFG__OFF(ingest_router), false, NULL},
+    {"workers", cfg__workers, CFG__OFF(workers), false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
+static const struct cfg__key cfg__http_keys[] = {
+    {"listen", cfg__listen, CFG__OFF(http_listen), false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
+static const struct cfg__key cfg__engine_keys[] = {
+    {"retention", cfg__duration, CFG__OFF(retention_ms), false, NULL},
+    {"max_keys", cfg__max_keys, CFG__OFF(max_keys), false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
+static const struct cfg__key cfg__route_keys[] = {
+    {"default", cfg__route_default, 0, false, NULL},
+    {"tenants", cfg__route_tenants, 0, false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
+/* ingest is not marked required: a missing ingest.pull is reported by name
+ * after the walk, which reads better than "ingest: required key missing". */
+static const struct cfg__key cfg__top_keys[] = {
+    {"data_dir", cfg__data_dir, CFG__OFF(data_dir), false, NULL},
+    {"log_level", cfg__log_level, CFG__OFF(log_level), false, NULL},
+    {"ingest", cfg__section, 0, false, cfg__ingest_keys},
+    {"http", cfg__section, 0, false, cfg__http_keys},
+    {"engine", cfg__section, 0, false, cfg__engine_keys},
+    {"rules", cfg__rules, CFG__OFF(rules_path), false, NULL},
+    {"receivers", cfg__receivers, 0, false, NULL},
+    {"routes", cfg__defer_routes, 0, false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
+/* The walk tracks seen keys in a 32-bit mask. */
+_Static_assert(MP_ARRAY_LEN(cfg__top_keys) <= 32, "cfg__walk's seen mask is 32 bits");
+
+/* --- loading ------------------------------------------------------------- */
+
+/* Reads the whole file; config files are small and libyaml then reports
+ * reader errors as offsets we can turn into lines. */
+static int cfg__read_file(struct cfg__ctx *c, unsigned char **out, size_t *len)
+{
+    unsigned char *buf = NULL;
+    size_t cap = 0, n = 0;
+    int rc = MP_OK;
+    FILE *f = fopen(c->file, "rb");
+    if (f == NULL) {
+        int e = errno;
+        return cfg__fail_at(c, e == ENOMEM ? MP_ERR_NOMEM : MP_ERR_IO, 0, NULL,
+                            "cannot open: %s", strerror(e));
+    }
+    for (;;) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 4096;
+            unsigned char *nb;
+            if (ncap > CFG__MAX_FILE + 1)
+                ncap = CFG__MAX_FILE + 1;
+            if (ncap == cap) {
+                rc = cfg__fail_at(c, MP_ERR_PARSE, 1, CFG__TOP, "file larger than %u bytes",
+                                  CFG__MAX_FILE);
+                goto out;
+            }
+            if ((nb = realloc(buf, ncap + 1)) == NULL) {
+                rc = cfg__fail_at(c, MP_ERR_NOMEM, 1, CFG__TOP, "out of memory");
+                goto out;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                rc = cfg__fail_at(c, MP_ERR_IO, 0, NULL, "cannot read: %s", strerror(errno));
+                goto out;
+            }
+            break;
+        }
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    buf = NULL;
+out:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* Absolute directory the file lives in. The directory, not the file, goes
+ * through realpath: a symlinked config resolves paths next to the link. */
+static int cfg__dir_of(struct cfg__ctx *c)
+{
+    char *copy = strdup(c->file);
+    if (copy == NULL)
+        return cfg__fail_at(c, MP_ERR_NOMEM, 0, NULL, "out of memory");
+    c->dir = realpath(dirname(copy), NULL);
+    int e = errno;
+    free(copy);
+    if (c->dir == NULL)
+        return cfg__fail_at(c, e == ENOMEM ? MP_ERR_NOMEM : MP_ERR_IO, 0, NULL,
+                            "cannot resolve its directory: %s", strerror(e));
+    return MP_OK;
+}
+
+static int cfg__syntax(struct cfg__ctx *c, yaml_parser_t *ps, const unsigned char *buf, size_t len)
+{
+    size_t line = ps->problem_mark.line + 1;
+    if (ps->error == YAML_MEMORY_ERROR)
+        return cfg__fail_at(c, MP_ERR_NOMEM, 1, CFG__SYNTAX, "out of memory");
+    if (ps->error == YAML_READER_ERROR) {
+        /* The reader reports a byte offset (bad UTF-8, control characters),
+         * not a mark; count lines up to it ourselves. */
+        line = 1;
+        for (size_t i = 0; i < ps->problem_offset && i < len; i++)
+            line += buf[i] == '\n';
+    }
+    if (ps->context)
+        return cfg__fail_at(c, MP_ERR_PARSE, line, CFG__SYNTAX, "%s (%s from line %zu)",
+                            ps->problem ? ps->problem : "syntax error", ps->context,
+                            (size_t)ps->context_mark.line + 1);
+    return cfg__fail_at(c, MP_ERR_PARSE, line, CFG__SYNTAX, "%s",
+                        ps->problem ? ps->problem : "syntax error");
+}
+
+int mp_config_load(const char *path, struct mp_config **out, char *err, size_t errlen)
+{
+    struct cfg__ctx c = {.file = path ? path : "(null)", .err = err, .errlen = errlen};
+    struct mp_config *cfg = NULL;
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    yaml_parser_t ps;
+    yaml_document_t doc, tail;
+    bool ps_ok = false, doc_ok = false;
+    int rc;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (path == NULL || out == NULL) {
+        return cfg__fail_at(&c, MP_ERR_INVAL, 0, NULL, "mp_config_load: invalid argument");
+    }
+    if ((rc = cfg__read_file(&c, &buf, &len)) != MP_OK)
+        goto out;
+    if ((rc = cfg__dir_of(&c)) != MP_OK)
+        goto out;
+    cfg = calloc(1, sizeof(*cfg));
+    if (cfg == NULL || (cfg->path = strdup(path)) == NULL) {
+        rc = cfg__fail_at(&c, MP_ERR_NOMEM, 1, CFG__TOP, "out of memory");
+        goto out;
+    }
+    c.cfg = cfg;
+    cfg->retention_ms = CFG__RETENTION_DEFAULT_MS;
+    cfg->max_keys = CFG__MAX_KEYS_DEFAULT;
+    /* One worker per core, within the same range the key itself allows. */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->workers = cores < 1 ? 1 : cores > CFG__WORKERS_MAX ? CFG__WORKERS_MAX : (int)cores;
+
+    if (!yaml_parser_initialize(&ps)) {
+        rc = cfg__fail_at(&c, MP_ERR_NOMEM, 1, CFG__TOP, "out of memory");
+        goto out;
+    }
+    ps_ok = true;
+    yaml_parser_set_input_string(&ps, buf, len);
+    if (!yaml_parser_load(&ps, &doc)) {
+        rc = cfg__syntax(&c, &ps, buf, len);
+        goto out;
+    }
+    doc_ok = true;
+    c.doc = &doc;
+
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    if (root == NULL || cfg__is_null(root)) {
+        rc = cfg__fail_at(&c, MP_ERR_PARSE, 1, CFG__TOP, "empty file, expected a mapping "
+                          "with at least ingest.pull");
+        goto out;
+    }
+    /* A second document would be ignored by a one-document loader; refuse it
+     * rather than run with half the file. Loading it also surfaces syntax
+     * errors after the first document's end. */
+    if (!yaml_parser_load(&ps, &tail)) {
+        rc = cfg__syntax(&c, &ps, buf, len);
+        goto out;
+    }
+    yaml_node_t *extra = yaml_document_get_root_node(&tail);
+    size_t extra_line = extra ? (size_t)tail.start_mark.line + 1 : 0;
+    yaml_document_delete(&tail);
+    if (extra) {
+        rc = cfg__fail_at(&c, MP_ERR_PARSE, extra_line, CFG__TOP,
+                          "only one YAML document is allowed");
+        goto out;
+    }
+
+    if ((rc = cfg__walk(&c, root, "", cfg__top_keys, cfg)) != MP_OK)
+        goto out;
+    if (c.routes && (rc = cfg__walk(&c, c.routes, "routes", cfg__route_keys, cfg)) != MP_OK)
+        goto out;
+    if (cfg->ingest_pull == NULL) {
+        rc = cfg__fail(&c, root, "ingest.pull", "required key missing");
+        goto out;
+    }
+    if (cfg->data_dir == NULL && cfg__resolve(&c, "./data", &cfg->data_dir) != MP_OK) {
+        rc = cfg__fail_at(&c, MP_ERR_NOMEM, 1, CFG__TOP, "out of memory");
+        goto out;
+    }
+    if (cfg->log_level == NULL && (cfg->log_level = strdup("info")) == NULL) {
+        rc = cfg__fail_at(&c, MP_ERR_NOMEM, 1, CFG__TOP, "out of memory");
+        goto out;
+    }
+    *out = cfg;
+    cfg = NULL;
+    rc = MP_OK;
+out:
+    if (doc_ok)
+        yaml_document_delete(&doc);
+    if (ps_ok)
+        yaml_parser_delete(&ps);
+    mp_config_free(cfg);
+    free(c.dir);
+    free(buf);
+    return rc;
+}
+
+void mp_config_free(struct mp_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    free(cfg->path);
+    free(cfg->data_dir);
+    free(cfg->log_level);
+    free(cfg->ingest_pull);
+    free(cfg->ingest_router);
+    free(cfg->http_listen);
+    free(cfg->rules_path);
+    for (size_t i = 0; i < cfg->n_receivers; i++) {
+        free(cfg->receivers[i].name);
+        free(cfg->receivers[i].url);
+        free(cfg->receivers[i].secret);
+    }
+    free(cfg->receivers);
+    free(cfg->default_route);
+    for (size_t i = 0; i < cfg->n_routes; i++) {
+        free(cfg->routes[i].tenant);
+        free(cfg->routes[i].receivers);
+    }
+    free(cfg->routes);
+    free(cfg);
+}
+
+int mp_config_parse_duration(const char *s, int64_t *ms)
+{
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = {
+        {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 3600 * 1000}, {"d", 24 * 3600 * 1000},
+    };
+    char digits[24];
+    size_t n = 0;
+    int64_t v;
+
+    if (s == NULL || ms == NULL)
+        return MP_ERR_INVAL;
+    while (s[n] >= '0' && s[n] <= '9')
+        n++;
+    /* 19 digits hold any int64; longer is overflow (or absurd zero padding). */
+    if (n == 0 || n >= sizeof(digits))
+        return MP_ERR_INVAL;
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    if (!cfg__digits(digits, &v) || v == 0)
+        return MP_ERR_INVAL;
+    for (size_t i = 0; i < MP_ARRAY_LEN(units); i++) {
+        if (strcmp(s + n, units[i].unit) == 0) {
+            if (v > INT64_MAX / units[i].ms)
+                return MP_ERR_INVAL;
+            *ms = v * units[i].ms;
+            return MP_OK;
+        }
+    }
+    return MP_ERR_INVAL;
+}

@@ -1,0 +1,99 @@
+/* mp_config.h — the daemon's YAML config file: parse, validate, free.
+ *
+ * Contract: mp_config_load() reads one YAML file and fills a freshly
+ * allocated struct mp_config owned by the caller (free with
+ * mp_config_free()). Every key is checked: unknown keys, wrong types,
+ * out-of-range values, duplicate receiver names, routes naming an unknown
+ * receiver and missing files are refused. On refusal it returns MP_ERR_PARSE
+ * (or MP_ERR_IO when the file cannot be read), *out is untouched, and `err`
+ * holds one line naming the file, the line and the key, e.g.
+ *     "mailpulse.yaml:7: ingest.workers: expected an integer 1..256, got \"lots\""
+ * Lines are 1-based; a missing required key is reported at the line of the
+ * mapping that lacks it. Errors that concern no single key use the key
+ * "yaml" (syntax errors, with libyaml's text) or "(top level)" (empty file,
+ * not a mapping, more than one document). When the file cannot be opened or
+ * read, err is "<file>: cannot open: <strerror>" (no line). A YAML null
+ * (`key:`, `~`) is never taken as a value. MP_ERR_INVAL: path or out is NULL.
+ * The workers default is clamped to the valid range 1..256.
+ * Relative paths in the file (data_dir, rules) are resolved against the
+ * config file's directory, so the daemon behaves the same from any cwd.
+ *
+ * Not thread-safe per object; a loaded config is immutable and may be read
+ * from any thread.
+ *
+ * Keys (all optional unless marked):
+ *   data_dir: ./data
+ *   log_level: info                 # debug|info|warn|error
+ *   ingest:
+ *     pull: tcp://127.0.0.1:7400    # required
+ *     router: tcp://127.0.0.1:7401
+ *     workers: 2                    # default: one per online core
+ *   http:
+ *     listen: 127.0.0.1:7480        # host:port
+ *   engine:
+ *     retention: 35d                # duration: Ns, Nm, Nh, Nd
+ *     max_keys: 1048576             # capacity of the key table
+ *   rules: rules.yaml
+ *   receivers:                      # list
+ *     - name: ops                   # required, unique, [A-Za-z0-9._-]{1,64}
+ *       type: webhook               # webhook | slack (required)
+ *       url: http://...             # required, http:// or https://
+ *       secret: change-me           # optional HMAC key
+ *   routes:
+ *     default: [ops]                # receiver names
+ *     tenants:
+ *       acme: [acme-hook]           # tenant name -> receiver names
+ */
+#ifndef MP_CONFIG_H
+#define MP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mp.h"
+
+enum mp_receiver_type { MP_RECEIVER_WEBHOOK = 0, MP_RECEIVER_SLACK = 1 };
+
+struct mp_receiver_conf {
+    char *name;
+    enum mp_receiver_type type;
+    char *url;
+    char *secret; /* NULL when not set */
+};
+
+struct mp_route_conf {
+    char *tenant;      /* tenant name */
+    size_t n;          /* number of receivers */
+    size_t *receivers; /* indices into mp_config.receivers */
+};
+
+struct mp_config {
+    char *path;        /* the file this came from */
+    char *data_dir;    /* absolute or resolved against the config's dir */
+    char *log_level;   /* "info" unless set */
+    char *ingest_pull; /* zmq endpoint */
+    char *ingest_router; /* NULL when not set */
+    int workers;       /* >= 1 (defaulted to online cores) */
+    char *http_listen; /* NULL when not set */
+    int64_t retention_ms; /* default 35 days */
+    uint32_t max_keys;    /* default 1<<20 */
+    char *rules_path;     /* NULL when not set; resolved like data_dir */
+
+    size_t n_receivers;
+    struct mp_receiver_conf *receivers;
+
+    size_t n_default_route; /* indices into receivers */
+    size_t *default_route;
+    size_t n_routes;
+    struct mp_route_conf *routes; /* per-tenant routes */
+};
+
+/* Load and validate `path`. On success *out owns a new config. */
+int mp_config_load(const char *path, struct mp_config **out, char *err, size_t errlen);
+void mp_config_free(struct mp_config *cfg);
+
+/* Parses a duration such as "90s", "15m", "1h", "35d" (also "250ms").
+ * Returns MP_OK and *ms, or MP_ERR_INVAL. */
+int mp_config_parse_duration(const char *s, int64_t *ms);
+
+#endif

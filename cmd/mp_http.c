@@ -1,0 +1,114 @@
+/* mp_http.c — libmicrohttpd wrapper with a route table (see mp_http.h). */
+#include "mp_http.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mp_http {
+    struct MHD_Daemon *d;
+    const struct mp_http_route *routes;
+    size_t nroutes;
+    void *arg;
+};
+
+void mp_http_error(struct mp_http_reply *out, int status, const char *msg)
+{
+    json_t *j = json_pack("{s:s}", "error", msg);
+    out->status = status;
+    out->content_type = "application/json";
+    out->body = json_dumps(j, JSON_COMPACT);
+    out->len = out->body ? strlen(out->body) : 0;
+    json_decref(j);
+}
+
+static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const char *url,
+                                    const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    struct mp_http *h = cls;
+    /* First call per request: headers only. Bodies are not used by any route,
+     * so uploads are drained and ignored. */
+    if (*con_cls == NULL) {
+        *con_cls = h;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    struct mp_http_reply r = {0};
+    int path_known = 0;
+    for (size_t i = 0; i < h->nroutes; i++) {
+        if (strcmp(h->routes[i].path, url) != 0)
+            continue;
+        path_known = 1;
+        if (strcmp(h->routes[i].method, method) == 0) {
+            h->routes[i].fn(h->arg, url, &r);
+            break;
+        }
+    }
+    if (!r.status)
+        mp_http_error(&r, path_known ? 405 : 404,
+                      path_known ? "method not allowed" : "no such path");
+    struct MHD_Response *resp =
+        r.body ? MHD_create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE)
+               : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, "Content-Type",
+                            r.content_type ? r.content_type : "application/json");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r.status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+int mp_http_start(const char *listen, const struct mp_http_route *routes, size_t nroutes,
+                  void *arg, struct mp_http **out, char *err, size_t errlen)
+{
+    char host[64];
+    const char *colon = strrchr(listen, ':');
+    char *end;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (!colon || (size_t)(colon - listen) >= sizeof(host) || *end || port < 1 || port > 65535) {
+        snprintf(err, errlen, "http.listen %s: expected host:port", listen);
+        return MP_ERR_INVAL;
+    }
+    memcpy(host, listen, (size_t)(colon - listen));
+    host[colon - listen] = '\0';
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (strcmp(host, "localhost") == 0)
+        strcpy(host, "127.0.0.1");
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        snprintf(err, errlen, "http.listen %s: host must be an IPv4 address", listen);
+        return MP_ERR_INVAL;
+    }
+    struct mp_http *h = calloc(1, sizeof(*h));
+    if (!h)
+        return MP_ERR_NOMEM;
+    h->routes = routes;
+    h->nroutes = nroutes;
+    h->arg = arg;
+    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                            http__handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+    if (!h->d) {
+        snprintf(err, errlen, "cannot listen on http.listen %s (address in use?)", listen);
+        free(h);
+        return MP_ERR_IO;
+    }
+    *out = h;
+    return MP_OK;
+}
+
+void mp_http_stop(struct mp_http *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->d);
+    free(h);
+}

@@ -1,0 +1,166 @@
+/* eng_intern.c — lock-free string interning (see eng_intern.h).
+ *
+ * An open-addressed table of pointers to immutable string records, probed
+ * linearly. A slot goes from NULL to a record exactly once (CAS) and never
+ * changes again, so a reader that sees a non-NULL slot may read the record:
+ * the CAS publishes it with release order and readers load with acquire.
+ * A second array maps id -> record for reverse lookups, filled the same way.
+ */
+#include "eng_intern.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mp_atomic.h"
+#include "mp_hash.h"
+
+#define INTERN_MAX_LEN 255
+
+struct intern_rec {
+    uint64_t hash;
+    uint32_t id;
+    uint32_t len;
+    char s[]; /* NUL-terminated */
+};
+
+struct eng_intern {
+    uint32_t capacity; /* max strings */
+    uint64_t mask;     /* slots - 1; slots is a power of two >= 2 * capacity */
+    _Atomic(struct intern_rec *) *slots;
+    _Atomic(struct intern_rec *) *by_id; /* index id, size capacity + 1 */
+    mp_atomic_u32 next_id;
+    mp_atomic_u64 bytes;
+};
+
+int eng_intern_create(uint32_t capacity, struct eng_intern **out)
+{
+    int rc = MP_ERR_NOMEM;
+    struct eng_intern *in = calloc(1, sizeof(*in));
+    if (!in)
+        goto err;
+    uint64_t nslots = 16;
+    while (nslots < (uint64_t)capacity * 2)
+        nslots <<= 1;
+    in->capacity = capacity;
+    in->mask = nslots - 1;
+    in->slots = calloc(nslots, sizeof(*in->slots));
+    in->by_id = calloc((size_t)capacity + 1, sizeof(*in->by_id));
+    if (!in->slots || !in->by_id)
+        goto err;
+    atomic_init(&in->next_id, 1);
+    *out = in;
+    return MP_OK;
+err:
+    eng_intern_destroy(in);
+    return rc;
+}
+
+void eng_intern_destroy(struct eng_intern *in)
+{
+    if (!in)
+        return;
+    if (in->slots) {
+        for (uint64_t i = 0; i <= in->mask; i++)
+            free(mp_load_relaxed(&in->slots[i]));
+    }
+    free(in->slots);
+    free(in->by_id);
+    free(in);
+}
+
+static int intern__match(const struct intern_rec *r, uint64_t h, const char *s, size_t len)
+{
+    return r->hash == h && r->len == len && memcmp(r->s, s, len) == 0;
+}
+
+int eng_intern_find(const struct eng_intern *in, const char *s, size_t len, uint32_t *id)
+{
+    if (len == 0 || len > INTERN_MAX_LEN)
+        return MP_ERR_NOTFOUND;
+    uint64_t h = mp_hash_bytes(s, len, 0x1f2e3d4c5b6a7988ULL);
+    for (uint64_t i = h & in->mask, n = 0; n <= in->mask; i = (i + 1) & in->mask, n++) {
+        /* acquire: pairs with the release CAS that published the record */
+        struct intern_rec *r = mp_load_acquire(&in->slots[i]);
+        if (!r)
+            return MP_ERR_NOTFOUND;
+        if (intern__match(r, h, s, len)) {
+            *id = r->id;
+            return MP_OK;
+        }
+    }
+    return MP_ERR_NOTFOUND;
+}
+
+int eng_intern_get(struct eng_intern *in, const char *s, size_t len, uint32_t *id)
+{
+    if (len == 0 || len > INTERN_MAX_LEN)
+        return MP_ERR_INVAL;
+    uint64_t h = mp_hash_bytes(s, len, 0x1f2e3d4c5b6a7988ULL);
+    struct intern_rec *mine = NULL;
+    int rc = MP_ERR_FULL;
+    for (uint64_t i = h & in->mask, n = 0; n <= in->mask; i = (i + 1) & in->mask, n++) {
+        struct intern_rec *r = mp_load_acquire(&in->slots[i]);
+        while (!r) {
+            if (!mine) {
+                /* Claim an id before publishing, so a reader never sees a
+                 * record without one. A lost race wastes the id: ids are
+                 * dense "enough", never reused, never wrong. */
+                if (mp_load_relaxed(&in->next_id) > in->capacity) {
+                    rc = MP_ERR_FULL; /* checked first so next_id cannot wrap */
+                    goto out;
+                }
+                uint32_t nid = mp_add_relaxed(&in->next_id, 1);
+                if (nid > in->capacity) {
+                    rc = MP_ERR_FULL;
+                    goto out;
+                }
+                mine = malloc(sizeof(*mine) + len + 1);
+                if (!mine) {
+                    rc = MP_ERR_NOMEM;
+                    goto out;
+                }
+                mine->hash = h;
+                mine->id = nid;
+                mine->len = (uint32_t)len;
+                memcpy(mine->s, s, len);
+                mine->s[len] = '\0';
+            }
+            struct intern_rec *expect = NULL;
+            if (mp_cas_acq_rel(&in->slots[i], &expect, mine)) {
+                mp_store_release(&in->by_id[mine->id], mine);
+                mp_add_relaxed(&in->bytes, sizeof(*mine) + len + 1);
+                *id = mine->id;
+                return MP_OK;
+            }
+            r = expect; /* someone else filled the slot: compare with theirs */
+        }
+        if (intern__match(r, h, s, len)) {
+            *id = r->id;
+            rc = MP_OK;
+            goto out;
+        }
+    }
+out:
+    free(mine);
+    return rc;
+}
+
+const char *eng_intern_name(const struct eng_intern *in, uint32_t id)
+{
+    if (id == 0 || id > in->capacity)
+        return NULL;
+    struct intern_rec *r = mp_load_acquire(&in->by_id[id]);
+    return r ? r->s : NULL;
+}
+
+uint32_t eng_intern_count(const struct eng_intern *in)
+{
+    uint32_t n = mp_load_relaxed(&in->next_id) - 1;
+    return n > in->capacity ? in->capacity : n;
+}
+
+size_t eng_intern_bytes(const struct eng_intern *in)
+{
+    return (size_t)mp_load_relaxed(&in->bytes) +
+           (size_t)(in->mask + 1 + in->capacity + 1) * sizeof(void *);
+}

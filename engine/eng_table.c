@@ -1,0 +1,507 @@
+/* eng_table.c — lock-free key table with event-time bucket rings (see eng_table.h).
+ *
+ * Layout: an open-addressed, linearly probed array of key pointers. A slot
+ * goes from NULL to a key exactly once (CAS, release) and never changes, so
+ * lookups are plain acquire loads and need no lock. Keys are never freed
+ * before the table is destroyed (eviction comes with the store).
+ *
+ * Rings: a bucket index b (event time / width) lives in slot b % ring. The
+ * table publishes a "current" bucket; writers accept b in
+ * [current - back, current + 1]. The ring is one slot larger than that held
+ * range, and tick advances the range by one bucket at a time:
+ *   1. publish current + 1 (its new front slot was cleared one step earlier);
+ *   2. wait a grace period: every online writer passes a quiescent point, so
+ *      none still adds into the bucket that just left the range;
+ *   3. clear the slot of the bucket that left — it becomes the spare that the
+ *      next step will publish as the new front.
+ * So slots outside the held range are always zero and no writer ever adds to
+ * a slot while it is cleared.
+ */
+#include "eng_table.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "eng_intern.h"
+#include "mp_atomic.h"
+#include "mp_hash.h"
+
+struct eng_key {
+    uint64_t hash;
+    uint32_t id;
+    uint32_t tenant_id;
+    uint32_t name_id; /* mailbox or domain id; 0 for tenant scope */
+    uint8_t scope;
+    mp_atomic_u32 dirty;         /* 1 while on the dirty list */
+    struct eng_key *dirty_next;  /* written by the pusher that set dirty 0->1 */
+    mp_atomic_u32 fine[ENG_FINE_SLOTS][ENG_NTYPES];
+    mp_atomic_u32 day[][ENG_NTYPES]; /* day_slots rows */
+};
+
+struct eng_thread {
+    struct eng_table *t;
+    mp_atomic_u64 ctr; /* 0: offline; else the epoch seen at the last quiescent point */
+    struct eng_thread *next;
+};
+
+struct eng_table {
+    uint32_t max_keys;
+    int64_t retention_ms;
+    int day_back;  /* held days: current - day_back .. current + 1 */
+    int day_slots; /* day_back + 3: held range plus one spare */
+    size_t key_size;
+
+    struct eng_intern *names;
+    uint64_t mask;
+    _Atomic(struct eng_key *) *slots;
+    _Atomic(struct eng_key *) *by_id;
+    mp_atomic_u32 next_id;
+    mp_atomic_u32 nkeys;
+
+    /* Current buckets; seq_cst so the grace-period handshake below holds. */
+    _Atomic int64_t cur_fine;
+    _Atomic int64_t cur_day;
+
+    struct eng_key *_Atomic dirty_head;
+
+    mp_atomic_u64 epoch;
+    pthread_mutex_t reg_lock; /* guards `threads`; taken only on (un)register and tick */
+    struct eng_thread *threads;
+};
+
+_Static_assert(ENG_FINE_SLOTS >= ENG_FINE_BACK + 3, "fine ring needs one spare slot");
+_Static_assert(ENG_FINE_WINDOW_MAX <= ENG_FINE_BACK + 1, "fine window exceeds held range");
+
+#define ENG_NO_BUCKET INT64_MIN /* published while a ring is being reset */
+
+static int64_t table__floordiv(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+static uint64_t table__mod(int64_t a, int64_t m)
+{
+    int64_t r = a % m;
+    return (uint64_t)(r < 0 ? r + m : r);
+}
+
+int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct eng_table **out)
+{
+    int rc = MP_ERR_INVAL;
+    struct eng_table *t = NULL;
+    if (opts->max_keys < 16 || opts->retention_ms < ENG_DAY_MS)
+        goto err;
+    rc = MP_ERR_NOMEM;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        goto err;
+    pthread_mutex_init(&t->reg_lock, NULL);
+    t->max_keys = opts->max_keys;
+    t->retention_ms = opts->retention_ms;
+    t->day_back = (int)((opts->retention_ms + ENG_DAY_MS - 1) / ENG_DAY_MS);
+    t->day_slots = t->day_back + 3;
+    t->key_size = sizeof(struct eng_key) + (size_t)t->day_slots * ENG_NTYPES * sizeof(mp_atomic_u32);
+    uint64_t nslots = 16;
+    while (nslots < (uint64_t)opts->max_keys * 2)
+        nslots <<= 1;
+    t->mask = nslots - 1;
+    t->slots = calloc(nslots, sizeof(*t->slots));
+    t->by_id = calloc((size_t)opts->max_keys + 1, sizeof(*t->by_id));
+    if (!t->slots || !t->by_id)
+        goto err;
+    /* Each key names at most one new string besides its tenant. */
+    rc = eng_intern_create(opts->max_keys + 1024, &t->names);
+    if (rc != MP_OK)
+        goto err;
+    atomic_init(&t->next_id, 1);
+    atomic_init(&t->epoch, 1);
+    atomic_init(&t->cur_fine, table__floordiv(now_ms, ENG_FINE_MS));
+    atomic_init(&t->cur_day, table__floordiv(now_ms, ENG_DAY_MS));
+    *out = t;
+    return MP_OK;
+err:
+    eng_table_destroy(t);
+    return rc;
+}
+
+void eng_table_destroy(struct eng_table *t)
+{
+    if (!t)
+        return;
+    if (t->by_id) {
+        for (uint32_t i = 1; i <= t->max_keys; i++)
+            free(mp_load_relaxed(&t->by_id[i]));
+    }
+    free(t->by_id);
+    free(t->slots);
+    eng_intern_destroy(t->names);
+    while (t->threads) {
+        struct eng_thread *n = t->threads->next;
+        free(t->threads);
+        t->threads = n;
+    }
+    pthread_mutex_destroy(&t->reg_lock);
+    free(t);
+}
+
+/* ---- grace periods (QSBR) ---------------------------------------------- */
+
+int eng_thread_register(struct eng_table *t, struct eng_thread **out)
+{
+    struct eng_thread *th = calloc(1, sizeof(*th));
+    if (!th)
+        return MP_ERR_NOMEM;
+    th->t = t;
+    atomic_init(&th->ctr, 0);
+    pthread_mutex_lock(&t->reg_lock);
+    th->next = t->threads;
+    t->threads = th;
+    pthread_mutex_unlock(&t->reg_lock);
+    *out = th;
+    return MP_OK;
+}
+
+void eng_thread_unregister(struct eng_thread *th)
+{
+    if (!th)
+        return;
+    struct eng_table *t = th->t;
+    eng_thread_offline(th);
+    pthread_mutex_lock(&t->reg_lock);
+    for (struct eng_thread **pp = &t->threads; *pp; pp = &(*pp)->next) {
+        if (*pp == th) {
+            *pp = th->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&t->reg_lock);
+    free(th);
+}
+
+void eng_thread_quiescent(struct eng_thread *th)
+{
+    /* seq_cst store then seq_cst loads of cur_*: with tick's seq_cst store of
+     * cur_* before its epoch bump, either this thread sees the new range or
+     * tick sees this thread's old epoch and waits for it (store-load order). */
+    atomic_store(&th->ctr, atomic_load(&th->t->epoch));
+}
+
+void eng_thread_online(struct eng_thread *th) { eng_thread_quiescent(th); }
+
+void eng_thread_offline(struct eng_thread *th)
+{
+    /* release: this thread's counter adds happen-before tick's acquire load
+     * of ctr, and so before any clearing tick does after the grace period. */
+    mp_store_release(&th->ctr, 0);
+}
+
+static void table__synchronize(struct eng_table *t)
+{
+    uint64_t target = atomic_fetch_add(&t->epoch, 1) + 1;
+    pthread_mutex_lock(&t->reg_lock);
+    for (struct eng_thread *th = t->threads; th; th = th->next) {
+        for (;;) {
+            uint64_t c = mp_load_acquire(&th->ctr);
+            if (c == 0 || c >= target)
+                break;
+            struct timespec ts = {0, 50 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    pthread_mutex_unlock(&t->reg_lock);
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static uint64_t table__key_hash(int scope, uint32_t tid, uint32_t nid)
+{
+    return mp_hash_mix64(((uint64_t)tid << 32 | nid) ^ ((uint64_t)scope << 62) ^
+                         0x5851f42d4c957f2dULL);
+}
+
+static struct eng_key *table__lookup(const struct eng_table *t, uint64_t h, int scope,
+                                     uint32_t tid, uint32_t nid)
+{
+    for (uint64_t i = h & t->mask, n = 0; n <= t->mask; i = (i + 1) & t->mask, n++) {
+        /* acquire: pairs with the release CAS that published the key */
+        struct eng_key *k = mp_load_acquire(&t->slots[i]);
+        if (!k)
+            return NULL;
+        if (k->hash == h && k->scope == scope && k->tenant_id == tid && k->name_id == nid)
+            return k;
+    }
+    return NULL;
+}
+
+static int table__get_key(struct eng_table *t, int scope, uint32_t tid, uint32_t nid,
+                          struct eng_key **out)
+{
+    uint64_t h = table__key_hash(scope, tid, nid);
+    struct eng_key *mine = NULL;
+    int rc = MP_ERR_FULL;
+    for (uint64_t i = h & t->mask, n = 0; n <= t->mask; i = (i + 1) & t->mask, n++) {
+        struct eng_key *k = mp_load_acquire(&t->slots[i]);
+        while (!k) {
+            if (!mine) {
+                /* Check before adding so next_id cannot run away and wrap. */
+                if (mp_load_relaxed(&t->next_id) > t->max_keys)
+                    goto out;
+                uint32_t id = mp_add_relaxed(&t->next_id, 1);
+                if (id > t->max_keys)
+                    goto out;
+                mine = aligned_alloc(64, (t->key_size + 63) & ~(size_t)63);
+                if (!mine) {
+                    rc = MP_ERR_NOMEM;
+                    goto out;
+                }
+                memset(mine, 0, t->key_size);
+                mine->hash = h;
+                mine->id = id;
+                mine->tenant_id = tid;
+                mine->name_id = nid;
+                mine->scope = (uint8_t)scope;
+            }
+            struct eng_key *expect = NULL;
+            if (mp_cas_acq_rel(&t->slots[i], &expect, mine)) {
+                mp_store_release(&t->by_id[mine->id], mine);
+                mp_add_relaxed(&t->nkeys, 1);
+                *out = mine;
+                return MP_OK;
+            }
+            k = expect;
+        }
+        if (k->hash == h && k->scope == scope && k->tenant_id == tid && k->name_id == nid) {
+            *out = k;
+            rc = MP_OK;
+            goto out;
+        }
+    }
+out:
+    free(mine); /* never published: the id it held stays unused */
+    return rc;
+}
+
+static void table__mark_dirty(struct eng_table *t, struct eng_key *k)
+{
+    /* acq_rel: the counter adds before this exchange are visible to the
+     * evaluator, whose clearing exchange reads from this one (or from a later
+     * RMW in the same chain). Only the thread that flips 0->1 pushes, so a
+     * key is on the list at most once. */
+    if (mp_xchg_acq_rel(&k->dirty, 1) != 0)
+        return;
+    struct eng_key *head = mp_load_relaxed(&t->dirty_head);
+    do {
+        k->dirty_next = head;
+    } while (!atomic_compare_exchange_weak_explicit(&t->dirty_head, &head, k,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct eng_event *ev)
+{
+    MP_UNUSED(th); /* the caller's online state is what matters, not the handle */
+    if (ev->type < ENG_TYPE_MIN || ev->type > ENG_TYPE_MAX)
+        return MP_ERR_INVAL;
+    int64_t b = table__floordiv(ev->time_ms, ENG_FINE_MS);
+    int64_t d = table__floordiv(ev->time_ms, ENG_DAY_MS);
+    int64_t cf = atomic_load(&t->cur_fine);
+    int64_t cd = atomic_load(&t->cur_day);
+    if (cd == ENG_NO_BUCKET) /* a day ring reset is in progress (clock jumped) */
+        return MP_ERR_AGAIN;
+    if (d < cd - t->day_back || d > cd + 1 || (cf != ENG_NO_BUCKET && b > cf + 1))
+        return MP_ERR_INVAL;
+    int in_fine = cf != ENG_NO_BUCKET && b >= cf - ENG_FINE_BACK;
+
+    uint32_t tid, mid, did;
+    int rc = eng_intern_get(t->names, ev->tenant, ev->tenant_len, &tid);
+    if (rc == MP_OK)
+        rc = eng_intern_get(t->names, ev->mailbox, ev->mailbox_len, &mid);
+    if (rc == MP_OK)
+        rc = eng_intern_get(t->names, ev->domain, ev->domain_len, &did);
+    struct eng_key *keys[ENG_NSCOPES];
+    if (rc == MP_OK)
+        rc = table__get_key(t, ENG_SCOPE_TENANT, tid, 0, &keys[0]);
+    if (rc == MP_OK)
+        rc = table__get_key(t, ENG_SCOPE_MAILBOX, tid, mid, &keys[1]);
+    if (rc == MP_OK)
+        rc = table__get_key(t, ENG_SCOPE_DOMAIN, tid, did, &keys[2]);
+    if (rc != MP_OK)
+        return rc;
+
+    uint64_t fs = table__mod(b, ENG_FINE_SLOTS);
+    uint64_t ds = table__mod(d, t->day_slots);
+    int ty = ev->type - 1;
+    for (int i = 0; i < ENG_NSCOPES; i++) {
+        if (in_fine)
+            mp_add_relaxed(&keys[i]->fine[fs][ty], 1);
+        mp_add_relaxed(&keys[i]->day[ds][ty], 1);
+        table__mark_dirty(t, keys[i]);
+    }
+    return MP_OK;
+}
+
+/* ---- time ------------------------------------------------------------------ */
+
+static void table__clear_fine(struct eng_table *t, uint64_t slot)
+{
+    uint32_t n = mp_load_relaxed(&t->next_id);
+    for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
+        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
+        if (k)
+            for (int ty = 0; ty < ENG_NTYPES; ty++)
+                mp_store_relaxed(&k->fine[slot][ty], 0);
+    }
+}
+
+static void table__clear_day(struct eng_table *t, uint64_t slot)
+{
+    uint32_t n = mp_load_relaxed(&t->next_id);
+    for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
+        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
+        if (k)
+            for (int ty = 0; ty < ENG_NTYPES; ty++)
+                mp_store_relaxed(&k->day[slot][ty], 0);
+    }
+}
+
+/* Moves one ring forward to `want`. One step at a time keeps the invariant
+ * described at the top of this file. A jump longer than the ring (the
+ * process was stopped or the machine slept) instead retires the whole ring:
+ * publish "nothing held", wait a grace period, clear every slot, publish the
+ * new current bucket. Events arriving meanwhile skip the fine ring only. */
+static void table__advance(struct eng_table *t, _Atomic int64_t *cur, int64_t want, int back,
+                           int ring, void (*clear)(struct eng_table *, uint64_t))
+{
+    int64_t c = atomic_load(cur);
+    if (want - c > ring) {
+        atomic_store(cur, ENG_NO_BUCKET);
+        table__synchronize(t);
+        for (int s = 0; s < ring; s++)
+            clear(t, (uint64_t)s);
+        atomic_store(cur, want);
+        return;
+    }
+    while (c < want) {
+        atomic_store(cur, c + 1);
+        table__synchronize(t);
+        clear(t, table__mod(c - back, ring));
+        c++;
+    }
+}
+
+void eng_table_tick(struct eng_table *t, int64_t now_ms)
+{
+    table__advance(t, &t->cur_fine, table__floordiv(now_ms, ENG_FINE_MS), ENG_FINE_BACK,
+                   ENG_FINE_SLOTS, table__clear_fine);
+    table__advance(t, &t->cur_day, table__floordiv(now_ms, ENG_DAY_MS), t->day_back,
+                   t->day_slots, table__clear_day);
+}
+
+/* ---- readers ------------------------------------------------------------- */
+
+size_t eng_table_drain_dirty(struct eng_table *t, void (*fn)(void *arg, struct eng_key *k),
+                             void *arg)
+{
+    /* acquire: pairs with the pushers' release CAS, so each key's dirty_next
+     * is visible. Taking the whole list makes ABA impossible. */
+    struct eng_key *k = atomic_exchange_explicit(&t->dirty_head, NULL, memory_order_acquire);
+    size_t n = 0;
+    while (k) {
+        struct eng_key *next = k->dirty_next; /* read before the key can be re-pushed */
+        mp_xchg_acq_rel(&k->dirty, 0);
+        fn(arg, k);
+        k = next;
+        n++;
+    }
+    return n;
+}
+
+void eng_key_sum_fine(const struct eng_table *t, const struct eng_key *k, int nbuckets,
+                      uint64_t out[ENG_NTYPES])
+{
+    memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
+    if (nbuckets < 1)
+        return;
+    if (nbuckets > ENG_FINE_WINDOW_MAX)
+        nbuckets = ENG_FINE_WINDOW_MAX;
+    int64_t cf = atomic_load(&((struct eng_table *)t)->cur_fine);
+    if (cf == ENG_NO_BUCKET)
+        return;
+    for (int64_t b = cf - nbuckets + 1; b <= cf; b++) {
+        uint64_t s = table__mod(b, ENG_FINE_SLOTS);
+        for (int ty = 0; ty < ENG_NTYPES; ty++)
+            out[ty] += mp_load_relaxed(&((struct eng_key *)k)->fine[s][ty]);
+    }
+}
+
+void eng_key_sum_days(const struct eng_table *t, const struct eng_key *k, int back, int ndays,
+                      uint64_t out[ENG_NTYPES])
+{
+    memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
+    int64_t cd = atomic_load(&((struct eng_table *)t)->cur_day);
+    if (cd == ENG_NO_BUCKET)
+        return;
+    int64_t hi = cd - back, lo = hi - ndays + 1;
+    if (lo < cd - t->day_back)
+        lo = cd - t->day_back;
+    if (hi > cd + 1)
+        hi = cd + 1;
+    for (int64_t d = lo; d <= hi; d++) {
+        uint64_t s = table__mod(d, t->day_slots);
+        for (int ty = 0; ty < ENG_NTYPES; ty++)
+            out[ty] += mp_load_relaxed(&((struct eng_key *)k)->day[s][ty]);
+    }
+}
+
+uint32_t eng_key_id(const struct eng_key *k) { return k->id; }
+int eng_key_scope(const struct eng_key *k) { return k->scope; }
+
+const char *eng_key_tenant(const struct eng_table *t, const struct eng_key *k)
+{
+    return eng_intern_name(t->names, k->tenant_id);
+}
+
+const char *eng_key_name(const struct eng_table *t, const struct eng_key *k)
+{
+    return k->name_id ? eng_intern_name(t->names, k->name_id) : NULL;
+}
+
+struct eng_key *eng_table_key(const struct eng_table *t, uint32_t id)
+{
+    if (id == 0 || id > t->max_keys)
+        return NULL;
+    return mp_load_acquire(&t->by_id[id]);
+}
+
+int eng_table_find(const struct eng_table *t, int scope, const char *tenant, const char *name,
+                   struct eng_key **out)
+{
+    uint32_t tid, nid = 0;
+    if (eng_intern_find(t->names, tenant, strlen(tenant), &tid) != MP_OK)
+        return MP_ERR_NOTFOUND;
+    if (scope != ENG_SCOPE_TENANT) {
+        if (!name || eng_intern_find(t->names, name, strlen(name), &nid) != MP_OK)
+            return MP_ERR_NOTFOUND;
+    }
+    struct eng_key *k = table__lookup(t, table__key_hash(scope, tid, nid), scope, tid, nid);
+    if (!k)
+        return MP_ERR_NOTFOUND;
+    *out = k;
+    return MP_OK;
+}
+
+uint32_t eng_table_nkeys(const struct eng_table *t) { return mp_load_relaxed(&t->nkeys); }
+
+size_t eng_table_bytes(const struct eng_table *t)
+{
+    size_t keys = (size_t)mp_load_relaxed(&t->nkeys) * ((t->key_size + 63) & ~(size_t)63);
+    return keys + (size_t)(t->mask + 1) * sizeof(void *) +
+           ((size_t)t->max_keys + 1) * sizeof(void *) + eng_intern_bytes(t->names);
+}
+
+int64_t eng_table_now_fine(const struct eng_table *t)
+{
+    return atomic_load(&((struct eng_table *)t)->cur_fine);
+}

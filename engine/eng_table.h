@@ -1,0 +1,123 @@
+/* eng_table.h — the key table: per-key, event-time-bucketed counters.
+ *
+ * A key is a scope plus names: (tenant), (tenant, mailbox) or
+ * (tenant, recipient_domain). Each key holds, per event type, two rings of
+ * counters keyed by *event time*:
+ *   - fine:  ENG_FINE_SLOTS buckets of 5 minutes, for the hour-scale windows;
+ *   - daily: one bucket per UTC day, enough for the retention.
+ *
+ * Threads and ordering
+ *   - Writer threads (ingest workers) register once with eng_thread_register()
+ *     and call eng_table_record() between eng_thread_online() and
+ *     eng_thread_offline(); between batches they call eng_thread_quiescent().
+ *     record() takes no lock: string and key lookups are lock-free (publish
+ *     by CAS), counters are relaxed atomic adds.
+ *   - One maintenance thread calls eng_table_tick() as time passes. Tick
+ *     moves the held bucket range forward, waits for a grace period (every
+ *     online writer passes a quiescent point), and only then clears the
+ *     buckets that left the range. A writer therefore never adds into a
+ *     bucket that is being cleared, and no increment is lost (QSBR).
+ *   - Readers (evaluator, stats) may read any key at any time through
+ *     eng_key_sum_*(); sums are of relaxed loads, exact once writers are done.
+ *   - eng_table_drain_dirty() is for one consumer thread at a time.
+ *
+ * Ownership: the table owns keys and names; struct eng_key pointers and name
+ * strings stay valid until eng_table_destroy(), which must not race.
+ * Persistence (RocksDB) and idle-key eviction arrive with the engine issue;
+ * today the table lives in memory only.
+ */
+#ifndef ENG_TABLE_H
+#define ENG_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eng_types.h"
+#include "mp.h"
+
+#define ENG_FINE_MS (5 * 60 * 1000LL)   /* fine bucket width */
+#define ENG_FINE_SLOTS 16               /* ring size */
+#define ENG_FINE_BACK 13                /* held: current-13 .. current+1 */
+#define ENG_FINE_WINDOW_MAX 12          /* longest fine window (1 h) */
+#define ENG_DAY_MS (24 * 3600 * 1000LL) /* daily bucket width (UTC days) */
+
+struct eng_table;
+struct eng_key;
+struct eng_thread;
+
+struct eng_table_opts {
+    uint32_t max_keys;    /* capacity of the key table (>= 16) */
+    int64_t retention_ms; /* events older than this are refused */
+};
+
+/* Creates a table whose clock starts at now_ms. */
+int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct eng_table **out);
+void eng_table_destroy(struct eng_table *t);
+
+/* Writer registration for the grace-period protocol. A registered thread
+ * starts offline. Returns MP_OK or MP_ERR_NOMEM. */
+int eng_thread_register(struct eng_table *t, struct eng_thread **out);
+void eng_thread_unregister(struct eng_thread *th);
+void eng_thread_online(struct eng_thread *th);
+void eng_thread_quiescent(struct eng_thread *th);
+void eng_thread_offline(struct eng_thread *th);
+
+/* One validated event. Strings need not be NUL-terminated. */
+struct eng_event {
+    const char *tenant;
+    size_t tenant_len;
+    const char *mailbox;
+    size_t mailbox_len;
+    const char *domain;
+    size_t domain_len;
+    int type;       /* ENG_TYPE_MIN..ENG_TYPE_MAX */
+    int64_t time_ms;
+};
+
+/* Adds one event to its three keys and marks them dirty. The caller must be
+ * online. Returns MP_OK; MP_ERR_INVAL when the event time lies outside the
+ * held range (older than the retention, or more than one fine bucket ahead)
+ * or a name is empty/over-long; MP_ERR_FULL when a new key or name does not
+ * fit; MP_ERR_NOMEM; MP_ERR_AGAIN while tick resets the day ring after a clock
+ * jump longer than the ring (the caller goes quiescent and retries). Nothing
+ * is counted on error. */
+int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct eng_event *ev);
+
+/* Advances the held range to now_ms and clears buckets that left it. Blocks
+ * until online writers pass a quiescent point. One caller thread only. */
+void eng_table_tick(struct eng_table *t, int64_t now_ms);
+
+/* Calls fn(arg, key) for every key that was marked dirty since the last
+ * drain, clearing its mark first, so an event that lands during fn marks the
+ * key again. Returns the number of keys visited. */
+size_t eng_table_drain_dirty(struct eng_table *t, void (*fn)(void *arg, struct eng_key *k),
+                             void *arg);
+
+/* Sums, per type, the last `nbuckets` fine buckets up to and including the
+ * current one (nbuckets 1..ENG_FINE_WINDOW_MAX). out[type - 1]. */
+void eng_key_sum_fine(const struct eng_table *t, const struct eng_key *k, int nbuckets,
+                      uint64_t out[ENG_NTYPES]);
+/* Sums daily buckets [current_day - back - ndays + 1, current_day - back]. */
+void eng_key_sum_days(const struct eng_table *t, const struct eng_key *k, int back, int ndays,
+                      uint64_t out[ENG_NTYPES]);
+
+/* Key identity. Ids are dense small integers (< max_keys + 1), stable for the
+ * process; callers index side tables with them. */
+uint32_t eng_key_id(const struct eng_key *k);
+int eng_key_scope(const struct eng_key *k);
+const char *eng_key_tenant(const struct eng_table *t, const struct eng_key *k);
+/* The mailbox or recipient domain; NULL for tenant scope. */
+const char *eng_key_name(const struct eng_table *t, const struct eng_key *k);
+/* Key by id, or NULL. */
+struct eng_key *eng_table_key(const struct eng_table *t, uint32_t id);
+/* Finds an existing key without creating it: MP_OK or MP_ERR_NOTFOUND.
+ * `name` is ignored (may be NULL) for tenant scope. */
+int eng_table_find(const struct eng_table *t, int scope, const char *tenant, const char *name,
+                   struct eng_key **out);
+
+/* Figures for /metrics. */
+uint32_t eng_table_nkeys(const struct eng_table *t);
+size_t eng_table_bytes(const struct eng_table *t);
+int64_t eng_table_now_fine(const struct eng_table *t); /* current fine bucket index */
+
+#endif

@@ -1,0 +1,30 @@
+/* mp_atomic.h — the one place mailpulse touches C11 atomics.
+ *
+ * Contract: thin, inline wrappers over <stdatomic.h> whose names say the
+ * memory order, so each call site reads as a statement of intent. Every
+ * cross-thread hand-off in the code base states at its call site why the
+ * chosen order suffices. Counters use relaxed adds: their totals are read
+ * after a synchronising hand-off (a dirty-flag exchange, a thread join).
+ */
+#ifndef MP_ATOMIC_H
+#define MP_ATOMIC_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef _Atomic uint32_t mp_atomic_u32;
+typedef _Atomic uint64_t mp_atomic_u64;
+typedef _Atomic int64_t mp_atomic_i64;
+
+#define mp_load_relaxed(p) atomic_load_explicit((p), memory_order_relaxed)
+#define mp_load_acquire(p) atomic_load_explicit((p), memory_order_acquire)
+#define mp_store_relaxed(p, v) atomic_store_explicit((p), (v), memory_order_relaxed)
+#define mp_store_release(p, v) atomic_store_explicit((p), (v), memory_order_release)
+#define mp_add_relaxed(p, v) atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
+#define mp_xchg_acq_rel(p, v) atomic_exchange_explicit((p), (v), memory_order_acq_rel)
+#define mp_cas_acq_rel(p, expp, v)                                                    \
+    atomic_compare_exchange_strong_explicit((p), (expp), (v), memory_order_acq_rel, \
+                                            memory_order_acquire)
+#define mp_fence_seq_cst() atomic_thread_fence(memory_order_seq_cst)
+
+#endif

@@ -1,0 +1,74 @@
+/* ingest_validate.h — the edge: decode a wire frame, validate each event.
+ *
+ * Contract: pure functions, any thread, no allocation except inside
+ * ingest_decode_batch() (protobuf-c's unpacker; free the batch with
+ * ingest_batch_free()). A frame that is not a well-formed EventBatch is
+ * "bad input" (MP_ERR_INVAL): a frame is always whole on ZeroMQ, so there is
+ * no "need more" case at this layer.
+ *
+ * ingest_validate_event() checks one event against the rules of the wire
+ * contract and returns INGEST_OK or the reason it is refused; on INGEST_OK
+ * *ev points into the decoded event and into `buf`, where the lower-cased
+ * mailbox and recipient domain are written (buf must hold
+ * INGEST_NAMEBUF_LEN bytes and outlive *ev).
+ *
+ * Rules: tenant 1..64 chars of [A-Za-z0-9._-]; mailbox one '@' between a
+ * non-empty local part (<= 64 bytes, printable ASCII, no spaces) and a valid
+ * host name, <= 254 bytes in all, lower-cased; recipient_domain a host name
+ * of dot-separated labels of [a-z0-9-] (1..63 each, no leading or trailing
+ * '-') up to 253 bytes, lower-cased, one trailing dot dropped; type 1..12;
+ * time set, not older than the retention and at most `future_ms` ahead.
+ */
+#ifndef INGEST_VALIDATE_H
+#define INGEST_VALIDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eng_table.h"
+#include "mailpulse.pb-c.h"
+#include "mp.h"
+
+/* Reasons are stable: they name /metrics series and log lines. */
+enum ingest_reason {
+    INGEST_OK = 0,
+    INGEST_REJ_BAD_FRAME,      /* not a decodable EventBatch (per frame) */
+    INGEST_REJ_EMPTY_BATCH,    /* a batch with no events (per frame) */
+    INGEST_REJ_TENANT,         /* tenant missing or malformed */
+    INGEST_REJ_MAILBOX,        /* mailbox missing or malformed */
+    INGEST_REJ_DOMAIN,         /* recipient domain missing or malformed */
+    INGEST_REJ_TYPE,           /* unknown or unspecified event type */
+    INGEST_REJ_TIME_MISSING,   /* time_ms not set (0) */
+    INGEST_REJ_TIME_OLD,       /* older than the retention */
+    INGEST_REJ_TIME_FUTURE,    /* further ahead than allowed */
+    INGEST_REJ_CAPACITY,       /* key table or name dictionary full */
+    INGEST_REJ_INTERNAL,       /* out of memory and the like */
+    INGEST_REASON_COUNT
+};
+
+#define INGEST_NAMEBUF_LEN 512 /* lower-cased mailbox (<= 254) + domain (<= 253) */
+#define INGEST_FUTURE_MS_DEFAULT (5 * 60 * 1000LL)
+
+struct ingest_limits {
+    int64_t retention_ms; /* events older than now - retention are refused */
+    int64_t future_ms;    /* events later than now + future_ms are refused */
+};
+
+/* "bad_frame", "tenant_invalid", ...; never NULL. */
+const char *ingest_reason_name(int reason);
+
+/* Unpacks one frame. MP_OK and *out (free with ingest_batch_free), or
+ * MP_ERR_INVAL for malformed bytes. */
+int ingest_decode_batch(const void *buf, size_t len, Mailpulse__V1__EventBatch **out);
+void ingest_batch_free(Mailpulse__V1__EventBatch *b);
+
+int ingest_validate_event(const Mailpulse__V1__Event *e, int64_t now_ms,
+                          const struct ingest_limits *lim, char *buf, struct eng_event *ev);
+
+/* Building blocks, exposed for tests and the CLI. Return 1 when valid. */
+int ingest_valid_tenant(const char *s, size_t len);
+/* Validates and lower-cases src into dst (>= len + 1 bytes); *outlen is set. */
+int ingest_norm_domain(const char *src, size_t len, char *dst, size_t *outlen);
+int ingest_norm_mailbox(const char *src, size_t len, char *dst, size_t *outlen);
+
+#endif

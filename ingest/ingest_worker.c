@@ -1,0 +1,332 @@
+/* ingest_worker.c — PULL endpoint, proxy and worker threads (see ingest_worker.h).
+ *
+ * Why a proxy: a ZeroMQ socket belongs to one thread, and a TCP endpoint can
+ * be bound once. The proxy thread owns the bound PULL socket and forwards
+ * frames to an inproc PUSH socket that the workers PULL from; inproc moves
+ * message pointers, not bytes, and PUSH spreads frames across idle workers.
+ * High-water marks make producers block rather than drop when we fall behind.
+ */
+#include "ingest_worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "mp_atomic.h"
+#include "mp_log.h"
+
+#define WORKER_INPROC "inproc://mailpulse-ingest-work"
+#define WORKER_CONTROL "inproc://mailpulse-ingest-control"
+#define WORKER_HWM 20000 /* frames queued per socket before producers block */
+
+struct proc_figures {
+    mp_atomic_u64 frames, bytes, events, accepted;
+    mp_atomic_u64 rejected[INGEST_REASON_COUNT];
+};
+
+/* Shared by every proc of one ingest: one rate limit per reason. */
+struct ingest_proc {
+    struct eng_table *t;
+    struct eng_thread *th;
+    struct ingest_limits lim;
+    struct proc_figures fig;
+    struct mp_ratelimit *rl; /* INGEST_REASON_COUNT entries, owned by whoever created them */
+    struct mp_ratelimit own_rl[INGEST_REASON_COUNT];
+};
+
+struct worker {
+    struct ingest *in;
+    struct ingest_proc *proc;
+    pthread_t tid;
+    int started;
+};
+
+struct ingest {
+    void *zctx;
+    void *front;   /* PULL, bound to the public endpoint (proxy thread) */
+    void *back;    /* PUSH, bound inproc (proxy thread) */
+    void *control; /* PAIR, our end of the proxy's control socket */
+    pthread_t proxy_tid;
+    int proxy_started;
+    mp_atomic_u32 stopping;
+    int nworkers;
+    struct worker *workers;
+    struct mp_ratelimit rl[INGEST_REASON_COUNT];
+};
+
+/* ---- per-frame pipeline ------------------------------------------------ */
+
+int ingest_proc_create(struct eng_table *t, const struct ingest_limits *lim,
+                       struct ingest_proc **out)
+{
+    struct ingest_proc *p = calloc(1, sizeof(*p));
+    if (!p)
+        return MP_ERR_NOMEM;
+    p->t = t;
+    p->lim = *lim;
+    p->rl = p->own_rl;
+    int rc = eng_thread_register(t, &p->th);
+    if (rc != MP_OK) {
+        free(p);
+        return rc;
+    }
+    *out = p;
+    return MP_OK;
+}
+
+void ingest_proc_destroy(struct ingest_proc *p)
+{
+    if (!p)
+        return;
+    eng_thread_unregister(p->th);
+    free(p);
+}
+
+struct eng_thread *ingest_proc_thread(struct ingest_proc *p) { return p->th; }
+
+static void proc__reject(struct ingest_proc *p, int reason, uint64_t n, const char *producer,
+                         const char *detail, int64_t now_ms)
+{
+    mp_add_relaxed(&p->fig.rejected[reason], n);
+    uint64_t suppressed;
+    if (mp_ratelimit_allow(&p->rl[reason], now_ms, 1000, &suppressed))
+        mp_warn("ingest_reject reason=%s producer=\"%s\" detail=\"%s\" suppressed=%llu",
+                ingest_reason_name(reason), producer ? producer : "", detail ? detail : "",
+                (unsigned long long)suppressed);
+}
+
+/* A short, log-safe rendering of an untrusted string. */
+static const char *proc__show(const char *s, char *buf, size_t n)
+{
+    size_t j = 0;
+    for (size_t i = 0; s && s[i] && j + 1 < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        buf[j++] = (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? (char)c : '?';
+    }
+    buf[j] = '\0';
+    return buf;
+}
+
+uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, int64_t now_ms,
+                           uint32_t *rejected)
+{
+    uint32_t ok = 0, bad = 0;
+    mp_add_relaxed(&p->fig.frames, 1);
+    mp_add_relaxed(&p->fig.bytes, len);
+    Mailpulse__V1__EventBatch *b = NULL;
+    if (ingest_decode_batch(buf, len, &b) != MP_OK) {
+        char d[64];
+        snprintf(d, sizeof(d), "%zu bytes do not decode as EventBatch", len);
+        proc__reject(p, INGEST_REJ_BAD_FRAME, 1, NULL, d, now_ms);
+        goto out;
+    }
+    if (b->n_events == 0) {
+        proc__reject(p, INGEST_REJ_EMPTY_BATCH, 1, b->producer_id, "batch has no events", now_ms);
+        goto out;
+    }
+    mp_add_relaxed(&p->fig.events, b->n_events);
+    char names[INGEST_NAMEBUF_LEN];
+    for (size_t i = 0; i < b->n_events; i++) {
+        const Mailpulse__V1__Event *e = b->events[i];
+        struct eng_event ev;
+        int r = ingest_validate_event(e, now_ms, &p->lim, names, &ev);
+        if (r == INGEST_OK) {
+            int rc;
+            while ((rc = eng_table_record(p->t, p->th, &ev)) == MP_ERR_AGAIN) {
+                /* the table is resetting a ring after a clock jump: step
+                 * out of the read side so that reset can finish */
+                eng_thread_quiescent(p->th);
+                struct timespec ts = {0, 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+            if (rc == MP_OK) {
+                ok++;
+                continue;
+            }
+            r = rc == MP_ERR_FULL    ? INGEST_REJ_CAPACITY
+                : rc == MP_ERR_INVAL ? INGEST_REJ_TIME_OLD /* left the held range meanwhile */
+                                     : INGEST_REJ_INTERNAL;
+        }
+        bad++;
+        char d[96], s1[40];
+        snprintf(d, sizeof(d), "event %zu tenant=%s type=%d time_ms=%lld", i,
+                 proc__show(e->tenant, s1, sizeof(s1)), (int)e->type, (long long)e->time_ms);
+        proc__reject(p, r, 1, b->producer_id, d, now_ms);
+    }
+    mp_add_relaxed(&p->fig.accepted, ok);
+out:
+    ingest_batch_free(b);
+    if (rejected)
+        *rejected = bad;
+    return ok;
+}
+
+static void proc__add(const struct proc_figures *f, struct ingest_figures *out)
+{
+    out->frames += mp_load_relaxed(&f->frames);
+    out->bytes += mp_load_relaxed(&f->bytes);
+    out->events += mp_load_relaxed(&f->events);
+    out->accepted += mp_load_relaxed(&f->accepted);
+    for (int r = 0; r < INGEST_REASON_COUNT; r++)
+        out->rejected[r] += mp_load_relaxed(&f->rejected[r]);
+}
+
+void ingest_proc_figures(const struct ingest_proc *p, struct ingest_figures *out)
+{
+    memset(out, 0, sizeof(*out));
+    proc__add(&p->fig, out);
+}
+
+/* ---- threads --------------------------------------------------------------- */
+
+static void *worker__main(void *arg)
+{
+    struct worker *w = arg;
+    struct ingest *in = w->in;
+    void *sock = zmq_socket(in->zctx, ZMQ_PULL);
+    int hwm = WORKER_HWM, tmo = 100;
+    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+    /* A timeout lets the worker notice `stopping` once the queue is empty. */
+    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &tmo, sizeof(tmo));
+    if (zmq_connect(sock, WORKER_INPROC) != 0) {
+        mp_error("ingest_worker_connect err=\"%s\"", zmq_strerror(zmq_errno()));
+        zmq_close(sock);
+        return NULL;
+    }
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    for (;;) {
+        /* Offline while blocked in recv, so a tick never waits on us. */
+        int n = zmq_msg_recv(&msg, sock, 0);
+        if (n < 0) {
+            int e = zmq_errno();
+            if (e == EAGAIN) {
+                if (mp_load_acquire(&in->stopping))
+                    break; /* queue drained and no more frames are coming */
+                continue;
+            }
+            if (e == EINTR)
+                continue;
+            break; /* ETERM and friends */
+        }
+        eng_thread_online(w->proc->th);
+        ingest_proc_frame(w->proc, zmq_msg_data(&msg), zmq_msg_size(&msg), mp_now_ms(), NULL);
+        eng_thread_offline(w->proc->th);
+    }
+    zmq_msg_close(&msg);
+    zmq_close(sock);
+    return NULL;
+}
+
+static void *proxy__main(void *arg)
+{
+    struct ingest *in = arg;
+    void *ctl = zmq_socket(in->zctx, ZMQ_PAIR);
+    if (zmq_connect(ctl, WORKER_CONTROL) != 0) {
+        mp_error("ingest_proxy_control err=\"%s\"", zmq_strerror(zmq_errno()));
+        zmq_close(ctl);
+        return NULL;
+    }
+    /* Returns when the control socket says TERMINATE (or the context ends). */
+    zmq_proxy_steerable(in->front, in->back, NULL, ctl);
+    zmq_close(ctl);
+    return NULL;
+}
+
+int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *opts,
+                 struct ingest **out, char *err, size_t errlen)
+{
+    int rc = MP_ERR_NOMEM;
+    struct ingest *in = calloc(1, sizeof(*in));
+    if (!in)
+        goto err;
+    in->zctx = zmq_ctx;
+    in->nworkers = opts->workers;
+    in->workers = calloc((size_t)opts->workers, sizeof(*in->workers));
+    if (!in->workers)
+        goto err;
+    for (int i = 0; i < opts->workers; i++) {
+        in->workers[i].in = in;
+        rc = ingest_proc_create(t, &opts->limits, &in->workers[i].proc);
+        if (rc != MP_OK)
+            goto err;
+        in->workers[i].proc->rl = in->rl; /* one log budget per reason for all workers */
+    }
+
+    rc = MP_ERR_IO;
+    int hwm = WORKER_HWM, linger = 0;
+    in->front = zmq_socket(zmq_ctx, ZMQ_PULL);
+    in->back = zmq_socket(zmq_ctx, ZMQ_PUSH);
+    in->control = zmq_socket(zmq_ctx, ZMQ_PAIR);
+    if (!in->front || !in->back || !in->control) {
+        snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(zmq_errno()));
+        goto err;
+    }
+    zmq_setsockopt(in->front, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(in->back, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(in->front, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_setsockopt(in->control, ZMQ_LINGER, &linger, sizeof(linger));
+    if (zmq_bind(in->front, opts->pull_endpoint) != 0) {
+        snprintf(err, errlen, "cannot bind ingest.pull %s: %s", opts->pull_endpoint,
+                 zmq_strerror(zmq_errno()));
+        goto err;
+    }
+    if (zmq_bind(in->back, WORKER_INPROC) != 0 || zmq_bind(in->control, WORKER_CONTROL) != 0) {
+        snprintf(err, errlen, "cannot bind inproc queue: %s", zmq_strerror(zmq_errno()));
+        goto err;
+    }
+    for (int i = 0; i < opts->workers; i++) {
+        if (pthread_create(&in->workers[i].tid, NULL, worker__main, &in->workers[i]) != 0) {
+            snprintf(err, errlen, "cannot start ingest worker %d", i);
+            goto err;
+        }
+        in->workers[i].started = 1;
+    }
+    if (pthread_create(&in->proxy_tid, NULL, proxy__main, in) != 0) {
+        snprintf(err, errlen, "cannot start ingest proxy");
+        goto err;
+    }
+    in->proxy_started = 1;
+    *out = in;
+    return MP_OK;
+err:
+    ingest_stop(in);
+    return rc;
+}
+
+void ingest_stop(struct ingest *in)
+{
+    if (!in)
+        return;
+    if (in->proxy_started) {
+        zmq_send(in->control, "TERMINATE", 9, 0);
+        pthread_join(in->proxy_tid, NULL);
+    }
+    /* The proxy no longer forwards; workers drain what is queued inproc and
+     * leave on their first empty receive. */
+    mp_store_release(&in->stopping, 1);
+    for (int i = 0; i < in->nworkers; i++)
+        if (in->workers[i].started)
+            pthread_join(in->workers[i].tid, NULL);
+    if (in->front)
+        zmq_close(in->front);
+    if (in->back)
+        zmq_close(in->back);
+    if (in->control)
+        zmq_close(in->control);
+    for (int i = 0; in->workers && i < in->nworkers; i++)
+        ingest_proc_destroy(in->workers[i].proc);
+    free(in->workers);
+    free(in);
+}
+
+void ingest_figures(const struct ingest *in, struct ingest_figures *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < in->nworkers; i++)
+        proc__add(&in->workers[i].proc->fig, out);
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# deps.sh — install the Debian packages mailpulse needs to build, test and run.
+#
+# Idempotent: packages already installed are left alone, and when nothing is
+# missing it exits 0 without touching apt. As root it runs apt-get itself;
+# otherwise it prints the exact apt-get line to run and exits 1.
+#
+# Usage: scripts/deps.sh [--bench]   (--bench adds what `make bench` needs)
+set -euo pipefail
+
+pkgs=(
+  build-essential pkg-config
+  protobuf-c-compiler libprotobuf-c-dev   # wire contract, generated at build time
+  libzmq3-dev                             # ingest sockets
+  librocksdb-dev                          # system of record
+  libcurl4-openssl-dev                    # webhook sender (multi interface)
+  libjansson-dev                          # JSON bodies
+  libyaml-dev                             # config and rules files
+  libmicrohttpd-dev                       # HTTP API and `mailpulse sink`
+  libssl-dev                              # HMAC-SHA256 signatures
+  liburcu-dev                             # lock-free hash tables + RCU
+  check libsubunit-dev                    # unit test framework
+)
+if [ "${1:-}" = "--bench" ]; then
+  pkgs+=(redis-server)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$st" = "install ok installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps.sh: missing packages: ${missing[*]}" >&2
+  echo "deps.sh: run as root:  apt-get update && $line" >&2
+  exit 1
+fi
+
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has empty package lists; a failed install is retried once
+# after refreshing them.
+if ! apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# run-tests.sh — run every test binary given, print each suite's result and a
+# closing "N passed, N failed" line; exit non-zero if any suite failed.
+set -u
+pass=0; fail=0; failed=()
+for t in "$@"; do
+  echo "== $(basename "$t")"
+  # CK_FORK=yes: each test case in its own process, so one crash is one failure.
+  if CK_FORK=yes "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("$(basename "$t")"); fi
+done
+echo
+[ ${#failed[@]} -gt 0 ] && echo "failed suites: ${failed[*]}"
+echo "suites: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

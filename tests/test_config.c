@@ -1,0 +1,738 @@
+/* test_config.c — Check suite for cmd/mp_config.c (the YAML config loader).
+ *
+ * Every config is written to its own mkdtemp() directory, so relative-path
+ * resolution is tested against a known directory and nothing leaks between
+ * cases. must_load() / must_reject() are the table helpers; the refusal table
+ * (reject_cases) pins the message key, the reason and the 1-based line.
+ *
+ * Run from the repository root (the example file is read from there), with
+ * CK_FORK=yes as scripts/run-tests.sh does.
+ */
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mp.h"
+#include "mp_config.h"
+
+/* --- temp dirs and helpers ----------------------------------------------- */
+
+struct tmpconf {
+    char dir[PATH_MAX];  /* realpath of the mkdtemp() directory */
+    char path[PATH_MAX + 32]; /* <dir>/mailpulse.yaml */
+};
+
+static void tmp_file(const struct tmpconf *t, const char *name, const char *text, size_t len)
+{
+    char p[PATH_MAX + 64];
+    snprintf(p, sizeof(p), "%s/%s", t->dir, name);
+    FILE *f = fopen(p, "wb");
+    ck_assert_msg(f != NULL, "fopen %s: %s", p, strerror(errno));
+    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Creates a fresh directory holding mailpulse.yaml with `len` bytes of text
+ * (explicit length so a case can contain a NUL byte). */
+static void tmp_open_len(struct tmpconf *t, const char *text, size_t len)
+{
+    char tmpl[] = "/tmp/mp_test_config.XXXXXX";
+    ck_assert_msg(mkdtemp(tmpl) != NULL, "mkdtemp: %s", strerror(errno));
+    /* realpath: /tmp may itself be a symlink, and the loader resolves it. */
+    ck_assert(realpath(tmpl, t->dir) != NULL);
+    snprintf(t->path, sizeof(t->path), "%s/mailpulse.yaml", t->dir);
+    tmp_file(t, "mailpulse.yaml", text, len);
+}
+
+static void tmp_open(struct tmpconf *t, const char *text)
+{
+    tmp_open_len(t, text, strlen(text));
+}
+
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(p);
+}
+
+static void tmp_close(struct tmpconf *t)
+{
+    chmod(t->dir, 0700);
+    nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static struct mp_config *must_load_at(const char *file, int line, struct tmpconf *t,
+                                      const char *yaml)
+{
+    struct mp_config *cfg = NULL;
+    char err[512] = "";
+    tmp_open(t, yaml);
+    int rc = mp_config_load(t->path, &cfg, err, sizeof(err));
+    ck_assert_msg(rc == MP_OK, "%s:%d: expected the config to load, got %s: %s", file, line,
+                  mp_strerror(rc), err);
+    ck_assert_msg(cfg != NULL, "%s:%d: MP_OK without a config", file, line);
+    ck_assert_str_eq(cfg->path, t->path);
+    return cfg;
+}
+
+/* Loads `yaml` in a temp dir the caller keeps (to compare resolved paths). */
+#define must_load_in(t, yaml) must_load_at(__FILE__, __LINE__, (t), (yaml))
+
+/* Loads `yaml`; the temp dir is gone when this returns. */
+static struct mp_config *must_load_plain(const char *file, int line, const char *yaml)
+{
+    struct tmpconf t;
+    struct mp_config *cfg = must_load_at(file, line, &t, yaml);
+    tmp_close(&t);
+    return cfg;
+}
+#define must_load(yaml) must_load_plain(__FILE__, __LINE__, (yaml))
+
+/* Checks a refusal of the already written t->path: MP_ERR_PARSE, *out left
+ * alone, one line "<path>:<line>: ..." containing `want`. */
+static void check_reject(const char *file, int line, const struct tmpconf *t, const char *want,
+                         unsigned want_line)
+{
+    struct mp_config sentinel;
+    struct mp_config *cfg = &sentinel;
+    char err[512] = "", prefix[PATH_MAX + 64];
+    int rc = mp_config_load(t->path, &cfg, err, sizeof(err));
+    ck_assert_msg(rc == MP_ERR_PARSE, "%s:%d: expected MP_ERR_PARSE, got %s (err: %s)", file,
+                  line, mp_strerror(rc), err);
+    ck_assert_msg(cfg == &sentinel, "%s:%d: *out was written on refusal", file, line);
+    ck_assert_msg(strchr(err, '\n') == NULL, "%s:%d: err is not one line: %s", file, line, err);
+    snprintf(prefix, sizeof(prefix), "%s:%u: ", t->path, want_line);
+    ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0,
+                  "%s:%d: expected err to start with \"%s\", got \"%s\"", file, line, prefix, err);
+    ck_assert_msg(strstr(err, want) != NULL, "%s:%d: expected \"%s\" in \"%s\"", file, line, want,
+                  err);
+}
+
+static void must_reject_at(const char *file, int line, const char *yaml, size_t len,
+                           const char *want, unsigned want_line)
+{
+    struct tmpconf t;
+    tmp_open_len(&t, yaml, len);
+    check_reject(file, line, &t, want, want_line);
+    tmp_close(&t);
+}
+#define must_reject(yaml, want, line) \
+    must_reject_at(__FILE__, __LINE__, (yaml), strlen(yaml), (want), (line))
+
+/* --- the refusal table --------------------------------------------------- */
+
+/* Two-line prefix that satisfies the one required key. */
+#define PULL "ingest:\n  pull: tcp://127.0.0.1:7400\n"
+/* Four lines: one valid receiver called ops, on lines 1..4 of the block. */
+#define OPS                           \
+    "receivers:\n"                    \
+    "  - name: ops\n"                 \
+    "    type: webhook\n"             \
+    "    url: http://127.0.0.1:9/h\n"
+
+static const struct reject_case {
+    const char *yaml;
+    const char *want; /* substring of err, normally "<key>: <reason>" */
+    unsigned line;
+} reject_cases[] = {
+    /* unknown keys */
+    {PULL "bogus: 1\n", "bogus: unknown key", 3},
+    {"ingest:\n  pull: tcp://a:1\n  pull_addr: tcp://b:2\n", "ingest.pull_addr: unknown key", 3},
+    {PULL "engine:\n  retension: 35d\n", "engine.retension: unknown key", 4},
+    {PULL OPS "    token: x\n", "receivers[0].token: unknown key", 7},
+    {PULL OPS "routes:\n  fallback: [ops]\n", "routes.fallback: unknown key", 8},
+    /* wrong types */
+    {"ingest: tcp://127.0.0.1:7400\n", "ingest: expected a mapping, got \"tcp://", 1},
+    {"ingest:\n  pull: {host: 127.0.0.1}\n", "ingest.pull: expected a zmq endpoint", 2},
+    {PULL "receivers:\n  name: ops\n", "receivers: expected a list of receivers, got a mapping", 4},
+    {PULL "receivers:\n  - ops\n", "receivers[0]: expected a mapping, got \"ops\"", 4},
+    {PULL "http: 127.0.0.1:7480\n", "http: expected a mapping", 3},
+    {PULL OPS "    secret: [a, b]\n", "receivers[0].secret: expected a string, got a list", 7},
+    {PULL OPS "routes:\n  default: ops\n", "routes.default: expected a list of receiver names", 8},
+    {PULL OPS "routes:\n  default: [[ops]]\n", "routes.default: expected a receiver name, got a list",
+     8},
+    {PULL OPS "routes:\n  tenants: [acme]\n", "routes.tenants: expected a mapping", 8},
+    {PULL OPS "routes:\n  tenants:\n    acme: ops\n", "routes.tenants.acme: expected a list", 9},
+    {PULL "routes: [ops]\n", "routes: expected a mapping, got a list", 3},
+    {PULL "? [a, b]\n: c\n", "(top level): keys must be plain strings, got a list", 3},
+    {"- ingest\n", "(top level): expected a mapping, got a list", 1},
+    {"hello\n", "(top level): expected a mapping, got \"hello\"", 1},
+    /* integers */
+    {"ingest:\n  pull: tcp://a:1\n  workers: lots\n",
+     "ingest.workers: expected an integer 1..256, got \"lots\"", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: 0\n", "ingest.workers: expected an integer 1..256", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: 257\n", "ingest.workers: expected an integer 1..256",
+     3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: -1\n", "got \"-1\"", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: +2\n", "got \"+2\"", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: 2x\n", "got \"2x\"", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: \"\"\n", "ingest.workers: expected an integer", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers:\n", "ingest.workers: expected an integer 1..256, got null",
+     3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: 2.5\n", "got \"2.5\"", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: 99999999999999999999999\n",
+     "ingest.workers: expected an integer", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: {n: 2}\n", "ingest.workers: expected an integer 1..256, "
+     "got a mapping", 3},
+    {PULL "engine:\n  max_keys: 1023\n", "engine.max_keys: expected an integer 1024..268435456", 4},
+    {PULL "engine:\n  max_keys: 268435457\n", "engine.max_keys: expected an integer", 4},
+    /* durations */
+    {PULL "engine:\n  retention: 35\n", "engine.retention: expected a duration", 4},
+    {PULL "engine:\n  retention: 5x\n", "engine.retention: expected a duration", 4},
+    {PULL "engine:\n  retention: 0d\n", "engine.retention: expected a duration", 4},
+    {PULL "engine:\n  retention: [35d]\n", "engine.retention: expected a duration", 4},
+    /* strings and enums; echoed values are escaped and cut, err stays one line */
+    {PULL "log_level: " "0123456789012345678901234567890123456789012345678901234567890\n",
+     "got \"012345678901234567890123456789012345678901234567...\"", 3},
+    {PULL "log_level: \"\\x01\\x02\\t\\\"\"\n", "got \"\\x01\\x02\\x09\\\"\"", 3},
+    {PULL "log_level: loud\n", "log_level: expected one of debug, info, warn, error", 3},
+    {PULL "log_level: \"a\\nb\"\n", "got \"a\\nb\"", 3}, /* escaped, err stays one line */
+    {PULL "data_dir: \"\"\n", "data_dir: expected a directory path, got an empty string", 3},
+    {PULL "data_dir:\n", "data_dir: expected a directory path, got null", 3},
+    {PULL "data_dir: ~\n", "data_dir: expected a directory path, got null", 3},
+    {"ingest:\n  pull: 127.0.0.1:7400\n", "ingest.pull: expected a zmq endpoint", 2},
+    {"ingest:\n  pull: tcp://\n", "ingest.pull: expected a zmq endpoint", 2},
+    {"ingest:\n  pull: tcp://a:1\n  router: localhost\n", "ingest.router: expected a zmq endpoint",
+     3},
+    {PULL "http:\n  listen: 127.0.0.1\n", "http.listen: expected host:port", 4},
+    {PULL "http:\n  listen: 127.0.0.1:0\n", "http.listen: expected host:port with port 1..65535", 4},
+    {PULL "http:\n  listen: 127.0.0.1:65536\n", "http.listen: expected host:port", 4},
+    {PULL "http:\n  listen: 127.0.0.1:http\n", "http.listen: expected host:port", 4},
+    {PULL "http:\n  listen: \":7480\"\n", "http.listen: expected host:port", 4},
+    {PULL "http:\n  listen: \"::1:7480\"\n", "http.listen: expected host:port", 4},
+    {PULL "http:\n  listen: \"[::1:7480\"\n", "http.listen: expected host:port", 4},
+    /* receivers */
+    {PULL "receivers:\n  - name: ops\n    type: email\n    url: http://x/\n",
+     "receivers[0].type: expected webhook or slack, got \"email\"", 5},
+    {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: ftp://x/h\n",
+     "receivers[0].url: expected an http:// or https:// URL, got \"ftp://x/h\"", 6},
+    {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: http://\n",
+     "receivers[0].url: expected an http:// or https:// URL", 6},
+    {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: 127.0.0.1:9000\n",
+     "receivers[0].url: expected an http:// or https:// URL", 6},
+    {PULL "receivers:\n  - name: ops\n    type: webhook\n", "receivers[0].url: required key missing",
+     4},
+    {PULL "receivers:\n  - {name: ops, url: \"http://x/\"}\n",
+     "receivers[0].type: required key missing", 4},
+    {PULL "receivers:\n  - type: slack\n    url: https://x/\n",
+     "receivers[0].name: required key missing", 4},
+    {PULL OPS "  - name: ops\n    type: slack\n    url: https://x/\n",
+     "receivers[1].name: duplicate receiver name \"ops\"", 7},
+    {PULL "receivers:\n  - name: o p s\n    type: slack\n    url: https://x/\n",
+     "receivers[0].name: expected 1..64 characters of [A-Za-z0-9._-], got \"o p s\"", 4},
+    {PULL "receivers:\n  - name: "
+          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" /* 65 */
+          "    type: slack\n    url: https://x/\n",
+     "receivers[0].name: expected 1..64 characters", 4},
+    /* routes */
+    {PULL OPS "routes:\n  default: [ops, nobody]\n", "routes.default: unknown receiver \"nobody\"", 8},
+    {PULL OPS "routes:\n  tenants:\n    acme:\n      - ops\n      - nobody\n",
+     "routes.tenants.acme: unknown receiver \"nobody\"", 11},
+    {PULL "routes:\n  default: [ops]\n", "routes.default: unknown receiver \"ops\"", 4},
+    {PULL OPS "routes:\n  default: [ops, ops]\n", "routes.default: receiver \"ops\" listed twice", 8},
+    {PULL OPS "routes:\n  tenants:\n    bad name: [ops]\n",
+     "routes.tenants: invalid tenant name \"bad name\"", 9},
+    {PULL OPS "routes:\n  tenants:\n    \"\": [ops]\n", "routes.tenants: invalid tenant name \"\"", 9},
+    {PULL OPS "routes:\n  tenants:\n    "
+              "ttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt: [ops]\n", /* 65 */
+     "routes.tenants: invalid tenant name", 9},
+    {PULL OPS "routes:\n  tenants:\n    a/b: [ops]\n", "routes.tenants: invalid tenant name", 9},
+    /* required keys: reported at the line of the mapping that lacks them */
+    {"ingest:\n  router: tcp://a:2\n", "ingest.pull: required key missing", 2},
+    {"data_dir: x\ningest: {router: \"tcp://a:2\"}\n", "ingest.pull: required key missing", 2},
+    {"# no ingest section\nlog_level: info\n", "ingest.pull: required key missing", 2},
+    /* duplicate keys */
+    {PULL "ingest:\n  pull: tcp://b:2\n", "ingest: duplicate key (first at line 1)", 3},
+    {"ingest:\n  pull: tcp://a:1\n  pull: tcp://b:2\n", "ingest.pull: duplicate key (first at line 2)",
+     3},
+    {PULL OPS "    type: slack\n", "receivers[0].type: duplicate key", 7},
+    {PULL OPS "routes:\n  tenants:\n    acme: [ops]\n    acme: [ops]\n",
+     "routes.tenants.acme: duplicate key (first at line 9)", 10},
+    /* YAML syntax: libyaml's own problem text and line */
+    {PULL "foo: [a, b\n", "yaml: did not find expected ',' or ']'", 4},
+    {"ingest:\n\tpull: tcp://a:1\n", "yaml: found character that cannot start any token", 2},
+    {"ingest:\n  pull: tcp://a:1\n bad: x\n", "yaml: did not find expected key", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: 2: 3\n", "yaml: mapping values are not allowed", 3},
+    {PULL "data_dir: \"unterminated\n", "yaml: found unexpected end of stream", 4},
+    {PULL "data_dir: \xff\n", "yaml: invalid leading UTF-8 octet", 3},
+    {PULL "...\ngarbage: [\n", "yaml: did not find expected <document start>", 4},
+    /* whole-file problems */
+    {"", "(top level): empty file", 1},
+    {"# only a comment\n\n", "(top level): empty file", 1},
+    {"---\n", "(top level): empty file", 1},
+    {PULL "---\ningest:\n  pull: tcp://b:2\n", "(top level): only one YAML document is allowed", 3},
+};
+
+START_TEST(test_reject_table)
+{
+    const struct reject_case *rc = &reject_cases[_i];
+    char where[64];
+    snprintf(where, sizeof(where), "reject_cases[%d]", _i);
+    must_reject_at(where, __LINE__, rc->yaml, strlen(rc->yaml), rc->want, rc->line);
+}
+END_TEST
+
+START_TEST(test_reject_nul_byte)
+{
+    static const char yaml[] = PULL "data_dir: \"a\\0b\"\n"; /* YAML escape, not a C NUL */
+    must_reject(yaml, "data_dir: expected a directory path, got a value containing a NUL byte",
+                3);
+}
+END_TEST
+
+/* --- loading ------------------------------------------------------------- */
+
+static int default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (int)n;
+}
+
+START_TEST(test_example_loads)
+{
+    struct mp_config *cfg = NULL;
+    char err[512] = "", cwd[PATH_MAX], want[PATH_MAX + 16];
+    int rc = mp_config_load("mailpulse.example.yaml", &cfg, err, sizeof(err));
+    ck_assert_msg(rc == MP_OK, "example config: %s: %s", mp_strerror(rc), err);
+    ck_assert(getcwd(cwd, sizeof(cwd)) != NULL); /* already free of symlinks */
+    snprintf(want, sizeof(want), "%s/data", cwd);
+
+    ck_assert_str_eq(cfg->path, "mailpulse.example.yaml");
+    ck_assert_str_eq(cfg->data_dir, want);
+    ck_assert_str_eq(cfg->log_level, "info");
+    ck_assert_str_eq(cfg->ingest_pull, "tcp://127.0.0.1:7400");
+    ck_assert_str_eq(cfg->ingest_router, "tcp://127.0.0.1:7401");
+    ck_assert_int_eq(cfg->workers, 2);
+    ck_assert_str_eq(cfg->http_listen, "127.0.0.1:7480");
+    ck_assert_ptr_null(cfg->rules_path);
+    ck_assert_int_eq(cfg->retention_ms, (int64_t)35 * 86400 * 1000);
+    ck_assert_uint_eq(cfg->max_keys, 1u << 20);
+
+    ck_assert_uint_eq(cfg->n_receivers, 1);
+    ck_assert_str_eq(cfg->receivers[0].name, "ops");
+    ck_assert_int_eq(cfg->receivers[0].type, MP_RECEIVER_WEBHOOK);
+    ck_assert_str_eq(cfg->receivers[0].url, "http://127.0.0.1:9000/hook");
+    ck_assert_str_eq(cfg->receivers[0].secret, "change-me");
+    ck_assert_uint_eq(cfg->n_default_route, 1);
+    ck_assert_uint_eq(cfg->default_route[0], 0);
+    ck_assert_uint_eq(cfg->n_routes, 1);
+    ck_assert_str_eq(cfg->routes[0].tenant, "acme");
+    ck_assert_uint_eq(cfg->routes[0].n, 1);
+    ck_assert_uint_eq(cfg->routes[0].receivers[0], 0);
+    mp_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+    struct tmpconf t;
+    char want[PATH_MAX + 16];
+    struct mp_config *cfg = must_load_in(&t, "ingest:\n  pull: tcp://127.0.0.1:7400\n");
+    snprintf(want, sizeof(want), "%s/data", t.dir);
+    ck_assert_str_eq(cfg->data_dir, want);
+    ck_assert_str_eq(cfg->log_level, "info");
+    ck_assert_ptr_null(cfg->ingest_router);
+    ck_assert_int_eq(cfg->workers, default_workers());
+    ck_assert_int_ge(cfg->workers, 1);
+    ck_assert_ptr_null(cfg->http_listen);
+    ck_assert_int_eq(cfg->retention_ms, (int64_t)35 * 24 * 3600 * 1000);
+    ck_assert_uint_eq(cfg->max_keys, 1u << 20);
+    ck_assert_ptr_null(cfg->rules_path);
+    ck_assert_uint_eq(cfg->n_receivers, 0);
+    ck_assert_ptr_null(cfg->receivers);
+    ck_assert_uint_eq(cfg->n_default_route, 0);
+    ck_assert_uint_eq(cfg->n_routes, 0);
+    mp_config_free(cfg);
+    tmp_close(&t);
+}
+END_TEST
+
+START_TEST(test_full_config)
+{
+    struct mp_config *cfg = must_load(
+        "data_dir: /var/lib/mailpulse\n"
+        "log_level: debug\n"
+        "ingest:\n"
+        "  pull: ipc:///run/mailpulse/pull\n"
+        "  router: tcp://0.0.0.0:7401\n"
+        "  workers: \"3\"\n"
+        "http: {listen: \"[::1]:8080\"}\n"
+        "engine:\n"
+        "  retention: 2h\n"
+        "  max_keys: 4096\n"
+        "routes:\n" /* before receivers on purpose: resolved after them */
+        "  default: [chat]\n"
+        "  tenants:\n"
+        "    acme: [hook, chat]\n"
+        "    Beta.Co_1-x: []\n"
+        "receivers:\n"
+        "  - name: hook\n"
+        "    type: webhook\n"
+        "    url: HTTPS://hooks.example.com/a?b=c\n"
+        "    secret: 's3cr3t: yes'\n"
+        "  - {name: chat, type: slack, url: \"https://hooks.slack.com/services/T/B/X\"}\n");
+    ck_assert_str_eq(cfg->data_dir, "/var/lib/mailpulse");
+    ck_assert_str_eq(cfg->log_level, "debug");
+    ck_assert_str_eq(cfg->ingest_pull, "ipc:///run/mailpulse/pull");
+    ck_assert_str_eq(cfg->ingest_router, "tcp://0.0.0.0:7401");
+    ck_assert_int_eq(cfg->workers, 3);
+    ck_assert_str_eq(cfg->http_listen, "[::1]:8080");
+    ck_assert_int_eq(cfg->retention_ms, 2 * 3600 * 1000);
+    ck_assert_uint_eq(cfg->max_keys, 4096);
+
+    ck_assert_uint_eq(cfg->n_receivers, 2);
+    ck_assert_str_eq(cfg->receivers[0].name, "hook");
+    ck_assert_int_eq(cfg->receivers[0].type, MP_RECEIVER_WEBHOOK);
+    ck_assert_str_eq(cfg->receivers[0].url, "HTTPS://hooks.example.com/a?b=c");
+    ck_assert_str_eq(cfg->receivers[0].secret, "s3cr3t: yes");
+    ck_assert_str_eq(cfg->receivers[1].name, "chat");
+    ck_assert_int_eq(cfg->receivers[1].type, MP_RECEIVER_SLACK);
+    ck_assert_ptr_null(cfg->receivers[1].secret);
+
+    ck_assert_uint_eq(cfg->n_default_route, 1);
+    ck_assert_uint_eq(cfg->default_route[0], 1);
+    ck_assert_uint_eq(cfg->n_routes, 2);
+    ck_assert_str_eq(cfg->routes[0].tenant, "acme");
+    ck_assert_uint_eq(cfg->routes[0].n, 2);
+    ck_assert_uint_eq(cfg->routes[0].receivers[0], 0);
+    ck_assert_uint_eq(cfg->routes[0].receivers[1], 1);
+    ck_assert_str_eq(cfg->routes[1].tenant, "Beta.Co_1-x");
+    ck_assert_uint_eq(cfg->routes[1].n, 0);
+    mp_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_boundaries)
+{
+    struct mp_config *cfg = must_load(
+        "ingest: {pull: \"tcp://a:1\", workers: 1}\n"
+        "engine: {max_keys: 1024, retention: 1ms}\n"
+        "http: {listen: \"mail.example.com:65535\"}\n"
+        "receivers:\n"
+        "  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" /* 64 */
+        "    type: slack\n"
+        "    url: http://h\n"
+        "routes:\n"
+        "  tenants:\n"
+        "    tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt: []\n"); /* 64 */
+    ck_assert_int_eq(cfg->workers, 1);
+    ck_assert_uint_eq(cfg->max_keys, 1024);
+    ck_assert_int_eq(cfg->retention_ms, 1);
+    ck_assert_str_eq(cfg->http_listen, "mail.example.com:65535");
+    ck_assert_uint_eq(strlen(cfg->receivers[0].name), 64);
+    ck_assert_uint_eq(strlen(cfg->routes[0].tenant), 64);
+    mp_config_free(cfg);
+
+    cfg = must_load("ingest: {pull: \"tcp://a:1\", workers: 256}\n"
+                    "engine: {max_keys: 268435456}\n"
+                    "http: {listen: \"127.0.0.1:1\"}\n");
+    ck_assert_int_eq(cfg->workers, 256);
+    ck_assert_uint_eq(cfg->max_keys, 1u << 28);
+    mp_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_empty_collections)
+{
+    struct mp_config *cfg = must_load(PULL "receivers: []\nroutes:\n  default: []\n  tenants: {}\n");
+    ck_assert_uint_eq(cfg->n_receivers, 0);
+    ck_assert_uint_eq(cfg->n_default_route, 0);
+    ck_assert_uint_eq(cfg->n_routes, 0);
+    mp_config_free(cfg);
+
+    cfg = must_load(PULL OPS "routes: {}\n");
+    ck_assert_uint_eq(cfg->n_receivers, 1);
+    ck_assert_uint_eq(cfg->n_default_route, 0);
+    ck_assert_uint_eq(cfg->n_routes, 0);
+    mp_config_free(cfg);
+}
+END_TEST
+
+/* data_dir: relative paths land next to the config file; absolute ones stay. */
+static const struct {
+    const char *value;
+    const char *suffix; /* appended to the temp dir; NULL: value kept as is */
+} data_dir_cases[] = {
+    {"./data", "/data"},
+    {"data", "/data"},
+    {"state/db", "/state/db"},
+    {".//./state", "/state"},
+    {".", ""},
+    {"../shared", "/../shared"},
+    {"/var/lib/mailpulse", NULL},
+    {"/", NULL},
+};
+
+START_TEST(test_data_dir_resolution)
+{
+    struct tmpconf t;
+    char yaml[256], want[PATH_MAX + 64];
+    snprintf(yaml, sizeof(yaml), PULL "data_dir: \"%s\"\n", data_dir_cases[_i].value);
+    struct mp_config *cfg = must_load_in(&t, yaml);
+    if (data_dir_cases[_i].suffix)
+        snprintf(want, sizeof(want), "%s%s", t.dir, data_dir_cases[_i].suffix);
+    else
+        snprintf(want, sizeof(want), "%s", data_dir_cases[_i].value);
+    ck_assert_str_eq(cfg->data_dir, want);
+    mp_config_free(cfg);
+    tmp_close(&t);
+}
+END_TEST
+
+/* The same file gives the same absolute paths whatever the cwd and however
+ * the file is named (relative, absolute). */
+START_TEST(test_data_dir_independent_of_cwd)
+{
+    struct tmpconf t;
+    char cwd[PATH_MAX], want[PATH_MAX + 16], err[512];
+    struct mp_config *a = NULL, *b = NULL;
+    ck_assert(getcwd(cwd, sizeof(cwd)) != NULL);
+    tmp_open(&t, PULL "data_dir: state\n");
+    snprintf(want, sizeof(want), "%s/state", t.dir);
+
+    ck_assert_int_eq(chdir(t.dir), 0);
+    int rc = mp_config_load("./mailpulse.yaml", &a, err, sizeof(err));
+    ck_assert_int_eq(chdir("/"), 0);
+    int rc2 = mp_config_load(t.path, &b, err, sizeof(err));
+    ck_assert_int_eq(chdir(cwd), 0); /* matters when run with CK_FORK=no */
+
+    ck_assert_msg(rc == MP_OK && rc2 == MP_OK, "%s", err);
+    ck_assert_str_eq(a->path, "./mailpulse.yaml");
+    ck_assert_str_eq(a->data_dir, want);
+    ck_assert_str_eq(b->data_dir, want);
+    mp_config_free(a);
+    mp_config_free(b);
+    tmp_close(&t);
+}
+END_TEST
+
+START_TEST(test_rules_resolved)
+{
+    struct tmpconf t;
+    char want[PATH_MAX + 32];
+    tmp_open(&t, PULL "rules: rules.yaml\n");
+    tmp_file(&t, "rules.yaml", "rules: []\n", 10);
+    struct mp_config *cfg = NULL;
+    char err[512];
+    int rc = mp_config_load(t.path, &cfg, err, sizeof(err));
+    ck_assert_msg(rc == MP_OK, "%s", err);
+    snprintf(want, sizeof(want), "%s/rules.yaml", t.dir);
+    ck_assert_str_eq(cfg->rules_path, want);
+    mp_config_free(cfg);
+    tmp_close(&t);
+}
+END_TEST
+
+START_TEST(test_rules_missing)
+{
+    must_reject(PULL "rules: no-such-rules.yaml\n", "rules: cannot read \"", 3);
+    must_reject(PULL "rules: no-such-rules.yaml\n", "no-such-rules.yaml\": No such file", 3);
+    must_reject(PULL "rules: .\n", "rules: cannot read \"", 3); /* a directory */
+    must_reject(PULL "rules: .\n", "not a regular file", 3);
+    must_reject(PULL "rules: [a.yaml]\n", "rules: expected a file path, got a list", 3);
+}
+END_TEST
+
+START_TEST(test_rules_unreadable)
+{
+    struct tmpconf t;
+    /* root reads anything, so the permission check cannot be observed. */
+    if (geteuid() == 0)
+        return;
+    tmp_open(&t, PULL "rules: rules.yaml\n");
+    tmp_file(&t, "rules.yaml", "rules: []\n", 10);
+    char p[PATH_MAX + 32];
+    snprintf(p, sizeof(p), "%s/rules.yaml", t.dir);
+    ck_assert_int_eq(chmod(p, 0), 0);
+    check_reject(__FILE__, __LINE__, &t, "rules: cannot read", 3);
+    check_reject(__FILE__, __LINE__, &t, "Permission denied", 3);
+    tmp_close(&t);
+}
+END_TEST
+
+/* --- durations ----------------------------------------------------------- */
+
+static const struct {
+    const char *s;
+    int64_t ms;
+} duration_ok[] = {
+    {"250ms", 250},
+    {"1ms", 1},
+    {"90s", 90 * 1000},
+    {"15m", 15 * 60 * 1000},
+    {"1h", 3600 * 1000},
+    {"35d", (int64_t)35 * 86400 * 1000},
+    {"007s", 7000},
+    {"9223372036854775807ms", INT64_MAX},
+    {"106751991167d", (int64_t)106751991167 * 86400000}, /* largest whole-day value */
+};
+
+START_TEST(test_duration_ok)
+{
+    int64_t ms = -1;
+    ck_assert_msg(mp_config_parse_duration(duration_ok[_i].s, &ms) == MP_OK, "\"%s\" refused",
+                  duration_ok[_i].s);
+    ck_assert_int_eq(ms, duration_ok[_i].ms);
+}
+END_TEST
+
+static const char *duration_bad[] = {
+    "",         /* empty */
+    "1",        /* missing unit */
+    "s",        /* missing number */
+    "ms",
+    "0s",       /* positive only */
+    "0ms",
+    "-1s",
+    "+1s",
+    "1.5h",
+    "1 s",
+    " 1s",
+    "1s ",
+    "1x",       /* unknown unit */
+    "1H",
+    "1sec",
+    "1hm",
+    "1w",
+    "1us",
+    "9223372036854775808ms",  /* INT64_MAX + 1 */
+    "9223372036854775807s",   /* overflows once scaled */
+    "106751991168d",
+    "99999999999999999999999h",
+    "0000000000000000000000001s", /* longer than any int64 */
+};
+
+START_TEST(test_duration_bad)
+{
+    int64_t ms = 12345;
+    ck_assert_msg(mp_config_parse_duration(duration_bad[_i], &ms) == MP_ERR_INVAL,
+                  "\"%s\" accepted", duration_bad[_i]);
+    ck_assert_int_eq(ms, 12345); /* untouched on refusal */
+}
+END_TEST
+
+START_TEST(test_duration_null)
+{
+    int64_t ms;
+    ck_assert_int_eq(mp_config_parse_duration(NULL, &ms), MP_ERR_INVAL);
+    ck_assert_int_eq(mp_config_parse_duration("1s", NULL), MP_ERR_INVAL);
+}
+END_TEST
+
+/* --- files and arguments ------------------------------------------------- */
+
+START_TEST(test_missing_file)
+{
+    struct tmpconf t;
+    struct mp_config sentinel, *cfg = &sentinel;
+    char err[512] = "", path[PATH_MAX + 32];
+    tmp_open(&t, PULL);
+    snprintf(path, sizeof(path), "%s/absent.yaml", t.dir);
+    int rc = mp_config_load(path, &cfg, err, sizeof(err));
+    ck_assert_int_eq(rc, MP_ERR_IO);
+    ck_assert_ptr_eq(cfg, &sentinel);
+    ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "file not named: %s", err);
+    ck_assert_msg(strstr(err, "No such file") != NULL, "%s", err);
+    ck_assert_ptr_null(strchr(err, '\n'));
+
+    /* A directory opens but does not read. */
+    rc = mp_config_load(t.dir, &cfg, err, sizeof(err));
+    ck_assert_int_eq(rc, MP_ERR_IO);
+    ck_assert_ptr_eq(cfg, &sentinel);
+    ck_assert_msg(strncmp(err, t.dir, strlen(t.dir)) == 0, "file not named: %s", err);
+    tmp_close(&t);
+}
+END_TEST
+
+START_TEST(test_bad_args)
+{
+    struct mp_config *cfg = NULL;
+    char err[128];
+    ck_assert_int_eq(mp_config_load(NULL, &cfg, err, sizeof(err)), MP_ERR_INVAL);
+    ck_assert_ptr_null(cfg);
+    ck_assert_int_eq(mp_config_load("mailpulse.example.yaml", NULL, err, sizeof(err)),
+                     MP_ERR_INVAL);
+    /* err is optional. */
+    ck_assert_int_eq(mp_config_load("mailpulse.example.yaml", &cfg, NULL, 0), MP_OK);
+    mp_config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_err_truncated)
+{
+    struct tmpconf t;
+    struct mp_config *cfg = NULL;
+    char err[12];
+    memset(err, 'X', sizeof(err));
+    tmp_open(&t, PULL "bogus: 1\n");
+    ck_assert_int_eq(mp_config_load(t.path, &cfg, err, sizeof(err)), MP_ERR_PARSE);
+    ck_assert_ptr_null(cfg);
+    ck_assert_uint_eq(strlen(err), sizeof(err) - 1);
+    ck_assert_int_eq(strncmp(err, t.path, sizeof(err) - 1), 0);
+    ck_assert_int_eq(mp_config_load(t.path, &cfg, NULL, 0), MP_ERR_PARSE);
+    tmp_close(&t);
+}
+END_TEST
+
+START_TEST(test_free_null)
+{
+    mp_config_free(NULL);
+}
+END_TEST
+
+/* Each load is independent: no state carries from one to the next. */
+START_TEST(test_loads_independent)
+{
+    struct mp_config *a = must_load(PULL OPS "routes: {default: [ops]}\n");
+    struct mp_config *b = must_load("ingest: {pull: \"tcp://b:2\", workers: 7}\n");
+    ck_assert_uint_eq(a->n_default_route, 1);
+    ck_assert_uint_eq(b->n_receivers, 0);
+    ck_assert_uint_eq(b->n_default_route, 0);
+    ck_assert_int_eq(b->workers, 7);
+    ck_assert_str_eq(a->ingest_pull, "tcp://127.0.0.1:7400");
+    mp_config_free(a);
+    mp_config_free(b);
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_example_loads);
+    tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_full_config);
+    tcase_add_test(tc, test_boundaries);
+    tcase_add_test(tc, test_empty_collections);
+    tcase_add_loop_test(tc, test_data_dir_resolution, 0, (int)MP_ARRAY_LEN(data_dir_cases));
+    tcase_add_test(tc, test_data_dir_independent_of_cwd);
+    tcase_add_test(tc, test_rules_resolved);
+    tcase_add_test(tc, test_rules_missing);
+    tcase_add_test(tc, test_rules_unreadable);
+    tcase_add_loop_test(tc, test_reject_table, 0, (int)MP_ARRAY_LEN(reject_cases));
+    tcase_add_test(tc, test_reject_nul_byte);
+    tcase_add_loop_test(tc, test_duration_ok, 0, (int)MP_ARRAY_LEN(duration_ok));
+    tcase_add_loop_test(tc, test_duration_bad, 0, (int)MP_ARRAY_LEN(duration_bad));
+    tcase_add_test(tc, test_duration_null);
+    tcase_add_test(tc, test_missing_file);
+    tcase_add_test(tc, test_bad_args);
+    tcase_add_test(tc, test_err_truncated);
+    tcase_add_test(tc, test_free_null);
+    tcase_add_test(tc, test_loads_independent);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(config_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
