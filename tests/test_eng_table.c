@@ -1,0 +1,359 @@
+/* test_eng_table.c — engine/eng_table and engine/eng_intern.
+ *
+ * Window edges, late events, retention and future limits, ring rotation
+ * (including a clock jump longer than the ring), key/name capacity, and the
+ * concurrency contract: several writers hammering the same keys while a
+ * ticker rotates buckets and a drainer empties the dirty list lose no
+ * increment. Run it under `make SANITIZER=thread test` for the race proof.
+ */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eng_intern.h"
+#include "eng_table.h"
+
+/* A fixed clock: 2026-11-22 12:00:00 UTC, mid-day and mid-bucket. */
+#define T0 (1795348800000LL + 2 * 60 * 1000)
+#define MIN (60 * 1000LL)
+#define HOUR (60 * MIN)
+#define DAY (24 * HOUR)
+
+static struct eng_table *mk(uint32_t max_keys, int64_t now)
+{
+    struct eng_table_opts o = {.max_keys = max_keys, .retention_ms = 35 * DAY};
+    struct eng_table *t;
+    ck_assert_int_eq(eng_table_create(&o, now, &t), MP_OK);
+    return t;
+}
+
+static int rec(struct eng_table *t, const char *tenant, const char *mb, const char *dom, int type,
+               int64_t time_ms)
+{
+    struct eng_event ev = {tenant, strlen(tenant), mb, strlen(mb), dom, strlen(dom), type, time_ms};
+    return eng_table_record(t, NULL, &ev);
+}
+
+static uint64_t fine(struct eng_table *t, int scope, const char *tenant, const char *name,
+                     int nb, int type)
+{
+    struct eng_key *k;
+    if (eng_table_find(t, scope, tenant, name, &k) != MP_OK)
+        return 0;
+    uint64_t c[ENG_NTYPES];
+    eng_key_sum_fine(t, k, nb, c);
+    return c[type - 1];
+}
+
+static uint64_t days(struct eng_table *t, int scope, const char *tenant, const char *name,
+                     int back, int nd, int type)
+{
+    struct eng_key *k;
+    if (eng_table_find(t, scope, tenant, name, &k) != MP_OK)
+        return 0;
+    uint64_t c[ENG_NTYPES];
+    eng_key_sum_days(t, k, back, nd, c);
+    return c[type - 1];
+}
+
+START_TEST(three_scopes)
+{
+    struct eng_table *t = mk(1024, T0);
+    ck_assert_int_eq(rec(t, "acme", "a@acme.example", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(rec(t, "acme", "a@acme.example", "yahoo.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(rec(t, "acme", "b@acme.example", "gmail.com", ENG_BOUNCE_HARD, T0), MP_OK);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_SENT), 2);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_BOUNCE_HARD), 1);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_MAILBOX, "acme", "a@acme.example", 12, ENG_SENT), 2);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.example", 12, ENG_SENT), 0);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 12, ENG_SENT), 1);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 12, ENG_BOUNCE_HARD), 1);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_DOMAIN, "acme", "yahoo.com", 0, 1, ENG_SENT), 1);
+    /* 1 tenant + 2 mailboxes + 2 domains */
+    ck_assert_uint_eq(eng_table_nkeys(t), 5);
+    /* names and scopes read back */
+    struct eng_key *k;
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.example", &k), MP_OK);
+    ck_assert_str_eq(eng_key_tenant(t, k), "acme");
+    ck_assert_str_eq(eng_key_name(t, k), "b@acme.example");
+    ck_assert_int_eq(eng_key_scope(k), ENG_SCOPE_MAILBOX);
+    ck_assert_ptr_eq(eng_table_key(t, eng_key_id(k)), k);
+    /* another tenant's same mailbox is another key */
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "beta", "b@acme.example", &k),
+                     MP_ERR_NOTFOUND);
+    eng_table_destroy(t);
+}
+END_TEST
+
+START_TEST(window_edges)
+{
+    struct eng_table *t = mk(1024, T0);
+    int64_t cur = T0 - T0 % ENG_FINE_MS; /* start of the current bucket */
+    /* first ms of the oldest bucket of a 12-bucket (1h) window, last ms before it */
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, cur - 11 * ENG_FINE_MS), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, cur - 11 * ENG_FINE_MS - 1), MP_OK);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_OPEN), 0);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 11, ENG_SENT), 0);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 1, ENG_OPEN), 1);
+    /* one bucket later the sent event has slid out of the hour */
+    eng_table_tick(t, cur + ENG_FINE_MS);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 1, ENG_SENT), 1);
+    eng_table_destroy(t);
+}
+END_TEST
+
+START_TEST(late_and_future)
+{
+    struct eng_table *t = mk(1024, T0);
+    int64_t cur = T0 - T0 % ENG_FINE_MS;
+    /* late but within the held fine range (13 buckets back): lands in its bucket */
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, cur - 13 * ENG_FINE_MS), MP_OK);
+    /* older than the fine ring: only the daily ring keeps it */
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 - 3 * HOUR), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 - 3 * DAY), MP_OK);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 1, ENG_SENT), 2);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 3, 1, ENG_SENT), 1);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 7, ENG_SENT), 3);
+    /* one fine bucket ahead is held; two are not */
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_CLICK, cur + ENG_FINE_MS), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_CLICK, cur + 2 * ENG_FINE_MS),
+                     MP_ERR_INVAL);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_CLICK), 0);
+    eng_table_tick(t, cur + ENG_FINE_MS);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 1, ENG_CLICK), 1);
+    eng_table_destroy(t);
+}
+END_TEST
+
+START_TEST(retention_edge)
+{
+    struct eng_table *t = mk(1024, T0);
+    int64_t today = T0 - T0 % DAY;
+    /* the oldest held day is today - 35; anything before it is refused */
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, today - 35 * DAY), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, today - 35 * DAY - 1), MP_ERR_INVAL);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 35, 1, ENG_SENT), 1);
+    /* a day later that bucket has left the retention and was cleared */
+    eng_table_tick(t, T0 + DAY);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 40, ENG_SENT), 0);
+    /* the slot it used is clean for the new front day */
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 + DAY), MP_OK);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 40, ENG_SENT), 1);
+    eng_table_destroy(t);
+}
+END_TEST
+
+START_TEST(rotation_reuses_clean_slots)
+{
+    struct eng_table *t = mk(1024, T0);
+    int64_t now = T0;
+    /* walk forward two full rings, one event per bucket: the hour always
+     * holds exactly the last 12 */
+    for (int i = 0; i < 2 * ENG_FINE_SLOTS; i++) {
+        ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, now), MP_OK);
+        uint64_t want = (uint64_t)(i + 1 < 12 ? i + 1 : 12);
+        ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), want);
+        now += ENG_FINE_MS;
+        eng_table_tick(t, now);
+    }
+    eng_table_destroy(t);
+}
+END_TEST
+
+START_TEST(clock_jump)
+{
+    struct eng_table *t = mk(1024, T0);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0), MP_OK);
+    eng_table_tick(t, T0 + 50 * DAY); /* longer than both rings */
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 36, ENG_SENT), 0);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 + 50 * DAY), MP_OK);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 36, ENG_SENT), 1);
+    /* the clock going back does not move the rings back */
+    eng_table_tick(t, T0);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
+    eng_table_destroy(t);
+}
+END_TEST
+
+START_TEST(capacity)
+{
+    struct eng_table *t = mk(16, T0);
+    int ok = 0, full = 0;
+    for (int i = 0; i < 40; i++) {
+        char mb[32];
+        snprintf(mb, sizeof(mb), "u%d@a.io", i);
+        int rc = rec(t, "a", mb, "d.io", ENG_SENT, T0);
+        ck_assert(rc == MP_OK || rc == MP_ERR_FULL);
+        rc == MP_OK ? ok++ : full++;
+    }
+    ck_assert_int_gt(full, 0);
+    ck_assert_uint_le(eng_table_nkeys(t), 16);
+    /* every accepted event reached the tenant key: nothing counted twice or lost */
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), (uint64_t)ok);
+    eng_table_destroy(t);
+}
+END_TEST
+
+START_TEST(intern_ids)
+{
+    struct eng_intern *in;
+    ck_assert_int_eq(eng_intern_create(4, &in), MP_OK);
+    uint32_t a, b, a2, c;
+    ck_assert_int_eq(eng_intern_get(in, "gmail.com", 9, &a), MP_OK);
+    ck_assert_int_eq(eng_intern_get(in, "gmail.comX", 9, &a2), MP_OK); /* len bounds it */
+    ck_assert_uint_eq(a, a2);
+    ck_assert_int_eq(eng_intern_get(in, "yahoo.com", 9, &b), MP_OK);
+    ck_assert_uint_ne(a, b);
+    ck_assert_uint_ne(a, 0);
+    ck_assert_str_eq(eng_intern_name(in, a), "gmail.com");
+    ck_assert_ptr_null(eng_intern_name(in, 0));
+    ck_assert_ptr_null(eng_intern_name(in, 999));
+    ck_assert_int_eq(eng_intern_find(in, "yahoo.com", 9, &c), MP_OK);
+    ck_assert_uint_eq(c, b);
+    ck_assert_int_eq(eng_intern_find(in, "aol.com", 7, &c), MP_ERR_NOTFOUND);
+    ck_assert_int_eq(eng_intern_get(in, "", 0, &c), MP_ERR_INVAL);
+    ck_assert_int_eq(eng_intern_get(in, "x", 1, &c), MP_OK);
+    ck_assert_int_eq(eng_intern_get(in, "y", 1, &c), MP_OK);
+    ck_assert_int_eq(eng_intern_get(in, "z", 1, &c), MP_ERR_FULL);
+    ck_assert_int_eq(eng_intern_get(in, "gmail.com", 9, &c), MP_OK); /* old names still found */
+    ck_assert_uint_eq(eng_intern_count(in), 4);
+    eng_intern_destroy(in);
+}
+END_TEST
+
+/* ---- concurrency --------------------------------------------------------- */
+
+#define WRITERS 4
+#define PER_WRITER 100000
+#define MAILBOXES 500
+
+struct hammer {
+    struct eng_table *t;
+    int id;
+    int stop_drain;
+    uint64_t drained;
+};
+
+static void *hammer_writer(void *arg)
+{
+    struct hammer *h = arg;
+    struct eng_thread *th;
+    ck_assert_int_eq(eng_thread_register(h->t, &th), MP_OK);
+    eng_thread_online(th);
+    char mb[32];
+    for (int i = 0; i < PER_WRITER; i++) {
+        /* all writers hit the same tenant and domain keys and race to create
+         * the same mailbox keys */
+        snprintf(mb, sizeof(mb), "u%d@a.io", (i * 7 + h->id) % MAILBOXES);
+        struct eng_event ev = {"acme", 4,  mb, strlen(mb), "gmail.com", 9,
+                               i % 2 ? ENG_SENT : ENG_BOUNCE_HARD, T0};
+        ck_assert_int_eq(eng_table_record(h->t, th, &ev), MP_OK);
+        if (i % 256 == 0)
+            eng_thread_quiescent(th); /* lets a concurrent tick finish */
+    }
+    eng_thread_unregister(th);
+    return NULL;
+}
+
+static void count_key(void *arg, struct eng_key *k)
+{
+    (void)k;
+    (*(uint64_t *)arg)++;
+}
+
+static void *hammer_drainer(void *arg)
+{
+    struct hammer *h = arg;
+    while (!__atomic_load_n(&h->stop_drain, __ATOMIC_ACQUIRE))
+        eng_table_drain_dirty(h->t, count_key, &h->drained);
+    return NULL;
+}
+
+static void *hammer_ticker(void *arg)
+{
+    struct hammer *h = arg;
+    /* Rotate ten buckets while writers write into T0's bucket, which stays
+     * held (and inside the hour) throughout. */
+    for (int i = 1; i <= 10; i++)
+        eng_table_tick(h->t, T0 + i * ENG_FINE_MS);
+    return NULL;
+}
+
+START_TEST(hammer_exact_totals)
+{
+    struct eng_table *t = mk(1 << 12, T0);
+    pthread_t w[WRITERS], drainer, ticker;
+    struct hammer hs[WRITERS], hd = {.t = t}, ht = {.t = t};
+    for (int i = 0; i < WRITERS; i++) {
+        hs[i] = (struct hammer){.t = t, .id = i};
+        pthread_create(&w[i], NULL, hammer_writer, &hs[i]);
+    }
+    pthread_create(&drainer, NULL, hammer_drainer, &hd);
+    pthread_create(&ticker, NULL, hammer_ticker, &ht);
+    for (int i = 0; i < WRITERS; i++)
+        pthread_join(w[i], NULL);
+    pthread_join(ticker, NULL);
+    __atomic_store_n(&hd.stop_drain, 1, __ATOMIC_RELEASE);
+    pthread_join(drainer, NULL);
+
+    const uint64_t total = (uint64_t)WRITERS * PER_WRITER;
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_SENT), total / 2);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_BOUNCE_HARD), total / 2);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 12, ENG_SENT), total / 2);
+    ck_assert_uint_eq(days(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 0, 1, ENG_BOUNCE_HARD),
+                      total / 2);
+    uint64_t mb_sum = 0;
+    for (int m = 0; m < MAILBOXES; m++) {
+        char mb[32];
+        snprintf(mb, sizeof(mb), "u%d@a.io", m);
+        mb_sum += fine(t, ENG_SCOPE_MAILBOX, "acme", mb, 12, ENG_SENT) +
+                  fine(t, ENG_SCOPE_MAILBOX, "acme", mb, 12, ENG_BOUNCE_HARD);
+    }
+    ck_assert_uint_eq(mb_sum, total);
+    /* racing creators made each key exactly once */
+    ck_assert_uint_eq(eng_table_nkeys(t), 1 + 1 + MAILBOXES);
+    /* every dirty key was handed out; afterwards the list is empty */
+    uint64_t rest = 0;
+    eng_table_drain_dirty(t, count_key, &rest);
+    ck_assert_uint_ge(hd.drained + rest, 1 + 1 + MAILBOXES);
+    rest = 0;
+    ck_assert_uint_eq(eng_table_drain_dirty(t, count_key, &rest), 0);
+    eng_table_destroy(t);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("eng_table");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, three_scopes);
+    tcase_add_test(tc, window_edges);
+    tcase_add_test(tc, late_and_future);
+    tcase_add_test(tc, retention_edge);
+    tcase_add_test(tc, rotation_reuses_clean_slots);
+    tcase_add_test(tc, clock_jump);
+    tcase_add_test(tc, capacity);
+    tcase_add_test(tc, intern_ids);
+    suite_add_tcase(s, tc);
+    TCase *cc = tcase_create("concurrency");
+    tcase_set_timeout(cc, 120);
+    tcase_add_test(cc, hammer_exact_totals);
+    suite_add_tcase(s, cc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
