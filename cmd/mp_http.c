@@ -47,7 +47,9 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
         if (strcmp(h->routes[i].path, url) != 0)
             continue;
         path_known = 1;
-        if (strcmp(h->routes[i].method, method) == 0) {
+        /* HEAD is GET without the body (libmicrohttpd drops it). */
+        if (strcmp(h->routes[i].method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(h->routes[i].method, "GET") == 0)) {
             h->routes[i].fn(h->arg, url, &r);
             break;
         }
