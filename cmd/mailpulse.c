@@ -217,9 +217,10 @@ static const struct cli_opt send__opts[] = {
     [SEND_MAILBOX] = {"mailbox", "M", "sending mailbox, e.g. sales@acme.example (required)"},
     [SEND_DOMAIN] = {"domain", "D", "recipient domain, e.g. gmail.com (required)"},
     [SEND_TYPE] = {"type", "TYPE",
-                   "event type (required unless --raw-type): sent, delivered,\n"
-                   "bounce_hard, bounce_soft, deferred, blocked, complaint, open,\n"
-                   "click, reply, unsubscribe, spam_trap, or its number 0..12"},
+                   "event type (required unless --raw-type): sent,\n"
+                   "delivered, bounce_hard, bounce_soft, deferred, blocked,\n"
+                   "complaint, open, click, reply, unsubscribe, spam_trap,\n"
+                   "or its number 0..12"},
     [SEND_RAW_TYPE] = {"raw-type", "N",
                        "send N (any 32-bit integer) as the type, so unknown\n"
                        "types can be sent on purpose"},
@@ -227,16 +228,19 @@ static const struct cli_opt send__opts[] = {
     [SEND_BATCH] = {"batch", "N", "events per frame, 1..10000 (default 500)"},
     [SEND_TIME_MS] = {"time-ms", "T", "event time, Unix milliseconds (default: now)"},
     [SEND_AGE] = {"age", "S",
-                  "event time S seconds before now (negative: in the future);\n"
-                  "excludes --time-ms"},
-    [SEND_PRODUCER] = {"producer", "ID", "producer_id of every batch (default " SEND_DEFAULT_PRODUCER ")"},
+                  "event time S seconds before now (negative: in the\n"
+                  "future); excludes --time-ms"},
+    [SEND_PRODUCER] = {"producer", "ID",
+                       "producer_id of every batch (default " SEND_DEFAULT_PRODUCER ")"},
     [SEND_SEQUENCE_START] = {"sequence-start", "N",
                              "sequence of the first batch, then +1 per batch\n"
-                             "(default: the Unix time in microseconds, so runs increase)"},
-    [SEND_ENDPOINT] = {"endpoint", "E", "ZeroMQ endpoint to connect to (default " SEND_DEFAULT_ENDPOINT ")"},
+                             "(default: Unix time in microseconds, so runs increase)"},
+    [SEND_ENDPOINT] = {"endpoint", "E",
+                       "ZeroMQ endpoint to connect to\n(default " SEND_DEFAULT_ENDPOINT ")"},
     [SEND_TIMEOUT_MS] = {"timeout-ms", "MS",
-                         "fail when the endpoint takes no frame for MS ms, and wait\n"
-                         "at most MS ms at exit to flush (1..3600000, default 10000)"},
+                         "fail when the endpoint takes no frame for MS ms, and\n"
+                         "wait at most MS ms at exit to flush queued frames\n"
+                         "(1..3600000, default 10000)"},
     [SEND_RAW_FILE] = {"raw-file", "PATH", "send the bytes of PATH verbatim as one frame"},
     [SEND_EMPTY_FRAME] = {"empty-frame", NULL, "send one zero-length frame"},
     [SEND_HELP] = {"help", NULL, "show this help"},
@@ -674,8 +678,8 @@ static const struct cli_opt sink__opts[] = {
                      "address to serve on (required): an IPv4 address or\n"
                      "localhost, and a port 1..65535"},
     [SINK_STATUS] = {"status", "CODE",
-                     "HTTP status answered to every POST, 200..599 (default 200);\n"
-                     "e.g. 503 to play a receiver that is down"},
+                     "HTTP status answered to every POST, 200..599\n"
+                     "(default 200); e.g. 503 to play a receiver that is down"},
     [SINK_OUT] = {"out", "FILE", "append one JSON line per request to FILE"},
     [SINK_MAX_BODY] = {"max-body", "BYTES",
                        "larger bodies are answered 413, 0..1073741824\n"
@@ -684,7 +688,8 @@ static const struct cli_opt sink__opts[] = {
 };
 
 static const char sink__usage[] =
-    "usage: mailpulse sink --listen HOST:PORT [--status CODE] [--out FILE] [--max-body BYTES]\n"
+    "usage: mailpulse sink --listen HOST:PORT [--status CODE] [--out FILE]\n"
+    "                      [--max-body BYTES]\n"
     "\n"
     "Serves HTTP and takes POSTs on any path, like a webhook receiver would.\n"
     "Each request is printed to stdout: one line per alert for an Alertmanager\n"
