@@ -119,3 +119,20 @@ clean:
 	rm -rf build build-* bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# libFuzzer target for the wire decoder (clang + libFuzzer runtime; see
+# tests/fuzz/README.md). Not part of `make test`.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz: $(GEN)/mailpulse.pb-c.c
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Iengine -Iingest \
+		-Ialerts -I$(GEN) tests/fuzz/fuzz_decode.c ingest/ingest_validate.c engine/*.c \
+		$(GEN)/mailpulse.pb-c.c $(shell pkg-config --cflags --libs libprotobuf-c) -pthread \
+		-o $(BUILD)/fuzz_decode
+	$(CC) -std=c11 -D_GNU_SOURCE -DFUZZ_WRITE_SEEDS -Iengine -Iingest -I$(GEN) \
+		tests/fuzz/fuzz_decode.c ingest/ingest_validate.c $(GEN)/mailpulse.pb-c.c \
+		$(shell pkg-config --cflags --libs libprotobuf-c) -o $(BUILD)/fuzz_seeds
+	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz_seeds $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/fuzz-artifacts/ $(BUILD)/fuzz-corpus

@@ -1,6 +1,7 @@
 /* ingest_validate.c — frame decoding and event validation (see ingest_validate.h). */
 #include "ingest_validate.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const validate__reasons[INGEST_REASON_COUNT] = {
@@ -25,11 +26,93 @@ const char *ingest_reason_name(int reason)
     return validate__reasons[reason];
 }
 
+/* Reads a varint at *p (< end); returns 0 on a malformed one. */
+static int validate__varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int shift = 0; *p < end && shift < 64; shift += 7) {
+        uint8_t b = *(*p)++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Skips one field's value of wire type `wt`; 0 when it cannot. */
+static int validate__skip(const uint8_t **p, const uint8_t *end, unsigned wt)
+{
+    uint64_t v;
+    switch (wt) {
+    case 0: return validate__varint(p, end, &v);
+    case 1: if (end - *p < 8) return 0; *p += 8; return 1;
+    case 5: if (end - *p < 4) return 0; *p += 4; return 1;
+    case 2:
+        if (!validate__varint(p, end, &v) || v > (uint64_t)(end - *p))
+            return 0;
+        *p += v;
+        return 1;
+    default: return 0;
+    }
+}
+
+/* protobuf-c hands strings over as C strings, so a NUL inside tenant,
+ * mailbox or recipient_domain would silently cut the name short ("acme\0x"
+ * would count as "acme"). Walk the raw frame and blank such a field, which
+ * validation then refuses with that field's reason. Only frames holding a
+ * zero byte at all pay for this walk. */
+static void validate__blank_nul_names(const void *buf, size_t len, Mailpulse__V1__EventBatch *b)
+{
+    const uint8_t *p = buf, *end = p + len;
+    size_t idx = 0;
+    while (p < end) {
+        uint64_t tag, l;
+        if (!validate__varint(&p, end, &tag))
+            return;
+        if ((tag >> 3) != 1 || (tag & 7) != 2) {
+            if (!validate__skip(&p, end, (unsigned)(tag & 7)))
+                return;
+            continue;
+        }
+        if (!validate__varint(&p, end, &l) || l > (uint64_t)(end - p))
+            return;
+        const uint8_t *q = p, *qend = p + l;
+        p = qend;
+        if (idx >= b->n_events)
+            return;
+        Mailpulse__V1__Event *e = b->events[idx++];
+        while (q < qend) {
+            uint64_t ftag, fl;
+            if (!validate__varint(&q, qend, &ftag))
+                break;
+            unsigned field = (unsigned)(ftag >> 3), wt = (unsigned)(ftag & 7);
+            if (wt != 2 || field < 1 || field > 3) {
+                if (!validate__skip(&q, qend, wt))
+                    break;
+                continue;
+            }
+            if (!validate__varint(&q, qend, &fl) || fl > (uint64_t)(qend - q))
+                break;
+            if (memchr(q, 0, fl)) {
+                char **f = field == 1 ? &e->tenant : field == 2 ? &e->mailbox : &e->recipient_domain;
+                if (*f && *f != protobuf_c_empty_string)
+                    free(*f); /* unpacked with the default (malloc) allocator */
+                *f = (char *)protobuf_c_empty_string;
+            }
+            q += fl;
+        }
+    }
+}
+
 int ingest_decode_batch(const void *buf, size_t len, Mailpulse__V1__EventBatch **out)
 {
     Mailpulse__V1__EventBatch *b = mailpulse__v1__event_batch__unpack(NULL, len, buf);
     if (!b)
         return MP_ERR_INVAL;
+    if (memchr(buf, 0, len))
+        validate__blank_nul_names(buf, len, b);
     *out = b;
     return MP_OK;
 }

@@ -18,6 +18,9 @@
  * of dot-separated labels of [a-z0-9-] (1..63 each, no leading or trailing
  * '-') up to 253 bytes, lower-cased, one trailing dot dropped; type 1..12;
  * time set, not older than the retention and at most `future_ms` ahead.
+ * A NUL byte inside tenant, mailbox or recipient_domain on the wire makes
+ * that field invalid: ingest_decode_batch() blanks such a field (protobuf-c
+ * would otherwise hand over the name cut short at the NUL).
  */
 #ifndef INGEST_VALIDATE_H
 #define INGEST_VALIDATE_H

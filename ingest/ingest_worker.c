@@ -147,8 +147,11 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
                 ok++;
                 continue;
             }
+            /* MP_ERR_INVAL: valid by the wall clock, outside the table's held
+             * range (its tick lags the clock by up to one interval). */
             r = rc == MP_ERR_FULL    ? INGEST_REJ_CAPACITY
-                : rc == MP_ERR_INVAL ? INGEST_REJ_TIME_OLD /* left the held range meanwhile */
+                : rc == MP_ERR_INVAL ? (ev.time_ms > now_ms ? INGEST_REJ_TIME_FUTURE
+                                                            : INGEST_REJ_TIME_OLD)
                                      : INGEST_REJ_INTERNAL;
         }
         bad++;

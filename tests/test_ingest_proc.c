@@ -1,0 +1,580 @@
+/* test_ingest_proc.c — Check suite for the per-frame pipeline in
+ * ingest/ingest_worker.c (ingest_proc_*): decode → validate → record into
+ * the engine table, with per-reason figures.
+ *
+ * No sockets: each case builds a real table (eng_table_create) and a proc,
+ * brings the proc's thread online, feeds serialized EventBatch frames to
+ * ingest_proc_frame() and checks three things against each other:
+ *   - the return value and *rejected of every frame;
+ *   - ingest_proc_figures(), every counter and every reason exactly;
+ *   - the table: eng_table_find() + eng_key_sum_fine()/eng_key_sum_days()
+ *     for the tenant, mailbox and recipient-domain keys, per type, exactly,
+ *     and eng_table_nkeys() (refused events must not create keys).
+ * The clock is fixed (NOW) and never ticks, so bucket placement is exact.
+ * must_count() is the table helper. Run with CK_FORK=yes.
+ */
+#include <check.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eng_table.h"
+#include "eng_types.h"
+#include "ingest_validate.h"
+#include "ingest_worker.h"
+#include "mp.h"
+#include "mp_log.h"
+
+#define NOW 1795000000000LL /* 100 s into a 5-minute bucket, ~11 h into a UTC day */
+#define MIN_MS (60 * 1000LL)
+#define RETENTION (35 * ENG_DAY_MS)
+#define FUTURE INGEST_FUTURE_MS_DEFAULT
+
+_Static_assert(NOW % ENG_FINE_MS >= 60 * 1000, "NOW - 1 min must stay in NOW's fine bucket");
+_Static_assert(NOW % ENG_DAY_MS >= 30 * MIN_MS &&
+                   NOW % ENG_DAY_MS + FUTURE < ENG_DAY_MS,
+               "NOW - 20 min and NOW + FUTURE must fall on NOW's day");
+
+/* --- fixture: one table, one proc, online ------------------------------------ */
+
+struct fixture {
+    struct eng_table *t;
+    struct ingest_proc *p;
+};
+
+static void fixture_open(struct fixture *f, uint32_t max_keys)
+{
+    struct eng_table_opts to = {.max_keys = max_keys, .retention_ms = RETENTION};
+    struct ingest_limits lim = {.retention_ms = RETENTION, .future_ms = FUTURE};
+    ck_assert_int_eq(eng_table_create(&to, NOW, &f->t), MP_OK);
+    ck_assert_int_eq(ingest_proc_create(f->t, &lim, &f->p), MP_OK);
+    ck_assert_ptr_nonnull(ingest_proc_thread(f->p));
+    eng_thread_online(ingest_proc_thread(f->p));
+}
+
+static void fixture_close(struct fixture *f)
+{
+    eng_thread_offline(ingest_proc_thread(f->p));
+    ingest_proc_destroy(f->p);
+    eng_table_destroy(f->t);
+}
+
+/* --- frames -------------------------------------------------------------------- */
+
+struct ev_spec {
+    const char *tenant, *mailbox, *domain;
+    int type;
+    int64_t time_ms;
+};
+
+/* Serializes the events as one EventBatch; free() the result. */
+static uint8_t *pack(const struct ev_spec *specs, size_t n, const char *producer, size_t *len)
+{
+    Mailpulse__V1__Event *ev = calloc(n ? n : 1, sizeof(*ev));
+    Mailpulse__V1__Event **evp = calloc(n ? n : 1, sizeof(*evp));
+    ck_assert(ev != NULL && evp != NULL);
+    for (size_t i = 0; i < n; i++) {
+        mailpulse__v1__event__init(&ev[i]);
+        ev[i].tenant = (char *)specs[i].tenant;
+        ev[i].mailbox = (char *)specs[i].mailbox;
+        ev[i].recipient_domain = (char *)specs[i].domain;
+        ev[i].type = (Mailpulse__V1__EventType)specs[i].type;
+        ev[i].time_ms = specs[i].time_ms;
+        evp[i] = &ev[i];
+    }
+    Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
+    b.n_events = n;
+    b.events = evp;
+    if (producer)
+        b.producer_id = (char *)producer;
+    *len = mailpulse__v1__event_batch__get_packed_size(&b);
+    uint8_t *out = malloc(*len ? *len : 1);
+    ck_assert_ptr_nonnull(out);
+    ck_assert_uint_eq(mailpulse__v1__event_batch__pack(&b, out), *len);
+    free(evp);
+    free(ev);
+    return out;
+}
+
+/* Packs and feeds one frame; checks the accepted/refused counts. */
+#define must_feed(f, specs, n, want_ok, want_bad) \
+    must_feed_at(__FILE__, __LINE__, (f), (specs), (n), (want_ok), (want_bad))
+
+static void must_feed_at(const char *file, int line, struct fixture *f,
+                         const struct ev_spec *specs, size_t n, uint32_t want_ok,
+                         uint32_t want_bad)
+{
+    size_t len;
+    uint8_t *frame = pack(specs, n, "test-producer", &len);
+    uint32_t bad = 0xdeadbeef;
+    uint32_t ok = ingest_proc_frame(f->p, frame, len, NOW, &bad);
+    free(frame);
+    ck_assert_msg(ok == want_ok && bad == want_bad, "%s:%d: accepted %u refused %u, want %u/%u",
+                  file, line, ok, bad, want_ok, want_bad);
+}
+
+/* --- figures and counts ---------------------------------------------------------- */
+
+/* Every counter of the proc's figures, exactly; the reasons not named in
+ * `rej` must be zero. */
+struct want_figures {
+    uint64_t frames, bytes, events, accepted;
+    uint64_t rej[INGEST_REASON_COUNT];
+};
+
+#define must_figures(f, ...) \
+    must_figures_at(__FILE__, __LINE__, (f), &(const struct want_figures)__VA_ARGS__)
+
+static void must_figures_at(const char *file, int line, const struct fixture *f,
+                            const struct want_figures *w)
+{
+    struct ingest_figures got;
+    memset(&got, 0xff, sizeof(got)); /* figures() must set every field */
+    ingest_proc_figures(f->p, &got);
+    ck_assert_msg(got.frames == w->frames, "%s:%d: frames %llu, want %llu", file, line,
+                  (unsigned long long)got.frames, (unsigned long long)w->frames);
+    if (w->bytes != UINT64_MAX)
+        ck_assert_msg(got.bytes == w->bytes, "%s:%d: bytes %llu, want %llu", file, line,
+                      (unsigned long long)got.bytes, (unsigned long long)w->bytes);
+    ck_assert_msg(got.events == w->events, "%s:%d: events %llu, want %llu", file, line,
+                  (unsigned long long)got.events, (unsigned long long)w->events);
+    ck_assert_msg(got.accepted == w->accepted, "%s:%d: accepted %llu, want %llu", file, line,
+                  (unsigned long long)got.accepted, (unsigned long long)w->accepted);
+    for (int r = 0; r < INGEST_REASON_COUNT; r++)
+        ck_assert_msg(got.rejected[r] == w->rej[r], "%s:%d: rejected[%s] %llu, want %llu", file,
+                      line, ingest_reason_name(r), (unsigned long long)got.rejected[r],
+                      (unsigned long long)w->rej[r]);
+}
+
+/* Which sum of a key to read. */
+enum window { FINE_NOW, FINE_HOUR, TODAY, DAY_MINUS_2, ALL_DAYS };
+
+static const char *window_name(enum window w)
+{
+    static const char *const n[] = {"fine(1)", "fine(12)", "days(0,1)", "days(2,1)",
+                                    "days(-1,37)"};
+    return n[w];
+}
+
+static void key_sum(const struct eng_table *t, const struct eng_key *k, enum window w,
+                    uint64_t out[ENG_NTYPES])
+{
+    switch (w) {
+    case FINE_NOW:
+        eng_key_sum_fine(t, k, 1, out);
+        break;
+    case FINE_HOUR:
+        eng_key_sum_fine(t, k, ENG_FINE_WINDOW_MAX, out);
+        break;
+    case TODAY:
+        eng_key_sum_days(t, k, 0, 1, out);
+        break;
+    case DAY_MINUS_2:
+        eng_key_sum_days(t, k, 2, 1, out);
+        break;
+    case ALL_DAYS: /* tomorrow back through the whole retention */
+        eng_key_sum_days(t, k, -1, 37, out);
+        break;
+    }
+}
+
+/* The key (scope, tenant, name) exists and its `w` sum is exactly `want`
+ * (indexed by type - 1, types not named are 0). */
+#define must_count(t, scope, tenant, name, w, ...)                                  \
+    must_count_at(__FILE__, __LINE__, (t), (scope), (tenant), (name), (w),           \
+                  (const uint64_t[ENG_NTYPES])__VA_ARGS__)
+#define T(type) [ENG_##type - 1] /* designator: T(SENT) = 2 */
+
+static void must_count_at(const char *file, int line, const struct eng_table *t, int scope,
+                          const char *tenant, const char *name, enum window w,
+                          const uint64_t want[ENG_NTYPES])
+{
+    struct eng_key *k = NULL;
+    ck_assert_msg(eng_table_find(t, scope, tenant, name, &k) == MP_OK,
+                  "%s:%d: no %s key for tenant \"%s\" name \"%s\"", file, line,
+                  eng_scope_name(scope), tenant, name ? name : "");
+    ck_assert_int_eq(eng_key_scope(k), scope);
+    ck_assert_str_eq(eng_key_tenant(t, k), tenant);
+    if (scope == ENG_SCOPE_TENANT)
+        ck_assert_ptr_null(eng_key_name(t, k));
+    else
+        ck_assert_str_eq(eng_key_name(t, k), name);
+    uint64_t got[ENG_NTYPES];
+    key_sum(t, k, w, got);
+    for (int ty = 0; ty < ENG_NTYPES; ty++)
+        ck_assert_msg(got[ty] == want[ty], "%s:%d: %s \"%s\"/\"%s\" %s %s = %llu, want %llu",
+                      file, line, eng_scope_name(scope), tenant, name ? name : "",
+                      window_name(w), eng_type_name(ty + 1), (unsigned long long)got[ty],
+                      (unsigned long long)want[ty]);
+}
+
+#define must_not_find(t, scope, tenant, name) \
+    must_not_find_at(__FILE__, __LINE__, (t), (scope), (tenant), (name))
+
+static void must_not_find_at(const char *file, int line, const struct eng_table *t, int scope,
+                             const char *tenant, const char *name)
+{
+    struct eng_key *k = NULL;
+    ck_assert_msg(eng_table_find(t, scope, tenant, name, &k) == MP_ERR_NOTFOUND,
+                  "%s:%d: unexpected %s key for tenant \"%s\" name \"%s\"", file, line,
+                  eng_scope_name(scope), tenant, name ? name : "");
+}
+
+/* --- cases ------------------------------------------------------------------------- */
+
+#define TEN ENG_SCOPE_TENANT
+#define MBX ENG_SCOPE_MAILBOX
+#define DOMS ENG_SCOPE_DOMAIN
+
+/* Seven valid events (two tenants, mixed case, a trailing dot, past/future
+ * edges) and eight refused ones, one or two per reason, in one frame. */
+static const struct ev_spec mixed[] = {
+    /* accepted */
+    {"acme", "alice@example.com", "gmail.com", ENG_SENT, NOW},
+    {"acme", "alice@example.com", "gmail.com", ENG_DELIVERED, NOW},
+    {"acme", "Alice@Example.COM", "Gmail.COM", ENG_SENT, NOW - 1 * MIN_MS},
+    {"acme", "bob@example.com", "yahoo.com", ENG_BOUNCE_HARD, NOW - 20 * MIN_MS},
+    {"acme", "bob@example.com", "gmail.com.", ENG_COMPLAINT, NOW - 2 * ENG_DAY_MS},
+    {"acme", "alice@example.com", "outlook.com", ENG_SPAM_TRAP, NOW + FUTURE},
+    {"globex", "carol@globex.io", "gmail.com", ENG_SENT, NOW},
+    /* refused */
+    {"ac me", "dave@example.com", "gmail.com", ENG_SENT, NOW},
+    {"acme", "nobody", "gmail.com", ENG_SENT, NOW},
+    {"acme", "dave@example.com", "bad_domain.com", ENG_SENT, NOW},
+    {"acme", "dave@example.com", "gmail.com", 0, NOW},
+    {"acme", "dave@example.com", "gmail.com", 13, NOW},
+    {"acme", "dave@example.com", "gmail.com", ENG_SENT, 0},
+    {"acme", "dave@example.com", "gmail.com", ENG_SENT, NOW - RETENTION - 1},
+    {"acme", "dave@example.com", "gmail.com", ENG_SENT, NOW + FUTURE + 1},
+};
+#define MIXED_OK 7
+#define MIXED_BAD 8
+
+START_TEST(test_mixed_batch_counts)
+{
+    struct fixture f;
+    fixture_open(&f, 4096);
+    size_t len;
+    uint8_t *frame = pack(mixed, MP_ARRAY_LEN(mixed), "p1", &len);
+    uint32_t bad = 0;
+    ck_assert_uint_eq(ingest_proc_frame(f.p, frame, len, NOW, &bad), MIXED_OK);
+    ck_assert_uint_eq(bad, MIXED_BAD);
+    must_figures(&f, {.frames = 1,
+                      .bytes = len,
+                      .events = MP_ARRAY_LEN(mixed),
+                      .accepted = MIXED_OK,
+                      .rej = {
+                          [INGEST_REJ_TENANT] = 1,
+                          [INGEST_REJ_MAILBOX] = 1,
+                          [INGEST_REJ_DOMAIN] = 1,
+                          [INGEST_REJ_TYPE] = 2,
+                          [INGEST_REJ_TIME_MISSING] = 1,
+                          [INGEST_REJ_TIME_OLD] = 1,
+                          [INGEST_REJ_TIME_FUTURE] = 1,
+                      }});
+    free(frame);
+    fixture_close(&f);
+}
+END_TEST
+
+START_TEST(test_mixed_batch_in_table)
+{
+    struct fixture f;
+    fixture_open(&f, 4096);
+    must_feed(&f, mixed, MP_ARRAY_LEN(mixed), MIXED_OK, MIXED_BAD);
+    const struct eng_table *t = f.t;
+
+    /* tenant acme: the current bucket, the hour, today, two days ago, all */
+    must_count(t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = 2, T(DELIVERED) = 1});
+    must_count(t, TEN, "acme", NULL, FINE_HOUR,
+               {T(SENT) = 2, T(DELIVERED) = 1, T(BOUNCE_HARD) = 1});
+    must_count(t, TEN, "acme", NULL, TODAY,
+               {T(SENT) = 2, T(DELIVERED) = 1, T(BOUNCE_HARD) = 1, T(SPAM_TRAP) = 1});
+    must_count(t, TEN, "acme", NULL, DAY_MINUS_2, {T(COMPLAINT) = 1});
+    must_count(t, TEN, "acme", NULL, ALL_DAYS,
+               {T(SENT) = 2, T(DELIVERED) = 1, T(BOUNCE_HARD) = 1, T(SPAM_TRAP) = 1,
+                T(COMPLAINT) = 1});
+    must_count(t, TEN, "globex", NULL, FINE_NOW, {T(SENT) = 1});
+    must_count(t, TEN, "globex", NULL, ALL_DAYS, {T(SENT) = 1});
+
+    /* mailboxes: "Alice@Example.COM" counted as alice@example.com */
+    must_count(t, MBX, "acme", "alice@example.com", FINE_NOW, {T(SENT) = 2, T(DELIVERED) = 1});
+    must_count(t, MBX, "acme", "alice@example.com", TODAY,
+               {T(SENT) = 2, T(DELIVERED) = 1, T(SPAM_TRAP) = 1});
+    must_count(t, MBX, "acme", "bob@example.com", FINE_NOW, {0});
+    must_count(t, MBX, "acme", "bob@example.com", FINE_HOUR, {T(BOUNCE_HARD) = 1});
+    must_count(t, MBX, "acme", "bob@example.com", DAY_MINUS_2, {T(COMPLAINT) = 1});
+    must_count(t, MBX, "acme", "bob@example.com", ALL_DAYS,
+               {T(BOUNCE_HARD) = 1, T(COMPLAINT) = 1});
+    must_count(t, MBX, "globex", "carol@globex.io", TODAY, {T(SENT) = 1});
+
+    /* recipient domains: "Gmail.COM" and "gmail.com." are gmail.com; the
+     * same domain under two tenants is two keys */
+    must_count(t, DOMS, "acme", "gmail.com", FINE_NOW, {T(SENT) = 2, T(DELIVERED) = 1});
+    must_count(t, DOMS, "acme", "gmail.com", ALL_DAYS,
+               {T(SENT) = 2, T(DELIVERED) = 1, T(COMPLAINT) = 1});
+    must_count(t, DOMS, "acme", "yahoo.com", FINE_HOUR, {T(BOUNCE_HARD) = 1});
+    must_count(t, DOMS, "acme", "outlook.com", TODAY, {T(SPAM_TRAP) = 1});
+    must_count(t, DOMS, "acme", "outlook.com", FINE_HOUR, {0}); /* next bucket, not yet */
+    must_count(t, DOMS, "globex", "gmail.com", ALL_DAYS, {T(SENT) = 1});
+
+    /* refused events left no trace; names are stored normalised only */
+    must_not_find(t, TEN, "ac me", NULL);
+    must_not_find(t, MBX, "acme", "dave@example.com");
+    must_not_find(t, MBX, "acme", "nobody");
+    must_not_find(t, DOMS, "acme", "bad_domain.com");
+    must_not_find(t, MBX, "acme", "Alice@Example.COM");
+    must_not_find(t, DOMS, "acme", "Gmail.COM");
+    must_not_find(t, DOMS, "acme", "gmail.com.");
+    must_not_find(t, MBX, "globex", "alice@example.com");
+    /* acme: tenant, alice, bob, gmail, yahoo, outlook; globex: tenant,
+     * carol, gmail */
+    ck_assert_uint_eq(eng_table_nkeys(t), 9);
+    fixture_close(&f);
+}
+END_TEST
+
+/* The same mailbox and domain in different case, across two frames. */
+START_TEST(test_case_folds_to_one_key)
+{
+    struct fixture f;
+    fixture_open(&f, 4096);
+    static const struct ev_spec a[] = {
+        {"acme", "Bob@Example.COM", "Gmail.COM", ENG_SENT, NOW},
+        {"acme", "BOB@EXAMPLE.COM", "GMAIL.COM.", ENG_BOUNCE_SOFT, NOW},
+    };
+    static const struct ev_spec b[] = {
+        {"acme", "bob@example.com", "gmail.com", ENG_SENT, NOW},
+        {"acme", "bob@Example.com", "gMail.com", ENG_OPEN, NOW},
+    };
+    must_feed(&f, a, MP_ARRAY_LEN(a), 2, 0);
+    must_feed(&f, b, MP_ARRAY_LEN(b), 2, 0);
+    uint64_t want[ENG_NTYPES] = {T(SENT) = 2, T(BOUNCE_SOFT) = 1, T(OPEN) = 1};
+    for (enum window w = FINE_NOW; w <= ALL_DAYS; w++) {
+        if (w == DAY_MINUS_2)
+            continue;
+        must_count_at(__FILE__, __LINE__, f.t, TEN, "acme", NULL, w, want);
+        must_count_at(__FILE__, __LINE__, f.t, MBX, "acme", "bob@example.com", w, want);
+        must_count_at(__FILE__, __LINE__, f.t, DOMS, "acme", "gmail.com", w, want);
+    }
+    must_not_find(f.t, DOMS, "acme", "Gmail.COM");
+    must_not_find(f.t, MBX, "acme", "Bob@Example.COM");
+    ck_assert_uint_eq(eng_table_nkeys(f.t), 3);
+    must_figures(&f, {.frames = 2, .bytes = UINT64_MAX, .events = 4, .accepted = 4});
+    fixture_close(&f);
+}
+END_TEST
+
+START_TEST(test_garbage_frame)
+{
+    struct fixture f;
+    fixture_open(&f, 4096);
+    /* field 1 (events) promising 5 bytes and giving 2; an unterminated
+     * varint; a reserved wire type */
+    static const uint8_t g1[] = {0x0a, 0x05, 'a', 'b'};
+    static const uint8_t g2[] = {0x18, 0xff, 0xff, 0xff};
+    static const uint8_t g3[] = {0x0f, 0x00};
+    uint32_t bad = 0xdeadbeef;
+    ck_assert_uint_eq(ingest_proc_frame(f.p, g1, sizeof(g1), NOW, &bad), 0);
+    /* no event was decoded, so none is refused; the frame is counted as
+     * bad_frame in the figures */
+    ck_assert_uint_eq(bad, 0);
+    must_figures(&f, {.frames = 1, .bytes = sizeof(g1), .rej = {[INGEST_REJ_BAD_FRAME] = 1}});
+
+    ck_assert_uint_eq(ingest_proc_frame(f.p, g2, sizeof(g2), NOW, NULL), 0);
+    ck_assert_uint_eq(ingest_proc_frame(f.p, g3, sizeof(g3), NOW, &bad), 0);
+    must_figures(&f, {.frames = 3,
+                      .bytes = sizeof(g1) + sizeof(g2) + sizeof(g3),
+                      .rej = {[INGEST_REJ_BAD_FRAME] = 3}});
+    ck_assert_uint_eq(eng_table_nkeys(f.t), 0);
+    fixture_close(&f);
+}
+END_TEST
+
+START_TEST(test_empty_frame)
+{
+    struct fixture f;
+    fixture_open(&f, 4096);
+    uint32_t bad = 0xdeadbeef;
+    static const uint8_t none[1] = {0};
+    /* zero bytes decode as a batch with no events */
+    ck_assert_uint_eq(ingest_proc_frame(f.p, none, 0, NOW, &bad), 0);
+    ck_assert_uint_eq(bad, 0);
+    must_figures(&f, {.frames = 1, .bytes = 0, .rej = {[INGEST_REJ_EMPTY_BATCH] = 1}});
+
+    /* a batch that carries only its producer id is empty too */
+    size_t len;
+    uint8_t *frame = pack(NULL, 0, "lonely-producer", &len);
+    ck_assert_uint_gt(len, 0);
+    ck_assert_uint_eq(ingest_proc_frame(f.p, frame, len, NOW, &bad), 0);
+    ck_assert_uint_eq(bad, 0);
+    must_figures(&f, {.frames = 2, .bytes = len, .rej = {[INGEST_REJ_EMPTY_BATCH] = 2}});
+    free(frame);
+    ck_assert_uint_eq(eng_table_nkeys(f.t), 0);
+    fixture_close(&f);
+}
+END_TEST
+
+/* Figures add up across frames of every kind. */
+START_TEST(test_figures_accumulate)
+{
+    struct fixture f;
+    fixture_open(&f, 4096);
+    size_t len;
+    uint8_t *frame = pack(mixed, MP_ARRAY_LEN(mixed), "p", &len);
+    static const uint8_t garbage[] = {0x0a, 0x7f};
+    static const uint8_t none[1] = {0};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_uint_eq(ingest_proc_frame(f.p, frame, len, NOW, NULL), MIXED_OK);
+        ck_assert_uint_eq(ingest_proc_frame(f.p, garbage, sizeof(garbage), NOW, NULL), 0);
+        ck_assert_uint_eq(ingest_proc_frame(f.p, none, 0, NOW, NULL), 0);
+    }
+    must_figures(&f, {.frames = 9,
+                      .bytes = 3 * (len + sizeof(garbage)),
+                      .events = 3 * MP_ARRAY_LEN(mixed),
+                      .accepted = 3 * MIXED_OK,
+                      .rej = {
+                          [INGEST_REJ_BAD_FRAME] = 3,
+                          [INGEST_REJ_EMPTY_BATCH] = 3,
+                          [INGEST_REJ_TENANT] = 3,
+                          [INGEST_REJ_MAILBOX] = 3,
+                          [INGEST_REJ_DOMAIN] = 3,
+                          [INGEST_REJ_TYPE] = 6,
+                          [INGEST_REJ_TIME_MISSING] = 3,
+                          [INGEST_REJ_TIME_OLD] = 3,
+                          [INGEST_REJ_TIME_FUTURE] = 3,
+                      }});
+    must_count(f.t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = 6, T(DELIVERED) = 3});
+    ck_assert_uint_eq(eng_table_nkeys(f.t), 9);
+    free(frame);
+    fixture_close(&f);
+}
+END_TEST
+
+/* max_keys 16 and 20 distinct mailboxes of one tenant to one domain: each
+ * event needs its tenant key, its mailbox key and its domain key, so two
+ * keys are shared and 14 mailboxes fit; the other 6 events are refused for
+ * capacity and leave nothing behind. Keys that exist keep counting. */
+START_TEST(test_key_capacity)
+{
+    struct fixture f;
+    fixture_open(&f, 16);
+    enum { N = 20, FIT = 16 - 2 };
+    struct ev_spec ev[N];
+    char names[N][32];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof(names[i]), "user%02d@example.com", i);
+        ev[i] = (struct ev_spec){"acme", names[i], "gmail.com", ENG_SENT, NOW};
+    }
+    size_t len;
+    uint8_t *frame = pack(ev, N, "p", &len);
+    uint32_t bad = 0;
+    uint32_t ok = ingest_proc_frame(f.p, frame, len, NOW, &bad);
+    free(frame);
+    ck_assert_uint_eq(ok + bad, N);
+    ck_assert_uint_eq(ok, FIT);
+    ck_assert_uint_eq(bad, N - FIT);
+    must_figures(&f, {.frames = 1,
+                      .bytes = len,
+                      .events = N,
+                      .accepted = FIT,
+                      .rej = {[INGEST_REJ_CAPACITY] = N - FIT}});
+    ck_assert_uint_eq(eng_table_nkeys(f.t), 16);
+
+    /* every accepted event is counted once on each of its keys */
+    must_count(f.t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = FIT});
+    must_count(f.t, DOMS, "acme", "gmail.com", TODAY, {T(SENT) = FIT});
+    int found = 0;
+    for (int i = 0; i < N; i++) {
+        struct eng_key *k;
+        if (eng_table_find(f.t, MBX, "acme", names[i], &k) != MP_OK)
+            continue;
+        found++;
+        must_count(f.t, MBX, "acme", names[i], FINE_NOW, {T(SENT) = 1});
+    }
+    ck_assert_int_eq(found, FIT);
+
+    /* full, yet an event for keys that exist still counts; a new one does not */
+    struct ev_spec again[2];
+    int known = -1, unknown = -1;
+    for (int i = 0; i < N; i++) {
+        struct eng_key *k;
+        if (eng_table_find(f.t, MBX, "acme", names[i], &k) == MP_OK)
+            known = known < 0 ? i : known;
+        else
+            unknown = unknown < 0 ? i : unknown;
+    }
+    ck_assert(known >= 0 && unknown >= 0);
+    again[0] = (struct ev_spec){"acme", names[known], "gmail.com", ENG_DELIVERED, NOW};
+    again[1] = (struct ev_spec){"acme", names[unknown], "gmail.com", ENG_DELIVERED, NOW};
+    must_feed(&f, again, 2, 1, 1);
+    must_count(f.t, MBX, "acme", names[known], FINE_NOW, {T(SENT) = 1, T(DELIVERED) = 1});
+    must_count(f.t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = FIT, T(DELIVERED) = 1});
+    must_figures(&f, {.frames = 2,
+                      .bytes = UINT64_MAX,
+                      .events = N + 2,
+                      .accepted = FIT + 1,
+                      .rej = {[INGEST_REJ_CAPACITY] = N - FIT + 1}});
+    ck_assert_uint_eq(eng_table_nkeys(f.t), 16);
+    fixture_close(&f);
+}
+END_TEST
+
+/* A frame as large as the contract allows per name, many events: every
+ * name at its longest, upper case, through the whole pipeline. */
+START_TEST(test_longest_names_recorded)
+{
+    struct fixture f;
+    fixture_open(&f, 4096);
+    char mbox[255], dom[255], want_m[255], want_d[255];
+    memset(mbox, 'M', 64);
+    mbox[64] = '@';
+    for (int i = 65; i < 254; i++) /* 189-byte host: labels of 63 */
+        mbox[i] = ((i - 65 + 1) % 64 == 0) ? '.' : 'H';
+    mbox[254] = '\0';
+    for (int i = 0; i < 253; i++)
+        dom[i] = ((i + 1) % 64 == 0) ? '.' : 'D';
+    dom[253] = '\0';
+    for (int i = 0; i <= 254; i++) /* the NULs too */
+        want_m[i] = (mbox[i] >= 'A' && mbox[i] <= 'Z') ? (char)(mbox[i] + 32) : mbox[i];
+    for (int i = 0; i <= 253; i++)
+        want_d[i] = (dom[i] >= 'A' && dom[i] <= 'Z') ? (char)(dom[i] + 32) : dom[i];
+    char tenant[65];
+    memset(tenant, 'T', 64);
+    tenant[64] = '\0';
+    struct ev_spec ev = {tenant, mbox, dom, ENG_COMPLAINT, NOW};
+    must_feed(&f, &ev, 1, 1, 0);
+    must_count(f.t, TEN, tenant, NULL, FINE_NOW, {T(COMPLAINT) = 1});
+    must_count(f.t, MBX, tenant, want_m, FINE_NOW, {T(COMPLAINT) = 1});
+    must_count(f.t, DOMS, tenant, want_d, FINE_NOW, {T(COMPLAINT) = 1});
+    fixture_close(&f);
+}
+END_TEST
+
+static Suite *ingest_proc_suite(void)
+{
+    Suite *s = suite_create("ingest_proc");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_mixed_batch_counts);
+    tcase_add_test(tc, test_mixed_batch_in_table);
+    tcase_add_test(tc, test_case_folds_to_one_key);
+    tcase_add_test(tc, test_garbage_frame);
+    tcase_add_test(tc, test_empty_frame);
+    tcase_add_test(tc, test_figures_accumulate);
+    tcase_add_test(tc, test_key_capacity);
+    tcase_add_test(tc, test_longest_names_recorded);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    /* Refusals are the point of these cases; their warn lines are noise. */
+    mp_log_set_level(MP_LOG_ERROR);
+    SRunner *sr = srunner_create(ingest_proc_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
