@@ -60,6 +60,8 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps run test check-tests bench clean
+# Keep objects make would treat as intermediates (tests, benches).
+.SECONDARY:
 all: $(BIN)/mailpulsed $(BIN)/mailpulse
 
 deps:
