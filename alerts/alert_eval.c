@@ -135,7 +135,7 @@ struct alert_eval {
     pthread_t tid;
     int started;
     mp_atomic_u32 stop;
-    mp_atomic_u64 passes, keys, notifications, unrouted;
+    mp_atomic_u64 passes, keys, notifications, unrouted, unstable;
     mp_atomic_u64 firing;
 };
 
@@ -187,15 +187,14 @@ static void eval__deactivate(struct alert_eval *e, struct astate *st)
     atomic_fetch_sub_explicit(&e->firing, 1, memory_order_relaxed);
 }
 
-static void eval__rule(struct alert_eval *e, struct eng_key *k, size_t ri, int64_t now)
+/* Applies one rule's freshly computed value to its alert state. */
+static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
+                        const struct alert_value *v, int64_t now)
 {
     const struct alert_rule *r = &e->o.rules[ri];
     uint32_t id = eng_key_id(k);
     struct astate *st = eval__state(e, id, ri);
-    uint64_t counts[ENG_NTYPES];
-    eng_key_sum_fine(e->t, k, r->fine_buckets, counts);
-    struct alert_instance a = {.rule = r, .tenant = eng_key_tenant(e->t, k)};
-    alert_rule_eval(r, counts, &a.v);
+    struct alert_instance a = {.rule = r, .tenant = eng_key_tenant(e->t, k), .v = *v};
     int scope = eng_key_scope(k);
     if (scope == ENG_SCOPE_MAILBOX)
         a.mailbox = eng_key_name(e->t, k);
@@ -233,6 +232,39 @@ static void eval__rule(struct alert_eval *e, struct eng_key *k, size_t ri, int64
     }
 }
 
+/* Evaluates rules `only` (or all of the key's scope when only == SIZE_MAX)
+ * on a consistent read of `k`. A key that a frame is still writing, or that
+ * changed during the read, is left alone: that frame's end marks it dirty
+ * again, so it is evaluated once the frame is whole. */
+static void eval__eval_key(struct alert_eval *e, struct eng_key *k, size_t only, int64_t now)
+{
+    struct alert_value v[256];
+    uint64_t counts[ENG_NTYPES];
+    int scope = eng_key_scope(k);
+    uint32_t token;
+    if (!eng_key_read_begin(k, &token)) {
+        mp_add_relaxed(&e->unstable, 1);
+        return;
+    }
+    for (size_t ri = 0; ri < e->o.nrules; ri++) {
+        const struct alert_rule *r = &e->o.rules[ri];
+        if ((only != SIZE_MAX && ri != only) || !(r->scopes & (1u << scope)))
+            continue;
+        eng_key_sum_fine(e->t, k, r->fine_buckets, counts);
+        alert_rule_eval(r, counts, &v[ri]);
+    }
+    if (!eng_key_read_end(k, token)) {
+        mp_add_relaxed(&e->unstable, 1);
+        return;
+    }
+    for (size_t ri = 0; ri < e->o.nrules; ri++) {
+        const struct alert_rule *r = &e->o.rules[ri];
+        if ((only != SIZE_MAX && ri != only) || !(r->scopes & (1u << scope)))
+            continue;
+        eval__apply(e, k, ri, &v[ri], now);
+    }
+}
+
 struct eval_pass {
     struct alert_eval *e;
     int64_t now;
@@ -241,12 +273,8 @@ struct eval_pass {
 static void eval__key(void *arg, struct eng_key *k)
 {
     struct eval_pass *p = arg;
-    struct alert_eval *e = p->e;
-    int scope = eng_key_scope(k);
-    for (size_t ri = 0; ri < e->o.nrules; ri++)
-        if (e->o.rules[ri].scopes & (1u << scope))
-            eval__rule(e, k, ri, p->now);
-    mp_add_relaxed(&e->keys, 1);
+    eval__eval_key(p->e, k, SIZE_MAX, p->now);
+    mp_add_relaxed(&p->e->keys, 1);
 }
 
 static void eval__sweep(struct alert_eval *e, int64_t now)
@@ -258,7 +286,7 @@ static void eval__sweep(struct alert_eval *e, int64_t now)
         uint64_t a = e->active[i];
         struct eng_key *k = eng_table_key(e->t, (uint32_t)(a >> 8));
         if (k)
-            eval__rule(e, k, a & 0xff, now);
+            eval__eval_key(e, k, a & 0xff, now);
     }
 }
 
@@ -307,9 +335,8 @@ static void eval__flush(struct alert_eval *e)
             char *body = rc->type == ALERT_RECEIVER_SLACK ? alert_notify_slack(group, g)
                                                           : alert_notify_webhook(rc->name, group, g);
             char idem[64];
-            snprintf(idem, sizeof(idem), "%016llx-%s",
-                     (unsigned long long)mp_hash_bytes(rc->name, strlen(rc->name), h),
-                     group[0].status == ALERT_STATUS_FIRING ? "f" : "r");
+            snprintf(idem, sizeof(idem), "%016llx",
+                     (unsigned long long)mp_hash_bytes(rc->name, strlen(rc->name), h));
             if (!body || alert_sender_submit(e->s, idx[x], body, idem) != MP_OK)
                 mp_error("alert_submit_failed receiver=%s tenant=%s", rc->name, group[0].tenant);
             else
@@ -396,4 +423,5 @@ void alert_eval_figures(struct alert_eval *e, struct alert_eval_figures *out)
     out->firing = mp_load_relaxed(&e->firing);
     out->notifications = mp_load_relaxed(&e->notifications);
     out->unrouted = mp_load_relaxed(&e->unrouted);
+    out->unstable = mp_load_relaxed(&e->unstable);
 }

@@ -5,8 +5,10 @@
  * milliseconds, and re-evaluates firing alerts once a second, which resolves
  * alerts whose window slid below the threshold. An alert notifies when it
  * starts firing, when its severity changes and when it resolves; never once
- * per event. Notifications raised in one pass are grouped per tenant and
- * receiver into one request.
+ * per event. It only ever sees whole frames (see eng_frame_* in eng_table.h),
+ * so one batch that carries a crossing yields one notification with the
+ * batch's full figures. Notifications raised in one pass are grouped per
+ * tenant and receiver into one request.
  *
  * Routing: a tenant's notifications go to the receivers of its route, or to
  * the default route when it has none; never to another tenant's receivers.
@@ -50,6 +52,7 @@ struct alert_eval_opts {
 
 struct alert_eval_figures {
     uint64_t passes, keys_evaluated, firing, notifications, unrouted;
+    uint64_t unstable; /* key reads skipped because a frame was mid-write */
 };
 
 int alert_eval_start(struct eng_table *t, struct alert_sender *s,

@@ -35,6 +35,8 @@ struct eng_key {
     uint32_t name_id; /* mailbox or domain id; 0 for tenant scope */
     uint8_t scope;
     mp_atomic_u32 dirty;         /* 1 while on the dirty list */
+    mp_atomic_u32 inflight;      /* frames in progress that touch this key */
+    mp_atomic_u32 gen;           /* frames ended that touched this key */
     struct eng_key *dirty_next;  /* written by the pusher that set dirty 0->1 */
     mp_atomic_u32 fine[ENG_FINE_SLOTS][ENG_NTYPES];
     mp_atomic_u32 day[][ENG_NTYPES]; /* day_slots rows */
@@ -299,9 +301,94 @@ static void table__mark_dirty(struct eng_table *t, struct eng_key *k)
                                                     memory_order_release, memory_order_relaxed));
 }
 
-int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct eng_event *ev)
+struct eng_frame {
+    uint32_t mask;         /* set capacity - 1 (power of two) */
+    uint32_t n;            /* keys in `list` */
+    uint32_t max;          /* end the frame when n reaches this */
+    struct eng_key **set;  /* open-addressed, pointer keys */
+    struct eng_key **list; /* distinct keys touched, in order */
+};
+
+static int frame__init(struct eng_frame *f, struct eng_key **set, uint32_t setcap,
+                       struct eng_key **list, uint32_t max)
 {
-    MP_UNUSED(th); /* the caller's online state is what matters, not the handle */
+    f->mask = setcap - 1;
+    f->n = 0;
+    f->max = max;
+    f->set = set;
+    f->list = list;
+    memset(set, 0, setcap * sizeof(*set));
+    return MP_OK;
+}
+
+int eng_frame_create(struct eng_frame **out)
+{
+    struct eng_frame *f = calloc(1, sizeof(*f));
+    struct eng_key **set = calloc(2 * ENG_FRAME_KEYS, sizeof(*set));
+    struct eng_key **list = calloc(ENG_FRAME_KEYS, sizeof(*list));
+    if (!f || !set || !list) {
+        free(f);
+        free(set);
+        free(list);
+        return MP_ERR_NOMEM;
+    }
+    frame__init(f, set, 2 * ENG_FRAME_KEYS, list, ENG_FRAME_KEYS);
+    *out = f;
+    return MP_OK;
+}
+
+void eng_frame_destroy(struct eng_frame *f)
+{
+    if (!f)
+        return;
+    free(f->set);
+    free(f->list);
+    free(f);
+}
+
+/* First touch of `k` in this frame: count the frame in. */
+static void frame__touch(struct eng_frame *f, struct eng_key *k)
+{
+    uint64_t h = mp_hash_mix64((uint64_t)(uintptr_t)k);
+    for (uint32_t i = (uint32_t)h & f->mask;; i = (i + 1) & f->mask) {
+        if (f->set[i] == k)
+            return;
+        if (!f->set[i]) {
+            f->set[i] = k;
+            f->list[f->n++] = k;
+            mp_add_relaxed(&k->inflight, 1);
+            return;
+        }
+    }
+}
+
+void eng_frame_end(struct eng_table *t, struct eng_frame *f)
+{
+    for (uint32_t i = 0; i < f->n; i++) {
+        struct eng_key *k = f->list[i];
+        /* release: a reader that sees the new gen (or inflight back to 0)
+         * also sees every add of this frame. gen first, so a reader that
+         * sees inflight drop has a changed gen to compare against. */
+        atomic_fetch_add_explicit(&k->gen, 1, memory_order_release);
+        atomic_fetch_sub_explicit(&k->inflight, 1, memory_order_release);
+        /* dirty last: an evaluator that found the key unstable and skipped
+         * it gets it back here */
+        table__mark_dirty(t, k);
+    }
+    if (f->n * 4 < f->mask) { /* few keys: clear only what was used */
+        for (uint32_t i = 0; i < f->n; i++) {
+            uint64_t h = mp_hash_mix64((uint64_t)(uintptr_t)f->list[i]);
+            for (uint32_t j = (uint32_t)h & f->mask; f->set[j]; j = (j + 1) & f->mask)
+                f->set[j] = NULL;
+        }
+    } else {
+        memset(f->set, 0, (f->mask + 1) * sizeof(*f->set));
+    }
+    f->n = 0;
+}
+
+int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev)
+{
     if (ev->type < ENG_TYPE_MIN || ev->type > ENG_TYPE_MAX)
         return MP_ERR_INVAL;
     int64_t b = table__floordiv(ev->time_ms, ENG_FINE_MS);
@@ -330,6 +417,15 @@ int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct en
     if (rc != MP_OK)
         return rc;
 
+    if (f->n + ENG_NSCOPES > f->max)
+        eng_frame_end(t, f); /* too many distinct keys: publish what we have */
+    for (int i = 0; i < ENG_NSCOPES; i++)
+        frame__touch(f, keys[i]);
+    /* release fence: pairs with the reader's acquire fence in
+     * eng_key_read_end(); a reader that sees any add below also sees the
+     * inflight increments above. */
+    atomic_thread_fence(memory_order_release);
+
     uint64_t fs = table__mod(b, ENG_FINE_SLOTS);
     uint64_t ds = table__mod(d, t->day_slots);
     int ty = ev->type - 1;
@@ -337,9 +433,38 @@ int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct en
         if (in_fine)
             mp_add_relaxed(&keys[i]->fine[fs][ty], 1);
         mp_add_relaxed(&keys[i]->day[ds][ty], 1);
-        table__mark_dirty(t, keys[i]);
     }
     return MP_OK;
+}
+
+int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct eng_event *ev)
+{
+    MP_UNUSED(th); /* the caller's online state is what matters, not the handle */
+    struct eng_key *set[8], *list[ENG_NSCOPES];
+    struct eng_frame f;
+    frame__init(&f, set, 8, list, ENG_NSCOPES);
+    int rc = eng_frame_record(t, &f, ev);
+    eng_frame_end(t, &f);
+    return rc;
+}
+
+int eng_key_read_begin(const struct eng_key *k, uint32_t *token)
+{
+    struct eng_key *kk = (struct eng_key *)k;
+    /* acquire: pairs with eng_frame_end's release, so the adds of every
+     * frame counted in gen are visible to the reads that follow */
+    *token = atomic_load_explicit(&kk->gen, memory_order_acquire);
+    return atomic_load_explicit(&kk->inflight, memory_order_acquire) == 0;
+}
+
+int eng_key_read_end(const struct eng_key *k, uint32_t token)
+{
+    struct eng_key *kk = (struct eng_key *)k;
+    /* acquire fence: if the sums saw an add of a frame that began after
+     * read_begin, this fence synchronises with that frame's release fence,
+     * so the loads below see its inflight increment (or its end, in gen). */
+    atomic_thread_fence(memory_order_acquire);
+    return mp_load_relaxed(&kk->inflight) == 0 && mp_load_relaxed(&kk->gen) == token;
 }
 
 /* ---- time ------------------------------------------------------------------ */

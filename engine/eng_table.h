@@ -44,6 +44,7 @@
 struct eng_table;
 struct eng_key;
 struct eng_thread;
+struct eng_frame;
 
 struct eng_table_opts {
     uint32_t max_keys;    /* capacity of the key table (>= 16) */
@@ -74,8 +75,25 @@ struct eng_event {
     int64_t time_ms;
 };
 
-/* Adds one event to its three keys and marks them dirty. The caller must be
- * online. Returns MP_OK; MP_ERR_INVAL when the event time lies outside the
+/* Frames: the unit in which the evaluator sees changes. A writer records a
+ * frame's events with eng_frame_record() and publishes them with
+ * eng_frame_end(); a reader using eng_key_read_begin()/_end() never sees a
+ * key with part of a frame applied (a key touched by a frame in progress, or
+ * changed during the read, reads as unstable and is marked dirty again when
+ * that frame ends). A frame tracks up to ENG_FRAME_KEYS distinct keys;
+ * eng_frame_record() ends and restarts the frame when that fills up, so a
+ * larger frame becomes visible in parts. One frame object per thread. */
+#define ENG_FRAME_KEYS 4096
+
+int eng_frame_create(struct eng_frame **out);
+void eng_frame_destroy(struct eng_frame *f);
+/* Adds one event to its three keys; same returns as eng_table_record(). */
+int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev);
+/* Publishes the frame: its keys become stable and are marked dirty. */
+void eng_frame_end(struct eng_table *t, struct eng_frame *f);
+
+/* Adds one event to its three keys as a frame of its own and marks them
+ * dirty. The caller must be online. Returns MP_OK; MP_ERR_INVAL when the event time lies outside the
  * held range (older than the retention, or more than one fine bucket ahead)
  * or a name is empty/over-long; MP_ERR_FULL when a new key or name does not
  * fit; MP_ERR_NOMEM; MP_ERR_AGAIN while tick resets the day ring after a clock
@@ -92,6 +110,13 @@ void eng_table_tick(struct eng_table *t, int64_t now_ms);
  * key again. Returns the number of keys visited. */
 size_t eng_table_drain_dirty(struct eng_table *t, void (*fn)(void *arg, struct eng_key *k),
                              void *arg);
+
+/* Consistent reads of one key. read_begin returns 0 when a frame touching
+ * the key is in progress; otherwise it sets *token, the caller reads sums,
+ * and read_end returns 1 when nothing changed meanwhile (the sums show whole
+ * frames only), 0 when they must be discarded. */
+int eng_key_read_begin(const struct eng_key *k, uint32_t *token);
+int eng_key_read_end(const struct eng_key *k, uint32_t token);
 
 /* Sums, per type, the last `nbuckets` fine buckets up to and including the
  * current one (nbuckets 1..ENG_FINE_WINDOW_MAX). out[type - 1]. */

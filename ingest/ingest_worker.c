@@ -32,6 +32,7 @@ struct proc_figures {
 struct ingest_proc {
     struct eng_table *t;
     struct eng_thread *th;
+    struct eng_frame *frame; /* one wire frame = one engine frame */
     struct ingest_limits lim;
     struct proc_figures fig;
     struct mp_ratelimit *rl; /* INGEST_REASON_COUNT entries, owned by whoever created them */
@@ -70,6 +71,8 @@ int ingest_proc_create(struct eng_table *t, const struct ingest_limits *lim,
     p->lim = *lim;
     p->rl = p->own_rl;
     int rc = eng_thread_register(t, &p->th);
+    if (rc == MP_OK && (rc = eng_frame_create(&p->frame)) != MP_OK)
+        eng_thread_unregister(p->th);
     if (rc != MP_OK) {
         free(p);
         return rc;
@@ -82,6 +85,7 @@ void ingest_proc_destroy(struct ingest_proc *p)
 {
     if (!p)
         return;
+    eng_frame_destroy(p->frame);
     eng_thread_unregister(p->th);
     free(p);
 }
@@ -136,7 +140,7 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
         int r = ingest_validate_event(e, now_ms, &p->lim, names, &ev);
         if (r == INGEST_OK) {
             int rc;
-            while ((rc = eng_table_record(p->t, p->th, &ev)) == MP_ERR_AGAIN) {
+            while ((rc = eng_frame_record(p->t, p->frame, &ev)) == MP_ERR_AGAIN) {
                 /* the table is resetting a ring after a clock jump: step
                  * out of the read side so that reset can finish */
                 eng_thread_quiescent(p->th);
@@ -160,6 +164,8 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
                  proc__show(e->tenant, s1, sizeof(s1)), (int)e->type, (long long)e->time_ms);
         proc__reject(p, r, 1, b->producer_id, d, now_ms);
     }
+    /* The whole frame becomes visible to the evaluator at once. */
+    eng_frame_end(p->t, p->frame);
     mp_add_relaxed(&p->fig.accepted, ok);
 out:
     ingest_batch_free(b);

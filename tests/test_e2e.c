@@ -330,14 +330,10 @@ struct alert_seen {
  * startsAt/fingerprint, and "fires once": each alert has one firing
  * notification, or a warning and then exactly one escalation to critical.
  *
- * Not exact: the numerator. The evaluator drains dirty keys every
- * millisecond while an ingest worker records a frame event by event, so it
- * can read a key half-way through the 80-bounce frame and notify e.g.
- * 63/1000 (seen under load, about 1 run in 60); no later notification
- * corrects it, since the severity does not change. Until the daemon
- * evaluates whole frames the numerator is only bounded: 20..80 (>= 2% to
- * fire at all, at most the frame), up to 100 for an escalation; such runs
- * print "e2e partial_batch". */
+ * Exact too: the numerator and value (80/1000 = "0.08"). The crossing
+ * bounces travel in one frame and the daemon evaluates whole frames only,
+ * so the first notification already carries the full frame, and each alert
+ * fires exactly once (critical at 8%). */
 static size_t check_team_a_alerts(json_t *recs, struct alert_seen seen[3])
 {
     size_t nseen = 0, i, j;
@@ -402,25 +398,20 @@ static size_t check_team_a_alerts(json_t *recs, struct alert_seen seen[3])
             }
             struct alert_seen *a = &seen[x];
             must(strcmp(a->starts, starts) == 0, "alert %s: startsAt changed: %s", a->scope, dump);
-            must(a->n < 2, "alert %s notified more than twice: %s", a->scope, dump);
-            must(n >= 20 && n <= (a->n == 0 ? 80u : 100u),
-                 "alert %s: numerator %lu outside what the bounces sent can give: %s", a->scope, n,
+            must(a->n == 0, "alert %s notified more than once: %s", a->scope, dump);
+            must(n == 80, "alert %s: numerator %lu, the crossing frame held 80: %s", a->scope, n,
                  dump);
-            if (n != 80) {
-                printf("e2e partial_batch: %s notified at %lu/1000 (%s) while the frame held 80\n",
-                       a->scope, n, sev);
-                fflush(stdout);
-            }
+            must(strcmp(jstr(an, "value"), "0.08") == 0, "alert %s: value %s: %s", a->scope,
+                 jstr(an, "value"), dump);
             a->sev[a->n++] = s;
         }
     }
     for (size_t x = 0; x < nseen; x++) {
         const struct alert_seen *a = &seen[x];
-        /* fires once: critical at once, or warning then one escalation */
-        must((a->n == 1 && a->sev[0] == 2) || (a->n == 2 && a->sev[0] == 1 && a->sev[1] == 2),
-             "alert %s: %d notifications (severities %d,%d), expected one firing (or warning "
-             "then critical): %s",
-             a->scope, a->n, a->sev[0], a->sev[1], dump);
+        /* fires once, critical (8% >= 4%) */
+        must(a->n == 1 && a->sev[0] == 2,
+             "alert %s: %d notifications (first severity %d), expected one critical: %s",
+             a->scope, a->n, a->sev[0], dump);
     }
     must(strstr(dump, TENANT_B) == NULL && strstr(dump, MAILBOX_B) == NULL,
          "team-a's receiver was shown team-b's data: %s", dump);
@@ -490,10 +481,8 @@ START_TEST(story_team_a_bad_list)
     size_t nalerts = check_team_a_alerts(recs, seen);
     dump = jdump(recs);
     must(nalerts == 3, "expected 3 alerts (tenant, mailbox, domain), got %zu: %s", nalerts, dump);
-    if (nreq != 1) {
-        printf("e2e split_notification: %zu requests at team-a's receiver\n", nreq);
-        fflush(stdout);
-    }
+    must(nreq == 1, "expected the three alerts in one request, got %zu requests: %s", nreq,
+         dump);
     free(dump);
     json_decref(recs);
 

@@ -329,6 +329,125 @@ START_TEST(hammer_exact_totals)
 }
 END_TEST
 
+/* ---- frames ------------------------------------------------------------ */
+
+#define FRAME_EVENTS 100
+#define FRAMES 3000
+
+struct framer {
+    struct eng_table *t;
+    int done;
+    uint64_t stable_reads, unstable_reads, torn;
+};
+
+static void *frame_writer(void *arg)
+{
+    struct framer *fr = arg;
+    struct eng_thread *th;
+    struct eng_frame *f;
+    ck_assert_int_eq(eng_thread_register(fr->t, &th), MP_OK);
+    ck_assert_int_eq(eng_frame_create(&f), MP_OK);
+    eng_thread_online(th);
+    for (int i = 0; i < FRAMES; i++) {
+        for (int j = 0; j < FRAME_EVENTS; j++) {
+            struct eng_event ev = {"acme", 4, "m@a.io", 6, "gmail.com", 9, ENG_SENT, T0};
+            ck_assert_int_eq(eng_frame_record(fr->t, f, &ev), MP_OK);
+        }
+        eng_frame_end(fr->t, f);
+        eng_thread_quiescent(th);
+    }
+    eng_thread_unregister(th);
+    eng_frame_destroy(f);
+    __atomic_store_n(&fr->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void *frame_reader(void *arg)
+{
+    struct framer *fr = arg;
+    struct eng_key *k = NULL;
+    while (!__atomic_load_n(&fr->done, __ATOMIC_ACQUIRE)) {
+        if (!k && eng_table_find(fr->t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", &k) != MP_OK)
+            continue;
+        uint32_t tok;
+        uint64_t c[ENG_NTYPES], d[ENG_NTYPES];
+        if (!eng_key_read_begin(k, &tok)) {
+            fr->unstable_reads++;
+            continue;
+        }
+        eng_key_sum_fine(fr->t, k, 12, c);
+        eng_key_sum_days(fr->t, k, 0, 1, d);
+        if (!eng_key_read_end(k, tok)) {
+            fr->unstable_reads++;
+            continue;
+        }
+        fr->stable_reads++;
+        if (c[ENG_SENT - 1] % FRAME_EVENTS || d[ENG_SENT - 1] != c[ENG_SENT - 1])
+            fr->torn++;
+    }
+    return NULL;
+}
+
+START_TEST(frames_are_atomic_to_readers)
+{
+    struct eng_table *t = mk(1024, T0);
+    struct framer fr = {.t = t};
+    pthread_t w, r;
+    pthread_create(&r, NULL, frame_reader, &fr);
+    pthread_create(&w, NULL, frame_writer, &fr);
+    pthread_join(w, NULL);
+    pthread_join(r, NULL);
+    ck_assert_uint_eq(fr.torn, 0);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_SENT),
+                      (uint64_t)FRAMES * FRAME_EVENTS);
+    /* a finished frame leaves the key stable and dirty */
+    struct eng_key *k;
+    uint32_t tok;
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "acme", "m@a.io", &k), MP_OK);
+    ck_assert_int_eq(eng_key_read_begin(k, &tok), 1);
+    ck_assert_int_eq(eng_key_read_end(k, tok), 1);
+    uint64_t n = 0;
+    ck_assert_uint_eq(eng_table_drain_dirty(t, count_key, &n), 3);
+    eng_table_destroy(t);
+}
+END_TEST
+
+START_TEST(frame_in_progress_reads_unstable)
+{
+    struct eng_table *t = mk(3 * ENG_FRAME_KEYS, T0);
+    struct eng_frame *f;
+    ck_assert_int_eq(eng_frame_create(&f), MP_OK);
+    struct eng_event ev = {"acme", 4, "m@a.io", 6, "gmail.com", 9, ENG_SENT, T0};
+    ck_assert_int_eq(eng_frame_record(t, f, &ev), MP_OK);
+    struct eng_key *k;
+    uint32_t tok;
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "acme", NULL, &k), MP_OK);
+    ck_assert_int_eq(eng_key_read_begin(k, &tok), 0); /* mid-frame */
+    uint64_t n = 0;
+    ck_assert_uint_eq(eng_table_drain_dirty(t, count_key, &n), 0); /* not dirty yet */
+    eng_frame_end(t, f);
+    ck_assert_int_eq(eng_key_read_begin(k, &tok), 1);
+    /* a frame that starts and ends during a read invalidates it */
+    ck_assert_int_eq(eng_frame_record(t, f, &ev), MP_OK);
+    eng_frame_end(t, f);
+    ck_assert_int_eq(eng_key_read_end(k, tok), 0);
+    ck_assert_uint_eq(eng_table_drain_dirty(t, count_key, &n), 3);
+    /* more distinct keys than a frame tracks: published in parts, none lost */
+    for (int i = 0; i < ENG_FRAME_KEYS; i++) {
+        char mb[32];
+        snprintf(mb, sizeof(mb), "u%d@a.io", i);
+        struct eng_event e2 = {"big", 3, mb, strlen(mb), "d.io", 4, ENG_SENT, T0};
+        ck_assert_int_eq(eng_frame_record(t, f, &e2), MP_OK);
+    }
+    eng_frame_end(t, f);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "big", NULL, 12, ENG_SENT), ENG_FRAME_KEYS);
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "big", NULL, &k), MP_OK);
+    ck_assert_int_eq(eng_key_read_begin(k, &tok), 1);
+    eng_frame_destroy(f);
+    eng_table_destroy(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("eng_table");
@@ -345,6 +464,8 @@ static Suite *suite(void)
     TCase *cc = tcase_create("concurrency");
     tcase_set_timeout(cc, 120);
     tcase_add_test(cc, hammer_exact_totals);
+    tcase_add_test(cc, frames_are_atomic_to_readers);
+    tcase_add_test(tc, frame_in_progress_reads_unstable);
     suite_add_tcase(s, cc);
     return s;
 }
