@@ -156,9 +156,14 @@ static void http__metrics(void *arg, const char *path, struct mp_http_reply *out
                     "mailpulse_notifications_total %llu\n"
                     "# HELP mailpulse_alerts_unrouted_total Alerts of tenants with no receiver.\n"
                     "# TYPE mailpulse_alerts_unrouted_total counter\n"
-                    "mailpulse_alerts_unrouted_total %llu\n",
+                    "mailpulse_alerts_unrouted_total %llu\n"
+                    "# HELP mailpulse_eval_deferred_total Key evaluations put off because a "
+                    "batch was still being counted into the key.\n"
+                    "# TYPE mailpulse_eval_deferred_total counter\n"
+                    "mailpulse_eval_deferred_total %llu\n",
                 (unsigned long long)ef.firing, (unsigned long long)ef.keys_evaluated,
-                (unsigned long long)ef.notifications, (unsigned long long)ef.unrouted);
+                (unsigned long long)ef.notifications, (unsigned long long)ef.unrouted,
+                (unsigned long long)ef.unstable);
     struct alert_sender_figures sf;
     alert_sender_figures(d->sender, &sf);
     buf__printf(&b, "# HELP mailpulse_webhook_delivered_total Notifications answered with 2xx.\n"
