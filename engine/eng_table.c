@@ -24,9 +24,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "eng_arena.h"
 #include "eng_intern.h"
 #include "mp_atomic.h"
 #include "mp_hash.h"
+
+/* One event type's counters for one key. `next` and `type` are immutable
+ * once the series is published on its key's list. */
+struct eng_series {
+    struct eng_series *next;
+    uint32_t type; /* ENG_TYPE_MIN..ENG_TYPE_MAX */
+    mp_atomic_u32 fine[ENG_FINE_SLOTS];
+    mp_atomic_u32 hour[ENG_HOUR_SLOTS];
+    mp_atomic_u32 day[]; /* day_slots */
+};
 
 struct eng_key {
     uint64_t hash;
@@ -38,8 +49,9 @@ struct eng_key {
     mp_atomic_u32 inflight;      /* frames in progress that touch this key */
     mp_atomic_u32 gen;           /* frames ended that touched this key */
     struct eng_key *dirty_next;  /* written by the pusher that set dirty 0->1 */
-    mp_atomic_u32 fine[ENG_FINE_SLOTS][ENG_NTYPES];
-    mp_atomic_u32 day[][ENG_NTYPES]; /* day_slots rows */
+    _Atomic(struct eng_series *) series;   /* one per event type seen, newest first */
+    _Atomic(struct eng_key *) children;    /* tenant keys: its mailbox/domain keys */
+    struct eng_key *sibling;               /* next child of the same tenant (immutable) */
 };
 
 struct eng_thread {
@@ -53,7 +65,9 @@ struct eng_table {
     int64_t retention_ms;
     int day_back;  /* held days: current - day_back .. current + 1 */
     int day_slots; /* day_back + 3: held range plus one spare */
-    size_t key_size;
+    size_t series_size;
+    struct eng_arena *arena; /* keys and series */
+    mp_atomic_u64 nseries;
 
     struct eng_intern *names;
     uint64_t mask;
@@ -64,6 +78,7 @@ struct eng_table {
 
     /* Current buckets; seq_cst so the grace-period handshake below holds. */
     _Atomic int64_t cur_fine;
+    _Atomic int64_t cur_hour;
     _Atomic int64_t cur_day;
 
     struct eng_key *_Atomic dirty_head;
@@ -75,6 +90,8 @@ struct eng_table {
 
 _Static_assert(ENG_FINE_SLOTS >= ENG_FINE_BACK + 3, "fine ring needs one spare slot");
 _Static_assert(ENG_FINE_WINDOW_MAX <= ENG_FINE_BACK + 1, "fine window exceeds held range");
+_Static_assert(ENG_HOUR_SLOTS >= ENG_HOUR_BACK + 3, "hour ring needs one spare slot");
+_Static_assert(ENG_HOUR_BACK + 1 >= 24, "hour ring must hold the 24 h window");
 
 #define ENG_NO_BUCKET INT64_MIN /* published while a ring is being reset */
 
@@ -105,7 +122,10 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     t->retention_ms = opts->retention_ms;
     t->day_back = (int)((opts->retention_ms + ENG_DAY_MS - 1) / ENG_DAY_MS);
     t->day_slots = t->day_back + 3;
-    t->key_size = sizeof(struct eng_key) + (size_t)t->day_slots * ENG_NTYPES * sizeof(mp_atomic_u32);
+    if (t->day_back < 14) /* the 7 d window and the 7 d before it */
+        t->day_back = 14;
+    t->day_slots = t->day_back + 3;
+    t->series_size = sizeof(struct eng_series) + (size_t)t->day_slots * sizeof(mp_atomic_u32);
     uint64_t nslots = 16;
     while (nslots < (uint64_t)opts->max_keys * 2)
         nslots <<= 1;
@@ -116,11 +136,14 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
         goto err;
     /* Each key names at most one new string besides its tenant. */
     rc = eng_intern_create(opts->max_keys + 1024, &t->names);
+    if (rc == MP_OK)
+        rc = eng_arena_create(&t->arena);
     if (rc != MP_OK)
         goto err;
     atomic_init(&t->next_id, 1);
     atomic_init(&t->epoch, 1);
     atomic_init(&t->cur_fine, table__floordiv(now_ms, ENG_FINE_MS));
+    atomic_init(&t->cur_hour, table__floordiv(now_ms, ENG_HOUR_MS));
     atomic_init(&t->cur_day, table__floordiv(now_ms, ENG_DAY_MS));
     *out = t;
     return MP_OK;
@@ -133,11 +156,8 @@ void eng_table_destroy(struct eng_table *t)
 {
     if (!t)
         return;
-    if (t->by_id) {
-        for (uint32_t i = 1; i <= t->max_keys; i++)
-            free(mp_load_relaxed(&t->by_id[i]));
-    }
-    free(t->by_id);
+    free(t->by_id); /* keys and series live in the arena */
+    eng_arena_destroy(t->arena);
     free(t->slots);
     eng_intern_destroy(t->names);
     while (t->threads) {
@@ -239,51 +259,80 @@ static struct eng_key *table__lookup(const struct eng_table *t, uint64_t h, int 
 }
 
 static int table__get_key(struct eng_table *t, int scope, uint32_t tid, uint32_t nid,
-                          struct eng_key **out)
+                          struct eng_key *parent, struct eng_key **out)
 {
     uint64_t h = table__key_hash(scope, tid, nid);
-    struct eng_key *mine = NULL;
-    int rc = MP_ERR_FULL;
     for (uint64_t i = h & t->mask, n = 0; n <= t->mask; i = (i + 1) & t->mask, n++) {
         struct eng_key *k = mp_load_acquire(&t->slots[i]);
-        while (!k) {
-            if (!mine) {
-                /* Check before adding so next_id cannot run away and wrap. */
-                if (mp_load_relaxed(&t->next_id) > t->max_keys)
-                    goto out;
-                uint32_t id = mp_add_relaxed(&t->next_id, 1);
-                if (id > t->max_keys)
-                    goto out;
-                mine = aligned_alloc(64, (t->key_size + 63) & ~(size_t)63);
-                if (!mine) {
-                    rc = MP_ERR_NOMEM;
-                    goto out;
-                }
-                memset(mine, 0, t->key_size);
-                mine->hash = h;
-                mine->id = id;
-                mine->tenant_id = tid;
-                mine->name_id = nid;
-                mine->scope = (uint8_t)scope;
-            }
+        if (!k) {
+            /* Claim an id first (checked so next_id cannot run away and
+             * wrap); a lost race below wastes the id and a few arena
+             * bytes, never correctness. */
+            if (mp_load_relaxed(&t->next_id) > t->max_keys)
+                return MP_ERR_FULL;
+            uint32_t id = mp_add_relaxed(&t->next_id, 1);
+            if (id > t->max_keys)
+                return MP_ERR_FULL;
+            struct eng_key *mine = eng_arena_alloc(t->arena, sizeof(*mine));
+            if (!mine)
+                return MP_ERR_NOMEM;
+            mine->hash = h;
+            mine->id = id;
+            mine->tenant_id = tid;
+            mine->name_id = nid;
+            mine->scope = (uint8_t)scope;
+            if (parent)
+                mine->sibling = mp_load_relaxed(&parent->children);
             struct eng_key *expect = NULL;
             if (mp_cas_acq_rel(&t->slots[i], &expect, mine)) {
-                mp_store_release(&t->by_id[mine->id], mine);
+                mp_store_release(&t->by_id[id], mine);
                 mp_add_relaxed(&t->nkeys, 1);
+                if (parent) {
+                    /* push on the tenant's child list; sibling is written
+                     * before the release CAS that publishes it */
+                    struct eng_key *head = mine->sibling;
+                    while (!atomic_compare_exchange_weak_explicit(
+                        &parent->children, &head, mine, memory_order_release,
+                        memory_order_relaxed))
+                        mine->sibling = head;
+                }
                 *out = mine;
                 return MP_OK;
             }
-            k = expect;
+            k = expect; /* lost: compare with the winner */
         }
         if (k->hash == h && k->scope == scope && k->tenant_id == tid && k->name_id == nid) {
             *out = k;
-            rc = MP_OK;
-            goto out;
+            return MP_OK;
         }
     }
-out:
-    free(mine); /* never published: the id it held stays unused */
-    return rc;
+    return MP_ERR_FULL;
+}
+
+/* The key's series for `type`, created on first use. */
+static struct eng_series *table__series(struct eng_table *t, struct eng_key *k, int type)
+{
+    /* acquire: pairs with the release CAS that published each series */
+    struct eng_series *head = mp_load_acquire(&k->series);
+    for (struct eng_series *s = head; s; s = s->next)
+        if (s->type == (uint32_t)type)
+            return s;
+    struct eng_series *mine = eng_arena_alloc(t->arena, t->series_size);
+    if (!mine)
+        return NULL;
+    mine->type = (uint32_t)type;
+    for (;;) {
+        mine->next = head;
+        if (atomic_compare_exchange_weak_explicit(&k->series, &head, mine, memory_order_release,
+                                                  memory_order_acquire)) {
+            mp_add_relaxed(&t->nseries, 1);
+            return mine;
+        }
+        /* someone pushed first: maybe the same type */
+        for (struct eng_series *s = head; s && s != mine->next; s = s->next)
+            if (s->type == (uint32_t)type)
+                return s; /* ours stays unused in the arena */
+    }
 }
 
 static void table__mark_dirty(struct eng_table *t, struct eng_key *k)
@@ -392,14 +441,19 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
     if (ev->type < ENG_TYPE_MIN || ev->type > ENG_TYPE_MAX)
         return MP_ERR_INVAL;
     int64_t b = table__floordiv(ev->time_ms, ENG_FINE_MS);
+    int64_t hb = table__floordiv(ev->time_ms, ENG_HOUR_MS);
     int64_t d = table__floordiv(ev->time_ms, ENG_DAY_MS);
     int64_t cf = atomic_load(&t->cur_fine);
+    int64_t ch = atomic_load(&t->cur_hour);
     int64_t cd = atomic_load(&t->cur_day);
     if (cd == ENG_NO_BUCKET) /* a day ring reset is in progress (clock jumped) */
         return MP_ERR_AGAIN;
     if (d < cd - t->day_back || d > cd + 1 || (cf != ENG_NO_BUCKET && b > cf + 1))
         return MP_ERR_INVAL;
+    /* Each ring takes the event when its bucket is held; a late event lands
+     * in its own bucket of every ring that still holds it. */
     int in_fine = cf != ENG_NO_BUCKET && b >= cf - ENG_FINE_BACK;
+    int in_hour = ch != ENG_NO_BUCKET && hb >= ch - ENG_HOUR_BACK && hb <= ch + 1;
 
     uint32_t tid, mid, did;
     int rc = eng_intern_get(t->names, ev->tenant, ev->tenant_len, &tid);
@@ -409,13 +463,17 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
         rc = eng_intern_get(t->names, ev->domain, ev->domain_len, &did);
     struct eng_key *keys[ENG_NSCOPES];
     if (rc == MP_OK)
-        rc = table__get_key(t, ENG_SCOPE_TENANT, tid, 0, &keys[0]);
+        rc = table__get_key(t, ENG_SCOPE_TENANT, tid, 0, NULL, &keys[0]);
     if (rc == MP_OK)
-        rc = table__get_key(t, ENG_SCOPE_MAILBOX, tid, mid, &keys[1]);
+        rc = table__get_key(t, ENG_SCOPE_MAILBOX, tid, mid, keys[0], &keys[1]);
     if (rc == MP_OK)
-        rc = table__get_key(t, ENG_SCOPE_DOMAIN, tid, did, &keys[2]);
+        rc = table__get_key(t, ENG_SCOPE_DOMAIN, tid, did, keys[0], &keys[2]);
     if (rc != MP_OK)
         return rc;
+    struct eng_series *ser[ENG_NSCOPES];
+    for (int i = 0; i < ENG_NSCOPES; i++)
+        if (!(ser[i] = table__series(t, keys[i], ev->type)))
+            return MP_ERR_NOMEM;
 
     if (f->n + ENG_NSCOPES > f->max)
         eng_frame_end(t, f); /* too many distinct keys: publish what we have */
@@ -427,12 +485,14 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
     atomic_thread_fence(memory_order_release);
 
     uint64_t fs = table__mod(b, ENG_FINE_SLOTS);
+    uint64_t hs = table__mod(hb, ENG_HOUR_SLOTS);
     uint64_t ds = table__mod(d, t->day_slots);
-    int ty = ev->type - 1;
     for (int i = 0; i < ENG_NSCOPES; i++) {
         if (in_fine)
-            mp_add_relaxed(&keys[i]->fine[fs][ty], 1);
-        mp_add_relaxed(&keys[i]->day[ds][ty], 1);
+            mp_add_relaxed(&ser[i]->fine[fs], 1);
+        if (in_hour)
+            mp_add_relaxed(&ser[i]->hour[hs], 1);
+        mp_add_relaxed(&ser[i]->day[ds], 1);
     }
     return MP_OK;
 }
@@ -469,25 +529,18 @@ int eng_key_read_end(const struct eng_key *k, uint32_t token)
 
 /* ---- time ------------------------------------------------------------------ */
 
-static void table__clear_fine(struct eng_table *t, uint64_t slot)
+/* Zeroes ring slot `slot` of resolution `res` in every series of every key. */
+static void table__clear(struct eng_table *t, int res, uint64_t slot)
 {
     uint32_t n = mp_load_relaxed(&t->next_id);
     for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
         struct eng_key *k = mp_load_acquire(&t->by_id[id]);
-        if (k)
-            for (int ty = 0; ty < ENG_NTYPES; ty++)
-                mp_store_relaxed(&k->fine[slot][ty], 0);
-    }
-}
-
-static void table__clear_day(struct eng_table *t, uint64_t slot)
-{
-    uint32_t n = mp_load_relaxed(&t->next_id);
-    for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
-        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
-        if (k)
-            for (int ty = 0; ty < ENG_NTYPES; ty++)
-                mp_store_relaxed(&k->day[slot][ty], 0);
+        if (!k)
+            continue;
+        for (struct eng_series *s = mp_load_acquire(&k->series); s; s = s->next) {
+            mp_atomic_u32 *c = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
+            mp_store_relaxed(&c[slot], 0);
+        }
     }
 }
 
@@ -497,21 +550,21 @@ static void table__clear_day(struct eng_table *t, uint64_t slot)
  * publish "nothing held", wait a grace period, clear every slot, publish the
  * new current bucket. Events arriving meanwhile skip the fine ring only. */
 static void table__advance(struct eng_table *t, _Atomic int64_t *cur, int64_t want, int back,
-                           int ring, void (*clear)(struct eng_table *, uint64_t))
+                           int ring, int res)
 {
     int64_t c = atomic_load(cur);
     if (want - c > ring) {
         atomic_store(cur, ENG_NO_BUCKET);
         table__synchronize(t);
         for (int s = 0; s < ring; s++)
-            clear(t, (uint64_t)s);
+            table__clear(t, res, (uint64_t)s);
         atomic_store(cur, want);
         return;
     }
     while (c < want) {
         atomic_store(cur, c + 1);
         table__synchronize(t);
-        clear(t, table__mod(c - back, ring));
+        table__clear(t, res, table__mod(c - back, ring));
         c++;
     }
 }
@@ -519,9 +572,11 @@ static void table__advance(struct eng_table *t, _Atomic int64_t *cur, int64_t wa
 void eng_table_tick(struct eng_table *t, int64_t now_ms)
 {
     table__advance(t, &t->cur_fine, table__floordiv(now_ms, ENG_FINE_MS), ENG_FINE_BACK,
-                   ENG_FINE_SLOTS, table__clear_fine);
+                   ENG_FINE_SLOTS, ENG_RES_FINE);
+    table__advance(t, &t->cur_hour, table__floordiv(now_ms, ENG_HOUR_MS), ENG_HOUR_BACK,
+                   ENG_HOUR_SLOTS, ENG_RES_HOUR);
     table__advance(t, &t->cur_day, table__floordiv(now_ms, ENG_DAY_MS), t->day_back,
-                   t->day_slots, table__clear_day);
+                   t->day_slots, ENG_RES_DAY);
 }
 
 /* ---- readers ------------------------------------------------------------- */
@@ -543,41 +598,89 @@ size_t eng_table_drain_dirty(struct eng_table *t, void (*fn)(void *arg, struct e
     return n;
 }
 
+void eng_key_sum(const struct eng_table *t, const struct eng_key *k, int res, int back, int n,
+                 uint64_t out[ENG_NTYPES])
+{
+    memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
+    struct eng_table *tt = (struct eng_table *)t;
+    int64_t cur;
+    int held_back, ring;
+    switch (res) {
+    case ENG_RES_FINE: cur = atomic_load(&tt->cur_fine); held_back = ENG_FINE_BACK; ring = ENG_FINE_SLOTS; break;
+    case ENG_RES_HOUR: cur = atomic_load(&tt->cur_hour); held_back = ENG_HOUR_BACK; ring = ENG_HOUR_SLOTS; break;
+    case ENG_RES_DAY: cur = atomic_load(&tt->cur_day); held_back = t->day_back; ring = t->day_slots; break;
+    default: return;
+    }
+    if (cur == ENG_NO_BUCKET || n < 1)
+        return;
+    int64_t hi = cur - back, lo = hi - n + 1;
+    if (lo < cur - held_back)
+        lo = cur - held_back;
+    if (hi > cur + 1)
+        hi = cur + 1;
+    for (struct eng_series *s = mp_load_acquire(&((struct eng_key *)k)->series); s; s = s->next) {
+        mp_atomic_u32 *c = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
+        uint64_t sum = 0;
+        for (int64_t b = lo; b <= hi; b++)
+            sum += mp_load_relaxed(&c[table__mod(b, ring)]);
+        out[s->type - 1] += sum;
+    }
+}
+
+void eng_key_sum_window(const struct eng_table *t, const struct eng_key *k, int win,
+                        uint64_t out[ENG_NTYPES])
+{
+    switch (win) {
+    case ENG_WIN_1H: eng_key_sum(t, k, ENG_RES_FINE, 0, 12, out); return;
+    case ENG_WIN_24H: eng_key_sum(t, k, ENG_RES_HOUR, 0, 24, out); return;
+    case ENG_WIN_7D: eng_key_sum(t, k, ENG_RES_DAY, 0, 7, out); return;
+    case ENG_WIN_PREV_7D: eng_key_sum(t, k, ENG_RES_DAY, 7, 7, out); return;
+    default: memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
+    }
+}
+
+static const char *const table__windows[] = {"1h", "24h", "7d", "prev7d"};
+
+int eng_window_parse(const char *s, int *win)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, table__windows[i]) == 0) {
+            *win = i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *eng_window_name(int win)
+{
+    return win >= 0 && win < 4 ? table__windows[win] : NULL;
+}
+
+size_t eng_table_children(const struct eng_table *t, const struct eng_key *tk, int scope,
+                          void (*fn)(void *arg, struct eng_key *k), void *arg)
+{
+    MP_UNUSED(t);
+    size_t n = 0;
+    for (struct eng_key *k = mp_load_acquire(&((struct eng_key *)tk)->children); k; k = k->sibling)
+        if (k->scope == scope) {
+            fn(arg, k);
+            n++;
+        }
+    return n;
+}
+
 void eng_key_sum_fine(const struct eng_table *t, const struct eng_key *k, int nbuckets,
                       uint64_t out[ENG_NTYPES])
 {
-    memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
-    if (nbuckets < 1)
-        return;
     if (nbuckets > ENG_FINE_WINDOW_MAX)
         nbuckets = ENG_FINE_WINDOW_MAX;
-    int64_t cf = atomic_load(&((struct eng_table *)t)->cur_fine);
-    if (cf == ENG_NO_BUCKET)
-        return;
-    for (int64_t b = cf - nbuckets + 1; b <= cf; b++) {
-        uint64_t s = table__mod(b, ENG_FINE_SLOTS);
-        for (int ty = 0; ty < ENG_NTYPES; ty++)
-            out[ty] += mp_load_relaxed(&((struct eng_key *)k)->fine[s][ty]);
-    }
+    eng_key_sum(t, k, ENG_RES_FINE, 0, nbuckets, out);
 }
 
 void eng_key_sum_days(const struct eng_table *t, const struct eng_key *k, int back, int ndays,
                       uint64_t out[ENG_NTYPES])
 {
-    memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
-    int64_t cd = atomic_load(&((struct eng_table *)t)->cur_day);
-    if (cd == ENG_NO_BUCKET)
-        return;
-    int64_t hi = cd - back, lo = hi - ndays + 1;
-    if (lo < cd - t->day_back)
-        lo = cd - t->day_back;
-    if (hi > cd + 1)
-        hi = cd + 1;
-    for (int64_t d = lo; d <= hi; d++) {
-        uint64_t s = table__mod(d, t->day_slots);
-        for (int ty = 0; ty < ENG_NTYPES; ty++)
-            out[ty] += mp_load_relaxed(&((struct eng_key *)k)->day[s][ty]);
-    }
+    eng_key_sum(t, k, ENG_RES_DAY, back, ndays, out);
 }
 
 uint32_t eng_key_id(const struct eng_key *k) { return k->id; }
@@ -619,10 +722,13 @@ int eng_table_find(const struct eng_table *t, int scope, const char *tenant, con
 
 uint32_t eng_table_nkeys(const struct eng_table *t) { return mp_load_relaxed(&t->nkeys); }
 
+uint64_t eng_table_nseries(const struct eng_table *t) { return mp_load_relaxed(&t->nseries); }
+
+size_t eng_table_series_bytes(const struct eng_table *t) { return (t->series_size + 15) & ~(size_t)15; }
+
 size_t eng_table_bytes(const struct eng_table *t)
 {
-    size_t keys = (size_t)mp_load_relaxed(&t->nkeys) * ((t->key_size + 63) & ~(size_t)63);
-    return keys + (size_t)(t->mask + 1) * sizeof(void *) +
+    return eng_arena_used(t->arena) + (size_t)(t->mask + 1) * sizeof(void *) +
            ((size_t)t->max_keys + 1) * sizeof(void *) + eng_intern_bytes(t->names);
 }
 

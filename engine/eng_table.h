@@ -1,10 +1,13 @@
 /* eng_table.h — the key table: per-key, event-time-bucketed counters.
  *
  * A key is a scope plus names: (tenant), (tenant, mailbox) or
- * (tenant, recipient_domain). Each key holds, per event type, two rings of
+ * (tenant, recipient_domain). For each event type it has seen (and only
+ * those: a key pays for the types it uses), a key holds three rings of
  * counters keyed by *event time*:
- *   - fine:  ENG_FINE_SLOTS buckets of 5 minutes, for the hour-scale windows;
- *   - daily: one bucket per UTC day, enough for the retention.
+ *   - fine:   ENG_FINE_SLOTS buckets of 5 minutes (windows up to 1 h);
+ *   - hourly: ENG_HOUR_SLOTS buckets of 1 hour (the 24 h window);
+ *   - daily:  one bucket per UTC day, enough for the retention (7 d, the
+ *             7 d before, daily trends).
  *
  * Threads and ordering
  *   - Writer threads (ingest workers) register once with eng_thread_register()
@@ -39,7 +42,22 @@
 #define ENG_FINE_SLOTS 16               /* ring size */
 #define ENG_FINE_BACK 13                /* held: current-13 .. current+1 */
 #define ENG_FINE_WINDOW_MAX 12          /* longest fine window (1 h) */
+#define ENG_HOUR_MS (3600 * 1000LL)     /* hourly bucket width */
+#define ENG_HOUR_SLOTS 28               /* ring size */
+#define ENG_HOUR_BACK 25                /* held: current-25 .. current+1 */
 #define ENG_DAY_MS (24 * 3600 * 1000LL) /* daily bucket width (UTC days) */
+
+/* Bucket resolutions, and the named windows users and rules ask for. */
+enum eng_res { ENG_RES_FINE = 0, ENG_RES_HOUR = 1, ENG_RES_DAY = 2 };
+enum eng_window {
+    ENG_WIN_1H = 0,      /* current 5-min bucket + the 11 before (55..60 min) */
+    ENG_WIN_24H = 1,     /* current hour + the 23 before */
+    ENG_WIN_7D = 2,      /* today (UTC) + the 6 days before */
+    ENG_WIN_PREV_7D = 3, /* the 7 days before ENG_WIN_7D */
+};
+/* "1h", "24h", "7d" (and "prev7d") -> window; 0, or -1 when unknown. */
+int eng_window_parse(const char *s, int *win);
+const char *eng_window_name(int win);
 
 struct eng_table;
 struct eng_key;
@@ -118,6 +136,19 @@ size_t eng_table_drain_dirty(struct eng_table *t, void (*fn)(void *arg, struct e
 int eng_key_read_begin(const struct eng_key *k, uint32_t *token);
 int eng_key_read_end(const struct eng_key *k, uint32_t token);
 
+/* Sums, per type (out[type - 1]), `n` buckets of resolution `res` ending
+ * `back` buckets before the current one, clipped to the held range. */
+void eng_key_sum(const struct eng_table *t, const struct eng_key *k, int res, int back, int n,
+                 uint64_t out[ENG_NTYPES]);
+void eng_key_sum_window(const struct eng_table *t, const struct eng_key *k, int win,
+                        uint64_t out[ENG_NTYPES]);
+
+/* Calls fn for every key of `scope` (ENG_SCOPE_MAILBOX or _DOMAIN) that
+ * belongs to the tenant of tenant key `tk`, newest first. Lock-free; keys
+ * created meanwhile may or may not be visited. Returns the count visited. */
+size_t eng_table_children(const struct eng_table *t, const struct eng_key *tk, int scope,
+                          void (*fn)(void *arg, struct eng_key *k), void *arg);
+
 /* Sums, per type, the last `nbuckets` fine buckets up to and including the
  * current one (nbuckets 1..ENG_FINE_WINDOW_MAX). out[type - 1]. */
 void eng_key_sum_fine(const struct eng_table *t, const struct eng_key *k, int nbuckets,
@@ -142,7 +173,10 @@ int eng_table_find(const struct eng_table *t, int scope, const char *tenant, con
 
 /* Figures for /metrics. */
 uint32_t eng_table_nkeys(const struct eng_table *t);
+uint64_t eng_table_nseries(const struct eng_table *t); /* (key, type) pairs in memory */
 size_t eng_table_bytes(const struct eng_table *t);
+/* Bytes one counter series (one key, one event type) takes. */
+size_t eng_table_series_bytes(const struct eng_table *t);
 int64_t eng_table_now_fine(const struct eng_table *t); /* current fine bucket index */
 
 #endif

@@ -228,6 +228,90 @@ START_TEST(intern_ids)
 }
 END_TEST
 
+static uint64_t win(struct eng_table *t, int scope, const char *tenant, const char *name, int w,
+                    int type)
+{
+    struct eng_key *k;
+    if (eng_table_find(t, scope, tenant, name, &k) != MP_OK)
+        return 0;
+    uint64_t c[ENG_NTYPES];
+    eng_key_sum_window(t, k, w, c);
+    return c[type - 1];
+}
+
+START_TEST(named_windows)
+{
+    struct eng_table *t = mk(1024, T0);
+    int64_t hour = T0 - T0 % HOUR, today = T0 - T0 % DAY;
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, T0), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, hour - 23 * HOUR), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, hour - 23 * HOUR - 1), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 6 * DAY), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 7 * DAY), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 13 * DAY), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 14 * DAY), MP_OK);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "a", NULL, ENG_WIN_1H, ENG_OPEN), 1);
+    /* 24 h: the current hour and the 23 before; one ms earlier is out */
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "a", NULL, ENG_WIN_24H, ENG_OPEN), 2);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "a", "d.io", ENG_WIN_7D, ENG_OPEN),
+                      3 + (hour - 23 * HOUR - 1 >= today - 6 * DAY ? 1 : 0));
+    ck_assert_uint_eq(win(t, ENG_SCOPE_MAILBOX, "a", "m@a.io", ENG_WIN_PREV_7D, ENG_OPEN), 2);
+    /* an hour later the oldest hourly bucket has left the 24 h window */
+    eng_table_tick(t, T0 + HOUR);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "a", NULL, ENG_WIN_24H, ENG_OPEN), 1);
+    int w;
+    ck_assert_int_eq(eng_window_parse("24h", &w), 0);
+    ck_assert_int_eq(w, ENG_WIN_24H);
+    ck_assert_int_eq(eng_window_parse("7d", &w), 0);
+    ck_assert_int_eq(w, ENG_WIN_7D);
+    ck_assert_int_eq(eng_window_parse("2h", &w), -1);
+    ck_assert_str_eq(eng_window_name(ENG_WIN_1H), "1h");
+    eng_table_destroy(t);
+}
+END_TEST
+
+struct names {
+    struct eng_table *t;
+    char seen[8][64];
+    int n;
+};
+
+static void collect(void *arg, struct eng_key *k)
+{
+    struct names *nm = arg;
+    ck_assert_int_lt(nm->n, 8);
+    snprintf(nm->seen[nm->n++], 64, "%s", eng_key_name(nm->t, k));
+}
+
+START_TEST(children_and_lazy_series)
+{
+    struct eng_table *t = mk(1024, T0);
+    ck_assert_int_eq(rec(t, "a", "x@a.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "y@a.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(rec(t, "a", "y@a.io", "yahoo.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(rec(t, "b", "z@b.io", "aol.com", ENG_SENT, T0), MP_OK);
+    /* one type so far: one series per key (3 + 2 for tenant a, 3 for b: 8 keys) */
+    ck_assert_uint_eq(eng_table_nkeys(t), 8);
+    ck_assert_uint_eq(eng_table_nseries(t), 8);
+    ck_assert_int_eq(rec(t, "a", "x@a.io", "gmail.com", ENG_OPEN, T0), MP_OK);
+    ck_assert_uint_eq(eng_table_nseries(t), 11); /* a, x@a.io, gmail.com got an open series */
+    ck_assert_int_eq(rec(t, "a", "x@a.io", "gmail.com", ENG_OPEN, T0), MP_OK);
+    ck_assert_uint_eq(eng_table_nseries(t), 11);
+
+    struct eng_key *ta;
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "a", NULL, &ta), MP_OK);
+    struct names nm = {.t = t};
+    ck_assert_uint_eq(eng_table_children(t, ta, ENG_SCOPE_MAILBOX, collect, &nm), 2);
+    ck_assert_str_eq(nm.seen[0], "y@a.io"); /* newest first */
+    ck_assert_str_eq(nm.seen[1], "x@a.io");
+    nm.n = 0;
+    ck_assert_uint_eq(eng_table_children(t, ta, ENG_SCOPE_DOMAIN, collect, &nm), 2);
+    ck_assert_str_eq(nm.seen[0], "yahoo.com");
+    ck_assert_str_eq(nm.seen[1], "gmail.com");
+    eng_table_destroy(t);
+}
+END_TEST
+
 /* ---- concurrency --------------------------------------------------------- */
 
 #define WRITERS 4
@@ -460,6 +544,8 @@ static Suite *suite(void)
     tcase_add_test(tc, clock_jump);
     tcase_add_test(tc, capacity);
     tcase_add_test(tc, intern_ids);
+    tcase_add_test(tc, named_windows);
+    tcase_add_test(tc, children_and_lazy_series);
     suite_add_tcase(s, tc);
     TCase *cc = tcase_create("concurrency");
     tcase_set_timeout(cc, 120);

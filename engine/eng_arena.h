@@ -1,0 +1,28 @@
+/* eng_arena.h — a concurrent bump allocator for engine objects.
+ *
+ * Contract: eng_arena_alloc() hands out zeroed, 16-byte aligned blocks from
+ * large chunks; any thread may call it; it takes a lock only when a chunk
+ * runs out (once per ENG_ARENA_CHUNK bytes), never per object. Blocks are
+ * freed all at once by eng_arena_destroy(). Keys and counter series are
+ * small, numerous and long-lived, so per-object malloc headers and
+ * fragmentation would cost more than the objects' own counters.
+ * Returns NULL when memory runs out or size exceeds a chunk.
+ */
+#ifndef ENG_ARENA_H
+#define ENG_ARENA_H
+
+#include <stddef.h>
+
+#include "mp.h"
+
+#define ENG_ARENA_CHUNK (4u << 20)
+
+struct eng_arena;
+
+int eng_arena_create(struct eng_arena **out);
+void eng_arena_destroy(struct eng_arena *a);
+void *eng_arena_alloc(struct eng_arena *a, size_t size);
+/* Bytes handed out (not chunk capacity). */
+size_t eng_arena_used(const struct eng_arena *a);
+
+#endif
