@@ -17,6 +17,7 @@
 #define INTERN_MAX_LEN 255
 
 struct intern_rec {
+    struct intern_rec *new_next; /* on the not-yet-persisted list */
     uint64_t hash;
     uint32_t id;
     uint32_t len;
@@ -30,6 +31,7 @@ struct eng_intern {
     _Atomic(struct intern_rec *) *by_id; /* index id, size capacity + 1 */
     mp_atomic_u32 next_id;
     mp_atomic_u64 bytes;
+    _Atomic(struct intern_rec *) fresh; /* names added since the last drain */
 };
 
 int eng_intern_create(uint32_t capacity, struct eng_intern **out)
@@ -130,6 +132,13 @@ int eng_intern_get(struct eng_intern *in, const char *s, size_t len, uint32_t *i
                 mp_store_release(&in->by_id[mine->id], mine);
                 mp_add_relaxed(&in->bytes, sizeof(*mine) + len + 1);
                 *id = mine->id;
+                /* Queue it for persistence (release: the record's fields
+                 * are visible to the drainer). */
+                struct intern_rec *head = mp_load_relaxed(&in->fresh);
+                do {
+                    mine->new_next = head;
+                } while (!atomic_compare_exchange_weak_explicit(
+                    &in->fresh, &head, mine, memory_order_release, memory_order_relaxed));
                 return MP_OK;
             }
             r = expect; /* someone else filled the slot: compare with theirs */
@@ -143,6 +152,51 @@ int eng_intern_get(struct eng_intern *in, const char *s, size_t len, uint32_t *i
 out:
     free(mine);
     return rc;
+}
+
+int eng_intern_put(struct eng_intern *in, uint32_t id, const char *s, size_t len)
+{
+    if (id == 0 || id > in->capacity || len == 0 || len > INTERN_MAX_LEN)
+        return MP_ERR_INVAL;
+    uint64_t h = mp_hash_bytes(s, len, 0x1f2e3d4c5b6a7988ULL);
+    for (uint64_t i = h & in->mask, n = 0; n <= in->mask; i = (i + 1) & in->mask, n++) {
+        struct intern_rec *r = mp_load_relaxed(&in->slots[i]);
+        if (r) {
+            if (intern__match(r, h, s, len))
+                return r->id == id ? MP_OK : MP_ERR_INVAL;
+            continue;
+        }
+        if (mp_load_relaxed(&in->by_id[id]))
+            return MP_ERR_INVAL; /* the id names another string */
+        struct intern_rec *rec = malloc(sizeof(*rec) + len + 1);
+        if (!rec)
+            return MP_ERR_NOMEM;
+        rec->new_next = NULL;
+        rec->hash = h;
+        rec->id = id;
+        rec->len = (uint32_t)len;
+        memcpy(rec->s, s, len);
+        rec->s[len] = '\0';
+        mp_store_release(&in->slots[i], rec);
+        mp_store_release(&in->by_id[id], rec);
+        mp_add_relaxed(&in->bytes, sizeof(*rec) + len + 1);
+        if (mp_load_relaxed(&in->next_id) <= id)
+            mp_store_relaxed(&in->next_id, id + 1);
+        return MP_OK;
+    }
+    return MP_ERR_FULL;
+}
+
+size_t eng_intern_drain_new(struct eng_intern *in,
+                            void (*fn)(void *arg, uint32_t id, const char *s, size_t len),
+                            void *arg)
+{
+    /* acquire: pairs with the release CAS of each push */
+    struct intern_rec *r = atomic_exchange_explicit(&in->fresh, NULL, memory_order_acquire);
+    size_t n = 0;
+    for (; r; r = r->new_next, n++)
+        fn(arg, r->id, r->s, r->len);
+    return n;
 }
 
 const char *eng_intern_name(const struct eng_intern *in, uint32_t id)

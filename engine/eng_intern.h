@@ -34,6 +34,14 @@ int eng_intern_get(struct eng_intern *in, const char *s, size_t len, uint32_t *i
 int eng_intern_find(const struct eng_intern *in, const char *s, size_t len, uint32_t *id);
 /* The NUL-terminated name of `id`, or NULL for an unknown id. */
 const char *eng_intern_name(const struct eng_intern *in, uint32_t id);
+/* Restores a persisted name with its id (start-up, before other threads
+ * use the dictionary). MP_ERR_INVAL for a bad id or a clash. */
+int eng_intern_put(struct eng_intern *in, uint32_t id, const char *s, size_t len);
+/* Calls fn for each name added since the last call (not the ones put back
+ * by eng_intern_put), so the caller can persist them. One caller thread. */
+size_t eng_intern_drain_new(struct eng_intern *in,
+                            void (*fn)(void *arg, uint32_t id, const char *s, size_t len),
+                            void *arg);
 /* Number of strings interned; bytes held (for /metrics). */
 uint32_t eng_intern_count(const struct eng_intern *in);
 size_t eng_intern_bytes(const struct eng_intern *in);

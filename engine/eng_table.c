@@ -26,6 +26,8 @@
 
 #include "eng_arena.h"
 #include "eng_intern.h"
+#include "eng_store.h"
+#include "mp_log.h"
 #include "mp_atomic.h"
 #include "mp_hash.h"
 
@@ -52,6 +54,7 @@ struct eng_key {
     _Atomic(struct eng_series *) series;   /* one per event type seen, newest first */
     _Atomic(struct eng_key *) children;    /* tenant keys: its mailbox/domain keys */
     struct eng_key *sibling;               /* next child of the same tenant (immutable) */
+    mp_atomic_u64 fmask; /* ring slots changed since the last flush (see table__bit) */
 };
 
 struct eng_thread {
@@ -83,6 +86,11 @@ struct eng_table {
 
     struct eng_key *_Atomic dirty_head;
 
+    struct eng_store *store;       /* NULL: memory only */
+    int retention_days;            /* oldest day accepted: current - retention_days */
+    struct backfill *_Atomic backfill; /* events for days older than the ring */
+    int64_t dropped_before[3];     /* per resolution: store deletes done below this bucket */
+
     mp_atomic_u64 epoch;
     pthread_mutex_t reg_lock; /* guards `threads`; taken only on (un)register and tick */
     struct eng_thread *threads;
@@ -94,6 +102,27 @@ _Static_assert(ENG_HOUR_SLOTS >= ENG_HOUR_BACK + 3, "hour ring needs one spare s
 _Static_assert(ENG_HOUR_BACK + 1 >= 24, "hour ring must hold the 24 h window");
 
 #define ENG_NO_BUCKET INT64_MIN /* published while a ring is being reset */
+
+static int table__load(struct eng_table *t);
+static int table__get_key(struct eng_table *t, int scope, uint32_t tid, uint32_t nid,
+                          struct eng_key *parent, struct eng_key **out);
+static struct eng_series *table__series(struct eng_table *t, struct eng_key *k, int type);
+static void table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64_t bucket);
+
+/* An event for a day older than the daily ring: it goes to the store only. */
+struct backfill {
+    struct backfill *next;
+    int64_t day;
+    uint32_t tid, ids[ENG_NSCOPES]; /* name id per scope (0 for the tenant) */
+    int type;
+};
+
+/* Flush mask layout: one bit per ring slot, fine | hour | day. */
+#define BIT_FINE 0
+#define BIT_HOUR ENG_FINE_SLOTS
+#define BIT_DAY (ENG_FINE_SLOTS + ENG_HOUR_SLOTS)
+#define STORE_DAY_BACK 13 /* with a store: 7 d + the 7 d before, in memory */
+_Static_assert(BIT_DAY + STORE_DAY_BACK + 3 <= 64, "flush mask must fit 64 bits");
 
 static int64_t table__floordiv(int64_t a, int64_t b)
 {
@@ -120,10 +149,12 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     pthread_mutex_init(&t->reg_lock, NULL);
     t->max_keys = opts->max_keys;
     t->retention_ms = opts->retention_ms;
-    t->day_back = (int)((opts->retention_ms + ENG_DAY_MS - 1) / ENG_DAY_MS);
-    t->day_slots = t->day_back + 3;
-    if (t->day_back < 14) /* the 7 d window and the 7 d before it */
-        t->day_back = 14;
+    t->retention_days = (int)((opts->retention_ms + ENG_DAY_MS - 1) / ENG_DAY_MS);
+    t->store = opts->store;
+    /* With a store, memory holds what rules and stats read (7 d and the 7 d
+     * before); older days live in the store. Without one, memory is all. */
+    t->day_back = t->store ? STORE_DAY_BACK
+                           : (t->retention_days > STORE_DAY_BACK ? t->retention_days : STORE_DAY_BACK);
     t->day_slots = t->day_back + 3;
     t->series_size = sizeof(struct eng_series) + (size_t)t->day_slots * sizeof(mp_atomic_u32);
     uint64_t nslots = 16;
@@ -145,6 +176,8 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     atomic_init(&t->cur_fine, table__floordiv(now_ms, ENG_FINE_MS));
     atomic_init(&t->cur_hour, table__floordiv(now_ms, ENG_HOUR_MS));
     atomic_init(&t->cur_day, table__floordiv(now_ms, ENG_DAY_MS));
+    if (t->store && (rc = table__load(t)) != MP_OK)
+        goto err;
     *out = t;
     return MP_OK;
 err:
@@ -156,6 +189,11 @@ void eng_table_destroy(struct eng_table *t)
 {
     if (!t)
         return;
+    while (t->backfill) { /* unflushed backfill: the caller chose not to flush */
+        struct backfill *n = t->backfill->next;
+        free(t->backfill);
+        t->backfill = n;
+    }
     free(t->by_id); /* keys and series live in the arena */
     eng_arena_destroy(t->arena);
     free(t->slots);
@@ -354,34 +392,37 @@ struct eng_frame {
     uint32_t mask;         /* set capacity - 1 (power of two) */
     uint32_t n;            /* keys in `list` */
     uint32_t max;          /* end the frame when n reaches this */
-    struct eng_key **set;  /* open-addressed, pointer keys */
+    uint32_t *set;         /* open-addressed: index into `list` + 1, 0 empty */
     struct eng_key **list; /* distinct keys touched, in order */
+    uint64_t *bits;        /* per list entry: ring slots touched (flush mask) */
 };
 
-static int frame__init(struct eng_frame *f, struct eng_key **set, uint32_t setcap,
-                       struct eng_key **list, uint32_t max)
+static void frame__init(struct eng_frame *f, uint32_t *set, uint32_t setcap,
+                        struct eng_key **list, uint64_t *bits, uint32_t max)
 {
     f->mask = setcap - 1;
     f->n = 0;
     f->max = max;
     f->set = set;
     f->list = list;
+    f->bits = bits;
     memset(set, 0, setcap * sizeof(*set));
-    return MP_OK;
 }
 
 int eng_frame_create(struct eng_frame **out)
 {
     struct eng_frame *f = calloc(1, sizeof(*f));
-    struct eng_key **set = calloc(2 * ENG_FRAME_KEYS, sizeof(*set));
+    uint32_t *set = calloc(2 * ENG_FRAME_KEYS, sizeof(*set));
     struct eng_key **list = calloc(ENG_FRAME_KEYS, sizeof(*list));
-    if (!f || !set || !list) {
+    uint64_t *bits = calloc(ENG_FRAME_KEYS, sizeof(*bits));
+    if (!f || !set || !list || !bits) {
         free(f);
         free(set);
         free(list);
+        free(bits);
         return MP_ERR_NOMEM;
     }
-    frame__init(f, set, 2 * ENG_FRAME_KEYS, list, ENG_FRAME_KEYS);
+    frame__init(f, set, 2 * ENG_FRAME_KEYS, list, bits, ENG_FRAME_KEYS);
     *out = f;
     return MP_OK;
 }
@@ -392,21 +433,24 @@ void eng_frame_destroy(struct eng_frame *f)
         return;
     free(f->set);
     free(f->list);
+    free(f->bits);
     free(f);
 }
 
-/* First touch of `k` in this frame: count the frame in. */
-static void frame__touch(struct eng_frame *f, struct eng_key *k)
+/* Returns k's index in the frame; on first touch counts the frame in. */
+static uint32_t frame__touch(struct eng_frame *f, struct eng_key *k)
 {
     uint64_t h = mp_hash_mix64((uint64_t)(uintptr_t)k);
     for (uint32_t i = (uint32_t)h & f->mask;; i = (i + 1) & f->mask) {
-        if (f->set[i] == k)
-            return;
-        if (!f->set[i]) {
-            f->set[i] = k;
-            f->list[f->n++] = k;
+        uint32_t x = f->set[i];
+        if (x && f->list[x - 1] == k)
+            return x - 1;
+        if (!x) {
+            f->set[i] = f->n + 1;
+            f->bits[f->n] = 0;
+            f->list[f->n] = k;
             mp_add_relaxed(&k->inflight, 1);
-            return;
+            return f->n++;
         }
     }
 }
@@ -415,6 +459,10 @@ void eng_frame_end(struct eng_table *t, struct eng_frame *f)
 {
     for (uint32_t i = 0; i < f->n; i++) {
         struct eng_key *k = f->list[i];
+        /* release: the flusher's acquire exchange of fmask then sees the
+         * adds of the slots it names */
+        if (f->bits[i])
+            atomic_fetch_or_explicit(&k->fmask, f->bits[i], memory_order_release);
         /* release: a reader that sees the new gen (or inflight back to 0)
          * also sees every add of this frame. gen first, so a reader that
          * sees inflight drop has a changed gen to compare against. */
@@ -428,12 +476,39 @@ void eng_frame_end(struct eng_table *t, struct eng_frame *f)
         for (uint32_t i = 0; i < f->n; i++) {
             uint64_t h = mp_hash_mix64((uint64_t)(uintptr_t)f->list[i]);
             for (uint32_t j = (uint32_t)h & f->mask; f->set[j]; j = (j + 1) & f->mask)
-                f->set[j] = NULL;
+                f->set[j] = 0;
         }
     } else {
         memset(f->set, 0, (f->mask + 1) * sizeof(*f->set));
     }
     f->n = 0;
+}
+
+/* An event older than the daily ring goes to the store (added at the next
+ * flush), for all three scopes. Rare: history being backfilled. */
+static int table__backfill(struct eng_table *t, const struct eng_event *ev, int64_t day)
+{
+    struct backfill *bf = malloc(sizeof(*bf));
+    if (!bf)
+        return MP_ERR_NOMEM;
+    bf->day = day;
+    bf->type = ev->type;
+    bf->ids[0] = 0;
+    int rc = eng_intern_get(t->names, ev->tenant, ev->tenant_len, &bf->tid);
+    if (rc == MP_OK)
+        rc = eng_intern_get(t->names, ev->mailbox, ev->mailbox_len, &bf->ids[1]);
+    if (rc == MP_OK)
+        rc = eng_intern_get(t->names, ev->domain, ev->domain_len, &bf->ids[2]);
+    if (rc != MP_OK) {
+        free(bf);
+        return rc;
+    }
+    struct backfill *head = mp_load_relaxed(&t->backfill);
+    do {
+        bf->next = head;
+    } while (!atomic_compare_exchange_weak_explicit(&t->backfill, &head, bf, memory_order_release,
+                                                    memory_order_relaxed));
+    return MP_OK;
 }
 
 int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev)
@@ -448,8 +523,10 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
     int64_t cd = atomic_load(&t->cur_day);
     if (cd == ENG_NO_BUCKET) /* a day ring reset is in progress (clock jumped) */
         return MP_ERR_AGAIN;
-    if (d < cd - t->day_back || d > cd + 1 || (cf != ENG_NO_BUCKET && b > cf + 1))
+    if (d < cd - t->retention_days || d > cd + 1 || (cf != ENG_NO_BUCKET && b > cf + 1))
         return MP_ERR_INVAL;
+    if (d < cd - t->day_back) /* only with a store: older than every ring */
+        return table__backfill(t, ev, d);
     /* Each ring takes the event when its bucket is held; a late event lands
      * in its own bucket of every ring that still holds it. */
     int in_fine = cf != ENG_NO_BUCKET && b >= cf - ENG_FINE_BACK;
@@ -477,16 +554,20 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
 
     if (f->n + ENG_NSCOPES > f->max)
         eng_frame_end(t, f); /* too many distinct keys: publish what we have */
+    uint64_t fs = table__mod(b, ENG_FINE_SLOTS);
+    uint64_t hs = table__mod(hb, ENG_HOUR_SLOTS);
+    uint64_t ds = table__mod(d, t->day_slots);
+    uint64_t bits = 0;
+    if (t->store)
+        bits = (in_fine ? 1ULL << (BIT_FINE + fs) : 0) | (in_hour ? 1ULL << (BIT_HOUR + hs) : 0) |
+               1ULL << (BIT_DAY + ds);
     for (int i = 0; i < ENG_NSCOPES; i++)
-        frame__touch(f, keys[i]);
+        f->bits[frame__touch(f, keys[i])] |= bits;
     /* release fence: pairs with the reader's acquire fence in
      * eng_key_read_end(); a reader that sees any add below also sees the
      * inflight increments above. */
     atomic_thread_fence(memory_order_release);
 
-    uint64_t fs = table__mod(b, ENG_FINE_SLOTS);
-    uint64_t hs = table__mod(hb, ENG_HOUR_SLOTS);
-    uint64_t ds = table__mod(d, t->day_slots);
     for (int i = 0; i < ENG_NSCOPES; i++) {
         if (in_fine)
             mp_add_relaxed(&ser[i]->fine[fs], 1);
@@ -500,9 +581,11 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
 int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct eng_event *ev)
 {
     MP_UNUSED(th); /* the caller's online state is what matters, not the handle */
-    struct eng_key *set[8], *list[ENG_NSCOPES];
+    uint32_t set[8];
+    struct eng_key *list[ENG_NSCOPES];
+    uint64_t bits[ENG_NSCOPES];
     struct eng_frame f;
-    frame__init(&f, set, 8, list, ENG_NSCOPES);
+    frame__init(&f, set, 8, list, bits, ENG_NSCOPES);
     int rc = eng_frame_record(t, &f, ev);
     eng_frame_end(t, &f);
     return rc;
@@ -554,6 +637,8 @@ static void table__advance(struct eng_table *t, _Atomic int64_t *cur, int64_t wa
 {
     int64_t c = atomic_load(cur);
     if (want - c > ring) {
+        if (t->store)
+            eng_table_flush(t, 0, NULL); /* keep what the old ring held */
         atomic_store(cur, ENG_NO_BUCKET);
         table__synchronize(t);
         for (int s = 0; s < ring; s++)
@@ -564,7 +649,11 @@ static void table__advance(struct eng_table *t, _Atomic int64_t *cur, int64_t wa
     while (c < want) {
         atomic_store(cur, c + 1);
         table__synchronize(t);
-        table__clear(t, res, table__mod(c - back, ring));
+        /* the bucket leaving the ring goes to the store before it is cleared */
+        uint64_t slot = table__mod(c - back, ring);
+        if (t->store)
+            table__flush_leaving(t, res, slot, c - back);
+        table__clear(t, res, slot);
         c++;
     }
 }
@@ -577,6 +666,228 @@ void eng_table_tick(struct eng_table *t, int64_t now_ms)
                    ENG_HOUR_SLOTS, ENG_RES_HOUR);
     table__advance(t, &t->cur_day, table__floordiv(now_ms, ENG_DAY_MS), t->day_back,
                    t->day_slots, ENG_RES_DAY);
+}
+
+/* ---- persistence ----------------------------------------------------------- */
+
+static void table__counts(const struct eng_key *k, int res, uint64_t slot,
+                          uint64_t out[ENG_NTYPES])
+{
+    memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
+    for (struct eng_series *s = mp_load_acquire(&((struct eng_key *)k)->series); s; s = s->next) {
+        mp_atomic_u32 *c = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
+        out[s->type - 1] = mp_load_relaxed(&c[slot]);
+    }
+}
+
+static void table__put(struct eng_store_batch *b, const struct eng_key *k, int res, uint64_t slot,
+                       int64_t bucket)
+{
+    uint64_t c[ENG_NTYPES];
+    table__counts(k, res, slot, c);
+    eng_store_batch_put(b, res, bucket, k->scope, k->tenant_id, k->name_id, c);
+}
+
+static int table__bit(int res, uint64_t slot)
+{
+    return (int)slot + (res == ENG_RES_FINE ? BIT_FINE : res == ENG_RES_HOUR ? BIT_HOUR : BIT_DAY);
+}
+
+static void table__flush_slot(struct eng_table *t, struct eng_store_batch *b, int res,
+                              uint64_t slot, int64_t bucket)
+{
+    uint64_t bit = 1ULL << table__bit(res, slot);
+    uint32_t n = mp_load_relaxed(&t->next_id);
+    for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
+        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
+        if (!k || !(mp_load_relaxed(&k->fmask) & bit))
+            continue;
+        /* acquire: pairs with the writers' release fetch_or */
+        if (atomic_fetch_and_explicit(&k->fmask, ~bit, memory_order_acquire) & bit)
+            table__put(b, k, res, slot, bucket);
+    }
+}
+
+static void table__name(void *arg, uint32_t id, const char *s, size_t len)
+{
+    eng_store_batch_name(arg, id, s, len);
+}
+
+/* Writes the bucket leaving a ring (tick, after the grace period, before
+ * the clear), with any new names first. */
+static void table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64_t bucket)
+{
+    struct eng_store_batch *b = eng_store_batch_new(t->store);
+    if (!b) {
+        mp_error("store_flush_failed at=ring_advance res=%d err=nomem", res);
+        return;
+    }
+    eng_intern_drain_new(t->names, table__name, b);
+    table__flush_slot(t, b, res, slot, bucket);
+    if (eng_store_commit(t->store, b, 0) != MP_OK)
+        mp_error("store_flush_failed at=ring_advance res=%d", res);
+    eng_store_batch_free(b);
+}
+
+int eng_table_flush(struct eng_table *t, int sync, size_t *entries)
+{
+    if (entries)
+        *entries = 0;
+    if (!t->store)
+        return MP_OK;
+    struct eng_store_batch *b = eng_store_batch_new(t->store);
+    if (!b)
+        return MP_ERR_NOMEM;
+    size_t written = 0;
+    int rc = MP_OK;
+    /* Names first, in the same commit as (or an earlier one than) any
+     * counter that refers to them. */
+    eng_intern_drain_new(t->names, table__name, b);
+
+    /* acquire: pairs with the release CAS of each backfill push */
+    struct backfill *bf = atomic_exchange_explicit(&t->backfill, NULL, memory_order_acquire);
+    while (bf) {
+        uint64_t c[ENG_NTYPES] = {0};
+        c[bf->type - 1] = 1;
+        for (int sc = 0; sc < ENG_NSCOPES; sc++)
+            eng_store_batch_add(b, ENG_RES_DAY, bf->day, sc, bf->tid, bf->ids[sc], c);
+        struct backfill *next = bf->next;
+        free(bf);
+        bf = next;
+    }
+
+    const int64_t cur[3] = {atomic_load(&t->cur_fine), atomic_load(&t->cur_hour),
+                            atomic_load(&t->cur_day)};
+    const int back[3] = {ENG_FINE_BACK, ENG_HOUR_BACK, t->day_back};
+    const int ring[3] = {ENG_FINE_SLOTS, ENG_HOUR_SLOTS, t->day_slots};
+    uint32_t n = mp_load_relaxed(&t->next_id);
+    for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
+        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
+        if (!k || !mp_load_relaxed(&k->fmask))
+            continue;
+        /* acquire: pairs with the writers' release fetch_or at frame end, so
+         * the adds of every slot named in m are visible below */
+        uint64_t m = atomic_exchange_explicit(&k->fmask, 0, memory_order_acquire), keep = 0;
+        for (int res = 0; res < 3; res++) {
+            if (cur[res] == ENG_NO_BUCKET)
+                continue;
+            for (int slot = 0; slot < ring[res]; slot++) {
+                uint64_t bit = 1ULL << table__bit(res, (uint64_t)slot);
+                if (!(m & bit))
+                    continue;
+                /* The held bucket living in this slot. The one spare slot
+                 * maps to none: a writer already on the next bucket set it,
+                 * so keep the bit for the next flush. */
+                int64_t top = cur[res] + 1;
+                int64_t bucket = top - (int64_t)table__mod(top - slot, ring[res]);
+                if (bucket < cur[res] - back[res]) {
+                    keep |= bit;
+                    continue;
+                }
+                table__put(b, k, res, (uint64_t)slot, bucket);
+            }
+        }
+        if (keep)
+            atomic_fetch_or_explicit(&k->fmask, keep, memory_order_relaxed);
+        if (eng_store_batch_count(b) >= 20000) { /* bound the batch's memory */
+            written += eng_store_batch_count(b);
+            if ((rc = eng_store_commit(t->store, b, 0)) != MP_OK)
+                goto out;
+        }
+    }
+    /* Retention: fine and hourly entries only serve restarts, so they leave
+     * the store once their ring lets go; daily ones stay for the retention. */
+    const int64_t cut[3] = {cur[0] - ENG_FINE_BACK, cur[1] - ENG_HOUR_BACK,
+                            cur[2] - t->retention_days};
+    for (int res = 0; res < 3; res++) {
+        if (cur[res] == ENG_NO_BUCKET || cut[res] <= t->dropped_before[res])
+            continue;
+        eng_store_batch_drop_before(b, res, cut[res]);
+        t->dropped_before[res] = cut[res];
+    }
+    written += eng_store_batch_count(b);
+    rc = eng_store_commit(t->store, b, sync);
+out:
+    eng_store_batch_free(b);
+    if (entries)
+        *entries = written;
+    return rc;
+}
+
+static int table__load_name(void *arg, uint32_t id, const char *s, size_t len)
+{
+    struct eng_table *t = arg;
+    int rc = eng_intern_put(t->names, id, s, len);
+    if (rc != MP_OK)
+        mp_error("store_load_name_failed id=%u err=\"%s\"", id, mp_strerror(rc));
+    return rc;
+}
+
+struct load_ctx {
+    struct eng_table *t;
+    int res;
+    uint64_t entries;
+};
+
+static int table__load_counts(void *arg, int64_t bucket, int scope, uint32_t tid, uint32_t nid,
+                              const uint64_t counts[ENG_NTYPES])
+{
+    struct load_ctx *lc = arg;
+    struct eng_table *t = lc->t;
+    if (scope < 0 || scope >= ENG_NSCOPES || !eng_intern_name(t->names, tid) ||
+        (scope != ENG_SCOPE_TENANT && !eng_intern_name(t->names, nid))) {
+        mp_error("store_load_orphan scope=%d tenant_id=%u name_id=%u", scope, tid, nid);
+        return MP_ERR_PARSE;
+    }
+    struct eng_key *tk, *k = NULL;
+    int rc = table__get_key(t, ENG_SCOPE_TENANT, tid, 0, NULL, &tk);
+    if (rc == MP_OK) {
+        k = tk;
+        if (scope != ENG_SCOPE_TENANT)
+            rc = table__get_key(t, scope, tid, nid, tk, &k);
+    }
+    if (rc != MP_OK)
+        return rc;
+    const int ring = lc->res == ENG_RES_FINE ? ENG_FINE_SLOTS
+                     : lc->res == ENG_RES_HOUR ? ENG_HOUR_SLOTS
+                                              : t->day_slots;
+    uint64_t slot = table__mod(bucket, ring);
+    for (int ty = 0; ty < ENG_NTYPES; ty++) {
+        if (!counts[ty])
+            continue;
+        struct eng_series *s = table__series(t, k, ty + 1);
+        if (!s)
+            return MP_ERR_NOMEM;
+        mp_atomic_u32 *c = lc->res == ENG_RES_FINE ? s->fine : lc->res == ENG_RES_HOUR ? s->hour : s->day;
+        mp_store_relaxed(&c[slot], (uint32_t)counts[ty]);
+    }
+    lc->entries++;
+    return MP_OK;
+}
+
+static int table__load(struct eng_table *t)
+{
+    int64_t t0 = mp_mono_ns();
+    int rc = eng_store_load_names(t->store, table__load_name, t);
+    if (rc != MP_OK)
+        return rc;
+    const int64_t cur[3] = {atomic_load(&t->cur_fine), atomic_load(&t->cur_hour),
+                            atomic_load(&t->cur_day)};
+    const int back[3] = {ENG_FINE_BACK, ENG_HOUR_BACK, t->day_back};
+    uint64_t entries = 0;
+    for (int res = 0; res < 3; res++) {
+        struct load_ctx lc = {t, res, 0};
+        rc = eng_store_load_counts(t->store, res, cur[res] - back[res], cur[res] + 1,
+                                   table__load_counts, &lc);
+        if (rc != MP_OK)
+            return rc;
+        entries += lc.entries;
+    }
+    /* Everything now in memory is also in the store. */
+    mp_info("store_loaded names=%u keys=%u entries=%llu ms=%lld", eng_intern_count(t->names),
+            eng_table_nkeys(t), (unsigned long long)entries,
+            (long long)((mp_mono_ns() - t0) / 1000000));
+    return MP_OK;
 }
 
 /* ---- readers ------------------------------------------------------------- */

@@ -64,13 +64,30 @@ struct eng_key;
 struct eng_thread;
 struct eng_frame;
 
+struct eng_store;
+
 struct eng_table_opts {
     uint32_t max_keys;    /* capacity of the key table (>= 16) */
     int64_t retention_ms; /* events older than this are refused */
+    /* Optional system of record. With a store, the table loads the names
+     * and the held buckets from it at create, eng_table_flush() writes what
+     * changed, and events older than the in-memory daily ring (14 days) but
+     * within the retention go straight to the store (backfill). Without
+     * one, the daily ring covers the whole retention and nothing persists. */
+    struct eng_store *store;
 };
 
-/* Creates a table whose clock starts at now_ms. */
+/* Creates a table whose clock starts at now_ms (and, with a store, loads
+ * its state: names, then every held bucket). */
 int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct eng_table **out);
+
+/* Writes to the store what changed since the last flush: new names, the
+ * buckets writers touched (absolute values), backfilled events (added), and
+ * deletes buckets past the retention, in one atomic batch group. Call it from
+ * the thread that calls eng_table_tick() (tick flushes a bucket before it
+ * clears it). sync=1 also fsyncs the WAL. No-op without a store.
+ * Returns MP_OK or MP_ERR_IO; *entries (may be NULL) gets the count written. */
+int eng_table_flush(struct eng_table *t, int sync, size_t *entries);
 void eng_table_destroy(struct eng_table *t);
 
 /* Writer registration for the grace-period protocol. A registered thread

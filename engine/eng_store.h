@@ -1,0 +1,70 @@
+/* eng_store.h — RocksDB as the system of record for counters and names.
+ *
+ * Column families:
+ *   default   meta (schema version)
+ *   names     4-byte big-endian id -> the interned string
+ *   counters  res(1) | bucket(8, big-endian, sign-flipped) | scope(1) |
+ *             tenant id(4) | name id(4)  ->  per-type counts
+ * Bucket-first keys make "everything of resolution R in buckets [lo, hi]"
+ * one range scan (restart) and "everything older than the retention" one
+ * range delete. Counts are encoded as a 16-bit type mask + one varint per
+ * present type; an adding merge operator sums them, so backfilled events can
+ * be added without reading.
+ *
+ * Threads: a batch belongs to one thread; commits, loads and the store
+ * itself are safe from any thread (RocksDB is). Writes go through the WAL;
+ * commit(sync=0) survives a killed process (the WAL is in the page cache),
+ * commit(sync=1) survives a machine crash too.
+ *
+ * Returns MP_OK, MP_ERR_IO (err/log says why), MP_ERR_NOMEM, MP_ERR_PARSE
+ * (a stored value that does not decode: the load stops and says where).
+ */
+#ifndef ENG_STORE_H
+#define ENG_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eng_types.h"
+#include "mp.h"
+
+struct eng_store;
+struct eng_store_batch;
+
+int eng_store_open(const char *dir, struct eng_store **out, char *err, size_t errlen);
+void eng_store_close(struct eng_store *s);
+
+struct eng_store_batch *eng_store_batch_new(struct eng_store *s);
+void eng_store_batch_free(struct eng_store_batch *b);
+size_t eng_store_batch_count(const struct eng_store_batch *b);
+void eng_store_batch_name(struct eng_store_batch *b, uint32_t id, const char *name, size_t len);
+/* Sets the counts of one (resolution, bucket, key) to `counts` (absolute). */
+void eng_store_batch_put(struct eng_store_batch *b, int res, int64_t bucket, int scope,
+                         uint32_t tid, uint32_t nid, const uint64_t counts[ENG_NTYPES]);
+/* Adds `counts` to what is stored (merge). */
+void eng_store_batch_add(struct eng_store_batch *b, int res, int64_t bucket, int scope,
+                         uint32_t tid, uint32_t nid, const uint64_t counts[ENG_NTYPES]);
+/* Deletes every bucket of resolution `res` older than `bucket`. */
+void eng_store_batch_drop_before(struct eng_store_batch *b, int res, int64_t bucket);
+/* Writes the batch atomically and empties it. */
+int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync);
+
+int eng_store_load_names(struct eng_store *s,
+                         int (*fn)(void *arg, uint32_t id, const char *name, size_t len),
+                         void *arg);
+/* Calls fn for every stored entry of `res` with lo <= bucket <= hi. A
+ * non-zero return from fn stops the scan and is returned. */
+int eng_store_load_counts(struct eng_store *s, int res, int64_t lo, int64_t hi,
+                          int (*fn)(void *arg, int64_t bucket, int scope, uint32_t tid,
+                                    uint32_t nid, const uint64_t counts[ENG_NTYPES]),
+                          void *arg);
+/* Sums stored counts of one key over buckets [lo, hi] of `res`. */
+int eng_store_sum(struct eng_store *s, int res, int64_t lo, int64_t hi, int scope, uint32_t tid,
+                  uint32_t nid, uint64_t out[ENG_NTYPES]);
+
+/* Encoding, exposed for tests. enc needs ENG_STORE_VALUE_MAX bytes. */
+#define ENG_STORE_VALUE_MAX (2 + ENG_NTYPES * 10)
+size_t eng_store_encode(const uint64_t counts[ENG_NTYPES], char *enc);
+int eng_store_decode(const char *v, size_t len, uint64_t counts[ENG_NTYPES]);
+
+#endif

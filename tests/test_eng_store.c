@@ -1,0 +1,300 @@
+/* test_eng_store.c — engine/eng_store and the table's persistence.
+ *
+ * Counts survive flush + close + reopen exactly, in every window; events
+ * older than the daily ring go to the store (backfill) and are summed by the
+ * merge operator; a bucket leaving a ring is written before it is cleared;
+ * retention deletes old buckets; what was never flushed is not there after a
+ * reopen (the documented fire-and-forget window).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "eng_store.h"
+#include "eng_table.h"
+
+#define T0 (1795348800000LL + 2 * 60 * 1000) /* 2026-11-22 12:02 UTC */
+#define HOUR (3600 * 1000LL)
+#define DAY (24 * HOUR)
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/mp_test_store.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct eng_store *open_store(void)
+{
+    char err[256] = "", path[128];
+    snprintf(path, sizeof(path), "%s/db", dir);
+    struct eng_store *s = NULL;
+    int rc = eng_store_open(path, &s, err, sizeof(err));
+    ck_assert_msg(rc == MP_OK, "open: %s", err);
+    return s;
+}
+
+static struct eng_table *open_table(struct eng_store *s, int64_t now)
+{
+    struct eng_table_opts o = {.max_keys = 4096, .retention_ms = 35 * DAY, .store = s};
+    struct eng_table *t = NULL;
+    ck_assert_int_eq(eng_table_create(&o, now, &t), MP_OK);
+    return t;
+}
+
+static int rec(struct eng_table *t, const char *tenant, const char *mb, const char *dom, int type,
+               int64_t time_ms)
+{
+    struct eng_event ev = {tenant, strlen(tenant), mb, strlen(mb), dom, strlen(dom), type, time_ms};
+    return eng_table_record(t, NULL, &ev);
+}
+
+static uint64_t win(struct eng_table *t, int scope, const char *tenant, const char *name, int w,
+                    int type)
+{
+    struct eng_key *k;
+    if (eng_table_find(t, scope, tenant, name, &k) != MP_OK)
+        return 0;
+    uint64_t c[ENG_NTYPES];
+    eng_key_sum_window(t, k, w, c);
+    return c[type - 1];
+}
+
+START_TEST(encoding)
+{
+    uint64_t c[ENG_NTYPES] = {0}, d[ENG_NTYPES];
+    char v[ENG_STORE_VALUE_MAX];
+    size_t n = eng_store_encode(c, v);
+    ck_assert_uint_eq(n, 2); /* empty: just the mask */
+    ck_assert_int_eq(eng_store_decode(v, n, d), MP_OK);
+    c[0] = 1;
+    c[6] = 300;
+    c[11] = UINT64_MAX;
+    n = eng_store_encode(c, v);
+    ck_assert_int_eq(eng_store_decode(v, n, d), MP_OK);
+    ck_assert_mem_eq(c, d, sizeof(c));
+    ck_assert_int_eq(eng_store_decode(v, n - 1, d), MP_ERR_PARSE); /* truncated */
+    ck_assert_int_eq(eng_store_decode(v, 1, d), MP_ERR_PARSE);
+    char bad[3] = {0, (char)0xf0, 0}; /* a type bit past the last type */
+    ck_assert_int_eq(eng_store_decode(bad, 3, d), MP_ERR_PARSE);
+}
+END_TEST
+
+START_TEST(merge_adds)
+{
+    struct eng_store *s = open_store();
+    struct eng_store_batch *b = eng_store_batch_new(s);
+    uint64_t c[ENG_NTYPES] = {0}, out[ENG_NTYPES];
+    c[ENG_SENT - 1] = 5;
+    eng_store_batch_put(b, ENG_RES_DAY, 100, ENG_SCOPE_TENANT, 1, 0, c);
+    ck_assert_int_eq(eng_store_commit(s, b, 0), MP_OK);
+    c[ENG_SENT - 1] = 2;
+    c[ENG_OPEN - 1] = 7;
+    eng_store_batch_add(b, ENG_RES_DAY, 100, ENG_SCOPE_TENANT, 1, 0, c);
+    eng_store_batch_add(b, ENG_RES_DAY, 100, ENG_SCOPE_TENANT, 1, 0, c);
+    eng_store_batch_add(b, ENG_RES_DAY, 101, ENG_SCOPE_TENANT, 1, 0, c);
+    ck_assert_int_eq(eng_store_commit(s, b, 1), MP_OK);
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, 100, 100, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 9);
+    ck_assert_uint_eq(out[ENG_OPEN - 1], 14);
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, 99, 101, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 11);
+    /* other keys and resolutions are apart */
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_HOUR, 100, 100, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 0);
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, 100, 100, ENG_SCOPE_TENANT, 2, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 0);
+    /* range delete drops older buckets only */
+    eng_store_batch_drop_before(b, ENG_RES_DAY, 101);
+    ck_assert_int_eq(eng_store_commit(s, b, 0), MP_OK);
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, 0, 200, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 2);
+    eng_store_batch_free(b);
+    eng_store_close(s);
+}
+END_TEST
+
+/* Records a spread of events; returns nothing, checked by check_spread. */
+static void record_spread(struct eng_table *t)
+{
+    int64_t hour = T0 - T0 % HOUR, today = T0 - T0 % DAY;
+    for (int i = 0; i < 30; i++)
+        ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_BOUNCE_HARD, T0), MP_OK);
+    ck_assert_int_eq(rec(t, "acme", "b@acme.io", "yahoo.com", ENG_OPEN, hour - 5 * HOUR), MP_OK);
+    ck_assert_int_eq(rec(t, "acme", "b@acme.io", "yahoo.com", ENG_CLICK, today - 3 * DAY), MP_OK);
+    ck_assert_int_eq(rec(t, "beta", "x@beta.io", "gmail.com", ENG_COMPLAINT, today - 9 * DAY),
+                     MP_OK);
+}
+
+static void check_spread(struct eng_table *t)
+{
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 30);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_MAILBOX, "acme", "a@acme.io", ENG_WIN_1H, ENG_BOUNCE_HARD),
+                      1);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "acme", "yahoo.com", ENG_WIN_24H, ENG_OPEN), 1);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_CLICK), 1);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_7D, ENG_OPEN), 1);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "beta", NULL, ENG_WIN_PREV_7D, ENG_COMPLAINT), 1);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "beta", "gmail.com", ENG_WIN_7D, ENG_COMPLAINT), 0);
+    ck_assert_uint_eq(eng_table_nkeys(t), 5 + 3); /* acme 1+2+2, beta 1+1+1 */
+}
+
+START_TEST(flush_close_reopen_equal)
+{
+    struct eng_store *s = open_store();
+    struct eng_table *t = open_table(s, T0);
+    record_spread(t);
+    check_spread(t);
+    size_t n = 0;
+    ck_assert_int_eq(eng_table_flush(t, 1, &n), MP_OK);
+    ck_assert_uint_gt(n, 0);
+    ck_assert_int_eq(eng_table_flush(t, 0, &n), MP_OK); /* nothing changed since */
+    eng_table_destroy(t);
+    eng_store_close(s);
+
+    s = open_store();
+    t = open_table(s, T0 + 60 * 1000); /* a minute later, same buckets */
+    check_spread(t);
+    /* names kept their ids: a new name gets a fresh one, old ones still match */
+    ck_assert_int_eq(rec(t, "gamma", "g@gamma.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "gamma", "gmail.com", ENG_WIN_24H, ENG_SENT), 1);
+    /* and a second round trip with more data adds up */
+    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+    eng_table_destroy(t);
+    eng_store_close(s);
+    s = open_store();
+    t = open_table(s, T0 + 120 * 1000);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 31);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "gamma", NULL, ENG_WIN_1H, ENG_SENT), 1);
+    eng_table_destroy(t);
+    eng_store_close(s);
+}
+END_TEST
+
+START_TEST(unflushed_is_lost)
+{
+    struct eng_store *s = open_store();
+    struct eng_table *t = open_table(s, T0);
+    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    eng_table_destroy(t); /* as if killed: no final flush */
+    eng_store_close(s);
+    s = open_store();
+    t = open_table(s, T0);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 1);
+    eng_table_destroy(t);
+    eng_store_close(s);
+}
+END_TEST
+
+START_TEST(backfill_and_retention)
+{
+    struct eng_store *s = open_store();
+    struct eng_table *t = open_table(s, T0);
+    int64_t today = T0 - T0 % DAY, d20 = (today - 20 * DAY) / DAY;
+    /* 20 days old: older than the daily ring, within the retention */
+    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 20 * DAY), MP_OK);
+    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 20 * DAY + 5),
+                     MP_OK);
+    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 35 * DAY), MP_OK);
+    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 35 * DAY - 1),
+                     MP_ERR_INVAL);
+    /* not in memory */
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_SENT), 0);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+    eng_table_destroy(t);
+    eng_store_close(s);
+
+    s = open_store(); /* the names the backfill used were persisted with it */
+    t = open_table(s, T0);
+    struct eng_key *k;
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "acme", NULL, &k), MP_ERR_NOTFOUND);
+    uint64_t out[ENG_NTYPES];
+    /* ids: the store is the record; tenant "acme" is id 1 (first interned) */
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d20, d20, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 2);
+    ck_assert_int_eq(
+        eng_store_sum(s, ENG_RES_DAY, d20 - 15, d20 - 15, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 1);
+    /* 10 days on, the 35-day-old bucket is past the retention and deleted;
+     * the 20-day-old one (now 30) stays */
+    eng_table_tick(t, T0 + 10 * DAY);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+    ck_assert_int_eq(
+        eng_store_sum(s, ENG_RES_DAY, d20 - 15, d20 - 15, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 0);
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d20, d20, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 2);
+    eng_table_destroy(t);
+    eng_store_close(s);
+}
+END_TEST
+
+START_TEST(leaving_bucket_is_written)
+{
+    struct eng_store *s = open_store();
+    struct eng_table *t = open_table(s, T0);
+    int64_t d0 = T0 / DAY;
+    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_DELIVERED, T0), MP_OK);
+    /* never flushed explicitly: the day leaves the daily ring 14 days on,
+     * and tick writes it on its way out */
+    for (int i = 1; i <= 15; i++)
+        eng_table_tick(t, T0 + i * DAY);
+    uint64_t out[ENG_NTYPES];
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d0, d0, ENG_SCOPE_DOMAIN, 1, 3, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_DELIVERED - 1], 1);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_DELIVERED), 0);
+    eng_table_destroy(t);
+    eng_store_close(s);
+}
+END_TEST
+
+START_TEST(refuses_other_schema_and_bad_dir)
+{
+    char err[256] = "";
+    struct eng_store *s = NULL;
+    ck_assert_int_eq(eng_store_open("/proc/nope/db", &s, err, sizeof(err)), MP_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(err, "/proc/nope/db"));
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("eng_store");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, encoding);
+    tcase_add_test(tc, merge_adds);
+    tcase_add_test(tc, flush_close_reopen_equal);
+    tcase_add_test(tc, unflushed_is_lost);
+    tcase_add_test(tc, backfill_and_retention);
+    tcase_add_test(tc, leaving_bucket_is_written);
+    tcase_add_test(tc, refuses_other_schema_and_bad_dir);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
