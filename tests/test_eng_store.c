@@ -7,6 +7,7 @@
  * reopen (the documented fire-and-forget window).
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,12 +274,86 @@ START_TEST(refuses_other_schema_and_bad_dir)
 }
 END_TEST
 
+/* ---- concurrency: flushes while writers write lose nothing ------------- */
+
+#define W 4
+#define PER 50000
+
+struct wctx {
+    struct eng_table *t;
+    int id;
+};
+
+static void *writer(void *arg)
+{
+    struct wctx *w = arg;
+    struct eng_thread *th;
+    struct eng_frame *f;
+    ck_assert_int_eq(eng_thread_register(w->t, &th), MP_OK);
+    ck_assert_int_eq(eng_frame_create(&f), MP_OK);
+    eng_thread_online(th);
+    char mb[32];
+    for (int i = 0; i < PER; i++) {
+        snprintf(mb, sizeof(mb), "u%d@a.io", (i + w->id) % 300);
+        struct eng_event ev = {"acme", 4, mb, strlen(mb), "gmail.com", 9, ENG_SENT, T0};
+        ck_assert_int_eq(eng_frame_record(w->t, f, &ev), MP_OK);
+        if (i % 100 == 99) {
+            eng_frame_end(w->t, f);
+            eng_thread_quiescent(th);
+        }
+    }
+    eng_frame_end(w->t, f);
+    eng_frame_destroy(f);
+    eng_thread_unregister(th);
+    return NULL;
+}
+
+START_TEST(flush_during_writes_exact)
+{
+    struct eng_store *s = open_store();
+    struct eng_table *t = open_table(s, T0);
+    pthread_t th[W];
+    struct wctx w[W];
+    for (int i = 0; i < W; i++) {
+        w[i] = (struct wctx){t, i};
+        pthread_create(&th[i], NULL, writer, &w[i]);
+    }
+    /* the daemon's main thread: ticks (same buckets) and flushes meanwhile */
+    for (int i = 0; i < 50; i++) {
+        eng_table_tick(t, T0);
+        ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+        usleep(2000);
+    }
+    for (int i = 0; i < W; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+    eng_table_destroy(t);
+    eng_store_close(s);
+
+    s = open_store();
+    t = open_table(s, T0);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT),
+                      (uint64_t)W * PER);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT),
+                      (uint64_t)W * PER);
+    uint64_t sum = 0;
+    for (int m = 0; m < 300; m++) {
+        char mb[32];
+        snprintf(mb, sizeof(mb), "u%d@a.io", m);
+        sum += win(t, ENG_SCOPE_MAILBOX, "acme", mb, ENG_WIN_7D, ENG_SENT);
+    }
+    ck_assert_uint_eq(sum, (uint64_t)W * PER);
+    eng_table_destroy(t);
+    eng_store_close(s);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("eng_store");
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
+    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, encoding);
     tcase_add_test(tc, merge_adds);
     tcase_add_test(tc, flush_close_reopen_equal);
@@ -286,6 +361,7 @@ static Suite *suite(void)
     tcase_add_test(tc, backfill_and_retention);
     tcase_add_test(tc, leaving_bucket_is_written);
     tcase_add_test(tc, refuses_other_schema_and_bad_dir);
+    tcase_add_test(tc, flush_during_writes_exact);
     suite_add_tcase(s, tc);
     return s;
 }
