@@ -3,6 +3,11 @@
 # closing "N passed, N failed" line; exit non-zero if any suite failed.
 set -u
 pass=0; fail=0; failed=()
+# Sanitizer builds: known-noise suppressions (see the file), and a failing
+# exit status on any report, for the tests and the daemons they start.
+export TSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")/.." && pwd)/tests/tsan.supp halt_on_error=0 exitcode=66 ${TSAN_OPTIONS:-}"
+export ASAN_OPTIONS="detect_leaks=1 ${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1 ${UBSAN_OPTIONS:-}"
 for t in "$@"; do
   echo "== $(basename "$t")"
   # CK_FORK=yes: each test case in its own process, so one crash is one failure.
