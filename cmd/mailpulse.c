@@ -3,6 +3,7 @@
  *   mailpulse send   build test events and push them to the daemon as
  *                    EventBatch frames over ZeroMQ (or push raw frames)
  *   mailpulse sink   a local HTTP receiver that prints and records webhooks
+ *   mailpulse stats  a tenant's counts and rates from the daemon's HTTP API
  *   mailpulse help   list the commands
  *
  * Every command takes --help. Exit status: 0 success, 1 the work failed
@@ -21,10 +22,13 @@
 #include <strings.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <pthread.h>
 #include <zmq.h>
 
 #include "cli_sink.h"
+#include "cli_stats.h"
+#include "ingest_validate.h"
 #include "mailpulse.pb-c.h"
 #include "mp.h"
 
@@ -774,6 +778,132 @@ static int cmd_sink(const struct cli_cmd *cmd, int argc, char **argv)
     return MP_OK;
 }
 
+/* ------------------------------------------------------------------ stats */
+
+#define STATS_MAX_LIMIT 10000
+
+enum stats_opt { STATS_TENANT, STATS_WINDOW, STATS_BY, STATS_LIMIT, STATS_API, STATS_TIMEOUT_MS,
+                 STATS_JSON, STATS_HELP };
+
+static const struct cli_opt stats__opts[] = {
+    [STATS_TENANT] = {"tenant", "T", "tenant (required): 1..64 of A-Z a-z 0-9 . _ -"},
+    [STATS_WINDOW] = {"window", "W", "1h, 24h or 7d (default 24h)"},
+    [STATS_BY] = {"by", "SCOPE", "also one row per mailbox or recipient_domain"},
+    [STATS_LIMIT] = {"limit", "N",
+                     "rows with --by, 1..10000 (default 100, the most\n"
+                     "sent first)"},
+    [STATS_API] = {"api", "URL", "the daemon's HTTP API (default " CLI_STATS_DEFAULT_API ")"},
+    [STATS_TIMEOUT_MS] = {"timeout-ms", "MS", "give up after MS ms, 1..3600000 (default 5000)"},
+    [STATS_JSON] = {"json", NULL, "print the API's JSON body as is"},
+    [STATS_HELP] = {"help", NULL, "show this help"},
+};
+
+static const char stats__usage[] =
+    "usage: mailpulse stats --tenant T [--window 1h|24h|7d] [--by mailbox|recipient_domain]\n"
+    "                       [--limit N] [--api URL] [--timeout-ms MS] [--json]\n"
+    "\n"
+    "Prints a tenant's counts and rates over a rolling window, read from the\n"
+    "daemon's GET /v1/tenants/{tenant}/stats. Rates are percentages: bounce,\n"
+    "soft bounce, block, deferral and delivery of sent; complaint, engagement\n"
+    "(opens + clicks + replies) and unsubscribe of delivered; \"-\" when the\n"
+    "denominator is 0. With --by, one row per mailbox or recipient domain that\n"
+    "had events in the window, most sent first.\n"
+    "Exit status: 0 printed, 1 the daemon could not be reached or refused the\n"
+    "request (its error message is printed, e.g. for an unknown tenant),\n"
+    "2 bad usage.\n";
+
+static int cmd_stats(const struct cli_cmd *cmd, int argc, char **argv)
+{
+    const char *tenant = NULL, *window = "24h", *by = NULL, *api = CLI_STATS_DEFAULT_API;
+    int64_t limit = 0, timeout_ms = 5000;
+    int json = 0;
+    struct cli_args a = {cmd, argc, argv, 1};
+    size_t idx;
+    const char *val;
+    int rc;
+    while ((rc = cli__next(&a, &idx, &val)) == MP_OK) {
+        const struct cli_opt *opt = &cmd->opts[idx];
+        switch ((enum stats_opt)idx) {
+        case STATS_TENANT:
+            if (!ingest_valid_tenant(val, strlen(val)))
+                return cli__usage_error(cmd,
+                                        "--tenant: expected 1..64 characters of A-Z a-z 0-9 . _ -, "
+                                        "got \"%s\"",
+                                        val);
+            tenant = val;
+            break;
+        case STATS_WINDOW:
+            if (strcmp(val, "1h") != 0 && strcmp(val, "24h") != 0 && strcmp(val, "7d") != 0)
+                return cli__usage_error(cmd, "--window: expected 1h, 24h or 7d, got \"%s\"", val);
+            window = val;
+            break;
+        case STATS_BY:
+            if (strcmp(val, "mailbox") != 0 && strcmp(val, "recipient_domain") != 0)
+                return cli__usage_error(cmd,
+                                        "--by: expected mailbox or recipient_domain, got \"%s\"",
+                                        val);
+            by = val;
+            break;
+        case STATS_LIMIT:
+            if ((rc = cli__opt_i64(cmd, opt, val, 1, STATS_MAX_LIMIT, &limit)) != MP_OK)
+                return rc;
+            break;
+        case STATS_API:
+            if (strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0)
+                return cli__usage_error(cmd, "--api: expected an http:// or https:// URL, got \"%s\"",
+                                        val);
+            api = val;
+            break;
+        case STATS_TIMEOUT_MS:
+            if ((rc = cli__opt_i64(cmd, opt, val, 1, SEND_MAX_TIMEOUT_MS, &timeout_ms)) != MP_OK)
+                return rc;
+            break;
+        case STATS_JSON: json = 1; break;
+        case STATS_HELP: cli__print_help(cmd, stdout); return MP_OK;
+        }
+    }
+    if (rc != MP_ERR_NOTFOUND)
+        return rc;
+    if (tenant == NULL)
+        return cli__usage_error(cmd, "missing required option --tenant T");
+    if (limit && by == NULL)
+        return cli__usage_error(cmd, "--limit needs --by mailbox or --by recipient_domain");
+
+    char *url = NULL, *body = NULL, err[CURL_ERROR_SIZE + 64];
+    long status = 0;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if ((rc = cli_stats_url(api, tenant, window, by, (long)limit, &url)) != MP_OK) {
+        cli__fail(cmd, "out of memory");
+        goto out;
+    }
+    if ((rc = cli_stats_get(url, (long)timeout_ms, &status, &body, err, sizeof(err))) != MP_OK) {
+        cli__fail(cmd, "cannot get %s: %s (is mailpulsed running with http.listen there?)", url,
+                  rc == MP_ERR_NOMEM ? "out of memory" : err);
+        goto out;
+    }
+    if (status != 200) {
+        cli_stats_error_text(body, err, sizeof(err));
+        if (err[0])
+            cli__fail(cmd, "the daemon answered %ld: %s", status, err);
+        else
+            cli__fail(cmd, "the daemon answered %ld to %s: %.200s", status, url, body);
+        rc = MP_ERR_IO;
+        goto out;
+    }
+    if (json) {
+        printf("%s\n", body);
+    } else if ((rc = cli_stats_print(stdout, body)) != MP_OK) {
+        cli__fail(cmd, "%s answered 200 but not with stats JSON: %.200s", url, body);
+        goto out;
+    }
+    fflush(stdout);
+out:
+    free(url);
+    free(body);
+    curl_global_cleanup();
+    return rc;
+}
+
 /* ------------------------------------------------------------------- main */
 
 static const struct cli_cmd cli__cmds[] = {
@@ -781,13 +911,16 @@ static const struct cli_cmd cli__cmds[] = {
      send__opts, MP_ARRAY_LEN(send__opts), cmd_send},
     {"sink", "run a local HTTP receiver that prints and records webhook alerts", sink__usage,
      sink__opts, MP_ARRAY_LEN(sink__opts), cmd_sink},
+    {"stats", "print a tenant's counts and rates from the daemon's HTTP API", stats__usage,
+     stats__opts, MP_ARRAY_LEN(stats__opts), cmd_stats},
 };
 
 static void cli__print_commands(FILE *f)
 {
     fputs("usage: mailpulse <command> [options]\n"
           "\n"
-          "Sends test events to a mailpulse daemon and receives its webhook alerts.\n"
+          "Sends test events to a mailpulse daemon, reads its stats and receives its\n"
+          "webhook alerts.\n"
           "\n"
           "commands:\n",
           f);

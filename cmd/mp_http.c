@@ -26,6 +26,39 @@ void mp_http_error(struct mp_http_reply *out, int status, const char *msg)
     json_decref(j);
 }
 
+const char *mp_http_arg_get(const struct mp_http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->nargs; i++)
+        if (strcmp(req->args[i].name, name) == 0)
+            return req->args[i].value;
+    return NULL;
+}
+
+static int http__match(const struct mp_http_route *r, const char *url)
+{
+    if (r->flags & MP_HTTP_PREFIX)
+        return strncmp(url, r->path, strlen(r->path)) == 0;
+    return strcmp(url, r->path) == 0;
+}
+
+/* Query arguments as libmicrohttpd parsed them; nargs past the array's end
+ * counts the ones that did not fit. */
+struct http__args {
+    struct mp_http_arg a[MP_HTTP_MAX_ARGS];
+    size_t n;
+};
+
+static enum MHD_Result http__arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    MP_UNUSED(kind);
+    struct http__args *args = cls;
+    if (args->n < MP_HTTP_MAX_ARGS)
+        args->a[args->n] = (struct mp_http_arg){key ? key : "", value};
+    args->n++;
+    return MHD_YES;
+}
+
 static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const char *url,
                                     const char *method, const char *version,
                                     const char *upload_data, size_t *upload_size, void **con_cls)
@@ -43,20 +76,41 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
     }
     struct mp_http_reply r = {0};
     int path_known = 0;
+    char allow[64] = ""; /* methods of the routes the path matched, for 405 */
     for (size_t i = 0; i < h->nroutes; i++) {
-        if (strcmp(h->routes[i].path, url) != 0)
+        const struct mp_http_route *rt = &h->routes[i];
+        if (!http__match(rt, url))
             continue;
         path_known = 1;
+        size_t al = strlen(allow);
+        snprintf(allow + al, sizeof(allow) - al, "%s%s%s", al ? ", " : "", rt->method,
+                 strcmp(rt->method, "GET") == 0 ? ", HEAD" : "");
         /* HEAD is GET without the body (libmicrohttpd drops it). */
-        if (strcmp(h->routes[i].method, method) == 0 ||
-            (strcmp(method, "HEAD") == 0 && strcmp(h->routes[i].method, "GET") == 0)) {
-            h->routes[i].fn(h->arg, url, &r);
+        if (strcmp(rt->method, method) != 0 &&
+            !(strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
+            continue;
+        if (!rt->rfn) {
+            rt->fn(h->arg, url, &r);
             break;
         }
+        struct http__args args = {.n = 0};
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, http__arg, &args);
+        if (args.n > MP_HTTP_MAX_ARGS) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "too many query arguments (%zu); at most %d", args.n,
+                     MP_HTTP_MAX_ARGS);
+            mp_http_error(&r, 400, msg);
+            break;
+        }
+        struct mp_http_request req = {method, url, args.a, args.n};
+        rt->rfn(h->arg, &req, &r);
+        break;
     }
-    if (!r.status)
-        mp_http_error(&r, path_known ? 405 : 404,
-                      path_known ? "method not allowed" : "no such path");
+    if (!r.status) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "method %.16s not allowed; allowed: %s", method, allow);
+        mp_http_error(&r, path_known ? 405 : 404, path_known ? msg : "no such path");
+    }
     struct MHD_Response *resp =
         r.body ? MHD_create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE)
                : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
@@ -64,6 +118,8 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
         return MHD_NO;
     MHD_add_response_header(resp, "Content-Type",
                             r.content_type ? r.content_type : "application/json");
+    if (r.status == 405 && allow[0])
+        MHD_add_response_header(resp, "Allow", allow);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)r.status, resp);
     MHD_destroy_response(resp);
     return ret;

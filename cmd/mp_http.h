@@ -3,9 +3,18 @@
  * Contract: mp_http_start() binds host:port and serves from libmicrohttpd's
  * own polling thread until mp_http_stop(). Routes are a table of
  * (method, path, handler); a handler fills a struct mp_http_reply whose body
- * the server frees. Unknown paths get 404 and wrong methods 405, both with a
- * JSON error body. Handlers run on the server thread and must only read
- * thread-safe figures.
+ * the server frees. Unknown paths get 404 and wrong methods 405 (with an
+ * Allow header), both with a JSON error body. Handlers run on the server
+ * thread and must only read thread-safe figures.
+ *
+ * A route matches its path exactly, or, with MP_HTTP_PREFIX, every path that
+ * starts with it (the handler then parses the rest and answers 404 itself
+ * for what it does not know). Routes are tried in table order. A route with
+ * `rfn` set gets a struct mp_http_request instead of the bare path: the
+ * method and the query arguments, percent-decoded by libmicrohttpd, in the
+ * order given (at most MP_HTTP_MAX_ARGS; more is answered 400). The path the
+ * handlers see is percent-decoded too, so "%2F" arrives as '/' and a "%00"
+ * ends it. Everything in the request is valid during the handler call only.
  */
 #ifndef MP_HTTP_H
 #define MP_HTTP_H
@@ -25,11 +34,37 @@ struct mp_http_reply {
 
 typedef void (*mp_http_handler)(void *arg, const char *path, struct mp_http_reply *out);
 
+#define MP_HTTP_MAX_ARGS 32
+
+/* One query argument; value is NULL for "?flag" (no '='), "" for "?flag=". */
+struct mp_http_arg {
+    const char *name;
+    const char *value;
+};
+
+struct mp_http_request {
+    const char *method; /* "GET", "HEAD" (handled as GET), ... */
+    const char *path;
+    const struct mp_http_arg *args;
+    size_t nargs;
+};
+
+typedef void (*mp_http_request_handler)(void *arg, const struct mp_http_request *req,
+                                        struct mp_http_reply *out);
+
+#define MP_HTTP_PREFIX 1 /* route flag: `path` is a prefix */
+
 struct mp_http_route {
     const char *method;
     const char *path;
-    mp_http_handler fn;
+    mp_http_handler fn;          /* called with the path; NULL when rfn is set */
+    int flags;                   /* 0 or MP_HTTP_PREFIX */
+    mp_http_request_handler rfn; /* when set, called instead of fn */
 };
+
+/* The value of the first query argument called `name`, or NULL when absent
+ * (or given without '='). */
+const char *mp_http_arg_get(const struct mp_http_request *req, const char *name);
 
 /* MP_OK, MP_ERR_INVAL (bad host:port), MP_ERR_IO (cannot bind; err says why). */
 int mp_http_start(const char *listen, const struct mp_http_route *routes, size_t nroutes,

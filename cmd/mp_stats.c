@@ -1,0 +1,402 @@
+/* mp_stats.c — per-tenant stats JSON from the key table (see mp_stats.h). */
+#include "mp_stats.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest_validate.h"
+
+#define STATS__ECHO_MAX 64 /* request bytes quoted back in an error message */
+#define STATS__READ_TRIES 4
+
+static const char stats__expected[] =
+    "expected /v1/tenants/{tenant}/stats?window=1h|24h|7d"
+    "[&by=mailbox|recipient_domain][&limit=N]";
+
+/* The windows the API offers (the engine also knows prev7d, for rules). */
+static const struct {
+    const char *name;
+    int win;
+} stats__windows[] = {{"1h", ENG_WIN_1H}, {"24h", ENG_WIN_24H}, {"7d", ENG_WIN_7D}};
+
+static const struct {
+    const char *name; /* the by= value, and the group object's name key */
+    int scope;
+} stats__groupings[] = {{"mailbox", ENG_SCOPE_MAILBOX}, {"recipient_domain", ENG_SCOPE_DOMAIN}};
+
+/* A rate: the sum of up to three numerator types over one denominator type. */
+struct stats__rate {
+    const char *name;
+    int num[3]; /* types; 0 ends the list early */
+    int den;
+};
+
+static const struct stats__rate stats__rates[] = {
+    {"bounce_rate", {ENG_BOUNCE_HARD}, ENG_SENT},
+    {"soft_bounce_rate", {ENG_BOUNCE_SOFT}, ENG_SENT},
+    {"block_rate", {ENG_BLOCKED}, ENG_SENT},
+    {"deferral_rate", {ENG_DEFERRED}, ENG_SENT},
+    {"delivery_rate", {ENG_DELIVERED}, ENG_SENT},
+    {"complaint_rate", {ENG_COMPLAINT}, ENG_DELIVERED},
+    {"engagement_rate", {ENG_OPEN, ENG_CLICK, ENG_REPLY}, ENG_DELIVERED},
+    {"unsubscribe_rate", {ENG_UNSUBSCRIBE}, ENG_DELIVERED},
+};
+
+/* ---- errors ----------------------------------------------------------------- */
+
+/* Copies request text for an error message: at most STATS__ECHO_MAX bytes,
+ * anything outside printable ASCII as '?', so the message is valid UTF-8
+ * (jansson refuses anything else) and short whatever was sent. */
+static void stats__echo(const char *s, size_t len, char *out, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && i < STATS__ECHO_MAX && o + 1 < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        out[o++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    if (len > STATS__ECHO_MAX && o + 4 <= n) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+/* Sets *out to {"error": msg} and returns rc (MP_ERR_NOMEM when it cannot). */
+static int stats__fail(json_t **out, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int stats__fail(json_t **out, int rc, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    *out = json_pack("{s:s}", "error", msg);
+    return *out ? rc : MP_ERR_NOMEM;
+}
+
+/* ---- reading the table ----------------------------------------------------- */
+
+/* One key's window sums showing whole frames only; after a few unstable
+ * tries (a writer keeps touching the key) the last read is taken as is. */
+static void stats__read(const struct eng_table *t, const struct eng_key *k, int win,
+                        uint64_t c[ENG_NTYPES])
+{
+    for (int i = 0; i < STATS__READ_TRIES; i++) {
+        uint32_t token;
+        int stable = eng_key_read_begin(k, &token);
+        eng_key_sum_window(t, k, win, c);
+        if (stable && eng_key_read_end(k, token))
+            return;
+    }
+}
+
+/* ---- JSON ------------------------------------------------------------------- */
+
+static json_t *stats__counts(const uint64_t c[ENG_NTYPES])
+{
+    json_t *o = json_object();
+    for (int ty = ENG_TYPE_MIN; o && ty <= ENG_TYPE_MAX; ty++)
+        if (json_object_set_new(o, eng_type_name(ty), json_integer((json_int_t)c[ty - 1])) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    return o;
+}
+
+static json_t *stats__rates_json(const uint64_t c[ENG_NTYPES])
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < MP_ARRAY_LEN(stats__rates); i++) {
+        const struct stats__rate *r = &stats__rates[i];
+        uint64_t num = 0, den = c[r->den - 1];
+        for (size_t j = 0; j < MP_ARRAY_LEN(r->num) && r->num[j]; j++)
+            num += c[r->num[j] - 1];
+        json_t *v = den ? json_real((double)num / (double)den) : json_null();
+        if (json_object_set_new(o, r->name, v) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+    }
+    return o;
+}
+
+/* Adds "counts" and "rates" for c to o; -1 when out of memory. */
+static int stats__add_figures(json_t *o, const uint64_t c[ENG_NTYPES])
+{
+    if (json_object_set_new(o, "counts", stats__counts(c)) != 0)
+        return -1;
+    return json_object_set_new(o, "rates", stats__rates_json(c));
+}
+
+/* ---- groups: the top `limit` by sent, one pass, memory O(limit) ------------- */
+
+struct stats__group {
+    const char *name; /* owned by the table */
+    uint64_t c[ENG_NTYPES];
+};
+
+struct stats__groups {
+    const struct eng_table *t;
+    int win;
+    size_t limit;
+    struct stats__group *g; /* a heap whose root is the worst group kept */
+    size_t n, cap;
+    size_t total; /* groups with any event in the window */
+    int nomem;
+};
+
+/* 1 when a sorts before b: more sent first, then by name. */
+static int stats__before(const struct stats__group *a, const struct stats__group *b)
+{
+    uint64_t sa = a->c[ENG_SENT - 1], sb = b->c[ENG_SENT - 1];
+    if (sa != sb)
+        return sa > sb;
+    return strcmp(a->name, b->name) < 0;
+}
+
+static int stats__cmp(const void *a, const void *b)
+{
+    return stats__before(a, b) ? -1 : stats__before(b, a) ? 1 : 0;
+}
+
+static void stats__sift_down(struct stats__groups *s, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < s->n && stats__before(&s->g[w], &s->g[l]))
+            w = l;
+        if (r < s->n && stats__before(&s->g[w], &s->g[r]))
+            w = r;
+        if (w == i)
+            return;
+        struct stats__group tmp = s->g[i];
+        s->g[i] = s->g[w];
+        s->g[w] = tmp;
+        i = w;
+    }
+}
+
+static void stats__sift_up(struct stats__groups *s, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!stats__before(&s->g[p], &s->g[i]))
+            return;
+        struct stats__group tmp = s->g[i];
+        s->g[i] = s->g[p];
+        s->g[p] = tmp;
+        i = p;
+    }
+}
+
+static void stats__visit(void *arg, struct eng_key *k)
+{
+    struct stats__groups *s = arg;
+    struct stats__group cand = {.name = eng_key_name(s->t, k)};
+    stats__read(s->t, k, s->win, cand.c);
+    uint64_t any = 0;
+    for (int i = 0; i < ENG_NTYPES; i++)
+        any |= cand.c[i];
+    if (!any || !cand.name || s->nomem)
+        return;
+    s->total++;
+    if (s->n < s->limit) {
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 64;
+            if (cap > s->limit)
+                cap = s->limit;
+            struct stats__group *g = realloc(s->g, cap * sizeof(*g));
+            if (!g) {
+                s->nomem = 1;
+                return;
+            }
+            s->g = g;
+            s->cap = cap;
+        }
+        s->g[s->n++] = cand;
+        stats__sift_up(s, s->n - 1);
+    } else if (stats__before(&cand, &s->g[0])) {
+        s->g[0] = cand;
+        stats__sift_down(s, 0);
+    }
+}
+
+/* ---- the request ------------------------------------------------------------ */
+
+struct stats__params {
+    int win;
+    int by; /* index into stats__groupings, or -1 */
+    size_t limit;
+};
+
+static int stats__params(const struct mp_http_request *req, struct stats__params *p, json_t **out)
+{
+    const char *window = NULL, *by = NULL, *limit = NULL;
+    char echo[STATS__ECHO_MAX + 4];
+    for (size_t i = 0; i < req->nargs; i++) {
+        const struct mp_http_arg *a = &req->args[i];
+        const char **slot = strcmp(a->name, "window") == 0 ? &window
+                            : strcmp(a->name, "by") == 0   ? &by
+                            : strcmp(a->name, "limit") == 0 ? &limit
+                                                             : NULL;
+        if (!slot) {
+            stats__echo(a->name, strlen(a->name), echo, sizeof(echo));
+            return stats__fail(out, MP_ERR_INVAL,
+                               "unknown query parameter \"%s\"; allowed: window, by, limit", echo);
+        }
+        if (*slot)
+            return stats__fail(out, MP_ERR_INVAL, "query parameter %s given more than once",
+                               a->name);
+        *slot = a->value ? a->value : "";
+    }
+
+    p->win = -1;
+    if (!window)
+        p->win = ENG_WIN_24H;
+    for (size_t i = 0; window && i < MP_ARRAY_LEN(stats__windows); i++)
+        if (strcmp(window, stats__windows[i].name) == 0)
+            p->win = stats__windows[i].win;
+    if (p->win < 0) {
+        stats__echo(window, strlen(window), echo, sizeof(echo));
+        return stats__fail(out, MP_ERR_INVAL,
+                           "bad window \"%s\"; allowed: 1h, 24h, 7d (default 24h)", echo);
+    }
+
+    p->by = -1;
+    for (size_t i = 0; by && i < MP_ARRAY_LEN(stats__groupings); i++)
+        if (strcmp(by, stats__groupings[i].name) == 0)
+            p->by = (int)i;
+    if (by && p->by < 0) {
+        stats__echo(by, strlen(by), echo, sizeof(echo));
+        return stats__fail(out, MP_ERR_INVAL,
+                           "bad by \"%s\"; allowed: mailbox, recipient_domain (or leave it out "
+                           "for tenant totals)",
+                           echo);
+    }
+
+    p->limit = MP_STATS_LIMIT_DEFAULT;
+    if (limit) {
+        /* Digits only: no sign, spaces, hex or suffix; at most 5 of them. */
+        size_t len = strlen(limit);
+        unsigned long v = 0;
+        int ok = len >= 1 && len <= 5 && strspn(limit, "0123456789") == len;
+        if (ok)
+            v = strtoul(limit, NULL, 10);
+        if (!ok || v < 1 || v > MP_STATS_LIMIT_MAX) {
+            stats__echo(limit, len, echo, sizeof(echo));
+            return stats__fail(out, MP_ERR_INVAL, "bad limit \"%s\"; allowed: an integer 1..%d "
+                                                  "(default %d)",
+                               echo, MP_STATS_LIMIT_MAX, MP_STATS_LIMIT_DEFAULT);
+        }
+        if (p->by < 0)
+            return stats__fail(out, MP_ERR_INVAL,
+                               "limit applies to grouped stats only; add by=mailbox or "
+                               "by=recipient_domain, or leave limit out");
+        p->limit = v;
+    }
+    return MP_OK;
+}
+
+/* Splits "/v1/tenants/{tenant}/stats" into the tenant (pointer and length
+ * into path); MP_ERR_NOTFOUND for any other shape. */
+static int stats__path(const char *path, const char **tenant, size_t *len)
+{
+    size_t plen = strlen(MP_STATS_PREFIX);
+    if (strncmp(path, MP_STATS_PREFIX, plen) != 0)
+        return MP_ERR_NOTFOUND;
+    const char *seg = path + plen, *slash = strchr(seg, '/');
+    if (!slash || strcmp(slash, "/stats") != 0)
+        return MP_ERR_NOTFOUND;
+    *tenant = seg;
+    *len = (size_t)(slash - seg);
+    return MP_OK;
+}
+
+int mp_stats_build(const struct eng_table *t, const struct mp_http_request *req, json_t **out)
+{
+    char echo[STATS__ECHO_MAX + 4], tenant[65];
+    const char *seg;
+    size_t len;
+    *out = NULL;
+    if (stats__path(req->path, &seg, &len) != MP_OK) {
+        stats__echo(req->path, strlen(req->path), echo, sizeof(echo));
+        return stats__fail(out, MP_ERR_NOTFOUND, "no such path \"%s\"; %s", echo,
+                           stats__expected);
+    }
+    if (!ingest_valid_tenant(seg, len)) {
+        stats__echo(seg, len, echo, sizeof(echo));
+        return stats__fail(out, MP_ERR_INVAL,
+                           "bad tenant name \"%s\" (%zu bytes); allowed: 1..64 characters of "
+                           "A-Z a-z 0-9 . _ -",
+                           echo, len);
+    }
+    memcpy(tenant, seg, len);
+    tenant[len] = '\0';
+
+    struct stats__params p = {.win = ENG_WIN_24H, .by = -1, .limit = MP_STATS_LIMIT_DEFAULT};
+    int rc = stats__params(req, &p, out);
+    if (rc != MP_OK)
+        return rc;
+    struct eng_key *tk;
+    if (eng_table_find(t, ENG_SCOPE_TENANT, tenant, NULL, &tk) != MP_OK)
+        return stats__fail(out, MP_ERR_NOTFOUND,
+                           "unknown tenant \"%s\": no events have been counted for it", tenant);
+
+    uint64_t c[ENG_NTYPES];
+    stats__read(t, tk, p.win, c);
+    struct stats__groups g = {.t = t, .win = p.win, .limit = p.limit};
+    json_t *o = json_pack("{s:s, s:s}", "tenant", tenant, "window", eng_window_name(p.win));
+    if (!o || stats__add_figures(o, c) != 0)
+        goto nomem;
+    if (p.by >= 0) {
+        const char *by = stats__groupings[p.by].name;
+        eng_table_children(t, tk, stats__groupings[p.by].scope, stats__visit, &g);
+        if (g.nomem)
+            goto nomem;
+        if (g.n)
+            qsort(g.g, g.n, sizeof(*g.g), stats__cmp);
+        json_t *arr = json_array();
+        if (json_object_set_new(o, "by", json_string(by)) != 0 ||
+            json_object_set_new(o, "limit", json_integer((json_int_t)p.limit)) != 0 ||
+            json_object_set_new(o, "groups_total", json_integer((json_int_t)g.total)) != 0 ||
+            json_object_set_new(o, "groups", arr) != 0)
+            goto nomem;
+        for (size_t i = 0; i < g.n; i++) {
+            json_t *e = json_pack("{s:s}", by, g.g[i].name);
+            if (e && stats__add_figures(e, g.g[i].c) != 0) {
+                json_decref(e);
+                e = NULL;
+            }
+            if (!e || json_array_append_new(arr, e) != 0) /* takes e even when it fails */
+                goto nomem;
+        }
+    }
+    free(g.g);
+    *out = o;
+    return MP_OK;
+nomem:
+    free(g.g);
+    json_decref(o);
+    return MP_ERR_NOMEM;
+}
+
+void mp_stats_reply(const struct eng_table *t, const struct mp_http_request *req,
+                    struct mp_http_reply *out)
+{
+    json_t *j = NULL;
+    int rc = mp_stats_build(t, req, &j);
+    if (rc == MP_ERR_NOMEM || !j) {
+        mp_http_error(out, 500, "out of memory");
+        return;
+    }
+    out->status = rc == MP_OK ? 200 : rc == MP_ERR_NOTFOUND ? 404 : 400;
+    out->content_type = "application/json";
+    out->body = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(MP_STATS_REAL_DIGITS));
+    out->len = out->body ? strlen(out->body) : 0;
+    json_decref(j);
+    if (!out->body)
+        mp_http_error(out, 500, "out of memory");
+}

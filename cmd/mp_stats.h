@@ -1,0 +1,67 @@
+/* mp_stats.h — per-tenant stats as JSON, for GET /v1/tenants/{tenant}/stats.
+ *
+ * Request (path and query arguments as struct mp_http_request carries them):
+ *   /v1/tenants/{tenant}/stats?window=1h|24h|7d[&by=mailbox|recipient_domain][&limit=N]
+ *   - window: default 24h when absent (the window people read first; 1h is
+ *     what the bounce rule watches, 7d the weekly view);
+ *   - by: group the tenant's keys of that scope; absent: tenant totals only;
+ *   - limit: groups returned with by=, 1..MP_STATS_LIMIT_MAX, default
+ *     MP_STATS_LIMIT_DEFAULT; only valid together with by=.
+ *   Unknown, repeated or empty parameters are refused, never ignored: a
+ *   misspelt "windw=1h" must not silently answer the 24h default.
+ *
+ * Response (MP_OK):
+ *   {"tenant", "window",
+ *    "counts": {"sent": n, ..., "spam_trap": n}   every type, in wire order,
+ *    "rates":  {"bounce_rate": x|null, ...}       see below,
+ *    with by= also "by", "limit", "groups_total" (groups with any event in
+ *    the window) and "groups": [{"mailbox"|"recipient_domain": name,
+ *    "counts", "rates"}] sorted by sent descending, then name ascending,
+ *    cut to `limit`. Keys with no event in the window are left out.}
+ *   Rates are plain numbers, null when their denominator is 0:
+ *   bounce_rate = bounce_hard/sent, soft_bounce_rate = bounce_soft/sent,
+ *   block_rate = blocked/sent, deferral_rate = deferred/sent,
+ *   delivery_rate = delivered/sent, complaint_rate = complaint/delivered,
+ *   engagement_rate = (open+click+reply)/delivered,
+ *   unsubscribe_rate = unsubscribe/delivered. They are not clamped: events
+ *   arrive independently, so e.g. opens may exceed deliveries. Spam-trap
+ *   hits are a count, in "counts" only.
+ *
+ * Errors: *out is {"error": "what is wrong; what is allowed"} and the return
+ * code says which HTTP status fits: MP_ERR_NOTFOUND (404) for a path not of
+ * the form above and for a valid tenant with no counted events (404 rather
+ * than 200 with zeros, so a typo in a tenant name is visible);
+ * MP_ERR_INVAL (400) for a malformed tenant name or a bad parameter.
+ * Request text is echoed in messages cut to 64 bytes, with bytes outside
+ * printable ASCII shown as '?'. MP_ERR_NOMEM leaves *out NULL.
+ *
+ * Threads: reads the table lock-free (eng_key_sum_window), so any thread may
+ * call these while ingest writes. Each key is read consistently (whole
+ * frames only, a few retries, then what was read); tenant totals and groups
+ * are separate reads and may differ by events that landed in between.
+ * Cost: one pass over the tenant's keys of the scope, memory O(limit).
+ */
+#ifndef MP_STATS_H
+#define MP_STATS_H
+
+#include <jansson.h>
+
+#include "eng_table.h"
+#include "mp.h"
+#include "mp_http.h"
+
+#define MP_STATS_PREFIX "/v1/tenants/" /* route prefix the handler owns */
+#define MP_STATS_LIMIT_DEFAULT 100
+#define MP_STATS_LIMIT_MAX 10000
+/* Significant digits of rates in the JSON text: readable ("0.03", not
+ * "0.029999999999999999") and far finer than any threshold. */
+#define MP_STATS_REAL_DIGITS 10
+
+/* Builds the answer to `req` (see above). *out is a new reference. */
+int mp_stats_build(const struct eng_table *t, const struct mp_http_request *req, json_t **out);
+
+/* mp_stats_build() rendered into an HTTP reply: 200, 400, 404 or 500. */
+void mp_stats_reply(const struct eng_table *t, const struct mp_http_request *req,
+                    struct mp_http_reply *out);
+
+#endif

@@ -1,0 +1,141 @@
+/* test_cli_stats.c — Check suite "cli_stats": cmd/cli_stats, what
+ * `mailpulse stats` builds and prints.
+ *
+ * The request URL (tenant percent-encoded, optional parameters), rates as
+ * percentages ("-" for null, "<0.01%" for tiny ones), the tenant table and
+ * the group table from a fixed API body, and the error text taken from an
+ * error body. The real binary against the real daemon is in test_e2e_stats.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_stats.h"
+
+START_TEST(percent)
+{
+    static const struct {
+        double v;
+        int is_null;
+        const char *want;
+    } cases[] = {
+        {0.03, 0, "3.00%"},     {1.0 / 3.0, 0, "33.33%"}, {0.00001, 0, "<0.01%"},
+        {0.0001, 0, "0.01%"},   {0.0, 0, "0.00%"},        {0.0, 1, "-"},
+        {1.5, 0, "150.00%"},    {1.0, 0, "100.00%"},
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(cases); i++) {
+        char b[32];
+        cli_stats_percent(cases[i].v, cases[i].is_null, b, sizeof(b));
+        ck_assert_msg(strcmp(b, cases[i].want) == 0, "%.17g: \"%s\", expected \"%s\"", cases[i].v,
+                      b, cases[i].want);
+    }
+}
+END_TEST
+
+START_TEST(url)
+{
+    char *u = NULL;
+    ck_assert_int_eq(cli_stats_url("http://h:1/", "a b/c", "7d", "mailbox", 5, &u), MP_OK);
+    ck_assert_str_eq(u, "http://h:1/v1/tenants/a%20b%2Fc/stats?window=7d&by=mailbox&limit=5");
+    free(u);
+    ck_assert_int_eq(cli_stats_url("http://h:1", "acme", "24h", NULL, 0, &u), MP_OK);
+    ck_assert_str_eq(u, "http://h:1/v1/tenants/acme/stats?window=24h");
+    free(u);
+    ck_assert_int_eq(cli_stats_url("http://h:1//", "", "1h", "recipient_domain", 0, &u), MP_OK);
+    ck_assert_str_eq(u, "http://h:1/v1/tenants//stats?window=1h&by=recipient_domain");
+    free(u);
+}
+END_TEST
+
+/* An answer as mp_stats renders it: acme over 24h, two of three mailboxes. */
+static const char body[] =
+    "{\"tenant\":\"acme\",\"window\":\"24h\","
+    "\"counts\":{\"sent\":153,\"delivered\":136,\"bounce_hard\":12,\"bounce_soft\":1,"
+    "\"deferred\":5,\"blocked\":1,\"complaint\":1,\"open\":14,\"click\":3,\"reply\":1,"
+    "\"unsubscribe\":2,\"spam_trap\":1},"
+    "\"rates\":{\"bounce_rate\":0.07843137255,\"soft_bounce_rate\":0.006535947712,"
+    "\"block_rate\":0.006535947712,\"deferral_rate\":0.03267973856,\"delivery_rate\":0.8888888889,"
+    "\"complaint_rate\":0.007352941176,\"engagement_rate\":0.1323529412,"
+    "\"unsubscribe_rate\":0.01470588235},"
+    "\"by\":\"mailbox\",\"limit\":2,\"groups_total\":3,\"groups\":["
+    "{\"mailbox\":\"b@acme.example\",\"counts\":{\"sent\":100,\"delivered\":90,\"bounce_hard\":10,"
+    "\"bounce_soft\":0,\"deferred\":0,\"blocked\":0,\"complaint\":0,\"open\":0,\"click\":0,"
+    "\"reply\":0,\"unsubscribe\":0,\"spam_trap\":0},\"rates\":{\"bounce_rate\":0.1,"
+    "\"soft_bounce_rate\":0.0,\"block_rate\":0.0,\"deferral_rate\":0.0,\"delivery_rate\":0.9,"
+    "\"complaint_rate\":0.0,\"engagement_rate\":0.0,\"unsubscribe_rate\":0.0}},"
+    "{\"mailbox\":\"only-opens@acme.example\",\"counts\":{\"sent\":0,\"delivered\":0,"
+    "\"bounce_hard\":0,\"bounce_soft\":0,\"deferred\":0,\"blocked\":0,\"complaint\":0,\"open\":4,"
+    "\"click\":0,\"reply\":0,\"unsubscribe\":0,\"spam_trap\":0},\"rates\":{\"bounce_rate\":null,"
+    "\"soft_bounce_rate\":null,\"block_rate\":null,\"deferral_rate\":null,\"delivery_rate\":null,"
+    "\"complaint_rate\":null,\"engagement_rate\":null,\"unsubscribe_rate\":null}}]}";
+
+static char *print(const char *b, int want_rc)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(cli_stats_print(f, b), want_rc);
+    fclose(f);
+    return text;
+}
+
+#define has(text, s) ck_assert_msg(strstr((text), (s)) != NULL, "no \"%s\" in:\n%s", (s), (text))
+
+START_TEST(tables)
+{
+    char *t = print(body, MP_OK);
+    has(t, "tenant acme, window 24h\n");
+    /* counts left, rates right, in the daemon's order */
+    has(t, "\n  sent                  153    bounce_rate           7.84%\n");
+    has(t, "\n  delivered             136    soft_bounce_rate      0.65%\n");
+    has(t, "\n  open                   14    unsubscribe_rate      1.47%\n");
+    has(t, "\n  spam_trap               1\n");
+    has(t, "by mailbox: 3 with events in the window, most sent first");
+    has(t, "  mailbox                         sent    delivered  bounce_hard    complaint"
+           "    spam_trap      bounce_rate   complaint_rate  engagement_rate\n");
+    has(t, "  b@acme.example                   100           90           10            0"
+           "            0           10.00%            0.00%            0.00%\n");
+    has(t, "  only-opens@acme.example            0            0            0            0"
+           "            0                -                -                -\n");
+    has(t, "2 of 3 shown; --limit N shows more");
+    free(t);
+}
+END_TEST
+
+START_TEST(not_stats)
+{
+    free(print("{\"error\":\"x\"}", MP_ERR_PARSE));
+    free(print("not json", MP_ERR_PARSE));
+    free(print("", MP_ERR_PARSE));
+    char msg[64];
+    cli_stats_error_text("{\"error\":\"unknown tenant\"}", msg, sizeof(msg));
+    ck_assert_str_eq(msg, "unknown tenant");
+    cli_stats_error_text("<html>", msg, sizeof(msg));
+    ck_assert_str_eq(msg, "");
+    cli_stats_error_text("", msg, sizeof(msg));
+    ck_assert_str_eq(msg, "");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("cli_stats");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, percent);
+    tcase_add_test(tc, url);
+    tcase_add_test(tc, tables);
+    tcase_add_test(tc, not_stats);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
