@@ -285,7 +285,9 @@ static void eval__sweep(struct alert_eval *e, int64_t now)
             continue;
         uint64_t a = e->active[i];
         struct eng_key *k = eng_table_key(e->t, (uint32_t)(a >> 8));
-        if (k)
+        /* an idle key with a firing alert may have left memory: bring it
+         * back, so its window can slide below the threshold and resolve */
+        if (k && eng_table_key_warm(e->t, k) == MP_OK)
             eval__eval_key(e, k, a & 0xff, now);
     }
 }

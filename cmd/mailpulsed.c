@@ -210,6 +210,19 @@ static void http__metrics(void *arg, const char *path, struct mp_http_reply *out
                 (unsigned long long)mp_load_relaxed(&d->flush_entries),
                 (double)mp_load_relaxed(&d->flush_ns_total) / 1e9,
                 (double)mp_load_relaxed(&d->flush_ns_last) / 1e9);
+    uint64_t cold, evictions, loads;
+    eng_table_residency(d->table, &cold, &evictions, &loads);
+    buf__printf(&b, "# HELP mailpulse_keys_cold Keys whose counters are only in the store (idle).\n"
+                    "# TYPE mailpulse_keys_cold gauge\n"
+                    "mailpulse_keys_cold %llu\n"
+                    "# HELP mailpulse_key_evictions_total Idle keys that left memory.\n"
+                    "# TYPE mailpulse_key_evictions_total counter\n"
+                    "mailpulse_key_evictions_total %llu\n"
+                    "# HELP mailpulse_key_loads_total Cold keys read back from the store.\n"
+                    "# TYPE mailpulse_key_loads_total counter\n"
+                    "mailpulse_key_loads_total %llu\n",
+                (unsigned long long)cold, (unsigned long long)evictions,
+                (unsigned long long)loads);
     buf__printf(&b, "# HELP mailpulse_counter_series Counter series in memory (key x event type).\n"
                     "# TYPE mailpulse_counter_series gauge\n"
                     "mailpulse_counter_series %llu\n",
@@ -301,9 +314,8 @@ err:
     return rc;
 }
 
-/* Fire-and-forget ingest can lose at most this much on a SIGKILL: counts
- * added since the last flush live only in memory. */
-#define DAEMON_FLUSH_NS 1000000000LL
+/* How often idle keys are looked for (engine.evict_idle says which). */
+#define DAEMON_EVICT_NS 10000000000LL
 
 static void daemon__flush(struct daemon *d)
 {
@@ -357,8 +369,10 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
     snprintf(dbdir, sizeof(dbdir), "%s/db", d->cfg->data_dir);
     if ((rc = eng_store_open(dbdir, &d->store, err, errlen)) != MP_OK)
         return rc;
-    struct eng_table_opts to = {
-        .max_keys = d->cfg->max_keys, .retention_ms = d->cfg->retention_ms, .store = d->store};
+    struct eng_table_opts to = {.max_keys = d->cfg->max_keys,
+                                .retention_ms = d->cfg->retention_ms,
+                                .store = d->store,
+                                .evict_idle_ms = d->cfg->evict_idle_ms};
     if ((rc = eng_table_create(&to, mp_now_ms(), &d->table)) != MP_OK) {
         snprintf(err, errlen, "cannot create key table (max_keys=%u) from %.256s/db: %s",
                  d->cfg->max_keys, d->cfg->data_dir, mp_strerror(rc));
@@ -471,7 +485,10 @@ int main(int argc, char **argv)
             VERSION, d.cfg->ingest_pull, d.cfg->http_listen ? d.cfg->http_listen : "-",
             d.cfg->workers, d.cfg->data_dir, d.cfg->n_receivers);
 
-    int64_t next_flush = mp_mono_ns() + DAEMON_FLUSH_NS;
+    /* Fire-and-forget ingest can lose at most the flush interval on a
+     * SIGKILL: counts added since the last flush live only in memory. */
+    const int64_t flush_ns = d.cfg->flush_interval_ms * 1000000;
+    int64_t next_flush = mp_mono_ns() + flush_ns, next_evict = mp_mono_ns() + DAEMON_EVICT_NS;
     for (;;) {
         struct timespec tmo = {0, 100 * 1000 * 1000};
         int sig = sigtimedwait(&set, NULL, &tmo);
@@ -484,7 +501,14 @@ int main(int argc, char **argv)
         eng_table_tick(d.table, mp_now_ms());
         if (mp_mono_ns() >= next_flush) {
             daemon__flush(&d);
-            next_flush = mp_mono_ns() + DAEMON_FLUSH_NS;
+            next_flush = mp_mono_ns() + flush_ns;
+        }
+        if (mp_mono_ns() >= next_evict) {
+            size_t n = eng_table_evict(d.table, mp_now_ms());
+            if (n)
+                mp_info("keys_evicted count=%zu idle_ms=%lld", n,
+                        (long long)d.cfg->evict_idle_ms);
+            next_evict = mp_mono_ns() + DAEMON_EVICT_NS;
         }
     }
     daemon__stop(&d);

@@ -519,6 +519,35 @@ static int cfg__duration(struct cfg__ctx *c, const struct cfg__key *k, const cha
     return MP_OK;
 }
 
+/* flush_interval: how much a SIGKILL may lose in fire-and-forget mode, so
+ * bounded: at least 100ms (flushing is a scan of every key), at most 60s. */
+static int cfg__flush_interval(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                               yaml_node_t *v, void *base)
+{
+    int rc = cfg__duration(c, k, path, v, base);
+    int64_t ms = *CFG__FIELD(base, k, int64_t);
+    if (rc == MP_OK && (ms < 100 || ms > 60000))
+        return cfg__fail(c, v, path, "expected a duration from 100ms to 60s, got %lldms",
+                         (long long)ms);
+    return rc;
+}
+
+/* evict_idle: "0s" turns eviction off; otherwise at least 1m, so a key is
+ * not evicted between two batches of a slow sender. */
+static int cfg__evict_idle(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                           yaml_node_t *v, void *base)
+{
+    if (v->type == YAML_SCALAR_NODE && strcmp((const char *)v->data.scalar.value, "0s") == 0) {
+        *CFG__FIELD(base, k, int64_t) = 0;
+        return MP_OK;
+    }
+    int rc = cfg__duration(c, k, path, v, base);
+    if (rc == MP_OK && *CFG__FIELD(base, k, int64_t) < 60000)
+        return cfg__fail(c, v, path, "expected 0s (never) or a duration of at least 1m");
+    return rc;
+}
+
+
 /* host:port, where host is a name, an IPv4 address or a bracketed IPv6
  * address ("[::1]:7480"); a bare IPv6 address is ambiguous and refused. */
 static bool cfg__valid_listen(const char *s)
@@ -785,6 +814,8 @@ static const struct cfg__key cfg__http_keys[] = {
 static const struct cfg__key cfg__engine_keys[] = {
     {"retention", cfg__duration, CFG__OFF(retention_ms), false, NULL},
     {"max_keys", cfg__max_keys, CFG__OFF(max_keys), false, NULL},
+    {"flush_interval", cfg__flush_interval, CFG__OFF(flush_interval_ms), false, NULL},
+    {"evict_idle", cfg__evict_idle, CFG__OFF(evict_idle_ms), false, NULL},
     {NULL, NULL, 0, false, NULL},
 };
 
@@ -928,6 +959,8 @@ int mp_config_load(const char *path, struct mp_config **out, char *err, size_t e
     c.cfg = cfg;
     cfg->retention_ms = CFG__RETENTION_DEFAULT_MS;
     cfg->max_keys = CFG__MAX_KEYS_DEFAULT;
+    cfg->flush_interval_ms = 1000;
+    cfg->evict_idle_ms = (int64_t)24 * 3600 * 1000;
     /* One worker per core, within the same range the key itself allows. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = cores < 1 ? 1 : cores > CFG__WORKERS_MAX ? CFG__WORKERS_MAX : (int)cores;

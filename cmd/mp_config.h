@@ -33,6 +33,8 @@
  *   engine:
  *     retention: 35d                # duration: Ns, Nm, Nh, Nd
  *     max_keys: 1048576             # capacity of the key table
+ *     flush_interval: 1s            # counters to RocksDB at least this often (100ms..60s)
+ *     evict_idle: 24h               # idle keys leave memory (0s: never)
  *   rules: rules.yaml
  *   receivers:                      # list
  *     - name: ops                   # required, unique, [A-Za-z0-9._-]{1,64}
@@ -77,6 +79,8 @@ struct mp_config {
     char *http_listen; /* NULL when not set */
     int64_t retention_ms; /* default 35 days */
     uint32_t max_keys;    /* default 1<<20 */
+    int64_t flush_interval_ms; /* default 1000 */
+    int64_t evict_idle_ms;     /* default 24 h; 0: never */
     char *rules_path;     /* NULL when not set; resolved like data_dir */
 
     size_t n_receivers;

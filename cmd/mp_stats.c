@@ -1,5 +1,6 @@
 /* mp_stats.c — per-tenant stats JSON from the key table (see mp_stats.h). */
 #include "mp_stats.h"
+#include "mp_log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,6 +85,11 @@ static int stats__fail(json_t **out, int rc, const char *fmt, ...)
 static void stats__read(const struct eng_table *t, const struct eng_key *k, int win,
                         uint64_t c[ENG_NTYPES])
 {
+    /* An idle key may have left memory: reading it brings it back (a read
+     * of the table's state, though it loads; hence the casts). */
+    int rc = eng_table_key_warm((struct eng_table *)t, (struct eng_key *)k);
+    if (rc != MP_OK)
+        mp_error("stats_key_load_failed err=\"%s\"", mp_strerror(rc));
     for (int i = 0; i < STATS__READ_TRIES; i++) {
         uint32_t token;
         int stable = eng_key_read_begin(k, &token);

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 
 #include "eng_arena.h"
@@ -31,15 +32,24 @@
 #include "mp_atomic.h"
 #include "mp_hash.h"
 
-/* One event type's counters for one key. `next` and `type` are immutable
- * once the series is published on its key's list. */
+/* One event type's counters for one key. `next` and `type` do not change
+ * while the series is on its key's list. */
 struct eng_series {
-    struct eng_series *next;
-    uint32_t type; /* ENG_TYPE_MIN..ENG_TYPE_MAX */
+    /* Atomic (relaxed) because an evicted series is recycled while a stale
+     * reader may still walk it; such a read is discarded (see read_end). */
+    _Atomic(struct eng_series *) next;
+    mp_atomic_u32 type; /* ENG_TYPE_MIN..ENG_TYPE_MAX */
     mp_atomic_u32 fine[ENG_FINE_SLOTS];
     mp_atomic_u32 hour[ENG_HOUR_SLOTS];
     mp_atomic_u32 day[]; /* day_slots */
 };
+
+#define SNEXT(s) mp_load_relaxed(&(s)->next)
+#define STYPE(s) mp_load_relaxed(&(s)->type)
+
+/* Key residency. A COLD key keeps its header (id, names, lists) in the
+ * table; its counters live only in the store until it is touched again. */
+enum { KEY_HOT = 0, KEY_EVICTING = 1, KEY_COLD = 2, KEY_LOADING = 3 };
 
 struct eng_key {
     uint64_t hash;
@@ -55,6 +65,8 @@ struct eng_key {
     _Atomic(struct eng_key *) children;    /* tenant keys: its mailbox/domain keys */
     struct eng_key *sibling;               /* next child of the same tenant (immutable) */
     mp_atomic_u64 fmask; /* ring slots changed since the last flush (see table__bit) */
+    mp_atomic_u32 state;  /* KEY_HOT .. KEY_LOADING */
+    mp_atomic_i64 last_ms; /* last write or load (table clock, coarse) */
 };
 
 struct eng_thread {
@@ -87,6 +99,11 @@ struct eng_table {
     struct eng_key *_Atomic dirty_head;
 
     struct eng_store *store;       /* NULL: memory only */
+    int64_t evict_idle_ms;         /* 0: never evict */
+    mp_atomic_i64 now_ms;          /* coarse clock, set by tick */
+    pthread_mutex_t free_lock;     /* guards free_series (not on the per-event path) */
+    _Atomic(struct eng_series *) free_series; /* recycled series of evicted keys */
+    mp_atomic_u64 evictions, loads, cold;
     int retention_days;            /* oldest day accepted: current - retention_days */
     struct backfill *_Atomic backfill; /* events for days older than the ring */
     int64_t dropped_before[3];     /* per resolution: store deletes done below this bucket */
@@ -104,6 +121,8 @@ _Static_assert(ENG_HOUR_BACK + 1 >= 24, "hour ring must hold the 24 h window");
 #define ENG_NO_BUCKET INT64_MIN /* published while a ring is being reset */
 
 static int table__load(struct eng_table *t);
+static int table__ensure_hot(struct eng_table *t, struct eng_key *k);
+static void table__recycle_list(struct eng_table *t, struct eng_series *s);
 static int table__get_key(struct eng_table *t, int scope, uint32_t tid, uint32_t nid,
                           struct eng_key *parent, struct eng_key **out);
 static struct eng_series *table__series(struct eng_table *t, struct eng_key *k, int type);
@@ -151,6 +170,9 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     t->retention_ms = opts->retention_ms;
     t->retention_days = (int)((opts->retention_ms + ENG_DAY_MS - 1) / ENG_DAY_MS);
     t->store = opts->store;
+    t->evict_idle_ms = opts->store ? opts->evict_idle_ms : 0;
+    pthread_mutex_init(&t->free_lock, NULL);
+    atomic_init(&t->now_ms, now_ms);
     /* With a store, memory holds what rules and stats read (7 d and the 7 d
      * before); older days live in the store. Without one, memory is all. */
     t->day_back = t->store ? STORE_DAY_BACK
@@ -204,6 +226,7 @@ void eng_table_destroy(struct eng_table *t)
         t->threads = n;
     }
     pthread_mutex_destroy(&t->reg_lock);
+    pthread_mutex_destroy(&t->free_lock);
     free(t);
 }
 
@@ -352,23 +375,30 @@ static struct eng_series *table__series(struct eng_table *t, struct eng_key *k, 
 {
     /* acquire: pairs with the release CAS that published each series */
     struct eng_series *head = mp_load_acquire(&k->series);
-    for (struct eng_series *s = head; s; s = s->next)
-        if (s->type == (uint32_t)type)
+    for (struct eng_series *s = head; s; s = SNEXT(s))
+        if (STYPE(s) == (uint32_t)type)
             return s;
-    struct eng_series *mine = eng_arena_alloc(t->arena, t->series_size);
-    if (!mine)
+    struct eng_series *mine = NULL;
+    if (mp_load_relaxed(&t->free_series)) { /* a peek; the lock decides */
+        pthread_mutex_lock(&t->free_lock);
+        mine = mp_load_relaxed(&t->free_series);
+        if (mine)
+            mp_store_relaxed(&t->free_series, SNEXT(mine));
+        pthread_mutex_unlock(&t->free_lock);
+    }
+    if (!mine && !(mine = eng_arena_alloc(t->arena, t->series_size)))
         return NULL;
-    mine->type = (uint32_t)type;
+    mp_store_relaxed(&mine->type, (uint32_t)type);
     for (;;) {
-        mine->next = head;
+        mp_store_relaxed(&mine->next, head);
         if (atomic_compare_exchange_weak_explicit(&k->series, &head, mine, memory_order_release,
                                                   memory_order_acquire)) {
             mp_add_relaxed(&t->nseries, 1);
             return mine;
         }
         /* someone pushed first: maybe the same type */
-        for (struct eng_series *s = head; s && s != mine->next; s = s->next)
-            if (s->type == (uint32_t)type)
+        for (struct eng_series *s = head; s && s != SNEXT(mine); s = SNEXT(s))
+            if (STYPE(s) == (uint32_t)type)
                 return s; /* ours stays unused in the arena */
     }
 }
@@ -437,20 +467,28 @@ void eng_frame_destroy(struct eng_frame *f)
     free(f);
 }
 
-/* Returns k's index in the frame; on first touch counts the frame in. */
-static uint32_t frame__touch(struct eng_frame *f, struct eng_key *k)
+/* Returns k's index in the frame; on first touch counts the frame in and
+ * makes sure the key's counters are in memory. */
+static int frame__touch(struct eng_table *t, struct eng_frame *f, struct eng_key *k,
+                        uint32_t *idx)
 {
     uint64_t h = mp_hash_mix64((uint64_t)(uintptr_t)k);
     for (uint32_t i = (uint32_t)h & f->mask;; i = (i + 1) & f->mask) {
         uint32_t x = f->set[i];
-        if (x && f->list[x - 1] == k)
-            return x - 1;
+        if (x && f->list[x - 1] == k) {
+            *idx = x - 1;
+            return MP_OK;
+        }
         if (!x) {
             f->set[i] = f->n + 1;
             f->bits[f->n] = 0;
             f->list[f->n] = k;
-            mp_add_relaxed(&k->inflight, 1);
-            return f->n++;
+            /* seq_cst: with the evictor's seq_cst store of EVICTING and load
+             * of inflight, either it sees this frame and backs off, or the
+             * state check below sees EVICTING and waits for COLD. */
+            atomic_fetch_add(&k->inflight, 1);
+            *idx = f->n++;
+            return table__ensure_hot(t, k);
         }
     }
 }
@@ -463,6 +501,7 @@ void eng_frame_end(struct eng_table *t, struct eng_frame *f)
          * adds of the slots it names */
         if (f->bits[i])
             atomic_fetch_or_explicit(&k->fmask, f->bits[i], memory_order_release);
+        mp_store_relaxed(&k->last_ms, mp_load_relaxed(&t->now_ms));
         /* release: a reader that sees the new gen (or inflight back to 0)
          * also sees every add of this frame. gen first, so a reader that
          * sees inflight drop has a changed gen to compare against. */
@@ -547,10 +586,6 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
         rc = table__get_key(t, ENG_SCOPE_DOMAIN, tid, did, keys[0], &keys[2]);
     if (rc != MP_OK)
         return rc;
-    struct eng_series *ser[ENG_NSCOPES];
-    for (int i = 0; i < ENG_NSCOPES; i++)
-        if (!(ser[i] = table__series(t, keys[i], ev->type)))
-            return MP_ERR_NOMEM;
 
     if (f->n + ENG_NSCOPES > f->max)
         eng_frame_end(t, f); /* too many distinct keys: publish what we have */
@@ -561,8 +596,17 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
     if (t->store)
         bits = (in_fine ? 1ULL << (BIT_FINE + fs) : 0) | (in_hour ? 1ULL << (BIT_HOUR + hs) : 0) |
                1ULL << (BIT_DAY + ds);
-    for (int i = 0; i < ENG_NSCOPES; i++)
-        f->bits[frame__touch(f, keys[i])] |= bits;
+    struct eng_series *ser[ENG_NSCOPES];
+    for (int i = 0; i < ENG_NSCOPES; i++) {
+        uint32_t idx;
+        /* touch (and warm) first: a series pointer taken before the frame
+         * holds the key could belong to another key after an eviction */
+        if ((rc = frame__touch(t, f, keys[i], &idx)) != MP_OK)
+            return rc;
+        f->bits[idx] |= bits;
+        if (!(ser[i] = table__series(t, keys[i], ev->type)))
+            return MP_ERR_NOMEM;
+    }
     /* release fence: pairs with the reader's acquire fence in
      * eng_key_read_end(); a reader that sees any add below also sees the
      * inflight increments above. */
@@ -597,7 +641,8 @@ int eng_key_read_begin(const struct eng_key *k, uint32_t *token)
     /* acquire: pairs with eng_frame_end's release, so the adds of every
      * frame counted in gen are visible to the reads that follow */
     *token = atomic_load_explicit(&kk->gen, memory_order_acquire);
-    return atomic_load_explicit(&kk->inflight, memory_order_acquire) == 0;
+    return atomic_load_explicit(&kk->inflight, memory_order_acquire) == 0 &&
+           atomic_load_explicit(&kk->state, memory_order_acquire) == KEY_HOT;
 }
 
 int eng_key_read_end(const struct eng_key *k, uint32_t token)
@@ -607,7 +652,8 @@ int eng_key_read_end(const struct eng_key *k, uint32_t token)
      * read_begin, this fence synchronises with that frame's release fence,
      * so the loads below see its inflight increment (or its end, in gen). */
     atomic_thread_fence(memory_order_acquire);
-    return mp_load_relaxed(&kk->inflight) == 0 && mp_load_relaxed(&kk->gen) == token;
+    return mp_load_relaxed(&kk->inflight) == 0 && mp_load_relaxed(&kk->gen) == token &&
+           mp_load_relaxed(&kk->state) == KEY_HOT;
 }
 
 /* ---- time ------------------------------------------------------------------ */
@@ -620,7 +666,7 @@ static void table__clear(struct eng_table *t, int res, uint64_t slot)
         struct eng_key *k = mp_load_acquire(&t->by_id[id]);
         if (!k)
             continue;
-        for (struct eng_series *s = mp_load_acquire(&k->series); s; s = s->next) {
+        for (struct eng_series *s = mp_load_acquire(&k->series); s; s = SNEXT(s)) {
             mp_atomic_u32 *c = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
             mp_store_relaxed(&c[slot], 0);
         }
@@ -660,6 +706,7 @@ static void table__advance(struct eng_table *t, _Atomic int64_t *cur, int64_t wa
 
 void eng_table_tick(struct eng_table *t, int64_t now_ms)
 {
+    mp_store_relaxed(&t->now_ms, now_ms);
     table__advance(t, &t->cur_fine, table__floordiv(now_ms, ENG_FINE_MS), ENG_FINE_BACK,
                    ENG_FINE_SLOTS, ENG_RES_FINE);
     table__advance(t, &t->cur_hour, table__floordiv(now_ms, ENG_HOUR_MS), ENG_HOUR_BACK,
@@ -674,9 +721,9 @@ static void table__counts(const struct eng_key *k, int res, uint64_t slot,
                           uint64_t out[ENG_NTYPES])
 {
     memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
-    for (struct eng_series *s = mp_load_acquire(&((struct eng_key *)k)->series); s; s = s->next) {
+    for (struct eng_series *s = mp_load_acquire(&((struct eng_key *)k)->series); s; s = SNEXT(s)) {
         mp_atomic_u32 *c = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
-        out[s->type - 1] = mp_load_relaxed(&c[slot]);
+        out[STYPE(s) - 1] = mp_load_relaxed(&c[slot]);
     }
 }
 
@@ -848,6 +895,7 @@ static int table__load_counts(void *arg, int64_t bucket, int scope, uint32_t tid
     }
     if (rc != MP_OK)
         return rc;
+    mp_store_relaxed(&k->last_ms, mp_load_relaxed(&t->now_ms)); /* loaded counts as touched */
     const int ring = lc->res == ENG_RES_FINE ? ENG_FINE_SLOTS
                      : lc->res == ENG_RES_HOUR ? ENG_HOUR_SLOTS
                                               : t->day_slots;
@@ -890,6 +938,206 @@ static int table__load(struct eng_table *t)
     return MP_OK;
 }
 
+/* ---- residency: idle keys leave memory, come back on touch ---------------- */
+
+/* Reads every held bucket of `k` back from the store. The caller owns the
+ * key in state LOADING, so nobody else adds to or reads its series. */
+static int table__load_key(struct eng_table *t, struct eng_key *k)
+{
+    const int64_t cur[3] = {atomic_load(&t->cur_fine), atomic_load(&t->cur_hour),
+                            atomic_load(&t->cur_day)};
+    const int back[3] = {ENG_FINE_BACK, ENG_HOUR_BACK, t->day_back};
+    const int ring[3] = {ENG_FINE_SLOTS, ENG_HOUR_SLOTS, t->day_slots};
+    for (int res = 0; res < 3; res++) {
+        if (cur[res] == ENG_NO_BUCKET)
+            continue;
+        for (int64_t b = cur[res] - back[res]; b <= cur[res] + 1; b++) {
+            uint64_t c[ENG_NTYPES];
+            int rc = eng_store_sum(t->store, res, b, b, k->scope, k->tenant_id, k->name_id, c);
+            if (rc != MP_OK)
+                return rc;
+            for (int ty = 0; ty < ENG_NTYPES; ty++) {
+                if (!c[ty])
+                    continue;
+                struct eng_series *s = table__series(t, k, ty + 1);
+                if (!s)
+                    return MP_ERR_NOMEM;
+                mp_atomic_u32 *cc = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
+                mp_store_relaxed(&cc[table__mod(b, ring[res])], (uint32_t)c[ty]);
+            }
+        }
+    }
+    return MP_OK;
+}
+
+static int table__ensure_hot(struct eng_table *t, struct eng_key *k)
+{
+    for (;;) {
+        uint32_t st = atomic_load(&k->state);
+        if (st == KEY_HOT)
+            return MP_OK;
+        if (st == KEY_COLD) {
+            uint32_t expect = KEY_COLD;
+            if (!atomic_compare_exchange_strong(&k->state, &expect, KEY_LOADING))
+                continue;
+            int rc = table__load_key(t, k);
+            mp_store_relaxed(&k->last_ms, mp_load_relaxed(&t->now_ms));
+            if (rc != MP_OK) {
+                mp_error("key_load_failed id=%u err=\"%s\"", k->id, mp_strerror(rc));
+                /* what was loaded is dropped again: the store still has it */
+                atomic_fetch_add_explicit(&k->gen, 1, memory_order_release);
+                table__recycle_list(t, atomic_exchange(&k->series, NULL));
+                atomic_store(&k->state, KEY_COLD);
+                return rc;
+            }
+            mp_add_relaxed(&t->loads, 1);
+            atomic_fetch_sub(&t->cold, 1);
+            /* release (seq_cst): the loaded series are visible to whoever
+             * sees HOT */
+            atomic_store(&k->state, KEY_HOT);
+            return MP_OK;
+        }
+        /* EVICTING or LOADING: another thread finishes it shortly */
+        sched_yield();
+    }
+}
+
+int eng_table_key_warm(struct eng_table *t, struct eng_key *k)
+{
+    if (atomic_load(&k->state) == KEY_HOT)
+        return MP_OK;
+    /* Loading writes ring slots, so take part in the grace-period protocol
+     * like a writer: tick will not clear a slot under us. */
+    struct eng_thread *th;
+    int rc = eng_thread_register(t, &th);
+    if (rc != MP_OK)
+        return rc;
+    eng_thread_online(th);
+    atomic_fetch_add(&k->inflight, 1); /* hold the key, as a frame does */
+    rc = table__ensure_hot(t, k);
+    atomic_fetch_add_explicit(&k->gen, 1, memory_order_release);
+    atomic_fetch_sub_explicit(&k->inflight, 1, memory_order_release);
+    eng_thread_unregister(th);
+    return rc;
+}
+
+/* Zeroes a detached series and puts it on the free list. */
+static void table__recycle(struct eng_table *t, struct eng_series *s)
+{
+    for (int i = 0; i < ENG_FINE_SLOTS; i++)
+        mp_store_relaxed(&s->fine[i], 0);
+    for (int i = 0; i < ENG_HOUR_SLOTS; i++)
+        mp_store_relaxed(&s->hour[i], 0);
+    for (int i = 0; i < t->day_slots; i++)
+        mp_store_relaxed(&s->day[i], 0);
+    mp_add_relaxed(&t->nseries, (uint64_t)-1);
+    pthread_mutex_lock(&t->free_lock);
+    mp_store_relaxed(&s->next, mp_load_relaxed(&t->free_series));
+    mp_store_relaxed(&t->free_series, s);
+    pthread_mutex_unlock(&t->free_lock);
+}
+
+static void table__recycle_list(struct eng_table *t, struct eng_series *s)
+{
+    while (s) {
+        struct eng_series *n = SNEXT(s);
+        table__recycle(t, s); /* a stale reader fails read_end on gen */
+        s = n;
+    }
+}
+
+size_t eng_table_evict(struct eng_table *t, int64_t now_ms)
+{
+    if (!t->store || t->evict_idle_ms <= 0)
+        return 0;
+    const int64_t cur[3] = {atomic_load(&t->cur_fine), atomic_load(&t->cur_hour),
+                            atomic_load(&t->cur_day)};
+    const int back[3] = {ENG_FINE_BACK, ENG_HOUR_BACK, t->day_back};
+    const int ring[3] = {ENG_FINE_SLOTS, ENG_HOUR_SLOTS, t->day_slots};
+    struct eng_store_batch *b = eng_store_batch_new(t->store);
+    size_t cap = 1024, n = 0;
+    struct eng_key **victims = malloc(cap * sizeof(*victims));
+    uint64_t *masks = malloc(cap * sizeof(*masks));
+    if (!b || !victims || !masks)
+        goto out;
+    /* names first: an evicted key's counters may use a fresh name */
+    eng_intern_drain_new(t->names, table__name, b);
+
+    /* Pass 1: claim idle keys (EVICTING) and write what the store lacks. */
+    uint32_t top = mp_load_relaxed(&t->next_id);
+    for (uint32_t id = 1; id < top && id <= t->max_keys; id++) {
+        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
+        if (!k || mp_load_relaxed(&k->state) != KEY_HOT ||
+            now_ms - mp_load_relaxed(&k->last_ms) < t->evict_idle_ms ||
+            mp_load_relaxed(&k->inflight))
+            continue;
+        if (n == cap) {
+            struct eng_key **nv = realloc(victims, 2 * cap * sizeof(*nv));
+            uint64_t *nm = nv ? realloc(masks, 2 * cap * sizeof(*nm)) : NULL;
+            if (nv)
+                victims = nv;
+            if (!nm)
+                break; /* evict what we have */
+            masks = nm;
+            cap *= 2;
+        }
+        atomic_store(&k->state, KEY_EVICTING);
+        if (atomic_load(&k->inflight) != 0) { /* a frame got in first: keep it */
+            atomic_store(&k->state, KEY_HOT);
+            continue;
+        }
+        /* From here no writer holds the key; new ones wait for COLD. */
+        uint64_t m = atomic_exchange_explicit(&k->fmask, 0, memory_order_acquire);
+        for (int res = 0; res < 3 && m; res++) {
+            for (int slot = 0; slot < ring[res]; slot++) {
+                if (!(m & (1ULL << table__bit(res, (uint64_t)slot))))
+                    continue;
+                int64_t hi = cur[res] + 1;
+                int64_t bucket = hi - (int64_t)table__mod(hi - slot, ring[res]);
+                if (bucket >= cur[res] - back[res])
+                    table__put(b, k, res, (uint64_t)slot, bucket);
+            }
+        }
+        victims[n] = k;
+        masks[n++] = m;
+    }
+    if (eng_store_commit(t->store, b, 0) != MP_OK) {
+        /* The store did not take them: the keys stay in memory, with their
+         * unflushed slots marked again for the next flush. */
+        mp_error("evict_commit_failed keys=%zu", n);
+        for (size_t i = 0; i < n; i++) {
+            atomic_fetch_or_explicit(&victims[i]->fmask, masks[i], memory_order_relaxed);
+            atomic_store(&victims[i]->state, KEY_HOT);
+        }
+        n = 0;
+        goto out;
+    }
+    /* Pass 2: the store holds everything; let go of the counters. */
+    for (size_t i = 0; i < n; i++) {
+        struct eng_key *k = victims[i];
+        struct eng_series *s = atomic_exchange(&k->series, NULL);
+        /* readers that began earlier see a changed gen and drop their sums */
+        atomic_fetch_add_explicit(&k->gen, 1, memory_order_release);
+        mp_add_relaxed(&t->cold, 1);
+        atomic_store(&k->state, KEY_COLD);
+        table__recycle_list(t, s);
+    }
+    mp_add_relaxed(&t->evictions, n);
+out:
+    eng_store_batch_free(b);
+    free(victims);
+    free(masks);
+    return n;
+}
+
+void eng_table_residency(const struct eng_table *t, uint64_t *cold, uint64_t *evictions,
+                         uint64_t *loads)
+{
+    *cold = mp_load_relaxed(&t->cold);
+    *evictions = mp_load_relaxed(&t->evictions);
+    *loads = mp_load_relaxed(&t->loads);
+}
+
 /* ---- readers ------------------------------------------------------------- */
 
 size_t eng_table_drain_dirty(struct eng_table *t, void (*fn)(void *arg, struct eng_key *k),
@@ -929,12 +1177,12 @@ void eng_key_sum(const struct eng_table *t, const struct eng_key *k, int res, in
         lo = cur - held_back;
     if (hi > cur + 1)
         hi = cur + 1;
-    for (struct eng_series *s = mp_load_acquire(&((struct eng_key *)k)->series); s; s = s->next) {
+    for (struct eng_series *s = mp_load_acquire(&((struct eng_key *)k)->series); s; s = SNEXT(s)) {
         mp_atomic_u32 *c = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
         uint64_t sum = 0;
         for (int64_t b = lo; b <= hi; b++)
             sum += mp_load_relaxed(&c[table__mod(b, ring)]);
-        out[s->type - 1] += sum;
+        out[STYPE(s) - 1] += sum;
     }
 }
 

@@ -75,6 +75,9 @@ struct eng_table_opts {
      * within the retention go straight to the store (backfill). Without
      * one, the daily ring covers the whole retention and nothing persists. */
     struct eng_store *store;
+    /* With a store: keys with no write for this long leave memory at the
+     * next eng_table_evict() (0: never). */
+    int64_t evict_idle_ms;
 };
 
 /* Creates a table whose clock starts at now_ms (and, with a store, loads
@@ -187,6 +190,20 @@ struct eng_key *eng_table_key(const struct eng_table *t, uint32_t id);
  * `name` is ignored (may be NULL) for tenant scope. */
 int eng_table_find(const struct eng_table *t, int scope, const char *tenant, const char *name,
                    struct eng_key **out);
+
+/* Idle keys leave memory: for every key with no write (or load) for
+ * evict_idle_ms, writes what the store lacks, drops its counters (their
+ * memory is reused) and marks it cold; its header stays, so ids, names and
+ * lists hold. The next event for a cold key, or eng_table_key_warm(), reads
+ * its held buckets back from the store. Call from the tick thread. Returns
+ * the number of keys evicted. No-op without a store. */
+size_t eng_table_evict(struct eng_table *t, int64_t now_ms);
+/* Brings a cold key's counters back from the store (readers call this before
+ * reading a key that may be cold: stats, the evaluator's sweep). Any thread.
+ * MP_OK, or MP_ERR_IO / MP_ERR_NOMEM (the key stays cold). */
+int eng_table_key_warm(struct eng_table *t, struct eng_key *k);
+void eng_table_residency(const struct eng_table *t, uint64_t *cold, uint64_t *evictions,
+                         uint64_t *loads);
 
 /* Figures for /metrics. */
 uint32_t eng_table_nkeys(const struct eng_table *t);

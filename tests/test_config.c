@@ -181,6 +181,10 @@ static const struct reject_case {
      "got a mapping", 3},
     {PULL "engine:\n  max_keys: 1023\n", "engine.max_keys: expected an integer 1024..268435456", 4},
     {PULL "engine:\n  max_keys: 268435457\n", "engine.max_keys: expected an integer", 4},
+    {PULL "engine:\n  flush_interval: 50ms\n", "engine.flush_interval: expected a duration from 100ms to 60s", 4},
+    {PULL "engine:\n  flush_interval: 2m\n", "engine.flush_interval: expected a duration from 100ms to 60s", 4},
+    {PULL "engine:\n  evict_idle: 30s\n", "engine.evict_idle: expected 0s (never) or a duration of at least 1m", 4},
+    {PULL "engine:\n  evict_idle: soon\n", "engine.evict_idle:", 4},
     /* durations */
     {PULL "engine:\n  retention: 35\n", "engine.retention: expected a duration", 4},
     {PULL "engine:\n  retention: 5x\n", "engine.retention: expected a duration", 4},
@@ -312,6 +316,8 @@ START_TEST(test_example_loads)
     ck_assert_ptr_null(cfg->rules_path);
     ck_assert_int_eq(cfg->retention_ms, (int64_t)35 * 86400 * 1000);
     ck_assert_uint_eq(cfg->max_keys, 1u << 20);
+    ck_assert_int_eq(cfg->flush_interval_ms, 1000);
+    ck_assert_int_eq(cfg->evict_idle_ms, 24LL * 3600 * 1000);
 
     ck_assert_uint_eq(cfg->n_receivers, 1);
     ck_assert_str_eq(cfg->receivers[0].name, "ops");
@@ -365,6 +371,8 @@ START_TEST(test_full_config)
         "engine:\n"
         "  retention: 2h\n"
         "  max_keys: 4096\n"
+        "  flush_interval: 250ms\n"
+        "  evict_idle: 0s\n"
         "routes:\n" /* before receivers on purpose: resolved after them */
         "  default: [chat]\n"
         "  tenants:\n"
@@ -384,6 +392,8 @@ START_TEST(test_full_config)
     ck_assert_str_eq(cfg->http_listen, "[::1]:8080");
     ck_assert_int_eq(cfg->retention_ms, 2 * 3600 * 1000);
     ck_assert_uint_eq(cfg->max_keys, 4096);
+    ck_assert_int_eq(cfg->flush_interval_ms, 250);
+    ck_assert_int_eq(cfg->evict_idle_ms, 0);
 
     ck_assert_uint_eq(cfg->n_receivers, 2);
     ck_assert_str_eq(cfg->receivers[0].name, "hook");

@@ -45,6 +45,15 @@ static struct eng_store *open_store(void)
     return s;
 }
 
+static struct eng_table *open_table_idle(struct eng_store *s, int64_t now, int64_t idle)
+{
+    struct eng_table_opts o = {
+        .max_keys = 4096, .retention_ms = 35 * DAY, .store = s, .evict_idle_ms = idle};
+    struct eng_table *t = NULL;
+    ck_assert_int_eq(eng_table_create(&o, now, &t), MP_OK);
+    return t;
+}
+
 static struct eng_table *open_table(struct eng_store *s, int64_t now)
 {
     struct eng_table_opts o = {.max_keys = 4096, .retention_ms = 35 * DAY, .store = s};
@@ -274,6 +283,75 @@ START_TEST(refuses_other_schema_and_bad_dir)
 }
 END_TEST
 
+START_TEST(idle_keys_leave_and_come_back)
+{
+    struct eng_store *s = open_store();
+    struct eng_table *t = open_table_idle(s, T0, HOUR);
+    record_spread(t);
+    uint64_t series = eng_table_nseries(t), cold, ev, loads;
+    ck_assert_uint_gt(series, 0);
+    eng_table_tick(t, T0 + 30 * 60 * 1000);
+    ck_assert_uint_eq(eng_table_evict(t, T0 + 30 * 60 * 1000), 0); /* not idle yet */
+    /* two hours on: every key is idle; unflushed counts go to the store */
+    eng_table_tick(t, T0 + 2 * HOUR);
+    ck_assert_uint_eq(eng_table_evict(t, T0 + 2 * HOUR), 8);
+    ck_assert_uint_eq(eng_table_nseries(t), 0);
+    eng_table_residency(t, &cold, &ev, &loads);
+    ck_assert_uint_eq(cold, 8);
+    ck_assert_uint_eq(ev, 8);
+    /* a cold key reads as unstable until warmed; warming restores it */
+    struct eng_key *k;
+    uint32_t tok;
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", &k), MP_OK);
+    ck_assert_int_eq(eng_key_read_begin(k, &tok), 0);
+    ck_assert_int_eq(eng_table_key_warm(t, k), MP_OK);
+    ck_assert_int_eq(eng_key_read_begin(k, &tok), 1);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
+    /* a new event for a cold key brings it back and adds to it */
+    ck_assert_int_eq(rec(t, "acme", "b@acme.io", "yahoo.com", ENG_OPEN, T0 + 2 * HOUR), MP_OK);
+    ck_assert_int_eq(eng_table_key_warm(t, k), MP_OK);
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", &k), MP_OK);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_24H, ENG_OPEN), 2);
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "beta", NULL, &k), MP_OK);
+    ck_assert_int_eq(eng_table_key_warm(t, k), MP_OK);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "beta", NULL, ENG_WIN_PREV_7D, ENG_COMPLAINT), 1);
+    eng_table_residency(t, &cold, &ev, &loads);
+    ck_assert_uint_eq(loads, 5); /* gmail.com; acme, b@acme.io, yahoo.com (the event); beta */
+    ck_assert_uint_eq(cold, 3);
+    /* recycled series: memory did not grow */
+    ck_assert_uint_le(eng_table_nseries(t), series);
+    /* and all of it survives a restart */
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+    eng_table_destroy(t);
+    eng_store_close(s);
+    s = open_store();
+    t = open_table(s, T0 + 2 * HOUR);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_24H, ENG_OPEN), 2);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_24H, ENG_SENT), 30);
+    eng_table_destroy(t);
+    eng_store_close(s);
+}
+END_TEST
+
+struct evictor {
+    struct eng_table *t;
+    int stop;
+    size_t evicted;
+};
+
+static void *evict_loop(void *arg)
+{
+    struct evictor *e = arg;
+    int64_t now = T0;
+    while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
+        now += 1; /* idle is 1 ms: every key not written since the last pass */
+        eng_table_tick(e->t, now);
+        e->evicted += eng_table_evict(e->t, now);
+        ck_assert_int_eq(eng_table_flush(e->t, 0, NULL), MP_OK);
+    }
+    return NULL;
+}
+
 /* ---- concurrency: flushes while writers write lose nothing ------------- */
 
 #define W 4
@@ -307,6 +385,44 @@ static void *writer(void *arg)
     eng_thread_unregister(th);
     return NULL;
 }
+
+START_TEST(evict_during_writes_exact)
+{
+    struct eng_store *s = open_store();
+    /* idle after 1 ms of the (test-driven) clock: keys come and go all the time */
+    struct eng_table *t = open_table_idle(s, T0, 1);
+    pthread_t th[W], ev;
+    struct wctx w[W];
+    struct evictor e = {.t = t};
+    pthread_create(&ev, NULL, evict_loop, &e);
+    for (int i = 0; i < W; i++) {
+        w[i] = (struct wctx){t, i};
+        pthread_create(&th[i], NULL, writer, &w[i]);
+    }
+    for (int i = 0; i < W; i++)
+        pthread_join(th[i], NULL);
+    __atomic_store_n(&e.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(ev, NULL);
+    ck_assert_uint_gt(e.evicted, 0);
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+    eng_table_destroy(t);
+    eng_store_close(s);
+
+    s = open_store();
+    t = open_table(s, T0);
+    uint64_t sum = 0;
+    for (int m = 0; m < 300; m++) {
+        char mb[32];
+        snprintf(mb, sizeof(mb), "u%d@a.io", m);
+        sum += win(t, ENG_SCOPE_MAILBOX, "acme", mb, ENG_WIN_24H, ENG_SENT);
+    }
+    ck_assert_uint_eq(sum, (uint64_t)W * PER);
+    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_SENT),
+                      (uint64_t)W * PER);
+    eng_table_destroy(t);
+    eng_store_close(s);
+}
+END_TEST
 
 START_TEST(flush_during_writes_exact)
 {
@@ -362,6 +478,8 @@ static Suite *suite(void)
     tcase_add_test(tc, leaving_bucket_is_written);
     tcase_add_test(tc, refuses_other_schema_and_bad_dir);
     tcase_add_test(tc, flush_during_writes_exact);
+    tcase_add_test(tc, idle_keys_leave_and_come_back);
+    tcase_add_test(tc, evict_during_writes_exact);
     suite_add_tcase(s, tc);
     return s;
 }
