@@ -113,7 +113,11 @@ test: deps
 check-tests: all $(TEST_BINS)
 	@MP_BIN_DIR=$(abspath $(BIN)) scripts/run-tests.sh $(TEST_BINS)
 
-bench: deps
+# bench_throughput drives Redis through hiredis (scripts/deps.sh --bench).
+$(BUILD)/bench/bench_throughput: LDLIBS += $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
+
+bench:
+	@scripts/deps.sh --bench
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@MP_BIN_DIR=$(abspath $(BIN)) scripts/run-bench.sh $(BUILD)/bench
 
@@ -128,7 +132,8 @@ FUZZ_SECONDS ?= 60
 .PHONY: fuzz
 fuzz: $(GEN)/mailpulse.pb-c.c
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Iengine -Iingest \
-		-Ialerts -I$(GEN) tests/fuzz/fuzz_decode.c ingest/ingest_validate.c engine/*.c \
+		-Ialerts -I$(GEN) tests/fuzz/fuzz_decode.c ingest/ingest_validate.c engine/mp.c \
+		engine/mp_log.c engine/eng_types.c \
 		$(GEN)/mailpulse.pb-c.c $(shell pkg-config --cflags --libs libprotobuf-c) -pthread \
 		-o $(BUILD)/fuzz_decode
 	$(CC) -std=c11 -D_GNU_SOURCE -DFUZZ_WRITE_SEEDS -Iengine -Iingest -I$(GEN) \

@@ -63,7 +63,8 @@ static int validate__skip(const uint8_t **p, const uint8_t *end, unsigned wt)
  * would count as "acme"). Walk the raw frame and blank such a field, which
  * validation then refuses with that field's reason. Only frames holding a
  * zero byte at all pay for this walk. */
-static void validate__blank_nul_names(const void *buf, size_t len, Mailpulse__V1__EventBatch *b)
+static void validate__blank_nul_names(const void *buf, size_t len, Mailpulse__V1__EventBatch *b,
+                                      int owned)
 {
     const uint8_t *p = buf, *end = p + len;
     size_t idx = 0;
@@ -97,7 +98,7 @@ static void validate__blank_nul_names(const void *buf, size_t len, Mailpulse__V1
                 break;
             if (memchr(q, 0, fl)) {
                 char **f = field == 1 ? &e->tenant : field == 2 ? &e->mailbox : &e->recipient_domain;
-                if (*f && *f != protobuf_c_empty_string)
+                if (owned && *f && *f != protobuf_c_empty_string)
                     free(*f); /* unpacked with the default (malloc) allocator */
                 *f = (char *)protobuf_c_empty_string;
             }
@@ -112,7 +113,97 @@ int ingest_decode_batch(const void *buf, size_t len, Mailpulse__V1__EventBatch *
     if (!b)
         return MP_ERR_INVAL;
     if (memchr(buf, 0, len))
-        validate__blank_nul_names(buf, len, b);
+        validate__blank_nul_names(buf, len, b, 1);
+    *out = b;
+    return MP_OK;
+}
+
+/* ---- arena ---------------------------------------------------------------- */
+
+#define ARENA_BLOCK (256 * 1024)
+
+struct arena_block {
+    struct arena_block *next;
+    size_t used, size;
+    char mem[];
+};
+
+struct ingest_arena {
+    ProtobufCAllocator pa;
+    struct arena_block *head; /* current block first; older ones after */
+};
+
+static void *arena__alloc(void *data, size_t size)
+{
+    struct ingest_arena *a = data;
+    size = (size + 15) & ~(size_t)15;
+    struct arena_block *b = a->head;
+    if (!b || b->used + size > b->size) {
+        size_t bs = size > ARENA_BLOCK ? size : ARENA_BLOCK;
+        struct arena_block *nb = malloc(sizeof(*nb) + bs);
+        if (!nb)
+            return NULL;
+        nb->next = a->head;
+        nb->used = 0;
+        nb->size = bs;
+        a->head = b = nb;
+    }
+    void *p = b->mem + b->used;
+    b->used += size;
+    return p;
+}
+
+static void arena__free(void *data, void *p)
+{
+    MP_UNUSED(data);
+    MP_UNUSED(p); /* everything goes at ingest_arena_reset() */
+}
+
+int ingest_arena_create(struct ingest_arena **out)
+{
+    struct ingest_arena *a = calloc(1, sizeof(*a));
+    if (!a)
+        return MP_ERR_NOMEM;
+    a->pa.alloc = arena__alloc;
+    a->pa.free = arena__free;
+    a->pa.allocator_data = a;
+    *out = a;
+    return MP_OK;
+}
+
+void ingest_arena_reset(struct ingest_arena *a)
+{
+    /* keep the newest block (the steady-state frame fits it), drop the rest */
+    struct arena_block *b = a->head;
+    if (!b)
+        return;
+    struct arena_block *old = b->next;
+    b->next = NULL;
+    b->used = 0;
+    while (old) {
+        struct arena_block *n = old->next;
+        free(old);
+        old = n;
+    }
+}
+
+void ingest_arena_destroy(struct ingest_arena *a)
+{
+    if (!a)
+        return;
+    ingest_arena_reset(a);
+    free(a->head);
+    free(a);
+}
+
+int ingest_decode_batch_arena(struct ingest_arena *a, const void *buf, size_t len,
+                              Mailpulse__V1__EventBatch **out)
+{
+    Mailpulse__V1__EventBatch *b = mailpulse__v1__event_batch__unpack(&a->pa, len, buf);
+    if (!b)
+        return MP_ERR_INVAL; /* what it allocated goes at the next reset */
+    if (memchr(buf, 0, len))
+        validate__blank_nul_names(buf, len, b, 0);
     *out = b;
     return MP_OK;
 }

@@ -33,6 +33,7 @@ struct ingest_proc {
     struct eng_table *t;
     struct eng_thread *th;
     struct eng_frame *frame; /* one wire frame = one engine frame */
+    struct ingest_arena *arena; /* decoded frames live here until the next frame */
     struct ingest_limits lim;
     struct proc_figures fig;
     struct mp_ratelimit *rl; /* INGEST_REASON_COUNT entries, owned by whoever created them */
@@ -71,9 +72,11 @@ int ingest_proc_create(struct eng_table *t, const struct ingest_limits *lim,
     p->lim = *lim;
     p->rl = p->own_rl;
     int rc = eng_thread_register(t, &p->th);
-    if (rc == MP_OK && (rc = eng_frame_create(&p->frame)) != MP_OK)
-        eng_thread_unregister(p->th);
+    if (rc == MP_OK && (rc = eng_frame_create(&p->frame)) == MP_OK &&
+        (rc = ingest_arena_create(&p->arena)) != MP_OK)
+        eng_frame_destroy(p->frame);
     if (rc != MP_OK) {
+        eng_thread_unregister(p->th);
         free(p);
         return rc;
     }
@@ -86,6 +89,7 @@ void ingest_proc_destroy(struct ingest_proc *p)
     if (!p)
         return;
     eng_frame_destroy(p->frame);
+    ingest_arena_destroy(p->arena);
     eng_thread_unregister(p->th);
     free(p);
 }
@@ -122,7 +126,7 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
     mp_add_relaxed(&p->fig.frames, 1);
     mp_add_relaxed(&p->fig.bytes, len);
     Mailpulse__V1__EventBatch *b = NULL;
-    if (ingest_decode_batch(buf, len, &b) != MP_OK) {
+    if (ingest_decode_batch_arena(p->arena, buf, len, &b) != MP_OK) {
         char d[64];
         snprintf(d, sizeof(d), "%zu bytes do not decode as EventBatch", len);
         proc__reject(p, INGEST_REJ_BAD_FRAME, 1, NULL, d, now_ms);
@@ -168,7 +172,7 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
     eng_frame_end(p->t, p->frame);
     mp_add_relaxed(&p->fig.accepted, ok);
 out:
-    ingest_batch_free(b);
+    ingest_arena_reset(p->arena); /* the batch goes with it */
     if (rejected)
         *rejected = bad;
     return ok;

@@ -22,7 +22,10 @@ pkgs=(
   check libsubunit-dev                    # unit test framework
 )
 if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(redis-server)
+  pkgs+=(
+    redis-server                          # bench_throughput: the home-grown alternative
+    libhiredis-dev                        # bench_throughput: its C client (pipelining)
+  )
 fi
 
 missing=()

@@ -152,6 +152,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(buf);
     }
     ingest_batch_free(b);
+
+    /* The workers' path: the same bytes through the arena decoder must
+     * give the same verdict and the same events. */
+    static struct ingest_arena *arena;
+    if (!arena && ingest_arena_create(&arena) != MP_OK)
+        abort();
+    Mailpulse__V1__EventBatch *a = NULL, *m = NULL;
+    const uint8_t *g = fuzz__guarded(data, size);
+    int ra = ingest_decode_batch_arena(arena, g, size, &a);
+    int rm = ingest_decode_batch(g, size, &m);
+    if ((ra == MP_OK) != (rm == MP_OK))
+        abort();
+    if (ra == MP_OK) {
+        if (a->n_events != m->n_events)
+            abort();
+        for (size_t i = 0; i < a->n_events; i++)
+            if (strcmp(a->events[i]->tenant, m->events[i]->tenant) != 0 ||
+                strcmp(a->events[i]->mailbox, m->events[i]->mailbox) != 0 ||
+                strcmp(a->events[i]->recipient_domain, m->events[i]->recipient_domain) != 0 ||
+                a->events[i]->type != m->events[i]->type ||
+                a->events[i]->time_ms != m->events[i]->time_ms)
+                abort();
+        ingest_batch_free(m);
+    }
+    ingest_arena_reset(arena);
     return 0;
 }
 
