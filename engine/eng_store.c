@@ -246,6 +246,23 @@ void eng_store_close(struct eng_store *s)
 {
     if (!s)
         return;
+    if (s->db) {
+        /* Write the memtables out now: with the WAL on, RocksDB would
+         * otherwise replay the whole WAL at the next open, which is what a
+         * restart would wait for. */
+        rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+        rocksdb_flushoptions_set_wait(fo, 1);
+        for (int i = 0; i < CF_COUNT; i++) {
+            char *rerr = NULL;
+            if (s->cf[i])
+                rocksdb_flush_cf(s->db, fo, s->cf[i], &rerr);
+            if (rerr) {
+                mp_error("store_flush_at_close_failed err=\"%s\"", rerr);
+                rocksdb_free(rerr);
+            }
+        }
+        rocksdb_flushoptions_destroy(fo);
+    }
     for (int i = 0; i < CF_COUNT; i++)
         if (s->cf[i])
             rocksdb_column_family_handle_destroy(s->cf[i]);
