@@ -1,0 +1,627 @@
+/* bench_common.h — what the benchmarks share: the key model, Zipf sampling,
+ * the event-type mix, pre-serialized EventBatch frames, medians, and the
+ * plumbing to run the real daemon (free ports, config, HTTP GET).
+ *
+ * Header-only (static inline) because every .c file under bench/ is its own program:
+ * the Makefile turns each one into a binary, so a shared .c here would need
+ * a main of its own.
+ *
+ * The key model. A workload of T tenants; each tenant sends from
+ * BENCH_MAILBOXES mailboxes to BENCH_DOMAINS recipient domains, so the three
+ * scopes give T * (1 + BENCH_MAILBOXES + BENCH_DOMAINS) distinct keys
+ * (20,000 tenants -> 1,020,000 keys). An event picks a tenant, then a
+ * mailbox and a domain of that tenant, independently:
+ *   - skew s > 0: tenant by Zipf(s) rank over the T tenants, mailbox and
+ *     domain by Zipf(s) rank over that tenant's 25. A mailbox or domain key
+ *     of tenant rank i and rank j is hit with probability
+ *     ~ 1 / (i^s * H(T,s) * j^s * H(25,s)): Zipf at every level.
+ *     Tenant ranks map to tenant ids through a fixed permutation, so hot
+ *     tenants are not the low ids.
+ *   - skew 0: uniform at every level.
+ * Names: tenant "tenant-00042"; mailbox "sender07@t00042.example.com";
+ * domain rank 0..4 is gmail.com, outlook.com, yahoo.com, hotmail.com,
+ * icloud.com (shared by every tenant, as in life), ranks 5..24
+ * "mx01234.example.net" from a pool of 100,000 shared names.
+ *
+ * Threads: none of this is thread-safe; each process builds its own.
+ */
+#ifndef BENCH_COMMON_H
+#define BENCH_COMMON_H
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eng_types.h"
+#include "mailpulse.pb-c.h"
+#include "mp.h"
+
+#define BENCH_MAILBOXES 25
+#define BENCH_DOMAINS 25
+#define BENCH_KEYS_PER_TENANT (1 + BENCH_MAILBOXES + BENCH_DOMAINS)
+#define BENCH_BATCH 500 /* events per frame, as producers are told to send */
+#define BENCH_NAME_MAX 64
+
+/* ---- random numbers ---------------------------------------------------- */
+
+struct bench_rng {
+    uint64_t s;
+};
+
+static inline uint64_t bench_rng_next(struct bench_rng *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static inline double bench_rng_unit(struct bench_rng *r)
+{
+    return (double)(bench_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Zipf(s) over ranks 0..n-1 by inverse CDF (binary search); s == 0 is uniform. */
+struct bench_zipf {
+    uint32_t n;
+    double *cdf; /* NULL when uniform */
+};
+
+static inline int bench_zipf_init(struct bench_zipf *z, uint32_t n, double s)
+{
+    z->n = n;
+    z->cdf = NULL;
+    if (s <= 0)
+        return 0;
+    z->cdf = malloc(n * sizeof(double));
+    if (!z->cdf)
+        return -1;
+    double sum = 0;
+    for (uint32_t i = 0; i < n; i++)
+        z->cdf[i] = (sum += 1.0 / pow((double)(i + 1), s));
+    for (uint32_t i = 0; i < n; i++)
+        z->cdf[i] /= sum;
+    return 0;
+}
+
+static inline uint32_t bench_zipf_draw(const struct bench_zipf *z, struct bench_rng *r)
+{
+    if (!z->cdf)
+        return (uint32_t)(bench_rng_next(r) % z->n);
+    double u = bench_rng_unit(r);
+    uint32_t lo = 0, hi = z->n - 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (z->cdf[mid] < u)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static inline void bench_zipf_free(struct bench_zipf *z) { free(z->cdf); }
+
+/* ---- the key model ------------------------------------------------------ */
+
+struct bench_model {
+    uint32_t tenants;
+    double skew;
+    uint64_t perm_mul; /* tenant rank -> id: rank * perm_mul mod tenants */
+    struct bench_zipf zt, zm, zd;
+};
+
+static inline uint64_t bench__gcd(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+static inline int bench_model_init(struct bench_model *m, uint32_t tenants, double skew)
+{
+    memset(m, 0, sizeof(*m));
+    m->tenants = tenants;
+    m->skew = skew;
+    /* a multiplier coprime with n makes rank -> rank*mul mod n a permutation */
+    m->perm_mul = 2654435761ULL % tenants;
+    while (m->perm_mul < 2 || bench__gcd(m->perm_mul, tenants) != 1)
+        m->perm_mul++;
+    if (bench_zipf_init(&m->zt, tenants, skew) || bench_zipf_init(&m->zm, BENCH_MAILBOXES, skew) ||
+        bench_zipf_init(&m->zd, BENCH_DOMAINS, skew))
+        return -1;
+    return 0;
+}
+
+static inline void bench_model_free(struct bench_model *m)
+{
+    bench_zipf_free(&m->zt);
+    bench_zipf_free(&m->zm);
+    bench_zipf_free(&m->zd);
+}
+
+static inline uint64_t bench_model_keys(const struct bench_model *m)
+{
+    return (uint64_t)m->tenants * BENCH_KEYS_PER_TENANT;
+}
+
+/* One event's coordinates: tenant id, mailbox index, domain index. */
+struct bench_pick {
+    uint32_t t, m, d;
+};
+
+static inline struct bench_pick bench_model_draw(const struct bench_model *m, struct bench_rng *r)
+{
+    struct bench_pick p;
+    uint32_t rank = bench_zipf_draw(&m->zt, r);
+    p.t = (uint32_t)(((uint64_t)rank * m->perm_mul) % m->tenants);
+    p.m = bench_zipf_draw(&m->zm, r);
+    p.d = bench_zipf_draw(&m->zd, r);
+    return p;
+}
+
+static inline void bench_name_tenant(char *buf, uint32_t t)
+{
+    snprintf(buf, BENCH_NAME_MAX, "tenant-%05u", t);
+}
+
+static inline void bench_name_mailbox(char *buf, uint32_t t, uint32_t m)
+{
+    snprintf(buf, BENCH_NAME_MAX, "sender%02u@t%05u.example.com", m, t);
+}
+
+static inline void bench_name_domain(char *buf, uint32_t t, uint32_t d)
+{
+    static const char *const top[] = {"gmail.com", "outlook.com", "yahoo.com", "hotmail.com",
+                                      "icloud.com"};
+    if (d < 5)
+        snprintf(buf, BENCH_NAME_MAX, "%s", top[d]);
+    else
+        snprintf(buf, BENCH_NAME_MAX, "mx%05u.example.net",
+                 (unsigned)(((uint64_t)t * 20 + d) % 100000));
+}
+
+/* ---- event types -------------------------------------------------------- */
+
+/* The stream's type mix, per mille: what a sending platform's event stream
+ * looks like (most events are sends and deliveries; bounces and complaints
+ * are the rare ones the alerts are about). */
+static const struct {
+    int type;
+    int per_mille;
+} bench_type_mix[] = {
+    {ENG_SENT, 400},      {ENG_DELIVERED, 360},  {ENG_OPEN, 140},        {ENG_CLICK, 40},
+    {ENG_DEFERRED, 20},   {ENG_BOUNCE_SOFT, 15}, {ENG_BOUNCE_HARD, 12},  {ENG_UNSUBSCRIBE, 5},
+    {ENG_BLOCKED, 3},     {ENG_COMPLAINT, 3},    {ENG_REPLY, 2},
+};
+
+static inline int bench_type_draw(struct bench_rng *r)
+{
+    int x = (int)(bench_rng_next(r) % 1000);
+    for (size_t i = 0; i < sizeof(bench_type_mix) / sizeof(bench_type_mix[0]); i++) {
+        if (x < bench_type_mix[i].per_mille)
+            return bench_type_mix[i].type;
+        x -= bench_type_mix[i].per_mille;
+    }
+    return ENG_SENT;
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+struct bench_frame {
+    uint8_t *buf;
+    size_t len;
+};
+
+struct bench_frames {
+    size_t n;
+    size_t bytes;
+    struct bench_frame *f;
+};
+
+/* Serializes one EventBatch of `n` events (n <= BENCH_BATCH). picks[i] and
+ * types[i] give event i; every event carries time_ms. Returns 0 or -1. */
+static inline int bench_frame_pack(const struct bench_pick *picks, const int *types, size_t n,
+                                   int64_t time_ms, uint64_t seq, int with_event_id,
+                                   struct bench_frame *out)
+{
+    static char names[BENCH_BATCH][4][BENCH_NAME_MAX];
+    static Mailpulse__V1__Event evs[BENCH_BATCH];
+    static Mailpulse__V1__Event *pe[BENCH_BATCH];
+    for (size_t i = 0; i < n; i++) {
+        mailpulse__v1__event__init(&evs[i]);
+        bench_name_tenant(names[i][0], picks[i].t);
+        bench_name_mailbox(names[i][1], picks[i].t, picks[i].m);
+        bench_name_domain(names[i][2], picks[i].t, picks[i].d);
+        evs[i].tenant = names[i][0];
+        evs[i].mailbox = names[i][1];
+        evs[i].recipient_domain = names[i][2];
+        evs[i].type = (Mailpulse__V1__EventType)types[i];
+        evs[i].time_ms = time_ms;
+        if (with_event_id) {
+            snprintf(names[i][3], BENCH_NAME_MAX, "%016llx",
+                     (unsigned long long)(seq * BENCH_BATCH + i) * 0x9e3779b97f4a7c15ULL);
+            evs[i].event_id = names[i][3];
+        }
+        pe[i] = &evs[i];
+    }
+    Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
+    b.n_events = n;
+    b.events = pe;
+    b.producer_id = (char *)"bench";
+    b.sequence = seq;
+    out->len = mailpulse__v1__event_batch__get_packed_size(&b);
+    out->buf = malloc(out->len);
+    if (!out->buf)
+        return -1;
+    mailpulse__v1__event_batch__pack(&b, out->buf);
+    return 0;
+}
+
+/* `nframes` frames of BENCH_BATCH events drawn from the model and the type
+ * mix. Returns 0 or -1. */
+static inline int bench_frames_build(const struct bench_model *m, size_t nframes, uint64_t seed,
+                                     int64_t time_ms, int with_event_id, struct bench_frames *out)
+{
+    struct bench_rng r = {seed};
+    static struct bench_pick picks[BENCH_BATCH];
+    static int types[BENCH_BATCH];
+    out->n = 0;
+    out->bytes = 0;
+    out->f = calloc(nframes, sizeof(*out->f));
+    if (!out->f)
+        return -1;
+    for (size_t i = 0; i < nframes; i++) {
+        for (size_t j = 0; j < BENCH_BATCH; j++) {
+            picks[j] = bench_model_draw(m, &r);
+            types[j] = bench_type_draw(&r);
+        }
+        if (bench_frame_pack(picks, types, BENCH_BATCH, time_ms, i, with_event_id, &out->f[i]))
+            return -1;
+        out->n++;
+        out->bytes += out->f[i].len;
+    }
+    return 0;
+}
+
+/* Frames that touch every key of the model once, in random order: each
+ * (tenant, j) pair sends one `type` event from mailbox j to domain j. */
+static inline int bench_frames_all_keys(const struct bench_model *m, uint64_t seed, int type,
+                                        int64_t time_ms, struct bench_frames *out)
+{
+    size_t npairs = (size_t)m->tenants * BENCH_MAILBOXES;
+    struct bench_pick *all = malloc(npairs * sizeof(*all));
+    static int types[BENCH_BATCH];
+    if (!all)
+        return -1;
+    for (size_t i = 0; i < npairs; i++) {
+        all[i].t = (uint32_t)(i / BENCH_MAILBOXES);
+        all[i].m = all[i].d = (uint32_t)(i % BENCH_MAILBOXES);
+    }
+    struct bench_rng r = {seed};
+    for (size_t i = npairs - 1; i > 0; i--) { /* Fisher-Yates */
+        size_t j = (size_t)(bench_rng_next(&r) % (i + 1));
+        struct bench_pick x = all[i];
+        all[i] = all[j];
+        all[j] = x;
+    }
+    for (size_t j = 0; j < BENCH_BATCH; j++)
+        types[j] = type;
+    size_t nframes = (npairs + BENCH_BATCH - 1) / BENCH_BATCH;
+    out->n = 0;
+    out->bytes = 0;
+    out->f = calloc(nframes, sizeof(*out->f));
+    int rc = out->f ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < nframes; i++) {
+        size_t n = npairs - i * BENCH_BATCH < BENCH_BATCH ? npairs - i * BENCH_BATCH : BENCH_BATCH;
+        rc = bench_frame_pack(all + i * BENCH_BATCH, types, n, time_ms, i, 0, &out->f[i]);
+        if (rc == 0) {
+            out->n++;
+            out->bytes += out->f[i].len;
+        }
+    }
+    free(all);
+    return rc;
+}
+
+static inline void bench_frames_free(struct bench_frames *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        free(fs->f[i].buf);
+    free(fs->f);
+    fs->f = NULL;
+    fs->n = 0;
+}
+
+/* ---- figures ------------------------------------------------------------ */
+
+static inline int bench__cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of n values (the mean of the middle two when n is even). */
+static inline double bench_median(const double *v, int n)
+{
+    double s[64];
+    if (n < 1 || n > 64)
+        return NAN;
+    memcpy(s, v, (size_t)n * sizeof(double));
+    qsort(s, (size_t)n, sizeof(double), bench__cmp_double);
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/* "a,b,c" with `prec` decimals, into buf. */
+static inline const char *bench_list(const double *v, int n, int prec, char *buf, size_t len)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n && o < len; i++)
+        o += (size_t)snprintf(buf + o, len - o, "%s%.*f", i ? "," : "", prec, v[i]);
+    return buf;
+}
+
+static inline long bench_rss_bytes(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+/* ---- the real daemon ---------------------------------------------------- */
+
+static inline int bench_free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof(a);
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        getsockname(s, (struct sockaddr *)&a, &l) != 0) {
+        if (s >= 0)
+            close(s);
+        return -1;
+    }
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+struct bench_body {
+    char *p;
+    size_t len;
+};
+
+static inline size_t bench__collect(char *p, size_t sz, size_t n, void *u)
+{
+    struct bench_body *b = u;
+    char *np = realloc(b->p, b->len + sz * n + 1);
+    if (!np)
+        return 0;
+    memcpy(np + b->len, p, sz * n);
+    b->p = np;
+    b->len += sz * n;
+    b->p[b->len] = '\0';
+    return sz * n;
+}
+
+/* GET http://127.0.0.1:port/path. Returns the status (0 when nothing
+ * answered); *body (may be NULL) receives the malloc'd body, or NULL. */
+static inline long bench_http_get(int port, const char *path, long timeout_ms, char **body)
+{
+    char url[512];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    struct bench_body b = {0};
+    CURL *c = curl_easy_init();
+    if (!c)
+        return 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bench__collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    long code = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    if (body)
+        *body = b.p;
+    else
+        free(b.p);
+    return code;
+}
+
+/* The value of the first sample of `metric` (exact name, no labels) in a
+ * /metrics body; -1 when absent. */
+static inline double bench_metric(const char *body, const char *metric)
+{
+    size_t ml = strlen(metric);
+    for (const char *p = body; p && *p;) {
+        if (strncmp(p, metric, ml) == 0 && p[ml] == ' ')
+            return strtod(p + ml + 1, NULL);
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return -1;
+}
+
+/* Reads one metric from the daemon; -1 when it cannot. */
+static inline double bench_daemon_metric(int http_port, const char *metric)
+{
+    char *body = NULL;
+    double v = -1;
+    if (bench_http_get(http_port, "/metrics", 2000, &body) == 200)
+        v = bench_metric(body, metric);
+    free(body);
+    return v;
+}
+
+struct bench_daemon {
+    char dir[64];       /* temporary directory: config, log */
+    char cfg[128];
+    char log[128];
+    char data_dir[128]; /* where the daemon keeps its data */
+    char endpoint[64];  /* tcp://127.0.0.1:port, its PULL endpoint */
+    int http_port;
+    pid_t pid;
+};
+
+/* Makes a temp dir, picks free ports, writes a config for `workers` ingest
+ * workers and `max_keys` keys with a dead webhook receiver (no alerts are
+ * expected to be delivered; the sender just queues and retries). */
+static inline int bench_daemon_prepare(struct bench_daemon *d, int workers, uint32_t max_keys,
+                                       const char *log_level)
+{
+    memset(d, 0, sizeof(*d));
+    d->pid = -1;
+    snprintf(d->dir, sizeof(d->dir), "/tmp/mp-bench-XXXXXX");
+    if (!mkdtemp(d->dir))
+        return -1;
+    int zport = bench_free_port(), rport = bench_free_port();
+    d->http_port = bench_free_port();
+    if (zport < 0 || rport < 0 || d->http_port < 0)
+        return -1;
+    snprintf(d->cfg, sizeof(d->cfg), "%s/mailpulse.yaml", d->dir);
+    snprintf(d->log, sizeof(d->log), "%s/mailpulsed.log", d->dir);
+    snprintf(d->data_dir, sizeof(d->data_dir), "%s/data", d->dir);
+    snprintf(d->endpoint, sizeof(d->endpoint), "tcp://127.0.0.1:%d", zport);
+    FILE *f = fopen(d->cfg, "w");
+    if (!f)
+        return -1;
+    fprintf(f,
+            "data_dir: %s\nlog_level: %s\ningest:\n  pull: %s\n  workers: %d\n"
+            "http:\n  listen: 127.0.0.1:%d\nengine:\n  max_keys: %u\n"
+            "receivers:\n  - name: bench\n    type: webhook\n"
+            "    url: http://127.0.0.1:%d/hook\nroutes:\n  default: [bench]\n",
+            d->data_dir, log_level, d->endpoint, workers, d->http_port, max_keys, rport);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* Starts $MP_BIN_DIR/mailpulsed (default ./bin) with the config; its stderr
+ * is appended to d->log. Returns 0 or -1. */
+static inline int bench_daemon_exec(struct bench_daemon *d)
+{
+    const char *bindir = getenv("MP_BIN_DIR") ? getenv("MP_BIN_DIR") : "bin";
+    char path[512];
+    snprintf(path, sizeof(path), "%s/mailpulsed", bindir);
+    if (access(path, X_OK) != 0) {
+        fprintf(stderr, "bench: %s: %s (set MP_BIN_DIR)\n", path, strerror(errno));
+        return -1;
+    }
+    d->pid = fork();
+    if (d->pid < 0)
+        return -1;
+    if (d->pid == 0) {
+        FILE *lf = freopen(d->log, "a", stderr);
+        (void)lf;
+        execl(path, path, "-c", d->cfg, (char *)NULL);
+        _exit(127);
+    }
+    return 0;
+}
+
+/* Polls /healthz every poll_ms until 200; returns 0, or -1 after timeout_ms
+ * or when the daemon exited. */
+static inline int bench_daemon_wait_healthy(struct bench_daemon *d, int poll_ms, int timeout_ms)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (mp_mono_ns() < deadline) {
+        if (bench_http_get(d->http_port, "/healthz", 200, NULL) == 200)
+            return 0;
+        if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
+            d->pid = -1;
+            return -1;
+        }
+        usleep((useconds_t)poll_ms * 1000);
+    }
+    return -1;
+}
+
+/* SIGTERM and wait; returns the seconds the daemon took to exit. */
+static inline double bench_daemon_stop(struct bench_daemon *d)
+{
+    if (d->pid <= 0)
+        return 0;
+    int64_t t0 = mp_mono_ns();
+    kill(d->pid, SIGTERM);
+    waitpid(d->pid, NULL, 0);
+    d->pid = -1;
+    return (double)(mp_mono_ns() - t0) / 1e9;
+}
+
+/* "persistence: …": the daemon's first log line that mentions its store
+ * (needs log_level info), else a /metrics series that does, else
+ * "not in this build". */
+static inline void bench_daemon_persistence(struct bench_daemon *d, char *out, size_t len)
+{
+    static const char *const words[] = {"rocksdb", "store_", "persist"};
+    snprintf(out, len, "not in this build");
+    FILE *f = fopen(d->log, "r");
+    char line[1024];
+    while (f && fgets(line, sizeof(line), f)) {
+        for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+            if (strcasestr(line, words[w])) {
+                line[strcspn(line, "\n")] = '\0';
+                const char *m = strstr(line, "msg=");
+                snprintf(out, len, "yes, log: %.400s", m ? m + 4 : line);
+                fclose(f);
+                return;
+            }
+    }
+    if (f)
+        fclose(f);
+    char *body = NULL;
+    if (bench_http_get(d->http_port, "/metrics", 2000, &body) == 200 && body) {
+        for (char *l = strtok(body, "\n"); l; l = strtok(NULL, "\n")) {
+            if (l[0] == '#')
+                continue;
+            for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+                if (strcasestr(l, words[w])) {
+                    snprintf(out, len, "yes, metrics: %.400s", l);
+                    free(body);
+                    return;
+                }
+        }
+    }
+    free(body);
+}
+
+/* Double quotes to single ones, so the text fits in key="…". */
+static inline void bench_unquote(char *s)
+{
+    for (; *s; s++)
+        if (*s == '"')
+            *s = '\'';
+}
+
+static inline void bench_daemon_cleanup(struct bench_daemon *d, int keep)
+{
+    if (d->pid > 0)
+        bench_daemon_stop(d);
+    if (!keep && d->dir[0]) {
+        char cmd[160];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "bench: could not remove %s\n", d->dir);
+    }
+}
+
+#endif
