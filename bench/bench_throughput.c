@@ -18,6 +18,11 @@
  *     the daemon has counted them. eps_while_sending = the rate from 5 s
  *     after the first send to the producer's last send (producer and daemon
  *     sharing the two cores).
+ *     The producer keeps at most --backlog events (default 2,000,000, a few
+ *     seconds of work) sent but not yet counted, reading the daemon's count
+ *     every 100,000 events: unbounded, the daemon's ZeroMQ queues (high-water
+ *     mark 20,000 frames per pipe) take ~50M events (~3 GB) in a minute and
+ *     the run becomes minutes of draining. The daemon stays saturated.
  *  2. raw ZeroMQ: the same producer into a PULL socket in another forked
  *     process that only counts frames x 500: the transport's ceiling here.
  *  3. Redis: redis-server (from $REDIS_SERVER or PATH) on a free port, no
@@ -162,10 +167,18 @@ static int read_all(int fd, void *p, size_t n)
     return 0;
 }
 
+/* How a producer paces itself: not at all (the raw ZeroMQ part), or by
+ * keeping at most `backlog` events sent but not yet counted by the daemon
+ * (read from its /metrics on `http_port`). */
+struct pace {
+    int http_port;    /* 0: no pacing */
+    uint64_t backlog; /* events */
+};
+
 /* Child process: PUSH frames to `endpoint` for `seconds`, then an empty
  * frame when `sentinel`, then report through `wfd`. Never returns. */
 static void producer_main(const struct bench_frames *fs, const char *endpoint, double seconds,
-                          int sentinel, int wfd)
+                          int sentinel, const struct pace *pace, int wfd)
 {
     void *ctx = zmq_ctx_new();
     void *s = zmq_socket(ctx, ZMQ_PUSH);
@@ -184,6 +197,18 @@ static void producer_main(const struct bench_frames *fs, const char *endpoint, d
     size_t i = 0;
     /* the clock is read once per frame (500 events): negligible */
     while (mp_mono_ns() < deadline) {
+        if (pace->http_port && rep.frames % 200 == 0) {
+            /* every 100,000 events: wait while the daemon is too far behind */
+            for (;;) {
+                double acc = bench_daemon_metric(pace->http_port, "mailpulse_events_accepted_total");
+                if (acc < 0 || (double)rep.frames * BENCH_BATCH - acc <= (double)pace->backlog ||
+                    mp_mono_ns() >= deadline)
+                    break;
+                usleep(20 * 1000);
+            }
+            if (mp_mono_ns() >= deadline)
+                break;
+        }
         if (zmq_send_const(s, fs->f[i].buf, fs->f[i].len, 0) < 0) {
             if (zmq_errno() == EINTR || zmq_errno() == EAGAIN)
                 continue; /* the same frame again, if there is time */
@@ -204,7 +229,7 @@ static void producer_main(const struct bench_frames *fs, const char *endpoint, d
 }
 
 static pid_t spawn_producer(const struct bench_frames *fs, const char *endpoint, double seconds,
-                            int sentinel, int *rfd)
+                            int sentinel, const struct pace *pace, int *rfd)
 {
     int p[2];
     if (pipe(p) != 0)
@@ -213,7 +238,7 @@ static pid_t spawn_producer(const struct bench_frames *fs, const char *endpoint,
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
-        producer_main(fs, endpoint, seconds, sentinel, p[1]);
+        producer_main(fs, endpoint, seconds, sentinel, pace, p[1]);
     }
     close(p[1]);
     *rfd = p[0];
@@ -232,7 +257,7 @@ struct mp_result {
 };
 
 static int run_mailpulse(const struct bench_frames *fs, double seconds, int workers,
-                         struct mp_result *res)
+                         uint64_t backlog, struct mp_result *res)
 {
     struct bench_daemon d;
     memset(res, 0, sizeof(*res));
@@ -246,7 +271,8 @@ static int run_mailpulse(const struct bench_frames *fs, double seconds, int work
     bench_unquote(res->persistence);
     double cpu0 = proc_cpu_s(d.pid);
     int rfd;
-    pid_t prod = spawn_producer(fs, d.endpoint, seconds, 0, &rfd);
+    struct pace pace = {.http_port = backlog ? d.http_port : 0, .backlog = backlog};
+    pid_t prod = spawn_producer(fs, d.endpoint, seconds, 0, &pace, &rfd);
     if (prod < 0) {
         bench_daemon_cleanup(&d, 1);
         return -1;
@@ -401,7 +427,8 @@ static int run_raw_zmq(const struct bench_frames *fs, double seconds, struct zmq
     if (sink < 0 || read_all(p[0], &ready, 1) != 0)
         return -1;
     int rfd;
-    pid_t prod = spawn_producer(fs, endpoint, seconds, 1, &rfd);
+    struct pace none = {0};
+    pid_t prod = spawn_producer(fs, endpoint, seconds, 1, &none, &rfd);
     struct prod_report pr;
     struct sink_report sr;
     int ok = prod > 0 && read_all(rfd, &pr, sizeof(pr)) == 0 && read_all(p[0], &sr, sizeof(sr)) == 0;
@@ -575,6 +602,7 @@ int main(int argc, char **argv)
 {
     double seconds = 60, target = 1500000;
     int workers = 2, skip_redis = 0;
+    uint64_t backlog = 2000000;
     size_t nframes = 1000;
     if (getenv("BENCH_SECONDS"))
         seconds = atof(getenv("BENCH_SECONDS"));
@@ -582,19 +610,24 @@ int main(int argc, char **argv)
                                          {"workers", required_argument, NULL, 'w'},
                                          {"frames", required_argument, NULL, 'f'},
                                          {"no-redis", no_argument, NULL, 'R'},
+                                         {"backlog", required_argument, NULL, 'b'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int ch;
-    while ((ch = getopt_long(argc, argv, "s:w:f:Rh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "s:w:f:b:Rh", opts, NULL)) != -1) {
         switch (ch) {
         case 's': seconds = atof(optarg); break;
         case 'w': workers = atoi(optarg); break;
         case 'f': nframes = (size_t)atol(optarg); break;
         case 'R': skip_redis = 1; break;
+        case 'b': backlog = (uint64_t)atoll(optarg); break;
         case 'h':
             printf("usage: bench_throughput [--seconds S] [--workers N] [--frames N] [--no-redis]\n"
+                   "                        [--backlog EVENTS]\n"
                    "  --seconds defaults to $BENCH_SECONDS, else 60; each of the three parts\n"
-                   "  runs that long. Needs $MP_BIN_DIR/mailpulsed and redis-server.\n");
+                   "  runs that long. --backlog: events the producer may have sent ahead of\n"
+                   "  the daemon's count (default 2000000; 0: no limit, ZeroMQ queues fill).\n"
+                   "  Needs $MP_BIN_DIR/mailpulsed and redis-server.\n");
             return 0;
         default: return 2;
         }
@@ -619,7 +652,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     struct mp_result mr;
-    if (run_mailpulse(&fs, seconds, workers, &mr) != 0) {
+    if (run_mailpulse(&fs, seconds, workers, backlog, &mr) != 0) {
         fprintf(stderr, "bench_throughput: mailpulse part failed\n");
         return 1;
     }
@@ -664,14 +697,17 @@ int main(int argc, char **argv)
     double cpu_ns = mr.daemon_cpu_s * 1e9 / (double)mr.accepted;
     printf("bench_throughput mailpulse_eps=%.0f mailpulse_eps_while_sending=%.0f "
            "raw_zmq_eps=%.0f redis_eps=%.0f ratio_mailpulse_to_raw_zmq=%.3f "
-           "ratio_mailpulse_to_redis=%.2f seconds=%.0f workers=%d daemon_cpu_ns_per_event=%.0f "
+           "ratio_mailpulse_to_redis=%.2f seconds=%.0f workers=%d backlog=%llu "
+           "daemon_cpu_ns_per_event=%.0f "
            "daemon_cores_used=%.2f cpu_bound_eps=%.0f target_eps=%.0f met=%s "
            "persistence=\"%s\"\n",
            mr.eps, mr.eps_sending, zr.eps, rr.eps, mr.eps / zr.eps,
-           rr.eps > 0 ? mr.eps / rr.eps : 0, seconds, workers, cpu_ns, mr.daemon_cpu_s / mr.secs,
+           rr.eps > 0 ? mr.eps / rr.eps : 0, seconds, workers, (unsigned long long)backlog, cpu_ns,
+           mr.daemon_cpu_s / mr.secs,
            ncpu * 1e9 / cpu_ns, target, mr.eps >= target ? "yes" : "no", mr.persistence);
     printf("# mailpulse_eps: events counted by the daemon / (last increase of "
-           "mailpulse_events_accepted_total - first send), producer on the same cores; "
+           "mailpulse_events_accepted_total - first send), producer on the same cores, at "
+           "most `backlog` events ahead of the daemon; "
            "raw_zmq_eps: same frames into a counting PULL socket; redis_eps: 3 pipelined "
            "HINCRBY per event. daemon_cpu_ns_per_event: the daemon's CPU time (all threads) "
            "per event counted; cpu_bound_eps = %.0f cores / that: what the daemon's own cost "
