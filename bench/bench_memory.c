@@ -16,7 +16,7 @@
  * independently per key from a fixed seed:
  *   sent 100%, delivered 95%, open 50%, click 20%, deferred 10%,
  *   bounce_soft 10%, bounce_hard 5%, complaint 2%, unsubscribe 2%
- *   (about 2.9 types per key; tenant keys see about 9).
+ *   (about 3 types per key; tenant keys see about 7).
  * --mix all: every key sees all 12 types (the worst case).
  *
  * RSS comes from /proc/self/statm just after eng_table_create() and after

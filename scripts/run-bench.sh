@@ -7,7 +7,7 @@
 #
 # Environment: MP_BIN_DIR (where mailpulsed is; `make bench` sets it),
 # BENCH_SECONDS (each part of bench_throughput, default 60).
-# About 8-9 minutes in all with the defaults on a 2-core machine.
+# About 6 minutes in all with the defaults on a 2-core machine.
 set -euo pipefail
 dir=$1
 secs=${BENCH_SECONDS:-60}
