@@ -9,8 +9,8 @@
  *
  * Ids start at 1 (0 means "none") and are dense except for rare gaps left
  * when two threads race to insert the same new string (the loser's id is not
- * reused). Persisting the dictionary so ids survive restarts arrives with the
- * RocksDB store (engine issue); today ids live as long as the process.
+ * reused). The table persists names
+ * (eng_intern_drain_new / eng_intern_put), so ids survive restarts.
  *
  * Returns: MP_OK; MP_ERR_FULL when `capacity` strings are interned;
  * MP_ERR_NOMEM; MP_ERR_INVAL for an empty or over-long (> 255 bytes) name.

@@ -26,8 +26,8 @@
  *
  * Ownership: the table owns keys and names; struct eng_key pointers and name
  * strings stay valid until eng_table_destroy(), which must not race.
- * Persistence (RocksDB) and idle-key eviction arrive with the engine issue;
- * today the table lives in memory only.
+ * With a store (eng_table_opts.store) the table is backed by RocksDB: see
+ * eng_table_flush() and eng_table_evict(); without one it lives in memory.
  */
 #ifndef ENG_TABLE_H
 #define ENG_TABLE_H
