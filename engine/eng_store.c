@@ -13,7 +13,7 @@
 #define STORE_SCHEMA "1"
 #define STORE_KEY_LEN 18
 
-enum { CF_DEFAULT = 0, CF_NAMES = 1, CF_COUNTERS = 2, CF_COUNT = 3 };
+enum { CF_DEFAULT = 0, CF_NAMES = 1, CF_COUNTERS = 2, CF_KV0 = 3, CF_COUNT = CF_KV0 + ENG_KV_COUNT };
 
 struct eng_store {
     rocksdb_t *db;
@@ -187,7 +187,7 @@ int eng_store_open(const char *dir, struct eng_store **out, char *err, size_t er
     rocksdb_options_increase_parallelism(s->opts, 2);
     s->merge = rocksdb_mergeoperator_create(NULL, store__merge_destroy, store__full_merge, store__partial_merge,
                                             store__free_value, store__merge_name);
-    const char *names[CF_COUNT] = {"default", "names", "counters"};
+    const char *names[CF_COUNT] = {"default", "names", "counters", "alerts", "outbox", "dead"};
     for (int i = 0; i < CF_COUNT; i++) {
         s->cf_opts[i] = rocksdb_options_create_copy(s->opts);
         rocksdb_options_set_compression(s->cf_opts[i], rocksdb_lz4_compression);
@@ -352,6 +352,49 @@ int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync)
         return MP_ERR_IO;
     }
     return MP_OK;
+}
+
+/* ---- key/value column families ------------------------------------------------------ */
+
+void eng_store_batch_kv_put(struct eng_store_batch *b, int kv, const void *k, size_t kl,
+                            const void *v, size_t vl)
+{
+    rocksdb_writebatch_put_cf(b->wb, b->s->cf[CF_KV0 + kv], k, kl, v, vl);
+}
+
+void eng_store_batch_kv_del(struct eng_store_batch *b, int kv, const void *k, size_t kl)
+{
+    rocksdb_writebatch_delete_cf(b->wb, b->s->cf[CF_KV0 + kv], k, kl);
+}
+
+int eng_store_kv_scan(struct eng_store *s, int kv, const void *prefix, size_t plen,
+                      int (*fn)(void *arg, const char *k, size_t kl, const char *v, size_t vl),
+                      void *arg)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[CF_KV0 + kv]);
+    int rc = MP_OK;
+    if (plen)
+        rocksdb_iter_seek(it, prefix, plen);
+    else
+        rocksdb_iter_seek_to_first(it);
+    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = rocksdb_iter_key(it, &kl);
+        if (kl < plen || memcmp(k, prefix, plen) != 0)
+            break;
+        const char *v = rocksdb_iter_value(it, &vl);
+        if ((rc = fn(arg, k, kl, v, vl)) != MP_OK)
+            break;
+    }
+    char *rerr = NULL;
+    rocksdb_iter_get_error(it, &rerr);
+    if (rerr) {
+        mp_error("store_read_failed cf=%d err=\"%s\"", kv, rerr);
+        rocksdb_free(rerr);
+        rc = MP_ERR_IO;
+    }
+    rocksdb_iter_destroy(it);
+    return rc;
 }
 
 /* ---- reads ------------------------------------------------------------------------ */

@@ -5,6 +5,9 @@
  *   names     4-byte big-endian id -> the interned string
  *   counters  res(1) | bucket(8, big-endian, sign-flipped) | scope(1) |
  *             tenant id(4) | name id(4)  ->  per-type counts
+ *   alerts    alert lifecycle state (layout owned by alert_eval)
+ *   outbox    notifications not yet delivered (layout owned by alert_sender)
+ *   dead      notifications given up on (layout owned by alert_sender)
  * Bucket-first keys make "everything of resolution R in buckets [lo, hi]"
  * one range scan (restart) and "everything older than the retention" one
  * range delete. Counts are encoded as a 16-bit type mask + one varint per
@@ -61,6 +64,20 @@ int eng_store_load_counts(struct eng_store *s, int res, int64_t lo, int64_t hi,
 /* Sums stored counts of one key over buckets [lo, hi] of `res`. */
 int eng_store_sum(struct eng_store *s, int res, int64_t lo, int64_t hi, int scope, uint32_t tid,
                   uint32_t nid, uint64_t out[ENG_NTYPES]);
+
+/* Plain key/value column families for the alert side. Their layouts belong
+ * to their owners; the store only keeps them in the same database, so one
+ * batch can change counters, alert state and the outbox atomically. */
+enum eng_store_kv { ENG_KV_ALERTS = 0, ENG_KV_OUTBOX = 1, ENG_KV_DEAD = 2, ENG_KV_COUNT = 3 };
+void eng_store_batch_kv_put(struct eng_store_batch *b, int kv, const void *k, size_t kl,
+                            const void *v, size_t vl);
+void eng_store_batch_kv_del(struct eng_store_batch *b, int kv, const void *k, size_t kl);
+/* Calls fn for every entry of `kv` whose key starts with `prefix` (plen 0:
+ * all), in key order. A non-zero return from fn stops the scan and is
+ * returned. */
+int eng_store_kv_scan(struct eng_store *s, int kv, const void *prefix, size_t plen,
+                      int (*fn)(void *arg, const char *k, size_t kl, const char *v, size_t vl),
+                      void *arg);
 
 /* Encoding, exposed for tests. enc needs ENG_STORE_VALUE_MAX bytes. */
 #define ENG_STORE_VALUE_MAX (2 + ENG_NTYPES * 10)

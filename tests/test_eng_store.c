@@ -80,6 +80,62 @@ static uint64_t win(struct eng_table *t, int scope, const char *tenant, const ch
     return c[type - 1];
 }
 
+struct kv_seen {
+    int n;
+    char keys[8][16];
+};
+
+static int kv_collect(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+    struct kv_seen *seen = arg;
+    ck_assert_int_lt(seen->n, 8);
+    ck_assert_uint_lt(kl, 16);
+    memcpy(seen->keys[seen->n], k, kl);
+    seen->keys[seen->n][kl] = 0;
+    ck_assert_uint_eq(vl, 1);
+    ck_assert_int_eq(v[0], k[kl - 1]);
+    seen->n++;
+    return MP_OK;
+}
+
+/* The alert side's column families: puts and deletes commit with the batch,
+ * prefix scans stop at the prefix, and everything survives a reopen. */
+START_TEST(kv_families_persist)
+{
+    struct eng_store *s = open_store();
+    struct eng_store_batch *b = eng_store_batch_new(s);
+    const char *keys[] = {"a/1", "a/2", "b/1", "ab/1"};
+    for (int i = 0; i < 4; i++)
+        eng_store_batch_kv_put(b, ENG_KV_OUTBOX, keys[i], strlen(keys[i]), &keys[i][strlen(keys[i]) - 1], 1);
+    eng_store_batch_kv_put(b, ENG_KV_DEAD, "a/9", 3, "9", 1);
+    ck_assert_int_eq(eng_store_commit(s, b, 0), MP_OK);
+    struct kv_seen seen = {0};
+    ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_OUTBOX, "a/", 2, kv_collect, &seen), MP_OK);
+    ck_assert_int_eq(seen.n, 2);
+    ck_assert_str_eq(seen.keys[0], "a/1");
+    ck_assert_str_eq(seen.keys[1], "a/2");
+    eng_store_batch_kv_del(b, ENG_KV_OUTBOX, "a/1", 3);
+    ck_assert_int_eq(eng_store_commit(s, b, 1), MP_OK);
+    eng_store_batch_free(b);
+    eng_store_close(s);
+
+    s = open_store();
+    memset(&seen, 0, sizeof(seen));
+    ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_OUTBOX, NULL, 0, kv_collect, &seen), MP_OK);
+    ck_assert_int_eq(seen.n, 3);
+    ck_assert_str_eq(seen.keys[0], "a/2");
+    ck_assert_str_eq(seen.keys[1], "ab/1");
+    ck_assert_str_eq(seen.keys[2], "b/1");
+    memset(&seen, 0, sizeof(seen));
+    ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_DEAD, NULL, 0, kv_collect, &seen), MP_OK);
+    ck_assert_int_eq(seen.n, 1);
+    memset(&seen, 0, sizeof(seen));
+    ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_ALERTS, NULL, 0, kv_collect, &seen), MP_OK);
+    ck_assert_int_eq(seen.n, 0);
+    eng_store_close(s);
+}
+END_TEST
+
 START_TEST(encoding)
 {
     uint64_t c[ENG_NTYPES] = {0}, d[ENG_NTYPES];
@@ -471,6 +527,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, encoding);
+    tcase_add_test(tc, kv_families_persist);
     tcase_add_test(tc, merge_adds);
     tcase_add_test(tc, flush_close_reopen_equal);
     tcase_add_test(tc, unflushed_is_lost);
