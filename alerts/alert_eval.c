@@ -339,7 +339,9 @@ static void eval__flush(struct alert_eval *e)
             char idem[64];
             snprintf(idem, sizeof(idem), "%016llx",
                      (unsigned long long)mp_hash_bytes(rc->name, strlen(rc->name), h));
-            if (!body || alert_sender_submit(e->s, idx[x], body, idem) != MP_OK)
+            struct alert_note an = {
+                .receiver = rc->name, .tenant = group[0].tenant, .body = body, .idem = idem};
+            if (!body || alert_sender_submit(e->s, &an, 1, NULL) != MP_OK)
                 mp_error("alert_submit_failed receiver=%s tenant=%s", rc->name, group[0].tenant);
             else
                 mp_add_relaxed(&e->notifications, 1);

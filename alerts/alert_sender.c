@@ -60,9 +60,16 @@ static void note__free(struct note *n)
     free(n);
 }
 
-int alert_sender_submit(struct alert_sender *s, size_t r, char *body, const char *idem_key)
+static int sender__submit_one(struct alert_sender *s, struct alert_note *an)
 {
+    size_t r = 0;
+    char *body = an->body;
+    an->body = NULL;
+    while (r < s->n && strcmp(s->q[r].r.name, an->receiver ? an->receiver : "") != 0)
+        r++;
     if (r >= s->n || !body) {
+        mp_error("alert_submit_refused receiver=%s why=\"unknown receiver\"",
+                 an->receiver ? an->receiver : "-");
         free(body);
         return MP_ERR_INVAL;
     }
@@ -74,7 +81,7 @@ int alert_sender_submit(struct alert_sender *s, size_t r, char *body, const char
     n->receiver = r;
     n->body = body;
     n->len = strlen(body);
-    snprintf(n->idem, sizeof(n->idem), "%s", idem_key ? idem_key : "");
+    snprintf(n->idem, sizeof(n->idem), "%s", an->idem ? an->idem : "");
     pthread_mutex_lock(&s->lock);
     if (s->stopping) {
         pthread_mutex_unlock(&s->lock);
@@ -89,8 +96,38 @@ int alert_sender_submit(struct alert_sender *s, size_t r, char *body, const char
     pthread_mutex_unlock(&s->lock);
     mp_add_relaxed(&s->submitted, 1);
     mp_add_relaxed(&s->queued, 1);
-    curl_multi_wakeup(s->multi);
     return MP_OK;
+}
+
+int alert_sender_submit(struct alert_sender *s, struct alert_note *notes, size_t n,
+                        struct eng_store_batch *b)
+{
+    (void)b; /* the durable outbox is not wired in yet */
+    int rc = MP_OK;
+    for (size_t i = 0; i < n; i++) {
+        int r = sender__submit_one(s, &notes[i]);
+        if (r != MP_OK && rc == MP_OK)
+            rc = r;
+    }
+    curl_multi_wakeup(s->multi);
+    return rc;
+}
+
+int alert_sender_set_receivers(struct alert_sender *s, const struct alert_receiver *receivers,
+                               size_t n)
+{
+    (void)s;
+    (void)receivers;
+    (void)n;
+    return MP_ERR_STATE;
+}
+
+char *alert_sender_dead_json(struct alert_sender *s, const char *tenant, size_t limit)
+{
+    (void)s;
+    (void)tenant;
+    (void)limit;
+    return strdup("{\"dead\":[]}");
 }
 
 static void sender__start_head(struct alert_sender *s, struct rq *q, int64_t now)
@@ -147,7 +184,7 @@ static void sender__finish(struct alert_sender *s, struct rq *q, CURLcode res)
         goto done;
     }
     mp_add_relaxed(&s->failed, 1);
-    if (n->attempts >= s->opts.max_attempts) {
+    if (n->attempts >= 8) {
         mp_error("alert_dropped receiver=%s status=%ld err=\"%s\" attempts=%d", q->r.name, code,
                  curl_easy_strerror(res), n->attempts);
         mp_add_relaxed(&s->dropped, 1);
@@ -320,6 +357,6 @@ void alert_sender_figures(struct alert_sender *s, struct alert_sender_figures *o
     out->delivered = mp_load_relaxed(&s->delivered);
     out->attempts = mp_load_relaxed(&s->attempts);
     out->failed_attempts = mp_load_relaxed(&s->failed);
-    out->dropped = mp_load_relaxed(&s->dropped);
+    out->dead = mp_load_relaxed(&s->dropped);
     out->queued = mp_load_relaxed(&s->queued);
 }

@@ -1,22 +1,42 @@
-/* alert_sender.h — delivers notification bodies to receivers over HTTP.
+/* alert_sender.h — delivers notifications to receivers over HTTP, from a
+ * durable outbox.
  *
  * Contract: one sender thread drives libcurl's multi interface, so many
  * receivers are served at once without a thread per request, and a slow or
  * dead receiver never delays another. Per receiver, notifications leave in
  * the order submitted: the next one waits until the one before it got a 2xx
- * or was given up on. A failed attempt (connect error, timeout, non-2xx) is
- * retried with exponential backoff and jitter up to `max_attempts`.
+ * or was dead-lettered.
+ *
+ * Durability (with opts.store): alert_sender_submit() writes each
+ * notification to the store's outbox column family in the caller's batch and
+ * commits that batch before queueing, so whatever else the caller put in the
+ * batch (alert state) lands atomically with it. An entry is deleted after a
+ * 2xx. At start the outbox is read back and sent again in the original order
+ * (a receiver that no longer exists gets its entries dead-lettered with
+ * reason "receiver_removed"). alert_sender_stop() leaves undelivered entries
+ * in the outbox. Without a store the queue lives in memory (tests).
+ *
+ * Failures: a connect error, timeout, 408, 429 or 5xx is retried with
+ * exponential backoff and full jitter (backoff_ms doubling up to
+ * backoff_max_ms), until the notification is older than max_age_ms; then it
+ * is dead-lettered ("expired"). Any other 4xx dead-letters at once
+ * ("http_<code>"). A 429 or 503 with Retry-After (seconds) waits that long
+ * instead of the backoff (capped at backoff_max_ms). Dead letters live in the
+ * store's dead column family (or memory) and are listed by
+ * alert_sender_dead_json().
+ *
+ * Slack receivers: at most one request per slack_interval_ms (default 1000)
+ * per webhook. Notifications that queue up meanwhile are merged, in order,
+ * into one message (their "text" fields joined), up to 20 per message, so a
+ * burst costs one request a second and loses nothing.
  *
  * Every request carries Content-Type: application/json, Idempotency-Key
- * (stable across retries of one notification) and, when the receiver has a
- * secret, X-Mailpulse-Signature (see alert_notify.h).
+ * (stable across retries of one notification; a merged Slack message has the
+ * key of its first notification plus "+<count>") and, when the receiver has
+ * a secret, X-Mailpulse-Signature (see alert_notify.h), computed per attempt.
  *
- * Today the queue lives in memory: notifications still queued at
- * alert_sender_stop() after its drain deadline are logged and dropped. The
- * durable RocksDB outbox arrives with the alerts issue.
- *
- * alert_sender_submit() may be called from any thread; it takes ownership of
- * `body` (malloc'd) even on error. Figures may be read from any thread.
+ * Threads: submit, set_receivers, figures and dead_json from any thread;
+ * start/stop from one.
  */
 #ifndef ALERT_SENDER_H
 #define ALERT_SENDER_H
@@ -24,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eng_store.h"
 #include "mp.h"
 
 enum alert_receiver_type { ALERT_RECEIVER_WEBHOOK = 0, ALERT_RECEIVER_SLACK = 1 };
@@ -38,24 +59,64 @@ struct alert_receiver {
 struct alert_sender;
 
 struct alert_sender_opts {
-    int max_attempts;         /* >= 1 */
-    int64_t backoff_ms;       /* first retry delay; doubles per attempt */
-    int64_t backoff_max_ms;   /* cap on one delay */
-    int64_t timeout_ms;       /* one request, connect included */
+    struct eng_store *store;   /* NULL: in-memory queue and dead letters */
+    int64_t backoff_ms;        /* first retry delay; doubles per attempt (500) */
+    int64_t backoff_max_ms;    /* cap on one delay (60000) */
+    int64_t timeout_ms;        /* one request, connect included (5000) */
+    int64_t max_age_ms;        /* retried until this old, then dead (24 h) */
+    int64_t slack_interval_ms; /* min gap between requests to one Slack webhook (1000) */
+};
+
+/* One notification to submit. */
+struct alert_note {
+    const char *receiver; /* receiver name */
+    const char *tenant;   /* for the dead-letter listing */
+    char *body;           /* malloc'd JSON; the sender takes ownership, even on error */
+    const char *idem;     /* Idempotency-Key */
 };
 
 struct alert_sender_figures {
-    uint64_t submitted, delivered, attempts, failed_attempts, dropped, queued;
+    uint64_t submitted, delivered, attempts, failed_attempts;
+    uint64_t dead;          /* dead letters written since start */
+    uint64_t dead_stored;   /* dead letters held now (store or memory) */
+    uint64_t queued;        /* in the outbox now */
+    uint64_t rate_limited;  /* 429 answers */
+    uint64_t merged;        /* Slack notifications sent inside another's message */
 };
 
-/* `receivers` is copied (strings too). */
+/* `receivers` is copied (strings too). Loads the outbox when opts.store is
+ * set. MP_OK, MP_ERR_NOMEM, MP_ERR_IO. */
 int alert_sender_start(const struct alert_receiver *receivers, size_t n,
                        const struct alert_sender_opts *opts, struct alert_sender **out);
-/* Waits up to drain_ms for queued notifications, then stops and frees. */
+/* Waits up to drain_ms for queued notifications, then stops and frees.
+ * Undelivered entries stay in the outbox (with a store) or are logged and
+ * dropped (without). */
 void alert_sender_stop(struct alert_sender *s, int64_t drain_ms);
-/* Queues `body` for receiver index `r`. MP_OK, MP_ERR_INVAL (bad index),
- * MP_ERR_STATE (stopping), MP_ERR_NOMEM. */
-int alert_sender_submit(struct alert_sender *s, size_t r, char *body, const char *idem_key);
+
+/* Queues `n` notifications. With a store, appends their outbox entries to
+ * `b` (the caller's batch, may already hold other changes; NULL: a batch of
+ * its own) and commits it, then queues them; when the commit fails nothing
+ * is queued and MP_ERR_IO is returned. A note naming an unknown receiver is
+ * refused (counted, logged) and the others still go. MP_OK, MP_ERR_INVAL
+ * (some note refused), MP_ERR_STATE (stopping), MP_ERR_NOMEM, MP_ERR_IO. */
+int alert_sender_submit(struct alert_sender *s, struct alert_note *notes, size_t n,
+                        struct eng_store_batch *b);
+
+/* Replaces the receiver list (SIGHUP reload). Receivers are matched by
+ * name: a kept one keeps its queue (with its new url/secret/type), a new one
+ * starts empty, a removed one has its queue dead-lettered as
+ * "receiver_removed". MP_OK or MP_ERR_NOMEM (nothing changed). */
+int alert_sender_set_receivers(struct alert_sender *s, const struct alert_receiver *receivers,
+                               size_t n);
+
 void alert_sender_figures(struct alert_sender *s, struct alert_sender_figures *out);
+
+/* The dead letters, oldest first, as a malloc'd JSON document:
+ *   {"dead": [{"id", "receiver", "tenant", "idempotency_key", "reason",
+ *              "attempts", "created", "died", "body"}]}
+ * where created/died are RFC 3339 (alert_format_time) and body is the parsed
+ * JSON of the notification. tenant NULL: all; limit 0: no limit. NULL on
+ * allocation or store failure. */
+char *alert_sender_dead_json(struct alert_sender *s, const char *tenant, size_t limit);
 
 #endif

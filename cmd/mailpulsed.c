@@ -188,7 +188,7 @@ static void http__metrics(void *arg, const char *path, struct mp_http_reply *out
                     "# TYPE mailpulse_webhook_queued gauge\n"
                     "mailpulse_webhook_queued %llu\n",
                 (unsigned long long)sf.delivered, (unsigned long long)sf.attempts,
-                (unsigned long long)sf.failed_attempts, (unsigned long long)sf.dropped,
+                (unsigned long long)sf.failed_attempts, (unsigned long long)sf.dead,
                 (unsigned long long)sf.queued);
     buf__printf(&b, "# HELP mailpulse_store_flushes_total Flushes of changed counters to RocksDB.\n"
                     "# TYPE mailpulse_store_flushes_total counter\n"
@@ -296,7 +296,8 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
                                    c->routes[i].n)) != MP_OK)
             goto err;
     struct alert_sender_opts so = {
-        .max_attempts = 8, .backoff_ms = 500, .backoff_max_ms = 30000, .timeout_ms = 5000};
+        .backoff_ms = 500, .backoff_max_ms = 30000, .timeout_ms = 5000,
+        .max_age_ms = 24 * 3600 * 1000LL, .slack_interval_ms = 1000};
     if ((rc = alert_sender_start(d->receivers, c->n_receivers, &so, &d->sender)) != MP_OK)
         goto err;
     size_t nrules;
