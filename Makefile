@@ -121,6 +121,15 @@ bench:
 	@$(MAKE) --no-print-directory all $(BENCH_BINS)
 	@MP_BIN_DIR=$(abspath $(BIN)) scripts/run-bench.sh $(BUILD)/bench
 
+# Opt-in peer: the same crossing through Prometheus + Alertmanager (Debian's,
+# run from temp dirs on free loopback ports), beside bench_latency under load.
+# Never part of `make test` or `make bench`. See bench/peers/run.sh.
+.PHONY: bench-peers
+bench-peers:
+	@scripts/deps.sh --peers
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_latency $(BUILD)/bench/peers/bench_peers
+	@MP_BIN_DIR=$(abspath $(BIN)) bench/peers/run.sh $(BUILD)/bench
+
 clean:
 	rm -rf build build-* bin
 
