@@ -5,7 +5,8 @@
 # missing it exits 0 without touching apt. As root it runs apt-get itself;
 # otherwise it prints the exact apt-get line to run and exits 1.
 #
-# Usage: scripts/deps.sh [--bench]   (--bench adds what `make bench` needs)
+# Usage: scripts/deps.sh [--bench|--peers]   (--bench adds what `make bench`
+# needs, --peers what `make bench-peers` needs)
 set -euo pipefail
 
 pkgs=(
@@ -25,6 +26,12 @@ if [ "${1:-}" = "--bench" ]; then
   pkgs+=(
     redis-server                          # bench_throughput: the home-grown alternative
     libhiredis-dev                        # bench_throughput: its C client (pipelining)
+  )
+fi
+if [ "${1:-}" = "--peers" ]; then
+  pkgs+=(
+    prometheus                            # bench-peers: scrape + alerting rule
+    prometheus-alertmanager               # bench-peers: grouping + webhook
   )
 fi
 
