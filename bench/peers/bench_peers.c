@@ -1,0 +1,624 @@
+/* bench_peers — the crossing of bench_latency, through Prometheus + Alertmanager.
+ *
+ * The home-grown alternative to mailpulse: an exporter with a counter per
+ * tenant and event type, Prometheus scraping it and evaluating a bounce-rate
+ * alerting rule, Alertmanager posting the alert to a webhook. Everything runs
+ * on loopback, from a temporary directory:
+ *
+ *   - this process serves `mail_events_total{tenant,type}` on a free port
+ *     (libmicrohttpd), and the webhook on another;
+ *   - Debian's `prometheus` and `prometheus-alertmanager` binaries are started
+ *     directly (not the system services) with their own config and data
+ *     directories, free ports, clustering off, and are stopped at the end
+ *     (they also die with this process: PR_SET_PDEATHSIG);
+ *   - Prometheus: scrape_interval 1s, evaluation_interval 1s, the rule
+ *     bounce_rate (hard * 50 >= sent over increase(...[1h]), at least 100
+ *     sent, for: 0s). See rules_yml below for why not hard / sent >= 0.02;
+ *   - Alertmanager: group_by [alertname, tenant], group_wait 0s,
+ *     group_interval 1s, repeat_interval 1h, one webhook receiver.
+ *
+ * Every crossing tenant "peer-I" (I < N) is exported from the start with
+ * sent 0 and bounce_hard 0 (increase() cannot see a counter's first value,
+ * so a counter must exist at 0 before it counts; client libraries say to
+ * initialise labelled counters for this reason). For each I in turn:
+ *   1. sent := 100; wait until Prometheus's query API returns 100 for it
+ *      (the scrape is ingested);
+ *   2. wait a uniformly random 0–1000 ms, so the crossing lands at a random
+ *      phase of the 1 s scrape and evaluation cycles;
+ *   3. t0 = CLOCK_MONOTONIC, then bounce_hard := 2 (exactly 2 %, as
+ *      bench_latency sends 2 of 100);
+ *   4. t1 = the moment the webhook has the whole request for peer-I.
+ * Optionally (--bg-tenants, default 1000) background tenants' counters grow
+ * at --bg-eps events/s in all (0.1 % hard bounces, never crossing), so the
+ * rule evaluates over as many tenants as bench_latency's background load
+ * touches.
+ *
+ * Prints:  peers_latency_ms n=N p50=… p90=… p99=… max=…
+ * and a breakdown (medians): change → first scrape serving it, that scrape →
+ * the rule evaluation that fired (the alert's startsAt), evaluation → webhook.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/prctl.h>
+
+#include "../bench_common.h"
+
+#define MAX_N 2000
+#define MAX_BG 100000
+
+struct state {
+    pthread_mutex_t lock;
+    int n;                 /* crossing tenants peer-0 .. peer-(n-1) */
+    uint64_t sent[MAX_N];
+    uint64_t hard[MAX_N];
+    int64_t hard_scraped_ns[MAX_N]; /* first scrape that served hard > 0, 0 = not yet */
+    int64_t got_ns[MAX_N];          /* webhook receipt, 0 = not yet */
+    int64_t starts_at_ns[MAX_N];    /* the alert's startsAt (wall ns) */
+    int bg_tenants;
+    double bg_eps;
+    int64_t bg_start_ns;
+    int64_t scrapes;
+    int64_t last_scrape_wall_ns;
+    int requests;
+};
+
+static struct state st = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---- the exporter ------------------------------------------------------- */
+
+struct buf {
+    char *p;
+    size_t len, cap;
+};
+
+static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void bprintf(struct buf *b, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int k = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+        va_end(ap);
+        if (k < 0)
+            return;
+        if (b->p && b->len + (size_t)k < b->cap) {
+            b->len += (size_t)k;
+            return;
+        }
+        size_t nc = b->cap ? b->cap * 2 : 65536;
+        while (nc < b->len + (size_t)k + 1)
+            nc *= 2;
+        char *np = realloc(b->p, nc);
+        if (!np)
+            return;
+        b->p = np;
+        b->cap = nc;
+    }
+}
+
+static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    (void)data;
+    (void)size;
+    (void)con_cls;
+    if (strcmp(method, "GET") != 0 || strcmp(url, "/metrics") != 0) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result ret = MHD_queue_response(c, 404, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    struct buf b = {0};
+    bprintf(&b, "# HELP mail_events_total Email delivery events by tenant and type.\n"
+                "# TYPE mail_events_total counter\n");
+    int64_t now = mp_mono_ns();
+    pthread_mutex_lock(&st.lock);
+    st.scrapes++;
+    st.last_scrape_wall_ns = wall_ns();
+    for (int i = 0; i < st.n; i++) {
+        bprintf(&b, "mail_events_total{tenant=\"peer-%d\",type=\"sent\"} %llu\n", i,
+                (unsigned long long)st.sent[i]);
+        bprintf(&b, "mail_events_total{tenant=\"peer-%d\",type=\"bounce_hard\"} %llu\n", i,
+                (unsigned long long)st.hard[i]);
+        if (st.hard[i] && !st.hard_scraped_ns[i])
+            st.hard_scraped_ns[i] = now;
+    }
+    if (st.bg_tenants > 0) {
+        /* bg events so far, spread evenly; 1 in 1000 is a hard bounce */
+        double per = st.bg_eps * (double)(now - st.bg_start_ns) / 1e9 / st.bg_tenants;
+        for (int t = 0; t < st.bg_tenants; t++) {
+            double v = per * (1.0 + (t % 7) * 1e-3);
+            bprintf(&b, "mail_events_total{tenant=\"bg-%d\",type=\"sent\"} %.0f\n", t, v);
+            bprintf(&b, "mail_events_total{tenant=\"bg-%d\",type=\"bounce_hard\"} %.0f\n", t,
+                    v / 1000);
+        }
+    }
+    pthread_mutex_unlock(&st.lock);
+    struct MHD_Response *r = MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* ---- the webhook -------------------------------------------------------- */
+
+struct req {
+    char *buf;
+    size_t len;
+};
+
+/* RFC 3339 with fraction, UTC ("2026-11-22T19:20:01.123456789Z") -> wall ns. */
+static int64_t parse_rfc3339(const char *s)
+{
+    struct tm tm = {0};
+    int frac_start = 0;
+    if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                     &tm.tm_min, &tm.tm_sec, &frac_start) != 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    int64_t ns = (int64_t)timegm(&tm) * 1000000000LL;
+    const char *p = s + frac_start;
+    if (*p == '.') {
+        int64_t scale = 100000000LL;
+        for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+            ns += (*p - '0') * scale;
+    }
+    return *p == 'Z' ? ns : 0; /* Prometheus sends UTC */
+}
+
+static enum MHD_Result on_hook(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *data,
+                               size_t *size, void **con_cls)
+{
+    (void)cls;
+    (void)url;
+    (void)method;
+    (void)version;
+    struct req *r = *con_cls;
+    if (!r) {
+        *con_cls = calloc(1, sizeof(struct req));
+        return *con_cls ? MHD_YES : MHD_NO;
+    }
+    if (*size) {
+        char *nb = realloc(r->buf, r->len + *size + 1);
+        if (!nb)
+            return MHD_NO;
+        memcpy(nb + r->len, data, *size);
+        r->buf = nb;
+        r->len += *size;
+        r->buf[r->len] = '\0';
+        *size = 0;
+        return MHD_YES;
+    }
+    int64_t now = mp_mono_ns();
+    json_t *j = r->buf ? json_loads(r->buf, 0, NULL) : NULL;
+    const char *status = json_string_value(json_object_get(j, "status"));
+    const char *tenant =
+        json_string_value(json_object_get(json_object_get(j, "groupLabels"), "tenant"));
+    json_t *a0 = json_array_get(json_object_get(j, "alerts"), 0);
+    int64_t starts = parse_rfc3339(json_string_value(json_object_get(a0, "startsAt")));
+    int idx;
+    pthread_mutex_lock(&st.lock);
+    st.requests++;
+    if (status && strcmp(status, "firing") == 0 && tenant &&
+        sscanf(tenant, "peer-%d", &idx) == 1 && idx >= 0 && idx < st.n && !st.got_ns[idx]) {
+        st.got_ns[idx] = now;
+        st.starts_at_ns[idx] = starts;
+    }
+    pthread_mutex_unlock(&st.lock);
+    json_decref(j);
+    free(r->buf);
+    free(r);
+    *con_cls = NULL;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---- the peers ---------------------------------------------------------- */
+
+static struct MHD_Daemon *serve(int port, MHD_AccessHandlerCallback cb)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, cb, NULL,
+                            MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
+}
+
+static int write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fputs(text, f);
+    return fclose(f);
+}
+
+static pid_t spawn(const char *log, char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (!freopen(log, "w", stderr) || !freopen("/dev/null", "w", stdout))
+            _exit(126);
+        execvp(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    return pid;
+}
+
+static void stop(pid_t pid, const char *name)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100; i++) { /* 10 s */
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return;
+        usleep(100 * 1000);
+    }
+    fprintf(stderr, "bench_peers: %s did not stop on SIGTERM in 10 s; killing\n", name);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static int wait_200(int port, const char *path, int seconds)
+{
+    for (int i = 0; i < seconds * 10; i++) {
+        if (bench_http_get(port, path, 500, NULL) == 200)
+            return 0;
+        usleep(100 * 1000);
+    }
+    return -1;
+}
+
+/* The value of an instant query's first sample; NAN when none. */
+static double prom_query(int port, const char *q)
+{
+    CURL *c = curl_easy_init();
+    char *e = curl_easy_escape(c, q, 0);
+    char path[400];
+    snprintf(path, sizeof(path), "/api/v1/query?query=%s", e);
+    curl_free(e);
+    curl_easy_cleanup(c);
+    char *body = NULL;
+    double v = NAN;
+    if (bench_http_get(port, path, 2000, &body) == 200 && body) {
+        json_t *j = json_loads(body, 0, NULL);
+        json_t *r0 = json_array_get(json_object_get(json_object_get(j, "data"), "result"), 0);
+        const char *s = json_string_value(json_array_get(json_object_get(r0, "value"), 1));
+        if (s)
+            v = strtod(s, NULL);
+        json_decref(j);
+    }
+    free(body);
+    return v;
+}
+
+/* Active Alertmanagers known to Prometheus's notifier. */
+static int prom_alertmanagers(int port)
+{
+    char *body = NULL;
+    int n = 0;
+    if (bench_http_get(port, "/api/v1/alertmanagers", 2000, &body) == 200 && body) {
+        json_t *j = json_loads(body, 0, NULL);
+        n = (int)json_array_size(
+            json_object_get(json_object_get(j, "data"), "activeAlertmanagers"));
+        json_decref(j);
+    }
+    free(body);
+    return n;
+}
+
+/* The rule group's last evaluation (wall ns), from /api/v1/rules; 0 if unknown. */
+static int64_t prom_last_eval(int port)
+{
+    char *body = NULL;
+    int64_t t = 0;
+    if (bench_http_get(port, "/api/v1/rules", 2000, &body) == 200 && body) {
+        json_t *j = json_loads(body, 0, NULL);
+        json_t *g0 = json_array_get(json_object_get(json_object_get(j, "data"), "groups"), 0);
+        t = parse_rfc3339(json_string_value(json_object_get(g0, "lastEvaluation")));
+        json_decref(j);
+    }
+    free(body);
+    return t;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct_ms(int64_t *v, int n, int pct)
+{
+    int i = (n * pct) / 100;
+    return v[i < n ? i : n - 1] / 1e6;
+}
+
+static const char prom_yml[] =
+    "global:\n"
+    "  scrape_interval: 1s\n"
+    "  scrape_timeout: 1s\n"
+    "  evaluation_interval: 1s\n"
+    "rule_files: [rules.yml]\n"
+    "alerting:\n"
+    "  alertmanagers:\n"
+    "    - static_configs:\n"
+    "        - targets: ['127.0.0.1:%d']\n"
+    "scrape_configs:\n"
+    "  - job_name: peer\n"
+    "    static_configs:\n"
+    "      - targets: ['127.0.0.1:%d']\n";
+
+/* hard / sent >= 2 %, written as hard * 50 >= sent. increase() extrapolates
+ * both counters of a tenant by the same floating-point factor F, and
+ * (2F) / (100F) >= 0.02 is false for about 8 % of factors (rounding), so the
+ * ratio form misses an exact 2-in-100 crossing now and then; 2F * 50 equals
+ * the rounded 100F exactly. The `and` keeps 0 * 50 >= 0 from firing before
+ * anything is sent and requires 100 sent, as mailpulse's rule does. */
+static const char rules_yml[] =
+    "groups:\n"
+    "  - name: mailpulse_peer\n"
+    "    rules:\n"
+    "      - alert: bounce_rate\n"
+    "        expr: |\n"
+    "          sum by (tenant) (increase(mail_events_total{type=\"bounce_hard\"}[1h])) * 50\n"
+    "            >= sum by (tenant) (increase(mail_events_total{type=\"sent\"}[1h]))\n"
+    "          and sum by (tenant) (increase(mail_events_total{type=\"sent\"}[1h])) >= 100\n"
+    "        for: 0s\n"
+    "        labels:\n"
+    "          severity: warning\n";
+
+static const char am_yml[] =
+    "route:\n"
+    "  receiver: harness\n"
+    "  group_by: [alertname, tenant]\n"
+    "  group_wait: 0s\n"
+    "  group_interval: 1s\n"
+    "  repeat_interval: 1h\n"
+    "receivers:\n"
+    "  - name: harness\n"
+    "    webhook_configs:\n"
+    "      - url: http://127.0.0.1:%d/hook\n"
+    "        send_resolved: false\n";
+
+int main(int argc, char **argv)
+{
+    int n = 100, keep = 0;
+    unsigned seed = 1;
+    st.bg_tenants = 1000;
+    st.bg_eps = 200000;
+    const char *prom_bin = getenv("PROMETHEUS") ? getenv("PROMETHEUS") : "prometheus";
+    const char *am_bin =
+        getenv("ALERTMANAGER") ? getenv("ALERTMANAGER") : "prometheus-alertmanager";
+    static const struct option opts[] = {{"n", required_argument, NULL, 'n'},
+                                         {"bg-tenants", required_argument, NULL, 't'},
+                                         {"bg-eps", required_argument, NULL, 'e'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {"keep", no_argument, NULL, 'k'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'n': n = atoi(optarg); break;
+        case 't': st.bg_tenants = atoi(optarg); break;
+        case 'e': st.bg_eps = atof(optarg); break;
+        case 's': seed = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'k': keep = 1; break;
+        case 'h':
+            printf("usage: bench_peers [--n CROSSINGS] [--bg-tenants T] [--bg-eps EPS] "
+                   "[--seed S] [--keep]\n"
+                   "env: PROMETHEUS, ALERTMANAGER (binaries; default prometheus, "
+                   "prometheus-alertmanager)\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (n < 1 || n > MAX_N || st.bg_tenants < 0 || st.bg_tenants > MAX_BG || st.bg_eps < 0) {
+        fprintf(stderr, "bench_peers: --n 1..%d, --bg-tenants 0..%d, --bg-eps >= 0\n", MAX_N,
+                MAX_BG);
+        return 2;
+    }
+    st.n = n;
+    st.bg_start_ns = mp_mono_ns();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    char dir[] = "/tmp/mp-peers-XXXXXX";
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    int eport = bench_free_port(), hport = bench_free_port(), pport = bench_free_port(),
+        aport = bench_free_port();
+    if (eport < 0 || hport < 0 || pport < 0 || aport < 0) {
+        fprintf(stderr, "bench_peers: no free ports\n");
+        return 1;
+    }
+    char p[512], text[4096];
+    snprintf(text, sizeof(text), prom_yml, aport, eport);
+    snprintf(p, sizeof(p), "%s/prometheus.yml", dir);
+    int bad = write_file(p, text);
+    snprintf(p, sizeof(p), "%s/rules.yml", dir);
+    bad |= write_file(p, rules_yml);
+    snprintf(text, sizeof(text), am_yml, hport);
+    snprintf(p, sizeof(p), "%s/alertmanager.yml", dir);
+    bad |= write_file(p, text);
+    if (bad) {
+        fprintf(stderr, "bench_peers: cannot write configs in %s\n", dir);
+        return 1;
+    }
+
+    struct MHD_Daemon *exp = serve(eport, on_metrics), *hook = serve(hport, on_hook);
+    if (!exp || !hook) {
+        fprintf(stderr, "bench_peers: cannot start the exporter or the webhook\n");
+        return 1;
+    }
+
+    char a_cfg[300], a_store[300], a_web[64], a_log[300];
+    snprintf(a_cfg, sizeof(a_cfg), "--config.file=%s/alertmanager.yml", dir);
+    snprintf(a_store, sizeof(a_store), "--storage.path=%s/am-data", dir);
+    snprintf(a_web, sizeof(a_web), "--web.listen-address=127.0.0.1:%d", aport);
+    snprintf(a_log, sizeof(a_log), "%s/alertmanager.log", dir);
+    char *am_argv[] = {(char *)am_bin, a_cfg, a_store, a_web, (char *)"--cluster.listen-address=",
+                       (char *)"--log.level=warn", NULL};
+    char p_cfg[300], p_store[300], p_web[64], p_log[300];
+    snprintf(p_cfg, sizeof(p_cfg), "--config.file=%s/prometheus.yml", dir);
+    snprintf(p_store, sizeof(p_store), "--storage.tsdb.path=%s/prom-data", dir);
+    snprintf(p_web, sizeof(p_web), "--web.listen-address=127.0.0.1:%d", pport);
+    snprintf(p_log, sizeof(p_log), "%s/prometheus.log", dir);
+    char *prom_argv[] = {(char *)prom_bin, p_cfg, p_store, p_web, (char *)"--log.level=warn",
+                         NULL};
+
+    int rc = 1, got = 0;
+    int64_t *lat = calloc((size_t)n, sizeof(*lat)), *scr = calloc((size_t)n, sizeof(*scr)),
+            *evl = calloc((size_t)n, sizeof(*evl)), *dlv = calloc((size_t)n, sizeof(*dlv));
+    int nb = 0;
+    pid_t am = spawn(a_log, am_argv);
+    pid_t prom = spawn(p_log, prom_argv);
+    if (wait_200(aport, "/-/ready", 30) != 0) {
+        fprintf(stderr, "bench_peers: alertmanager not ready in 30 s; see %s\n", a_log);
+        goto out;
+    }
+    if (wait_200(pport, "/-/ready", 60) != 0) {
+        fprintf(stderr, "bench_peers: prometheus not ready in 60 s; see %s\n", p_log);
+        goto out;
+    }
+    /* the target is up (one scrape holds every tenant at 0) and the notifier
+     * knows the Alertmanager */
+    int ok = 0;
+    for (int i = 0; i < 300 && !ok; i++) {
+        ok = prom_query(pport, "up{job=\"peer\"}") == 1 && prom_alertmanagers(pport) > 0;
+        if (!ok)
+            usleep(100 * 1000);
+    }
+    if (!ok) {
+        fprintf(stderr, "bench_peers: target not up or no alertmanager in 30 s; see %s\n", p_log);
+        goto out;
+    }
+    sleep(2); /* a few more zero samples */
+    /* wall = mono + off, for the alerts' startsAt */
+    int64_t off = wall_ns() - mp_mono_ns();
+    char vers[256] = "?";
+    {
+        char *body = NULL;
+        if (bench_http_get(pport, "/api/v1/status/buildinfo", 2000, &body) == 200 && body) {
+            json_t *j = json_loads(body, 0, NULL);
+            const char *v = json_string_value(
+                json_object_get(json_object_get(j, "data"), "version"));
+            snprintf(vers, sizeof(vers), "%s", v ? v : "?");
+            json_decref(j);
+        }
+        free(body);
+    }
+
+    for (int i = 0; i < n; i++) {
+        char q[128];
+        snprintf(q, sizeof(q), "mail_events_total{tenant=\"peer-%d\",type=\"sent\"}", i);
+        pthread_mutex_lock(&st.lock);
+        st.sent[i] = 100;
+        pthread_mutex_unlock(&st.lock);
+        int64_t dl = mp_mono_ns() + 10000000000LL;
+        while (prom_query(pport, q) != 100 && mp_mono_ns() < dl)
+            usleep(10 * 1000);
+        if (mp_mono_ns() >= dl) {
+            fprintf(stderr, "bench_peers: sent=100 for peer-%d not scraped in 10 s\n", i);
+            continue;
+        }
+        usleep((useconds_t)(rand_r(&seed) % 1000000)); /* a random phase */
+        pthread_mutex_lock(&st.lock);
+        int64_t t0 = mp_mono_ns();
+        st.hard[i] = 2; /* 2 of 100: exactly 2 % */
+        pthread_mutex_unlock(&st.lock);
+        int64_t deadline = t0 + 30000000000LL, t1 = 0, ts = 0, sa = 0;
+        while (mp_mono_ns() < deadline) {
+            pthread_mutex_lock(&st.lock);
+            t1 = st.got_ns[i];
+            ts = st.hard_scraped_ns[i];
+            sa = st.starts_at_ns[i];
+            pthread_mutex_unlock(&st.lock);
+            if (t1)
+                break;
+            usleep(200);
+        }
+        if (!t1) {
+            fprintf(stderr, "bench_peers: no alert for peer-%d within 30 s\n", i);
+            continue;
+        }
+        lat[got++] = t1 - t0;
+        if (ts && sa) {
+            int64_t sa_mono = sa - off;
+            scr[nb] = ts - t0;
+            evl[nb] = sa_mono - ts;
+            dlv[nb] = t1 - sa_mono;
+            nb++;
+        }
+    }
+    int64_t scrape_wall, eval_wall;
+    pthread_mutex_lock(&st.lock);
+    scrape_wall = st.last_scrape_wall_ns;
+    pthread_mutex_unlock(&st.lock);
+    eval_wall = prom_last_eval(pport);
+
+    if (got > 0) {
+        qsort(lat, (size_t)got, sizeof(*lat), cmp_i64);
+        printf("peers_latency_ms n=%d bg_tenants=%d bg_eps=%.0f p50=%.2f p90=%.2f p99=%.2f "
+               "max=%.2f min=%.2f prometheus=%s\n",
+               got, st.bg_tenants, st.bg_eps, pct_ms(lat, got, 50), pct_ms(lat, got, 90),
+               pct_ms(lat, got, 99), lat[got - 1] / 1e6, lat[0] / 1e6, vers);
+        if (nb > 0) {
+            qsort(scr, (size_t)nb, sizeof(*scr), cmp_i64);
+            qsort(evl, (size_t)nb, sizeof(*evl), cmp_i64);
+            qsort(dlv, (size_t)nb, sizeof(*dlv), cmp_i64);
+            /* evaluation phase: where in the 1 s cycle the rule runs after a scrape */
+            long phase = -1;
+            if (scrape_wall && eval_wall)
+                phase = (long)((((eval_wall - scrape_wall) % 1000000000LL) + 1000000000LL) %
+                               1000000000LL / 1000000);
+            printf("peers_breakdown_ms n=%d change_to_scrape_p50=%.1f scrape_to_eval_p50=%.1f "
+                   "eval_to_webhook_p50=%.1f eval_to_webhook_max=%.1f eval_after_scrape=%ld\n",
+                   nb, pct_ms(scr, nb, 50), pct_ms(evl, nb, 50), pct_ms(dlv, nb, 50),
+                   dlv[nb - 1] / 1e6, phase);
+        }
+        fflush(stdout);
+        rc = got == n ? 0 : 1;
+    }
+out:
+    stop(prom, "prometheus");
+    stop(am, "alertmanager");
+    MHD_stop_daemon(exp);
+    MHD_stop_daemon(hook);
+    curl_global_cleanup();
+    free(lat);
+    free(scr);
+    free(evl);
+    free(dlv);
+    if (rc == 0 && !keep) {
+        char cmd[300];
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "bench_peers: could not remove %s\n", dir);
+    } else {
+        fprintf(stderr, "bench_peers: configs and logs kept in %s\n", dir);
+    }
+    return rc;
+}
