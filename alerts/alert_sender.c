@@ -290,6 +290,14 @@ static void names__free(struct names *nm)
 
 static char *sender__dup(const char *s) { return s ? strdup(s) : NULL; }
 
+static struct rq *sender__find(const struct rqset *set, const char *name)
+{
+    for (size_t i = 0; i < set->n; i++) /* NULL: taken over while applying a new list */
+        if (set->rq[i] && strcmp(set->rq[i]->name, name) == 0)
+            return set->rq[i];
+    return NULL;
+}
+
 /* Copies `receivers` into fresh queue objects and a name list. MP_OK or
  * MP_ERR_NOMEM (nothing allocated). */
 static int sender__build(const struct alert_receiver *receivers, size_t n, struct rqset *set,
@@ -304,6 +312,12 @@ static int sender__build(const struct alert_receiver *receivers, size_t n, struc
     if (!nm->v)
         goto err;
     for (size_t i = 0; i < n; i++) {
+        /* Receivers are matched by name: a second one of the same name
+         * could never be told apart, so only the first counts. */
+        if (sender__find(set, receivers[i].name)) {
+            mp_warn("alert_receiver_duplicate receiver=%s kept=first", receivers[i].name);
+            continue;
+        }
         struct rq *q = calloc(1, sizeof(*q));
         if (!q)
             goto err;
@@ -312,10 +326,10 @@ static int sender__build(const struct alert_receiver *receivers, size_t n, struc
         q->url = sender__dup(receivers[i].url);
         q->secret = sender__dup(receivers[i].secret);
         q->type = receivers[i].type;
-        nm->v[nm->n] = sender__dup(receivers[i].name);
-        if (nm->v[nm->n])
-            nm->n++;
-        if (!q->name || !q->url || (receivers[i].secret && !q->secret) || nm->n != i + 1)
+        char *nmv = sender__dup(receivers[i].name);
+        if (nmv)
+            nm->v[nm->n++] = nmv;
+        if (!q->name || !q->url || (receivers[i].secret && !q->secret) || !nmv)
             goto err;
     }
     *names = nm;
@@ -326,14 +340,6 @@ err:
     set->n = 0;
     names__free(nm);
     return MP_ERR_NOMEM;
-}
-
-static struct rq *sender__find(const struct rqset *set, const char *name)
-{
-    for (size_t i = 0; i < set->n; i++) /* NULL: taken over while applying a new list */
-        if (set->rq[i] && strcmp(set->rq[i]->name, name) == 0)
-            return set->rq[i];
-    return NULL;
 }
 
 static void rq__push(struct rq *q, struct note *n)
@@ -1014,14 +1020,16 @@ int alert_sender_start(const struct alert_receiver *receivers, size_t n,
     if (s->opts.store) {
         if (!(s->tb = eng_store_batch_new(s->opts.store)))
             goto err;
+        /* "" rather than NULL with plen 0: the scan hands the prefix to
+         * memcmp even when it is empty, and memcmp(NULL, ..., 0) is UB. */
         struct load_ctx dc = {.s = s};
-        if ((rc = eng_store_kv_scan(s->opts.store, ENG_KV_DEAD, NULL, 0, sender__load_dead,
+        if ((rc = eng_store_kv_scan(s->opts.store, ENG_KV_DEAD, "", 0, sender__load_dead,
                                     &dc)) != MP_OK)
             goto err;
         s->dead_id = dc.max_key;
         mp_store_relaxed(&s->dead_stored, dc.loaded);
         struct load_ctx oc = {.s = s};
-        rc = eng_store_kv_scan(s->opts.store, ENG_KV_OUTBOX, NULL, 0, sender__load_outbox, &oc);
+        rc = eng_store_kv_scan(s->opts.store, ENG_KV_OUTBOX, "", 0, sender__load_outbox, &oc);
         if (rc == MP_OK)
             rc = sender__commit(s, "receiver_removed");
         if (rc != MP_OK)
@@ -1145,7 +1153,7 @@ char *alert_sender_dead_json(struct alert_sender *s, const char *tenant, size_t 
         goto done;
     int rc = MP_OK;
     if (s->opts.store) {
-        rc = eng_store_kv_scan(s->opts.store, ENG_KV_DEAD, NULL, 0, sender__dead_scan, &c);
+        rc = eng_store_kv_scan(s->opts.store, ENG_KV_DEAD, "", 0, sender__dead_scan, &c);
     } else {
         pthread_mutex_lock(&s->lock);
         for (struct note *n = s->dead_head; n && rc == MP_OK; n = n->next)
