@@ -44,30 +44,92 @@ void alert_fingerprint(const struct alert_instance *a, char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
+/* "<what>" part of a summary: " mailbox x", " recipient domain y" or "". */
+static void notify__scope(const struct alert_instance *a, char *buf, size_t n)
+{
+    if (a->mailbox)
+        snprintf(buf, n, " mailbox %s", a->mailbox);
+    else if (a->domain)
+        snprintf(buf, n, " recipient domain %s", a->domain);
+    else
+        buf[0] = '\0';
+}
+
+static uint64_t notify__threshold(const struct alert_instance *a)
+{
+    const struct alert_rule *r = a->rule;
+    return a->severity == ALERT_SEV_CRITICAL || !r->warning_ppb ? r->critical_ppb
+                                                                : r->warning_ppb;
+}
+
+/* A rate as a percentage for people: 80 of 1000 -> "8". */
+static void notify__pct(uint64_t num, uint64_t den, char *buf, size_t n)
+{
+    alert_format_value(den ? (double)num * 100.0 / (double)den : 0.0, buf, n);
+}
+
 static void notify__summary(const struct alert_instance *a, char *buf, size_t n)
 {
-    char val[32], thr[32];
-    alert_format_value(a->v.value * 100.0, val, sizeof(val));
-    uint64_t t = a->severity == ALERT_SEV_CRITICAL ? a->rule->critical_ppb : a->rule->warning_ppb;
-    alert_format_ppb(t * 100, thr, sizeof(thr));
-    const char *what = a->mailbox ? "mailbox " : a->domain ? "recipient domain " : "";
-    const char *name = a->mailbox ? a->mailbox : a->domain ? a->domain : "";
+    const struct alert_rule *r = a->rule;
+    const struct alert_value *v = &a->v;
+    char val[48], thr[48], scope[200], what[400], cur[48], base[48];
+    int pct = r->kind == ALERT_KIND_RATIO || r->kind == ALERT_KIND_DROP ||
+              r->kind == ALERT_KIND_TREND;
+    const char *unit = pct ? "%" : r->kind == ALERT_KIND_SPIKE ? "x" : "";
+    uint64_t t = notify__threshold(a);
+    alert_format_rule_value(r, pct ? v->value_ppb * 100 : v->value_ppb, val, sizeof(val));
+    alert_format_rule_value(r, pct ? t * 100 : t, thr, sizeof(thr));
+    notify__scope(a, scope, sizeof(scope));
+    switch (r->kind) {
+    case ALERT_KIND_COUNT:
+        snprintf(what, sizeof(what), "%llu %s over %s", (unsigned long long)v->num, r->num_label,
+                 r->window.text);
+        break;
+    case ALERT_KIND_DROP:
+        notify__pct(v->num, v->den, cur, sizeof(cur));
+        notify__pct(v->base_num, v->base_den, base, sizeof(base));
+        snprintf(what, sizeof(what),
+                 "%s per %s %s%% over %s (%llu of %llu) vs %s%% the %s before (%llu of %llu)",
+                 r->num_label, r->den_label, cur, r->window.text, (unsigned long long)v->num,
+                 (unsigned long long)v->den, base, r->baseline.text,
+                 (unsigned long long)v->base_num, (unsigned long long)v->base_den);
+        break;
+    case ALERT_KIND_SPIKE:
+        if (r->den_types)
+            snprintf(what, sizeof(what),
+                     "%llu %s of %llu %s over %s vs %llu of %llu over the %s before",
+                     (unsigned long long)v->num, r->num_label, (unsigned long long)v->den,
+                     r->den_label, r->window.text, (unsigned long long)v->base_num,
+                     (unsigned long long)v->base_den, r->baseline.text);
+        else
+            snprintf(what, sizeof(what), "%llu %s over %s vs %llu over the %s before",
+                     (unsigned long long)v->num, r->num_label, r->window.text,
+                     (unsigned long long)v->base_num, r->baseline.text);
+        break;
+    case ALERT_KIND_TREND:
+        snprintf(what, sizeof(what), "%s per %s rising %d days in a row (%llu of %llu on the last day)",
+                 r->num_label, r->den_label, r->days, (unsigned long long)v->num,
+                 (unsigned long long)v->den);
+        break;
+    default:
+        snprintf(what, sizeof(what), "%llu of %llu %s over %s", (unsigned long long)v->num,
+                 (unsigned long long)v->den, r->den_label, r->window.text);
+        break;
+    }
     if (a->status == ALERT_STATUS_RESOLVED)
-        snprintf(buf, n, "%s resolved for tenant %s%s%s%s: %s%% (%llu of %llu %s over %s)",
-                 a->rule->name, a->tenant, *what ? " " : "", what, name, val,
-                 (unsigned long long)a->v.num, (unsigned long long)a->v.den, a->rule->den_label,
-                 a->rule->window);
+        snprintf(buf, n, "%s resolved for tenant %s%s: %s%s (%s)", r->alertname, a->tenant, scope,
+                 val, unit, what);
     else
-        snprintf(buf, n, "%s %s%% for tenant %s%s%s%s (%llu of %llu %s over %s), %s at %s%%",
-                 a->rule->name, val, a->tenant, *what ? " " : "", what, name,
-                 (unsigned long long)a->v.num, (unsigned long long)a->v.den, a->rule->den_label,
-                 a->rule->window, alert_severity_name(a->severity), thr);
+        snprintf(buf, n, "%s %s%s for tenant %s%s (%s), %s at %s%s", r->alertname, val, unit,
+                 a->tenant, scope, what, alert_severity_name(a->severity), thr, unit);
 }
 
 static json_t *notify__labels(const struct alert_instance *a)
 {
     json_t *l = json_object();
-    json_object_set_new(l, "alertname", json_string(a->rule->name));
+    json_object_set_new(l, "alertname", json_string(a->rule->alertname));
+    if (strcmp(a->rule->name, a->rule->alertname) != 0)
+        json_object_set_new(l, "rule", json_string(a->rule->name));
     json_object_set_new(l, "severity", json_string(alert_severity_name(a->severity)));
     json_object_set_new(l, "tenant", json_string(a->tenant));
     if (a->mailbox)
@@ -77,22 +139,38 @@ static json_t *notify__labels(const struct alert_instance *a)
     return l;
 }
 
+static void notify__num(json_t *o, const char *key, uint64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+    json_object_set_new(o, key, json_string(buf));
+}
+
 static json_t *notify__annotations(const struct alert_instance *a)
 {
-    char buf[512];
+    char buf[1024];
+    const struct alert_rule *r = a->rule;
     json_t *an = json_object();
     notify__summary(a, buf, sizeof(buf));
     json_object_set_new(an, "summary", json_string(buf));
-    alert_format_value(a->v.value, buf, sizeof(buf));
+    alert_format_rule_value(r, a->v.value_ppb, buf, sizeof(buf));
     json_object_set_new(an, "value", json_string(buf));
-    uint64_t t = a->severity == ALERT_SEV_CRITICAL ? a->rule->critical_ppb : a->rule->warning_ppb;
-    alert_format_ppb(t, buf, sizeof(buf));
+    alert_format_rule_value(r, notify__threshold(a), buf, sizeof(buf));
     json_object_set_new(an, "threshold", json_string(buf));
-    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)a->v.num);
-    json_object_set_new(an, "numerator", json_string(buf));
-    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)a->v.den);
-    json_object_set_new(an, "denominator", json_string(buf));
-    json_object_set_new(an, "window", json_string(a->rule->window));
+    notify__num(an, "numerator", a->v.num);
+    if (r->den_types)
+        notify__num(an, "denominator", a->v.den);
+    json_object_set_new(an, "window", json_string(r->window.text));
+    if (r->kind != ALERT_KIND_RATIO) {
+        json_object_set_new(an, "kind", json_string(alert_kind_name(r->kind)));
+    }
+    if (r->kind == ALERT_KIND_DROP || r->kind == ALERT_KIND_SPIKE || r->kind == ALERT_KIND_TREND) {
+        notify__num(an, "baseline_numerator", a->v.base_num);
+        if (r->den_types)
+            notify__num(an, "baseline_denominator", a->v.base_den);
+        if (r->kind != ALERT_KIND_TREND)
+            json_object_set_new(an, "baseline_window", json_string(r->baseline.text));
+    }
     return an;
 }
 
@@ -110,6 +188,24 @@ static void notify__intersect(json_t *common, json_t *obj)
     }
 }
 
+json_t *alert_notify_alert_json(const struct alert_instance *a)
+{
+    char ts[40], fp[17];
+    json_t *al = json_object();
+    json_object_set_new(al, "status",
+                        json_string(a->status == ALERT_STATUS_FIRING ? "firing" : "resolved"));
+    json_object_set_new(al, "labels", notify__labels(a));
+    json_object_set_new(al, "annotations", notify__annotations(a));
+    alert_format_time(a->starts_ms, ts, sizeof(ts));
+    json_object_set_new(al, "startsAt", json_string(ts));
+    alert_format_time(a->ends_ms, ts, sizeof(ts));
+    json_object_set_new(al, "endsAt", json_string(ts));
+    json_object_set_new(al, "generatorURL", json_string(""));
+    alert_fingerprint(a, fp);
+    json_object_set_new(al, "fingerprint", json_string(fp));
+    return al;
+}
+
 char *alert_notify_webhook(const char *receiver, const struct alert_instance *a, size_t n)
 {
     char *out = NULL;
@@ -117,9 +213,8 @@ char *alert_notify_webhook(const char *receiver, const struct alert_instance *a,
     json_t *common_l = NULL, *common_a = NULL;
     int any_firing = 0;
     for (size_t i = 0; i < n; i++) {
-        char ts[40], fp[17];
-        json_t *al = json_object(), *labels = notify__labels(&a[i]);
-        json_t *ann = notify__annotations(&a[i]);
+        json_t *al = alert_notify_alert_json(&a[i]);
+        json_t *labels = json_object_get(al, "labels"), *ann = json_object_get(al, "annotations");
         if (!common_l) {
             common_l = json_deep_copy(labels);
             common_a = json_deep_copy(ann);
@@ -128,17 +223,6 @@ char *alert_notify_webhook(const char *receiver, const struct alert_instance *a,
             notify__intersect(common_a, ann);
         }
         any_firing |= a[i].status == ALERT_STATUS_FIRING;
-        json_object_set_new(al, "status",
-                            json_string(a[i].status == ALERT_STATUS_FIRING ? "firing" : "resolved"));
-        json_object_set_new(al, "labels", labels);
-        json_object_set_new(al, "annotations", ann);
-        alert_format_time(a[i].starts_ms, ts, sizeof(ts));
-        json_object_set_new(al, "startsAt", json_string(ts));
-        alert_format_time(a[i].ends_ms, ts, sizeof(ts));
-        json_object_set_new(al, "endsAt", json_string(ts));
-        json_object_set_new(al, "generatorURL", json_string(""));
-        alert_fingerprint(&a[i], fp);
-        json_object_set_new(al, "fingerprint", json_string(fp));
         json_array_append_new(alerts, al);
     }
     /* Notifications are grouped per tenant: that is the group label. */

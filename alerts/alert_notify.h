@@ -12,6 +12,7 @@
 #ifndef ALERT_NOTIFY_H
 #define ALERT_NOTIFY_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,9 @@ struct alert_instance {
 void alert_fingerprint(const struct alert_instance *a, char out[17]);
 const char *alert_severity_name(int sev);
 
+/* One alert as the webhook's "alerts" entries carry it (status, labels,
+ * annotations, startsAt, endsAt, generatorURL, fingerprint); a new reference. */
+json_t *alert_notify_alert_json(const struct alert_instance *a);
 char *alert_notify_webhook(const char *receiver, const struct alert_instance *a, size_t n);
 char *alert_notify_slack(const struct alert_instance *a, size_t n);
 

@@ -1,34 +1,63 @@
-/* alert_rule.c — ratio rule evaluation and the built-in rules (see alert_rule.h). */
+/* alert_rule.c — rule kinds, exact evaluation, defaults, rule sets (see alert_rule.h). */
 #include "alert_rule.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define T(x) (1u << (x))
+#define PCT(x) ((uint64_t)((x) * 10000000.0 + 0.5)) /* percent -> ppb, for constants */
+#define ALL_SCOPES (T(ENG_SCOPE_TENANT) | T(ENG_SCOPE_MAILBOX) | T(ENG_SCOPE_DOMAIN))
+#define HOUR_MS (3600 * 1000LL)
 
-/* bounce_rate: hard bounces / sent over the last hour. 2% is where mailbox
- * providers start to treat a list as unmaintained; 4% means act now. Below
- * 100 sends a couple of bounces is noise, so no alert. */
-static const struct alert_rule rule__builtin[] = {
-    {
-        .name = "bounce_rate",
-        .scopes = T(ENG_SCOPE_TENANT) | T(ENG_SCOPE_MAILBOX) | T(ENG_SCOPE_DOMAIN),
-        .num_types = T(ENG_BOUNCE_HARD),
-        .den_types = T(ENG_SENT),
-        .den_label = "sent",
-        .fine_buckets = 12,
-        .window = "1h",
-        .min_volume = 100,
-        .warning_ppb = 20000000,  /* 2% */
-        .critical_ppb = 40000000, /* 4% */
-        .resolve_ppb = 18000000,  /* 90% of the warning threshold: no flapping */
-    },
-};
+/* ---- windows and sums ---------------------------------------------------------- */
 
-const struct alert_rule *alert_rules_builtin(size_t *n)
+int alert_window_parse(const char *s, struct alert_window *w)
 {
-    *n = sizeof(rule__builtin) / sizeof(rule__builtin[0]);
-    return rule__builtin;
+    char *end;
+    if (!s || *s < '1' || *s > '9')
+        return -1;
+    long v = strtol(s, &end, 10);
+    memset(w, 0, sizeof(*w));
+    if (strcmp(end, "m") == 0 && v % 5 == 0 && v >= 5 && v <= 60) {
+        w->res = ENG_RES_FINE;
+        w->n = (int)(v / 5);
+    } else if (strcmp(end, "h") == 0 && v == 1) {
+        /* 1h reads from the 5-minute ring: a sliding hour, not the clock hour */
+        w->res = ENG_RES_FINE;
+        w->n = ENG_FINE_WINDOW_MAX;
+    } else if (strcmp(end, "h") == 0 && v >= 2 && v <= 24) {
+        w->res = ENG_RES_HOUR;
+        w->n = (int)v;
+    } else if (strcmp(end, "d") == 0 && v >= 1 && v <= 14) {
+        w->res = ENG_RES_DAY;
+        w->n = (int)v;
+    } else {
+        return -1;
+    }
+    snprintf(w->text, sizeof(w->text), "%s", s);
+    return 0;
+}
+
+void alert_sums_init(struct alert_sums *s, const struct eng_table *t, const struct eng_key *k)
+{
+    s->t = t;
+    s->k = k;
+    s->n = 0;
+}
+
+static const uint64_t *sums__get(struct alert_sums *s, int res, int back, int n)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->w[i].res == res && s->w[i].back == back && s->w[i].len == n)
+            return s->w[i].c;
+    /* a full cache reuses its last entry: correct, just not cached */
+    int i = s->n < ALERT_SUMS_MAX ? s->n++ : ALERT_SUMS_MAX - 1;
+    s->w[i].res = res;
+    s->w[i].back = back;
+    s->w[i].len = n;
+    eng_key_sum(s->t, s->k, res, back, n, s->w[i].c);
+    return s->w[i].c;
 }
 
 static uint64_t rule__sum(unsigned types, const uint64_t counts[ENG_NTYPES])
@@ -40,33 +69,173 @@ static uint64_t rule__sum(unsigned types, const uint64_t counts[ENG_NTYPES])
     return s;
 }
 
-/* num/den >= ppb/1e9, exactly. */
-static int rule__at_least(uint64_t num, uint64_t den, uint64_t ppb)
+typedef unsigned __int128 u128;
+
+/* floor(a * 1e9 / b), saturated; b > 0. */
+static uint64_t rule__ppb(u128 a, u128 b)
 {
-    return (unsigned __int128)num * ALERT_PPB >= (unsigned __int128)ppb * den;
+    u128 q = a * ALERT_PPB / b;
+    return q > UINT64_MAX ? UINT64_MAX : (uint64_t)q;
 }
 
-void alert_rule_eval(const struct alert_rule *r, const uint64_t counts[ENG_NTYPES],
-                     struct alert_value *out)
+/* ---- evaluation ------------------------------------------------------------------ */
+
+static void rule__ratio(const struct alert_rule *r, struct alert_sums *s, struct alert_value *v)
+{
+    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n);
+    v->num = rule__sum(r->num_types, c);
+    v->den = rule__sum(r->den_types, c);
+    v->enough = v->den > 0 && v->den >= r->min_volume && v->num >= r->min_count;
+    if (v->den)
+        v->value_ppb = rule__ppb(v->num, v->den);
+}
+
+static void rule__count(const struct alert_rule *r, struct alert_sums *s, struct alert_value *v)
+{
+    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n);
+    v->num = rule__sum(r->num_types, c);
+    v->enough = v->num >= r->min_volume;
+    v->value_ppb = v->num > UINT64_MAX / ALERT_PPB ? UINT64_MAX : v->num * ALERT_PPB;
+}
+
+static void rule__drop(const struct alert_rule *r, struct alert_sums *s, struct alert_value *v)
+{
+    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n);
+    v->num = rule__sum(r->num_types, c);
+    v->den = rule__sum(r->den_types, c);
+    const uint64_t *b = sums__get(s, r->baseline.res, r->baseline.back, r->baseline.n);
+    v->base_num = rule__sum(r->num_types, b);
+    v->base_den = rule__sum(r->den_types, b);
+    v->enough = v->den > 0 && v->base_den > 0 && v->den >= r->min_volume &&
+                v->base_den >= r->min_volume && v->base_num > 0;
+    if (!v->enough)
+        return;
+    /* drop = (bn*d - n*bd) / (bn*d): both rates over a common denominator */
+    u128 before = (u128)v->base_num * v->den, now = (u128)v->num * v->base_den;
+    if (now < before)
+        v->value_ppb = rule__ppb(before - now, before);
+}
+
+static void rule__spike(const struct alert_rule *r, struct alert_sums *s, struct alert_value *v)
+{
+    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n);
+    const uint64_t *b = sums__get(s, r->baseline.res, r->baseline.back, r->baseline.n);
+    v->num = rule__sum(r->num_types, c);
+    v->base_num = rule__sum(r->num_types, b);
+    if (r->den_types) {
+        uint64_t bnum = v->base_num ? v->base_num : 1;
+        v->den = rule__sum(r->den_types, c);
+        v->base_den = rule__sum(r->den_types, b);
+        v->enough = v->den > 0 && v->den >= r->min_volume && v->base_den >= r->min_volume &&
+                    v->base_den > 0 && v->num >= r->min_count;
+        if (v->enough) /* (n/d) / (bn/bd) = n*bd / (d*bn) */
+            v->value_ppb = rule__ppb((u128)v->num * v->base_den, (u128)v->den * bnum);
+        return;
+    }
+    /* counts: the baseline as an average per window length */
+    int64_t wms = r->window.res == ENG_RES_DAY    ? r->window.n * 24 * HOUR_MS
+                  : r->window.res == ENG_RES_HOUR ? r->window.n * HOUR_MS
+                                                  : r->window.n * ENG_FINE_MS;
+    int64_t bms = r->baseline.res == ENG_RES_DAY    ? r->baseline.n * 24 * HOUR_MS
+                  : r->baseline.res == ENG_RES_HOUR ? r->baseline.n * HOUR_MS
+                                                    : r->baseline.n * ENG_FINE_MS;
+    /* no history is no baseline: a tenant new to mailpulse is not a spike */
+    v->enough = v->num >= r->min_volume && v->num >= r->min_count && v->base_num > 0;
+    if (v->enough) /* n / (bn * wms / bms) */
+        v->value_ppb = rule__ppb((u128)v->num * (uint64_t)bms, (u128)v->base_num * (uint64_t)wms);
+}
+
+static void rule__trend(const struct alert_rule *r, struct alert_sums *s, struct alert_value *v)
+{
+    /* days back days+1 .. 1: each must exceed the one before */
+    uint64_t pn = 0, pd = 0;
+    int rising = 1;
+    v->enough = 1;
+    for (int back = r->days + 1; back >= 1; back--) {
+        const uint64_t *c = sums__get(s, ENG_RES_DAY, back, 1);
+        uint64_t n = rule__sum(r->num_types, c), d = rule__sum(r->den_types, c);
+        if (d == 0 || d < r->min_volume) {
+            v->enough = 0;
+            rising = 0;
+        } else if (back <= r->days && (u128)n * pd <= (u128)pn * d) {
+            rising = 0; /* n/d <= pn/pd */
+        }
+        if (back == 2) {
+            v->base_num = n;
+            v->base_den = d;
+        }
+        pn = n;
+        pd = d;
+    }
+    v->num = pn;
+    v->den = pd;
+    if (v->enough && rising && pd)
+        v->value_ppb = rule__ppb(pn, pd);
+}
+
+void alert_rule_eval(const struct alert_rule *r, struct alert_sums *s, struct alert_value *out)
 {
     memset(out, 0, sizeof(*out));
-    out->num = rule__sum(r->num_types, counts);
-    out->den = rule__sum(r->den_types, counts);
-    out->value = out->den ? (double)out->num / (double)out->den : 0.0;
-    out->enough = out->den > 0 && out->den >= r->min_volume;
+    switch (r->kind) {
+    case ALERT_KIND_RATIO: rule__ratio(r, s, out); break;
+    case ALERT_KIND_COUNT: rule__count(r, s, out); break;
+    case ALERT_KIND_DROP: rule__drop(r, s, out); break;
+    case ALERT_KIND_SPIKE: rule__spike(r, s, out); break;
+    case ALERT_KIND_TREND: rule__trend(r, s, out); break;
+    default: return;
+    }
     if (!out->enough)
         return;
-    if (r->critical_ppb && rule__at_least(out->num, out->den, r->critical_ppb))
+    if (r->critical_ppb && out->value_ppb >= r->critical_ppb)
         out->severity = ALERT_SEV_CRITICAL;
-    else if (rule__at_least(out->num, out->den, r->warning_ppb))
+    else if (r->warning_ppb && out->value_ppb >= r->warning_ppb)
         out->severity = ALERT_SEV_WARNING;
 }
 
 int alert_rule_resolves(const struct alert_rule *r, const struct alert_value *v)
 {
     /* Too little data left in the window is no evidence of a problem. */
-    return !v->enough || !rule__at_least(v->num, v->den, r->resolve_ppb);
+    return !v->enough || v->value_ppb < r->resolve_ppb;
 }
+
+static void rule__labels(struct alert_rule *r);
+
+void alert_rule_derive(struct alert_rule *r)
+{
+    uint64_t lo = r->warning_ppb && (!r->critical_ppb || r->warning_ppb < r->critical_ppb)
+                      ? r->warning_ppb
+                      : r->critical_ppb;
+    r->resolve_ppb = (uint64_t)((u128)lo * r->resolve_ratio_ppb / ALERT_PPB);
+    if (r->resolve_ppb == 0 && lo)
+        r->resolve_ppb = 1; /* resolves only at exactly zero */
+    if (r->alertname[0] == '\0')
+        snprintf(r->alertname, sizeof(r->alertname), "%s", r->name);
+    if (r->num_label[0] == '\0')
+        rule__labels(r);
+    if (r->kind == ALERT_KIND_DROP && r->baseline.n == 0) {
+        r->baseline = r->window;
+        r->baseline.back = r->window.back + r->window.n;
+    }
+}
+
+static const char *kind__names[] = {"ratio", "count", "drop", "spike", "trend"};
+
+const char *alert_kind_name(int kind)
+{
+    return kind >= 0 && kind <= ALERT_KIND_TREND ? kind__names[kind] : "unknown";
+}
+
+int alert_kind_parse(const char *s, int *kind)
+{
+    for (int i = 0; i <= ALERT_KIND_TREND; i++)
+        if (strcmp(s, kind__names[i]) == 0) {
+            *kind = i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- formatting -------------------------------------------------------------------- */
 
 static void rule__trim(char *buf)
 {
@@ -91,4 +260,273 @@ void alert_format_value(double v, char *buf, size_t n)
 {
     snprintf(buf, n, "%.6f", v);
     rule__trim(buf);
+}
+
+void alert_format_rule_value(const struct alert_rule *r, uint64_t ppb, char *buf, size_t n)
+{
+    if (r->kind == ALERT_KIND_COUNT) {
+        snprintf(buf, n, "%llu", (unsigned long long)(ppb / ALERT_PPB));
+        return;
+    }
+    /* six decimals are plenty for people and keep "0.08" short */
+    uint64_t micro = (ppb + 500) / 1000;
+    snprintf(buf, n, "%llu.%06llu", (unsigned long long)(micro / 1000000),
+             (unsigned long long)(micro % 1000000));
+    rule__trim(buf);
+}
+
+/* ---- defaults ---------------------------------------------------------------------- */
+
+/* Each default is explained, for people, in rules.example.yaml; keep the two
+ * in step (test_alert_rule checks they are equal). */
+static void rule__init(struct alert_rule *r, const char *name, const char *alertname, int kind,
+                       unsigned scopes, unsigned num, unsigned den, const char *window)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->name, sizeof(r->name), "%s", name);
+    snprintf(r->alertname, sizeof(r->alertname), "%s", alertname);
+    r->kind = kind;
+    r->enabled = 1;
+    r->scopes = scopes;
+    r->num_types = num;
+    r->den_types = den;
+    if (window)
+        alert_window_parse(window, &r->window);
+    r->resolve_ratio_ppb = 900000000; /* resolve below 90% of the threshold */
+    r->repeat_ms = 4 * HOUR_MS;
+}
+
+static void rule__labels(struct alert_rule *r)
+{
+    char *p = r->num_label;
+    size_t left = sizeof(r->num_label);
+    for (int pass = 0; pass < 2; pass++) {
+        unsigned types = pass ? r->den_types : r->num_types;
+        p = pass ? r->den_label : r->num_label;
+        left = pass ? sizeof(r->den_label) : sizeof(r->num_label);
+        p[0] = '\0';
+        for (int t = ENG_TYPE_MIN; t <= ENG_TYPE_MAX; t++) {
+            if (!(types & T(t)))
+                continue;
+            size_t l = strlen(p);
+            snprintf(p + l, left - l, "%s%s", l ? "+" : "", eng_type_name(t));
+        }
+    }
+}
+
+static int rule__defaults(struct alert_ruleset *rs)
+{
+    struct alert_rule r;
+    int rc = MP_OK;
+#define ADD()                               \
+    do {                                    \
+        if (rc == MP_OK)                    \
+            rc = alert_ruleset_add(rs, &r); \
+    } while (0)
+
+    rule__init(&r, "bounce_rate", "bounce_rate", ALERT_KIND_RATIO, ALL_SCOPES, T(ENG_BOUNCE_HARD),
+               T(ENG_SENT), "1h");
+    r.min_volume = 100;
+    r.warning_ppb = PCT(2);
+    r.critical_ppb = PCT(4);
+    ADD();
+
+    rule__init(&r, "complaint_rate", "complaint_rate", ALERT_KIND_RATIO, ALL_SCOPES,
+               T(ENG_COMPLAINT), T(ENG_DELIVERED), "24h");
+    r.min_volume = 1000;
+    r.warning_ppb = PCT(0.1);
+    r.critical_ppb = PCT(0.3);
+    ADD();
+
+    rule__init(&r, "engagement_drop", "engagement_drop", ALERT_KIND_DROP, ALL_SCOPES,
+               T(ENG_OPEN) | T(ENG_CLICK) | T(ENG_REPLY), T(ENG_DELIVERED), "7d");
+    r.min_volume = 1000;
+    r.warning_ppb = PCT(20);
+    r.critical_ppb = PCT(50);
+    r.repeat_ms = 24 * HOUR_MS;
+    ADD();
+
+    rule__init(&r, "spam_trap", "spam_trap", ALERT_KIND_COUNT, ALL_SCOPES, T(ENG_SPAM_TRAP), 0,
+               "24h");
+    r.min_volume = 1;
+    r.critical_ppb = ALERT_PPB; /* one hit */
+    ADD();
+
+    rule__init(&r, "block_rate", "block_rate", ALERT_KIND_RATIO, ALL_SCOPES, T(ENG_BLOCKED),
+               T(ENG_SENT), "1h");
+    r.min_volume = 200;
+    r.warning_ppb = PCT(3);
+    r.critical_ppb = PCT(10);
+    ADD();
+
+    rule__init(&r, "deferral_rate", "deferral_rate", ALERT_KIND_RATIO, ALL_SCOPES,
+               T(ENG_DEFERRED), T(ENG_SENT), "1h");
+    r.min_volume = 200;
+    r.warning_ppb = PCT(10);
+    r.critical_ppb = PCT(25);
+    r.for_ms = 10 * 60 * 1000LL; /* greylisting bursts clear within minutes */
+    ADD();
+
+    rule__init(&r, "unsubscribe_spike", "unsubscribe_spike", ALERT_KIND_SPIKE, ALL_SCOPES,
+               T(ENG_UNSUBSCRIBE), T(ENG_DELIVERED), "24h");
+    alert_window_parse("7d", &r.baseline);
+    r.baseline.back = 1; /* the seven whole days before today */
+    r.min_volume = 500;
+    r.min_count = 10;
+    r.warning_ppb = 3 * ALERT_PPB;
+    r.critical_ppb = 10 * ALERT_PPB;
+    ADD();
+
+    rule__init(&r, "rising_trend_bounce", "rising_trend", ALERT_KIND_TREND, ALL_SCOPES,
+               T(ENG_BOUNCE_HARD), T(ENG_SENT), NULL);
+    snprintf(r.window.text, sizeof(r.window.text), "3d");
+    r.days = 3;
+    r.min_volume = 200;
+    r.warning_ppb = PCT(1);
+    r.repeat_ms = 24 * HOUR_MS;
+    ADD();
+
+    rule__init(&r, "rising_trend_complaint", "rising_trend", ALERT_KIND_TREND, ALL_SCOPES,
+               T(ENG_COMPLAINT), T(ENG_DELIVERED), NULL);
+    snprintf(r.window.text, sizeof(r.window.text), "3d");
+    r.days = 3;
+    r.min_volume = 1000;
+    r.warning_ppb = PCT(0.05);
+    r.repeat_ms = 24 * HOUR_MS;
+    ADD();
+
+    rule__init(&r, "volume_spike", "volume_spike", ALERT_KIND_SPIKE,
+               T(ENG_SCOPE_TENANT) | T(ENG_SCOPE_MAILBOX), T(ENG_SENT), 0, "1d");
+    alert_window_parse("7d", &r.baseline);
+    r.baseline.back = 1;
+    r.min_volume = 500;
+    r.warning_ppb = 3 * ALERT_PPB;
+    r.critical_ppb = 10 * ALERT_PPB;
+    r.repeat_ms = 24 * HOUR_MS;
+    ADD();
+#undef ADD
+    return rc;
+}
+
+/* ---- rule sets ------------------------------------------------------------------------ */
+
+struct tenant_rules {
+    char *tenant;
+    struct alert_rule *rules; /* rs->n entries */
+};
+
+struct alert_ruleset {
+    size_t n;
+    struct alert_rule rules[ALERT_RULES_MAX];
+    size_t nt, capt;
+    struct tenant_rules *t; /* sorted by tenant: bsearch per evaluation */
+};
+
+int alert_ruleset_new(struct alert_ruleset **out)
+{
+    struct alert_ruleset *rs = calloc(1, sizeof(*rs));
+    if (!rs)
+        return MP_ERR_NOMEM;
+    *out = rs;
+    return MP_OK;
+}
+
+int alert_ruleset_defaults(struct alert_ruleset **out)
+{
+    struct alert_ruleset *rs;
+    int rc = alert_ruleset_new(&rs);
+    if (rc != MP_OK)
+        return rc;
+    if ((rc = rule__defaults(rs)) != MP_OK) {
+        alert_ruleset_free(rs);
+        return rc;
+    }
+    *out = rs;
+    return MP_OK;
+}
+
+int alert_ruleset_add(struct alert_ruleset *rs, const struct alert_rule *r)
+{
+    if (rs->n >= ALERT_RULES_MAX || alert_ruleset_find(rs, r->name) >= 0)
+        return MP_ERR_INVAL;
+    rs->rules[rs->n] = *r;
+    alert_rule_derive(&rs->rules[rs->n]);
+    rs->n++;
+    return MP_OK;
+}
+
+static int ruleset__cmp(const void *key, const void *elem)
+{
+    return strcmp(key, ((const struct tenant_rules *)elem)->tenant);
+}
+
+struct alert_rule *alert_ruleset_override(struct alert_ruleset *rs, const char *tenant,
+                                          size_t idx)
+{
+    if (idx >= rs->n)
+        return NULL;
+    size_t lo = 0, hi = rs->nt;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(tenant, rs->t[mid].tenant);
+        if (c == 0)
+            return &rs->t[mid].rules[idx];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (rs->nt == rs->capt) {
+        size_t cap = rs->capt ? rs->capt * 2 : 8;
+        struct tenant_rules *nt = realloc(rs->t, cap * sizeof(*nt));
+        if (!nt)
+            return NULL;
+        rs->t = nt;
+        rs->capt = cap;
+    }
+    struct tenant_rules tr = {strdup(tenant), malloc(rs->n * sizeof(struct alert_rule))};
+    if (!tr.tenant || !tr.rules) {
+        free(tr.tenant);
+        free(tr.rules);
+        return NULL;
+    }
+    memcpy(tr.rules, rs->rules, rs->n * sizeof(struct alert_rule));
+    memmove(&rs->t[lo + 1], &rs->t[lo], (rs->nt - lo) * sizeof(*rs->t));
+    rs->t[lo] = tr;
+    rs->nt++;
+    return &rs->t[lo].rules[idx];
+}
+
+void alert_ruleset_free(struct alert_ruleset *rs)
+{
+    if (!rs)
+        return;
+    for (size_t i = 0; i < rs->nt; i++) {
+        free(rs->t[i].tenant);
+        free(rs->t[i].rules);
+    }
+    free(rs->t);
+    free(rs);
+}
+
+size_t alert_ruleset_count(const struct alert_ruleset *rs) { return rs->n; }
+size_t alert_ruleset_noverrides(const struct alert_ruleset *rs) { return rs->nt; }
+
+int alert_ruleset_find(const struct alert_ruleset *rs, const char *name)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (strcmp(rs->rules[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+const struct alert_rule *alert_ruleset_for(const struct alert_ruleset *rs, const char *tenant)
+{
+    if (rs->nt) {
+        const struct tenant_rules *tr =
+            bsearch(tenant, rs->t, rs->nt, sizeof(*rs->t), ruleset__cmp);
+        if (tr)
+            return tr->rules;
+    }
+    return rs->rules;
 }

@@ -1,15 +1,39 @@
-/* alert_rule.h — rate rules and their evaluation.
+/* alert_rule.h — alarm rules, rule sets with per-tenant overrides, and the
+ * evaluation of one rule on one key.
  *
  * Contract: a rule is immutable config (netdata's split: config apart from
- * runtime state). alert_rule_eval() is a pure function of a rule and a
- * window's per-type counts: it computes numerator, denominator, the value
- * and the severity the value reaches, comparing exactly in integers (no
- * float rounding at the threshold: 20 of 1000 is exactly 2%). Any thread.
+ * runtime state). alert_rule_eval() is a pure function of a rule and a key's
+ * window sums: it computes the value and the severity the value reaches,
+ * comparing exactly in integers (20 of 1000 is exactly 2%, never 1.9999%).
+ * Every value is carried in parts per billion (ppb): a rate of 2% is
+ * 20,000,000; a count of 3 is 3e9; a factor of 3x is 3e9. Thresholds are in
+ * the same unit, so one comparison serves every kind.
  *
- * Today one kind exists: ratio rules (sum of numerator types / sum of
- * denominator types over a fine window). The rules file, the other default
- * rules and per-tenant overrides arrive with the rules issue; until then
- * alert_rules_builtin() is the rule set.
+ * Kinds:
+ *   ratio  sum(num types) / sum(den types) over `window`; den >= min_volume.
+ *   count  sum(num types) over `window`; count >= min_volume (0: any).
+ *   drop   the relative fall of num/den from `baseline` to `window`:
+ *          1 - (num/den) / (base_num/base_den); both dens >= min_volume and
+ *          base_num > 0. engagement_drop: 20% is 200,000,000.
+ *   spike  the current rate (or count, without den types) over `window`
+ *          against the average of `baseline`: rate / base_rate, or
+ *          count / (base_count per window length); den (count) >= min_volume,
+ *          num >= min_count, and for rates base_den >= min_volume (a zero
+ *          baseline rate counts as one event, so a first burst of
+ *          unsubscribes reads as a large, finite factor). A count spike needs
+ *          some history (base count > 0): a sender new to mailpulse has no
+ *          baseline, and alerting on every new tenant would be a storm.
+ *   trend  num/den per UTC day for the last `days`+1 complete days (today
+ *          excluded: it is partial); the value is the last day's rate when
+ *          it rose on each of the `days` days, each day's den >= min_volume,
+ *          else 0.
+ *
+ * A firing alert resolves when its data fall under min_volume or its value
+ * falls below resolve_ppb (resolve_ratio times the lowest threshold set):
+ * that gap is the hysteresis that stops flapping around a threshold.
+ *
+ * Rule sets: the base rules plus, per tenant with overrides, a full copy of
+ * the rules with that tenant's changes. Immutable once built; any thread.
  */
 #ifndef ALERT_RULE_H
 #define ALERT_RULE_H
@@ -20,39 +44,112 @@
 #include "eng_table.h"
 #include "eng_types.h"
 
-/* Stable numbers: they will reach disk with alert state. */
+/* Stable numbers: they reach disk with alert state. */
 enum alert_severity { ALERT_SEV_NONE = 0, ALERT_SEV_WARNING = 1, ALERT_SEV_CRITICAL = 2 };
+enum alert_kind {
+    ALERT_KIND_RATIO = 0,
+    ALERT_KIND_COUNT = 1,
+    ALERT_KIND_DROP = 2,
+    ALERT_KIND_SPIKE = 3,
+    ALERT_KIND_TREND = 4,
+};
 
-#define ALERT_PPB 1000000000ULL /* thresholds are fractions in parts per billion */
+#define ALERT_PPB 1000000000ULL
+#define ALERT_NAME_MAX 64
+#define ALERT_RULES_MAX 64
+
+/* A window as eng_key_sum() takes it: `n` buckets of resolution `res`
+ * ending `back` buckets before the current one. */
+struct alert_window {
+    int res, back, n;
+    char text[16]; /* "1h", "24h", "7d": as users read it */
+};
 
 struct alert_rule {
-    const char *name;        /* the alertname label */
-    unsigned scopes;         /* bit (1u << ENG_SCOPE_*) per scope evaluated */
-    unsigned num_types;      /* bit (1u << type) per numerator event type */
-    unsigned den_types;      /* bit (1u << type) per denominator event type */
-    const char *den_label;   /* "sent": names the denominator in summaries */
-    int fine_buckets;        /* window length in ENG_FINE_MS buckets */
-    const char *window;      /* "1h": the window as users read it */
-    uint64_t min_volume;     /* no alert while the denominator is smaller */
-    uint64_t warning_ppb;    /* value >= this: warning */
-    uint64_t critical_ppb;   /* value >= this: critical (0: never) */
-    uint64_t resolve_ppb;    /* a firing alert resolves below this */
+    char name[ALERT_NAME_MAX];      /* unique in a set; the "rule" label */
+    char alertname[ALERT_NAME_MAX]; /* the alertname label (often == name) */
+    int kind;                       /* enum alert_kind */
+    int enabled;
+    unsigned scopes;    /* bit (1u << ENG_SCOPE_*) per scope evaluated */
+    unsigned num_types; /* bit (1u << type) per numerator event type */
+    unsigned den_types; /* bit (1u << type) per denominator event type (0: none) */
+    struct alert_window window;
+    struct alert_window baseline; /* drop, spike */
+    int days;                     /* trend */
+    uint64_t min_volume;
+    uint64_t min_count;
+    uint64_t warning_ppb;  /* 0: no warning level */
+    uint64_t critical_ppb; /* 0: no critical level */
+    uint64_t resolve_ratio_ppb;
+    uint64_t resolve_ppb; /* derived: resolve_ratio * lowest threshold */
+    int64_t for_ms;       /* pending this long before firing (0: at once) */
+    int64_t repeat_ms;    /* reminder after this long firing (0: never) */
+    char num_label[48];   /* "bounce_hard", "open+click+reply": for summaries */
+    char den_label[48];
 };
 
 struct alert_value {
-    uint64_t num, den;
-    double value;  /* num / den, for display only */
-    int severity;  /* enum alert_severity the value reaches (NONE below min_volume) */
-    int enough;    /* den >= min_volume */
+    uint64_t num, den;           /* over the window (trend: the last day) */
+    uint64_t base_num, base_den; /* over the baseline (drop, spike; trend: the day before) */
+    uint64_t value_ppb;
+    int severity; /* enum alert_severity the value reaches (NONE without enough data) */
+    int enough;   /* the volume conditions hold */
 };
 
-void alert_rule_eval(const struct alert_rule *r, const uint64_t counts[ENG_NTYPES],
-                     struct alert_value *out);
+/* Window sums of one key, computed once per (res, back, n) however many
+ * rules ask. Fill with alert_sums_init() right before the evaluation, on a
+ * consistent read of the key (eng_key_read_begin/_end). */
+#define ALERT_SUMS_MAX 24
+struct alert_sums {
+    const struct eng_table *t;
+    const struct eng_key *k;
+    int n;
+    struct {
+        int res, back, len;
+        uint64_t c[ENG_NTYPES];
+    } w[ALERT_SUMS_MAX];
+};
+void alert_sums_init(struct alert_sums *s, const struct eng_table *t, const struct eng_key *k);
+
+void alert_rule_eval(const struct alert_rule *r, struct alert_sums *s, struct alert_value *out);
 /* 1 when a firing alert with this value should resolve. */
 int alert_rule_resolves(const struct alert_rule *r, const struct alert_value *v);
+/* Sets resolve_ppb from the thresholds and resolve_ratio_ppb. */
+void alert_rule_derive(struct alert_rule *r);
 
-/* The built-in rule set (static storage). */
-const struct alert_rule *alert_rules_builtin(size_t *n);
+/* "5m".."60m" (multiples of 5), "1h".."24h", "1d".."14d" -> window (back 0).
+ * 0, or -1 when not one of those. */
+int alert_window_parse(const char *s, struct alert_window *w);
+/* Formats a value of rule `r` for people: "0.08" (fractions), "3" (counts),
+ * "4.5" (factors). */
+void alert_format_rule_value(const struct alert_rule *r, uint64_t ppb, char *buf, size_t n);
+const char *alert_kind_name(int kind);
+int alert_kind_parse(const char *s, int *kind);
+
+/* ---- rule sets ---- */
+
+struct alert_ruleset;
+
+/* The default rules (the ones the example rules file spells out). */
+int alert_ruleset_defaults(struct alert_ruleset **out);
+/* An empty set to fill with add/override; MP_ERR_NOMEM. */
+int alert_ruleset_new(struct alert_ruleset **out);
+/* Adds a copy of `r` (derived). MP_ERR_INVAL: duplicate name or full. */
+int alert_ruleset_add(struct alert_ruleset *rs, const struct alert_rule *r);
+/* The tenant's copy of rule `idx`, created from the base rule on first use;
+ * the caller changes it in place, then calls alert_rule_derive(). Call after
+ * every add. NULL: out of memory or bad idx. */
+struct alert_rule *alert_ruleset_override(struct alert_ruleset *rs, const char *tenant,
+                                          size_t idx);
+void alert_ruleset_free(struct alert_ruleset *rs);
+
+size_t alert_ruleset_count(const struct alert_ruleset *rs);
+/* Index of the rule named `name`, or -1. */
+int alert_ruleset_find(const struct alert_ruleset *rs, const char *name);
+/* The rules that apply to `tenant` (its overrides, else the base rules):
+ * alert_ruleset_count() entries, same order and names as the base. */
+const struct alert_rule *alert_ruleset_for(const struct alert_ruleset *rs, const char *tenant);
+size_t alert_ruleset_noverrides(const struct alert_ruleset *rs); /* tenants with overrides */
 
 /* Formats a fraction in ppb as a plain decimal ("0.02"), no exponent. */
 void alert_format_ppb(uint64_t ppb, char *buf, size_t n);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <zmq.h>
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "alert_eval.h"
 #include "alert_rule.h"
@@ -46,7 +47,6 @@ struct daemon {
     struct eng_table *table;
     void *zctx;
     struct alert_receiver *receivers;
-    struct alert_routes *routes;
     struct alert_sender *sender;
     struct alert_eval *eval;
     struct ingest *ingest;
@@ -154,6 +154,18 @@ static void http__metrics(void *arg, const char *path, struct mp_http_reply *out
     buf__printf(&b, "# HELP mailpulse_alerts_firing Alerts firing now.\n"
                     "# TYPE mailpulse_alerts_firing gauge\n"
                     "mailpulse_alerts_firing %llu\n"
+                    "# HELP mailpulse_alerts_pending Alerts over a threshold whose `for` runs.\n"
+                    "# TYPE mailpulse_alerts_pending gauge\n"
+                    "mailpulse_alerts_pending %llu\n"
+                    "# HELP mailpulse_alerts_restored_total Alerts read back from the store at start.\n"
+                    "# TYPE mailpulse_alerts_restored_total counter\n"
+                    "mailpulse_alerts_restored_total %llu\n"
+                    "# HELP mailpulse_alert_state_errors_total Alert state or outbox writes that failed.\n"
+                    "# TYPE mailpulse_alert_state_errors_total counter\n"
+                    "mailpulse_alert_state_errors_total %llu\n"
+                    "# HELP mailpulse_rules_reloads_total Rule, receiver and route reloads applied.\n"
+                    "# TYPE mailpulse_rules_reloads_total counter\n"
+                    "mailpulse_rules_reloads_total %llu\n"
                     "# HELP mailpulse_keys_evaluated_total Key evaluations.\n"
                     "# TYPE mailpulse_keys_evaluated_total counter\n"
                     "mailpulse_keys_evaluated_total %llu\n"
@@ -167,7 +179,9 @@ static void http__metrics(void *arg, const char *path, struct mp_http_reply *out
                     "batch was still being counted into the key.\n"
                     "# TYPE mailpulse_eval_deferred_total counter\n"
                     "mailpulse_eval_deferred_total %llu\n",
-                (unsigned long long)ef.firing, (unsigned long long)ef.keys_evaluated,
+                (unsigned long long)ef.firing, (unsigned long long)ef.pending,
+                (unsigned long long)ef.restored, (unsigned long long)ef.state_errors,
+                (unsigned long long)ef.reloads, (unsigned long long)ef.keys_evaluated,
                 (unsigned long long)ef.notifications, (unsigned long long)ef.unrouted,
                 (unsigned long long)ef.unstable);
     struct alert_sender_figures sf;
@@ -181,15 +195,25 @@ static void http__metrics(void *arg, const char *path, struct mp_http_reply *out
                     "# HELP mailpulse_webhook_failed_attempts_total Attempts without a 2xx.\n"
                     "# TYPE mailpulse_webhook_failed_attempts_total counter\n"
                     "mailpulse_webhook_failed_attempts_total %llu\n"
-                    "# HELP mailpulse_webhook_dropped_total Notifications given up on.\n"
-                    "# TYPE mailpulse_webhook_dropped_total counter\n"
-                    "mailpulse_webhook_dropped_total %llu\n"
-                    "# HELP mailpulse_webhook_queued Notifications waiting.\n"
-                    "# TYPE mailpulse_webhook_queued gauge\n"
-                    "mailpulse_webhook_queued %llu\n",
+                    "# HELP mailpulse_webhook_rate_limited_total Answers with 429.\n"
+                    "# TYPE mailpulse_webhook_rate_limited_total counter\n"
+                    "mailpulse_webhook_rate_limited_total %llu\n"
+                    "# HELP mailpulse_slack_merged_total Slack notifications sent inside another's message.\n"
+                    "# TYPE mailpulse_slack_merged_total counter\n"
+                    "mailpulse_slack_merged_total %llu\n"
+                    "# HELP mailpulse_dead_letters_total Notifications given up on since start.\n"
+                    "# TYPE mailpulse_dead_letters_total counter\n"
+                    "mailpulse_dead_letters_total %llu\n"
+                    "# HELP mailpulse_dead_letters Dead letters held (GET /v1/alerts/dead).\n"
+                    "# TYPE mailpulse_dead_letters gauge\n"
+                    "mailpulse_dead_letters %llu\n"
+                    "# HELP mailpulse_outbox_queued Notifications in the outbox, not yet delivered.\n"
+                    "# TYPE mailpulse_outbox_queued gauge\n"
+                    "mailpulse_outbox_queued %llu\n",
                 (unsigned long long)sf.delivered, (unsigned long long)sf.attempts,
-                (unsigned long long)sf.failed_attempts, (unsigned long long)sf.dead,
-                (unsigned long long)sf.queued);
+                (unsigned long long)sf.failed_attempts, (unsigned long long)sf.rate_limited,
+                (unsigned long long)sf.merged, (unsigned long long)sf.dead,
+                (unsigned long long)sf.dead_stored, (unsigned long long)sf.queued);
     buf__printf(&b, "# HELP mailpulse_store_flushes_total Flushes of changed counters to RocksDB.\n"
                     "# TYPE mailpulse_store_flushes_total counter\n"
                     "mailpulse_store_flushes_total %llu\n"
@@ -244,10 +268,83 @@ static void http__stats(void *arg, const struct mp_http_request *req, struct mp_
     mp_stats_reply(d->table, req, out);
 }
 
+static void http__json_error(struct mp_http_reply *out, int status, const char *msg)
+{
+    json_t *o = json_pack("{s:s}", "error", msg);
+    out->status = status;
+    out->content_type = "application/json";
+    out->body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    out->len = out->body ? strlen(out->body) : 0;
+    json_decref(o);
+}
+
+/* Checks the query of /v1/alerts[/dead]: tenant=T (a valid tenant name) and,
+ * where allowed, limit=N. Returns 0, or answers 400 and returns -1. */
+static int http__alert_args(const struct mp_http_request *req, int allow_limit,
+                            const char **tenant, size_t *limit, struct mp_http_reply *out)
+{
+    char msg[256];
+    *tenant = NULL;
+    *limit = 0;
+    for (size_t i = 0; i < req->nargs; i++) {
+        const char *n = req->args[i].name, *v = req->args[i].value;
+        if (strcmp(n, "tenant") == 0 && v && *v && strlen(v) <= 64 && !*tenant &&
+            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@+") ==
+                strlen(v)) {
+            *tenant = v;
+        } else if (allow_limit && strcmp(n, "limit") == 0 && v && *v &&
+                   strspn(v, "0123456789") == strlen(v) && strlen(v) <= 6 && !*limit &&
+                   atol(v) > 0) {
+            *limit = (size_t)atol(v);
+        } else {
+            snprintf(msg, sizeof(msg),
+                     "bad or repeated query parameter \"%.64s\"; allowed: tenant=NAME%s", n,
+                     allow_limit ? ", limit=1..999999" : "");
+            http__json_error(out, 400, msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* GET /v1/alerts[?tenant=T]: pending and firing alerts. */
+static void http__alerts(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
+{
+    struct daemon *d = arg;
+    const char *tenant;
+    size_t limit;
+    if (strcmp(req->path, "/v1/alerts") != 0) {
+        http__json_error(out, 404, "not found");
+        return;
+    }
+    if (http__alert_args(req, 0, &tenant, &limit, out) != 0)
+        return;
+    out->body = alert_eval_active_json(d->eval, tenant);
+    out->status = out->body ? 200 : 500;
+    out->content_type = "application/json";
+    out->len = out->body ? strlen(out->body) : 0;
+}
+
+/* GET /v1/alerts/dead[?tenant=T][&limit=N]: notifications given up on. */
+static void http__dead(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
+{
+    struct daemon *d = arg;
+    const char *tenant;
+    size_t limit;
+    if (http__alert_args(req, 1, &tenant, &limit, out) != 0)
+        return;
+    out->body = alert_sender_dead_json(d->sender, tenant, limit ? limit : 1000);
+    out->status = out->body ? 200 : 500;
+    out->content_type = "application/json";
+    out->len = out->body ? strlen(out->body) : 0;
+}
+
 static const struct mp_http_route daemon__routes[] = {
     {"GET", "/healthz", http__healthz, 0, NULL},
     {"GET", "/metrics", http__metrics, 0, NULL},
     {"GET", MP_STATS_PREFIX, NULL, MP_HTTP_PREFIX, http__stats},
+    {"GET", "/v1/alerts/dead", NULL, 0, http__dead},
+    {"GET", "/v1/alerts", NULL, 0, http__alerts},
 };
 
 /* ---- start / stop ---------------------------------------------------------- */
@@ -274,45 +371,127 @@ static int daemon__data_dir(struct daemon *d, char *err, size_t errlen)
     return MP_OK;
 }
 
+/* Receivers as the alert side takes them; strings borrowed from `c`. */
+static struct alert_receiver *daemon__receivers(const struct mp_config *c)
+{
+    struct alert_receiver *r = calloc(c->n_receivers ? c->n_receivers : 1, sizeof(*r));
+    if (!r)
+        return NULL;
+    for (size_t i = 0; i < c->n_receivers; i++) {
+        r[i].name = c->receivers[i].name;
+        r[i].url = c->receivers[i].url;
+        r[i].secret = c->receivers[i].secret;
+        r[i].type = c->receivers[i].type == MP_RECEIVER_SLACK ? ALERT_RECEIVER_SLACK
+                                                               : ALERT_RECEIVER_WEBHOOK;
+    }
+    return r;
+}
+
+static int daemon__alert_routes(const struct mp_config *c, struct alert_routes **out)
+{
+    struct alert_routes *routes = NULL;
+    int rc = alert_routes_create(&routes);
+    if (rc == MP_OK)
+        rc = alert_routes_set_default(routes, c->default_route, c->n_default_route);
+    for (size_t i = 0; rc == MP_OK && i < c->n_routes; i++)
+        rc = alert_routes_add(routes, c->routes[i].tenant, c->routes[i].receivers,
+                              c->routes[i].n);
+    if (rc != MP_OK) {
+        alert_routes_destroy(routes);
+        return rc;
+    }
+    *out = routes;
+    return MP_OK;
+}
+
+/* The rules file of `c`, or the defaults without one. */
+static int daemon__rules(const struct mp_config *c, struct alert_ruleset **out, char *err,
+                         size_t errlen)
+{
+    if (!c->rules_path) {
+        int rc = alert_ruleset_defaults(out);
+        if (rc != MP_OK)
+            snprintf(err, errlen, "cannot build the default rules: %s", mp_strerror(rc));
+        return rc;
+    }
+    return mp_config_load_rules(c->rules_path, out, err, errlen);
+}
+
 static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
 {
     const struct mp_config *c = d->cfg;
-    int rc = MP_ERR_NOMEM;
-    d->receivers = calloc(c->n_receivers ? c->n_receivers : 1, sizeof(*d->receivers));
-    if (!d->receivers)
-        goto err;
-    for (size_t i = 0; i < c->n_receivers; i++) {
-        d->receivers[i].name = c->receivers[i].name;
-        d->receivers[i].url = c->receivers[i].url;
-        d->receivers[i].secret = c->receivers[i].secret;
-        d->receivers[i].type = c->receivers[i].type == MP_RECEIVER_SLACK ? ALERT_RECEIVER_SLACK
-                                                                           : ALERT_RECEIVER_WEBHOOK;
+    struct alert_ruleset *rules = NULL;
+    struct alert_routes *routes = NULL;
+    int rc = daemon__rules(c, &rules, err, errlen);
+    if (rc != MP_OK)
+        return rc;
+    if (!(d->receivers = daemon__receivers(c)) || (rc = daemon__alert_routes(c, &routes)) != MP_OK) {
+        alert_ruleset_free(rules);
+        snprintf(err, errlen, "cannot start alerting: out of memory");
+        return MP_ERR_NOMEM;
     }
-    if ((rc = alert_routes_create(&d->routes)) != MP_OK ||
-        (rc = alert_routes_set_default(d->routes, c->default_route, c->n_default_route)) != MP_OK)
-        goto err;
-    for (size_t i = 0; i < c->n_routes; i++)
-        if ((rc = alert_routes_add(d->routes, c->routes[i].tenant, c->routes[i].receivers,
-                                   c->routes[i].n)) != MP_OK)
-            goto err;
-    struct alert_sender_opts so = {
-        .backoff_ms = 500, .backoff_max_ms = 30000, .timeout_ms = 5000,
-        .max_age_ms = 24 * 3600 * 1000LL, .slack_interval_ms = 1000};
-    if ((rc = alert_sender_start(d->receivers, c->n_receivers, &so, &d->sender)) != MP_OK)
-        goto err;
-    size_t nrules;
-    const struct alert_rule *rules = alert_rules_builtin(&nrules);
+    struct alert_sender_opts so = {.store = d->store,
+                                   .backoff_ms = c->retry_initial_ms,
+                                   .backoff_max_ms = c->retry_max_ms,
+                                   .timeout_ms = c->webhook_timeout_ms,
+                                   .max_age_ms = c->outbox_max_age_ms,
+                                   .slack_interval_ms = c->slack_interval_ms};
+    if ((rc = alert_sender_start(d->receivers, c->n_receivers, &so, &d->sender)) != MP_OK) {
+        alert_ruleset_free(rules);
+        alert_routes_destroy(routes);
+        snprintf(err, errlen, "cannot start alerting: %s", mp_strerror(rc));
+        return rc;
+    }
+    size_t nrules = alert_ruleset_count(rules), nover = alert_ruleset_noverrides(rules);
     struct alert_eval_opts eo = {.rules = rules,
-                                 .nrules = nrules,
                                  .receivers = d->receivers,
                                  .nreceivers = c->n_receivers,
-                                 .routes = d->routes,
-                                 .max_keys = c->max_keys};
-    rc = alert_eval_start(d->table, d->sender, &eo, &d->eval);
-err:
-    if (rc != MP_OK)
+                                 .routes = routes,
+                                 .max_keys = c->max_keys,
+                                 .store = d->store,
+                                 .group_interval_ms = c->group_interval_ms};
+    if ((rc = alert_eval_start(d->table, d->sender, &eo, &d->eval)) != MP_OK) {
         snprintf(err, errlen, "cannot start alerting: %s", mp_strerror(rc));
-    return rc;
+        return rc;
+    }
+    mp_info("alerting rules=%zu rules_file=%s tenants_with_overrides=%zu receivers=%zu", nrules,
+            c->rules_path ? c->rules_path : "(built-in defaults)", nover, c->n_receivers);
+    return MP_OK;
+}
+
+/* SIGHUP: rules, receivers and routes from the files on disk. Anything
+ * invalid keeps the old ones and says why (file:line: key: ...). */
+static void daemon__reload(struct daemon *d)
+{
+    char err[1024] = "";
+    struct mp_config *nc = NULL;
+    struct alert_ruleset *rules = NULL;
+    struct alert_routes *routes = NULL;
+    struct alert_receiver *rcv = NULL;
+    if (mp_config_load(d->cfg->path, &nc, err, sizeof(err)) != MP_OK ||
+        daemon__rules(nc, &rules, err, sizeof(err)) != MP_OK) {
+        mp_error("reload_refused err=\"%s\" kept=\"the rules, receivers and routes in use\"",
+                 err);
+        goto out;
+    }
+    if (!(rcv = daemon__receivers(nc)) || daemon__alert_routes(nc, &routes) != MP_OK ||
+        alert_sender_set_receivers(d->sender, rcv, nc->n_receivers) != MP_OK) {
+        mp_error("reload_failed err=\"out of memory\"");
+        alert_ruleset_free(rules);
+        alert_routes_destroy(routes);
+        goto out;
+    }
+    size_t nrules = alert_ruleset_count(rules);
+    if (alert_eval_reload(d->eval, rules, rcv, nc->n_receivers, routes) != MP_OK) {
+        mp_error("reload_failed err=\"out of memory\"");
+        goto out;
+    }
+    mp_info("reloaded rules=%zu receivers=%zu routes=%zu rules_file=%s note=\"other settings "
+            "apply at the next start\"",
+            nrules, nc->n_receivers, nc->n_routes, nc->rules_path ? nc->rules_path : "(defaults)");
+out:
+    free(rcv);
+    mp_config_free(nc);
 }
 
 /* How often idle keys are looked for (engine.evict_idle says which). */
@@ -340,7 +519,6 @@ static void daemon__stop(struct daemon *d)
     ingest_stop(d->ingest);   /* drains frames already queued */
     alert_eval_stop(d->eval); /* last pass over what was counted */
     alert_sender_stop(d->sender, 3000);
-    alert_routes_destroy(d->routes);
     free(d->receivers);
     if (d->zctx)
         zmq_ctx_term(d->zctx);
@@ -411,7 +589,9 @@ static void usage(FILE *f)
                "  -V, --version       print the version and exit\n"
                "  -h, --help          this text\n"
                "\n"
-               "Signals: SIGTERM or SIGINT stop cleanly (queued frames are counted first).\n");
+               "Signals: SIGTERM or SIGINT stop cleanly (queued frames are counted first);\n"
+               "SIGHUP reloads the rules file, receivers and routes (an invalid file keeps\n"
+               "the ones in use and logs file:line: key: what is wrong).\n");
 }
 
 int main(int argc, char **argv)
@@ -456,14 +636,6 @@ int main(int argc, char **argv)
         mp_config_free(d.cfg);
         return 0;
     }
-    if (d.cfg->rules_path) {
-        fprintf(stderr, "mailpulsed: config refused: %s: rules: rules files are not supported yet "
-                        "(the built-in bounce_rate rule applies); remove the key\n",
-                d.cfg->path);
-        mp_config_free(d.cfg);
-        return 1;
-    }
-
     /* Block the signals we handle in every thread started from here on. */
     sigset_t set;
     sigemptyset(&set);
@@ -498,7 +670,7 @@ int main(int argc, char **argv)
             break;
         }
         if (sig == SIGHUP)
-            mp_warn("sighup_ignored why=\"reloading rules and routes is not built yet\"");
+            daemon__reload(&d);
         eng_table_tick(d.table, mp_now_ms());
         if (mp_mono_ns() >= next_flush) {
             daemon__flush(&d);

@@ -29,6 +29,8 @@
 
 #include <yaml.h>
 
+#include "alert_rule.h"
+#include "eng_types.h"
 #include "mp_log.h"
 
 #define CFG__MAX_FILE (16u << 20)      /* refuse absurd inputs (e.g. /dev/zero) */
@@ -819,6 +821,28 @@ static const struct cfg__key cfg__engine_keys[] = {
     {NULL, NULL, 0, false, NULL},
 };
 
+/* A positive duration, at most 30 days: the alerting knobs. */
+static int cfg__pos_duration(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                             yaml_node_t *v, void *base)
+{
+    int rc = cfg__duration(c, k, path, v, base);
+    int64_t ms = *CFG__FIELD(base, k, int64_t);
+    if (rc == MP_OK && (ms < 1 || ms > (int64_t)30 * 24 * 3600 * 1000))
+        return cfg__fail(c, v, path, "expected a duration from 1ms to 30d, got %lldms",
+                         (long long)ms);
+    return rc;
+}
+
+static const struct cfg__key cfg__alerting_keys[] = {
+    {"group_interval", cfg__pos_duration, CFG__OFF(group_interval_ms), false, NULL},
+    {"retry_initial", cfg__pos_duration, CFG__OFF(retry_initial_ms), false, NULL},
+    {"retry_max", cfg__pos_duration, CFG__OFF(retry_max_ms), false, NULL},
+    {"max_age", cfg__pos_duration, CFG__OFF(outbox_max_age_ms), false, NULL},
+    {"slack_interval", cfg__pos_duration, CFG__OFF(slack_interval_ms), false, NULL},
+    {"timeout", cfg__pos_duration, CFG__OFF(webhook_timeout_ms), false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
 static const struct cfg__key cfg__route_keys[] = {
     {"default", cfg__route_default, 0, false, NULL},
     {"tenants", cfg__route_tenants, 0, false, NULL},
@@ -834,6 +858,7 @@ static const struct cfg__key cfg__top_keys[] = {
     {"http", cfg__section, 0, false, cfg__http_keys},
     {"engine", cfg__section, 0, false, cfg__engine_keys},
     {"rules", cfg__rules, CFG__OFF(rules_path), false, NULL},
+    {"alerting", cfg__section, 0, false, cfg__alerting_keys},
     {"receivers", cfg__receivers, 0, false, NULL},
     {"routes", cfg__defer_routes, 0, false, NULL},
     {NULL, NULL, 0, false, NULL},
@@ -931,15 +956,67 @@ static int cfg__syntax(struct cfg__ctx *c, yaml_parser_t *ps, const unsigned cha
                         ps->problem ? ps->problem : "syntax error");
 }
 
+/* A loaded YAML file: the bytes, the parser and the one document. */
+struct cfg__doc {
+    unsigned char *buf;
+    size_t len;
+    yaml_parser_t ps;
+    yaml_document_t doc;
+    bool ps_ok, doc_ok;
+    yaml_node_t *root; /* NULL: empty file */
+};
+
+/* Reads c->file and loads its single YAML document (c->doc points at it). */
+static int cfg__open(struct cfg__ctx *c, struct cfg__doc *d)
+{
+    yaml_document_t tail;
+    int rc;
+    if ((rc = cfg__read_file(c, &d->buf, &d->len)) != MP_OK)
+        return rc;
+    if ((rc = cfg__dir_of(c)) != MP_OK)
+        return rc;
+    if (!yaml_parser_initialize(&d->ps))
+        return cfg__fail_at(c, MP_ERR_NOMEM, 1, CFG__TOP, "out of memory");
+    d->ps_ok = true;
+    yaml_parser_set_input_string(&d->ps, d->buf, d->len);
+    if (!yaml_parser_load(&d->ps, &d->doc))
+        return cfg__syntax(c, &d->ps, d->buf, d->len);
+    d->doc_ok = true;
+    c->doc = &d->doc;
+    d->root = yaml_document_get_root_node(&d->doc);
+    if (d->root && cfg__is_null(d->root))
+        d->root = NULL;
+    if (!d->root)
+        return MP_OK;
+    /* A second document would be ignored by a one-document loader; refuse it
+     * rather than run with half the file. Loading it also surfaces syntax
+     * errors after the first document's end. */
+    if (!yaml_parser_load(&d->ps, &tail))
+        return cfg__syntax(c, &d->ps, d->buf, d->len);
+    yaml_node_t *extra = yaml_document_get_root_node(&tail);
+    size_t extra_line = extra ? (size_t)tail.start_mark.line + 1 : 0;
+    yaml_document_delete(&tail);
+    if (extra)
+        return cfg__fail_at(c, MP_ERR_PARSE, extra_line, CFG__TOP,
+                            "only one YAML document is allowed");
+    return MP_OK;
+}
+
+static void cfg__close(struct cfg__ctx *c, struct cfg__doc *d)
+{
+    if (d->doc_ok)
+        yaml_document_delete(&d->doc);
+    if (d->ps_ok)
+        yaml_parser_delete(&d->ps);
+    free(d->buf);
+    free(c->dir);
+}
+
 int mp_config_load(const char *path, struct mp_config **out, char *err, size_t errlen)
 {
     struct cfg__ctx c = {.file = path ? path : "(null)", .err = err, .errlen = errlen};
+    struct cfg__doc d = {0};
     struct mp_config *cfg = NULL;
-    unsigned char *buf = NULL;
-    size_t len = 0;
-    yaml_parser_t ps;
-    yaml_document_t doc, tail;
-    bool ps_ok = false, doc_ok = false;
     int rc;
 
     if (err && errlen)
@@ -947,10 +1024,6 @@ int mp_config_load(const char *path, struct mp_config **out, char *err, size_t e
     if (path == NULL || out == NULL) {
         return cfg__fail_at(&c, MP_ERR_INVAL, 0, NULL, "mp_config_load: invalid argument");
     }
-    if ((rc = cfg__read_file(&c, &buf, &len)) != MP_OK)
-        goto out;
-    if ((rc = cfg__dir_of(&c)) != MP_OK)
-        goto out;
     cfg = calloc(1, sizeof(*cfg));
     if (cfg == NULL || (cfg->path = strdup(path)) == NULL) {
         rc = cfg__fail_at(&c, MP_ERR_NOMEM, 1, CFG__TOP, "out of memory");
@@ -961,45 +1034,24 @@ int mp_config_load(const char *path, struct mp_config **out, char *err, size_t e
     cfg->max_keys = CFG__MAX_KEYS_DEFAULT;
     cfg->flush_interval_ms = 1000;
     cfg->evict_idle_ms = (int64_t)24 * 3600 * 1000;
+    cfg->group_interval_ms = 1000;
+    cfg->retry_initial_ms = 500;
+    cfg->retry_max_ms = 60000;
+    cfg->outbox_max_age_ms = (int64_t)24 * 3600 * 1000;
+    cfg->slack_interval_ms = 1000;
+    cfg->webhook_timeout_ms = 5000;
     /* One worker per core, within the same range the key itself allows. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = cores < 1 ? 1 : cores > CFG__WORKERS_MAX ? CFG__WORKERS_MAX : (int)cores;
 
-    if (!yaml_parser_initialize(&ps)) {
-        rc = cfg__fail_at(&c, MP_ERR_NOMEM, 1, CFG__TOP, "out of memory");
+    if ((rc = cfg__open(&c, &d)) != MP_OK)
         goto out;
-    }
-    ps_ok = true;
-    yaml_parser_set_input_string(&ps, buf, len);
-    if (!yaml_parser_load(&ps, &doc)) {
-        rc = cfg__syntax(&c, &ps, buf, len);
-        goto out;
-    }
-    doc_ok = true;
-    c.doc = &doc;
-
-    yaml_node_t *root = yaml_document_get_root_node(&doc);
-    if (root == NULL || cfg__is_null(root)) {
+    yaml_node_t *root = d.root;
+    if (root == NULL) {
         rc = cfg__fail_at(&c, MP_ERR_PARSE, 1, CFG__TOP, "empty file, expected a mapping "
                           "with at least ingest.pull");
         goto out;
     }
-    /* A second document would be ignored by a one-document loader; refuse it
-     * rather than run with half the file. Loading it also surfaces syntax
-     * errors after the first document's end. */
-    if (!yaml_parser_load(&ps, &tail)) {
-        rc = cfg__syntax(&c, &ps, buf, len);
-        goto out;
-    }
-    yaml_node_t *extra = yaml_document_get_root_node(&tail);
-    size_t extra_line = extra ? (size_t)tail.start_mark.line + 1 : 0;
-    yaml_document_delete(&tail);
-    if (extra) {
-        rc = cfg__fail_at(&c, MP_ERR_PARSE, extra_line, CFG__TOP,
-                          "only one YAML document is allowed");
-        goto out;
-    }
-
     if ((rc = cfg__walk(&c, root, "", cfg__top_keys, cfg)) != MP_OK)
         goto out;
     if (c.routes && (rc = cfg__walk(&c, c.routes, "routes", cfg__route_keys, cfg)) != MP_OK)
@@ -1020,13 +1072,8 @@ int mp_config_load(const char *path, struct mp_config **out, char *err, size_t e
     cfg = NULL;
     rc = MP_OK;
 out:
-    if (doc_ok)
-        yaml_document_delete(&doc);
-    if (ps_ok)
-        yaml_parser_delete(&ps);
+    cfg__close(&c, &d);
     mp_config_free(cfg);
-    free(c.dir);
-    free(buf);
     return rc;
 }
 
@@ -1088,4 +1135,569 @@ int mp_config_parse_duration(const char *s, int64_t *ms)
         }
     }
     return MP_ERR_INVAL;
+}
+
+/* --- rules file ------------------------------------------------------------ */
+
+/* One rule or override as read, before the checks that span keys. */
+struct rules__in {
+    struct alert_rule r;
+    char tenant[CFG__NAME_MAX + 1]; /* overrides */
+    char rule[ALERT_NAME_MAX];      /* overrides */
+    unsigned has;                   /* RH_* bits of the keys present */
+};
+enum {
+    RH_WINDOW = 1u << 0,
+    RH_BASELINE = 1u << 1,
+    RH_WARNING = 1u << 2,
+    RH_CRITICAL = 1u << 3,
+    RH_FOR = 1u << 4,
+    RH_REPEAT = 1u << 5,
+    RH_RATIO = 1u << 6,
+    RH_DAYS = 1u << 7,
+    RH_SCOPES = 1u << 8,
+    RH_DEN = 1u << 9,
+    RH_MINVOL = 1u << 10,
+    RH_MINCOUNT = 1u << 11,
+    RH_ENABLED = 1u << 12,
+};
+
+struct rules__top {
+    yaml_node_t *defaults, *rules, *overrides;
+};
+
+#define RULE_OFF(f) offsetof(struct rules__in, f)
+
+static int rules__stash(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                        yaml_node_t *v, void *base)
+{
+    *CFG__FIELD(base, k, yaml_node_t *) = v;
+    return MP_OK;
+}
+
+/* Names: the same small alphabet as receivers, and short enough for the
+ * fixed-size label buffers. */
+static int rules__name(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                       yaml_node_t *v, void *base)
+{
+    char q[CFG__QBUF];
+    const char *s;
+    int rc = cfg__text(c, path, v, "a name", &s);
+    if (rc != MP_OK)
+        return rc;
+    if (!cfg__valid_name(s) || strlen(s) >= ALERT_NAME_MAX)
+        return cfg__fail(c, v, path, "expected 1..%d characters of A-Z a-z 0-9 . _ -, got %s",
+                         ALERT_NAME_MAX - 1, cfg__quote(q, sizeof(q), v));
+    snprintf(CFG__FIELD(base, k, char), ALERT_NAME_MAX, "%s", s);
+    return MP_OK;
+}
+
+static int rules__tenant(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                         yaml_node_t *v, void *base)
+{
+    char q[CFG__QBUF];
+    const char *s;
+    int rc = cfg__text(c, path, v, "a tenant name", &s);
+    if (rc != MP_OK)
+        return rc;
+    if (!cfg__valid_name(s))
+        return cfg__fail(c, v, path, "expected 1..%d characters of A-Z a-z 0-9 . _ -, got %s",
+                         CFG__NAME_MAX, cfg__quote(q, sizeof(q), v));
+    snprintf(((struct rules__in *)base)->tenant, CFG__NAME_MAX + 1, "%s", s);
+    return MP_OK;
+}
+
+static int rules__kind(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                       yaml_node_t *v, void *base)
+{
+    static const char *what = "one of ratio, count, drop, spike, trend";
+    char q[CFG__QBUF];
+    const char *s;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    if (alert_kind_parse(s, &((struct rules__in *)base)->r.kind) != 0)
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    return MP_OK;
+}
+
+/* A non-empty list of distinct names from a fixed set, as a bit mask. */
+static int rules__names(struct cfg__ctx *c, const char *path, yaml_node_t *v, const char *what,
+                        int (*parse)(const char *, int *), unsigned *out)
+{
+    char q[CFG__QBUF];
+    unsigned mask = 0;
+    if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+        return cfg__fail(c, v, path, "expected a non-empty list of %s, got %s", what,
+                         cfg__quote(q, sizeof(q), v));
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *item = yaml_document_get_node(c->doc, *it);
+        const char *s;
+        int x;
+        int rc = cfg__scalar(c, path, item, what, &s);
+        if (rc != MP_OK)
+            return rc;
+        if (parse(s, &x) != 0)
+            return cfg__fail(c, item, path, "expected %s, got %s", what,
+                             cfg__quote(q, sizeof(q), item));
+        if (mask & (1u << x))
+            return cfg__fail(c, item, path, "%s listed twice", cfg__quote(q, sizeof(q), item));
+        mask |= 1u << x;
+    }
+    *out = mask;
+    return MP_OK;
+}
+
+static int rules__scope_parse(const char *s, int *scope)
+{
+    for (int i = 0; i < ENG_NSCOPES; i++)
+        if (strcmp(s, eng_scope_name(i)) == 0) {
+            *scope = i;
+            return 0;
+        }
+    return -1;
+}
+
+static int rules__scopes(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                         yaml_node_t *v, void *base)
+{
+    struct rules__in *in = base;
+    in->has |= RH_SCOPES;
+    return rules__names(c, path, v, "scopes (tenant, mailbox, recipient_domain)",
+                        rules__scope_parse, &in->r.scopes);
+}
+
+static int rules__types(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                        yaml_node_t *v, void *base)
+{
+    if (k->off == RULE_OFF(r.den_types))
+        ((struct rules__in *)base)->has |= RH_DEN;
+    return rules__names(c, path, v, "event types (sent, delivered, bounce_hard, ...)",
+                        eng_type_parse, CFG__FIELD(base, k, unsigned));
+}
+
+static int rules__window(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                         yaml_node_t *v, void *base)
+{
+    static const char *what = "a window: 5m..60m in steps of 5m, 2h..24h, or 1d..14d";
+    char q[CFG__QBUF];
+    const char *s;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    if (alert_window_parse(s, CFG__FIELD(base, k, struct alert_window)) != 0)
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    ((struct rules__in *)base)->has |= k->off == RULE_OFF(r.window) ? RH_WINDOW : RH_BASELINE;
+    return MP_OK;
+}
+
+static int rules__days(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                       yaml_node_t *v, void *base)
+{
+    int64_t n;
+    int rc = cfg__int(c, path, v, 2, 12, &n);
+    if (rc == MP_OK) {
+        ((struct rules__in *)base)->r.days = (int)n;
+        ((struct rules__in *)base)->has |= RH_DAYS;
+    }
+    return rc;
+}
+
+static int rules__count(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                        yaml_node_t *v, void *base)
+{
+    int64_t n;
+    int rc = cfg__int(c, path, v, 0, 1000000000000LL, &n);
+    if (rc == MP_OK) {
+        *CFG__FIELD(base, k, uint64_t) = (uint64_t)n;
+        ((struct rules__in *)base)->has |=
+            k->off == RULE_OFF(r.min_volume) ? RH_MINVOL : RH_MINCOUNT;
+    }
+    return rc;
+}
+
+/* "2%", "0.02", "3x", "1" -> value * 1e9, exactly (no float): at most 9
+ * decimals (7 with %). Returns false when it is not such a number. */
+static bool rules__decimal(const char *s, uint64_t *ppb)
+{
+    uint64_t ip = 0, fp = 0;
+    int fd = 0;
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        ip = ip * 10 + (uint64_t)(*p - '0');
+        if (ip > 1000000000ULL)
+            return false;
+    }
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return false;
+        for (; *p >= '0' && *p <= '9'; p++, fd++) {
+            if (fd == 9)
+                return false;
+            fp = fp * 10 + (uint64_t)(*p - '0');
+        }
+    }
+    for (int i = fd; i < 9; i++)
+        fp *= 10;
+    uint64_t v = ip * ALERT_PPB + fp;
+    if (strcmp(p, "%") == 0) {
+        if (v % 100)
+            return false;
+        v /= 100;
+    } else if (*p != '\0' && strcmp(p, "x") != 0) {
+        return false;
+    }
+    *ppb = v;
+    return true;
+}
+
+static int rules__threshold(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                            yaml_node_t *v, void *base)
+{
+    static const char *what = "a positive number such as 2%, 0.02, 3x or 1";
+    char q[CFG__QBUF];
+    const char *s;
+    uint64_t ppb;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    if (!rules__decimal(s, &ppb) || ppb == 0)
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    *CFG__FIELD(base, k, uint64_t) = ppb;
+    ((struct rules__in *)base)->has |= k->off == RULE_OFF(r.warning_ppb) ? RH_WARNING : RH_CRITICAL;
+    return MP_OK;
+}
+
+static int rules__ratio(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                        yaml_node_t *v, void *base)
+{
+    static const char *what = "a fraction above 0 and at most 1, such as 0.9 or 90%";
+    char q[CFG__QBUF];
+    const char *s;
+    uint64_t ppb;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    if (!rules__decimal(s, &ppb) || ppb == 0 || ppb > ALERT_PPB || strchr(s, 'x'))
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    ((struct rules__in *)base)->r.resolve_ratio_ppb = ppb;
+    ((struct rules__in *)base)->has |= RH_RATIO;
+    return MP_OK;
+}
+
+/* for / repeat_interval: 0s (off) or a duration up to 30 days. */
+static int rules__time(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                       yaml_node_t *v, void *base)
+{
+    static const char *what = "0s or a duration such as 10m, 4h (at most 30d)";
+    char q[CFG__QBUF];
+    const char *s;
+    int64_t ms = 0;
+    int rc = cfg__scalar(c, path, v, what, &s);
+    if (rc != MP_OK)
+        return rc;
+    if (strcmp(s, "0s") != 0 && strcmp(s, "0") != 0 &&
+        (mp_config_parse_duration(s, &ms) != MP_OK || ms > (int64_t)30 * 24 * 3600 * 1000))
+        return cfg__fail(c, v, path, "expected %s, got %s", what, cfg__quote(q, sizeof(q), v));
+    *CFG__FIELD(base, k, int64_t) = ms;
+    ((struct rules__in *)base)->has |= k->off == RULE_OFF(r.for_ms) ? RH_FOR : RH_REPEAT;
+    return MP_OK;
+}
+
+static int rules__enabled(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
+                          yaml_node_t *v, void *base)
+{
+    char q[CFG__QBUF];
+    const char *s;
+    int rc = cfg__scalar(c, path, v, "true or false", &s);
+    if (rc != MP_OK)
+        return rc;
+    if (strcmp(s, "true") && strcmp(s, "false"))
+        return cfg__fail(c, v, path, "expected true or false, got %s", cfg__quote(q, sizeof(q), v));
+    ((struct rules__in *)base)->r.enabled = strcmp(s, "true") == 0;
+    ((struct rules__in *)base)->has |= RH_ENABLED;
+    return MP_OK;
+}
+
+static const struct cfg__key rules__defaults_keys[] = {
+    {"for", rules__time, RULE_OFF(r.for_ms), false, NULL},
+    {"repeat_interval", rules__time, RULE_OFF(r.repeat_ms), false, NULL},
+    {"resolve_ratio", rules__ratio, 0, false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
+static const struct cfg__key rules__rule_keys[] = {
+    {"name", rules__name, RULE_OFF(r.name), true, NULL},
+    {"alertname", rules__name, RULE_OFF(r.alertname), false, NULL},
+    {"kind", rules__kind, 0, true, NULL},
+    {"scopes", rules__scopes, 0, false, NULL},
+    {"numerator", rules__types, RULE_OFF(r.num_types), true, NULL},
+    {"denominator", rules__types, RULE_OFF(r.den_types), false, NULL},
+    {"window", rules__window, RULE_OFF(r.window), false, NULL},
+    {"baseline", rules__window, RULE_OFF(r.baseline), false, NULL},
+    {"days", rules__days, 0, false, NULL},
+    {"min_volume", rules__count, RULE_OFF(r.min_volume), false, NULL},
+    {"min_count", rules__count, RULE_OFF(r.min_count), false, NULL},
+    {"warning", rules__threshold, RULE_OFF(r.warning_ppb), false, NULL},
+    {"critical", rules__threshold, RULE_OFF(r.critical_ppb), false, NULL},
+    {"for", rules__time, RULE_OFF(r.for_ms), false, NULL},
+    {"resolve_ratio", rules__ratio, 0, false, NULL},
+    {"repeat_interval", rules__time, RULE_OFF(r.repeat_ms), false, NULL},
+    {"enabled", rules__enabled, 0, false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
+static const struct cfg__key rules__override_keys[] = {
+    {"tenant", rules__tenant, 0, true, NULL},
+    {"rule", rules__name, RULE_OFF(rule), true, NULL},
+    {"min_volume", rules__count, RULE_OFF(r.min_volume), false, NULL},
+    {"min_count", rules__count, RULE_OFF(r.min_count), false, NULL},
+    {"warning", rules__threshold, RULE_OFF(r.warning_ppb), false, NULL},
+    {"critical", rules__threshold, RULE_OFF(r.critical_ppb), false, NULL},
+    {"for", rules__time, RULE_OFF(r.for_ms), false, NULL},
+    {"resolve_ratio", rules__ratio, 0, false, NULL},
+    {"repeat_interval", rules__time, RULE_OFF(r.repeat_ms), false, NULL},
+    {"enabled", rules__enabled, 0, false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
+static const struct cfg__key rules__top_keys[] = {
+    {"defaults", rules__stash, offsetof(struct rules__top, defaults), false, NULL},
+    {"rules", rules__stash, offsetof(struct rules__top, rules), true, NULL},
+    {"overrides", rules__stash, offsetof(struct rules__top, overrides), false, NULL},
+    {NULL, NULL, 0, false, NULL},
+};
+
+static int64_t rules__span_ms(int res, int n)
+{
+    return res == ENG_RES_DAY ? n * ENG_DAY_MS : res == ENG_RES_HOUR ? n * ENG_HOUR_MS
+                                                                     : n * ENG_FINE_MS;
+}
+
+/* Thresholds make sense for the rule's kind, and warning < critical. */
+static int rules__check_thresholds(struct cfg__ctx *c, yaml_node_t *m, const char *path,
+                                   const struct alert_rule *r)
+{
+    char sub[CFG__PATH_MAX * 2];
+    uint64_t t[2] = {r->warning_ppb, r->critical_ppb};
+    const char *names[2] = {"warning", "critical"};
+    if (!t[0] && !t[1]) {
+        cfg__join(sub, sizeof(sub), path, "warning");
+        return cfg__fail(c, m, sub, "a rule needs a warning or a critical threshold");
+    }
+    for (int i = 0; i < 2; i++) {
+        if (!t[i])
+            continue;
+        cfg__join(sub, sizeof(sub), path, names[i]);
+        if ((r->kind == ALERT_KIND_RATIO || r->kind == ALERT_KIND_DROP ||
+             r->kind == ALERT_KIND_TREND) && t[i] > ALERT_PPB)
+            return cfg__fail(c, m, sub, "a %s rule's threshold is a fraction: at most 100%%",
+                             alert_kind_name(r->kind));
+        if (r->kind == ALERT_KIND_COUNT && t[i] % ALERT_PPB)
+            return cfg__fail(c, m, sub, "a count rule's threshold is a whole number of events");
+    }
+    if (t[0] && t[1] && t[0] >= t[1]) {
+        cfg__join(sub, sizeof(sub), path, "critical");
+        return cfg__fail(c, m, sub, "critical must be above warning");
+    }
+    return MP_OK;
+}
+
+/* The checks that span keys, then the derived fields. */
+static int rules__finish(struct cfg__ctx *c, yaml_node_t *m, const char *path,
+                         struct rules__in *in, const struct rules__in *defs)
+{
+    struct alert_rule *r = &in->r;
+    char sub[CFG__PATH_MAX * 2];
+    int k = r->kind;
+    if (!(in->has & RH_SCOPES))
+        r->scopes = (1u << ENG_SCOPE_TENANT) | (1u << ENG_SCOPE_MAILBOX) | (1u << ENG_SCOPE_DOMAIN);
+    if (!(in->has & RH_ENABLED))
+        r->enabled = 1;
+    if (!(in->has & RH_FOR))
+        r->for_ms = defs->r.for_ms;
+    if (!(in->has & RH_REPEAT))
+        r->repeat_ms = defs->r.repeat_ms;
+    if (!(in->has & RH_RATIO))
+        r->resolve_ratio_ppb = defs->r.resolve_ratio_ppb;
+    bool need_den = k == ALERT_KIND_RATIO || k == ALERT_KIND_DROP || k == ALERT_KIND_TREND;
+    if (need_den && !(in->has & RH_DEN)) {
+        cfg__join(sub, sizeof(sub), path, "denominator");
+        return cfg__fail(c, m, sub, "required for a %s rule", alert_kind_name(k));
+    }
+    if (k == ALERT_KIND_COUNT && (in->has & RH_DEN)) {
+        cfg__join(sub, sizeof(sub), path, "denominator");
+        return cfg__fail(c, m, sub, "a count rule has no denominator");
+    }
+    if (k == ALERT_KIND_TREND) {
+        if (in->has & (RH_WINDOW | RH_BASELINE)) {
+            cfg__join(sub, sizeof(sub), path, in->has & RH_WINDOW ? "window" : "baseline");
+            return cfg__fail(c, m, sub, "a trend rule compares whole days; set days instead");
+        }
+        if (!(in->has & RH_DAYS))
+            r->days = 3;
+        snprintf(r->window.text, sizeof(r->window.text), "%dd", r->days);
+    } else {
+        if (in->has & RH_DAYS) {
+            cfg__join(sub, sizeof(sub), path, "days");
+            return cfg__fail(c, m, sub, "only trend rules take days");
+        }
+        if (!(in->has & RH_WINDOW)) {
+            cfg__join(sub, sizeof(sub), path, "window");
+            return cfg__fail(c, m, sub, "required key missing");
+        }
+    }
+    if (k == ALERT_KIND_SPIKE && !(in->has & RH_BASELINE)) {
+        cfg__join(sub, sizeof(sub), path, "baseline");
+        return cfg__fail(c, m, sub, "required for a spike rule");
+    }
+    if ((in->has & RH_BASELINE) && k != ALERT_KIND_SPIKE && k != ALERT_KIND_DROP) {
+        cfg__join(sub, sizeof(sub), path, "baseline");
+        return cfg__fail(c, m, sub, "only drop and spike rules take a baseline");
+    }
+    if (k == ALERT_KIND_DROP && !(in->has & RH_BASELINE))
+        r->baseline = r->window;
+    if (k == ALERT_KIND_DROP || k == ALERT_KIND_SPIKE) {
+        /* the baseline ends where the window starts, in its own buckets */
+        int64_t bucket = rules__span_ms(r->baseline.res, 1);
+        r->baseline.back = (int)((rules__span_ms(r->window.res, r->window.n) + bucket - 1) / bucket);
+        int reach = r->baseline.back + r->baseline.n;
+        int held = r->baseline.res == ENG_RES_DAY ? 14 : r->baseline.res == ENG_RES_HOUR
+                                                             ? ENG_HOUR_BACK
+                                                             : ENG_FINE_BACK + 1;
+        if (reach > held) {
+            cfg__join(sub, sizeof(sub), path, "baseline");
+            return cfg__fail(c, m, sub,
+                             "window plus baseline reach back %d buckets; memory holds %d", reach,
+                             held);
+        }
+    }
+    if (rules__check_thresholds(c, m, path, r) != MP_OK)
+        return MP_ERR_PARSE;
+    alert_rule_derive(r);
+    return MP_OK;
+}
+
+static int rules__load_rules(struct cfg__ctx *c, yaml_node_t *v, const struct rules__in *defs,
+                             struct alert_ruleset *rs)
+{
+    char q[CFG__QBUF], sub[CFG__PATH_MAX], key[CFG__PATH_MAX * 2];
+    if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top == v->data.sequence.items.start)
+        return cfg__fail(c, v, "rules", "expected a non-empty list of rules, got %s",
+                         cfg__quote(q, sizeof(q), v));
+    size_t i = 0;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++, i++) {
+        yaml_node_t *item = yaml_document_get_node(c->doc, *it);
+        struct rules__in in = {0};
+        int rc;
+        snprintf(sub, sizeof(sub), "rules[%zu]", i);
+        if ((rc = cfg__walk(c, item, sub, rules__rule_keys, &in)) != MP_OK ||
+            (rc = rules__finish(c, item, sub, &in, defs)) != MP_OK)
+            return rc;
+        if (i >= ALERT_RULES_MAX)
+            return cfg__fail(c, item, sub, "at most %d rules", ALERT_RULES_MAX);
+        if (alert_ruleset_find(rs, in.r.name) >= 0) {
+            cfg__join(key, sizeof(key), sub, "name");
+            return cfg__fail(c, item, key, "duplicate rule name \"%s\"", in.r.name);
+        }
+        if (alert_ruleset_add(rs, &in.r) != MP_OK)
+            return cfg__fail_at(c, MP_ERR_NOMEM, cfg__line(item), sub, "out of memory");
+    }
+    return MP_OK;
+}
+
+static int rules__load_overrides(struct cfg__ctx *c, yaml_node_t *v, struct alert_ruleset *rs)
+{
+    char q[CFG__QBUF], sub[CFG__PATH_MAX], key[CFG__PATH_MAX * 2];
+    if (v->type != YAML_SEQUENCE_NODE)
+        return cfg__fail(c, v, "overrides", "expected a list of overrides, got %s",
+                         cfg__quote(q, sizeof(q), v));
+    size_t i = 0;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++, i++) {
+        yaml_node_t *item = yaml_document_get_node(c->doc, *it);
+        struct rules__in in = {0};
+        int rc;
+        snprintf(sub, sizeof(sub), "overrides[%zu]", i);
+        if ((rc = cfg__walk(c, item, sub, rules__override_keys, &in)) != MP_OK)
+            return rc;
+        int idx = alert_ruleset_find(rs, in.rule);
+        if (idx < 0) {
+            cfg__join(key, sizeof(key), sub, "rule");
+            return cfg__fail(c, item, key, "no rule named \"%s\" in this file", in.rule);
+        }
+        struct alert_rule *r = alert_ruleset_override(rs, in.tenant, (size_t)idx);
+        if (!r)
+            return cfg__fail_at(c, MP_ERR_NOMEM, cfg__line(item), sub, "out of memory");
+        /* an override changes only what it names; several may stack */
+        if (in.has & RH_MINVOL)
+            r->min_volume = in.r.min_volume;
+        if (in.has & RH_MINCOUNT)
+            r->min_count = in.r.min_count;
+        if (in.has & RH_WARNING)
+            r->warning_ppb = in.r.warning_ppb;
+        if (in.has & RH_CRITICAL)
+            r->critical_ppb = in.r.critical_ppb;
+        if (in.has & RH_FOR)
+            r->for_ms = in.r.for_ms;
+        if (in.has & RH_REPEAT)
+            r->repeat_ms = in.r.repeat_ms;
+        if (in.has & RH_RATIO)
+            r->resolve_ratio_ppb = in.r.resolve_ratio_ppb;
+        if (in.has & RH_ENABLED)
+            r->enabled = in.r.enabled;
+        if ((rc = rules__check_thresholds(c, item, sub, r)) != MP_OK)
+            return rc;
+        alert_rule_derive(r);
+    }
+    return MP_OK;
+}
+
+int mp_config_load_rules(const char *path, struct alert_ruleset **out, char *err, size_t errlen)
+{
+    struct cfg__ctx c = {.file = path ? path : "(null)", .err = err, .errlen = errlen};
+    struct cfg__doc d = {0};
+    struct alert_ruleset *rs = NULL;
+    struct rules__top top = {0};
+    struct rules__in defs = {0};
+    int rc;
+
+    if (err && errlen)
+        err[0] = '\0';
+    if (path == NULL || out == NULL)
+        return cfg__fail_at(&c, MP_ERR_INVAL, 0, NULL, "mp_config_load_rules: invalid argument");
+    if ((rc = cfg__open(&c, &d)) != MP_OK)
+        goto out;
+    if (d.root == NULL) {
+        rc = cfg__fail_at(&c, MP_ERR_PARSE, 1, CFG__TOP, "empty file, expected a mapping with "
+                          "a rules list");
+        goto out;
+    }
+    if ((rc = cfg__walk(&c, d.root, "", rules__top_keys, &top)) != MP_OK)
+        goto out;
+    defs.r.repeat_ms = (int64_t)4 * 3600 * 1000;
+    defs.r.resolve_ratio_ppb = 900000000;
+    if (top.defaults && (rc = cfg__walk(&c, top.defaults, "defaults", rules__defaults_keys,
+                                        &defs)) != MP_OK)
+        goto out;
+    if ((rc = alert_ruleset_new(&rs)) != MP_OK) {
+        rc = cfg__fail_at(&c, rc, 1, CFG__TOP, "out of memory");
+        goto out;
+    }
+    if ((rc = rules__load_rules(&c, top.rules, &defs, rs)) != MP_OK)
+        goto out;
+    if (top.overrides && (rc = rules__load_overrides(&c, top.overrides, rs)) != MP_OK)
+        goto out;
+    *out = rs;
+    rs = NULL;
+    rc = MP_OK;
+out:
+    cfg__close(&c, &d);
+    alert_ruleset_free(rs);
+    return rc;
 }

@@ -35,7 +35,14 @@
  *     max_keys: 1048576             # capacity of the key table
  *     flush_interval: 1s            # counters to RocksDB at least this often (100ms..60s)
  *     evict_idle: 24h               # idle keys leave memory (0s: never)
- *   rules: rules.yaml
+ *   rules: rules.yaml               # see mp_config_load_rules
+ *   alerting:
+ *     group_interval: 1s            # a tenant's later alerts wait this long, then go together
+ *     retry_initial: 500ms          # first retry delay (doubles, with jitter)
+ *     retry_max: 60s                # cap on one retry delay
+ *     max_age: 24h                  # undelivered this long: dead letter
+ *     slack_interval: 1s            # at most one Slack message per webhook per this
+ *     timeout: 5s                   # one HTTP attempt
  *   receivers:                      # list
  *     - name: ops                   # required, unique, [A-Za-z0-9._-]{1,64}
  *       type: webhook               # webhook | slack (required)
@@ -82,6 +89,12 @@ struct mp_config {
     int64_t flush_interval_ms; /* default 1000 */
     int64_t evict_idle_ms;     /* default 24 h; 0: never */
     char *rules_path;     /* NULL when not set; resolved like data_dir */
+    int64_t group_interval_ms;  /* alerting.group_interval, default 1 s */
+    int64_t retry_initial_ms;   /* alerting.retry_initial, default 500 ms */
+    int64_t retry_max_ms;       /* alerting.retry_max, default 60 s */
+    int64_t outbox_max_age_ms;  /* alerting.max_age, default 24 h */
+    int64_t slack_interval_ms;  /* alerting.slack_interval, default 1 s */
+    int64_t webhook_timeout_ms; /* alerting.timeout, default 5 s */
 
     size_t n_receivers;
     struct mp_receiver_conf *receivers;
@@ -95,6 +108,13 @@ struct mp_config {
 /* Load and validate `path`. On success *out owns a new config. */
 int mp_config_load(const char *path, struct mp_config **out, char *err, size_t errlen);
 void mp_config_free(struct mp_config *cfg);
+
+struct alert_ruleset;
+
+/* Loads and validates a rules file (see rules.example.yaml) into a new rule
+ * set. Same error contract as mp_config_load: "file:line: key: message",
+ * e.g. "rules.yaml:12: rules[1].warning: expected a fraction ...". */
+int mp_config_load_rules(const char *path, struct alert_ruleset **out, char *err, size_t errlen);
 
 /* Parses a duration such as "90s", "15m", "1h", "35d" (also "250ms").
  * Returns MP_OK and *ms, or MP_ERR_INVAL. */

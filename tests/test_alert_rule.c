@@ -15,15 +15,42 @@
 #include "alert_notify.h"
 #include "alert_rule.h"
 
-static const struct alert_rule *bounce_rule(void)
+static struct alert_ruleset *defaults;
+
+static void setup(void) { ck_assert_int_eq(alert_ruleset_defaults(&defaults), MP_OK); }
+static void teardown(void)
 {
-    size_t n;
-    const struct alert_rule *r = alert_rules_builtin(&n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(r[i].name, "bounce_rate") == 0)
-            return &r[i];
-    ck_abort_msg("no built-in bounce_rate rule");
-    return NULL;
+    alert_ruleset_free(defaults);
+    defaults = NULL;
+}
+
+static const struct alert_rule *rule_named(const char *name)
+{
+    int i = alert_ruleset_find(defaults, name);
+    ck_assert_msg(i >= 0, "no default rule %s", name);
+    return &alert_ruleset_for(defaults, "anyone")[i];
+}
+
+static const struct alert_rule *bounce_rule(void) { return rule_named("bounce_rate"); }
+
+/* Window sums as the evaluator would compute them, pre-filled so the rule
+ * evaluation is tested on its own: entry (res, back, n) holds `c`. */
+static void sums_put(struct alert_sums *s, int res, int back, int n, const uint64_t c[ENG_NTYPES])
+{
+    ck_assert_int_lt(s->n, ALERT_SUMS_MAX);
+    s->w[s->n].res = res;
+    s->w[s->n].back = back;
+    s->w[s->n].len = n;
+    memcpy(s->w[s->n].c, c, sizeof(uint64_t) * ENG_NTYPES);
+    s->n++;
+}
+
+static struct alert_value eval_with(const struct alert_rule *r, struct alert_sums *s)
+{
+    struct alert_value v;
+    alert_rule_eval(r, s, &v);
+    ck_assert_msg(s->t == NULL, "evaluation asked for a window the test did not fill");
+    return v;
 }
 
 static struct alert_value eval_bounce(uint64_t sent, uint64_t bounces)
@@ -32,9 +59,9 @@ static struct alert_value eval_bounce(uint64_t sent, uint64_t bounces)
     c[ENG_SENT - 1] = sent;
     c[ENG_BOUNCE_HARD - 1] = bounces;
     c[ENG_DELIVERED - 1] = 12345; /* unrelated types must not count */
-    struct alert_value v;
-    alert_rule_eval(bounce_rule(), c, &v);
-    return v;
+    struct alert_sums s = {0};
+    sums_put(&s, ENG_RES_FINE, 0, 12, c);
+    return eval_with(bounce_rule(), &s);
 }
 
 START_TEST(threshold_table)
@@ -97,6 +124,206 @@ START_TEST(plain_decimals)
     ck_assert_str_eq(b, "2026-11-22T16:19:16.150Z");
     alert_format_time(0, b, sizeof(b));
     ck_assert_str_eq(b, "0001-01-01T00:00:00Z");
+}
+END_TEST
+
+
+static void set2(uint64_t c[ENG_NTYPES], int t1, uint64_t v1, int t2, uint64_t v2)
+{
+    memset(c, 0, sizeof(uint64_t) * ENG_NTYPES);
+    c[t1 - 1] = v1;
+    if (t2)
+        c[t2 - 1] = v2;
+}
+
+/* complaint_rate: 0.1% / 0.3% of delivered over 24h, min 1000 delivered. */
+START_TEST(complaint_thresholds)
+{
+    const struct alert_rule *r = rule_named("complaint_rate");
+    static const struct {
+        uint64_t delivered, complaints;
+        int severity;
+    } rows[] = {{2000, 1, ALERT_SEV_NONE},     {2000, 2, ALERT_SEV_WARNING},
+                {2000, 5, ALERT_SEV_WARNING},  {2000, 6, ALERT_SEV_CRITICAL},
+                {2000, 8, ALERT_SEV_CRITICAL}, {999, 50, ALERT_SEV_NONE}};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        uint64_t c[ENG_NTYPES];
+        set2(c, ENG_DELIVERED, rows[i].delivered, ENG_COMPLAINT, rows[i].complaints);
+        struct alert_sums s = {0};
+        sums_put(&s, ENG_RES_HOUR, 0, 24, c);
+        struct alert_value v = eval_with(r, &s);
+        ck_assert_msg(v.severity == rows[i].severity, "row %zu: severity %d", i, v.severity);
+    }
+}
+END_TEST
+
+/* spam_trap: one hit in 24h is critical; it resolves only at zero. */
+START_TEST(spam_trap_count)
+{
+    const struct alert_rule *r = rule_named("spam_trap");
+    uint64_t c[ENG_NTYPES];
+    struct alert_sums s = {0};
+    set2(c, ENG_SPAM_TRAP, 1, ENG_SENT, 100000);
+    sums_put(&s, ENG_RES_HOUR, 0, 24, c);
+    struct alert_value v = eval_with(r, &s);
+    ck_assert_int_eq(v.severity, ALERT_SEV_CRITICAL);
+    ck_assert_uint_eq(v.value_ppb, ALERT_PPB);
+    ck_assert_int_eq(alert_rule_resolves(r, &v), 0);
+    char b[32];
+    alert_format_rule_value(r, v.value_ppb, b, sizeof(b));
+    ck_assert_str_eq(b, "1");
+    set2(c, ENG_SENT, 100000, 0, 0);
+    s.n = 0;
+    sums_put(&s, ENG_RES_HOUR, 0, 24, c);
+    v = eval_with(r, &s);
+    ck_assert_int_eq(v.severity, ALERT_SEV_NONE);
+    ck_assert_int_eq(alert_rule_resolves(r, &v), 1);
+}
+END_TEST
+
+/* engagement_drop: (open+click+reply)/delivered, 7d against the 7d before. */
+START_TEST(engagement_drop_exact)
+{
+    const struct alert_rule *r = rule_named("engagement_drop");
+    ck_assert_int_eq(r->baseline.res, ENG_RES_DAY);
+    ck_assert_int_eq(r->baseline.back, 7);
+    ck_assert_int_eq(r->baseline.n, 7);
+    static const struct {
+        uint64_t prev_eng, prev_del, eng, del;
+        int severity;
+        uint64_t ppb;
+    } rows[] = {
+        {2000, 10000, 1600, 10000, ALERT_SEV_WARNING, 200000000},  /* exactly 20% */
+        {2000, 10000, 1601, 10000, ALERT_SEV_NONE, 199500000},     /* 19.95% */
+        {2000, 10000, 750, 5000, ALERT_SEV_WARNING, 250000000},    /* 20% -> 15%: 25% */
+        {2000, 10000, 900, 10000, ALERT_SEV_CRITICAL, 550000000},
+        {2000, 10000, 2500, 10000, ALERT_SEV_NONE, 0},             /* a rise */
+        {2000, 10000, 100, 999, ALERT_SEV_NONE, 0},                /* too few now */
+        {0, 10000, 0, 10000, ALERT_SEV_NONE, 0},                   /* nothing to drop from */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        uint64_t now[ENG_NTYPES] = {0}, prev[ENG_NTYPES] = {0};
+        now[ENG_OPEN - 1] = rows[i].eng / 2;
+        now[ENG_CLICK - 1] = rows[i].eng - rows[i].eng / 2;
+        now[ENG_DELIVERED - 1] = rows[i].del;
+        now[ENG_BOUNCE_HARD - 1] = 3;
+        prev[ENG_REPLY - 1] = rows[i].prev_eng;
+        prev[ENG_DELIVERED - 1] = rows[i].prev_del;
+        struct alert_sums s = {0};
+        sums_put(&s, ENG_RES_DAY, 0, 7, now);
+        sums_put(&s, ENG_RES_DAY, 7, 7, prev);
+        struct alert_value v = eval_with(r, &s);
+        ck_assert_msg(v.severity == rows[i].severity && v.value_ppb == rows[i].ppb,
+                      "row %zu: severity %d ppb %llu", i, v.severity,
+                      (unsigned long long)v.value_ppb);
+    }
+}
+END_TEST
+
+/* volume_spike: today's sent against the 7 days before, as a daily average;
+ * unsubscribe_spike: the 24h rate against the 7-day rate. */
+START_TEST(spikes)
+{
+    const struct alert_rule *vs = rule_named("volume_spike");
+    uint64_t today[ENG_NTYPES], before[ENG_NTYPES];
+    set2(today, ENG_SENT, 600, 0, 0);
+    set2(before, ENG_SENT, 7 * 200, 0, 0); /* 200 a day: 3x */
+    struct alert_sums s = {0};
+    sums_put(&s, ENG_RES_DAY, 0, 1, today);
+    sums_put(&s, ENG_RES_DAY, 1, 7, before);
+    struct alert_value v = eval_with(vs, &s);
+    ck_assert_uint_eq(v.value_ppb, 3 * ALERT_PPB);
+    ck_assert_int_eq(v.severity, ALERT_SEV_WARNING);
+    set2(today, ENG_SENT, 500, 0, 0);
+    set2(before, ENG_SENT, 7 * 20, 0, 0); /* 20 a day -> 500: the classic, 25x */
+    s.n = 0;
+    sums_put(&s, ENG_RES_DAY, 0, 1, today);
+    sums_put(&s, ENG_RES_DAY, 1, 7, before);
+    v = eval_with(vs, &s);
+    ck_assert_uint_eq(v.value_ppb, 25 * ALERT_PPB);
+    ck_assert_int_eq(v.severity, ALERT_SEV_CRITICAL);
+    set2(before, ENG_SENT, 0, 0, 0); /* no history: no baseline, no alert */
+    s.n = 0;
+    sums_put(&s, ENG_RES_DAY, 0, 1, today);
+    sums_put(&s, ENG_RES_DAY, 1, 7, before);
+    ck_assert_int_eq(eval_with(vs, &s).severity, ALERT_SEV_NONE);
+    set2(today, ENG_SENT, 499, 0, 0); /* under min_volume */
+    s.n = 0;
+    sums_put(&s, ENG_RES_DAY, 0, 1, today);
+    sums_put(&s, ENG_RES_DAY, 1, 7, before);
+    ck_assert_int_eq(eval_with(vs, &s).severity, ALERT_SEV_NONE);
+
+    const struct alert_rule *us = rule_named("unsubscribe_spike");
+    set2(today, ENG_DELIVERED, 1000, ENG_UNSUBSCRIBE, 30);  /* 3% */
+    set2(before, ENG_DELIVERED, 7000, ENG_UNSUBSCRIBE, 70); /* 1% */
+    s.n = 0;
+    sums_put(&s, ENG_RES_HOUR, 0, 24, today);
+    sums_put(&s, ENG_RES_DAY, 1, 7, before);
+    v = eval_with(us, &s);
+    ck_assert_uint_eq(v.value_ppb, 3 * ALERT_PPB);
+    ck_assert_int_eq(v.severity, ALERT_SEV_WARNING);
+    set2(today, ENG_DELIVERED, 1000, ENG_UNSUBSCRIBE, 9); /* under min_count */
+    s.n = 0;
+    sums_put(&s, ENG_RES_HOUR, 0, 24, today);
+    sums_put(&s, ENG_RES_DAY, 1, 7, before);
+    ck_assert_int_eq(eval_with(us, &s).severity, ALERT_SEV_NONE);
+}
+END_TEST
+
+/* rising_trend: the bounce rate rose on each of the last 3 whole days. */
+START_TEST(rising_trend_days)
+{
+    const struct alert_rule *r = rule_named("rising_trend_bounce");
+    ck_assert_str_eq(r->alertname, "rising_trend");
+    uint64_t rates[2][4] = {{8, 10, 12, 15}, {8, 10, 10, 15}}; /* per 1000 sent, oldest first */
+    for (int k = 0; k < 2; k++) {
+        struct alert_sums s = {0};
+        for (int back = 4; back >= 1; back--) {
+            uint64_t c[ENG_NTYPES];
+            set2(c, ENG_SENT, 1000, ENG_BOUNCE_HARD, rates[k][4 - back]);
+            sums_put(&s, ENG_RES_DAY, back, 1, c);
+        }
+        struct alert_value v = eval_with(r, &s);
+        ck_assert_int_eq(v.severity, k == 0 ? ALERT_SEV_WARNING : ALERT_SEV_NONE);
+        ck_assert_uint_eq(v.num, 15);
+        ck_assert_uint_eq(v.base_num, 12 - 2 * k);
+    }
+}
+END_TEST
+
+/* Overrides copy the base rules for one tenant only. */
+START_TEST(tenant_overrides)
+{
+    int i = alert_ruleset_find(defaults, "complaint_rate");
+    struct alert_rule *o = alert_ruleset_override(defaults, "strict", (size_t)i);
+    ck_assert_ptr_nonnull(o);
+    o->warning_ppb = 500000; /* 0.05% */
+    alert_rule_derive(o);
+    ck_assert_uint_eq(alert_ruleset_noverrides(defaults), 1);
+    ck_assert_uint_eq(alert_ruleset_for(defaults, "strict")[i].warning_ppb, 500000);
+    ck_assert_uint_eq(alert_ruleset_for(defaults, "strict")[i].resolve_ppb, 450000);
+    ck_assert_uint_eq(alert_ruleset_for(defaults, "other")[i].warning_ppb, 1000000);
+    ck_assert_str_eq(alert_ruleset_for(defaults, "strict")[0].name, "bounce_rate");
+    ck_assert_ptr_eq(alert_ruleset_override(defaults, "strict", (size_t)i), o);
+}
+END_TEST
+
+START_TEST(default_names)
+{
+    static const char *names[] = {"bounce_rate", "complaint_rate", "engagement_drop",
+                                  "spam_trap", "block_rate", "deferral_rate",
+                                  "unsubscribe_spike", "rising_trend_bounce",
+                                  "rising_trend_complaint", "volume_spike"};
+    ck_assert_uint_eq(alert_ruleset_count(defaults), sizeof(names) / sizeof(names[0]));
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        ck_assert_int_eq(alert_ruleset_find(defaults, names[i]), (int)i);
+    struct alert_window w;
+    ck_assert_int_eq(alert_window_parse("15m", &w), 0);
+    ck_assert_int_eq(w.n, 3);
+    ck_assert_int_eq(alert_window_parse("7m", &w), -1);
+    ck_assert_int_eq(alert_window_parse("25h", &w), -1);
+    ck_assert_int_eq(alert_window_parse("15d", &w), -1);
+    ck_assert_int_eq(alert_window_parse("0d", &w), -1);
 }
 END_TEST
 
@@ -257,8 +484,16 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("alert_rule");
     TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, threshold_table);
     tcase_add_test(tc, hysteresis);
+    tcase_add_test(tc, complaint_thresholds);
+    tcase_add_test(tc, spam_trap_count);
+    tcase_add_test(tc, engagement_drop_exact);
+    tcase_add_test(tc, spikes);
+    tcase_add_test(tc, rising_trend_days);
+    tcase_add_test(tc, tenant_overrides);
+    tcase_add_test(tc, default_names);
     tcase_add_test(tc, plain_decimals);
     tcase_add_test(tc, webhook_layout);
     tcase_add_test(tc, webhook_resolved);
