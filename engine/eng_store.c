@@ -380,7 +380,7 @@ int eng_store_kv_scan(struct eng_store *s, int kv, const void *prefix, size_t pl
     for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
         size_t kl, vl;
         const char *k = rocksdb_iter_key(it, &kl);
-        if (kl < plen || memcmp(k, prefix, plen) != 0)
+        if (plen && (kl < plen || memcmp(k, prefix, plen) != 0))
             break;
         const char *v = rocksdb_iter_value(it, &vl);
         if ((rc = fn(arg, k, kl, v, vl)) != MP_OK)
