@@ -4,6 +4,7 @@
  *                    EventBatch frames over ZeroMQ (or push raw frames)
  *   mailpulse sink   a local HTTP receiver that prints and records webhooks
  *   mailpulse stats  a tenant's counts and rates from the daemon's HTTP API
+ *   mailpulse alerts pending and firing alerts, or dead letters
  *   mailpulse help   list the commands
  *
  * Every command takes --help. Exit status: 0 success, 1 the work failed
@@ -27,6 +28,7 @@
 #include <zmq.h>
 
 #include "cli_sink.h"
+#include "cli_alerts.h"
 #include "cli_stats.h"
 #include "ingest_validate.h"
 #include "mailpulse.pb-c.h"
@@ -904,6 +906,109 @@ out:
     return rc;
 }
 
+/* ----------------------------------------------------------------- alerts */
+
+enum alerts_opt { ALERTS_TENANT, ALERTS_DEAD, ALERTS_LIMIT, ALERTS_API, ALERTS_TIMEOUT_MS,
+                  ALERTS_JSON, ALERTS_HELP };
+
+static const struct cli_opt alerts__opts[] = {
+    [ALERTS_TENANT] = {"tenant", "T", "only this tenant's alerts"},
+    [ALERTS_DEAD] = {"dead", NULL, "list dead letters (notifications given up on) instead"},
+    [ALERTS_LIMIT] = {"limit", "N", "with --dead: at most N, 1..999999 (default 1000)"},
+    [ALERTS_API] = {"api", "URL", "the daemon's HTTP API (default " CLI_STATS_DEFAULT_API ")"},
+    [ALERTS_TIMEOUT_MS] = {"timeout-ms", "MS", "give up after MS ms, 1..3600000 (default 5000)"},
+    [ALERTS_JSON] = {"json", NULL, "print the API's JSON body as is"},
+    [ALERTS_HELP] = {"help", NULL, "show this help"},
+};
+
+static const char alerts__usage[] =
+    "usage: mailpulse alerts [--tenant T] [--dead [--limit N]] [--api URL]\n"
+    "                        [--timeout-ms MS] [--json]\n"
+    "\n"
+    "Prints the pending and firing alerts (GET /v1/alerts): state, severity,\n"
+    "rule, tenant, scope and name, value against threshold, numerator and\n"
+    "denominator, window, and since when. With --dead, the notifications the\n"
+    "outbox gave up on (GET /v1/alerts/dead): a receiver's 4xx, or too old.\n"
+    "Exit status: 0 printed, 1 the daemon could not be reached or refused the\n"
+    "request, 2 bad usage.\n";
+
+static int cmd_alerts(const struct cli_cmd *cmd, int argc, char **argv)
+{
+    const char *tenant = NULL, *api = CLI_STATS_DEFAULT_API;
+    int64_t limit = 0, timeout_ms = 5000;
+    int json = 0, dead = 0;
+    struct cli_args a = {cmd, argc, argv, 1};
+    size_t idx;
+    const char *val;
+    int rc;
+    while ((rc = cli__next(&a, &idx, &val)) == MP_OK) {
+        const struct cli_opt *opt = &cmd->opts[idx];
+        switch ((enum alerts_opt)idx) {
+        case ALERTS_TENANT:
+            if (!ingest_valid_tenant(val, strlen(val)))
+                return cli__usage_error(cmd,
+                                        "--tenant: expected 1..64 characters of A-Z a-z 0-9 . _ -, "
+                                        "got \"%s\"",
+                                        val);
+            tenant = val;
+            break;
+        case ALERTS_DEAD: dead = 1; break;
+        case ALERTS_LIMIT:
+            if ((rc = cli__opt_i64(cmd, opt, val, 1, 999999, &limit)) != MP_OK)
+                return rc;
+            break;
+        case ALERTS_API:
+            if (strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0)
+                return cli__usage_error(cmd, "--api: expected an http:// or https:// URL, got \"%s\"",
+                                        val);
+            api = val;
+            break;
+        case ALERTS_TIMEOUT_MS:
+            if ((rc = cli__opt_i64(cmd, opt, val, 1, SEND_MAX_TIMEOUT_MS, &timeout_ms)) != MP_OK)
+                return rc;
+            break;
+        case ALERTS_JSON: json = 1; break;
+        case ALERTS_HELP: cli__print_help(cmd, stdout); return MP_OK;
+        }
+    }
+    if (rc != MP_ERR_NOTFOUND)
+        return rc;
+    if (limit && !dead)
+        return cli__usage_error(cmd, "--limit goes with --dead");
+
+    char *url = NULL, *body = NULL, err[CURL_ERROR_SIZE + 64];
+    long status = 0;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if ((rc = cli_alerts_url(api, tenant, dead, (long)limit, &url)) != MP_OK) {
+        cli__fail(cmd, "out of memory");
+        goto out;
+    }
+    if ((rc = cli_stats_get(url, (long)timeout_ms, &status, &body, err, sizeof(err))) != MP_OK) {
+        cli__fail(cmd, "cannot get %s: %s (is mailpulsed running with http.listen there?)", url,
+                  rc == MP_ERR_NOMEM ? "out of memory" : err);
+        goto out;
+    }
+    if (status != 200) {
+        cli_stats_error_text(body, err, sizeof(err));
+        if (err[0])
+            cli__fail(cmd, "the daemon answered %ld: %s", status, err);
+        else
+            cli__fail(cmd, "the daemon answered %ld to %s: %.200s", status, url, body);
+        rc = MP_ERR_IO;
+        goto out;
+    }
+    if (json)
+        printf("%s\n", body);
+    else if ((rc = (dead ? cli_alerts_print_dead : cli_alerts_print)(stdout, body)) != MP_OK)
+        cli__fail(cmd, "%s answered 200 but not with alerts JSON: %.200s", url, body);
+    fflush(stdout);
+out:
+    free(url);
+    free(body);
+    curl_global_cleanup();
+    return rc;
+}
+
 /* ------------------------------------------------------------------- main */
 
 static const struct cli_cmd cli__cmds[] = {
@@ -913,6 +1018,8 @@ static const struct cli_cmd cli__cmds[] = {
      sink__opts, MP_ARRAY_LEN(sink__opts), cmd_sink},
     {"stats", "print a tenant's counts and rates from the daemon's HTTP API", stats__usage,
      stats__opts, MP_ARRAY_LEN(stats__opts), cmd_stats},
+    {"alerts", "list pending and firing alerts, or dead letters, from the daemon", alerts__usage,
+     alerts__opts, MP_ARRAY_LEN(alerts__opts), cmd_alerts},
 };
 
 static void cli__print_commands(FILE *f)

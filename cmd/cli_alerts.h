@@ -1,0 +1,25 @@
+/* cli_alerts.h — `mailpulse alerts`: a client of GET /v1/alerts and
+ * GET /v1/alerts/dead.
+ *
+ * Contract: cli_alerts_url() builds the request URL (the tenant is
+ * percent-encoded; the daemon validates it). cli_alerts_print() renders a
+ * 200 body of /v1/alerts ({"alerts": [...]}, alert_eval.h) as a table, one
+ * row per pending or firing alert; cli_alerts_print_dead() renders
+ * /v1/alerts/dead ({"dead": [...]}, alert_sender.h). Fetching reuses
+ * cli_stats_get(). Threads: any; no global state beyond libcurl's.
+ * Returns MP_OK; MP_ERR_NOMEM; MP_ERR_PARSE (a body of another shape).
+ */
+#ifndef CLI_ALERTS_H
+#define CLI_ALERTS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "mp.h"
+
+/* api + "/v1/alerts" (or "/v1/alerts/dead") [+ "?tenant=T"] [&limit=N]. */
+int cli_alerts_url(const char *api, const char *tenant, int dead, long limit, char **out);
+int cli_alerts_print(FILE *f, const char *body);
+int cli_alerts_print_dead(FILE *f, const char *body);
+
+#endif
