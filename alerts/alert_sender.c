@@ -50,6 +50,8 @@ struct note {
     char *receiver, *tenant, *idem; /* one block with the struct */
     char *body;                     /* malloc'd, owned */
     size_t len;
+    char *enc; /* during submit: the encoded outbox value, until it is in the batch */
+    size_t enc_len;
     int64_t created_ms; /* wall clock: max_age survives restarts */
     uint32_t attempts;
     /* Set when dead-lettered (kept in memory only without a store). */
@@ -115,6 +117,9 @@ struct alert_sender {
     struct note *dead_head, *dead_tail; /* without a store */
     uint64_t dead_id;                   /* last dead id used */
 
+    /* Figures: relaxed adds and loads. Each is a count on its own, read by
+     * /metrics and tests; nothing else is published through them, so no
+     * ordering with other memory is needed. */
     mp_atomic_u64 submitted, delivered, attempts, failed, dead, dead_stored, queued,
         rate_limited, merged, refused;
 };
@@ -128,6 +133,7 @@ static void note__free(struct note *n)
     if (!n)
         return;
     free(n->body);
+    free(n->enc);
     free(n);
 }
 
@@ -498,20 +504,21 @@ int alert_sender_submit(struct alert_sender *s, struct alert_note *notes, size_t
         *tailp = last = nt;
         tailp = &nt->next;
         nt->created_ms = mp_now_ms();
-        if (s->opts.store) {
-            char k[8];
-            size_t vl;
-            nt->seq = ++s->seq;
-            char *v = note__encode(nt, 0, &vl);
-            if (!v) {
-                rc = MP_ERR_NOMEM;
-                goto out;
-            }
-            put_be(k, nt->seq, 8);
-            eng_store_batch_kv_put(b, ENG_KV_OUTBOX, k, 8, v, vl);
-            free(v);
+        /* Encoded now, put in the batch only once all are: running out of
+         * memory half way must not leave part of them in the caller's batch. */
+        if (s->opts.store && !(nt->enc = note__encode(nt, 0, &nt->enc_len))) {
+            rc = MP_ERR_NOMEM;
+            goto out;
         }
         count++;
+    }
+    for (struct note *nt = head; s->opts.store && nt; nt = nt->next) {
+        char k[8];
+        nt->seq = ++s->seq;
+        put_be(k, nt->seq, 8);
+        eng_store_batch_kv_put(b, ENG_KV_OUTBOX, k, 8, nt->enc, nt->enc_len);
+        free(nt->enc);
+        nt->enc = NULL;
     }
     /* Commit even with no note of ours: the caller's changes must land. */
     if (s->opts.store && (rc = eng_store_commit(s->opts.store, b, 0)) != MP_OK)
@@ -861,9 +868,11 @@ static void sender__finish(struct alert_sender *s, struct rq *q, CURLcode res)
         d = s->opts.backoff_max_ms;
     s->rng = s->rng * 6364136223846793005ULL + 1442695040888963407ULL;
     d = (int64_t)((s->rng >> 33) % (uint64_t)(d + 1));
+    /* Retry-After replaces the backoff; compared in seconds first so a huge
+     * value cannot overflow the multiplication. */
     if (retry_after >= 0)
-        d = retry_after * 1000 < s->opts.backoff_max_ms ? (int64_t)retry_after * 1000
-                                                        : s->opts.backoff_max_ms;
+        d = retry_after > s->opts.backoff_max_ms / 1000 ? s->opts.backoff_max_ms
+                                                        : (int64_t)retry_after * 1000;
     q->next_ms = sender__mono_ms() + d;
     sender__store_attempts(s, q);
     mp_warn("alert_retry receiver=%s status=%ld err=\"%s\" attempt=%u next_in_ms=%lld", q->name,

@@ -50,6 +50,7 @@ struct req {
     char ctype[64];
     unsigned status;
     int64_t mono_ms; /* when the request was complete */
+    int64_t mono_ns; /* the same, for ordering across servers */
 };
 
 struct srv {
@@ -113,7 +114,8 @@ static enum MHD_Result srv__handler(void *cls, struct MHD_Connection *conn, cons
         snprintf(r->sig, sizeof(r->sig), "%s", sig ? sig : "");
         snprintf(r->ctype, sizeof(r->ctype), "%s", ct ? ct : "");
         r->status = st.status;
-        r->mono_ms = mono_ms();
+        r->mono_ns = mp_mono_ns();
+        r->mono_ms = r->mono_ns / 1000000;
     }
     pthread_mutex_unlock(&s->lock);
     if (st.sleep_ms)
@@ -656,6 +658,92 @@ START_TEST(set_receivers_keeps_moves_removes)
 }
 END_TEST
 
+struct reload_arg {
+    struct alert_sender *s;
+    const char *u1, *u2;
+    int rounds;
+};
+
+/* Switches "a" between two urls and adds/removes "x", as fast as it can. */
+static void *reload_thread(void *p)
+{
+    struct reload_arg *a = p;
+    for (int i = 0; i < a->rounds; i++) {
+        struct alert_receiver with[] = {{"a", ALERT_RECEIVER_WEBHOOK, a->u1, NULL},
+                                        {"x", ALERT_RECEIVER_WEBHOOK, a->u2, NULL}};
+        struct alert_receiver without[] = {{"a", ALERT_RECEIVER_WEBHOOK, a->u2, "k"}};
+        int rc = i % 2 ? alert_sender_set_receivers(a->s, with, 2)
+                       : alert_sender_set_receivers(a->s, without, 1);
+        if (rc != MP_OK)
+            return (void *)1;
+        sleep_ms(1);
+    }
+    return NULL;
+}
+
+static int by_arrival(const void *x, const void *y)
+{
+    const struct req *a = x, *b = y;
+    return (a->mono_ns > b->mono_ns) - (a->mono_ns < b->mono_ns);
+}
+
+START_TEST(set_receivers_under_load)
+{
+    /* Reloads race submits and deliveries (ThreadSanitizer's case): the
+     * kept receiver still delivers everything, in order, across both urls. */
+    struct srv *h1 = srv_start(200), *h2 = srv_start(200);
+    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h1->url, NULL},
+                                 {"x", ALERT_RECEIVER_WEBHOOK, h2->url, NULL}};
+    struct alert_sender_opts o = fast_opts(NULL);
+    struct alert_sender *s = start(r, 2, &o);
+    struct reload_arg ra = {s, h1->url, h2->url, 200};
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, reload_thread, &ra), 0);
+    enum { N = 40 };
+    size_t x_ok = 0;
+    for (int i = 0; i < N; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "a%02d", i);
+        ck_assert_int_eq(submit(s, "a", "acme", k, k), MP_OK);
+        snprintf(k, sizeof(k), "x%02d", i);
+        x_ok += submit(s, "x", "acme", k, k) == MP_OK; /* refused while "x" is out */
+        sleep_ms(2);
+    }
+    void *ret;
+    pthread_join(t, &ret);
+    ck_assert_ptr_null(ret);
+    struct alert_sender_figures f;
+    int64_t end = mono_ms() + 5000;
+    do {
+        sleep_ms(10);
+        alert_sender_figures(s, &f);
+    } while (f.delivered + f.dead < N + x_ok && mono_ms() < end);
+    ck_assert_uint_eq(f.submitted, N + x_ok);
+    ck_assert_uint_eq(f.delivered + f.dead, N + x_ok);
+    ck_assert_uint_eq(f.queued, 0);
+    alert_sender_stop(s, 1000);
+    /* Only the "a" requests, by arrival across both servers. */
+    struct req all[2 * SRV_MAX_REQS];
+    size_t n = 0;
+    struct srv *hs[] = {h1, h2};
+    for (size_t j = 0; j < 2; j++)
+        for (size_t i = 0; i < srv_count(hs[j]); i++) {
+            struct req q = srv_req(hs[j], i);
+            if (q.idem[0] == 'a')
+                all[n++] = q;
+        }
+    qsort(all, n, sizeof(all[0]), by_arrival);
+    ck_assert_uint_eq(n, N);
+    for (size_t i = 0; i < n; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "a%02zu", i);
+        ck_assert_str_eq(all[i].idem, k);
+    }
+    srv_stop(h1);
+    srv_stop(h2);
+}
+END_TEST
+
 START_TEST(slack_burst_is_paced_and_merged)
 {
     struct srv *h = srv_start(200);
@@ -872,6 +960,7 @@ static Suite *suite(void)
     tcase_add_test(tc, outbox_survives_restart);
     tcase_add_test(tc, receiver_removed_at_start);
     tcase_add_test(tc, set_receivers_keeps_moves_removes);
+    tcase_add_test(tc, set_receivers_under_load);
     tcase_add_test(tc, slack_burst_is_paced_and_merged);
     tcase_add_test(tc, slack_429_retry_after_keeps_group);
     tcase_add_test(tc, signature_header_valid);
