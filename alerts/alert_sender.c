@@ -1029,16 +1029,14 @@ int alert_sender_start(const struct alert_receiver *receivers, size_t n,
     if (s->opts.store) {
         if (!(s->tb = eng_store_batch_new(s->opts.store)))
             goto err;
-        /* "" rather than NULL with plen 0: the scan hands the prefix to
-         * memcmp even when it is empty, and memcmp(NULL, ..., 0) is UB. */
         struct load_ctx dc = {.s = s};
-        if ((rc = eng_store_kv_scan(s->opts.store, ENG_KV_DEAD, "", 0, sender__load_dead,
+        if ((rc = eng_store_kv_scan(s->opts.store, ENG_KV_DEAD, NULL, 0, sender__load_dead,
                                     &dc)) != MP_OK)
             goto err;
         s->dead_id = dc.max_key;
         mp_store_relaxed(&s->dead_stored, dc.loaded);
         struct load_ctx oc = {.s = s};
-        rc = eng_store_kv_scan(s->opts.store, ENG_KV_OUTBOX, "", 0, sender__load_outbox, &oc);
+        rc = eng_store_kv_scan(s->opts.store, ENG_KV_OUTBOX, NULL, 0, sender__load_outbox, &oc);
         if (rc == MP_OK)
             rc = sender__commit(s, "receiver_removed");
         if (rc != MP_OK)
@@ -1162,7 +1160,7 @@ char *alert_sender_dead_json(struct alert_sender *s, const char *tenant, size_t 
         goto done;
     int rc = MP_OK;
     if (s->opts.store) {
-        rc = eng_store_kv_scan(s->opts.store, ENG_KV_DEAD, "", 0, sender__dead_scan, &c);
+        rc = eng_store_kv_scan(s->opts.store, ENG_KV_DEAD, NULL, 0, sender__dead_scan, &c);
     } else {
         pthread_mutex_lock(&s->lock);
         for (struct note *n = s->dead_head; n && rc == MP_OK; n = n->next)

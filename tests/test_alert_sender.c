@@ -359,7 +359,7 @@ static int kv_count_fn(void *arg, const char *k, size_t kl, const char *v, size_
 static size_t kv_count(struct eng_store *st, int kv)
 {
     size_t n = 0;
-    ck_assert_int_eq(eng_store_kv_scan(st, kv, "", 0, kv_count_fn, &n), MP_OK);
+    ck_assert_int_eq(eng_store_kv_scan(st, kv, NULL, 0, kv_count_fn, &n), MP_OK);
     return n;
 }
 
