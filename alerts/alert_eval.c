@@ -435,20 +435,25 @@ static void eval__deliver(struct alert_eval *e, const char *tenant, const struct
             mp_error("alert_body_nomem receiver=%s tenant=%s", rc->name, tenant);
             continue;
         }
+        /* the note outlives this pass's config (a reload may free it before
+         * the flush), so it owns copies of every string */
         char *idem = malloc(40);
         char *ten = strdup(tenant);
-        if (!idem || !ten) {
+        char *rname = strdup(rc->name);
+        if (!idem || !ten || !rname) {
             free(idem);
             free(ten);
+            free(rname);
             free(body);
             continue;
         }
         snprintf(idem, 40, "%016llx",
                  (unsigned long long)mp_hash_bytes(rc->name, strlen(rc->name), h));
-        struct alert_note note = {.receiver = rc->name, .tenant = ten, .body = body, .idem = idem};
+        struct alert_note note = {.receiver = rname, .tenant = ten, .body = body, .idem = idem};
         if (vec__push((void **)&e->notes, &e->nnotes, &e->capnotes, sizeof(note), &note) != MP_OK) {
             free(idem);
             free(ten);
+            free(rname);
             free(body);
             continue;
         }
@@ -550,6 +555,7 @@ static void eval__flush(struct alert_eval *e, int64_t now, int force)
             mp_error("alert_submit_failed notes=%zu err=%s", e->nnotes, mp_strerror(rc));
         }
         for (size_t x = 0; x < e->nnotes; x++) {
+            free((char *)e->notes[x].receiver);
             free((char *)e->notes[x].tenant);
             free((char *)e->notes[x].idem);
         }
@@ -930,6 +936,7 @@ static void eval__free(struct alert_eval *e)
     }
     for (size_t x = 0; x < e->nnotes; x++) {
         free(e->notes[x].body);
+        free((char *)e->notes[x].receiver);
         free((char *)e->notes[x].tenant);
         free((char *)e->notes[x].idem);
     }

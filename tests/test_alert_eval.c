@@ -1,0 +1,373 @@
+/* test_alert_eval.c — alerts/alert_eval: the alert lifecycle against a real
+ * key table, a real RocksDB store, the real sender and an in-process HTTP
+ * receiver.
+ *
+ * `for` holds an alert pending and fires it only when it has lasted; a
+ * pending alert that falls back is never heard of; reminders come after the
+ * repeat interval and not before; a tenant's later alerts wait for the group
+ * interval and go out in one request, and a fire-and-resolve inside that
+ * wait sends nothing; state read back from the store keeps a firing alert
+ * firing without a second notification and still sends its resolve; a rule
+ * that disappears on reload resolves its alerts; /v1/alerts's JSON shows
+ * pending and firing alerts of one tenant only.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alert_eval.h"
+#include "alert_rule.h"
+#include "alert_sender.h"
+#include "e2e_harness.h"
+#include "eng_store.h"
+#include "eng_table.h"
+
+#define DAY (24 * 3600 * 1000LL)
+
+struct world {
+    char dir[512];
+    struct eng_store *store;
+    struct eng_table *table;
+    struct alert_sender *sender;
+    struct alert_eval *eval;
+    struct e2e_rawsink *sink;
+    char url[128];
+};
+
+static struct world W;
+
+static void setup(void)
+{
+    char err[512] = "", path[600];
+    memset(&W, 0, sizeof(W));
+    ck_assert_int_eq(e2e_tmpdir_create("alert_eval", W.dir, sizeof(W.dir), err, sizeof(err)),
+                     MP_OK);
+    snprintf(path, sizeof(path), "%s/db", W.dir);
+    ck_assert_msg(eng_store_open(path, &W.store, err, sizeof(err)) == MP_OK, "%s", err);
+    struct eng_table_opts o = {.max_keys = 4096, .retention_ms = 35 * DAY, .store = W.store};
+    ck_assert_int_eq(eng_table_create(&o, mp_now_ms(), &W.table), MP_OK);
+    uint16_t port;
+    ck_assert_int_eq(e2e_free_port(&port, NULL, 0, err, sizeof(err)), MP_OK);
+    ck_assert_msg(e2e_rawsink_start(port, &W.sink, err, sizeof(err)) == MP_OK, "%s", err);
+    snprintf(W.url, sizeof(W.url), "http://127.0.0.1:%u/hook", port);
+    struct alert_receiver r = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url,
+                               .secret = "s3cret"};
+    struct alert_sender_opts so = {.store = W.store, .backoff_ms = 50, .backoff_max_ms = 200,
+                                   .timeout_ms = 2000, .max_age_ms = 60000,
+                                   .slack_interval_ms = 1000};
+    ck_assert_int_eq(alert_sender_start(&r, 1, &so, &W.sender), MP_OK);
+}
+
+static void stop_eval(void)
+{
+    alert_eval_stop(W.eval);
+    W.eval = NULL;
+}
+
+static void teardown(void)
+{
+    stop_eval();
+    alert_sender_stop(W.sender, 1000);
+    e2e_rawsink_stop(W.sink);
+    eng_table_destroy(W.table);
+    eng_store_close(W.store);
+    e2e_tmpdir_remove(W.dir);
+}
+
+/* r1: bounce_hard / sent over 1h, min 10, warning 10%, critical 50%. */
+static struct alert_rule ratio_rule(const char *name, int64_t for_ms, int64_t repeat_ms)
+{
+    struct alert_rule r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.name, sizeof(r.name), "%s", name);
+    r.kind = ALERT_KIND_RATIO;
+    r.enabled = 1;
+    r.scopes = 1u << ENG_SCOPE_TENANT;
+    r.num_types = 1u << ENG_BOUNCE_HARD;
+    r.den_types = 1u << ENG_SENT;
+    ck_assert_int_eq(alert_window_parse("1h", &r.window), 0);
+    r.min_volume = 10;
+    r.warning_ppb = ALERT_PPB / 10;
+    r.critical_ppb = ALERT_PPB / 2;
+    r.resolve_ratio_ppb = ALERT_PPB * 9 / 10;
+    r.for_ms = for_ms;
+    r.repeat_ms = repeat_ms;
+    return r;
+}
+
+static void start_eval(const struct alert_rule *rules, size_t n, int64_t group_ms)
+{
+    struct alert_ruleset *rs;
+    struct alert_routes *routes;
+    ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(alert_ruleset_add(rs, &rules[i]), MP_OK);
+    size_t idx = 0;
+    ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
+    ck_assert_int_eq(alert_routes_set_default(routes, &idx, 1), MP_OK);
+    struct alert_receiver r = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url,
+                               .secret = "s3cret"};
+    struct alert_eval_opts eo = {.rules = rs, .receivers = &r, .nreceivers = 1, .routes = routes,
+                                 .max_keys = 4096, .store = W.store, .group_interval_ms = group_ms};
+    ck_assert_int_eq(alert_eval_start(W.table, W.sender, &eo, &W.eval), MP_OK);
+}
+
+/* n events as one frame, as an ingest worker applies one wire batch: the
+ * evaluator sees all of them or none. */
+static void events(const char *tenant, int type, int n)
+{
+    struct eng_event ev = {tenant, strlen(tenant), "m@x.example", 11, "gmail.com", 9, type,
+                           mp_now_ms()};
+    struct eng_frame *f;
+    ck_assert_int_eq(eng_frame_create(&f), MP_OK);
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(eng_frame_record(W.table, f, &ev), MP_OK);
+    eng_frame_end(W.table, f);
+    eng_frame_destroy(f);
+}
+
+/* The alerts of request i as "<status>:<alertname>:<tenant>:<severity>" joined by ' '. */
+static void request_summary(size_t i, char *out, size_t n)
+{
+    const struct e2e_rawreq *r = e2e_rawsink_get(W.sink, i);
+    json_t *j = json_loads(r->body, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    size_t k;
+    json_t *a;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(j, "alerts"), k, a)
+    {
+        json_t *l = json_object_get(a, "labels");
+        size_t len = strlen(out);
+        snprintf(out + len, n - len, "%s%s:%s:%s:%s", len ? " " : "",
+                 json_string_value(json_object_get(a, "status")),
+                 json_string_value(json_object_get(l, "alertname")),
+                 json_string_value(json_object_get(l, "tenant")),
+                 json_string_value(json_object_get(l, "severity")));
+    }
+    json_decref(j);
+}
+
+static void expect_request(size_t i, const char *want, int timeout_ms)
+{
+    char got[1024];
+    ck_assert_msg(e2e_rawsink_wait(W.sink, i + 1, timeout_ms) == MP_OK,
+                  "request %zu (%s) did not arrive within %d ms; %zu arrived", i, want,
+                  timeout_ms, e2e_rawsink_count(W.sink));
+    request_summary(i, got, sizeof(got));
+    ck_assert_msg(strcmp(got, want) == 0, "request %zu: got \"%s\", want \"%s\"", i, got, want);
+}
+
+static void expect_quiet(size_t count, int ms)
+{
+    usleep((useconds_t)ms * 1000);
+    if (e2e_rawsink_count(W.sink) != count) {
+        char got[1024];
+        request_summary(count, got, sizeof(got));
+        ck_abort_msg("expected %zu requests, got %zu; the extra one: %s", count,
+                     e2e_rawsink_count(W.sink), got);
+    }
+}
+
+static int active_has(const char *tenant, const char *state)
+{
+    char *js = alert_eval_active_json(W.eval, tenant);
+    ck_assert_ptr_nonnull(js);
+    char needle[64];
+    snprintf(needle, sizeof(needle), "\"state\":\"%s\"", state);
+    int yes = strstr(js, needle) != NULL;
+    free(js);
+    return yes;
+}
+
+START_TEST(pending_for_then_firing)
+{
+    struct alert_rule r = ratio_rule("r1", 1500, 0);
+    start_eval(&r, 1, 50);
+    events("slowburn", ENG_SENT, 100);
+    events("slowburn", ENG_BOUNCE_HARD, 20); /* 20%: warning, but `for` runs */
+    usleep(300 * 1000);
+    ck_assert_uint_eq(e2e_rawsink_count(W.sink), 0);
+    ck_assert(active_has("slowburn", "pending"));
+    /* a flicker that falls back before `for` ends is never heard of */
+    events("flicker", ENG_SENT, 100);
+    events("flicker", ENG_BOUNCE_HARD, 20);
+    usleep(100 * 1000);
+    ck_assert(active_has("flicker", "pending"));
+    events("flicker", ENG_SENT, 1000);
+    usleep(100 * 1000);
+    ck_assert(!active_has("flicker", "pending"));
+    /* the sweep fires slowburn once `for` has passed (sweep: every second) */
+    expect_request(0, "firing:r1:slowburn:warning", 3500);
+    ck_assert(active_has("slowburn", "firing"));
+    expect_quiet(1, 1500);
+}
+END_TEST
+
+START_TEST(repeat_after_interval_only)
+{
+    struct alert_rule r = ratio_rule("r1", 0, 2000);
+    start_eval(&r, 1, 50);
+    events("t", ENG_SENT, 100);
+    events("t", ENG_BOUNCE_HARD, 60);
+    int64_t t0 = mp_mono_ns();
+    expect_request(0, "firing:r1:t:critical", 2000);
+    events("t", ENG_BOUNCE_HARD, 1); /* still critical: no news */
+    expect_request(1, "firing:r1:t:critical", 4000);
+    int64_t gap_ms = (mp_mono_ns() - t0) / 1000000;
+    ck_assert_msg(gap_ms >= 2000, "reminder after %lld ms, the interval is 2000", (long long)gap_ms);
+    /* both are the same alert: same fingerprint and startsAt */
+    json_t *a = json_loads(e2e_rawsink_get(W.sink, 0)->body, 0, NULL);
+    json_t *b = json_loads(e2e_rawsink_get(W.sink, 1)->body, 0, NULL);
+    json_t *a0 = json_array_get(json_object_get(a, "alerts"), 0);
+    json_t *b0 = json_array_get(json_object_get(b, "alerts"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(a0, "fingerprint")),
+                     json_string_value(json_object_get(b0, "fingerprint")));
+    ck_assert_str_eq(json_string_value(json_object_get(a0, "startsAt")),
+                     json_string_value(json_object_get(b0, "startsAt")));
+    /* a reminder is another notification: another idempotency key */
+    ck_assert_str_ne(e2e_rawreq_header(e2e_rawsink_get(W.sink, 0), "Idempotency-Key"),
+                     e2e_rawreq_header(e2e_rawsink_get(W.sink, 1), "Idempotency-Key"));
+    json_decref(a);
+    json_decref(b);
+}
+END_TEST
+
+START_TEST(group_interval_batches_and_cancels)
+{
+    struct alert_rule r[2] = {ratio_rule("r1", 0, 0), ratio_rule("r2", 0, 0)};
+    r[1].num_types = 1u << ENG_BLOCKED; /* blocked / delivered */
+    r[1].den_types = 1u << ENG_DELIVERED;
+    start_eval(r, 2, 1500);
+    events("g", ENG_SENT, 100);
+    events("g", ENG_DELIVERED, 100);
+    events("g", ENG_BOUNCE_HARD, 20);
+    expect_request(0, "firing:r1:g:warning", 1000); /* the first goes at once */
+    int64_t t0 = mp_mono_ns();
+    events("g", ENG_BOUNCE_HARD, 40); /* escalates: waits for the interval */
+    events("g", ENG_BLOCKED, 20);     /* r2 fires: waits too, same request */
+    usleep(200 * 1000);
+    ck_assert_uint_eq(e2e_rawsink_count(W.sink), 1);
+    expect_request(1, "firing:r1:g:critical firing:r2:g:warning", 2500);
+    ck_assert_msg((mp_mono_ns() - t0) / 1000000 >= 1200, "the group went out before its interval");
+    /* r2 resolves and fires again inside the next wait: nothing to tell */
+    events("g", ENG_DELIVERED, 1000); /* 20/1100: resolves */
+    usleep(50 * 1000);
+    events("g", ENG_BLOCKED, 200); /* 220/1100: fires again */
+    expect_quiet(2, 2000);
+}
+END_TEST
+
+START_TEST(restart_keeps_firing_and_resolves)
+{
+    struct alert_rule r = ratio_rule("r1", 0, 0);
+    start_eval(&r, 1, 50);
+    events("persist", ENG_SENT, 100);
+    events("persist", ENG_BOUNCE_HARD, 20);
+    expect_request(0, "firing:r1:persist:warning", 2000);
+    json_t *first = json_loads(e2e_rawsink_get(W.sink, 0)->body, 0, NULL);
+    stop_eval();
+    start_eval(&r, 1, 50); /* reads the state back from the store */
+    struct alert_eval_figures f;
+    alert_eval_figures(W.eval, &f);
+    ck_assert_uint_eq(f.restored, 1);
+    ck_assert_uint_eq(f.firing, 1);
+    ck_assert(active_has("persist", "firing"));
+    events("persist", ENG_SENT, 1); /* evaluated again: still over, not new */
+    expect_quiet(1, 1500);
+    events("persist", ENG_SENT, 1000);
+    expect_request(1, "resolved:r1:persist:warning", 3000);
+    json_t *res = json_loads(e2e_rawsink_get(W.sink, 1)->body, 0, NULL);
+    json_t *a0 = json_array_get(json_object_get(first, "alerts"), 0);
+    json_t *r0 = json_array_get(json_object_get(res, "alerts"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(a0, "startsAt")),
+                     json_string_value(json_object_get(r0, "startsAt")));
+    ck_assert_str_ne(json_string_value(json_object_get(r0, "endsAt")), "0001-01-01T00:00:00Z");
+    json_decref(first);
+    json_decref(res);
+    /* resolved is forgotten: a third start restores nothing */
+    stop_eval();
+    start_eval(&r, 1, 50);
+    alert_eval_figures(W.eval, &f);
+    ck_assert_uint_eq(f.restored, 0);
+    expect_quiet(2, 500);
+}
+END_TEST
+
+START_TEST(reload_resolves_removed_rule)
+{
+    struct alert_rule r[2] = {ratio_rule("r1", 0, 0), ratio_rule("keep", 0, 0)};
+    start_eval(r, 2, 50);
+    events("rl", ENG_SENT, 100);
+    events("rl", ENG_BOUNCE_HARD, 20);
+    expect_request(0, "firing:r1:rl:warning firing:keep:rl:warning", 2000);
+    struct alert_ruleset *rs;
+    struct alert_routes *routes;
+    ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
+    ck_assert_int_eq(alert_ruleset_add(rs, &r[1]), MP_OK); /* r1 is gone */
+    size_t idx = 0;
+    ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
+    ck_assert_int_eq(alert_routes_set_default(routes, &idx, 1), MP_OK);
+    struct alert_receiver rc = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url};
+    ck_assert_int_eq(alert_eval_reload(W.eval, rs, &rc, 1, routes), MP_OK);
+    expect_request(1, "resolved:r1:rl:warning", 2000);
+    events("rl", ENG_BOUNCE_HARD, 1); /* "keep" kept its state: no second firing */
+    expect_quiet(2, 1200);
+    struct alert_eval_figures f;
+    alert_eval_figures(W.eval, &f);
+    ck_assert_uint_eq(f.reloads, 1);
+    ck_assert_uint_eq(f.firing, 1);
+}
+END_TEST
+
+START_TEST(active_json_per_tenant)
+{
+    struct alert_rule r = ratio_rule("r1", 0, 0);
+    start_eval(&r, 1, 50);
+    events("one", ENG_SENT, 100);
+    events("one", ENG_BOUNCE_HARD, 20);
+    events("two", ENG_SENT, 100);
+    events("two", ENG_BOUNCE_HARD, 60);
+    ck_assert_int_eq(e2e_rawsink_wait(W.sink, 2, 2000), MP_OK);
+    char *js = alert_eval_active_json(W.eval, "two");
+    json_t *j = json_loads(js, 0, NULL);
+    json_t *list = json_object_get(j, "alerts");
+    ck_assert_uint_eq(json_array_size(list), 1);
+    json_t *a = json_array_get(list, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(a, "labels"), "tenant")),
+                     "two");
+    ck_assert_str_eq(json_string_value(json_object_get(a, "state")), "firing");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(json_object_get(a, "annotations"), "value")), "0.6");
+    json_decref(j);
+    free(js);
+    js = alert_eval_active_json(W.eval, NULL);
+    j = json_loads(js, 0, NULL);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "alerts")), 2);
+    json_decref(j);
+    free(js);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("alert_eval");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, pending_for_then_firing);
+    tcase_add_test(tc, repeat_after_interval_only);
+    tcase_add_test(tc, group_interval_batches_and_cancels);
+    tcase_add_test(tc, restart_keeps_firing_and_resolves);
+    tcase_add_test(tc, reload_resolves_removed_rule);
+    tcase_add_test(tc, active_json_per_tenant);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
