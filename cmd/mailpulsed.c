@@ -632,9 +632,17 @@ int main(int argc, char **argv)
     if (mp_log_level_parse(d.cfg->log_level, &lvl) == 0)
         mp_log_set_level(lvl);
     if (check) {
-        printf("%s: ok\n", config);
+        struct alert_ruleset *rules = NULL;
+        int ok = daemon__rules(d.cfg, &rules, err, sizeof(err)) == MP_OK;
+        if (ok)
+            printf("%s: ok (%zu rules%s%s)\n", config, alert_ruleset_count(rules),
+                   d.cfg->rules_path ? " from " : ", the defaults",
+                   d.cfg->rules_path ? d.cfg->rules_path : "");
+        else
+            fprintf(stderr, "mailpulsed: rules refused: %s\n", err);
+        alert_ruleset_free(rules);
         mp_config_free(d.cfg);
-        return 0;
+        return ok ? 0 : 1;
     }
     /* Block the signals we handle in every thread started from here on. */
     sigset_t set;
