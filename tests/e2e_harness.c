@@ -297,6 +297,27 @@ int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *er
         e2e__yaml_str(f, c->routes[i].tenant);
         fprintf(f, ": [%s]\n", c->routes[i].receivers);
     }
+    if (c->rules) {
+        fprintf(f, "rules: ");
+        e2e__yaml_str(f, c->rules);
+        fprintf(f, "\n");
+    }
+    if (c->alerting) {
+        const struct e2e_alerting_conf *a = c->alerting;
+        const struct {
+            const char *key, *val;
+        } keys[] = {{"group_interval", a->group_interval}, {"retry_initial", a->retry_initial},
+                    {"retry_max", a->retry_max},           {"max_age", a->max_age},
+                    {"timeout", a->timeout}};
+        fprintf(f, "alerting:\n");
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+            if (!keys[i].val)
+                continue;
+            fprintf(f, "  %s: ", keys[i].key);
+            e2e__yaml_str(f, keys[i].val);
+            fprintf(f, "\n");
+        }
+    }
     int bad = ferror(f);
     if (fclose(f) != 0 || bad)
         return e2e__fail(err, errlen, MP_ERR_IO, "write %s: %s", path, strerror(errno));
@@ -762,9 +783,10 @@ int e2e_jsonl_wait(const char *path, int (*pred)(json_t *records, void *arg), vo
 
 struct e2e_rawsink {
     struct MHD_Daemon *d;
-    pthread_mutex_t lock; /* guards reqs, n, cap */
+    pthread_mutex_t lock; /* guards reqs, n, cap, status */
     struct e2e_rawreq **reqs;
     size_t n, cap;
+    unsigned status; /* what POSTs are answered with */
 };
 
 static void e2e__rawreq_free(struct e2e_rawreq *r)
@@ -843,6 +865,8 @@ static enum MHD_Result e2e__raw_request(void *cls, struct MHD_Connection *conn, 
     r->mono_ns = mp_mono_ns();
     /* Publish: from here the request belongs to the sink and is immutable. */
     pthread_mutex_lock(&s->lock);
+    unsigned status = s->status;
+    r->status = status;
     int ok = 1;
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
@@ -859,7 +883,9 @@ static enum MHD_Result e2e__raw_request(void *cls, struct MHD_Connection *conn, 
         *req_cls = NULL;
     }
     pthread_mutex_unlock(&s->lock);
-    return ok ? e2e__raw_reply(conn, MHD_HTTP_OK, "ok\n") : MHD_NO;
+    if (!ok)
+        return MHD_NO;
+    return e2e__raw_reply(conn, status, status < 300 ? "ok\n" : "scripted failure\n");
 }
 
 static void e2e__raw_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -878,6 +904,7 @@ int e2e_rawsink_start(uint16_t port, struct e2e_rawsink **out, char *err, size_t
     if (s == NULL)
         return e2e__fail(err, errlen, MP_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&s->lock, NULL);
+    s->status = MHD_HTTP_OK;
     struct sockaddr_in sa;
     e2e__loopback(&sa, port);
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, port, NULL, NULL, e2e__raw_request,
@@ -904,6 +931,13 @@ void e2e_rawsink_stop(struct e2e_rawsink *s)
     free(s->reqs);
     pthread_mutex_destroy(&s->lock);
     free(s);
+}
+
+void e2e_rawsink_set_status(struct e2e_rawsink *s, unsigned status)
+{
+    pthread_mutex_lock(&s->lock);
+    s->status = status;
+    pthread_mutex_unlock(&s->lock);
 }
 
 size_t e2e_rawsink_count(struct e2e_rawsink *s)

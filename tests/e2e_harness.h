@@ -14,7 +14,8 @@
  *     (jansson), polling until a predicate holds or a deadline passes;
  *   - runs an in-process HTTP receiver (libmicrohttpd) that keeps each
  *     request's raw body bytes and headers, for checks that need the exact
- *     bytes (`mailpulse sink` stores the body parsed, not as sent).
+ *     bytes (`mailpulse sink` stores the body parsed, not as sent), and
+ *     answers 200 or a status the test scripts (an outage, a refusal).
  *
  * Return values: every fallible function returns MP_OK or an MP_ERR_* code
  * (mp.h). On error, `err` (when not NULL) holds one line saying what went
@@ -93,6 +94,16 @@ struct e2e_route_conf {
     const char *receivers; /* body of a YAML flow list: "a-hook" or "a-hook, ops" */
 };
 
+/* The `alerting:` section: each key is a duration as the config takes it
+ * ("100ms", "1s"); NULL leaves the key out (the daemon's default). */
+struct e2e_alerting_conf {
+    const char *group_interval;
+    const char *retry_initial;
+    const char *retry_max;
+    const char *max_age;
+    const char *timeout;
+};
+
 struct e2e_daemon_conf {
     const char *data_dir;    /* absolute */
     const char *pull;        /* tcp://127.0.0.1:PORT */
@@ -103,6 +114,8 @@ struct e2e_daemon_conf {
     const char *default_route; /* flow list body as in e2e_route_conf; NULL: none */
     const struct e2e_route_conf *routes;
     size_t nroutes;
+    const char *rules;                         /* `rules:` path; NULL: built-in defaults */
+    const struct e2e_alerting_conf *alerting;  /* NULL: no `alerting:` section */
 };
 
 /* Writes the YAML config for `c` to `path`. Strings are double-quoted and
@@ -216,10 +229,16 @@ struct e2e_rawreq {
     char *body; /* the raw bytes, plus a NUL after them */
     size_t len;
     int64_t mono_ns; /* when the body was complete */
+    unsigned status; /* the status it was answered with */
 };
 
-/* Serves 127.0.0.1:port; every POST is answered 200 and recorded. */
+/* Serves 127.0.0.1:port; every POST is recorded and answered 200, or the
+ * status set with e2e_rawsink_set_status(). */
 int e2e_rawsink_start(uint16_t port, struct e2e_rawsink **out, char *err, size_t errlen);
+/* From now on every POST is answered `status` (100..599) and still
+ * recorded, with that status: a receiver that is down (503) or refuses
+ * (400) for as long as the test says. Any thread. */
+void e2e_rawsink_set_status(struct e2e_rawsink *s, unsigned status);
 /* Stops serving and frees every recorded request. NULL is a no-op. */
 void e2e_rawsink_stop(struct e2e_rawsink *s);
 /* Requests recorded so far. Any thread. */
