@@ -44,6 +44,11 @@ struct daemon {
     struct mp_config *cfg;
     int lock_fd;
     struct eng_store *store;
+    /* Alert state, outbox and dead letters live in a RocksDB of their own:
+     * a notification's write must not queue behind a counter flush's large
+     * batch in a shared write path (measured: p99 crossing-to-webhook went
+     * from ~5 ms to 20-35 ms, max 316 ms, under 200k events/s). */
+    struct eng_store *astore;
     struct eng_table *table;
     void *zctx;
     struct alert_receiver *receivers;
@@ -430,7 +435,7 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start alerting: out of memory");
         return MP_ERR_NOMEM;
     }
-    struct alert_sender_opts so = {.store = d->store,
+    struct alert_sender_opts so = {.store = d->astore,
                                    .backoff_ms = c->retry_initial_ms,
                                    .backoff_max_ms = c->retry_max_ms,
                                    .timeout_ms = c->webhook_timeout_ms,
@@ -448,7 +453,7 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
                                  .nreceivers = c->n_receivers,
                                  .routes = routes,
                                  .max_keys = c->max_keys,
-                                 .store = d->store,
+                                 .store = d->astore,
                                  .group_interval_ms = c->group_interval_ms};
     if ((rc = alert_eval_start(d->table, d->sender, &eo, &d->eval)) != MP_OK) {
         snprintf(err, errlen, "cannot start alerting: %s", mp_strerror(rc));
@@ -534,6 +539,7 @@ static void daemon__stop(struct daemon *d)
     }
     eng_table_destroy(d->table);
     eng_store_close(d->store);
+    eng_store_close(d->astore);
     if (d->lock_fd > 0)
         close(d->lock_fd);
     mp_config_free(d->cfg);
@@ -547,6 +553,9 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
     char dbdir[4096];
     snprintf(dbdir, sizeof(dbdir), "%s/db", d->cfg->data_dir);
     if ((rc = eng_store_open(dbdir, &d->store, err, errlen)) != MP_OK)
+        return rc;
+    snprintf(dbdir, sizeof(dbdir), "%s/alerts", d->cfg->data_dir);
+    if ((rc = eng_store_open(dbdir, &d->astore, err, errlen)) != MP_OK)
         return rc;
     struct eng_table_opts to = {.max_keys = d->cfg->max_keys,
                                 .retention_ms = d->cfg->retention_ms,

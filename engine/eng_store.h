@@ -66,8 +66,10 @@ int eng_store_sum(struct eng_store *s, int res, int64_t lo, int64_t hi, int scop
                   uint32_t nid, uint64_t out[ENG_NTYPES]);
 
 /* Plain key/value column families for the alert side. Their layouts belong
- * to their owners; the store only keeps them in the same database, so one
- * batch can change counters, alert state and the outbox atomically. */
+ * to their owners; one batch can change several families atomically (alert
+ * state and the outbox entries it causes). The daemon keeps them in a store
+ * of their own (data_dir/alerts) so that small alert writes never queue
+ * behind a large counter flush. */
 enum eng_store_kv { ENG_KV_ALERTS = 0, ENG_KV_OUTBOX = 1, ENG_KV_DEAD = 2, ENG_KV_COUNT = 3 };
 void eng_store_batch_kv_put(struct eng_store_batch *b, int kv, const void *k, size_t kl,
                             const void *v, size_t vl);
