@@ -1,0 +1,1292 @@
+/* test_e2e_alerts.c — Check suite "e2e_alerts": alert stories 2-5, restart,
+ * dead letters, SIGHUP reload and /v1/alerts, end to end.
+ *
+ * Each case runs in its own forked process (CK_FORK=yes) with its own temp
+ * directory, ports, mailpulsed and receivers (tests/e2e_harness.h). Events
+ * go in through the daemon's ZeroMQ PULL socket; notifications come out as
+ * HTTP POSTs to the harness's in-process raw receivers, which keep the exact
+ * bytes (every request's signature is verified) and can answer a scripted
+ * status (503 for an outage, 400 for a refusal).
+ *
+ * Cases:
+ *   stories_provider_engagement_recovery
+ *       One daemon, three tenants side by side:
+ *       story 2: 0.4% complaints at outlook.com over 24h -> one critical
+ *                complaint_rate alert naming outlook.com, nothing at tenant
+ *                scope (tenant-wide 0.08%, checked in /v1/tenants/../stats);
+ *       story 3: backfilled events 1..13 days old, opens per delivered at
+ *                gmail.com 25% lower this week -> one engagement_drop alert
+ *                naming gmail.com with the exact figures of both weeks; no
+ *                bounce (or other) alert;
+ *       story 4: a bounce alert fires, "sent" dilutes it under 1.8% -> one
+ *                resolved notification per alert (endsAt set, startsAt and
+ *                fingerprint as when firing), then nothing for 3 s;
+ *       /v1/alerts[?tenant=]: only that tenant's alerts; bad queries 400.
+ *   story_receiver_outage
+ *       story 5: the receiver answers 503 while four tenants' alerts are
+ *       produced in order; once it answers 200 all four arrive, in order,
+ *       once each, signed, each with the Idempotency-Key its 503 attempts
+ *       carried.
+ *   restart_keeps_firing
+ *       A firing alert survives SIGTERM + restart: no second "firing", still
+ *       listed firing, and its resolve carries the original startsAt.
+ *   dead_letter_http_400
+ *       A 400 dead-letters the notification at once: /v1/alerts/dead lists it
+ *       (reason http_400, the body and key that were sent), /metrics counts it.
+ *   sighup_reload
+ *       An invalid rules file is refused (file:line: key in the log) and the
+ *       old rules stay in force; a valid one with a per-tenant override then
+ *       applies to that tenant only.
+ *
+ * Programs come from $MP_BIN_DIR. On failure the temp directory (config,
+ * rules, daemon logs) is kept and named in the message.
+ */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <zmq.h>
+
+#include "e2e_harness.h"
+
+#define READY_MS 10000 /* a program must be serving within this */
+#define ALERT_MS 5000  /* crossing -> webhook, generous on a busy box */
+#define STOP_MS 5000   /* SIGTERM -> exit */
+#define QUIET_MS 1500  /* how long "nothing more arrives" is watched */
+#define COUNT_MS 5000  /* events sent -> visible in /metrics */
+
+#define HOUR_MS (3600 * 1000LL)
+#define DAY_MS (24 * HOUR_MS)
+
+/* Event types, as on the wire (proto/mailpulse.proto). */
+enum {
+    T_SENT = 1,
+    T_DELIVERED = 2,
+    T_BOUNCE_HARD = 3,
+    T_COMPLAINT = 7,
+    T_OPEN = 8,
+};
+
+#define GMAIL "gmail.com"
+#define OUTLOOK "outlook.com"
+#define YAHOO "yahoo.com"
+
+/* ---- the world one case runs in (one per forked test process) ------------ */
+
+#define MAX_RAW 4
+
+struct world {
+    char dir[E2E_PATH_MAX];
+    char mailpulsed[E2E_PATH_MAX];
+    uint16_t ports[12];
+    size_t nports;
+    char pull[64], http[64], base[96], healthz[128], metrics[128];
+    char cfg[E2E_PATH_MAX + 32], data[E2E_PATH_MAX + 32], rules[E2E_PATH_MAX + 32];
+    struct e2e_proc daemon;
+    int starts; /* daemons started: each gets its own log files */
+    struct e2e_rawsink *raw[MAX_RAW];
+    char raw_url[MAX_RAW][96];
+    const char *raw_secret[MAX_RAW];
+    size_t nraw;
+    void *zctx, *push;
+    uint64_t sent; /* valid events sent to the running daemon */
+    int passed;    /* set as the last statement of a case: keep the dir otherwise */
+    char err[E2E_ERR_MAX];
+};
+
+static struct world W;
+
+#define must(cond, fmt, ...) ck_assert_msg((cond), fmt " [logs kept in %s]", ##__VA_ARGS__, W.dir)
+#define must_ok(expr) must((expr) == MP_OK, "%s: %s", #expr, W.err)
+
+static uint16_t w_port(void)
+{
+    uint16_t p = 0;
+    must(W.nports < MP_ARRAY_LEN(W.ports), "too many ports");
+    must_ok(e2e_free_port(&p, W.ports, W.nports, W.err, sizeof(W.err)));
+    W.ports[W.nports++] = p;
+    return p;
+}
+
+static void setup(void)
+{
+    memset(&W, 0, sizeof(W));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    must_ok(e2e_bin_path("mailpulsed", W.mailpulsed, sizeof(W.mailpulsed), W.err, sizeof(W.err)));
+    must_ok(e2e_tmpdir_create("e2ea", W.dir, sizeof(W.dir), W.err, sizeof(W.err)));
+    snprintf(W.cfg, sizeof(W.cfg), "%s/mailpulse.yaml", W.dir);
+    snprintf(W.data, sizeof(W.data), "%s/data", W.dir);
+    snprintf(W.rules, sizeof(W.rules), "%s/rules.yaml", W.dir);
+    uint16_t pull = w_port(), http = w_port();
+    snprintf(W.pull, sizeof(W.pull), "tcp://127.0.0.1:%u", (unsigned)pull);
+    snprintf(W.http, sizeof(W.http), "127.0.0.1:%u", (unsigned)http);
+    snprintf(W.base, sizeof(W.base), "http://%s", W.http);
+    snprintf(W.healthz, sizeof(W.healthz), "%s/healthz", W.base);
+    snprintf(W.metrics, sizeof(W.metrics), "%s/metrics", W.base);
+    W.zctx = zmq_ctx_new();
+    must(W.zctx != NULL, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+}
+
+static void teardown(void)
+{
+    if (W.push) {
+        int zero = 0;
+        zmq_setsockopt(W.push, ZMQ_LINGER, &zero, sizeof(zero));
+        zmq_close(W.push);
+    }
+    if (W.zctx)
+        zmq_ctx_term(W.zctx);
+    e2e_proc_kill(&W.daemon);
+    for (size_t i = 0; i < W.nraw; i++)
+        e2e_rawsink_stop(W.raw[i]);
+    if (W.passed)
+        e2e_tmpdir_remove(W.dir);
+    curl_global_cleanup();
+}
+
+/* A raw receiver answering `status`, serving /hook-<name>; returns its index. */
+static size_t w_raw(const char *name, const char *secret, unsigned status)
+{
+    must(W.nraw < MAX_RAW, "too many receivers");
+    size_t i = W.nraw;
+    uint16_t port = w_port();
+    snprintf(W.raw_url[i], sizeof(W.raw_url[i]), "http://127.0.0.1:%u/hook-%s", (unsigned)port,
+             name);
+    must_ok(e2e_rawsink_start(port, &W.raw[i], W.err, sizeof(W.err)));
+    e2e_rawsink_set_status(W.raw[i], status);
+    W.raw_secret[i] = secret;
+    W.nraw++;
+    return i;
+}
+
+/* Starts mailpulsed on the config file as it is now; returns once /healthz
+ * is 200 and the PUSH socket is connected. */
+static void w_spawn_daemon(void)
+{
+    char name[32];
+    snprintf(name, sizeof(name), W.starts ? "mailpulsed-%d" : "mailpulsed", W.starts + 1);
+    W.starts++;
+    W.sent = 0; /* the accepted counter starts at 0 with each process */
+    char *argv[] = {W.mailpulsed, "-c", W.cfg, NULL};
+    must_ok(e2e_spawn(&W.daemon, name, W.dir, argv, W.err, sizeof(W.err)));
+    must_ok(e2e_wait_http_ok(&W.daemon, W.healthz, READY_MS, W.err, sizeof(W.err)));
+    if (!W.push)
+        must_ok(e2e_push_open(W.zctx, W.pull, 5000, &W.push, W.err, sizeof(W.err)));
+}
+
+/* Writes the config (data dir, ports, two workers, plus what `c` sets) and
+ * starts the daemon. */
+static void w_start_daemon(struct e2e_daemon_conf c)
+{
+    c.data_dir = W.data;
+    c.pull = W.pull;
+    c.http_listen = W.http;
+    c.workers = 2;
+    must_ok(e2e_config_write(W.cfg, &c, W.err, sizeof(W.err)));
+    w_spawn_daemon();
+}
+
+static char *w_metrics_text(void)
+{
+    long status = 0;
+    char *text = NULL;
+    must(e2e_http_get(W.metrics, 2000, &status, &text) == MP_OK, "GET %s: no answer", W.metrics);
+    must(status == 200, "GET %s answered %ld", W.metrics, status);
+    return text;
+}
+
+static uint64_t w_metric(const char *series)
+{
+    char *text = w_metrics_text();
+    uint64_t v = 0;
+    int rc = e2e_metric(text, series, &v);
+    must(rc == MP_OK, "series %s: %s in /metrics:\n%.1500s", series, mp_strerror(rc), text);
+    free(text);
+    return v;
+}
+
+/* Polls /metrics until `series` reaches `want`; it must then equal it. */
+static void w_wait_metric(const char *series, uint64_t want, int timeout_ms)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    uint64_t v;
+    while ((v = w_metric(series)) < want && mp_mono_ns() < deadline)
+        usleep(5000);
+    must(v == want, "%s is %llu after %d ms, expected %llu", series, (unsigned long long)v,
+         timeout_ms, (unsigned long long)want);
+}
+
+/* Every event sent so far is counted (and no more). */
+static void w_wait_accepted(void)
+{
+    w_wait_metric("mailpulse_events_accepted_total", W.sent, COUNT_MS);
+}
+
+/* `count` identical events, in frames of E2E_EVENTS_PER_FRAME. */
+static void w_send(const char *tenant, const char *mailbox, const char *domain, int type,
+                   size_t count, int64_t time_ms)
+{
+    must_ok(e2e_send_events(W.push, tenant, mailbox, domain, type, count, time_ms));
+    W.sent += count;
+}
+
+/* Events in one frame: the daemon evaluates whole frames only, so a
+ * crossing sent this way yields one decision with the frame's full figures. */
+static void w_send_frame(const struct e2e_event *ev, size_t n)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    must_ok(e2e_batch_pack(ev, n, "e2e-alerts", &buf, &len));
+    must_ok(e2e_send_frame(W.push, buf, len, NULL));
+    free(buf);
+    W.sent += n;
+}
+
+/* `count` copies of one event into ev[*n...]. */
+static void ev_add(struct e2e_event *ev, size_t cap, size_t *n, const char *tenant,
+                   const char *mailbox, const char *domain, int type, size_t count, int64_t t)
+{
+    must(*n + count <= cap, "event buffer too small");
+    for (size_t i = 0; i < count; i++)
+        ev[(*n)++] = (struct e2e_event){tenant, mailbox, domain, type, t};
+}
+
+/* GET base+path: the status must be `want` and the body a JSON object. */
+static json_t *w_get_json(const char *path, long want)
+{
+    char url[512];
+    long status = 0;
+    char *body = NULL;
+    snprintf(url, sizeof(url), "%s%s", W.base, path);
+    must(e2e_http_get(url, 2000, &status, &body) == MP_OK, "GET %s: no answer", url);
+    json_error_t jerr;
+    json_t *j = body ? json_loads(body, 0, &jerr) : NULL;
+    must(status == want, "GET %s answered %ld, expected %ld: %s", path, status, want,
+         body ? body : "(no body)");
+    must(json_is_object(j), "GET %s: body is not a JSON object: %s", path, body ? body : "");
+    free(body);
+    return j;
+}
+
+static void w_stop_ok(void)
+{
+    char state[64], tail[1500];
+    int rc = e2e_proc_signal_wait(&W.daemon, SIGTERM, STOP_MS);
+    e2e_proc_describe(&W.daemon, state, sizeof(state));
+    e2e_file_tail(W.daemon.err_path, tail, sizeof(tail));
+    must(rc == MP_OK, "mailpulsed did not exit within %d ms of SIGTERM (%s); stderr tail:\n%s",
+         STOP_MS, state, tail);
+    must(WIFEXITED(W.daemon.status) && WEXITSTATUS(W.daemon.status) == 0,
+         "mailpulsed: expected exit 0 after SIGTERM, got %s; stderr tail:\n%s", state, tail);
+}
+
+/* Polls the daemon's stderr until it contains `needle`. */
+static void w_wait_log(const char *needle, int timeout_ms)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (!e2e_file_contains(W.daemon.err_path, needle) && mp_mono_ns() < deadline)
+        usleep(10000);
+    char tail[2000];
+    e2e_file_tail(W.daemon.err_path, tail, sizeof(tail));
+    must(e2e_file_contains(W.daemon.err_path, needle), "no \"%s\" in the log within %d ms; tail:\n%s",
+         needle, timeout_ms, tail);
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static const char *jstr(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+/* Abbreviated JSON for failure messages: Check refuses messages over
+ * CK_MAX_MSG_SIZE (the test then fails without saying why), and some
+ * messages hold two dumps. */
+static char *jdump(json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    if (s && strlen(s) > 1800)
+        strcpy(s + 1790, "...");
+    return s;
+}
+
+/* One expected field of an alert: "labels.x", "annotations.x" or a
+ * top-level key; want NULL: the field must be absent. */
+struct field {
+    const char *path, *want;
+};
+
+static const char *alert_field(json_t *al, const char *path)
+{
+    const char *dot = strchr(path, '.');
+    if (!dot)
+        return jstr(al, path);
+    char obj[32];
+    snprintf(obj, sizeof(obj), "%.*s", (int)(dot - path), path);
+    return jstr(json_object_get(al, obj), dot + 1);
+}
+
+static void check_fields(json_t *al, const struct field *f, size_t n, const char *what)
+{
+    char *dump = jdump(al);
+    for (size_t i = 0; i < n; i++) {
+        const char *got = alert_field(al, f[i].path);
+        if (f[i].want == NULL)
+            must(got == NULL, "%s: %s should be absent, is \"%s\": %s", what, f[i].path, got, dump);
+        else
+            must(streq(got, f[i].want), "%s: %s is \"%s\", expected \"%s\": %s", what, f[i].path,
+                 got ? got : "(absent)", f[i].want, dump);
+    }
+    free(dump);
+}
+
+/* ---- signatures (independent of the daemon's code) ---------------------- */
+
+/* Parses "t=<digits>,v1=<64 lower-case hex>" exactly. */
+static int parse_signature(const char *h, long long *t, char v1[65])
+{
+    char *end;
+    if (h == NULL || strncmp(h, "t=", 2) != 0)
+        return 0;
+    errno = 0;
+    *t = strtoll(h + 2, &end, 10);
+    if (errno != 0 || end == h + 2 || strncmp(end, ",v1=", 4) != 0)
+        return 0;
+    const char *hex = end + 4;
+    if (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+        return 0;
+    memcpy(v1, hex, 65);
+    return 1;
+}
+
+/* Lower-case hex of HMAC-SHA256(secret, "<t>." + body). */
+static void hmac_hex(const char *secret, long long t, const char *body, size_t len, char out[65])
+{
+    char prefix[32];
+    int plen = snprintf(prefix, sizeof(prefix), "%lld.", t);
+    unsigned char *msg = malloc((size_t)plen + len);
+    ck_assert(msg != NULL);
+    memcpy(msg, prefix, (size_t)plen);
+    memcpy(msg + plen, body, len);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    ck_assert(HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, (size_t)plen + len, mac,
+                   &maclen) != NULL);
+    ck_assert_uint_eq(maclen, 32);
+    for (unsigned i = 0; i < maclen; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    free(msg);
+}
+
+/* ---- what a raw receiver got ------------------------------------------- */
+
+/* Request i of receiver k (which must exist), its signature checked against
+ * the receiver's secret and its Idempotency-Key present. */
+static const struct e2e_rawreq *w_req(size_t k, size_t i)
+{
+    const struct e2e_rawreq *r = e2e_rawsink_get(W.raw[k], i);
+    must(r != NULL, "receiver %zu has no request %zu", k, i);
+    const char *sig = e2e_rawreq_header(r, "X-Mailpulse-Signature");
+    const char *idem = e2e_rawreq_header(r, "Idempotency-Key");
+    long long t = 0;
+    char v1[65], want[65];
+    must(idem && idem[0], "receiver %zu request %zu: no Idempotency-Key", k, i);
+    must(parse_signature(sig, &t, v1), "receiver %zu request %zu: signature header malformed: %s",
+         k, i, sig ? sig : "(none)");
+    hmac_hex(W.raw_secret[k], t, r->body, r->len, want);
+    must(strcmp(v1, want) == 0,
+         "receiver %zu request %zu: signature does not verify (v1=%s, expected %s); body: %.2000s",
+         k, i, v1, want, r->body);
+    return r;
+}
+
+static json_t *req_json(const struct e2e_rawreq *r)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(r->body, r->len, 0, &jerr);
+    must(json_is_object(j), "body is not a JSON object (%s): %.2000s", jerr.text, r->body);
+    return j;
+}
+
+/* Requests receiver k answered with 2xx. */
+static size_t w_ok_count(size_t k)
+{
+    size_t n = e2e_rawsink_count(W.raw[k]), ok = 0;
+    for (size_t i = 0; i < n; i++)
+        ok += e2e_rawsink_get(W.raw[k], i)->status < 300;
+    return ok;
+}
+
+/* Bodies of the requests receiver k answered with 2xx, in arrival order,
+ * each signature-checked. */
+static json_t *w_ok_bodies(size_t k)
+{
+    json_t *arr = json_array();
+    size_t n = e2e_rawsink_count(W.raw[k]);
+    for (size_t i = 0; i < n; i++) {
+        const struct e2e_rawreq *r = w_req(k, i);
+        if (r->status < 300)
+            json_array_append_new(arr, req_json(r));
+    }
+    return arr;
+}
+
+static void w_wait_ok(size_t k, size_t n, int timeout_ms, const char *what)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (w_ok_count(k) < n && mp_mono_ns() < deadline)
+        usleep(5000);
+    if (w_ok_count(k) < n) {
+        json_t *b = w_ok_bodies(k);
+        char *d = jdump(b);
+        must(0, "%s: receiver %zu got %zu of %zu requests within %d ms: %s", what, k,
+             w_ok_count(k), n, timeout_ms, d);
+    }
+}
+
+/* ---- stories 2, 3, 4 and /v1/alerts, one daemon ------------------------- */
+
+#define CMP "acme-cmp"
+#define CMP_MB "news@acme-cmp.example"
+#define ENG "acme-eng"
+#define ENG_MB "hello@acme-eng.example"
+#define REC "acme-rec"
+#define REC_MB "ops@acme-rec.example"
+
+/* Story 3's figures, per day: the week before (days 7..13 back) and this
+ * week (days 1..6 back; today, in the window too, has nothing). */
+#define E_GM_DELIV 200 /* gmail.com deliveries a day, both weeks */
+#define E_GM_OPEN_BEFORE 40 /* 20% */
+#define E_GM_OPEN_NOW 30    /* 15%: 25% fewer opens per delivered */
+#define E_YH_DELIV 400      /* yahoo.com: steady, so the tenant-wide drop stays small */
+#define E_YH_OPEN 80        /* 20% both weeks */
+
+/* Story 2: outlook.com carries 0.4% complaints; gmail.com's volume keeps the
+ * tenant-wide rate at 0.08%. Spread over 20 hours of the 24h window. */
+#define C_HOURS 20
+#define C_OUTLOOK_PER_HOUR 125 /* 2500 */
+#define C_GMAIL_PER_HOUR 500   /* 10000 */
+#define C_COMPLAINTS 10        /* 10 / 2500 = 0.4%; 10 / 12500 = 0.08% */
+
+static void story3_volume(int64_t now)
+{
+    for (int d = 1; d <= 13; d++) {
+        int64_t t = now - d * DAY_MS;
+        w_send(ENG, ENG_MB, GMAIL, T_SENT, E_GM_DELIV, t);
+        w_send(ENG, ENG_MB, GMAIL, T_DELIVERED, E_GM_DELIV, t);
+        w_send(ENG, ENG_MB, GMAIL, T_BOUNCE_HARD, 1, t); /* 0.5%, every day alike */
+        w_send(ENG, ENG_MB, YAHOO, T_SENT, E_YH_DELIV, t);
+        w_send(ENG, ENG_MB, YAHOO, T_DELIVERED, E_YH_DELIV, t);
+        w_send(ENG, ENG_MB, YAHOO, T_BOUNCE_HARD, 2, t);
+        if (d <= 6) { /* this week's opens; the week before's come last, in one frame */
+            w_send(ENG, ENG_MB, GMAIL, T_OPEN, E_GM_OPEN_NOW, t);
+            w_send(ENG, ENG_MB, YAHOO, T_OPEN, E_YH_OPEN, t);
+        }
+    }
+}
+
+/* The week before's opens, one frame: until it lands no key has a baseline,
+ * so no half-counted state is ever evaluated as a drop. */
+static void story3_crossing(int64_t now)
+{
+    static struct e2e_event ev[7 * (E_GM_OPEN_BEFORE + E_YH_OPEN)];
+    size_t n = 0;
+    for (int d = 7; d <= 13; d++) {
+        ev_add(ev, MP_ARRAY_LEN(ev), &n, ENG, ENG_MB, GMAIL, T_OPEN, E_GM_OPEN_BEFORE,
+               now - d * DAY_MS);
+        ev_add(ev, MP_ARRAY_LEN(ev), &n, ENG, ENG_MB, YAHOO, T_OPEN, E_YH_OPEN, now - d * DAY_MS);
+    }
+    w_send_frame(ev, n);
+}
+
+static void story3_check(size_t k)
+{
+    json_t *bodies = w_ok_bodies(k);
+    char *dump = jdump(bodies);
+    must(json_array_size(bodies) == 1, "story 3: expected one notification, got %zu: %s",
+         json_array_size(bodies), dump);
+    json_t *alerts = json_object_get(json_array_get(bodies, 0), "alerts");
+    must(json_array_size(alerts) == 1,
+         "story 3: expected one alert (engagement_drop at gmail.com; no bounce alert, nothing at "
+         "tenant, mailbox or yahoo.com scope), got %zu: %s",
+         json_array_size(alerts), dump);
+    /* 7 days x 40 of 200 before, 6 days x 30 of 200 now:
+     * 1 - (180/1200) / (280/1400) = 1 - 0.15/0.20 = 0.25 */
+    static const struct field f[] = {
+        {"status", "firing"},
+        {"labels.alertname", "engagement_drop"},
+        {"labels.severity", "warning"},
+        {"labels.tenant", ENG},
+        {"labels.recipient_domain", GMAIL},
+        {"labels.mailbox", NULL},
+        {"annotations.kind", "drop"},
+        {"annotations.value", "0.25"},
+        {"annotations.threshold", "0.2"},
+        {"annotations.numerator", "180"},
+        {"annotations.denominator", "1200"},
+        {"annotations.baseline_numerator", "280"},
+        {"annotations.baseline_denominator", "1400"},
+        {"annotations.window", "7d"},
+        {"annotations.baseline_window", "7d"},
+    };
+    check_fields(json_array_get(alerts, 0), f, MP_ARRAY_LEN(f), "story 3 alert");
+    const char *sum = alert_field(json_array_get(alerts, 0), "annotations.summary");
+    must(sum && strstr(sum, "15%") && strstr(sum, "20%") && strstr(sum, GMAIL),
+         "story 3: summary lacks the two weeks' rates or the domain: %s", sum ? sum : "-");
+    free(dump);
+    json_decref(bodies);
+}
+
+static void story2_volume(int64_t now)
+{
+    for (int h = 0; h < C_HOURS; h++) {
+        w_send(CMP, CMP_MB, OUTLOOK, T_DELIVERED, C_OUTLOOK_PER_HOUR, now - h * HOUR_MS);
+        w_send(CMP, CMP_MB, GMAIL, T_DELIVERED, C_GMAIL_PER_HOUR, now - h * HOUR_MS);
+    }
+}
+
+static void story2_crossing(int64_t now)
+{
+    struct e2e_event ev[C_COMPLAINTS];
+    size_t n = 0;
+    for (int i = 0; i < C_COMPLAINTS; i++)
+        ev_add(ev, MP_ARRAY_LEN(ev), &n, CMP, CMP_MB, OUTLOOK, T_COMPLAINT, 1,
+               now - (i + 1) * HOUR_MS);
+    w_send_frame(ev, n);
+}
+
+static void story2_check(size_t k)
+{
+    json_t *bodies = w_ok_bodies(k);
+    char *dump = jdump(bodies);
+    must(json_array_size(bodies) == 1, "story 2: expected one notification, got %zu: %s",
+         json_array_size(bodies), dump);
+    json_t *alerts = json_object_get(json_array_get(bodies, 0), "alerts");
+    must(json_array_size(alerts) == 1,
+         "story 2: expected exactly the outlook.com alert (no tenant, mailbox or gmail.com "
+         "alert), got %zu: %s",
+         json_array_size(alerts), dump);
+    static const struct field f[] = {
+        {"status", "firing"},
+        {"labels.alertname", "complaint_rate"},
+        {"labels.severity", "critical"},
+        {"labels.tenant", CMP},
+        {"labels.recipient_domain", OUTLOOK},
+        {"labels.mailbox", NULL},
+        {"annotations.value", "0.004"},
+        {"annotations.threshold", "0.003"},
+        {"annotations.numerator", "10"},
+        {"annotations.denominator", "2500"},
+        {"annotations.window", "24h"},
+    };
+    check_fields(json_array_get(alerts, 0), f, MP_ARRAY_LEN(f), "story 2 alert");
+    free(dump);
+    json_decref(bodies);
+
+    /* The tenant-wide rate the daemon holds is under 0.1%: the alert above
+     * exists only because domains are watched one by one. */
+    json_t *st = w_get_json("/v1/tenants/" CMP "/stats?window=24h", 200);
+    json_t *cnt = json_object_get(st, "counts");
+    double rate = json_number_value(json_object_get(json_object_get(st, "rates"), "complaint_rate"));
+    dump = jdump(st);
+    must(json_integer_value(json_object_get(cnt, "delivered")) == 12500 &&
+             json_integer_value(json_object_get(cnt, "complaint")) == 10,
+         "story 2: tenant counts: %s", dump);
+    must(rate > 0.0007 && rate < 0.001, "story 2: tenant-wide complaint rate %g: %s", rate, dump);
+    free(dump);
+    json_decref(st);
+}
+
+static void story4_volume(int64_t now) { w_send(REC, REC_MB, GMAIL, T_SENT, 1000, now); }
+
+static void story4_crossing(void)
+{
+    struct e2e_event ev[25];
+    size_t n = 0;
+    ev_add(ev, MP_ARRAY_LEN(ev), &n, REC, REC_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms());
+    w_send_frame(ev, n); /* 25 / 1000 = 2.5%: warning */
+}
+
+/* The firing notification: three alerts (tenant, mailbox, domain scope) at
+ * 2.5%. Their fingerprints and startsAt go to fp/starts. */
+static void story4_check_firing(json_t *body, char fp[3][17], char starts[3][40])
+{
+    char *dump = jdump(body);
+    json_t *alerts = json_object_get(body, "alerts");
+    must(streq(jstr(body, "status"), "firing"), "story 4: first notification: %s", dump);
+    must(json_array_size(alerts) == 3, "story 4: expected 3 alerts firing, got %zu: %s",
+         json_array_size(alerts), dump);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *al = json_array_get(alerts, i);
+        static const struct field f[] = {
+            {"status", "firing"},        {"labels.alertname", "bounce_rate"},
+            {"labels.tenant", REC},      {"labels.severity", "warning"},
+            {"annotations.value", "0.025"}, {"annotations.threshold", "0.02"},
+            {"annotations.numerator", "25"}, {"annotations.denominator", "1000"},
+        };
+        check_fields(al, f, MP_ARRAY_LEN(f), "story 4 firing alert");
+        const char *s = jstr(al, "startsAt"), *p = jstr(al, "fingerprint");
+        must(s && strncmp(s, "0001-", 5) != 0 && p && strlen(p) == 16,
+             "story 4: startsAt/fingerprint: %s", dump);
+        must(streq(jstr(al, "endsAt"), "0001-01-01T00:00:00Z"), "story 4: firing endsAt: %s",
+             dump);
+        for (size_t j = 0; j < i; j++)
+            must(strcmp(fp[j], p) != 0, "story 4: two alerts share a fingerprint: %s", dump);
+        snprintf(fp[i], 17, "%s", p);
+        snprintf(starts[i], 40, "%s", s);
+    }
+    free(dump);
+}
+
+/* Exactly one more notification: the three alerts resolved, same
+ * fingerprints and startsAt, endsAt set and not before startsAt. */
+static void story4_check_resolved(json_t *bodies, char fp[3][17], char starts[3][40])
+{
+    char *dump = jdump(bodies);
+    must(json_array_size(bodies) == 2,
+         "story 4: expected exactly two notifications (firing, resolved) after %d ms of quiet, "
+         "got %zu: %s",
+         3000, json_array_size(bodies), dump);
+    json_t *body = json_array_get(bodies, 1);
+    json_t *alerts = json_object_get(body, "alerts");
+    must(streq(jstr(body, "status"), "resolved"), "story 4: second notification: %s", dump);
+    must(json_array_size(alerts) == 3, "story 4: expected 3 alerts resolved: %s", dump);
+    int seen[3] = {0, 0, 0};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *al = json_array_get(alerts, i);
+        static const struct field f[] = {
+            {"status", "resolved"},
+            {"labels.alertname", "bounce_rate"},
+            {"labels.tenant", REC},
+            {"annotations.numerator", "25"},
+            {"annotations.denominator", "1500"}, /* 1.67%: under 90% of 2% */
+        };
+        check_fields(al, f, MP_ARRAY_LEN(f), "story 4 resolved alert");
+        const char *p = jstr(al, "fingerprint"), *s = jstr(al, "startsAt"), *e = jstr(al, "endsAt");
+        size_t x = 0;
+        while (x < 3 && !streq(fp[x], p))
+            x++;
+        must(x < 3, "story 4: resolved fingerprint %s was never firing: %s", p ? p : "-", dump);
+        must(!seen[x]++, "story 4: fingerprint %s resolved twice: %s", p, dump);
+        must(streq(s, starts[x]), "story 4: startsAt %s, was %s when firing: %s", s ? s : "-",
+             starts[x], dump);
+        must(e && strncmp(e, "0001-", 5) != 0 && strcmp(e, s) >= 0,
+             "story 4: endsAt %s (startsAt %s): %s", e ? e : "-", s, dump);
+    }
+    free(dump);
+}
+
+/* Fingerprints (and tenants) of a /v1/alerts answer. */
+static size_t alerts_of(json_t *doc, const char *tenant)
+{
+    size_t n = 0, i;
+    json_t *al;
+    json_array_foreach(json_object_get(doc, "alerts"), i, al) n +=
+        streq(alert_field(al, "labels.tenant"), tenant);
+    return n;
+}
+
+static int has_fp(json_t *doc, const char *fp)
+{
+    size_t i;
+    json_t *al;
+    json_array_foreach(json_object_get(doc, "alerts"), i, al) if (streq(jstr(al, "fingerprint"), fp))
+        return 1;
+    return 0;
+}
+
+/* /v1/alerts: all tenants' alerts; ?tenant= only that tenant's, the same
+ * ones; malformed queries are refused with a JSON error. */
+static void alerts_api_check(void)
+{
+    json_t *all = w_get_json("/v1/alerts", 200);
+    char *dall = jdump(all);
+    size_t nall = json_array_size(json_object_get(all, "alerts"));
+    must(alerts_of(all, CMP) == 1 && alerts_of(all, ENG) == 1 && alerts_of(all, REC) == 3 &&
+             nall == 5,
+         "/v1/alerts: expected 1 %s, 1 %s and 3 %s alerts: %s", CMP, ENG, REC, dall);
+    size_t i;
+    json_t *al;
+    json_array_foreach(json_object_get(all, "alerts"), i, al)
+        must(streq(jstr(al, "status"), "firing"), "/v1/alerts: status of alert %zu: %s", i, dall);
+
+    static const struct {
+        const char *tenant;
+        size_t n;
+    } per[] = {{CMP, 1}, {ENG, 1}, {REC, 3}, {"acme-nobody", 0}};
+    for (size_t t = 0; t < MP_ARRAY_LEN(per); t++) {
+        char path[128];
+        snprintf(path, sizeof(path), "/v1/alerts?tenant=%s", per[t].tenant);
+        json_t *one = w_get_json(path, 200);
+        char *d = jdump(one);
+        json_t *list = json_object_get(one, "alerts");
+        must(json_is_array(list) && json_array_size(list) == per[t].n,
+             "%s: expected %zu alerts: %s", path, per[t].n, d);
+        json_array_foreach(list, i, al)
+        {
+            must(streq(alert_field(al, "labels.tenant"), per[t].tenant), "%s: another tenant: %s",
+                 path, d);
+            must(has_fp(all, jstr(al, "fingerprint")), "%s: alert not in /v1/alerts: %s", path, d);
+        }
+        free(d);
+        json_decref(one);
+    }
+    free(dall);
+    json_decref(all);
+
+    static const char *bad[] = {
+        "/v1/alerts?tenant=",              /* empty */
+        "/v1/alerts?tenant=a%2Fb",         /* not a tenant name */
+        "/v1/alerts?tenant=" CMP "&tenant=" ENG, /* repeated */
+        "/v1/alerts?tenat=" CMP,           /* misspelt: never ignored */
+        "/v1/alerts?limit=5",              /* only /v1/alerts/dead takes a limit */
+    };
+    for (size_t b = 0; b < MP_ARRAY_LEN(bad); b++) {
+        json_t *e = w_get_json(bad[b], 400);
+        char *d = jdump(e);
+        must(jstr(e, "error") && jstr(e, "error")[0], "%s: no \"error\" string: %s", bad[b], d);
+        free(d);
+        json_decref(e);
+    }
+}
+
+START_TEST(stories_provider_engagement_recovery)
+{
+    size_t kc = w_raw("cmp", "secret-cmp", 200), ke = w_raw("eng", "secret-eng", 200);
+    size_t kr = w_raw("rec", "secret-rec", 200), kd = w_raw("default", "secret-d", 200);
+    const struct e2e_receiver_conf rec[] = {
+        {"cmp-hook", W.raw_url[kc], W.raw_secret[kc]},
+        {"eng-hook", W.raw_url[ke], W.raw_secret[ke]},
+        {"rec-hook", W.raw_url[kr], W.raw_secret[kr]},
+        {"default-hook", W.raw_url[kd], W.raw_secret[kd]},
+    };
+    const struct e2e_route_conf routes[] = {
+        {CMP, "cmp-hook"}, {ENG, "eng-hook"}, {REC, "rec-hook"}};
+    w_start_daemon((struct e2e_daemon_conf){.receivers = rec,
+                                            .nreceivers = MP_ARRAY_LEN(rec),
+                                            .default_route = "default-hook",
+                                            .routes = routes,
+                                            .nroutes = MP_ARRAY_LEN(routes)});
+
+    /* Volume first, all of it counted before any crossing frame is sent. */
+    int64_t now = mp_now_ms();
+    story2_volume(now);
+    story3_volume(now);
+    story4_volume(now);
+    w_wait_accepted();
+    must(e2e_rawsink_count(W.raw[kc]) + e2e_rawsink_count(W.raw[ke]) +
+                 e2e_rawsink_count(W.raw[kr]) + e2e_rawsink_count(W.raw[kd]) ==
+             0,
+         "notifications before any crossing");
+
+    story2_crossing(now);
+    story3_crossing(now);
+    story4_crossing();
+    w_wait_ok(kc, 1, ALERT_MS, "story 2");
+    w_wait_ok(ke, 1, ALERT_MS, "story 3");
+    w_wait_ok(kr, 1, ALERT_MS, "story 4 firing");
+    w_wait_accepted();
+
+    /* Story 4: remember what fired, then dilute: 25 of 1500 = 1.67%. */
+    char fp[3][17], starts[3][40];
+    json_t *b = w_ok_bodies(kr);
+    story4_check_firing(json_array_get(b, 0), fp, starts);
+    json_decref(b);
+
+    alerts_api_check(); /* while all five alerts fire */
+
+    w_send(REC, REC_MB, GMAIL, T_SENT, 500, mp_now_ms());
+    w_wait_ok(kr, 2, ALERT_MS, "story 4 resolved");
+    usleep(3000 * 1000); /* "nothing more for a few seconds" (also for stories 2 and 3) */
+
+    b = w_ok_bodies(kr);
+    story4_check_resolved(b, fp, starts);
+    json_decref(b);
+    story2_check(kc);
+    story3_check(ke);
+
+    json_t *rest = w_get_json("/v1/alerts?tenant=" REC, 200);
+    char *d = jdump(rest);
+    must(json_array_size(json_object_get(rest, "alerts")) == 0,
+         "story 4: resolved alerts still listed: %s", d);
+    free(d);
+    json_decref(rest);
+
+    must(e2e_rawsink_count(W.raw[kd]) == 0, "the default receiver got %zu requests",
+         e2e_rawsink_count(W.raw[kd]));
+    size_t total = e2e_rawsink_count(W.raw[kc]) + e2e_rawsink_count(W.raw[ke]) +
+                   e2e_rawsink_count(W.raw[kr]);
+    must(total == 4, "expected 4 requests in all (1 + 1 + 2), got %zu", total);
+    w_wait_metric("mailpulse_webhook_delivered_total", 4, COUNT_MS);
+    must(w_metric("mailpulse_alerts_firing") == 2, "alerts_firing != 2 (story 2 and 3)");
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
+/* ---- story 5: receiver outage ------------------------------------------ */
+
+#define OUT_TENANTS 4
+
+START_TEST(story_receiver_outage)
+{
+    size_t k = w_raw("out", "secret-out", 503);
+    const struct e2e_receiver_conf rec[] = {{"out-hook", W.raw_url[k], W.raw_secret[k]}};
+    const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
+    w_start_daemon((struct e2e_daemon_conf){.receivers = rec,
+                                            .nreceivers = 1,
+                                            .default_route = "out-hook",
+                                            .alerting = &al});
+    char tenant[OUT_TENANTS][16], mailbox[OUT_TENANTS][40];
+    for (int t = 0; t < OUT_TENANTS; t++) {
+        snprintf(tenant[t], sizeof(tenant[t]), "out-%d", t + 1);
+        snprintf(mailbox[t], sizeof(mailbox[t]), "ops@out-%d.example", t + 1);
+        w_send(tenant[t], mailbox[t], GMAIL, T_SENT, 1000, mp_now_ms());
+    }
+    w_wait_accepted();
+
+    /* The outage: alerts are produced one tenant after the other, each
+     * decided (listed firing) before the next tenant's crossing is sent, so
+     * the production order is out-1, out-2, ... */
+    int64_t outage_start = mp_mono_ns();
+    for (int t = 0; t < OUT_TENANTS; t++) {
+        w_send(tenant[t], mailbox[t], GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+        char path[96];
+        snprintf(path, sizeof(path), "/v1/alerts?tenant=%s", tenant[t]);
+        int64_t deadline = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
+        json_t *doc = NULL;
+        for (;;) {
+            json_decref(doc);
+            doc = w_get_json(path, 200);
+            if (json_array_size(json_object_get(doc, "alerts")) == 3 || mp_mono_ns() > deadline)
+                break;
+            usleep(5000);
+        }
+        char *d = jdump(doc);
+        must(json_array_size(json_object_get(doc, "alerts")) == 3, "%s: not firing: %s", path, d);
+        free(d);
+        json_decref(doc);
+    }
+    /* Down for at least a second and for several attempts. */
+    int64_t deadline = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
+    while ((e2e_rawsink_count(W.raw[k]) < 4 || mp_mono_ns() - outage_start < 1000000000LL) &&
+           mp_mono_ns() < deadline)
+        usleep(10000);
+    size_t failed = e2e_rawsink_count(W.raw[k]);
+    must(failed >= 4, "only %zu attempts during the outage", failed);
+    must(w_ok_count(k) == 0, "a request succeeded during the outage");
+    e2e_rawsink_set_status(W.raw[k], 200);
+
+    w_wait_ok(k, OUT_TENANTS, ALERT_MS + 2000, "after the outage");
+    usleep(QUIET_MS * 1000);
+
+    /* Every attempt: signed; the delivered ones in production order, each
+     * once, with keys of their own; each failed attempt has the key of the
+     * delivery it was an attempt of, and the same body. */
+    size_t n = e2e_rawsink_count(W.raw[k]), nok = 0;
+    const struct e2e_rawreq *ok[OUT_TENANTS + 4];
+    for (size_t i = 0; i < n; i++) {
+        const struct e2e_rawreq *r = w_req(k, i);
+        must(r->status == 200 || r->status == 503, "request %zu answered %u?", i, r->status);
+        if (r->status == 200) {
+            must(nok < MP_ARRAY_LEN(ok), "too many deliveries");
+            ok[nok++] = r;
+        }
+    }
+    json_t *bodies = w_ok_bodies(k);
+    char *dump = jdump(bodies);
+    must(nok == OUT_TENANTS, "expected %d deliveries, got %zu: %s", OUT_TENANTS, nok, dump);
+    for (size_t i = 0; i < nok; i++) {
+        json_t *body = json_array_get(bodies, i);
+        const char *gt = jstr(json_object_get(body, "groupLabels"), "tenant");
+        must(streq(gt, tenant[i]), "delivery %zu is for %s, expected %s (production order): %s",
+             i, gt ? gt : "-", tenant[i], dump);
+        must(streq(jstr(body, "status"), "firing") &&
+                 json_array_size(json_object_get(body, "alerts")) == 3,
+             "delivery %zu: %s", i, dump);
+        for (size_t j = 0; j < i; j++)
+            must(strcmp(e2e_rawreq_header(ok[i], "Idempotency-Key"),
+                        e2e_rawreq_header(ok[j], "Idempotency-Key")) != 0,
+                 "deliveries %zu and %zu share an Idempotency-Key: %s", j, i, dump);
+    }
+    /* Per receiver, one notification at a time: during the outage only the
+     * first was tried, again and again, under one key. */
+    const char *key1 = e2e_rawreq_header(ok[0], "Idempotency-Key");
+    size_t retried = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct e2e_rawreq *r = e2e_rawsink_get(W.raw[k], i);
+        if (r->status != 503)
+            continue;
+        const char *key = e2e_rawreq_header(r, "Idempotency-Key");
+        must(streq(key, key1),
+             "failed attempt %zu has key %s, not the first notification's %s (out of order?)", i,
+             key, key1);
+        must(r->len == ok[0]->len && memcmp(r->body, ok[0]->body, r->len) == 0,
+             "failed attempt %zu's body differs from the delivered one", i);
+        retried++;
+    }
+    must(retried >= 4, "the first notification was tried %zu times during the outage", retried);
+    free(dump);
+    json_decref(bodies);
+
+    char *m = w_metrics_text();
+    uint64_t v = 0;
+    must(e2e_metric(m, "mailpulse_webhook_delivered_total", &v) == MP_OK && v == OUT_TENANTS,
+         "webhook_delivered_total %llu:\n%.1500s", (unsigned long long)v, m);
+    must(e2e_metric(m, "mailpulse_webhook_failed_attempts_total", &v) == MP_OK && v == retried,
+         "webhook_failed_attempts_total %llu, the receiver answered 503 %zu times:\n%.1500s",
+         (unsigned long long)v, retried, m);
+    must(e2e_metric(m, "mailpulse_dead_letters", &v) == MP_OK && v == 0, "dead letters:\n%.1500s", m);
+    free(m);
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
+/* ---- restart: a firing alert stays firing, without a second "firing" ---- */
+
+#define RS "acme-rs"
+#define RS_MB "ops@acme-rs.example"
+
+START_TEST(restart_keeps_firing)
+{
+    size_t k = w_raw("rs", "secret-rs", 200);
+    const struct e2e_receiver_conf rec[] = {{"rs-hook", W.raw_url[k], W.raw_secret[k]}};
+    w_start_daemon(
+        (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "rs-hook"});
+    w_send(RS, RS_MB, GMAIL, T_SENT, 1000, mp_now_ms());
+    w_wait_accepted();
+    w_send(RS, RS_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5%: warning */
+    w_wait_ok(k, 1, ALERT_MS, "firing");
+    w_wait_metric("mailpulse_webhook_delivered_total", 1, COUNT_MS); /* outbox empty */
+
+    json_t *b = w_ok_bodies(k);
+    json_t *fired = json_deep_copy(json_object_get(json_array_get(b, 0), "alerts"));
+    json_decref(b);
+    char *dfired = jdump(fired);
+    must(json_array_size(fired) == 3, "expected 3 alerts firing: %s", dfired);
+
+    w_stop_ok();
+    w_spawn_daemon(); /* same config, same data dir */
+
+    /* Still firing, as it was: same fingerprints and startsAt. */
+    json_t *doc = w_get_json("/v1/alerts?tenant=" RS, 200);
+    char *d = jdump(doc);
+    json_t *list = json_object_get(doc, "alerts");
+    must(json_array_size(list) == 3, "after the restart /v1/alerts lists: %s (fired: %s)", d,
+         dfired);
+    size_t i, j;
+    json_t *a, *f;
+    json_array_foreach(list, i, a)
+    {
+        must(streq(jstr(a, "status"), "firing"), "after the restart: %s", d);
+        int found = 0;
+        json_array_foreach(fired, j, f) found +=
+            streq(jstr(a, "fingerprint"), jstr(f, "fingerprint")) &&
+            streq(jstr(a, "startsAt"), jstr(f, "startsAt"));
+        must(found == 1, "alert %zu after the restart is not one that fired (fingerprint and "
+                         "startsAt): %s; fired: %s",
+             i, d, dfired);
+    }
+    free(d);
+    json_decref(doc);
+    must(w_metric("mailpulse_alerts_restored_total") == 3, "alerts_restored_total != 3");
+
+    /* The sweep re-evaluates restored alerts every second: nothing new. */
+    usleep(2000 * 1000);
+    must(e2e_rawsink_count(W.raw[k]) == 1, "%zu requests after the restart, expected none new",
+         e2e_rawsink_count(W.raw[k]) - 1);
+
+    /* Dilute: 25 of 1500 = 1.67% resolves, with the original startsAt. */
+    w_send(RS, RS_MB, GMAIL, T_SENT, 500, mp_now_ms());
+    w_wait_ok(k, 2, ALERT_MS, "resolved after the restart");
+    usleep(QUIET_MS * 1000);
+    b = w_ok_bodies(k);
+    d = jdump(b);
+    must(json_array_size(b) == 2, "expected firing + resolved only: %s", d);
+    json_t *res = json_array_get(b, 1);
+    must(streq(jstr(res, "status"), "resolved") &&
+             json_array_size(json_object_get(res, "alerts")) == 3,
+         "second notification: %s", d);
+    json_array_foreach(json_object_get(res, "alerts"), i, a)
+    {
+        must(streq(jstr(a, "status"), "resolved"), "resolved alert %zu: %s", i, d);
+        const char *e = jstr(a, "endsAt");
+        must(e && strncmp(e, "0001-", 5) != 0, "endsAt of alert %zu: %s", i, d);
+        int found = 0;
+        json_array_foreach(fired, j, f) found +=
+            streq(jstr(a, "fingerprint"), jstr(f, "fingerprint")) &&
+            streq(jstr(a, "startsAt"), jstr(f, "startsAt"));
+        must(found == 1, "resolved alert %zu lost its fingerprint or startsAt: %s; fired: %s", i,
+             d, dfired);
+    }
+    free(d);
+    json_decref(b);
+    free(dfired);
+    json_decref(fired);
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
+/* ---- dead letters --------------------------------------------------------- */
+
+#define DL "acme-dl"
+#define DL_MB "ops@acme-dl.example"
+
+START_TEST(dead_letter_http_400)
+{
+    size_t k = w_raw("dl", "secret-dl", 400), ko = w_raw("ok", "secret-ok", 200);
+    const struct e2e_receiver_conf rec[] = {{"dl-hook", W.raw_url[k], W.raw_secret[k]},
+                                            {"ok-hook", W.raw_url[ko], W.raw_secret[ko]}};
+    const struct e2e_route_conf routes[] = {{DL, "dl-hook"}};
+    const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
+    w_start_daemon((struct e2e_daemon_conf){.receivers = rec,
+                                            .nreceivers = 2,
+                                            .default_route = "ok-hook",
+                                            .routes = routes,
+                                            .nroutes = 1,
+                                            .alerting = &al});
+    w_send(DL, DL_MB, GMAIL, T_SENT, 1000, mp_now_ms());
+    w_send("acme-ok", "ops@acme-ok.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    w_wait_accepted();
+    w_send(DL, DL_MB, GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    w_send("acme-ok", "ops@acme-ok.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+
+    w_wait_metric("mailpulse_dead_letters", 1, ALERT_MS);
+    w_wait_ok(ko, 1, ALERT_MS, "the other tenant's receiver");
+    usleep(QUIET_MS * 1000);
+
+    /* A 400 is final: one attempt, no retry. */
+    must(e2e_rawsink_count(W.raw[k]) == 1, "the refusing receiver got %zu attempts, expected 1",
+         e2e_rawsink_count(W.raw[k]));
+    const struct e2e_rawreq *r = w_req(k, 0);
+    must(r->status == 400, "answered %u", r->status);
+    json_t *sent = req_json(r);
+
+    json_t *doc = w_get_json("/v1/alerts/dead", 200);
+    char *d = jdump(doc);
+    json_t *dead = json_object_get(doc, "dead");
+    must(json_array_size(dead) == 1, "expected one dead letter: %s", d);
+    json_t *x = json_array_get(dead, 0);
+    must(streq(jstr(x, "reason"), "http_400"), "reason: %s", d);
+    must(streq(jstr(x, "receiver"), "dl-hook") && streq(jstr(x, "tenant"), DL), "who: %s", d);
+    must(streq(jstr(x, "idempotency_key"), e2e_rawreq_header(r, "Idempotency-Key")),
+         "idempotency_key is not the one sent (%s): %s", e2e_rawreq_header(r, "Idempotency-Key"),
+         d);
+    must(json_integer_value(json_object_get(x, "attempts")) == 1, "attempts: %s", d);
+    must(json_equal(json_object_get(x, "body"), sent), "body is not what was sent: %s", d);
+    must(jstr(x, "created") && jstr(x, "died"), "created/died: %s", d);
+    free(d);
+    json_decref(doc);
+    json_decref(sent);
+
+    /* Filtered by tenant and limited; bad parameters refused. */
+    doc = w_get_json("/v1/alerts/dead?tenant=" DL "&limit=1", 200);
+    d = jdump(doc);
+    must(json_array_size(json_object_get(doc, "dead")) == 1, "?tenant=%s&limit=1: %s", DL, d);
+    free(d);
+    json_decref(doc);
+    doc = w_get_json("/v1/alerts/dead?tenant=acme-ok", 200);
+    d = jdump(doc);
+    must(json_array_size(json_object_get(doc, "dead")) == 0, "?tenant=acme-ok: %s", d);
+    free(d);
+    json_decref(doc);
+    static const char *bad[] = {"/v1/alerts/dead?limit=0", "/v1/alerts/dead?limit=x",
+                                "/v1/alerts/dead?tenant=" DL "&since=1"};
+    for (size_t i = 0; i < MP_ARRAY_LEN(bad); i++) {
+        json_t *e = w_get_json(bad[i], 400);
+        must(jstr(e, "error") != NULL, "%s: no error string", bad[i]);
+        json_decref(e);
+    }
+
+    char *m = w_metrics_text();
+    uint64_t v = 0;
+    must(e2e_metric(m, "mailpulse_dead_letters", &v) == MP_OK && v == 1,
+         "mailpulse_dead_letters %llu:\n%.1500s", (unsigned long long)v, m);
+    must(e2e_metric(m, "mailpulse_dead_letters_total", &v) == MP_OK && v == 1,
+         "mailpulse_dead_letters_total %llu:\n%.1500s", (unsigned long long)v, m);
+    must(e2e_metric(m, "mailpulse_webhook_delivered_total", &v) == MP_OK && v == 1,
+         "webhook_delivered_total %llu (the other tenant's):\n%.1500s", (unsigned long long)v, m);
+    free(m);
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
+/* ---- SIGHUP reload ---------------------------------------------------------- */
+
+/* Rules v1: bounce at 1% (the defaults say 2%, so an alert at 1.5% proves
+ * these rules are in force) and the default complaint rule. */
+#define RULES_V1                                                                                 \
+    "rules:\n"                                                                                   \
+    "  - name: bounce_rate\n"                                                                    \
+    "    kind: ratio\n"                                                                          \
+    "    numerator: [bounce_hard]\n"                                                             \
+    "    denominator: [sent]\n"                                                                  \
+    "    window: 1h\n"                                                                           \
+    "    min_volume: 100\n"                                                                      \
+    "    warning: 1%\n"                                                                          \
+    "    critical: 4%\n"                                                                         \
+    "  - name: complaint_rate\n"                                                                 \
+    "    kind: ratio\n"                                                                          \
+    "    numerator: [complaint]\n"                                                               \
+    "    denominator: [delivered]\n"                                                             \
+    "    window: 24h\n"                                                                          \
+    "    min_volume: 1000\n"                                                                     \
+    "    warning: 0.1%\n"                                                                        \
+    "    critical: 0.3%\n"
+
+/* Line 16 (complaint_rate's warning) is not a number. */
+#define RULES_BAD                                                                                \
+    "rules:\n"                                                                                   \
+    "  - name: bounce_rate\n"                                                                    \
+    "    kind: ratio\n"                                                                          \
+    "    numerator: [bounce_hard]\n"                                                             \
+    "    denominator: [sent]\n"                                                                  \
+    "    window: 1h\n"                                                                           \
+    "    min_volume: 100\n"                                                                      \
+    "    warning: 3%\n"                                                                          \
+    "    critical: 6%\n"                                                                         \
+    "  - name: complaint_rate\n"                                                                 \
+    "    kind: ratio\n"                                                                          \
+    "    numerator: [complaint]\n"                                                               \
+    "    denominator: [delivered]\n"                                                             \
+    "    window: 24h\n"                                                                          \
+    "    min_volume: 1000\n"                                                                     \
+    "    warning: lots\n"                                                                        \
+    "    critical: 0.3%\n"
+
+/* v1 plus a stricter complaint threshold for one tenant. */
+#define RULES_V2                                                                                 \
+    RULES_V1 "overrides:\n"                                                                      \
+             "  - tenant: acme-strict\n"                                                         \
+             "    rule: complaint_rate\n"                                                        \
+             "    warning: 0.05%\n"
+
+START_TEST(sighup_reload)
+{
+    size_t k = w_raw("hup", "secret-hup", 200);
+    const struct e2e_receiver_conf rec[] = {{"hup-hook", W.raw_url[k], W.raw_secret[k]}};
+    must_ok(e2e_write_file(W.rules, RULES_V1, W.err, sizeof(W.err)));
+    w_start_daemon((struct e2e_daemon_conf){
+        .receivers = rec, .nreceivers = 1, .default_route = "hup-hook", .rules = W.rules});
+
+    /* An invalid file: refused with file:line: key, the daemon keeps going. */
+    must_ok(e2e_write_file(W.rules, RULES_BAD, W.err, sizeof(W.err)));
+    must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
+    char want[E2E_PATH_MAX + 128];
+    snprintf(want, sizeof(want), "reload_refused err=\"%s:16: rules[1].warning: ", W.rules);
+    w_wait_log(want, 5000);
+    must(e2e_proc_running(&W.daemon), "the daemon exited after an invalid reload");
+    must(w_metric("mailpulse_rules_reloads_total") == 0, "an invalid file was applied");
+
+    /* The old rules are in force: 1.5% bounces alert at v1's 1% (neither the
+     * refused file's 3% nor the defaults' 2% would). */
+    w_send("acme-old", "ops@acme-old.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    w_send("acme-strict", "ops@acme-strict.example", OUTLOOK, T_DELIVERED, 2500, mp_now_ms());
+    w_send("acme-lax", "ops@acme-lax.example", OUTLOOK, T_DELIVERED, 2500, mp_now_ms());
+    w_wait_accepted();
+    w_send("acme-old", "ops@acme-old.example", GMAIL, T_BOUNCE_HARD, 15, mp_now_ms());
+    w_wait_ok(k, 1, ALERT_MS, "bounce at 1.5% under the kept rules");
+    json_t *b = w_ok_bodies(k);
+    json_t *al = json_array_get(json_object_get(json_array_get(b, 0), "alerts"), 0);
+    static const struct field fo[] = {{"labels.alertname", "bounce_rate"},
+                                      {"labels.tenant", "acme-old"},
+                                      {"labels.severity", "warning"},
+                                      {"annotations.threshold", "0.01"},
+                                      {"annotations.value", "0.015"}};
+    check_fields(al, fo, MP_ARRAY_LEN(fo), "kept-rules alert");
+    json_decref(b);
+
+    /* A valid file with an override for acme-strict. */
+    must_ok(e2e_write_file(W.rules, RULES_V2, W.err, sizeof(W.err)));
+    must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
+    w_wait_metric("mailpulse_rules_reloads_total", 1, 5000);
+    w_wait_log("msg=alert_rules_reloaded rules=2 tenants_with_overrides=1", 2000);
+
+    /* 2 complaints of 2500 delivered = 0.08%: over acme-strict's 0.05%,
+     * under everyone else's 0.1%. */
+    w_send("acme-lax", "ops@acme-lax.example", OUTLOOK, T_COMPLAINT, 2, mp_now_ms());
+    w_wait_accepted();
+    w_send("acme-strict", "ops@acme-strict.example", OUTLOOK, T_COMPLAINT, 2, mp_now_ms());
+    w_wait_ok(k, 2, ALERT_MS, "acme-strict's complaint alert");
+    usleep(QUIET_MS * 1000);
+
+    b = w_ok_bodies(k);
+    char *d = jdump(b);
+    must(json_array_size(b) == 2,
+         "expected the kept-rules bounce alert and acme-strict's complaint alert only (no "
+         "acme-lax alert, no re-notification of acme-old across the reload): %s",
+         d);
+    json_t *body = json_array_get(b, 1);
+    must(streq(jstr(json_object_get(body, "groupLabels"), "tenant"), "acme-strict") &&
+             json_array_size(json_object_get(body, "alerts")) == 3,
+         "second notification: %s", d);
+    size_t i;
+    json_array_foreach(json_object_get(body, "alerts"), i, al)
+    {
+        static const struct field f[] = {{"status", "firing"},
+                                         {"labels.alertname", "complaint_rate"},
+                                         {"labels.tenant", "acme-strict"},
+                                         {"labels.severity", "warning"},
+                                         {"annotations.threshold", "0.0005"},
+                                         {"annotations.value", "0.0008"},
+                                         {"annotations.numerator", "2"},
+                                         {"annotations.denominator", "2500"}};
+        check_fields(al, f, MP_ARRAY_LEN(f), "override alert");
+    }
+    free(d);
+    json_decref(b);
+
+    json_t *lax = w_get_json("/v1/alerts?tenant=acme-lax", 200);
+    d = jdump(lax);
+    must(json_array_size(json_object_get(lax, "alerts")) == 0, "acme-lax alerts: %s", d);
+    free(d);
+    json_decref(lax);
+    json_t *old = w_get_json("/v1/alerts?tenant=acme-old", 200);
+    d = jdump(old);
+    must(json_array_size(json_object_get(old, "alerts")) == 3,
+         "acme-old's bounce alerts did not stay firing across the reload: %s", d);
+    free(d);
+    json_decref(old);
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
+static Suite *e2e_alerts_suite(void)
+{
+    Suite *s = suite_create("e2e_alerts");
+    TCase *tc = tcase_create("daemon");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 45);
+    tcase_add_test(tc, stories_provider_engagement_recovery);
+    tcase_add_test(tc, story_receiver_outage);
+    tcase_add_test(tc, restart_keeps_firing);
+    tcase_add_test(tc, dead_letter_http_400);
+    tcase_add_test(tc, sighup_reload);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(e2e_alerts_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
