@@ -173,6 +173,14 @@ struct alert_eval {
     size_t nbusy, capbusy;
     uint32_t *dirty;
     size_t ndirty, capdirty;
+    /* Slow rules (daily windows: drop, spike over days, trend) move with
+     * days of data; a hot key is dirty every millisecond. They run at most
+     * once a second per key: slow_at is when they last ran, and a key
+     * skipped meanwhile waits in slow_pend for the next sweep. */
+    int64_t *slow_at;     /* max_keys + 1 */
+    uint8_t *slow_mark;   /* max_keys + 1: in slow_pend */
+    uint32_t *slow_pend;
+    size_t nslow, capslow;
     struct alert_note *notes;
     size_t nnotes, capnotes;
 
@@ -570,6 +578,16 @@ static void eval__flush(struct alert_eval *e, int64_t now, int force)
 
 /* ---- lifecycle ---- */
 
+enum { EV_ALL = 0, EV_FAST = 1, EV_SLOW = 2 };
+#define EVAL_SLOW_MS 1000
+
+static int rule__slow(const struct alert_rule *r)
+{
+    return r->kind == ALERT_KIND_TREND || r->window.res == ENG_RES_DAY ||
+           ((r->kind == ALERT_KIND_DROP || r->kind == ALERT_KIND_SPIKE) &&
+            r->baseline.res == ENG_RES_DAY);
+}
+
 /* Applies one rule's freshly computed value to its alert state. */
 static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
                         const struct alert_rule *rule, const struct alert_value *v, int64_t now)
@@ -650,7 +668,8 @@ static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
  * on a consistent read of `k`. A key that a frame is still writing, or that
  * changed during the read, is left alone: that frame's end marks it dirty
  * again, so it is evaluated once the frame is whole. */
-static void eval__eval_key(struct alert_eval *e, struct eng_key *k, size_t only, int64_t now)
+static void eval__eval_key(struct alert_eval *e, struct eng_key *k, size_t only, int mode,
+                           int64_t now)
 {
     struct alert_value v[ALERT_RULES_MAX];
     struct alert_sums sums;
@@ -663,10 +682,15 @@ static void eval__eval_key(struct alert_eval *e, struct eng_key *k, size_t only,
         return;
     }
     alert_sums_init(&sums, e->t, k);
+    uint64_t skip = 0; /* rules this call leaves alone */
     for (size_t ri = 0; ri < n; ri++) {
         const struct alert_rule *r = &rules[ri];
-        if ((only != SIZE_MAX && ri != only) || !(r->scopes & (1u << scope)))
+        int slow = rule__slow(r);
+        if ((only != SIZE_MAX && ri != only) || !(r->scopes & (1u << scope)) ||
+            (mode == EV_FAST && slow) || (mode == EV_SLOW && !slow)) {
+            skip |= 1ULL << ri;
             continue;
+        }
         if (r->enabled)
             alert_rule_eval(r, &sums, &v[ri]);
         else
@@ -678,7 +702,7 @@ static void eval__eval_key(struct alert_eval *e, struct eng_key *k, size_t only,
     }
     for (size_t ri = 0; ri < n; ri++) {
         const struct alert_rule *r = &rules[ri];
-        if ((only != SIZE_MAX && ri != only) || !(r->scopes & (1u << scope)))
+        if (skip & (1ULL << ri))
             continue;
         if (!r->enabled && !e->slot[(size_t)id * n + ri])
             continue;
@@ -694,13 +718,34 @@ struct eval_pass {
 static void eval__key(void *arg, struct eng_key *k)
 {
     struct eval_pass *p = arg;
-    eval__eval_key(p->e, k, SIZE_MAX, p->now);
-    mp_add_relaxed(&p->e->keys, 1);
+    struct alert_eval *e = p->e;
+    uint32_t id = eng_key_id(k);
+    int mode = EV_ALL;
+    if (p->now - e->slow_at[id] >= EVAL_SLOW_MS) {
+        e->slow_at[id] = p->now;
+    } else {
+        mode = EV_FAST;
+        if (!e->slow_mark[id] &&
+            vec__push((void **)&e->slow_pend, &e->nslow, &e->capslow, sizeof(id), &id) == MP_OK)
+            e->slow_mark[id] = 1;
+    }
+    eval__eval_key(e, k, SIZE_MAX, mode, p->now);
+    mp_add_relaxed(&e->keys, 1);
 }
 
 /* What time alone changes: windows slide, `for` runs out, reminders fall due. */
 static void eval__sweep(struct alert_eval *e, int64_t now)
 {
+    /* slow rules of keys that changed since their last run */
+    for (size_t x = 0; x < e->nslow; x++) {
+        uint32_t id = e->slow_pend[x];
+        struct eng_key *k = eng_table_key(e->t, id);
+        e->slow_mark[id] = 0;
+        e->slow_at[id] = now;
+        if (k && eng_table_key_warm(e->t, k) == MP_OK)
+            eval__eval_key(e, k, SIZE_MAX, EV_SLOW, now);
+    }
+    e->nslow = 0;
     for (uint32_t i = 1; i < e->nrecs; i++) {
         struct arec *r = rec__get(e, i);
         if (!r->used || r->status == ST_INACTIVE)
@@ -710,7 +755,7 @@ static void eval__sweep(struct alert_eval *e, int64_t now)
          * so its window can slide below the threshold and resolve */
         if (!k || eng_table_key_warm(e->t, k) != MP_OK)
             continue;
-        eval__eval_key(e, k, r->rule, now);
+        eval__eval_key(e, k, r->rule, EV_ALL, now);
         r = rec__get(e, i); /* the pool may have moved */
         if (r->status != ST_FIRING || r->nstatus != ST_FIRING || r->queued)
             continue;
@@ -946,6 +991,9 @@ static void eval__free(struct alert_eval *e)
     free(e->dirty);
     free(e->slot);
     free(e->recs);
+    free(e->slow_at);
+    free(e->slow_mark);
+    free(e->slow_pend);
     eng_store_batch_free(e->wb);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->reload_mu);
@@ -983,7 +1031,9 @@ int alert_eval_start(struct eng_table *t, struct alert_sender *s,
     if (cfg__copy_receivers(&e->cfg, opts->receivers, opts->nreceivers) != MP_OK)
         goto err;
     e->slot = calloc(((size_t)opts->max_keys + 1) * e->nrules, sizeof(*e->slot));
-    if (!e->slot)
+    e->slow_at = calloc((size_t)opts->max_keys + 1, sizeof(*e->slow_at));
+    e->slow_mark = calloc((size_t)opts->max_keys + 1, sizeof(*e->slow_mark));
+    if (!e->slot || !e->slow_at || !e->slow_mark)
         goto err;
     if (e->store) {
         if (!(e->wb = eng_store_batch_new(e->store)))

@@ -13,6 +13,9 @@
  * firing -> resolved (inactive again). Receivers hear of: firing, a change of
  * severity, a reminder after the rule's repeat interval, and the resolve;
  * never once per event. A pending alert that falls back is dropped silently.
+ * Slow rules (those reading daily buckets: engagement_drop, the spikes,
+ * rising_trend) run at most once a second per key; a key that changes more
+ * often has them run at the next sweep, so they follow within ~2 s.
  *
  * Grouping: a tenant's first notification goes at once; further ones within
  * group_interval_ms of the last request for that tenant wait until the

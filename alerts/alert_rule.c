@@ -9,6 +9,7 @@
 #define PCT(x) ((uint64_t)((x) * 10000000.0 + 0.5)) /* percent -> ppb, for constants */
 #define ALL_SCOPES (T(ENG_SCOPE_TENANT) | T(ENG_SCOPE_MAILBOX) | T(ENG_SCOPE_DOMAIN))
 #define HOUR_MS (3600 * 1000LL)
+#define RT(r) ((r)->num_types | (r)->den_types) /* the types a rule reads */
 
 /* ---- windows and sums ---------------------------------------------------------- */
 
@@ -46,17 +47,26 @@ void alert_sums_init(struct alert_sums *s, const struct eng_table *t, const stru
     s->n = 0;
 }
 
-static const uint64_t *sums__get(struct alert_sums *s, int res, int back, int n)
+/* The sums of window (res, back, n), covering at least `types`. A cached
+ * window that lacks some of them is summed again for the union, so rules
+ * sharing a window share one pass over the key's series. */
+static const uint64_t *sums__get(struct alert_sums *s, int res, int back, int n, unsigned types)
 {
-    for (int i = 0; i < s->n; i++)
-        if (s->w[i].res == res && s->w[i].back == back && s->w[i].len == n)
-            return s->w[i].c;
-    /* a full cache reuses its last entry: correct, just not cached */
-    int i = s->n < ALERT_SUMS_MAX ? s->n++ : ALERT_SUMS_MAX - 1;
-    s->w[i].res = res;
-    s->w[i].back = back;
-    s->w[i].len = n;
-    eng_key_sum(s->t, s->k, res, back, n, s->w[i].c);
+    int i = 0;
+    while (i < s->n && !(s->w[i].res == res && s->w[i].back == back && s->w[i].len == n))
+        i++;
+    if (i < s->n && (s->w[i].types & types) == types)
+        return s->w[i].c;
+    if (i == s->n) {
+        /* a full cache reuses its last entry: correct, just not cached */
+        i = s->n < ALERT_SUMS_MAX ? s->n++ : ALERT_SUMS_MAX - 1;
+        s->w[i].res = res;
+        s->w[i].back = back;
+        s->w[i].len = n;
+        s->w[i].types = 0;
+    }
+    s->w[i].types |= types;
+    eng_key_sum_types(s->t, s->k, res, back, n, s->w[i].types, s->w[i].c);
     return s->w[i].c;
 }
 
@@ -82,7 +92,7 @@ static uint64_t rule__ppb(u128 a, u128 b)
 
 static void rule__ratio(const struct alert_rule *r, struct alert_sums *s, struct alert_value *v)
 {
-    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n);
+    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n, RT(r));
     v->num = rule__sum(r->num_types, c);
     v->den = rule__sum(r->den_types, c);
     v->enough = v->den > 0 && v->den >= r->min_volume && v->num >= r->min_count;
@@ -92,7 +102,7 @@ static void rule__ratio(const struct alert_rule *r, struct alert_sums *s, struct
 
 static void rule__count(const struct alert_rule *r, struct alert_sums *s, struct alert_value *v)
 {
-    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n);
+    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n, RT(r));
     v->num = rule__sum(r->num_types, c);
     v->enough = v->num >= r->min_volume;
     v->value_ppb = v->num > UINT64_MAX / ALERT_PPB ? UINT64_MAX : v->num * ALERT_PPB;
@@ -100,10 +110,10 @@ static void rule__count(const struct alert_rule *r, struct alert_sums *s, struct
 
 static void rule__drop(const struct alert_rule *r, struct alert_sums *s, struct alert_value *v)
 {
-    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n);
+    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n, RT(r));
     v->num = rule__sum(r->num_types, c);
     v->den = rule__sum(r->den_types, c);
-    const uint64_t *b = sums__get(s, r->baseline.res, r->baseline.back, r->baseline.n);
+    const uint64_t *b = sums__get(s, r->baseline.res, r->baseline.back, r->baseline.n, RT(r));
     v->base_num = rule__sum(r->num_types, b);
     v->base_den = rule__sum(r->den_types, b);
     v->enough = v->den > 0 && v->base_den > 0 && v->den >= r->min_volume &&
@@ -118,8 +128,8 @@ static void rule__drop(const struct alert_rule *r, struct alert_sums *s, struct 
 
 static void rule__spike(const struct alert_rule *r, struct alert_sums *s, struct alert_value *v)
 {
-    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n);
-    const uint64_t *b = sums__get(s, r->baseline.res, r->baseline.back, r->baseline.n);
+    const uint64_t *c = sums__get(s, r->window.res, r->window.back, r->window.n, RT(r));
+    const uint64_t *b = sums__get(s, r->baseline.res, r->baseline.back, r->baseline.n, RT(r));
     v->num = rule__sum(r->num_types, c);
     v->base_num = rule__sum(r->num_types, b);
     if (r->den_types) {
@@ -152,7 +162,7 @@ static void rule__trend(const struct alert_rule *r, struct alert_sums *s, struct
     int rising = 1;
     v->enough = 1;
     for (int back = r->days + 1; back >= 1; back--) {
-        const uint64_t *c = sums__get(s, ENG_RES_DAY, back, 1);
+        const uint64_t *c = sums__get(s, ENG_RES_DAY, back, 1, RT(r));
         uint64_t n = rule__sum(r->num_types, c), d = rule__sum(r->den_types, c);
         if (d == 0 || d < r->min_volume) {
             v->enough = 0;

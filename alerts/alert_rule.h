@@ -106,6 +106,7 @@ struct alert_sums {
     int n;
     struct {
         int res, back, len;
+        unsigned types; /* the types c holds (others read 0) */
         uint64_t c[ENG_NTYPES];
     } w[ALERT_SUMS_MAX];
 };

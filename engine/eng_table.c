@@ -1160,6 +1160,12 @@ size_t eng_table_drain_dirty(struct eng_table *t, void (*fn)(void *arg, struct e
 void eng_key_sum(const struct eng_table *t, const struct eng_key *k, int res, int back, int n,
                  uint64_t out[ENG_NTYPES])
 {
+    eng_key_sum_types(t, k, res, back, n, ~0u, out);
+}
+
+void eng_key_sum_types(const struct eng_table *t, const struct eng_key *k, int res, int back,
+                       int n, unsigned types, uint64_t out[ENG_NTYPES])
+{
     memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
     struct eng_table *tt = (struct eng_table *)t;
     int64_t cur;
@@ -1177,11 +1183,21 @@ void eng_key_sum(const struct eng_table *t, const struct eng_key *k, int res, in
         lo = cur - held_back;
     if (hi > cur + 1)
         hi = cur + 1;
+    if (lo > hi)
+        return;
+    /* one modulo per call, not per bucket: the evaluator sums ~10 windows
+     * per key, and a 64-bit division per bucket was most of its cost */
+    int first = (int)table__mod(lo, ring), len = (int)(hi - lo + 1);
     for (struct eng_series *s = mp_load_acquire(&((struct eng_key *)k)->series); s; s = SNEXT(s)) {
+        if (!(types & (1u << STYPE(s))))
+            continue;
         mp_atomic_u32 *c = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
         uint64_t sum = 0;
-        for (int64_t b = lo; b <= hi; b++)
-            sum += mp_load_relaxed(&c[table__mod(b, ring)]);
+        for (int i = 0, slot = first; i < len; i++) {
+            sum += mp_load_relaxed(&c[slot]);
+            if (++slot == ring)
+                slot = 0;
+        }
         out[STYPE(s) - 1] += sum;
     }
 }

@@ -160,6 +160,10 @@ int eng_key_read_end(const struct eng_key *k, uint32_t token);
  * `back` buckets before the current one, clipped to the held range. */
 void eng_key_sum(const struct eng_table *t, const struct eng_key *k, int res, int back, int n,
                  uint64_t out[ENG_NTYPES]);
+/* The same for the types in mask `types` (bit 1u << type) only; the others
+ * read 0. */
+void eng_key_sum_types(const struct eng_table *t, const struct eng_key *k, int res, int back,
+                       int n, unsigned types, uint64_t out[ENG_NTYPES]);
 void eng_key_sum_window(const struct eng_table *t, const struct eng_key *k, int win,
                         uint64_t out[ENG_NTYPES]);
 

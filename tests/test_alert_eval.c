@@ -352,6 +352,30 @@ START_TEST(active_json_per_tenant)
 }
 END_TEST
 
+/* A slow rule (daily buckets) on a key that just ran still fires: the key
+ * waits for the next sweep instead of being evaluated on every frame. */
+START_TEST(slow_rule_follows_within_sweep)
+{
+    struct alert_rule r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.name, sizeof(r.name), "daily_traps");
+    r.kind = ALERT_KIND_COUNT;
+    r.enabled = 1;
+    r.scopes = 1u << ENG_SCOPE_TENANT;
+    r.num_types = 1u << ENG_SPAM_TRAP;
+    ck_assert_int_eq(alert_window_parse("1d", &r.window), 0);
+    r.min_volume = 1;
+    r.critical_ppb = 5 * ALERT_PPB;
+    r.resolve_ratio_ppb = ALERT_PPB * 9 / 10;
+    start_eval(&r, 1, 50);
+    events("slow", ENG_SPAM_TRAP, 1); /* evaluated: 1 of 5 */
+    usleep(20 * 1000);
+    events("slow", ENG_SPAM_TRAP, 4); /* 5: crosses, within a second of the last run */
+    expect_request(0, "firing:daily_traps:slow:critical", 2500);
+    expect_quiet(1, 1200);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("alert_eval");
@@ -364,6 +388,7 @@ int main(void)
     tcase_add_test(tc, restart_keeps_firing_and_resolves);
     tcase_add_test(tc, reload_resolves_removed_rule);
     tcase_add_test(tc, active_json_per_tenant);
+    tcase_add_test(tc, slow_rule_follows_within_sweep);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

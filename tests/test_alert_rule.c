@@ -41,6 +41,7 @@ static void sums_put(struct alert_sums *s, int res, int back, int n, const uint6
     s->w[s->n].res = res;
     s->w[s->n].back = back;
     s->w[s->n].len = n;
+    s->w[s->n].types = ~0u;
     memcpy(s->w[s->n].c, c, sizeof(uint64_t) * ENG_NTYPES);
     s->n++;
 }
