@@ -21,7 +21,8 @@
  *       story 4: a bounce alert fires, "sent" dilutes it under 1.8% -> one
  *                resolved notification per alert (endsAt set, startsAt and
  *                fingerprint as when firing), then nothing for 3 s;
- *       /v1/alerts[?tenant=]: only that tenant's alerts; bad queries 400.
+ *       /v1/alerts[?tenant=]: only that tenant's alerts, firing or (a fourth
+ *       tenant's deferral_rate, `for: 10m`) pending; bad queries 400.
  *   story_receiver_outage
  *       story 5: the receiver answers 503 while four tenants' alerts are
  *       produced in order; once it answers 200 all four arrive, in order,
@@ -30,6 +31,12 @@
  *   restart_keeps_firing
  *       A firing alert survives SIGTERM + restart: no second "firing", still
  *       listed firing, and its resolve carries the original startsAt.
+ *   outbox_survives_restart
+ *       A notification still owed to a receiver that answered 503 is sent
+ *       after SIGTERM + restart: once, same key and body, no new "firing".
+ *   reminder_after_repeat_interval
+ *       A firing alert is reminded only after its repeat_interval (2 s
+ *       here), as the same alert under a fresh Idempotency-Key.
  *   dead_letter_http_400
  *       A 400 dead-letters the notification at once: /v1/alerts/dead lists it
  *       (reason http_400, the body and key that were sent), /metrics counts it.
@@ -464,6 +471,9 @@ static void w_wait_ok(size_t k, size_t n, int timeout_ms, const char *what)
 #define ENG_MB "hello@acme-eng.example"
 #define REC "acme-rec"
 #define REC_MB "ops@acme-rec.example"
+#define PND "acme-pnd"
+#define PND_MB "ops@acme-pnd.example"
+#define T_DEFERRED 5
 
 /* Story 3's figures, per day: the week before (days 7..13 back) and this
  * week (days 1..6 back; today, in the window too, has nothing). */
@@ -715,17 +725,23 @@ static void alerts_api_check(void)
     char *dall = jdump(all);
     size_t nall = json_array_size(json_object_get(all, "alerts"));
     must(alerts_of(all, CMP) == 1 && alerts_of(all, ENG) == 1 && alerts_of(all, REC) == 3 &&
-             nall == 5,
-         "/v1/alerts: expected 1 %s, 1 %s and 3 %s alerts: %s", CMP, ENG, REC, dall);
+             alerts_of(all, PND) == 3 && nall == 8,
+         "/v1/alerts: expected 1 %s, 1 %s, 3 %s and 3 %s alerts: %s", CMP, ENG, REC, PND, dall);
     size_t i;
     json_t *al;
+    /* deferral_rate waits `for: 10m` before it fires: pending until then */
     json_array_foreach(json_object_get(all, "alerts"), i, al)
-        must(streq(jstr(al, "status"), "firing"), "/v1/alerts: status of alert %zu: %s", i, dall);
+    {
+        int pnd = streq(alert_field(al, "labels.tenant"), PND);
+        must(streq(jstr(al, "status"), pnd ? "pending" : "firing") &&
+                 (!pnd || streq(alert_field(al, "labels.alertname"), "deferral_rate")),
+             "/v1/alerts: alert %zu: %s", i, dall);
+    }
 
     static const struct {
         const char *tenant;
         size_t n;
-    } per[] = {{CMP, 1}, {ENG, 1}, {REC, 3}, {"acme-nobody", 0}};
+    } per[] = {{CMP, 1}, {ENG, 1}, {REC, 3}, {PND, 3}, {"acme-nobody", 0}};
     for (size_t t = 0; t < MP_ARRAY_LEN(per); t++) {
         char path[128];
         snprintf(path, sizeof(path), "/v1/alerts?tenant=%s", per[t].tenant);
@@ -785,6 +801,7 @@ START_TEST(stories_provider_engagement_recovery)
     story2_volume(now);
     story3_volume(now);
     story4_volume(now);
+    w_send(PND, PND_MB, GMAIL, T_SENT, 1000, now);
     w_wait_accepted();
     must(e2e_rawsink_count(W.raw[kc]) + e2e_rawsink_count(W.raw[ke]) +
                  e2e_rawsink_count(W.raw[kr]) + e2e_rawsink_count(W.raw[kd]) ==
@@ -794,6 +811,7 @@ START_TEST(stories_provider_engagement_recovery)
     story2_crossing(now);
     story3_crossing(now);
     story4_crossing();
+    w_send(PND, PND_MB, GMAIL, T_DEFERRED, 150, mp_now_ms()); /* 15%: pending, never sent */
     w_wait_ok(kc, 1, ALERT_MS, "story 2");
     w_wait_ok(ke, 1, ALERT_MS, "story 3");
     w_wait_ok(kr, 1, ALERT_MS, "story 4 firing");
@@ -831,6 +849,7 @@ START_TEST(stories_provider_engagement_recovery)
     must(total == 4, "expected 4 requests in all (1 + 1 + 2), got %zu", total);
     w_wait_metric("mailpulse_webhook_delivered_total", 4, COUNT_MS);
     must(w_metric("mailpulse_alerts_firing") == 2, "alerts_firing != 2 (story 2 and 3)");
+    must(w_metric("mailpulse_alerts_pending") == 3, "alerts_pending != 3 (%s)", PND);
     w_stop_ok();
     W.passed = 1;
 }
@@ -1036,6 +1055,122 @@ START_TEST(restart_keeps_firing)
     json_decref(b);
     free(dfired);
     json_decref(fired);
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
+/* ---- reminders: only after the repeat interval ------------------------------ */
+
+#define RM_REPEAT_MS 2000
+#define RULES_REPEAT                                                                             \
+    "rules:\n"                                                                                   \
+    "  - name: bounce_rate\n"                                                                    \
+    "    kind: ratio\n"                                                                          \
+    "    numerator: [bounce_hard]\n"                                                             \
+    "    denominator: [sent]\n"                                                                  \
+    "    window: 1h\n"                                                                           \
+    "    min_volume: 100\n"                                                                      \
+    "    warning: 2%\n"                                                                          \
+    "    critical: 4%\n"                                                                         \
+    "    repeat_interval: 2s\n"
+
+/* A firing alert is told again only once the repeat interval has passed
+ * since it was last told (the once-a-second sweep finds it due): gaps
+ * between 2 s and 3 s plus delivery, the same alert (fingerprint,
+ * startsAt), a fresh Idempotency-Key each time. */
+START_TEST(reminder_after_repeat_interval)
+{
+    size_t k = w_raw("rm", "secret-rm", 200);
+    const struct e2e_receiver_conf rec[] = {{"rm-hook", W.raw_url[k], W.raw_secret[k]}};
+    must_ok(e2e_write_file(W.rules, RULES_REPEAT, W.err, sizeof(W.err)));
+    w_start_daemon((struct e2e_daemon_conf){
+        .receivers = rec, .nreceivers = 1, .default_route = "rm-hook", .rules = W.rules});
+    w_send("acme-rm", "ops@acme-rm.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    w_wait_accepted();
+    w_send("acme-rm", "ops@acme-rm.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    w_wait_ok(k, 1, ALERT_MS, "firing");
+    w_wait_ok(k, 3, 2 * RM_REPEAT_MS + 2000 + ALERT_MS, "two reminders");
+    must(e2e_rawsink_count(W.raw[k]) == 3, "%zu requests: a reminder storm?",
+         e2e_rawsink_count(W.raw[k]));
+
+    json_t *b = w_ok_bodies(k);
+    char *d = jdump(b);
+    json_t *first = json_object_get(json_array_get(b, 0), "alerts");
+    for (size_t i = 0; i < 3; i++) {
+        const struct e2e_rawreq *r = w_req(k, i);
+        json_t *alerts = json_object_get(json_array_get(b, i), "alerts");
+        must(json_array_size(alerts) == 3, "request %zu: %s", i, d);
+        for (size_t a = 0; a < 3; a++) {
+            json_t *x = json_array_get(alerts, a), *f0;
+            size_t j, same = 0;
+            json_array_foreach(first, j, f0) same +=
+                streq(jstr(x, "fingerprint"), jstr(f0, "fingerprint")) &&
+                streq(jstr(x, "startsAt"), jstr(f0, "startsAt"));
+            must(same == 1 && streq(jstr(x, "status"), "firing") &&
+                     streq(alert_field(x, "labels.severity"), "critical"),
+                 "request %zu alert %zu is not one of the first request's firing alerts: %s", i, a,
+                 d);
+        }
+        if (i == 0)
+            continue;
+        const struct e2e_rawreq *p = w_req(k, i - 1);
+        int64_t gap_ms = (r->mono_ns - p->mono_ns) / 1000000;
+        /* due at >= RM_REPEAT_MS after the last notification was decided;
+         * 100 ms of slack for the previous request's own delivery time */
+        must(gap_ms >= RM_REPEAT_MS - 100 && gap_ms <= RM_REPEAT_MS + 1000 + 500,
+             "reminder %zu came %lld ms after the notification before it (repeat_interval %d ms)",
+             i, (long long)gap_ms, RM_REPEAT_MS);
+        must(!streq(e2e_rawreq_header(r, "Idempotency-Key"), e2e_rawreq_header(p, "Idempotency-Key")),
+             "reminder %zu reuses the Idempotency-Key of the notification before it", i);
+    }
+    free(d);
+    json_decref(b);
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
+/* ---- the outbox survives a restart ---------------------------------------- */
+
+/* A notification the receiver has not taken yet (503) is in the durable
+ * outbox: after SIGTERM and a restart it is sent again, once, under the
+ * same Idempotency-Key and with the same body, and the alert is not
+ * notified a second time as new. */
+START_TEST(outbox_survives_restart)
+{
+    size_t k = w_raw("ob", "secret-ob", 503);
+    const struct e2e_receiver_conf rec[] = {{"ob-hook", W.raw_url[k], W.raw_secret[k]}};
+    const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
+    w_start_daemon((struct e2e_daemon_conf){
+        .receivers = rec, .nreceivers = 1, .default_route = "ob-hook", .alerting = &al});
+    w_send("acme-ob", "ops@acme-ob.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    w_wait_accepted();
+    w_send("acme-ob", "ops@acme-ob.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    must(e2e_rawsink_wait(W.raw[k], 2, ALERT_MS) == MP_OK, "fewer than 2 attempts within %d ms",
+         ALERT_MS);
+    w_stop_ok();
+    size_t before = e2e_rawsink_count(W.raw[k]);
+    must(w_ok_count(k) == 0, "delivered during the outage");
+
+    e2e_rawsink_set_status(W.raw[k], 200);
+    w_spawn_daemon();
+    w_wait_ok(k, 1, ALERT_MS, "the outbox entry after the restart");
+    usleep(QUIET_MS * 1000);
+
+    const struct e2e_rawreq *first = w_req(k, 0);
+    size_t n = e2e_rawsink_count(W.raw[k]);
+    for (size_t i = 0; i < n; i++) {
+        const struct e2e_rawreq *r = w_req(k, i);
+        must(r->status == (i < before ? 503u : 200u), "request %zu answered %u", i, r->status);
+        must(streq(e2e_rawreq_header(r, "Idempotency-Key"),
+                   e2e_rawreq_header(first, "Idempotency-Key")) &&
+                 r->len == first->len && memcmp(r->body, first->body, r->len) == 0,
+             "request %zu is not the same notification as the first attempt: %.1500s", i,
+             r->body);
+    }
+    must(w_ok_count(k) == 1, "delivered %zu times after the restart", w_ok_count(k));
+    must(w_metric("mailpulse_alerts_firing") == 3, "alerts_firing after the restart");
     w_stop_ok();
     W.passed = 1;
 }
@@ -1276,6 +1411,8 @@ static Suite *e2e_alerts_suite(void)
     tcase_add_test(tc, stories_provider_engagement_recovery);
     tcase_add_test(tc, story_receiver_outage);
     tcase_add_test(tc, restart_keeps_firing);
+    tcase_add_test(tc, outbox_survives_restart);
+    tcase_add_test(tc, reminder_after_repeat_interval);
     tcase_add_test(tc, dead_letter_http_400);
     tcase_add_test(tc, sighup_reload);
     suite_add_tcase(s, tc);
