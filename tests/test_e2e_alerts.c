@@ -28,6 +28,9 @@
  *       produced in order; once it answers 200 all four arrive, in order,
  *       once each, signed, each with the Idempotency-Key its 503 attempts
  *       carried.
+ *   outage_retries_back_off
+ *       During a 503 outage the retries pause (backoff with jitter between
+ *       retry_initial and retry_max): a bounded number of attempts.
  *   restart_keeps_firing
  *       A firing alert survives SIGTERM + restart: no second "firing", still
  *       listed firing, and its resolve carries the original startsAt.
@@ -974,6 +977,45 @@ START_TEST(story_receiver_outage)
 }
 END_TEST
 
+/* ---- the outage's retries back off ---------------------------------------- */
+
+/* alert_sender.h: a 5xx is retried "with exponential backoff and full
+ * jitter (backoff_ms doubling up to backoff_max_ms)"; Retry-After replaces
+ * the backoff only when the answer has one. With 100 ms doubling to a
+ * 200 ms cap, delays are uniform in [0, 100] then [0, 200] ms: about 15
+ * attempts in a 1.5 s outage. 60 leaves room for unlucky jitter and none
+ * for retrying without a pause. */
+#define BO_WATCH_MS 1500
+#define BO_MAX_ATTEMPTS 60
+
+START_TEST(outage_retries_back_off)
+{
+    size_t k = w_raw("bo", "secret-bo", 503);
+    const struct e2e_receiver_conf rec[] = {{"bo-hook", W.raw_url[k], W.raw_secret[k]}};
+    const struct e2e_alerting_conf al = {.retry_initial = "100ms", .retry_max = "200ms"};
+    w_start_daemon((struct e2e_daemon_conf){
+        .receivers = rec, .nreceivers = 1, .default_route = "bo-hook", .alerting = &al});
+    w_send("acme-bo", "ops@acme-bo.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    w_wait_accepted();
+    w_send("acme-bo", "ops@acme-bo.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    must(e2e_rawsink_wait(W.raw[k], 1, ALERT_MS) == MP_OK, "no attempt within %d ms", ALERT_MS);
+    int64_t t0 = e2e_rawsink_get(W.raw[k], 0)->mono_ns;
+    usleep(BO_WATCH_MS * 1000); /* the observation window of the bound below */
+    size_t n = e2e_rawsink_count(W.raw[k]), in_window = 0;
+    for (size_t i = 0; i < n; i++)
+        in_window += e2e_rawsink_get(W.raw[k], i)->mono_ns - t0 <= BO_WATCH_MS * 1000000LL;
+    must(in_window >= 3 && in_window <= BO_MAX_ATTEMPTS,
+         "%zu attempts in the first %d ms of a 503 outage with retry_initial 100ms, retry_max "
+         "200ms: expected 3..%d (is the backoff skipped when a 503 has no Retry-After?)",
+         in_window, BO_WATCH_MS, BO_MAX_ATTEMPTS);
+
+    e2e_rawsink_set_status(W.raw[k], 200);
+    w_wait_ok(k, 1, ALERT_MS, "after the outage");
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
 /* ---- restart: a firing alert stays firing, without a second "firing" ---- */
 
 #define RS "acme-rs"
@@ -1410,6 +1452,7 @@ static Suite *e2e_alerts_suite(void)
     tcase_set_timeout(tc, 45);
     tcase_add_test(tc, stories_provider_engagement_recovery);
     tcase_add_test(tc, story_receiver_outage);
+    tcase_add_test(tc, outage_retries_back_off);
     tcase_add_test(tc, restart_keeps_firing);
     tcase_add_test(tc, outbox_survives_restart);
     tcase_add_test(tc, reminder_after_repeat_interval);
