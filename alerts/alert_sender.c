@@ -131,6 +131,7 @@ struct alert_sender {
      * ordering with other memory is needed. */
     mp_atomic_u64 submitted, delivered, attempts, failed, dead, dead_stored, queued,
         rate_limited, merged, refused;
+    struct mp_ratelimit retry_log; /* sender thread */
 };
 
 static int64_t sender__mono_ms(void) { return mp_mono_ns() / 1000000; }
@@ -884,15 +885,23 @@ static void sender__finish(struct alert_sender *s, struct rq *q, CURLcode res)
         d = s->opts.backoff_max_ms;
     s->rng = s->rng * 6364136223846793005ULL + 1442695040888963407ULL;
     d = (int64_t)((s->rng >> 33) % (uint64_t)(d + 1));
-    /* Retry-After replaces the backoff; compared in seconds first so a huge
-     * value cannot overflow the multiplication. */
-    if (retry_after >= 0)
+    /* Retry-After replaces the backoff. libcurl reports 0 both for an
+     * absent header and for "Retry-After: 0", so only > 0 counts (0 would
+     * mean "now" anyway, and the backoff is a better answer to an outage).
+     * Compared in seconds first so a huge value cannot overflow. */
+    if (retry_after > 0)
         d = retry_after > s->opts.backoff_max_ms / 1000 ? s->opts.backoff_max_ms
                                                         : (int64_t)retry_after * 1000;
     q->next_ms = sender__mono_ms() + d;
     sender__store_attempts(s, q);
-    mp_warn("alert_retry receiver=%s status=%ld err=\"%s\" attempt=%u next_in_ms=%lld", q->name,
-            code, curl_easy_strerror(res), q->head->attempts, (long long)d);
+    /* One line a second at most: an outage with short backoffs across many
+     * receivers would otherwise flood the log (the figures count them all). */
+    uint64_t suppressed = 0;
+    if (mp_ratelimit_allow(&s->retry_log, mp_now_ms(), 1000, &suppressed))
+        mp_warn("alert_retry receiver=%s status=%ld err=\"%s\" attempt=%u next_in_ms=%lld "
+                "suppressed=%llu",
+                q->name, code, curl_easy_strerror(res), q->head->attempts, (long long)d,
+                (unsigned long long)suppressed);
 }
 
 static void *sender__main(void *arg)

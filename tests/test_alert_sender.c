@@ -501,6 +501,26 @@ START_TEST(retry_after_honoured_and_capped)
 }
 END_TEST
 
+START_TEST(outage_without_retry_after_backs_off)
+{
+    /* A 503 with no Retry-After (libcurl reads that as 0) takes the backoff:
+     * delays uniform in [0, 100] then [0, 200] ms are ~6 attempts in 600 ms;
+     * retrying at once would be thousands. */
+    struct srv *h = srv_start(503);
+    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h->url, NULL}};
+    struct alert_sender_opts o = fast_opts(NULL);
+    o.backoff_ms = 100;
+    o.backoff_max_ms = 200;
+    struct alert_sender *s = start(r, 1, &o);
+    ck_assert_int_eq(submit(s, "a", "acme", "down", "o1"), MP_OK);
+    sleep_ms(600);
+    uint64_t n = fig(s, F_ATTEMPTS);
+    ck_assert_msg(n >= 2 && n <= 30, "%llu attempts in 600 ms", (unsigned long long)n);
+    alert_sender_stop(s, 0);
+    srv_stop(h);
+}
+END_TEST
+
 START_TEST(slow_receiver_does_not_delay_another)
 {
     struct srv *slow = srv_start(200), *fast = srv_start(200);
@@ -956,6 +976,7 @@ static Suite *suite(void)
     tcase_add_test(tc, http_400_dead_next_still_goes);
     tcase_add_test(tc, max_age_expires_to_dead);
     tcase_add_test(tc, retry_after_honoured_and_capped);
+    tcase_add_test(tc, outage_without_retry_after_backs_off);
     tcase_add_test(tc, slow_receiver_does_not_delay_another);
     tcase_add_test(tc, outbox_survives_restart);
     tcase_add_test(tc, receiver_removed_at_start);
