@@ -398,6 +398,22 @@ static void eval__queue(struct alert_eval *e, uint32_t i, const char *tenant)
         g->busy = 1;
 }
 
+/* Takes record i out of its tenant's group list (it is being freed while
+ * queued). */
+static void group__unlist(struct alert_eval *e, const char *tenant, uint32_t i)
+{
+    struct tgroup *g = group__get(e, tenant);
+    if (!g)
+        return;
+    for (size_t x = 0; x < g->n; x++) {
+        if (g->recs[x] == i) {
+            memmove(&g->recs[x], &g->recs[x + 1], (g->n - x - 1) * sizeof(*g->recs));
+            g->n--;
+            return;
+        }
+    }
+}
+
 /* ---- notifications ---- */
 
 static void eval__instance(struct alert_eval *e, struct eng_key *k, const struct alert_rule *rule,
@@ -804,6 +820,12 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
             eval__deliver(e, tenant, &a, 1, now);
         }
         r->status = r->nstatus = ST_INACTIVE;
+        /* A queued record is still listed in its tenant's group: unlist it.
+         * Left there, its index, reused by the next new alert of any tenant,
+         * went out with this tenant's group, to this tenant's receivers
+         * (and was then "already told" for its own tenant). */
+        if (r->queued)
+            group__unlist(e, tenant, i);
         r->queued = 0;
         state__save(e, i); /* deletes, keyed by the old rule's name */
         pthread_mutex_lock(&e->mu);
