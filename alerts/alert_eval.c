@@ -492,6 +492,31 @@ static void eval__deliver(struct alert_eval *e, const char *tenant, const struct
                 (unsigned long long)a[x].v.den, nr);
 }
 
+/* Resolves told at once, for alerts that leave no record to queue (their
+ * rule is gone at a reload, or their rule or key at a start): one request
+ * per tenant and receiver for all of a tenant's, as grouping promises, not
+ * one per alert (a removed rule firing on many keys was a storm). Counts as
+ * the tenant's last request. Reorders a[] (stable per tenant). */
+static void eval__deliver_by_tenant(struct alert_eval *e, struct alert_instance *a, size_t n,
+                                    int64_t now)
+{
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        for (size_t x = j; x < n; x++) {
+            if (strcmp(a[x].tenant, a[i].tenant) != 0)
+                continue;
+            struct alert_instance t = a[x];
+            memmove(&a[j + 1], &a[j], (x - j) * sizeof(*a));
+            a[j++] = t;
+        }
+        eval__deliver(e, a[i].tenant, &a[i], j - i, now);
+        struct tgroup *g = group__get(e, a[i].tenant);
+        if (g)
+            g->last_sent_ms = now;
+        i = j;
+    }
+}
+
 /* Turns group g into notifications from its records' current state. */
 static void eval__send_group(struct alert_eval *e, struct tgroup *g, int64_t now)
 {
@@ -795,7 +820,10 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
         cfg__free(nc);
         return;
     }
-    /* Alerts of rules that are gone resolve now, told with the old rule. */
+    /* Alerts of rules that are gone resolve now, told with the old rule
+     * (its pointers stay valid until the old config is freed below). */
+    struct alert_instance *gone = NULL;
+    size_t ngone = 0, capgone = 0;
     for (uint32_t i = 1; i < e->nrecs; i++) {
         struct arec *r = rec__get(e, i);
         struct eng_key *k = r->used ? eng_table_key(e->t, r->key_id) : NULL;
@@ -817,7 +845,8 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
             a.severity = r->nseverity;
             a.starts_ms = r->starts_ms;
             a.ends_ms = now;
-            eval__deliver(e, tenant, &a, 1, now);
+            if (vec__push((void **)&gone, &ngone, &capgone, sizeof(a), &a) != MP_OK)
+                eval__deliver(e, tenant, &a, 1, now); /* alone, but told */
         }
         r->status = r->nstatus = ST_INACTIVE;
         /* A queued record is still listed in its tenant's group: unlist it.
@@ -833,6 +862,8 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
         rec__free(e, i);
         pthread_mutex_unlock(&e->mu);
     }
+    eval__deliver_by_tenant(e, gone, ngone, now);
+    free(gone);
     /* queued records keep their queue entries: indices are unchanged */
     pthread_mutex_lock(&e->mu);
     struct eval_cfg old = e->cfg;
@@ -871,6 +902,12 @@ struct restore_ctx {
     struct alert_eval *e;
     int64_t now;
     size_t dropped;
+    /* resolves of alerts whose rule or key is gone, told together after
+     * the scan; their strings (copies of the keys) and stand-in rules are
+     * in `owned`, freed after that */
+    struct alert_instance *gone;
+    void **owned;
+    size_t ngone, capgone, nowned, capowned;
 };
 
 static int eval__restore_one(void *arg, const char *k, size_t kl, const char *v, size_t vl)
@@ -902,21 +939,65 @@ static int eval__restore_one(void *arg, const char *k, size_t kl, const char *v,
     if (scope < 0 || scope >= ENG_NSCOPES || ri < 0 ||
         eng_table_find(e->t, scope, tenant, scope == ENG_SCOPE_TENANT ? NULL : name, &ek) != MP_OK) {
         /* The rule or the key is gone: what fired is resolved now. */
+        const struct alert_rule *r = NULL;
+        struct alert_rule *stub = NULL;
         if (ri >= 0 && st.nstatus == ST_FIRING) {
-            const struct alert_rule *r = &alert_ruleset_for(e->cfg.rules, tenant)[ri];
+            r = &alert_ruleset_for(e->cfg.rules, tenant)[ri];
+        } else if (ri < 0 && st.nstatus == ST_FIRING && (stub = calloc(1, sizeof(*stub)))) {
+            /* The rule left the rules file while the daemon was down. Its
+             * receivers were told it fires, so they hear it resolved, as
+             * after a reload (this alert used to be dropped in silence and
+             * stayed open at the receivers for good). Its config is gone: a
+             * stand-in named after it (fingerprints are built from the name:
+             * they match) with alertname = name, as in rules that set no
+             * other alertname, carries the last figures. */
+            snprintf(stub->name, sizeof(stub->name), "%s", rule);
+            snprintf(stub->alertname, sizeof(stub->alertname), "%s", rule);
+            stub->kind = ALERT_KIND_RATIO;
+            r = stub;
+        }
+        if (ri < 0)
+            mp_warn("alert_state_dropped rule=%s tenant=%s why=\"rule no longer exists\" "
+                    "resolve_sent=%s",
+                    rule, tenant, r ? "yes" : "no");
+        if (r) {
             struct alert_instance a = {.rule = r,
                                        .status = ALERT_STATUS_RESOLVED,
                                        .severity = st.nseverity,
-                                       .tenant = tenant,
-                                       .mailbox = scope == ENG_SCOPE_MAILBOX ? name : NULL,
-                                       .domain = scope == ENG_SCOPE_DOMAIN ? name : NULL,
                                        .starts_ms = st.starts_ms,
                                        .ends_ms = c->now};
-            eval__deliver(e, tenant, &a, 1, c->now);
-        } else if (ri < 0) {
-            mp_warn("alert_state_dropped rule=%s tenant=%s why=\"rule no longer exists\"", rule,
-                    tenant);
+            a.v.num = st.num;
+            a.v.den = st.den;
+            a.v.base_num = st.base_num;
+            a.v.base_den = st.base_den;
+            a.v.value_ppb = st.value_ppb;
+            /* told after the scan, per tenant: the strings (and the
+             * stand-in rule) must outlive this call */
+            int later = 1;
+            const char *base = key;
+            char *copy = malloc(kl + 1);
+            if (copy && vec__push((void **)&c->owned, &c->nowned, &c->capowned, sizeof(copy),
+                                  &copy) == MP_OK) {
+                memcpy(copy, key, kl + 1);
+                base = copy;
+            } else {
+                free(copy);
+                later = 0;
+            }
+            if (stub && later &&
+                vec__push((void **)&c->owned, &c->nowned, &c->capowned, sizeof(stub), &stub) ==
+                    MP_OK)
+                stub = NULL; /* the list owns it */
+            else if (stub)
+                later = 0;
+            a.tenant = base + (tenant - key);
+            a.mailbox = scope == ENG_SCOPE_MAILBOX ? base + (name - key) : NULL;
+            a.domain = scope == ENG_SCOPE_DOMAIN ? base + (name - key) : NULL;
+            if (!later ||
+                vec__push((void **)&c->gone, &c->ngone, &c->capgone, sizeof(a), &a) != MP_OK)
+                eval__deliver(e, tenant, &a, 1, c->now); /* alone, but told */
         }
+        free(stub);
         if (e->wb)
             eng_store_batch_kv_del(e->wb, ENG_KV_ALERTS, k, kl);
         c->dropped++;
@@ -1061,8 +1142,14 @@ int alert_eval_start(struct eng_table *t, struct alert_sender *s,
         if (!(e->wb = eng_store_batch_new(e->store)))
             goto err;
         struct restore_ctx c = {.e = e, .now = mp_now_ms()};
-        if ((rc = eng_store_kv_scan(e->store, ENG_KV_ALERTS, NULL, 0, eval__restore_one, &c)) !=
-            MP_OK)
+        rc = eng_store_kv_scan(e->store, ENG_KV_ALERTS, NULL, 0, eval__restore_one, &c);
+        if (rc == MP_OK)
+            eval__deliver_by_tenant(e, c.gone, c.ngone, c.now);
+        for (size_t x = 0; x < c.nowned; x++)
+            free(c.owned[x]);
+        free(c.owned);
+        free(c.gone);
+        if (rc != MP_OK)
             goto err;
         mp_info("alert_state_restored alerts=%llu dropped=%zu",
                 (unsigned long long)mp_load_relaxed(&e->restored), c.dropped);
