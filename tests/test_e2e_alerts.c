@@ -46,7 +46,15 @@
  *   sighup_reload
  *       An invalid rules file is refused (file:line: key in the log) and the
  *       old rules stay in force; a valid one with a per-tenant override then
- *       applies to that tenant only.
+ *       applies to that tenant only; rules reordered keep their alerts; a
+ *       rule removed resolves its alerts in one request.
+ *   reload_while_group_waits
+ *       A reload removing a rule whose alerts wait in a tenant's group
+ *       (group_interval) sends nothing for them, and another tenant's
+ *       alerts decided next reach that tenant only.
+ *   restart_rule_removed
+ *       A firing rule gone from the rules file at a restart: its alerts
+ *       resolve at start, in one request, with their startsAt.
  *
  * Programs come from $MP_BIN_DIR. On failure the temp directory (config,
  * rules, daemon logs) is kept and named in the message.
@@ -1307,8 +1315,7 @@ END_TEST
 
 /* Rules v1: bounce at 1% (the defaults say 2%, so an alert at 1.5% proves
  * these rules are in force) and the default complaint rule. */
-#define RULES_V1                                                                                 \
-    "rules:\n"                                                                                   \
+#define BOUNCE_1PCT                                                                              \
     "  - name: bounce_rate\n"                                                                    \
     "    kind: ratio\n"                                                                          \
     "    numerator: [bounce_hard]\n"                                                             \
@@ -1316,7 +1323,8 @@ END_TEST
     "    window: 1h\n"                                                                           \
     "    min_volume: 100\n"                                                                      \
     "    warning: 1%\n"                                                                          \
-    "    critical: 4%\n"                                                                         \
+    "    critical: 4%\n"
+#define COMPLAINT_DEFAULT                                                                        \
     "  - name: complaint_rate\n"                                                                 \
     "    kind: ratio\n"                                                                          \
     "    numerator: [complaint]\n"                                                               \
@@ -1325,6 +1333,13 @@ END_TEST
     "    min_volume: 1000\n"                                                                     \
     "    warning: 0.1%\n"                                                                        \
     "    critical: 0.3%\n"
+#define STRICT_OVERRIDE                                                                          \
+    "overrides:\n"                                                                               \
+    "  - tenant: acme-strict\n"                                                                  \
+    "    rule: complaint_rate\n"                                                                 \
+    "    warning: 0.05%\n"
+
+#define RULES_V1 "rules:\n" BOUNCE_1PCT COMPLAINT_DEFAULT
 
 /* Line 16 (complaint_rate's warning) is not a number. */
 #define RULES_BAD                                                                                \
@@ -1346,12 +1361,12 @@ END_TEST
     "    warning: lots\n"                                                                        \
     "    critical: 0.3%\n"
 
-/* v1 plus a stricter complaint threshold for one tenant. */
-#define RULES_V2                                                                                 \
-    RULES_V1 "overrides:\n"                                                                      \
-             "  - tenant: acme-strict\n"                                                         \
-             "    rule: complaint_rate\n"                                                        \
-             "    warning: 0.05%\n"
+/* v1's rules in the other order (alerts follow their rule by name), plus a
+ * stricter complaint threshold for one tenant. */
+#define RULES_V2 "rules:\n" COMPLAINT_DEFAULT BOUNCE_1PCT STRICT_OVERRIDE
+
+/* bounce_rate removed: what it had firing resolves. */
+#define RULES_V3 "rules:\n" COMPLAINT_DEFAULT STRICT_OVERRIDE
 
 START_TEST(sighup_reload)
 {
@@ -1439,6 +1454,209 @@ START_TEST(sighup_reload)
          "acme-old's bounce alerts did not stay firing across the reload: %s", d);
     free(d);
     json_decref(old);
+
+    /* The bounce rule goes: its firing alerts resolve, as they started. */
+    must_ok(e2e_write_file(W.rules, RULES_V3, W.err, sizeof(W.err)));
+    must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
+    w_wait_metric("mailpulse_rules_reloads_total", 2, 5000);
+    w_wait_ok(k, 3, ALERT_MS, "the resolve of the removed rule's alerts");
+    usleep(QUIET_MS * 1000);
+    b = w_ok_bodies(k);
+    d = jdump(b);
+    must(json_array_size(b) == 3, "expected one more notification (the resolve): %s", d);
+    json_t *fired = json_object_get(json_array_get(b, 0), "alerts");
+    body = json_array_get(b, 2);
+    must(streq(jstr(body, "status"), "resolved") &&
+             streq(jstr(json_object_get(body, "groupLabels"), "tenant"), "acme-old") &&
+             json_array_size(json_object_get(body, "alerts")) == 3,
+         "third notification: %s", d);
+    json_array_foreach(json_object_get(body, "alerts"), i, al)
+    {
+        size_t j, same = 0;
+        json_t *f0;
+        json_array_foreach(fired, j, f0) same +=
+            streq(jstr(al, "fingerprint"), jstr(f0, "fingerprint")) &&
+            streq(jstr(al, "startsAt"), jstr(f0, "startsAt"));
+        must(same == 1 && streq(jstr(al, "status"), "resolved") &&
+                 streq(alert_field(al, "labels.alertname"), "bounce_rate") &&
+                 strncmp(jstr(al, "endsAt") ? jstr(al, "endsAt") : "0001-", "0001-", 5) != 0,
+             "resolved alert %zu is not a fired one, resolved: %s", i, d);
+    }
+    free(d);
+    json_decref(b);
+    old = w_get_json("/v1/alerts", 200);
+    d = jdump(old);
+    must(alerts_of(old, "acme-old") == 0 && alerts_of(old, "acme-strict") == 3 &&
+             json_array_size(json_object_get(old, "alerts")) == 3,
+         "after removing bounce_rate: %s", d);
+    free(d);
+    json_decref(old);
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
+/* ---- a restart after the firing rule left the rules file ------------------- */
+
+/* bounce_rate fires (three alerts), the daemon stops, the rules file loses
+ * bounce_rate, the daemon starts: the three alerts resolve, in one request,
+ * with the startsAt they fired with. */
+START_TEST(restart_rule_removed)
+{
+    size_t k = w_raw("rr", "secret-rr", 200);
+    const struct e2e_receiver_conf rec[] = {{"rr-hook", W.raw_url[k], W.raw_secret[k]}};
+    must_ok(e2e_write_file(W.rules, RULES_V1, W.err, sizeof(W.err)));
+    w_start_daemon((struct e2e_daemon_conf){
+        .receivers = rec, .nreceivers = 1, .default_route = "rr-hook", .rules = W.rules});
+    w_send("acme-rr", "ops@acme-rr.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    w_wait_accepted();
+    w_send("acme-rr", "ops@acme-rr.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    w_wait_ok(k, 1, ALERT_MS, "firing");
+    w_wait_metric("mailpulse_webhook_delivered_total", 1, COUNT_MS);
+    w_stop_ok();
+
+    must_ok(e2e_write_file(W.rules, RULES_V3, W.err, sizeof(W.err)));
+    w_spawn_daemon();
+    w_wait_ok(k, 2, ALERT_MS, "the resolve at start");
+    usleep(QUIET_MS * 1000);
+    json_t *b = w_ok_bodies(k);
+    char *d = jdump(b);
+    must(json_array_size(b) == 2, "expected the firing and one resolved notification: %s", d);
+    json_t *fired = json_object_get(json_array_get(b, 0), "alerts");
+    json_t *body = json_array_get(b, 1);
+    must(streq(jstr(body, "status"), "resolved") &&
+             json_array_size(json_object_get(body, "alerts")) == 3,
+         "second notification: %s", d);
+    size_t i;
+    json_t *al;
+    json_array_foreach(json_object_get(body, "alerts"), i, al)
+    {
+        size_t j, same = 0;
+        json_t *f0;
+        json_array_foreach(fired, j, f0) same +=
+            streq(jstr(al, "fingerprint"), jstr(f0, "fingerprint")) &&
+            streq(jstr(al, "startsAt"), jstr(f0, "startsAt"));
+        must(same == 1 && streq(jstr(al, "status"), "resolved"),
+             "resolved alert %zu is not one that fired: %s", i, d);
+    }
+    free(d);
+    json_decref(b);
+    json_t *doc = w_get_json("/v1/alerts", 200);
+    d = jdump(doc);
+    must(json_array_size(json_object_get(doc, "alerts")) == 0, "still listed: %s", d);
+    free(d);
+    json_decref(doc);
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
+/* ---- a reload while a tenant's notification waits ------------------------- */
+
+#define GA "acme-ga"
+#define GA_MB "ops@acme-ga.example"
+#define GZ "acme-gz"
+#define GZ_MB "ops@acme-gz.example"
+
+/* Rules with and without bounce_rate; group_interval 3 s makes later
+ * notifications of a tenant wait, so a reload can land meanwhile. */
+#define RULES_GROUP_V1 "rules:\n" BOUNCE_1PCT COMPLAINT_DEFAULT
+#define RULES_GROUP_V2 "rules:\n" COMPLAINT_DEFAULT
+
+/* No request of `k` names another tenant than `tenant`. */
+static void only_tenant(size_t k, const char *tenant, const char *other)
+{
+    size_t n = e2e_rawsink_count(W.raw[k]);
+    for (size_t i = 0; i < n; i++) {
+        const struct e2e_rawreq *r = w_req(k, i);
+        must(strstr(r->body, other) == NULL,
+             "%s's receiver was sent %s's alerts (request %zu): %.1500s", tenant, other, i,
+             r->body);
+    }
+}
+
+/* Tenant A's bounce alerts fire while A's group waits (group_interval),
+ * then a reload removes bounce_rate: they were never told, so nothing is
+ * sent for them. Tenant Z's alerts decided right after must reach Z, and
+ * only Z: nothing of Z's may go out with A's group. */
+START_TEST(reload_while_group_waits)
+{
+    size_t ka = w_raw("ga", "secret-ga", 200), kz = w_raw("gz", "secret-gz", 200);
+    const struct e2e_receiver_conf rec[] = {{"ga-hook", W.raw_url[ka], W.raw_secret[ka]},
+                                            {"gz-hook", W.raw_url[kz], W.raw_secret[kz]}};
+    const struct e2e_route_conf routes[] = {{GA, "ga-hook"}, {GZ, "gz-hook"}};
+    const struct e2e_alerting_conf al = {.group_interval = "3s"};
+    must_ok(e2e_write_file(W.rules, RULES_GROUP_V1, W.err, sizeof(W.err)));
+    w_start_daemon((struct e2e_daemon_conf){.receivers = rec,
+                                            .nreceivers = 2,
+                                            .routes = routes,
+                                            .nroutes = 2,
+                                            .rules = W.rules,
+                                            .alerting = &al});
+    int64_t now = mp_now_ms();
+    w_send(GA, GA_MB, GMAIL, T_SENT, 1000, now);
+    w_send(GA, GA_MB, OUTLOOK, T_DELIVERED, 2500, now);
+    w_send(GZ, GZ_MB, OUTLOOK, T_DELIVERED, 2500, now);
+    w_send(GZ, GZ_MB, YAHOO, T_DELIVERED, 2500, now);
+    w_wait_accepted();
+
+    /* Both tenants' first notifications go at once. */
+    w_send(GA, GA_MB, OUTLOOK, T_COMPLAINT, 10, mp_now_ms());
+    w_send(GZ, GZ_MB, OUTLOOK, T_COMPLAINT, 10, mp_now_ms());
+    w_wait_ok(ka, 1, ALERT_MS, "A's complaint alerts");
+    w_wait_ok(kz, 1, ALERT_MS, "Z's complaint alerts");
+
+    /* A's bounce alerts fire and wait in A's group. */
+    w_send(GA, GA_MB, GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    int64_t deadline = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
+    json_t *doc = NULL;
+    for (;;) {
+        json_decref(doc);
+        doc = w_get_json("/v1/alerts?tenant=" GA, 200);
+        if (json_array_size(json_object_get(doc, "alerts")) == 6 || mp_mono_ns() > deadline)
+            break;
+        usleep(5000);
+    }
+    char *d = jdump(doc);
+    must(json_array_size(json_object_get(doc, "alerts")) == 6, "A's bounce alerts: %s", d);
+    free(d);
+    json_decref(doc);
+
+    /* bounce_rate goes before A's group is due. */
+    must_ok(e2e_write_file(W.rules, RULES_GROUP_V2, W.err, sizeof(W.err)));
+    must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
+    w_wait_metric("mailpulse_rules_reloads_total", 1, 2000);
+
+    /* Z: yahoo.com at 0.4% (a new alert) and the tenant/mailbox rate up to
+     * 0.4% (warning -> critical). Decided now, sent when Z's group is due. */
+    w_send(GZ, GZ_MB, YAHOO, T_COMPLAINT, 10, mp_now_ms());
+    w_wait_ok(kz, 2, 3000 + ALERT_MS, "Z's second notification");
+    usleep(QUIET_MS * 1000);
+
+    only_tenant(ka, GA, GZ);
+    only_tenant(kz, GZ, GA);
+    json_t *bz = w_ok_bodies(kz), *ba = w_ok_bodies(ka);
+    d = jdump(bz);
+    char *da = jdump(ba);
+    must(json_array_size(ba) == 1,
+         "A's receiver: expected its first notification only (its bounce alerts were never told "
+         "before their rule went): %s",
+         da);
+    must(json_array_size(bz) == 2, "Z's receiver: expected 2 notifications: %s", d);
+    json_t *second = json_object_get(json_array_get(bz, 1), "alerts");
+    size_t i, yahoo = 0, crit = 0;
+    json_t *x;
+    json_array_foreach(second, i, x)
+    {
+        yahoo += streq(alert_field(x, "labels.recipient_domain"), YAHOO);
+        crit += streq(alert_field(x, "labels.severity"), "critical");
+    }
+    must(yahoo == 1 && crit == json_array_size(second) && json_array_size(second) == 3,
+         "Z's second notification: expected yahoo.com, tenant and mailbox, all critical: %s", d);
+    free(d);
+    free(da);
+    json_decref(bz);
+    json_decref(ba);
     w_stop_ok();
     W.passed = 1;
 }
@@ -1458,6 +1676,8 @@ static Suite *e2e_alerts_suite(void)
     tcase_add_test(tc, reminder_after_repeat_interval);
     tcase_add_test(tc, dead_letter_http_400);
     tcase_add_test(tc, sighup_reload);
+    tcase_add_test(tc, reload_while_group_waits);
+    tcase_add_test(tc, restart_rule_removed);
     suite_add_tcase(s, tc);
     return s;
 }
