@@ -25,6 +25,17 @@
  *                  as above) | body (the rest).
  * Dead-lettering writes the dead entry and deletes the outbox entry in one
  * batch, so a notification is in exactly one of the two.
+ *
+ * Decisions the header leaves open:
+ *   - A merged Slack message expires as one, when its first (oldest) note
+ *     reaches max_age: the group is fixed once formed, so its notes cannot
+ *     leave it one by one.
+ *   - 1xx/3xx answers are retried like 5xx (they are not "another 4xx", and
+ *     retrying until max_age loses nothing).
+ *   - "Retry-After: 0" takes the backoff: libcurl reports an absent header
+ *     as 0 too.
+ *   - figures.merged counts on delivery (notes that rode inside another's
+ *     2xx message), not when a group is formed.
  */
 #include "alert_sender.h"
 
