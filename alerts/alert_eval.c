@@ -951,8 +951,9 @@ static int eval__restore_one(void *arg, const char *k, size_t kl, const char *v,
              * stand-in named after it (fingerprints are built from the name:
              * they match) with alertname = name, as in rules that set no
              * other alertname, carries the last figures. */
-            snprintf(stub->name, sizeof(stub->name), "%s", rule);
-            snprintf(stub->alertname, sizeof(stub->alertname), "%s", rule);
+            /* names are shorter than ALERT_NAME_MAX (the rules loader checks) */
+            snprintf(stub->name, sizeof(stub->name), "%.*s", ALERT_NAME_MAX - 1, rule);
+            snprintf(stub->alertname, sizeof(stub->alertname), "%.*s", ALERT_NAME_MAX - 1, rule);
             stub->kind = ALERT_KIND_RATIO;
             r = stub;
         }
