@@ -774,11 +774,11 @@ static void alerts_api_check(void)
     json_decref(all);
 
     static const char *bad[] = {
-        "/v1/alerts?tenant=",              /* empty */
-        "/v1/alerts?tenant=a%2Fb",         /* not a tenant name */
-        "/v1/alerts?tenant=" CMP "&tenant=" ENG, /* repeated */
-        "/v1/alerts?tenat=" CMP,           /* misspelt: never ignored */
-        "/v1/alerts?limit=5",              /* only /v1/alerts/dead takes a limit */
+        "/v1/alerts?tenant=",                      /* empty */
+        "/v1/alerts?tenant=a%2Fb",                 /* not a tenant name */
+        ("/v1/alerts?tenant=" CMP "&tenant=" ENG), /* repeated */
+        ("/v1/alerts?tenat=" CMP),                 /* misspelt: never ignored */
+        "/v1/alerts?limit=5",                      /* only /v1/alerts/dead takes a limit */
     };
     for (size_t b = 0; b < MP_ARRAY_LEN(bad); b++) {
         json_t *e = w_get_json(bad[b], 400);
@@ -1290,7 +1290,7 @@ START_TEST(dead_letter_http_400)
     free(d);
     json_decref(doc);
     static const char *bad[] = {"/v1/alerts/dead?limit=0", "/v1/alerts/dead?limit=x",
-                                "/v1/alerts/dead?tenant=" DL "&since=1"};
+                                ("/v1/alerts/dead?tenant=" DL "&since=1")};
     for (size_t i = 0; i < MP_ARRAY_LEN(bad); i++) {
         json_t *e = w_get_json(bad[i], 400);
         must(jstr(e, "error") != NULL, "%s: no error string", bad[i]);
