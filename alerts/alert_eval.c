@@ -534,6 +534,10 @@ static void eval__send_group(struct alert_eval *e, struct tgroup *g, int64_t now
         struct eng_key *k = r->used ? eng_table_key(e->t, r->key_id) : NULL;
         if (!k)
             continue;
+        /* every record goes through the flush's check once more: one that
+         * has nothing left to tell (fired and resolved inside the wait) is
+         * freed there */
+        rec__dirty(e, i);
         const struct alert_rule *rule = &alert_ruleset_for(e->cfg.rules, g->tenant)[r->rule];
         struct alert_instance *ai = &a[na];
         eval__instance(e, k, rule, ai);
