@@ -152,3 +152,15 @@ fuzz: $(GEN)/mailpulse.pb-c.c
 	$(BUILD)/fuzz_seeds $(BUILD)/fuzz-corpus
 	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/fuzz-artifacts/ $(BUILD)/fuzz-corpus
+
+# The rules file parser under libFuzzer, seeded with the example rules file
+# (see tests/fuzz/README.md). Not part of `make test`.
+.PHONY: fuzz-rules
+fuzz-rules: $(GEN)/mailpulse.pb-c.c
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Iengine -Iingest \
+		-Ialerts -Icmd -I$(GEN) tests/fuzz/fuzz_rules.c $(LIB_SRCS) $(GEN)/mailpulse.pb-c.c \
+		$(LDLIBS) -o $(BUILD)/fuzz_rules
+	mkdir -p $(BUILD)/fuzz-rules-corpus $(BUILD)/fuzz-artifacts
+	cp rules.example.yaml $(BUILD)/fuzz-rules-corpus/
+	$(BUILD)/fuzz_rules -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/rules.dict \
+		-artifact_prefix=$(BUILD)/fuzz-artifacts/ $(BUILD)/fuzz-rules-corpus
