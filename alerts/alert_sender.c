@@ -408,6 +408,9 @@ static int sender__commit(struct alert_sender *s, const char *what)
  * and freed; without, it joins the in-memory list. */
 static void sender__dead(struct alert_sender *s, struct note *n, const char *reason)
 {
+    /* `next` may still be a queue or inbox link; as the dead list's tail it
+     * must end the list. */
+    n->next = NULL;
     n->died_ms = mp_now_ms();
     snprintf(n->reason, sizeof(n->reason), "%s", reason);
     pthread_mutex_lock(&s->lock);

@@ -764,6 +764,57 @@ START_TEST(set_receivers_under_load)
 }
 END_TEST
 
+START_TEST(removed_while_in_inbox)
+{
+    /* A note still in the inbox when its receiver goes is dead-lettered
+     * from there; the notes after it in the inbox must be unaffected (the
+     * in-memory dead list once kept the inbox link: use-after-free once
+     * the next note was delivered). */
+    struct srv *h = srv_start(200);
+    struct alert_receiver both[] = {{"x", ALERT_RECEIVER_WEBHOOK, h->url, NULL},
+                                    {"a", ALERT_RECEIVER_WEBHOOK, h->url, NULL}};
+    struct alert_sender_opts o = fast_opts(NULL);
+    struct alert_sender *s = start(both, 2, &o);
+    enum { R = 40 };
+    for (int i = 0; i < R; i++) {
+        char kx[16], ka[16];
+        snprintf(kx, sizeof(kx), "x%02d", i);
+        snprintf(ka, sizeof(ka), "a%02d", i);
+        struct alert_note an[] = {{"x", "acme", text_body(kx), kx},
+                                  {"a", "acme", text_body(ka), ka}};
+        ck_assert_int_eq(alert_sender_submit(s, an, 2, NULL), MP_OK);
+        ck_assert_int_eq(alert_sender_set_receivers(s, &both[1], 1), MP_OK);
+        ck_assert_int_eq(alert_sender_set_receivers(s, both, 2), MP_OK);
+        /* Once both are settled, walk the dead list: a stale link from its
+         * tail into the (now delivered, freed) "a" note shows up here. */
+        struct alert_sender_figures g;
+        int64_t until = mono_ms() + 3000;
+        do {
+            alert_sender_figures(s, &g);
+        } while (g.delivered + g.dead < 2 * (uint64_t)(i + 1) && mono_ms() < until);
+        json_t *d = dead_list(s, NULL, 0);
+        ck_assert_uint_eq(json_array_size(d), g.dead);
+        json_decref(d);
+    }
+    struct alert_sender_figures f;
+    int64_t end = mono_ms() + 5000;
+    do {
+        sleep_ms(10);
+        alert_sender_figures(s, &f);
+    } while (f.delivered + f.dead < 2 * R && mono_ms() < end);
+    ck_assert_uint_eq(f.delivered + f.dead, 2 * R);
+    json_t *d = dead_list(s, NULL, 0);
+    ck_assert_uint_eq(json_array_size(d), f.dead);
+    for (size_t i = 0; i < json_array_size(d); i++) {
+        ck_assert_str_eq(dead_str(d, i, "reason"), "receiver_removed");
+        ck_assert_int_eq(dead_str(d, i, "idempotency_key")[0], 'x');
+    }
+    json_decref(d);
+    alert_sender_stop(s, 1000);
+    srv_stop(h);
+}
+END_TEST
+
 START_TEST(slack_burst_is_paced_and_merged)
 {
     struct srv *h = srv_start(200);
@@ -982,6 +1033,7 @@ static Suite *suite(void)
     tcase_add_test(tc, receiver_removed_at_start);
     tcase_add_test(tc, set_receivers_keeps_moves_removes);
     tcase_add_test(tc, set_receivers_under_load);
+    tcase_add_test(tc, removed_while_in_inbox);
     tcase_add_test(tc, slack_burst_is_paced_and_merged);
     tcase_add_test(tc, slack_429_retry_after_keeps_group);
     tcase_add_test(tc, signature_header_valid);
