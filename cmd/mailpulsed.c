@@ -31,6 +31,7 @@
 #include "eng_store.h"
 #include "eng_table.h"
 #include "mp_atomic.h"
+#include "ingest_validate.h"
 #include "ingest_worker.h"
 #include "mp.h"
 #include "mp_config.h"
@@ -293,9 +294,7 @@ static int http__alert_args(const struct mp_http_request *req, int allow_limit,
     *limit = 0;
     for (size_t i = 0; i < req->nargs; i++) {
         const char *n = req->args[i].name, *v = req->args[i].value;
-        if (strcmp(n, "tenant") == 0 && v && *v && strlen(v) <= 64 && !*tenant &&
-            strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@+") ==
-                strlen(v)) {
+        if (strcmp(n, "tenant") == 0 && v && !*tenant && ingest_valid_tenant(v, strlen(v))) {
             *tenant = v;
         } else if (allow_limit && strcmp(n, "limit") == 0 && v && *v &&
                    strspn(v, "0123456789") == strlen(v) && strlen(v) <= 6 && !*limit &&
@@ -303,7 +302,9 @@ static int http__alert_args(const struct mp_http_request *req, int allow_limit,
             *limit = (size_t)atol(v);
         } else {
             snprintf(msg, sizeof(msg),
-                     "bad or repeated query parameter \"%.64s\"; allowed: tenant=NAME%s", n,
+                     "bad or repeated query parameter \"%.64s\"; allowed: tenant=NAME (1..64 of "
+                     "A-Z a-z 0-9 . _ -)%s",
+                     n,
                      allow_limit ? ", limit=1..999999" : "");
             http__json_error(out, 400, msg);
             return -1;
