@@ -828,6 +828,12 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
      * (its pointers stay valid until the old config is freed below). */
     struct alert_instance *gone = NULL;
     size_t ngone = 0, capgone = 0;
+    /* Under mu from the first record rewritten to the new config in place:
+     * /v1/alerts and /metrics read records and config together under mu,
+     * and a record's rule index is only meaningful with its own rule set
+     * (a new index read with the old set picked the wrong rule, or read
+     * past a tenant's override array). TSan saw these writes race. */
+    pthread_mutex_lock(&e->mu);
     for (uint32_t i = 1; i < e->nrecs; i++) {
         struct arec *r = rec__get(e, i);
         struct eng_key *k = r->used ? eng_table_key(e->t, r->key_id) : NULL;
@@ -861,15 +867,12 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
             group__unlist(e, tenant, i);
         r->queued = 0;
         state__save(e, i); /* deletes, keyed by the old rule's name */
-        pthread_mutex_lock(&e->mu);
-        r->key_id = 0; /* not in the new slot array */
+        r->key_id = 0;     /* not in the new slot array */
         rec__free(e, i);
-        pthread_mutex_unlock(&e->mu);
     }
-    eval__deliver_by_tenant(e, gone, ngone, now);
+    eval__deliver_by_tenant(e, gone, ngone, now); /* old routes, as before */
     free(gone);
     /* queued records keep their queue entries: indices are unchanged */
-    pthread_mutex_lock(&e->mu);
     struct eval_cfg old = e->cfg;
     e->cfg = *nc;
     free(e->slot);
