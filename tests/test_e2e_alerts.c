@@ -31,9 +31,10 @@
  *   outage_retries_back_off
  *       During a 503 outage the retries pause (backoff with jitter between
  *       retry_initial and retry_max): a bounded number of attempts.
- *   restart_keeps_firing
- *       A firing alert survives SIGTERM + restart: no second "firing", still
- *       listed firing, and its resolve carries the original startsAt.
+ *   restart_keeps_firing (SIGTERM, then SIGKILL)
+ *       A firing alert survives a stop (or a kill, story 6) and a restart:
+ *       no second "firing", still listed firing, and its resolve carries
+ *       the original startsAt.
  *   outbox_survives_restart
  *       A notification still owed to a receiver that answered 503 is sent
  *       after SIGTERM + restart: once, same key and body, no new "firing".
@@ -1036,6 +1037,8 @@ END_TEST
 #define RS "acme-rs"
 #define RS_MB "ops@acme-rs.example"
 
+static const int restart_sig[] = {SIGTERM, SIGKILL};
+
 START_TEST(restart_keeps_firing)
 {
     size_t k = w_raw("rs", "secret-rs", 200);
@@ -1047,6 +1050,7 @@ START_TEST(restart_keeps_firing)
     w_send(RS, RS_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5%: warning */
     w_wait_ok(k, 1, ALERT_MS, "firing");
     w_wait_metric("mailpulse_webhook_delivered_total", 1, COUNT_MS); /* outbox empty */
+    w_wait_accepted();
 
     json_t *b = w_ok_bodies(k);
     json_t *fired = json_deep_copy(json_object_get(json_array_get(b, 0), "alerts"));
@@ -1054,7 +1058,23 @@ START_TEST(restart_keeps_firing)
     char *dfired = jdump(fired);
     must(json_array_size(fired) == 3, "expected 3 alerts firing: %s", dfired);
 
-    w_stop_ok();
+    if (restart_sig[_i] == SIGTERM) {
+        w_stop_ok();
+    } else {
+        /* PRODUCT story 6: killed mid-stream. Counters reach RocksDB at the
+         * periodic flush (engine.flush_interval, 1 s): wait for two, so one
+         * started after the events were counted; the alert state went with
+         * the outbox entry, and the entry's delete before delivered_total. */
+        uint64_t f0 = w_metric("mailpulse_store_flushes_total");
+        int64_t deadline = mp_mono_ns() + (int64_t)COUNT_MS * 1000000;
+        while (w_metric("mailpulse_store_flushes_total") < f0 + 2 && mp_mono_ns() < deadline)
+            usleep(20000);
+        must(w_metric("mailpulse_store_flushes_total") >= f0 + 2, "no store flush in %d ms",
+             COUNT_MS);
+        must(e2e_proc_signal_wait(&W.daemon, SIGKILL, STOP_MS) == MP_OK &&
+                 WIFSIGNALED(W.daemon.status),
+             "SIGKILL did not end the daemon");
+    }
     w_spawn_daemon(); /* same config, same data dir */
 
     /* Still firing, as it was: same fingerprints and startsAt. */
@@ -1678,7 +1698,7 @@ static Suite *e2e_alerts_suite(void)
     tcase_add_test(tc, stories_provider_engagement_recovery);
     tcase_add_test(tc, story_receiver_outage);
     tcase_add_test(tc, outage_retries_back_off);
-    tcase_add_test(tc, restart_keeps_firing);
+    tcase_add_loop_test(tc, restart_keeps_firing, 0, (int)MP_ARRAY_LEN(restart_sig));
     tcase_add_test(tc, outbox_survives_restart);
     tcase_add_test(tc, reminder_after_repeat_interval);
     tcase_add_test(tc, dead_letter_http_400);
