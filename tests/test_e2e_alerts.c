@@ -41,6 +41,9 @@
  *   reminder_after_repeat_interval
  *       A firing alert is reminded only after its repeat_interval (2 s
  *       here), as the same alert under a fresh Idempotency-Key.
+ *   severity_changes_grouped
+ *       warning -> critical -> back in the band -> resolved: one
+ *       notification per change, each a group_interval after the last.
  *   dead_letter_http_400
  *       A 400 dead-letters the notification at once: /v1/alerts/dead lists it
  *       (reason http_400, the body and key that were sent), /metrics counts it.
@@ -1208,6 +1211,100 @@ START_TEST(reminder_after_repeat_interval)
 }
 END_TEST
 
+/* ---- severity changes, grouped ------------------------------------------------ */
+
+#define SV "acme-sv"
+#define SV_MB "ops@acme-sv.example"
+
+/* Waits until /v1/alerts?tenant=SV lists 3 alerts at `severity` (or none
+ * when severity is NULL). */
+static void sv_wait_listed(const char *severity)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
+    for (;;) {
+        json_t *doc = w_get_json("/v1/alerts?tenant=" SV, 200);
+        json_t *list = json_object_get(doc, "alerts");
+        size_t n = 0, i;
+        json_t *al;
+        json_array_foreach(list, i, al) n += streq(alert_field(al, "labels.severity"), severity);
+        int ok = severity ? n == 3 && json_array_size(list) == 3 : json_array_size(list) == 0;
+        char *d = jdump(doc);
+        json_decref(doc);
+        if (ok || mp_mono_ns() > deadline) {
+            must(ok, "/v1/alerts?tenant=%s: expected 3 alerts at %s: %s", SV,
+                 severity ? severity : "(none)", d);
+            free(d);
+            return;
+        }
+        free(d);
+        usleep(5000);
+    }
+}
+
+/* Warning, then critical, then back into the 2..4% band, then resolved:
+ * one notification per change, the later ones each waiting out the
+ * tenant's group_interval (1 s) after the one before; the same three
+ * alerts (fingerprint, startsAt) throughout; the resolve says the last
+ * severity told. */
+START_TEST(severity_changes_grouped)
+{
+    static const char *want[] = {"warning", "critical", "warning", "resolved"};
+    size_t k = w_raw("sv", "secret-sv", 200);
+    const struct e2e_receiver_conf rec[] = {{"sv-hook", W.raw_url[k], W.raw_secret[k]}};
+    w_start_daemon(
+        (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "sv-hook"});
+    w_send(SV, SV_MB, GMAIL, T_SENT, 1000, mp_now_ms());
+    w_wait_accepted();
+    /* Each change waits for the notification of the one before: changes
+     * that cancel out inside one group wait are, by design, not sent. */
+    w_send(SV, SV_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5% */
+    sv_wait_listed("warning");
+    w_wait_ok(k, 1, ALERT_MS, "warning");
+    w_send(SV, SV_MB, GMAIL, T_BOUNCE_HARD, 20, mp_now_ms()); /* 45/1000 = 4.5% */
+    sv_wait_listed("critical");
+    w_wait_ok(k, 2, ALERT_MS, "critical");
+    w_send(SV, SV_MB, GMAIL, T_SENT, 250, mp_now_ms()); /* 45/1250 = 3.6% */
+    sv_wait_listed("warning");
+    w_wait_ok(k, 3, ALERT_MS, "back to warning");
+    w_send(SV, SV_MB, GMAIL, T_SENT, 1500, mp_now_ms()); /* 45/2750 = 1.6% */
+    sv_wait_listed(NULL);
+    w_wait_ok(k, 4, ALERT_MS, "resolved");
+    usleep(QUIET_MS * 1000);
+
+    json_t *b = w_ok_bodies(k);
+    char *d = jdump(b);
+    must(json_array_size(b) == 4, "expected 4 notifications: %s", d);
+    json_t *first = json_object_get(json_array_get(b, 0), "alerts");
+    for (size_t i = 0; i < 4; i++) {
+        json_t *alerts = json_object_get(json_array_get(b, i), "alerts");
+        int resolved = strcmp(want[i], "resolved") == 0;
+        must(json_array_size(alerts) == 3, "notification %zu: %s", i, d);
+        size_t a;
+        json_t *x;
+        json_array_foreach(alerts, a, x)
+        {
+            size_t j, same = 0;
+            json_t *f0;
+            json_array_foreach(first, j, f0) same +=
+                streq(jstr(x, "fingerprint"), jstr(f0, "fingerprint")) &&
+                streq(jstr(x, "startsAt"), jstr(f0, "startsAt"));
+            must(same == 1 && streq(jstr(x, "status"), resolved ? "resolved" : "firing") &&
+                     streq(alert_field(x, "labels.severity"), resolved ? "warning" : want[i]),
+                 "notification %zu alert %zu: expected %s: %s", i, a, want[i], d);
+        }
+        if (i > 0) {
+            int64_t gap = (w_req(k, i)->mono_ns - w_req(k, i - 1)->mono_ns) / 1000000;
+            must(gap >= 900, "notification %zu came %lld ms after the one before "
+                             "(group_interval 1s)", i, (long long)gap);
+        }
+    }
+    free(d);
+    json_decref(b);
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
 /* ---- the outbox survives a restart ---------------------------------------- */
 
 /* A notification the receiver has not taken yet (503) is in the durable
@@ -1701,6 +1798,7 @@ static Suite *e2e_alerts_suite(void)
     tcase_add_loop_test(tc, restart_keeps_firing, 0, (int)MP_ARRAY_LEN(restart_sig));
     tcase_add_test(tc, outbox_survives_restart);
     tcase_add_test(tc, reminder_after_repeat_interval);
+    tcase_add_test(tc, severity_changes_grouped);
     tcase_add_test(tc, dead_letter_http_400);
     tcase_add_test(tc, sighup_reload);
     tcase_add_test(tc, reload_while_group_waits);
