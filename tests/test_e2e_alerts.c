@@ -47,6 +47,9 @@
  *   dead_letter_http_400
  *       A 400 dead-letters the notification at once: /v1/alerts/dead lists it
  *       (reason http_400, the body and key that were sent), /metrics counts it.
+ *   dead_letter_expired
+ *       A receiver down past alerting.max_age: dead letter "expired", with
+ *       the attempts the receiver saw.
  *   sighup_reload
  *       An invalid rules file is refused (file:line: key in the log) and the
  *       old rules stay in force; a valid one with a per-tenant override then
@@ -1435,6 +1438,45 @@ START_TEST(dead_letter_http_400)
 }
 END_TEST
 
+/* A receiver down for longer than alerting.max_age: the notification is
+ * given up on as "expired", listed with every attempt counted. */
+START_TEST(dead_letter_expired)
+{
+    size_t k = w_raw("ex", "secret-ex", 503);
+    const struct e2e_receiver_conf rec[] = {{"ex-hook", W.raw_url[k], W.raw_secret[k]}};
+    const struct e2e_alerting_conf al = {
+        .retry_initial = "50ms", .retry_max = "100ms", .max_age = "1s"};
+    w_start_daemon((struct e2e_daemon_conf){
+        .receivers = rec, .nreceivers = 1, .default_route = "ex-hook", .alerting = &al});
+    w_send("acme-ex", "ops@acme-ex.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    w_wait_accepted();
+    w_send("acme-ex", "ops@acme-ex.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    must(e2e_rawsink_wait(W.raw[k], 1, ALERT_MS) == MP_OK, "no attempt");
+    int64_t t0 = e2e_rawsink_get(W.raw[k], 0)->mono_ns;
+    w_wait_metric("mailpulse_dead_letters", 1, 1000 + ALERT_MS);
+    int64_t took_ms = (mp_mono_ns() - t0) / 1000000;
+    usleep(QUIET_MS * 1000);
+    size_t n = e2e_rawsink_count(W.raw[k]);
+    must(took_ms >= 900, "dead after %lld ms, max_age is 1s", (long long)took_ms);
+
+    json_t *doc = w_get_json("/v1/alerts/dead?tenant=acme-ex", 200);
+    char *d = jdump(doc);
+    json_t *x = json_array_get(json_object_get(doc, "dead"), 0);
+    must(json_array_size(json_object_get(doc, "dead")) == 1 && streq(jstr(x, "reason"), "expired"),
+         "expected one dead letter, reason expired: %s", d);
+    must(json_integer_value(json_object_get(x, "attempts")) == (json_int_t)n,
+         "attempts %lld, the receiver saw %zu: %s",
+         (long long)json_integer_value(json_object_get(x, "attempts")), n, d);
+    must(streq(jstr(x, "idempotency_key"), e2e_rawreq_header(w_req(k, 0), "Idempotency-Key")),
+         "idempotency_key: %s", d);
+    free(d);
+    json_decref(doc);
+    must(w_metric("mailpulse_webhook_delivered_total") == 0, "delivered?");
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
 /* ---- SIGHUP reload ---------------------------------------------------------- */
 
 /* Rules v1: bounce at 1% (the defaults say 2%, so an alert at 1.5% proves
@@ -1800,6 +1842,7 @@ static Suite *e2e_alerts_suite(void)
     tcase_add_test(tc, reminder_after_repeat_interval);
     tcase_add_test(tc, severity_changes_grouped);
     tcase_add_test(tc, dead_letter_http_400);
+    tcase_add_test(tc, dead_letter_expired);
     tcase_add_test(tc, sighup_reload);
     tcase_add_test(tc, reload_while_group_waits);
     tcase_add_test(tc, restart_rule_removed);
