@@ -44,6 +44,8 @@
  *   severity_changes_grouped
  *       warning -> critical -> back in the band -> resolved: one
  *       notification per change, each a group_interval after the last.
+ *   spam_trap_any_hit
+ *       One spam-trap hit, no other volume: a critical count alert.
  *   dead_letter_http_400
  *       A 400 dead-letters the notification at once: /v1/alerts/dead lists it
  *       (reason http_400, the body and key that were sent), /metrics counts it.
@@ -1214,6 +1216,47 @@ START_TEST(reminder_after_repeat_interval)
 }
 END_TEST
 
+/* ---- spam-trap hit -------------------------------------------------------------- */
+
+/* One SPAM_TRAP event, with no other volume at all: a critical spam_trap
+ * alert per scope, counted (no denominator), threshold 1. */
+START_TEST(spam_trap_any_hit)
+{
+    size_t k = w_raw("st", "secret-st", 200);
+    const struct e2e_receiver_conf rec[] = {{"st-hook", W.raw_url[k], W.raw_secret[k]}};
+    w_start_daemon(
+        (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "st-hook"});
+    w_send("acme-st", "ops@acme-st.example", YAHOO, 12 /* SPAM_TRAP */, 1, mp_now_ms());
+    w_wait_ok(k, 1, ALERT_MS, "spam_trap");
+    usleep(QUIET_MS * 1000);
+    json_t *b = w_ok_bodies(k);
+    char *d = jdump(b);
+    json_t *alerts = json_object_get(json_array_get(b, 0), "alerts");
+    must(json_array_size(b) == 1 && json_array_size(alerts) == 3,
+         "expected one notification of three alerts: %s", d);
+    size_t i;
+    json_t *al;
+    json_array_foreach(alerts, i, al)
+    {
+        static const struct field f[] = {{"status", "firing"},
+                                         {"labels.alertname", "spam_trap"},
+                                         {"labels.severity", "critical"},
+                                         {"labels.tenant", "acme-st"},
+                                         {"annotations.kind", "count"},
+                                         {"annotations.value", "1"},
+                                         {"annotations.threshold", "1"},
+                                         {"annotations.numerator", "1"},
+                                         {"annotations.denominator", NULL},
+                                         {"annotations.window", "24h"}};
+        check_fields(al, f, MP_ARRAY_LEN(f), "spam_trap alert");
+    }
+    free(d);
+    json_decref(b);
+    w_stop_ok();
+    W.passed = 1;
+}
+END_TEST
+
 /* ---- severity changes, grouped ------------------------------------------------ */
 
 #define SV "acme-sv"
@@ -1841,6 +1884,7 @@ static Suite *e2e_alerts_suite(void)
     tcase_add_test(tc, outbox_survives_restart);
     tcase_add_test(tc, reminder_after_repeat_interval);
     tcase_add_test(tc, severity_changes_grouped);
+    tcase_add_test(tc, spam_trap_any_hit);
     tcase_add_test(tc, dead_letter_http_400);
     tcase_add_test(tc, dead_letter_expired);
     tcase_add_test(tc, sighup_reload);
