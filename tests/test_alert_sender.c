@@ -6,12 +6,14 @@
  * time). Durable cases use a real RocksDB store in a mkdtemp directory.
  *
  * Proves: per-receiver order under 503-then-200; a 400 dead-letters at once
- * and the next note still goes; max_age expiry; Retry-After honoured (and
- * capped); a slow receiver does not delay another; the outbox survives a
- * stop/start and is sent in order with the same Idempotency-Key;
- * "receiver_removed" at start and via set_receivers (a kept receiver keeps
- * its queue under its new url); Slack pacing and merging, and 429 with
- * Retry-After on a merged message; the signature header; dead_json content.
+ * and the next note still goes; max_age expiry (connection refused); a
+ * Retry-After honoured (and capped), and a 503 without one backing off; a
+ * slow receiver does not delay another; the outbox survives a stop/start
+ * and is sent in order with the same Idempotency-Key; "receiver_removed" at
+ * start and via set_receivers (a kept receiver keeps its queue under its
+ * new url), also while submits and deliveries race the reloads; Slack
+ * pacing and merging, and 429 with Retry-After on a merged message; the
+ * signature header; dead_json content, filters and limit.
  */
 #include <arpa/inet.h>
 #include <check.h>
