@@ -68,7 +68,8 @@ struct alert_eval_opts {
     size_t nreceivers;
     struct alert_routes *routes;              /* owned by the evaluator from start */
     uint32_t max_keys;                        /* the table's capacity */
-    struct eng_store *store;                  /* alert state; NULL: memory only */
+    struct eng_store *store;                  /* alert state (the sender's store:
+                                                 commits go through it); NULL: memory only */
     int64_t group_interval_ms;                /* 0: 1000 */
 };
 
