@@ -32,41 +32,54 @@
 #include "mp_atomic.h"
 #include "mp_hash.h"
 
-/* One event type's counters for one key. `next` and `type` do not change
- * while the series is on its key's list. */
+/* One event type's counters for one key. Series live in a pool of
+ * fixed-stride chunks and are named by a 32-bit id (0: none), so a key holds
+ * a type -> series index of 12 small ids instead of a list to walk. */
 struct eng_series {
-    /* Atomic (relaxed) because an evicted series is recycled while a stale
-     * reader may still walk it; such a read is discarded (see read_end). */
-    _Atomic(struct eng_series *) next;
-    mp_atomic_u32 type; /* ENG_TYPE_MIN..ENG_TYPE_MAX */
     mp_atomic_u32 fine[ENG_FINE_SLOTS];
     mp_atomic_u32 hour[ENG_HOUR_SLOTS];
     mp_atomic_u32 day[]; /* day_slots */
 };
 
-#define SNEXT(s) mp_load_relaxed(&(s)->next)
-#define STYPE(s) mp_load_relaxed(&(s)->type)
+#define SER_CHUNK_SHIFT 12 /* series per pool chunk: 4096 (~1 MiB with a store) */
+#define SER_CHUNK (1u << SER_CHUNK_SHIFT)
 
 /* Key residency. A COLD key keeps its header (id, names, lists) in the
  * table; its counters live only in the store until it is touched again. */
 enum { KEY_HOT = 0, KEY_EVICTING = 1, KEY_COLD = 2, KEY_LOADING = 3 };
 
+/* Frame state: gen (frames ended that touched the key) in the high 32 bits,
+ * inflight (frames in progress that touch it) in the low 32, so frame end
+ * bumps one and drops the other in a single RMW. */
+#define SEQ_ONE_FRAME 1ULL                   /* inflight + 1 */
+#define SEQ_END_FRAME ((1ULL << 32) - 1)     /* gen + 1, inflight - 1 */
+#define SEQ_GEN_ONLY (1ULL << 32)            /* gen + 1 */
+#define SEQ_INFLIGHT(w) ((uint32_t)(w))
+#define SEQ_GEN(w) ((uint32_t)((w) >> 32))
+
+/* A key is identified by its bytes, not by interned ids: scope, parent
+ * (the tenant key, NULL for a tenant key) and its own name (the tenant for
+ * a tenant key), stored inline so a probe that matches the slot tag
+ * compares against lines it loads anyway. The identity and the hot frame
+ * fields come first; the name ids exist for the store and for readers. */
 struct eng_key {
-    uint64_t hash;
-    uint32_t id;
-    uint32_t tenant_id;
-    uint32_t name_id; /* mailbox or domain id; 0 for tenant scope */
+    struct eng_key *parent; /* tenant key of a mailbox/domain key; NULL for a tenant */
     uint8_t scope;
-    mp_atomic_u32 dirty;         /* 1 while on the dirty list */
-    mp_atomic_u32 inflight;      /* frames in progress that touch this key */
-    mp_atomic_u32 gen;           /* frames ended that touched this key */
-    struct eng_key *dirty_next;  /* written by the pusher that set dirty 0->1 */
-    _Atomic(struct eng_series *) series;   /* one per event type seen, newest first */
+    uint8_t name_len;       /* bytes in name[] */
+    uint16_t pad_;
+    uint32_t id;
+    mp_atomic_u64 seq;      /* gen << 32 | inflight (see SEQ_*) */
+    mp_atomic_u32 dirty;    /* 1 while on the dirty list */
+    mp_atomic_u32 state;    /* KEY_HOT .. KEY_LOADING */
+    mp_atomic_u64 fmask;    /* ring slots changed since the last flush (see table__bit) */
+    mp_atomic_i64 last_ms;  /* last write or load (table clock, coarse) */
+    mp_atomic_u32 sid[ENG_NTYPES]; /* type - 1 -> series id, 0 until the type is seen */
+    uint32_t tenant_id;
+    uint32_t name_id;       /* mailbox or domain id; 0 for tenant scope */
+    struct eng_key *dirty_next;            /* written by the pusher that set dirty 0->1 */
     _Atomic(struct eng_key *) children;    /* tenant keys: its mailbox/domain keys */
     struct eng_key *sibling;               /* next child of the same tenant (immutable) */
-    mp_atomic_u64 fmask; /* ring slots changed since the last flush (see table__bit) */
-    mp_atomic_u32 state;  /* KEY_HOT .. KEY_LOADING */
-    mp_atomic_i64 last_ms; /* last write or load (table clock, coarse) */
+    char name[];                           /* name_len bytes, not NUL-terminated */
 };
 
 struct eng_thread {
@@ -80,13 +93,24 @@ struct eng_table {
     int64_t retention_ms;
     int day_back;  /* held days: current - day_back .. current + 1 */
     int day_slots; /* day_back + 3: held range plus one spare */
-    size_t series_size;
-    struct eng_arena *arena; /* keys and series */
+    size_t series_size;      /* pool stride, a multiple of 16 */
+    struct eng_arena *arena; /* keys */
     mp_atomic_u64 nseries;
+
+    /* Series pool: id -> ser_dir[id >> SER_CHUNK_SHIFT] + (id % SER_CHUNK) *
+     * series_size. Chunks are added under ser_lock and never freed before
+     * destroy, so a stale reader always reads mapped memory. */
+    _Atomic(char *) *ser_dir;
+    uint32_t ser_ndir;
+    mp_atomic_u32 ser_next; /* next never-used id (ids start at 1) */
+    pthread_mutex_t ser_lock;
 
     struct eng_intern *names;
     uint64_t mask;
-    _Atomic(struct eng_key *) *slots;
+    /* Key slots: (tag << 48) | key pointer, 0 when empty. The tag is the
+     * top 16 bits of the key's hash (never 0), so a probe skips a slot of
+     * another key without loading that key. */
+    mp_atomic_u64 *slots;
     _Atomic(struct eng_key *) *by_id;
     mp_atomic_u32 next_id;
     mp_atomic_u32 nkeys;
@@ -101,8 +125,10 @@ struct eng_table {
     struct eng_store *store;       /* NULL: memory only */
     int64_t evict_idle_ms;         /* 0: never evict */
     mp_atomic_i64 now_ms;          /* coarse clock, set by tick */
-    pthread_mutex_t free_lock;     /* guards free_series (not on the per-event path) */
-    _Atomic(struct eng_series *) free_series; /* recycled series of evicted keys */
+    pthread_mutex_t free_lock;     /* guards free_ids (not on the per-event path) */
+    uint32_t *free_ids;            /* recycled series ids (evicted keys, lost races) */
+    size_t nfree, capfree;
+    mp_atomic_u32 nfree_hint;      /* nfree, for a lock-free peek */
     mp_atomic_u64 evictions, loads, cold;
     int retention_days;            /* oldest day accepted: current - retention_days */
     struct backfill *_Atomic backfill; /* events for days older than the ring */
@@ -122,10 +148,8 @@ _Static_assert(ENG_HOUR_BACK + 1 >= 24, "hour ring must hold the 24 h window");
 
 static int table__load(struct eng_table *t);
 static int table__ensure_hot(struct eng_table *t, struct eng_key *k);
-static void table__recycle_list(struct eng_table *t, struct eng_series *s);
-static int table__get_key(struct eng_table *t, int scope, uint32_t tid, uint32_t nid,
-                          struct eng_key *parent, struct eng_key **out);
-static struct eng_series *table__series(struct eng_table *t, struct eng_key *k, int type);
+static void table__recycle_all(struct eng_table *t, struct eng_key *k);
+static inline struct eng_series *table__series(struct eng_table *t, struct eng_key *k, int type);
 static void table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64_t bucket);
 
 /* An event for a day older than the daily ring: it goes to the store only. */
@@ -178,14 +202,24 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     t->day_back = t->store ? STORE_DAY_BACK
                            : (t->retention_days > STORE_DAY_BACK ? t->retention_days : STORE_DAY_BACK);
     t->day_slots = t->day_back + 3;
-    t->series_size = sizeof(struct eng_series) + (size_t)t->day_slots * sizeof(mp_atomic_u32);
+    t->series_size = (sizeof(struct eng_series) + (size_t)t->day_slots * sizeof(mp_atomic_u32) +
+                      15) & ~(size_t)15;
+    /* At most 12 live series per key; lost races and evictions give their
+     * ids back, so the slack only covers ids held by racing writers. */
+    uint64_t max_series = ((uint64_t)opts->max_keys + 1) * ENG_NTYPES + 2 * SER_CHUNK;
+    if (max_series > UINT32_MAX - SER_CHUNK)
+        max_series = UINT32_MAX - SER_CHUNK; /* ids are 32-bit */
+    t->ser_ndir = (uint32_t)((max_series + SER_CHUNK - 1) / SER_CHUNK);
+    t->ser_dir = calloc(t->ser_ndir, sizeof(*t->ser_dir));
+    pthread_mutex_init(&t->ser_lock, NULL);
+    atomic_init(&t->ser_next, 1);
     uint64_t nslots = 16;
     while (nslots < (uint64_t)opts->max_keys * 2)
         nslots <<= 1;
     t->mask = nslots - 1;
     t->slots = calloc(nslots, sizeof(*t->slots));
     t->by_id = calloc((size_t)opts->max_keys + 1, sizeof(*t->by_id));
-    if (!t->slots || !t->by_id)
+    if (!t->slots || !t->by_id || !t->ser_dir)
         goto err;
     /* Each key names at most one new string besides its tenant. */
     rc = eng_intern_create(opts->max_keys + 1024, &t->names);
@@ -216,8 +250,13 @@ void eng_table_destroy(struct eng_table *t)
         free(t->backfill);
         t->backfill = n;
     }
-    free(t->by_id); /* keys and series live in the arena */
+    free(t->by_id); /* keys live in the arena */
     eng_arena_destroy(t->arena);
+    for (uint32_t i = 0; t->ser_dir && i < t->ser_ndir; i++)
+        free(mp_load_relaxed(&t->ser_dir[i]));
+    free(t->ser_dir);
+    pthread_mutex_destroy(&t->ser_lock);
+    free(t->free_ids);
     free(t->slots);
     eng_intern_destroy(t->names);
     while (t->threads) {
@@ -299,54 +338,120 @@ static void table__synchronize(struct eng_table *t)
 
 /* ---- keys ---------------------------------------------------------------- */
 
-static uint64_t table__key_hash(int scope, uint32_t tid, uint32_t nid)
+/* A key's hash is computed from the wire bytes: the tenant's hash seeds the
+ * hash of a mailbox or domain name, so one hash of (scope, tenant, name)
+ * finds the key without interning anything. */
+#define SEED_TENANT 0x5851f42d4c957f2dULL
+#define SEED_SCOPE 0x9e3779b97f4a7c15ULL
+#define NAME_MAX_LEN 255 /* as eng_intern: longer names are refused */
+
+static inline uint64_t table__tenant_hash(const char *s, size_t len)
 {
-    return mp_hash_mix64(((uint64_t)tid << 32 | nid) ^ ((uint64_t)scope << 62) ^
-                         0x5851f42d4c957f2dULL);
+    return mp_hash_bytes(s, len, SEED_TENANT);
+}
+
+static inline uint64_t table__child_hash(uint64_t th, int scope, const char *s, size_t len)
+{
+    return mp_hash_bytes(s, len, th ^ (SEED_SCOPE * (uint64_t)(scope + 1)));
+}
+
+#define SLOT_PTR_BITS 48
+#define SLOT_PTR_MASK ((1ULL << SLOT_PTR_BITS) - 1)
+
+static inline uint64_t table__tag(uint64_t h)
+{
+    uint64_t tag = h >> SLOT_PTR_BITS;
+    return tag ? tag : 1;
+}
+
+static inline struct eng_key *table__slot_key(uint64_t w)
+{
+    return (struct eng_key *)(uintptr_t)(w & SLOT_PTR_MASK);
+}
+
+static inline int table__key_is(const struct eng_key *k, int scope, const struct eng_key *parent,
+                                const char *name, size_t len)
+{
+    return k->parent == parent && k->scope == scope && k->name_len == len &&
+           memcmp(k->name, name, len) == 0;
 }
 
 static struct eng_key *table__lookup(const struct eng_table *t, uint64_t h, int scope,
-                                     uint32_t tid, uint32_t nid)
+                                     const struct eng_key *parent, const char *name, size_t len)
 {
+    const uint64_t tag = table__tag(h);
     for (uint64_t i = h & t->mask, n = 0; n <= t->mask; i = (i + 1) & t->mask, n++) {
         /* acquire: pairs with the release CAS that published the key */
-        struct eng_key *k = mp_load_acquire(&t->slots[i]);
-        if (!k)
+        uint64_t w = mp_load_acquire(&t->slots[i]);
+        if (!w)
             return NULL;
-        if (k->hash == h && k->scope == scope && k->tenant_id == tid && k->name_id == nid)
-            return k;
+        if (w >> SLOT_PTR_BITS == tag && table__key_is(table__slot_key(w), scope, parent, name, len))
+            return table__slot_key(w);
     }
     return NULL;
 }
 
-static int table__get_key(struct eng_table *t, int scope, uint32_t tid, uint32_t nid,
-                          struct eng_key *parent, struct eng_key **out)
+/* Builds a new, unpublished key. Names are interned here, once per key
+ * (the store and the readers name keys by id), never per event. */
+static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent,
+                          const char *name, size_t len, struct eng_key **out)
 {
-    uint64_t h = table__key_hash(scope, tid, nid);
+    uint32_t tid, nid = 0;
+    int rc;
+    if (scope == ENG_SCOPE_TENANT) {
+        if ((rc = eng_intern_get(t->names, name, len, &tid)) != MP_OK)
+            return rc;
+    } else {
+        tid = parent->tenant_id;
+        if ((rc = eng_intern_get(t->names, name, len, &nid)) != MP_OK)
+            return rc;
+    }
+    /* Claim an id first (checked so next_id cannot run away and wrap); a
+     * lost race wastes the id and a few arena bytes, never correctness. */
+    if (mp_load_relaxed(&t->next_id) > t->max_keys)
+        return MP_ERR_FULL;
+    uint32_t id = mp_add_relaxed(&t->next_id, 1);
+    if (id > t->max_keys)
+        return MP_ERR_FULL;
+    struct eng_key *k = eng_arena_alloc(t->arena, sizeof(*k) + len);
+    if (!k)
+        return MP_ERR_NOMEM;
+    if ((uint64_t)(uintptr_t)k >> SLOT_PTR_BITS) {
+        /* a slot holds a 48-bit pointer; no platform we build for maps
+         * heap memory above that, but never mistake one key for another */
+        mp_error("key_alloc_out_of_range ptr=%p", (void *)k);
+        return MP_ERR_NOMEM;
+    }
+    k->parent = parent;
+    k->scope = (uint8_t)scope;
+    k->name_len = (uint8_t)len;
+    k->id = id;
+    k->tenant_id = tid;
+    k->name_id = nid;
+    memcpy(k->name, name, len);
+    *out = k;
+    return MP_OK;
+}
+
+/* Finds or creates the key (scope, parent, name) whose hash is h. */
+static int table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng_key *parent,
+                          const char *name, size_t len, struct eng_key **out)
+{
+    const uint64_t tag = table__tag(h);
+    struct eng_key *mine = NULL;
     for (uint64_t i = h & t->mask, n = 0; n <= t->mask; i = (i + 1) & t->mask, n++) {
-        struct eng_key *k = mp_load_acquire(&t->slots[i]);
-        if (!k) {
-            /* Claim an id first (checked so next_id cannot run away and
-             * wrap); a lost race below wastes the id and a few arena
-             * bytes, never correctness. */
-            if (mp_load_relaxed(&t->next_id) > t->max_keys)
-                return MP_ERR_FULL;
-            uint32_t id = mp_add_relaxed(&t->next_id, 1);
-            if (id > t->max_keys)
-                return MP_ERR_FULL;
-            struct eng_key *mine = eng_arena_alloc(t->arena, sizeof(*mine));
-            if (!mine)
-                return MP_ERR_NOMEM;
-            mine->hash = h;
-            mine->id = id;
-            mine->tenant_id = tid;
-            mine->name_id = nid;
-            mine->scope = (uint8_t)scope;
+        /* acquire: pairs with the release CAS that published the key */
+        uint64_t w = mp_load_acquire(&t->slots[i]);
+        if (!w) {
+            int rc;
+            if (!mine && (rc = table__new_key(t, scope, parent, name, len, &mine)) != MP_OK)
+                return rc;
             if (parent)
                 mine->sibling = mp_load_relaxed(&parent->children);
-            struct eng_key *expect = NULL;
-            if (mp_cas_acq_rel(&t->slots[i], &expect, mine)) {
-                mp_store_release(&t->by_id[id], mine);
+            uint64_t expect = 0;
+            /* release: the key's fields are visible to whoever loads the slot */
+            if (mp_cas_acq_rel(&t->slots[i], &expect, tag << SLOT_PTR_BITS | (uintptr_t)mine)) {
+                mp_store_release(&t->by_id[mine->id], mine);
                 mp_add_relaxed(&t->nkeys, 1);
                 if (parent) {
                     /* push on the tenant's child list; sibling is written
@@ -360,47 +465,104 @@ static int table__get_key(struct eng_table *t, int scope, uint32_t tid, uint32_t
                 *out = mine;
                 return MP_OK;
             }
-            k = expect; /* lost: compare with the winner */
+            w = expect; /* lost: compare with the winner, then probe on with ours */
         }
-        if (k->hash == h && k->scope == scope && k->tenant_id == tid && k->name_id == nid) {
-            *out = k;
-            return MP_OK;
+        if (w >> SLOT_PTR_BITS == tag &&
+            table__key_is(table__slot_key(w), scope, parent, name, len)) {
+            *out = table__slot_key(w);
+            return MP_OK; /* a key we built and lost stays unused in the arena */
         }
     }
     return MP_ERR_FULL;
 }
 
-/* The key's series for `type`, created on first use. */
-static struct eng_series *table__series(struct eng_table *t, struct eng_key *k, int type)
+/* ---- series ---------------------------------------------------------------- */
+
+static inline struct eng_series *table__sptr(const struct eng_table *t, uint32_t sid)
 {
-    /* acquire: pairs with the release CAS that published each series */
-    struct eng_series *head = mp_load_acquire(&k->series);
-    for (struct eng_series *s = head; s; s = SNEXT(s))
-        if (STYPE(s) == (uint32_t)type)
-            return s;
-    struct eng_series *mine = NULL;
-    if (mp_load_relaxed(&t->free_series)) { /* a peek; the lock decides */
-        pthread_mutex_lock(&t->free_lock);
-        mine = mp_load_relaxed(&t->free_series);
-        if (mine)
-            mp_store_relaxed(&t->free_series, SNEXT(mine));
-        pthread_mutex_unlock(&t->free_lock);
-    }
-    if (!mine && !(mine = eng_arena_alloc(t->arena, t->series_size)))
-        return NULL;
-    mp_store_relaxed(&mine->type, (uint32_t)type);
-    for (;;) {
-        mp_store_relaxed(&mine->next, head);
-        if (atomic_compare_exchange_weak_explicit(&k->series, &head, mine, memory_order_release,
-                                                  memory_order_acquire)) {
-            mp_add_relaxed(&t->nseries, 1);
-            return mine;
+    /* acquire: pairs with the release store that published the chunk (the
+     * id itself reached us through an acquire load, so this is belt and
+     * braces, and free on the platforms we run on) */
+    char *c = mp_load_acquire(&t->ser_dir[sid >> SER_CHUNK_SHIFT]);
+    return (struct eng_series *)(c + (size_t)(sid & (SER_CHUNK - 1)) * t->series_size);
+}
+
+static void table__free_id(struct eng_table *t, uint32_t sid)
+{
+    pthread_mutex_lock(&t->free_lock);
+    if (t->nfree == t->capfree) {
+        size_t cap = t->capfree ? 2 * t->capfree : 1024;
+        uint32_t *n = realloc(t->free_ids, cap * sizeof(*n));
+        if (!n) { /* the id is lost; its memory stays in the pool */
+            pthread_mutex_unlock(&t->free_lock);
+            return;
         }
-        /* someone pushed first: maybe the same type */
-        for (struct eng_series *s = head; s && s != SNEXT(mine); s = SNEXT(s))
-            if (STYPE(s) == (uint32_t)type)
-                return s; /* ours stays unused in the arena */
+        t->free_ids = n;
+        t->capfree = cap;
     }
+    t->free_ids[t->nfree++] = sid;
+    mp_store_relaxed(&t->nfree_hint, (uint32_t)t->nfree);
+    pthread_mutex_unlock(&t->free_lock);
+}
+
+/* A zeroed, unpublished series id, or 0 when the pool is exhausted. */
+static uint32_t table__alloc_series(struct eng_table *t)
+{
+    uint32_t sid = 0;
+    if (mp_load_relaxed(&t->nfree_hint)) { /* a peek; the lock decides */
+        pthread_mutex_lock(&t->free_lock);
+        if (t->nfree) {
+            sid = t->free_ids[--t->nfree];
+            mp_store_relaxed(&t->nfree_hint, (uint32_t)t->nfree);
+        }
+        pthread_mutex_unlock(&t->free_lock);
+        if (sid)
+            return sid; /* zeroed by table__recycle */
+    }
+    if (mp_load_relaxed(&t->ser_next) >= (uint64_t)t->ser_ndir * SER_CHUNK)
+        return 0;
+    sid = mp_add_relaxed(&t->ser_next, 1);
+    uint32_t c = sid >> SER_CHUNK_SHIFT;
+    if (c >= t->ser_ndir)
+        return 0;
+    if (!mp_load_acquire(&t->ser_dir[c])) {
+        pthread_mutex_lock(&t->ser_lock);
+        if (!mp_load_relaxed(&t->ser_dir[c])) {
+            /* calloc: fresh zero pages, resident only once touched */
+            char *mem = calloc(SER_CHUNK, t->series_size);
+            if (!mem) {
+                pthread_mutex_unlock(&t->ser_lock);
+                return 0; /* the id is lost with its chunk; NOMEM for the caller */
+            }
+            mp_store_release(&t->ser_dir[c], mem);
+        }
+        pthread_mutex_unlock(&t->ser_lock);
+    }
+    return sid;
+}
+
+/* Creates the key's series for `type` (slow path of table__series). */
+static struct eng_series *table__series_new(struct eng_table *t, struct eng_key *k, int type)
+{
+    uint32_t mine = table__alloc_series(t);
+    if (!mine)
+        return NULL;
+    uint32_t expect = 0;
+    /* release: the zeroed series is visible to whoever loads the id */
+    if (mp_cas_acq_rel(&k->sid[type - 1], &expect, mine)) {
+        mp_add_relaxed(&t->nseries, 1);
+        return table__sptr(t, mine);
+    }
+    table__free_id(t, mine); /* someone else created it first; ours was never seen */
+    return table__sptr(t, expect);
+}
+
+/* The key's series for `type`, created on first use. */
+static inline struct eng_series *table__series(struct eng_table *t, struct eng_key *k, int type)
+{
+    /* acquire: pairs with the release CAS that published the id */
+    uint32_t sid = mp_load_acquire(&k->sid[type - 1]);
+    return sid ? table__sptr(t, sid) : table__series_new(t, k, type);
 }
 
 static void table__mark_dirty(struct eng_table *t, struct eng_key *k)
@@ -486,7 +648,7 @@ static int frame__touch(struct eng_table *t, struct eng_frame *f, struct eng_key
             /* seq_cst: with the evictor's seq_cst store of EVICTING and load
              * of inflight, either it sees this frame and backs off, or the
              * state check below sees EVICTING and waits for COLD. */
-            atomic_fetch_add(&k->inflight, 1);
+            atomic_fetch_add(&k->seq, SEQ_ONE_FRAME);
             *idx = f->n++;
             return table__ensure_hot(t, k);
         }
@@ -503,10 +665,9 @@ void eng_frame_end(struct eng_table *t, struct eng_frame *f)
             atomic_fetch_or_explicit(&k->fmask, f->bits[i], memory_order_release);
         mp_store_relaxed(&k->last_ms, mp_load_relaxed(&t->now_ms));
         /* release: a reader that sees the new gen (or inflight back to 0)
-         * also sees every add of this frame. gen first, so a reader that
-         * sees inflight drop has a changed gen to compare against. */
-        atomic_fetch_add_explicit(&k->gen, 1, memory_order_release);
-        atomic_fetch_sub_explicit(&k->inflight, 1, memory_order_release);
+         * also sees every add of this frame. One RMW moves both, so a
+         * reader that sees inflight drop also sees gen changed. */
+        atomic_fetch_add_explicit(&k->seq, SEQ_END_FRAME, memory_order_release);
         /* dirty last: an evaluator that found the key unstable and skipped
          * it gets it back here */
         table__mark_dirty(t, k);
@@ -571,19 +732,24 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
     int in_fine = cf != ENG_NO_BUCKET && b >= cf - ENG_FINE_BACK;
     int in_hour = ch != ENG_NO_BUCKET && hb >= ch - ENG_HOUR_BACK && hb <= ch + 1;
 
-    uint32_t tid, mid, did;
-    int rc = eng_intern_get(t->names, ev->tenant, ev->tenant_len, &tid);
-    if (rc == MP_OK)
-        rc = eng_intern_get(t->names, ev->mailbox, ev->mailbox_len, &mid);
-    if (rc == MP_OK)
-        rc = eng_intern_get(t->names, ev->domain, ev->domain_len, &did);
+    if (ev->tenant_len - 1 >= NAME_MAX_LEN || ev->mailbox_len - 1 >= NAME_MAX_LEN ||
+        ev->domain_len - 1 >= NAME_MAX_LEN)
+        return MP_ERR_INVAL; /* empty or over-long (size_t wraps for 0) */
+    /* One hash per key from the wire bytes; the three slot loads are
+     * independent, so start them together. */
+    uint64_t th = table__tenant_hash(ev->tenant, ev->tenant_len);
+    uint64_t hm = table__child_hash(th, ENG_SCOPE_MAILBOX, ev->mailbox, ev->mailbox_len);
+    uint64_t hd = table__child_hash(th, ENG_SCOPE_DOMAIN, ev->domain, ev->domain_len);
+    __builtin_prefetch(&t->slots[hm & t->mask]);
+    __builtin_prefetch(&t->slots[hd & t->mask]);
     struct eng_key *keys[ENG_NSCOPES];
+    int rc = table__get_key(t, th, ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, &keys[0]);
     if (rc == MP_OK)
-        rc = table__get_key(t, ENG_SCOPE_TENANT, tid, 0, NULL, &keys[0]);
+        rc = table__get_key(t, hm, ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len,
+                            &keys[1]);
     if (rc == MP_OK)
-        rc = table__get_key(t, ENG_SCOPE_MAILBOX, tid, mid, keys[0], &keys[1]);
-    if (rc == MP_OK)
-        rc = table__get_key(t, ENG_SCOPE_DOMAIN, tid, did, keys[0], &keys[2]);
+        rc = table__get_key(t, hd, ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len,
+                            &keys[2]);
     if (rc != MP_OK)
         return rc;
 
@@ -640,8 +806,9 @@ int eng_key_read_begin(const struct eng_key *k, uint32_t *token)
     struct eng_key *kk = (struct eng_key *)k;
     /* acquire: pairs with eng_frame_end's release, so the adds of every
      * frame counted in gen are visible to the reads that follow */
-    *token = atomic_load_explicit(&kk->gen, memory_order_acquire);
-    return atomic_load_explicit(&kk->inflight, memory_order_acquire) == 0 &&
+    uint64_t w = atomic_load_explicit(&kk->seq, memory_order_acquire);
+    *token = SEQ_GEN(w);
+    return SEQ_INFLIGHT(w) == 0 &&
            atomic_load_explicit(&kk->state, memory_order_acquire) == KEY_HOT;
 }
 
@@ -652,7 +819,7 @@ int eng_key_read_end(const struct eng_key *k, uint32_t token)
      * read_begin, this fence synchronises with that frame's release fence,
      * so the loads below see its inflight increment (or its end, in gen). */
     atomic_thread_fence(memory_order_acquire);
-    return mp_load_relaxed(&kk->inflight) == 0 && mp_load_relaxed(&kk->gen) == token &&
+    return mp_load_relaxed(&kk->seq) == (uint64_t)token << 32 &&
            mp_load_relaxed(&kk->state) == KEY_HOT;
 }
 
@@ -666,7 +833,12 @@ static void table__clear(struct eng_table *t, int res, uint64_t slot)
         struct eng_key *k = mp_load_acquire(&t->by_id[id]);
         if (!k)
             continue;
-        for (struct eng_series *s = mp_load_acquire(&k->series); s; s = SNEXT(s)) {
+        for (int ty = 0; ty < ENG_NTYPES; ty++) {
+            /* acquire: pairs with the release CAS that published the id */
+            uint32_t sid = mp_load_acquire(&k->sid[ty]);
+            if (!sid)
+                continue;
+            struct eng_series *s = table__sptr(t, sid);
             mp_atomic_u32 *c = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
             mp_store_relaxed(&c[slot], 0);
         }
@@ -717,21 +889,25 @@ void eng_table_tick(struct eng_table *t, int64_t now_ms)
 
 /* ---- persistence ----------------------------------------------------------- */
 
-static void table__counts(const struct eng_key *k, int res, uint64_t slot,
-                          uint64_t out[ENG_NTYPES])
+static void table__counts(const struct eng_table *t, const struct eng_key *k, int res,
+                          uint64_t slot, uint64_t out[ENG_NTYPES])
 {
-    memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
-    for (struct eng_series *s = mp_load_acquire(&((struct eng_key *)k)->series); s; s = SNEXT(s)) {
+    for (int ty = 0; ty < ENG_NTYPES; ty++) {
+        uint32_t sid = mp_load_acquire(&((struct eng_key *)k)->sid[ty]);
+        out[ty] = 0;
+        if (!sid)
+            continue;
+        struct eng_series *s = table__sptr(t, sid);
         mp_atomic_u32 *c = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
-        out[STYPE(s) - 1] = mp_load_relaxed(&c[slot]);
+        out[ty] = mp_load_relaxed(&c[slot]);
     }
 }
 
-static void table__put(struct eng_store_batch *b, const struct eng_key *k, int res, uint64_t slot,
-                       int64_t bucket)
+static void table__put(const struct eng_table *t, struct eng_store_batch *b,
+                       const struct eng_key *k, int res, uint64_t slot, int64_t bucket)
 {
     uint64_t c[ENG_NTYPES];
-    table__counts(k, res, slot, c);
+    table__counts(t, k, res, slot, c);
     eng_store_batch_put(b, res, bucket, k->scope, k->tenant_id, k->name_id, c);
 }
 
@@ -751,7 +927,7 @@ static void table__flush_slot(struct eng_table *t, struct eng_store_batch *b, in
             continue;
         /* acquire: pairs with the writers' release fetch_or */
         if (atomic_fetch_and_explicit(&k->fmask, ~bit, memory_order_acquire) & bit)
-            table__put(b, k, res, slot, bucket);
+            table__put(t, b, k, res, slot, bucket);
     }
 }
 
@@ -831,7 +1007,7 @@ int eng_table_flush(struct eng_table *t, int sync, size_t *entries)
                     keep |= bit;
                     continue;
                 }
-                table__put(b, k, res, (uint64_t)slot, bucket);
+                table__put(t, b, k, res, (uint64_t)slot, bucket);
             }
         }
         if (keep)
@@ -887,11 +1063,17 @@ static int table__load_counts(void *arg, int64_t bucket, int scope, uint32_t tid
         return MP_ERR_PARSE;
     }
     struct eng_key *tk, *k = NULL;
-    int rc = table__get_key(t, ENG_SCOPE_TENANT, tid, 0, NULL, &tk);
+    const char *tn = eng_intern_name(t->names, tid);
+    size_t tlen = strlen(tn);
+    uint64_t th = table__tenant_hash(tn, tlen);
+    int rc = table__get_key(t, th, ENG_SCOPE_TENANT, NULL, tn, tlen, &tk);
     if (rc == MP_OK) {
         k = tk;
-        if (scope != ENG_SCOPE_TENANT)
-            rc = table__get_key(t, scope, tid, nid, tk, &k);
+        if (scope != ENG_SCOPE_TENANT) {
+            const char *nn = eng_intern_name(t->names, nid);
+            size_t nlen = strlen(nn);
+            rc = table__get_key(t, table__child_hash(th, scope, nn, nlen), scope, tk, nn, nlen, &k);
+        }
     }
     if (rc != MP_OK)
         return rc;
@@ -985,8 +1167,8 @@ static int table__ensure_hot(struct eng_table *t, struct eng_key *k)
             if (rc != MP_OK) {
                 mp_error("key_load_failed id=%u err=\"%s\"", k->id, mp_strerror(rc));
                 /* what was loaded is dropped again: the store still has it */
-                atomic_fetch_add_explicit(&k->gen, 1, memory_order_release);
-                table__recycle_list(t, atomic_exchange(&k->series, NULL));
+                atomic_fetch_add_explicit(&k->seq, SEQ_GEN_ONLY, memory_order_release);
+                table__recycle_all(t, k);
                 atomic_store(&k->state, KEY_COLD);
                 return rc;
             }
@@ -1013,17 +1195,17 @@ int eng_table_key_warm(struct eng_table *t, struct eng_key *k)
     if (rc != MP_OK)
         return rc;
     eng_thread_online(th);
-    atomic_fetch_add(&k->inflight, 1); /* hold the key, as a frame does */
+    atomic_fetch_add(&k->seq, SEQ_ONE_FRAME); /* hold the key, as a frame does */
     rc = table__ensure_hot(t, k);
-    atomic_fetch_add_explicit(&k->gen, 1, memory_order_release);
-    atomic_fetch_sub_explicit(&k->inflight, 1, memory_order_release);
+    atomic_fetch_add_explicit(&k->seq, SEQ_END_FRAME, memory_order_release);
     eng_thread_unregister(th);
     return rc;
 }
 
-/* Zeroes a detached series and puts it on the free list. */
-static void table__recycle(struct eng_table *t, struct eng_series *s)
+/* Zeroes a detached series and puts its id on the free list. */
+static void table__recycle(struct eng_table *t, uint32_t sid)
 {
+    struct eng_series *s = table__sptr(t, sid);
     for (int i = 0; i < ENG_FINE_SLOTS; i++)
         mp_store_relaxed(&s->fine[i], 0);
     for (int i = 0; i < ENG_HOUR_SLOTS; i++)
@@ -1031,18 +1213,17 @@ static void table__recycle(struct eng_table *t, struct eng_series *s)
     for (int i = 0; i < t->day_slots; i++)
         mp_store_relaxed(&s->day[i], 0);
     mp_add_relaxed(&t->nseries, (uint64_t)-1);
-    pthread_mutex_lock(&t->free_lock);
-    mp_store_relaxed(&s->next, mp_load_relaxed(&t->free_series));
-    mp_store_relaxed(&t->free_series, s);
-    pthread_mutex_unlock(&t->free_lock);
+    table__free_id(t, sid);
 }
 
-static void table__recycle_list(struct eng_table *t, struct eng_series *s)
+/* Detaches and recycles every series of a key that no writer holds (state
+ * EVICTING or LOADING). A stale reader fails read_end on gen. */
+static void table__recycle_all(struct eng_table *t, struct eng_key *k)
 {
-    while (s) {
-        struct eng_series *n = SNEXT(s);
-        table__recycle(t, s); /* a stale reader fails read_end on gen */
-        s = n;
+    for (int ty = 0; ty < ENG_NTYPES; ty++) {
+        uint32_t sid = atomic_exchange(&k->sid[ty], 0);
+        if (sid)
+            table__recycle(t, sid);
     }
 }
 
@@ -1069,7 +1250,7 @@ size_t eng_table_evict(struct eng_table *t, int64_t now_ms)
         struct eng_key *k = mp_load_acquire(&t->by_id[id]);
         if (!k || mp_load_relaxed(&k->state) != KEY_HOT ||
             now_ms - mp_load_relaxed(&k->last_ms) < t->evict_idle_ms ||
-            mp_load_relaxed(&k->inflight))
+            SEQ_INFLIGHT(mp_load_relaxed(&k->seq)))
             continue;
         if (n == cap) {
             struct eng_key **nv = realloc(victims, 2 * cap * sizeof(*nv));
@@ -1082,7 +1263,7 @@ size_t eng_table_evict(struct eng_table *t, int64_t now_ms)
             cap *= 2;
         }
         atomic_store(&k->state, KEY_EVICTING);
-        if (atomic_load(&k->inflight) != 0) { /* a frame got in first: keep it */
+        if (SEQ_INFLIGHT(atomic_load(&k->seq)) != 0) { /* a frame got in first: keep it */
             atomic_store(&k->state, KEY_HOT);
             continue;
         }
@@ -1095,7 +1276,7 @@ size_t eng_table_evict(struct eng_table *t, int64_t now_ms)
                 int64_t hi = cur[res] + 1;
                 int64_t bucket = hi - (int64_t)table__mod(hi - slot, ring[res]);
                 if (bucket >= cur[res] - back[res])
-                    table__put(b, k, res, (uint64_t)slot, bucket);
+                    table__put(t, b, k, res, (uint64_t)slot, bucket);
             }
         }
         victims[n] = k;
@@ -1115,12 +1296,11 @@ size_t eng_table_evict(struct eng_table *t, int64_t now_ms)
     /* Pass 2: the store holds everything; let go of the counters. */
     for (size_t i = 0; i < n; i++) {
         struct eng_key *k = victims[i];
-        struct eng_series *s = atomic_exchange(&k->series, NULL);
         /* readers that began earlier see a changed gen and drop their sums */
-        atomic_fetch_add_explicit(&k->gen, 1, memory_order_release);
+        atomic_fetch_add_explicit(&k->seq, SEQ_GEN_ONLY, memory_order_release);
+        table__recycle_all(t, k);
         mp_add_relaxed(&t->cold, 1);
         atomic_store(&k->state, KEY_COLD);
-        table__recycle_list(t, s);
     }
     mp_add_relaxed(&t->evictions, n);
 out:
@@ -1188,9 +1368,14 @@ void eng_key_sum_types(const struct eng_table *t, const struct eng_key *k, int r
     /* one modulo per call, not per bucket: the evaluator sums ~10 windows
      * per key, and a 64-bit division per bucket was most of its cost */
     int first = (int)table__mod(lo, ring), len = (int)(hi - lo + 1);
-    for (struct eng_series *s = mp_load_acquire(&((struct eng_key *)k)->series); s; s = SNEXT(s)) {
-        if (!(types & (1u << STYPE(s))))
+    for (int ty = 0; ty < ENG_NTYPES; ty++) {
+        if (!(types & (1u << (ty + 1))))
             continue;
+        /* acquire: pairs with the release CAS that published the id */
+        uint32_t sid = mp_load_acquire(&((struct eng_key *)k)->sid[ty]);
+        if (!sid)
+            continue;
+        struct eng_series *s = table__sptr(t, sid);
         mp_atomic_u32 *c = res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
         uint64_t sum = 0;
         for (int i = 0, slot = first; i < len; i++) {
@@ -1198,7 +1383,7 @@ void eng_key_sum_types(const struct eng_table *t, const struct eng_key *k, int r
             if (++slot == ring)
                 slot = 0;
         }
-        out[STYPE(s) - 1] += sum;
+        out[ty] += sum;
     }
 }
 
@@ -1281,14 +1466,17 @@ struct eng_key *eng_table_key(const struct eng_table *t, uint32_t id)
 int eng_table_find(const struct eng_table *t, int scope, const char *tenant, const char *name,
                    struct eng_key **out)
 {
-    uint32_t tid, nid = 0;
-    if (eng_intern_find(t->names, tenant, strlen(tenant), &tid) != MP_OK)
+    size_t tlen = strlen(tenant);
+    if (tlen - 1 >= NAME_MAX_LEN || scope < 0 || scope >= ENG_NSCOPES)
         return MP_ERR_NOTFOUND;
-    if (scope != ENG_SCOPE_TENANT) {
-        if (!name || eng_intern_find(t->names, name, strlen(name), &nid) != MP_OK)
+    uint64_t th = table__tenant_hash(tenant, tlen);
+    struct eng_key *k = table__lookup(t, th, ENG_SCOPE_TENANT, NULL, tenant, tlen);
+    if (k && scope != ENG_SCOPE_TENANT) {
+        size_t len = name ? strlen(name) : 0;
+        if (len - 1 >= NAME_MAX_LEN)
             return MP_ERR_NOTFOUND;
+        k = table__lookup(t, table__child_hash(th, scope, name, len), scope, k, name, len);
     }
-    struct eng_key *k = table__lookup(t, table__key_hash(scope, tid, nid), scope, tid, nid);
     if (!k)
         return MP_ERR_NOTFOUND;
     *out = k;
@@ -1299,11 +1487,12 @@ uint32_t eng_table_nkeys(const struct eng_table *t) { return mp_load_relaxed(&t-
 
 uint64_t eng_table_nseries(const struct eng_table *t) { return mp_load_relaxed(&t->nseries); }
 
-size_t eng_table_series_bytes(const struct eng_table *t) { return (t->series_size + 15) & ~(size_t)15; }
+size_t eng_table_series_bytes(const struct eng_table *t) { return t->series_size; }
 
 size_t eng_table_bytes(const struct eng_table *t)
 {
-    return eng_arena_used(t->arena) + (size_t)(t->mask + 1) * sizeof(void *) +
+    return eng_arena_used(t->arena) + (size_t)mp_load_relaxed(&t->ser_next) * t->series_size +
+           (size_t)t->ser_ndir * sizeof(void *) + (size_t)(t->mask + 1) * sizeof(*t->slots) +
            ((size_t)t->max_keys + 1) * sizeof(void *) + eng_intern_bytes(t->names);
 }
 

@@ -201,6 +201,29 @@ START_TEST(capacity)
 }
 END_TEST
 
+START_TEST(name_lengths)
+{
+    struct eng_table *t = mk(1024, T0);
+    char big[300];
+    memset(big, 'n', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    big[255] = '\0'; /* 255 bytes: the longest name */
+    ck_assert_int_eq(rec(t, "a", big, big, ENG_SENT, T0), MP_OK);
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_MAILBOX, "a", big, 12, ENG_SENT), 1);
+    big[255] = 'n'; /* 299 bytes */
+    ck_assert_int_eq(rec(t, "a", big, "d.io", ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", big, ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(rec(t, big, "m@a.io", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(rec(t, "", "m@a.io", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(rec(t, "a", "", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(rec(t, "a", "m@a.io", "", ENG_SENT, T0), MP_ERR_INVAL);
+    /* nothing of the refused events was counted or created */
+    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
+    ck_assert_uint_eq(eng_table_nkeys(t), 3);
+    eng_table_destroy(t);
+}
+END_TEST
+
 START_TEST(intern_ids)
 {
     struct eng_intern *in;
@@ -413,6 +436,119 @@ START_TEST(hammer_exact_totals)
 }
 END_TEST
 
+/* Many writers create the same new keys at once through the byte-hashed
+ * lookup: every writer walks the same tenants, mailboxes and domains in its
+ * own order, with several types, through frames, in a table small enough
+ * that probe chains are long. Each key must be made exactly once (no
+ * duplicate under a race, no key mistaken for another), and every
+ * increment must land. */
+#define RACE_WRITERS 6
+#define RACE_TENANTS 8
+#define RACE_NAMES 24  /* per tenant, used as mailbox and (another scope) domain */
+#define RACE_ROUNDS 40
+
+struct racer {
+    struct eng_table *t;
+    int id;
+};
+
+static void *race_writer(void *arg)
+{
+    struct racer *r = arg;
+    struct eng_thread *th;
+    struct eng_frame *f;
+    ck_assert_int_eq(eng_thread_register(r->t, &th), MP_OK);
+    ck_assert_int_eq(eng_frame_create(&f), MP_OK);
+    eng_thread_online(th);
+    const int n = RACE_TENANTS * RACE_NAMES;
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        for (int j = 0; j < n; j++) {
+            /* a different walk per writer and round */
+            int x = (j * 7 + r->id * 13 + round * 5) % n;
+            int tn = x % RACE_TENANTS, nm = x / RACE_TENANTS;
+            char tenant[16], name[32];
+            /* "t1" + "2x" and "t12" + "x" hash and compare apart */
+            snprintf(tenant, sizeof(tenant), "t%d", tn);
+            snprintf(name, sizeof(name), "%dx", nm);
+            /* the domain of name nm is the mailbox name of nm + 1: the
+             * same bytes under another scope are another key */
+            char dom[32];
+            snprintf(dom, sizeof(dom), "%dx", (nm + 1) % RACE_NAMES);
+            struct eng_event ev = {tenant, strlen(tenant), name, strlen(name), dom, strlen(dom),
+                                   1 + (round + r->id) % 3, T0};
+            ck_assert_int_eq(eng_frame_record(r->t, f, &ev), MP_OK);
+        }
+        eng_frame_end(r->t, f);
+        eng_thread_quiescent(th);
+    }
+    eng_frame_destroy(f);
+    eng_thread_unregister(th);
+    return NULL;
+}
+
+START_TEST(racing_creators_exact)
+{
+    /* 8 + 2 * 8 * 24 = 392 keys in a table of 400: 1,024 slots, long chains */
+    struct eng_table *t = mk(400, T0);
+    pthread_t w[RACE_WRITERS];
+    struct racer rs[RACE_WRITERS];
+    for (int i = 0; i < RACE_WRITERS; i++) {
+        rs[i] = (struct racer){.t = t, .id = i};
+        pthread_create(&w[i], NULL, race_writer, &rs[i]);
+    }
+    for (int i = 0; i < RACE_WRITERS; i++)
+        pthread_join(w[i], NULL);
+
+    const int nkeys = RACE_TENANTS + 2 * RACE_TENANTS * RACE_NAMES;
+    ck_assert_uint_eq(eng_table_nkeys(t), (uint32_t)nkeys);
+    /* every (writer, round) pair used one of 3 types, so each key has 3 */
+    ck_assert_uint_eq(eng_table_nseries(t), (uint64_t)nkeys * 3);
+    /* per type: how many (writer, round) pairs used it */
+    uint64_t per_type[3] = {0, 0, 0};
+    for (int i = 0; i < RACE_WRITERS; i++)
+        for (int round = 0; round < RACE_ROUNDS; round++)
+            per_type[(round + i) % 3]++;
+    for (int tn = 0; tn < RACE_TENANTS; tn++) {
+        char tenant[16];
+        snprintf(tenant, sizeof(tenant), "t%d", tn);
+        for (int ty = 0; ty < 3; ty++)
+            ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, tenant, NULL, 12, ty + 1),
+                              per_type[ty] * RACE_NAMES);
+        for (int nm = 0; nm < RACE_NAMES; nm++) {
+            char name[32];
+            snprintf(name, sizeof(name), "%dx", nm);
+            for (int ty = 0; ty < 3; ty++) {
+                ck_assert_uint_eq(fine(t, ENG_SCOPE_MAILBOX, tenant, name, 12, ty + 1),
+                                  per_type[ty]);
+                ck_assert_uint_eq(days(t, ENG_SCOPE_DOMAIN, tenant, name, 0, 1, ty + 1),
+                                  per_type[ty]);
+            }
+            struct eng_key *k;
+            ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_DOMAIN, tenant, name, &k), MP_OK);
+            ck_assert_str_eq(eng_key_tenant(t, k), tenant);
+            ck_assert_str_eq(eng_key_name(t, k), name);
+            ck_assert_int_eq(eng_key_scope(k), ENG_SCOPE_DOMAIN);
+        }
+        /* each child is on its tenant's list exactly once */
+        struct eng_key *tk;
+        uint64_t n = 0;
+        ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, tenant, NULL, &tk), MP_OK);
+        ck_assert_uint_eq(eng_table_children(t, tk, ENG_SCOPE_MAILBOX, count_key, &n),
+                          RACE_NAMES);
+        ck_assert_uint_eq(eng_table_children(t, tk, ENG_SCOPE_DOMAIN, count_key, &n),
+                          RACE_NAMES);
+    }
+    /* no key answers for bytes it does not hold */
+    struct eng_key *k;
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "t", NULL, &k), MP_ERR_NOTFOUND);
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "t1", "1", &k), MP_ERR_NOTFOUND);
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "t", "11x", &k), MP_ERR_NOTFOUND);
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "t1", "", &k), MP_ERR_NOTFOUND);
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "t1", NULL, &k), MP_ERR_NOTFOUND);
+    eng_table_destroy(t);
+}
+END_TEST
+
 /* ---- frames ------------------------------------------------------------ */
 
 #define FRAME_EVENTS 100
@@ -543,6 +679,7 @@ static Suite *suite(void)
     tcase_add_test(tc, rotation_reuses_clean_slots);
     tcase_add_test(tc, clock_jump);
     tcase_add_test(tc, capacity);
+    tcase_add_test(tc, name_lengths);
     tcase_add_test(tc, intern_ids);
     tcase_add_test(tc, named_windows);
     tcase_add_test(tc, children_and_lazy_series);
@@ -550,6 +687,7 @@ static Suite *suite(void)
     TCase *cc = tcase_create("concurrency");
     tcase_set_timeout(cc, 120);
     tcase_add_test(cc, hammer_exact_totals);
+    tcase_add_test(cc, racing_creators_exact);
     tcase_add_test(cc, frames_are_atomic_to_readers);
     tcase_add_test(tc, frame_in_progress_reads_unstable);
     suite_add_tcase(s, cc);
