@@ -29,7 +29,8 @@
  * one batch. At start the state is read back: a firing alert stays firing
  * without a second "firing" notification, and its resolve is still sent; a
  * notification that was decided but not yet handed over is sent then. An
- * alert whose key no longer exists is resolved at start.
+ * alert whose key no longer exists, or whose rule has left the rules file,
+ * is resolved at start (one request per tenant).
  *
  * Routing: a tenant's notifications go to the receivers of its route, or to
  * the default route when it has none; never to another tenant's receivers.
