@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,7 +302,11 @@ struct stored {
     uint8_t ver, status, severity, nstatus, nseverity, pad[3];
     int64_t since_ms, starts_ms, ends_ms, notified_ms;
     uint64_t num, den, base_num, base_den, value_ppb;
+    /* version 2: the alertname receivers know the alert by, so its resolve
+     * can name it even after its rule left the rules file */
+    char alertname[ALERT_NAME_MAX];
 };
+#define STORED_V1_SIZE offsetof(struct stored, alertname)
 
 /* key: rule name NUL scope('0'+s) tenant NUL name */
 static size_t state__key(char *buf, size_t cap, const char *rule, int scope, const char *tenant,
@@ -327,7 +332,7 @@ static void state__save(struct alert_eval *e, uint32_t i)
         eng_store_batch_kv_del(e->wb, ENG_KV_ALERTS, key, kl);
         return;
     }
-    struct stored st = {.ver = 1,
+    struct stored st = {.ver = 2,
                         .status = r->status,
                         .severity = r->severity,
                         .nstatus = r->nstatus,
@@ -341,6 +346,7 @@ static void state__save(struct alert_eval *e, uint32_t i)
                         .base_num = r->v.base_num,
                         .base_den = r->v.base_den,
                         .value_ppb = r->v.value_ppb};
+    snprintf(st.alertname, sizeof(st.alertname), "%s", rule->alertname);
     eng_store_batch_kv_put(e->wb, ENG_KV_ALERTS, key, kl, &st, sizeof(st));
 }
 
@@ -926,16 +932,18 @@ static int eval__restore_one(void *arg, const char *k, size_t kl, const char *v,
     struct alert_eval *e = c->e;
     char key[400];
     struct stored st;
-    if (kl >= sizeof(key) || vl != sizeof(st)) {
+    memset(&st, 0, sizeof(st));
+    if (kl >= sizeof(key) || (vl != sizeof(st) && vl != STORED_V1_SIZE)) {
         mp_warn("alert_state_unreadable key_len=%zu value_len=%zu", kl, vl);
         return MP_OK;
     }
     memcpy(key, k, kl);
     key[kl] = '\0';
-    memcpy(&st, v, sizeof(st));
+    memcpy(&st, v, vl);
+    st.alertname[sizeof(st.alertname) - 1] = '\0';
     const char *rule = key;
     size_t rl = strlen(rule);
-    if (rl + 2 > kl || st.ver != 1) {
+    if (rl + 2 > kl || st.ver != (vl == STORED_V1_SIZE ? 1 : 2)) {
         mp_warn("alert_state_unreadable rule=%s", rule);
         return MP_OK;
     }
@@ -959,11 +967,12 @@ static int eval__restore_one(void *arg, const char *k, size_t kl, const char *v,
              * after a reload (this alert used to be dropped in silence and
              * stayed open at the receivers for good). Its config is gone: a
              * stand-in named after it (fingerprints are built from the name:
-             * they match) with alertname = name, as in rules that set no
-             * other alertname, carries the last figures. */
+             * they match) with the alertname stored with the state (state
+             * written before version 2: the name), carries the last figures. */
             /* names are shorter than ALERT_NAME_MAX (the rules loader checks) */
             snprintf(stub->name, sizeof(stub->name), "%.*s", ALERT_NAME_MAX - 1, rule);
-            snprintf(stub->alertname, sizeof(stub->alertname), "%.*s", ALERT_NAME_MAX - 1, rule);
+            snprintf(stub->alertname, sizeof(stub->alertname), "%.*s", ALERT_NAME_MAX - 1,
+                     st.alertname[0] ? st.alertname : rule);
             stub->kind = ALERT_KIND_RATIO;
             r = stub;
         }

@@ -1716,11 +1716,25 @@ END_TEST
 /* bounce_rate fires (three alerts), the daemon stops, the rules file loses
  * bounce_rate, the daemon starts: the three alerts resolve, in one request,
  * with the startsAt they fired with. */
+/* The removed rule has an alertname of its own (as rising_trend_* do): the
+ * resolve sent after it left the file must still carry that alertname. */
+#define RULES_RR_V1                                                                              \
+    "rules:\n"                                                                                   \
+    "  - name: bounce_rate_strict\n"                                                             \
+    "    alertname: bounce_rate\n"                                                               \
+    "    kind: ratio\n"                                                                          \
+    "    numerator: [bounce_hard]\n"                                                             \
+    "    denominator: [sent]\n"                                                                  \
+    "    window: 1h\n"                                                                           \
+    "    min_volume: 100\n"                                                                      \
+    "    warning: 1%\n"                                                                          \
+    "    critical: 4%\n" COMPLAINT_DEFAULT
+
 START_TEST(restart_rule_removed)
 {
     size_t k = w_raw("rr", "secret-rr", 200);
     const struct e2e_receiver_conf rec[] = {{"rr-hook", W.raw_url[k], W.raw_secret[k]}};
-    must_ok(e2e_write_file(W.rules, RULES_V1, W.err, sizeof(W.err)));
+    must_ok(e2e_write_file(W.rules, RULES_RR_V1, W.err, sizeof(W.err)));
     w_start_daemon((struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "rr-hook", .rules = W.rules});
     w_send("acme-rr", "ops@acme-rr.example", GMAIL, T_SENT, 1000, mp_now_ms());
@@ -1753,6 +1767,10 @@ START_TEST(restart_rule_removed)
             streq(jstr(al, "startsAt"), jstr(f0, "startsAt"));
         must(same == 1 && streq(jstr(al, "status"), "resolved"),
              "resolved alert %zu is not one that fired: %s", i, d);
+        json_t *l = json_object_get(al, "labels");
+        must(streq(jstr(l, "alertname"), "bounce_rate") &&
+                 streq(jstr(l, "rule"), "bounce_rate_strict"),
+             "resolved alert %zu lost its alertname or rule label: %s", i, d);
     }
     free(d);
     json_decref(b);
