@@ -25,9 +25,26 @@ struct eng_store {
     rocksdb_readoptions_t *ro;
 };
 
+/* Counter puts wait in `puts` and reach the write batch sorted by key: the
+ * memtable's skiplist then inserts each next key from where the previous one
+ * went (its sequential-insert splice) instead of searching from the top,
+ * which is most of a flush's cost (keys arrive in key-id order, not key
+ * order). Any other counters operation (merge, range delete) first moves
+ * the waiting puts into the batch, so the batch applies in the order the
+ * caller wrote it; names and kv entries live in other column families. */
+struct put_ent {
+    char k[STORE_KEY_LEN];
+    uint8_t vl;
+    char v[ENG_STORE_VALUE_MAX];
+    uint32_t seq; /* arrival: equal keys keep their order */
+};
+
 struct eng_store_batch {
     struct eng_store *s;
     rocksdb_writebatch_t *wb;
+    struct put_ent *puts;
+    struct put_ent **order;
+    size_t nput, capput;
 };
 
 /* ---- encoding ------------------------------------------------------------- */
@@ -300,12 +317,36 @@ void eng_store_batch_free(struct eng_store_batch *b)
     if (!b)
         return;
     rocksdb_writebatch_destroy(b->wb);
+    free(b->puts);
+    free(b->order);
     free(b);
 }
 
 size_t eng_store_batch_count(const struct eng_store_batch *b)
 {
-    return (size_t)rocksdb_writebatch_count(b->wb);
+    return (size_t)rocksdb_writebatch_count(b->wb) + b->nput;
+}
+
+static int store__put_cmp(const void *pa, const void *pb)
+{
+    const struct put_ent *a = *(const struct put_ent *const *)pa;
+    const struct put_ent *b = *(const struct put_ent *const *)pb;
+    int c = memcmp(a->k, b->k, STORE_KEY_LEN);
+    return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Moves the waiting puts into the write batch, in key order. */
+static void store__emit_puts(struct eng_store_batch *b)
+{
+    if (!b->nput)
+        return;
+    for (size_t i = 0; i < b->nput; i++)
+        b->order[i] = &b->puts[i];
+    qsort(b->order, b->nput, sizeof(*b->order), store__put_cmp);
+    for (size_t i = 0; i < b->nput; i++)
+        rocksdb_writebatch_put_cf(b->wb, b->s->cf[CF_COUNTERS], b->order[i]->k, STORE_KEY_LEN,
+                                  b->order[i]->v, b->order[i]->vl);
+    b->nput = 0;
 }
 
 void eng_store_batch_name(struct eng_store_batch *b, uint32_t id, const char *name, size_t len)
@@ -317,15 +358,34 @@ void eng_store_batch_name(struct eng_store_batch *b, uint32_t id, const char *na
 void eng_store_batch_put(struct eng_store_batch *b, int res, int64_t bucket, int scope,
                          uint32_t tid, uint32_t nid, const uint64_t counts[ENG_NTYPES])
 {
-    char k[STORE_KEY_LEN], v[ENG_STORE_VALUE_MAX];
-    store__key(k, res, bucket, scope, tid, nid);
-    size_t vl = eng_store_encode(counts, v);
-    rocksdb_writebatch_put_cf(b->wb, b->s->cf[CF_COUNTERS], k, STORE_KEY_LEN, v, vl);
+    if (b->nput == b->capput) {
+        size_t cap = b->capput ? 2 * b->capput : 1024;
+        struct put_ent *np = realloc(b->puts, cap * sizeof(*np));
+        if (np)
+            b->puts = np;
+        struct put_ent **no = np ? realloc(b->order, cap * sizeof(*no)) : NULL;
+        if (no) {
+            b->order = no;
+            b->capput = cap;
+        } else { /* no memory to wait in: straight into the batch, in order */
+            store__emit_puts(b);
+            char k[STORE_KEY_LEN], v[ENG_STORE_VALUE_MAX];
+            store__key(k, res, bucket, scope, tid, nid);
+            size_t vl = eng_store_encode(counts, v);
+            rocksdb_writebatch_put_cf(b->wb, b->s->cf[CF_COUNTERS], k, STORE_KEY_LEN, v, vl);
+            return;
+        }
+    }
+    struct put_ent *e = &b->puts[b->nput];
+    store__key(e->k, res, bucket, scope, tid, nid);
+    e->vl = (uint8_t)eng_store_encode(counts, e->v);
+    e->seq = (uint32_t)b->nput++;
 }
 
 void eng_store_batch_add(struct eng_store_batch *b, int res, int64_t bucket, int scope,
                          uint32_t tid, uint32_t nid, const uint64_t counts[ENG_NTYPES])
 {
+    store__emit_puts(b); /* keep the caller's order on the counters */
     char k[STORE_KEY_LEN], v[ENG_STORE_VALUE_MAX];
     store__key(k, res, bucket, scope, tid, nid);
     size_t vl = eng_store_encode(counts, v);
@@ -334,6 +394,7 @@ void eng_store_batch_add(struct eng_store_batch *b, int res, int64_t bucket, int
 
 void eng_store_batch_drop_before(struct eng_store_batch *b, int res, int64_t bucket)
 {
+    store__emit_puts(b); /* keep the caller's order on the counters */
     char lo[STORE_KEY_LEN], hi[STORE_KEY_LEN];
     store__key(lo, res, INT64_MIN, 0, 0, 0);
     store__key(hi, res, bucket, 0, 0, 0);
@@ -344,6 +405,7 @@ void eng_store_batch_drop_before(struct eng_store_batch *b, int res, int64_t buc
 int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync)
 {
     char *rerr = NULL;
+    store__emit_puts(b);
     rocksdb_write(s->db, sync ? s->wo_sync : s->wo, b->wb, &rerr);
     rocksdb_writebatch_clear(b->wb);
     if (rerr) {
