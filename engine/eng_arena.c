@@ -2,7 +2,9 @@
 #include "eng_arena.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "mp_atomic.h"
 
@@ -18,12 +20,47 @@ struct eng_arena {
     mp_atomic_u64 used;
 };
 
+#define BIG_PAGE (2u << 20)
+
+void *eng_big_alloc(size_t size)
+{
+    if (size < BIG_PAGE) /* too small for a huge page: plain zeroed memory */
+        return calloc(1, size);
+    /* Over-map by one huge page and trim, so the region starts on a 2 MiB
+     * boundary (the kernel backs only aligned 2 MiB ranges with huge pages). */
+    size_t len = (size + BIG_PAGE - 1) & ~(size_t)(BIG_PAGE - 1);
+    char *raw = mmap(NULL, len + BIG_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    char *p = (char *)(((uintptr_t)raw + BIG_PAGE - 1) & ~(uintptr_t)(BIG_PAGE - 1));
+    if (p > raw)
+        munmap(raw, (size_t)(p - raw));
+    if (raw + BIG_PAGE > p)
+        munmap(p + len, (size_t)(raw + BIG_PAGE - p));
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE); /* a hint: without THP, 4 KiB pages */
+#endif
+    return p;
+}
+
+void eng_big_free(void *p, size_t size)
+{
+    if (!p)
+        return;
+    if (size < BIG_PAGE) {
+        free(p);
+        return;
+    }
+    munmap(p, (size + BIG_PAGE - 1) & ~(size_t)(BIG_PAGE - 1));
+}
+
 static struct chunk *arena__chunk(struct chunk *prev)
 {
     struct chunk *c = calloc(1, sizeof(*c));
-    /* calloc of a large block is fresh zero pages from mmap: resident only
-     * once touched, so RSS follows what is actually handed out */
-    char *mem = c ? calloc(1, ENG_ARENA_CHUNK) : NULL;
+    /* fresh zero pages: resident only once touched, so RSS follows what
+     * is actually handed out (in huge pages where the kernel allows) */
+    char *mem = c ? eng_big_alloc(ENG_ARENA_CHUNK) : NULL;
     if (!mem) {
         free(c);
         return NULL;
@@ -54,7 +91,7 @@ void eng_arena_destroy(struct eng_arena *a)
     struct chunk *c = mp_load_relaxed(&a->cur);
     while (c) {
         struct chunk *p = c->prev;
-        free(c->mem);
+        eng_big_free(c->mem, ENG_ARENA_CHUNK);
         free(c);
         c = p;
     }

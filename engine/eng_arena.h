@@ -25,4 +25,13 @@ void *eng_arena_alloc(struct eng_arena *a, size_t size);
 /* Bytes handed out (not chunk capacity). */
 size_t eng_arena_used(const struct eng_arena *a);
 
+/* Large zeroed regions for arrays the hot path reads at random (key slots,
+ * counter series, key chunks): mapped lazily (resident once touched) and,
+ * where the kernel allows (transparent huge pages, "madvise" mode), backed
+ * by 2 MiB pages, so that random access over hundreds of MiB does not miss
+ * the TLB on nearly every load. NULL when memory runs out. Free with
+ * eng_big_free() and the same size. Any thread. */
+void *eng_big_alloc(size_t size);
+void eng_big_free(void *p, size_t size);
+
 #endif

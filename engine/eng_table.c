@@ -1,9 +1,23 @@
 /* eng_table.c — lock-free key table with event-time bucket rings (see eng_table.h).
  *
- * Layout: an open-addressed, linearly probed array of key pointers. A slot
- * goes from NULL to a key exactly once (CAS, release) and never changes, so
- * lookups are plain acquire loads and need no lock. Keys are never freed
- * before the table is destroyed (eviction comes with the store).
+ * Layout: an open-addressed, linearly probed array of 64-bit slots, each a
+ * key pointer (48 bits) tagged with the top 16 bits of the key's hash. A
+ * slot goes from 0 to a tagged key exactly once (CAS, release) and never
+ * changes, so lookups are plain acquire loads and need no lock; a probe
+ * reads a key only when the tag matches. The hash is computed from the
+ * event's bytes (scope, tenant, name), and keys hold their name inline, so
+ * the per-event path neither interns nor reads the name dictionary: names
+ * get their ids (for the store and the readers) once, when the key is made.
+ * Keys are never freed before the table is destroyed (an evicted key keeps
+ * its header).
+ *
+ * Series: a key holds a type -> series id index (12 ids, 0 for none);
+ * series live in a pool of huge-page-sized chunks, so the id of an event's
+ * type leads straight to its counters. An id goes from 0 to a series once
+ * per residency (CAS, release); eviction takes the ids back.
+ *
+ * The hot path's cache misses are the key slot, the key and the counters;
+ * eng_prep_*() lets a writer start them a few events ahead.
  *
  * Rings: a bucket index b (event time / width) lives in slot b % ring. The
  * table publishes a "current" bucket; writers accept b in
@@ -20,6 +34,7 @@
 #include "eng_table.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
@@ -41,20 +56,25 @@ struct eng_series {
     mp_atomic_u32 day[]; /* day_slots */
 };
 
-#define SER_CHUNK_SHIFT 12 /* series per pool chunk: 4096 (~1 MiB with a store) */
-#define SER_CHUNK (1u << SER_CHUNK_SHIFT)
+/* A pool chunk holds 2^ser_shift series: as many as fit in one 2 MiB huge
+ * page (8,192 of 240 B with a store), at least 4,096. */
+#define SER_SHIFT_MIN 12
+#define SER_CHUNK_MIN (1u << SER_SHIFT_MIN)
+#define HUGE_PAGE (2u << 20)
 
 /* Key residency. A COLD key keeps its header (id, names, lists) in the
  * table; its counters live only in the store until it is touched again. */
 enum { KEY_HOT = 0, KEY_EVICTING = 1, KEY_COLD = 2, KEY_LOADING = 3 };
 
-/* Frame state: gen (frames ended that touched the key) in the high 32 bits,
- * inflight (frames in progress that touch it) in the low 32, so frame end
- * bumps one and drops the other in a single RMW. */
+/* Frame state in one word: gen (frames ended that touched the key) in the
+ * high 32 bits, the dirty mark in bit 31, inflight (frames in progress that
+ * touch it) in bits 0-30. Frame end bumps gen, drops inflight and sets
+ * dirty in a single RMW. */
 #define SEQ_ONE_FRAME 1ULL                   /* inflight + 1 */
-#define SEQ_END_FRAME ((1ULL << 32) - 1)     /* gen + 1, inflight - 1 */
+#define SEQ_END_FRAME ((1ULL << 32) - 1)     /* gen + 1, inflight - 1 (no borrow: inflight >= 1) */
 #define SEQ_GEN_ONLY (1ULL << 32)            /* gen + 1 */
-#define SEQ_INFLIGHT(w) ((uint32_t)(w))
+#define SEQ_DIRTY (1ULL << 31)               /* on the dirty list, or about to be */
+#define SEQ_INFLIGHT(w) ((uint32_t)((w) & (SEQ_DIRTY - 1)))
 #define SEQ_GEN(w) ((uint32_t)((w) >> 32))
 
 /* A key is identified by its bytes, not by interned ids: scope, parent
@@ -68,15 +88,14 @@ struct eng_key {
     uint8_t name_len;       /* bytes in name[] */
     uint16_t pad_;
     uint32_t id;
-    mp_atomic_u64 seq;      /* gen << 32 | inflight (see SEQ_*) */
-    mp_atomic_u32 dirty;    /* 1 while on the dirty list */
+    mp_atomic_u64 seq;      /* gen | dirty | inflight (see SEQ_*) */
     mp_atomic_u32 state;    /* KEY_HOT .. KEY_LOADING */
     mp_atomic_u64 fmask;    /* ring slots changed since the last flush (see table__bit) */
     mp_atomic_i64 last_ms;  /* last write or load (table clock, coarse) */
     mp_atomic_u32 sid[ENG_NTYPES]; /* type - 1 -> series id, 0 until the type is seen */
     uint32_t tenant_id;
     uint32_t name_id;       /* mailbox or domain id; 0 for tenant scope */
-    struct eng_key *dirty_next;            /* written by the pusher that set dirty 0->1 */
+    struct eng_key *dirty_next;            /* written by the frame end that set dirty */
     _Atomic(struct eng_key *) children;    /* tenant keys: its mailbox/domain keys */
     struct eng_key *sibling;               /* next child of the same tenant (immutable) */
     char name[];                           /* name_len bytes, not NUL-terminated */
@@ -97,11 +116,13 @@ struct eng_table {
     struct eng_arena *arena; /* keys */
     mp_atomic_u64 nseries;
 
-    /* Series pool: id -> ser_dir[id >> SER_CHUNK_SHIFT] + (id % SER_CHUNK) *
+    /* Series pool: id -> ser_dir[id >> ser_shift] + (id & ser_mask) *
      * series_size. Chunks are added under ser_lock and never freed before
      * destroy, so a stale reader always reads mapped memory. */
     _Atomic(char *) *ser_dir;
     uint32_t ser_ndir;
+    uint32_t ser_shift, ser_mask;
+    size_t ser_chunk_bytes; /* what eng_big_alloc() was asked for */
     mp_atomic_u32 ser_next; /* next never-used id (ids start at 1) */
     pthread_mutex_t ser_lock;
 
@@ -165,6 +186,9 @@ struct backfill {
 #define BIT_HOUR ENG_FINE_SLOTS
 #define BIT_DAY (ENG_FINE_SLOTS + ENG_HOUR_SLOTS)
 #define STORE_DAY_BACK 13 /* with a store: 7 d + the 7 d before, in memory */
+#ifndef FLUSH_BATCH_MAX
+#define FLUSH_BATCH_MAX 20000 /* entries per commit: bounds a flush batch's memory */
+#endif
 _Static_assert(BIT_DAY + STORE_DAY_BACK + 3 <= 64, "flush mask must fit 64 bits");
 
 static int64_t table__floordiv(int64_t a, int64_t b)
@@ -206,10 +230,17 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
                       15) & ~(size_t)15;
     /* At most 12 live series per key; lost races and evictions give their
      * ids back, so the slack only covers ids held by racing writers. */
-    uint64_t max_series = ((uint64_t)opts->max_keys + 1) * ENG_NTYPES + 2 * SER_CHUNK;
-    if (max_series > UINT32_MAX - SER_CHUNK)
-        max_series = UINT32_MAX - SER_CHUNK; /* ids are 32-bit */
-    t->ser_ndir = (uint32_t)((max_series + SER_CHUNK - 1) / SER_CHUNK);
+    t->ser_shift = SER_SHIFT_MIN;
+    while ((2ULL << t->ser_shift) * t->series_size <= HUGE_PAGE)
+        t->ser_shift++;
+    t->ser_mask = (1u << t->ser_shift) - 1;
+    t->ser_chunk_bytes = ((size_t)1 << t->ser_shift) * t->series_size;
+    if (t->ser_chunk_bytes >= HUGE_PAGE / 16 * 15)
+        t->ser_chunk_bytes = HUGE_PAGE; /* round up to one huge page (4% spare) */
+    uint64_t max_series = ((uint64_t)opts->max_keys + 1) * ENG_NTYPES + 2 * (t->ser_mask + 1ULL);
+    if (max_series > UINT32_MAX - (t->ser_mask + 1ULL))
+        max_series = UINT32_MAX - (t->ser_mask + 1ULL); /* ids are 32-bit */
+    t->ser_ndir = (uint32_t)((max_series + t->ser_mask) >> t->ser_shift);
     t->ser_dir = calloc(t->ser_ndir, sizeof(*t->ser_dir));
     pthread_mutex_init(&t->ser_lock, NULL);
     atomic_init(&t->ser_next, 1);
@@ -217,7 +248,7 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     while (nslots < (uint64_t)opts->max_keys * 2)
         nslots <<= 1;
     t->mask = nslots - 1;
-    t->slots = calloc(nslots, sizeof(*t->slots));
+    t->slots = eng_big_alloc(nslots * sizeof(*t->slots));
     t->by_id = calloc((size_t)opts->max_keys + 1, sizeof(*t->by_id));
     if (!t->slots || !t->by_id || !t->ser_dir)
         goto err;
@@ -253,11 +284,11 @@ void eng_table_destroy(struct eng_table *t)
     free(t->by_id); /* keys live in the arena */
     eng_arena_destroy(t->arena);
     for (uint32_t i = 0; t->ser_dir && i < t->ser_ndir; i++)
-        free(mp_load_relaxed(&t->ser_dir[i]));
+        eng_big_free(mp_load_relaxed(&t->ser_dir[i]), t->ser_chunk_bytes);
     free(t->ser_dir);
     pthread_mutex_destroy(&t->ser_lock);
     free(t->free_ids);
-    free(t->slots);
+    eng_big_free(t->slots, (size_t)(t->mask + 1) * sizeof(*t->slots));
     eng_intern_destroy(t->names);
     while (t->threads) {
         struct eng_thread *n = t->threads->next;
@@ -344,15 +375,73 @@ static void table__synchronize(struct eng_table *t)
 #define SEED_TENANT 0x5851f42d4c957f2dULL
 #define SEED_SCOPE 0x9e3779b97f4a7c15ULL
 #define NAME_MAX_LEN 255 /* as eng_intern: longer names are refused */
+#define NAME_PREFETCH 16 /* lookahead warms the name's line up to here */
+
+#ifdef __SIZEOF_INT128__
+/* A multiply-fold hash of the wyhash family: 16 bytes per 64x64->128-bit
+ * multiply, against one 64-bit mix per 8 bytes in mp_hash_bytes; three
+ * names are hashed per event. Not persisted anywhere, so free to change. */
+static inline uint64_t table__mum(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t table__r8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t table__r4(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline uint64_t table__hash(const char *p, size_t len, uint64_t seed)
+{
+    const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL;
+    uint64_t a, b;
+    seed ^= table__mum(seed ^ k0, (uint64_t)len ^ k1);
+    if (len <= 16) {
+        if (len >= 4) {
+            size_t q = (len >> 3) << 2; /* 0 or 4: the four reads cover every byte */
+            a = table__r4(p) << 32 | table__r4(p + q);
+            b = table__r4(p + len - 4) << 32 | table__r4(p + len - 4 - q);
+        } else if (len > 0) {
+            a = (uint64_t)(unsigned char)p[0] << 16 | (uint64_t)(unsigned char)p[len >> 1] << 8 |
+                (unsigned char)p[len - 1];
+            b = 0;
+        } else {
+            a = b = 0;
+        }
+    } else {
+        size_t i = len;
+        for (; i > 16; i -= 16, p += 16)
+            seed = table__mum(table__r8(p) ^ k1, table__r8(p + 8) ^ seed);
+        a = table__r8(p + i - 16); /* the last 16 bytes, overlapping */
+        b = table__r8(p + i - 8);
+    }
+    return table__mum(k1 ^ (uint64_t)len, table__mum(a ^ k1, b ^ seed));
+}
+#else
+static inline uint64_t table__hash(const char *p, size_t len, uint64_t seed)
+{
+    return mp_hash_bytes(p, len, seed);
+}
+#endif
 
 static inline uint64_t table__tenant_hash(const char *s, size_t len)
 {
-    return mp_hash_bytes(s, len, SEED_TENANT);
+    return table__hash(s, len, SEED_TENANT);
 }
 
 static inline uint64_t table__child_hash(uint64_t th, int scope, const char *s, size_t len)
 {
-    return mp_hash_bytes(s, len, th ^ (SEED_SCOPE * (uint64_t)(scope + 1)));
+    return table__hash(s, len, th ^ (SEED_SCOPE * (uint64_t)(scope + 1)));
 }
 
 #define SLOT_PTR_BITS 48
@@ -369,11 +458,44 @@ static inline struct eng_key *table__slot_key(uint64_t w)
     return (struct eng_key *)(uintptr_t)(w & SLOT_PTR_MASK);
 }
 
+/* a == b for n bytes, inline: names are short, and a libc call per probe
+ * costs more than the compare. Loads stay inside [a, a + n) and [b, b + n). */
+static inline int table__bytes_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return 0;
+        }
+        if (i == n)
+            return 1;
+        memcpy(&x, a + n - 8, 8); /* the tail, overlapping what was compared */
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        uint32_t x0, y0, x1, y1;
+        memcpy(&x0, a, 4);
+        memcpy(&y0, b, 4);
+        memcpy(&x1, a + n - 4, 4);
+        memcpy(&y1, b + n - 4, 4);
+        return x0 == y0 && x1 == y1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
 static inline int table__key_is(const struct eng_key *k, int scope, const struct eng_key *parent,
                                 const char *name, size_t len)
 {
     return k->parent == parent && k->scope == scope && k->name_len == len &&
-           memcmp(k->name, name, len) == 0;
+           table__bytes_eq(k->name, name, len);
 }
 
 static struct eng_key *table__lookup(const struct eng_table *t, uint64_t h, int scope,
@@ -483,8 +605,8 @@ static inline struct eng_series *table__sptr(const struct eng_table *t, uint32_t
     /* acquire: pairs with the release store that published the chunk (the
      * id itself reached us through an acquire load, so this is belt and
      * braces, and free on the platforms we run on) */
-    char *c = mp_load_acquire(&t->ser_dir[sid >> SER_CHUNK_SHIFT]);
-    return (struct eng_series *)(c + (size_t)(sid & (SER_CHUNK - 1)) * t->series_size);
+    char *c = mp_load_acquire(&t->ser_dir[sid >> t->ser_shift]);
+    return (struct eng_series *)(c + (size_t)(sid & t->ser_mask) * t->series_size);
 }
 
 static void table__free_id(struct eng_table *t, uint32_t sid)
@@ -519,17 +641,17 @@ static uint32_t table__alloc_series(struct eng_table *t)
         if (sid)
             return sid; /* zeroed by table__recycle */
     }
-    if (mp_load_relaxed(&t->ser_next) >= (uint64_t)t->ser_ndir * SER_CHUNK)
+    if (mp_load_relaxed(&t->ser_next) >= (uint64_t)t->ser_ndir << t->ser_shift)
         return 0;
     sid = mp_add_relaxed(&t->ser_next, 1);
-    uint32_t c = sid >> SER_CHUNK_SHIFT;
+    uint32_t c = sid >> t->ser_shift;
     if (c >= t->ser_ndir)
         return 0;
     if (!mp_load_acquire(&t->ser_dir[c])) {
         pthread_mutex_lock(&t->ser_lock);
         if (!mp_load_relaxed(&t->ser_dir[c])) {
-            /* calloc: fresh zero pages, resident only once touched */
-            char *mem = calloc(SER_CHUNK, t->series_size);
+            /* fresh zero pages, resident only once touched */
+            char *mem = eng_big_alloc(t->ser_chunk_bytes);
             if (!mem) {
                 pthread_mutex_unlock(&t->ser_lock);
                 return 0; /* the id is lost with its chunk; NOMEM for the caller */
@@ -563,21 +685,6 @@ static inline struct eng_series *table__series(struct eng_table *t, struct eng_k
     /* acquire: pairs with the release CAS that published the id */
     uint32_t sid = mp_load_acquire(&k->sid[type - 1]);
     return sid ? table__sptr(t, sid) : table__series_new(t, k, type);
-}
-
-static void table__mark_dirty(struct eng_table *t, struct eng_key *k)
-{
-    /* acq_rel: the counter adds before this exchange are visible to the
-     * evaluator, whose clearing exchange reads from this one (or from a later
-     * RMW in the same chain). Only the thread that flips 0->1 pushes, so a
-     * key is on the list at most once. */
-    if (mp_xchg_acq_rel(&k->dirty, 1) != 0)
-        return;
-    struct eng_key *head = mp_load_relaxed(&t->dirty_head);
-    do {
-        k->dirty_next = head;
-    } while (!atomic_compare_exchange_weak_explicit(&t->dirty_head, &head, k,
-                                                    memory_order_release, memory_order_relaxed));
 }
 
 struct eng_frame {
@@ -657,20 +764,46 @@ static int frame__touch(struct eng_table *t, struct eng_frame *f, struct eng_key
 
 void eng_frame_end(struct eng_table *t, struct eng_frame *f)
 {
+    const int64_t now = mp_load_relaxed(&t->now_ms);
+    struct eng_key *first = NULL, *last = NULL; /* keys this frame made dirty */
     for (uint32_t i = 0; i < f->n; i++) {
+        /* the frame's early keys have left the near caches by now */
+        if (i + 8 < f->n)
+            __builtin_prefetch(f->list[i + 8], 1);
         struct eng_key *k = f->list[i];
         /* release: the flusher's acquire exchange of fmask then sees the
          * adds of the slots it names */
         if (f->bits[i])
             atomic_fetch_or_explicit(&k->fmask, f->bits[i], memory_order_release);
-        mp_store_relaxed(&k->last_ms, mp_load_relaxed(&t->now_ms));
-        /* release: a reader that sees the new gen (or inflight back to 0)
-         * also sees every add of this frame. One RMW moves both, so a
-         * reader that sees inflight drop also sees gen changed. */
-        atomic_fetch_add_explicit(&k->seq, SEQ_END_FRAME, memory_order_release);
-        /* dirty last: an evaluator that found the key unstable and skipped
-         * it gets it back here */
-        table__mark_dirty(t, k);
+        mp_store_relaxed(&k->last_ms, now);
+        /* One RMW: gen + 1, inflight - 1, dirty set. release: a reader that
+         * sees the new gen (or inflight back to 0) also sees every add of
+         * this frame, and so does the evaluator whose clearing RMW of the
+         * dirty bit reads from this one (or a later one). Dirty is set with
+         * the frame's end, so an evaluator that found the key unstable and
+         * skipped it gets it back. Only the frame that sets the bit links
+         * the key, so a key is on the list at most once. */
+        uint64_t w = mp_load_relaxed(&k->seq);
+        while (!atomic_compare_exchange_weak_explicit(&k->seq, &w, (w + SEQ_END_FRAME) | SEQ_DIRTY,
+                                                      memory_order_acq_rel, memory_order_relaxed))
+            ;
+        if (!(w & SEQ_DIRTY)) {
+            k->dirty_next = first;
+            first = k;
+            if (!last)
+                last = k;
+        }
+    }
+    if (first) {
+        /* one push for the frame's whole chain (the list head is shared by
+         * every writer); release: each dirty_next above is visible to the
+         * drainer's acquire exchange */
+        struct eng_key *head = mp_load_relaxed(&t->dirty_head);
+        do {
+            last->dirty_next = head;
+        } while (!atomic_compare_exchange_weak_explicit(&t->dirty_head, &head, first,
+                                                        memory_order_release,
+                                                        memory_order_relaxed));
     }
     if (f->n * 4 < f->mask) { /* few keys: clear only what was used */
         for (uint32_t i = 0; i < f->n; i++) {
@@ -711,7 +844,24 @@ static int table__backfill(struct eng_table *t, const struct eng_event *ev, int6
     return MP_OK;
 }
 
-int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev)
+static inline int table__names_ok(const struct eng_event *ev)
+{
+    /* 1..NAME_MAX_LEN bytes each (size_t wraps for 0) */
+    return ev->tenant_len - 1 < NAME_MAX_LEN && ev->mailbox_len - 1 < NAME_MAX_LEN &&
+           ev->domain_len - 1 < NAME_MAX_LEN;
+}
+
+/* One hash per key from the wire bytes. */
+static inline void table__event_hashes(const struct eng_event *ev, uint64_t h[ENG_NSCOPES])
+{
+    h[0] = table__tenant_hash(ev->tenant, ev->tenant_len);
+    h[1] = table__child_hash(h[0], ENG_SCOPE_MAILBOX, ev->mailbox, ev->mailbox_len);
+    h[2] = table__child_hash(h[0], ENG_SCOPE_DOMAIN, ev->domain, ev->domain_len);
+}
+
+/* eng_frame_record with the key hashes already computed (h), or not (NULL). */
+static inline int frame__record(struct eng_table *t, struct eng_frame *f,
+                                const struct eng_event *ev, const uint64_t *hin)
 {
     if (ev->type < ENG_TYPE_MIN || ev->type > ENG_TYPE_MAX)
         return MP_ERR_INVAL;
@@ -732,23 +882,24 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
     int in_fine = cf != ENG_NO_BUCKET && b >= cf - ENG_FINE_BACK;
     int in_hour = ch != ENG_NO_BUCKET && hb >= ch - ENG_HOUR_BACK && hb <= ch + 1;
 
-    if (ev->tenant_len - 1 >= NAME_MAX_LEN || ev->mailbox_len - 1 >= NAME_MAX_LEN ||
-        ev->domain_len - 1 >= NAME_MAX_LEN)
-        return MP_ERR_INVAL; /* empty or over-long (size_t wraps for 0) */
-    /* One hash per key from the wire bytes; the three slot loads are
-     * independent, so start them together. */
-    uint64_t th = table__tenant_hash(ev->tenant, ev->tenant_len);
-    uint64_t hm = table__child_hash(th, ENG_SCOPE_MAILBOX, ev->mailbox, ev->mailbox_len);
-    uint64_t hd = table__child_hash(th, ENG_SCOPE_DOMAIN, ev->domain, ev->domain_len);
-    __builtin_prefetch(&t->slots[hm & t->mask]);
-    __builtin_prefetch(&t->slots[hd & t->mask]);
+    if (!table__names_ok(ev))
+        return MP_ERR_INVAL;
+    uint64_t h[ENG_NSCOPES];
+    if (hin) {
+        memcpy(h, hin, sizeof(h));
+    } else {
+        table__event_hashes(ev, h);
+        /* the three slot loads are independent: start them together */
+        __builtin_prefetch(&t->slots[h[1] & t->mask]);
+        __builtin_prefetch(&t->slots[h[2] & t->mask]);
+    }
     struct eng_key *keys[ENG_NSCOPES];
-    int rc = table__get_key(t, th, ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, &keys[0]);
+    int rc = table__get_key(t, h[0], ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, &keys[0]);
     if (rc == MP_OK)
-        rc = table__get_key(t, hm, ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len,
+        rc = table__get_key(t, h[1], ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len,
                             &keys[1]);
     if (rc == MP_OK)
-        rc = table__get_key(t, hd, ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len,
+        rc = table__get_key(t, h[2], ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len,
                             &keys[2]);
     if (rc != MP_OK)
         return rc;
@@ -788,6 +939,78 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
     return MP_OK;
 }
 
+int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev)
+{
+    return frame__record(t, f, ev, NULL);
+}
+
+/* ---- lookahead --------------------------------------------------------------- */
+
+void eng_prep_start(const struct eng_table *t, const struct eng_event *ev, struct eng_prep *p)
+{
+    p->k[0] = p->k[1] = p->k[2] = NULL;
+    p->ok = table__names_ok(ev);
+    if (!p->ok)
+        return;
+    table__event_hashes(ev, p->h);
+    for (int i = 0; i < ENG_NSCOPES; i++)
+        __builtin_prefetch(&t->slots[p->h[i] & t->mask]);
+}
+
+void eng_prep_keys(const struct eng_table *t, struct eng_prep *p)
+{
+    if (!p->ok)
+        return;
+    for (int i = 0; i < ENG_NSCOPES; i++) {
+        const uint64_t tag = table__tag(p->h[i]);
+        p->k[i] = NULL;
+        /* the first slot with the key's tag names it, nearly always; the
+         * record verifies, this only warms the lines */
+        for (uint64_t j = p->h[i] & t->mask, n = 0; n < 4; j = (j + 1) & t->mask, n++) {
+            uint64_t w = mp_load_acquire(&t->slots[j]);
+            if (!w)
+                break;
+            if (w >> SLOT_PTR_BITS == tag) {
+                const char *k = (const char *)table__slot_key(w);
+                p->k[i] = (const struct eng_key *)k;
+                __builtin_prefetch(k, 1);
+                __builtin_prefetch(k + 64, 1);
+                __builtin_prefetch(k + offsetof(struct eng_key, name) + NAME_PREFETCH);
+                break;
+            }
+        }
+    }
+}
+
+void eng_prep_counters(const struct eng_table *t, const struct eng_event *ev,
+                       const struct eng_prep *p)
+{
+    if (!p->ok || ev->type < ENG_TYPE_MIN || ev->type > ENG_TYPE_MAX)
+        return;
+    uint64_t fs = table__mod(table__floordiv(ev->time_ms, ENG_FINE_MS), ENG_FINE_SLOTS);
+    uint64_t hs = table__mod(table__floordiv(ev->time_ms, ENG_HOUR_MS), ENG_HOUR_SLOTS);
+    uint64_t ds = table__mod(table__floordiv(ev->time_ms, ENG_DAY_MS), t->day_slots);
+    for (int i = 0; i < ENG_NSCOPES; i++) {
+        if (!p->k[i])
+            continue;
+        /* a key is never freed before the table, so reading a candidate
+         * that turns out to be another key is harmless */
+        uint32_t sid = mp_load_acquire(&((struct eng_key *)p->k[i])->sid[ev->type - 1]);
+        if (!sid)
+            continue;
+        struct eng_series *s = table__sptr(t, sid);
+        __builtin_prefetch(&s->fine[fs], 1);
+        __builtin_prefetch(&s->hour[hs], 1);
+        __builtin_prefetch(&s->day[ds], 1);
+    }
+}
+
+int eng_frame_record_prep(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev,
+                          const struct eng_prep *p)
+{
+    return frame__record(t, f, ev, p->ok ? p->h : NULL);
+}
+
 int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct eng_event *ev)
 {
     MP_UNUSED(th); /* the caller's online state is what matters, not the handle */
@@ -819,7 +1042,8 @@ int eng_key_read_end(const struct eng_key *k, uint32_t token)
      * read_begin, this fence synchronises with that frame's release fence,
      * so the loads below see its inflight increment (or its end, in gen). */
     atomic_thread_fence(memory_order_acquire);
-    return mp_load_relaxed(&kk->seq) == (uint64_t)token << 32 &&
+    uint64_t w = mp_load_relaxed(&kk->seq); /* the dirty bit does not matter here */
+    return SEQ_INFLIGHT(w) == 0 && SEQ_GEN(w) == token &&
            mp_load_relaxed(&kk->state) == KEY_HOT;
 }
 
@@ -945,8 +1169,10 @@ static void table__flush_leaving(struct eng_table *t, int res, uint64_t slot, in
         mp_error("store_flush_failed at=ring_advance res=%d err=nomem", res);
         return;
     }
-    eng_intern_drain_new(t->names, table__name, b);
     table__flush_slot(t, b, res, slot, bucket);
+    /* names after the keys: a key seen above was published after its names
+     * were interned, so they are drained here, into the same batch */
+    eng_intern_drain_new(t->names, table__name, b);
     if (eng_store_commit(t->store, b, 0) != MP_OK)
         mp_error("store_flush_failed at=ring_advance res=%d", res);
     eng_store_batch_free(b);
@@ -1012,7 +1238,8 @@ int eng_table_flush(struct eng_table *t, int sync, size_t *entries)
         }
         if (keep)
             atomic_fetch_or_explicit(&k->fmask, keep, memory_order_relaxed);
-        if (eng_store_batch_count(b) >= 20000) { /* bound the batch's memory */
+        if (eng_store_batch_count(b) >= FLUSH_BATCH_MAX) { /* bound the batch's memory */
+            eng_intern_drain_new(t->names, table__name, b); /* see below */
             written += eng_store_batch_count(b);
             if ((rc = eng_store_commit(t->store, b, 0)) != MP_OK)
                 goto out;
@@ -1028,6 +1255,11 @@ int eng_table_flush(struct eng_table *t, int sync, size_t *entries)
         eng_store_batch_drop_before(b, res, cut[res]);
         t->dropped_before[res] = cut[res];
     }
+    /* Names again: a key created after the drain above, and flushed in the
+     * loop, has names interned after that drain too (they are interned
+     * before the key is published). Same batch, so no counter reaches the
+     * store without its names. */
+    eng_intern_drain_new(t->names, table__name, b);
     written += eng_store_batch_count(b);
     rc = eng_store_commit(t->store, b, sync);
 out:
@@ -1282,6 +1514,7 @@ size_t eng_table_evict(struct eng_table *t, int64_t now_ms)
         victims[n] = k;
         masks[n++] = m;
     }
+    eng_intern_drain_new(t->names, table__name, b); /* names of keys made meanwhile */
     if (eng_store_commit(t->store, b, 0) != MP_OK) {
         /* The store did not take them: the keys stay in memory, with their
          * unflushed slots marked again for the next flush. */
@@ -1329,7 +1562,8 @@ size_t eng_table_drain_dirty(struct eng_table *t, void (*fn)(void *arg, struct e
     size_t n = 0;
     while (k) {
         struct eng_key *next = k->dirty_next; /* read before the key can be re-pushed */
-        mp_xchg_acq_rel(&k->dirty, 0);
+        /* acq_rel: pairs with the frame end that set the bit (see there) */
+        atomic_fetch_and_explicit(&k->seq, ~SEQ_DIRTY, memory_order_acq_rel);
         fn(arg, k);
         k = next;
         n++;

@@ -130,6 +130,30 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
 /* Publishes the frame: its keys become stable and are marked dirty. */
 void eng_frame_end(struct eng_table *t, struct eng_frame *f);
 
+/* Lookahead (optional). An event's lookups are chains of dependent memory
+ * loads (key slot, key, counters) that miss the caches when keys are many.
+ * A writer holding its next events can start those chains early, a few
+ * events apart, so that the loads of several events overlap:
+ *   eng_prep_start(t, ev, p)      hashes the names, prefetches the key slots;
+ *   eng_prep_keys(t, p)           later: prefetches the keys in those slots;
+ *   eng_prep_counters(t, ev, p)   later: prefetches the counters ev adds to;
+ *   eng_frame_record_prep(t, f, ev, p)  records ev exactly as eng_frame_record().
+ * Hints only: no result depends on them, any stage but the first may be
+ * skipped, and they change nothing the other threads can see. `ev` and the
+ * bytes it points to must stay unchanged from eng_prep_start() to the
+ * record. The writer calls them while online, like eng_frame_record(). */
+struct eng_prep {
+    uint64_t h[ENG_NSCOPES];              /* private to the table */
+    const struct eng_key *k[ENG_NSCOPES]; /* private to the table */
+    int ok;
+};
+void eng_prep_start(const struct eng_table *t, const struct eng_event *ev, struct eng_prep *p);
+void eng_prep_keys(const struct eng_table *t, struct eng_prep *p);
+void eng_prep_counters(const struct eng_table *t, const struct eng_event *ev,
+                       const struct eng_prep *p);
+int eng_frame_record_prep(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev,
+                          const struct eng_prep *p);
+
 /* Adds one event to its three keys as a frame of its own and marks them
  * dirty. The caller must be online. Returns MP_OK; MP_ERR_INVAL when the event time lies outside the
  * held range (older than the retention, or more than one fine bucket ahead)

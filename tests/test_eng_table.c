@@ -224,6 +224,102 @@ START_TEST(name_lengths)
 }
 END_TEST
 
+/* Frames publish their newly dirty keys as one chain: every key once, even
+ * when later frames touch it again before the drain, and again after it. */
+static void collect_ids(void *arg, struct eng_key *k)
+{
+    uint32_t *seen = arg; /* seen[0]: count; seen[id]: times visited */
+    seen[0]++;
+    seen[eng_key_id(k)]++;
+}
+
+START_TEST(dirty_chain_once)
+{
+    struct eng_table *t = mk(1024, T0);
+    struct eng_frame *f;
+    ck_assert_int_eq(eng_frame_create(&f), MP_OK);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 40; i++) {
+            char mb[32];
+            snprintf(mb, sizeof(mb), "u%d@a.io", i % 20);
+            struct eng_event ev = {"acme", 4, mb, strlen(mb), "d.io", 4, ENG_SENT, T0};
+            ck_assert_int_eq(eng_frame_record(t, f, &ev), MP_OK);
+        }
+        eng_frame_end(t, f);
+    }
+    /* 1 tenant + 20 mailboxes + 1 domain, each on the list once */
+    uint32_t seen[64] = {0};
+    ck_assert_uint_eq(eng_table_drain_dirty(t, collect_ids, seen), 22);
+    for (int id = 1; id < 64; id++)
+        ck_assert_uint_le(seen[id], 1);
+    memset(seen, 0, sizeof(seen));
+    ck_assert_uint_eq(eng_table_drain_dirty(t, collect_ids, seen), 0);
+    /* drained keys come back with their next frame */
+    struct eng_event ev = {"acme", 4, "u3@a.io", 7, "d.io", 4, ENG_OPEN, T0};
+    ck_assert_int_eq(eng_frame_record(t, f, &ev), MP_OK);
+    eng_frame_end(t, f);
+    ck_assert_uint_eq(eng_table_drain_dirty(t, collect_ids, seen), 3);
+    eng_frame_destroy(f);
+    eng_table_destroy(t);
+}
+END_TEST
+
+/* The lookahead calls change no result: the same events through
+ * eng_prep_* + eng_frame_record_prep (stages skipped or not, names bad or
+ * not) count exactly as through eng_frame_record. */
+START_TEST(prep_same_results)
+{
+    struct eng_table *a = mk(1024, T0), *b = mk(1024, T0);
+    struct eng_frame *fa, *fb;
+    ck_assert_int_eq(eng_frame_create(&fa), MP_OK);
+    ck_assert_int_eq(eng_frame_create(&fb), MP_OK);
+    for (int i = 0; i < 300; i++) {
+        char tn[16], mb[32], dm[32];
+        snprintf(tn, sizeof(tn), "t%d", i % 7);
+        snprintf(mb, sizeof(mb), "m%d@x.io", i % 11);
+        snprintf(dm, sizeof(dm), "d%d.io", i % 5);
+        struct eng_event ev = {tn, strlen(tn), mb, strlen(mb), dm, strlen(dm), 1 + i % 12,
+                               T0 - (i % 3) * HOUR};
+        if (i % 50 == 7)
+            ev.mailbox_len = 0; /* refused either way */
+        if (i % 50 == 9)
+            ev.time_ms = T0 + DAY; /* refused either way */
+        struct eng_prep p;
+        eng_prep_start(b, &ev, &p);
+        if (i % 3 != 0)
+            eng_prep_keys(b, &p);
+        if (i % 4 != 0)
+            eng_prep_counters(b, &ev, &p);
+        ck_assert_int_eq(eng_frame_record_prep(b, fb, &ev, &p), eng_frame_record(a, fa, &ev));
+        if (i % 60 == 59) {
+            eng_frame_end(a, fa);
+            eng_frame_end(b, fb);
+        }
+    }
+    eng_frame_end(a, fa);
+    eng_frame_end(b, fb);
+    ck_assert_uint_eq(eng_table_nkeys(a), eng_table_nkeys(b));
+    ck_assert_uint_eq(eng_table_nseries(a), eng_table_nseries(b));
+    for (uint32_t id = 1; id <= eng_table_nkeys(a); id++) {
+        struct eng_key *ka = eng_table_key(a, id), *kb;
+        ck_assert_ptr_nonnull(ka);
+        ck_assert_int_eq(eng_table_find(b, eng_key_scope(ka), eng_key_tenant(a, ka),
+                                        eng_key_name(a, ka), &kb),
+                         MP_OK);
+        for (int win = ENG_WIN_1H; win <= ENG_WIN_PREV_7D; win++) {
+            uint64_t ca[ENG_NTYPES], cb[ENG_NTYPES];
+            eng_key_sum_window(a, ka, win, ca);
+            eng_key_sum_window(b, kb, win, cb);
+            ck_assert_mem_eq(ca, cb, sizeof(ca));
+        }
+    }
+    eng_frame_destroy(fa);
+    eng_frame_destroy(fb);
+    eng_table_destroy(a);
+    eng_table_destroy(b);
+}
+END_TEST
+
 START_TEST(intern_ids)
 {
     struct eng_intern *in;
@@ -680,6 +776,8 @@ static Suite *suite(void)
     tcase_add_test(tc, clock_jump);
     tcase_add_test(tc, capacity);
     tcase_add_test(tc, name_lengths);
+    tcase_add_test(tc, dirty_chain_once);
+    tcase_add_test(tc, prep_same_results);
     tcase_add_test(tc, intern_ids);
     tcase_add_test(tc, named_windows);
     tcase_add_test(tc, children_and_lazy_series);
