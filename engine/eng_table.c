@@ -56,11 +56,12 @@ struct eng_series {
     mp_atomic_u32 day[]; /* day_slots */
 };
 
-/* A pool chunk holds 2^ser_shift series: as many as fit in one 2 MiB huge
- * page (8,192 of 240 B with a store), at least 4,096. */
-#define SER_SHIFT_MIN 12
-#define SER_CHUNK_MIN (1u << SER_SHIFT_MIN)
+/* A pool chunk is one 2 MiB huge page holding as many series as fit (8,738
+ * of 240 B with a store: 32 B spare). A power-of-two count would leave up
+ * to 1/16 of every huge page unused but resident; the id -> chunk division
+ * is a multiply and a shift instead (see table__sptr). */
 #define HUGE_PAGE (2u << 20)
+#define SER_ID_BITS 31 /* series ids < 2^31: the reciprocal below is exact */
 
 /* Key residency. A COLD key keeps its header (id, names, lists) in the
  * table; its counters live only in the store until it is touched again. */
@@ -116,13 +117,14 @@ struct eng_table {
     struct eng_arena *arena; /* keys */
     mp_atomic_u64 nseries;
 
-    /* Series pool: id -> ser_dir[id >> ser_shift] + (id & ser_mask) *
+    /* Series pool: id -> ser_dir[id / ser_per] + (id % ser_per) *
      * series_size. Chunks are added under ser_lock and never freed before
      * destroy, so a stale reader always reads mapped memory. */
     _Atomic(char *) *ser_dir;
     uint32_t ser_ndir;
-    uint32_t ser_shift, ser_mask;
-    size_t ser_chunk_bytes; /* what eng_big_alloc() was asked for */
+    uint32_t ser_per;      /* series per chunk */
+    uint64_t ser_recip;    /* id / ser_per == (id * ser_recip) >> ser_rshift */
+    unsigned ser_rshift;
     mp_atomic_u32 ser_next; /* next never-used id (ids start at 1) */
     pthread_mutex_t ser_lock;
 
@@ -230,17 +232,20 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
                       15) & ~(size_t)15;
     /* At most 12 live series per key; lost races and evictions give their
      * ids back, so the slack only covers ids held by racing writers. */
-    t->ser_shift = SER_SHIFT_MIN;
-    while ((2ULL << t->ser_shift) * t->series_size <= HUGE_PAGE)
-        t->ser_shift++;
-    t->ser_mask = (1u << t->ser_shift) - 1;
-    t->ser_chunk_bytes = ((size_t)1 << t->ser_shift) * t->series_size;
-    if (t->ser_chunk_bytes >= HUGE_PAGE / 16 * 15)
-        t->ser_chunk_bytes = HUGE_PAGE; /* round up to one huge page (4% spare) */
-    uint64_t max_series = ((uint64_t)opts->max_keys + 1) * ENG_NTYPES + 2 * (t->ser_mask + 1ULL);
-    if (max_series > UINT32_MAX - (t->ser_mask + 1ULL))
-        max_series = UINT32_MAX - (t->ser_mask + 1ULL); /* ids are 32-bit */
-    t->ser_ndir = (uint32_t)((max_series + t->ser_mask) >> t->ser_shift);
+    t->ser_per = (uint32_t)(HUGE_PAGE / t->series_size);
+    /* Division by the invariant ser_per (Granlund-Montgomery): with
+     * l = ceil(log2 ser_per) and m = ceil(2^(31 + l) / ser_per), m * ser_per
+     * exceeds 2^(31 + l) by less than 2^l, so (id * m) >> (31 + l) is the
+     * exact quotient for every id < 2^31; id * m < 2^64. */
+    unsigned l = 0;
+    while ((1u << l) < t->ser_per)
+        l++;
+    t->ser_rshift = SER_ID_BITS + l;
+    t->ser_recip = ((1ULL << t->ser_rshift) + t->ser_per - 1) / t->ser_per;
+    uint64_t max_series = ((uint64_t)opts->max_keys + 1) * ENG_NTYPES + 2ULL * t->ser_per;
+    if (max_series > (1ULL << SER_ID_BITS) - 1 - t->ser_per)
+        max_series = (1ULL << SER_ID_BITS) - 1 - t->ser_per; /* ids stay < 2^31 */
+    t->ser_ndir = (uint32_t)((max_series + t->ser_per - 1) / t->ser_per);
     t->ser_dir = calloc(t->ser_ndir, sizeof(*t->ser_dir));
     pthread_mutex_init(&t->ser_lock, NULL);
     atomic_init(&t->ser_next, 1);
@@ -284,7 +289,7 @@ void eng_table_destroy(struct eng_table *t)
     free(t->by_id); /* keys live in the arena */
     eng_arena_destroy(t->arena);
     for (uint32_t i = 0; t->ser_dir && i < t->ser_ndir; i++)
-        eng_big_free(mp_load_relaxed(&t->ser_dir[i]), t->ser_chunk_bytes);
+        eng_big_free(mp_load_relaxed(&t->ser_dir[i]), HUGE_PAGE);
     free(t->ser_dir);
     pthread_mutex_destroy(&t->ser_lock);
     free(t->free_ids);
@@ -605,8 +610,9 @@ static inline struct eng_series *table__sptr(const struct eng_table *t, uint32_t
     /* acquire: pairs with the release store that published the chunk (the
      * id itself reached us through an acquire load, so this is belt and
      * braces, and free on the platforms we run on) */
-    char *c = mp_load_acquire(&t->ser_dir[sid >> t->ser_shift]);
-    return (struct eng_series *)(c + (size_t)(sid & t->ser_mask) * t->series_size);
+    uint32_t chunk = (uint32_t)(((uint64_t)sid * t->ser_recip) >> t->ser_rshift);
+    char *c = mp_load_acquire(&t->ser_dir[chunk]);
+    return (struct eng_series *)(c + (size_t)(sid - chunk * t->ser_per) * t->series_size);
 }
 
 static void table__free_id(struct eng_table *t, uint32_t sid)
@@ -641,17 +647,19 @@ static uint32_t table__alloc_series(struct eng_table *t)
         if (sid)
             return sid; /* zeroed by table__recycle */
     }
-    if (mp_load_relaxed(&t->ser_next) >= (uint64_t)t->ser_ndir << t->ser_shift)
+    if (mp_load_relaxed(&t->ser_next) >= (uint64_t)t->ser_ndir * t->ser_per)
         return 0;
     sid = mp_add_relaxed(&t->ser_next, 1);
-    uint32_t c = sid >> t->ser_shift;
+    if (sid >= (uint64_t)t->ser_ndir * t->ser_per)
+        return 0;
+    uint32_t c = sid / t->ser_per; /* not per event: here only for a new series */
     if (c >= t->ser_ndir)
         return 0;
     if (!mp_load_acquire(&t->ser_dir[c])) {
         pthread_mutex_lock(&t->ser_lock);
         if (!mp_load_relaxed(&t->ser_dir[c])) {
             /* fresh zero pages, resident only once touched */
-            char *mem = eng_big_alloc(t->ser_chunk_bytes);
+            char *mem = eng_big_alloc(HUGE_PAGE);
             if (!mem) {
                 pthread_mutex_unlock(&t->ser_lock);
                 return 0; /* the id is lost with its chunk; NOMEM for the caller */
