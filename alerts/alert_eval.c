@@ -864,6 +864,7 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
             a.severity = r->nseverity;
             a.starts_ms = r->starts_ms;
             a.ends_ms = now;
+            a.rule_removed = 1;
             if (vec__push((void **)&gone, &ngone, &capgone, sizeof(a), &a) != MP_OK)
                 eval__deliver(e, tenant, &a, 1, now); /* alone, but told */
         }
@@ -914,17 +915,84 @@ int alert_eval_reload(struct alert_eval *e, struct alert_ruleset *rules,
 
 /* ---- restore ---- */
 
+/* A resolve owed at start for an alert whose rule or key is gone: one block
+ * holds everything the notification needs (the instance points into it). */
+struct gone_alert {
+    struct alert_rule rule; /* the rule, or a stand-in when it left the rules file */
+    char key[400];          /* the state's key: rule, scope, tenant, name */
+    struct alert_instance a;
+};
+
 struct restore_ctx {
     struct alert_eval *e;
     int64_t now;
     size_t dropped;
-    /* resolves of alerts whose rule or key is gone, told together after
-     * the scan; their strings (copies of the keys) and stand-in rules are
-     * in `owned`, freed after that */
-    struct alert_instance *gone;
-    void **owned;
-    size_t ngone, capgone, nowned, capowned;
+    struct gone_alert **gone; /* told together, per tenant, after the scan */
+    size_t ngone, capgone;
 };
+
+/* Owes a resolve for stored alert `st` (key `key`, whose tenant and name
+ * start at the given offsets); `live` is its rule, NULL when the rule left
+ * the rules file. */
+static void eval__owe_resolve(struct restore_ctx *c, const struct alert_rule *live,
+                              const char *key, size_t kl, size_t tenant_off, size_t name_off,
+                              int scope, const struct stored *st)
+{
+    struct gone_alert *g = calloc(1, sizeof(*g));
+    if (!g) {
+        mp_error("alert_resolve_nomem tenant=%s", key + tenant_off);
+        return;
+    }
+    memcpy(g->key, key, kl + 1);
+    if (live) {
+        g->rule = *live;
+    } else {
+        /* Its config is gone. Receivers know the alert by its name (the
+         * fingerprint is built from it) and its alertname, stored with the
+         * state since version 2 (before: the name); the notification says
+         * the rule was removed instead of describing a window. */
+        snprintf(g->rule.name, sizeof(g->rule.name), "%s", key);
+        snprintf(g->rule.alertname, sizeof(g->rule.alertname), "%s",
+                 st->alertname[0] ? st->alertname : key);
+        g->a.rule_removed = 1;
+    }
+    g->a.rule = &g->rule;
+    g->a.status = ALERT_STATUS_RESOLVED;
+    g->a.severity = st->nseverity;
+    g->a.starts_ms = st->starts_ms;
+    g->a.ends_ms = c->now;
+    g->a.tenant = g->key + tenant_off;
+    g->a.mailbox = scope == ENG_SCOPE_MAILBOX ? g->key + name_off : NULL;
+    g->a.domain = scope == ENG_SCOPE_DOMAIN ? g->key + name_off : NULL;
+    g->a.v.num = st->num;
+    g->a.v.den = st->den;
+    g->a.v.base_num = st->base_num;
+    g->a.v.base_den = st->base_den;
+    g->a.v.value_ppb = st->value_ppb;
+    if (vec__push((void **)&c->gone, &c->ngone, &c->capgone, sizeof(g), &g) != MP_OK) {
+        eval__deliver(c->e, g->a.tenant, &g->a, 1, c->now); /* alone, but told */
+        free(g);
+    }
+}
+
+/* Tells the owed resolves, one request per tenant and receiver, and frees them. */
+static void eval__tell_gone(struct restore_ctx *c)
+{
+    struct alert_instance *a = c->ngone ? malloc(c->ngone * sizeof(*a)) : NULL;
+    for (size_t x = 0; a && x < c->ngone; x++)
+        a[x] = c->gone[x]->a;
+    if (a)
+        eval__deliver_by_tenant(c->e, a, c->ngone, c->now);
+    else
+        for (size_t x = 0; x < c->ngone; x++)
+            eval__deliver(c->e, c->gone[x]->a.tenant, &c->gone[x]->a, 1, c->now);
+    free(a);
+    for (size_t x = 0; x < c->ngone; x++)
+        free(c->gone[x]);
+    free(c->gone);
+    c->gone = NULL;
+    c->ngone = c->capgone = 0;
+}
 
 static int eval__restore_one(void *arg, const char *k, size_t kl, const char *v, size_t vl)
 {
@@ -956,68 +1024,16 @@ static int eval__restore_one(void *arg, const char *k, size_t kl, const char *v,
     struct eng_key *ek = NULL;
     if (scope < 0 || scope >= ENG_NSCOPES || ri < 0 ||
         eng_table_find(e->t, scope, tenant, scope == ENG_SCOPE_TENANT ? NULL : name, &ek) != MP_OK) {
-        /* The rule or the key is gone: what fired is resolved now. */
-        const struct alert_rule *r = NULL;
-        struct alert_rule *stub = NULL;
-        if (ri >= 0 && st.nstatus == ST_FIRING) {
-            r = &alert_ruleset_for(e->cfg.rules, tenant)[ri];
-        } else if (ri < 0 && st.nstatus == ST_FIRING && (stub = calloc(1, sizeof(*stub)))) {
-            /* The rule left the rules file while the daemon was down. Its
-             * receivers were told it fires, so they hear it resolved, as
-             * after a reload (this alert used to be dropped in silence and
-             * stayed open at the receivers for good). Its config is gone: a
-             * stand-in named after it (fingerprints are built from the name:
-             * they match) with the alertname stored with the state (state
-             * written before version 2: the name), carries the last figures. */
-            /* names are shorter than ALERT_NAME_MAX (the rules loader checks) */
-            snprintf(stub->name, sizeof(stub->name), "%.*s", ALERT_NAME_MAX - 1, rule);
-            snprintf(stub->alertname, sizeof(stub->alertname), "%.*s", ALERT_NAME_MAX - 1,
-                     st.alertname[0] ? st.alertname : rule);
-            stub->kind = ALERT_KIND_RATIO;
-            r = stub;
-        }
+        /* The rule or the key is gone: what receivers were told fires is
+         * resolved now (an alert whose rule left the file used to be dropped
+         * in silence and stayed open at its receivers for good). */
+        if (st.nstatus == ST_FIRING)
+            eval__owe_resolve(c, ri >= 0 ? &alert_ruleset_for(e->cfg.rules, tenant)[ri] : NULL,
+                              key, kl, (size_t)(tenant - key), (size_t)(name - key), scope, &st);
         if (ri < 0)
             mp_warn("alert_state_dropped rule=%s tenant=%s why=\"rule no longer exists\" "
-                    "resolve_sent=%s",
-                    rule, tenant, r ? "yes" : "no");
-        if (r) {
-            struct alert_instance a = {.rule = r,
-                                       .status = ALERT_STATUS_RESOLVED,
-                                       .severity = st.nseverity,
-                                       .starts_ms = st.starts_ms,
-                                       .ends_ms = c->now};
-            a.v.num = st.num;
-            a.v.den = st.den;
-            a.v.base_num = st.base_num;
-            a.v.base_den = st.base_den;
-            a.v.value_ppb = st.value_ppb;
-            /* told after the scan, per tenant: the strings (and the
-             * stand-in rule) must outlive this call */
-            int later = 1;
-            const char *base = key;
-            char *copy = malloc(kl + 1);
-            if (copy && vec__push((void **)&c->owned, &c->nowned, &c->capowned, sizeof(copy),
-                                  &copy) == MP_OK) {
-                memcpy(copy, key, kl + 1);
-                base = copy;
-            } else {
-                free(copy);
-                later = 0;
-            }
-            if (stub && later &&
-                vec__push((void **)&c->owned, &c->nowned, &c->capowned, sizeof(stub), &stub) ==
-                    MP_OK)
-                stub = NULL; /* the list owns it */
-            else if (stub)
-                later = 0;
-            a.tenant = base + (tenant - key);
-            a.mailbox = scope == ENG_SCOPE_MAILBOX ? base + (name - key) : NULL;
-            a.domain = scope == ENG_SCOPE_DOMAIN ? base + (name - key) : NULL;
-            if (!later ||
-                vec__push((void **)&c->gone, &c->ngone, &c->capgone, sizeof(a), &a) != MP_OK)
-                eval__deliver(e, tenant, &a, 1, c->now); /* alone, but told */
-        }
-        free(stub);
+                    "resolve_owed=%s",
+                    rule, tenant, st.nstatus == ST_FIRING ? "yes" : "no");
         if (e->wb)
             eng_store_batch_kv_del(e->wb, ENG_KV_ALERTS, k, kl);
         c->dropped++;
@@ -1164,10 +1180,9 @@ int alert_eval_start(struct eng_table *t, struct alert_sender *s,
         struct restore_ctx c = {.e = e, .now = mp_now_ms()};
         rc = eng_store_kv_scan(e->store, ENG_KV_ALERTS, NULL, 0, eval__restore_one, &c);
         if (rc == MP_OK)
-            eval__deliver_by_tenant(e, c.gone, c.ngone, c.now);
-        for (size_t x = 0; x < c.nowned; x++)
-            free(c.owned[x]);
-        free(c.owned);
+            eval__tell_gone(&c);
+        for (size_t x = 0; x < c.ngone; x++) /* left only when the scan failed */
+            free(c.gone[x]);
         free(c.gone);
         if (rc != MP_OK)
             goto err;
@@ -1268,7 +1283,8 @@ char *alert_eval_active_json(struct alert_eval *e, const char *tenant)
         if (!o)
             continue;
         char ts[40];
-        json_object_set_new(o, "state", json_string(r->status == ST_FIRING ? "firing" : "pending"));
+        /* one field for the state: the webhook entry's status, which here
+         * may also be "pending" */
         json_object_set_new(o, "status", json_string(r->status == ST_FIRING ? "firing" : "pending"));
         alert_format_time(r->notified_ms, ts, sizeof(ts));
         json_object_set_new(o, "lastNotifiedAt", json_string(r->notified_ms ? ts : ""));

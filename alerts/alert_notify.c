@@ -80,6 +80,11 @@ static void notify__summary(const struct alert_instance *a, char *buf, size_t n)
     alert_format_rule_value(r, pct ? v->value_ppb * 100 : v->value_ppb, val, sizeof(val));
     alert_format_rule_value(r, pct ? t * 100 : t, thr, sizeof(thr));
     notify__scope(a, scope, sizeof(scope));
+    if (a->rule_removed) {
+        snprintf(buf, n, "%s resolved for tenant %s%s: rule %s was removed from the rules file",
+                 r->alertname, a->tenant, scope, r->name);
+        return;
+    }
     switch (r->kind) {
     case ALERT_KIND_COUNT:
         snprintf(what, sizeof(what), "%llu %s over %s", (unsigned long long)v->num, r->num_label,

@@ -31,6 +31,7 @@ struct alert_instance {
     struct alert_value v;
     int64_t starts_ms;
     int64_t ends_ms; /* 0 while firing */
+    int rule_removed; /* resolved because its rule left the rules file */
 };
 
 /* 16 hex digits + NUL. */

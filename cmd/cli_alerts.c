@@ -89,7 +89,7 @@ int cli_alerts_print(FILE *f, const char *body)
         snprintf(nd, sizeof(nd), "%s/%s", alerts__str(an, "numerator", "-"),
                  alerts__str(an, "denominator", "-"));
         fprintf(f, "%-8s %-8s %-22s %-20s %-16s %-28s %9s %9s %8s %6s  %s\n",
-                alerts__str(a, "state", "-"), alerts__str(l, "severity", "-"),
+                alerts__str(a, "status", "-"), alerts__str(l, "severity", "-"),
                 alerts__str(l, "rule", alerts__str(l, "alertname", "-")),
                 alerts__str(l, "tenant", "-"), mb ? "mailbox" : dom ? "recipient_domain" : "tenant",
                 mb ? mb : dom ? dom : "-", val, thr, nd, alerts__str(an, "window", "-"),

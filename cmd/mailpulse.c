@@ -780,6 +780,30 @@ static int cmd_sink(const struct cli_cmd *cmd, int argc, char **argv)
     return MP_OK;
 }
 
+/* GET `url` from the daemon's HTTP API. MP_OK with *body on a 200;
+ * otherwise says why (unreachable, or the daemon's own error message) and
+ * returns MP_ERR_IO or MP_ERR_NOMEM (*body may still need freeing). */
+static int cli__api_get(const struct cli_cmd *cmd, const char *url, int64_t timeout_ms,
+                        char **body)
+{
+    char err[CURL_ERROR_SIZE + 64];
+    long status = 0;
+    int rc = cli_stats_get(url, (long)timeout_ms, &status, body, err, sizeof(err));
+    if (rc != MP_OK) {
+        cli__fail(cmd, "cannot get %s: %s (is mailpulsed running with http.listen there?)", url,
+                  rc == MP_ERR_NOMEM ? "out of memory" : err);
+        return rc;
+    }
+    if (status == 200)
+        return MP_OK;
+    cli_stats_error_text(*body, err, sizeof(err));
+    if (err[0])
+        cli__fail(cmd, "the daemon answered %ld: %s", status, err);
+    else
+        cli__fail(cmd, "the daemon answered %ld to %s: %.200s", status, url, *body);
+    return MP_ERR_IO;
+}
+
 /* ------------------------------------------------------------------ stats */
 
 #define STATS_MAX_LIMIT 10000
@@ -871,27 +895,14 @@ static int cmd_stats(const struct cli_cmd *cmd, int argc, char **argv)
     if (limit && by == NULL)
         return cli__usage_error(cmd, "--limit needs --by mailbox or --by recipient_domain");
 
-    char *url = NULL, *body = NULL, err[CURL_ERROR_SIZE + 64];
-    long status = 0;
+    char *url = NULL, *body = NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if ((rc = cli_stats_url(api, tenant, window, by, (long)limit, &url)) != MP_OK) {
         cli__fail(cmd, "out of memory");
         goto out;
     }
-    if ((rc = cli_stats_get(url, (long)timeout_ms, &status, &body, err, sizeof(err))) != MP_OK) {
-        cli__fail(cmd, "cannot get %s: %s (is mailpulsed running with http.listen there?)", url,
-                  rc == MP_ERR_NOMEM ? "out of memory" : err);
+    if ((rc = cli__api_get(cmd, url, timeout_ms, &body)) != MP_OK)
         goto out;
-    }
-    if (status != 200) {
-        cli_stats_error_text(body, err, sizeof(err));
-        if (err[0])
-            cli__fail(cmd, "the daemon answered %ld: %s", status, err);
-        else
-            cli__fail(cmd, "the daemon answered %ld to %s: %.200s", status, url, body);
-        rc = MP_ERR_IO;
-        goto out;
-    }
     if (json) {
         printf("%s\n", body);
     } else if ((rc = cli_stats_print(stdout, body)) != MP_OK) {
@@ -976,27 +987,14 @@ static int cmd_alerts(const struct cli_cmd *cmd, int argc, char **argv)
     if (limit && !dead)
         return cli__usage_error(cmd, "--limit goes with --dead");
 
-    char *url = NULL, *body = NULL, err[CURL_ERROR_SIZE + 64];
-    long status = 0;
+    char *url = NULL, *body = NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if ((rc = cli_alerts_url(api, tenant, dead, (long)limit, &url)) != MP_OK) {
         cli__fail(cmd, "out of memory");
         goto out;
     }
-    if ((rc = cli_stats_get(url, (long)timeout_ms, &status, &body, err, sizeof(err))) != MP_OK) {
-        cli__fail(cmd, "cannot get %s: %s (is mailpulsed running with http.listen there?)", url,
-                  rc == MP_ERR_NOMEM ? "out of memory" : err);
+    if ((rc = cli__api_get(cmd, url, timeout_ms, &body)) != MP_OK)
         goto out;
-    }
-    if (status != 200) {
-        cli_stats_error_text(body, err, sizeof(err));
-        if (err[0])
-            cli__fail(cmd, "the daemon answered %ld: %s", status, err);
-        else
-            cli__fail(cmd, "the daemon answered %ld to %s: %.200s", status, url, body);
-        rc = MP_ERR_IO;
-        goto out;
-    }
     if (json)
         printf("%s\n", body);
     else if ((rc = (dead ? cli_alerts_print_dead : cli_alerts_print)(stdout, body)) != MP_OK)

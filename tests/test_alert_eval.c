@@ -177,7 +177,7 @@ static int active_has(const char *tenant, const char *state)
     char *js = alert_eval_active_json(W.eval, tenant);
     ck_assert_ptr_nonnull(js);
     char needle[64];
-    snprintf(needle, sizeof(needle), "\"state\":\"%s\"", state);
+    snprintf(needle, sizeof(needle), "\"status\":\"%s\"", state);
     int yes = strstr(js, needle) != NULL;
     free(js);
     return yes;
@@ -339,7 +339,7 @@ START_TEST(active_json_per_tenant)
     json_t *a = json_array_get(list, 0);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(a, "labels"), "tenant")),
                      "two");
-    ck_assert_str_eq(json_string_value(json_object_get(a, "state")), "firing");
+    ck_assert_str_eq(json_string_value(json_object_get(a, "status")), "firing");
     ck_assert_str_eq(
         json_string_value(json_object_get(json_object_get(a, "annotations"), "value")), "0.6");
     json_decref(j);

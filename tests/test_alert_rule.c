@@ -443,6 +443,27 @@ START_TEST(slack_text)
 }
 END_TEST
 
+/* A resolve told after its rule left the rules file says so, instead of
+ * describing a window the rule no longer has. */
+START_TEST(removed_rule_summary)
+{
+    struct alert_instance a = instance("a@x.example", NULL, 1000, 30);
+    a.status = ALERT_STATUS_RESOLVED;
+    a.ends_ms = a.starts_ms + 1000;
+    a.rule_removed = 1;
+    char *body = alert_notify_slack(&a, 1);
+    json_t *j = json_loads(body, 0, NULL);
+    const char *text = json_string_value(json_object_get(j, "text"));
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "RESOLVED") &&
+                      strstr(text, "bounce_rate resolved for tenant team-a mailbox a@x.example: "
+                                   "rule bounce_rate was removed from the rules file"),
+                  "%s", text);
+    json_decref(j);
+    free(body);
+}
+END_TEST
+
 START_TEST(signature_vector)
 {
     /* Expected value computed independently (Python hmac) over "1." + body. */
@@ -500,6 +521,7 @@ static Suite *suite(void)
     tcase_add_test(tc, webhook_resolved);
     tcase_add_test(tc, fingerprint_identity);
     tcase_add_test(tc, slack_text);
+    tcase_add_test(tc, removed_rule_summary);
     tcase_add_test(tc, signature_vector);
     tcase_add_test(tc, routes_isolate_tenants);
     suite_add_tcase(s, tc);

@@ -44,11 +44,11 @@ END_TEST
 START_TEST(active_table)
 {
     const char *body =
-        "{\"alerts\":[{\"state\":\"firing\",\"startsAt\":\"2026-11-22T10:00:00.000Z\","
+        "{\"alerts\":[{\"status\":\"firing\",\"startsAt\":\"2026-11-22T10:00:00.000Z\","
         "\"labels\":{\"alertname\":\"bounce_rate\",\"severity\":\"critical\",\"tenant\":\"acme\","
         "\"mailbox\":\"s@acme.example\"},\"annotations\":{\"value\":\"0.08\",\"threshold\":\"0.04\","
         "\"numerator\":\"80\",\"denominator\":\"1000\",\"window\":\"1h\"}},"
-        "{\"state\":\"pending\",\"startsAt\":\"2026-11-22T10:01:00.000Z\","
+        "{\"status\":\"pending\",\"startsAt\":\"2026-11-22T10:01:00.000Z\","
         "\"labels\":{\"alertname\":\"volume_spike\",\"severity\":\"warning\",\"tenant\":\"beta\"},"
         "\"annotations\":{\"value\":\"4.5\",\"threshold\":\"3\",\"numerator\":\"900\","
         "\"window\":\"1d\",\"kind\":\"spike\"}}]}";

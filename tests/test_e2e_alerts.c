@@ -1775,6 +1775,9 @@ START_TEST(restart_rule_removed)
         must(streq(jstr(l, "alertname"), "bounce_rate") &&
                  streq(jstr(l, "rule"), "bounce_rate_strict"),
              "resolved alert %zu lost its alertname or rule label: %s", i, d);
+        const char *sum = jstr(json_object_get(al, "annotations"), "summary");
+        must(sum && strstr(sum, "rule bounce_rate_strict was removed from the rules file"),
+             "resolved alert %zu: summary does not say the rule was removed: %s", i, d);
     }
     free(d);
     json_decref(b);
