@@ -1175,35 +1175,22 @@ static int rules__stash(struct cfg__ctx *c, const struct cfg__key *k, const char
     return MP_OK;
 }
 
-/* Names: the same small alphabet as receivers, and short enough for the
- * fixed-size label buffers. */
+/* Rule names, alertnames and override tenants: the receivers' small
+ * alphabet, and short enough for their fixed-size buffers (a tenant up to
+ * 64 characters, as ingest allows; a rule name up to ALERT_NAME_MAX - 1). */
 static int rules__name(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
                        yaml_node_t *v, void *base)
 {
+    size_t cap = k->off == RULE_OFF(tenant) ? CFG__NAME_MAX + 1 : ALERT_NAME_MAX;
     char q[CFG__QBUF];
     const char *s;
     int rc = cfg__text(c, path, v, "a name", &s);
     if (rc != MP_OK)
         return rc;
-    if (!cfg__valid_name(s) || strlen(s) >= ALERT_NAME_MAX)
-        return cfg__fail(c, v, path, "expected 1..%d characters of A-Z a-z 0-9 . _ -, got %s",
-                         ALERT_NAME_MAX - 1, cfg__quote(q, sizeof(q), v));
-    snprintf(CFG__FIELD(base, k, char), ALERT_NAME_MAX, "%s", s);
-    return MP_OK;
-}
-
-static int rules__tenant(struct cfg__ctx *c, const struct cfg__key *k, const char *path,
-                         yaml_node_t *v, void *base)
-{
-    char q[CFG__QBUF];
-    const char *s;
-    int rc = cfg__text(c, path, v, "a tenant name", &s);
-    if (rc != MP_OK)
-        return rc;
-    if (!cfg__valid_name(s))
-        return cfg__fail(c, v, path, "expected 1..%d characters of A-Z a-z 0-9 . _ -, got %s",
-                         CFG__NAME_MAX, cfg__quote(q, sizeof(q), v));
-    snprintf(((struct rules__in *)base)->tenant, CFG__NAME_MAX + 1, "%s", s);
+    if (!cfg__valid_name(s) || strlen(s) >= cap)
+        return cfg__fail(c, v, path, "expected 1..%zu characters of A-Z a-z 0-9 . _ -, got %s",
+                         cap - 1, cfg__quote(q, sizeof(q), v));
+    snprintf(CFG__FIELD(base, k, char), cap, "%s", s);
     return MP_OK;
 }
 
@@ -1452,7 +1439,7 @@ static const struct cfg__key rules__rule_keys[] = {
 };
 
 static const struct cfg__key rules__override_keys[] = {
-    {"tenant", rules__tenant, 0, true, NULL},
+    {"tenant", rules__name, RULE_OFF(tenant), true, NULL},
     {"rule", rules__name, RULE_OFF(rule), true, NULL},
     {"min_volume", rules__count, RULE_OFF(r.min_volume), false, NULL},
     {"min_count", rules__count, RULE_OFF(r.min_count), false, NULL},

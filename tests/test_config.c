@@ -860,6 +860,11 @@ static const struct {
      "overrides[0].window: unknown key", 11},
     {RULE1 "overrides:\n  - tenant: \"a b\"\n    rule: r1\n",
      "overrides[0].tenant: expected 1..64 characters", 9},
+    {RULE1 "overrides:\n  - tenant: t" "123456789012345678901234567890123456789012345678901234567890123"
+           "4\n    rule: r1\n",
+     "overrides[0].tenant: expected 1..64 characters", 9},
+    {"rules:\n  - name: r" "123456789012345678901234567890123456789012345678901234567890123\n",
+     "rules[0].name: expected 1..63 characters", 2},
     {RULE1 "overrides:\n  - tenant: acme\n    rule: r1\n    critical: 1%\n",
      "overrides[0].critical: critical must be above warning", 9},
     {RULE1 "defaults:\n  for: forever\n", "defaults.for: expected 0s or a duration", 9},
