@@ -951,8 +951,9 @@ static void eval__owe_resolve(struct restore_ctx *c, const struct alert_rule *li
          * fingerprint is built from it) and its alertname, stored with the
          * state since version 2 (before: the name); the notification says
          * the rule was removed instead of describing a window. */
-        snprintf(g->rule.name, sizeof(g->rule.name), "%s", key);
-        snprintf(g->rule.alertname, sizeof(g->rule.alertname), "%s",
+        /* names are shorter than ALERT_NAME_MAX (the rules loader checks) */
+        snprintf(g->rule.name, sizeof(g->rule.name), "%.*s", ALERT_NAME_MAX - 1, key);
+        snprintf(g->rule.alertname, sizeof(g->rule.alertname), "%.*s", ALERT_NAME_MAX - 1,
                  st->alertname[0] ? st->alertname : key);
         g->a.rule_removed = 1;
     }
