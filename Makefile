@@ -6,24 +6,37 @@
 #   make bench      benchmarks (never part of `make test`)
 #   make SANITIZER=address|undefined|thread test   sanitizer build in its own dir
 #   make WERROR=1   warnings are errors (CI sets this)
-#   make CC=clang   builds clean with gcc and clang
+#   make CC=clang   builds with clang, in a build directory of its own
+#
+# The house (see README, "Module map"): each folder is compiled with the
+# include paths of its layer only, so an include that runs the wrong way
+# fails the build:
+#   base/    sees base/
+#   engine/  sees base/ engine/
+#   ingest/  sees base/ engine/ ingest/ and the generated proto code
+#   alerts/  sees base/ engine/ alerts/
+#   cmd/     (the daemon's wiring and the CLI) sees everything
+# Each folder is one static library; a program links the ones it uses.
 
 CC ?= cc
 SANITIZER ?=
 WERROR ?=
-PKGS := libzmq libprotobuf-c rocksdb libcurl jansson yaml-0.1 libmicrohttpd libcrypto
 
+# One build directory per compiler and sanitizer, so `make CC=clang` after a
+# gcc build really compiles with clang instead of reusing gcc's objects.
+CC_KIND := $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -1)),clang,gcc)
+BUILD := build/$(CC_KIND)$(if $(SANITIZER),-$(SANITIZER))
 ifeq ($(SANITIZER),)
-BUILD := build
 OPT ?= -O2
 else
-BUILD := build-$(SANITIZER)
 OPT ?= -O1
 endif
-BIN := $(BUILD)/bin
-# The default build's programs land in ./bin as the README promises.
-ifeq ($(SANITIZER),)
+# The default build's programs land in ./bin as the README promises; every
+# other build keeps them in its own directory.
+ifeq ($(BUILD),build/gcc)
 BIN := bin
+else
+BIN := $(BUILD)/bin
 endif
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
@@ -40,16 +53,50 @@ endif
 
 GEN := $(BUILD)/gen
 CFLAGS ?= $(OPT) -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP -pthread \
-	-Iengine -Iingest -Ialerts -Icmd -I$(GEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+
+# Libraries per layer; a binary links only the layers (and so the packages)
+# it uses: the CLI needs no RocksDB.
+ENGINE_PKGS := rocksdb
+INGEST_PKGS := libzmq libprotobuf-c
+ALERTS_PKGS := libcurl jansson libcrypto
+DAEMON_PKGS := yaml-0.1 libmicrohttpd
+CLI_PKGS := libzmq libprotobuf-c libcurl jansson libmicrohttpd libcrypto
+ALL_PKGS := $(sort $(ENGINE_PKGS) $(INGEST_PKGS) $(ALERTS_PKGS) $(DAEMON_PKGS) $(CLI_PKGS))
+pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) $(SANFLAGS) -MMD -MP -pthread \
+	$(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null)
+INC_base := -Ibase
+INC_engine := $(INC_base) -Iengine
+INC_ingest := $(INC_engine) -Iingest -I$(GEN)
+INC_alerts := $(INC_engine) -Ialerts
+INC_all := -Ibase -Iengine -Iingest -Ialerts -Icmd/daemon -Icmd/cli -I$(GEN)
 LDFLAGS += $(SANFLAGS)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-LIB_SRCS := $(wildcard engine/*.c ingest/*.c alerts/*.c) \
-	$(filter-out cmd/mailpulsed.c cmd/mailpulse.c,$(wildcard cmd/*.c))
-LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS)) $(BUILD)/gen/mailpulse.pb-c.o
-LIB := $(BUILD)/libmailpulse.a
+srcs_of = $(wildcard $(1)/*.c)
+objs_of = $(patsubst %.c,$(BUILD)/%.o,$(1))
+BASE_OBJS := $(call objs_of,$(call srcs_of,base))
+ENGINE_OBJS := $(call objs_of,$(call srcs_of,engine))
+INGEST_OBJS := $(call objs_of,$(call srcs_of,ingest)) $(BUILD)/gen/mailpulse.pb-c.o
+ALERTS_OBJS := $(call objs_of,$(call srcs_of,alerts))
+DAEMON_OBJS := $(call objs_of,$(filter-out cmd/daemon/mailpulsed.c,$(call srcs_of,cmd/daemon)))
+CLI_OBJS := $(call objs_of,$(filter-out cmd/cli/mailpulse.c,$(call srcs_of,cmd/cli)))
+
+LIB_base := $(BUILD)/lib/libmp_base.a
+LIB_engine := $(BUILD)/lib/libmp_engine.a
+LIB_ingest := $(BUILD)/lib/libmp_ingest.a
+LIB_alerts := $(BUILD)/lib/libmp_alerts.a
+LIB_daemon := $(BUILD)/lib/libmp_daemon.a
+LIB_cli := $(BUILD)/lib/libmp_cli.a
+
+# Link order: a library before the ones it uses.
+DAEMON_LIBS := $(LIB_daemon) $(LIB_ingest) $(LIB_alerts) $(LIB_engine) $(LIB_base)
+DAEMON_LDLIBS := $(call pkg_libs,$(ENGINE_PKGS) $(INGEST_PKGS) $(ALERTS_PKGS) $(DAEMON_PKGS)) -lm -pthread
+CLI_LIBS := $(LIB_cli) $(LIB_ingest) $(LIB_engine) $(LIB_base)
+CLI_LDLIBS := $(call pkg_libs,$(CLI_PKGS)) -lm -pthread
+ALL_LIBS := $(LIB_cli) $(LIB_daemon) $(LIB_ingest) $(LIB_alerts) $(LIB_engine) $(LIB_base)
+ALL_LDLIBS := $(call pkg_libs,$(ALL_PKGS)) -lm -pthread
 
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
@@ -58,6 +105,9 @@ TEST_HELPER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(TEST_HELPER_SRCS))
 
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
+# The benches share the tests' harness (daemon start, free ports, HTTP GET,
+# metrics, the test receiver) instead of keeping copies of it.
+BENCH_HELPER_OBJS := $(filter-out $(BUILD)/tests/check_main.o,$(TEST_HELPER_OBJS))
 
 .PHONY: all deps run test check-tests bench clean
 # Keep objects make would treat as intermediates (tests, benches).
@@ -76,31 +126,46 @@ $(BUILD)/gen/mailpulse.pb-c.o: $(GEN)/mailpulse.pb-c.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(CFLAGS) $(SANFLAGS) -w -I$(GEN) -c $< -o $@
 
-# Every object may include the generated header.
-$(BUILD)/%.o: %.c $(GEN)/mailpulse.pb-c.h
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+# One compile rule per layer, each with that layer's include paths.
+define layer_rule
+$(BUILD)/$(1)/%.o: $(1)/%.c $(GEN)/mailpulse.pb-c.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(BASE_CFLAGS) $$(INC_$(2)) -c $$< -o $$@
+endef
+$(eval $(call layer_rule,base,base))
+$(eval $(call layer_rule,engine,engine))
+$(eval $(call layer_rule,ingest,ingest))
+$(eval $(call layer_rule,alerts,alerts))
+$(eval $(call layer_rule,cmd,all))
+$(eval $(call layer_rule,tests,all))
+$(eval $(call layer_rule,bench,all))
 
-$(LIB): $(LIB_OBJS)
+$(BUILD)/lib/libmp_%.a:
+	@mkdir -p $(dir $@)
 	@rm -f $@
 	ar rcs $@ $^
+$(LIB_base): $(BASE_OBJS)
+$(LIB_engine): $(ENGINE_OBJS)
+$(LIB_ingest): $(INGEST_OBJS)
+$(LIB_alerts): $(ALERTS_OBJS)
+$(LIB_daemon): $(DAEMON_OBJS)
+$(LIB_cli): $(CLI_OBJS)
 
-$(BIN)/mailpulsed: $(BUILD)/cmd/mailpulsed.o $(LIB)
+$(BIN)/mailpulsed: $(BUILD)/cmd/daemon/mailpulsed.o $(DAEMON_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(DAEMON_LDLIBS)
 
-$(BIN)/mailpulse: $(BUILD)/cmd/mailpulse.o $(LIB)
+$(BIN)/mailpulse: $(BUILD)/cmd/cli/mailpulse.o $(CLI_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLI_LDLIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) $(LIB)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_HELPER_OBJS) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(ALL_LDLIBS)
 
-$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_HELPER_OBJS) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(ALL_LDLIBS)
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p data
@@ -114,7 +179,7 @@ check-tests: all $(TEST_BINS)
 	@MP_BIN_DIR=$(abspath $(BIN)) scripts/run-tests.sh $(TEST_BINS)
 
 # bench_throughput drives Redis through hiredis (scripts/deps.sh --bench).
-$(BUILD)/bench/bench_throughput: LDLIBS += $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
+$(BUILD)/bench/bench_throughput: ALL_LDLIBS += $(shell pkg-config --libs hiredis 2>/dev/null || echo -lhiredis)
 
 bench:
 	@scripts/deps.sh --bench
@@ -140,12 +205,12 @@ clean:
 FUZZ_SECONDS ?= 60
 .PHONY: fuzz
 fuzz: $(GEN)/mailpulse.pb-c.c
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Iengine -Iingest \
-		-Ialerts -I$(GEN) tests/fuzz/fuzz_decode.c ingest/ingest_validate.c engine/mp.c \
-		engine/mp_log.c engine/eng_types.c \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Ibase -Iengine -Iingest \
+		-I$(GEN) tests/fuzz/fuzz_decode.c ingest/ingest_validate.c base/mp.c \
+		base/mp_log.c engine/eng_types.c \
 		$(GEN)/mailpulse.pb-c.c $(shell pkg-config --cflags --libs libprotobuf-c) -pthread \
 		-o $(BUILD)/fuzz_decode
-	$(CC) -std=c11 -D_GNU_SOURCE -DFUZZ_WRITE_SEEDS -Iengine -Iingest -I$(GEN) \
+	$(CC) -std=c11 -D_GNU_SOURCE -DFUZZ_WRITE_SEEDS -Ibase -Iengine -Iingest -I$(GEN) \
 		tests/fuzz/fuzz_decode.c ingest/ingest_validate.c $(GEN)/mailpulse.pb-c.c \
 		$(shell pkg-config --cflags --libs libprotobuf-c) -o $(BUILD)/fuzz_seeds
 	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
@@ -157,9 +222,10 @@ fuzz: $(GEN)/mailpulse.pb-c.c
 # (see tests/fuzz/README.md). Not part of `make test`.
 .PHONY: fuzz-rules
 fuzz-rules: $(GEN)/mailpulse.pb-c.c
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Iengine -Iingest \
-		-Ialerts -Icmd -I$(GEN) tests/fuzz/fuzz_rules.c $(LIB_SRCS) $(GEN)/mailpulse.pb-c.c \
-		$(LDLIBS) -o $(BUILD)/fuzz_rules
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE $(INC_all) \
+		tests/fuzz/fuzz_rules.c $(wildcard base/*.c engine/*.c ingest/*.c alerts/*.c) \
+		$(filter-out cmd/daemon/mailpulsed.c,$(wildcard cmd/daemon/*.c)) $(GEN)/mailpulse.pb-c.c \
+		$(ALL_LDLIBS) -o $(BUILD)/fuzz_rules
 	mkdir -p $(BUILD)/fuzz-rules-corpus $(BUILD)/fuzz-artifacts
 	cp rules.example.yaml $(BUILD)/fuzz-rules-corpus/
 	$(BUILD)/fuzz_rules -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/rules.dict \

@@ -1,5 +1,6 @@
 /* ingest_validate.c — frame decoding and event validation (see ingest_validate.h). */
 #include "ingest_validate.h"
+#include "eng_name.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -214,19 +215,6 @@ void ingest_batch_free(Mailpulse__V1__EventBatch *b)
         mailpulse__v1__event_batch__free_unpacked(b, NULL);
 }
 
-int ingest_valid_tenant(const char *s, size_t len)
-{
-    if (len < 1 || len > 64)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 static char validate__lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
 int ingest_norm_domain(const char *src, size_t len, char *dst, size_t *outlen)
@@ -291,7 +279,7 @@ int ingest_validate_event(const Mailpulse__V1__Event *e, int64_t now_ms,
     const char *domain = e->recipient_domain ? e->recipient_domain : "";
     size_t tlen = strlen(tenant), mlen = strlen(mailbox), dlen = strlen(domain);
 
-    if (!ingest_valid_tenant(tenant, tlen))
+    if (!eng_name_valid(tenant, tlen))
         return INGEST_REJ_TENANT;
     size_t mout, dout;
     if (mlen > 254 || !ingest_norm_mailbox(mailbox, mlen, buf, &mout))

@@ -79,8 +79,8 @@ int ingest_decode_batch_arena(struct ingest_arena *a, const void *buf, size_t le
 int ingest_validate_event(const Mailpulse__V1__Event *e, int64_t now_ms,
                           const struct ingest_limits *lim, char *buf, struct eng_event *ev);
 
-/* Building blocks, exposed for tests and the CLI. Return 1 when valid. */
-int ingest_valid_tenant(const char *s, size_t len);
+/* Building blocks, exposed for tests and the CLI. Return 1 when valid.
+ * (Tenant names: eng_name_valid() in engine/eng_name.h.) */
 /* Validates and lower-cases src into dst (>= len + 1 bytes); *outlen is set. */
 int ingest_norm_domain(const char *src, size_t len, char *dst, size_t *outlen);
 int ingest_norm_mailbox(const char *src, size_t len, char *dst, size_t *outlen);

@@ -24,6 +24,7 @@
 #include "e2e_harness.h"
 #include "eng_store.h"
 #include "eng_table.h"
+#include "check_main.h"
 
 #define DAY (24 * 3600 * 1000LL)
 
@@ -376,7 +377,7 @@ START_TEST(slow_rule_follows_within_sweep)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("alert_eval");
     TCase *tc = tcase_create("core");
@@ -390,9 +391,5 @@ int main(void)
     tcase_add_test(tc, active_json_per_tenant);
     tcase_add_test(tc, slow_rule_follows_within_sweep);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return s;
 }

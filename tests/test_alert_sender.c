@@ -33,6 +33,7 @@
 #include "alert_sender.h"
 #include "eng_store.h"
 #include "mp_log.h"
+#include "check_main.h"
 
 /* ---- scripted HTTP receiver -------------------------------------------------------- */
 
@@ -1045,14 +1046,18 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
+void test_init(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     mp_log_set_level(MP_LOG_ERROR);
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
+}
+
+void test_fini(void)
+{
     curl_global_cleanup();
-    return failed ? 1 : 0;
+}
+
+Suite *test_suite(void)
+{
+    return suite();
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli_alerts.h"
+#include "check_main.h"
 
 static char *print_to_string(int (*fn)(FILE *, const char *), const char *body, int *rc)
 {
@@ -94,7 +95,7 @@ START_TEST(dead_table)
 }
 END_TEST
 
-int main(void)
+Suite *test_suite(void)
 {
     Suite *s = suite_create("cli_alerts");
     TCase *tc = tcase_create("core");
@@ -102,9 +103,5 @@ int main(void)
     tcase_add_test(tc, active_table);
     tcase_add_test(tc, dead_table);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return s;
 }

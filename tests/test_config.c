@@ -21,6 +21,7 @@
 #include "mp.h"
 #include "alert_rule.h"
 #include "mp_config.h"
+#include "check_main.h"
 
 /* --- temp dirs and helpers ----------------------------------------------- */
 
@@ -916,11 +917,7 @@ static Suite *config_suite(void)
     return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return config_suite();
 }

@@ -39,6 +39,7 @@
 
 #include "e2e_harness.h"
 #include "mailpulse.pb-c.h"
+#include "check_main.h"
 
 #define READY_MS 10000      /* a program must be serving within this */
 #define ALERT_MS 5000       /* crossing -> webhook, generous on a busy box */
@@ -931,11 +932,7 @@ static Suite *e2e_suite(void)
     return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-    SRunner *sr = srunner_create(e2e_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return e2e_suite();
 }

@@ -20,6 +20,7 @@
 #include <zmq.h>
 
 #include "e2e_harness.h"
+#include "check_main.h"
 
 #define HOUR (3600 * 1000LL)
 #define DAY (24 * HOUR)
@@ -219,11 +220,7 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite();
 }

@@ -37,6 +37,7 @@
 
 #include "e2e_harness.h"
 #include "eng_types.h"
+#include "check_main.h"
 
 #define READY_MS 10000 /* the daemon must be serving within this */
 #define COUNT_MS 5000  /* events sent -> visible through the API */
@@ -691,11 +692,7 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return suite();
 }

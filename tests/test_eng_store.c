@@ -15,6 +15,7 @@
 
 #include "eng_store.h"
 #include "eng_table.h"
+#include "check_main.h"
 
 #define T0 (1795348800000LL + 2 * 60 * 1000) /* 2026-11-22 12:02 UTC */
 #define HOUR (3600 * 1000LL)
@@ -541,11 +542,7 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite();
 }

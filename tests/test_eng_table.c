@@ -14,6 +14,7 @@
 
 #include "eng_intern.h"
 #include "eng_table.h"
+#include "check_main.h"
 
 /* A fixed clock: 2026-11-22 12:00:00 UTC, mid-day and mid-bucket. */
 #define T0 (1795348800000LL + 2 * 60 * 1000)
@@ -792,11 +793,7 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-    SRunner *sr = srunner_create(suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return suite();
 }

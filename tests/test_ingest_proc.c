@@ -25,6 +25,7 @@
 #include "ingest_worker.h"
 #include "mp.h"
 #include "mp_log.h"
+#include "check_main.h"
 
 #define NOW 1795000000000LL /* 100 s into a 5-minute bucket, ~11 h into a UTC day */
 #define MIN_MS (60 * 1000LL)
@@ -568,13 +569,13 @@ static Suite *ingest_proc_suite(void)
     return s;
 }
 
-int main(void)
+void test_init(void)
 {
     /* Refusals are the point of these cases; their warn lines are noise. */
     mp_log_set_level(MP_LOG_ERROR);
-    SRunner *sr = srunner_create(ingest_proc_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+}
+
+Suite *test_suite(void)
+{
+    return ingest_proc_suite();
 }

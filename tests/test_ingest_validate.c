@@ -35,6 +35,8 @@
 #include "eng_types.h"
 #include "ingest_validate.h"
 #include "mp.h"
+#include "check_main.h"
+#include "eng_name.h"
 
 #define NOW 1795000000000LL /* a fixed "now" (2026-11-18 UTC), not on a bucket edge */
 #define RETENTION (35 * 24 * 3600 * 1000LL)
@@ -623,9 +625,9 @@ END_TEST
 
 START_TEST(test_building_blocks_use_len)
 {
-    ck_assert_int_eq(ingest_valid_tenant("acme!!", 4), 1);
-    ck_assert_int_eq(ingest_valid_tenant("acme!!", 5), 0);
-    ck_assert_int_eq(ingest_valid_tenant("acme", 0), 0);
+    ck_assert_int_eq(eng_name_valid("acme!!", 4), 1);
+    ck_assert_int_eq(eng_name_valid("acme!!", 5), 0);
+    ck_assert_int_eq(eng_name_valid("acme", 0), 0);
 
     size_t out = 0;
     char *dst = malloc(10); /* exactly len + 1: ASan sees any write past it */
@@ -655,8 +657,8 @@ START_TEST(test_building_blocks_use_len)
     ck_assert_int_eq(ingest_norm_mailbox(m255, 255, big, &out), 0);
     ck_assert_int_eq(ingest_norm_domain(h253, 253, big, &out), 1);
     ck_assert_int_eq(ingest_norm_domain(h254, 254, big, &out), 0);
-    ck_assert_int_eq(ingest_valid_tenant(t65, 64), 1);
-    ck_assert_int_eq(ingest_valid_tenant(t65, 65), 0);
+    ck_assert_int_eq(eng_name_valid(t65, 64), 1);
+    ck_assert_int_eq(eng_name_valid(t65, 65), 0);
     free(l64), free(h189), free(h190), free(h253), free(h254), free(t65);
     free(m254), free(m255);
 
@@ -1133,11 +1135,7 @@ static Suite *ingest_validate_suite(void)
     return s;
 }
 
-int main(void)
+Suite *test_suite(void)
 {
-    SRunner *sr = srunner_create(ingest_validate_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return ingest_validate_suite();
 }

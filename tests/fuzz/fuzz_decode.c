@@ -27,6 +27,7 @@
 
 #include "ingest_validate.h"
 #include "mp.h"
+#include "eng_name.h"
 
 #define FUZZ_NOW 1795000000000LL
 #define FUZZ_RETENTION (35 * 24 * 3600 * 1000LL)
@@ -60,7 +61,7 @@ static void fuzz__check_accepted(const Mailpulse__V1__Event *e, const char *buf,
                                  const struct eng_event *ev, const struct ingest_limits *lim)
 {
     if (ev->tenant != e->tenant || ev->tenant_len != strlen(e->tenant) ||
-        !ingest_valid_tenant(ev->tenant, ev->tenant_len))
+        !eng_name_valid(ev->tenant, ev->tenant_len))
         abort();
     if (ev->mailbox < buf || ev->mailbox + ev->mailbox_len >= buf + INGEST_NAMEBUF_LEN ||
         ev->domain < buf || ev->domain + ev->domain_len >= buf + INGEST_NAMEBUF_LEN)

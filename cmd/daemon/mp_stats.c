@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ingest_validate.h"
+#include "eng_name.h"
 
 #define STATS__ECHO_MAX 64 /* request bytes quoted back in an error message */
 #define STATS__READ_TRIES 4
@@ -332,7 +333,7 @@ int mp_stats_build(const struct eng_table *t, const struct mp_http_request *req,
         return stats__fail(out, MP_ERR_NOTFOUND, "no such path \"%s\"; %s", echo,
                            stats__expected);
     }
-    if (!ingest_valid_tenant(seg, len)) {
+    if (!eng_name_valid(seg, len)) {
         stats__echo(seg, len, echo, sizeof(echo));
         return stats__fail(out, MP_ERR_INVAL,
                            "bad tenant name \"%s\" (%zu bytes); allowed: 1..64 characters of "

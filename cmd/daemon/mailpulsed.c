@@ -38,6 +38,7 @@
 #include "mp_http.h"
 #include "mp_log.h"
 #include "mp_stats.h"
+#include "eng_name.h"
 
 #define VERSION "0.1.0"
 
@@ -294,7 +295,7 @@ static int http__alert_args(const struct mp_http_request *req, int allow_limit,
     *limit = 0;
     for (size_t i = 0; i < req->nargs; i++) {
         const char *n = req->args[i].name, *v = req->args[i].value;
-        if (strcmp(n, "tenant") == 0 && v && !*tenant && ingest_valid_tenant(v, strlen(v))) {
+        if (strcmp(n, "tenant") == 0 && v && !*tenant && eng_name_valid(v, strlen(v))) {
             *tenant = v;
         } else if (allow_limit && strcmp(n, "limit") == 0 && v && *v &&
                    strspn(v, "0123456789") == strlen(v) && strlen(v) <= 6 && !*limit &&

@@ -13,6 +13,7 @@
  * All state lives in a struct cfg__ctx on the stack of mp_config_load().
  */
 #include "mp_config.h"
+#include "eng_name.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -245,20 +246,7 @@ static int cfg__int(struct cfg__ctx *c, const char *path, yaml_node_t *v, int64_
 
 /* Receiver and tenant names end up in URLs, logs and key prefixes, so they
  * are kept to a small, unambiguous alphabet. */
-static bool cfg__valid_name(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > CFG__NAME_MAX)
-        return false;
-    for (; *s; s++) {
-        char ch = *s;
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
+static bool cfg__valid_name(const char *s) { return eng_name_valid(s, strlen(s)); }
 
 static bool cfg__has_space(const char *s)
 {

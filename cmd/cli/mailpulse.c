@@ -33,6 +33,7 @@
 #include "ingest_validate.h"
 #include "mailpulse.pb-c.h"
 #include "mp.h"
+#include "eng_name.h"
 
 enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
@@ -851,7 +852,7 @@ static int cmd_stats(const struct cli_cmd *cmd, int argc, char **argv)
         const struct cli_opt *opt = &cmd->opts[idx];
         switch ((enum stats_opt)idx) {
         case STATS_TENANT:
-            if (!ingest_valid_tenant(val, strlen(val)))
+            if (!eng_name_valid(val, strlen(val)))
                 return cli__usage_error(cmd,
                                         "--tenant: expected 1..64 characters of A-Z a-z 0-9 . _ -, "
                                         "got \"%s\"",
@@ -956,7 +957,7 @@ static int cmd_alerts(const struct cli_cmd *cmd, int argc, char **argv)
         const struct cli_opt *opt = &cmd->opts[idx];
         switch ((enum alerts_opt)idx) {
         case ALERTS_TENANT:
-            if (!ingest_valid_tenant(val, strlen(val)))
+            if (!eng_name_valid(val, strlen(val)))
                 return cli__usage_error(cmd,
                                         "--tenant: expected 1..64 characters of A-Z a-z 0-9 . _ -, "
                                         "got \"%s\"",

@@ -1,0 +1,20 @@
+/* check_main.h — the one main() every Check suite shares (check_main.c).
+ *
+ * Contract: each tests/test_<module>.c defines test_suite(), which builds
+ * and returns its Suite (Check owns it once the runner has it). It may also
+ * define test_init(), run once before the runner starts (log level, global
+ * library init), and test_fini(), run once after it ends. main() returns 0
+ * when every case passed, 1 otherwise. CK_FORK is left to the environment
+ * (scripts/run-tests.sh sets CK_FORK=yes: each case in its own process).
+ */
+#ifndef CHECK_MAIN_H
+#define CHECK_MAIN_H
+
+#include <check.h>
+
+Suite *test_suite(void);
+/* Optional hooks: weak, so a suite that needs none defines none. */
+void test_init(void) __attribute__((weak));
+void test_fini(void) __attribute__((weak));
+
+#endif
