@@ -21,6 +21,7 @@ pkgs=(
   libssl-dev                              # HMAC-SHA256 signatures
   liburcu-dev                             # lock-free hash tables + RCU
   check libsubunit-dev                    # unit test framework
+  universal-ctags                         # scripts/house-check.sh: function sizes
 )
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(
