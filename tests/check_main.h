@@ -13,6 +13,13 @@
 #include <check.h>
 
 Suite *test_suite(void);
+
+/* The usual suite in one call: one TCase named "core" with the given
+ * checked fixture (either may be NULL), a timeout in seconds (0 keeps
+ * Check's default) and the tests of CHECK_TESTS(a, b, c) in order. */
+Suite *check_suite(const char *name, int timeout_s, void (*setup)(void), void (*teardown)(void),
+                   const TTest *const *tests);
+#define CHECK_TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
 /* Optional hooks: weak, so a suite that needs none defines none. */
 void test_init(void) __attribute__((weak));
 void test_fini(void) __attribute__((weak));

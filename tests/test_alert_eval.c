@@ -379,17 +379,10 @@ END_TEST
 
 Suite *test_suite(void)
 {
-    Suite *s = suite_create("alert_eval");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, pending_for_then_firing);
-    tcase_add_test(tc, repeat_after_interval_only);
-    tcase_add_test(tc, group_interval_batches_and_cancels);
-    tcase_add_test(tc, restart_keeps_firing_and_resolves);
-    tcase_add_test(tc, reload_resolves_removed_rule);
-    tcase_add_test(tc, active_json_per_tenant);
-    tcase_add_test(tc, slow_rule_follows_within_sweep);
-    suite_add_tcase(s, tc);
-    return s;
+    return check_suite("alert_eval", 30, setup, teardown,
+                       CHECK_TESTS(pending_for_then_firing, repeat_after_interval_only,
+                                   group_interval_batches_and_cancels,
+                                   restart_keeps_firing_and_resolves,
+                                   reload_resolves_removed_rule, active_json_per_tenant,
+                                   slow_rule_follows_within_sweep));
 }

@@ -505,28 +505,13 @@ END_TEST
 
 static Suite *suite(void)
 {
-    Suite *s = suite_create("alert_rule");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_test(tc, threshold_table);
-    tcase_add_test(tc, hysteresis);
-    tcase_add_test(tc, complaint_thresholds);
-    tcase_add_test(tc, spam_trap_count);
-    tcase_add_test(tc, engagement_drop_exact);
-    tcase_add_test(tc, spikes);
-    tcase_add_test(tc, rising_trend_days);
-    tcase_add_test(tc, tenant_overrides);
-    tcase_add_test(tc, default_names);
-    tcase_add_test(tc, plain_decimals);
-    tcase_add_test(tc, webhook_layout);
-    tcase_add_test(tc, webhook_resolved);
-    tcase_add_test(tc, fingerprint_identity);
-    tcase_add_test(tc, slack_text);
-    tcase_add_test(tc, removed_rule_summary);
-    tcase_add_test(tc, signature_vector);
-    tcase_add_test(tc, routes_isolate_tenants);
-    suite_add_tcase(s, tc);
-    return s;
+    return check_suite("alert_rule", 0, setup, teardown,
+                       CHECK_TESTS(threshold_table, hysteresis, complaint_thresholds,
+                                   spam_trap_count, engagement_drop_exact, spikes,
+                                   rising_trend_days, tenant_overrides, default_names,
+                                   plain_decimals, webhook_layout, webhook_resolved,
+                                   fingerprint_identity, slack_text, removed_rule_summary,
+                                   signature_vector, routes_isolate_tenants));
 }
 
 Suite *test_suite(void)

@@ -97,11 +97,6 @@ END_TEST
 
 Suite *test_suite(void)
 {
-    Suite *s = suite_create("cli_alerts");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, urls);
-    tcase_add_test(tc, active_table);
-    tcase_add_test(tc, dead_table);
-    suite_add_tcase(s, tc);
-    return s;
+    return check_suite("cli_alerts", 0, NULL, NULL,
+                       CHECK_TESTS(urls, active_table, dead_table));
 }

@@ -122,14 +122,8 @@ END_TEST
 
 static Suite *suite(void)
 {
-    Suite *s = suite_create("cli_stats");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, percent);
-    tcase_add_test(tc, url);
-    tcase_add_test(tc, tables);
-    tcase_add_test(tc, not_stats);
-    suite_add_tcase(s, tc);
-    return s;
+    return check_suite("cli_stats", 0, NULL, NULL,
+                       CHECK_TESTS(percent, url, tables, not_stats));
 }
 
 Suite *test_suite(void)

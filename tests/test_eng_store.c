@@ -523,23 +523,12 @@ END_TEST
 
 static Suite *suite(void)
 {
-    Suite *s = suite_create("eng_store");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, encoding);
-    tcase_add_test(tc, kv_families_persist);
-    tcase_add_test(tc, merge_adds);
-    tcase_add_test(tc, flush_close_reopen_equal);
-    tcase_add_test(tc, unflushed_is_lost);
-    tcase_add_test(tc, backfill_and_retention);
-    tcase_add_test(tc, leaving_bucket_is_written);
-    tcase_add_test(tc, refuses_other_schema_and_bad_dir);
-    tcase_add_test(tc, flush_during_writes_exact);
-    tcase_add_test(tc, idle_keys_leave_and_come_back);
-    tcase_add_test(tc, evict_during_writes_exact);
-    suite_add_tcase(s, tc);
-    return s;
+    return check_suite("eng_store", 120, setup, teardown,
+                       CHECK_TESTS(encoding, kv_families_persist, merge_adds,
+                                   flush_close_reopen_equal, unflushed_is_lost,
+                                   backfill_and_retention, leaving_bucket_is_written,
+                                   refuses_other_schema_and_bad_dir, flush_during_writes_exact,
+                                   idle_keys_leave_and_come_back, evict_during_writes_exact));
 }
 
 Suite *test_suite(void)

@@ -555,18 +555,11 @@ END_TEST
 
 static Suite *ingest_proc_suite(void)
 {
-    Suite *s = suite_create("ingest_proc");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_mixed_batch_counts);
-    tcase_add_test(tc, test_mixed_batch_in_table);
-    tcase_add_test(tc, test_case_folds_to_one_key);
-    tcase_add_test(tc, test_garbage_frame);
-    tcase_add_test(tc, test_empty_frame);
-    tcase_add_test(tc, test_figures_accumulate);
-    tcase_add_test(tc, test_key_capacity);
-    tcase_add_test(tc, test_longest_names_recorded);
-    suite_add_tcase(s, tc);
-    return s;
+    return check_suite("ingest_proc", 0, NULL, NULL,
+                       CHECK_TESTS(test_mixed_batch_counts, test_mixed_batch_in_table,
+                                   test_case_folds_to_one_key, test_garbage_frame,
+                                   test_empty_frame, test_figures_accumulate, test_key_capacity,
+                                   test_longest_names_recorded));
 }
 
 void test_init(void)
