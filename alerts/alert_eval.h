@@ -36,7 +36,17 @@
  * the default route when it has none; never to another tenant's receivers.
  *
  * Threads: start/stop/reload from one thread; figures and active_json from
- * any thread.
+ * any thread. The evaluator's own thread runs everything else.
+ *
+ * Ownership: rules and routes passed to start and reload belong to the
+ * evaluator from the call on (freed by it even when the call fails);
+ * receivers are copied. active_json's document is the caller's (free()).
+ *
+ * The pieces (sharing alert_eval_impl.h, private): alert_eval.c (records,
+ * lifecycle, reload, the thread), alert_group.c (grouping, notifications,
+ * the flush), alert_state.c (state records, restore at start), alert_json.c
+ * (active_json). Tenant routes are alert_route.h, included here for the
+ * callers that build them.
  */
 #ifndef ALERT_EVAL_H
 #define ALERT_EVAL_H
@@ -44,24 +54,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert_route.h"
 #include "alert_rule.h"
 #include "alert_sender.h"
 #include "eng_store.h"
 #include "eng_table.h"
 #include "mp.h"
 
-struct alert_routes;
 struct alert_eval;
-
-/* Routes: receiver indices into the receiver list they were built with. */
-int alert_routes_create(struct alert_routes **out);
-void alert_routes_destroy(struct alert_routes *r);
-int alert_routes_set_default(struct alert_routes *r, const size_t *idx, size_t n);
-/* MP_ERR_INVAL when the tenant already has a route. */
-int alert_routes_add(struct alert_routes *r, const char *tenant, const size_t *idx, size_t n);
-/* Receivers for `tenant` (its own route, else the default). */
-void alert_routes_lookup(const struct alert_routes *r, const char *tenant, const size_t **idx,
-                         size_t *n);
 
 struct alert_eval_opts {
     struct alert_ruleset *rules;              /* owned by the evaluator from start */
@@ -82,8 +82,10 @@ struct alert_eval_figures {
     uint64_t restored;         /* alerts read back at start */
 };
 
-/* Starts the thread. With a store, restores alert state first. On error the
- * rules and routes in opts are freed all the same. */
+/* Starts the thread. With a store, restores alert state first (and sends
+ * what the restore owes). MP_OK; MP_ERR_INVAL (no rules or routes, or more
+ * than ALERT_RULES_MAX rules); MP_ERR_NOMEM; MP_ERR_IO (the store); MP_ERR_STATE
+ * (no thread). On error the rules and routes in opts are freed all the same. */
 int alert_eval_start(struct eng_table *t, struct alert_sender *s,
                      const struct alert_eval_opts *opts, struct alert_eval **out);
 /* Runs a last pass (so events already counted are evaluated), then stops. */

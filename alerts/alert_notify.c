@@ -1,4 +1,5 @@
-/* alert_notify.c — webhook and Slack payloads, signatures (see alert_notify.h). */
+/* alert_notify.c — webhook and Slack payloads, Slack merging, signatures,
+ * fingerprints and idempotency keys (see alert_notify.h). */
 #include "alert_notify.h"
 
 #include <jansson.h>
@@ -9,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mp_hash.h"
+#include "mp_buf.h"
 
 const char *alert_severity_name(int sev)
 {
@@ -33,6 +34,45 @@ void alert_format_time(int64_t ms, char *buf, size_t n)
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
+/* ---- FROZEN: fingerprints and idempotency keys ----
+ *
+ * Receivers and the alert store key on the values computed here: never
+ * change these functions or their constants. notify__frozen_hash() is the
+ * computation of mp_hash_bytes() (base/mp_hash.h) as it stood when the first
+ * fingerprints went out, copied so that nothing done to mp_hash (seeding,
+ * a faster mix) can move them. Words are read little-endian, as the
+ * x86-64 and arm64 hosts always did, so every host computes the same. */
+
+static uint64_t notify__frozen_mix(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+static uint64_t notify__le(const unsigned char *p, size_t n)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        w |= (uint64_t)p[i] << (8 * i);
+    return w;
+}
+
+static uint64_t notify__frozen_hash(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *p = data;
+    uint64_t h = seed ^ (0x9e3779b97f4a7c15ULL * (len + 1));
+    while (len >= 8) {
+        h = notify__frozen_mix(h ^ notify__le(p, 8)) + 0x9e3779b97f4a7c15ULL;
+        p += 8;
+        len -= 8;
+    }
+    return notify__frozen_mix(h ^ notify__le(p, len) ^ ((uint64_t)len << 56));
+}
+
 void alert_fingerprint(const struct alert_instance *a, char out[17])
 {
     /* Labels in a fixed order, each terminated, so ("a","bc") != ("ab","c"). */
@@ -40,9 +80,31 @@ void alert_fingerprint(const struct alert_instance *a, char out[17])
                            a->domain ? a->domain : ""};
     uint64_t h = 0x6d61696c70756c73ULL;
     for (size_t i = 0; i < 4; i++)
-        h = mp_hash_bytes(parts[i], strlen(parts[i]) + 1, h);
+        h = notify__frozen_hash(parts[i], strlen(parts[i]) + 1, h);
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
+
+void alert_notify_idem_key(const struct alert_instance *a, size_t n, int64_t decided_ms,
+                           const char *receiver, char out[ALERT_IDEM_LEN])
+{
+    /* The key names exactly this notification: the alerts, their status
+     * and severity, when they started, and when it was decided. */
+    uint64_t h = 0x1d3a5c7e9f0b2d4fULL;
+    for (size_t x = 0; x < n; x++) {
+        char fp[17];
+        alert_fingerprint(&a[x], fp);
+        int64_t parts[4] = {a[x].status, a[x].severity, a[x].starts_ms, decided_ms};
+        unsigned char bytes[sizeof(parts)];
+        for (size_t i = 0; i < sizeof(bytes); i++) /* little-endian, as hashed since the start */
+            bytes[i] = (unsigned char)((uint64_t)parts[i / 8] >> (8 * (i % 8)));
+        h = notify__frozen_hash(fp, 16, h);
+        h = notify__frozen_hash(bytes, sizeof(bytes), h);
+    }
+    snprintf(out, ALERT_IDEM_LEN, "%016llx",
+             (unsigned long long)notify__frozen_hash(receiver, strlen(receiver), h));
+}
+
+/* ---- payloads ---- */
 
 /* "<what>" part of a summary: " mailbox x", " recipient domain y" or "". */
 static void notify__scope(const struct alert_instance *a, char *buf, size_t n)
@@ -274,6 +336,33 @@ char *alert_notify_slack(const struct alert_instance *a, size_t n)
     json_decref(root);
     free(text);
     return out;
+}
+
+size_t alert_notify_slack_merge(const char *const *bodies, const size_t *lens, size_t n,
+                                char **out)
+{
+    struct mp_buf joined = MP_BUF_INIT;
+    size_t g = 0;
+    *out = NULL;
+    for (; g < n; g++) {
+        json_t *doc = json_loadb(bodies[g], lens[g], 0, NULL);
+        json_t *text = json_object_get(doc, "text");
+        size_t tl = json_is_string(text) ? json_string_length(text) : 0;
+        /* room for both parts first: a half-appended entry must not stay */
+        if (!json_is_string(text) || mp_buf_reserve(&joined, 2 + tl) != MP_OK) {
+            json_decref(doc);
+            break;
+        }
+        if (g)
+            mp_buf_append(&joined, "\n\n", 2);
+        mp_buf_append(&joined, json_string_value(text), tl);
+        json_decref(doc);
+    }
+    json_t *root = g >= 2 ? json_pack("{s:s%}", "text", joined.p, joined.len) : NULL;
+    *out = root ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    mp_buf_free(&joined);
+    return *out ? g : 0;
 }
 
 void alert_sign(const char *secret, int64_t unix_s, const char *body, size_t len, char *out,

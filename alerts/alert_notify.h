@@ -1,10 +1,20 @@
-/* alert_notify.h — notification payloads: Alertmanager v4 webhook and Slack.
+/* alert_notify.h — what a notification says: the Alertmanager v4 webhook
+ * body, the Slack message (and the merging of several into one), the
+ * request signature, the alert fingerprint and the idempotency key.
  *
- * Contract: pure builders, any thread. Bodies are built with jansson and
- * returned as malloc'd NUL-terminated strings owned by the caller (NULL on
- * allocation failure). An alert's identity (fingerprint) covers the rule
- * name, tenant, mailbox and recipient domain but not the severity, so an
- * alert that escalates from warning to critical stays the same alert.
+ * Contract: pure functions of their arguments, no state, any thread. Bodies
+ * are built with jansson and returned as malloc'd NUL-terminated strings
+ * owned by the caller (free(); NULL on allocation failure). An alert's
+ * identity (fingerprint) covers the rule name, tenant, mailbox and recipient
+ * domain but not the severity, so an alert that escalates from warning to
+ * critical stays the same alert.
+ *
+ * FROZEN: alert_fingerprint() and alert_notify_idem_key(). Receivers and
+ * the alert store key on these values (a restart, an upgrade and a resend
+ * must name the same alert the same way): never change the functions or
+ * their constants. They hash with a private frozen copy of the original
+ * mp_hash_bytes() (alert_notify.c), not with base/mp_hash.h, which may be
+ * reseeded or changed; tests/test_alert_notify.c pins both with vectors.
  *
  * alert_sign() computes the X-Mailpulse-Signature header value:
  *   t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
@@ -34,8 +44,16 @@ struct alert_instance {
     int rule_removed; /* resolved because its rule left the rules file */
 };
 
-/* 16 hex digits + NUL. */
+/* FROZEN (see above). 16 lowercase hex digits + NUL. */
 void alert_fingerprint(const struct alert_instance *a, char out[17]);
+
+#define ALERT_IDEM_LEN 17 /* 16 hex digits + NUL */
+/* FROZEN (see above). The Idempotency-Key of the notification of alerts
+ * a[0..n) decided at decided_ms (wall clock) for `receiver`: the same inputs
+ * give the same key; another alert, status, severity, start, decision time
+ * or receiver gives another. */
+void alert_notify_idem_key(const struct alert_instance *a, size_t n, int64_t decided_ms,
+                           const char *receiver, char out[ALERT_IDEM_LEN]);
 const char *alert_severity_name(int sev);
 
 /* One alert as the webhook's "alerts" entries carry it (status, labels,
@@ -43,6 +61,14 @@ const char *alert_severity_name(int sev);
 json_t *alert_notify_alert_json(const struct alert_instance *a);
 char *alert_notify_webhook(const char *receiver, const struct alert_instance *a, size_t n);
 char *alert_notify_slack(const struct alert_instance *a, size_t n);
+
+/* Slack: merges message bodies bodies[0..n) (lengths lens[]), in order,
+ * into one {"text": ...} whose text is theirs joined by a blank line. Stops
+ * before the first body that is not {"text": string}. Returns how many were
+ * merged (>= 2) and the new body in *out (malloc'd), or 0 and *out NULL when
+ * fewer than two merge or memory runs out: the caller sends them one by one. */
+size_t alert_notify_slack_merge(const char *const *bodies, const size_t *lens, size_t n,
+                                char **out);
 
 /* out must hold at least 100 bytes. */
 void alert_sign(const char *secret, int64_t unix_s, const char *body, size_t len, char *out,

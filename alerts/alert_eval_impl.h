@@ -1,0 +1,158 @@
+/* alert_eval_impl.h — PRIVATE to the evaluator: the state its pieces share.
+ *
+ * Only the evaluator's own files include this header: alert_eval.c (records,
+ * lifecycle, reload, the thread), alert_group.c (tenant groups and the
+ * notifications built from them), alert_state.c (state records in the store
+ * and the restore at start) and alert_json.c (the /v1/alerts body). Anything
+ * else uses alert_eval.h; nothing here is a stable interface.
+ *
+ * Threads (the rules of alert_eval.h, spelled out for the pieces):
+ *   - The evaluator thread (and alert_eval_start before the thread exists)
+ *     is the only writer of everything in struct alert_eval.
+ *   - It takes `mu` for every write that a reader may see: records (recs,
+ *     nrecs, slot, each record's fields) and cfg.rules. Readers on other
+ *     threads (alert_eval_active_json, alert_eval_figures) take `mu` and read
+ *     nothing else but the relaxed counters.
+ *   - groups, busy, dirty, slow_*, notes and wb are the evaluator thread's
+ *     alone: no lock.
+ *   - reload_mu guards `next`/`has_next`, the hand-over from
+ *     alert_eval_reload() (any thread) to the evaluator thread.
+ * The functions below run on the evaluator thread unless they say otherwise.
+ */
+#ifndef ALERT_EVAL_IMPL_H
+#define ALERT_EVAL_IMPL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert_eval.h"
+#include "alert_notify.h"
+#include "alert_route.h"
+#include "mp_atomic.h"
+
+/* Lifecycle states. Stored on disk (alert_state.c): fixed numbers. */
+enum { ST_INACTIVE = 0, ST_PENDING = 1, ST_FIRING = 2 };
+
+/* One (key, rule) alert that is not inactive, or still owes receivers news. */
+struct arec {
+    uint32_t key_id;
+    uint16_t rule;
+    uint8_t used, status, severity; /* status: ST_*; severity: what the value reaches */
+    uint8_t nstatus, nseverity;     /* what receivers were last told (INACTIVE or FIRING) */
+    uint8_t queued, repeat_due, dirty;
+    uint32_t next_free;
+    int64_t since_ms;    /* pending since */
+    int64_t starts_ms;   /* firing since */
+    int64_t ends_ms;     /* resolved at */
+    int64_t notified_ms; /* last notification handed to the outbox */
+    struct alert_value v;
+};
+
+/* A tenant's notification group. */
+struct tgroup {
+    char *tenant;
+    int64_t last_sent_ms;
+    int busy; /* on the busy list */
+    size_t n, cap;
+    uint32_t *recs;
+};
+
+struct eval_cfg {
+    struct alert_ruleset *rules;
+    struct alert_receiver *receivers; /* owned copies */
+    size_t nreceivers;
+    struct alert_routes *routes;
+};
+
+struct alert_eval {
+    struct eng_table *t;
+    struct alert_sender *s;
+    struct eng_store *store;
+    struct eng_store_batch *wb;
+    uint32_t max_keys;
+    int64_t group_ms;
+    struct eval_cfg cfg;
+    size_t nrules;
+
+    pthread_mutex_t mu; /* guards recs (and their fields), cfg.rules for readers */
+    uint32_t *slot;     /* (max_keys + 1) * nrules: rec index, 0 = none */
+    struct arec *recs;  /* recs[0] unused */
+    size_t caprecs;
+    uint32_t nrecs, free_head;
+
+    struct tgroup **groups; /* open addressing by tenant */
+    size_t ngroups, capgroups;
+    struct tgroup **busy;
+    size_t nbusy, capbusy;
+    uint32_t *dirty;
+    size_t ndirty, capdirty;
+    /* Slow rules (daily windows: drop, spike over days, trend) move with
+     * days of data; a hot key is dirty every millisecond. They run at most
+     * once a second per key: slow_at is when they last ran, and a key
+     * skipped meanwhile waits in slow_pend for the next sweep. */
+    int64_t *slow_at;   /* max_keys + 1 */
+    uint8_t *slow_mark; /* max_keys + 1: in slow_pend */
+    uint32_t *slow_pend;
+    size_t nslow, capslow;
+    struct alert_note *notes;
+    size_t nnotes, capnotes;
+
+    pthread_mutex_t reload_mu;
+    struct eval_cfg next;
+    int has_next;
+
+    pthread_t tid;
+    int started;
+    mp_atomic_u32 stop;
+    /* Figures: relaxed adds and loads, each a count on its own (read by
+     * /metrics and tests); nothing is published through them. */
+    mp_atomic_u64 passes, keys, notifications, unrouted, unstable, reloads, state_errors,
+        restored;
+};
+
+/* ---- alert_eval.c: records ---- */
+
+/* Under mu. The new record's index (its slot set when key_id != 0), 0 when
+ * out of memory. The pool may move: re-read record pointers after a call. */
+uint32_t alert_eval_rec_new(struct alert_eval *e, uint32_t key_id, size_t rule);
+/* Under mu. */
+void alert_eval_rec_free(struct alert_eval *e, uint32_t i);
+/* Lists record i for the next flush (state save, maybe free). */
+void alert_eval_rec_dirty(struct alert_eval *e, uint32_t i);
+/* An instance naming key k's tenant and mailbox or domain under `rule`;
+ * status, severity, value and times are zero. Any thread holding mu. */
+void alert_eval_instance(const struct alert_eval *e, struct eng_key *k,
+                         const struct alert_rule *rule, struct alert_instance *a);
+
+/* ---- alert_group.c: groups and notifications ---- */
+
+/* Marks record i "to notify" in its tenant's group. */
+void alert_group_queue(struct alert_eval *e, uint32_t i, const char *tenant);
+/* Takes record i out of its tenant's group (it is freed while queued). */
+void alert_group_unlist(struct alert_eval *e, const char *tenant, uint32_t i);
+/* Builds one request per receiver of the tenant's route for alerts a[0..n)
+ * and adds them to this pass's notes. */
+void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct alert_instance *a,
+                         size_t n, int64_t now);
+/* Resolves told at once for alerts that leave no record to queue: one
+ * request per tenant and receiver. Reorders a[] (stable per tenant). */
+void alert_group_deliver_by_tenant(struct alert_eval *e, struct alert_instance *a, size_t n,
+                                   int64_t now);
+/* Sends ready groups (all when force), saves dirty records, frees finished
+ * ones, and commits state and outbox entries in one batch. */
+void alert_group_flush(struct alert_eval *e, int64_t now, int force);
+/* Frees the groups and the notes not yet submitted (at stop). */
+void alert_group_free_all(struct alert_eval *e);
+
+/* ---- alert_state.c: persistence and restore ---- */
+
+/* Puts record i's state (or its deletion, once there is nothing to keep)
+ * in e->wb. No-op without a store. */
+void alert_state_save(struct alert_eval *e, uint32_t i);
+/* At start, before the thread: reads the stored alerts back into records,
+ * queues what was decided but never handed over, and tells the resolves owed
+ * for alerts whose rule or key is gone. MP_OK, MP_ERR_NOMEM, MP_ERR_IO. */
+int alert_state_restore(struct alert_eval *e);
+
+#endif

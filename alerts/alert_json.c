@@ -1,0 +1,95 @@
+/* alert_json.c — the body of GET /v1/alerts: the pending and firing alerts
+ * (see alert_eval_active_json in alert_eval.h; private state in
+ * alert_eval_impl.h).
+ *
+ * Any thread: the records and the rules are read under the evaluator's mu,
+ * the JSON is serialised after it is released.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert_eval_impl.h"
+#include "mp_buf.h"
+
+struct active_row {
+    const char *tenant, *rule, *name;
+    int scope;
+    json_t *obj;
+};
+
+static int json__cmp(const void *x, const void *y)
+{
+    const struct active_row *a = x, *b = y;
+    int c = strcmp(a->tenant, b->tenant);
+    if (!c)
+        c = strcmp(a->rule, b->rule);
+    if (!c)
+        c = a->scope - b->scope;
+    if (!c)
+        c = strcmp(a->name, b->name);
+    return c;
+}
+
+/* Under mu. Record r of key k as a webhook alert entry whose status may also
+ * be "pending", with lastNotifiedAt; NULL on allocation failure. */
+static json_t *json__alert(const struct alert_eval *e, const struct arec *r, struct eng_key *k,
+                           const struct alert_rule *rule)
+{
+    struct alert_instance a;
+    alert_eval_instance(e, k, rule, &a);
+    a.v = r->v;
+    a.status = ALERT_STATUS_FIRING;
+    a.severity = r->severity;
+    a.starts_ms = r->status == ST_FIRING ? r->starts_ms : r->since_ms;
+    json_t *o = alert_notify_alert_json(&a);
+    if (!o)
+        return NULL;
+    char ts[40];
+    /* one field for the state: the webhook entry's status, which here may
+     * also be "pending" */
+    json_object_set_new(o, "status", json_string(r->status == ST_FIRING ? "firing" : "pending"));
+    alert_format_time(r->notified_ms, ts, sizeof(ts));
+    json_object_set_new(o, "lastNotifiedAt", json_string(r->notified_ms ? ts : ""));
+    return o;
+}
+
+char *alert_eval_active_json(struct alert_eval *e, const char *tenant)
+{
+    json_t *root = json_object(), *list = json_array();
+    struct active_row *rows = NULL;
+    size_t nrows = 0, caprows = 0;
+    char *out = NULL;
+    pthread_mutex_lock(&e->mu);
+    for (uint32_t i = 1; i < e->nrecs; i++) {
+        const struct arec *r = &e->recs[i];
+        if (!r->used || r->status == ST_INACTIVE)
+            continue;
+        struct eng_key *k = eng_table_key(e->t, r->key_id);
+        if (!k)
+            continue;
+        const char *ten = eng_key_tenant(e->t, k);
+        if (tenant && strcmp(ten, tenant) != 0)
+            continue;
+        const struct alert_rule *rule = &alert_ruleset_for(e->cfg.rules, ten)[r->rule];
+        json_t *o = json__alert(e, r, k, rule);
+        if (!o)
+            continue;
+        if (MP_GROW(rows, caprows, nrows + 1) != MP_OK) {
+            json_decref(o);
+            continue;
+        }
+        const char *name = eng_key_name(e->t, k);
+        rows[nrows++] = (struct active_row){ten, rule->name, name ? name : "", eng_key_scope(k), o};
+    }
+    if (rows)
+        qsort(rows, nrows, sizeof(*rows), json__cmp);
+    pthread_mutex_unlock(&e->mu);
+    for (size_t x = 0; x < nrows; x++)
+        json_array_append_new(list, rows[x].obj);
+    free(rows);
+    json_object_set_new(root, "alerts", list);
+    out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return out;
+}
