@@ -26,5 +26,7 @@ typedef _Atomic int64_t mp_atomic_i64;
     atomic_compare_exchange_strong_explicit((p), (expp), (v), memory_order_acq_rel, \
                                             memory_order_acquire)
 #define mp_fence_seq_cst() atomic_thread_fence(memory_order_seq_cst)
+/* Gauges that go down as well as up (the sender's queued count). */
+#define mp_sub_relaxed(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_relaxed)
 
 #endif
