@@ -1,17 +1,15 @@
-/* test_alert_rule.c — alerts/alert_rule, alert_notify and the tenant routes.
+/* test_alert_rule.c — alerts/alert_rule.
  *
  * Thresholds compare exactly (20 of 1000 is 2%, 19 is not), min_volume
  * silences small windows, hysteresis holds a firing alert until the value
- * falls under the resolve line, numbers print as plain decimals, webhook
- * bodies carry the Alertmanager v4 layout, signatures match an independent
- * HMAC-SHA256, and routes never hand one tenant's alert to another's receiver.
+ * falls under the resolve line, numbers print as plain decimals. (The
+ * payload, signature and fingerprint cases are in test_alert_notify.c, the
+ * routes in test_alert_route.c.)
  */
 #include <check.h>
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "alert_eval.h"
 #include "alert_notify.h"
 #include "alert_rule.h"
 #include "check_main.h"
@@ -329,189 +327,13 @@ START_TEST(default_names)
 }
 END_TEST
 
-static struct alert_instance instance(const char *mailbox, const char *domain, uint64_t sent,
-                                      uint64_t bounces)
-{
-    struct alert_instance a = {.rule = bounce_rule(),
-                               .status = ALERT_STATUS_FIRING,
-                               .tenant = "team-a",
-                               .mailbox = mailbox,
-                               .domain = domain,
-                               .starts_ms = 1795364356150LL};
-    a.v = eval_bounce(sent, bounces);
-    a.severity = a.v.severity;
-    return a;
-}
-
-START_TEST(webhook_layout)
-{
-    struct alert_instance a[2] = {instance("sales@acme.example", NULL, 1000, 30),
-                                  instance(NULL, "gmail.com", 1000, 30)};
-    char *body = alert_notify_webhook("ops", a, 2);
-    ck_assert_ptr_nonnull(body);
-    json_error_t je;
-    json_t *j = json_loads(body, 0, &je);
-    ck_assert_msg(j != NULL, "body is not JSON: %s", je.text);
-    ck_assert_str_eq(json_string_value(json_object_get(j, "version")), "4");
-    ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "firing");
-    ck_assert_str_eq(json_string_value(json_object_get(j, "receiver")), "ops");
-    ck_assert_str_eq(
-        json_string_value(json_object_get(json_object_get(j, "groupLabels"), "tenant")), "team-a");
-    json_t *common = json_object_get(j, "commonLabels");
-    ck_assert_str_eq(json_string_value(json_object_get(common, "alertname")), "bounce_rate");
-    /* mailbox and domain differ between the two: not common */
-    ck_assert_ptr_null(json_object_get(common, "mailbox"));
-    ck_assert_ptr_null(json_object_get(common, "recipient_domain"));
-    ck_assert_ptr_nonnull(json_object_get(j, "commonAnnotations"));
-    json_t *alerts = json_object_get(j, "alerts");
-    ck_assert_uint_eq(json_array_size(alerts), 2);
-    json_t *a0 = json_array_get(alerts, 0);
-    json_t *l0 = json_object_get(a0, "labels"), *an0 = json_object_get(a0, "annotations");
-    ck_assert_str_eq(json_string_value(json_object_get(a0, "status")), "firing");
-    ck_assert_str_eq(json_string_value(json_object_get(l0, "severity")), "warning");
-    ck_assert_str_eq(json_string_value(json_object_get(l0, "tenant")), "team-a");
-    ck_assert_str_eq(json_string_value(json_object_get(l0, "mailbox")), "sales@acme.example");
-    ck_assert_ptr_null(json_object_get(l0, "recipient_domain"));
-    ck_assert_str_eq(json_string_value(json_object_get(an0, "value")), "0.03");
-    ck_assert_str_eq(json_string_value(json_object_get(an0, "threshold")), "0.02");
-    ck_assert_str_eq(json_string_value(json_object_get(an0, "numerator")), "30");
-    ck_assert_str_eq(json_string_value(json_object_get(an0, "denominator")), "1000");
-    ck_assert_str_eq(json_string_value(json_object_get(an0, "window")), "1h");
-    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(an0, "summary")),
-                                 "sales@acme.example"));
-    ck_assert_str_eq(json_string_value(json_object_get(a0, "startsAt")),
-                     "2026-11-22T16:19:16.150Z");
-    ck_assert_str_eq(json_string_value(json_object_get(a0, "endsAt")), "0001-01-01T00:00:00Z");
-    ck_assert_uint_eq(strlen(json_string_value(json_object_get(a0, "fingerprint"))), 16);
-    json_t *l1 = json_object_get(json_array_get(alerts, 1), "labels");
-    ck_assert_str_eq(json_string_value(json_object_get(l1, "recipient_domain")), "gmail.com");
-    json_decref(j);
-    free(body);
-}
-END_TEST
-
-START_TEST(webhook_resolved)
-{
-    struct alert_instance a = instance(NULL, "gmail.com", 1000, 10);
-    a.status = ALERT_STATUS_RESOLVED;
-    a.severity = ALERT_SEV_CRITICAL;
-    a.ends_ms = a.starts_ms + 60000;
-    char *body = alert_notify_webhook("ops", &a, 1);
-    json_t *j = json_loads(body, 0, NULL);
-    ck_assert_ptr_nonnull(j);
-    ck_assert_str_eq(json_string_value(json_object_get(j, "status")), "resolved");
-    json_t *a0 = json_array_get(json_object_get(j, "alerts"), 0);
-    ck_assert_str_eq(json_string_value(json_object_get(a0, "status")), "resolved");
-    ck_assert_str_eq(json_string_value(json_object_get(a0, "endsAt")), "2026-11-22T16:20:16.150Z");
-    json_decref(j);
-    free(body);
-}
-END_TEST
-
-START_TEST(fingerprint_identity)
-{
-    struct alert_instance w = instance("a@x.example", NULL, 1000, 30);
-    struct alert_instance c = instance("a@x.example", NULL, 1000, 80);
-    struct alert_instance other = instance("b@x.example", NULL, 1000, 30);
-    struct alert_instance dom = instance(NULL, "a@x.example", 1000, 30);
-    char f1[17], f2[17], f3[17], f4[17];
-    alert_fingerprint(&w, f1);
-    alert_fingerprint(&c, f2);
-    alert_fingerprint(&other, f3);
-    alert_fingerprint(&dom, f4);
-    ck_assert_int_ne(w.severity, c.severity);
-    ck_assert_str_eq(f1, f2); /* escalation keeps the alert's identity */
-    ck_assert_str_ne(f1, f3);
-    ck_assert_str_ne(f1, f4); /* same text as a domain is another alert */
-}
-END_TEST
-
-START_TEST(slack_text)
-{
-    struct alert_instance a = instance(NULL, "outlook.com", 1000, 50);
-    char *body = alert_notify_slack(&a, 1);
-    json_t *j = json_loads(body, 0, NULL);
-    ck_assert_ptr_nonnull(j);
-    const char *text = json_string_value(json_object_get(j, "text"));
-    ck_assert_ptr_nonnull(text);
-    ck_assert_ptr_nonnull(strstr(text, "CRITICAL"));
-    ck_assert_ptr_nonnull(strstr(text, "team-a"));
-    ck_assert_ptr_nonnull(strstr(text, "outlook.com"));
-    ck_assert_ptr_nonnull(strstr(text, "5%"));
-    ck_assert_ptr_nonnull(strstr(text, "over 1h"));
-    json_decref(j);
-    free(body);
-}
-END_TEST
-
-/* A resolve told after its rule left the rules file says so, instead of
- * describing a window the rule no longer has. */
-START_TEST(removed_rule_summary)
-{
-    struct alert_instance a = instance("a@x.example", NULL, 1000, 30);
-    a.status = ALERT_STATUS_RESOLVED;
-    a.ends_ms = a.starts_ms + 1000;
-    a.rule_removed = 1;
-    char *body = alert_notify_slack(&a, 1);
-    json_t *j = json_loads(body, 0, NULL);
-    const char *text = json_string_value(json_object_get(j, "text"));
-    ck_assert_ptr_nonnull(text);
-    ck_assert_msg(strstr(text, "RESOLVED") &&
-                      strstr(text, "bounce_rate resolved for tenant team-a mailbox a@x.example: "
-                                   "rule bounce_rate was removed from the rules file"),
-                  "%s", text);
-    json_decref(j);
-    free(body);
-}
-END_TEST
-
-START_TEST(signature_vector)
-{
-    /* Expected value computed independently (Python hmac) over "1." + body. */
-    const char *body = "what do ya want for nothing?";
-    char sig[128];
-    alert_sign("Jefe", 1, body, strlen(body), sig, sizeof(sig));
-    ck_assert_str_eq(sig,
-                     "t=1,v1=a9049465ce89cfb8e9aac62333abda66f80e3403f51f57f6bae3c3a4485eca38");
-}
-END_TEST
-
-START_TEST(routes_isolate_tenants)
-{
-    struct alert_routes *r;
-    ck_assert_int_eq(alert_routes_create(&r), MP_OK);
-    size_t def[] = {0}, a[] = {1, 2}, b[] = {3};
-    ck_assert_int_eq(alert_routes_set_default(r, def, 1), MP_OK);
-    ck_assert_int_eq(alert_routes_add(r, "team-a", a, 2), MP_OK);
-    ck_assert_int_eq(alert_routes_add(r, "team-b", b, 1), MP_OK);
-    ck_assert_int_eq(alert_routes_add(r, "team-b", a, 2), MP_ERR_INVAL);
-    const size_t *idx;
-    size_t n;
-    alert_routes_lookup(r, "team-a", &idx, &n);
-    ck_assert_uint_eq(n, 2);
-    ck_assert_uint_eq(idx[0], 1);
-    ck_assert_uint_eq(idx[1], 2);
-    alert_routes_lookup(r, "team-b", &idx, &n);
-    ck_assert_uint_eq(n, 1);
-    ck_assert_uint_eq(idx[0], 3);
-    alert_routes_lookup(r, "team-a2", &idx, &n); /* prefix of nobody's: default */
-    ck_assert_uint_eq(n, 1);
-    ck_assert_uint_eq(idx[0], 0);
-    alert_routes_lookup(r, "team", &idx, &n);
-    ck_assert_uint_eq(idx[0], 0);
-    alert_routes_destroy(r);
-}
-END_TEST
-
 static Suite *suite(void)
 {
     return check_suite("alert_rule", 0, setup, teardown,
                        CHECK_TESTS(threshold_table, hysteresis, complaint_thresholds,
                                    spam_trap_count, engagement_drop_exact, spikes,
                                    rising_trend_days, tenant_overrides, default_names,
-                                   plain_decimals, webhook_layout, webhook_resolved,
-                                   fingerprint_identity, slack_text, removed_rule_summary,
-                                   signature_vector, routes_isolate_tenants));
+                                   plain_decimals));
 }
 
 Suite *test_suite(void)

@@ -1,0 +1,349 @@
+/* test_alert_notify.c — alerts/alert_notify: what a notification says.
+ *
+ * Webhook bodies carry the Alertmanager v4 layout (firing and resolved);
+ * Slack text names the alert for people, and several Slack messages merge
+ * into one in order; the signature header is t=<s>,v1=HMAC-SHA256 over
+ * "<t>." + body, checked against a published vector and against OpenSSL's
+ * own one-shot HMAC; the fingerprint keeps an alert's identity across
+ * severities and is FROZEN (vectors below, computed with the code as it was
+ * before the hash was frozen: they must never change); the idempotency key
+ * is stable for the same notification, differs for any other, and is
+ * frozen too.
+ */
+#include <check.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alert_notify.h"
+#include "alert_rule.h"
+#include "check_main.h"
+
+#define T_START 1795364356150LL /* 2026-11-22T16:19:16.150Z */
+
+static struct alert_ruleset *rules; /* the defaults: bounce_rate is every case's rule */
+
+static void setup(void) { ck_assert_int_eq(alert_ruleset_defaults(&rules), MP_OK); }
+static void teardown(void) { alert_ruleset_free(rules); }
+
+/* A firing bounce_rate alert of tenant team-a: `bounces` of `sent` over the
+ * rule's window, at the severity that value reaches. */
+static struct alert_instance instance(const char *mailbox, const char *domain, uint64_t sent,
+                                      uint64_t bounces)
+{
+    int i = alert_ruleset_find(rules, "bounce_rate");
+    ck_assert_int_ge(i, 0);
+    struct alert_instance a = {.rule = &alert_ruleset_for(rules, "team-a")[i],
+                               .status = ALERT_STATUS_FIRING,
+                               .tenant = "team-a",
+                               .mailbox = mailbox,
+                               .domain = domain,
+                               .starts_ms = T_START};
+    a.v.num = bounces;
+    a.v.den = sent;
+    a.v.value_ppb = bounces * ALERT_PPB / sent;
+    a.v.enough = 1;
+    a.v.severity = a.v.value_ppb >= a.rule->critical_ppb  ? ALERT_SEV_CRITICAL
+                   : a.v.value_ppb >= a.rule->warning_ppb ? ALERT_SEV_WARNING
+                                                          : ALERT_SEV_NONE;
+    a.severity = a.v.severity;
+    return a;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+START_TEST(webhook_layout)
+{
+    struct alert_instance a[2] = {instance("sales@acme.example", NULL, 1000, 30),
+                                  instance(NULL, "gmail.com", 1000, 30)};
+    char *body = alert_notify_webhook("ops", a, 2);
+    ck_assert_ptr_nonnull(body);
+    json_error_t je;
+    json_t *j = json_loads(body, 0, &je);
+    ck_assert_msg(j != NULL, "body is not JSON: %s", je.text);
+    ck_assert_str_eq(jstr(j, "version"), "4");
+    ck_assert_str_eq(jstr(j, "status"), "firing");
+    ck_assert_str_eq(jstr(j, "receiver"), "ops");
+    ck_assert_str_eq(jstr(json_object_get(j, "groupLabels"), "tenant"), "team-a");
+    json_t *common = json_object_get(j, "commonLabels");
+    ck_assert_str_eq(jstr(common, "alertname"), "bounce_rate");
+    /* mailbox and domain differ between the two: not common */
+    ck_assert_ptr_null(json_object_get(common, "mailbox"));
+    ck_assert_ptr_null(json_object_get(common, "recipient_domain"));
+    ck_assert_ptr_nonnull(json_object_get(j, "commonAnnotations"));
+    json_t *alerts = json_object_get(j, "alerts");
+    ck_assert_uint_eq(json_array_size(alerts), 2);
+    json_t *a0 = json_array_get(alerts, 0);
+    json_t *l0 = json_object_get(a0, "labels"), *an0 = json_object_get(a0, "annotations");
+    ck_assert_str_eq(jstr(a0, "status"), "firing");
+    ck_assert_str_eq(jstr(l0, "severity"), "warning");
+    ck_assert_str_eq(jstr(l0, "tenant"), "team-a");
+    ck_assert_str_eq(jstr(l0, "mailbox"), "sales@acme.example");
+    ck_assert_ptr_null(json_object_get(l0, "recipient_domain"));
+    ck_assert_str_eq(jstr(an0, "value"), "0.03");
+    ck_assert_str_eq(jstr(an0, "threshold"), "0.02");
+    ck_assert_str_eq(jstr(an0, "numerator"), "30");
+    ck_assert_str_eq(jstr(an0, "denominator"), "1000");
+    ck_assert_str_eq(jstr(an0, "window"), "1h");
+    ck_assert_ptr_nonnull(strstr(jstr(an0, "summary"), "sales@acme.example"));
+    ck_assert_str_eq(jstr(a0, "startsAt"), "2026-11-22T16:19:16.150Z");
+    ck_assert_str_eq(jstr(a0, "endsAt"), "0001-01-01T00:00:00Z");
+    ck_assert_uint_eq(strlen(jstr(a0, "fingerprint")), 16);
+    json_t *l1 = json_object_get(json_array_get(alerts, 1), "labels");
+    ck_assert_str_eq(jstr(l1, "recipient_domain"), "gmail.com");
+    /* the rest of the v4 envelope */
+    ck_assert_str_eq(jstr(j, "groupKey"), "{}:{tenant=\"team-a\"}");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "truncatedAlerts")), 0);
+    ck_assert_str_eq(jstr(j, "externalURL"), "");
+    ck_assert_str_eq(jstr(a0, "generatorURL"), "");
+    json_decref(j);
+    free(body);
+}
+END_TEST
+
+START_TEST(webhook_resolved)
+{
+    struct alert_instance a = instance(NULL, "gmail.com", 1000, 10);
+    a.status = ALERT_STATUS_RESOLVED;
+    a.severity = ALERT_SEV_CRITICAL;
+    a.ends_ms = a.starts_ms + 60000;
+    char *body = alert_notify_webhook("ops", &a, 1);
+    json_t *j = json_loads(body, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    ck_assert_str_eq(jstr(j, "status"), "resolved");
+    json_t *a0 = json_array_get(json_object_get(j, "alerts"), 0);
+    ck_assert_str_eq(jstr(a0, "status"), "resolved");
+    ck_assert_str_eq(jstr(a0, "endsAt"), "2026-11-22T16:20:16.150Z");
+    json_decref(j);
+    free(body);
+}
+END_TEST
+
+START_TEST(fingerprint_identity)
+{
+    struct alert_instance w = instance("a@x.example", NULL, 1000, 30);
+    struct alert_instance c = instance("a@x.example", NULL, 1000, 80);
+    struct alert_instance other = instance("b@x.example", NULL, 1000, 30);
+    struct alert_instance dom = instance(NULL, "a@x.example", 1000, 30);
+    char f1[17], f2[17], f3[17], f4[17];
+    alert_fingerprint(&w, f1);
+    alert_fingerprint(&c, f2);
+    alert_fingerprint(&other, f3);
+    alert_fingerprint(&dom, f4);
+    ck_assert_int_ne(w.severity, c.severity);
+    ck_assert_str_eq(f1, f2); /* escalation keeps the alert's identity */
+    ck_assert_str_ne(f1, f3);
+    ck_assert_str_ne(f1, f4); /* same text as a domain is another alert */
+}
+END_TEST
+
+/* FROZEN: receivers and the alert store key on these values. They were
+ * computed with alert_fingerprint() as it stood on mp_hash_bytes(), before
+ * the hash was frozen. If this test fails, the change is wrong, not the
+ * vectors. */
+START_TEST(fingerprint_vector)
+{
+    static const struct {
+        const char *rule, *tenant, *mailbox, *domain, *want;
+    } v[] = {
+        {"bounce_rate", "team-a", "sales@acme.example", NULL, "2181a838587a784d"},
+        {"bounce_rate", "team-a", NULL, "gmail.com", "9f5b43e03a132e16"},
+        {"bounce_rate", "team-a", NULL, NULL, "d976cfa28a83e8d0"},
+        {"a_very_long_rule_name_for_testing", "tenant-with-a-long-name-x",
+         "someone.with.long.address@example.org", NULL, "621860190a9368d1"},
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(v); i++) {
+        struct alert_rule r;
+        memset(&r, 0, sizeof(r));
+        snprintf(r.name, sizeof(r.name), "%s", v[i].rule);
+        struct alert_instance a = {.rule = &r, .tenant = v[i].tenant, .mailbox = v[i].mailbox,
+                                   .domain = v[i].domain};
+        char fp[17];
+        alert_fingerprint(&a, fp);
+        ck_assert_msg(strcmp(fp, v[i].want) == 0, "vector %zu: %s, frozen as %s", i, fp, v[i].want);
+    }
+    /* only the identity counts: status, severity, value and times do not */
+    struct alert_instance a = instance("sales@acme.example", NULL, 1000, 80);
+    a.status = ALERT_STATUS_RESOLVED;
+    a.ends_ms = T_START + 1;
+    char fp[17];
+    alert_fingerprint(&a, fp);
+    ck_assert_str_eq(fp, "2181a838587a784d");
+}
+END_TEST
+
+/* FROZEN too, computed like the fingerprints: one firing warning (the
+ * first), then it with a resolved critical, decided at T_START + 3850. */
+START_TEST(idem_key_vector_and_stable)
+{
+    struct alert_instance a[2] = {instance("sales@acme.example", NULL, 1000, 30),
+                                  instance(NULL, "gmail.com", 1000, 80)};
+    a[1].status = ALERT_STATUS_RESOLVED;
+    a[1].starts_ms = 1795364300000LL;
+    a[1].ends_ms = 1795364359000LL;
+    const int64_t at = 1795364360000LL;
+    char k[ALERT_IDEM_LEN], k2[ALERT_IDEM_LEN];
+    alert_notify_idem_key(a, 1, at, "ops", k);
+    ck_assert_str_eq(k, "d14280a2122c5b68");
+    alert_notify_idem_key(a, 1, at, "team-a-slack", k);
+    ck_assert_str_eq(k, "dea14702514c38ec");
+    alert_notify_idem_key(a, 2, at, "team-a-slack", k);
+    ck_assert_str_eq(k, "29ab491ed09b8802");
+    alert_notify_idem_key(a, 2, at, "ops", k);
+    ck_assert_str_eq(k, "2758af1ce03549a5");
+    /* the same notification, asked again: the same key */
+    alert_notify_idem_key(a, 2, at, "ops", k2);
+    ck_assert_str_eq(k2, k);
+    /* any other notification: another key */
+    alert_notify_idem_key(a, 2, at + 1, "ops", k);
+    ck_assert_str_ne(k, k2); /* decided later: a reminder */
+    a[0].severity = ALERT_SEV_CRITICAL;
+    alert_notify_idem_key(a, 2, at, "ops", k);
+    ck_assert_str_ne(k, k2);
+    a[0].severity = ALERT_SEV_WARNING;
+    a[0].starts_ms++;
+    alert_notify_idem_key(a, 2, at, "ops", k);
+    ck_assert_str_ne(k, k2);
+}
+END_TEST
+
+START_TEST(slack_text)
+{
+    struct alert_instance a = instance(NULL, "outlook.com", 1000, 50);
+    char *body = alert_notify_slack(&a, 1);
+    json_t *j = json_loads(body, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    const char *text = jstr(j, "text");
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_nonnull(strstr(text, "CRITICAL"));
+    ck_assert_ptr_nonnull(strstr(text, "team-a"));
+    ck_assert_ptr_nonnull(strstr(text, "outlook.com"));
+    ck_assert_ptr_nonnull(strstr(text, "5%"));
+    ck_assert_ptr_nonnull(strstr(text, "over 1h"));
+    json_decref(j);
+    free(body);
+}
+END_TEST
+
+/* A resolve told after its rule left the rules file says so, instead of
+ * describing a window the rule no longer has. */
+START_TEST(removed_rule_summary)
+{
+    struct alert_instance a = instance("a@x.example", NULL, 1000, 30);
+    a.status = ALERT_STATUS_RESOLVED;
+    a.ends_ms = a.starts_ms + 1000;
+    a.rule_removed = 1;
+    char *body = alert_notify_slack(&a, 1);
+    json_t *j = json_loads(body, 0, NULL);
+    const char *text = jstr(j, "text");
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "RESOLVED") &&
+                      strstr(text, "bounce_rate resolved for tenant team-a mailbox a@x.example: "
+                                   "rule bounce_rate was removed from the rules file"),
+                  "%s", text);
+    json_decref(j);
+    free(body);
+}
+END_TEST
+
+/* The merged text of bodies[0..n): the count merged, and the text in out. */
+static size_t merged(const char *const *bodies, size_t n, char *out, size_t outlen)
+{
+    size_t lens[8];
+    ck_assert_uint_le(n, MP_ARRAY_LEN(lens));
+    for (size_t i = 0; i < n; i++)
+        lens[i] = strlen(bodies[i]);
+    char *body = NULL;
+    size_t g = alert_notify_slack_merge(bodies, lens, n, &body);
+    ck_assert_msg((g == 0) == (body == NULL), "merged %zu, body %s", g, body ? body : "NULL");
+    out[0] = '\0';
+    if (body) {
+        json_t *j = json_loads(body, 0, NULL);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_uint_eq(json_object_size(j), 1);
+        snprintf(out, outlen, "%s", jstr(j, "text"));
+        json_decref(j);
+        free(body);
+    }
+    return g;
+}
+
+START_TEST(slack_merge)
+{
+    char text[256];
+    const char *three[] = {"{\"text\":\"one\"}", "{\"text\":\"two \\\"q\\\"\"}",
+                           "{\"text\":\"three\"}"};
+    ck_assert_uint_eq(merged(three, 3, text, sizeof(text)), 3);
+    ck_assert_str_eq(text, "one\n\ntwo \"q\"\n\nthree");
+    ck_assert_uint_eq(merged(three, 2, text, sizeof(text)), 2); /* never past n */
+    ck_assert_str_eq(text, "one\n\ntwo \"q\"");
+    /* stops before a body that is not {"text": string}; that one goes alone */
+    const char *mixed[] = {"{\"text\":\"a\"}", "{\"text\":\"b\"}", "{\"blocks\":[]}",
+                           "{\"text\":\"c\"}"};
+    ck_assert_uint_eq(merged(mixed, 4, text, sizeof(text)), 2);
+    ck_assert_str_eq(text, "a\n\nb");
+    /* fewer than two to merge: nothing, the caller sends one by one */
+    ck_assert_uint_eq(merged(mixed, 1, text, sizeof(text)), 0);
+    const char *bad_first[] = {"{\"text\":1}", "{\"text\":\"x\"}"};
+    ck_assert_uint_eq(merged(bad_first, 2, text, sizeof(text)), 0);
+    const char *not_json[] = {"{\"text\":\"x\"}", "not json"};
+    ck_assert_uint_eq(merged(not_json, 2, text, sizeof(text)), 0);
+}
+END_TEST
+
+START_TEST(signature_vector)
+{
+    /* Expected value computed independently (Python hmac) over "1." + body. */
+    const char *body = "what do ya want for nothing?";
+    char sig[128];
+    alert_sign("Jefe", 1, body, strlen(body), sig, sizeof(sig));
+    ck_assert_str_eq(sig,
+                     "t=1,v1=a9049465ce89cfb8e9aac62333abda66f80e3403f51f57f6bae3c3a4485eca38");
+}
+END_TEST
+
+/* The header against OpenSSL's one-shot HMAC over the concatenated
+ * "<t>." + body (alert_sign streams the two parts without copying). */
+START_TEST(signature_matches_openssl)
+{
+    static const struct {
+        const char *secret;
+        long long t;
+        const char *body;
+    } v[] = {
+        {"s3cret", 1795364356LL, "{\"version\":\"4\",\"alerts\":[]}"},
+        {"k", 0, ""},
+        {"a much longer secret than the sha256 block size of sixty-four bytes, to be hashed",
+         4102444800LL, "{\"text\":\"merged\\n\\nmessage\"}"},
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(v); i++) {
+        char msg[512], want[160], got[128];
+        int ml = snprintf(msg, sizeof(msg), "%lld.%s", v[i].t, v[i].body);
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int maclen = 0;
+        ck_assert_ptr_nonnull(HMAC(EVP_sha256(), v[i].secret, (int)strlen(v[i].secret),
+                                   (const unsigned char *)msg, (size_t)ml, mac, &maclen));
+        ck_assert_uint_eq(maclen, 32);
+        int w = snprintf(want, sizeof(want), "t=%lld,v1=", v[i].t);
+        for (unsigned b = 0; b < maclen; b++)
+            w += snprintf(want + w, sizeof(want) - (size_t)w, "%02x", mac[b]);
+        alert_sign(v[i].secret, v[i].t, v[i].body, strlen(v[i].body), got, sizeof(got));
+        ck_assert_msg(strcmp(got, want) == 0, "vector %zu: %s, want %s", i, got, want);
+    }
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+    return check_suite("alert_notify", 0, setup, teardown,
+                       CHECK_TESTS(webhook_layout, webhook_resolved, fingerprint_identity,
+                                   fingerprint_vector, idem_key_vector_and_stable, slack_text,
+                                   removed_rule_summary, slack_merge, signature_vector,
+                                   signature_matches_openssl));
+}
