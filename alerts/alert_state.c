@@ -36,16 +36,7 @@ static size_t state__key(char *buf, size_t cap, const char *rule, int scope, con
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-/* The stored figures of a value, both ways. */
-static void state__value_out(struct stored *st, const struct alert_value *v)
-{
-    st->num = v->num;
-    st->den = v->den;
-    st->base_num = v->base_num;
-    st->base_den = v->base_den;
-    st->value_ppb = v->value_ppb;
-}
-
+/* The figures of a stored value (restored records and owed resolves). */
 static void state__value_in(struct alert_value *v, const struct stored *st)
 {
     v->num = st->num;
@@ -79,8 +70,12 @@ void alert_state_save(struct alert_eval *e, uint32_t i)
                         .since_ms = r->since_ms,
                         .starts_ms = r->starts_ms,
                         .ends_ms = r->ends_ms,
-                        .notified_ms = r->notified_ms};
-    state__value_out(&st, &r->v);
+                        .notified_ms = r->notified_ms,
+                        .num = r->v.num,
+                        .den = r->v.den,
+                        .base_num = r->v.base_num,
+                        .base_den = r->v.base_den,
+                        .value_ppb = r->v.value_ppb};
     snprintf(st.alertname, sizeof(st.alertname), "%s", rule->alertname);
     eng_store_batch_kv_put(e->wb, ENG_KV_ALERTS, key, kl, &st, sizeof(st));
 }

@@ -1,6 +1,8 @@
-/* test_alert_eval.c — alerts/alert_eval: the alert lifecycle against a real
- * key table, a real RocksDB store, the real sender and an in-process HTTP
- * receiver.
+/* test_alert_eval.c — the evaluator (alerts/alert_eval, alert_group,
+ * alert_state, alert_json): the alert lifecycle against a real key table, a
+ * real RocksDB store, the real sender and an in-process HTTP receiver.
+ * Cases named group_* are alert_group's, state_* alert_state's, json_*
+ * alert_json's; the rest are the lifecycle's (alert_eval.c).
  *
  * `for` holds an alert pending and fires it only when it has lasted; a
  * pending alert that falls back is never heard of; reminders come after the
@@ -8,8 +10,9 @@
  * interval and go out in one request, and a fire-and-resolve inside that
  * wait sends nothing; state read back from the store keeps a firing alert
  * firing without a second notification and still sends its resolve; a rule
- * that disappears on reload resolves its alerts; /v1/alerts's JSON shows
- * pending and firing alerts of one tenant only.
+ * that disappears on reload, or while the daemon is down, resolves its
+ * alerts; /v1/alerts's JSON shows pending and firing alerts of one tenant
+ * only.
  */
 #include <check.h>
 #include <jansson.h>
@@ -99,21 +102,49 @@ static struct alert_rule ratio_rule(const char *name, int64_t for_ms, int64_t re
     return r;
 }
 
-static void start_eval(const struct alert_rule *rules, size_t n, int64_t group_ms)
+static struct alert_ruleset *ruleset_of(const struct alert_rule *rules, size_t n)
 {
     struct alert_ruleset *rs;
-    struct alert_routes *routes;
     ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
     for (size_t i = 0; i < n; i++)
         ck_assert_int_eq(alert_ruleset_add(rs, &rules[i]), MP_OK);
+    return rs;
+}
+
+/* Every tenant to receiver 0 ("hook"). */
+static struct alert_routes *hook_route(void)
+{
+    struct alert_routes *routes;
     size_t idx = 0;
     ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
     ck_assert_int_eq(alert_routes_set_default(routes, &idx, 1), MP_OK);
+    return routes;
+}
+
+static void start_eval(const struct alert_rule *rules, size_t n, int64_t group_ms)
+{
     struct alert_receiver r = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url,
                                .secret = "s3cret"};
-    struct alert_eval_opts eo = {.rules = rs, .receivers = &r, .nreceivers = 1, .routes = routes,
-                                 .max_keys = 4096, .store = W.store, .group_interval_ms = group_ms};
+    struct alert_eval_opts eo = {.rules = ruleset_of(rules, n), .receivers = &r, .nreceivers = 1,
+                                 .routes = hook_route(), .max_keys = 4096, .store = W.store,
+                                 .group_interval_ms = group_ms};
     ck_assert_int_eq(alert_eval_start(W.table, W.sender, &eo, &W.eval), MP_OK);
+}
+
+/* The usual one-rule evaluator: r1 with these `for` and repeat intervals. */
+static void start_r1(int64_t for_ms, int64_t repeat_ms, int64_t group_ms)
+{
+    struct alert_rule r = ratio_rule("r1", for_ms, repeat_ms);
+    start_eval(&r, 1, group_ms);
+}
+
+static void events(const char *tenant, int type, int n);
+
+/* `sent` sends, then `bounces` hard bounces: r1's ratio crosses (or not). */
+static void bounce(const char *tenant, int sent, int bounces)
+{
+    events(tenant, ENG_SENT, sent);
+    events(tenant, ENG_BOUNCE_HARD, bounces);
 }
 
 /* n events as one frame, as an ingest worker applies one wire batch: the
@@ -186,16 +217,13 @@ static int active_has(const char *tenant, const char *state)
 
 START_TEST(pending_for_then_firing)
 {
-    struct alert_rule r = ratio_rule("r1", 1500, 0);
-    start_eval(&r, 1, 50);
-    events("slowburn", ENG_SENT, 100);
-    events("slowburn", ENG_BOUNCE_HARD, 20); /* 20%: warning, but `for` runs */
+    start_r1(1500, 0, 50);
+    bounce("slowburn", 100, 20); /* 20%: warning, but `for` runs */
     usleep(300 * 1000);
     ck_assert_uint_eq(e2e_rawsink_count(W.sink), 0);
     ck_assert(active_has("slowburn", "pending"));
     /* a flicker that falls back before `for` ends is never heard of */
-    events("flicker", ENG_SENT, 100);
-    events("flicker", ENG_BOUNCE_HARD, 20);
+    bounce("flicker", 100, 20);
     usleep(100 * 1000);
     ck_assert(active_has("flicker", "pending"));
     events("flicker", ENG_SENT, 1000);
@@ -210,10 +238,8 @@ END_TEST
 
 START_TEST(repeat_after_interval_only)
 {
-    struct alert_rule r = ratio_rule("r1", 0, 2000);
-    start_eval(&r, 1, 50);
-    events("t", ENG_SENT, 100);
-    events("t", ENG_BOUNCE_HARD, 60);
+    start_r1(0, 2000, 50);
+    bounce("t", 100, 60);
     int64_t t0 = mp_mono_ns();
     expect_request(0, "firing:r1:t:critical", 2000);
     events("t", ENG_BOUNCE_HARD, 1); /* still critical: no news */
@@ -243,9 +269,8 @@ START_TEST(group_interval_batches_and_cancels)
     r[1].num_types = 1u << ENG_BLOCKED; /* blocked / delivered */
     r[1].den_types = 1u << ENG_DELIVERED;
     start_eval(r, 2, 1500);
-    events("g", ENG_SENT, 100);
     events("g", ENG_DELIVERED, 100);
-    events("g", ENG_BOUNCE_HARD, 20);
+    bounce("g", 100, 20);
     expect_request(0, "firing:r1:g:warning", 1000); /* the first goes at once */
     int64_t t0 = mp_mono_ns();
     events("g", ENG_BOUNCE_HARD, 40); /* escalates: waits for the interval */
@@ -262,16 +287,14 @@ START_TEST(group_interval_batches_and_cancels)
 }
 END_TEST
 
-START_TEST(restart_keeps_firing_and_resolves)
+START_TEST(state_restart_keeps_firing_and_resolves)
 {
-    struct alert_rule r = ratio_rule("r1", 0, 0);
-    start_eval(&r, 1, 50);
-    events("persist", ENG_SENT, 100);
-    events("persist", ENG_BOUNCE_HARD, 20);
+    start_r1(0, 0, 50);
+    bounce("persist", 100, 20);
     expect_request(0, "firing:r1:persist:warning", 2000);
     json_t *first = json_loads(e2e_rawsink_get(W.sink, 0)->body, 0, NULL);
     stop_eval();
-    start_eval(&r, 1, 50); /* reads the state back from the store */
+    start_r1(0, 0, 50); /* reads the state back from the store */
     struct alert_eval_figures f;
     alert_eval_figures(W.eval, &f);
     ck_assert_uint_eq(f.restored, 1);
@@ -291,29 +314,34 @@ START_TEST(restart_keeps_firing_and_resolves)
     json_decref(res);
     /* resolved is forgotten: a third start restores nothing */
     stop_eval();
-    start_eval(&r, 1, 50);
+    start_r1(0, 0, 50);
     alert_eval_figures(W.eval, &f);
     ck_assert_uint_eq(f.restored, 0);
     expect_quiet(2, 500);
 }
 END_TEST
 
+/* Rules r1 and "keep" (r[0], r[1]) start and both fire for `tenant`: the
+ * first request. */
+static void fire_r1_and_keep(struct alert_rule r[2], const char *tenant)
+{
+    char want[128];
+    r[0] = ratio_rule("r1", 0, 0);
+    r[1] = ratio_rule("keep", 0, 0);
+    start_eval(r, 2, 50);
+    bounce(tenant, 100, 20);
+    snprintf(want, sizeof(want), "firing:r1:%s:warning firing:keep:%s:warning", tenant, tenant);
+    expect_request(0, want, 2000);
+}
+
 START_TEST(reload_resolves_removed_rule)
 {
-    struct alert_rule r[2] = {ratio_rule("r1", 0, 0), ratio_rule("keep", 0, 0)};
-    start_eval(r, 2, 50);
-    events("rl", ENG_SENT, 100);
-    events("rl", ENG_BOUNCE_HARD, 20);
-    expect_request(0, "firing:r1:rl:warning firing:keep:rl:warning", 2000);
-    struct alert_ruleset *rs;
-    struct alert_routes *routes;
-    ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
-    ck_assert_int_eq(alert_ruleset_add(rs, &r[1]), MP_OK); /* r1 is gone */
-    size_t idx = 0;
-    ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
-    ck_assert_int_eq(alert_routes_set_default(routes, &idx, 1), MP_OK);
+    struct alert_rule r[2];
+    fire_r1_and_keep(r, "rl");
     struct alert_receiver rc = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url};
-    ck_assert_int_eq(alert_eval_reload(W.eval, rs, &rc, 1, routes), MP_OK);
+    ck_assert_int_eq(alert_eval_reload(W.eval, ruleset_of(&r[1], 1) /* r1 is gone */, &rc, 1,
+                                       hook_route()),
+                     MP_OK);
     expect_request(1, "resolved:r1:rl:warning", 2000);
     events("rl", ENG_BOUNCE_HARD, 1); /* "keep" kept its state: no second firing */
     expect_quiet(2, 1200);
@@ -324,14 +352,40 @@ START_TEST(reload_resolves_removed_rule)
 }
 END_TEST
 
-START_TEST(active_json_per_tenant)
+/* A rule that left the rules file while the daemon was down: its firing
+ * alert is resolved at start, saying so, and its state is gone; the rule
+ * that stayed keeps its alert firing without a second notification. */
+START_TEST(state_rule_gone_at_start_resolves)
 {
-    struct alert_rule r = ratio_rule("r1", 0, 0);
-    start_eval(&r, 1, 50);
-    events("one", ENG_SENT, 100);
-    events("one", ENG_BOUNCE_HARD, 20);
-    events("two", ENG_SENT, 100);
-    events("two", ENG_BOUNCE_HARD, 60);
+    struct alert_rule r[2];
+    fire_r1_and_keep(r, "gone");
+    stop_eval();
+    start_eval(&r[1], 1, 50);
+    expect_request(1, "resolved:r1:gone:warning", 2000);
+    json_t *j = json_loads(e2e_rawsink_get(W.sink, 1)->body, 0, NULL);
+    json_t *a0 = json_array_get(json_object_get(j, "alerts"), 0);
+    const char *summary =
+        json_string_value(json_object_get(json_object_get(a0, "annotations"), "summary"));
+    ck_assert_ptr_nonnull(summary);
+    ck_assert_msg(strstr(summary, "rule r1 was removed from the rules file"), "%s", summary);
+    json_decref(j);
+    struct alert_eval_figures f;
+    alert_eval_figures(W.eval, &f);
+    ck_assert_uint_eq(f.restored, 1); /* "keep" */
+    ck_assert_uint_eq(f.firing, 1);
+    expect_quiet(2, 1200);
+    /* the owed resolve was told once: a third start owes nothing */
+    stop_eval();
+    start_eval(&r[1], 1, 50);
+    expect_quiet(2, 800);
+}
+END_TEST
+
+START_TEST(json_active_per_tenant)
+{
+    start_r1(0, 0, 50);
+    bounce("one", 100, 20);
+    bounce("two", 100, 60);
     ck_assert_int_eq(e2e_rawsink_wait(W.sink, 2, 2000), MP_OK);
     char *js = alert_eval_active_json(W.eval, "two");
     json_t *j = json_loads(js, 0, NULL);
@@ -382,7 +436,8 @@ Suite *test_suite(void)
     return check_suite("alert_eval", 30, setup, teardown,
                        CHECK_TESTS(pending_for_then_firing, repeat_after_interval_only,
                                    group_interval_batches_and_cancels,
-                                   restart_keeps_firing_and_resolves,
-                                   reload_resolves_removed_rule, active_json_per_tenant,
+                                   state_restart_keeps_firing_and_resolves,
+                                   reload_resolves_removed_rule,
+                                   state_rule_gone_at_start_resolves, json_active_per_tenant,
                                    slow_rule_follows_within_sweep));
 }

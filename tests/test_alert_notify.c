@@ -58,15 +58,22 @@ static const char *jstr(json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
+/* A built body as JSON (the body is freed); the caller json_decref()s it. */
+static json_t *parsed(char *body)
+{
+    ck_assert_ptr_nonnull(body);
+    json_error_t je;
+    json_t *j = json_loads(body, 0, &je);
+    ck_assert_msg(j != NULL, "body is not JSON: %s: %s", je.text, body);
+    free(body);
+    return j;
+}
+
 START_TEST(webhook_layout)
 {
     struct alert_instance a[2] = {instance("sales@acme.example", NULL, 1000, 30),
                                   instance(NULL, "gmail.com", 1000, 30)};
-    char *body = alert_notify_webhook("ops", a, 2);
-    ck_assert_ptr_nonnull(body);
-    json_error_t je;
-    json_t *j = json_loads(body, 0, &je);
-    ck_assert_msg(j != NULL, "body is not JSON: %s", je.text);
+    json_t *j = parsed(alert_notify_webhook("ops", a, 2));
     ck_assert_str_eq(jstr(j, "version"), "4");
     ck_assert_str_eq(jstr(j, "status"), "firing");
     ck_assert_str_eq(jstr(j, "receiver"), "ops");
@@ -103,7 +110,6 @@ START_TEST(webhook_layout)
     ck_assert_str_eq(jstr(j, "externalURL"), "");
     ck_assert_str_eq(jstr(a0, "generatorURL"), "");
     json_decref(j);
-    free(body);
 }
 END_TEST
 
@@ -113,15 +119,12 @@ START_TEST(webhook_resolved)
     a.status = ALERT_STATUS_RESOLVED;
     a.severity = ALERT_SEV_CRITICAL;
     a.ends_ms = a.starts_ms + 60000;
-    char *body = alert_notify_webhook("ops", &a, 1);
-    json_t *j = json_loads(body, 0, NULL);
-    ck_assert_ptr_nonnull(j);
+    json_t *j = parsed(alert_notify_webhook("ops", &a, 1));
     ck_assert_str_eq(jstr(j, "status"), "resolved");
     json_t *a0 = json_array_get(json_object_get(j, "alerts"), 0);
     ck_assert_str_eq(jstr(a0, "status"), "resolved");
     ck_assert_str_eq(jstr(a0, "endsAt"), "2026-11-22T16:20:16.150Z");
     json_decref(j);
-    free(body);
 }
 END_TEST
 
@@ -216,9 +219,7 @@ END_TEST
 START_TEST(slack_text)
 {
     struct alert_instance a = instance(NULL, "outlook.com", 1000, 50);
-    char *body = alert_notify_slack(&a, 1);
-    json_t *j = json_loads(body, 0, NULL);
-    ck_assert_ptr_nonnull(j);
+    json_t *j = parsed(alert_notify_slack(&a, 1));
     const char *text = jstr(j, "text");
     ck_assert_ptr_nonnull(text);
     ck_assert_ptr_nonnull(strstr(text, "CRITICAL"));
@@ -227,7 +228,6 @@ START_TEST(slack_text)
     ck_assert_ptr_nonnull(strstr(text, "5%"));
     ck_assert_ptr_nonnull(strstr(text, "over 1h"));
     json_decref(j);
-    free(body);
 }
 END_TEST
 
@@ -239,8 +239,7 @@ START_TEST(removed_rule_summary)
     a.status = ALERT_STATUS_RESOLVED;
     a.ends_ms = a.starts_ms + 1000;
     a.rule_removed = 1;
-    char *body = alert_notify_slack(&a, 1);
-    json_t *j = json_loads(body, 0, NULL);
+    json_t *j = parsed(alert_notify_slack(&a, 1));
     const char *text = jstr(j, "text");
     ck_assert_ptr_nonnull(text);
     ck_assert_msg(strstr(text, "RESOLVED") &&
@@ -248,7 +247,6 @@ START_TEST(removed_rule_summary)
                                    "rule bounce_rate was removed from the rules file"),
                   "%s", text);
     json_decref(j);
-    free(body);
 }
 END_TEST
 
@@ -264,12 +262,10 @@ static size_t merged(const char *const *bodies, size_t n, char *out, size_t outl
     ck_assert_msg((g == 0) == (body == NULL), "merged %zu, body %s", g, body ? body : "NULL");
     out[0] = '\0';
     if (body) {
-        json_t *j = json_loads(body, 0, NULL);
-        ck_assert_ptr_nonnull(j);
+        json_t *j = parsed(body);
         ck_assert_uint_eq(json_object_size(j), 1);
         snprintf(out, outlen, "%s", jstr(j, "text"));
         json_decref(j);
-        free(body);
     }
     return g;
 }

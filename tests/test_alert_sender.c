@@ -14,6 +14,14 @@
  * new url), also while submits and deliveries race the reloads; Slack
  * pacing and merging, and 429 with Retry-After on a merged message; the
  * signature header; dead_json content, filters and limit.
+ *
+ * By module: the outbox and dead letters (alert_outbox.c) are
+ * outbox_survives_restart, receiver_removed_at_start, dead_json_content and
+ * max_age_expires_to_dead; the thread's order, retries, pacing and merging
+ * (alert_sender_loop.c) the 503/400/Retry-After/outage/slow/slack cases;
+ * submit and receiver lists (alert_sender.c) submit_refusals and the
+ * set_receivers cases. (The Slack merge itself is alert_notify's, tested in
+ * test_alert_notify.c.)
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -31,6 +39,7 @@
 
 #include "alert_notify.h"
 #include "alert_sender.h"
+#include "e2e_harness.h"
 #include "eng_store.h"
 #include "mp_log.h"
 #include "check_main.h"
@@ -328,24 +337,24 @@ static const char *dead_str(json_t *arr, size_t i, const char *field)
 
 /* ---- store --------------------------------------------------------------------------- */
 
-static char dir[64];
+static char dir[512];
 
 static void setup(void)
 {
-    snprintf(dir, sizeof(dir), "/tmp/mp_test_sender.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char err[256] = "";
+    ck_assert_msg(e2e_tmpdir_create("alert_sender", dir, sizeof(dir), err, sizeof(err)) == MP_OK,
+                  "%s", err);
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    e2e_tmpdir_remove(dir);
+    ck_assert_int_ne(access(dir, F_OK), 0);
 }
 
 static struct eng_store *open_store(void)
 {
-    char err[256] = "", path[128];
+    char err[256] = "", path[600];
     snprintf(path, sizeof(path), "%s/db", dir);
     struct eng_store *s = NULL;
     int rc = eng_store_open(path, &s, err, sizeof(err));
@@ -379,6 +388,29 @@ static unsigned closed_port(void)
     return ntohs(sa.sin_port);
 }
 
+/* A sender with one receiver at server h: "a" (a webhook) or "slack". */
+static struct alert_sender *start_one(struct srv *h, int type, const char *secret,
+                                      const struct alert_sender_opts *o)
+{
+    struct alert_receiver r = {type == ALERT_RECEIVER_SLACK ? "slack" : "a", type, h->url, secret};
+    return start(&r, 1, o);
+}
+
+/* A server answering `first` to the first request, then `status`. */
+static struct srv *srv_first(unsigned status, struct step first)
+{
+    struct srv *h = srv_start(status);
+    srv_script(h, &first, 1);
+    return h;
+}
+
+/* Stops the sender (draining up to drain_ms), then its one server. */
+static void stop_one(struct alert_sender *s, struct srv *h, int64_t drain_ms)
+{
+    alert_sender_stop(s, drain_ms);
+    srv_stop(h);
+}
+
 /* ---- tests ----------------------------------------------------------------------------- */
 
 START_TEST(order_under_503_then_200)
@@ -386,9 +418,8 @@ START_TEST(order_under_503_then_200)
     struct srv *h = srv_start(200);
     const struct step script[] = {{503, -1, 0}, {503, -1, 0}};
     srv_script(h, script, 2);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h->url, NULL}};
     struct alert_sender_opts o = fast_opts(NULL);
-    struct alert_sender *s = start(r, 1, &o);
+    struct alert_sender *s = start_one(h, ALERT_RECEIVER_WEBHOOK, NULL, &o);
     ck_assert_int_eq(submit(s, "a", "acme", "one", "k1"), MP_OK);
     ck_assert_int_eq(submit(s, "a", "acme", "two", "k2"), MP_OK);
     ck_assert_int_eq(submit(s, "a", "acme", "three", "k3"), MP_OK);
@@ -409,19 +440,15 @@ START_TEST(order_under_503_then_200)
     ck_assert_uint_eq(f.failed_attempts, 2);
     ck_assert_uint_eq(f.queued, 0);
     ck_assert_uint_eq(f.dead, 0);
-    alert_sender_stop(s, 1000);
-    srv_stop(h);
+    stop_one(s, h, 1000);
 }
 END_TEST
 
 START_TEST(http_400_dead_next_still_goes)
 {
-    struct srv *h = srv_start(200);
-    const struct step script[] = {{400, -1, 0}};
-    srv_script(h, script, 1);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h->url, NULL}};
+    struct srv *h = srv_first(200, (struct step){400, -1, 0});
     struct alert_sender_opts o = fast_opts(NULL);
-    struct alert_sender *s = start(r, 1, &o);
+    struct alert_sender *s = start_one(h, ALERT_RECEIVER_WEBHOOK, NULL, &o);
     ck_assert_int_eq(submit(s, "a", "acme", "bad", "x1"), MP_OK);
     ck_assert_int_eq(submit(s, "a", "acme", "good", "x2"), MP_OK);
     ck_assert(wait_fig(s, F_DELIVERED, 1, 5000));
@@ -435,8 +462,7 @@ START_TEST(http_400_dead_next_still_goes)
     ck_assert_str_eq(dead_str(d, 0, "idempotency_key"), "x1");
     ck_assert_str_eq(dead_str(d, 0, "tenant"), "acme");
     json_decref(d);
-    alert_sender_stop(s, 1000);
-    srv_stop(h);
+    stop_one(s, h, 1000);
 }
 END_TEST
 
@@ -471,14 +497,11 @@ END_TEST
 
 START_TEST(retry_after_honoured_and_capped)
 {
-    struct srv *h = srv_start(200);
-    const struct step script[] = {{429, 1, 0}};
-    srv_script(h, script, 1);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h->url, NULL}};
+    struct srv *h = srv_first(200, (struct step){429, 1, 0});
     struct alert_sender_opts o = fast_opts(NULL);
     o.backoff_ms = 5;
     o.backoff_max_ms = 5000;
-    struct alert_sender *s = start(r, 1, &o);
+    struct alert_sender *s = start_one(h, ALERT_RECEIVER_WEBHOOK, NULL, &o);
     ck_assert_int_eq(submit(s, "a", "acme", "ra", "r1"), MP_OK);
     ck_assert(wait_fig(s, F_DELIVERED, 1, 5000));
     ck_assert_uint_eq(srv_count(h), 2);
@@ -494,13 +517,12 @@ START_TEST(retry_after_honoured_and_capped)
     const struct step script2[] = {{503, 30, 0}};
     srv_script(h, script2, 1);
     o.backoff_max_ms = 300;
-    s = start(r, 1, &o);
+    s = start_one(h, ALERT_RECEIVER_WEBHOOK, NULL, &o);
     ck_assert_int_eq(submit(s, "a", "acme", "ra2", "r2"), MP_OK);
     ck_assert(wait_fig(s, F_DELIVERED, 1, 3000));
     gap = srv_req(h, 1).mono_ms - srv_req(h, 0).mono_ms;
     ck_assert_msg(gap >= 300 && gap < 2000, "retried after %lld ms", (long long)gap);
-    alert_sender_stop(s, 1000);
-    srv_stop(h);
+    stop_one(s, h, 1000);
 }
 END_TEST
 
@@ -510,17 +532,15 @@ START_TEST(outage_without_retry_after_backs_off)
      * delays uniform in [0, 100] then [0, 200] ms are ~6 attempts in 600 ms;
      * retrying at once would be thousands. */
     struct srv *h = srv_start(503);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h->url, NULL}};
     struct alert_sender_opts o = fast_opts(NULL);
     o.backoff_ms = 100;
     o.backoff_max_ms = 200;
-    struct alert_sender *s = start(r, 1, &o);
+    struct alert_sender *s = start_one(h, ALERT_RECEIVER_WEBHOOK, NULL, &o);
     ck_assert_int_eq(submit(s, "a", "acme", "down", "o1"), MP_OK);
     sleep_ms(600);
     uint64_t n = fig(s, F_ATTEMPTS);
     ck_assert_msg(n >= 2 && n <= 30, "%llu attempts in 600 ms", (unsigned long long)n);
-    alert_sender_stop(s, 0);
-    srv_stop(h);
+    stop_one(s, h, 0);
 }
 END_TEST
 
@@ -553,9 +573,8 @@ START_TEST(outbox_survives_restart)
 {
     struct eng_store *st = open_store();
     struct srv *h = srv_start(503);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h->url, "s3cret"}};
     struct alert_sender_opts o = fast_opts(st);
-    struct alert_sender *s = start(r, 1, &o);
+    struct alert_sender *s = start_one(h, ALERT_RECEIVER_WEBHOOK, "s3cret", &o);
     /* The caller's batch carries its own change too: both land together. */
     struct eng_store_batch *b = eng_store_batch_new(st);
     eng_store_batch_kv_put(b, ENG_KV_ALERTS, "state", 5, "firing", 6);
@@ -574,7 +593,7 @@ START_TEST(outbox_survives_restart)
     srv_forget(h);
     st = open_store();
     o.store = st;
-    s = start(r, 1, &o);
+    s = start_one(h, ALERT_RECEIVER_WEBHOOK, "s3cret", &o);
     ck_assert_uint_ge(fig(s, F_QUEUED) + fig(s, F_DELIVERED), 3);
     ck_assert(wait_fig(s, F_DELIVERED, 3, 5000));
     const char *want[] = {"p1", "p2", "p3"};
@@ -821,10 +840,9 @@ END_TEST
 START_TEST(slack_burst_is_paced_and_merged)
 {
     struct srv *h = srv_start(200);
-    struct alert_receiver r[] = {{"slack", ALERT_RECEIVER_SLACK, h->url, NULL}};
     struct alert_sender_opts o = fast_opts(NULL);
     o.slack_interval_ms = 1000;
-    struct alert_sender *s = start(r, 1, &o);
+    struct alert_sender *s = start_one(h, ALERT_RECEIVER_SLACK, NULL, &o);
     int64_t t0 = mono_ms();
     for (int i = 0; i < 10; i++) {
         char text[16], idem[16];
@@ -864,21 +882,17 @@ START_TEST(slack_burst_is_paced_and_merged)
     alert_sender_figures(s, &f);
     ck_assert_uint_eq(f.merged, 10 - n);
     ck_assert_uint_eq(f.attempts, n);
-    alert_sender_stop(s, 1000);
-    srv_stop(h);
+    stop_one(s, h, 1000);
 }
 END_TEST
 
 START_TEST(slack_429_retry_after_keeps_group)
 {
-    struct srv *h = srv_start(200);
-    const struct step script[] = {{429, 1, 0}};
-    srv_script(h, script, 1);
-    struct alert_receiver r[] = {{"slack", ALERT_RECEIVER_SLACK, h->url, NULL}};
+    struct srv *h = srv_first(200, (struct step){429, 1, 0});
     struct alert_sender_opts o = fast_opts(NULL);
     o.slack_interval_ms = 100;
     o.backoff_max_ms = 5000;
-    struct alert_sender *s = start(r, 1, &o);
+    struct alert_sender *s = start_one(h, ALERT_RECEIVER_SLACK, NULL, &o);
     struct alert_note an[] = {{"slack", "acme", text_body("one"), "s1"},
                               {"slack", "acme", text_body("two"), "s2"},
                               {"slack", "acme", text_body("three"), "s3"}};
@@ -899,8 +913,7 @@ START_TEST(slack_429_retry_after_keeps_group)
     ck_assert_uint_eq(f.rate_limited, 1);
     ck_assert_uint_eq(f.merged, 2);
     ck_assert_uint_eq(f.delivered, 3);
-    alert_sender_stop(s, 1000);
-    srv_stop(h);
+    stop_one(s, h, 1000);
 }
 END_TEST
 
@@ -943,9 +956,8 @@ START_TEST(dead_json_content)
 {
     struct eng_store *st = open_store();
     struct srv *h = srv_start(400);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h->url, NULL}};
     struct alert_sender_opts o = fast_opts(st);
-    struct alert_sender *s = start(r, 1, &o);
+    struct alert_sender *s = start_one(h, ALERT_RECEIVER_WEBHOOK, NULL, &o);
     int64_t before = mp_now_ms();
     ck_assert_int_eq(submit(s, "a", "acme", "d one", "d1"), MP_OK);
     ck_assert_int_eq(submit(s, "a", "beta", "d two", "d2"), MP_OK);
@@ -956,7 +968,7 @@ START_TEST(dead_json_content)
     alert_sender_stop(s, 0);
 
     /* Read back after a restart: the listing comes from the store. */
-    s = start(r, 1, &o);
+    s = start_one(h, ALERT_RECEIVER_WEBHOOK, NULL, &o);
     struct alert_sender_figures f;
     alert_sender_figures(s, &f);
     ck_assert_uint_eq(f.dead, 0); /* none written since this start */
@@ -1008,42 +1020,28 @@ END_TEST
 START_TEST(submit_refusals)
 {
     struct srv *h = srv_start(200);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h->url, NULL}};
     struct alert_sender_opts o = fast_opts(NULL);
-    struct alert_sender *s = start(r, 1, &o);
+    struct alert_sender *s = start_one(h, ALERT_RECEIVER_WEBHOOK, NULL, &o);
     ck_assert_int_eq(submit(s, "zz", "acme", "x", "x"), MP_ERR_INVAL);
     struct alert_note none = {.receiver = "a", .tenant = "acme", .body = NULL, .idem = "n"};
     ck_assert_int_eq(alert_sender_submit(s, &none, 1, NULL), MP_ERR_INVAL);
     ck_assert_uint_eq(fig(s, F_QUEUED), 0);
-    alert_sender_stop(s, 0);
-    srv_stop(h);
+    stop_one(s, h, 0);
 }
 END_TEST
 
 static Suite *suite(void)
 {
-    Suite *s = suite_create("alert_sender");
-    TCase *tc = tcase_create("sender");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, order_under_503_then_200);
-    tcase_add_test(tc, http_400_dead_next_still_goes);
-    tcase_add_test(tc, max_age_expires_to_dead);
-    tcase_add_test(tc, retry_after_honoured_and_capped);
-    tcase_add_test(tc, outage_without_retry_after_backs_off);
-    tcase_add_test(tc, slow_receiver_does_not_delay_another);
-    tcase_add_test(tc, outbox_survives_restart);
-    tcase_add_test(tc, receiver_removed_at_start);
-    tcase_add_test(tc, set_receivers_keeps_moves_removes);
-    tcase_add_test(tc, set_receivers_under_load);
-    tcase_add_test(tc, removed_while_in_inbox);
-    tcase_add_test(tc, slack_burst_is_paced_and_merged);
-    tcase_add_test(tc, slack_429_retry_after_keeps_group);
-    tcase_add_test(tc, signature_header_valid);
-    tcase_add_test(tc, dead_json_content);
-    tcase_add_test(tc, submit_refusals);
-    suite_add_tcase(s, tc);
-    return s;
+    return check_suite("alert_sender", 30, setup, teardown,
+                       CHECK_TESTS(order_under_503_then_200, http_400_dead_next_still_goes,
+                                   max_age_expires_to_dead, retry_after_honoured_and_capped,
+                                   outage_without_retry_after_backs_off,
+                                   slow_receiver_does_not_delay_another, outbox_survives_restart,
+                                   receiver_removed_at_start, set_receivers_keeps_moves_removes,
+                                   set_receivers_under_load, removed_while_in_inbox,
+                                   slack_burst_is_paced_and_merged,
+                                   slack_429_retry_after_keeps_group, signature_header_valid,
+                                   dead_json_content, submit_refusals));
 }
 
 void test_init(void)
