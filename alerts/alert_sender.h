@@ -36,7 +36,17 @@
  * a secret, X-Mailpulse-Signature (see alert_notify.h), computed per attempt.
  *
  * Threads: submit, set_receivers, figures and dead_json from any thread;
- * start/stop from one.
+ * start/stop from one. The sender's own thread does the sending.
+ *
+ * Ownership: receivers are copied (strings too); a note's body belongs to
+ * the sender from the submit call on, even when it fails; dead_json's
+ * document is the caller's (free()).
+ *
+ * The pieces (sharing alert_sender_impl.h, private): alert_sender.c (start,
+ * stop, submit, receiver lists), alert_outbox.c (outbox and dead letters in
+ * the store, the load at start, dead_json), alert_sender_loop.c (the thread:
+ * libcurl multi, order, retries, Slack pacing; the merged text itself is
+ * alert_notify_slack_merge()).
  */
 #ifndef ALERT_SENDER_H
 #define ALERT_SENDER_H
