@@ -269,7 +269,7 @@ static int run_mailpulse(const struct bench_frames *fs, double seconds, int work
     }
     bench_daemon_persistence(&d, res->persistence, sizeof(res->persistence));
     bench_unquote(res->persistence);
-    double cpu0 = proc_cpu_s(d.pid);
+    double cpu0 = proc_cpu_s(d.proc.pid);
     int rfd;
     struct pace pace = {.http_port = backlog ? d.http_port : 0, .backlog = backlog};
     pid_t prod = spawn_producer(fs, d.endpoint, seconds, 0, &pace, &rfd);
@@ -346,8 +346,8 @@ static int run_mailpulse(const struct bench_frames *fs, double seconds, int work
     free(sa);
     waitpid(prod, NULL, 0);
     close(rfd);
-    res->daemon_cpu_s = proc_cpu_s(d.pid) - cpu0;
-    proc_threads_cpu(d.pid, res->threads, sizeof(res->threads));
+    res->daemon_cpu_s = proc_cpu_s(d.proc.pid) - cpu0;
+    proc_threads_cpu(d.proc.pid, res->threads, sizeof(res->threads));
     res->rss_mb = bench_daemon_metric(d.http_port, "mailpulse_resident_bytes") / 1048576.0;
     res->keys = bench_daemon_metric(d.http_port, "mailpulse_keys");
     res->flushes = bench_daemon_metric(d.http_port, "mailpulse_store_flushes_total");

@@ -259,6 +259,10 @@ int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *er
         return e2e__fail(err, errlen, MP_ERR_IO, "fopen %s: %s", path, strerror(errno));
     fprintf(f, "# written by tests/e2e_harness.c\ndata_dir: ");
     e2e__yaml_str(f, c->data_dir);
+    if (c->log_level) {
+        fprintf(f, "\nlog_level: ");
+        e2e__yaml_str(f, c->log_level);
+    }
     fprintf(f, "\ningest:\n  pull: ");
     e2e__yaml_str(f, c->pull);
     if (c->workers > 0)
@@ -269,6 +273,8 @@ int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *er
         e2e__yaml_str(f, c->http_listen);
         fprintf(f, "\n");
     }
+    if (c->max_keys > 0)
+        fprintf(f, "engine:\n  max_keys: %u\n", c->max_keys);
     if (c->nreceivers > 0)
         fprintf(f, "receivers:\n");
     for (size_t i = 0; i < c->nreceivers; i++) {
@@ -589,23 +595,44 @@ out:
     return rc;
 }
 
-int e2e_metric(const char *text, const char *series, uint64_t *val)
+/* The text after "<series> " on the line that starts with it, or NULL. */
+static const char *e2e__series_value(const char *text, const char *series)
 {
     size_t sl = strlen(series);
     for (const char *line = text; line && *line;) {
         const char *nl = strchr(line, '\n');
-        if (strncmp(line, series, sl) == 0 && line[sl] == ' ') {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(line + sl + 1, &end, 10);
-            if (errno != 0 || end == line + sl + 1 || (*end != '\n' && *end != '\0'))
-                return MP_ERR_PARSE;
-            *val = v;
-            return MP_OK;
-        }
+        if (strncmp(line, series, sl) == 0 && line[sl] == ' ')
+            return line + sl + 1;
         line = nl ? nl + 1 : NULL;
     }
-    return MP_ERR_NOTFOUND;
+    return NULL;
+}
+
+int e2e_metric(const char *text, const char *series, uint64_t *val)
+{
+    const char *p = e2e__series_value(text, series);
+    if (p == NULL)
+        return MP_ERR_NOTFOUND;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(p, &end, 10);
+    if (errno != 0 || end == p || (*end != '\n' && *end != '\0'))
+        return MP_ERR_PARSE;
+    *val = v;
+    return MP_OK;
+}
+
+int e2e_metric_double(const char *text, const char *series, double *val)
+{
+    const char *p = e2e__series_value(text, series);
+    if (p == NULL)
+        return MP_ERR_NOTFOUND;
+    char *end;
+    double v = strtod(p, &end);
+    if (end == p)
+        return MP_ERR_PARSE;
+    *val = v;
+    return MP_OK;
 }
 
 /* ---- ZeroMQ producer ------------------------------------------------------ */

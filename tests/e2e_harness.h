@@ -113,6 +113,8 @@ struct e2e_daemon_conf {
     const struct e2e_route_conf *routes;
     size_t nroutes;
     const char *rules;                         /* `rules:` path; NULL: built-in defaults */
+    const char *log_level;                     /* NULL: key left out */
+    uint32_t max_keys;                         /* engine.max_keys; 0: key left out */
     const struct e2e_alerting_conf *alerting;  /* NULL: no `alerting:` section */
 };
 
@@ -172,6 +174,8 @@ int e2e_http_get(const char *url, int timeout_ms, long *status, char **body);
  * value, labels included: `mailpulse_rejected_total{reason="bad_frame"}`)
  * in `text`. MP_ERR_NOTFOUND when absent, MP_ERR_PARSE when not an integer. */
 int e2e_metric(const char *text, const char *series, uint64_t *val);
+/* The same for any number ("0.25", "1e+06"): MP_ERR_PARSE when none. */
+int e2e_metric_double(const char *text, const char *series, double *val);
 
 /* ---- ZeroMQ producer ---------------------------------------------------- */
 
