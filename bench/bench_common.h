@@ -34,6 +34,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -349,6 +350,75 @@ static inline void bench_frames_free(struct bench_frames *fs)
     free(fs->f);
     fs->f = NULL;
     fs->n = 0;
+}
+
+/* ---- command line ------------------------------------------------------- */
+
+/* One option: --name (and -c when c is not 0) stores into *val. */
+enum bench_opt_type {
+    BENCH_OPT_FLAG,   /* int, set to 1; takes no value */
+    BENCH_OPT_INT,    /* int (atoi) */
+    BENCH_OPT_U32,    /* uint32_t (strtoul) */
+    BENCH_OPT_U64,    /* uint64_t (strtoull) */
+    BENCH_OPT_SIZE,   /* size_t (strtoul) */
+    BENCH_OPT_DOUBLE, /* double (atof) */
+    BENCH_OPT_STR,    /* const char * (argv's own string) */
+};
+
+struct bench_opt {
+    const char *name;
+    char c;
+    enum bench_opt_type type;
+    void *val;
+};
+
+#define BENCH_MAX_OPTS 16
+
+/* Parses argv by the table, plus --help/-h (prints `usage`). Returns -1 to
+ * go on, else the exit status: 0 after --help, 2 on a bad option. Range
+ * checks are the caller's. */
+static inline int bench_opts(int argc, char **argv, const struct bench_opt *o, size_t n,
+                             const char *usage)
+{
+    struct option lo[BENCH_MAX_OPTS + 2];
+    char shorts[3 * BENCH_MAX_OPTS + 2] = "h";
+    size_t ns = 1;
+    if (n > BENCH_MAX_OPTS)
+        return 2;
+    for (size_t i = 0; i < n; i++) {
+        int arg = o[i].type == BENCH_OPT_FLAG ? no_argument : required_argument;
+        lo[i] = (struct option){o[i].name, arg, NULL, o[i].c ? o[i].c : 256 + (int)i};
+        if (o[i].c) {
+            shorts[ns++] = o[i].c;
+            if (arg == required_argument)
+                shorts[ns++] = ':';
+        }
+    }
+    shorts[ns] = '\0';
+    lo[n] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n + 1] = (struct option){NULL, 0, NULL, 0};
+    int ch;
+    while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+        if (ch == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        }
+        size_t i = 0;
+        while (i < n && lo[i].val != ch)
+            i++;
+        if (i == n)
+            return 2;
+        switch (o[i].type) {
+        case BENCH_OPT_FLAG: *(int *)o[i].val = 1; break;
+        case BENCH_OPT_INT: *(int *)o[i].val = atoi(optarg); break;
+        case BENCH_OPT_U32: *(uint32_t *)o[i].val = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case BENCH_OPT_U64: *(uint64_t *)o[i].val = strtoull(optarg, NULL, 10); break;
+        case BENCH_OPT_SIZE: *(size_t *)o[i].val = (size_t)strtoul(optarg, NULL, 10); break;
+        case BENCH_OPT_DOUBLE: *(double *)o[i].val = atof(optarg); break;
+        case BENCH_OPT_STR: *(const char **)o[i].val = optarg; break;
+        }
+    }
+    return -1;
 }
 
 /* ---- figures ------------------------------------------------------------ */

@@ -12,7 +12,6 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,9 +23,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "../tests/e2e_harness.h" /* bench/ sees no -Itests: the path says where */
-#include "../tests/http_receiver.h"
-#include "mp.h"
+#include "../tests/http_receiver.h" /* bench/ sees no -Itests: the path says where */
+#include "bench_common.h"
 
 #define MAX_N 10000
 
@@ -144,21 +142,14 @@ int main(int argc, char **argv)
 {
     int n = 200;
     double load_eps = 0;
-    static const struct option opts[] = {{"n", required_argument, NULL, 'n'},
-                                         {"load", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "n:l:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'n': n = atoi(optarg); break;
-        case 'l': load_eps = atof(optarg); break;
-        case 'h':
-            printf("usage: bench_latency [--n CROSSINGS] [--load EVENTS_PER_SEC]\n");
-            return 0;
-        default: return 2;
-        }
-    }
+    const struct bench_opt opts[] = {
+        {"n", 'n', BENCH_OPT_INT, &n},
+        {"load", 'l', BENCH_OPT_DOUBLE, &load_eps},
+    };
+    int ex = bench_opts(argc, argv, opts, MP_ARRAY_LEN(opts),
+                        "usage: bench_latency [--n CROSSINGS] [--load EVENTS_PER_SEC]\n");
+    if (ex >= 0)
+        return ex;
     if (n < 1 || n > MAX_N || load_eps < 0) {
         fprintf(stderr, "bench_latency: --n must be 1..%d, --load >= 0\n", MAX_N);
         return 2;

@@ -251,26 +251,28 @@ static void e2e__yaml_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* `prefix` (a key, with its newline and indent) then `s` quoted. */
+static void e2e__yaml_kv(FILE *f, const char *prefix, const char *s)
+{
+    fputs(prefix, f);
+    e2e__yaml_str(f, s);
+}
+
 int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *err,
                      size_t errlen)
 {
     FILE *f = fopen(path, "wb");
     if (f == NULL)
         return e2e__fail(err, errlen, MP_ERR_IO, "fopen %s: %s", path, strerror(errno));
-    fprintf(f, "# written by tests/e2e_harness.c\ndata_dir: ");
-    e2e__yaml_str(f, c->data_dir);
-    if (c->log_level) {
-        fprintf(f, "\nlog_level: ");
-        e2e__yaml_str(f, c->log_level);
-    }
-    fprintf(f, "\ningest:\n  pull: ");
-    e2e__yaml_str(f, c->pull);
+    e2e__yaml_kv(f, "# written by tests/e2e_harness.c\ndata_dir: ", c->data_dir);
+    if (c->log_level)
+        e2e__yaml_kv(f, "\nlog_level: ", c->log_level);
+    e2e__yaml_kv(f, "\ningest:\n  pull: ", c->pull);
     if (c->workers > 0)
         fprintf(f, "\n  workers: %d", c->workers);
     fprintf(f, "\n");
     if (c->http_listen) {
-        fprintf(f, "http:\n  listen: ");
-        e2e__yaml_str(f, c->http_listen);
+        e2e__yaml_kv(f, "http:\n  listen: ", c->http_listen);
         fprintf(f, "\n");
     }
     if (c->max_keys > 0)
@@ -279,14 +281,10 @@ int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *er
         fprintf(f, "receivers:\n");
     for (size_t i = 0; i < c->nreceivers; i++) {
         const struct e2e_receiver_conf *r = &c->receivers[i];
-        fprintf(f, "  - name: ");
-        e2e__yaml_str(f, r->name);
-        fprintf(f, "\n    type: webhook\n    url: ");
-        e2e__yaml_str(f, r->url);
-        if (r->secret) {
-            fprintf(f, "\n    secret: ");
-            e2e__yaml_str(f, r->secret);
-        }
+        e2e__yaml_kv(f, "  - name: ", r->name);
+        e2e__yaml_kv(f, "\n    type: webhook\n    url: ", r->url);
+        if (r->secret)
+            e2e__yaml_kv(f, "\n    secret: ", r->secret);
         fprintf(f, "\n");
     }
     if (c->default_route || c->nroutes > 0)
@@ -301,8 +299,7 @@ int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *er
         fprintf(f, ": [%s]\n", c->routes[i].receivers);
     }
     if (c->rules) {
-        fprintf(f, "rules: ");
-        e2e__yaml_str(f, c->rules);
+        e2e__yaml_kv(f, "rules: ", c->rules);
         fprintf(f, "\n");
     }
     if (c->alerting) {
@@ -317,7 +314,7 @@ int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *er
             if (!keys[i].val)
                 continue;
             fprintf(f, "  %s: ", keys[i].key);
-            e2e__yaml_str(f, keys[i].val);
+            e2e__yaml_kv(f, "", keys[i].val);
             fprintf(f, "\n");
         }
     }
@@ -595,44 +592,45 @@ out:
     return rc;
 }
 
-/* The text after "<series> " on the line that starts with it, or NULL. */
-static const char *e2e__series_value(const char *text, const char *series)
+/* The value of `series` parsed as an integer (d == NULL) or any number. */
+static int e2e__metric(const char *text, const char *series, uint64_t *u, double *d)
 {
     size_t sl = strlen(series);
     for (const char *line = text; line && *line;) {
         const char *nl = strchr(line, '\n');
-        if (strncmp(line, series, sl) == 0 && line[sl] == ' ')
-            return line + sl + 1;
+        if (strncmp(line, series, sl) == 0 && line[sl] == ' ') {
+            const char *p = line + sl + 1;
+            char *end;
+            errno = 0;
+            if (d)
+                *d = strtod(p, &end);
+            else
+                *u = strtoull(p, &end, 10);
+            if (errno != 0 || end == p || (!d && *end != '\n' && *end != '\0'))
+                return MP_ERR_PARSE;
+            return MP_OK;
+        }
         line = nl ? nl + 1 : NULL;
     }
-    return NULL;
+    return MP_ERR_NOTFOUND;
 }
 
 int e2e_metric(const char *text, const char *series, uint64_t *val)
 {
-    const char *p = e2e__series_value(text, series);
-    if (p == NULL)
-        return MP_ERR_NOTFOUND;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(p, &end, 10);
-    if (errno != 0 || end == p || (*end != '\n' && *end != '\0'))
-        return MP_ERR_PARSE;
-    *val = v;
-    return MP_OK;
+    uint64_t v = 0;
+    int rc = e2e__metric(text, series, &v, NULL);
+    if (rc == MP_OK)
+        *val = v;
+    return rc;
 }
 
 int e2e_metric_double(const char *text, const char *series, double *val)
 {
-    const char *p = e2e__series_value(text, series);
-    if (p == NULL)
-        return MP_ERR_NOTFOUND;
-    char *end;
-    double v = strtod(p, &end);
-    if (end == p)
-        return MP_ERR_PARSE;
-    *val = v;
-    return MP_OK;
+    double v = 0;
+    int rc = e2e__metric(text, series, NULL, &v);
+    if (rc == MP_OK)
+        *val = v;
+    return rc;
 }
 
 /* ---- ZeroMQ producer ------------------------------------------------------ */

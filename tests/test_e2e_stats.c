@@ -37,6 +37,7 @@
 
 #include "e2e_world.h"
 #include "eng_types.h"
+#include "mp_buf.h"
 #include "check_main.h"
 
 #define COUNT_MS 5000  /* events sent -> visible through the API */
@@ -123,7 +124,7 @@ static void w_start_daemon(void) { ew_start_daemon(&W, (struct e2e_daemon_conf){
 struct answer {
     long status;
     char *body;
-    size_t len;
+    size_t len, cap;
     char ctype[128];
     char allow[128];
 };
@@ -132,14 +133,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct answer *a = arg;
     size_t n = size * nmemb;
-    char *p = realloc(a->body, a->len + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + a->len, data, n);
-    a->len += n;
-    p[a->len] = '\0';
-    a->body = p;
-    return n;
+    struct mp_buf b = {.p = a->body, .len = a->len, .cap = a->cap};
+    int ok = mp_buf_append(&b, data, n) == MP_OK;
+    a->body = b.p;
+    a->len = b.len;
+    a->cap = b.cap;
+    return ok ? n : 0;
 }
 
 /* Keeps the Content-Type and Allow header values. */

@@ -37,7 +37,6 @@
  * and a breakdown (medians): change → first scrape serving it, that scrape →
  * the rule evaluation that fired (the alert's startsAt), evaluation → webhook.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -221,6 +220,21 @@ static int wait_200(int port, const char *path, int seconds)
     return -1;
 }
 
+/* GET path from Prometheus: its JSON answer's "data" member (a new
+ * reference), or NULL. */
+static json_t *prom_data(int port, const char *path)
+{
+    char *body = NULL;
+    json_t *data = NULL;
+    if (bench_http_get(port, path, 2000, &body) == 200 && body) {
+        json_t *j = json_loads(body, 0, NULL);
+        data = json_incref(json_object_get(j, "data"));
+        json_decref(j);
+    }
+    free(body);
+    return data;
+}
+
 /* The value of an instant query's first sample; NAN when none. */
 static double prom_query(int port, const char *q)
 {
@@ -230,47 +244,30 @@ static double prom_query(int port, const char *q)
     snprintf(path, sizeof(path), "/api/v1/query?query=%s", e);
     curl_free(e);
     curl_easy_cleanup(c);
-    char *body = NULL;
-    double v = NAN;
-    if (bench_http_get(port, path, 2000, &body) == 200 && body) {
-        json_t *j = json_loads(body, 0, NULL);
-        json_t *r0 = json_array_get(json_object_get(json_object_get(j, "data"), "result"), 0);
-        const char *s = json_string_value(json_array_get(json_object_get(r0, "value"), 1));
-        if (s)
-            v = strtod(s, NULL);
-        json_decref(j);
-    }
-    free(body);
+    json_t *d = prom_data(port, path);
+    json_t *r0 = json_array_get(json_object_get(d, "result"), 0);
+    const char *s = json_string_value(json_array_get(json_object_get(r0, "value"), 1));
+    double v = s ? strtod(s, NULL) : NAN;
+    json_decref(d);
     return v;
 }
 
 /* Active Alertmanagers known to Prometheus's notifier. */
 static int prom_alertmanagers(int port)
 {
-    char *body = NULL;
-    int n = 0;
-    if (bench_http_get(port, "/api/v1/alertmanagers", 2000, &body) == 200 && body) {
-        json_t *j = json_loads(body, 0, NULL);
-        n = (int)json_array_size(
-            json_object_get(json_object_get(j, "data"), "activeAlertmanagers"));
-        json_decref(j);
-    }
-    free(body);
+    json_t *d = prom_data(port, "/api/v1/alertmanagers");
+    int n = (int)json_array_size(json_object_get(d, "activeAlertmanagers"));
+    json_decref(d);
     return n;
 }
 
 /* The rule group's last evaluation (wall ns), from /api/v1/rules; 0 if unknown. */
 static int64_t prom_last_eval(int port)
 {
-    char *body = NULL;
-    int64_t t = 0;
-    if (bench_http_get(port, "/api/v1/rules", 2000, &body) == 200 && body) {
-        json_t *j = json_loads(body, 0, NULL);
-        json_t *g0 = json_array_get(json_object_get(json_object_get(j, "data"), "groups"), 0);
-        t = parse_rfc3339(json_string_value(json_object_get(g0, "lastEvaluation")));
-        json_decref(j);
-    }
-    free(body);
+    json_t *d = prom_data(port, "/api/v1/rules");
+    json_t *g0 = json_array_get(json_object_get(d, "groups"), 0);
+    int64_t t = parse_rfc3339(json_string_value(json_object_get(g0, "lastEvaluation")));
+    json_decref(d);
     return t;
 }
 
@@ -345,30 +342,20 @@ int main(int argc, char **argv)
     const char *prom_bin = getenv("PROMETHEUS") ? getenv("PROMETHEUS") : "prometheus";
     const char *am_bin =
         getenv("ALERTMANAGER") ? getenv("ALERTMANAGER") : "prometheus-alertmanager";
-    static const struct option opts[] = {{"n", required_argument, NULL, 'n'},
-                                         {"bg-tenants", required_argument, NULL, 't'},
-                                         {"bg-eps", required_argument, NULL, 'e'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"keep", no_argument, NULL, 'k'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'n': n = atoi(optarg); break;
-        case 't': st.bg_tenants = atoi(optarg); break;
-        case 'e': st.bg_eps = atof(optarg); break;
-        case 's': seed = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'k': keep = 1; break;
-        case 'h':
-            printf("usage: bench_peers [--n CROSSINGS] [--bg-tenants T] [--bg-eps EPS] "
-                   "[--seed S] [--keep]\n"
-                   "env: PROMETHEUS, ALERTMANAGER (binaries; default prometheus, "
-                   "prometheus-alertmanager)\n");
-            return 0;
-        default: return 2;
-        }
-    }
+    const struct bench_opt opts[] = {
+        {"n", 'n', BENCH_OPT_INT, &n},
+        {"bg-tenants", 0, BENCH_OPT_INT, &st.bg_tenants},
+        {"bg-eps", 0, BENCH_OPT_DOUBLE, &st.bg_eps},
+        {"seed", 0, BENCH_OPT_U32, &seed},
+        {"keep", 0, BENCH_OPT_FLAG, &keep},
+    };
+    int ex = bench_opts(argc, argv, opts, MP_ARRAY_LEN(opts),
+                        "usage: bench_peers [--n CROSSINGS] [--bg-tenants T] [--bg-eps EPS] "
+                        "[--seed S] [--keep]\n"
+                        "env: PROMETHEUS, ALERTMANAGER (binaries; default prometheus, "
+                        "prometheus-alertmanager)\n");
+    if (ex >= 0)
+        return ex;
     if (n < 1 || n > MAX_N || st.bg_tenants < 0 || st.bg_tenants > MAX_BG || st.bg_eps < 0) {
         fprintf(stderr, "bench_peers: --n 1..%d, --bg-tenants 0..%d, --bg-eps >= 0\n", MAX_N,
                 MAX_BG);
