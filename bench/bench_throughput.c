@@ -217,8 +217,9 @@ static void producer_main(const struct bench_frames *fs, const char *endpoint, d
     _exit(write_all(wfd, &rep, sizeof(rep)) == 0 ? 0 : 1);
 }
 
-static pid_t spawn_producer(const struct bench_frames *fs, const char *endpoint, double seconds,
-                            int sentinel, const struct pace *pace, int *rfd)
+/* pipe + fork. In the child (0 returned) *fd is the pipe's write end, in
+ * the parent its read end; -1 when the pipe cannot be made. */
+static pid_t fork_piped(int *fd)
 {
     int p[2];
     if (pipe(p) != 0)
@@ -227,10 +228,20 @@ static pid_t spawn_producer(const struct bench_frames *fs, const char *endpoint,
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
-        producer_main(fs, endpoint, seconds, sentinel, pace, p[1]);
+        *fd = p[1];
+        return 0;
     }
     close(p[1]);
-    *rfd = p[0];
+    *fd = p[0];
+    return pid;
+}
+
+static pid_t spawn_producer(const struct bench_frames *fs, const char *endpoint, double seconds,
+                            int sentinel, const struct pace *pace, int *rfd)
+{
+    pid_t pid = fork_piped(rfd);
+    if (pid == 0)
+        producer_main(fs, endpoint, seconds, sentinel, pace, *rfd);
     return pid;
 }
 
@@ -402,30 +413,24 @@ static int run_raw_zmq(const struct bench_frames *fs, double seconds, struct zmq
 {
     char endpoint[64];
     snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", bench_free_port());
-    int p[2];
-    if (pipe(p) != 0)
-        return -1;
-    fflush(NULL);
-    pid_t sink = fork();
-    if (sink == 0) {
-        close(p[0]);
-        sink_main(endpoint, p[1]);
-    }
-    close(p[1]);
+    int sfd;
+    pid_t sink = fork_piped(&sfd);
+    if (sink == 0)
+        sink_main(endpoint, sfd);
     char ready;
-    if (sink < 0 || read_all(p[0], &ready, 1) != 0)
+    if (sink < 0 || read_all(sfd, &ready, 1) != 0)
         return -1;
     int rfd;
     struct pace none = {0};
     pid_t prod = spawn_producer(fs, endpoint, seconds, 1, &none, &rfd);
     struct prod_report pr;
     struct sink_report sr;
-    int ok = prod > 0 && read_all(rfd, &pr, sizeof(pr)) == 0 && read_all(p[0], &sr, sizeof(sr)) == 0;
+    int ok = prod > 0 && read_all(rfd, &pr, sizeof(pr)) == 0 && read_all(sfd, &sr, sizeof(sr)) == 0;
     if (prod > 0)
         waitpid(prod, NULL, 0);
     waitpid(sink, NULL, 0);
     close(rfd);
-    close(p[0]);
+    close(sfd);
     if (!ok)
         return -1;
     res->events = sr.frames * BENCH_BATCH;

@@ -48,10 +48,8 @@ static void hrx__req_free(struct hrx_req *r)
 {
     if (r == NULL)
         return;
-    for (size_t i = 0; i < r->nheaders; i++) {
-        free(r->headers[i].name);
-        free(r->headers[i].value);
-    }
+    for (size_t i = 0; i < r->nheaders; i++)
+        free(r->headers[i].name); /* the value lives in the same allocation */
     free(r->headers);
     free(r->method);
     free(r->path);
@@ -77,8 +75,16 @@ static enum MHD_Result hrx__header(void *cls, enum MHD_ValueKind kind, const cha
     if (nh == NULL)
         return MHD_NO;
     r->headers = nh;
-    nh[r->nheaders].name = strdup(key ? key : "");
-    nh[r->nheaders].value = strdup(value ? value : "");
+    key = key ? key : "";
+    value = value ? value : "";
+    size_t kl = strlen(key) + 1, vl = strlen(value) + 1;
+    char *kv = malloc(kl + vl); /* "name\0value\0": one allocation per header */
+    if (kv == NULL)
+        return MHD_NO;
+    memcpy(kv, key, kl);
+    memcpy(kv + kl, value, vl);
+    nh[r->nheaders].name = kv;
+    nh[r->nheaders].value = kv + kl;
     r->nheaders++;
     return MHD_YES;
 }

@@ -41,8 +41,8 @@
 struct hrx;
 
 struct hrx_header {
-    char *name; /* as received */
-    char *value;
+    char *name;  /* as received */
+    char *value; /* in the same allocation as name */
 };
 
 /* One recorded request; immutable once visible to readers. */

@@ -181,6 +181,34 @@ static struct MHD_Daemon *serve(int port, MHD_AccessHandlerCallback cb)
                             MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
 }
 
+/* A peer's command line: --config.file=<dir>/<name>.yml, its storage flag
+ * (a format taking dir), --web.listen-address=127.0.0.1:<port>, `extra`
+ * (NULL: none) and --log.level=warn; its stderr goes to <dir>/<name>.log. */
+struct peer {
+    char cfg[E2E_PATH_MAX + 64], store[E2E_PATH_MAX + 64], web[64], log[E2E_PATH_MAX + 64];
+    char *argv[8];
+    pid_t pid;
+};
+
+static void peer_args(struct peer *p, const char *bin, const char *dir, const char *name,
+                      const char *store_fmt, int port, const char *extra)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->cfg, sizeof(p->cfg), "--config.file=%s/%s.yml", dir, name);
+    snprintf(p->store, sizeof(p->store), store_fmt, dir);
+    snprintf(p->web, sizeof(p->web), "--web.listen-address=127.0.0.1:%d", port);
+    snprintf(p->log, sizeof(p->log), "%s/%s.log", dir, name);
+    size_t n = 0;
+    p->argv[n++] = (char *)bin;
+    p->argv[n++] = p->cfg;
+    p->argv[n++] = p->store;
+    p->argv[n++] = p->web;
+    if (extra)
+        p->argv[n++] = (char *)extra;
+    p->argv[n++] = (char *)"--log.level=warn";
+    p->argv[n] = NULL;
+}
+
 static pid_t spawn(const char *log, char *const argv[])
 {
     pid_t pid = fork();
@@ -399,33 +427,23 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    char a_cfg[E2E_PATH_MAX + 64], a_store[E2E_PATH_MAX + 64], a_web[64], a_log[E2E_PATH_MAX + 64];
-    snprintf(a_cfg, sizeof(a_cfg), "--config.file=%s/alertmanager.yml", dir);
-    snprintf(a_store, sizeof(a_store), "--storage.path=%s/am-data", dir);
-    snprintf(a_web, sizeof(a_web), "--web.listen-address=127.0.0.1:%d", aport);
-    snprintf(a_log, sizeof(a_log), "%s/alertmanager.log", dir);
-    char *am_argv[] = {(char *)am_bin, a_cfg, a_store, a_web, (char *)"--cluster.listen-address=",
-                       (char *)"--log.level=warn", NULL};
-    char p_cfg[E2E_PATH_MAX + 64], p_store[E2E_PATH_MAX + 64], p_web[64], p_log[E2E_PATH_MAX + 64];
-    snprintf(p_cfg, sizeof(p_cfg), "--config.file=%s/prometheus.yml", dir);
-    snprintf(p_store, sizeof(p_store), "--storage.tsdb.path=%s/prom-data", dir);
-    snprintf(p_web, sizeof(p_web), "--web.listen-address=127.0.0.1:%d", pport);
-    snprintf(p_log, sizeof(p_log), "%s/prometheus.log", dir);
-    char *prom_argv[] = {(char *)prom_bin, p_cfg, p_store, p_web, (char *)"--log.level=warn",
-                         NULL};
+    struct peer am, prom;
+    peer_args(&am, am_bin, dir, "alertmanager", "--storage.path=%s/am-data", aport,
+              "--cluster.listen-address=");
+    peer_args(&prom, prom_bin, dir, "prometheus", "--storage.tsdb.path=%s/prom-data", pport, NULL);
 
     int rc = 1, got = 0;
     int64_t *lat = calloc((size_t)n, sizeof(*lat)), *scr = calloc((size_t)n, sizeof(*scr)),
             *evl = calloc((size_t)n, sizeof(*evl)), *dlv = calloc((size_t)n, sizeof(*dlv));
     int nb = 0;
-    pid_t am = spawn(a_log, am_argv);
-    pid_t prom = spawn(p_log, prom_argv);
+    am.pid = spawn(am.log, am.argv);
+    prom.pid = spawn(prom.log, prom.argv);
     if (wait_200(aport, "/-/ready", 30) != 0) {
-        fprintf(stderr, "bench_peers: alertmanager not ready in 30 s; see %s\n", a_log);
+        fprintf(stderr, "bench_peers: alertmanager not ready in 30 s; see %s\n", am.log);
         goto out;
     }
     if (wait_200(pport, "/-/ready", 60) != 0) {
-        fprintf(stderr, "bench_peers: prometheus not ready in 60 s; see %s\n", p_log);
+        fprintf(stderr, "bench_peers: prometheus not ready in 60 s; see %s\n", prom.log);
         goto out;
     }
     /* the target is up (one scrape holds every tenant at 0) and the notifier
@@ -437,7 +455,7 @@ int main(int argc, char **argv)
             usleep(100 * 1000);
     }
     if (!ok) {
-        fprintf(stderr, "bench_peers: target not up or no alertmanager in 30 s; see %s\n", p_log);
+        fprintf(stderr, "bench_peers: target not up or no alertmanager in 30 s; see %s\n", prom.log);
         goto out;
     }
     sleep(2); /* a few more zero samples */
@@ -529,8 +547,8 @@ int main(int argc, char **argv)
         rc = got == n ? 0 : 1;
     }
 out:
-    stop(prom, "prometheus");
-    stop(am, "alertmanager");
+    stop(prom.pid, "prometheus");
+    stop(am.pid, "alertmanager");
     MHD_stop_daemon(exp);
     hrx_stop(hook);
     curl_global_cleanup();
