@@ -1,6 +1,10 @@
 /* bench_common.h — what the benchmarks share: the key model, Zipf sampling,
  * the event-type mix, pre-serialized EventBatch frames, medians, and the
- * plumbing to run the real daemon (free ports, config, HTTP GET).
+ * bench's daemon (its config: a dead receiver, max_keys, a log level; its
+ * timed stop). The plumbing under it (free ports, temp dirs, config files,
+ * spawning, HTTP GET, metric parsing) is the tests' harness,
+ * tests/e2e_harness.h, linked into every bench; the in-process receiver is
+ * tests/http_receiver.h.
  *
  * Header-only (static inline) because every .c file under bench/ is its own program:
  * the Makefile turns each one into a binary, so a shared .c here would need
@@ -30,6 +34,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -42,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tests/e2e_harness.h" /* bench/ sees no -Itests: the path says where */
 #include "eng_types.h"
 #include "mailpulse.pb-c.h"
 #include "mp.h"
@@ -346,6 +352,75 @@ static inline void bench_frames_free(struct bench_frames *fs)
     fs->n = 0;
 }
 
+/* ---- command line ------------------------------------------------------- */
+
+/* One option: --name (and -c when c is not 0) stores into *val. */
+enum bench_opt_type {
+    BENCH_OPT_FLAG,   /* int, set to 1; takes no value */
+    BENCH_OPT_INT,    /* int (atoi) */
+    BENCH_OPT_U32,    /* uint32_t (strtoul) */
+    BENCH_OPT_U64,    /* uint64_t (strtoull) */
+    BENCH_OPT_SIZE,   /* size_t (strtoul) */
+    BENCH_OPT_DOUBLE, /* double (atof) */
+    BENCH_OPT_STR,    /* const char * (argv's own string) */
+};
+
+struct bench_opt {
+    const char *name;
+    char c;
+    enum bench_opt_type type;
+    void *val;
+};
+
+#define BENCH_MAX_OPTS 16
+
+/* Parses argv by the table, plus --help/-h (prints `usage`). Returns -1 to
+ * go on, else the exit status: 0 after --help, 2 on a bad option. Range
+ * checks are the caller's. */
+static inline int bench_opts(int argc, char **argv, const struct bench_opt *o, size_t n,
+                             const char *usage)
+{
+    struct option lo[BENCH_MAX_OPTS + 2];
+    char shorts[3 * BENCH_MAX_OPTS + 2] = "h";
+    size_t ns = 1;
+    if (n > BENCH_MAX_OPTS)
+        return 2;
+    for (size_t i = 0; i < n; i++) {
+        int arg = o[i].type == BENCH_OPT_FLAG ? no_argument : required_argument;
+        lo[i] = (struct option){o[i].name, arg, NULL, o[i].c ? o[i].c : 256 + (int)i};
+        if (o[i].c) {
+            shorts[ns++] = o[i].c;
+            if (arg == required_argument)
+                shorts[ns++] = ':';
+        }
+    }
+    shorts[ns] = '\0';
+    lo[n] = (struct option){"help", no_argument, NULL, 'h'};
+    lo[n + 1] = (struct option){NULL, 0, NULL, 0};
+    int ch;
+    while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+        if (ch == 'h') {
+            fputs(usage, stdout);
+            return 0;
+        }
+        size_t i = 0;
+        while (i < n && lo[i].val != ch)
+            i++;
+        if (i == n)
+            return 2;
+        switch (o[i].type) {
+        case BENCH_OPT_FLAG: *(int *)o[i].val = 1; break;
+        case BENCH_OPT_INT: *(int *)o[i].val = atoi(optarg); break;
+        case BENCH_OPT_U32: *(uint32_t *)o[i].val = (uint32_t)strtoul(optarg, NULL, 10); break;
+        case BENCH_OPT_U64: *(uint64_t *)o[i].val = strtoull(optarg, NULL, 10); break;
+        case BENCH_OPT_SIZE: *(size_t *)o[i].val = (size_t)strtoul(optarg, NULL, 10); break;
+        case BENCH_OPT_DOUBLE: *(double *)o[i].val = atof(optarg); break;
+        case BENCH_OPT_STR: *(const char **)o[i].val = optarg; break;
+        }
+    }
+    return -1;
+}
+
 /* ---- figures ------------------------------------------------------------ */
 
 static inline int bench__cmp_double(const void *a, const void *b)
@@ -387,39 +462,13 @@ static inline long bench_rss_bytes(void)
     return rss * sysconf(_SC_PAGESIZE);
 }
 
-/* ---- the real daemon ---------------------------------------------------- */
+/* ---- the real daemon, through the tests' harness (tests/e2e_harness.h) ---- */
 
+/* A loopback port that was free a moment ago, or -1. */
 static inline int bench_free_port(void)
 {
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof(a);
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-        getsockname(s, (struct sockaddr *)&a, &l) != 0) {
-        if (s >= 0)
-            close(s);
-        return -1;
-    }
-    close(s);
-    return ntohs(a.sin_port);
-}
-
-struct bench_body {
-    char *p;
-    size_t len;
-};
-
-static inline size_t bench__collect(char *p, size_t sz, size_t n, void *u)
-{
-    struct bench_body *b = u;
-    char *np = realloc(b->p, b->len + sz * n + 1);
-    if (!np)
-        return 0;
-    memcpy(np + b->len, p, sz * n);
-    b->p = np;
-    b->len += sz * n;
-    b->p[b->len] = '\0';
-    return sz * n;
+    uint16_t p = 0;
+    return e2e_free_port(&p, NULL, 0, NULL, 0) == MP_OK ? (int)p : -1;
 }
 
 /* GET http://127.0.0.1:port/path. Returns the status (0 when nothing
@@ -427,61 +476,38 @@ static inline size_t bench__collect(char *p, size_t sz, size_t n, void *u)
 static inline long bench_http_get(int port, const char *path, long timeout_ms, char **body)
 {
     char url[512];
+    long status = 0;
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
-    struct bench_body b = {0};
-    CURL *c = curl_easy_init();
-    if (!c)
-        return 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, bench__collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    long code = 0;
-    if (curl_easy_perform(c) == CURLE_OK)
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
     if (body)
-        *body = b.p;
-    else
-        free(b.p);
-    return code;
+        *body = NULL;
+    if (e2e_http_get(url, (int)timeout_ms, &status, body) != MP_OK)
+        return 0;
+    return status;
 }
 
-/* The value of the first sample of `metric` (exact name, no labels) in a
- * /metrics body; -1 when absent. */
-static inline double bench_metric(const char *body, const char *metric)
-{
-    size_t ml = strlen(metric);
-    for (const char *p = body; p && *p;) {
-        if (strncmp(p, metric, ml) == 0 && p[ml] == ' ')
-            return strtod(p + ml + 1, NULL);
-        p = strchr(p, '\n');
-        if (p)
-            p++;
-    }
-    return -1;
-}
-
-/* Reads one metric from the daemon; -1 when it cannot. */
+/* Reads one metric (exact name, no labels) from the daemon; -1 when it
+ * cannot. */
 static inline double bench_daemon_metric(int http_port, const char *metric)
 {
     char *body = NULL;
     double v = -1;
-    if (bench_http_get(http_port, "/metrics", 2000, &body) == 200)
-        v = bench_metric(body, metric);
+    if (bench_http_get(http_port, "/metrics", 2000, &body) == 200 &&
+        e2e_metric_double(body, metric, &v) != MP_OK)
+        v = -1;
     free(body);
     return v;
 }
 
 struct bench_daemon {
-    char dir[64];       /* temporary directory: config, log */
-    char cfg[128];
-    char log[128];
-    char data_dir[128]; /* where the daemon keeps its data */
-    char endpoint[64];  /* tcp://127.0.0.1:port, its PULL endpoint */
+    char dir[E2E_PATH_MAX];              /* temporary directory: config, logs */
+    char cfg[E2E_PATH_MAX + 32];
+    char data_dir[E2E_PATH_MAX + 32];    /* where the daemon keeps its data */
+    char log[E2E_PATH_MAX + 32];         /* the current (or last) daemon's stderr */
+    char endpoint[64];                   /* tcp://127.0.0.1:port, its PULL endpoint */
+    char bin[E2E_PATH_MAX];
     int http_port;
-    pid_t pid;
+    int starts;
+    struct e2e_proc proc;                /* proc.pid: the daemon */
 };
 
 /* Makes a temp dir, picks free ports, writes a config for `workers` ingest
@@ -490,51 +516,53 @@ struct bench_daemon {
 static inline int bench_daemon_prepare(struct bench_daemon *d, int workers, uint32_t max_keys,
                                        const char *log_level)
 {
+    char err[E2E_ERR_MAX], listen[32], url[64];
+    uint16_t p[3];
     memset(d, 0, sizeof(*d));
-    d->pid = -1;
-    snprintf(d->dir, sizeof(d->dir), "/tmp/mp-bench-XXXXXX");
-    if (!mkdtemp(d->dir))
-        return -1;
-    int zport = bench_free_port(), rport = bench_free_port();
-    d->http_port = bench_free_port();
-    if (zport < 0 || rport < 0 || d->http_port < 0)
-        return -1;
+    if (e2e_tmpdir_create("bench", d->dir, sizeof(d->dir), err, sizeof(err)) != MP_OK)
+        goto fail;
+    for (size_t i = 0; i < 3; i++)
+        if (e2e_free_port(&p[i], p, i, err, sizeof(err)) != MP_OK)
+            goto fail;
+    d->http_port = p[1];
     snprintf(d->cfg, sizeof(d->cfg), "%s/mailpulse.yaml", d->dir);
-    snprintf(d->log, sizeof(d->log), "%s/mailpulsed.log", d->dir);
+    snprintf(d->log, sizeof(d->log), "%s/mailpulsed.err", d->dir);
     snprintf(d->data_dir, sizeof(d->data_dir), "%s/data", d->dir);
-    snprintf(d->endpoint, sizeof(d->endpoint), "tcp://127.0.0.1:%d", zport);
-    FILE *f = fopen(d->cfg, "w");
-    if (!f)
-        return -1;
-    fprintf(f,
-            "data_dir: %s\nlog_level: %s\ningest:\n  pull: %s\n  workers: %d\n"
-            "http:\n  listen: 127.0.0.1:%d\nengine:\n  max_keys: %u\n"
-            "receivers:\n  - name: bench\n    type: webhook\n"
-            "    url: http://127.0.0.1:%d/hook\nroutes:\n  default: [bench]\n",
-            d->data_dir, log_level, d->endpoint, workers, d->http_port, max_keys, rport);
-    return fclose(f) == 0 ? 0 : -1;
+    snprintf(d->endpoint, sizeof(d->endpoint), "tcp://127.0.0.1:%u", (unsigned)p[0]);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)p[1]);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", (unsigned)p[2]);
+    const struct e2e_receiver_conf rec[] = {{"bench", url, NULL}};
+    const struct e2e_daemon_conf c = {.data_dir = d->data_dir, .pull = d->endpoint,
+                                      .http_listen = listen, .workers = workers,
+                                      .receivers = rec, .nreceivers = 1,
+                                      .default_route = "bench", .log_level = log_level,
+                                      .max_keys = max_keys};
+    if (e2e_config_write(d->cfg, &c, err, sizeof(err)) == MP_OK)
+        return 0;
+fail:
+    fprintf(stderr, "bench: %s\n", err);
+    return -1;
 }
 
 /* Starts $MP_BIN_DIR/mailpulsed (default ./bin) with the config; its stderr
- * is appended to d->log. Returns 0 or -1. */
+ * goes to <dir>/mailpulsed.err, then mailpulsed-2.err... (d->log names the
+ * current one). Returns 0 or -1. */
 static inline int bench_daemon_exec(struct bench_daemon *d)
 {
-    const char *bindir = getenv("MP_BIN_DIR") ? getenv("MP_BIN_DIR") : "bin";
-    char path[512];
-    snprintf(path, sizeof(path), "%s/mailpulsed", bindir);
-    if (access(path, X_OK) != 0) {
-        fprintf(stderr, "bench: %s: %s (set MP_BIN_DIR)\n", path, strerror(errno));
+    char err[E2E_ERR_MAX], name[32];
+    setenv("MP_BIN_DIR", "bin", 0);
+    if (e2e_bin_path("mailpulsed", d->bin, sizeof(d->bin), err, sizeof(err)) != MP_OK) {
+        fprintf(stderr, "bench: %s (set MP_BIN_DIR)\n", err);
         return -1;
     }
-    d->pid = fork();
-    if (d->pid < 0)
+    snprintf(name, sizeof(name), d->starts ? "mailpulsed-%d" : "mailpulsed", d->starts + 1);
+    d->starts++;
+    char *argv[] = {d->bin, "-c", d->cfg, NULL};
+    if (e2e_spawn(&d->proc, name, d->dir, argv, err, sizeof(err)) != MP_OK) {
+        fprintf(stderr, "bench: %s\n", err);
         return -1;
-    if (d->pid == 0) {
-        FILE *lf = freopen(d->log, "a", stderr);
-        (void)lf;
-        execl(path, path, "-c", d->cfg, (char *)NULL);
-        _exit(127);
     }
+    snprintf(d->log, sizeof(d->log), "%s", d->proc.err_path);
     return 0;
 }
 
@@ -546,24 +574,23 @@ static inline int bench_daemon_wait_healthy(struct bench_daemon *d, int poll_ms,
     while (mp_mono_ns() < deadline) {
         if (bench_http_get(d->http_port, "/healthz", 200, NULL) == 200)
             return 0;
-        if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
-            d->pid = -1;
+        if (!e2e_proc_running(&d->proc))
             return -1;
-        }
         usleep((useconds_t)poll_ms * 1000);
     }
     return -1;
 }
 
-/* SIGTERM and wait; returns the seconds the daemon took to exit. */
+/* SIGTERM and wait (blocking, so the time is exact); returns the seconds
+ * the daemon took to exit. */
 static inline double bench_daemon_stop(struct bench_daemon *d)
 {
-    if (d->pid <= 0)
+    if (!e2e_proc_running(&d->proc))
         return 0;
     int64_t t0 = mp_mono_ns();
-    kill(d->pid, SIGTERM);
-    waitpid(d->pid, NULL, 0);
-    d->pid = -1;
+    kill(d->proc.pid, SIGTERM);
+    if (waitpid(d->proc.pid, &d->proc.status, 0) == d->proc.pid)
+        d->proc.reaped = 1;
     return (double)(mp_mono_ns() - t0) / 1e9;
 }
 
@@ -612,16 +639,12 @@ static inline void bench_unquote(char *s)
             *s = '\'';
 }
 
+/* Stops the daemon if it runs; removes the temp dir unless `keep`. */
 static inline void bench_daemon_cleanup(struct bench_daemon *d, int keep)
 {
-    if (d->pid > 0)
-        bench_daemon_stop(d);
-    if (!keep && d->dir[0]) {
-        char cmd[160];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "bench: could not remove %s\n", d->dir);
-    }
+    bench_daemon_stop(d);
+    if (!keep && d->dir[0])
+        e2e_tmpdir_remove(d->dir);
 }
 
 #endif

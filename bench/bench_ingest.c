@@ -28,7 +28,6 @@
  * Prints, per distribution, one result line:
  *   bench_ingest dist=zipf ns_per_event=… unpack_ns_per_event=… …
  */
-#include <getopt.h>
 
 #include "bench_common.h"
 #include "eng_store.h"
@@ -43,7 +42,7 @@ struct dist {
     double skew;
     struct bench_model model;
     struct bench_frames frames;
-    char dir[64];
+    char dir[E2E_PATH_MAX];
     struct ingest_arena *arena; /* for the decode+validate pass */
     struct eng_store *store;
     struct eng_table *table;
@@ -179,9 +178,9 @@ static int dist_setup(struct dist *d, uint32_t tenants, uint32_t max_keys, size_
         return -1;
     d->hot1 = hot_share(&d->model, nframes * BENCH_BATCH, seed);
     uint64_t nkeys = bench_model_keys(&d->model);
-    char err[256] = "";
-    snprintf(d->dir, sizeof(d->dir), "/tmp/mp-bench-ingest-XXXXXX");
-    if (!mkdtemp(d->dir) || eng_store_open(d->dir, &d->store, err, sizeof(err)) != MP_OK) {
+    char err[E2E_ERR_MAX] = "";
+    if (e2e_tmpdir_create("bench-ingest", d->dir, sizeof(d->dir), err, sizeof(err)) != MP_OK ||
+        eng_store_open(d->dir, &d->store, err, sizeof(err)) != MP_OK) {
         fprintf(stderr, "bench_ingest: store in %s: %s\n", d->dir, err);
         return -1;
     }
@@ -220,34 +219,19 @@ int main(int argc, char **argv)
     uint32_t tenants = 20000, max_keys = 0;
     double skew = 1.0, target = 300;
     const char *only = NULL;
-    static const struct option opts[] = {{"runs", required_argument, NULL, 'r'},
-                                         {"frames", required_argument, NULL, 'f'},
-                                         {"tenants", required_argument, NULL, 't'},
-                                         {"skew", required_argument, NULL, 's'},
-                                         {"dist", required_argument, NULL, 'd'},
-                                         {"event-id", no_argument, NULL, 'e'},
-                                         {"max-keys", required_argument, NULL, 'M'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "r:f:t:s:d:eh", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'r': runs = atoi(optarg); break;
-        case 'f': nframes = (size_t)atol(optarg); break;
-        case 't': tenants = (uint32_t)atol(optarg); break;
-        case 's': skew = atof(optarg); break;
-        case 'd': only = optarg; break;
-        case 'e': event_id = 1; break;
-        case 'M': max_keys = (uint32_t)atol(optarg); break;
-        case 'h':
-            printf("usage: bench_ingest [--runs N] [--frames N] [--tenants N] [--skew S]\n"
-                   "                    [--dist zipf|uniform] [--event-id] [--max-keys N]\n"
-                   "  500 events per frame; keys = tenants x 51 (default 20000 -> 1,020,000);\n"
-                   "  max_keys (table capacity) defaults to max(2M, 2 x keys)\n");
-            return 0;
-        default: return 2;
-        }
-    }
+    const struct bench_opt opts[] = {
+        {"runs", 'r', BENCH_OPT_INT, &runs},         {"frames", 'f', BENCH_OPT_SIZE, &nframes},
+        {"tenants", 't', BENCH_OPT_U32, &tenants},   {"skew", 's', BENCH_OPT_DOUBLE, &skew},
+        {"dist", 'd', BENCH_OPT_STR, &only},         {"event-id", 'e', BENCH_OPT_FLAG, &event_id},
+        {"max-keys", 0, BENCH_OPT_U32, &max_keys},
+    };
+    int ex = bench_opts(argc, argv, opts, MP_ARRAY_LEN(opts),
+                        "usage: bench_ingest [--runs N] [--frames N] [--tenants N] [--skew S]\n"
+                        "                    [--dist zipf|uniform] [--event-id] [--max-keys N]\n"
+                        "  500 events per frame; keys = tenants x 51 (default 20000 -> 1,020,000);\n"
+                        "  max_keys (table capacity) defaults to max(2M, 2 x keys)\n");
+    if (ex >= 0)
+        return ex;
     if (max_keys && max_keys < (uint64_t)tenants * BENCH_KEYS_PER_TENANT) {
         fprintf(stderr, "bench_ingest: --max-keys below the %llu keys of the model\n",
                 (unsigned long long)tenants * BENCH_KEYS_PER_TENANT);
@@ -330,10 +314,7 @@ int main(int argc, char **argv)
         eng_table_destroy(use[i]->table);
         eng_store_close(use[i]->store);
         ingest_arena_destroy(use[i]->arena);
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", use[i]->dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "bench_ingest: could not remove %s\n", use[i]->dir);
+        e2e_tmpdir_remove(use[i]->dir);
         bench_frames_free(&use[i]->frames);
         bench_model_free(&use[i]->model);
     }

@@ -12,23 +12,19 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
-#include <microhttpd.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
-#include "mailpulse.pb-c.h"
-#include "mp.h"
+#include "../tests/http_receiver.h" /* bench/ sees no -Itests: the path says where */
+#include "bench_common.h"
 
 #define MAX_N 10000
 
@@ -38,88 +34,28 @@ struct recv_state {
     int requests;
 };
 
-struct req {
-    char *buf;
-    size_t len;
-};
-
-static enum MHD_Result on_req(void *cls, struct MHD_Connection *c, const char *url,
-                              const char *method, const char *version, const char *data,
-                              size_t *size, void **con_cls)
+/* The receiver's hook: the first alert request per tenant "lat-N" stamps
+ * the time its body was complete. */
+static void on_req(void *arg, const struct hrx_req *r)
 {
-    struct recv_state *st = cls;
-    struct req *r = *con_cls;
-    if (!r) {
-        *con_cls = calloc(1, sizeof(struct req));
-        return *con_cls ? MHD_YES : MHD_NO;
-    }
-    if (*size) {
-        char *nb = realloc(r->buf, r->len + *size + 1);
-        if (!nb)
-            return MHD_NO;
-        memcpy(nb + r->len, data, *size);
-        r->buf = nb;
-        r->len += *size;
-        r->buf[r->len] = '\0';
-        *size = 0;
-        return MHD_YES;
-    }
-    int64_t now = mp_mono_ns();
-    json_t *j = r->buf ? json_loads(r->buf, 0, NULL) : NULL;
+    struct recv_state *st = arg;
+    json_t *j = json_loadb(r->body, r->len, 0, NULL);
     const char *tenant =
         json_string_value(json_object_get(json_object_get(j, "groupLabels"), "tenant"));
     int idx;
     if (tenant && sscanf(tenant, "lat-%d", &idx) == 1 && idx >= 0 && idx < MAX_N) {
         pthread_mutex_lock(&st->lock);
         if (!st->got_ns[idx])
-            st->got_ns[idx] = now;
+            st->got_ns[idx] = r->mono_ns;
         st->requests++;
         pthread_mutex_unlock(&st->lock);
     }
     json_decref(j);
-    free(r->buf);
-    free(r);
-    *con_cls = NULL;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t l = sizeof(a);
-    bind(s, (struct sockaddr *)&a, sizeof(a));
-    getsockname(s, (struct sockaddr *)&a, &l);
-    close(s);
-    return ntohs(a.sin_port);
 }
 
 static void send_batch(void *sock, const char *tenant, int type, int count, int64_t now)
 {
-    Mailpulse__V1__Event *evs = calloc((size_t)count, sizeof(*evs));
-    Mailpulse__V1__Event **pe = calloc((size_t)count, sizeof(*pe));
-    for (int i = 0; i < count; i++) {
-        mailpulse__v1__event__init(&evs[i]);
-        evs[i].tenant = (char *)tenant;
-        evs[i].mailbox = (char *)"sales@bench.example";
-        evs[i].recipient_domain = (char *)"gmail.com";
-        evs[i].type = (Mailpulse__V1__EventType)type;
-        evs[i].time_ms = now;
-        pe[i] = &evs[i];
-    }
-    Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
-    b.n_events = (size_t)count;
-    b.events = pe;
-    size_t len = mailpulse__v1__event_batch__get_packed_size(&b);
-    uint8_t *buf = malloc(len);
-    mailpulse__v1__event_batch__pack(&b, buf);
-    zmq_send(sock, buf, len, 0);
-    free(buf);
-    free(pe);
-    free(evs);
+    e2e_send_events(sock, tenant, "sales@bench.example", "gmail.com", type, (size_t)count, now);
 }
 
 struct load {
@@ -162,100 +98,71 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static size_t discard(char *p, size_t sz, size_t n, void *u)
-{
-    (void)p;
-    (void)u;
-    return sz * n;
-}
+/* The temp dir, the receiver and the daemon the run measures. */
+struct rig {
+    char dir[E2E_PATH_MAX], cfg[E2E_PATH_MAX + 32], data[E2E_PATH_MAX + 32];
+    char bin[E2E_PATH_MAX], endpoint[64], listen[32], healthz[64], url[64];
+    struct hrx *recv;
+    struct e2e_proc daemon;
+    char err[E2E_ERR_MAX];
+};
 
-static int wait_healthy(int port)
+/* Temp dir, ports, config, receiver, daemon: 0 once /healthz answers 200. */
+static int rig_start(struct rig *g, struct recv_state *st)
 {
-    char url[64];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", port);
-    for (int i = 0; i < 100; i++) {
-        CURL *c = curl_easy_init();
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 200L);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
-        long code = 0;
-        if (curl_easy_perform(c) == CURLE_OK)
-            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-        curl_easy_cleanup(c);
-        if (code == 200)
-            return 0;
-        usleep(100 * 1000);
-    }
-    return -1;
+    uint16_t p[2];
+    setenv("MP_BIN_DIR", "bin", 0);
+    if (e2e_bin_path("mailpulsed", g->bin, sizeof(g->bin), g->err, sizeof(g->err)) != MP_OK ||
+        e2e_tmpdir_create("bench", g->dir, sizeof(g->dir), g->err, sizeof(g->err)) != MP_OK ||
+        e2e_free_port(&p[0], NULL, 0, g->err, sizeof(g->err)) != MP_OK ||
+        e2e_free_port(&p[1], p, 1, g->err, sizeof(g->err)) != MP_OK ||
+        hrx_start(0, &g->recv, g->err, sizeof(g->err)) != MP_OK)
+        return -1;
+    hrx_set_hook(g->recv, on_req, st);
+    snprintf(g->cfg, sizeof(g->cfg), "%s/mailpulse.yaml", g->dir);
+    snprintf(g->data, sizeof(g->data), "%s/data", g->dir);
+    snprintf(g->endpoint, sizeof(g->endpoint), "tcp://127.0.0.1:%u", (unsigned)p[0]);
+    snprintf(g->listen, sizeof(g->listen), "127.0.0.1:%u", (unsigned)p[1]);
+    snprintf(g->healthz, sizeof(g->healthz), "http://%s/healthz", g->listen);
+    snprintf(g->url, sizeof(g->url), "http://127.0.0.1:%u/hook", (unsigned)hrx_port(g->recv));
+    const struct e2e_receiver_conf rec[] = {{"bench", g->url, "bench"}};
+    const struct e2e_daemon_conf c = {.data_dir = g->data, .pull = g->endpoint,
+                                      .http_listen = g->listen, .workers = 2, .receivers = rec,
+                                      .nreceivers = 1, .default_route = "bench",
+                                      .log_level = "warn"};
+    char *argv[] = {g->bin, "-c", g->cfg, NULL};
+    if (e2e_config_write(g->cfg, &c, g->err, sizeof(g->err)) != MP_OK ||
+        e2e_spawn(&g->daemon, "mailpulsed", g->dir, argv, g->err, sizeof(g->err)) != MP_OK ||
+        e2e_wait_http_ok(&g->daemon, g->healthz, 10000, g->err, sizeof(g->err)) != MP_OK)
+        return -1;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
     int n = 200;
     double load_eps = 0;
-    static const struct option opts[] = {{"n", required_argument, NULL, 'n'},
-                                         {"load", required_argument, NULL, 'l'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "n:l:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'n': n = atoi(optarg); break;
-        case 'l': load_eps = atof(optarg); break;
-        case 'h':
-            printf("usage: bench_latency [--n CROSSINGS] [--load EVENTS_PER_SEC]\n");
-            return 0;
-        default: return 2;
-        }
-    }
+    const struct bench_opt opts[] = {
+        {"n", 'n', BENCH_OPT_INT, &n},
+        {"load", 'l', BENCH_OPT_DOUBLE, &load_eps},
+    };
+    int ex = bench_opts(argc, argv, opts, MP_ARRAY_LEN(opts),
+                        "usage: bench_latency [--n CROSSINGS] [--load EVENTS_PER_SEC]\n");
+    if (ex >= 0)
+        return ex;
     if (n < 1 || n > MAX_N || load_eps < 0) {
         fprintf(stderr, "bench_latency: --n must be 1..%d, --load >= 0\n", MAX_N);
         return 2;
     }
-    const char *bindir = getenv("MP_BIN_DIR") ? getenv("MP_BIN_DIR") : "bin";
-    char dir[] = "/tmp/mp-bench-XXXXXX";
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    int zport = free_port(), hport = free_port(), rport = free_port();
-    char cfg[256], endpoint[64], log[256];
-    snprintf(cfg, sizeof(cfg), "%s/mailpulse.yaml", dir);
-    snprintf(log, sizeof(log), "%s/mailpulsed.log", dir);
-    snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", zport);
-    FILE *f = fopen(cfg, "w");
-    fprintf(f,
-            "data_dir: ./data\nlog_level: warn\ningest:\n  pull: %s\n  workers: 2\n"
-            "http:\n  listen: 127.0.0.1:%d\nreceivers:\n  - name: bench\n    type: webhook\n"
-            "    url: http://127.0.0.1:%d/hook\n    secret: bench\nroutes:\n  default: [bench]\n",
-            endpoint, hport, rport);
-    fclose(f);
-
     static struct recv_state st = {.lock = PTHREAD_MUTEX_INITIALIZER};
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)rport),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct MHD_Daemon *mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-                                              on_req, &st, MHD_OPTION_SOCK_ADDR, &sa,
-                                              MHD_OPTION_END);
-    if (!mhd) {
-        fprintf(stderr, "bench_latency: cannot start receiver\n");
-        return 1;
-    }
-    char daemon_path[512];
-    snprintf(daemon_path, sizeof(daemon_path), "%s/mailpulsed", bindir);
-    pid_t pid = fork();
-    if (pid == 0) {
-        FILE *lf = freopen(log, "w", stderr);
-        (void)lf;
-        execl(daemon_path, daemon_path, "-c", cfg, (char *)NULL);
-        _exit(127);
-    }
+    static struct rig g;
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = 1;
-    if (wait_healthy(hport) != 0) {
-        fprintf(stderr, "bench_latency: daemon did not become healthy; see %s\n", log);
+    if (rig_start(&g, &st) != 0) {
+        fprintf(stderr, "bench_latency: %s\n", g.err);
         goto out;
     }
+    const char *endpoint = g.endpoint;
     void *zctx = zmq_ctx_new();
     void *sock = zmq_socket(zctx, ZMQ_PUSH);
     int linger = 1000;
@@ -307,15 +214,14 @@ int main(int argc, char **argv)
     }
     free(lat);
 out:
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-    MHD_stop_daemon(mhd);
+    if (e2e_proc_running(&g.daemon))
+        e2e_proc_signal_wait(&g.daemon, SIGTERM, 30000);
+    e2e_proc_kill(&g.daemon);
+    hrx_stop(g.recv);
     curl_global_cleanup();
-    if (rc == 0) {
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "bench_latency: could not remove %s\n", dir);
-    }
+    if (rc == 0)
+        e2e_tmpdir_remove(g.dir);
+    else if (g.dir[0])
+        fprintf(stderr, "bench_latency: config and logs left in %s\n", g.dir);
     return rc;
 }

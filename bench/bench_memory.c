@@ -30,7 +30,6 @@
  *
  * Prints:  bench_memory keys=… mix=… rss_bytes_per_key=… …
  */
-#include <getopt.h>
 
 #include "bench_common.h"
 #include "eng_store.h"
@@ -60,33 +59,25 @@ int main(int argc, char **argv)
 {
     uint64_t want_keys = 1000000;
     uint32_t max_keys = 0;
-    int all = 0, use_store = 1;
-    static const struct option opts[] = {{"keys", required_argument, NULL, 'k'},
-                                         {"no-store", no_argument, NULL, 'S'},
-                                         {"mix", required_argument, NULL, 'm'},
-                                         {"max-keys", required_argument, NULL, 'M'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "k:m:M:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'k': want_keys = (uint64_t)atoll(optarg); break;
-        case 'M': max_keys = (uint32_t)atol(optarg); break;
-        case 'S': use_store = 0; break;
-        case 'm':
-            if (strcmp(optarg, "all") == 0)
-                all = 1;
-            else if (strcmp(optarg, "realistic") != 0) {
-                fprintf(stderr, "bench_memory: --mix realistic|all\n");
-                return 2;
-            }
-            break;
-        case 'h':
-            printf("usage: bench_memory [--keys N] [--mix realistic|all] [--max-keys M] "
-                   "[--no-store]\n");
-            return 0;
-        default: return 2;
-        }
+    int all = 0, use_store = 1, no_store = 0;
+    const char *mix = "realistic";
+    const struct bench_opt opts[] = {
+        {"keys", 'k', BENCH_OPT_U64, &want_keys},
+        {"no-store", 0, BENCH_OPT_FLAG, &no_store},
+        {"mix", 'm', BENCH_OPT_STR, &mix},
+        {"max-keys", 'M', BENCH_OPT_U32, &max_keys},
+    };
+    int ex = bench_opts(argc, argv, opts, MP_ARRAY_LEN(opts),
+                        "usage: bench_memory [--keys N] [--mix realistic|all] [--max-keys M] "
+                        "[--no-store]\n");
+    if (ex >= 0)
+        return ex;
+    use_store = !no_store;
+    if (strcmp(mix, "all") == 0)
+        all = 1;
+    else if (strcmp(mix, "realistic") != 0) {
+        fprintf(stderr, "bench_memory: --mix realistic|all\n");
+        return 2;
     }
     uint32_t tenants = (uint32_t)((want_keys + BENCH_KEYS_PER_TENANT - 1) / BENCH_KEYS_PER_TENANT);
     if (tenants < 1 || want_keys > 100000000) {
@@ -104,9 +95,11 @@ int main(int argc, char **argv)
 
     int64_t now = mp_now_ms();
     long rss_start = bench_rss_bytes();
-    char dir[] = "/tmp/mp-bench-mem-XXXXXX", err[256] = "";
+    char dir[E2E_PATH_MAX] = "", err[E2E_ERR_MAX] = "";
     struct eng_store *store = NULL;
-    if (use_store && (!mkdtemp(dir) || eng_store_open(dir, &store, err, sizeof(err)) != MP_OK)) {
+    if (use_store &&
+        (e2e_tmpdir_create("bench-mem", dir, sizeof(dir), err, sizeof(err)) != MP_OK ||
+         eng_store_open(dir, &store, err, sizeof(err)) != MP_OK)) {
         fprintf(stderr, "bench_memory: cannot open a store in %s: %s\n", dir, err);
         return 1;
     }
@@ -199,10 +192,7 @@ int main(int argc, char **argv)
     eng_table_destroy(t);
     if (store) {
         eng_store_close(store);
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "bench_memory: could not remove %s\n", dir);
+        e2e_tmpdir_remove(dir);
     }
     return 0;
 }

@@ -24,7 +24,6 @@
  *
  * Prints:  bench_restart keys=… restart_ready_s=… restart_healthz_s=… …
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <zmq.h>
 
@@ -97,28 +96,17 @@ int main(int argc, char **argv)
     uint64_t want_keys = 1000000;
     int restarts = 3, nsamples = 20, keep = 0;
     double timeout_s = 60, target = 5;
-    static const struct option opts[] = {{"keys", required_argument, NULL, 'k'},
-                                         {"restarts", required_argument, NULL, 'r'},
-                                         {"samples", required_argument, NULL, 's'},
-                                         {"timeout", required_argument, NULL, 't'},
-                                         {"keep", no_argument, NULL, 'K'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "k:r:s:t:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'k': want_keys = (uint64_t)atoll(optarg); break;
-        case 'r': restarts = atoi(optarg); break;
-        case 's': nsamples = atoi(optarg); break;
-        case 't': timeout_s = atof(optarg); break;
-        case 'K': keep = 1; break;
-        case 'h':
-            printf("usage: bench_restart [--keys N] [--restarts N] [--samples N] [--timeout S] [--keep]\n"
-                   "  --keep: leave the temporary directory (config, log, data) in place\n");
-            return 0;
-        default: return 2;
-        }
-    }
+    const struct bench_opt opts[] = {
+        {"keys", 'k', BENCH_OPT_U64, &want_keys},      {"restarts", 'r', BENCH_OPT_INT, &restarts},
+        {"samples", 's', BENCH_OPT_INT, &nsamples},    {"timeout", 't', BENCH_OPT_DOUBLE, &timeout_s},
+        {"keep", 0, BENCH_OPT_FLAG, &keep},
+    };
+    int ex = bench_opts(
+        argc, argv, opts, MP_ARRAY_LEN(opts),
+        "usage: bench_restart [--keys N] [--restarts N] [--samples N] [--timeout S] [--keep]\n"
+        "  --keep: leave the temporary directory (config, log, data) in place\n");
+    if (ex >= 0)
+        return ex;
     uint32_t tenants = (uint32_t)((want_keys + BENCH_KEYS_PER_TENANT - 1) / BENCH_KEYS_PER_TENANT);
     if (want_keys < 1 || want_keys > 50000000 || restarts < 1 || restarts > MAX_RESTARTS ||
         nsamples < 1 || nsamples > MAX_SAMPLES || timeout_s < 1) {

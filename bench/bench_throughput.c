@@ -38,7 +38,6 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <hiredis/hiredis.h>
 #include <poll.h>
 #include <sys/resource.h>
@@ -137,35 +136,25 @@ static void proc_threads_cpu(pid_t pid, char *out, size_t len)
                                   th[i].s);
 }
 
-static int write_all(int fd, const void *p, size_t n)
+/* All n bytes through fd, read or written (EINTR retried): 0, or -1. */
+static int fd_all(int fd, void *p, size_t n, int writing)
 {
-    const char *c = p;
+    char *c = p;
     while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0 && errno == EINTR)
+        ssize_t k = writing ? write(fd, c, n) : read(fd, c, n);
+        if (k < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (k <= 0)
             return -1;
-        c += w;
-        n -= (size_t)w;
+        c += k;
+        n -= (size_t)k;
     }
     return 0;
 }
 
-static int read_all(int fd, void *p, size_t n)
-{
-    char *c = p;
-    while (n) {
-        ssize_t r = read(fd, c, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        c += r;
-        n -= (size_t)r;
-    }
-    return 0;
-}
+static int write_all(int fd, const void *p, size_t n) { return fd_all(fd, (void *)p, n, 1); }
+
+static int read_all(int fd, void *p, size_t n) { return fd_all(fd, p, n, 0); }
 
 /* How a producer paces itself: not at all (the raw ZeroMQ part), or by
  * keeping at most `backlog` events sent but not yet counted by the daemon
@@ -228,8 +217,9 @@ static void producer_main(const struct bench_frames *fs, const char *endpoint, d
     _exit(write_all(wfd, &rep, sizeof(rep)) == 0 ? 0 : 1);
 }
 
-static pid_t spawn_producer(const struct bench_frames *fs, const char *endpoint, double seconds,
-                            int sentinel, const struct pace *pace, int *rfd)
+/* pipe + fork. In the child (0 returned) *fd is the pipe's write end, in
+ * the parent its read end; -1 when the pipe cannot be made. */
+static pid_t fork_piped(int *fd)
 {
     int p[2];
     if (pipe(p) != 0)
@@ -238,10 +228,20 @@ static pid_t spawn_producer(const struct bench_frames *fs, const char *endpoint,
     pid_t pid = fork();
     if (pid == 0) {
         close(p[0]);
-        producer_main(fs, endpoint, seconds, sentinel, pace, p[1]);
+        *fd = p[1];
+        return 0;
     }
     close(p[1]);
-    *rfd = p[0];
+    *fd = p[0];
+    return pid;
+}
+
+static pid_t spawn_producer(const struct bench_frames *fs, const char *endpoint, double seconds,
+                            int sentinel, const struct pace *pace, int *rfd)
+{
+    pid_t pid = fork_piped(rfd);
+    if (pid == 0)
+        producer_main(fs, endpoint, seconds, sentinel, pace, *rfd);
     return pid;
 }
 
@@ -269,7 +269,7 @@ static int run_mailpulse(const struct bench_frames *fs, double seconds, int work
     }
     bench_daemon_persistence(&d, res->persistence, sizeof(res->persistence));
     bench_unquote(res->persistence);
-    double cpu0 = proc_cpu_s(d.pid);
+    double cpu0 = proc_cpu_s(d.proc.pid);
     int rfd;
     struct pace pace = {.http_port = backlog ? d.http_port : 0, .backlog = backlog};
     pid_t prod = spawn_producer(fs, d.endpoint, seconds, 0, &pace, &rfd);
@@ -346,8 +346,8 @@ static int run_mailpulse(const struct bench_frames *fs, double seconds, int work
     free(sa);
     waitpid(prod, NULL, 0);
     close(rfd);
-    res->daemon_cpu_s = proc_cpu_s(d.pid) - cpu0;
-    proc_threads_cpu(d.pid, res->threads, sizeof(res->threads));
+    res->daemon_cpu_s = proc_cpu_s(d.proc.pid) - cpu0;
+    proc_threads_cpu(d.proc.pid, res->threads, sizeof(res->threads));
     res->rss_mb = bench_daemon_metric(d.http_port, "mailpulse_resident_bytes") / 1048576.0;
     res->keys = bench_daemon_metric(d.http_port, "mailpulse_keys");
     res->flushes = bench_daemon_metric(d.http_port, "mailpulse_store_flushes_total");
@@ -413,30 +413,24 @@ static int run_raw_zmq(const struct bench_frames *fs, double seconds, struct zmq
 {
     char endpoint[64];
     snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", bench_free_port());
-    int p[2];
-    if (pipe(p) != 0)
-        return -1;
-    fflush(NULL);
-    pid_t sink = fork();
-    if (sink == 0) {
-        close(p[0]);
-        sink_main(endpoint, p[1]);
-    }
-    close(p[1]);
+    int sfd;
+    pid_t sink = fork_piped(&sfd);
+    if (sink == 0)
+        sink_main(endpoint, sfd);
     char ready;
-    if (sink < 0 || read_all(p[0], &ready, 1) != 0)
+    if (sink < 0 || read_all(sfd, &ready, 1) != 0)
         return -1;
     int rfd;
     struct pace none = {0};
     pid_t prod = spawn_producer(fs, endpoint, seconds, 1, &none, &rfd);
     struct prod_report pr;
     struct sink_report sr;
-    int ok = prod > 0 && read_all(rfd, &pr, sizeof(pr)) == 0 && read_all(p[0], &sr, sizeof(sr)) == 0;
+    int ok = prod > 0 && read_all(rfd, &pr, sizeof(pr)) == 0 && read_all(sfd, &sr, sizeof(sr)) == 0;
     if (prod > 0)
         waitpid(prod, NULL, 0);
     waitpid(sink, NULL, 0);
     close(rfd);
-    close(p[0]);
+    close(sfd);
     if (!ok)
         return -1;
     res->events = sr.frames * BENCH_BATCH;
@@ -507,8 +501,8 @@ static int run_redis(const struct bench_frames *fs, double seconds, struct redis
 {
     const char *server = getenv("REDIS_SERVER") ? getenv("REDIS_SERVER") : "redis-server";
     int port = bench_free_port();
-    char dir[] = "/tmp/mp-bench-redis-XXXXXX", log[128], portstr[16];
-    if (!mkdtemp(dir))
+    char dir[E2E_PATH_MAX], log[E2E_PATH_MAX + 16], portstr[16];
+    if (e2e_tmpdir_create("bench-redis", dir, sizeof(dir), NULL, 0) != MP_OK)
         return -1;
     snprintf(log, sizeof(log), "%s/redis.log", dir);
     snprintf(portstr, sizeof(portstr), "%d", port);
@@ -591,10 +585,7 @@ out:
     for (size_t i = 0; i < fs->n; i++)
         free(rf[i].buf);
     free(rf);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "bench_throughput: could not remove %s\n", dir);
+    e2e_tmpdir_remove(dir);
     return rc;
 }
 
@@ -606,32 +597,21 @@ int main(int argc, char **argv)
     size_t nframes = 1000;
     if (getenv("BENCH_SECONDS"))
         seconds = atof(getenv("BENCH_SECONDS"));
-    static const struct option opts[] = {{"seconds", required_argument, NULL, 's'},
-                                         {"workers", required_argument, NULL, 'w'},
-                                         {"frames", required_argument, NULL, 'f'},
-                                         {"no-redis", no_argument, NULL, 'R'},
-                                         {"backlog", required_argument, NULL, 'b'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "s:w:f:b:Rh", opts, NULL)) != -1) {
-        switch (ch) {
-        case 's': seconds = atof(optarg); break;
-        case 'w': workers = atoi(optarg); break;
-        case 'f': nframes = (size_t)atol(optarg); break;
-        case 'R': skip_redis = 1; break;
-        case 'b': backlog = (uint64_t)atoll(optarg); break;
-        case 'h':
-            printf("usage: bench_throughput [--seconds S] [--workers N] [--frames N] [--no-redis]\n"
-                   "                        [--backlog EVENTS]\n"
-                   "  --seconds defaults to $BENCH_SECONDS, else 60; each of the three parts\n"
-                   "  runs that long. --backlog: events the producer may have sent ahead of\n"
-                   "  the daemon's count (default 2000000; 0: no limit, ZeroMQ queues fill).\n"
-                   "  Needs $MP_BIN_DIR/mailpulsed and redis-server.\n");
-            return 0;
-        default: return 2;
-        }
-    }
+    const struct bench_opt opts[] = {
+        {"seconds", 's', BENCH_OPT_DOUBLE, &seconds}, {"workers", 'w', BENCH_OPT_INT, &workers},
+        {"frames", 'f', BENCH_OPT_SIZE, &nframes},    {"no-redis", 'R', BENCH_OPT_FLAG, &skip_redis},
+        {"backlog", 'b', BENCH_OPT_U64, &backlog},
+    };
+    int ex = bench_opts(
+        argc, argv, opts, MP_ARRAY_LEN(opts),
+        "usage: bench_throughput [--seconds S] [--workers N] [--frames N] [--no-redis]\n"
+        "                        [--backlog EVENTS]\n"
+        "  --seconds defaults to $BENCH_SECONDS, else 60; each of the three parts\n"
+        "  runs that long. --backlog: events the producer may have sent ahead of\n"
+        "  the daemon's count (default 2000000; 0: no limit, ZeroMQ queues fill).\n"
+        "  Needs $MP_BIN_DIR/mailpulsed and redis-server.\n");
+    if (ex >= 0)
+        return ex;
     if (seconds < 1 || workers < 1 || nframes < 1) {
         fprintf(stderr, "bench_throughput: --seconds >= 1, --workers >= 1, --frames >= 1\n");
         return 2;

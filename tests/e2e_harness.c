@@ -1,6 +1,6 @@
-/* e2e_harness.c — processes, ports, config, ZeroMQ producer, /metrics,
- * JSON lines and a raw HTTP receiver for the end-to-end suite (see
- * e2e_harness.h for the contract). */
+/* e2e_harness.c — processes, ports, config, ZeroMQ producer, /metrics and
+ * JSON lines for the end-to-end suites and the benches (see e2e_harness.h
+ * for the contract). */
 #include "e2e_harness.h"
 
 #include <arpa/inet.h>
@@ -9,13 +9,11 @@
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,7 +22,6 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <microhttpd.h>
 #include <zmq.h>
 
 #include "mailpulse.pb-c.h"
@@ -254,36 +251,40 @@ static void e2e__yaml_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* `prefix` (a key, with its newline and indent) then `s` quoted. */
+static void e2e__yaml_kv(FILE *f, const char *prefix, const char *s)
+{
+    fputs(prefix, f);
+    e2e__yaml_str(f, s);
+}
+
 int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *err,
                      size_t errlen)
 {
     FILE *f = fopen(path, "wb");
     if (f == NULL)
         return e2e__fail(err, errlen, MP_ERR_IO, "fopen %s: %s", path, strerror(errno));
-    fprintf(f, "# written by tests/e2e_harness.c\ndata_dir: ");
-    e2e__yaml_str(f, c->data_dir);
-    fprintf(f, "\ningest:\n  pull: ");
-    e2e__yaml_str(f, c->pull);
+    e2e__yaml_kv(f, "# written by tests/e2e_harness.c\ndata_dir: ", c->data_dir);
+    if (c->log_level)
+        e2e__yaml_kv(f, "\nlog_level: ", c->log_level);
+    e2e__yaml_kv(f, "\ningest:\n  pull: ", c->pull);
     if (c->workers > 0)
         fprintf(f, "\n  workers: %d", c->workers);
     fprintf(f, "\n");
     if (c->http_listen) {
-        fprintf(f, "http:\n  listen: ");
-        e2e__yaml_str(f, c->http_listen);
+        e2e__yaml_kv(f, "http:\n  listen: ", c->http_listen);
         fprintf(f, "\n");
     }
+    if (c->max_keys > 0)
+        fprintf(f, "engine:\n  max_keys: %u\n", c->max_keys);
     if (c->nreceivers > 0)
         fprintf(f, "receivers:\n");
     for (size_t i = 0; i < c->nreceivers; i++) {
         const struct e2e_receiver_conf *r = &c->receivers[i];
-        fprintf(f, "  - name: ");
-        e2e__yaml_str(f, r->name);
-        fprintf(f, "\n    type: webhook\n    url: ");
-        e2e__yaml_str(f, r->url);
-        if (r->secret) {
-            fprintf(f, "\n    secret: ");
-            e2e__yaml_str(f, r->secret);
-        }
+        e2e__yaml_kv(f, "  - name: ", r->name);
+        e2e__yaml_kv(f, "\n    type: webhook\n    url: ", r->url);
+        if (r->secret)
+            e2e__yaml_kv(f, "\n    secret: ", r->secret);
         fprintf(f, "\n");
     }
     if (c->default_route || c->nroutes > 0)
@@ -298,8 +299,7 @@ int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *er
         fprintf(f, ": [%s]\n", c->routes[i].receivers);
     }
     if (c->rules) {
-        fprintf(f, "rules: ");
-        e2e__yaml_str(f, c->rules);
+        e2e__yaml_kv(f, "rules: ", c->rules);
         fprintf(f, "\n");
     }
     if (c->alerting) {
@@ -314,7 +314,7 @@ int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *er
             if (!keys[i].val)
                 continue;
             fprintf(f, "  %s: ", keys[i].key);
-            e2e__yaml_str(f, keys[i].val);
+            e2e__yaml_kv(f, "", keys[i].val);
             fprintf(f, "\n");
         }
     }
@@ -592,23 +592,45 @@ out:
     return rc;
 }
 
-int e2e_metric(const char *text, const char *series, uint64_t *val)
+/* The value of `series` parsed as an integer (d == NULL) or any number. */
+static int e2e__metric(const char *text, const char *series, uint64_t *u, double *d)
 {
     size_t sl = strlen(series);
     for (const char *line = text; line && *line;) {
         const char *nl = strchr(line, '\n');
         if (strncmp(line, series, sl) == 0 && line[sl] == ' ') {
+            const char *p = line + sl + 1;
             char *end;
             errno = 0;
-            unsigned long long v = strtoull(line + sl + 1, &end, 10);
-            if (errno != 0 || end == line + sl + 1 || (*end != '\n' && *end != '\0'))
+            if (d)
+                *d = strtod(p, &end);
+            else
+                *u = strtoull(p, &end, 10);
+            if (errno != 0 || end == p || (!d && *end != '\n' && *end != '\0'))
                 return MP_ERR_PARSE;
-            *val = v;
             return MP_OK;
         }
         line = nl ? nl + 1 : NULL;
     }
     return MP_ERR_NOTFOUND;
+}
+
+int e2e_metric(const char *text, const char *series, uint64_t *val)
+{
+    uint64_t v = 0;
+    int rc = e2e__metric(text, series, &v, NULL);
+    if (rc == MP_OK)
+        *val = v;
+    return rc;
+}
+
+int e2e_metric_double(const char *text, const char *series, double *val)
+{
+    double v = 0;
+    int rc = e2e__metric(text, series, NULL, &v);
+    if (rc == MP_OK)
+        *val = v;
+    return rc;
 }
 
 /* ---- ZeroMQ producer ------------------------------------------------------ */
@@ -777,200 +799,4 @@ int e2e_jsonl_wait(const char *path, int (*pred)(json_t *records, void *arg), vo
     else
         json_decref(last);
     return rc;
-}
-
-/* ---- raw HTTP receiver ---------------------------------------------------- */
-
-struct e2e_rawsink {
-    struct MHD_Daemon *d;
-    pthread_mutex_t lock; /* guards reqs, n, cap, status */
-    struct e2e_rawreq **reqs;
-    size_t n, cap;
-    unsigned status; /* what POSTs are answered with */
-};
-
-static void e2e__rawreq_free(struct e2e_rawreq *r)
-{
-    if (r == NULL)
-        return;
-    for (size_t i = 0; i < r->nheaders; i++) {
-        free(r->headers[i].name);
-        free(r->headers[i].value);
-    }
-    free(r->headers);
-    free(r->path);
-    free(r->body);
-    free(r);
-}
-
-static enum MHD_Result e2e__raw_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                       const char *value)
-{
-    (void)kind;
-    struct e2e_rawreq *r = cls;
-    struct e2e_rawheader *nh = realloc(r->headers, (r->nheaders + 1) * sizeof(*nh));
-    if (nh == NULL)
-        return MHD_NO;
-    r->headers = nh;
-    nh[r->nheaders].name = strdup(key ? key : "");
-    nh[r->nheaders].value = strdup(value ? value : "");
-    r->nheaders++;
-    return MHD_YES;
-}
-
-static enum MHD_Result e2e__raw_reply(struct MHD_Connection *conn, unsigned status,
-                                      const char *text)
-{
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
-    if (resp == NULL)
-        return MHD_NO;
-    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static enum MHD_Result e2e__raw_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                        const char *method, const char *version,
-                                        const char *upload, size_t *upload_size, void **req_cls)
-{
-    (void)version;
-    struct e2e_rawsink *s = cls;
-    struct e2e_rawreq *r = *req_cls;
-    if (r == NULL) {
-        if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-            return e2e__raw_reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "POST only\n");
-        r = calloc(1, sizeof(*r));
-        if (r == NULL)
-            return MHD_NO;
-        *req_cls = r;
-        r->path = strdup(url);
-        r->body = calloc(1, 1);
-        if (r->path == NULL || r->body == NULL)
-            return MHD_NO;
-        MHD_get_connection_values(conn, MHD_HEADER_KIND, e2e__raw_header, r);
-        return MHD_YES;
-    }
-    if (*upload_size > 0) {
-        char *nb = realloc(r->body, r->len + *upload_size + 1);
-        if (nb == NULL)
-            return MHD_NO;
-        memcpy(nb + r->len, upload, *upload_size);
-        r->body = nb;
-        r->len += *upload_size;
-        r->body[r->len] = '\0';
-        *upload_size = 0;
-        return MHD_YES;
-    }
-    r->mono_ns = mp_mono_ns();
-    /* Publish: from here the request belongs to the sink and is immutable. */
-    pthread_mutex_lock(&s->lock);
-    unsigned status = s->status;
-    r->status = status;
-    int ok = 1;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        struct e2e_rawreq **nr = realloc(s->reqs, cap * sizeof(*nr));
-        if (nr == NULL)
-            ok = 0;
-        else {
-            s->reqs = nr;
-            s->cap = cap;
-        }
-    }
-    if (ok) {
-        s->reqs[s->n++] = r;
-        *req_cls = NULL;
-    }
-    pthread_mutex_unlock(&s->lock);
-    if (!ok)
-        return MHD_NO;
-    return e2e__raw_reply(conn, status, status < 300 ? "ok\n" : "scripted failure\n");
-}
-
-static void e2e__raw_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                               enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    e2e__rawreq_free(*req_cls); /* only requests never published are left here */
-    *req_cls = NULL;
-}
-
-int e2e_rawsink_start(uint16_t port, struct e2e_rawsink **out, char *err, size_t errlen)
-{
-    struct e2e_rawsink *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return e2e__fail(err, errlen, MP_ERR_NOMEM, "out of memory");
-    pthread_mutex_init(&s->lock, NULL);
-    s->status = MHD_HTTP_OK;
-    struct sockaddr_in sa;
-    e2e__loopback(&sa, port);
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, port, NULL, NULL, e2e__raw_request,
-                            s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_NOTIFY_COMPLETED, e2e__raw_completed, s,
-                            MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-    if (s->d == NULL) {
-        pthread_mutex_destroy(&s->lock);
-        free(s);
-        return e2e__fail(err, errlen, MP_ERR_IO, "raw receiver cannot listen on 127.0.0.1:%u",
-                         (unsigned)port);
-    }
-    *out = s;
-    return MP_OK;
-}
-
-void e2e_rawsink_stop(struct e2e_rawsink *s)
-{
-    if (s == NULL)
-        return;
-    MHD_stop_daemon(s->d);
-    for (size_t i = 0; i < s->n; i++)
-        e2e__rawreq_free(s->reqs[i]);
-    free(s->reqs);
-    pthread_mutex_destroy(&s->lock);
-    free(s);
-}
-
-void e2e_rawsink_set_status(struct e2e_rawsink *s, unsigned status)
-{
-    pthread_mutex_lock(&s->lock);
-    s->status = status;
-    pthread_mutex_unlock(&s->lock);
-}
-
-size_t e2e_rawsink_count(struct e2e_rawsink *s)
-{
-    pthread_mutex_lock(&s->lock);
-    size_t n = s->n;
-    pthread_mutex_unlock(&s->lock);
-    return n;
-}
-
-int e2e_rawsink_wait(struct e2e_rawsink *s, size_t n, int timeout_ms)
-{
-    int64_t deadline = e2e__deadline(timeout_ms);
-    while (e2e_rawsink_count(s) < n) {
-        if (e2e__past(deadline))
-            return MP_ERR_AGAIN;
-        e2e__sleep_ms(5);
-    }
-    return MP_OK;
-}
-
-const struct e2e_rawreq *e2e_rawsink_get(struct e2e_rawsink *s, size_t i)
-{
-    pthread_mutex_lock(&s->lock);
-    const struct e2e_rawreq *r = i < s->n ? s->reqs[i] : NULL;
-    pthread_mutex_unlock(&s->lock);
-    return r;
-}
-
-const char *e2e_rawreq_header(const struct e2e_rawreq *r, const char *name)
-{
-    for (size_t i = 0; i < r->nheaders; i++)
-        if (strcasecmp(r->headers[i].name, name) == 0)
-            return r->headers[i].value;
-    return NULL;
 }

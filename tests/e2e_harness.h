@@ -12,10 +12,8 @@
  *     frame), or any raw bytes as one frame;
  *   - reads the daemon's /metrics (libcurl) and the sink's JSON-lines file
  *     (jansson), polling until a predicate holds or a deadline passes;
- *   - runs an in-process HTTP receiver (libmicrohttpd) that keeps each
- *     request's raw body bytes and headers, for checks that need the exact
- *     bytes (`mailpulse sink` stores the body parsed, not as sent), and
- *     answers 200 or a status the test scripts (an outage, a refusal).
+ *   (the in-process HTTP receiver is tests/http_receiver.h; the Check-aware
+ *   world an e2e case runs in is tests/e2e_world.h.)
  *
  * Return values: every fallible function returns MP_OK or an MP_ERR_* code
  * (mp.h). On error, `err` (when not NULL) holds one line saying what went
@@ -23,8 +21,8 @@
  * out-parameters are untouched unless said otherwise. MP_ERR_AGAIN means a
  * deadline passed.
  *
- * Threads and processes: everything except the e2e_rawsink_* readers is for
- * one thread (the test's). Children are started in the caller's process
+ * Threads and processes: everything is for one thread (the test's or the
+ * bench's). Children are started in the caller's process
  * group (so a test runner that kills the group, as Check does after a forked
  * test, takes them along) and with PR_SET_PDEATHSIG = SIGKILL, so no daemon
  * outlives the process that started it. Nothing here knows about Check: no
@@ -115,6 +113,8 @@ struct e2e_daemon_conf {
     const struct e2e_route_conf *routes;
     size_t nroutes;
     const char *rules;                         /* `rules:` path; NULL: built-in defaults */
+    const char *log_level;                     /* NULL: key left out */
+    uint32_t max_keys;                         /* engine.max_keys; 0: key left out */
     const struct e2e_alerting_conf *alerting;  /* NULL: no `alerting:` section */
 };
 
@@ -174,6 +174,8 @@ int e2e_http_get(const char *url, int timeout_ms, long *status, char **body);
  * value, labels included: `mailpulse_rejected_total{reason="bad_frame"}`)
  * in `text`. MP_ERR_NOTFOUND when absent, MP_ERR_PARSE when not an integer. */
 int e2e_metric(const char *text, const char *series, uint64_t *val);
+/* The same for any number ("0.25", "1e+06"): MP_ERR_PARSE when none. */
+int e2e_metric_double(const char *text, const char *series, double *val);
 
 /* ---- ZeroMQ producer ---------------------------------------------------- */
 
@@ -211,43 +213,5 @@ int e2e_jsonl_load(const char *path, json_t **out);
  * receives the last records read either way. */
 int e2e_jsonl_wait(const char *path, int (*pred)(json_t *records, void *arg), void *arg,
                    int timeout_ms, json_t **out);
-
-/* ---- raw HTTP receiver -------------------------------------------------- */
-
-struct e2e_rawsink;
-
-struct e2e_rawheader {
-    char *name; /* as received */
-    char *value;
-};
-
-/* One recorded POST; immutable once visible to readers. */
-struct e2e_rawreq {
-    char *path;
-    struct e2e_rawheader *headers;
-    size_t nheaders;
-    char *body; /* the raw bytes, plus a NUL after them */
-    size_t len;
-    int64_t mono_ns; /* when the body was complete */
-    unsigned status; /* the status it was answered with */
-};
-
-/* Serves 127.0.0.1:port; every POST is recorded and answered 200, or the
- * status set with e2e_rawsink_set_status(). */
-int e2e_rawsink_start(uint16_t port, struct e2e_rawsink **out, char *err, size_t errlen);
-/* From now on every POST is answered `status` (100..599) and still
- * recorded, with that status: a receiver that is down (503) or refuses
- * (400) for as long as the test says. Any thread. */
-void e2e_rawsink_set_status(struct e2e_rawsink *s, unsigned status);
-/* Stops serving and frees every recorded request. NULL is a no-op. */
-void e2e_rawsink_stop(struct e2e_rawsink *s);
-/* Requests recorded so far. Any thread. */
-size_t e2e_rawsink_count(struct e2e_rawsink *s);
-/* Waits until at least n requests are recorded: MP_OK or MP_ERR_AGAIN. */
-int e2e_rawsink_wait(struct e2e_rawsink *s, size_t n, int timeout_ms);
-/* Request i (< count); valid until e2e_rawsink_stop(). */
-const struct e2e_rawreq *e2e_rawsink_get(struct e2e_rawsink *s, size_t i);
-/* First header named `name` (case-insensitive), or NULL. */
-const char *e2e_rawreq_header(const struct e2e_rawreq *r, const char *name);
 
 #endif

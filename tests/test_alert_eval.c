@@ -25,6 +25,7 @@
 #include "alert_rule.h"
 #include "alert_sender.h"
 #include "e2e_harness.h"
+#include "http_receiver.h"
 #include "eng_store.h"
 #include "eng_table.h"
 #include "check_main.h"
@@ -37,7 +38,7 @@ struct world {
     struct eng_table *table;
     struct alert_sender *sender;
     struct alert_eval *eval;
-    struct e2e_rawsink *sink;
+    struct hrx *sink;
     char url[128];
 };
 
@@ -55,7 +56,7 @@ static void setup(void)
     ck_assert_int_eq(eng_table_create(&o, mp_now_ms(), &W.table), MP_OK);
     uint16_t port;
     ck_assert_int_eq(e2e_free_port(&port, NULL, 0, err, sizeof(err)), MP_OK);
-    ck_assert_msg(e2e_rawsink_start(port, &W.sink, err, sizeof(err)) == MP_OK, "%s", err);
+    ck_assert_msg(hrx_start(port, &W.sink, err, sizeof(err)) == MP_OK, "%s", err);
     snprintf(W.url, sizeof(W.url), "http://127.0.0.1:%u/hook", port);
     struct alert_receiver r = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url,
                                .secret = "s3cret"};
@@ -75,7 +76,7 @@ static void teardown(void)
 {
     stop_eval();
     alert_sender_stop(W.sender, 1000);
-    e2e_rawsink_stop(W.sink);
+    hrx_stop(W.sink);
     eng_table_destroy(W.table);
     eng_store_close(W.store);
     e2e_tmpdir_remove(W.dir);
@@ -164,7 +165,7 @@ static void events(const char *tenant, int type, int n)
 /* The alerts of request i as "<status>:<alertname>:<tenant>:<severity>" joined by ' '. */
 static void request_summary(size_t i, char *out, size_t n)
 {
-    const struct e2e_rawreq *r = e2e_rawsink_get(W.sink, i);
+    const struct hrx_req *r = hrx_get(W.sink, i);
     json_t *j = json_loads(r->body, 0, NULL);
     ck_assert_ptr_nonnull(j);
     size_t k;
@@ -186,9 +187,9 @@ static void request_summary(size_t i, char *out, size_t n)
 static void expect_request(size_t i, const char *want, int timeout_ms)
 {
     char got[1024];
-    ck_assert_msg(e2e_rawsink_wait(W.sink, i + 1, timeout_ms) == MP_OK,
+    ck_assert_msg(hrx_wait(W.sink, i + 1, timeout_ms) == MP_OK,
                   "request %zu (%s) did not arrive within %d ms; %zu arrived", i, want,
-                  timeout_ms, e2e_rawsink_count(W.sink));
+                  timeout_ms, hrx_count(W.sink));
     request_summary(i, got, sizeof(got));
     ck_assert_msg(strcmp(got, want) == 0, "request %zu: got \"%s\", want \"%s\"", i, got, want);
 }
@@ -196,11 +197,11 @@ static void expect_request(size_t i, const char *want, int timeout_ms)
 static void expect_quiet(size_t count, int ms)
 {
     usleep((useconds_t)ms * 1000);
-    if (e2e_rawsink_count(W.sink) != count) {
+    if (hrx_count(W.sink) != count) {
         char got[1024];
         request_summary(count, got, sizeof(got));
         ck_abort_msg("expected %zu requests, got %zu; the extra one: %s", count,
-                     e2e_rawsink_count(W.sink), got);
+                     hrx_count(W.sink), got);
     }
 }
 
@@ -220,7 +221,7 @@ START_TEST(pending_for_then_firing)
     start_r1(1500, 0, 50);
     bounce("slowburn", 100, 20); /* 20%: warning, but `for` runs */
     usleep(300 * 1000);
-    ck_assert_uint_eq(e2e_rawsink_count(W.sink), 0);
+    ck_assert_uint_eq(hrx_count(W.sink), 0);
     ck_assert(active_has("slowburn", "pending"));
     /* a flicker that falls back before `for` ends is never heard of */
     bounce("flicker", 100, 20);
@@ -247,8 +248,8 @@ START_TEST(repeat_after_interval_only)
     int64_t gap_ms = (mp_mono_ns() - t0) / 1000000;
     ck_assert_msg(gap_ms >= 2000, "reminder after %lld ms, the interval is 2000", (long long)gap_ms);
     /* both are the same alert: same fingerprint and startsAt */
-    json_t *a = json_loads(e2e_rawsink_get(W.sink, 0)->body, 0, NULL);
-    json_t *b = json_loads(e2e_rawsink_get(W.sink, 1)->body, 0, NULL);
+    json_t *a = json_loads(hrx_get(W.sink, 0)->body, 0, NULL);
+    json_t *b = json_loads(hrx_get(W.sink, 1)->body, 0, NULL);
     json_t *a0 = json_array_get(json_object_get(a, "alerts"), 0);
     json_t *b0 = json_array_get(json_object_get(b, "alerts"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(a0, "fingerprint")),
@@ -256,8 +257,8 @@ START_TEST(repeat_after_interval_only)
     ck_assert_str_eq(json_string_value(json_object_get(a0, "startsAt")),
                      json_string_value(json_object_get(b0, "startsAt")));
     /* a reminder is another notification: another idempotency key */
-    ck_assert_str_ne(e2e_rawreq_header(e2e_rawsink_get(W.sink, 0), "Idempotency-Key"),
-                     e2e_rawreq_header(e2e_rawsink_get(W.sink, 1), "Idempotency-Key"));
+    ck_assert_str_ne(hrx_req_header(hrx_get(W.sink, 0), "Idempotency-Key"),
+                     hrx_req_header(hrx_get(W.sink, 1), "Idempotency-Key"));
     json_decref(a);
     json_decref(b);
 }
@@ -276,7 +277,7 @@ START_TEST(group_interval_batches_and_cancels)
     events("g", ENG_BOUNCE_HARD, 40); /* escalates: waits for the interval */
     events("g", ENG_BLOCKED, 20);     /* r2 fires: waits too, same request */
     usleep(200 * 1000);
-    ck_assert_uint_eq(e2e_rawsink_count(W.sink), 1);
+    ck_assert_uint_eq(hrx_count(W.sink), 1);
     expect_request(1, "firing:r1:g:critical firing:r2:g:warning", 2500);
     ck_assert_msg((mp_mono_ns() - t0) / 1000000 >= 1200, "the group went out before its interval");
     /* r2 resolves and fires again inside the next wait: nothing to tell */
@@ -292,7 +293,7 @@ START_TEST(state_restart_keeps_firing_and_resolves)
     start_r1(0, 0, 50);
     bounce("persist", 100, 20);
     expect_request(0, "firing:r1:persist:warning", 2000);
-    json_t *first = json_loads(e2e_rawsink_get(W.sink, 0)->body, 0, NULL);
+    json_t *first = json_loads(hrx_get(W.sink, 0)->body, 0, NULL);
     stop_eval();
     start_r1(0, 0, 50); /* reads the state back from the store */
     struct alert_eval_figures f;
@@ -304,7 +305,7 @@ START_TEST(state_restart_keeps_firing_and_resolves)
     expect_quiet(1, 1500);
     events("persist", ENG_SENT, 1000);
     expect_request(1, "resolved:r1:persist:warning", 3000);
-    json_t *res = json_loads(e2e_rawsink_get(W.sink, 1)->body, 0, NULL);
+    json_t *res = json_loads(hrx_get(W.sink, 1)->body, 0, NULL);
     json_t *a0 = json_array_get(json_object_get(first, "alerts"), 0);
     json_t *r0 = json_array_get(json_object_get(res, "alerts"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(a0, "startsAt")),
@@ -362,7 +363,7 @@ START_TEST(state_rule_gone_at_start_resolves)
     stop_eval();
     start_eval(&r[1], 1, 50);
     expect_request(1, "resolved:r1:gone:warning", 2000);
-    json_t *j = json_loads(e2e_rawsink_get(W.sink, 1)->body, 0, NULL);
+    json_t *j = json_loads(hrx_get(W.sink, 1)->body, 0, NULL);
     json_t *a0 = json_array_get(json_object_get(j, "alerts"), 0);
     const char *summary =
         json_string_value(json_object_get(json_object_get(a0, "annotations"), "summary"));
@@ -386,7 +387,7 @@ START_TEST(json_active_per_tenant)
     start_r1(0, 0, 50);
     bounce("one", 100, 20);
     bounce("two", 100, 60);
-    ck_assert_int_eq(e2e_rawsink_wait(W.sink, 2, 2000), MP_OK);
+    ck_assert_int_eq(hrx_wait(W.sink, 2, 2000), MP_OK);
     char *js = alert_eval_active_json(W.eval, "two");
     json_t *j = json_loads(js, 0, NULL);
     json_t *list = json_object_get(j, "alerts");

@@ -41,10 +41,11 @@
 #include "alert_sender.h"
 #include "e2e_harness.h"
 #include "eng_store.h"
+#include "http_receiver.h"
 #include "mp_log.h"
 #include "check_main.h"
 
-/* ---- scripted HTTP receiver -------------------------------------------------------- */
+/* ---- scripted HTTP receiver (tests/http_receiver.h), as this suite reads it ---------- */
 
 struct step {
     unsigned status;
@@ -52,11 +53,11 @@ struct step {
     int sleep_ms;    /* before answering */
 };
 
-#define SRV_MAX_REQS 128
-#define SRV_MAX_STEPS 16
+#define SRV_MAX_REQS 128 /* requests this suite looks at, per receiver */
 
+/* A copy of what a recorded request says (the body is the receiver's). */
 struct req {
-    char *body;
+    const char *body;
     char idem[128];
     char sig[160];
     char ctype[64];
@@ -66,19 +67,8 @@ struct req {
 };
 
 struct srv {
-    struct MHD_Daemon *d;
+    struct hrx *h;
     char url[64];
-    pthread_mutex_t lock; /* guards everything below */
-    struct step script[SRV_MAX_STEPS];
-    size_t nscript, next;
-    struct step dflt;
-    struct req reqs[SRV_MAX_REQS];
-    size_t n;
-};
-
-struct upload {
-    char *buf;
-    size_t len;
 };
 
 static int64_t mono_ms(void) { return mp_mono_ns() / 1000000; }
@@ -89,156 +79,71 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static enum MHD_Result srv__handler(void *cls, struct MHD_Connection *conn, const char *url,
-                                    const char *method, const char *version, const char *data,
-                                    size_t *data_size, void **req_cls)
+static struct hrx_step srv__step(struct step st)
 {
-    struct srv *s = cls;
-    struct upload *u = *req_cls;
-    if (!u) {
-        u = calloc(1, sizeof(*u));
-        if (!u)
-            return MHD_NO;
-        *req_cls = u;
-        return MHD_YES;
-    }
-    if (*data_size) {
-        char *nb = realloc(u->buf, u->len + *data_size + 1);
-        if (!nb)
-            return MHD_NO;
-        memcpy(nb + u->len, data, *data_size);
-        u->buf = nb;
-        u->len += *data_size;
-        u->buf[u->len] = '\0';
-        *data_size = 0;
-        return MHD_YES;
-    }
-    const char *idem = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Idempotency-Key");
-    const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Mailpulse-Signature");
-    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
-    pthread_mutex_lock(&s->lock);
-    struct step st = s->next < s->nscript ? s->script[s->next++] : s->dflt;
-    if (s->n < SRV_MAX_REQS) {
-        struct req *r = &s->reqs[s->n++];
-        r->body = u->buf ? u->buf : strdup("");
-        u->buf = NULL;
-        snprintf(r->idem, sizeof(r->idem), "%s", idem ? idem : "");
-        snprintf(r->sig, sizeof(r->sig), "%s", sig ? sig : "");
-        snprintf(r->ctype, sizeof(r->ctype), "%s", ct ? ct : "");
-        r->status = st.status;
-        r->mono_ns = mp_mono_ns();
-        r->mono_ms = r->mono_ns / 1000000;
-    }
-    pthread_mutex_unlock(&s->lock);
-    if (st.sleep_ms)
-        sleep_ms(st.sleep_ms);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(3, (void *)"ok\n", MHD_RESPMEM_PERSISTENT);
-    if (!resp)
-        return MHD_NO;
-    if (st.retry_after >= 0) {
-        char ra[16];
-        snprintf(ra, sizeof(ra), "%d", st.retry_after);
-        MHD_add_response_header(resp, "Retry-After", ra);
-    }
-    enum MHD_Result ret = MHD_queue_response(conn, st.status, resp);
-    MHD_destroy_response(resp);
-    return ret;
-}
-
-static void srv__completed(void *cls, struct MHD_Connection *conn, void **req_cls,
-                           enum MHD_RequestTerminationCode toe)
-{
-    struct upload *u = *req_cls;
-    if (u) {
-        free(u->buf);
-        free(u);
-    }
-    *req_cls = NULL;
+    return (struct hrx_step){st.status, st.retry_after, st.sleep_ms};
 }
 
 static struct srv *srv_start(unsigned status)
 {
     struct srv *s = calloc(1, sizeof(*s));
     ck_assert_ptr_nonnull(s);
-    pthread_mutex_init(&s->lock, NULL);
-    s->dflt = (struct step){status, -1, 0};
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    /* A thread per connection: a sleeping answer must not stall the server. */
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-                            NULL, NULL, srv__handler, s, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, srv__completed,
-                            s, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-    ck_assert_ptr_nonnull(s->d);
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    ck_assert_ptr_nonnull(di);
-    snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%u/hook", (unsigned)di->port);
+    char err[256] = "";
+    ck_assert_msg(hrx_start(0, &s->h, err, sizeof(err)) == MP_OK, "receiver: %s", err);
+    hrx_set_status(s->h, status);
+    ck_assert_uint_gt(hrx_port(s->h), 0);
+    snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%u/hook", (unsigned)hrx_port(s->h));
     return s;
 }
 
 static void srv_stop(struct srv *s)
 {
-    MHD_stop_daemon(s->d);
-    for (size_t i = 0; i < s->n; i++)
-        free(s->reqs[i].body);
-    pthread_mutex_destroy(&s->lock);
+    hrx_stop(s->h);
     free(s);
 }
 
 static void srv_script(struct srv *s, const struct step *steps, size_t n)
 {
-    pthread_mutex_lock(&s->lock);
-    memcpy(s->script, steps, n * sizeof(*steps));
-    s->nscript = n;
-    s->next = 0;
-    pthread_mutex_unlock(&s->lock);
+    struct hrx_step hs[HRX_MAX_STEPS];
+    ck_assert_uint_le(n, HRX_MAX_STEPS);
+    for (size_t i = 0; i < n; i++)
+        hs[i] = srv__step(steps[i]);
+    hrx_script(s->h, hs, n);
 }
 
-static void srv_default(struct srv *s, struct step st)
-{
-    pthread_mutex_lock(&s->lock);
-    s->dflt = st;
-    pthread_mutex_unlock(&s->lock);
-}
+static void srv_default(struct srv *s, struct step st) { hrx_set_default(s->h, srv__step(st)); }
 
 static size_t srv_count(struct srv *s)
 {
-    pthread_mutex_lock(&s->lock);
-    size_t n = s->n;
-    pthread_mutex_unlock(&s->lock);
-    return n;
+    size_t n = hrx_count(s->h);
+    return n < SRV_MAX_REQS ? n : SRV_MAX_REQS;
 }
 
-/* A copy of request i (taken under the lock; the body is shared but never
- * changed once recorded). */
+static void srv__copy_header(const struct hrx_req *r, const char *name, char *out, size_t n)
+{
+    const char *v = hrx_req_header(r, name);
+    snprintf(out, n, "%s", v ? v : "");
+}
+
+/* A copy of request i (the body is shared, never changed once recorded). */
 static struct req srv_req(struct srv *s, size_t i)
 {
-    pthread_mutex_lock(&s->lock);
-    ck_assert_uint_lt(i, s->n);
-    struct req r = s->reqs[i];
-    pthread_mutex_unlock(&s->lock);
-    return r;
+    ck_assert_uint_lt(i, srv_count(s));
+    const struct hrx_req *r = hrx_get(s->h, i);
+    ck_assert_ptr_nonnull(r);
+    struct req q = {.body = r->body, .status = r->status, .mono_ns = r->mono_ns};
+    q.mono_ms = r->mono_ns / 1000000;
+    srv__copy_header(r, "Idempotency-Key", q.idem, sizeof(q.idem));
+    srv__copy_header(r, "X-Mailpulse-Signature", q.sig, sizeof(q.sig));
+    srv__copy_header(r, "Content-Type", q.ctype, sizeof(q.ctype));
+    return q;
 }
 
-static void srv_forget(struct srv *s)
-{
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < s->n; i++)
-        free(s->reqs[i].body);
-    s->n = 0;
-    pthread_mutex_unlock(&s->lock);
-}
+static void srv_forget(struct srv *s) { hrx_forget(s->h); }
 
 static int wait_srv(struct srv *s, size_t n, int timeout_ms)
 {
-    int64_t end = mono_ms() + timeout_ms;
-    while (srv_count(s) < n) {
-        if (mono_ms() > end)
-            return 0;
-        sleep_ms(5);
-    }
-    return 1;
+    return hrx_wait(s->h, n, timeout_ms) == MP_OK;
 }
 
 /* ---- sender helpers ------------------------------------------------------------------- */

@@ -33,17 +33,13 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <zmq.h>
 
-#include "e2e_harness.h"
+#include "e2e_world.h"
 #include "mailpulse.pb-c.h"
 #include "check_main.h"
 
-#define READY_MS 10000      /* a program must be serving within this */
 #define ALERT_MS 5000       /* crossing -> webhook, generous on a busy box */
-#define STOP_MS 5000        /* SIGTERM -> exit */
 #define QUIET_MS 1500       /* how long "nothing more arrives" is watched */
 #define COUNT_MS 5000       /* events sent -> visible in /metrics */
 
@@ -58,168 +54,31 @@
 
 /* ---- the world one case runs in (one per forked test process) ------------ */
 
-#define MAX_SINKS 3
+static struct ew_world W;
 
-struct world {
-    char dir[E2E_PATH_MAX];
-    char mailpulsed[E2E_PATH_MAX], mailpulse[E2E_PATH_MAX];
-    uint16_t ports[8];
-    size_t nports;
-    char pull[64], http[64], healthz[96], metrics[96];
-    char cfg[E2E_PATH_MAX + 32], data[E2E_PATH_MAX + 32];
-    struct e2e_proc daemon;
-    struct e2e_proc sinks[MAX_SINKS];
-    char sink_out[MAX_SINKS][E2E_PATH_MAX + 32];
-    size_t nsinks;
-    struct e2e_rawsink *raw;
-    void *zctx, *push;
-    int passed; /* set as the last statement of a case: keep the dir otherwise */
-    char err[E2E_ERR_MAX];
-};
+#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
+#define must_ok(expr) EW_MUST_OK(&W, expr)
 
-static struct world W;
-
-/* ck_assert_msg that also says where the logs are. */
-#define must(cond, fmt, ...) ck_assert_msg((cond), fmt " [logs kept in %s]", ##__VA_ARGS__, W.dir)
-/* An MP_OK from a harness call, else its error text. */
-#define must_ok(expr) must((expr) == MP_OK, "%s: %s", #expr, W.err)
-
-static uint16_t w_port(void)
-{
-    uint16_t p = 0;
-    must(W.nports < MP_ARRAY_LEN(W.ports), "too many ports");
-    must_ok(e2e_free_port(&p, W.ports, W.nports, W.err, sizeof(W.err)));
-    W.ports[W.nports++] = p;
-    return p;
-}
-
-static void setup(void)
-{
-    memset(&W, 0, sizeof(W));
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    must_ok(e2e_bin_path("mailpulsed", W.mailpulsed, sizeof(W.mailpulsed), W.err, sizeof(W.err)));
-    must_ok(e2e_bin_path("mailpulse", W.mailpulse, sizeof(W.mailpulse), W.err, sizeof(W.err)));
-    must_ok(e2e_tmpdir_create("e2e", W.dir, sizeof(W.dir), W.err, sizeof(W.err)));
-    snprintf(W.cfg, sizeof(W.cfg), "%s/mailpulse.yaml", W.dir);
-    snprintf(W.data, sizeof(W.data), "%s/data", W.dir);
-    uint16_t pull = w_port(), http = w_port();
-    snprintf(W.pull, sizeof(W.pull), "tcp://127.0.0.1:%u", (unsigned)pull);
-    snprintf(W.http, sizeof(W.http), "127.0.0.1:%u", (unsigned)http);
-    snprintf(W.healthz, sizeof(W.healthz), "http://%s/healthz", W.http);
-    snprintf(W.metrics, sizeof(W.metrics), "http://%s/metrics", W.http);
-    W.zctx = zmq_ctx_new();
-    must(W.zctx != NULL, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
-}
-
-/* The one cleanup path: whatever the case got to, in reverse order. */
-static void teardown(void)
-{
-    if (W.push) {
-        int zero = 0; /* the case is over: nothing left to flush */
-        zmq_setsockopt(W.push, ZMQ_LINGER, &zero, sizeof(zero));
-        zmq_close(W.push);
-    }
-    if (W.zctx)
-        zmq_ctx_term(W.zctx);
-    e2e_rawsink_stop(W.raw);
-    e2e_proc_kill(&W.daemon);
-    for (size_t i = 0; i < W.nsinks; i++)
-        e2e_proc_kill(&W.sinks[i]);
-    if (W.passed)
-        e2e_tmpdir_remove(W.dir);
-    curl_global_cleanup();
-}
+static void setup(void) { ew_setup(&W, "e2e"); }
+static void teardown(void) { ew_teardown(&W); }
 
 /* Writes the config and starts mailpulsed; returns once /healthz is 200. */
 static void w_start_daemon(const struct e2e_receiver_conf *rec, size_t nrec,
                            const char *default_route, const struct e2e_route_conf *routes,
                            size_t nroutes)
 {
-    struct e2e_daemon_conf c = {.data_dir = W.data,
-                                .pull = W.pull,
-                                .http_listen = W.http,
-                                .workers = 2,
-                                .receivers = rec,
-                                .nreceivers = nrec,
-                                .default_route = default_route,
-                                .routes = routes,
-                                .nroutes = nroutes};
-    must_ok(e2e_config_write(W.cfg, &c, W.err, sizeof(W.err)));
-    char *argv[] = {W.mailpulsed, "-c", W.cfg, NULL};
-    must_ok(e2e_spawn(&W.daemon, "mailpulsed", W.dir, argv, W.err, sizeof(W.err)));
-    must_ok(e2e_wait_http_ok(&W.daemon, W.healthz, READY_MS, W.err, sizeof(W.err)));
-    must_ok(e2e_push_open(W.zctx, W.pull, 5000, &W.push, W.err, sizeof(W.err)));
-}
-
-/* Starts `mailpulse sink` on a fresh port; returns its index. The URL it
- * serves is written to url. */
-static size_t w_start_sink(const char *name, const char *path, char *url, size_t urln)
-{
-    must(W.nsinks < MAX_SINKS, "too many sinks");
-    size_t i = W.nsinks;
-    uint16_t port = w_port();
-    char listen[32];
-    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)port);
-    char out[sizeof(W.sink_out[i])]; /* W.dir and W.sink_out share W: no overlap for snprintf */
-    snprintf(out, sizeof(out), "%s/%s.jsonl", W.dir, name);
-    memcpy(W.sink_out[i], out, sizeof(out));
-    snprintf(url, urln, "http://%s%s", listen, path);
-    char *argv[] = {W.mailpulse, "sink", "--listen", listen, "--out", W.sink_out[i], NULL};
-    must_ok(e2e_spawn(&W.sinks[i], name, W.dir, argv, W.err, sizeof(W.err)));
-    W.nsinks++;
-    must_ok(e2e_wait_tcp(&W.sinks[i], port, READY_MS, W.err, sizeof(W.err)));
-    return i;
-}
-
-static char *w_metrics_text(void)
-{
-    long status = 0;
-    char *text = NULL;
-    must(e2e_http_get(W.metrics, 2000, &status, &text) == MP_OK, "GET %s: no answer", W.metrics);
-    must(status == 200, "GET %s answered %ld", W.metrics, status);
-    return text;
-}
-
-static uint64_t w_metric_in(const char *text, const char *series)
-{
-    uint64_t v = 0;
-    int rc = e2e_metric(text, series, &v);
-    must(rc == MP_OK, "series %s: %s in /metrics:\n%s", series, mp_strerror(rc), text);
-    return v;
-}
-
-static uint64_t w_metric(const char *series)
-{
-    char *text = w_metrics_text();
-    uint64_t v = w_metric_in(text, series);
-    free(text);
-    return v;
+    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
+                                                 .nreceivers = nrec,
+                                                 .default_route = default_route,
+                                                 .routes = routes,
+                                                 .nroutes = nroutes});
 }
 
 /* Polls /metrics until mailpulse_events_accepted_total reaches n; it must
  * then be exactly n. */
 static void w_wait_accepted(uint64_t n)
 {
-    int64_t deadline = mp_mono_ns() + (int64_t)COUNT_MS * 1000000;
-    uint64_t v;
-    while ((v = w_metric("mailpulse_events_accepted_total")) < n && mp_mono_ns() < deadline)
-        usleep(5000);
-    must(v == n, "mailpulse_events_accepted_total is %llu, expected %llu", (unsigned long long)v,
-         (unsigned long long)n);
-}
-
-/* SIGTERM; the process must exit 0 within STOP_MS. */
-static void w_stop_ok(struct e2e_proc *p)
-{
-    char state[64];
-    int rc = e2e_proc_signal_wait(p, SIGTERM, STOP_MS);
-    e2e_proc_describe(p, state, sizeof(state));
-    char tail[1500];
-    e2e_file_tail(p->err_path, tail, sizeof(tail));
-    must(rc == MP_OK, "%s did not exit within %d ms of SIGTERM (%s); stderr tail:\n%s", p->name,
-         STOP_MS, state, tail);
-    must(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0,
-         "%s: expected exit 0 after SIGTERM, got %s; stderr tail:\n%s", p->name, state, tail);
+    ew_wait_metric(&W, "mailpulse_events_accepted_total", n, COUNT_MS);
 }
 
 static json_t *w_records(size_t sink)
@@ -230,20 +89,9 @@ static json_t *w_records(size_t sink)
     return recs;
 }
 
-static const char *jstr(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
+#define jstr ew_jstr
 /* Abbreviated JSON for failure messages (the message buffer is finite). */
-static char *jdump(json_t *j)
-{
-    char *s = json_dumps(j, JSON_COMPACT);
-    if (s && strlen(s) > 3000)
-        strcpy(s + 2990, "...");
-    return s;
-}
+#define jdump(j) ew_jdump((j), 3000)
 
 /* ---- story_team_a_bad_list ------------------------------------------------ */
 
@@ -423,9 +271,9 @@ static size_t check_team_a_alerts(json_t *recs, struct alert_seen seen[3])
 START_TEST(story_team_a_bad_list)
 {
     char url_a[96], url_b[96], url_d[96];
-    size_t sa = w_start_sink("sink-a", "/hook-a", url_a, sizeof(url_a));
-    size_t sb = w_start_sink("sink-b", "/hook-b", url_b, sizeof(url_b));
-    size_t sd = w_start_sink("sink-default", "/hook-default", url_d, sizeof(url_d));
+    size_t sa = ew_sink(&W, "sink-a", "/hook-a", url_a, sizeof(url_a));
+    size_t sb = ew_sink(&W, "sink-b", "/hook-b", url_b, sizeof(url_b));
+    size_t sd = ew_sink(&W, "sink-default", "/hook-default", url_d, sizeof(url_d));
     const struct e2e_receiver_conf rec[] = {
         {"a-hook", url_a, "secret-a"},
         {"b-hook", url_b, "secret-b"},
@@ -496,70 +344,31 @@ START_TEST(story_team_a_bad_list)
     json_decref(rb);
     json_decref(rd);
 
-    char *m = w_metrics_text();
-    must(w_metric_in(m, "mailpulse_alerts_firing") == 3, "alerts_firing != 3:\n%s", m);
-    must(w_metric_in(m, "mailpulse_notifications_total") == nreq,
+    char *m = ew_metrics_text(&W);
+    must(ew_metric_in(&W, m, "mailpulse_alerts_firing") == 3, "alerts_firing != 3:\n%s", m);
+    must(ew_metric_in(&W, m, "mailpulse_notifications_total") == nreq,
          "notifications_total != %zu requests received:\n%s", nreq, m);
-    must(w_metric_in(m, "mailpulse_webhook_delivered_total") == nreq,
+    must(ew_metric_in(&W, m, "mailpulse_webhook_delivered_total") == nreq,
          "webhook_delivered_total != %zu requests received:\n%s", nreq, m);
-    must(w_metric_in(m, "mailpulse_alerts_unrouted_total") == 0, "unrouted != 0:\n%s", m);
+    must(ew_metric_in(&W, m, "mailpulse_alerts_unrouted_total") == 0, "unrouted != 0:\n%s", m);
     free(m);
 
-    w_stop_ok(&W.daemon);
+    ew_stop_ok(&W, &W.daemon);
     for (size_t i = 0; i < W.nsinks; i++)
-        w_stop_ok(&W.sinks[i]);
+        ew_stop_ok(&W, &W.sinks[i]);
     W.passed = 1;
 }
 END_TEST
 
 /* ---- signature_verifies --------------------------------------------------- */
 
-/* Parses "t=<digits>,v1=<64 lower-case hex>" exactly. */
-static int parse_signature(const char *h, long long *t, char v1[65])
-{
-    char *end;
-    if (h == NULL || strncmp(h, "t=", 2) != 0)
-        return 0;
-    errno = 0;
-    *t = strtoll(h + 2, &end, 10);
-    if (errno != 0 || end == h + 2 || strncmp(end, ",v1=", 4) != 0)
-        return 0;
-    const char *hex = end + 4;
-    if (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
-        return 0;
-    memcpy(v1, hex, 65);
-    return 1;
-}
-
-/* Lower-case hex of HMAC-SHA256(secret, "<t>." + body). */
-static void hmac_hex(const char *secret, long long t, const char *body, size_t len, char out[65])
-{
-    char prefix[32];
-    int plen = snprintf(prefix, sizeof(prefix), "%lld.", t);
-    unsigned char *msg = malloc((size_t)plen + len);
-    ck_assert(msg != NULL);
-    memcpy(msg, prefix, (size_t)plen);
-    memcpy(msg + plen, body, len);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    ck_assert(HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, (size_t)plen + len, mac,
-                   &maclen) != NULL);
-    ck_assert_uint_eq(maclen, 32);
-    for (unsigned i = 0; i < maclen; i++)
-        snprintf(out + 2 * i, 3, "%02x", mac[i]);
-    free(msg);
-}
-
 START_TEST(signature_verifies)
 {
     /* A secret with YAML-significant characters, to be sure the daemon signs
      * with the bytes the operator wrote. */
     static const char secret[] = "e2e: s3cret #1 \"quoted\" \\ end";
-    uint16_t port = w_port();
-    char url[96];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook-raw", (unsigned)port);
-    must_ok(e2e_rawsink_start(port, &W.raw, W.err, sizeof(W.err)));
-    const struct e2e_receiver_conf rec[] = {{"a-raw", url, secret}};
+    size_t k = ew_raw(&W, "raw", secret, 200);
+    const struct e2e_receiver_conf rec[] = {{"a-raw", W.raw_url[k], secret}};
     const struct e2e_route_conf routes[] = {{TENANT_A, "a-raw"}};
     w_start_daemon(rec, MP_ARRAY_LEN(rec), NULL, routes, MP_ARRAY_LEN(routes));
 
@@ -567,24 +376,24 @@ START_TEST(signature_verifies)
     must_ok(e2e_send_events(W.push, TENANT_A, MAILBOX_A, GMAIL, T_SENT, 1000, wall_before));
     w_wait_accepted(1000);
     must_ok(e2e_send_events(W.push, TENANT_A, MAILBOX_A, GMAIL, T_BOUNCE_HARD, 80, mp_now_ms()));
-    must(e2e_rawsink_wait(W.raw, 1, ALERT_MS) == MP_OK, "no webhook request within %d ms",
+    must(hrx_wait(W.raw[k], 1, ALERT_MS) == MP_OK, "no webhook request within %d ms",
          ALERT_MS);
     int64_t wall_after = mp_now_ms();
 
-    const struct e2e_rawreq *r = e2e_rawsink_get(W.raw, 0);
-    const char *sig = e2e_rawreq_header(r, "X-Mailpulse-Signature");
-    const char *idem = e2e_rawreq_header(r, "Idempotency-Key");
-    const char *ctype = e2e_rawreq_header(r, "Content-Type");
+    const struct hrx_req *r = hrx_get(W.raw[k], 0);
+    const char *sig = hrx_req_header(r, "X-Mailpulse-Signature");
+    const char *idem = hrx_req_header(r, "Idempotency-Key");
+    const char *ctype = hrx_req_header(r, "Content-Type");
     long long t = 0;
     char v1[65], want[65];
     must(strcmp(r->path, "/hook-raw") == 0, "path %s", r->path);
     must(ctype && strcmp(ctype, "application/json") == 0, "Content-Type: %s", ctype ? ctype : "-");
     must(idem && idem[0] != '\0', "Idempotency-Key missing or empty");
-    must(parse_signature(sig, &t, v1), "X-Mailpulse-Signature malformed: %s", sig ? sig : "(none)");
+    must(ew_sig_parse(sig, &t, v1), "X-Mailpulse-Signature malformed: %s", sig ? sig : "(none)");
     must(t >= wall_before / 1000 - 1 && t <= wall_after / 1000 + 1,
          "signature time t=%lld outside the test's [%lld, %lld]", t,
          (long long)(wall_before / 1000), (long long)(wall_after / 1000));
-    hmac_hex(secret, t, r->body, r->len, want);
+    ew_sig_hex(secret, t, r->body, r->len, want);
     must(strcmp(v1, want) == 0,
          "signature does not verify: header v1=%s, HMAC-SHA256(secret, \"%lld.\" + %zu body bytes) "
          "= %s; body: %.2000s",
@@ -595,7 +404,7 @@ START_TEST(signature_verifies)
     ck_assert(tampered != NULL);
     memcpy(tampered, r->body, r->len + 1);
     tampered[r->len / 2] ^= 0x01;
-    hmac_hex(secret, t, tampered, r->len, want);
+    ew_sig_hex(secret, t, tampered, r->len, want);
     must(strcmp(v1, want) != 0, "a tampered body verifies too");
     free(tampered);
 
@@ -607,7 +416,7 @@ START_TEST(signature_verifies)
          "receiver: %.2000s", r->body);
     json_decref(body);
 
-    w_stop_ok(&W.daemon);
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -791,7 +600,7 @@ START_TEST(garbage_then_valid)
     int64_t deadline = mp_mono_ns() + (int64_t)COUNT_MS * 1000000;
     for (;;) {
         free(m);
-        m = w_metrics_text();
+        m = ew_metrics_text(&W);
         if (garbage_counted(m, why, sizeof(why)) || mp_mono_ns() >= deadline)
             break;
         usleep(10000);
@@ -799,7 +608,7 @@ START_TEST(garbage_then_valid)
     must(garbage_counted(m, why, sizeof(why)), "after %d ms: %s; /metrics:\n%s", COUNT_MS, why, m);
     free(m);
     usleep(200000);
-    m = w_metrics_text();
+    m = ew_metrics_text(&W);
     must(garbage_counted(m, why, sizeof(why)), "counts moved after settling: %s; /metrics:\n%s", why,
          m);
 
@@ -832,7 +641,7 @@ START_TEST(garbage_then_valid)
              needle, tail);
     }
 
-    w_stop_ok(&W.daemon);
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -847,7 +656,7 @@ START_TEST(clean_sigterm)
     w_wait_accepted(1000);
 
     int64_t t0 = mp_mono_ns();
-    w_stop_ok(&W.daemon); /* exit 0 within STOP_MS */
+    ew_stop_ok(&W, &W.daemon); /* exit 0 within EW_STOP_MS */
     double took_ms = (double)(mp_mono_ns() - t0) / 1e6;
     char tail[1500];
     e2e_file_tail(W.daemon.err_path, tail, sizeof(tail));
@@ -886,7 +695,7 @@ START_TEST(config_refused)
     snprintf(text, sizeof(text), refused[_i].yaml, W.pull);
     must_ok(e2e_write_file(W.cfg, text, W.err, sizeof(W.err)));
     char *argv[] = {W.mailpulsed, "-c", W.cfg, NULL};
-    must_ok(e2e_run(&W.daemon, "mailpulsed", W.dir, argv, STOP_MS, W.err, sizeof(W.err)));
+    must_ok(e2e_run(&W.daemon, "mailpulsed", W.dir, argv, EW_STOP_MS, W.err, sizeof(W.err)));
     e2e_proc_describe(&W.daemon, state, sizeof(state));
     e2e_file_tail(W.daemon.err_path, tail, sizeof(tail));
     must(WIFEXITED(W.daemon.status) && WEXITSTATUS(W.daemon.status) != 0,
@@ -904,7 +713,7 @@ START_TEST(help_exits_0)
 {
     char state[64], out[1500];
     char *argv[] = {W.mailpulsed, "--help", NULL};
-    must_ok(e2e_run(&W.daemon, "mailpulsed-help", W.dir, argv, STOP_MS, W.err, sizeof(W.err)));
+    must_ok(e2e_run(&W.daemon, "mailpulsed-help", W.dir, argv, EW_STOP_MS, W.err, sizeof(W.err)));
     e2e_proc_describe(&W.daemon, state, sizeof(state));
     e2e_file_tail(W.daemon.out_path, out, sizeof(out));
     must(WIFEXITED(W.daemon.status) && WEXITSTATUS(W.daemon.status) == 0,
@@ -914,25 +723,12 @@ START_TEST(help_exits_0)
 }
 END_TEST
 
-static Suite *e2e_suite(void)
-{
-    Suite *s = suite_create("e2e");
-    TCase *tc = tcase_create("daemon");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    /* Generous: each case waits at most READY_MS per program plus a few
-     * seconds; a hang must still end as a failure, not a stuck run. */
-    tcase_set_timeout(tc, 45);
-    tcase_add_test(tc, story_team_a_bad_list);
-    tcase_add_test(tc, signature_verifies);
-    tcase_add_test(tc, garbage_then_valid);
-    tcase_add_test(tc, clean_sigterm);
-    tcase_add_loop_test(tc, config_refused, 0, (int)MP_ARRAY_LEN(refused));
-    tcase_add_test(tc, help_exits_0);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 Suite *test_suite(void)
 {
-    return e2e_suite();
+    const struct ew_case cases[] = {
+        {story_team_a_bad_list, 0}, {signature_verifies, 0}, {garbage_then_valid, 0},
+        {clean_sigterm, 0},         {config_refused, (int)MP_ARRAY_LEN(refused)},
+        {help_exits_0, 0},
+    };
+    return ew_suite("e2e", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

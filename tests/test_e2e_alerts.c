@@ -79,16 +79,12 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <zmq.h>
 
-#include "e2e_harness.h"
+#include "e2e_world.h"
 #include "check_main.h"
 
-#define READY_MS 10000 /* a program must be serving within this */
 #define ALERT_MS 5000  /* crossing -> webhook, generous on a busy box */
-#define STOP_MS 5000   /* SIGTERM -> exit */
 #define QUIET_MS 1500  /* how long "nothing more arrives" is watched */
 #define COUNT_MS 15000 /* events sent -> visible in /metrics (30k backfilled under TSan) */
 
@@ -110,175 +106,18 @@ enum {
 
 /* ---- the world one case runs in (one per forked test process) ------------ */
 
-#define MAX_RAW 4
+static struct ew_world W;
 
-struct world {
-    char dir[E2E_PATH_MAX];
-    char mailpulsed[E2E_PATH_MAX];
-    uint16_t ports[12];
-    size_t nports;
-    char pull[64], http[64], base[96], healthz[128], metrics[128];
-    char cfg[E2E_PATH_MAX + 32], data[E2E_PATH_MAX + 32], rules[E2E_PATH_MAX + 32];
-    struct e2e_proc daemon;
-    int starts; /* daemons started: each gets its own log files */
-    struct e2e_rawsink *raw[MAX_RAW];
-    char raw_url[MAX_RAW][96];
-    const char *raw_secret[MAX_RAW];
-    size_t nraw;
-    void *zctx, *push;
-    uint64_t sent; /* valid events sent to the running daemon */
-    int64_t wall0; /* Unix seconds when the case began */
-    int passed;    /* set as the last statement of a case: keep the dir otherwise */
-    char err[E2E_ERR_MAX];
-};
+#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
+#define must_ok(expr) EW_MUST_OK(&W, expr)
 
-static struct world W;
-
-#define must(cond, fmt, ...) ck_assert_msg((cond), fmt " [logs kept in %s]", ##__VA_ARGS__, W.dir)
-#define must_ok(expr) must((expr) == MP_OK, "%s: %s", #expr, W.err)
-
-static uint16_t w_port(void)
-{
-    uint16_t p = 0;
-    must(W.nports < MP_ARRAY_LEN(W.ports), "too many ports");
-    must_ok(e2e_free_port(&p, W.ports, W.nports, W.err, sizeof(W.err)));
-    W.ports[W.nports++] = p;
-    return p;
-}
-
-static void setup(void)
-{
-    memset(&W, 0, sizeof(W));
-    W.wall0 = mp_now_ms() / 1000;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    must_ok(e2e_bin_path("mailpulsed", W.mailpulsed, sizeof(W.mailpulsed), W.err, sizeof(W.err)));
-    must_ok(e2e_tmpdir_create("e2ea", W.dir, sizeof(W.dir), W.err, sizeof(W.err)));
-    snprintf(W.cfg, sizeof(W.cfg), "%s/mailpulse.yaml", W.dir);
-    snprintf(W.data, sizeof(W.data), "%s/data", W.dir);
-    snprintf(W.rules, sizeof(W.rules), "%s/rules.yaml", W.dir);
-    uint16_t pull = w_port(), http = w_port();
-    snprintf(W.pull, sizeof(W.pull), "tcp://127.0.0.1:%u", (unsigned)pull);
-    snprintf(W.http, sizeof(W.http), "127.0.0.1:%u", (unsigned)http);
-    snprintf(W.base, sizeof(W.base), "http://%s", W.http);
-    snprintf(W.healthz, sizeof(W.healthz), "%s/healthz", W.base);
-    snprintf(W.metrics, sizeof(W.metrics), "%s/metrics", W.base);
-    W.zctx = zmq_ctx_new();
-    must(W.zctx != NULL, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
-}
-
-static void teardown(void)
-{
-    if (W.push) {
-        int zero = 0;
-        zmq_setsockopt(W.push, ZMQ_LINGER, &zero, sizeof(zero));
-        zmq_close(W.push);
-    }
-    if (W.zctx)
-        zmq_ctx_term(W.zctx);
-    e2e_proc_kill(&W.daemon);
-    for (size_t i = 0; i < W.nraw; i++)
-        e2e_rawsink_stop(W.raw[i]);
-    if (W.passed)
-        e2e_tmpdir_remove(W.dir);
-    curl_global_cleanup();
-}
-
-/* A raw receiver answering `status`, serving /hook-<name>; returns its index. */
-static size_t w_raw(const char *name, const char *secret, unsigned status)
-{
-    must(W.nraw < MAX_RAW, "too many receivers");
-    size_t i = W.nraw;
-    uint16_t port = w_port();
-    snprintf(W.raw_url[i], sizeof(W.raw_url[i]), "http://127.0.0.1:%u/hook-%s", (unsigned)port,
-             name);
-    must_ok(e2e_rawsink_start(port, &W.raw[i], W.err, sizeof(W.err)));
-    e2e_rawsink_set_status(W.raw[i], status);
-    W.raw_secret[i] = secret;
-    W.nraw++;
-    return i;
-}
-
-/* Starts mailpulsed on the config file as it is now; returns once /healthz
- * is 200 and the PUSH socket is connected. */
-static void w_spawn_daemon(void)
-{
-    char name[32];
-    snprintf(name, sizeof(name), W.starts ? "mailpulsed-%d" : "mailpulsed", W.starts + 1);
-    W.starts++;
-    W.sent = 0; /* the accepted counter starts at 0 with each process */
-    char *argv[] = {W.mailpulsed, "-c", W.cfg, NULL};
-    must_ok(e2e_spawn(&W.daemon, name, W.dir, argv, W.err, sizeof(W.err)));
-    must_ok(e2e_wait_http_ok(&W.daemon, W.healthz, READY_MS, W.err, sizeof(W.err)));
-    if (!W.push)
-        must_ok(e2e_push_open(W.zctx, W.pull, 5000, &W.push, W.err, sizeof(W.err)));
-}
-
-/* Writes the config (data dir, ports, two workers, plus what `c` sets) and
- * starts the daemon. */
-static void w_start_daemon(struct e2e_daemon_conf c)
-{
-    c.data_dir = W.data;
-    c.pull = W.pull;
-    c.http_listen = W.http;
-    c.workers = 2;
-    must_ok(e2e_config_write(W.cfg, &c, W.err, sizeof(W.err)));
-    w_spawn_daemon();
-}
-
-static char *w_metrics_text(void)
-{
-    long status = 0;
-    char *text = NULL;
-    must(e2e_http_get(W.metrics, 2000, &status, &text) == MP_OK, "GET %s: no answer", W.metrics);
-    must(status == 200, "GET %s answered %ld", W.metrics, status);
-    return text;
-}
-
-static uint64_t w_metric(const char *series)
-{
-    char *text = w_metrics_text();
-    uint64_t v = 0;
-    int rc = e2e_metric(text, series, &v);
-    must(rc == MP_OK, "series %s: %s in /metrics:\n%.1500s", series, mp_strerror(rc), text);
-    free(text);
-    return v;
-}
-
-/* Polls /metrics until `series` reaches `want`; it must then equal it. */
-static void w_wait_metric(const char *series, uint64_t want, int timeout_ms)
-{
-    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
-    uint64_t v;
-    while ((v = w_metric(series)) < want && mp_mono_ns() < deadline)
-        usleep(5000);
-    must(v == want, "%s is %llu after %d ms, expected %llu", series, (unsigned long long)v,
-         timeout_ms, (unsigned long long)want);
-}
+static void setup(void) { ew_setup(&W, "e2ea"); }
+static void teardown(void) { ew_teardown(&W); }
 
 /* Every event sent so far is counted (and no more). */
 static void w_wait_accepted(void)
 {
-    w_wait_metric("mailpulse_events_accepted_total", W.sent, COUNT_MS);
-}
-
-/* `count` identical events, in frames of E2E_EVENTS_PER_FRAME. */
-static void w_send(const char *tenant, const char *mailbox, const char *domain, int type,
-                   size_t count, int64_t time_ms)
-{
-    must_ok(e2e_send_events(W.push, tenant, mailbox, domain, type, count, time_ms));
-    W.sent += count;
-}
-
-/* Events in one frame: the daemon evaluates whole frames only, so a
- * crossing sent this way yields one decision with the frame's full figures. */
-static void w_send_frame(const struct e2e_event *ev, size_t n)
-{
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    must_ok(e2e_batch_pack(ev, n, "e2e-alerts", &buf, &len));
-    must_ok(e2e_send_frame(W.push, buf, len, NULL));
-    free(buf);
-    W.sent += n;
+    ew_wait_metric(&W, "mailpulse_events_accepted_total", W.sent, COUNT_MS);
 }
 
 /* `count` copies of one event into ev[*n...]. */
@@ -290,67 +129,12 @@ static void ev_add(struct e2e_event *ev, size_t cap, size_t *n, const char *tena
         ev[(*n)++] = (struct e2e_event){tenant, mailbox, domain, type, t};
 }
 
-/* GET base+path: the status must be `want` and the body a JSON object. */
-static json_t *w_get_json(const char *path, long want)
-{
-    char url[512];
-    long status = 0;
-    char *body = NULL;
-    snprintf(url, sizeof(url), "%s%s", W.base, path);
-    must(e2e_http_get(url, 2000, &status, &body) == MP_OK, "GET %s: no answer", url);
-    json_error_t jerr;
-    json_t *j = body ? json_loads(body, 0, &jerr) : NULL;
-    must(status == want, "GET %s answered %ld, expected %ld: %.1500s", path, status, want,
-         body ? body : "(no body)");
-    must(json_is_object(j), "GET %s: body is not a JSON object: %.1500s", path, body ? body : "");
-    free(body);
-    return j;
-}
-
-static void w_stop_ok(void)
-{
-    char state[64], tail[1500];
-    int rc = e2e_proc_signal_wait(&W.daemon, SIGTERM, STOP_MS);
-    e2e_proc_describe(&W.daemon, state, sizeof(state));
-    e2e_file_tail(W.daemon.err_path, tail, sizeof(tail));
-    must(rc == MP_OK, "mailpulsed did not exit within %d ms of SIGTERM (%s); stderr tail:\n%s",
-         STOP_MS, state, tail);
-    must(WIFEXITED(W.daemon.status) && WEXITSTATUS(W.daemon.status) == 0,
-         "mailpulsed: expected exit 0 after SIGTERM, got %s; stderr tail:\n%s", state, tail);
-}
-
-/* Polls the daemon's stderr until it contains `needle`. */
-static void w_wait_log(const char *needle, int timeout_ms)
-{
-    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
-    while (!e2e_file_contains(W.daemon.err_path, needle) && mp_mono_ns() < deadline)
-        usleep(10000);
-    char tail[2000];
-    e2e_file_tail(W.daemon.err_path, tail, sizeof(tail));
-    must(e2e_file_contains(W.daemon.err_path, needle), "no \"%s\" in the log within %d ms; tail:\n%s",
-         needle, timeout_ms, tail);
-}
-
 /* ---- JSON -------------------------------------------------------------- */
 
-static const char *jstr(json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
-
-/* Abbreviated JSON for failure messages: Check refuses messages over
- * CK_MAX_MSG_SIZE (the test then fails without saying why), and some
- * messages hold two dumps. */
-static char *jdump(json_t *j)
-{
-    char *s = json_dumps(j, JSON_COMPACT);
-    if (s && strlen(s) > 1800)
-        strcpy(s + 1790, "...");
-    return s;
-}
+#define jstr ew_jstr
+#define streq ew_streq
+/* Abbreviated JSON for failure messages: some messages hold two dumps. */
+#define jdump(j) ew_jdump((j), 1800)
 
 /* One expected field of an alert: "labels.x", "annotations.x" or a
  * top-level key; want NULL: the field must be absent. */
@@ -382,84 +166,14 @@ static void check_fields(json_t *al, const struct field *f, size_t n, const char
     free(dump);
 }
 
-/* ---- signatures (independent of the daemon's code) ---------------------- */
-
-/* Parses "t=<digits>,v1=<64 lower-case hex>" exactly. */
-static int parse_signature(const char *h, long long *t, char v1[65])
-{
-    char *end;
-    if (h == NULL || strncmp(h, "t=", 2) != 0)
-        return 0;
-    errno = 0;
-    *t = strtoll(h + 2, &end, 10);
-    if (errno != 0 || end == h + 2 || strncmp(end, ",v1=", 4) != 0)
-        return 0;
-    const char *hex = end + 4;
-    if (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
-        return 0;
-    memcpy(v1, hex, 65);
-    return 1;
-}
-
-/* Lower-case hex of HMAC-SHA256(secret, "<t>." + body). */
-static void hmac_hex(const char *secret, long long t, const char *body, size_t len, char out[65])
-{
-    char prefix[32];
-    int plen = snprintf(prefix, sizeof(prefix), "%lld.", t);
-    unsigned char *msg = malloc((size_t)plen + len);
-    ck_assert(msg != NULL);
-    memcpy(msg, prefix, (size_t)plen);
-    memcpy(msg + plen, body, len);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    ck_assert(HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, (size_t)plen + len, mac,
-                   &maclen) != NULL);
-    ck_assert_uint_eq(maclen, 32);
-    for (unsigned i = 0; i < maclen; i++)
-        snprintf(out + 2 * i, 3, "%02x", mac[i]);
-    free(msg);
-}
-
 /* ---- what a raw receiver got ------------------------------------------- */
-
-/* Request i of receiver k (which must exist), its signature checked against
- * the receiver's secret (and made during this case: signed per attempt)
- * and its Idempotency-Key present. */
-static const struct e2e_rawreq *w_req(size_t k, size_t i)
-{
-    const struct e2e_rawreq *r = e2e_rawsink_get(W.raw[k], i);
-    must(r != NULL, "receiver %zu has no request %zu", k, i);
-    const char *sig = e2e_rawreq_header(r, "X-Mailpulse-Signature");
-    const char *idem = e2e_rawreq_header(r, "Idempotency-Key");
-    long long t = 0;
-    char v1[65], want[65];
-    must(idem && idem[0], "receiver %zu request %zu: no Idempotency-Key", k, i);
-    must(parse_signature(sig, &t, v1), "receiver %zu request %zu: signature header malformed: %s",
-         k, i, sig ? sig : "(none)");
-    must(t >= W.wall0 - 1 && t <= mp_now_ms() / 1000 + 1,
-         "receiver %zu request %zu: signature time t=%lld not within this case (from %lld)", k, i,
-         t, (long long)W.wall0);
-    hmac_hex(W.raw_secret[k], t, r->body, r->len, want);
-    must(strcmp(v1, want) == 0,
-         "receiver %zu request %zu: signature does not verify (v1=%s, expected %s); body: %.2000s",
-         k, i, v1, want, r->body);
-    return r;
-}
-
-static json_t *req_json(const struct e2e_rawreq *r)
-{
-    json_error_t jerr;
-    json_t *j = json_loadb(r->body, r->len, 0, &jerr);
-    must(json_is_object(j), "body is not a JSON object (%s): %.2000s", jerr.text, r->body);
-    return j;
-}
 
 /* Requests receiver k answered with 2xx. */
 static size_t w_ok_count(size_t k)
 {
-    size_t n = e2e_rawsink_count(W.raw[k]), ok = 0;
+    size_t n = hrx_count(W.raw[k]), ok = 0;
     for (size_t i = 0; i < n; i++)
-        ok += e2e_rawsink_get(W.raw[k], i)->status < 300;
+        ok += hrx_get(W.raw[k], i)->status < 300;
     return ok;
 }
 
@@ -468,11 +182,11 @@ static size_t w_ok_count(size_t k)
 static json_t *w_ok_bodies(size_t k)
 {
     json_t *arr = json_array();
-    size_t n = e2e_rawsink_count(W.raw[k]);
+    size_t n = hrx_count(W.raw[k]);
     for (size_t i = 0; i < n; i++) {
-        const struct e2e_rawreq *r = w_req(k, i);
+        const struct hrx_req *r = ew_req(&W, k, i);
         if (r->status < 300)
-            json_array_append_new(arr, req_json(r));
+            json_array_append_new(arr, ew_req_json(&W, r));
     }
     return arr;
 }
@@ -521,15 +235,15 @@ static void story3_volume(int64_t now)
 {
     for (int d = 1; d <= 13; d++) {
         int64_t t = now - d * DAY_MS;
-        w_send(ENG, ENG_MB, GMAIL, T_SENT, E_GM_DELIV, t);
-        w_send(ENG, ENG_MB, GMAIL, T_DELIVERED, E_GM_DELIV, t);
-        w_send(ENG, ENG_MB, GMAIL, T_BOUNCE_HARD, 1, t); /* 0.5%, every day alike */
-        w_send(ENG, ENG_MB, YAHOO, T_SENT, E_YH_DELIV, t);
-        w_send(ENG, ENG_MB, YAHOO, T_DELIVERED, E_YH_DELIV, t);
-        w_send(ENG, ENG_MB, YAHOO, T_BOUNCE_HARD, 2, t);
+        ew_send(&W, ENG, ENG_MB, GMAIL, T_SENT, E_GM_DELIV, t);
+        ew_send(&W, ENG, ENG_MB, GMAIL, T_DELIVERED, E_GM_DELIV, t);
+        ew_send(&W, ENG, ENG_MB, GMAIL, T_BOUNCE_HARD, 1, t); /* 0.5%, every day alike */
+        ew_send(&W, ENG, ENG_MB, YAHOO, T_SENT, E_YH_DELIV, t);
+        ew_send(&W, ENG, ENG_MB, YAHOO, T_DELIVERED, E_YH_DELIV, t);
+        ew_send(&W, ENG, ENG_MB, YAHOO, T_BOUNCE_HARD, 2, t);
         if (d <= 6) { /* this week's opens; the week before's come last, in one frame */
-            w_send(ENG, ENG_MB, GMAIL, T_OPEN, E_GM_OPEN_NOW, t);
-            w_send(ENG, ENG_MB, YAHOO, T_OPEN, E_YH_OPEN, t);
+            ew_send(&W, ENG, ENG_MB, GMAIL, T_OPEN, E_GM_OPEN_NOW, t);
+            ew_send(&W, ENG, ENG_MB, YAHOO, T_OPEN, E_YH_OPEN, t);
         }
     }
 }
@@ -545,7 +259,7 @@ static void story3_crossing(int64_t now)
                now - d * DAY_MS);
         ev_add(ev, MP_ARRAY_LEN(ev), &n, ENG, ENG_MB, YAHOO, T_OPEN, E_YH_OPEN, now - d * DAY_MS);
     }
-    w_send_frame(ev, n);
+    ew_send_frame(&W, ev, n, "e2e-alerts");
 }
 
 static void story3_check(size_t k)
@@ -589,8 +303,8 @@ static void story3_check(size_t k)
 static void story2_volume(int64_t now)
 {
     for (int h = 0; h < C_HOURS; h++) {
-        w_send(CMP, CMP_MB, OUTLOOK, T_DELIVERED, C_OUTLOOK_PER_HOUR, now - h * HOUR_MS);
-        w_send(CMP, CMP_MB, GMAIL, T_DELIVERED, C_GMAIL_PER_HOUR, now - h * HOUR_MS);
+        ew_send(&W, CMP, CMP_MB, OUTLOOK, T_DELIVERED, C_OUTLOOK_PER_HOUR, now - h * HOUR_MS);
+        ew_send(&W, CMP, CMP_MB, GMAIL, T_DELIVERED, C_GMAIL_PER_HOUR, now - h * HOUR_MS);
     }
 }
 
@@ -601,7 +315,7 @@ static void story2_crossing(int64_t now)
     for (int i = 0; i < C_COMPLAINTS; i++)
         ev_add(ev, MP_ARRAY_LEN(ev), &n, CMP, CMP_MB, OUTLOOK, T_COMPLAINT, 1,
                now - (i + 1) * HOUR_MS);
-    w_send_frame(ev, n);
+    ew_send_frame(&W, ev, n, "e2e-alerts");
 }
 
 static void story2_check(size_t k)
@@ -634,7 +348,7 @@ static void story2_check(size_t k)
 
     /* The tenant-wide rate the daemon holds is under 0.1%: the alert above
      * exists only because domains are watched one by one. */
-    json_t *st = w_get_json("/v1/tenants/" CMP "/stats?window=24h", 200);
+    json_t *st = ew_get_json(&W, "/v1/tenants/" CMP "/stats?window=24h", 200);
     json_t *cnt = json_object_get(st, "counts");
     double rate = json_number_value(json_object_get(json_object_get(st, "rates"), "complaint_rate"));
     dump = jdump(st);
@@ -646,14 +360,14 @@ static void story2_check(size_t k)
     json_decref(st);
 }
 
-static void story4_volume(int64_t now) { w_send(REC, REC_MB, GMAIL, T_SENT, 1000, now); }
+static void story4_volume(int64_t now) { ew_send(&W, REC, REC_MB, GMAIL, T_SENT, 1000, now); }
 
 static void story4_crossing(void)
 {
     struct e2e_event ev[25];
     size_t n = 0;
     ev_add(ev, MP_ARRAY_LEN(ev), &n, REC, REC_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms());
-    w_send_frame(ev, n); /* 25 / 1000 = 2.5%: warning */
+    ew_send_frame(&W, ev, n, "e2e-alerts"); /* 25 / 1000 = 2.5%: warning */
 }
 
 /* The firing notification: three alerts (tenant, mailbox, domain scope) at
@@ -748,7 +462,7 @@ static int has_fp(json_t *doc, const char *fp)
  * ones; malformed queries are refused with a JSON error. */
 static void alerts_api_check(void)
 {
-    json_t *all = w_get_json("/v1/alerts", 200);
+    json_t *all = ew_get_json(&W, "/v1/alerts", 200);
     char *dall = jdump(all);
     size_t nall = json_array_size(json_object_get(all, "alerts"));
     must(alerts_of(all, CMP) == 1 && alerts_of(all, ENG) == 1 && alerts_of(all, REC) == 3 &&
@@ -772,7 +486,7 @@ static void alerts_api_check(void)
     for (size_t t = 0; t < MP_ARRAY_LEN(per); t++) {
         char path[128];
         snprintf(path, sizeof(path), "/v1/alerts?tenant=%s", per[t].tenant);
-        json_t *one = w_get_json(path, 200);
+        json_t *one = ew_get_json(&W, path, 200);
         char *d = jdump(one);
         json_t *list = json_object_get(one, "alerts");
         must(json_is_array(list) && json_array_size(list) == per[t].n,
@@ -797,7 +511,7 @@ static void alerts_api_check(void)
         "/v1/alerts?limit=5",                      /* only /v1/alerts/dead takes a limit */
     };
     for (size_t b = 0; b < MP_ARRAY_LEN(bad); b++) {
-        json_t *e = w_get_json(bad[b], 400);
+        json_t *e = ew_get_json(&W, bad[b], 400);
         char *d = jdump(e);
         must(jstr(e, "error") && jstr(e, "error")[0], "%s: no \"error\" string: %s", bad[b], d);
         free(d);
@@ -807,8 +521,8 @@ static void alerts_api_check(void)
 
 START_TEST(stories_provider_engagement_recovery)
 {
-    size_t kc = w_raw("cmp", "secret-cmp", 200), ke = w_raw("eng", "secret-eng", 200);
-    size_t kr = w_raw("rec", "secret-rec", 200), kd = w_raw("default", "secret-d", 200);
+    size_t kc = ew_raw(&W, "cmp", "secret-cmp", 200), ke = ew_raw(&W, "eng", "secret-eng", 200);
+    size_t kr = ew_raw(&W, "rec", "secret-rec", 200), kd = ew_raw(&W, "default", "secret-d", 200);
     const struct e2e_receiver_conf rec[] = {
         {"cmp-hook", W.raw_url[kc], W.raw_secret[kc]},
         {"eng-hook", W.raw_url[ke], W.raw_secret[ke]},
@@ -817,7 +531,7 @@ START_TEST(stories_provider_engagement_recovery)
     };
     const struct e2e_route_conf routes[] = {
         {CMP, "cmp-hook"}, {ENG, "eng-hook"}, {REC, "rec-hook"}};
-    w_start_daemon((struct e2e_daemon_conf){.receivers = rec,
+    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
                                             .nreceivers = MP_ARRAY_LEN(rec),
                                             .default_route = "default-hook",
                                             .routes = routes,
@@ -835,17 +549,17 @@ START_TEST(stories_provider_engagement_recovery)
     story2_volume(now);
     story3_volume(now);
     story4_volume(now);
-    w_send(PND, PND_MB, GMAIL, T_SENT, 1000, now);
+    ew_send(&W, PND, PND_MB, GMAIL, T_SENT, 1000, now);
     w_wait_accepted();
-    must(e2e_rawsink_count(W.raw[kc]) + e2e_rawsink_count(W.raw[ke]) +
-                 e2e_rawsink_count(W.raw[kr]) + e2e_rawsink_count(W.raw[kd]) ==
+    must(hrx_count(W.raw[kc]) + hrx_count(W.raw[ke]) +
+                 hrx_count(W.raw[kr]) + hrx_count(W.raw[kd]) ==
              0,
          "notifications before any crossing");
 
     story2_crossing(now);
     story3_crossing(now);
     story4_crossing();
-    w_send(PND, PND_MB, GMAIL, T_DEFERRED, 150, mp_now_ms()); /* 15%: pending, never sent */
+    ew_send(&W, PND, PND_MB, GMAIL, T_DEFERRED, 150, mp_now_ms()); /* 15%: pending, never sent */
     w_wait_ok(kc, 1, ALERT_MS, "story 2");
     w_wait_ok(ke, 1, ALERT_MS, "story 3");
     w_wait_ok(kr, 1, ALERT_MS, "story 4 firing");
@@ -859,7 +573,7 @@ START_TEST(stories_provider_engagement_recovery)
 
     alerts_api_check(); /* while all five alerts fire */
 
-    w_send(REC, REC_MB, GMAIL, T_SENT, 500, mp_now_ms());
+    ew_send(&W, REC, REC_MB, GMAIL, T_SENT, 500, mp_now_ms());
     w_wait_ok(kr, 2, ALERT_MS, "story 4 resolved");
     usleep(3000 * 1000); /* "nothing more for a few seconds" (also for stories 2 and 3) */
 
@@ -869,22 +583,22 @@ START_TEST(stories_provider_engagement_recovery)
     story2_check(kc);
     story3_check(ke);
 
-    json_t *rest = w_get_json("/v1/alerts?tenant=" REC, 200);
+    json_t *rest = ew_get_json(&W, "/v1/alerts?tenant=" REC, 200);
     char *d = jdump(rest);
     must(json_array_size(json_object_get(rest, "alerts")) == 0,
          "story 4: resolved alerts still listed: %s", d);
     free(d);
     json_decref(rest);
 
-    must(e2e_rawsink_count(W.raw[kd]) == 0, "the default receiver got %zu requests",
-         e2e_rawsink_count(W.raw[kd]));
-    size_t total = e2e_rawsink_count(W.raw[kc]) + e2e_rawsink_count(W.raw[ke]) +
-                   e2e_rawsink_count(W.raw[kr]);
+    must(hrx_count(W.raw[kd]) == 0, "the default receiver got %zu requests",
+         hrx_count(W.raw[kd]));
+    size_t total = hrx_count(W.raw[kc]) + hrx_count(W.raw[ke]) +
+                   hrx_count(W.raw[kr]);
     must(total == 4, "expected 4 requests in all (1 + 1 + 2), got %zu", total);
-    w_wait_metric("mailpulse_webhook_delivered_total", 4, COUNT_MS);
-    must(w_metric("mailpulse_alerts_firing") == 2, "alerts_firing != 2 (story 2 and 3)");
-    must(w_metric("mailpulse_alerts_pending") == 3, "alerts_pending != 3 (%s)", PND);
-    w_stop_ok();
+    ew_wait_metric(&W, "mailpulse_webhook_delivered_total", 4, COUNT_MS);
+    must(ew_metric(&W, "mailpulse_alerts_firing") == 2, "alerts_firing != 2 (story 2 and 3)");
+    must(ew_metric(&W, "mailpulse_alerts_pending") == 3, "alerts_pending != 3 (%s)", PND);
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -895,10 +609,10 @@ END_TEST
 
 START_TEST(story_receiver_outage)
 {
-    size_t k = w_raw("out", "secret-out", 503);
+    size_t k = ew_raw(&W, "out", "secret-out", 503);
     const struct e2e_receiver_conf rec[] = {{"out-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    w_start_daemon((struct e2e_daemon_conf){.receivers = rec,
+    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
                                             .nreceivers = 1,
                                             .default_route = "out-hook",
                                             .alerting = &al});
@@ -906,7 +620,7 @@ START_TEST(story_receiver_outage)
     for (int t = 0; t < OUT_TENANTS; t++) {
         snprintf(tenant[t], sizeof(tenant[t]), "out-%d", t + 1);
         snprintf(mailbox[t], sizeof(mailbox[t]), "ops@out-%d.example", t + 1);
-        w_send(tenant[t], mailbox[t], GMAIL, T_SENT, 1000, mp_now_ms());
+        ew_send(&W, tenant[t], mailbox[t], GMAIL, T_SENT, 1000, mp_now_ms());
     }
     w_wait_accepted();
 
@@ -915,14 +629,14 @@ START_TEST(story_receiver_outage)
      * the production order is out-1, out-2, ... */
     int64_t outage_start = mp_mono_ns();
     for (int t = 0; t < OUT_TENANTS; t++) {
-        w_send(tenant[t], mailbox[t], GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+        ew_send(&W, tenant[t], mailbox[t], GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
         char path[96];
         snprintf(path, sizeof(path), "/v1/alerts?tenant=%s", tenant[t]);
         int64_t deadline = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
         json_t *doc = NULL;
         for (;;) {
             json_decref(doc);
-            doc = w_get_json(path, 200);
+            doc = ew_get_json(&W, path, 200);
             if (json_array_size(json_object_get(doc, "alerts")) == 3 || mp_mono_ns() > deadline)
                 break;
             usleep(5000);
@@ -934,13 +648,13 @@ START_TEST(story_receiver_outage)
     }
     /* Down for at least a second and for several attempts. */
     int64_t deadline = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
-    while ((e2e_rawsink_count(W.raw[k]) < 4 || mp_mono_ns() - outage_start < 1000000000LL) &&
+    while ((hrx_count(W.raw[k]) < 4 || mp_mono_ns() - outage_start < 1000000000LL) &&
            mp_mono_ns() < deadline)
         usleep(10000);
-    size_t failed = e2e_rawsink_count(W.raw[k]);
+    size_t failed = hrx_count(W.raw[k]);
     must(failed >= 4, "only %zu attempts during the outage", failed);
     must(w_ok_count(k) == 0, "a request succeeded during the outage");
-    e2e_rawsink_set_status(W.raw[k], 200);
+    hrx_set_status(W.raw[k], 200);
 
     w_wait_ok(k, OUT_TENANTS, ALERT_MS + 2000, "after the outage");
     usleep(QUIET_MS * 1000);
@@ -948,10 +662,10 @@ START_TEST(story_receiver_outage)
     /* Every attempt: signed; the delivered ones in production order, each
      * once, with keys of their own; each failed attempt has the key of the
      * delivery it was an attempt of, and the same body. */
-    size_t n = e2e_rawsink_count(W.raw[k]), nok = 0;
-    const struct e2e_rawreq *ok[OUT_TENANTS + 4];
+    size_t n = hrx_count(W.raw[k]), nok = 0;
+    const struct hrx_req *ok[OUT_TENANTS + 4];
     for (size_t i = 0; i < n; i++) {
-        const struct e2e_rawreq *r = w_req(k, i);
+        const struct hrx_req *r = ew_req(&W, k, i);
         must(r->status == 200 || r->status == 503, "request %zu answered %u?", i, r->status);
         if (r->status == 200) {
             must(nok < MP_ARRAY_LEN(ok), "too many deliveries");
@@ -970,19 +684,19 @@ START_TEST(story_receiver_outage)
                  json_array_size(json_object_get(body, "alerts")) == 3,
              "delivery %zu: %s", i, dump);
         for (size_t j = 0; j < i; j++)
-            must(strcmp(e2e_rawreq_header(ok[i], "Idempotency-Key"),
-                        e2e_rawreq_header(ok[j], "Idempotency-Key")) != 0,
+            must(strcmp(hrx_req_header(ok[i], "Idempotency-Key"),
+                        hrx_req_header(ok[j], "Idempotency-Key")) != 0,
                  "deliveries %zu and %zu share an Idempotency-Key: %s", j, i, dump);
     }
     /* Per receiver, one notification at a time: during the outage only the
      * first was tried, again and again, under one key. */
-    const char *key1 = e2e_rawreq_header(ok[0], "Idempotency-Key");
+    const char *key1 = hrx_req_header(ok[0], "Idempotency-Key");
     size_t retried = 0;
     for (size_t i = 0; i < n; i++) {
-        const struct e2e_rawreq *r = e2e_rawsink_get(W.raw[k], i);
+        const struct hrx_req *r = hrx_get(W.raw[k], i);
         if (r->status != 503)
             continue;
-        const char *key = e2e_rawreq_header(r, "Idempotency-Key");
+        const char *key = hrx_req_header(r, "Idempotency-Key");
         must(streq(key, key1),
              "failed attempt %zu has key %s, not the first notification's %s (out of order?)", i,
              key, key1);
@@ -994,7 +708,7 @@ START_TEST(story_receiver_outage)
     free(dump);
     json_decref(bodies);
 
-    char *m = w_metrics_text();
+    char *m = ew_metrics_text(&W);
     uint64_t v = 0;
     must(e2e_metric(m, "mailpulse_webhook_delivered_total", &v) == MP_OK && v == OUT_TENANTS,
          "webhook_delivered_total %llu:\n%.1500s", (unsigned long long)v, m);
@@ -1003,7 +717,7 @@ START_TEST(story_receiver_outage)
          (unsigned long long)v, retried, m);
     must(e2e_metric(m, "mailpulse_dead_letters", &v) == MP_OK && v == 0, "dead letters:\n%.1500s", m);
     free(m);
-    w_stop_ok();
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1021,28 +735,28 @@ END_TEST
 
 START_TEST(outage_retries_back_off)
 {
-    size_t k = w_raw("bo", "secret-bo", 503);
+    size_t k = ew_raw(&W, "bo", "secret-bo", 503);
     const struct e2e_receiver_conf rec[] = {{"bo-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "100ms", .retry_max = "200ms"};
-    w_start_daemon((struct e2e_daemon_conf){
+    ew_start_daemon(&W, (struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "bo-hook", .alerting = &al});
-    w_send("acme-bo", "ops@acme-bo.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    ew_send(&W, "acme-bo", "ops@acme-bo.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
-    w_send("acme-bo", "ops@acme-bo.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
-    must(e2e_rawsink_wait(W.raw[k], 1, ALERT_MS) == MP_OK, "no attempt within %d ms", ALERT_MS);
-    int64_t t0 = e2e_rawsink_get(W.raw[k], 0)->mono_ns;
+    ew_send(&W, "acme-bo", "ops@acme-bo.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    must(hrx_wait(W.raw[k], 1, ALERT_MS) == MP_OK, "no attempt within %d ms", ALERT_MS);
+    int64_t t0 = hrx_get(W.raw[k], 0)->mono_ns;
     usleep(BO_WATCH_MS * 1000); /* the observation window of the bound below */
-    size_t n = e2e_rawsink_count(W.raw[k]), in_window = 0;
+    size_t n = hrx_count(W.raw[k]), in_window = 0;
     for (size_t i = 0; i < n; i++)
-        in_window += e2e_rawsink_get(W.raw[k], i)->mono_ns - t0 <= BO_WATCH_MS * 1000000LL;
+        in_window += hrx_get(W.raw[k], i)->mono_ns - t0 <= BO_WATCH_MS * 1000000LL;
     must(in_window >= 3 && in_window <= BO_MAX_ATTEMPTS,
          "%zu attempts in the first %d ms of a 503 outage with retry_initial 100ms, retry_max "
          "200ms: expected 3..%d (is the backoff skipped when a 503 has no Retry-After?)",
          in_window, BO_WATCH_MS, BO_MAX_ATTEMPTS);
 
-    e2e_rawsink_set_status(W.raw[k], 200);
+    hrx_set_status(W.raw[k], 200);
     w_wait_ok(k, 1, ALERT_MS, "after the outage");
-    w_stop_ok();
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1056,15 +770,15 @@ static const int restart_sig[] = {SIGTERM, SIGKILL};
 
 START_TEST(restart_keeps_firing)
 {
-    size_t k = w_raw("rs", "secret-rs", 200);
+    size_t k = ew_raw(&W, "rs", "secret-rs", 200);
     const struct e2e_receiver_conf rec[] = {{"rs-hook", W.raw_url[k], W.raw_secret[k]}};
-    w_start_daemon(
+    ew_start_daemon(&W, 
         (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "rs-hook"});
-    w_send(RS, RS_MB, GMAIL, T_SENT, 1000, mp_now_ms());
+    ew_send(&W, RS, RS_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
-    w_send(RS, RS_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5%: warning */
+    ew_send(&W, RS, RS_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5%: warning */
     w_wait_ok(k, 1, ALERT_MS, "firing");
-    w_wait_metric("mailpulse_webhook_delivered_total", 1, COUNT_MS); /* outbox empty */
+    ew_wait_metric(&W, "mailpulse_webhook_delivered_total", 1, COUNT_MS); /* outbox empty */
     w_wait_accepted();
 
     json_t *b = w_ok_bodies(k);
@@ -1074,26 +788,26 @@ START_TEST(restart_keeps_firing)
     must(json_array_size(fired) == 3, "expected 3 alerts firing: %s", dfired);
 
     if (restart_sig[_i] == SIGTERM) {
-        w_stop_ok();
+        ew_stop_ok(&W, &W.daemon);
     } else {
         /* PRODUCT story 6: killed mid-stream. Counters reach RocksDB at the
          * periodic flush (engine.flush_interval, 1 s): wait for two, so one
          * started after the events were counted; the alert state went with
          * the outbox entry, and the entry's delete before delivered_total. */
-        uint64_t f0 = w_metric("mailpulse_store_flushes_total");
+        uint64_t f0 = ew_metric(&W, "mailpulse_store_flushes_total");
         int64_t deadline = mp_mono_ns() + (int64_t)COUNT_MS * 1000000;
-        while (w_metric("mailpulse_store_flushes_total") < f0 + 2 && mp_mono_ns() < deadline)
+        while (ew_metric(&W, "mailpulse_store_flushes_total") < f0 + 2 && mp_mono_ns() < deadline)
             usleep(20000);
-        must(w_metric("mailpulse_store_flushes_total") >= f0 + 2, "no store flush in %d ms",
+        must(ew_metric(&W, "mailpulse_store_flushes_total") >= f0 + 2, "no store flush in %d ms",
              COUNT_MS);
-        must(e2e_proc_signal_wait(&W.daemon, SIGKILL, STOP_MS) == MP_OK &&
+        must(e2e_proc_signal_wait(&W.daemon, SIGKILL, EW_STOP_MS) == MP_OK &&
                  WIFSIGNALED(W.daemon.status),
              "SIGKILL did not end the daemon");
     }
-    w_spawn_daemon(); /* same config, same data dir */
+    ew_spawn_daemon(&W); /* same config, same data dir */
 
     /* Still firing, as it was: same fingerprints and startsAt. */
-    json_t *doc = w_get_json("/v1/alerts?tenant=" RS, 200);
+    json_t *doc = ew_get_json(&W, "/v1/alerts?tenant=" RS, 200);
     char *d = jdump(doc);
     json_t *list = json_object_get(doc, "alerts");
     must(json_array_size(list) == 3, "after the restart /v1/alerts lists: %s (fired: %s)", d,
@@ -1113,15 +827,15 @@ START_TEST(restart_keeps_firing)
     }
     free(d);
     json_decref(doc);
-    must(w_metric("mailpulse_alerts_restored_total") == 3, "alerts_restored_total != 3");
+    must(ew_metric(&W, "mailpulse_alerts_restored_total") == 3, "alerts_restored_total != 3");
 
     /* The sweep re-evaluates restored alerts every second: nothing new. */
     usleep(2000 * 1000);
-    must(e2e_rawsink_count(W.raw[k]) == 1, "%zu requests after the restart, expected none new",
-         e2e_rawsink_count(W.raw[k]) - 1);
+    must(hrx_count(W.raw[k]) == 1, "%zu requests after the restart, expected none new",
+         hrx_count(W.raw[k]) - 1);
 
     /* Dilute: 25 of 1500 = 1.67% resolves, with the original startsAt. */
-    w_send(RS, RS_MB, GMAIL, T_SENT, 500, mp_now_ms());
+    ew_send(&W, RS, RS_MB, GMAIL, T_SENT, 500, mp_now_ms());
     w_wait_ok(k, 2, ALERT_MS, "resolved after the restart");
     usleep(QUIET_MS * 1000);
     b = w_ok_bodies(k);
@@ -1147,7 +861,7 @@ START_TEST(restart_keeps_firing)
     json_decref(b);
     free(dfired);
     json_decref(fired);
-    w_stop_ok();
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1173,24 +887,24 @@ END_TEST
  * startsAt), a fresh Idempotency-Key each time. */
 START_TEST(reminder_after_repeat_interval)
 {
-    size_t k = w_raw("rm", "secret-rm", 200);
+    size_t k = ew_raw(&W, "rm", "secret-rm", 200);
     const struct e2e_receiver_conf rec[] = {{"rm-hook", W.raw_url[k], W.raw_secret[k]}};
     must_ok(e2e_write_file(W.rules, RULES_REPEAT, W.err, sizeof(W.err)));
-    w_start_daemon((struct e2e_daemon_conf){
+    ew_start_daemon(&W, (struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "rm-hook", .rules = W.rules});
-    w_send("acme-rm", "ops@acme-rm.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    ew_send(&W, "acme-rm", "ops@acme-rm.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
-    w_send("acme-rm", "ops@acme-rm.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    ew_send(&W, "acme-rm", "ops@acme-rm.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
     w_wait_ok(k, 1, ALERT_MS, "firing");
     w_wait_ok(k, 3, 2 * RM_REPEAT_MS + 2000 + ALERT_MS, "two reminders");
-    must(e2e_rawsink_count(W.raw[k]) == 3, "%zu requests: a reminder storm?",
-         e2e_rawsink_count(W.raw[k]));
+    must(hrx_count(W.raw[k]) == 3, "%zu requests: a reminder storm?",
+         hrx_count(W.raw[k]));
 
     json_t *b = w_ok_bodies(k);
     char *d = jdump(b);
     json_t *first = json_object_get(json_array_get(b, 0), "alerts");
     for (size_t i = 0; i < 3; i++) {
-        const struct e2e_rawreq *r = w_req(k, i);
+        const struct hrx_req *r = ew_req(&W, k, i);
         json_t *alerts = json_object_get(json_array_get(b, i), "alerts");
         must(json_array_size(alerts) == 3, "request %zu: %s", i, d);
         for (size_t a = 0; a < 3; a++) {
@@ -1206,7 +920,7 @@ START_TEST(reminder_after_repeat_interval)
         }
         if (i == 0)
             continue;
-        const struct e2e_rawreq *p = w_req(k, i - 1);
+        const struct hrx_req *p = ew_req(&W, k, i - 1);
         int64_t gap_ms = (r->mono_ns - p->mono_ns) / 1000000;
         /* due at >= RM_REPEAT_MS after the last notification was decided;
          * 100 ms of slack for the previous request's own delivery time. The
@@ -1217,12 +931,12 @@ START_TEST(reminder_after_repeat_interval)
         must(gap_ms >= RM_REPEAT_MS - 100 && gap_ms <= RM_REPEAT_MS + 1000 + 2000,
              "reminder %zu came %lld ms after the notification before it (repeat_interval %d ms)",
              i, (long long)gap_ms, RM_REPEAT_MS);
-        must(!streq(e2e_rawreq_header(r, "Idempotency-Key"), e2e_rawreq_header(p, "Idempotency-Key")),
+        must(!streq(hrx_req_header(r, "Idempotency-Key"), hrx_req_header(p, "Idempotency-Key")),
              "reminder %zu reuses the Idempotency-Key of the notification before it", i);
     }
     free(d);
     json_decref(b);
-    w_stop_ok();
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1233,11 +947,11 @@ END_TEST
  * alert per scope, counted (no denominator), threshold 1. */
 START_TEST(spam_trap_any_hit)
 {
-    size_t k = w_raw("st", "secret-st", 200);
+    size_t k = ew_raw(&W, "st", "secret-st", 200);
     const struct e2e_receiver_conf rec[] = {{"st-hook", W.raw_url[k], W.raw_secret[k]}};
-    w_start_daemon(
+    ew_start_daemon(&W, 
         (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "st-hook"});
-    w_send("acme-st", "ops@acme-st.example", YAHOO, 12 /* SPAM_TRAP */, 1, mp_now_ms());
+    ew_send(&W, "acme-st", "ops@acme-st.example", YAHOO, 12 /* SPAM_TRAP */, 1, mp_now_ms());
     w_wait_ok(k, 1, ALERT_MS, "spam_trap");
     usleep(QUIET_MS * 1000);
     json_t *b = w_ok_bodies(k);
@@ -1263,7 +977,7 @@ START_TEST(spam_trap_any_hit)
     }
     free(d);
     json_decref(b);
-    w_stop_ok();
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1279,7 +993,7 @@ static void sv_wait_listed(const char *severity)
 {
     int64_t deadline = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
     for (;;) {
-        json_t *doc = w_get_json("/v1/alerts?tenant=" SV, 200);
+        json_t *doc = ew_get_json(&W, "/v1/alerts?tenant=" SV, 200);
         json_t *list = json_object_get(doc, "alerts");
         size_t n = 0, i;
         json_t *al;
@@ -1306,24 +1020,24 @@ static void sv_wait_listed(const char *severity)
 START_TEST(severity_changes_grouped)
 {
     static const char *want[] = {"warning", "critical", "warning", "resolved"};
-    size_t k = w_raw("sv", "secret-sv", 200);
+    size_t k = ew_raw(&W, "sv", "secret-sv", 200);
     const struct e2e_receiver_conf rec[] = {{"sv-hook", W.raw_url[k], W.raw_secret[k]}};
-    w_start_daemon(
+    ew_start_daemon(&W, 
         (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "sv-hook"});
-    w_send(SV, SV_MB, GMAIL, T_SENT, 1000, mp_now_ms());
+    ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     /* Each change waits for the notification of the one before: changes
      * that cancel out inside one group wait are, by design, not sent. */
-    w_send(SV, SV_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5% */
+    ew_send(&W, SV, SV_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5% */
     sv_wait_listed("warning");
     w_wait_ok(k, 1, ALERT_MS, "warning");
-    w_send(SV, SV_MB, GMAIL, T_BOUNCE_HARD, 20, mp_now_ms()); /* 45/1000 = 4.5% */
+    ew_send(&W, SV, SV_MB, GMAIL, T_BOUNCE_HARD, 20, mp_now_ms()); /* 45/1000 = 4.5% */
     sv_wait_listed("critical");
     w_wait_ok(k, 2, ALERT_MS, "critical");
-    w_send(SV, SV_MB, GMAIL, T_SENT, 250, mp_now_ms()); /* 45/1250 = 3.6% */
+    ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 250, mp_now_ms()); /* 45/1250 = 3.6% */
     sv_wait_listed("warning");
     w_wait_ok(k, 3, ALERT_MS, "back to warning");
-    w_send(SV, SV_MB, GMAIL, T_SENT, 1500, mp_now_ms()); /* 45/2750 = 1.6% */
+    ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 1500, mp_now_ms()); /* 45/2750 = 1.6% */
     sv_wait_listed(NULL);
     w_wait_ok(k, 4, ALERT_MS, "resolved");
     usleep(QUIET_MS * 1000);
@@ -1350,14 +1064,14 @@ START_TEST(severity_changes_grouped)
                  "notification %zu alert %zu: expected %s: %s", i, a, want[i], d);
         }
         if (i > 0) {
-            int64_t gap = (w_req(k, i)->mono_ns - w_req(k, i - 1)->mono_ns) / 1000000;
+            int64_t gap = (ew_req(&W, k, i)->mono_ns - ew_req(&W, k, i - 1)->mono_ns) / 1000000;
             must(gap >= 900, "notification %zu came %lld ms after the one before "
                              "(group_interval 1s)", i, (long long)gap);
         }
     }
     free(d);
     json_decref(b);
-    w_stop_ok();
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1370,39 +1084,39 @@ END_TEST
  * notified a second time as new. */
 START_TEST(outbox_survives_restart)
 {
-    size_t k = w_raw("ob", "secret-ob", 503);
+    size_t k = ew_raw(&W, "ob", "secret-ob", 503);
     const struct e2e_receiver_conf rec[] = {{"ob-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    w_start_daemon((struct e2e_daemon_conf){
+    ew_start_daemon(&W, (struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "ob-hook", .alerting = &al});
-    w_send("acme-ob", "ops@acme-ob.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    ew_send(&W, "acme-ob", "ops@acme-ob.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
-    w_send("acme-ob", "ops@acme-ob.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
-    must(e2e_rawsink_wait(W.raw[k], 2, ALERT_MS) == MP_OK, "fewer than 2 attempts within %d ms",
+    ew_send(&W, "acme-ob", "ops@acme-ob.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    must(hrx_wait(W.raw[k], 2, ALERT_MS) == MP_OK, "fewer than 2 attempts within %d ms",
          ALERT_MS);
-    w_stop_ok();
-    size_t before = e2e_rawsink_count(W.raw[k]);
+    ew_stop_ok(&W, &W.daemon);
+    size_t before = hrx_count(W.raw[k]);
     must(w_ok_count(k) == 0, "delivered during the outage");
 
-    e2e_rawsink_set_status(W.raw[k], 200);
-    w_spawn_daemon();
+    hrx_set_status(W.raw[k], 200);
+    ew_spawn_daemon(&W);
     w_wait_ok(k, 1, ALERT_MS, "the outbox entry after the restart");
     usleep(QUIET_MS * 1000);
 
-    const struct e2e_rawreq *first = w_req(k, 0);
-    size_t n = e2e_rawsink_count(W.raw[k]);
+    const struct hrx_req *first = ew_req(&W, k, 0);
+    size_t n = hrx_count(W.raw[k]);
     for (size_t i = 0; i < n; i++) {
-        const struct e2e_rawreq *r = w_req(k, i);
+        const struct hrx_req *r = ew_req(&W, k, i);
         must(r->status == (i < before ? 503u : 200u), "request %zu answered %u", i, r->status);
-        must(streq(e2e_rawreq_header(r, "Idempotency-Key"),
-                   e2e_rawreq_header(first, "Idempotency-Key")) &&
+        must(streq(hrx_req_header(r, "Idempotency-Key"),
+                   hrx_req_header(first, "Idempotency-Key")) &&
                  r->len == first->len && memcmp(r->body, first->body, r->len) == 0,
              "request %zu is not the same notification as the first attempt: %.1500s", i,
              r->body);
     }
     must(w_ok_count(k) == 1, "delivered %zu times after the restart", w_ok_count(k));
-    must(w_metric("mailpulse_alerts_firing") == 3, "alerts_firing after the restart");
-    w_stop_ok();
+    must(ew_metric(&W, "mailpulse_alerts_firing") == 3, "alerts_firing after the restart");
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1414,43 +1128,43 @@ END_TEST
 
 START_TEST(dead_letter_http_400)
 {
-    size_t k = w_raw("dl", "secret-dl", 400), ko = w_raw("ok", "secret-ok", 200);
+    size_t k = ew_raw(&W, "dl", "secret-dl", 400), ko = ew_raw(&W, "ok", "secret-ok", 200);
     const struct e2e_receiver_conf rec[] = {{"dl-hook", W.raw_url[k], W.raw_secret[k]},
                                             {"ok-hook", W.raw_url[ko], W.raw_secret[ko]}};
     const struct e2e_route_conf routes[] = {{DL, "dl-hook"}};
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    w_start_daemon((struct e2e_daemon_conf){.receivers = rec,
+    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
                                             .nreceivers = 2,
                                             .default_route = "ok-hook",
                                             .routes = routes,
                                             .nroutes = 1,
                                             .alerting = &al});
-    w_send(DL, DL_MB, GMAIL, T_SENT, 1000, mp_now_ms());
-    w_send("acme-ok", "ops@acme-ok.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    ew_send(&W, DL, DL_MB, GMAIL, T_SENT, 1000, mp_now_ms());
+    ew_send(&W, "acme-ok", "ops@acme-ok.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
-    w_send(DL, DL_MB, GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
-    w_send("acme-ok", "ops@acme-ok.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    ew_send(&W, DL, DL_MB, GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    ew_send(&W, "acme-ok", "ops@acme-ok.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
 
-    w_wait_metric("mailpulse_dead_letters", 1, ALERT_MS);
+    ew_wait_metric(&W, "mailpulse_dead_letters", 1, ALERT_MS);
     w_wait_ok(ko, 1, ALERT_MS, "the other tenant's receiver");
     usleep(QUIET_MS * 1000);
 
     /* A 400 is final: one attempt, no retry. */
-    must(e2e_rawsink_count(W.raw[k]) == 1, "the refusing receiver got %zu attempts, expected 1",
-         e2e_rawsink_count(W.raw[k]));
-    const struct e2e_rawreq *r = w_req(k, 0);
+    must(hrx_count(W.raw[k]) == 1, "the refusing receiver got %zu attempts, expected 1",
+         hrx_count(W.raw[k]));
+    const struct hrx_req *r = ew_req(&W, k, 0);
     must(r->status == 400, "answered %u", r->status);
-    json_t *sent = req_json(r);
+    json_t *sent = ew_req_json(&W, r);
 
-    json_t *doc = w_get_json("/v1/alerts/dead", 200);
+    json_t *doc = ew_get_json(&W, "/v1/alerts/dead", 200);
     char *d = jdump(doc);
     json_t *dead = json_object_get(doc, "dead");
     must(json_array_size(dead) == 1, "expected one dead letter: %s", d);
     json_t *x = json_array_get(dead, 0);
     must(streq(jstr(x, "reason"), "http_400"), "reason: %s", d);
     must(streq(jstr(x, "receiver"), "dl-hook") && streq(jstr(x, "tenant"), DL), "who: %s", d);
-    must(streq(jstr(x, "idempotency_key"), e2e_rawreq_header(r, "Idempotency-Key")),
-         "idempotency_key is not the one sent (%s): %s", e2e_rawreq_header(r, "Idempotency-Key"),
+    must(streq(jstr(x, "idempotency_key"), hrx_req_header(r, "Idempotency-Key")),
+         "idempotency_key is not the one sent (%s): %s", hrx_req_header(r, "Idempotency-Key"),
          d);
     must(json_integer_value(json_object_get(x, "attempts")) == 1, "attempts: %s", d);
     must(json_equal(json_object_get(x, "body"), sent), "body is not what was sent: %s", d);
@@ -1460,12 +1174,12 @@ START_TEST(dead_letter_http_400)
     json_decref(sent);
 
     /* Filtered by tenant and limited; bad parameters refused. */
-    doc = w_get_json("/v1/alerts/dead?tenant=" DL "&limit=1", 200);
+    doc = ew_get_json(&W, "/v1/alerts/dead?tenant=" DL "&limit=1", 200);
     d = jdump(doc);
     must(json_array_size(json_object_get(doc, "dead")) == 1, "?tenant=%s&limit=1: %s", DL, d);
     free(d);
     json_decref(doc);
-    doc = w_get_json("/v1/alerts/dead?tenant=acme-ok", 200);
+    doc = ew_get_json(&W, "/v1/alerts/dead?tenant=acme-ok", 200);
     d = jdump(doc);
     must(json_array_size(json_object_get(doc, "dead")) == 0, "?tenant=acme-ok: %s", d);
     free(d);
@@ -1473,12 +1187,12 @@ START_TEST(dead_letter_http_400)
     static const char *bad[] = {"/v1/alerts/dead?limit=0", "/v1/alerts/dead?limit=x",
                                 ("/v1/alerts/dead?tenant=" DL "&since=1")};
     for (size_t i = 0; i < MP_ARRAY_LEN(bad); i++) {
-        json_t *e = w_get_json(bad[i], 400);
+        json_t *e = ew_get_json(&W, bad[i], 400);
         must(jstr(e, "error") != NULL, "%s: no error string", bad[i]);
         json_decref(e);
     }
 
-    char *m = w_metrics_text();
+    char *m = ew_metrics_text(&W);
     uint64_t v = 0;
     must(e2e_metric(m, "mailpulse_dead_letters", &v) == MP_OK && v == 1,
          "mailpulse_dead_letters %llu:\n%.1500s", (unsigned long long)v, m);
@@ -1487,7 +1201,7 @@ START_TEST(dead_letter_http_400)
     must(e2e_metric(m, "mailpulse_webhook_delivered_total", &v) == MP_OK && v == 1,
          "webhook_delivered_total %llu (the other tenant's):\n%.1500s", (unsigned long long)v, m);
     free(m);
-    w_stop_ok();
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1496,24 +1210,24 @@ END_TEST
  * given up on as "expired", listed with every attempt counted. */
 START_TEST(dead_letter_expired)
 {
-    size_t k = w_raw("ex", "secret-ex", 503);
+    size_t k = ew_raw(&W, "ex", "secret-ex", 503);
     const struct e2e_receiver_conf rec[] = {{"ex-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {
         .retry_initial = "50ms", .retry_max = "100ms", .max_age = "1s"};
-    w_start_daemon((struct e2e_daemon_conf){
+    ew_start_daemon(&W, (struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "ex-hook", .alerting = &al});
-    w_send("acme-ex", "ops@acme-ex.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    ew_send(&W, "acme-ex", "ops@acme-ex.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
-    w_send("acme-ex", "ops@acme-ex.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
-    must(e2e_rawsink_wait(W.raw[k], 1, ALERT_MS) == MP_OK, "no attempt");
-    int64_t t0 = e2e_rawsink_get(W.raw[k], 0)->mono_ns;
-    w_wait_metric("mailpulse_dead_letters", 1, 1000 + ALERT_MS);
+    ew_send(&W, "acme-ex", "ops@acme-ex.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    must(hrx_wait(W.raw[k], 1, ALERT_MS) == MP_OK, "no attempt");
+    int64_t t0 = hrx_get(W.raw[k], 0)->mono_ns;
+    ew_wait_metric(&W, "mailpulse_dead_letters", 1, 1000 + ALERT_MS);
     int64_t took_ms = (mp_mono_ns() - t0) / 1000000;
     usleep(QUIET_MS * 1000);
-    size_t n = e2e_rawsink_count(W.raw[k]);
+    size_t n = hrx_count(W.raw[k]);
     must(took_ms >= 900, "dead after %lld ms, max_age is 1s", (long long)took_ms);
 
-    json_t *doc = w_get_json("/v1/alerts/dead?tenant=acme-ex", 200);
+    json_t *doc = ew_get_json(&W, "/v1/alerts/dead?tenant=acme-ex", 200);
     char *d = jdump(doc);
     json_t *x = json_array_get(json_object_get(doc, "dead"), 0);
     must(json_array_size(json_object_get(doc, "dead")) == 1 && streq(jstr(x, "reason"), "expired"),
@@ -1521,12 +1235,12 @@ START_TEST(dead_letter_expired)
     must(json_integer_value(json_object_get(x, "attempts")) == (json_int_t)n,
          "attempts %lld, the receiver saw %zu: %s",
          (long long)json_integer_value(json_object_get(x, "attempts")), n, d);
-    must(streq(jstr(x, "idempotency_key"), e2e_rawreq_header(w_req(k, 0), "Idempotency-Key")),
+    must(streq(jstr(x, "idempotency_key"), hrx_req_header(ew_req(&W, k, 0), "Idempotency-Key")),
          "idempotency_key: %s", d);
     free(d);
     json_decref(doc);
-    must(w_metric("mailpulse_webhook_delivered_total") == 0, "delivered?");
-    w_stop_ok();
+    must(ew_metric(&W, "mailpulse_webhook_delivered_total") == 0, "delivered?");
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1590,10 +1304,10 @@ END_TEST
 
 START_TEST(sighup_reload)
 {
-    size_t k = w_raw("hup", "secret-hup", 200);
+    size_t k = ew_raw(&W, "hup", "secret-hup", 200);
     const struct e2e_receiver_conf rec[] = {{"hup-hook", W.raw_url[k], W.raw_secret[k]}};
     must_ok(e2e_write_file(W.rules, RULES_V1, W.err, sizeof(W.err)));
-    w_start_daemon((struct e2e_daemon_conf){
+    ew_start_daemon(&W, (struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "hup-hook", .rules = W.rules});
 
     /* An invalid file: refused with file:line: key, the daemon keeps going. */
@@ -1601,17 +1315,17 @@ START_TEST(sighup_reload)
     must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
     char want[E2E_PATH_MAX + 128];
     snprintf(want, sizeof(want), "reload_refused err=\"%s:16: rules[1].warning: ", W.rules);
-    w_wait_log(want, 5000);
+    ew_wait_log(&W, want, 5000);
     must(e2e_proc_running(&W.daemon), "the daemon exited after an invalid reload");
-    must(w_metric("mailpulse_rules_reloads_total") == 0, "an invalid file was applied");
+    must(ew_metric(&W, "mailpulse_rules_reloads_total") == 0, "an invalid file was applied");
 
     /* The old rules are in force: 1.5% bounces alert at v1's 1% (neither the
      * refused file's 3% nor the defaults' 2% would). */
-    w_send("acme-old", "ops@acme-old.example", GMAIL, T_SENT, 1000, mp_now_ms());
-    w_send("acme-strict", "ops@acme-strict.example", OUTLOOK, T_DELIVERED, 2500, mp_now_ms());
-    w_send("acme-lax", "ops@acme-lax.example", OUTLOOK, T_DELIVERED, 2500, mp_now_ms());
+    ew_send(&W, "acme-old", "ops@acme-old.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    ew_send(&W, "acme-strict", "ops@acme-strict.example", OUTLOOK, T_DELIVERED, 2500, mp_now_ms());
+    ew_send(&W, "acme-lax", "ops@acme-lax.example", OUTLOOK, T_DELIVERED, 2500, mp_now_ms());
     w_wait_accepted();
-    w_send("acme-old", "ops@acme-old.example", GMAIL, T_BOUNCE_HARD, 15, mp_now_ms());
+    ew_send(&W, "acme-old", "ops@acme-old.example", GMAIL, T_BOUNCE_HARD, 15, mp_now_ms());
     w_wait_ok(k, 1, ALERT_MS, "bounce at 1.5% under the kept rules");
     json_t *b = w_ok_bodies(k);
     json_t *al = json_array_get(json_object_get(json_array_get(b, 0), "alerts"), 0);
@@ -1626,14 +1340,14 @@ START_TEST(sighup_reload)
     /* A valid file with an override for acme-strict. */
     must_ok(e2e_write_file(W.rules, RULES_V2, W.err, sizeof(W.err)));
     must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
-    w_wait_metric("mailpulse_rules_reloads_total", 1, 5000);
-    w_wait_log("msg=alert_rules_reloaded rules=2 tenants_with_overrides=1", 2000);
+    ew_wait_metric(&W, "mailpulse_rules_reloads_total", 1, 5000);
+    ew_wait_log(&W, "msg=alert_rules_reloaded rules=2 tenants_with_overrides=1", 2000);
 
     /* 2 complaints of 2500 delivered = 0.08%: over acme-strict's 0.05%,
      * under everyone else's 0.1%. */
-    w_send("acme-lax", "ops@acme-lax.example", OUTLOOK, T_COMPLAINT, 2, mp_now_ms());
+    ew_send(&W, "acme-lax", "ops@acme-lax.example", OUTLOOK, T_COMPLAINT, 2, mp_now_ms());
     w_wait_accepted();
-    w_send("acme-strict", "ops@acme-strict.example", OUTLOOK, T_COMPLAINT, 2, mp_now_ms());
+    ew_send(&W, "acme-strict", "ops@acme-strict.example", OUTLOOK, T_COMPLAINT, 2, mp_now_ms());
     w_wait_ok(k, 2, ALERT_MS, "acme-strict's complaint alert");
     usleep(QUIET_MS * 1000);
 
@@ -1663,12 +1377,12 @@ START_TEST(sighup_reload)
     free(d);
     json_decref(b);
 
-    json_t *lax = w_get_json("/v1/alerts?tenant=acme-lax", 200);
+    json_t *lax = ew_get_json(&W, "/v1/alerts?tenant=acme-lax", 200);
     d = jdump(lax);
     must(json_array_size(json_object_get(lax, "alerts")) == 0, "acme-lax alerts: %s", d);
     free(d);
     json_decref(lax);
-    json_t *old = w_get_json("/v1/alerts?tenant=acme-old", 200);
+    json_t *old = ew_get_json(&W, "/v1/alerts?tenant=acme-old", 200);
     d = jdump(old);
     must(json_array_size(json_object_get(old, "alerts")) == 3,
          "acme-old's bounce alerts did not stay firing across the reload: %s", d);
@@ -1678,7 +1392,7 @@ START_TEST(sighup_reload)
     /* The bounce rule goes: its firing alerts resolve, as they started. */
     must_ok(e2e_write_file(W.rules, RULES_V3, W.err, sizeof(W.err)));
     must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
-    w_wait_metric("mailpulse_rules_reloads_total", 2, 5000);
+    ew_wait_metric(&W, "mailpulse_rules_reloads_total", 2, 5000);
     w_wait_ok(k, 3, ALERT_MS, "the resolve of the removed rule's alerts");
     usleep(QUIET_MS * 1000);
     b = w_ok_bodies(k);
@@ -1704,14 +1418,14 @@ START_TEST(sighup_reload)
     }
     free(d);
     json_decref(b);
-    old = w_get_json("/v1/alerts", 200);
+    old = ew_get_json(&W, "/v1/alerts", 200);
     d = jdump(old);
     must(alerts_of(old, "acme-old") == 0 && alerts_of(old, "acme-strict") == 3 &&
              json_array_size(json_object_get(old, "alerts")) == 3,
          "after removing bounce_rate: %s", d);
     free(d);
     json_decref(old);
-    w_stop_ok();
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1737,20 +1451,20 @@ END_TEST
 
 START_TEST(restart_rule_removed)
 {
-    size_t k = w_raw("rr", "secret-rr", 200);
+    size_t k = ew_raw(&W, "rr", "secret-rr", 200);
     const struct e2e_receiver_conf rec[] = {{"rr-hook", W.raw_url[k], W.raw_secret[k]}};
     must_ok(e2e_write_file(W.rules, RULES_RR_V1, W.err, sizeof(W.err)));
-    w_start_daemon((struct e2e_daemon_conf){
+    ew_start_daemon(&W, (struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "rr-hook", .rules = W.rules});
-    w_send("acme-rr", "ops@acme-rr.example", GMAIL, T_SENT, 1000, mp_now_ms());
+    ew_send(&W, "acme-rr", "ops@acme-rr.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
-    w_send("acme-rr", "ops@acme-rr.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    ew_send(&W, "acme-rr", "ops@acme-rr.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
     w_wait_ok(k, 1, ALERT_MS, "firing");
-    w_wait_metric("mailpulse_webhook_delivered_total", 1, COUNT_MS);
-    w_stop_ok();
+    ew_wait_metric(&W, "mailpulse_webhook_delivered_total", 1, COUNT_MS);
+    ew_stop_ok(&W, &W.daemon);
 
     must_ok(e2e_write_file(W.rules, RULES_V3, W.err, sizeof(W.err)));
-    w_spawn_daemon();
+    ew_spawn_daemon(&W);
     w_wait_ok(k, 2, ALERT_MS, "the resolve at start");
     usleep(QUIET_MS * 1000);
     json_t *b = w_ok_bodies(k);
@@ -1782,12 +1496,12 @@ START_TEST(restart_rule_removed)
     }
     free(d);
     json_decref(b);
-    json_t *doc = w_get_json("/v1/alerts", 200);
+    json_t *doc = ew_get_json(&W, "/v1/alerts", 200);
     d = jdump(doc);
     must(json_array_size(json_object_get(doc, "alerts")) == 0, "still listed: %s", d);
     free(d);
     json_decref(doc);
-    w_stop_ok();
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
@@ -1807,9 +1521,9 @@ END_TEST
 /* No request of `k` names another tenant than `tenant`. */
 static void only_tenant(size_t k, const char *tenant, const char *other)
 {
-    size_t n = e2e_rawsink_count(W.raw[k]);
+    size_t n = hrx_count(W.raw[k]);
     for (size_t i = 0; i < n; i++) {
-        const struct e2e_rawreq *r = w_req(k, i);
+        const struct hrx_req *r = ew_req(&W, k, i);
         must(strstr(r->body, other) == NULL,
              "%s's receiver was sent %s's alerts (request %zu): %.1500s", tenant, other, i,
              r->body);
@@ -1822,38 +1536,38 @@ static void only_tenant(size_t k, const char *tenant, const char *other)
  * only Z: nothing of Z's may go out with A's group. */
 START_TEST(reload_while_group_waits)
 {
-    size_t ka = w_raw("ga", "secret-ga", 200), kz = w_raw("gz", "secret-gz", 200);
+    size_t ka = ew_raw(&W, "ga", "secret-ga", 200), kz = ew_raw(&W, "gz", "secret-gz", 200);
     const struct e2e_receiver_conf rec[] = {{"ga-hook", W.raw_url[ka], W.raw_secret[ka]},
                                             {"gz-hook", W.raw_url[kz], W.raw_secret[kz]}};
     const struct e2e_route_conf routes[] = {{GA, "ga-hook"}, {GZ, "gz-hook"}};
     const struct e2e_alerting_conf al = {.group_interval = "3s"};
     must_ok(e2e_write_file(W.rules, RULES_GROUP_V1, W.err, sizeof(W.err)));
-    w_start_daemon((struct e2e_daemon_conf){.receivers = rec,
+    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
                                             .nreceivers = 2,
                                             .routes = routes,
                                             .nroutes = 2,
                                             .rules = W.rules,
                                             .alerting = &al});
     int64_t now = mp_now_ms();
-    w_send(GA, GA_MB, GMAIL, T_SENT, 1000, now);
-    w_send(GA, GA_MB, OUTLOOK, T_DELIVERED, 2500, now);
-    w_send(GZ, GZ_MB, OUTLOOK, T_DELIVERED, 2500, now);
-    w_send(GZ, GZ_MB, YAHOO, T_DELIVERED, 2500, now);
+    ew_send(&W, GA, GA_MB, GMAIL, T_SENT, 1000, now);
+    ew_send(&W, GA, GA_MB, OUTLOOK, T_DELIVERED, 2500, now);
+    ew_send(&W, GZ, GZ_MB, OUTLOOK, T_DELIVERED, 2500, now);
+    ew_send(&W, GZ, GZ_MB, YAHOO, T_DELIVERED, 2500, now);
     w_wait_accepted();
 
     /* Both tenants' first notifications go at once. */
-    w_send(GA, GA_MB, OUTLOOK, T_COMPLAINT, 10, mp_now_ms());
-    w_send(GZ, GZ_MB, OUTLOOK, T_COMPLAINT, 10, mp_now_ms());
+    ew_send(&W, GA, GA_MB, OUTLOOK, T_COMPLAINT, 10, mp_now_ms());
+    ew_send(&W, GZ, GZ_MB, OUTLOOK, T_COMPLAINT, 10, mp_now_ms());
     w_wait_ok(ka, 1, ALERT_MS, "A's complaint alerts");
     w_wait_ok(kz, 1, ALERT_MS, "Z's complaint alerts");
 
     /* A's bounce alerts fire and wait in A's group. */
-    w_send(GA, GA_MB, GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
+    ew_send(&W, GA, GA_MB, GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
     int64_t deadline = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
     json_t *doc = NULL;
     for (;;) {
         json_decref(doc);
-        doc = w_get_json("/v1/alerts?tenant=" GA, 200);
+        doc = ew_get_json(&W, "/v1/alerts?tenant=" GA, 200);
         if (json_array_size(json_object_get(doc, "alerts")) == 6 || mp_mono_ns() > deadline)
             break;
         usleep(5000);
@@ -1866,11 +1580,11 @@ START_TEST(reload_while_group_waits)
     /* bounce_rate goes before A's group is due. */
     must_ok(e2e_write_file(W.rules, RULES_GROUP_V2, W.err, sizeof(W.err)));
     must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
-    w_wait_metric("mailpulse_rules_reloads_total", 1, 2000);
+    ew_wait_metric(&W, "mailpulse_rules_reloads_total", 1, 2000);
 
     /* Z: yahoo.com at 0.4% (a new alert) and the tenant/mailbox rate up to
      * 0.4% (warning -> critical). Decided now, sent when Z's group is due. */
-    w_send(GZ, GZ_MB, YAHOO, T_COMPLAINT, 10, mp_now_ms());
+    ew_send(&W, GZ, GZ_MB, YAHOO, T_COMPLAINT, 10, mp_now_ms());
     w_wait_ok(kz, 2, 3000 + ALERT_MS, "Z's second notification");
     usleep(QUIET_MS * 1000);
 
@@ -1898,35 +1612,27 @@ START_TEST(reload_while_group_waits)
     free(da);
     json_decref(bz);
     json_decref(ba);
-    w_stop_ok();
+    ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
 END_TEST
 
-static Suite *e2e_alerts_suite(void)
-{
-    Suite *s = suite_create("e2e_alerts");
-    TCase *tc = tcase_create("daemon");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 45);
-    tcase_add_test(tc, stories_provider_engagement_recovery);
-    tcase_add_test(tc, story_receiver_outage);
-    tcase_add_test(tc, outage_retries_back_off);
-    tcase_add_loop_test(tc, restart_keeps_firing, 0, (int)MP_ARRAY_LEN(restart_sig));
-    tcase_add_test(tc, outbox_survives_restart);
-    tcase_add_test(tc, reminder_after_repeat_interval);
-    tcase_add_test(tc, severity_changes_grouped);
-    tcase_add_test(tc, spam_trap_any_hit);
-    tcase_add_test(tc, dead_letter_http_400);
-    tcase_add_test(tc, dead_letter_expired);
-    tcase_add_test(tc, sighup_reload);
-    tcase_add_test(tc, reload_while_group_waits);
-    tcase_add_test(tc, restart_rule_removed);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 Suite *test_suite(void)
 {
-    return e2e_alerts_suite();
+    const struct ew_case cases[] = {
+        {stories_provider_engagement_recovery, 0},
+        {story_receiver_outage, 0},
+        {outage_retries_back_off, 0},
+        {restart_keeps_firing, (int)MP_ARRAY_LEN(restart_sig)},
+        {outbox_survives_restart, 0},
+        {reminder_after_repeat_interval, 0},
+        {severity_changes_grouped, 0},
+        {spam_trap_any_hit, 0},
+        {dead_letter_http_400, 0},
+        {dead_letter_expired, 0},
+        {sighup_reload, 0},
+        {reload_while_group_waits, 0},
+        {restart_rule_removed, 0},
+    };
+    return ew_suite("e2e_alerts", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

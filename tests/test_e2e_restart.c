@@ -19,90 +19,31 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "e2e_harness.h"
+#include "e2e_world.h"
 #include "check_main.h"
 
 #define HOUR (3600 * 1000LL)
 #define DAY (24 * HOUR)
 
-struct rig {
-    char dir[E2E_PATH_MAX], cfg[E2E_PATH_MAX + 32], data[E2E_PATH_MAX + 32], bin[E2E_PATH_MAX];
-    char pull[64], http[64], base[96];
-    char err[2048];
-    struct e2e_proc daemon;
-    void *zctx, *push;
-    int passed;
-};
+static struct ew_world W;
 
-static struct rig R;
+#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
+#define must_ok(expr) EW_MUST_OK(&W, expr)
 
-#define must(cond, fmt, ...) ck_assert_msg((cond), fmt " [logs in %s]", ##__VA_ARGS__, R.dir)
-#define must_ok(expr) must((expr) == MP_OK, "%s: %s", #expr, R.err)
-
-static void rig_setup(void)
+static void setup(void)
 {
-    memset(&R, 0, sizeof(R));
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    must_ok(e2e_bin_path("mailpulsed", R.bin, sizeof(R.bin), R.err, sizeof(R.err)));
-    must_ok(e2e_tmpdir_create("restart", R.dir, sizeof(R.dir), R.err, sizeof(R.err)));
-    snprintf(R.cfg, sizeof(R.cfg), "%s/mailpulse.yaml", R.dir);
-    snprintf(R.data, sizeof(R.data), "%s/data", R.dir);
-    uint16_t p1, p2;
-    must_ok(e2e_free_port(&p1, NULL, 0, R.err, sizeof(R.err)));
-    must_ok(e2e_free_port(&p2, &p1, 1, R.err, sizeof(R.err)));
-    snprintf(R.pull, sizeof(R.pull), "tcp://127.0.0.1:%u", (unsigned)p1);
-    snprintf(R.http, sizeof(R.http), "127.0.0.1:%u", (unsigned)p2);
-    snprintf(R.base, sizeof(R.base), "http://%s", R.http);
-    struct e2e_daemon_conf c = {
-        .data_dir = R.data, .pull = R.pull, .http_listen = R.http, .workers = 2};
-    must_ok(e2e_config_write(R.cfg, &c, R.err, sizeof(R.err)));
-    R.zctx = zmq_ctx_new();
+    ew_setup(&W, "restart");
+    W.ready_ms = 15000;
+    ew_write_config(&W, (struct e2e_daemon_conf){0});
 }
 
-static void rig_teardown(void)
-{
-    if (R.push) {
-        int zero = 0;
-        zmq_setsockopt(R.push, ZMQ_LINGER, &zero, sizeof(zero));
-        zmq_close(R.push);
-    }
-    if (R.zctx)
-        zmq_ctx_term(R.zctx);
-    e2e_proc_kill(&R.daemon);
-    if (R.passed)
-        e2e_tmpdir_remove(R.dir);
-    curl_global_cleanup();
-}
+static void teardown(void) { ew_teardown(&W); }
 
-static void start_daemon(void)
-{
-    char *argv[] = {R.bin, "-c", R.cfg, NULL};
-    memset(&R.daemon, 0, sizeof(R.daemon));
-    must_ok(e2e_spawn(&R.daemon, "mailpulsed", R.dir, argv, R.err, sizeof(R.err)));
-    char url[128];
-    snprintf(url, sizeof(url), "%s/healthz", R.base);
-    must_ok(e2e_wait_http_ok(&R.daemon, url, 15000, R.err, sizeof(R.err)));
-    if (!R.push)
-        must_ok(e2e_push_open(R.zctx, R.pull, 5000, &R.push, R.err, sizeof(R.err)));
-}
-
-static uint64_t metric(const char *series)
-{
-    char url[128], *body = NULL;
-    long status = 0;
-    uint64_t v = 0;
-    snprintf(url, sizeof(url), "%s/metrics", R.base);
-    must(e2e_http_get(url, 3000, &status, &body) == MP_OK && status == 200, "GET /metrics: %ld",
-         status);
-    must(e2e_metric(body, series, &v) == MP_OK, "no series %s", series);
-    free(body);
-    return v;
-}
-
+/* Polls /metrics until `series` is at least `want`. */
 static void wait_metric_at_least(const char *series, uint64_t want)
 {
     for (int i = 0; i < 500; i++) {
-        if (metric(series) >= want)
+        if (ew_metric(&W, series) >= want)
             return;
         usleep(10 * 1000);
     }
@@ -113,7 +54,7 @@ static char *stats(const char *tenant, const char *query)
 {
     char url[256], *body = NULL;
     long status = 0;
-    snprintf(url, sizeof(url), "%s/v1/tenants/%s/stats?%s", R.base, tenant, query);
+    snprintf(url, sizeof(url), "%s/v1/tenants/%s/stats?%s", W.base, tenant, query);
     must(e2e_http_get(url, 3000, &status, &body) == MP_OK, "GET %s: no answer", url);
     must(status == 200, "GET %s: %ld %s", url, status, body ? body : "");
     return body;
@@ -144,7 +85,7 @@ static void send_spread(int64_t now)
     };
     uint64_t total = 0;
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        must_ok(e2e_send_events(R.push, rows[i].tenant, rows[i].mailbox, rows[i].domain,
+        must_ok(e2e_send_events(W.push, rows[i].tenant, rows[i].mailbox, rows[i].domain,
                                 rows[i].type, rows[i].n, rows[i].t));
         total += rows[i].n;
     }
@@ -153,7 +94,7 @@ static void send_spread(int64_t now)
 
 START_TEST(sigterm_restart_equal)
 {
-    start_daemon();
+    ew_spawn_daemon(&W);
     send_spread(mp_now_ms());
     char *before[2][6];
     const char *tenants[2] = {"acme", "beta"};
@@ -163,13 +104,13 @@ START_TEST(sigterm_restart_equal)
     must(strstr(before[0][0], "1200") != NULL, "acme 1h stats lack the 1200 sent: %s",
          before[0][0]);
 
-    must_ok(e2e_proc_signal_wait(&R.daemon, SIGTERM, 10000));
-    must(WIFEXITED(R.daemon.status) && WEXITSTATUS(R.daemon.status) == 0,
+    must_ok(e2e_proc_signal_wait(&W.daemon, SIGTERM, 10000));
+    must(WIFEXITED(W.daemon.status) && WEXITSTATUS(W.daemon.status) == 0,
          "daemon did not exit 0 on SIGTERM");
-    must(e2e_file_contains(R.daemon.err_path, "store_final_flush"), "no final flush logged");
+    must(e2e_file_contains(W.daemon.err_path, "store_final_flush"), "no final flush logged");
 
-    start_daemon();
-    must(e2e_file_contains(R.daemon.err_path, "store_loaded"), "restart did not load the store");
+    ew_spawn_daemon(&W);
+    must(e2e_file_contains(W.daemon.err_path, "store_loaded"), "restart did not load the store");
     for (int t = 0; t < 2; t++)
         for (int q = 0; q < 6; q++) {
             char *after = stats(tenants[t], queries[q]);
@@ -179,48 +120,37 @@ START_TEST(sigterm_restart_equal)
             free(after);
             free(before[t][q]);
         }
-    must_ok(e2e_proc_signal_wait(&R.daemon, SIGTERM, 10000));
-    R.passed = 1;
+    must_ok(e2e_proc_signal_wait(&W.daemon, SIGTERM, 10000));
+    W.passed = 1;
 }
 END_TEST
 
 START_TEST(sigkill_loses_at_most_unflushed)
 {
-    start_daemon();
-    must_ok(e2e_send_events(R.push, "acme", "a@acme.example", "gmail.com", 1, 2500,
+    ew_spawn_daemon(&W);
+    must_ok(e2e_send_events(W.push, "acme", "a@acme.example", "gmail.com", 1, 2500,
                             mp_now_ms()));
     wait_metric_at_least("mailpulse_events_accepted_total", 2500);
     /* two flushes after the events were counted: the second began after
      * they were all in memory, so it wrote them */
-    uint64_t f0 = metric("mailpulse_store_flushes_total");
+    uint64_t f0 = ew_metric(&W, "mailpulse_store_flushes_total");
     wait_metric_at_least("mailpulse_store_flushes_total", f0 + 2);
     char *before = stats("acme", "window=24h&by=recipient_domain");
 
-    must_ok(e2e_proc_signal_wait(&R.daemon, SIGKILL, 10000));
-    start_daemon();
+    must_ok(e2e_proc_signal_wait(&W.daemon, SIGKILL, 10000));
+    ew_spawn_daemon(&W);
     char *after = stats("acme", "window=24h&by=recipient_domain");
     must(strcmp(before, after) == 0, "flushed counts changed across SIGKILL:\n before %s\n after  %s",
          before, after);
     free(before);
     free(after);
-    must_ok(e2e_proc_signal_wait(&R.daemon, SIGTERM, 10000));
-    R.passed = 1;
+    must_ok(e2e_proc_signal_wait(&W.daemon, SIGTERM, 10000));
+    W.passed = 1;
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("e2e_restart");
-    TCase *tc = tcase_create("restart");
-    tcase_add_checked_fixture(tc, rig_setup, rig_teardown);
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, sigterm_restart_equal);
-    tcase_add_test(tc, sigkill_loses_at_most_unflushed);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 Suite *test_suite(void)
 {
-    return suite();
+    const struct ew_case cases[] = {{sigterm_restart_equal, 0}, {sigkill_loses_at_most_unflushed, 0}};
+    return ew_suite("e2e_restart", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

@@ -35,11 +35,11 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include "e2e_harness.h"
+#include "e2e_world.h"
 #include "eng_types.h"
+#include "mp_buf.h"
 #include "check_main.h"
 
-#define READY_MS 10000 /* the daemon must be serving within this */
 #define COUNT_MS 5000  /* events sent -> visible through the API */
 #define RUN_MS 10000   /* one `mailpulse stats` run */
 
@@ -109,85 +109,22 @@ static const struct row rows[] = {
 
 /* ---- the world one case runs in -------------------------------------------------- */
 
-struct world {
-    char dir[E2E_PATH_MAX];
-    char mailpulsed[E2E_PATH_MAX], mailpulse[E2E_PATH_MAX];
-    uint16_t ports[4];
-    size_t nports;
-    char pull[64], http[64], base[96], healthz[128], metrics[128];
-    char cfg[E2E_PATH_MAX + 32], data[E2E_PATH_MAX + 32];
-    struct e2e_proc daemon, cli;
-    void *zctx, *push;
-    int passed; /* set as the last statement of a case: keep the dir otherwise */
-    char err[E2E_ERR_MAX];
-};
+static struct ew_world W;
 
-static struct world W;
+#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
+#define must_ok(expr) EW_MUST_OK(&W, expr)
 
-#define must(cond, fmt, ...) ck_assert_msg((cond), fmt " [logs kept in %s]", ##__VA_ARGS__, W.dir)
-#define must_ok(expr) must((expr) == MP_OK, "%s: %s", #expr, W.err)
+static void setup(void) { ew_setup(&W, "e2e-stats"); }
+static void teardown(void) { ew_teardown(&W); }
 
-static uint16_t w_port(void)
-{
-    uint16_t p = 0;
-    must(W.nports < MP_ARRAY_LEN(W.ports), "too many ports");
-    must_ok(e2e_free_port(&p, W.ports, W.nports, W.err, sizeof(W.err)));
-    W.ports[W.nports++] = p;
-    return p;
-}
-
-static void setup(void)
-{
-    memset(&W, 0, sizeof(W));
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    must_ok(e2e_bin_path("mailpulsed", W.mailpulsed, sizeof(W.mailpulsed), W.err, sizeof(W.err)));
-    must_ok(e2e_bin_path("mailpulse", W.mailpulse, sizeof(W.mailpulse), W.err, sizeof(W.err)));
-    must_ok(e2e_tmpdir_create("e2e-stats", W.dir, sizeof(W.dir), W.err, sizeof(W.err)));
-    snprintf(W.cfg, sizeof(W.cfg), "%s/mailpulse.yaml", W.dir);
-    snprintf(W.data, sizeof(W.data), "%s/data", W.dir);
-    uint16_t pull = w_port(), http = w_port();
-    snprintf(W.pull, sizeof(W.pull), "tcp://127.0.0.1:%u", (unsigned)pull);
-    snprintf(W.http, sizeof(W.http), "127.0.0.1:%u", (unsigned)http);
-    snprintf(W.base, sizeof(W.base), "http://%s", W.http);
-    snprintf(W.healthz, sizeof(W.healthz), "%s/healthz", W.base);
-    snprintf(W.metrics, sizeof(W.metrics), "%s/metrics", W.base);
-    W.zctx = zmq_ctx_new();
-    must(W.zctx != NULL, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
-}
-
-static void teardown(void)
-{
-    if (W.push) {
-        int zero = 0;
-        zmq_setsockopt(W.push, ZMQ_LINGER, &zero, sizeof(zero));
-        zmq_close(W.push);
-    }
-    if (W.zctx)
-        zmq_ctx_term(W.zctx);
-    e2e_proc_kill(&W.cli);
-    e2e_proc_kill(&W.daemon);
-    if (W.passed)
-        e2e_tmpdir_remove(W.dir);
-    curl_global_cleanup();
-}
-
-static void w_start_daemon(void)
-{
-    struct e2e_daemon_conf c = {
-        .data_dir = W.data, .pull = W.pull, .http_listen = W.http, .workers = 2};
-    must_ok(e2e_config_write(W.cfg, &c, W.err, sizeof(W.err)));
-    char *argv[] = {W.mailpulsed, "-c", W.cfg, NULL};
-    must_ok(e2e_spawn(&W.daemon, "mailpulsed", W.dir, argv, W.err, sizeof(W.err)));
-    must_ok(e2e_wait_http_ok(&W.daemon, W.healthz, READY_MS, W.err, sizeof(W.err)));
-    must_ok(e2e_push_open(W.zctx, W.pull, 5000, &W.push, W.err, sizeof(W.err)));
-}
+static void w_start_daemon(void) { ew_start_daemon(&W, (struct e2e_daemon_conf){0}); }
 
 /* ---- HTTP ------------------------------------------------------------------------ */
 
 struct answer {
     long status;
     char *body;
-    size_t len;
+    size_t len, cap;
     char ctype[128];
     char allow[128];
 };
@@ -196,14 +133,12 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct answer *a = arg;
     size_t n = size * nmemb;
-    char *p = realloc(a->body, a->len + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + a->len, data, n);
-    a->len += n;
-    p[a->len] = '\0';
-    a->body = p;
-    return n;
+    struct mp_buf b = {.p = a->body, .len = a->len, .cap = a->cap};
+    int ok = mp_buf_append(&b, data, n) == MP_OK;
+    a->body = b.p;
+    a->len = b.len;
+    a->cap = b.cap;
+    return ok ? n : 0;
 }
 
 /* Keeps the Content-Type and Allow header values. */
@@ -651,7 +586,7 @@ START_TEST(cli)
 
     /* nobody listening: exit 1 with the reason */
     char dead[64];
-    snprintf(dead, sizeof(dead), "http://127.0.0.1:%u", (unsigned)w_port());
+    snprintf(dead, sizeof(dead), "http://127.0.0.1:%u", (unsigned)ew_port(&W));
     must(w_cli("stats-dead", (char *[]){"--api", dead, "--tenant", TA, NULL}) == 1,
          "exit status for an unreachable daemon");
     out_has(W.cli.err_path, "mailpulse stats: cannot get ");
@@ -678,21 +613,8 @@ START_TEST(cli)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("e2e_stats");
-    TCase *tc = tcase_create("daemon");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    /* Generous: a hang must end as a failure, not a stuck run. */
-    tcase_set_timeout(tc, 45);
-    tcase_add_test(tc, api_exact);
-    tcase_add_test(tc, api_errors);
-    tcase_add_test(tc, cli);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
 Suite *test_suite(void)
 {
-    return suite();
+    const struct ew_case cases[] = {{api_exact, 0}, {api_errors, 0}, {cli, 0}};
+    return ew_suite("e2e_stats", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

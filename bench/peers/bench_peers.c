@@ -37,14 +37,14 @@
  * and a breakdown (medians): change → first scrape serving it, that scrape →
  * the rule evaluation that fired (the alert's startsAt), evaluation → webhook.
  */
-#include <getopt.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <sys/prctl.h>
 
 #include "../bench_common.h"
+#include "../../tests/http_receiver.h" /* bench/ sees no -Itests: the path says where */
+#include "mp_buf.h"
 
 #define MAX_N 2000
 #define MAX_BG 100000
@@ -76,36 +76,6 @@ static int64_t wall_ns(void)
 
 /* ---- the exporter ------------------------------------------------------- */
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void bprintf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bprintf(struct buf *b, const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-            return;
-        if (b->p && b->len + (size_t)k < b->cap) {
-            b->len += (size_t)k;
-            return;
-        }
-        size_t nc = b->cap ? b->cap * 2 : 65536;
-        while (nc < b->len + (size_t)k + 1)
-            nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np)
-            return;
-        b->p = np;
-        b->cap = nc;
-    }
-}
-
 static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *data,
                                   size_t *size, void **con_cls)
@@ -121,17 +91,17 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const cha
         MHD_destroy_response(r);
         return ret;
     }
-    struct buf b = {0};
-    bprintf(&b, "# HELP mail_events_total Email delivery events by tenant and type.\n"
+    struct mp_buf b = MP_BUF_INIT;
+    mp_buf_printf(&b, "# HELP mail_events_total Email delivery events by tenant and type.\n"
                 "# TYPE mail_events_total counter\n");
     int64_t now = mp_mono_ns();
     pthread_mutex_lock(&st.lock);
     st.scrapes++;
     st.last_scrape_wall_ns = wall_ns();
     for (int i = 0; i < st.n; i++) {
-        bprintf(&b, "mail_events_total{tenant=\"peer-%d\",type=\"sent\"} %llu\n", i,
+        mp_buf_printf(&b, "mail_events_total{tenant=\"peer-%d\",type=\"sent\"} %llu\n", i,
                 (unsigned long long)st.sent[i]);
-        bprintf(&b, "mail_events_total{tenant=\"peer-%d\",type=\"bounce_hard\"} %llu\n", i,
+        mp_buf_printf(&b, "mail_events_total{tenant=\"peer-%d\",type=\"bounce_hard\"} %llu\n", i,
                 (unsigned long long)st.hard[i]);
         if (st.hard[i] && !st.hard_scraped_ns[i])
             st.hard_scraped_ns[i] = now;
@@ -141,13 +111,15 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const cha
         double per = st.bg_eps * (double)(now - st.bg_start_ns) / 1e9 / st.bg_tenants;
         for (int t = 0; t < st.bg_tenants; t++) {
             double v = per * (1.0 + (t % 7) * 1e-3);
-            bprintf(&b, "mail_events_total{tenant=\"bg-%d\",type=\"sent\"} %.0f\n", t, v);
-            bprintf(&b, "mail_events_total{tenant=\"bg-%d\",type=\"bounce_hard\"} %.0f\n", t,
+            mp_buf_printf(&b, "mail_events_total{tenant=\"bg-%d\",type=\"sent\"} %.0f\n", t, v);
+            mp_buf_printf(&b, "mail_events_total{tenant=\"bg-%d\",type=\"bounce_hard\"} %.0f\n", t,
                     v / 1000);
         }
     }
     pthread_mutex_unlock(&st.lock);
-    struct MHD_Response *r = MHD_create_response_from_buffer(b.len, b.p, MHD_RESPMEM_MUST_FREE);
+    size_t len = b.len;
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(len, mp_buf_take(&b), MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
     enum MHD_Result ret = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
@@ -155,11 +127,6 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const cha
 }
 
 /* ---- the webhook -------------------------------------------------------- */
-
-struct req {
-    char *buf;
-    size_t len;
-};
 
 /* RFC 3339 with fraction, UTC ("2026-11-22T19:20:01.123456789Z") -> wall ns. */
 static int64_t parse_rfc3339(const char *s)
@@ -181,32 +148,12 @@ static int64_t parse_rfc3339(const char *s)
     return *p == 'Z' ? ns : 0; /* Prometheus sends UTC */
 }
 
-static enum MHD_Result on_hook(void *cls, struct MHD_Connection *c, const char *url,
-                               const char *method, const char *version, const char *data,
-                               size_t *size, void **con_cls)
+/* The receiver's hook: the first "firing" request per tenant "peer-N"
+ * stamps the time its body was complete, and the alert's startsAt. */
+static void on_hook(void *arg, const struct hrx_req *r)
 {
-    (void)cls;
-    (void)url;
-    (void)method;
-    (void)version;
-    struct req *r = *con_cls;
-    if (!r) {
-        *con_cls = calloc(1, sizeof(struct req));
-        return *con_cls ? MHD_YES : MHD_NO;
-    }
-    if (*size) {
-        char *nb = realloc(r->buf, r->len + *size + 1);
-        if (!nb)
-            return MHD_NO;
-        memcpy(nb + r->len, data, *size);
-        r->buf = nb;
-        r->len += *size;
-        r->buf[r->len] = '\0';
-        *size = 0;
-        return MHD_YES;
-    }
-    int64_t now = mp_mono_ns();
-    json_t *j = r->buf ? json_loads(r->buf, 0, NULL) : NULL;
+    (void)arg;
+    json_t *j = json_loadb(r->body, r->len, 0, NULL);
     const char *status = json_string_value(json_object_get(j, "status"));
     const char *tenant =
         json_string_value(json_object_get(json_object_get(j, "groupLabels"), "tenant"));
@@ -217,18 +164,11 @@ static enum MHD_Result on_hook(void *cls, struct MHD_Connection *c, const char *
     st.requests++;
     if (status && strcmp(status, "firing") == 0 && tenant &&
         sscanf(tenant, "peer-%d", &idx) == 1 && idx >= 0 && idx < st.n && !st.got_ns[idx]) {
-        st.got_ns[idx] = now;
+        st.got_ns[idx] = r->mono_ns;
         st.starts_at_ns[idx] = starts;
     }
     pthread_mutex_unlock(&st.lock);
     json_decref(j);
-    free(r->buf);
-    free(r);
-    *con_cls = NULL;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result ret = MHD_queue_response(c, 200, resp);
-    MHD_destroy_response(resp);
-    return ret;
 }
 
 /* ---- the peers ---------------------------------------------------------- */
@@ -241,13 +181,32 @@ static struct MHD_Daemon *serve(int port, MHD_AccessHandlerCallback cb)
                             MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_END);
 }
 
-static int write_file(const char *path, const char *text)
+/* A peer's command line: --config.file=<dir>/<name>.yml, its storage flag
+ * (a format taking dir), --web.listen-address=127.0.0.1:<port>, `extra`
+ * (NULL: none) and --log.level=warn; its stderr goes to <dir>/<name>.log. */
+struct peer {
+    char cfg[E2E_PATH_MAX + 64], store[E2E_PATH_MAX + 64], web[64], log[E2E_PATH_MAX + 64];
+    char *argv[8];
+    pid_t pid;
+};
+
+static void peer_args(struct peer *p, const char *bin, const char *dir, const char *name,
+                      const char *store_fmt, int port, const char *extra)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fputs(text, f);
-    return fclose(f);
+    memset(p, 0, sizeof(*p));
+    snprintf(p->cfg, sizeof(p->cfg), "--config.file=%s/%s.yml", dir, name);
+    snprintf(p->store, sizeof(p->store), store_fmt, dir);
+    snprintf(p->web, sizeof(p->web), "--web.listen-address=127.0.0.1:%d", port);
+    snprintf(p->log, sizeof(p->log), "%s/%s.log", dir, name);
+    size_t n = 0;
+    p->argv[n++] = (char *)bin;
+    p->argv[n++] = p->cfg;
+    p->argv[n++] = p->store;
+    p->argv[n++] = p->web;
+    if (extra)
+        p->argv[n++] = (char *)extra;
+    p->argv[n++] = (char *)"--log.level=warn";
+    p->argv[n] = NULL;
 }
 
 static pid_t spawn(const char *log, char *const argv[])
@@ -289,6 +248,21 @@ static int wait_200(int port, const char *path, int seconds)
     return -1;
 }
 
+/* GET path from Prometheus: its JSON answer's "data" member (a new
+ * reference), or NULL. */
+static json_t *prom_data(int port, const char *path)
+{
+    char *body = NULL;
+    json_t *data = NULL;
+    if (bench_http_get(port, path, 2000, &body) == 200 && body) {
+        json_t *j = json_loads(body, 0, NULL);
+        data = json_incref(json_object_get(j, "data"));
+        json_decref(j);
+    }
+    free(body);
+    return data;
+}
+
 /* The value of an instant query's first sample; NAN when none. */
 static double prom_query(int port, const char *q)
 {
@@ -298,47 +272,30 @@ static double prom_query(int port, const char *q)
     snprintf(path, sizeof(path), "/api/v1/query?query=%s", e);
     curl_free(e);
     curl_easy_cleanup(c);
-    char *body = NULL;
-    double v = NAN;
-    if (bench_http_get(port, path, 2000, &body) == 200 && body) {
-        json_t *j = json_loads(body, 0, NULL);
-        json_t *r0 = json_array_get(json_object_get(json_object_get(j, "data"), "result"), 0);
-        const char *s = json_string_value(json_array_get(json_object_get(r0, "value"), 1));
-        if (s)
-            v = strtod(s, NULL);
-        json_decref(j);
-    }
-    free(body);
+    json_t *d = prom_data(port, path);
+    json_t *r0 = json_array_get(json_object_get(d, "result"), 0);
+    const char *s = json_string_value(json_array_get(json_object_get(r0, "value"), 1));
+    double v = s ? strtod(s, NULL) : NAN;
+    json_decref(d);
     return v;
 }
 
 /* Active Alertmanagers known to Prometheus's notifier. */
 static int prom_alertmanagers(int port)
 {
-    char *body = NULL;
-    int n = 0;
-    if (bench_http_get(port, "/api/v1/alertmanagers", 2000, &body) == 200 && body) {
-        json_t *j = json_loads(body, 0, NULL);
-        n = (int)json_array_size(
-            json_object_get(json_object_get(j, "data"), "activeAlertmanagers"));
-        json_decref(j);
-    }
-    free(body);
+    json_t *d = prom_data(port, "/api/v1/alertmanagers");
+    int n = (int)json_array_size(json_object_get(d, "activeAlertmanagers"));
+    json_decref(d);
     return n;
 }
 
 /* The rule group's last evaluation (wall ns), from /api/v1/rules; 0 if unknown. */
 static int64_t prom_last_eval(int port)
 {
-    char *body = NULL;
-    int64_t t = 0;
-    if (bench_http_get(port, "/api/v1/rules", 2000, &body) == 200 && body) {
-        json_t *j = json_loads(body, 0, NULL);
-        json_t *g0 = json_array_get(json_object_get(json_object_get(j, "data"), "groups"), 0);
-        t = parse_rfc3339(json_string_value(json_object_get(g0, "lastEvaluation")));
-        json_decref(j);
-    }
-    free(body);
+    json_t *d = prom_data(port, "/api/v1/rules");
+    json_t *g0 = json_array_get(json_object_get(d, "groups"), 0);
+    int64_t t = parse_rfc3339(json_string_value(json_object_get(g0, "lastEvaluation")));
+    json_decref(d);
     return t;
 }
 
@@ -413,30 +370,20 @@ int main(int argc, char **argv)
     const char *prom_bin = getenv("PROMETHEUS") ? getenv("PROMETHEUS") : "prometheus";
     const char *am_bin =
         getenv("ALERTMANAGER") ? getenv("ALERTMANAGER") : "prometheus-alertmanager";
-    static const struct option opts[] = {{"n", required_argument, NULL, 'n'},
-                                         {"bg-tenants", required_argument, NULL, 't'},
-                                         {"bg-eps", required_argument, NULL, 'e'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"keep", no_argument, NULL, 'k'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    int ch;
-    while ((ch = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
-        switch (ch) {
-        case 'n': n = atoi(optarg); break;
-        case 't': st.bg_tenants = atoi(optarg); break;
-        case 'e': st.bg_eps = atof(optarg); break;
-        case 's': seed = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'k': keep = 1; break;
-        case 'h':
-            printf("usage: bench_peers [--n CROSSINGS] [--bg-tenants T] [--bg-eps EPS] "
-                   "[--seed S] [--keep]\n"
-                   "env: PROMETHEUS, ALERTMANAGER (binaries; default prometheus, "
-                   "prometheus-alertmanager)\n");
-            return 0;
-        default: return 2;
-        }
-    }
+    const struct bench_opt opts[] = {
+        {"n", 'n', BENCH_OPT_INT, &n},
+        {"bg-tenants", 0, BENCH_OPT_INT, &st.bg_tenants},
+        {"bg-eps", 0, BENCH_OPT_DOUBLE, &st.bg_eps},
+        {"seed", 0, BENCH_OPT_U32, &seed},
+        {"keep", 0, BENCH_OPT_FLAG, &keep},
+    };
+    int ex = bench_opts(argc, argv, opts, MP_ARRAY_LEN(opts),
+                        "usage: bench_peers [--n CROSSINGS] [--bg-tenants T] [--bg-eps EPS] "
+                        "[--seed S] [--keep]\n"
+                        "env: PROMETHEUS, ALERTMANAGER (binaries; default prometheus, "
+                        "prometheus-alertmanager)\n");
+    if (ex >= 0)
+        return ex;
     if (n < 1 || n > MAX_N || st.bg_tenants < 0 || st.bg_tenants > MAX_BG || st.bg_eps < 0) {
         fprintf(stderr, "bench_peers: --n 1..%d, --bg-tenants 0..%d, --bg-eps >= 0\n", MAX_N,
                 MAX_BG);
@@ -446,9 +393,9 @@ int main(int argc, char **argv)
     st.bg_start_ns = mp_mono_ns();
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
-    char dir[] = "/tmp/mp-peers-XXXXXX";
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    char dir[E2E_PATH_MAX], err[E2E_ERR_MAX];
+    if (e2e_tmpdir_create("peers", dir, sizeof(dir), err, sizeof(err)) != MP_OK) {
+        fprintf(stderr, "bench_peers: %s\n", err);
         return 1;
     }
     int eport = bench_free_port(), hport = bench_free_port(), pport = bench_free_port(),
@@ -457,53 +404,46 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_peers: no free ports\n");
         return 1;
     }
-    char p[512], text[4096];
+    char p[E2E_PATH_MAX + 32], text[4096];
     snprintf(text, sizeof(text), prom_yml, aport, eport);
     snprintf(p, sizeof(p), "%s/prometheus.yml", dir);
-    int bad = write_file(p, text);
+    int bad = e2e_write_file(p, text, err, sizeof(err)) != MP_OK;
     snprintf(p, sizeof(p), "%s/rules.yml", dir);
-    bad |= write_file(p, rules_yml);
+    bad |= e2e_write_file(p, rules_yml, err, sizeof(err)) != MP_OK;
     snprintf(text, sizeof(text), am_yml, hport);
     snprintf(p, sizeof(p), "%s/alertmanager.yml", dir);
-    bad |= write_file(p, text);
+    bad |= e2e_write_file(p, text, err, sizeof(err)) != MP_OK;
     if (bad) {
         fprintf(stderr, "bench_peers: cannot write configs in %s\n", dir);
         return 1;
     }
 
-    struct MHD_Daemon *exp = serve(eport, on_metrics), *hook = serve(hport, on_hook);
+    struct MHD_Daemon *exp = serve(eport, on_metrics);
+    struct hrx *hook = NULL;
+    if (hrx_start((uint16_t)hport, &hook, err, sizeof(err)) == MP_OK)
+        hrx_set_hook(hook, on_hook, NULL);
     if (!exp || !hook) {
         fprintf(stderr, "bench_peers: cannot start the exporter or the webhook\n");
         return 1;
     }
 
-    char a_cfg[300], a_store[300], a_web[64], a_log[300];
-    snprintf(a_cfg, sizeof(a_cfg), "--config.file=%s/alertmanager.yml", dir);
-    snprintf(a_store, sizeof(a_store), "--storage.path=%s/am-data", dir);
-    snprintf(a_web, sizeof(a_web), "--web.listen-address=127.0.0.1:%d", aport);
-    snprintf(a_log, sizeof(a_log), "%s/alertmanager.log", dir);
-    char *am_argv[] = {(char *)am_bin, a_cfg, a_store, a_web, (char *)"--cluster.listen-address=",
-                       (char *)"--log.level=warn", NULL};
-    char p_cfg[300], p_store[300], p_web[64], p_log[300];
-    snprintf(p_cfg, sizeof(p_cfg), "--config.file=%s/prometheus.yml", dir);
-    snprintf(p_store, sizeof(p_store), "--storage.tsdb.path=%s/prom-data", dir);
-    snprintf(p_web, sizeof(p_web), "--web.listen-address=127.0.0.1:%d", pport);
-    snprintf(p_log, sizeof(p_log), "%s/prometheus.log", dir);
-    char *prom_argv[] = {(char *)prom_bin, p_cfg, p_store, p_web, (char *)"--log.level=warn",
-                         NULL};
+    struct peer am, prom;
+    peer_args(&am, am_bin, dir, "alertmanager", "--storage.path=%s/am-data", aport,
+              "--cluster.listen-address=");
+    peer_args(&prom, prom_bin, dir, "prometheus", "--storage.tsdb.path=%s/prom-data", pport, NULL);
 
     int rc = 1, got = 0;
     int64_t *lat = calloc((size_t)n, sizeof(*lat)), *scr = calloc((size_t)n, sizeof(*scr)),
             *evl = calloc((size_t)n, sizeof(*evl)), *dlv = calloc((size_t)n, sizeof(*dlv));
     int nb = 0;
-    pid_t am = spawn(a_log, am_argv);
-    pid_t prom = spawn(p_log, prom_argv);
+    am.pid = spawn(am.log, am.argv);
+    prom.pid = spawn(prom.log, prom.argv);
     if (wait_200(aport, "/-/ready", 30) != 0) {
-        fprintf(stderr, "bench_peers: alertmanager not ready in 30 s; see %s\n", a_log);
+        fprintf(stderr, "bench_peers: alertmanager not ready in 30 s; see %s\n", am.log);
         goto out;
     }
     if (wait_200(pport, "/-/ready", 60) != 0) {
-        fprintf(stderr, "bench_peers: prometheus not ready in 60 s; see %s\n", p_log);
+        fprintf(stderr, "bench_peers: prometheus not ready in 60 s; see %s\n", prom.log);
         goto out;
     }
     /* the target is up (one scrape holds every tenant at 0) and the notifier
@@ -515,7 +455,7 @@ int main(int argc, char **argv)
             usleep(100 * 1000);
     }
     if (!ok) {
-        fprintf(stderr, "bench_peers: target not up or no alertmanager in 30 s; see %s\n", p_log);
+        fprintf(stderr, "bench_peers: target not up or no alertmanager in 30 s; see %s\n", prom.log);
         goto out;
     }
     sleep(2); /* a few more zero samples */
@@ -607,20 +547,17 @@ int main(int argc, char **argv)
         rc = got == n ? 0 : 1;
     }
 out:
-    stop(prom, "prometheus");
-    stop(am, "alertmanager");
+    stop(prom.pid, "prometheus");
+    stop(am.pid, "alertmanager");
     MHD_stop_daemon(exp);
-    MHD_stop_daemon(hook);
+    hrx_stop(hook);
     curl_global_cleanup();
     free(lat);
     free(scr);
     free(evl);
     free(dlv);
     if (rc == 0 && !keep) {
-        char cmd[300];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-        if (system(cmd) != 0)
-            fprintf(stderr, "bench_peers: could not remove %s\n", dir);
+        e2e_tmpdir_remove(dir);
     } else {
         fprintf(stderr, "bench_peers: configs and logs kept in %s\n", dir);
     }

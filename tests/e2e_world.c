@@ -1,0 +1,336 @@
+/* e2e_world.c — the world of one end-to-end case (see e2e_world.h). */
+#include "e2e_world.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <zmq.h>
+
+#define must(cond, fmt, ...) EW_MUST(w, cond, fmt, ##__VA_ARGS__)
+#define must_ok(expr) EW_MUST_OK(w, expr)
+
+/* ---- the case's life -------------------------------------------------------- */
+
+void ew_setup(struct ew_world *w, const char *tag)
+{
+    memset(w, 0, sizeof(*w));
+    w->wall0 = mp_now_ms() / 1000;
+    w->ready_ms = EW_READY_MS;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    must_ok(e2e_bin_path("mailpulsed", w->mailpulsed, sizeof(w->mailpulsed), w->err,
+                         sizeof(w->err)));
+    must_ok(e2e_bin_path("mailpulse", w->mailpulse, sizeof(w->mailpulse), w->err,
+                         sizeof(w->err)));
+    must_ok(e2e_tmpdir_create(tag, w->dir, sizeof(w->dir), w->err, sizeof(w->err)));
+    snprintf(w->cfg, sizeof(w->cfg), "%s/mailpulse.yaml", w->dir);
+    snprintf(w->data, sizeof(w->data), "%s/data", w->dir);
+    snprintf(w->rules, sizeof(w->rules), "%s/rules.yaml", w->dir);
+    uint16_t pull = ew_port(w), http = ew_port(w);
+    snprintf(w->pull, sizeof(w->pull), "tcp://127.0.0.1:%u", (unsigned)pull);
+    snprintf(w->http, sizeof(w->http), "127.0.0.1:%u", (unsigned)http);
+    snprintf(w->base, sizeof(w->base), "http://%s", w->http);
+    snprintf(w->healthz, sizeof(w->healthz), "%s/healthz", w->base);
+    snprintf(w->metrics, sizeof(w->metrics), "%s/metrics", w->base);
+    w->zctx = zmq_ctx_new();
+    must(w->zctx != NULL, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+}
+
+/* The one cleanup path: whatever the case got to, in reverse order. */
+void ew_teardown(struct ew_world *w)
+{
+    if (w->push) {
+        int zero = 0; /* the case is over: nothing left to flush */
+        zmq_setsockopt(w->push, ZMQ_LINGER, &zero, sizeof(zero));
+        zmq_close(w->push);
+    }
+    if (w->zctx)
+        zmq_ctx_term(w->zctx);
+    e2e_proc_kill(&w->cli);
+    e2e_proc_kill(&w->daemon);
+    for (size_t i = 0; i < w->nsinks; i++)
+        e2e_proc_kill(&w->sinks[i]);
+    for (size_t i = 0; i < w->nraw; i++)
+        hrx_stop(w->raw[i]);
+    if (w->passed)
+        e2e_tmpdir_remove(w->dir);
+    curl_global_cleanup();
+}
+
+Suite *ew_suite(const char *name, int timeout_s, void (*setup)(void), void (*teardown)(void),
+                const struct ew_case *cases, size_t ncases)
+{
+    Suite *s = suite_create(name);
+    TCase *tc = tcase_create("daemon");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    /* Generous: a case waits at most EW_READY_MS per program plus a few
+     * seconds; a hang must still end as a failure, not a stuck run. */
+    tcase_set_timeout(tc, timeout_s);
+    for (size_t i = 0; i < ncases; i++) {
+        if (cases[i].loops > 0)
+            tcase_add_loop_test(tc, cases[i].test, 0, cases[i].loops);
+        else
+            tcase_add_test(tc, cases[i].test);
+    }
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+uint16_t ew_port(struct ew_world *w)
+{
+    uint16_t p = 0;
+    must(w->nports < MP_ARRAY_LEN(w->ports), "too many ports");
+    must_ok(e2e_free_port(&p, w->ports, w->nports, w->err, sizeof(w->err)));
+    w->ports[w->nports++] = p;
+    return p;
+}
+
+/* ---- programs and receivers ---------------------------------------------------- */
+
+void ew_write_config(struct ew_world *w, struct e2e_daemon_conf c)
+{
+    c.data_dir = w->data;
+    c.pull = w->pull;
+    c.http_listen = w->http;
+    c.workers = 2;
+    must_ok(e2e_config_write(w->cfg, &c, w->err, sizeof(w->err)));
+}
+
+void ew_spawn_daemon(struct ew_world *w)
+{
+    char name[32];
+    snprintf(name, sizeof(name), w->starts ? "mailpulsed-%d" : "mailpulsed", w->starts + 1);
+    w->starts++;
+    w->sent = 0; /* the accepted counter starts at 0 with each process */
+    char *argv[] = {w->mailpulsed, "-c", w->cfg, NULL};
+    must_ok(e2e_spawn(&w->daemon, name, w->dir, argv, w->err, sizeof(w->err)));
+    must_ok(e2e_wait_http_ok(&w->daemon, w->healthz, w->ready_ms, w->err, sizeof(w->err)));
+    if (!w->push)
+        must_ok(e2e_push_open(w->zctx, w->pull, 5000, &w->push, w->err, sizeof(w->err)));
+}
+
+void ew_start_daemon(struct ew_world *w, struct e2e_daemon_conf c)
+{
+    ew_write_config(w, c);
+    ew_spawn_daemon(w);
+}
+
+void ew_stop_ok(struct ew_world *w, struct e2e_proc *p)
+{
+    char state[64], tail[1500];
+    int rc = e2e_proc_signal_wait(p, SIGTERM, EW_STOP_MS);
+    e2e_proc_describe(p, state, sizeof(state));
+    e2e_file_tail(p->err_path, tail, sizeof(tail));
+    must(rc == MP_OK, "%s did not exit within %d ms of SIGTERM (%s); stderr tail:\n%s", p->name,
+         EW_STOP_MS, state, tail);
+    must(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0,
+         "%s: expected exit 0 after SIGTERM, got %s; stderr tail:\n%s", p->name, state, tail);
+}
+
+void ew_wait_log(struct ew_world *w, const char *needle, int timeout_ms)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (!e2e_file_contains(w->daemon.err_path, needle) && mp_mono_ns() < deadline)
+        usleep(10000);
+    char tail[2000];
+    e2e_file_tail(w->daemon.err_path, tail, sizeof(tail));
+    must(e2e_file_contains(w->daemon.err_path, needle),
+         "no \"%s\" in the log within %d ms; tail:\n%s", needle, timeout_ms, tail);
+}
+
+size_t ew_raw(struct ew_world *w, const char *name, const char *secret, unsigned status)
+{
+    must(w->nraw < EW_MAX_RAW, "too many receivers");
+    size_t i = w->nraw;
+    uint16_t port = ew_port(w);
+    snprintf(w->raw_url[i], sizeof(w->raw_url[i]), "http://127.0.0.1:%u/hook-%s", (unsigned)port,
+             name);
+    must_ok(hrx_start(port, &w->raw[i], w->err, sizeof(w->err)));
+    hrx_set_status(w->raw[i], status);
+    w->raw_secret[i] = secret;
+    w->nraw++;
+    return i;
+}
+
+size_t ew_sink(struct ew_world *w, const char *name, const char *path, char *url, size_t urln)
+{
+    must(w->nsinks < EW_MAX_SINKS, "too many sinks");
+    size_t i = w->nsinks;
+    uint16_t port = ew_port(w);
+    char listen[32];
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)port);
+    char out[sizeof(w->sink_out[i])]; /* w->dir and w->sink_out share *w: no overlap for snprintf */
+    snprintf(out, sizeof(out), "%s/%s.jsonl", w->dir, name);
+    memcpy(w->sink_out[i], out, sizeof(out));
+    snprintf(url, urln, "http://%s%s", listen, path);
+    char *argv[] = {w->mailpulse, "sink", "--listen", listen, "--out", w->sink_out[i], NULL};
+    must_ok(e2e_spawn(&w->sinks[i], name, w->dir, argv, w->err, sizeof(w->err)));
+    w->nsinks++;
+    must_ok(e2e_wait_tcp(&w->sinks[i], port, EW_READY_MS, w->err, sizeof(w->err)));
+    return i;
+}
+
+/* ---- events -------------------------------------------------------------------- */
+
+void ew_send(struct ew_world *w, const char *tenant, const char *mailbox, const char *domain,
+             int type, size_t count, int64_t time_ms)
+{
+    must_ok(e2e_send_events(w->push, tenant, mailbox, domain, type, count, time_ms));
+    w->sent += count;
+}
+
+void ew_send_frame(struct ew_world *w, const struct e2e_event *ev, size_t n,
+                   const char *producer_id)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    must_ok(e2e_batch_pack(ev, n, producer_id, &buf, &len));
+    must_ok(e2e_send_frame(w->push, buf, len, NULL));
+    free(buf);
+    w->sent += n;
+}
+
+/* ---- reading the daemon ------------------------------------------------------- */
+
+char *ew_metrics_text(struct ew_world *w)
+{
+    long status = 0;
+    char *text = NULL;
+    must(e2e_http_get(w->metrics, 2000, &status, &text) == MP_OK, "GET %s: no answer",
+         w->metrics);
+    must(status == 200, "GET %s answered %ld", w->metrics, status);
+    return text;
+}
+
+uint64_t ew_metric_in(struct ew_world *w, const char *text, const char *series)
+{
+    uint64_t v = 0;
+    int rc = e2e_metric(text, series, &v);
+    must(rc == MP_OK, "series %s: %s in /metrics:\n%.1500s", series, mp_strerror(rc), text);
+    return v;
+}
+
+uint64_t ew_metric(struct ew_world *w, const char *series)
+{
+    char *text = ew_metrics_text(w);
+    uint64_t v = ew_metric_in(w, text, series);
+    free(text);
+    return v;
+}
+
+void ew_wait_metric(struct ew_world *w, const char *series, uint64_t want, int timeout_ms)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    uint64_t v;
+    while ((v = ew_metric(w, series)) < want && mp_mono_ns() < deadline)
+        usleep(5000);
+    must(v == want, "%s is %llu after %d ms, expected %llu", series, (unsigned long long)v,
+         timeout_ms, (unsigned long long)want);
+}
+
+json_t *ew_get_json(struct ew_world *w, const char *path, long want)
+{
+    char url[512];
+    long status = 0;
+    char *body = NULL;
+    snprintf(url, sizeof(url), "%s%s", w->base, path);
+    must(e2e_http_get(url, 2000, &status, &body) == MP_OK, "GET %s: no answer", url);
+    json_error_t jerr;
+    json_t *j = body ? json_loads(body, 0, &jerr) : NULL;
+    must(status == want, "GET %s answered %ld, expected %ld: %.1500s", path, status, want,
+         body ? body : "(no body)");
+    must(json_is_object(j), "GET %s: body is not a JSON object: %.1500s", path, body ? body : "");
+    free(body);
+    return j;
+}
+
+/* ---- signatures and requests ------------------------------------------------ */
+
+int ew_sig_parse(const char *h, long long *t, char v1[65])
+{
+    char *end;
+    if (h == NULL || strncmp(h, "t=", 2) != 0)
+        return 0;
+    errno = 0;
+    *t = strtoll(h + 2, &end, 10);
+    if (errno != 0 || end == h + 2 || strncmp(end, ",v1=", 4) != 0)
+        return 0;
+    const char *hex = end + 4;
+    if (strlen(hex) != 64 || strspn(hex, "0123456789abcdef") != 64)
+        return 0;
+    memcpy(v1, hex, 65);
+    return 1;
+}
+
+void ew_sig_hex(const char *secret, long long t, const char *body, size_t len, char out[65])
+{
+    char prefix[32];
+    int plen = snprintf(prefix, sizeof(prefix), "%lld.", t);
+    unsigned char *msg = malloc((size_t)plen + len);
+    ck_assert(msg != NULL);
+    memcpy(msg, prefix, (size_t)plen);
+    memcpy(msg + plen, body, len);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    ck_assert(HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, (size_t)plen + len, mac,
+                   &maclen) != NULL);
+    ck_assert_uint_eq(maclen, 32);
+    for (unsigned i = 0; i < maclen; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    free(msg);
+}
+
+const struct hrx_req *ew_req(struct ew_world *w, size_t k, size_t i)
+{
+    must(k < w->nraw, "no receiver %zu", k);
+    const struct hrx_req *r = hrx_get(w->raw[k], i);
+    must(r != NULL, "receiver %zu has no request %zu", k, i);
+    const char *sig = hrx_req_header(r, "X-Mailpulse-Signature");
+    const char *idem = hrx_req_header(r, "Idempotency-Key");
+    long long t = 0;
+    char v1[65], want[65];
+    must(idem && idem[0], "receiver %zu request %zu: no Idempotency-Key", k, i);
+    must(ew_sig_parse(sig, &t, v1), "receiver %zu request %zu: signature header malformed: %s",
+         k, i, sig ? sig : "(none)");
+    must(t >= w->wall0 - 1 && t <= mp_now_ms() / 1000 + 1,
+         "receiver %zu request %zu: signature time t=%lld not within this case (from %lld)", k, i,
+         t, (long long)w->wall0);
+    ew_sig_hex(w->raw_secret[k], t, r->body, r->len, want);
+    must(strcmp(v1, want) == 0,
+         "receiver %zu request %zu: signature does not verify (v1=%s, expected %s); body: %.2000s",
+         k, i, v1, want, r->body);
+    return r;
+}
+
+json_t *ew_req_json(struct ew_world *w, const struct hrx_req *r)
+{
+    json_error_t jerr;
+    json_t *j = json_loadb(r->body, r->len, 0, &jerr);
+    must(json_is_object(j), "body is not a JSON object (%s): %.2000s", jerr.text, r->body);
+    return j;
+}
+
+/* ---- JSON ----------------------------------------------------------------------- */
+
+const char *ew_jstr(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int ew_streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+char *ew_jdump(json_t *j, size_t max)
+{
+    char *s = json_dumps(j, JSON_COMPACT);
+    if (s && max > 10 && strlen(s) > max)
+        strcpy(s + max - 10, "...");
+    return s;
+}

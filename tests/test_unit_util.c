@@ -1,0 +1,86 @@
+/* test_unit_util.c — Check suite "unit_util": the unit suites' shared
+ * helpers (tests/unit_util.h): a temp dir is made, holds a store that
+ * opens again, and goes whole; threads run side by side on their own
+ * argument and are all joined.
+ */
+#include <check.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unit_util.h"
+#include "check_main.h"
+
+START_TEST(tmpdir_and_store)
+{
+    char dir[UNIT_PATH_MAX];
+    unit_tmpdir("unit_util", dir);
+    struct stat st;
+    ck_assert_int_eq(stat(dir, &st), 0);
+    ck_assert(S_ISDIR(st.st_mode));
+    ck_assert_ptr_nonnull(strstr(dir, "mp_unit_util."));
+    struct eng_store *s = unit_store_open(dir);
+    ck_assert_ptr_nonnull(s);
+    eng_store_close(s);
+    s = unit_store_open(dir); /* the same store again */
+    ck_assert_ptr_nonnull(s);
+    eng_store_close(s);
+    char db[UNIT_PATH_MAX + 8];
+    snprintf(db, sizeof(db), "%s/db", dir);
+    ck_assert_int_eq(access(db, F_OK), 0);
+    unit_tmpdir_remove(dir);
+    ck_assert_int_ne(access(dir, F_OK), 0);
+    unit_tmpdir_remove(""); /* a no-op */
+}
+END_TEST
+
+struct worker {
+    atomic_int *running, *peak;
+    int id, done;
+};
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    int now = atomic_fetch_add(w->running, 1) + 1;
+    int peak = atomic_load(w->peak);
+    while (now > peak && !atomic_compare_exchange_weak(w->peak, &peak, now))
+        ;
+    usleep(20000); /* long enough for the others to start meanwhile */
+    atomic_fetch_sub(w->running, 1);
+    w->done = w->id + 1;
+    return NULL;
+}
+
+START_TEST(threads_side_by_side)
+{
+    atomic_int running = 0, peak = 0;
+    struct worker w[8];
+    for (int i = 0; i < 8; i++)
+        w[i] = (struct worker){&running, &peak, i, 0};
+    unit_threads_run(8, work, w, sizeof(w[0]));
+    for (int i = 0; i < 8; i++)
+        ck_assert_int_eq(w[i].done, i + 1);
+    ck_assert_int_eq(atomic_load(&running), 0);
+    ck_assert_int_gt(atomic_load(&peak), 1);
+
+    struct unit_threads t;
+    atomic_store(&peak, 0);
+    for (int i = 0; i < 4; i++)
+        w[i].done = 0;
+    unit_threads_start(&t, 4, work, w, sizeof(w[0]));
+    ck_assert_uint_eq(t.n, 4);
+    unit_threads_join(&t);
+    ck_assert_uint_eq(t.n, 0);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(w[i].done, i + 1);
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+    return check_suite("unit_util", 30, NULL, NULL,
+                       CHECK_TESTS(tmpdir_and_store, threads_side_by_side));
+}

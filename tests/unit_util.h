@@ -1,0 +1,54 @@
+/* unit_util.h — helpers the unit suites share: a temp directory per case, a
+ * fresh RocksDB store in it, and N threads started and joined together.
+ *
+ * What it does
+ *   - unit_tmpdir(): mkdtemp() under $TMPDIR (or /tmp), realpath'd (the
+ *     config loader resolves paths), named after `tag`;
+ *     unit_tmpdir_remove() removes it and everything under it;
+ *   - unit_store_open(): eng_store_open("<dir>/db");
+ *   - unit_threads_start()/unit_threads_join(): n threads on
+ *     fn(args + i * size), started together and joined together (the case's
+ *     own thread may tick or flush in between); unit_threads_run() is both.
+ *
+ * These are Check-aware: a failure is an assertion (ck_assert_msg) that
+ * ends the case, so the functions return only what worked.
+ *
+ * Threads: call from the test's thread; the started threads are the
+ * caller's code. No globals.
+ *
+ * Ownership: the caller owns `dir` (a buffer of UNIT_PATH_MAX) and the
+ * store (eng_store_close it).
+ */
+#ifndef UNIT_UTIL_H
+#define UNIT_UTIL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "eng_store.h"
+
+#define UNIT_PATH_MAX 512
+
+/* Makes the directory into dir (UNIT_PATH_MAX bytes). */
+void unit_tmpdir(const char *tag, char dir[UNIT_PATH_MAX]);
+/* Removes it (it must go: a failure is an assertion). "" is a no-op. */
+void unit_tmpdir_remove(const char *dir);
+/* A store at <dir>/db (created when missing). */
+struct eng_store *unit_store_open(const char *dir);
+#define UNIT_MAX_THREADS 64
+
+struct unit_threads {
+    pthread_t th[UNIT_MAX_THREADS];
+    size_t n;
+};
+
+/* Starts fn(args + i * size) for i in 0..n-1 on n threads (n <=
+ * UNIT_MAX_THREADS). */
+void unit_threads_start(struct unit_threads *t, size_t n, void *(*fn)(void *), void *args,
+                        size_t size);
+/* Joins them all; their return values must all be NULL. */
+void unit_threads_join(struct unit_threads *t);
+/* Start, then join. */
+void unit_threads_run(size_t n, void *(*fn)(void *), void *args, size_t size);
+
+#endif
