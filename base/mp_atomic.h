@@ -26,5 +26,7 @@ typedef _Atomic int64_t mp_atomic_i64;
     atomic_compare_exchange_strong_explicit((p), (expp), (v), memory_order_acq_rel, \
                                             memory_order_acquire)
 #define mp_fence_seq_cst() atomic_thread_fence(memory_order_seq_cst)
+/* Initialises an atomic before any other thread can see it (no order). */
+#define mp_atomic_init(p, v) atomic_init((p), (v))
 
 #endif

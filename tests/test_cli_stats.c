@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_api.h"
 #include "cli_stats.h"
 #include "check_main.h"
 
@@ -111,11 +112,11 @@ START_TEST(not_stats)
     free(print("not json", MP_ERR_PARSE));
     free(print("", MP_ERR_PARSE));
     char msg[64];
-    cli_stats_error_text("{\"error\":\"unknown tenant\"}", msg, sizeof(msg));
+    cli_api_error_text("{\"error\":\"unknown tenant\"}", msg, sizeof(msg));
     ck_assert_str_eq(msg, "unknown tenant");
-    cli_stats_error_text("<html>", msg, sizeof(msg));
+    cli_api_error_text("<html>", msg, sizeof(msg));
     ck_assert_str_eq(msg, "");
-    cli_stats_error_text("", msg, sizeof(msg));
+    cli_api_error_text("", msg, sizeof(msg));
     ck_assert_str_eq(msg, "");
 }
 END_TEST
