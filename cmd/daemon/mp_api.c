@@ -67,16 +67,13 @@ static int api__alert_args(const struct mp_http_request *req, int allow_limit,
     return 0;
 }
 
-/* GET /v1/alerts[?tenant=T]: pending and firing alerts. */
+/* GET /v1/alerts[?tenant=T]: pending and firing alerts. The route is exact,
+ * so mp_http answers 404 for anything below /v1/alerts but /dead. */
 static void api__alerts(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_metrics_sources *src = arg;
     const char *tenant;
     size_t limit;
-    if (strcmp(req->path, "/v1/alerts") != 0) {
-        mp_http_error(out, 404, "not found");
-        return;
-    }
     if (api__alert_args(req, 0, &tenant, &limit, out) == 0)
         api__json(alert_eval_active_json(src->eval, tenant), out);
 }
