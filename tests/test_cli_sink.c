@@ -25,6 +25,7 @@ static char dir[512];
 static void setup(void)
 {
     char err[256];
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     ck_assert_msg(e2e_tmpdir_create("cli_sink", dir, sizeof(dir), err, sizeof(err)) == MP_OK,
                   "%s", err);
 }
@@ -32,6 +33,7 @@ static void setup(void)
 static void teardown(void)
 {
     e2e_tmpdir_remove(dir);
+    curl_global_cleanup();
 }
 
 /* A running sink printing into memory; `out` is its JSON lines file. */
@@ -222,16 +224,6 @@ START_TEST(start_refused)
     cli_sink_stop(NULL); /* a no-op */
 }
 END_TEST
-
-void test_init(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-void test_fini(void)
-{
-    curl_global_cleanup();
-}
 
 Suite *test_suite(void)
 {

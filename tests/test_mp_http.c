@@ -301,19 +301,20 @@ START_TEST(port_in_use)
 }
 END_TEST
 
-void test_init(void)
+/* libcurl for the client side, per case (each runs in its own process). */
+static void setup(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void test_fini(void)
+static void teardown(void)
 {
     curl_global_cleanup();
 }
 
 Suite *test_suite(void)
 {
-    return check_suite("mp_http", 30, NULL, NULL,
+    return check_suite("mp_http", 30, setup, teardown,
                        CHECK_TESTS(serves_ipv4, serves_ipv6, serves_localhost, routes_and_errors,
                                    too_many_args, bad_listen, port_in_use));
 }

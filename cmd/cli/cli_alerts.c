@@ -45,78 +45,76 @@ static void alerts__value(json_t *an, const char *key, char *out, size_t n)
         snprintf(out, n, "%s", v);
 }
 
-/* The array under `key` of a body, in *root (a new reference) and *list.
- * MP_OK with rows to print; MP_ERR_NOTFOUND when it is empty (`none` was
- * printed); MP_ERR_PARSE for a body of another shape. */
-static int alerts__list(FILE *f, const char *body, const char *key, const char *none,
-                        json_t **root, json_t **list)
+#define ALERTS__ACTIVE_ROW "%-8s %-8s %-22s %-20s %-16s %-28s %9s %9s %8s %6s  %s\n"
+#define ALERTS__DEAD_ROW "%-24s %-20s %-20s %-18s %8s  %s\n"
+
+/* One row per pending or firing alert (NULL: the header). */
+static void alerts__active_row(FILE *f, json_t *a)
 {
-    *root = json_loads(body, 0, NULL);
-    *list = json_object_get(*root, key);
-    if (!json_is_array(*list))
-        return MP_ERR_PARSE;
-    if (json_array_size(*list) == 0) {
-        fprintf(f, "%s\n", none);
-        return MP_ERR_NOTFOUND;
+    if (!a) {
+        fprintf(f, ALERTS__ACTIVE_ROW, "STATE", "SEVERITY", "RULE", "TENANT", "SCOPE", "NAME",
+                "VALUE", "THRESHOLD", "NUM/DEN", "WINDOW", "SINCE");
+        return;
     }
-    return MP_OK;
+    json_t *l = json_object_get(a, "labels"), *an = json_object_get(a, "annotations");
+    const char *mb = alerts__str(l, "mailbox", NULL), *dom = alerts__str(l, "recipient_domain", NULL);
+    char val[32], thr[32], nd[48];
+    alerts__value(an, "value", val, sizeof(val));
+    alerts__value(an, "threshold", thr, sizeof(thr));
+    snprintf(nd, sizeof(nd), "%s/%s", alerts__str(an, "numerator", "-"),
+             alerts__str(an, "denominator", "-"));
+    fprintf(f, ALERTS__ACTIVE_ROW, alerts__str(a, "status", "-"), alerts__str(l, "severity", "-"),
+            alerts__str(l, "rule", alerts__str(l, "alertname", "-")), alerts__str(l, "tenant", "-"),
+            mb ? "mailbox" : dom ? "recipient_domain" : "tenant", mb ? mb : dom ? dom : "-", val,
+            thr, nd, alerts__str(an, "window", "-"), alerts__str(a, "startsAt", "-"));
+}
+
+/* One row per dead letter (NULL: the header). */
+static void alerts__dead_row(FILE *f, json_t *d)
+{
+    if (!d) {
+        fprintf(f, ALERTS__DEAD_ROW, "DIED", "RECEIVER", "TENANT", "REASON", "ATTEMPTS",
+                "IDEMPOTENCY-KEY");
+        return;
+    }
+    char attempts[24];
+    snprintf(attempts, sizeof(attempts), "%lld",
+             (long long)json_integer_value(json_object_get(d, "attempts")));
+    fprintf(f, ALERTS__DEAD_ROW, alerts__str(d, "died", "-"), alerts__str(d, "receiver", "-"),
+            alerts__str(d, "tenant", "-"), alerts__str(d, "reason", "-"), attempts,
+            alerts__str(d, "idempotency_key", "-"));
+}
+
+/* The array under `key` of a body as a table: `none` when it is empty,
+ * else the header and one row per element. MP_ERR_PARSE (nothing printed)
+ * for a body of another shape. */
+static int alerts__table(FILE *f, const char *body, const char *key, const char *none,
+                         void (*row)(FILE *f, json_t *item))
+{
+    json_t *root = json_loads(body, 0, NULL);
+    json_t *list = json_object_get(root, key);
+    int rc = json_is_array(list) ? MP_OK : MP_ERR_PARSE;
+    if (rc == MP_OK && json_array_size(list) == 0) {
+        fprintf(f, "%s\n", none);
+    } else if (rc == MP_OK) {
+        size_t i;
+        json_t *item;
+        row(f, NULL);
+        json_array_foreach(list, i, item)
+            row(f, item);
+    }
+    json_decref(root);
+    return rc;
 }
 
 int cli_alerts_print(FILE *f, const char *body)
 {
-    json_t *root, *list;
-    int rc = alerts__list(f, body, "alerts", "no pending or firing alerts", &root, &list);
-    if (rc != MP_OK) {
-        json_decref(root);
-        return rc == MP_ERR_NOTFOUND ? MP_OK : rc;
-    }
-    fprintf(f, "%-8s %-8s %-22s %-20s %-16s %-28s %9s %9s %8s %6s  %s\n", "STATE", "SEVERITY",
-            "RULE", "TENANT", "SCOPE", "NAME", "VALUE", "THRESHOLD", "NUM/DEN", "WINDOW",
-            "SINCE");
-    size_t i;
-    json_t *a;
-    json_array_foreach(list, i, a)
-    {
-        json_t *l = json_object_get(a, "labels"), *an = json_object_get(a, "annotations");
-        const char *mb = alerts__str(l, "mailbox", NULL), *dom = alerts__str(l, "recipient_domain", NULL);
-        char val[32], thr[32], nd[48];
-        alerts__value(an, "value", val, sizeof(val));
-        alerts__value(an, "threshold", thr, sizeof(thr));
-        snprintf(nd, sizeof(nd), "%s/%s", alerts__str(an, "numerator", "-"),
-                 alerts__str(an, "denominator", "-"));
-        fprintf(f, "%-8s %-8s %-22s %-20s %-16s %-28s %9s %9s %8s %6s  %s\n",
-                alerts__str(a, "status", "-"), alerts__str(l, "severity", "-"),
-                alerts__str(l, "rule", alerts__str(l, "alertname", "-")),
-                alerts__str(l, "tenant", "-"), mb ? "mailbox" : dom ? "recipient_domain" : "tenant",
-                mb ? mb : dom ? dom : "-", val, thr, nd, alerts__str(an, "window", "-"),
-                alerts__str(a, "startsAt", "-"));
-    }
-    json_decref(root);
-    return MP_OK;
+    return alerts__table(f, body, "alerts", "no pending or firing alerts", alerts__active_row);
 }
 
 int cli_alerts_print_dead(FILE *f, const char *body)
 {
-    json_t *root, *list;
-    int rc = alerts__list(f, body, "dead", "no dead letters", &root, &list);
-    if (rc != MP_OK) {
-        json_decref(root);
-        return rc == MP_ERR_NOTFOUND ? MP_OK : rc;
-    }
-    fprintf(f, "%-24s %-20s %-20s %-18s %8s  %s\n", "DIED", "RECEIVER", "TENANT", "REASON",
-            "ATTEMPTS", "IDEMPOTENCY-KEY");
-    size_t i;
-    json_t *d;
-    json_array_foreach(list, i, d)
-    {
-        fprintf(f, "%-24s %-20s %-20s %-18s %8lld  %s\n", alerts__str(d, "died", "-"),
-                alerts__str(d, "receiver", "-"), alerts__str(d, "tenant", "-"),
-                alerts__str(d, "reason", "-"),
-                (long long)json_integer_value(json_object_get(d, "attempts")),
-                alerts__str(d, "idempotency_key", "-"));
-    }
-    json_decref(root);
-    return MP_OK;
+    return alerts__table(f, body, "dead", "no dead letters", alerts__dead_row);
 }
 
 /* ---- the command ---------------------------------------------------------- */
@@ -128,10 +126,8 @@ static const struct cli_opt alerts__opts[] = {
     [ALERTS_TENANT] = {"tenant", "T", "only this tenant's alerts"},
     [ALERTS_DEAD] = {"dead", NULL, "list dead letters (notifications given up on) instead"},
     [ALERTS_LIMIT] = {"limit", "N", "with --dead: at most N, 1..999999 (default 1000)"},
-    [ALERTS_API] = {"api", "URL", "the daemon's HTTP API (default " CLI_API_DEFAULT ")"},
-    [ALERTS_TIMEOUT_MS] = {"timeout-ms", "MS", "give up after MS ms, 1..3600000 (default 5000)"},
-    [ALERTS_JSON] = {"json", NULL, "print the API's JSON body as is"},
-    [ALERTS_HELP] = {"help", NULL, "show this help"},
+    CLI_API_OPT_ROWS(ALERTS_API, ALERTS_TIMEOUT_MS, ALERTS_JSON),
+    [ALERTS_HELP] = CLI_OPT_HELP,
 };
 
 static const char alerts__usage[] =
@@ -147,50 +143,31 @@ static const char alerts__usage[] =
 
 static int alerts__run(const struct cli_cmd *cmd, int argc, char **argv)
 {
-    const char *tenant = NULL, *api = CLI_API_DEFAULT;
-    int64_t limit = 0, timeout_ms = 5000;
-    int json = 0, dead = 0;
-    struct cli_args a = {cmd, argc, argv, 1};
-    size_t idx;
-    const char *val;
+    struct cli_api_opts o = CLI_API_OPTS_INIT;
+    int64_t limit = 0;
+    int dead = 0;
+    struct cli_args a = CLI_ARGS(cmd, argc, argv);
     int rc;
-    while ((rc = cli_next(&a, &idx, &val)) == MP_OK) {
-        const struct cli_opt *opt = &cmd->opts[idx];
-        switch ((enum alerts_opt)idx) {
-        case ALERTS_TENANT:
-            if ((rc = cli_opt_tenant(cmd, val, &tenant)) != MP_OK)
-                return rc;
-            break;
+    while ((rc = cli_api_next(&a, &o)) == MP_OK) {
+        switch ((enum alerts_opt)a.idx) {
         case ALERTS_DEAD: dead = 1; break;
         case ALERTS_LIMIT:
-            if ((rc = cli_opt_i64(cmd, opt, val, 1, 999999, &limit)) != MP_OK)
+            if ((rc = cli_arg_i64(&a, 1, 999999, &limit)) != MP_OK)
                 return rc;
             break;
-        case ALERTS_API:
-            if ((rc = cli_opt_api(cmd, val, &api)) != MP_OK)
-                return rc;
-            break;
-        case ALERTS_TIMEOUT_MS:
-            if ((rc = cli_opt_i64(cmd, opt, val, 1, CLI_MAX_TIMEOUT_MS, &timeout_ms)) != MP_OK)
-                return rc;
-            break;
-        case ALERTS_JSON: json = 1; break;
-        case ALERTS_HELP: cli_print_help(cmd, stdout); return MP_OK;
+        default: break; /* --help and the shared options: cli_api_next() */
         }
     }
     if (rc != MP_ERR_NOTFOUND)
-        return rc;
+        return rc == CLI_HELP ? MP_OK : rc;
     if (limit && !dead)
         return cli_usage_error(cmd, "--limit goes with --dead");
 
     char *url = NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if ((rc = cli_alerts_url(api, tenant, dead, (long)limit, &url)) != MP_OK)
-        cli_fail(cmd, "out of memory");
-    else
-        rc = cli_api_show(cmd, url, timeout_ms, json,
-                          dead ? cli_alerts_print_dead : cli_alerts_print, "alerts JSON");
-    free(url);
+    rc = cli_alerts_url(o.api, o.tenant, dead, (long)limit, &url);
+    rc = cli_api_show(cmd, rc, url, &o, dead ? cli_alerts_print_dead : cli_alerts_print,
+                      "alerts JSON");
     curl_global_cleanup();
     return rc;
 }

@@ -114,16 +114,49 @@ static int api__fetch(const struct cli_cmd *cmd, const char *url, int64_t timeou
     return MP_ERR_IO;
 }
 
-int cli_api_show(const struct cli_cmd *cmd, const char *url, int64_t timeout_ms, int json,
+/* The shared option cli_next() just read into *o: MP_OK, a usage error, or
+ * MP_ERR_NOTFOUND when it is none of them. */
+static int api__opt(const struct cli_args *a, struct cli_api_opts *o)
+{
+    const char *name = a->opt->name;
+    if (strcmp(name, "tenant") == 0)
+        return cli_opt_tenant(a->cmd, a->val, &o->tenant);
+    if (strcmp(name, "api") == 0)
+        return cli_opt_api(a->cmd, a->val, &o->api);
+    if (strcmp(name, "timeout-ms") == 0)
+        return cli_arg_i64(a, 1, CLI_MAX_TIMEOUT_MS, &o->timeout_ms);
+    if (strcmp(name, "json") == 0) {
+        o->json = 1;
+        return MP_OK;
+    }
+    return MP_ERR_NOTFOUND;
+}
+
+int cli_api_next(struct cli_args *a, struct cli_api_opts *o)
+{
+    int rc;
+    while ((rc = cli_next(a)) == MP_OK)
+        if ((rc = api__opt(a, o)) != MP_OK)
+            return rc == MP_ERR_NOTFOUND ? MP_OK : rc;
+    return rc;
+}
+
+int cli_api_show(const struct cli_cmd *cmd, int url_rc, char *url, const struct cli_api_opts *o,
                  int (*print)(FILE *f, const char *body), const char *what)
 {
     char *body = NULL;
-    int rc = api__fetch(cmd, url, timeout_ms, &body);
-    if (rc == MP_OK && json)
+    if (url_rc != MP_OK) {
+        cli_fail(cmd, "out of memory");
+        free(url);
+        return url_rc;
+    }
+    int rc = api__fetch(cmd, url, o->timeout_ms, &body);
+    if (rc == MP_OK && o->json)
         printf("%s\n", body);
     else if (rc == MP_OK && (rc = print(stdout, body)) != MP_OK)
         cli_fail(cmd, "%s answered 200 but not with %s: %.200s", url, what, body);
     fflush(stdout);
     free(body);
+    free(url);
     return rc;
 }

@@ -14,6 +14,7 @@
  *     (may be NULL) then holds libcurl's reason.
  *   - cli_api_error_text(): the "error" message of a {"error": "..."} body,
  *     "" for any other body.
+ *   - cli_api_next() reads the options the API clients share.
  *   - cli_api_show() is a subcommand's whole request: GET url, then on a
  *     200 print the body as is (json) or through print(); anything else is
  *     reported on stderr as cli_fail() does (unreachable, with a hint; or
@@ -38,6 +39,27 @@
 #define CLI_API_DEFAULT "http://127.0.0.1:7480"
 #define CLI_API_BODY_MAX ((size_t)64 << 20) /* larger answers are cut off: MP_ERR_IO */
 
+/* The options `stats` and `alerts` share: --tenant (a name of eng_name.h),
+ * --api (an http:// or https:// URL), --timeout-ms (1..CLI_MAX_TIMEOUT_MS)
+ * and --json. */
+struct cli_api_opts {
+    const char *tenant; /* NULL when not given */
+    const char *api;
+    int64_t timeout_ms;
+    int json;
+};
+#define CLI_API_OPTS_INIT {NULL, CLI_API_DEFAULT, 5000, 0}
+/* Their rows in a command's option table (--tenant's help is the command's). */
+#define CLI_API_OPT_ROWS(api, timeout_ms, json)                                                \
+    [api] = {"api", "URL", "the daemon's HTTP API (default " CLI_API_DEFAULT ")"},            \
+    [timeout_ms] = {"timeout-ms", "MS", "give up after MS ms, 1..3600000 (default 5000)"},   \
+    [json] = {"json", NULL, "print the API's JSON body as is"}
+/* cli_next() that takes the shared options into *o itself: MP_OK only for
+ * an option of the command's own; else what cli_next() or the shared
+ * option's check returned (MP_ERR_NOTFOUND at the end, CLI_HELP, a usage
+ * error). */
+int cli_api_next(struct cli_args *a, struct cli_api_opts *o);
+
 int cli_api_url_start(struct mp_buf *b, const char *api, const char *path);
 int cli_api_url_escape(struct mp_buf *b, const char *value);
 
@@ -46,9 +68,10 @@ int cli_api_get(const char *url, long timeout_ms, long *status, char **body, cha
 
 void cli_api_error_text(const char *body, char *out, size_t n);
 
-/* `what` names the expected body in the message for another shape, e.g.
- * "stats JSON". */
-int cli_api_show(const struct cli_cmd *cmd, const char *url, int64_t timeout_ms, int json,
+/* `url` is what the command's URL builder returned with url_rc (MP_OK, or
+ * MP_ERR_NOMEM: "out of memory" is reported); it is freed. `what` names the
+ * expected body in the message for another shape, e.g. "stats JSON". */
+int cli_api_show(const struct cli_cmd *cmd, int url_rc, char *url, const struct cli_api_opts *o,
                  int (*print)(FILE *f, const char *body), const char *what);
 
 #endif

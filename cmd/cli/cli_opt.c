@@ -29,35 +29,39 @@ void cli_print_help(const struct cli_cmd *cmd, FILE *f)
     }
 }
 
-/* Prints "mailpulse CMD: message" and a pointer to --help to stderr.
- * Returns MP_ERR_INVAL so callers can `return cli_usage_error(...)`. */
+/* "mailpulse CMD: message" on stderr. */
+static void opt__vprint(const struct cli_cmd *cmd, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void opt__vprint(const struct cli_cmd *cmd, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "mailpulse %s: ", cmd->name);
+    vfprintf(stderr, fmt, ap);
+}
+
+/* Also points at --help; returns MP_ERR_INVAL so callers can
+ * `return cli_usage_error(...)`. */
 int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "mailpulse %s: ", cmd->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    opt__vprint(cmd, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nRun 'mailpulse %s --help' for the options.\n", cmd->name);
     return MP_ERR_INVAL;
 }
 
-/* Prints "mailpulse CMD: message" to stderr for a failure at run time. */
+/* A failure at run time. */
 void cli_fail(const struct cli_cmd *cmd, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "mailpulse %s: ", cmd->name);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    opt__vprint(cmd, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }
 
-/* Reads the option at a->argv[a->i], as "--name value", "--name=value",
- * "--flag" or "-h". Returns MP_OK with *idx (into cmd->opts) and *val (NULL
- * for a flag), MP_ERR_NOTFOUND past the last argument, or MP_ERR_INVAL after
- * printing why. Exact names only: no abbreviations, no positionals. */
-int cli_next(struct cli_args *a, size_t *idx, const char **val)
+/* Exact names only: no abbreviations, no positionals. */
+int cli_next(struct cli_args *a)
 {
     if (a->i >= a->argc)
         return MP_ERR_NOTFOUND;
@@ -81,15 +85,20 @@ int cli_next(struct cli_args *a, size_t *idx, const char **val)
         if (o->arg == NULL) {
             if (eq != NULL)
                 return cli_usage_error(a->cmd, "--%s takes no value", o->name);
-            *val = NULL;
+            a->val = NULL;
         } else if (eq != NULL) {
-            *val = eq + 1;
+            a->val = eq + 1;
         } else if (a->i < a->argc) {
-            *val = a->argv[a->i++]; /* taken as is, even "" or "-x" */
+            a->val = a->argv[a->i++]; /* taken as is, even "" or "-x" */
         } else {
             return cli_usage_error(a->cmd, "--%s needs a value (%s)", o->name, o->arg);
         }
-        *idx = i;
+        a->idx = i;
+        a->opt = o;
+        if (strcmp(o->name, "help") == 0) {
+            cli_print_help(a->cmd, stdout);
+            return CLI_HELP;
+        }
         return MP_OK;
     }
     return cli_usage_error(a->cmd, "unknown option '--%.*s'", (int)len, name);
@@ -131,6 +140,11 @@ int cli_opt_i64(const struct cli_cmd *cmd, const struct cli_opt *o, const char *
         return MP_OK;
     return cli_usage_error(cmd, "--%s: expected an integer %" PRId64 "..%" PRId64 ", got \"%s\"",
                             o->name, min, max, val);
+}
+
+int cli_arg_i64(const struct cli_args *a, int64_t min, int64_t max, int64_t *out)
+{
+    return cli_opt_i64(a->cmd, a->opt, a->val, min, max, out);
 }
 
 int cli_opt_tenant(const struct cli_cmd *cmd, const char *val, const char **out)

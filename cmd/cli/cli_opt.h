@@ -42,13 +42,21 @@ struct cli_cmd {
     cli_run_fn run;
 };
 
-/* Walks a command's argv; start with {cmd, argc, argv, 1}. */
+/* Walks a command's argv; CLI_ARGS() starts it at argv[1]. After each
+ * cli_next() that returned MP_OK, idx/opt/val are the option just read. */
 struct cli_args {
     const struct cli_cmd *cmd;
     int argc;
     char **argv;
     int i;
+    size_t idx;                /* into cmd->opts */
+    const struct cli_opt *opt; /* &cmd->opts[idx] */
+    const char *val;           /* its value; NULL for a flag */
 };
+#define CLI_ARGS(cmd, argc, argv) {(cmd), (argc), (argv), 1, 0, NULL, NULL}
+
+/* The last row of every option table. */
+#define CLI_OPT_HELP {"help", NULL, "show this help"}
 
 /* The usage text and the options, as --help prints them. */
 void cli_print_help(const struct cli_cmd *cmd, FILE *f);
@@ -56,10 +64,12 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void cli_fail(const struct cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The option at a->argv[a->i]: MP_OK with *idx (into cmd->opts) and *val
- * (NULL for a flag), MP_ERR_NOTFOUND past the last argument, or MP_ERR_INVAL
- * after printing why. */
-int cli_next(struct cli_args *a, size_t *idx, const char **val);
+/* The option at a->argv[a->i]: MP_OK with a->idx, a->opt and a->val set,
+ * MP_ERR_NOTFOUND past the last argument, MP_ERR_INVAL after printing why,
+ * or CLI_HELP for --help (or -h), after printing the command's help to
+ * stdout: not an error, the command ends there with MP_OK. */
+#define CLI_HELP 1
+int cli_next(struct cli_args *a);
 
 /* Whole decimal integers only: no spaces, no suffixes, no hex; MP_OK or
  * MP_ERR_INVAL (nothing printed). */
@@ -68,6 +78,8 @@ int cli_parse_u64(const char *s, uint64_t *out);
 /* An option's integer value in min..max, or a usage error naming it. */
 int cli_opt_i64(const struct cli_cmd *cmd, const struct cli_opt *o, const char *val, int64_t min,
                 int64_t max, int64_t *out);
+/* The same for the option cli_next() just read. */
+int cli_arg_i64(const struct cli_args *a, int64_t min, int64_t max, int64_t *out);
 /* --tenant: a name of eng_name.h; --api: an http:// or https:// URL.
  * MP_OK with *out = val, or a usage error. */
 int cli_opt_tenant(const struct cli_cmd *cmd, const char *val, const char **out);

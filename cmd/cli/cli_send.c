@@ -71,7 +71,7 @@ static const struct cli_opt send__opts[] = {
                          "(1..3600000, default 10000)"},
     [SEND_RAW_FILE] = {"raw-file", "PATH", "send the bytes of PATH verbatim as one frame"},
     [SEND_EMPTY_FRAME] = {"empty-frame", NULL, "send one zero-length frame"},
-    [SEND_HELP] = {"help", NULL, "show this help"},
+    [SEND_HELP] = CLI_OPT_HELP,
 };
 
 static const char send__usage[] =
@@ -103,7 +103,6 @@ struct send_opts {
     const char *raw_file;
     int empty_frame;
     const char *event_opt; /* first event-building option seen, for errors */
-    int help;
 };
 
 /* Where frames go: a PUSH socket and its context. */
@@ -140,17 +139,15 @@ static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct 
     o->endpoint = SEND_DEFAULT_ENDPOINT;
     o->timeout_ms = 10000;
 
-    struct cli_args a = {cmd, argc, argv, 1};
-    size_t idx;
-    const char *val;
+    struct cli_args a = CLI_ARGS(cmd, argc, argv);
     int rc;
     int64_t n;
-    while ((rc = cli_next(&a, &idx, &val)) == MP_OK) {
-        const struct cli_opt *opt = &cmd->opts[idx];
-        if (idx != SEND_ENDPOINT && idx != SEND_TIMEOUT_MS && idx != SEND_RAW_FILE &&
-            idx != SEND_EMPTY_FRAME && idx != SEND_HELP && o->event_opt == NULL)
-            o->event_opt = opt->name;
-        switch ((enum send_opt)idx) {
+    while ((rc = cli_next(&a)) == MP_OK) {
+        const char *val = a.val;
+        if (a.idx != SEND_ENDPOINT && a.idx != SEND_TIMEOUT_MS && a.idx != SEND_RAW_FILE &&
+            a.idx != SEND_EMPTY_FRAME && a.idx != SEND_HELP && o->event_opt == NULL)
+            o->event_opt = a.opt->name;
+        switch ((enum send_opt)a.idx) {
         case SEND_TENANT: o->tenant = val; break;
         case SEND_MAILBOX: o->mailbox = val; break;
         case SEND_DOMAIN: o->domain = val; break;
@@ -169,26 +166,26 @@ static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct 
         case SEND_RAW_TYPE:
             if (o->have_type)
                 return cli_usage_error(cmd, "give one of --type and --raw-type");
-            if ((rc = cli_opt_i64(cmd, opt, val, INT32_MIN, INT32_MAX, &n)) != MP_OK)
+            if ((rc = cli_arg_i64(&a, INT32_MIN, INT32_MAX, &n)) != MP_OK)
                 return rc;
             o->type = (int32_t)n;
             o->have_type = 1;
             break;
         case SEND_COUNT:
-            if ((rc = cli_opt_i64(cmd, opt, val, 1, SEND_MAX_COUNT, &o->count)) != MP_OK)
+            if ((rc = cli_arg_i64(&a, 1, SEND_MAX_COUNT, &o->count)) != MP_OK)
                 return rc;
             break;
         case SEND_BATCH:
-            if ((rc = cli_opt_i64(cmd, opt, val, 1, SEND_MAX_BATCH, &o->batch)) != MP_OK)
+            if ((rc = cli_arg_i64(&a, 1, SEND_MAX_BATCH, &o->batch)) != MP_OK)
                 return rc;
             break;
         case SEND_TIME_MS:
-            if ((rc = cli_opt_i64(cmd, opt, val, INT64_MIN, INT64_MAX, &o->time_ms)) != MP_OK)
+            if ((rc = cli_arg_i64(&a, INT64_MIN, INT64_MAX, &o->time_ms)) != MP_OK)
                 return rc;
             o->have_time_ms = 1;
             break;
         case SEND_AGE:
-            if ((rc = cli_opt_i64(cmd, opt, val, -SEND_MAX_AGE_S, SEND_MAX_AGE_S, &o->age_s)) !=
+            if ((rc = cli_arg_i64(&a, -SEND_MAX_AGE_S, SEND_MAX_AGE_S, &o->age_s)) !=
                 MP_OK)
                 return rc;
             o->have_age = 1;
@@ -197,17 +194,17 @@ static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct 
         case SEND_SEQUENCE_START:
             if (cli_parse_u64(val, &o->sequence) != MP_OK)
                 return cli_usage_error(cmd, "--%s: expected an integer 0..%" PRIu64 ", got \"%s\"",
-                                        opt->name, UINT64_MAX, val);
+                                        a.opt->name, UINT64_MAX, val);
             o->have_sequence = 1;
             break;
         case SEND_ENDPOINT: o->endpoint = val; break;
         case SEND_TIMEOUT_MS:
-            if ((rc = cli_opt_i64(cmd, opt, val, 1, CLI_MAX_TIMEOUT_MS, &o->timeout_ms)) != MP_OK)
+            if ((rc = cli_arg_i64(&a, 1, CLI_MAX_TIMEOUT_MS, &o->timeout_ms)) != MP_OK)
                 return rc;
             break;
         case SEND_RAW_FILE: o->raw_file = val; break;
         case SEND_EMPTY_FRAME: o->empty_frame = 1; break;
-        case SEND_HELP: o->help = 1; return MP_OK;
+        case SEND_HELP: break; /* cli_next() printed it */
         }
     }
     return rc == MP_ERR_NOTFOUND ? send__check(cmd, o) : rc;
@@ -308,6 +305,17 @@ static int send__close(struct send_conn *c, int flush)
     return rc;
 }
 
+/* The closing flush of a run: says when frames were left behind. */
+static int send__flush(const struct cli_cmd *cmd, struct send_conn *c, const struct send_opts *o,
+                       const char *what, const char *dropped)
+{
+    int rc = send__close(c, 1);
+    if (rc != MP_OK)
+        cli_fail(cmd, "%s did not take %s within --timeout-ms %" PRId64 "%s (is the daemon running?)",
+                 o->endpoint, what, o->timeout_ms, dropped);
+    return rc;
+}
+
 /* Default first sequence: microseconds since the epoch, so successive runs
  * of one producer keep increasing unless told otherwise. */
 static uint64_t send__default_sequence(void)
@@ -381,11 +389,7 @@ static int send__events(const struct cli_cmd *cmd, const struct send_opts *o, in
         *events += (int64_t)b.n_events;
         *batches += 1;
     }
-    rc = send__close(&c, 1);
-    if (rc != MP_OK)
-        cli_fail(cmd, "%s did not take every queued frame within --timeout-ms %" PRId64
-                       "; some were dropped (is the daemon running?)",
-                  o->endpoint, o->timeout_ms);
+    rc = send__flush(cmd, &c, o, "every queued frame", "; some were dropped");
 out:
     send__close(&c, 0); /* no-op after the flushing close */
     mp_buf_free(&buf);
@@ -456,11 +460,7 @@ static int send__raw(const struct cli_cmd *cmd, const struct send_opts *o, uint6
         goto out;
     }
     *batches = 1;
-    rc = send__close(&c, 1);
-    if (rc != MP_OK)
-        cli_fail(cmd, "%s did not take the frame within --timeout-ms %" PRId64
-                       " (is the daemon running?)",
-                  o->endpoint, o->timeout_ms);
+    rc = send__flush(cmd, &c, o, "the frame", "");
 out:
     send__close(&c, 0);
     free(data);
@@ -472,11 +472,7 @@ static int send__run(const struct cli_cmd *cmd, int argc, char **argv)
     struct send_opts o;
     int rc = send__parse(cmd, argc, argv, &o);
     if (rc != MP_OK)
-        return rc;
-    if (o.help) {
-        cli_print_help(cmd, stdout);
-        return MP_OK;
-    }
+        return rc == CLI_HELP ? MP_OK : rc;
 
     int64_t events = 0;
     uint64_t batches = 0;

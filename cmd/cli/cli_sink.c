@@ -609,7 +609,7 @@ static const struct cli_opt sink__opts[] = {
     [SINK_MAX_BODY] = {"max-body", "BYTES",
                        "larger bodies are answered 413, 0..1073741824\n"
                        "(default 1048576)"},
-    [SINK_HELP] = {"help", NULL, "show this help"},
+    [SINK_HELP] = CLI_OPT_HELP,
 };
 
 static const char sink__usage[] =
@@ -636,35 +636,33 @@ static int sink__run(const struct cli_cmd *cmd, int argc, char **argv)
                                   .print = stdout};
     const char *listen = NULL;
     char why[320];
-    struct cli_args a = {cmd, argc, argv, 1};
-    size_t idx;
-    const char *val;
+    struct cli_args a = CLI_ARGS(cmd, argc, argv);
     int rc;
     int64_t n;
-    while ((rc = cli_next(&a, &idx, &val)) == MP_OK) {
-        const struct cli_opt *opt = &cmd->opts[idx];
-        switch ((enum sink_opt)idx) {
+    while ((rc = cli_next(&a)) == MP_OK) {
+        const char *val = a.val;
+        switch ((enum sink_opt)a.idx) {
         case SINK_LISTEN:
             if (mp_addr_parse(val, &cfg.listen, why, sizeof(why)) != MP_OK)
                 return cli_usage_error(cmd, "--listen: %s", why);
             listen = val;
             break;
         case SINK_STATUS:
-            if ((rc = cli_opt_i64(cmd, opt, val, 200, 599, &n)) != MP_OK)
+            if ((rc = cli_arg_i64(&a, 200, 599, &n)) != MP_OK)
                 return rc;
             cfg.status = (unsigned)n;
             break;
         case SINK_OUT: cfg.out_path = val; break;
         case SINK_MAX_BODY:
-            if ((rc = cli_opt_i64(cmd, opt, val, 0, SINK_MAX_MAX_BODY, &n)) != MP_OK)
+            if ((rc = cli_arg_i64(&a, 0, SINK_MAX_MAX_BODY, &n)) != MP_OK)
                 return rc;
             cfg.max_body = (size_t)n;
             break;
-        case SINK_HELP: cli_print_help(cmd, stdout); return MP_OK;
+        case SINK_HELP: break; /* cli_next() printed it */
         }
     }
     if (rc != MP_ERR_NOTFOUND)
-        return rc;
+        return rc == CLI_HELP ? MP_OK : rc;
     if (listen == NULL)
         return cli_usage_error(cmd, "missing required option --listen HOST:PORT");
 

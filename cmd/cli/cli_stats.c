@@ -156,10 +156,8 @@ static const struct cli_opt stats__opts[] = {
     [STATS_LIMIT] = {"limit", "N",
                      "rows with --by, 1..10000 (default 100, the most\n"
                      "sent first)"},
-    [STATS_API] = {"api", "URL", "the daemon's HTTP API (default " CLI_API_DEFAULT ")"},
-    [STATS_TIMEOUT_MS] = {"timeout-ms", "MS", "give up after MS ms, 1..3600000 (default 5000)"},
-    [STATS_JSON] = {"json", NULL, "print the API's JSON body as is"},
-    [STATS_HELP] = {"help", NULL, "show this help"},
+    CLI_API_OPT_ROWS(STATS_API, STATS_TIMEOUT_MS, STATS_JSON),
+    [STATS_HELP] = CLI_OPT_HELP,
 };
 
 static const char stats__usage[] =
@@ -178,20 +176,14 @@ static const char stats__usage[] =
 
 static int stats__run(const struct cli_cmd *cmd, int argc, char **argv)
 {
-    const char *tenant = NULL, *window = "24h", *by = NULL, *api = CLI_API_DEFAULT;
-    int64_t limit = 0, timeout_ms = 5000;
-    int json = 0;
-    struct cli_args a = {cmd, argc, argv, 1};
-    size_t idx;
-    const char *val;
+    struct cli_api_opts o = CLI_API_OPTS_INIT;
+    const char *window = "24h", *by = NULL;
+    int64_t limit = 0;
+    struct cli_args a = CLI_ARGS(cmd, argc, argv);
     int rc;
-    while ((rc = cli_next(&a, &idx, &val)) == MP_OK) {
-        const struct cli_opt *opt = &cmd->opts[idx];
-        switch ((enum stats_opt)idx) {
-        case STATS_TENANT:
-            if ((rc = cli_opt_tenant(cmd, val, &tenant)) != MP_OK)
-                return rc;
-            break;
+    while ((rc = cli_api_next(&a, &o)) == MP_OK) {
+        const char *val = a.val;
+        switch ((enum stats_opt)a.idx) {
         case STATS_WINDOW:
             if (strcmp(val, "1h") != 0 && strcmp(val, "24h") != 0 && strcmp(val, "7d") != 0)
                 return cli_usage_error(cmd, "--window: expected 1h, 24h or 7d, got \"%s\"", val);
@@ -199,41 +191,28 @@ static int stats__run(const struct cli_cmd *cmd, int argc, char **argv)
             break;
         case STATS_BY:
             if (strcmp(val, "mailbox") != 0 && strcmp(val, "recipient_domain") != 0)
-                return cli_usage_error(cmd,
-                                        "--by: expected mailbox or recipient_domain, got \"%s\"",
-                                        val);
+                return cli_usage_error(cmd, "--by: expected mailbox or recipient_domain, got \"%s\"",
+                                       val);
             by = val;
             break;
         case STATS_LIMIT:
-            if ((rc = cli_opt_i64(cmd, opt, val, 1, STATS_MAX_LIMIT, &limit)) != MP_OK)
+            if ((rc = cli_arg_i64(&a, 1, STATS_MAX_LIMIT, &limit)) != MP_OK)
                 return rc;
             break;
-        case STATS_API:
-            if ((rc = cli_opt_api(cmd, val, &api)) != MP_OK)
-                return rc;
-            break;
-        case STATS_TIMEOUT_MS:
-            if ((rc = cli_opt_i64(cmd, opt, val, 1, CLI_MAX_TIMEOUT_MS, &timeout_ms)) != MP_OK)
-                return rc;
-            break;
-        case STATS_JSON: json = 1; break;
-        case STATS_HELP: cli_print_help(cmd, stdout); return MP_OK;
+        default: break; /* --help and the shared options: cli_api_next() */
         }
     }
     if (rc != MP_ERR_NOTFOUND)
-        return rc;
-    if (tenant == NULL)
+        return rc == CLI_HELP ? MP_OK : rc;
+    if (o.tenant == NULL)
         return cli_usage_error(cmd, "missing required option --tenant T");
     if (limit && by == NULL)
         return cli_usage_error(cmd, "--limit needs --by mailbox or --by recipient_domain");
 
     char *url = NULL;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if ((rc = cli_stats_url(api, tenant, window, by, (long)limit, &url)) != MP_OK)
-        cli_fail(cmd, "out of memory");
-    else
-        rc = cli_api_show(cmd, url, timeout_ms, json, cli_stats_print, "stats JSON");
-    free(url);
+    rc = cli_stats_url(o.api, o.tenant, window, by, (long)limit, &url);
+    rc = cli_api_show(cmd, rc, url, &o, cli_stats_print, "stats JSON");
     curl_global_cleanup();
     return rc;
 }

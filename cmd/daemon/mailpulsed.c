@@ -314,16 +314,18 @@ static void usage(FILE *f)
                "the ones in use and logs file:line: key: what is wrong).\n");
 }
 
-/* Command line: 0 to go on (*config set), or the exit status to return. */
+static const struct option daemon__options[] = {{"config", required_argument, NULL, 'c'},
+                                                {"check", no_argument, NULL, 'k'},
+                                                {"version", no_argument, NULL, 'V'},
+                                                {"help", no_argument, NULL, 'h'},
+                                                {NULL, 0, NULL, 0}};
+
+/* Command line: 0 to go on (*config set), -1 to exit 0 (--version,
+ * --help), or the exit status to return. */
 static int daemon__args(int argc, char **argv, const char **config, int *check)
 {
-    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-                                         {"check", no_argument, NULL, 'k'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
     int ch;
-    while ((ch = getopt_long(argc, argv, "c:Vh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:Vh", daemon__options, NULL)) != -1) {
         switch (ch) {
         case 'c': *config = optarg; break;
         case 'k': *check = 1; break;

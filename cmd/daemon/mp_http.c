@@ -154,13 +154,13 @@ int mp_http_start(const char *listen, const struct mp_http_route *routes, size_t
     h->d = MHD_start_daemon(flags, addr.port, NULL, NULL, http__handle, h, MHD_OPTION_SOCK_ADDR,
                             (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                             MHD_OPTION_END);
-    if (!h->d) {
-        snprintf(err, errlen, "cannot listen on http.listen %s (address in use?)", listen);
-        free(h);
-        return MP_ERR_IO;
+    if (h->d) {
+        *out = h;
+        return MP_OK;
     }
-    *out = h;
-    return MP_OK;
+    snprintf(err, errlen, "cannot listen on http.listen %s (address in use?)", listen);
+    free(h);
+    return MP_ERR_IO;
 }
 
 void mp_http_stop(struct mp_http *h)
