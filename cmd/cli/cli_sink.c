@@ -572,11 +572,7 @@ int cli_sink_start(const struct cli_sink_config *cfg, struct cli_sink **out, cha
     return MP_OK;
 
 err:
-    if (s != NULL) {
-        if (s->out_fd >= 0)
-            close(s->out_fd);
-        free(s);
-    }
+    cli_sink_stop(s); /* what was opened so far: no server yet */
     return rc;
 }
 
@@ -584,7 +580,8 @@ void cli_sink_stop(struct cli_sink *sink)
 {
     if (sink == NULL)
         return;
-    MHD_stop_daemon(sink->daemon);
+    if (sink->daemon != NULL)
+        MHD_stop_daemon(sink->daemon);
     if (sink->out_fd >= 0)
         close(sink->out_fd);
     free(sink);
