@@ -7,8 +7,9 @@
  * percent-encoded; the daemon validates it). cli_alerts_print() renders a
  * 200 body of /v1/alerts ({"alerts": [...]}, alert_eval.h) as a table, one
  * row per pending or firing alert; cli_alerts_print_dead() renders
- * /v1/alerts/dead ({"dead": [...]}, alert_sender.h). Threads: any; no
- * global state beyond libcurl's.
+ * /v1/alerts/dead ({"dead": [...]}, alert_sender.h); either prints
+ * nothing for a body of another shape. Threads: the functions, any; the
+ * command, the main thread. No global state beyond libcurl's.
  * Returns MP_OK; MP_ERR_NOMEM; MP_ERR_PARSE (a body of another shape).
  */
 #ifndef CLI_ALERTS_H

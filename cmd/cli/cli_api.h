@@ -22,8 +22,9 @@
  *     answer, or not a 200), MP_ERR_NOMEM, or what print() returned
  *     (MP_ERR_PARSE: a 200 body of another shape).
  *
- * Threads: any thread for the first four; cli_api_show() prints, so the
- * main thread. No global state beyond libcurl's.
+ * Threads: any thread for the URL, GET and error-text functions;
+ * cli_api_next() and cli_api_show() print, so the main thread. No global
+ * state beyond libcurl's.
  */
 #ifndef CLI_API_H
 #define CLI_API_H

@@ -11,7 +11,8 @@
  * Counts and rates are printed in the order and with the names the daemon
  * sends, so a new type or rate shows up without a client change.
  *
- * Threads: any thread; no global state beyond libcurl's.
+ * Threads: the functions, any thread; the command, the main thread (it
+ * prints). No global state beyond libcurl's.
  * Ownership: strings returned through char ** are malloc'd; the caller frees.
  * Returns: MP_OK; MP_ERR_NOMEM; MP_ERR_PARSE (a 200 body that is not stats
  * JSON).
