@@ -40,6 +40,9 @@ START_TEST(urls)
     ck_assert_int_eq(cli_alerts_url("http://h:1", NULL, 1, 5, &u), MP_OK);
     ck_assert_str_eq(u, "http://h:1/v1/alerts/dead?limit=5");
     free(u);
+    ck_assert_int_eq(cli_alerts_url("http://h:1//", "a/b", 1, 0, &u), MP_OK);
+    ck_assert_str_eq(u, "http://h:1/v1/alerts/dead?tenant=a%2Fb");
+    free(u);
 }
 END_TEST
 
@@ -66,12 +69,31 @@ START_TEST(active_table)
                       strstr(l2, "tenant"),
                   "%s", out);
     free(out);
-    out = printed(cli_alerts_print, "{\"alerts\":[]}", MP_OK);
-    ck_assert_str_eq(out, "no pending or firing alerts\n");
-    free(out);
-    out = printed(cli_alerts_print, "{\"dead\":[]}", MP_ERR_PARSE);
-    ck_assert_str_eq(out, ""); /* nothing printed for a body of another shape */
-    free(out);
+}
+END_TEST
+
+/* Empty lists say so; a body of another shape prints nothing and is
+ * refused. */
+START_TEST(empty_and_other_shapes)
+{
+    static const struct {
+        int (*fn)(FILE *, const char *);
+        const char *body;
+        int rc;
+        const char *want;
+    } cases[] = {
+        {cli_alerts_print, "{\"alerts\":[]}", MP_OK, "no pending or firing alerts\n"},
+        {cli_alerts_print, "{\"dead\":[]}", MP_ERR_PARSE, ""},
+        {cli_alerts_print, "{\"alerts\":{}}", MP_ERR_PARSE, ""},
+        {cli_alerts_print_dead, "{\"dead\":[]}", MP_OK, "no dead letters\n"},
+        {cli_alerts_print_dead, "not json", MP_ERR_PARSE, ""},
+        {cli_alerts_print_dead, "{\"alerts\":[]}", MP_ERR_PARSE, ""},
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(cases); i++) {
+        char *out = printed(cases[i].fn, cases[i].body, cases[i].rc);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "%s: \"%s\"", cases[i].body, out);
+        free(out);
+    }
 }
 END_TEST
 
@@ -85,19 +107,14 @@ START_TEST(dead_table)
     ck_assert_msg(strstr(out, "http_400") && strstr(out, "ops") && strstr(out, "abc") &&
                       strstr(out, "2026-11-22T10:00:00.000Z"),
                   "%s", out);
+    const char *row = strstr(out, "\n2026-11-22T10:00:00.000Z");
+    ck_assert_msg(row && strstr(row, "       1  abc\n"), "attempts and key: %s", out);
     free(out);
-    out = printed(cli_alerts_print_dead, "{\"dead\":[]}", MP_OK);
-    ck_assert_str_eq(out, "no dead letters\n");
-    free(out);
-    out = printed(cli_alerts_print_dead, "not json", MP_ERR_PARSE);
-    ck_assert_str_eq(out, "");
-    free(out);
-    free(printed(cli_alerts_print_dead, "{\"alerts\":[]}", MP_ERR_PARSE));
 }
 END_TEST
 
 Suite *test_suite(void)
 {
     return check_suite("cli_alerts", 0, NULL, NULL,
-                       CHECK_TESTS(urls, active_table, dead_table));
+                       CHECK_TESTS(urls, active_table, dead_table, empty_and_other_shapes));
 }
