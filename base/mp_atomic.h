@@ -28,5 +28,7 @@ typedef _Atomic int64_t mp_atomic_i64;
 #define mp_fence_seq_cst() atomic_thread_fence(memory_order_seq_cst)
 /* Gauges that go down as well as up (the sender's queued count). */
 #define mp_sub_relaxed(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_relaxed)
+/* Initialises an atomic before any other thread can see it (no order). */
+#define mp_atomic_init(p, v) atomic_init((p), (v))
 
 #endif

@@ -13,13 +13,14 @@
 #include "cli_alerts.h"
 #include "check_main.h"
 
-static char *print_to_string(int (*fn)(FILE *, const char *), const char *body, int *rc)
+/* What fn prints for body, which must return want_rc; the caller frees. */
+static char *printed(int (*fn)(FILE *, const char *), const char *body, int want_rc)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     ck_assert_ptr_nonnull(f);
-    *rc = fn(f, body);
+    ck_assert_int_eq(fn(f, body), want_rc);
     fclose(f);
     return buf;
 }
@@ -39,6 +40,9 @@ START_TEST(urls)
     ck_assert_int_eq(cli_alerts_url("http://h:1", NULL, 1, 5, &u), MP_OK);
     ck_assert_str_eq(u, "http://h:1/v1/alerts/dead?limit=5");
     free(u);
+    ck_assert_int_eq(cli_alerts_url("http://h:1//", "a/b", 1, 0, &u), MP_OK);
+    ck_assert_str_eq(u, "http://h:1/v1/alerts/dead?tenant=a%2Fb");
+    free(u);
 }
 END_TEST
 
@@ -53,9 +57,7 @@ START_TEST(active_table)
         "\"labels\":{\"alertname\":\"volume_spike\",\"severity\":\"warning\",\"tenant\":\"beta\"},"
         "\"annotations\":{\"value\":\"4.5\",\"threshold\":\"3\",\"numerator\":\"900\","
         "\"window\":\"1d\",\"kind\":\"spike\"}}]}";
-    int rc;
-    char *out = print_to_string(cli_alerts_print, body, &rc);
-    ck_assert_int_eq(rc, MP_OK);
+    char *out = printed(cli_alerts_print, body, MP_OK);
     ck_assert_msg(strstr(out, "STATE") && strstr(out, "THRESHOLD"), "%s", out);
     const char *l1 = strstr(out, "\nfiring");
     const char *l2 = strstr(out, "\npending");
@@ -67,13 +69,31 @@ START_TEST(active_table)
                       strstr(l2, "tenant"),
                   "%s", out);
     free(out);
-    out = print_to_string(cli_alerts_print, "{\"alerts\":[]}", &rc);
-    ck_assert_int_eq(rc, MP_OK);
-    ck_assert_str_eq(out, "no pending or firing alerts\n");
-    free(out);
-    out = print_to_string(cli_alerts_print, "{\"dead\":[]}", &rc);
-    ck_assert_int_eq(rc, MP_ERR_PARSE);
-    free(out);
+}
+END_TEST
+
+/* Empty lists say so; a body of another shape prints nothing and is
+ * refused. */
+START_TEST(empty_and_other_shapes)
+{
+    static const struct {
+        int (*fn)(FILE *, const char *);
+        const char *body;
+        int rc;
+        const char *want;
+    } cases[] = {
+        {cli_alerts_print, "{\"alerts\":[]}", MP_OK, "no pending or firing alerts\n"},
+        {cli_alerts_print, "{\"dead\":[]}", MP_ERR_PARSE, ""},
+        {cli_alerts_print, "{\"alerts\":{}}", MP_ERR_PARSE, ""},
+        {cli_alerts_print_dead, "{\"dead\":[]}", MP_OK, "no dead letters\n"},
+        {cli_alerts_print_dead, "not json", MP_ERR_PARSE, ""},
+        {cli_alerts_print_dead, "{\"alerts\":[]}", MP_ERR_PARSE, ""},
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(cases); i++) {
+        char *out = printed(cases[i].fn, cases[i].body, cases[i].rc);
+        ck_assert_msg(strcmp(out, cases[i].want) == 0, "%s: \"%s\"", cases[i].body, out);
+        free(out);
+    }
 }
 END_TEST
 
@@ -82,15 +102,13 @@ START_TEST(dead_table)
     const char *body = "{\"dead\":[{\"id\":7,\"receiver\":\"ops\",\"tenant\":\"acme\","
                        "\"idempotency_key\":\"abc\",\"reason\":\"http_400\",\"attempts\":1,"
                        "\"created\":\"x\",\"died\":\"2026-11-22T10:00:00.000Z\",\"body\":{}}]}";
-    int rc;
-    char *out = print_to_string(cli_alerts_print_dead, body, &rc);
-    ck_assert_int_eq(rc, MP_OK);
+    char *out = printed(cli_alerts_print_dead, body, MP_OK);
+    ck_assert_msg(strncmp(out, "DIED ", 5) == 0 && strstr(out, "IDEMPOTENCY-KEY\n"), "%s", out);
     ck_assert_msg(strstr(out, "http_400") && strstr(out, "ops") && strstr(out, "abc") &&
                       strstr(out, "2026-11-22T10:00:00.000Z"),
                   "%s", out);
-    free(out);
-    out = print_to_string(cli_alerts_print_dead, "not json", &rc);
-    ck_assert_int_eq(rc, MP_ERR_PARSE);
+    const char *row = strstr(out, "\n2026-11-22T10:00:00.000Z");
+    ck_assert_msg(row && strstr(row, "       1  abc\n"), "attempts and key: %s", out);
     free(out);
 }
 END_TEST
@@ -98,5 +116,5 @@ END_TEST
 Suite *test_suite(void)
 {
     return check_suite("cli_alerts", 0, NULL, NULL,
-                       CHECK_TESTS(urls, active_table, dead_table));
+                       CHECK_TESTS(urls, active_table, dead_table, empty_and_other_shapes));
 }

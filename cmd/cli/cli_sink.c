@@ -2,11 +2,12 @@
  * (see cli_sink.h for the contract). */
 #include "cli_sink.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -16,7 +17,10 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "cli_opt.h"
+#include "mp_addr.h"
 #include "mp_atomic.h"
+#include "mp_buf.h"
 #include "mp_log.h"
 
 /* Raw bodies are printed up to this many bytes; the file keeps them whole. */
@@ -41,51 +45,10 @@ struct cli_sink {
 
 /* State of one request, kept across the handler's calls. */
 struct sink__req {
-    char *body;
-    size_t len, cap;
+    struct mp_buf body; /* what was kept of the body (up to max_body) */
     uint64_t seen;  /* bytes announced or received, also those dropped */
     int too_large;  /* seen > max_body: the body is not kept */
 };
-
-/* ---------------------------------------------------------------- parsing */
-
-int cli_sink_parse_listen(const char *s, struct in_addr *addr, uint16_t *port)
-{
-    const char *colon = s ? strrchr(s, ':') : NULL;
-    if (colon == NULL || colon == s)
-        return MP_ERR_INVAL;
-
-    char host[INET_ADDRSTRLEN];
-    size_t hlen = (size_t)(colon - s);
-    if (hlen >= sizeof(host))
-        return MP_ERR_INVAL;
-    memcpy(host, s, hlen);
-    host[hlen] = '\0';
-
-    struct in_addr a;
-    if (strcmp(host, "localhost") == 0)
-        a.s_addr = htonl(INADDR_LOOPBACK);
-    else if (inet_pton(AF_INET, host, &a) != 1)
-        return MP_ERR_INVAL;
-
-    /* Digits only: strtoul alone would take "+80", " 80" and "80x". */
-    const char *p = colon + 1;
-    size_t plen = strlen(p);
-    if (plen == 0 || plen > 5)
-        return MP_ERR_INVAL;
-    unsigned long v = 0;
-    for (size_t i = 0; i < plen; i++) {
-        if (!isdigit((unsigned char)p[i]))
-            return MP_ERR_INVAL;
-        v = v * 10 + (unsigned long)(p[i] - '0');
-    }
-    if (v < 1 || v > 65535)
-        return MP_ERR_INVAL;
-
-    *addr = a;
-    *port = (uint16_t)v;
-    return MP_OK;
-}
 
 /* ------------------------------------------------------------ text helpers */
 
@@ -312,10 +275,11 @@ static void sink__print(FILE *f, int64_t received_ms, const char *path, const st
     } else {
         fprintf(f, "[%s] POST ", ts);
         sink__put_str(f, path);
-        fprintf(f, " (%zu bytes) ", r->len);
-        sink__put_text(f, r->body ? r->body : "", r->len < SINK_PRINT_MAX ? r->len : SINK_PRINT_MAX);
-        if (r->len > SINK_PRINT_MAX)
-            fprintf(f, " ...(%zu more bytes)", r->len - SINK_PRINT_MAX);
+        size_t len = r->body.len;
+        fprintf(f, " (%zu bytes) ", len);
+        sink__put_text(f, r->body.p ? r->body.p : "", len < SINK_PRINT_MAX ? len : SINK_PRINT_MAX);
+        if (len > SINK_PRINT_MAX)
+            fprintf(f, " ...(%zu more bytes)", len - SINK_PRINT_MAX);
         fputc('\n', f);
     }
     fflush(f);
@@ -387,7 +351,7 @@ static int sink__write_line(struct cli_sink *s, struct MHD_Connection *conn, int
     else if (body != NULL)
         set = json_object_set(rec, "body", body);
     else
-        set = json_object_set_new(rec, "body_raw", sink__json_text(r->body ? r->body : "", r->len));
+        set = json_object_set_new(rec, "body_raw", sink__json_text(r->body.p ? r->body.p : "", r->body.len));
     if (set != 0)
         goto out;
 
@@ -441,7 +405,7 @@ static enum MHD_Result sink__finish(struct cli_sink *s, struct MHD_Connection *c
     json_t *body = NULL;
     if (!r->too_large) {
         json_error_t jerr;
-        body = json_loadb(r->body ? r->body : "", r->len, JSON_DECODE_ANY, &jerr);
+        body = json_loadb(r->body.p ? r->body.p : "", r->body.len, JSON_DECODE_ANY, &jerr);
     }
     sink__print(s->cfg.print, received_ms, path, r, body, status);
     if (s->out_fd >= 0) {
@@ -469,24 +433,10 @@ static int sink__append(struct cli_sink *s, struct sink__req *r, const char *dat
         return MP_OK;
     if (r->seen > s->cfg.max_body) {
         r->too_large = 1;
-        free(r->body);
-        r->body = NULL;
-        r->len = r->cap = 0;
+        mp_buf_free(&r->body);
         return MP_OK;
     }
-    if (r->len + n > r->cap) {
-        size_t cap = r->cap ? r->cap : 4096;
-        while (cap < r->len + n)
-            cap *= 2;
-        char *b = realloc(r->body, cap);
-        if (b == NULL)
-            return MP_ERR_NOMEM;
-        r->body = b;
-        r->cap = cap;
-    }
-    memcpy(r->body + r->len, data, n);
-    r->len += n;
-    return MP_OK;
+    return mp_buf_append(&r->body, data, n);
 }
 
 /* libmicrohttpd calls this once with the headers, once per piece of body,
@@ -538,7 +488,7 @@ static void sink__on_completed(void *cls, struct MHD_Connection *conn, void **re
     struct sink__req *r = *req_cls;
     if (r == NULL)
         return;
-    free(r->body);
+    mp_buf_free(&r->body);
     free(r);
     *req_cls = NULL;
 }
@@ -562,9 +512,10 @@ int cli_sink_start(const struct cli_sink_config *cfg, struct cli_sink **out, cha
 {
     int rc;
     struct cli_sink *s = NULL;
-    char host[INET_ADDRSTRLEN];
+    struct sockaddr_storage ss;
+    socklen_t sslen;
 
-    if (cfg->port == 0 || cfg->status < 200 || cfg->status > 599 || cfg->print == NULL) {
+    if (cfg->listen.port == 0 || cfg->status < 200 || cfg->status > 599 || cfg->print == NULL) {
         snprintf(err, errlen, "invalid sink configuration");
         rc = MP_ERR_INVAL;
         goto err;
@@ -578,7 +529,7 @@ int cli_sink_start(const struct cli_sink_config *cfg, struct cli_sink **out, cha
     s->cfg = *cfg;
     s->cfg.out_path = NULL; /* only read here */
     s->out_fd = -1;
-    atomic_init(&s->started, 0);
+    mp_atomic_init(&s->started, 0);
 
     if (cfg->out_path != NULL) {
         s->out_fd = open(cfg->out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -589,24 +540,29 @@ int cli_sink_start(const struct cli_sink_config *cfg, struct cli_sink **out, cha
         }
     }
 
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(cfg->port);
-    sa.sin_addr = cfg->addr;
+    char why[320];
+    if (mp_addr_resolve(&cfg->listen, &ss, &sslen, why, sizeof(why)) != MP_OK) {
+        snprintf(err, errlen, "cannot listen on %s", why);
+        rc = MP_ERR_IO;
+        goto err;
+    }
     /* One internal polling thread: every callback runs on it, which is what
-     * lets the handlers print and append without locks. */
+     * lets the handlers print and append without locks. An IPv6 address
+     * needs the flag (dual stack: "[::]" takes IPv4 too). */
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_DUAL_STACK;
     s->daemon = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG, cfg->port, NULL, NULL,
-        sink__on_request, s,
+        flags, cfg->listen.port, NULL, NULL, sink__on_request, s,
         MHD_OPTION_EXTERNAL_LOGGER, sink__on_log, s, /* first, to catch start errors */
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_NOTIFY_COMPLETED, sink__on_completed, s,
         MHD_OPTION_CONNECTION_TIMEOUT, SINK_CONN_TIMEOUT_S,
         MHD_OPTION_END);
     if (s->daemon == NULL) {
-        inet_ntop(AF_INET, &cfg->addr, host, sizeof(host));
-        snprintf(err, errlen, "cannot listen on %s:%u: %s", host, (unsigned)cfg->port,
+        const char *h = cfg->listen.host;
+        snprintf(err, errlen, "cannot listen on %s%s%s:%u: %s", cfg->listen.ipv6 ? "[" : "", h,
+                 cfg->listen.ipv6 ? "]" : "", (unsigned)cfg->listen.port,
                  s->last_log[0] ? s->last_log : "libmicrohttpd failed to start");
         rc = MP_ERR_IO;
         goto err;
@@ -616,11 +572,7 @@ int cli_sink_start(const struct cli_sink_config *cfg, struct cli_sink **out, cha
     return MP_OK;
 
 err:
-    if (s != NULL) {
-        if (s->out_fd >= 0)
-            close(s->out_fd);
-        free(s);
-    }
+    cli_sink_stop(s); /* what was opened so far: no server yet */
     return rc;
 }
 
@@ -628,8 +580,118 @@ void cli_sink_stop(struct cli_sink *sink)
 {
     if (sink == NULL)
         return;
-    MHD_stop_daemon(sink->daemon);
+    if (sink->daemon != NULL)
+        MHD_stop_daemon(sink->daemon);
     if (sink->out_fd >= 0)
         close(sink->out_fd);
     free(sink);
 }
+
+/* ---------------------------------------------------------------- command */
+
+#define SINK_DEFAULT_MAX_BODY ((int64_t)1 << 20)
+#define SINK_MAX_MAX_BODY ((int64_t)1 << 30)
+
+enum sink_opt { SINK_LISTEN, SINK_STATUS, SINK_OUT, SINK_MAX_BODY, SINK_HELP };
+
+static const struct cli_opt sink__opts[] = {
+    [SINK_LISTEN] = {"listen", "HOST:PORT",
+                     "address to serve on (required): an IPv4 address,\n"
+                     "[IPv6] (e.g. [::1]:9000), localhost or a host name,\n"
+                     "and a port 1..65535"},
+    [SINK_STATUS] = {"status", "CODE",
+                     "HTTP status answered to every POST, 200..599\n"
+                     "(default 200); e.g. 503 to play a receiver that is down"},
+    [SINK_OUT] = {"out", "FILE", "append one JSON line per request to FILE"},
+    [SINK_MAX_BODY] = {"max-body", "BYTES",
+                       "larger bodies are answered 413, 0..1073741824\n"
+                       "(default 1048576)"},
+    [SINK_HELP] = CLI_OPT_HELP,
+};
+
+static const char sink__usage[] =
+    "usage: mailpulse sink --listen HOST:PORT [--status CODE] [--out FILE]\n"
+    "                      [--max-body BYTES]\n"
+    "\n"
+    "Serves HTTP and takes POSTs on any path, like a webhook receiver would.\n"
+    "Each request is printed to stdout: one line per alert for an Alertmanager\n"
+    "v4 webhook body, e.g.\n"
+    "    [2026-11-22T16:30:01.123Z] FIRING warning bounce_rate tenant=acme ...\n"
+    "      ... value=0.08 threshold=0.02 (80/1000 over 1h)\n"
+    "(the time is when the request arrived), otherwise the path and the raw\n"
+    "body. With --out each request is also appended to FILE as one JSON line:\n"
+    "received_ms, mono_ns (CLOCK_MONOTONIC, for latency), path, status,\n"
+    "headers (lower-cased names), body_bytes, and body (parsed JSON) or\n"
+    "body_raw (the body as a string). Prints \"sink listening on HOST:PORT\"\n"
+    "to stderr once ready and runs until SIGINT or SIGTERM.\n"
+    "Exit status: 0 stopped by a signal, 1 cannot listen or open FILE,\n"
+    "2 bad usage.\n";
+
+static int sink__run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+    struct cli_sink_config cfg = {.status = 200, .max_body = (size_t)SINK_DEFAULT_MAX_BODY,
+                                  .print = stdout};
+    const char *listen = NULL;
+    char why[320];
+    struct cli_args a = CLI_ARGS(cmd, argc, argv);
+    int rc;
+    int64_t n;
+    while ((rc = cli_next(&a)) == MP_OK) {
+        const char *val = a.val;
+        switch ((enum sink_opt)a.idx) {
+        case SINK_LISTEN:
+            if (mp_addr_parse(val, &cfg.listen, why, sizeof(why)) != MP_OK)
+                return cli_usage_error(cmd, "--listen: %s", why);
+            listen = val;
+            break;
+        case SINK_STATUS:
+            if ((rc = cli_arg_i64(&a, 200, 599, &n)) != MP_OK)
+                return rc;
+            cfg.status = (unsigned)n;
+            break;
+        case SINK_OUT: cfg.out_path = val; break;
+        case SINK_MAX_BODY:
+            if ((rc = cli_arg_i64(&a, 0, SINK_MAX_MAX_BODY, &n)) != MP_OK)
+                return rc;
+            cfg.max_body = (size_t)n;
+            break;
+        case SINK_HELP: break; /* cli_next() printed it */
+        }
+    }
+    if (rc != MP_ERR_NOTFOUND)
+        return rc == CLI_HELP ? MP_OK : rc;
+    if (listen == NULL)
+        return cli_usage_error(cmd, "missing required option --listen HOST:PORT");
+
+    /* Wait for SIGINT/SIGTERM with sigwait() instead of a handler: no flag
+     * to share. They are blocked before the server's thread exists, so that
+     * thread inherits the mask and the signal is left to this one. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    /* A reader that went away must not kill the sink mid-request. */
+    signal(SIGPIPE, SIG_IGN);
+
+    struct cli_sink *sink = NULL;
+    char err[512];
+    rc = cli_sink_start(&cfg, &sink, err, sizeof(err));
+    if (rc != MP_OK) {
+        cli_fail(cmd, "%s", err);
+        return rc == MP_ERR_INVAL ? MP_ERR_IO : rc; /* config was checked: not a usage error */
+    }
+    fprintf(stderr, "sink listening on %s\n", listen);
+    fflush(stderr);
+
+    int sig;
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    cli_sink_stop(sink);
+    fflush(stdout);
+    return MP_OK;
+}
+
+const struct cli_cmd cli_sink_cmd = {
+    "sink", "run a local HTTP receiver that prints and records webhook alerts", sink__usage,
+    sink__opts, MP_ARRAY_LEN(sink__opts), sink__run};

@@ -1,7 +1,10 @@
 /* cli_sink.h — `mailpulse sink`: a local HTTP receiver for webhook alerts.
  *
- * Contract: cli_sink_start() binds an IPv4 address and serves HTTP on one
- * internal libmicrohttpd thread until cli_sink_stop(). Every POST, on any
+ * Contract: cli_sink_cmd is the subcommand (options, usage, run until
+ * SIGINT or SIGTERM) that mailpulse.c dispatches to; --listen is parsed by
+ * mp_addr_parse(), the one listen-address parser (IPv4, [IPv6], localhost,
+ * names). cli_sink_start() resolves that address (mp_addr_resolve) and
+ * serves HTTP on one internal libmicrohttpd thread until cli_sink_stop(). Every POST, on any
  * path, is read whole and answered with the configured status (413 when the
  * body is larger than max_body, 405 for other methods, which are otherwise
  * ignored). For each POST the sink
@@ -29,22 +32,24 @@
  * is only read by cli_sink_start().
  *
  * Returns: MP_OK, or MP_ERR_INVAL (bad config), MP_ERR_IO (out file cannot
- * be opened, address cannot be bound; `err` then holds one line saying why),
- * MP_ERR_NOMEM.
+ * be opened, address cannot be resolved or bound; `err` then holds one line
+ * saying why), MP_ERR_NOMEM.
  */
 #ifndef CLI_SINK_H
 #define CLI_SINK_H
 
-#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli_opt.h"
 #include "mp.h"
+#include "mp_addr.h"
+
+extern const struct cli_cmd cli_sink_cmd;
 
 struct cli_sink_config {
-    struct in_addr addr;  /* from cli_sink_parse_listen() */
-    uint16_t port;        /* 1..65535 */
+    struct mp_addr listen; /* from mp_addr_parse(); port 1..65535 */
     unsigned status;      /* answer to every accepted POST, 200..599 */
     size_t max_body;      /* bodies above this many bytes get 413 */
     const char *out_path; /* JSON lines file, appended to; NULL for none */
@@ -52,12 +57,6 @@ struct cli_sink_config {
 };
 
 struct cli_sink;
-
-/* Parses "HOST:PORT" strictly: HOST is a dotted IPv4 address or
- * "localhost" (127.0.0.1), PORT is decimal 1..65535 with nothing after it.
- * Returns MP_OK and fills *addr and *port, or MP_ERR_INVAL and leaves them
- * untouched. */
-int cli_sink_parse_listen(const char *s, struct in_addr *addr, uint16_t *port);
 
 /* Starts serving. On MP_OK *out owns a running sink; on error nothing is
  * left running or open and *out is untouched. */

@@ -7,6 +7,10 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "cli_api.h"
+#include "cli_opt.h"
+#include "mp_buf.h"
+
 /* Group table columns: the figures people scan first. The rest are in
  * the tenant table and in --json. */
 static const char *const stats__group_counts[] = {"sent", "delivered", "bounce_hard", "complaint",
@@ -17,104 +21,20 @@ static const char *const stats__group_rates[] = {"bounce_rate", "complaint_rate"
 int cli_stats_url(const char *api, const char *tenant, const char *window, const char *by,
                   long limit, char **out)
 {
-    CURL *e = curl_easy_init();
-    if (!e)
-        return MP_ERR_NOMEM;
-    char *esc = curl_easy_escape(e, tenant, (int)strlen(tenant));
-    curl_easy_cleanup(e);
-    if (!esc)
-        return MP_ERR_NOMEM;
-    size_t alen = strlen(api);
-    while (alen > 0 && api[alen - 1] == '/')
-        alen--;
-    size_t n = alen + strlen(esc) + strlen(window) + (by ? strlen(by) : 0) + 96;
-    char *url = malloc(n);
-    if (url) {
-        int off = snprintf(url, n, "%.*s/v1/tenants/%s/stats?window=%s", (int)alen, api, esc,
-                           window);
-        if (by)
-            off += snprintf(url + off, n - (size_t)off, "&by=%s", by);
-        if (limit > 0)
-            snprintf(url + off, n - (size_t)off, "&limit=%ld", limit);
-    }
-    curl_free(esc);
-    if (!url)
-        return MP_ERR_NOMEM;
-    *out = url;
-    return MP_OK;
-}
-
-struct stats__buf {
-    char *p;
-    size_t len;
-    int over; /* the answer passed CLI_STATS_BODY_MAX, or memory ran out */
-};
-
-static size_t stats__write(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct stats__buf *b = arg;
-    size_t n = size * nmemb;
-    if (b->len + n > CLI_STATS_BODY_MAX) {
-        b->over = 1;
-        return 0; /* makes curl fail the transfer */
-    }
-    char *p = realloc(b->p, b->len + n + 1);
-    if (!p) {
-        b->over = 1;
-        return 0;
-    }
-    memcpy(p + b->len, data, n);
-    b->len += n;
-    p[b->len] = '\0';
-    b->p = p;
-    return n;
-}
-
-int cli_stats_get(const char *url, long timeout_ms, long *status, char **body, char *err,
-                  size_t errlen)
-{
-    int rc = MP_ERR_IO;
-    struct stats__buf b = {0};
-    char cerr[CURL_ERROR_SIZE] = "";
-    CURL *e = curl_easy_init();
-    if (!e)
-        return MP_ERR_NOMEM;
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, cerr);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, stats__write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
-    CURLcode cc = curl_easy_perform(e);
-    if (cc != CURLE_OK) {
-        if (b.over)
-            snprintf(err, errlen, "the answer is larger than %zu bytes", CLI_STATS_BODY_MAX);
-        else
-            snprintf(err, errlen, "%s", cerr[0] ? cerr : curl_easy_strerror(cc));
-        goto out;
-    }
-    if (!b.p && !(b.p = calloc(1, 1))) {
+    struct mp_buf b = MP_BUF_INIT;
+    int rc = cli_api_url_start(&b, api, "/v1/tenants/");
+    if (rc == MP_OK)
+        rc = cli_api_url_escape(&b, tenant);
+    if (rc == MP_OK)
+        rc = mp_buf_printf(&b, "/stats?window=%s", window);
+    if (rc == MP_OK && by)
+        rc = mp_buf_printf(&b, "&by=%s", by);
+    if (rc == MP_OK && limit > 0)
+        rc = mp_buf_printf(&b, "&limit=%ld", limit);
+    if (rc == MP_OK && !(*out = mp_buf_take(&b)))
         rc = MP_ERR_NOMEM;
-        goto out;
-    }
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
-    *body = b.p;
-    b.p = NULL;
-    rc = MP_OK;
-out:
-    free(b.p);
-    curl_easy_cleanup(e);
+    mp_buf_free(&b);
     return rc;
-}
-
-void cli_stats_error_text(const char *body, char *out, size_t n)
-{
-    json_t *j = json_loads(body, 0, NULL);
-    const char *msg = json_string_value(json_object_get(j, "error"));
-    snprintf(out, n, "%s", msg ? msg : "");
-    json_decref(j);
 }
 
 void cli_stats_percent(double v, int is_null, char *out, size_t n)
@@ -221,3 +141,82 @@ int cli_stats_print(FILE *f, const char *body)
     json_decref(j);
     return MP_OK;
 }
+
+/* ---- the command ---------------------------------------------------------- */
+
+#define STATS_MAX_LIMIT 10000
+
+enum stats_opt { STATS_TENANT, STATS_WINDOW, STATS_BY, STATS_LIMIT, STATS_API, STATS_TIMEOUT_MS,
+                 STATS_JSON, STATS_HELP };
+
+static const struct cli_opt stats__opts[] = {
+    [STATS_TENANT] = {"tenant", "T", "tenant (required): 1..64 of A-Z a-z 0-9 . _ -"},
+    [STATS_WINDOW] = {"window", "W", "1h, 24h or 7d (default 24h)"},
+    [STATS_BY] = {"by", "SCOPE", "also one row per mailbox or recipient_domain"},
+    [STATS_LIMIT] = {"limit", "N",
+                     "rows with --by, 1..10000 (default 100, the most\n"
+                     "sent first)"},
+    CLI_API_OPT_ROWS(STATS_API, STATS_TIMEOUT_MS, STATS_JSON),
+    [STATS_HELP] = CLI_OPT_HELP,
+};
+
+static const char stats__usage[] =
+    "usage: mailpulse stats --tenant T [--window 1h|24h|7d] [--by mailbox|recipient_domain]\n"
+    "                       [--limit N] [--api URL] [--timeout-ms MS] [--json]\n"
+    "\n"
+    "Prints a tenant's counts and rates over a rolling window, read from the\n"
+    "daemon's GET /v1/tenants/{tenant}/stats. Rates are percentages: bounce,\n"
+    "soft bounce, block, deferral and delivery of sent; complaint, engagement\n"
+    "(opens + clicks + replies) and unsubscribe of delivered; \"-\" when the\n"
+    "denominator is 0. With --by, one row per mailbox or recipient domain that\n"
+    "had events in the window, most sent first.\n"
+    "Exit status: 0 printed, 1 the daemon could not be reached or refused the\n"
+    "request (its error message is printed, e.g. for an unknown tenant),\n"
+    "2 bad usage.\n";
+
+static int stats__run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+    struct cli_api_opts o = CLI_API_OPTS_INIT;
+    const char *window = "24h", *by = NULL;
+    int64_t limit = 0;
+    struct cli_args a = CLI_ARGS(cmd, argc, argv);
+    int rc;
+    while ((rc = cli_api_next(&a, &o)) == MP_OK) {
+        const char *val = a.val;
+        switch ((enum stats_opt)a.idx) {
+        case STATS_WINDOW:
+            if (strcmp(val, "1h") != 0 && strcmp(val, "24h") != 0 && strcmp(val, "7d") != 0)
+                return cli_usage_error(cmd, "--window: expected 1h, 24h or 7d, got \"%s\"", val);
+            window = val;
+            break;
+        case STATS_BY:
+            if (strcmp(val, "mailbox") != 0 && strcmp(val, "recipient_domain") != 0)
+                return cli_usage_error(cmd, "--by: expected mailbox or recipient_domain, got \"%s\"",
+                                       val);
+            by = val;
+            break;
+        case STATS_LIMIT:
+            if ((rc = cli_arg_i64(&a, 1, STATS_MAX_LIMIT, &limit)) != MP_OK)
+                return rc;
+            break;
+        default: break; /* --help and the shared options: cli_api_next() */
+        }
+    }
+    if (rc != MP_ERR_NOTFOUND)
+        return rc == CLI_HELP ? MP_OK : rc;
+    if (o.tenant == NULL)
+        return cli_usage_error(cmd, "missing required option --tenant T");
+    if (limit && by == NULL)
+        return cli_usage_error(cmd, "--limit needs --by mailbox or --by recipient_domain");
+
+    char *url = NULL;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = cli_stats_url(o.api, o.tenant, window, by, (long)limit, &url);
+    rc = cli_api_show(cmd, rc, url, &o, cli_stats_print, "stats JSON");
+    curl_global_cleanup();
+    return rc;
+}
+
+const struct cli_cmd cli_stats_cmd = {
+    "stats", "print a tenant's counts and rates from the daemon's HTTP API", stats__usage,
+    stats__opts, MP_ARRAY_LEN(stats__opts), stats__run};

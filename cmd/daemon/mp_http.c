@@ -1,13 +1,14 @@
 /* mp_http.c — libmicrohttpd wrapper with a route table (see mp_http.h). */
 #include "mp_http.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "mp_addr.h"
 
 struct mp_http {
     struct MHD_Daemon *d;
@@ -128,22 +129,16 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
 int mp_http_start(const char *listen, const struct mp_http_route *routes, size_t nroutes,
                   void *arg, struct mp_http **out, char *err, size_t errlen)
 {
-    char host[64];
-    const char *colon = strrchr(listen, ':');
-    char *end;
-    long port = colon ? strtol(colon + 1, &end, 10) : 0;
-    if (!colon || (size_t)(colon - listen) >= sizeof(host) || *end || port < 1 || port > 65535) {
-        snprintf(err, errlen, "http.listen %s: expected host:port", listen);
-        return MP_ERR_INVAL;
-    }
-    memcpy(host, listen, (size_t)(colon - listen));
-    host[colon - listen] = '\0';
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        snprintf(err, errlen, "http.listen %s: host must be an IPv4 address", listen);
-        return MP_ERR_INVAL;
+    struct mp_addr addr;
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    char why[512];
+    int rc = mp_addr_parse(listen, &addr, why, sizeof(why));
+    if (rc == MP_OK)
+        rc = mp_addr_resolve(&addr, &ss, &sslen, why, sizeof(why));
+    if (rc != MP_OK) {
+        snprintf(err, errlen, "http.listen %s", why);
+        return rc;
     }
     struct mp_http *h = calloc(1, sizeof(*h));
     if (!h)
@@ -151,16 +146,21 @@ int mp_http_start(const char *listen, const struct mp_http_route *routes, size_t
     h->routes = routes;
     h->nroutes = nroutes;
     h->arg = arg;
-    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                            http__handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
-    if (!h->d) {
-        snprintf(err, errlen, "cannot listen on http.listen %s (address in use?)", listen);
-        free(h);
-        return MP_ERR_IO;
+    /* An IPv6 socket needs the flag, or libmicrohttpd takes the address as a
+     * sockaddr_in. Dual stack: "[::]" also answers IPv4, as a wildcard should. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_DUAL_STACK;
+    h->d = MHD_start_daemon(flags, addr.port, NULL, NULL, http__handle, h, MHD_OPTION_SOCK_ADDR,
+                            (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+                            MHD_OPTION_END);
+    if (h->d) {
+        *out = h;
+        return MP_OK;
     }
-    *out = h;
-    return MP_OK;
+    snprintf(err, errlen, "cannot listen on http.listen %s (address in use?)", listen);
+    free(h);
+    return MP_ERR_IO;
 }
 
 void mp_http_stop(struct mp_http *h)

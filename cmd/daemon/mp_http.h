@@ -1,7 +1,11 @@
-/* mp_http.h — the daemon's local HTTP API, served by libmicrohttpd.
+/* mp_http.h — the daemon's HTTP server: libmicrohttpd and a route table.
  *
- * Contract: mp_http_start() binds host:port and serves from libmicrohttpd's
- * own polling thread until mp_http_stop(). Routes are a table of
+ * Contract: mp_http_start() binds `listen`, a host:port as mp_addr.h parses
+ * and resolves it (the one parser config validation uses too): an IPv4
+ * literal, a bracketed IPv6 literal ("[::1]:7480"; "[::]" is dual stack and
+ * takes IPv4 as well), "localhost" (127.0.0.1) or a name (its first
+ * address). It serves from libmicrohttpd's own polling thread until
+ * mp_http_stop(). The handlers (the routes) live elsewhere (mp_api.h). Routes are a table of
  * (method, path, handler); a handler fills a struct mp_http_reply whose body
  * the server frees. Unknown paths get 404 and wrong methods 405 (with an
  * Allow header), both with a JSON error body. Handlers run on the server
@@ -66,7 +70,9 @@ struct mp_http_route {
  * (or given without '='). */
 const char *mp_http_arg_get(const struct mp_http_request *req, const char *name);
 
-/* MP_OK, MP_ERR_INVAL (bad host:port), MP_ERR_IO (cannot bind; err says why). */
+/* MP_OK; MP_ERR_INVAL (bad host:port) or MP_ERR_NOTFOUND (a name that does
+ * not resolve), err then "http.listen <mp_addr's reason>"; MP_ERR_IO (cannot
+ * bind; err says why); MP_ERR_NOMEM. */
 int mp_http_start(const char *listen, const struct mp_http_route *routes, size_t nroutes,
                   void *arg, struct mp_http **out, char *err, size_t errlen);
 void mp_http_stop(struct mp_http *h);

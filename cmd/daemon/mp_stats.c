@@ -1,5 +1,7 @@
 /* mp_stats.c — per-tenant stats JSON from the key table (see mp_stats.h). */
 #include "mp_stats.h"
+
+#include "mp_buf.h"
 #include "mp_log.h"
 
 #include <stdarg.h>
@@ -211,17 +213,10 @@ static void stats__visit(void *arg, struct eng_key *k)
         return;
     s->total++;
     if (s->n < s->limit) {
-        if (s->n == s->cap) {
-            size_t cap = s->cap ? s->cap * 2 : 64;
-            if (cap > s->limit)
-                cap = s->limit;
-            struct stats__group *g = realloc(s->g, cap * sizeof(*g));
-            if (!g) {
-                s->nomem = 1;
-                return;
-            }
-            s->g = g;
-            s->cap = cap;
+        /* Grows by doubling: never past 2 x limit, so memory stays O(limit). */
+        if (MP_GROW(s->g, s->cap, s->n + 1) != MP_OK) {
+            s->nomem = 1;
+            return;
         }
         s->g[s->n++] = cand;
         stats__sift_up(s, s->n - 1);

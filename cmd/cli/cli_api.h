@@ -1,0 +1,78 @@
+/* cli_api.h — the one client of the daemon's HTTP API (GET only), shared by
+ * `mailpulse stats` and `mailpulse alerts`.
+ *
+ * Contract:
+ *   - cli_api_url_start() / cli_api_url_escape() build a request URL in an
+ *     mp_buf: the API base without its trailing '/'s, then the path; values
+ *     are percent-encoded (RFC 3986 unreserved bytes kept), so any tenant
+ *     reaches the daemon, which validates it.
+ *   - cli_api_get() performs one GET with libcurl (proxies bypassed: the API
+ *     is local; the caller has called curl_global_init()): MP_OK with
+ *     *status and *body (NUL-terminated, may be empty, caller frees) for
+ *     any HTTP answer; MP_ERR_IO when there was none, or when the body
+ *     passed CLI_API_BODY_MAX (the transfer is cut off); MP_ERR_NOMEM. `err`
+ *     (may be NULL) then holds libcurl's reason.
+ *   - cli_api_error_text(): the "error" message of a {"error": "..."} body,
+ *     "" for any other body.
+ *   - cli_api_next() reads the options the API clients share.
+ *   - cli_api_show() is a subcommand's whole request: GET url, then on a
+ *     200 print the body as is (json) or through print(); anything else is
+ *     reported on stderr as cli_fail() does (unreachable, with a hint; or
+ *     the daemon's status and its error message). MP_OK, MP_ERR_IO (no
+ *     answer, or not a 200), MP_ERR_NOMEM, or what print() returned
+ *     (MP_ERR_PARSE: a 200 body of another shape).
+ *
+ * Threads: any thread for the URL, GET and error-text functions;
+ * cli_api_next() and cli_api_show() print, so the main thread. No global
+ * state beyond libcurl's.
+ */
+#ifndef CLI_API_H
+#define CLI_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli_opt.h"
+#include "mp.h"
+#include "mp_buf.h"
+
+#define CLI_API_DEFAULT "http://127.0.0.1:7480"
+#define CLI_API_BODY_MAX ((size_t)64 << 20) /* larger answers are cut off: MP_ERR_IO */
+
+/* The options `stats` and `alerts` share: --tenant (a name of eng_name.h),
+ * --api (an http:// or https:// URL), --timeout-ms (1..CLI_MAX_TIMEOUT_MS)
+ * and --json. */
+struct cli_api_opts {
+    const char *tenant; /* NULL when not given */
+    const char *api;
+    int64_t timeout_ms;
+    int json;
+};
+#define CLI_API_OPTS_INIT {NULL, CLI_API_DEFAULT, 5000, 0}
+/* Their rows in a command's option table (--tenant's help is the command's). */
+#define CLI_API_OPT_ROWS(api, timeout_ms, json)                                                \
+    [api] = {"api", "URL", "the daemon's HTTP API (default " CLI_API_DEFAULT ")"},            \
+    [timeout_ms] = {"timeout-ms", "MS", "give up after MS ms, 1..3600000 (default 5000)"},   \
+    [json] = {"json", NULL, "print the API's JSON body as is"}
+/* cli_next() that takes the shared options into *o itself: MP_OK only for
+ * an option of the command's own; else what cli_next() or the shared
+ * option's check returned (MP_ERR_NOTFOUND at the end, CLI_HELP, a usage
+ * error). */
+int cli_api_next(struct cli_args *a, struct cli_api_opts *o);
+
+int cli_api_url_start(struct mp_buf *b, const char *api, const char *path);
+int cli_api_url_escape(struct mp_buf *b, const char *value);
+
+int cli_api_get(const char *url, long timeout_ms, long *status, char **body, char *err,
+                size_t errlen);
+
+void cli_api_error_text(const char *body, char *out, size_t n);
+
+/* `url` is what the command's URL builder returned with url_rc (MP_OK, or
+ * MP_ERR_NOMEM: "out of memory" is reported); it is freed. `what` names the
+ * expected body in the message for another shape, e.g. "stats JSON". */
+int cli_api_show(const struct cli_cmd *cmd, int url_rc, char *url, const struct cli_api_opts *o,
+                 int (*print)(FILE *f, const char *body), const char *what);
+
+#endif

@@ -1,0 +1,493 @@
+/* cli_send.c — `mailpulse send`: test events, or raw frames, pushed to the
+ * daemon over ZeroMQ (see cli_send.h). */
+#include "cli_send.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <zmq.h>
+
+#include "mailpulse.pb-c.h"
+#include "mp_buf.h"
+
+#define SEND_DEFAULT_ENDPOINT "tcp://127.0.0.1:7400"
+#define SEND_DEFAULT_PRODUCER "mailpulse-cli"
+#define SEND_MAX_COUNT 100000000
+#define SEND_MAX_BATCH 10000
+#define SEND_MAX_AGE_S 10000000000LL         /* ~317 years either way */
+#define CLI_MAX_TIMEOUT_MS 3600000
+#define SEND_RAW_MAX ((size_t)256 << 20)      /* --raw-file size limit */
+#define SEND_QUEUE_BYTES ((int64_t)64 << 20)  /* frames queued before send blocks */
+
+/* Index = wire value (proto/mailpulse.proto, EventType). */
+static const char *const send__type_names[] = {
+    "unspecified", "sent",  "delivered", "bounce_hard", "bounce_soft",
+    "deferred",    "blocked", "complaint", "open",      "click",
+    "reply",       "unsubscribe", "spam_trap",
+};
+_Static_assert(MP_ARRAY_LEN(send__type_names) == MAILPULSE__V1__EVENT_TYPE__EVENT_TYPE_SPAM_TRAP + 1,
+               "one name per EventType value");
+_Static_assert(MAILPULSE__V1__EVENT_TYPE__EVENT_TYPE_BOUNCE_HARD == 3, "names follow wire values");
+
+enum send_opt {
+    SEND_TENANT, SEND_MAILBOX, SEND_DOMAIN, SEND_TYPE, SEND_RAW_TYPE, SEND_COUNT, SEND_BATCH,
+    SEND_TIME_MS, SEND_AGE, SEND_PRODUCER, SEND_SEQUENCE_START, SEND_ENDPOINT, SEND_TIMEOUT_MS,
+    SEND_RAW_FILE, SEND_EMPTY_FRAME, SEND_HELP,
+};
+
+static const struct cli_opt send__opts[] = {
+    [SEND_TENANT] = {"tenant", "T", "tenant (required; sent as given, even empty)"},
+    [SEND_MAILBOX] = {"mailbox", "M", "sending mailbox, e.g. sales@acme.example (required)"},
+    [SEND_DOMAIN] = {"domain", "D", "recipient domain, e.g. gmail.com (required)"},
+    [SEND_TYPE] = {"type", "TYPE",
+                   "event type (required unless --raw-type): sent,\n"
+                   "delivered, bounce_hard, bounce_soft, deferred, blocked,\n"
+                   "complaint, open, click, reply, unsubscribe, spam_trap,\n"
+                   "or its number 0..12"},
+    [SEND_RAW_TYPE] = {"raw-type", "N",
+                       "send N (any 32-bit integer) as the type, so unknown\n"
+                       "types can be sent on purpose"},
+    [SEND_COUNT] = {"count", "N", "number of events, 1..100000000 (default 1)"},
+    [SEND_BATCH] = {"batch", "N", "events per frame, 1..10000 (default 500)"},
+    [SEND_TIME_MS] = {"time-ms", "T", "event time, Unix milliseconds (default: now)"},
+    [SEND_AGE] = {"age", "S",
+                  "event time S seconds before now (negative: in the\n"
+                  "future); excludes --time-ms"},
+    [SEND_PRODUCER] = {"producer", "ID",
+                       "producer_id of every batch (default " SEND_DEFAULT_PRODUCER ")"},
+    [SEND_SEQUENCE_START] = {"sequence-start", "N",
+                             "sequence of the first batch, then +1 per batch\n"
+                             "(default: Unix time in microseconds, so runs increase)"},
+    [SEND_ENDPOINT] = {"endpoint", "E",
+                       "ZeroMQ endpoint to connect to\n(default " SEND_DEFAULT_ENDPOINT ")"},
+    [SEND_TIMEOUT_MS] = {"timeout-ms", "MS",
+                         "fail when the endpoint takes no frame for MS ms, and\n"
+                         "wait at most MS ms at exit to flush queued frames\n"
+                         "(1..3600000, default 10000)"},
+    [SEND_RAW_FILE] = {"raw-file", "PATH", "send the bytes of PATH verbatim as one frame"},
+    [SEND_EMPTY_FRAME] = {"empty-frame", NULL, "send one zero-length frame"},
+    [SEND_HELP] = CLI_OPT_HELP,
+};
+
+static const char send__usage[] =
+    "usage: mailpulse send --tenant T --mailbox M --domain D --type TYPE [options]\n"
+    "       mailpulse send --raw-file PATH [--endpoint E] [--timeout-ms MS]\n"
+    "       mailpulse send --empty-frame [--endpoint E] [--timeout-ms MS]\n"
+    "\n"
+    "Pushes COUNT identical events to the daemon's ZeroMQ PULL endpoint, BATCH\n"
+    "events per frame; each frame is one serialized EventBatch of\n"
+    "proto/mailpulse.proto. Values are checked for syntax only: the daemon does\n"
+    "the real validation, so an empty tenant or an unknown type is sent as given.\n"
+    "When every frame has been handed over it prints\n"
+    "    sent events=N batches=M endpoint=E\n"
+    "Exit status: 0 sent, 1 the endpoint did not take every frame in time,\n"
+    "2 bad usage.\n";
+
+struct send_opts {
+    const char *tenant, *mailbox, *domain; /* NULL when not given */
+    int have_type;
+    int32_t type;
+    int64_t count, batch;
+    int have_time_ms, have_age;
+    int64_t time_ms, age_s;
+    const char *producer;
+    int have_sequence;
+    uint64_t sequence;
+    const char *endpoint;
+    int64_t timeout_ms;
+    const char *raw_file;
+    int empty_frame;
+    const char *event_opt; /* first event-building option seen, for errors */
+};
+
+/* Where frames go: a PUSH socket and its context. */
+struct send_conn {
+    void *ctx;
+    void *sock;
+    int64_t timeout_ms;
+};
+
+static int send__parse_type(const char *val, int32_t *out)
+{
+    int64_t n;
+    if (cli_parse_i64(val, 0, MAILPULSE__V1__EVENT_TYPE__EVENT_TYPE_SPAM_TRAP, &n) == MP_OK) {
+        *out = (int32_t)n;
+        return MP_OK;
+    }
+    for (size_t i = 0; i < MP_ARRAY_LEN(send__type_names); i++) {
+        if (strcasecmp(val, send__type_names[i]) == 0) {
+            *out = (int32_t)i;
+            return MP_OK;
+        }
+    }
+    return MP_ERR_INVAL;
+}
+
+static int send__check(const struct cli_cmd *cmd, const struct send_opts *o);
+
+static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct send_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->count = 1;
+    o->batch = 500;
+    o->producer = SEND_DEFAULT_PRODUCER;
+    o->endpoint = SEND_DEFAULT_ENDPOINT;
+    o->timeout_ms = 10000;
+
+    struct cli_args a = CLI_ARGS(cmd, argc, argv);
+    int rc;
+    int64_t n;
+    while ((rc = cli_next(&a)) == MP_OK) {
+        const char *val = a.val;
+        if (a.idx != SEND_ENDPOINT && a.idx != SEND_TIMEOUT_MS && a.idx != SEND_RAW_FILE &&
+            a.idx != SEND_EMPTY_FRAME && a.idx != SEND_HELP && o->event_opt == NULL)
+            o->event_opt = a.opt->name;
+        switch ((enum send_opt)a.idx) {
+        case SEND_TENANT: o->tenant = val; break;
+        case SEND_MAILBOX: o->mailbox = val; break;
+        case SEND_DOMAIN: o->domain = val; break;
+        case SEND_TYPE:
+            if (o->have_type)
+                return cli_usage_error(cmd, "give one of --type and --raw-type");
+            if (send__parse_type(val, &o->type) != MP_OK)
+                return cli_usage_error(cmd,
+                                        "--type: unknown event type \"%s\" (names: sent, delivered, "
+                                        "bounce_hard, bounce_soft, deferred, blocked, complaint, open, "
+                                        "click, reply, unsubscribe, spam_trap, or 0..12; --raw-type N "
+                                        "sends any number)",
+                                        val);
+            o->have_type = 1;
+            break;
+        case SEND_RAW_TYPE:
+            if (o->have_type)
+                return cli_usage_error(cmd, "give one of --type and --raw-type");
+            if ((rc = cli_arg_i64(&a, INT32_MIN, INT32_MAX, &n)) != MP_OK)
+                return rc;
+            o->type = (int32_t)n;
+            o->have_type = 1;
+            break;
+        case SEND_COUNT:
+            if ((rc = cli_arg_i64(&a, 1, SEND_MAX_COUNT, &o->count)) != MP_OK)
+                return rc;
+            break;
+        case SEND_BATCH:
+            if ((rc = cli_arg_i64(&a, 1, SEND_MAX_BATCH, &o->batch)) != MP_OK)
+                return rc;
+            break;
+        case SEND_TIME_MS:
+            if ((rc = cli_arg_i64(&a, INT64_MIN, INT64_MAX, &o->time_ms)) != MP_OK)
+                return rc;
+            o->have_time_ms = 1;
+            break;
+        case SEND_AGE:
+            if ((rc = cli_arg_i64(&a, -SEND_MAX_AGE_S, SEND_MAX_AGE_S, &o->age_s)) !=
+                MP_OK)
+                return rc;
+            o->have_age = 1;
+            break;
+        case SEND_PRODUCER: o->producer = val; break;
+        case SEND_SEQUENCE_START:
+            if (cli_parse_u64(val, &o->sequence) != MP_OK)
+                return cli_usage_error(cmd, "--%s: expected an integer 0..%" PRIu64 ", got \"%s\"",
+                                        a.opt->name, UINT64_MAX, val);
+            o->have_sequence = 1;
+            break;
+        case SEND_ENDPOINT: o->endpoint = val; break;
+        case SEND_TIMEOUT_MS:
+            if ((rc = cli_arg_i64(&a, 1, CLI_MAX_TIMEOUT_MS, &o->timeout_ms)) != MP_OK)
+                return rc;
+            break;
+        case SEND_RAW_FILE: o->raw_file = val; break;
+        case SEND_EMPTY_FRAME: o->empty_frame = 1; break;
+        case SEND_HELP: break; /* cli_next() printed it */
+        }
+    }
+    return rc == MP_ERR_NOTFOUND ? send__check(cmd, o) : rc;
+}
+
+/* What the options say together: one way to give the frames, and every
+ * event field when events are built. */
+static int send__check(const struct cli_cmd *cmd, const struct send_opts *o)
+{
+    if (o->raw_file != NULL || o->empty_frame) {
+        if (o->raw_file != NULL && o->empty_frame)
+            return cli_usage_error(cmd, "give one of --raw-file and --empty-frame");
+        if (o->event_opt != NULL)
+            return cli_usage_error(cmd, "--%s cannot be combined with --%s", o->event_opt,
+                                    o->raw_file ? "raw-file" : "empty-frame");
+        return MP_OK;
+    }
+    if (o->have_time_ms && o->have_age)
+        return cli_usage_error(cmd, "give one of --time-ms and --age");
+    char missing[96] = "";
+    if (o->tenant == NULL)
+        strcat(missing, " --tenant");
+    if (o->mailbox == NULL)
+        strcat(missing, " --mailbox");
+    if (o->domain == NULL)
+        strcat(missing, " --domain");
+    if (!o->have_type)
+        strcat(missing, " --type");
+    if (missing[0] != '\0')
+        return cli_usage_error(cmd, "missing required option(s):%s", missing);
+    return MP_OK;
+}
+
+/* Opens a PUSH socket connected to `endpoint`. `hwm` frames may queue before
+ * a send blocks; a send blocked for timeout_ms fails, and closing waits up to
+ * timeout_ms (linger) for queued frames to reach the endpoint. Frames queue
+ * even before the connection is up (no ZMQ_IMMEDIATE), so a sender started
+ * just before the daemon, or across a daemon restart, still delivers. */
+static int send__open(const struct cli_cmd *cmd, struct send_conn *c, const char *endpoint,
+                      int64_t timeout_ms, int hwm)
+{
+    int timeout = (int)timeout_ms;
+    c->timeout_ms = timeout_ms;
+    c->ctx = zmq_ctx_new();
+    if (c->ctx == NULL) {
+        cli_fail(cmd, "zmq_ctx_new: %s", zmq_strerror(errno));
+        return MP_ERR_IO;
+    }
+    c->sock = zmq_socket(c->ctx, ZMQ_PUSH);
+    if (c->sock == NULL || zmq_setsockopt(c->sock, ZMQ_LINGER, &timeout, sizeof(timeout)) != 0 ||
+        zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &timeout, sizeof(timeout)) != 0 ||
+        zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0) {
+        cli_fail(cmd, "zmq socket setup: %s", zmq_strerror(errno));
+        return MP_ERR_IO;
+    }
+    if (zmq_connect(c->sock, endpoint) != 0)
+        return cli_usage_error(cmd, "--endpoint: cannot connect to \"%s\": %s", endpoint,
+                                zmq_strerror(errno));
+    return MP_OK;
+}
+
+/* Queues one frame; MP_ERR_AGAIN when the endpoint took nothing for the
+ * timeout. */
+static int send__frame(struct send_conn *c, const void *buf, size_t len)
+{
+    for (;;) {
+        if (zmq_send(c->sock, buf, len, 0) >= 0)
+            return MP_OK;
+        if (errno != EINTR)
+            return errno == EAGAIN ? MP_ERR_AGAIN : MP_ERR_IO;
+    }
+}
+
+/* Closes the socket and context. With `flush`, waits for queued frames and
+ * returns MP_ERR_AGAIN when the linger ran out, i.e. frames were dropped:
+ * zmq_ctx_term() returns early as soon as every frame is out. Without
+ * `flush` (an error path) it drops them at once. Safe on a partly opened
+ * connection. */
+static int send__close(struct send_conn *c, int flush)
+{
+    int rc = MP_OK;
+    int64_t t0 = mp_mono_ns();
+    if (c->sock != NULL) {
+        if (!flush) {
+            int zero = 0;
+            zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero));
+        }
+        zmq_close(c->sock);
+        c->sock = NULL;
+    }
+    if (c->ctx != NULL) {
+        while (zmq_ctx_term(c->ctx) != 0 && errno == EINTR)
+            ;
+        c->ctx = NULL;
+        if (flush && (mp_mono_ns() - t0) / 1000000 >= c->timeout_ms)
+            rc = MP_ERR_AGAIN;
+    }
+    return rc;
+}
+
+/* The closing flush of a run: says when frames were left behind. */
+static int send__flush(const struct cli_cmd *cmd, struct send_conn *c, const struct send_opts *o,
+                       const char *what, const char *dropped)
+{
+    int rc = send__close(c, 1);
+    if (rc != MP_OK)
+        cli_fail(cmd, "%s did not take %s within --timeout-ms %" PRId64 "%s (is the daemon running?)",
+                 o->endpoint, what, o->timeout_ms, dropped);
+    return rc;
+}
+
+/* Default first sequence: microseconds since the epoch, so successive runs
+ * of one producer keep increasing unless told otherwise. */
+static uint64_t send__default_sequence(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Sends o->count events in frames of o->batch. *events and *batches count
+ * what was handed to the socket, also on failure. */
+static int send__events(const struct cli_cmd *cmd, const struct send_opts *o, int64_t *events,
+                        uint64_t *batches)
+{
+    int rc;
+    struct send_conn c = {0};
+    struct mp_buf buf = MP_BUF_INIT; /* one packed frame at a time */
+    Mailpulse__V1__Event **slots = NULL;
+
+    /* Every event of a run is the same, so every slot points at one Event.
+     * protobuf-c wants char *; pack only reads them. */
+    Mailpulse__V1__Event ev = MAILPULSE__V1__EVENT__INIT;
+    ev.tenant = (char *)o->tenant;
+    ev.mailbox = (char *)o->mailbox;
+    ev.recipient_domain = (char *)o->domain;
+    ev.type = (Mailpulse__V1__EventType)o->type;
+    slots = malloc((size_t)o->batch * sizeof(*slots));
+    if (slots == NULL) {
+        rc = MP_ERR_NOMEM;
+        cli_fail(cmd, "out of memory");
+        goto out;
+    }
+    for (int64_t i = 0; i < o->batch; i++)
+        slots[i] = &ev;
+
+    Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
+    b.events = slots;
+    b.producer_id = (char *)o->producer;
+    uint64_t seq0 = o->have_sequence ? o->sequence : send__default_sequence();
+
+    /* Bound the send queue in bytes, not frames: 1-event frames may queue by
+     * the hundred thousand, 10000-event frames only by the thousand. */
+    ev.time_ms = mp_now_ms();
+    b.n_events = (size_t)(o->count < o->batch ? o->count : o->batch);
+    int64_t frame = (int64_t)mailpulse__v1__event_batch__get_packed_size(&b);
+    int64_t hwm = SEND_QUEUE_BYTES / (frame > 0 ? frame : 1);
+    hwm = hwm < 1000 ? 1000 : hwm > 100000 ? 100000 : hwm;
+    if ((rc = send__open(cmd, &c, o->endpoint, o->timeout_ms, (int)hwm)) != MP_OK)
+        goto out;
+
+    for (int64_t left = o->count; left > 0;) {
+        b.n_events = (size_t)(left < o->batch ? left : o->batch);
+        b.sequence = seq0 + *batches; /* wraps at 2^64, like any counter */
+        /* Stamped per frame, so a long run carries the time it is sent. */
+        ev.time_ms = o->have_time_ms ? o->time_ms : mp_now_ms() - o->age_s * 1000;
+
+        size_t len = mailpulse__v1__event_batch__get_packed_size(&b);
+        if ((rc = mp_buf_reserve(&buf, len)) != MP_OK) {
+            cli_fail(cmd, "out of memory");
+            goto out;
+        }
+        mailpulse__v1__event_batch__pack(&b, (uint8_t *)buf.p);
+        if ((rc = send__frame(&c, buf.p, len)) != MP_OK) {
+            cli_fail(cmd, "%s after %" PRIu64 " of %" PRId64 " frames: %s", o->endpoint, *batches,
+                      (o->count + o->batch - 1) / o->batch,
+                      rc == MP_ERR_AGAIN ? "the endpoint took no frame within --timeout-ms"
+                                         : zmq_strerror(errno));
+            goto out;
+        }
+        left -= (int64_t)b.n_events;
+        *events += (int64_t)b.n_events;
+        *batches += 1;
+    }
+    rc = send__flush(cmd, &c, o, "every queued frame", "; some were dropped");
+out:
+    send__close(&c, 0); /* no-op after the flushing close */
+    mp_buf_free(&buf);
+    free(slots);
+    return rc;
+}
+
+/* Reads a whole file of at most SEND_RAW_MAX bytes into *buf (caller frees). */
+static int send__read_file(const struct cli_cmd *cmd, const char *path, char **buf, size_t *len)
+{
+    int rc = MP_OK;
+    struct mp_buf data = MP_BUF_INIT;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        cli_fail(cmd, "--raw-file: cannot open %s: %s", path, strerror(errno));
+        return MP_ERR_IO;
+    }
+    for (;;) {
+        /* One byte past the limit is enough to know the file is too large. */
+        size_t want = SEND_RAW_MAX + 1 - data.len;
+        if (want > 65536)
+            want = 65536;
+        if (mp_buf_reserve(&data, want) != MP_OK) {
+            cli_fail(cmd, "out of memory");
+            rc = MP_ERR_NOMEM;
+            goto out;
+        }
+        size_t got = fread(data.p + data.len, 1, want, f);
+        data.len += got;
+        data.p[data.len] = '\0';
+        if (data.len > SEND_RAW_MAX) {
+            cli_fail(cmd, "--raw-file: %s is larger than %zu bytes", path, SEND_RAW_MAX);
+            rc = MP_ERR_INVAL;
+            goto out;
+        }
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        cli_fail(cmd, "--raw-file: cannot read %s: %s", path, strerror(errno));
+        rc = MP_ERR_IO;
+        goto out;
+    }
+    *len = data.len;
+    if (!(*buf = mp_buf_take(&data)))
+        rc = MP_ERR_NOMEM;
+out:
+    mp_buf_free(&data);
+    fclose(f);
+    return rc;
+}
+
+/* --raw-file and --empty-frame: one frame, bytes as given. */
+static int send__raw(const struct cli_cmd *cmd, const struct send_opts *o, uint64_t *batches)
+{
+    int rc;
+    struct send_conn c = {0};
+    char *data = NULL;
+    size_t len = 0;
+    if (o->raw_file != NULL && (rc = send__read_file(cmd, o->raw_file, &data, &len)) != MP_OK)
+        goto out;
+    if ((rc = send__open(cmd, &c, o->endpoint, o->timeout_ms, 1000)) != MP_OK)
+        goto out;
+    if ((rc = send__frame(&c, data ? data : "", len)) != MP_OK) {
+        cli_fail(cmd, "%s: %s", o->endpoint,
+                  rc == MP_ERR_AGAIN ? "the endpoint took no frame within --timeout-ms"
+                                     : zmq_strerror(errno));
+        goto out;
+    }
+    *batches = 1;
+    rc = send__flush(cmd, &c, o, "the frame", "");
+out:
+    send__close(&c, 0);
+    free(data);
+    return rc;
+}
+
+static int send__run(const struct cli_cmd *cmd, int argc, char **argv)
+{
+    struct send_opts o;
+    int rc = send__parse(cmd, argc, argv, &o);
+    if (rc != MP_OK)
+        return rc == CLI_HELP ? MP_OK : rc;
+
+    int64_t events = 0;
+    uint64_t batches = 0;
+    if (o.raw_file != NULL || o.empty_frame)
+        rc = send__raw(cmd, &o, &batches);
+    else
+        rc = send__events(cmd, &o, &events, &batches);
+    if (rc != MP_OK)
+        return rc;
+    printf("sent events=%" PRId64 " batches=%" PRIu64 " endpoint=%s\n", events, batches,
+           o.endpoint);
+    fflush(stdout);
+    return MP_OK;
+}
+
+const struct cli_cmd cli_send_cmd = {
+    "send", "send test events to the daemon as EventBatch frames over ZeroMQ", send__usage,
+    send__opts, MP_ARRAY_LEN(send__opts), send__run};

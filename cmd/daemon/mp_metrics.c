@@ -1,0 +1,164 @@
+/* mp_metrics.c — the /metrics table and its renderer (see mp_metrics.h). */
+#include "mp_metrics.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ingest_validate.h"
+
+/* How a row's value is stored in the snapshot and printed. */
+enum metrics__kind {
+    METRICS_U64,     /* uint64_t, decimal */
+    METRICS_I64,     /* int64_t, decimal */
+    METRICS_SECONDS, /* uint64_t nanoseconds, printed as seconds with six decimals */
+    METRICS_REASONS, /* uint64_t[INGEST_REASON_COUNT], one sample per reason but 0 */
+};
+
+struct metrics__row {
+    const char *name;
+    const char *type; /* "counter" or "gauge" */
+    enum metrics__kind kind;
+    size_t off; /* of the value in struct mp_metrics_snap */
+    const char *help;
+};
+
+#define ROW(name, type, kind, field, help) \
+    {"mailpulse_" name, type, kind, offsetof(struct mp_metrics_snap, field), help}
+#define COUNTER(name, field, help) ROW(name, "counter", METRICS_U64, field, help)
+#define GAUGE(name, field, help) ROW(name, "gauge", METRICS_U64, field, help)
+
+/* In the order /metrics has always listed them. */
+static const struct metrics__row metrics__rows[] = {
+    COUNTER("ingest_frames_total", ingest.frames, "Frames received on the PULL endpoint."),
+    COUNTER("ingest_bytes_total", ingest.bytes, "Bytes received."),
+    COUNTER("events_received_total", ingest.events, "Events decoded from batches."),
+    COUNTER("events_accepted_total", ingest.accepted, "Events counted."),
+    ROW("rejected_total", "counter", METRICS_REASONS, ingest.rejected,
+        "Events (or whole frames, for bad_frame and empty_batch) refused, by reason."),
+    GAUGE("keys", keys, "Keys in the table (all scopes)."),
+    GAUGE("table_bytes", table_bytes, "Bytes held by the key table."),
+    ROW("resident_bytes", "gauge", METRICS_I64, resident_bytes, "Resident set size of the daemon."),
+    GAUGE("alerts_firing", eval.firing, "Alerts firing now."),
+    GAUGE("alerts_pending", eval.pending, "Alerts over a threshold whose `for` runs."),
+    COUNTER("alerts_restored_total", eval.restored, "Alerts read back from the store at start."),
+    COUNTER("alert_state_errors_total", eval.state_errors,
+            "Alert state or outbox writes that failed."),
+    COUNTER("rules_reloads_total", eval.reloads, "Rule, receiver and route reloads applied."),
+    COUNTER("keys_evaluated_total", eval.keys_evaluated, "Key evaluations."),
+    COUNTER("notifications_total", eval.notifications, "Notifications handed to the sender."),
+    COUNTER("alerts_unrouted_total", eval.unrouted, "Alerts of tenants with no receiver."),
+    COUNTER("eval_deferred_total", eval.unstable,
+            "Key evaluations put off because a batch was still being counted into the key."),
+    COUNTER("webhook_delivered_total", sender.delivered, "Notifications answered with 2xx."),
+    COUNTER("webhook_attempts_total", sender.attempts, "HTTP attempts."),
+    COUNTER("webhook_failed_attempts_total", sender.failed_attempts, "Attempts without a 2xx."),
+    COUNTER("webhook_rate_limited_total", sender.rate_limited, "Answers with 429."),
+    COUNTER("slack_merged_total", sender.merged,
+            "Slack notifications sent inside another's message."),
+    COUNTER("dead_letters_total", sender.dead, "Notifications given up on since start."),
+    GAUGE("dead_letters", sender.dead_stored, "Dead letters held (GET /v1/alerts/dead)."),
+    GAUGE("outbox_queued", sender.queued, "Notifications in the outbox, not yet delivered."),
+    COUNTER("store_flushes_total", flushes, "Flushes of changed counters to RocksDB."),
+    COUNTER("store_flush_failures_total", flush_failures, "Flushes that failed."),
+    COUNTER("store_flush_entries_total", flush_entries, "Store entries written by flushes."),
+    ROW("store_flush_seconds_total", "counter", METRICS_SECONDS, flush_ns_total,
+        "Time spent flushing."),
+    ROW("store_flush_last_seconds", "gauge", METRICS_SECONDS, flush_ns_last,
+        "Duration of the last flush."),
+    GAUGE("keys_cold", keys_cold, "Keys whose counters are only in the store (idle)."),
+    COUNTER("key_evictions_total", evictions, "Idle keys that left memory."),
+    COUNTER("key_loads_total", loads, "Cold keys read back from the store."),
+    GAUGE("counter_series", series, "Counter series in memory (key x event type)."),
+    ROW("uptime_seconds", "gauge", METRICS_I64, uptime_s, "Seconds since start."),
+};
+
+void mp_metrics_flush_record(struct mp_metrics_flush *f, size_t entries, int64_t ns, int ok)
+{
+    mp_add_relaxed(&f->flushes, 1);
+    mp_add_relaxed(&f->entries, entries);
+    mp_add_relaxed(&f->ns_total, (uint64_t)ns);
+    mp_store_relaxed(&f->ns_last, (uint64_t)ns);
+    if (!ok)
+        mp_add_relaxed(&f->failures, 1);
+}
+
+static int64_t metrics__rss_bytes(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return (int64_t)rss * sysconf(_SC_PAGESIZE);
+}
+
+void mp_metrics_read(const struct mp_metrics_sources *src, int64_t now_ms,
+                     struct mp_metrics_snap *out)
+{
+    memset(out, 0, sizeof(*out));
+    ingest_figures(src->ingest, &out->ingest);
+    alert_eval_figures(src->eval, &out->eval);
+    alert_sender_figures(src->sender, &out->sender);
+    out->keys = eng_table_nkeys(src->table);
+    out->table_bytes = eng_table_bytes(src->table);
+    out->series = eng_table_nseries(src->table);
+    eng_table_residency(src->table, &out->keys_cold, &out->evictions, &out->loads);
+    out->flushes = mp_load_relaxed(&src->flush->flushes);
+    out->flush_failures = mp_load_relaxed(&src->flush->failures);
+    out->flush_entries = mp_load_relaxed(&src->flush->entries);
+    out->flush_ns_total = mp_load_relaxed(&src->flush->ns_total);
+    out->flush_ns_last = mp_load_relaxed(&src->flush->ns_last);
+    out->resident_bytes = metrics__rss_bytes();
+    out->uptime_s = (now_ms - src->started_ms) / 1000;
+}
+
+static int metrics__row(const struct metrics__row *r, const char *at, struct mp_buf *out)
+{
+    uint64_t u;
+    int64_t i;
+    int rc = mp_buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", r->name, r->help, r->name,
+                           r->type);
+    switch (r->kind) {
+    case METRICS_U64:
+        memcpy(&u, at, sizeof(u));
+        return rc ? rc : mp_buf_printf(out, "%s %llu\n", r->name, (unsigned long long)u);
+    case METRICS_I64:
+        memcpy(&i, at, sizeof(i));
+        return rc ? rc : mp_buf_printf(out, "%s %lld\n", r->name, (long long)i);
+    case METRICS_SECONDS:
+        memcpy(&u, at, sizeof(u));
+        return rc ? rc : mp_buf_printf(out, "%s %.6f\n", r->name, (double)u / 1e9);
+    case METRICS_REASONS:
+        for (int k = 1; rc == MP_OK && k < INGEST_REASON_COUNT; k++) {
+            memcpy(&u, at + (size_t)k * sizeof(u), sizeof(u));
+            rc = mp_buf_printf(out, "%s{reason=\"%s\"} %llu\n", r->name, ingest_reason_name(k),
+                               (unsigned long long)u);
+        }
+        return rc;
+    }
+    return MP_ERR_INVAL;
+}
+
+int mp_metrics_render(const struct mp_metrics_snap *s, struct mp_buf *out)
+{
+    int rc = MP_OK;
+    for (size_t i = 0; rc == MP_OK && i < MP_ARRAY_LEN(metrics__rows); i++)
+        rc = metrics__row(&metrics__rows[i], (const char *)s + metrics__rows[i].off, out);
+    return rc;
+}
+
+void mp_metrics_reply(const struct mp_metrics_sources *src, struct mp_http_reply *out)
+{
+    struct mp_metrics_snap s;
+    struct mp_buf b = MP_BUF_INIT;
+    mp_metrics_read(src, mp_now_ms(), &s);
+    if (mp_metrics_render(&s, &b) != MP_OK)
+        mp_buf_free(&b);
+    out->status = b.p ? 200 : 500;
+    out->content_type = "text/plain; version=0.0.4";
+    out->len = b.len;
+    out->body = mp_buf_take(&b);
+}
