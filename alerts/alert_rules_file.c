@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,19 +31,11 @@ struct rules__in {
     char rule[ALERT_NAME_MAX];     /* overrides */
     unsigned has;                  /* RH_* marks of the keys present */
 };
+/* Bit i of the marks: one per key whose presence matters. */
 enum {
-    RH_WINDOW = 1u << 0,
-    RH_BASELINE = 1u << 1,
-    RH_WARNING = 1u << 2,
-    RH_CRITICAL = 1u << 3,
-    RH_FOR = 1u << 4,
-    RH_REPEAT = 1u << 5,
-    RH_RATIO = 1u << 6,
-    RH_DAYS = 1u << 7,
-    RH_SCOPES = 1u << 8,
-    RH_DEN = 1u << 9,
-    RH_MINVOL = 1u << 10,
-    RH_MINCOUNT = 1u << 11,
+    RH_WINDOW = 1u << 0, RH_BASELINE = 1u << 1, RH_WARNING = 1u << 2, RH_CRITICAL = 1u << 3,
+    RH_FOR = 1u << 4, RH_REPEAT = 1u << 5, RH_RATIO = 1u << 6, RH_DAYS = 1u << 7,
+    RH_SCOPES = 1u << 8, RH_DEN = 1u << 9, RH_MINVOL = 1u << 10, RH_MINCOUNT = 1u << 11,
     RH_ENABLED = 1u << 12,
 };
 
@@ -144,6 +137,7 @@ static const struct mp_yaml_key rules__top_keys[] = {
 };
 
 _Static_assert(MP_ARRAY_LEN(rules__rule_keys) <= 33, "mp_yaml_walk takes at most 32 rows");
+_Static_assert(offsetof(struct rules__in, r) == 0, "rules__apply copies rows at their offsets");
 
 /* --- checks that span keys ----------------------------------------------- */
 
@@ -300,25 +294,14 @@ static int rules__load_rules(struct mp_yaml *y, yaml_node_t *v, const struct rul
     return MP_OK;
 }
 
-/* An override changes only what it names; several may stack. */
+/* An override changes only what it names, and several may stack: every
+ * tunable row present in the override is copied onto the rule. The rows'
+ * offsets are into struct rules__in, whose rule comes first. */
 static void rules__apply(struct alert_rule *r, const struct rules__in *in)
 {
-    if (in->has & RH_MINVOL)
-        r->min_volume = in->r.min_volume;
-    if (in->has & RH_MINCOUNT)
-        r->min_count = in->r.min_count;
-    if (in->has & RH_WARNING)
-        r->warning_ppb = in->r.warning_ppb;
-    if (in->has & RH_CRITICAL)
-        r->critical_ppb = in->r.critical_ppb;
-    if (in->has & RH_FOR)
-        r->for_ms = in->r.for_ms;
-    if (in->has & RH_REPEAT)
-        r->repeat_ms = in->r.repeat_ms;
-    if (in->has & RH_RATIO)
-        r->resolve_ratio_ppb = in->r.resolve_ratio_ppb;
-    if (in->has & RH_ENABLED)
-        r->enabled = in->r.enabled;
+    for (const struct mp_yaml_key *k = rules__override_keys; k->name; k++)
+        if (k->mark & in->has)
+            memcpy((char *)r + k->off, (const char *)&in->r + k->off, k->size);
 }
 
 static int rules__load_overrides(struct mp_yaml *y, yaml_node_t *v, struct alert_ruleset *rs)

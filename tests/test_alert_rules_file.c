@@ -322,15 +322,14 @@ START_TEST(test_rules_defaults_section)
 }
 END_TEST
 
+/* The plain cases in one call; the table-driven (loop) ones beside them. */
 Suite *test_suite(void)
 {
-    Suite *s = suite_create("alert_rules_file");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_defaults_documented);
-    tcase_add_test(tc, test_defaults_are_the_example);
-    tcase_add_test(tc, test_load_missing_file);
-    tcase_add_test(tc, test_rules_defaults_section);
-    tcase_add_test(tc, test_rules_overrides);
+    Suite *s = check_suite("alert_rules_file", 0, NULL, NULL,
+                           CHECK_TESTS(test_defaults_documented, test_defaults_are_the_example,
+                                       test_load_missing_file, test_rules_defaults_section,
+                                       test_rules_overrides));
+    TCase *tc = tcase_create("tables");
     tcase_add_loop_test(tc, test_rules_reject, 0, (int)MP_ARRAY_LEN(rules_reject));
     suite_add_tcase(s, tc);
     return s;

@@ -646,32 +646,19 @@ START_TEST(test_loads_independent)
 END_TEST
 
 
-static Suite *config_suite(void)
-{
-    Suite *s = suite_create("mp_config");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_example_loads);
-    tcase_add_test(tc, test_defaults);
-    tcase_add_test(tc, test_full_config);
-    tcase_add_test(tc, test_boundaries);
-    tcase_add_test(tc, test_empty_collections);
-    tcase_add_loop_test(tc, test_data_dir_resolution, 0, (int)MP_ARRAY_LEN(data_dir_cases));
-    tcase_add_test(tc, test_data_dir_independent_of_cwd);
-    tcase_add_test(tc, test_rules_resolved);
-    tcase_add_test(tc, test_rules_missing);
-    tcase_add_test(tc, test_rules_unreadable);
-    tcase_add_loop_test(tc, test_reject_table, 0, (int)MP_ARRAY_LEN(reject_cases));
-    tcase_add_test(tc, test_reject_nul_byte);
-    tcase_add_test(tc, test_missing_file);
-    tcase_add_test(tc, test_bad_args);
-    tcase_add_test(tc, test_err_truncated);
-    tcase_add_test(tc, test_free_null);
-    tcase_add_test(tc, test_loads_independent);
-    suite_add_tcase(s, tc);
-    return s;
-}
-
+/* The plain cases in one call; the table-driven (loop) ones beside them. */
 Suite *test_suite(void)
 {
-    return config_suite();
+    Suite *s = check_suite("mp_config", 0, NULL, NULL,
+                           CHECK_TESTS(test_example_loads, test_defaults, test_full_config,
+                                       test_boundaries, test_empty_collections,
+                                       test_data_dir_independent_of_cwd, test_rules_resolved,
+                                       test_rules_missing, test_rules_unreadable,
+                                       test_reject_nul_byte, test_missing_file, test_bad_args,
+                                       test_err_truncated, test_free_null, test_loads_independent));
+    TCase *tc = tcase_create("tables");
+    tcase_add_loop_test(tc, test_data_dir_resolution, 0, (int)MP_ARRAY_LEN(data_dir_cases));
+    tcase_add_loop_test(tc, test_reject_table, 0, (int)MP_ARRAY_LEN(reject_cases));
+    suite_add_tcase(s, tc);
+    return s;
 }

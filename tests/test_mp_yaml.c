@@ -431,20 +431,17 @@ START_TEST(test_duration_null)
 END_TEST
 
 
+/* The plain cases in one call; the table-driven (loop) ones beside them. */
 Suite *test_suite(void)
 {
-    Suite *s = suite_create("mp_yaml");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_walk_every_type);
-    tcase_add_test(tc, test_walk_bounds);
+    Suite *s = check_suite("mp_yaml", 0, NULL, NULL,
+                           CHECK_TESTS(test_walk_every_type, test_walk_bounds, test_check_keys,
+                                       test_err_buffers, test_open_file, test_open_mem,
+                                       test_duration_null));
+    TCase *tc = tcase_create("tables");
     tcase_add_loop_test(tc, test_walk_reject, 0, (int)MP_ARRAY_LEN(demo_reject));
-    tcase_add_test(tc, test_check_keys);
-    tcase_add_test(tc, test_err_buffers);
-    tcase_add_test(tc, test_open_file);
-    tcase_add_test(tc, test_open_mem);
     tcase_add_loop_test(tc, test_duration_ok, 0, (int)MP_ARRAY_LEN(duration_ok));
     tcase_add_loop_test(tc, test_duration_bad, 0, (int)MP_ARRAY_LEN(duration_bad));
-    tcase_add_test(tc, test_duration_null);
     suite_add_tcase(s, tc);
     return s;
 }

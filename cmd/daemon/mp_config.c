@@ -170,34 +170,39 @@ static int cfg__receiver_unique(struct mp_yaml *y, const struct mp_config *cfg, 
     return MP_OK;
 }
 
+/* A node of `type` ("expected <what>, got ..." otherwise) gets a zeroed
+ * array of one element per item (left NULL when there are none). The count
+ * is set with the array so mp_config_free() can release a partly filled
+ * list on any later refusal. */
+static int cfg__array(struct mp_yaml *y, yaml_node_t *v, const char *path, yaml_node_type_t type,
+                      const char *what, size_t elem, void *arrp, size_t *n)
+{
+    char q[MP_YAML_QBUF];
+    void *arr = NULL;
+    if (v->type != type)
+        return mp_yaml_fail(y, v, path, "expected %s, got %s", what, mp_yaml_quote(q, sizeof(q), v));
+    if (mp_yaml_len(v) > 0 && (arr = calloc(mp_yaml_len(v), elem)) == NULL)
+        return mp_yaml_nomem(y, v, path);
+    memcpy(arrp, &arr, sizeof(arr));
+    *n = mp_yaml_len(v);
+    return MP_OK;
+}
+
 static int cfg__receivers(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
                           yaml_node_t *v, void *base)
 {
     struct mp_config *cfg = base;
-    char q[MP_YAML_QBUF], sub[MP_YAML_PATH_MAX];
-    int rc;
-
-    if (v->type != YAML_SEQUENCE_NODE)
-        return mp_yaml_fail(y, v, path, "expected a list of receivers, got %s",
-                            mp_yaml_quote(q, sizeof(q), v));
-    size_t n = mp_yaml_len(v);
-    if (n == 0)
-        return MP_OK;
-    /* The count is set with the zeroed array so mp_config_free() can release
-     * a partly filled list on any later refusal. */
-    cfg->receivers = calloc(n, sizeof(*cfg->receivers));
-    if (cfg->receivers == NULL)
-        return mp_yaml_nomem(y, v, path);
-    cfg->n_receivers = n;
-    for (size_t i = 0; i < n; i++) {
+    char sub[MP_YAML_PATH_MAX];
+    int rc = cfg__array(y, v, path, YAML_SEQUENCE_NODE, "a list of receivers",
+                        sizeof(*cfg->receivers), &cfg->receivers, &cfg->n_receivers);
+    for (size_t i = 0; rc == MP_OK && i < cfg->n_receivers; i++) {
         yaml_node_t *item = mp_yaml_item(y, v, i);
         snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-        if ((rc = mp_yaml_walk(y, item, sub, cfg__receiver_keys, &cfg->receivers[i], NULL)) !=
-                MP_OK ||
-            (rc = cfg__receiver_unique(y, cfg, i, item, path)) != MP_OK)
-            return rc;
+        if ((rc = mp_yaml_walk(y, item, sub, cfg__receiver_keys, &cfg->receivers[i], NULL)) ==
+            MP_OK)
+            rc = cfg__receiver_unique(y, cfg, i, item, path);
     }
-    return MP_OK;
+    return rc;
 }
 
 /* Routes (base is the struct mp_config; receivers are already loaded). */
@@ -207,42 +212,25 @@ static int cfg__route_list(struct mp_yaml *y, const struct mp_config *cfg, const
                            yaml_node_t *v, size_t **out, size_t *n_out)
 {
     char q[MP_YAML_QBUF];
-    size_t *idx = NULL;
-    int rc = MP_OK;
-
-    if (v->type != YAML_SEQUENCE_NODE)
-        return mp_yaml_fail(y, v, path, "expected a list of receiver names, got %s",
-                            mp_yaml_quote(q, sizeof(q), v));
-    size_t n = mp_yaml_len(v);
-    if (n > 0 && (idx = calloc(n, sizeof(*idx))) == NULL)
-        return mp_yaml_nomem(y, v, path);
-    for (size_t i = 0; i < n; i++) {
+    int rc = cfg__array(y, v, path, YAML_SEQUENCE_NODE, "a list of receiver names",
+                        sizeof(**out), out, n_out);
+    for (size_t i = 0; rc == MP_OK && i < *n_out; i++) {
         yaml_node_t *item = mp_yaml_item(y, v, i);
         const char *name;
         size_t r = 0;
         if ((rc = mp_yaml_scalar(y, path, item, "a receiver name", &name)) != MP_OK)
-            goto out;
+            break;
         while (r < cfg->n_receivers && strcmp(cfg->receivers[r].name, name) != 0)
             r++;
-        if (r == cfg->n_receivers) {
-            rc = mp_yaml_fail(y, item, path, "unknown receiver %s", mp_yaml_quote(q, sizeof(q), item));
-            goto out;
-        }
-        for (size_t j = 0; j < i; j++) {
-            if (idx[j] == r) {
-                /* Listing one receiver twice would send every alert twice. */
-                rc = mp_yaml_fail(y, item, path, "receiver %s listed twice",
-                                  mp_yaml_quote(q, sizeof(q), item));
-                goto out;
-            }
-        }
-        idx[i] = r;
+        if (r == cfg->n_receivers)
+            return mp_yaml_fail(y, item, path, "unknown receiver %s",
+                                mp_yaml_quote(q, sizeof(q), item));
+        for (size_t j = 0; j < i; j++)
+            if ((*out)[j] == r) /* one receiver twice would get every alert twice */
+                return mp_yaml_fail(y, item, path, "receiver %s listed twice",
+                                    mp_yaml_quote(q, sizeof(q), item));
+        (*out)[i] = r;
     }
-    *out = idx;
-    *n_out = n;
-    idx = NULL;
-out:
-    free(idx);
     return rc;
 }
 
@@ -258,20 +246,11 @@ static int cfg__route_tenants(struct mp_yaml *y, const struct mp_yaml_key *k, co
 {
     struct mp_config *cfg = base;
     char q[MP_YAML_QBUF], sub[MP_YAML_PATH_MAX];
-    int rc;
-
-    if (v->type != YAML_MAPPING_NODE)
-        return mp_yaml_fail(y, v, path, "expected a mapping of tenant name to receivers, got %s",
-                            mp_yaml_quote(q, sizeof(q), v));
-    if ((rc = mp_yaml_check_keys(y, v, path)) != MP_OK)
+    int rc = cfg__array(y, v, path, YAML_MAPPING_NODE, "a mapping of tenant name to receivers",
+                        sizeof(*cfg->routes), &cfg->routes, &cfg->n_routes);
+    if (rc != MP_OK || (rc = mp_yaml_check_keys(y, v, path)) != MP_OK)
         return rc;
-    size_t n = mp_yaml_len(v);
-    if (n == 0)
-        return MP_OK;
-    if ((cfg->routes = calloc(n, sizeof(*cfg->routes))) == NULL)
-        return mp_yaml_nomem(y, v, path);
-    cfg->n_routes = n;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < cfg->n_routes; i++) {
         yaml_node_t *kn = mp_yaml_pair_key(y, v, i);
         struct mp_route_conf *r = &cfg->routes[i];
         const char *tenant = (const char *)kn->data.scalar.value;
