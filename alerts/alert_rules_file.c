@@ -137,7 +137,7 @@ static const struct mp_yaml_key rules__top_keys[] = {
 };
 
 _Static_assert(MP_ARRAY_LEN(rules__rule_keys) <= 33, "mp_yaml_walk takes at most 32 rows");
-_Static_assert(offsetof(struct rules__in, r) == 0, "rules__apply copies rows at their offsets");
+_Static_assert(offsetof(struct rules__in, r) == 0, "overrides copy rows at their offsets");
 
 /* --- checks that span keys ----------------------------------------------- */
 
@@ -269,67 +269,71 @@ static int rules__finish(struct mp_yaml *y, yaml_node_t *m, const char *path,
 
 /* --- the lists ----------------------------------------------------------- */
 
-static int rules__load_rules(struct mp_yaml *y, yaml_node_t *v, const struct rules__in *defs,
-                             struct alert_ruleset *rs)
+struct rules__ctx {
+    const struct rules__in *defs;
+    struct alert_ruleset *rs;
+};
+
+/* One walked item of a list, at path sub ("rules[3]"). */
+typedef int (*rules__item_fn)(struct mp_yaml *y, yaml_node_t *item, const char *sub, size_t i,
+                              struct rules__in *in, struct rules__ctx *c);
+
+/* Walks every item of list v (the top-level key `name`) against keys, then
+ * hands what was read to fn. */
+static int rules__each(struct mp_yaml *y, yaml_node_t *v, const char *name, bool nonempty,
+                       const struct mp_yaml_key *keys, rules__item_fn fn, struct rules__ctx *c)
 {
     char q[MP_YAML_QBUF], sub[MP_YAML_PATH_MAX];
-    if (v->type != YAML_SEQUENCE_NODE || mp_yaml_len(v) == 0)
-        return mp_yaml_fail(y, v, "rules", "expected a non-empty list of rules, got %s",
-                            mp_yaml_quote(q, sizeof(q), v));
+    if (v->type != YAML_SEQUENCE_NODE || (nonempty && mp_yaml_len(v) == 0))
+        return mp_yaml_fail(y, v, name, "expected a %slist of %s, got %s",
+                            nonempty ? "non-empty " : "", name, mp_yaml_quote(q, sizeof(q), v));
     for (size_t i = 0; i < mp_yaml_len(v); i++) {
         yaml_node_t *item = mp_yaml_item(y, v, i);
         struct rules__in in = {0};
         int rc;
-        snprintf(sub, sizeof(sub), "rules[%zu]", i);
-        if ((rc = mp_yaml_walk(y, item, sub, rules__rule_keys, &in, &in.has)) != MP_OK ||
-            (rc = rules__finish(y, item, sub, &in, defs)) != MP_OK)
+        snprintf(sub, sizeof(sub), "%s[%zu]", name, i);
+        if ((rc = mp_yaml_walk(y, item, sub, keys, &in, &in.has)) != MP_OK ||
+            (rc = fn(y, item, sub, i, &in, c)) != MP_OK)
             return rc;
-        if (i >= ALERT_RULES_MAX)
-            return mp_yaml_fail(y, item, sub, "at most %d rules", ALERT_RULES_MAX);
-        if (alert_ruleset_find(rs, in.r.name) >= 0)
-            return rules__refuse(y, item, sub, "name", "duplicate rule name \"%s\"", in.r.name);
-        if (alert_ruleset_add(rs, &in.r) != MP_OK)
-            return mp_yaml_nomem(y, item, sub);
     }
+    return MP_OK;
+}
+
+static int rules__add_rule(struct mp_yaml *y, yaml_node_t *item, const char *sub, size_t i,
+                           struct rules__in *in, struct rules__ctx *c)
+{
+    int rc = rules__finish(y, item, sub, in, c->defs);
+    if (rc != MP_OK)
+        return rc;
+    if (i >= ALERT_RULES_MAX)
+        return mp_yaml_fail(y, item, sub, "at most %d rules", ALERT_RULES_MAX);
+    if (alert_ruleset_find(c->rs, in->r.name) >= 0)
+        return rules__refuse(y, item, sub, "name", "duplicate rule name \"%s\"", in->r.name);
+    if (alert_ruleset_add(c->rs, &in->r) != MP_OK)
+        return mp_yaml_nomem(y, item, sub);
     return MP_OK;
 }
 
 /* An override changes only what it names, and several may stack: every
- * tunable row present in the override is copied onto the rule. The rows'
- * offsets are into struct rules__in, whose rule comes first. */
-static void rules__apply(struct alert_rule *r, const struct rules__in *in)
+ * tunable row present in the override is copied onto the tenant's copy of
+ * the rule. The rows' offsets are into struct rules__in, whose rule comes
+ * first. */
+static int rules__add_override(struct mp_yaml *y, yaml_node_t *item, const char *sub, size_t i,
+                               struct rules__in *in, struct rules__ctx *c)
 {
+    int idx = alert_ruleset_find(c->rs, in->rule);
+    if (idx < 0)
+        return rules__refuse(y, item, sub, "rule", "no rule named \"%s\" in this file", in->rule);
+    struct alert_rule *r = alert_ruleset_override(c->rs, in->tenant, (size_t)idx);
+    if (!r)
+        return mp_yaml_nomem(y, item, sub);
     for (const struct mp_yaml_key *k = rules__override_keys; k->name; k++)
         if (k->mark & in->has)
             memcpy((char *)r + k->off, (const char *)&in->r + k->off, k->size);
-}
-
-static int rules__load_overrides(struct mp_yaml *y, yaml_node_t *v, struct alert_ruleset *rs)
-{
-    char q[MP_YAML_QBUF], sub[MP_YAML_PATH_MAX];
-    if (v->type != YAML_SEQUENCE_NODE)
-        return mp_yaml_fail(y, v, "overrides", "expected a list of overrides, got %s",
-                            mp_yaml_quote(q, sizeof(q), v));
-    for (size_t i = 0; i < mp_yaml_len(v); i++) {
-        yaml_node_t *item = mp_yaml_item(y, v, i);
-        struct rules__in in = {0};
-        int rc;
-        snprintf(sub, sizeof(sub), "overrides[%zu]", i);
-        if ((rc = mp_yaml_walk(y, item, sub, rules__override_keys, &in, &in.has)) != MP_OK)
-            return rc;
-        int idx = alert_ruleset_find(rs, in.rule);
-        if (idx < 0)
-            return rules__refuse(y, item, sub, "rule", "no rule named \"%s\" in this file",
-                                 in.rule);
-        struct alert_rule *r = alert_ruleset_override(rs, in.tenant, (size_t)idx);
-        if (!r)
-            return mp_yaml_nomem(y, item, sub);
-        rules__apply(r, &in);
-        if ((rc = rules__check_thresholds(y, item, sub, r)) != MP_OK)
-            return rc;
+    int rc = rules__check_thresholds(y, item, sub, r);
+    if (rc == MP_OK)
         alert_rule_derive(r);
-    }
-    return MP_OK;
+    return rc;
 }
 
 /* --- entry points -------------------------------------------------------- */
@@ -354,8 +358,12 @@ static int rules__build(struct mp_yaml *y, struct alert_ruleset **out)
         return rc;
     if ((rc = alert_ruleset_new(&rs)) != MP_OK)
         return mp_yaml_fail_at(y, rc, 1, MP_YAML_TOP, "out of memory");
-    if ((rc = rules__load_rules(y, top.rules, &defs, rs)) != MP_OK ||
-        (top.overrides && (rc = rules__load_overrides(y, top.overrides, rs)) != MP_OK)) {
+    struct rules__ctx c = {&defs, rs};
+    if ((rc = rules__each(y, top.rules, "rules", true, rules__rule_keys, rules__add_rule, &c)) !=
+            MP_OK ||
+        (top.overrides && (rc = rules__each(y, top.overrides, "overrides", false,
+                                            rules__override_keys, rules__add_override, &c)) !=
+                              MP_OK)) {
         alert_ruleset_free(rs);
         return rc;
     }

@@ -543,6 +543,19 @@ int mp_yaml_walk(struct mp_yaml *y, yaml_node_t *m, const char *path,
     return MP_OK;
 }
 
+void mp_yaml_free_strings(const struct mp_yaml_key *keys, void *base)
+{
+    for (const struct mp_yaml_key *k = keys; k->name; k++) {
+        if (k->type == MP_YAML_SECTION) {
+            mp_yaml_free_strings(k->sub, base);
+        } else if (k->type == MP_YAML_STR && !(k->flags & MP_YAML_INLINE)) {
+            char **p = yaml__field(k, base);
+            free(*p);
+            *p = NULL;
+        }
+    }
+}
+
 int mp_yaml_check_keys(struct mp_yaml *y, yaml_node_t *m, const char *path)
 {
     char sub[MP_YAML_PATH_MAX];

@@ -133,6 +133,10 @@ yaml_node_t *mp_yaml_root(struct mp_yaml *y);
  * marks of the keys present. */
 int mp_yaml_walk(struct mp_yaml *y, yaml_node_t *m, const char *path,
                  const struct mp_yaml_key *keys, void *base, unsigned *marks);
+/* Frees, and sets to NULL, every string the MP_YAML_STR rows of keys (not
+ * INLINE) store in base, SECTION rows included: the table that filled a
+ * struct releases what it allocated. */
+void mp_yaml_free_strings(const struct mp_yaml_key *keys, void *base);
 /* Refuses duplicate or non-string keys of a mapping whose keys are data
  * (tenant names) rather than schema. */
 int mp_yaml_check_keys(struct mp_yaml *y, yaml_node_t *m, const char *path);

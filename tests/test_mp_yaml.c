@@ -86,11 +86,8 @@ static const struct mp_yaml_key demo_keys[] = {
     {0},
 };
 
-static void demo_free(struct demo *d)
-{
-    free(d->str);
-    free(d->word);
-}
+/* The table frees what its STR rows stored (INLINE ones are arrays). */
+static void demo_free(struct demo *d) { mp_yaml_free_strings(demo_keys, d); }
 
 /* Walks `yaml` against demo_keys; the document stays open in *y. */
 static int demo_walk(const char *yaml, struct mp_yaml **y, struct demo *d, unsigned *marks,
@@ -142,6 +139,10 @@ START_TEST(test_walk_every_type)
     ck_assert_str_eq((const char *)mp_yaml_item(y, later, 1)->data.scalar.value, "2");
     ck_assert_ptr_null(mp_yaml_find(y, mp_yaml_root(y), "absent"));
     demo_free(&d);
+    ck_assert_ptr_null(d.str);
+    ck_assert_ptr_null(d.word);
+    ck_assert_str_eq(d.inl, "abcdefg");
+    demo_free(&d); /* twice is harmless: the fields are NULL now */
     mp_yaml_close(y);
 }
 END_TEST

@@ -415,19 +415,14 @@ void mp_config_free(struct mp_config *cfg)
 {
     if (cfg == NULL)
         return;
+    /* The tables free the strings their rows stored; the rest is ours. */
+    mp_yaml_free_strings(cfg__top_keys, cfg);
+    for (size_t i = 0; i < cfg->n_receivers; i++)
+        mp_yaml_free_strings(cfg__receiver_keys, &cfg->receivers[i]);
+    free(cfg->receivers);
     free(cfg->path);
     free(cfg->data_dir);
-    free(cfg->log_level);
-    free(cfg->ingest_pull);
-    free(cfg->ingest_router);
-    free(cfg->http_listen);
     free(cfg->rules_path);
-    for (size_t i = 0; i < cfg->n_receivers; i++) {
-        free(cfg->receivers[i].name);
-        free(cfg->receivers[i].url);
-        free(cfg->receivers[i].secret);
-    }
-    free(cfg->receivers);
     free(cfg->default_route);
     for (size_t i = 0; i < cfg->n_routes; i++) {
         free(cfg->routes[i].tenant);
