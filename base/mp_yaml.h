@@ -30,7 +30,8 @@
  * MP_YAML_STR rows are the caller's to free (they replace, and free, what
  * the field held). Not thread-safe per object; no global state.
  *
- * mp_yaml_parse_duration() is the one duration grammar ("250ms", "90s",
+ * mp_yaml.c holds loading, errors and the walk; mp_yaml_value.c the typed
+ * rows. mp_yaml_parse_duration() is the one duration grammar ("250ms", "90s",
  * "15m", "1h", "35d": a positive integer and a unit).
  */
 #ifndef MP_YAML_H
@@ -137,6 +138,9 @@ int mp_yaml_walk(struct mp_yaml *y, yaml_node_t *m, const char *path,
  * INLINE) store in base, SECTION rows included: the table that filled a
  * struct releases what it allocated. */
 void mp_yaml_free_strings(const struct mp_yaml_key *keys, void *base);
+/* Checks and stores v by row k's type (what mp_yaml_walk does for each key). */
+int mp_yaml_value(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path, yaml_node_t *v,
+                  void *base);
 /* Refuses duplicate or non-string keys of a mapping whose keys are data
  * (tenant names) rather than schema. */
 int mp_yaml_check_keys(struct mp_yaml *y, yaml_node_t *m, const char *path);
@@ -167,6 +171,8 @@ const char *mp_yaml_quote(char *buf, size_t n, const yaml_node_t *v);
 /* "parent.key", or "key" at the top (parent ""); long paths are cut. */
 void mp_yaml_join(char *out, size_t n, const char *parent, const char *key);
 
+/* Refuses v with "expected <what>, got <v described>"; returns MP_ERR_PARSE. */
+int mp_yaml_expected(struct mp_yaml *y, yaml_node_t *v, const char *path, const char *what);
 /* *s points into v when v is a non-null scalar without NUL bytes; else
  * refuses with "expected <what>, got ...". mp_yaml_text also refuses "". */
 int mp_yaml_scalar(struct mp_yaml *y, const char *path, yaml_node_t *v, const char *what,
