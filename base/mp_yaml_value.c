@@ -105,14 +105,21 @@ static bool yaml__ppb(const char *s, uint64_t *ppb)
 static void *yaml__field(const struct mp_yaml_key *k, void *base) { return (char *)base + k->off; }
 
 /* Stores n into an integer field of k->size bytes (values are in range). */
-static void yaml__store_int(const struct mp_yaml_key *k, void *base, int64_t n)
+/* Stores n (in range) into an integer field of k->size bytes: 4 or 8. Any
+ * other width is a bug in the table, refused rather than written past. */
+static int yaml__store_int(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
+                           void *base, int64_t n)
 {
     if (k->size == sizeof(int32_t)) {
         int32_t v = (int32_t)n;
         memcpy(yaml__field(k, base), &v, sizeof(v));
-    } else {
+    } else if (k->size == sizeof(int64_t)) {
         memcpy(yaml__field(k, base), &n, sizeof(n));
+    } else {
+        return mp_yaml_fail_at(y, MP_ERR_INVAL, 1, path, "row with a %zu-byte integer field",
+                               k->size);
     }
+    return MP_OK;
 }
 
 static int yaml__section(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
@@ -170,8 +177,7 @@ static int yaml__int(struct mp_yaml *y, const struct mp_yaml_key *k, const char 
         !yaml__digits((const char *)v->data.scalar.value, &n) || n < k->min || n > k->max)
         return mp_yaml_fail(y, v, path, "expected an integer %lld..%lld, got %s",
                             (long long)k->min, (long long)k->max, mp_yaml_quote(q, sizeof(q), v));
-    yaml__store_int(k, base, n);
-    return MP_OK;
+    return yaml__store_int(y, k, path, base, n);
 }
 
 static bool yaml__zero(const struct mp_yaml_key *k, const char *s)
@@ -223,8 +229,7 @@ static int yaml__bool(struct mp_yaml *y, const struct mp_yaml_key *k, const char
         return rc;
     if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
         return mp_yaml_expected(y, v, path, what);
-    yaml__store_int(k, base, strcmp(s, "true") == 0);
-    return MP_OK;
+    return yaml__store_int(y, k, path, base, strcmp(s, "true") == 0);
 }
 
 static int yaml__parse(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,

@@ -296,6 +296,28 @@ START_TEST(test_err_buffers)
 }
 END_TEST
 
+/* A table row whose integer field is neither 4 nor 8 bytes is refused as
+ * a bug, never written past. */
+START_TEST(test_bad_row_width)
+{
+    static const struct mp_yaml_key keys[] = {
+        {.name = "s", .type = MP_YAML_INT, .off = 0, .size = sizeof(short), .max = 5},
+        {0},
+    };
+    struct {
+        short s, guard;
+    } w = {0, 7};
+    struct mp_yaml *y = NULL;
+    char err[256] = "";
+    ck_assert_int_eq(mp_yaml_open_mem(DEMO, "s: 1\n", 5, &y, err, sizeof(err)), MP_OK);
+    ck_assert_int_eq(mp_yaml_walk(y, mp_yaml_root(y), "", keys, &w, NULL), MP_ERR_INVAL);
+    ck_assert_msg(strstr(err, "s: row with a 2-byte integer field") != NULL, "%s", err);
+    ck_assert_int_eq(w.s, 0);
+    ck_assert_int_eq(w.guard, 7);
+    mp_yaml_close(y);
+}
+END_TEST
+
 /* --- files and paths ----------------------------------------------------- */
 
 START_TEST(test_open_file)
@@ -437,7 +459,7 @@ Suite *test_suite(void)
 {
     Suite *s = check_suite("mp_yaml", 0, NULL, NULL,
                            CHECK_TESTS(test_walk_every_type, test_walk_bounds, test_check_keys,
-                                       test_err_buffers, test_open_file, test_open_mem,
+                                       test_bad_row_width, test_err_buffers, test_open_file, test_open_mem,
                                        test_duration_null));
     TCase *tc = tcase_create("tables");
     tcase_add_loop_test(tc, test_walk_reject, 0, (int)MP_ARRAY_LEN(demo_reject));
