@@ -1,13 +1,14 @@
-/* alert_rule.c — rule kinds, exact evaluation, defaults, rule sets (see alert_rule.h). */
+/* alert_rule.c — rule kinds, exact evaluation, rule sets (see alert_rule.h; the
+ * default rules are rules.example.yaml, parsed by alert_rules_file.c). */
 #include "alert_rule.h"
+
+#include "mp_buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define T(x) (1u << (x))
-#define PCT(x) ((uint64_t)((x) * 10000000.0 + 0.5)) /* percent -> ppb, for constants */
-#define ALL_SCOPES (T(ENG_SCOPE_TENANT) | T(ENG_SCOPE_MAILBOX) | T(ENG_SCOPE_DOMAIN))
 #define HOUR_MS (3600 * 1000LL)
 #define RT(r) ((r)->num_types | (r)->den_types) /* the types a rule reads */
 
@@ -285,27 +286,9 @@ void alert_format_rule_value(const struct alert_rule *r, uint64_t ppb, char *buf
     rule__trim(buf);
 }
 
-/* ---- defaults ---------------------------------------------------------------------- */
+/* ---- labels ------------------------------------------------------------------------ */
 
-/* Each default is explained, for people, in rules.example.yaml; keep the two
- * in step (test_alert_rule checks they are equal). */
-static void rule__init(struct alert_rule *r, const char *name, const char *alertname, int kind,
-                       unsigned scopes, unsigned num, unsigned den, const char *window)
-{
-    memset(r, 0, sizeof(*r));
-    snprintf(r->name, sizeof(r->name), "%s", name);
-    snprintf(r->alertname, sizeof(r->alertname), "%s", alertname);
-    r->kind = kind;
-    r->enabled = 1;
-    r->scopes = scopes;
-    r->num_types = num;
-    r->den_types = den;
-    if (window)
-        alert_window_parse(window, &r->window);
-    r->resolve_ratio_ppb = 900000000; /* resolve below 90% of the threshold */
-    r->repeat_ms = 4 * HOUR_MS;
-}
-
+/* "open+click+reply": the event types of a rule, for summaries. */
 static void rule__labels(struct alert_rule *r)
 {
     char *p = r->num_label;
@@ -322,100 +305,6 @@ static void rule__labels(struct alert_rule *r)
             snprintf(p + l, left - l, "%s%s", l ? "+" : "", eng_type_name(t));
         }
     }
-}
-
-static int rule__defaults(struct alert_ruleset *rs)
-{
-    struct alert_rule r;
-    int rc = MP_OK;
-#define ADD()                               \
-    do {                                    \
-        if (rc == MP_OK)                    \
-            rc = alert_ruleset_add(rs, &r); \
-    } while (0)
-
-    rule__init(&r, "bounce_rate", "bounce_rate", ALERT_KIND_RATIO, ALL_SCOPES, T(ENG_BOUNCE_HARD),
-               T(ENG_SENT), "1h");
-    r.min_volume = 100;
-    r.warning_ppb = PCT(2);
-    r.critical_ppb = PCT(4);
-    ADD();
-
-    rule__init(&r, "complaint_rate", "complaint_rate", ALERT_KIND_RATIO, ALL_SCOPES,
-               T(ENG_COMPLAINT), T(ENG_DELIVERED), "24h");
-    r.min_volume = 1000;
-    r.warning_ppb = PCT(0.1);
-    r.critical_ppb = PCT(0.3);
-    ADD();
-
-    rule__init(&r, "engagement_drop", "engagement_drop", ALERT_KIND_DROP, ALL_SCOPES,
-               T(ENG_OPEN) | T(ENG_CLICK) | T(ENG_REPLY), T(ENG_DELIVERED), "7d");
-    r.min_volume = 1000;
-    r.warning_ppb = PCT(20);
-    r.critical_ppb = PCT(50);
-    r.repeat_ms = 24 * HOUR_MS;
-    ADD();
-
-    rule__init(&r, "spam_trap", "spam_trap", ALERT_KIND_COUNT, ALL_SCOPES, T(ENG_SPAM_TRAP), 0,
-               "24h");
-    r.min_volume = 1;
-    r.critical_ppb = ALERT_PPB; /* one hit */
-    ADD();
-
-    rule__init(&r, "block_rate", "block_rate", ALERT_KIND_RATIO, ALL_SCOPES, T(ENG_BLOCKED),
-               T(ENG_SENT), "1h");
-    r.min_volume = 200;
-    r.warning_ppb = PCT(3);
-    r.critical_ppb = PCT(10);
-    ADD();
-
-    rule__init(&r, "deferral_rate", "deferral_rate", ALERT_KIND_RATIO, ALL_SCOPES,
-               T(ENG_DEFERRED), T(ENG_SENT), "1h");
-    r.min_volume = 200;
-    r.warning_ppb = PCT(10);
-    r.critical_ppb = PCT(25);
-    r.for_ms = 10 * 60 * 1000LL; /* greylisting bursts clear within minutes */
-    ADD();
-
-    rule__init(&r, "unsubscribe_spike", "unsubscribe_spike", ALERT_KIND_SPIKE, ALL_SCOPES,
-               T(ENG_UNSUBSCRIBE), T(ENG_DELIVERED), "24h");
-    alert_window_parse("7d", &r.baseline);
-    r.baseline.back = 1; /* the seven whole days before today */
-    r.min_volume = 500;
-    r.min_count = 10;
-    r.warning_ppb = 3 * ALERT_PPB;
-    r.critical_ppb = 10 * ALERT_PPB;
-    ADD();
-
-    rule__init(&r, "rising_trend_bounce", "rising_trend", ALERT_KIND_TREND, ALL_SCOPES,
-               T(ENG_BOUNCE_HARD), T(ENG_SENT), NULL);
-    snprintf(r.window.text, sizeof(r.window.text), "3d");
-    r.days = 3;
-    r.min_volume = 200;
-    r.warning_ppb = PCT(1);
-    r.repeat_ms = 24 * HOUR_MS;
-    ADD();
-
-    rule__init(&r, "rising_trend_complaint", "rising_trend", ALERT_KIND_TREND, ALL_SCOPES,
-               T(ENG_COMPLAINT), T(ENG_DELIVERED), NULL);
-    snprintf(r.window.text, sizeof(r.window.text), "3d");
-    r.days = 3;
-    r.min_volume = 1000;
-    r.warning_ppb = PCT(0.05);
-    r.repeat_ms = 24 * HOUR_MS;
-    ADD();
-
-    rule__init(&r, "volume_spike", "volume_spike", ALERT_KIND_SPIKE,
-               T(ENG_SCOPE_TENANT) | T(ENG_SCOPE_MAILBOX), T(ENG_SENT), 0, "1d");
-    alert_window_parse("7d", &r.baseline);
-    r.baseline.back = 1;
-    r.min_volume = 500;
-    r.warning_ppb = 3 * ALERT_PPB;
-    r.critical_ppb = 10 * ALERT_PPB;
-    r.repeat_ms = 24 * HOUR_MS;
-    ADD();
-#undef ADD
-    return rc;
 }
 
 /* ---- rule sets ------------------------------------------------------------------------ */
@@ -437,20 +326,6 @@ int alert_ruleset_new(struct alert_ruleset **out)
     struct alert_ruleset *rs = calloc(1, sizeof(*rs));
     if (!rs)
         return MP_ERR_NOMEM;
-    *out = rs;
-    return MP_OK;
-}
-
-int alert_ruleset_defaults(struct alert_ruleset **out)
-{
-    struct alert_ruleset *rs;
-    int rc = alert_ruleset_new(&rs);
-    if (rc != MP_OK)
-        return rc;
-    if ((rc = rule__defaults(rs)) != MP_OK) {
-        alert_ruleset_free(rs);
-        return rc;
-    }
     *out = rs;
     return MP_OK;
 }
@@ -486,14 +361,8 @@ struct alert_rule *alert_ruleset_override(struct alert_ruleset *rs, const char *
         else
             lo = mid + 1;
     }
-    if (rs->nt == rs->capt) {
-        size_t cap = rs->capt ? rs->capt * 2 : 8;
-        struct tenant_rules *nt = realloc(rs->t, cap * sizeof(*nt));
-        if (!nt)
-            return NULL;
-        rs->t = nt;
-        rs->capt = cap;
-    }
+    if (MP_GROW(rs->t, rs->capt, rs->nt + 1) != MP_OK)
+        return NULL;
     struct tenant_rules tr = {strdup(tenant), malloc(rs->n * sizeof(struct alert_rule))};
     if (!tr.tenant || !tr.rules) {
         free(tr.tenant);

@@ -131,7 +131,10 @@ int alert_kind_parse(const char *s, int *kind);
 
 struct alert_ruleset;
 
-/* The default rules (the ones the example rules file spells out). */
+/* The default rules: rules.example.yaml, compiled into the binary and parsed
+ * by the rules file parser (defined in alert_rules_file.c), so the defaults
+ * are exactly what the example spells out. MP_OK, MP_ERR_NOMEM, or
+ * MP_ERR_PARSE (a broken build; the reason is logged). */
 int alert_ruleset_defaults(struct alert_ruleset **out);
 /* An empty set to fill with add/override; MP_ERR_NOMEM. */
 int alert_ruleset_new(struct alert_ruleset **out);

@@ -8,12 +8,14 @@
  * (or MP_ERR_IO when the file cannot be read), *out is untouched, and `err`
  * holds one line naming the file, the line and the key, e.g.
  *     "mailpulse.yaml:7: ingest.workers: expected an integer 1..256, got \"lots\""
- * Lines are 1-based; a missing required key is reported at the line of the
- * mapping that lacks it. Errors that concern no single key use the key
- * "yaml" (syntax errors, with libyaml's text) or "(top level)" (empty file,
- * not a mapping, more than one document). When the file cannot be opened or
- * read, err is "<file>: cannot open: <strerror>" (no line). A YAML null
- * (`key:`, `~`) is never taken as a value. MP_ERR_INVAL: path or out is NULL.
+ * The reading, the key tables and the wording of refusals are base/mp_yaml's
+ * (see mp_yaml.h for the whole error contract: "yaml" and "(top level)"
+ * pseudo-keys, "<file>: cannot open: ..." without a line, nulls never taken
+ * as values); this module holds the daemon's schema, its defaults and the
+ * checks of its own. Names (receivers, route tenants) follow the one name
+ * grammar, engine/eng_name.h; http.listen the one listen-address grammar,
+ * base/mp_addr.h, so `mailpulsed --check` accepts exactly what the HTTP
+ * server can bind. MP_ERR_INVAL: path or out is NULL.
  * The workers default is clamped to the valid range 1..256.
  * Relative paths in the file (data_dir, rules) are resolved against the
  * config file's directory, so the daemon behaves the same from any cwd.
@@ -29,13 +31,13 @@
  *     router: tcp://127.0.0.1:7401
  *     workers: 2                    # default: one per online core
  *   http:
- *     listen: 127.0.0.1:7480        # host:port
+ *     listen: 127.0.0.1:7480        # host:port, [::1]:port (mp_addr_parse)
  *   engine:
  *     retention: 35d                # duration: Ns, Nm, Nh, Nd
  *     max_keys: 1048576             # capacity of the key table
  *     flush_interval: 1s            # counters to RocksDB at least this often (100ms..60s)
  *     evict_idle: 24h               # idle keys leave memory (0s: never)
- *   rules: rules.yaml               # see mp_config_load_rules
+ *   rules: rules.yaml               # must exist; see alerts/alert_rules_file.h
  *   alerting:
  *     group_interval: 1s            # a tenant's later alerts wait this long, then go together
  *     retry_initial: 500ms          # first retry delay (doubles, with jitter)
@@ -44,7 +46,7 @@
  *     slack_interval: 1s            # at most one Slack message per webhook per this
  *     timeout: 5s                   # one HTTP attempt
  *   receivers:                      # list
- *     - name: ops                   # required, unique, [A-Za-z0-9._-]{1,64}
+ *     - name: ops                   # required, unique, ENG_NAME_GRAMMAR
  *       type: webhook               # webhook | slack (required)
  *       url: http://...             # required, http:// or https://
  *       secret: change-me           # optional HMAC key
@@ -111,13 +113,8 @@ void mp_config_free(struct mp_config *cfg);
 
 struct alert_ruleset;
 
-/* Loads and validates a rules file (see rules.example.yaml) into a new rule
- * set. Same error contract as mp_config_load: "file:line: key: message",
- * e.g. "rules.yaml:12: rules[1].warning: expected a fraction ...". */
+/* Forwards to alert_rules_load() (alerts/alert_rules_file.h), the rules
+ * file parser, for callers that still name it here. Same contract. */
 int mp_config_load_rules(const char *path, struct alert_ruleset **out, char *err, size_t errlen);
-
-/* Parses a duration such as "90s", "15m", "1h", "35d" (also "250ms").
- * Returns MP_OK and *ms, or MP_ERR_INVAL. */
-int mp_config_parse_duration(const char *s, int64_t *ms);
 
 #endif

@@ -1,21 +1,21 @@
-/* fuzz_rules.c — libFuzzer target for the rules file parser.
+/* fuzz_rules.c — libFuzzer target for the rules file parser
+ * (alerts/alert_rules_file.h), which links the alert side only.
  *
- * Feeds any bytes to mp_config_load_rules() (through a file: the loader
- * takes a path) and aborts when the contract breaks: a refusal must come
- * with one non-empty line "file:line: key: ..." and no rule set; an accepted
- * file must give 1..ALERT_RULES_MAX uniquely named rules whose thresholds
- * are ordered and whose windows lie within the in-memory rings.
+ * Feeds any bytes to alert_rules_parse() (the same walk alert_rules_load()
+ * runs on a file's bytes) and aborts when the contract breaks: a refusal
+ * must come with one non-empty line "file:line: key: ..." and no rule set;
+ * an accepted file must give 1..ALERT_RULES_MAX uniquely named rules whose
+ * thresholds are ordered and whose windows lie within the in-memory rings.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "alert_rule.h"
-#include "mp_config.h"
+#include "alert_rules_file.h"
 
-static char path[64];
+#define NAME "fuzz.yaml"
 
 static void check(const struct alert_ruleset *rs)
 {
@@ -42,23 +42,16 @@ static void check(const struct alert_ruleset *rs)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!path[0])
-        snprintf(path, sizeof(path), "/tmp/fuzz_rules.%d.yaml", (int)getpid());
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return 0;
-    fwrite(data, 1, size, f);
-    fclose(f);
     struct alert_ruleset *rs = NULL;
     char err[1024] = "";
-    int rc = mp_config_load_rules(path, &rs, err, sizeof(err));
+    int rc = alert_rules_parse(NAME, (const char *)data, size, &rs, err, sizeof(err));
     if (rc == MP_OK) {
         if (!rs)
             abort();
         check(rs);
         alert_ruleset_free(rs);
     } else {
-        if (rs || strncmp(err, path, strlen(path)) != 0 || strchr(err, '\n'))
+        if (rs || strncmp(err, NAME ":", strlen(NAME ":")) != 0 || strchr(err, '\n'))
             abort();
     }
     return 0;

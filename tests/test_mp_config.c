@@ -1,4 +1,7 @@
-/* test_config.c — Check suite for cmd/mp_config.c (the YAML config loader).
+/* test_mp_config.c — Check suite for cmd/daemon/mp_config.c (the daemon's
+ * config: its schema, defaults, paths, receivers and routes). The walker
+ * underneath has tests/test_mp_yaml.c, the rules file
+ * tests/test_alert_rules_file.c.
  *
  * Every config is written to its own mkdtemp() directory, so relative-path
  * resolution is tested against a known directory and nothing leaks between
@@ -19,7 +22,6 @@
 #include <unistd.h>
 
 #include "mp.h"
-#include "alert_rule.h"
 #include "mp_config.h"
 #include "check_main.h"
 
@@ -567,75 +569,6 @@ START_TEST(test_rules_unreadable)
 }
 END_TEST
 
-/* --- durations ----------------------------------------------------------- */
-
-static const struct {
-    const char *s;
-    int64_t ms;
-} duration_ok[] = {
-    {"250ms", 250},
-    {"1ms", 1},
-    {"90s", 90 * 1000},
-    {"15m", 15 * 60 * 1000},
-    {"1h", 3600 * 1000},
-    {"35d", (int64_t)35 * 86400 * 1000},
-    {"007s", 7000},
-    {"9223372036854775807ms", INT64_MAX},
-    {"106751991167d", (int64_t)106751991167 * 86400000}, /* largest whole-day value */
-};
-
-START_TEST(test_duration_ok)
-{
-    int64_t ms = -1;
-    ck_assert_msg(mp_config_parse_duration(duration_ok[_i].s, &ms) == MP_OK, "\"%s\" refused",
-                  duration_ok[_i].s);
-    ck_assert_int_eq(ms, duration_ok[_i].ms);
-}
-END_TEST
-
-static const char *duration_bad[] = {
-    "",         /* empty */
-    "1",        /* missing unit */
-    "s",        /* missing number */
-    "ms",
-    "0s",       /* positive only */
-    "0ms",
-    "-1s",
-    "+1s",
-    "1.5h",
-    "1 s",
-    " 1s",
-    "1s ",
-    "1x",       /* unknown unit */
-    "1H",
-    "1sec",
-    "1hm",
-    "1w",
-    "1us",
-    "9223372036854775808ms",  /* INT64_MAX + 1 */
-    "9223372036854775807s",   /* overflows once scaled */
-    "106751991168d",
-    "99999999999999999999999h",
-    "0000000000000000000000001s", /* longer than any int64 */
-};
-
-START_TEST(test_duration_bad)
-{
-    int64_t ms = 12345;
-    ck_assert_msg(mp_config_parse_duration(duration_bad[_i], &ms) == MP_ERR_INVAL,
-                  "\"%s\" accepted", duration_bad[_i]);
-    ck_assert_int_eq(ms, 12345); /* untouched on refusal */
-}
-END_TEST
-
-START_TEST(test_duration_null)
-{
-    int64_t ms;
-    ck_assert_int_eq(mp_config_parse_duration(NULL, &ms), MP_ERR_INVAL);
-    ck_assert_int_eq(mp_config_parse_duration("1s", NULL), MP_ERR_INVAL);
-}
-END_TEST
-
 /* --- files and arguments ------------------------------------------------- */
 
 START_TEST(test_missing_file)
@@ -713,211 +646,19 @@ START_TEST(test_loads_independent)
 END_TEST
 
 
-/* --- rules file ---------------------------------------------------------- */
-
-static void rule_eq(const struct alert_rule *a, const struct alert_rule *b)
-{
-    ck_assert_str_eq(a->name, b->name);
-    ck_assert_str_eq(a->alertname, b->alertname);
-    ck_assert_msg(a->kind == b->kind && a->enabled == b->enabled && a->scopes == b->scopes &&
-                      a->num_types == b->num_types && a->den_types == b->den_types,
-                  "%s: kind/enabled/scopes/types differ", a->name);
-    ck_assert_msg(a->window.res == b->window.res && a->window.back == b->window.back &&
-                      a->window.n == b->window.n && strcmp(a->window.text, b->window.text) == 0,
-                  "%s: window %d/%d/%d/%s vs %d/%d/%d/%s", a->name, a->window.res,
-                  a->window.back, a->window.n, a->window.text, b->window.res, b->window.back,
-                  b->window.n, b->window.text);
-    ck_assert_msg(a->baseline.res == b->baseline.res && a->baseline.back == b->baseline.back &&
-                      a->baseline.n == b->baseline.n,
-                  "%s: baseline %d/%d/%d vs %d/%d/%d", a->name, a->baseline.res, a->baseline.back,
-                  a->baseline.n, b->baseline.res, b->baseline.back, b->baseline.n);
-    ck_assert_msg(a->days == b->days && a->min_volume == b->min_volume &&
-                      a->min_count == b->min_count && a->warning_ppb == b->warning_ppb &&
-                      a->critical_ppb == b->critical_ppb &&
-                      a->resolve_ratio_ppb == b->resolve_ratio_ppb &&
-                      a->resolve_ppb == b->resolve_ppb && a->for_ms == b->for_ms &&
-                      a->repeat_ms == b->repeat_ms,
-                  "%s: numbers differ", a->name);
-    ck_assert_str_eq(a->num_label, b->num_label);
-    ck_assert_str_eq(a->den_label, b->den_label);
-}
-
-/* The example file ships the defaults: the two must never drift apart. */
-START_TEST(test_rules_example_is_the_defaults)
-{
-    struct alert_ruleset *file = NULL, *def = NULL;
-    char err[512] = "";
-    int rc = mp_config_load_rules("rules.example.yaml", &file, err, sizeof(err));
-    ck_assert_msg(rc == MP_OK, "rules.example.yaml: %s", err);
-    ck_assert_int_eq(alert_ruleset_defaults(&def), MP_OK);
-    ck_assert_uint_eq(alert_ruleset_count(file), alert_ruleset_count(def));
-    for (size_t i = 0; i < alert_ruleset_count(def); i++)
-        rule_eq(&alert_ruleset_for(file, "x")[i], &alert_ruleset_for(def, "x")[i]);
-    alert_ruleset_free(file);
-    alert_ruleset_free(def);
-}
-END_TEST
-
-static struct alert_ruleset *rules_load(struct tmpconf *t, const char *yaml, char *err,
-                                        size_t errlen, int *rc)
-{
-    struct alert_ruleset *rs = NULL;
-    tmp_open(t, yaml);
-    *rc = mp_config_load_rules(t->path, &rs, err, errlen);
-    return rs;
-}
-
-#define RULE1 "rules:\n  - name: r1\n    kind: ratio\n    numerator: [bounce_hard]\n" \
-              "    denominator: [sent]\n    window: 1h\n    warning: 2%\n"
-
-START_TEST(test_rules_overrides)
-{
-    struct tmpconf t;
-    char err[512] = "";
-    int rc;
-    struct alert_ruleset *rs = rules_load(
-        &t,
-        RULE1 "    critical: 0.04\n    for: 5m\n    repeat_interval: 0s\n"
-              "overrides:\n  - tenant: acme\n    rule: r1\n    warning: 1%\n"
-              "  - tenant: acme\n    rule: r1\n    enabled: false\n"
-              "  - tenant: beta\n    rule: r1\n    critical: 10%\n",
-        err, sizeof(err), &rc);
-    ck_assert_msg(rc == MP_OK, "%s", err);
-    const struct alert_rule *base = alert_ruleset_for(rs, "other");
-    const struct alert_rule *acme = alert_ruleset_for(rs, "acme");
-    const struct alert_rule *beta = alert_ruleset_for(rs, "beta");
-    ck_assert_uint_eq(base->warning_ppb, 20000000);
-    ck_assert_uint_eq(base->critical_ppb, 40000000);
-    ck_assert_uint_eq(base->resolve_ppb, 18000000);
-    ck_assert_int_eq(base->for_ms, 300000);
-    ck_assert_int_eq(base->repeat_ms, 0);
-    ck_assert_int_eq(base->window.n, 12);
-    ck_assert_uint_eq(acme->warning_ppb, 10000000); /* both acme overrides stack */
-    ck_assert_int_eq(acme->enabled, 0);
-    ck_assert_uint_eq(acme->resolve_ppb, 9000000);
-    ck_assert_uint_eq(acme->critical_ppb, 40000000);
-    ck_assert_uint_eq(beta->critical_ppb, 100000000);
-    ck_assert_int_eq(beta->enabled, 1);
-    ck_assert_uint_eq(alert_ruleset_noverrides(rs), 2);
-    alert_ruleset_free(rs);
-    tmp_close(&t);
-}
-END_TEST
-
-static const struct {
-    const char *yaml, *want;
-    int line;
-} rules_reject[] = {
-    {"", "(top level): empty file", 1},
-    {"rules: []\n", "rules: expected a non-empty list of rules", 1},
-    {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [bounce_hard]\n    window: 1h\n"
-     "    warning: 2%\n",
-     "rules[0].denominator: required for a ratio rule", 2},
-    {RULE1 "    colour: red\n", "rules[0].colour: unknown key", 8},
-    {"rules:\n  - name: r1\n    kind: ratios\n", "rules[0].kind: expected one of ratio", 3},
-    {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [bounced]\n",
-     "rules[0].numerator: expected event types", 4},
-    {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [sent, sent]\n",
-     "rules[0].numerator: \"sent\" listed twice", 4},
-    {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [sent]\n    scopes: [tenant, org]\n",
-     "rules[0].scopes: expected scopes", 5},
-    {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [bounce_hard]\n"
-     "    denominator: [sent]\n    window: 7m\n",
-     "rules[0].window: expected a window", 6},
-    {RULE1 "    critical: 1%\n", "rules[0].critical: critical must be above warning", 2},
-    {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [bounce_hard]\n"
-     "    denominator: [sent]\n    window: 1h\n    warning: 120%\n",
-     "rules[0].warning: a ratio rule's threshold is a fraction", 2},
-    {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [bounce_hard]\n"
-     "    denominator: [sent]\n    window: 1h\n    warning: 2 %\n",
-     "rules[0].warning: expected a positive number", 7},
-    {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [bounce_hard]\n"
-     "    denominator: [sent]\n    window: 1h\n",
-     "rules[0].warning: a rule needs a warning or a critical threshold", 2},
-    {"rules:\n  - name: c\n    kind: count\n    numerator: [spam_trap]\n    window: 1h\n"
-     "    critical: 1.5\n",
-     "rules[0].critical: a count rule's threshold is a whole number", 2},
-    {"rules:\n  - name: c\n    kind: count\n    numerator: [spam_trap]\n"
-     "    denominator: [sent]\n    window: 1h\n    critical: 1\n",
-     "rules[0].denominator: a count rule has no denominator", 2},
-    {"rules:\n  - name: s\n    kind: spike\n    numerator: [sent]\n    window: 1d\n"
-     "    warning: 3x\n",
-     "rules[0].baseline: required for a spike rule", 2},
-    {"rules:\n  - name: s\n    kind: spike\n    numerator: [sent]\n    window: 7d\n"
-     "    baseline: 10d\n    warning: 3x\n",
-     "rules[0].baseline: window plus baseline reach back 17 buckets; memory holds 14", 2},
-    {"rules:\n  - name: t\n    kind: trend\n    numerator: [bounce_hard]\n"
-     "    denominator: [sent]\n    window: 1d\n    warning: 1%\n",
-     "rules[0].window: a trend rule compares whole days", 2},
-    {RULE1 "    for: soon\n", "rules[0].for: expected 0s or a duration", 8},
-    {RULE1 "    resolve_ratio: 1.5\n", "rules[0].resolve_ratio: expected a fraction", 8},
-    {RULE1 "    enabled: yes\n", "rules[0].enabled: expected true or false", 8},
-    {RULE1 "  - name: r1\n    kind: count\n    numerator: [spam_trap]\n    window: 1h\n"
-           "    critical: 1\n",
-     "rules[1].name: duplicate rule name \"r1\"", 8},
-    {RULE1 "overrides:\n  - tenant: acme\n    rule: nope\n",
-     "overrides[0].rule: no rule named \"nope\" in this file", 9},
-    {RULE1 "overrides:\n  - tenant: acme\n    rule: r1\n    window: 2h\n",
-     "overrides[0].window: unknown key", 11},
-    {RULE1 "overrides:\n  - tenant: \"a b\"\n    rule: r1\n",
-     "overrides[0].tenant: expected 1..64 characters", 9},
-    {RULE1 "overrides:\n  - tenant: t" "123456789012345678901234567890123456789012345678901234567890123"
-           "4\n    rule: r1\n",
-     "overrides[0].tenant: expected 1..64 characters", 9},
-    {"rules:\n  - name: r" "123456789012345678901234567890123456789012345678901234567890123\n",
-     "rules[0].name: expected 1..63 characters", 2},
-    {RULE1 "overrides:\n  - tenant: acme\n    rule: r1\n    critical: 1%\n",
-     "overrides[0].critical: critical must be above warning", 9},
-    {RULE1 "defaults:\n  for: forever\n", "defaults.for: expected 0s or a duration", 9},
-    {RULE1 "extra: 1\n", "extra: unknown key (known here: defaults, rules, overrides)", 8},
-};
-
-START_TEST(test_rules_reject)
-{
-    struct tmpconf t;
-    char err[PATH_MAX + 600] = "", want[PATH_MAX + 600];
-    int rc;
-    struct alert_ruleset *rs = rules_load(&t, rules_reject[_i].yaml, err, sizeof(err), &rc);
-    ck_assert_msg(rc == MP_ERR_PARSE && rs == NULL, "case %d: loaded (rc %d)", _i, rc);
-    snprintf(want, sizeof(want), "%s:%d: %s", t.path, rules_reject[_i].line, rules_reject[_i].want);
-    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "case %d:\n got: %s\nwant: %s...", _i,
-                  err, want);
-    tmp_close(&t);
-}
-END_TEST
-
-static Suite *config_suite(void)
-{
-    Suite *s = suite_create("config");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, test_example_loads);
-    tcase_add_test(tc, test_defaults);
-    tcase_add_test(tc, test_full_config);
-    tcase_add_test(tc, test_boundaries);
-    tcase_add_test(tc, test_empty_collections);
-    tcase_add_loop_test(tc, test_data_dir_resolution, 0, (int)MP_ARRAY_LEN(data_dir_cases));
-    tcase_add_test(tc, test_data_dir_independent_of_cwd);
-    tcase_add_test(tc, test_rules_resolved);
-    tcase_add_test(tc, test_rules_missing);
-    tcase_add_test(tc, test_rules_unreadable);
-    tcase_add_loop_test(tc, test_reject_table, 0, (int)MP_ARRAY_LEN(reject_cases));
-    tcase_add_test(tc, test_reject_nul_byte);
-    tcase_add_loop_test(tc, test_duration_ok, 0, (int)MP_ARRAY_LEN(duration_ok));
-    tcase_add_loop_test(tc, test_duration_bad, 0, (int)MP_ARRAY_LEN(duration_bad));
-    tcase_add_test(tc, test_duration_null);
-    tcase_add_test(tc, test_missing_file);
-    tcase_add_test(tc, test_bad_args);
-    tcase_add_test(tc, test_err_truncated);
-    tcase_add_test(tc, test_free_null);
-    tcase_add_test(tc, test_loads_independent);
-    tcase_add_test(tc, test_rules_example_is_the_defaults);
-    tcase_add_test(tc, test_rules_overrides);
-    tcase_add_loop_test(tc, test_rules_reject, 0, (int)MP_ARRAY_LEN(rules_reject));
-    suite_add_tcase(s, tc);
-    return s;
-}
-
+/* The plain cases in one call; the table-driven (loop) ones beside them. */
 Suite *test_suite(void)
 {
-    return config_suite();
+    Suite *s = check_suite("mp_config", 0, NULL, NULL,
+                           CHECK_TESTS(test_example_loads, test_defaults, test_full_config,
+                                       test_boundaries, test_empty_collections,
+                                       test_data_dir_independent_of_cwd, test_rules_resolved,
+                                       test_rules_missing, test_rules_unreadable,
+                                       test_reject_nul_byte, test_missing_file, test_bad_args,
+                                       test_err_truncated, test_free_null, test_loads_independent));
+    TCase *tc = tcase_create("tables");
+    tcase_add_loop_test(tc, test_data_dir_resolution, 0, (int)MP_ARRAY_LEN(data_dir_cases));
+    tcase_add_loop_test(tc, test_reject_table, 0, (int)MP_ARRAY_LEN(reject_cases));
+    suite_add_tcase(s, tc);
+    return s;
 }
