@@ -29,6 +29,7 @@
 
 #include "alert_eval.h"
 #include "alert_rule.h"
+#include "alert_rules_file.h"
 #include "alert_sender.h"
 #include "eng_store.h"
 #include "eng_table.h"
@@ -131,7 +132,7 @@ static int daemon__rules(const struct mp_config *c, struct alert_ruleset **out, 
             snprintf(err, errlen, "cannot build the default rules: %s", mp_strerror(rc));
         return rc;
     }
-    return mp_config_load_rules(c->rules_path, out, err, errlen);
+    return alert_rules_load(c->rules_path, out, err, errlen);
 }
 
 static int daemon__alerts(struct daemon *d, char *err, size_t errlen)

@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alert_rules_file.h"
 #include "eng_name.h"
 #include "mp_addr.h"
 #include "mp_log.h"
@@ -430,9 +429,4 @@ void mp_config_free(struct mp_config *cfg)
     }
     free(cfg->routes);
     free(cfg);
-}
-
-int mp_config_load_rules(const char *path, struct alert_ruleset **out, char *err, size_t errlen)
-{
-    return alert_rules_load(path, out, err, errlen);
 }

@@ -111,10 +111,5 @@ struct mp_config {
 int mp_config_load(const char *path, struct mp_config **out, char *err, size_t errlen);
 void mp_config_free(struct mp_config *cfg);
 
-struct alert_ruleset;
-
-/* Forwards to alert_rules_load() (alerts/alert_rules_file.h), the rules
- * file parser, for callers that still name it here. Same contract. */
-int mp_config_load_rules(const char *path, struct alert_ruleset **out, char *err, size_t errlen);
 
 #endif
