@@ -29,6 +29,7 @@
 #include "eng_store.h"
 #include "eng_table.h"
 #include "check_main.h"
+#include "unit_util.h"
 
 #define DAY (24 * 3600 * 1000LL)
 
@@ -46,12 +47,10 @@ static struct world W;
 
 static void setup(void)
 {
-    char err[512] = "", path[600];
+    char err[512] = "";
     memset(&W, 0, sizeof(W));
-    ck_assert_int_eq(e2e_tmpdir_create("alert_eval", W.dir, sizeof(W.dir), err, sizeof(err)),
-                     MP_OK);
-    snprintf(path, sizeof(path), "%s/db", W.dir);
-    ck_assert_msg(eng_store_open(path, &W.store, err, sizeof(err)) == MP_OK, "%s", err);
+    unit_tmpdir("alert_eval", W.dir);
+    W.store = unit_store_open(W.dir);
     struct eng_table_opts o = {.max_keys = 4096, .retention_ms = 35 * DAY, .store = W.store};
     ck_assert_int_eq(eng_table_create(&o, mp_now_ms(), &W.table), MP_OK);
     uint16_t port;
@@ -79,7 +78,7 @@ static void teardown(void)
     hrx_stop(W.sink);
     eng_table_destroy(W.table);
     eng_store_close(W.store);
-    e2e_tmpdir_remove(W.dir);
+    unit_tmpdir_remove(W.dir);
 }
 
 /* r1: bounce_hard / sent over 1h, min 10, warning 10%, critical 50%. */

@@ -44,6 +44,7 @@
 #include "http_receiver.h"
 #include "mp_log.h"
 #include "check_main.h"
+#include "unit_util.h"
 
 /* ---- scripted HTTP receiver (tests/http_receiver.h), as this suite reads it ---------- */
 
@@ -242,30 +243,17 @@ static const char *dead_str(json_t *arr, size_t i, const char *field)
 
 /* ---- store --------------------------------------------------------------------------- */
 
-static char dir[512];
+static char dir[UNIT_PATH_MAX];
 
-static void setup(void)
-{
-    char err[256] = "";
-    ck_assert_msg(e2e_tmpdir_create("alert_sender", dir, sizeof(dir), err, sizeof(err)) == MP_OK,
-                  "%s", err);
-}
+static void setup(void) { unit_tmpdir("alert_sender", dir); }
 
 static void teardown(void)
 {
-    e2e_tmpdir_remove(dir);
+    unit_tmpdir_remove(dir);
     ck_assert_int_ne(access(dir, F_OK), 0);
 }
 
-static struct eng_store *open_store(void)
-{
-    char err[256] = "", path[600];
-    snprintf(path, sizeof(path), "%s/db", dir);
-    struct eng_store *s = NULL;
-    int rc = eng_store_open(path, &s, err, sizeof(err));
-    ck_assert_msg(rc == MP_OK, "open: %s", err);
-    return s;
-}
+static struct eng_store *open_store(void) { return unit_store_open(dir); }
 
 static int kv_count_fn(void *arg, const char *k, size_t kl, const char *v, size_t vl)
 {

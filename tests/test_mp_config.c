@@ -13,7 +13,6 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include "mp.h"
 #include "mp_config.h"
 #include "check_main.h"
+#include "unit_util.h"
 
 /* --- temp dirs and helpers ----------------------------------------------- */
 
@@ -46,10 +46,9 @@ static void tmp_file(const struct tmpconf *t, const char *name, const char *text
  * (explicit length so a case can contain a NUL byte). */
 static void tmp_open_len(struct tmpconf *t, const char *text, size_t len)
 {
-    char tmpl[] = "/tmp/mp_test_config.XXXXXX";
-    ck_assert_msg(mkdtemp(tmpl) != NULL, "mkdtemp: %s", strerror(errno));
-    /* realpath: /tmp may itself be a symlink, and the loader resolves it. */
-    ck_assert(realpath(tmpl, t->dir) != NULL);
+    /* unit_tmpdir() is realpath'd: /tmp may be a symlink, and the loader
+     * resolves it. */
+    unit_tmpdir("test_config", t->dir);
     snprintf(t->path, sizeof(t->path), "%s/mailpulse.yaml", t->dir);
     tmp_file(t, "mailpulse.yaml", text, len);
 }
@@ -59,15 +58,10 @@ static void tmp_open(struct tmpconf *t, const char *text)
     tmp_open_len(t, text, strlen(text));
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
 static void tmp_close(struct tmpconf *t)
 {
-    chmod(t->dir, 0700);
-    nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    chmod(t->dir, 0700); /* a case may have taken the directory's rights away */
+    unit_tmpdir_remove(t->dir);
 }
 
 static struct mp_config *must_load_at(const char *file, int line, struct tmpconf *t,
