@@ -62,8 +62,8 @@ static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent
 
 /* Finds or creates the key (scope, parent, name) whose hash is h (the
  * slow part of an event's key lookups, and of loading). */
-int eng_table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng_key *parent,
-                       const char *name, size_t len, struct eng_key **out)
+static int table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng_key *parent,
+                          const char *name, size_t len, struct eng_key **out)
 {
     const uint64_t tag = table__tag(h);
     struct eng_key *mine = NULL;
@@ -100,6 +100,14 @@ int eng_table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng_ke
         }
     }
     return MP_ERR_FULL;
+}
+
+/* The same for the other files (loading): the hot path above keeps its
+ * static copy, which the compiler may inline into frame__record. */
+int eng_table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng_key *parent,
+                       const char *name, size_t len, struct eng_key **out)
+{
+    return table__get_key(t, h, scope, parent, name, len, out);
 }
 
 /* ---- series ---------------------------------------------------------------- */
@@ -382,12 +390,12 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
         __builtin_prefetch(&t->slots[h[2] & t->mask]);
     }
     struct eng_key *keys[ENG_NSCOPES];
-    int rc = eng_table__get_key(t, h[0], ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, &keys[0]);
+    int rc = table__get_key(t, h[0], ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, &keys[0]);
     if (rc == MP_OK)
-        rc = eng_table__get_key(t, h[1], ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len,
+        rc = table__get_key(t, h[1], ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len,
                             &keys[1]);
     if (rc == MP_OK)
-        rc = eng_table__get_key(t, h[2], ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len,
+        rc = table__get_key(t, h[2], ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len,
                             &keys[2]);
     if (rc != MP_OK)
         return rc;
