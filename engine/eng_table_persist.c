@@ -187,6 +187,27 @@ static int table__load_name(void *arg, uint32_t id, const char *s, size_t len)
     return rc;
 }
 
+/* Sets k's counters of bucket `bucket` (resolution res) to counts, creating
+ * the series of the types that have any. The caller owns the key (loading
+ * at create, or in state LOADING). */
+static int table__set_counts(struct eng_table *t, struct eng_key *k, int res, int64_t bucket,
+                             const uint64_t counts[ENG_NTYPES])
+{
+    const int ring = res == ENG_RES_FINE ? ENG_FINE_SLOTS
+                     : res == ENG_RES_HOUR ? ENG_HOUR_SLOTS
+                                           : t->day_slots;
+    uint64_t slot = table__mod(bucket, ring);
+    for (int ty = 0; ty < ENG_NTYPES; ty++) {
+        if (!counts[ty])
+            continue;
+        struct eng_series *s = table__series(t, k, ty + 1);
+        if (!s)
+            return MP_ERR_NOMEM;
+        mp_store_relaxed(&table__ring(s, res)[slot], (uint32_t)counts[ty]);
+    }
+    return MP_OK;
+}
+
 struct load_ctx {
     struct eng_table *t;
     int res;
@@ -220,18 +241,8 @@ static int table__load_counts(void *arg, int64_t bucket, int scope, uint32_t tid
     if (rc != MP_OK)
         return rc;
     mp_store_relaxed(&k->last_ms, mp_load_relaxed(&t->now_ms)); /* loaded counts as touched */
-    const int ring = lc->res == ENG_RES_FINE ? ENG_FINE_SLOTS
-                     : lc->res == ENG_RES_HOUR ? ENG_HOUR_SLOTS
-                                              : t->day_slots;
-    uint64_t slot = table__mod(bucket, ring);
-    for (int ty = 0; ty < ENG_NTYPES; ty++) {
-        if (!counts[ty])
-            continue;
-        struct eng_series *s = table__series(t, k, ty + 1);
-        if (!s)
-            return MP_ERR_NOMEM;
-        mp_store_relaxed(&table__ring(s, lc->res)[slot], (uint32_t)counts[ty]);
-    }
+    if ((rc = table__set_counts(t, k, lc->res, bucket, counts)) != MP_OK)
+        return rc;
     lc->entries++;
     return MP_OK;
 }
@@ -276,15 +287,8 @@ static int table__load_key(struct eng_table *t, struct eng_key *k)
             int rc = eng_store_sum(t->store, res, b, b, k->scope, k->tenant_id, k->name_id, c);
             if (rc != MP_OK)
                 return rc;
-            for (int ty = 0; ty < ENG_NTYPES; ty++) {
-                if (!c[ty])
-                    continue;
-                struct eng_series *s = table__series(t, k, ty + 1);
-                if (!s)
-                    return MP_ERR_NOMEM;
-                mp_store_relaxed(&table__ring(s, res)[table__mod(b, r.ring[res])],
-                                 (uint32_t)c[ty]);
-            }
+            if ((rc = table__set_counts(t, k, res, b, c)) != MP_OK)
+                return rc;
         }
     }
     return MP_OK;

@@ -105,7 +105,7 @@ int ingest_decode_batch(const void *buf, size_t len, Mailpulse__V1__EventBatch *
 struct arena_block {
     struct arena_block *next;
     size_t used, size;
-    char mem[];
+    _Alignas(16) char mem[]; /* 16-byte aligned blocks: sizes are rounded to 16 too */
 };
 
 struct ingest_arena {
