@@ -485,7 +485,7 @@ START_TEST(restart_new_seed_same_ids)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *test_suite(void)
 {
     return check_suite("eng_store", 120, setup, teardown,
                        CHECK_TESTS(encoding, kv_families_persist, merge_adds,
@@ -496,7 +496,3 @@ static Suite *suite(void)
                                    restart_new_seed_same_ids));
 }
 
-Suite *test_suite(void)
-{
-    return suite();
-}

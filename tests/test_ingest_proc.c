@@ -553,7 +553,7 @@ START_TEST(test_longest_names_recorded)
 }
 END_TEST
 
-static Suite *ingest_proc_suite(void)
+Suite *test_suite(void)
 {
     return check_suite("ingest_proc", 0, NULL, NULL,
                        CHECK_TESTS(test_mixed_batch_counts, test_mixed_batch_in_table,
@@ -568,7 +568,3 @@ void test_init(void)
     mp_log_set_level(MP_LOG_ERROR);
 }
 
-Suite *test_suite(void)
-{
-    return ingest_proc_suite();
-}
