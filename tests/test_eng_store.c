@@ -24,10 +24,6 @@
 
 static char dir[64];
 
-static void setup(void) { tk_tmpdir(dir, sizeof(dir)); }
-
-static void teardown(void) { tk_rmdir(dir); }
-
 struct kv_seen {
     int n;
     char keys[8][16];
@@ -46,11 +42,56 @@ static int kv_collect(void *arg, const char *k, size_t kl, const char *v, size_t
     return MP_OK;
 }
 
+/* Records a spread of events; returns nothing, checked by check_spread. */
+static void record_spread(struct eng_table *t)
+{
+    int64_t hour = T0 - T0 % HOUR, today = T0 - T0 % DAY;
+    for (int i = 0; i < 30; i++)
+        ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_BOUNCE_HARD, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "b@acme.io", "yahoo.com", ENG_OPEN, hour - 5 * HOUR), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "b@acme.io", "yahoo.com", ENG_CLICK, today - 3 * DAY), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "beta", "x@beta.io", "gmail.com", ENG_COMPLAINT, today - 9 * DAY),
+                     MP_OK);
+}
+
+static void check_spread(struct eng_table *t)
+{
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 30);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "acme", "a@acme.io", ENG_WIN_1H, ENG_BOUNCE_HARD),
+                      1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "yahoo.com", ENG_WIN_24H, ENG_OPEN), 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_CLICK), 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_7D, ENG_OPEN), 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "beta", NULL, ENG_WIN_PREV_7D, ENG_COMPLAINT), 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "beta", "gmail.com", ENG_WIN_7D, ENG_COMPLAINT), 0);
+    ck_assert_uint_eq(eng_table_nkeys(t), 5 + 3); /* acme 1+2+2, beta 1+1+1 */
+}
+
+/* Most cases start from a store and a table over it (4,096 keys, clock at
+ * T0); a case may replace either, and teardown closes what is open. */
+static struct eng_store *s;
+static struct eng_table *t;
+
+static void setup(void)
+{
+    tk_tmpdir(dir, sizeof(dir));
+    s = tk_store_open(dir);
+    t = tk_table(4096, T0, s, 0);
+}
+
+static void teardown(void)
+{
+    eng_table_destroy(t);
+    eng_store_close(s);
+    tk_rmdir(dir);
+}
+
 /* The alert side's column families: puts and deletes commit with the batch,
  * prefix scans stop at the prefix, and everything survives a reopen. */
 START_TEST(kv_families_persist)
 {
-    struct eng_store *s = tk_store_open(dir);
     struct eng_store_batch *b = eng_store_batch_new(s);
     const char *keys[] = {"a/1", "a/2", "b/1", "ab/1"};
     for (int i = 0; i < 4; i++)
@@ -80,7 +121,6 @@ START_TEST(kv_families_persist)
     memset(&seen, 0, sizeof(seen));
     ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_ALERTS, NULL, 0, kv_collect, &seen), MP_OK);
     ck_assert_int_eq(seen.n, 0);
-    eng_store_close(s);
 }
 END_TEST
 
@@ -106,7 +146,6 @@ END_TEST
 
 START_TEST(merge_adds)
 {
-    struct eng_store *s = tk_store_open(dir);
     struct eng_store_batch *b = eng_store_batch_new(s);
     uint64_t c[ENG_NTYPES] = {0}, out[ENG_NTYPES];
     c[ENG_SENT - 1] = 5;
@@ -134,41 +173,11 @@ START_TEST(merge_adds)
     ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, 0, 200, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
     ck_assert_uint_eq(out[ENG_SENT - 1], 2);
     eng_store_batch_free(b);
-    eng_store_close(s);
 }
 END_TEST
 
-/* Records a spread of events; returns nothing, checked by check_spread. */
-static void record_spread(struct eng_table *t)
-{
-    int64_t hour = T0 - T0 % HOUR, today = T0 - T0 % DAY;
-    for (int i = 0; i < 30; i++)
-        ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
-    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_BOUNCE_HARD, T0), MP_OK);
-    ck_assert_int_eq(tk_rec(t, "acme", "b@acme.io", "yahoo.com", ENG_OPEN, hour - 5 * HOUR), MP_OK);
-    ck_assert_int_eq(tk_rec(t, "acme", "b@acme.io", "yahoo.com", ENG_CLICK, today - 3 * DAY), MP_OK);
-    ck_assert_int_eq(tk_rec(t, "beta", "x@beta.io", "gmail.com", ENG_COMPLAINT, today - 9 * DAY),
-                     MP_OK);
-}
-
-static void check_spread(struct eng_table *t)
-{
-    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 30);
-    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "acme", "a@acme.io", ENG_WIN_1H, ENG_BOUNCE_HARD),
-                      1);
-    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
-    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "yahoo.com", ENG_WIN_24H, ENG_OPEN), 1);
-    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_CLICK), 1);
-    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_7D, ENG_OPEN), 1);
-    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "beta", NULL, ENG_WIN_PREV_7D, ENG_COMPLAINT), 1);
-    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "beta", "gmail.com", ENG_WIN_7D, ENG_COMPLAINT), 0);
-    ck_assert_uint_eq(eng_table_nkeys(t), 5 + 3); /* acme 1+2+2, beta 1+1+1 */
-}
-
 START_TEST(flush_close_reopen_equal)
 {
-    struct eng_store *s = tk_store_open(dir);
-    struct eng_table *t = tk_table(4096, T0, s, 0);
     record_spread(t);
     check_spread(t);
     size_t n = 0;
@@ -187,32 +196,21 @@ START_TEST(flush_close_reopen_equal)
     tk_restart(dir, &s, &t, 4096, T0 + 120 * 1000, 0);
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 31);
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "gamma", NULL, ENG_WIN_1H, ENG_SENT), 1);
-    eng_table_destroy(t);
-    eng_store_close(s);
 }
 END_TEST
 
 START_TEST(unflushed_is_lost)
 {
-    struct eng_store *s = tk_store_open(dir);
-    struct eng_table *t = tk_table(4096, T0, s, 0);
     ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
     ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
     ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
-    eng_table_destroy(t); /* as if killed: no final flush */
-    eng_store_close(s);
-    s = tk_store_open(dir);
-    t = tk_table(4096, T0, s, 0);
+    tk_restart(dir, &s, &t, 4096, T0, 0); /* as if killed: no final flush */
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 1);
-    eng_table_destroy(t);
-    eng_store_close(s);
 }
 END_TEST
 
 START_TEST(backfill_and_retention)
 {
-    struct eng_store *s = tk_store_open(dir);
-    struct eng_table *t = tk_table(4096, T0, s, 0);
     int64_t today = T0 - T0 % DAY, d20 = (today - 20 * DAY) / DAY;
     /* 20 days old: older than the daily ring, within the retention */
     ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 20 * DAY), MP_OK);
@@ -243,15 +241,11 @@ START_TEST(backfill_and_retention)
     ck_assert_uint_eq(out[ENG_SENT - 1], 0);
     ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d20, d20, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
     ck_assert_uint_eq(out[ENG_SENT - 1], 2);
-    eng_table_destroy(t);
-    eng_store_close(s);
 }
 END_TEST
 
 START_TEST(leaving_bucket_is_written)
 {
-    struct eng_store *s = tk_store_open(dir);
-    struct eng_table *t = tk_table(4096, T0, s, 0);
     int64_t d0 = T0 / DAY;
     ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_DELIVERED, T0), MP_OK);
     /* never flushed explicitly: the day leaves the daily ring 14 days on,
@@ -262,24 +256,22 @@ START_TEST(leaving_bucket_is_written)
     ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d0, d0, ENG_SCOPE_DOMAIN, 1, 3, out), MP_OK);
     ck_assert_uint_eq(out[ENG_DELIVERED - 1], 1);
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_DELIVERED), 0);
-    eng_table_destroy(t);
-    eng_store_close(s);
 }
 END_TEST
 
 START_TEST(refuses_other_schema_and_bad_dir)
 {
     char err[256] = "";
-    struct eng_store *s = NULL;
-    ck_assert_int_eq(eng_store_open("/proc/nope/db", &s, err, sizeof(err)), MP_ERR_IO);
+    struct eng_store *bad = NULL;
+    ck_assert_int_eq(eng_store_open("/proc/nope/db", &bad, err, sizeof(err)), MP_ERR_IO);
     ck_assert_ptr_nonnull(strstr(err, "/proc/nope/db"));
 }
 END_TEST
 
 START_TEST(idle_keys_leave_and_come_back)
 {
-    struct eng_store *s = tk_store_open(dir);
-    struct eng_table *t = tk_table(4096, T0, s, HOUR);
+    eng_table_destroy(t);
+    t = tk_table(4096, T0, s, HOUR);
     record_spread(t);
     uint64_t series = eng_table_nseries(t), cold, ev, loads;
     ck_assert_uint_gt(series, 0);
@@ -318,8 +310,6 @@ START_TEST(idle_keys_leave_and_come_back)
     tk_restart(dir, &s, &t, 4096, T0 + 2 * HOUR, 0);
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_24H, ENG_OPEN), 2);
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_24H, ENG_SENT), 30);
-    eng_table_destroy(t);
-    eng_store_close(s);
 }
 END_TEST
 
@@ -371,9 +361,9 @@ static void *writer(void *arg)
 
 START_TEST(evict_during_writes_exact)
 {
-    struct eng_store *s = tk_store_open(dir);
     /* idle after 1 ms of the (test-driven) clock: keys come and go all the time */
-    struct eng_table *t = tk_table(4096, T0, s, 1);
+    eng_table_destroy(t);
+    t = tk_table(4096, T0, s, 1);
     pthread_t th[W], ev;
     struct wctx w[W];
     struct evictor e = {.t = t};
@@ -398,15 +388,11 @@ START_TEST(evict_during_writes_exact)
     ck_assert_uint_eq(sum, (uint64_t)W * PER);
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_SENT),
                       (uint64_t)W * PER);
-    eng_table_destroy(t);
-    eng_store_close(s);
 }
 END_TEST
 
 START_TEST(flush_during_writes_exact)
 {
-    struct eng_store *s = tk_store_open(dir);
-    struct eng_table *t = tk_table(4096, T0, s, 0);
     pthread_t th[W];
     struct wctx w[W];
     for (int i = 0; i < W; i++) {
@@ -434,8 +420,6 @@ START_TEST(flush_during_writes_exact)
         sum += tk_win(t, ENG_SCOPE_MAILBOX, "acme", mb, ENG_WIN_7D, ENG_SENT);
     }
     ck_assert_uint_eq(sum, (uint64_t)W * PER);
-    eng_table_destroy(t);
-    eng_store_close(s);
 }
 END_TEST
 
@@ -445,8 +429,6 @@ END_TEST
  * the same stored ids, and new names get fresh ids. */
 START_TEST(restart_new_seed_same_ids)
 {
-    struct eng_store *s = tk_store_open(dir);
-    struct eng_table *t = tk_table(4096, T0, s, 0);
     uint64_t seed0 = eng_table_hash_seed(t);
     /* the first event's names are interned in order: acme 1, a@acme.io 2, gmail.com 3 */
     ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
@@ -480,8 +462,6 @@ START_TEST(restart_new_seed_same_ids)
         ck_assert_int_eq(eng_store_sum(s, ENG_RES_FINE, fb, fb, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
         ck_assert_uint_eq(out[ENG_SENT - 1], 2 + (uint64_t)round);
     }
-    eng_table_destroy(t);
-    eng_store_close(s);
 }
 END_TEST
 
