@@ -27,9 +27,16 @@ static struct eng_table *mk(uint32_t max_keys, int64_t now)
     return tk_table(max_keys, now, NULL, 0);
 }
 
+/* Most cases use one table of 1,024 keys with its clock at T0; a case may
+ * replace it, and teardown destroys what is there. */
+static struct eng_table *t;
+
+static void setup(void) { t = mk(1024, T0); }
+
+static void teardown(void) { eng_table_destroy(t); }
+
 START_TEST(three_scopes)
 {
-    struct eng_table *t = mk(1024, T0);
     ck_assert_int_eq(tk_rec(t, "acme", "a@acme.example", "gmail.com", ENG_SENT, T0), MP_OK);
     ck_assert_int_eq(tk_rec(t, "acme", "a@acme.example", "yahoo.com", ENG_SENT, T0), MP_OK);
     ck_assert_int_eq(tk_rec(t, "acme", "b@acme.example", "gmail.com", ENG_BOUNCE_HARD, T0), MP_OK);
@@ -52,13 +59,11 @@ START_TEST(three_scopes)
     /* another tenant's same mailbox is another key */
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "beta", "b@acme.example", &k),
                      MP_ERR_NOTFOUND);
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(window_edges)
 {
-    struct eng_table *t = mk(1024, T0);
     int64_t cur = T0 - T0 % ENG_FINE_MS; /* start of the current bucket */
     /* first ms of the oldest bucket of a 12-bucket (1h) window, last ms before it */
     ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, cur - 11 * ENG_FINE_MS), MP_OK);
@@ -71,13 +76,11 @@ START_TEST(window_edges)
     eng_table_tick(t, cur + ENG_FINE_MS);
     ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
     ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 1, ENG_SENT), 1);
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(late_and_future)
 {
-    struct eng_table *t = mk(1024, T0);
     int64_t cur = T0 - T0 % ENG_FINE_MS;
     /* late but within the held fine range (13 buckets back): lands in its bucket */
     ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, cur - 13 * ENG_FINE_MS), MP_OK);
@@ -95,13 +98,11 @@ START_TEST(late_and_future)
     ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_CLICK), 0);
     eng_table_tick(t, cur + ENG_FINE_MS);
     ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 1, ENG_CLICK), 1);
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(retention_edge)
 {
-    struct eng_table *t = mk(1024, T0);
     int64_t today = T0 - T0 % DAY;
     /* the oldest held day is today - 35; anything before it is refused */
     ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, today - 35 * DAY), MP_OK);
@@ -113,13 +114,11 @@ START_TEST(retention_edge)
     /* the slot it used is clean for the new front day */
     ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 + DAY), MP_OK);
     ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 40, ENG_SENT), 1);
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(rotation_reuses_clean_slots)
 {
-    struct eng_table *t = mk(1024, T0);
     int64_t now = T0;
     /* walk forward two full rings, one event per bucket: the hour always
      * holds exactly the last 12 */
@@ -130,13 +129,11 @@ START_TEST(rotation_reuses_clean_slots)
         now += ENG_FINE_MS;
         eng_table_tick(t, now);
     }
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(clock_jump)
 {
-    struct eng_table *t = mk(1024, T0);
     ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0), MP_OK);
     eng_table_tick(t, T0 + 50 * DAY); /* longer than both rings */
     ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
@@ -147,13 +144,13 @@ START_TEST(clock_jump)
     /* the clock going back does not move the rings back */
     eng_table_tick(t, T0);
     ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(capacity)
 {
-    struct eng_table *t = mk(16, T0);
+    eng_table_destroy(t); /* another size than the fixture's */
+    t = mk(16, T0);
     int ok = 0, full = 0;
     for (int i = 0; i < 40; i++) {
         char mb[32];
@@ -166,13 +163,11 @@ START_TEST(capacity)
     ck_assert_uint_le(eng_table_nkeys(t), 16);
     /* every accepted event reached the tenant key: nothing counted twice or lost */
     ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), (uint64_t)ok);
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(name_lengths)
 {
-    struct eng_table *t = mk(1024, T0);
     char big[300];
     memset(big, 'n', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
@@ -189,7 +184,6 @@ START_TEST(name_lengths)
     /* nothing of the refused events was counted or created */
     ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
     ck_assert_uint_eq(eng_table_nkeys(t), 3);
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -204,7 +198,6 @@ static void collect_ids(void *arg, struct eng_key *k)
 
 START_TEST(dirty_chain_once)
 {
-    struct eng_table *t = mk(1024, T0);
     struct eng_frame *f;
     ck_assert_int_eq(eng_frame_create(&f), MP_OK);
     for (int round = 0; round < 3; round++) {
@@ -229,7 +222,6 @@ START_TEST(dirty_chain_once)
     eng_frame_end(t, f);
     ck_assert_uint_eq(eng_table_drain_dirty(t, collect_ids, seen), 3);
     eng_frame_destroy(f);
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -291,7 +283,6 @@ END_TEST
 
 START_TEST(named_windows)
 {
-    struct eng_table *t = mk(1024, T0);
     int64_t hour = T0 - T0 % HOUR, today = T0 - T0 % DAY;
     ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_OPEN, T0), MP_OK);
     ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_OPEN, hour - 23 * HOUR), MP_OK);
@@ -316,7 +307,6 @@ START_TEST(named_windows)
     ck_assert_int_eq(w, ENG_WIN_7D);
     ck_assert_int_eq(eng_window_parse("2h", &w), -1);
     ck_assert_str_eq(eng_window_name(ENG_WIN_1H), "1h");
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -335,7 +325,6 @@ static void collect(void *arg, struct eng_key *k)
 
 START_TEST(children_and_lazy_series)
 {
-    struct eng_table *t = mk(1024, T0);
     ck_assert_int_eq(tk_rec(t, "a", "x@a.io", "gmail.com", ENG_SENT, T0), MP_OK);
     ck_assert_int_eq(tk_rec(t, "a", "y@a.io", "gmail.com", ENG_SENT, T0), MP_OK);
     ck_assert_int_eq(tk_rec(t, "a", "y@a.io", "yahoo.com", ENG_SENT, T0), MP_OK);
@@ -358,7 +347,6 @@ START_TEST(children_and_lazy_series)
     ck_assert_uint_eq(eng_table_children(t, ta, ENG_SCOPE_DOMAIN, collect, &nm), 2);
     ck_assert_str_eq(nm.seen[0], "yahoo.com");
     ck_assert_str_eq(nm.seen[1], "gmail.com");
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -437,7 +425,8 @@ static void *hammer_ticker(void *arg)
 
 START_TEST(hammer_exact_totals)
 {
-    struct eng_table *t = mk(1 << 12, T0);
+    eng_table_destroy(t); /* another size than the fixture's */
+    t = mk(1 << 12, T0);
     pthread_t w[WRITERS], drainer, ticker;
     struct hammer hs[WRITERS], hd = {.t = t}, ht = {.t = t};
     for (int i = 0; i < WRITERS; i++) {
@@ -474,7 +463,6 @@ START_TEST(hammer_exact_totals)
     ck_assert_uint_ge(hd.drained + rest, 1 + 1 + MAILBOXES);
     rest = 0;
     ck_assert_uint_eq(eng_table_drain_dirty(t, count_key, &rest), 0);
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -526,7 +514,8 @@ static void *race_writer(void *arg)
 START_TEST(racing_creators_exact)
 {
     /* 8 + 2 * 8 * 24 = 392 keys in a table of 400: 1,024 slots, long chains */
-    struct eng_table *t = mk(400, T0);
+    eng_table_destroy(t); /* another size than the fixture's */
+    t = mk(400, T0);
     pthread_t w[RACE_WRITERS];
     struct racer rs[RACE_WRITERS];
     for (int i = 0; i < RACE_WRITERS; i++) {
@@ -582,7 +571,6 @@ START_TEST(racing_creators_exact)
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "t", "11x", &k), MP_ERR_NOTFOUND);
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "t1", "", &k), MP_ERR_NOTFOUND);
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "t1", NULL, &k), MP_ERR_NOTFOUND);
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -642,7 +630,6 @@ static void *frame_reader(void *arg)
 
 START_TEST(frames_are_atomic_to_readers)
 {
-    struct eng_table *t = mk(1024, T0);
     struct framer fr = {.t = t};
     pthread_t w, r;
     pthread_create(&r, NULL, frame_reader, &fr);
@@ -660,13 +647,13 @@ START_TEST(frames_are_atomic_to_readers)
     ck_assert_int_eq(eng_key_read_end(k, tok), 1);
     uint64_t n = 0;
     ck_assert_uint_eq(eng_table_drain_dirty(t, count_key, &n), 3);
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(frame_in_progress_reads_unstable)
 {
-    struct eng_table *t = mk(3 * ENG_FRAME_KEYS, T0);
+    eng_table_destroy(t); /* another size than the fixture's */
+    t = mk(3 * ENG_FRAME_KEYS, T0);
     struct eng_frame *f;
     ck_assert_int_eq(eng_frame_create(&f), MP_OK);
     struct eng_event ev = {"acme", 4, "m@a.io", 6, "gmail.com", 9, ENG_SENT, T0};
@@ -696,14 +683,13 @@ START_TEST(frame_in_progress_reads_unstable)
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "big", NULL, &k), MP_OK);
     ck_assert_int_eq(eng_key_read_begin(k, &tok), 1);
     eng_frame_destroy(f);
-    eng_table_destroy(t);
 }
 END_TEST
 
 Suite *test_suite(void)
 {
     /* one case: the concurrency tests need the long timeout under sanitizers */
-    return check_suite("eng_table", 120, NULL, NULL,
+    return check_suite("eng_table", 120, setup, teardown,
                        CHECK_TESTS(three_scopes, window_edges, late_and_future, retention_edge,
                                    rotation_reuses_clean_slots, clock_jump, capacity,
                                    name_lengths, dirty_chain_once, prep_same_results,
