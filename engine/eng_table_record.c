@@ -202,24 +202,6 @@ static void frame__init(struct eng_frame *f, uint32_t *set, uint32_t setcap,
     memset(set, 0, setcap * sizeof(*set));
 }
 
-int eng_frame_create(struct eng_frame **out)
-{
-    struct eng_frame *f = calloc(1, sizeof(*f));
-    uint32_t *set = calloc(2 * ENG_FRAME_KEYS, sizeof(*set));
-    struct eng_key **list = calloc(ENG_FRAME_KEYS, sizeof(*list));
-    uint64_t *bits = calloc(ENG_FRAME_KEYS, sizeof(*bits));
-    if (!f || !set || !list || !bits) {
-        free(f);
-        free(set);
-        free(list);
-        free(bits);
-        return MP_ERR_NOMEM;
-    }
-    frame__init(f, set, 2 * ENG_FRAME_KEYS, list, bits, ENG_FRAME_KEYS);
-    *out = f;
-    return MP_OK;
-}
-
 void eng_frame_destroy(struct eng_frame *f)
 {
     if (!f)
@@ -228,6 +210,26 @@ void eng_frame_destroy(struct eng_frame *f)
     free(f->list);
     free(f->bits);
     free(f);
+}
+
+int eng_frame_create(struct eng_frame **out)
+{
+    struct eng_frame *f = calloc(1, sizeof(*f));
+    if (!f)
+        return MP_ERR_NOMEM;
+    uint32_t *set = calloc(2 * ENG_FRAME_KEYS, sizeof(*set));
+    struct eng_key **list = calloc(ENG_FRAME_KEYS, sizeof(*list));
+    uint64_t *bits = calloc(ENG_FRAME_KEYS, sizeof(*bits));
+    f->set = set;
+    f->list = list;
+    f->bits = bits;
+    if (!set || !list || !bits) {
+        eng_frame_destroy(f);
+        return MP_ERR_NOMEM;
+    }
+    frame__init(f, set, 2 * ENG_FRAME_KEYS, list, bits, ENG_FRAME_KEYS);
+    *out = f;
+    return MP_OK;
 }
 
 /* Returns k's index in the frame; on first touch counts the frame in and

@@ -88,12 +88,12 @@ int ingest_proc_create(struct eng_table *t, const struct ingest_limits *lim,
     p->lim = *lim;
     p->rl = p->own_rl;
     int rc = eng_thread_register(t, &p->th);
-    if (rc == MP_OK && (rc = eng_frame_create(&p->frame)) == MP_OK &&
-        (rc = ingest_arena_create(&p->arena)) != MP_OK)
-        eng_frame_destroy(p->frame);
+    if (rc == MP_OK)
+        rc = eng_frame_create(&p->frame);
+    if (rc == MP_OK)
+        rc = ingest_arena_create(&p->arena);
     if (rc != MP_OK) {
-        eng_thread_unregister(p->th);
-        free(p);
+        ingest_proc_destroy(p); /* frees what was made; NULL parts are no-ops */
         return rc;
     }
     *out = p;
