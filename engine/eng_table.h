@@ -19,15 +19,17 @@
  *     moves the held bucket range forward, waits for a grace period (every
  *     online writer passes a quiescent point), and only then clears the
  *     buckets that left the range. A writer therefore never adds into a
- *     bucket that is being cleared, and no increment is lost (QSBR).
+ *     bucket that is being cleared, and no increment is lost (QSBR,
+ *     engine/eng_qsbr.h).
  *   - Readers (evaluator, stats) may read any key at any time through
  *     eng_key_sum_*(); sums are of relaxed loads, exact once writers are done.
  *   - eng_table_drain_dirty() is for one consumer thread at a time.
  *
  * Hashing: keys are found by a hash of their names under a seed drawn from
  * the OS per table (eng_hash.h), so producers cannot aim names at one probe
- * chain; ids come from the store, never from the hash, so they survive a
- * restart with a new seed.
+ * chain. The names' ids, which the store keys counters by, come from the
+ * store, never from the hash, so a restart under a new seed finds the same
+ * stored counters (key ids, eng_key_id(), are per process as before).
  *
  * Implementation: engine/eng_table*.c share the opaque structs through the
  * private engine/eng_table_impl.h (which lists what each file does).
