@@ -35,6 +35,19 @@ struct eng_intern {
     MP_ATOMIC(struct intern_rec *) fresh; /* names added since the last drain */
 };
 
+void eng_intern_destroy(struct eng_intern *in)
+{
+    if (!in)
+        return;
+    if (in->slots) {
+        for (uint64_t i = 0; i <= in->mask; i++)
+            free(mp_load_relaxed(&in->slots[i]));
+    }
+    free(in->slots);
+    free(in->by_id);
+    free(in);
+}
+
 int eng_intern_create(uint32_t capacity, struct eng_intern **out)
 {
     int rc = MP_ERR_NOMEM;
@@ -57,19 +70,6 @@ int eng_intern_create(uint32_t capacity, struct eng_intern **out)
 err:
     eng_intern_destroy(in);
     return rc;
-}
-
-void eng_intern_destroy(struct eng_intern *in)
-{
-    if (!in)
-        return;
-    if (in->slots) {
-        for (uint64_t i = 0; i <= in->mask; i++)
-            free(mp_load_relaxed(&in->slots[i]));
-    }
-    free(in->slots);
-    free(in->by_id);
-    free(in);
 }
 
 static inline uint64_t intern__hash(const struct eng_intern *in, const char *s, size_t len)

@@ -184,6 +184,47 @@ static const char *store__merge_name(void *st)
 
 /* ---- open / close ------------------------------------------------------------- */
 
+void eng_store_close(struct eng_store *s)
+{
+    if (!s)
+        return;
+    if (s->db) {
+        /* Write the memtables out now: with the WAL on, RocksDB would
+         * otherwise replay the whole WAL at the next open, which is what a
+         * restart would wait for. */
+        rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+        rocksdb_flushoptions_set_wait(fo, 1);
+        for (int i = 0; i < CF_COUNT; i++) {
+            char *rerr = NULL;
+            if (s->cf[i])
+                rocksdb_flush_cf(s->db, fo, s->cf[i], &rerr);
+            if (rerr) {
+                mp_error("store_flush_at_close_failed err=\"%s\"", rerr);
+                rocksdb_free(rerr);
+            }
+        }
+        rocksdb_flushoptions_destroy(fo);
+    }
+    for (int i = 0; i < CF_COUNT; i++)
+        if (s->cf[i])
+            rocksdb_column_family_handle_destroy(s->cf[i]);
+    if (s->db)
+        rocksdb_close(s->db);
+    for (int i = 0; i < CF_COUNT; i++)
+        if (s->cf_opts[i])
+            rocksdb_options_destroy(s->cf_opts[i]);
+    /* the merge operator belongs to the options that hold it */
+    if (s->opts)
+        rocksdb_options_destroy(s->opts);
+    if (s->wo)
+        rocksdb_writeoptions_destroy(s->wo);
+    if (s->wo_sync)
+        rocksdb_writeoptions_destroy(s->wo_sync);
+    if (s->ro)
+        rocksdb_readoptions_destroy(s->ro);
+    free(s);
+}
+
 int eng_store_open(const char *dir, struct eng_store **out, char *err, size_t errlen)
 {
     int rc = MP_ERR_NOMEM;
@@ -258,47 +299,6 @@ int eng_store_open(const char *dir, struct eng_store **out, char *err, size_t er
 fail:
     eng_store_close(s);
     return rc;
-}
-
-void eng_store_close(struct eng_store *s)
-{
-    if (!s)
-        return;
-    if (s->db) {
-        /* Write the memtables out now: with the WAL on, RocksDB would
-         * otherwise replay the whole WAL at the next open, which is what a
-         * restart would wait for. */
-        rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-        rocksdb_flushoptions_set_wait(fo, 1);
-        for (int i = 0; i < CF_COUNT; i++) {
-            char *rerr = NULL;
-            if (s->cf[i])
-                rocksdb_flush_cf(s->db, fo, s->cf[i], &rerr);
-            if (rerr) {
-                mp_error("store_flush_at_close_failed err=\"%s\"", rerr);
-                rocksdb_free(rerr);
-            }
-        }
-        rocksdb_flushoptions_destroy(fo);
-    }
-    for (int i = 0; i < CF_COUNT; i++)
-        if (s->cf[i])
-            rocksdb_column_family_handle_destroy(s->cf[i]);
-    if (s->db)
-        rocksdb_close(s->db);
-    for (int i = 0; i < CF_COUNT; i++)
-        if (s->cf_opts[i])
-            rocksdb_options_destroy(s->cf_opts[i]);
-    /* the merge operator belongs to the options that hold it */
-    if (s->opts)
-        rocksdb_options_destroy(s->opts);
-    if (s->wo)
-        rocksdb_writeoptions_destroy(s->wo);
-    if (s->wo_sync)
-        rocksdb_writeoptions_destroy(s->wo_sync);
-    if (s->ro)
-        rocksdb_readoptions_destroy(s->ro);
-    free(s);
 }
 
 /* ---- batches ------------------------------------------------------------------- */

@@ -11,6 +11,29 @@
 #include "eng_table_impl.h"
 #include "mp_log.h"
 
+void eng_table_destroy(struct eng_table *t)
+{
+    if (!t)
+        return;
+    while (t->backfill) { /* unflushed backfill: the caller chose not to flush */
+        struct backfill *n = t->backfill->next;
+        free(t->backfill);
+        t->backfill = n;
+    }
+    free(t->by_id); /* keys live in the arena */
+    eng_arena_destroy(t->arena);
+    for (uint32_t i = 0; t->ser_dir && i < t->ser_ndir; i++)
+        eng_big_free(mp_load_relaxed(&t->ser_dir[i]), HUGE_PAGE);
+    free(t->ser_dir);
+    pthread_mutex_destroy(&t->ser_lock);
+    free(t->free_ids);
+    eng_big_free(t->slots, (size_t)(t->mask + 1) * sizeof(*t->slots));
+    eng_intern_destroy(t->names);
+    eng_qsbr_destroy(t->qsbr);
+    pthread_mutex_destroy(&t->free_lock);
+    free(t);
+}
+
 int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct eng_table **out)
 {
     int rc = MP_ERR_INVAL;
@@ -82,29 +105,6 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
 err:
     eng_table_destroy(t);
     return rc;
-}
-
-void eng_table_destroy(struct eng_table *t)
-{
-    if (!t)
-        return;
-    while (t->backfill) { /* unflushed backfill: the caller chose not to flush */
-        struct backfill *n = t->backfill->next;
-        free(t->backfill);
-        t->backfill = n;
-    }
-    free(t->by_id); /* keys live in the arena */
-    eng_arena_destroy(t->arena);
-    for (uint32_t i = 0; t->ser_dir && i < t->ser_ndir; i++)
-        eng_big_free(mp_load_relaxed(&t->ser_dir[i]), HUGE_PAGE);
-    free(t->ser_dir);
-    pthread_mutex_destroy(&t->ser_lock);
-    free(t->free_ids);
-    eng_big_free(t->slots, (size_t)(t->mask + 1) * sizeof(*t->slots));
-    eng_intern_destroy(t->names);
-    eng_qsbr_destroy(t->qsbr);
-    pthread_mutex_destroy(&t->free_lock);
-    free(t);
 }
 
 int eng_thread_register(struct eng_table *t, struct eng_thread **out)

@@ -359,6 +359,32 @@ static void *writer(void *arg)
     return NULL;
 }
 
+static void writers_start(pthread_t th[W], struct wctx w[W])
+{
+    for (int i = 0; i < W; i++) {
+        w[i] = (struct wctx){t, i};
+        pthread_create(&th[i], NULL, writer, &w[i]);
+    }
+}
+
+static void writers_join(pthread_t th[W])
+{
+    for (int i = 0; i < W; i++)
+        pthread_join(th[i], NULL);
+}
+
+/* The writers' events over their 300 mailboxes, in window `win`. */
+static uint64_t mailbox_sum(int win)
+{
+    uint64_t sum = 0;
+    for (int m = 0; m < 300; m++) {
+        char mb[32];
+        snprintf(mb, sizeof(mb), "u%d@a.io", m);
+        sum += tk_win(t, ENG_SCOPE_MAILBOX, "acme", mb, win, ENG_SENT);
+    }
+    return sum;
+}
+
 START_TEST(evict_during_writes_exact)
 {
     /* idle after 1 ms of the (test-driven) clock: keys come and go all the time */
@@ -368,24 +394,14 @@ START_TEST(evict_during_writes_exact)
     struct wctx w[W];
     struct evictor e = {.t = t};
     pthread_create(&ev, NULL, evict_loop, &e);
-    for (int i = 0; i < W; i++) {
-        w[i] = (struct wctx){t, i};
-        pthread_create(&th[i], NULL, writer, &w[i]);
-    }
-    for (int i = 0; i < W; i++)
-        pthread_join(th[i], NULL);
+    writers_start(th, w);
+    writers_join(th);
     __atomic_store_n(&e.stop, 1, __ATOMIC_RELEASE);
     pthread_join(ev, NULL);
     ck_assert_uint_gt(e.evicted, 0);
     ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
     tk_restart(dir, &s, &t, 4096, T0, 0);
-    uint64_t sum = 0;
-    for (int m = 0; m < 300; m++) {
-        char mb[32];
-        snprintf(mb, sizeof(mb), "u%d@a.io", m);
-        sum += tk_win(t, ENG_SCOPE_MAILBOX, "acme", mb, ENG_WIN_24H, ENG_SENT);
-    }
-    ck_assert_uint_eq(sum, (uint64_t)W * PER);
+    ck_assert_uint_eq(mailbox_sum(ENG_WIN_24H), (uint64_t)W * PER);
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_SENT),
                       (uint64_t)W * PER);
 }
@@ -395,31 +411,21 @@ START_TEST(flush_during_writes_exact)
 {
     pthread_t th[W];
     struct wctx w[W];
-    for (int i = 0; i < W; i++) {
-        w[i] = (struct wctx){t, i};
-        pthread_create(&th[i], NULL, writer, &w[i]);
-    }
+    writers_start(th, w);
     /* the daemon's main thread: ticks (same buckets) and flushes meanwhile */
     for (int i = 0; i < 50; i++) {
         eng_table_tick(t, T0);
         ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
         usleep(2000);
     }
-    for (int i = 0; i < W; i++)
-        pthread_join(th[i], NULL);
+    writers_join(th);
     ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
     tk_restart(dir, &s, &t, 4096, T0, 0);
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT),
                       (uint64_t)W * PER);
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT),
                       (uint64_t)W * PER);
-    uint64_t sum = 0;
-    for (int m = 0; m < 300; m++) {
-        char mb[32];
-        snprintf(mb, sizeof(mb), "u%d@a.io", m);
-        sum += tk_win(t, ENG_SCOPE_MAILBOX, "acme", mb, ENG_WIN_7D, ENG_SENT);
-    }
-    ck_assert_uint_eq(sum, (uint64_t)W * PER);
+    ck_assert_uint_eq(mailbox_sum(ENG_WIN_7D), (uint64_t)W * PER);
 }
 END_TEST
 

@@ -25,6 +25,7 @@
 #include "ingest_worker.h"
 #include "mp.h"
 #include "mp_log.h"
+#include "e2e_harness.h"
 #include "check_main.h"
 
 #define NOW 1795000000000LL /* 100 s into a 5-minute bucket, ~11 h into a UTC day */
@@ -63,38 +64,15 @@ static void fixture_close(struct fixture *f)
 
 /* --- frames -------------------------------------------------------------------- */
 
-struct ev_spec {
-    const char *tenant, *mailbox, *domain;
-    int type;
-    int64_t time_ms;
-};
+/* Events as the e2e harness builds them; its packer serializes them. */
+#define ev_spec e2e_event
 
 /* Serializes the events as one EventBatch; free() the result. */
 static uint8_t *pack(const struct ev_spec *specs, size_t n, const char *producer, size_t *len)
 {
-    Mailpulse__V1__Event *ev = calloc(n ? n : 1, sizeof(*ev));
-    Mailpulse__V1__Event **evp = calloc(n ? n : 1, sizeof(*evp));
-    ck_assert(ev != NULL && evp != NULL);
-    for (size_t i = 0; i < n; i++) {
-        mailpulse__v1__event__init(&ev[i]);
-        ev[i].tenant = (char *)specs[i].tenant;
-        ev[i].mailbox = (char *)specs[i].mailbox;
-        ev[i].recipient_domain = (char *)specs[i].domain;
-        ev[i].type = (Mailpulse__V1__EventType)specs[i].type;
-        ev[i].time_ms = specs[i].time_ms;
-        evp[i] = &ev[i];
-    }
-    Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
-    b.n_events = n;
-    b.events = evp;
-    if (producer)
-        b.producer_id = (char *)producer;
-    *len = mailpulse__v1__event_batch__get_packed_size(&b);
-    uint8_t *out = malloc(*len ? *len : 1);
+    uint8_t *out = NULL;
+    ck_assert_int_eq(e2e_batch_pack(specs, n, producer, &out, len), MP_OK);
     ck_assert_ptr_nonnull(out);
-    ck_assert_uint_eq(mailpulse__v1__event_batch__pack(&b, out), *len);
-    free(evp);
-    free(ev);
     return out;
 }
 
