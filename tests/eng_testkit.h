@@ -48,6 +48,12 @@ uint64_t tk_fine(struct eng_table *t, int scope, const char *tenant, const char 
 uint64_t tk_days(struct eng_table *t, int scope, const char *tenant, const char *name, int back,
                  int nd, int type);
 
+/* A writer thread's argument in the concurrency cases: table and number. */
+struct tk_worker {
+    struct eng_table *t;
+    int id;
+};
+
 struct tk_writer {
     struct eng_table *t;
     struct eng_thread *th;

@@ -337,14 +337,9 @@ static void *evict_loop(void *arg)
 #define W 4
 #define PER 50000
 
-struct wctx {
-    struct eng_table *t;
-    int id;
-};
-
 static void *writer(void *arg)
 {
-    struct wctx *w = arg;
+    struct tk_worker *w = arg;
     struct tk_writer tw;
     tk_writer_begin(&tw, w->t);
     char mb[32];
@@ -359,10 +354,10 @@ static void *writer(void *arg)
     return NULL;
 }
 
-static void writers_start(pthread_t th[W], struct wctx w[W])
+static void writers_start(pthread_t th[W], struct tk_worker w[W])
 {
     for (int i = 0; i < W; i++) {
-        w[i] = (struct wctx){t, i};
+        w[i] = (struct tk_worker){t, i};
         pthread_create(&th[i], NULL, writer, &w[i]);
     }
 }
@@ -391,7 +386,7 @@ START_TEST(evict_during_writes_exact)
     eng_table_destroy(t);
     t = tk_table(4096, T0, s, 1);
     pthread_t th[W], ev;
-    struct wctx w[W];
+    struct tk_worker w[W];
     struct evictor e = {.t = t};
     pthread_create(&ev, NULL, evict_loop, &e);
     writers_start(th, w);
@@ -410,7 +405,7 @@ END_TEST
 START_TEST(flush_during_writes_exact)
 {
     pthread_t th[W];
-    struct wctx w[W];
+    struct tk_worker w[W];
     writers_start(th, w);
     /* the daemon's main thread: ticks (same buckets) and flushes meanwhile */
     for (int i = 0; i < 50; i++) {

@@ -477,14 +477,9 @@ END_TEST
 #define RACE_NAMES 24  /* per tenant, used as mailbox and (another scope) domain */
 #define RACE_ROUNDS 40
 
-struct racer {
-    struct eng_table *t;
-    int id;
-};
-
 static void *race_writer(void *arg)
 {
-    struct racer *r = arg;
+    struct tk_worker *r = arg;
     struct tk_writer w;
     tk_writer_begin(&w, r->t);
     const int n = RACE_TENANTS * RACE_NAMES;
@@ -517,9 +512,9 @@ START_TEST(racing_creators_exact)
     eng_table_destroy(t); /* another size than the fixture's */
     t = mk(400, T0);
     pthread_t w[RACE_WRITERS];
-    struct racer rs[RACE_WRITERS];
+    struct tk_worker rs[RACE_WRITERS];
     for (int i = 0; i < RACE_WRITERS; i++) {
-        rs[i] = (struct racer){.t = t, .id = i};
+        rs[i] = (struct tk_worker){.t = t, .id = i};
         pthread_create(&w[i], NULL, race_writer, &rs[i]);
     }
     for (int i = 0; i < RACE_WRITERS; i++)
