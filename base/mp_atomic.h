@@ -31,4 +31,31 @@ typedef _Atomic int64_t mp_atomic_i64;
 /* Initialises an atomic before any other thread can see it (no order). */
 #define mp_atomic_init(p, v) atomic_init((p), (v))
 
+/* Added for the engine's lock-free table (keys, frames, rings, lists). */
+#define MP_ATOMIC(T) _Atomic(T)
+#define mp_atomic_init(p, v) atomic_init((p), (v))
+#define mp_load_seq_cst(p) atomic_load_explicit((p), memory_order_seq_cst)
+#define mp_store_seq_cst(p, v) atomic_store_explicit((p), (v), memory_order_seq_cst)
+#define mp_add_release(p, v) atomic_fetch_add_explicit((p), (v), memory_order_release)
+#define mp_add_seq_cst(p, v) atomic_fetch_add_explicit((p), (v), memory_order_seq_cst)
+#define mp_or_relaxed(p, v) atomic_fetch_or_explicit((p), (v), memory_order_relaxed)
+#define mp_or_release(p, v) atomic_fetch_or_explicit((p), (v), memory_order_release)
+#define mp_and_acquire(p, v) atomic_fetch_and_explicit((p), (v), memory_order_acquire)
+#define mp_and_acq_rel(p, v) atomic_fetch_and_explicit((p), (v), memory_order_acq_rel)
+#define mp_xchg_acquire(p, v) atomic_exchange_explicit((p), (v), memory_order_acquire)
+#define mp_xchg_seq_cst(p, v) atomic_exchange_explicit((p), (v), memory_order_seq_cst)
+#define mp_cas_seq_cst(p, expp, v)                                                    \
+    atomic_compare_exchange_strong_explicit((p), (expp), (v), memory_order_seq_cst, \
+                                            memory_order_seq_cst)
+/* Weak CAS for retry loops (list pushes, RMW loops); failure order relaxed:
+ * a failed attempt only reloads the value it will retry with. */
+#define mp_cas_weak_release(p, expp, v)                                             \
+    atomic_compare_exchange_weak_explicit((p), (expp), (v), memory_order_release, \
+                                          memory_order_relaxed)
+#define mp_cas_weak_acq_rel(p, expp, v)                                             \
+    atomic_compare_exchange_weak_explicit((p), (expp), (v), memory_order_acq_rel, \
+                                          memory_order_relaxed)
+#define mp_fence_release() atomic_thread_fence(memory_order_release)
+#define mp_fence_acquire() atomic_thread_fence(memory_order_acquire)
+
 #endif

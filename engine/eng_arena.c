@@ -15,7 +15,7 @@ struct chunk {
 };
 
 struct eng_arena {
-    _Atomic(struct chunk *) cur;
+    MP_ATOMIC(struct chunk *) cur;
     pthread_mutex_t grow; /* taken only to add a chunk */
     mp_atomic_u64 used;
 };
@@ -79,7 +79,7 @@ int eng_arena_create(struct eng_arena **out)
         return MP_ERR_NOMEM;
     }
     pthread_mutex_init(&a->grow, NULL);
-    atomic_init(&a->cur, c);
+    mp_atomic_init(&a->cur, c);
     *out = a;
     return MP_OK;
 }

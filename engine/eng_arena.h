@@ -3,9 +3,10 @@
  * Contract: eng_arena_alloc() hands out zeroed, 16-byte aligned blocks from
  * large chunks; any thread may call it; it takes a lock only when a chunk
  * runs out (once per ENG_ARENA_CHUNK bytes), never per object. Blocks are
- * freed all at once by eng_arena_destroy(). Keys and counter series are
- * small, numerous and long-lived, so per-object malloc headers and
- * fragmentation would cost more than the objects' own counters.
+ * freed all at once by eng_arena_destroy(). The table's keys are small,
+ * numerous and live as long as the table, so per-object malloc headers and
+ * fragmentation would cost more than the keys themselves. (Counter series
+ * live in the table's own pool of eng_big_alloc() chunks.)
  * Returns NULL when memory runs out or size exceeds a chunk.
  */
 #ifndef ENG_ARENA_H

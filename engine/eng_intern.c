@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eng_hash.h"
 #include "mp_atomic.h"
-#include "mp_hash.h"
 
 #define INTERN_MAX_LEN 255
 
@@ -27,35 +27,13 @@ struct intern_rec {
 struct eng_intern {
     uint32_t capacity; /* max strings */
     uint64_t mask;     /* slots - 1; slots is a power of two >= 2 * capacity */
-    _Atomic(struct intern_rec *) *slots;
-    _Atomic(struct intern_rec *) *by_id; /* index id, size capacity + 1 */
+    uint64_t seed;     /* eng_hash_name seed, from eng_hash_seed() at create */
+    MP_ATOMIC(struct intern_rec *) *slots;
+    MP_ATOMIC(struct intern_rec *) *by_id; /* index id, size capacity + 1 */
     mp_atomic_u32 next_id;
     mp_atomic_u64 bytes;
-    _Atomic(struct intern_rec *) fresh; /* names added since the last drain */
+    MP_ATOMIC(struct intern_rec *) fresh; /* names added since the last drain */
 };
-
-int eng_intern_create(uint32_t capacity, struct eng_intern **out)
-{
-    int rc = MP_ERR_NOMEM;
-    struct eng_intern *in = calloc(1, sizeof(*in));
-    if (!in)
-        goto err;
-    uint64_t nslots = 16;
-    while (nslots < (uint64_t)capacity * 2)
-        nslots <<= 1;
-    in->capacity = capacity;
-    in->mask = nslots - 1;
-    in->slots = calloc(nslots, sizeof(*in->slots));
-    in->by_id = calloc((size_t)capacity + 1, sizeof(*in->by_id));
-    if (!in->slots || !in->by_id)
-        goto err;
-    atomic_init(&in->next_id, 1);
-    *out = in;
-    return MP_OK;
-err:
-    eng_intern_destroy(in);
-    return rc;
-}
 
 void eng_intern_destroy(struct eng_intern *in)
 {
@@ -70,6 +48,50 @@ void eng_intern_destroy(struct eng_intern *in)
     free(in);
 }
 
+int eng_intern_create(uint32_t capacity, struct eng_intern **out)
+{
+    int rc = MP_ERR_NOMEM;
+    struct eng_intern *in = calloc(1, sizeof(*in));
+    if (!in)
+        goto err;
+    uint64_t nslots = 16;
+    while (nslots < (uint64_t)capacity * 2)
+        nslots <<= 1;
+    in->capacity = capacity;
+    in->seed = eng_hash_seed(); /* producers choose the names: see eng_hash.h */
+    in->mask = nslots - 1;
+    in->slots = calloc(nslots, sizeof(*in->slots));
+    in->by_id = calloc((size_t)capacity + 1, sizeof(*in->by_id));
+    if (!in->slots || !in->by_id)
+        goto err;
+    mp_atomic_init(&in->next_id, 1);
+    *out = in;
+    return MP_OK;
+err:
+    eng_intern_destroy(in);
+    return rc;
+}
+
+static inline uint64_t intern__hash(const struct eng_intern *in, const char *s, size_t len)
+{
+    return eng_hash_name(s, len, in->seed);
+}
+
+/* A new record for (s, len) with hash h and id, not yet published. */
+static struct intern_rec *intern__rec(uint64_t h, uint32_t id, const char *s, size_t len)
+{
+    struct intern_rec *r = malloc(sizeof(*r) + len + 1);
+    if (!r)
+        return NULL;
+    r->new_next = NULL;
+    r->hash = h;
+    r->id = id;
+    r->len = (uint32_t)len;
+    memcpy(r->s, s, len);
+    r->s[len] = '\0';
+    return r;
+}
+
 static int intern__match(const struct intern_rec *r, uint64_t h, const char *s, size_t len)
 {
     return r->hash == h && r->len == len && memcmp(r->s, s, len) == 0;
@@ -79,7 +101,7 @@ int eng_intern_find(const struct eng_intern *in, const char *s, size_t len, uint
 {
     if (len == 0 || len > INTERN_MAX_LEN)
         return MP_ERR_NOTFOUND;
-    uint64_t h = mp_hash_bytes(s, len, 0x1f2e3d4c5b6a7988ULL);
+    uint64_t h = intern__hash(in, s, len);
     for (uint64_t i = h & in->mask, n = 0; n <= in->mask; i = (i + 1) & in->mask, n++) {
         /* acquire: pairs with the release CAS that published the record */
         struct intern_rec *r = mp_load_acquire(&in->slots[i]);
@@ -97,7 +119,7 @@ int eng_intern_get(struct eng_intern *in, const char *s, size_t len, uint32_t *i
 {
     if (len == 0 || len > INTERN_MAX_LEN)
         return MP_ERR_INVAL;
-    uint64_t h = mp_hash_bytes(s, len, 0x1f2e3d4c5b6a7988ULL);
+    uint64_t h = intern__hash(in, s, len);
     struct intern_rec *mine = NULL;
     int rc = MP_ERR_FULL;
     for (uint64_t i = h & in->mask, n = 0; n <= in->mask; i = (i + 1) & in->mask, n++) {
@@ -116,16 +138,10 @@ int eng_intern_get(struct eng_intern *in, const char *s, size_t len, uint32_t *i
                     rc = MP_ERR_FULL;
                     goto out;
                 }
-                mine = malloc(sizeof(*mine) + len + 1);
-                if (!mine) {
+                if (!(mine = intern__rec(h, nid, s, len))) {
                     rc = MP_ERR_NOMEM;
                     goto out;
                 }
-                mine->hash = h;
-                mine->id = nid;
-                mine->len = (uint32_t)len;
-                memcpy(mine->s, s, len);
-                mine->s[len] = '\0';
             }
             struct intern_rec *expect = NULL;
             if (mp_cas_acq_rel(&in->slots[i], &expect, mine)) {
@@ -137,8 +153,7 @@ int eng_intern_get(struct eng_intern *in, const char *s, size_t len, uint32_t *i
                 struct intern_rec *head = mp_load_relaxed(&in->fresh);
                 do {
                     mine->new_next = head;
-                } while (!atomic_compare_exchange_weak_explicit(
-                    &in->fresh, &head, mine, memory_order_release, memory_order_relaxed));
+                } while (!mp_cas_weak_release(&in->fresh, &head, mine));
                 return MP_OK;
             }
             r = expect; /* someone else filled the slot: compare with theirs */
@@ -158,7 +173,7 @@ int eng_intern_put(struct eng_intern *in, uint32_t id, const char *s, size_t len
 {
     if (id == 0 || id > in->capacity || len == 0 || len > INTERN_MAX_LEN)
         return MP_ERR_INVAL;
-    uint64_t h = mp_hash_bytes(s, len, 0x1f2e3d4c5b6a7988ULL);
+    uint64_t h = intern__hash(in, s, len);
     for (uint64_t i = h & in->mask, n = 0; n <= in->mask; i = (i + 1) & in->mask, n++) {
         struct intern_rec *r = mp_load_relaxed(&in->slots[i]);
         if (r) {
@@ -168,15 +183,9 @@ int eng_intern_put(struct eng_intern *in, uint32_t id, const char *s, size_t len
         }
         if (mp_load_relaxed(&in->by_id[id]))
             return MP_ERR_INVAL; /* the id names another string */
-        struct intern_rec *rec = malloc(sizeof(*rec) + len + 1);
+        struct intern_rec *rec = intern__rec(h, id, s, len);
         if (!rec)
             return MP_ERR_NOMEM;
-        rec->new_next = NULL;
-        rec->hash = h;
-        rec->id = id;
-        rec->len = (uint32_t)len;
-        memcpy(rec->s, s, len);
-        rec->s[len] = '\0';
         mp_store_release(&in->slots[i], rec);
         mp_store_release(&in->by_id[id], rec);
         mp_add_relaxed(&in->bytes, sizeof(*rec) + len + 1);
@@ -192,7 +201,7 @@ size_t eng_intern_drain_new(struct eng_intern *in,
                             void *arg)
 {
     /* acquire: pairs with the release CAS of each push */
-    struct intern_rec *r = atomic_exchange_explicit(&in->fresh, NULL, memory_order_acquire);
+    struct intern_rec *r = mp_xchg_acquire(&in->fresh, NULL);
     size_t n = 0;
     for (; r; r = r->new_next, n++)
         fn(arg, r->id, r->s, r->len);
@@ -206,6 +215,8 @@ const char *eng_intern_name(const struct eng_intern *in, uint32_t id)
     struct intern_rec *r = mp_load_acquire(&in->by_id[id]);
     return r ? r->s : NULL;
 }
+
+uint64_t eng_intern_hash_seed(const struct eng_intern *in) { return in->seed; }
 
 uint32_t eng_intern_count(const struct eng_intern *in)
 {

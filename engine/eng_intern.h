@@ -12,6 +12,10 @@
  * reused). The table persists names
  * (eng_intern_drain_new / eng_intern_put), so ids survive restarts.
  *
+ * Names come from producers, so the probe hash is eng_hash_name() under a
+ * seed drawn from the OS when the dictionary is created (eng_hash.h); ids
+ * never depend on it, so persisted ids restore under any seed.
+ *
  * Returns: MP_OK; MP_ERR_FULL when `capacity` strings are interned;
  * MP_ERR_NOMEM; MP_ERR_INVAL for an empty or over-long (> 255 bytes) name.
  */
@@ -45,5 +49,7 @@ size_t eng_intern_drain_new(struct eng_intern *in,
 /* Number of strings interned; bytes held (for /metrics). */
 uint32_t eng_intern_count(const struct eng_intern *in);
 size_t eng_intern_bytes(const struct eng_intern *in);
+/* The probe hash's seed (tests: two dictionaries differ). */
+uint64_t eng_intern_hash_seed(const struct eng_intern *in);
 
 #endif

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "eng_table.h"
+#include "mp_buf.h"
 #include "mp_log.h"
 
 #define STORE_SCHEMA "1"
@@ -44,7 +45,7 @@ struct eng_store_batch {
     rocksdb_writebatch_t *wb;
     struct put_ent *puts;
     struct put_ent **order;
-    size_t nput, capput;
+    size_t nput, capput, caporder;
 };
 
 /* ---- encoding ------------------------------------------------------------- */
@@ -183,6 +184,47 @@ static const char *store__merge_name(void *st)
 
 /* ---- open / close ------------------------------------------------------------- */
 
+void eng_store_close(struct eng_store *s)
+{
+    if (!s)
+        return;
+    if (s->db) {
+        /* Write the memtables out now: with the WAL on, RocksDB would
+         * otherwise replay the whole WAL at the next open, which is what a
+         * restart would wait for. */
+        rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+        rocksdb_flushoptions_set_wait(fo, 1);
+        for (int i = 0; i < CF_COUNT; i++) {
+            char *rerr = NULL;
+            if (s->cf[i])
+                rocksdb_flush_cf(s->db, fo, s->cf[i], &rerr);
+            if (rerr) {
+                mp_error("store_flush_at_close_failed err=\"%s\"", rerr);
+                rocksdb_free(rerr);
+            }
+        }
+        rocksdb_flushoptions_destroy(fo);
+    }
+    for (int i = 0; i < CF_COUNT; i++)
+        if (s->cf[i])
+            rocksdb_column_family_handle_destroy(s->cf[i]);
+    if (s->db)
+        rocksdb_close(s->db);
+    for (int i = 0; i < CF_COUNT; i++)
+        if (s->cf_opts[i])
+            rocksdb_options_destroy(s->cf_opts[i]);
+    /* the merge operator belongs to the options that hold it */
+    if (s->opts)
+        rocksdb_options_destroy(s->opts);
+    if (s->wo)
+        rocksdb_writeoptions_destroy(s->wo);
+    if (s->wo_sync)
+        rocksdb_writeoptions_destroy(s->wo_sync);
+    if (s->ro)
+        rocksdb_readoptions_destroy(s->ro);
+    free(s);
+}
+
 int eng_store_open(const char *dir, struct eng_store **out, char *err, size_t errlen)
 {
     int rc = MP_ERR_NOMEM;
@@ -259,47 +301,6 @@ fail:
     return rc;
 }
 
-void eng_store_close(struct eng_store *s)
-{
-    if (!s)
-        return;
-    if (s->db) {
-        /* Write the memtables out now: with the WAL on, RocksDB would
-         * otherwise replay the whole WAL at the next open, which is what a
-         * restart would wait for. */
-        rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-        rocksdb_flushoptions_set_wait(fo, 1);
-        for (int i = 0; i < CF_COUNT; i++) {
-            char *rerr = NULL;
-            if (s->cf[i])
-                rocksdb_flush_cf(s->db, fo, s->cf[i], &rerr);
-            if (rerr) {
-                mp_error("store_flush_at_close_failed err=\"%s\"", rerr);
-                rocksdb_free(rerr);
-            }
-        }
-        rocksdb_flushoptions_destroy(fo);
-    }
-    for (int i = 0; i < CF_COUNT; i++)
-        if (s->cf[i])
-            rocksdb_column_family_handle_destroy(s->cf[i]);
-    if (s->db)
-        rocksdb_close(s->db);
-    for (int i = 0; i < CF_COUNT; i++)
-        if (s->cf_opts[i])
-            rocksdb_options_destroy(s->cf_opts[i]);
-    /* the merge operator belongs to the options that hold it */
-    if (s->opts)
-        rocksdb_options_destroy(s->opts);
-    if (s->wo)
-        rocksdb_writeoptions_destroy(s->wo);
-    if (s->wo_sync)
-        rocksdb_writeoptions_destroy(s->wo_sync);
-    if (s->ro)
-        rocksdb_readoptions_destroy(s->ro);
-    free(s);
-}
-
 /* ---- batches ------------------------------------------------------------------- */
 
 struct eng_store_batch *eng_store_batch_new(struct eng_store *s)
@@ -358,23 +359,15 @@ void eng_store_batch_name(struct eng_store_batch *b, uint32_t id, const char *na
 void eng_store_batch_put(struct eng_store_batch *b, int res, int64_t bucket, int scope,
                          uint32_t tid, uint32_t nid, const uint64_t counts[ENG_NTYPES])
 {
-    if (b->nput == b->capput) {
-        size_t cap = b->capput ? 2 * b->capput : 1024;
-        struct put_ent *np = realloc(b->puts, cap * sizeof(*np));
-        if (np)
-            b->puts = np;
-        struct put_ent **no = np ? realloc(b->order, cap * sizeof(*no)) : NULL;
-        if (no) {
-            b->order = no;
-            b->capput = cap;
-        } else { /* no memory to wait in: straight into the batch, in order */
-            store__emit_puts(b);
-            char k[STORE_KEY_LEN], v[ENG_STORE_VALUE_MAX];
-            store__key(k, res, bucket, scope, tid, nid);
-            size_t vl = eng_store_encode(counts, v);
-            rocksdb_writebatch_put_cf(b->wb, b->s->cf[CF_COUNTERS], k, STORE_KEY_LEN, v, vl);
-            return;
-        }
+    if (MP_GROW(b->puts, b->capput, b->nput + 1) != MP_OK ||
+        MP_GROW(b->order, b->caporder, b->nput + 1) != MP_OK) {
+        /* no memory to wait in: straight into the batch, in order */
+        store__emit_puts(b);
+        char k[STORE_KEY_LEN], v[ENG_STORE_VALUE_MAX];
+        store__key(k, res, bucket, scope, tid, nid);
+        size_t vl = eng_store_encode(counts, v);
+        rocksdb_writebatch_put_cf(b->wb, b->s->cf[CF_COUNTERS], k, STORE_KEY_LEN, v, vl);
+        return;
     }
     struct put_ent *e = &b->puts[b->nput];
     store__key(e->k, res, bucket, scope, tid, nid);
@@ -416,6 +409,24 @@ int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync)
     return MP_OK;
 }
 
+/* Ends a scan: destroys the iterator and returns rc, or MP_ERR_IO when the
+ * iterator failed (cf >= 0 names the kv family in the log). */
+static int store__iter_end(rocksdb_iterator_t *it, int rc, int cf)
+{
+    char *rerr = NULL;
+    rocksdb_iter_get_error(it, &rerr);
+    if (rerr) {
+        if (cf >= 0)
+            mp_error("store_read_failed cf=%d err=\"%s\"", cf, rerr);
+        else
+            mp_error("store_read_failed err=\"%s\"", rerr);
+        rocksdb_free(rerr);
+        rc = MP_ERR_IO;
+    }
+    rocksdb_iter_destroy(it);
+    return rc;
+}
+
 /* ---- key/value column families ------------------------------------------------------ */
 
 void eng_store_batch_kv_put(struct eng_store_batch *b, int kv, const void *k, size_t kl,
@@ -448,15 +459,7 @@ int eng_store_kv_scan(struct eng_store *s, int kv, const void *prefix, size_t pl
         if ((rc = fn(arg, k, kl, v, vl)) != MP_OK)
             break;
     }
-    char *rerr = NULL;
-    rocksdb_iter_get_error(it, &rerr);
-    if (rerr) {
-        mp_error("store_read_failed cf=%d err=\"%s\"", kv, rerr);
-        rocksdb_free(rerr);
-        rc = MP_ERR_IO;
-    }
-    rocksdb_iter_destroy(it);
-    return rc;
+    return store__iter_end(it, rc, kv);
 }
 
 /* ---- reads ------------------------------------------------------------------------ */
@@ -480,15 +483,7 @@ int eng_store_load_names(struct eng_store *s,
         if ((rc = fn(arg, id, v, vl)) != MP_OK)
             break;
     }
-    char *rerr = NULL;
-    rocksdb_iter_get_error(it, &rerr);
-    if (rerr) {
-        mp_error("store_read_failed err=\"%s\"", rerr);
-        rocksdb_free(rerr);
-        rc = MP_ERR_IO;
-    }
-    rocksdb_iter_destroy(it);
-    return rc;
+    return store__iter_end(it, rc, -1);
 }
 
 int eng_store_load_counts(struct eng_store *s, int res, int64_t lo, int64_t hi,
@@ -521,14 +516,7 @@ int eng_store_load_counts(struct eng_store *s, int res, int64_t lo, int64_t hi,
         if ((rc = fn(arg, bucket, scope, tid, nid, counts)) != MP_OK)
             break;
     }
-    char *rerr = NULL;
-    rocksdb_iter_get_error(it, &rerr);
-    if (rerr) {
-        mp_error("store_read_failed err=\"%s\"", rerr);
-        rocksdb_free(rerr);
-        rc = MP_ERR_IO;
-    }
-    rocksdb_iter_destroy(it);
+    rc = store__iter_end(it, rc, -1);
     rocksdb_readoptions_destroy(ro);
     return rc;
 }

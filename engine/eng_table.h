@@ -19,10 +19,20 @@
  *     moves the held bucket range forward, waits for a grace period (every
  *     online writer passes a quiescent point), and only then clears the
  *     buckets that left the range. A writer therefore never adds into a
- *     bucket that is being cleared, and no increment is lost (QSBR).
+ *     bucket that is being cleared, and no increment is lost (QSBR,
+ *     engine/eng_qsbr.h).
  *   - Readers (evaluator, stats) may read any key at any time through
  *     eng_key_sum_*(); sums are of relaxed loads, exact once writers are done.
  *   - eng_table_drain_dirty() is for one consumer thread at a time.
+ *
+ * Hashing: keys are found by a hash of their names under a seed drawn from
+ * the OS per table (eng_hash.h), so producers cannot aim names at one probe
+ * chain. The names' ids, which the store keys counters by, come from the
+ * store, never from the hash, so a restart under a new seed finds the same
+ * stored counters (key ids, eng_key_id(), are per process as before).
+ *
+ * Implementation: engine/eng_table*.c share the opaque structs through the
+ * private engine/eng_table_impl.h (which lists what each file does).
  *
  * Ownership: the table owns keys and names; struct eng_key pointers and name
  * strings stay valid until eng_table_destroy(), which must not race.
@@ -35,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eng_qsbr.h"
 #include "eng_types.h"
 #include "mp.h"
 
@@ -93,13 +104,10 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
 int eng_table_flush(struct eng_table *t, int sync, size_t *entries);
 void eng_table_destroy(struct eng_table *t);
 
-/* Writer registration for the grace-period protocol. A registered thread
- * starts offline. Returns MP_OK or MP_ERR_NOMEM. */
+/* Writer registration for the grace-period protocol (eng_qsbr.h: the
+ * registered thread's eng_thread_online/quiescent/offline/unregister). A
+ * registered thread starts offline. Returns MP_OK or MP_ERR_NOMEM. */
 int eng_thread_register(struct eng_table *t, struct eng_thread **out);
-void eng_thread_unregister(struct eng_thread *th);
-void eng_thread_online(struct eng_thread *th);
-void eng_thread_quiescent(struct eng_thread *th);
-void eng_thread_offline(struct eng_thread *th);
 
 /* One validated event. Strings need not be NUL-terminated. */
 struct eng_event {
@@ -181,11 +189,8 @@ int eng_key_read_begin(const struct eng_key *k, uint32_t *token);
 int eng_key_read_end(const struct eng_key *k, uint32_t token);
 
 /* Sums, per type (out[type - 1]), `n` buckets of resolution `res` ending
- * `back` buckets before the current one, clipped to the held range. */
-void eng_key_sum(const struct eng_table *t, const struct eng_key *k, int res, int back, int n,
-                 uint64_t out[ENG_NTYPES]);
-/* The same for the types in mask `types` (bit 1u << type) only; the others
- * read 0. */
+ * `back` buckets before the current one, clipped to the held range, for the
+ * types in mask `types` (bit 1u << type; ~0u: all) only; the others read 0. */
 void eng_key_sum_types(const struct eng_table *t, const struct eng_key *k, int res, int back,
                        int n, unsigned types, uint64_t out[ENG_NTYPES]);
 void eng_key_sum_window(const struct eng_table *t, const struct eng_key *k, int win,
@@ -197,7 +202,8 @@ void eng_key_sum_window(const struct eng_table *t, const struct eng_key *k, int 
 size_t eng_table_children(const struct eng_table *t, const struct eng_key *tk, int scope,
                           void (*fn)(void *arg, struct eng_key *k), void *arg);
 
-/* Sums, per type, the last `nbuckets` fine buckets up to and including the
+/* Shorthands of eng_key_sum_types() for every type (the tests read windows
+ * through them). The last `nbuckets` fine buckets up to and including the
  * current one (nbuckets 1..ENG_FINE_WINDOW_MAX). out[type - 1]. */
 void eng_key_sum_fine(const struct eng_table *t, const struct eng_key *k, int nbuckets,
                       uint64_t out[ENG_NTYPES]);
@@ -239,6 +245,9 @@ uint64_t eng_table_nseries(const struct eng_table *t); /* (key, type) pairs in m
 size_t eng_table_bytes(const struct eng_table *t);
 /* Bytes one counter series (one key, one event type) takes. */
 size_t eng_table_series_bytes(const struct eng_table *t);
-int64_t eng_table_now_fine(const struct eng_table *t); /* current fine bucket index */
+
+/* The seed of this table's key hash (eng_hash.h), drawn from the OS at
+ * create: for tests and diagnostics (two tables, or two runs, differ). */
+uint64_t eng_table_hash_seed(const struct eng_table *t);
 
 #endif

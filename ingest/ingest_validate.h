@@ -1,10 +1,7 @@
-/* ingest_validate.h — the edge: decode a wire frame, validate each event.
+/* ingest_validate.h — the edge's second step: validate each decoded event.
  *
- * Contract: pure functions, any thread, no allocation except inside
- * ingest_decode_batch() (protobuf-c's unpacker; free the batch with
- * ingest_batch_free()). A frame that is not a well-formed EventBatch is
- * "bad input" (MP_ERR_INVAL): a frame is always whole on ZeroMQ, so there is
- * no "need more" case at this layer.
+ * Contract: pure functions, any thread, no allocation. (Decoding a frame,
+ * which allocates, is ingest_decode.h.)
  *
  * ingest_validate_event() checks one event against the rules of the wire
  * contract and returns INGEST_OK or the reason it is refused; on INGEST_OK
@@ -18,9 +15,8 @@
  * of dot-separated labels of [a-z0-9-] (1..63 each, no leading or trailing
  * '-') up to 253 bytes, lower-cased, one trailing dot dropped; type 1..12;
  * time set, not older than the retention and at most `future_ms` ahead.
- * A NUL byte inside tenant, mailbox or recipient_domain on the wire makes
- * that field invalid: ingest_decode_batch() blanks such a field (protobuf-c
- * would otherwise hand over the name cut short at the NUL).
+ * A field blanked by the decoder (a NUL inside it on the wire) is refused
+ * with that field's reason.
  */
 #ifndef INGEST_VALIDATE_H
 #define INGEST_VALIDATE_H
@@ -29,6 +25,7 @@
 #include <stdint.h>
 
 #include "eng_table.h"
+#include "ingest_decode.h" /* every caller that validates events decodes them first */
 #include "mailpulse.pb-c.h"
 #include "mp.h"
 
@@ -60,26 +57,11 @@ struct ingest_limits {
 /* "bad_frame", "tenant_invalid", ...; never NULL. */
 const char *ingest_reason_name(int reason);
 
-/* Unpacks one frame. MP_OK and *out (free with ingest_batch_free), or
- * MP_ERR_INVAL for malformed bytes. */
-int ingest_decode_batch(const void *buf, size_t len, Mailpulse__V1__EventBatch **out);
-void ingest_batch_free(Mailpulse__V1__EventBatch *b);
-
-/* The same with a per-thread bump arena instead of malloc per string: the
- * ingest workers decode every frame into it and reset it afterwards, which
- * takes malloc/free (about a tenth of the per-event cost) off the hot path.
- * One arena per thread; the batch lives until ingest_arena_reset(). */
-struct ingest_arena;
-int ingest_arena_create(struct ingest_arena **out);
-void ingest_arena_destroy(struct ingest_arena *a);
-void ingest_arena_reset(struct ingest_arena *a);
-int ingest_decode_batch_arena(struct ingest_arena *a, const void *buf, size_t len,
-                              Mailpulse__V1__EventBatch **out);
-
 int ingest_validate_event(const Mailpulse__V1__Event *e, int64_t now_ms,
                           const struct ingest_limits *lim, char *buf, struct eng_event *ev);
 
-/* Building blocks, exposed for tests and the CLI. Return 1 when valid.
+/* Building blocks of the rules, exposed for the tests and the fuzz target.
+ * Return 1 when valid.
  * (Tenant names: eng_name_valid() in engine/eng_name.h.) */
 /* Validates and lower-cases src into dst (>= len + 1 bytes); *outlen is set. */
 int ingest_norm_domain(const char *src, size_t len, char *dst, size_t *outlen);

@@ -78,6 +78,16 @@ struct ingest {
 
 /* ---- per-frame pipeline ------------------------------------------------ */
 
+void ingest_proc_destroy(struct ingest_proc *p)
+{
+    if (!p)
+        return;
+    eng_frame_destroy(p->frame);
+    ingest_arena_destroy(p->arena);
+    eng_thread_unregister(p->th);
+    free(p);
+}
+
 int ingest_proc_create(struct eng_table *t, const struct ingest_limits *lim,
                        struct ingest_proc **out)
 {
@@ -88,26 +98,16 @@ int ingest_proc_create(struct eng_table *t, const struct ingest_limits *lim,
     p->lim = *lim;
     p->rl = p->own_rl;
     int rc = eng_thread_register(t, &p->th);
-    if (rc == MP_OK && (rc = eng_frame_create(&p->frame)) == MP_OK &&
-        (rc = ingest_arena_create(&p->arena)) != MP_OK)
-        eng_frame_destroy(p->frame);
+    if (rc == MP_OK)
+        rc = eng_frame_create(&p->frame);
+    if (rc == MP_OK)
+        rc = ingest_arena_create(&p->arena);
     if (rc != MP_OK) {
-        eng_thread_unregister(p->th);
-        free(p);
+        ingest_proc_destroy(p); /* frees what was made; NULL parts are no-ops */
         return rc;
     }
     *out = p;
     return MP_OK;
-}
-
-void ingest_proc_destroy(struct ingest_proc *p)
-{
-    if (!p)
-        return;
-    eng_frame_destroy(p->frame);
-    ingest_arena_destroy(p->arena);
-    eng_thread_unregister(p->th);
-    free(p);
 }
 
 struct eng_thread *ingest_proc_thread(struct ingest_proc *p) { return p->th; }
@@ -292,6 +292,32 @@ static void *proxy__main(void *arg)
     return NULL;
 }
 
+void ingest_stop(struct ingest *in)
+{
+    if (!in)
+        return;
+    if (in->proxy_started) {
+        zmq_send(in->control, "TERMINATE", 9, 0);
+        pthread_join(in->proxy_tid, NULL);
+    }
+    /* The proxy no longer forwards; workers drain what is queued inproc and
+     * leave on their first empty receive. */
+    mp_store_release(&in->stopping, 1);
+    for (int i = 0; i < in->nworkers; i++)
+        if (in->workers[i].started)
+            pthread_join(in->workers[i].tid, NULL);
+    if (in->front)
+        zmq_close(in->front);
+    if (in->back)
+        zmq_close(in->back);
+    if (in->control)
+        zmq_close(in->control);
+    for (int i = 0; in->workers && i < in->nworkers; i++)
+        ingest_proc_destroy(in->workers[i].proc);
+    free(in->workers);
+    free(in);
+}
+
 int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *opts,
                  struct ingest **out, char *err, size_t errlen)
 {
@@ -351,32 +377,6 @@ int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *o
 err:
     ingest_stop(in);
     return rc;
-}
-
-void ingest_stop(struct ingest *in)
-{
-    if (!in)
-        return;
-    if (in->proxy_started) {
-        zmq_send(in->control, "TERMINATE", 9, 0);
-        pthread_join(in->proxy_tid, NULL);
-    }
-    /* The proxy no longer forwards; workers drain what is queued inproc and
-     * leave on their first empty receive. */
-    mp_store_release(&in->stopping, 1);
-    for (int i = 0; i < in->nworkers; i++)
-        if (in->workers[i].started)
-            pthread_join(in->workers[i].tid, NULL);
-    if (in->front)
-        zmq_close(in->front);
-    if (in->back)
-        zmq_close(in->back);
-    if (in->control)
-        zmq_close(in->control);
-    for (int i = 0; in->workers && i < in->nworkers; i++)
-        ingest_proc_destroy(in->workers[i].proc);
-    free(in->workers);
-    free(in);
 }
 
 void ingest_figures(const struct ingest *in, struct ingest_figures *out)

@@ -19,7 +19,6 @@ pkgs=(
   libyaml-dev                             # config and rules files
   libmicrohttpd-dev                       # HTTP API and `mailpulse sink`
   libssl-dev                              # HMAC-SHA256 signatures
-  liburcu-dev                             # lock-free hash tables + RCU
   check libsubunit-dev                    # unit test framework
   universal-ctags                         # scripts/house-check.sh: function sizes
 )

@@ -15,6 +15,7 @@
 
 #include "eng_store.h"
 #include "eng_table.h"
+#include "eng_testkit.h"
 #include "check_main.h"
 
 #define T0 (1795348800000LL + 2 * 60 * 1000) /* 2026-11-22 12:02 UTC */
@@ -22,64 +23,6 @@
 #define DAY (24 * HOUR)
 
 static char dir[64];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/mp_test_store.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static struct eng_store *open_store(void)
-{
-    char err[256] = "", path[128];
-    snprintf(path, sizeof(path), "%s/db", dir);
-    struct eng_store *s = NULL;
-    int rc = eng_store_open(path, &s, err, sizeof(err));
-    ck_assert_msg(rc == MP_OK, "open: %s", err);
-    return s;
-}
-
-static struct eng_table *open_table_idle(struct eng_store *s, int64_t now, int64_t idle)
-{
-    struct eng_table_opts o = {
-        .max_keys = 4096, .retention_ms = 35 * DAY, .store = s, .evict_idle_ms = idle};
-    struct eng_table *t = NULL;
-    ck_assert_int_eq(eng_table_create(&o, now, &t), MP_OK);
-    return t;
-}
-
-static struct eng_table *open_table(struct eng_store *s, int64_t now)
-{
-    struct eng_table_opts o = {.max_keys = 4096, .retention_ms = 35 * DAY, .store = s};
-    struct eng_table *t = NULL;
-    ck_assert_int_eq(eng_table_create(&o, now, &t), MP_OK);
-    return t;
-}
-
-static int rec(struct eng_table *t, const char *tenant, const char *mb, const char *dom, int type,
-               int64_t time_ms)
-{
-    struct eng_event ev = {tenant, strlen(tenant), mb, strlen(mb), dom, strlen(dom), type, time_ms};
-    return eng_table_record(t, NULL, &ev);
-}
-
-static uint64_t win(struct eng_table *t, int scope, const char *tenant, const char *name, int w,
-                    int type)
-{
-    struct eng_key *k;
-    if (eng_table_find(t, scope, tenant, name, &k) != MP_OK)
-        return 0;
-    uint64_t c[ENG_NTYPES];
-    eng_key_sum_window(t, k, w, c);
-    return c[type - 1];
-}
 
 struct kv_seen {
     int n;
@@ -99,11 +42,56 @@ static int kv_collect(void *arg, const char *k, size_t kl, const char *v, size_t
     return MP_OK;
 }
 
+/* Records a spread of events; returns nothing, checked by check_spread. */
+static void record_spread(struct eng_table *t)
+{
+    int64_t hour = T0 - T0 % HOUR, today = T0 - T0 % DAY;
+    for (int i = 0; i < 30; i++)
+        ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_BOUNCE_HARD, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "b@acme.io", "yahoo.com", ENG_OPEN, hour - 5 * HOUR), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "b@acme.io", "yahoo.com", ENG_CLICK, today - 3 * DAY), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "beta", "x@beta.io", "gmail.com", ENG_COMPLAINT, today - 9 * DAY),
+                     MP_OK);
+}
+
+static void check_spread(struct eng_table *t)
+{
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 30);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "acme", "a@acme.io", ENG_WIN_1H, ENG_BOUNCE_HARD),
+                      1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "yahoo.com", ENG_WIN_24H, ENG_OPEN), 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_CLICK), 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_7D, ENG_OPEN), 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "beta", NULL, ENG_WIN_PREV_7D, ENG_COMPLAINT), 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "beta", "gmail.com", ENG_WIN_7D, ENG_COMPLAINT), 0);
+    ck_assert_uint_eq(eng_table_nkeys(t), 5 + 3); /* acme 1+2+2, beta 1+1+1 */
+}
+
+/* Most cases start from a store and a table over it (4,096 keys, clock at
+ * T0); a case may replace either, and teardown closes what is open. */
+static struct eng_store *s;
+static struct eng_table *t;
+
+static void setup(void)
+{
+    tk_tmpdir(dir, sizeof(dir));
+    s = tk_store_open(dir);
+    t = tk_table(4096, T0, s, 0);
+}
+
+static void teardown(void)
+{
+    eng_table_destroy(t);
+    eng_store_close(s);
+    tk_rmdir(dir);
+}
+
 /* The alert side's column families: puts and deletes commit with the batch,
  * prefix scans stop at the prefix, and everything survives a reopen. */
 START_TEST(kv_families_persist)
 {
-    struct eng_store *s = open_store();
     struct eng_store_batch *b = eng_store_batch_new(s);
     const char *keys[] = {"a/1", "a/2", "b/1", "ab/1"};
     for (int i = 0; i < 4; i++)
@@ -120,7 +108,7 @@ START_TEST(kv_families_persist)
     eng_store_batch_free(b);
     eng_store_close(s);
 
-    s = open_store();
+    s = tk_store_open(dir);
     memset(&seen, 0, sizeof(seen));
     ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_OUTBOX, NULL, 0, kv_collect, &seen), MP_OK);
     ck_assert_int_eq(seen.n, 3);
@@ -133,7 +121,6 @@ START_TEST(kv_families_persist)
     memset(&seen, 0, sizeof(seen));
     ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_ALERTS, NULL, 0, kv_collect, &seen), MP_OK);
     ck_assert_int_eq(seen.n, 0);
-    eng_store_close(s);
 }
 END_TEST
 
@@ -159,7 +146,6 @@ END_TEST
 
 START_TEST(merge_adds)
 {
-    struct eng_store *s = open_store();
     struct eng_store_batch *b = eng_store_batch_new(s);
     uint64_t c[ENG_NTYPES] = {0}, out[ENG_NTYPES];
     c[ENG_SENT - 1] = 5;
@@ -187,108 +173,56 @@ START_TEST(merge_adds)
     ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, 0, 200, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
     ck_assert_uint_eq(out[ENG_SENT - 1], 2);
     eng_store_batch_free(b);
-    eng_store_close(s);
 }
 END_TEST
 
-/* Records a spread of events; returns nothing, checked by check_spread. */
-static void record_spread(struct eng_table *t)
-{
-    int64_t hour = T0 - T0 % HOUR, today = T0 - T0 % DAY;
-    for (int i = 0; i < 30; i++)
-        ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
-    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_BOUNCE_HARD, T0), MP_OK);
-    ck_assert_int_eq(rec(t, "acme", "b@acme.io", "yahoo.com", ENG_OPEN, hour - 5 * HOUR), MP_OK);
-    ck_assert_int_eq(rec(t, "acme", "b@acme.io", "yahoo.com", ENG_CLICK, today - 3 * DAY), MP_OK);
-    ck_assert_int_eq(rec(t, "beta", "x@beta.io", "gmail.com", ENG_COMPLAINT, today - 9 * DAY),
-                     MP_OK);
-}
-
-static void check_spread(struct eng_table *t)
-{
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 30);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_MAILBOX, "acme", "a@acme.io", ENG_WIN_1H, ENG_BOUNCE_HARD),
-                      1);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "acme", "yahoo.com", ENG_WIN_24H, ENG_OPEN), 1);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_CLICK), 1);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_7D, ENG_OPEN), 1);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "beta", NULL, ENG_WIN_PREV_7D, ENG_COMPLAINT), 1);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "beta", "gmail.com", ENG_WIN_7D, ENG_COMPLAINT), 0);
-    ck_assert_uint_eq(eng_table_nkeys(t), 5 + 3); /* acme 1+2+2, beta 1+1+1 */
-}
-
 START_TEST(flush_close_reopen_equal)
 {
-    struct eng_store *s = open_store();
-    struct eng_table *t = open_table(s, T0);
     record_spread(t);
     check_spread(t);
     size_t n = 0;
     ck_assert_int_eq(eng_table_flush(t, 1, &n), MP_OK);
     ck_assert_uint_gt(n, 0);
     ck_assert_int_eq(eng_table_flush(t, 0, &n), MP_OK); /* nothing changed since */
-    eng_table_destroy(t);
-    eng_store_close(s);
-
-    s = open_store();
-    t = open_table(s, T0 + 60 * 1000); /* a minute later, same buckets */
+    tk_restart(dir, &s, &t, 4096, T0 + 60 * 1000, 0); /* a minute later, same buckets */
     check_spread(t);
     /* names kept their ids: a new name gets a fresh one, old ones still match */
-    ck_assert_int_eq(rec(t, "gamma", "g@gamma.io", "gmail.com", ENG_SENT, T0), MP_OK);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "gamma", "gmail.com", ENG_WIN_24H, ENG_SENT), 1);
+    ck_assert_int_eq(tk_rec(t, "gamma", "g@gamma.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "gamma", "gmail.com", ENG_WIN_24H, ENG_SENT), 1);
     /* and a second round trip with more data adds up */
-    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
     ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
-    eng_table_destroy(t);
-    eng_store_close(s);
-    s = open_store();
-    t = open_table(s, T0 + 120 * 1000);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 31);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "gamma", NULL, ENG_WIN_1H, ENG_SENT), 1);
-    eng_table_destroy(t);
-    eng_store_close(s);
+    tk_restart(dir, &s, &t, 4096, T0 + 120 * 1000, 0);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 31);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "gamma", NULL, ENG_WIN_1H, ENG_SENT), 1);
 }
 END_TEST
 
 START_TEST(unflushed_is_lost)
 {
-    struct eng_store *s = open_store();
-    struct eng_table *t = open_table(s, T0);
-    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
     ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
-    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
-    eng_table_destroy(t); /* as if killed: no final flush */
-    eng_store_close(s);
-    s = open_store();
-    t = open_table(s, T0);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 1);
-    eng_table_destroy(t);
-    eng_store_close(s);
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    tk_restart(dir, &s, &t, 4096, T0, 0); /* as if killed: no final flush */
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), 1);
 }
 END_TEST
 
 START_TEST(backfill_and_retention)
 {
-    struct eng_store *s = open_store();
-    struct eng_table *t = open_table(s, T0);
     int64_t today = T0 - T0 % DAY, d20 = (today - 20 * DAY) / DAY;
     /* 20 days old: older than the daily ring, within the retention */
-    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 20 * DAY), MP_OK);
-    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 20 * DAY + 5),
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 20 * DAY), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 20 * DAY + 5),
                      MP_OK);
-    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 35 * DAY), MP_OK);
-    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 35 * DAY - 1),
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 35 * DAY), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, today - 35 * DAY - 1),
                      MP_ERR_INVAL);
     /* not in memory */
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_SENT), 0);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_SENT), 0);
     ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
-    eng_table_destroy(t);
-    eng_store_close(s);
-
-    s = open_store(); /* the names the backfill used were persisted with it */
-    t = open_table(s, T0);
+    tk_restart(dir, &s, &t, 4096, T0, 0); /* the names the backfill used were persisted with it */
     struct eng_key *k;
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "acme", NULL, &k), MP_ERR_NOTFOUND);
     uint64_t out[ENG_NTYPES];
@@ -307,17 +241,13 @@ START_TEST(backfill_and_retention)
     ck_assert_uint_eq(out[ENG_SENT - 1], 0);
     ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d20, d20, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
     ck_assert_uint_eq(out[ENG_SENT - 1], 2);
-    eng_table_destroy(t);
-    eng_store_close(s);
 }
 END_TEST
 
 START_TEST(leaving_bucket_is_written)
 {
-    struct eng_store *s = open_store();
-    struct eng_table *t = open_table(s, T0);
     int64_t d0 = T0 / DAY;
-    ck_assert_int_eq(rec(t, "acme", "a@acme.io", "gmail.com", ENG_DELIVERED, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_DELIVERED, T0), MP_OK);
     /* never flushed explicitly: the day leaves the daily ring 14 days on,
      * and tick writes it on its way out */
     for (int i = 1; i <= 15; i++)
@@ -325,25 +255,23 @@ START_TEST(leaving_bucket_is_written)
     uint64_t out[ENG_NTYPES];
     ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d0, d0, ENG_SCOPE_DOMAIN, 1, 3, out), MP_OK);
     ck_assert_uint_eq(out[ENG_DELIVERED - 1], 1);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_DELIVERED), 0);
-    eng_table_destroy(t);
-    eng_store_close(s);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_DELIVERED), 0);
 }
 END_TEST
 
 START_TEST(refuses_other_schema_and_bad_dir)
 {
     char err[256] = "";
-    struct eng_store *s = NULL;
-    ck_assert_int_eq(eng_store_open("/proc/nope/db", &s, err, sizeof(err)), MP_ERR_IO);
+    struct eng_store *bad = NULL;
+    ck_assert_int_eq(eng_store_open("/proc/nope/db", &bad, err, sizeof(err)), MP_ERR_IO);
     ck_assert_ptr_nonnull(strstr(err, "/proc/nope/db"));
 }
 END_TEST
 
 START_TEST(idle_keys_leave_and_come_back)
 {
-    struct eng_store *s = open_store();
-    struct eng_table *t = open_table_idle(s, T0, HOUR);
+    eng_table_destroy(t);
+    t = tk_table(4096, T0, s, HOUR);
     record_spread(t);
     uint64_t series = eng_table_nseries(t), cold, ev, loads;
     ck_assert_uint_gt(series, 0);
@@ -363,15 +291,15 @@ START_TEST(idle_keys_leave_and_come_back)
     ck_assert_int_eq(eng_key_read_begin(k, &tok), 0);
     ck_assert_int_eq(eng_table_key_warm(t, k), MP_OK);
     ck_assert_int_eq(eng_key_read_begin(k, &tok), 1);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT), 30);
     /* a new event for a cold key brings it back and adds to it */
-    ck_assert_int_eq(rec(t, "acme", "b@acme.io", "yahoo.com", ENG_OPEN, T0 + 2 * HOUR), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "b@acme.io", "yahoo.com", ENG_OPEN, T0 + 2 * HOUR), MP_OK);
     ck_assert_int_eq(eng_table_key_warm(t, k), MP_OK);
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", &k), MP_OK);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_24H, ENG_OPEN), 2);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_24H, ENG_OPEN), 2);
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "beta", NULL, &k), MP_OK);
     ck_assert_int_eq(eng_table_key_warm(t, k), MP_OK);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "beta", NULL, ENG_WIN_PREV_7D, ENG_COMPLAINT), 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "beta", NULL, ENG_WIN_PREV_7D, ENG_COMPLAINT), 1);
     eng_table_residency(t, &cold, &ev, &loads);
     ck_assert_uint_eq(loads, 5); /* gmail.com; acme, b@acme.io, yahoo.com (the event); beta */
     ck_assert_uint_eq(cold, 3);
@@ -379,14 +307,9 @@ START_TEST(idle_keys_leave_and_come_back)
     ck_assert_uint_le(eng_table_nseries(t), series);
     /* and all of it survives a restart */
     ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
-    eng_table_destroy(t);
-    eng_store_close(s);
-    s = open_store();
-    t = open_table(s, T0 + 2 * HOUR);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_24H, ENG_OPEN), 2);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_24H, ENG_SENT), 30);
-    eng_table_destroy(t);
-    eng_store_close(s);
+    tk_restart(dir, &s, &t, 4096, T0 + 2 * HOUR, 0);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.io", ENG_WIN_24H, ENG_OPEN), 2);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_24H, ENG_SENT), 30);
 }
 END_TEST
 
@@ -414,124 +337,143 @@ static void *evict_loop(void *arg)
 #define W 4
 #define PER 50000
 
-struct wctx {
-    struct eng_table *t;
-    int id;
-};
-
 static void *writer(void *arg)
 {
-    struct wctx *w = arg;
-    struct eng_thread *th;
-    struct eng_frame *f;
-    ck_assert_int_eq(eng_thread_register(w->t, &th), MP_OK);
-    ck_assert_int_eq(eng_frame_create(&f), MP_OK);
-    eng_thread_online(th);
+    struct tk_worker *w = arg;
+    struct tk_writer tw;
+    tk_writer_begin(&tw, w->t);
     char mb[32];
     for (int i = 0; i < PER; i++) {
         snprintf(mb, sizeof(mb), "u%d@a.io", (i + w->id) % 300);
         struct eng_event ev = {"acme", 4, mb, strlen(mb), "gmail.com", 9, ENG_SENT, T0};
-        ck_assert_int_eq(eng_frame_record(w->t, f, &ev), MP_OK);
-        if (i % 100 == 99) {
-            eng_frame_end(w->t, f);
-            eng_thread_quiescent(th);
-        }
+        ck_assert_int_eq(eng_frame_record(w->t, tw.f, &ev), MP_OK);
+        if (i % 100 == 99)
+            tk_writer_batch(&tw);
     }
-    eng_frame_end(w->t, f);
-    eng_frame_destroy(f);
-    eng_thread_unregister(th);
+    tk_writer_end(&tw);
     return NULL;
 }
 
-START_TEST(evict_during_writes_exact)
+static void writers_start(pthread_t th[W], struct tk_worker w[W])
 {
-    struct eng_store *s = open_store();
-    /* idle after 1 ms of the (test-driven) clock: keys come and go all the time */
-    struct eng_table *t = open_table_idle(s, T0, 1);
-    pthread_t th[W], ev;
-    struct wctx w[W];
-    struct evictor e = {.t = t};
-    pthread_create(&ev, NULL, evict_loop, &e);
     for (int i = 0; i < W; i++) {
-        w[i] = (struct wctx){t, i};
+        w[i] = (struct tk_worker){t, i};
         pthread_create(&th[i], NULL, writer, &w[i]);
     }
+}
+
+static void writers_join(pthread_t th[W])
+{
     for (int i = 0; i < W; i++)
         pthread_join(th[i], NULL);
-    __atomic_store_n(&e.stop, 1, __ATOMIC_RELEASE);
-    pthread_join(ev, NULL);
-    ck_assert_uint_gt(e.evicted, 0);
-    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
-    eng_table_destroy(t);
-    eng_store_close(s);
+}
 
-    s = open_store();
-    t = open_table(s, T0);
+/* The writers' events over their 300 mailboxes, in window `win`. */
+static uint64_t mailbox_sum(int win)
+{
     uint64_t sum = 0;
     for (int m = 0; m < 300; m++) {
         char mb[32];
         snprintf(mb, sizeof(mb), "u%d@a.io", m);
-        sum += win(t, ENG_SCOPE_MAILBOX, "acme", mb, ENG_WIN_24H, ENG_SENT);
+        sum += tk_win(t, ENG_SCOPE_MAILBOX, "acme", mb, win, ENG_SENT);
     }
-    ck_assert_uint_eq(sum, (uint64_t)W * PER);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_SENT),
-                      (uint64_t)W * PER);
+    return sum;
+}
+
+START_TEST(evict_during_writes_exact)
+{
+    /* idle after 1 ms of the (test-driven) clock: keys come and go all the time */
     eng_table_destroy(t);
-    eng_store_close(s);
+    t = tk_table(4096, T0, s, 1);
+    pthread_t th[W], ev;
+    struct tk_worker w[W];
+    struct evictor e = {.t = t};
+    pthread_create(&ev, NULL, evict_loop, &e);
+    writers_start(th, w);
+    writers_join(th);
+    __atomic_store_n(&e.stop, 1, __ATOMIC_RELEASE);
+    pthread_join(ev, NULL);
+    ck_assert_uint_gt(e.evicted, 0);
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+    tk_restart(dir, &s, &t, 4096, T0, 0);
+    ck_assert_uint_eq(mailbox_sum(ENG_WIN_24H), (uint64_t)W * PER);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_SENT),
+                      (uint64_t)W * PER);
 }
 END_TEST
 
 START_TEST(flush_during_writes_exact)
 {
-    struct eng_store *s = open_store();
-    struct eng_table *t = open_table(s, T0);
     pthread_t th[W];
-    struct wctx w[W];
-    for (int i = 0; i < W; i++) {
-        w[i] = (struct wctx){t, i};
-        pthread_create(&th[i], NULL, writer, &w[i]);
-    }
+    struct tk_worker w[W];
+    writers_start(th, w);
     /* the daemon's main thread: ticks (same buckets) and flushes meanwhile */
     for (int i = 0; i < 50; i++) {
         eng_table_tick(t, T0);
         ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
         usleep(2000);
     }
-    for (int i = 0; i < W; i++)
-        pthread_join(th[i], NULL);
+    writers_join(th);
     ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
-    eng_table_destroy(t);
-    eng_store_close(s);
-
-    s = open_store();
-    t = open_table(s, T0);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT),
+    tk_restart(dir, &s, &t, 4096, T0, 0);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT),
                       (uint64_t)W * PER);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT),
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", ENG_WIN_24H, ENG_SENT),
                       (uint64_t)W * PER);
-    uint64_t sum = 0;
-    for (int m = 0; m < 300; m++) {
-        char mb[32];
-        snprintf(mb, sizeof(mb), "u%d@a.io", m);
-        sum += win(t, ENG_SCOPE_MAILBOX, "acme", mb, ENG_WIN_7D, ENG_SENT);
-    }
-    ck_assert_uint_eq(sum, (uint64_t)W * PER);
-    eng_table_destroy(t);
-    eng_store_close(s);
+    ck_assert_uint_eq(mailbox_sum(ENG_WIN_7D), (uint64_t)W * PER);
 }
 END_TEST
 
-static Suite *suite(void)
+/* Keys are found by a hash seeded per table from the OS, but their names'
+ * ids come from the store: after a restart (a new table, a new seed) the
+ * same names find the same keys and counts, new events for them land on
+ * the same stored ids, and new names get fresh ids. */
+START_TEST(restart_new_seed_same_ids)
+{
+    uint64_t seed0 = eng_table_hash_seed(t);
+    /* the first event's names are interned in order: acme 1, a@acme.io 2, gmail.com 3 */
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "b@acme.io", "yahoo.com", ENG_OPEN, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "zeta", "z@zeta.io", "gmail.com", ENG_CLICK, T0), MP_OK);
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+    for (int round = 0; round < 2; round++) {
+        tk_restart(dir, &s, &t, 4096, T0 + 60 * 1000, 0);
+        /* a new seed: equal by chance once in 2^64 */
+        ck_assert_uint_ne(eng_table_hash_seed(t), seed0);
+        seed0 = eng_table_hash_seed(t);
+        ck_assert_uint_eq(eng_table_nkeys(t), 8); /* acme 1+2+2, zeta 1+1+1 */
+        ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "acme", "a@acme.io", ENG_WIN_1H, ENG_SENT),
+                          1 + (uint64_t)round);
+        ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "acme", "yahoo.com", ENG_WIN_7D, ENG_OPEN), 1);
+        ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "zeta", "gmail.com", ENG_WIN_24H, ENG_CLICK),
+                          1);
+        struct eng_key *k;
+        ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_DOMAIN, "zeta", "gmail.com", &k), MP_OK);
+        ck_assert_str_eq(eng_key_tenant(t, k), "zeta");
+        ck_assert_str_eq(eng_key_name(t, k), "gmail.com");
+        ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+        ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+        /* the new event reached the store under the ids of the first process */
+        uint64_t out[ENG_NTYPES];
+        int64_t fb = T0 / ENG_FINE_MS;
+        ck_assert_int_eq(eng_store_sum(s, ENG_RES_FINE, fb, fb, ENG_SCOPE_MAILBOX, 1, 2, out), MP_OK);
+        ck_assert_uint_eq(out[ENG_SENT - 1], 2 + (uint64_t)round);
+        ck_assert_int_eq(eng_store_sum(s, ENG_RES_FINE, fb, fb, ENG_SCOPE_DOMAIN, 1, 3, out), MP_OK);
+        ck_assert_uint_eq(out[ENG_SENT - 1], 2 + (uint64_t)round);
+        ck_assert_int_eq(eng_store_sum(s, ENG_RES_FINE, fb, fb, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+        ck_assert_uint_eq(out[ENG_SENT - 1], 2 + (uint64_t)round);
+    }
+}
+END_TEST
+
+Suite *test_suite(void)
 {
     return check_suite("eng_store", 120, setup, teardown,
                        CHECK_TESTS(encoding, kv_families_persist, merge_adds,
                                    flush_close_reopen_equal, unflushed_is_lost,
                                    backfill_and_retention, leaving_bucket_is_written,
                                    refuses_other_schema_and_bad_dir, flush_during_writes_exact,
-                                   idle_keys_leave_and_come_back, evict_during_writes_exact));
+                                   idle_keys_leave_and_come_back, evict_during_writes_exact,
+                                   restart_new_seed_same_ids));
 }
 
-Suite *test_suite(void)
-{
-    return suite();
-}

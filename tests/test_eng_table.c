@@ -1,4 +1,4 @@
-/* test_eng_table.c — engine/eng_table and engine/eng_intern.
+/* test_eng_table.c — engine/eng_table (eng_table*.c).
  *
  * Window edges, late events, retention and future limits, ring rotation
  * (including a clock jump longer than the ring), key/name capacity, and the
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eng_intern.h"
 #include "eng_table.h"
+#include "eng_testkit.h"
 #include "check_main.h"
 
 /* A fixed clock: 2026-11-22 12:00:00 UTC, mid-day and mid-bucket. */
@@ -24,54 +24,29 @@
 
 static struct eng_table *mk(uint32_t max_keys, int64_t now)
 {
-    struct eng_table_opts o = {.max_keys = max_keys, .retention_ms = 35 * DAY};
-    struct eng_table *t;
-    ck_assert_int_eq(eng_table_create(&o, now, &t), MP_OK);
-    return t;
+    return tk_table(max_keys, now, NULL, 0);
 }
 
-static int rec(struct eng_table *t, const char *tenant, const char *mb, const char *dom, int type,
-               int64_t time_ms)
-{
-    struct eng_event ev = {tenant, strlen(tenant), mb, strlen(mb), dom, strlen(dom), type, time_ms};
-    return eng_table_record(t, NULL, &ev);
-}
+/* Most cases use one table of 1,024 keys with its clock at T0; a case may
+ * replace it, and teardown destroys what is there. */
+static struct eng_table *t;
 
-static uint64_t fine(struct eng_table *t, int scope, const char *tenant, const char *name,
-                     int nb, int type)
-{
-    struct eng_key *k;
-    if (eng_table_find(t, scope, tenant, name, &k) != MP_OK)
-        return 0;
-    uint64_t c[ENG_NTYPES];
-    eng_key_sum_fine(t, k, nb, c);
-    return c[type - 1];
-}
+static void setup(void) { t = mk(1024, T0); }
 
-static uint64_t days(struct eng_table *t, int scope, const char *tenant, const char *name,
-                     int back, int nd, int type)
-{
-    struct eng_key *k;
-    if (eng_table_find(t, scope, tenant, name, &k) != MP_OK)
-        return 0;
-    uint64_t c[ENG_NTYPES];
-    eng_key_sum_days(t, k, back, nd, c);
-    return c[type - 1];
-}
+static void teardown(void) { eng_table_destroy(t); }
 
 START_TEST(three_scopes)
 {
-    struct eng_table *t = mk(1024, T0);
-    ck_assert_int_eq(rec(t, "acme", "a@acme.example", "gmail.com", ENG_SENT, T0), MP_OK);
-    ck_assert_int_eq(rec(t, "acme", "a@acme.example", "yahoo.com", ENG_SENT, T0), MP_OK);
-    ck_assert_int_eq(rec(t, "acme", "b@acme.example", "gmail.com", ENG_BOUNCE_HARD, T0), MP_OK);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_SENT), 2);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_BOUNCE_HARD), 1);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_MAILBOX, "acme", "a@acme.example", 12, ENG_SENT), 2);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.example", 12, ENG_SENT), 0);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 12, ENG_SENT), 1);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 12, ENG_BOUNCE_HARD), 1);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_DOMAIN, "acme", "yahoo.com", 0, 1, ENG_SENT), 1);
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.example", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.example", "yahoo.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "acme", "b@acme.example", "gmail.com", ENG_BOUNCE_HARD, T0), MP_OK);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_SENT), 2);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_BOUNCE_HARD), 1);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_MAILBOX, "acme", "a@acme.example", 12, ENG_SENT), 2);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_MAILBOX, "acme", "b@acme.example", 12, ENG_SENT), 0);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 12, ENG_SENT), 1);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 12, ENG_BOUNCE_HARD), 1);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_DOMAIN, "acme", "yahoo.com", 0, 1, ENG_SENT), 1);
     /* 1 tenant + 2 mailboxes + 2 domains */
     ck_assert_uint_eq(eng_table_nkeys(t), 5);
     /* names and scopes read back */
@@ -84,144 +59,131 @@ START_TEST(three_scopes)
     /* another tenant's same mailbox is another key */
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "beta", "b@acme.example", &k),
                      MP_ERR_NOTFOUND);
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(window_edges)
 {
-    struct eng_table *t = mk(1024, T0);
     int64_t cur = T0 - T0 % ENG_FINE_MS; /* start of the current bucket */
     /* first ms of the oldest bucket of a 12-bucket (1h) window, last ms before it */
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, cur - 11 * ENG_FINE_MS), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, cur - 11 * ENG_FINE_MS - 1), MP_OK);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_OPEN), 0);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 11, ENG_SENT), 0);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 1, ENG_OPEN), 1);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, cur - 11 * ENG_FINE_MS), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_OPEN, cur - 11 * ENG_FINE_MS - 1), MP_OK);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_OPEN), 0);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 11, ENG_SENT), 0);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 1, ENG_OPEN), 1);
     /* one bucket later the sent event has slid out of the hour */
     eng_table_tick(t, cur + ENG_FINE_MS);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 1, ENG_SENT), 1);
-    eng_table_destroy(t);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 1, ENG_SENT), 1);
 }
 END_TEST
 
 START_TEST(late_and_future)
 {
-    struct eng_table *t = mk(1024, T0);
     int64_t cur = T0 - T0 % ENG_FINE_MS;
     /* late but within the held fine range (13 buckets back): lands in its bucket */
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, cur - 13 * ENG_FINE_MS), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, cur - 13 * ENG_FINE_MS), MP_OK);
     /* older than the fine ring: only the daily ring keeps it */
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 - 3 * HOUR), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 - 3 * DAY), MP_OK);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 1, ENG_SENT), 2);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 3, 1, ENG_SENT), 1);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 7, ENG_SENT), 3);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 - 3 * HOUR), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 - 3 * DAY), MP_OK);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 1, ENG_SENT), 2);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 3, 1, ENG_SENT), 1);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 7, ENG_SENT), 3);
     /* one fine bucket ahead is held; two are not */
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_CLICK, cur + ENG_FINE_MS), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_CLICK, cur + 2 * ENG_FINE_MS),
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_CLICK, cur + ENG_FINE_MS), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_CLICK, cur + 2 * ENG_FINE_MS),
                      MP_ERR_INVAL);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_CLICK), 0);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_CLICK), 0);
     eng_table_tick(t, cur + ENG_FINE_MS);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 1, ENG_CLICK), 1);
-    eng_table_destroy(t);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 1, ENG_CLICK), 1);
 }
 END_TEST
 
 START_TEST(retention_edge)
 {
-    struct eng_table *t = mk(1024, T0);
     int64_t today = T0 - T0 % DAY;
     /* the oldest held day is today - 35; anything before it is refused */
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, today - 35 * DAY), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, today - 35 * DAY - 1), MP_ERR_INVAL);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 35, 1, ENG_SENT), 1);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, today - 35 * DAY), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, today - 35 * DAY - 1), MP_ERR_INVAL);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 35, 1, ENG_SENT), 1);
     /* a day later that bucket has left the retention and was cleared */
     eng_table_tick(t, T0 + DAY);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 40, ENG_SENT), 0);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 40, ENG_SENT), 0);
     /* the slot it used is clean for the new front day */
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 + DAY), MP_OK);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 40, ENG_SENT), 1);
-    eng_table_destroy(t);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 + DAY), MP_OK);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 40, ENG_SENT), 1);
 }
 END_TEST
 
 START_TEST(rotation_reuses_clean_slots)
 {
-    struct eng_table *t = mk(1024, T0);
     int64_t now = T0;
     /* walk forward two full rings, one event per bucket: the hour always
      * holds exactly the last 12 */
     for (int i = 0; i < 2 * ENG_FINE_SLOTS; i++) {
-        ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, now), MP_OK);
+        ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, now), MP_OK);
         uint64_t want = (uint64_t)(i + 1 < 12 ? i + 1 : 12);
-        ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), want);
+        ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), want);
         now += ENG_FINE_MS;
         eng_table_tick(t, now);
     }
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(clock_jump)
 {
-    struct eng_table *t = mk(1024, T0);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0), MP_OK);
     eng_table_tick(t, T0 + 50 * DAY); /* longer than both rings */
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 36, ENG_SENT), 0);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 + 50 * DAY), MP_OK);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 36, ENG_SENT), 1);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 0);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 36, ENG_SENT), 0);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_SENT, T0 + 50 * DAY), MP_OK);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_TENANT, "a", NULL, 0, 36, ENG_SENT), 1);
     /* the clock going back does not move the rings back */
     eng_table_tick(t, T0);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
-    eng_table_destroy(t);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
 }
 END_TEST
 
 START_TEST(capacity)
 {
-    struct eng_table *t = mk(16, T0);
+    eng_table_destroy(t); /* another size than the fixture's */
+    t = mk(16, T0);
     int ok = 0, full = 0;
     for (int i = 0; i < 40; i++) {
         char mb[32];
         snprintf(mb, sizeof(mb), "u%d@a.io", i);
-        int rc = rec(t, "a", mb, "d.io", ENG_SENT, T0);
+        int rc = tk_rec(t, "a", mb, "d.io", ENG_SENT, T0);
         ck_assert(rc == MP_OK || rc == MP_ERR_FULL);
         rc == MP_OK ? ok++ : full++;
     }
     ck_assert_int_gt(full, 0);
     ck_assert_uint_le(eng_table_nkeys(t), 16);
     /* every accepted event reached the tenant key: nothing counted twice or lost */
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), (uint64_t)ok);
-    eng_table_destroy(t);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), (uint64_t)ok);
 }
 END_TEST
 
 START_TEST(name_lengths)
 {
-    struct eng_table *t = mk(1024, T0);
     char big[300];
     memset(big, 'n', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     big[255] = '\0'; /* 255 bytes: the longest name */
-    ck_assert_int_eq(rec(t, "a", big, big, ENG_SENT, T0), MP_OK);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_MAILBOX, "a", big, 12, ENG_SENT), 1);
+    ck_assert_int_eq(tk_rec(t, "a", big, big, ENG_SENT, T0), MP_OK);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_MAILBOX, "a", big, 12, ENG_SENT), 1);
     big[255] = 'n'; /* 299 bytes */
-    ck_assert_int_eq(rec(t, "a", big, "d.io", ENG_SENT, T0), MP_ERR_INVAL);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", big, ENG_SENT, T0), MP_ERR_INVAL);
-    ck_assert_int_eq(rec(t, big, "m@a.io", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
-    ck_assert_int_eq(rec(t, "", "m@a.io", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
-    ck_assert_int_eq(rec(t, "a", "", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "", ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(tk_rec(t, "a", big, "d.io", ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", big, ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(tk_rec(t, big, "m@a.io", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(tk_rec(t, "", "m@a.io", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(tk_rec(t, "a", "", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "", ENG_SENT, T0), MP_ERR_INVAL);
     /* nothing of the refused events was counted or created */
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
     ck_assert_uint_eq(eng_table_nkeys(t), 3);
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -236,7 +198,6 @@ static void collect_ids(void *arg, struct eng_key *k)
 
 START_TEST(dirty_chain_once)
 {
-    struct eng_table *t = mk(1024, T0);
     struct eng_frame *f;
     ck_assert_int_eq(eng_frame_create(&f), MP_OK);
     for (int round = 0; round < 3; round++) {
@@ -261,7 +222,6 @@ START_TEST(dirty_chain_once)
     eng_frame_end(t, f);
     ck_assert_uint_eq(eng_table_drain_dirty(t, collect_ids, seen), 3);
     eng_frame_destroy(f);
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -321,64 +281,25 @@ START_TEST(prep_same_results)
 }
 END_TEST
 
-START_TEST(intern_ids)
-{
-    struct eng_intern *in;
-    ck_assert_int_eq(eng_intern_create(4, &in), MP_OK);
-    uint32_t a, b, a2, c;
-    ck_assert_int_eq(eng_intern_get(in, "gmail.com", 9, &a), MP_OK);
-    ck_assert_int_eq(eng_intern_get(in, "gmail.comX", 9, &a2), MP_OK); /* len bounds it */
-    ck_assert_uint_eq(a, a2);
-    ck_assert_int_eq(eng_intern_get(in, "yahoo.com", 9, &b), MP_OK);
-    ck_assert_uint_ne(a, b);
-    ck_assert_uint_ne(a, 0);
-    ck_assert_str_eq(eng_intern_name(in, a), "gmail.com");
-    ck_assert_ptr_null(eng_intern_name(in, 0));
-    ck_assert_ptr_null(eng_intern_name(in, 999));
-    ck_assert_int_eq(eng_intern_find(in, "yahoo.com", 9, &c), MP_OK);
-    ck_assert_uint_eq(c, b);
-    ck_assert_int_eq(eng_intern_find(in, "aol.com", 7, &c), MP_ERR_NOTFOUND);
-    ck_assert_int_eq(eng_intern_get(in, "", 0, &c), MP_ERR_INVAL);
-    ck_assert_int_eq(eng_intern_get(in, "x", 1, &c), MP_OK);
-    ck_assert_int_eq(eng_intern_get(in, "y", 1, &c), MP_OK);
-    ck_assert_int_eq(eng_intern_get(in, "z", 1, &c), MP_ERR_FULL);
-    ck_assert_int_eq(eng_intern_get(in, "gmail.com", 9, &c), MP_OK); /* old names still found */
-    ck_assert_uint_eq(eng_intern_count(in), 4);
-    eng_intern_destroy(in);
-}
-END_TEST
-
-static uint64_t win(struct eng_table *t, int scope, const char *tenant, const char *name, int w,
-                    int type)
-{
-    struct eng_key *k;
-    if (eng_table_find(t, scope, tenant, name, &k) != MP_OK)
-        return 0;
-    uint64_t c[ENG_NTYPES];
-    eng_key_sum_window(t, k, w, c);
-    return c[type - 1];
-}
-
 START_TEST(named_windows)
 {
-    struct eng_table *t = mk(1024, T0);
     int64_t hour = T0 - T0 % HOUR, today = T0 - T0 % DAY;
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, T0), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, hour - 23 * HOUR), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, hour - 23 * HOUR - 1), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 6 * DAY), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 7 * DAY), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 13 * DAY), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 14 * DAY), MP_OK);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "a", NULL, ENG_WIN_1H, ENG_OPEN), 1);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_OPEN, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_OPEN, hour - 23 * HOUR), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_OPEN, hour - 23 * HOUR - 1), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 6 * DAY), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 7 * DAY), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 13 * DAY), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "d.io", ENG_OPEN, today - 14 * DAY), MP_OK);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "a", NULL, ENG_WIN_1H, ENG_OPEN), 1);
     /* 24 h: the current hour and the 23 before; one ms earlier is out */
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "a", NULL, ENG_WIN_24H, ENG_OPEN), 2);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_DOMAIN, "a", "d.io", ENG_WIN_7D, ENG_OPEN),
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "a", NULL, ENG_WIN_24H, ENG_OPEN), 2);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_DOMAIN, "a", "d.io", ENG_WIN_7D, ENG_OPEN),
                       3 + (hour - 23 * HOUR - 1 >= today - 6 * DAY ? 1 : 0));
-    ck_assert_uint_eq(win(t, ENG_SCOPE_MAILBOX, "a", "m@a.io", ENG_WIN_PREV_7D, ENG_OPEN), 2);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_MAILBOX, "a", "m@a.io", ENG_WIN_PREV_7D, ENG_OPEN), 2);
     /* an hour later the oldest hourly bucket has left the 24 h window */
     eng_table_tick(t, T0 + HOUR);
-    ck_assert_uint_eq(win(t, ENG_SCOPE_TENANT, "a", NULL, ENG_WIN_24H, ENG_OPEN), 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "a", NULL, ENG_WIN_24H, ENG_OPEN), 1);
     int w;
     ck_assert_int_eq(eng_window_parse("24h", &w), 0);
     ck_assert_int_eq(w, ENG_WIN_24H);
@@ -386,7 +307,6 @@ START_TEST(named_windows)
     ck_assert_int_eq(w, ENG_WIN_7D);
     ck_assert_int_eq(eng_window_parse("2h", &w), -1);
     ck_assert_str_eq(eng_window_name(ENG_WIN_1H), "1h");
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -405,17 +325,16 @@ static void collect(void *arg, struct eng_key *k)
 
 START_TEST(children_and_lazy_series)
 {
-    struct eng_table *t = mk(1024, T0);
-    ck_assert_int_eq(rec(t, "a", "x@a.io", "gmail.com", ENG_SENT, T0), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "y@a.io", "gmail.com", ENG_SENT, T0), MP_OK);
-    ck_assert_int_eq(rec(t, "a", "y@a.io", "yahoo.com", ENG_SENT, T0), MP_OK);
-    ck_assert_int_eq(rec(t, "b", "z@b.io", "aol.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "x@a.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "y@a.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "y@a.io", "yahoo.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "b", "z@b.io", "aol.com", ENG_SENT, T0), MP_OK);
     /* one type so far: one series per key (3 + 2 for tenant a, 3 for b: 8 keys) */
     ck_assert_uint_eq(eng_table_nkeys(t), 8);
     ck_assert_uint_eq(eng_table_nseries(t), 8);
-    ck_assert_int_eq(rec(t, "a", "x@a.io", "gmail.com", ENG_OPEN, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "x@a.io", "gmail.com", ENG_OPEN, T0), MP_OK);
     ck_assert_uint_eq(eng_table_nseries(t), 11); /* a, x@a.io, gmail.com got an open series */
-    ck_assert_int_eq(rec(t, "a", "x@a.io", "gmail.com", ENG_OPEN, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(t, "a", "x@a.io", "gmail.com", ENG_OPEN, T0), MP_OK);
     ck_assert_uint_eq(eng_table_nseries(t), 11);
 
     struct eng_key *ta;
@@ -428,7 +347,21 @@ START_TEST(children_and_lazy_series)
     ck_assert_uint_eq(eng_table_children(t, ta, ENG_SCOPE_DOMAIN, collect, &nm), 2);
     ck_assert_str_eq(nm.seen[0], "yahoo.com");
     ck_assert_str_eq(nm.seen[1], "gmail.com");
-    eng_table_destroy(t);
+}
+END_TEST
+
+/* Each table draws its own hash seed (eng_hash.h), so two tables (or two
+ * runs) probe the same names differently; results do not depend on it. */
+START_TEST(two_tables_two_seeds)
+{
+    struct eng_table *a = mk(64, T0), *b = mk(64, T0);
+    ck_assert_uint_ne(eng_table_hash_seed(a), eng_table_hash_seed(b)); /* 1 in 2^64 */
+    ck_assert_int_eq(tk_rec(a, "acme", "m@a.io", "d.io", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(tk_rec(b, "acme", "m@a.io", "d.io", ENG_SENT, T0), MP_OK);
+    ck_assert_uint_eq(tk_fine(a, ENG_SCOPE_DOMAIN, "acme", "d.io", 12, ENG_SENT),
+                      tk_fine(b, ENG_SCOPE_DOMAIN, "acme", "d.io", 12, ENG_SENT));
+    eng_table_destroy(a);
+    eng_table_destroy(b);
 }
 END_TEST
 
@@ -492,7 +425,8 @@ static void *hammer_ticker(void *arg)
 
 START_TEST(hammer_exact_totals)
 {
-    struct eng_table *t = mk(1 << 12, T0);
+    eng_table_destroy(t); /* another size than the fixture's */
+    t = mk(1 << 12, T0);
     pthread_t w[WRITERS], drainer, ticker;
     struct hammer hs[WRITERS], hd = {.t = t}, ht = {.t = t};
     for (int i = 0; i < WRITERS; i++) {
@@ -508,17 +442,17 @@ START_TEST(hammer_exact_totals)
     pthread_join(drainer, NULL);
 
     const uint64_t total = (uint64_t)WRITERS * PER_WRITER;
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_SENT), total / 2);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_BOUNCE_HARD), total / 2);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 12, ENG_SENT), total / 2);
-    ck_assert_uint_eq(days(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 0, 1, ENG_BOUNCE_HARD),
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_SENT), total / 2);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_BOUNCE_HARD), total / 2);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 12, ENG_SENT), total / 2);
+    ck_assert_uint_eq(tk_days(t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", 0, 1, ENG_BOUNCE_HARD),
                       total / 2);
     uint64_t mb_sum = 0;
     for (int m = 0; m < MAILBOXES; m++) {
         char mb[32];
         snprintf(mb, sizeof(mb), "u%d@a.io", m);
-        mb_sum += fine(t, ENG_SCOPE_MAILBOX, "acme", mb, 12, ENG_SENT) +
-                  fine(t, ENG_SCOPE_MAILBOX, "acme", mb, 12, ENG_BOUNCE_HARD);
+        mb_sum += tk_fine(t, ENG_SCOPE_MAILBOX, "acme", mb, 12, ENG_SENT) +
+                  tk_fine(t, ENG_SCOPE_MAILBOX, "acme", mb, 12, ENG_BOUNCE_HARD);
     }
     ck_assert_uint_eq(mb_sum, total);
     /* racing creators made each key exactly once */
@@ -529,7 +463,6 @@ START_TEST(hammer_exact_totals)
     ck_assert_uint_ge(hd.drained + rest, 1 + 1 + MAILBOXES);
     rest = 0;
     ck_assert_uint_eq(eng_table_drain_dirty(t, count_key, &rest), 0);
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -544,19 +477,11 @@ END_TEST
 #define RACE_NAMES 24  /* per tenant, used as mailbox and (another scope) domain */
 #define RACE_ROUNDS 40
 
-struct racer {
-    struct eng_table *t;
-    int id;
-};
-
 static void *race_writer(void *arg)
 {
-    struct racer *r = arg;
-    struct eng_thread *th;
-    struct eng_frame *f;
-    ck_assert_int_eq(eng_thread_register(r->t, &th), MP_OK);
-    ck_assert_int_eq(eng_frame_create(&f), MP_OK);
-    eng_thread_online(th);
+    struct tk_worker *r = arg;
+    struct tk_writer w;
+    tk_writer_begin(&w, r->t);
     const int n = RACE_TENANTS * RACE_NAMES;
     for (int round = 0; round < RACE_ROUNDS; round++) {
         for (int j = 0; j < n; j++) {
@@ -573,24 +498,23 @@ static void *race_writer(void *arg)
             snprintf(dom, sizeof(dom), "%dx", (nm + 1) % RACE_NAMES);
             struct eng_event ev = {tenant, strlen(tenant), name, strlen(name), dom, strlen(dom),
                                    1 + (round + r->id) % 3, T0};
-            ck_assert_int_eq(eng_frame_record(r->t, f, &ev), MP_OK);
+            ck_assert_int_eq(eng_frame_record(r->t, w.f, &ev), MP_OK);
         }
-        eng_frame_end(r->t, f);
-        eng_thread_quiescent(th);
+        tk_writer_batch(&w);
     }
-    eng_frame_destroy(f);
-    eng_thread_unregister(th);
+    tk_writer_end(&w);
     return NULL;
 }
 
 START_TEST(racing_creators_exact)
 {
     /* 8 + 2 * 8 * 24 = 392 keys in a table of 400: 1,024 slots, long chains */
-    struct eng_table *t = mk(400, T0);
+    eng_table_destroy(t); /* another size than the fixture's */
+    t = mk(400, T0);
     pthread_t w[RACE_WRITERS];
-    struct racer rs[RACE_WRITERS];
+    struct tk_worker rs[RACE_WRITERS];
     for (int i = 0; i < RACE_WRITERS; i++) {
-        rs[i] = (struct racer){.t = t, .id = i};
+        rs[i] = (struct tk_worker){.t = t, .id = i};
         pthread_create(&w[i], NULL, race_writer, &rs[i]);
     }
     for (int i = 0; i < RACE_WRITERS; i++)
@@ -609,15 +533,15 @@ START_TEST(racing_creators_exact)
         char tenant[16];
         snprintf(tenant, sizeof(tenant), "t%d", tn);
         for (int ty = 0; ty < 3; ty++)
-            ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, tenant, NULL, 12, ty + 1),
+            ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, tenant, NULL, 12, ty + 1),
                               per_type[ty] * RACE_NAMES);
         for (int nm = 0; nm < RACE_NAMES; nm++) {
             char name[32];
             snprintf(name, sizeof(name), "%dx", nm);
             for (int ty = 0; ty < 3; ty++) {
-                ck_assert_uint_eq(fine(t, ENG_SCOPE_MAILBOX, tenant, name, 12, ty + 1),
+                ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_MAILBOX, tenant, name, 12, ty + 1),
                                   per_type[ty]);
-                ck_assert_uint_eq(days(t, ENG_SCOPE_DOMAIN, tenant, name, 0, 1, ty + 1),
+                ck_assert_uint_eq(tk_days(t, ENG_SCOPE_DOMAIN, tenant, name, 0, 1, ty + 1),
                                   per_type[ty]);
             }
             struct eng_key *k;
@@ -642,7 +566,6 @@ START_TEST(racing_creators_exact)
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "t", "11x", &k), MP_ERR_NOTFOUND);
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "t1", "", &k), MP_ERR_NOTFOUND);
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "t1", NULL, &k), MP_ERR_NOTFOUND);
-    eng_table_destroy(t);
 }
 END_TEST
 
@@ -660,21 +583,16 @@ struct framer {
 static void *frame_writer(void *arg)
 {
     struct framer *fr = arg;
-    struct eng_thread *th;
-    struct eng_frame *f;
-    ck_assert_int_eq(eng_thread_register(fr->t, &th), MP_OK);
-    ck_assert_int_eq(eng_frame_create(&f), MP_OK);
-    eng_thread_online(th);
+    struct tk_writer w;
+    tk_writer_begin(&w, fr->t);
     for (int i = 0; i < FRAMES; i++) {
         for (int j = 0; j < FRAME_EVENTS; j++) {
             struct eng_event ev = {"acme", 4, "m@a.io", 6, "gmail.com", 9, ENG_SENT, T0};
-            ck_assert_int_eq(eng_frame_record(fr->t, f, &ev), MP_OK);
+            ck_assert_int_eq(eng_frame_record(fr->t, w.f, &ev), MP_OK);
         }
-        eng_frame_end(fr->t, f);
-        eng_thread_quiescent(th);
+        tk_writer_batch(&w);
     }
-    eng_thread_unregister(th);
-    eng_frame_destroy(f);
+    tk_writer_end(&w);
     __atomic_store_n(&fr->done, 1, __ATOMIC_RELEASE);
     return NULL;
 }
@@ -707,7 +625,6 @@ static void *frame_reader(void *arg)
 
 START_TEST(frames_are_atomic_to_readers)
 {
-    struct eng_table *t = mk(1024, T0);
     struct framer fr = {.t = t};
     pthread_t w, r;
     pthread_create(&r, NULL, frame_reader, &fr);
@@ -715,7 +632,7 @@ START_TEST(frames_are_atomic_to_readers)
     pthread_join(w, NULL);
     pthread_join(r, NULL);
     ck_assert_uint_eq(fr.torn, 0);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_SENT),
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "acme", NULL, 12, ENG_SENT),
                       (uint64_t)FRAMES * FRAME_EVENTS);
     /* a finished frame leaves the key stable and dirty */
     struct eng_key *k;
@@ -725,13 +642,13 @@ START_TEST(frames_are_atomic_to_readers)
     ck_assert_int_eq(eng_key_read_end(k, tok), 1);
     uint64_t n = 0;
     ck_assert_uint_eq(eng_table_drain_dirty(t, count_key, &n), 3);
-    eng_table_destroy(t);
 }
 END_TEST
 
 START_TEST(frame_in_progress_reads_unstable)
 {
-    struct eng_table *t = mk(3 * ENG_FRAME_KEYS, T0);
+    eng_table_destroy(t); /* another size than the fixture's */
+    t = mk(3 * ENG_FRAME_KEYS, T0);
     struct eng_frame *f;
     ck_assert_int_eq(eng_frame_create(&f), MP_OK);
     struct eng_event ev = {"acme", 4, "m@a.io", 6, "gmail.com", 9, ENG_SENT, T0};
@@ -757,43 +674,22 @@ START_TEST(frame_in_progress_reads_unstable)
         ck_assert_int_eq(eng_frame_record(t, f, &e2), MP_OK);
     }
     eng_frame_end(t, f);
-    ck_assert_uint_eq(fine(t, ENG_SCOPE_TENANT, "big", NULL, 12, ENG_SENT), ENG_FRAME_KEYS);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "big", NULL, 12, ENG_SENT), ENG_FRAME_KEYS);
     ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "big", NULL, &k), MP_OK);
     ck_assert_int_eq(eng_key_read_begin(k, &tok), 1);
     eng_frame_destroy(f);
-    eng_table_destroy(t);
 }
 END_TEST
 
-static Suite *suite(void)
-{
-    Suite *s = suite_create("eng_table");
-    TCase *tc = tcase_create("core");
-    tcase_add_test(tc, three_scopes);
-    tcase_add_test(tc, window_edges);
-    tcase_add_test(tc, late_and_future);
-    tcase_add_test(tc, retention_edge);
-    tcase_add_test(tc, rotation_reuses_clean_slots);
-    tcase_add_test(tc, clock_jump);
-    tcase_add_test(tc, capacity);
-    tcase_add_test(tc, name_lengths);
-    tcase_add_test(tc, dirty_chain_once);
-    tcase_add_test(tc, prep_same_results);
-    tcase_add_test(tc, intern_ids);
-    tcase_add_test(tc, named_windows);
-    tcase_add_test(tc, children_and_lazy_series);
-    suite_add_tcase(s, tc);
-    TCase *cc = tcase_create("concurrency");
-    tcase_set_timeout(cc, 120);
-    tcase_add_test(cc, hammer_exact_totals);
-    tcase_add_test(cc, racing_creators_exact);
-    tcase_add_test(cc, frames_are_atomic_to_readers);
-    tcase_add_test(tc, frame_in_progress_reads_unstable);
-    suite_add_tcase(s, cc);
-    return s;
-}
-
 Suite *test_suite(void)
 {
-    return suite();
+    /* one case: the concurrency tests need the long timeout under sanitizers */
+    return check_suite("eng_table", 120, setup, teardown,
+                       CHECK_TESTS(three_scopes, window_edges, late_and_future, retention_edge,
+                                   rotation_reuses_clean_slots, clock_jump, capacity,
+                                   name_lengths, dirty_chain_once, prep_same_results,
+                                   named_windows, children_and_lazy_series,
+                                   frame_in_progress_reads_unstable, hammer_exact_totals,
+                                   racing_creators_exact, frames_are_atomic_to_readers,
+                                   two_tables_two_seeds));
 }

@@ -25,6 +25,7 @@
 #include "ingest_worker.h"
 #include "mp.h"
 #include "mp_log.h"
+#include "e2e_harness.h"
 #include "check_main.h"
 
 #define NOW 1795000000000LL /* 100 s into a 5-minute bucket, ~11 h into a UTC day */
@@ -61,40 +62,24 @@ static void fixture_close(struct fixture *f)
     eng_table_destroy(f->t);
 }
 
+/* Every case starts from one table of 4,096 keys and its proc, online. */
+static struct fixture fx;
+
+static void setup(void) { fixture_open(&fx, 4096); }
+
+static void teardown(void) { fixture_close(&fx); }
+
 /* --- frames -------------------------------------------------------------------- */
 
-struct ev_spec {
-    const char *tenant, *mailbox, *domain;
-    int type;
-    int64_t time_ms;
-};
+/* Events as the e2e harness builds them; its packer serializes them. */
+#define ev_spec e2e_event
 
 /* Serializes the events as one EventBatch; free() the result. */
 static uint8_t *pack(const struct ev_spec *specs, size_t n, const char *producer, size_t *len)
 {
-    Mailpulse__V1__Event *ev = calloc(n ? n : 1, sizeof(*ev));
-    Mailpulse__V1__Event **evp = calloc(n ? n : 1, sizeof(*evp));
-    ck_assert(ev != NULL && evp != NULL);
-    for (size_t i = 0; i < n; i++) {
-        mailpulse__v1__event__init(&ev[i]);
-        ev[i].tenant = (char *)specs[i].tenant;
-        ev[i].mailbox = (char *)specs[i].mailbox;
-        ev[i].recipient_domain = (char *)specs[i].domain;
-        ev[i].type = (Mailpulse__V1__EventType)specs[i].type;
-        ev[i].time_ms = specs[i].time_ms;
-        evp[i] = &ev[i];
-    }
-    Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
-    b.n_events = n;
-    b.events = evp;
-    if (producer)
-        b.producer_id = (char *)producer;
-    *len = mailpulse__v1__event_batch__get_packed_size(&b);
-    uint8_t *out = malloc(*len ? *len : 1);
+    uint8_t *out = NULL;
+    ck_assert_int_eq(e2e_batch_pack(specs, n, producer, &out, len), MP_OK);
     ck_assert_ptr_nonnull(out);
-    ck_assert_uint_eq(mailpulse__v1__event_batch__pack(&b, out), *len);
-    free(evp);
-    free(ev);
     return out;
 }
 
@@ -254,14 +239,12 @@ static const struct ev_spec mixed[] = {
 
 START_TEST(test_mixed_batch_counts)
 {
-    struct fixture f;
-    fixture_open(&f, 4096);
     size_t len;
     uint8_t *frame = pack(mixed, MP_ARRAY_LEN(mixed), "p1", &len);
     uint32_t bad = 0;
-    ck_assert_uint_eq(ingest_proc_frame(f.p, frame, len, NOW, &bad), MIXED_OK);
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, frame, len, NOW, &bad), MIXED_OK);
     ck_assert_uint_eq(bad, MIXED_BAD);
-    must_figures(&f, {.frames = 1,
+    must_figures(&fx, {.frames = 1,
                       .bytes = len,
                       .events = MP_ARRAY_LEN(mixed),
                       .accepted = MIXED_OK,
@@ -275,16 +258,13 @@ START_TEST(test_mixed_batch_counts)
                           [INGEST_REJ_TIME_FUTURE] = 1,
                       }});
     free(frame);
-    fixture_close(&f);
 }
 END_TEST
 
 START_TEST(test_mixed_batch_in_table)
 {
-    struct fixture f;
-    fixture_open(&f, 4096);
-    must_feed(&f, mixed, MP_ARRAY_LEN(mixed), MIXED_OK, MIXED_BAD);
-    const struct eng_table *t = f.t;
+    must_feed(&fx, mixed, MP_ARRAY_LEN(mixed), MIXED_OK, MIXED_BAD);
+    const struct eng_table *t = fx.t;
 
     /* tenant acme: the current bucket, the hour, today, two days ago, all */
     must_count(t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = 2, T(DELIVERED) = 1});
@@ -332,15 +312,12 @@ START_TEST(test_mixed_batch_in_table)
     /* acme: tenant, alice, bob, gmail, yahoo, outlook; globex: tenant,
      * carol, gmail */
     ck_assert_uint_eq(eng_table_nkeys(t), 9);
-    fixture_close(&f);
 }
 END_TEST
 
 /* The same mailbox and domain in different case, across two frames. */
 START_TEST(test_case_folds_to_one_key)
 {
-    struct fixture f;
-    fixture_open(&f, 4096);
     static const struct ev_spec a[] = {
         {"acme", "Bob@Example.COM", "Gmail.COM", ENG_SENT, NOW},
         {"acme", "BOB@EXAMPLE.COM", "GMAIL.COM.", ENG_BOUNCE_SOFT, NOW},
@@ -349,89 +326,80 @@ START_TEST(test_case_folds_to_one_key)
         {"acme", "bob@example.com", "gmail.com", ENG_SENT, NOW},
         {"acme", "bob@Example.com", "gMail.com", ENG_OPEN, NOW},
     };
-    must_feed(&f, a, MP_ARRAY_LEN(a), 2, 0);
-    must_feed(&f, b, MP_ARRAY_LEN(b), 2, 0);
+    must_feed(&fx, a, MP_ARRAY_LEN(a), 2, 0);
+    must_feed(&fx, b, MP_ARRAY_LEN(b), 2, 0);
     uint64_t want[ENG_NTYPES] = {T(SENT) = 2, T(BOUNCE_SOFT) = 1, T(OPEN) = 1};
     for (enum window w = FINE_NOW; w <= ALL_DAYS; w++) {
         if (w == DAY_MINUS_2)
             continue;
-        must_count_at(__FILE__, __LINE__, f.t, TEN, "acme", NULL, w, want);
-        must_count_at(__FILE__, __LINE__, f.t, MBX, "acme", "bob@example.com", w, want);
-        must_count_at(__FILE__, __LINE__, f.t, DOMS, "acme", "gmail.com", w, want);
+        must_count_at(__FILE__, __LINE__, fx.t, TEN, "acme", NULL, w, want);
+        must_count_at(__FILE__, __LINE__, fx.t, MBX, "acme", "bob@example.com", w, want);
+        must_count_at(__FILE__, __LINE__, fx.t, DOMS, "acme", "gmail.com", w, want);
     }
-    must_not_find(f.t, DOMS, "acme", "Gmail.COM");
-    must_not_find(f.t, MBX, "acme", "Bob@Example.COM");
-    ck_assert_uint_eq(eng_table_nkeys(f.t), 3);
-    must_figures(&f, {.frames = 2, .bytes = UINT64_MAX, .events = 4, .accepted = 4});
-    fixture_close(&f);
+    must_not_find(fx.t, DOMS, "acme", "Gmail.COM");
+    must_not_find(fx.t, MBX, "acme", "Bob@Example.COM");
+    ck_assert_uint_eq(eng_table_nkeys(fx.t), 3);
+    must_figures(&fx, {.frames = 2, .bytes = UINT64_MAX, .events = 4, .accepted = 4});
 }
 END_TEST
 
 START_TEST(test_garbage_frame)
 {
-    struct fixture f;
-    fixture_open(&f, 4096);
     /* field 1 (events) promising 5 bytes and giving 2; an unterminated
      * varint; a reserved wire type */
     static const uint8_t g1[] = {0x0a, 0x05, 'a', 'b'};
     static const uint8_t g2[] = {0x18, 0xff, 0xff, 0xff};
     static const uint8_t g3[] = {0x0f, 0x00};
     uint32_t bad = 0xdeadbeef;
-    ck_assert_uint_eq(ingest_proc_frame(f.p, g1, sizeof(g1), NOW, &bad), 0);
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, g1, sizeof(g1), NOW, &bad), 0);
     /* no event was decoded, so none is refused; the frame is counted as
      * bad_frame in the figures */
     ck_assert_uint_eq(bad, 0);
-    must_figures(&f, {.frames = 1, .bytes = sizeof(g1), .rej = {[INGEST_REJ_BAD_FRAME] = 1}});
+    must_figures(&fx, {.frames = 1, .bytes = sizeof(g1), .rej = {[INGEST_REJ_BAD_FRAME] = 1}});
 
-    ck_assert_uint_eq(ingest_proc_frame(f.p, g2, sizeof(g2), NOW, NULL), 0);
-    ck_assert_uint_eq(ingest_proc_frame(f.p, g3, sizeof(g3), NOW, &bad), 0);
-    must_figures(&f, {.frames = 3,
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, g2, sizeof(g2), NOW, NULL), 0);
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, g3, sizeof(g3), NOW, &bad), 0);
+    must_figures(&fx, {.frames = 3,
                       .bytes = sizeof(g1) + sizeof(g2) + sizeof(g3),
                       .rej = {[INGEST_REJ_BAD_FRAME] = 3}});
-    ck_assert_uint_eq(eng_table_nkeys(f.t), 0);
-    fixture_close(&f);
+    ck_assert_uint_eq(eng_table_nkeys(fx.t), 0);
 }
 END_TEST
 
 START_TEST(test_empty_frame)
 {
-    struct fixture f;
-    fixture_open(&f, 4096);
     uint32_t bad = 0xdeadbeef;
     static const uint8_t none[1] = {0};
     /* zero bytes decode as a batch with no events */
-    ck_assert_uint_eq(ingest_proc_frame(f.p, none, 0, NOW, &bad), 0);
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, none, 0, NOW, &bad), 0);
     ck_assert_uint_eq(bad, 0);
-    must_figures(&f, {.frames = 1, .bytes = 0, .rej = {[INGEST_REJ_EMPTY_BATCH] = 1}});
+    must_figures(&fx, {.frames = 1, .bytes = 0, .rej = {[INGEST_REJ_EMPTY_BATCH] = 1}});
 
     /* a batch that carries only its producer id is empty too */
     size_t len;
     uint8_t *frame = pack(NULL, 0, "lonely-producer", &len);
     ck_assert_uint_gt(len, 0);
-    ck_assert_uint_eq(ingest_proc_frame(f.p, frame, len, NOW, &bad), 0);
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, frame, len, NOW, &bad), 0);
     ck_assert_uint_eq(bad, 0);
-    must_figures(&f, {.frames = 2, .bytes = len, .rej = {[INGEST_REJ_EMPTY_BATCH] = 2}});
+    must_figures(&fx, {.frames = 2, .bytes = len, .rej = {[INGEST_REJ_EMPTY_BATCH] = 2}});
     free(frame);
-    ck_assert_uint_eq(eng_table_nkeys(f.t), 0);
-    fixture_close(&f);
+    ck_assert_uint_eq(eng_table_nkeys(fx.t), 0);
 }
 END_TEST
 
 /* Figures add up across frames of every kind. */
 START_TEST(test_figures_accumulate)
 {
-    struct fixture f;
-    fixture_open(&f, 4096);
     size_t len;
     uint8_t *frame = pack(mixed, MP_ARRAY_LEN(mixed), "p", &len);
     static const uint8_t garbage[] = {0x0a, 0x7f};
     static const uint8_t none[1] = {0};
     for (int i = 0; i < 3; i++) {
-        ck_assert_uint_eq(ingest_proc_frame(f.p, frame, len, NOW, NULL), MIXED_OK);
-        ck_assert_uint_eq(ingest_proc_frame(f.p, garbage, sizeof(garbage), NOW, NULL), 0);
-        ck_assert_uint_eq(ingest_proc_frame(f.p, none, 0, NOW, NULL), 0);
+        ck_assert_uint_eq(ingest_proc_frame(fx.p, frame, len, NOW, NULL), MIXED_OK);
+        ck_assert_uint_eq(ingest_proc_frame(fx.p, garbage, sizeof(garbage), NOW, NULL), 0);
+        ck_assert_uint_eq(ingest_proc_frame(fx.p, none, 0, NOW, NULL), 0);
     }
-    must_figures(&f, {.frames = 9,
+    must_figures(&fx, {.frames = 9,
                       .bytes = 3 * (len + sizeof(garbage)),
                       .events = 3 * MP_ARRAY_LEN(mixed),
                       .accepted = 3 * MIXED_OK,
@@ -446,10 +414,9 @@ START_TEST(test_figures_accumulate)
                           [INGEST_REJ_TIME_OLD] = 3,
                           [INGEST_REJ_TIME_FUTURE] = 3,
                       }});
-    must_count(f.t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = 6, T(DELIVERED) = 3});
-    ck_assert_uint_eq(eng_table_nkeys(f.t), 9);
+    must_count(fx.t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = 6, T(DELIVERED) = 3});
+    ck_assert_uint_eq(eng_table_nkeys(fx.t), 9);
     free(frame);
-    fixture_close(&f);
 }
 END_TEST
 
@@ -459,8 +426,8 @@ END_TEST
  * capacity and leave nothing behind. Keys that exist keep counting. */
 START_TEST(test_key_capacity)
 {
-    struct fixture f;
-    fixture_open(&f, 16);
+    fixture_close(&fx); /* a smaller table than the fixture's */
+    fixture_open(&fx, 16);
     enum { N = 20, FIT = 16 - 2 };
     struct ev_spec ev[N];
     char names[N][32];
@@ -471,28 +438,28 @@ START_TEST(test_key_capacity)
     size_t len;
     uint8_t *frame = pack(ev, N, "p", &len);
     uint32_t bad = 0;
-    uint32_t ok = ingest_proc_frame(f.p, frame, len, NOW, &bad);
+    uint32_t ok = ingest_proc_frame(fx.p, frame, len, NOW, &bad);
     free(frame);
     ck_assert_uint_eq(ok + bad, N);
     ck_assert_uint_eq(ok, FIT);
     ck_assert_uint_eq(bad, N - FIT);
-    must_figures(&f, {.frames = 1,
+    must_figures(&fx, {.frames = 1,
                       .bytes = len,
                       .events = N,
                       .accepted = FIT,
                       .rej = {[INGEST_REJ_CAPACITY] = N - FIT}});
-    ck_assert_uint_eq(eng_table_nkeys(f.t), 16);
+    ck_assert_uint_eq(eng_table_nkeys(fx.t), 16);
 
     /* every accepted event is counted once on each of its keys */
-    must_count(f.t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = FIT});
-    must_count(f.t, DOMS, "acme", "gmail.com", TODAY, {T(SENT) = FIT});
+    must_count(fx.t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = FIT});
+    must_count(fx.t, DOMS, "acme", "gmail.com", TODAY, {T(SENT) = FIT});
     int found = 0;
     for (int i = 0; i < N; i++) {
         struct eng_key *k;
-        if (eng_table_find(f.t, MBX, "acme", names[i], &k) != MP_OK)
+        if (eng_table_find(fx.t, MBX, "acme", names[i], &k) != MP_OK)
             continue;
         found++;
-        must_count(f.t, MBX, "acme", names[i], FINE_NOW, {T(SENT) = 1});
+        must_count(fx.t, MBX, "acme", names[i], FINE_NOW, {T(SENT) = 1});
     }
     ck_assert_int_eq(found, FIT);
 
@@ -501,7 +468,7 @@ START_TEST(test_key_capacity)
     int known = -1, unknown = -1;
     for (int i = 0; i < N; i++) {
         struct eng_key *k;
-        if (eng_table_find(f.t, MBX, "acme", names[i], &k) == MP_OK)
+        if (eng_table_find(fx.t, MBX, "acme", names[i], &k) == MP_OK)
             known = known < 0 ? i : known;
         else
             unknown = unknown < 0 ? i : unknown;
@@ -509,16 +476,15 @@ START_TEST(test_key_capacity)
     ck_assert(known >= 0 && unknown >= 0);
     again[0] = (struct ev_spec){"acme", names[known], "gmail.com", ENG_DELIVERED, NOW};
     again[1] = (struct ev_spec){"acme", names[unknown], "gmail.com", ENG_DELIVERED, NOW};
-    must_feed(&f, again, 2, 1, 1);
-    must_count(f.t, MBX, "acme", names[known], FINE_NOW, {T(SENT) = 1, T(DELIVERED) = 1});
-    must_count(f.t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = FIT, T(DELIVERED) = 1});
-    must_figures(&f, {.frames = 2,
+    must_feed(&fx, again, 2, 1, 1);
+    must_count(fx.t, MBX, "acme", names[known], FINE_NOW, {T(SENT) = 1, T(DELIVERED) = 1});
+    must_count(fx.t, TEN, "acme", NULL, FINE_NOW, {T(SENT) = FIT, T(DELIVERED) = 1});
+    must_figures(&fx, {.frames = 2,
                       .bytes = UINT64_MAX,
                       .events = N + 2,
                       .accepted = FIT + 1,
                       .rej = {[INGEST_REJ_CAPACITY] = N - FIT + 1}});
-    ck_assert_uint_eq(eng_table_nkeys(f.t), 16);
-    fixture_close(&f);
+    ck_assert_uint_eq(eng_table_nkeys(fx.t), 16);
 }
 END_TEST
 
@@ -526,8 +492,6 @@ END_TEST
  * name at its longest, upper case, through the whole pipeline. */
 START_TEST(test_longest_names_recorded)
 {
-    struct fixture f;
-    fixture_open(&f, 4096);
     char mbox[255], dom[255], want_m[255], want_d[255];
     memset(mbox, 'M', 64);
     mbox[64] = '@';
@@ -545,17 +509,16 @@ START_TEST(test_longest_names_recorded)
     memset(tenant, 'T', 64);
     tenant[64] = '\0';
     struct ev_spec ev = {tenant, mbox, dom, ENG_COMPLAINT, NOW};
-    must_feed(&f, &ev, 1, 1, 0);
-    must_count(f.t, TEN, tenant, NULL, FINE_NOW, {T(COMPLAINT) = 1});
-    must_count(f.t, MBX, tenant, want_m, FINE_NOW, {T(COMPLAINT) = 1});
-    must_count(f.t, DOMS, tenant, want_d, FINE_NOW, {T(COMPLAINT) = 1});
-    fixture_close(&f);
+    must_feed(&fx, &ev, 1, 1, 0);
+    must_count(fx.t, TEN, tenant, NULL, FINE_NOW, {T(COMPLAINT) = 1});
+    must_count(fx.t, MBX, tenant, want_m, FINE_NOW, {T(COMPLAINT) = 1});
+    must_count(fx.t, DOMS, tenant, want_d, FINE_NOW, {T(COMPLAINT) = 1});
 }
 END_TEST
 
-static Suite *ingest_proc_suite(void)
+Suite *test_suite(void)
 {
-    return check_suite("ingest_proc", 0, NULL, NULL,
+    return check_suite("ingest_proc", 0, setup, teardown,
                        CHECK_TESTS(test_mixed_batch_counts, test_mixed_batch_in_table,
                                    test_case_folds_to_one_key, test_garbage_frame,
                                    test_empty_frame, test_figures_accumulate, test_key_capacity,
@@ -568,7 +531,3 @@ void test_init(void)
     mp_log_set_level(MP_LOG_ERROR);
 }
 
-Suite *test_suite(void)
-{
-    return ingest_proc_suite();
-}

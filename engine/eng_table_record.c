@@ -1,0 +1,523 @@
+/* eng_table_record.c — the table's hot path (see eng_table.h, and
+ * eng_table_impl.h for the layout): finding or creating an event's three
+ * keys, their series, frames, and the lookahead that overlaps their cache
+ * misses. The hot path's cache misses are the key slot, the key and the
+ * counters; eng_prep_*() lets a writer start them a few events ahead. Kept
+ * in one file so the compiler sees the whole per-event path at once.
+ */
+#include "eng_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "eng_table_impl.h"
+#include "mp_buf.h"
+#include "mp_log.h"
+
+#define NAME_PREFETCH 16 /* lookahead warms the name's line up to here */
+
+/* ---- keys ---------------------------------------------------------------- */
+
+/* Builds a new, unpublished key. Names are interned here, once per key
+ * (the store and the readers name keys by id), never per event. */
+static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent,
+                          const char *name, size_t len, struct eng_key **out)
+{
+    uint32_t tid, nid = 0;
+    int rc;
+    if (scope == ENG_SCOPE_TENANT) {
+        if ((rc = eng_intern_get(t->names, name, len, &tid)) != MP_OK)
+            return rc;
+    } else {
+        tid = parent->tenant_id;
+        if ((rc = eng_intern_get(t->names, name, len, &nid)) != MP_OK)
+            return rc;
+    }
+    /* Claim an id first (checked so next_id cannot run away and wrap); a
+     * lost race wastes the id and a few arena bytes, never correctness. */
+    if (mp_load_relaxed(&t->next_id) > t->max_keys)
+        return MP_ERR_FULL;
+    uint32_t id = mp_add_relaxed(&t->next_id, 1);
+    if (id > t->max_keys)
+        return MP_ERR_FULL;
+    struct eng_key *k = eng_arena_alloc(t->arena, sizeof(*k) + len);
+    if (!k)
+        return MP_ERR_NOMEM;
+    if ((uint64_t)(uintptr_t)k >> SLOT_PTR_BITS) {
+        /* a slot holds a 48-bit pointer; no platform we build for maps
+         * heap memory above that, but never mistake one key for another */
+        mp_error("key_alloc_out_of_range ptr=%p", (void *)k);
+        return MP_ERR_NOMEM;
+    }
+    k->parent = parent;
+    k->scope = (uint8_t)scope;
+    k->name_len = (uint8_t)len;
+    k->id = id;
+    k->tenant_id = tid;
+    k->name_id = nid;
+    memcpy(k->name, name, len);
+    *out = k;
+    return MP_OK;
+}
+
+/* Finds or creates the key (scope, parent, name) whose hash is h (the
+ * slow part of an event's key lookups, and of loading). */
+static int table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng_key *parent,
+                          const char *name, size_t len, struct eng_key **out)
+{
+    const uint64_t tag = table__tag(h);
+    struct eng_key *mine = NULL;
+    for (uint64_t i = h & t->mask, n = 0; n <= t->mask; i = (i + 1) & t->mask, n++) {
+        /* acquire: pairs with the release CAS that published the key */
+        uint64_t w = mp_load_acquire(&t->slots[i]);
+        if (!w) {
+            int rc;
+            if (!mine && (rc = table__new_key(t, scope, parent, name, len, &mine)) != MP_OK)
+                return rc;
+            if (parent)
+                mine->sibling = mp_load_relaxed(&parent->children);
+            uint64_t expect = 0;
+            /* release: the key's fields are visible to whoever loads the slot */
+            if (mp_cas_acq_rel(&t->slots[i], &expect, tag << SLOT_PTR_BITS | (uintptr_t)mine)) {
+                mp_store_release(&t->by_id[mine->id], mine);
+                mp_add_relaxed(&t->nkeys, 1);
+                if (parent) {
+                    /* push on the tenant's child list; sibling is written
+                     * before the release CAS that publishes it */
+                    struct eng_key *head = mine->sibling;
+                    while (!mp_cas_weak_release(&parent->children, &head, mine))
+                        mine->sibling = head;
+                }
+                *out = mine;
+                return MP_OK;
+            }
+            w = expect; /* lost: compare with the winner, then probe on with ours */
+        }
+        if (w >> SLOT_PTR_BITS == tag &&
+            table__key_is(table__slot_key(w), scope, parent, name, len)) {
+            *out = table__slot_key(w);
+            return MP_OK; /* a key we built and lost stays unused in the arena */
+        }
+    }
+    return MP_ERR_FULL;
+}
+
+/* The same for the other files (loading): the hot path above keeps its
+ * static copy, which the compiler may inline into frame__record. */
+int eng_table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng_key *parent,
+                       const char *name, size_t len, struct eng_key **out)
+{
+    return table__get_key(t, h, scope, parent, name, len, out);
+}
+
+/* ---- series ---------------------------------------------------------------- */
+
+void eng_table__free_id(struct eng_table *t, uint32_t sid)
+{
+    pthread_mutex_lock(&t->free_lock);
+    if (MP_GROW(t->free_ids, t->capfree, t->nfree + 1) != MP_OK) {
+        pthread_mutex_unlock(&t->free_lock); /* the id is lost; its memory stays in the pool */
+        return;
+    }
+    t->free_ids[t->nfree++] = sid;
+    mp_store_relaxed(&t->nfree_hint, (uint32_t)t->nfree);
+    pthread_mutex_unlock(&t->free_lock);
+}
+
+/* A zeroed, unpublished series id, or 0 when the pool is exhausted. */
+static uint32_t table__alloc_series(struct eng_table *t)
+{
+    uint32_t sid = 0;
+    if (mp_load_relaxed(&t->nfree_hint)) { /* a peek; the lock decides */
+        pthread_mutex_lock(&t->free_lock);
+        if (t->nfree) {
+            sid = t->free_ids[--t->nfree];
+            mp_store_relaxed(&t->nfree_hint, (uint32_t)t->nfree);
+        }
+        pthread_mutex_unlock(&t->free_lock);
+        if (sid)
+            return sid; /* zeroed by table__recycle */
+    }
+    if (mp_load_relaxed(&t->ser_next) >= (uint64_t)t->ser_ndir * t->ser_per)
+        return 0;
+    sid = mp_add_relaxed(&t->ser_next, 1);
+    if (sid >= (uint64_t)t->ser_ndir * t->ser_per)
+        return 0;
+    uint32_t c = sid / t->ser_per; /* not per event: here only for a new series */
+    if (c >= t->ser_ndir)
+        return 0;
+    if (!mp_load_acquire(&t->ser_dir[c])) {
+        pthread_mutex_lock(&t->ser_lock);
+        if (!mp_load_relaxed(&t->ser_dir[c])) {
+            /* fresh zero pages, resident only once touched */
+            char *mem = eng_big_alloc(HUGE_PAGE);
+            if (!mem) {
+                pthread_mutex_unlock(&t->ser_lock);
+                return 0; /* the id is lost with its chunk; NOMEM for the caller */
+            }
+            mp_store_release(&t->ser_dir[c], mem);
+        }
+        pthread_mutex_unlock(&t->ser_lock);
+    }
+    return sid;
+}
+
+/* Creates the key's series for `type` (slow path of table__series). */
+struct eng_series *eng_table__series_new(struct eng_table *t, struct eng_key *k, int type)
+{
+    uint32_t mine = table__alloc_series(t);
+    if (!mine)
+        return NULL;
+    uint32_t expect = 0;
+    /* release: the zeroed series is visible to whoever loads the id */
+    if (mp_cas_acq_rel(&k->sid[type - 1], &expect, mine)) {
+        mp_add_relaxed(&t->nseries, 1);
+        return table__sptr(t, mine);
+    }
+    eng_table__free_id(t, mine); /* someone else created it first; ours was never seen */
+    return table__sptr(t, expect);
+}
+
+
+/* ---- frames ---------------------------------------------------------------- */
+
+struct eng_frame {
+    uint32_t mask;         /* set capacity - 1 (power of two) */
+    uint32_t n;            /* keys in `list` */
+    uint32_t max;          /* end the frame when n reaches this */
+    uint32_t *set;         /* open-addressed: index into `list` + 1, 0 empty */
+    struct eng_key **list; /* distinct keys touched, in order */
+    uint64_t *bits;        /* per list entry: ring slots touched (flush mask) */
+};
+
+static void frame__init(struct eng_frame *f, uint32_t *set, uint32_t setcap,
+                        struct eng_key **list, uint64_t *bits, uint32_t max)
+{
+    f->mask = setcap - 1;
+    f->n = 0;
+    f->max = max;
+    f->set = set;
+    f->list = list;
+    f->bits = bits;
+    memset(set, 0, setcap * sizeof(*set));
+}
+
+void eng_frame_destroy(struct eng_frame *f)
+{
+    if (!f)
+        return;
+    free(f->set);
+    free(f->list);
+    free(f->bits);
+    free(f);
+}
+
+int eng_frame_create(struct eng_frame **out)
+{
+    struct eng_frame *f = calloc(1, sizeof(*f));
+    if (!f)
+        return MP_ERR_NOMEM;
+    uint32_t *set = calloc(2 * ENG_FRAME_KEYS, sizeof(*set));
+    struct eng_key **list = calloc(ENG_FRAME_KEYS, sizeof(*list));
+    uint64_t *bits = calloc(ENG_FRAME_KEYS, sizeof(*bits));
+    f->set = set;
+    f->list = list;
+    f->bits = bits;
+    if (!set || !list || !bits) {
+        eng_frame_destroy(f);
+        return MP_ERR_NOMEM;
+    }
+    frame__init(f, set, 2 * ENG_FRAME_KEYS, list, bits, ENG_FRAME_KEYS);
+    *out = f;
+    return MP_OK;
+}
+
+/* Returns k's index in the frame; on first touch counts the frame in and
+ * makes sure the key's counters are in memory. */
+static int frame__touch(struct eng_table *t, struct eng_frame *f, struct eng_key *k,
+                        uint32_t *idx)
+{
+    uint64_t h = mp_hash_mix64((uint64_t)(uintptr_t)k);
+    for (uint32_t i = (uint32_t)h & f->mask;; i = (i + 1) & f->mask) {
+        uint32_t x = f->set[i];
+        if (x && f->list[x - 1] == k) {
+            *idx = x - 1;
+            return MP_OK;
+        }
+        if (!x) {
+            f->set[i] = f->n + 1;
+            f->bits[f->n] = 0;
+            f->list[f->n] = k;
+            /* seq_cst: with the evictor's seq_cst store of EVICTING and load
+             * of inflight, either it sees this frame and backs off, or the
+             * state check below sees EVICTING and waits for COLD. */
+            mp_add_seq_cst(&k->seq, SEQ_ONE_FRAME);
+            *idx = f->n++;
+            /* seq_cst, as eng_table__ensure_hot loads it; the call only for
+             * a key that is not HOT (evicted, or being evicted or loaded) */
+            if (mp_load_seq_cst(&k->state) == KEY_HOT)
+                return MP_OK;
+            return eng_table__ensure_hot(t, k);
+        }
+    }
+}
+
+void eng_frame_end(struct eng_table *t, struct eng_frame *f)
+{
+    const int64_t now = mp_load_relaxed(&t->now_ms);
+    struct eng_key *first = NULL, *last = NULL; /* keys this frame made dirty */
+    for (uint32_t i = 0; i < f->n; i++) {
+        /* the frame's early keys have left the near caches by now */
+        if (i + 8 < f->n)
+            __builtin_prefetch(f->list[i + 8], 1);
+        struct eng_key *k = f->list[i];
+        /* release: the flusher's acquire exchange of fmask then sees the
+         * adds of the slots it names */
+        if (f->bits[i])
+            mp_or_release(&k->fmask, f->bits[i]);
+        mp_store_relaxed(&k->last_ms, now);
+        /* One RMW: gen + 1, inflight - 1, dirty set. release: a reader that
+         * sees the new gen (or inflight back to 0) also sees every add of
+         * this frame, and so does the evaluator whose clearing RMW of the
+         * dirty bit reads from this one (or a later one). Dirty is set with
+         * the frame's end, so an evaluator that found the key unstable and
+         * skipped it gets it back. Only the frame that sets the bit links
+         * the key, so a key is on the list at most once. */
+        uint64_t w = mp_load_relaxed(&k->seq);
+        while (!mp_cas_weak_acq_rel(&k->seq, &w, (w + SEQ_END_FRAME) | SEQ_DIRTY))
+            ;
+        if (!(w & SEQ_DIRTY)) {
+            k->dirty_next = first;
+            first = k;
+            if (!last)
+                last = k;
+        }
+    }
+    if (first) {
+        /* one push for the frame's whole chain (the list head is shared by
+         * every writer); release: each dirty_next above is visible to the
+         * drainer's acquire exchange */
+        struct eng_key *head = mp_load_relaxed(&t->dirty_head);
+        do {
+            last->dirty_next = head;
+        } while (!mp_cas_weak_release(&t->dirty_head, &head, first));
+    }
+    if (f->n * 4 < f->mask) { /* few keys: clear only what was used */
+        for (uint32_t i = 0; i < f->n; i++) {
+            uint64_t h = mp_hash_mix64((uint64_t)(uintptr_t)f->list[i]);
+            for (uint32_t j = (uint32_t)h & f->mask; f->set[j]; j = (j + 1) & f->mask)
+                f->set[j] = 0;
+        }
+    } else {
+        memset(f->set, 0, (f->mask + 1) * sizeof(*f->set));
+    }
+    f->n = 0;
+}
+
+/* An event older than the daily ring goes to the store (added at the next
+ * flush), for all three scopes. Rare: history being backfilled. */
+static int table__backfill(struct eng_table *t, const struct eng_event *ev, int64_t day)
+{
+    struct backfill *bf = malloc(sizeof(*bf));
+    if (!bf)
+        return MP_ERR_NOMEM;
+    bf->day = day;
+    bf->type = ev->type;
+    bf->ids[0] = 0;
+    int rc = eng_intern_get(t->names, ev->tenant, ev->tenant_len, &bf->tid);
+    if (rc == MP_OK)
+        rc = eng_intern_get(t->names, ev->mailbox, ev->mailbox_len, &bf->ids[1]);
+    if (rc == MP_OK)
+        rc = eng_intern_get(t->names, ev->domain, ev->domain_len, &bf->ids[2]);
+    if (rc != MP_OK) {
+        free(bf);
+        return rc;
+    }
+    struct backfill *head = mp_load_relaxed(&t->backfill);
+    do {
+        bf->next = head;
+    } while (!mp_cas_weak_release(&t->backfill, &head, bf)); /* release: bf's fields to the flusher */
+    return MP_OK;
+}
+
+static inline int table__names_ok(const struct eng_event *ev)
+{
+    /* 1..NAME_MAX_LEN bytes each (size_t wraps for 0) */
+    return ev->tenant_len - 1 < NAME_MAX_LEN && ev->mailbox_len - 1 < NAME_MAX_LEN &&
+           ev->domain_len - 1 < NAME_MAX_LEN;
+}
+
+/* One hash per key from the wire bytes. */
+static inline void table__event_hashes(const struct eng_table *t, const struct eng_event *ev,
+                                       uint64_t h[ENG_NSCOPES])
+{
+    h[0] = table__tenant_hash(t, ev->tenant, ev->tenant_len);
+    h[1] = table__child_hash(h[0], ENG_SCOPE_MAILBOX, ev->mailbox, ev->mailbox_len);
+    h[2] = table__child_hash(h[0], ENG_SCOPE_DOMAIN, ev->domain, ev->domain_len);
+}
+
+/* eng_frame_record with the key hashes already computed (h), or not (NULL). */
+static inline int frame__record(struct eng_table *t, struct eng_frame *f,
+                                const struct eng_event *ev, const uint64_t *hin)
+{
+    if (ev->type < ENG_TYPE_MIN || ev->type > ENG_TYPE_MAX)
+        return MP_ERR_INVAL;
+    int64_t b = table__floordiv(ev->time_ms, ENG_FINE_MS);
+    int64_t hb = table__floordiv(ev->time_ms, ENG_HOUR_MS);
+    int64_t d = table__floordiv(ev->time_ms, ENG_DAY_MS);
+    /* seq_cst: after this thread's seq_cst quiescent store (eng_qsbr.h) */
+    int64_t cf = mp_load_seq_cst(&t->cur_fine);
+    int64_t ch = mp_load_seq_cst(&t->cur_hour);
+    int64_t cd = mp_load_seq_cst(&t->cur_day);
+    if (cd == ENG_NO_BUCKET) /* a day ring reset is in progress (clock jumped) */
+        return MP_ERR_AGAIN;
+    if (d < cd - t->retention_days || d > cd + 1 || (cf != ENG_NO_BUCKET && b > cf + 1))
+        return MP_ERR_INVAL;
+    if (d < cd - t->day_back) /* only with a store: older than every ring */
+        return table__backfill(t, ev, d);
+    /* Each ring takes the event when its bucket is held; a late event lands
+     * in its own bucket of every ring that still holds it. */
+    int in_fine = cf != ENG_NO_BUCKET && b >= cf - ENG_FINE_BACK;
+    int in_hour = ch != ENG_NO_BUCKET && hb >= ch - ENG_HOUR_BACK && hb <= ch + 1;
+
+    if (!table__names_ok(ev))
+        return MP_ERR_INVAL;
+    uint64_t h[ENG_NSCOPES];
+    if (hin) {
+        memcpy(h, hin, sizeof(h));
+    } else {
+        table__event_hashes(t, ev, h);
+        /* the three slot loads are independent: start them together */
+        __builtin_prefetch(&t->slots[h[1] & t->mask]);
+        __builtin_prefetch(&t->slots[h[2] & t->mask]);
+    }
+    struct eng_key *keys[ENG_NSCOPES];
+    int rc = table__get_key(t, h[0], ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, &keys[0]);
+    if (rc == MP_OK)
+        rc = table__get_key(t, h[1], ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len,
+                            &keys[1]);
+    if (rc == MP_OK)
+        rc = table__get_key(t, h[2], ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len,
+                            &keys[2]);
+    if (rc != MP_OK)
+        return rc;
+
+    if (f->n + ENG_NSCOPES > f->max)
+        eng_frame_end(t, f); /* too many distinct keys: publish what we have */
+    uint64_t fs = table__mod(b, ENG_FINE_SLOTS);
+    uint64_t hs = table__mod(hb, ENG_HOUR_SLOTS);
+    uint64_t ds = table__mod(d, t->day_slots);
+    uint64_t bits = 0;
+    if (t->store)
+        bits = (in_fine ? 1ULL << (BIT_FINE + fs) : 0) | (in_hour ? 1ULL << (BIT_HOUR + hs) : 0) |
+               1ULL << (BIT_DAY + ds);
+    struct eng_series *ser[ENG_NSCOPES];
+    for (int i = 0; i < ENG_NSCOPES; i++) {
+        uint32_t idx;
+        /* touch (and warm) first: a series pointer taken before the frame
+         * holds the key could belong to another key after an eviction */
+        if ((rc = frame__touch(t, f, keys[i], &idx)) != MP_OK)
+            return rc;
+        f->bits[idx] |= bits;
+        if (!(ser[i] = table__series(t, keys[i], ev->type)))
+            return MP_ERR_NOMEM;
+    }
+    /* release fence: pairs with the reader's acquire fence in
+     * eng_key_read_end(); a reader that sees any add below also sees the
+     * inflight increments above. */
+    mp_fence_release();
+
+    for (int i = 0; i < ENG_NSCOPES; i++) {
+        if (in_fine)
+            mp_add_relaxed(&ser[i]->fine[fs], 1);
+        if (in_hour)
+            mp_add_relaxed(&ser[i]->hour[hs], 1);
+        mp_add_relaxed(&ser[i]->day[ds], 1);
+    }
+    return MP_OK;
+}
+
+int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev)
+{
+    return frame__record(t, f, ev, NULL);
+}
+
+/* ---- lookahead --------------------------------------------------------------- */
+
+void eng_prep_start(const struct eng_table *t, const struct eng_event *ev, struct eng_prep *p)
+{
+    p->k[0] = p->k[1] = p->k[2] = NULL;
+    p->ok = table__names_ok(ev);
+    if (!p->ok)
+        return;
+    table__event_hashes(t, ev, p->h);
+    for (int i = 0; i < ENG_NSCOPES; i++)
+        __builtin_prefetch(&t->slots[p->h[i] & t->mask]);
+}
+
+void eng_prep_keys(const struct eng_table *t, struct eng_prep *p)
+{
+    if (!p->ok)
+        return;
+    for (int i = 0; i < ENG_NSCOPES; i++) {
+        const uint64_t tag = table__tag(p->h[i]);
+        p->k[i] = NULL;
+        /* the first slot with the key's tag names it, nearly always; the
+         * record verifies, this only warms the lines */
+        for (uint64_t j = p->h[i] & t->mask, n = 0; n < 4; j = (j + 1) & t->mask, n++) {
+            uint64_t w = mp_load_acquire(&t->slots[j]);
+            if (!w)
+                break;
+            if (w >> SLOT_PTR_BITS == tag) {
+                const char *k = (const char *)table__slot_key(w);
+                p->k[i] = (const struct eng_key *)k;
+                __builtin_prefetch(k, 1);
+                __builtin_prefetch(k + 64, 1);
+                __builtin_prefetch(k + offsetof(struct eng_key, name) + NAME_PREFETCH);
+                break;
+            }
+        }
+    }
+}
+
+void eng_prep_counters(const struct eng_table *t, const struct eng_event *ev,
+                       const struct eng_prep *p)
+{
+    if (!p->ok || ev->type < ENG_TYPE_MIN || ev->type > ENG_TYPE_MAX)
+        return;
+    uint64_t fs = table__mod(table__floordiv(ev->time_ms, ENG_FINE_MS), ENG_FINE_SLOTS);
+    uint64_t hs = table__mod(table__floordiv(ev->time_ms, ENG_HOUR_MS), ENG_HOUR_SLOTS);
+    uint64_t ds = table__mod(table__floordiv(ev->time_ms, ENG_DAY_MS), t->day_slots);
+    for (int i = 0; i < ENG_NSCOPES; i++) {
+        if (!p->k[i])
+            continue;
+        /* a key is never freed before the table, so reading a candidate
+         * that turns out to be another key is harmless */
+        uint32_t sid = mp_load_acquire(&((struct eng_key *)p->k[i])->sid[ev->type - 1]);
+        if (!sid)
+            continue;
+        struct eng_series *s = table__sptr(t, sid);
+        __builtin_prefetch(&s->fine[fs], 1);
+        __builtin_prefetch(&s->hour[hs], 1);
+        __builtin_prefetch(&s->day[ds], 1);
+    }
+}
+
+int eng_frame_record_prep(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev,
+                          const struct eng_prep *p)
+{
+    return frame__record(t, f, ev, p->ok ? p->h : NULL);
+}
+
+int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct eng_event *ev)
+{
+    MP_UNUSED(th); /* the caller's online state is what matters, not the handle */
+    uint32_t set[8];
+    struct eng_key *list[ENG_NSCOPES];
+    uint64_t bits[ENG_NSCOPES];
+    struct eng_frame f;
+    frame__init(&f, set, 8, list, bits, ENG_NSCOPES);
+    int rc = eng_frame_record(t, &f, ev);
+    eng_frame_end(t, &f);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/* eng_testkit.h — shared helpers of the engine suites (tests/test_eng_*.c).
+ *
+ * Contract: helpers that fail the running Check test on any error (they
+ * ck_assert inside), so a suite reads as what it checks. A table made here
+ * keeps 35 days (the daemon's default retention); a store lives in
+ * `dir`/db of a temporary directory from tk_tmpdir(), removed with
+ * tk_rmdir(). A tk_writer is one writer thread's registration and frame
+ * (register, frame, online; then unregister and free). One thread per
+ * writer; everything else is per test.
+ */
+#ifndef ENG_TESTKIT_H
+#define ENG_TESTKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eng_store.h"
+#include "eng_table.h"
+
+/* A fixed clock: 2026-11-22 12:02:00 UTC, mid-day and mid-bucket. */
+#define TK_T0 (1795348800000LL + 2 * 60 * 1000)
+#define TK_MIN (60 * 1000LL)
+#define TK_HOUR (60 * TK_MIN)
+#define TK_DAY (24 * TK_HOUR)
+
+/* mkdtemp() under /tmp into dir (>= 64 bytes), and `rm -rf` of it. */
+void tk_tmpdir(char *dir, size_t len);
+void tk_rmdir(const char *dir);
+/* Opens (creating) the store in dir/db. */
+struct eng_store *tk_store_open(const char *dir);
+/* A table of max_keys keys whose clock starts at now; s may be NULL; idle
+ * is evict_idle_ms (0: never). */
+struct eng_table *tk_table(uint32_t max_keys, int64_t now, struct eng_store *s, int64_t idle);
+/* Destroys *t and closes *s, then reopens both (the table at now with
+ * max_keys and idle as tk_table): a restart. */
+void tk_restart(const char *dir, struct eng_store **s, struct eng_table **t, uint32_t max_keys,
+                int64_t now, int64_t idle);
+
+/* One event as its own frame: eng_table_record()'s return. */
+int tk_rec(struct eng_table *t, const char *tenant, const char *mb, const char *dom, int type,
+           int64_t time_ms);
+/* Count of `type` for a key (0 when the key does not exist): over the named
+ * window `win`, over the last nb fine buckets, over nd days `back` days ago. */
+uint64_t tk_win(struct eng_table *t, int scope, const char *tenant, const char *name, int win,
+                int type);
+uint64_t tk_fine(struct eng_table *t, int scope, const char *tenant, const char *name, int nb,
+                 int type);
+uint64_t tk_days(struct eng_table *t, int scope, const char *tenant, const char *name, int back,
+                 int nd, int type);
+
+/* A writer thread's argument in the concurrency cases: table and number. */
+struct tk_worker {
+    struct eng_table *t;
+    int id;
+};
+
+struct tk_writer {
+    struct eng_table *t;
+    struct eng_thread *th;
+    struct eng_frame *f;
+};
+/* Registers, makes a frame and goes online. */
+void tk_writer_begin(struct tk_writer *w, struct eng_table *t);
+/* Ends the frame and passes a quiescent point (between batches). */
+void tk_writer_batch(struct tk_writer *w);
+/* Ends the frame, frees it and unregisters (going offline). */
+void tk_writer_end(struct tk_writer *w);
+
+#endif
