@@ -223,16 +223,18 @@ clean:
 # libFuzzer target for the wire decoder (clang + libFuzzer runtime; see
 # tests/fuzz/README.md). Not part of `make test`.
 FUZZ_SECONDS ?= 60
+# The decoder, the validator and what they use, nothing else.
+FUZZ_DECODE_SRCS := ingest/ingest_decode.c ingest/ingest_validate.c engine/eng_name.c \
+	engine/eng_types.c base/mp.c base/mp_log.c
 .PHONY: fuzz
 fuzz: $(GEN)/mailpulse.pb-c.c
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Ibase -Iengine -Iingest \
-		-I$(GEN) tests/fuzz/fuzz_decode.c ingest/ingest_validate.c base/mp.c \
-		base/mp_log.c engine/eng_types.c \
+		-I$(GEN) tests/fuzz/fuzz_decode.c $(FUZZ_DECODE_SRCS) \
 		$(GEN)/mailpulse.pb-c.c $(shell pkg-config --cflags --libs libprotobuf-c) -pthread \
 		-o $(BUILD)/fuzz_decode
 	$(CC) -std=c11 -D_GNU_SOURCE -DFUZZ_WRITE_SEEDS -Ibase -Iengine -Iingest -I$(GEN) \
-		tests/fuzz/fuzz_decode.c ingest/ingest_validate.c $(GEN)/mailpulse.pb-c.c \
-		$(shell pkg-config --cflags --libs libprotobuf-c) -o $(BUILD)/fuzz_seeds
+		tests/fuzz/fuzz_decode.c $(FUZZ_DECODE_SRCS) $(GEN)/mailpulse.pb-c.c \
+		$(shell pkg-config --cflags --libs libprotobuf-c) -pthread -o $(BUILD)/fuzz_seeds
 	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
 	$(BUILD)/fuzz_seeds $(BUILD)/fuzz-corpus
 	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \

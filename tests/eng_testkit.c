@@ -6,29 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tk_tmpdir(char *dir, size_t len)
-{
-    snprintf(dir, len, "/tmp/mp_test_store.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-void tk_rmdir(const char *dir)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-struct eng_store *tk_store_open(const char *dir)
-{
-    char err[256] = "", path[128];
-    snprintf(path, sizeof(path), "%s/db", dir);
-    struct eng_store *s = NULL;
-    int rc = eng_store_open(path, &s, err, sizeof(err));
-    ck_assert_msg(rc == MP_OK, "open: %s", err);
-    return s;
-}
-
 struct eng_table *tk_table(uint32_t max_keys, int64_t now, struct eng_store *s, int64_t idle)
 {
     struct eng_table_opts o = {
@@ -43,7 +20,7 @@ void tk_restart(const char *dir, struct eng_store **s, struct eng_table **t, uin
 {
     eng_table_destroy(*t);
     eng_store_close(*s);
-    *s = tk_store_open(dir);
+    *s = unit_store_open(dir);
     *t = tk_table(max_keys, now, *s, idle);
 }
 

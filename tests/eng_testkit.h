@@ -2,9 +2,8 @@
  *
  * Contract: helpers that fail the running Check test on any error (they
  * ck_assert inside), so a suite reads as what it checks. A table made here
- * keeps 35 days (the daemon's default retention); a store lives in
- * `dir`/db of a temporary directory from tk_tmpdir(), removed with
- * tk_rmdir(). A tk_writer is one writer thread's registration and frame
+ * keeps 35 days (the daemon's default retention); temp directories and
+ * stores come from unit_util.h (unit_tmpdir, unit_store_open). A tk_writer is one writer thread's registration and frame
  * (register, frame, online; then unregister and free). One thread per
  * writer; everything else is per test.
  */
@@ -16,6 +15,7 @@
 
 #include "eng_store.h"
 #include "eng_table.h"
+#include "unit_util.h"
 
 /* A fixed clock: 2026-11-22 12:02:00 UTC, mid-day and mid-bucket. */
 #define TK_T0 (1795348800000LL + 2 * 60 * 1000)
@@ -23,11 +23,6 @@
 #define TK_HOUR (60 * TK_MIN)
 #define TK_DAY (24 * TK_HOUR)
 
-/* mkdtemp() under /tmp into dir (>= 64 bytes), and `rm -rf` of it. */
-void tk_tmpdir(char *dir, size_t len);
-void tk_rmdir(const char *dir);
-/* Opens (creating) the store in dir/db. */
-struct eng_store *tk_store_open(const char *dir);
 /* A table of max_keys keys whose clock starts at now; s may be NULL; idle
  * is evict_idle_ms (0: never). */
 struct eng_table *tk_table(uint32_t max_keys, int64_t now, struct eng_store *s, int64_t idle);

@@ -16,11 +16,11 @@
 #include "eng_testkit.h"
 #include "check_main.h"
 
-static char dir[64];
+static char dir[UNIT_PATH_MAX];
 
-static void setup(void) { tk_tmpdir(dir, sizeof(dir)); }
+static void setup(void) { unit_tmpdir("eng_intern", dir); }
 
-static void teardown(void) { tk_rmdir(dir); }
+static void teardown(void) { unit_tmpdir_remove(dir); }
 
 START_TEST(intern_ids)
 {
@@ -197,7 +197,7 @@ START_TEST(round_trip_via_store)
     ck_assert_int_eq(eng_intern_create(64, &a), MP_OK);
     for (int i = 0; i < N; i++)
         ck_assert_int_eq(eng_intern_get(a, names[i], strlen(names[i]), &ids[i]), MP_OK);
-    struct eng_store *s = tk_store_open(dir);
+    struct eng_store *s = unit_store_open(dir);
     struct eng_store_batch *bt = eng_store_batch_new(s);
     ck_assert_ptr_nonnull(bt);
     ck_assert_uint_eq(eng_intern_drain_new(a, to_batch, bt), N);
@@ -205,7 +205,7 @@ START_TEST(round_trip_via_store)
     eng_store_batch_free(bt);
     eng_store_close(s);
 
-    s = tk_store_open(dir);
+    s = unit_store_open(dir);
     ck_assert_int_eq(eng_intern_create(64, &b), MP_OK);
     ck_assert_uint_ne(eng_intern_hash_seed(a), eng_intern_hash_seed(b)); /* 1 in 2^64 */
     ck_assert_int_eq(eng_store_load_names(s, from_store, b), MP_OK);

@@ -22,7 +22,7 @@
 #define HOUR (3600 * 1000LL)
 #define DAY (24 * HOUR)
 
-static char dir[64];
+static char dir[UNIT_PATH_MAX];
 
 struct kv_seen {
     int n;
@@ -76,8 +76,8 @@ static struct eng_table *t;
 
 static void setup(void)
 {
-    tk_tmpdir(dir, sizeof(dir));
-    s = tk_store_open(dir);
+    unit_tmpdir("eng_store", dir);
+    s = unit_store_open(dir);
     t = tk_table(4096, T0, s, 0);
 }
 
@@ -85,7 +85,7 @@ static void teardown(void)
 {
     eng_table_destroy(t);
     eng_store_close(s);
-    tk_rmdir(dir);
+    unit_tmpdir_remove(dir);
 }
 
 /* The alert side's column families: puts and deletes commit with the batch,
@@ -108,7 +108,7 @@ START_TEST(kv_families_persist)
     eng_store_batch_free(b);
     eng_store_close(s);
 
-    s = tk_store_open(dir);
+    s = unit_store_open(dir);
     memset(&seen, 0, sizeof(seen));
     ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_OUTBOX, NULL, 0, kv_collect, &seen), MP_OK);
     ck_assert_int_eq(seen.n, 3);
