@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "alert_eval_impl.h"
+#include "eng_hash.h"
 #include "mp_buf.h"
 #include "mp_log.h"
 
@@ -488,6 +489,7 @@ int alert_eval_start(struct eng_table *t, struct alert_sender *s,
     e->store = opts->store;
     e->max_keys = opts->max_keys;
     e->group_ms = opts->group_interval_ms > 0 ? opts->group_interval_ms : 1000;
+    e->group_seed = eng_hash_seed(); /* tenant names come from producers */
     e->cfg.rules = opts->rules;
     e->cfg.routes = opts->routes;
     int rc = eval__init(e, opts);

@@ -83,6 +83,7 @@ struct alert_eval {
 
     struct tgroup **groups; /* open addressing by tenant */
     size_t ngroups, capgroups;
+    uint64_t group_seed;    /* eng_hash_name seed of groups, from eng_hash_seed() */
     struct tgroup **busy;
     size_t nbusy, capbusy;
     uint32_t *dirty;

@@ -14,12 +14,12 @@
 
 #include "alert_eval_impl.h"
 #include "mp_buf.h"
-#include "mp_hash.h"
+#include "eng_hash.h"
 #include "mp_log.h"
 
 /* The group of `tenant`, created on first use; NULL when out of memory. The
- * table is open-addressed on mp_hash_bytes: its layout never leaves the
- * process, so any hash (seeded or not) would do. */
+ * table is open-addressed, and tenant names come from producers, so it
+ * probes by eng_hash_name() under the evaluator's own seed (eng_hash.h). */
 static struct tgroup *group__get(struct alert_eval *e, const char *tenant)
 {
     if (e->ngroups * 2 >= e->capgroups) {
@@ -31,7 +31,8 @@ static struct tgroup *group__get(struct alert_eval *e, const char *tenant)
             struct tgroup *g = e->groups[i];
             if (!g)
                 continue;
-            size_t h = mp_hash_bytes(g->tenant, strlen(g->tenant), 0) & (cap - 1);
+            size_t h =
+                eng_hash_name(g->tenant, strlen(g->tenant), e->group_seed) & (cap - 1);
             while (ng[h])
                 h = (h + 1) & (cap - 1);
             ng[h] = g;
@@ -40,7 +41,7 @@ static struct tgroup *group__get(struct alert_eval *e, const char *tenant)
         e->groups = ng;
         e->capgroups = cap;
     }
-    size_t h = mp_hash_bytes(tenant, strlen(tenant), 0) & (e->capgroups - 1);
+    size_t h = eng_hash_name(tenant, strlen(tenant), e->group_seed) & (e->capgroups - 1);
     while (e->groups[h]) {
         if (strcmp(e->groups[h]->tenant, tenant) == 0)
             return e->groups[h];

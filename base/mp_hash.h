@@ -2,9 +2,11 @@
  *
  * Contract: pure functions, any thread. mp_hash_bytes() hashes short strings
  * (names, addresses) 8 bytes at a time; mp_hash_mix64() finalises integers
- * (splitmix64). Neither is for untrusted-collision resistance beyond what an
- * open-addressed table with linear probing tolerates; the tables bound their
- * probe length by capacity, not by trusting the hash.
+ * (splitmix64). mp_hash_bytes() is not for names that come from outside:
+ * those are hashed by eng_hash_name() (engine/eng_hash.h) under a seed drawn
+ * per table, so nobody can precompute colliding names; here it serves as
+ * that hash's fallback where the compiler has no 128-bit multiply. The
+ * fingerprint receivers see is a frozen copy in alerts/alert_notify.c.
  */
 #ifndef MP_HASH_H
 #define MP_HASH_H

@@ -10,8 +10,9 @@
  * collide into one long probe chain, as Redis seeds its dict hash for the
  * same reason. Nothing derived from it reaches disk or the wire (ids come
  * from the store), so the function and the seeds are free to change; the
- * frozen fingerprint hash receivers see is mp_hash_bytes() in base/, not
- * this one.
+ * frozen fingerprint hash receivers see lives in alerts/alert_notify.c, not
+ * here. Tables outside the engine that probe by such names (the alert
+ * evaluator's tenant groups) use it too, with a seed of their own.
  *
  * eng_hash_seed() reads 8 bytes from getrandom(2); should the OS source
  * fail (a kernel without it, a sandbox refusing it), it falls back to the
