@@ -3,7 +3,7 @@
 # what to quote: these machines are shared and noisy. Every benchmark prints
 # one result line starting with its name, in key=value form:
 #
-#   scripts/run-bench.sh build/bench | grep '^bench_'
+#   scripts/run-bench.sh build/gcc/bench | grep '^bench_'
 #
 # Environment: MP_BIN_DIR (where mailpulsed is; `make bench` sets it),
 # BENCH_SECONDS (each part of bench_throughput, default 60).
