@@ -30,10 +30,14 @@ typedef _Atomic int64_t mp_atomic_i64;
 #define mp_sub_relaxed(p, v) atomic_fetch_sub_explicit((p), (v), memory_order_relaxed)
 /* Initialises an atomic before any other thread can see it (no order). */
 #define mp_atomic_init(p, v) atomic_init((p), (v))
+/* Rate limiters: who wins a slot matters, nothing is published through it. */
+#define mp_xchg_relaxed(p, v) atomic_exchange_explicit((p), (v), memory_order_relaxed)
+#define mp_cas_relaxed(p, expp, v)                                                    \
+    atomic_compare_exchange_strong_explicit((p), (expp), (v), memory_order_relaxed, \
+                                            memory_order_relaxed)
 
 /* Added for the engine's lock-free table (keys, frames, rings, lists). */
 #define MP_ATOMIC(T) _Atomic(T)
-#define mp_atomic_init(p, v) atomic_init((p), (v))
 #define mp_load_seq_cst(p) atomic_load_explicit((p), memory_order_seq_cst)
 #define mp_store_seq_cst(p, v) atomic_store_explicit((p), (v), memory_order_seq_cst)
 #define mp_add_release(p, v) atomic_fetch_add_explicit((p), (v), memory_order_release)

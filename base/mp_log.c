@@ -62,9 +62,8 @@ int mp_ratelimit_allow(struct mp_ratelimit *rl, int64_t now_ms, int64_t interval
      * count themselves as suppressed. Relaxed is enough: nothing else is
      * published through this struct. */
     if (now_ms >= next &&
-        atomic_compare_exchange_strong_explicit(&rl->next_ms, &next, now_ms + interval_ms,
-                                                memory_order_relaxed, memory_order_relaxed)) {
-        *suppressed = atomic_exchange_explicit(&rl->suppressed, 0, memory_order_relaxed);
+        mp_cas_relaxed(&rl->next_ms, &next, now_ms + interval_ms)) {
+        *suppressed = mp_xchg_relaxed(&rl->suppressed, 0);
         return 1;
     }
     mp_add_relaxed(&rl->suppressed, 1);

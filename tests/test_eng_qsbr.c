@@ -11,17 +11,18 @@
 
 #include "eng_qsbr.h"
 #include "check_main.h"
+#include "mp_atomic.h"
 
 struct sync {
     struct eng_qsbr *q;
-    int done;
+    mp_atomic_u32 done; /* release by the writer, acquire by the case */
 };
 
 static void *synchronizer(void *arg)
 {
     struct sync *s = arg;
     eng_qsbr_synchronize(s->q);
-    __atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+    mp_store_release(&s->done, 1);
     return NULL;
 }
 
@@ -31,7 +32,7 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-static int done(struct sync *s) { return __atomic_load_n(&s->done, __ATOMIC_ACQUIRE); }
+static int done(struct sync *s) { return (int)mp_load_acquire(&s->done); }
 
 START_TEST(no_online_thread_no_wait)
 {

@@ -17,6 +17,7 @@
 #include "eng_table.h"
 #include "eng_testkit.h"
 #include "check_main.h"
+#include "mp_atomic.h"
 
 #define T0 (1795348800000LL + 2 * 60 * 1000) /* 2026-11-22 12:02 UTC */
 #define HOUR (3600 * 1000LL)
@@ -315,7 +316,7 @@ END_TEST
 
 struct evictor {
     struct eng_table *t;
-    int stop;
+    mp_atomic_u32 stop; /* release by the case, acquire by the thread */
     size_t evicted;
 };
 
@@ -323,7 +324,7 @@ static void *evict_loop(void *arg)
 {
     struct evictor *e = arg;
     int64_t now = T0;
-    while (!__atomic_load_n(&e->stop, __ATOMIC_ACQUIRE)) {
+    while (!mp_load_acquire(&e->stop)) {
         now += 1; /* idle is 1 ms: every key not written since the last pass */
         eng_table_tick(e->t, now);
         e->evicted += eng_table_evict(e->t, now);
@@ -391,7 +392,7 @@ START_TEST(evict_during_writes_exact)
     pthread_create(&ev, NULL, evict_loop, &e);
     writers_start(th, w);
     writers_join(th);
-    __atomic_store_n(&e.stop, 1, __ATOMIC_RELEASE);
+    mp_store_release(&e.stop, 1);
     pthread_join(ev, NULL);
     ck_assert_uint_gt(e.evicted, 0);
     ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);

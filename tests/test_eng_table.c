@@ -15,6 +15,7 @@
 #include "eng_table.h"
 #include "eng_testkit.h"
 #include "check_main.h"
+#include "mp_atomic.h"
 
 /* A fixed clock: 2026-11-22 12:00:00 UTC, mid-day and mid-bucket. */
 #define T0 (1795348800000LL + 2 * 60 * 1000)
@@ -374,7 +375,7 @@ END_TEST
 struct hammer {
     struct eng_table *t;
     int id;
-    int stop_drain;
+    mp_atomic_u32 stop_drain; /* release by the case, acquire by the drainer */
     uint64_t drained;
 };
 
@@ -408,7 +409,7 @@ static void count_key(void *arg, struct eng_key *k)
 static void *hammer_drainer(void *arg)
 {
     struct hammer *h = arg;
-    while (!__atomic_load_n(&h->stop_drain, __ATOMIC_ACQUIRE))
+    while (!mp_load_acquire(&h->stop_drain))
         eng_table_drain_dirty(h->t, count_key, &h->drained);
     return NULL;
 }
@@ -438,7 +439,7 @@ START_TEST(hammer_exact_totals)
     for (int i = 0; i < WRITERS; i++)
         pthread_join(w[i], NULL);
     pthread_join(ticker, NULL);
-    __atomic_store_n(&hd.stop_drain, 1, __ATOMIC_RELEASE);
+    mp_store_release(&hd.stop_drain, 1);
     pthread_join(drainer, NULL);
 
     const uint64_t total = (uint64_t)WRITERS * PER_WRITER;
@@ -576,7 +577,7 @@ END_TEST
 
 struct framer {
     struct eng_table *t;
-    int done;
+    mp_atomic_u32 done; /* release by the writer, acquire by the case */
     uint64_t stable_reads, unstable_reads, torn;
 };
 
@@ -593,7 +594,7 @@ static void *frame_writer(void *arg)
         tk_writer_batch(&w);
     }
     tk_writer_end(&w);
-    __atomic_store_n(&fr->done, 1, __ATOMIC_RELEASE);
+    mp_store_release(&fr->done, 1);
     return NULL;
 }
 
@@ -601,7 +602,7 @@ static void *frame_reader(void *arg)
 {
     struct framer *fr = arg;
     struct eng_key *k = NULL;
-    while (!__atomic_load_n(&fr->done, __ATOMIC_ACQUIRE)) {
+    while (!mp_load_acquire(&fr->done)) {
         if (!k && eng_table_find(fr->t, ENG_SCOPE_DOMAIN, "acme", "gmail.com", &k) != MP_OK)
             continue;
         uint32_t tok;
