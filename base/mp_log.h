@@ -1,10 +1,29 @@
-/* mp_log.h — one-line key=value logging to stderr, and a rate limiter.
+/* mp_log.h — one-line key=value logging to stderr, quoting of outside
+ * values, and a rate limiter.
  *
  * Contract: mp_log() writes one complete line per call
  * ("ts=... level=info msg=... k=v ...") with a single write(2), so lines from
  * different threads never interleave. It is safe from any thread. The level
  * threshold is process configuration set once at start (mp_log_set_level),
  * the one piece of global state the style allows ("the loaded config").
+ *
+ * A line is always exactly one line: whatever the format and arguments hold,
+ * mp_log() escapes control bytes (a newline becomes the two characters \n,
+ * other controls \xHH) and bytes that are not well-formed UTF-8, and a line
+ * longer than MP_LOG_LINE_MAX is cut with a "...(+N bytes)" marker. That is
+ * the last line of defence; it does not make a value parseable.
+ *
+ * Values from outside (producer ids, tenant, mailbox and domain names, file
+ * paths, HTTP paths, library error strings, YAML values) go through
+ * mp_log_quote() / MP_LOG_Q() and are printed with a bare %s (no quotes in
+ * the format): `mp_warn("reject producer=%s", MP_LOG_Q(id))` logs
+ * `producer="..."`. The quoted form escapes \ and " (\\ and \"), newline,
+ * CR and tab (\n \r \t), every other control byte, DEL and every byte that
+ * is not part of well-formed UTF-8 (\xHH), and also the UTF-8 line breaks a
+ * reader might split on (U+0085 and the C1 controls, U+2028, U+2029: their
+ * bytes as \xHH). So a producer can never end a line, close the quotes or
+ * add a key of its own. Values that are ours (fixed words, numbers,
+ * mp_strerror()) are printed as they are.
  *
  * Hot paths never log per event: they count, and consult an mp_ratelimit
  * before logging. mp_ratelimit_allow() is thread-safe and lock-free; it lets
@@ -14,11 +33,20 @@
 #ifndef MP_LOG_H
 #define MP_LOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mp_atomic.h"
 
 enum mp_log_level { MP_LOG_DEBUG = 0, MP_LOG_INFO = 1, MP_LOG_WARN = 2, MP_LOG_ERROR = 3 };
+
+/* Longest line mp_log() writes, its final newline included. */
+#define MP_LOG_LINE_MAX 2048
+/* Most bytes between the quotes of one quoted value (escapes and the cut
+ * marker included), so a line holds several. */
+#define MP_LOG_VALUE_MAX 256
+/* A buffer that holds any quoted value: the quotes, the text, the NUL. */
+#define MP_LOG_QUOTE_SIZE (MP_LOG_VALUE_MAX + 3)
 
 void mp_log_set_level(enum mp_log_level lvl);
 /* Parses "debug|info|warn|error"; returns 0 and sets *out, or -1. */
@@ -31,6 +59,23 @@ void mp_log(enum mp_log_level lvl, const char *fmt, ...) __attribute__((format(p
 #define mp_info(...) mp_log(MP_LOG_INFO, __VA_ARGS__)
 #define mp_warn(...) mp_log(MP_LOG_WARN, __VA_ARGS__)
 #define mp_error(...) mp_log(MP_LOG_ERROR, __VA_ARGS__)
+
+/* Writes the `len` bytes at s (NUL bytes included: they become \x00) as one
+ * quoted, escaped value into dst, NUL-terminated, and returns dst. The
+ * output never exceeds n - 1 bytes nor MP_LOG_VALUE_MAX + 2: when the
+ * escaped text does not fit, it is cut between two whole escapes or UTF-8
+ * sequences and ends with "...(+N bytes)" inside the quotes, N the input
+ * bytes not shown (just "..." when the buffer is too small for the count,
+ * nothing when n < 6). s may be NULL (as ""). When n < 3 (no room for two quotes and a
+ * NUL) dst is left alone and a static "\"...\"" (or "\"\"" for an empty
+ * value) is returned instead, so the result is always a quoted string.
+ * Thread-safe; allocates nothing. */
+const char *mp_log_quote(char *dst, size_t n, const char *s, size_t len);
+/* mp_log_quote() of the NUL-terminated string s (NULL as ""). */
+const char *mp_log_quote_str(char *dst, size_t n, const char *s);
+/* The quoted form of string s in a buffer that lives until the end of the
+ * enclosing block: meant for mp_log arguments. */
+#define MP_LOG_Q(s) mp_log_quote_str((char[MP_LOG_QUOTE_SIZE]){0}, MP_LOG_QUOTE_SIZE, (s))
 
 struct mp_ratelimit {
     mp_atomic_i64 next_ms;    /* earliest time the next line may go out */
