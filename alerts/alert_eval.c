@@ -138,7 +138,7 @@ static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
         i = alert_eval_rec_new(e, id, ri);
         pthread_mutex_unlock(&e->mu);
         if (!i) {
-            mp_error("alert_state_nomem rule=%s", rule->name);
+            mp_error("alert_state_nomem rule=%s", MP_LOG_Q(rule->name));
             return;
         }
     }

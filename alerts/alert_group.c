@@ -64,7 +64,7 @@ void alert_group_queue(struct alert_eval *e, uint32_t i, const char *tenant)
         return;
     struct tgroup *g = group__get(e, tenant);
     if (!g || MP_GROW(g->recs, g->cap, g->n + 1) != MP_OK) {
-        mp_error("alert_queue_nomem tenant=%s", tenant);
+        mp_error("alert_queue_nomem tenant=%s", MP_LOG_Q(tenant));
         return;
     }
     g->recs[g->n++] = i;
@@ -124,14 +124,15 @@ void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct 
     alert_routes_lookup(e->cfg.routes, tenant, &idx, &nr);
     if (nr == 0) {
         mp_add_relaxed(&e->unrouted, n);
-        mp_warn("alert_unrouted tenant=%s alerts=%zu", tenant, n);
+        mp_warn("alert_unrouted tenant=%s alerts=%zu", MP_LOG_Q(tenant), n);
     }
     for (size_t x = 0; x < nr; x++) {
         const struct alert_receiver *rc = &e->cfg.receivers[idx[x]];
         char *body = rc->type == ALERT_RECEIVER_SLACK ? alert_notify_slack(a, n)
                                                       : alert_notify_webhook(rc->name, a, n);
         if (!body) {
-            mp_error("alert_body_nomem receiver=%s tenant=%s", rc->name, tenant);
+            mp_error("alert_body_nomem receiver=%s tenant=%s", MP_LOG_Q(rc->name),
+                     MP_LOG_Q(tenant));
             continue;
         }
         group__add_note(e, rc, tenant, body, a, n, now);
@@ -139,9 +140,10 @@ void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct 
     for (size_t x = 0; x < n; x++)
         mp_info("alert_%s rule=%s severity=%s tenant=%s mailbox=%s recipient_domain=%s "
                 "num=%llu den=%llu receivers=%zu",
-                a[x].status == ALERT_STATUS_FIRING ? "firing" : "resolved", a[x].rule->name,
-                alert_severity_name(a[x].severity), a[x].tenant, a[x].mailbox ? a[x].mailbox : "-",
-                a[x].domain ? a[x].domain : "-", (unsigned long long)a[x].v.num,
+                a[x].status == ALERT_STATUS_FIRING ? "firing" : "resolved",
+                MP_LOG_Q(a[x].rule->name), alert_severity_name(a[x].severity),
+                MP_LOG_Q(a[x].tenant), a[x].mailbox ? MP_LOG_Q(a[x].mailbox) : "-",
+                a[x].domain ? MP_LOG_Q(a[x].domain) : "-", (unsigned long long)a[x].v.num,
                 (unsigned long long)a[x].v.den, nr);
 }
 
@@ -202,7 +204,7 @@ static void group__send(struct alert_eval *e, struct tgroup *g, int64_t now)
     struct alert_instance *a = malloc((g->n ? g->n : 1) * sizeof(*a));
     size_t na = 0;
     if (!a) {
-        mp_error("alert_group_nomem tenant=%s", g->tenant);
+        mp_error("alert_group_nomem tenant=%s", MP_LOG_Q(g->tenant));
         return; /* the group stays; retried next pass */
     }
     pthread_mutex_lock(&e->mu);
@@ -241,7 +243,7 @@ static void group__submit(struct alert_eval *e)
         int rc = alert_sender_submit(e->s, e->notes, e->nnotes, e->wb);
         if (rc != MP_OK && rc != MP_ERR_INVAL) {
             mp_add_relaxed(&e->state_errors, 1);
-            mp_error("alert_submit_failed notes=%zu err=%s", e->nnotes, mp_strerror(rc));
+            mp_error("alert_submit_failed notes=%zu err=\"%s\"", e->nnotes, mp_strerror(rc));
         }
         for (size_t x = 0; x < e->nnotes; x++)
             note__free_strings(&e->notes[x]); /* bodies: the sender's now */

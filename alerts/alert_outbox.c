@@ -237,8 +237,8 @@ void alert_outbox_dead(struct alert_sender *s, struct note *n, const char *reaso
     if (!s->opts.store)
         alert_note_chain(&s->dead_head, &s->dead_tail, n, n);
     pthread_mutex_unlock(&s->lock);
-    mp_error("alert_dead receiver=%s tenant=%s idem=%s reason=%s attempts=%u", n->receiver,
-             n->tenant, n->idem, reason, n->attempts);
+    mp_error("alert_dead receiver=%s tenant=%s idem=%s reason=%s attempts=%u",
+             MP_LOG_Q(n->receiver), MP_LOG_Q(n->tenant), n->idem, reason, n->attempts);
     if (s->opts.store) {
         outbox__store_dead(s, n);
         alert_note_free(n);

@@ -416,6 +416,6 @@ int alert_ruleset_defaults(struct alert_ruleset **out)
                                alert_rules_example_len, out, err, sizeof(err));
     /* Only a broken build gets here: the example is parsed by the tests. */
     if (rc != MP_OK)
-        mp_error("rules_defaults err=\"%s\"", err);
+        mp_error("rules_defaults err=%s", MP_LOG_Q(err));
     return rc;
 }

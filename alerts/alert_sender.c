@@ -97,7 +97,7 @@ static int sender__build(const struct alert_receiver *receivers, size_t n, struc
         /* Receivers are matched by name: a second one of the same name
          * could never be told apart, so only the first counts. */
         if (alert_rq_find(set, receivers[i].name)) {
-            mp_warn("alert_receiver_duplicate receiver=%s kept=first", receivers[i].name);
+            mp_warn("alert_receiver_duplicate receiver=%s kept=first", MP_LOG_Q(receivers[i].name));
             continue;
         }
         struct rq *q = calloc(1, sizeof(*q));
@@ -148,7 +148,8 @@ static int sender__take(struct alert_sender *s, struct alert_note *an, struct no
     pthread_mutex_unlock(&s->lock);
     if (!known || !body || strlen(tenant) > SENDER_STR_MAX || strlen(idem) > SENDER_STR_MAX) {
         mp_add_relaxed(&s->refused, 1);
-        mp_error("alert_submit_refused receiver=%s why=\"%s\"", an->receiver ? an->receiver : "-",
+        mp_error("alert_submit_refused receiver=%s why=\"%s\"",
+                 MP_LOG_Q(an->receiver ? an->receiver : "-"),
                  !known ? "unknown receiver" : !body ? "no body" : "field too long");
         free(body);
         return MP_ERR_INVAL;
@@ -295,7 +296,7 @@ void alert_sender_apply(struct alert_sender *s, struct rqset *set)
             alert_outbox_dead(s, alert_rq_pop(q), "receiver_removed");
             removed++;
         }
-        mp_info("alert_receiver_removed receiver=%s dead=%zu", q->name, removed);
+        mp_info("alert_receiver_removed receiver=%s dead=%zu", MP_LOG_Q(q->name), removed);
         rq__free(q);
     }
     alert_outbox_commit(s, "receiver_removed");

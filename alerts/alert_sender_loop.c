@@ -206,8 +206,8 @@ static void loop__step(struct alert_sender *s, struct rq *q, int64_t now, int *w
 static void loop__delivered(struct alert_sender *s, struct rq *q, long code)
 {
     size_t g = q->group_n ? q->group_n : 1;
-    mp_debug("alert_delivered receiver=%s status=%ld notes=%zu attempts=%u", q->name, code, g,
-             q->head->attempts);
+    mp_debug("alert_delivered receiver=%s status=%ld notes=%zu attempts=%u", MP_LOG_Q(q->name),
+             code, g, q->head->attempts);
     for (size_t i = 0; i < g && q->head; i++) {
         struct note *n = alert_rq_pop(q);
         if (s->opts.store)
@@ -247,11 +247,16 @@ static void loop__retry_later(struct alert_sender *s, struct rq *q, long code, C
     /* One line a second at most: an outage with short backoffs across many
      * receivers would otherwise flood the log (the figures count them all). */
     uint64_t suppressed = 0;
-    if (mp_ratelimit_allow(&s->retry_log, mp_now_ms(), 1000, &suppressed))
-        mp_warn("alert_retry receiver=%s status=%ld err=\"%s\" attempt=%u next_in_ms=%lld "
+    if (mp_ratelimit_allow(&s->retry_log, mp_now_ms(), 1000, &suppressed)) {
+        /* CURLE_OK: the receiver answered, and its status is the reason
+         * (curl's own text would be "No error"). */
+        char why[32];
+        snprintf(why, sizeof(why), "http %ld", code);
+        mp_warn("alert_retry receiver=%s status=%ld err=%s attempt=%u next_in_ms=%lld "
                 "suppressed=%llu",
-                q->name, code, curl_easy_strerror(res), q->head->attempts, (long long)d,
-                (unsigned long long)suppressed);
+                MP_LOG_Q(q->name), code, MP_LOG_Q(res == CURLE_OK ? why : curl_easy_strerror(res)),
+                q->head->attempts, (long long)d, (unsigned long long)suppressed);
+    }
 }
 
 static void loop__finish(struct alert_sender *s, struct rq *q, CURLcode res)

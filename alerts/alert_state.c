@@ -113,7 +113,7 @@ static void state__owe_resolve(struct restore_ctx *c, const struct alert_rule *l
 {
     struct gone_alert *g = calloc(1, sizeof(*g));
     if (!g) {
-        mp_error("alert_resolve_nomem tenant=%s", sk->tenant);
+        mp_error("alert_resolve_nomem tenant=%s", MP_LOG_Q(sk->tenant));
         return;
     }
     memcpy(g->key, sk->buf, sk->len + 1);
@@ -178,7 +178,7 @@ static int state__decode(const char *k, size_t kl, const char *v, size_t vl,
     sk->rule = sk->buf;
     size_t rl = strlen(sk->rule);
     if (rl + 2 > kl || st->ver != (vl == STORED_V1_SIZE ? 1 : 2)) {
-        mp_warn("alert_state_unreadable rule=%s", sk->rule);
+        mp_warn("alert_state_unreadable rule=%s", MP_LOG_Q(sk->rule));
         return 0;
     }
     sk->scope = sk->buf[rl + 1] - '0';
@@ -244,7 +244,7 @@ static int state__restore_one(void *arg, const char *k, size_t kl, const char *v
     if (ri < 0)
         mp_warn("alert_state_dropped rule=%s tenant=%s why=\"rule no longer exists\" "
                 "resolve_owed=%s",
-                sk.rule, sk.tenant, st.nstatus == ST_FIRING ? "yes" : "no");
+                MP_LOG_Q(sk.rule), MP_LOG_Q(sk.tenant), st.nstatus == ST_FIRING ? "yes" : "no");
     if (e->wb)
         eng_store_batch_kv_del(e->wb, ENG_KV_ALERTS, k, kl);
     c->dropped++;

@@ -18,7 +18,7 @@ uint64_t eng_hash_seed(void)
     if (n == (ssize_t)sizeof(seed))
         return seed;
     /* No OS randomness: weaker, but still not a constant a producer knows. */
-    mp_error("hash_seed_fallback err=\"%s\"", n < 0 ? strerror(errno) : "short read");
+    mp_error("hash_seed_fallback err=%s", MP_LOG_Q(n < 0 ? strerror(errno) : "short read"));
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     seed = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ ((uint64_t)getpid() << 16) ^

@@ -199,7 +199,7 @@ void eng_store_close(struct eng_store *s)
             if (s->cf[i])
                 rocksdb_flush_cf(s->db, fo, s->cf[i], &rerr);
             if (rerr) {
-                mp_error("store_flush_at_close_failed err=\"%s\"", rerr);
+                mp_error("store_flush_at_close_failed err=%s", MP_LOG_Q(rerr));
                 rocksdb_free(rerr);
             }
         }
@@ -402,7 +402,7 @@ int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync)
     rocksdb_write(s->db, sync ? s->wo_sync : s->wo, b->wb, &rerr);
     rocksdb_writebatch_clear(b->wb);
     if (rerr) {
-        mp_error("store_write_failed err=\"%s\"", rerr);
+        mp_error("store_write_failed err=%s", MP_LOG_Q(rerr));
         rocksdb_free(rerr);
         return MP_ERR_IO;
     }
@@ -417,9 +417,9 @@ static int store__iter_end(rocksdb_iterator_t *it, int rc, int cf)
     rocksdb_iter_get_error(it, &rerr);
     if (rerr) {
         if (cf >= 0)
-            mp_error("store_read_failed cf=%d err=\"%s\"", cf, rerr);
+            mp_error("store_read_failed cf=%d err=%s", cf, MP_LOG_Q(rerr));
         else
-            mp_error("store_read_failed err=\"%s\"", rerr);
+            mp_error("store_read_failed err=%s", MP_LOG_Q(rerr));
         rocksdb_free(rerr);
         rc = MP_ERR_IO;
     }
@@ -532,7 +532,7 @@ int eng_store_sum(struct eng_store *s, int res, int64_t lo, int64_t hi, int scop
         size_t vl = 0;
         char *v = rocksdb_get_cf(s->db, s->ro, s->cf[CF_COUNTERS], k, STORE_KEY_LEN, &vl, &rerr);
         if (rerr) {
-            mp_error("store_read_failed err=\"%s\"", rerr);
+            mp_error("store_read_failed err=%s", MP_LOG_Q(rerr));
             rocksdb_free(rerr);
             return MP_ERR_IO;
         }

@@ -118,8 +118,8 @@ static void proc__reject(struct ingest_proc *p, int reason, uint64_t n, const ch
     mp_add_relaxed(&p->fig.rejected[reason], n);
     uint64_t suppressed;
     if (mp_ratelimit_allow(&p->rl[reason], now_ms, 1000, &suppressed))
-        mp_warn("ingest_reject reason=%s producer=\"%s\" detail=\"%s\" suppressed=%llu",
-                ingest_reason_name(reason), producer ? producer : "", detail ? detail : "",
+        mp_warn("ingest_reject reason=%s producer=%s detail=%s suppressed=%llu",
+                ingest_reason_name(reason), MP_LOG_Q(producer), MP_LOG_Q(detail),
                 (unsigned long long)suppressed);
 }
 
@@ -248,7 +248,7 @@ static void *worker__main(void *arg)
     /* A timeout lets the worker notice `stopping` once the queue is empty. */
     zmq_setsockopt(sock, ZMQ_RCVTIMEO, &tmo, sizeof(tmo));
     if (zmq_connect(sock, WORKER_INPROC) != 0) {
-        mp_error("ingest_worker_connect err=\"%s\"", zmq_strerror(zmq_errno()));
+        mp_error("ingest_worker_connect err=%s", MP_LOG_Q(zmq_strerror(zmq_errno())));
         zmq_close(sock);
         return NULL;
     }
@@ -282,7 +282,7 @@ static void *proxy__main(void *arg)
     struct ingest *in = arg;
     void *ctl = zmq_socket(in->zctx, ZMQ_PAIR);
     if (zmq_connect(ctl, WORKER_CONTROL) != 0) {
-        mp_error("ingest_proxy_control err=\"%s\"", zmq_strerror(zmq_errno()));
+        mp_error("ingest_proxy_control err=%s", MP_LOG_Q(zmq_strerror(zmq_errno())));
         zmq_close(ctl);
         return NULL;
     }

@@ -3,12 +3,18 @@
  *
  * The logger writes one whole "ts=... level=... msg=..." line per call to
  * stderr (captured here through a pipe), drops lines under the level,
- * and cuts an overlong line to one terminated line. The rate limiter lets
+ * and cuts an overlong line to one terminated line with a marker; a message
+ * holding newlines or other controls is still one line. mp_log_quote() is
+ * checked byte class by byte class (quotes, backslash, controls, DEL, NUL,
+ * well-formed and malformed UTF-8, the UTF-8 line breaks), at its cut (whole
+ * escapes only, an honest "...(+N bytes)"), in every buffer size from 0 up
+ * (never a byte past n), and by decoding random input back. The rate limiter lets
  * one call through per interval and counts the rest; with four threads
  * hammering the same instant exactly one wins and none of the others is
  * lost from the suppressed count.
  */
 #include <check.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -166,9 +172,258 @@ START_TEST(ratelimit_races_lose_nothing)
 }
 END_TEST
 
+/* ---- mp_log_quote ------------------------------------------------------- */
+
+/* mp_log_quote() of len bytes at s in a buffer of MP_LOG_QUOTE_SIZE must
+ * be exactly `want`. */
+#define QUOTE_IS(s, len, want)                                                                   \
+    do {                                                                                         \
+        char q_[MP_LOG_QUOTE_SIZE];                                                              \
+        const char *r_ = mp_log_quote(q_, sizeof(q_), (s), (len));                               \
+        ck_assert_ptr_eq(r_, q_);                                                                \
+        ck_assert_str_eq(q_, (want));                                                            \
+    } while (0)
+
+START_TEST(quote_plain_and_escapes)
+{
+    QUOTE_IS("acme", 4, "\"acme\"");
+    QUOTE_IS("", 0, "\"\"");
+    QUOTE_IS(NULL, 5, "\"\"");
+    QUOTE_IS("sales@acme.example k=v", 22, "\"sales@acme.example k=v\"");
+    QUOTE_IS("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
+    QUOTE_IS("\n\r\t", 3, "\"\\n\\r\\t\"");
+    QUOTE_IS("\x01\x1b\x1f\x7f", 4, "\"\\x01\\x1b\\x1f\\x7f\"");
+    QUOTE_IS("a\0b", 3, "\"a\\x00b\""); /* the length rules, not the NUL */
+    QUOTE_IS("abc", 2, "\"ab\"");
+    ck_assert_str_eq(MP_LOG_Q("x\nts=1 level=error msg=store_flush_failed"),
+                     "\"x\\nts=1 level=error msg=store_flush_failed\"");
+    ck_assert_str_eq(MP_LOG_Q(NULL), "\"\"");
+}
+END_TEST
+
+START_TEST(quote_utf8)
+{
+    QUOTE_IS("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+             "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+    QUOTE_IS("\xc2\xa0", 2, "\"\xc2\xa0\""); /* NBSP: printable, kept */
+    QUOTE_IS("\x80", 1, "\"\\x80\"");        /* a lone continuation byte */
+    QUOTE_IS("\xff\xfe", 2, "\"\\xff\\xfe\"");
+    QUOTE_IS("\xc0\xaf", 2, "\"\\xc0\\xaf\"");          /* overlong '/' */
+    QUOTE_IS("\xe0\x80\xaf", 3, "\"\\xe0\\x80\\xaf\""); /* overlong, 3 bytes */
+    QUOTE_IS("\xed\xa0\x80", 3, "\"\\xed\\xa0\\x80\""); /* a surrogate */
+    QUOTE_IS("\xf4\x90\x80\x80", 4, "\"\\xf4\\x90\\x80\\x80\""); /* past U+10FFFF */
+    QUOTE_IS("\xe2\x82", 2, "\"\\xe2\\x82\"");                 /* cut short */
+    QUOTE_IS("\xe2\x82" "a", 3, "\"\\xe2\\x82a\"");            /* resyncs on 'a' */
+    /* Well-formed but a line break to some readers: NEL, U+2028, U+2029. */
+    QUOTE_IS("\xc2\x85", 2, "\"\\xc2\\x85\"");
+    QUOTE_IS("\xe2\x80\xa8|\xe2\x80\xa9", 7, "\"\\xe2\\x80\\xa8|\\xe2\\x80\\xa9\"");
+}
+END_TEST
+
+/* The N of a trailing "...(+N bytes)\"" in q, or -1 when q has none. */
+static long quote_cut_count(const char *q)
+{
+    const char *m = strstr(q, "...(+");
+    if (!m)
+        return -1;
+    char *end = NULL;
+    long v = strtol(m + 5, &end, 10);
+    ck_assert_str_eq(end, " bytes)\"");
+    return v;
+}
+
+START_TEST(quote_cut_at_the_bound)
+{
+    char in[1000], q[MP_LOG_QUOTE_SIZE];
+    memset(in, 'a', sizeof(in));
+    /* Exactly MP_LOG_VALUE_MAX bytes fit whole; one more does not. */
+    mp_log_quote(q, sizeof(q), in, MP_LOG_VALUE_MAX);
+    ck_assert_uint_eq(strlen(q), MP_LOG_VALUE_MAX + 2);
+    ck_assert_int_eq(quote_cut_count(q), -1);
+    for (size_t len = MP_LOG_VALUE_MAX + 1; len <= sizeof(in); len += 247) {
+        mp_log_quote(q, sizeof(q), in, len);
+        long rest = quote_cut_count(q);
+        size_t shown = strspn(q + 1, "a");
+        ck_assert_int_eq(q[0], '"');
+        ck_assert_uint_le(strlen(q), MP_LOG_VALUE_MAX + 2);
+        ck_assert_uint_gt(strlen(q), MP_LOG_VALUE_MAX - 4); /* the room is used */
+        ck_assert_int_eq((long)shown + rest, (long)len);    /* the count is honest */
+    }
+    /* A cut never splits an escape... */
+    memset(in, '\n', sizeof(in));
+    mp_log_quote(q, sizeof(q), in, sizeof(in));
+    size_t esc = strstr(q, "...") - (q + 1);
+    ck_assert_uint_eq(esc % 2, 0);
+    ck_assert_int_eq((long)esc / 2 + quote_cut_count(q), (long)sizeof(in));
+    for (size_t i = 0; i < esc; i += 2)
+        ck_assert(q[1 + i] == '\\' && q[2 + i] == 'n');
+    /* ...nor a UTF-8 sequence. */
+    for (size_t i = 0; i + 3 <= sizeof(in); i += 3)
+        memcpy(in + i, "\xe2\x82\xac", 3);
+    mp_log_quote(q, sizeof(q), in, 999);
+    size_t text = strstr(q, "...") - (q + 1);
+    ck_assert_uint_eq(text % 3, 0);
+    ck_assert_int_eq(memcmp(q + 1, in, text), 0);
+    ck_assert_int_eq((long)text + quote_cut_count(q), 999);
+}
+END_TEST
+
+START_TEST(quote_tiny_buffers)
+{
+    /* Too small for two quotes and a NUL: dst untouched, a literal back. */
+    char b[8];
+    memset(b, 'Z', sizeof(b));
+    ck_assert_str_eq(mp_log_quote(NULL, 0, "abc", 3), "\"...\"");
+    ck_assert_str_eq(mp_log_quote(b, 0, "abc", 3), "\"...\"");
+    ck_assert_str_eq(mp_log_quote(b, 2, "abc", 3), "\"...\"");
+    ck_assert_str_eq(mp_log_quote(b, 2, "", 0), "\"\"");
+    ck_assert_int_eq(b[0], 'Z');
+    ck_assert_str_eq(mp_log_quote(b, 3, "abc", 3), "\"\"");
+    ck_assert_str_eq(mp_log_quote(b, 5, "abc", 3), "\"ab\"");
+    ck_assert_str_eq(mp_log_quote(b, 6, "abc", 3), "\"abc\"");
+    ck_assert_str_eq(mp_log_quote(b, 6, "abcd", 4), "\"...\"");
+    ck_assert_str_eq(mp_log_quote(b, 8, "abcdefgh", 8), "\"ab...\"");
+    ck_assert_str_eq(mp_log_quote(b, 8, "\n\n\n", 3), "\"\\n...\"");
+
+    /* Every size: a quoted, NUL-terminated value inside the first n bytes,
+     * nothing written past them, no raw control byte. */
+    char in[600];
+    for (size_t i = 0; i < sizeof(in); i++)
+        in[i] = "a\"\\\n\x01\xc3\xa9\xff"[i % 8];
+    char buf[MP_LOG_QUOTE_SIZE + 64];
+    for (size_t n = 3; n < sizeof(buf); n++) {
+        memset(buf, 'Z', sizeof(buf));
+        const char *r = mp_log_quote(buf, n, in, sizeof(in));
+        ck_assert_ptr_eq(r, buf);
+        size_t len = strlen(buf);
+        ck_assert_uint_lt(len, n);
+        ck_assert_uint_le(len, MP_LOG_VALUE_MAX + 2);
+        ck_assert(len >= 2 && buf[0] == '"' && buf[len - 1] == '"');
+        for (size_t i = n; i < sizeof(buf); i++)
+            ck_assert_int_eq(buf[i], 'Z');
+        for (size_t i = 0; i < len; i++)
+            ck_assert((unsigned char)buf[i] >= 0x20 && buf[i] != 0x7f);
+    }
+}
+END_TEST
+
+/* Decodes the quoted value q (as mp_log_quote writes it) into out; returns
+ * its length, and the cut count in *rest (0 when whole). */
+static size_t quote_decode(const char *q, unsigned char *out, long *rest)
+{
+    size_t len = strlen(q), o = 0;
+    ck_assert(len >= 2 && q[0] == '"' && q[len - 1] == '"');
+    long r = quote_cut_count(q);
+    const char *end = r >= 0 ? strstr(q, "...(+") : q + len - 1;
+    *rest = r >= 0 ? r : 0;
+    for (const char *p = q + 1; p < end;) {
+        ck_assert_int_ne(*p, '"'); /* a quote inside is always escaped */
+        if (*p != '\\') {
+            out[o++] = (unsigned char)*p++;
+            continue;
+        }
+        char c = p[1];
+        if (c == 'x') {
+            ck_assert(isxdigit((unsigned char)p[2]) && isxdigit((unsigned char)p[3]));
+            char h[3] = {p[2], p[3], 0};
+            out[o++] = (unsigned char)strtol(h, NULL, 16);
+            p += 4;
+            continue;
+        }
+        ck_assert_msg(strchr("nrt\"\\", c) && c, "bad escape \\%c in %s", c, q);
+        out[o++] = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : (unsigned char)c;
+        p += 2;
+    }
+    return o;
+}
+
+START_TEST(quote_decodes_back)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    unsigned char in[400], out[MP_LOG_QUOTE_SIZE];
+    char q[MP_LOG_QUOTE_SIZE];
+    for (int it = 0; it < 3000; it++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = (size_t)(x % sizeof(in));
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* skewed to the interesting bytes */
+            static const unsigned char pick[] = {'a', '"', '\\', '\n', 0, 0x7f, 0xc3, 0xa9, 0xe2};
+            in[i] = (x & 1) ? (unsigned char)(x >> 8) : pick[(x >> 8) % sizeof(pick)];
+        }
+        mp_log_quote(q, sizeof(q), (const char *)in, len);
+        long rest;
+        size_t n = quote_decode(q, out, &rest);
+        ck_assert_uint_eq(n + (size_t)rest, len);
+        ck_assert_int_eq(memcmp(out, in, n), 0);
+    }
+}
+END_TEST
+
+/* ---- mp_log() itself: one line whatever it is given ---------------------- */
+
+static void log_forged(void)
+{
+    mp_log_set_level(MP_LOG_INFO);
+    mp_warn("raw v=%s end=1", "x\nts=2026-01-01T00:00:00.000Z level=error msg=store_flush_failed\r\n");
+    mp_warn("ctl v=%s", "\x1b[2J\x7f\tz");
+    mp_warn("q v=%s", MP_LOG_Q("a\"b\nc"));
+}
+
+START_TEST(message_newline_stays_one_line)
+{
+    char *out = capture_stderr(log_forged);
+    int lines = 0;
+    for (const char *c = out; *c; c++) {
+        lines += *c == '\n';
+        ck_assert_int_ne(*c, '\r');
+        if (*c == '\n')
+            ck_assert(c[1] == '\0' || strncmp(c + 1, "ts=", 3) == 0);
+    }
+    ck_assert_int_eq(lines, 3);
+    ck_assert_msg(strstr(out, " level=warn msg=raw v=x\\nts=2026-01-01T00:00:00.000Z level=error "
+                              "msg=store_flush_failed\\r\\n end=1\n"),
+                  "%s", out);
+    ck_assert_msg(strstr(out, " msg=ctl v=\\x1b[2J\\x7f\\tz\n"), "%s", out);
+    ck_assert_msg(strstr(out, " msg=q v=\"a\\\"b\\nc\"\n"), "%s", out);
+    free(out);
+}
+END_TEST
+
+static void log_cut(void)
+{
+    char big[5000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    mp_warn("long v=%s", big);
+}
+
+START_TEST(overlong_line_says_what_was_cut)
+{
+    char *out = capture_stderr(log_cut);
+    size_t len = strlen(out);
+    ck_assert_uint_le(len, MP_LOG_LINE_MAX);
+    ck_assert_uint_gt(len, MP_LOG_LINE_MAX - 40);
+    const char *v = strstr(out, " msg=long v=");
+    const char *m = strstr(out, "...(+");
+    ck_assert(v && m);
+    char *end = NULL;
+    long rest = strtol(m + 5, &end, 10);
+    ck_assert_str_eq(end, " bytes)\n");
+    v += strlen(" msg=long v=");
+    ck_assert_uint_eq(strspn(v, "x"), (size_t)(m - v));
+    ck_assert_int_eq((long)(m - v) + rest, 4999); /* what was shown + what was not */
+    free(out);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     return check_suite("mp_log", 0, NULL, NULL,
                        CHECK_TESTS(lines_and_levels, overlong_line_stays_one_line, level_names,
-                                   ratelimit_one_per_interval, ratelimit_races_lose_nothing));
+                                   ratelimit_one_per_interval, ratelimit_races_lose_nothing,
+                                   quote_plain_and_escapes, quote_utf8, quote_cut_at_the_bound,
+                                   quote_tiny_buffers, quote_decodes_back,
+                                   message_newline_stays_one_line,
+                                   overlong_line_says_what_was_cut));
 }

@@ -411,8 +411,8 @@ static enum MHD_Result sink__finish(struct cli_sink *s, struct MHD_Connection *c
     if (s->out_fd >= 0) {
         int rc = sink__write_line(s, conn, received_ms, mono_ns, path, r, body, status);
         if (rc != MP_OK)
-            mp_warn("sink_out_write_failed err=\"%s\" detail=\"%s\"", mp_strerror(rc),
-                    rc == MP_ERR_IO ? strerror(errno) : "-");
+            mp_warn("sink_out_write_failed err=\"%s\" detail=%s", mp_strerror(rc),
+                    MP_LOG_Q(rc == MP_ERR_IO ? strerror(errno) : "-"));
     }
     json_decref(body);
 
@@ -500,7 +500,7 @@ static void sink__on_log(void *cls, const char *fmt, va_list ap)
     vsnprintf(line, sizeof(line), fmt, ap);
     line[strcspn(line, "\r\n")] = '\0';
     if (mp_load_relaxed(&s->started))
-        mp_warn("sink_http err=\"%s\"", line);
+        mp_warn("sink_http err=%s", MP_LOG_Q(line));
     else
         memcpy(s->last_log, line, sizeof(line));
 }

@@ -173,7 +173,8 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
         return rc;
     }
     mp_info("alerting rules=%zu rules_file=%s tenants_with_overrides=%zu receivers=%zu", nrules,
-            c->rules_path ? c->rules_path : "(built-in defaults)", nover, c->n_receivers);
+            MP_LOG_Q(c->rules_path ? c->rules_path : "(built-in defaults)"), nover,
+            c->n_receivers);
     return MP_OK;
 }
 
@@ -188,8 +189,8 @@ static void daemon__reload(struct daemon *d)
     struct alert_receiver *rcv = NULL;
     if (mp_config_load(d->cfg->path, &nc, err, sizeof(err)) != MP_OK ||
         daemon__rules(nc, &rules, err, sizeof(err)) != MP_OK) {
-        mp_error("reload_refused err=\"%s\" kept=\"the rules, receivers and routes in use\"",
-                 err);
+        mp_error("reload_refused err=%s kept=\"the rules, receivers and routes in use\"",
+                 MP_LOG_Q(err));
         goto out;
     }
     if (!(rcv = daemon__receivers(nc)) || daemon__alert_routes(nc, &routes) != MP_OK ||
@@ -206,7 +207,8 @@ static void daemon__reload(struct daemon *d)
     }
     mp_info("reloaded rules=%zu receivers=%zu routes=%zu rules_file=%s note=\"other settings "
             "apply at the next start\"",
-            nrules, nc->n_receivers, nc->n_routes, nc->rules_path ? nc->rules_path : "(defaults)");
+            nrules, nc->n_receivers, nc->n_routes,
+            MP_LOG_Q(nc->rules_path ? nc->rules_path : "(defaults)"));
 out:
     free(rcv);
     mp_config_free(nc);
@@ -427,15 +429,16 @@ int main(int argc, char **argv)
 
     int rc = daemon__start(&d, err, sizeof(err));
     if (rc != MP_OK) {
-        mp_error("start_failed err=\"%s\"", err);
+        mp_error("start_failed err=%s", MP_LOG_Q(err));
         fprintf(stderr, "mailpulsed: %s\n", err);
         daemon__stop(&d);
         curl_global_cleanup();
         return 1;
     }
     mp_info("started version=%s pull=%s http=%s workers=%d data_dir=%s receivers=%zu",
-            VERSION, d.cfg->ingest_pull, d.cfg->http_listen ? d.cfg->http_listen : "-",
-            d.cfg->workers, d.cfg->data_dir, d.cfg->n_receivers);
+            VERSION, MP_LOG_Q(d.cfg->ingest_pull),
+            d.cfg->http_listen ? MP_LOG_Q(d.cfg->http_listen) : "-", d.cfg->workers,
+            MP_LOG_Q(d.cfg->data_dir), d.cfg->n_receivers);
     daemon__run(&d, &set);
     daemon__stop(&d);
     curl_global_cleanup();
