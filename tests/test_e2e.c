@@ -14,6 +14,10 @@
  *   garbage_then_valid     story 7: every kind of bad frame/event is counted
  *                          under its reason and logged; valid events still count.
  *   clean_sigterm          SIGTERM: exit 0 within 5 s, "msg=stopped".
+ *   log_cannot_be_forged   a producer_id holding a forged log line, and one
+ *                          of 100 KB, are logged quoted and cut: every line
+ *                          of the daemon's log is one key=value line; a
+ *                          retry after a 503 logs err="http 503".
  *   config_refused         unknown keys stop the daemon with file:line: key;
  *                          --help exits 0.
  *
@@ -36,6 +40,7 @@
 #include <zmq.h>
 
 #include "e2e_world.h"
+#include "mp_log.h"
 #include "mailpulse.pb-c.h"
 #include "check_main.h"
 
@@ -646,6 +651,121 @@ START_TEST(garbage_then_valid)
 }
 END_TEST
 
+/* ---- log_cannot_be_forged ------------------------------------------------- */
+
+#define FORGED_LINE "ts=2026-01-01T00:00:00.000Z level=error msg=store_flush_failed"
+#define BIG_PRODUCER (100 * 1024)
+
+/* 1 when the n bytes at l are one key=value line as mp_log writes them:
+ * "ts=... level=... msg=NAME" then " key=value" pairs, each value bare (no
+ * space, quote or control) or quoted (escapes only, no raw quote). *msg
+ * receives NAME. */
+static int log_line_parses(const char *l, size_t n, char *msg, size_t msgn)
+{
+    static const char *const first[] = {"ts", "level", "msg"};
+    size_t i = 0, k = 0;
+    for (; i < n; k++) {
+        size_t key = i;
+        while (i < n && ((l[i] >= 'a' && l[i] <= 'z') || (l[i] >= '0' && l[i] <= '9') ||
+                         l[i] == '_'))
+            i++;
+        if (i == key || i >= n || l[i] != '=')
+            return 0;
+        if (k < 3 && (strlen(first[k]) != i - key || strncmp(l + key, first[k], i - key) != 0))
+            return 0;
+        size_t v = ++i;
+        if (i < n && l[i] == '"') {
+            for (i++; i < n && l[i] != '"'; i++)
+                if (l[i] == '\\' && ++i >= n)
+                    return 0;
+            if (i++ >= n)
+                return 0; /* no closing quote */
+        } else {
+            while (i < n && l[i] != ' ' && l[i] != '"' && (unsigned char)l[i] >= 0x20)
+                i++;
+        }
+        if (k == 2)
+            snprintf(msg, msgn, "%.*s", (int)(i - v), l + v);
+        if (i < n && l[i++] != ' ')
+            return 0;
+    }
+    return k >= 3;
+}
+
+START_TEST(log_cannot_be_forged)
+{
+    /* A receiver that answers 503: its retries are logged too. */
+    size_t k = ew_raw(&W, "down", "secret-down", 503);
+    const struct e2e_receiver_conf rec[] = {{"down-hook", W.raw_url[k], W.raw_secret[k]}};
+    w_start_daemon(rec, 1, "down-hook", NULL, 0);
+    /* An empty batch is rejected as empty_batch, with its producer_id. */
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    must_ok(e2e_batch_pack(NULL, 0, "x\n" FORGED_LINE, &buf, &len));
+    must_ok(e2e_send_frame(W.push, buf, len, NULL));
+    free(buf);
+    /* 100 KB of forged lines, quotes and backslashes, with an event of an
+     * unknown type (a second reason, so its first line is logged too). */
+    static const char unit[] = "\"\\\n" FORGED_LINE "\r\n";
+    char *big = malloc(BIG_PRODUCER + 1);
+    must(big != NULL, "out of memory");
+    for (size_t i = 0; i < BIG_PRODUCER; i++)
+        big[i] = unit[i % (sizeof(unit) - 1)];
+    big[BIG_PRODUCER] = '\0';
+    struct e2e_event ev = {"team-f", "a@team-f.example", GMAIL, 99, mp_now_ms()};
+    must_ok(e2e_batch_pack(&ev, 1, big, &buf, &len));
+    free(big);
+    must_ok(e2e_send_frame(W.push, buf, len, NULL));
+    free(buf);
+
+    ew_wait_log(&W,
+                "msg=ingest_reject reason=empty_batch producer=\"x\\n" FORGED_LINE
+                "\" detail=\"batch has no events\" ",
+                5000);
+    ew_wait_log(&W, "msg=ingest_reject reason=type_unknown producer=\"\\\"\\\\\\nts=2026-", 5000);
+    /* An alert for the 503 receiver: a retry names the HTTP status, not
+     * libcurl's "No error". */
+    must_ok(e2e_send_events(W.push, "team-f", "a@team-f.example", GMAIL, T_SENT, 1000,
+                            mp_now_ms()));
+    w_wait_accepted(1000);
+    must_ok(e2e_send_events(W.push, "team-f", "a@team-f.example", GMAIL, T_BOUNCE_HARD, 80,
+                            mp_now_ms()));
+    ew_wait_log(&W, "msg=alert_retry receiver=\"down-hook\" status=503 err=\"http 503\" ",
+                ALERT_MS);
+    ew_stop_ok(&W, &W.daemon);
+    must(!e2e_file_contains(W.daemon.err_path, "No error"), "a retry logged \"No error\"");
+
+    char *log = NULL;
+    size_t loglen = 0;
+    must_ok(e2e_read_file(W.daemon.err_path, &log, &loglen));
+    must(loglen > 0 && log[loglen - 1] == '\n', "the log does not end with a whole line");
+    size_t nlines = 0, cut = 0;
+    for (size_t at = 0; at < loglen; nlines++) {
+        const char *l = log + at;
+        size_t n = (size_t)((const char *)memchr(l, '\n', loglen - at) - l);
+        at += n + 1;
+        char msg[64] = "";
+        must(n + 1 <= MP_LOG_LINE_MAX, "line %zu is %zu bytes", nlines + 1, n + 1);
+        must(log_line_parses(l, n, msg, sizeof(msg)),
+             "line %zu is not one key=value line:\n%.*s", nlines + 1, (int)n, l);
+        must(strcmp(msg, "store_flush_failed") != 0, "a forged line got in:\n%.*s", (int)n, l);
+        const char *p = memmem(l, n, " producer=\"", 11);
+        if (p && memmem(l, n, "reason=type_unknown", 19)) {
+            /* the 100 KB id: cut to its bound, with the count of the rest */
+            const char *m = memmem(l, n, " bytes)\" detail=", 16);
+            must(m != NULL, "the 100 KB producer_id is not cut:\n%.*s", (int)n, l);
+            must((size_t)(m + 7 - (p + 10)) <= MP_LOG_VALUE_MAX + 2,
+                 "the producer_id value is %zu bytes", (size_t)(m + 7 - (p + 10)));
+            cut++;
+        }
+    }
+    must(cut == 1, "%zu lines with the 100 KB producer_id", cut);
+    must(nlines >= 6, "only %zu lines in the log", nlines); /* start, 2 rejects, alert, retry, stop */
+    free(log);
+    W.passed = 1;
+}
+END_TEST
+
 /* ---- clean_sigterm -------------------------------------------------------- */
 
 START_TEST(clean_sigterm)
@@ -728,7 +848,7 @@ Suite *test_suite(void)
     const struct ew_case cases[] = {
         {story_team_a_bad_list, 0}, {signature_verifies, 0}, {garbage_then_valid, 0},
         {clean_sigterm, 0},         {config_refused, (int)MP_ARRAY_LEN(refused)},
-        {help_exits_0, 0},
+        {help_exits_0, 0},          {log_cannot_be_forged, 0},
     };
     return ew_suite("e2e", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }
