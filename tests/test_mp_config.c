@@ -181,7 +181,41 @@ static const struct reject_case {
     {PULL "engine:\n  max_keys: 268435457\n", "engine.max_keys: expected an integer", 4},
     {PULL "engine:\n  flush_interval: 50ms\n", "engine.flush_interval: expected a duration from 100ms to 60s", 4},
     {PULL "engine:\n  flush_interval: 2m\n", "engine.flush_interval: expected a duration from 100ms to 60s", 4},
-    {PULL "engine:\n  evict_idle: 30s\n", "engine.evict_idle: expected 0s (never) or a duration of at least 1m", 4},
+    {PULL "engine:\n  evict_idle: 30s\n", "engine.evict_idle: expected 0s (never) or a duration from 1m to 400d, got \"30s\"", 4},
+    {PULL "engine:\n  evict_idle: 401d\n", "engine.evict_idle: expected 0s (never) or a duration from 1m to 400d, got \"401d\"", 4},
+    /* every integer key takes a plain scalar: "2" quoted is a string */
+    {"ingest:\n  pull: tcp://a:1\n  workers: \"2\"\n", "ingest.workers: expected an integer 1..256, got \"2\"", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: '2'\n", "ingest.workers: expected an integer 1..256, got \"2\"", 3},
+    {PULL "engine:\n  max_keys: \"4096\"\n", "engine.max_keys: expected an integer 1024..268435456, got \"4096\"", 4},
+    /* ingest limits */
+    {PULL "  max_frame_bytes: 1023\n", "ingest.max_frame_bytes: expected an integer 1024..268435456, got \"1023\"", 3},
+    {PULL "  max_frame_bytes: 268435457\n", "ingest.max_frame_bytes: expected an integer 1024..268435456, got \"268435457\"", 3},
+    {PULL "  max_frame_bytes: 4MiB\n", "ingest.max_frame_bytes: expected an integer 1024..268435456, got \"4MiB\"", 3},
+    {PULL "  max_batch_events: 0\n", "ingest.max_batch_events: expected an integer 1..1000000, got \"0\"", 3},
+    {PULL "  max_batch_events: 1000001\n", "ingest.max_batch_events: expected an integer 1..1000000, got \"1000001\"", 3},
+    {PULL "  max_batch_events: \"10\"\n", "ingest.max_batch_events: expected an integer 1..1000000, got \"10\"", 3},
+    /* retention: what the engine can hold (14d of daily buckets in memory,
+     * the longest rule window), and nothing that wraps its day count */
+    {PULL "engine:\n  retention: 3000000000d\n", "engine.retention: expected a duration from 14d to 400d, got \"3000000000d\"", 4},
+    {PULL "engine:\n  retention: 9223372036854775807ms\n", "engine.retention: expected a duration from 14d to 400d, got \"9223372036854775807ms\"", 4},
+    {PULL "engine:\n  retention: 9223372036854775808ms\n", "engine.retention: expected a duration such as", 4},
+    {PULL "engine:\n  retention: 106751991168d\n", "engine.retention: expected a duration such as", 4},
+    {PULL "engine:\n  retention: 1h\n", "engine.retention: expected a duration from 14d to 400d, got \"1h\"", 4},
+    {PULL "engine:\n  retention: 335h\n", "engine.retention: expected a duration from 14d to 400d, got \"335h\"", 4},
+    {PULL "engine:\n  retention: 401d\n", "engine.retention: expected a duration from 14d to 400d, got \"401d\"", 4},
+    {PULL "engine:\n  retention: 34560000001ms\n", "engine.retention: expected a duration from 14d to 400d", 4},
+    /* alerting: every key 1ms..30d */
+    {PULL "alerting:\n  max_age: 31d\n", "alerting.max_age: expected a duration from 1ms to 30d, got \"31d\"", 4},
+    {PULL "alerting:\n  timeout: 0s\n", "alerting.timeout: expected a duration such as", 4},
+    {PULL "alerting:\n  retry_max: 9223372036854775807ms\n", "alerting.retry_max: expected a duration from 1ms to 30d", 4},
+    /* endpoints a PULL socket cannot bind are refused by --check too */
+    {"ingest:\n  pull: udp://127.0.0.1:7400\n", "ingest.pull: expected a zmq endpoint tcp://<host>:<port> or ipc://<path>, got \"udp://127.0.0.1:7400\"", 2},
+    {"ingest:\n  pull: tcp://127.0.0.1\n", "ingest.pull: expected a zmq endpoint", 2},
+    {"ingest:\n  pull: tcp://127.0.0.1:65536\n", "ingest.pull: expected a zmq endpoint", 2},
+    {"ingest:\n  pull: tcp://127.0.0.1:http\n", "ingest.pull: expected a zmq endpoint", 2},
+    {"ingest:\n  pull: tcp://:7400\n", "ingest.pull: expected a zmq endpoint", 2},
+    {"ingest:\n  pull: ipc://\n", "ingest.pull: expected a zmq endpoint", 2},
+    {"ingest:\n  pull: inproc://x\n", "ingest.pull: expected a zmq endpoint", 2},
     {PULL "engine:\n  evict_idle: soon\n", "engine.evict_idle:", 4},
     /* durations */
     {PULL "engine:\n  retention: 35\n", "engine.retention: expected a duration", 4},
@@ -364,10 +398,12 @@ START_TEST(test_full_config)
         "ingest:\n"
         "  pull: ipc:///run/mailpulse/pull\n"
         "  router: tcp://0.0.0.0:7401\n"
-        "  workers: \"3\"\n"
+        "  workers: 3\n"
+        "  max_frame_bytes: 65536\n"
+        "  max_batch_events: 500\n"
         "http: {listen: \"[::1]:8080\"}\n"
         "engine:\n"
-        "  retention: 2h\n"
+        "  retention: 20d\n"
         "  max_keys: 4096\n"
         "  flush_interval: 250ms\n"
         "  evict_idle: 0s\n"
@@ -388,7 +424,9 @@ START_TEST(test_full_config)
     ck_assert_str_eq(cfg->ingest_router, "tcp://0.0.0.0:7401");
     ck_assert_int_eq(cfg->workers, 3);
     ck_assert_str_eq(cfg->http_listen, "[::1]:8080");
-    ck_assert_int_eq(cfg->retention_ms, 2 * 3600 * 1000);
+    ck_assert_int_eq(cfg->max_frame_bytes, 65536);
+    ck_assert_int_eq(cfg->max_batch_events, 500);
+    ck_assert_int_eq(cfg->retention_ms, (int64_t)20 * 86400 * 1000);
     ck_assert_uint_eq(cfg->max_keys, 4096);
     ck_assert_int_eq(cfg->flush_interval_ms, 250);
     ck_assert_int_eq(cfg->evict_idle_ms, 0);
@@ -419,7 +457,7 @@ START_TEST(test_boundaries)
 {
     struct mp_config *cfg = must_load(
         "ingest: {pull: \"tcp://a:1\", workers: 1}\n"
-        "engine: {max_keys: 1024, retention: 1ms}\n"
+        "engine: {max_keys: 1024, retention: 14d, evict_idle: 1m}\n"
         "http: {listen: \"mail.example.com:65535\"}\n"
         "receivers:\n"
         "  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" /* 64 */
@@ -430,7 +468,8 @@ START_TEST(test_boundaries)
         "    tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt: []\n"); /* 64 */
     ck_assert_int_eq(cfg->workers, 1);
     ck_assert_uint_eq(cfg->max_keys, 1024);
-    ck_assert_int_eq(cfg->retention_ms, 1);
+    ck_assert_int_eq(cfg->retention_ms, (int64_t)14 * 86400 * 1000);
+    ck_assert_int_eq(cfg->evict_idle_ms, 60000);
     ck_assert_str_eq(cfg->http_listen, "mail.example.com:65535");
     ck_assert_uint_eq(strlen(cfg->receivers[0].name), 64);
     ck_assert_uint_eq(strlen(cfg->routes[0].tenant), 64);
@@ -441,6 +480,26 @@ START_TEST(test_boundaries)
                     "http: {listen: \"127.0.0.1:1\"}\n");
     ck_assert_int_eq(cfg->workers, 256);
     ck_assert_uint_eq(cfg->max_keys, 1u << 28);
+    mp_config_free(cfg);
+
+    /* Every other bounded key at both of its edges. */
+    cfg = must_load("ingest: {pull: \"tcp://a:1\", max_frame_bytes: 1024, max_batch_events: 1}\n"
+                    "engine: {retention: 400d, flush_interval: 100ms, evict_idle: 400d}\n"
+                    "alerting: {group_interval: 1ms, timeout: 30d}\n");
+    ck_assert_int_eq(cfg->max_frame_bytes, 1024);
+    ck_assert_int_eq(cfg->max_batch_events, 1);
+    ck_assert_int_eq(cfg->retention_ms, (int64_t)400 * 86400 * 1000);
+    ck_assert_int_eq(cfg->flush_interval_ms, 100);
+    ck_assert_int_eq(cfg->evict_idle_ms, (int64_t)400 * 86400 * 1000);
+    ck_assert_int_eq(cfg->group_interval_ms, 1);
+    ck_assert_int_eq(cfg->webhook_timeout_ms, (int64_t)30 * 86400 * 1000);
+    mp_config_free(cfg);
+    cfg = must_load("ingest: {pull: \"tcp://*:7400\", max_frame_bytes: 268435456, "
+                    "max_batch_events: 1000000}\n"
+                    "engine: {flush_interval: 60s}\n");
+    ck_assert_int_eq(cfg->max_frame_bytes, 256 << 20);
+    ck_assert_int_eq(cfg->max_batch_events, 1000000);
+    ck_assert_int_eq(cfg->flush_interval_ms, 60000);
     mp_config_free(cfg);
 }
 END_TEST
