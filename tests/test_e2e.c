@@ -468,6 +468,7 @@ static const struct {
     {"tenant_invalid", 4},  {"mailbox_invalid", 7}, {"domain_invalid", 8},
     {"type_unknown", 3},    {"time_missing", 6},    {"time_too_old", 2},
     {"time_in_future", 5},  {"capacity", 0},        {"internal", 0},
+    {"frame_too_large", 0}, {"batch_too_large", 0}, {"producer_id_too_long", 0},
 };
 #define G_ACCEPTED 300
 #define G_DECODED 335 /* events in frames that decode: 3+4+5+6+2+25+290 */
@@ -709,6 +710,101 @@ START_TEST(config_refused)
 }
 END_TEST
 
+/* ---- frame_limits ----------------------------------------------------------- */
+
+#define FL_FRAME 4096 /* ingest.max_frame_bytes of this case */
+#define FL_BATCH 50   /* ingest.max_batch_events */
+
+/* One frame of n events of `tenant`, each with a 254-byte mailbox (about
+ * 300 bytes an event) when `long_names`, else a short one. */
+static uint8_t *fl_frame(const char *tenant, size_t n, int long_names, size_t *len)
+{
+    static char mbox[255];
+    memset(mbox, 'm', 64);
+    mbox[64] = '@';
+    memset(mbox + 65, 'd', 189);
+    for (int i = 0; i < 3; i++)
+        mbox[65 + 60 * i + 59] = '.';
+    mbox[254] = '\0';
+    struct e2e_event ev[64];
+    must(n <= MP_ARRAY_LEN(ev), "fl_frame: %zu events", n);
+    for (size_t i = 0; i < n; i++)
+        ev[i] = (struct e2e_event){tenant, long_names ? mbox : G_MAILBOX, G_DOMAIN, T_SENT,
+                                   mp_now_ms()};
+    uint8_t *buf = NULL;
+    must_ok(e2e_batch_pack(ev, n, "e2e-limits", &buf, len));
+    return buf;
+}
+
+/* The real daemon with a 4 KiB frame limit and 50 events a batch: a frame
+ * over the limit and a batch over it are refused whole and counted; a frame
+ * over twice the limit costs its sender the connection (ZMQ_MAXMSGSIZE);
+ * a good tenant on another connection is served throughout, every event. */
+START_TEST(frame_limits)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "data_dir: \"%s\"\ningest:\n  pull: \"%s\"\n  workers: 2\n"
+             "  max_frame_bytes: %d\n  max_batch_events: %d\nhttp:\n  listen: \"%s\"\n",
+             W.data, W.pull, FL_FRAME, FL_BATCH, W.http);
+    must_ok(e2e_write_file(W.cfg, text, W.err, sizeof(W.err)));
+    ew_spawn_daemon(&W);
+
+    void *big = NULL;
+    must_ok(e2e_push_open(W.zctx, W.pull, 5000, &big, W.err, sizeof(W.err)));
+    size_t len;
+    uint8_t *f = fl_frame("hog", 20, 1, &len); /* over the limit, under twice it */
+    must(len > FL_FRAME && len <= 2 * FL_FRAME, "frame of %zu bytes", len);
+    must_ok(e2e_send_frame(big, f, len, NULL));
+    free(f);
+    f = fl_frame("hog", FL_BATCH + 1, 0, &len); /* small, but one event too many */
+    must(len <= FL_FRAME, "batch frame of %zu bytes", len);
+    must_ok(e2e_send_frame(big, f, len, NULL));
+    free(f);
+    f = fl_frame("hog", 40, 1, &len); /* over twice the limit: the connection goes */
+    must(len > 2 * FL_FRAME, "frame of %zu bytes", len);
+    must_ok(e2e_send_frame(big, f, len, NULL));
+    free(f);
+
+    uint64_t good = 0, frames = 0;
+    for (int i = 0; i < 20; i++, frames++) {
+        f = fl_frame(G_TENANT, FL_BATCH, 0, &len); /* the edge: exactly the batch limit */
+        must_ok(e2e_send_frame(W.push, f, len, NULL));
+        good += FL_BATCH;
+        free(f);
+    }
+    w_wait_accepted(good);
+    ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"frame_too_large\"}", 1, COUNT_MS);
+    ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"batch_too_large\"}", 1, COUNT_MS);
+    usleep(200000);
+    char *m = ew_metrics_text(&W);
+    /* the dropped frame never arrived: only the two refused ones and the good */
+    must(ew_metric_in(&W, m, "mailpulse_ingest_frames_total") == frames + 2 &&
+             ew_metric_in(&W, m, "mailpulse_events_received_total") == good &&
+             ew_metric_in(&W, m, "mailpulse_events_accepted_total") == good &&
+             ew_metric_in(&W, m, "mailpulse_rejected_total{reason=\"frame_too_large\"}") == 1 &&
+             ew_metric_in(&W, m, "mailpulse_rejected_total{reason=\"batch_too_large\"}") == 1,
+         "/metrics after the limits:\n%s", m);
+    free(m);
+    must(e2e_file_contains(W.daemon.err_path, "msg=ingest_reject reason=frame_too_large "),
+         "no frame_too_large line in the log");
+    must(e2e_file_contains(W.daemon.err_path, "msg=ingest_reject reason=batch_too_large "),
+         "no batch_too_large line in the log");
+
+    /* still serving, on the good connection and on the hog's new one */
+    f = fl_frame(G_TENANT, 10, 0, &len);
+    must_ok(e2e_send_frame(W.push, f, len, NULL));
+    free(f);
+    w_wait_accepted(good + 10);
+    long status = 0;
+    must(e2e_http_get(W.healthz, 2000, &status, NULL) == MP_OK && status == 200,
+         "daemon not healthy after the limits: /healthz %ld", status);
+    zmq_close(big);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
 START_TEST(help_exits_0)
 {
     char state[64], out[1500];
@@ -728,7 +824,7 @@ Suite *test_suite(void)
     const struct ew_case cases[] = {
         {story_team_a_bad_list, 0}, {signature_verifies, 0}, {garbage_then_valid, 0},
         {clean_sigterm, 0},         {config_refused, (int)MP_ARRAY_LEN(refused)},
-        {help_exits_0, 0},
+        {help_exits_0, 0},          {frame_limits, 0},
     };
     return ew_suite("e2e", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }
