@@ -193,7 +193,10 @@ static int yaml__int(struct mp_yaml *y, const struct mp_yaml_key *k, const char 
     int rc = yaml__bounded(y, k, path);
     if (rc != MP_OK)
         return rc;
-    if (!yaml__plain(v) || mp_yaml_is_null(v) ||
+    if (v->type == YAML_SCALAR_NODE && !yaml__plain(v))
+        return mp_yaml_fail(y, v, path, "expected an integer %lld..%lld, got a quoted string %s",
+                            (long long)k->min, (long long)k->max, mp_yaml_quote(q, sizeof(q), v));
+    if (v->type != YAML_SCALAR_NODE || mp_yaml_is_null(v) ||
         strlen((const char *)v->data.scalar.value) != v->data.scalar.length ||
         !yaml__digits((const char *)v->data.scalar.value, &n) || n < k->min || n > k->max)
         return mp_yaml_fail(y, v, path, "expected an integer %lld..%lld, got %s",
@@ -250,7 +253,9 @@ static int yaml__bool(struct mp_yaml *y, const struct mp_yaml_key *k, const char
     int rc = mp_yaml_scalar(y, path, v, what, &s);
     if (rc != MP_OK)
         return rc;
-    if (!yaml__plain(v) || (strcmp(s, "true") != 0 && strcmp(s, "false") != 0))
+    if (!yaml__plain(v))
+        return mp_yaml_expected(y, v, path, "true or false, unquoted");
+    if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
         return mp_yaml_expected(y, v, path, what);
     return yaml__store_int(y, k, path, base, strcmp(s, "true") == 0);
 }

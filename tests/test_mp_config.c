@@ -184,16 +184,16 @@ static const struct reject_case {
     {PULL "engine:\n  evict_idle: 30s\n", "engine.evict_idle: expected 0s (never) or a duration from 1m to 400d, got \"30s\"", 4},
     {PULL "engine:\n  evict_idle: 401d\n", "engine.evict_idle: expected 0s (never) or a duration from 1m to 400d, got \"401d\"", 4},
     /* every integer key takes a plain scalar: "2" quoted is a string */
-    {"ingest:\n  pull: tcp://a:1\n  workers: \"2\"\n", "ingest.workers: expected an integer 1..256, got \"2\"", 3},
-    {"ingest:\n  pull: tcp://a:1\n  workers: '2'\n", "ingest.workers: expected an integer 1..256, got \"2\"", 3},
-    {PULL "engine:\n  max_keys: \"4096\"\n", "engine.max_keys: expected an integer 1024..268435456, got \"4096\"", 4},
+    {"ingest:\n  pull: tcp://a:1\n  workers: \"2\"\n", "ingest.workers: expected an integer 1..256, got a quoted string \"2\"", 3},
+    {"ingest:\n  pull: tcp://a:1\n  workers: '2'\n", "ingest.workers: expected an integer 1..256, got a quoted string \"2\"", 3},
+    {PULL "engine:\n  max_keys: \"4096\"\n", "engine.max_keys: expected an integer 1024..268435456, got a quoted string \"4096\"", 4},
     /* ingest limits */
     {PULL "  max_frame_bytes: 1023\n", "ingest.max_frame_bytes: expected an integer 1024..268435456, got \"1023\"", 3},
     {PULL "  max_frame_bytes: 268435457\n", "ingest.max_frame_bytes: expected an integer 1024..268435456, got \"268435457\"", 3},
     {PULL "  max_frame_bytes: 4MiB\n", "ingest.max_frame_bytes: expected an integer 1024..268435456, got \"4MiB\"", 3},
     {PULL "  max_batch_events: 0\n", "ingest.max_batch_events: expected an integer 1..1000000, got \"0\"", 3},
     {PULL "  max_batch_events: 1000001\n", "ingest.max_batch_events: expected an integer 1..1000000, got \"1000001\"", 3},
-    {PULL "  max_batch_events: \"10\"\n", "ingest.max_batch_events: expected an integer 1..1000000, got \"10\"", 3},
+    {PULL "  max_batch_events: \"10\"\n", "ingest.max_batch_events: expected an integer 1..1000000, got a quoted string \"10\"", 3},
     /* retention: what the engine can hold (14d of daily buckets in memory,
      * the longest rule window), and nothing that wraps its day count */
     {PULL "engine:\n  retention: 3000000000d\n", "engine.retention: expected a duration from 14d to 400d, got \"3000000000d\"", 4},
