@@ -182,40 +182,6 @@ static const struct reject_case {
     {PULL "engine:\n  flush_interval: 50ms\n", "engine.flush_interval: expected a duration from 100ms to 60s", 4},
     {PULL "engine:\n  flush_interval: 2m\n", "engine.flush_interval: expected a duration from 100ms to 60s", 4},
     {PULL "engine:\n  evict_idle: 30s\n", "engine.evict_idle: expected 0s (never) or a duration from 1m to 400d, got \"30s\"", 4},
-    {PULL "engine:\n  evict_idle: 401d\n", "engine.evict_idle: expected 0s (never) or a duration from 1m to 400d, got \"401d\"", 4},
-    /* every integer key takes a plain scalar: "2" quoted is a string */
-    {"ingest:\n  pull: tcp://a:1\n  workers: \"2\"\n", "ingest.workers: expected an integer 1..256, got a quoted string \"2\"", 3},
-    {"ingest:\n  pull: tcp://a:1\n  workers: '2'\n", "ingest.workers: expected an integer 1..256, got a quoted string \"2\"", 3},
-    {PULL "engine:\n  max_keys: \"4096\"\n", "engine.max_keys: expected an integer 1024..268435456, got a quoted string \"4096\"", 4},
-    /* ingest limits */
-    {PULL "  max_frame_bytes: 1023\n", "ingest.max_frame_bytes: expected an integer 1024..268435456, got \"1023\"", 3},
-    {PULL "  max_frame_bytes: 268435457\n", "ingest.max_frame_bytes: expected an integer 1024..268435456, got \"268435457\"", 3},
-    {PULL "  max_frame_bytes: 4MiB\n", "ingest.max_frame_bytes: expected an integer 1024..268435456, got \"4MiB\"", 3},
-    {PULL "  max_batch_events: 0\n", "ingest.max_batch_events: expected an integer 1..1000000, got \"0\"", 3},
-    {PULL "  max_batch_events: 1000001\n", "ingest.max_batch_events: expected an integer 1..1000000, got \"1000001\"", 3},
-    {PULL "  max_batch_events: \"10\"\n", "ingest.max_batch_events: expected an integer 1..1000000, got a quoted string \"10\"", 3},
-    /* retention: what the engine can hold (14d of daily buckets in memory,
-     * the longest rule window), and nothing that wraps its day count */
-    {PULL "engine:\n  retention: 3000000000d\n", "engine.retention: expected a duration from 14d to 400d, got \"3000000000d\"", 4},
-    {PULL "engine:\n  retention: 9223372036854775807ms\n", "engine.retention: expected a duration from 14d to 400d, got \"9223372036854775807ms\"", 4},
-    {PULL "engine:\n  retention: 9223372036854775808ms\n", "engine.retention: expected a duration such as", 4},
-    {PULL "engine:\n  retention: 106751991168d\n", "engine.retention: expected a duration such as", 4},
-    {PULL "engine:\n  retention: 1h\n", "engine.retention: expected a duration from 14d to 400d, got \"1h\"", 4},
-    {PULL "engine:\n  retention: 335h\n", "engine.retention: expected a duration from 14d to 400d, got \"335h\"", 4},
-    {PULL "engine:\n  retention: 401d\n", "engine.retention: expected a duration from 14d to 400d, got \"401d\"", 4},
-    {PULL "engine:\n  retention: 34560000001ms\n", "engine.retention: expected a duration from 14d to 400d", 4},
-    /* alerting: every key 1ms..30d */
-    {PULL "alerting:\n  max_age: 31d\n", "alerting.max_age: expected a duration from 1ms to 30d, got \"31d\"", 4},
-    {PULL "alerting:\n  timeout: 0s\n", "alerting.timeout: expected a duration such as", 4},
-    {PULL "alerting:\n  retry_max: 9223372036854775807ms\n", "alerting.retry_max: expected a duration from 1ms to 30d", 4},
-    /* endpoints a PULL socket cannot bind are refused by --check too */
-    {"ingest:\n  pull: udp://127.0.0.1:7400\n", "ingest.pull: expected a zmq endpoint tcp://<host>:<port> or ipc://<path>, got \"udp://127.0.0.1:7400\"", 2},
-    {"ingest:\n  pull: tcp://127.0.0.1\n", "ingest.pull: expected a zmq endpoint", 2},
-    {"ingest:\n  pull: tcp://127.0.0.1:65536\n", "ingest.pull: expected a zmq endpoint", 2},
-    {"ingest:\n  pull: tcp://127.0.0.1:http\n", "ingest.pull: expected a zmq endpoint", 2},
-    {"ingest:\n  pull: tcp://:7400\n", "ingest.pull: expected a zmq endpoint", 2},
-    {"ingest:\n  pull: ipc://\n", "ingest.pull: expected a zmq endpoint", 2},
-    {"ingest:\n  pull: inproc://x\n", "ingest.pull: expected a zmq endpoint", 2},
     {PULL "engine:\n  evict_idle: soon\n", "engine.evict_idle:", 4},
     /* durations */
     {PULL "engine:\n  retention: 35\n", "engine.retention: expected a duration", 4},
@@ -303,6 +269,73 @@ static const struct reject_case {
     {"---\n", "(top level): empty file", 1},
     {PULL "---\ningest:\n  pull: tcp://b:2\n", "(top level): only one YAML document is allowed", 3},
 };
+
+/* Every bound, in one list: "<section>.<key>: <value>" refused at line 4
+ * (after PULL) with "<section>.<key>: <want>". Durations that overflow the
+ * parser and values that are quoted are refused like any other. */
+static const struct {
+    const char *key, *value, *want;
+} bound_cases[] = {
+    {"engine.evict_idle", "401d", "expected 0s (never) or a duration from 1m to 400d, got \"401d\""},
+    {"ingest.workers", "\"2\"", "expected an integer 1..256, got a quoted string \"2\""},
+    {"ingest.workers", "'2'", "expected an integer 1..256, got a quoted string \"2\""},
+    {"engine.max_keys", "\"4096\"", "expected an integer 1024..268435456, got a quoted string"},
+    {"ingest.max_frame_bytes", "1023", "expected an integer 1024..268435456, got \"1023\""},
+    {"ingest.max_frame_bytes", "268435457", "expected an integer 1024..268435456"},
+    {"ingest.max_frame_bytes", "4MiB", "expected an integer 1024..268435456, got \"4MiB\""},
+    {"ingest.max_batch_events", "0", "expected an integer 1..1000000, got \"0\""},
+    {"ingest.max_batch_events", "1000001", "expected an integer 1..1000000, got \"1000001\""},
+    {"ingest.max_batch_events", "\"10\"", "expected an integer 1..1000000, got a quoted string"},
+    /* retention: at least the 14 days of daily buckets the rules read, and
+     * nothing that wraps the engine's day count */
+    {"engine.retention", "3000000000d", "expected a duration from 14d to 400d, got \"3000000000d\""},
+    {"engine.retention", "9223372036854775807ms", "expected a duration from 14d to 400d, got \""
+     "9223372036854775807ms\""},
+    {"engine.retention", "9223372036854775808ms", "expected a duration such as"},
+    {"engine.retention", "106751991168d", "expected a duration such as"},
+    {"engine.retention", "1h", "expected a duration from 14d to 400d, got \"1h\""},
+    {"engine.retention", "335h", "expected a duration from 14d to 400d, got \"335h\""},
+    {"engine.retention", "401d", "expected a duration from 14d to 400d, got \"401d\""},
+    {"engine.retention", "34560000001ms", "expected a duration from 14d to 400d"},
+    {"alerting.max_age", "31d", "expected a duration from 1ms to 30d, got \"31d\""},
+    {"alerting.timeout", "0s", "expected a duration such as"},
+    {"alerting.retry_max", "9223372036854775807ms", "expected a duration from 1ms to 30d"},
+};
+
+START_TEST(test_bound_table)
+{
+    char yaml[256], want[256], section[32];
+    const char *key = bound_cases[_i].key, *dot = strchr(key, '.');
+    snprintf(section, sizeof(section), "%.*s", (int)(dot - key), key);
+    /* ingest keys join PULL's section; the others get one of their own */
+    if (strcmp(section, "ingest") == 0)
+        snprintf(yaml, sizeof(yaml), "# bound\n" PULL "  %s: %s\n", dot + 1, bound_cases[_i].value);
+    else
+        snprintf(yaml, sizeof(yaml), PULL "%s:\n  %s: %s\n", section, dot + 1,
+                 bound_cases[_i].value);
+    snprintf(want, sizeof(want), "%s: %s", key, bound_cases[_i].want);
+    char where[64];
+    snprintf(where, sizeof(where), "bound_cases[%d]", _i);
+    must_reject_at(where, __LINE__, yaml, strlen(yaml), want, 4);
+}
+END_TEST
+
+/* Endpoints a PULL socket cannot bind: refused by --check, not at start. */
+static const char *const bad_endpoints[] = {
+    "udp://127.0.0.1:7400", "tcp://127.0.0.1", "tcp://127.0.0.1:65536", "tcp://127.0.0.1:http",
+    "tcp://:7400",          "ipc://",          "inproc://x",            "pgm://eth0;239.1.1.1:5555",
+};
+
+START_TEST(test_bad_endpoint)
+{
+    char yaml[128], want[128];
+    snprintf(yaml, sizeof(yaml), "ingest:\n  pull: \"%s\"\n", bad_endpoints[_i]);
+    snprintf(want, sizeof(want),
+             "ingest.pull: expected a zmq endpoint tcp://<host>:<port> or ipc://<path>, got \"%s\"",
+             bad_endpoints[_i]);
+    must_reject_at("bad_endpoints", _i, yaml, strlen(yaml), want, 2);
+}
+END_TEST
 
 START_TEST(test_reject_table)
 {
@@ -712,6 +745,8 @@ Suite *test_suite(void)
     TCase *tc = tcase_create("tables");
     tcase_add_loop_test(tc, test_data_dir_resolution, 0, (int)MP_ARRAY_LEN(data_dir_cases));
     tcase_add_loop_test(tc, test_reject_table, 0, (int)MP_ARRAY_LEN(reject_cases));
+    tcase_add_loop_test(tc, test_bound_table, 0, (int)MP_ARRAY_LEN(bound_cases));
+    tcase_add_loop_test(tc, test_bad_endpoint, 0, (int)MP_ARRAY_LEN(bad_endpoints));
     suite_add_tcase(s, tc);
     return s;
 }
