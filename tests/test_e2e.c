@@ -805,6 +805,45 @@ START_TEST(frame_limits)
 }
 END_TEST
 
+/* ---- check_equals_start ------------------------------------------------------ */
+
+/* Values that once passed --check and then broke the daemon (or its
+ * history): each is refused, with file:line:key, by --check and by a start
+ * alike, and the start never gets as far as "started". */
+static const struct {
+    const char *key, *value, *want; /* want follows "<cfg>:4: " */
+} check_cases[] = {
+    {"retention", "3000000000d", "engine.retention: expected a duration from 14d to 400d"},
+    {"retention", "9223372036854775807ms", "engine.retention: expected a duration from 14d to 400d"},
+    {"retention", "1h", "engine.retention: expected a duration from 14d to 400d, got \"1h\""},
+    {"max_keys", "\"4096\"", "engine.max_keys: expected an integer 1024..268435456, got a quoted"},
+};
+
+START_TEST(check_equals_start)
+{
+    char text[512], want[E2E_PATH_MAX + 160], tail[1500], state[64];
+    snprintf(text, sizeof(text), "ingest:\n  pull: %s\nengine:\n  %s: %s\n", W.pull,
+             check_cases[_i].key, check_cases[_i].value);
+    must_ok(e2e_write_file(W.cfg, text, W.err, sizeof(W.err)));
+    snprintf(want, sizeof(want), "%s:4: %s", W.cfg, check_cases[_i].want);
+    char *check[] = {W.mailpulsed, "-c", W.cfg, "--check", NULL};
+    char *start[] = {W.mailpulsed, "-c", W.cfg, NULL};
+    char **argvs[] = {check, start};
+    for (int k = 0; k < 2; k++) {
+        must_ok(e2e_run(&W.daemon, k ? "mailpulsed-start" : "mailpulsed-check", W.dir, argvs[k],
+                        EW_STOP_MS, W.err, sizeof(W.err)));
+        e2e_proc_describe(&W.daemon, state, sizeof(state));
+        e2e_file_tail(W.daemon.err_path, tail, sizeof(tail));
+        must(WIFEXITED(W.daemon.status) && WEXITSTATUS(W.daemon.status) == 1,
+             "%s: expected exit 1, got %s; stderr:\n%s", k ? "start" : "--check", state, tail);
+        must(e2e_file_contains(W.daemon.err_path, want), "%s: stderr lacks \"%s\":\n%s",
+             k ? "start" : "--check", want, tail);
+        must(!e2e_file_contains(W.daemon.err_path, "msg=started"), "it started anyway:\n%s", tail);
+    }
+    W.passed = 1;
+}
+END_TEST
+
 START_TEST(help_exits_0)
 {
     char state[64], out[1500];
@@ -825,6 +864,7 @@ Suite *test_suite(void)
         {story_team_a_bad_list, 0}, {signature_verifies, 0}, {garbage_then_valid, 0},
         {clean_sigterm, 0},         {config_refused, (int)MP_ARRAY_LEN(refused)},
         {help_exits_0, 0},          {frame_limits, 0},
+        {check_equals_start, (int)MP_ARRAY_LEN(check_cases)},
     };
     return ew_suite("e2e", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }
