@@ -16,7 +16,12 @@
  * grammar, engine/eng_name.h; http.listen the one listen-address grammar,
  * base/mp_addr.h, so `mailpulsed --check` accepts exactly what the HTTP
  * server can bind. MP_ERR_INVAL: path or out is NULL.
- * The workers default is clamped to the valid range 1..256.
+ * The workers default is clamped to the valid range 1..256. Every integer
+ * and duration key has a minimum and a maximum (below), integers are plain
+ * YAML scalars (a quoted "2" is a string), and the bounds are what the
+ * daemon's start needs (engine.retention >= the 14 days of daily buckets the
+ * rules read), so `--check`, which runs this loader, refuses exactly what a
+ * start would.
  * Relative paths in the file (data_dir, rules) are resolved against the
  * config file's directory, so the daemon behaves the same from any cwd.
  *
