@@ -75,17 +75,20 @@ enum mp_yaml_type {
     MP_YAML_STR,      /* char *: a copy; without check any non-empty string,
                        * with check what check accepts. MP_YAML_INLINE: a
                        * char[size] array, the value at most size - 1 bytes */
-    MP_YAML_INT,      /* digits only, min..max, into an integer of `size` bytes
-                       * (4 or 8; "expected an integer <min>..<max>") */
+    MP_YAML_INT,      /* a plain (unquoted) scalar of digits only, min..max,
+                       * into an integer of `size` bytes (4 or 8; "expected
+                       * an integer <min>..<max>"): "2" quoted is a string */
     MP_YAML_DURATION, /* int64_t ms through mp_yaml_parse_duration, within
-                       * min..max (max 0: no upper bound; out of range:
-                       * "expected <range>"); MP_YAML_ZERO takes "0s" as 0
-                       * whatever min says, MP_YAML_ZERO_BARE also "0" */
+                       * min..max (out of range: "expected <range>");
+                       * MP_YAML_ZERO takes "0s" as 0 whatever min says,
+                       * MP_YAML_ZERO_BARE also "0". INT and DURATION rows
+                       * must carry both bounds (0 < max, min <= max): a row
+                       * without is a table bug, refused (MP_ERR_INVAL) */
     MP_YAML_PPB,      /* uint64_t parts per billion: "2%", "0.02", "3x", "1"
                        * (at most 9 decimals, 7 with %), exactly, within
                        * min..max (max 0: no upper bound); MP_YAML_NO_FACTOR
                        * refuses the "x" suffix */
-    MP_YAML_BOOL,     /* int: true or false, nothing else */
+    MP_YAML_BOOL,     /* int: true or false, plain (unquoted), nothing else */
     MP_YAML_PARSE,    /* a scalar the row's parse() turns into the field */
     MP_YAML_SET,      /* a non-empty list of distinct names; parse() gives each
                        * name's bit number (< 32); an unsigned bit mask */

@@ -104,7 +104,6 @@ static bool yaml__ppb(const char *s, uint64_t *ppb)
 
 static void *yaml__field(const struct mp_yaml_key *k, void *base) { return (char *)base + k->off; }
 
-/* Stores n into an integer field of k->size bytes (values are in range). */
 /* Stores n (in range) into an integer field of k->size bytes: 4 or 8. Any
  * other width is a bug in the table, refused rather than written past. */
 static int yaml__store_int(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
@@ -167,11 +166,36 @@ static int yaml__str(struct mp_yaml *y, const struct mp_yaml_key *k, const char 
     return MP_OK;
 }
 
+/* Every integer and duration row carries both bounds: a value with no
+ * upper bound is how a config erased its history (a retention of
+ * 3000000000d wrapped the engine's day count). A row without them is a bug
+ * in the table, refused at the first value rather than let through. */
+static int yaml__bounded(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path)
+{
+    if (k->max <= 0 || k->min > k->max)
+        return mp_yaml_fail_at(y, MP_ERR_INVAL, 1, path, "row without bounds (min %lld, max %lld)",
+                               (long long)k->min, (long long)k->max);
+    return MP_OK;
+}
+
+/* An integer is a plain scalar: in YAML "2" (quoted) is a string, and a
+ * key that takes a number takes only a number. */
+static bool yaml__plain(const yaml_node_t *v)
+{
+    return v->type == YAML_SCALAR_NODE && v->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
 static int yaml__int(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
                      yaml_node_t *v, void *base)
 {
     char q[MP_YAML_QBUF];
     int64_t n;
+    int rc = yaml__bounded(y, k, path);
+    if (rc != MP_OK)
+        return rc;
+    if (v->type == YAML_SCALAR_NODE && !yaml__plain(v))
+        return mp_yaml_fail(y, v, path, "expected an integer %lld..%lld, got a quoted string %s",
+                            (long long)k->min, (long long)k->max, mp_yaml_quote(q, sizeof(q), v));
     if (v->type != YAML_SCALAR_NODE || mp_yaml_is_null(v) ||
         strlen((const char *)v->data.scalar.value) != v->data.scalar.length ||
         !yaml__digits((const char *)v->data.scalar.value, &n) || n < k->min || n > k->max)
@@ -191,13 +215,15 @@ static int yaml__duration(struct mp_yaml *y, const struct mp_yaml_key *k, const 
 {
     const char *s;
     int64_t ms = 0;
-    int rc = mp_yaml_scalar(y, path, v, k->what, &s);
+    int rc = yaml__bounded(y, k, path);
+    if (rc == MP_OK)
+        rc = mp_yaml_scalar(y, path, v, k->what, &s);
     if (rc != MP_OK)
         return rc;
     if (!yaml__zero(k, s)) {
         if (mp_yaml_parse_duration(s, &ms) != MP_OK)
             return mp_yaml_expected(y, v, path, k->what);
-        if (ms < k->min || (k->max && ms > k->max))
+        if (ms < k->min || ms > k->max)
             return mp_yaml_expected(y, v, path, k->range ? k->range : k->what);
     }
     memcpy(yaml__field(k, base), &ms, sizeof(ms));
@@ -227,6 +253,8 @@ static int yaml__bool(struct mp_yaml *y, const struct mp_yaml_key *k, const char
     int rc = mp_yaml_scalar(y, path, v, what, &s);
     if (rc != MP_OK)
         return rc;
+    if (!yaml__plain(v))
+        return mp_yaml_expected(y, v, path, "true or false, unquoted");
     if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
         return mp_yaml_expected(y, v, path, what);
     return yaml__store_int(y, k, path, base, strcmp(s, "true") == 0);

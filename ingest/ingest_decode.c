@@ -87,6 +87,32 @@ static void decode__blank_nul_names(const void *buf, size_t len, Mailpulse__V1__
     }
 }
 
+int ingest_decode_shape(const void *buf, size_t len, struct ingest_frame_shape *out)
+{
+    const uint8_t *p = buf, *end = p + len;
+    struct ingest_frame_shape sh = {0, 0};
+    while (p < end) {
+        uint64_t tag, l;
+        if (!decode__varint(&p, end, &tag))
+            return MP_ERR_INVAL;
+        unsigned field = (unsigned)(tag >> 3), wt = (unsigned)(tag & 7);
+        if ((field != 1 && field != 2) || wt != 2) {
+            if (!decode__skip(&p, end, wt))
+                return MP_ERR_INVAL;
+            continue;
+        }
+        if (!decode__varint(&p, end, &l) || l > (uint64_t)(end - p))
+            return MP_ERR_INVAL;
+        p += l;
+        if (field == 1)
+            sh.n_events++;
+        else if (l > sh.producer_id_len)
+            sh.producer_id_len = (size_t)l;
+    }
+    *out = sh;
+    return MP_OK;
+}
+
 int ingest_decode_batch(const void *buf, size_t len, Mailpulse__V1__EventBatch **out)
 {
     Mailpulse__V1__EventBatch *b = mailpulse__v1__event_batch__unpack(NULL, len, buf);
@@ -153,10 +179,21 @@ int ingest_arena_create(struct ingest_arena **out)
 
 void ingest_arena_reset(struct ingest_arena *a)
 {
-    /* keep the newest block (the steady-state frame fits it), drop the rest */
+    /* keep the newest block (the steady-state frame fits it), drop the rest;
+     * an outsized block (one large allocation) goes too, so the memory of a
+     * burst of large frames returns once they are done */
     struct arena_block *b = a->head;
     if (!b)
         return;
+    if (b->size > ARENA_BLOCK) {
+        a->head = NULL;
+        while (b) {
+            struct arena_block *n = b->next;
+            free(b);
+            b = n;
+        }
+        return;
+    }
     struct arena_block *old = b->next;
     b->next = NULL;
     b->used = 0;

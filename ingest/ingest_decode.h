@@ -28,6 +28,18 @@
 #include "mailpulse.pb-c.h"
 #include "mp.h"
 
+/* The shape of a frame from its top-level fields alone, without unpacking
+ * (protobuf-c allocates per field, so a batch's size is known before any
+ * allocation): the number of events (field 1) and the longest producer_id
+ * (field 2; a repeated field counts its longest copy). MP_OK, or
+ * MP_ERR_INVAL when the top level does not parse (the unpack would refuse
+ * it too). Reentrant, no allocation. */
+struct ingest_frame_shape {
+    size_t n_events;
+    size_t producer_id_len;
+};
+int ingest_decode_shape(const void *buf, size_t len, struct ingest_frame_shape *out);
+
 int ingest_decode_batch(const void *buf, size_t len, Mailpulse__V1__EventBatch **out);
 void ingest_batch_free(Mailpulse__V1__EventBatch *b);
 

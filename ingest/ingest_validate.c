@@ -17,6 +17,9 @@ static const char *const validate__reasons[INGEST_REASON_COUNT] = {
     [INGEST_REJ_TIME_FUTURE] = "time_in_future",
     [INGEST_REJ_CAPACITY] = "capacity",
     [INGEST_REJ_INTERNAL] = "internal",
+    [INGEST_REJ_FRAME_LARGE] = "frame_too_large",
+    [INGEST_REJ_BATCH_LARGE] = "batch_too_large",
+    [INGEST_REJ_PRODUCER_ID] = "producer_id_too_long",
 };
 
 const char *ingest_reason_name(int reason)

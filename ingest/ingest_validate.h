@@ -43,15 +43,29 @@ enum ingest_reason {
     INGEST_REJ_TIME_FUTURE,    /* further ahead than allowed */
     INGEST_REJ_CAPACITY,       /* key table or name dictionary full */
     INGEST_REJ_INTERNAL,       /* out of memory and the like */
+    INGEST_REJ_FRAME_LARGE,    /* frame over max_frame_bytes (per frame, never decoded) */
+    INGEST_REJ_BATCH_LARGE,    /* batch over max_batch_events (per frame, never decoded) */
+    INGEST_REJ_PRODUCER_ID,    /* producer_id over INGEST_PRODUCER_ID_MAX bytes (per frame) */
     INGEST_REASON_COUNT
 };
 
 #define INGEST_NAMEBUF_LEN 512 /* lower-cased mailbox (<= 254) + domain (<= 253) */
 #define INGEST_FUTURE_MS_DEFAULT (5 * 60 * 1000LL)
+#define INGEST_MAX_FRAME_BYTES_DEFAULT (4 << 20)
+#define INGEST_MAX_BATCH_EVENTS_DEFAULT 10000
+/* A producer_id names a producer in logs and (with acked ingest) in the
+ * persisted sequence table: a bound, not truncation, since two long ids cut
+ * to one prefix would share one sequence. */
+#define INGEST_PRODUCER_ID_MAX 256
 
+/* Frame limits are checked before a byte is decoded (ingest_worker.h). A
+ * zero max_frame_bytes or max_batch_events means the default above, so a
+ * zero-filled struct is a safe one. */
 struct ingest_limits {
     int64_t retention_ms; /* events older than now - retention are refused */
     int64_t future_ms;    /* events later than now + future_ms are refused */
+    size_t max_frame_bytes;    /* larger frames: frame_too_large */
+    uint32_t max_batch_events; /* more events: batch_too_large, the whole frame */
 };
 
 /* "bad_frame", "tenant_invalid", ...; never NULL. */

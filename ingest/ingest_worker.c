@@ -96,6 +96,10 @@ int ingest_proc_create(struct eng_table *t, const struct ingest_limits *lim,
         return MP_ERR_NOMEM;
     p->t = t;
     p->lim = *lim;
+    if (p->lim.max_frame_bytes == 0)
+        p->lim.max_frame_bytes = INGEST_MAX_FRAME_BYTES_DEFAULT;
+    if (p->lim.max_batch_events == 0)
+        p->lim.max_batch_events = INGEST_MAX_BATCH_EVENTS_DEFAULT;
     p->rl = p->own_rl;
     int rc = eng_thread_register(t, &p->th);
     if (rc == MP_OK)
@@ -145,6 +149,34 @@ static void proc__reject_event(struct ingest_proc *p, const Mailpulse__V1__Event
     proc__reject(p, reason, 1, b->producer_id, d, now_ms);
 }
 
+/* The frame limits, before a byte is decoded: unpacking allocates per
+ * field (about 5x the frame), so size, event count and producer_id length
+ * are read off the wire first (ingest_decode_shape). A frame whose top level
+ * does not parse is left to the decoder, which refuses it as bad_frame.
+ * Returns INGEST_OK or the whole-frame reason, with `d` describing it. */
+static int proc__admit(const struct ingest_proc *p, const void *buf, size_t len, char *d,
+                       size_t dn)
+{
+    struct ingest_frame_shape sh;
+    if (len > p->lim.max_frame_bytes) {
+        snprintf(d, dn, "frame of %zu bytes, max_frame_bytes %zu", len, p->lim.max_frame_bytes);
+        return INGEST_REJ_FRAME_LARGE;
+    }
+    if (ingest_decode_shape(buf, len, &sh) != MP_OK)
+        return INGEST_OK;
+    if (sh.n_events > p->lim.max_batch_events) {
+        snprintf(d, dn, "batch of %zu events, max_batch_events %u", sh.n_events,
+                 (unsigned)p->lim.max_batch_events);
+        return INGEST_REJ_BATCH_LARGE;
+    }
+    if (sh.producer_id_len > INGEST_PRODUCER_ID_MAX) {
+        snprintf(d, dn, "producer_id of %zu bytes, at most %d", sh.producer_id_len,
+                 INGEST_PRODUCER_ID_MAX);
+        return INGEST_REJ_PRODUCER_ID;
+    }
+    return INGEST_OK;
+}
+
 uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, int64_t now_ms,
                            uint32_t *rejected)
 {
@@ -152,6 +184,12 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
     mp_add_relaxed(&p->fig.frames, 1);
     mp_add_relaxed(&p->fig.bytes, len);
     Mailpulse__V1__EventBatch *b = NULL;
+    char why[96];
+    int whole = proc__admit(p, buf, len, why, sizeof(why));
+    if (whole != INGEST_OK) {
+        proc__reject(p, whole, 1, NULL, why, now_ms);
+        goto out;
+    }
     if (ingest_decode_batch_arena(p->arena, buf, len, &b) != MP_OK) {
         char d[64];
         snprintf(d, sizeof(d), "%zu bytes do not decode as EventBatch", len);
@@ -351,6 +389,15 @@ int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *o
     zmq_setsockopt(in->back, ZMQ_SNDHWM, &hwm, sizeof(hwm));
     zmq_setsockopt(in->front, ZMQ_LINGER, &linger, sizeof(linger));
     zmq_setsockopt(in->control, ZMQ_LINGER, &linger, sizeof(linger));
+    /* libzmq drops the connection of a peer whose message exceeds
+     * ZMQ_MAXMSGSIZE, before buffering it whole, and says nothing we could
+     * count. Twice the frame limit leaves a band where an oversized frame
+     * still arrives, costs one buffer (never a decode), and is refused and
+     * counted (frame_too_large, with a log line) so the producer's operator
+     * can see why; only a frame over twice the limit loses its connection. */
+    int64_t maxmsg = 2 * (int64_t)(opts->limits.max_frame_bytes ? opts->limits.max_frame_bytes
+                                                                : INGEST_MAX_FRAME_BYTES_DEFAULT);
+    zmq_setsockopt(in->front, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
     if (zmq_bind(in->front, opts->pull_endpoint) != 0) {
         snprintf(err, errlen, "cannot bind ingest.pull %s: %s", opts->pull_endpoint,
                  zmq_strerror(zmq_errno()));

@@ -7,6 +7,15 @@
  * counts even when others are rejected. Rejections are counted per reason and
  * logged at most once per second per reason.
  *
+ * Limits before allocation (opts->limits, ingest_validate.h): a frame over
+ * max_frame_bytes (frame_too_large), a batch of more than max_batch_events
+ * events (batch_too_large) or with a producer_id over INGEST_PRODUCER_ID_MAX
+ * bytes (producer_id_too_long) is refused whole, counted once, and never
+ * decoded: the counts come from a walk of the wire bytes. The PULL socket
+ * also sets ZMQ_MAXMSGSIZE to twice max_frame_bytes: libzmq then drops the
+ * connection of a peer that sends a larger message (not counted: libzmq
+ * does not report it), so a message is never buffered past that size.
+ *
  * ingest_stop() stops the proxy, lets the workers drain the frames already
  * queued, joins every thread and frees everything; call it once, from the
  * thread that started. ingest_figures() may be called from any thread at any

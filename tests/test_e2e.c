@@ -15,7 +15,9 @@
  *                          under its reason and logged; valid events still count.
  *   clean_sigterm          SIGTERM: exit 0 within 5 s, "msg=stopped".
  *   log_cannot_be_forged   a producer_id holding a forged log line, and one
- *                          of 100 KB, are logged quoted and cut: every line
+ *                          at its 256-byte bound full of escapes, are
+ *                          logged quoted and cut (one of 100 KB is refused
+ *                          as producer_id_too_long unread): every line
  *                          of the daemon's log is one key=value line; a
  *                          retry after a 503 logs err="http 503".
  *   config_refused         unknown keys stop the daemon with file:line: key;
@@ -40,6 +42,7 @@
 #include <zmq.h>
 
 #include "e2e_world.h"
+#include "ingest_validate.h"
 #include "mp_log.h"
 #include "mailpulse.pb-c.h"
 #include "check_main.h"
@@ -473,6 +476,7 @@ static const struct {
     {"tenant_invalid", 4},  {"mailbox_invalid", 7}, {"domain_invalid", 8},
     {"type_unknown", 3},    {"time_missing", 6},    {"time_too_old", 2},
     {"time_in_future", 5},  {"capacity", 0},        {"internal", 0},
+    {"frame_too_large", 0}, {"batch_too_large", 0}, {"producer_id_too_long", 0},
 };
 #define G_ACCEPTED 300
 #define G_DECODED 335 /* events in frames that decode: 3+4+5+6+2+25+290 */
@@ -654,7 +658,8 @@ END_TEST
 /* ---- log_cannot_be_forged ------------------------------------------------- */
 
 #define FORGED_LINE "ts=2026-01-01T00:00:00.000Z level=error msg=store_flush_failed"
-#define BIG_PRODUCER (100 * 1024)
+#define BIG_PRODUCER INGEST_PRODUCER_ID_MAX /* the longest accepted */
+#define HUGE_PRODUCER (100 * 1024)
 
 /* 1 when the n bytes at l are one key=value line as mp_log writes them:
  * "ts=... level=... msg=NAME" then " key=value" pairs, each value bare (no
@@ -704,15 +709,23 @@ START_TEST(log_cannot_be_forged)
     must_ok(e2e_batch_pack(NULL, 0, "x\n" FORGED_LINE, &buf, &len));
     must_ok(e2e_send_frame(W.push, buf, len, NULL));
     free(buf);
-    /* 100 KB of forged lines, quotes and backslashes, with an event of an
-     * unknown type (a second reason, so its first line is logged too). */
+    /* Forged lines, quotes and backslashes: 100 KB of them (refused before
+     * decoding, as producer_id_too_long), then the longest id accepted
+     * (256 bytes, which escaping makes longer than a value may be), with
+     * an event of an unknown type (a second reason, so its first line is
+     * logged too). */
     static const char unit[] = "\"\\\n" FORGED_LINE "\r\n";
-    char *big = malloc(BIG_PRODUCER + 1);
+    char *big = malloc(HUGE_PRODUCER + 1);
     must(big != NULL, "out of memory");
-    for (size_t i = 0; i < BIG_PRODUCER; i++)
+    for (size_t i = 0; i < HUGE_PRODUCER; i++)
         big[i] = unit[i % (sizeof(unit) - 1)];
-    big[BIG_PRODUCER] = '\0';
+    big[HUGE_PRODUCER] = '\0';
     struct e2e_event ev = {"team-f", "a@team-f.example", GMAIL, 99, mp_now_ms()};
+    must_ok(e2e_batch_pack(&ev, 1, big, &buf, &len));
+    must_ok(e2e_send_frame(W.push, buf, len, NULL));
+    free(buf);
+    ew_wait_log(&W, "msg=ingest_reject reason=producer_id_too_long ", 5000);
+    big[BIG_PRODUCER] = '\0';
     must_ok(e2e_batch_pack(&ev, 1, big, &buf, &len));
     free(big);
     must_ok(e2e_send_frame(W.push, buf, len, NULL));
@@ -751,16 +764,16 @@ START_TEST(log_cannot_be_forged)
         must(strcmp(msg, "store_flush_failed") != 0, "a forged line got in:\n%.*s", (int)n, l);
         const char *p = memmem(l, n, " producer=\"", 11);
         if (p && memmem(l, n, "reason=type_unknown", 19)) {
-            /* the 100 KB id: cut to its bound, with the count of the rest */
+            /* the 256-byte id: cut to its bound, with the count of the rest */
             const char *m = memmem(l, n, " bytes)\" detail=", 16);
-            must(m != NULL, "the 100 KB producer_id is not cut:\n%.*s", (int)n, l);
+            must(m != NULL, "the long producer_id is not cut:\n%.*s", (int)n, l);
             must((size_t)(m + 7 - (p + 10)) <= MP_LOG_VALUE_MAX + 2,
                  "the producer_id value is %zu bytes", (size_t)(m + 7 - (p + 10)));
             cut++;
         }
     }
-    must(cut == 1, "%zu lines with the 100 KB producer_id", cut);
-    must(nlines >= 6, "only %zu lines in the log", nlines); /* start, 2 rejects, alert, retry, stop */
+    must(cut == 1, "%zu lines with the long producer_id", cut);
+    must(nlines >= 7, "only %zu lines in the log", nlines); /* start, 3 rejects, alert, retry, stop */
     free(log);
     W.passed = 1;
 }
@@ -829,6 +842,140 @@ START_TEST(config_refused)
 }
 END_TEST
 
+/* ---- frame_limits ----------------------------------------------------------- */
+
+#define FL_FRAME 4096 /* ingest.max_frame_bytes of this case */
+#define FL_BATCH 50   /* ingest.max_batch_events */
+
+/* One frame of n events of `tenant`, each with a 254-byte mailbox (about
+ * 300 bytes an event) when `long_names`, else a short one. */
+static uint8_t *fl_frame(const char *tenant, size_t n, int long_names, size_t *len)
+{
+    static char mbox[255];
+    memset(mbox, 'm', 64);
+    mbox[64] = '@';
+    memset(mbox + 65, 'd', 189);
+    for (int i = 0; i < 3; i++)
+        mbox[65 + 60 * i + 59] = '.';
+    mbox[254] = '\0';
+    struct e2e_event ev[64];
+    must(n <= MP_ARRAY_LEN(ev), "fl_frame: %zu events", n);
+    for (size_t i = 0; i < n; i++)
+        ev[i] = (struct e2e_event){tenant, long_names ? mbox : G_MAILBOX, G_DOMAIN, T_SENT,
+                                   mp_now_ms()};
+    uint8_t *buf = NULL;
+    must_ok(e2e_batch_pack(ev, n, "e2e-limits", &buf, len));
+    return buf;
+}
+
+/* The real daemon with a 4 KiB frame limit and 50 events a batch: a frame
+ * over the limit and a batch over it are refused whole and counted; a frame
+ * over twice the limit costs its sender the connection (ZMQ_MAXMSGSIZE);
+ * a good tenant on another connection is served throughout, every event. */
+START_TEST(frame_limits)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "data_dir: \"%s\"\ningest:\n  pull: \"%s\"\n  workers: 2\n"
+             "  max_frame_bytes: %d\n  max_batch_events: %d\nhttp:\n  listen: \"%s\"\n",
+             W.data, W.pull, FL_FRAME, FL_BATCH, W.http);
+    must_ok(e2e_write_file(W.cfg, text, W.err, sizeof(W.err)));
+    ew_spawn_daemon(&W);
+
+    void *big = NULL;
+    must_ok(e2e_push_open(W.zctx, W.pull, 5000, &big, W.err, sizeof(W.err)));
+    size_t len;
+    uint8_t *f = fl_frame("hog", 20, 1, &len); /* over the limit, under twice it */
+    must(len > FL_FRAME && len <= 2 * FL_FRAME, "frame of %zu bytes", len);
+    must_ok(e2e_send_frame(big, f, len, NULL));
+    free(f);
+    f = fl_frame("hog", FL_BATCH + 1, 0, &len); /* small, but one event too many */
+    must(len <= FL_FRAME, "batch frame of %zu bytes", len);
+    must_ok(e2e_send_frame(big, f, len, NULL));
+    free(f);
+    f = fl_frame("hog", 40, 1, &len); /* over twice the limit: the connection goes */
+    must(len > 2 * FL_FRAME, "frame of %zu bytes", len);
+    must_ok(e2e_send_frame(big, f, len, NULL));
+    free(f);
+
+    uint64_t good = 0, frames = 0;
+    for (int i = 0; i < 20; i++, frames++) {
+        f = fl_frame(G_TENANT, FL_BATCH, 0, &len); /* the edge: exactly the batch limit */
+        must_ok(e2e_send_frame(W.push, f, len, NULL));
+        good += FL_BATCH;
+        free(f);
+    }
+    w_wait_accepted(good);
+    ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"frame_too_large\"}", 1, COUNT_MS);
+    ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"batch_too_large\"}", 1, COUNT_MS);
+    usleep(200000);
+    char *m = ew_metrics_text(&W);
+    /* the dropped frame never arrived: only the two refused ones and the good */
+    must(ew_metric_in(&W, m, "mailpulse_ingest_frames_total") == frames + 2 &&
+             ew_metric_in(&W, m, "mailpulse_events_received_total") == good &&
+             ew_metric_in(&W, m, "mailpulse_events_accepted_total") == good &&
+             ew_metric_in(&W, m, "mailpulse_rejected_total{reason=\"frame_too_large\"}") == 1 &&
+             ew_metric_in(&W, m, "mailpulse_rejected_total{reason=\"batch_too_large\"}") == 1,
+         "/metrics after the limits:\n%s", m);
+    free(m);
+    must(e2e_file_contains(W.daemon.err_path, "msg=ingest_reject reason=frame_too_large "),
+         "no frame_too_large line in the log");
+    must(e2e_file_contains(W.daemon.err_path, "msg=ingest_reject reason=batch_too_large "),
+         "no batch_too_large line in the log");
+
+    /* still serving, on the good connection and on the hog's new one */
+    f = fl_frame(G_TENANT, 10, 0, &len);
+    must_ok(e2e_send_frame(W.push, f, len, NULL));
+    free(f);
+    w_wait_accepted(good + 10);
+    long status = 0;
+    must(e2e_http_get(W.healthz, 2000, &status, NULL) == MP_OK && status == 200,
+         "daemon not healthy after the limits: /healthz %ld", status);
+    zmq_close(big);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
+/* ---- check_equals_start ------------------------------------------------------ */
+
+/* Values that once passed --check and then broke the daemon (or its
+ * history): each is refused, with file:line:key, by --check and by a start
+ * alike, and the start never gets as far as "started". */
+static const struct {
+    const char *key, *value, *want; /* want follows "<cfg>:4: " */
+} check_cases[] = {
+    {"retention", "3000000000d", "engine.retention: expected a duration from 14d to 400d"},
+    {"retention", "9223372036854775807ms", "engine.retention: expected a duration from 14d to 400d"},
+    {"retention", "1h", "engine.retention: expected a duration from 14d to 400d, got \"1h\""},
+    {"max_keys", "\"4096\"", "engine.max_keys: expected an integer 1024..268435456, got a quoted"},
+};
+
+START_TEST(check_equals_start)
+{
+    char text[512], want[E2E_PATH_MAX + 160], tail[1500], state[64];
+    snprintf(text, sizeof(text), "ingest:\n  pull: %s\nengine:\n  %s: %s\n", W.pull,
+             check_cases[_i].key, check_cases[_i].value);
+    must_ok(e2e_write_file(W.cfg, text, W.err, sizeof(W.err)));
+    snprintf(want, sizeof(want), "%s:4: %s", W.cfg, check_cases[_i].want);
+    char *check[] = {W.mailpulsed, "-c", W.cfg, "--check", NULL};
+    char *start[] = {W.mailpulsed, "-c", W.cfg, NULL};
+    char **argvs[] = {check, start};
+    for (int k = 0; k < 2; k++) {
+        must_ok(e2e_run(&W.daemon, k ? "mailpulsed-start" : "mailpulsed-check", W.dir, argvs[k],
+                        EW_STOP_MS, W.err, sizeof(W.err)));
+        e2e_proc_describe(&W.daemon, state, sizeof(state));
+        e2e_file_tail(W.daemon.err_path, tail, sizeof(tail));
+        must(WIFEXITED(W.daemon.status) && WEXITSTATUS(W.daemon.status) == 1,
+             "%s: expected exit 1, got %s; stderr:\n%s", k ? "start" : "--check", state, tail);
+        must(e2e_file_contains(W.daemon.err_path, want), "%s: stderr lacks \"%s\":\n%s",
+             k ? "start" : "--check", want, tail);
+        must(!e2e_file_contains(W.daemon.err_path, "msg=started"), "it started anyway:\n%s", tail);
+    }
+    W.passed = 1;
+}
+END_TEST
+
 START_TEST(help_exits_0)
 {
     char state[64], out[1500];
@@ -849,6 +996,8 @@ Suite *test_suite(void)
         {story_team_a_bad_list, 0}, {signature_verifies, 0}, {garbage_then_valid, 0},
         {clean_sigterm, 0},         {config_refused, (int)MP_ARRAY_LEN(refused)},
         {help_exits_0, 0},          {log_cannot_be_forged, 0},
+        {frame_limits, 0},
+        {check_equals_start, (int)MP_ARRAY_LEN(check_cases)},
     };
     return ew_suite("e2e", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

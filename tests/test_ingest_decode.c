@@ -135,9 +135,62 @@ START_TEST(both_refuse_and_blank_alike)
 }
 END_TEST
 
+/* The shape is read off the wire without unpacking: the event count,
+ * the longest producer_id (a repeated field counts its longest copy), and
+ * MP_ERR_INVAL exactly where the top level does not parse. */
+START_TEST(shape_counts_without_unpacking)
+{
+    struct ingest_frame_shape sh = {99, 99};
+    size_t len;
+    uint8_t *w = frame(1234, 20, &len);
+    ck_assert_int_eq(ingest_decode_shape(w, len, &sh), MP_OK);
+    ck_assert_uint_eq(sh.n_events, 1234);
+    ck_assert_uint_eq(sh.producer_id_len, 0);
+    /* a truncated frame: the last event's length runs past the end */
+    ck_assert_int_eq(ingest_decode_shape(w, len - 1, &sh), MP_ERR_INVAL);
+    ck_assert_uint_eq(sh.n_events, 1234); /* untouched on refusal */
+    free(w);
+    ck_assert_int_eq(ingest_decode_shape("", 0, &sh), MP_OK);
+    ck_assert_uint_eq(sh.n_events, 0);
+    /* producer_id "ab", then "abcd", an unknown varint field 9 and sequence */
+    static const uint8_t pid[] = {0x12, 2, 'a', 'b', 0x12, 4, 'a', 'b', 'c', 'd', 0x48, 0x7f,
+                                  0x18, 0x05, 0x0a, 0x00};
+    ck_assert_int_eq(ingest_decode_shape(pid, sizeof(pid), &sh), MP_OK);
+    ck_assert_uint_eq(sh.producer_id_len, 4);
+    ck_assert_uint_eq(sh.n_events, 1);
+    static const uint8_t bad_wt[] = {0x0f, 0x00}, bad_varint[] = {0x18, 0xff};
+    ck_assert_int_eq(ingest_decode_shape(bad_wt, sizeof(bad_wt), &sh), MP_ERR_INVAL);
+    ck_assert_int_eq(ingest_decode_shape(bad_varint, sizeof(bad_varint), &sh), MP_ERR_INVAL);
+}
+END_TEST
+
+/* A frame whose event array outgrows a block leaves an outsized block at
+ * the head; the reset frees it (the memory of a large frame returns), and
+ * the arena still decodes afterwards. */
+START_TEST(arena_drops_outsized_block)
+{
+    struct ingest_arena *ar;
+    ck_assert_int_eq(ingest_arena_create(&ar), MP_OK);
+    size_t len;
+    uint8_t *w = frame(40000, 1, &len); /* 40,000 pointers: 320 KB in one allocation */
+    Mailpulse__V1__EventBatch *b;
+    ck_assert_int_eq(ingest_decode_batch_arena(ar, w, len, &b), MP_OK);
+    ck_assert_uint_eq(b->n_events, 40000);
+    ingest_arena_reset(ar);
+    ck_assert_int_eq(ingest_decode_batch_arena(ar, w, len, &b), MP_OK);
+    ck_assert_uint_eq(b->n_events, 40000);
+    ck_assert_str_eq(b->events[39999]->tenant, "acme");
+    ingest_arena_reset(ar);
+    ingest_arena_reset(ar); /* an empty arena resets too */
+    free(w);
+    ingest_arena_destroy(ar);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     return check_suite("ingest_decode", 0, NULL, NULL,
                        CHECK_TESTS(arena_matches_malloc_and_reuses, arena_grows_past_a_block,
-                                   both_refuse_and_blank_alike));
+                                   both_refuse_and_blank_alike, shape_counts_without_unpacking,
+                                   arena_drops_outsized_block));
 }

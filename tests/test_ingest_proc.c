@@ -516,13 +516,132 @@ START_TEST(test_longest_names_recorded)
 }
 END_TEST
 
+/* --- limits before allocation ---------------------------------------------------- */
+
+/* `n` good events of one tenant and mailbox, for frames of a given size. */
+static struct ev_spec *many(size_t n, const char *mailbox)
+{
+    struct ev_spec *v = calloc(n, sizeof(*v));
+    ck_assert_ptr_nonnull(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (struct ev_spec){"acme", mailbox, "gmail.com", ENG_SENT, NOW};
+    return v;
+}
+
+/* A frame over max_frame_bytes, a batch over max_batch_events: refused
+ * whole, one count each, nothing decoded (events stays 0) and no key made;
+ * the edges themselves pass. */
+START_TEST(test_frame_and_batch_limits)
+{
+    fixture_close(&fx);
+    struct eng_table_opts to = {.max_keys = 4096, .retention_ms = RETENTION};
+    struct ingest_limits lim = {.retention_ms = RETENTION, .future_ms = FUTURE,
+                                .max_frame_bytes = 600, .max_batch_events = 3};
+    ck_assert_int_eq(eng_table_create(&to, NOW, &fx.t), MP_OK);
+    ck_assert_int_eq(ingest_proc_create(fx.t, &lim, &fx.p), MP_OK);
+    eng_thread_online(ingest_proc_thread(fx.p));
+
+    struct ev_spec *v = many(4, "a@b.example");
+    size_t len4, len3;
+    uint8_t *four = pack(v, 4, "p", &len4), *three = pack(v, 3, "p", &len3);
+    ck_assert_uint_lt(len4, 600);
+    uint32_t bad = 0xdeadbeef;
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, four, len4, NOW, &bad), 0);
+    ck_assert_uint_eq(bad, 0); /* no event was decoded, so none is refused */
+    must_figures(&fx, {.frames = 1, .bytes = len4, .rej = {[INGEST_REJ_BATCH_LARGE] = 1}});
+    ck_assert_uint_eq(eng_table_nkeys(fx.t), 0);
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, three, len3, NOW, &bad), 3);
+    ck_assert_uint_eq(bad, 0);
+
+    /* Three events, each with a 254-byte mailbox: over 600 bytes. */
+    char mbox[255];
+    memset(mbox, 'm', 64);
+    mbox[64] = '@';
+    memset(mbox + 65, 'd', 189);
+    for (int i = 0; i < 3; i++)
+        mbox[65 + 60 * i + 59] = '.'; /* labels of at most 63 */
+    mbox[254] = '\0';
+    struct ev_spec *big = many(3, mbox);
+    size_t lenb;
+    uint8_t *large = pack(big, 3, "p", &lenb);
+    ck_assert_uint_gt(lenb, 600);
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, large, lenb, NOW, &bad), 0);
+    ck_assert_uint_eq(bad, 0);
+    must_figures(&fx, {.frames = 3,
+                      .bytes = len4 + len3 + lenb,
+                      .events = 3,
+                      .accepted = 3,
+                      .rej = {[INGEST_REJ_BATCH_LARGE] = 1, [INGEST_REJ_FRAME_LARGE] = 1}});
+    /* the same frame is fine once the limit allows it: the mailbox is valid */
+    ingest_proc_destroy(fx.p);
+    lim.max_frame_bytes = lenb;
+    ck_assert_int_eq(ingest_proc_create(fx.t, &lim, &fx.p), MP_OK);
+    eng_thread_online(ingest_proc_thread(fx.p));
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, large, lenb, NOW, &bad), 3);
+    ck_assert_uint_eq(bad, 0);
+    free(v);
+    free(big);
+    free(four);
+    free(three);
+    free(large);
+}
+END_TEST
+
+/* Zero limits are the documented defaults: 10,000 events pass, 10,001 do
+ * not (the fixture's limits leave both fields zero). */
+START_TEST(test_default_batch_limit)
+{
+    struct ev_spec *v = many(INGEST_MAX_BATCH_EVENTS_DEFAULT + 1, "a@b.example");
+    size_t len;
+    uint8_t *frame = pack(v, INGEST_MAX_BATCH_EVENTS_DEFAULT + 1, "p", &len);
+    ck_assert_uint_lt(len, INGEST_MAX_FRAME_BYTES_DEFAULT);
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, frame, len, NOW, NULL), 0);
+    must_figures(&fx, {.frames = 1, .bytes = len, .rej = {[INGEST_REJ_BATCH_LARGE] = 1}});
+    free(frame);
+    frame = pack(v, INGEST_MAX_BATCH_EVENTS_DEFAULT, "p", &len);
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, frame, len, NOW, NULL),
+                      INGEST_MAX_BATCH_EVENTS_DEFAULT);
+    free(frame);
+    free(v);
+}
+END_TEST
+
+/* producer_id: up to INGEST_PRODUCER_ID_MAX bytes; one more refuses the
+ * batch whole (producer_id_too_long), before it is decoded or logged. */
+START_TEST(test_producer_id_bound)
+{
+    char id[INGEST_PRODUCER_ID_MAX + 2];
+    memset(id, 'p', sizeof(id) - 1);
+    id[INGEST_PRODUCER_ID_MAX] = '\0';
+    struct ev_spec *v = many(2, "a@b.example");
+    size_t len1, len2;
+    uint8_t *ok = pack(v, 2, id, &len1);
+    id[INGEST_PRODUCER_ID_MAX] = 'p';
+    id[INGEST_PRODUCER_ID_MAX + 1] = '\0';
+    uint8_t *over = pack(v, 2, id, &len2);
+    uint32_t bad = 0xdeadbeef;
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, over, len2, NOW, &bad), 0);
+    ck_assert_uint_eq(bad, 0);
+    ck_assert_uint_eq(ingest_proc_frame(fx.p, ok, len1, NOW, &bad), 2);
+    must_figures(&fx, {.frames = 2,
+                      .bytes = len1 + len2,
+                      .events = 2,
+                      .accepted = 2,
+                      .rej = {[INGEST_REJ_PRODUCER_ID] = 1}});
+    free(ok);
+    free(over);
+    free(v);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     return check_suite("ingest_proc", 0, setup, teardown,
                        CHECK_TESTS(test_mixed_batch_counts, test_mixed_batch_in_table,
                                    test_case_folds_to_one_key, test_garbage_frame,
                                    test_empty_frame, test_figures_accumulate, test_key_capacity,
-                                   test_longest_names_recorded));
+                                   test_longest_names_recorded, test_frame_and_batch_limits,
+                                   test_default_batch_limit, test_producer_id_bound));
 }
 
 void test_init(void)

@@ -181,7 +181,7 @@ static const struct reject_case {
     {PULL "engine:\n  max_keys: 268435457\n", "engine.max_keys: expected an integer", 4},
     {PULL "engine:\n  flush_interval: 50ms\n", "engine.flush_interval: expected a duration from 100ms to 60s", 4},
     {PULL "engine:\n  flush_interval: 2m\n", "engine.flush_interval: expected a duration from 100ms to 60s", 4},
-    {PULL "engine:\n  evict_idle: 30s\n", "engine.evict_idle: expected 0s (never) or a duration of at least 1m", 4},
+    {PULL "engine:\n  evict_idle: 30s\n", "engine.evict_idle: expected 0s (never) or a duration from 1m to 400d, got \"30s\"", 4},
     {PULL "engine:\n  evict_idle: soon\n", "engine.evict_idle:", 4},
     /* durations */
     {PULL "engine:\n  retention: 35\n", "engine.retention: expected a duration", 4},
@@ -269,6 +269,73 @@ static const struct reject_case {
     {"---\n", "(top level): empty file", 1},
     {PULL "---\ningest:\n  pull: tcp://b:2\n", "(top level): only one YAML document is allowed", 3},
 };
+
+/* Every bound, in one list: "<section>.<key>: <value>" refused at line 4
+ * (after PULL) with "<section>.<key>: <want>". Durations that overflow the
+ * parser and values that are quoted are refused like any other. */
+static const struct {
+    const char *key, *value, *want;
+} bound_cases[] = {
+    {"engine.evict_idle", "401d", "expected 0s (never) or a duration from 1m to 400d, got \"401d\""},
+    {"ingest.workers", "\"2\"", "expected an integer 1..256, got a quoted string \"2\""},
+    {"ingest.workers", "'2'", "expected an integer 1..256, got a quoted string \"2\""},
+    {"engine.max_keys", "\"4096\"", "expected an integer 1024..268435456, got a quoted string"},
+    {"ingest.max_frame_bytes", "1023", "expected an integer 1024..268435456, got \"1023\""},
+    {"ingest.max_frame_bytes", "268435457", "expected an integer 1024..268435456"},
+    {"ingest.max_frame_bytes", "4MiB", "expected an integer 1024..268435456, got \"4MiB\""},
+    {"ingest.max_batch_events", "0", "expected an integer 1..1000000, got \"0\""},
+    {"ingest.max_batch_events", "1000001", "expected an integer 1..1000000, got \"1000001\""},
+    {"ingest.max_batch_events", "\"10\"", "expected an integer 1..1000000, got a quoted string"},
+    /* retention: at least the 14 days of daily buckets the rules read, and
+     * nothing that wraps the engine's day count */
+    {"engine.retention", "3000000000d", "expected a duration from 14d to 400d, got \"3000000000d\""},
+    {"engine.retention", "9223372036854775807ms", "expected a duration from 14d to 400d, got \""
+     "9223372036854775807ms\""},
+    {"engine.retention", "9223372036854775808ms", "expected a duration such as"},
+    {"engine.retention", "106751991168d", "expected a duration such as"},
+    {"engine.retention", "1h", "expected a duration from 14d to 400d, got \"1h\""},
+    {"engine.retention", "335h", "expected a duration from 14d to 400d, got \"335h\""},
+    {"engine.retention", "401d", "expected a duration from 14d to 400d, got \"401d\""},
+    {"engine.retention", "34560000001ms", "expected a duration from 14d to 400d"},
+    {"alerting.max_age", "31d", "expected a duration from 1ms to 30d, got \"31d\""},
+    {"alerting.timeout", "0s", "expected a duration such as"},
+    {"alerting.retry_max", "9223372036854775807ms", "expected a duration from 1ms to 30d"},
+};
+
+START_TEST(test_bound_table)
+{
+    char yaml[256], want[256], section[32];
+    const char *key = bound_cases[_i].key, *dot = strchr(key, '.');
+    snprintf(section, sizeof(section), "%.*s", (int)(dot - key), key);
+    /* ingest keys join PULL's section; the others get one of their own */
+    if (strcmp(section, "ingest") == 0)
+        snprintf(yaml, sizeof(yaml), "# bound\n" PULL "  %s: %s\n", dot + 1, bound_cases[_i].value);
+    else
+        snprintf(yaml, sizeof(yaml), PULL "%s:\n  %s: %s\n", section, dot + 1,
+                 bound_cases[_i].value);
+    snprintf(want, sizeof(want), "%s: %s", key, bound_cases[_i].want);
+    char where[64];
+    snprintf(where, sizeof(where), "bound_cases[%d]", _i);
+    must_reject_at(where, __LINE__, yaml, strlen(yaml), want, 4);
+}
+END_TEST
+
+/* Endpoints a PULL socket cannot bind: refused by --check, not at start. */
+static const char *const bad_endpoints[] = {
+    "udp://127.0.0.1:7400", "tcp://127.0.0.1", "tcp://127.0.0.1:65536", "tcp://127.0.0.1:http",
+    "tcp://:7400",          "ipc://",          "inproc://x",            "pgm://eth0;239.1.1.1:5555",
+};
+
+START_TEST(test_bad_endpoint)
+{
+    char yaml[128], want[128];
+    snprintf(yaml, sizeof(yaml), "ingest:\n  pull: \"%s\"\n", bad_endpoints[_i]);
+    snprintf(want, sizeof(want),
+             "ingest.pull: expected a zmq endpoint tcp://<host>:<port> or ipc://<path>, got \"%s\"",
+             bad_endpoints[_i]);
+    must_reject_at("bad_endpoints", _i, yaml, strlen(yaml), want, 2);
+}
+END_TEST
 
 START_TEST(test_reject_table)
 {
@@ -364,10 +431,12 @@ START_TEST(test_full_config)
         "ingest:\n"
         "  pull: ipc:///run/mailpulse/pull\n"
         "  router: tcp://0.0.0.0:7401\n"
-        "  workers: \"3\"\n"
+        "  workers: 3\n"
+        "  max_frame_bytes: 65536\n"
+        "  max_batch_events: 500\n"
         "http: {listen: \"[::1]:8080\"}\n"
         "engine:\n"
-        "  retention: 2h\n"
+        "  retention: 20d\n"
         "  max_keys: 4096\n"
         "  flush_interval: 250ms\n"
         "  evict_idle: 0s\n"
@@ -388,7 +457,9 @@ START_TEST(test_full_config)
     ck_assert_str_eq(cfg->ingest_router, "tcp://0.0.0.0:7401");
     ck_assert_int_eq(cfg->workers, 3);
     ck_assert_str_eq(cfg->http_listen, "[::1]:8080");
-    ck_assert_int_eq(cfg->retention_ms, 2 * 3600 * 1000);
+    ck_assert_int_eq(cfg->max_frame_bytes, 65536);
+    ck_assert_int_eq(cfg->max_batch_events, 500);
+    ck_assert_int_eq(cfg->retention_ms, (int64_t)20 * 86400 * 1000);
     ck_assert_uint_eq(cfg->max_keys, 4096);
     ck_assert_int_eq(cfg->flush_interval_ms, 250);
     ck_assert_int_eq(cfg->evict_idle_ms, 0);
@@ -419,7 +490,7 @@ START_TEST(test_boundaries)
 {
     struct mp_config *cfg = must_load(
         "ingest: {pull: \"tcp://a:1\", workers: 1}\n"
-        "engine: {max_keys: 1024, retention: 1ms}\n"
+        "engine: {max_keys: 1024, retention: 14d, evict_idle: 1m}\n"
         "http: {listen: \"mail.example.com:65535\"}\n"
         "receivers:\n"
         "  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" /* 64 */
@@ -430,7 +501,8 @@ START_TEST(test_boundaries)
         "    tttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt: []\n"); /* 64 */
     ck_assert_int_eq(cfg->workers, 1);
     ck_assert_uint_eq(cfg->max_keys, 1024);
-    ck_assert_int_eq(cfg->retention_ms, 1);
+    ck_assert_int_eq(cfg->retention_ms, (int64_t)14 * 86400 * 1000);
+    ck_assert_int_eq(cfg->evict_idle_ms, 60000);
     ck_assert_str_eq(cfg->http_listen, "mail.example.com:65535");
     ck_assert_uint_eq(strlen(cfg->receivers[0].name), 64);
     ck_assert_uint_eq(strlen(cfg->routes[0].tenant), 64);
@@ -441,6 +513,26 @@ START_TEST(test_boundaries)
                     "http: {listen: \"127.0.0.1:1\"}\n");
     ck_assert_int_eq(cfg->workers, 256);
     ck_assert_uint_eq(cfg->max_keys, 1u << 28);
+    mp_config_free(cfg);
+
+    /* Every other bounded key at both of its edges. */
+    cfg = must_load("ingest: {pull: \"tcp://a:1\", max_frame_bytes: 1024, max_batch_events: 1}\n"
+                    "engine: {retention: 400d, flush_interval: 100ms, evict_idle: 400d}\n"
+                    "alerting: {group_interval: 1ms, timeout: 30d}\n");
+    ck_assert_int_eq(cfg->max_frame_bytes, 1024);
+    ck_assert_int_eq(cfg->max_batch_events, 1);
+    ck_assert_int_eq(cfg->retention_ms, (int64_t)400 * 86400 * 1000);
+    ck_assert_int_eq(cfg->flush_interval_ms, 100);
+    ck_assert_int_eq(cfg->evict_idle_ms, (int64_t)400 * 86400 * 1000);
+    ck_assert_int_eq(cfg->group_interval_ms, 1);
+    ck_assert_int_eq(cfg->webhook_timeout_ms, (int64_t)30 * 86400 * 1000);
+    mp_config_free(cfg);
+    cfg = must_load("ingest: {pull: \"tcp://*:7400\", max_frame_bytes: 268435456, "
+                    "max_batch_events: 1000000}\n"
+                    "engine: {flush_interval: 60s}\n");
+    ck_assert_int_eq(cfg->max_frame_bytes, 256 << 20);
+    ck_assert_int_eq(cfg->max_batch_events, 1000000);
+    ck_assert_int_eq(cfg->flush_interval_ms, 60000);
     mp_config_free(cfg);
 }
 END_TEST
@@ -653,6 +745,8 @@ Suite *test_suite(void)
     TCase *tc = tcase_create("tables");
     tcase_add_loop_test(tc, test_data_dir_resolution, 0, (int)MP_ARRAY_LEN(data_dir_cases));
     tcase_add_loop_test(tc, test_reject_table, 0, (int)MP_ARRAY_LEN(reject_cases));
+    tcase_add_loop_test(tc, test_bound_table, 0, (int)MP_ARRAY_LEN(bound_cases));
+    tcase_add_loop_test(tc, test_bad_endpoint, 0, (int)MP_ARRAY_LEN(bad_endpoints));
     suite_add_tcase(s, tc);
     return s;
 }

@@ -70,8 +70,8 @@ static const struct mp_yaml_key demo_keys[] = {
     {.name = "big", .type = MP_YAML_INT, DF(big), .max = 1000000000000LL},
     {.name = "wait", .type = MP_YAML_DURATION, DF(wait), .min = 100, .max = 60000,
      .what = "a duration", .range = "a duration from 100ms to 60s"},
-    {.name = "off", .type = MP_YAML_DURATION, DF(off), .min = 60000, .flags = MP_YAML_ZERO,
-     .what = "a duration", .range = "0s or at least 1m"},
+    {.name = "off", .type = MP_YAML_DURATION, DF(off), .min = 60000, .max = 7 * 86400000LL,
+     .flags = MP_YAML_ZERO, .what = "a duration", .range = "0s or from 1m to 7d"},
     {.name = "bare", .type = MP_YAML_DURATION, DF(bare), .flags = MP_YAML_ZERO_BARE,
      .max = 86400000, .what = "0 or a duration up to 1d"},
     {.name = "ppb", .type = MP_YAML_PPB, DF(ppb), .min = 1, .what = "a positive number"},
@@ -110,7 +110,7 @@ START_TEST(test_walk_every_type)
     struct demo d;
     unsigned marks = 0;
     char err[512] = "";
-    int rc = demo_walk("str: 'hello: world'\nword: abc\nshort: abcdefg\nn: \"10\"\n"
+    int rc = demo_walk("str: 'hello: world'\nword: abc\nshort: abcdefg\nn: 10\n"
                        "big: 1000000000000\nwait: 100ms\noff: 0s\nbare: 0\nppb: 3x\n"
                        "frac: 90%\non: true\ncolour: green\ntags: [c, a]\n"
                        "raw: {any: [thing]}\nlater: [1, 2]\nsec: {inner: 0}\n",
@@ -153,14 +153,14 @@ START_TEST(test_walk_bounds)
     struct mp_yaml *y = NULL;
     struct demo d;
     char err[512] = "";
-    int rc = demo_walk("n: 1\nbig: 0\nwait: 60s\noff: 1m\nbare: 1d\nppb: 0.000000001\n"
+    int rc = demo_walk("n: 1\nbig: 0\nwait: 60s\noff: 7d\nbare: 1d\nppb: 0.000000001\n"
                        "frac: 1\non: false\nsec: {inner: 5}\n",
                        &y, &d, NULL, err, sizeof(err));
     ck_assert_msg(rc == MP_OK, "%s", err);
     ck_assert_int_eq(d.n, 1);
     ck_assert_uint_eq(d.big, 0);
     ck_assert_int_eq(d.wait, 60000);
-    ck_assert_int_eq(d.off, 60000);
+    ck_assert_int_eq(d.off, 7 * 86400000LL);
     ck_assert_int_eq(d.bare, 86400000);
     ck_assert_uint_eq(d.ppb, 1);
     ck_assert_uint_eq(d.frac, MP_YAML_PPB_ONE);
@@ -206,7 +206,19 @@ static const struct {
     {"wait: 61s\n", "wait: expected a duration from 100ms to 60s, got \"61s\"", 1},
     {"wait: soon\n", "wait: expected a duration, got \"soon\"", 1},
     {"wait: 0s\n", "wait: expected a duration, got \"0s\"", 1},
-    {"off: 59s\n", "off: expected 0s or at least 1m, got \"59s\"", 1},
+    {"off: 59s\n", "off: expected 0s or from 1m to 7d, got \"59s\"", 1},
+    {"off: 169h\n", "off: expected 0s or from 1m to 7d, got \"169h\"", 1},
+    {"off: 9223372036854775807ms\n", "off: expected 0s or from 1m to 7d", 1},
+    {"off: 9223372036854775808ms\n", "off: expected a duration, got", 1},
+    /* an integer or a boolean is a plain scalar: quoted, it is a string */
+    {"n: \"10\"\n", "n: expected an integer 1..10, got a quoted string \"10\"", 1},
+    {"n: '2'\n", "n: expected an integer 1..10, got a quoted string \"2\"", 1},
+    {"n: \"\"\n", "n: expected an integer 1..10, got a quoted string \"\"", 1},
+    {"sec:\n  inner: \"1\"\n", "sec.inner: expected an integer 0..5, got a quoted string \"1\"", 2},
+    {"on: \"true\"\n", "on: expected true or false, unquoted, got \"true\"", 1},
+    {"on: 'false'\n", "on: expected true or false, unquoted, got \"false\"", 1},
+    {"n: 9223372036854775807\n", "n: expected an integer 1..10", 1},
+    {"big: 1000000000001\n", "big: expected an integer 0..1000000000000, got \"1000000000001\"", 1},
     {"off: 0\n", "off: expected a duration, got \"0\"", 1},
     {"bare: 2d\n", "bare: expected 0 or a duration up to 1d, got \"2d\"", 1},
     {"ppb: 0\n", "ppb: expected a positive number, got \"0\"", 1},
@@ -315,6 +327,33 @@ START_TEST(test_bad_row_width)
     ck_assert_int_eq(w.s, 0);
     ck_assert_int_eq(w.guard, 7);
     mp_yaml_close(y);
+}
+END_TEST
+
+/* An integer or duration row without both bounds is a table bug: refused
+ * at its first value, whatever the value, never stored unbounded. */
+START_TEST(test_unbounded_row)
+{
+    static const struct mp_yaml_key keys[][2] = {
+        {{.name = "v", .type = MP_YAML_INT, .off = 0, .size = sizeof(int64_t)}, {0}},
+        {{.name = "v", .type = MP_YAML_INT, .off = 0, .size = sizeof(int64_t), .min = 5, .max = 4},
+         {0}},
+        {{.name = "v", .type = MP_YAML_DURATION, .off = 0, .size = sizeof(int64_t), .min = 1,
+          .what = "a duration"},
+         {0}},
+    };
+    static const char *docs[] = {"v: 0\n", "v: 5\n", "v: 1s\n"};
+    for (size_t i = 0; i < MP_ARRAY_LEN(keys); i++) {
+        int64_t v = 77;
+        struct mp_yaml *y = NULL;
+        char err[256] = "";
+        ck_assert_int_eq(mp_yaml_open_mem(DEMO, docs[i], strlen(docs[i]), &y, err, sizeof(err)),
+                         MP_OK);
+        ck_assert_int_eq(mp_yaml_walk(y, mp_yaml_root(y), "", keys[i], &v, NULL), MP_ERR_INVAL);
+        ck_assert_msg(strstr(err, DEMO ":1: v: row without bounds") != NULL, "%zu: %s", i, err);
+        ck_assert_int_eq(v, 77);
+        mp_yaml_close(y);
+    }
 }
 END_TEST
 
@@ -459,7 +498,7 @@ Suite *test_suite(void)
 {
     Suite *s = check_suite("mp_yaml", 0, NULL, NULL,
                            CHECK_TESTS(test_walk_every_type, test_walk_bounds, test_check_keys,
-                                       test_bad_row_width, test_err_buffers, test_open_file, test_open_mem,
+                                       test_bad_row_width, test_unbounded_row, test_err_buffers, test_open_file, test_open_mem,
                                        test_duration_null));
     TCase *tc = tcase_create("tables");
     tcase_add_loop_test(tc, test_walk_reject, 0, (int)MP_ARRAY_LEN(demo_reject));

@@ -285,7 +285,10 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
     struct ingest_opts io = {
         .pull_endpoint = d->cfg->ingest_pull,
         .workers = d->cfg->workers,
-        .limits = {.retention_ms = d->cfg->retention_ms, .future_ms = INGEST_FUTURE_MS_DEFAULT}};
+        .limits = {.retention_ms = d->cfg->retention_ms,
+                   .future_ms = INGEST_FUTURE_MS_DEFAULT,
+                   .max_frame_bytes = (size_t)d->cfg->max_frame_bytes,
+                   .max_batch_events = (uint32_t)d->cfg->max_batch_events}};
     if ((rc = ingest_start(d->table, d->zctx, &io, &d->ingest, err, errlen)) != MP_OK)
         return rc;
     d->api = (struct mp_metrics_sources){.table = d->table,

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "eng_name.h"
+#include "ingest_validate.h"
 #include "mp_addr.h"
 #include "mp_log.h"
 #include "mp_yaml.h"
@@ -31,8 +32,22 @@
 #define CFG__MAX_KEYS_MAX (1u << 28)
 #define CFG__MAX_KEYS_DEFAULT (1u << 20)
 #define CFG__RETENTION_DEFAULT_MS ((int64_t)35 * 24 * 3600 * 1000)
-#define CFG__30D_MS ((int64_t)30 * 24 * 3600 * 1000)
+#define CFG__DAY_MS ((int64_t)24 * 3600 * 1000)
+#define CFG__30D_MS (30 * CFG__DAY_MS)
+#define CFG__ENDPOINT "a zmq endpoint tcp://<host>:<port> or ipc://<path>"
 #define CFG__DURATION "a duration such as 90s, 15m, 1h or 35d"
+/* engine.retention: at least the 14 days of daily buckets the engine keeps
+ * in memory and the rules read (windows and baselines up to 14d; the engine
+ * refuses less than a day at start, and any retention under the longest
+ * window would let rules read days the store has already dropped); at most
+ * 400 days (13 months: a year over year, and far from any overflow of the
+ * engine's day arithmetic). */
+#define CFG__RETENTION_MIN_MS (14 * CFG__DAY_MS)
+#define CFG__RETENTION_MAX_MS (400 * CFG__DAY_MS)
+/* ingest.max_frame_bytes: a frame is decoded whole, at about 5x its size. */
+#define CFG__FRAME_MIN 1024
+#define CFG__FRAME_MAX (256 << 20)
+#define CFG__BATCH_MAX 1000000
 
 /* --- what a string value may be ------------------------------------------ */
 
@@ -46,14 +61,27 @@ static bool cfg__valid_log_level(const char *s)
     return mp_log_level_parse(s, &lvl) == 0;
 }
 
-/* A light check for a zmq endpoint, "<transport>://<address>": catches the
- * common "127.0.0.1:7400" mistake without second-guessing libzmq. */
+/* A zmq endpoint the daemon can bind: "tcp://<host>:<port>" (port 0..65535
+ * or *) or "ipc://<path>". Catches the common "127.0.0.1:7400" mistake, and
+ * transports a PULL socket cannot bind (udp://, pgm://, a typo) that would
+ * otherwise pass --check and fail at start; names are left to libzmq. */
 static bool cfg__valid_endpoint(const char *s)
 {
-    const char *p = s;
-    while (*p >= 'a' && *p <= 'z')
-        p++;
-    return p != s && strncmp(p, "://", 3) == 0 && p[3] != '\0' && mp_yaml_no_space(s);
+    if (!mp_yaml_no_space(s))
+        return false;
+    if (strncmp(s, "ipc://", 6) == 0)
+        return s[6] != '\0';
+    if (strncmp(s, "tcp://", 6) != 0)
+        return false;
+    const char *colon = strrchr(s + 6, ':'), *p;
+    long port = 0;
+    if (colon == NULL || colon == s + 6)
+        return false;
+    if (strcmp(colon + 1, "*") == 0)
+        return true;
+    for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
+        port = port * 10 + (*p - '0');
+    return p != colon + 1 && *p == '\0' && port <= 65535;
 }
 
 /* The one listen-address grammar, the one the HTTP server binds with. */
@@ -276,10 +304,14 @@ static int cfg__route_tenants(struct mp_yaml *y, const struct mp_yaml_key *k, co
 
 static const struct mp_yaml_key cfg__ingest_keys[] = {
     {.name = "pull", .type = MP_YAML_STR, CF(ingest_pull), .required = true,
-     .check = cfg__valid_endpoint, .what = "a zmq endpoint such as tcp://127.0.0.1:7400"},
+     .check = cfg__valid_endpoint, .what = CFG__ENDPOINT},
     {.name = "router", .type = MP_YAML_STR, CF(ingest_router), .check = cfg__valid_endpoint,
-     .what = "a zmq endpoint such as tcp://127.0.0.1:7400"},
+     .what = CFG__ENDPOINT},
     {.name = "workers", .type = MP_YAML_INT, CF(workers), .min = 1, .max = CFG__WORKERS_MAX},
+    {.name = "max_frame_bytes", .type = MP_YAML_INT, CF(max_frame_bytes), .min = CFG__FRAME_MIN,
+     .max = CFG__FRAME_MAX},
+    {.name = "max_batch_events", .type = MP_YAML_INT, CF(max_batch_events), .min = 1,
+     .max = CFG__BATCH_MAX},
     {0},
 };
 
@@ -294,14 +326,15 @@ static const struct mp_yaml_key cfg__http_keys[] = {
  * evict_idle: "0s" turns eviction off; otherwise at least 1m, so a key is
  * not evicted between two batches of a slow sender. */
 static const struct mp_yaml_key cfg__engine_keys[] = {
-    {.name = "retention", .type = MP_YAML_DURATION, CF(retention_ms), .what = CFG__DURATION},
+    {.name = "retention", .type = MP_YAML_DURATION, CF(retention_ms), .min = CFG__RETENTION_MIN_MS,
+     .max = CFG__RETENTION_MAX_MS, .what = CFG__DURATION, .range = "a duration from 14d to 400d"},
     {.name = "max_keys", .type = MP_YAML_INT, CF(max_keys), .min = CFG__MAX_KEYS_MIN,
      .max = CFG__MAX_KEYS_MAX},
     {.name = "flush_interval", .type = MP_YAML_DURATION, CF(flush_interval_ms), .min = 100,
      .max = 60000, .what = CFG__DURATION, .range = "a duration from 100ms to 60s"},
     {.name = "evict_idle", .type = MP_YAML_DURATION, CF(evict_idle_ms), .min = 60000,
-     .flags = MP_YAML_ZERO, .what = CFG__DURATION,
-     .range = "0s (never) or a duration of at least 1m"},
+     .max = CFG__RETENTION_MAX_MS, .flags = MP_YAML_ZERO, .what = CFG__DURATION,
+     .range = "0s (never) or a duration from 1m to 400d"},
     {0},
 };
 
@@ -344,6 +377,8 @@ static void cfg__defaults(struct mp_config *cfg)
     cfg->retention_ms = CFG__RETENTION_DEFAULT_MS;
     cfg->max_keys = CFG__MAX_KEYS_DEFAULT;
     cfg->flush_interval_ms = 1000;
+    cfg->max_frame_bytes = INGEST_MAX_FRAME_BYTES_DEFAULT;
+    cfg->max_batch_events = INGEST_MAX_BATCH_EVENTS_DEFAULT;
     cfg->evict_idle_ms = (int64_t)24 * 3600 * 1000;
     cfg->group_interval_ms = 1000;
     cfg->retry_initial_ms = 500;

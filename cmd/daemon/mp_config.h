@@ -16,7 +16,12 @@
  * grammar, engine/eng_name.h; http.listen the one listen-address grammar,
  * base/mp_addr.h, so `mailpulsed --check` accepts exactly what the HTTP
  * server can bind. MP_ERR_INVAL: path or out is NULL.
- * The workers default is clamped to the valid range 1..256.
+ * The workers default is clamped to the valid range 1..256. Every integer
+ * and duration key has a minimum and a maximum (below), integers are plain
+ * YAML scalars (a quoted "2" is a string), and the bounds are what the
+ * daemon's start needs (engine.retention >= the 14 days of daily buckets the
+ * rules read), so `--check`, which runs this loader, refuses exactly what a
+ * start would.
  * Relative paths in the file (data_dir, rules) are resolved against the
  * config file's directory, so the daemon behaves the same from any cwd.
  *
@@ -29,16 +34,18 @@
  *   ingest:
  *     pull: tcp://127.0.0.1:7400    # required
  *     router: tcp://127.0.0.1:7401
- *     workers: 2                    # default: one per online core
+ *     workers: 2                    # 1..256; default: one per online core
+ *     max_frame_bytes: 4194304      # 1024..268435456; larger frames are refused
+ *     max_batch_events: 10000       # 1..1000000; larger batches are refused whole
  *   http:
  *     listen: 127.0.0.1:7480        # host:port, [::1]:port (mp_addr_parse)
  *   engine:
- *     retention: 35d                # duration: Ns, Nm, Nh, Nd
- *     max_keys: 1048576             # capacity of the key table
+ *     retention: 35d                # 14d..400d (the rules read up to 14 days)
+ *     max_keys: 1048576             # capacity of the key table, 1024..2^28
  *     flush_interval: 1s            # counters to RocksDB at least this often (100ms..60s)
- *     evict_idle: 24h               # idle keys leave memory (0s: never)
+ *     evict_idle: 24h               # idle keys leave memory (0s: never; 1m..400d)
  *   rules: rules.yaml               # must exist; see alerts/alert_rules_file.h
- *   alerting:
+ *   alerting:                       # every key: a duration from 1ms to 30d
  *     group_interval: 1s            # a tenant's later alerts wait this long, then go together
  *     retry_initial: 500ms          # first retry delay (doubles, with jitter)
  *     retry_max: 60s                # cap on one retry delay
@@ -85,11 +92,13 @@ struct mp_config {
     char *ingest_pull; /* zmq endpoint */
     char *ingest_router; /* NULL when not set */
     int workers;       /* >= 1 (defaulted to online cores) */
+    int64_t max_frame_bytes; /* ingest.max_frame_bytes, default 4 MiB */
+    int max_batch_events;    /* ingest.max_batch_events, default 10000 */
     char *http_listen; /* NULL when not set */
-    int64_t retention_ms; /* default 35 days */
+    int64_t retention_ms; /* default 35 days, 14d..400d */
     uint32_t max_keys;    /* default 1<<20 */
     int64_t flush_interval_ms; /* default 1000 */
-    int64_t evict_idle_ms;     /* default 24 h; 0: never */
+    int64_t evict_idle_ms;     /* default 24 h; 0: never; else 1m..400d */
     char *rules_path;     /* NULL when not set; resolved like data_dir */
     int64_t group_interval_ms;  /* alerting.group_interval, default 1 s */
     int64_t retry_initial_ms;   /* alerting.retry_initial, default 500 ms */

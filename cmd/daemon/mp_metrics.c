@@ -35,7 +35,8 @@ static const struct metrics__row metrics__rows[] = {
     COUNTER("events_received_total", ingest.events, "Events decoded from batches."),
     COUNTER("events_accepted_total", ingest.accepted, "Events counted."),
     ROW("rejected_total", "counter", METRICS_REASONS, ingest.rejected,
-        "Events (or whole frames, for bad_frame and empty_batch) refused, by reason."),
+        "Events (or whole frames, for bad_frame, empty_batch and the frame limits) refused, "
+        "by reason."),
     GAUGE("keys", keys, "Keys in the table (all scopes)."),
     GAUGE("table_bytes", table_bytes, "Bytes held by the key table."),
     ROW("resident_bytes", "gauge", METRICS_I64, resident_bytes, "Resident set size of the daemon."),
