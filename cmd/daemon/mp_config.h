@@ -32,6 +32,11 @@
  *     workers: 2                    # default: one per online core
  *   http:
  *     listen: 127.0.0.1:7480        # host:port, [::1]:port (mp_addr_parse)
+ *     tokens:                       # bearer tokens (mp_auth.h); none: open API,
+ *       admin: "..."                #   and then listen must be loopback
+ *       tenants:
+ *         acme: "..."               # tenant name -> token (sees that tenant only)
+ *     metrics_open: false           # true: /metrics needs no token
  *   engine:
  *     retention: 35d                # duration: Ns, Nm, Nh, Nd
  *     max_keys: 1048576             # capacity of the key table
@@ -62,6 +67,7 @@
 #include <stdint.h>
 
 #include "mp.h"
+#include "mp_auth.h"
 
 enum mp_receiver_type { MP_RECEIVER_WEBHOOK = 0, MP_RECEIVER_SLACK = 1 };
 
@@ -86,6 +92,7 @@ struct mp_config {
     char *ingest_router; /* NULL when not set */
     int workers;       /* >= 1 (defaulted to online cores) */
     char *http_listen; /* NULL when not set */
+    struct mp_auth_conf http_auth; /* http.tokens, http.metrics_open */
     int64_t retention_ms; /* default 35 days */
     uint32_t max_keys;    /* default 1<<20 */
     int64_t flush_interval_ms; /* default 1000 */

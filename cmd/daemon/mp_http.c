@@ -103,7 +103,9 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
             mp_http_error(&r, 400, msg);
             break;
         }
-        struct mp_http_request req = {method, url, args.a, args.n};
+        struct mp_http_request req = {
+            method, url, args.a, args.n,
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), NULL};
         rt->rfn(h->arg, &req, &r);
         break;
     }
@@ -121,6 +123,9 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
                             r.content_type ? r.content_type : "application/json");
     if (r.status == 405 && allow[0])
         MHD_add_response_header(resp, "Allow", allow);
+    if (r.status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Bearer realm=\"mailpulse\"");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)r.status, resp);
     MHD_destroy_response(resp);
     return ret;

@@ -19,6 +19,9 @@
  * order given (at most MP_HTTP_MAX_ARGS; more is answered 400). The path the
  * handlers see is percent-decoded too, so "%2F" arrives as '/' and a "%00"
  * ends it. Everything in the request is valid during the handler call only.
+ * The request carries the Authorization header for the handlers to judge
+ * (mp_api.h); a 401 answer gets `WWW-Authenticate: Bearer realm="mailpulse"`
+ * (RFC 6750). Header values are never logged.
  */
 #ifndef MP_HTTP_H
 #define MP_HTTP_H
@@ -51,6 +54,11 @@ struct mp_http_request {
     const char *path;
     const struct mp_http_arg *args;
     size_t nargs;
+    const char *authorization; /* the Authorization header's value; NULL when absent */
+    /* Set by the API's authentication (mp_api.c), never by the server:
+     * when not NULL, the only tenant the caller may see; handlers answer
+     * every other tenant exactly as one that does not exist. */
+    const char *tenant_only;
 };
 
 typedef void (*mp_http_request_handler)(void *arg, const struct mp_http_request *req,

@@ -343,9 +343,10 @@ int mp_stats_build(const struct eng_table *t, const struct mp_http_request *req,
     if (rc != MP_OK)
         return rc;
     struct eng_key *tk;
-    if (eng_table_find(t, ENG_SCOPE_TENANT, tenant, NULL, &tk) != MP_OK)
-        return stats__fail(out, MP_ERR_NOTFOUND,
-                           "unknown tenant \"%s\": no events have been counted for it", tenant);
+    /* A tenant the caller may not see is answered as one never counted. */
+    if ((req->tenant_only && strcmp(req->tenant_only, tenant) != 0) ||
+        eng_table_find(t, ENG_SCOPE_TENANT, tenant, NULL, &tk) != MP_OK)
+        return stats__fail(out, MP_ERR_NOTFOUND, MP_STATS_UNKNOWN_TENANT, tenant);
 
     uint64_t c[ENG_NTYPES];
     stats__read(t, tk, p.win, c);
