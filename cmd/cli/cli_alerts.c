@@ -126,7 +126,8 @@ static const struct cli_opt alerts__opts[] = {
     [ALERTS_TENANT] = {"tenant", "T", "only this tenant's alerts"},
     [ALERTS_DEAD] = {"dead", NULL, "list dead letters (notifications given up on) instead"},
     [ALERTS_LIMIT] = {"limit", "N", "with --dead: at most N, 1..999999 (default 1000)"},
-    CLI_API_OPT_ROWS(ALERTS_API, ALERTS_TIMEOUT_MS, ALERTS_JSON, ALERTS_TOKEN),
+    CLI_API_OPT_ROWS(ALERTS_API, ALERTS_TIMEOUT_MS, ALERTS_JSON),
+    CLI_API_TOKEN_ROW(ALERTS_TOKEN),
     [ALERTS_HELP] = CLI_OPT_HELP,
 };
 

@@ -54,10 +54,11 @@ struct cli_api_opts {
 #define CLI_API_OPTS_INIT {NULL, CLI_API_DEFAULT, 5000, 0, NULL}
 #define CLI_API_TOKEN_ENV "MAILPULSE_TOKEN"
 /* Their rows in a command's option table (--tenant's help is the command's). */
-#define CLI_API_OPT_ROWS(api, timeout_ms, json, token)                                         \
+#define CLI_API_OPT_ROWS(api, timeout_ms, json)                                                \
     [api] = {"api", "URL", "the daemon's HTTP API (default " CLI_API_DEFAULT ")"},            \
     [timeout_ms] = {"timeout-ms", "MS", "give up after MS ms, 1..3600000 (default 5000)"},   \
-    [json] = {"json", NULL, "print the API's JSON body as is"},                               \
+    [json] = {"json", NULL, "print the API's JSON body as is"}
+#define CLI_API_TOKEN_ROW(token)                                                               \
     [token] = {"token", "TOKEN",                                                              \
                "the API's bearer token (default: $" CLI_API_TOKEN_ENV ",\n"                   \
                "which keeps it out of the process list)"}

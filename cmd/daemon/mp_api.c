@@ -32,30 +32,30 @@ static void api__json(char *body, struct mp_http_reply *out)
 }
 
 /* Judges the caller before anything else (so a caller without a token
- * learns nothing from 400s either): 0 with *scoped the request narrowed to
- * the token's tenant, or -1 after answering 401 (no or unknown token) or 403
- * (a tenant token on /metrics). Tokens are never echoed. */
+ * learns nothing from 400s either): 0 with *only the one tenant the caller
+ * may see (NULL: every tenant), or -1 after answering 401 (no or unknown
+ * token) or 403 (a tenant token on /metrics). Tokens are never echoed. */
 static int api__gate(const struct mp_api *api, enum api__class cls,
-                     const struct mp_http_request *req, struct mp_http_request *scoped,
+                     const struct mp_http_request *req, const char **only,
                      struct mp_http_reply *out)
 {
     struct mp_auth_who who;
-    *scoped = *req;
-    scoped->tenant_only = NULL;
+    *only = NULL;
     if (cls == API__OPEN || (cls == API__METRICS && mp_auth_metrics_open(api->auth)))
         return 0;
-    mp_auth_check(api->auth, req->authorization, &who);
+    const char *h = mp_http_header(req, "Authorization");
+    mp_auth_check(api->auth, h, &who);
     if (who.role == MP_AUTH_DENIED) {
         mp_http_error(out, 401,
-                      req->authorization ? "unknown token; send Authorization: Bearer <token>"
-                                         : "this API needs a token: Authorization: Bearer <token>");
+                      h ? "unknown token; send Authorization: Bearer <token>"
+                        : "this API needs a token: Authorization: Bearer <token>");
         return -1;
     }
     if (cls == API__METRICS && who.role != MP_AUTH_ADMIN) {
         mp_http_error(out, 403, "/metrics needs the admin token (or http.metrics_open: true)");
         return -1;
     }
-    scoped->tenant_only = who.tenant;
+    *only = who.tenant;
     return 0;
 }
 
@@ -69,8 +69,8 @@ static void api__healthz(void *arg, const struct mp_http_request *req, struct mp
 static void api__metrics(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
-    struct mp_http_request r;
-    if (api__gate(api, API__METRICS, req, &r, out) == 0)
+    const char *only;
+    if (api__gate(api, API__METRICS, req, &only, out) == 0)
         mp_metrics_reply(api->src, out);
 }
 
@@ -79,14 +79,15 @@ static void api__metrics(void *arg, const struct mp_http_request *req, struct mp
 static void api__stats(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
-    struct mp_http_request r;
-    if (api__gate(api, API__TENANT, req, &r, out) == 0)
-        mp_stats_reply(api->src->table, &r, out);
+    const char *only;
+    if (api__gate(api, API__TENANT, req, &only, out) == 0)
+        mp_stats_reply_only(api->src->table, req, only, out);
 }
 
 /* Checks the query of /v1/alerts[/dead]: tenant=T (a valid tenant name) and,
- * where allowed, limit=N. Returns 0, or answers 400 and returns -1. */
-static int api__alert_args(const struct mp_http_request *req, int allow_limit,
+ * where allowed, limit=N; with `only` (a tenant token) T defaults to it and
+ * must be it. Returns 0, or answers 400 (404) and returns -1. */
+static int api__alert_args(const struct mp_http_request *req, int allow_limit, const char *only,
                            const char **tenant, size_t *limit, struct mp_http_reply *out)
 {
     char msg[256];
@@ -111,9 +112,9 @@ static int api__alert_args(const struct mp_http_request *req, int allow_limit,
     }
     /* A tenant token lists its own tenant; any other is answered 404, the
      * same for one that exists and one that does not. */
-    if (req->tenant_only && !*tenant)
-        *tenant = req->tenant_only;
-    if (req->tenant_only && strcmp(*tenant, req->tenant_only) != 0) {
+    if (only && !*tenant)
+        *tenant = only;
+    if (only && strcmp(*tenant, only) != 0) {
         snprintf(msg, sizeof(msg), MP_STATS_UNKNOWN_TENANT, *tenant);
         mp_http_error(out, 404, msg);
         return -1;
@@ -126,11 +127,10 @@ static int api__alert_args(const struct mp_http_request *req, int allow_limit,
 static void api__alerts(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
-    struct mp_http_request r;
-    const char *tenant;
+    const char *tenant, *only;
     size_t limit;
-    if (api__gate(api, API__TENANT, req, &r, out) == 0 &&
-        api__alert_args(&r, 0, &tenant, &limit, out) == 0)
+    if (api__gate(api, API__TENANT, req, &only, out) == 0 &&
+        api__alert_args(req, 0, only, &tenant, &limit, out) == 0)
         api__json(alert_eval_active_json(api->src->eval, tenant), out);
 }
 
@@ -138,11 +138,10 @@ static void api__alerts(void *arg, const struct mp_http_request *req, struct mp_
 static void api__dead(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
-    struct mp_http_request r;
-    const char *tenant;
+    const char *tenant, *only;
     size_t limit;
-    if (api__gate(api, API__TENANT, req, &r, out) == 0 &&
-        api__alert_args(&r, 1, &tenant, &limit, out) == 0)
+    if (api__gate(api, API__TENANT, req, &only, out) == 0 &&
+        api__alert_args(req, 1, only, &tenant, &limit, out) == 0)
         api__json(alert_sender_dead_json(api->src->sender, tenant, limit ? limit : 1000), out);
 }
 

@@ -19,8 +19,8 @@
  * order given (at most MP_HTTP_MAX_ARGS; more is answered 400). The path the
  * handlers see is percent-decoded too, so "%2F" arrives as '/' and a "%00"
  * ends it. Everything in the request is valid during the handler call only.
- * The request carries the Authorization header for the handlers to judge
- * (mp_api.h); a 401 answer gets `WWW-Authenticate: Bearer realm="mailpulse"`
+ * mp_http_header() gives a handler a request header (the Authorization
+ * header, for mp_api.h to judge); a 401 answer gets `WWW-Authenticate: Bearer realm="mailpulse"`
  * (RFC 6750). Header values are never logged.
  */
 #ifndef MP_HTTP_H
@@ -54,11 +54,6 @@ struct mp_http_request {
     const char *path;
     const struct mp_http_arg *args;
     size_t nargs;
-    const char *authorization; /* the Authorization header's value; NULL when absent */
-    /* Set by the API's authentication (mp_api.c), never by the server:
-     * when not NULL, the only tenant the caller may see; handlers answer
-     * every other tenant exactly as one that does not exist. */
-    const char *tenant_only;
 };
 
 typedef void (*mp_http_request_handler)(void *arg, const struct mp_http_request *req,
@@ -77,6 +72,9 @@ struct mp_http_route {
 /* The value of the first query argument called `name`, or NULL when absent
  * (or given without '='). */
 const char *mp_http_arg_get(const struct mp_http_request *req, const char *name);
+/* The value of request header `name` (any case), or NULL when absent. Only
+ * for a request the server passed to the handler, during the call. */
+const char *mp_http_header(const struct mp_http_request *req, const char *name);
 
 /* MP_OK; MP_ERR_INVAL (bad host:port) or MP_ERR_NOTFOUND (a name that does
  * not resolve), err then "http.listen <mp_addr's reason>"; MP_ERR_IO (cannot

@@ -30,8 +30,9 @@
  * Errors: *out is {"error": "what is wrong; what is allowed"} and the return
  * code says which HTTP status fits: MP_ERR_NOTFOUND (404) for a path not of
  * the form above and for a valid tenant with no counted events (404 rather
- * than 200 with zeros, so a typo in a tenant name is visible), or other
- * than req->tenant_only when that is set (the same answer, byte for byte);
+ * than 200 with zeros, so a typo in a tenant name is visible), and, from
+ * mp_stats_reply_only(), for a tenant other than `only` (the same answer,
+ * byte for byte, whether that tenant exists or not);
  * MP_ERR_INVAL (400) for a malformed tenant name or a bad parameter.
  * Request text is echoed in messages cut to 64 bytes, with bytes outside
  * printable ASCII shown as '?'. MP_ERR_NOMEM leaves *out NULL.
@@ -68,5 +69,8 @@ int mp_stats_build(const struct eng_table *t, const struct mp_http_request *req,
 /* mp_stats_build() rendered into an HTTP reply: 200, 400, 404 or 500. */
 void mp_stats_reply(const struct eng_table *t, const struct mp_http_request *req,
                     struct mp_http_reply *out);
+/* The same for a caller who may see tenant `only` alone (NULL: any). */
+void mp_stats_reply_only(const struct eng_table *t, const struct mp_http_request *req,
+                         const char *only, struct mp_http_reply *out);
 
 #endif
