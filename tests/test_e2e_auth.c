@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "auth_matrix.h"
 #include "check_main.h"
 #include "cli_api.h"
 #include "e2e_world.h"
@@ -127,24 +128,7 @@ static char *acme_view_of_beta(void)
     return all;
 }
 
-static const char *const tokens[] = {NULL, BAD, ADMIN, ACME, BETA};
-
-static const struct {
-    const char *path;
-    long want[5]; /* none, bad, admin, acme, beta */
-} matrix[] = {
-    {"/healthz", {200, 200, 200, 200, 200}},
-    {"/metrics", {401, 401, 200, 403, 403}},
-    {"/v1/tenants/acme/stats", {401, 401, 200, 200, 404}},
-    {"/v1/tenants/beta/stats?window=1h", {401, 401, 200, 404, 200}},
-    {"/v1/tenants/gamma/stats", {401, 401, 404, 404, 404}},
-    {"/v1/alerts", {401, 401, 200, 200, 200}},
-    {"/v1/alerts?tenant=acme", {401, 401, 200, 200, 404}},
-    {"/v1/alerts?tenant=beta", {401, 401, 200, 404, 200}},
-    {"/v1/alerts/dead", {401, 401, 200, 200, 200}},
-    {"/v1/alerts/dead?tenant=acme", {401, 401, 200, 200, 404}},
-    {"/v1/alerts/dead?tenant=beta&limit=3", {401, 401, 200, 404, 200}},
-};
+static const char *const tokens[AUTH_NWHO] = {NULL, BAD, ADMIN, ACME, BETA};
 
 /* The tenants of a /v1/alerts answer: how many alerts of `tenant`, and of others. */
 static void alert_tenants(json_t *doc, const char *tenant, size_t *mine, size_t *other)
@@ -200,22 +184,18 @@ static void alerts_filtered(void)
     }
 }
 
-/* `mailpulse ARGS...` (argv[1] on); returns its exit status. */
-static int w_cli(const char *name, char *const *args)
+/* Runs argv (W.mailpulse and its arguments, NULL-terminated); returns the
+ * exit status, after checking that no token was printed. */
+static int w_cli(const char *name, char *const *argv)
 {
-    char *argv[16] = {W.mailpulse};
-    size_t n = 1;
-    for (; args[n - 1]; n++) {
-        must(n < MP_ARRAY_LEN(argv) - 1, "too many arguments");
-        argv[n] = args[n - 1];
-    }
-    argv[n] = NULL;
     memset(&W.cli, 0, sizeof(W.cli));
     must_ok(e2e_run(&W.cli, name, W.dir, argv, RUN_MS, W.err, sizeof(W.err)));
     must(WIFEXITED(W.cli.status), "mailpulse (%s) did not exit normally", name);
-    must(!e2e_file_contains(W.cli.out_path, ADMIN) && !e2e_file_contains(W.cli.err_path, ADMIN) &&
-             !e2e_file_contains(W.cli.out_path, ACME) && !e2e_file_contains(W.cli.err_path, ACME),
-         "mailpulse (%s) printed a token", name);
+    static const char *secrets[] = {ADMIN, ACME, BETA};
+    for (size_t i = 0; i < MP_ARRAY_LEN(secrets); i++)
+        must(!e2e_file_contains(W.cli.out_path, secrets[i]) &&
+                 !e2e_file_contains(W.cli.err_path, secrets[i]),
+             "mailpulse (%s) printed a token", name);
     return WEXITSTATUS(W.cli.status);
 }
 
@@ -230,36 +210,36 @@ static void cli_checks(void)
 {
     char api[128];
     snprintf(api, sizeof(api), "http://%s", W.http);
-    must(w_cli("stats-token", (char *[]){"stats", "--api", api, "--tenant", "acme", "--token",
+    must(w_cli("stats-token", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "acme", "--token",
                                          ACME, NULL}) == 0,
          "stats --token acme");
     file_has(W.cli.out_path, "tenant acme, window 24h\n");
-    must(w_cli("stats-none", (char *[]){"stats", "--api", api, "--tenant", "acme", NULL}) == 1,
+    must(w_cli("stats-none", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "acme", NULL}) == 1,
          "stats without a token");
     file_has(W.cli.err_path, "the daemon answered 401: this API needs a token");
     file_has(W.cli.err_path, "give --token or set $MAILPULSE_TOKEN");
-    must(w_cli("stats-bad", (char *[]){"stats", "--api", api, "--tenant", "acme", "--token", BAD,
+    must(w_cli("stats-bad", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "acme", "--token", BAD,
                                        NULL}) == 1,
          "stats with a bad token");
     file_has(W.cli.err_path, "the daemon answered 401: unknown token");
-    must(w_cli("stats-foreign", (char *[]){"stats", "--api", api, "--tenant", "beta", "--token",
+    must(w_cli("stats-foreign", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "beta", "--token",
                                            ACME, NULL}) == 1,
          "stats of beta with acme's token");
     file_has(W.cli.err_path, "the daemon answered 404: unknown tenant \"beta\"");
-    must(w_cli("stats-badsyntax", (char *[]){"stats", "--api", api, "--tenant", "acme",
+    must(w_cli("stats-badsyntax", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "acme",
                                              "--token", "two words", NULL}) == 2,
          "a token with a space");
     file_has(W.cli.err_path, "--token: expected 1..512 printable ASCII characters");
 
     setenv("MAILPULSE_TOKEN", ACME, 1);
-    must(w_cli("stats-env", (char *[]){"stats", "--api", api, "--tenant", "acme", NULL}) == 0,
+    must(w_cli("stats-env", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "acme", NULL}) == 0,
          "stats with $MAILPULSE_TOKEN");
-    must(w_cli("alerts-env", (char *[]){"alerts", "--api", api, "--json", NULL}) == 0,
+    must(w_cli("alerts-env", (char *[]){W.mailpulse, "alerts", "--api", api, "--json", NULL}) == 0,
          "alerts with $MAILPULSE_TOKEN");
     file_has(W.cli.out_path, "\"tenant\":\"acme\"");
     must(!e2e_file_contains(W.cli.out_path, "\"tenant\":\"beta\""), "acme's token lists beta");
     /* --token wins over the environment. */
-    must(w_cli("alerts-admin", (char *[]){"alerts", "--api", api, "--json", "--token", ADMIN,
+    must(w_cli("alerts-admin", (char *[]){W.mailpulse, "alerts", "--api", api, "--json", "--token", ADMIN,
                                           NULL}) == 0,
          "alerts --token admin");
     file_has(W.cli.out_path, "\"tenant\":\"beta\"");
@@ -288,11 +268,11 @@ START_TEST(per_token)
     free(after);
     free(missing);
 
-    for (size_t i = 0; i < MP_ARRAY_LEN(matrix); i++)
-        for (size_t t = 0; t < MP_ARRAY_LEN(tokens); t++) {
-            long st = status_of(matrix[i].path, tokens[t]);
-            must(st == matrix[i].want[t], "%s with %s: %ld, expected %ld", matrix[i].path,
-                 tokens[t] ? tokens[t] : "no token", st, matrix[i].want[t]);
+    for (size_t i = 0; i < MP_ARRAY_LEN(auth_matrix); i++)
+        for (size_t t = 0; t < AUTH_NWHO; t++) {
+            long st = status_of(auth_matrix[i].path, tokens[t]);
+            must(st == auth_matrix[i].want[t], "%s with %s: %ld, expected %ld", auth_matrix[i].path,
+                 tokens[t] ? tokens[t] : "no token", st, auth_matrix[i].want[t]);
         }
     alerts_filtered();
     cli_checks();

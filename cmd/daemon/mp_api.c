@@ -157,33 +157,33 @@ int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
                  const struct mp_auth *auth, struct mp_api **out, char *err, size_t errlen)
 {
     struct mp_addr addr;
+    struct mp_api *api = NULL;
     char why[512];
+    int rc;
     /* The rule mp_config refuses by file:line too: no tokens, loopback only.
      * A listen that does not parse is mp_http_start()'s to refuse. */
     if (mp_addr_parse(listen, &addr, NULL, 0) == MP_OK &&
         mp_auth_listen_check(listen, !mp_auth_open(auth), why, sizeof(why)) != MP_OK) {
         snprintf(err, errlen, "http.listen %s", why);
-        return MP_ERR_INVAL;
-    }
-    struct mp_api *api = calloc(1, sizeof(*api));
-    if (!api)
-        return MP_ERR_NOMEM;
-    api->src = src;
-    api->auth = auth;
-    int rc = mp_http_start(listen, api__routes, MP_ARRAY_LEN(api__routes), api, &api->http, err,
+        rc = MP_ERR_INVAL;
+    } else if ((api = calloc(1, sizeof(*api))) == NULL) {
+        rc = MP_ERR_NOMEM;
+    } else {
+        *api = (struct mp_api){.src = src, .auth = auth};
+        rc = mp_http_start(listen, api__routes, MP_ARRAY_LEN(api__routes), api, &api->http, err,
                            errlen);
-    if (rc != MP_OK) {
-        free(api);
-        return rc;
     }
-    *out = api;
-    return MP_OK;
+    if (rc == MP_OK)
+        *out = api;
+    else
+        free(api);
+    return rc;
 }
 
 void mp_api_stop(struct mp_api *api)
 {
-    if (!api)
-        return;
-    mp_http_stop(api->http);
+    /* The server first: once it has returned no handler reads api. */
+    if (api)
+        mp_http_stop(api->http);
     free(api);
 }
