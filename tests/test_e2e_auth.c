@@ -206,43 +206,41 @@ static void file_has(const char *path, const char *needle)
     must(e2e_file_contains(path, needle), "%s lacks \"%s\":\n%s", path, needle, tail);
 }
 
+/* argv of `mailpulse CMD --api <api> ARGS...`. */
+#define CLI(cmd, ...) ((char *[]){W.mailpulse, cmd, "--api", api, __VA_ARGS__, NULL})
+
 static void cli_checks(void)
 {
     char api[128];
     snprintf(api, sizeof(api), "http://%s", W.http);
-    must(w_cli("stats-token", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "acme", "--token",
-                                         ACME, NULL}) == 0,
+    must(w_cli("stats-token", CLI("stats", "--tenant", "acme", "--token", ACME)) == 0,
          "stats --token acme");
     file_has(W.cli.out_path, "tenant acme, window 24h\n");
-    must(w_cli("stats-none", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "acme", NULL}) == 1,
-         "stats without a token");
+    must(w_cli("stats-none", CLI("stats", "--tenant", "acme")) == 1, "stats without a token");
     file_has(W.cli.err_path, "the daemon answered 401: this API needs a token");
     file_has(W.cli.err_path, "give --token or set $MAILPULSE_TOKEN");
-    must(w_cli("stats-bad", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "acme", "--token", BAD,
-                                       NULL}) == 1,
+    must(w_cli("stats-bad", CLI("stats", "--tenant", "acme", "--token", BAD)) == 1,
          "stats with a bad token");
     file_has(W.cli.err_path, "the daemon answered 401: unknown token");
-    must(w_cli("stats-foreign", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "beta", "--token",
-                                           ACME, NULL}) == 1,
+    must(w_cli("stats-foreign", CLI("stats", "--tenant", "beta", "--token", ACME)) == 1,
          "stats of beta with acme's token");
     file_has(W.cli.err_path, "the daemon answered 404: unknown tenant \"beta\"");
-    must(w_cli("stats-badsyntax", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "acme",
-                                             "--token", "two words", NULL}) == 2,
+    must(w_cli("stats-badsyntax", CLI("stats", "--tenant", "acme", "--token", "two words")) == 2,
          "a token with a space");
     file_has(W.cli.err_path, "--token: expected 1..512 printable ASCII characters");
 
     setenv("MAILPULSE_TOKEN", ACME, 1);
-    must(w_cli("stats-env", (char *[]){W.mailpulse, "stats", "--api", api, "--tenant", "acme", NULL}) == 0,
-         "stats with $MAILPULSE_TOKEN");
-    must(w_cli("alerts-env", (char *[]){W.mailpulse, "alerts", "--api", api, "--json", NULL}) == 0,
-         "alerts with $MAILPULSE_TOKEN");
+    must(w_cli("stats-env", CLI("stats", "--tenant", "acme")) == 0, "stats with $MAILPULSE_TOKEN");
+    must(w_cli("alerts-env", CLI("alerts", "--json")) == 0, "alerts with $MAILPULSE_TOKEN");
     file_has(W.cli.out_path, "\"tenant\":\"acme\"");
     must(!e2e_file_contains(W.cli.out_path, "\"tenant\":\"beta\""), "acme's token lists beta");
     /* --token wins over the environment. */
-    must(w_cli("alerts-admin", (char *[]){W.mailpulse, "alerts", "--api", api, "--json", "--token", ADMIN,
-                                          NULL}) == 0,
+    must(w_cli("alerts-admin", CLI("alerts", "--json", "--token", ADMIN)) == 0,
          "alerts --token admin");
     file_has(W.cli.out_path, "\"tenant\":\"beta\"");
+    setenv("MAILPULSE_TOKEN", "bad token", 1);
+    must(w_cli("alerts-badenv", CLI("alerts", "--json")) == 2, "a bad $MAILPULSE_TOKEN");
+    file_has(W.cli.err_path, "$MAILPULSE_TOKEN: expected 1..512 printable ASCII characters");
     unsetenv("MAILPULSE_TOKEN");
 }
 
@@ -271,8 +269,9 @@ START_TEST(per_token)
     for (size_t i = 0; i < MP_ARRAY_LEN(auth_matrix); i++)
         for (size_t t = 0; t < AUTH_NWHO; t++) {
             long st = status_of(auth_matrix[i].path, tokens[t]);
-            must(st == auth_matrix[i].want[t], "%s with %s: %ld, expected %ld", auth_matrix[i].path,
-                 tokens[t] ? tokens[t] : "no token", st, auth_matrix[i].want[t]);
+            must(st == auth_matrix[i].want[t], "%s with %s: %ld, expected %ld",
+                 auth_matrix[i].path, tokens[t] ? tokens[t] : "no token", st,
+                 auth_matrix[i].want[t]);
         }
     alerts_filtered();
     cli_checks();

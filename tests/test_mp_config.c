@@ -726,7 +726,8 @@ static const struct {
      "http.tokens.tenants.beta: the same token as http.tokens.tenants.acme", 7},
     {PULL "http:\n  tokens:\n    tenants:\n      acme: " TOK_A "\n    admin: " TOK_A "\n",
      "http.tokens.tenants.acme: the same token as http.tokens.admin", 6},
-    {PULL "http:\n  tokens:\n    root: " TOK_A "\n", "http.tokens.root: unknown key (known here: admin, tenants)", 5},
+    {PULL "http:\n  tokens:\n    root: " TOK_A "\n",
+     "http.tokens.root: unknown key (known here: admin, tenants)", 5},
     {PULL "http:\n  metrics_open: yes\n", "http.metrics_open: expected true or false", 4},
 };
 

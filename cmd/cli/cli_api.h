@@ -6,9 +6,9 @@
  *     mp_buf: the API base without its trailing '/'s, then the path; values
  *     are percent-encoded (RFC 3986 unreserved bytes kept), so any tenant
  *     reaches the daemon, which validates it.
- *   - cli_api_get() (cli_api_get_auth() with a bearer token) performs one GET with libcurl (proxies bypassed: the API
- *     is local; the caller has called curl_global_init()): MP_OK with
- *     *status and *body (NUL-terminated, may be empty, caller frees) for
+ *   - cli_api_get() (cli_api_get_auth(): with a bearer token) performs one
+ *     GET with libcurl (proxies bypassed: the API is local; the caller has
+ *     called curl_global_init()): MP_OK with *status and *body (NUL-terminated, may be empty, caller frees) for
  *     any HTTP answer; MP_ERR_IO when there was none, or when the body
  *     passed CLI_API_BODY_MAX (the transfer is cut off); MP_ERR_NOMEM. `err`
  *     (may be NULL) then holds libcurl's reason.

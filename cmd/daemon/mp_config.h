@@ -15,7 +15,11 @@
  * checks of its own. Names (receivers, route tenants) follow the one name
  * grammar, engine/eng_name.h; http.listen the one listen-address grammar,
  * base/mp_addr.h, so `mailpulsed --check` accepts exactly what the HTTP
- * server can bind. MP_ERR_INVAL: path or out is NULL.
+ * server can bind; and without any http.tokens, http.listen must be a
+ * loopback address (mp_auth.h), the rule mp_api_start() enforces too, so
+ * --check refuses what a start would. Tokens (mp_auth_token_valid, all
+ * different) are refused by key only: their values never reach err.
+ * MP_ERR_INVAL: path or out is NULL.
  * The workers default is clamped to the valid range 1..256.
  * Relative paths in the file (data_dir, rules) are resolved against the
  * config file's directory, so the daemon behaves the same from any cwd.
