@@ -491,7 +491,7 @@ START_TEST(test_boundaries)
     struct mp_config *cfg = must_load(
         "ingest: {pull: \"tcp://a:1\", workers: 1}\n"
         "engine: {max_keys: 1024, retention: 14d, evict_idle: 1m}\n"
-        "http: {listen: \"mail.example.com:65535\"}\n"
+        "http: {listen: \"mail.example.com:65535\", tokens: {admin: \"0123456789abcdef\"}}\n"
         "receivers:\n"
         "  - name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" /* 64 */
         "    type: slack\n"
@@ -504,6 +504,7 @@ START_TEST(test_boundaries)
     ck_assert_int_eq(cfg->retention_ms, (int64_t)14 * 86400 * 1000);
     ck_assert_int_eq(cfg->evict_idle_ms, 60000);
     ck_assert_str_eq(cfg->http_listen, "mail.example.com:65535");
+    ck_assert_str_eq(cfg->http_auth.admin, "0123456789abcdef"); /* 16: the shortest token */
     ck_assert_uint_eq(strlen(cfg->receivers[0].name), 64);
     ck_assert_uint_eq(strlen(cfg->routes[0].tenant), 64);
     mp_config_free(cfg);
@@ -732,6 +733,113 @@ START_TEST(test_loads_independent)
 END_TEST
 
 
+/* --- http: tokens, metrics_open and the loopback rule --------------------- */
+
+#define TOK_A "acme-tok-0123456789"
+#define TOK_B "beta-tok-0123456789"
+#define TOK_ADMIN "admin-tok-0123456789"
+
+START_TEST(test_http_tokens)
+{
+    struct mp_config *cfg = must_load(PULL "http:\n"
+                                           "  listen: 0.0.0.0:7480\n"
+                                           "  tokens:\n"
+                                           "    admin: \"" TOK_ADMIN "\"\n"
+                                           "    tenants:\n"
+                                           "      acme: " TOK_A "\n"
+                                           "      beta: '" TOK_B "'\n"
+                                           "  metrics_open: true\n");
+    ck_assert_str_eq(cfg->http_listen, "0.0.0.0:7480");
+    ck_assert_str_eq(cfg->http_auth.admin, TOK_ADMIN);
+    ck_assert_uint_eq(cfg->http_auth.n_tenants, 2);
+    ck_assert_str_eq(cfg->http_auth.tenants[0].tenant, "acme");
+    ck_assert_str_eq(cfg->http_auth.tenants[0].token, TOK_A);
+    ck_assert_str_eq(cfg->http_auth.tenants[1].tenant, "beta");
+    ck_assert_str_eq(cfg->http_auth.tenants[1].token, TOK_B);
+    ck_assert_int_eq(cfg->http_auth.metrics_open, 1);
+    mp_config_free(cfg);
+
+    /* Tenant tokens alone are tokens too: any address. */
+    cfg = must_load(PULL "http: {listen: \"[::]:7480\", tokens: {tenants: {acme: " TOK_A "}}}\n");
+    ck_assert_ptr_null(cfg->http_auth.admin);
+    ck_assert_uint_eq(cfg->http_auth.n_tenants, 1);
+    ck_assert_int_eq(cfg->http_auth.metrics_open, 0);
+    mp_config_free(cfg);
+
+    /* No tokens: loopback is fine, in each spelling. */
+    static const char *open[] = {"127.0.0.1:7480", "\"[::1]:7480\"", "localhost:7480",
+                                 "127.0.0.2:7480"};
+    for (size_t i = 0; i < MP_ARRAY_LEN(open); i++) {
+        char yaml[256];
+        snprintf(yaml, sizeof(yaml), PULL "http:\n  listen: %s\n  metrics_open: false\n", open[i]);
+        cfg = must_load(yaml);
+        ck_assert(!mp_auth_conf_has_tokens(&cfg->http_auth));
+        mp_config_free(cfg);
+    }
+    /* tokens given but empty is no token: still loopback only. */
+    cfg = must_load(PULL "http: {listen: \"127.0.0.1:7480\", tokens: {}}\n");
+    ck_assert(!mp_auth_conf_has_tokens(&cfg->http_auth));
+    mp_config_free(cfg);
+}
+END_TEST
+
+/* Refusals: where, what, and never the token's value. */
+static const struct {
+    const char *yaml;
+    const char *want;
+    unsigned line;
+} http_reject_cases[] = {
+    {PULL "http:\n  listen: 0.0.0.0:7480\n",
+     "http.listen: \"0.0.0.0:7480\" is not a loopback address and http.tokens has no token", 4},
+    {PULL "http: {listen: \"[::]:7480\"}\n", "http.listen: \"[::]:7480\" is not a loopback", 3},
+    {PULL "http: {listen: \"192.168.1.10:7480\"}\n", "is not a loopback address", 3},
+    {PULL "http: {listen: \"mail.example.com:7480\"}\n", "is not a loopback address", 3},
+    {PULL "http:\n  tokens: {}\n  listen: 10.0.0.1:80\n", "http.listen: \"10.0.0.1:80\"", 5},
+    {PULL "http:\n  listen: 127.0.0.1:7480\n  tokens:\n    admin: short-" "secret\n",
+     "http.tokens.admin: expected a token of 16..512 printable ASCII characters without "
+     "spaces (value not shown)",
+     6},
+    {PULL "http:\n  tokens:\n    admin: \"two words and a secret\"\n",
+     "http.tokens.admin: expected a token", 5},
+    {PULL "http:\n  tokens:\n    admin: [\"" TOK_ADMIN "\"]\n",
+     "http.tokens.admin: expected a token, got a list", 5},
+    {PULL "http:\n  tokens:\n    admin:\n", "http.tokens.admin: expected a token, got null", 5},
+    {PULL "http:\n  tokens: \"" TOK_ADMIN "\"\n",
+     "http.tokens: expected a mapping with admin and/or tenants, got a scalar", 4},
+    {PULL "http:\n  tokens:\n    tenants: \"" TOK_A "\"\n",
+     "http.tokens.tenants: expected a mapping of tenant name to token, got a scalar", 5},
+    {PULL "http:\n  tokens:\n    tenants:\n      \"bad name\": " TOK_A "\n",
+     "http.tokens.tenants: invalid tenant name \"bad name\"", 6},
+    {PULL "http:\n  tokens:\n    tenants:\n      acme: " TOK_A "\n      acme: " TOK_B "\n",
+     "http.tokens.tenants.acme: duplicate key (first at line 6)", 7},
+    {PULL "http:\n  tokens:\n    tenants:\n      acme: " TOK_A "\n      beta: x\n",
+     "http.tokens.tenants.beta: expected a token", 7},
+    {PULL "http:\n  tokens:\n    tenants:\n      acme: " TOK_A "\n      beta: " TOK_A "\n",
+     "http.tokens.tenants.beta: the same token as http.tokens.tenants.acme", 7},
+    {PULL "http:\n  tokens:\n    tenants:\n      acme: " TOK_A "\n    admin: " TOK_A "\n",
+     "http.tokens.tenants.acme: the same token as http.tokens.admin", 6},
+    {PULL "http:\n  tokens:\n    root: " TOK_A "\n",
+     "http.tokens.root: unknown key (known here: admin, tenants)", 5},
+    {PULL "http:\n  metrics_open: yes\n", "http.metrics_open: expected true or false", 4},
+};
+
+START_TEST(test_http_reject)
+{
+    struct tmpconf t;
+    const char *yaml = http_reject_cases[_i].yaml;
+    tmp_open(&t, yaml);
+    check_reject(__FILE__, __LINE__, &t, http_reject_cases[_i].want, http_reject_cases[_i].line);
+    /* No token's value in the refusal. */
+    struct mp_config *cfg = NULL;
+    char err[512] = "";
+    ck_assert_int_eq(mp_config_load(t.path, &cfg, err, sizeof(err)), MP_ERR_PARSE);
+    static const char *secrets[] = {"-tok-0123456789", "secret", "two words"};
+    for (size_t i = 0; i < MP_ARRAY_LEN(secrets); i++)
+        ck_assert_msg(!strstr(err, secrets[i]), "case %d echoes \"%s\": %s", _i, secrets[i], err);
+    tmp_close(&t);
+}
+END_TEST
+
 /* The plain cases in one call; the table-driven (loop) ones beside them. */
 Suite *test_suite(void)
 {
@@ -747,6 +855,8 @@ Suite *test_suite(void)
     tcase_add_loop_test(tc, test_reject_table, 0, (int)MP_ARRAY_LEN(reject_cases));
     tcase_add_loop_test(tc, test_bound_table, 0, (int)MP_ARRAY_LEN(bound_cases));
     tcase_add_loop_test(tc, test_bad_endpoint, 0, (int)MP_ARRAY_LEN(bad_endpoints));
+    tcase_add_loop_test(tc, test_http_reject, 0, (int)MP_ARRAY_LEN(http_reject_cases));
+    tcase_add_test(tc, test_http_tokens);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -120,19 +120,20 @@ int cli_alerts_print_dead(FILE *f, const char *body)
 /* ---- the command ---------------------------------------------------------- */
 
 enum alerts_opt { ALERTS_TENANT, ALERTS_DEAD, ALERTS_LIMIT, ALERTS_API, ALERTS_TIMEOUT_MS,
-                  ALERTS_JSON, ALERTS_HELP };
+                  ALERTS_JSON, ALERTS_TOKEN, ALERTS_HELP };
 
 static const struct cli_opt alerts__opts[] = {
     [ALERTS_TENANT] = {"tenant", "T", "only this tenant's alerts"},
     [ALERTS_DEAD] = {"dead", NULL, "list dead letters (notifications given up on) instead"},
     [ALERTS_LIMIT] = {"limit", "N", "with --dead: at most N, 1..999999 (default 1000)"},
     CLI_API_OPT_ROWS(ALERTS_API, ALERTS_TIMEOUT_MS, ALERTS_JSON),
+    CLI_API_TOKEN_ROW(ALERTS_TOKEN),
     [ALERTS_HELP] = CLI_OPT_HELP,
 };
 
 static const char alerts__usage[] =
     "usage: mailpulse alerts [--tenant T] [--dead [--limit N]] [--api URL]\n"
-    "                        [--timeout-ms MS] [--json]\n"
+    "                        [--timeout-ms MS] [--json] [--token TOKEN]\n"
     "\n"
     "Prints the pending and firing alerts (GET /v1/alerts): state, severity,\n"
     "rule, tenant, scope and name, value against threshold, numerator and\n"

@@ -49,12 +49,28 @@ static size_t api__write(char *data, size_t size, size_t nmemb, void *arg)
 int cli_api_get(const char *url, long timeout_ms, long *status, char **body, char *err,
                 size_t errlen)
 {
+    return cli_api_get_auth(url, NULL, timeout_ms, status, body, err, errlen);
+}
+
+int cli_api_get_auth(const char *url, const char *token, long timeout_ms, long *status,
+                     char **body, char *err, size_t errlen)
+{
     int rc = MP_ERR_IO;
     struct api__body r = {MP_BUF_INIT, 0};
     char cerr[CURL_ERROR_SIZE] = "";
+    struct curl_slist *hdr = NULL;
+    struct mp_buf h = MP_BUF_INIT;
     CURL *e = curl_easy_init();
     if (!e)
         return MP_ERR_NOMEM;
+    if (token) {
+        if (mp_buf_printf(&h, "Authorization: Bearer %s", token) != MP_OK ||
+            (hdr = curl_slist_append(NULL, h.p)) == NULL) {
+            rc = MP_ERR_NOMEM;
+            goto out;
+        }
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
+    }
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
@@ -79,7 +95,9 @@ int cli_api_get(const char *url, long timeout_ms, long *status, char **body, cha
     rc = MP_OK;
 out:
     mp_buf_free(&r.b);
+    mp_buf_free(&h);
     curl_easy_cleanup(e);
+    curl_slist_free_all(hdr);
     return rc;
 }
 
@@ -94,11 +112,12 @@ void cli_api_error_text(const char *body, char *out, size_t n)
 /* GET `url`: MP_OK with *body on a 200; otherwise says why (unreachable, or
  * the daemon's own error message) and returns MP_ERR_IO or MP_ERR_NOMEM
  * (*body may still need freeing). */
-static int api__fetch(const struct cli_cmd *cmd, const char *url, int64_t timeout_ms, char **body)
+static int api__fetch(const struct cli_cmd *cmd, const char *url, const char *token,
+                      int64_t timeout_ms, char **body)
 {
     char err[CURL_ERROR_SIZE + 64];
     long status = 0;
-    int rc = cli_api_get(url, (long)timeout_ms, &status, body, err, sizeof(err));
+    int rc = cli_api_get_auth(url, token, (long)timeout_ms, &status, body, err, sizeof(err));
     if (rc != MP_OK) {
         cli_fail(cmd, "cannot get %s: %s (is mailpulsed running with http.listen there?)", url,
                  rc == MP_ERR_NOMEM ? "out of memory" : err);
@@ -107,7 +126,11 @@ static int api__fetch(const struct cli_cmd *cmd, const char *url, int64_t timeou
     if (status == 200)
         return MP_OK;
     cli_api_error_text(*body, err, sizeof(err));
-    if (err[0])
+    if (status == 401)
+        cli_fail(cmd, "the daemon answered 401: %s (%s)", err[0] ? err : "no token",
+                 token ? "is --token or $" CLI_API_TOKEN_ENV " right?"
+                       : "give --token or set $" CLI_API_TOKEN_ENV);
+    else if (err[0])
         cli_fail(cmd, "the daemon answered %ld: %s", status, err);
     else
         cli_fail(cmd, "the daemon answered %ld to %s: %.200s", status, url, *body);
@@ -123,6 +146,8 @@ static int api__opt(const struct cli_args *a, struct cli_api_opts *o)
         return cli_opt_tenant(a->cmd, a->val, &o->tenant);
     if (strcmp(name, "api") == 0)
         return cli_opt_api(a->cmd, a->val, &o->api);
+    if (strcmp(name, "token") == 0)
+        return cli_opt_token(a->cmd, "--token", a->val, &o->token);
     if (strcmp(name, "timeout-ms") == 0)
         return cli_arg_i64(a, 1, CLI_MAX_TIMEOUT_MS, &o->timeout_ms);
     if (strcmp(name, "json") == 0) {
@@ -150,7 +175,12 @@ int cli_api_show(const struct cli_cmd *cmd, int url_rc, char *url, const struct 
         free(url);
         return url_rc;
     }
-    int rc = api__fetch(cmd, url, o->timeout_ms, &body);
+    const char *token = o->token, *env = getenv(CLI_API_TOKEN_ENV);
+    if (!token && env && *env && cli_opt_token(cmd, "$" CLI_API_TOKEN_ENV, env, &token) != MP_OK) {
+        free(url);
+        return MP_ERR_INVAL;
+    }
+    int rc = api__fetch(cmd, url, token, o->timeout_ms, &body);
     if (rc == MP_OK && o->json)
         printf("%s\n", body);
     else if (rc == MP_OK && (rc = print(stdout, body)) != MP_OK)

@@ -6,9 +6,9 @@
  *     mp_buf: the API base without its trailing '/'s, then the path; values
  *     are percent-encoded (RFC 3986 unreserved bytes kept), so any tenant
  *     reaches the daemon, which validates it.
- *   - cli_api_get() performs one GET with libcurl (proxies bypassed: the API
- *     is local; the caller has called curl_global_init()): MP_OK with
- *     *status and *body (NUL-terminated, may be empty, caller frees) for
+ *   - cli_api_get() (cli_api_get_auth(): with a bearer token) performs one
+ *     GET with libcurl (proxies bypassed: the API is local; the caller has
+ *     called curl_global_init()): MP_OK with *status and *body (NUL-terminated, may be empty, caller frees) for
  *     any HTTP answer; MP_ERR_IO when there was none, or when the body
  *     passed CLI_API_BODY_MAX (the transfer is cut off); MP_ERR_NOMEM. `err`
  *     (may be NULL) then holds libcurl's reason.
@@ -41,20 +41,27 @@
 #define CLI_API_BODY_MAX ((size_t)64 << 20) /* larger answers are cut off: MP_ERR_IO */
 
 /* The options `stats` and `alerts` share: --tenant (a name of eng_name.h),
- * --api (an http:// or https:// URL), --timeout-ms (1..CLI_MAX_TIMEOUT_MS)
- * and --json. */
+ * --api (an http:// or https:// URL), --timeout-ms (1..CLI_MAX_TIMEOUT_MS),
+ * --json and --token (the API's bearer token; without it the environment's
+ * CLI_API_TOKEN_ENV, when set and not empty; a token is never printed). */
 struct cli_api_opts {
     const char *tenant; /* NULL when not given */
     const char *api;
     int64_t timeout_ms;
     int json;
+    const char *token; /* NULL when not given */
 };
-#define CLI_API_OPTS_INIT {NULL, CLI_API_DEFAULT, 5000, 0}
+#define CLI_API_OPTS_INIT {NULL, CLI_API_DEFAULT, 5000, 0, NULL}
+#define CLI_API_TOKEN_ENV "MAILPULSE_TOKEN"
 /* Their rows in a command's option table (--tenant's help is the command's). */
 #define CLI_API_OPT_ROWS(api, timeout_ms, json)                                                \
     [api] = {"api", "URL", "the daemon's HTTP API (default " CLI_API_DEFAULT ")"},            \
     [timeout_ms] = {"timeout-ms", "MS", "give up after MS ms, 1..3600000 (default 5000)"},   \
     [json] = {"json", NULL, "print the API's JSON body as is"}
+#define CLI_API_TOKEN_ROW(token)                                                               \
+    [token] = {"token", "TOKEN",                                                              \
+               "the API's bearer token (default: $" CLI_API_TOKEN_ENV ",\n"                   \
+               "which keeps it out of the process list)"}
 /* cli_next() that takes the shared options into *o itself: MP_OK only for
  * an option of the command's own; else what cli_next() or the shared
  * option's check returned (MP_ERR_NOTFOUND at the end, CLI_HELP, a usage
@@ -66,6 +73,9 @@ int cli_api_url_escape(struct mp_buf *b, const char *value);
 
 int cli_api_get(const char *url, long timeout_ms, long *status, char **body, char *err,
                 size_t errlen);
+/* The same with `Authorization: Bearer <token>` (token NULL: no header). */
+int cli_api_get_auth(const char *url, const char *token, long timeout_ms, long *status,
+                     char **body, char *err, size_t errlen);
 
 void cli_api_error_text(const char *body, char *out, size_t n);
 

@@ -166,3 +166,17 @@ int cli_opt_api(const struct cli_cmd *cmd, const char *val, const char **out)
     *out = val;
     return MP_OK;
 }
+
+int cli_opt_token(const struct cli_cmd *cmd, const char *what, const char *val, const char **out)
+{
+    size_t n = 0;
+    while (val[n] && (unsigned char)val[n] > ' ' && (unsigned char)val[n] < 0x7f)
+        n++;
+    if (val[n] || n == 0 || n > 512)
+        return cli_usage_error(cmd,
+                               "%s: expected 1..512 printable ASCII characters without spaces "
+                               "(the value is not shown)",
+                               what);
+    *out = val;
+    return MP_OK;
+}

@@ -84,5 +84,9 @@ int cli_arg_i64(const struct cli_args *a, int64_t min, int64_t max, int64_t *out
  * MP_OK with *out = val, or a usage error. */
 int cli_opt_tenant(const struct cli_cmd *cmd, const char *val, const char **out);
 int cli_opt_api(const struct cli_cmd *cmd, const char *val, const char **out);
+/* An API token from `what` (an option or a variable): 1..512 printable ASCII
+ * bytes, no space (it goes into one header line). The refusal never echoes
+ * it. MP_OK with *out = val, or a usage error. */
+int cli_opt_token(const struct cli_cmd *cmd, const char *what, const char *val, const char **out);
 
 #endif

@@ -147,7 +147,7 @@ int cli_stats_print(FILE *f, const char *body)
 #define STATS_MAX_LIMIT 10000
 
 enum stats_opt { STATS_TENANT, STATS_WINDOW, STATS_BY, STATS_LIMIT, STATS_API, STATS_TIMEOUT_MS,
-                 STATS_JSON, STATS_HELP };
+                 STATS_JSON, STATS_TOKEN, STATS_HELP };
 
 static const struct cli_opt stats__opts[] = {
     [STATS_TENANT] = {"tenant", "T", "tenant (required): 1..64 of A-Z a-z 0-9 . _ -"},
@@ -157,12 +157,14 @@ static const struct cli_opt stats__opts[] = {
                      "rows with --by, 1..10000 (default 100, the most\n"
                      "sent first)"},
     CLI_API_OPT_ROWS(STATS_API, STATS_TIMEOUT_MS, STATS_JSON),
+    CLI_API_TOKEN_ROW(STATS_TOKEN),
     [STATS_HELP] = CLI_OPT_HELP,
 };
 
 static const char stats__usage[] =
     "usage: mailpulse stats --tenant T [--window 1h|24h|7d] [--by mailbox|recipient_domain]\n"
     "                       [--limit N] [--api URL] [--timeout-ms MS] [--json]\n"
+    "                       [--token TOKEN]\n"
     "\n"
     "Prints a tenant's counts and rates over a rolling window, read from the\n"
     "daemon's GET /v1/tenants/{tenant}/stats. Rates are percentages: bounce,\n"

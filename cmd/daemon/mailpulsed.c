@@ -59,7 +59,8 @@ struct daemon {
     struct alert_sender *sender;
     struct alert_eval *eval;
     struct ingest *ingest;
-    struct mp_http *http;
+    struct mp_api *http;
+    struct mp_auth *auth; /* the API's tokens (mp_auth.h), from http.tokens */
     int64_t started_ms;
     struct mp_metrics_flush flush; /* written by the main thread, read by /metrics */
     struct mp_metrics_sources api; /* what the HTTP handlers read (mp_api.h) */
@@ -229,7 +230,8 @@ static void daemon__flush(struct daemon *d)
 
 static void daemon__stop(struct daemon *d)
 {
-    mp_http_stop(d->http);
+    mp_api_stop(d->http);
+    mp_auth_destroy(d->auth);
     ingest_stop(d->ingest);   /* drains frames already queued */
     alert_eval_stop(d->eval); /* last pass over what was counted */
     alert_sender_stop(d->sender, 3000);
@@ -297,8 +299,10 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                          .sender = d->sender,
                                          .flush = &d->flush,
                                          .started_ms = d->started_ms};
+    if (d->cfg->http_listen && (rc = mp_auth_create(&d->cfg->http_auth, &d->auth)) != MP_OK)
+        return rc;
     if (d->cfg->http_listen &&
-        (rc = mp_api_start(d->cfg->http_listen, &d->api, &d->http, err, errlen)) != MP_OK)
+        (rc = mp_api_start(d->cfg->http_listen, &d->api, d->auth, &d->http, err, errlen)) != MP_OK)
         return rc;
     return MP_OK;
 }

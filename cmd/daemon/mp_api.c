@@ -8,7 +8,19 @@
 #include "alert_eval.h"
 #include "alert_sender.h"
 #include "eng_name.h"
+#include "mp_addr.h"
+#include "mp_auth.h"
 #include "mp_stats.h"
+
+struct mp_api {
+    struct mp_http *http;
+    const struct mp_metrics_sources *src;
+    const struct mp_auth *auth;
+};
+
+/* Who may call a route: anyone; the admin (anyone with metrics_open); a
+ * token of any kind, scoped to its tenant. */
+enum api__class { API__OPEN, API__METRICS, API__TENANT };
 
 /* A handler's JSON body from the alert side: 200, or 500 without memory. */
 static void api__json(char *body, struct mp_http_reply *out)
@@ -19,29 +31,63 @@ static void api__json(char *body, struct mp_http_reply *out)
     out->len = body ? strlen(body) : 0;
 }
 
-static void api__healthz(void *arg, const char *path, struct mp_http_reply *out)
+/* Judges the caller before anything else (so a caller without a token
+ * learns nothing from 400s either): 0 with *only the one tenant the caller
+ * may see (NULL: every tenant), or -1 after answering 401 (no or unknown
+ * token) or 403 (a tenant token on /metrics). Tokens are never echoed. */
+static int api__gate(const struct mp_api *api, enum api__class cls,
+                     const struct mp_http_request *req, const char **only,
+                     struct mp_http_reply *out)
+{
+    struct mp_auth_who who;
+    *only = NULL;
+    if (cls == API__OPEN || (cls == API__METRICS && mp_auth_metrics_open(api->auth)))
+        return 0;
+    const char *h = mp_http_header(req, "Authorization");
+    mp_auth_check(api->auth, h, &who);
+    if (who.role == MP_AUTH_DENIED) {
+        mp_http_error(out, 401,
+                      h ? "unknown token; send Authorization: Bearer <token>"
+                        : "this API needs a token: Authorization: Bearer <token>");
+        return -1;
+    }
+    if (cls == API__METRICS && who.role != MP_AUTH_ADMIN) {
+        mp_http_error(out, 403, "/metrics needs the admin token (or http.metrics_open: true)");
+        return -1;
+    }
+    *only = who.tenant;
+    return 0;
+}
+
+static void api__healthz(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     MP_UNUSED(arg);
-    MP_UNUSED(path);
+    MP_UNUSED(req);
     api__json(strdup("{\"status\":\"ok\"}"), out);
 }
 
-static void api__metrics(void *arg, const char *path, struct mp_http_reply *out)
+static void api__metrics(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
-    MP_UNUSED(path);
-    mp_metrics_reply(arg, out);
+    const struct mp_api *api = arg;
+    const char *only;
+    if (api__gate(api, API__METRICS, req, &only, out) == 0)
+        mp_metrics_reply(api->src, out);
 }
 
-/* GET /v1/tenants/{tenant}/stats: the table is read lock-free (mp_stats.h). */
+/* GET /v1/tenants/{tenant}/stats: the table is read lock-free (mp_stats.h);
+ * a tenant token's other tenants are answered as never counted. */
 static void api__stats(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
-    const struct mp_metrics_sources *src = arg;
-    mp_stats_reply(src->table, req, out);
+    const struct mp_api *api = arg;
+    const char *only;
+    if (api__gate(api, API__TENANT, req, &only, out) == 0)
+        mp_stats_reply_only(api->src->table, req, only, out);
 }
 
 /* Checks the query of /v1/alerts[/dead]: tenant=T (a valid tenant name) and,
- * where allowed, limit=N. Returns 0, or answers 400 and returns -1. */
-static int api__alert_args(const struct mp_http_request *req, int allow_limit,
+ * where allowed, limit=N; with `only` (a tenant token) T defaults to it and
+ * must be it. Returns 0, or answers 400 (404) and returns -1. */
+static int api__alert_args(const struct mp_http_request *req, int allow_limit, const char *only,
                            const char **tenant, size_t *limit, struct mp_http_reply *out)
 {
     char msg[256];
@@ -64,6 +110,15 @@ static int api__alert_args(const struct mp_http_request *req, int allow_limit,
             return -1;
         }
     }
+    /* A tenant token lists its own tenant; any other is answered 404, the
+     * same for one that exists and one that does not. */
+    if (only && !*tenant)
+        *tenant = only;
+    if (only && strcmp(*tenant, only) != 0) {
+        snprintf(msg, sizeof(msg), MP_STATS_UNKNOWN_TENANT, *tenant);
+        mp_http_error(out, 404, msg);
+        return -1;
+    }
     return 0;
 }
 
@@ -71,35 +126,64 @@ static int api__alert_args(const struct mp_http_request *req, int allow_limit,
  * so mp_http answers 404 for anything below /v1/alerts but /dead. */
 static void api__alerts(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
-    const struct mp_metrics_sources *src = arg;
-    const char *tenant;
+    const struct mp_api *api = arg;
+    const char *tenant, *only;
     size_t limit;
-    if (api__alert_args(req, 0, &tenant, &limit, out) == 0)
-        api__json(alert_eval_active_json(src->eval, tenant), out);
+    if (api__gate(api, API__TENANT, req, &only, out) == 0 &&
+        api__alert_args(req, 0, only, &tenant, &limit, out) == 0)
+        api__json(alert_eval_active_json(api->src->eval, tenant), out);
 }
 
 /* GET /v1/alerts/dead[?tenant=T][&limit=N]: notifications given up on. */
 static void api__dead(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
-    const struct mp_metrics_sources *src = arg;
-    const char *tenant;
+    const struct mp_api *api = arg;
+    const char *tenant, *only;
     size_t limit;
-    if (api__alert_args(req, 1, &tenant, &limit, out) == 0)
-        api__json(alert_sender_dead_json(src->sender, tenant, limit ? limit : 1000), out);
+    if (api__gate(api, API__TENANT, req, &only, out) == 0 &&
+        api__alert_args(req, 1, only, &tenant, &limit, out) == 0)
+        api__json(alert_sender_dead_json(api->src->sender, tenant, limit ? limit : 1000), out);
 }
 
 static const struct mp_http_route api__routes[] = {
-    {"GET", "/healthz", api__healthz, 0, NULL},
-    {"GET", "/metrics", api__metrics, 0, NULL},
+    {"GET", "/healthz", NULL, 0, api__healthz},
+    {"GET", "/metrics", NULL, 0, api__metrics},
     {"GET", MP_STATS_PREFIX, NULL, MP_HTTP_PREFIX, api__stats},
     {"GET", "/v1/alerts/dead", NULL, 0, api__dead},
     {"GET", "/v1/alerts", NULL, 0, api__alerts},
 };
 
-int mp_api_start(const char *listen, const struct mp_metrics_sources *src, struct mp_http **out,
-                 char *err, size_t errlen)
+int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
+                 const struct mp_auth *auth, struct mp_api **out, char *err, size_t errlen)
 {
-    /* The handlers only read through src; mp_http passes its arg as void *. */
-    return mp_http_start(listen, api__routes, MP_ARRAY_LEN(api__routes), (void *)src, out, err,
-                         errlen);
+    struct mp_addr addr;
+    struct mp_api *api = NULL;
+    char why[512];
+    int rc;
+    /* The rule mp_config refuses by file:line too: no tokens, loopback only.
+     * A listen that does not parse is mp_http_start()'s to refuse. */
+    if (mp_addr_parse(listen, &addr, NULL, 0) == MP_OK &&
+        mp_auth_listen_check(listen, !mp_auth_open(auth), why, sizeof(why)) != MP_OK) {
+        snprintf(err, errlen, "http.listen %s", why);
+        rc = MP_ERR_INVAL;
+    } else if ((api = calloc(1, sizeof(*api))) == NULL) {
+        rc = MP_ERR_NOMEM;
+    } else {
+        *api = (struct mp_api){.src = src, .auth = auth};
+        rc = mp_http_start(listen, api__routes, MP_ARRAY_LEN(api__routes), api, &api->http, err,
+                           errlen);
+    }
+    if (rc == MP_OK)
+        *out = api;
+    else
+        free(api);
+    return rc;
+}
+
+void mp_api_stop(struct mp_api *api)
+{
+    /* The server first: once it has returned no handler reads api. */
+    if (api)
+        mp_http_stop(api->http);
+    free(api);
 }

@@ -8,17 +8,30 @@
  *                                       dead letters, at most N (default 1000)
  *
  * Contract: mp_api_start() serves these on `listen` (mp_http.h: host:port as
- * mp_addr.h parses it, IPv4, [IPv6] or a name) until mp_http_stop(). Every
+ * mp_addr.h parses it, IPv4, [IPv6] or a name) until mp_api_stop(). Every
  * error answer is {"error": "..."} from mp_http_error(): 400 for a bad,
  * unknown or repeated query parameter (tenant=NAME of eng_name.h,
  * limit=1..999999 on /dead only), 404 for an unknown path, 405 for another
  * method, 500 when memory runs out.
  *
+ * Authentication (mp_auth.h), checked before anything else: /healthz is
+ * open; every other route needs `Authorization: Bearer <token>` once a
+ * token is configured, else 401 (with WWW-Authenticate). /metrics needs the
+ * admin token (403 for a tenant token) unless metrics_open. A tenant token
+ * sees its own tenant only: stats of another tenant, and /v1/alerts[/dead]
+ * with ?tenant= another, answer 404 with the very body of a tenant never
+ * counted (MP_STATS_UNKNOWN_TENANT), whether that tenant exists or not;
+ * the lists without ?tenant= hold its own tenant's entries only. An admin
+ * token (or an API without tokens) sees everything, as before. Without
+ * tokens the API is served on a loopback address only: another listen is
+ * MP_ERR_INVAL with err "http.listen \"...\" is not a loopback address ...".
+ *
  * Threads: handlers run on the HTTP server's thread and only read what is
  * safe to read from there (see mp_metrics.h, mp_stats.h, alert_eval.h,
- * alert_sender.h). Ownership: `src` is borrowed and must stay valid, with
- * every part in it, until mp_http_stop() has returned.
- * Returns what mp_http_start() returns.
+ * alert_sender.h). Ownership: `src` and `auth` (NULL: no tokens) are
+ * borrowed and must stay valid, with every part in them, until
+ * mp_api_stop() has returned.
+ * Returns MP_ERR_INVAL as above, MP_ERR_NOMEM, or what mp_http_start() returns.
  */
 #ifndef MP_API_H
 #define MP_API_H
@@ -26,10 +39,14 @@
 #include <stddef.h>
 
 #include "mp.h"
+#include "mp_auth.h"
 #include "mp_http.h"
 #include "mp_metrics.h"
 
-int mp_api_start(const char *listen, const struct mp_metrics_sources *src, struct mp_http **out,
-                 char *err, size_t errlen);
+struct mp_api;
+
+int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
+                 const struct mp_auth *auth, struct mp_api **out, char *err, size_t errlen);
+void mp_api_stop(struct mp_api *api);
 
 #endif

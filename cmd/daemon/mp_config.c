@@ -315,11 +315,132 @@ static const struct mp_yaml_key cfg__ingest_keys[] = {
     {0},
 };
 
+/* http: listen, tokens, metrics_open (mp_auth.h). A token is refused by its
+ * key, never echoed: refusals reach terminals and logs. */
+#define CFG__AUTH(base) (&((struct mp_config *)(base))->http_auth)
+
+static int cfg__expected_kind(struct mp_yaml *y, yaml_node_t *v, const char *path, const char *what)
+{
+    return mp_yaml_fail(y, v, path, "expected %s, got %s", what,
+                        mp_yaml_is_null(v) ? "null" : mp_yaml_kind(v));
+}
+
+static int cfg__token(struct mp_yaml *y, yaml_node_t *v, const char *path, char **dst)
+{
+    if (v->type != YAML_SCALAR_NODE || mp_yaml_is_null(v))
+        return cfg__expected_kind(y, v, path, "a token");
+    const char *s = (const char *)v->data.scalar.value;
+    if (strlen(s) != v->data.scalar.length || !mp_auth_token_valid(s))
+        return mp_yaml_fail(y, v, path,
+                            "expected a token of " MP_AUTH_TOKEN_SYNTAX " (value not shown)");
+    char *c = strdup(s);
+    if (!c)
+        return mp_yaml_nomem(y, v, path);
+    free(*dst);
+    *dst = c;
+    return MP_OK;
+}
+
+static int cfg__token_admin(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
+                            yaml_node_t *v, void *base)
+{
+    return cfg__token(y, v, path, &CFG__AUTH(base)->admin);
+}
+
+static int cfg__token_tenants(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
+                              yaml_node_t *v, void *base)
+{
+    struct mp_auth_conf *a = CFG__AUTH(base);
+    char q[MP_YAML_QBUF], sub[MP_YAML_PATH_MAX];
+    const char *what = "a mapping of tenant name to token";
+    if (v->type != YAML_MAPPING_NODE)
+        return cfg__expected_kind(y, v, path, what);
+    int rc = cfg__array(y, v, path, YAML_MAPPING_NODE, what, sizeof(*a->tenants), &a->tenants,
+                        &a->n_tenants);
+    if (rc != MP_OK || (rc = mp_yaml_check_keys(y, v, path)) != MP_OK)
+        return rc;
+    for (size_t i = 0; i < a->n_tenants; i++) {
+        yaml_node_t *kn = mp_yaml_pair_key(y, v, i);
+        const char *tenant = (const char *)kn->data.scalar.value;
+        if (!cfg__valid_name(tenant))
+            return mp_yaml_fail(y, kn, path, "invalid tenant name %s: expected " ENG_NAME_GRAMMAR,
+                                mp_yaml_quote(q, sizeof(q), kn));
+        if ((a->tenants[i].tenant = strdup(tenant)) == NULL)
+            return mp_yaml_nomem(y, kn, path);
+        mp_yaml_join(sub, sizeof(sub), path, tenant);
+        if ((rc = cfg__token(y, mp_yaml_pair_value(y, v, i), sub, &a->tenants[i].token)) != MP_OK)
+            return rc;
+    }
+    return MP_OK;
+}
+
+static const struct mp_yaml_key cfg__token_keys[] = {
+    {.name = "admin", .type = MP_YAML_FN, .fn = cfg__token_admin},
+    {.name = "tenants", .type = MP_YAML_FN, .fn = cfg__token_tenants},
+    {0},
+};
+
+static int cfg__tokens(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
+                       yaml_node_t *v, void *base)
+{
+    if (v->type != YAML_MAPPING_NODE)
+        return cfg__expected_kind(y, v, path, "a mapping with admin and/or tenants");
+    return mp_yaml_walk(y, v, path, cfg__token_keys, base, NULL);
+}
+
 static const struct mp_yaml_key cfg__http_keys[] = {
     {.name = "listen", .type = MP_YAML_STR, CF(http_listen), .check = cfg__valid_listen,
      .what = MP_ADDR_SYNTAX},
+    {.name = "tokens", .type = MP_YAML_FN, .fn = cfg__tokens},
+    {.name = "metrics_open", .type = MP_YAML_BOOL, CF(http_auth.metrics_open)},
     {0},
 };
+
+/* One token for two callers would make one of them the other: refused at
+ * the second one's line, both named by key. */
+static int cfg__tokens_distinct(struct mp_yaml *y, yaml_node_t *http, const struct mp_auth_conf *a)
+{
+    char path[MP_YAML_PATH_MAX], other[MP_YAML_PATH_MAX];
+    yaml_node_t *tokens = mp_yaml_find(y, http, "tokens");
+    yaml_node_t *tenants = tokens ? mp_yaml_find(y, tokens, "tenants") : NULL;
+    for (size_t i = 0; i < a->n_tenants; i++) {
+        const char *tok = a->tenants[i].token;
+        for (size_t j = 0; j <= i; j++) {
+            const char *prev = j < i ? a->tenants[j].token : a->admin;
+            if (!prev || strcmp(prev, tok) != 0)
+                continue;
+            mp_yaml_join(path, sizeof(path), "http.tokens.tenants", a->tenants[i].tenant);
+            if (j < i)
+                mp_yaml_join(other, sizeof(other), "http.tokens.tenants", a->tenants[j].tenant);
+            else
+                snprintf(other, sizeof(other), "http.tokens.admin");
+            yaml_node_t *at = tenants ? mp_yaml_find(y, tenants, a->tenants[i].tenant) : NULL;
+            return mp_yaml_fail(y, at ? at : http, path,
+                                "the same token as %s: every token must be different", other);
+        }
+    }
+    return MP_OK;
+}
+
+/* The section, then what needs all of it: distinct tokens, and an open API
+ * only on loopback (the check mp_api_start() makes too, so --check refuses
+ * what a start would). */
+static int cfg__http(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
+                     yaml_node_t *v, void *base)
+{
+    struct mp_config *cfg = base;
+    char why[512];
+    int rc = mp_yaml_walk(y, v, path, cfg__http_keys, base, NULL);
+    if (rc == MP_OK)
+        rc = cfg__tokens_distinct(y, v, &cfg->http_auth);
+    if (rc == MP_OK && cfg->http_listen &&
+        mp_auth_listen_check(cfg->http_listen, mp_auth_conf_has_tokens(&cfg->http_auth), why,
+                             sizeof(why)) != MP_OK) {
+        yaml_node_t *at = mp_yaml_find(y, v, "listen");
+        rc = mp_yaml_fail(y, at ? at : v, "http.listen", "%s", why);
+    }
+    return rc;
+}
 
 /* flush_interval: how much a SIGKILL may lose in fire-and-forget mode, so
  * bounded: at least 100ms (flushing is a scan of every key), at most 60s.
@@ -361,7 +482,7 @@ static const struct mp_yaml_key cfg__top_keys[] = {
     {.name = "log_level", .type = MP_YAML_STR, CF(log_level), .check = cfg__valid_log_level,
      .what = "one of debug, info, warn, error"},
     {.name = "ingest", .type = MP_YAML_SECTION, .sub = cfg__ingest_keys},
-    {.name = "http", .type = MP_YAML_SECTION, .sub = cfg__http_keys},
+    {.name = "http", .type = MP_YAML_FN, .fn = cfg__http},
     {.name = "engine", .type = MP_YAML_SECTION, .sub = cfg__engine_keys},
     {.name = "rules", .type = MP_YAML_FN, CF(rules_path), .fn = cfg__rules},
     {.name = "alerting", .type = MP_YAML_SECTION, .sub = cfg__alerting_keys},
@@ -451,6 +572,8 @@ void mp_config_free(struct mp_config *cfg)
         return;
     /* The tables free the strings their rows stored; the rest is ours. */
     mp_yaml_free_strings(cfg__top_keys, cfg);
+    mp_yaml_free_strings(cfg__http_keys, cfg); /* http is an FN row: not in the above */
+    mp_auth_conf_free(&cfg->http_auth);
     for (size_t i = 0; i < cfg->n_receivers; i++)
         mp_yaml_free_strings(cfg__receiver_keys, &cfg->receivers[i]);
     free(cfg->receivers);

@@ -15,7 +15,10 @@
  * checks of its own. Names (receivers, route tenants) follow the one name
  * grammar, engine/eng_name.h; http.listen the one listen-address grammar,
  * base/mp_addr.h, so `mailpulsed --check` accepts exactly what the HTTP
- * server can bind. MP_ERR_INVAL: path or out is NULL.
+ * server can bind; and without any http.tokens, http.listen must be a
+ * loopback address (mp_auth.h), the rule mp_api_start() enforces too.
+ * Tokens (mp_auth_token_valid, all different) are refused by key only:
+ * their values never reach err. MP_ERR_INVAL: path or out is NULL.
  * The workers default is clamped to the valid range 1..256. Every integer
  * and duration key has a minimum and a maximum (below), integers are plain
  * YAML scalars (a quoted "2" is a string), and the bounds are what the
@@ -39,6 +42,11 @@
  *     max_batch_events: 10000       # 1..1000000; larger batches are refused whole
  *   http:
  *     listen: 127.0.0.1:7480        # host:port, [::1]:port (mp_addr_parse)
+ *     tokens:                       # bearer tokens (mp_auth.h); none: open API,
+ *       admin: "..."                #   and then listen must be loopback
+ *       tenants:
+ *         acme: "..."               # tenant name -> token (sees that tenant only)
+ *     metrics_open: false           # true: /metrics needs no token
  *   engine:
  *     retention: 35d                # 14d..400d (the rules read up to 14 days)
  *     max_keys: 1048576             # capacity of the key table, 1024..2^28
@@ -69,6 +77,7 @@
 #include <stdint.h>
 
 #include "mp.h"
+#include "mp_auth.h"
 
 enum mp_receiver_type { MP_RECEIVER_WEBHOOK = 0, MP_RECEIVER_SLACK = 1 };
 
@@ -95,6 +104,7 @@ struct mp_config {
     int64_t max_frame_bytes; /* ingest.max_frame_bytes, default 4 MiB */
     int max_batch_events;    /* ingest.max_batch_events, default 10000 */
     char *http_listen; /* NULL when not set */
+    struct mp_auth_conf http_auth; /* http.tokens, http.metrics_open */
     int64_t retention_ms; /* default 35 days, 14d..400d */
     uint32_t max_keys;    /* default 1<<20 */
     int64_t flush_interval_ms; /* default 1000 */

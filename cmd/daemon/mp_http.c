@@ -35,6 +35,19 @@ const char *mp_http_arg_get(const struct mp_http_request *req, const char *name)
     return NULL;
 }
 
+/* What a handler gets: the request, and behind it the connection its
+ * headers are read from (mp_http_header). */
+struct http__request {
+    struct mp_http_request req; /* first: mp_http_header() casts back */
+    struct MHD_Connection *c;
+};
+
+const char *mp_http_header(const struct mp_http_request *req, const char *name)
+{
+    const struct http__request *hr = (const struct http__request *)(const void *)req;
+    return MHD_lookup_connection_value(hr->c, MHD_HEADER_KIND, name);
+}
+
 static int http__match(const struct mp_http_route *r, const char *url)
 {
     if (r->flags & MP_HTTP_PREFIX)
@@ -103,8 +116,8 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
             mp_http_error(&r, 400, msg);
             break;
         }
-        struct mp_http_request req = {method, url, args.a, args.n};
-        rt->rfn(h->arg, &req, &r);
+        struct http__request hr = {{method, url, args.a, args.n}, c};
+        rt->rfn(h->arg, &hr.req, &r);
         break;
     }
     if (!r.status) {
@@ -121,6 +134,9 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
                             r.content_type ? r.content_type : "application/json");
     if (r.status == 405 && allow[0])
         MHD_add_response_header(resp, "Allow", allow);
+    if (r.status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Bearer realm=\"mailpulse\"");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)r.status, resp);
     MHD_destroy_response(resp);
     return ret;

@@ -19,6 +19,9 @@
  * order given (at most MP_HTTP_MAX_ARGS; more is answered 400). The path the
  * handlers see is percent-decoded too, so "%2F" arrives as '/' and a "%00"
  * ends it. Everything in the request is valid during the handler call only.
+ * mp_http_header() gives a handler a request header (the Authorization
+ * header, for mp_api.h to judge); a 401 answer gets `WWW-Authenticate: Bearer realm="mailpulse"`
+ * (RFC 6750). Header values are never logged.
  */
 #ifndef MP_HTTP_H
 #define MP_HTTP_H
@@ -69,6 +72,9 @@ struct mp_http_route {
 /* The value of the first query argument called `name`, or NULL when absent
  * (or given without '='). */
 const char *mp_http_arg_get(const struct mp_http_request *req, const char *name);
+/* The value of request header `name` (any case), or NULL when absent. Only
+ * for a request the server passed to the handler, during the call. */
+const char *mp_http_header(const struct mp_http_request *req, const char *name);
 
 /* MP_OK; MP_ERR_INVAL (bad host:port) or MP_ERR_NOTFOUND (a name that does
  * not resolve), err then "http.listen <mp_addr's reason>"; MP_ERR_IO (cannot

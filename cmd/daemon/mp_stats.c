@@ -317,7 +317,8 @@ static int stats__path(const char *path, const char **tenant, size_t *len)
     return MP_OK;
 }
 
-int mp_stats_build(const struct eng_table *t, const struct mp_http_request *req, json_t **out)
+static int stats__build(const struct eng_table *t, const struct mp_http_request *req,
+                        const char *only, json_t **out)
 {
     char echo[STATS__ECHO_MAX + 4], tenant[65];
     const char *seg;
@@ -343,9 +344,10 @@ int mp_stats_build(const struct eng_table *t, const struct mp_http_request *req,
     if (rc != MP_OK)
         return rc;
     struct eng_key *tk;
-    if (eng_table_find(t, ENG_SCOPE_TENANT, tenant, NULL, &tk) != MP_OK)
-        return stats__fail(out, MP_ERR_NOTFOUND,
-                           "unknown tenant \"%s\": no events have been counted for it", tenant);
+    /* A tenant the caller may not see is answered as one never counted. */
+    if ((only && strcmp(only, tenant) != 0) ||
+        eng_table_find(t, ENG_SCOPE_TENANT, tenant, NULL, &tk) != MP_OK)
+        return stats__fail(out, MP_ERR_NOTFOUND, MP_STATS_UNKNOWN_TENANT, tenant);
 
     uint64_t c[ENG_NTYPES];
     stats__read(t, tk, p.win, c);
@@ -385,11 +387,22 @@ nomem:
     return MP_ERR_NOMEM;
 }
 
+int mp_stats_build(const struct eng_table *t, const struct mp_http_request *req, json_t **out)
+{
+    return stats__build(t, req, NULL, out);
+}
+
 void mp_stats_reply(const struct eng_table *t, const struct mp_http_request *req,
                     struct mp_http_reply *out)
 {
+    mp_stats_reply_only(t, req, NULL, out);
+}
+
+void mp_stats_reply_only(const struct eng_table *t, const struct mp_http_request *req,
+                         const char *only, struct mp_http_reply *out)
+{
     json_t *j = NULL;
-    int rc = mp_stats_build(t, req, &j);
+    int rc = stats__build(t, req, only, &j);
     if (rc == MP_ERR_NOMEM || !j) {
         mp_http_error(out, 500, "out of memory");
         return;

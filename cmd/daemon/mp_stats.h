@@ -30,7 +30,9 @@
  * Errors: *out is {"error": "what is wrong; what is allowed"} and the return
  * code says which HTTP status fits: MP_ERR_NOTFOUND (404) for a path not of
  * the form above and for a valid tenant with no counted events (404 rather
- * than 200 with zeros, so a typo in a tenant name is visible);
+ * than 200 with zeros, so a typo in a tenant name is visible), and, from
+ * mp_stats_reply_only(), for a tenant other than `only` (the same answer,
+ * byte for byte, whether that tenant exists or not);
  * MP_ERR_INVAL (400) for a malformed tenant name or a bad parameter.
  * Request text is echoed in messages cut to 64 bytes, with bytes outside
  * printable ASCII shown as '?'. MP_ERR_NOMEM leaves *out NULL.
@@ -57,11 +59,18 @@
  * "0.029999999999999999") and far finer than any threshold. */
 #define MP_STATS_REAL_DIGITS 10
 
+/* The 404 message for a tenant not counted (or not the caller's to see), a
+ * format taking the tenant; the API's other tenant routes answer with it too. */
+#define MP_STATS_UNKNOWN_TENANT "unknown tenant \"%s\": no events have been counted for it"
+
 /* Builds the answer to `req` (see above). *out is a new reference. */
 int mp_stats_build(const struct eng_table *t, const struct mp_http_request *req, json_t **out);
 
 /* mp_stats_build() rendered into an HTTP reply: 200, 400, 404 or 500. */
 void mp_stats_reply(const struct eng_table *t, const struct mp_http_request *req,
                     struct mp_http_reply *out);
+/* The same for a caller who may see tenant `only` alone (NULL: any). */
+void mp_stats_reply_only(const struct eng_table *t, const struct mp_http_request *req,
+                         const char *only, struct mp_http_reply *out);
 
 #endif

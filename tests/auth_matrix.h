@@ -1,0 +1,42 @@
+/* auth_matrix.h — the API's authentication contract as one table, shared by
+ * test_mp_api (the handlers over real parts) and test_e2e_auth (the real
+ * daemon), so both hold the routes to the same statuses.
+ *
+ * Each row is a path and the status it answers for each caller, in the
+ * order of enum auth_who: no Authorization header, an unknown token, the
+ * admin token, acme's token, beta's token. Both suites ask with tenants
+ * acme and beta counted and gamma never counted, and with the default
+ * rules. 401: no or unknown token; 403: a tenant token on /metrics; 404 for
+ * a tenant token on another tenant (as for one that does not exist); 400s
+ * come after the token is judged.
+ */
+#ifndef AUTH_MATRIX_H
+#define AUTH_MATRIX_H
+
+enum auth_who { AUTH_NONE, AUTH_BAD, AUTH_ADMIN, AUTH_ACME, AUTH_BETA, AUTH_NWHO };
+
+struct auth_row {
+    const char *path;
+    long want[AUTH_NWHO];
+};
+
+static const struct auth_row auth_matrix[] = {
+    {"/healthz", {200, 200, 200, 200, 200}},
+    {"/metrics", {401, 401, 200, 403, 403}},
+    {"/v1/tenants/acme/stats", {401, 401, 200, 200, 404}},
+    {"/v1/tenants/beta/stats?window=1h", {401, 401, 200, 404, 200}},
+    {"/v1/tenants/gamma/stats", {401, 401, 404, 404, 404}},
+    {"/v1/tenants/acme/stats?windw=1h", {401, 401, 400, 400, 400}},
+    {"/v1/tenants/beta/stats?windw=1h", {401, 401, 400, 400, 400}},
+    {"/v1/alerts", {401, 401, 200, 200, 200}},
+    {"/v1/alerts?tenant=acme", {401, 401, 200, 200, 404}},
+    {"/v1/alerts?tenant=beta", {401, 401, 200, 404, 200}},
+    {"/v1/alerts?tenant=gamma", {401, 401, 200, 404, 404}},
+    {"/v1/alerts/dead", {401, 401, 200, 200, 200}},
+    {"/v1/alerts/dead?tenant=acme", {401, 401, 200, 200, 404}},
+    {"/v1/alerts/dead?tenant=beta&limit=5", {401, 401, 200, 404, 200}},
+    {"/v1/alerts/dead?limit=0", {401, 401, 400, 400, 400}},
+    {"/v1/nothing", {404, 404, 404, 404, 404}},
+};
+
+#endif
