@@ -402,10 +402,45 @@ static int yaml__syntax(struct mp_yaml *y)
                            ps->problem ? ps->problem : "syntax error");
 }
 
+/* One event pass over y->buf that refuses, at its line, the first
+ * collection nested deeper than MP_YAML_MAX_DEPTH. It stops there, so the
+ * scanner never reaches the deep part: libyaml's scanner checks every open
+ * flow level at each token, which makes loading quadratic in the depth
+ * (40k levels: 2.7 s; 100k: tens of seconds). A syntax error stops the pass
+ * quietly: the load below reports it with its usual message. */
+static int yaml__depth(struct mp_yaml *y)
+{
+    yaml_parser_t ps;
+    yaml_event_t ev;
+    if (!yaml_parser_initialize(&ps))
+        return mp_yaml_fail_at(y, MP_ERR_NOMEM, 1, MP_YAML_TOP, "out of memory");
+    yaml_parser_set_input_string(&ps, (const unsigned char *)y->buf, y->len);
+    int rc = MP_OK, depth = 0;
+    while (rc == MP_OK && yaml_parser_parse(&ps, &ev)) {
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > MP_YAML_MAX_DEPTH)
+                rc = mp_yaml_fail_at(y, MP_ERR_PARSE, (size_t)ev.start_mark.line + 1,
+                                     MP_YAML_TOP, "nested deeper than %d levels",
+                                     MP_YAML_MAX_DEPTH);
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        }
+        yaml_event_delete(&ev);
+        if (t == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&ps);
+    return rc;
+}
+
 /* Loads the single document of y->buf. */
 static int yaml__load(struct mp_yaml *y)
 {
     yaml_document_t tail;
+    int rc = yaml__depth(y);
+    if (rc != MP_OK)
+        return rc;
     if (!yaml_parser_initialize(&y->ps))
         return mp_yaml_fail_at(y, MP_ERR_NOMEM, 1, MP_YAML_TOP, "out of memory");
     y->ps_ok = true;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check_main.h"
@@ -492,6 +493,79 @@ START_TEST(test_duration_null)
 }
 END_TEST
 
+/* ---- nesting depth ------------------------------------------------------ */
+
+/* "a:" then `depth` nested flow sequences on one line: depth + 1 levels
+ * counting the top mapping. Caller frees. */
+static char *deep_doc(size_t levels, const char *head, size_t *len)
+{
+    size_t hl = strlen(head), n = levels;
+    char *b = malloc(hl + 2 * n + 2);
+    ck_assert_ptr_nonnull(b);
+    memcpy(b, head, hl);
+    memset(b + hl, '[', n);
+    memset(b + hl + n, ']', n);
+    b[hl + 2 * n] = '\n';
+    b[hl + 2 * n + 1] = '\0';
+    *len = hl + 2 * n + 1;
+    return b;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+START_TEST(test_depth_limit)
+{
+    char err[256];
+    size_t len;
+    struct mp_yaml *y = NULL;
+    /* The top mapping plus 63 sequences: exactly MP_YAML_MAX_DEPTH levels. */
+    char *doc = deep_doc(MP_YAML_MAX_DEPTH - 1, "a: ", &len);
+    ck_assert_int_eq(mp_yaml_open_mem(DEMO, doc, len, &y, err, sizeof(err)), MP_OK);
+    ck_assert_ptr_nonnull(mp_yaml_root(y));
+    mp_yaml_close(y);
+    free(doc);
+    /* One more level is refused, at its line, before the document loads. */
+    y = NULL;
+    doc = deep_doc(MP_YAML_MAX_DEPTH, "# deep\na: ", &len);
+    ck_assert_int_eq(mp_yaml_open_mem(DEMO, doc, len, &y, err, sizeof(err)), MP_ERR_PARSE);
+    ck_assert_ptr_null(y);
+    ck_assert_str_eq(err, DEMO ":2: (top level): nested deeper than 64 levels");
+    free(doc);
+    /* Block nesting counts the same way. */
+    char blk[64 * 70 + 16] = "";
+    size_t o = 0;
+    for (int i = 0; i <= MP_YAML_MAX_DEPTH; i++)
+        o += (size_t)snprintf(blk + o, sizeof(blk) - o, "%*sk%d:\n", i, "", i);
+    o += (size_t)snprintf(blk + o, sizeof(blk) - o, "%*sv: 1\n", MP_YAML_MAX_DEPTH + 1, "");
+    ck_assert_int_eq(mp_yaml_open_mem(DEMO, blk, o, &y, err, sizeof(err)), MP_ERR_PARSE);
+    ck_assert_str_eq(err, DEMO ":65: (top level): nested deeper than 64 levels");
+}
+END_TEST
+
+/* The probe's file: 200 KB, 100k levels. libyaml's loader alone took tens of
+ * seconds on it (quadratic in the depth); the pre-pass stops at level 65. */
+START_TEST(test_depth_pathological)
+{
+    char err[256];
+    size_t len;
+    struct mp_yaml *y = NULL;
+    char *doc = deep_doc(100000, "rules:\n  - name: deep\n    x: ", &len);
+    ck_assert_uint_ge(len, 200000);
+    int64_t t0 = now_ms();
+    ck_assert_int_eq(mp_yaml_open_mem(DEMO, doc, len, &y, err, sizeof(err)), MP_ERR_PARSE);
+    int64_t took = now_ms() - t0;
+    ck_assert_str_eq(err, DEMO ":3: (top level): nested deeper than 64 levels");
+    /* Measured ~1 ms (gcc -O2); 2 s leaves room for sanitizers and load,
+     * and is far below the seconds the quadratic load takes. */
+    ck_assert_msg(took < 2000, "refusing took %lld ms", (long long)took);
+    free(doc);
+}
+END_TEST
 
 /* The plain cases in one call; the table-driven (loop) ones beside them. */
 Suite *test_suite(void)
@@ -499,7 +573,8 @@ Suite *test_suite(void)
     Suite *s = check_suite("mp_yaml", 0, NULL, NULL,
                            CHECK_TESTS(test_walk_every_type, test_walk_bounds, test_check_keys,
                                        test_bad_row_width, test_unbounded_row, test_err_buffers, test_open_file, test_open_mem,
-                                       test_duration_null));
+                                       test_duration_null, test_depth_limit,
+                                       test_depth_pathological));
     TCase *tc = tcase_create("tables");
     tcase_add_loop_test(tc, test_walk_reject, 0, (int)MP_ARRAY_LEN(demo_reject));
     tcase_add_loop_test(tc, test_duration_ok, 0, (int)MP_ARRAY_LEN(duration_ok));

@@ -11,13 +11,16 @@
  * Signals are blocked in every thread and taken synchronously by the main
  * thread (sigtimedwait), which also drives the engine's clock tick, the
  * store flushes and the idle-key eviction: SIGTERM or SIGINT stop, SIGHUP
- * reloads the rules, receivers and routes.
+ * reloads the rules, receivers and routes. The files are parsed on a reload
+ * thread of their own (so a flush is never held back by a parse) and swapped
+ * in by the main thread, only when valid.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,40 +182,169 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
     return MP_OK;
 }
 
-/* SIGHUP: rules, receivers and routes from the files on disk. Anything
- * invalid keeps the old ones and says why (file:line: key: ...). */
-static void daemon__reload(struct daemon *d)
+/* ---- reload (SIGHUP) ------------------------------------------------------ */
+
+/* One reload, parsed and built: what the main thread swaps in. */
+struct daemon_reload {
+    struct mp_config *nc; /* receivers' strings are borrowed from it */
+    struct alert_ruleset *rules;
+    struct alert_routes *routes;
+    struct alert_receiver *rcv;
+};
+
+/* The reload thread: files are parsed off the main thread, which drives the
+ * flushes, so a slow or hostile file never holds a flush back. At most one
+ * parse runs at a time; SIGHUPs during a parse ask for one more after it.
+ * Everything below mu is shared between the main thread and this one. */
+struct daemon_reloader {
+    struct daemon *d;
+    pthread_t thr;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool requested, stop;
+    struct daemon_reload *ready; /* built, waiting for the main thread */
+};
+
+static void daemon__reload_free(struct daemon_reload *r)
+{
+    if (!r)
+        return;
+    alert_ruleset_free(r->rules);
+    alert_routes_destroy(r->routes);
+    free(r->rcv);
+    mp_config_free(r->nc);
+    free(r);
+}
+
+/* Parses the config and the rules file and builds what a swap needs. Runs
+ * on the reload thread and touches nothing shared. Anything invalid is
+ * refused (file:line: key: ...) and NULL returned: the old ones stay. */
+static struct daemon_reload *daemon__reload_build(const char *config_path)
 {
     char err[1024] = "";
-    struct mp_config *nc = NULL;
-    struct alert_ruleset *rules = NULL;
-    struct alert_routes *routes = NULL;
-    struct alert_receiver *rcv = NULL;
-    if (mp_config_load(d->cfg->path, &nc, err, sizeof(err)) != MP_OK ||
-        daemon__rules(nc, &rules, err, sizeof(err)) != MP_OK) {
+    struct daemon_reload *r = calloc(1, sizeof(*r));
+    if (!r) {
+        mp_error("reload_failed err=\"out of memory\"");
+        return NULL;
+    }
+    if (mp_config_load(config_path, &r->nc, err, sizeof(err)) != MP_OK ||
+        daemon__rules(r->nc, &r->rules, err, sizeof(err)) != MP_OK) {
         mp_error("reload_refused err=%s kept=\"the rules, receivers and routes in use\"",
                  MP_LOG_Q(err));
-        goto out;
+        daemon__reload_free(r);
+        return NULL;
     }
-    if (!(rcv = daemon__receivers(nc)) || daemon__alert_routes(nc, &routes) != MP_OK ||
-        alert_sender_set_receivers(d->sender, rcv, nc->n_receivers) != MP_OK) {
+    if (!(r->rcv = daemon__receivers(r->nc)) || daemon__alert_routes(r->nc, &r->routes) != MP_OK) {
         mp_error("reload_failed err=\"out of memory\"");
-        alert_ruleset_free(rules);
-        alert_routes_destroy(routes);
-        goto out;
+        daemon__reload_free(r);
+        return NULL;
     }
-    size_t nrules = alert_ruleset_count(rules);
-    if (alert_eval_reload(d->eval, rules, rcv, nc->n_receivers, routes) != MP_OK) {
+    return r;
+}
+
+/* Main thread: swaps a built reload in. The evaluator takes the rules and
+ * routes; receivers are copied by both sides, so r->rcv and r->nc go. */
+static void daemon__reload_apply(struct daemon *d, struct daemon_reload *r)
+{
+    const struct mp_config *nc = r->nc;
+    size_t nrules = alert_ruleset_count(r->rules);
+    if (alert_sender_set_receivers(d->sender, r->rcv, nc->n_receivers) != MP_OK) {
         mp_error("reload_failed err=\"out of memory\"");
-        goto out;
+        daemon__reload_free(r);
+        return;
+    }
+    struct alert_ruleset *rules = r->rules;
+    struct alert_routes *routes = r->routes;
+    r->rules = NULL; /* the evaluator's from here, taken or freed */
+    r->routes = NULL;
+    if (alert_eval_reload(d->eval, rules, r->rcv, nc->n_receivers, routes) != MP_OK) {
+        mp_error("reload_failed err=\"out of memory\"");
+        daemon__reload_free(r);
+        return;
     }
     mp_info("reloaded rules=%zu receivers=%zu routes=%zu rules_file=%s note=\"other settings "
             "apply at the next start\"",
             nrules, nc->n_receivers, nc->n_routes,
             MP_LOG_Q(nc->rules_path ? nc->rules_path : "(defaults)"));
-out:
-    free(rcv);
-    mp_config_free(nc);
+    daemon__reload_free(r);
+}
+
+static void *daemon__reload_main(void *arg)
+{
+    struct daemon_reloader *rl = arg;
+    pthread_mutex_lock(&rl->mu);
+    for (;;) {
+        while (!rl->requested && !rl->stop)
+            pthread_cond_wait(&rl->cv, &rl->mu);
+        if (rl->stop)
+            break;
+        rl->requested = false;
+        pthread_mutex_unlock(&rl->mu);
+        struct daemon_reload *r = daemon__reload_build(rl->d->cfg->path);
+        pthread_mutex_lock(&rl->mu);
+        if (r) { /* a newer file replaces one the main thread has not taken */
+            daemon__reload_free(rl->ready);
+            rl->ready = r;
+        }
+    }
+    pthread_mutex_unlock(&rl->mu);
+    return NULL;
+}
+
+/* Starts the reload thread; without one, SIGHUP reloads inline. */
+static void daemon__reloader_start(struct daemon_reloader *rl, struct daemon *d)
+{
+    *rl = (struct daemon_reloader){.d = d};
+    pthread_mutex_init(&rl->mu, NULL);
+    pthread_cond_init(&rl->cv, NULL);
+    rl->started = pthread_create(&rl->thr, NULL, daemon__reload_main, rl) == 0;
+    if (!rl->started)
+        mp_error("reload_thread_failed note=\"SIGHUP reloads on the main thread\"");
+}
+
+/* Main thread, on SIGHUP: asks for a parse (one more if one is running). */
+static void daemon__reloader_request(struct daemon_reloader *rl)
+{
+    if (!rl->started) {
+        struct daemon_reload *r = daemon__reload_build(rl->d->cfg->path);
+        if (r)
+            daemon__reload_apply(rl->d, r);
+        return;
+    }
+    pthread_mutex_lock(&rl->mu);
+    rl->requested = true;
+    pthread_cond_signal(&rl->cv);
+    pthread_mutex_unlock(&rl->mu);
+}
+
+/* Main thread, every loop turn: swaps in what the reload thread built. */
+static void daemon__reloader_poll(struct daemon_reloader *rl)
+{
+    if (!rl->started)
+        return;
+    pthread_mutex_lock(&rl->mu);
+    struct daemon_reload *r = rl->ready;
+    rl->ready = NULL;
+    pthread_mutex_unlock(&rl->mu);
+    if (r)
+        daemon__reload_apply(rl->d, r);
+}
+
+/* Waits for a parse under way (bounded: files are refused past
+ * MP_YAML_MAX_DEPTH and MP_YAML_MAX_FILE) and drops what was not taken. */
+static void daemon__reloader_stop(struct daemon_reloader *rl)
+{
+    if (rl->started) {
+        pthread_mutex_lock(&rl->mu);
+        rl->stop = true;
+        pthread_cond_signal(&rl->cv);
+        pthread_mutex_unlock(&rl->mu);
+        pthread_join(rl->thr, NULL);
+    }
+    daemon__reload_free(rl->ready);
+    pthread_cond_destroy(&rl->cv);
+    pthread_mutex_destroy(&rl->mu);
 }
 
 /* How often idle keys are looked for (engine.evict_idle says which). */
@@ -382,15 +514,18 @@ static void daemon__run(struct daemon *d, const sigset_t *set)
 {
     const int64_t flush_ns = d->cfg->flush_interval_ms * 1000000;
     int64_t next_flush = mp_mono_ns() + flush_ns, next_evict = mp_mono_ns() + DAEMON_EVICT_NS;
+    struct daemon_reloader rl;
+    daemon__reloader_start(&rl, d);
     for (;;) {
         struct timespec tmo = {0, 100 * 1000 * 1000};
         int sig = sigtimedwait(set, NULL, &tmo);
         if (sig == SIGTERM || sig == SIGINT) {
             mp_info("stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
-            return;
+            break;
         }
         if (sig == SIGHUP)
-            daemon__reload(d);
+            daemon__reloader_request(&rl);
+        daemon__reloader_poll(&rl);
         eng_table_tick(d->table, mp_now_ms());
         if (mp_mono_ns() >= next_flush) {
             daemon__flush(d);
@@ -404,6 +539,7 @@ static void daemon__run(struct daemon *d, const sigset_t *set)
             next_evict = mp_mono_ns() + DAEMON_EVICT_NS;
         }
     }
+    daemon__reloader_stop(&rl);
 }
 
 int main(int argc, char **argv)
