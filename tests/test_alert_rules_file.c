@@ -88,6 +88,12 @@ START_TEST(test_rules_overrides)
 }
 END_TEST
 
+/* 62 nested flow lists, opened and closed. */
+#define OPEN8 "[[[[[[[["
+#define CLOSE8 "]]]]]]]]"
+#define OPEN62 OPEN8 OPEN8 OPEN8 OPEN8 OPEN8 OPEN8 OPEN8 "[[[[[["
+#define CLOSE62 CLOSE8 CLOSE8 CLOSE8 CLOSE8 CLOSE8 CLOSE8 CLOSE8 "]]]]]]"
+
 static const struct {
     const char *yaml, *want;
     int line;
@@ -154,6 +160,11 @@ static const struct {
      "overrides[0].critical: critical must be above warning", 9},
     {RULE1 "defaults:\n  for: forever\n", "defaults.for: expected 0s or a duration", 9},
     {RULE1 "extra: 1\n", "extra: unknown key (known here: defaults, rules, overrides)", 8},
+    /* Nesting: 64 levels (top, defaults, 62 lists) reach the key check; 65
+     * are refused by the depth limit before the file is loaded. */
+    {RULE1 "defaults:\n  for: " OPEN62 CLOSE62 "\n", "defaults.for: expected 0s or a duration", 9},
+    {RULE1 "defaults:\n  for: [" OPEN62 CLOSE62 "]\n",
+     "(top level): nested deeper than 64 levels", 9},
 };
 
 START_TEST(test_rules_reject)
