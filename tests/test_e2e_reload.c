@@ -54,25 +54,15 @@ static void teardown(void) { ew_teardown(&W); }
 /* Bounce at 1%: the defaults say 2%, so an alert at 1.5% shows these are in
  * force. */
 #define RULE_BOUNCE_1PCT                                                                         \
-    "  - name: bounce_rate\n"                                                                    \
-    "    kind: ratio\n"                                                                          \
-    "    numerator: [bounce_hard]\n"                                                             \
-    "    denominator: [sent]\n"                                                                  \
-    "    window: 1h\n"                                                                           \
-    "    min_volume: 100\n"                                                                      \
-    "    warning: 1%\n"                                                                          \
-    "    critical: 4%\n"
+    "  - {name: bounce_rate, kind: ratio, numerator: [bounce_hard], denominator: [sent],\n"      \
+    "     window: 1h, min_volume: 100, warning: 1%, critical: 4%}\n"
 
 #define RULES_OLD "rules:\n" RULE_BOUNCE_1PCT
 /* Two rules, so "reloaded rules=2" tells the new file from the old. */
 #define RULES_NEW                                                                                \
-    "rules:\n" RULE_BOUNCE_1PCT "  - name: complaint_rate\n"                                     \
-    "    kind: ratio\n"                                                                          \
-    "    numerator: [complaint]\n"                                                               \
-    "    denominator: [delivered]\n"                                                             \
-    "    window: 24h\n"                                                                          \
-    "    min_volume: 1000\n"                                                                     \
-    "    warning: 0.1%\n"
+    "rules:\n" RULE_BOUNCE_1PCT                                                                  \
+    "  - {name: complaint_rate, kind: ratio, numerator: [complaint],\n"                          \
+    "     denominator: [delivered], window: 24h, min_volume: 1000, warning: 0.1%}\n"
 
 /* The probe's file: a rule whose `numerator` is DEEP_LEVELS flow sequences
  * deep, on line 4: 200 KB. */
@@ -94,9 +84,9 @@ static void write_deep_rules(const char *path)
 
 START_TEST(sighup_deep_file_keeps_flushing)
 {
+    must_ok(e2e_write_file(W.rules, RULES_OLD, W.err, sizeof(W.err)));
     size_t k = ew_raw(&W, "rl", "secret-rl", 200);
     const struct e2e_receiver_conf rec[] = {{"rl-hook", W.raw_url[k], W.raw_secret[k]}};
-    must_ok(e2e_write_file(W.rules, RULES_OLD, W.err, sizeof(W.err)));
     ew_start_daemon(&W, (struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "rl-hook", .rules = W.rules});
     /* One flush seen first: the interval is measured from a running loop. */
@@ -169,9 +159,7 @@ END_TEST
 
 Suite *test_suite(void)
 {
-    const struct ew_case cases[] = {
-        {sighup_deep_file_keeps_flushing, 0},
-        {sighup_burst_applies_last_file, 0},
-    };
+    const struct ew_case cases[] = {{sighup_deep_file_keeps_flushing, 0},
+                                    {sighup_burst_applies_last_file, 0}};
     return ew_suite("e2e_reload", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

@@ -206,14 +206,15 @@ struct daemon_reloader {
     struct daemon_reload *ready; /* built, waiting for the main thread */
 };
 
+/* Frees what a reload still owns (the evaluator takes rules and routes). */
 static void daemon__reload_free(struct daemon_reload *r)
 {
-    if (!r)
-        return;
-    alert_ruleset_free(r->rules);
-    alert_routes_destroy(r->routes);
-    free(r->rcv);
-    mp_config_free(r->nc);
+    if (r) {
+        alert_ruleset_free(r->rules);
+        alert_routes_destroy(r->routes);
+        free(r->rcv);
+        mp_config_free(r->nc);
+    }
     free(r);
 }
 
