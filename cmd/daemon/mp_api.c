@@ -156,6 +156,13 @@ static const struct mp_http_route api__routes[] = {
 int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
                  const struct mp_auth *auth, struct mp_api **out, char *err, size_t errlen)
 {
+    return mp_api_start_opts(listen, src, auth, NULL, out, err, errlen);
+}
+
+int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
+                      const struct mp_auth *auth, const struct mp_http_opts *opts,
+                      struct mp_api **out, char *err, size_t errlen)
+{
     struct mp_addr addr;
     struct mp_api *api = NULL;
     char why[512];
@@ -170,8 +177,8 @@ int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
         rc = MP_ERR_NOMEM;
     } else {
         *api = (struct mp_api){.src = src, .auth = auth};
-        rc = mp_http_start(listen, api__routes, MP_ARRAY_LEN(api__routes), api, &api->http, err,
-                           errlen);
+        rc = mp_http_start_opts(listen, api__routes, MP_ARRAY_LEN(api__routes), api, opts,
+                                &api->http, err, errlen);
     }
     if (rc == MP_OK)
         *out = api;
