@@ -146,7 +146,7 @@ static void api__dead(void *arg, const struct mp_http_request *req, struct mp_ht
 }
 
 static const struct mp_http_route api__routes[] = {
-    {"GET", "/healthz", NULL, 0, api__healthz},
+    {"GET", "/healthz", NULL, MP_HTTP_INLINE, api__healthz}, /* never behind a heavy query */
     {"GET", "/metrics", NULL, 0, api__metrics},
     {"GET", MP_STATS_PREFIX, NULL, MP_HTTP_PREFIX, api__stats},
     {"GET", "/v1/alerts/dead", NULL, 0, api__dead},

@@ -28,6 +28,16 @@ struct http__conn {
     int cut;          /* the reaper shut it down */
 };
 
+/* One request, *con_cls from its head to its completion. */
+struct http__state {
+    struct http__state *next; /* in the handler queue */
+    struct MHD_Connection *c;
+    const char *url, *method; /* libmicrohttpd's, valid until completion */
+    struct mp_http_reply r;
+    char allow[64]; /* methods of the routes the path matched, for 405 */
+    int done;       /* a handler thread has filled r */
+};
+
 struct mp_http {
     struct MHD_Daemon *d;
     const struct mp_http_route *routes;
@@ -35,12 +45,16 @@ struct mp_http {
     void *arg;
     struct mp_http_opts o;
     struct mp_ratelimit log_rl;
-    pthread_mutex_t mu; /* guards conns and stop */
-    pthread_cond_t cv;
+    pthread_mutex_t mu; /* guards conns, the queue and stop */
+    pthread_cond_t cv;  /* the reaper's */
+    pthread_cond_t qcv; /* the handler threads' */
     struct http__conn conns; /* list head */
+    struct http__state *qhead, *qtail;
     int stop;
     int reaper_on;
     pthread_t reaper;
+    pthread_t *workers;
+    unsigned nworkers; /* started */
 };
 
 void mp_http_error(struct mp_http_reply *out, int status, const char *msg)
@@ -144,15 +158,134 @@ static enum MHD_Result http__refuse_body(struct MHD_Connection *c)
     return ret;
 }
 
+/* Fills st->r (and st->allow for a 405) from the route the request names. */
+static void http__dispatch(struct mp_http *h, struct http__state *st)
+{
+    struct MHD_Connection *c = st->c;
+    const char *url = st->url, *method = st->method;
+    struct mp_http_reply *r = &st->r;
+    int path_known = 0;
+    for (size_t i = 0; i < h->nroutes; i++) {
+        const struct mp_http_route *rt = &h->routes[i];
+        if (!http__match(rt, url))
+            continue;
+        path_known = 1;
+        size_t al = strlen(st->allow);
+        snprintf(st->allow + al, sizeof(st->allow) - al, "%s%s%s", al ? ", " : "", rt->method,
+                 strcmp(rt->method, "GET") == 0 ? ", HEAD" : "");
+        /* HEAD is GET without the body (libmicrohttpd drops it). */
+        if (strcmp(rt->method, method) != 0 &&
+            !(strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
+            continue;
+        if (!rt->rfn) {
+            rt->fn(h->arg, url, r);
+            break;
+        }
+        struct http__args args = {.n = 0};
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, http__arg, &args);
+        if (args.n > MP_HTTP_MAX_ARGS) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "too many query arguments (%zu); at most %d", args.n,
+                     MP_HTTP_MAX_ARGS);
+            mp_http_error(r, 400, msg);
+            break;
+        }
+        struct http__request hr = {{method, url, args.a, args.n}, c};
+        rt->rfn(h->arg, &hr.req, r);
+        break;
+    }
+    if (!r->status) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "method %.16s not allowed; allowed: %s", method, st->allow);
+        mp_http_error(r, path_known ? 405 : 404, path_known ? msg : "no such path");
+    }
+}
+
+/* Queues st->r; its body goes to libmicrohttpd. */
+static enum MHD_Result http__respond(struct MHD_Connection *c, struct http__state *st)
+{
+    struct mp_http_reply *r = &st->r;
+    struct MHD_Response *resp =
+        r->body ? MHD_create_response_from_buffer(r->len, r->body, MHD_RESPMEM_MUST_FREE)
+                : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    r->body = NULL;
+    MHD_add_response_header(resp, "Content-Type",
+                            r->content_type ? r->content_type : "application/json");
+    if (r->status == 405 && st->allow[0])
+        MHD_add_response_header(resp, "Allow", st->allow);
+    if (r->status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Bearer realm=\"mailpulse\"");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Whether the request's route is MP_HTTP_INLINE (answered on the I/O
+ * thread: it is cheap, and must not wait behind the handler threads). */
+static int http__inline(const struct mp_http *h, const char *url)
+{
+    for (size_t i = 0; i < h->nroutes; i++)
+        if (http__match(&h->routes[i], url))
+            return (h->routes[i].flags & MP_HTTP_INLINE) != 0;
+    return 0;
+}
+
+/* Hands st to the handler threads, its connection suspended until one has
+ * answered: 0 when stopping (the caller answers it itself). */
+static int http__enqueue(struct mp_http *h, struct http__state *st)
+{
+    pthread_mutex_lock(&h->mu);
+    int ok = !h->stop;
+    if (ok) {
+        MHD_suspend_connection(st->c);
+        st->next = NULL;
+        if (h->qtail)
+            h->qtail->next = st;
+        else
+            h->qhead = st;
+        h->qtail = st;
+        pthread_cond_signal(&h->qcv);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return ok;
+}
+
+/* A handler thread: runs queued requests until stopped with none left. */
+static void *http__work(void *arg)
+{
+    struct mp_http *h = arg;
+    for (;;) {
+        pthread_mutex_lock(&h->mu);
+        while (!h->qhead && !h->stop)
+            pthread_cond_wait(&h->qcv, &h->mu);
+        struct http__state *st = h->qhead;
+        if (st && (h->qhead = st->next) == NULL)
+            h->qtail = NULL;
+        pthread_mutex_unlock(&h->mu);
+        if (!st)
+            return NULL;
+        http__dispatch(h, st);
+        st->done = 1;
+        /* st is libmicrohttpd's again from here: it may be freed. */
+        MHD_resume_connection(st->c);
+    }
+}
+
 static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const char *url,
                                     const char *method, const char *version,
                                     const char *upload_data, size_t *upload_size, void **con_cls)
 {
     struct mp_http *h = cls;
-    /* First call per request: headers only. Bodies are not used by any route,
-     * so uploads are drained and ignored. */
-    if (*con_cls == NULL) {
-        *con_cls = h;
+    struct http__state *st = *con_cls;
+    /* First call per request: headers only. A body is refused before it is
+     * read; one that slips by (Content-Length: 0 with data) is drained. */
+    if (st == NULL) {
+        if ((st = calloc(1, sizeof(*st))) == NULL)
+            return MHD_NO;
+        *con_cls = st;
         http__mark(h, c, 1);
         if (http__has_body(c))
             return http__refuse_body(c);
@@ -162,58 +295,13 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
         *upload_size = 0;
         return MHD_YES;
     }
-    struct mp_http_reply r = {0};
-    int path_known = 0;
-    char allow[64] = ""; /* methods of the routes the path matched, for 405 */
-    for (size_t i = 0; i < h->nroutes; i++) {
-        const struct mp_http_route *rt = &h->routes[i];
-        if (!http__match(rt, url))
-            continue;
-        path_known = 1;
-        size_t al = strlen(allow);
-        snprintf(allow + al, sizeof(allow) - al, "%s%s%s", al ? ", " : "", rt->method,
-                 strcmp(rt->method, "GET") == 0 ? ", HEAD" : "");
-        /* HEAD is GET without the body (libmicrohttpd drops it). */
-        if (strcmp(rt->method, method) != 0 &&
-            !(strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
-            continue;
-        if (!rt->rfn) {
-            rt->fn(h->arg, url, &r);
-            break;
-        }
-        struct http__args args = {.n = 0};
-        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, http__arg, &args);
-        if (args.n > MP_HTTP_MAX_ARGS) {
-            char msg[96];
-            snprintf(msg, sizeof(msg), "too many query arguments (%zu); at most %d", args.n,
-                     MP_HTTP_MAX_ARGS);
-            mp_http_error(&r, 400, msg);
-            break;
-        }
-        struct http__request hr = {{method, url, args.a, args.n}, c};
-        rt->rfn(h->arg, &hr.req, &r);
-        break;
-    }
-    if (!r.status) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "method %.16s not allowed; allowed: %s", method, allow);
-        mp_http_error(&r, path_known ? 405 : 404, path_known ? msg : "no such path");
-    }
-    struct MHD_Response *resp =
-        r.body ? MHD_create_response_from_buffer(r.len, r.body, MHD_RESPMEM_MUST_FREE)
-               : MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
-    if (!resp)
-        return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type",
-                            r.content_type ? r.content_type : "application/json");
-    if (r.status == 405 && allow[0])
-        MHD_add_response_header(resp, "Allow", allow);
-    if (r.status == 401)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                                "Bearer realm=\"mailpulse\"");
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)r.status, resp);
-    MHD_destroy_response(resp);
-    return ret;
+    if (st->done)
+        return http__respond(c, st);
+    *st = (struct http__state){.c = c, .url = url, .method = method};
+    if (!http__inline(h, url) && http__enqueue(h, st))
+        return MHD_YES;
+    http__dispatch(h, st);
+    return http__respond(c, st);
 }
 
 /* libmicrohttpd's messages: one line through mp_log, quoted (they can hold
@@ -266,8 +354,12 @@ static void http__notify(void *cls, struct MHD_Connection *c, void **socket_cont
 static void http__completed(void *cls, struct MHD_Connection *c, void **con_cls,
                             enum MHD_RequestTerminationCode toe)
 {
-    MP_UNUSED(con_cls);
     MP_UNUSED(toe);
+    struct http__state *st = *con_cls;
+    if (st)
+        free(st->r.body);
+    free(st);
+    *con_cls = NULL;
     http__mark(cls, c, 0);
 }
 
@@ -319,18 +411,32 @@ static void http__opts(struct mp_http_opts *o, const struct mp_http_opts *in)
 static struct MHD_Daemon *http__daemon(struct mp_http *h, uint16_t port,
                                        const struct sockaddr_storage *ss)
 {
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_DUAL_STACK;
     /* The logger first, or libmicrohttpd says so on stderr. */
     return MHD_start_daemon(
         flags, port, NULL, NULL, http__handle, h, MHD_OPTION_EXTERNAL_LOGGER, http__log, h,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE, h->o.threads, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
+        h->o.threads > 1 ? h->o.threads : 0u /* 1 draws a warning; 0 is the same */, MHD_OPTION_CONNECTION_LIMIT,
         h->o.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((h->o.timeout_ms + 999) / 1000),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MP_HTTP_CONN_MEMORY,
         MHD_OPTION_NOTIFY_CONNECTION, http__notify, h,
         MHD_OPTION_NOTIFY_COMPLETED, http__completed, h, MHD_OPTION_END);
+}
+
+static int http__threads(struct mp_http *h)
+{
+    if ((h->workers = calloc(h->o.threads, sizeof(*h->workers))) == NULL)
+        return MP_ERR_NOMEM;
+    for (; h->nworkers < h->o.threads; h->nworkers++)
+        if (pthread_create(&h->workers[h->nworkers], NULL, http__work, h) != 0)
+            return MP_ERR_NOMEM;
+    if (pthread_create(&h->reaper, NULL, http__reap, h) != 0)
+        return MP_ERR_NOMEM;
+    h->reaper_on = 1;
+    return MP_OK;
 }
 
 int mp_http_start(const char *listen, const struct mp_http_route *routes, size_t nroutes,
@@ -364,14 +470,13 @@ int mp_http_start_opts(const char *listen, const struct mp_http_route *routes, s
     h->conns.next = h->conns.prev = &h->conns;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->cv, NULL);
+    pthread_cond_init(&h->qcv, NULL);
     if ((h->d = http__daemon(h, addr.port, &ss)) == NULL) {
         snprintf(err, errlen, "cannot listen on http.listen %s (address in use?)", listen);
         rc = MP_ERR_IO;
-    } else if (pthread_create(&h->reaper, NULL, http__reap, h) != 0) {
-        snprintf(err, errlen, "http: cannot start the request-head reaper thread");
-        rc = MP_ERR_NOMEM;
+    } else if ((rc = http__threads(h)) != MP_OK) {
+        snprintf(err, errlen, "http: cannot start the server's threads");
     } else {
-        h->reaper_on = 1;
         *out = h;
         return MP_OK;
     }
@@ -383,17 +488,23 @@ void mp_http_stop(struct mp_http *h)
 {
     if (!h)
         return;
-    if (h->reaper_on) {
-        pthread_mutex_lock(&h->mu);
-        h->stop = 1;
-        pthread_cond_signal(&h->cv);
-        pthread_mutex_unlock(&h->mu);
+    /* Our threads first: the handler threads answer what is queued (every
+     * suspended connection is resumed, as MHD_stop_daemon requires) and
+     * later requests are answered inline; the reaper touches only what the
+     * server's CLOSED notices, sent from MHD_stop_daemon, take off the list. */
+    pthread_mutex_lock(&h->mu);
+    h->stop = 1;
+    pthread_cond_broadcast(&h->qcv);
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    for (unsigned i = 0; i < h->nworkers; i++)
+        pthread_join(h->workers[i], NULL);
+    if (h->reaper_on)
         pthread_join(h->reaper, NULL);
-    }
-    /* The reaper first: it touches only what the server's CLOSED notices,
-     * sent from MHD_stop_daemon, take off the list. */
     if (h->d)
         MHD_stop_daemon(h->d);
+    free(h->workers);
+    pthread_cond_destroy(&h->qcv);
     pthread_cond_destroy(&h->cv);
     pthread_mutex_destroy(&h->mu);
     free(h);

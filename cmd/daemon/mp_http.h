@@ -23,9 +23,12 @@
  * header, for mp_api.h to judge); a 401 answer gets `WWW-Authenticate: Bearer realm="mailpulse"`
  * (RFC 6750). Header values are never logged.
  *
- * Staying up (struct mp_http_opts, mp_http_start_opts()): handlers run on a
- * pool of `threads` polling threads (epoll), so one slow handler never holds
- * up /healthz; at most `max_connections` connections overall and
+ * Staying up (struct mp_http_opts, mp_http_start_opts()): connections are
+ * read and written by `threads` polling threads (epoll); handlers run on
+ * `threads` handler threads of their own, the connection suspended
+ * meanwhile, except routes flagged MP_HTTP_INLINE (cheap ones such as
+ * /healthz), answered at once on the polling thread: so no number of slow
+ * handlers delays an inline route; at most `max_connections` connections overall and
  * `max_per_ip` from one client address (libmicrohttpd accepts and closes the
  * rest at once); a connection idle for `timeout_ms` is closed, and so is one
  * whose request head (request line and headers) is not complete
@@ -76,12 +79,13 @@ typedef void (*mp_http_request_handler)(void *arg, const struct mp_http_request 
                                         struct mp_http_reply *out);
 
 #define MP_HTTP_PREFIX 1 /* route flag: `path` is a prefix */
+#define MP_HTTP_INLINE 2 /* route flag: cheap, answered on the I/O thread */
 
 struct mp_http_route {
     const char *method;
     const char *path;
     mp_http_handler fn;          /* called with the path; NULL when rfn is set */
-    int flags;                   /* 0 or MP_HTTP_PREFIX */
+    int flags;                   /* 0, MP_HTTP_PREFIX, MP_HTTP_INLINE (or both) */
     mp_http_request_handler rfn; /* when set, called instead of fn */
 };
 
@@ -94,7 +98,7 @@ const char *mp_http_header(const struct mp_http_request *req, const char *name);
 
 /* The server's limits; a 0 field takes its default (below). */
 struct mp_http_opts {
-    unsigned threads;         /* polling threads, MP_HTTP_THREADS_DEFAULT */
+    unsigned threads;         /* polling and handler threads (each), MP_HTTP_THREADS_DEFAULT */
     unsigned max_connections; /* overall, MP_HTTP_MAX_CONN_DEFAULT */
     unsigned max_per_ip;      /* per client address, MP_HTTP_MAX_PER_IP_DEFAULT */
     int64_t timeout_ms;       /* idle connection, MP_HTTP_TIMEOUT_MS_DEFAULT (whole seconds, rounded up) */
