@@ -414,11 +414,14 @@ static struct MHD_Daemon *http__daemon(struct mp_http *h, uint16_t port,
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_DUAL_STACK;
+    /* A pool of one is no pool: libmicrohttpd warns about the option. */
+    struct MHD_OptionItem pool[] = {
+        {h->o.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, h->o.threads, NULL},
+        {MHD_OPTION_END, 0, NULL}};
     /* The logger first, or libmicrohttpd says so on stderr. */
     return MHD_start_daemon(
         flags, port, NULL, NULL, http__handle, h, MHD_OPTION_EXTERNAL_LOGGER, http__log, h,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
-        h->o.threads > 1 ? h->o.threads : 0u /* 1 draws a warning; 0 is the same */, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_LIMIT,
         h->o.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->o.max_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)((h->o.timeout_ms + 999) / 1000),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MP_HTTP_CONN_MEMORY,
