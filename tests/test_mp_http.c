@@ -478,6 +478,12 @@ START_TEST(body_refused)
                       buf);
         close(fd);
     }
+    /* A wrong method keeps its 405, body or not. */
+    int fd = dial(&s);
+    say(fd, "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    ck_assert_int_eq(drain(fd, buf, sizeof(buf), 2000), 1);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 405", 12) == 0, "%s", buf);
+    close(fd);
     mp_http_stop(s.h);
 }
 END_TEST

@@ -158,47 +158,58 @@ static enum MHD_Result http__refuse_body(struct MHD_Connection *c)
     return ret;
 }
 
-/* Fills st->r (and st->allow for a 405) from the route the request names. */
-static void http__dispatch(struct mp_http *h, struct http__state *st)
+/* The route for st's path and method, or NULL; st->allow gets the methods
+ * of the routes the path matched (none: an unknown path). */
+static const struct mp_http_route *http__route(const struct mp_http *h, struct http__state *st)
 {
-    struct MHD_Connection *c = st->c;
-    const char *url = st->url, *method = st->method;
-    struct mp_http_reply *r = &st->r;
-    int path_known = 0;
+    const char *method = st->method;
+    st->allow[0] = '\0';
     for (size_t i = 0; i < h->nroutes; i++) {
         const struct mp_http_route *rt = &h->routes[i];
-        if (!http__match(rt, url))
+        if (!http__match(rt, st->url))
             continue;
-        path_known = 1;
         size_t al = strlen(st->allow);
         snprintf(st->allow + al, sizeof(st->allow) - al, "%s%s%s", al ? ", " : "", rt->method,
                  strcmp(rt->method, "GET") == 0 ? ", HEAD" : "");
         /* HEAD is GET without the body (libmicrohttpd drops it). */
-        if (strcmp(rt->method, method) != 0 &&
-            !(strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
-            continue;
-        if (!rt->rfn) {
-            rt->fn(h->arg, url, r);
-            break;
-        }
+        if (strcmp(rt->method, method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0))
+            return rt;
+    }
+    return NULL;
+}
+
+/* Fills st->r: rt's answer, or (rt NULL) 405 when st->allow names methods
+ * of the path, else 404. */
+static void http__run(struct mp_http *h, struct http__state *st, const struct mp_http_route *rt)
+{
+    struct mp_http_reply *r = &st->r;
+    if (rt && !rt->rfn) {
+        rt->fn(h->arg, st->url, r);
+    } else if (rt) {
         struct http__args args = {.n = 0};
-        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, http__arg, &args);
+        MHD_get_connection_values(st->c, MHD_GET_ARGUMENT_KIND, http__arg, &args);
         if (args.n > MP_HTTP_MAX_ARGS) {
             char msg[96];
             snprintf(msg, sizeof(msg), "too many query arguments (%zu); at most %d", args.n,
                      MP_HTTP_MAX_ARGS);
             mp_http_error(r, 400, msg);
-            break;
+        } else {
+            struct http__request hr = {{st->method, st->url, args.a, args.n}, st->c};
+            rt->rfn(h->arg, &hr.req, r);
         }
-        struct http__request hr = {{method, url, args.a, args.n}, c};
-        rt->rfn(h->arg, &hr.req, r);
-        break;
     }
     if (!r->status) {
         char msg[128];
-        snprintf(msg, sizeof(msg), "method %.16s not allowed; allowed: %s", method, st->allow);
-        mp_http_error(r, path_known ? 405 : 404, path_known ? msg : "no such path");
+        snprintf(msg, sizeof(msg), "method %.16s not allowed; allowed: %s", st->method,
+                 st->allow);
+        mp_http_error(r, st->allow[0] ? 405 : 404, st->allow[0] ? msg : "no such path");
     }
+}
+
+static void http__dispatch(struct mp_http *h, struct http__state *st)
+{
+    http__run(h, st, http__route(h, st));
 }
 
 /* Queues st->r; its body goes to libmicrohttpd. */
@@ -281,15 +292,20 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
     struct mp_http *h = cls;
     struct http__state *st = *con_cls;
     /* First call per request: headers only. A body is refused before it is
-     * read; one that slips by (Content-Length: 0 with data) is drained. */
+     * read (413 for a route's method, else the 404 or 405 it would get); one
+     * that slips by (Content-Length: 0 with data) is drained. */
     if (st == NULL) {
         if ((st = calloc(1, sizeof(*st))) == NULL)
             return MHD_NO;
         *con_cls = st;
         http__mark(h, c, 1);
-        if (http__has_body(c))
+        if (!http__has_body(c))
+            return MHD_YES;
+        *st = (struct http__state){.c = c, .url = url, .method = method};
+        if (http__route(h, st))
             return http__refuse_body(c);
-        return MHD_YES;
+        http__run(h, st, NULL);
+        return http__respond(c, st);
     }
     if (*upload_size) {
         *upload_size = 0;

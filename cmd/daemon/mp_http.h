@@ -35,9 +35,10 @@
  * `header_timeout_ms` after it began (a slowloris that trickles a header line
  * now and then resets the idle timer, not this one: a reaper thread cuts it
  * with shutdown()). A request head takes at most MP_HTTP_CONN_MEMORY bytes
- * (more: libmicrohttpd answers 431/414). Every route is GET or bodiless: a
- * request with a body (Content-Length > 0 or Transfer-Encoding) is answered
- * 413 without reading it and the connection closed. libmicrohttpd's own
+ * (more: libmicrohttpd answers 431/414). No route takes a body: a request
+ * with one (Content-Length > 0 or Transfer-Encoding) is answered 413 (or
+ * the 404/405 its path and method get) without reading it, and the
+ * connection closed. libmicrohttpd's own
  * messages go to mp_log as `http_server msg="..." suppressed=N` (quoted, the
  * trailing newline cut), at most one per MP_HTTP_LOG_INTERVAL_MS.
  */
