@@ -50,6 +50,7 @@ struct mp_http {
     pthread_cond_t qcv; /* the handler threads' */
     struct http__conn conns; /* list head */
     struct http__state *qhead, *qtail;
+    unsigned pending; /* requests between the stop check and the queue */
     int stop;
     int reaper_on;
     pthread_t reaper;
@@ -245,23 +246,29 @@ static int http__inline(const struct mp_http *h, const char *url)
 }
 
 /* Hands st to the handler threads, its connection suspended until one has
- * answered: 0 when stopping (the caller answers it itself). */
+ * answered: 0 when stopping (the caller answers it itself). No MHD call is
+ * made under h->mu (libmicrohttpd calls http__notify under its own locks);
+ * `pending` keeps the handler threads from leaving while st is on its way. */
 static int http__enqueue(struct mp_http *h, struct http__state *st)
 {
     pthread_mutex_lock(&h->mu);
     int ok = !h->stop;
-    if (ok) {
-        MHD_suspend_connection(st->c);
-        st->next = NULL;
-        if (h->qtail)
-            h->qtail->next = st;
-        else
-            h->qhead = st;
-        h->qtail = st;
-        pthread_cond_signal(&h->qcv);
-    }
+    h->pending += (unsigned)ok;
     pthread_mutex_unlock(&h->mu);
-    return ok;
+    if (!ok)
+        return 0;
+    MHD_suspend_connection(st->c);
+    pthread_mutex_lock(&h->mu);
+    st->next = NULL;
+    if (h->qtail)
+        h->qtail->next = st;
+    else
+        h->qhead = st;
+    h->qtail = st;
+    h->pending--;
+    pthread_cond_broadcast(&h->qcv);
+    pthread_mutex_unlock(&h->mu);
+    return 1;
 }
 
 /* A handler thread: runs queued requests until stopped with none left. */
@@ -270,7 +277,7 @@ static void *http__work(void *arg)
     struct mp_http *h = arg;
     for (;;) {
         pthread_mutex_lock(&h->mu);
-        while (!h->qhead && !h->stop)
+        while (!h->qhead && !(h->stop && h->pending == 0))
             pthread_cond_wait(&h->qcv, &h->mu);
         struct http__state *st = h->qhead;
         if (st && (h->qhead = st->next) == NULL)
