@@ -300,6 +300,14 @@ static const struct {
     {"alerting.max_age", "31d", "expected a duration from 1ms to 30d, got \"31d\""},
     {"alerting.timeout", "0s", "expected a duration such as"},
     {"alerting.retry_max", "9223372036854775807ms", "expected a duration from 1ms to 30d"},
+    {"http.threads", "0", "expected an integer 1..64, got \"0\""},
+    {"http.threads", "65", "expected an integer 1..64, got \"65\""},
+    {"http.max_connections", "63", "expected an integer 64..65536, got \"63\""},
+    {"http.max_connections", "\"100\"", "expected an integer 64..65536, got a quoted string"},
+    {"http.max_connections_per_ip", "0", "expected an integer 1..65536, got \"0\""},
+    {"http.max_connections_per_ip", "65537", "expected an integer 1..65536, got \"65537\""},
+    {"http.timeout", "999ms", "expected a duration from 1s to 1h, got \"999ms\""},
+    {"http.header_timeout", "61m", "expected a duration from 1s to 1h, got \"61m\""},
 };
 
 START_TEST(test_bound_table)
@@ -317,6 +325,29 @@ START_TEST(test_bound_table)
     char where[64];
     snprintf(where, sizeof(where), "bound_cases[%d]", _i);
     must_reject_at(where, __LINE__, yaml, strlen(yaml), want, 4);
+}
+END_TEST
+
+/* The HTTP server's limits: defaults, and values taken as given. */
+START_TEST(test_http_limits)
+{
+    struct mp_config *cfg = must_load_plain(__FILE__, __LINE__, PULL);
+    ck_assert_uint_eq(cfg->http_opts.threads, MP_HTTP_THREADS_DEFAULT);
+    ck_assert_uint_eq(cfg->http_opts.max_connections, MP_HTTP_MAX_CONN_DEFAULT);
+    ck_assert_uint_eq(cfg->http_opts.max_per_ip, MP_HTTP_MAX_PER_IP_DEFAULT);
+    ck_assert_int_eq(cfg->http_opts.timeout_ms, MP_HTTP_TIMEOUT_MS_DEFAULT);
+    ck_assert_int_eq(cfg->http_opts.header_timeout_ms, MP_HTTP_HEADER_TIMEOUT_MS_DEFAULT);
+    mp_config_free(cfg);
+    cfg = must_load_plain(__FILE__, __LINE__,
+                          PULL "http:\n  threads: 64\n  max_connections: 64\n"
+                               "  max_connections_per_ip: 1\n  timeout: 1h\n"
+                               "  header_timeout: 1s\n");
+    ck_assert_uint_eq(cfg->http_opts.threads, 64);
+    ck_assert_uint_eq(cfg->http_opts.max_connections, 64);
+    ck_assert_uint_eq(cfg->http_opts.max_per_ip, 1);
+    ck_assert_int_eq(cfg->http_opts.timeout_ms, 3600000);
+    ck_assert_int_eq(cfg->http_opts.header_timeout_ms, 1000);
+    mp_config_free(cfg);
 }
 END_TEST
 
@@ -857,6 +888,7 @@ Suite *test_suite(void)
     tcase_add_loop_test(tc, test_bad_endpoint, 0, (int)MP_ARRAY_LEN(bad_endpoints));
     tcase_add_loop_test(tc, test_http_reject, 0, (int)MP_ARRAY_LEN(http_reject_cases));
     tcase_add_test(tc, test_http_tokens);
+    tcase_add_test(tc, test_http_limits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,13 +8,26 @@
  * methods, serves HEAD as GET without a body, refuses too many arguments
  * with 400, and refuses bad or unresolvable listen addresses and a port in
  * use with the reason in err.
+ *
+ * Staying up (mp_http_opts): the N+1th connection from one address is closed
+ * at once, and a new one is taken once one of the N closes; libmicrohttpd's
+ * message about it reaches stderr through mp_log, quoted, without its
+ * newline; a request head trickled one header line at a time is cut after
+ * header_timeout though it is never idle for long; a request with a body is
+ * refused 413; a slow handler does not hold up another request.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "cli_api.h"
@@ -53,8 +66,17 @@ static void teapot(void *arg, const char *path, struct mp_http_reply *out)
     mp_http_error(out, 418, "short and stout");
 }
 
+/* Takes its time, as a heavy query would. */
+static void slow(void *arg, const char *path, struct mp_http_reply *out)
+{
+    usleep(1500 * 1000);
+    hello(arg, path, out);
+}
+
 static const struct mp_http_route routes[] = {
     {"GET", "/hello", hello, 0, NULL},
+    {"GET", "/slow", slow, 0, NULL},
+    {"GET", "/fast", hello, MP_HTTP_INLINE, NULL},
     {"GET", "/q", NULL, 0, echo},
     {"GET", "/p/", NULL, MP_HTTP_PREFIX, echo},
     {"POST", "/tea", teapot, 0, NULL},
@@ -67,7 +89,8 @@ struct server {
 
 /* Starts the routes on `fmt` (a host:port format with %u for the port) on a
  * port free a moment ago; a port taken in between is retried. */
-static void start(struct server *s, const char *fmt, const char *urlfmt)
+static void start_with(struct server *s, const char *fmt, const char *urlfmt,
+                       const struct mp_http_opts *opts)
 {
     char err[512] = "";
     for (int attempt = 0; attempt < 10; attempt++) {
@@ -75,8 +98,10 @@ static void start(struct server *s, const char *fmt, const char *urlfmt)
         ck_assert_int_eq(e2e_free_port(&port, NULL, 0, err, sizeof(err)), MP_OK);
         char listen[64];
         snprintf(listen, sizeof(listen), fmt, (unsigned)port);
-        int rc = mp_http_start(listen, routes, MP_ARRAY_LEN(routes), NULL, &s->h, err,
-                               sizeof(err));
+        int rc = opts ? mp_http_start_opts(listen, routes, MP_ARRAY_LEN(routes), NULL, opts,
+                                           &s->h, err, sizeof(err))
+                      : mp_http_start(listen, routes, MP_ARRAY_LEN(routes), NULL, &s->h, err,
+                                      sizeof(err));
         if (rc == MP_OK) {
             snprintf(s->base, sizeof(s->base), urlfmt, (unsigned)port);
             return;
@@ -84,6 +109,11 @@ static void start(struct server *s, const char *fmt, const char *urlfmt)
         ck_assert_msg(rc == MP_ERR_IO, "%s: %s", listen, err);
     }
     ck_abort_msg("no free port to listen on: %s", err);
+}
+
+static void start(struct server *s, const char *fmt, const char *urlfmt)
+{
+    start_with(s, fmt, urlfmt, NULL);
 }
 
 /* One request: method (NULL: GET), status, body (caller frees) and, when
@@ -301,6 +331,210 @@ START_TEST(port_in_use)
 }
 END_TEST
 
+/* ---- raw connections, for what a well-behaved client never does ---------- */
+
+static int64_t now_ms(void)
+{
+    return mp_mono_ns() / 1000000;
+}
+
+/* A TCP connection to the server on 127.0.0.1. */
+static int dial(const struct server *s)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_port = htons((uint16_t)atoi(strrchr(s->base, ':') + 1));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+/* Reads what the server sends into buf (NUL-terminated) until it closes the
+ * connection or timeout_ms passes: 1 when it closed, 0 on the timeout. */
+static int drain(int fd, char *buf, size_t n, int timeout_ms)
+{
+    size_t len = 0;
+    int64_t end = now_ms() + timeout_ms;
+    buf[0] = '\0';
+    for (int64_t left; (left = end - now_ms()) > 0;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, (int)left) <= 0)
+            continue;
+        char tmp[1024];
+        ssize_t r = recv(fd, tmp, sizeof(tmp), 0);
+        if (r <= 0)
+            return 1;
+        size_t take = (size_t)r < n - 1 - len ? (size_t)r : n - 1 - len;
+        memcpy(buf + len, tmp, take);
+        buf[len += take] = '\0';
+    }
+    return 0;
+}
+
+static void say(int fd, const char *text)
+{
+    ck_assert_int_eq(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+}
+
+#define GET_HELLO "GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+
+START_TEST(per_ip_limit)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    int saved = dup(STDERR_FILENO);
+    ck_assert_int_ge(dup2(p[1], STDERR_FILENO), 0);
+
+    struct server s;
+    struct mp_http_opts o = {.max_per_ip = 2};
+    start_with(&s, "127.0.0.1:%u", "http://127.0.0.1:%u", &o);
+    char buf[4096];
+    int a = dial(&s), b = dial(&s);
+    usleep(200 * 1000); /* both accepted before the third */
+    int c = dial(&s);
+    ck_assert_msg(drain(c, buf, sizeof(buf), 2000) == 1, "the third connection stayed open");
+    ck_assert_str_eq(buf, "");
+    close(c);
+    ck_assert_int_eq(drain(a, buf, sizeof(buf), 100), 0); /* the first two are still open */
+    say(b, GET_HELLO);
+    ck_assert_int_eq(drain(b, buf, sizeof(buf), 2000), 1);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+    close(b);
+    usleep(200 * 1000);
+    int d = dial(&s); /* b's place is free again */
+    say(d, GET_HELLO);
+    ck_assert_int_eq(drain(d, buf, sizeof(buf), 2000), 1);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+    close(d);
+    close(a);
+    mp_http_stop(s.h);
+
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(p[1]);
+    char log[1 << 14];
+    ssize_t n = read(p[0], log, sizeof(log) - 1);
+    close(p[0]);
+    log[n > 0 ? n : 0] = '\0';
+    /* One line per message, through mp_log and quoted, newline cut. */
+    const char *line = strstr(log, "level=warn msg=http_server msg=\"");
+    ck_assert_msg(line != NULL, "no http_server line in: %s", log);
+    const char *eol = strchr(line, '\n');
+    ck_assert_ptr_nonnull(eol);
+    ck_assert_msg(strncmp(eol - strlen("\" suppressed=0"), "\" suppressed=0", 14) == 0, "%.*s",
+                  (int)(eol - line), line);
+    ck_assert_msg(strstr(line, "\\n\"") == NULL, "newline kept: %.*s", (int)(eol - line), line);
+}
+END_TEST
+
+START_TEST(header_timeout)
+{
+    struct server s;
+    struct mp_http_opts o = {.timeout_ms = 10000, .header_timeout_ms = 1000};
+    start_with(&s, "127.0.0.1:%u", "http://127.0.0.1:%u", &o);
+    char buf[4096];
+    /* A slowloris: never idle for more than 200 ms, never done. */
+    int fd = dial(&s);
+    int64_t t0 = now_ms();
+    say(fd, "GET /hello HTTP/1.1\r\nHost: x\r\n");
+    int closed = 0;
+    for (int i = 0; i < 25 && !closed; i++) {
+        closed = drain(fd, buf, sizeof(buf), 200);
+        if (!closed && send(fd, "X-Slow: 1\r\n", 11, MSG_NOSIGNAL) < 0)
+            closed = 1;
+    }
+    int64_t took = now_ms() - t0;
+    close(fd);
+    ck_assert_msg(closed, "a trickled request head was never cut");
+    ck_assert_msg(took >= 900 && took < 2500, "cut after %lld ms, header_timeout 1000 ms",
+                  (long long)took);
+    /* A complete request on a fresh connection is answered. */
+    fd = dial(&s);
+    say(fd, GET_HELLO);
+    ck_assert_int_eq(drain(fd, buf, sizeof(buf), 2000), 1);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+    close(fd);
+    mp_http_stop(s.h);
+}
+END_TEST
+
+START_TEST(body_refused)
+{
+    struct server s;
+    start(&s, "127.0.0.1:%u", "http://127.0.0.1:%u");
+    char buf[4096];
+    static const char *const reqs[] = {
+        "POST /tea HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+        "GET /hello HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(reqs); i++) {
+        int fd = dial(&s);
+        say(fd, reqs[i]);
+        ck_assert_int_eq(drain(fd, buf, sizeof(buf), 2000), 1); /* and closed */
+        ck_assert_msg(strncmp(buf, "HTTP/1.1 413", 12) == 0, "%s", buf);
+        ck_assert_msg(strstr(buf, "{\"error\":\"request bodies are not accepted\"}") != NULL, "%s",
+                      buf);
+        close(fd);
+    }
+    /* A wrong method keeps its 405, body or not. */
+    int fd = dial(&s);
+    say(fd, "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    ck_assert_int_eq(drain(fd, buf, sizeof(buf), 2000), 1);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 405", 12) == 0, "%s", buf);
+    close(fd);
+    mp_http_stop(s.h);
+}
+END_TEST
+
+/* Two slow requests on `threads` handler threads, then /hello and /fast
+ * (inline): what each took, in ms. */
+static void behind_slow(unsigned threads, int64_t *hello_ms, int64_t *fast_ms)
+{
+    struct server s;
+    struct mp_http_opts o = {.threads = threads};
+    start_with(&s, "127.0.0.1:%u", "http://127.0.0.1:%u", &o);
+    char buf[4096];
+    int slowfd[2];
+    for (int i = 0; i < 2; i++) {
+        slowfd[i] = dial(&s);
+        say(slowfd[i], "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    }
+    usleep(100 * 1000); /* the slow ones are in their handlers */
+    struct answer a;
+    int64_t t0 = now_ms();
+    ask(&s, NULL, "/fast", &a);
+    *fast_ms = now_ms() - t0;
+    ck_assert_int_eq(a.status, 200);
+    ck_assert_str_eq(a.body.p, "/fast");
+    mp_buf_free(&a.body);
+    t0 = now_ms();
+    get_hello(&s);
+    *hello_ms = now_ms() - t0;
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(drain(slowfd[i], buf, sizeof(buf), 5000), 1);
+        ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s", buf);
+        close(slowfd[i]);
+    }
+    mp_http_stop(s.h);
+}
+
+START_TEST(slow_handler_does_not_block)
+{
+    int64_t hello_ms, fast_ms;
+    behind_slow(4, &hello_ms, &fast_ms); /* a free handler thread takes /hello */
+    ck_assert_msg(hello_ms < 500, "/hello took %lld ms behind two 1.5 s handlers",
+                  (long long)hello_ms);
+    ck_assert_msg(fast_ms < 500, "/fast took %lld ms", (long long)fast_ms);
+    behind_slow(1, &hello_ms, &fast_ms); /* /hello waits its turn; /fast does not */
+    ck_assert_msg(hello_ms >= 1000, "/hello took %lld ms with its one thread busy",
+                  (long long)hello_ms);
+    ck_assert_msg(fast_ms < 500, "inline /fast took %lld ms behind busy handler threads",
+                  (long long)fast_ms);
+}
+END_TEST
+
 /* libcurl for the client side, per case (each runs in its own process). */
 static void setup(void)
 {
@@ -316,5 +550,7 @@ Suite *test_suite(void)
 {
     return check_suite("mp_http", 30, setup, teardown,
                        CHECK_TESTS(serves_ipv4, serves_ipv6, serves_localhost, routes_and_errors,
-                                   too_many_args, bad_listen, port_in_use));
+                                   too_many_args, bad_listen, port_in_use, per_ip_limit,
+                                   header_timeout, body_refused,
+                                   slow_handler_does_not_block));
 }

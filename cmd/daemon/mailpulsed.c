@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -389,8 +390,26 @@ static void daemon__stop(struct daemon *d)
     mp_config_free(d->cfg);
 }
 
+/* Every HTTP connection is a descriptor: the soft limit (often 1024) would
+ * cap the server far below http.max_connections, so take the hard one. */
+static void daemon__raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        mp_info("nofile_raised from=%llu to=%llu", (unsigned long long)was,
+                (unsigned long long)rl.rlim_max);
+    else
+        mp_warn("nofile_raise_failed limit=%llu err=%s", (unsigned long long)was,
+                strerror(errno));
+}
+
 static int daemon__start(struct daemon *d, char *err, size_t errlen)
 {
+    daemon__raise_nofile();
     int rc = daemon__data_dir(d, err, errlen);
     if (rc != MP_OK)
         return rc;
@@ -435,7 +454,8 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
     if (d->cfg->http_listen && (rc = mp_auth_create(&d->cfg->http_auth, &d->auth)) != MP_OK)
         return rc;
     if (d->cfg->http_listen &&
-        (rc = mp_api_start(d->cfg->http_listen, &d->api, d->auth, &d->http, err, errlen)) != MP_OK)
+        (rc = mp_api_start_opts(d->cfg->http_listen, &d->api, d->auth, &d->cfg->http_opts,
+                                &d->http, err, errlen)) != MP_OK)
         return rc;
     return MP_OK;
 }

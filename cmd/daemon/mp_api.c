@@ -146,7 +146,7 @@ static void api__dead(void *arg, const struct mp_http_request *req, struct mp_ht
 }
 
 static const struct mp_http_route api__routes[] = {
-    {"GET", "/healthz", NULL, 0, api__healthz},
+    {"GET", "/healthz", NULL, MP_HTTP_INLINE, api__healthz}, /* never behind a heavy query */
     {"GET", "/metrics", NULL, 0, api__metrics},
     {"GET", MP_STATS_PREFIX, NULL, MP_HTTP_PREFIX, api__stats},
     {"GET", "/v1/alerts/dead", NULL, 0, api__dead},
@@ -155,6 +155,13 @@ static const struct mp_http_route api__routes[] = {
 
 int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
                  const struct mp_auth *auth, struct mp_api **out, char *err, size_t errlen)
+{
+    return mp_api_start_opts(listen, src, auth, NULL, out, err, errlen);
+}
+
+int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
+                      const struct mp_auth *auth, const struct mp_http_opts *opts,
+                      struct mp_api **out, char *err, size_t errlen)
 {
     struct mp_addr addr;
     struct mp_api *api = NULL;
@@ -170,8 +177,8 @@ int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
         rc = MP_ERR_NOMEM;
     } else {
         *api = (struct mp_api){.src = src, .auth = auth};
-        rc = mp_http_start(listen, api__routes, MP_ARRAY_LEN(api__routes), api, &api->http, err,
-                           errlen);
+        rc = mp_http_start_opts(listen, api__routes, MP_ARRAY_LEN(api__routes), api, opts,
+                                &api->http, err, errlen);
     }
     if (rc == MP_OK)
         *out = api;

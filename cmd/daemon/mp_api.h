@@ -26,8 +26,8 @@
  * tokens the API is served on a loopback address only: another listen is
  * MP_ERR_INVAL with err "http.listen \"...\" is not a loopback address ...".
  *
- * Threads: handlers run on the HTTP server's thread and only read what is
- * safe to read from there (see mp_metrics.h, mp_stats.h, alert_eval.h,
+ * Threads: handlers run on the HTTP server's threads, several at once, and
+ * only read what is safe to read from there (see mp_metrics.h, mp_stats.h, alert_eval.h,
  * alert_sender.h). Ownership: `src` and `auth` (NULL: no tokens) are
  * borrowed and must stay valid, with every part in them, until
  * mp_api_stop() has returned.
@@ -47,6 +47,10 @@ struct mp_api;
 
 int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
                  const struct mp_auth *auth, struct mp_api **out, char *err, size_t errlen);
+/* mp_api_start() with the server's limits (mp_http.h; NULL: the defaults). */
+int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
+                      const struct mp_auth *auth, const struct mp_http_opts *opts,
+                      struct mp_api **out, char *err, size_t errlen);
 void mp_api_stop(struct mp_api *api);
 
 #endif

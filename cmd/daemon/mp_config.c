@@ -393,6 +393,15 @@ static const struct mp_yaml_key cfg__http_keys[] = {
      .what = MP_ADDR_SYNTAX},
     {.name = "tokens", .type = MP_YAML_FN, .fn = cfg__tokens},
     {.name = "metrics_open", .type = MP_YAML_BOOL, CF(http_auth.metrics_open)},
+    {.name = "threads", .type = MP_YAML_INT, CF(http_opts.threads), .min = 1, .max = 64},
+    {.name = "max_connections", .type = MP_YAML_INT, CF(http_opts.max_connections), .min = 64,
+     .max = 65536},
+    {.name = "max_connections_per_ip", .type = MP_YAML_INT, CF(http_opts.max_per_ip), .min = 1,
+     .max = 65536},
+    {.name = "timeout", .type = MP_YAML_DURATION, CF(http_opts.timeout_ms), .min = 1000,
+     .max = 3600000, .what = CFG__DURATION, .range = "a duration from 1s to 1h"},
+    {.name = "header_timeout", .type = MP_YAML_DURATION, CF(http_opts.header_timeout_ms),
+     .min = 1000, .max = 3600000, .what = CFG__DURATION, .range = "a duration from 1s to 1h"},
     {0},
 };
 
@@ -507,6 +516,12 @@ static void cfg__defaults(struct mp_config *cfg)
     cfg->outbox_max_age_ms = (int64_t)24 * 3600 * 1000;
     cfg->slack_interval_ms = 1000;
     cfg->webhook_timeout_ms = 5000;
+    cfg->http_opts = (struct mp_http_opts){
+        .threads = MP_HTTP_THREADS_DEFAULT,
+        .max_connections = MP_HTTP_MAX_CONN_DEFAULT,
+        .max_per_ip = MP_HTTP_MAX_PER_IP_DEFAULT,
+        .timeout_ms = MP_HTTP_TIMEOUT_MS_DEFAULT,
+        .header_timeout_ms = MP_HTTP_HEADER_TIMEOUT_MS_DEFAULT};
     /* One worker per core, within the same range the key itself allows. */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = cores < 1 ? 1 : cores > CFG__WORKERS_MAX ? CFG__WORKERS_MAX : (int)cores;

@@ -47,6 +47,11 @@
  *       tenants:
  *         acme: "..."               # tenant name -> token (sees that tenant only)
  *     metrics_open: false           # true: /metrics needs no token
+ *     threads: 4                    # 1..64 server threads (mp_http.h)
+ *     max_connections: 4096         # 64..65536 open connections overall
+ *     max_connections_per_ip: 128   # 1..65536 from one client address
+ *     timeout: 10s                  # 1s..1h: an idle connection is closed
+ *     header_timeout: 10s           # 1s..1h: a request head must be complete by then
  *   engine:
  *     retention: 35d                # 14d..400d (the rules read up to 14 days)
  *     max_keys: 1048576             # capacity of the key table, 1024..2^28
@@ -78,6 +83,7 @@
 
 #include "mp.h"
 #include "mp_auth.h"
+#include "mp_http.h"
 
 enum mp_receiver_type { MP_RECEIVER_WEBHOOK = 0, MP_RECEIVER_SLACK = 1 };
 
@@ -105,6 +111,7 @@ struct mp_config {
     int max_batch_events;    /* ingest.max_batch_events, default 10000 */
     char *http_listen; /* NULL when not set */
     struct mp_auth_conf http_auth; /* http.tokens, http.metrics_open */
+    struct mp_http_opts http_opts; /* http.threads, max_connections[_per_ip], [header_]timeout */
     int64_t retention_ms; /* default 35 days, 14d..400d */
     uint32_t max_keys;    /* default 1<<20 */
     int64_t flush_interval_ms; /* default 1000 */

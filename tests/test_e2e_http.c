@@ -1,0 +1,305 @@
+/* test_e2e_http.c — Check suite "e2e_http": the real mailpulsed's HTTP
+ * server stays up under connection floods (issue 9, probe finding 5).
+ *
+ * Each case measures every /healthz request (a new connection from
+ * 127.0.0.1 each time, through the CLI's API client) while the flood lasts
+ * and asserts the slowest one took under HEALTHZ_MAX_MS:
+ *   idle_flood     2,000 idle TCP connections, 100 from each of 127.0.0.2
+ *                  .. 127.0.0.21 (under the per-address limit, so every one
+ *                  is held: afterwards each of them still gets a 200 for its
+ *                  own /healthz);
+ *   slowloris      200 connections (127.0.0.30, 127.0.0.31) that send a
+ *                  request line and then one header line a second: the
+ *                  daemon cuts each once http.header_timeout (3s) has passed
+ *                  since it began, though none was ever idle for long;
+ *   heavy_queries  20 clients asking, over and over, for a tenant's 20,000
+ *                  mailboxes (?by=mailbox&limit=10000).
+ * The maxima are printed ("healthz_max_ms=...") for the record.
+ *
+ * Loopback clients share 127.0.0.1, so the floods come from other addresses
+ * of 127.0.0.0/8 (all loopback on Linux): the per-address limit then does
+ * not stand between the probe and the daemon, and the flood is really held.
+ * The test raises its own RLIMIT_NOFILE soft limit; mailpulsed raises its
+ * own. Every socket is closed before a case ends.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "cli_api.h"
+#include "e2e_world.h"
+
+#define HEALTHZ_MAX_MS 100
+#define IDLE_CONNS 2000
+#define PER_ADDR 100 /* under http.max_connections_per_ip's default 128 */
+#define LORIS_CONNS 200
+#define LORIS_RUN_MS 6000
+#define HEADER_TIMEOUT_MS 3000
+#define HEAVY_CLIENTS 20
+#define HEAVY_MAILBOXES 20000
+#define HEAVY_RUN_MS 4000
+
+enum { T_SENT = 1 };
+
+static struct ew_world W; /* one per forked case */
+
+#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
+
+static int64_t now_ms(void)
+{
+    return mp_mono_ns() / 1000000;
+}
+
+/* The soft limit up to the hard one: a flood needs thousands of fds. */
+static void raise_nofile(rlim_t need)
+{
+    struct rlimit rl;
+    must(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        must(setrlimit(RLIMIT_NOFILE, &rl) == 0, "setrlimit");
+    }
+    must(rl.rlim_cur >= need, "RLIMIT_NOFILE %llu < %llu", (unsigned long long)rl.rlim_cur,
+         (unsigned long long)need);
+}
+
+/* Starts the daemon with http.header_timeout at HEADER_TIMEOUT_MS. */
+static void start_daemon(void)
+{
+    char text[4096];
+    snprintf(text, sizeof(text),
+             "data_dir: \"%s\"\n"
+             "ingest: {pull: \"%s\", workers: 2}\n"
+             "http:\n"
+             "  listen: \"%s\"\n"
+             "  header_timeout: %dms\n",
+             W.data, W.pull, W.http, HEADER_TIMEOUT_MS);
+    EW_MUST_OK(&W, e2e_write_file(W.cfg, text, W.err, sizeof(W.err)));
+    ew_spawn_daemon(&W);
+}
+
+/* A connection to the daemon's HTTP port from 127.0.0.<host>. */
+static int dial_from(unsigned host)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    must(fd >= 0, "socket: %s", strerror(errno));
+    struct sockaddr_in src = {.sin_family = AF_INET};
+    src.sin_addr.s_addr = htonl(0x7f000000u | host);
+    must(bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0, "bind 127.0.0.%u: %s", host,
+         strerror(errno));
+    struct sockaddr_in dst = {.sin_family = AF_INET};
+    dst.sin_port = htons((uint16_t)atoi(strrchr(W.http, ':') + 1));
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    must(connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0, "connect from 127.0.0.%u: %s",
+         host, strerror(errno));
+    return fd;
+}
+
+/* /healthz latencies: the slowest, and how many were asked. */
+struct probe {
+    int64_t max_ms;
+    int n;
+};
+
+/* One /healthz: must be 200; its time goes into p. */
+static void probe_once(struct probe *p)
+{
+    char err[256] = "";
+    long status = 0;
+    char *body = NULL;
+    int64_t t0 = now_ms();
+    int rc = cli_api_get(W.healthz, 5000, &status, &body, err, sizeof(err));
+    int64_t took = now_ms() - t0;
+    free(body);
+    must(rc == MP_OK && status == 200, "/healthz: rc %d status %ld: %s (after %lld ms; daemon %s)",
+         rc, status, err, (long long)took, e2e_proc_running(&W.daemon) ? "running" : "exited");
+    if (took > p->max_ms)
+        p->max_ms = took;
+    p->n++;
+}
+
+/* The case's verdict on /healthz, then a clean stop. */
+static void probe_report(const char *flood, const struct probe *p)
+{
+    printf("e2e_http %s: healthz_max_ms=%lld over %d requests\n", flood, (long long)p->max_ms,
+           p->n);
+    fflush(stdout);
+    must(p->max_ms < HEALTHZ_MAX_MS, "%s: slowest /healthz %lld ms (of %d), limit %d ms", flood,
+         (long long)p->max_ms, p->n, HEALTHZ_MAX_MS);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+
+START_TEST(idle_flood)
+{
+    raise_nofile(IDLE_CONNS + 256);
+    start_daemon();
+    static int fds[IDLE_CONNS];
+    for (int i = 0; i < IDLE_CONNS; i++)
+        fds[i] = dial_from(2u + (unsigned)(i / PER_ADDR));
+    usleep(300 * 1000);
+    struct probe p = {0};
+    for (int i = 0; i < 30; i++) {
+        probe_once(&p);
+        usleep(50 * 1000);
+    }
+    /* Every flood connection was held, not queued or dropped: each answers. */
+    static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    for (int i = 0; i < IDLE_CONNS; i++)
+        must(send(fds[i], req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)sizeof(req) - 1,
+             "flood connection %d: send: %s", i, strerror(errno));
+    int ok = 0;
+    for (int i = 0; i < IDLE_CONNS; i++) {
+        char buf[512];
+        struct pollfd pf = {.fd = fds[i], .events = POLLIN};
+        if (poll(&pf, 1, 5000) == 1 && recv(fds[i], buf, sizeof(buf), 0) >= 12 &&
+            strncmp(buf, "HTTP/1.1 200", 12) == 0)
+            ok++;
+        close(fds[i]);
+    }
+    must(ok == IDLE_CONNS, "%d of %d flood connections answered /healthz", ok, IDLE_CONNS);
+    probe_report("idle_flood", &p);
+}
+END_TEST
+
+START_TEST(slowloris)
+{
+    raise_nofile(LORIS_CONNS + 256);
+    start_daemon();
+    static int fds[LORIS_CONNS];
+    static int64_t cut_ms[LORIS_CONNS];
+    int64_t t0 = now_ms();
+    for (int i = 0; i < LORIS_CONNS; i++) {
+        fds[i] = dial_from(30u + (unsigned)(i / PER_ADDR));
+        cut_ms[i] = -1;
+        must(send(fds[i], "GET /healthz HTTP/1.1\r\n", 23, MSG_NOSIGNAL) == 23, "send");
+    }
+    struct probe p = {0};
+    int64_t next_line = t0 + 1000;
+    while (now_ms() - t0 < LORIS_RUN_MS) {
+        probe_once(&p);
+        int64_t now = now_ms();
+        for (int i = 0; i < LORIS_CONNS; i++) {
+            if (cut_ms[i] >= 0)
+                continue;
+            char b[64];
+            struct pollfd pf = {.fd = fds[i], .events = POLLIN};
+            if (poll(&pf, 1, 0) == 1 && recv(fds[i], b, sizeof(b), MSG_DONTWAIT) <= 0)
+                cut_ms[i] = now - t0;
+            else if (now >= next_line && send(fds[i], "X-Slow: 1\r\n", 11, MSG_NOSIGNAL) < 0)
+                cut_ms[i] = now - t0;
+        }
+        if (now >= next_line)
+            next_line += 1000;
+        usleep(50 * 1000);
+    }
+    int64_t first = -1, last = -1;
+    for (int i = 0; i < LORIS_CONNS; i++) {
+        close(fds[i]);
+        must(cut_ms[i] >= 0, "slowloris connection %d still open after %d ms", i, LORIS_RUN_MS);
+        if (first < 0 || cut_ms[i] < first)
+            first = cut_ms[i];
+        if (cut_ms[i] > last)
+            last = cut_ms[i];
+    }
+    printf("e2e_http slowloris: cut between %lld and %lld ms (header_timeout %d ms)\n",
+           (long long)first, (long long)last, HEADER_TIMEOUT_MS);
+    must(first >= HEADER_TIMEOUT_MS - 100 && last <= HEADER_TIMEOUT_MS + 2000,
+         "slowloris cut between %lld and %lld ms, header_timeout %d ms", (long long)first,
+         (long long)last, HEADER_TIMEOUT_MS);
+    probe_report("slowloris", &p);
+}
+END_TEST
+
+struct heavy {
+    pthread_t t;
+    int64_t until_ms;
+    int asked, failed;
+};
+
+static void *heavy_run(void *arg)
+{
+    struct heavy *h = arg;
+    char url[256], err[256];
+    snprintf(url, sizeof(url), "%s/v1/tenants/big/stats?by=mailbox&limit=10000", W.base);
+    while (now_ms() < h->until_ms) {
+        long status = 0;
+        char *body = NULL;
+        if (cli_api_get(url, 20000, &status, &body, err, sizeof(err)) != MP_OK ||
+            status != 200 || !body || strlen(body) < 10000 * 10)
+            h->failed++;
+        free(body);
+        h->asked++;
+    }
+    return NULL;
+}
+
+START_TEST(heavy_queries)
+{
+    start_daemon();
+    static struct e2e_event ev[E2E_EVENTS_PER_FRAME];
+    static char names[E2E_EVENTS_PER_FRAME][32];
+    int64_t t = (int64_t)time(NULL) * 1000;
+    for (int f = 0; f < HEAVY_MAILBOXES / E2E_EVENTS_PER_FRAME; f++) {
+        for (int i = 0; i < E2E_EVENTS_PER_FRAME; i++) {
+            snprintf(names[i], sizeof(names[i]), "m%06d@example.com", f * E2E_EVENTS_PER_FRAME + i);
+            ev[i] = (struct e2e_event){"big", names[i], "example.com", T_SENT, t};
+        }
+        ew_send_frame(&W, ev, E2E_EVENTS_PER_FRAME, NULL);
+    }
+    ew_wait_metric(&W, "mailpulse_events_accepted_total", HEAVY_MAILBOXES, 20000);
+    static struct heavy hv[HEAVY_CLIENTS];
+    int64_t until = now_ms() + HEAVY_RUN_MS;
+    for (int i = 0; i < HEAVY_CLIENTS; i++) {
+        hv[i] = (struct heavy){.until_ms = until};
+        must(pthread_create(&hv[i].t, NULL, heavy_run, &hv[i]) == 0, "pthread_create");
+    }
+    usleep(200 * 1000);
+    struct probe p = {0};
+    while (now_ms() < until - 200) {
+        probe_once(&p);
+        usleep(50 * 1000);
+    }
+    int asked = 0, failed = 0;
+    for (int i = 0; i < HEAVY_CLIENTS; i++) {
+        pthread_join(hv[i].t, NULL);
+        asked += hv[i].asked;
+        failed += hv[i].failed;
+    }
+    printf("e2e_http heavy_queries: %d heavy queries, %d failed\n", asked, failed);
+    must(failed == 0 && asked >= HEAVY_CLIENTS, "%d of %d heavy queries failed", failed, asked);
+    probe_report("heavy_queries", &p);
+}
+END_TEST
+
+static void http_setup(void)
+{
+    ew_setup(&W, "e2e-http");
+}
+
+static void http_teardown(void)
+{
+    ew_teardown(&W);
+}
+
+Suite *test_suite(void)
+{
+    const struct ew_case flood_cases[] = {
+        {idle_flood, 0},
+        {slowloris, 0},
+        {heavy_queries, 0},
+    };
+    return ew_suite("e2e_http", 60, http_setup, http_teardown, flood_cases,
+                    MP_ARRAY_LEN(flood_cases));
+}
