@@ -1,7 +1,9 @@
 /* mp.c — return code strings and clocks (see mp.h). */
 #include "mp.h"
 
+#include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *mp_strerror(int code)
 {
@@ -31,4 +33,16 @@ int64_t mp_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t mp_rss_bytes(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return (int64_t)rss * sysconf(_SC_PAGESIZE);
 }

@@ -32,5 +32,8 @@ const char *mp_strerror(int code);
 int64_t mp_now_ms(void);
 /* Monotonic clock in nanoseconds (CLOCK_MONOTONIC), for durations. */
 int64_t mp_mono_ns(void);
+/* This process's resident memory in bytes (/proc/self/statm); 0 when it
+ * cannot be read. */
+int64_t mp_rss_bytes(void);
 
 #endif

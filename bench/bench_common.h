@@ -450,18 +450,6 @@ static inline const char *bench_list(const double *v, int n, int prec, char *buf
     return buf;
 }
 
-static inline long bench_rss_bytes(void)
-{
-    long pages = 0, rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-            rss = 0;
-        fclose(f);
-    }
-    return rss * sysconf(_SC_PAGESIZE);
-}
-
 /* ---- the real daemon, through the tests' harness (tests/e2e_harness.h) ---- */
 
 /* A loopback port that was free a moment ago, or -1. */

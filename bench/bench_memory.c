@@ -94,7 +94,7 @@ int main(int argc, char **argv)
     }
 
     int64_t now = mp_now_ms();
-    long rss_start = bench_rss_bytes();
+    long rss_start = (long)mp_rss_bytes();
     char dir[E2E_PATH_MAX] = "", err[E2E_ERR_MAX] = "";
     struct eng_store *store = NULL;
     if (use_store &&
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_memory: cannot create the table\n");
         return 1;
     }
-    long rss0 = bench_rss_bytes();
+    long rss0 = (long)mp_rss_bytes();
     size_t bytes0 = eng_table_bytes(t);
     eng_thread_online(th);
     struct bench_rng r = {7};
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     }
     eng_frame_end(t, fr);
     double secs = (double)(mp_mono_ns() - t0) / 1e9;
-    long rss1 = bench_rss_bytes();
+    long rss1 = (long)mp_rss_bytes();
     uint32_t nkeys = eng_table_nkeys(t);
     uint64_t nseries = eng_table_nseries(t);
     size_t series_bytes = eng_table_series_bytes(t), tbytes = eng_table_bytes(t);
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
             return 1;
         }
         flush_s = (double)(mp_mono_ns() - f0) / 1e9;
-        rss2 = bench_rss_bytes();
+        rss2 = (long)mp_rss_bytes();
         disk = dir_bytes(dir);
     }
     printf("bench_memory keys=%u mix=%s store=%s max_keys=%u rss_bytes_per_key=%.0f "

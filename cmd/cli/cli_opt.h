@@ -25,7 +25,7 @@
 
 struct cli_opt {
     const char *name; /* long name without the leading "--" */
-    const char *arg;  /* placeholder of its value; NULL for a flag */
+    const char *arg;  /* the value's name in usage ("TENANT"); NULL for a flag */
     const char *help; /* '\n' continues the text on the next line */
 };
 

@@ -84,18 +84,6 @@ void mp_metrics_flush_record(struct mp_metrics_flush *f, size_t entries, int64_t
         mp_add_relaxed(&f->failures, 1);
 }
 
-static int64_t metrics__rss_bytes(void)
-{
-    long pages = 0, rss = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-            rss = 0;
-        fclose(f);
-    }
-    return (int64_t)rss * sysconf(_SC_PAGESIZE);
-}
-
 void mp_metrics_read(const struct mp_metrics_sources *src, int64_t now_ms,
                      struct mp_metrics_snap *out)
 {
@@ -112,7 +100,7 @@ void mp_metrics_read(const struct mp_metrics_sources *src, int64_t now_ms,
     out->flush_entries = mp_load_relaxed(&src->flush->entries);
     out->flush_ns_total = mp_load_relaxed(&src->flush->ns_total);
     out->flush_ns_last = mp_load_relaxed(&src->flush->ns_last);
-    out->resident_bytes = metrics__rss_bytes();
+    out->resident_bytes = mp_rss_bytes();
     out->uptime_s = (now_ms - src->started_ms) / 1000;
 }
 
