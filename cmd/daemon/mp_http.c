@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -412,6 +413,24 @@ static void *http__reap(void *arg)
     return NULL;
 }
 
+/* Every connection is a descriptor. A limit above what RLIMIT_NOFILE
+ * leaves (minus a reserve for the store, ZeroMQ and the log) would let
+ * accept() fail with EMFILE mid-flood instead of refusing cleanly at the
+ * limit, so the limit comes down to fit, once, with a line that says so. */
+static void http__fit_nofile(struct mp_http_opts *o)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    rlim_t room = rl.rlim_cur > 2 * MP_HTTP_FD_RESERVE ? rl.rlim_cur - MP_HTTP_FD_RESERVE
+                                                         : rl.rlim_cur / 2;
+    if (o->max_connections <= room)
+        return;
+    mp_warn("http_connections_capped max_connections=%u to=%llu nofile=%llu", o->max_connections,
+            (unsigned long long)room, (unsigned long long)rl.rlim_cur);
+    o->max_connections = (unsigned)room;
+}
+
 static void http__opts(struct mp_http_opts *o, const struct mp_http_opts *in)
 {
     *o = in ? *in : (struct mp_http_opts){0};
@@ -425,6 +444,7 @@ static void http__opts(struct mp_http_opts *o, const struct mp_http_opts *in)
         o->timeout_ms = MP_HTTP_TIMEOUT_MS_DEFAULT;
     if (o->header_timeout_ms <= 0)
         o->header_timeout_ms = MP_HTTP_HEADER_TIMEOUT_MS_DEFAULT;
+    http__fit_nofile(o);
 }
 
 /* An IPv6 socket needs the flag, or libmicrohttpd takes the address as a

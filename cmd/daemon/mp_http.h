@@ -30,7 +30,8 @@
  * /healthz), answered at once on the polling thread: so no number of slow
  * handlers delays an inline route; at most `max_connections` connections overall and
  * `max_per_ip` from one client address (libmicrohttpd accepts and closes the
- * rest at once); a connection idle for `timeout_ms` is closed, and so is one
+ * rest at once; max_connections comes down, with a warning line, to fit
+ * RLIMIT_NOFILE minus MP_HTTP_FD_RESERVE); a connection idle for `timeout_ms` is closed, and so is one
  * whose request head (request line and headers) is not complete
  * `header_timeout_ms` after it began (a slowloris that trickles a header line
  * now and then resets the idle timer, not this one: a reaper thread cuts it
@@ -112,6 +113,7 @@ struct mp_http_opts {
 #define MP_HTTP_TIMEOUT_MS_DEFAULT 10000
 #define MP_HTTP_HEADER_TIMEOUT_MS_DEFAULT 10000
 #define MP_HTTP_CONN_MEMORY (32 * 1024)
+#define MP_HTTP_FD_RESERVE 256 /* descriptors kept for the rest of the daemon */
 #define MP_HTTP_LOG_INTERVAL_MS 1000
 
 /* MP_OK; MP_ERR_INVAL (bad host:port) or MP_ERR_NOTFOUND (a name that does
