@@ -220,37 +220,55 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# libFuzzer target for the wire decoder (clang + libFuzzer runtime; see
-# tests/fuzz/README.md). Not part of `make test`.
+# libFuzzer targets (clang + libFuzzer runtime; see tests/fuzz/README.md).
+# Not part of `make test`. Each runs for FUZZ_SECONDS from its committed
+# seed corpus (tests/fuzz/corpus/<target>, read only: libFuzzer writes what
+# it finds to the first directory, in build/, and crashes to
+# build/<cc>/fuzz-artifacts/). -max_len is above the largest seed, so the
+# large seeds (frames at and over the limits, 100k-level nesting) are fuzzed
+# whole instead of cut to libFuzzer's default.
 FUZZ_SECONDS ?= 60
-# The decoder, the validator and what they use, nothing else.
-FUZZ_DECODE_SRCS := ingest/ingest_decode.c ingest/ingest_validate.c engine/eng_name.c \
-	engine/eng_types.c base/mp.c base/mp_log.c
-.PHONY: fuzz
-fuzz: $(GEN)/mailpulse.pb-c.c
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Ibase -Iengine -Iingest \
-		-I$(GEN) tests/fuzz/fuzz_decode.c $(FUZZ_DECODE_SRCS) \
-		$(GEN)/mailpulse.pb-c.c $(shell pkg-config --cflags --libs libprotobuf-c) -pthread \
-		-o $(BUILD)/fuzz_decode
-	$(CC) -std=c11 -D_GNU_SOURCE -DFUZZ_WRITE_SEEDS -Ibase -Iengine -Iingest -I$(GEN) \
-		tests/fuzz/fuzz_decode.c $(FUZZ_DECODE_SRCS) $(GEN)/mailpulse.pb-c.c \
-		$(shell pkg-config --cflags --libs libprotobuf-c) -pthread -o $(BUILD)/fuzz_seeds
-	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
-	$(BUILD)/fuzz_seeds $(BUILD)/fuzz-corpus
-	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) \
-		-artifact_prefix=$(BUILD)/fuzz-artifacts/ $(BUILD)/fuzz-corpus
+FUZZ_MAX_LEN ?= 1100000
+FUZZ_RULES_MAX_LEN ?= 262144
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE
+# The decoder target runs the worker's whole per-frame pipeline (shape,
+# limits, decode, validate, record into a table): ingest, engine and base.
+FUZZ_DECODE_SRCS := $(wildcard ingest/*.c engine/*.c base/*.c) $(GEN)/mailpulse.pb-c.c
+FUZZ_DECODE_LIBS = $(call pkg_libs,$(ENGINE_PKGS) $(INGEST_PKGS) $(ALERTS_PKGS)) -lm -pthread
+FUZZ_RULES_SRCS := $(wildcard base/*.c engine/*.c alerts/*.c) $(GEN)/rules_example.c
+FUZZ_RULES_LIBS = $(call pkg_libs,$(ENGINE_PKGS) $(ALERTS_PKGS)) -lm -pthread
 
-# The rules file parser under libFuzzer, seeded with the example rules file
-# (see tests/fuzz/README.md). It links the alert side only (base, engine,
+$(BUILD)/fuzz_decode: tests/fuzz/fuzz_decode.c $(FUZZ_DECODE_SRCS)
+	clang $(FUZZ_CFLAGS) $(INC_ingest) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
+		$^ $(FUZZ_DECODE_LIBS) -o $@
+$(BUILD)/fuzz_rules: tests/fuzz/fuzz_rules.c $(FUZZ_RULES_SRCS)
+	clang $(FUZZ_CFLAGS) $(INC_alerts) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
+		$^ $(FUZZ_RULES_LIBS) -o $@
+
+.PHONY: fuzz fuzz-rules fuzz-seeds
+fuzz: $(BUILD)/fuzz_decode
+	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
+		-artifact_prefix=$(BUILD)/fuzz-artifacts/ $(BUILD)/fuzz-corpus tests/fuzz/corpus/decode
+
+# The rules file parser (alert_rules_parse and the YAML walker under it,
+# depth limit included). It links the alert side only (base, engine,
 # alerts, with the alerts layer's include paths): no cmd/, no ingest/.
-# Not part of `make test`.
-.PHONY: fuzz-rules
-fuzz-rules: $(GEN)/rules_example.c
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE $(INC_alerts) \
-		$(shell pkg-config --cflags $(ENGINE_PKGS) $(ALERTS_PKGS) 2>/dev/null) \
-		tests/fuzz/fuzz_rules.c $(wildcard base/*.c engine/*.c alerts/*.c) $(GEN)/rules_example.c \
-		$(call pkg_libs,$(ENGINE_PKGS) $(ALERTS_PKGS)) -lm -pthread -o $(BUILD)/fuzz_rules
+fuzz-rules: $(BUILD)/fuzz_rules
 	mkdir -p $(BUILD)/fuzz-rules-corpus $(BUILD)/fuzz-artifacts
-	cp rules.example.yaml $(BUILD)/fuzz-rules-corpus/
-	$(BUILD)/fuzz_rules -max_total_time=$(FUZZ_SECONDS) -dict=tests/fuzz/rules.dict \
-		-artifact_prefix=$(BUILD)/fuzz-artifacts/ $(BUILD)/fuzz-rules-corpus
+	$(BUILD)/fuzz_rules -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_RULES_MAX_LEN) \
+		-dict=tests/fuzz/rules.dict -artifact_prefix=$(BUILD)/fuzz-artifacts/ \
+		$(BUILD)/fuzz-rules-corpus tests/fuzz/corpus/rules
+
+# Rewrites the committed seed corpora from their generators (the fuzz
+# targets built with -DFUZZ_WRITE_SEEDS) and rules.example.yaml. Run it
+# after a change to a generator, and commit the result.
+fuzz-seeds: $(GEN)/mailpulse.pb-c.c
+	$(CC) -std=c11 -D_GNU_SOURCE -DFUZZ_WRITE_SEEDS $(INC_ingest) \
+		tests/fuzz/fuzz_decode.c $(FUZZ_DECODE_SRCS) $(FUZZ_DECODE_LIBS) -o $(BUILD)/fuzz_seeds
+	$(CC) -std=c11 -D_GNU_SOURCE -DFUZZ_WRITE_SEEDS tests/fuzz/fuzz_rules.c \
+		-o $(BUILD)/fuzz_rules_seeds
+	mkdir -p tests/fuzz/corpus/decode tests/fuzz/corpus/rules
+	$(BUILD)/fuzz_seeds tests/fuzz/corpus/decode
+	$(BUILD)/fuzz_rules_seeds tests/fuzz/corpus/rules
+	cp rules.example.yaml tests/fuzz/corpus/rules/example.yaml

@@ -7,7 +7,7 @@
 #
 # Environment: MP_BIN_DIR (where mailpulsed is; `make bench` sets it),
 # BENCH_SECONDS (each part of bench_throughput, default 60).
-# About 6 minutes in all with the defaults on a 2-core machine.
+# About 9 minutes in all with the defaults on a 2-core machine.
 set -euo pipefail
 dir=$1
 secs=${BENCH_SECONDS:-60}
@@ -44,3 +44,6 @@ load
 for i in 1 2 3; do "$dir/bench_latency" --n 200; done
 echo "== crossing-to-webhook latency, background load 200k events/s (3 runs x 200 crossings)"
 for i in 1 2 3; do "$dir/bench_latency" --n 200 --load 200000; done
+echo "== memory under hostile producers: 4 PUSH senders flat out 20 s, then one 450 MB frame (3 runs each)"
+load
+"$dir/bench_flood" --seconds 20 --senders 4 --runs 3

@@ -5,7 +5,8 @@
  * (compared as the exact double num/den) and null for a zero denominator,
  * window edges (the 24 h window is the current hour and the 23 before),
  * grouping by mailbox and by recipient domain, the sort order (sent
- * descending, then name), limit and groups_total, and every kind of refused
+ * descending, then name), limit and groups_total, the bound on keys read
+ * per request (keys_scanned, truncated: the newest keys), and every kind of refused
  * request (must_reject: bad path, tenant, window, by, limit, unknown and
  * repeated parameters) with the status it maps to and the message it gives,
  * and the HTTP rendering (status codes, short real numbers).
@@ -569,12 +570,78 @@ START_TEST(reply_status_and_text)
 }
 END_TEST
 
+/* One request reads at most scan_max keys of the scope, the newest first,
+ * and says so: 300 mailboxes created in order, mailbox i sent 300 - i times,
+ * so the oldest hold the most and a cut read shows it. */
+static json_t *must_scan(struct eng_table *t, size_t scan_max, const char *limit)
+{
+    struct mp_http_arg args[] = {{"window", "1h"}, {"by", "mailbox"}, {"limit", limit}};
+    struct mp_http_request req = {"GET", "/v1/tenants/acme/stats", args, MP_ARRAY_LEN(args)};
+    json_t *j = NULL;
+    ck_assert_int_eq(mp_stats_build_scan(t, &req, scan_max, &j), MP_OK);
+    return j;
+}
+
+START_TEST(scan_is_bounded)
+{
+    struct eng_table *t = mk(1024);
+    for (int i = 0; i < 300; i++) {
+        char mb[32];
+        snprintf(mb, sizeof(mb), "m%03d@acme.example", i);
+        put(t, "acme", mb, "gmail.com", ENG_SENT, 300 - i, T0);
+    }
+    static const struct {
+        size_t scan_max;
+        int truncated;
+        size_t scanned, first; /* keys read; the mailbox number of the top group */
+    } cases[] = {{1, 1, 1, 299},      {100, 1, 100, 200}, {299, 1, 299, 1},
+                 {300, 0, 300, 0},    {301, 0, 300, 0},   {MP_STATS_SCAN_MAX, 0, 300, 0}};
+    for (size_t c = 0; c < MP_ARRAY_LEN(cases); c++) {
+        json_t *j = must_scan(t, cases[c].scan_max, "5");
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "keys_scanned")),
+                         (json_int_t)cases[c].scanned);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")),
+                         (json_int_t)cases[c].scanned);
+        ck_assert(json_is_boolean(json_object_get(j, "truncated")));
+        ck_assert_int_eq(json_is_true(json_object_get(j, "truncated")), cases[c].truncated);
+        json_t *g = json_object_get(j, "groups");
+        size_t want = cases[c].scanned < 5 ? cases[c].scanned : 5;
+        ck_assert_uint_eq(json_array_size(g), want);
+        for (size_t x = 0; x < want; x++) {
+            char mb[32];
+            snprintf(mb, sizeof(mb), "m%03zu@acme.example", cases[c].first + x);
+            ck_assert_str_eq(str(json_array_get(g, x), "mailbox"), mb);
+            ck_assert_uint_eq(count(json_array_get(g, x), "sent"), 300 - cases[c].first - x);
+        }
+        /* the tenant totals are never cut */
+        ck_assert_uint_eq(count(j, "sent"), 300 * 301 / 2);
+        json_decref(j);
+    }
+    /* the daemon's bound: all 300 read, not truncated */
+    json_t *j = must_get(t, "acme", "1h", "mailbox", NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "keys_scanned")), 300);
+    ck_assert(json_is_false(json_object_get(j, "truncated")));
+    json_decref(j);
+    /* keys with nothing in the window are read (and count against the
+     * bound) but make no group */
+    put(t, "acme", "old@acme.example", "gmail.com", ENG_SENT, 1, T0 - 2 * HOUR);
+    j = must_scan(t, 2, "5");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "keys_scanned")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 1);
+    ck_assert_str_eq(str(json_array_get(json_object_get(j, "groups"), 0), "mailbox"),
+                     "m299@acme.example");
+    json_decref(j);
+    eng_table_destroy(t);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = check_suite("mp_stats", 0, NULL, NULL,
                            CHECK_TESTS(default_window_is_24h, tenants_are_separate, null_rates,
                                        group_by_mailbox, group_by_domain, sort_ties_by_name,
-                                       limit_and_groups_total, longest_tenant_name_accepted,
+                                       limit_and_groups_total, scan_is_bounded,
+                                       longest_tenant_name_accepted,
                                        reply_status_and_text));
     /* One case per row of the tables. */
     TCase *tc = tcase_create("tables");

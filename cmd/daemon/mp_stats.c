@@ -140,7 +140,7 @@ static int stats__add_figures(json_t *o, const uint64_t c[ENG_NTYPES])
     return json_object_set_new(o, "rates", stats__rates_json(c));
 }
 
-/* ---- groups: the top `limit` by sent, one pass, memory O(limit) ------------- */
+/* ---- groups: the top `limit` by sent, one bounded pass, memory O(limit) ----- */
 
 struct stats__group {
     const char *name; /* owned by the table */
@@ -153,7 +153,10 @@ struct stats__groups {
     size_t limit;
     struct stats__group *g; /* a heap whose root is the worst group kept */
     size_t n, cap;
-    size_t total; /* groups with any event in the window */
+    size_t total;    /* groups with any event in the window */
+    size_t scanned;  /* keys read, at most scan_max */
+    size_t scan_max; /* then the rest is stepped over: truncated */
+    int truncated;
     int nomem;
 };
 
@@ -204,12 +207,19 @@ static void stats__sift_up(struct stats__groups *s, size_t i)
 static void stats__visit(void *arg, struct eng_key *k)
 {
     struct stats__groups *s = arg;
+    if (s->nomem)
+        return;
+    if (s->scanned == s->scan_max) {
+        s->truncated = 1; /* no read, no store load: the bound on one request */
+        return;
+    }
+    s->scanned++;
     struct stats__group cand = {.name = eng_key_name(s->t, k)};
     stats__read(s->t, k, s->win, cand.c);
     uint64_t any = 0;
     for (int i = 0; i < ENG_NTYPES; i++)
         any |= cand.c[i];
-    if (!any || !cand.name || s->nomem)
+    if (!any || !cand.name)
         return;
     s->total++;
     if (s->n < s->limit) {
@@ -317,8 +327,39 @@ static int stats__path(const char *path, const char **tenant, size_t *len)
     return MP_OK;
 }
 
+/* Adds the groups of scope stats__groupings[by] to o; -1 when out of
+ * memory. */
+static int stats__add_groups(const struct eng_table *t, const struct eng_key *tk, int by,
+                             struct stats__groups *g, json_t *o)
+{
+    const char *name = stats__groupings[by].name;
+    eng_table_children(t, tk, stats__groupings[by].scope, stats__visit, g);
+    if (g->nomem)
+        return -1;
+    if (g->n)
+        qsort(g->g, g->n, sizeof(*g->g), stats__cmp);
+    json_t *arr = json_array();
+    if (json_object_set_new(o, "by", json_string(name)) != 0 ||
+        json_object_set_new(o, "limit", json_integer((json_int_t)g->limit)) != 0 ||
+        json_object_set_new(o, "groups_total", json_integer((json_int_t)g->total)) != 0 ||
+        json_object_set_new(o, "keys_scanned", json_integer((json_int_t)g->scanned)) != 0 ||
+        json_object_set_new(o, "truncated", json_boolean(g->truncated)) != 0 ||
+        json_object_set_new(o, "groups", arr) != 0)
+        return -1;
+    for (size_t i = 0; i < g->n; i++) {
+        json_t *e = json_pack("{s:s}", name, g->g[i].name);
+        if (e && stats__add_figures(e, g->g[i].c) != 0) {
+            json_decref(e);
+            e = NULL;
+        }
+        if (!e || json_array_append_new(arr, e) != 0) /* takes e even when it fails */
+            return -1;
+    }
+    return 0;
+}
+
 static int stats__build(const struct eng_table *t, const struct mp_http_request *req,
-                        const char *only, json_t **out)
+                        const char *only, size_t scan_max, json_t **out)
 {
     char echo[STATS__ECHO_MAX + 4], tenant[65];
     const char *seg;
@@ -351,33 +392,12 @@ static int stats__build(const struct eng_table *t, const struct mp_http_request 
 
     uint64_t c[ENG_NTYPES];
     stats__read(t, tk, p.win, c);
-    struct stats__groups g = {.t = t, .win = p.win, .limit = p.limit};
+    struct stats__groups g = {.t = t, .win = p.win, .limit = p.limit, .scan_max = scan_max};
     json_t *o = json_pack("{s:s, s:s}", "tenant", tenant, "window", eng_window_name(p.win));
     if (!o || stats__add_figures(o, c) != 0)
         goto nomem;
-    if (p.by >= 0) {
-        const char *by = stats__groupings[p.by].name;
-        eng_table_children(t, tk, stats__groupings[p.by].scope, stats__visit, &g);
-        if (g.nomem)
-            goto nomem;
-        if (g.n)
-            qsort(g.g, g.n, sizeof(*g.g), stats__cmp);
-        json_t *arr = json_array();
-        if (json_object_set_new(o, "by", json_string(by)) != 0 ||
-            json_object_set_new(o, "limit", json_integer((json_int_t)p.limit)) != 0 ||
-            json_object_set_new(o, "groups_total", json_integer((json_int_t)g.total)) != 0 ||
-            json_object_set_new(o, "groups", arr) != 0)
-            goto nomem;
-        for (size_t i = 0; i < g.n; i++) {
-            json_t *e = json_pack("{s:s}", by, g.g[i].name);
-            if (e && stats__add_figures(e, g.g[i].c) != 0) {
-                json_decref(e);
-                e = NULL;
-            }
-            if (!e || json_array_append_new(arr, e) != 0) /* takes e even when it fails */
-                goto nomem;
-        }
-    }
+    if (p.by >= 0 && stats__add_groups(t, tk, p.by, &g, o) != 0)
+        goto nomem;
     free(g.g);
     *out = o;
     return MP_OK;
@@ -389,7 +409,13 @@ nomem:
 
 int mp_stats_build(const struct eng_table *t, const struct mp_http_request *req, json_t **out)
 {
-    return stats__build(t, req, NULL, out);
+    return stats__build(t, req, NULL, MP_STATS_SCAN_MAX, out);
+}
+
+int mp_stats_build_scan(const struct eng_table *t, const struct mp_http_request *req,
+                        size_t scan_max, json_t **out)
+{
+    return stats__build(t, req, NULL, scan_max ? scan_max : 1, out);
 }
 
 void mp_stats_reply(const struct eng_table *t, const struct mp_http_request *req,
@@ -402,7 +428,7 @@ void mp_stats_reply_only(const struct eng_table *t, const struct mp_http_request
                          const char *only, struct mp_http_reply *out)
 {
     json_t *j = NULL;
-    int rc = stats__build(t, req, only, &j);
+    int rc = stats__build(t, req, only, MP_STATS_SCAN_MAX, &j);
     if (rc == MP_ERR_NOMEM || !j) {
         mp_http_error(out, 500, "out of memory");
         return;
