@@ -50,6 +50,9 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     t->retention_days = (int)((opts->retention_ms + ENG_DAY_MS - 1) / ENG_DAY_MS);
     t->store = opts->store;
     t->evict_idle_ms = opts->store ? opts->evict_idle_ms : 0;
+    t->limits = opts->limits;
+    t->limits_fn = opts->limits_fn;
+    t->limits_arg = opts->limits_arg;
     pthread_mutex_init(&t->free_lock, NULL);
     mp_atomic_init(&t->now_ms, now_ms);
     /* With a store, memory holds what rules and stats read (7 d and the 7 d

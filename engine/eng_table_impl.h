@@ -8,6 +8,8 @@
  *   eng_table_ring.c     time: tick moves the rings and clears after a grace period
  *   eng_table_persist.c  the store: flush, load, evict, warm
  *   eng_table_read.c     readers: dirty list, consistent reads, sums, windows
+ *   eng_table_limits.c   noisy-neighbour limits: per-tenant state, rejections
+ *   eng_table_reclaim.c  idle, empty keys leave the table and the store
  * Cross-file functions are named eng_table__verb (private, not static).
  *
  * Layout: an open-addressed, linearly probed array of 64-bit slots, each a
@@ -107,7 +109,23 @@ struct eng_key {
     struct eng_key *dirty_next;            /* written by the frame end that set dirty */
     MP_ATOMIC(struct eng_key *) children;    /* tenant keys: its mailbox/domain keys */
     struct eng_key *sibling;               /* next child of the same tenant (immutable) */
+    struct eng_tenant *ten;                /* tenant keys: limits state; NULL for children */
     char name[];                           /* name_len bytes, not NUL-terminated */
+};
+
+/* A tenant's limits and their state (eng_table.h, "Limits"), allocated with
+ * its tenant key (eng_table_limits.c). Every writer that records for a
+ * rate-capped tenant CASes tat_ns, as it adds to the tenant's counters. */
+struct eng_tenant {
+    mp_atomic_i64 tat_ns; /* GCRA: theoretical arrival time */
+    uint64_t interval_ns;              /* 1e9 / max_eps; 0: no rate cap */
+    uint64_t burst_ns;                 /* tolerance: one second's worth */
+    uint32_t max_keys;                 /* 0: no key cap */
+    mp_atomic_u32 nkeys;               /* mailbox + domain keys held (or reserved) */
+    mp_atomic_u32 listed;              /* 0: not yet; 1: on the limited list; 2: over its bound */
+    mp_atomic_u64 rejected[ENG_LIM_COUNT];
+    struct eng_key *key;               /* the tenant key */
+    struct eng_tenant *limited_next;   /* immutable once pushed */
 };
 
 struct eng_table {
@@ -158,6 +176,13 @@ struct eng_table {
     int retention_days;            /* oldest day accepted: current - retention_days */
     MP_ATOMIC(struct backfill *) backfill; /* events for days older than the ring */
     int64_t dropped_before[3];     /* per resolution: store deletes done below this bucket */
+
+    struct eng_tenant_limits limits; /* the default */
+    eng_limits_fn limits_fn;
+    void *limits_arg;
+    MP_ATOMIC(struct eng_tenant *) limited; /* tenants that hit a cap, newest first */
+    mp_atomic_u32 nlimited;
+    mp_atomic_u64 limited_other[ENG_LIM_COUNT];
 
     uint64_t seed;             /* eng_hash_name seed, from eng_hash_seed() at create */
     struct eng_qsbr *qsbr;     /* grace periods: writers and warming readers register here */
@@ -336,6 +361,10 @@ void eng_table__free_id(struct eng_table *t, uint32_t sid);
 /* Brings a cold key's counters back (eng_table_persist.c); the caller
  * holds the key in a frame. */
 int eng_table__ensure_hot(struct eng_table *t, struct eng_key *k);
+/* Limits (eng_table_limits.c): a new tenant key's state, NULL without
+ * memory; a rejection counted for the tenant (reason ENG_LIM_*). */
+struct eng_tenant *eng_table__tenant_new(struct eng_table *t, const char *name, size_t len);
+void eng_table__limit_reject(struct eng_table *t, struct eng_tenant *ten, int reason);
 /* Loads names and held buckets from the store at create (eng_table_persist.c). */
 int eng_table__load(struct eng_table *t);
 /* Writes the bucket leaving a ring before tick clears it (eng_table_persist.c). */
