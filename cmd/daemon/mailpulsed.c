@@ -423,7 +423,10 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
     struct eng_table_opts to = {.max_keys = d->cfg->max_keys,
                                 .retention_ms = d->cfg->retention_ms,
                                 .store = d->store,
-                                .evict_idle_ms = d->cfg->evict_idle_ms};
+                                .evict_idle_ms = d->cfg->evict_idle_ms,
+                                /* limits: (issue 9, item 6); d->cfg outlives the table */
+                                .limits_fn = mp_config_tenant_limits,
+                                .limits_arg = d->cfg};
     if ((rc = eng_table_create(&to, mp_now_ms(), &d->table)) != MP_OK) {
         snprintf(err, errlen, "cannot create key table (max_keys=%u) from %.256s/db: %s",
                  d->cfg->max_keys, d->cfg->data_dir, mp_strerror(rc));
