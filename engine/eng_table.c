@@ -31,6 +31,8 @@ void eng_table_destroy(struct eng_table *t)
     eng_intern_destroy(t->names);
     eng_qsbr_destroy(t->qsbr);
     pthread_mutex_destroy(&t->free_lock);
+    pthread_mutex_destroy(&t->key_lock);
+    free(t->free_keys);
     free(t);
 }
 
@@ -54,6 +56,7 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     t->limits_fn = opts->limits_fn;
     t->limits_arg = opts->limits_arg;
     pthread_mutex_init(&t->free_lock, NULL);
+    pthread_mutex_init(&t->key_lock, NULL);
     mp_atomic_init(&t->now_ms, now_ms);
     /* With a store, memory holds what rules and stats read (7 d and the 7 d
      * before); older days live in the store. Without one, memory is all. */

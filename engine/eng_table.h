@@ -235,7 +235,8 @@ void eng_key_sum_days(const struct eng_table *t, const struct eng_key *k, int ba
                       uint64_t out[ENG_NTYPES]);
 
 /* Key identity. Ids are dense small integers (< max_keys + 1), stable for the
- * process; callers index side tables with them. */
+ * key's life; callers index side tables with them. A reclaimed key's id goes
+ * to a later key (see eng_table_reclaim: never while a live alert holds it). */
 uint32_t eng_key_id(const struct eng_key *k);
 int eng_key_scope(const struct eng_key *k);
 const char *eng_key_tenant(const struct eng_table *t, const struct eng_key *k);
@@ -293,6 +294,29 @@ size_t eng_table_limited(const struct eng_table *t,
 void eng_table_limited_other(const struct eng_table *t, uint64_t out[ENG_LIM_COUNT]);
 /* The tenant key's count of mailbox and domain keys (0 for other scopes). */
 uint32_t eng_key_children_count(const struct eng_key *tk);
+
+/* ---- Reclaim -------------------------------------------------------------------
+ * Keys leave the table for good, so a one-off flood does not hold capacity
+ * forever: a mailbox or domain key with no event for the retention, nothing
+ * left in any window (every in-memory counter zero, nothing unflushed), in
+ * no frame in progress and not dirty, and not pinned (pinned(arg, id)
+ * returns 1 while a live alert, pending or firing or owing a resolve, holds
+ * key id: the evaluator's alert_eval_key_live) leaves: lookups no longer
+ * find it, its slot and id go to the next new keys, its tenant's key count
+ * (the key cap) and eng_table_nkeys() drop, and eng_table_children() no
+ * longer lists it. Its stored counters are already gone (a flush drops every
+ * bucket past the retention). A reader that holds the key from before reads
+ * zeros; its memory stays until eng_table_destroy(). Tenant keys stay, and
+ * so do names (the name dictionary keeps them). A later event for the same
+ * names makes a new key (a new id, possibly a reused one).
+ * Call from the tick thread (the one that calls tick, flush and evict);
+ * pinned is called from it. While it unlinks keys (one grace period and a
+ * pass over the slots) writers get MP_ERR_AGAIN and retry. At most
+ * ENG_RECLAIM_MAX keys per call. Returns the number reclaimed. */
+#define ENG_RECLAIM_MAX 262144
+typedef int (*eng_pin_fn)(void *arg, uint32_t key_id);
+size_t eng_table_reclaim(struct eng_table *t, int64_t now_ms, eng_pin_fn pinned, void *arg);
+uint64_t eng_table_reclaimed(const struct eng_table *t); /* keys reclaimed so far */
 
 /* Figures for /metrics. */
 uint32_t eng_table_nkeys(const struct eng_table *t);

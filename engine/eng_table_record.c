@@ -36,13 +36,17 @@ static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent
         if ((rc = eng_intern_get(t->names, name, len, &nid)) != MP_OK)
             return rc;
     }
-    /* Claim an id first (checked so next_id cannot run away and wrap); a
-     * lost race wastes the id and a few arena bytes, never correctness. */
-    if (mp_load_relaxed(&t->next_id) > t->max_keys)
-        return MP_ERR_FULL;
-    uint32_t id = mp_add_relaxed(&t->next_id, 1);
-    if (id > t->max_keys)
-        return MP_ERR_FULL;
+    /* Claim an id first: a reclaimed one, else a fresh one (checked so
+     * next_id cannot run away and wrap); a lost race gives the id back and
+     * wastes a few arena bytes, never correctness. */
+    uint32_t id = eng_table__take_key_id(t);
+    if (!id) {
+        if (mp_load_relaxed(&t->next_id) > t->max_keys)
+            return MP_ERR_FULL;
+        id = mp_add_relaxed(&t->next_id, 1);
+        if (id > t->max_keys)
+            return MP_ERR_FULL;
+    }
     struct eng_key *k = eng_arena_alloc(t->arena, sizeof(*k) + len);
     if (!k)
         return MP_ERR_NOMEM;
@@ -88,9 +92,21 @@ static int table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng
     const uint64_t tag = table__tag(h);
     struct eng_key *mine = NULL;
     int rc = MP_ERR_FULL, reserved = 0;
+restart:;
+    /* A new key goes into the first free slot of its chain: a tombstone
+     * (eng_table_reclaim.c) or the empty slot that ends the chain, and only
+     * once the whole chain is known not to hold it. Tombstones are made only
+     * while no writer is inside a record, so every writer inserting one key
+     * aims at the same slot, and a failed CAS starts the probe again. */
+    uint64_t first_free = UINT64_MAX;
     for (uint64_t i = h & t->mask, n = 0; n <= t->mask; i = (i + 1) & t->mask, n++) {
         /* acquire: pairs with the release CAS that published the key */
         uint64_t w = mp_load_acquire(&t->slots[i]);
+        if (w == SLOT_TOMB) {
+            if (first_free == UINT64_MAX)
+                first_free = i;
+            continue;
+        }
         if (!w) {
             if (!mine && parent && !reserved) {
                 if ((rc = table__reserve(parent, force)) != MP_OK)
@@ -100,34 +116,39 @@ static int table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng
             if (!mine && (rc = table__new_key(t, scope, parent, name, len, &mine)) != MP_OK)
                 goto unreserve;
             if (parent)
-                mine->sibling = mp_load_relaxed(&parent->children);
-            uint64_t expect = 0;
+                mp_store_relaxed(&mine->sibling, mp_load_relaxed(&parent->children));
+            uint64_t at = first_free != UINT64_MAX ? first_free : i;
+            uint64_t expect = at == i ? 0 : SLOT_TOMB;
             /* release: the key's fields are visible to whoever loads the slot */
-            if (mp_cas_acq_rel(&t->slots[i], &expect, tag << SLOT_PTR_BITS | (uintptr_t)mine)) {
+            if (mp_cas_acq_rel(&t->slots[at], &expect, tag << SLOT_PTR_BITS | (uintptr_t)mine)) {
                 mp_store_release(&t->by_id[mine->id], mine);
                 mp_add_relaxed(&t->nkeys, 1);
                 if (parent) {
                     /* push on the tenant's child list; sibling is written
                      * before the release CAS that publishes it */
-                    struct eng_key *head = mine->sibling;
+                    struct eng_key *head = mp_load_relaxed(&mine->sibling);
                     while (!mp_cas_weak_release(&parent->children, &head, mine))
-                        mine->sibling = head;
+                        mp_store_relaxed(&mine->sibling, head);
                 }
                 *out = mine;
                 return MP_OK;
             }
-            w = expect; /* lost: compare with the winner, then probe on with ours */
+            goto restart; /* lost the slot: the winner may be this very key */
         }
         if (w >> SLOT_PTR_BITS == tag &&
             table__key_is(table__slot_key(w), scope, parent, name, len)) {
             *out = table__slot_key(w);
-            rc = MP_OK; /* a key we built and lost stays unused in the arena */
-            if (mine)
+            rc = MP_OK;
+            if (mine) {
+                eng_table__free_key_id(t, mine->id); /* ours was never seen; its bytes stay */
                 goto unreserve;
+            }
             return MP_OK;
         }
     }
     rc = MP_ERR_FULL;
+    if (mine)
+        eng_table__free_key_id(t, mine->id);
 unreserve:
     if (reserved)
         mp_sub_relaxed(&parent->ten->nkeys, 1); /* the place we reserved was not taken */
@@ -424,6 +445,10 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
     int64_t ch = mp_load_seq_cst(&t->cur_hour);
     int64_t cd = mp_load_seq_cst(&t->cur_day);
     if (cd == ENG_NO_BUCKET) /* a day ring reset is in progress (clock jumped) */
+        return MP_ERR_AGAIN;
+    /* seq_cst, as cur_day: a reclaim pass is unlinking keys (it waits for
+     * this writer's next quiescent point, then for the retry) */
+    if (mp_load_seq_cst(&t->reclaiming))
         return MP_ERR_AGAIN;
     if (d < cd - t->retention_days || d > cd + 1 || (cf != ENG_NO_BUCKET && b > cf + 1))
         return MP_ERR_INVAL;

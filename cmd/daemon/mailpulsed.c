@@ -560,6 +560,8 @@ static void daemon__run(struct daemon *d, const sigset_t *set)
             if (n)
                 mp_info("keys_evicted count=%zu idle_ms=%lld", n,
                         (long long)d->cfg->evict_idle_ms);
+            /* issue 9: idle, empty keys with no live alert leave for good */
+            eng_table_reclaim(d->table, mp_now_ms(), alert_eval_key_live, d->eval);
             next_evict = mp_mono_ns() + DAEMON_EVICT_NS;
         }
     }
