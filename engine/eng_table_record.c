@@ -431,6 +431,32 @@ static inline int table__rate_take(struct eng_tenant *ten, int64_t now_ms)
     }
 }
 
+/* The event's three keys, found or made, under the tenant's limits: the
+ * rate first (an event over it makes no key), then the key cap. */
+static inline int frame__keys(struct eng_table *t, const struct eng_frame *f,
+                              const struct eng_event *ev, const uint64_t h[ENG_NSCOPES],
+                              struct eng_key *keys[ENG_NSCOPES])
+{
+    int rc = table__get_key(t, h[0], ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, 0,
+                            &keys[0]);
+    if (rc != MP_OK)
+        return rc;
+    struct eng_tenant *ten = keys[0]->ten;
+    if (ten->interval_ns &&
+        !table__rate_take(ten, f->now_ms ? f->now_ms : mp_load_relaxed(&t->now_ms))) {
+        eng_table__limit_reject(t, ten, ENG_LIM_RATE);
+        return ENG_ERR_RATE_CAP;
+    }
+    rc = table__get_key(t, h[1], ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len, 0,
+                        &keys[1]);
+    if (rc == MP_OK)
+        rc = table__get_key(t, h[2], ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len, 0,
+                            &keys[2]);
+    if (rc == ENG_ERR_KEY_CAP)
+        eng_table__limit_reject(t, ten, ENG_LIM_KEYS);
+    return rc;
+}
+
 /* eng_frame_record with the key hashes already computed (h), or not (NULL). */
 static inline int frame__record(struct eng_table *t, struct eng_frame *f,
                                 const struct eng_event *ev, const uint64_t *hin)
@@ -471,23 +497,7 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
         __builtin_prefetch(&t->slots[h[2] & t->mask]);
     }
     struct eng_key *keys[ENG_NSCOPES];
-    int rc = table__get_key(t, h[0], ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, 0,
-                            &keys[0]);
-    if (rc != MP_OK)
-        return rc;
-    struct eng_tenant *ten = keys[0]->ten;
-    if (ten->interval_ns &&
-        !table__rate_take(ten, f->now_ms ? f->now_ms : mp_load_relaxed(&t->now_ms))) {
-        eng_table__limit_reject(t, ten, ENG_LIM_RATE);
-        return ENG_ERR_RATE_CAP;
-    }
-    rc = table__get_key(t, h[1], ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len, 0,
-                        &keys[1]);
-    if (rc == MP_OK)
-        rc = table__get_key(t, h[2], ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len, 0,
-                            &keys[2]);
-    if (rc == ENG_ERR_KEY_CAP)
-        eng_table__limit_reject(t, ten, ENG_LIM_KEYS);
+    int rc = frame__keys(t, f, ev, h, keys);
     if (rc != MP_OK)
         return rc;
 
