@@ -148,21 +148,27 @@ static void *racer_main(void *arg)
     return NULL;
 }
 
-START_TEST(key_cap_racing_writers)
+/* Four threads running fn on t; the events they got in, summed. */
+static int run4(struct eng_table *t, void *(*fn)(void *))
 {
-    struct eng_table *t = lim_table(65536, NULL, 1000, 0, NULL);
     struct racer r[4];
     pthread_t th[4];
+    int ok = 0;
     for (int i = 0; i < 4; i++) {
         r[i] = (struct racer){.t = t, .id = i};
-        ck_assert_int_eq(pthread_create(&th[i], NULL, racer_main, &r[i]), 0);
+        ck_assert_int_eq(pthread_create(&th[i], NULL, fn, &r[i]), 0);
     }
-    int ok = 0;
     for (int i = 0; i < 4; i++) {
         pthread_join(th[i], NULL);
         ok += r[i].ok;
     }
-    ck_assert_int_eq(ok, 999); /* 1000 keys: the domain and 999 mailboxes */
+    return ok;
+}
+
+START_TEST(key_cap_racing_writers)
+{
+    struct eng_table *t = lim_table(65536, NULL, 1000, 0, NULL);
+    ck_assert_int_eq(run4(t, racer_main), 999); /* 1000 keys: the domain and 999 mailboxes */
     ck_assert_uint_eq(eng_key_children_count(tenant_key(t, "flood")), 1000);
     ck_assert_uint_eq(eng_table_nkeys(t), 1001);
     eng_table_destroy(t);
@@ -255,18 +261,7 @@ static void *rate_main(void *arg)
 START_TEST(rate_cap_shared)
 {
     struct eng_table *t = lim_table(4096, NULL, 0, 3000, NULL);
-    struct racer r[4];
-    pthread_t th[4];
-    for (int i = 0; i < 4; i++) {
-        r[i] = (struct racer){.t = t, .id = i};
-        ck_assert_int_eq(pthread_create(&th[i], NULL, rate_main, &r[i]), 0);
-    }
-    int ok = 0;
-    for (int i = 0; i < 4; i++) {
-        pthread_join(th[i], NULL);
-        ok += r[i].ok;
-    }
-    ck_assert_int_eq(ok, 3000); /* one instant: the burst, whoever took it */
+    ck_assert_int_eq(run4(t, rate_main), 3000); /* one instant: the burst, whoever took it */
     eng_table_destroy(t);
 }
 END_TEST
