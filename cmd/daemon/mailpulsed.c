@@ -608,6 +608,9 @@ int main(int argc, char **argv)
             VERSION, MP_LOG_Q(d.cfg->ingest_pull),
             d.cfg->http_listen ? MP_LOG_Q(d.cfg->http_listen) : "-", d.cfg->workers,
             MP_LOG_Q(d.cfg->data_dir), d.cfg->n_receivers);
+    mp_info("limits tenant_max_keys=%u tenant_max_events_per_second=%u tenant_overrides=%zu",
+            d.cfg->limits.tenant_max_keys, d.cfg->limits.tenant_max_eps,
+            d.cfg->limits.n_tenants);
     daemon__run(&d, &set);
     daemon__stop(&d);
     curl_global_cleanup();
