@@ -308,7 +308,9 @@ uint32_t eng_key_children_count(const struct eng_key *tk);
  * bucket past the retention). A reader that holds the key from before reads
  * zeros; its memory stays until eng_table_destroy(). Tenant keys stay, and
  * so do names (the name dictionary keeps them). A later event for the same
- * names makes a new key (a new id, possibly a reused one).
+ * names makes a new key (a new id, possibly a reused one). "Idle" is the
+ * key's last write or load: a key loaded at a restart starts its idle time
+ * again (keys with nothing in the held buckets are not loaded at all).
  * Call from the tick thread (the one that calls tick, flush and evict);
  * pinned is called from it. While it unlinks keys (one grace period and a
  * pass over the slots) writers get MP_ERR_AGAIN and retry. At most
