@@ -135,6 +135,14 @@ START_TEST(flood_reclaimed_neighbour_kept)
         ck_assert_uint_le(eng_key_id(k), top_before);
     }
     ck_assert_uint_eq(eng_table_nkeys(t), top_before);
+    /* a name whose key left comes back as a new key, counting from zero */
+    eng_table_tick(t, later + (RET_DAYS + 1) * TK_DAY);
+    ck_assert_uint_eq(reclaim(t, later + (RET_DAYS + 1) * TK_DAY, NULL, NULL), 3001 + 1001);
+    ck_assert_int_eq(rec_i(t, "flood", 7, later + (RET_DAYS + 1) * TK_DAY), MP_OK);
+    ck_assert_uint_eq(count_i(t, "flood", 7), 1);
+    ck_assert_uint_eq(eng_key_children_count(tkey(t, "flood")), 2);
+    ck_assert_uint_eq(eng_key_children_count(tkey(t, "calm")), 0);
+    ck_assert_uint_eq(eng_table_nkeys(t), 4);
     eng_table_destroy(t);
 }
 END_TEST
