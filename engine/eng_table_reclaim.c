@@ -112,10 +112,14 @@ static void reclaim__unslot(struct eng_table *t, const struct eng_key *k)
 /* Takes k out: claimed (EVICTING) so no reader warms it meanwhile, then
  * unslotted, unindexed, its series given back; it ends HOT with no series,
  * which a reader holding it reads as zeros. 0 when k changed since. */
-static int reclaim__take(struct eng_table *t, struct eng_key *k, int64_t now_ms)
+static int reclaim__take(struct eng_table *t, struct eng_key *k, int64_t now_ms,
+                         eng_pin_fn pinned, void *arg)
 {
     uint32_t st = mp_load_seq_cst(&k->state);
-    if (!reclaim__idle(t, k, now_ms, NULL, NULL) ||
+    /* asked again: the evaluator makes a record only for a key it reads
+     * changed (dirty), which no writer can make it now, and a key idle for
+     * the retention has no change left for it to read */
+    if (!reclaim__idle(t, k, now_ms, pinned, arg) ||
         !mp_cas_seq_cst(&k->state, &st, KEY_EVICTING))
         return 0;
     reclaim__unslot(t, k);
@@ -195,7 +199,7 @@ size_t eng_table_reclaim(struct eng_table *t, int64_t now_ms, eng_pin_fn pinned,
     mp_store_seq_cst(&t->reclaiming, 1);
     eng_qsbr_synchronize(t->qsbr);
     for (size_t i = 0; i < n; i++) {
-        if (!reclaim__take(t, v[i], now_ms)) {
+        if (!reclaim__take(t, v[i], now_ms, pinned, arg)) {
             v[i] = NULL;
             continue;
         }
