@@ -280,6 +280,14 @@ void eng_table_residency(const struct eng_table *t, uint64_t *cold, uint64_t *ev
  * Rejections are counted per tenant: the first ENG_LIMITED_MAX tenants
  * that hit a cap are listed by eng_table_limited(); the rest are summed in
  * eng_table_limited_other(), so the figures stay bounded. */
+/* Replaces the limits (as eng_table_opts.limits, limits_fn, limits_arg) for
+ * every tenant, existing ones included: a lowered cap refuses new keys only
+ * (a tenant keeps the keys it has), a rate change keeps the bucket's debt.
+ * From the tick thread; returns after a grace period, so no writer still
+ * calls the previous fn and its arg may be freed. MP_OK or MP_ERR_NOMEM
+ * (the old limits stay). */
+int eng_table_set_limits(struct eng_table *t, const struct eng_tenant_limits *def,
+                         eng_limits_fn fn, void *arg);
 #define ENG_ERR_KEY_CAP (-101)
 #define ENG_ERR_RATE_CAP (-102)
 enum { ENG_LIM_KEYS = 0, ENG_LIM_RATE = 1, ENG_LIM_COUNT = 2 };

@@ -120,15 +120,26 @@ struct eng_key {
  * its tenant key (eng_table_limits.c). Every writer that records for a
  * rate-capped tenant CASes tat_ns, as it adds to the tenant's counters. */
 struct eng_tenant {
-    mp_atomic_i64 tat_ns; /* GCRA: theoretical arrival time */
-    uint64_t interval_ns;              /* 1e9 / max_eps; 0: no rate cap */
-    uint64_t burst_ns;                 /* tolerance: one second's worth */
-    uint32_t max_keys;                 /* 0: no key cap */
+    mp_atomic_i64 tat_ns;              /* GCRA: theoretical arrival time */
+    /* The limits: set when the key is made, changed by eng_table_set_limits
+     * (relaxed: each word stands alone; a writer may mix old and new for
+     * the one event in flight while they change). */
+    mp_atomic_u64 interval_ns;         /* 1e9 / max_eps; 0: no rate cap */
+    mp_atomic_u64 burst_ns;            /* tolerance: one second's worth */
+    mp_atomic_u32 max_keys;            /* 0: no key cap */
     mp_atomic_u32 nkeys;               /* mailbox + domain keys held (or reserved) */
     mp_atomic_u32 listed;              /* 0: not yet; 1: on the limited list; 2: over its bound */
     mp_atomic_u64 rejected[ENG_LIM_COUNT];
     struct eng_key *key;               /* the tenant key */
     struct eng_tenant *limited_next;   /* immutable once pushed */
+};
+
+/* Where a new tenant key's limits come from (eng_table_opts.limits*):
+ * immutable, replaced whole by eng_table_set_limits. */
+struct eng_limits_src {
+    struct eng_tenant_limits def;
+    eng_limits_fn fn;
+    void *arg;
 };
 
 struct eng_table {
@@ -180,9 +191,7 @@ struct eng_table {
     MP_ATOMIC(struct backfill *) backfill; /* events for days older than the ring */
     int64_t dropped_before[3];     /* per resolution: store deletes done below this bucket */
 
-    struct eng_tenant_limits limits; /* the default */
-    eng_limits_fn limits_fn;
-    void *limits_arg;
+    MP_ATOMIC(struct eng_limits_src *) lsrc; /* acquire: writers making a tenant key */
     MP_ATOMIC(struct eng_tenant *) limited; /* tenants that hit a cap, newest first */
     mp_atomic_u32 nlimited;
     mp_atomic_u64 limited_other[ENG_LIM_COUNT];

@@ -6,27 +6,63 @@
  */
 #include "eng_table.h"
 
+#include <stdlib.h>
+
 #include "eng_table_impl.h"
+
+/* Sets ten's limits from src (the tenant's name: len bytes at name). */
+static void limits__apply(const struct eng_limits_src *src, struct eng_tenant *ten,
+                          const char *name, size_t len)
+{
+    struct eng_tenant_limits lim = src->def;
+    uint64_t interval = 0, burst = 0;
+    if (src->fn)
+        src->fn(src->arg, name, len, &lim);
+    if (lim.max_eps) {
+        /* GCRA: one event per interval sustained; a burst of max_eps events
+         * (one second's worth) passes at once: tolerance (max_eps - 1)
+         * intervals, so the max_eps-th event of a burst is the last one in. */
+        interval = 1000000000ULL / lim.max_eps;
+        if (interval == 0)
+            interval = 1;
+        burst = interval * (lim.max_eps - 1);
+    }
+    mp_store_relaxed(&ten->max_keys, lim.max_keys);
+    mp_store_relaxed(&ten->burst_ns, burst);
+    mp_store_relaxed(&ten->interval_ns, interval);
+}
 
 struct eng_tenant *eng_table__tenant_new(struct eng_table *t, const char *name, size_t len)
 {
     struct eng_tenant *ten = eng_arena_alloc(t->arena, sizeof(*ten)); /* zeroed */
     if (!ten)
         return NULL;
-    struct eng_tenant_limits lim = t->limits;
-    if (t->limits_fn)
-        t->limits_fn(t->limits_arg, name, len, &lim);
-    ten->max_keys = lim.max_keys;
-    if (lim.max_eps) {
-        /* GCRA: one event per interval sustained; a burst of max_eps events
-         * (one second's worth) passes at once: tolerance (max_eps - 1)
-         * intervals, so the max_eps-th event of a burst is the last one in. */
-        ten->interval_ns = 1000000000ULL / lim.max_eps;
-        if (ten->interval_ns == 0)
-            ten->interval_ns = 1;
-        ten->burst_ns = ten->interval_ns * (lim.max_eps - 1);
-    }
+    /* acquire: pairs with eng_table_set_limits' release exchange; the
+     * source stays until a grace period after it is replaced */
+    limits__apply(mp_load_acquire(&t->lsrc), ten, name, len);
     return ten;
+}
+
+int eng_table_set_limits(struct eng_table *t, const struct eng_tenant_limits *def,
+                         eng_limits_fn fn, void *arg)
+{
+    struct eng_limits_src *src = malloc(sizeof(*src));
+    if (!src)
+        return MP_ERR_NOMEM;
+    *src = (struct eng_limits_src){def ? *def : (struct eng_tenant_limits){0}, fn, arg};
+    /* release: src's fields to the writers' acquire load */
+    struct eng_limits_src *old = mp_xchg_acq_rel(&t->lsrc, src);
+    /* Every writer passes a quiescent point: none still reads old (or its
+     * arg), and every tenant key made from it is in by_id for the walk. */
+    eng_qsbr_synchronize(t->qsbr);
+    free(old);
+    uint32_t top = mp_load_relaxed(&t->next_id);
+    for (uint32_t id = 1; id < top && id <= t->max_keys; id++) {
+        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
+        if (k && k->ten)
+            limits__apply(src, k->ten, k->name, k->name_len);
+    }
+    return MP_OK;
 }
 
 /* The tenant's first rejection lists it (up to ENG_LIMITED_MAX tenants);

@@ -77,8 +77,8 @@ static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent
 static int table__reserve(struct eng_key *parent, int force)
 {
     struct eng_tenant *ten = parent->ten;
-    uint32_t was = mp_add_relaxed(&ten->nkeys, 1);
-    if (force || ten->max_keys == 0 || was < ten->max_keys)
+    uint32_t was = mp_add_relaxed(&ten->nkeys, 1), max = mp_load_relaxed(&ten->max_keys);
+    if (force || max == 0 || was < max)
         return MP_OK;
     mp_sub_relaxed(&ten->nkeys, 1);
     return ENG_ERR_KEY_CAP;
@@ -420,13 +420,15 @@ static inline void table__event_hashes(const struct eng_table *t, const struct e
 static inline int table__rate_take(struct eng_tenant *ten, int64_t now_ms)
 {
     const int64_t now = now_ms * 1000000;
+    const int64_t burst = (int64_t)mp_load_relaxed(&ten->burst_ns);
+    const int64_t interval = (int64_t)mp_load_relaxed(&ten->interval_ns);
     int64_t tat = mp_load_relaxed(&ten->tat_ns);
     for (;;) {
         int64_t base = tat > now ? tat : now;
-        if (base - now > (int64_t)ten->burst_ns)
+        if (base - now > burst)
             return 0;
         /* relaxed: the word orders nothing but itself */
-        if (mp_cas_relaxed(&ten->tat_ns, &tat, base + (int64_t)ten->interval_ns))
+        if (mp_cas_relaxed(&ten->tat_ns, &tat, base + interval))
             return 1;
     }
 }
@@ -442,7 +444,7 @@ static inline int frame__keys(struct eng_table *t, const struct eng_frame *f,
     if (rc != MP_OK)
         return rc;
     struct eng_tenant *ten = keys[0]->ten;
-    if (ten->interval_ns &&
+    if (mp_load_relaxed(&ten->interval_ns) &&
         !table__rate_take(ten, f->now_ms ? f->now_ms : mp_load_relaxed(&t->now_ms))) {
         eng_table__limit_reject(t, ten, ENG_LIM_RATE);
         return ENG_ERR_RATE_CAP;

@@ -286,10 +286,55 @@ START_TEST(limited_list_bounded)
 }
 END_TEST
 
+static void rate_a(void *arg, const char *tenant, size_t len, struct eng_tenant_limits *out)
+{
+    (void)arg;
+    if (len == 1 && tenant[0] == 'a')
+        out->max_eps = 100;
+}
+
+START_TEST(limits_changed_live)
+{
+    struct eng_table *t = lim_table(4096, NULL, 5, 0, NULL);
+    int ok = 0;
+    for (int i = 0; i < 20; i++)
+        ok += rec_mb(t, "a", i, "a.example") == MP_OK;
+    ck_assert_int_eq(ok, 4);
+    struct eng_tenant_limits ten = {.max_keys = 10};
+    ck_assert_int_eq(eng_table_set_limits(t, &ten, NULL, NULL), MP_OK);
+    ok = 0;
+    for (int i = 0; i < 20; i++)
+        ok += rec_mb(t, "a", 100 + i, "a.example") == MP_OK;
+    ck_assert_int_eq(ok, 5); /* up to the new cap */
+    /* a rate for one tenant through the lookup; b, made before, is free */
+    ck_assert_int_eq(rec_mb(t, "b", 0, "b.example"), MP_OK);
+    ten.max_keys = 11; /* room for rec_at's mailbox */
+    ck_assert_int_eq(eng_table_set_limits(t, &ten, rate_a, NULL), MP_OK);
+    struct tk_writer w;
+    tk_writer_begin(&w, t);
+    ok = 0;
+    int okb = 0;
+    for (int i = 0; i < 300; i++) {
+        ok += rec_at(t, w.f, "a", TK_T0) == MP_OK;
+        okb += rec_at(t, w.f, "b", TK_T0) == MP_OK;
+    }
+    tk_writer_end(&w);
+    ck_assert_int_eq(ok, 100);
+    ck_assert_int_eq(okb, 300);
+    /* lowered under what it holds: no new key, the old ones count on */
+    ten.max_keys = 2;
+    ck_assert_int_eq(eng_table_set_limits(t, &ten, NULL, NULL), MP_OK);
+    ck_assert_int_eq(rec_mb(t, "a", 500, "a.example"), ENG_ERR_KEY_CAP);
+    ck_assert_int_eq(rec_mb(t, "a", 0, "a.example"), MP_OK);
+    ck_assert_uint_eq(eng_key_children_count(tenant_key(t, "a")), 11);
+    eng_table_destroy(t);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     return check_suite("eng_limits", 60, NULL, NULL,
                        CHECK_TESTS(key_cap_per_tenant, key_cap_override, key_cap_racing_writers,
                                    key_cap_loads_past_cap, rate_cap_burst_then_rate,
-                                   rate_cap_shared, limited_list_bounded));
+                                   rate_cap_shared, limited_list_bounded, limits_changed_live));
 }
