@@ -19,11 +19,17 @@
  *       exactly the burst (1,000), the other 9,000 are tenant_rate_cap; a
  *       tenant without an override sends 10,000 at the same moment and all
  *       count.
+ *   sighup_changes_limits
+ *       limits.tenants.grow at 100 keys: 99 of 300 new mailboxes count; the
+ *       file raised to 1000 and a SIGHUP: the next 300 all count; a reload
+ *       with a cap over half the running table is refused and the limits
+ *       in use stay.
  *
  * Programs come from $MP_BIN_DIR. On failure the temp directory (config,
  * daemon logs) is kept and named in the message.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,11 +197,43 @@ START_TEST(rate_capped_neighbour_free)
 }
 END_TEST
 
+START_TEST(sighup_changes_limits)
+{
+    ew_write_config(&W, (struct e2e_daemon_conf){.max_keys = 4096});
+    append_config("limits:\n  tenants:\n    grow: {max_keys: 100}\n");
+    ew_spawn_daemon(&W);
+    int64_t now = mp_now_ms();
+    send_events("grow", "a", 0, "grow.example", T_SENT, 300, now);
+    ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"tenant_key_cap\"}", 201, COUNT_MS);
+    ew_wait_metric(&W, "mailpulse_events_accepted_total", 99, COUNT_MS);
+    ew_write_config(&W, (struct e2e_daemon_conf){.max_keys = 4096});
+    append_config("limits:\n  tenants:\n    grow: {max_keys: 1000}\n");
+    must(kill(W.daemon.pid, SIGHUP) == 0, "SIGHUP");
+    ew_wait_log(&W, "msg=limits_reloaded tenant_max_keys=2048 tenant_max_events_per_second=0 "
+                    "tenant_overrides=1", 10000);
+    send_events("grow", "b", 0, "grow.example", T_SENT, 300, now);
+    ew_wait_metric(&W, "mailpulse_events_accepted_total", 399, COUNT_MS);
+    /* 2049 is over half of the running 4096 (the file's own max_keys may
+     * say more: it applies at the next start) */
+    ew_write_config(&W, (struct e2e_daemon_conf){.max_keys = 8192});
+    append_config("limits:\n  tenants:\n    grow: {max_keys: 2049}\n");
+    must(kill(W.daemon.pid, SIGHUP) == 0, "SIGHUP");
+    ew_wait_log(&W, "msg=reload_limits_refused", 10000);
+    send_events("grow", "c", 0, "grow.example", T_SENT, 700, now);
+    /* grow holds 400 keys: 600 more reach the cap in use (1000), 100 do not */
+    ew_wait_metric(&W, "mailpulse_events_accepted_total", 399 + 600, COUNT_MS);
+    ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"tenant_key_cap\"}", 201 + 100,
+                   COUNT_MS);
+    W.passed = 1;
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     const struct ew_case cases[] = {
         {flood_capped_neighbour_alerts, 0},
         {rate_capped_neighbour_free, 0},
+        {sighup_changes_limits, 0},
     };
     return ew_suite("e2e_limits", 240, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

@@ -107,7 +107,7 @@ struct mp_route_conf {
     size_t *receivers; /* indices into mp_config.receivers */
 };
 
-/* limits: read at start (a SIGHUP does not change them). */
+/* limits: at start, and again at each SIGHUP (mailpulsed.c). */
 enum { MP_LIMIT_SET_KEYS = 1u << 0, MP_LIMIT_SET_EPS = 1u << 1 };
 struct mp_tenant_limits_conf {
     char *tenant;
