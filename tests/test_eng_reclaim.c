@@ -26,6 +26,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "eng_testkit.h"
@@ -235,6 +236,7 @@ struct wr {
     struct eng_table *t;
     int64_t when;
     mp_atomic_u32 *stop;
+    mp_atomic_u32 begun; /* a first batch is in */
     uint64_t n;
 };
 
@@ -243,7 +245,7 @@ static void *writer_main(void *arg)
     struct wr *w = arg;
     struct tk_writer tw;
     tk_writer_begin(&tw, w->t);
-    while (!mp_load_acquire(w->stop)) {
+    do {
         for (int i = 0; i < 50; i++) {
             struct eng_event ev = {"calm", 4, "ops@calm.example", 16, "calm.example", 12,
                                    ENG_SENT, w->when};
@@ -254,7 +256,8 @@ static void *writer_main(void *arg)
             w->n++;
         }
         tk_writer_batch(&tw);
-    }
+        mp_store_release(&w->begun, 1);
+    } while (!mp_load_acquire(w->stop));
     tk_writer_end(&tw);
     return NULL;
 }
@@ -278,8 +281,12 @@ START_TEST(writers_during_reclaim)
         mp_store_release(&stop, 0);
         for (int i = 0; i < 2; i++) {
             w[i] = (struct wr){.t = t, .when = now, .stop = &stop};
+            mp_atomic_init(&w[i].begun, 0);
             ck_assert_int_eq(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
         }
+        for (int i = 0; i < 2; i++) /* the pass below runs while they write */
+            while (!mp_load_acquire(&w[i].begun))
+                usleep(100);
         ck_assert_uint_eq(reclaim(t, now, NULL, NULL), 5001);
         mp_store_release(&stop, 1);
         uint64_t sent = round > 0;
