@@ -43,6 +43,15 @@ static int rec_mb(struct eng_table *t, const char *tenant, int i, const char *do
     return tk_rec(t, tenant, mb, dom, ENG_SENT, TK_T0);
 }
 
+/* Mailboxes first..first+n-1 of tenant (one domain): how many counted. */
+static int count_new(struct eng_table *t, const char *tenant, int first, int n)
+{
+    int ok = 0;
+    for (int i = first; i < first + n; i++)
+        ok += rec_mb(t, tenant, i, "a.example") == MP_OK;
+    return ok;
+}
+
 struct seen {
     char tenant[8][32];
     uint64_t rej[8][ENG_LIM_COUNT];
@@ -112,14 +121,8 @@ static void big_acme(void *arg, const char *tenant, size_t len, struct eng_tenan
 START_TEST(key_cap_override)
 {
     struct eng_table *t = lim_table(4096, NULL, 4, 0, big_acme);
-    int ok = 0;
-    for (int i = 0; i < 100; i++)
-        ok += rec_mb(t, "acme", i, "a.example") == MP_OK;
-    ck_assert_int_eq(ok, 49);
-    ok = 0;
-    for (int i = 0; i < 100; i++)
-        ok += rec_mb(t, "beta", i, "a.example") == MP_OK;
-    ck_assert_int_eq(ok, 3);
+    ck_assert_int_eq(count_new(t, "acme", 0, 100), 49);
+    ck_assert_int_eq(count_new(t, "beta", 0, 100), 3);
     eng_table_destroy(t);
 }
 END_TEST
@@ -296,23 +299,17 @@ static void rate_a(void *arg, const char *tenant, size_t len, struct eng_tenant_
 START_TEST(limits_changed_live)
 {
     struct eng_table *t = lim_table(4096, NULL, 5, 0, NULL);
-    int ok = 0;
-    for (int i = 0; i < 20; i++)
-        ok += rec_mb(t, "a", i, "a.example") == MP_OK;
-    ck_assert_int_eq(ok, 4);
+    ck_assert_int_eq(count_new(t, "a", 0, 20), 4);
     struct eng_tenant_limits ten = {.max_keys = 10};
     ck_assert_int_eq(eng_table_set_limits(t, &ten, NULL, NULL), MP_OK);
-    ok = 0;
-    for (int i = 0; i < 20; i++)
-        ok += rec_mb(t, "a", 100 + i, "a.example") == MP_OK;
-    ck_assert_int_eq(ok, 5); /* up to the new cap */
+    ck_assert_int_eq(count_new(t, "a", 100, 20), 5); /* up to the new cap */
     /* a rate for one tenant through the lookup; b, made before, is free */
     ck_assert_int_eq(rec_mb(t, "b", 0, "b.example"), MP_OK);
     ten.max_keys = 11; /* room for rec_at's mailbox */
     ck_assert_int_eq(eng_table_set_limits(t, &ten, rate_a, NULL), MP_OK);
     struct tk_writer w;
     tk_writer_begin(&w, t);
-    ok = 0;
+    int ok = 0;
     int okb = 0;
     for (int i = 0; i < 300; i++) {
         ok += rec_at(t, w.f, "a", TK_T0) == MP_OK;
