@@ -514,6 +514,19 @@ void alert_eval_stop(struct alert_eval *e)
     eval__free(e);
 }
 
+/* Issue 9 (key reclaim): the table's pin hook. A key with a record (an
+ * alert not inactive, or still owing news) is live. */
+int alert_eval_key_live(void *arg, uint32_t key_id)
+{
+    struct alert_eval *e = arg;
+    int live = 0;
+    pthread_mutex_lock(&e->mu);
+    for (size_t r = 0; !live && r < e->nrules; r++)
+        live = e->slot[(size_t)key_id * e->nrules + r] != 0;
+    pthread_mutex_unlock(&e->mu);
+    return live;
+}
+
 void alert_eval_figures(struct alert_eval *e, struct alert_eval_figures *out)
 {
     memset(out, 0, sizeof(*out));

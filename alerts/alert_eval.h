@@ -98,6 +98,10 @@ int alert_eval_reload(struct alert_eval *e, struct alert_ruleset *rules,
                       const struct alert_receiver *receivers, size_t nreceivers,
                       struct alert_routes *routes);
 void alert_eval_figures(struct alert_eval *e, struct alert_eval_figures *out);
+/* An eng_pin_fn for eng_table_reclaim (arg: the evaluator): 1 while key
+ * key_id holds an alert record (pending, firing, or owing receivers news).
+ * Any thread (takes mu). */
+int alert_eval_key_live(void *arg, uint32_t key_id);
 /* The pending and firing alerts (of `tenant`, or all when NULL), as a
  * malloc'd JSON document {"alerts": [...]}, sorted by tenant, rule, scope
  * and name. NULL on allocation failure. */

@@ -31,6 +31,9 @@ void eng_table_destroy(struct eng_table *t)
     eng_intern_destroy(t->names);
     eng_qsbr_destroy(t->qsbr);
     pthread_mutex_destroy(&t->free_lock);
+    pthread_mutex_destroy(&t->key_lock);
+    free(t->free_keys);
+    free(mp_load_relaxed(&t->lsrc));
     free(t);
 }
 
@@ -51,6 +54,12 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     t->store = opts->store;
     t->evict_idle_ms = opts->store ? opts->evict_idle_ms : 0;
     pthread_mutex_init(&t->free_lock, NULL);
+    pthread_mutex_init(&t->key_lock, NULL);
+    struct eng_limits_src *src = malloc(sizeof(*src));
+    if (!src)
+        goto err;
+    *src = (struct eng_limits_src){opts->limits, opts->limits_fn, opts->limits_arg};
+    mp_atomic_init(&t->lsrc, src);
     mp_atomic_init(&t->now_ms, now_ms);
     /* With a store, memory holds what rules and stats read (7 d and the 7 d
      * before); older days live in the store. Without one, memory is all. */

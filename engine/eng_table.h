@@ -77,6 +77,18 @@ struct eng_frame;
 
 struct eng_store;
 
+/* Noisy-neighbour limits of one tenant (see "Limits" below). */
+struct eng_tenant_limits {
+    uint32_t max_keys; /* mailbox + domain keys the tenant may hold; 0: no cap */
+    uint32_t max_eps;  /* sustained events per second; 0: no cap */
+};
+/* Gives the limits of `tenant` (len bytes, not NUL-terminated). Called once
+ * per tenant key, when it is created (from a writer thread, or at load), so
+ * it must be thread-safe and quick; `out` arrives holding the table's
+ * default (eng_table_opts.limits). */
+typedef void (*eng_limits_fn)(void *arg, const char *tenant, size_t len,
+                              struct eng_tenant_limits *out);
+
 struct eng_table_opts {
     uint32_t max_keys;    /* capacity of the key table (>= 16) */
     int64_t retention_ms; /* events older than this are refused */
@@ -89,6 +101,11 @@ struct eng_table_opts {
     /* With a store: keys with no write for this long leave memory at the
      * next eng_table_evict() (0: never). */
     int64_t evict_idle_ms;
+    /* Per-tenant limits: the default, and an optional per-tenant lookup
+     * (limits_fn(limits_arg, ...)); both zero: no limits. */
+    struct eng_tenant_limits limits;
+    eng_limits_fn limits_fn;
+    void *limits_arg; /* must outlive the table */
 };
 
 /* Creates a table whose clock starts at now_ms (and, with a store, loads
@@ -137,6 +154,10 @@ void eng_frame_destroy(struct eng_frame *f);
 int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev);
 /* Publishes the frame: its keys become stable and are marked dirty. */
 void eng_frame_end(struct eng_table *t, struct eng_frame *f);
+/* The wall clock (ms) the rate cap charges the frame's next events at, until
+ * set again (a writer sets it per batch); 0 (the start): the table's coarse
+ * clock, set by tick. */
+void eng_frame_set_now(struct eng_frame *f, int64_t now_ms);
 
 /* Lookahead (optional). An event's lookups are chains of dependent memory
  * loads (key slot, key, counters) that miss the caches when keys are many.
@@ -168,7 +189,9 @@ int eng_frame_record_prep(struct eng_table *t, struct eng_frame *f, const struct
  * or a name is empty/over-long; MP_ERR_FULL when a new key or name does not
  * fit; MP_ERR_NOMEM; MP_ERR_AGAIN while tick resets the day ring after a clock
  * jump longer than the ring (the caller goes quiescent and retries). Nothing
- * is counted on error. */
+ * is counted on error. With limits (eng_table_opts.limits): ENG_ERR_RATE_CAP
+ * when the tenant is over its rate, ENG_ERR_KEY_CAP when a new mailbox or
+ * domain key would take the tenant over its key cap (see "Limits"). */
 int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct eng_event *ev);
 
 /* Advances the held range to now_ms and clears buckets that left it. Blocks
@@ -212,7 +235,8 @@ void eng_key_sum_days(const struct eng_table *t, const struct eng_key *k, int ba
                       uint64_t out[ENG_NTYPES]);
 
 /* Key identity. Ids are dense small integers (< max_keys + 1), stable for the
- * process; callers index side tables with them. */
+ * key's life; callers index side tables with them. A reclaimed key's id goes
+ * to a later key (see eng_table_reclaim: never while a live alert holds it). */
 uint32_t eng_key_id(const struct eng_key *k);
 int eng_key_scope(const struct eng_key *k);
 const char *eng_key_tenant(const struct eng_table *t, const struct eng_key *k);
@@ -238,6 +262,71 @@ size_t eng_table_evict(struct eng_table *t, int64_t now_ms);
 int eng_table_key_warm(struct eng_table *t, struct eng_key *k);
 void eng_table_residency(const struct eng_table *t, uint64_t *cold, uint64_t *evictions,
                          uint64_t *loads);
+
+/* ---- Limits ------------------------------------------------------------------
+ * Key cap: a tenant key counts its mailbox and domain keys (an atomic count
+ * on the tenant's key, reserved before a key is made, so racing writers
+ * never pass the cap); a new one past max_keys is refused with
+ * ENG_ERR_KEY_CAP before its name is interned, so a tenant over its cap
+ * takes neither table slots nor names from the others. Its existing keys
+ * (and the tenant key itself) keep counting. Keys loaded from the store at
+ * create always load, and count. A reclaimed key (eng_table_reclaim)
+ * gives its place back.
+ * Rate cap: a GCRA token bucket per tenant (one CAS on the tenant's key per
+ * event, lock-free, shared by every writer): max_eps sustained with a burst
+ * allowance of one second's worth (max_eps events at once). An event over
+ * it is refused with ENG_ERR_RATE_CAP before any key is made; an event that
+ * passes the rate check is charged even when refused later.
+ * Rejections are counted per tenant: the first ENG_LIMITED_MAX tenants
+ * that hit a cap are listed by eng_table_limited(); the rest are summed in
+ * eng_table_limited_other(), so the figures stay bounded. */
+/* Replaces the limits (as eng_table_opts.limits, limits_fn, limits_arg) for
+ * every tenant, existing ones included: a lowered cap refuses new keys only
+ * (a tenant keeps the keys it has), a rate change keeps the bucket's debt.
+ * From the tick thread; returns after a grace period, so no writer still
+ * calls the previous fn and its arg may be freed. MP_OK or MP_ERR_NOMEM
+ * (the old limits stay). */
+int eng_table_set_limits(struct eng_table *t, const struct eng_tenant_limits *def,
+                         eng_limits_fn fn, void *arg);
+#define ENG_ERR_KEY_CAP (-101)
+#define ENG_ERR_RATE_CAP (-102)
+enum { ENG_LIM_KEYS = 0, ENG_LIM_RATE = 1, ENG_LIM_COUNT = 2 };
+#define ENG_LIMITED_MAX 1024
+/* Calls fn for every listed tenant with its rejections, per ENG_LIM_*.
+ * Any thread. Returns the count visited. */
+size_t eng_table_limited(const struct eng_table *t,
+                         void (*fn)(void *arg, const char *tenant,
+                                    const uint64_t rejected[ENG_LIM_COUNT]),
+                         void *arg);
+/* Rejections of the tenants past the first ENG_LIMITED_MAX. */
+void eng_table_limited_other(const struct eng_table *t, uint64_t out[ENG_LIM_COUNT]);
+/* The tenant key's count of mailbox and domain keys (0 for other scopes). */
+uint32_t eng_key_children_count(const struct eng_key *tk);
+
+/* ---- Reclaim -------------------------------------------------------------------
+ * Keys leave the table for good, so a one-off flood does not hold capacity
+ * forever: a mailbox or domain key with no event for the retention, nothing
+ * left in any window (every in-memory counter zero, nothing unflushed), in
+ * no frame in progress and not dirty, and not pinned (pinned(arg, id)
+ * returns 1 while a live alert, pending or firing or owing a resolve, holds
+ * key id: the evaluator's alert_eval_key_live) leaves: lookups no longer
+ * find it, its slot and id go to the next new keys, its tenant's key count
+ * (the key cap) and eng_table_nkeys() drop, and eng_table_children() no
+ * longer lists it. Its stored counters are already gone (a flush drops every
+ * bucket past the retention). A reader that holds the key from before reads
+ * zeros; its memory stays until eng_table_destroy(). Tenant keys stay, and
+ * so do names (the name dictionary keeps them). A later event for the same
+ * names makes a new key (a new id, possibly a reused one). "Idle" is the
+ * key's last write or load: a key loaded at a restart starts its idle time
+ * again (keys with nothing in the held buckets are not loaded at all).
+ * Call from the tick thread (the one that calls tick, flush and evict);
+ * pinned is called from it. While it unlinks keys (one grace period and a
+ * pass over the slots) writers get MP_ERR_AGAIN and retry. At most
+ * ENG_RECLAIM_MAX keys per call. Returns the number reclaimed. */
+#define ENG_RECLAIM_MAX 262144
+typedef int (*eng_pin_fn)(void *arg, uint32_t key_id);
+size_t eng_table_reclaim(struct eng_table *t, int64_t now_ms, eng_pin_fn pinned, void *arg);
+uint64_t eng_table_reclaimed(const struct eng_table *t); /* keys reclaimed so far */
 
 /* Figures for /metrics. */
 uint32_t eng_table_nkeys(const struct eng_table *t);

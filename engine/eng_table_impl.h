@@ -8,6 +8,8 @@
  *   eng_table_ring.c     time: tick moves the rings and clears after a grace period
  *   eng_table_persist.c  the store: flush, load, evict, warm
  *   eng_table_read.c     readers: dirty list, consistent reads, sums, windows
+ *   eng_table_limits.c   noisy-neighbour limits: per-tenant state, rejections
+ *   eng_table_reclaim.c  idle, empty keys leave the table and the store
  * Cross-file functions are named eng_table__verb (private, not static).
  *
  * Layout: an open-addressed, linearly probed array of 64-bit slots, each a
@@ -95,7 +97,7 @@ struct eng_key {
     struct eng_key *parent; /* tenant key of a mailbox/domain key; NULL for a tenant */
     uint8_t scope;
     uint8_t name_len;       /* bytes in name[] */
-    uint16_t pad_;
+    uint16_t dead;          /* reclaimed (eng_table_reclaim.c; its thread only) */
     uint32_t id;
     mp_atomic_u64 seq;      /* gen | dirty | inflight (see SEQ_*) */
     mp_atomic_u32 state;    /* KEY_HOT .. KEY_LOADING */
@@ -106,8 +108,38 @@ struct eng_key {
     uint32_t name_id;       /* mailbox or domain id; 0 for tenant scope */
     struct eng_key *dirty_next;            /* written by the frame end that set dirty */
     MP_ATOMIC(struct eng_key *) children;    /* tenant keys: its mailbox/domain keys */
-    struct eng_key *sibling;               /* next child of the same tenant (immutable) */
+    /* next child of the same tenant: set before the key is published, then
+     * changed only by eng_table_reclaim (writers excluded) to unlink a
+     * reclaimed neighbour; readers walk it concurrently */
+    MP_ATOMIC(struct eng_key *) sibling;
+    struct eng_tenant *ten;                /* tenant keys: limits state; NULL for children */
     char name[];                           /* name_len bytes, not NUL-terminated */
+};
+
+/* A tenant's limits and their state (eng_table.h, "Limits"), allocated with
+ * its tenant key (eng_table_limits.c). Every writer that records for a
+ * rate-capped tenant CASes tat_ns, as it adds to the tenant's counters. */
+struct eng_tenant {
+    mp_atomic_i64 tat_ns;              /* GCRA: theoretical arrival time */
+    /* The limits: set when the key is made, changed by eng_table_set_limits
+     * (relaxed: each word stands alone; a writer may mix old and new for
+     * the one event in flight while they change). */
+    mp_atomic_u64 interval_ns;         /* 1e9 / max_eps; 0: no rate cap */
+    mp_atomic_u64 burst_ns;            /* tolerance: one second's worth */
+    mp_atomic_u32 max_keys;            /* 0: no key cap */
+    mp_atomic_u32 nkeys;               /* mailbox + domain keys held (or reserved) */
+    mp_atomic_u32 listed;              /* 0: not yet; 1: on the limited list; 2: over its bound */
+    mp_atomic_u64 rejected[ENG_LIM_COUNT];
+    struct eng_key *key;               /* the tenant key */
+    struct eng_tenant *limited_next;   /* immutable once pushed */
+};
+
+/* Where a new tenant key's limits come from (eng_table_opts.limits*):
+ * immutable, replaced whole by eng_table_set_limits. */
+struct eng_limits_src {
+    struct eng_tenant_limits def;
+    eng_limits_fn fn;
+    void *arg;
 };
 
 struct eng_table {
@@ -158,6 +190,21 @@ struct eng_table {
     int retention_days;            /* oldest day accepted: current - retention_days */
     MP_ATOMIC(struct backfill *) backfill; /* events for days older than the ring */
     int64_t dropped_before[3];     /* per resolution: store deletes done below this bucket */
+
+    MP_ATOMIC(struct eng_limits_src *) lsrc; /* acquire: writers making a tenant key */
+    MP_ATOMIC(struct eng_tenant *) limited; /* tenants that hit a cap, newest first */
+    mp_atomic_u32 nlimited;
+    mp_atomic_u64 limited_other[ENG_LIM_COUNT];
+
+    /* Reclaim (eng_table_reclaim.c). While `reclaiming`, writers step out
+     * (MP_ERR_AGAIN) so slots can be tombstoned; ids of reclaimed keys wait
+     * in free_keys for the next new key. */
+    mp_atomic_u32 reclaiming;
+    pthread_mutex_t key_lock;  /* guards free_keys (not on the per-event path) */
+    uint32_t *free_keys;
+    size_t nfree_keys, capfree_keys;
+    mp_atomic_u32 nfree_keys_hint;
+    mp_atomic_u64 reclaimed;
 
     uint64_t seed;             /* eng_hash_name seed, from eng_hash_seed() at create */
     struct eng_qsbr *qsbr;     /* grace periods: writers and warming readers register here */
@@ -221,6 +268,10 @@ static inline uint64_t table__child_hash(uint64_t th, int scope, const char *s, 
 }
 
 #define SLOT_PTR_BITS 48
+/* A reclaimed key's slot (eng_table_reclaim.c): not empty, so probes go on
+ * past it, and of tag 0, which no key has (table__tag), so no probe takes
+ * it for a key; a new key may take it (eng_table_record.c). */
+#define SLOT_TOMB 1ULL
 #define SLOT_PTR_MASK ((1ULL << SLOT_PTR_BITS) - 1)
 
 static inline uint64_t table__tag(uint64_t h)
@@ -336,6 +387,14 @@ void eng_table__free_id(struct eng_table *t, uint32_t sid);
 /* Brings a cold key's counters back (eng_table_persist.c); the caller
  * holds the key in a frame. */
 int eng_table__ensure_hot(struct eng_table *t, struct eng_key *k);
+/* Limits (eng_table_limits.c): a new tenant key's state, NULL without
+ * memory; a rejection counted for the tenant (reason ENG_LIM_*). */
+struct eng_tenant *eng_table__tenant_new(struct eng_table *t, const char *name, size_t len);
+void eng_table__limit_reject(struct eng_table *t, struct eng_tenant *ten, int reason);
+/* Key ids (eng_table_reclaim.c): a reclaimed id for a new key (0: none),
+ * and an id given back (a reclaimed key's, or one a lost race never used). */
+uint32_t eng_table__take_key_id(struct eng_table *t);
+void eng_table__free_key_id(struct eng_table *t, uint32_t id);
 /* Loads names and held buckets from the store at create (eng_table_persist.c). */
 int eng_table__load(struct eng_table *t);
 /* Writes the bucket leaving a ring before tick clears it (eng_table_persist.c). */

@@ -129,7 +129,10 @@ size_t eng_table_children(const struct eng_table *t, const struct eng_key *tk, i
 {
     MP_UNUSED(t);
     size_t n = 0;
-    for (struct eng_key *k = mp_load_acquire(&((struct eng_key *)tk)->children); k; k = k->sibling)
+    /* acquire: pairs with the release that linked each key (a push, or a
+     * relink by eng_table_reclaim) */
+    for (struct eng_key *k = mp_load_acquire(&((struct eng_key *)tk)->children); k;
+         k = mp_load_acquire(&k->sibling))
         if (k->scope == scope) {
             fn(arg, k);
             n++;

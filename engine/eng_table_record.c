@@ -25,7 +25,10 @@ static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent
 {
     uint32_t tid, nid = 0;
     int rc;
+    struct eng_tenant *ten = NULL;
     if (scope == ENG_SCOPE_TENANT) {
+        if (!(ten = eng_table__tenant_new(t, name, len)))
+            return MP_ERR_NOMEM;
         if ((rc = eng_intern_get(t->names, name, len, &tid)) != MP_OK)
             return rc;
     } else {
@@ -33,13 +36,17 @@ static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent
         if ((rc = eng_intern_get(t->names, name, len, &nid)) != MP_OK)
             return rc;
     }
-    /* Claim an id first (checked so next_id cannot run away and wrap); a
-     * lost race wastes the id and a few arena bytes, never correctness. */
-    if (mp_load_relaxed(&t->next_id) > t->max_keys)
-        return MP_ERR_FULL;
-    uint32_t id = mp_add_relaxed(&t->next_id, 1);
-    if (id > t->max_keys)
-        return MP_ERR_FULL;
+    /* Claim an id first: a reclaimed one, else a fresh one (checked so
+     * next_id cannot run away and wrap); a lost race gives the id back and
+     * wastes a few arena bytes, never correctness. */
+    uint32_t id = eng_table__take_key_id(t);
+    if (!id) {
+        if (mp_load_relaxed(&t->next_id) > t->max_keys)
+            return MP_ERR_FULL;
+        id = mp_add_relaxed(&t->next_id, 1);
+        if (id > t->max_keys)
+            return MP_ERR_FULL;
+    }
     struct eng_key *k = eng_arena_alloc(t->arena, sizeof(*k) + len);
     if (!k)
         return MP_ERR_NOMEM;
@@ -55,59 +62,106 @@ static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent
     k->id = id;
     k->tenant_id = tid;
     k->name_id = nid;
+    k->ten = ten;
+    if (ten)
+        ten->key = k;
     memcpy(k->name, name, len);
     *out = k;
     return MP_OK;
 }
 
+/* The key cap: reserves a place among the tenant's keys before a new key
+ * is made (and its name interned), so racing writers never pass the cap
+ * together. `force` (loading) reserves past the cap: stored keys always
+ * load. MP_OK, or ENG_ERR_KEY_CAP with nothing reserved. */
+static int table__reserve(struct eng_key *parent, int force)
+{
+    struct eng_tenant *ten = parent->ten;
+    uint32_t was = mp_add_relaxed(&ten->nkeys, 1), max = mp_load_relaxed(&ten->max_keys);
+    if (force || max == 0 || was < max)
+        return MP_OK;
+    mp_sub_relaxed(&ten->nkeys, 1);
+    return ENG_ERR_KEY_CAP;
+}
+
 /* Finds or creates the key (scope, parent, name) whose hash is h (the
  * slow part of an event's key lookups, and of loading). */
 static int table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng_key *parent,
-                          const char *name, size_t len, struct eng_key **out)
+                          const char *name, size_t len, int force, struct eng_key **out)
 {
     const uint64_t tag = table__tag(h);
     struct eng_key *mine = NULL;
+    int rc = MP_ERR_FULL, reserved = 0;
+restart:;
+    /* A new key goes into the first free slot of its chain: a tombstone
+     * (eng_table_reclaim.c) or the empty slot that ends the chain, and only
+     * once the whole chain is known not to hold it. Tombstones are made only
+     * while no writer is inside a record, so every writer inserting one key
+     * aims at the same slot, and a failed CAS starts the probe again. */
+    uint64_t first_free = UINT64_MAX;
     for (uint64_t i = h & t->mask, n = 0; n <= t->mask; i = (i + 1) & t->mask, n++) {
         /* acquire: pairs with the release CAS that published the key */
         uint64_t w = mp_load_acquire(&t->slots[i]);
+        if (w == SLOT_TOMB) {
+            if (first_free == UINT64_MAX)
+                first_free = i;
+            continue;
+        }
         if (!w) {
-            int rc;
+            if (!mine && parent && !reserved) {
+                if ((rc = table__reserve(parent, force)) != MP_OK)
+                    return rc;
+                reserved = 1;
+            }
             if (!mine && (rc = table__new_key(t, scope, parent, name, len, &mine)) != MP_OK)
-                return rc;
+                goto unreserve;
             if (parent)
-                mine->sibling = mp_load_relaxed(&parent->children);
-            uint64_t expect = 0;
+                mp_store_relaxed(&mine->sibling, mp_load_relaxed(&parent->children));
+            uint64_t at = first_free != UINT64_MAX ? first_free : i;
+            uint64_t expect = at == i ? 0 : SLOT_TOMB;
             /* release: the key's fields are visible to whoever loads the slot */
-            if (mp_cas_acq_rel(&t->slots[i], &expect, tag << SLOT_PTR_BITS | (uintptr_t)mine)) {
+            if (mp_cas_acq_rel(&t->slots[at], &expect, tag << SLOT_PTR_BITS | (uintptr_t)mine)) {
                 mp_store_release(&t->by_id[mine->id], mine);
                 mp_add_relaxed(&t->nkeys, 1);
                 if (parent) {
                     /* push on the tenant's child list; sibling is written
                      * before the release CAS that publishes it */
-                    struct eng_key *head = mine->sibling;
+                    struct eng_key *head = mp_load_relaxed(&mine->sibling);
                     while (!mp_cas_weak_release(&parent->children, &head, mine))
-                        mine->sibling = head;
+                        mp_store_relaxed(&mine->sibling, head);
                 }
                 *out = mine;
                 return MP_OK;
             }
-            w = expect; /* lost: compare with the winner, then probe on with ours */
+            goto restart; /* lost the slot: the winner may be this very key */
         }
         if (w >> SLOT_PTR_BITS == tag &&
             table__key_is(table__slot_key(w), scope, parent, name, len)) {
             *out = table__slot_key(w);
-            return MP_OK; /* a key we built and lost stays unused in the arena */
+            rc = MP_OK;
+            if (mine) {
+                eng_table__free_key_id(t, mine->id); /* ours was never seen; its bytes stay */
+                goto unreserve;
+            }
+            return MP_OK;
         }
     }
-    return MP_ERR_FULL;
+    rc = MP_ERR_FULL;
+    if (mine)
+        eng_table__free_key_id(t, mine->id);
+unreserve:
+    if (reserved)
+        mp_sub_relaxed(&parent->ten->nkeys, 1); /* the place we reserved was not taken */
+    return rc;
 }
 
-/* The same for the other files (loading): the hot path above keeps its
- * static copy, which the compiler may inline into frame__record. */
+/* The same for the other files (loading, which never refuses a stored key
+ * for the cap): the hot path above keeps its static copy, which the
+ * compiler may inline into frame__record. */
 int eng_table__get_key(struct eng_table *t, uint64_t h, int scope, struct eng_key *parent,
                        const char *name, size_t len, struct eng_key **out)
 {
-    return table__get_key(t, h, scope, parent, name, len, out);
+    return table__get_key(t, h, scope, parent, name, len, 1, out);
 }
 
 /* ---- series ---------------------------------------------------------------- */
@@ -188,7 +242,10 @@ struct eng_frame {
     uint32_t *set;         /* open-addressed: index into `list` + 1, 0 empty */
     struct eng_key **list; /* distinct keys touched, in order */
     uint64_t *bits;        /* per list entry: ring slots touched (flush mask) */
+    int64_t now_ms;        /* the rate cap's clock; 0: the table's */
 };
+
+void eng_frame_set_now(struct eng_frame *f, int64_t now_ms) { f->now_ms = now_ms; }
 
 static void frame__init(struct eng_frame *f, uint32_t *set, uint32_t setcap,
                         struct eng_key **list, uint64_t *bits, uint32_t max)
@@ -199,6 +256,7 @@ static void frame__init(struct eng_frame *f, uint32_t *set, uint32_t setcap,
     f->set = set;
     f->list = list;
     f->bits = bits;
+    f->now_ms = 0;
     memset(set, 0, setcap * sizeof(*set));
 }
 
@@ -356,6 +414,51 @@ static inline void table__event_hashes(const struct eng_table *t, const struct e
     h[2] = table__child_hash(h[0], ENG_SCOPE_DOMAIN, ev->domain, ev->domain_len);
 }
 
+/* The rate cap (GCRA, one CAS): the event may pass when the tenant's
+ * theoretical arrival time is at most burst_ns ahead of now; passing moves
+ * it one interval on. Returns 1 when it passes. */
+static inline int table__rate_take(struct eng_tenant *ten, int64_t now_ms)
+{
+    const int64_t now = now_ms * 1000000;
+    const int64_t burst = (int64_t)mp_load_relaxed(&ten->burst_ns);
+    const int64_t interval = (int64_t)mp_load_relaxed(&ten->interval_ns);
+    int64_t tat = mp_load_relaxed(&ten->tat_ns);
+    for (;;) {
+        int64_t base = tat > now ? tat : now;
+        if (base - now > burst)
+            return 0;
+        /* relaxed: the word orders nothing but itself */
+        if (mp_cas_relaxed(&ten->tat_ns, &tat, base + interval))
+            return 1;
+    }
+}
+
+/* The event's three keys, found or made, under the tenant's limits: the
+ * rate first (an event over it makes no key), then the key cap. */
+static inline int frame__keys(struct eng_table *t, const struct eng_frame *f,
+                              const struct eng_event *ev, const uint64_t h[ENG_NSCOPES],
+                              struct eng_key *keys[ENG_NSCOPES])
+{
+    int rc = table__get_key(t, h[0], ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, 0,
+                            &keys[0]);
+    if (rc != MP_OK)
+        return rc;
+    struct eng_tenant *ten = keys[0]->ten;
+    if (mp_load_relaxed(&ten->interval_ns) &&
+        !table__rate_take(ten, f->now_ms ? f->now_ms : mp_load_relaxed(&t->now_ms))) {
+        eng_table__limit_reject(t, ten, ENG_LIM_RATE);
+        return ENG_ERR_RATE_CAP;
+    }
+    rc = table__get_key(t, h[1], ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len, 0,
+                        &keys[1]);
+    if (rc == MP_OK)
+        rc = table__get_key(t, h[2], ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len, 0,
+                            &keys[2]);
+    if (rc == ENG_ERR_KEY_CAP)
+        eng_table__limit_reject(t, ten, ENG_LIM_KEYS);
+    return rc;
+}
+
 /* eng_frame_record with the key hashes already computed (h), or not (NULL). */
 static inline int frame__record(struct eng_table *t, struct eng_frame *f,
                                 const struct eng_event *ev, const uint64_t *hin)
@@ -370,6 +473,10 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
     int64_t ch = mp_load_seq_cst(&t->cur_hour);
     int64_t cd = mp_load_seq_cst(&t->cur_day);
     if (cd == ENG_NO_BUCKET) /* a day ring reset is in progress (clock jumped) */
+        return MP_ERR_AGAIN;
+    /* seq_cst, as cur_day: a reclaim pass is unlinking keys (it waits for
+     * this writer's next quiescent point, then for the retry) */
+    if (mp_load_seq_cst(&t->reclaiming))
         return MP_ERR_AGAIN;
     if (d < cd - t->retention_days || d > cd + 1 || (cf != ENG_NO_BUCKET && b > cf + 1))
         return MP_ERR_INVAL;
@@ -392,13 +499,7 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
         __builtin_prefetch(&t->slots[h[2] & t->mask]);
     }
     struct eng_key *keys[ENG_NSCOPES];
-    int rc = table__get_key(t, h[0], ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, &keys[0]);
-    if (rc == MP_OK)
-        rc = table__get_key(t, h[1], ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len,
-                            &keys[1]);
-    if (rc == MP_OK)
-        rc = table__get_key(t, h[2], ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len,
-                            &keys[2]);
+    int rc = frame__keys(t, f, ev, h, keys);
     if (rc != MP_OK)
         return rc;
 

@@ -46,6 +46,8 @@ enum ingest_reason {
     INGEST_REJ_FRAME_LARGE,    /* frame over max_frame_bytes (per frame, never decoded) */
     INGEST_REJ_BATCH_LARGE,    /* batch over max_batch_events (per frame, never decoded) */
     INGEST_REJ_PRODUCER_ID,    /* producer_id over INGEST_PRODUCER_ID_MAX bytes (per frame) */
+    INGEST_REJ_TENANT_KEY_CAP, /* a new key would take the tenant over limits.*max_keys */
+    INGEST_REJ_TENANT_RATE_CAP, /* the tenant is over limits.*max_events_per_second */
     INGEST_REASON_COUNT
 };
 

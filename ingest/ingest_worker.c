@@ -201,6 +201,7 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
         goto out;
     }
     mp_add_relaxed(&p->fig.events, b->n_events);
+    eng_frame_set_now(p->frame, now_ms); /* limits: the rate cap's clock (issue 9, item 6) */
     const size_t n = b->n_events;
     for (size_t i = 0; i < n + 3 * PIPE_D; i++) {
         if (i < n) {
@@ -241,7 +242,9 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
         }
         /* MP_ERR_INVAL: valid by the wall clock, outside the table's held
          * range (its tick lags the clock by up to one interval). */
-        int r = rc == MP_ERR_FULL    ? INGEST_REJ_CAPACITY
+        int r = rc == MP_ERR_FULL        ? INGEST_REJ_CAPACITY
+                : rc == ENG_ERR_KEY_CAP  ? INGEST_REJ_TENANT_KEY_CAP /* limits (issue 9, item 6) */
+                : rc == ENG_ERR_RATE_CAP ? INGEST_REJ_TENANT_RATE_CAP
                 : rc == MP_ERR_INVAL ? (s->ev.time_ms > now_ms ? INGEST_REJ_TIME_FUTURE
                                                                : INGEST_REJ_TIME_OLD)
                                      : INGEST_REJ_INTERNAL;

@@ -431,6 +431,31 @@ START_TEST(slow_rule_follows_within_sweep)
 }
 END_TEST
 
+/* The table's reclaim pin (issue 9): a key holding an alert is live until
+ * its resolve is handed over; other keys are not. */
+START_TEST(key_live_pins_alerting_keys)
+{
+    start_r1(0, 0, 50);
+    bounce("pinned", 100, 60);
+    events("calm", ENG_SENT, 100);
+    expect_request(0, "firing:r1:pinned:critical", 2000);
+    struct eng_key *tk, *mk, *ck;
+    ck_assert_int_eq(eng_table_find(W.table, ENG_SCOPE_TENANT, "pinned", NULL, &tk), MP_OK);
+    ck_assert_int_eq(eng_table_find(W.table, ENG_SCOPE_MAILBOX, "pinned", "m@x.example", &mk),
+                     MP_OK);
+    ck_assert_int_eq(eng_table_find(W.table, ENG_SCOPE_TENANT, "calm", NULL, &ck), MP_OK);
+    ck_assert_int_eq(alert_eval_key_live(W.eval, eng_key_id(tk)), 1);
+    ck_assert_int_eq(alert_eval_key_live(W.eval, eng_key_id(mk)), 0); /* r1: tenant scope only */
+    ck_assert_int_eq(alert_eval_key_live(W.eval, eng_key_id(ck)), 0);
+    events("pinned", ENG_SENT, 100000); /* diluted: resolves */
+    expect_request(1, "resolved:r1:pinned:critical", 3000);
+    int64_t deadline = mp_mono_ns() + 3000 * 1000000LL;
+    while (alert_eval_key_live(W.eval, eng_key_id(tk)) && mp_mono_ns() < deadline)
+        usleep(10000);
+    ck_assert_int_eq(alert_eval_key_live(W.eval, eng_key_id(tk)), 0);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     return check_suite("alert_eval", 30, setup, teardown,
@@ -439,5 +464,5 @@ Suite *test_suite(void)
                                    state_restart_keeps_firing_and_resolves,
                                    reload_resolves_removed_rule,
                                    state_rule_gone_at_start_resolves, json_active_per_tenant,
-                                   slow_rule_follows_within_sweep));
+                                   slow_rule_follows_within_sweep, key_live_pins_alerting_keys));
 }

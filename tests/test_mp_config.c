@@ -872,6 +872,67 @@ START_TEST(test_http_reject)
 END_TEST
 
 /* The plain cases in one call; the table-driven (loop) ones beside them. */
+/* --- limits: (issue 9, item 6) ------------------------------------------- */
+
+START_TEST(test_limits)
+{
+    struct eng_tenant_limits l;
+    /* defaults: 100000 keys, no rate cap; with a small table, half of it */
+    struct mp_config *cfg = must_load(PULL);
+    ck_assert_uint_eq(cfg->limits.tenant_max_keys, 100000);
+    ck_assert_uint_eq(cfg->limits.tenant_max_eps, 0);
+    mp_config_free(cfg);
+    cfg = must_load(PULL "engine: {max_keys: 4096}\n");
+    ck_assert_uint_eq(cfg->limits.tenant_max_keys, 2048);
+    mp_config_free(cfg);
+    /* overrides, with limits before engine: the cross-check waits for both */
+    cfg = must_load(PULL "limits:\n"
+                         "  tenant_max_keys: 0\n"
+                         "  tenant_max_events_per_second: 500\n"
+                         "  tenants:\n"
+                         "    acme: {max_keys: 500000, max_events_per_second: 20000}\n"
+                         "    beta: {max_events_per_second: 0}\n"
+                         "    gamma: {max_keys: 7}\n"
+                         "engine: {max_keys: 1048576}\n");
+    ck_assert_uint_eq(cfg->limits.n_tenants, 3);
+    mp_config_tenant_limits(cfg, "acme", 4, &l);
+    ck_assert_uint_eq(l.max_keys, 500000);
+    ck_assert_uint_eq(l.max_eps, 20000);
+    mp_config_tenant_limits(cfg, "beta", 4, &l);
+    ck_assert_uint_eq(l.max_keys, 0); /* the default, not named by the override */
+    ck_assert_uint_eq(l.max_eps, 0);
+    mp_config_tenant_limits(cfg, "gammaX", 5, &l); /* "gamma": len, not the C string */
+    ck_assert_uint_eq(l.max_keys, 7);
+    ck_assert_uint_eq(l.max_eps, 500);
+    mp_config_tenant_limits(cfg, "other", 5, &l);
+    ck_assert_uint_eq(l.max_keys, 0);
+    ck_assert_uint_eq(l.max_eps, 500);
+    mp_config_free(cfg);
+    /* refusals: bounds, half the table, names, types, unknown keys */
+    must_reject(PULL "limits:\n  tenant_max_keys: 600000\n",
+                "limits.tenant_max_keys: 600000 is over half of engine.max_keys (1048576)", 4);
+    must_reject(PULL "engine: {max_keys: 4096}\nlimits:\n  tenant_max_keys: 2049\n",
+                "limits.tenant_max_keys: 2049 is over half of engine.max_keys (4096)", 5);
+    must_reject(PULL "limits:\n  tenants:\n    acme:\n      max_keys: 524289\n",
+                "limits.tenants.acme.max_keys: 524289 is over half", 6);
+    must_reject(PULL "limits: {tenant_max_keys: -1}\n",
+                "limits.tenant_max_keys: expected an integer 0..134217728", 3);
+    must_reject(PULL "limits: {tenant_max_keys: \"5\"}\n", "got a quoted string", 3);
+    must_reject(PULL "limits: {tenant_max_events_per_second: 10000001}\n",
+                "limits.tenant_max_events_per_second: expected an integer 0..10000000", 3);
+    must_reject(PULL "limits: {tenant_max_key: 5}\n", "limits.tenant_max_key: unknown key", 3);
+    must_reject(PULL "limits:\n  tenants:\n    \"a b\": {max_keys: 5}\n",
+                "limits.tenants: invalid tenant name", 5);
+    must_reject(PULL "limits:\n  tenants:\n    acme: 5\n",
+                "limits.tenants.acme: expected a mapping with max_keys", 5);
+    must_reject(PULL "limits:\n  tenants:\n    acme: {max_keys: 5, burst: 9}\n",
+                "limits.tenants.acme.burst: unknown key", 5);
+    must_reject(PULL "limits:\n  tenants:\n    acme: {max_keys: 5}\n    acme: {max_keys: 6}\n",
+                "limits.tenants", 6);
+    must_reject(PULL "limits:\n  tenants: [acme]\n", "limits.tenants: expected a mapping", 4);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = check_suite("mp_config", 0, NULL, NULL,
@@ -889,6 +950,7 @@ Suite *test_suite(void)
     tcase_add_loop_test(tc, test_http_reject, 0, (int)MP_ARRAY_LEN(http_reject_cases));
     tcase_add_test(tc, test_http_tokens);
     tcase_add_test(tc, test_http_limits);
+    tcase_add_test(tc, test_limits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -16,6 +16,7 @@
 #include "e2e_harness.h"
 #include "ingest_validate.h"
 #include "mp_metrics.h"
+#include "mp_metrics_tenant.h"
 
 /* What the daemon before the table (a 152-line function) printed for it. */
 static const char golden[] =
@@ -47,6 +48,8 @@ static const char golden[] =
     "mailpulse_rejected_total{reason=\"frame_too_large\"} 112\n"
     "mailpulse_rejected_total{reason=\"batch_too_large\"} 113\n"
     "mailpulse_rejected_total{reason=\"producer_id_too_long\"} 114\n"
+    "mailpulse_rejected_total{reason=\"tenant_key_cap\"} 115\n"
+    "mailpulse_rejected_total{reason=\"tenant_rate_cap\"} 116\n"
     "# HELP mailpulse_keys Keys in the table (all scopes).\n"
     "# TYPE mailpulse_keys gauge\n"
     "mailpulse_keys 5\n"
@@ -238,9 +241,50 @@ START_TEST(flush_figures_add_up)
 }
 END_TEST
 
+/* The per-tenant limit rows (mp_metrics_tenant.c): only a tenant that hit
+ * a cap has series, both reasons each; the unlisted sums are always there. */
+START_TEST(tenant_limit_rows)
+{
+    struct mp_buf b = MP_BUF_INIT;
+    uint64_t v = 1;
+    ck_assert_int_eq(mp_metrics_tenant_render(NULL, &b), MP_OK);
+    ck_assert_int_eq(e2e_metric(b.p, "mailpulse_tenant_events_rejected_unlisted_total{reason=\""
+                                     "tenant_key_cap\"}", &v), MP_OK);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_ptr_null(strstr(b.p, "tenant=\""));
+    mp_buf_free(&b);
+    struct eng_table_opts o = {.max_keys = 1024, .retention_ms = 35 * 86400000LL,
+                               .limits = {.max_keys = 1}};
+    struct eng_table *t = NULL;
+    int64_t now = mp_now_ms();
+    ck_assert_int_eq(eng_table_create(&o, now, &t), MP_OK);
+    const char *mb[] = {"a@x.example", "b@x.example", "c@x.example"};
+    for (int i = 0; i < 3; i++) {
+        struct eng_event ev = {"acme", 4, mb[i], 11, "x.example", 9, ENG_SENT, now};
+        ck_assert_int_eq(eng_table_record(t, NULL, &ev), ENG_ERR_KEY_CAP);
+        struct eng_event ok = {"calm", 4, mb[0], 11, "x.example", 9, ENG_SENT, now};
+        ck_assert_int_eq(eng_table_record(t, NULL, &ok), ENG_ERR_KEY_CAP); /* cap 1: no domain key */
+    }
+    ck_assert_int_eq(mp_metrics_tenant_render(t, &b), MP_OK);
+    ck_assert_int_eq(e2e_metric(b.p, "mailpulse_tenant_events_rejected_total{tenant=\"acme\","
+                                     "reason=\"tenant_key_cap\"}", &v), MP_OK);
+    ck_assert_uint_eq(v, 3);
+    ck_assert_int_eq(e2e_metric(b.p, "mailpulse_tenant_events_rejected_total{tenant=\"acme\","
+                                     "reason=\"tenant_rate_cap\"}", &v), MP_OK);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(e2e_metric(b.p, "mailpulse_tenant_events_rejected_total{tenant=\"calm\","
+                                     "reason=\"tenant_key_cap\"}", &v), MP_OK);
+    ck_assert_uint_eq(v, 3);
+    ck_assert_ptr_nonnull(strstr(b.p, "# TYPE mailpulse_tenant_events_rejected_total counter\n"));
+    mp_buf_free(&b);
+    eng_table_destroy(t);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     return check_suite("mp_metrics", 0, NULL, NULL,
                        CHECK_TESTS(renders_the_known_text, series_parse_back,
-                                   signed_and_zero_values, flush_figures_add_up));
+                                   signed_and_zero_values, flush_figures_add_up,
+                                   tenant_limit_rows));
 }

@@ -58,6 +58,7 @@ struct daemon {
      * from ~5 ms to 20-35 ms, max 316 ms, under 200k events/s). */
     struct eng_store *astore;
     struct eng_table *table;
+    struct mp_config *limits_cfg; /* whose limits: the table reads (cfg until a SIGHUP) */
     void *zctx;
     struct alert_receiver *receivers;
     struct alert_sender *sender;
@@ -245,6 +246,34 @@ static struct daemon_reload *daemon__reload_build(const char *config_path)
     return r;
 }
 
+/* Main thread: the new file's limits: for every tenant (issue 9), unless a
+ * key cap is over half of the running table (engine.max_keys itself waits
+ * for the next start). The table reads the config it is given until
+ * eng_table_set_limits returns, so the new one is kept and the old freed. */
+static void daemon__reload_limits(struct daemon *d, struct daemon_reload *r)
+{
+    const struct mp_limits_conf *l = &r->nc->limits;
+    uint32_t half = d->cfg->max_keys / 2;
+    int over = l->tenant_max_keys > half;
+    for (size_t i = 0; i < l->n_tenants; i++)
+        over |= (l->tenants[i].set & MP_LIMIT_SET_KEYS) && l->tenants[i].max_keys > half;
+    if (over) {
+        mp_error("reload_limits_refused err=\"a key cap is over half of the running "
+                 "engine.max_keys (%u)\" kept=\"the limits in use\"", (unsigned)d->cfg->max_keys);
+        return;
+    }
+    if (eng_table_set_limits(d->table, NULL, mp_config_tenant_limits, r->nc) != MP_OK) {
+        mp_error("reload_limits_failed err=\"out of memory\" kept=\"the limits in use\"");
+        return;
+    }
+    if (d->limits_cfg != d->cfg)
+        mp_config_free(d->limits_cfg);
+    d->limits_cfg = r->nc;
+    r->nc = NULL;
+    mp_info("limits_reloaded tenant_max_keys=%u tenant_max_events_per_second=%u "
+            "tenant_overrides=%zu", l->tenant_max_keys, l->tenant_max_eps, l->n_tenants);
+}
+
 /* Main thread: swaps a built reload in. The evaluator takes the rules and
  * routes; receivers are copied by both sides, so r->rcv and r->nc go. */
 static void daemon__reload_apply(struct daemon *d, struct daemon_reload *r)
@@ -265,10 +294,11 @@ static void daemon__reload_apply(struct daemon *d, struct daemon_reload *r)
         daemon__reload_free(r);
         return;
     }
-    mp_info("reloaded rules=%zu receivers=%zu routes=%zu rules_file=%s note=\"other settings "
-            "apply at the next start\"",
+    mp_info("reloaded rules=%zu receivers=%zu routes=%zu rules_file=%s note=\"limits apply now, "
+            "other settings at the next start\"",
             nrules, nc->n_receivers, nc->n_routes,
             MP_LOG_Q(nc->rules_path ? nc->rules_path : "(defaults)"));
+    daemon__reload_limits(d, r);
     daemon__reload_free(r);
 }
 
@@ -383,6 +413,8 @@ static void daemon__stop(struct daemon *d)
             mp_error("store_final_flush_failed err=\"%s\"", mp_strerror(rc));
     }
     eng_table_destroy(d->table);
+    if (d->limits_cfg != d->cfg)
+        mp_config_free(d->limits_cfg); /* a SIGHUP's: the table no longer reads it */
     eng_store_close(d->store);
     eng_store_close(d->astore);
     if (d->lock_fd > 0)
@@ -423,7 +455,11 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
     struct eng_table_opts to = {.max_keys = d->cfg->max_keys,
                                 .retention_ms = d->cfg->retention_ms,
                                 .store = d->store,
-                                .evict_idle_ms = d->cfg->evict_idle_ms};
+                                .evict_idle_ms = d->cfg->evict_idle_ms,
+                                /* limits: (issue 9, item 6); d->cfg outlives the table */
+                                .limits_fn = mp_config_tenant_limits,
+                                .limits_arg = d->cfg};
+    d->limits_cfg = d->cfg;
     if ((rc = eng_table_create(&to, mp_now_ms(), &d->table)) != MP_OK) {
         snprintf(err, errlen, "cannot create key table (max_keys=%u) from %.256s/db: %s",
                  d->cfg->max_keys, d->cfg->data_dir, mp_strerror(rc));
@@ -557,6 +593,8 @@ static void daemon__run(struct daemon *d, const sigset_t *set)
             if (n)
                 mp_info("keys_evicted count=%zu idle_ms=%lld", n,
                         (long long)d->cfg->evict_idle_ms);
+            /* issue 9: idle, empty keys with no live alert leave for good */
+            eng_table_reclaim(d->table, mp_now_ms(), alert_eval_key_live, d->eval);
             next_evict = mp_mono_ns() + DAEMON_EVICT_NS;
         }
     }
@@ -603,6 +641,9 @@ int main(int argc, char **argv)
             VERSION, MP_LOG_Q(d.cfg->ingest_pull),
             d.cfg->http_listen ? MP_LOG_Q(d.cfg->http_listen) : "-", d.cfg->workers,
             MP_LOG_Q(d.cfg->data_dir), d.cfg->n_receivers);
+    mp_info("limits tenant_max_keys=%u tenant_max_events_per_second=%u tenant_overrides=%zu",
+            d.cfg->limits.tenant_max_keys, d.cfg->limits.tenant_max_eps,
+            d.cfg->limits.n_tenants);
     daemon__run(&d, &set);
     daemon__stop(&d);
     curl_global_cleanup();

@@ -468,6 +468,112 @@ static const struct mp_yaml_key cfg__engine_keys[] = {
     {0},
 };
 
+/* limits: (engine/eng_table.h, "Limits"). A cap is refused when it is
+ * over half the key table: one tenant at its cap must leave room for the
+ * others (the default, 100000 of 1048576 keys, is under a tenth). The rate
+ * is bounded where the engine's GCRA interval (1e9 / rate ns) stays >= 100. */
+#define CFG__LIMIT_KEYS_MAX (CFG__MAX_KEYS_MAX / 2)
+#define CFG__LIMIT_EPS_MAX 10000000
+#define CFG__LIMIT_KEYS_DEFAULT 100000u
+#define CFG__LIMIT_UNSET UINT32_MAX /* tenant_max_keys not in the file */
+#define LF(f) MP_YAML_FIELD(struct mp_tenant_limits_conf, f)
+static const struct mp_yaml_key cfg__tenant_limit_keys[] = {
+    {.name = "max_keys", .type = MP_YAML_INT, LF(max_keys), .min = 0, .max = CFG__LIMIT_KEYS_MAX,
+     .mark = MP_LIMIT_SET_KEYS},
+    {.name = "max_events_per_second", .type = MP_YAML_INT, LF(max_eps), .min = 0,
+     .max = CFG__LIMIT_EPS_MAX, .mark = MP_LIMIT_SET_EPS},
+    {0},
+};
+
+static int cfg__limit_tenants(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
+                              yaml_node_t *v, void *base)
+{
+    struct mp_limits_conf *l = &((struct mp_config *)base)->limits;
+    char q[MP_YAML_QBUF], sub[MP_YAML_PATH_MAX];
+    int rc = cfg__array(y, v, path, YAML_MAPPING_NODE, "a mapping of tenant name to limits",
+                        sizeof(*l->tenants), &l->tenants, &l->n_tenants);
+    if (rc != MP_OK || (rc = mp_yaml_check_keys(y, v, path)) != MP_OK)
+        return rc;
+    for (size_t i = 0; i < l->n_tenants; i++) {
+        yaml_node_t *kn = mp_yaml_pair_key(y, v, i), *val = mp_yaml_pair_value(y, v, i);
+        const char *tenant = (const char *)kn->data.scalar.value;
+        if (!cfg__valid_name(tenant))
+            return mp_yaml_fail(y, kn, path, "invalid tenant name %s: expected " ENG_NAME_GRAMMAR,
+                                mp_yaml_quote(q, sizeof(q), kn));
+        if ((l->tenants[i].tenant = strdup(tenant)) == NULL)
+            return mp_yaml_nomem(y, kn, path);
+        mp_yaml_join(sub, sizeof(sub), path, tenant);
+        if (val->type != YAML_MAPPING_NODE)
+            return cfg__expected_kind(y, val, sub,
+                                      "a mapping with max_keys and/or max_events_per_second");
+        if ((rc = mp_yaml_walk(y, val, sub, cfg__tenant_limit_keys, &l->tenants[i],
+                               &l->tenants[i].set)) != MP_OK)
+            return rc;
+    }
+    return MP_OK;
+}
+
+static const struct mp_yaml_key cfg__limits_keys[] = {
+    {.name = "tenant_max_keys", .type = MP_YAML_INT, CF(limits.tenant_max_keys), .min = 0,
+     .max = CFG__LIMIT_KEYS_MAX},
+    {.name = "tenant_max_events_per_second", .type = MP_YAML_INT, CF(limits.tenant_max_eps),
+     .min = 0, .max = CFG__LIMIT_EPS_MAX},
+    {.name = "tenants", .type = MP_YAML_FN, .fn = cfg__limit_tenants},
+    {0},
+};
+
+/* After the whole file (engine.max_keys may come later): every key cap is
+ * at most half the table, so one tenant never fills it; left out,
+ * tenant_max_keys is 100000, or half the table when that is less. */
+static int cfg__limits_check(struct mp_yaml *y, yaml_node_t *root, struct mp_config *cfg)
+{
+    struct mp_limits_conf *l = &cfg->limits;
+    yaml_node_t *sec = mp_yaml_find(y, root, "limits"), *at;
+    uint32_t half = cfg->max_keys / 2;
+    char path[MP_YAML_PATH_MAX];
+    if (l->tenant_max_keys == CFG__LIMIT_UNSET)
+        l->tenant_max_keys = half < CFG__LIMIT_KEYS_DEFAULT ? half : CFG__LIMIT_KEYS_DEFAULT;
+    if (l->tenant_max_keys > half) {
+        at = sec ? mp_yaml_find(y, sec, "tenant_max_keys") : NULL;
+        return mp_yaml_fail(y, at ? at : root, "limits.tenant_max_keys",
+                            "%u is over half of engine.max_keys (%u): one tenant could fill the "
+                            "key table; at most %u, or 0 for no cap",
+                            (unsigned)l->tenant_max_keys, (unsigned)cfg->max_keys, (unsigned)half);
+    }
+    for (size_t i = 0; i < l->n_tenants; i++) {
+        const struct mp_tenant_limits_conf *tl = &l->tenants[i];
+        if (!(tl->set & MP_LIMIT_SET_KEYS) || tl->max_keys <= half)
+            continue;
+        yaml_node_t *tn = sec ? mp_yaml_find(y, sec, "tenants") : NULL;
+        tn = tn ? mp_yaml_find(y, tn, tl->tenant) : NULL;
+        at = tn ? mp_yaml_find(y, tn, "max_keys") : NULL;
+        snprintf(path, sizeof(path), "limits.tenants.%s.max_keys", tl->tenant);
+        return mp_yaml_fail(y, at ? at : root, path,
+                            "%u is over half of engine.max_keys (%u): one tenant could fill the "
+                            "key table; at most %u, or 0 for no cap",
+                            (unsigned)tl->max_keys, (unsigned)cfg->max_keys, (unsigned)half);
+    }
+    return MP_OK;
+}
+
+void mp_config_tenant_limits(void *arg, const char *tenant, size_t len,
+                             struct eng_tenant_limits *out)
+{
+    const struct mp_limits_conf *l = &((const struct mp_config *)arg)->limits;
+    out->max_keys = l->tenant_max_keys;
+    out->max_eps = l->tenant_max_eps;
+    for (size_t i = 0; i < l->n_tenants; i++) {
+        const struct mp_tenant_limits_conf *tl = &l->tenants[i];
+        if (strlen(tl->tenant) != len || memcmp(tl->tenant, tenant, len) != 0)
+            continue;
+        if (tl->set & MP_LIMIT_SET_KEYS)
+            out->max_keys = tl->max_keys;
+        if (tl->set & MP_LIMIT_SET_EPS)
+            out->max_eps = tl->max_eps;
+        break;
+    }
+}
+
 static const struct mp_yaml_key cfg__alerting_keys[] = {
     CFG__ALERTING("group_interval", group_interval_ms),
     CFG__ALERTING("retry_initial", retry_initial_ms),
@@ -493,6 +599,7 @@ static const struct mp_yaml_key cfg__top_keys[] = {
     {.name = "ingest", .type = MP_YAML_SECTION, .sub = cfg__ingest_keys},
     {.name = "http", .type = MP_YAML_FN, .fn = cfg__http},
     {.name = "engine", .type = MP_YAML_SECTION, .sub = cfg__engine_keys},
+    {.name = "limits", .type = MP_YAML_SECTION, .sub = cfg__limits_keys},
     {.name = "rules", .type = MP_YAML_FN, CF(rules_path), .fn = cfg__rules},
     {.name = "alerting", .type = MP_YAML_SECTION, .sub = cfg__alerting_keys},
     {.name = "receivers", .type = MP_YAML_FN, .fn = cfg__receivers},
@@ -506,6 +613,7 @@ static void cfg__defaults(struct mp_config *cfg)
 {
     cfg->retention_ms = CFG__RETENTION_DEFAULT_MS;
     cfg->max_keys = CFG__MAX_KEYS_DEFAULT;
+    cfg->limits.tenant_max_keys = CFG__LIMIT_UNSET; /* cfg__limits_check sets the default */
     cfg->flush_interval_ms = 1000;
     cfg->max_frame_bytes = INGEST_MAX_FRAME_BYTES_DEFAULT;
     cfg->max_batch_events = INGEST_MAX_BATCH_EVENTS_DEFAULT;
@@ -539,6 +647,8 @@ static int cfg__load(struct mp_yaml *y, struct mp_config *cfg)
         return rc;
     routes = mp_yaml_find(y, root, "routes");
     if (routes && (rc = mp_yaml_walk(y, routes, "routes", cfg__route_keys, cfg, NULL)) != MP_OK)
+        return rc;
+    if ((rc = cfg__limits_check(y, root, cfg)) != MP_OK)
         return rc;
     if (cfg->ingest_pull == NULL)
         return mp_yaml_fail(y, root, "ingest.pull", "required key missing");
@@ -601,5 +711,8 @@ void mp_config_free(struct mp_config *cfg)
         free(cfg->routes[i].receivers);
     }
     free(cfg->routes);
+    for (size_t i = 0; i < cfg->limits.n_tenants; i++)
+        free(cfg->limits.tenants[i].tenant);
+    free(cfg->limits.tenants);
     free(cfg);
 }

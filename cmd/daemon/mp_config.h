@@ -57,6 +57,12 @@
  *     max_keys: 1048576             # capacity of the key table, 1024..2^28
  *     flush_interval: 1s            # counters to RocksDB at least this often (100ms..60s)
  *     evict_idle: 24h               # idle keys leave memory (0s: never; 1m..400d)
+ *   limits:                         # noisy-neighbour limits (engine/eng_table.h, "Limits")
+ *     tenant_max_keys: 100000       # 0..2^27 mailbox + domain keys per tenant (0: no cap),
+ *                                   #   at most half of engine.max_keys
+ *     tenant_max_events_per_second: 0  # 0..10000000 sustained, burst 1 s worth (0: no cap)
+ *     tenants:                      # per-tenant overrides, same bounds
+ *       acme: {max_keys: 500000, max_events_per_second: 20000}
  *   rules: rules.yaml               # must exist; see alerts/alert_rules_file.h
  *   alerting:                       # every key: a duration from 1ms to 30d
  *     group_interval: 1s            # a tenant's later alerts wait this long, then go together
@@ -81,6 +87,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eng_table.h"
 #include "mp.h"
 #include "mp_auth.h"
 #include "mp_http.h"
@@ -100,6 +107,20 @@ struct mp_route_conf {
     size_t *receivers; /* indices into mp_config.receivers */
 };
 
+/* limits: at start, and again at each SIGHUP (mailpulsed.c). */
+enum { MP_LIMIT_SET_KEYS = 1u << 0, MP_LIMIT_SET_EPS = 1u << 1 };
+struct mp_tenant_limits_conf {
+    char *tenant;
+    uint32_t max_keys, max_eps; /* each meant only when its bit is in `set` */
+    unsigned set;               /* MP_LIMIT_SET_*: the keys the override names */
+};
+struct mp_limits_conf {
+    uint32_t tenant_max_keys; /* default 100000; 0: no cap */
+    uint32_t tenant_max_eps;  /* default 0: no cap */
+    size_t n_tenants;
+    struct mp_tenant_limits_conf *tenants;
+};
+
 struct mp_config {
     char *path;        /* the file this came from */
     char *data_dir;    /* absolute or resolved against the config's dir */
@@ -116,6 +137,7 @@ struct mp_config {
     uint32_t max_keys;    /* default 1<<20 */
     int64_t flush_interval_ms; /* default 1000 */
     int64_t evict_idle_ms;     /* default 24 h; 0: never; else 1m..400d */
+    struct mp_limits_conf limits;
     char *rules_path;     /* NULL when not set; resolved like data_dir */
     int64_t group_interval_ms;  /* alerting.group_interval, default 1 s */
     int64_t retry_initial_ms;   /* alerting.retry_initial, default 500 ms */
@@ -136,6 +158,11 @@ struct mp_config {
 /* Load and validate `path`. On success *out owns a new config. */
 int mp_config_load(const char *path, struct mp_config **out, char *err, size_t errlen);
 void mp_config_free(struct mp_config *cfg);
+/* An eng_limits_fn over the limits section: `arg` is the struct mp_config;
+ * out gets the tenant's override where it names one, else the defaults.
+ * Read-only: any thread. */
+void mp_config_tenant_limits(void *arg, const char *tenant, size_t len,
+                             struct eng_tenant_limits *out);
 
 
 #endif
