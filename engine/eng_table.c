@@ -20,6 +20,7 @@ void eng_table_destroy(struct eng_table *t)
         free(t->backfill);
         t->backfill = n;
     }
+    eng_table__persist_free(t);
     free(t->by_id); /* keys live in the arena */
     eng_arena_destroy(t->arena);
     for (uint32_t i = 0; t->ser_dir && i < t->ser_ndir; i++)

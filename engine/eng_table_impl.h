@@ -158,6 +158,12 @@ struct eng_table {
     int retention_days;            /* oldest day accepted: current - retention_days */
     MP_ATOMIC(struct backfill *) backfill; /* events for days older than the ring */
     int64_t dropped_before[3];     /* per resolution: store deletes done below this bucket */
+    /* Flushes (tick thread only; see eng_table_persist.c). */
+    struct eng_flush_hook hook;    /* around every counter write; begin NULL: none */
+    struct held_put *held;         /* daily buckets that left the ring while writes failed */
+    size_t nheld, capheld;
+    uint32_t *names_held;          /* name ids drained by a flush whose commit failed */
+    size_t nnames_held, capnames_held;
 
     uint64_t seed;             /* eng_hash_name seed, from eng_hash_seed() at create */
     struct eng_qsbr *qsbr;     /* grace periods: writers and warming readers register here */
@@ -178,14 +184,20 @@ struct backfill {
     int type;
 };
 
+/* A daily bucket that left the ring before the store took it: written by
+ * the next flush that commits (absolute value, as a flush writes it). */
+struct held_put {
+    int64_t bucket;
+    uint32_t tid, nid;
+    uint8_t scope;
+    uint64_t counts[ENG_NTYPES];
+};
+
 /* Flush mask layout: one bit per ring slot, fine | hour | day. */
 #define BIT_FINE 0
 #define BIT_HOUR ENG_FINE_SLOTS
 #define BIT_DAY (ENG_FINE_SLOTS + ENG_HOUR_SLOTS)
 #define STORE_DAY_BACK 13 /* with a store: 7 d + the 7 d before, in memory */
-#ifndef FLUSH_BATCH_MAX
-#define FLUSH_BATCH_MAX 20000 /* entries per commit: bounds a flush batch's memory */
-#endif
 _Static_assert(BIT_DAY + STORE_DAY_BACK + 3 <= 64, "flush mask must fit 64 bits");
 
 static inline int64_t table__floordiv(int64_t a, int64_t b)
@@ -338,7 +350,10 @@ void eng_table__free_id(struct eng_table *t, uint32_t sid);
 int eng_table__ensure_hot(struct eng_table *t, struct eng_key *k);
 /* Loads names and held buckets from the store at create (eng_table_persist.c). */
 int eng_table__load(struct eng_table *t);
-/* Writes the bucket leaving a ring before tick clears it (eng_table_persist.c). */
+/* Writes the bucket leaving a ring before tick clears it, as part of a full
+ * flush (eng_table_persist.c). */
 void eng_table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64_t bucket);
+/* Frees what the flushes hold for a later commit (eng_table_persist.c). */
+void eng_table__persist_free(struct eng_table *t);
 
 #endif
