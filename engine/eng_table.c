@@ -58,7 +58,7 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     t->day_back = t->store ? STORE_DAY_BACK
                            : (t->retention_days > STORE_DAY_BACK ? t->retention_days : STORE_DAY_BACK);
     t->day_slots = t->day_back + 3;
-    t->series_size = (sizeof(struct eng_series) + (size_t)t->day_slots * sizeof(mp_atomic_u32) +
+    t->series_size = (sizeof(struct eng_series) + (size_t)t->day_slots * sizeof(eng_count) +
                       15) & ~(size_t)15;
     /* At most 12 live series per key; lost races and evictions give their
      * ids back, so the slack only covers ids held by racing writers. */

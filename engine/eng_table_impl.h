@@ -57,15 +57,20 @@
 
 /* One event type's counters for one key. Series live in a pool of
  * fixed-stride chunks and are named by a 32-bit id (0: none), so a key holds
- * a type -> series index of 12 small ids instead of a list to walk. */
+ * a type -> series index of 12 small ids instead of a list to walk.
+ * Counters are 64-bit, as in the store: 2^32 events of one type for one key
+ * in one day is about 50k/s sustained, which one tenant can reach, and a
+ * 32-bit bucket would wrap silently. 64 bits do not wrap in practice
+ * (2^64 events: 584 years at 1G events/s). */
+typedef mp_atomic_u64 eng_count;
 struct eng_series {
-    mp_atomic_u32 fine[ENG_FINE_SLOTS];
-    mp_atomic_u32 hour[ENG_HOUR_SLOTS];
-    mp_atomic_u32 day[]; /* day_slots */
+    eng_count fine[ENG_FINE_SLOTS];
+    eng_count hour[ENG_HOUR_SLOTS];
+    eng_count day[]; /* day_slots */
 };
 
-/* A pool chunk is one 2 MiB huge page holding as many series as fit (8,738
- * of 240 B with a store: 32 B spare). A power-of-two count would leave up
+/* A pool chunk is one 2 MiB huge page holding as many series as fit (4,369
+ * of 480 B with a store: 32 B spare). A power-of-two count would leave up
  * to 1/16 of every huge page unused but resident; the id -> chunk division
  * is a multiply and a shift instead (see table__sptr). */
 #define HUGE_PAGE (2u << 20)
@@ -311,7 +316,7 @@ static inline struct eng_series *table__series(struct eng_table *t, struct eng_k
 }
 
 /* The counters of resolution `res` in series s. */
-static inline mp_atomic_u32 *table__ring(struct eng_series *s, int res)
+static inline eng_count *table__ring(struct eng_series *s, int res)
 {
     return res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
 }

@@ -388,7 +388,7 @@ static int table__set_counts(struct eng_table *t, struct eng_key *k, int res, in
         struct eng_series *s = table__series(t, k, ty + 1);
         if (!s)
             return MP_ERR_NOMEM;
-        mp_store_relaxed(&table__ring(s, res)[slot], (uint32_t)counts[ty]);
+        mp_store_relaxed(&table__ring(s, res)[slot], counts[ty]);
     }
     return MP_OK;
 }
