@@ -261,7 +261,7 @@ void eng_store_close(struct eng_store *s)
     free(s);
 }
 
-/* Refuses a store written by an incompatible layout; stamps a new one. */
+/* Refuses a store written by an incompatible layout; stamps ours. */
 static int store__schema(struct eng_store *s, char *err, size_t errlen)
 {
     char *rerr = NULL;
@@ -273,12 +273,15 @@ static int store__schema(struct eng_store *s, char *err, size_t errlen)
         rocksdb_free(v);
         return MP_ERR_IO;
     }
-    if (!rerr && !v)
+    /* Stamped at every open, synced: a store that cannot take a write (a
+     * full disk) refuses the start here, with its error, instead of
+     * failing the first flush. */
+    if (!rerr)
         rocksdb_put_cf(s->db, s->wo_sync, s->cf[CF_DEFAULT], "schema", 6, STORE_SCHEMA,
                        strlen(STORE_SCHEMA), &rerr);
     rocksdb_free(v);
     if (rerr) {
-        snprintf(err, errlen, "store %s: %s", s->dir, rerr);
+        snprintf(err, errlen, "store %s: cannot write: %s", s->dir, rerr);
         rocksdb_free(rerr);
         return MP_ERR_IO;
     }

@@ -12,14 +12,10 @@
  * Stored counts above 2^32 load back exactly.
  */
 #include <check.h>
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "eng_store.h"
@@ -101,8 +97,8 @@ static void teardown(void)
     eng_store_close(s);
     t = NULL;
     s = NULL;
-    if (mounted && umount2(mnt, MNT_DETACH) != 0)
-        perror("umount");
+    if (mounted)
+        unit_tmpfs_umount(mnt);
     mounted = 0;
     unit_tmpdir_remove(dir);
 }
@@ -578,38 +574,11 @@ END_TEST
 
 /* ---- a full disk ------------------------------------------------------------------ */
 
-/* Mounts a tmpfs of `mb` MiB at mnt (the suite runs as root, as CI does). */
 static void mount_tmpfs(int mb)
 {
     snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
-    ck_assert_int_eq(mkdir(mnt, 0700), 0);
-    char opt[32];
-    snprintf(opt, sizeof(opt), "size=%dm", mb);
-    int rc = mount("tmpfs", mnt, "tmpfs", 0, opt);
-    ck_assert_msg(rc == 0, "mount -t tmpfs -o %s %s failed: %s (this case needs root)", opt, mnt,
-                  strerror(errno));
+    unit_tmpfs_mount(mnt, mb);
     mounted = 1;
-}
-
-/* Fills the file system of mnt to the last byte with mnt/fill. */
-static void fill_disk(void)
-{
-    char path[UNIT_PATH_MAX + 16];
-    snprintf(path, sizeof(path), "%s/fill", mnt);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ck_assert_int_ge(fd, 0);
-    static char buf[65536];
-    for (size_t chunk = sizeof(buf); chunk > 0; chunk /= 2)
-        while (write(fd, buf, chunk) == (ssize_t)chunk)
-            ;
-    close(fd);
-}
-
-static void free_disk(void)
-{
-    char path[UNIT_PATH_MAX + 16];
-    snprintf(path, sizeof(path), "%s/fill", mnt);
-    ck_assert_int_eq(unlink(path), 0);
 }
 
 /* Records n events of `type` for tenant `tn` over `nmb` mailboxes and
@@ -668,7 +637,7 @@ START_TEST(disk_full_flush_all_or_nothing)
     set_hook(&h);
     record_many("acme", 0, 600, 300, 40, ENG_SENT, T0);
     ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
-    fill_disk();
+    unit_disk_fill(mnt);
     /* more counts, new keys and names, a backfilled day: all held */
     record_many("acme", 600, 900, 450, 60, ENG_SENT, T0);
     record_many("beta", 0, 300, 300, 30, ENG_SENT, T0);
@@ -692,7 +661,7 @@ START_TEST(disk_full_flush_all_or_nothing)
     ck_assert_int_eq(eng_store_sum(s, ENG_RES_FINE, fb, fb, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
     ck_assert_uint_eq(out[ENG_SENT - 1], 600);
     check_scopes("acme", 1500);
-    free_disk();
+    unit_disk_free(mnt);
     ck_assert_int_eq(eng_store_recover(s), MP_OK);
     eng_store_health(s, &hs);
     ck_assert_int_eq(hs.failed, 0);
@@ -725,7 +694,7 @@ START_TEST(store_refuses_until_recovered)
     struct eng_store_batch *b = eng_store_batch_new(s);
     eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p1", 2, "1", 1);
     ck_assert_int_eq(eng_store_commit(s, b, 1), MP_OK);
-    fill_disk();
+    unit_disk_fill(mnt);
     static char big[256 * 1024];
     memset(big, 'v', sizeof(big));
     eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p2", 2, big, sizeof(big));
@@ -737,7 +706,7 @@ START_TEST(store_refuses_until_recovered)
     int n = 0;
     ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_PRODUCERS, NULL, 0, kv_count, &n), MP_OK);
     ck_assert_int_eq(n, 1);
-    free_disk();
+    unit_disk_free(mnt);
     ck_assert_int_eq(eng_store_recover(s), MP_OK);
     eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p4", 2, "4", 1);
     ck_assert_int_eq(eng_store_commit(s, b, 1), MP_OK);
@@ -770,7 +739,7 @@ START_TEST(open_on_full_disk_fails_cleanly)
     eng_store_close(s);
     s = NULL;
     mount_tmpfs(4);
-    fill_disk();
+    unit_disk_fill(mnt);
     char path[UNIT_PATH_MAX + 16], err[512] = "";
     snprintf(path, sizeof(path), "%s/db", mnt);
     struct eng_store *x = NULL;
