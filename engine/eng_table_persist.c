@@ -605,7 +605,8 @@ size_t eng_table_evict(struct eng_table *t, int64_t now_ms)
     if (table__flush_job(&j, 0, &ev, NULL) != MP_OK) {
         /* The store did not take them: the keys stay in memory, with their
          * unflushed slots marked again for the next flush. */
-        mp_error("evict_commit_failed keys=%zu", ev.n);
+        if (ev.n) /* the flush's own failure is logged by the store */
+            mp_error("evict_commit_failed keys=%zu", ev.n);
         for (size_t i = 0; i < ev.n; i++) {
             mp_or_relaxed(&ev.v[i].k->fmask, ev.v[i].m);
             mp_store_seq_cst(&ev.v[i].k->state, KEY_HOT);
