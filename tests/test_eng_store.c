@@ -731,6 +731,64 @@ START_TEST(store_refuses_until_recovered)
 }
 END_TEST
 
+struct reader {
+    mp_atomic_u32 stop; /* release by the case, acquire by the thread */
+    uint64_t reads, bad;
+};
+
+/* Reads one entry and scans a family, over and over, through reopens. */
+static void *read_loop(void *arg)
+{
+    struct reader *r = arg;
+    while (!mp_load_acquire(&r->stop)) {
+        int n = 0;
+        uint64_t out[ENG_NTYPES];
+        if (eng_store_kv_scan(s, ENG_KV_PRODUCERS, NULL, 0, kv_count, &n) != MP_OK || n < 1)
+            r->bad++;
+        if (eng_store_sum(s, ENG_RES_DAY, 7, 7, ENG_SCOPE_TENANT, 1, 0, out) != MP_OK ||
+            out[ENG_SENT - 1] != 42)
+            r->bad++;
+        r->reads++;
+    }
+    return NULL;
+}
+
+/* Readers go on while failed writes and recoveries reopen the handle. */
+START_TEST(reads_during_reopen)
+{
+    eng_table_destroy(t);
+    t = NULL;
+    eng_store_close(s);
+    mount_tmpfs(4);
+    s = unit_store_open(mnt);
+    struct eng_store_batch *b = eng_store_batch_new(s);
+    uint64_t c[ENG_NTYPES] = {0};
+    c[ENG_SENT - 1] = 42;
+    eng_store_batch_put(b, ENG_RES_DAY, 7, ENG_SCOPE_TENANT, 1, 0, c);
+    eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p1", 2, "1", 1);
+    ck_assert_int_eq(eng_store_commit(s, b, 1), MP_OK);
+    struct reader r = {0};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, read_loop, &r), 0);
+    static char big[256 * 1024];
+    for (int round = 0; round < 3; round++) {
+        unit_disk_fill(mnt);
+        eng_store_batch_kv_put(b, ENG_KV_DEAD, "x", 1, big, sizeof(big));
+        ck_assert_int_eq(eng_store_commit(s, b, 1), MP_ERR_IO);
+        unit_disk_free(mnt);
+        ck_assert_int_eq(eng_store_recover(s), MP_OK);
+    }
+    mp_store_release(&r.stop, 1);
+    pthread_join(th, NULL);
+    eng_store_batch_free(b);
+    struct eng_store_health h;
+    eng_store_health(s, &h);
+    ck_assert_uint_eq(h.recoveries, 3);
+    ck_assert_uint_gt(r.reads, 0);
+    ck_assert_uint_eq(r.bad, 0);
+}
+END_TEST
+
 /* A start on a full disk fails with an error that names the store. */
 START_TEST(open_on_full_disk_fails_cleanly)
 {
@@ -786,6 +844,7 @@ Suite *test_suite(void)
                                    idle_keys_leave_and_come_back, evict_during_writes_exact,
                                    restart_new_seed_same_ids, flush_hook_brackets_every_write,
                                    disk_full_flush_all_or_nothing, store_refuses_until_recovered,
-                                   open_on_full_disk_fails_cleanly, counts_above_2_32_load_exactly));
+                                   open_on_full_disk_fails_cleanly, counts_above_2_32_load_exactly,
+                                   reads_during_reopen));
 }
 
