@@ -592,17 +592,24 @@ static void store__batch_clear(struct eng_store_batch *b)
     b->dead = 0;
 }
 
-int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync)
+int eng_store_writable(struct eng_store *s)
 {
     /* acquire: pairs with the release store that ended a recovery */
-    if (mp_load_acquire(&s->failed) && store__recover(s, 0) != MP_OK) {
-        /* Refused without a RocksDB call: after a failed WAL write, RocksDB
-         * 7.8 must not be written to again before it recovered (upstream
-         * #12448), and the caller keeps what it meant to write. */
-        uint64_t n = mp_add_relaxed(&s->refused, 1) + 1, sup;
-        if (mp_ratelimit_allow(&s->rl_refused, mp_mono_ns() / 1000000, STORE_LOG_EVERY_MS, &sup))
-            mp_warn("store_write_refused store=%s refused=%llu reason=recovering",
-                    MP_LOG_Q(s->dir), (unsigned long long)n);
+    if (!mp_load_acquire(&s->failed) || store__recover(s, 0) == MP_OK)
+        return MP_OK;
+    /* Refused without a RocksDB call: after a failed WAL write, RocksDB 7.8
+     * must not be written to again before it recovered (upstream #12448),
+     * and the caller keeps what it meant to write. */
+    uint64_t n = mp_add_relaxed(&s->refused, 1) + 1, sup;
+    if (mp_ratelimit_allow(&s->rl_refused, mp_mono_ns() / 1000000, STORE_LOG_EVERY_MS, &sup))
+        mp_warn("store_write_refused store=%s refused=%llu reason=recovering", MP_LOG_Q(s->dir),
+                (unsigned long long)n);
+    return MP_ERR_IO;
+}
+
+int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync)
+{
+    if (eng_store_writable(s) != MP_OK) {
         store__batch_clear(b);
         return MP_ERR_IO;
     }

@@ -80,6 +80,10 @@ struct eng_store_health {
     uint64_t recoveries;     /* reopens that made the store writable again */
 };
 void eng_store_health(struct eng_store *s, struct eng_store_health *h);
+/* MP_OK when a commit now would reach RocksDB (the store is writable, or
+ * has just recovered); MP_ERR_IO (counted as refused) while it is failed:
+ * a caller can skip building a batch that would be refused. */
+int eng_store_writable(struct eng_store *s);
 /* Tries to recover now, without waiting for the backoff (tests, and a
  * caller that knows space came back). MP_OK when the store is writable. */
 int eng_store_recover(struct eng_store *s);

@@ -205,22 +205,44 @@ static void job__retention(struct flush_job *j, const struct table_rings *r)
 
 /* Keeps a daily bucket that leaves the ring unwritten (its slot is about
  * to be cleared): the next flush that commits writes it. */
+static void job__hold_one(struct flush_job *j, const struct eng_key *k);
 static void job__hold_leaving(struct flush_job *j)
+{
+    uint64_t bit = 1ULL << table__bit(j->leave_res, j->leave_slot);
+    for (size_t i = 0; i < j->nmarks; i++)
+        if (j->marks[i].m & bit)
+            job__hold_one(j, j->marks[i].k);
+}
+
+/* Holds one key's leaving daily bucket for the next flush that commits. */
+static void job__hold_one(struct flush_job *j, const struct eng_key *k)
+{
+    struct eng_table *t = j->t;
+    if (MP_GROW(t->held, t->capheld, t->nheld + 1) != MP_OK) {
+        mp_error("store_flush_lost res=day bucket=%lld err=nomem", (long long)j->leave_bucket);
+        return;
+    }
+    struct held_put *h = &t->held[t->nheld++];
+    *h = (struct held_put){.bucket = j->leave_bucket, .tid = k->tenant_id, .nid = k->name_id,
+                           .scope = k->scope};
+    table__counts(t, k, ENG_RES_DAY, j->leave_slot, h->counts);
+}
+
+/* A refused flush at a ring advance: the leaving slot is cleared next, so
+ * its marks go, and a daily bucket is held (fine and hourly ones only
+ * served restarts: the next flush deletes them from the store anyway). */
+static void job__hold_slot(struct flush_job *j)
 {
     struct eng_table *t = j->t;
     uint64_t bit = 1ULL << table__bit(j->leave_res, j->leave_slot);
-    for (size_t i = 0; i < j->nmarks; i++) {
-        if (!(j->marks[i].m & bit))
+    uint32_t n = mp_load_relaxed(&t->next_id);
+    for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
+        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
+        if (!k || !(mp_load_relaxed(&k->fmask) & bit))
             continue;
-        const struct eng_key *k = j->marks[i].k;
-        if (MP_GROW(t->held, t->capheld, t->nheld + 1) != MP_OK) {
-            mp_error("store_flush_lost res=day bucket=%lld err=nomem", (long long)j->leave_bucket);
-            return;
-        }
-        struct held_put *h = &t->held[t->nheld++];
-        *h = (struct held_put){.bucket = j->leave_bucket, .tid = k->tenant_id,
-                               .nid = k->name_id, .scope = k->scope};
-        table__counts(t, k, ENG_RES_DAY, j->leave_slot, h->counts);
+        /* acquire: pairs with the writers' release fetch_or */
+        if ((mp_and_acquire(&k->fmask, ~bit) & bit) && j->leave_res == ENG_RES_DAY)
+            job__hold_one(j, k);
     }
 }
 
@@ -293,6 +315,18 @@ static int table__flush_job(struct flush_job *j, int sync, struct evict_pass *ev
         return MP_ERR_NOMEM;
     if (t->hook.begin)
         t->hook.begin(t->hook.arg, j->b);
+    if (eng_store_writable(t->store) != MP_OK) {
+        /* the store refuses writes until it recovers: read nothing, take
+         * nothing; the hook still sees a failed flush */
+        if (t->hook.end)
+            t->hook.end(t->hook.arg);
+        if (t->hook.done)
+            t->hook.done(t->hook.arg, MP_ERR_IO);
+        if (j->leave_res >= 0)
+            job__hold_slot(j);
+        eng_store_batch_free(j->b);
+        return MP_ERR_IO;
+    }
     struct table_rings r;
     table__rings(t, &r);
     job__names(j);

@@ -731,6 +731,34 @@ START_TEST(store_refuses_until_recovered)
 }
 END_TEST
 
+/* A daily bucket that leaves the ring while the disk is full is held in
+ * memory and written once the store recovers. */
+START_TEST(leaving_day_held_while_full)
+{
+    eng_table_destroy(t);
+    eng_store_close(s);
+    mount_tmpfs(8);
+    s = unit_store_open(mnt);
+    t = tk_table(4096, T0, s, 0);
+    int64_t d0 = T0 / DAY;
+    record_many("acme", 0, 200, 100, 10, ENG_DELIVERED, T0);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+    record_many("acme", 200, 300, 100, 10, ENG_DELIVERED, T0);
+    unit_disk_fill(mnt);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_ERR_IO); /* the write fails */
+    for (int i = 1; i <= 15; i++)                          /* refused: the day leaves */
+        eng_table_tick(t, T0 + i * DAY);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_DELIVERED),
+                      0);
+    unit_disk_free(mnt);
+    ck_assert_int_eq(eng_store_recover(s), MP_OK);
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+    uint64_t out[ENG_NTYPES];
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d0, d0, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_DELIVERED - 1], 500);
+}
+END_TEST
+
 struct reader {
     mp_atomic_u32 stop; /* release by the case, acquire by the thread */
     uint64_t reads, bad;
@@ -845,6 +873,6 @@ Suite *test_suite(void)
                                    restart_new_seed_same_ids, flush_hook_brackets_every_write,
                                    disk_full_flush_all_or_nothing, store_refuses_until_recovered,
                                    open_on_full_disk_fails_cleanly, counts_above_2_32_load_exactly,
-                                   reads_during_reopen));
+                                   reads_during_reopen, leaving_day_held_while_full));
 }
 
