@@ -180,7 +180,7 @@ int main(int argc, char **argv)
            per_key <= 1024 ? "yes" : "no");
     printf("# rss_bytes_per_key: (RSS after the events - RSS after eng_table_create) / keys; "
            "series_bytes_per_key: the counter rings alone (%zu B per key and type: 16 x 5 min, "
-           "28 x 1 h, %s x 1 d, 4 B each, + list header). rss_after_flush: the same after one "
+           "28 x 1 h, %s x 1 d, 8 B each (64-bit counters), + list header). rss_after_flush: the same after one "
            "eng_table_flush (%zu store entries, %.1f s), RocksDB memtables included; disk: the "
            "store directory after it. table_fixed_mb: slot arrays allocated up front (counted "
            "whole by eng_table_bytes, resident only where touched). Process RSS before the "

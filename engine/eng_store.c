@@ -1,30 +1,23 @@
 /* eng_store.c — RocksDB column families, key layout, adding merge (see eng_store.h). */
 #include "eng_store.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 
 #include "eng_table.h"
 #include "mp_buf.h"
 #include "mp_log.h"
 
+#include "eng_store_impl.h"
+
 #define STORE_SCHEMA "1"
-#define STORE_KEY_LEN 18
-
-enum { CF_DEFAULT = 0, CF_NAMES = 1, CF_COUNTERS = 2, CF_KV0 = 3, CF_COUNT = CF_KV0 + ENG_KV_COUNT };
-
-struct eng_store {
-    rocksdb_t *db;
-    rocksdb_options_t *opts;
-    rocksdb_options_t *cf_opts[CF_COUNT];
-    rocksdb_mergeoperator_t *merge;
-    rocksdb_column_family_handle_t *cf[CF_COUNT];
-    rocksdb_writeoptions_t *wo, *wo_sync;
-    rocksdb_readoptions_t *ro;
-};
 
 /* Counter puts wait in `puts` and reach the write batch sorted by key: the
  * memtable's skiplist then inserts each next key from where the previous one
@@ -43,6 +36,7 @@ struct put_ent {
 struct eng_store_batch {
     struct eng_store *s;
     rocksdb_writebatch_t *wb;
+    int dead; /* an operation found no open DB: the commit fails */
     struct put_ent *puts;
     struct put_ent **order;
     size_t nput, capput, caporder;
@@ -98,7 +92,7 @@ int eng_store_decode(const char *v, size_t len, uint64_t counts[ENG_NTYPES])
     return p == len ? MP_OK : MP_ERR_PARSE;
 }
 
-static void store__key(char *k, int res, int64_t bucket, int scope, uint32_t tid, uint32_t nid)
+void eng_store__key(char *k, int res, int64_t bucket, int scope, uint32_t tid, uint32_t nid)
 {
     /* flip the sign bit so big-endian byte order is numeric order */
     uint64_t b = (uint64_t)bucket ^ (1ULL << 63);
@@ -112,7 +106,7 @@ static void store__key(char *k, int res, int64_t bucket, int scope, uint32_t tid
     }
 }
 
-static void store__unkey(const char *k, int64_t *bucket, int *scope, uint32_t *tid, uint32_t *nid)
+void eng_store__unkey(const char *k, int64_t *bucket, int *scope, uint32_t *tid, uint32_t *nid)
 {
     const unsigned char *u = (const unsigned char *)k;
     uint64_t b = 0;
@@ -184,11 +178,17 @@ static const char *store__merge_name(void *st)
 
 /* ---- open / close ------------------------------------------------------------- */
 
-void eng_store_close(struct eng_store *s)
+static const char *const store__cf_names[CF_COUNT] = {"default", "names",   "counters", "alerts",
+                                                       "outbox",  "dead",    "journal",
+                                                       "producers"};
+
+/* Closes the DB handle; with flush, writes the memtables out first. The
+ * caller holds the lock exclusively (or is the only user). */
+static void store__close_db(struct eng_store *s, int flush)
 {
-    if (!s)
+    if (!s->db)
         return;
-    if (s->db) {
+    if (flush) {
         /* Write the memtables out now: with the WAL on, RocksDB would
          * otherwise replay the whole WAL at the next open, which is what a
          * restart would wait for. */
@@ -199,17 +199,50 @@ void eng_store_close(struct eng_store *s)
             if (s->cf[i])
                 rocksdb_flush_cf(s->db, fo, s->cf[i], &rerr);
             if (rerr) {
-                mp_error("store_flush_at_close_failed err=%s", MP_LOG_Q(rerr));
+                mp_error("store_flush_at_close_failed store=%s err=%s", MP_LOG_Q(s->dir),
+                         MP_LOG_Q(rerr));
                 rocksdb_free(rerr);
+                break;
             }
         }
         rocksdb_flushoptions_destroy(fo);
     }
-    for (int i = 0; i < CF_COUNT; i++)
+    for (int i = 0; i < CF_COUNT; i++) {
         if (s->cf[i])
             rocksdb_column_family_handle_destroy(s->cf[i]);
-    if (s->db)
-        rocksdb_close(s->db);
+        s->cf[i] = NULL;
+    }
+    /* Safe after a failed write: RocksDB closes a WAL that saw an error
+     * without writing to it again (WritableFileWriter::Close). */
+    rocksdb_close(s->db);
+    s->db = NULL;
+}
+
+/* Opens the DB with the options made at eng_store_open (missing column
+ * families are created: stores written by an older build open). */
+static int store__open_db(struct eng_store *s, char *err, size_t errlen)
+{
+    char *rerr = NULL;
+    s->db = rocksdb_open_column_families(s->opts, s->dir, CF_COUNT, store__cf_names,
+                                         (const rocksdb_options_t *const *)s->cf_opts, s->cf,
+                                         &rerr);
+    if (rerr) {
+        snprintf(err, errlen, "store %s: cannot open: %s", s->dir, rerr);
+        rocksdb_free(rerr);
+        s->db = NULL;
+        memset(s->cf, 0, sizeof(s->cf));
+        return MP_ERR_IO;
+    }
+    return MP_OK;
+}
+
+void eng_store_close(struct eng_store *s)
+{
+    if (!s)
+        return;
+    /* after a failed write the memtables cannot go out either; the WAL
+     * holds what they hold */
+    store__close_db(s, !mp_load_acquire(&s->failed));
     for (int i = 0; i < CF_COUNT; i++)
         if (s->cf_opts[i])
             rocksdb_options_destroy(s->cf_opts[i]);
@@ -222,83 +255,213 @@ void eng_store_close(struct eng_store *s)
         rocksdb_writeoptions_destroy(s->wo_sync);
     if (s->ro)
         rocksdb_readoptions_destroy(s->ro);
+    pthread_rwlock_destroy(&s->lock);
+    pthread_mutex_destroy(&s->rec_mu);
+    free(s->dir);
     free(s);
 }
 
-int eng_store_open(const char *dir, struct eng_store **out, char *err, size_t errlen)
+/* Refuses a store written by an incompatible layout; stamps ours. */
+static int store__schema(struct eng_store *s, char *err, size_t errlen)
 {
-    int rc = MP_ERR_NOMEM;
     char *rerr = NULL;
-    struct eng_store *s = calloc(1, sizeof(*s));
-    if (!s)
-        goto fail;
-    if (mkdir(dir, 0750) != 0) {
-        struct stat sb;
-        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-            snprintf(err, errlen, "store %s: cannot create directory", dir);
-            rc = MP_ERR_IO;
-            goto fail;
-        }
+    size_t vlen = 0;
+    char *v = rocksdb_get_cf(s->db, s->ro, s->cf[CF_DEFAULT], "schema", 6, &vlen, &rerr);
+    if (!rerr && v && (vlen != strlen(STORE_SCHEMA) || memcmp(v, STORE_SCHEMA, vlen) != 0)) {
+        snprintf(err, errlen, "store %s: schema %.*s, this build reads schema %s", s->dir,
+                 (int)vlen, v, STORE_SCHEMA);
+        rocksdb_free(v);
+        return MP_ERR_IO;
     }
+    /* Stamped at every open, synced: a store that cannot take a write (a
+     * full disk) refuses the start here, with its error, instead of
+     * failing the first flush. */
+    if (!rerr)
+        rocksdb_put_cf(s->db, s->wo_sync, s->cf[CF_DEFAULT], "schema", 6, STORE_SCHEMA,
+                       strlen(STORE_SCHEMA), &rerr);
+    rocksdb_free(v);
+    if (rerr) {
+        snprintf(err, errlen, "store %s: cannot write: %s", s->dir, rerr);
+        rocksdb_free(rerr);
+        return MP_ERR_IO;
+    }
+    return MP_OK;
+}
+
+static void store__make_options(struct eng_store *s)
+{
     s->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(s->opts, 1);
     rocksdb_options_set_create_missing_column_families(s->opts, 1);
     rocksdb_options_increase_parallelism(s->opts, 2);
-    s->merge = rocksdb_mergeoperator_create(NULL, store__merge_destroy, store__full_merge, store__partial_merge,
-                                            store__free_value, store__merge_name);
-    const char *names[CF_COUNT] = {"default", "names", "counters", "alerts", "outbox", "dead"};
+    /* RocksDB's own LOG file lives on the same disk. In the RocksDB we run
+     * on (7.8), its writer asserts when it writes again after a failed write
+     * (WritableFileWriter::AssertFalseAndGetStatusForPrevError: the abort a
+     * full disk caused; upstream dropped that assertion for the info log in
+     * #11314, RocksDB 8.1). At HEADER level nothing is logged after open, and
+     * what open logs stays in the writer's buffer, so a full disk never
+     * makes it write twice. Our own log says what failed. */
+    rocksdb_options_set_info_log_level(s->opts, 5 /* HEADER_LEVEL */);
+    rocksdb_options_set_keep_log_file_num(s->opts, 2);
+    s->merge = rocksdb_mergeoperator_create(NULL, store__merge_destroy, store__full_merge,
+                                            store__partial_merge, store__free_value,
+                                            store__merge_name);
     for (int i = 0; i < CF_COUNT; i++) {
         s->cf_opts[i] = rocksdb_options_create_copy(s->opts);
         rocksdb_options_set_compression(s->cf_opts[i], rocksdb_lz4_compression);
     }
     rocksdb_options_set_merge_operator(s->cf_opts[CF_COUNTERS], s->merge);
-    s->db = rocksdb_open_column_families(s->opts, dir, CF_COUNT, names,
-                                         (const rocksdb_options_t *const *)s->cf_opts, s->cf,
-                                         &rerr);
-    if (rerr) {
-        snprintf(err, errlen, "store %s: %s", dir, rerr);
-        rocksdb_free(rerr);
-        rerr = NULL;
-        rc = MP_ERR_IO;
-        goto fail;
-    }
     s->wo = rocksdb_writeoptions_create();
     s->wo_sync = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wo_sync, 1);
     s->ro = rocksdb_readoptions_create();
+}
 
-    /* Schema check: refuse a store written by an incompatible layout. */
-    size_t vlen = 0;
-    char *v = rocksdb_get_cf(s->db, s->ro, s->cf[CF_DEFAULT], "schema", 6, &vlen, &rerr);
-    if (rerr) {
-        snprintf(err, errlen, "store %s: %s", dir, rerr);
-        rocksdb_free(rerr);
-        rc = MP_ERR_IO;
-        goto fail;
+int eng_store_open(const char *dir, struct eng_store **out, char *err, size_t errlen)
+{
+    int rc = MP_ERR_NOMEM;
+    struct eng_store *s = calloc(1, sizeof(*s));
+    if (!s || !(s->dir = strdup(dir))) {
+        free(s);
+        snprintf(err, errlen, "store %s: out of memory", dir);
+        return MP_ERR_NOMEM;
     }
-    if (v && (vlen != strlen(STORE_SCHEMA) || memcmp(v, STORE_SCHEMA, vlen) != 0)) {
-        snprintf(err, errlen, "store %s: schema %.*s, this build reads schema %s", dir,
-                 (int)vlen, v, STORE_SCHEMA);
-        rocksdb_free(v);
-        rc = MP_ERR_IO;
-        goto fail;
-    }
-    if (!v) {
-        rocksdb_put_cf(s->db, s->wo_sync, s->cf[CF_DEFAULT], "schema", 6, STORE_SCHEMA,
-                       strlen(STORE_SCHEMA), &rerr);
-        if (rerr) {
-            snprintf(err, errlen, "store %s: %s", dir, rerr);
-            rocksdb_free(rerr);
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_READER_NP);
+    pthread_rwlock_init(&s->lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    pthread_mutex_init(&s->rec_mu, NULL);
+    s->backoff_ns = STORE_BACKOFF_MIN_NS;
+    if (mkdir(dir, 0750) != 0) {
+        struct stat sb;
+        if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            snprintf(err, errlen, "store %s: cannot create directory: %s", dir,
+                     strerror(errno));
             rc = MP_ERR_IO;
             goto fail;
         }
     }
-    rocksdb_free(v);
+    store__make_options(s);
+    if ((rc = store__open_db(s, err, errlen)) != MP_OK ||
+        (rc = store__schema(s, err, errlen)) != MP_OK)
+        goto fail;
     *out = s;
     return MP_OK;
 fail:
+    /* no flush: nothing was written, and a failed open may be a full disk */
+    mp_store_relaxed(&s->failed, 1);
     eng_store_close(s);
     return rc;
+}
+
+/* ---- write failures and recovery ------------------------------------------------ */
+
+/* Enters (or stays in) the failed state after a write that returned rerr. */
+static void store__failed(struct eng_store *s, const char *what, const char *rerr)
+{
+    pthread_mutex_lock(&s->rec_mu);
+    int64_t now = mp_mono_ns();
+    if (!mp_load_relaxed(&s->failed)) {
+        s->failed_at_ns = now;
+        s->backoff_ns = STORE_BACKOFF_MIN_NS;
+    }
+    s->next_try_ns = now + s->backoff_ns;
+    mp_add_relaxed(&s->failures, 1);
+    /* release: pairs with the acquire loads of writers deciding to refuse */
+    mp_store_release(&s->failed, 1);
+    pthread_mutex_unlock(&s->rec_mu);
+    mp_error("store_write_failed store=%s op=%s err=%s retry_ms=%lld", MP_LOG_Q(s->dir), what,
+             MP_LOG_Q(rerr), (long long)(s->backoff_ns / 1000000));
+}
+
+/* Free bytes on the store's file system; UINT64_MAX when unknown. */
+static uint64_t store__free_bytes(const struct eng_store *s)
+{
+    struct statvfs sv;
+    if (statvfs(s->dir, &sv) != 0)
+        return UINT64_MAX;
+    return (uint64_t)sv.f_bavail * sv.f_frsize;
+}
+
+/* Closes and reopens the DB: what RocksDB asks after a write error it
+ * cannot resume from by itself (the C API has no DB::Resume()). The WAL
+ * replays every write that succeeded; the failed one was never applied.
+ * The caller holds rec_mu. */
+static int store__reopen(struct eng_store *s)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_nsec += STORE_REOPEN_WAIT_MS * 1000000L;
+    dl.tv_sec += dl.tv_nsec / 1000000000L;
+    dl.tv_nsec %= 1000000000L;
+    /* bounded: a thread inside a scan callback may be the one committing */
+    if (pthread_rwlock_timedwrlock(&s->lock, &dl) != 0)
+        return MP_ERR_AGAIN;
+    char err[512];
+    store__close_db(s, 0);
+    int rc = store__open_db(s, err, sizeof(err));
+    pthread_rwlock_unlock(&s->lock);
+    if (rc != MP_OK) {
+        mp_error("store_recover_failed store=%s err=%s", MP_LOG_Q(s->dir), MP_LOG_Q(err));
+        return rc;
+    }
+    return MP_OK;
+}
+
+/* One recovery attempt, when due (or `force`). MP_OK: the store is writable. */
+static int store__recover(struct eng_store *s, int force)
+{
+    if (!mp_load_acquire(&s->failed))
+        return MP_OK;
+    if (pthread_mutex_trylock(&s->rec_mu) != 0)
+        return MP_ERR_IO; /* another thread is at it */
+    int rc = MP_ERR_IO;
+    int64_t now = mp_mono_ns();
+    if (!mp_load_relaxed(&s->failed)) {
+        rc = MP_OK;
+        goto out;
+    }
+    if (!force && now < s->next_try_ns)
+        goto out;
+    uint64_t free_b = store__free_bytes(s);
+    if (free_b < STORE_RECOVER_MIN_FREE) {
+        /* still full: reopening would only fail (and lose the handle the
+         * readers use); wait for room */
+        uint64_t sup;
+        if (mp_ratelimit_allow(&s->rl_recover, now / 1000000, STORE_LOG_EVERY_MS, &sup))
+            mp_warn("store_recover_waiting store=%s free_bytes=%llu need=%u", MP_LOG_Q(s->dir),
+                    (unsigned long long)free_b, STORE_RECOVER_MIN_FREE);
+    } else if ((rc = store__reopen(s)) == MP_OK) {
+        mp_add_relaxed(&s->recoveries, 1);
+        mp_info("store_recovered store=%s down_ms=%lld refused=%llu", MP_LOG_Q(s->dir),
+                (long long)((now - s->failed_at_ns) / 1000000),
+                (unsigned long long)mp_load_relaxed(&s->refused));
+        s->backoff_ns = STORE_BACKOFF_MIN_NS;
+        /* release: the new handle is in place before writers see "writable" */
+        mp_store_release(&s->failed, 0);
+        goto out;
+    } else if (rc == MP_ERR_AGAIN) {
+        rc = MP_ERR_IO; /* readers held on: try again soon, same backoff */
+        s->next_try_ns = now + STORE_BACKOFF_MIN_NS / 4;
+        goto out;
+    }
+    if (s->backoff_ns < STORE_BACKOFF_MAX_NS)
+        s->backoff_ns *= 2;
+    s->next_try_ns = now + s->backoff_ns;
+out:
+    pthread_mutex_unlock(&s->rec_mu);
+    return rc;
+}
+
+int eng_store_recover(struct eng_store *s) { return store__recover(s, 1); }
+
+void eng_store_health(struct eng_store *s, struct eng_store_health *h)
+{
+    h->failed = (int)mp_load_acquire(&s->failed);
+    h->write_failures = mp_load_relaxed(&s->failures);
+    h->refused = mp_load_relaxed(&s->refused);
+    h->recoveries = mp_load_relaxed(&s->recoveries);
 }
 
 /* ---- batches ------------------------------------------------------------------- */
@@ -336,7 +499,22 @@ static int store__put_cmp(const void *pa, const void *pb)
     return c ? c : (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-/* Moves the waiting puts into the write batch, in key order. */
+/* Takes the handle lock for one batch operation: 0 when the DB is open
+ * (then the caller unlocks), -1 when it is not (the batch is marked dead). */
+static int store__hold(struct eng_store_batch *b)
+{
+    pthread_rwlock_rdlock(&b->s->lock);
+    if (b->s->db)
+        return 0;
+    pthread_rwlock_unlock(&b->s->lock);
+    b->dead = 1;
+    return -1;
+}
+
+static void store__release(struct eng_store_batch *b) { pthread_rwlock_unlock(&b->s->lock); }
+
+/* Moves the waiting puts into the write batch, in key order. The caller
+ * holds the handle lock. */
 static void store__emit_puts(struct eng_store_batch *b)
 {
     if (!b->nput)
@@ -353,7 +531,10 @@ static void store__emit_puts(struct eng_store_batch *b)
 void eng_store_batch_name(struct eng_store_batch *b, uint32_t id, const char *name, size_t len)
 {
     char k[4] = {(char)(id >> 24), (char)(id >> 16), (char)(id >> 8), (char)id};
+    if (store__hold(b))
+        return;
     rocksdb_writebatch_put_cf(b->wb, b->s->cf[CF_NAMES], k, 4, name, len);
+    store__release(b);
 }
 
 void eng_store_batch_put(struct eng_store_batch *b, int res, int64_t bucket, int scope,
@@ -362,15 +543,18 @@ void eng_store_batch_put(struct eng_store_batch *b, int res, int64_t bucket, int
     if (MP_GROW(b->puts, b->capput, b->nput + 1) != MP_OK ||
         MP_GROW(b->order, b->caporder, b->nput + 1) != MP_OK) {
         /* no memory to wait in: straight into the batch, in order */
+        if (store__hold(b))
+            return;
         store__emit_puts(b);
         char k[STORE_KEY_LEN], v[ENG_STORE_VALUE_MAX];
-        store__key(k, res, bucket, scope, tid, nid);
+        eng_store__key(k, res, bucket, scope, tid, nid);
         size_t vl = eng_store_encode(counts, v);
         rocksdb_writebatch_put_cf(b->wb, b->s->cf[CF_COUNTERS], k, STORE_KEY_LEN, v, vl);
+        store__release(b);
         return;
     }
     struct put_ent *e = &b->puts[b->nput];
-    store__key(e->k, res, bucket, scope, tid, nid);
+    eng_store__key(e->k, res, bucket, scope, tid, nid);
     e->vl = (uint8_t)eng_store_encode(counts, e->v);
     e->seq = (uint32_t)b->nput++;
 }
@@ -378,52 +562,73 @@ void eng_store_batch_put(struct eng_store_batch *b, int res, int64_t bucket, int
 void eng_store_batch_add(struct eng_store_batch *b, int res, int64_t bucket, int scope,
                          uint32_t tid, uint32_t nid, const uint64_t counts[ENG_NTYPES])
 {
+    if (store__hold(b))
+        return;
     store__emit_puts(b); /* keep the caller's order on the counters */
     char k[STORE_KEY_LEN], v[ENG_STORE_VALUE_MAX];
-    store__key(k, res, bucket, scope, tid, nid);
+    eng_store__key(k, res, bucket, scope, tid, nid);
     size_t vl = eng_store_encode(counts, v);
     rocksdb_writebatch_merge_cf(b->wb, b->s->cf[CF_COUNTERS], k, STORE_KEY_LEN, v, vl);
+    store__release(b);
 }
 
 void eng_store_batch_drop_before(struct eng_store_batch *b, int res, int64_t bucket)
 {
+    if (store__hold(b))
+        return;
     store__emit_puts(b); /* keep the caller's order on the counters */
     char lo[STORE_KEY_LEN], hi[STORE_KEY_LEN];
-    store__key(lo, res, INT64_MIN, 0, 0, 0);
-    store__key(hi, res, bucket, 0, 0, 0);
+    eng_store__key(lo, res, INT64_MIN, 0, 0, 0);
+    eng_store__key(hi, res, bucket, 0, 0, 0);
     rocksdb_writebatch_delete_range_cf(b->wb, b->s->cf[CF_COUNTERS], lo, STORE_KEY_LEN, hi,
                                        STORE_KEY_LEN);
+    store__release(b);
+}
+
+static void store__batch_clear(struct eng_store_batch *b)
+{
+    rocksdb_writebatch_clear(b->wb);
+    b->nput = 0;
+    b->dead = 0;
+}
+
+int eng_store_writable(struct eng_store *s)
+{
+    /* acquire: pairs with the release store that ended a recovery */
+    if (!mp_load_acquire(&s->failed) || store__recover(s, 0) == MP_OK)
+        return MP_OK;
+    /* Refused without a RocksDB call: after a failed WAL write, RocksDB 7.8
+     * must not be written to again before it recovered (upstream #12448),
+     * and the caller keeps what it meant to write. */
+    uint64_t n = mp_add_relaxed(&s->refused, 1) + 1, sup;
+    if (mp_ratelimit_allow(&s->rl_refused, mp_mono_ns() / 1000000, STORE_LOG_EVERY_MS, &sup))
+        mp_warn("store_write_refused store=%s refused=%llu reason=recovering", MP_LOG_Q(s->dir),
+                (unsigned long long)n);
+    return MP_ERR_IO;
 }
 
 int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync)
 {
+    if (eng_store_writable(s) != MP_OK) {
+        store__batch_clear(b);
+        return MP_ERR_IO;
+    }
     char *rerr = NULL;
-    store__emit_puts(b);
-    rocksdb_write(s->db, sync ? s->wo_sync : s->wo, b->wb, &rerr);
-    rocksdb_writebatch_clear(b->wb);
+    pthread_rwlock_rdlock(&s->lock);
+    int rc = MP_OK;
+    if (!s->db || b->dead) {
+        rc = MP_ERR_IO;
+    } else {
+        store__emit_puts(b);
+        rocksdb_write(s->db, sync ? s->wo_sync : s->wo, b->wb, &rerr);
+    }
+    pthread_rwlock_unlock(&s->lock);
+    store__batch_clear(b);
     if (rerr) {
-        mp_error("store_write_failed err=%s", MP_LOG_Q(rerr));
+        store__failed(s, sync ? "write_sync" : "write", rerr);
         rocksdb_free(rerr);
         return MP_ERR_IO;
     }
-    return MP_OK;
-}
-
-/* Ends a scan: destroys the iterator and returns rc, or MP_ERR_IO when the
- * iterator failed (cf >= 0 names the kv family in the log). */
-static int store__iter_end(rocksdb_iterator_t *it, int rc, int cf)
-{
-    char *rerr = NULL;
-    rocksdb_iter_get_error(it, &rerr);
-    if (rerr) {
-        if (cf >= 0)
-            mp_error("store_read_failed cf=%d err=%s", cf, MP_LOG_Q(rerr));
-        else
-            mp_error("store_read_failed err=%s", MP_LOG_Q(rerr));
-        rocksdb_free(rerr);
-        rc = MP_ERR_IO;
-    }
-    rocksdb_iter_destroy(it);
     return rc;
 }
 
@@ -432,119 +637,25 @@ static int store__iter_end(rocksdb_iterator_t *it, int rc, int cf)
 void eng_store_batch_kv_put(struct eng_store_batch *b, int kv, const void *k, size_t kl,
                             const void *v, size_t vl)
 {
+    if (store__hold(b))
+        return;
     rocksdb_writebatch_put_cf(b->wb, b->s->cf[CF_KV0 + kv], k, kl, v, vl);
+    store__release(b);
 }
 
 void eng_store_batch_kv_del(struct eng_store_batch *b, int kv, const void *k, size_t kl)
 {
+    if (store__hold(b))
+        return;
     rocksdb_writebatch_delete_cf(b->wb, b->s->cf[CF_KV0 + kv], k, kl);
+    store__release(b);
 }
 
-int eng_store_kv_scan(struct eng_store *s, int kv, const void *prefix, size_t plen,
-                      int (*fn)(void *arg, const char *k, size_t kl, const char *v, size_t vl),
-                      void *arg)
+void eng_store_batch_kv_del_range(struct eng_store_batch *b, int kv, const void *lo,
+                                  size_t lol, const void *hi, size_t hil)
 {
-    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[CF_KV0 + kv]);
-    int rc = MP_OK;
-    if (plen)
-        rocksdb_iter_seek(it, prefix, plen);
-    else
-        rocksdb_iter_seek_to_first(it);
-    for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-        size_t kl, vl;
-        const char *k = rocksdb_iter_key(it, &kl);
-        if (plen && (kl < plen || memcmp(k, prefix, plen) != 0))
-            break;
-        const char *v = rocksdb_iter_value(it, &vl);
-        if ((rc = fn(arg, k, kl, v, vl)) != MP_OK)
-            break;
-    }
-    return store__iter_end(it, rc, kv);
-}
-
-/* ---- reads ------------------------------------------------------------------------ */
-
-int eng_store_load_names(struct eng_store *s,
-                         int (*fn)(void *arg, uint32_t id, const char *name, size_t len),
-                         void *arg)
-{
-    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[CF_NAMES]);
-    int rc = MP_OK;
-    for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
-        size_t kl, vl;
-        const unsigned char *k = (const unsigned char *)rocksdb_iter_key(it, &kl);
-        const char *v = rocksdb_iter_value(it, &vl);
-        if (kl != 4) {
-            mp_error("store_bad_name_key len=%zu", kl);
-            rc = MP_ERR_PARSE;
-            break;
-        }
-        uint32_t id = (uint32_t)k[0] << 24 | (uint32_t)k[1] << 16 | (uint32_t)k[2] << 8 | k[3];
-        if ((rc = fn(arg, id, v, vl)) != MP_OK)
-            break;
-    }
-    return store__iter_end(it, rc, -1);
-}
-
-int eng_store_load_counts(struct eng_store *s, int res, int64_t lo, int64_t hi,
-                          int (*fn)(void *arg, int64_t bucket, int scope, uint32_t tid,
-                                    uint32_t nid, const uint64_t counts[ENG_NTYPES]),
-                          void *arg)
-{
-    char start[STORE_KEY_LEN], end[STORE_KEY_LEN];
-    store__key(start, res, lo, 0, 0, 0);
-    store__key(end, res, hi == INT64_MAX ? hi : hi + 1, 0, 0, 0);
-    rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-    rocksdb_readoptions_set_iterate_upper_bound(ro, end, STORE_KEY_LEN);
-    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, s->cf[CF_COUNTERS]);
-    int rc = MP_OK;
-    for (rocksdb_iter_seek(it, start, STORE_KEY_LEN); rocksdb_iter_valid(it);
-         rocksdb_iter_next(it)) {
-        size_t kl, vl;
-        const char *k = rocksdb_iter_key(it, &kl);
-        const char *v = rocksdb_iter_value(it, &vl);
-        uint64_t counts[ENG_NTYPES];
-        if (kl != STORE_KEY_LEN || k[0] != (char)res || eng_store_decode(v, vl, counts) != MP_OK) {
-            mp_error("store_bad_counter_entry key_len=%zu value_len=%zu", kl, vl);
-            rc = MP_ERR_PARSE;
-            break;
-        }
-        int64_t bucket;
-        int scope;
-        uint32_t tid, nid;
-        store__unkey(k, &bucket, &scope, &tid, &nid);
-        if ((rc = fn(arg, bucket, scope, tid, nid, counts)) != MP_OK)
-            break;
-    }
-    rc = store__iter_end(it, rc, -1);
-    rocksdb_readoptions_destroy(ro);
-    return rc;
-}
-
-int eng_store_sum(struct eng_store *s, int res, int64_t lo, int64_t hi, int scope, uint32_t tid,
-                  uint32_t nid, uint64_t out[ENG_NTYPES])
-{
-    memset(out, 0, sizeof(uint64_t) * ENG_NTYPES);
-    char *rerr = NULL;
-    for (int64_t b = lo; b <= hi; b++) {
-        char k[STORE_KEY_LEN];
-        store__key(k, res, b, scope, tid, nid);
-        size_t vl = 0;
-        char *v = rocksdb_get_cf(s->db, s->ro, s->cf[CF_COUNTERS], k, STORE_KEY_LEN, &vl, &rerr);
-        if (rerr) {
-            mp_error("store_read_failed err=%s", MP_LOG_Q(rerr));
-            rocksdb_free(rerr);
-            return MP_ERR_IO;
-        }
-        if (!v)
-            continue;
-        uint64_t c[ENG_NTYPES];
-        int rc = eng_store_decode(v, vl, c);
-        rocksdb_free(v);
-        if (rc != MP_OK)
-            return rc;
-        for (int t = 0; t < ENG_NTYPES; t++)
-            out[t] += c[t];
-    }
-    return MP_OK;
+    if (store__hold(b))
+        return;
+    rocksdb_writebatch_delete_range_cf(b->wb, b->s->cf[CF_KV0 + kv], lo, lol, hi, hil);
+    store__release(b);
 }

@@ -8,6 +8,11 @@
  *   alerts    alert lifecycle state (layout owned by alert_eval)
  *   outbox    notifications not yet delivered (layout owned by alert_sender)
  *   dead      notifications given up on (layout owned by alert_sender)
+ *   journal   acked ingest batches not yet covered by a counter flush
+ *             (layout owned by the ingest journal)
+ *   producers last applied sequence per producer (layout owned likewise)
+ * A store written by an older build (fewer families) opens: missing
+ * families are created.
  * Bucket-first keys make "everything of resolution R in buckets [lo, hi]"
  * one range scan (restart) and "everything older than the retention" one
  * range delete. Counts are encoded as a 16-bit type mask + one varint per
@@ -15,9 +20,22 @@
  * be added without reading.
  *
  * Threads: a batch belongs to one thread; commits, loads and the store
- * itself are safe from any thread (RocksDB is). Writes go through the WAL;
- * commit(sync=0) survives a killed process (the WAL is in the page cache),
- * commit(sync=1) survives a machine crash too.
+ * itself are safe from any thread (RocksDB is; the DB handle sits behind a
+ * reader-writer lock because recovery reopens it). Writes go through the
+ * WAL; commit(sync=0) survives a killed process (the WAL is in the page
+ * cache), commit(sync=1) survives a machine crash too.
+ *
+ * Write errors (disk full, I/O errors): a commit either writes its whole
+ * batch or nothing. After a failed commit the store is "failed": further
+ * commits return MP_ERR_IO at once, without calling RocksDB (after a failed
+ * WAL append RocksDB must not be written to until it has recovered), and
+ * reads go on being served. A commit made while failed also tries, at most
+ * every 1 s doubling to 4 s and only when the file system has 1 MiB free,
+ * to recover by closing and reopening the DB (the WAL replays every commit
+ * that succeeded); when it succeeds the store is writable again and that
+ * commit goes through. Logs: store_write_failed, store_write_refused
+ * (rate-limited), store_recover_waiting, store_recover_failed,
+ * store_recovered.
  *
  * Returns MP_OK, MP_ERR_IO (err/log says why), MP_ERR_NOMEM, MP_ERR_PARSE
  * (a stored value that does not decode: the load stops and says where).
@@ -49,8 +67,26 @@ void eng_store_batch_add(struct eng_store_batch *b, int res, int64_t bucket, int
                          uint32_t tid, uint32_t nid, const uint64_t counts[ENG_NTYPES]);
 /* Deletes every bucket of resolution `res` older than `bucket`. */
 void eng_store_batch_drop_before(struct eng_store_batch *b, int res, int64_t bucket);
-/* Writes the batch atomically and empties it. */
+/* Writes the batch atomically and empties it (also on failure: a caller
+ * that must write it again builds it again). MP_OK, or MP_ERR_IO: nothing
+ * of the batch was written (a write error, or the store is failed). */
 int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync);
+
+/* Write health, for /metrics and tests. Any thread. */
+struct eng_store_health {
+    int failed;              /* 1: writes are refused until a recovery succeeds */
+    uint64_t write_failures; /* commits (and recovery reopens) that failed */
+    uint64_t refused;        /* commits refused while failed */
+    uint64_t recoveries;     /* reopens that made the store writable again */
+};
+void eng_store_health(struct eng_store *s, struct eng_store_health *h);
+/* MP_OK when a commit now would reach RocksDB (the store is writable, or
+ * has just recovered); MP_ERR_IO (counted as refused) while it is failed:
+ * a caller can skip building a batch that would be refused. */
+int eng_store_writable(struct eng_store *s);
+/* Tries to recover now, without waiting for the backoff (tests, and a
+ * caller that knows space came back). MP_OK when the store is writable. */
+int eng_store_recover(struct eng_store *s);
 
 int eng_store_load_names(struct eng_store *s,
                          int (*fn)(void *arg, uint32_t id, const char *name, size_t len),
@@ -70,10 +106,14 @@ int eng_store_sum(struct eng_store *s, int res, int64_t lo, int64_t hi, int scop
  * state and the outbox entries it causes). The daemon keeps them in a store
  * of their own (data_dir/alerts) so that small alert writes never queue
  * behind a large counter flush. */
-enum eng_store_kv { ENG_KV_ALERTS = 0, ENG_KV_OUTBOX = 1, ENG_KV_DEAD = 2, ENG_KV_COUNT = 3 };
+enum eng_store_kv { ENG_KV_ALERTS = 0, ENG_KV_OUTBOX = 1, ENG_KV_DEAD = 2,
+                    ENG_KV_JOURNAL = 3, ENG_KV_PRODUCERS = 4, ENG_KV_COUNT = 5 };
 void eng_store_batch_kv_put(struct eng_store_batch *b, int kv, const void *k, size_t kl,
                             const void *v, size_t vl);
 void eng_store_batch_kv_del(struct eng_store_batch *b, int kv, const void *k, size_t kl);
+/* Deletes every entry of `kv` with lo <= key < hi (byte order). */
+void eng_store_batch_kv_del_range(struct eng_store_batch *b, int kv, const void *lo,
+                                  size_t lol, const void *hi, size_t hil);
 /* Calls fn for every entry of `kv` whose key starts with `prefix` (plen 0:
  * all), in key order. A non-zero return from fn stops the scan and is
  * returned. */

@@ -20,6 +20,7 @@ void eng_table_destroy(struct eng_table *t)
         free(t->backfill);
         t->backfill = n;
     }
+    eng_table__persist_free(t);
     free(t->by_id); /* keys live in the arena */
     eng_arena_destroy(t->arena);
     for (uint32_t i = 0; t->ser_dir && i < t->ser_ndir; i++)
@@ -66,7 +67,7 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     t->day_back = t->store ? STORE_DAY_BACK
                            : (t->retention_days > STORE_DAY_BACK ? t->retention_days : STORE_DAY_BACK);
     t->day_slots = t->day_back + 3;
-    t->series_size = (sizeof(struct eng_series) + (size_t)t->day_slots * sizeof(mp_atomic_u32) +
+    t->series_size = (sizeof(struct eng_series) + (size_t)t->day_slots * sizeof(eng_count) +
                       15) & ~(size_t)15;
     /* At most 12 live series per key; lost races and evictions give their
      * ids back, so the slack only covers ids held by racing writers. */

@@ -76,6 +76,7 @@ struct eng_thread;
 struct eng_frame;
 
 struct eng_store;
+struct eng_store_batch;
 
 /* Noisy-neighbour limits of one tenant (see "Limits" below). */
 struct eng_tenant_limits {
@@ -114,11 +115,37 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
 
 /* Writes to the store what changed since the last flush: new names, the
  * buckets writers touched (absolute values), backfilled events (added), and
- * deletes buckets past the retention, in one atomic batch group. Call it from
+ * deletes buckets past the retention, in ONE commit: all or nothing. When
+ * the commit fails, everything it would have written stays marked (dirty
+ * slots, backfill, names, retention deletes), so the next flush writes it
+ * again and the stored scopes always agree with each other. Call it from
  * the thread that calls eng_table_tick() (tick flushes a bucket before it
  * clears it). sync=1 also fsyncs the WAL. No-op without a store.
- * Returns MP_OK or MP_ERR_IO; *entries (may be NULL) gets the count written. */
+ * Returns MP_OK, MP_ERR_IO (the store refused: see eng_store.h) or
+ * MP_ERR_NOMEM; *entries (may be NULL) gets the count written. */
 int eng_table_flush(struct eng_table *t, int sync, size_t *entries);
+
+/* A cut around every write of counters to the store. */
+struct eng_flush_hook {
+    /* Before the flush reads any counter, with the batch it will commit:
+     * the hook may add entries to b (a journal watermark, a journal
+     * range delete) and take a lock that holds back writers whose
+     * effects must fall wholly on one side of the cut. */
+    void (*begin)(void *arg, struct eng_store_batch *b);
+    /* After every counter is read into b, before the commit. */
+    void (*end)(void *arg);
+    /* After the commit; rc is its result (MP_OK: b is durable, with
+     * what begin() added). */
+    void (*done)(void *arg, int rc);
+    void *arg;
+};
+/* Installs (h != NULL, copied) or removes the hook. Call before any
+ * flush can run concurrently (at start, before ingest starts).
+ * Every write of counters (eng_table_flush, the ring-advance write in
+ * eng_table_tick, eng_table_evict) is one full flush bracketed
+ * begin -> (read counters) -> end -> commit -> done; none is called while
+ * the tick waits for a grace period. */
+void eng_table_set_flush_hook(struct eng_table *t, const struct eng_flush_hook *h);
 void eng_table_destroy(struct eng_table *t);
 
 /* Writer registration for the grace-period protocol (eng_qsbr.h: the

@@ -59,15 +59,20 @@
 
 /* One event type's counters for one key. Series live in a pool of
  * fixed-stride chunks and are named by a 32-bit id (0: none), so a key holds
- * a type -> series index of 12 small ids instead of a list to walk. */
+ * a type -> series index of 12 small ids instead of a list to walk.
+ * Counters are 64-bit, as in the store: 2^32 events of one type for one key
+ * in one day is about 50k/s sustained, which one tenant can reach, and a
+ * 32-bit bucket would wrap silently. 64 bits do not wrap in practice
+ * (2^64 events: 584 years at 1G events/s). */
+typedef mp_atomic_u64 eng_count;
 struct eng_series {
-    mp_atomic_u32 fine[ENG_FINE_SLOTS];
-    mp_atomic_u32 hour[ENG_HOUR_SLOTS];
-    mp_atomic_u32 day[]; /* day_slots */
+    eng_count fine[ENG_FINE_SLOTS];
+    eng_count hour[ENG_HOUR_SLOTS];
+    eng_count day[]; /* day_slots */
 };
 
-/* A pool chunk is one 2 MiB huge page holding as many series as fit (8,738
- * of 240 B with a store: 32 B spare). A power-of-two count would leave up
+/* A pool chunk is one 2 MiB huge page holding as many series as fit (4,369
+ * of 480 B with a store: 32 B spare). A power-of-two count would leave up
  * to 1/16 of every huge page unused but resident; the id -> chunk division
  * is a multiply and a shift instead (see table__sptr). */
 #define HUGE_PAGE (2u << 20)
@@ -190,6 +195,12 @@ struct eng_table {
     int retention_days;            /* oldest day accepted: current - retention_days */
     MP_ATOMIC(struct backfill *) backfill; /* events for days older than the ring */
     int64_t dropped_before[3];     /* per resolution: store deletes done below this bucket */
+    /* Flushes (tick thread only; see eng_table_persist.c). */
+    struct eng_flush_hook hook;    /* around every counter write; begin NULL: none */
+    struct held_put *held;         /* daily buckets that left the ring while writes failed */
+    size_t nheld, capheld;
+    uint32_t *names_held;          /* name ids drained by a flush whose commit failed */
+    size_t nnames_held, capnames_held;
 
     MP_ATOMIC(struct eng_limits_src *) lsrc; /* acquire: writers making a tenant key */
     MP_ATOMIC(struct eng_tenant *) limited; /* tenants that hit a cap, newest first */
@@ -225,14 +236,20 @@ struct backfill {
     int type;
 };
 
+/* A daily bucket that left the ring before the store took it: written by
+ * the next flush that commits (absolute value, as a flush writes it). */
+struct held_put {
+    int64_t bucket;
+    uint32_t tid, nid;
+    uint8_t scope;
+    uint64_t counts[ENG_NTYPES];
+};
+
 /* Flush mask layout: one bit per ring slot, fine | hour | day. */
 #define BIT_FINE 0
 #define BIT_HOUR ENG_FINE_SLOTS
 #define BIT_DAY (ENG_FINE_SLOTS + ENG_HOUR_SLOTS)
 #define STORE_DAY_BACK 13 /* with a store: 7 d + the 7 d before, in memory */
-#ifndef FLUSH_BATCH_MAX
-#define FLUSH_BATCH_MAX 20000 /* entries per commit: bounds a flush batch's memory */
-#endif
 _Static_assert(BIT_DAY + STORE_DAY_BACK + 3 <= 64, "flush mask must fit 64 bits");
 
 static inline int64_t table__floordiv(int64_t a, int64_t b)
@@ -350,7 +367,7 @@ static inline struct eng_series *table__series(struct eng_table *t, struct eng_k
 }
 
 /* The counters of resolution `res` in series s. */
-static inline mp_atomic_u32 *table__ring(struct eng_series *s, int res)
+static inline eng_count *table__ring(struct eng_series *s, int res)
 {
     return res == ENG_RES_FINE ? s->fine : res == ENG_RES_HOUR ? s->hour : s->day;
 }
@@ -397,7 +414,10 @@ uint32_t eng_table__take_key_id(struct eng_table *t);
 void eng_table__free_key_id(struct eng_table *t, uint32_t id);
 /* Loads names and held buckets from the store at create (eng_table_persist.c). */
 int eng_table__load(struct eng_table *t);
-/* Writes the bucket leaving a ring before tick clears it (eng_table_persist.c). */
+/* Writes the bucket leaving a ring before tick clears it, as part of a full
+ * flush (eng_table_persist.c). */
 void eng_table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64_t bucket);
+/* Frees what the flushes hold for a later commit (eng_table_persist.c). */
+void eng_table__persist_free(struct eng_table *t);
 
 #endif

@@ -40,44 +40,6 @@ static int table__bit(int res, uint64_t slot)
     return (int)slot + (res == ENG_RES_FINE ? BIT_FINE : res == ENG_RES_HOUR ? BIT_HOUR : BIT_DAY);
 }
 
-static void table__flush_slot(struct eng_table *t, struct eng_store_batch *b, int res,
-                              uint64_t slot, int64_t bucket)
-{
-    uint64_t bit = 1ULL << table__bit(res, slot);
-    uint32_t n = mp_load_relaxed(&t->next_id);
-    for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
-        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
-        if (!k || !(mp_load_relaxed(&k->fmask) & bit))
-            continue;
-        /* acquire: pairs with the writers' release fetch_or */
-        if (mp_and_acquire(&k->fmask, ~bit) & bit)
-            table__put(t, b, k, res, slot, bucket);
-    }
-}
-
-static void table__name(void *arg, uint32_t id, const char *s, size_t len)
-{
-    eng_store_batch_name(arg, id, s, len);
-}
-
-/* Writes the bucket leaving a ring (tick, after the grace period, before
- * the clear), with any new names first. */
-void eng_table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64_t bucket)
-{
-    struct eng_store_batch *b = eng_store_batch_new(t->store);
-    if (!b) {
-        mp_error("store_flush_failed at=ring_advance res=%d err=nomem", res);
-        return;
-    }
-    table__flush_slot(t, b, res, slot, bucket);
-    /* names after the keys: a key seen above was published after its names
-     * were interned, so they are drained here, into the same batch */
-    eng_intern_drain_new(t->names, table__name, b);
-    if (eng_store_commit(t->store, b, 0) != MP_OK)
-        mp_error("store_flush_failed at=ring_advance res=%d", res);
-    eng_store_batch_free(b);
-}
-
 /* Puts into b the held buckets of k whose slots are marked in m, and
  * returns the marks of the one spare slot per ring: it maps to no held
  * bucket (a writer already on the next bucket set it), so the caller keeps
@@ -106,36 +68,108 @@ static uint64_t table__put_marked(const struct eng_table *t, struct eng_store_ba
     return spare;
 }
 
-int eng_table_flush(struct eng_table *t, int sync, size_t *entries)
-{
-    if (entries)
-        *entries = 0;
-    if (!t->store)
-        return MP_OK;
-    struct eng_store_batch *b = eng_store_batch_new(t->store);
-    if (!b)
-        return MP_ERR_NOMEM;
-    size_t written = 0;
-    int rc = MP_OK;
-    /* Names first, in the same commit as (or an earlier one than) any
-     * counter that refers to them. */
-    eng_intern_drain_new(t->names, table__name, b);
+/* A key and flush marks: what a flush cleared, or what eviction claimed. */
+struct victim {
+    struct eng_key *k;
+    uint64_t m;
+};
 
+/* ---- flush: one commit, all or nothing ------------------------------------- */
+
+/* Everything one flush took from the table, given back when its commit
+ * fails so the next flush writes it again. */
+struct flush_job {
+    struct eng_table *t;
+    struct eng_store_batch *b;
+    struct victim *marks; /* keys whose marks this flush cleared, and those marks */
+    size_t nmarks, capmarks;
+    uint32_t *names;      /* name ids drained */
+    size_t nnames, capnames;
+    struct backfill *bf;  /* the backfill list taken */
+    int64_t dropped[3];   /* dropped_before once the commit holds */
+    int nomem;            /* a bookkeeping array could not grow: the flush fails */
+    /* the bucket leaving a ring (tick), or leave_res < 0 */
+    int leave_res;
+    uint64_t leave_slot;
+    int64_t leave_bucket;
+};
+
+/* Remembers that the flush cleared marks m of k. */
+static void job__took(struct flush_job *j, struct eng_key *k, uint64_t m)
+{
+    if (MP_GROW(j->marks, j->capmarks, j->nmarks + 1) != MP_OK) {
+        j->nomem = 1;
+        mp_or_relaxed(&k->fmask, m); /* nothing to undo with: keep them set */
+        return;
+    }
+    j->marks[j->nmarks++] = (struct victim){k, m};
+}
+
+static void job__name(void *arg, uint32_t id, const char *s, size_t len)
+{
+    struct flush_job *j = arg;
+    eng_store_batch_name(j->b, id, s, len);
+    if (MP_GROW(j->names, j->capnames, j->nnames + 1) != MP_OK)
+        j->nomem = 1; /* the name is in b; if b fails it is lost: fail b */
+    else
+        j->names[j->nnames++] = id;
+}
+
+/* Names first, in the same commit as any counter that refers to them:
+ * those a failed flush drained, then the new ones. */
+static void job__names(struct flush_job *j)
+{
+    struct eng_table *t = j->t;
+    for (size_t i = 0; i < t->nnames_held; i++) {
+        const char *n = eng_intern_name(t->names, t->names_held[i]);
+        if (n)
+            job__name(j, t->names_held[i], n, strlen(n));
+    }
+    t->nnames_held = 0;
+    eng_intern_drain_new(t->names, job__name, j);
+}
+
+/* Held daily buckets, and events older than the ring (added, not set). */
+static void job__held_and_backfill(struct flush_job *j)
+{
+    struct eng_table *t = j->t;
+    for (size_t i = 0; i < t->nheld; i++) {
+        const struct held_put *h = &t->held[i];
+        eng_store_batch_put(j->b, ENG_RES_DAY, h->bucket, h->scope, h->tid, h->nid, h->counts);
+    }
     /* acquire: pairs with the release CAS of each backfill push */
-    struct backfill *bf = mp_xchg_acquire(&t->backfill, NULL);
-    while (bf) {
+    j->bf = mp_xchg_acquire(&t->backfill, NULL);
+    for (struct backfill *bf = j->bf; bf; bf = bf->next) {
         uint64_t c[ENG_NTYPES] = {0};
         c[bf->type - 1] = 1;
         for (int sc = 0; sc < ENG_NSCOPES; sc++)
-            eng_store_batch_add(b, ENG_RES_DAY, bf->day, sc, bf->tid, bf->ids[sc], c);
-        struct backfill *next = bf->next;
-        free(bf);
-        bf = next;
+            eng_store_batch_add(j->b, ENG_RES_DAY, bf->day, sc, bf->tid, bf->ids[sc], c);
     }
+}
 
-    struct table_rings r;
-    table__rings(t, &r);
-    const int64_t *cur = r.cur;
+/* The bucket leaving a ring: tick published the next bucket and waited a
+ * grace period, so the slot no longer maps to a held bucket. */
+static void job__leaving(struct flush_job *j)
+{
+    struct eng_table *t = j->t;
+    uint64_t bit = 1ULL << table__bit(j->leave_res, j->leave_slot);
+    uint32_t n = mp_load_relaxed(&t->next_id);
+    for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
+        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
+        if (!k || !(mp_load_relaxed(&k->fmask) & bit))
+            continue;
+        /* acquire: pairs with the writers' release fetch_or */
+        if (mp_and_acquire(&k->fmask, ~bit) & bit) {
+            table__put(t, j->b, k, j->leave_res, j->leave_slot, j->leave_bucket);
+            job__took(j, k, bit);
+        }
+    }
+}
+
+/* Every key with marks: its marked held buckets. */
+static void job__dirty(struct flush_job *j, const struct table_rings *r)
+{
+    struct eng_table *t = j->t;
     uint32_t n = mp_load_relaxed(&t->next_id);
     for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
         struct eng_key *k = mp_load_acquire(&t->by_id[id]);
@@ -144,38 +178,223 @@ int eng_table_flush(struct eng_table *t, int sync, size_t *entries)
         /* acquire: pairs with the writers' release fetch_or at frame end, so
          * the adds of every slot named in m are visible below */
         uint64_t m = mp_xchg_acquire(&k->fmask, 0);
-        uint64_t keep = table__put_marked(t, b, k, m, &r);
+        uint64_t keep = table__put_marked(t, j->b, k, m, r);
         if (keep)
             mp_or_relaxed(&k->fmask, keep);
-        if (eng_store_batch_count(b) >= FLUSH_BATCH_MAX) { /* bound the batch's memory */
-            eng_intern_drain_new(t->names, table__name, b); /* see below */
-            written += eng_store_batch_count(b);
-            if ((rc = eng_store_commit(t->store, b, 0)) != MP_OK)
-                goto out;
-        }
+        if (m & ~keep)
+            job__took(j, k, m & ~keep);
     }
-    /* Retention: fine and hourly entries only serve restarts, so they leave
-     * the store once their ring lets go; daily ones stay for the retention. */
+}
+
+/* Retention: fine and hourly entries only serve restarts, so they leave
+ * the store once their ring lets go; daily ones stay for the retention. */
+static void job__retention(struct flush_job *j, const struct table_rings *r)
+{
+    struct eng_table *t = j->t;
+    const int64_t *cur = r->cur;
     const int64_t cut[3] = {cur[0] - ENG_FINE_BACK, cur[1] - ENG_HOUR_BACK,
                             cur[2] - t->retention_days};
     for (int res = 0; res < 3; res++) {
+        j->dropped[res] = t->dropped_before[res];
         if (cur[res] == ENG_NO_BUCKET || cut[res] <= t->dropped_before[res])
             continue;
-        eng_store_batch_drop_before(b, res, cut[res]);
-        t->dropped_before[res] = cut[res];
+        eng_store_batch_drop_before(j->b, res, cut[res]);
+        j->dropped[res] = cut[res];
     }
+}
+
+/* Keeps a daily bucket that leaves the ring unwritten (its slot is about
+ * to be cleared): the next flush that commits writes it. */
+static void job__hold_one(struct flush_job *j, const struct eng_key *k);
+static void job__hold_leaving(struct flush_job *j)
+{
+    uint64_t bit = 1ULL << table__bit(j->leave_res, j->leave_slot);
+    for (size_t i = 0; i < j->nmarks; i++)
+        if (j->marks[i].m & bit)
+            job__hold_one(j, j->marks[i].k);
+}
+
+/* Holds one key's leaving daily bucket for the next flush that commits. */
+static void job__hold_one(struct flush_job *j, const struct eng_key *k)
+{
+    struct eng_table *t = j->t;
+    if (MP_GROW(t->held, t->capheld, t->nheld + 1) != MP_OK) {
+        mp_error("store_flush_lost res=day bucket=%lld err=nomem", (long long)j->leave_bucket);
+        return;
+    }
+    struct held_put *h = &t->held[t->nheld++];
+    *h = (struct held_put){.bucket = j->leave_bucket, .tid = k->tenant_id, .nid = k->name_id,
+                           .scope = k->scope};
+    table__counts(t, k, ENG_RES_DAY, j->leave_slot, h->counts);
+}
+
+/* A refused flush at a ring advance: the leaving slot is cleared next, so
+ * its marks go, and a daily bucket is held (fine and hourly ones only
+ * served restarts: the next flush deletes them from the store anyway). */
+static void job__hold_slot(struct flush_job *j)
+{
+    struct eng_table *t = j->t;
+    uint64_t bit = 1ULL << table__bit(j->leave_res, j->leave_slot);
+    uint32_t n = mp_load_relaxed(&t->next_id);
+    for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
+        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
+        if (!k || !(mp_load_relaxed(&k->fmask) & bit))
+            continue;
+        /* acquire: pairs with the writers' release fetch_or */
+        if ((mp_and_acquire(&k->fmask, ~bit) & bit) && j->leave_res == ENG_RES_DAY)
+            job__hold_one(j, k);
+    }
+}
+
+/* The commit failed: give back everything the flush took. */
+static void job__undo(struct flush_job *j)
+{
+    struct eng_table *t = j->t;
+    uint64_t leave_bit = 0;
+    if (j->leave_res >= 0) {
+        /* its slot is cleared next: a daily bucket is held for the next
+         * flush; a fine or hourly one only served restarts, and the next
+         * flush deletes it from the store anyway (retention) */
+        if (j->leave_res == ENG_RES_DAY)
+            job__hold_leaving(j);
+        leave_bit = 1ULL << table__bit(j->leave_res, j->leave_slot);
+    }
+    for (size_t i = 0; i < j->nmarks; i++)
+        if (j->marks[i].m & ~leave_bit)
+            mp_or_relaxed(&j->marks[i].k->fmask, j->marks[i].m & ~leave_bit);
+    if (j->bf) { /* back on the list, in front of what writers pushed meanwhile */
+        struct backfill *tail = j->bf;
+        while (tail->next)
+            tail = tail->next;
+        struct backfill *head = mp_load_relaxed(&t->backfill);
+        do {
+            tail->next = head;
+        } while (!mp_cas_weak_release(&t->backfill, &head, j->bf));
+        j->bf = NULL;
+    }
+    for (size_t i = 0; i < j->nnames; i++) {
+        if (MP_GROW(t->names_held, t->capnames_held, t->nnames_held + 1) != MP_OK) {
+            mp_error("store_flush_lost what=names err=nomem");
+            break;
+        }
+        t->names_held[t->nnames_held++] = j->names[i];
+    }
+}
+
+/* The commit holds: let go of what the flush took. */
+static void job__commit_done(struct flush_job *j)
+{
+    struct eng_table *t = j->t;
+    while (j->bf) {
+        struct backfill *next = j->bf->next;
+        free(j->bf);
+        j->bf = next;
+    }
+    memcpy(t->dropped_before, j->dropped, sizeof(t->dropped_before));
+    t->nheld = 0;
+}
+
+/* Eviction's part of a flush (see eng_table_evict). */
+struct evict_pass {
+    int64_t now_ms;
+    struct victim *v;
+    size_t n, cap;
+};
+static void table__claim_idle(struct flush_job *j, struct evict_pass *ev,
+                              const struct table_rings *r);
+
+/* One full flush: every write of counters to the store goes through here,
+ * so each is one commit, bracketed by the hook, all or nothing. */
+static int table__flush_job(struct flush_job *j, int sync, struct evict_pass *ev,
+                            size_t *entries)
+{
+    struct eng_table *t = j->t;
+    if (entries)
+        *entries = 0;
+    if (!(j->b = eng_store_batch_new(t->store)))
+        return MP_ERR_NOMEM;
+    if (t->hook.begin)
+        t->hook.begin(t->hook.arg, j->b);
+    if (eng_store_writable(t->store) != MP_OK) {
+        /* the store refuses writes until it recovers: read nothing, take
+         * nothing; the hook still sees a failed flush */
+        if (t->hook.end)
+            t->hook.end(t->hook.arg);
+        if (t->hook.done)
+            t->hook.done(t->hook.arg, MP_ERR_IO);
+        if (j->leave_res >= 0)
+            job__hold_slot(j);
+        eng_store_batch_free(j->b);
+        return MP_ERR_IO;
+    }
+    struct table_rings r;
+    table__rings(t, &r);
+    job__names(j);
+    job__held_and_backfill(j);
+    if (j->leave_res >= 0)
+        job__leaving(j);
+    if (ev)
+        table__claim_idle(j, ev, &r);
+    job__dirty(j, &r);
+    job__retention(j, &r);
     /* Names again: a key created after the drain above, and flushed in the
      * loop, has names interned after that drain too (they are interned
      * before the key is published). Same batch, so no counter reaches the
      * store without its names. */
-    eng_intern_drain_new(t->names, table__name, b);
-    written += eng_store_batch_count(b);
-    rc = eng_store_commit(t->store, b, sync);
-out:
-    eng_store_batch_free(b);
-    if (entries)
-        *entries = written;
+    eng_intern_drain_new(t->names, job__name, j);
+    if (t->hook.end)
+        t->hook.end(t->hook.arg);
+    size_t n = eng_store_batch_count(j->b);
+    /* an incomplete flush commits nothing */
+    int rc = j->nomem ? MP_ERR_NOMEM : eng_store_commit(t->store, j->b, sync);
+    if (t->hook.done)
+        t->hook.done(t->hook.arg, rc);
+    if (rc == MP_OK) {
+        job__commit_done(j);
+        if (entries)
+            *entries = n;
+    } else {
+        job__undo(j);
+    }
+    eng_store_batch_free(j->b);
+    free(j->marks);
+    free(j->names);
     return rc;
+}
+
+void eng_table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64_t bucket)
+{
+    struct flush_job j = {.t = t, .leave_res = res, .leave_slot = slot, .leave_bucket = bucket};
+    int rc = table__flush_job(&j, 0, NULL, NULL);
+    if (rc != MP_OK)
+        mp_error("store_flush_failed at=ring_advance res=%d err=\"%s\"%s", res, mp_strerror(rc),
+                 res == ENG_RES_DAY ? " held=day" : "");
+}
+
+int eng_table_flush(struct eng_table *t, int sync, size_t *entries)
+{
+    if (entries)
+        *entries = 0;
+    if (!t->store)
+        return MP_OK;
+    struct flush_job j = {.t = t, .leave_res = -1};
+    return table__flush_job(&j, sync, NULL, entries);
+}
+
+void eng_table_set_flush_hook(struct eng_table *t, const struct eng_flush_hook *h)
+{
+    if (h)
+        t->hook = *h;
+    else
+        memset(&t->hook, 0, sizeof(t->hook));
+}
+
+void eng_table__persist_free(struct eng_table *t)
+{
+    free(t->held);
+    free(t->names_held);
+    t->held = NULL;
+    t->names_held = NULL;
 }
 
 static int table__load_name(void *arg, uint32_t id, const char *s, size_t len)
@@ -203,7 +422,7 @@ static int table__set_counts(struct eng_table *t, struct eng_key *k, int res, in
         struct eng_series *s = table__series(t, k, ty + 1);
         if (!s)
             return MP_ERR_NOMEM;
-        mp_store_relaxed(&table__ring(s, res)[slot], (uint32_t)counts[ty]);
+        mp_store_relaxed(&table__ring(s, res)[slot], counts[ty]);
     }
     return MP_OK;
 }
@@ -370,12 +589,6 @@ static void table__recycle_all(struct eng_table *t, struct eng_key *k)
     }
 }
 
-/* A key eviction claimed, with the flush marks it had. */
-struct victim {
-    struct eng_key *k;
-    uint64_t m;
-};
-
 /* Claims k for eviction (EVICTING) unless a frame holds it; 1 when claimed. */
 static int table__claim(struct eng_key *k)
 {
@@ -390,53 +603,54 @@ static int table__claim(struct eng_key *k)
     return 1;
 }
 
-size_t eng_table_evict(struct eng_table *t, int64_t now_ms)
+/* Pass 1 of eviction, inside the flush: claims idle keys (EVICTING) and
+ * puts what the store lacks of them into the flush's batch. */
+static void table__claim_idle(struct flush_job *j, struct evict_pass *ev,
+                              const struct table_rings *r)
 {
-    if (!t->store || t->evict_idle_ms <= 0)
-        return 0;
-    struct table_rings r;
-    table__rings(t, &r);
-    struct eng_store_batch *b = eng_store_batch_new(t->store);
-    size_t cap = 0, n = 0;
-    struct victim *v = NULL;
-    if (!b)
-        goto out;
-    /* names first: an evicted key's counters may use a fresh name */
-    eng_intern_drain_new(t->names, table__name, b);
-
-    /* Pass 1: claim idle keys (EVICTING) and write what the store lacks. */
+    struct eng_table *t = j->t;
     uint32_t top = mp_load_relaxed(&t->next_id);
     for (uint32_t id = 1; id < top && id <= t->max_keys; id++) {
         struct eng_key *k = mp_load_acquire(&t->by_id[id]);
         if (!k || mp_load_relaxed(&k->state) != KEY_HOT ||
-            now_ms - mp_load_relaxed(&k->last_ms) < t->evict_idle_ms ||
+            ev->now_ms - mp_load_relaxed(&k->last_ms) < t->evict_idle_ms ||
             SEQ_INFLIGHT(mp_load_relaxed(&k->seq)))
             continue;
-        if (MP_GROW(v, cap, n + 1) != MP_OK)
+        if (MP_GROW(ev->v, ev->cap, ev->n + 1) != MP_OK)
             break; /* evict what we have */
         if (!table__claim(k))
             continue;
         /* From here no writer holds the key; new ones wait for COLD.
          * acquire: pairs with the writers' release fetch_or at frame end. */
         uint64_t m = mp_xchg_acquire(&k->fmask, 0);
-        table__put_marked(t, b, k, m, &r); /* a spare slot's bit holds nothing held */
-        v[n++] = (struct victim){k, m};
+        table__put_marked(t, j->b, k, m, r); /* a spare slot's bit holds nothing held */
+        ev->v[ev->n++] = (struct victim){k, m};
     }
-    eng_intern_drain_new(t->names, table__name, b); /* names of keys made meanwhile */
-    if (eng_store_commit(t->store, b, 0) != MP_OK) {
+}
+
+size_t eng_table_evict(struct eng_table *t, int64_t now_ms)
+{
+    if (!t->store || t->evict_idle_ms <= 0)
+        return 0;
+    /* The victims' counters go out in a full flush: a partial write would
+     * store counts newer than what the hook's cut covers. */
+    struct evict_pass ev = {.now_ms = now_ms};
+    struct flush_job j = {.t = t, .leave_res = -1};
+    if (table__flush_job(&j, 0, &ev, NULL) != MP_OK) {
         /* The store did not take them: the keys stay in memory, with their
          * unflushed slots marked again for the next flush. */
-        mp_error("evict_commit_failed keys=%zu", n);
-        for (size_t i = 0; i < n; i++) {
-            mp_or_relaxed(&v[i].k->fmask, v[i].m);
-            mp_store_seq_cst(&v[i].k->state, KEY_HOT);
+        if (ev.n) /* the flush's own failure is logged by the store */
+            mp_error("evict_commit_failed keys=%zu", ev.n);
+        for (size_t i = 0; i < ev.n; i++) {
+            mp_or_relaxed(&ev.v[i].k->fmask, ev.v[i].m);
+            mp_store_seq_cst(&ev.v[i].k->state, KEY_HOT);
         }
-        n = 0;
-        goto out;
+        free(ev.v);
+        return 0;
     }
     /* Pass 2: the store holds everything; let go of the counters. */
-    for (size_t i = 0; i < n; i++) {
-        struct eng_key *k = v[i].k;
+    for (size_t i = 0; i < ev.n; i++) {
+        struct eng_key *k = ev.v[i].k;
         /* release: readers that began earlier see a changed gen and drop
          * their sums */
         mp_add_release(&k->seq, SEQ_GEN_ONLY);
@@ -444,11 +658,9 @@ size_t eng_table_evict(struct eng_table *t, int64_t now_ms)
         mp_add_relaxed(&t->cold, 1);
         mp_store_seq_cst(&k->state, KEY_COLD);
     }
-    mp_add_relaxed(&t->evictions, n);
-out:
-    eng_store_batch_free(b);
-    free(v);
-    return n;
+    mp_add_relaxed(&t->evictions, ev.n);
+    free(ev.v);
+    return ev.n;
 }
 
 void eng_table_residency(const struct eng_table *t, uint64_t *cold, uint64_t *evictions,

@@ -84,7 +84,7 @@ void eng_key_sum_types(const struct eng_table *t, const struct eng_key *k, int r
         if (!sid)
             continue;
         struct eng_series *s = table__sptr(t, sid);
-        mp_atomic_u32 *c = table__ring(s, res);
+        eng_count *c = table__ring(s, res);
         uint64_t sum = 0;
         for (int i = 0, slot = first; i < len; i++) {
             sum += mp_load_relaxed(&c[slot]);

@@ -4,7 +4,12 @@
  * older than the daily ring go to the store (backfill) and are summed by the
  * merge operator; a bucket leaving a ring is written before it is cleared;
  * retention deletes old buckets; what was never flushed is not there after a
- * reopen (the documented fire-and-forget window).
+ * reopen (the documented fire-and-forget window). Every counter write
+ * (flush, ring advance, eviction) is one commit bracketed by the flush hook;
+ * on a full disk (a real tmpfs) a flush fails whole, keeps its marks, the
+ * store refuses writes but serves reads, and once space is back it recovers
+ * and the next flush writes everything, with the scopes agreeing exactly.
+ * Stored counts above 2^32 load back exactly.
  */
 #include <check.h>
 #include <pthread.h>
@@ -82,10 +87,19 @@ static void setup(void)
     t = tk_table(4096, T0, s, 0);
 }
 
+/* A case that mounts a tmpfs at mnt sets mounted; teardown unmounts it. */
+static char mnt[UNIT_PATH_MAX + 8];
+static int mounted;
+
 static void teardown(void)
 {
     eng_table_destroy(t);
     eng_store_close(s);
+    t = NULL;
+    s = NULL;
+    if (mounted)
+        unit_tmpfs_umount(mnt);
+    mounted = 0;
     unit_tmpdir_remove(dir);
 }
 
@@ -467,6 +481,387 @@ START_TEST(restart_new_seed_same_ids)
 }
 END_TEST
 
+
+/* ---- the flush hook ----------------------------------------------------------- */
+
+/* What the hook saw, in order: 'b' begin, 'e' end, 'd' done(MP_OK),
+ * 'f' done(failed). begin() adds one journal entry to the batch. */
+struct hook_log {
+    char ev[64];
+    int n;
+    int seq; /* journal entries begin() added */
+};
+
+static void hook_begin(void *arg, struct eng_store_batch *b)
+{
+    struct hook_log *h = arg;
+    char k[16];
+    snprintf(k, sizeof(k), "w%03d", ++h->seq % 1000);
+    eng_store_batch_kv_put(b, ENG_KV_JOURNAL, k, 4, "x", 1);
+    ck_assert_int_lt(h->n, 63);
+    h->ev[h->n++] = 'b';
+}
+
+static void hook_end(void *arg)
+{
+    struct hook_log *h = arg;
+    h->ev[h->n++] = 'e';
+}
+
+static void hook_done(void *arg, int rc)
+{
+    struct hook_log *h = arg;
+    h->ev[h->n++] = rc == MP_OK ? 'd' : 'f';
+}
+
+static int kv_count(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+    (*(int *)arg)++;
+    return MP_OK;
+}
+
+static int journal_entries(void)
+{
+    int n = 0;
+    ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_JOURNAL, NULL, 0, kv_count, &n), MP_OK);
+    return n;
+}
+
+static void set_hook(struct hook_log *h)
+{
+    memset(h, 0, sizeof(*h));
+    struct eng_flush_hook fh = {hook_begin, hook_end, hook_done, h};
+    eng_table_set_flush_hook(t, &fh);
+}
+
+/* Flush, ring advance and eviction: each one bracket, and what begin()
+ * added is in the store with the counters. */
+START_TEST(flush_hook_brackets_every_write)
+{
+    eng_table_destroy(t);
+    t = tk_table(4096, T0, s, HOUR);
+    struct hook_log h;
+    set_hook(&h);
+    record_spread(t);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+    ck_assert_str_eq(h.ev, "bed");
+    ck_assert_int_eq(journal_entries(), 1);
+    /* five minutes on: the fine ring advances, its leaving bucket is a flush */
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    eng_table_tick(t, T0 + ENG_FINE_MS);
+    ck_assert_str_eq(h.ev, "bedbed");
+    ck_assert_int_eq(journal_entries(), 2);
+    uint64_t out[ENG_NTYPES];
+    int64_t fb = T0 / ENG_FINE_MS;
+    /* that flush wrote every dirty key, not only the leaving slot */
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_FINE, fb, fb, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 31);
+    /* eviction of idle keys: one more bracket */
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0 + ENG_FINE_MS),
+                     MP_OK);
+    ck_assert_uint_eq(eng_table_evict(t, T0 + 3 * HOUR), 8);
+    ck_assert_str_eq(h.ev, "bedbedbed");
+    ck_assert_int_eq(journal_entries(), 3);
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_FINE, fb + 1, fb + 1, ENG_SCOPE_TENANT, 1, 0, out),
+                     MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 1);
+    /* removed: no more calls */
+    eng_table_set_flush_hook(t, NULL);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+    ck_assert_int_eq(h.n, 9);
+}
+END_TEST
+
+/* ---- a full disk ------------------------------------------------------------------ */
+
+static void mount_tmpfs(int mb)
+{
+    snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+    unit_tmpfs_mount(mnt, mb);
+    mounted = 1;
+}
+
+/* Records n events of `type` for tenant `tn` over `nmb` mailboxes and
+ * `ndom` domains. */
+static void record_many(const char *tn, int first, int n, int nmb, int ndom, int type, int64_t ts)
+{
+    for (int i = first; i < first + n; i++) {
+        char mb[32], dom[32];
+        snprintf(mb, sizeof(mb), "m%d@%s.io", i % nmb, tn);
+        snprintf(dom, sizeof(dom), "d%d.example", i % ndom);
+        ck_assert_int_eq(tk_rec(t, tn, mb, dom, type, ts), MP_OK);
+    }
+}
+
+static void sum_child(void *arg, struct eng_key *k)
+{
+    uint64_t out[ENG_NTYPES];
+    eng_key_sum_window(t, k, ENG_WIN_24H, out);
+    *(uint64_t *)arg += out[ENG_SENT - 1];
+}
+
+/* tenant total == sum over its mailboxes == sum over its domains == want */
+static void check_scopes(const char *tn, uint64_t want)
+{
+    struct eng_key *tk;
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, tn, NULL, &tk), MP_OK);
+    uint64_t mb = 0, dom = 0;
+    eng_table_children(t, tk, ENG_SCOPE_MAILBOX, sum_child, &mb);
+    eng_table_children(t, tk, ENG_SCOPE_DOMAIN, sum_child, &dom);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, tn, NULL, ENG_WIN_24H, ENG_SENT), want);
+    ck_assert_uint_eq(mb, want);
+    ck_assert_uint_eq(dom, want);
+}
+
+struct name_find {
+    const char *name;
+    uint32_t id;
+};
+
+static int name_find_fn(void *arg, uint32_t id, const char *name, size_t len)
+{
+    struct name_find *nf = arg;
+    if (len == strlen(nf->name) && memcmp(name, nf->name, len) == 0)
+        nf->id = id;
+    return MP_OK;
+}
+
+START_TEST(disk_full_flush_all_or_nothing)
+{
+    eng_table_destroy(t);
+    eng_store_close(s);
+    mount_tmpfs(8);
+    s = unit_store_open(mnt);
+    t = tk_table(4096, T0, s, 0);
+    struct hook_log h;
+    set_hook(&h);
+    record_many("acme", 0, 600, 300, 40, ENG_SENT, T0);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+    unit_disk_fill(mnt);
+    /* more counts, new keys and names, a backfilled day: all held */
+    record_many("acme", 600, 900, 450, 60, ENG_SENT, T0);
+    record_many("beta", 0, 300, 300, 30, ENG_SENT, T0);
+    int64_t d20 = (T0 - T0 % DAY) / DAY - 20;
+    ck_assert_int_eq(tk_rec(t, "beta", "m1@beta.io", "d1.example", ENG_SENT, d20 * DAY), MP_OK);
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_ERR_IO);
+    ck_assert_str_eq(h.ev, "bedbef");
+    struct eng_store_health hs;
+    eng_store_health(s, &hs);
+    ck_assert_int_eq(hs.failed, 1);
+    ck_assert_uint_ge(hs.write_failures, 1);
+    /* refused now, fast, and the hook still brackets the attempt */
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_ERR_IO);
+    ck_assert_str_eq(h.ev, "bedbefbef");
+    eng_store_health(s, &hs);
+    ck_assert_uint_ge(hs.refused, 1);
+    ck_assert_int_eq(eng_store_recover(s), MP_ERR_IO); /* still full */
+    /* reads go on, from the memory and from the store */
+    uint64_t out[ENG_NTYPES];
+    int64_t fb = T0 / ENG_FINE_MS;
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_FINE, fb, fb, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 600);
+    check_scopes("acme", 1500);
+    unit_disk_free(mnt);
+    ck_assert_int_eq(eng_store_recover(s), MP_OK);
+    eng_store_health(s, &hs);
+    ck_assert_int_eq(hs.failed, 0);
+    ck_assert_uint_eq(hs.recoveries, 1);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+    ck_assert_str_eq(h.ev, "bedbefbefbed");
+    /* two commits made it: the first flush's journal entry, and the last one's */
+    ck_assert_int_eq(journal_entries(), 2);
+    tk_restart(mnt, &s, &t, 4096, T0 + 60 * 1000, 0);
+    check_scopes("acme", 1500);
+    check_scopes("beta", 300);
+    struct name_find nf = {"beta", 0};
+    ck_assert_int_eq(eng_store_load_names(s, name_find_fn, &nf), MP_OK);
+    ck_assert_uint_ne(nf.id, 0);
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d20, d20, ENG_SCOPE_TENANT, nf.id, 0, out),
+                     MP_OK);
+    ck_assert_uint_eq(out[ENG_SENT - 1], 1); /* the backfill, written once */
+}
+END_TEST
+
+/* A write error keeps the store failed until a reopen; a batch committed
+ * while failed writes nothing, and a recovery keeps what was committed. */
+START_TEST(store_refuses_until_recovered)
+{
+    eng_table_destroy(t);
+    t = NULL;
+    eng_store_close(s);
+    mount_tmpfs(4);
+    s = unit_store_open(mnt);
+    struct eng_store_batch *b = eng_store_batch_new(s);
+    eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p1", 2, "1", 1);
+    ck_assert_int_eq(eng_store_commit(s, b, 1), MP_OK);
+    unit_disk_fill(mnt);
+    static char big[256 * 1024];
+    memset(big, 'v', sizeof(big));
+    eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p2", 2, big, sizeof(big));
+    ck_assert_int_eq(eng_store_commit(s, b, 1), MP_ERR_IO);
+    for (int i = 0; i < 3; i++) {
+        eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p3", 2, "3", 1);
+        ck_assert_int_eq(eng_store_commit(s, b, i & 1), MP_ERR_IO);
+    }
+    int n = 0;
+    ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_PRODUCERS, NULL, 0, kv_count, &n), MP_OK);
+    ck_assert_int_eq(n, 1);
+    unit_disk_free(mnt);
+    ck_assert_int_eq(eng_store_recover(s), MP_OK);
+    eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p4", 2, "4", 1);
+    ck_assert_int_eq(eng_store_commit(s, b, 1), MP_OK);
+    eng_store_batch_free(b);
+    eng_store_close(s);
+    s = unit_store_open(mnt);
+    n = 0;
+    ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_PRODUCERS, NULL, 0, kv_count, &n), MP_OK);
+    ck_assert_int_eq(n, 2); /* p1, p4 */
+    /* and a range delete of the journal family commits like the rest */
+    b = eng_store_batch_new(s);
+    eng_store_batch_kv_put(b, ENG_KV_JOURNAL, "j1", 2, "a", 1);
+    eng_store_batch_kv_put(b, ENG_KV_JOURNAL, "j2", 2, "b", 1);
+    eng_store_batch_kv_put(b, ENG_KV_JOURNAL, "j3", 2, "c", 1);
+    ck_assert_int_eq(eng_store_commit(s, b, 0), MP_OK);
+    eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, "j1", 2, "j3", 2);
+    ck_assert_int_eq(eng_store_commit(s, b, 0), MP_OK);
+    eng_store_batch_free(b);
+    n = 0;
+    ck_assert_int_eq(eng_store_kv_scan(s, ENG_KV_JOURNAL, NULL, 0, kv_count, &n), MP_OK);
+    ck_assert_int_eq(n, 1); /* j3: hi is exclusive */
+}
+END_TEST
+
+/* A daily bucket that leaves the ring while the disk is full is held in
+ * memory and written once the store recovers. */
+START_TEST(leaving_day_held_while_full)
+{
+    eng_table_destroy(t);
+    eng_store_close(s);
+    mount_tmpfs(8);
+    s = unit_store_open(mnt);
+    t = tk_table(4096, T0, s, 0);
+    int64_t d0 = T0 / DAY;
+    record_many("acme", 0, 200, 100, 10, ENG_DELIVERED, T0);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+    record_many("acme", 200, 300, 100, 10, ENG_DELIVERED, T0);
+    unit_disk_fill(mnt);
+    ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_ERR_IO); /* the write fails */
+    for (int i = 1; i <= 15; i++)                          /* refused: the day leaves */
+        eng_table_tick(t, T0 + i * DAY);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_DELIVERED),
+                      0);
+    unit_disk_free(mnt);
+    ck_assert_int_eq(eng_store_recover(s), MP_OK);
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+    uint64_t out[ENG_NTYPES];
+    ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d0, d0, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
+    ck_assert_uint_eq(out[ENG_DELIVERED - 1], 500);
+}
+END_TEST
+
+struct reader {
+    mp_atomic_u32 stop; /* release by the case, acquire by the thread */
+    uint64_t reads, bad;
+};
+
+/* Reads one entry and scans a family, over and over, through reopens. */
+static void *read_loop(void *arg)
+{
+    struct reader *r = arg;
+    while (!mp_load_acquire(&r->stop)) {
+        int n = 0;
+        uint64_t out[ENG_NTYPES];
+        if (eng_store_kv_scan(s, ENG_KV_PRODUCERS, NULL, 0, kv_count, &n) != MP_OK || n < 1)
+            r->bad++;
+        if (eng_store_sum(s, ENG_RES_DAY, 7, 7, ENG_SCOPE_TENANT, 1, 0, out) != MP_OK ||
+            out[ENG_SENT - 1] != 42)
+            r->bad++;
+        r->reads++;
+    }
+    return NULL;
+}
+
+/* Readers go on while failed writes and recoveries reopen the handle. */
+START_TEST(reads_during_reopen)
+{
+    eng_table_destroy(t);
+    t = NULL;
+    eng_store_close(s);
+    mount_tmpfs(4);
+    s = unit_store_open(mnt);
+    struct eng_store_batch *b = eng_store_batch_new(s);
+    uint64_t c[ENG_NTYPES] = {0};
+    c[ENG_SENT - 1] = 42;
+    eng_store_batch_put(b, ENG_RES_DAY, 7, ENG_SCOPE_TENANT, 1, 0, c);
+    eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p1", 2, "1", 1);
+    ck_assert_int_eq(eng_store_commit(s, b, 1), MP_OK);
+    struct reader r = {0};
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, read_loop, &r), 0);
+    static char big[256 * 1024];
+    for (int round = 0; round < 3; round++) {
+        unit_disk_fill(mnt);
+        eng_store_batch_kv_put(b, ENG_KV_DEAD, "x", 1, big, sizeof(big));
+        ck_assert_int_eq(eng_store_commit(s, b, 1), MP_ERR_IO);
+        unit_disk_free(mnt);
+        ck_assert_int_eq(eng_store_recover(s), MP_OK);
+    }
+    mp_store_release(&r.stop, 1);
+    pthread_join(th, NULL);
+    eng_store_batch_free(b);
+    struct eng_store_health h;
+    eng_store_health(s, &h);
+    ck_assert_uint_eq(h.recoveries, 3);
+    ck_assert_uint_gt(r.reads, 0);
+    ck_assert_uint_eq(r.bad, 0);
+}
+END_TEST
+
+/* A start on a full disk fails with an error that names the store. */
+START_TEST(open_on_full_disk_fails_cleanly)
+{
+    eng_table_destroy(t);
+    t = NULL;
+    eng_store_close(s);
+    s = NULL;
+    mount_tmpfs(4);
+    unit_disk_fill(mnt);
+    char path[UNIT_PATH_MAX + 16], err[512] = "";
+    snprintf(path, sizeof(path), "%s/db", mnt);
+    struct eng_store *x = NULL;
+    ck_assert_int_eq(eng_store_open(path, &x, err, sizeof(err)), MP_ERR_IO);
+    ck_assert_ptr_null(x);
+    ck_assert_msg(strstr(err, path) && strstr(err, "No space left on device"), "err: %s", err);
+}
+END_TEST
+
+/* ---- 64-bit counters -------------------------------------------------------------- */
+
+START_TEST(counts_above_2_32_load_exactly)
+{
+    const uint64_t big = 5000000000ULL; /* > 2^32 */
+    struct eng_store_batch *b = eng_store_batch_new(s);
+    eng_store_batch_name(b, 1, "acme", 4);
+    uint64_t c[ENG_NTYPES] = {0};
+    c[ENG_SENT - 1] = big;
+    eng_store_batch_put(b, ENG_RES_FINE, T0 / ENG_FINE_MS, ENG_SCOPE_TENANT, 1, 0, c);
+    eng_store_batch_put(b, ENG_RES_HOUR, T0 / HOUR, ENG_SCOPE_TENANT, 1, 0, c);
+    eng_store_batch_put(b, ENG_RES_DAY, T0 / DAY, ENG_SCOPE_TENANT, 1, 0, c);
+    ck_assert_int_eq(eng_store_commit(s, b, 1), MP_OK);
+    eng_store_batch_free(b);
+    tk_restart(dir, &s, &t, 4096, T0, 0);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), big);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_24H, ENG_SENT), big);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_SENT), big);
+    /* counting on from there, and back through the store */
+    ck_assert_int_eq(tk_rec(t, "acme", "a@acme.io", "gmail.com", ENG_SENT, T0), MP_OK);
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+    tk_restart(dir, &s, &t, 4096, T0, 0);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_1H, ENG_SENT), big + 1);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_7D, ENG_SENT), big + 1);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     return check_suite("eng_store", 120, setup, teardown,
@@ -475,6 +870,9 @@ Suite *test_suite(void)
                                    backfill_and_retention, leaving_bucket_is_written,
                                    refuses_other_schema_and_bad_dir, flush_during_writes_exact,
                                    idle_keys_leave_and_come_back, evict_during_writes_exact,
-                                   restart_new_seed_same_ids));
+                                   restart_new_seed_same_ids, flush_hook_brackets_every_write,
+                                   disk_full_flush_all_or_nothing, store_refuses_until_recovered,
+                                   open_on_full_disk_fails_cleanly, counts_above_2_32_load_exactly,
+                                   reads_during_reopen, leaving_day_held_while_full));
 }
 

@@ -2,8 +2,13 @@
 #include "unit_util.h"
 
 #include <check.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "e2e_harness.h"
@@ -31,6 +36,66 @@ struct eng_store *unit_store_open(const char *dir)
     int rc = eng_store_open(path, &s, err, sizeof(err));
     ck_assert_msg(rc == MP_OK, "open: %s", err);
     return s;
+}
+
+/* Mounts made by this process, unmounted at exit too: a failed case ends
+ * its (forked) process without running its teardown. */
+#define UNIT_MOUNTS 4
+static char unit__mounts[UNIT_MOUNTS][UNIT_PATH_MAX + 32];
+
+static void unit__umount_all(void)
+{
+    for (int i = 0; i < UNIT_MOUNTS; i++)
+        if (unit__mounts[i][0])
+            unit_tmpfs_umount(unit__mounts[i]);
+}
+
+void unit_tmpfs_mount(const char *dir, int mb)
+{
+    static int registered;
+    if (!registered && atexit(unit__umount_all) == 0)
+        registered = 1;
+    ck_assert_msg(mkdir(dir, 0700) == 0 || errno == EEXIST, "mkdir %s: %s", dir, strerror(errno));
+    char opt[32];
+    snprintf(opt, sizeof(opt), "size=%dm", mb);
+    int rc = mount("tmpfs", dir, "tmpfs", 0, opt);
+    ck_assert_msg(rc == 0, "mount -t tmpfs -o %s tmpfs %s failed: %s (this case needs root)", opt,
+                  dir, strerror(errno));
+    for (int i = 0; i < UNIT_MOUNTS; i++)
+        if (!unit__mounts[i][0]) {
+            snprintf(unit__mounts[i], sizeof(unit__mounts[i]), "%s", dir);
+            break;
+        }
+}
+
+void unit_tmpfs_umount(const char *dir)
+{
+    for (int i = 0; i < UNIT_MOUNTS; i++)
+        if (strcmp(unit__mounts[i], dir) == 0)
+            unit__mounts[i][0] = '\0';
+    if (umount2(dir, MNT_DETACH) != 0)
+        fprintf(stderr, "umount %s: %s\n", dir, strerror(errno));
+}
+
+void unit_disk_fill(const char *dir)
+{
+    char path[UNIT_PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/fill", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ck_assert_msg(fd >= 0, "%s: %s", path, strerror(errno));
+    static const char zeros[65536];
+    /* halving chunks: down to the last byte the file system will take */
+    for (size_t chunk = sizeof(zeros); chunk > 0; chunk /= 2)
+        while (write(fd, zeros, chunk) == (ssize_t)chunk)
+            ;
+    close(fd);
+}
+
+void unit_disk_free(const char *dir)
+{
+    char path[UNIT_PATH_MAX + 16];
+    snprintf(path, sizeof(path), "%s/fill", dir);
+    ck_assert_msg(unlink(path) == 0, "%s: %s", path, strerror(errno));
 }
 
 void unit_threads_start(struct unit_threads *t, size_t n, void *(*fn)(void *), void *args,

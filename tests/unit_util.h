@@ -35,6 +35,16 @@ void unit_tmpdir(const char *tag, char dir[UNIT_PATH_MAX]);
 void unit_tmpdir_remove(const char *dir);
 /* A store at <dir>/db (created when missing). */
 struct eng_store *unit_store_open(const char *dir);
+
+/* A full disk, for real: unit_tmpfs_mount() makes `dir` (when missing) and
+ * mounts a tmpfs of `mb` MiB on it (the suites run as root, as CI does: a
+ * failed mount is an assertion that says so); unit_tmpfs_umount() detaches
+ * it (teardown: always). unit_disk_fill() fills the file system of `dir`
+ * to the last byte with <dir>/fill; unit_disk_free() removes that file. */
+void unit_tmpfs_mount(const char *dir, int mb);
+void unit_tmpfs_umount(const char *dir);
+void unit_disk_fill(const char *dir);
+void unit_disk_free(const char *dir);
 #define UNIT_MAX_THREADS 64
 
 struct unit_threads {
