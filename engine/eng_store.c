@@ -246,7 +246,8 @@ int eng_store_open(const char *dir, struct eng_store **out, char *err, size_t er
     rocksdb_options_increase_parallelism(s->opts, 2);
     s->merge = rocksdb_mergeoperator_create(NULL, store__merge_destroy, store__full_merge, store__partial_merge,
                                             store__free_value, store__merge_name);
-    const char *names[CF_COUNT] = {"default", "names", "counters", "alerts", "outbox", "dead"};
+    const char *names[CF_COUNT] = {"default", "names",  "counters", "alerts",
+                                   "outbox",  "dead",   "journal",  "producers"};
     for (int i = 0; i < CF_COUNT; i++) {
         s->cf_opts[i] = rocksdb_options_create_copy(s->opts);
         rocksdb_options_set_compression(s->cf_opts[i], rocksdb_lz4_compression);
@@ -438,6 +439,12 @@ void eng_store_batch_kv_put(struct eng_store_batch *b, int kv, const void *k, si
 void eng_store_batch_kv_del(struct eng_store_batch *b, int kv, const void *k, size_t kl)
 {
     rocksdb_writebatch_delete_cf(b->wb, b->s->cf[CF_KV0 + kv], k, kl);
+}
+
+void eng_store_batch_kv_del_range(struct eng_store_batch *b, int kv, const void *lo,
+                                  size_t lol, const void *hi, size_t hil)
+{
+    rocksdb_writebatch_delete_range_cf(b->wb, b->s->cf[CF_KV0 + kv], lo, lol, hi, hil);
 }
 
 int eng_store_kv_scan(struct eng_store *s, int kv, const void *prefix, size_t plen,

@@ -8,6 +8,8 @@
  *   alerts    alert lifecycle state (layout owned by alert_eval)
  *   outbox    notifications not yet delivered (layout owned by alert_sender)
  *   dead      notifications given up on (layout owned by alert_sender)
+ *   journal   acked batches not yet covered by a counter flush (ingest_journal)
+ *   producers last applied sequence per producer_id (ingest_journal)
  * Bucket-first keys make "everything of resolution R in buckets [lo, hi]"
  * one range scan (restart) and "everything older than the retention" one
  * range delete. Counts are encoded as a 16-bit type mask + one varint per
@@ -70,7 +72,11 @@ int eng_store_sum(struct eng_store *s, int res, int64_t lo, int64_t hi, int scop
  * state and the outbox entries it causes). The daemon keeps them in a store
  * of their own (data_dir/alerts) so that small alert writes never queue
  * behind a large counter flush. */
-enum eng_store_kv { ENG_KV_ALERTS = 0, ENG_KV_OUTBOX = 1, ENG_KV_DEAD = 2, ENG_KV_COUNT = 3 };
+enum eng_store_kv { ENG_KV_ALERTS = 0, ENG_KV_OUTBOX = 1, ENG_KV_DEAD = 2,
+                    ENG_KV_JOURNAL = 3, ENG_KV_PRODUCERS = 4, ENG_KV_COUNT = 5 };
+/* Deletes every entry of `kv` with lo <= key < hi (byte order). */
+void eng_store_batch_kv_del_range(struct eng_store_batch *b, int kv, const void *lo,
+                                  size_t lol, const void *hi, size_t hil);
 void eng_store_batch_kv_put(struct eng_store_batch *b, int kv, const void *k, size_t kl,
                             const void *v, size_t vl);
 void eng_store_batch_kv_del(struct eng_store_batch *b, int kv, const void *k, size_t kl);

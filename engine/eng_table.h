@@ -102,6 +102,25 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
  * clears it). sync=1 also fsyncs the WAL. No-op without a store.
  * Returns MP_OK or MP_ERR_IO; *entries (may be NULL) gets the count written. */
 int eng_table_flush(struct eng_table *t, int sync, size_t *entries);
+
+struct eng_store_batch;
+/* A cut around every write of counters to the store. */
+struct eng_flush_hook {
+    /* Before the flush reads any counter, with the batch it will commit:
+     * the hook may add entries to b (a journal watermark, a journal
+     * range delete) and take a lock that holds back writers whose
+     * effects must fall wholly on one side of the cut. */
+    void (*begin)(void *arg, struct eng_store_batch *b);
+    /* After every counter is read into b, before the commit. */
+    void (*end)(void *arg);
+    /* After the commit; rc is its result (MP_OK: b is durable, with
+     * what begin() added). */
+    void (*done)(void *arg, int rc);
+    void *arg;
+};
+/* Installs (h != NULL, copied) or removes the hook. Call before any
+ * flush can run concurrently (at start, before ingest starts). */
+void eng_table_set_flush_hook(struct eng_table *t, const struct eng_flush_hook *h);
 void eng_table_destroy(struct eng_table *t);
 
 /* Writer registration for the grace-period protocol (eng_qsbr.h: the

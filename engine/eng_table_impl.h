@@ -111,6 +111,7 @@ struct eng_key {
 };
 
 struct eng_table {
+    struct eng_flush_hook hook; /* begin == NULL: none (eng_table_set_flush_hook) */
     uint32_t max_keys;
     int64_t retention_ms;
     int day_back;  /* held days: current - day_back .. current + 1 */

@@ -64,6 +64,12 @@ static void table__name(void *arg, uint32_t id, const char *s, size_t len)
  * the clear), with any new names first. */
 void eng_table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64_t bucket)
 {
+    /* With a hook (a journal), every stored count must be covered by the
+     * watermark its flush writes: flush everything under the hook first;
+     * the leaving slot holds nothing newer (no writer reaches it since the
+     * grace period), so it may follow in a commit of its own. */
+    if (t->hook.begin && eng_table_flush(t, 0, NULL) != MP_OK)
+        mp_error("store_flush_failed at=ring_advance_full res=%d", res);
     struct eng_store_batch *b = eng_store_batch_new(t->store);
     if (!b) {
         mp_error("store_flush_failed at=ring_advance res=%d err=nomem", res);
@@ -117,6 +123,8 @@ int eng_table_flush(struct eng_table *t, int sync, size_t *entries)
         return MP_ERR_NOMEM;
     size_t written = 0;
     int rc = MP_OK;
+    if (t->hook.begin)
+        t->hook.begin(t->hook.arg, b);
     /* Names first, in the same commit as (or an earlier one than) any
      * counter that refers to them. */
     eng_intern_drain_new(t->names, table__name, b);
@@ -150,8 +158,13 @@ int eng_table_flush(struct eng_table *t, int sync, size_t *entries)
         if (eng_store_batch_count(b) >= FLUSH_BATCH_MAX) { /* bound the batch's memory */
             eng_intern_drain_new(t->names, table__name, b); /* see below */
             written += eng_store_batch_count(b);
-            if ((rc = eng_store_commit(t->store, b, 0)) != MP_OK)
+            if ((rc = eng_store_commit(t->store, b, 0)) != MP_OK) {
+                if (t->hook.begin) {
+                    t->hook.end(t->hook.arg);
+                    t->hook.done(t->hook.arg, rc);
+                }
                 goto out;
+            }
         }
     }
     /* Retention: fine and hourly entries only serve restarts, so they leave
@@ -170,12 +183,24 @@ int eng_table_flush(struct eng_table *t, int sync, size_t *entries)
      * store without its names. */
     eng_intern_drain_new(t->names, table__name, b);
     written += eng_store_batch_count(b);
+    if (t->hook.begin)
+        t->hook.end(t->hook.arg);
     rc = eng_store_commit(t->store, b, sync);
+    if (t->hook.begin)
+        t->hook.done(t->hook.arg, rc);
 out:
     eng_store_batch_free(b);
     if (entries)
         *entries = written;
     return rc;
+}
+
+void eng_table_set_flush_hook(struct eng_table *t, const struct eng_flush_hook *h)
+{
+    if (h)
+        t->hook = *h;
+    else
+        memset(&t->hook, 0, sizeof(t->hook));
 }
 
 static int table__load_name(void *arg, uint32_t id, const char *s, size_t len)
