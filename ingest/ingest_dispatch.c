@@ -46,8 +46,29 @@ int ingest__send_ack(void *sock, zmq_msg_t *rid, uint64_t seq, int status, uint3
     return zmq_send(sock, buf, n, fl) < 0 ? -1 : 0;
 }
 
+int ingest__floor_check(struct ingest_producers *floor, const struct ingest_frame_shape *sh)
+{
+    if (!floor || !sh->pid_len || !sh->sequence)
+        return 0;
+    uint64_t f = ingest_producers_last(floor, sh->pid, sh->pid_len);
+    if (!f)
+        return 0;
+    if (sh->sequence > f)
+        return 1;
+    ingest_producers_del(floor, sh->pid, sh->pid_len); /* the resend: in order again */
+    return 0;
+}
+
+void ingest__floor_note(struct ingest_producers *floor, const struct ingest_frame_shape *sh)
+{
+    if (floor && sh->pid_len && sh->sequence &&
+        !ingest_producers_last(floor, sh->pid, sh->pid_len))
+        ingest_producers_set(floor, sh->pid, sh->pid_len, sh->sequence, 0); /* full: not kept */
+}
+
 struct disp {
     struct ingest *in;
+    struct ingest_producers *floor;
     uint32_t *pending; /* acked batches in flight, per worker */
     int held_w;        /* worker of the held PUSH frame, -1: none */
     zmq_msg_t held;
@@ -55,25 +76,30 @@ struct disp {
     int draining;
 };
 
-/* The worker a frame goes to: by producer_id, else by the connection. */
-static int disp__worker(const struct ingest *in, const void *buf, size_t len, uint64_t conn)
+/* The worker a frame goes to: by producer_id, else by the connection.
+ * *sh (may be NULL) gets the frame's shape (zeroed when it does not parse). */
+static int disp__worker(const struct ingest *in, const void *buf, size_t len, uint64_t conn,
+                        struct ingest_frame_shape *sh)
 {
-    struct ingest_frame_shape sh;
+    struct ingest_frame_shape sh0;
+    sh = sh ? sh : &sh0;
+    if (ingest_decode_shape(buf, len, sh) != MP_OK)
+        memset(sh, 0, sizeof(*sh));
     if (in->nworkers == 1)
         return 0;
-    if (ingest_decode_shape(buf, len, &sh) == MP_OK && sh.pid_len)
-        return ingest_producers_part(sh.pid, sh.pid_len, in->nworkers);
+    if (sh->pid_len)
+        return ingest_producers_part(sh->pid, sh->pid_len, in->nworkers);
     return (int)(mp_hash_mix64(conn) % (uint64_t)in->nworkers);
 }
 
-static void disp__retry(struct ingest *in, zmq_msg_t *rid, const void *buf, size_t len,
+static void disp__retry(struct disp *d, zmq_msg_t *rid, const struct ingest_frame_shape *sh,
                         const char *why)
 {
-    struct ingest_frame_shape sh = {0};
-    ingest_decode_shape(buf, len, &sh);
+    struct ingest *in = d->in;
+    ingest__floor_note(d->floor, sh);
     mp_add_relaxed(&in->disp_fig.acks[MAILPULSE__V1__ACK_STATUS__ACK_STATUS_RETRY], 1);
-    ingest__send_ack(in->router, rid, sh.sequence, MAILPULSE__V1__ACK_STATUS__ACK_STATUS_RETRY, 0,
-                     0, why, 1);
+    ingest__send_ack(in->router, rid, sh->sequence, MAILPULSE__V1__ACK_STATUS__ACK_STATUS_RETRY,
+                     0, 0, why, 1);
     uint64_t suppressed;
     if (mp_ratelimit_allow(&in->retry_rl, mp_now_ms(), 1000, &suppressed))
         mp_warn("ingest_ack_retry reason=%s suppressed=%llu", MP_LOG_Q(why),
@@ -92,7 +118,8 @@ static void disp__pull(struct disp *d)
             return;
         }
         int fd = zmq_msg_get(&m, ZMQ_SRCFD);
-        int w = disp__worker(in, zmq_msg_data(&m), zmq_msg_size(&m), (uint64_t)(fd < 0 ? 0 : fd));
+        int w = disp__worker(in, zmq_msg_data(&m), zmq_msg_size(&m), (uint64_t)(fd < 0 ? 0 : fd),
+                             NULL);
         if (zmq_msg_send(&m, in->workers[w].disp_pair, ZMQ_DONTWAIT) < 0) {
             d->held_w = w; /* its queue is full: keep it, stop reading PULL */
             d->held = m;
@@ -122,14 +149,19 @@ static void disp__routed(struct disp *d, zmq_msg_t *rid, zmq_msg_t *body, int ex
         return;
     }
     uint64_t conn = mp_hash_bytes(zmq_msg_data(rid), zmq_msg_size(rid), 0);
-    int w = disp__worker(in, buf, len, conn);
+    struct ingest_frame_shape sh;
+    int w = disp__worker(in, buf, len, conn, &sh);
+    if (ingest__floor_check(d->floor, &sh)) {
+        disp__retry(d, rid, &sh, "retry_earlier");
+        return;
+    }
     if (d->pending[w] >= in->ack_max_pending) {
-        disp__retry(in, rid, buf, len, "ack_max_pending");
+        disp__retry(d, rid, &sh, "ack_max_pending");
         return;
     }
     void *s = in->workers[w].disp_pair;
     if (zmq_msg_send(rid, s, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        disp__retry(in, rid, buf, len, "queue_full");
+        disp__retry(d, rid, &sh, "queue_full");
         return;
     }
     zmq_msg_send(body, s, 0); /* the second part of a message always follows */
@@ -242,7 +274,7 @@ void *ingest__dispatch_main(void *arg)
     struct disp d = {.in = in, .held_w = -1};
     d.pending = calloc((size_t)in->nworkers, sizeof(*d.pending));
     zmq_pollitem_t *it = calloc((size_t)in->nworkers + 2, sizeof(*it));
-    if (!d.pending || !it) {
+    if (!d.pending || !it || ingest_producers_create(&d.floor) != MP_OK) {
         mp_error("ingest_dispatch_nomem workers=%d", in->nworkers);
         mp_store_release(&in->draining, 1);
     } else {
@@ -253,5 +285,6 @@ void *ingest__dispatch_main(void *arg)
         zmq_msg_close(&d.held);
     free(it);
     free(d.pending);
+    ingest_producers_destroy(d.floor);
     return NULL;
 }

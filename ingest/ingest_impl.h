@@ -64,6 +64,7 @@ struct worker {
     struct ingest *in;
     struct ingest_proc *proc;
     struct ingest_producers *producers; /* this worker's part of the journal's table */
+    struct ingest_producers *floor;     /* its retry floors (its own) */
     void *pair;      /* the worker's end (its thread) */
     void *disp_pair; /* the dispatcher's end */
     pthread_t tid;
@@ -94,5 +95,13 @@ void ingest__proc_add(const struct proc_figures *f, struct ingest_figures *out);
 int ingest__send_ack(void *sock, zmq_msg_t *rid, uint64_t seq, int status, uint32_t accepted,
                      uint32_t rejected, const char *error, int nowait);
 void *ingest__dispatch_main(void *arg);
+/* Retry floors keep a producer's batches in order across a RETRY: once
+ * (pid, s) was answered RETRY, its later batches (sequence > s) are
+ * answered RETRY too, until the producer resends s (or anything <= s).
+ * check: 1 when the batch must be answered RETRY (and clears the floor once
+ * the resend reaches it); note: (pid, s) was answered RETRY. Batches
+ * without producer_id or sequence have no floor. */
+int ingest__floor_check(struct ingest_producers *floor, const struct ingest_frame_shape *sh);
+void ingest__floor_note(struct ingest_producers *floor, const struct ingest_frame_shape *sh);
 
 #endif

@@ -117,6 +117,17 @@ int ingest_producers_set(struct ingest_producers *p, const char *pid, size_t len
 
 size_t ingest_producers_count(const struct ingest_producers *p) { return p->n; }
 
+void ingest_producers_del(struct ingest_producers *p, const char *pid, size_t len)
+{
+    struct prod_ent **pp = producers__find(p, pid, len);
+    struct prod_ent *e = *pp;
+    if (!e)
+        return;
+    *pp = e->next;
+    free(e);
+    p->n--;
+}
+
 void ingest_producers_mark_durable(struct ingest_producers *p)
 {
     p->flushed_ver = p->cut_ver = p->ver;

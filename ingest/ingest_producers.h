@@ -14,6 +14,10 @@
  * the last successful cut and deletes those idle past the TTL (memory and
  * store); ingest_producers_cut_done() says whether that batch committed.
  *
+ * The same table serves as a "retry floor" (ingest_worker.c): the lowest
+ * sequence of a producer answered RETRY, below which nothing later of it
+ * may be applied.
+ *
  * Bounded: at most INGEST_PRODUCERS_MAX ids per table (set returns
  * MP_ERR_FULL for a new one beyond that; ids expire after the TTL).
  */
@@ -42,6 +46,8 @@ uint64_t ingest_producers_last(const struct ingest_producers *p, const char *pid
 int ingest_producers_set(struct ingest_producers *p, const char *pid, size_t len, uint64_t seq,
                          int64_t now_ms);
 size_t ingest_producers_count(const struct ingest_producers *p);
+/* Forgets pid (memory only). */
+void ingest_producers_del(struct ingest_producers *p, const char *pid, size_t len);
 /* Everything in the table is in the store (after a load). */
 void ingest_producers_mark_durable(struct ingest_producers *p);
 void ingest_producers_cut(struct ingest_producers *p, struct eng_store_batch *b, int64_t now_ms,

@@ -101,6 +101,11 @@ static size_t worker__sort(struct worker *w, struct group *g, int64_t now)
         struct grp_ent *e = &g->e[i];
         if (e->status != ACK_PENDING)
             continue;
+        if (ingest__floor_check(w->floor, &e->sh)) {
+            e->status = ACK_RETRY;
+            e->error = "retry_earlier";
+            continue;
+        }
         if (e->sh.pid_len && e->sh.sequence && e->sh.sequence <= worker__last(w, g, i)) {
             e->status = ACK_DUP;
             ingest_proc_duplicate(w->proc);
@@ -110,6 +115,7 @@ static size_t worker__sort(struct worker *w, struct group *g, int64_t now)
             ingest_producers_count(w->producers) >= INGEST_PRODUCERS_MAX) {
             e->status = ACK_RETRY;
             e->error = "producer_table_full";
+            ingest__floor_note(w->floor, &e->sh);
             continue;
         }
         g->rec[m++] = (struct ingest_journal_rec){
@@ -135,6 +141,7 @@ static void worker__commit_apply(struct worker *w, struct group *g, int64_t now)
         if (rc != MP_OK) { /* nothing of the group was written: nothing applied */
             e->status = ACK_RETRY;
             e->error = "journal_commit_failed";
+            ingest__floor_note(w->floor, &e->sh);
             continue;
         }
         if (e->sh.pid_len && e->sh.sequence)
@@ -269,6 +276,7 @@ void ingest_stop(struct ingest *in)
         if (in->workers[i].disp_pair)
             zmq_close(in->workers[i].disp_pair);
         ingest_proc_destroy(in->workers[i].proc);
+        ingest_producers_destroy(in->workers[i].floor);
     }
     free(in->workers);
     free(in);
@@ -356,6 +364,8 @@ static int ingest__procs(struct ingest *in, struct eng_table *t, const struct in
         w->proc->rl = in->rl; /* one log budget per reason for all workers */
         if (in->journal)
             w->producers = ingest_journal_producers(in->journal, i);
+        if ((rc = ingest_producers_create(&w->floor)) != MP_OK)
+            return rc;
         if ((rc = ingest__pair(in, i, err, errlen)) != MP_OK)
             return rc;
     }
