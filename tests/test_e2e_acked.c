@@ -63,12 +63,18 @@ static struct e2e_event *events(const char *tenant, int type, size_t n)
     return ev;
 }
 
-/* The tenant's count of `type` over the last hour, from the stats API. */
+/* The tenant's count of `type` over the last hour, from the stats API (0
+ * while the tenant has no events: 404). */
 static uint64_t count_of(const char *tenant, const char *type)
 {
-    char path[160];
-    snprintf(path, sizeof(path), "/v1/tenants/%s/stats?window=1h", tenant);
-    json_t *doc = ew_get_json(&W, path, 200);
+    char url[256], *body = NULL;
+    long status = 0;
+    snprintf(url, sizeof(url), "%s/v1/tenants/%s/stats?window=1h", W.base, tenant);
+    must(e2e_http_get(url, 5000, &status, &body) == MP_OK, "GET %s: no answer", url);
+    must(status == 200 || status == 404, "GET %s: %ld", url, status);
+    json_t *doc = status == 200 ? json_loads(body, 0, NULL) : json_object();
+    free(body);
+    must(doc != NULL, "GET %s: not JSON", url);
     json_t *v = json_object_get(json_object_get(doc, "counts"), type);
     uint64_t n = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
     json_decref(doc);
