@@ -76,7 +76,10 @@ struct disp {
     int draining;
 };
 
-/* The worker a frame goes to: by producer_id, else by the connection.
+/* The worker a frame goes to: by producer_id, else by the connection
+ * (`conn`: a PULL connection's descriptor, taken modulo the workers since
+ * descriptors are small and consecutive, so a few producers spread evenly;
+ * a hash of the ROUTER's routing id).
  * *sh (may be NULL) gets the frame's shape (zeroed when it does not parse). */
 static int disp__worker(const struct ingest *in, const void *buf, size_t len, uint64_t conn,
                         struct ingest_frame_shape *sh)
@@ -89,7 +92,7 @@ static int disp__worker(const struct ingest *in, const void *buf, size_t len, ui
         return 0;
     if (sh->pid_len)
         return ingest_producers_part(sh->pid, sh->pid_len, in->nworkers);
-    return (int)(mp_hash_mix64(conn) % (uint64_t)in->nworkers);
+    return (int)(conn % (uint64_t)in->nworkers);
 }
 
 static void disp__retry(struct disp *d, zmq_msg_t *rid, const struct ingest_frame_shape *sh,
@@ -148,7 +151,7 @@ static void disp__routed(struct disp *d, zmq_msg_t *rid, zmq_msg_t *body, int ex
                          ingest_reason_name(INGEST_REJ_BAD_FRAME), 1);
         return;
     }
-    uint64_t conn = mp_hash_bytes(zmq_msg_data(rid), zmq_msg_size(rid), 0);
+    uint64_t conn = mp_hash_mix64(mp_hash_bytes(zmq_msg_data(rid), zmq_msg_size(rid), 0));
     struct ingest_frame_shape sh;
     int w = disp__worker(in, buf, len, conn, &sh);
     if (ingest__floor_check(d->floor, &sh)) {

@@ -91,6 +91,23 @@ static void wait_count(const char *tenant, const char *type, uint64_t want)
          (unsigned long long)want);
 }
 
+/* A daemon with the router on, `workers` workers and `extra` ingest
+ * lines; returns a DEALER connected to it. */
+static void *start(int workers, const char *extra, const char *rules)
+{
+    ak_write_config(&W, (struct e2e_daemon_conf){.rules = rules}, workers, extra, router,
+                    sizeof(router));
+    ew_spawn_daemon(&W);
+    return ak_dealer(&W, router);
+}
+
+/* The case ends well: dealer closed (may be NULL), daemon stopped cleanly. */
+static void finish(void *d)
+{
+    if (d)
+        finish(d);
+}
+
 static void expect(struct ak_ack a, int status, uint64_t seq, uint32_t acc, uint32_t rej,
                    const char *err)
 {
@@ -104,9 +121,7 @@ static void expect(struct ak_ack a, int status, uint64_t seq, uint32_t acc, uint
 
 START_TEST(ok_duplicate_push)
 {
-    ak_write_config(&W, (struct e2e_daemon_conf){0}, 2, NULL, router, sizeof(router));
-    ew_spawn_daemon(&W);
-    void *d = ak_dealer(&W, router);
+    void *d = start(2, NULL, NULL);
     expect(ak_call(&W, d, events("acme", SENT, 10), 10, "prod-a", 1), A_OK, 1, 10, 0, "");
     expect(ak_call(&W, d, events("acme", SENT, 7), 7, "prod-a", 2), A_OK, 2, 7, 0, "");
     /* the same batches again: applied already */
@@ -134,17 +149,13 @@ START_TEST(ok_duplicate_push)
     must(ew_metric(&W, "mailpulse_acks_total{status=\"duplicate\"}") == 2, "duplicate acks");
     must(ew_metric(&W, "mailpulse_journal_batches_total") == 5, "journal batches");
     must(ew_metric(&W, "mailpulse_journal_commits_total") >= 1, "journal commits");
-    zmq_close(d);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    finish(d);
 }
 END_TEST
 
 START_TEST(partial_and_refused)
 {
-    ak_write_config(&W, (struct e2e_daemon_conf){0}, 2, NULL, router, sizeof(router));
-    ew_spawn_daemon(&W);
-    void *d = ak_dealer(&W, router);
+    void *d = start(2, NULL, NULL);
     struct e2e_event ev[5];
     memcpy(ev, events("acme", SENT, 5), sizeof(ev));
     ev[1].tenant = "bad tenant!";
@@ -162,9 +173,7 @@ START_TEST(partial_and_refused)
          (unsigned long long)count_of("acme", "sent"));
     must(ew_metric(&W, "mailpulse_acks_total{status=\"rejected\"}") == 2, "rejected acks");
     must(ew_metric(&W, "mailpulse_rejected_total{reason=\"type_unknown\"}") == 1, "type");
-    zmq_close(d);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    finish(d);
 }
 END_TEST
 
@@ -197,13 +206,11 @@ static void burst(void *d, int k, int from, int status[OV_SEQS + 1])
 
 START_TEST(retry_under_overload)
 {
-    ak_write_config(&W, (struct e2e_daemon_conf){0}, 2, "  ack_max_pending: 1\n", router,
-                    sizeof(router));
-    ew_spawn_daemon(&W);
     void *d[OV_DEALERS];
     int status[OV_DEALERS][OV_SEQS + 1];
     memset(status, 0, sizeof(status));
-    for (int k = 0; k < OV_DEALERS; k++)
+    d[0] = start(2, "  ack_max_pending: 1\n", NULL);
+    for (int k = 1; k < OV_DEALERS; k++)
         d[k] = ak_dealer(&W, router);
     /* every dealer bursts at once, then reads its answers */
     for (int k = 0; k < OV_DEALERS; k++)
@@ -244,18 +251,15 @@ START_TEST(retry_under_overload)
     must(count_of("ovl", "sent") == OV_DEALERS * OV_SEQS * OV_EVENTS,
          "ovl sent %llu, want %d: retries lost or doubled batches",
          (unsigned long long)count_of("ovl", "sent"), OV_DEALERS * OV_SEQS * OV_EVENTS);
-    for (int k = 0; k < OV_DEALERS; k++)
+    for (int k = 1; k < OV_DEALERS; k++)
         zmq_close(d[k]);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    finish(d[0]);
 }
 END_TEST
 
 START_TEST(restart_exact)
 {
-    ak_write_config(&W, (struct e2e_daemon_conf){0}, 2, NULL, router, sizeof(router));
-    ew_spawn_daemon(&W);
-    void *d = ak_dealer(&W, router);
+    void *d = start(2, NULL, NULL);
     for (uint64_t s = 1; s <= 5; s++)
         expect(ak_call(&W, d, events("acme", SENT, 100), 100, "prod-r", s), A_OK, s, 100, 0, "");
     /* killed right after the acks: no flush has to have run */
@@ -281,9 +285,7 @@ START_TEST(restart_exact)
     must(count_of("pushy", "sent") == 8, "pushy sent %llu, want 8",
          (unsigned long long)count_of("pushy", "sent"));
     free(buf);
-    zmq_close(d);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    finish(d);
 }
 END_TEST
 
@@ -313,9 +315,7 @@ static void push_batch(const char *tenant, int type, size_t n, uint64_t seq)
 START_TEST(order_no_false_alert)
 {
     must_ok(e2e_write_file(W.rules, ORDER_RULES, W.err, sizeof(W.err)));
-    ak_write_config(&W, (struct e2e_daemon_conf){.rules = W.rules}, 4, NULL, router,
-                    sizeof(router));
-    ew_spawn_daemon(&W);
+    void *d = start(4, NULL, W.rules);
     uint64_t seq = 1;
     for (int t = 0; t < ORDER_TENANTS; t++) {
         char tenant[32];
@@ -352,8 +352,7 @@ START_TEST(order_no_false_alert)
     json_t *doc = ew_get_json(&W, "/v1/alerts", 200);
     must(json_array_size(json_object_get(doc, "alerts")) == 1, "/v1/alerts: want the control only");
     json_decref(doc);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    finish(d);
 }
 END_TEST
 
