@@ -105,7 +105,9 @@ static void *start(int workers, const char *extra, const char *rules)
 static void finish(void *d)
 {
     if (d)
-        finish(d);
+        zmq_close(d);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
 }
 
 static void expect(struct ak_ack a, int status, uint64_t seq, uint32_t acc, uint32_t rej,
