@@ -24,7 +24,9 @@
  * applied; sequence 0 is never deduplicated), REJECTED (the whole frame:
  * bad frame, limits; `error` names the reason), RETRY (nothing applied:
  * more than ack_max_pending batches in flight for the worker, its queue
- * full, the journal commit failed, the producer table full, shutting down).
+ * full, the journal commit failed, the producer table full, or an earlier
+ * batch of the same producer was answered RETRY: a producer resends from
+ * its first RETRY, in order, so no later batch overtakes it).
  * With a journal, a PUSH batch carrying producer_id and sequence is applied
  * at most once too (its sequence is persisted by the counter flush that
  * stores its counts).
