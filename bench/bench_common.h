@@ -267,8 +267,12 @@ static inline int bench_frame_pack(const struct bench_pick *picks, const int *ty
     Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
     b.n_events = n;
     b.events = pe;
-    b.producer_id = (char *)"bench";
-    b.sequence = seq;
+    /* No producer_id, no sequence: producers cycle over these frames, and a
+     * repeated (producer_id, sequence) is applied once (acked-ingest dedup);
+     * without an id the daemon pins each connection to one worker. */
+    MP_UNUSED(seq);
+    b.producer_id = (char *)"";
+    b.sequence = 0;
     out->len = mailpulse__v1__event_batch__get_packed_size(&b);
     out->buf = malloc(out->len);
     if (!out->buf)

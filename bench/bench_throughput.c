@@ -10,7 +10,9 @@
  * Three parts, one after the other, each for --seconds (default 60):
  *  1. mailpulse: the real daemon ($MP_BIN_DIR/mailpulsed) on free loopback
  *     ports, `workers` ingest workers (default 2 = the cores). A forked
- *     producer process PUSHes frames as fast as the daemon takes them
+ *     producer process (--producers N: N of them, one connection each; the
+ *     daemon pins a connection to one worker, so with one producer one
+ *     worker does the work) PUSHes frames as fast as the daemon takes them
  *     (zmq_send_const: no copy) for the duration; meanwhile and afterwards
  *     this process reads mailpulse_events_accepted_total from /metrics
  *     (every 50 ms) until it stops increasing. eps = events counted by the
@@ -162,6 +164,7 @@ static int read_all(int fd, void *p, size_t n) { return fd_all(fd, p, n, 0); }
 struct pace {
     int http_port;    /* 0: no pacing */
     uint64_t backlog; /* events */
+    int producers;    /* producers sharing the backlog (each assumes the others keep pace) */
 };
 
 /* Child process: PUSH frames to `endpoint` for `seconds`, then an empty
@@ -190,7 +193,8 @@ static void producer_main(const struct bench_frames *fs, const char *endpoint, d
             /* every 100,000 events: wait while the daemon is too far behind */
             for (;;) {
                 double acc = bench_daemon_metric(pace->http_port, "mailpulse_events_accepted_total");
-                if (acc < 0 || (double)rep.frames * BENCH_BATCH - acc <= (double)pace->backlog ||
+                double mine = (double)rep.frames * BENCH_BATCH * (pace->producers ? pace->producers : 1);
+                if (acc < 0 || mine - acc <= (double)pace->backlog ||
                     mp_mono_ns() >= deadline)
                     break;
                 usleep(20 * 1000);
@@ -256,8 +260,42 @@ struct mp_result {
     double flushes, flush_s, flush_last_s, flush_entries;
 };
 
+#define BENCH_PRODUCERS_MAX 16
+
+/* Reads the reports of producers that have sent theirs; 1 once all have,
+ * with `rep` their sum (first send of any, last send of any). */
+static int read_reports(int n, const int *rfd, struct prod_report *each, int *got,
+                        struct prod_report *rep)
+{
+    struct pollfd pfd[BENCH_PRODUCERS_MAX];
+    int np = 0, map[BENCH_PRODUCERS_MAX];
+    for (int i = 0; i < n; i++)
+        if (!got[i]) {
+            pfd[np] = (struct pollfd){.fd = rfd[i], .events = POLLIN};
+            map[np++] = i;
+        }
+    if (np && poll(pfd, (nfds_t)np, 50) > 0)
+        for (int k = 0; k < np; k++)
+            if (pfd[k].revents) {
+                if (read_all(rfd[map[k]], &each[map[k]], sizeof(each[0])) != 0)
+                    return -1;
+                got[map[k]] = 1;
+            }
+    for (int i = 0; i < n; i++)
+        if (!got[i])
+            return 0;
+    *rep = each[0];
+    for (int i = 1; i < n; i++) {
+        rep->t_first = each[i].t_first < rep->t_first ? each[i].t_first : rep->t_first;
+        rep->t_last = each[i].t_last > rep->t_last ? each[i].t_last : rep->t_last;
+        rep->frames += each[i].frames;
+        rep->cpu_s += each[i].cpu_s;
+    }
+    return 1;
+}
+
 static int run_mailpulse(const struct bench_frames *fs, double seconds, int workers,
-                         uint64_t backlog, struct mp_result *res)
+                         int producers, uint64_t backlog, struct mp_result *res)
 {
     struct bench_daemon d;
     memset(res, 0, sizeof(*res));
@@ -270,13 +308,18 @@ static int run_mailpulse(const struct bench_frames *fs, double seconds, int work
     bench_daemon_persistence(&d, res->persistence, sizeof(res->persistence));
     bench_unquote(res->persistence);
     double cpu0 = proc_cpu_s(d.proc.pid);
-    int rfd;
-    struct pace pace = {.http_port = backlog ? d.http_port : 0, .backlog = backlog};
-    pid_t prod = spawn_producer(fs, d.endpoint, seconds, 0, &pace, &rfd);
-    if (prod < 0) {
-        bench_daemon_cleanup(&d, 1);
-        return -1;
-    }
+    int rfd[BENCH_PRODUCERS_MAX], got[BENCH_PRODUCERS_MAX] = {0};
+    pid_t prod[BENCH_PRODUCERS_MAX];
+    struct prod_report each[BENCH_PRODUCERS_MAX];
+    struct pace pace = {.http_port = backlog ? d.http_port : 0, .backlog = backlog,
+                        .producers = producers};
+    /* one connection each: the daemon pins a connection (a producer) to a
+     * worker, so several producers are what spreads the work */
+    for (int i = 0; i < producers; i++)
+        if ((prod[i] = spawn_producer(fs, d.endpoint, seconds, 0, &pace, &rfd[i])) < 0) {
+            bench_daemon_cleanup(&d, 1);
+            return -1;
+        }
     struct prod_report rep = {0};
     int have_rep = 0;
     /* (time, count) samples: the while-sending rate is read off them later,
@@ -287,14 +330,13 @@ static int run_mailpulse(const struct bench_frames *fs, double seconds, int work
     double last = -1;
     int64_t t_change = mp_mono_ns(), start = mp_mono_ns();
     while (st && sa) {
-        struct pollfd pfd = {.fd = rfd, .events = POLLIN};
-        if (!have_rep && poll(&pfd, 1, 50) > 0) {
-            if (read_all(rfd, &rep, sizeof(rep)) != 0) {
+        if (!have_rep) {
+            if ((have_rep = read_reports(producers, rfd, each, got, &rep)) < 0) {
                 fprintf(stderr, "bench_throughput: producer failed\n");
+                have_rep = 0;
                 break;
             }
-            have_rep = 1;
-        } else if (have_rep) {
+        } else {
             usleep(50 * 1000);
         }
         double a = bench_daemon_metric(d.http_port, "mailpulse_events_accepted_total");
@@ -344,8 +386,10 @@ static int run_mailpulse(const struct bench_frames *fs, double seconds, int work
     }
     free(st);
     free(sa);
-    waitpid(prod, NULL, 0);
-    close(rfd);
+    for (int i = 0; i < producers; i++) {
+        waitpid(prod[i], NULL, 0);
+        close(rfd[i]);
+    }
     res->daemon_cpu_s = proc_cpu_s(d.proc.pid) - cpu0;
     proc_threads_cpu(d.proc.pid, res->threads, sizeof(res->threads));
     res->rss_mb = bench_daemon_metric(d.http_port, "mailpulse_resident_bytes") / 1048576.0;
@@ -592,7 +636,7 @@ out:
 int main(int argc, char **argv)
 {
     double seconds = 60, target = 1500000;
-    int workers = 2, skip_redis = 0;
+    int workers = 2, producers = 1, skip_redis = 0;
     uint64_t backlog = 2000000;
     size_t nframes = 1000;
     if (getenv("BENCH_SECONDS"))
@@ -600,20 +644,24 @@ int main(int argc, char **argv)
     const struct bench_opt opts[] = {
         {"seconds", 's', BENCH_OPT_DOUBLE, &seconds}, {"workers", 'w', BENCH_OPT_INT, &workers},
         {"frames", 'f', BENCH_OPT_SIZE, &nframes},    {"no-redis", 'R', BENCH_OPT_FLAG, &skip_redis},
-        {"backlog", 'b', BENCH_OPT_U64, &backlog},
+        {"backlog", 'b', BENCH_OPT_U64, &backlog},   {"producers", 'p', BENCH_OPT_INT, &producers},
     };
     int ex = bench_opts(
         argc, argv, opts, MP_ARRAY_LEN(opts),
         "usage: bench_throughput [--seconds S] [--workers N] [--frames N] [--no-redis]\n"
-        "                        [--backlog EVENTS]\n"
+        "                        [--backlog EVENTS] [--producers N]\n"
         "  --seconds defaults to $BENCH_SECONDS, else 60; each of the three parts\n"
         "  runs that long. --backlog: events the producer may have sent ahead of\n"
         "  the daemon's count (default 2000000; 0: no limit, ZeroMQ queues fill).\n"
+        "  --producers: PUSH connections in the mailpulse part (default 1, at most 16):\n"
+        "  the daemon pins each producer to one worker (per-producer order).\n"
         "  Needs $MP_BIN_DIR/mailpulsed and redis-server.\n");
     if (ex >= 0)
         return ex;
-    if (seconds < 1 || workers < 1 || nframes < 1) {
-        fprintf(stderr, "bench_throughput: --seconds >= 1, --workers >= 1, --frames >= 1\n");
+    if (seconds < 1 || workers < 1 || nframes < 1 || producers < 1 ||
+        producers > BENCH_PRODUCERS_MAX) {
+        fprintf(stderr, "bench_throughput: --seconds >= 1, --workers >= 1, --frames >= 1, "
+                        "--producers 1..16\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -632,7 +680,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     struct mp_result mr;
-    if (run_mailpulse(&fs, seconds, workers, backlog, &mr) != 0) {
+    if (run_mailpulse(&fs, seconds, workers, producers, backlog, &mr) != 0) {
         fprintf(stderr, "bench_throughput: mailpulse part failed\n");
         return 1;
     }
@@ -677,12 +725,13 @@ int main(int argc, char **argv)
     double cpu_ns = mr.daemon_cpu_s * 1e9 / (double)mr.accepted;
     printf("bench_throughput mailpulse_eps=%.0f mailpulse_eps_while_sending=%.0f "
            "raw_zmq_eps=%.0f redis_eps=%.0f ratio_mailpulse_to_raw_zmq=%.3f "
-           "ratio_mailpulse_to_redis=%.2f seconds=%.0f workers=%d backlog=%llu "
+           "ratio_mailpulse_to_redis=%.2f seconds=%.0f workers=%d producers=%d backlog=%llu "
            "daemon_cpu_ns_per_event=%.0f "
            "daemon_cores_used=%.2f cpu_bound_eps=%.0f target_eps=%.0f met=%s "
            "persistence=\"%s\"\n",
            mr.eps, mr.eps_sending, zr.eps, rr.eps, mr.eps / zr.eps,
-           rr.eps > 0 ? mr.eps / rr.eps : 0, seconds, workers, (unsigned long long)backlog, cpu_ns,
+           rr.eps > 0 ? mr.eps / rr.eps : 0, seconds, workers, producers,
+           (unsigned long long)backlog, cpu_ns,
            mr.daemon_cpu_s / mr.secs,
            ncpu * 1e9 / cpu_ns, target, mr.eps >= target ? "yes" : "no", mr.persistence);
     printf("# mailpulse_eps: events counted by the daemon / (last increase of "

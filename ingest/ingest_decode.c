@@ -90,12 +90,17 @@ static void decode__blank_nul_names(const void *buf, size_t len, Mailpulse__V1__
 int ingest_decode_shape(const void *buf, size_t len, struct ingest_frame_shape *out)
 {
     const uint8_t *p = buf, *end = p + len;
-    struct ingest_frame_shape sh = {0, 0};
+    struct ingest_frame_shape sh = {0};
     while (p < end) {
         uint64_t tag, l;
         if (!decode__varint(&p, end, &tag))
             return MP_ERR_INVAL;
         unsigned field = (unsigned)(tag >> 3), wt = (unsigned)(tag & 7);
+        if (field == 3 && wt == 0) {
+            if (!decode__varint(&p, end, &sh.sequence))
+                return MP_ERR_INVAL;
+            continue;
+        }
         if ((field != 1 && field != 2) || wt != 2) {
             if (!decode__skip(&p, end, wt))
                 return MP_ERR_INVAL;
@@ -103,6 +108,10 @@ int ingest_decode_shape(const void *buf, size_t len, struct ingest_frame_shape *
         }
         if (!decode__varint(&p, end, &l) || l > (uint64_t)(end - p))
             return MP_ERR_INVAL;
+        if (field == 2) {
+            sh.pid = (const char *)p;
+            sh.pid_len = (size_t)l;
+        }
         p += l;
         if (field == 1)
             sh.n_events++;

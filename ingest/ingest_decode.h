@@ -24,6 +24,7 @@
 #define INGEST_DECODE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mailpulse.pb-c.h"
 #include "mp.h"
@@ -33,10 +34,16 @@
  * allocation): the number of events (field 1) and the longest producer_id
  * (field 2; a repeated field counts its longest copy). MP_OK, or
  * MP_ERR_INVAL when the top level does not parse (the unpack would refuse
- * it too). Reentrant, no allocation. */
+ * it too). Reentrant, no allocation.
+ * Also what the dispatcher and the dedup need without a decode: the
+ * producer_id the unpack would keep (the last copy; `pid` points into buf,
+ * NULL when absent) and the sequence (field 3, last copy; 0 when absent). */
 struct ingest_frame_shape {
     size_t n_events;
     size_t producer_id_len;
+    const char *pid;
+    size_t pid_len;
+    uint64_t sequence;
 };
 int ingest_decode_shape(const void *buf, size_t len, struct ingest_frame_shape *out);
 

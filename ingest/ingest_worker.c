@@ -1,397 +1,301 @@
-/* ingest_worker.c — PULL endpoint, proxy and worker threads (see ingest_worker.h).
+/* ingest_worker.c — worker threads, start and stop (see ingest_worker.h;
+ * the pipeline is ingest_proc.c, the dispatcher ingest_dispatch.c).
  *
- * Why a proxy: a ZeroMQ socket belongs to one thread, and a TCP endpoint can
- * be bound once. The proxy thread owns the bound PULL socket and forwards
- * frames to an inproc PUSH socket that the workers PULL from; inproc moves
- * message pointers, not bytes, and PUSH spreads frames across idle workers.
- * High-water marks make producers block rather than drop when we fall behind.
+ * A worker takes frames from its inproc PAIR. A PUSH frame is applied at
+ * once (under the journal's shared lock when it carries producer_id and
+ * sequence, so a flush's cut never splits it from its sequence update). An
+ * acked frame starts a group: the worker also takes whatever acked frames
+ * are already queued (up to INGEST_GROUP_MAX / INGEST_GROUP_BYTES), decides
+ * each one's fate (refused, duplicate, to journal), writes the group in one
+ * synced commit, applies it and answers every batch.
  */
 #include "ingest_worker.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <zmq.h>
 
-#include "mp_atomic.h"
-#include "mp_log.h"
+#include "ingest_impl.h"
 
-#define WORKER_INPROC "inproc://mailpulse-ingest-work"
-#define WORKER_CONTROL "inproc://mailpulse-ingest-control"
-#define WORKER_HWM 20000 /* frames queued per socket before producers block */
+#define WORKER_HWM 4096 /* frames queued per worker before the dispatcher holds back */
+#define WORKER_POLL_MS 100 /* how soon a drained worker notices `draining` */
 
-struct proc_figures {
-    mp_atomic_u64 frames, bytes, events, accepted;
-    mp_atomic_u64 rejected[INGEST_REASON_COUNT];
+enum {
+    ACK_OK = MAILPULSE__V1__ACK_STATUS__ACK_STATUS_OK,
+    ACK_DUP = MAILPULSE__V1__ACK_STATUS__ACK_STATUS_DUPLICATE,
+    ACK_REJ = MAILPULSE__V1__ACK_STATUS__ACK_STATUS_REJECTED,
+    ACK_RETRY = MAILPULSE__V1__ACK_STATUS__ACK_STATUS_RETRY,
+    ACK_PENDING = -1, /* goes to the journal */
 };
 
-/* Lookahead: an event is validated and its lookups started (eng_prep_start)
- * PIPE_D events before its keys are warmed, 2 * PIPE_D before its counters
- * are, and 3 * PIPE_D before it is recorded, so the cache misses of about a
- * dozen events overlap instead of following one another. */
-#define PIPE_D 4
-#define PIPE_RING 16 /* a power of two > 3 * PIPE_D: a slot outlives its record */
-_Static_assert(PIPE_RING > 3 * PIPE_D && (PIPE_RING & (PIPE_RING - 1)) == 0, "pipe ring");
-
-struct pipe_slot {
-    struct eng_event ev;
-    struct eng_prep prep;
-    int valid;
-    char names[INGEST_NAMEBUF_LEN]; /* ev's lower-cased mailbox and domain */
-};
-
-/* Shared by every proc of one ingest: one rate limit per reason. */
-struct ingest_proc {
-    struct pipe_slot pipe[PIPE_RING];
-    struct eng_table *t;
-    struct eng_thread *th;
-    struct eng_frame *frame; /* one wire frame = one engine frame */
-    struct ingest_arena *arena; /* decoded frames live here until the next frame */
-    struct ingest_limits lim;
-    struct proc_figures fig;
-    struct mp_ratelimit *rl; /* INGEST_REASON_COUNT entries, owned by whoever created them */
-    struct mp_ratelimit own_rl[INGEST_REASON_COUNT];
-};
-
-struct worker {
-    struct ingest *in;
-    struct ingest_proc *proc;
-    pthread_t tid;
-    int started;
-};
-
-struct ingest {
-    void *zctx;
-    void *front;   /* PULL, bound to the public endpoint (proxy thread) */
-    void *back;    /* PUSH, bound inproc (proxy thread) */
-    void *control; /* PAIR, our end of the proxy's control socket */
-    pthread_t proxy_tid;
-    int proxy_started;
-    mp_atomic_u32 stopping;
-    int nworkers;
-    struct worker *workers;
-    struct mp_ratelimit rl[INGEST_REASON_COUNT];
-};
-
-/* ---- per-frame pipeline ------------------------------------------------ */
-
-void ingest_proc_destroy(struct ingest_proc *p)
-{
-    if (!p)
-        return;
-    eng_frame_destroy(p->frame);
-    ingest_arena_destroy(p->arena);
-    eng_thread_unregister(p->th);
-    free(p);
-}
-
-int ingest_proc_create(struct eng_table *t, const struct ingest_limits *lim,
-                       struct ingest_proc **out)
-{
-    struct ingest_proc *p = calloc(1, sizeof(*p));
-    if (!p)
-        return MP_ERR_NOMEM;
-    p->t = t;
-    p->lim = *lim;
-    if (p->lim.max_frame_bytes == 0)
-        p->lim.max_frame_bytes = INGEST_MAX_FRAME_BYTES_DEFAULT;
-    if (p->lim.max_batch_events == 0)
-        p->lim.max_batch_events = INGEST_MAX_BATCH_EVENTS_DEFAULT;
-    p->rl = p->own_rl;
-    int rc = eng_thread_register(t, &p->th);
-    if (rc == MP_OK)
-        rc = eng_frame_create(&p->frame);
-    if (rc == MP_OK)
-        rc = ingest_arena_create(&p->arena);
-    if (rc != MP_OK) {
-        ingest_proc_destroy(p); /* frees what was made; NULL parts are no-ops */
-        return rc;
-    }
-    *out = p;
-    return MP_OK;
-}
-
-struct eng_thread *ingest_proc_thread(struct ingest_proc *p) { return p->th; }
-
-static void proc__reject(struct ingest_proc *p, int reason, uint64_t n, const char *producer,
-                         const char *detail, int64_t now_ms)
-{
-    mp_add_relaxed(&p->fig.rejected[reason], n);
-    uint64_t suppressed;
-    if (mp_ratelimit_allow(&p->rl[reason], now_ms, 1000, &suppressed))
-        mp_warn("ingest_reject reason=%s producer=%s detail=%s suppressed=%llu",
-                ingest_reason_name(reason), MP_LOG_Q(producer), MP_LOG_Q(detail),
-                (unsigned long long)suppressed);
-}
-
-/* A short, log-safe rendering of an untrusted string. */
-static const char *proc__show(const char *s, char *buf, size_t n)
-{
-    size_t j = 0;
-    for (size_t i = 0; s && s[i] && j + 1 < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        buf[j++] = (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? (char)c : '?';
-    }
-    buf[j] = '\0';
-    return buf;
-}
-
-static void proc__reject_event(struct ingest_proc *p, const Mailpulse__V1__EventBatch *b, size_t i,
-                               int reason, int64_t now_ms)
-{
-    const Mailpulse__V1__Event *e = b->events[i];
-    char d[96], s1[40];
-    snprintf(d, sizeof(d), "event %zu tenant=%s type=%d time_ms=%lld", i,
-             proc__show(e->tenant, s1, sizeof(s1)), (int)e->type, (long long)e->time_ms);
-    proc__reject(p, reason, 1, b->producer_id, d, now_ms);
-}
-
-/* The frame limits, before a byte is decoded: unpacking allocates per
- * field (about 5x the frame), so size, event count and producer_id length
- * are read off the wire first (ingest_decode_shape). A frame whose top level
- * does not parse is left to the decoder, which refuses it as bad_frame.
- * Returns INGEST_OK or the whole-frame reason, with `d` describing it. */
-static int proc__admit(const struct ingest_proc *p, const void *buf, size_t len, char *d,
-                       size_t dn)
-{
+struct grp_ent {
+    zmq_msg_t rid, body;
+    Mailpulse__V1__EventBatch *b;
     struct ingest_frame_shape sh;
-    if (len > p->lim.max_frame_bytes) {
-        snprintf(d, dn, "frame of %zu bytes, max_frame_bytes %zu", len, p->lim.max_frame_bytes);
-        return INGEST_REJ_FRAME_LARGE;
-    }
-    if (ingest_decode_shape(buf, len, &sh) != MP_OK)
-        return INGEST_OK;
-    if (sh.n_events > p->lim.max_batch_events) {
-        snprintf(d, dn, "batch of %zu events, max_batch_events %u", sh.n_events,
-                 (unsigned)p->lim.max_batch_events);
-        return INGEST_REJ_BATCH_LARGE;
-    }
-    if (sh.producer_id_len > INGEST_PRODUCER_ID_MAX) {
-        snprintf(d, dn, "producer_id of %zu bytes, at most %d", sh.producer_id_len,
-                 INGEST_PRODUCER_ID_MAX);
-        return INGEST_REJ_PRODUCER_ID;
-    }
-    return INGEST_OK;
-}
+    int status;
+    uint32_t accepted, rejected;
+    const char *error;
+};
 
-uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, int64_t now_ms,
-                           uint32_t *rejected)
+struct group {
+    struct grp_ent e[INGEST_GROUP_MAX];
+    struct ingest_journal_rec rec[INGEST_GROUP_MAX];
+    size_t n, bytes;
+    zmq_msg_t stash; /* a PUSH frame that arrived behind the group */
+    int has_stash;
+};
+
+/* ---- PUSH frames ------------------------------------------------------------- */
+
+static void worker__push(struct worker *w, const void *buf, size_t len)
 {
-    uint32_t ok = 0, bad = 0;
-    mp_add_relaxed(&p->fig.frames, 1);
-    mp_add_relaxed(&p->fig.bytes, len);
+    struct ingest_proc *p = w->proc;
+    struct ingest_journal *j = w->in->journal;
+    int64_t now = mp_now_ms();
     Mailpulse__V1__EventBatch *b = NULL;
-    char why[96];
-    int whole = proc__admit(p, buf, len, why, sizeof(why));
-    if (whole != INGEST_OK) {
-        proc__reject(p, whole, 1, NULL, why, now_ms);
-        goto out;
+    struct ingest_frame_shape sh;
+    if (ingest_proc_open(p, buf, len, now, &b, &sh) != INGEST_OK) {
+        ingest_proc_close(p);
+        return;
     }
-    if (ingest_decode_batch_arena(p->arena, buf, len, &b) != MP_OK) {
-        char d[64];
-        snprintf(d, sizeof(d), "%zu bytes do not decode as EventBatch", len);
-        proc__reject(p, INGEST_REJ_BAD_FRAME, 1, NULL, d, now_ms);
-        goto out;
+    int dedup = j && sh.pid_len && sh.sequence;
+    if (dedup)
+        ingest_journal_lock(j);
+    if (dedup && sh.sequence <= ingest_producers_last(w->producers, sh.pid, sh.pid_len)) {
+        ingest_proc_duplicate(p);
+    } else {
+        eng_thread_online(p->th);
+        ingest_proc_apply(p, b, now, NULL, NULL);
+        eng_thread_offline(p->th);
+        /* full table: applied, but not deduplicated (counted by its log) */
+        if (dedup && ingest_producers_set(w->producers, sh.pid, sh.pid_len, sh.sequence, now) !=
+                         MP_OK)
+            mp_warn("ingest_producer_table_full producers=%d", INGEST_PRODUCERS_MAX);
     }
-    if (b->n_events == 0) {
-        proc__reject(p, INGEST_REJ_EMPTY_BATCH, 1, b->producer_id, "batch has no events", now_ms);
-        goto out;
-    }
-    mp_add_relaxed(&p->fig.events, b->n_events);
-    eng_frame_set_now(p->frame, now_ms); /* limits: the rate cap's clock (issue 9, item 6) */
-    const size_t n = b->n_events;
-    for (size_t i = 0; i < n + 3 * PIPE_D; i++) {
-        if (i < n) {
-            struct pipe_slot *s = &p->pipe[i % PIPE_RING];
-            int r = ingest_validate_event(b->events[i], now_ms, &p->lim, s->names, &s->ev);
-            s->valid = r == INGEST_OK;
-            if (s->valid) {
-                eng_prep_start(p->t, &s->ev, &s->prep);
-            } else {
-                bad++;
-                proc__reject_event(p, b, i, r, now_ms);
-            }
-        }
-        if (i >= PIPE_D && i - PIPE_D < n && p->pipe[(i - PIPE_D) % PIPE_RING].valid)
-            eng_prep_keys(p->t, &p->pipe[(i - PIPE_D) % PIPE_RING].prep);
-        if (i >= 2 * PIPE_D && i - 2 * PIPE_D < n) {
-            struct pipe_slot *s = &p->pipe[(i - 2 * PIPE_D) % PIPE_RING];
-            if (s->valid)
-                eng_prep_counters(p->t, &s->ev, &s->prep);
-        }
-        if (i < 3 * PIPE_D || i - 3 * PIPE_D >= n)
-            continue;
-        size_t j = i - 3 * PIPE_D;
-        struct pipe_slot *s = &p->pipe[j % PIPE_RING];
-        if (!s->valid)
-            continue;
-        int rc;
-        while ((rc = eng_frame_record_prep(p->t, p->frame, &s->ev, &s->prep)) == MP_ERR_AGAIN) {
-            /* the table is resetting a ring after a clock jump: step
-             * out of the read side so that reset can finish */
-            eng_thread_quiescent(p->th);
-            struct timespec ts = {0, 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        if (rc == MP_OK) {
-            ok++;
-            continue;
-        }
-        /* MP_ERR_INVAL: valid by the wall clock, outside the table's held
-         * range (its tick lags the clock by up to one interval). */
-        int r = rc == MP_ERR_FULL        ? INGEST_REJ_CAPACITY
-                : rc == ENG_ERR_KEY_CAP  ? INGEST_REJ_TENANT_KEY_CAP /* limits (issue 9, item 6) */
-                : rc == ENG_ERR_RATE_CAP ? INGEST_REJ_TENANT_RATE_CAP
-                : rc == MP_ERR_INVAL ? (s->ev.time_ms > now_ms ? INGEST_REJ_TIME_FUTURE
-                                                               : INGEST_REJ_TIME_OLD)
-                                     : INGEST_REJ_INTERNAL;
-        bad++;
-        proc__reject_event(p, b, j, r, now_ms);
-    }
-    /* The whole frame becomes visible to the evaluator at once. */
-    eng_frame_end(p->t, p->frame);
-    mp_add_relaxed(&p->fig.accepted, ok);
-out:
-    ingest_arena_reset(p->arena); /* the batch goes with it */
-    if (rejected)
-        *rejected = bad;
-    return ok;
+    if (dedup)
+        ingest_journal_unlock(j);
+    ingest_proc_close(p);
 }
 
-static void proc__add(const struct proc_figures *f, struct ingest_figures *out)
+/* ---- acked groups ------------------------------------------------------------- */
+
+/* The latest sequence of pid: in this group (before entry i) or applied. */
+static uint64_t worker__last(const struct worker *w, const struct group *g, size_t i)
 {
-    out->frames += mp_load_relaxed(&f->frames);
-    out->bytes += mp_load_relaxed(&f->bytes);
-    out->events += mp_load_relaxed(&f->events);
-    out->accepted += mp_load_relaxed(&f->accepted);
-    for (int r = 0; r < INGEST_REASON_COUNT; r++)
-        out->rejected[r] += mp_load_relaxed(&f->rejected[r]);
+    const struct ingest_frame_shape *sh = &g->e[i].sh;
+    for (size_t k = i; k-- > 0;) {
+        const struct grp_ent *o = &g->e[k];
+        if (o->status == ACK_PENDING && o->sh.pid_len == sh->pid_len &&
+            memcmp(o->sh.pid, sh->pid, sh->pid_len) == 0)
+            return o->sh.sequence;
+    }
+    return ingest_producers_last(w->producers, sh->pid, sh->pid_len);
 }
 
-void ingest_proc_figures(const struct ingest_proc *p, struct ingest_figures *out)
+/* Refused and duplicate batches; the rest become journal records. */
+static size_t worker__sort(struct worker *w, struct group *g, int64_t now)
 {
-    memset(out, 0, sizeof(*out));
-    proc__add(&p->fig, out);
+    size_t m = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        struct grp_ent *e = &g->e[i];
+        if (e->status != ACK_PENDING)
+            continue;
+        if (ingest__floor_check(w->floor, &e->sh)) {
+            e->status = ACK_RETRY;
+            e->error = "retry_earlier";
+            continue;
+        }
+        if (e->sh.pid_len && e->sh.sequence && e->sh.sequence <= worker__last(w, g, i)) {
+            e->status = ACK_DUP;
+            ingest_proc_duplicate(w->proc);
+            continue;
+        }
+        if (e->sh.pid_len && !ingest_producers_last(w->producers, e->sh.pid, e->sh.pid_len) &&
+            ingest_producers_count(w->producers) >= INGEST_PRODUCERS_MAX) {
+            e->status = ACK_RETRY;
+            e->error = "producer_table_full";
+            ingest__floor_note(w->floor, &e->sh);
+            continue;
+        }
+        g->rec[m++] = (struct ingest_journal_rec){
+            .frame = zmq_msg_data(&e->body), .len = zmq_msg_size(&e->body), .recv_ms = now,
+            .pid = e->sh.pid, .pid_len = e->sh.pid_len, .seq = e->sh.sequence};
+    }
+    return m;
 }
 
-/* ---- threads --------------------------------------------------------------- */
+static void worker__commit_apply(struct worker *w, struct group *g, int64_t now)
+{
+    struct ingest_journal *j = w->in->journal;
+    ingest_journal_lock(j);
+    size_t m = worker__sort(w, g, now);
+    int rc = m ? ingest_journal_commit(j, g->rec, m) : MP_OK;
+    if (rc != MP_OK)
+        mp_error("journal_commit_failed batches=%zu err=\"%s\"", m, mp_strerror(rc));
+    eng_thread_online(w->proc->th);
+    for (size_t i = 0; i < g->n; i++) {
+        struct grp_ent *e = &g->e[i];
+        if (e->status != ACK_PENDING)
+            continue;
+        if (rc != MP_OK) { /* nothing of the group was written: nothing applied */
+            e->status = ACK_RETRY;
+            e->error = "journal_commit_failed";
+            ingest__floor_note(w->floor, &e->sh);
+            continue;
+        }
+        if (e->sh.pid_len && e->sh.sequence)
+            ingest_producers_set(w->producers, e->sh.pid, e->sh.pid_len, e->sh.sequence, now);
+        int first = INGEST_OK;
+        e->accepted = ingest_proc_apply(w->proc, e->b, now, &e->rejected, &first);
+        e->status = ACK_OK;
+        e->error = first != INGEST_OK ? ingest_reason_name(first) : "";
+    }
+    eng_thread_offline(w->proc->th);
+    ingest_journal_unlock(j);
+}
+
+static void worker__group(struct worker *w, struct group *g)
+{
+    int64_t now = mp_now_ms();
+    for (size_t i = 0; i < g->n; i++) {
+        struct grp_ent *e = &g->e[i];
+        e->status = ACK_PENDING;
+        e->accepted = e->rejected = 0;
+        e->error = "";
+        int r = ingest_proc_open(w->proc, zmq_msg_data(&e->body), zmq_msg_size(&e->body), now,
+                                 &e->b, &e->sh);
+        if (r != INGEST_OK) {
+            e->status = ACK_REJ;
+            e->error = ingest_reason_name(r);
+        }
+    }
+    worker__commit_apply(w, g, now);
+    ingest_proc_close(w->proc);
+    for (size_t i = 0; i < g->n; i++) {
+        struct grp_ent *e = &g->e[i];
+        mp_add_relaxed(&w->fig.acks[e->status], 1);
+        ingest__send_ack(w->pair, &e->rid, e->sh.sequence, e->status, e->accepted, e->rejected,
+                         e->error, 0);
+        zmq_msg_close(&e->rid);
+        zmq_msg_close(&e->body);
+    }
+    g->n = g->bytes = 0;
+}
+
+/* Takes the frame of an acked message whose routing id is in `rid`. */
+static void worker__add(struct worker *w, struct group *g, zmq_msg_t *rid)
+{
+    struct grp_ent *e = &g->e[g->n++];
+    e->rid = *rid;
+    zmq_msg_init(&e->body);
+    zmq_msg_recv(&e->body, w->pair, 0);
+    g->bytes += zmq_msg_size(&e->body);
+}
+
+/* More acked frames already queued join the group; a PUSH frame ends it. */
+static void worker__fill(struct worker *w, struct group *g)
+{
+    while (g->n < INGEST_GROUP_MAX && g->bytes < INGEST_GROUP_BYTES) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, w->pair, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return;
+        }
+        if (!zmq_msg_more(&m)) {
+            g->stash = m;
+            g->has_stash = 1;
+            return;
+        }
+        worker__add(w, g, &m);
+    }
+}
 
 static void *worker__main(void *arg)
 {
     struct worker *w = arg;
     struct ingest *in = w->in;
-    void *sock = zmq_socket(in->zctx, ZMQ_PULL);
-    int hwm = WORKER_HWM, tmo = 100;
-    zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-    /* A timeout lets the worker notice `stopping` once the queue is empty. */
-    zmq_setsockopt(sock, ZMQ_RCVTIMEO, &tmo, sizeof(tmo));
-    if (zmq_connect(sock, WORKER_INPROC) != 0) {
-        mp_error("ingest_worker_connect err=%s", MP_LOG_Q(zmq_strerror(zmq_errno())));
-        zmq_close(sock);
-        return NULL;
-    }
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    for (;;) {
+    struct group *g = calloc(1, sizeof(*g));
+    int tmo = WORKER_POLL_MS;
+    zmq_setsockopt(w->pair, ZMQ_RCVTIMEO, &tmo, sizeof(tmo));
+    while (g) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
         /* Offline while blocked in recv, so a tick never waits on us. */
-        int n = zmq_msg_recv(&msg, sock, 0);
-        if (n < 0) {
+        if (zmq_msg_recv(&m, w->pair, 0) < 0) {
+            zmq_msg_close(&m);
             int e = zmq_errno();
-            if (e == EAGAIN) {
-                if (mp_load_acquire(&in->stopping))
-                    break; /* queue drained and no more frames are coming */
+            if (e == EAGAIN && !mp_load_acquire(&in->draining))
                 continue;
-            }
             if (e == EINTR)
                 continue;
-            break; /* ETERM and friends */
+            break; /* drained and nothing more is coming, or ETERM */
         }
-        eng_thread_online(w->proc->th);
-        ingest_proc_frame(w->proc, zmq_msg_data(&msg), zmq_msg_size(&msg), mp_now_ms(), NULL);
-        eng_thread_offline(w->proc->th);
+        if (zmq_msg_more(&m)) {
+            worker__add(w, g, &m);
+            worker__fill(w, g);
+            worker__group(w, g);
+            if (!g->has_stash)
+                continue;
+            m = g->stash;
+            g->has_stash = 0;
+        }
+        worker__push(w, zmq_msg_data(&m), zmq_msg_size(&m));
+        zmq_msg_close(&m);
     }
-    zmq_msg_close(&msg);
-    zmq_close(sock);
+    free(g);
+    zmq_send(w->pair, "", 0, 0); /* bye: the dispatcher may leave once all have said it */
     return NULL;
 }
 
-static void *proxy__main(void *arg)
-{
-    struct ingest *in = arg;
-    void *ctl = zmq_socket(in->zctx, ZMQ_PAIR);
-    if (zmq_connect(ctl, WORKER_CONTROL) != 0) {
-        mp_error("ingest_proxy_control err=%s", MP_LOG_Q(zmq_strerror(zmq_errno())));
-        zmq_close(ctl);
-        return NULL;
-    }
-    /* Returns when the control socket says TERMINATE (or the context ends). */
-    zmq_proxy_steerable(in->front, in->back, NULL, ctl);
-    zmq_close(ctl);
-    return NULL;
-}
+/* ---- start / stop ----------------------------------------------------------------- */
 
 void ingest_stop(struct ingest *in)
 {
     if (!in)
         return;
-    if (in->proxy_started) {
-        zmq_send(in->control, "TERMINATE", 9, 0);
-        pthread_join(in->proxy_tid, NULL);
-    }
-    /* The proxy no longer forwards; workers drain what is queued inproc and
-     * leave on their first empty receive. */
+    /* The dispatcher stops reading the endpoints, hands over what it holds,
+     * then says `draining`; workers finish their queues (acks included)
+     * and leave; the dispatcher forwards their last acks and leaves. */
     mp_store_release(&in->stopping, 1);
+    if (in->disp_started)
+        pthread_join(in->disp_tid, NULL);
+    else
+        mp_store_release(&in->draining, 1);
     for (int i = 0; i < in->nworkers; i++)
         if (in->workers[i].started)
             pthread_join(in->workers[i].tid, NULL);
-    if (in->front)
-        zmq_close(in->front);
-    if (in->back)
-        zmq_close(in->back);
-    if (in->control)
-        zmq_close(in->control);
-    for (int i = 0; in->workers && i < in->nworkers; i++)
+    if (in->pull)
+        zmq_close(in->pull);
+    if (in->router)
+        zmq_close(in->router);
+    for (int i = 0; in->workers && i < in->nworkers; i++) {
+        if (in->workers[i].pair)
+            zmq_close(in->workers[i].pair);
+        if (in->workers[i].disp_pair)
+            zmq_close(in->workers[i].disp_pair);
         ingest_proc_destroy(in->workers[i].proc);
+        ingest_producers_destroy(in->workers[i].floor);
+    }
     free(in->workers);
     free(in);
 }
 
-int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *opts,
-                 struct ingest **out, char *err, size_t errlen)
+/* A bound endpoint with the frame limits (see the header on MAXMSGSIZE). */
+static void *ingest__endpoint(struct ingest *in, int type, const char *ep, const char *what,
+                              const struct ingest_opts *opts, char *err, size_t errlen)
 {
-    int rc = MP_ERR_NOMEM;
-    struct ingest *in = calloc(1, sizeof(*in));
-    if (!in)
-        goto err;
-    in->zctx = zmq_ctx;
-    in->nworkers = opts->workers;
-    in->workers = calloc((size_t)opts->workers, sizeof(*in->workers));
-    if (!in->workers)
-        goto err;
-    for (int i = 0; i < opts->workers; i++) {
-        in->workers[i].in = in;
-        rc = ingest_proc_create(t, &opts->limits, &in->workers[i].proc);
-        if (rc != MP_OK)
-            goto err;
-        in->workers[i].proc->rl = in->rl; /* one log budget per reason for all workers */
-    }
-
-    rc = MP_ERR_IO;
-    int hwm = WORKER_HWM, linger = 0;
-    in->front = zmq_socket(zmq_ctx, ZMQ_PULL);
-    in->back = zmq_socket(zmq_ctx, ZMQ_PUSH);
-    in->control = zmq_socket(zmq_ctx, ZMQ_PAIR);
-    if (!in->front || !in->back || !in->control) {
+    void *s = zmq_socket(in->zctx, type);
+    if (!s) {
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(zmq_errno()));
-        goto err;
+        return NULL;
     }
-    zmq_setsockopt(in->front, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-    zmq_setsockopt(in->back, ZMQ_SNDHWM, &hwm, sizeof(hwm));
-    zmq_setsockopt(in->front, ZMQ_LINGER, &linger, sizeof(linger));
-    zmq_setsockopt(in->control, ZMQ_LINGER, &linger, sizeof(linger));
+    int hwm = WORKER_HWM * 4, linger = type == ZMQ_ROUTER ? 1000 : 0;
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+    /* ROUTER: the last acks get a second to leave at shutdown */
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
     /* libzmq drops the connection of a peer whose message exceeds
      * ZMQ_MAXMSGSIZE, before buffering it whole, and says nothing we could
      * count. Twice the frame limit leaves a band where an oversized frame
@@ -400,16 +304,107 @@ int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *o
      * can see why; only a frame over twice the limit loses its connection. */
     int64_t maxmsg = 2 * (int64_t)(opts->limits.max_frame_bytes ? opts->limits.max_frame_bytes
                                                                 : INGEST_MAX_FRAME_BYTES_DEFAULT);
-    zmq_setsockopt(in->front, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-    if (zmq_bind(in->front, opts->pull_endpoint) != 0) {
-        snprintf(err, errlen, "cannot bind ingest.pull %s: %s", opts->pull_endpoint,
-                 zmq_strerror(zmq_errno()));
-        goto err;
+    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    if (zmq_bind(s, ep) != 0) {
+        snprintf(err, errlen, "cannot bind %s %s: %s", what, ep, zmq_strerror(zmq_errno()));
+        zmq_close(s);
+        return NULL;
     }
-    if (zmq_bind(in->back, WORKER_INPROC) != 0 || zmq_bind(in->control, WORKER_CONTROL) != 0) {
+    return s;
+}
+
+/* Worker i's PAIR, both ends. */
+static int ingest__pair(struct ingest *in, int i, char *err, size_t errlen)
+{
+    struct worker *w = &in->workers[i];
+    char ep[96];
+    snprintf(ep, sizeof(ep), "inproc://mailpulse-ingest-%p-%d", (void *)in, i);
+    w->disp_pair = zmq_socket(in->zctx, ZMQ_PAIR);
+    w->pair = zmq_socket(in->zctx, ZMQ_PAIR);
+    int hwm = WORKER_HWM, linger = 0;
+    if (!w->disp_pair || !w->pair) {
+        snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(zmq_errno()));
+        return MP_ERR_IO;
+    }
+    zmq_setsockopt(w->disp_pair, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(w->pair, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(w->pair, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_setsockopt(w->disp_pair, ZMQ_LINGER, &linger, sizeof(linger));
+    if (zmq_bind(w->disp_pair, ep) != 0 || zmq_connect(w->pair, ep) != 0) {
         snprintf(err, errlen, "cannot bind inproc queue: %s", zmq_strerror(zmq_errno()));
+        return MP_ERR_IO;
+    }
+    return MP_OK;
+}
+
+/* Journal replay: each entry through its producer's worker's pipeline. */
+static int ingest__replay_one(void *arg, int64_t recv_ms, const void *frame, size_t len)
+{
+    struct ingest *in = arg;
+    struct ingest_frame_shape sh;
+    int w = 0;
+    if (ingest_decode_shape(frame, len, &sh) == MP_OK && sh.pid_len)
+        w = ingest_producers_part(sh.pid, sh.pid_len, in->nworkers);
+    struct ingest_proc *p = in->workers[w].proc;
+    eng_thread_online(p->th);
+    ingest_proc_frame(p, frame, len, recv_ms, NULL);
+    eng_thread_offline(p->th);
+    return MP_OK;
+}
+
+static int ingest__procs(struct ingest *in, struct eng_table *t, const struct ingest_opts *opts,
+                         char *err, size_t errlen)
+{
+    for (int i = 0; i < opts->workers; i++) {
+        struct worker *w = &in->workers[i];
+        w->in = in;
+        int rc = ingest_proc_create(t, &opts->limits, &w->proc);
+        if (rc != MP_OK)
+            return rc;
+        w->proc->rl = in->rl; /* one log budget per reason for all workers */
+        if (in->journal)
+            w->producers = ingest_journal_producers(in->journal, i);
+        if ((rc = ingest_producers_create(&w->floor)) != MP_OK)
+            return rc;
+        if ((rc = ingest__pair(in, i, err, errlen)) != MP_OK)
+            return rc;
+    }
+    return MP_OK;
+}
+
+int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *opts,
+                 struct ingest **out, char *err, size_t errlen)
+{
+    if ((opts->router_endpoint && !opts->journal) ||
+        (opts->journal && ingest_journal_parts(opts->journal) != opts->workers)) {
+        snprintf(err, errlen, "ingest: the router needs a journal with one part per worker");
+        return MP_ERR_INVAL;
+    }
+    int rc = MP_ERR_NOMEM;
+    struct ingest *in = calloc(1, sizeof(*in));
+    if (!in || !(in->workers = calloc((size_t)opts->workers, sizeof(*in->workers))))
+        goto err;
+    in->zctx = zmq_ctx;
+    in->nworkers = opts->workers;
+    in->journal = opts->journal;
+    in->ack_max_pending = opts->ack_max_pending ? opts->ack_max_pending
+                                                : INGEST_ACK_MAX_PENDING_DEFAULT;
+    if ((rc = ingest__procs(in, t, opts, err, errlen)) != MP_OK)
+        goto err;
+    /* Recovery before any socket opens: what was acked and not yet covered
+     * by a counter flush is applied again, in the order it was acked. */
+    if (in->journal && (rc = ingest_journal_replay(in->journal, ingest__replay_one, in)) != MP_OK) {
+        snprintf(err, errlen, "journal replay failed: %s", mp_strerror(rc));
         goto err;
     }
+    rc = MP_ERR_IO;
+    if (!(in->pull = ingest__endpoint(in, ZMQ_PULL, opts->pull_endpoint, "ingest.pull", opts, err,
+                                      errlen)))
+        goto err;
+    if (opts->router_endpoint &&
+        !(in->router = ingest__endpoint(in, ZMQ_ROUTER, opts->router_endpoint, "ingest.router",
+                                        opts, err, errlen)))
+        goto err;
     for (int i = 0; i < opts->workers; i++) {
         if (pthread_create(&in->workers[i].tid, NULL, worker__main, &in->workers[i]) != 0) {
             snprintf(err, errlen, "cannot start ingest worker %d", i);
@@ -417,11 +412,11 @@ int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *o
         }
         in->workers[i].started = 1;
     }
-    if (pthread_create(&in->proxy_tid, NULL, proxy__main, in) != 0) {
-        snprintf(err, errlen, "cannot start ingest proxy");
+    if (pthread_create(&in->disp_tid, NULL, ingest__dispatch_main, in) != 0) {
+        snprintf(err, errlen, "cannot start ingest dispatcher");
         goto err;
     }
-    in->proxy_started = 1;
+    in->disp_started = 1;
     *out = in;
     return MP_OK;
 err:
@@ -432,6 +427,11 @@ err:
 void ingest_figures(const struct ingest *in, struct ingest_figures *out)
 {
     memset(out, 0, sizeof(*out));
-    for (int i = 0; i < in->nworkers; i++)
-        proc__add(&in->workers[i].proc->fig, out);
+    for (int i = 0; i < in->nworkers; i++) {
+        ingest__proc_add(&in->workers[i].proc->fig, out);
+        for (int s = 0; s < INGEST_ACK_STATUSES; s++)
+            out->acks[s] += mp_load_relaxed(&in->workers[i].fig.acks[s]);
+    }
+    for (int s = 0; s < INGEST_ACK_STATUSES; s++)
+        out->acks[s] += mp_load_relaxed(&in->disp_fig.acks[s]);
 }

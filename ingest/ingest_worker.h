@@ -1,11 +1,35 @@
-/* ingest_worker.h — the ZeroMQ PULL endpoint and the ingest worker threads.
+/* ingest_worker.h — the ZeroMQ endpoints (PULL, and ROUTER for acked
+ * ingest) and the ingest worker threads.
  *
- * Contract: ingest_start() binds the PULL endpoint, starts one proxy thread
- * that moves frames from it to an inproc queue, and `workers` threads that
- * each take frames from that queue, decode, validate and record them into the
+ * Contract: ingest_start() binds the PULL endpoint (and the ROUTER one when
+ * opts->router_endpoint is set), starts one dispatcher thread owning them
+ * and `workers` threads that decode, validate and record frames into the
  * engine table. Frames are processed whole; within a frame every valid event
  * counts even when others are rejected. Rejections are counted per reason and
  * logged at most once per second per reason.
+ *
+ * Order: the dispatcher sends every frame to a FIXED worker, chosen by a
+ * hash of the batch's producer_id (read off the wire), or of the connection
+ * (PULL: its socket; ROUTER: the routing id) when producer_id is empty. One
+ * producer's frames are therefore applied in the order it sent them, on
+ * both endpoints; different producers still spread over the workers.
+ *
+ * Acked ingest (ROUTER; producers use DEALER): one EventBatch per message,
+ * one Ack per batch (same routing id, Ack.sequence = the batch's), sent
+ * only once the batch is durable: a worker takes what is queued for it (up
+ * to INGEST_GROUP_MAX batches) into ONE synced journal write
+ * (ingest_journal.h: frames, receive times, producer sequences), then
+ * applies them and acks. Statuses: OK (accepted/rejected, `error` names the
+ * first rejection reason), DUPLICATE ((producer_id, sequence) already
+ * applied; sequence 0 is never deduplicated), REJECTED (the whole frame:
+ * bad frame, limits; `error` names the reason), RETRY (nothing applied:
+ * more than ack_max_pending batches in flight for the worker, its queue
+ * full, the journal commit failed, the producer table full, or an earlier
+ * batch of the same producer was answered RETRY: a producer resends from
+ * its first RETRY, in order, so no later batch overtakes it).
+ * With a journal, a PUSH batch carrying producer_id and sequence is applied
+ * at most once too (its sequence is persisted by the counter flush that
+ * stores its counts).
  *
  * Limits before allocation (opts->limits, ingest_validate.h): a frame over
  * max_frame_bytes (frame_too_large), a batch of more than max_batch_events
@@ -16,8 +40,8 @@
  * connection of a peer that sends a larger message (not counted: libzmq
  * does not report it), so a message is never buffered past that size.
  *
- * ingest_stop() stops the proxy, lets the workers drain the frames already
- * queued, joins every thread and frees everything; call it once, from the
+ * ingest_stop() stops reading the endpoints, lets the workers drain (and
+ * ack) the frames already queued, joins every thread and frees everything; call it once, from the
  * thread that started. ingest_figures() may be called from any thread at any
  * time; the figures are monotonic counters.
  *
@@ -37,10 +61,23 @@
 struct ingest;
 struct ingest_proc;
 
+#define INGEST_GROUP_MAX 128 /* acked batches in one journal commit */
+#define INGEST_GROUP_BYTES (16u << 20) /* ... and their frame bytes (at least one frame) */
+#define INGEST_ACK_MAX_PENDING_DEFAULT 1024
+#define INGEST_ACK_MAX_PENDING_MAX 1000000
+#define INGEST_ACK_STATUSES 4 /* MAILPULSE__V1__ACK_STATUS__ACK_STATUS_OK .. _RETRY */
+
+struct ingest_journal;
+
 struct ingest_opts {
-    const char *pull_endpoint; /* e.g. tcp://127.0.0.1:7400 */
-    int workers;               /* >= 1 */
+    const char *pull_endpoint;   /* e.g. tcp://127.0.0.1:7400 */
+    const char *router_endpoint; /* NULL: no acked endpoint; needs `journal` */
+    int workers;                 /* >= 1; the journal's parts when it is set */
     struct ingest_limits limits;
+    /* Optional: the acked path's journal and the producer tables (PUSH
+     * dedup too). Replayed by ingest_start before any socket opens. */
+    struct ingest_journal *journal;
+    uint32_t ack_max_pending; /* acked batches in flight per worker; 0: default */
 };
 
 struct ingest_figures {
@@ -48,12 +85,16 @@ struct ingest_figures {
     uint64_t bytes;     /* bytes received */
     uint64_t events;    /* events decoded */
     uint64_t accepted;  /* events counted */
+    uint64_t duplicates; /* batches not applied: (producer_id, sequence) seen */
     uint64_t rejected[INGEST_REASON_COUNT]; /* events (or frames, for the
                                                 frame reasons) by reason */
+    uint64_t acks[INGEST_ACK_STATUSES]; /* acks sent, by status */
 };
 
-/* MP_OK; MP_ERR_IO when the endpoint cannot be bound (err says why);
- * MP_ERR_NOMEM. `zmq_ctx` is the caller's ZeroMQ context. */
+/* MP_OK; MP_ERR_IO when an endpoint cannot be bound or the journal does
+ * not replay (err says why); MP_ERR_INVAL (a router without a journal, or
+ * workers differing from the journal's parts); MP_ERR_NOMEM. `zmq_ctx` is
+ * the caller's ZeroMQ context. */
 int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *opts,
                  struct ingest **out, char *err, size_t errlen);
 void ingest_stop(struct ingest *in);
@@ -70,5 +111,20 @@ struct eng_thread *ingest_proc_thread(struct ingest_proc *p);
 uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, int64_t now_ms,
                            uint32_t *rejected);
 void ingest_proc_figures(const struct ingest_proc *p, struct ingest_figures *out);
+/* The same pipeline in steps, so several batches can stay decoded (an
+ * acked group): ingest_proc_open() counts the frame, checks the frame
+ * limits and decodes into the proc's arena: INGEST_OK with *b set, or the
+ * whole-frame reason (counted and logged); sh (may be NULL) gets the wire
+ * shape (producer_id, sequence). ingest_proc_apply() validates and records
+ * b's events (online, like ingest_proc_frame), returns the number accepted,
+ * *rejected and *first (the first rejection's reason, INGEST_OK for none;
+ * both may be NULL). ingest_proc_close() frees every batch opened since the
+ * last close. ingest_proc_duplicate() counts one batch not applied. */
+int ingest_proc_open(struct ingest_proc *p, const void *buf, size_t len, int64_t now_ms,
+                     Mailpulse__V1__EventBatch **b, struct ingest_frame_shape *sh);
+uint32_t ingest_proc_apply(struct ingest_proc *p, const Mailpulse__V1__EventBatch *b,
+                           int64_t now_ms, uint32_t *rejected, int *first);
+void ingest_proc_close(struct ingest_proc *p);
+void ingest_proc_duplicate(struct ingest_proc *p);
 
 #endif

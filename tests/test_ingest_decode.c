@@ -140,7 +140,7 @@ END_TEST
  * MP_ERR_INVAL exactly where the top level does not parse. */
 START_TEST(shape_counts_without_unpacking)
 {
-    struct ingest_frame_shape sh = {99, 99};
+    struct ingest_frame_shape sh = {.n_events = 99, .producer_id_len = 99};
     size_t len;
     uint8_t *w = frame(1234, 20, &len);
     ck_assert_int_eq(ingest_decode_shape(w, len, &sh), MP_OK);
@@ -158,6 +158,19 @@ START_TEST(shape_counts_without_unpacking)
     ck_assert_int_eq(ingest_decode_shape(pid, sizeof(pid), &sh), MP_OK);
     ck_assert_uint_eq(sh.producer_id_len, 4);
     ck_assert_uint_eq(sh.n_events, 1);
+    /* what the dispatcher and the dedup read: the last copy, the sequence */
+    ck_assert_uint_eq(sh.pid_len, 4);
+    ck_assert_int_eq(memcmp(sh.pid, "abcd", 4), 0);
+    ck_assert_uint_eq(sh.sequence, 5);
+    static const uint8_t last[] = {0x12, 4, 'w', 'x', 'y', 'z', 0x18, 0x09, 0x12, 1, 'q'};
+    ck_assert_int_eq(ingest_decode_shape(last, sizeof(last), &sh), MP_OK);
+    ck_assert_uint_eq(sh.producer_id_len, 4); /* the longest, for the limit */
+    ck_assert_uint_eq(sh.pid_len, 1);         /* the one the unpack keeps */
+    ck_assert_int_eq(sh.pid[0], 'q');
+    ck_assert_uint_eq(sh.sequence, 9);
+    ck_assert_int_eq(ingest_decode_shape("", 0, &sh), MP_OK);
+    ck_assert_ptr_null(sh.pid);
+    ck_assert_uint_eq(sh.sequence, 0);
     static const uint8_t bad_wt[] = {0x0f, 0x00}, bad_varint[] = {0x18, 0xff};
     ck_assert_int_eq(ingest_decode_shape(bad_wt, sizeof(bad_wt), &sh), MP_ERR_INVAL);
     ck_assert_int_eq(ingest_decode_shape(bad_varint, sizeof(bad_varint), &sh), MP_ERR_INVAL);

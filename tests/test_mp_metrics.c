@@ -50,6 +50,33 @@ static const char golden[] =
     "mailpulse_rejected_total{reason=\"producer_id_too_long\"} 114\n"
     "mailpulse_rejected_total{reason=\"tenant_key_cap\"} 115\n"
     "mailpulse_rejected_total{reason=\"tenant_rate_cap\"} 116\n"
+    "# HELP mailpulse_ingest_duplicates_total Batches not applied: their (producer_id, sequence) was applied before (PUSH and acked).\n"
+    "# TYPE mailpulse_ingest_duplicates_total counter\n"
+    "mailpulse_ingest_duplicates_total 40\n"
+    "# HELP mailpulse_acks_total Acks sent on ingest.router, by status.\n"
+    "# TYPE mailpulse_acks_total counter\n"
+    "mailpulse_acks_total{status=\"ok\"} 41\n"
+    "mailpulse_acks_total{status=\"duplicate\"} 42\n"
+    "mailpulse_acks_total{status=\"rejected\"} 43\n"
+    "mailpulse_acks_total{status=\"retry\"} 44\n"
+    "# HELP mailpulse_journal_commits_total Synced journal writes (group commits) of acked batches.\n"
+    "# TYPE mailpulse_journal_commits_total counter\n"
+    "mailpulse_journal_commits_total 45\n"
+    "# HELP mailpulse_journal_commit_failures_total Journal writes that failed (their batches were answered retry).\n"
+    "# TYPE mailpulse_journal_commit_failures_total counter\n"
+    "mailpulse_journal_commit_failures_total 46\n"
+    "# HELP mailpulse_journal_batches_total Acked batches written to the journal.\n"
+    "# TYPE mailpulse_journal_batches_total counter\n"
+    "mailpulse_journal_batches_total 47\n"
+    "# HELP mailpulse_journal_group_max Most batches in one journal write.\n"
+    "# TYPE mailpulse_journal_group_max gauge\n"
+    "mailpulse_journal_group_max 48\n"
+    "# HELP mailpulse_journal_replayed Journal batches replayed at start.\n"
+    "# TYPE mailpulse_journal_replayed gauge\n"
+    "mailpulse_journal_replayed 49\n"
+    "# HELP mailpulse_journal_watermark Highest journal id whose effects a counter flush has stored.\n"
+    "# TYPE mailpulse_journal_watermark gauge\n"
+    "mailpulse_journal_watermark 50\n"
     "# HELP mailpulse_keys Keys in the table (all scopes).\n"
     "# TYPE mailpulse_keys gauge\n"
     "mailpulse_keys 5\n"
@@ -148,6 +175,12 @@ static void fill(struct mp_metrics_snap *s)
     s->ingest.bytes = 2;
     s->ingest.events = 3;
     s->ingest.accepted = 4;
+    s->ingest.duplicates = 40;
+    for (int k = 0; k < INGEST_ACK_STATUSES; k++)
+        s->ingest.acks[k] = 41 + (uint64_t)k;
+    s->journal = (struct ingest_journal_figures){.commits = 45, .commit_failures = 46,
+                                                .batches = 47, .group_max = 48,
+                                                .replayed = 49, .watermark = 50};
     for (int r = 0; r < INGEST_REASON_COUNT; r++)
         s->ingest.rejected[r] = 100 + (uint64_t)r; /* 100 (reason 0) is never shown */
     s->keys = 5;
@@ -206,7 +239,7 @@ START_TEST(series_parse_back)
         help++;
     for (const char *p = b.p; (p = strstr(p, "# TYPE ")) != NULL; p++)
         type++;
-    ck_assert_uint_eq(help, 35);
+    ck_assert_uint_eq(help, 43);
     ck_assert_uint_eq(type, help);
     mp_buf_free(&b);
 }

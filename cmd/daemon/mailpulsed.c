@@ -37,6 +37,7 @@
 #include "alert_sender.h"
 #include "eng_store.h"
 #include "eng_table.h"
+#include "ingest_journal.h"
 #include "ingest_validate.h"
 #include "ingest_worker.h"
 #include "mp.h"
@@ -64,6 +65,9 @@ struct daemon {
     struct alert_sender *sender;
     struct alert_eval *eval;
     struct ingest *ingest;
+    /* The acked path's journal and the producer tables: opened after the
+     * table (it installs the flush hook), closed after the final flush. */
+    struct ingest_journal *journal;
     struct mp_api *http;
     struct mp_auth *auth; /* the API's tokens (mp_auth.h), from http.tokens */
     int64_t started_ms;
@@ -412,6 +416,7 @@ static void daemon__stop(struct daemon *d)
         else
             mp_error("store_final_flush_failed err=\"%s\"", mp_strerror(rc));
     }
+    ingest_journal_close(d->journal); /* after the final flush: it wrote the watermark */
     eng_table_destroy(d->table);
     if (d->limits_cfg != d->cfg)
         mp_config_free(d->limits_cfg); /* a SIGHUP's: the table no longer reads it */
@@ -472,8 +477,17 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
         snprintf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
         return MP_ERR_IO;
     }
+    struct ingest_journal_opts jo = {.table = d->table,
+                                     .store = d->store,
+                                     .parts = d->cfg->workers,
+                                     .producer_ttl_ms = d->cfg->producer_ttl_ms};
+    if ((rc = ingest_journal_open(&jo, &d->journal, err, errlen)) != MP_OK)
+        return rc;
     struct ingest_opts io = {
         .pull_endpoint = d->cfg->ingest_pull,
+        .router_endpoint = d->cfg->ingest_router,
+        .journal = d->journal,
+        .ack_max_pending = (uint32_t)d->cfg->ack_max_pending,
         .workers = d->cfg->workers,
         .limits = {.retention_ms = d->cfg->retention_ms,
                    .future_ms = INGEST_FUTURE_MS_DEFAULT,
@@ -483,6 +497,7 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
         return rc;
     d->api = (struct mp_metrics_sources){.table = d->table,
                                          .ingest = d->ingest,
+                                         .journal = d->journal,
                                          .eval = d->eval,
                                          .sender = d->sender,
                                          .flush = &d->flush,
@@ -637,8 +652,9 @@ int main(int argc, char **argv)
         curl_global_cleanup();
         return 1;
     }
-    mp_info("started version=%s pull=%s http=%s workers=%d data_dir=%s receivers=%zu",
+    mp_info("started version=%s pull=%s router=%s http=%s workers=%d data_dir=%s receivers=%zu",
             VERSION, MP_LOG_Q(d.cfg->ingest_pull),
+            d.cfg->ingest_router ? MP_LOG_Q(d.cfg->ingest_router) : "-",
             d.cfg->http_listen ? MP_LOG_Q(d.cfg->http_listen) : "-", d.cfg->workers,
             MP_LOG_Q(d.cfg->data_dir), d.cfg->n_receivers);
     mp_info("limits tenant_max_keys=%u tenant_max_events_per_second=%u tenant_overrides=%zu",

@@ -22,7 +22,9 @@
 #include <unistd.h>
 
 #include "eng_name.h"
+#include "ingest_journal.h"
 #include "ingest_validate.h"
+#include "ingest_worker.h"
 #include "mp_addr.h"
 #include "mp_log.h"
 #include "mp_yaml.h"
@@ -312,6 +314,12 @@ static const struct mp_yaml_key cfg__ingest_keys[] = {
      .max = CFG__FRAME_MAX},
     {.name = "max_batch_events", .type = MP_YAML_INT, CF(max_batch_events), .min = 1,
      .max = CFG__BATCH_MAX},
+    /* acked ingest: idle producer ids are forgotten (memory and store) */
+    {.name = "producer_ttl", .type = MP_YAML_DURATION, CF(producer_ttl_ms), .min = 60000,
+     .max = CFG__RETENTION_MAX_MS, .what = CFG__DURATION,
+     .range = "a duration from 1m to 400d"},
+    {.name = "ack_max_pending", .type = MP_YAML_INT, CF(ack_max_pending), .min = 1,
+     .max = INGEST_ACK_MAX_PENDING_MAX},
     {0},
 };
 
@@ -617,6 +625,8 @@ static void cfg__defaults(struct mp_config *cfg)
     cfg->flush_interval_ms = 1000;
     cfg->max_frame_bytes = INGEST_MAX_FRAME_BYTES_DEFAULT;
     cfg->max_batch_events = INGEST_MAX_BATCH_EVENTS_DEFAULT;
+    cfg->producer_ttl_ms = INGEST_PRODUCER_TTL_DEFAULT_MS;
+    cfg->ack_max_pending = INGEST_ACK_MAX_PENDING_DEFAULT;
     cfg->evict_idle_ms = (int64_t)24 * 3600 * 1000;
     cfg->group_interval_ms = 1000;
     cfg->retry_initial_ms = 500;

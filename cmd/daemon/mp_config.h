@@ -40,6 +40,8 @@
  *     workers: 2                    # 1..256; default: one per online core
  *     max_frame_bytes: 4194304      # 1024..268435456; larger frames are refused
  *     max_batch_events: 10000       # 1..1000000; larger batches are refused whole
+ *     producer_ttl: 7d              # 1m..400d: idle producer ids are forgotten (dedup)
+ *     ack_max_pending: 1024         # 1..1000000 acked batches in flight per worker
  *   http:
  *     listen: 127.0.0.1:7480        # host:port, [::1]:port (mp_addr_parse)
  *     tokens:                       # bearer tokens (mp_auth.h); none: open API,
@@ -130,6 +132,8 @@ struct mp_config {
     int workers;       /* >= 1 (defaulted to online cores) */
     int64_t max_frame_bytes; /* ingest.max_frame_bytes, default 4 MiB */
     int max_batch_events;    /* ingest.max_batch_events, default 10000 */
+    int64_t producer_ttl_ms; /* ingest.producer_ttl, default 7 d, 1m..400d */
+    int ack_max_pending;     /* ingest.ack_max_pending, default 1024 */
     char *http_listen; /* NULL when not set */
     struct mp_auth_conf http_auth; /* http.tokens, http.metrics_open */
     struct mp_http_opts http_opts; /* http.threads, max_connections[_per_ip], [header_]timeout */

@@ -14,7 +14,11 @@ enum metrics__kind {
     METRICS_I64,     /* int64_t, decimal */
     METRICS_SECONDS, /* uint64_t nanoseconds, printed as seconds with six decimals */
     METRICS_REASONS, /* uint64_t[INGEST_REASON_COUNT], one sample per reason but 0 */
+    METRICS_ACKS,    /* uint64_t[INGEST_ACK_STATUSES], one sample per Ack status */
 };
+
+static const char *const metrics__ack_status[INGEST_ACK_STATUSES] = {"ok", "duplicate",
+                                                                     "rejected", "retry"};
 
 struct metrics__row {
     const char *name;
@@ -38,6 +42,19 @@ static const struct metrics__row metrics__rows[] = {
     ROW("rejected_total", "counter", METRICS_REASONS, ingest.rejected,
         "Events (or whole frames, for bad_frame, empty_batch and the frame limits) refused, "
         "by reason."),
+    COUNTER("ingest_duplicates_total", ingest.duplicates,
+            "Batches not applied: their (producer_id, sequence) was applied before (PUSH and "
+            "acked)."),
+    ROW("acks_total", "counter", METRICS_ACKS, ingest.acks, "Acks sent on ingest.router, by status."),
+    COUNTER("journal_commits_total", journal.commits,
+            "Synced journal writes (group commits) of acked batches."),
+    COUNTER("journal_commit_failures_total", journal.commit_failures,
+            "Journal writes that failed (their batches were answered retry)."),
+    COUNTER("journal_batches_total", journal.batches, "Acked batches written to the journal."),
+    GAUGE("journal_group_max", journal.group_max, "Most batches in one journal write."),
+    GAUGE("journal_replayed", journal.replayed, "Journal batches replayed at start."),
+    GAUGE("journal_watermark", journal.watermark,
+          "Highest journal id whose effects a counter flush has stored."),
     GAUGE("keys", keys, "Keys in the table (all scopes)."),
     GAUGE("table_bytes", table_bytes, "Bytes held by the key table."),
     ROW("resident_bytes", "gauge", METRICS_I64, resident_bytes, "Resident set size of the daemon."),
@@ -90,6 +107,8 @@ void mp_metrics_read(const struct mp_metrics_sources *src, int64_t now_ms,
 {
     memset(out, 0, sizeof(*out));
     ingest_figures(src->ingest, &out->ingest);
+    if (src->journal)
+        ingest_journal_figures(src->journal, &out->journal);
     alert_eval_figures(src->eval, &out->eval);
     alert_sender_figures(src->sender, &out->sender);
     out->keys = eng_table_nkeys(src->table);
@@ -125,6 +144,13 @@ static int metrics__row(const struct metrics__row *r, const char *at, struct mp_
         for (int k = 1; rc == MP_OK && k < INGEST_REASON_COUNT; k++) {
             memcpy(&u, at + (size_t)k * sizeof(u), sizeof(u));
             rc = mp_buf_printf(out, "%s{reason=\"%s\"} %llu\n", r->name, ingest_reason_name(k),
+                               (unsigned long long)u);
+        }
+        return rc;
+    case METRICS_ACKS:
+        for (int k = 0; rc == MP_OK && k < INGEST_ACK_STATUSES; k++) {
+            memcpy(&u, at + (size_t)k * sizeof(u), sizeof(u));
+            rc = mp_buf_printf(out, "%s{status=\"%s\"} %llu\n", r->name, metrics__ack_status[k],
                                (unsigned long long)u);
         }
         return rc;

@@ -32,6 +32,7 @@
 #include "alert_eval.h"
 #include "alert_sender.h"
 #include "eng_table.h"
+#include "ingest_journal.h"
 #include "ingest_worker.h"
 #include "mp.h"
 #include "mp_atomic.h"
@@ -51,6 +52,7 @@ void mp_metrics_flush_record(struct mp_metrics_flush *f, size_t entries, int64_t
 struct mp_metrics_sources {
     struct eng_table *table;
     struct ingest *ingest;
+    struct ingest_journal *journal; /* NULL: no journal figures */
     struct alert_eval *eval;
     struct alert_sender *sender;
     const struct mp_metrics_flush *flush;
@@ -60,6 +62,7 @@ struct mp_metrics_sources {
 /* Every figure /metrics shows, as read at one moment. */
 struct mp_metrics_snap {
     struct ingest_figures ingest;
+    struct ingest_journal_figures journal;
     struct alert_eval_figures eval;
     struct alert_sender_figures sender;
     uint64_t keys, table_bytes, series, keys_cold, evictions, loads;

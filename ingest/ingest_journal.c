@@ -1,0 +1,293 @@
+/* ingest_journal.c — journal of acked batches and the flush hook (see
+ * ingest_journal.h). */
+#include "ingest_journal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest_decode.h"
+#include "mp_atomic.h"
+#include "mp_log.h"
+
+struct ingest_journal {
+    struct eng_table *t;
+    struct eng_store *s;
+    int parts;
+    int64_t ttl_ms;
+    struct ingest_producers **prod;
+    /* Writers hold it shared from commit through apply; the flush hook
+     * takes it exclusively (writer-preferring, so a stream of commits never
+     * holds a flush back). */
+    pthread_rwlock_t lock;
+    mp_atomic_u64 next_id; /* ids are allocated under the shared lock */
+    uint64_t cut_w;        /* flush thread: what begin() put */
+    mp_atomic_u64 watermark, commits, failures, batches, group_max, replayed;
+};
+
+void ingest_journal_key(uint64_t id, char k[9])
+{
+    k[0] = 'j';
+    for (int i = 0; i < 8; i++)
+        k[1 + i] = (char)(id >> (56 - 8 * i));
+}
+
+static uint64_t journal__be64(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | (unsigned char)p[i];
+    return v;
+}
+
+static void journal__put64(char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (char)(v >> (56 - 8 * i));
+}
+
+/* ---- the flush hook --------------------------------------------------------- */
+
+static void journal__begin(void *arg, struct eng_store_batch *b)
+{
+    struct ingest_journal *j = arg;
+    pthread_rwlock_wrlock(&j->lock);
+    /* Every id allocated so far is committed and applied (or its commit
+     * failed and wrote nothing): the counters read next cover exactly them. */
+    uint64_t w = mp_load_relaxed(&j->next_id) - 1;
+    char wv[8], lo[9], hi[9];
+    journal__put64(wv, w);
+    eng_store_batch_kv_put(b, ENG_KV_JOURNAL, "w", 1, wv, sizeof(wv));
+    ingest_journal_key(0, lo);
+    ingest_journal_key(w + 1, hi);
+    eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, lo, sizeof(lo), hi, sizeof(hi));
+    j->cut_w = w;
+    int64_t now = mp_now_ms();
+    for (int i = 0; i < j->parts; i++)
+        ingest_producers_cut(j->prod[i], b, now, j->ttl_ms);
+}
+
+static void journal__end(void *arg)
+{
+    struct ingest_journal *j = arg;
+    pthread_rwlock_unlock(&j->lock);
+}
+
+static void journal__done(void *arg, int rc)
+{
+    struct ingest_journal *j = arg;
+    /* The cut marks belong to the tables: the lock again, briefly. */
+    pthread_rwlock_wrlock(&j->lock);
+    for (int i = 0; i < j->parts; i++)
+        ingest_producers_cut_done(j->prod[i], rc == MP_OK);
+    pthread_rwlock_unlock(&j->lock);
+    if (rc == MP_OK)
+        mp_store_relaxed(&j->watermark, j->cut_w);
+}
+
+/* ---- open / close ------------------------------------------------------------ */
+
+static int journal__load_producer(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+    struct ingest_journal *j = arg;
+    uint64_t seq;
+    int64_t seen;
+    if (kl == 0 || kl > 4096 || ingest_producers_decode(v, vl, &seq, &seen) != MP_OK) {
+        mp_error("journal_bad_producer_entry key_len=%zu value_len=%zu", kl, vl);
+        return MP_ERR_PARSE;
+    }
+    struct ingest_producers *p = j->prod[ingest_producers_part(k, kl, j->parts)];
+    int rc = ingest_producers_set(p, k, kl, seq, seen);
+    return rc == MP_ERR_FULL ? MP_OK : rc; /* over the bound: forgotten, like an expired id */
+}
+
+static int journal__max_id(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+    MP_UNUSED(v);
+    MP_UNUSED(vl);
+    uint64_t *max = arg;
+    if (kl != 9)
+        return MP_ERR_PARSE;
+    uint64_t id = journal__be64(k + 1);
+    if (id > *max)
+        *max = id;
+    return MP_OK;
+}
+
+static int journal__read_w(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+    uint64_t *w = arg;
+    if (kl != 1 || vl != 8)
+        return MP_ERR_PARSE;
+    *w = journal__be64(v);
+    return MP_OK;
+}
+
+void ingest_journal_close(struct ingest_journal *j)
+{
+    if (!j)
+        return;
+    eng_table_set_flush_hook(j->t, NULL);
+    for (int i = 0; j->prod && i < j->parts; i++)
+        ingest_producers_destroy(j->prod[i]);
+    free(j->prod);
+    pthread_rwlock_destroy(&j->lock);
+    free(j);
+}
+
+static int journal__init(struct ingest_journal *j, const struct ingest_journal_opts *o)
+{
+    j->t = o->table;
+    j->s = o->store;
+    j->parts = o->parts < 1 ? 1 : o->parts;
+    j->ttl_ms = o->producer_ttl_ms > 0 ? o->producer_ttl_ms : INGEST_PRODUCER_TTL_DEFAULT_MS;
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&j->lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    if ((j->prod = calloc((size_t)j->parts, sizeof(*j->prod))) == NULL)
+        return MP_ERR_NOMEM;
+    for (int i = 0; i < j->parts; i++)
+        if (ingest_producers_create(&j->prod[i]) != MP_OK)
+            return MP_ERR_NOMEM;
+    return MP_OK;
+}
+
+int ingest_journal_open(const struct ingest_journal_opts *o, struct ingest_journal **out,
+                        char *err, size_t errlen)
+{
+    struct ingest_journal *j = calloc(1, sizeof(*j));
+    if (!j)
+        return MP_ERR_NOMEM;
+    int rc = journal__init(j, o);
+    uint64_t w = 0, max = 0;
+    if (rc == MP_OK && (rc = eng_store_kv_scan(j->s, ENG_KV_JOURNAL, "w", 1, journal__read_w,
+                                               &w)) != MP_OK)
+        snprintf(err, errlen, "journal: cannot read the watermark: %s", mp_strerror(rc));
+    if (rc == MP_OK && (rc = eng_store_kv_scan(j->s, ENG_KV_JOURNAL, "j", 1, journal__max_id,
+                                               &max)) != MP_OK)
+        snprintf(err, errlen, "journal: cannot read the entries: %s", mp_strerror(rc));
+    if (rc == MP_OK && (rc = eng_store_kv_scan(j->s, ENG_KV_PRODUCERS, NULL, 0,
+                                               journal__load_producer, j)) != MP_OK)
+        snprintf(err, errlen, "journal: cannot read the producer table: %s", mp_strerror(rc));
+    if (rc != MP_OK) {
+        ingest_journal_close(j);
+        return rc;
+    }
+    for (int i = 0; i < j->parts; i++)
+        ingest_producers_mark_durable(j->prod[i]);
+    mp_store_relaxed(&j->next_id, (max > w ? max : w) + 1);
+    mp_store_relaxed(&j->watermark, w);
+    j->cut_w = w;
+    struct eng_flush_hook h = {journal__begin, journal__end, journal__done, j};
+    eng_table_set_flush_hook(j->t, &h);
+    *out = j;
+    return MP_OK;
+}
+
+/* ---- replay -------------------------------------------------------------------- */
+
+struct replay_ctx {
+    struct ingest_journal *j;
+    uint64_t w;
+    int (*fn)(void *arg, int64_t recv_ms, const void *frame, size_t len);
+    void *arg;
+    uint64_t n;
+};
+
+static int journal__replay_one(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+    struct replay_ctx *c = arg;
+    if (kl != 9 || vl < 8) {
+        mp_error("journal_bad_entry key_len=%zu value_len=%zu", kl, vl);
+        return MP_ERR_PARSE;
+    }
+    if (journal__be64(k + 1) <= c->w)
+        return MP_OK; /* covered by a flush (its delete is in the same write) */
+    int64_t recv_ms = (int64_t)journal__be64(v);
+    struct ingest_frame_shape sh;
+    if (ingest_decode_shape(v + 8, vl - 8, &sh) == MP_OK && sh.pid_len && sh.sequence) {
+        struct ingest_producers *p =
+            c->j->prod[ingest_producers_part(sh.pid, sh.pid_len, c->j->parts)];
+        ingest_producers_set(p, sh.pid, sh.pid_len, sh.sequence, recv_ms);
+    }
+    c->n++;
+    return c->fn(c->arg, recv_ms, v + 8, vl - 8);
+}
+
+int ingest_journal_replay(struct ingest_journal *j,
+                          int (*fn)(void *arg, int64_t recv_ms, const void *frame, size_t len),
+                          void *arg)
+{
+    struct replay_ctx c = {j, mp_load_relaxed(&j->watermark), fn, arg, 0};
+    int rc = eng_store_kv_scan(j->s, ENG_KV_JOURNAL, "j", 1, journal__replay_one, &c);
+    mp_store_relaxed(&j->replayed, c.n);
+    if (c.n || rc != MP_OK)
+        mp_info("journal_replayed batches=%llu watermark=%llu rc=%d", (unsigned long long)c.n,
+                (unsigned long long)c.w, rc);
+    return rc;
+}
+
+/* ---- writers ---------------------------------------------------------------------- */
+
+struct ingest_producers *ingest_journal_producers(struct ingest_journal *j, int part)
+{
+    return j->prod[part];
+}
+
+int ingest_journal_parts(const struct ingest_journal *j) { return j->parts; }
+
+void ingest_journal_lock(struct ingest_journal *j) { pthread_rwlock_rdlock(&j->lock); }
+
+void ingest_journal_unlock(struct ingest_journal *j) { pthread_rwlock_unlock(&j->lock); }
+
+int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_rec *r, size_t n)
+{
+    struct eng_store_batch *b = eng_store_batch_new(j->s);
+    if (!b)
+        return MP_ERR_NOMEM;
+    uint64_t id = mp_add_relaxed(&j->next_id, n); /* returns the old value: ids id..id+n-1 */
+    int rc = MP_OK;
+    for (size_t i = 0; i < n && rc == MP_OK; i++) {
+        char k[9], *v = malloc(8 + r[i].len);
+        if (!v) {
+            rc = MP_ERR_NOMEM;
+            break;
+        }
+        ingest_journal_key(id + i, k);
+        journal__put64(v, (uint64_t)r[i].recv_ms);
+        memcpy(v + 8, r[i].frame, r[i].len);
+        eng_store_batch_kv_put(b, ENG_KV_JOURNAL, k, sizeof(k), v, 8 + r[i].len);
+        free(v); /* the batch holds a copy */
+        if (r[i].pid_len && r[i].seq) {
+            char pv[INGEST_PRODUCER_VALUE_LEN];
+            ingest_producers_encode(r[i].seq, r[i].recv_ms, pv);
+            eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, r[i].pid, r[i].pid_len, pv, sizeof(pv));
+        }
+    }
+    if (rc == MP_OK)
+        rc = eng_store_commit(j->s, b, 1);
+    eng_store_batch_free(b);
+    if (rc != MP_OK) {
+        mp_add_relaxed(&j->failures, 1);
+        return rc;
+    }
+    mp_add_relaxed(&j->commits, 1);
+    mp_add_relaxed(&j->batches, n);
+    uint64_t g = mp_load_relaxed(&j->group_max);
+    if (n > g)
+        mp_store_relaxed(&j->group_max, n); /* racy max: a figure, not a bound */
+    return MP_OK;
+}
+
+void ingest_journal_figures(const struct ingest_journal *j, struct ingest_journal_figures *out)
+{
+    out->commits = mp_load_relaxed(&j->commits);
+    out->commit_failures = mp_load_relaxed(&j->failures);
+    out->batches = mp_load_relaxed(&j->batches);
+    out->group_max = mp_load_relaxed(&j->group_max);
+    out->replayed = mp_load_relaxed(&j->replayed);
+    out->watermark = mp_load_relaxed(&j->watermark);
+}

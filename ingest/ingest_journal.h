@@ -1,0 +1,88 @@
+/* ingest_journal.h — the acked path's durability: a journal of acked
+ * batches in the counters store, covered by the counter flush.
+ *
+ * Contract
+ *   - ingest_journal_open() reads the watermark W (the highest journal id
+ *     whose effects a counter flush has stored), the journal's highest id
+ *     and the producer tables (ENG_KV_PRODUCERS, split into `parts` tables
+ *     by ingest_producers_part), and installs the table's flush hook
+ *     (eng_table_set_flush_hook). Call it after the table is created and
+ *     before ingest starts; ingest_journal_replay() then applies every
+ *     entry > W in id order with its stored receive time (and raises the
+ *     producers' sequences to what those entries carry).
+ *   - A writer (an ingest worker) takes the shared lock
+ *     (ingest_journal_lock) before it reads or changes its producer table
+ *     and holds it from its commit through applying the committed batches
+ *     to the in-memory counters; ingest_journal_commit() writes one group
+ *     (frames, receive times, producer sequences) in ONE synced write.
+ *   - The hook's begin() takes the lock exclusively, puts W (the highest id
+ *     allocated: every one of them is committed and applied, or failed) and
+ *     a range delete of the entries <= W into the flush batch, plus every
+ *     producer entry changed since the last flush and the deletion of those
+ *     idle past producer_ttl_ms; end() unlocks; done() records the result.
+ *     A flush thus stores exactly the effects of the entries <= W.
+ *   - ingest_journal_close() removes the hook: after the last flush.
+ *
+ * Layout (ENG_KV_JOURNAL): "j" + big-endian id (8) -> big-endian receive
+ * time in Unix ms (8) + the frame; "w" -> big-endian W.
+ *
+ * Threads: commit and the lock from the workers; the hook from the flush
+ * thread; open, replay, close from the starting thread. Figures any thread.
+ * Returns MP_OK, MP_ERR_IO (the store; err/log says what), MP_ERR_NOMEM,
+ * MP_ERR_PARSE (a stored entry that does not decode).
+ */
+#ifndef INGEST_JOURNAL_H
+#define INGEST_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "eng_store.h"
+#include "eng_table.h"
+#include "ingest_producers.h"
+#include "mp.h"
+
+#define INGEST_PRODUCER_TTL_DEFAULT_MS (7 * 24 * 3600 * 1000LL)
+
+struct ingest_journal;
+
+struct ingest_journal_opts {
+    struct eng_table *table;
+    struct eng_store *store; /* the table's store */
+    int parts;               /* producer tables: one per ingest worker */
+    int64_t producer_ttl_ms; /* 0: the default */
+};
+
+/* One batch of a group. */
+struct ingest_journal_rec {
+    const void *frame;
+    size_t len;
+    int64_t recv_ms;
+    const char *pid; /* NULL or empty: no producer entry */
+    size_t pid_len;
+    uint64_t seq; /* 0: none */
+};
+
+struct ingest_journal_figures {
+    uint64_t commits, commit_failures, batches, group_max, replayed, watermark;
+};
+
+int ingest_journal_open(const struct ingest_journal_opts *o, struct ingest_journal **out,
+                        char *err, size_t errlen);
+void ingest_journal_close(struct ingest_journal *j);
+int ingest_journal_replay(struct ingest_journal *j,
+                          int (*fn)(void *arg, int64_t recv_ms, const void *frame, size_t len),
+                          void *arg);
+struct ingest_producers *ingest_journal_producers(struct ingest_journal *j, int part);
+int ingest_journal_parts(const struct ingest_journal *j);
+void ingest_journal_lock(struct ingest_journal *j);
+void ingest_journal_unlock(struct ingest_journal *j);
+/* Under the shared lock. MP_OK (durable) or MP_ERR_IO / MP_ERR_NOMEM
+ * (nothing written). */
+int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_rec *r, size_t n);
+void ingest_journal_figures(const struct ingest_journal *j, struct ingest_journal_figures *out);
+
+/* Keys, for the tests. k needs 9 bytes. */
+void ingest_journal_key(uint64_t id, char k[9]);
+
+#endif
