@@ -3,9 +3,10 @@
  * the HTTP API in mp_api (handlers) over mp_http (the server), /metrics in
  * mp_metrics, the stats JSON in mp_stats, the config in mp_config.
  *
- * Wiring, in start order: engine table -> sender -> evaluator -> ingest ->
- * HTTP. Stop runs the other way, so nothing is left writing into a part that
- * is gone: ingest drains its queue, the evaluator runs a last pass over what
+ * Wiring, in start order: engine table -> journal -> ingest (which replays
+ * the journal first) -> sender -> evaluator (restoring alert states against
+ * the replayed counts) -> HTTP. Stop runs ingest first, so nothing is left
+ * writing into a part that is gone: ingest drains its queue, the evaluator runs a last pass over what
  * was counted, the sender gets a few seconds to deliver what that raised.
  *
  * Signals are blocked in every thread and taken synchronously by the main
@@ -470,8 +471,6 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                  d->cfg->max_keys, d->cfg->data_dir, mp_strerror(rc));
         return rc;
     }
-    if ((rc = daemon__alerts(d, err, errlen)) != MP_OK)
-        return rc;
     d->zctx = zmq_ctx_new();
     if (!d->zctx) {
         snprintf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
@@ -494,6 +493,12 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                    .max_frame_bytes = (size_t)d->cfg->max_frame_bytes,
                    .max_batch_events = (uint32_t)d->cfg->max_batch_events}};
     if ((rc = ingest_start(d->table, d->zctx, &io, &d->ingest, err, errlen)) != MP_OK)
+        return rc;
+    /* After ingest_start, which replays the journal: the alert states are
+     * restored against the counts the acked batches left, so an alert that
+     * was firing is found firing again, not resolved for want of its keys
+     * and then fired a second time by the replay. */
+    if ((rc = daemon__alerts(d, err, errlen)) != MP_OK)
         return rc;
     d->api = (struct mp_metrics_sources){.table = d->table,
                                          .ingest = d->ingest,
