@@ -100,6 +100,19 @@ START_TEST(events_in_batches)
         mailpulse__v1__event_batch__free_unpacked(b, NULL);
         free(p);
     }
+    /* Without --producer, an id of the run's own, so two runs never share
+     * one (the daemon deduplicates by producer_id and sequence). */
+    char *anon[] = {"send", "--endpoint", endpoint, "--tenant", "acme", "--mailbox",
+                    "s@acme.example", "--domain", "gmail.com", "--type", "sent", NULL};
+    ck_assert_int_eq(run(anon), MP_OK);
+    size_t len;
+    char *p = frame(&len);
+    Mailpulse__V1__EventBatch *b = mailpulse__v1__event_batch__unpack(NULL, len, (const uint8_t *)p);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_msg(strncmp(b->producer_id, "mailpulse-cli-", 14) == 0 && strlen(b->producer_id) > 20,
+                  "producer %s", b->producer_id);
+    mailpulse__v1__event_batch__free_unpacked(b, NULL);
+    free(p);
 }
 END_TEST
 

@@ -126,12 +126,12 @@ static void send_start(struct send_run *s, int n, const char *mailbox, const cha
     snprintf(batch, sizeof(batch), "%d", per);
     snprintf(seqs, sizeof(seqs), "%" PRIu64, seq);
     snprintf(typ, sizeof(typ), "%d", type);
-    /* Resends every 400 ms without an ack, for as long as a restart
+    /* Resends every 250 ms without an ack, for as long as a restart
      * takes on a loaded machine (retries x timeout > CRASH_SEND_MS). */
     char *argv[] = {W.mailpulse, "send", "--ack", "--endpoint", router, "--producer", "crash-p",
                     "--sequence-start", seqs, "--tenant", CR, "--mailbox", (char *)mailbox,
                     "--domain", (char *)domain, "--type", typ, "--count", count, "--batch",
-                    batch, "--window", "4", "--ack-timeout-ms", "400", "--retries", "200",
+                    batch, "--window", "4", "--ack-timeout-ms", "250", "--retries", "1000",
                     NULL};
     must_ok(e2e_spawn(&s->p, s->name, W.dir, argv, W.err, sizeof(W.err)));
 }

@@ -65,7 +65,8 @@ static const struct cli_opt send__opts[] = {
                   "event time S seconds before now (negative: in the\n"
                   "future); excludes --time-ms"},
     [SEND_PRODUCER] = {"producer", "ID",
-                       "producer_id of every batch (default " SEND_DEFAULT_PRODUCER ")"},
+                       "producer_id of every batch (default: a new one per run,\n"
+                       SEND_DEFAULT_PRODUCER "-<pid>-<microseconds>)"},
     [SEND_SEQUENCE_START] = {"sequence-start", "N",
                              "sequence of the first batch, then +1 per batch\n"
                              "(default: Unix time in microseconds, so runs increase;\n"
@@ -111,9 +112,9 @@ static const char send__usage[] =
     "\n"
     "With --ack the batches go to the daemon's ingest.router endpoint and each\n"
     "is resent until its Ack says OK or DUPLICATE (applied once, whatever\n"
-    "was resent), with a backoff after RETRY. The default producer id is then\n"
-    "new per run (" SEND_DEFAULT_PRODUCER "-<pid>-<microseconds>) and sequences start at 1;\n"
-    "give --producer and --sequence-start to continue a producer's stream.\n"
+    "was resent), with a backoff after RETRY. Sequences then start at 1 under\n"
+    "the run's own producer id; give --producer and --sequence-start to\n"
+    "continue (or resend) a producer's stream.\n"
     "At the end it prints what the acks said:\n"
     "    acked batches=N events=N accepted=N rejected=N duplicate=N refused=N retries=N endpoint=E\n"
     "    ack_error reason=\"...\" batches=N first_sequence=S   (one per error text)\n"
@@ -207,7 +208,6 @@ static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct 
     memset(o, 0, sizeof(*o));
     o->count = 1;
     o->batch = 500;
-    o->producer = SEND_DEFAULT_PRODUCER;
     o->endpoint = SEND_DEFAULT_ENDPOINT;
     o->timeout_ms = 10000;
     o->window = 32;
@@ -286,9 +286,7 @@ static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct 
     return rc == MP_ERR_NOTFOUND ? send__check(cmd, o) : rc;
 }
 
-/* --ack's defaults: its endpoint, sequences from 1, and a producer id of
- * its own per run (a new id per session, as Kafka's idempotent producer
- * takes), so a second run is not a DUPLICATE of the first. */
+/* --ack's defaults: its endpoint and sequences from 1. */
 static int send__check_ack(const struct cli_cmd *cmd, struct send_opts *o)
 {
     if (!o->have_endpoint)
@@ -296,11 +294,6 @@ static int send__check_ack(const struct cli_cmd *cmd, struct send_opts *o)
     if (!o->have_sequence) {
         o->sequence = 1;
         o->have_sequence = 1;
-    }
-    if (!o->have_producer) {
-        snprintf(o->producer_buf, sizeof(o->producer_buf), "%s-%ld-%" PRIu64,
-                 SEND_DEFAULT_PRODUCER, (long)getpid(), send__default_sequence());
-        o->producer = o->producer_buf;
     }
     uint64_t nbatches = (uint64_t)((o->count + o->batch - 1) / o->batch);
     if (o->sequence > UINT64_MAX - (nbatches - 1))
@@ -347,6 +340,16 @@ static int send__check(const struct cli_cmd *cmd, struct send_opts *o)
         strcat(missing, " --type");
     if (missing[0] != '\0')
         return cli_usage_error(cmd, "missing required option(s):%s", missing);
+    /* A producer id of its own per run (a new id per session, as Kafka's
+     * idempotent producer takes): the daemon deduplicates by (producer_id,
+     * sequence) on both endpoints, so two runs under one id would drop
+     * each other's batches, and a second --ack run from 1 would be all
+     * DUPLICATE. */
+    if (!o->have_producer) {
+        snprintf(o->producer_buf, sizeof(o->producer_buf), "%s-%ld-%" PRIu64,
+                 SEND_DEFAULT_PRODUCER, (long)getpid(), send__default_sequence());
+        o->producer = o->producer_buf;
+    }
     if (o->ack)
         return send__check_ack(cmd, o);
     return MP_OK;
