@@ -5,8 +5,10 @@
  *       CRASH_CYCLES cycles on one data_dir: `mailpulse send --ack` (a real
  *       producer that resends whatever is not acked, one producer id, its
  *       sequence continuing from cycle to cycle) sends a stream of batches;
- *       the daemon is SIGKILLed at a random moment (delay seeded, the seed
- *       printed; MP_CRASH_SEED replays one), restarted, and the producer
+ *       the daemon is SIGKILLed at a random moment of it (once it has
+ *       counted a random number of the stream's events, plus a random few
+ *       ms, so the kill lands mid-stream on a fast or a slow machine; seeded,
+ *       the seed printed, MP_CRASH_SEED replays it), restarted, and the producer
  *       must end with every batch acked. At the end the stats API's tenant
  *       total, its mailbox sum and its domain sum all equal the events the
  *       acks covered: nothing lost, nothing counted twice (a batch sent but
@@ -40,7 +42,8 @@
 #include "e2e_world.h"
 
 #define CRASH_CYCLES 20
-#define CRASH_KILL_MAX_MS 250   /* a kill lands 0..this after the producer starts */
+#define CRASH_JITTER_MS 2       /* a kill lands 0..this after its trigger */
+#define CRASH_KILL_MAX_MS 250   /* kills without a stream: 0..this after the restart */
 #define CRASH_SEND_MS 60000     /* one producer run, kills and restarts included */
 #define ALERT_MS 10000          /* crossing -> webhook, generous on a busy box */
 #define QUIET_MS 1500           /* how long "nothing more arrives" is watched */
@@ -131,15 +134,34 @@ static void send_start(struct send_run *s, int n, const char *mailbox, const cha
     char *argv[] = {W.mailpulse, "send", "--ack", "--endpoint", router, "--producer", "crash-p",
                     "--sequence-start", seqs, "--tenant", CR, "--mailbox", (char *)mailbox,
                     "--domain", (char *)domain, "--type", typ, "--count", count, "--batch",
-                    batch, "--window", "4", "--ack-timeout-ms", "250", "--retries", "1000",
+                    batch, "--window", "2", "--ack-timeout-ms", "250", "--retries", "1000",
                     NULL};
     must_ok(e2e_spawn(&s->p, s->name, W.dir, argv, W.err, sizeof(W.err)));
 }
 
+/* SIGKILL at a random moment of run s (`total` events): once the daemon
+ * has accepted a random number of them (or the run ended first), plus a
+ * random jitter. */
+static void kill_mid_stream(struct send_run *s, int total, const char *what)
+{
+    uint64_t at = rng() % (uint64_t)total;
+    int jitter = (int)(rng() % CRASH_JITTER_MS);
+    int64_t deadline = mp_mono_ns() + (int64_t)CRASH_SEND_MS * 1000000;
+    while (ew_metric(&W, "mailpulse_events_accepted_total") < at &&
+           e2e_proc_running(&s->p) && mp_mono_ns() < deadline)
+        usleep(1000);
+    usleep((useconds_t)jitter * 1000);
+    fprintf(stderr, "  %s: SIGKILL once %" PRIu64 " of %d events were accepted, +%d ms%s\n",
+            what, at, total, jitter, e2e_proc_running(&s->p) ? "" :
+            " (the run had ended)");
+    kill_daemon();
+}
+
 /* Waits for the run to end: it must exit 0 (every batch acked OK or
- * DUPLICATE). Returns the events its summary says were acked, and the
- * duplicate batches in *dup. */
-static int64_t send_wait(struct send_run *s, uint64_t *dup)
+ * DUPLICATE). Returns the events its summary says were acked, the
+ * duplicate batches in *dup and the resends in *resent; prints the summary
+ * to stderr (what a kill hit shows as resends and duplicates). */
+static int64_t send_wait(struct send_run *s, uint64_t *dup, uint64_t *resent)
 {
     char tail[1500], state[64];
     int rc = e2e_proc_wait(&s->p, CRASH_SEND_MS);
@@ -150,15 +172,18 @@ static int64_t send_wait(struct send_run *s, uint64_t *dup)
     char *out = NULL;
     must(e2e_read_file(s->p.out_path, &out, NULL) == MP_OK, "cannot read %s", s->p.out_path);
     long long events = -1;
-    unsigned long long d = 0;
+    unsigned long long d = 0, r = 0;
     const char *at = strstr(out, "acked batches=");
     must(at && sscanf(at, "acked batches=%*u events=%lld accepted=%*u rejected=%*u "
-                          "duplicate=%llu",
-                      &events, &d) == 2,
+                          "duplicate=%llu refused=%*u retries=%llu",
+                      &events, &d, &r) == 3,
          "%s printed no summary: %s", s->name, out);
+    fprintf(stderr, "  %s: %.*s\n", s->name, (int)strcspn(at, "\n"), at);
     free(out);
     if (dup)
         *dup = d;
+    if (resent)
+        *resent = r;
     return events;
 }
 
@@ -192,20 +217,24 @@ START_TEST(acked_counts_exact_across_kills)
     start_daemon((struct e2e_daemon_conf){0});
     int64_t acked = 0;
     uint64_t seq = 1;
-    const int batches = 30, per = 20;
+    int hit = 0; /* cycles whose kill cost the producer a resend */
+    const int batches = 100, per = 10;
     for (int c = 0; c < CRASH_CYCLES; c++) {
         struct send_run s;
+        char what[32];
+        snprintf(what, sizeof(what), "cycle %d", c);
         send_start(&s, c, mailboxes[c % 3], domains[c % 4], T_SENT, batches, per, seq);
-        int delay_ms = (int)(rng() % CRASH_KILL_MAX_MS);
-        usleep((useconds_t)delay_ms * 1000);
-        kill_daemon();
+        kill_mid_stream(&s, batches * per, what);
         ew_spawn_daemon(&W); /* same config, same data_dir */
-        int64_t got = send_wait(&s, NULL);
-        must(got == batches * per, "cycle %d (kill after %d ms): %lld events acked of %d", c,
-             delay_ms, (long long)got, batches * per);
+        uint64_t resent = 0;
+        int64_t got = send_wait(&s, NULL, &resent);
+        must(got == batches * per, "cycle %d: %lld events acked of %d", c, (long long)got,
+             batches * per);
+        hit += resent > 0;
         acked += got;
         seq += (uint64_t)batches;
     }
+    fprintf(stderr, "  kills that cost the producer a resend: %d of %d\n", hit, CRASH_CYCLES);
     /* Every acked event once, in every scope. */
     int64_t tenant = sent_in(NULL), mb = sent_in("mailbox"), dom = sent_in("recipient_domain");
     must(tenant == acked && mb == acked && dom == acked,
@@ -217,7 +246,7 @@ START_TEST(acked_counts_exact_across_kills)
     struct send_run s;
     uint64_t dup = 0;
     send_start(&s, CRASH_CYCLES, mailboxes[0], domains[0], T_SENT, batches, per, 1);
-    must(send_wait(&s, &dup) == batches * per && dup == (uint64_t)batches,
+    must(send_wait(&s, &dup, NULL) == batches * per && dup == (uint64_t)batches,
          "a resend of acked batches: %llu of %d acked DUPLICATE", (unsigned long long)dup,
          batches);
     must(sent_in(NULL) == acked, "a resend of acked batches was counted again");
@@ -281,10 +310,9 @@ static void send_with_kill(int n, int type, int batches, int per, uint64_t seq)
 {
     struct send_run s;
     send_start(&s, n, mailboxes[0], domains[0], type, batches, per, seq);
-    usleep((useconds_t)(rng() % CRASH_KILL_MAX_MS) * 1000);
-    kill_daemon();
+    kill_mid_stream(&s, batches * per, s.name);
     ew_spawn_daemon(&W);
-    must(send_wait(&s, NULL) == batches * per, "%s: not every event acked", s.name);
+    must(send_wait(&s, NULL, NULL) == batches * per, "%s: not every event acked", s.name);
 }
 
 /* Waits until every one of `want` alerts shows `resolved` (or firing when
