@@ -20,7 +20,7 @@
  *     Then the backlog drains before the next round.
  *   - acked: --producers DEALER sockets (threads of this process, default
  *     4), each with its own producer_id and sequences from 1, each keeping
- *     --window batches in flight (default 16); a RETRY is resent after
+ *     --window batches in flight (default 32); a RETRY is resent after
  *     10 ms, a batch without an ack for 5 s is resent; eps = events in
  *     batches acked OK from 0.5 s into the round to its end / time.
  * Then latency: the same producers paced to half the median acked rate in
@@ -415,7 +415,7 @@ static int run(const struct conf *c)
 int main(int argc, char **argv)
 {
     struct conf c = {.seconds = 5, .latency_seconds = 10, .rounds = 5, .producers = 4,
-                     .window = 16, .workers = 2, .tenants = 2000, .nframes = 400,
+                     .window = 32, .workers = 2, .tenants = 2000, .nframes = 400,
                      .backlog = 500000};
     const struct bench_opt opts[] = {
         {"seconds", 's', BENCH_OPT_DOUBLE, &c.seconds},

@@ -239,7 +239,8 @@ struct bench_frames {
 };
 
 /* Serializes one EventBatch of `n` events (n <= BENCH_BATCH). picks[i] and
- * types[i] give event i; every event carries time_ms. Returns 0 or -1. */
+ * types[i] give event i; every event carries time_ms (and, with_event_id,
+ * an event_id derived from `seq`). Returns 0 or -1. */
 static inline int bench_frame_pack(const struct bench_pick *picks, const int *types, size_t n,
                                    int64_t time_ms, uint64_t seq, int with_event_id,
                                    struct bench_frame *out)
@@ -268,7 +269,11 @@ static inline int bench_frame_pack(const struct bench_pick *picks, const int *ty
     b.n_events = n;
     b.events = pe;
     b.producer_id = (char *)"bench";
-    b.sequence = seq;
+    /* Sequence 0: never deduplicated. The daemon applies a batch with a
+     * producer_id and a sequence at most once, on PUSH too, and the
+     * benches send the same frames over and over. (bench_ack stamps its
+     * own producer_id and sequence on each acked send.) */
+    b.sequence = 0;
     out->len = mailpulse__v1__event_batch__get_packed_size(&b);
     out->buf = malloc(out->len);
     if (!out->buf)
