@@ -180,7 +180,8 @@ END_TEST
 
 /* What the peer answers to the n-th sight (1, 2, ...) of batch `seq`. */
 enum peer_say { SAY_OK, SAY_RETRY, SAY_DROP, SAY_DUPLICATE, SAY_REJECTED };
-typedef enum peer_say (*peer_script)(uint64_t seq, int sight);
+struct peer;
+typedef enum peer_say (*peer_script)(struct peer *pe, uint64_t seq, int sight);
 
 #define PEER_MAX_SEQ 64
 
@@ -193,13 +194,17 @@ struct peer {
     int sights[PEER_MAX_SEQ]; /* frames seen per sequence */
     int frames, bad;
     char producer[128];
+    /* script_daemon's state: as the daemon keeps it per producer */
+    uint64_t last_applied, floor;
+    uint64_t applied[PEER_MAX_SEQ];
+    int napplied;
 };
 
 static void peer_answer(struct peer *pe, zmq_msg_t *id, const Mailpulse__V1__EventBatch *b)
 {
     uint64_t seq = b->sequence;
     int sight = seq < PEER_MAX_SEQ ? ++pe->sights[seq] : 1;
-    enum peer_say say = pe->script(seq, sight);
+    enum peer_say say = pe->script(pe, seq, sight);
     if (say == SAY_DROP)
         return;
     Mailpulse__V1__Ack a = MAILPULSE__V1__ACK__INIT;
@@ -302,7 +307,7 @@ static int run_captured(char **argv, char *out, size_t outlen)
 /* Batch 2: RETRY, then OK. Batch 3: the first ack is lost, the resend is
  * answered DUPLICATE (the daemon had applied it). Batch 4: one event
  * rejected. The rest OK at once. */
-static enum peer_say script_mixed(uint64_t seq, int sight)
+static enum peer_say script_mixed(struct peer *pe, uint64_t seq, int sight)
 {
     if (seq == 2 && sight == 1)
         return SAY_RETRY;
@@ -339,8 +344,52 @@ START_TEST(ack_resends_on_retry_and_lost_ack)
 }
 END_TEST
 
-static enum peer_say script_retry(uint64_t seq, int sight) { return SAY_RETRY; }
-static enum peer_say script_reject(uint64_t seq, int sight) { return SAY_REJECTED; }
+static enum peer_say script_retry(struct peer *pe, uint64_t seq, int sight) { return SAY_RETRY; }
+static enum peer_say script_reject(struct peer *pe, uint64_t seq, int sight)
+{
+    return SAY_REJECTED;
+}
+
+/* The daemon's rules, in small: a sequence at or below the last applied is
+ * a duplicate; once a batch was answered RETRY (here batch 2, twice),
+ * every later batch is answered RETRY until it comes back. A producer that
+ * resent out of order would lose a batch to "duplicate". */
+static enum peer_say script_daemon(struct peer *pe, uint64_t seq, int sight)
+{
+    if (seq <= pe->last_applied)
+        return SAY_DUPLICATE;
+    if (seq == 2 && sight <= 2) {
+        pe->floor = 2;
+        return SAY_RETRY;
+    }
+    if (pe->floor != 0 && seq > pe->floor)
+        return SAY_RETRY;
+    pe->floor = 0;
+    pe->last_applied = seq;
+    pe->applied[pe->napplied++] = seq;
+    return SAY_OK;
+}
+
+START_TEST(ack_resends_in_order)
+{
+    char ep[64], out[2048];
+    struct peer *pe = peer_start(script_daemon, ep, sizeof(ep));
+    char *argv[] = {"send", "--ack", "--endpoint", ep, "--tenant", "acme", "--mailbox",
+                    "s@acme.example", "--domain", "gmail.com", "--type", "sent", "--count", "12",
+                    "--batch", "1", "--window", "8", "--retries", "10", NULL};
+    int rc = run_captured(argv, out, sizeof(out));
+    peer_stop(pe);
+    ck_assert_msg(rc == MP_OK, "rc %d, out: %s", rc, out);
+    ck_assert_msg(strstr(out, "acked batches=12 events=12 accepted=11 rejected=1 duplicate=0 ") ==
+                      out,
+                  "summary: %s", out);
+    ck_assert_int_eq(pe->napplied, 12);
+    for (int i = 0; i < pe->napplied; i++)
+        ck_assert_uint_eq(pe->applied[i], (uint64_t)i + 1);
+    ck_assert_int_ge(pe->sights[2], 3);
+    free(pe);
+}
+END_TEST
 
 START_TEST(ack_gives_up_after_retries)
 {
@@ -398,5 +447,6 @@ Suite *test_suite(void)
                        CHECK_TESTS(events_in_batches, raw_and_empty_frames, usage_errors,
                                    push_without_listener_fails_every_time,
                                    ack_resends_on_retry_and_lost_ack, ack_gives_up_after_retries,
+                                   ack_resends_in_order,
                                    ack_usage_errors));
 }

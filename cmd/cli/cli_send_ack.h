@@ -12,9 +12,14 @@
  *     or the frame was lost, or the daemon restarted): the daemon answers a
  *     resend of a batch it already applied with ACK_STATUS_DUPLICATE, which
  *     is as good as OK.
- * A batch still unacked after 1 + conf->retries sends ends the run. Acks
- * may come in any order; an ack for a batch no longer in flight (the second
- * answer to a resend) is ignored. OK and DUPLICATE free a batch; REJECTED
+ * A batch still unacked after 1 + conf->retries sends ends the run, and so
+ * does no connection at all for ack_timeout_ms x (1 + retries). Every
+ * (re)send goes out in sequence order, never a later batch before an
+ * earlier unacked one that is due (the daemon takes a sequence at or below
+ * a producer's last applied one for a duplicate); when the connection
+ * breaks, everything in flight is resent in order. Acks may come in any
+ * order; an ack for a batch no longer in flight (the second answer to a
+ * resend) is ignored. OK and DUPLICATE free a batch; REJECTED
  * (the whole frame refused) frees it and counts it as refused.
  *
  * Returns MP_OK when every batch was acked OK or DUPLICATE; MP_ERR_AGAIN
@@ -40,6 +45,7 @@
 #define SEND_ACK_MAX_WINDOW 4096
 #define SEND_ACK_MAX_RETRIES 1000000
 #define SEND_ACK_MAX_REASONS 8 /* distinct `error` texts remembered */
+#define SEND_ACK_RECONNECT_POLL_MS 10 /* a batch with no connection tries again after this */
 
 struct send_ack_conf {
     const char *endpoint;
