@@ -1,8 +1,9 @@
 /* bench_common.h — what the benchmarks share: the key model, Zipf sampling,
  * the event-type mix, pre-serialized EventBatch frames, medians, and the
  * bench's daemon (its config: a dead receiver, max_keys, a log level, the
- * acked ROUTER endpoint when asked; its timed stop). The plumbing under it (free ports, temp dirs, config files,
- * spawning, HTTP GET, metric parsing) is the tests' harness,
+ * acked ROUTER endpoint when asked; its timed stop). The plumbing under it
+ * (free ports, temp dirs, config files, spawning, HTTP GET, metric
+ * parsing) is the tests' harness,
  * tests/e2e_harness.h, linked into every bench; the in-process receiver is
  * tests/http_receiver.h.
  *
@@ -268,11 +269,11 @@ static inline int bench_frame_pack(const struct bench_pick *picks, const int *ty
     Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
     b.n_events = n;
     b.events = pe;
-    b.producer_id = (char *)"bench";
-    /* Sequence 0: never deduplicated. The daemon applies a batch with a
-     * producer_id and a sequence at most once, on PUSH too, and the
-     * benches send the same frames over and over. (bench_ack stamps its
-     * own producer_id and sequence on each acked send.) */
+    /* No producer_id, no sequence: producers cycle over these frames, and a
+     * repeated (producer_id, sequence) is applied once (acked-ingest dedup);
+     * without an id the daemon pins each connection to one worker. */
+    MP_UNUSED(seq);
+    b.producer_id = (char *)"";
     b.sequence = 0;
     out->len = mailpulse__v1__event_batch__get_packed_size(&b);
     out->buf = malloc(out->len);
