@@ -13,7 +13,9 @@
  * ingest workers) runs throughout. --rounds rounds (default 5), each of
  * --seconds (default 5) per mode, interleaved PUSH, acked, PUSH, acked...
  * so drift on a shared machine hits both alike; medians over rounds:
- *   - PUSH: one PUSH socket sends as fast as the daemon takes frames, kept
+ *   - PUSH: --producers PUSH sockets (one thread, round robin: the daemon
+ *     pins a connection to a worker, so as many connections as the acked
+ *     side has producers) send as fast as the daemon takes frames, kept
  *     at most --backlog events ahead of mailpulse_events_accepted_total
  *     (so the daemon stays saturated without ZeroMQ queues filling); eps =
  *     the rise of that counter from 0.5 s into the round to its end / time.
@@ -91,7 +93,7 @@ static int stamp_check(const struct bench_frames *fs)
 
 /* Sends for `seconds`, at most c->backlog events ahead of the daemon's
  * count; returns the events sent. */
-static uint64_t push_for(void *sock, const struct bench_frames *fs, double seconds,
+static uint64_t push_for(void **socks, const struct bench_frames *fs, double seconds,
                          const struct conf *c, int http_port, size_t *next)
 {
     uint64_t frames = 0;
@@ -106,7 +108,7 @@ static uint64_t push_for(void *sock, const struct bench_frames *fs, double secon
                 usleep(2000);
         }
         const struct bench_frame *f = &fs->f[*next];
-        if (zmq_send_const(sock, f->buf, f->len, 0) < 0) {
+        if (zmq_send_const(socks[*next % (size_t)c->producers], f->buf, f->len, 0) < 0) {
             if (zmq_errno() == EINTR || zmq_errno() == EAGAIN)
                 continue;
             break;
@@ -127,14 +129,14 @@ static void push_drain(int http_port, double want)
 }
 
 /* One PUSH round: the accepted counter's rise per second after the warm-up. */
-static double push_round(void *sock, const struct bench_frames *fs, const struct conf *c,
+static double push_round(void **socks, const struct bench_frames *fs, const struct conf *c,
                          int http_port, size_t *next)
 {
     double before = bench_daemon_metric(http_port, "mailpulse_events_accepted_total");
-    uint64_t sent = push_for(sock, fs, WARM_NS / 1e9, c, http_port, next);
+    uint64_t sent = push_for(socks, fs, WARM_NS / 1e9, c, http_port, next);
     double a0 = bench_daemon_metric(http_port, "mailpulse_events_accepted_total");
     int64_t t0 = mp_mono_ns();
-    sent += push_for(sock, fs, c->seconds - WARM_NS / 1e9, c, http_port, next);
+    sent += push_for(socks, fs, c->seconds - WARM_NS / 1e9, c, http_port, next);
     double a1 = bench_daemon_metric(http_port, "mailpulse_events_accepted_total");
     int64_t t1 = mp_mono_ns();
     push_drain(http_port, before + (double)sent);
@@ -310,18 +312,22 @@ static double pct(double *v, size_t n, double q)
 static int rounds(struct bench_daemon *d, const struct bench_frames *fs, const struct conf *c,
                   struct producer *ps, double *push, double *acked, uint64_t *retry_acks)
 {
-    void *ctx = zmq_ctx_new(), *sock = zmq_socket(ctx, ZMQ_PUSH);
-    int tmo = 100, linger = 0;
-    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &tmo, sizeof(tmo));
-    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger));
+    void *ctx = zmq_ctx_new(), *socks[MAX_PRODUCERS];
+    int tmo = 100, linger = 0, rc = 0;
+    for (int i = 0; i < c->producers; i++) {
+        socks[i] = zmq_socket(ctx, ZMQ_PUSH);
+        zmq_setsockopt(socks[i], ZMQ_SNDTIMEO, &tmo, sizeof(tmo));
+        zmq_setsockopt(socks[i], ZMQ_LINGER, &linger, sizeof(linger));
+        if (zmq_connect(socks[i], d->endpoint) != 0)
+            rc = -1;
+    }
     size_t next = 0;
-    int rc = zmq_connect(sock, d->endpoint) == 0 ? 0 : -1;
     /* Warm-up: every key of the frames exists before anything is timed. */
-    uint64_t w = push_for(sock, fs, (double)fs->n * BENCH_BATCH / 200000.0 + 1, c, d->http_port,
+    uint64_t w = push_for(socks, fs, (double)fs->n * BENCH_BATCH / 200000.0 + 1, c, d->http_port,
                           &next);
     push_drain(d->http_port, (double)w);
     for (int r = 0; r < c->rounds && rc == 0; r++) {
-        push[r] = push_round(sock, fs, c, d->http_port, &next);
+        push[r] = push_round(socks, fs, c, d->http_port, &next);
         acked[r] = ack_run(ps, fs, d->router, c, c->seconds, 0, r);
         for (int i = 0; i < c->producers; i++)
             *retry_acks += ps[i].retry_acks;
@@ -329,7 +335,8 @@ static int rounds(struct bench_daemon *d, const struct bench_frames *fs, const s
         if (push[r] <= 0 || acked[r] <= 0)
             rc = -1;
     }
-    zmq_close(sock);
+    for (int i = 0; i < c->producers; i++)
+        zmq_close(socks[i]);
     zmq_ctx_term(ctx);
     return rc;
 }
