@@ -148,10 +148,11 @@ static void send_start(struct send_run *s, int n, const char *mailbox, const cha
 
 /* SIGKILL at a random moment of run s (`total` events): once the daemon
  * has accepted a random number of them (or the run ended first), plus a
- * random jitter. */
-static void kill_mid_stream(struct send_run *s, int total, const char *what)
+ * random jitter. `base`: what the daemon had accepted before the run (a
+ * start counts the journal it replays). */
+static void kill_mid_stream(struct send_run *s, int total, uint64_t base, const char *what)
 {
-    uint64_t at = rng() % (uint64_t)total;
+    uint64_t at = base + rng() % (uint64_t)total;
     int jitter = (int)(rng() % CRASH_JITTER_MS);
     int64_t deadline = mp_mono_ns() + (int64_t)CRASH_SEND_MS * 1000000;
     while (ew_metric(&W, "mailpulse_events_accepted_total") < at &&
@@ -159,7 +160,7 @@ static void kill_mid_stream(struct send_run *s, int total, const char *what)
         usleep(1000);
     usleep((useconds_t)jitter * 1000);
     fprintf(stderr, "  %s: SIGKILL once %" PRIu64 " of %d events were accepted, +%d ms%s\n",
-            what, at, total, jitter, e2e_proc_running(&s->p) ? "" :
+            what, at - base, total, jitter, e2e_proc_running(&s->p) ? "" :
             " (the run had ended)");
     kill_daemon();
 }
@@ -242,8 +243,9 @@ START_TEST(acked_counts_exact_across_kills)
         struct send_run s;
         char what[32];
         snprintf(what, sizeof(what), "cycle %d", c);
+        uint64_t base = ew_metric(&W, "mailpulse_events_accepted_total");
         send_start(&s, c, mailboxes[c % 3], domains[c % 4], T_SENT, batches, per, seq);
-        kill_mid_stream(&s, batches * per, what);
+        kill_mid_stream(&s, batches * per, base, what);
         ew_spawn_daemon(&W); /* same config, same data_dir */
         uint64_t resent = 0;
         int64_t got = send_wait(&s, NULL, &resent);
@@ -328,8 +330,9 @@ static size_t fp_tally(size_t k, struct fp_seen *fs, size_t cap)
 static void send_with_kill(int n, int type, int batches, int per, uint64_t seq)
 {
     struct send_run s;
+    uint64_t base = ew_metric(&W, "mailpulse_events_accepted_total");
     send_start(&s, n, mailboxes[0], domains[0], type, batches, per, seq);
-    kill_mid_stream(&s, batches * per, s.name);
+    kill_mid_stream(&s, batches * per, base, s.name);
     ew_spawn_daemon(&W);
     must(send_wait(&s, NULL, NULL) == batches * per, "%s: not every event acked", s.name);
 }
