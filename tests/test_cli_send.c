@@ -304,6 +304,19 @@ static int run_captured(char **argv, char *out, size_t outlen)
     return rc;
 }
 
+/* `send --ack` of acme's sent events to `ep`, plus `extra` (NULL-ended),
+ * its stdout into `out`. */
+static int run_ack(const char *ep, char *const *extra, char *out, size_t outlen)
+{
+    char *argv[32] = {"send", "--ack", "--endpoint", (char *)ep, "--tenant", "acme",
+                      "--mailbox", "s@acme.example", "--domain", "gmail.com", "--type", "sent"};
+    size_t n = 12;
+    while (*extra && n < MP_ARRAY_LEN(argv) - 1)
+        argv[n++] = *extra++;
+    argv[n] = NULL;
+    return run_captured(argv, out, outlen);
+}
+
 /* Batch 2: RETRY, then OK. Batch 3: the first ack is lost, the resend is
  * answered DUPLICATE (the daemon had applied it). Batch 4: one event
  * rejected. The rest OK at once. */
@@ -320,11 +333,9 @@ START_TEST(ack_resends_on_retry_and_lost_ack)
 {
     char ep[64], out[2048];
     struct peer *pe = peer_start(script_mixed, ep, sizeof(ep));
-    char *argv[] = {"send", "--ack", "--endpoint", ep, "--tenant", "acme", "--mailbox",
-                    "s@acme.example", "--domain", "gmail.com", "--type", "sent", "--count", "10",
-                    "--batch", "2", "--window", "4", "--ack-timeout-ms", "1500", "--retries", "3",
-                    NULL};
-    int rc = run_captured(argv, out, sizeof(out));
+    char *extra[] = {"--count", "10", "--batch", "2", "--window", "4", "--ack-timeout-ms",
+                     "1500", "--retries", "3", NULL};
+    int rc = run_ack(ep, extra, out, sizeof(out));
     peer_stop(pe);
     int frames = pe->frames, s2 = pe->sights[2], s3 = pe->sights[3], s5 = pe->sights[5];
     int bad = pe->bad;
@@ -374,10 +385,8 @@ START_TEST(ack_resends_in_order)
 {
     char ep[64], out[2048];
     struct peer *pe = peer_start(script_daemon, ep, sizeof(ep));
-    char *argv[] = {"send", "--ack", "--endpoint", ep, "--tenant", "acme", "--mailbox",
-                    "s@acme.example", "--domain", "gmail.com", "--type", "sent", "--count", "12",
-                    "--batch", "1", "--window", "8", "--retries", "10", NULL};
-    int rc = run_captured(argv, out, sizeof(out));
+    char *extra[] = {"--count", "12", "--batch", "1", "--window", "8", "--retries", "10", NULL};
+    int rc = run_ack(ep, extra, out, sizeof(out));
     peer_stop(pe);
     ck_assert_msg(rc == MP_OK, "rc %d, out: %s", rc, out);
     ck_assert_msg(strstr(out, "acked batches=12 events=12 accepted=11 rejected=1 duplicate=0 ") ==
@@ -395,10 +404,8 @@ START_TEST(ack_gives_up_after_retries)
 {
     char ep[64], out[2048];
     struct peer *pe = peer_start(script_retry, ep, sizeof(ep));
-    char *argv[] = {"send", "--ack", "--endpoint", ep, "--tenant", "acme", "--mailbox",
-                    "s@acme.example", "--domain", "gmail.com", "--type", "sent", "--producer",
-                    "p9", "--sequence-start", "7", "--retries", "2", NULL};
-    int rc = run_captured(argv, out, sizeof(out));
+    char *extra[] = {"--producer", "p9", "--sequence-start", "7", "--retries", "2", NULL};
+    int rc = run_ack(ep, extra, out, sizeof(out));
     peer_stop(pe);
     int sights = pe->sights[7];
     free(pe);
@@ -409,10 +416,8 @@ START_TEST(ack_gives_up_after_retries)
                   "summary: %s", out);
 
     pe = peer_start(script_reject, ep, sizeof(ep));
-    char *rej[] = {"send", "--ack", "--endpoint", ep, "--tenant", "acme", "--mailbox",
-                   "s@acme.example", "--domain", "gmail.com", "--type", "sent", "--count", "3",
-                   "--batch", "1", NULL};
-    rc = run_captured(rej, out, sizeof(out));
+    char *rej[] = {"--count", "3", "--batch", "1", NULL};
+    rc = run_ack(ep, rej, out, sizeof(out));
     peer_stop(pe);
     free(pe);
     ck_assert_msg(rc == MP_ERR_STATE, "rc %d, out: %s", rc, out);
