@@ -1,8 +1,9 @@
 /* bench_common.h — what the benchmarks share: the key model, Zipf sampling,
  * the event-type mix, pre-serialized EventBatch frames, medians, and the
- * bench's daemon (its config: a dead receiver, max_keys, a log level; its
- * timed stop). The plumbing under it (free ports, temp dirs, config files,
- * spawning, HTTP GET, metric parsing) is the tests' harness,
+ * bench's daemon (its config: a dead receiver, max_keys, a log level, the
+ * acked ROUTER endpoint when asked; its timed stop). The plumbing under it
+ * (free ports, temp dirs, config files, spawning, HTTP GET, metric
+ * parsing) is the tests' harness,
  * tests/e2e_harness.h, linked into every bench; the in-process receiver is
  * tests/http_receiver.h.
  *
@@ -239,7 +240,8 @@ struct bench_frames {
 };
 
 /* Serializes one EventBatch of `n` events (n <= BENCH_BATCH). picks[i] and
- * types[i] give event i; every event carries time_ms. Returns 0 or -1. */
+ * types[i] give event i; every event carries time_ms (and, with_event_id,
+ * an event_id derived from `seq`). Returns 0 or -1. */
 static inline int bench_frame_pack(const struct bench_pick *picks, const int *types, size_t n,
                                    int64_t time_ms, uint64_t seq, int with_event_id,
                                    struct bench_frame *out)
@@ -496,6 +498,7 @@ struct bench_daemon {
     char data_dir[E2E_PATH_MAX + 32];    /* where the daemon keeps its data */
     char log[E2E_PATH_MAX + 32];         /* the current (or last) daemon's stderr */
     char endpoint[64];                   /* tcp://127.0.0.1:port, its PULL endpoint */
+    char router[64];                     /* its ingest.router, once bench_daemon_router() */
     char bin[E2E_PATH_MAX];
     int http_port;
     int starts;
@@ -534,6 +537,31 @@ static inline int bench_daemon_prepare(struct bench_daemon *d, int workers, uint
 fail:
     fprintf(stderr, "bench: %s\n", err);
     return -1;
+}
+
+/* Adds `ingest.router` on a free loopback port to the prepared config (the
+ * harness writes the PULL endpoint only) and names it in d->router.
+ * Returns 0 or -1. */
+static inline int bench_daemon_router(struct bench_daemon *d)
+{
+    char err[E2E_ERR_MAX] = "", *text = NULL, *out = NULL;
+    uint16_t port;
+    const char *at;
+    int rc = -1;
+    if (e2e_free_port(&port, NULL, 0, err, sizeof(err)) != MP_OK ||
+        e2e_read_file(d->cfg, &text, NULL) != MP_OK || !(at = strstr(text, "\ningest:\n")))
+        goto out;
+    snprintf(d->router, sizeof(d->router), "tcp://127.0.0.1:%u", (unsigned)port);
+    int head = (int)(at - text) + (int)strlen("\ningest:\n");
+    if (asprintf(&out, "%.*s  router: \"%s\"\n%s", head, text, d->router, text + head) > 0 &&
+        e2e_write_file(d->cfg, out, err, sizeof(err)) == MP_OK)
+        rc = 0;
+out:
+    if (rc != 0)
+        fprintf(stderr, "bench: cannot add ingest.router to %s %s\n", d->cfg, err);
+    free(text);
+    free(out);
+    return rc;
 }
 
 /* Starts $MP_BIN_DIR/mailpulsed (default ./bin) with the config; its stderr

@@ -7,7 +7,7 @@
 #
 # Environment: MP_BIN_DIR (where mailpulsed is; `make bench` sets it),
 # BENCH_SECONDS (each part of bench_throughput, default 60).
-# About 9 minutes in all with the defaults on a 2-core machine.
+# About 10 minutes in all with the defaults on a 2-core machine.
 set -euo pipefail
 dir=$1
 secs=${BENCH_SECONDS:-60}
@@ -34,6 +34,10 @@ done
 echo "== end-to-end throughput: daemon vs raw ZeroMQ vs Redis (${secs} s each)"
 load
 "$dir/bench_throughput" --seconds "$secs"
+
+echo "== acked ingest beside PUSH, one daemon: interleaved rounds, then ack latency at half the acked rate"
+load
+"$dir/bench_ack" --seconds "$(( secs < 50 ? 5 : secs / 10 ))" --rounds 5
 
 echo "== restart with 1,000,000 keys in the store (3 restarts)"
 load

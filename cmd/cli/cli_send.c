@@ -1,6 +1,7 @@
 /* cli_send.c — `mailpulse send`: test events, or raw frames, pushed to the
  * daemon over ZeroMQ (see cli_send.h). */
 #include "cli_send.h"
+#include "cli_send_ack.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
@@ -23,6 +25,7 @@
 #define CLI_MAX_TIMEOUT_MS 3600000
 #define SEND_RAW_MAX ((size_t)256 << 20)      /* --raw-file size limit */
 #define SEND_QUEUE_BYTES ((int64_t)64 << 20)  /* frames queued before send blocks */
+#define SEND_LINGER_SLACK_MS 20 /* a close this near the linger ran it out */
 
 /* Index = wire value (proto/mailpulse.proto, EventType). */
 static const char *const send__type_names[] = {
@@ -34,10 +37,13 @@ _Static_assert(MP_ARRAY_LEN(send__type_names) == MAILPULSE__V1__EVENT_TYPE__EVEN
                "one name per EventType value");
 _Static_assert(MAILPULSE__V1__EVENT_TYPE__EVENT_TYPE_BOUNCE_HARD == 3, "names follow wire values");
 
+/* Event-building options come first (send__parse counts everything before
+ * SEND_ENDPOINT as one); connection options after SEND_ENDPOINT. */
 enum send_opt {
     SEND_TENANT, SEND_MAILBOX, SEND_DOMAIN, SEND_TYPE, SEND_RAW_TYPE, SEND_COUNT, SEND_BATCH,
     SEND_TIME_MS, SEND_AGE, SEND_PRODUCER, SEND_SEQUENCE_START, SEND_ENDPOINT, SEND_TIMEOUT_MS,
-    SEND_RAW_FILE, SEND_EMPTY_FRAME, SEND_HELP,
+    SEND_RAW_FILE, SEND_EMPTY_FRAME, SEND_ACK, SEND_WINDOW, SEND_ACK_TIMEOUT_MS, SEND_RETRIES,
+    SEND_HELP,
 };
 
 static const struct cli_opt send__opts[] = {
@@ -59,18 +65,31 @@ static const struct cli_opt send__opts[] = {
                   "event time S seconds before now (negative: in the\n"
                   "future); excludes --time-ms"},
     [SEND_PRODUCER] = {"producer", "ID",
-                       "producer_id of every batch (default " SEND_DEFAULT_PRODUCER ")"},
+                       "producer_id of every batch (default: a new one per run,\n"
+                       SEND_DEFAULT_PRODUCER "-<pid>-<microseconds>)"},
     [SEND_SEQUENCE_START] = {"sequence-start", "N",
                              "sequence of the first batch, then +1 per batch\n"
-                             "(default: Unix time in microseconds, so runs increase)"},
+                             "(default: Unix time in microseconds, so runs increase;\n"
+                             "with --ack 1, and 0 is refused: it is never deduplicated)"},
     [SEND_ENDPOINT] = {"endpoint", "E",
-                       "ZeroMQ endpoint to connect to\n(default " SEND_DEFAULT_ENDPOINT ")"},
+                       "ZeroMQ endpoint to connect to (default " SEND_DEFAULT_ENDPOINT ",\n"
+                       "with --ack " SEND_ACK_DEFAULT_ENDPOINT ")"},
     [SEND_TIMEOUT_MS] = {"timeout-ms", "MS",
                          "fail when the endpoint takes no frame for MS ms, and\n"
                          "wait at most MS ms at exit to flush queued frames\n"
-                         "(1..3600000, default 10000)"},
+                         "(1..3600000, default 10000; PUSH only)"},
     [SEND_RAW_FILE] = {"raw-file", "PATH", "send the bytes of PATH verbatim as one frame"},
     [SEND_EMPTY_FRAME] = {"empty-frame", NULL, "send one zero-length frame"},
+    [SEND_ACK] = {"ack", NULL,
+                  "acked: a DEALER to the daemon's ingest.router, one Ack\n"
+                  "per batch, resends until every batch is acked"},
+    [SEND_WINDOW] = {"window", "N", "with --ack: batches in flight, 1..4096 (default 32)"},
+    [SEND_ACK_TIMEOUT_MS] = {"ack-timeout-ms", "MS",
+                             "with --ack: resend a batch whose ack has not come\n"
+                             "within MS ms (1..3600000, default 2000)"},
+    [SEND_RETRIES] = {"retries", "N",
+                      "with --ack: resends of one batch (after RETRY or a\n"
+                      "timeout) before giving up, 0..1000000 (default 10)"},
     [SEND_HELP] = CLI_OPT_HELP,
 };
 
@@ -85,8 +104,23 @@ static const char send__usage[] =
     "the real validation, so an empty tenant or an unknown type is sent as given.\n"
     "When every frame has been handed over it prints\n"
     "    sent events=N batches=M endpoint=E\n"
-    "Exit status: 0 sent, 1 the endpoint did not take every frame in time,\n"
-    "2 bad usage.\n";
+    "PUSH is fire and forget: it cannot know whether the daemon counted a\n"
+    "frame. Exit status 0 means every frame reached a connection to E;\n"
+    "1 means some certainly did not: no connection to E was made within\n"
+    "--timeout-ms (always so when nothing listens there), or frames were\n"
+    "still queued when it ran out; 2 bad usage.\n"
+    "\n"
+    "With --ack the batches go to the daemon's ingest.router endpoint and each\n"
+    "is resent until its Ack says OK or DUPLICATE (applied once, whatever\n"
+    "was resent), with a backoff after RETRY. Sequences then start at 1 under\n"
+    "the run's own producer id; give --producer and --sequence-start to\n"
+    "continue (or resend) a producer's stream.\n"
+    "At the end it prints what the acks said:\n"
+    "    acked batches=N events=N accepted=N rejected=N duplicate=N refused=N retries=N endpoint=E\n"
+    "    ack_error reason=\"...\" batches=N first_sequence=S   (one per error text)\n"
+    "Exit status with --ack: 0 every batch acked OK or DUPLICATE (events the\n"
+    "daemon rejected one by one are in rejected=), 1 a batch was refused whole\n"
+    "or not acked after --retries resends, 2 bad usage.\n";
 
 struct send_opts {
     const char *tenant, *mailbox, *domain; /* NULL when not given */
@@ -102,13 +136,20 @@ struct send_opts {
     int64_t timeout_ms;
     const char *raw_file;
     int empty_frame;
+    int ack, have_endpoint, have_timeout, have_producer;
+    int64_t window, ack_timeout_ms, retries;
+    const char *ack_opt; /* first --ack-only option seen, for errors */
     const char *event_opt; /* first event-building option seen, for errors */
+    char producer_buf[64]; /* the per-run default producer id of --ack */
 };
 
-/* Where frames go: a PUSH socket and its context. */
+/* Where frames go: a PUSH socket and its context, and a monitor that says
+ * whether a connection was ever made. */
 struct send_conn {
     void *ctx;
     void *sock;
+    void *mon; /* PAIR receiving the socket's ZMQ_EVENT_CONNECTED */
+    int connected;
     int64_t timeout_ms;
 };
 
@@ -128,25 +169,60 @@ static int send__parse_type(const char *val, int32_t *out)
     return MP_ERR_INVAL;
 }
 
-static int send__check(const struct cli_cmd *cmd, const struct send_opts *o);
+/* Default first sequence: microseconds since the epoch, so successive runs
+ * of one producer keep increasing unless told otherwise. */
+static uint64_t send__default_sequence(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int send__check(const struct cli_cmd *cmd, struct send_opts *o);
+
+/* The options after SEND_ENDPOINT: where frames go and how. */
+static int send__parse_conn(const struct cli_args *a, struct send_opts *o)
+{
+    int rc;
+    switch ((enum send_opt)a->idx) {
+    case SEND_ENDPOINT:
+        o->endpoint = a->val;
+        o->have_endpoint = 1;
+        return MP_OK;
+    case SEND_TIMEOUT_MS:
+        if ((rc = cli_arg_i64(a, 1, CLI_MAX_TIMEOUT_MS, &o->timeout_ms)) == MP_OK)
+            o->have_timeout = 1;
+        return rc;
+    case SEND_RAW_FILE: o->raw_file = a->val; return MP_OK;
+    case SEND_EMPTY_FRAME: o->empty_frame = 1; return MP_OK;
+    case SEND_ACK: o->ack = 1; return MP_OK;
+    case SEND_WINDOW: return cli_arg_i64(a, 1, SEND_ACK_MAX_WINDOW, &o->window);
+    case SEND_ACK_TIMEOUT_MS: return cli_arg_i64(a, 1, CLI_MAX_TIMEOUT_MS, &o->ack_timeout_ms);
+    case SEND_RETRIES: return cli_arg_i64(a, 0, SEND_ACK_MAX_RETRIES, &o->retries);
+    default: return MP_ERR_INVAL;
+    }
+}
 
 static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct send_opts *o)
 {
     memset(o, 0, sizeof(*o));
     o->count = 1;
     o->batch = 500;
-    o->producer = SEND_DEFAULT_PRODUCER;
     o->endpoint = SEND_DEFAULT_ENDPOINT;
     o->timeout_ms = 10000;
+    o->window = 32;
+    o->ack_timeout_ms = 2000;
+    o->retries = 10;
 
     struct cli_args a = CLI_ARGS(cmd, argc, argv);
     int rc;
     int64_t n;
     while ((rc = cli_next(&a)) == MP_OK) {
         const char *val = a.val;
-        if (a.idx != SEND_ENDPOINT && a.idx != SEND_TIMEOUT_MS && a.idx != SEND_RAW_FILE &&
-            a.idx != SEND_EMPTY_FRAME && a.idx != SEND_HELP && o->event_opt == NULL)
+        if (a.idx < SEND_ENDPOINT && o->event_opt == NULL)
             o->event_opt = a.opt->name;
+        if (a.idx >= SEND_WINDOW && a.idx <= SEND_RETRIES && o->ack_opt == NULL)
+            o->ack_opt = a.opt->name;
         switch ((enum send_opt)a.idx) {
         case SEND_TENANT: o->tenant = val; break;
         case SEND_MAILBOX: o->mailbox = val; break;
@@ -190,30 +266,59 @@ static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct 
                 return rc;
             o->have_age = 1;
             break;
-        case SEND_PRODUCER: o->producer = val; break;
+        case SEND_PRODUCER:
+            o->producer = val;
+            o->have_producer = 1;
+            break;
         case SEND_SEQUENCE_START:
             if (cli_parse_u64(val, &o->sequence) != MP_OK)
                 return cli_usage_error(cmd, "--%s: expected an integer 0..%" PRIu64 ", got \"%s\"",
                                         a.opt->name, UINT64_MAX, val);
             o->have_sequence = 1;
             break;
-        case SEND_ENDPOINT: o->endpoint = val; break;
-        case SEND_TIMEOUT_MS:
-            if ((rc = cli_arg_i64(&a, 1, CLI_MAX_TIMEOUT_MS, &o->timeout_ms)) != MP_OK)
+        case SEND_HELP: break; /* cli_next() printed it */
+        default:
+            if ((rc = send__parse_conn(&a, o)) != MP_OK)
                 return rc;
             break;
-        case SEND_RAW_FILE: o->raw_file = val; break;
-        case SEND_EMPTY_FRAME: o->empty_frame = 1; break;
-        case SEND_HELP: break; /* cli_next() printed it */
         }
     }
     return rc == MP_ERR_NOTFOUND ? send__check(cmd, o) : rc;
 }
 
+/* --ack's defaults: its endpoint and sequences from 1. */
+static int send__check_ack(const struct cli_cmd *cmd, struct send_opts *o)
+{
+    if (!o->have_endpoint)
+        o->endpoint = SEND_ACK_DEFAULT_ENDPOINT;
+    if (!o->have_sequence) {
+        o->sequence = 1;
+        o->have_sequence = 1;
+    }
+    uint64_t nbatches = (uint64_t)((o->count + o->batch - 1) / o->batch);
+    if (o->sequence > UINT64_MAX - (nbatches - 1))
+        return cli_usage_error(cmd, "--sequence-start: %" PRIu64 " + %" PRIu64
+                                    " batches would wrap past 2^64-1, where a wrap to 0 is never "
+                                    "deduplicated",
+                               o->sequence, nbatches);
+    return MP_OK;
+}
+
 /* What the options say together: one way to give the frames, and every
  * event field when events are built. */
-static int send__check(const struct cli_cmd *cmd, const struct send_opts *o)
+static int send__check(const struct cli_cmd *cmd, struct send_opts *o)
 {
+    if (o->ack_opt != NULL && !o->ack)
+        return cli_usage_error(cmd, "--%s needs --ack", o->ack_opt);
+    if (o->ack && (o->raw_file != NULL || o->empty_frame))
+        return cli_usage_error(cmd, "--ack sends events, not --%s",
+                               o->raw_file ? "raw-file" : "empty-frame");
+    if (o->ack && o->have_timeout)
+        return cli_usage_error(cmd, "--timeout-ms is for PUSH; with --ack give --ack-timeout-ms "
+                                    "and --retries");
+    if (o->ack && o->have_sequence && o->sequence == 0)
+        return cli_usage_error(cmd, "--sequence-start: 0 is never deduplicated, so a resend "
+                                    "would count twice; with --ack start at 1 or more");
     if (o->raw_file != NULL || o->empty_frame) {
         if (o->raw_file != NULL && o->empty_frame)
             return cli_usage_error(cmd, "give one of --raw-file and --empty-frame");
@@ -235,6 +340,18 @@ static int send__check(const struct cli_cmd *cmd, const struct send_opts *o)
         strcat(missing, " --type");
     if (missing[0] != '\0')
         return cli_usage_error(cmd, "missing required option(s):%s", missing);
+    /* A producer id of its own per run (a new id per session, as Kafka's
+     * idempotent producer takes): the daemon deduplicates by (producer_id,
+     * sequence) on both endpoints, so two runs under one id would drop
+     * each other's batches, and a second --ack run from 1 would be all
+     * DUPLICATE. */
+    if (!o->have_producer) {
+        snprintf(o->producer_buf, sizeof(o->producer_buf), "%s-%ld-%" PRIu64,
+                 SEND_DEFAULT_PRODUCER, (long)getpid(), send__default_sequence());
+        o->producer = o->producer_buf;
+    }
+    if (o->ack)
+        return send__check_ack(cmd, o);
     return MP_OK;
 }
 
@@ -242,11 +359,14 @@ static int send__check(const struct cli_cmd *cmd, const struct send_opts *o)
  * a send blocks; a send blocked for timeout_ms fails, and closing waits up to
  * timeout_ms (linger) for queued frames to reach the endpoint. Frames queue
  * even before the connection is up (no ZMQ_IMMEDIATE), so a sender started
- * just before the daemon, or across a daemon restart, still delivers. */
+ * just before the daemon, or across a daemon restart, still delivers. A
+ * monitor on the socket tells send__close whether a connection was ever
+ * made: without one, no frame can have left. */
 static int send__open(const struct cli_cmd *cmd, struct send_conn *c, const char *endpoint,
                       int64_t timeout_ms, int hwm)
 {
     int timeout = (int)timeout_ms;
+    char mon[64];
     c->timeout_ms = timeout_ms;
     c->ctx = zmq_ctx_new();
     if (c->ctx == NULL) {
@@ -254,9 +374,12 @@ static int send__open(const struct cli_cmd *cmd, struct send_conn *c, const char
         return MP_ERR_IO;
     }
     c->sock = zmq_socket(c->ctx, ZMQ_PUSH);
+    snprintf(mon, sizeof(mon), "inproc://send-monitor-%p", (void *)c);
     if (c->sock == NULL || zmq_setsockopt(c->sock, ZMQ_LINGER, &timeout, sizeof(timeout)) != 0 ||
         zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &timeout, sizeof(timeout)) != 0 ||
-        zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0) {
+        zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
+        zmq_socket_monitor(c->sock, mon, ZMQ_EVENT_CONNECTED) != 0 ||
+        (c->mon = zmq_socket(c->ctx, ZMQ_PAIR)) == NULL || zmq_connect(c->mon, mon) != 0) {
         cli_fail(cmd, "zmq socket setup: %s", zmq_strerror(errno));
         return MP_ERR_IO;
     }
@@ -264,6 +387,34 @@ static int send__open(const struct cli_cmd *cmd, struct send_conn *c, const char
         return cli_usage_error(cmd, "--endpoint: cannot connect to \"%s\": %s", endpoint,
                                 zmq_strerror(errno));
     return MP_OK;
+}
+
+/* Waits up to wait_ms for the monitor's first ZMQ_EVENT_CONNECTED (each
+ * event is two frames: event + value, then the address). */
+static void send__await_connected(struct send_conn *c, int64_t wait_ms)
+{
+    int64_t deadline = mp_mono_ns() + wait_ms * 1000000;
+    while (!c->connected && c->mon != NULL) {
+        int64_t left = (deadline - mp_mono_ns()) / 1000000;
+        zmq_pollitem_t it = {c->mon, 0, ZMQ_POLLIN, 0};
+        int n = zmq_poll(&it, 1, left > 0 ? (long)left : 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        int more = 1;
+        while (more && zmq_msg_recv(&m, c->mon, 0) >= 0) {
+            uint16_t ev = 0;
+            if (zmq_msg_size(&m) == 6) {
+                memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
+                c->connected |= ev == ZMQ_EVENT_CONNECTED;
+            }
+            more = zmq_msg_more(&m);
+        }
+        zmq_msg_close(&m);
+    }
 }
 
 /* Queues one frame; MP_ERR_AGAIN when the endpoint took nothing for the
@@ -279,16 +430,27 @@ static int send__frame(struct send_conn *c, const void *buf, size_t len)
 }
 
 /* Closes the socket and context. With `flush`, waits for queued frames and
- * returns MP_ERR_AGAIN when the linger ran out, i.e. frames were dropped:
- * zmq_ctx_term() returns early as soon as every frame is out. Without
- * `flush` (an error path) it drops them at once. Safe on a partly opened
- * connection. */
+ * returns MP_ERR_AGAIN when they certainly did not all leave, the same way
+ * every time: no connection was made within the timeout (then nothing
+ * left; they are dropped at once), or the linger ran out (zmq_ctx_term()
+ * returns early as soon as every frame is out; ZeroMQ's coarse clock may
+ * end the linger a few ms short, hence the slack). Without `flush` (an
+ * error path) it drops them at once. Safe on a partly opened connection. */
 static int send__close(struct send_conn *c, int flush)
 {
     int rc = MP_OK;
+    if (flush) {
+        send__await_connected(c, c->timeout_ms);
+        if (!c->connected)
+            rc = MP_ERR_NOTFOUND;
+    }
+    if (c->mon != NULL) {
+        zmq_close(c->mon);
+        c->mon = NULL;
+    }
     int64_t t0 = mp_mono_ns();
     if (c->sock != NULL) {
-        if (!flush) {
+        if (!flush || rc != MP_OK) {
             int zero = 0;
             zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero));
         }
@@ -299,7 +461,8 @@ static int send__close(struct send_conn *c, int flush)
         while (zmq_ctx_term(c->ctx) != 0 && errno == EINTR)
             ;
         c->ctx = NULL;
-        if (flush && (mp_mono_ns() - t0) / 1000000 >= c->timeout_ms)
+        if (flush && rc == MP_OK &&
+            (mp_mono_ns() - t0) / 1000000 + SEND_LINGER_SLACK_MS >= c->timeout_ms)
             rc = MP_ERR_AGAIN;
     }
     return rc;
@@ -310,90 +473,139 @@ static int send__flush(const struct cli_cmd *cmd, struct send_conn *c, const str
                        const char *what, const char *dropped)
 {
     int rc = send__close(c, 1);
-    if (rc != MP_OK)
-        cli_fail(cmd, "%s did not take %s within --timeout-ms %" PRId64 "%s (is the daemon running?)",
-                 o->endpoint, what, o->timeout_ms, dropped);
+    if (rc == MP_ERR_NOTFOUND) {
+        cli_fail(cmd, "no connection to %s was made within --timeout-ms %" PRId64
+                      ", so no frame was delivered (is the daemon running? PUSH cannot "
+                      "know more; --ack can)",
+                 o->endpoint, o->timeout_ms);
+        rc = MP_ERR_AGAIN;
+    } else if (rc != MP_OK) {
+        cli_fail(cmd, "%s did not take %s within --timeout-ms %" PRId64 "%s", o->endpoint, what,
+                 o->timeout_ms, dropped);
+    }
     return rc;
 }
 
-/* Default first sequence: microseconds since the epoch, so successive runs
- * of one producer keep increasing unless told otherwise. */
-static uint64_t send__default_sequence(void)
+/* The events of a run, packed batch by batch: every event of a run is the
+ * same, so every slot points at one Event (protobuf-c wants char *; pack
+ * only reads them). */
+struct send_builder {
+    const struct send_opts *o;
+    Mailpulse__V1__Event ev;
+    Mailpulse__V1__Event **slots;
+    Mailpulse__V1__EventBatch b;
+    int64_t left;
+};
+
+static int send__builder_init(struct send_builder *sb, const struct send_opts *o)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    memset(sb, 0, sizeof(*sb));
+    sb->o = o;
+    sb->left = o->count;
+    mailpulse__v1__event__init(&sb->ev);
+    sb->ev.tenant = (char *)o->tenant;
+    sb->ev.mailbox = (char *)o->mailbox;
+    sb->ev.recipient_domain = (char *)o->domain;
+    sb->ev.type = (Mailpulse__V1__EventType)o->type;
+    sb->ev.time_ms = mp_now_ms();
+    sb->slots = malloc((size_t)o->batch * sizeof(*sb->slots));
+    if (sb->slots == NULL)
+        return MP_ERR_NOMEM;
+    for (int64_t i = 0; i < o->batch; i++)
+        sb->slots[i] = &sb->ev;
+    mailpulse__v1__event_batch__init(&sb->b);
+    sb->b.events = sb->slots;
+    sb->b.producer_id = (char *)o->producer;
+    sb->b.n_events = (size_t)(o->count < o->batch ? o->count : o->batch);
+    return MP_OK;
 }
 
-/* Sends o->count events in frames of o->batch. *events and *batches count
- * what was handed to the socket, also on failure. */
+/* The next batch, as sequence `seq`, into `frame`: 1, or 0 when every
+ * event is out (send_ack_next_fn). */
+static int send__builder_next(void *arg, uint64_t seq, struct mp_buf *frame, int64_t *events)
+{
+    struct send_builder *sb = arg;
+    const struct send_opts *o = sb->o;
+    if (sb->left <= 0)
+        return 0;
+    sb->b.n_events = (size_t)(sb->left < o->batch ? sb->left : o->batch);
+    sb->b.sequence = seq;
+    /* Stamped per frame, so a long run carries the time it is sent. */
+    sb->ev.time_ms = o->have_time_ms ? o->time_ms : mp_now_ms() - o->age_s * 1000;
+    size_t len = mailpulse__v1__event_batch__get_packed_size(&sb->b);
+    if (mp_buf_reserve(frame, len) != MP_OK) {
+        fprintf(stderr, "mailpulse send: out of memory\n");
+        return MP_ERR_NOMEM;
+    }
+    mailpulse__v1__event_batch__pack(&sb->b, (uint8_t *)frame->p);
+    frame->len = len;
+    sb->left -= (int64_t)sb->b.n_events;
+    *events = (int64_t)sb->b.n_events;
+    return 1;
+}
+
+/* Sends o->count events in frames of o->batch over PUSH. *events and
+ * *batches count what was handed to the socket, also on failure. */
 static int send__events(const struct cli_cmd *cmd, const struct send_opts *o, int64_t *events,
                         uint64_t *batches)
 {
     int rc;
     struct send_conn c = {0};
     struct mp_buf buf = MP_BUF_INIT; /* one packed frame at a time */
-    Mailpulse__V1__Event **slots = NULL;
-
-    /* Every event of a run is the same, so every slot points at one Event.
-     * protobuf-c wants char *; pack only reads them. */
-    Mailpulse__V1__Event ev = MAILPULSE__V1__EVENT__INIT;
-    ev.tenant = (char *)o->tenant;
-    ev.mailbox = (char *)o->mailbox;
-    ev.recipient_domain = (char *)o->domain;
-    ev.type = (Mailpulse__V1__EventType)o->type;
-    slots = malloc((size_t)o->batch * sizeof(*slots));
-    if (slots == NULL) {
-        rc = MP_ERR_NOMEM;
+    struct send_builder sb;
+    if ((rc = send__builder_init(&sb, o)) != MP_OK) {
         cli_fail(cmd, "out of memory");
         goto out;
     }
-    for (int64_t i = 0; i < o->batch; i++)
-        slots[i] = &ev;
-
-    Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
-    b.events = slots;
-    b.producer_id = (char *)o->producer;
     uint64_t seq0 = o->have_sequence ? o->sequence : send__default_sequence();
 
     /* Bound the send queue in bytes, not frames: 1-event frames may queue by
      * the hundred thousand, 10000-event frames only by the thousand. */
-    ev.time_ms = mp_now_ms();
-    b.n_events = (size_t)(o->count < o->batch ? o->count : o->batch);
-    int64_t frame = (int64_t)mailpulse__v1__event_batch__get_packed_size(&b);
+    int64_t frame = (int64_t)mailpulse__v1__event_batch__get_packed_size(&sb.b);
     int64_t hwm = SEND_QUEUE_BYTES / (frame > 0 ? frame : 1);
     hwm = hwm < 1000 ? 1000 : hwm > 100000 ? 100000 : hwm;
     if ((rc = send__open(cmd, &c, o->endpoint, o->timeout_ms, (int)hwm)) != MP_OK)
         goto out;
 
-    for (int64_t left = o->count; left > 0;) {
-        b.n_events = (size_t)(left < o->batch ? left : o->batch);
-        b.sequence = seq0 + *batches; /* wraps at 2^64, like any counter */
-        /* Stamped per frame, so a long run carries the time it is sent. */
-        ev.time_ms = o->have_time_ms ? o->time_ms : mp_now_ms() - o->age_s * 1000;
-
-        size_t len = mailpulse__v1__event_batch__get_packed_size(&b);
-        if ((rc = mp_buf_reserve(&buf, len)) != MP_OK) {
-            cli_fail(cmd, "out of memory");
-            goto out;
-        }
-        mailpulse__v1__event_batch__pack(&b, (uint8_t *)buf.p);
-        if ((rc = send__frame(&c, buf.p, len)) != MP_OK) {
+    for (;;) {
+        int64_t n = 0;
+        mp_buf_reset(&buf);
+        /* The sequence wraps at 2^64, like any counter. */
+        if ((rc = send__builder_next(&sb, seq0 + *batches, &buf, &n)) <= 0)
+            break;
+        if ((rc = send__frame(&c, buf.p, buf.len)) != MP_OK) {
             cli_fail(cmd, "%s after %" PRIu64 " of %" PRId64 " frames: %s", o->endpoint, *batches,
                       (o->count + o->batch - 1) / o->batch,
                       rc == MP_ERR_AGAIN ? "the endpoint took no frame within --timeout-ms"
                                          : zmq_strerror(errno));
             goto out;
         }
-        left -= (int64_t)b.n_events;
-        *events += (int64_t)b.n_events;
+        *events += n;
         *batches += 1;
     }
-    rc = send__flush(cmd, &c, o, "every queued frame", "; some were dropped");
+    if (rc == 0)
+        rc = send__flush(cmd, &c, o, "every queued frame", "; some were dropped");
 out:
     send__close(&c, 0); /* no-op after the flushing close */
     mp_buf_free(&buf);
-    free(slots);
+    free(sb.slots);
+    return rc;
+}
+
+/* --ack: the same batches through cli_send_ack, then what the acks said. */
+static int send__acked(const struct cli_cmd *cmd, const struct send_opts *o)
+{
+    struct send_builder sb;
+    struct send_ack_result res;
+    const struct send_ack_conf conf = {o->endpoint, o->window, o->ack_timeout_ms, o->retries};
+    if (send__builder_init(&sb, o) != MP_OK) {
+        free(sb.slots);
+        cli_fail(cmd, "out of memory");
+        return MP_ERR_NOMEM;
+    }
+    int rc = send_ack_run(cmd, &conf, o->sequence, send__builder_next, &sb, &res);
+    free(sb.slots);
+    send_ack_print(stdout, &res, o->endpoint);
     return rc;
 }
 
@@ -476,6 +688,8 @@ static int send__run(const struct cli_cmd *cmd, int argc, char **argv)
 
     int64_t events = 0;
     uint64_t batches = 0;
+    if (o.ack)
+        return send__acked(cmd, &o);
     if (o.raw_file != NULL || o.empty_frame)
         rc = send__raw(cmd, &o, &batches);
     else
