@@ -20,6 +20,7 @@ static const char *const validate__reasons[INGEST_REASON_COUNT] = {
     [INGEST_REJ_FRAME_LARGE] = "frame_too_large",
     [INGEST_REJ_BATCH_LARGE] = "batch_too_large",
     [INGEST_REJ_PRODUCER_ID] = "producer_id_too_long",
+    [INGEST_REJ_TENANT_FORBIDDEN] = "tenant_forbidden", /* [i9-curve] */
 };
 
 const char *ingest_reason_name(int reason)

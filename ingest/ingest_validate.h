@@ -46,6 +46,7 @@ enum ingest_reason {
     INGEST_REJ_FRAME_LARGE,    /* frame over max_frame_bytes (per frame, never decoded) */
     INGEST_REJ_BATCH_LARGE,    /* batch over max_batch_events (per frame, never decoded) */
     INGEST_REJ_PRODUCER_ID,    /* producer_id over INGEST_PRODUCER_ID_MAX bytes (per frame) */
+    INGEST_REJ_TENANT_FORBIDDEN, /* [i9-curve] a tenant outside its Curve client's list */
     INGEST_REASON_COUNT
 };
 

@@ -54,6 +54,9 @@ struct ingest_proc {
     struct proc_figures fig;
     struct mp_ratelimit *rl; /* INGEST_REASON_COUNT entries, owned by whoever created them */
     struct mp_ratelimit own_rl[INGEST_REASON_COUNT];
+    const struct ingest_curve *curve; /* [i9-curve] NULL: no tenant check */
+    uint32_t client;                  /* [i9-curve] of the frame being processed */
+    int first_reason;                 /* [i9-curve] of the last frame's refusals */
 };
 
 struct worker {
@@ -74,6 +77,7 @@ struct ingest {
     int nworkers;
     struct worker *workers;
     struct mp_ratelimit rl[INGEST_REASON_COUNT];
+    struct ingest_curve *curve; /* [i9-curve] NULL when off */
 };
 
 /* ---- per-frame pipeline ------------------------------------------------ */
@@ -116,10 +120,21 @@ int ingest_proc_create(struct eng_table *t, const struct ingest_limits *lim,
 
 struct eng_thread *ingest_proc_thread(struct ingest_proc *p) { return p->th; }
 
+/* [i9-curve] */
+void ingest_proc_set_client(struct ingest_proc *p, const struct ingest_curve *c, uint32_t client)
+{
+    p->curve = c;
+    p->client = client;
+}
+
+int ingest_proc_first_reason(const struct ingest_proc *p) { return p->first_reason; }
+
 static void proc__reject(struct ingest_proc *p, int reason, uint64_t n, const char *producer,
                          const char *detail, int64_t now_ms)
 {
     mp_add_relaxed(&p->fig.rejected[reason], n);
+    if (p->first_reason == INGEST_OK) /* [i9-curve] */
+        p->first_reason = reason;
     uint64_t suppressed;
     if (mp_ratelimit_allow(&p->rl[reason], now_ms, 1000, &suppressed))
         mp_warn("ingest_reject reason=%s producer=%s detail=%s suppressed=%llu",
@@ -181,6 +196,7 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
                            uint32_t *rejected)
 {
     uint32_t ok = 0, bad = 0;
+    p->first_reason = INGEST_OK; /* [i9-curve] */
     mp_add_relaxed(&p->fig.frames, 1);
     mp_add_relaxed(&p->fig.bytes, len);
     Mailpulse__V1__EventBatch *b = NULL;
@@ -206,6 +222,9 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
         if (i < n) {
             struct pipe_slot *s = &p->pipe[i % PIPE_RING];
             int r = ingest_validate_event(b->events[i], now_ms, &p->lim, s->names, &s->ev);
+            if (r == INGEST_OK && p->curve && /* [i9-curve] */
+                !ingest_curve_allows(p->curve, p->client, s->ev.tenant, s->ev.tenant_len))
+                r = INGEST_REJ_TENANT_FORBIDDEN;
             s->valid = r == INGEST_OK;
             if (s->valid) {
                 eng_prep_start(p->t, &s->ev, &s->prep);
@@ -268,6 +287,22 @@ static void proc__add(const struct proc_figures *f, struct ingest_figures *out)
         out->rejected[r] += mp_load_relaxed(&f->rejected[r]);
 }
 
+/* [i9-curve] A Curve endpoint's frame comes as [client index, frame]
+ * (ingest_curve_forward): the index goes to the proc, msg gets the frame.
+ * Returns 0, or -1 when the second part cannot be read. */
+static int worker__curve_frame(struct worker *w, void *sock, zmq_msg_t *msg)
+{
+    uint32_t client = INGEST_CURVE_NO_CLIENT;
+    if (zmq_msg_more(msg)) {
+        client = ingest_curve_take_client(msg);
+        while (zmq_msg_recv(msg, sock, 0) < 0)
+            if (zmq_errno() != EINTR && zmq_errno() != EAGAIN)
+                return -1;
+    }
+    ingest_proc_set_client(w->proc, w->in->curve, client);
+    return 0;
+}
+
 void ingest_proc_figures(const struct ingest_proc *p, struct ingest_figures *out)
 {
     memset(out, 0, sizeof(*out));
@@ -306,6 +341,8 @@ static void *worker__main(void *arg)
                 continue;
             break; /* ETERM and friends */
         }
+        if (in->curve && worker__curve_frame(w, sock, &msg) != 0) /* [i9-curve] */
+            break;
         eng_thread_online(w->proc->th);
         ingest_proc_frame(w->proc, zmq_msg_data(&msg), zmq_msg_size(&msg), mp_now_ms(), NULL);
         eng_thread_offline(w->proc->th);
@@ -325,7 +362,10 @@ static void *proxy__main(void *arg)
         return NULL;
     }
     /* Returns when the control socket says TERMINATE (or the context ends). */
-    zmq_proxy_steerable(in->front, in->back, NULL, ctl);
+    if (in->curve) /* [i9-curve] carries each frame's client to the worker */
+        ingest_curve_forward(in->curve, in->front, in->back, ctl);
+    else
+        zmq_proxy_steerable(in->front, in->back, NULL, ctl);
     zmq_close(ctl);
     return NULL;
 }
@@ -353,7 +393,31 @@ void ingest_stop(struct ingest *in)
     for (int i = 0; in->workers && i < in->nworkers; i++)
         ingest_proc_destroy(in->workers[i].proc);
     free(in->workers);
+    ingest_curve_destroy(in->curve); /* [i9-curve] stops the ZAP handler */
     free(in);
+}
+
+/* [i9-curve] The table, the ZAP handler (before any bind, so no handshake
+ * can miss it) and the server options of the PULL socket. The ROUTER
+ * endpoint, once bound, takes the same ingest_curve_server_opts(). */
+static int ingest__curve_setup(struct ingest *in, const struct ingest_curve_conf *conf, char *err,
+                               size_t errlen)
+{
+    int rc = ingest_curve_create(conf, &in->curve);
+    if (rc != MP_OK) {
+        snprintf(err, errlen, "ingest.curve: %s", mp_strerror(rc));
+        return rc;
+    }
+    if ((rc = ingest_curve_start(in->curve, in->zctx, err, errlen)) != MP_OK)
+        return rc;
+    if (ingest_curve_server_opts(in->curve, in->front) != MP_OK) {
+        snprintf(err, errlen, "ingest.curve: server options: %s", zmq_strerror(zmq_errno()));
+        return MP_ERR_IO;
+    }
+    /* Producers need the public key; the secret never reaches a log. */
+    mp_info("ingest_curve server_public_key=%s clients=%zu",
+            MP_LOG_Q(ingest_curve_server_public(in->curve)), ingest_curve_n_clients(in->curve));
+    return MP_OK;
 }
 
 int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *opts,
@@ -398,6 +462,10 @@ int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *o
     int64_t maxmsg = 2 * (int64_t)(opts->limits.max_frame_bytes ? opts->limits.max_frame_bytes
                                                                 : INGEST_MAX_FRAME_BYTES_DEFAULT);
     zmq_setsockopt(in->front, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    if (opts->curve && opts->curve->enabled && /* [i9-curve] */
+        (rc = ingest__curve_setup(in, opts->curve, err, errlen)) != MP_OK)
+        goto err;
+    rc = MP_ERR_IO;
     if (zmq_bind(in->front, opts->pull_endpoint) != 0) {
         snprintf(err, errlen, "cannot bind ingest.pull %s: %s", opts->pull_endpoint,
                  zmq_strerror(zmq_errno()));
@@ -431,4 +499,6 @@ void ingest_figures(const struct ingest *in, struct ingest_figures *out)
     memset(out, 0, sizeof(*out));
     for (int i = 0; i < in->nworkers; i++)
         proc__add(&in->workers[i].proc->fig, out);
+    if (in->curve) /* [i9-curve] */
+        out->curve_denied = ingest_curve_denied(in->curve);
 }

@@ -23,6 +23,15 @@
  *
  * ingest_proc_*: the per-frame pipeline without sockets, one per thread, for
  * the benchmarks and unit tests.
+ *
+ * [i9-curve] With opts->curve enabled (ingest_curve.h), the PULL socket is a
+ * CURVE server behind the ZAP handler, the proxy is ingest_curve_forward()
+ * (it carries each frame's client to the worker: message properties do not
+ * survive inproc), and an event for a tenant outside its client's list is
+ * refused as tenant_forbidden. ingest_proc_set_client() names the client of
+ * the frames that follow (for a socket of its own, e.g. the ROUTER's);
+ * ingest_proc_first_reason() is the first reason of the last frame's
+ * refusals (INGEST_OK when none), for an ack's error.
  */
 #ifndef INGEST_WORKER_H
 #define INGEST_WORKER_H
@@ -31,6 +40,7 @@
 #include <stdint.h>
 
 #include "eng_table.h"
+#include "ingest_curve.h" /* [i9-curve] */
 #include "ingest_validate.h"
 #include "mp.h"
 
@@ -41,6 +51,7 @@ struct ingest_opts {
     const char *pull_endpoint; /* e.g. tcp://127.0.0.1:7400 */
     int workers;               /* >= 1 */
     struct ingest_limits limits;
+    const struct ingest_curve_conf *curve; /* [i9-curve] NULL or !enabled: no Curve */
 };
 
 struct ingest_figures {
@@ -50,6 +61,7 @@ struct ingest_figures {
     uint64_t accepted;  /* events counted */
     uint64_t rejected[INGEST_REASON_COUNT]; /* events (or frames, for the
                                                 frame reasons) by reason */
+    uint64_t curve_denied; /* [i9-curve] handshakes the ZAP handler refused */
 };
 
 /* MP_OK; MP_ERR_IO when the endpoint cannot be bound (err says why);
@@ -70,5 +82,8 @@ struct eng_thread *ingest_proc_thread(struct ingest_proc *p);
 uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, int64_t now_ms,
                            uint32_t *rejected);
 void ingest_proc_figures(const struct ingest_proc *p, struct ingest_figures *out);
+/* [i9-curve] c NULL: no tenant check (the default). */
+void ingest_proc_set_client(struct ingest_proc *p, const struct ingest_curve *c, uint32_t client);
+int ingest_proc_first_reason(const struct ingest_proc *p);
 
 #endif

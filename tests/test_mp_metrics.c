@@ -47,6 +47,10 @@ static const char golden[] =
     "mailpulse_rejected_total{reason=\"frame_too_large\"} 112\n"
     "mailpulse_rejected_total{reason=\"batch_too_large\"} 113\n"
     "mailpulse_rejected_total{reason=\"producer_id_too_long\"} 114\n"
+    "mailpulse_rejected_total{reason=\"tenant_forbidden\"} 115\n"
+    "# HELP mailpulse_ingest_curve_denied_total CurveZMQ handshakes refused (unknown client key or not CURVE).\n"
+    "# TYPE mailpulse_ingest_curve_denied_total counter\n"
+    "mailpulse_ingest_curve_denied_total 35\n"
     "# HELP mailpulse_keys Keys in the table (all scopes).\n"
     "# TYPE mailpulse_keys gauge\n"
     "mailpulse_keys 5\n"
@@ -168,6 +172,7 @@ static void fill(struct mp_metrics_snap *s)
     s->loads = 32;
     s->series = 33;
     s->uptime_s = 34;
+    s->ingest.curve_denied = 35;
 }
 
 START_TEST(renders_the_known_text)
@@ -203,7 +208,7 @@ START_TEST(series_parse_back)
         help++;
     for (const char *p = b.p; (p = strstr(p, "# TYPE ")) != NULL; p++)
         type++;
-    ck_assert_uint_eq(help, 35);
+    ck_assert_uint_eq(help, 36);
     ck_assert_uint_eq(type, help);
     mp_buf_free(&b);
 }

@@ -24,6 +24,7 @@
 #include "eng_name.h"
 #include "ingest_validate.h"
 #include "mp_addr.h"
+#include "mp_config_curve.h"
 #include "mp_log.h"
 #include "mp_yaml.h"
 
@@ -312,6 +313,7 @@ static const struct mp_yaml_key cfg__ingest_keys[] = {
      .max = CFG__FRAME_MAX},
     {.name = "max_batch_events", .type = MP_YAML_INT, CF(max_batch_events), .min = 1,
      .max = CFG__BATCH_MAX},
+    {.name = "curve", .type = MP_YAML_FN, CF(curve), .fn = mp_config_curve},
     {0},
 };
 
@@ -589,6 +591,7 @@ void mp_config_free(struct mp_config *cfg)
     mp_yaml_free_strings(cfg__top_keys, cfg);
     mp_yaml_free_strings(cfg__http_keys, cfg); /* http is an FN row: not in the above */
     mp_auth_conf_free(&cfg->http_auth);
+    ingest_curve_conf_free(&cfg->curve);
     for (size_t i = 0; i < cfg->n_receivers; i++)
         mp_yaml_free_strings(cfg__receiver_keys, &cfg->receivers[i]);
     free(cfg->receivers);

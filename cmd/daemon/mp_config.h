@@ -40,6 +40,11 @@
  *     workers: 2                    # 1..256; default: one per online core
  *     max_frame_bytes: 4194304      # 1024..268435456; larger frames are refused
  *     max_batch_events: 10000       # 1..1000000; larger batches are refused whole
+ *     curve:                        # CurveZMQ producer keys (mp_config_curve.h)
+ *       secret_key_file: server.key # or secret_key: "<Z85>"; exactly one
+ *       clients:                    # 1..1024
+ *         - public_key: "<Z85>"     # distinct
+ *           tenants: [acme, beta]   # 1..1024 names, or ["*"] for any
  *   http:
  *     listen: 127.0.0.1:7480        # host:port, [::1]:port (mp_addr_parse)
  *     tokens:                       # bearer tokens (mp_auth.h); none: open API,
@@ -81,6 +86,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ingest_curve.h"
 #include "mp.h"
 #include "mp_auth.h"
 #include "mp_http.h"
@@ -109,6 +115,7 @@ struct mp_config {
     int workers;       /* >= 1 (defaulted to online cores) */
     int64_t max_frame_bytes; /* ingest.max_frame_bytes, default 4 MiB */
     int max_batch_events;    /* ingest.max_batch_events, default 10000 */
+    struct ingest_curve_conf curve; /* ingest.curve; .enabled 0 when absent */
     char *http_listen; /* NULL when not set */
     struct mp_auth_conf http_auth; /* http.tokens, http.metrics_open */
     struct mp_http_opts http_opts; /* http.threads, max_connections[_per_ip], [header_]timeout */

@@ -37,6 +37,8 @@ static const struct metrics__row metrics__rows[] = {
     ROW("rejected_total", "counter", METRICS_REASONS, ingest.rejected,
         "Events (or whole frames, for bad_frame, empty_batch and the frame limits) refused, "
         "by reason."),
+    COUNTER("ingest_curve_denied_total", ingest.curve_denied, /* [i9-curve] */
+            "CurveZMQ handshakes refused (unknown client key or not CURVE)."),
     GAUGE("keys", keys, "Keys in the table (all scopes)."),
     GAUGE("table_bytes", table_bytes, "Bytes held by the key table."),
     ROW("resident_bytes", "gauge", METRICS_I64, resident_bytes, "Resident set size of the daemon."),
