@@ -12,6 +12,7 @@
 
 #include <zmq.h>
 
+#include "cli_keygen.h" /* [i9-curve] cli_curve_client */
 #include "mailpulse.pb-c.h"
 #include "mp_buf.h"
 
@@ -37,7 +38,9 @@ _Static_assert(MAILPULSE__V1__EVENT_TYPE__EVENT_TYPE_BOUNCE_HARD == 3, "names fo
 enum send_opt {
     SEND_TENANT, SEND_MAILBOX, SEND_DOMAIN, SEND_TYPE, SEND_RAW_TYPE, SEND_COUNT, SEND_BATCH,
     SEND_TIME_MS, SEND_AGE, SEND_PRODUCER, SEND_SEQUENCE_START, SEND_ENDPOINT, SEND_TIMEOUT_MS,
-    SEND_RAW_FILE, SEND_EMPTY_FRAME, SEND_HELP,
+    SEND_RAW_FILE, SEND_EMPTY_FRAME,
+    SEND_SERVER_KEY, SEND_SECRET_KEY_FILE, /* [i9-curve] */
+    SEND_HELP,
 };
 
 static const struct cli_opt send__opts[] = {
@@ -71,6 +74,13 @@ static const struct cli_opt send__opts[] = {
                          "(1..3600000, default 10000)"},
     [SEND_RAW_FILE] = {"raw-file", "PATH", "send the bytes of PATH verbatim as one frame"},
     [SEND_EMPTY_FRAME] = {"empty-frame", NULL, "send one zero-length frame"},
+    /* [i9-curve] */
+    [SEND_SERVER_KEY] = {"server-key", "Z85",
+                         "the daemon's CurveZMQ public key (ingest.curve);\n"
+                         "needs --secret-key-file"},
+    [SEND_SECRET_KEY_FILE] = {"secret-key-file", "PATH",
+                              "this producer's CurveZMQ secret key, as written by\n"
+                              "mailpulse keygen --secret-file"},
     [SEND_HELP] = CLI_OPT_HELP,
 };
 
@@ -103,6 +113,7 @@ struct send_opts {
     const char *raw_file;
     int empty_frame;
     const char *event_opt; /* first event-building option seen, for errors */
+    const char *server_key, *secret_key_file; /* [i9-curve] NULL: no Curve */
 };
 
 /* Where frames go: a PUSH socket and its context. */
@@ -110,6 +121,7 @@ struct send_conn {
     void *ctx;
     void *sock;
     int64_t timeout_ms;
+    const struct send_opts *o; /* [i9-curve] for cli_curve_client */
 };
 
 static int send__parse_type(const char *val, int32_t *out)
@@ -145,7 +157,8 @@ static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct 
     while ((rc = cli_next(&a)) == MP_OK) {
         const char *val = a.val;
         if (a.idx != SEND_ENDPOINT && a.idx != SEND_TIMEOUT_MS && a.idx != SEND_RAW_FILE &&
-            a.idx != SEND_EMPTY_FRAME && a.idx != SEND_HELP && o->event_opt == NULL)
+            a.idx != SEND_EMPTY_FRAME && a.idx != SEND_HELP && a.idx != SEND_SERVER_KEY &&
+            a.idx != SEND_SECRET_KEY_FILE && o->event_opt == NULL) /* [i9-curve] */
             o->event_opt = a.opt->name;
         switch ((enum send_opt)a.idx) {
         case SEND_TENANT: o->tenant = val; break;
@@ -204,6 +217,8 @@ static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct 
             break;
         case SEND_RAW_FILE: o->raw_file = val; break;
         case SEND_EMPTY_FRAME: o->empty_frame = 1; break;
+        case SEND_SERVER_KEY: o->server_key = val; break;           /* [i9-curve] */
+        case SEND_SECRET_KEY_FILE: o->secret_key_file = val; break; /* [i9-curve] */
         case SEND_HELP: break; /* cli_next() printed it */
         }
     }
@@ -260,6 +275,10 @@ static int send__open(const struct cli_cmd *cmd, struct send_conn *c, const char
         cli_fail(cmd, "zmq socket setup: %s", zmq_strerror(errno));
         return MP_ERR_IO;
     }
+    int rc; /* [i9-curve] a Curve client before it connects */
+    if (c->o && (rc = cli_curve_client(cmd, c->sock, c->o->server_key, c->o->secret_key_file)) !=
+                    MP_OK)
+        return rc;
     if (zmq_connect(c->sock, endpoint) != 0)
         return cli_usage_error(cmd, "--endpoint: cannot connect to \"%s\": %s", endpoint,
                                 zmq_strerror(errno));
@@ -331,7 +350,7 @@ static int send__events(const struct cli_cmd *cmd, const struct send_opts *o, in
                         uint64_t *batches)
 {
     int rc;
-    struct send_conn c = {0};
+    struct send_conn c = {.o = o}; /* [i9-curve] */
     struct mp_buf buf = MP_BUF_INIT; /* one packed frame at a time */
     Mailpulse__V1__Event **slots = NULL;
 
@@ -446,7 +465,7 @@ out:
 static int send__raw(const struct cli_cmd *cmd, const struct send_opts *o, uint64_t *batches)
 {
     int rc;
-    struct send_conn c = {0};
+    struct send_conn c = {.o = o}; /* [i9-curve] */
     char *data = NULL;
     size_t len = 0;
     if (o->raw_file != NULL && (rc = send__read_file(cmd, o->raw_file, &data, &len)) != MP_OK)
