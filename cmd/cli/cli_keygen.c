@@ -64,6 +64,7 @@ static int keygen__run(const struct cli_cmd *cmd, int argc, char **argv)
             secret_file = a.val;
     if (rc != MP_ERR_NOTFOUND)
         return rc == CLI_HELP ? MP_OK : rc;
+    rc = MP_OK;
     char pub[INGEST_CURVE_Z85_LEN + 1], sec[INGEST_CURVE_Z85_LEN + 1];
     if (zmq_curve_keypair(pub, sec) != 0) {
         cli_fail(cmd, "zmq_curve_keypair: %s (libzmq without CURVE?)", zmq_strerror(zmq_errno()));
