@@ -36,12 +36,14 @@ struct ingest_curve {
     char public_z85[INGEST_CURVE_Z85_LEN + 1];
     size_t n_clients;
     struct curve__client *clients;
-    void *zap; /* REP bound to the ZAP endpoint (ZAP thread) */
+    void *zctx; /* the caller's, from ingest_curve_start() */
+    void *zap;  /* REP bound to the ZAP endpoint (ZAP thread) */
     pthread_t zap_tid;
     int zap_started;
     mp_atomic_u32 stopping;
     mp_atomic_u64 denied, allowed;
-    struct mp_ratelimit rl; /* the ZAP thread's only */
+    struct mp_ratelimit rl;     /* the ZAP thread's only */
+    struct mp_ratelimit mon_rl; /* the proxy thread's only */
 };
 
 /* ---- keys ------------------------------------------------------------------ */
@@ -392,6 +394,7 @@ int ingest_curve_start(struct ingest_curve *c, void *zctx, char *err, size_t err
     int tmo = 100, linger = 0;
     if (c->zap_started)
         return MP_ERR_STATE;
+    c->zctx = zctx;
     if ((c->zap = zmq_socket(zctx, ZMQ_REP)) == NULL) {
         snprintf(err, errlen, "zmq_socket (ZAP): %s", zmq_strerror(zmq_errno()));
         return MP_ERR_IO;
@@ -426,12 +429,12 @@ uint32_t ingest_curve_take_client(zmq_msg_t *first)
 
 /* One message from the endpoint, forwarded as [client index, message]. Each
  * part of a multipart message is a frame of its own, as through
- * zmq_proxy, and carries its own index. */
+ * zmq_proxy, and carries its own index. MP_ERR_AGAIN: nothing to read. */
 static int curve__forward_one(const struct ingest_curve *c, void *front, void *back,
                               zmq_msg_t *msg)
 {
     if (zmq_msg_recv(msg, front, ZMQ_DONTWAIT) < 0)
-        return zmq_errno() == EAGAIN || zmq_errno() == EINTR ? MP_OK : MP_ERR_IO;
+        return zmq_errno() == EAGAIN || zmq_errno() == EINTR ? MP_ERR_AGAIN : MP_ERR_IO;
     uint32_t client = ingest_curve_msg_client(c, msg);
     while (zmq_send(back, &client, sizeof(client), ZMQ_SNDMORE) < 0)
         if (zmq_errno() != EINTR)
@@ -442,14 +445,59 @@ static int curve__forward_one(const struct ingest_curve *c, void *front, void *b
     return MP_OK;
 }
 
-int ingest_curve_forward(const struct ingest_curve *c, void *front, void *back, void *control)
+/* A handshake that fails before ZAP is asked (a peer without Curve, a
+ * broken greeting) is seen only by a socket monitor: counted with the
+ * denials, logged at most once a second. The monitor's address is libzmq's
+ * (its frames: a 6-byte event and value, then our own endpoint). */
+static void *curve__monitor_open(struct ingest_curve *c, void *front)
+{
+    char ep[64];
+    void *mon = NULL;
+    snprintf(ep, sizeof(ep), "inproc://mailpulse-curve-monitor-%p", front);
+    if (!c->zctx || zmq_socket_monitor(front, ep, ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                                      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+        return NULL;
+    if ((mon = zmq_socket(c->zctx, ZMQ_PAIR)) != NULL && zmq_connect(mon, ep) != 0) {
+        zmq_close(mon);
+        mon = NULL;
+    }
+    return mon;
+}
+
+static void curve__monitor_event(struct ingest_curve *c, void *mon)
+{
+    uint8_t ev[6] = {0};
+    int more = 0, n = zmq_recv(mon, ev, sizeof(ev), ZMQ_DONTWAIT);
+    size_t ml = sizeof(more);
+    while (n >= 0 && zmq_getsockopt(mon, ZMQ_RCVMORE, &more, &ml) == 0 && more)
+        zmq_recv(mon, NULL, 0, 0); /* the endpoint frame: our own address */
+    if (n != (int)sizeof(ev))
+        return;
+    uint16_t event;
+    uint32_t value;
+    memcpy(&event, ev, sizeof(event));
+    memcpy(&value, ev + 2, sizeof(value));
+    mp_add_relaxed(&c->denied, 1);
+    uint64_t suppressed;
+    if (mp_ratelimit_allow(&c->mon_rl, mp_now_ms(), 1000, &suppressed))
+        mp_warn("ingest_curve_denied key=- why=%s error=%#x suppressed=%llu",
+                MP_LOG_Q(event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                             ? "handshake failed before authentication (a peer without Curve?)"
+                             : "handshake failed"),
+                (unsigned)value, (unsigned long long)suppressed);
+}
+
+int ingest_curve_forward(struct ingest_curve *c, void *front, void *back, void *control)
 {
     zmq_msg_t msg;
     zmq_msg_init(&msg);
     int rc = MP_OK;
+    void *mon = curve__monitor_open(c, front); /* NULL: no count of those, nothing else lost */
     for (;;) {
-        zmq_pollitem_t items[2] = {{front, 0, ZMQ_POLLIN, 0}, {control, 0, ZMQ_POLLIN, 0}};
-        if (zmq_poll(items, 2, -1) < 0) {
+        zmq_pollitem_t items[3] = {{front, 0, ZMQ_POLLIN, 0},
+                                   {control, 0, ZMQ_POLLIN, 0},
+                                   {mon, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(items, mon ? 3 : 2, -1) < 0) {
             if (zmq_errno() == EINTR)
                 continue;
             rc = MP_ERR_IO;
@@ -461,9 +509,20 @@ int ingest_curve_forward(const struct ingest_curve *c, void *front, void *back, 
             if (n == 9 && memcmp(cmd, "TERMINATE", 9) == 0)
                 break;
         }
-        if ((items[0].revents & ZMQ_POLLIN) &&
-            (rc = curve__forward_one(c, front, back, &msg)) != MP_OK)
+        if (mon && (items[2].revents & ZMQ_POLLIN))
+            curve__monitor_event(c, mon);
+        /* A few frames per wake-up, so a busy endpoint costs one poll per
+         * batch of frames rather than one per frame. */
+        for (int i = 0; i < 64 && (items[0].revents & ZMQ_POLLIN) && rc == MP_OK; i++)
+            rc = curve__forward_one(c, front, back, &msg);
+        if (rc == MP_ERR_AGAIN)
+            rc = MP_OK;
+        else if (rc != MP_OK)
             break;
+    }
+    if (mon) {
+        zmq_socket_monitor(front, NULL, 0);
+        zmq_close(mon);
     }
     zmq_msg_close(&msg);
     return rc;

@@ -24,7 +24,9 @@
  *     everything else (400): an unknown client never completes its
  *     handshake, so it cannot deliver a byte. Each denial is counted
  *     (ingest_curve_denied) and logged at most once per second, with the
- *     client key quoted in Z85 and the peer's address.
+ *     client key quoted in Z85 and the peer's address. A peer that fails
+ *     before ZAP is asked (no Curve at all) is seen by the socket monitor
+ *     ingest_curve_forward() keeps on its endpoint, and counted the same.
  *   - ingest_curve_server_opts() sets ZMQ_CURVE_SERVER, ZMQ_CURVE_SECRETKEY
  *     and ZMQ_ZAP_DOMAIN (INGEST_CURVE_DOMAIN) on a socket; call it before
  *     zmq_bind().
@@ -110,7 +112,7 @@ uint64_t ingest_curve_denied(const struct ingest_curve *c);
 
 /* The proxy of a Curve endpoint (see above). MP_OK after TERMINATE, else
  * MP_ERR_IO (the context ended). */
-int ingest_curve_forward(const struct ingest_curve *c, void *front, void *back, void *control);
+int ingest_curve_forward(struct ingest_curve *c, void *front, void *back, void *control);
 /* The client index of a forwarded message's first frame. */
 uint32_t ingest_curve_take_client(zmq_msg_t *first);
 

@@ -10,7 +10,7 @@
  *             tenant_forbidden, in the same frame; an unlisted producer and
  *             a plain (no Curve) producer deliver nothing: the unlisted
  *             one's handshake denial is counted and logged with its key
- *             quoted, and after a later marker from a listed producer the
+ *             quoted, the plain one's failed handshake logged, and after a later marker from a listed producer the
  *             accepted count is exactly the listed producers' events; a
  *             real `mailpulse send --server-key --secret-key-file` for a
  *             ["*"] client counts, one for a tenant outside its list is
@@ -204,6 +204,8 @@ START_TEST(walls)
     snprintf(needle, sizeof(needle), "msg=ingest_curve_denied key=\"%s\" address=\"127.0.0.1\"",
              stranger.pub);
     ew_wait_log(&W, needle, COUNT_MS);
+    ew_wait_log(&W, "msg=ingest_curve_denied key=- why=\"handshake failed before authentication",
+                COUNT_MS); /* the plain one */
     /* The marker comes after the denial: once it counts, so would have
      * anything the stranger or the plain socket got through. */
     send_frame(s1, mixed, 1);

@@ -385,6 +385,13 @@ START_TEST(forward_carries_the_client)
     }
     ck_assert_int_eq(seen1, 1);
     ck_assert_int_eq(seen0, 2);
+    ck_assert_uint_eq(ingest_curve_denied(w.curve), 0);
+    /* A peer without Curve never reaches ZAP: the proxy's monitor counts it. */
+    void *plain = client_open(&w, NULL);
+    ck_assert_int_eq(zmq_send(plain, "plain", 5, ZMQ_DONTWAIT), 5);
+    wait_denied(&w, 1);
+    ck_assert_int_eq(recv_within(worker, &id, 300), -1); /* and nothing of it came */
+    zmq_close(plain);
     ck_assert_int_eq(zmq_send(f.ctl, "TERMINATE", 9, 0), 9);
     pthread_join(tid, NULL);
     ck_assert_int_eq(f.rc, MP_OK);
