@@ -72,8 +72,10 @@ struct disp {
     uint32_t *pending; /* acked batches in flight, per worker */
     int held_w;        /* worker of the held PUSH frame, -1: none */
     zmq_msg_t held;
+    uint32_t held_client; /* its Curve client */
     int byes;
     int draining;
+    void *mon[2]; /* Curve: handshake monitors of PULL and ROUTER (NULL: none) */
 };
 
 /* The worker a frame goes to: by producer_id, else by the connection
@@ -109,6 +111,16 @@ static void disp__retry(struct disp *d, zmq_msg_t *rid, const struct ingest_fram
                 (unsigned long long)suppressed);
 }
 
+/* With Curve, a message goes down as [client][...]: properties such as the
+ * User-Id do not survive the inproc hop. -1 when the queue is full (then
+ * nothing was sent). */
+static int disp__client(const struct ingest *in, void *s, uint32_t client)
+{
+    if (!in->curve)
+        return 0;
+    return zmq_send(s, &client, sizeof(client), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
 /* Reads PUSH frames until none is waiting or one must be held. */
 static void disp__pull(struct disp *d)
 {
@@ -123,9 +135,12 @@ static void disp__pull(struct disp *d)
         int fd = zmq_msg_get(&m, ZMQ_SRCFD);
         int w = disp__worker(in, zmq_msg_data(&m), zmq_msg_size(&m), (uint64_t)(fd < 0 ? 0 : fd),
                              NULL);
-        if (zmq_msg_send(&m, in->workers[w].disp_pair, ZMQ_DONTWAIT) < 0) {
+        uint32_t client = in->curve ? ingest_curve_msg_client(in->curve, &m) : 0;
+        if (disp__client(in, in->workers[w].disp_pair, client) < 0 ||
+            zmq_msg_send(&m, in->workers[w].disp_pair, ZMQ_DONTWAIT) < 0) {
             d->held_w = w; /* its queue is full: keep it, stop reading PULL */
             d->held = m;
+            d->held_client = client;
             return;
         }
     }
@@ -135,7 +150,8 @@ static void disp__held(struct disp *d)
 {
     if (d->held_w < 0)
         return;
-    if (zmq_msg_send(&d->held, d->in->workers[d->held_w].disp_pair, ZMQ_DONTWAIT) >= 0)
+    void *s = d->in->workers[d->held_w].disp_pair;
+    if (disp__client(d->in, s, d->held_client) == 0 && zmq_msg_send(&d->held, s, ZMQ_DONTWAIT) >= 0)
         d->held_w = -1;
 }
 
@@ -163,7 +179,8 @@ static void disp__routed(struct disp *d, zmq_msg_t *rid, zmq_msg_t *body, int ex
         return;
     }
     void *s = in->workers[w].disp_pair;
-    if (zmq_msg_send(rid, s, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+    uint32_t client = in->curve ? ingest_curve_msg_client(in->curve, body) : 0;
+    if (disp__client(in, s, client) < 0 || zmq_msg_send(rid, s, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         disp__retry(d, rid, &sh, "queue_full");
         return;
     }
@@ -256,8 +273,15 @@ static int disp__round(struct disp *d, zmq_pollitem_t *it)
         ir = n;
         it[n++] = (zmq_pollitem_t){.socket = in->router, .events = ZMQ_POLLIN};
     }
+    int im = n;
+    for (int k = 0; k < 2; k++)
+        if (d->mon[k])
+            it[n++] = (zmq_pollitem_t){.socket = d->mon[k], .events = ZMQ_POLLIN};
     if (zmq_poll(it, n, DISP_POLL_MS) < 0)
         return zmq_errno() == EINTR ? 1 : 0;
+    for (int k = im; k < n; k++)
+        if (it[k].revents & ZMQ_POLLIN)
+            ingest_curve_monitor_event(in->curve, it[k].socket);
     for (int w = 0; w < in->nworkers; w++) {
         if (it[w].revents & ZMQ_POLLIN)
             disp__acks(d, w);
@@ -276,7 +300,11 @@ void *ingest__dispatch_main(void *arg)
     struct ingest *in = arg;
     struct disp d = {.in = in, .held_w = -1};
     d.pending = calloc((size_t)in->nworkers, sizeof(*d.pending));
-    zmq_pollitem_t *it = calloc((size_t)in->nworkers + 2, sizeof(*it));
+    zmq_pollitem_t *it = calloc((size_t)in->nworkers + 4, sizeof(*it));
+    if (in->curve) { /* opened here: a monitor belongs to its socket's thread */
+        d.mon[0] = ingest_curve_monitor_open(in->curve, in->pull);
+        d.mon[1] = in->router ? ingest_curve_monitor_open(in->curve, in->router) : NULL;
+    }
     if (!d.pending || !it || ingest_producers_create(&d.floor) != MP_OK) {
         mp_error("ingest_dispatch_nomem workers=%d", in->nworkers);
         mp_store_release(&in->draining, 1);
@@ -286,6 +314,8 @@ void *ingest__dispatch_main(void *arg)
     }
     if (d.held_w >= 0)
         zmq_msg_close(&d.held);
+    ingest_curve_monitor_close(in->pull, d.mon[0]);
+    ingest_curve_monitor_close(in->router, d.mon[1]);
     free(it);
     free(d.pending);
     ingest_producers_destroy(d.floor);

@@ -8,7 +8,8 @@
  *   ingest_worker.c    worker threads (PUSH frames, acked groups), start/stop
  *
  * Dispatcher <-> worker: one inproc PAIR per worker. Down: a PUSH frame is
- * one part [frame]; an acked one two parts [routing id][frame]. Up: an ack
+ * one part [frame]; an acked one two parts [routing id][frame]; with Curve
+ * on, either is preceded by a part [client index] (4 bytes, host order). Up: an ack
  * is [routing id][Ack]; a worker that has drained and leaves sends one
  * empty part.
  */
@@ -53,6 +54,9 @@ struct ingest_proc {
     struct proc_figures fig;
     struct mp_ratelimit *rl; /* INGEST_REASON_COUNT entries, owned by whoever created them */
     struct mp_ratelimit own_rl[INGEST_REASON_COUNT];
+    const struct ingest_curve *curve; /* NULL: no tenant check */
+    uint32_t client;                  /* of the frames being applied */
+    int first_reason;                 /* of the last ingest_proc_frame's refusals */
 };
 
 /* What the acked path did, for /metrics (ingest_figures). */
@@ -85,6 +89,7 @@ struct ingest {
     int nworkers;
     struct worker *workers;
     struct ack_figures disp_fig; /* acks the dispatcher answered itself */
+    struct ingest_curve *curve;  /* NULL without ingest.curve */
     struct mp_ratelimit rl[INGEST_REASON_COUNT];
     struct mp_ratelimit retry_rl;
 };

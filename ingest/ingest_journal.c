@@ -47,6 +47,22 @@ static void journal__put64(char *p, uint64_t v)
         p[i] = (char)(v >> (56 - 8 * i));
 }
 
+static uint32_t journal__be32(const char *p)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v = v << 8 | (unsigned char)p[i];
+    return v;
+}
+
+static void journal__put32(char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (char)(v >> (24 - 8 * i));
+}
+
+#define JOURNAL_HEAD 12 /* receive time (8) + Curve client (4) */
+
 /* ---- the flush hook --------------------------------------------------------- */
 
 static void journal__begin(void *arg, struct eng_store_batch *b)
@@ -192,7 +208,7 @@ int ingest_journal_open(const struct ingest_journal_opts *o, struct ingest_journ
 struct replay_ctx {
     struct ingest_journal *j;
     uint64_t w;
-    int (*fn)(void *arg, int64_t recv_ms, const void *frame, size_t len);
+    int (*fn)(void *arg, int64_t recv_ms, uint32_t client, const void *frame, size_t len);
     void *arg;
     uint64_t n;
 };
@@ -200,25 +216,29 @@ struct replay_ctx {
 static int journal__replay_one(void *arg, const char *k, size_t kl, const char *v, size_t vl)
 {
     struct replay_ctx *c = arg;
-    if (kl != 9 || vl < 8) {
+    if (kl != 9 || vl < JOURNAL_HEAD) {
         mp_error("journal_bad_entry key_len=%zu value_len=%zu", kl, vl);
         return MP_ERR_PARSE;
     }
     if (journal__be64(k + 1) <= c->w)
         return MP_OK; /* covered by a flush (its delete is in the same write) */
     int64_t recv_ms = (int64_t)journal__be64(v);
+    uint32_t client = journal__be32(v + 8);
+    const char *frame = v + JOURNAL_HEAD;
+    size_t len = vl - JOURNAL_HEAD;
     struct ingest_frame_shape sh;
-    if (ingest_decode_shape(v + 8, vl - 8, &sh) == MP_OK && sh.pid_len && sh.sequence) {
+    if (ingest_decode_shape(frame, len, &sh) == MP_OK && sh.pid_len && sh.sequence) {
         struct ingest_producers *p =
             c->j->prod[ingest_producers_part(sh.pid, sh.pid_len, c->j->parts)];
         ingest_producers_set(p, sh.pid, sh.pid_len, sh.sequence, recv_ms);
     }
     c->n++;
-    return c->fn(c->arg, recv_ms, v + 8, vl - 8);
+    return c->fn(c->arg, recv_ms, client, frame, len);
 }
 
 int ingest_journal_replay(struct ingest_journal *j,
-                          int (*fn)(void *arg, int64_t recv_ms, const void *frame, size_t len),
+                          int (*fn)(void *arg, int64_t recv_ms, uint32_t client,
+                                    const void *frame, size_t len),
                           void *arg)
 {
     struct replay_ctx c = {j, mp_load_relaxed(&j->watermark), fn, arg, 0};
@@ -251,15 +271,16 @@ int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_
     uint64_t id = mp_add_relaxed(&j->next_id, n); /* returns the old value: ids id..id+n-1 */
     int rc = MP_OK;
     for (size_t i = 0; i < n && rc == MP_OK; i++) {
-        char k[9], *v = malloc(8 + r[i].len);
+        char k[9], *v = malloc(JOURNAL_HEAD + r[i].len);
         if (!v) {
             rc = MP_ERR_NOMEM;
             break;
         }
         ingest_journal_key(id + i, k);
         journal__put64(v, (uint64_t)r[i].recv_ms);
-        memcpy(v + 8, r[i].frame, r[i].len);
-        eng_store_batch_kv_put(b, ENG_KV_JOURNAL, k, sizeof(k), v, 8 + r[i].len);
+        journal__put32(v + 8, r[i].client);
+        memcpy(v + JOURNAL_HEAD, r[i].frame, r[i].len);
+        eng_store_batch_kv_put(b, ENG_KV_JOURNAL, k, sizeof(k), v, JOURNAL_HEAD + r[i].len);
         free(v); /* the batch holds a copy */
         if (r[i].pid_len && r[i].seq) {
             char pv[INGEST_PRODUCER_VALUE_LEN];

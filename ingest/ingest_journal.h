@@ -24,7 +24,11 @@
  *   - ingest_journal_close() removes the hook: after the last flush.
  *
  * Layout (ENG_KV_JOURNAL): "j" + big-endian id (8) -> big-endian receive
- * time in Unix ms (8) + the frame; "w" -> big-endian W.
+ * time in Unix ms (8) + big-endian Curve client index (4; UINT32_MAX: none,
+ * INGEST_CURVE_NO_CLIENT) + the frame; "w" -> big-endian W. The client is
+ * an index into ingest.curve.clients as configured when the batch was
+ * acked: a restart that reorders or removes clients replays it against the
+ * new list.
  *
  * Threads: commit and the lock from the workers; the hook from the flush
  * thread; open, replay, close from the starting thread. Figures any thread.
@@ -39,6 +43,7 @@
 
 #include "eng_store.h"
 #include "eng_table.h"
+#include "ingest_curve.h"
 #include "ingest_producers.h"
 #include "mp.h"
 
@@ -61,6 +66,7 @@ struct ingest_journal_rec {
     const char *pid; /* NULL or empty: no producer entry */
     size_t pid_len;
     uint64_t seq; /* 0: none */
+    uint32_t client; /* the Curve client (INGEST_CURVE_NO_CLIENT without Curve) */
 };
 
 struct ingest_journal_figures {
@@ -71,7 +77,8 @@ int ingest_journal_open(const struct ingest_journal_opts *o, struct ingest_journ
                         char *err, size_t errlen);
 void ingest_journal_close(struct ingest_journal *j);
 int ingest_journal_replay(struct ingest_journal *j,
-                          int (*fn)(void *arg, int64_t recv_ms, const void *frame, size_t len),
+                          int (*fn)(void *arg, int64_t recv_ms, uint32_t client,
+                                    const void *frame, size_t len),
                           void *arg);
 struct ingest_producers *ingest_journal_producers(struct ingest_journal *j, int part);
 int ingest_journal_parts(const struct ingest_journal *j);

@@ -178,6 +178,9 @@ uint32_t ingest_proc_apply(struct ingest_proc *p, const Mailpulse__V1__EventBatc
         if (i < n) {
             struct pipe_slot *s = &p->pipe[i % PIPE_RING];
             int r = ingest_validate_event(b->events[i], now_ms, &p->lim, s->names, &s->ev);
+            if (r == INGEST_OK && p->curve &&
+                !ingest_curve_allows(p->curve, p->client, s->ev.tenant, s->ev.tenant_len))
+                r = INGEST_REJ_TENANT_FORBIDDEN; /* outside its Curve client's tenants */
             s->valid = r == INGEST_OK;
             if (s->valid) {
                 eng_prep_start(p->t, &s->ev, &s->prep);
@@ -224,8 +227,10 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
 {
     Mailpulse__V1__EventBatch *b = NULL;
     uint32_t ok = 0, bad = 0;
-    if (ingest_proc_open(p, buf, len, now_ms, &b, NULL) == INGEST_OK)
-        ok = ingest_proc_apply(p, b, now_ms, &bad, NULL);
+    int first = ingest_proc_open(p, buf, len, now_ms, &b, NULL);
+    if (first == INGEST_OK)
+        ok = ingest_proc_apply(p, b, now_ms, &bad, &first);
+    p->first_reason = first;
     ingest_proc_close(p);
     if (rejected)
         *rejected = bad;
@@ -233,6 +238,14 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
 }
 
 void ingest_proc_duplicate(struct ingest_proc *p) { mp_add_relaxed(&p->fig.duplicates, 1); }
+
+void ingest_proc_set_client(struct ingest_proc *p, const struct ingest_curve *c, uint32_t client)
+{
+    p->curve = c;
+    p->client = client;
+}
+
+int ingest_proc_first_reason(const struct ingest_proc *p) { return p->first_reason; }
 
 void ingest__proc_add(const struct proc_figures *f, struct ingest_figures *out)
 {

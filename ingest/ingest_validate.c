@@ -22,6 +22,7 @@ static const char *const validate__reasons[INGEST_REASON_COUNT] = {
     [INGEST_REJ_PRODUCER_ID] = "producer_id_too_long",
     [INGEST_REJ_TENANT_KEY_CAP] = "tenant_key_cap",
     [INGEST_REJ_TENANT_RATE_CAP] = "tenant_rate_cap",
+    [INGEST_REJ_TENANT_FORBIDDEN] = "tenant_forbidden", /* [i9-curve] */
 };
 
 const char *ingest_reason_name(int reason)

@@ -48,6 +48,7 @@ enum ingest_reason {
     INGEST_REJ_PRODUCER_ID,    /* producer_id over INGEST_PRODUCER_ID_MAX bytes (per frame) */
     INGEST_REJ_TENANT_KEY_CAP, /* a new key would take the tenant over limits.*max_keys */
     INGEST_REJ_TENANT_RATE_CAP, /* the tenant is over limits.*max_events_per_second */
+    INGEST_REJ_TENANT_FORBIDDEN, /* [i9-curve] a tenant outside its Curve client's list */
     INGEST_REASON_COUNT
 };
 

@@ -31,6 +31,7 @@ enum {
 
 struct grp_ent {
     zmq_msg_t rid, body;
+    uint32_t client; /* the Curve client (INGEST_CURVE_NO_CLIENT without Curve) */
     Mailpulse__V1__EventBatch *b;
     struct ingest_frame_shape sh;
     int status;
@@ -43,14 +44,16 @@ struct group {
     struct ingest_journal_rec rec[INGEST_GROUP_MAX];
     size_t n, bytes;
     zmq_msg_t stash; /* a PUSH frame that arrived behind the group */
+    uint32_t stash_client;
     int has_stash;
 };
 
 /* ---- PUSH frames ------------------------------------------------------------- */
 
-static void worker__push(struct worker *w, const void *buf, size_t len)
+static void worker__push(struct worker *w, uint32_t client, const void *buf, size_t len)
 {
     struct ingest_proc *p = w->proc;
+    ingest_proc_set_client(p, w->in->curve, client);
     struct ingest_journal *j = w->in->journal;
     int64_t now = mp_now_ms();
     Mailpulse__V1__EventBatch *b = NULL;
@@ -120,7 +123,8 @@ static size_t worker__sort(struct worker *w, struct group *g, int64_t now)
         }
         g->rec[m++] = (struct ingest_journal_rec){
             .frame = zmq_msg_data(&e->body), .len = zmq_msg_size(&e->body), .recv_ms = now,
-            .pid = e->sh.pid, .pid_len = e->sh.pid_len, .seq = e->sh.sequence};
+            .pid = e->sh.pid, .pid_len = e->sh.pid_len, .seq = e->sh.sequence,
+            .client = e->client};
     }
     return m;
 }
@@ -147,6 +151,7 @@ static void worker__commit_apply(struct worker *w, struct group *g, int64_t now)
         if (e->sh.pid_len && e->sh.sequence)
             ingest_producers_set(w->producers, e->sh.pid, e->sh.pid_len, e->sh.sequence, now);
         int first = INGEST_OK;
+        ingest_proc_set_client(w->proc, w->in->curve, e->client);
         e->accepted = ingest_proc_apply(w->proc, e->b, now, &e->rejected, &first);
         e->status = ACK_OK;
         e->error = first != INGEST_OK ? ingest_reason_name(first) : "";
@@ -183,11 +188,30 @@ static void worker__group(struct worker *w, struct group *g)
     g->n = g->bytes = 0;
 }
 
+/* The head of the next message down: with Curve, the client part is read
+ * first and the next part goes to m. -1 when nothing came (errno in
+ * zmq_errno()). */
+static int worker__recv(struct worker *w, zmq_msg_t *m, int flags, uint32_t *client)
+{
+    *client = INGEST_CURVE_NO_CLIENT;
+    if (zmq_msg_recv(m, w->pair, flags) < 0)
+        return -1;
+    if (!w->in->curve)
+        return 0;
+    *client = ingest_curve_take_client(m);
+    /* the rest of a message is there once its first part is */
+    while (zmq_msg_recv(m, w->pair, 0) < 0)
+        if (zmq_errno() != EINTR)
+            return -1;
+    return 0;
+}
+
 /* Takes the frame of an acked message whose routing id is in `rid`. */
-static void worker__add(struct worker *w, struct group *g, zmq_msg_t *rid)
+static void worker__add(struct worker *w, struct group *g, zmq_msg_t *rid, uint32_t client)
 {
     struct grp_ent *e = &g->e[g->n++];
     e->rid = *rid;
+    e->client = client;
     zmq_msg_init(&e->body);
     zmq_msg_recv(&e->body, w->pair, 0);
     g->bytes += zmq_msg_size(&e->body);
@@ -198,17 +222,19 @@ static void worker__fill(struct worker *w, struct group *g)
 {
     while (g->n < INGEST_GROUP_MAX && g->bytes < INGEST_GROUP_BYTES) {
         zmq_msg_t m;
+        uint32_t client;
         zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, w->pair, ZMQ_DONTWAIT) < 0) {
+        if (worker__recv(w, &m, ZMQ_DONTWAIT, &client) < 0) {
             zmq_msg_close(&m);
             return;
         }
         if (!zmq_msg_more(&m)) {
             g->stash = m;
+            g->stash_client = client;
             g->has_stash = 1;
             return;
         }
-        worker__add(w, g, &m);
+        worker__add(w, g, &m, client);
     }
 }
 
@@ -221,9 +247,10 @@ static void *worker__main(void *arg)
     zmq_setsockopt(w->pair, ZMQ_RCVTIMEO, &tmo, sizeof(tmo));
     while (g) {
         zmq_msg_t m;
+        uint32_t client;
         zmq_msg_init(&m);
         /* Offline while blocked in recv, so a tick never waits on us. */
-        if (zmq_msg_recv(&m, w->pair, 0) < 0) {
+        if (worker__recv(w, &m, 0, &client) < 0) {
             zmq_msg_close(&m);
             int e = zmq_errno();
             if (e == EAGAIN && !mp_load_acquire(&in->draining))
@@ -233,15 +260,16 @@ static void *worker__main(void *arg)
             break; /* drained and nothing more is coming, or ETERM */
         }
         if (zmq_msg_more(&m)) {
-            worker__add(w, g, &m);
+            worker__add(w, g, &m, client);
             worker__fill(w, g);
             worker__group(w, g);
             if (!g->has_stash)
                 continue;
             m = g->stash;
+            client = g->stash_client;
             g->has_stash = 0;
         }
-        worker__push(w, zmq_msg_data(&m), zmq_msg_size(&m));
+        worker__push(w, client, zmq_msg_data(&m), zmq_msg_size(&m));
         zmq_msg_close(&m);
     }
     free(g);
@@ -279,6 +307,7 @@ void ingest_stop(struct ingest *in)
         ingest_producers_destroy(in->workers[i].floor);
     }
     free(in->workers);
+    ingest_curve_destroy(in->curve); /* after the sockets: stops the ZAP handler */
     free(in);
 }
 
@@ -305,6 +334,12 @@ static void *ingest__endpoint(struct ingest *in, int type, const char *ep, const
     int64_t maxmsg = 2 * (int64_t)(opts->limits.max_frame_bytes ? opts->limits.max_frame_bytes
                                                                 : INGEST_MAX_FRAME_BYTES_DEFAULT);
     zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
+    if (in->curve && ingest_curve_server_opts(in->curve, s) != MP_OK) {
+        snprintf(err, errlen, "ingest.curve: %s server options: %s", what,
+                 zmq_strerror(zmq_errno()));
+        zmq_close(s);
+        return NULL;
+    }
     if (zmq_bind(s, ep) != 0) {
         snprintf(err, errlen, "cannot bind %s %s: %s", what, ep, zmq_strerror(zmq_errno()));
         zmq_close(s);
@@ -337,8 +372,28 @@ static int ingest__pair(struct ingest *in, int i, char *err, size_t errlen)
     return MP_OK;
 }
 
+/* The client table and the ZAP handler, before the replay (which checks
+ * each journaled batch's client) and before any bind (so no handshake can
+ * miss the handler); each endpoint then takes the server options. */
+static int ingest__curve_setup(struct ingest *in, const struct ingest_curve_conf *conf, char *err,
+                               size_t errlen)
+{
+    int rc = ingest_curve_create(conf, &in->curve);
+    if (rc != MP_OK) {
+        snprintf(err, errlen, "ingest.curve: %s", mp_strerror(rc));
+        return rc;
+    }
+    if ((rc = ingest_curve_start(in->curve, in->zctx, err, errlen)) != MP_OK)
+        return rc;
+    /* Producers need the public key; the secret never reaches a log. */
+    mp_info("ingest_curve server_public_key=%s clients=%zu",
+            MP_LOG_Q(ingest_curve_server_public(in->curve)), ingest_curve_n_clients(in->curve));
+    return MP_OK;
+}
+
 /* Journal replay: each entry through its producer's worker's pipeline. */
-static int ingest__replay_one(void *arg, int64_t recv_ms, const void *frame, size_t len)
+static int ingest__replay_one(void *arg, int64_t recv_ms, uint32_t client, const void *frame,
+                              size_t len)
 {
     struct ingest *in = arg;
     struct ingest_frame_shape sh;
@@ -346,6 +401,7 @@ static int ingest__replay_one(void *arg, int64_t recv_ms, const void *frame, siz
     if (ingest_decode_shape(frame, len, &sh) == MP_OK && sh.pid_len)
         w = ingest_producers_part(sh.pid, sh.pid_len, in->nworkers);
     struct ingest_proc *p = in->workers[w].proc;
+    ingest_proc_set_client(p, in->curve, client);
     eng_thread_online(p->th);
     ingest_proc_frame(p, frame, len, recv_ms, NULL);
     eng_thread_offline(p->th);
@@ -393,6 +449,9 @@ int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *o
         goto err;
     /* Recovery before any socket opens: what was acked and not yet covered
      * by a counter flush is applied again, in the order it was acked. */
+    if (opts->curve && opts->curve->enabled &&
+        (rc = ingest__curve_setup(in, opts->curve, err, errlen)) != MP_OK)
+        goto err;
     if (in->journal && (rc = ingest_journal_replay(in->journal, ingest__replay_one, in)) != MP_OK) {
         snprintf(err, errlen, "journal replay failed: %s", mp_strerror(rc));
         goto err;
@@ -434,4 +493,6 @@ void ingest_figures(const struct ingest *in, struct ingest_figures *out)
     }
     for (int s = 0; s < INGEST_ACK_STATUSES; s++)
         out->acks[s] += mp_load_relaxed(&in->disp_fig.acks[s]);
+    if (in->curve)
+        out->curve_denied = ingest_curve_denied(in->curve);
 }

@@ -47,6 +47,17 @@
  *
  * ingest_proc_*: the per-frame pipeline without sockets, one per thread, for
  * the benchmarks and unit tests.
+ *
+ * Curve: with opts->curve enabled (ingest_curve.h), both endpoints are
+ * CURVE servers behind the ZAP handler. Message properties do not survive
+ * the inproc hop, so the dispatcher reads each message's client (its
+ * User-Id) and sends it ahead of the frame as a part of its own; the
+ * journal keeps it with the frame, so a replay checks the same client. An
+ * event for a tenant outside its client's list is refused as
+ * tenant_forbidden (and named in the ack). ingest_proc_set_client() names
+ * the client of the frames that follow; ingest_proc_first_reason() is the
+ * first reason of the last ingest_proc_frame()'s refusals (INGEST_OK when
+ * none).
  */
 #ifndef INGEST_WORKER_H
 #define INGEST_WORKER_H
@@ -55,6 +66,7 @@
 #include <stdint.h>
 
 #include "eng_table.h"
+#include "ingest_curve.h"
 #include "ingest_validate.h"
 #include "mp.h"
 
@@ -78,6 +90,7 @@ struct ingest_opts {
      * dedup too). Replayed by ingest_start before any socket opens. */
     struct ingest_journal *journal;
     uint32_t ack_max_pending; /* acked batches in flight per worker; 0: default */
+    const struct ingest_curve_conf *curve; /* NULL or !enabled: no Curve */
 };
 
 struct ingest_figures {
@@ -89,6 +102,7 @@ struct ingest_figures {
     uint64_t rejected[INGEST_REASON_COUNT]; /* events (or frames, for the
                                                 frame reasons) by reason */
     uint64_t acks[INGEST_ACK_STATUSES]; /* acks sent, by status */
+    uint64_t curve_denied; /* handshakes the ZAP handler refused */
 };
 
 /* MP_OK; MP_ERR_IO when an endpoint cannot be bound or the journal does
@@ -126,5 +140,8 @@ uint32_t ingest_proc_apply(struct ingest_proc *p, const Mailpulse__V1__EventBatc
                            int64_t now_ms, uint32_t *rejected, int *first);
 void ingest_proc_close(struct ingest_proc *p);
 void ingest_proc_duplicate(struct ingest_proc *p);
+/* c NULL: no tenant check (the default). */
+void ingest_proc_set_client(struct ingest_proc *p, const struct ingest_curve *c, uint32_t client);
+int ingest_proc_first_reason(const struct ingest_proc *p);
 
 #endif

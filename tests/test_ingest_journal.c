@@ -151,15 +151,17 @@ static void *pack(const char *tenant, const char *pid, uint64_t seq, size_t *len
 struct replayed {
     size_t n;
     int64_t recv[8];
+    uint32_t client[8];
     size_t len[8];
 };
 
-static int on_replay(void *arg, int64_t recv_ms, const void *frame, size_t len)
+static int on_replay(void *arg, int64_t recv_ms, uint32_t client, const void *frame, size_t len)
 {
     struct replayed *r = arg;
     ck_assert_uint_lt(r->n, 8);
     ck_assert_ptr_nonnull(frame);
     r->recv[r->n] = recv_ms;
+    r->client[r->n] = client;
     r->len[r->n++] = len;
     return MP_OK;
 }
@@ -202,8 +204,9 @@ START_TEST(journal_replay_and_watermark)
     void *f1 = pack("acme", "p1", 1, &l1), *f2 = pack("acme", "p1", 2, &l2),
          *f3 = pack("beta", "p2", 9, &l3);
     const int64_t t0 = mp_now_ms(); /* receive times: recent, or the TTL expires the ids */
-    struct ingest_journal_rec g1[] = {{f1, l1, t0, "p1", 2, 1}, {f2, l2, t0 + 1, "p1", 2, 2}};
-    struct ingest_journal_rec g2[] = {{f3, l3, t0 + 2, "p2", 2, 9}};
+    struct ingest_journal_rec g1[] = {{f1, l1, t0, "p1", 2, 1, INGEST_CURVE_NO_CLIENT},
+                                      {f2, l2, t0 + 1, "p1", 2, 2, INGEST_CURVE_NO_CLIENT}};
+    struct ingest_journal_rec g2[] = {{f3, l3, t0 + 2, "p2", 2, 9, 7}}; /* Curve client 7 */
     ingest_journal_lock(w.j);
     ck_assert_int_eq(ingest_journal_commit(w.j, g1, 2), MP_OK);
     ck_assert_int_eq(ingest_journal_commit(w.j, g2, 1), MP_OK);
@@ -227,6 +230,8 @@ START_TEST(journal_replay_and_watermark)
     ck_assert_int_eq(r.recv[2], t0 + 2);
     ck_assert_uint_eq(r.len[0], l1);
     ck_assert_uint_eq(r.len[2], l3);
+    ck_assert_uint_eq(r.client[0], INGEST_CURVE_NO_CLIENT);
+    ck_assert_uint_eq(r.client[2], 7); /* the client comes back with its frame */
     /* a PUSH batch's sequence, persisted by the flush; an idle id expires */
     struct ingest_producers *pp = ingest_journal_producers(w.j, ingest_producers_part("p3", 2, 2));
     ingest_journal_lock(w.j);

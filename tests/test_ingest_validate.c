@@ -1073,7 +1073,7 @@ START_TEST(test_reason_names)
         "ok", "bad_frame", "empty_batch", "tenant_invalid", "mailbox_invalid", "domain_invalid",
         "type_unknown", "time_missing", "time_too_old", "time_in_future", "capacity", "internal",
         "frame_too_large", "batch_too_large", "producer_id_too_long", "tenant_key_cap",
-        "tenant_rate_cap",
+        "tenant_rate_cap", "tenant_forbidden",
         NULL /* past the last reason: a new one must be added above */};
     for (int r = 0; r < INGEST_REASON_COUNT; r++) {
         const char *n = ingest_reason_name(r);

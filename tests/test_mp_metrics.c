@@ -50,6 +50,7 @@ static const char golden[] =
     "mailpulse_rejected_total{reason=\"producer_id_too_long\"} 114\n"
     "mailpulse_rejected_total{reason=\"tenant_key_cap\"} 115\n"
     "mailpulse_rejected_total{reason=\"tenant_rate_cap\"} 116\n"
+    "mailpulse_rejected_total{reason=\"tenant_forbidden\"} 117\n"
     "# HELP mailpulse_ingest_duplicates_total Batches not applied: their (producer_id, sequence) was applied before (PUSH and acked).\n"
     "# TYPE mailpulse_ingest_duplicates_total counter\n"
     "mailpulse_ingest_duplicates_total 40\n"
@@ -77,6 +78,9 @@ static const char golden[] =
     "# HELP mailpulse_journal_watermark Highest journal id whose effects a counter flush has stored.\n"
     "# TYPE mailpulse_journal_watermark gauge\n"
     "mailpulse_journal_watermark 50\n"
+    "# HELP mailpulse_ingest_curve_denied_total CurveZMQ handshakes refused (unknown client key or not CURVE).\n"
+    "# TYPE mailpulse_ingest_curve_denied_total counter\n"
+    "mailpulse_ingest_curve_denied_total 35\n"
     "# HELP mailpulse_keys Keys in the table (all scopes).\n"
     "# TYPE mailpulse_keys gauge\n"
     "mailpulse_keys 5\n"
@@ -204,6 +208,7 @@ static void fill(struct mp_metrics_snap *s)
     s->loads = 32;
     s->series = 33;
     s->uptime_s = 34;
+    s->ingest.curve_denied = 35;
 }
 
 START_TEST(renders_the_known_text)
@@ -239,7 +244,7 @@ START_TEST(series_parse_back)
         help++;
     for (const char *p = b.p; (p = strstr(p, "# TYPE ")) != NULL; p++)
         type++;
-    ck_assert_uint_eq(help, 43);
+    ck_assert_uint_eq(help, 44);
     ck_assert_uint_eq(type, help);
     mp_buf_free(&b);
 }

@@ -14,6 +14,7 @@
 
 #include <zmq.h>
 
+#include "cli_keygen.h"
 #include "mailpulse.pb-c.h"
 #include "mp_buf.h"
 
@@ -43,6 +44,7 @@ enum send_opt {
     SEND_TENANT, SEND_MAILBOX, SEND_DOMAIN, SEND_TYPE, SEND_RAW_TYPE, SEND_COUNT, SEND_BATCH,
     SEND_TIME_MS, SEND_AGE, SEND_PRODUCER, SEND_SEQUENCE_START, SEND_ENDPOINT, SEND_TIMEOUT_MS,
     SEND_RAW_FILE, SEND_EMPTY_FRAME, SEND_ACK, SEND_WINDOW, SEND_ACK_TIMEOUT_MS, SEND_RETRIES,
+    SEND_SERVER_KEY, SEND_SECRET_KEY_FILE,
     SEND_HELP,
 };
 
@@ -90,6 +92,12 @@ static const struct cli_opt send__opts[] = {
     [SEND_RETRIES] = {"retries", "N",
                       "with --ack: resends of one batch (after RETRY or a\n"
                       "timeout) before giving up, 0..1000000 (default 10)"},
+    [SEND_SERVER_KEY] = {"server-key", "Z85",
+                         "the daemon's CurveZMQ public key (ingest.curve);\n"
+                         "needs --secret-key-file"},
+    [SEND_SECRET_KEY_FILE] = {"secret-key-file", "PATH",
+                              "this producer's CurveZMQ secret key, as written by\n"
+                              "mailpulse keygen --secret-file"},
     [SEND_HELP] = CLI_OPT_HELP,
 };
 
@@ -141,6 +149,7 @@ struct send_opts {
     const char *ack_opt; /* first --ack-only option seen, for errors */
     const char *event_opt; /* first event-building option seen, for errors */
     char producer_buf[64]; /* the per-run default producer id of --ack */
+    const char *server_key, *secret_key_file; /* NULL: no Curve */
 };
 
 /* Where frames go: a PUSH socket and its context, and a monitor that says
@@ -151,6 +160,7 @@ struct send_conn {
     void *mon; /* PAIR receiving the socket's ZMQ_EVENT_CONNECTED */
     int connected;
     int64_t timeout_ms;
+    const struct send_opts *o; /* for cli_curve_client */
 };
 
 static int send__parse_type(const char *val, int32_t *out)
@@ -199,6 +209,8 @@ static int send__parse_conn(const struct cli_args *a, struct send_opts *o)
     case SEND_WINDOW: return cli_arg_i64(a, 1, SEND_ACK_MAX_WINDOW, &o->window);
     case SEND_ACK_TIMEOUT_MS: return cli_arg_i64(a, 1, CLI_MAX_TIMEOUT_MS, &o->ack_timeout_ms);
     case SEND_RETRIES: return cli_arg_i64(a, 0, SEND_ACK_MAX_RETRIES, &o->retries);
+    case SEND_SERVER_KEY: o->server_key = a->val; return MP_OK;
+    case SEND_SECRET_KEY_FILE: o->secret_key_file = a->val; return MP_OK;
     default: return MP_ERR_INVAL;
     }
 }
@@ -383,6 +395,10 @@ static int send__open(const struct cli_cmd *cmd, struct send_conn *c, const char
         cli_fail(cmd, "zmq socket setup: %s", zmq_strerror(errno));
         return MP_ERR_IO;
     }
+    int rc; /* a Curve client before it connects */
+    if (c->o && (rc = cli_curve_client(cmd, c->sock, c->o->server_key, c->o->secret_key_file)) !=
+                    MP_OK)
+        return rc;
     if (zmq_connect(c->sock, endpoint) != 0)
         return cli_usage_error(cmd, "--endpoint: cannot connect to \"%s\": %s", endpoint,
                                 zmq_strerror(errno));
@@ -550,7 +566,7 @@ static int send__events(const struct cli_cmd *cmd, const struct send_opts *o, in
                         uint64_t *batches)
 {
     int rc;
-    struct send_conn c = {0};
+    struct send_conn c = {.o = o};
     struct mp_buf buf = MP_BUF_INIT; /* one packed frame at a time */
     struct send_builder sb;
     if ((rc = send__builder_init(&sb, o)) != MP_OK) {
@@ -597,7 +613,8 @@ static int send__acked(const struct cli_cmd *cmd, const struct send_opts *o)
 {
     struct send_builder sb;
     struct send_ack_result res;
-    const struct send_ack_conf conf = {o->endpoint, o->window, o->ack_timeout_ms, o->retries};
+    const struct send_ack_conf conf = {o->endpoint,   o->window,     o->ack_timeout_ms,
+                                       o->retries,    o->server_key, o->secret_key_file};
     if (send__builder_init(&sb, o) != MP_OK) {
         free(sb.slots);
         cli_fail(cmd, "out of memory");
@@ -658,7 +675,7 @@ out:
 static int send__raw(const struct cli_cmd *cmd, const struct send_opts *o, uint64_t *batches)
 {
     int rc;
-    struct send_conn c = {0};
+    struct send_conn c = {.o = o};
     char *data = NULL;
     size_t len = 0;
     if (o->raw_file != NULL && (rc = send__read_file(cmd, o->raw_file, &data, &len)) != MP_OK)

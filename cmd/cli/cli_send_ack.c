@@ -10,6 +10,7 @@
 
 #include <zmq.h>
 
+#include "cli_keygen.h"
 #include "mailpulse.pb-c.h"
 
 enum slot_state {
@@ -103,6 +104,9 @@ static int ack__open(struct run *r)
         cli_fail(r->cmd, "zmq socket setup: %s", zmq_strerror(errno));
         return MP_ERR_IO;
     }
+    int rc = cli_curve_client(r->cmd, r->sock, r->conf->server_key, r->conf->secret_key_file);
+    if (rc != MP_OK)
+        return rc;
     if (zmq_connect(r->sock, r->conf->endpoint) != 0)
         return cli_usage_error(r->cmd, "--endpoint: cannot connect to \"%s\": %s",
                                r->conf->endpoint, zmq_strerror(errno));

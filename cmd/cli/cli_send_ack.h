@@ -52,6 +52,8 @@ struct send_ack_conf {
     int64_t window;         /* batches in flight, 1..SEND_ACK_MAX_WINDOW */
     int64_t ack_timeout_ms; /* resend when no ack within this */
     int64_t retries;        /* resends of one batch before giving up */
+    const char *server_key;      /* CurveZMQ: the daemon's public key, or NULL */
+    const char *secret_key_file; /* CurveZMQ: this producer's secret key file, or NULL */
 };
 
 /* Packs batch `sequence` into `frame` (reset by the caller) and sets

@@ -9,6 +9,7 @@
  *   mailpulse stats  a tenant's counts and rates from the daemon's HTTP API
  *                    (cli_stats.c)
  *   mailpulse alerts pending and firing alerts, or dead letters (cli_alerts.c)
+ *   mailpulse keygen a CurveZMQ key pair for ingest.curve (cli_keygen.c)
  *   mailpulse help   list the commands
  *
  * Every command takes --help. Exit status: 0 success, 1 the work failed
@@ -21,6 +22,7 @@
 #include <string.h>
 
 #include "cli_alerts.h"
+#include "cli_keygen.h"
 #include "cli_opt.h"
 #include "cli_send.h"
 #include "cli_sink.h"
@@ -30,7 +32,7 @@
 enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
 static const struct cli_cmd *const cli__cmds[] = {&cli_send_cmd, &cli_sink_cmd, &cli_stats_cmd,
-                                                  &cli_alerts_cmd};
+                                                  &cli_alerts_cmd, &cli_keygen_cmd};
 
 static void cli__print_commands(FILE *f)
 {

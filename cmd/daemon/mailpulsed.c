@@ -491,7 +491,8 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
         .limits = {.retention_ms = d->cfg->retention_ms,
                    .future_ms = INGEST_FUTURE_MS_DEFAULT,
                    .max_frame_bytes = (size_t)d->cfg->max_frame_bytes,
-                   .max_batch_events = (uint32_t)d->cfg->max_batch_events}};
+                   .max_batch_events = (uint32_t)d->cfg->max_batch_events},
+        .curve = &d->cfg->curve}; /* [i9-curve] */
     if ((rc = ingest_start(d->table, d->zctx, &io, &d->ingest, err, errlen)) != MP_OK)
         return rc;
     /* After ingest_start, which replays the journal: the alert states are

@@ -26,6 +26,7 @@
 #include "ingest_validate.h"
 #include "ingest_worker.h"
 #include "mp_addr.h"
+#include "mp_config_curve.h"
 #include "mp_log.h"
 #include "mp_yaml.h"
 
@@ -320,6 +321,7 @@ static const struct mp_yaml_key cfg__ingest_keys[] = {
      .range = "a duration from 1m to 400d"},
     {.name = "ack_max_pending", .type = MP_YAML_INT, CF(ack_max_pending), .min = 1,
      .max = INGEST_ACK_MAX_PENDING_MAX},
+    {.name = "curve", .type = MP_YAML_FN, CF(curve), .fn = mp_config_curve},
     {0},
 };
 
@@ -709,6 +711,7 @@ void mp_config_free(struct mp_config *cfg)
     mp_yaml_free_strings(cfg__top_keys, cfg);
     mp_yaml_free_strings(cfg__http_keys, cfg); /* http is an FN row: not in the above */
     mp_auth_conf_free(&cfg->http_auth);
+    ingest_curve_conf_free(&cfg->curve);
     for (size_t i = 0; i < cfg->n_receivers; i++)
         mp_yaml_free_strings(cfg__receiver_keys, &cfg->receivers[i]);
     free(cfg->receivers);

@@ -42,6 +42,11 @@
  *     max_batch_events: 10000       # 1..1000000; larger batches are refused whole
  *     producer_ttl: 7d              # 1m..400d: idle producer ids are forgotten (dedup)
  *     ack_max_pending: 1024         # 1..1000000 acked batches in flight per worker
+ *     curve:                        # CurveZMQ producer keys (mp_config_curve.h)
+ *       secret_key_file: server.key # or secret_key: "<Z85>"; exactly one
+ *       clients:                    # 1..1024
+ *         - public_key: "<Z85>"     # distinct
+ *           tenants: [acme, beta]   # 1..1024 names, or ["*"] for any
  *   http:
  *     listen: 127.0.0.1:7480        # host:port, [::1]:port (mp_addr_parse)
  *     tokens:                       # bearer tokens (mp_auth.h); none: open API,
@@ -90,6 +95,7 @@
 #include <stdint.h>
 
 #include "eng_table.h"
+#include "ingest_curve.h"
 #include "mp.h"
 #include "mp_auth.h"
 #include "mp_http.h"
@@ -134,6 +140,7 @@ struct mp_config {
     int max_batch_events;    /* ingest.max_batch_events, default 10000 */
     int64_t producer_ttl_ms; /* ingest.producer_ttl, default 7 d, 1m..400d */
     int ack_max_pending;     /* ingest.ack_max_pending, default 1024 */
+    struct ingest_curve_conf curve; /* ingest.curve; .enabled 0 when absent */
     char *http_listen; /* NULL when not set */
     struct mp_auth_conf http_auth; /* http.tokens, http.metrics_open */
     struct mp_http_opts http_opts; /* http.threads, max_connections[_per_ip], [header_]timeout */

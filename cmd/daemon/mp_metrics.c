@@ -55,6 +55,8 @@ static const struct metrics__row metrics__rows[] = {
     GAUGE("journal_replayed", journal.replayed, "Journal batches replayed at start."),
     GAUGE("journal_watermark", journal.watermark,
           "Highest journal id whose effects a counter flush has stored."),
+    COUNTER("ingest_curve_denied_total", ingest.curve_denied, /* [i9-curve] */
+            "CurveZMQ handshakes refused (unknown client key or not CURVE)."),
     GAUGE("keys", keys, "Keys in the table (all scopes)."),
     GAUGE("table_bytes", table_bytes, "Bytes held by the key table."),
     ROW("resident_bytes", "gauge", METRICS_I64, resident_bytes, "Resident set size of the daemon."),
