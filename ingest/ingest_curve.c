@@ -462,10 +462,12 @@ void ingest_curve_monitor_event(struct ingest_curve *c, void *mon)
     mp_add_relaxed(&c->denied, 1);
     uint64_t suppressed;
     if (mp_ratelimit_allow(&c->mon_rl, mp_now_ms(), 1000, &suppressed))
-        mp_warn("ingest_curve_denied key=- why=%s error=%#x suppressed=%llu",
-                MP_LOG_Q(event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                             ? "handshake failed before authentication (a peer without Curve?)"
-                             : "handshake failed"),
+        /* A peer without Curve shows up as either event: a protocol error
+         * when its greeting is read, or no detail (EPIPE, ECONNRESET) when
+         * the connection goes first. Both failed before ZAP was asked. */
+        mp_warn("ingest_curve_denied key=- why=\"handshake failed before authentication (a peer "
+                "without Curve?)\" event=%s error=%#x suppressed=%llu",
+                event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "protocol" : "no_detail",
                 (unsigned)value, (unsigned long long)suppressed);
 }
 
