@@ -55,6 +55,7 @@
 #include "eng_store.h"
 #include "eng_table.h"
 #include "mp_atomic.h"
+#include "mp_log.h"
 
 
 /* One event type's counters for one key. Series live in a pool of
@@ -197,6 +198,7 @@ struct eng_table {
     int64_t dropped_before[3];     /* per resolution: store deletes done below this bucket */
     /* Flushes (tick thread only; see eng_table_persist.c). */
     struct eng_flush_hook hook;    /* around every counter write; begin NULL: none */
+    struct mp_ratelimit leave_rl;  /* failed ring-advance writes: one log line a second */
     struct held_put *held;         /* daily buckets that left the ring while writes failed */
     size_t nheld, capheld;
     uint32_t *names_held;          /* name ids drained by a flush whose commit failed */

@@ -366,9 +366,11 @@ void eng_table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64
 {
     struct flush_job j = {.t = t, .leave_res = res, .leave_slot = slot, .leave_bucket = bucket};
     int rc = table__flush_job(&j, 0, NULL, NULL);
-    if (rc != MP_OK)
-        mp_error("store_flush_failed at=ring_advance res=%d err=\"%s\"%s", res, mp_strerror(rc),
-                 res == ENG_RES_DAY ? " held=day" : "");
+    uint64_t suppressed;
+    if (rc != MP_OK && mp_ratelimit_allow(&t->leave_rl, mp_now_ms(), 1000, &suppressed))
+        mp_error("store_flush_failed at=ring_advance res=%d err=\"%s\"%s suppressed=%llu", res,
+                 mp_strerror(rc), res == ENG_RES_DAY ? " held=day" : "",
+                 (unsigned long long)suppressed);
 }
 
 int eng_table_flush(struct eng_table *t, int sync, size_t *entries)

@@ -53,6 +53,7 @@
 struct daemon {
     struct mp_config *cfg;
     int lock_fd;
+    struct mp_ratelimit flush_rl; /* failed periodic flushes: one log line in ten seconds */
     struct eng_store *store;
     /* Alert state, outbox and dead letters live in a RocksDB of their own:
      * a notification's write must not queue behind a counter flush's large
@@ -393,8 +394,10 @@ static void daemon__flush(struct daemon *d)
     size_t n = 0;
     int rc = eng_table_flush(d->table, 0, &n);
     mp_metrics_flush_record(&d->flush, n, mp_mono_ns() - t0, rc == MP_OK);
-    if (rc != MP_OK)
-        mp_error("store_flush_failed err=\"%s\"", mp_strerror(rc));
+    uint64_t suppressed; /* a full disk fails every flush: one line in ten seconds */
+    if (rc != MP_OK && mp_ratelimit_allow(&d->flush_rl, mp_now_ms(), 10000, &suppressed))
+        mp_error("store_flush_failed err=\"%s\" suppressed=%llu", mp_strerror(rc),
+                 (unsigned long long)suppressed);
 }
 
 static void daemon__stop(struct daemon *d)
