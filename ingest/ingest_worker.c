@@ -18,7 +18,13 @@
 
 #include "ingest_impl.h"
 
-#define WORKER_HWM 4096 /* frames queued per worker before the dispatcher holds back */
+/* Queues count messages, not bytes, so they are kept short: what the
+ * daemon holds is at most (peers x ENDPOINT_HWM + workers x WORKER_HWM)
+ * frames (each under 2 x max_frame_bytes), and a flat-out producer is held
+ * back by its own queue (and TCP) instead of growing ours (bench_flood:
+ * 2.4 GB with 20,000-frame queues; see bench/RESULTS.md). */
+#define WORKER_HWM 256  /* frames queued per worker before the dispatcher holds back */
+#define ENDPOINT_HWM 64 /* frames queued per connected peer on PULL and ROUTER */
 #define WORKER_POLL_MS 100 /* how soon a drained worker notices `draining` */
 
 enum {
@@ -320,9 +326,11 @@ static void *ingest__endpoint(struct ingest *in, int type, const char *ep, const
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(zmq_errno()));
         return NULL;
     }
-    int hwm = WORKER_HWM * 4, linger = type == ZMQ_ROUTER ? 1000 : 0;
+    /* acks are small: a producer's whole window of them fits (a ROUTER
+     * drops what is over its mark, and the producer would resend) */
+    int hwm = ENDPOINT_HWM, ack_hwm = 8192, linger = type == ZMQ_ROUTER ? 1000 : 0;
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof(hwm));
-    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(s, ZMQ_SNDHWM, &ack_hwm, sizeof(ack_hwm));
     /* ROUTER: the last acks get a second to leave at shutdown */
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
     /* libzmq drops the connection of a peer whose message exceeds

@@ -15,13 +15,17 @@
  *             real `mailpulse send --server-key --secret-key-file` for a
  *             ["*"] client counts, one for a tenant outside its list is
  *             refused as tenant_forbidden.
+ *   acked     the same walls on ingest.router: a listed producer's DEALER
+ *             gets one Ack for a frame of allowed and foreign tenants (OK,
+ *             accepted 3, rejected 2, error tenant_forbidden); after a
+ *             SIGKILL right after the ack, the journal's replay checks the
+ *             same client (acme counted, gamma still refused), the resend
+ *             is DUPLICATE; an unlisted producer's DEALER gets no Ack.
  *   refusals  broken ingest.curve sections: `mailpulsed --check` and a start
  *             both exit 1 with the same "file:line: key: why" line; no
  *             secret appears in either.
  *
- * Only ingest.pull is bound on this base (ingest.router is parsed, not
- * bound): the ROUTER gets the same ingest_curve_server_opts() where it is
- * bound. Programs come from $MP_BIN_DIR; on failure the temp directory
+ * Programs come from $MP_BIN_DIR; on failure the temp directory
  * (config, keys, logs) is kept and named in the message.
  */
 #include <check.h>
@@ -34,6 +38,7 @@
 
 #include <zmq.h>
 
+#include "ack_client.h"
 #include "check_main.h"
 #include "e2e_world.h"
 
@@ -88,21 +93,38 @@ static void keygen(const char *name, struct pair *k)
     free(sec);
 }
 
-/* data_dir, ingest (pull, workers, `curve` lines), http. */
-static void w_config(const char *curve)
+/* data_dir, ingest (pull, router when given, workers, `curve` lines), http. */
+static void w_config_router(const char *curve, const char *router)
 {
-    char text[8192];
+    char text[8192], rline[128] = "";
+    if (router)
+        snprintf(rline, sizeof(rline), "  router: \"%s\"\n", router);
+    /* with the router, no flush before the kill: the restart must replay */
     snprintf(text, sizeof(text),
+             "%s"
              "data_dir: \"%s\"\n"
              "ingest:\n"
              "  pull: \"%s\"\n"
+             "%s"
              "  workers: 2\n"
              "  curve:\n"
              "%s"
              "http:\n"
              "  listen: \"%s\"\n",
-             W.data, W.pull, curve, W.http);
+             router ? "engine: {flush_interval: 60s}\n" : "", W.data, W.pull, rline, curve,
+             W.http);
     must_ok(e2e_write_file(W.cfg, text, W.err, sizeof(W.err)));
+}
+
+static void w_config(const char *curve) { w_config_router(curve, NULL); }
+
+/* The Curve options of a client socket with key pair k. */
+static void curve_client(void *s, const struct pair *server, const struct pair *k)
+{
+    must(zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server->pub, 40) == 0 &&
+             zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, k->pub, 40) == 0 &&
+             zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, k->sec, 40) == 0,
+         "curve options");
 }
 
 /* A PUSH of this test, a Curve client with `k` (or plain, NULL). */
@@ -114,10 +136,7 @@ static void *producer(const struct pair *server, const struct pair *k)
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
     zmq_setsockopt(s, ZMQ_SNDTIMEO, &tmo, sizeof(tmo));
     if (k)
-        must(zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server->pub, 40) == 0 &&
-                 zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, k->pub, 40) == 0 &&
-                 zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, k->sec, 40) == 0,
-             "curve options");
+        curve_client(s, server, k);
     must(zmq_connect(s, W.pull) == 0, "connect %s", W.pull);
     return s;
 }
@@ -261,6 +280,85 @@ static void refused_alike(unsigned line, const char *key, const char *why, const
     free(start_err);
 }
 
+
+/* A DEALER on the router with Curve keys k. */
+static void *dealer(const char *router, const struct pair *server, const struct pair *k)
+{
+    void *s = zmq_socket(W.zctx, ZMQ_DEALER);
+    int zero = 0;
+    must(s != NULL, "zmq_socket");
+    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof(zero));
+    curve_client(s, server, k);
+    must(zmq_connect(s, router) == 0, "connect %s", router);
+    return s;
+}
+
+static uint64_t sent_of(const char *tenant, long want_status)
+{
+    json_t *j = ew_get_json(&W, tenant, want_status);
+    json_t *v = json_object_get(json_object_get(j, "counts"), "sent");
+    uint64_t n = json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+    json_decref(j);
+    return n;
+}
+
+START_TEST(acked)
+{
+    struct pair server, p1, stranger;
+    keygen("server", &server);
+    keygen("p1", &p1);
+    keygen("stranger", &stranger);
+    char curve[1024], router[64];
+    snprintf(curve, sizeof(curve),
+             "    secret_key_file: server.key\n"
+             "    clients:\n"
+             "      - public_key: \"%s\"\n"
+             "        tenants: [acme, beta]\n",
+             p1.pub);
+    snprintf(router, sizeof(router), "tcp://127.0.0.1:%u", (unsigned)ew_port(&W));
+    w_config_router(curve, router);
+    ew_spawn_daemon(&W);
+    int64_t now = mp_now_ms();
+    const struct e2e_event mixed[] = {
+        {"acme", "a@acme.example", "gmail.com", T_SENT, now},
+        {"gamma", "g@gamma.example", "gmail.com", T_SENT, now},
+        {"acme", "a@acme.example", "gmail.com", T_DELIVERED, now},
+        {"beta", "b@beta.example", "gmail.com", T_SENT, now},
+        {"gamma", "g@gamma.example", "gmail.com", T_DELIVERED, now},
+    };
+    void *d = dealer(router, &server, &p1);
+    struct ak_ack a = ak_call(&W, d, mixed, MP_ARRAY_LEN(mixed), "curve-acked", 1);
+    must(a.status == 0 && a.sequence == 1 && a.accepted == 3 && a.rejected == 2 &&
+             strcmp(a.error, "tenant_forbidden") == 0,
+         "ack: status %d seq %llu accepted %u rejected %u error \"%s\"", a.status,
+         (unsigned long long)a.sequence, a.accepted, a.rejected, a.error);
+    /* killed right after the ack: the batch comes back from the journal,
+     * checked against the same client */
+    must_ok(e2e_proc_signal_wait(&W.daemon, SIGKILL, 10000));
+    ew_spawn_daemon(&W);
+    must(ew_metric(&W, "mailpulse_journal_replayed") == 1, "the batch was not replayed");
+    must(sent_of("/v1/tenants/acme/stats?window=1h", 200) == 1, "acme after the replay");
+    must(sent_of("/v1/tenants/beta/stats?window=1h", 200) == 1, "beta after the replay");
+    sent_of("/v1/tenants/gamma/stats?window=1h", 404); /* still refused */
+    a = ak_call(&W, d, mixed, MP_ARRAY_LEN(mixed), "curve-acked", 1);
+    must(a.status == 1 && a.sequence == 1, "resend: status %d, want DUPLICATE", a.status);
+    /* an unlisted key never completes its handshake: no Ack at all */
+    void *bad = dealer(router, &server, &stranger);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    ak_pack(&W, mixed, 1, "stranger", 1, &buf, &len);
+    ak_send(&W, bad, buf, len);
+    free(buf);
+    struct ak_ack none;
+    must(ak_recv(&W, bad, 1000, &none) == 0, "an unlisted producer got an Ack");
+    wait_at_least(DENIED, 1);
+    zmq_close(bad);
+    zmq_close(d);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
 /* Broken sections: the secret line, then the clients (with p1's public key
  * for each %s), refused at `line` by `key` for `why`. */
 static const struct {
@@ -306,6 +404,6 @@ END_TEST
 
 Suite *test_suite(void)
 {
-    const struct ew_case cases[] = {{walls, 0}, {refusals, 0}};
+    const struct ew_case cases[] = {{walls, 0}, {acked, 0}, {refusals, 0}};
     return ew_suite("e2e_curve", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }
