@@ -174,6 +174,22 @@ static int cli_send(const struct pair *server, const struct pair *k, const char 
     return WEXITSTATUS(p.status);
 }
 
+/* One frame's events for three tenants: acme and beta (3 events, allowed
+ * to p1) and gamma (2, not). */
+#define MIXED_N 5
+static void mixed_events(struct e2e_event ev[MIXED_N])
+{
+    int64_t now = mp_now_ms();
+    const struct e2e_event m[MIXED_N] = {
+        {"acme", "a@acme.example", "gmail.com", T_SENT, now},
+        {"gamma", "g@gamma.example", "gmail.com", T_SENT, now},
+        {"acme", "a@acme.example", "gmail.com", T_DELIVERED, now},
+        {"beta", "b@beta.example", "gmail.com", T_SENT, now},
+        {"gamma", "g@gamma.example", "gmail.com", T_DELIVERED, now},
+    };
+    memcpy(ev, m, sizeof(m));
+}
+
 START_TEST(walls)
 {
     struct pair server, p1, p2, stranger;
@@ -199,14 +215,8 @@ START_TEST(walls)
     must(!e2e_file_contains(W.daemon.err_path, server.sec), "the server's secret in the log");
 
     /* One frame, three tenants: two allowed, one not. */
-    int64_t now = mp_now_ms();
-    const struct e2e_event mixed[] = {
-        {"acme", "a@acme.example", "gmail.com", T_SENT, now},
-        {"gamma", "g@gamma.example", "gmail.com", T_SENT, now},
-        {"acme", "a@acme.example", "gmail.com", T_DELIVERED, now},
-        {"beta", "b@beta.example", "gmail.com", T_SENT, now},
-        {"gamma", "g@gamma.example", "gmail.com", T_DELIVERED, now},
-    };
+    struct e2e_event mixed[MIXED_N];
+    mixed_events(mixed);
     void *s1 = producer(&server, &p1);
     send_frame(s1, mixed, MP_ARRAY_LEN(mixed));
     ew_wait_metric(&W, ACCEPTED, 3, COUNT_MS);
@@ -318,14 +328,8 @@ START_TEST(acked)
     snprintf(router, sizeof(router), "tcp://127.0.0.1:%u", (unsigned)ew_port(&W));
     w_config_router(curve, router);
     ew_spawn_daemon(&W);
-    int64_t now = mp_now_ms();
-    const struct e2e_event mixed[] = {
-        {"acme", "a@acme.example", "gmail.com", T_SENT, now},
-        {"gamma", "g@gamma.example", "gmail.com", T_SENT, now},
-        {"acme", "a@acme.example", "gmail.com", T_DELIVERED, now},
-        {"beta", "b@beta.example", "gmail.com", T_SENT, now},
-        {"gamma", "g@gamma.example", "gmail.com", T_DELIVERED, now},
-    };
+    struct e2e_event mixed[MIXED_N];
+    mixed_events(mixed);
     void *d = dealer(router, &server, &p1);
     struct ak_ack a = ak_call(&W, d, mixed, MP_ARRAY_LEN(mixed), "curve-acked", 1);
     must(a.status == 0 && a.sequence == 1 && a.accepted == 3 && a.rejected == 2 &&
