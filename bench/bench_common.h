@@ -663,6 +663,9 @@ static inline void bench_unquote(char *s)
 static inline void bench_daemon_cleanup(struct bench_daemon *d, int keep)
 {
     bench_daemon_stop(d);
+    /* BENCH_KEEP=1: keep the daemon's directory (config, data, log) to read */
+    if (!keep && getenv("BENCH_KEEP"))
+        fprintf(stderr, "# daemon directory kept: %s\n", d->dir), keep = 1;
     if (!keep && d->dir[0])
         e2e_tmpdir_remove(d->dir);
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ingest_impl.h"
+#include "ingest_route.h"
 #include "mp_hash.h"
 
 #define DISP_BURST 256  /* messages taken from one socket per poll round */
@@ -76,16 +77,20 @@ struct disp {
     int byes;
     int draining;
     void *mon[2]; /* Curve: handshake monitors of PULL and ROUTER (NULL: none) */
+    struct ingest_route *route; /* producer_id -> worker */
+    int64_t now_ms, next_expire_ms;
 };
 
-/* The worker a frame goes to: by producer_id, else by the connection
- * (`conn`: a PULL connection's descriptor, taken modulo the workers since
- * descriptors are small and consecutive, so a few producers spread evenly;
- * a hash of the ROUTER's routing id).
+/* The worker a frame goes to: by producer_id through the route table
+ * (the least busy worker at its first frame, then always that one), else
+ * by the connection (`conn`: a PULL connection's descriptor, taken modulo
+ * the workers since descriptors are small and consecutive, so a few
+ * producers spread evenly; a hash of the ROUTER's routing id).
  * *sh (may be NULL) gets the frame's shape (zeroed when it does not parse). */
-static int disp__worker(const struct ingest *in, const void *buf, size_t len, uint64_t conn,
+static int disp__worker(struct disp *d, const void *buf, size_t len, uint64_t conn,
                         struct ingest_frame_shape *sh)
 {
+    const struct ingest *in = d->in;
     struct ingest_frame_shape sh0;
     sh = sh ? sh : &sh0;
     if (ingest_decode_shape(buf, len, sh) != MP_OK)
@@ -93,7 +98,8 @@ static int disp__worker(const struct ingest *in, const void *buf, size_t len, ui
     if (in->nworkers == 1)
         return 0;
     if (sh->pid_len)
-        return ingest_producers_part(sh->pid, sh->pid_len, in->nworkers);
+        return ingest_route_worker(d->route, ingest_route_hash(d->route, sh->pid, sh->pid_len),
+                                   d->now_ms);
     return (int)(conn % (uint64_t)in->nworkers);
 }
 
@@ -133,7 +139,7 @@ static void disp__pull(struct disp *d)
             return;
         }
         int fd = zmq_msg_get(&m, ZMQ_SRCFD);
-        int w = disp__worker(in, zmq_msg_data(&m), zmq_msg_size(&m), (uint64_t)(fd < 0 ? 0 : fd),
+        int w = disp__worker(d, zmq_msg_data(&m), zmq_msg_size(&m), (uint64_t)(fd < 0 ? 0 : fd),
                              NULL);
         uint32_t client = in->curve ? ingest_curve_msg_client(in->curve, &m) : 0;
         if (disp__client(in, in->workers[w].disp_pair, client) < 0 ||
@@ -169,7 +175,7 @@ static void disp__routed(struct disp *d, zmq_msg_t *rid, zmq_msg_t *body, int ex
     }
     uint64_t conn = mp_hash_mix64(mp_hash_bytes(zmq_msg_data(rid), zmq_msg_size(rid), 0));
     struct ingest_frame_shape sh;
-    int w = disp__worker(in, buf, len, conn, &sh);
+    int w = disp__worker(d, buf, len, conn, &sh);
     if (ingest__floor_check(d->floor, &sh)) {
         disp__retry(d, rid, &sh, "retry_earlier");
         return;
@@ -279,6 +285,11 @@ static int disp__round(struct disp *d, zmq_pollitem_t *it)
             it[n++] = (zmq_pollitem_t){.socket = d->mon[k], .events = ZMQ_POLLIN};
     if (zmq_poll(it, n, DISP_POLL_MS) < 0)
         return zmq_errno() == EINTR ? 1 : 0;
+    d->now_ms = mp_now_ms();
+    if (d->now_ms >= d->next_expire_ms) {
+        ingest_route_expire(d->route, d->now_ms);
+        d->next_expire_ms = d->now_ms + 1000;
+    }
     for (int k = im; k < n; k++)
         if (it[k].revents & ZMQ_POLLIN)
             ingest_curve_monitor_event(in->curve, it[k].socket);
@@ -305,7 +316,9 @@ void *ingest__dispatch_main(void *arg)
         d.mon[0] = ingest_curve_monitor_open(in->curve, in->pull);
         d.mon[1] = in->router ? ingest_curve_monitor_open(in->curve, in->router) : NULL;
     }
-    if (!d.pending || !it || ingest_producers_create(&d.floor) != MP_OK) {
+    if (!d.pending || !it || ingest_producers_create(&d.floor) != MP_OK ||
+        ingest_route_create(in->nworkers, INGEST_ROUTE_CAP, INGEST_ROUTE_IDLE_MS, &d.route) !=
+            MP_OK) {
         mp_error("ingest_dispatch_nomem workers=%d", in->nworkers);
         mp_store_release(&in->draining, 1);
     } else {
@@ -319,5 +332,6 @@ void *ingest__dispatch_main(void *arg)
     free(it);
     free(d.pending);
     ingest_producers_destroy(d.floor);
+    ingest_route_destroy(d.route);
     return NULL;
 }

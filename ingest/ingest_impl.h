@@ -5,6 +5,7 @@
  *   ingest_proc.c      one frame: admit, decode, validate, record
  *   ingest_dispatch.c  the thread owning the bound PULL and ROUTER sockets:
  *                      every frame to a fixed worker by producer (order)
+ *   ingest_route.c     producer -> worker: sticky, least loaded first
  *   ingest_worker.c    worker threads (PUSH frames, acked groups), start/stop
  *
  * Dispatcher <-> worker: one inproc PAIR per worker. Down: a PUSH frame is
@@ -67,7 +68,6 @@ struct ack_figures {
 struct worker {
     struct ingest *in;
     struct ingest_proc *proc;
-    struct ingest_producers *producers; /* this worker's part of the journal's table */
     struct ingest_producers *floor;     /* its retry floors (its own) */
     void *pair;      /* the worker's end (its thread) */
     void *disp_pair; /* the dispatcher's end */
@@ -81,6 +81,8 @@ struct ingest {
     void *pull;   /* bound PULL (dispatcher thread) */
     void *router; /* bound ROUTER, NULL without ingest.router (dispatcher thread) */
     struct ingest_journal *journal; /* NULL: no acked path, no PUSH dedup */
+    int nparts;                     /* the journal's producer tables */
+    pthread_mutex_t *part_mu;       /* one per table: workers share them */
     uint32_t ack_max_pending;
     pthread_t disp_tid;
     int disp_started;

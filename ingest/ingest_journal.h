@@ -11,7 +11,7 @@
  *     entry > W in id order with its stored receive time (and raises the
  *     producers' sequences to what those entries carry).
  *   - A writer (an ingest worker) takes the shared lock
- *     (ingest_journal_lock) before it reads or changes its producer table
+ *     (ingest_journal_lock) before it reads or changes a producer table
  *     and holds it from its commit through applying the committed batches
  *     to the in-memory counters; ingest_journal_commit() writes one group
  *     (frames, receive times, producer sequences) in ONE synced write.

@@ -1,12 +1,13 @@
 /* ingest_producers.h — the last applied sequence per producer_id, for
  * exactly-once ingest (dedup on both endpoints).
  *
- * Contract: one table per ingest worker (a producer is pinned to the worker
- * ingest_producers_part() names, so a table needs no lock of its own); the
- * journal (ingest_journal.h) owns the tables and serialises their users:
- * the worker changes its table under the journal's shared lock, the flush
- * hook reads and expires every table under the exclusive one. Not
- * thread-safe otherwise.
+ * Contract: the journal keeps `parts` tables (a producer's entry lives in
+ * the table ingest_producers_part() names: a pure function of the id, so a
+ * restart finds it); the journal (ingest_journal.h) owns them. Workers use
+ * them under the journal's shared lock and a mutex per table (ingest's,
+ * since the route table may give two producers of one part to different
+ * workers); the flush hook reads and expires every table under the
+ * exclusive lock. Not thread-safe otherwise.
  *
  * Persistence (ENG_KV_PRODUCERS): key = the producer_id bytes, value =
  * 16 bytes: big-endian last sequence, big-endian last-seen Unix ms.
@@ -37,7 +38,7 @@ struct ingest_producers;
 
 int ingest_producers_create(struct ingest_producers **out);
 void ingest_producers_destroy(struct ingest_producers *p);
-/* The worker (0..parts-1) a producer_id belongs to. Pure. */
+/* The table (0..parts-1) a producer_id belongs to. Pure. */
 int ingest_producers_part(const char *pid, size_t len, int parts);
 /* The last applied sequence of pid, 0 when unknown. */
 uint64_t ingest_producers_last(const struct ingest_producers *p, const char *pid, size_t len);

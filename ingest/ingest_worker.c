@@ -54,6 +54,49 @@ struct group {
     int has_stash;
 };
 
+/* ---- the producer tables ------------------------------------------------------ */
+
+/* A producer's last sequence lives in the journal's table of part
+ * ingest_producers_part(pid): a pure function, so a restart finds it
+ * whatever worker the route table (ingest_route.h) gives the producer.
+ * Workers share the parts, so each part has a mutex; the flush's cut takes
+ * the journal lock exclusively and so never meets a worker here. */
+static struct ingest_producers *prod__part(struct ingest *in, const char *pid, size_t len,
+                                           pthread_mutex_t **mu)
+{
+    int k = ingest_producers_part(pid, len, in->nparts);
+    *mu = &in->part_mu[k];
+    pthread_mutex_lock(*mu);
+    return ingest_journal_producers(in->journal, k);
+}
+
+static uint64_t prod__last(struct ingest *in, const char *pid, size_t len)
+{
+    pthread_mutex_t *mu;
+    uint64_t last = ingest_producers_last(prod__part(in, pid, len, &mu), pid, len);
+    pthread_mutex_unlock(mu);
+    return last;
+}
+
+static int prod__set(struct ingest *in, const char *pid, size_t len, uint64_t seq, int64_t now)
+{
+    pthread_mutex_t *mu;
+    int rc = ingest_producers_set(prod__part(in, pid, len, &mu), pid, len, seq, now);
+    pthread_mutex_unlock(mu);
+    return rc;
+}
+
+/* 1 when pid is new and its part's table has no room for it. */
+static int prod__full(struct ingest *in, const char *pid, size_t len)
+{
+    pthread_mutex_t *mu;
+    struct ingest_producers *p = prod__part(in, pid, len, &mu);
+    int full = !ingest_producers_last(p, pid, len) &&
+               ingest_producers_count(p) >= INGEST_PRODUCERS_MAX;
+    pthread_mutex_unlock(mu);
+    return full;
+}
+
 /* ---- PUSH frames ------------------------------------------------------------- */
 
 static void worker__push(struct worker *w, uint32_t client, const void *buf, size_t len)
@@ -71,15 +114,14 @@ static void worker__push(struct worker *w, uint32_t client, const void *buf, siz
     int dedup = j && sh.pid_len && sh.sequence;
     if (dedup)
         ingest_journal_lock(j);
-    if (dedup && sh.sequence <= ingest_producers_last(w->producers, sh.pid, sh.pid_len)) {
+    if (dedup && sh.sequence <= prod__last(w->in, sh.pid, sh.pid_len)) {
         ingest_proc_duplicate(p);
     } else {
         eng_thread_online(p->th);
         ingest_proc_apply(p, b, now, NULL, NULL);
         eng_thread_offline(p->th);
         /* full table: applied, but not deduplicated (counted by its log) */
-        if (dedup && ingest_producers_set(w->producers, sh.pid, sh.pid_len, sh.sequence, now) !=
-                         MP_OK)
+        if (dedup && prod__set(w->in, sh.pid, sh.pid_len, sh.sequence, now) != MP_OK)
             mp_warn("ingest_producer_table_full producers=%d", INGEST_PRODUCERS_MAX);
     }
     if (dedup)
@@ -99,7 +141,7 @@ static uint64_t worker__last(const struct worker *w, const struct group *g, size
             memcmp(o->sh.pid, sh->pid, sh->pid_len) == 0)
             return o->sh.sequence;
     }
-    return ingest_producers_last(w->producers, sh->pid, sh->pid_len);
+    return prod__last(w->in, sh->pid, sh->pid_len);
 }
 
 /* Refused and duplicate batches; the rest become journal records. */
@@ -120,8 +162,7 @@ static size_t worker__sort(struct worker *w, struct group *g, int64_t now)
             ingest_proc_duplicate(w->proc);
             continue;
         }
-        if (e->sh.pid_len && !ingest_producers_last(w->producers, e->sh.pid, e->sh.pid_len) &&
-            ingest_producers_count(w->producers) >= INGEST_PRODUCERS_MAX) {
+        if (e->sh.pid_len && prod__full(w->in, e->sh.pid, e->sh.pid_len)) {
             e->status = ACK_RETRY;
             e->error = "producer_table_full";
             ingest__floor_note(w->floor, &e->sh);
@@ -155,7 +196,7 @@ static void worker__commit_apply(struct worker *w, struct group *g, int64_t now)
             continue;
         }
         if (e->sh.pid_len && e->sh.sequence)
-            ingest_producers_set(w->producers, e->sh.pid, e->sh.pid_len, e->sh.sequence, now);
+            prod__set(w->in, e->sh.pid, e->sh.pid_len, e->sh.sequence, now);
         int first = INGEST_OK;
         ingest_proc_set_client(w->proc, w->in->curve, e->client);
         e->accepted = ingest_proc_apply(w->proc, e->b, now, &e->rejected, &first);
@@ -313,6 +354,9 @@ void ingest_stop(struct ingest *in)
         ingest_producers_destroy(in->workers[i].floor);
     }
     free(in->workers);
+    for (int i = 0; in->part_mu && i < in->nparts; i++)
+        pthread_mutex_destroy(&in->part_mu[i]);
+    free(in->part_mu);
     ingest_curve_destroy(in->curve); /* after the sockets: stops the ZAP handler */
     free(in);
 }
@@ -426,8 +470,6 @@ static int ingest__procs(struct ingest *in, struct eng_table *t, const struct in
         if (rc != MP_OK)
             return rc;
         w->proc->rl = in->rl; /* one log budget per reason for all workers */
-        if (in->journal)
-            w->producers = ingest_journal_producers(in->journal, i);
         if ((rc = ingest_producers_create(&w->floor)) != MP_OK)
             return rc;
         if ((rc = ingest__pair(in, i, err, errlen)) != MP_OK)
@@ -439,9 +481,8 @@ static int ingest__procs(struct ingest *in, struct eng_table *t, const struct in
 int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *opts,
                  struct ingest **out, char *err, size_t errlen)
 {
-    if ((opts->router_endpoint && !opts->journal) ||
-        (opts->journal && ingest_journal_parts(opts->journal) != opts->workers)) {
-        snprintf(err, errlen, "ingest: the router needs a journal with one part per worker");
+    if (opts->router_endpoint && !opts->journal) {
+        snprintf(err, errlen, "ingest: the router needs a journal");
         return MP_ERR_INVAL;
     }
     int rc = MP_ERR_NOMEM;
@@ -451,6 +492,13 @@ int ingest_start(struct eng_table *t, void *zmq_ctx, const struct ingest_opts *o
     in->zctx = zmq_ctx;
     in->nworkers = opts->workers;
     in->journal = opts->journal;
+    if (in->journal) {
+        in->nparts = ingest_journal_parts(in->journal);
+        if (!(in->part_mu = calloc((size_t)in->nparts, sizeof(*in->part_mu))))
+            goto err;
+        for (int i = 0; i < in->nparts; i++)
+            pthread_mutex_init(&in->part_mu[i], NULL);
+    }
     in->ack_max_pending = opts->ack_max_pending ? opts->ack_max_pending
                                                 : INGEST_ACK_MAX_PENDING_DEFAULT;
     if ((rc = ingest__procs(in, t, opts, err, errlen)) != MP_OK)

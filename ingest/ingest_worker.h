@@ -8,11 +8,13 @@
  * counts even when others are rejected. Rejections are counted per reason and
  * logged at most once per second per reason.
  *
- * Order: the dispatcher sends every frame to a FIXED worker, chosen by a
- * hash of the batch's producer_id (read off the wire), or of the connection
- * (PULL: its socket; ROUTER: the routing id) when producer_id is empty. One
- * producer's frames are therefore applied in the order it sent them, on
- * both endpoints; different producers still spread over the workers.
+ * Order: the dispatcher sends every frame to a FIXED worker: by the
+ * batch's producer_id (read off the wire) through the route table
+ * (ingest_route.h: the least loaded worker at the producer's first frame,
+ * then always that one while it sends), or by the connection (PULL: its
+ * socket; ROUTER: the routing id) when producer_id is empty. One producer's
+ * frames are therefore applied in the order it sent them, on both
+ * endpoints; different producers spread evenly over the workers.
  *
  * Acked ingest (ROUTER; producers use DEALER): one EventBatch per message,
  * one Ack per batch (same routing id, Ack.sequence = the batch's), sent
