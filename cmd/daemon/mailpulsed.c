@@ -48,7 +48,7 @@
 #include "mp_log.h"
 #include "mp_metrics.h"
 
-#define VERSION "0.1.0"
+#define VERSION MP_VERSION
 
 struct daemon {
     struct mp_config *cfg;
