@@ -16,7 +16,9 @@
  * (endpoint unreachable, address in use, ...), 2 bad usage: an unknown
  * option, a missing or malformed value. Usage errors name the option and
  * the value expected; values are checked for syntax only, because the
- * daemon's own validation is what the tests exercise.
+ * daemon's own validation is what the tests exercise. $MAILPULSE_API,
+ * $MAILPULSE_ENDPOINT, $MAILPULSE_ROUTER and $MAILPULSE_TOKEN stand in for
+ * options not given (cli_opt.h, cli_api.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -47,7 +49,11 @@ static void cli__print_commands(FILE *f)
         fprintf(f, "  %-6s %s\n", cli__cmds[i]->name, cli__cmds[i]->summary);
     fprintf(f, "  %-6s %s\n", "help", "show this list, or 'help <command>' for a command's options");
     fputs("\nRun 'mailpulse <command> --help' for a command's options, 'mailpulse -V'\n"
-          "for the version.\n",
+          "for the version.\n"
+          "\n"
+          "Environment (an option given beats it): $" CLI_ENV_API " for --api,\n"
+          "$" CLI_ENV_ENDPOINT " for send's --endpoint, $" CLI_ENV_ROUTER " for\n"
+          "send --ack's, $MAILPULSE_TOKEN for --token.\n",
           f);
 }
 
