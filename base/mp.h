@@ -28,6 +28,10 @@ const char *mp_strerror(int code);
 #define MP_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define MP_UNUSED(x) ((void)(x))
 
+/* The release both programs print for -V ("mailpulsed 0.1.0",
+ * "mailpulse 0.1.0"): one number for the daemon and its CLI. */
+#define MP_VERSION "0.1.0"
+
 /* Wall clock in Unix milliseconds (CLOCK_REALTIME). */
 int64_t mp_now_ms(void);
 /* Monotonic clock in nanoseconds (CLOCK_MONOTONIC), for durations. */

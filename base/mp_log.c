@@ -12,8 +12,19 @@
 
 /* Process configuration, written once before threads start. */
 static enum mp_log_level log__level = MP_LOG_INFO;
+static enum mp_log_format log__format = MP_LOG_TEXT;
 
 void mp_log_set_level(enum mp_log_level lvl) { log__level = lvl; }
+void mp_log_set_format(enum mp_log_format fmt) { log__format = fmt; }
+
+int mp_log_format_parse(const char *s, enum mp_log_format *out)
+{
+    if (strcmp(s, "text") == 0 || strcmp(s, "json") == 0) {
+        *out = s[0] == 't' ? MP_LOG_TEXT : MP_LOG_JSON;
+        return 0;
+    }
+    return -1;
+}
 
 int mp_log_level_parse(const char *s, enum mp_log_level *out)
 {
@@ -163,6 +174,152 @@ const char *mp_log_quote_str(char *dst, size_t n, const char *s)
     return mp_log_quote(dst, n, s, s ? strlen(s) : 0);
 }
 
+/* ---- JSON lines ------------------------------------------------------------- */
+
+/* A bounded output: puts stop (and set `full`) when the next piece would
+ * not leave `reserve` bytes for the closing members. */
+struct log__out {
+    char *p;
+    size_t len, cap;
+    int full;
+};
+
+static void log__jput(struct log__out *o, const char *s, size_t n)
+{
+    if (o->full || o->len + n > o->cap) {
+        o->full = 1;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+/* One byte inside a JSON string: " \ and controls escaped. */
+static void log__jbyte(struct log__out *o, unsigned char c)
+{
+    static const char hex[] = "0123456789abcdef";
+    char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xF]};
+    if (c == '"' || c == '\\') {
+        e[1] = (char)c;
+        log__jput(o, e, 2);
+    } else if (c < 0x20 || c == 0x7f) {
+        log__jput(o, e, 6);
+    } else {
+        log__jput(o, (const char *)&c, 1);
+    }
+}
+
+static int log__hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A quoted value's text (between the quotes, as mp_log_quote wrote it)
+ * unescaped into the JSON string; \xHH of a byte >= 0x80 stays as text. */
+static void log__junquote(struct log__out *o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\\' && i + 1 < n) {
+            char x = s[i + 1];
+            int hi = i + 3 < n ? log__hexval(s[i + 2]) : -1, lo = hi >= 0 ? log__hexval(s[i + 3]) : -1;
+            if (x == 'n' || x == 'r' || x == 't' || x == '"' || x == '\\') {
+                c = x == 'n' ? '\n' : x == 'r' ? '\r' : x == 't' ? '\t' : (unsigned char)x;
+                i++;
+            } else if (x == 'x' && lo >= 0 && hi < 8) {
+                c = (unsigned char)(hi * 16 + lo);
+                i += 3;
+            }
+        }
+        log__jbyte(o, c);
+    }
+}
+
+/* The next word of s[*i..n): [*ks, *ke) its key (empty: not a k=v word),
+ * [*vs, *ve) its value or the whole word, *quoted when the value was in
+ * quotes (the span is then between them). 0 at the end. */
+static int log__word(const char *s, size_t n, size_t *i, size_t *ks, size_t *ke, size_t *vs,
+                     size_t *ve, int *quoted)
+{
+    size_t p = *i;
+    while (p < n && s[p] == ' ')
+        p++;
+    if (p == n)
+        return 0;
+    size_t k = p;
+    while (k < n && (s[k] == '_' || s[k] == '.' || s[k] == '-' || (s[k] >= '0' && s[k] <= '9') ||
+                     ((s[k] | 0x20) >= 'a' && (s[k] | 0x20) <= 'z')))
+        k++;
+    *quoted = 0;
+    *ks = *ke = p;
+    if (k > p && k < n && s[k] == '=') {
+        *ke = k;
+        p = k + 1;
+        if (p < n && s[p] == '"') {
+            size_t q = ++p;
+            while (q < n && s[q] != '"')
+                q += s[q] == '\\' && q + 1 < n ? 2 : 1;
+            *vs = p;
+            *ve = q < n ? q : n;
+            *quoted = 1;
+            *i = q < n ? q + 1 : n;
+            return 1;
+        }
+    }
+    *vs = p;
+    while (p < n && s[p] != ' ')
+        p++;
+    *ve = p;
+    *i = p;
+    return 1;
+}
+
+/* The text line's parts as one JSON object and a newline into out (cap
+ * bytes); returns its length. */
+static size_t log__json(char *out, size_t cap, const char *ts, const char *lvl, const char *msg,
+                        size_t n)
+{
+    struct log__out o = {out, 0, cap - 32, 0}; /* room for the cut member and "}\n" */
+    size_t i = 0, ks, ke, vs, ve, words = 0;
+    int quoted;
+    log__jput(&o, "{\"ts\":\"", 7);
+    log__jput(&o, ts, strlen(ts));
+    log__jput(&o, "\",\"level\":\"", 11);
+    log__jput(&o, lvl, strlen(lvl));
+    log__jput(&o, "\",\"msg\":\"", 9);
+    while (log__word(msg, n, &i, &ks, &ke, &vs, &ve, &quoted))
+        if (ke == ks)
+            for (size_t j = (words++ ? vs - 1 : vs); j < ve; j++)
+                log__jbyte(&o, j < vs ? ' ' : (unsigned char)msg[j]);
+    log__jput(&o, "\"", 1);
+    for (i = 0; !o.full && log__word(msg, n, &i, &ks, &ke, &vs, &ve, &quoted);) {
+        if (ke == ks)
+            continue;
+        size_t mark = o.len;
+        int reserved = (ke - ks == 2 && memcmp(msg + ks, "ts", 2) == 0) ||
+                       (ke - ks == 5 && memcmp(msg + ks, "level", 5) == 0) ||
+                       (ke - ks == 3 && memcmp(msg + ks, "msg", 3) == 0);
+        log__jput(&o, reserved ? ",\"_" : ",\"", reserved ? 3 : 2);
+        log__jput(&o, msg + ks, ke - ks);
+        log__jput(&o, "\":\"", 3);
+        if (quoted)
+            log__junquote(&o, msg + vs, ve - vs);
+        else
+            for (size_t j = vs; j < ve; j++)
+                log__jbyte(&o, (unsigned char)msg[j]);
+        log__jput(&o, "\"", 1);
+        if (o.full)
+            o.len = mark; /* the member that did not fit goes whole */
+    }
+    o.cap = cap;
+    int cut = o.full;
+    o.full = 0;
+    if (cut)
+        log__jput(&o, ",\"cut\":\"true\"", 13);
+    log__jput(&o, "}\n", 2);
+    return o.len;
+}
+
 /* ---- lines ------------------------------------------------------------------ */
 
 void mp_log(enum mp_log_level lvl, const char *fmt, ...)
@@ -188,8 +345,16 @@ void mp_log(enum mp_log_level lvl, const char *fmt, ...)
      * controls are escaped, and an overlong one is cut with a marker. */
     size_t len = (size_t)n + log__cut(line + n, sizeof(line) - (size_t)n - 1, msg, have, total, 0);
     line[len++] = '\n';
+    char json[MP_LOG_JSON_LINE_MAX];
+    const char *out = line;
+    if (log__format == MP_LOG_JSON) {
+        char ts_text[32];
+        snprintf(ts_text, sizeof(ts_text), "%.*s", 24, line + 3); /* after "ts=" */
+        len = log__json(json, sizeof(json), ts_text, names[lvl], line + n, len - 1 - (size_t)n);
+        out = json;
+    }
     /* One write(2) per line keeps lines from different threads whole. */
-    ssize_t w = write(STDERR_FILENO, line, len);
+    ssize_t w = write(STDERR_FILENO, out, len);
     MP_UNUSED(w);
 }
 

@@ -25,6 +25,22 @@
  * add a key of its own. Values that are ours (fixed words, numbers,
  * mp_strerror()) are printed as they are.
  *
+ * Format (process configuration like the level, set once at start with
+ * mp_log_set_format): MP_LOG_TEXT writes the key=value line above;
+ * MP_LOG_JSON writes the same line as one JSON object per line:
+ * {"ts":"...","level":"info","msg":"started","version":"0.1.0",...}. The
+ * text line is built first (so every escape above has been applied), then
+ * split into words: a word k=v (k of A-Z a-z 0-9 _ . -) becomes the member
+ * "k":"v", with a quoted value unquoted (\" \\ \n \r \t and \xHH of ASCII
+ * bytes decoded; \xHH of other bytes stays as that text, so the string is
+ * well-formed UTF-8); any other word joins "msg". Values are strings. A key
+ * named ts, level or msg is written as _ts, _level, _msg. In the JSON, " \
+ * and control bytes are escaped (\u00XX), so whatever a value holds, each
+ * line is one complete JSON object. The text line is at most
+ * MP_LOG_LINE_MAX and JSON escaping at most doubles it, so a JSON line fits
+ * MP_LOG_JSON_LINE_MAX; were it not to, it would end with the members that
+ * fit and "cut":"true", still one object.
+ *
  * Hot paths never log per event: they count, and consult an mp_ratelimit
  * before logging. mp_ratelimit_allow() is thread-safe and lock-free; it lets
  * through at most one call per `interval_ms` and reports how many calls were
@@ -47,6 +63,14 @@ enum mp_log_level { MP_LOG_DEBUG = 0, MP_LOG_INFO = 1, MP_LOG_WARN = 2, MP_LOG_E
 #define MP_LOG_VALUE_MAX 256
 /* A buffer that holds any quoted value: the quotes, the text, the NUL. */
 #define MP_LOG_QUOTE_SIZE (MP_LOG_VALUE_MAX + 3)
+
+enum mp_log_format { MP_LOG_TEXT = 0, MP_LOG_JSON = 1 };
+/* Longest JSON line, its final newline included. */
+#define MP_LOG_JSON_LINE_MAX (4 * MP_LOG_LINE_MAX)
+
+void mp_log_set_format(enum mp_log_format fmt);
+/* Parses "text|json"; returns 0 and sets *out, or -1. */
+int mp_log_format_parse(const char *s, enum mp_log_format *out);
 
 void mp_log_set_level(enum mp_log_level lvl);
 /* Parses "debug|info|warn|error"; returns 0 and sets *out, or -1. */

@@ -71,6 +71,12 @@ START_TEST(urls)
     mp_buf_reset(&b);
     ck_assert_int_eq(cli_api_url_start(&b, "", "/p"), MP_OK);
     ck_assert_str_eq(b.p, "/p");
+    mp_buf_reset(&b); /* host:port is plain HTTP */
+    ck_assert_int_eq(cli_api_url_start(&b, "127.0.0.1:27480/", "/v1/alerts"), MP_OK);
+    ck_assert_str_eq(b.p, "http://127.0.0.1:27480/v1/alerts");
+    mp_buf_reset(&b);
+    ck_assert_int_eq(cli_api_url_start(&b, "[::1]:7480", "/x"), MP_OK);
+    ck_assert_str_eq(b.p, "http://[::1]:7480/x");
     mp_buf_free(&b);
 }
 END_TEST
@@ -153,6 +159,39 @@ START_TEST(shared_options)
 }
 END_TEST
 
+/* $MAILPULSE_API: used without --api, beaten by --api, checked and named
+ * when bad, ignored when empty. */
+START_TEST(api_from_env)
+{
+    char *none[] = {"demo", NULL};
+    char *flag[] = {"demo", "--api", "http://flag:1", NULL};
+    struct cli_api_opts o = CLI_API_OPTS_INIT;
+    struct cli_args a = CLI_ARGS(&cmd, 1, none);
+    ck_assert_int_eq(setenv(CLI_ENV_API, "127.0.0.1:27480", 1), 0);
+    ck_assert_int_eq(cli_api_next(&a, &o), MP_ERR_NOTFOUND);
+    ck_assert_str_eq(o.api, "127.0.0.1:27480");
+
+    struct cli_api_opts o2 = CLI_API_OPTS_INIT;
+    struct cli_args a2 = CLI_ARGS(&cmd, 3, flag);
+    ck_assert_int_eq(cli_api_next(&a2, &o2), MP_ERR_NOTFOUND);
+    ck_assert_str_eq(o2.api, "http://flag:1");
+
+    ck_assert_int_eq(setenv(CLI_ENV_API, "not a url", 1), 0);
+    struct cli_api_opts o3 = CLI_API_OPTS_INIT;
+    struct cli_args a3 = CLI_ARGS(&cmd, 1, none);
+    ck_assert_int_eq(cli_api_next(&a3, &o3), MP_ERR_INVAL);
+    struct cli_args a4 = CLI_ARGS(&cmd, 3, flag); /* the flag wins: the variable is not read */
+    ck_assert_int_eq(cli_api_next(&a4, &o3), MP_ERR_NOTFOUND);
+
+    ck_assert_int_eq(setenv(CLI_ENV_API, "", 1), 0);
+    struct cli_api_opts o5 = CLI_API_OPTS_INIT;
+    struct cli_args a5 = CLI_ARGS(&cmd, 1, none);
+    ck_assert_int_eq(cli_api_next(&a5, &o5), MP_ERR_NOTFOUND);
+    ck_assert_str_eq(o5.api, CLI_API_DEFAULT);
+    unsetenv(CLI_ENV_API);
+}
+END_TEST
+
 static int print_ok(FILE *f, const char *body)
 {
     fprintf(f, "printed %s\n", body);
@@ -195,5 +234,5 @@ END_TEST
 Suite *test_suite(void)
 {
     return check_suite("cli_api", 30, setup, teardown,
-                       CHECK_TESTS(urls, error_text, get, shared_options, show));
+                       CHECK_TESTS(urls, error_text, get, shared_options, api_from_env, show));
 }

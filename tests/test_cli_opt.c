@@ -5,7 +5,9 @@
  * (even "" or "-x"); unknown options, positionals, a flag with a value and
  * a missing value are usage errors; --help prints the help and ends the
  * command (CLI_HELP); integers are whole decimals in range, nothing else;
- * --tenant follows the name grammar and --api wants http(s)://.
+ * --tenant follows the name grammar; --api wants an http(s):// URL or a
+ * host:port (IPv6 in brackets), --endpoint a tcp/ipc/inproc endpoint, and
+ * refusals name the option or variable; an empty variable is unset.
  */
 #include <check.h>
 #include <stdint.h>
@@ -125,8 +127,48 @@ START_TEST(tenant_and_api)
     ck_assert_int_eq(cli_opt_tenant(&cmd, "", &out), MP_ERR_INVAL);
     ck_assert_int_eq(cli_opt_api(&cmd, "https://h:1", &out), MP_OK);
     ck_assert_str_eq(out, "https://h:1");
-    ck_assert_int_eq(cli_opt_api(&cmd, "ftp://h", &out), MP_ERR_INVAL);
-    ck_assert_int_eq(cli_opt_api(&cmd, "127.0.0.1:7480", &out), MP_ERR_INVAL);
+    /* host:port means http://host:port (cli_api_url_start adds the scheme) */
+    static const char *good[] = {"http://h", "https://h:1/base", "127.0.0.1:7480",
+                                 "[::1]:7480", "localhost:27480", "api.example.com:443"};
+    for (size_t i = 0; i < MP_ARRAY_LEN(good); i++) {
+        out = NULL;
+        ck_assert_msg(cli_opt_api(&cmd, good[i], &out) == MP_OK, "\"%s\"", good[i]);
+        ck_assert_ptr_eq(out, good[i]);
+    }
+    static const char *bad[] = {"ftp://h", "ftp://h:1", "http://", "https:///x", "127.0.0.1",
+                                "::1:7480", "h:0", "h:65536", "h:1 ", "http://h x", "x",
+                                "", "tcp://127.0.0.1:7480", "http://h\n"};
+    for (size_t i = 0; i < MP_ARRAY_LEN(bad); i++) {
+        out = "kept";
+        ck_assert_msg(cli_opt_api(&cmd, bad[i], &out) == MP_ERR_INVAL, "\"%s\"", bad[i]);
+        ck_assert_str_eq(out, "kept");
+    }
+    ck_assert_int_eq(cli_opt_api_from(&cmd, "$MAILPULSE_API", "x y", &out), MP_ERR_INVAL);
+}
+END_TEST
+
+START_TEST(endpoints_and_env)
+{
+    const char *out = NULL;
+    static const char *good[] = {"tcp://127.0.0.1:7400", "tcp://[::1]:7400", "ipc:///tmp/mp.sock",
+                                 "inproc://x"};
+    for (size_t i = 0; i < MP_ARRAY_LEN(good); i++) {
+        ck_assert_msg(cli_opt_endpoint(&cmd, "--endpoint", good[i], &out) == MP_OK, "%s", good[i]);
+        ck_assert_ptr_eq(out, good[i]);
+    }
+    static const char *bad[] = {"", "tcp://", "127.0.0.1:7400", "nope://x", "tcp://h :1",
+                                "http://h:1"};
+    for (size_t i = 0; i < MP_ARRAY_LEN(bad); i++)
+        ck_assert_msg(cli_opt_endpoint(&cmd, "$MAILPULSE_ENDPOINT", bad[i], &out) ==
+                          MP_ERR_INVAL,
+                      "\"%s\"", bad[i]);
+    /* set and empty count as unset */
+    ck_assert_int_eq(setenv("MP_TEST_CLI_ENV", "", 1), 0);
+    ck_assert_ptr_null(cli_env("MP_TEST_CLI_ENV"));
+    ck_assert_int_eq(setenv("MP_TEST_CLI_ENV", "v", 1), 0);
+    ck_assert_str_eq(cli_env("MP_TEST_CLI_ENV"), "v");
+    unsetenv("MP_TEST_CLI_ENV");
+    ck_assert_ptr_null(cli_env("MP_TEST_CLI_ENV"));
 }
 END_TEST
 
@@ -134,5 +176,5 @@ Suite *test_suite(void)
 {
     return check_suite("cli_opt", 0, NULL, NULL,
                        CHECK_TESTS(forms, refusals, help_ends_the_walk, integers,
-                                   tenant_and_api));
+                                   tenant_and_api, endpoints_and_env));
 }

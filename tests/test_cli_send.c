@@ -138,6 +138,30 @@ START_TEST(raw_and_empty_frames)
 }
 END_TEST
 
+/* $MAILPULSE_ENDPOINT stands in for --endpoint; --endpoint beats it; a bad
+ * one is a usage error. ($MAILPULSE_ROUTER is --ack's: not read here.) */
+START_TEST(endpoint_from_env)
+{
+    size_t len;
+    char *empty[] = {"send", "--empty-frame", NULL};
+    ck_assert_int_eq(setenv("MAILPULSE_ENDPOINT", endpoint, 1), 0);
+    ck_assert_int_eq(setenv("MAILPULSE_ROUTER", "bad", 1), 0);
+    ck_assert_int_eq(run(empty), MP_OK);
+    free(frame(&len));
+    ck_assert_uint_eq(len, 0);
+    ck_assert_int_eq(setenv("MAILPULSE_ENDPOINT", "127.0.0.1:1", 1), 0);
+    ck_assert_int_eq(run(empty), MP_ERR_INVAL);
+    char *flag[] = {"send", "--endpoint", endpoint, "--empty-frame", NULL};
+    ck_assert_int_eq(run(flag), MP_OK);
+    free(frame(&len));
+    char *ack[] = {"send", "--ack", "--tenant", "a", "--mailbox", "m", "--domain", "d",
+                   "--type", "sent", NULL};
+    ck_assert_int_eq(run(ack), MP_ERR_INVAL); /* $MAILPULSE_ROUTER is "bad" */
+    unsetenv("MAILPULSE_ENDPOINT");
+    unsetenv("MAILPULSE_ROUTER");
+}
+END_TEST
+
 START_TEST(usage_errors)
 {
     char *no_fields[] = {"send", "--tenant", "a", NULL};
@@ -449,7 +473,8 @@ END_TEST
 Suite *test_suite(void)
 {
     return check_suite("cli_send", 30, setup, teardown,
-                       CHECK_TESTS(events_in_batches, raw_and_empty_frames, usage_errors,
+                       CHECK_TESTS(events_in_batches, raw_and_empty_frames, endpoint_from_env,
+                                   usage_errors,
                                    push_without_listener_fails_every_time,
                                    ack_resends_on_retry_and_lost_ack, ack_gives_up_after_retries,
                                    ack_resends_in_order,

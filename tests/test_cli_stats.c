@@ -4,7 +4,8 @@
  * The request URL (tenant percent-encoded, optional parameters), rates as
  * percentages ("-" for null, "<0.01%" for tiny ones), the tenant table and
  * the group table from a fixed API body (the error text of an error body is
- * in test_cli_api). The real binary against the real daemon is in test_e2e_stats.
+ * in test_cli_api); long names and counts still fit 100 columns, numbers
+ * right-aligned under their headers. The real binary against the real daemon is in test_e2e_stats.
  */
 #include <check.h>
 #include <stdio.h>
@@ -94,13 +95,59 @@ START_TEST(tables)
     has(t, "\n  open                   14    unsubscribe_rate      1.47%\n");
     has(t, "\n  spam_trap               1\n");
     has(t, "by mailbox: 3 with events in the window, most sent first");
-    has(t, "  mailbox                         sent    delivered  bounce_hard    complaint"
-           "    spam_trap      bounce_rate   complaint_rate  engagement_rate\n");
-    has(t, "  b@acme.example                   100           90           10            0"
-           "            0           10.00%            0.00%            0.00%\n");
-    has(t, "  only-opens@acme.example            0            0            0            0"
-           "            0                -                -                -\n");
+    has(t, "  mailbox                   sent delivered  bnc_hard complaint spam_trap  bounce%"
+           "   compl%  engage%\n");
+    has(t, "  b@acme.example             100        90        10         0         0   10.00%"
+           "    0.00%    0.00%\n");
+    has(t, "  only-open....example         0         0         0         0         0        -"
+           "        -        -\n");
     has(t, "2 of 3 shown; --limit N shows more");
+    free(t);
+}
+END_TEST
+
+/* Widths of every line of t: at most max; returns the number of lines. */
+static size_t lines_fit(const char *t, size_t max)
+{
+    size_t n = 0;
+    for (const char *p = t, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1, n++)
+        ck_assert_msg((size_t)(nl - p) <= max, "line %zu is %zu wide:\n%.*s", n,
+                      (size_t)(nl - p), (int)(nl - p), p);
+    return n;
+}
+
+/* Realistic long data: a 64-character tenant, an 80-character mailbox, an
+ * 11-digit count. Every line fits 100 columns, the name is cut in the middle
+ * (both ends kept), the numbers end in the same column as their headers. */
+START_TEST(wide_data_fits_100)
+{
+    static const char wide[] =
+        "{\"tenant\":\"t234567890123456789012345678901234567890123456789012345678901234\","
+        "\"window\":\"7d\",\"counts\":{\"sent\":12345678901,\"delivered\":9},"
+        "\"rates\":{\"bounce_rate\":0.5},\"by\":\"recipient_domain\",\"groups_total\":1,"
+        "\"groups\":[{\"recipient_domain\":\"mx-first-part.some-very-long-subdomain-name.of."
+        "a-company.example.co.uk.end\",\"counts\":{\"sent\":12345678901,\"delivered\":"
+        "999999999,\"bounce_hard\":1000000000,\"complaint\":7,\"spam_trap\":0},"
+        "\"rates\":{\"bounce_rate\":1.0,\"complaint_rate\":0.00001,\"engagement_rate\":null}}]}";
+    char *t = print(wide, MP_OK);
+    ck_assert_uint_ge(lines_fit(t, 100), 6);
+    const char *hdr = strstr(t, "\n  recipient_domain ");
+    const char *row = strstr(t, "\n  mx-first-");
+    ck_assert_msg(hdr && row, "%s", t);
+    ck_assert_msg(strstr(row, "  mx-first-...o.uk.end ") != NULL, "middle ellipsis keeps both ends: %s", t);
+    /* right alignment: each number ends where its header ends */
+    static const char *const heads[] = {"sent", "delivered", "bnc_hard", "complaint",
+                                        "spam_trap", "bounce%", "compl%", "engage%"};
+    static const char *const vals[] = {"12.3G", "999999999", "1.0G", "7", "0", "100.00%",
+                                       "<0.01%", "-"};
+    for (size_t i = 0; i < MP_ARRAY_LEN(heads); i++) {
+        const char *h = strstr(hdr + 1, heads[i]);
+        ck_assert_msg(h != NULL, "no header %s: %s", heads[i], t);
+        size_t end = (size_t)(h - hdr) + strlen(heads[i]), vl = strlen(vals[i]);
+        ck_assert_msg(memcmp(row + end - vl, vals[i], vl) == 0 && row[end - vl - 1] == ' ' &&
+                          (row[end] == ' ' || row[end] == '\n'),
+                      "%s does not end under %s:\n%s", vals[i], heads[i], t);
+    }
     free(t);
 }
 END_TEST
@@ -116,7 +163,7 @@ END_TEST
 static Suite *suite(void)
 {
     return check_suite("cli_stats", 0, NULL, NULL,
-                       CHECK_TESTS(percent, url, tables, not_stats));
+                       CHECK_TESTS(percent, url, tables, wide_data_fits_100, not_stats));
 }
 
 Suite *test_suite(void)

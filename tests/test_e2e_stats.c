@@ -553,8 +553,8 @@ START_TEST(cli)
                                       "mailbox", NULL}) == 0,
          "exit status");
     out_has(W.cli.out_path, "by mailbox: 2 with events in the window, most sent first\n");
-    out_has(W.cli.out_path, "  news@team-a.example           350          330           20");
-    out_has(W.cli.out_path, "  sales@team-a.example          300          285            6");
+    out_has(W.cli.out_path, "  news@team-a.example        350       330        20");
+    out_has(W.cli.out_path, "  sales@team-a.example       300       285         6");
     must(!e2e_file_contains(W.cli.out_path, OLD), "old mailbox shown");
     char *text = NULL;
     must_ok(e2e_read_file(W.cli.out_path, &text, NULL));

@@ -193,6 +193,7 @@ static const struct reject_case {
      "got \"012345678901234567890123456789012345678901234567...\"", 3},
     {PULL "log_level: \"\\x01\\x02\\t\\\"\"\n", "got \"\\x01\\x02\\x09\\\"\"", 3},
     {PULL "log_level: loud\n", "log_level: expected one of debug, info, warn, error", 3},
+    {PULL "log_format: JSON\n", "log_format: expected text or json", 3},
     {PULL "log_level: \"a\\nb\"\n", "got \"a\\nb\"", 3}, /* escaped, err stays one line */
     {PULL "data_dir: \"\"\n", "data_dir: expected a directory path, got an empty string", 3},
     {PULL "data_dir:\n", "data_dir: expected a directory path, got null", 3},
@@ -405,6 +406,7 @@ START_TEST(test_example_loads)
     ck_assert_str_eq(cfg->path, "mailpulse.example.yaml");
     ck_assert_str_eq(cfg->data_dir, want);
     ck_assert_str_eq(cfg->log_level, "info");
+    ck_assert_ptr_null(cfg->log_format); /* commented out: text */
     ck_assert_str_eq(cfg->ingest_pull, "tcp://127.0.0.1:7400");
     ck_assert_str_eq(cfg->ingest_router, "tcp://127.0.0.1:7401");
     ck_assert_int_eq(cfg->workers, 2);
@@ -459,6 +461,7 @@ START_TEST(test_full_config)
     struct mp_config *cfg = must_load(
         "data_dir: /var/lib/mailpulse\n"
         "log_level: debug\n"
+        "log_format: json\n"
         "ingest:\n"
         "  pull: ipc:///run/mailpulse/pull\n"
         "  router: tcp://0.0.0.0:7401\n"
@@ -484,6 +487,7 @@ START_TEST(test_full_config)
         "  - {name: chat, type: slack, url: \"https://hooks.slack.com/services/T/B/X\"}\n");
     ck_assert_str_eq(cfg->data_dir, "/var/lib/mailpulse");
     ck_assert_str_eq(cfg->log_level, "debug");
+    ck_assert_str_eq(cfg->log_format, "json");
     ck_assert_str_eq(cfg->ingest_pull, "ipc:///run/mailpulse/pull");
     ck_assert_str_eq(cfg->ingest_router, "tcp://0.0.0.0:7401");
     ck_assert_int_eq(cfg->workers, 3);

@@ -11,7 +11,12 @@
  * (never a byte past n), and by decoding random input back. The rate limiter lets
  * one call through per interval and counts the rest; with four threads
  * hammering the same instant exactly one wins and none of the others is
- * lost from the suppressed count.
+ * lost from the suppressed count. With --log-format json (MP_LOG_JSON)
+ * every line jansson reads back as one JSON object with ts, level and msg:
+ * forged newlines, quotes, backslashes, NUL, bad UTF-8 and U+2028 in values
+ * (quoted or, a bug, bare) never end a line or add a member; a quoted value
+ * comes back as the text that was logged; an overlong line ends with
+ * "cut"; a key named msg cannot replace msg.
  */
 #include <check.h>
 #include <ctype.h>
@@ -21,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "check_main.h"
 #include "mp_log.h"
@@ -33,6 +40,8 @@ static char *capture_stderr(void (*fn)(void))
     int p[2];
     ck_assert_int_eq(pipe(p), 0);
     fcntl(p[0], F_SETFL, O_NONBLOCK);
+    /* room for the JSON fuzz lines: a full pipe would block the writer */
+    ck_assert_int_ge(fcntl(p[1], F_SETPIPE_SZ, 1 << 20), 1 << 20);
     int saved = dup(STDERR_FILENO);
     ck_assert_int_ge(saved, 0);
     ck_assert_int_ge(dup2(p[1], STDERR_FILENO), 0);
@@ -40,7 +49,7 @@ static char *capture_stderr(void (*fn)(void))
     dup2(saved, STDERR_FILENO);
     close(saved);
     close(p[1]);
-    size_t cap = 1 << 16, len = 0;
+    size_t cap = 1 << 20, len = 0;
     char *out = malloc(cap + 1);
     ck_assert_ptr_nonnull(out);
     ssize_t n;
@@ -409,6 +418,140 @@ START_TEST(overlong_line_says_what_was_cut)
 }
 END_TEST
 
+/* ---- JSON lines ------------------------------------------------------------ */
+
+/* Every line of out parsed with jansson: each one an object with ts, level
+ * and msg strings. Returns the array of them (caller decrefs). */
+static json_t *json_lines(const char *out)
+{
+    json_t *all = json_array();
+    for (const char *p = out; *p;) {
+        const char *nl = strchr(p, '\n');
+        ck_assert_msg(nl != NULL, "unterminated line: %s", p);
+        json_error_t e;
+        json_t *j = json_loadb(p, (size_t)(nl - p), JSON_ALLOW_NUL, &e);
+        ck_assert_msg(json_is_object(j), "not one JSON object (%s): %.*s", e.text, (int)(nl - p), p);
+        ck_assert(json_is_string(json_object_get(j, "ts")));
+        ck_assert(json_is_string(json_object_get(j, "level")));
+        ck_assert(json_is_string(json_object_get(j, "msg")));
+        json_array_append_new(all, j);
+        p = nl + 1;
+    }
+    return all;
+}
+
+static const char *jstr(json_t *lines, size_t i, const char *key)
+{
+    const char *v = json_string_value(json_object_get(json_array_get(lines, i), key));
+    ck_assert_msg(v != NULL, "line %zu has no %s", i, key);
+    return v;
+}
+
+static void log_json_forged(void)
+{
+    char q[MP_LOG_QUOTE_SIZE];
+    mp_log_set_format(MP_LOG_JSON);
+    log_forged();
+    mp_info("started version=%s n=%d path=%s", "0.1.0", 3, MP_LOG_Q("/tmp/a b\\c"));
+    mp_info("keys msg=%s level=%s ts=%s", MP_LOG_Q("forged"), "x", "y");
+    mp_info("bytes v=%s u=%s", mp_log_quote(q, sizeof(q), "a\0b\xff\xe2\x80\xa8\"}\n{", 11),
+            MP_LOG_Q("caf\xc3\xa9"));
+    mp_info("raw v=%s", "a\" b=\"{\"\\");
+    mp_info("plain words here k=1");
+    mp_log_set_format(MP_LOG_TEXT);
+}
+
+START_TEST(json_lines_stay_json)
+{
+    char *out = capture_stderr(log_json_forged);
+    json_t *l = json_lines(out);
+    ck_assert_uint_eq(json_array_size(l), 8);
+    ck_assert_str_eq(jstr(l, 0, "level"), "warn");
+    ck_assert_str_eq(jstr(l, 0, "msg"), "raw");
+    ck_assert_str_eq(jstr(l, 2, "msg"), "q");
+    ck_assert_str_eq(jstr(l, 2, "v"), "a\"b\nc"); /* the quoted value, as logged */
+    ck_assert_str_eq(jstr(l, 3, "msg"), "started");
+    ck_assert_str_eq(jstr(l, 3, "version"), "0.1.0");
+    ck_assert_str_eq(jstr(l, 3, "n"), "3");
+    ck_assert_str_eq(jstr(l, 3, "path"), "/tmp/a b\\c");
+    ck_assert_uint_eq(json_object_size(json_array_get(l, 3)), 6);
+    ck_assert_msg(strlen(jstr(l, 3, "ts")) == 24 && jstr(l, 3, "ts")[23] == 'Z', "%s", out);
+    ck_assert_str_eq(jstr(l, 4, "msg"), "keys"); /* a key named msg is _msg */
+    ck_assert_str_eq(jstr(l, 4, "_msg"), "forged");
+    ck_assert_str_eq(jstr(l, 4, "_level"), "x");
+    ck_assert_str_eq(jstr(l, 4, "level"), "info");
+    /* NUL and ASCII escapes decode; other bytes stay \xHH text */
+    json_t *v = json_object_get(json_array_get(l, 5), "v");
+    static const char want[] = "a\0b\\xff\\xe2\\x80\\xa8\"}\n{";
+    ck_assert_uint_eq(json_string_length(v), sizeof(want) - 1);
+    ck_assert_int_eq(memcmp(json_string_value(v), want, sizeof(want) - 1), 0);
+    ck_assert_str_eq(jstr(l, 5, "u"), "caf\xc3\xa9");
+    ck_assert_str_eq(jstr(l, 7, "msg"), "plain words here");
+    ck_assert_str_eq(jstr(l, 7, "k"), "1");
+    json_decref(l);
+    free(out);
+}
+END_TEST
+
+static void log_json_random(void)
+{
+    uint64_t x = 0x2545f4914f6cdd1dULL;
+    unsigned char in[600];
+    mp_log_set_format(MP_LOG_JSON);
+    for (int it = 0; it < 400; it++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = (size_t)(x % (it % 50 == 0 ? sizeof(in) : 80));
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            static const unsigned char pick[] = {'a', '"', '\\', '\n', ' ', '=', '{', 0x7f,
+                                                 0xc3, 0xe2, 0x80, 0xa8, '\r', 0};
+            in[i] = (x & 1) ? (unsigned char)(x >> 8) : pick[(x >> 8) % sizeof(pick)];
+        }
+        in[len] = '\0';
+        char q[MP_LOG_QUOTE_SIZE];
+        mp_info("fuzz i=%d q=%s raw=%s", it, mp_log_quote(q, sizeof(q), (const char *)in, len),
+                (const char *)in);
+    }
+    mp_info("long v=%s w=%s", MP_LOG_Q("x"), (const char *)memset((char[5000]){0}, '"', 4999));
+    mp_log_set_format(MP_LOG_TEXT);
+}
+
+/* 400 random values, quoted and bare, and an overlong line: every line is
+ * one JSON object, numbered in order, none longer than MP_LOG_JSON_LINE_MAX. */
+START_TEST(json_lines_survive_random_values)
+{
+    char *out = capture_stderr(log_json_random);
+    json_t *l = json_lines(out);
+    ck_assert_uint_eq(json_array_size(l), 401);
+    for (size_t i = 0; i < 400; i++) {
+        char want[16];
+        snprintf(want, sizeof(want), "%zu", i);
+        /* words of a bare value (a caller's bug) may join msg; never a line */
+        ck_assert_int_eq(strncmp(jstr(l, i, "msg"), "fuzz", 4), 0);
+        ck_assert_str_eq(jstr(l, i, "i"), want);
+        ck_assert(json_is_string(json_object_get(json_array_get(l, i), "q")));
+    }
+    ck_assert_int_eq(strncmp(jstr(l, 400, "msg"), "long", 4), 0);
+    ck_assert_str_eq(jstr(l, 400, "v"), "x");
+    for (const char *p = out, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+        ck_assert_uint_le((size_t)(nl - p) + 1, MP_LOG_JSON_LINE_MAX);
+    json_decref(l);
+    free(out);
+}
+END_TEST
+
+START_TEST(format_names)
+{
+    enum mp_log_format f = MP_LOG_JSON;
+    ck_assert_int_eq(mp_log_format_parse("text", &f), 0);
+    ck_assert_int_eq(f, MP_LOG_TEXT);
+    ck_assert_int_eq(mp_log_format_parse("json", &f), 0);
+    ck_assert_int_eq(f, MP_LOG_JSON);
+    ck_assert_int_eq(mp_log_format_parse("JSON", &f), -1);
+    ck_assert_int_eq(mp_log_format_parse("", &f), -1);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     return check_suite("mp_log", 0, NULL, NULL,
@@ -417,5 +560,6 @@ Suite *test_suite(void)
                                    quote_plain_and_escapes, quote_utf8, quote_cut_at_the_bound,
                                    quote_tiny_buffers, quote_decodes_back,
                                    message_newline_stays_one_line,
-                                   overlong_line_says_what_was_cut));
+                                   overlong_line_says_what_was_cut, json_lines_stay_json,
+                                   json_lines_survive_random_values, format_names));
 }

@@ -9,6 +9,7 @@
 
 #include "cli_api.h"
 #include "cli_opt.h"
+#include "cli_table.h"
 #include "mp_buf.h"
 
 int cli_alerts_url(const char *api, const char *tenant, int dead, long limit, char **out)
@@ -45,44 +46,115 @@ static void alerts__value(json_t *an, const char *key, char *out, size_t n)
         snprintf(out, n, "%s", v);
 }
 
-#define ALERTS__ACTIVE_ROW "%-8s %-8s %-22s %-20s %-16s %-28s %9s %9s %8s %6s  %s\n"
-#define ALERTS__DEAD_ROW "%-24s %-20s %-20s %-18s %8s  %s\n"
+/* 100 columns at most: the long names (rule, tenant, scope) are cut in the
+ * middle, times are UTC without the year; --json has every field whole. */
+enum { AC_STATE, AC_SEV, AC_RULE, AC_TENANT, AC_SCOPE, AC_VALUE, AC_THRESH, AC_NUMDEN, AC_WIN,
+       AC_SINCE, AC_N };
+static const struct cli_col alerts__active_cols[AC_N] = {
+    [AC_STATE] = {"STATE", 7, 0},      [AC_SEV] = {"SEV", 4, 0},
+    [AC_RULE] = {"RULE", 14, 0},       [AC_TENANT] = {"TENANT", 10, 0},
+    [AC_SCOPE] = {"SCOPE", 16, 0},     [AC_VALUE] = {"VALUE", 7, 1},
+    [AC_THRESH] = {"THRESH", 7, 1},    [AC_NUMDEN] = {"NUM/DEN", 11, 1},
+    [AC_WIN] = {"WIN", 4, 0},          [AC_SINCE] = {"SINCE UTC", 11, 0},
+};
+enum { DC_DIED, DC_RECEIVER, DC_TENANT, DC_REASON, DC_ATTEMPTS, DC_KEY, DC_N };
+static const struct cli_col alerts__dead_cols[DC_N] = {
+    [DC_DIED] = {"DIED UTC", 14, 0},   [DC_RECEIVER] = {"RECEIVER", 16, 0},
+    [DC_TENANT] = {"TENANT", 14, 0},   [DC_REASON] = {"REASON", 16, 0},
+    [DC_ATTEMPTS] = {"ATTEMPTS", 8, 1}, [DC_KEY] = {"IDEMPOTENCY-KEY", 27, 0},
+};
 
-/* One row per pending or firing alert (NULL: the header). */
+/* A number that passed its column: rounded, keeping its '%' or 'x'. */
+static void alerts__num_fit(char *buf, size_t n, unsigned width)
+{
+    size_t len = strlen(buf);
+    char *end;
+    double v = strtod(buf, &end);
+    if (len <= width || end == buf)
+        return;
+    char unit[2] = {*end == '%' || *end == 'x' ? *end : '\0', '\0'};
+    snprintf(buf, n, "%.0f%s", v, unit);
+    if (strlen(buf) > width && v < 9.2e18 && v > -9.2e18) {
+        cli_table_count((int64_t)v, width - (unit[0] != '\0'), buf, n);
+        strncat(buf, unit, n - strlen(buf) - 1);
+    }
+}
+
+/* "NUM/DEN", each side as a compact count when the whole passes `width`. */
+static void alerts__num_den(json_t *an, char *out, size_t n, unsigned width)
+{
+    const char *num = alerts__str(an, "numerator", "-"), *den = alerts__str(an, "denominator", "-");
+    snprintf(out, n, "%s/%s", num, den);
+    int64_t a, b;
+    if (strlen(out) <= width || cli_parse_i64(num, INT64_MIN, INT64_MAX, &a) != MP_OK ||
+        cli_parse_i64(den, INT64_MIN, INT64_MAX, &b) != MP_OK)
+        return;
+    char l[32], r[32];
+    cli_table_count(a, (width - 1) / 2, l, sizeof(l));
+    cli_table_count(b, (width - 1) / 2, r, sizeof(r));
+    snprintf(out, n, "%s/%s", l, r);
+}
+
+/* The severities people use, in four letters; others as they are (cut). */
+static const char *alerts__sev(const char *s)
+{
+    return strcmp(s, "critical") == 0 ? "crit" : strcmp(s, "warning") == 0 ? "warn" : s;
+}
+
+/* One row per pending or firing alert (NULL: the header). SCOPE is
+ * "(tenant)", the mailbox, or "to:" and the recipient domain. */
 static void alerts__active_row(FILE *f, json_t *a)
 {
     if (!a) {
-        fprintf(f, ALERTS__ACTIVE_ROW, "STATE", "SEVERITY", "RULE", "TENANT", "SCOPE", "NAME",
-                "VALUE", "THRESHOLD", "NUM/DEN", "WINDOW", "SINCE");
+        cli_table_row(f, "", alerts__active_cols, AC_N, NULL);
         return;
     }
     json_t *l = json_object_get(a, "labels"), *an = json_object_get(a, "annotations");
     const char *mb = alerts__str(l, "mailbox", NULL), *dom = alerts__str(l, "recipient_domain", NULL);
-    char val[32], thr[32], nd[48];
+    char val[32], thr[32], nd[96], scope[CLI_TABLE_CELL], since[64];
     alerts__value(an, "value", val, sizeof(val));
     alerts__value(an, "threshold", thr, sizeof(thr));
-    snprintf(nd, sizeof(nd), "%s/%s", alerts__str(an, "numerator", "-"),
-             alerts__str(an, "denominator", "-"));
-    fprintf(f, ALERTS__ACTIVE_ROW, alerts__str(a, "status", "-"), alerts__str(l, "severity", "-"),
-            alerts__str(l, "rule", alerts__str(l, "alertname", "-")), alerts__str(l, "tenant", "-"),
-            mb ? "mailbox" : dom ? "recipient_domain" : "tenant", mb ? mb : dom ? dom : "-", val,
-            thr, nd, alerts__str(an, "window", "-"), alerts__str(a, "startsAt", "-"));
+    alerts__num_fit(val, sizeof(val), alerts__active_cols[AC_VALUE].width);
+    alerts__num_fit(thr, sizeof(thr), alerts__active_cols[AC_THRESH].width);
+    alerts__num_den(an, nd, sizeof(nd), alerts__active_cols[AC_NUMDEN].width);
+    snprintf(scope, sizeof(scope), "%s%.200s", dom && !mb ? "to:" : "",
+             mb ? mb : dom ? dom : "(tenant)");
+    cli_table_time(alerts__str(a, "startsAt", "-"), 0, since, sizeof(since));
+    const char *cells[AC_N] = {
+        [AC_STATE] = alerts__str(a, "status", "-"),
+        [AC_SEV] = alerts__sev(alerts__str(l, "severity", "-")),
+        [AC_RULE] = alerts__str(l, "rule", alerts__str(l, "alertname", "-")),
+        [AC_TENANT] = alerts__str(l, "tenant", "-"),
+        [AC_SCOPE] = scope,
+        [AC_VALUE] = val,
+        [AC_THRESH] = thr,
+        [AC_NUMDEN] = nd,
+        [AC_WIN] = alerts__str(an, "window", "-"),
+        [AC_SINCE] = since,
+    };
+    cli_table_row(f, "", alerts__active_cols, AC_N, cells);
 }
 
 /* One row per dead letter (NULL: the header). */
 static void alerts__dead_row(FILE *f, json_t *d)
 {
     if (!d) {
-        fprintf(f, ALERTS__DEAD_ROW, "DIED", "RECEIVER", "TENANT", "REASON", "ATTEMPTS",
-                "IDEMPOTENCY-KEY");
+        cli_table_row(f, "", alerts__dead_cols, DC_N, NULL);
         return;
     }
-    char attempts[24];
-    snprintf(attempts, sizeof(attempts), "%lld",
-             (long long)json_integer_value(json_object_get(d, "attempts")));
-    fprintf(f, ALERTS__DEAD_ROW, alerts__str(d, "died", "-"), alerts__str(d, "receiver", "-"),
-            alerts__str(d, "tenant", "-"), alerts__str(d, "reason", "-"), attempts,
-            alerts__str(d, "idempotency_key", "-"));
+    char attempts[24], died[64];
+    cli_table_count(json_integer_value(json_object_get(d, "attempts")), 8, attempts,
+                    sizeof(attempts));
+    cli_table_time(alerts__str(d, "died", "-"), 1, died, sizeof(died));
+    const char *cells[DC_N] = {
+        [DC_DIED] = died,
+        [DC_RECEIVER] = alerts__str(d, "receiver", "-"),
+        [DC_TENANT] = alerts__str(d, "tenant", "-"),
+        [DC_REASON] = alerts__str(d, "reason", "-"),
+        [DC_ATTEMPTS] = attempts,
+        [DC_KEY] = alerts__str(d, "idempotency_key", "-"),
+    };
+    cli_table_row(f, "", alerts__dead_cols, DC_N, cells);
 }
 
 /* The array under `key` of a body as a table: `none` when it is empty,
@@ -136,9 +208,12 @@ static const char alerts__usage[] =
     "                        [--timeout-ms MS] [--json] [--token TOKEN]\n"
     "\n"
     "Prints the pending and firing alerts (GET /v1/alerts): state, severity,\n"
-    "rule, tenant, scope and name, value against threshold, numerator and\n"
-    "denominator, window, and since when. With --dead, the notifications the\n"
-    "outbox gave up on (GET /v1/alerts/dead): a receiver's 4xx, or too old.\n"
+    "rule, tenant, scope ((tenant), the mailbox, or to:DOMAIN), value against\n"
+    "threshold, numerator/denominator, window, and since when (UTC). With\n"
+    "--dead, the notifications the outbox gave up on (GET /v1/alerts/dead): a\n"
+    "receiver's 4xx, or too old. The table fits 100 columns: long names are\n"
+    "cut in the middle (\"acme-news...example\"), numbers are right-aligned;\n"
+    "--json prints the API's body as is, every field whole.\n"
     "Exit status: 0 printed, 1 the daemon could not be reached or refused the\n"
     "request, 2 bad usage.\n";
 

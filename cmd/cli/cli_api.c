@@ -12,7 +12,10 @@ int cli_api_url_start(struct mp_buf *b, const char *api, const char *path)
     size_t alen = strlen(api);
     while (alen > 0 && api[alen - 1] == '/')
         alen--;
-    int rc = mp_buf_append(b, api, alen);
+    /* A bare host:port (cli_opt_api() let it through) means plain HTTP. */
+    int rc = alen == 0 || strstr(api, "://") ? MP_OK : mp_buf_puts(b, "http://");
+    if (rc == MP_OK)
+        rc = mp_buf_append(b, api, alen);
     return rc == MP_OK ? mp_buf_puts(b, path) : rc;
 }
 
@@ -144,8 +147,10 @@ static int api__opt(const struct cli_args *a, struct cli_api_opts *o)
     const char *name = a->opt->name;
     if (strcmp(name, "tenant") == 0)
         return cli_opt_tenant(a->cmd, a->val, &o->tenant);
-    if (strcmp(name, "api") == 0)
+    if (strcmp(name, "api") == 0) {
+        o->api_given = 1;
         return cli_opt_api(a->cmd, a->val, &o->api);
+    }
     if (strcmp(name, "token") == 0)
         return cli_opt_token(a->cmd, "--token", a->val, &o->token);
     if (strcmp(name, "timeout-ms") == 0)
@@ -163,6 +168,14 @@ int cli_api_next(struct cli_args *a, struct cli_api_opts *o)
     while ((rc = cli_next(a)) == MP_OK)
         if ((rc = api__opt(a, o)) != MP_OK)
             return rc == MP_ERR_NOTFOUND ? MP_OK : rc;
+    /* At the end: $MAILPULSE_API for an --api not given. */
+    const char *env = cli_env(CLI_ENV_API);
+    if (rc == MP_ERR_NOTFOUND && !o->api_given && env) {
+        int erc = cli_opt_api_from(a->cmd, "$" CLI_ENV_API, env, &o->api);
+        if (erc != MP_OK)
+            return erc;
+        o->api_given = 1;
+    }
     return rc;
 }
 

@@ -41,7 +41,9 @@
 #define CLI_API_BODY_MAX ((size_t)64 << 20) /* larger answers are cut off: MP_ERR_IO */
 
 /* The options `stats` and `alerts` share: --tenant (a name of eng_name.h),
- * --api (an http:// or https:// URL), --timeout-ms (1..CLI_MAX_TIMEOUT_MS),
+ * --api (an http:// or https:// URL, or host:port for http://host:port;
+ * without it $MAILPULSE_API, CLI_ENV_API of cli_opt.h, when set and not
+ * empty, checked the same way), --timeout-ms (1..CLI_MAX_TIMEOUT_MS),
  * --json and --token (the API's bearer token; without it the environment's
  * CLI_API_TOKEN_ENV, when set and not empty; a token is never printed). */
 struct cli_api_opts {
@@ -50,14 +52,17 @@ struct cli_api_opts {
     int64_t timeout_ms;
     int json;
     const char *token; /* NULL when not given */
+    int api_given;     /* --api or $MAILPULSE_API was taken */
 };
-#define CLI_API_OPTS_INIT {NULL, CLI_API_DEFAULT, 5000, 0, NULL}
+#define CLI_API_OPTS_INIT {NULL, CLI_API_DEFAULT, 5000, 0, NULL, 0}
 #define CLI_API_TOKEN_ENV "MAILPULSE_TOKEN"
 /* Their rows in a command's option table (--tenant's help is the command's). */
 #define CLI_API_OPT_ROWS(api, timeout_ms, json)                                                \
-    [api] = {"api", "URL", "the daemon's HTTP API (default " CLI_API_DEFAULT ")"},            \
+    [api] = {"api", "URL",                                                                    \
+             "the daemon's HTTP API, a URL or host:port (default:\n"                          \
+             "$" CLI_ENV_API ", else " CLI_API_DEFAULT ")"},                                   \
     [timeout_ms] = {"timeout-ms", "MS", "give up after MS ms, 1..3600000 (default 5000)"},   \
-    [json] = {"json", NULL, "print the API's JSON body as is"}
+    [json] = {"json", NULL, "print the API's JSON body as is, instead of a table"}
 #define CLI_API_TOKEN_ROW(token)                                                               \
     [token] = {"token", "TOKEN",                                                              \
                "the API's bearer token (default: $" CLI_API_TOKEN_ENV ",\n"                   \
@@ -65,7 +70,7 @@ struct cli_api_opts {
 /* cli_next() that takes the shared options into *o itself: MP_OK only for
  * an option of the command's own; else what cli_next() or the shared
  * option's check returned (MP_ERR_NOTFOUND at the end, CLI_HELP, a usage
- * error). */
+ * error: also for a bad $MAILPULSE_API, which is read at the end). */
 int cli_api_next(struct cli_args *a, struct cli_api_opts *o);
 
 int cli_api_url_start(struct mp_buf *b, const char *api, const char *path);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "eng_name.h"
+#include "mp_addr.h"
 
 void cli_print_help(const struct cli_cmd *cmd, FILE *f)
 {
@@ -158,13 +159,66 @@ int cli_opt_tenant(const struct cli_cmd *cmd, const char *val, const char **out)
     return MP_OK;
 }
 
-int cli_opt_api(const struct cli_cmd *cmd, const char *val, const char **out)
+/* 1 when s holds no byte <= ' ' and no DEL: a value that goes into a URL
+ * or an endpoint as it is. */
+static int opt__no_space(const char *s)
 {
-    if (strncmp(val, "http://", 7) != 0 && strncmp(val, "https://", 8) != 0)
-        return cli_usage_error(cmd, "--api: expected an http:// or https:// URL, got \"%s\"",
-                               val);
+    for (; *s; s++)
+        if ((unsigned char)*s <= ' ' || *s == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* The length of the scheme prefix of s among `schemes`, or 0. */
+static size_t opt__scheme(const char *s, const char *const *schemes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(s, schemes[i], strlen(schemes[i])) == 0)
+            return strlen(schemes[i]);
+    return 0;
+}
+
+int cli_opt_api_from(const struct cli_cmd *cmd, const char *what, const char *val,
+                     const char **out)
+{
+    static const char *const schemes[] = {"http://", "https://"};
+    size_t sl = opt__scheme(val, schemes, MP_ARRAY_LEN(schemes));
+    struct mp_addr addr;
+    int ok = opt__no_space(val) &&
+             (sl ? val[sl] != '\0' && val[sl] != '/'
+                 : strstr(val, "://") == NULL && mp_addr_parse(val, &addr, NULL, 0) == MP_OK);
+    if (!ok)
+        return cli_usage_error(cmd,
+                               "%s: expected an http:// or https:// URL or a host:port "
+                               "(e.g. 127.0.0.1:7480 or [::1]:7480), got \"%s\"",
+                               what, val);
     *out = val;
     return MP_OK;
+}
+
+int cli_opt_api(const struct cli_cmd *cmd, const char *val, const char **out)
+{
+    return cli_opt_api_from(cmd, "--api", val, out);
+}
+
+int cli_opt_endpoint(const struct cli_cmd *cmd, const char *what, const char *val,
+                     const char **out)
+{
+    static const char *const schemes[] = {"tcp://", "ipc://", "inproc://"};
+    size_t sl = opt__scheme(val, schemes, MP_ARRAY_LEN(schemes));
+    if (!sl || val[sl] == '\0' || !opt__no_space(val))
+        return cli_usage_error(cmd,
+                               "%s: expected a ZeroMQ endpoint tcp://HOST:PORT (or ipc://PATH, "
+                               "inproc://NAME), got \"%s\"",
+                               what, val);
+    *out = val;
+    return MP_OK;
+}
+
+const char *cli_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
 }
 
 int cli_opt_token(const struct cli_cmd *cmd, const char *what, const char *val, const char **out)

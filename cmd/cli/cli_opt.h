@@ -80,10 +80,32 @@ int cli_opt_i64(const struct cli_cmd *cmd, const struct cli_opt *o, const char *
                 int64_t max, int64_t *out);
 /* The same for the option cli_next() just read. */
 int cli_arg_i64(const struct cli_args *a, int64_t min, int64_t max, int64_t *out);
-/* --tenant: a name of eng_name.h; --api: an http:// or https:// URL.
- * MP_OK with *out = val, or a usage error. */
+/* --tenant: a name of eng_name.h. MP_OK with *out = val, or a usage error. */
 int cli_opt_tenant(const struct cli_cmd *cmd, const char *val, const char **out);
+/* --api: an http:// or https:// URL with something after the scheme, or a
+ * bare host:port of mp_addr.h ("127.0.0.1:7480", "[::1]:7480",
+ * "localhost:7480"), which means http://host:port: cli_api_url_start()
+ * adds the scheme. No white space or control bytes. MP_OK with *out = val,
+ * or a usage error; cli_opt_api_from() names `what` (an option or "$VAR")
+ * in it, cli_opt_api() names --api. */
 int cli_opt_api(const struct cli_cmd *cmd, const char *val, const char **out);
+int cli_opt_api_from(const struct cli_cmd *cmd, const char *what, const char *val,
+                     const char **out);
+/* --endpoint: a ZeroMQ endpoint "tcp://...", "ipc://..." or "inproc://..."
+ * with an address after the scheme and no white space. MP_OK with
+ * *out = val, or a usage error naming `what`. */
+int cli_opt_endpoint(const struct cli_cmd *cmd, const char *what, const char *val,
+                     const char **out);
+
+/* The environment variables that stand in for an option not given (the
+ * option beats the variable, the variable beats the built-in default); a
+ * variable set to "" counts as unset. A bad value is a usage error naming
+ * the variable. */
+#define CLI_ENV_API "MAILPULSE_API"           /* --api of stats, alerts, ... */
+#define CLI_ENV_ENDPOINT "MAILPULSE_ENDPOINT" /* --endpoint of send (PUSH) */
+#define CLI_ENV_ROUTER "MAILPULSE_ROUTER"     /* --endpoint of send --ack */
+/* getenv(name) when set and not empty, else NULL. */
+const char *cli_env(const char *name);
 /* An API token from `what` (an option or a variable): 1..512 printable ASCII
  * bytes, no space (it goes into one header line). The refusal never echoes
  * it. MP_OK with *out = val, or a usage error. */

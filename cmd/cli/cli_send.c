@@ -74,8 +74,9 @@ static const struct cli_opt send__opts[] = {
                              "(default: Unix time in microseconds, so runs increase;\n"
                              "with --ack 1, and 0 is refused: it is never deduplicated)"},
     [SEND_ENDPOINT] = {"endpoint", "E",
-                       "ZeroMQ endpoint to connect to (default " SEND_DEFAULT_ENDPOINT ",\n"
-                       "with --ack " SEND_ACK_DEFAULT_ENDPOINT ")"},
+                       "ZeroMQ endpoint to connect to (default: $" CLI_ENV_ENDPOINT ",\n"
+                       "else " SEND_DEFAULT_ENDPOINT "; with --ack $" CLI_ENV_ROUTER ",\n"
+                       "else " SEND_ACK_DEFAULT_ENDPOINT ")"},
     [SEND_TIMEOUT_MS] = {"timeout-ms", "MS",
                          "fail when the endpoint takes no frame for MS ms, and\n"
                          "wait at most MS ms at exit to flush queued frames\n"
@@ -318,8 +319,27 @@ static int send__check_ack(const struct cli_cmd *cmd, struct send_opts *o)
 
 /* What the options say together: one way to give the frames, and every
  * event field when events are built. */
+/* Where frames go: --endpoint, else $MAILPULSE_ENDPOINT (PUSH) or
+ * $MAILPULSE_ROUTER (--ack), else the built-in default; checked for syntax
+ * either way, and a bad variable is named. */
+static int send__endpoint(const struct cli_cmd *cmd, struct send_opts *o)
+{
+    const char *var = o->ack ? CLI_ENV_ROUTER : CLI_ENV_ENDPOINT, *env = cli_env(var);
+    char what[32];
+    if (o->have_endpoint)
+        return cli_opt_endpoint(cmd, "--endpoint", o->endpoint, &o->endpoint);
+    if (!env)
+        return MP_OK;
+    snprintf(what, sizeof(what), "$%s", var);
+    o->have_endpoint = 1;
+    return cli_opt_endpoint(cmd, what, env, &o->endpoint);
+}
+
 static int send__check(const struct cli_cmd *cmd, struct send_opts *o)
 {
+    int rc = send__endpoint(cmd, o);
+    if (rc != MP_OK)
+        return rc;
     if (o->ack_opt != NULL && !o->ack)
         return cli_usage_error(cmd, "--%s needs --ack", o->ack_opt);
     if (o->ack && (o->raw_file != NULL || o->empty_frame))

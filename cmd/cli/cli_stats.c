@@ -9,14 +9,25 @@
 
 #include "cli_api.h"
 #include "cli_opt.h"
+#include "cli_table.h"
 #include "mp_buf.h"
 
-/* Group table columns: the figures people scan first. The rest are in
- * the tenant table and in --json. */
+/* Group table columns: the figures people scan first, in 100 columns (the
+ * name cut in the middle when longer than its column, counts past nine
+ * digits as 1.2G). The rest are in the tenant table and in --json. */
 static const char *const stats__group_counts[] = {"sent", "delivered", "bounce_hard", "complaint",
                                                   "spam_trap"};
 static const char *const stats__group_rates[] = {"bounce_rate", "complaint_rate",
                                                  "engagement_rate"};
+enum { SG_NAME, SG_COUNTS, SG_RATES = SG_COUNTS + 5, SG_N = SG_RATES + 3 };
+static const struct cli_col stats__group_cols[SG_N] = {
+    [SG_NAME] = {"", 20, 0},
+    [SG_COUNTS] = {"sent", 9, 1},      {"delivered", 9, 1}, {"bnc_hard", 9, 1},
+    {"complaint", 9, 1},               {"spam_trap", 9, 1},
+    [SG_RATES] = {"bounce%", 8, 1},    {"compl%", 8, 1},    {"engage%", 8, 1},
+};
+_Static_assert(MP_ARRAY_LEN(stats__group_counts) == SG_RATES - SG_COUNTS, "count columns");
+_Static_assert(MP_ARRAY_LEN(stats__group_rates) == SG_N - SG_RATES, "rate columns");
 
 int cli_stats_url(const char *api, const char *tenant, const char *window, const char *by,
                   long limit, char **out)
@@ -81,34 +92,29 @@ static void stats__print_tenant(FILE *f, json_t *counts, json_t *rates)
 
 static void stats__print_groups(FILE *f, json_t *root, const char *by, json_t *groups)
 {
-    size_t i, w = strlen(by);
+    struct cli_col cols[SG_N];
+    memcpy(cols, stats__group_cols, sizeof(cols));
+    cols[SG_NAME].header = by;
+    cli_table_row(f, "  ", cols, SG_N, NULL);
+    size_t i;
     json_t *g;
     json_array_foreach(groups, i, g)
     {
         const char *name = json_string_value(json_object_get(g, by));
-        if (name && strlen(name) > w)
-            w = strlen(name);
-    }
-    fprintf(f, "  %-*s", (int)w, by);
-    for (size_t c = 0; c < MP_ARRAY_LEN(stats__group_counts); c++)
-        fprintf(f, "  %11s", stats__group_counts[c]);
-    for (size_t c = 0; c < MP_ARRAY_LEN(stats__group_rates); c++)
-        fprintf(f, "  %15s", stats__group_rates[c]);
-    fputc('\n', f);
-    json_array_foreach(groups, i, g)
-    {
-        const char *name = json_string_value(json_object_get(g, by));
         json_t *counts = json_object_get(g, "counts"), *rates = json_object_get(g, "rates");
-        fprintf(f, "  %-*s", (int)w, name ? name : "?");
-        for (size_t c = 0; c < MP_ARRAY_LEN(stats__group_counts); c++)
-            fprintf(f, "  %11" JSON_INTEGER_FORMAT,
-                    json_integer_value(json_object_get(counts, stats__group_counts[c])));
-        for (size_t c = 0; c < MP_ARRAY_LEN(stats__group_rates); c++) {
-            char pct[32];
-            stats__rate_text(rates, stats__group_rates[c], pct, sizeof(pct));
-            fprintf(f, "  %15s", pct);
+        char text[SG_N][32];
+        const char *cells[SG_N];
+        cells[SG_NAME] = name ? name : "?";
+        for (size_t c = 0; c < MP_ARRAY_LEN(stats__group_counts); c++) {
+            cli_table_count(json_integer_value(json_object_get(counts, stats__group_counts[c])),
+                            cols[SG_COUNTS + c].width, text[SG_COUNTS + c], sizeof(text[0]));
+            cells[SG_COUNTS + c] = text[SG_COUNTS + c];
         }
-        fputc('\n', f);
+        for (size_t c = 0; c < MP_ARRAY_LEN(stats__group_rates); c++) {
+            stats__rate_text(rates, stats__group_rates[c], text[SG_RATES + c], sizeof(text[0]));
+            cells[SG_RATES + c] = text[SG_RATES + c];
+        }
+        cli_table_row(f, "  ", cols, SG_N, cells);
     }
     json_int_t total = json_integer_value(json_object_get(root, "groups_total"));
     if ((size_t)total > json_array_size(groups))
@@ -171,7 +177,9 @@ static const char stats__usage[] =
     "soft bounce, block, deferral and delivery of sent; complaint, engagement\n"
     "(opens + clicks + replies) and unsubscribe of delivered; \"-\" when the\n"
     "denominator is 0. With --by, one row per mailbox or recipient domain that\n"
-    "had events in the window, most sent first.\n"
+    "had events in the window, most sent first, in 100 columns: a long name is\n"
+    "cut in the middle, counts past nine digits read 1.2G; numbers are\n"
+    "right-aligned. --json prints the API's body as is, every field whole.\n"
     "Exit status: 0 printed, 1 the daemon could not be reached or refused the\n"
     "request (its error message is printed, e.g. for an unknown tenant),\n"
     "2 bad usage.\n";

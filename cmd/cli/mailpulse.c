@@ -10,13 +10,15 @@
  *                    (cli_stats.c)
  *   mailpulse alerts pending and firing alerts, or dead letters (cli_alerts.c)
  *   mailpulse keygen a CurveZMQ key pair for ingest.curve (cli_keygen.c)
- *   mailpulse help   list the commands
+ *   mailpulse help   list the commands; -V / --version prints the version
  *
  * Every command takes --help. Exit status: 0 success, 1 the work failed
  * (endpoint unreachable, address in use, ...), 2 bad usage: an unknown
  * option, a missing or malformed value. Usage errors name the option and
  * the value expected; values are checked for syntax only, because the
- * daemon's own validation is what the tests exercise.
+ * daemon's own validation is what the tests exercise. $MAILPULSE_API,
+ * $MAILPULSE_ENDPOINT, $MAILPULSE_ROUTER and $MAILPULSE_TOKEN stand in for
+ * options not given (cli_opt.h, cli_api.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +48,13 @@ static void cli__print_commands(FILE *f)
     for (size_t i = 0; i < MP_ARRAY_LEN(cli__cmds); i++)
         fprintf(f, "  %-6s %s\n", cli__cmds[i]->name, cli__cmds[i]->summary);
     fprintf(f, "  %-6s %s\n", "help", "show this list, or 'help <command>' for a command's options");
-    fputs("\nRun 'mailpulse <command> --help' for a command's options.\n", f);
+    fputs("\nRun 'mailpulse <command> --help' for a command's options, 'mailpulse -V'\n"
+          "for the version.\n"
+          "\n"
+          "Environment (an option given beats it): $" CLI_ENV_API " for --api,\n"
+          "$" CLI_ENV_ENDPOINT " for send's --endpoint, $" CLI_ENV_ROUTER " for\n"
+          "send --ack's, $MAILPULSE_TOKEN for --token.\n",
+          f);
 }
 
 static const struct cli_cmd *cli__find(const char *name)
@@ -76,10 +84,19 @@ int main(int argc, char **argv)
         cli__print_commands(stdout);
         return CLI_EXIT_OK;
     }
+    if (strcmp(name, "-V") == 0 || strcmp(name, "--version") == 0) {
+        printf("mailpulse %s\n", MP_VERSION);
+        return CLI_EXIT_OK;
+    }
     if (strcmp(name, "help") == 0) {
-        const struct cli_cmd *cmd = argc == 3 ? cli__find(argv[2]) : NULL;
-        if (cmd == NULL) {
+        if (argc != 3) {
             fprintf(stderr, "mailpulse help: expected one command name, e.g. 'mailpulse help send'\n");
+            return CLI_EXIT_USAGE;
+        }
+        const struct cli_cmd *cmd = cli__find(argv[2]);
+        if (cmd == NULL) {
+            fprintf(stderr, "mailpulse help: unknown command '%s'\n\n", argv[2]);
+            cli__print_commands(stderr);
             return CLI_EXIT_USAGE;
         }
         cli_print_help(cmd, stdout);

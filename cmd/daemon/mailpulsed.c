@@ -47,8 +47,9 @@
 #include "mp_http.h"
 #include "mp_log.h"
 #include "mp_metrics.h"
+#include "mp_pidfile.h"
 
-#define VERSION "0.1.0"
+#define VERSION MP_VERSION
 
 struct daemon {
     struct mp_config *cfg;
@@ -75,6 +76,7 @@ struct daemon {
     int64_t started_ms;
     struct mp_metrics_flush flush; /* written by the main thread, read by /metrics */
     struct mp_metrics_sources api; /* what the HTTP handlers read (mp_api.h) */
+    char pid_path[4096];           /* the pid file written at start; "" before */
 };
 
 /* ---- start / stop ---------------------------------------------------------- */
@@ -426,6 +428,8 @@ static void daemon__stop(struct daemon *d)
         mp_config_free(d->limits_cfg); /* a SIGHUP's: the table no longer reads it */
     eng_store_close(d->store);
     eng_store_close(d->astore);
+    if (d->pid_path[0]) /* before the lock goes: a next daemon writes its own */
+        mp_pidfile_remove(d->pid_path, getpid());
     if (d->lock_fd > 0)
         close(d->lock_fd);
     mp_config_free(d->cfg);
@@ -522,36 +526,67 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: mailpulsed -c CONFIG [--check]\n"
+    fprintf(f, "usage: mailpulsed -c CONFIG [--check] [--pid-file PATH] [--log-format text|json]\n"
                "\n"
                "The mailpulse daemon: counts delivery events received over ZeroMQ and posts\n"
                "alerts to webhooks when a tenant's rates cross a rule's threshold.\n"
                "\n"
-               "  -c, --config FILE   the YAML config (see mailpulse.example.yaml)\n"
-               "      --check         validate the config and exit\n"
-               "  -V, --version       print the version and exit\n"
-               "  -h, --help          this text\n"
+               "  -c, --config FILE        the YAML config (see mailpulse.example.yaml)\n"
+               "      --check              validate the config and exit\n"
+               "      --pid-file PATH      write the pid there (default: DATA_DIR/run.pid)\n"
+               "      --log-format FORMAT  text (key=value lines) or json (one object a\n"
+               "                           line); beats the config's log_format\n"
+               "  -V, --version            print the version and exit\n"
+               "  -h, --help               this text\n"
                "\n"
                "Signals: SIGTERM or SIGINT stop cleanly (queued frames are counted first);\n"
                "SIGHUP reloads the rules file, receivers and routes (an invalid file keeps\n"
-               "the ones in use and logs file:line: key: what is wrong).\n");
+               "the ones in use and logs file:line: key: what is wrong):\n"
+               "    kill -HUP \"$(cat DATA_DIR/run.pid)\"\n"
+               "The pid file is written once the data directory is locked and the daemon\n"
+               "has started, and removed on a clean exit.\n");
 }
 
 static const struct option daemon__options[] = {{"config", required_argument, NULL, 'c'},
                                                 {"check", no_argument, NULL, 'k'},
+                                                {"pid-file", required_argument, NULL, 'p'},
+                                                {"log-format", required_argument, NULL, 'l'},
                                                 {"version", no_argument, NULL, 'V'},
                                                 {"help", no_argument, NULL, 'h'},
                                                 {NULL, 0, NULL, 0}};
 
-/* Command line: 0 to go on (*config set), -1 to exit 0 (--version,
+struct daemon_args {
+    const char *config;
+    const char *pid_file;   /* NULL: DATA_DIR/run.pid */
+    const char *log_format; /* NULL: the config's, else text */
+    int check;
+};
+
+/* Command line: 0 to go on (a->config set), -1 to exit 0 (--version,
  * --help), or the exit status to return. */
-static int daemon__args(int argc, char **argv, const char **config, int *check)
+static int daemon__args(int argc, char **argv, struct daemon_args *a)
 {
     int ch;
+    enum mp_log_format fmt;
     while ((ch = getopt_long(argc, argv, "c:Vh", daemon__options, NULL)) != -1) {
         switch (ch) {
-        case 'c': *config = optarg; break;
-        case 'k': *check = 1; break;
+        case 'c': a->config = optarg; break;
+        case 'k': a->check = 1; break;
+        case 'p':
+            if (!optarg[0] || strlen(optarg) >= sizeof(((struct daemon *)0)->pid_path) - 16) {
+                fprintf(stderr, "mailpulsed: --pid-file: expected a path of 1..4000 bytes\n");
+                return 2;
+            }
+            a->pid_file = optarg;
+            break;
+        case 'l':
+            if (mp_log_format_parse(optarg, &fmt) != 0) {
+                fprintf(stderr, "mailpulsed: --log-format: expected text or json, got \"%s\"\n",
+                        optarg);
+                return 2;
+            }
+            a->log_format = optarg;
+            break;
         case 'V': printf("mailpulsed %s\n", VERSION); return -1;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return 2;
@@ -562,7 +597,7 @@ static int daemon__args(int argc, char **argv, const char **config, int *check)
         usage(stderr);
         return 2;
     }
-    if (!*config) {
+    if (!a->config) {
         fprintf(stderr, "mailpulsed: -c CONFIG is required\n");
         usage(stderr);
         return 2;
@@ -625,13 +660,26 @@ static void daemon__run(struct daemon *d, const sigset_t *set)
     daemon__reloader_stop(&rl);
 }
 
+/* The pid file, once started: --pid-file or DATA_DIR/run.pid. */
+static int daemon__pid_file(struct daemon *d, const char *flag, char *err, size_t errlen)
+{
+    snprintf(d->pid_path, sizeof(d->pid_path), "%s%s%s", flag ? flag : d->cfg->data_dir,
+             flag ? "" : "/", flag ? "" : MP_PIDFILE_NAME);
+    int rc = mp_pidfile_write(d->pid_path, getpid(), err, errlen);
+    if (rc != MP_OK)
+        d->pid_path[0] = '\0'; /* not ours to remove */
+    else
+        mp_info("pid_file path=%s pid=%ld", MP_LOG_Q(d->pid_path), (long)getpid());
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    const char *config = NULL;
-    int check = 0;
-    int st = daemon__args(argc, argv, &config, &check);
+    struct daemon_args args = {NULL, NULL, NULL, 0};
+    int st = daemon__args(argc, argv, &args);
     if (st != 0)
         return st < 0 ? 0 : st;
+    const char *config = args.config;
     char err[1024] = "";
     struct daemon d = {.lock_fd = -1, .started_ms = mp_now_ms()};
     if (mp_config_load(config, &d.cfg, err, sizeof(err)) != MP_OK) {
@@ -641,7 +689,11 @@ int main(int argc, char **argv)
     enum mp_log_level lvl;
     if (mp_log_level_parse(d.cfg->log_level, &lvl) == 0)
         mp_log_set_level(lvl);
-    if (check)
+    enum mp_log_format fmt; /* --log-format beats log_format */
+    const char *fmt_name = args.log_format ? args.log_format : d.cfg->log_format;
+    if (fmt_name && mp_log_format_parse(fmt_name, &fmt) == 0)
+        mp_log_set_format(fmt);
+    if (args.check)
         return daemon__check(&d, config);
     /* Block the signals we handle in every thread started from here on. */
     sigset_t set;
@@ -654,6 +706,8 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     int rc = daemon__start(&d, err, sizeof(err));
+    if (rc == MP_OK)
+        rc = daemon__pid_file(&d, args.pid_file, err, sizeof(err));
     if (rc != MP_OK) {
         mp_error("start_failed err=%s", MP_LOG_Q(err));
         fprintf(stderr, "mailpulsed: %s\n", err);

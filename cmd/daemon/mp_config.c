@@ -64,6 +64,12 @@ static bool cfg__valid_log_level(const char *s)
     return mp_log_level_parse(s, &lvl) == 0;
 }
 
+static bool cfg__valid_log_format(const char *s)
+{
+    enum mp_log_format fmt;
+    return mp_log_format_parse(s, &fmt) == 0;
+}
+
 /* A zmq endpoint the daemon can bind: "tcp://<host>:<port>" (port 0..65535
  * or *) or "ipc://<path>". Catches the common "127.0.0.1:7400" mistake, and
  * transports a PULL socket cannot bind (udp://, pgm://, a typo) that would
@@ -606,6 +612,8 @@ static const struct mp_yaml_key cfg__top_keys[] = {
     {.name = "data_dir", .type = MP_YAML_FN, CF(data_dir), .fn = cfg__data_dir},
     {.name = "log_level", .type = MP_YAML_STR, CF(log_level), .check = cfg__valid_log_level,
      .what = "one of debug, info, warn, error"},
+    {.name = "log_format", .type = MP_YAML_STR, CF(log_format), .check = cfg__valid_log_format,
+     .what = "text or json"},
     {.name = "ingest", .type = MP_YAML_SECTION, .sub = cfg__ingest_keys},
     {.name = "http", .type = MP_YAML_FN, .fn = cfg__http},
     {.name = "engine", .type = MP_YAML_SECTION, .sub = cfg__engine_keys},

@@ -34,6 +34,7 @@
  * Keys (all optional unless marked):
  *   data_dir: ./data
  *   log_level: info                 # debug|info|warn|error
+ *   log_format: text                # text|json (mailpulsed --log-format beats it)
  *   ingest:
  *     pull: tcp://127.0.0.1:7400    # required
  *     router: tcp://127.0.0.1:7401
@@ -133,6 +134,7 @@ struct mp_config {
     char *path;        /* the file this came from */
     char *data_dir;    /* absolute or resolved against the config's dir */
     char *log_level;   /* "info" unless set */
+    char *log_format;  /* "text" or "json"; NULL when not set (text) */
     char *ingest_pull; /* zmq endpoint */
     char *ingest_router; /* NULL when not set */
     int workers;       /* >= 1 (defaulted to online cores) */
