@@ -641,6 +641,8 @@ int main(int argc, char **argv)
     enum mp_log_level lvl;
     if (mp_log_level_parse(d.cfg->log_level, &lvl) == 0)
         mp_log_set_level(lvl);
+    if (d.cfg->warnings) /* the same lines on --check and at a start */
+        fprintf(stderr, "%s", d.cfg->warnings);
     if (check)
         return daemon__check(&d, config);
     /* Block the signals we handle in every thread started from here on. */
