@@ -510,6 +510,7 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                          .eval = d->eval,
                                          .sender = d->sender,
                                          .flush = &d->flush,
+                                         .store = d->store,
                                          .started_ms = d->started_ms};
     if (d->cfg->http_listen && (rc = mp_auth_create(&d->cfg->http_auth, &d->auth)) != MP_OK)
         return rc;
@@ -634,6 +635,7 @@ int main(int argc, char **argv)
         return st < 0 ? 0 : st;
     char err[1024] = "";
     struct daemon d = {.lock_fd = -1, .started_ms = mp_now_ms()};
+    mp_metrics_flush_init(&d.flush);
     if (mp_config_load(config, &d.cfg, err, sizeof(err)) != MP_OK) {
         fprintf(stderr, "mailpulsed: config refused: %s\n", err);
         return 1;
