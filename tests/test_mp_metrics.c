@@ -214,6 +214,31 @@ static void fill(struct mp_metrics_snap *s)
 
 /* issue 10's rows, after the old ones (which keep their order and text). */
 static const char golden10[] =
+    "# HELP mailpulse_ingest_endpoint_frames_total Frames received, by endpoint (pull: "
+    "ingest.pull; router: ingest.router and replays).\n"
+    "# TYPE mailpulse_ingest_endpoint_frames_total counter\n"
+    "mailpulse_ingest_endpoint_frames_total{endpoint=\"pull\"} 80\n"
+    "mailpulse_ingest_endpoint_frames_total{endpoint=\"router\"} 90\n"
+    "# HELP mailpulse_ingest_endpoint_bytes_total Bytes received, by endpoint.\n"
+    "# TYPE mailpulse_ingest_endpoint_bytes_total counter\n"
+    "mailpulse_ingest_endpoint_bytes_total{endpoint=\"pull\"} 81\n"
+    "mailpulse_ingest_endpoint_bytes_total{endpoint=\"router\"} 91\n"
+    "# HELP mailpulse_ingest_endpoint_events_total Events decoded, by endpoint.\n"
+    "# TYPE mailpulse_ingest_endpoint_events_total counter\n"
+    "mailpulse_ingest_endpoint_events_total{endpoint=\"pull\"} 82\n"
+    "mailpulse_ingest_endpoint_events_total{endpoint=\"router\"} 92\n"
+    "# HELP mailpulse_ingest_endpoint_accepted_total Events counted, by endpoint.\n"
+    "# TYPE mailpulse_ingest_endpoint_accepted_total counter\n"
+    "mailpulse_ingest_endpoint_accepted_total{endpoint=\"pull\"} 83\n"
+    "mailpulse_ingest_endpoint_accepted_total{endpoint=\"router\"} 93\n"
+    "# HELP mailpulse_ingest_endpoint_rejected_total Events (or whole frames) refused, by endpoint "
+    "and reason.\n"
+    "# TYPE mailpulse_ingest_endpoint_rejected_total counter\n"
+    "mailpulse_ingest_endpoint_rejected_total{endpoint=\"pull\",reason=\"bad_frame\"} 201\n";
+
+/* After the rejected rows (2 x 17 of them). */
+static const char golden10b[] =
+    "mailpulse_ingest_endpoint_rejected_total{endpoint=\"router\",reason=\"tenant_forbidden\"} 317\n"
     "# HELP mailpulse_store_flush_duration_seconds Counter flushes to RocksDB, by duration.\n"
     "# TYPE mailpulse_store_flush_duration_seconds histogram\n"
     "mailpulse_store_flush_duration_seconds_bucket{le=\"0.001\"} 1\n"
@@ -273,6 +298,14 @@ static void fill10(struct mp_metrics_snap *s)
     mp_hist_read(&h, &s->receivers[0].latency);
     s->receivers[1] = (struct alert_receiver_figures){.name = "(other)", .attempts = 71};
     mp_hist_read(&h, &s->receivers[1].latency);
+    for (int e = 0; e < INGEST_ENDPOINTS; e++) {
+        s->ingest.ep[e] = (struct ingest_endpoint_figures){.frames = 80 + 10 * (uint64_t)e,
+                                                           .bytes = 81 + 10 * (uint64_t)e,
+                                                           .events = 82 + 10 * (uint64_t)e,
+                                                           .accepted = 83 + 10 * (uint64_t)e};
+        for (int r = 0; r < INGEST_REASON_COUNT; r++)
+            s->ingest.ep[e].rejected[r] = 200 + 100 * (uint64_t)e + (uint64_t)r;
+    }
     s->cpu_ns = 72250000000ULL;
     s->open_fds = 73;
     s->max_fds = 74;
@@ -289,11 +322,19 @@ START_TEST(renders_the_known_text)
     ck_assert_int_eq(mp_metrics_render(&s, &b), MP_OK);
     ck_assert_int_eq(strncmp(b.p, golden, strlen(golden)), 0);
     ck_assert_int_eq(strncmp(b.p + strlen(golden), golden10, strlen(golden10)), 0);
+    ck_assert_ptr_nonnull(strstr(b.p, golden10b));
     /* the rest, series by series */
     static const struct {
         const char *series;
         uint64_t want;
     } tail[] = {
+        {"mailpulse_ingest_endpoint_rejected_total{endpoint=\"router\",reason=\"capacity\"}",
+         300 + INGEST_REJ_CAPACITY},
+        {"mailpulse_ingest_endpoint_rejected_total{endpoint=\"pull\",reason=\"tenant_forbidden\"}",
+         217},
+        {"mailpulse_store_commits_total", 60},
+        {"mailpulse_store_delayed_write_rate_bytes", 65},
+        {"mailpulse_store_flush_duration_seconds_count", 4},
         {"mailpulse_eval_pass_duration_seconds_count", 4},
         {"mailpulse_eval_pass_duration_seconds_bucket{le=\"0.1\"}", 3},
         {"mailpulse_eval_sweep_duration_seconds_count", 4},
@@ -378,7 +419,7 @@ START_TEST(series_parse_back)
         help++;
     for (const char *p = b.p; (p = strstr(p, "# TYPE ")) != NULL; p++)
         type++;
-    ck_assert_uint_eq(help, 44 + 17 + 4); /* issue 10: 17 rows, 4 per-receiver families */
+    ck_assert_uint_eq(help, 44 + 22 + 4); /* issue 10: 22 rows, 4 per-receiver families */
     ck_assert_uint_eq(type, help);
     mp_buf_free(&b);
 }

@@ -18,7 +18,11 @@ enum metrics__kind {
     METRICS_REASONS, /* uint64_t[INGEST_REASON_COUNT], one sample per reason but 0 */
     METRICS_ACKS,    /* uint64_t[INGEST_ACK_STATUSES], one sample per Ack status */
     METRICS_HIST,    /* struct mp_hist_snap, durations: _bucket, _sum, _count */
+    METRICS_EP,      /* uint64_t in ingest.ep[0], one sample per endpoint (stride: the struct) */
+    METRICS_EP_REASONS, /* uint64_t[INGEST_REASON_COUNT] in ingest.ep[0], per endpoint, reason */
 };
+
+static const char *const metrics__endpoint[INGEST_ENDPOINTS] = {"pull", "router"};
 
 static const char *const metrics__ack_status[INGEST_ACK_STATUSES] = {"ok", "duplicate",
                                                                      "rejected", "retry"};
@@ -100,6 +104,16 @@ static const struct metrics__row metrics__rows[] = {
     GAUGE("counter_series", series, "Counter series in memory (key x event type)."),
     ROW("uptime_seconds", "gauge", METRICS_I64, uptime_s, "Seconds since start."),
     /* issue 10: below the rows above, which keep their order */
+    ROW("ingest_endpoint_frames_total", "counter", METRICS_EP, ingest.ep[0].frames,
+        "Frames received, by endpoint (pull: ingest.pull; router: ingest.router and replays)."),
+    ROW("ingest_endpoint_bytes_total", "counter", METRICS_EP, ingest.ep[0].bytes,
+        "Bytes received, by endpoint."),
+    ROW("ingest_endpoint_events_total", "counter", METRICS_EP, ingest.ep[0].events,
+        "Events decoded, by endpoint."),
+    ROW("ingest_endpoint_accepted_total", "counter", METRICS_EP, ingest.ep[0].accepted,
+        "Events counted, by endpoint."),
+    ROW("ingest_endpoint_rejected_total", "counter", METRICS_EP_REASONS, ingest.ep[0].rejected,
+        "Events (or whole frames) refused, by endpoint and reason."),
     HIST("store_flush_duration_seconds", flush_hist, "Counter flushes to RocksDB, by duration."),
     COUNTER("store_commits_total", store.commits, "Write batches committed to RocksDB (all writers)."),
     COUNTER("store_written_bytes_total", store.bytes_written,
@@ -228,6 +242,23 @@ static int metrics__row(const struct metrics__row *r, const char *at, struct mp_
     case METRICS_HIST:
         return rc ? rc : mp_hist_render((const struct mp_hist_snap *)(const void *)at, r->name,
                                         NULL, out);
+    case METRICS_EP:
+        for (int e = 0; rc == MP_OK && e < INGEST_ENDPOINTS; e++) {
+            memcpy(&u, at + (size_t)e * sizeof(struct ingest_endpoint_figures), sizeof(u));
+            rc = mp_buf_printf(out, "%s{endpoint=\"%s\"} %llu\n", r->name, metrics__endpoint[e],
+                               (unsigned long long)u);
+        }
+        return rc;
+    case METRICS_EP_REASONS:
+        for (int e = 0; rc == MP_OK && e < INGEST_ENDPOINTS; e++)
+            for (int k = 1; rc == MP_OK && k < INGEST_REASON_COUNT; k++) {
+                memcpy(&u, at + (size_t)e * sizeof(struct ingest_endpoint_figures) +
+                               (size_t)k * sizeof(u), sizeof(u));
+                rc = mp_buf_printf(out, "%s{endpoint=\"%s\",reason=\"%s\"} %llu\n", r->name,
+                                   metrics__endpoint[e], ingest_reason_name(k),
+                                   (unsigned long long)u);
+            }
+        return rc;
     case METRICS_ACKS:
         for (int k = 0; rc == MP_OK && k < INGEST_ACK_STATUSES; k++) {
             memcpy(&u, at + (size_t)k * sizeof(u), sizeof(u));
