@@ -571,6 +571,24 @@ static int daemon__args(int argc, char **argv, const char **config, int *check)
     return 0;
 }
 
+/* The config's warnings (mp_config_check.h), the same lines on --check
+ * (as they are, on stderr) and at a start (one log line each). */
+static void daemon__warnings(const struct mp_config *cfg, int check)
+{
+    for (const char *p = cfg->warnings; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = (int)(nl ? nl - p : (ptrdiff_t)strlen(p));
+        if (check) {
+            fprintf(stderr, "%.*s\n", len, p);
+        } else {
+            char line[1024];
+            snprintf(line, sizeof(line), "%.*s", len, p);
+            mp_warn("config_warning detail=%s", MP_LOG_Q(line));
+        }
+        p = nl ? nl + 1 : p + len;
+    }
+}
+
 /* --check: the config was loaded; the rules are loaded too, then dropped. */
 static int daemon__check(struct daemon *d, const char *config)
 {
@@ -643,8 +661,7 @@ int main(int argc, char **argv)
     enum mp_log_level lvl;
     if (mp_log_level_parse(d.cfg->log_level, &lvl) == 0)
         mp_log_set_level(lvl);
-    if (d.cfg->warnings) /* the same lines on --check and at a start */
-        fprintf(stderr, "%s", d.cfg->warnings);
+    daemon__warnings(d.cfg, check);
     if (check)
         return daemon__check(&d, config);
     /* Block the signals we handle in every thread started from here on. */
