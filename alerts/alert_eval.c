@@ -407,6 +407,7 @@ static void *eval__main(void *arg)
     for (;;) {
         int stopping = (int)mp_load_acquire(&e->stop);
         struct eval_pass p = {e, mp_now_ms()};
+        int64_t t0 = mp_mono_ns(); /* timed per pass, never per key */
         pthread_mutex_lock(&e->reload_mu);
         struct eval_cfg nc = e->next;
         int has = e->has_next;
@@ -417,12 +418,18 @@ static void *eval__main(void *arg)
             eval__switch(e, &nc, p.now);
         size_t n = eng_table_drain_dirty(e->t, eval__key, &p);
         int64_t mono = mp_mono_ns();
-        if (mono - last_sweep >= 1000000000LL) {
+        int swept = mono - last_sweep >= 1000000000LL;
+        if (swept) {
             eval__sweep(e, p.now);
             last_sweep = mono;
+            mp_hist_observe(&e->sweep_hist, (uint64_t)(mp_mono_ns() - mono));
         }
         alert_group_flush(e, p.now, stopping);
         mp_add_relaxed(&e->passes, 1);
+        if (n)
+            mp_store_relaxed(&e->dirty_last, n);
+        if (n || swept || has) /* idle passes (1 ms apart) would drown the figures */
+            mp_hist_observe(&e->pass_hist, (uint64_t)(mp_mono_ns() - t0));
         if (stopping)
             break; /* this was the last pass, after the writers stopped */
         if (n == 0) {
@@ -484,6 +491,8 @@ int alert_eval_start(struct eng_table *t, struct alert_sender *s,
     }
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->reload_mu, NULL);
+    mp_hist_init(&e->pass_hist, mp_hist_latency_ns, MP_HIST_LATENCY_N);
+    mp_hist_init(&e->sweep_hist, mp_hist_latency_ns, MP_HIST_LATENCY_N);
     e->t = t;
     e->s = s;
     e->store = opts->store;
@@ -538,6 +547,9 @@ void alert_eval_figures(struct alert_eval *e, struct alert_eval_figures *out)
     out->reloads = mp_load_relaxed(&e->reloads);
     out->state_errors = mp_load_relaxed(&e->state_errors);
     out->restored = mp_load_relaxed(&e->restored);
+    out->dirty_last = mp_load_relaxed(&e->dirty_last);
+    mp_hist_read(&e->pass_hist, &out->pass);
+    mp_hist_read(&e->sweep_hist, &out->sweep);
     pthread_mutex_lock(&e->mu);
     for (uint32_t i = 1; i < e->nrecs; i++) {
         const struct arec *r = &e->recs[i];

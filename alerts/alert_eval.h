@@ -57,6 +57,7 @@
 #include "alert_route.h"
 #include "alert_rule.h"
 #include "alert_sender.h"
+#include "mp_hist.h"
 #include "eng_store.h"
 #include "eng_table.h"
 #include "mp.h"
@@ -80,6 +81,9 @@ struct alert_eval_figures {
     uint64_t unstable;         /* key reads skipped because a frame was mid-write */
     uint64_t state_errors;     /* state writes that failed (logged) */
     uint64_t restored;         /* alerts read back at start */
+    uint64_t dirty_last;       /* keys drained by the last pass that found any */
+    struct mp_hist_snap pass;  /* durations of passes that did work (keys, sweep or reload) */
+    struct mp_hist_snap sweep; /* durations of the once-a-second sweeps */
 };
 
 /* Starts the thread. With a store, restores alert state first (and sends

@@ -30,6 +30,7 @@
 #include "alert_notify.h"
 #include "alert_route.h"
 #include "mp_atomic.h"
+#include "mp_hist.h"
 
 /* Lifecycle states. Stored on disk (alert_state.c): fixed numbers. */
 enum { ST_INACTIVE = 0, ST_PENDING = 1, ST_FIRING = 2 };
@@ -110,6 +111,11 @@ struct alert_eval {
      * /metrics and tests); nothing is published through them. */
     mp_atomic_u64 passes, keys, notifications, unrouted, unstable, reloads, state_errors,
         restored;
+    /* Timings per pass and per sweep (mp_hist: relaxed, any reader), and
+     * the keys the last working pass drained (the dirty queue's depth as
+     * the evaluator found it). Written by the evaluator thread only. */
+    struct mp_hist pass_hist, sweep_hist;
+    mp_atomic_u64 dirty_last;
 };
 
 /* ---- alert_eval.c: records ---- */

@@ -184,6 +184,28 @@ static int rules__check_thresholds(struct mp_yaml *y, yaml_node_t *m, const char
     }
     if (t[0] && t[1] && t[0] >= t[1])
         return rules__refuse(y, m, path, "critical", "critical must be above warning");
+    /* A spike is a factor over the baseline: at 1x or less it would fire on
+     * a flat series, every evaluation, which no one means. */
+    for (int i = 0; r->kind == ALERT_KIND_SPIKE && i < 2; i++)
+        if (t[i] && t[i] <= ALERT_PPB)
+            return rules__refuse(y, m, path, names[i],
+                                 "a spike rule's threshold is a factor above 1, such as 3x");
+    return MP_OK;
+}
+
+/* Rules that can never fire (or fire on every key), refused like any other
+ * mistake: the same types over and under make the rate always 1, so a
+ * ratio always reaches its threshold, a drop or a trend never moves, and a
+ * spike's factor is always 1x. */
+static int rules__check_reachable(yaml_node_t *m, struct mp_yaml *y, const char *path,
+                                  const struct alert_rule *r)
+{
+    if (r->den_types && r->num_types == r->den_types)
+        return rules__refuse(y, m, path, "denominator",
+                             "the same event types as numerator: the rate is always 100%%, so "
+                             "a %s rule %s", alert_kind_name(r->kind),
+                             r->kind == ALERT_KIND_RATIO ? "fires on every key with traffic"
+                                                         : "can never fire");
     return MP_OK;
 }
 
@@ -261,7 +283,8 @@ static int rules__finish(struct mp_yaml *y, yaml_node_t *m, const char *path,
         r->resolve_ratio_ppb = defs->r.resolve_ratio_ppb;
     if ((rc = rules__check_kind(y, m, path, in)) != MP_OK ||
         (rc = rules__place_baseline(y, m, path, in)) != MP_OK ||
-        (rc = rules__check_thresholds(y, m, path, r)) != MP_OK)
+        (rc = rules__check_thresholds(y, m, path, r)) != MP_OK ||
+        (rc = rules__check_reachable(m, y, path, r)) != MP_OK)
         return rc;
     alert_rule_derive(r);
     return MP_OK;

@@ -13,7 +13,10 @@
  * The checks that span keys are made here too: denominators by kind,
  * windows and baselines within the in-memory rings, thresholds that fit the
  * kind with warning < critical, unique rule names, overrides that name a
- * rule of the file. `defaults:` sets for/repeat_interval/resolve_ratio of
+ * rule of the file, and rules that can never fire or fire on every key
+ * (thresholds of 0 or below; a spike threshold of 1x or less; a
+ * denominator of the very types of the numerator). There are no warnings
+ * here: every finding is a refusal, at --check, at start and at SIGHUP. `defaults:` sets for/repeat_interval/resolve_ratio of
  * every rule that does not set its own.
  *
  * The built-in default rules are this very parser run on rules.example.yaml

@@ -394,4 +394,21 @@ void alert_sender_figures(struct alert_sender *s, struct alert_sender_figures *o
     out->queued = mp_load_relaxed(&s->queued);
     out->rate_limited = mp_load_relaxed(&s->rate_limited);
     out->merged = mp_load_relaxed(&s->merged);
+    out->oldest_ms = mp_load_relaxed(&s->oldest_ms);
+}
+
+size_t alert_sender_receiver_figures(struct alert_sender *s, struct alert_receiver_figures *out,
+                                     size_t cap)
+{
+    uint32_t n = mp_load_acquire(&s->nrstat); /* the names below it are whole */
+    size_t k = 0;
+    for (uint32_t i = 0; i < n && k < cap; i++, k++) {
+        struct rstat *r = &s->rstat[i];
+        memcpy(out[k].name, r->name, sizeof(out[k].name));
+        out[k].attempts = mp_load_relaxed(&r->attempts);
+        out[k].failures = mp_load_relaxed(&r->failures);
+        out[k].delivered = mp_load_relaxed(&r->delivered);
+        mp_hist_read(&r->latency, &out[k].latency);
+    }
+    return k;
 }

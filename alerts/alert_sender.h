@@ -54,6 +54,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mp_hist.h"
+
 #include "eng_store.h"
 #include "mp.h"
 
@@ -92,6 +94,17 @@ struct alert_sender_figures {
     uint64_t queued;        /* in the outbox now */
     uint64_t rate_limited;  /* 429 answers */
     uint64_t merged;        /* Slack notifications sent inside another's message */
+    int64_t oldest_ms;      /* wall-clock creation of the oldest queued note; 0: none */
+};
+
+/* One receiver's figures since start (kept by name across reloads, so a
+ * receiver that leaves keeps its last counts; at most
+ * ALERT_SENDER_RECEIVERS_MAX names, later ones are not counted apart). */
+#define ALERT_SENDER_RECEIVERS_MAX 64
+struct alert_receiver_figures {
+    char name[65];
+    uint64_t attempts, failures, delivered;
+    struct mp_hist_snap latency; /* creation of a note to its 2xx, per delivered message */
 };
 
 /* `receivers` is copied (strings too). Loads the outbox when opts.store is
@@ -120,6 +133,10 @@ int alert_sender_set_receivers(struct alert_sender *s, const struct alert_receiv
                                size_t n);
 
 void alert_sender_figures(struct alert_sender *s, struct alert_sender_figures *out);
+/* Fills up to `cap` receivers' figures (in the order first seen) and
+ * returns how many. Any thread. */
+size_t alert_sender_receiver_figures(struct alert_sender *s, struct alert_receiver_figures *out,
+                                     size_t cap);
 
 /* The dead letters, oldest first, as a malloc'd JSON document:
  *   {"dead": [{"id", "receiver", "tenant", "idempotency_key", "reason",

@@ -31,6 +31,7 @@
 
 #include "alert_sender.h"
 #include "mp_atomic.h"
+#include "mp_hist.h"
 #include "mp_log.h"
 
 #define SENDER_SLACK_MERGE_MAX 20
@@ -70,7 +71,18 @@ struct rq {
     size_t msg_len;
     char *msg_idem; /* NULL: the head's own key */
     CURL *easy;     /* non-NULL while the message is in flight */
+    struct rstat *st; /* this name's figures; found by the sender thread at first use */
     struct curl_slist *hdrs;
+};
+
+/* One receiver name's figures. The sender thread alone adds slots and
+ * writes them; a slot's name is written before nrstat is raised with
+ * release, and readers acquire nrstat, so they see whole names. Counts are
+ * relaxed: each is read on its own. */
+struct rstat {
+    char name[65];
+    mp_atomic_u64 attempts, failures, delivered;
+    struct mp_hist latency;
 };
 
 /* Receivers built before they are handed to the sender thread (start,
@@ -126,6 +138,9 @@ struct alert_sender {
     mp_atomic_u64 submitted, delivered, attempts, failed, dead, dead_stored, queued,
         rate_limited, merged, refused;
     struct mp_ratelimit retry_log; /* sender thread */
+    mp_atomic_i64 oldest_ms; /* sender thread stores (relaxed), /metrics loads */
+    mp_atomic_u32 nrstat;
+    struct rstat rstat[ALERT_SENDER_RECEIVERS_MAX + 1]; /* the last: every later name */
 };
 
 static inline int64_t sender_mono_ms(void) { return mp_mono_ns() / 1000000; }

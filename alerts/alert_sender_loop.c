@@ -22,6 +22,8 @@
 #include "alert_notify.h"
 #include "alert_sender_impl.h"
 
+static struct rstat *loop__rstat(struct alert_sender *s, struct rq *q);
+
 void alert_rq_clear_msg(struct rq *q)
 {
     free(q->msg_body);
@@ -158,12 +160,32 @@ static void loop__start_msg(struct alert_sender *s, struct rq *q, int64_t now)
     for (size_t i = 0; i < q->group_n && g; i++, g = g->next)
         g->attempts++;
     mp_add_relaxed(&s->attempts, 1);
+    mp_add_relaxed(&loop__rstat(s, q)->attempts, 1);
     return;
 err:
     /* Out of memory: try again shortly rather than spin. */
     curl_easy_cleanup(e);
     curl_slist_free_all(h);
     q->next_ms = now + 100;
+}
+
+/* The figures slot of q's name: found or added (sender thread only, see
+ * struct rstat); past the cap, names share the last slot, "(other)". */
+static struct rstat *loop__rstat(struct alert_sender *s, struct rq *q)
+{
+    if (q->st)
+        return q->st;
+    uint32_t n = mp_load_relaxed(&s->nrstat); /* we are its only writer */
+    for (uint32_t i = 0; i < n; i++)
+        if (strcmp(s->rstat[i].name, q->name) == 0) /* no name is "(other)" */
+            return q->st = &s->rstat[i];
+    if (n > ALERT_SENDER_RECEIVERS_MAX) /* full: the shared last slot */
+        return q->st = &s->rstat[ALERT_SENDER_RECEIVERS_MAX];
+    struct rstat *r = &s->rstat[n];
+    snprintf(r->name, sizeof(r->name), "%s", n < ALERT_SENDER_RECEIVERS_MAX ? q->name : "(other)");
+    mp_hist_init(&r->latency, mp_hist_latency_ns, MP_HIST_LATENCY_N);
+    mp_store_release(&s->nrstat, n + 1); /* publishes the name written above */
+    return q->st = r;
 }
 
 /* Decides what the receiver does now; lowers *wait_ms to its next due time. */
@@ -208,6 +230,10 @@ static void loop__delivered(struct alert_sender *s, struct rq *q, long code)
     size_t g = q->group_n ? q->group_n : 1;
     mp_debug("alert_delivered receiver=%s status=%ld notes=%zu attempts=%u", MP_LOG_Q(q->name),
              code, g, q->head->attempts);
+    struct rstat *st = loop__rstat(s, q); /* one observation per message, at its 2xx */
+    int64_t age = mp_now_ms() - q->head->created_ms;
+    mp_hist_observe(&st->latency, age > 0 ? (uint64_t)age * 1000000u : 0);
+    mp_add_relaxed(&st->delivered, g);
     for (size_t i = 0; i < g && q->head; i++) {
         struct note *n = alert_rq_pop(q);
         if (s->opts.store)
@@ -274,6 +300,7 @@ static void loop__finish(struct alert_sender *s, struct rq *q, CURLcode res)
         return;
     }
     mp_add_relaxed(&s->failed, 1);
+    mp_add_relaxed(&loop__rstat(s, q)->failures, 1);
     int retry = res != CURLE_OK || code == 408 || code == 429 || code >= 500 || code < 400;
     char reason[24] = "expired";
     if (!retry || loop__expired(s, q->head, mp_now_ms())) {
@@ -356,10 +383,15 @@ void *alert_sender_loop_main(void *arg)
         loop__take_inbox(s, in);
         int64_t now = sender_mono_ms();
         int busy = 0, wait_ms = 1000;
+        int64_t oldest = 0;
         for (size_t i = 0; i < s->cur.n; i++) {
-            loop__step(s, s->cur.rq[i], now, &wait_ms);
-            busy |= s->cur.rq[i]->head != NULL;
+            struct rq *q = s->cur.rq[i];
+            loop__step(s, q, now, &wait_ms);
+            busy |= q->head != NULL;
+            if (q->head && (!oldest || q->head->created_ms < oldest)) /* queues are FIFO */
+                oldest = q->head->created_ms;
         }
+        mp_store_relaxed(&s->oldest_ms, oldest);
         if (stopping && (!busy || now >= deadline))
             break;
         int running = 0;

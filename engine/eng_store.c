@@ -462,6 +462,15 @@ void eng_store_health(struct eng_store *s, struct eng_store_health *h)
     h->write_failures = mp_load_relaxed(&s->failures);
     h->refused = mp_load_relaxed(&s->refused);
     h->recoveries = mp_load_relaxed(&s->recoveries);
+    h->commits = mp_load_relaxed(&s->commits);
+    h->bytes_written = mp_load_relaxed(&s->bytes_written);
+    h->write_stopped = h->delayed_rate = 0;
+    pthread_rwlock_rdlock(&s->lock); /* a recovery may be swapping s->db */
+    if (s->db) {
+        rocksdb_property_int(s->db, "rocksdb.is-write-stopped", &h->write_stopped);
+        rocksdb_property_int(s->db, "rocksdb.actual-delayed-write-rate", &h->delayed_rate);
+    }
+    pthread_rwlock_unlock(&s->lock);
 }
 
 /* ---- batches ------------------------------------------------------------------- */
@@ -620,7 +629,13 @@ int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync)
         rc = MP_ERR_IO;
     } else {
         store__emit_puts(b);
+        size_t bytes = 0;
+        rocksdb_writebatch_data(b->wb, &bytes);
         rocksdb_write(s->db, sync ? s->wo_sync : s->wo, b->wb, &rerr);
+        if (!rerr) { /* figures for /metrics: counts on their own, relaxed */
+            mp_add_relaxed(&s->commits, 1);
+            mp_add_relaxed(&s->bytes_written, bytes);
+        }
     }
     pthread_rwlock_unlock(&s->lock);
     store__batch_clear(b);

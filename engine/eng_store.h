@@ -78,6 +78,10 @@ struct eng_store_health {
     uint64_t write_failures; /* commits (and recovery reopens) that failed */
     uint64_t refused;        /* commits refused while failed */
     uint64_t recoveries;     /* reopens that made the store writable again */
+    uint64_t commits;        /* batches written */
+    uint64_t bytes_written;  /* their serialized size (rocksdb_writebatch_data) */
+    uint64_t write_stopped;  /* RocksDB's rocksdb.is-write-stopped now (1: stalled) */
+    uint64_t delayed_rate;   /* rocksdb.actual-delayed-write-rate now, bytes/s (0: none) */
 };
 void eng_store_health(struct eng_store *s, struct eng_store_health *h);
 /* MP_OK when a commit now would reach RocksDB (the store is writable, or

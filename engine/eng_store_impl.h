@@ -43,6 +43,7 @@ struct eng_store {
     int64_t failed_at_ns;
     mp_atomic_u32 failed;    /* 1 from a failed write until a reopen succeeds */
     mp_atomic_u64 failures, refused, recoveries;
+    mp_atomic_u64 commits, bytes_written; /* successful writes and their batches' bytes */
     struct mp_ratelimit rl_refused, rl_recover;
     rocksdb_t *db;
     rocksdb_options_t *opts;

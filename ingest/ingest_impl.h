@@ -52,7 +52,8 @@ struct ingest_proc {
     struct eng_frame *frame; /* one wire frame = one engine frame */
     struct ingest_arena *arena; /* decoded frames live here until ingest_proc_close */
     struct ingest_limits lim;
-    struct proc_figures fig;
+    struct proc_figures fig[INGEST_ENDPOINTS]; /* by endpoint: ingest_proc_set_endpoint */
+    int ep;
     struct mp_ratelimit *rl; /* INGEST_REASON_COUNT entries, owned by whoever created them */
     struct mp_ratelimit own_rl[INGEST_REASON_COUNT];
     const struct ingest_curve *curve; /* NULL: no tenant check */
@@ -96,7 +97,7 @@ struct ingest {
     struct mp_ratelimit retry_rl;
 };
 
-void ingest__proc_add(const struct proc_figures *f, struct ingest_figures *out);
+void ingest__proc_add(const struct ingest_proc *p, struct ingest_figures *out);
 /* Packs and sends one Ack [rid][Ack] on `sock` (DONTWAIT when `nowait`);
  * the rid message is copied, not consumed. 0 or -1. */
 int ingest__send_ack(void *sock, zmq_msg_t *rid, uint64_t seq, int status, uint32_t accepted,

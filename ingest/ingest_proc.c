@@ -52,7 +52,7 @@ struct eng_thread *ingest_proc_thread(struct ingest_proc *p) { return p->th; }
 static void proc__reject(struct ingest_proc *p, int reason, uint64_t n, const char *producer,
                          const char *detail, int64_t now_ms)
 {
-    mp_add_relaxed(&p->fig.rejected[reason], n);
+    mp_add_relaxed(&p->fig[p->ep].rejected[reason], n);
     uint64_t suppressed;
     if (mp_ratelimit_allow(&p->rl[reason], now_ms, 1000, &suppressed))
         mp_warn("ingest_reject reason=%s producer=%s detail=%s suppressed=%llu",
@@ -115,8 +115,8 @@ static int proc__admit(const struct ingest_proc *p, const void *buf, size_t len,
 int ingest_proc_open(struct ingest_proc *p, const void *buf, size_t len, int64_t now_ms,
                      Mailpulse__V1__EventBatch **out, struct ingest_frame_shape *sh)
 {
-    mp_add_relaxed(&p->fig.frames, 1);
-    mp_add_relaxed(&p->fig.bytes, len);
+    mp_add_relaxed(&p->fig[p->ep].frames, 1);
+    mp_add_relaxed(&p->fig[p->ep].bytes, len);
     Mailpulse__V1__EventBatch *b = NULL;
     char why[96];
     int whole = proc__admit(p, buf, len, why, sizeof(why), sh);
@@ -171,7 +171,7 @@ uint32_t ingest_proc_apply(struct ingest_proc *p, const Mailpulse__V1__EventBatc
 {
     uint32_t ok = 0, bad = 0;
     int first_r = INGEST_OK;
-    mp_add_relaxed(&p->fig.events, b->n_events);
+    mp_add_relaxed(&p->fig[p->ep].events, b->n_events);
     eng_frame_set_now(p->frame, now_ms); /* the rate cap's clock */
     const size_t n = b->n_events;
     for (size_t i = 0; i < n + 3 * PIPE_D; i++) {
@@ -214,7 +214,7 @@ uint32_t ingest_proc_apply(struct ingest_proc *p, const Mailpulse__V1__EventBatc
     }
     /* The whole frame becomes visible to the evaluator at once. */
     eng_frame_end(p->t, p->frame);
-    mp_add_relaxed(&p->fig.accepted, ok);
+    mp_add_relaxed(&p->fig[p->ep].accepted, ok);
     if (rejected)
         *rejected = bad;
     if (first)
@@ -237,7 +237,7 @@ uint32_t ingest_proc_frame(struct ingest_proc *p, const void *buf, size_t len, i
     return ok;
 }
 
-void ingest_proc_duplicate(struct ingest_proc *p) { mp_add_relaxed(&p->fig.duplicates, 1); }
+void ingest_proc_duplicate(struct ingest_proc *p) { mp_add_relaxed(&p->fig[p->ep].duplicates, 1); }
 
 void ingest_proc_set_client(struct ingest_proc *p, const struct ingest_curve *c, uint32_t client)
 {
@@ -247,20 +247,36 @@ void ingest_proc_set_client(struct ingest_proc *p, const struct ingest_curve *c,
 
 int ingest_proc_first_reason(const struct ingest_proc *p) { return p->first_reason; }
 
-void ingest__proc_add(const struct proc_figures *f, struct ingest_figures *out)
+void ingest__proc_add(const struct ingest_proc *p, struct ingest_figures *out)
 {
-    out->frames += mp_load_relaxed(&f->frames);
-    out->bytes += mp_load_relaxed(&f->bytes);
-    out->events += mp_load_relaxed(&f->events);
-    out->accepted += mp_load_relaxed(&f->accepted);
-    out->duplicates += mp_load_relaxed(&f->duplicates);
-    for (int r = 0; r < INGEST_REASON_COUNT; r++)
-        out->rejected[r] += mp_load_relaxed(&f->rejected[r]);
+    for (int e = 0; e < INGEST_ENDPOINTS; e++) {
+        const struct proc_figures *f = &p->fig[e];
+        struct ingest_endpoint_figures *o = &out->ep[e];
+        uint64_t v;
+        out->frames += v = mp_load_relaxed(&f->frames);
+        o->frames += v;
+        out->bytes += v = mp_load_relaxed(&f->bytes);
+        o->bytes += v;
+        out->events += v = mp_load_relaxed(&f->events);
+        o->events += v;
+        out->accepted += v = mp_load_relaxed(&f->accepted);
+        o->accepted += v;
+        out->duplicates += mp_load_relaxed(&f->duplicates);
+        for (int r = 0; r < INGEST_REASON_COUNT; r++) {
+            out->rejected[r] += v = mp_load_relaxed(&f->rejected[r]);
+            o->rejected[r] += v;
+        }
+    }
+}
+
+void ingest_proc_set_endpoint(struct ingest_proc *p, int ep)
+{
+    p->ep = ep == INGEST_EP_ROUTER ? INGEST_EP_ROUTER : INGEST_EP_PULL;
 }
 
 void ingest_proc_figures(const struct ingest_proc *p, struct ingest_figures *out)
 {
     memset(out, 0, sizeof(*out));
-    ingest__proc_add(&p->fig, out);
+    ingest__proc_add(p, out);
 }
 

@@ -103,6 +103,7 @@ static void worker__push(struct worker *w, uint32_t client, const void *buf, siz
 {
     struct ingest_proc *p = w->proc;
     ingest_proc_set_client(p, w->in->curve, client);
+    ingest_proc_set_endpoint(p, INGEST_EP_PULL);
     struct ingest_journal *j = w->in->journal;
     int64_t now = mp_now_ms();
     Mailpulse__V1__EventBatch *b = NULL;
@@ -210,6 +211,7 @@ static void worker__commit_apply(struct worker *w, struct group *g, int64_t now)
 static void worker__group(struct worker *w, struct group *g)
 {
     int64_t now = mp_now_ms();
+    ingest_proc_set_endpoint(w->proc, INGEST_EP_ROUTER); /* the group and its apply */
     for (size_t i = 0; i < g->n; i++) {
         struct grp_ent *e = &g->e[i];
         e->status = ACK_PENDING;
@@ -454,6 +456,7 @@ static int ingest__replay_one(void *arg, int64_t recv_ms, uint32_t client, const
         w = ingest_producers_part(sh.pid, sh.pid_len, in->nworkers);
     struct ingest_proc *p = in->workers[w].proc;
     ingest_proc_set_client(p, in->curve, client);
+    ingest_proc_set_endpoint(p, INGEST_EP_ROUTER); /* replayed: acked batches */
     eng_thread_online(p->th);
     ingest_proc_frame(p, frame, len, recv_ms, NULL);
     eng_thread_offline(p->th);
@@ -543,7 +546,7 @@ void ingest_figures(const struct ingest *in, struct ingest_figures *out)
 {
     memset(out, 0, sizeof(*out));
     for (int i = 0; i < in->nworkers; i++) {
-        ingest__proc_add(&in->workers[i].proc->fig, out);
+        ingest__proc_add(in->workers[i].proc, out);
         for (int s = 0; s < INGEST_ACK_STATUSES; s++)
             out->acks[s] += mp_load_relaxed(&in->workers[i].fig.acks[s]);
     }

@@ -95,6 +95,14 @@ struct ingest_opts {
     const struct ingest_curve_conf *curve; /* NULL or !enabled: no Curve */
 };
 
+/* Which endpoint a frame came in on: ingest.pull (PUSH) or ingest.router
+ * (acked; journal replays count here too). */
+enum { INGEST_EP_PULL = 0, INGEST_EP_ROUTER = 1, INGEST_ENDPOINTS = 2 };
+struct ingest_endpoint_figures {
+    uint64_t frames, bytes, events, accepted;
+    uint64_t rejected[INGEST_REASON_COUNT];
+};
+
 struct ingest_figures {
     uint64_t frames;    /* frames received */
     uint64_t bytes;     /* bytes received */
@@ -105,6 +113,7 @@ struct ingest_figures {
                                                 frame reasons) by reason */
     uint64_t acks[INGEST_ACK_STATUSES]; /* acks sent, by status */
     uint64_t curve_denied; /* handshakes the ZAP handler refused */
+    struct ingest_endpoint_figures ep[INGEST_ENDPOINTS]; /* the same, by endpoint */
 };
 
 /* MP_OK; MP_ERR_IO when an endpoint cannot be bound or the journal does
@@ -144,6 +153,8 @@ void ingest_proc_close(struct ingest_proc *p);
 void ingest_proc_duplicate(struct ingest_proc *p);
 /* c NULL: no tenant check (the default). */
 void ingest_proc_set_client(struct ingest_proc *p, const struct ingest_curve *c, uint32_t client);
+/* The endpoint (INGEST_EP_*) the next frames' figures are counted under. */
+void ingest_proc_set_endpoint(struct ingest_proc *p, int ep);
 int ingest_proc_first_reason(const struct ingest_proc *p);
 
 #endif

@@ -115,6 +115,22 @@ static const struct {
      "    denominator: [sent]\n    window: 7m\n",
      "rules[0].window: expected a window", 6},
     {RULE1 "    critical: 1%\n", "rules[0].critical: critical must be above warning", 2},
+    /* rules that can never fire (or fire on every key) */
+    {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [sent]\n"
+     "    denominator: [sent]\n    window: 1h\n    warning: 2%\n",
+     "rules[0].denominator: the same event types as numerator: the rate is always 100%, so a "
+     "ratio rule fires on every key with traffic", 2},
+    {"rules:\n  - name: t\n    kind: trend\n    numerator: [sent, delivered]\n"
+     "    denominator: [delivered, sent]\n    warning: 1%\n",
+     "rules[0].denominator: the same event types as numerator: the rate is always 100%, so a "
+     "trend rule can never fire", 2},
+    {"rules:\n  - name: s\n    kind: spike\n    numerator: [sent]\n    window: 1h\n"
+     "    baseline: 6h\n    warning: 1x\n",
+     "rules[0].warning: a spike rule's threshold is a factor above 1, such as 3x", 2},
+    {"rules:\n  - name: s\n    kind: spike\n    numerator: [sent]\n    window: 1h\n"
+     "    baseline: 6h\n    warning: 3x\n"
+     "overrides:\n  - tenant: acme\n    rule: s\n    warning: 0.5\n",
+     "overrides[0].warning: a spike rule's threshold is a factor above 1, such as 3x", 9},
     {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [bounce_hard]\n"
      "    denominator: [sent]\n    window: 1h\n    warning: 120%\n",
      "rules[0].warning: a ratio rule's threshold is a fraction", 2},

@@ -151,6 +151,15 @@ START_TEST(ok_duplicate_push)
     must(ew_metric(&W, "mailpulse_acks_total{status=\"duplicate\"}") == 2, "duplicate acks");
     must(ew_metric(&W, "mailpulse_journal_batches_total") == 5, "journal batches");
     must(ew_metric(&W, "mailpulse_journal_commits_total") >= 1, "journal commits");
+    /* issue 10: the same figures by endpoint */
+    must(ew_metric(&W, "mailpulse_ingest_endpoint_frames_total{endpoint=\"pull\"}") == 3,
+         "pull frames");
+    must(ew_metric(&W, "mailpulse_ingest_endpoint_accepted_total{endpoint=\"pull\"}") == 5,
+         "pull accepted");
+    must(ew_metric(&W, "mailpulse_ingest_endpoint_frames_total{endpoint=\"router\"}") >= 5,
+         "router frames");
+    must(ew_metric(&W, "mailpulse_ingest_endpoint_accepted_total{endpoint=\"router\"}") == 27,
+         "router accepted");
     finish(d);
 }
 END_TEST

@@ -139,6 +139,29 @@ START_TEST(kv_families_persist)
 }
 END_TEST
 
+/* issue 10's store figures: commits and their batches' bytes add up, an
+ * empty commit still counts, and an idle store is not stalled. */
+START_TEST(write_figures_count)
+{
+    struct eng_store_health h0, h1, h2;
+    eng_store_health(s, &h0);
+    struct eng_store_batch *b = eng_store_batch_new(s);
+    static char v[1000];
+    eng_store_batch_kv_put(b, ENG_KV_DEAD, "k", 1, v, sizeof(v));
+    ck_assert_int_eq(eng_store_commit(s, b, 0), MP_OK);
+    eng_store_health(s, &h1);
+    ck_assert_uint_eq(h1.commits, h0.commits + 1);
+    ck_assert_uint_ge(h1.bytes_written, h0.bytes_written + sizeof(v) + 1);
+    ck_assert_uint_lt(h1.bytes_written, h0.bytes_written + sizeof(v) + 100);
+    ck_assert_int_eq(eng_store_commit(s, b, 1), MP_OK); /* empty */
+    eng_store_health(s, &h2);
+    ck_assert_uint_eq(h2.commits, h1.commits + 1);
+    ck_assert_uint_eq(h2.write_stopped, 0);
+    ck_assert_uint_eq(h2.write_failures, 0);
+    eng_store_batch_free(b);
+}
+END_TEST
+
 START_TEST(encoding)
 {
     uint64_t c[ENG_NTYPES] = {0}, d[ENG_NTYPES];
@@ -865,7 +888,7 @@ END_TEST
 Suite *test_suite(void)
 {
     return check_suite("eng_store", 120, setup, teardown,
-                       CHECK_TESTS(encoding, kv_families_persist, merge_adds,
+                       CHECK_TESTS(encoding, kv_families_persist, write_figures_count, merge_adds,
                                    flush_close_reopen_equal, unflushed_is_lost,
                                    backfill_and_retention, leaving_bucket_is_written,
                                    refuses_other_schema_and_bad_dir, flush_during_writes_exact,

@@ -245,6 +245,30 @@ static const struct reject_case {
               "ttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt: [ops]\n", /* 65 */
      "routes.tenants: invalid tenant name", 9},
     {PULL OPS "routes:\n  tenants:\n    a/b: [ops]\n", "routes.tenants: invalid tenant name", 9},
+    /* listeners that would bind the same place: at the later key's line */
+    {PULL "http:\n  listen: 127.0.0.1:7400\n",
+     "http.listen: 127.0.0.1:7400 binds the same port as ingest.pull (tcp://127.0.0.1:7400): "
+     "two listeners cannot share it", 4},
+    {"http:\n  listen: 127.0.0.1:7400\n" PULL,
+     "ingest.pull: tcp://127.0.0.1:7400 binds the same port as http.listen (127.0.0.1:7400): "
+     "two listeners cannot share it", 4},
+    {"ingest:\n  pull: tcp://*:7400\nhttp:\n  listen: 127.0.0.1:7400\n",
+     "http.listen: 127.0.0.1:7400 binds the same port as ingest.pull (tcp://*:7400)", 4},
+    {"ingest:\n  pull: tcp://[::]:7400\nhttp:\n  listen: \"[::1]:7400\"\n",
+     "http.listen: [::1]:7400 binds the same port as ingest.pull (tcp://[::]:7400)", 4},
+    {"ingest:\n  pull: tcp://0.0.0.0:7400\nhttp:\n  listen: localhost:7400\n",
+     "http.listen: localhost:7400 binds the same port as ingest.pull (tcp://0.0.0.0:7400)", 4},
+    {PULL "  router: tcp://localhost:7400\n",
+     "ingest.router: tcp://localhost:7400 binds the same port as ingest.pull", 3},
+    {PULL "  router: tcp://127.0.0.1:7400\n",
+     "ingest.router: tcp://127.0.0.1:7400 binds the same port as ingest.pull", 3},
+    {"ingest:\n  pull: ipc:///tmp/mp.sock\n  router: ipc:///tmp/mp.sock\n",
+     "ingest.router: ipc:///tmp/mp.sock binds the same ipc path as ingest.pull "
+     "(ipc:///tmp/mp.sock): two listeners cannot share it", 3},
+    {"ingest:\n  pull: tcp://0.0.0.0:7400\n  router: tcp://127.0.0.1:7401\nhttp:\n"
+     "  listen: localhost:7401\n",
+     "http.listen: localhost:7401 binds the same port as ingest.router (tcp://127.0.0.1:7401)",
+     5},
     /* required keys: reported at the line of the mapping that lacks them */
     {"ingest:\n  router: tcp://a:2\n", "ingest.pull: required key missing", 2},
     {"data_dir: x\ningest: {router: \"tcp://a:2\"}\n", "ingest.pull: required key missing", 2},
@@ -586,6 +610,52 @@ START_TEST(test_empty_collections)
     ck_assert_uint_eq(cfg->n_default_route, 0);
     ck_assert_uint_eq(cfg->n_routes, 0);
     mp_config_free(cfg);
+}
+END_TEST
+
+/* Listeners on different places load, without a warning when there are
+ * receivers; the warnings (no receivers, a route naming none) are exact
+ * "file:line: key: warning: ..." lines. */
+START_TEST(test_listeners_and_warnings)
+{
+    static const char *const fine[] = {
+        PULL "  router: tcp://127.0.0.1:7401\nhttp:\n  listen: 127.0.0.1:7480\n" OPS,
+        PULL "  router: tcp://127.0.0.2:7400\n" OPS,      /* same port, other host */
+        "ingest:\n  pull: tcp://*:*\n  router: tcp://*:*\n" OPS, /* ephemeral */
+        "ingest:\n  pull: ipc:///tmp/a\n  router: ipc:///tmp/b\nhttp:\n  listen: "
+        "127.0.0.1:7480\n" OPS,
+    };
+    char want[3 * PATH_MAX + 512];
+    struct tmpconf t;
+    for (size_t i = 0; i < MP_ARRAY_LEN(fine); i++) {
+        struct mp_config *cfg = must_load_in(&t, fine[i]);
+        ck_assert_msg(cfg->warnings == NULL, "fine[%zu]: %s", i, cfg->warnings);
+        mp_config_free(cfg);
+        tmp_close(&t);
+    }
+    struct mp_config *cfg = must_load_in(&t, PULL);
+    snprintf(want, sizeof(want),
+             "%s:1: (top level): warning: no receivers: alerts will fire but no notification "
+             "goes out (mailpulse_alerts_unrouted_total counts them)\n", t.path);
+    ck_assert_str_eq(cfg->warnings, want);
+    mp_config_free(cfg);
+    tmp_close(&t);
+    cfg = must_load_in(&t, PULL "receivers: []\n");
+    ck_assert_ptr_nonnull(cfg->warnings);
+    snprintf(want, sizeof(want), "%s:3: receivers: warning: no receivers:", t.path);
+    ck_assert_msg(strncmp(cfg->warnings, want, strlen(want)) == 0, "%s", cfg->warnings);
+    mp_config_free(cfg);
+    tmp_close(&t);
+    cfg = must_load_in(&t, PULL OPS "routes:\n  default: []\n  tenants:\n    acme: []\n"
+                           "    beta: [ops]\n");
+    snprintf(want, sizeof(want),
+             "%s:8: routes.default: warning: names no receiver: alerts of tenants without a "
+             "route of their own go nowhere\n"
+             "%s:10: routes.tenants.acme: warning: names no receiver: this tenant's alerts are "
+             "silenced\n", t.path, t.path);
+    ck_assert_str_eq(cfg->warnings, want);
+    mp_config_free(cfg);
+    tmp_close(&t);
 }
 END_TEST
 
@@ -942,6 +1012,7 @@ Suite *test_suite(void)
     Suite *s = check_suite("mp_config", 0, NULL, NULL,
                            CHECK_TESTS(test_example_loads, test_defaults, test_full_config,
                                        test_boundaries, test_empty_collections,
+                                       test_listeners_and_warnings,
                                        test_data_dir_independent_of_cwd, test_rules_resolved,
                                        test_rules_missing, test_rules_unreadable,
                                        test_reject_nul_byte, test_missing_file, test_bad_args,

@@ -17,6 +17,7 @@
 #include "ingest_validate.h"
 #include "mp_metrics.h"
 #include "mp_metrics_tenant.h"
+#include "prom_text.h"
 
 /* What the daemon before the table (a 152-line function) printed for it. */
 static const char golden[] =
@@ -211,15 +212,189 @@ static void fill(struct mp_metrics_snap *s)
     s->ingest.curve_denied = 35;
 }
 
+/* issue 10's rows, after the old ones (which keep their order and text). */
+static const char golden10[] =
+    "# HELP mailpulse_ingest_endpoint_frames_total Frames received, by endpoint (pull: "
+    "ingest.pull; router: ingest.router and replays).\n"
+    "# TYPE mailpulse_ingest_endpoint_frames_total counter\n"
+    "mailpulse_ingest_endpoint_frames_total{endpoint=\"pull\"} 80\n"
+    "mailpulse_ingest_endpoint_frames_total{endpoint=\"router\"} 90\n"
+    "# HELP mailpulse_ingest_endpoint_bytes_total Bytes received, by endpoint.\n"
+    "# TYPE mailpulse_ingest_endpoint_bytes_total counter\n"
+    "mailpulse_ingest_endpoint_bytes_total{endpoint=\"pull\"} 81\n"
+    "mailpulse_ingest_endpoint_bytes_total{endpoint=\"router\"} 91\n"
+    "# HELP mailpulse_ingest_endpoint_events_total Events decoded, by endpoint.\n"
+    "# TYPE mailpulse_ingest_endpoint_events_total counter\n"
+    "mailpulse_ingest_endpoint_events_total{endpoint=\"pull\"} 82\n"
+    "mailpulse_ingest_endpoint_events_total{endpoint=\"router\"} 92\n"
+    "# HELP mailpulse_ingest_endpoint_accepted_total Events counted, by endpoint.\n"
+    "# TYPE mailpulse_ingest_endpoint_accepted_total counter\n"
+    "mailpulse_ingest_endpoint_accepted_total{endpoint=\"pull\"} 83\n"
+    "mailpulse_ingest_endpoint_accepted_total{endpoint=\"router\"} 93\n"
+    "# HELP mailpulse_ingest_endpoint_rejected_total Events (or whole frames) refused, by endpoint "
+    "and reason.\n"
+    "# TYPE mailpulse_ingest_endpoint_rejected_total counter\n"
+    "mailpulse_ingest_endpoint_rejected_total{endpoint=\"pull\",reason=\"bad_frame\"} 201\n";
+
+/* After the rejected rows (2 x 17 of them). */
+static const char golden10b[] =
+    "mailpulse_ingest_endpoint_rejected_total{endpoint=\"router\",reason=\"tenant_forbidden\"} 317\n"
+    "# HELP mailpulse_store_flush_duration_seconds Counter flushes to RocksDB, by duration.\n"
+    "# TYPE mailpulse_store_flush_duration_seconds histogram\n"
+    "mailpulse_store_flush_duration_seconds_bucket{le=\"0.001\"} 1\n"
+    "mailpulse_store_flush_duration_seconds_bucket{le=\"0.1\"} 3\n"
+    "mailpulse_store_flush_duration_seconds_bucket{le=\"+Inf\"} 4\n"
+    "mailpulse_store_flush_duration_seconds_sum 2.500000000\n"
+    "mailpulse_store_flush_duration_seconds_count 4\n"
+    "# HELP mailpulse_store_commits_total Write batches committed to RocksDB (all writers).\n"
+    "# TYPE mailpulse_store_commits_total counter\n"
+    "mailpulse_store_commits_total 60\n"
+    "# HELP mailpulse_store_written_bytes_total Bytes of the write batches committed (their "
+    "serialized size).\n"
+    "# TYPE mailpulse_store_written_bytes_total counter\n"
+    "mailpulse_store_written_bytes_total 61\n"
+    "# HELP mailpulse_store_write_failures_total RocksDB writes (and recovery reopens) that "
+    "failed.\n"
+    "# TYPE mailpulse_store_write_failures_total counter\n"
+    "mailpulse_store_write_failures_total 62\n"
+    "# HELP mailpulse_store_write_refused_total Writes refused while the store recovers from a "
+    "failed write.\n"
+    "# TYPE mailpulse_store_write_refused_total counter\n"
+    "mailpulse_store_write_refused_total 63\n"
+    "# HELP mailpulse_store_recoveries_total Reopens that made the store writable again.\n"
+    "# TYPE mailpulse_store_recoveries_total counter\n"
+    "mailpulse_store_recoveries_total 64\n"
+    "# HELP mailpulse_store_write_stopped 1 while RocksDB stops writes (rocksdb.is-write-stopped), "
+    "else 0.\n"
+    "# TYPE mailpulse_store_write_stopped gauge\n"
+    "mailpulse_store_write_stopped 1\n"
+    "# HELP mailpulse_store_delayed_write_rate_bytes RocksDB's write rate while it slows writers "
+    "down (0: no delay).\n"
+    "# TYPE mailpulse_store_delayed_write_rate_bytes gauge\n"
+    "mailpulse_store_delayed_write_rate_bytes 65\n";
+
+static const uint64_t le2[2] = {1000000, 100000000};
+
+static void fill10(struct mp_metrics_snap *s)
+{
+    struct mp_hist h;
+    ck_assert_int_eq(mp_hist_init(&h, le2, 2), MP_OK);
+    mp_hist_observe(&h, 500000);
+    mp_hist_observe(&h, 2000000);
+    mp_hist_observe(&h, 97500000);
+    mp_hist_observe(&h, 2400000000u);
+    mp_hist_read(&h, &s->flush_hist);
+    s->store = (struct eng_store_health){.commits = 60, .bytes_written = 61,
+                                         .write_failures = 62, .refused = 63,
+                                         .recoveries = 64, .write_stopped = 1,
+                                         .delayed_rate = 65};
+    mp_hist_read(&h, &s->eval.pass);
+    mp_hist_read(&h, &s->eval.sweep);
+    s->eval.dirty_last = 66;
+    s->outbox_oldest_ns = 67500000000ULL;
+    s->nreceivers = 2;
+    s->receivers[0] = (struct alert_receiver_figures){.name = "ops", .attempts = 68,
+                                                      .failures = 69, .delivered = 70};
+    mp_hist_read(&h, &s->receivers[0].latency);
+    s->receivers[1] = (struct alert_receiver_figures){.name = "(other)", .attempts = 71};
+    mp_hist_read(&h, &s->receivers[1].latency);
+    for (int e = 0; e < INGEST_ENDPOINTS; e++) {
+        s->ingest.ep[e] = (struct ingest_endpoint_figures){.frames = 80 + 10 * (uint64_t)e,
+                                                           .bytes = 81 + 10 * (uint64_t)e,
+                                                           .events = 82 + 10 * (uint64_t)e,
+                                                           .accepted = 83 + 10 * (uint64_t)e};
+        for (int r = 0; r < INGEST_REASON_COUNT; r++)
+            s->ingest.ep[e].rejected[r] = 200 + 100 * (uint64_t)e + (uint64_t)r;
+    }
+    s->cpu_ns = 72250000000ULL;
+    s->open_fds = 73;
+    s->max_fds = 74;
+    s->start_time_s = 1700000000;
+}
+
 START_TEST(renders_the_known_text)
 {
     struct mp_metrics_snap s;
     struct mp_buf b = MP_BUF_INIT;
+    uint64_t v = 0;
     fill(&s);
+    fill10(&s);
     ck_assert_int_eq(mp_metrics_render(&s, &b), MP_OK);
-    ck_assert_str_eq(b.p, golden);
-    ck_assert_uint_eq(b.len, strlen(golden));
+    ck_assert_int_eq(strncmp(b.p, golden, strlen(golden)), 0);
+    ck_assert_int_eq(strncmp(b.p + strlen(golden), golden10, strlen(golden10)), 0);
+    ck_assert_ptr_nonnull(strstr(b.p, golden10b));
+    /* the rest, series by series */
+    static const struct {
+        const char *series;
+        uint64_t want;
+    } tail[] = {
+        {"mailpulse_ingest_endpoint_rejected_total{endpoint=\"router\",reason=\"capacity\"}",
+         300 + INGEST_REJ_CAPACITY},
+        {"mailpulse_ingest_endpoint_rejected_total{endpoint=\"pull\",reason=\"tenant_forbidden\"}",
+         217},
+        {"mailpulse_store_commits_total", 60},
+        {"mailpulse_store_delayed_write_rate_bytes", 65},
+        {"mailpulse_store_flush_duration_seconds_count", 4},
+        {"mailpulse_eval_pass_duration_seconds_count", 4},
+        {"mailpulse_eval_pass_duration_seconds_bucket{le=\"0.1\"}", 3},
+        {"mailpulse_eval_sweep_duration_seconds_count", 4},
+        {"mailpulse_eval_dirty_keys", 66},
+        {"mailpulse_receiver_attempts_total{receiver=\"ops\"}", 68},
+        {"mailpulse_receiver_failed_attempts_total{receiver=\"ops\"}", 69},
+        {"mailpulse_receiver_delivered_total{receiver=\"ops\"}", 70},
+        {"mailpulse_receiver_attempts_total{receiver=\"(other)\"}", 71},
+        {"mailpulse_receiver_delivery_duration_seconds_count{receiver=\"ops\"}", 4},
+        {"mailpulse_receiver_delivery_duration_seconds_bucket{receiver=\"ops\",le=\"0.001\"}", 1},
+        {"process_open_fds", 73},
+        {"process_max_fds", 74},
+        {"process_start_time_seconds", 1700000000},
+        {"process_resident_memory_bytes", 7},
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(tail); i++) {
+        ck_assert_msg(e2e_metric(b.p, tail[i].series, &v) == MP_OK, "%s missing", tail[i].series);
+        ck_assert_msg(v == tail[i].want, "%s: %llu, want %llu", tail[i].series,
+                      (unsigned long long)v, (unsigned long long)tail[i].want);
+    }
+    ck_assert_ptr_nonnull(strstr(b.p, "\nmailpulse_outbox_oldest_age_seconds 67.500000\n"));
+    ck_assert_ptr_nonnull(strstr(b.p, "\nprocess_cpu_seconds_total 72.250000\n"));
+    ck_assert_ptr_nonnull(strstr(b.p, "\n# TYPE process_cpu_seconds_total counter\n"));
+    char why[256] = "";
+    ck_assert_msg(prom_text_check(b.p, why, sizeof(why)) == 0, "%s", why);
     mp_buf_free(&b);
+}
+END_TEST
+
+/* The checker the exposition is held to can fail: each broken text is
+ * refused for its own reason. */
+START_TEST(prom_checker_refuses)
+{
+    static const struct {
+        const char *text, *why;
+    } bad[] = {
+        {"# TYPE a counter\na 1", "newline"},
+        {"a 1\n", "without a TYPE"},
+        {"# TYPE a counter\n# TYPE a counter\na 1\n", "second TYPE"},
+        {"# TYPE a counter\na -1\n", "negative counter"},
+        {"# TYPE a gauge\na{x=\"\\q\"} 1\n", "bad escape"},
+        {"# TYPE a gauge\na{x=\"1} 1\n", "unterminated"},
+        {"# TYPE a gauge\na one\n", "bad value"},
+        {"# TYPE a gauge\n# TYPE b gauge\na 1\nb 1\na 2\n", "not together"},
+        {"# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\n", "decreasing"},
+        {"# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_sum 1\nh_count 2\n", "before its"},
+        {"# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n", "_count 3"},
+        {"# TYPE 1a gauge\n", "bad metric name"},
+        {"# TYPE a summary\n", "unknown TYPE"},
+        {"# a comment\n", "neither HELP nor TYPE"},
+    };
+    char why[256];
+    for (size_t i = 0; i < MP_ARRAY_LEN(bad); i++) {
+        why[0] = '\0';
+        ck_assert_msg(prom_text_check(bad[i].text, why, sizeof(why)) != 0, "bad[%zu] passed", i);
+        ck_assert_msg(strstr(why, bad[i].why) != NULL, "bad[%zu]: %s", i, why);
+    }
+    ck_assert_int_eq(prom_text_check("# HELP h x\n# TYPE h histogram\nh_bucket{a=\"\\\"\",le=\"1\"}"
+                                     " 1\nh_bucket{a=\"\\\"\",le=\"+Inf\"} 1\nh_sum{a=\"\\\"\"} 0.5\n"
+                                     "h_count{a=\"\\\"\"} 1\n", why, sizeof(why)), 0);
 }
 END_TEST
 
@@ -244,7 +419,7 @@ START_TEST(series_parse_back)
         help++;
     for (const char *p = b.p; (p = strstr(p, "# TYPE ")) != NULL; p++)
         type++;
-    ck_assert_uint_eq(help, 44);
+    ck_assert_uint_eq(help, 44 + 22 + 4); /* issue 10: 22 rows, 4 per-receiver families */
     ck_assert_uint_eq(type, help);
     mp_buf_free(&b);
 }
@@ -322,7 +497,7 @@ END_TEST
 Suite *test_suite(void)
 {
     return check_suite("mp_metrics", 0, NULL, NULL,
-                       CHECK_TESTS(renders_the_known_text, series_parse_back,
+                       CHECK_TESTS(renders_the_known_text, prom_checker_refuses, series_parse_back,
                                    signed_and_zero_values, flush_figures_add_up,
                                    tenant_limit_rows));
 }

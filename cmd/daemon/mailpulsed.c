@@ -514,6 +514,7 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                          .eval = d->eval,
                                          .sender = d->sender,
                                          .flush = &d->flush,
+                                         .store = d->store,
                                          .started_ms = d->started_ms};
     if (d->cfg->http_listen && (rc = mp_auth_create(&d->cfg->http_auth, &d->auth)) != MP_OK)
         return rc;
@@ -605,6 +606,24 @@ static int daemon__args(int argc, char **argv, struct daemon_args *a)
     return 0;
 }
 
+/* The config's warnings (mp_config_check.h), the same lines on --check
+ * (as they are, on stderr) and at a start (one log line each). */
+static void daemon__warnings(const struct mp_config *cfg, int check)
+{
+    for (const char *p = cfg->warnings; p && *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = (int)(nl ? nl - p : (ptrdiff_t)strlen(p));
+        if (check) {
+            fprintf(stderr, "%.*s\n", len, p);
+        } else {
+            char line[1024];
+            snprintf(line, sizeof(line), "%.*s", len, p);
+            mp_warn("config_warning detail=%s", MP_LOG_Q(line));
+        }
+        p = nl ? nl + 1 : p + len;
+    }
+}
+
 /* --check: the config was loaded; the rules are loaded too, then dropped. */
 static int daemon__check(struct daemon *d, const char *config)
 {
@@ -682,6 +701,7 @@ int main(int argc, char **argv)
     const char *config = args.config;
     char err[1024] = "";
     struct daemon d = {.lock_fd = -1, .started_ms = mp_now_ms()};
+    mp_metrics_flush_init(&d.flush);
     if (mp_config_load(config, &d.cfg, err, sizeof(err)) != MP_OK) {
         fprintf(stderr, "mailpulsed: config refused: %s\n", err);
         return 1;
@@ -693,6 +713,7 @@ int main(int argc, char **argv)
     const char *fmt_name = args.log_format ? args.log_format : d.cfg->log_format;
     if (fmt_name && mp_log_format_parse(fmt_name, &fmt) == 0)
         mp_log_set_format(fmt);
+    daemon__warnings(d.cfg, args.check);
     if (args.check)
         return daemon__check(&d, config);
     /* Block the signals we handle in every thread started from here on. */

@@ -26,6 +26,7 @@
 #include "ingest_validate.h"
 #include "ingest_worker.h"
 #include "mp_addr.h"
+#include "mp_config_check.h"
 #include "mp_config_curve.h"
 #include "mp_log.h"
 #include "mp_yaml.h"
@@ -672,6 +673,10 @@ static int cfg__load(struct mp_yaml *y, struct mp_config *cfg)
         return rc;
     if (cfg->ingest_pull == NULL)
         return mp_yaml_fail(y, root, "ingest.pull", "required key missing");
+    if ((rc = mp_config_check_listeners(y, root, cfg)) != MP_OK)
+        return rc;
+    if (mp_config_check_warnings(y, root, cfg) != MP_OK)
+        return mp_yaml_fail_at(y, MP_ERR_NOMEM, 1, MP_YAML_TOP, "out of memory");
     if (cfg->data_dir == NULL && mp_yaml_resolve(y, "./data", &cfg->data_dir) != MP_OK)
         return mp_yaml_fail_at(y, MP_ERR_NOMEM, 1, MP_YAML_TOP, "out of memory");
     if (cfg->log_level == NULL && (cfg->log_level = strdup("info")) == NULL)
@@ -724,6 +729,7 @@ void mp_config_free(struct mp_config *cfg)
         mp_yaml_free_strings(cfg__receiver_keys, &cfg->receivers[i]);
     free(cfg->receivers);
     free(cfg->path);
+    free(cfg->warnings);
     free(cfg->data_dir);
     free(cfg->rules_path);
     free(cfg->default_route);

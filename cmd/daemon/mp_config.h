@@ -25,6 +25,9 @@
  * daemon's start needs (engine.retention >= the 14 days of daily buckets the
  * rules read), so `--check`, which runs this loader, refuses exactly what a
  * start would.
+ * Listeners that would bind the same place are refused, and what is legal
+ * but likely a mistake (no receivers, a route naming none) is a warning in
+ * cfg->warnings: see mp_config_check.h.
  * Relative paths in the file (data_dir, rules) are resolved against the
  * config file's directory, so the daemon behaves the same from any cwd.
  *
@@ -132,6 +135,7 @@ struct mp_limits_conf {
 
 struct mp_config {
     char *path;        /* the file this came from */
+    char *warnings;    /* NULL, or "file:line: key: warning: ...\n" lines (mp_config_check.h) */
     char *data_dir;    /* absolute or resolved against the config's dir */
     char *log_level;   /* "info" unless set */
     char *log_format;  /* "text" or "json"; NULL when not set (text) */

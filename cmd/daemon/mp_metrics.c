@@ -4,6 +4,8 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "ingest_validate.h"
@@ -15,7 +17,12 @@ enum metrics__kind {
     METRICS_SECONDS, /* uint64_t nanoseconds, printed as seconds with six decimals */
     METRICS_REASONS, /* uint64_t[INGEST_REASON_COUNT], one sample per reason but 0 */
     METRICS_ACKS,    /* uint64_t[INGEST_ACK_STATUSES], one sample per Ack status */
+    METRICS_HIST,    /* struct mp_hist_snap, durations: _bucket, _sum, _count */
+    METRICS_EP,      /* uint64_t in ingest.ep[0], one sample per endpoint (stride: the struct) */
+    METRICS_EP_REASONS, /* uint64_t[INGEST_REASON_COUNT] in ingest.ep[0], per endpoint, reason */
 };
+
+static const char *const metrics__endpoint[INGEST_ENDPOINTS] = {"pull", "router"};
 
 static const char *const metrics__ack_status[INGEST_ACK_STATUSES] = {"ok", "duplicate",
                                                                      "rejected", "retry"};
@@ -32,6 +39,10 @@ struct metrics__row {
     {"mailpulse_" name, type, kind, offsetof(struct mp_metrics_snap, field), help}
 #define COUNTER(name, field, help) ROW(name, "counter", METRICS_U64, field, help)
 #define GAUGE(name, field, help) ROW(name, "gauge", METRICS_U64, field, help)
+#define HIST(name, field, help) ROW(name, "histogram", METRICS_HIST, field, help)
+/* The Prometheus client conventions' process figures: no prefix. */
+#define PROCESS(name, type, kind, field, help) \
+    {"process_" name, type, kind, offsetof(struct mp_metrics_snap, field), help}
 
 /* In the order /metrics has always listed them. */
 static const struct metrics__row metrics__rows[] = {
@@ -92,16 +103,86 @@ static const struct metrics__row metrics__rows[] = {
     COUNTER("key_loads_total", loads, "Cold keys read back from the store."),
     GAUGE("counter_series", series, "Counter series in memory (key x event type)."),
     ROW("uptime_seconds", "gauge", METRICS_I64, uptime_s, "Seconds since start."),
+    /* issue 10: below the rows above, which keep their order */
+    ROW("ingest_endpoint_frames_total", "counter", METRICS_EP, ingest.ep[0].frames,
+        "Frames received, by endpoint (pull: ingest.pull; router: ingest.router and replays)."),
+    ROW("ingest_endpoint_bytes_total", "counter", METRICS_EP, ingest.ep[0].bytes,
+        "Bytes received, by endpoint."),
+    ROW("ingest_endpoint_events_total", "counter", METRICS_EP, ingest.ep[0].events,
+        "Events decoded, by endpoint."),
+    ROW("ingest_endpoint_accepted_total", "counter", METRICS_EP, ingest.ep[0].accepted,
+        "Events counted, by endpoint."),
+    ROW("ingest_endpoint_rejected_total", "counter", METRICS_EP_REASONS, ingest.ep[0].rejected,
+        "Events (or whole frames) refused, by endpoint and reason."),
+    HIST("store_flush_duration_seconds", flush_hist, "Counter flushes to RocksDB, by duration."),
+    COUNTER("store_commits_total", store.commits, "Write batches committed to RocksDB (all writers)."),
+    COUNTER("store_written_bytes_total", store.bytes_written,
+            "Bytes of the write batches committed (their serialized size)."),
+    COUNTER("store_write_failures_total", store.write_failures,
+            "RocksDB writes (and recovery reopens) that failed."),
+    COUNTER("store_write_refused_total", store.refused,
+            "Writes refused while the store recovers from a failed write."),
+    COUNTER("store_recoveries_total", store.recoveries,
+            "Reopens that made the store writable again."),
+    GAUGE("store_write_stopped", store.write_stopped,
+          "1 while RocksDB stops writes (rocksdb.is-write-stopped), else 0."),
+    GAUGE("store_delayed_write_rate_bytes", store.delayed_rate,
+          "RocksDB's write rate while it slows writers down (0: no delay)."),
+    HIST("eval_pass_duration_seconds", eval.pass,
+         "Evaluator passes that did work (dirty keys, the sweep or a reload), by duration."),
+    HIST("eval_sweep_duration_seconds", eval.sweep,
+         "The once-a-second sweeps of what time alone changes, by duration."),
+    GAUGE("eval_dirty_keys", eval.dirty_last, "Dirty keys drained by the last pass that had any."),
+    ROW("outbox_oldest_age_seconds", "gauge", METRICS_SECONDS, outbox_oldest_ns,
+        "Age of the oldest notification still in the outbox (0: empty)."),
+    PROCESS("resident_memory_bytes", "gauge", METRICS_I64, resident_bytes,
+            "Resident memory size in bytes."),
+    PROCESS("cpu_seconds_total", "counter", METRICS_SECONDS, cpu_ns,
+            "Total user and system CPU time spent in seconds."),
+    PROCESS("open_fds", "gauge", METRICS_U64, open_fds, "Number of open file descriptors."),
+    PROCESS("max_fds", "gauge", METRICS_U64, max_fds,
+            "Maximum number of open file descriptors."),
+    PROCESS("start_time_seconds", "gauge", METRICS_I64, start_time_s,
+            "Start time of the process since unix epoch in seconds."),
 };
+
+void mp_metrics_flush_init(struct mp_metrics_flush *f)
+{
+    mp_hist_init(&f->hist, mp_hist_latency_ns, MP_HIST_LATENCY_N);
+}
 
 void mp_metrics_flush_record(struct mp_metrics_flush *f, size_t entries, int64_t ns, int ok)
 {
+    mp_hist_observe(&f->hist, ns > 0 ? (uint64_t)ns : 0);
     mp_add_relaxed(&f->flushes, 1);
     mp_add_relaxed(&f->entries, entries);
     mp_add_relaxed(&f->ns_total, (uint64_t)ns);
     mp_store_relaxed(&f->ns_last, (uint64_t)ns);
     if (!ok)
         mp_add_relaxed(&f->failures, 1);
+}
+
+/* getrusage for the CPU time, /proc/self/fd for the open descriptors (no
+ * /proc: 0), the soft RLIMIT_NOFILE for the maximum. */
+static void metrics__process(struct mp_metrics_snap *out)
+{
+    struct rusage ru;
+    struct rlimit rl;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        out->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+                      ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+        out->max_fds = rl.rlim_cur == RLIM_INFINITY ? 0 : (uint64_t)rl.rlim_cur;
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (e->d_name[0] != '.')
+                out->open_fds++;
+        closedir(d);
+        if (out->open_fds)
+            out->open_fds--; /* the directory's own descriptor */
+    }
 }
 
 void mp_metrics_read(const struct mp_metrics_sources *src, int64_t now_ms,
@@ -124,6 +205,15 @@ void mp_metrics_read(const struct mp_metrics_sources *src, int64_t now_ms,
     out->flush_ns_last = mp_load_relaxed(&src->flush->ns_last);
     out->resident_bytes = mp_rss_bytes();
     out->uptime_s = (now_ms - src->started_ms) / 1000;
+    mp_hist_read(&src->flush->hist, &out->flush_hist);
+    if (src->store)
+        eng_store_health(src->store, &out->store);
+    if (out->sender.oldest_ms && now_ms > out->sender.oldest_ms)
+        out->outbox_oldest_ns = (uint64_t)(now_ms - out->sender.oldest_ms) * 1000000u;
+    out->nreceivers = alert_sender_receiver_figures(src->sender, out->receivers,
+                                                    MP_ARRAY_LEN(out->receivers));
+    metrics__process(out);
+    out->start_time_s = src->started_ms / 1000;
 }
 
 static int metrics__row(const struct metrics__row *r, const char *at, struct mp_buf *out)
@@ -149,6 +239,26 @@ static int metrics__row(const struct metrics__row *r, const char *at, struct mp_
                                (unsigned long long)u);
         }
         return rc;
+    case METRICS_HIST:
+        return rc ? rc : mp_hist_render((const struct mp_hist_snap *)(const void *)at, r->name,
+                                        NULL, out);
+    case METRICS_EP:
+        for (int e = 0; rc == MP_OK && e < INGEST_ENDPOINTS; e++) {
+            memcpy(&u, at + (size_t)e * sizeof(struct ingest_endpoint_figures), sizeof(u));
+            rc = mp_buf_printf(out, "%s{endpoint=\"%s\"} %llu\n", r->name, metrics__endpoint[e],
+                               (unsigned long long)u);
+        }
+        return rc;
+    case METRICS_EP_REASONS:
+        for (int e = 0; rc == MP_OK && e < INGEST_ENDPOINTS; e++)
+            for (int k = 1; rc == MP_OK && k < INGEST_REASON_COUNT; k++) {
+                memcpy(&u, at + (size_t)e * sizeof(struct ingest_endpoint_figures) +
+                               (size_t)k * sizeof(u), sizeof(u));
+                rc = mp_buf_printf(out, "%s{endpoint=\"%s\",reason=\"%s\"} %llu\n", r->name,
+                                   metrics__endpoint[e], ingest_reason_name(k),
+                                   (unsigned long long)u);
+            }
+        return rc;
     case METRICS_ACKS:
         for (int k = 0; rc == MP_OK && k < INGEST_ACK_STATUSES; k++) {
             memcpy(&u, at + (size_t)k * sizeof(u), sizeof(u));
@@ -160,12 +270,64 @@ static int metrics__row(const struct metrics__row *r, const char *at, struct mp_
     return MP_ERR_INVAL;
 }
 
+/* `receiver="<name>"` with the text format's label escapes (\\, \", \n):
+ * the name grammar has none of them today, the format is kept anyway. */
+static void metrics__label(char *buf, size_t n, const char *name)
+{
+    size_t k = (size_t)snprintf(buf, n, "receiver=\"");
+    for (const char *p = name; *p && k + 3 < n; p++) {
+        if (*p == '\\' || *p == '"' || *p == '\n')
+            buf[k++] = '\\';
+        buf[k++] = *p == '\n' ? 'n' : *p;
+    }
+    snprintf(buf + k, n - k, "\"");
+}
+
+/* The per-receiver families: one HELP/TYPE each, then one series per name. */
+static int metrics__receivers(const struct mp_metrics_snap *s, struct mp_buf *out)
+{
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } counters[] = {
+        {"mailpulse_receiver_attempts_total", "HTTP attempts, by receiver.",
+         offsetof(struct alert_receiver_figures, attempts)},
+        {"mailpulse_receiver_failed_attempts_total", "Attempts without a 2xx, by receiver.",
+         offsetof(struct alert_receiver_figures, failures)},
+        {"mailpulse_receiver_delivered_total", "Notifications answered with 2xx, by receiver.",
+         offsetof(struct alert_receiver_figures, delivered)},
+    };
+    char label[160];
+    int rc = MP_OK;
+    for (size_t c = 0; rc == MP_OK && c < MP_ARRAY_LEN(counters); c++) {
+        rc = mp_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", counters[c].name,
+                           counters[c].help, counters[c].name);
+        for (size_t i = 0; rc == MP_OK && i < s->nreceivers; i++) {
+            uint64_t v;
+            memcpy(&v, (const char *)&s->receivers[i] + counters[c].off, sizeof(v));
+            metrics__label(label, sizeof(label), s->receivers[i].name);
+            rc = mp_buf_printf(out, "%s{%s} %llu\n", counters[c].name, label,
+                               (unsigned long long)v);
+        }
+    }
+    const char *h = "mailpulse_receiver_delivery_duration_seconds";
+    if (rc == MP_OK)
+        rc = mp_buf_printf(out,
+                           "# HELP %s From a notification's decision to its 2xx, per delivered "
+                           "message, by receiver.\n# TYPE %s histogram\n", h, h);
+    for (size_t i = 0; rc == MP_OK && i < s->nreceivers; i++) {
+        metrics__label(label, sizeof(label), s->receivers[i].name);
+        rc = mp_hist_render(&s->receivers[i].latency, h, label, out);
+    }
+    return rc;
+}
+
 int mp_metrics_render(const struct mp_metrics_snap *s, struct mp_buf *out)
 {
     int rc = MP_OK;
     for (size_t i = 0; rc == MP_OK && i < MP_ARRAY_LEN(metrics__rows); i++)
         rc = metrics__row(&metrics__rows[i], (const char *)s + metrics__rows[i].off, out);
-    return rc;
+    return rc == MP_OK ? metrics__receivers(s, out) : rc;
 }
 
 void mp_metrics_reply(const struct mp_metrics_sources *src, struct mp_http_reply *out)

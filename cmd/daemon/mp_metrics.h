@@ -18,6 +18,11 @@
  * appends to `out` and returns MP_OK or MP_ERR_NOMEM. mp_metrics_reply()
  * is both, as an HTTP reply (200, or 500 without memory).
  *
+ * Histograms (kind METRICS_HIST: base/mp_hist) render as one family with
+ * `_bucket{le=...}`, `_sum` and `_count`; the per-receiver families carry a
+ * receiver="..." label (escaped as the text format wants); the process_*
+ * rows follow the Prometheus client conventions (no mailpulse_ prefix).
+ *
  * struct mp_metrics_flush: the store flush figures. The main thread, the
  * only one that flushes, adds with mp_metrics_flush_record(); readers load
  * them relaxed: each is a monotonic counter (or the last duration) read on
@@ -37,11 +42,17 @@
 #include "mp.h"
 #include "mp_atomic.h"
 #include "mp_buf.h"
+#include "mp_hist.h"
 #include "mp_http.h"
+#include "eng_store.h"
 
 struct mp_metrics_flush {
     mp_atomic_u64 flushes, failures, entries, ns_total, ns_last;
+    struct mp_hist hist; /* flush durations; mp_metrics_flush_init() sets its buckets */
 };
+
+/* Before the first record and before any reader (the daemon's start). */
+void mp_metrics_flush_init(struct mp_metrics_flush *f);
 
 /* One flush of `entries` store entries that took `ns` nanoseconds; `ok` 0
  * counts it as failed too. Main thread only (see above). */
@@ -56,6 +67,7 @@ struct mp_metrics_sources {
     struct alert_eval *eval;
     struct alert_sender *sender;
     const struct mp_metrics_flush *flush;
+    struct eng_store *store; /* NULL: no store figures (zeros) */
     int64_t started_ms; /* wall clock at start, for the uptime */
 };
 
@@ -68,6 +80,14 @@ struct mp_metrics_snap {
     uint64_t keys, table_bytes, series, keys_cold, evictions, loads;
     uint64_t flushes, flush_failures, flush_entries, flush_ns_total, flush_ns_last;
     int64_t resident_bytes, uptime_s;
+    /* issue 10: the store, the evaluator's and outbox's timings, the process */
+    struct mp_hist_snap flush_hist;
+    struct eng_store_health store;
+    uint64_t outbox_oldest_ns; /* age of the oldest queued notification; 0: none */
+    size_t nreceivers;
+    struct alert_receiver_figures receivers[ALERT_SENDER_RECEIVERS_MAX + 1];
+    uint64_t cpu_ns, open_fds, max_fds;
+    int64_t start_time_s;
 };
 
 void mp_metrics_read(const struct mp_metrics_sources *src, int64_t now_ms,
