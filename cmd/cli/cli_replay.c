@@ -36,9 +36,10 @@ static const struct cli_opt replay__opts[] = {
                   "play the events' gaps X times faster: 1 real time,\n"
                   "0.5 half speed, 0 or max as fast as possible (default)"},
     [RP_REBASE] = {"rebase-time", NULL,
-                   "shift every time by one offset, keeping the gaps: at\n"
-                   "max speed the newest event becomes now, paced the\n"
-                   "oldest becomes the start"},
+                   "shift every time by one offset, keeping the gaps, so\n"
+                   "the file plays as now: the newest event is stamped as\n"
+                   "the replay ends (at real time or slower: the oldest\n"
+                   "as it starts)"},
     [RP_PRODUCER] = {"producer", "ID", "producer_id (default mailpulse-replay-<pid>-<us>)"},
     [RP_WINDOW] = {"window", "N", "batches in flight at max speed, 1..4096 (default 32)"},
     [RP_ACK_TIMEOUT_MS] = {"ack-timeout-ms", "MS",
@@ -390,8 +391,18 @@ static int replay__run(const struct cli_cmd *cmd, int argc, char **argv)
         rc = MP_ERR_NOMEM;
         goto out;
     }
-    if (r.rebase && r.n > 0)
-        r.offset_ms = mp_now_ms() - (r.speed > 0 ? r.tmin : r.tmax);
+    /* No event stamped after the moment it is sent (the daemon refuses
+     * events a few minutes ahead): faster than real time the newest event
+     * is stamped as the replay ends, slower the oldest as it starts. */
+    if (r.rebase && r.n > 0) {
+        int64_t now = mp_now_ms();
+        if (r.speed <= 0)
+            r.offset_ms = now - r.tmax;
+        else if (r.speed >= 1)
+            r.offset_ms = now + (int64_t)((double)(r.tmax - r.tmin) / r.speed) - r.tmax;
+        else
+            r.offset_ms = now - r.tmin;
+    }
     r.start_ns = r.last_draw_ns = mp_mono_ns();
     memset(&res, 0, sizeof(res));
     if (r.n > 0)

@@ -9,10 +9,11 @@
  * through send_ack_run() (cli_send_ack.h), each batch resent until acked.
  * --speed X paces the events by their times (1 = real time), 0 or "max"
  * (the default) sends as fast as the acks allow. --rebase-time shifts every
- * time by one offset: at max speed the newest event becomes now (the file
- * is the recent past, which every window counts; the daemon refuses events
- * more than a few minutes ahead), paced the oldest becomes the start, so
- * at --speed 1 each event is stamped as it is sent. Progress goes to stderr:
+ * time by one offset, keeping the gaps, so that no event is stamped after
+ * the moment it is sent (the daemon refuses events a few minutes ahead):
+ * at real time or faster the newest event is stamped as the replay ends
+ * (at max speed: now), slower the oldest as it starts; at --speed 1 each
+ * event is stamped as it is sent. Progress goes to stderr:
  * a redrawn bar (events/s, ETA) on a terminal, a plain line every
  * CLI_REPLAY_PLAIN_EVERY_MS otherwise. At the end it prints
  *     replayed lines=N events=E rejected_lines=R file=FILE
