@@ -20,6 +20,8 @@
  *   replay_rejects     a CSV with bad lines: each reported as FILE:LINE:
  *                      reason, the summary counts them, exit 1, and the good
  *                      lines are counted by the daemon.
+ *   no_daemon_usage    no daemon: demo says so (exit 1); replay and demo
+ *                      refuse bad usage with exit 2 and the reason.
  *
  * Programs come from $MP_BIN_DIR; the examples are read from the working
  * directory (the repository root, as `make check-tests` runs).
@@ -245,9 +247,36 @@ START_TEST(replay_rejects)
 }
 END_TEST
 
+START_TEST(no_daemon_usage)
+{
+    char api[64];
+    snprintf(api, sizeof(api), "http://127.0.0.1:%u", (unsigned)ew_port(&W));
+    char *demo[] = {NULL, "demo", "--api", api, NULL};
+    EW_MUST(&W, run_cli("demo", demo) == 1, "demo without a daemon did not exit 1");
+    has(W.cli.err_path, "mailpulse demo: no daemon answers at ", 1);
+    char *bad_run[] = {NULL, "demo", "--run", "a/b", NULL};
+    EW_MUST(&W, run_cli("demo", bad_run) == 2, "demo --run a/b did not exit 2");
+    has(W.cli.err_path, "--run: expected 1..20 of [A-Za-z0-9._-]", 1);
+    char *no_file[] = {NULL, "replay", NULL};
+    EW_MUST(&W, run_cli("replay", no_file) == 2, "replay without FILE did not exit 2");
+    has(W.cli.err_path, "missing FILE", 1);
+    char *no_fmt[] = {NULL, "replay", "events.txt", NULL};
+    EW_MUST(&W, run_cli("replay", no_fmt) == 2, "replay of a .txt did not exit 2");
+    has(W.cli.err_path, "give --format jsonl or --format csv", 1);
+    char *speed[] = {NULL, "replay", "a.csv", "--speed", "-1", NULL};
+    EW_MUST(&W, run_cli("replay", speed) == 2, "replay --speed -1 did not exit 2");
+    has(W.cli.err_path, "--speed: expected max", 1);
+    char *missing[] = {NULL, "replay", "/nonexistent/a.csv", NULL};
+    EW_MUST(&W, run_cli("replay", missing) == 1, "replay of a missing file did not exit 1");
+    has(W.cli.err_path, "cannot open /nonexistent/a.csv", 1);
+    W.passed = 1;
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     const struct ew_case cases[] = {
-        {demo_sink, 0}, {demo_port_taken, 0}, {replay_example, 0}, {replay_rejects, 0}};
+        {demo_sink, 0}, {demo_port_taken, 0}, {replay_example, 0}, {replay_rejects, 0},
+        {no_daemon_usage, 0}};
     return ew_suite("e2e_demo", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

@@ -468,13 +468,18 @@ static int demo__run(const struct cli_cmd *cmd, int argc, char **argv)
            d->tenant_a, d->tenant_b, d->seconds, DEMO_BAD_PERCENT, DEMO_BAD_PERMILLE / 10);
     fflush(stdout);
 
-    struct send_ack_conf conf = {d->endpoint, 1, 2000, 10, NULL, NULL};
+    /* A few resends only: a missing router should be said within seconds. */
+    struct send_ack_conf conf = {d->endpoint, 1, 2000, 3, NULL, NULL};
     struct send_ack_result res;
     d->ticks = d->seconds * 1000 / DEMO_TICK_MS;
     d->start_ns = d->last_view_ns = mp_mono_ns();
     rc = send_ack_run(cmd, &conf, 1, demo__next, d, &res);
     if (rc != MP_OK) {
         send_ack_print(stderr, &res, d->endpoint);
+        cli_fail(cmd, "the events did not all get acked at %s: the demo sends to the acked "
+                      "endpoint, so the daemon's config needs ingest.router (the example "
+                      "config has it on 7401), or give --endpoint",
+                 d->endpoint);
         goto out;
     }
     unsigned api_a = 0, api_b = 0;

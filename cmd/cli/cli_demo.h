@@ -22,7 +22,8 @@
  * Returns MP_OK when team A's alert arrived (at the sink, or, without the
  * sink, in the API's active alerts) and team B's did not; MP_ERR_STATE
  * otherwise (exit 1, with what was missing and why it may be); MP_ERR_IO
- * when the daemon cannot be reached; MP_ERR_INVAL for bad usage.
+ * when the API does not answer, or what send_ack_run() returned when the
+ * events were not acked (no ingest.router?); MP_ERR_INVAL for bad usage.
  *
  * Threads: the main thread sends and prints; the sink's thread writes its
  * lines into a pipe the main thread reads, so stdout has one writer.
