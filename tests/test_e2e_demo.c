@@ -212,7 +212,7 @@ START_TEST(replay_rejects)
              "rp,a@rp.example,\"x, y@gmail.com\",delivered,%lld\n",
              (long long)now, (long long)now, (long long)now, (long long)now);
     EW_MUST_OK(&W, e2e_write_file(file, text, W.err, sizeof(W.err)));
-    char *argv[] = {NULL, "replay", file, "--endpoint", router, NULL};
+    char *argv[] = {NULL, "replay", "--endpoint", router, file, NULL}; /* FILE last works too */
     int rc = run_cli("replay", argv);
     char want[E2E_PATH_MAX + 128];
     snprintf(want, sizeof(want), "%s:3: type: unknown event type \"bonce\"", file);

@@ -316,13 +316,32 @@ static int replay__speed(const struct cli_cmd *cmd, const char *val, double *out
     return MP_OK;
 }
 
+/* Takes FILE out of argv (argv[0] stays): the first argument that is
+ * neither an option nor an option's value, wherever it stands, so
+ * `replay --rebase-time FILE` works too; cli_next() takes no positionals. */
+static void replay__take_file(struct replay *r, int *argc, char **argv)
+{
+    for (int i = 1; i < *argc; i++) {
+        const char *s = argv[i];
+        if (s[0] == '-' && s[1] == '-' && strchr(s, '=') == NULL) {
+            for (size_t k = 0; k < r->cmd->n_opts; k++)
+                if (strcmp(s + 2, r->cmd->opts[k].name) == 0 && r->cmd->opts[k].arg != NULL)
+                    i++; /* its value */
+            continue;
+        }
+        if (s[0] == '-' && s[1] != '\0')
+            continue;
+        r->path = s;
+        memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i - 1) * sizeof(*argv));
+        (*argc)--;
+        return;
+    }
+}
+
 static int replay__parse(struct replay *r, struct send_ack_conf *conf, int argc, char **argv)
 {
+    replay__take_file(r, &argc, argv);
     struct cli_args a = CLI_ARGS(r->cmd, argc, argv);
-    if (argc >= 2 && (argv[1][0] != '-' || strcmp(argv[1], "-") == 0)) {
-        r->path = argv[1];
-        a.i = 2;
-    }
     int rc, have_window = 0;
     while ((rc = cli_next(&a)) == MP_OK) {
         switch ((enum replay_opt)a.idx) {
