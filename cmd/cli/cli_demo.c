@@ -63,6 +63,7 @@ static const char demo__usage[] =
     "receives. The sink listens where mailpulse.example.yaml's receiver \"ops\"\n"
     "posts (127.0.0.1:9000); with another config, point --listen at your\n"
     "receiver's address. Events go to the acked endpoint (ingest.router).\n"
+    "When the API wants a token (http.tokens), it is read from $" CLI_API_TOKEN_ENV ".\n"
     "Exit status: 0 team A's alert arrived and team B's did not, 1 it did not\n"
     "(or the daemon cannot be reached), 2 bad usage.\n";
 
