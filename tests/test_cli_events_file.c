@@ -92,6 +92,8 @@ START_TEST(json_refusals)
     must_reject("{\"tenant\":\"t\",\"mailbox\":\"a@b\",\"recipient\":\"nobody\",\"type\":"
                 "\"sent\",\"time\":1795365001000}",
                 "recipient: \"nobody\"");
+    /* a reason quoting the line stays one printable line */
+    must_reject("{\"te\\nant\\u001b[31m\":\"t\"}", "unknown key \"te?ant?[31m\"");
     must_reject("{\"tenant\":\"t\"", "not JSON");
     must_reject("[1,2]", "not a JSON object");
     must_reject("{\"tenant\":\"t\",\"tenant\":\"u\"}", "not JSON");

@@ -419,6 +419,11 @@ int cli_evf_line(struct cli_evf *p, const char *line, size_t len, struct cli_evf
         why[0] = '\0';
     int rc = p->fmt == CLI_EVF_CSV ? evf__csv(p, line, len, ev, why, whylen)
                                    : evf__json(line, len, ev, why, whylen);
+    /* A reason quotes the line's own text (a JSON "\n" in a key, say): it
+     * must stay one printable line on the terminal it is reported to. */
+    for (char *c = why; rc != MP_OK && whylen > 0 && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return rc == MP_OK ? CLI_EVF_EVENT : rc;
 }
 

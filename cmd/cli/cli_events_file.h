@@ -30,7 +30,7 @@
  * header); cli_evf_line() takes one line without its '\n' (a trailing '\r'
  * is dropped) and returns CLI_EVF_EVENT with *ev filled, CLI_EVF_SKIP for a
  * blank, comment or header line, or MP_ERR_PARSE with a one-line reason in
- * `why` (naming the column) — a bad CSV header is refused the same way and
+ * `why` (naming the column; control bytes quoted from the line become '?') — a bad CSV header is refused the same way and
  * then every later row is refused as "no valid header". MP_ERR_NOMEM only
  * from cli_evf_new().
  *
