@@ -237,6 +237,10 @@ FUZZ_DECODE_SRCS := $(wildcard ingest/*.c engine/*.c base/*.c) $(GEN)/mailpulse.
 FUZZ_DECODE_LIBS = $(call pkg_libs,$(ENGINE_PKGS) $(INGEST_PKGS) $(ALERTS_PKGS)) -lm -pthread
 FUZZ_RULES_SRCS := $(wildcard base/*.c engine/*.c alerts/*.c) $(GEN)/rules_example.c
 FUZZ_RULES_LIBS = $(call pkg_libs,$(ENGINE_PKGS) $(ALERTS_PKGS)) -lm -pthread
+# The events file parser of `mailpulse replay`: pure, so it links only
+# itself and the engine's name and type tables.
+FUZZ_EVF_SRCS := cmd/cli/cli_events_file.c engine/eng_name.c engine/eng_types.c
+FUZZ_EVF_MAX_LEN ?= 65536
 
 $(BUILD)/fuzz_decode: tests/fuzz/fuzz_decode.c $(FUZZ_DECODE_SRCS)
 	clang $(FUZZ_CFLAGS) $(INC_ingest) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
@@ -245,7 +249,11 @@ $(BUILD)/fuzz_rules: tests/fuzz/fuzz_rules.c $(FUZZ_RULES_SRCS)
 	clang $(FUZZ_CFLAGS) $(INC_alerts) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
 		$^ $(FUZZ_RULES_LIBS) -o $@
 
-.PHONY: fuzz fuzz-rules fuzz-seeds
+$(BUILD)/fuzz_events_file: tests/fuzz/fuzz_events_file.c $(FUZZ_EVF_SRCS)
+	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags jansson 2>/dev/null) \
+		$^ $(call pkg_libs,jansson) -o $@
+
+.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-seeds
 fuzz: $(BUILD)/fuzz_decode
 	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
 	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
@@ -259,6 +267,13 @@ fuzz-rules: $(BUILD)/fuzz_rules
 	$(BUILD)/fuzz_rules -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_RULES_MAX_LEN) \
 		-dict=tests/fuzz/rules.dict -artifact_prefix=$(BUILD)/fuzz-artifacts/ \
 		$(BUILD)/fuzz-rules-corpus tests/fuzz/corpus/rules
+
+# The events file parser (cmd/cli/cli_events_file.h): JSON Lines and CSV.
+fuzz-events-file: $(BUILD)/fuzz_events_file
+	mkdir -p $(BUILD)/fuzz-events-file-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz_events_file -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_EVF_MAX_LEN) \
+		-artifact_prefix=$(BUILD)/fuzz-artifacts/ \
+		$(BUILD)/fuzz-events-file-corpus tests/fuzz/corpus/events_file
 
 # Rewrites the committed seed corpora from their generators (the fuzz
 # targets built with -DFUZZ_WRITE_SEEDS) and rules.example.yaml. Run it

@@ -10,6 +10,9 @@
  *                    (cli_stats.c)
  *   mailpulse alerts pending and firing alerts, or dead letters (cli_alerts.c)
  *   mailpulse keygen a CurveZMQ key pair for ingest.curve (cli_keygen.c)
+ *   mailpulse demo   plays "Team A's bad list" against a running daemon,
+ *                    with a live view and a built-in sink (cli_demo.c)
+ *   mailpulse replay plays a JSON Lines or CSV events file (cli_replay.c)
  *   mailpulse help   list the commands; -V / --version prints the version
  *
  * Every command takes --help. Exit status: 0 success, 1 the work failed
@@ -24,8 +27,10 @@
 #include <string.h>
 
 #include "cli_alerts.h"
+#include "cli_demo.h"
 #include "cli_keygen.h"
 #include "cli_opt.h"
+#include "cli_replay.h"
 #include "cli_send.h"
 #include "cli_sink.h"
 #include "cli_stats.h"
@@ -33,8 +38,9 @@
 
 enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
-static const struct cli_cmd *const cli__cmds[] = {&cli_send_cmd, &cli_sink_cmd, &cli_stats_cmd,
-                                                  &cli_alerts_cmd, &cli_keygen_cmd};
+static const struct cli_cmd *const cli__cmds[] = {&cli_send_cmd,   &cli_sink_cmd,   &cli_stats_cmd,
+                                                  &cli_alerts_cmd, &cli_keygen_cmd, &cli_demo_cmd,
+                                                  &cli_replay_cmd};
 
 static void cli__print_commands(FILE *f)
 {

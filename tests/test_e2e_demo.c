@@ -1,0 +1,284 @@
+/* test_e2e_demo.c — Check suite "e2e_demo": `mailpulse demo` and
+ * `mailpulse replay` as real processes against the real mailpulsed.
+ *
+ * Each case has its own temp directory, ports and daemon, with the acked
+ * endpoint (ingest.router) on and the default rules (tests/e2e_world.h).
+ *
+ * Cases:
+ *   demo_sink          `mailpulse demo --seconds 3` with its sink where the
+ *                      daemon's only receiver posts: exit 0; the sink printed
+ *                      team A's bounce_rate alert (gmail.com) and nothing for
+ *                      team B; the API's active alerts agree.
+ *   demo_port_taken    the receiver's address is held by an in-process
+ *                      receiver: the demo says the port is taken, falls back
+ *                      to the API, exits 0; the receiver got team A's alert,
+ *                      signed, and no request names team B.
+ *   replay_example     `mailpulse replay examples/team-a-bad-list.jsonl
+ *                      --rebase-time`: every line accepted, exit 0; the
+ *                      receiver gets team-a's alert naming gmail.com, and
+ *                      team-b none.
+ *   replay_rejects     a CSV with bad lines: each reported as FILE:LINE:
+ *                      reason, the summary counts them, exit 1, and the good
+ *                      lines are counted by the daemon.
+ *   no_daemon_usage    no daemon: demo says so (exit 1); replay and demo
+ *                      refuse bad usage with exit 2 and the reason.
+ *
+ * Programs come from $MP_BIN_DIR; the examples are read from the working
+ * directory (the repository root, as `make check-tests` runs).
+ */
+#include <check.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ack_client.h"
+#include "check_main.h"
+#include "e2e_world.h"
+
+#define RUN_MS 60000   /* one CLI run, on a loaded machine */
+#define ALERT_MS 15000 /* events acked -> the alert at the receiver */
+
+static struct ew_world W;
+static char router[64];
+
+static void setup(void)
+{
+    ew_setup(&W, "demo");
+    W.ready_ms = 15000;
+}
+
+static void teardown(void) { ew_teardown(&W); }
+
+/* A daemon with one receiver "ops" at `url` (default route) and the router. */
+static void start(const char *url, const char *secret)
+{
+    const struct e2e_receiver_conf rec[] = {{"ops", url, secret}};
+    ak_write_config(&W,
+                    (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
+                                             .default_route = "ops"},
+                    2, NULL, router, sizeof(router));
+    ew_spawn_daemon(&W);
+}
+
+/* Runs bin/mailpulse with argv[1..] (NULL-terminated); its exit status. */
+static int run_cli(const char *name, char **argv)
+{
+    argv[0] = W.mailpulse;
+    memset(&W.cli, 0, sizeof(W.cli));
+    EW_MUST_OK(&W, e2e_run(&W.cli, name, W.dir, argv, RUN_MS, W.err, sizeof(W.err)));
+    EW_MUST(&W, WIFEXITED(W.cli.status), "mailpulse %s did not exit normally", name);
+    return WEXITSTATUS(W.cli.status);
+}
+
+static void has(const char *path, const char *needle, int want)
+{
+    char tail[2048];
+    e2e_file_tail(path, tail, sizeof(tail));
+    EW_MUST(&W, e2e_file_contains(path, needle) == want, "%s %s \"%s\"; it ends:\n%s", path,
+            want ? "lacks" : "has", needle, tail);
+}
+
+/* Active alerts of `tenant` in GET /v1/alerts. */
+static size_t api_alerts(const char *tenant)
+{
+    json_t *j = ew_get_json(&W, "/v1/alerts", 200), *a;
+    size_t i, n = 0;
+    json_array_foreach(json_object_get(j, "alerts"), i, a)
+        n += ew_streq(ew_jstr(json_object_get(a, "labels"), "tenant"), tenant);
+    json_decref(j);
+    return n;
+}
+
+/* Alerts of `tenant` (at `domain` when not NULL) in receiver k's requests
+ * so far; *others counts the alerts of tenant `other`. */
+static size_t raw_alerts(size_t k, const char *tenant, const char *domain, const char *other,
+                         size_t *others)
+{
+    size_t n = 0;
+    *others = 0;
+    for (size_t i = 0; i < hrx_count(W.raw[k]); i++) {
+        json_t *body = ew_req_json(&W, ew_req(&W, k, i)), *a;
+        size_t j;
+        json_array_foreach(json_object_get(body, "alerts"), j, a) {
+            json_t *l = json_object_get(a, "labels");
+            n += ew_streq(ew_jstr(l, "tenant"), tenant) &&
+                 (domain == NULL || ew_streq(ew_jstr(l, "recipient_domain"), domain));
+            *others += ew_streq(ew_jstr(l, "tenant"), other);
+        }
+        json_decref(body);
+    }
+    return n;
+}
+
+/* Polls receiver k until it holds an alert of tenant at domain. */
+static void wait_raw_alert(size_t k, const char *tenant, const char *domain)
+{
+    size_t others, n = 0;
+    for (int64_t end = mp_mono_ns() + ALERT_MS * 1000000LL; mp_mono_ns() < end;) {
+        if ((n = raw_alerts(k, tenant, domain, "", &others)) > 0)
+            return;
+        hrx_wait(W.raw[k], hrx_count(W.raw[k]) + 1, 50);
+    }
+    EW_MUST(&W, n > 0, "no alert of %s at %s reached the receiver", tenant, domain);
+}
+
+START_TEST(demo_sink)
+{
+    uint16_t port = ew_port(&W);
+    char url[96], listen[64], seconds[] = "3";
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", (unsigned)port);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)port);
+    start(url, NULL);
+    char *argv[] = {NULL, "demo", "--seconds", seconds, "--endpoint", router, "--api", W.base,
+                    "--listen", listen, "--run", "e2e", NULL};
+    int rc = run_cli("demo", argv);
+    has(W.cli.out_path, "Sink listening on ", 1);
+    /* warning or critical: a loaded machine may evaluate past the 2% line */
+    has(W.cli.out_path, " bounce_rate tenant=demo-team-a-e2e recipient_domain=gmail.com", 1);
+    has(W.cli.out_path, "] FIRING ", 1);
+    has(W.cli.out_path, "<- team A's bad list", 1);
+    has(W.cli.out_path, "tenant=demo-team-b-e2e", 0);
+    has(W.cli.out_path, "no alert, as it should be", 1);
+    has(W.cli.out_path, "mailpulse alerts --tenant demo-team-a-e2e", 1);
+    EW_MUST(&W, rc == 0, "demo exited %d", rc);
+    EW_MUST(&W, api_alerts("demo-team-a-e2e") >= 1, "no active alert for team A in the API");
+    EW_MUST(&W, api_alerts("demo-team-b-e2e") == 0, "team B has an active alert");
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
+START_TEST(demo_port_taken)
+{
+    size_t k = ew_raw(&W, "ops", "secret-ops", 200);
+    start(W.raw_url[k], W.raw_secret[k]);
+    char listen[64], seconds[] = "3";
+    snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)hrx_port(W.raw[k]));
+    char *argv[] = {NULL, "demo", "--seconds", seconds, "--endpoint", router, "--api", W.base,
+                    "--listen", listen, "--run", "taken", NULL};
+    int rc = run_cli("demo", argv);
+    has(W.cli.out_path, "The built-in sink cannot listen on ", 1);
+    has(W.cli.out_path, "in the API's active alerts", 1);
+    EW_MUST(&W, rc == 0, "demo exited %d", rc);
+    wait_raw_alert(k, "demo-team-a-taken", "gmail.com");
+    size_t b;
+    raw_alerts(k, "demo-team-a-taken", NULL, "demo-team-b-taken", &b);
+    EW_MUST(&W, b == 0, "team B got %zu alert(s)", b);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
+START_TEST(replay_example)
+{
+    size_t k = ew_raw(&W, "ops", "secret-ops", 200);
+    start(W.raw_url[k], W.raw_secret[k]);
+    char file[PATH_MAX];
+    EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
+            "examples/team-a-bad-list.jsonl not found from the working directory");
+    char *argv[] = {NULL, "replay", file, "--rebase-time", "--endpoint", router, NULL};
+    int rc = run_cli("replay", argv);
+    has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
+    has(W.cli.out_path, "accepted=2000 rejected=0", 1);
+    EW_MUST(&W, rc == 0, "replay exited %d", rc);
+    wait_raw_alert(k, "team-a", "gmail.com");
+    size_t b;
+    raw_alerts(k, "team-a", NULL, "team-b", &b);
+    EW_MUST(&W, b == 0, "team-b got %zu alert(s)", b);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
+START_TEST(replay_rejects)
+{
+    start("http://127.0.0.1:9/none", NULL);
+    char file[E2E_PATH_MAX + 32];
+    snprintf(file, sizeof(file), "%s/events.csv", W.dir);
+    char text[1024];
+    int64_t now = mp_now_ms();
+    snprintf(text, sizeof(text),
+             "tenant,mailbox,recipient,type,time\n"
+             "rp,a@rp.example,u@gmail.com,sent,%lld\n"
+             "rp,a@rp.example,u@gmail.com,bonce,%lld\n"
+             "\n"
+             "rp,a@rp.example,u@gmail.com,sent\n"
+             "rp,a@rp.example,\"x, y\"@gmail.com,sent,%lld\n"
+             "rp,a@rp.example,\"x, y@gmail.com\",delivered,%lld\n",
+             (long long)now, (long long)now, (long long)now, (long long)now);
+    EW_MUST_OK(&W, e2e_write_file(file, text, W.err, sizeof(W.err)));
+    char *argv[] = {NULL, "replay", "--endpoint", router, file, NULL}; /* FILE last works too */
+    int rc = run_cli("replay", argv);
+    char want[E2E_PATH_MAX + 128];
+    snprintf(want, sizeof(want), "%s:3: type: unknown event type \"bonce\"", file);
+    has(W.cli.err_path, want, 1);
+    snprintf(want, sizeof(want), "%s:5: 4 fields, the header has 5", file);
+    has(W.cli.err_path, want, 1);
+    snprintf(want, sizeof(want), "%s:6: field 3: text after the closing quote", file);
+    has(W.cli.err_path, want, 1);
+    has(W.cli.err_path, "3 line(s) of", 1);
+    has(W.cli.out_path, "rejected_lines=3", 1);
+    has(W.cli.out_path, "accepted=2 rejected=0", 1);
+    EW_MUST(&W, rc == 1, "replay exited %d, want 1", rc);
+    /* Acked means durable; the counts follow within moments. */
+    json_int_t sent = 0, delivered = 0;
+    for (int64_t end = mp_mono_ns() + ALERT_MS * 1000000LL; mp_mono_ns() < end;) {
+        long status = 0;
+        char url[256], *body = NULL;
+        snprintf(url, sizeof(url), "%s/v1/tenants/rp/stats?window=1h", W.base);
+        if (e2e_http_get(url, 5000, &status, &body) == MP_OK && status == 200) {
+            json_t *j = json_loads(body, 0, NULL), *c = json_object_get(j, "counts");
+            sent = json_integer_value(json_object_get(c, "sent"));
+            delivered = json_integer_value(json_object_get(c, "delivered"));
+            json_decref(j);
+        }
+        free(body);
+        if (sent == 1 && delivered == 1)
+            break;
+        usleep(20 * 1000);
+    }
+    EW_MUST(&W, sent == 1 && delivered == 1, "counts sent=%lld delivered=%lld", (long long)sent,
+            (long long)delivered);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
+START_TEST(no_daemon_usage)
+{
+    char api[64];
+    snprintf(api, sizeof(api), "http://127.0.0.1:%u", (unsigned)ew_port(&W));
+    char *demo[] = {NULL, "demo", "--api", api, NULL};
+    EW_MUST(&W, run_cli("demo", demo) == 1, "demo without a daemon did not exit 1");
+    has(W.cli.err_path, "mailpulse demo: no daemon answers at ", 1);
+    char *bad_run[] = {NULL, "demo", "--run", "a/b", NULL};
+    EW_MUST(&W, run_cli("demo", bad_run) == 2, "demo --run a/b did not exit 2");
+    has(W.cli.err_path, "--run: expected 1..20 of [A-Za-z0-9._-]", 1);
+    char *no_file[] = {NULL, "replay", NULL};
+    EW_MUST(&W, run_cli("replay", no_file) == 2, "replay without FILE did not exit 2");
+    has(W.cli.err_path, "missing FILE", 1);
+    char *no_fmt[] = {NULL, "replay", "events.txt", NULL};
+    EW_MUST(&W, run_cli("replay", no_fmt) == 2, "replay of a .txt did not exit 2");
+    has(W.cli.err_path, "give --format jsonl or --format csv", 1);
+    char *speed[] = {NULL, "replay", "a.csv", "--speed", "-1", NULL};
+    EW_MUST(&W, run_cli("replay", speed) == 2, "replay --speed -1 did not exit 2");
+    has(W.cli.err_path, "--speed: expected max", 1);
+    char *missing[] = {NULL, "replay", "/nonexistent/a.csv", NULL};
+    EW_MUST(&W, run_cli("replay", missing) == 1, "replay of a missing file did not exit 1");
+    has(W.cli.err_path, "cannot open /nonexistent/a.csv", 1);
+    W.passed = 1;
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+    const struct ew_case cases[] = {
+        {demo_sink, 0}, {demo_port_taken, 0}, {replay_example, 0}, {replay_rejects, 0},
+        {no_daemon_usage, 0}};
+    return ew_suite("e2e_demo", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
+}
