@@ -159,8 +159,11 @@ START_TEST(demo_port_taken)
     start(W.raw_url[k], W.raw_secret[k]);
     char listen[64], seconds[] = "3";
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)hrx_port(W.raw[k]));
-    char *argv[] = {NULL, "demo", "--seconds", seconds, "--endpoint", router, "--api", W.base,
-                    "--listen", listen, "--run", "taken", NULL};
+    /* the endpoints from the environment this time, as a user's shell has them */
+    setenv("MAILPULSE_ROUTER", router, 1);
+    setenv("MAILPULSE_API", W.base, 1);
+    char *argv[] = {NULL, "demo", "--seconds", seconds, "--listen", listen, "--run", "taken",
+                    NULL};
     int rc = run_cli("demo", argv);
     has(W.cli.out_path, "The built-in sink cannot listen on ", 1);
     has(W.cli.out_path, "in the API's active alerts", 1);
@@ -181,7 +184,8 @@ START_TEST(replay_example)
     char file[PATH_MAX];
     EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
             "examples/team-a-bad-list.jsonl not found from the working directory");
-    char *argv[] = {NULL, "replay", file, "--rebase-time", "--endpoint", router, NULL};
+    setenv("MAILPULSE_ROUTER", router, 1); /* stands in for --endpoint */
+    char *argv[] = {NULL, "replay", file, "--rebase-time", NULL};
     int rc = run_cli("replay", argv);
     has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
     has(W.cli.out_path, "accepted=2000 rejected=0", 1);

@@ -350,11 +350,11 @@ static int demo__next(void *arg, uint64_t seq, struct mp_buf *frame, int64_t *ev
 static int demo__parse(struct demo *d, int argc, char **argv)
 {
     struct cli_args a = CLI_ARGS(d->cmd, argc, argv);
-    int rc;
+    int rc, have_endpoint = 0, have_api = 0;
     while ((rc = cli_next(&a)) == MP_OK) {
         switch ((enum demo_opt)a.idx) {
-        case DM_ENDPOINT: d->endpoint = a.val; break;
-        case DM_API: rc = cli_opt_api(d->cmd, a.val, &d->api); break;
+        case DM_ENDPOINT: d->endpoint = a.val, have_endpoint = 1; break;
+        case DM_API: rc = cli_opt_api(d->cmd, a.val, &d->api), have_api = 1; break;
         case DM_LISTEN: d->listen = a.val; break;
         case DM_SECONDS: rc = cli_arg_i64(&a, 1, DEMO_MAX_SECONDS, &d->seconds); break;
         case DM_FAST: d->seconds = DEMO_FAST_SECONDS; break;
@@ -371,7 +371,12 @@ static int demo__parse(struct demo *d, int argc, char **argv)
         if (rc != MP_OK)
             return rc;
     }
-    return rc == MP_ERR_NOTFOUND ? MP_OK : rc;
+    if (rc != MP_ERR_NOTFOUND)
+        return rc;
+    /* the acked endpoint: $MAILPULSE_ROUTER, as for send --ack */
+    if ((rc = cli_opt_env_endpoint(d->cmd, have_endpoint, CLI_ENV_ROUTER, &d->endpoint)) != MP_OK)
+        return rc;
+    return cli_opt_env_api(d->cmd, have_api, &d->api);
 }
 
 static void demo__streams(struct demo *d)

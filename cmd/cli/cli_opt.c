@@ -234,3 +234,22 @@ int cli_opt_token(const struct cli_cmd *cmd, const char *what, const char *val, 
     *out = val;
     return MP_OK;
 }
+
+int cli_opt_env_endpoint(const struct cli_cmd *cmd, int given, const char *var,
+                         const char **endpoint)
+{
+    if (given)
+        return cli_opt_endpoint(cmd, "--endpoint", *endpoint, endpoint);
+    const char *env = cli_env(var);
+    if (!env)
+        return MP_OK;
+    char what[40];
+    snprintf(what, sizeof(what), "$%s", var);
+    return cli_opt_endpoint(cmd, what, env, endpoint);
+}
+
+int cli_opt_env_api(const struct cli_cmd *cmd, int given, const char **api)
+{
+    const char *env = given ? NULL : cli_env(CLI_ENV_API);
+    return env ? cli_opt_api_from(cmd, "$" CLI_ENV_API, env, api) : MP_OK;
+}

@@ -106,6 +106,13 @@ int cli_opt_endpoint(const struct cli_cmd *cmd, const char *what, const char *va
 #define CLI_ENV_ROUTER "MAILPULSE_ROUTER"     /* --endpoint of send --ack */
 /* getenv(name) when set and not empty, else NULL. */
 const char *cli_env(const char *name);
+/* For a command's --endpoint (checked when given) or, when it was not
+ * given, $var (checked, named in the refusal): *endpoint keeps the
+ * caller's default when neither is there. Likewise cli_opt_env_api() for
+ * --api and $MAILPULSE_API. MP_OK or a usage error. */
+int cli_opt_env_endpoint(const struct cli_cmd *cmd, int given, const char *var,
+                         const char **endpoint);
+int cli_opt_env_api(const struct cli_cmd *cmd, int given, const char **api);
 /* An API token from `what` (an option or a variable): 1..512 printable ASCII
  * bytes, no space (it goes into one header line). The refusal never echoes
  * it. MP_OK with *out = val, or a usage error. */

@@ -342,10 +342,10 @@ static int replay__parse(struct replay *r, struct send_ack_conf *conf, int argc,
 {
     replay__take_file(r, &argc, argv);
     struct cli_args a = CLI_ARGS(r->cmd, argc, argv);
-    int rc, have_window = 0;
+    int rc, have_window = 0, have_endpoint = 0;
     while ((rc = cli_next(&a)) == MP_OK) {
         switch ((enum replay_opt)a.idx) {
-        case RP_ENDPOINT: conf->endpoint = a.val; break;
+        case RP_ENDPOINT: conf->endpoint = a.val, have_endpoint = 1; break;
         case RP_FORMAT:
             if (cli_evf_format_parse(a.val, &r->fmt) != MP_OK)
                 return cli_usage_error(r->cmd, "--format: expected jsonl or csv, got \"%s\"",
@@ -370,6 +370,10 @@ static int replay__parse(struct replay *r, struct send_ack_conf *conf, int argc,
             return rc;
     }
     if (rc != MP_ERR_NOTFOUND)
+        return rc;
+    /* the acked endpoint: $MAILPULSE_ROUTER, as for send --ack */
+    if ((rc = cli_opt_env_endpoint(r->cmd, have_endpoint, CLI_ENV_ROUTER, &conf->endpoint)) !=
+        MP_OK)
         return rc;
     if (r->path == NULL)
         return cli_usage_error(r->cmd, "missing FILE: mailpulse replay FILE [options]");
