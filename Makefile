@@ -120,7 +120,11 @@ deps:
 	@scripts/deps.sh
 
 # Generated protobuf-c code: built from the .proto, never edited by hand.
-$(GEN)/mailpulse.pb-c.c $(GEN)/mailpulse.pb-c.h: proto/mailpulse.proto
+# One grouped target (`&:`, GNU make 4.3): protoc-c writes both files in one
+# run, so make runs it once, and never again after objects were compiled
+# against the header (two plain targets ran it twice, the second run
+# rewrote the header, and the next make recompiled everything).
+$(GEN)/mailpulse.pb-c.c $(GEN)/mailpulse.pb-c.h &: proto/mailpulse.proto
 	@mkdir -p $(GEN)
 	protoc-c --c_out=$(GEN) --proto_path=proto proto/mailpulse.proto
 
@@ -214,6 +218,46 @@ bench-peers:
 	@scripts/deps.sh --peers
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_latency $(BUILD)/bench/peers/bench_peers
 	@MP_BIN_DIR=$(abspath $(BIN)) bench/peers/run.sh $(BUILD)/bench
+
+# ---- install (packaging/, man/) -------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=]: the two programs, the config
+# and rules under $(PREFIX)/etc/mailpulse, the systemd unit and the man
+# pages. The installed config is mailpulse.example.yaml with data_dir at
+# /var/lib/mailpulse (an absolute path: a relative one would be resolved
+# next to the config, under etc/) and the rules file named, so the unit
+# runs as it is; existing config files are kept (an operator's edits).
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= $(PREFIX)/etc/mailpulse
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR ?= $(PREFIX)/share/man
+STATEDIR ?= /var/lib/mailpulse
+INSTALL ?= install
+
+$(BUILD)/packaging/mailpulse.yaml: mailpulse.example.yaml
+	@mkdir -p $(dir $@)
+	sed -e 's|^data_dir: ./data$$|data_dir: $(STATEDIR)|' \
+	    -e 's|^# rules: rules.example.yaml$$|rules: rules.yaml|' $< > $@.tmp
+	grep -q '^data_dir: $(STATEDIR)$$' $@.tmp && grep -q '^rules: rules.yaml$$' $@.tmp
+	mv $@.tmp $@
+$(BUILD)/packaging/mailpulse.service: packaging/mailpulse.service.in
+	@mkdir -p $(dir $@)
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    -e 's|@STATEDIR@|$(STATEDIR)|g' $< > $@
+
+.PHONY: install
+install: all $(BUILD)/packaging/mailpulse.yaml $(BUILD)/packaging/mailpulse.service
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	$(INSTALL) -m 755 $(BIN)/mailpulsed $(BIN)/mailpulse $(DESTDIR)$(PREFIX)/bin/
+	$(INSTALL) -m 644 mailpulse.example.yaml rules.example.yaml $(DESTDIR)$(SYSCONFDIR)/
+	test -e $(DESTDIR)$(SYSCONFDIR)/mailpulse.yaml || \
+		$(INSTALL) -m 644 $(BUILD)/packaging/mailpulse.yaml $(DESTDIR)$(SYSCONFDIR)/mailpulse.yaml
+	test -e $(DESTDIR)$(SYSCONFDIR)/rules.yaml || \
+		$(INSTALL) -m 644 rules.example.yaml $(DESTDIR)$(SYSCONFDIR)/rules.yaml
+	$(INSTALL) -m 644 $(BUILD)/packaging/mailpulse.service $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 644 man/mailpulse.1 $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 644 man/mailpulsed.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build build-* bin
