@@ -31,6 +31,7 @@
 
 #include "alert_eval.h"
 #include "alert_sender.h"
+#include "eng_store.h"
 #include "eng_table.h"
 #include "ingest_journal.h"
 #include "ingest_worker.h"
@@ -57,6 +58,10 @@ struct mp_metrics_sources {
     struct alert_sender *sender;
     const struct mp_metrics_flush *flush;
     int64_t started_ms; /* wall clock at start, for the uptime */
+    /* POST /v1/admin/checkpoint (mp_api.h): the two stores and where
+     * data_dir is; NULL store or data_dir: the route answers 503. */
+    struct eng_store *store, *astore;
+    const char *data_dir;
 };
 
 /* Every figure /metrics shows, as read at one moment. */
