@@ -24,6 +24,7 @@ pkgs=(
   curl                                    # the README's tour
   protobuf-compiler python3-zmq python3-protobuf  # examples/producer.py and its test
   systemd                                 # systemd-analyze verify of packaging/mailpulse.service
+  procps                                  # /bin/kill: the unit's ExecReload (not in a minimal Debian)
 )
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(
