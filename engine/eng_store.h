@@ -130,4 +130,13 @@ int eng_store_kv_scan(struct eng_store *s, int kv, const void *prefix, size_t pl
 size_t eng_store_encode(const uint64_t counts[ENG_NTYPES], char *enc);
 int eng_store_decode(const char *v, size_t len, uint64_t counts[ENG_NTYPES]);
 
+/* A RocksDB checkpoint of the store in `dir` (engine/eng_store_checkpoint.c):
+ * a consistent copy of every column family as of one moment, made of hard
+ * links to the immutable table files (a copy where `dir` is on another file
+ * system) after the memtables are flushed. `dir` must not exist; its parent
+ * must. The copy opens with eng_store_open() like the original. Any thread;
+ * writers go on meanwhile (what they commit after the moment is not in it).
+ * MP_OK, MP_ERR_INVAL (dir NULL or empty), MP_ERR_IO (err says why). */
+int eng_store_checkpoint(struct eng_store *s, const char *dir, char *err, size_t errlen);
+
 #endif

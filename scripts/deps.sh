@@ -21,6 +21,10 @@ pkgs=(
   libssl-dev                              # HMAC-SHA256 signatures
   check libsubunit-dev                    # unit test framework
   universal-ctags                         # scripts/house-check.sh: function sizes
+  curl                                    # the README's tour
+  protobuf-compiler python3-zmq python3-protobuf  # examples/producer.py and its test
+  systemd                                 # systemd-analyze verify of packaging/mailpulse.service
+  procps                                  # /bin/kill: the unit's ExecReload (not in a minimal Debian)
 )
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(
@@ -54,9 +58,14 @@ fi
 
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-# A fresh machine has empty package lists; a failed install is retried once
-# after refreshing them.
-if ! apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
-  apt-get update -qq
+# apt's own progress is shown: on a fresh machine the install takes a minute
+# and one silent line looks like a hang. A minimal Debian has empty package
+# lists, so they are fetched first when there are none.
+if ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
+  apt-get update
+fi
+if ! apt-get install -y --no-install-recommends "${missing[@]}"; then
+  # Stale lists (a package moved to a new version): refresh, try once more.
+  apt-get update
   apt-get install -y --no-install-recommends "${missing[@]}"
 fi

@@ -514,8 +514,10 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                          .eval = d->eval,
                                          .sender = d->sender,
                                          .flush = &d->flush,
+                                         .started_ms = d->started_ms,
                                          .store = d->store,
-                                         .started_ms = d->started_ms};
+                                         .astore = d->astore,
+                                         .data_dir = d->cfg->data_dir};
     if (d->cfg->http_listen && (rc = mp_auth_create(&d->cfg->http_auth, &d->auth)) != MP_OK)
         return rc;
     if (d->cfg->http_listen &&

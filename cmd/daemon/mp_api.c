@@ -1,15 +1,21 @@
 /* mp_api.c — the daemon's HTTP routes and handlers (see mp_api.h). */
 #include "mp_api.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "alert_eval.h"
 #include "alert_sender.h"
 #include "eng_name.h"
 #include "mp_addr.h"
 #include "mp_auth.h"
+#include "mp_log.h"
 #include "mp_stats.h"
 
 struct mp_api {
@@ -19,8 +25,8 @@ struct mp_api {
 };
 
 /* Who may call a route: anyone; the admin (anyone with metrics_open); a
- * token of any kind, scoped to its tenant. */
-enum api__class { API__OPEN, API__METRICS, API__TENANT };
+ * token of any kind, scoped to its tenant; the admin only. */
+enum api__class { API__OPEN, API__METRICS, API__TENANT, API__ADMIN };
 
 /* A handler's JSON body from the alert side: 200, or 500 without memory. */
 static void api__json(char *body, struct mp_http_reply *out)
@@ -53,6 +59,10 @@ static int api__gate(const struct mp_api *api, enum api__class cls,
     }
     if (cls == API__METRICS && who.role != MP_AUTH_ADMIN) {
         mp_http_error(out, 403, "/metrics needs the admin token (or http.metrics_open: true)");
+        return -1;
+    }
+    if (cls == API__ADMIN && who.role != MP_AUTH_ADMIN) {
+        mp_http_error(out, 403, "this route needs the admin token");
         return -1;
     }
     *only = who.tenant;
@@ -145,7 +155,82 @@ static void api__dead(void *arg, const struct mp_http_request *req, struct mp_ht
         api__json(alert_sender_dead_json(api->src->sender, tenant, limit ? limit : 1000), out);
 }
 
+/* The checkpoint's name: ?name=NAME (eng_name.h grammar, so it is one path
+ * component), else the UTC time. 0, or -1 after answering 400. */
+static int api__checkpoint_name(const struct mp_http_request *req, char *name, size_t n,
+                                struct mp_http_reply *out)
+{
+    name[0] = '\0';
+    for (size_t i = 0; i < req->nargs; i++) {
+        const char *v = req->args[i].value;
+        if (strcmp(req->args[i].name, "name") != 0 || !v || name[0] ||
+            !eng_name_valid(v, strlen(v)) || strcmp(v, ".") == 0 || strcmp(v, "..") == 0) {
+            mp_http_error(out, 400,
+                          "bad or repeated query parameter; allowed: name=NAME (1..64 of "
+                          "A-Z a-z 0-9 . _ -, not . or ..)");
+            return -1;
+        }
+        snprintf(name, n, "%s", v);
+    }
+    if (name[0] == '\0') {
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(name, n, "%Y%m%dT%H%M%SZ", &tm);
+    }
+    return 0;
+}
+
+/* POST /v1/admin/checkpoint[?name=NAME]: both stores checkpointed into
+ * data_dir/checkpoints/NAME, inside the data dir because that is the one
+ * place the daemon may write under its systemd unit, and because RocksDB
+ * then hard-links its table files instead of copying them. */
+static void api__checkpoint(void *arg, const struct mp_http_request *req,
+                            struct mp_http_reply *out)
+{
+    const struct mp_api *api = arg;
+    const struct mp_metrics_sources *src = api->src;
+    const char *only;
+    char name[72], path[4096], sub[4200], why[1024] = "", msg[1200];
+    if (api__gate(api, API__ADMIN, req, &only, out) != 0 ||
+        api__checkpoint_name(req, name, sizeof(name), out) != 0)
+        return;
+    if (!src->store || !src->astore || !src->data_dir) {
+        mp_http_error(out, 503, "no store to checkpoint");
+        return;
+    }
+    snprintf(path, sizeof(path), "%s/checkpoints", src->data_dir);
+    if (mkdir(path, 0750) != 0 && errno != EEXIST) {
+        snprintf(why, sizeof(why), "mkdir %.1000s: %s", path, strerror(errno));
+    } else {
+        snprintf(path, sizeof(path), "%s/checkpoints/%s", src->data_dir, name);
+        if (mkdir(path, 0750) != 0) {
+            int e = errno;
+            snprintf(msg, sizeof(msg), "checkpoint %s: %s", name,
+                     e == EEXIST ? "exists; choose another name" : strerror(e));
+            mp_http_error(out, e == EEXIST ? 409 : 500, msg);
+            return;
+        }
+        snprintf(sub, sizeof(sub), "%s/db", path);
+        if (eng_store_checkpoint(src->store, sub, why, sizeof(why)) == MP_OK) {
+            snprintf(sub, sizeof(sub), "%s/alerts", path);
+            eng_store_checkpoint(src->astore, sub, why, sizeof(why));
+        }
+    }
+    if (why[0]) {
+        mp_error("checkpoint_failed name=%s err=%s", MP_LOG_Q(name), MP_LOG_Q(why));
+        snprintf(msg, sizeof(msg), "checkpoint failed: %s", why);
+        mp_http_error(out, 500, msg);
+        return;
+    }
+    mp_info("checkpoint_created name=%s path=%s", MP_LOG_Q(name), MP_LOG_Q(path));
+    json_t *j = json_pack("{s:s, s:s}", "name", name, "path", path);
+    api__json(j ? json_dumps(j, JSON_COMPACT) : NULL, out);
+    json_decref(j);
+}
+
 static const struct mp_http_route api__routes[] = {
+    {"POST", "/v1/admin/checkpoint", NULL, 0, api__checkpoint},
     {"GET", "/healthz", NULL, MP_HTTP_INLINE, api__healthz}, /* never behind a heavy query */
     {"GET", "/metrics", NULL, 0, api__metrics},
     {"GET", MP_STATS_PREFIX, NULL, MP_HTTP_PREFIX, api__stats},

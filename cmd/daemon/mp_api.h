@@ -6,6 +6,13 @@
  *   GET /v1/alerts[?tenant=T]           pending and firing alerts (alert_eval.h)
  *   GET /v1/alerts/dead[?tenant=T][&limit=N]
  *                                       dead letters, at most N (default 1000)
+ *   POST /v1/admin/checkpoint[?name=NAME]
+ *                                       RocksDB checkpoints of both stores in
+ *                                       data_dir/checkpoints/NAME/{db,alerts}
+ *                                       (admin only; default NAME: the UTC time
+ *                                       as 20261202T031500Z): 200 with
+ *                                       {"name","path"}, 409 when NAME exists,
+ *                                       500 (and nothing left) when it fails
  *
  * Contract: mp_api_start() serves these on `listen` (mp_http.h: host:port as
  * mp_addr.h parses it, IPv4, [IPv6] or a name) until mp_api_stop(). Every

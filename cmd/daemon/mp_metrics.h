@@ -36,6 +36,7 @@
 
 #include "alert_eval.h"
 #include "alert_sender.h"
+#include "eng_store.h"
 #include "eng_table.h"
 #include "ingest_journal.h"
 #include "ingest_worker.h"
@@ -67,8 +68,12 @@ struct mp_metrics_sources {
     struct alert_eval *eval;
     struct alert_sender *sender;
     const struct mp_metrics_flush *flush;
-    struct eng_store *store; /* NULL: no store figures (zeros) */
     int64_t started_ms; /* wall clock at start, for the uptime */
+    /* The counters store (NULL: no store figures, zeros). Also, with the
+     * alerts store and data_dir, what POST /v1/admin/checkpoint (mp_api.h)
+     * copies; NULL store or data_dir: that route answers 503. */
+    struct eng_store *store, *astore;
+    const char *data_dir;
 };
 
 /* Every figure /metrics shows, as read at one moment. */
