@@ -197,6 +197,8 @@ $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BENCH_HELPER_OBJS) $(ALL_LIBS)
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p data
+	@echo "mailpulse: starting mailpulsed (Ctrl-C stops it). Next, in a second terminal:"
+	@echo "    bin/mailpulse demo"
 	./$(BIN)/mailpulsed -c mailpulse.example.yaml
 
 # The end-to-end suites find the programs through these variables.

@@ -37,8 +37,10 @@ enum demo_opt { DM_ENDPOINT, DM_API, DM_LISTEN, DM_SECONDS, DM_FAST, DM_RUN, DM_
 static const struct cli_opt demo__opts[] = {
     [DM_ENDPOINT] = {"endpoint", "E",
                      "the daemon's acked endpoint, ingest.router\n"
-                     "(default " SEND_ACK_DEFAULT_ENDPOINT ")"},
-    [DM_API] = {"api", "URL", "the daemon's HTTP API (default " CLI_API_DEFAULT ")"},
+                     "(default $" CLI_ENV_ROUTER ", else " SEND_ACK_DEFAULT_ENDPOINT ")"},
+    [DM_API] = {"api", "URL",
+                "the daemon's HTTP API, a URL or host:port\n"
+                "(default $" CLI_ENV_API ", else " CLI_API_DEFAULT ")"},
     [DM_LISTEN] = {"listen", "HOST:PORT",
                    "where the built-in sink takes the alerts (default\n" DEMO_DEFAULT_LISTEN
                    ", the example config's receiver \"ops\")"},

@@ -27,7 +27,7 @@ enum replay_opt {
 static const struct cli_opt replay__opts[] = {
     [RP_ENDPOINT] = {"endpoint", "E",
                      "the daemon's acked endpoint, ingest.router\n"
-                     "(default " SEND_ACK_DEFAULT_ENDPOINT ")"},
+                     "(default $" CLI_ENV_ROUTER ", else " SEND_ACK_DEFAULT_ENDPOINT ")"},
     [RP_FORMAT] = {"format", "F",
                    "jsonl or csv (default: from the file name: .jsonl,\n"
                    ".ndjson, .json or .csv)"},

@@ -59,7 +59,7 @@ static void cli__print_commands(FILE *f)
           "\n"
           "Environment (an option given beats it): $" CLI_ENV_API " for --api,\n"
           "$" CLI_ENV_ENDPOINT " for send's --endpoint, $" CLI_ENV_ROUTER " for\n"
-          "send --ack's, $MAILPULSE_TOKEN for --token.\n",
+          "send --ack's, demo's and replay's, $MAILPULSE_TOKEN for --token.\n",
           f);
 }
 
