@@ -82,6 +82,10 @@ struct alert_eval_figures {
     uint64_t state_errors;     /* state writes that failed (logged) */
     uint64_t restored;         /* alerts read back at start */
     uint64_t dirty_last;       /* keys drained by the last pass that found any */
+    uint64_t walks;            /* re-evaluations (after a reload or the start) finished */
+    uint64_t walk_keys;        /* keys they evaluated */
+    uint64_t walk_last_ns;     /* the last one: from the switch to the walk's end */
+    uint64_t walk_last_cpu_ns; /* the last one: the evaluator thread's CPU in its slices */
     struct mp_hist_snap pass;  /* durations of passes that did work (keys, sweep or reload) */
     struct mp_hist_snap sweep; /* durations of the once-a-second sweeps */
 };
