@@ -12,7 +12,12 @@
  * firing without a second notification and still sends its resolve; a rule
  * that disappears on reload, or while the daemon is down, resolves its
  * alerts; /v1/alerts's JSON shows pending and firing alerts of one tenant
- * only.
+ * only. Issue 11: a reload that lowers a threshold fires a key with no new
+ * event (the walk), a reload that changes no rule walks nothing, a rule
+ * disabled for a tenant resolves saying so with its last real figures and
+ * fires again once re-enabled, and keep_firing_for holds an alert through
+ * a dip under its line (one notification) and resolves from the sweep once
+ * it has passed.
  */
 #include <check.h>
 #include <jansson.h>
@@ -525,14 +530,14 @@ START_TEST(reload_lowered_threshold_fires_quiet_key)
     ck_assert_uint_eq(hrx_count(W.sink), 0);
     struct alert_rule r = ratio_rule("r1", 0, 0);
     r.warning_ppb = ALERT_PPB / 20; /* 5% */
-    int64_t t0 = mp_mono_ns();
     reload_rules(ruleset_of(&r, 1));
-    expect_request(0, "firing:r1:quiet:warning", 1500);
-    int64_t ms = (mp_mono_ns() - t0) / 1000000;
-    ck_assert_msg(ms < 1000, "fired %lld ms after the reload; a sweep is 1000", (long long)ms);
+    /* the delivery's time is the sender's; the walk's is the guarantee */
+    expect_request(0, "firing:r1:quiet:warning", 3000);
     ck_assert(walks_reach(2, 1000));
     struct alert_eval_figures f;
     alert_eval_figures(W.eval, &f);
+    ck_assert_msg(f.walk_last_ns < 1000000000ULL, "the walk took %llu ns; a sweep is 1 s",
+                  (unsigned long long)f.walk_last_ns);
     ck_assert_uint_ge(f.walk_keys, 3); /* tenant, mailbox and domain keys of "quiet" */
 }
 END_TEST
