@@ -110,6 +110,7 @@ START_TEST(threshold_lowered_fires_quiet_tenant)
     int64_t ms = wait_requests(k, 1, ALERT_MS, "the lowered threshold");
     must(ms <= 2 * SWEEP_MS, "fired %lld ms after the SIGHUP", (long long)ms);
     ew_wait_log(&W, "msg=alert_rules_reevaluated", 2000);
+    ew_wait_metric(&W, "mailpulse_eval_reevaluations_total", 2, 2000); /* the start's, the reload's */
     char st[256], sev[256], sum[256];
     request_alert(k, 0, st, sev, sum, sizeof(st));
     must(strcmp(st, "firing") == 0 && strcmp(sev, "warning") == 0, "got %s %s: %s", st, sev,
