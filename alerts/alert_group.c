@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "alert_eval_impl.h"
+#include "alert_pagerduty.h"
+#include "alert_slack.h"
 #include "mp_buf.h"
 #include "eng_hash.h"
 #include "mp_log.h"
@@ -128,14 +130,22 @@ void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct 
     }
     for (size_t x = 0; x < nr; x++) {
         const struct alert_receiver *rc = &e->cfg.receivers[idx[x]];
-        char *body = rc->type == ALERT_RECEIVER_SLACK ? alert_notify_slack(a, n)
-                                                      : alert_notify_webhook(rc->name, a, n);
-        if (!body) {
-            mp_error("alert_body_nomem receiver=%s tenant=%s", MP_LOG_Q(rc->name),
-                     MP_LOG_Q(tenant));
-            continue;
+        /* PagerDuty keys incidents per alert: one event (note) per alert.
+         * NULL external URL until alerting.external_url lands (issue 11,
+         * item 3): renderers leave their links out then. */
+        for (size_t y = 0; y < n; y++) {
+            int pd = rc->type == ALERT_RECEIVER_PAGERDUTY;
+            char *body = pd ? alert_pagerduty_event(rc, NULL, &a[y])
+                         : rc->type == ALERT_RECEIVER_SLACK ? alert_slack_body(rc, NULL, a, n)
+                                                            : alert_notify_webhook(rc->name, a, n);
+            if (!body)
+                mp_error("alert_body_nomem receiver=%s tenant=%s", MP_LOG_Q(rc->name),
+                         MP_LOG_Q(tenant));
+            else
+                group__add_note(e, rc, tenant, body, pd ? &a[y] : a, pd ? 1 : n, now);
+            if (!pd)
+                break;
         }
-        group__add_note(e, rc, tenant, body, a, n, now);
     }
     for (size_t x = 0; x < n; x++)
         mp_info("alert_%s rule=%s severity=%s tenant=%s mailbox=%s recipient_domain=%s "

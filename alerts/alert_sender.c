@@ -72,6 +72,32 @@ static void names__free(struct names *nm)
 
 static char *sender__dup(const char *s) { return s ? strdup(s) : NULL; }
 
+/* The string fields of struct alert_receiver, for copy and clear. */
+#define SENDER_RC_STRINGS(r)                                                                   \
+    {&(r)->name, &(r)->url, &(r)->secret, &(r)->channel, &(r)->username, &(r)->icon_emoji,     \
+     &(r)->routing_key}
+
+int alert_receiver_copy(struct alert_receiver *dst, const struct alert_receiver *src)
+{
+    struct alert_receiver tmp = *src;
+    const char **from[] = SENDER_RC_STRINGS(&tmp);
+    const char **to[] = SENDER_RC_STRINGS(dst);
+    memset(dst, 0, sizeof(*dst));
+    dst->type = src->type;
+    for (size_t i = 0; i < MP_ARRAY_LEN(to); i++)
+        if (*from[i] && !(*to[i] = strdup(*from[i])))
+            return MP_ERR_NOMEM;
+    return MP_OK;
+}
+
+void alert_receiver_clear(struct alert_receiver *r)
+{
+    const char **f[] = SENDER_RC_STRINGS(r);
+    for (size_t i = 0; i < MP_ARRAY_LEN(f); i++)
+        free((char *)*f[i]);
+    memset(r, 0, sizeof(*r));
+}
+
 struct rq *alert_rq_find(const struct rqset *set, const char *name)
 {
     for (size_t i = 0; i < set->n; i++) /* NULL: taken over while applying a new list */

@@ -46,7 +46,7 @@
  * stop, submit, receiver lists), alert_outbox.c (outbox and dead letters in
  * the store, the load at start, dead_json), alert_sender_loop.c (the thread:
  * libcurl multi, order, retries, Slack pacing; the merged text itself is
- * alert_notify_slack_merge()).
+ * alert_slack_merge()).
  */
 #ifndef ALERT_SENDER_H
 #define ALERT_SENDER_H
@@ -59,14 +59,27 @@
 #include "eng_store.h"
 #include "mp.h"
 
-enum alert_receiver_type { ALERT_RECEIVER_WEBHOOK = 0, ALERT_RECEIVER_SLACK = 1 };
+enum alert_receiver_type {
+    ALERT_RECEIVER_WEBHOOK = 0,
+    ALERT_RECEIVER_SLACK = 1,
+    ALERT_RECEIVER_PAGERDUTY = 2, /* Events API v2, one request per alert (alert_pagerduty.h) */
+};
 
 struct alert_receiver {
     const char *name;
     int type; /* enum alert_receiver_type */
     const char *url;
     const char *secret; /* NULL: requests are not signed */
+    /* Slack (alert_slack.h); NULL: the webhook's own setting. */
+    const char *channel, *username, *icon_emoji;
+    const char *routing_key; /* PagerDuty: the integration's key */
 };
+
+/* Deep copy of every string of `src` into `dst` (zeroed first); on
+ * MP_ERR_NOMEM `dst` holds what was copied, for alert_receiver_clear(). */
+int alert_receiver_copy(struct alert_receiver *dst, const struct alert_receiver *src);
+/* Frees the strings of a copy and zeroes it. */
+void alert_receiver_clear(struct alert_receiver *r);
 
 struct alert_sender;
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "alert_notify.h"
+#include "alert_slack.h"
 #include "alert_sender_impl.h"
 
 static struct rstat *loop__rstat(struct alert_sender *s, struct rq *q);
@@ -59,7 +60,7 @@ static int loop__expired(const struct alert_sender *s, const struct note *n, int
 }
 
 /* Slack: merges the queued notes (up to SENDER_SLACK_MERGE_MAX, in order)
- * into one message (alert_notify_slack_merge). Leaves group_n = 1 and no
+ * into one message (alert_slack_merge). Leaves group_n = 1 and no
  * msg_body when there is nothing to merge or memory runs out (sending one
  * at a time still works). */
 static void loop__form_group(struct rq *q)
@@ -74,7 +75,7 @@ static void loop__form_group(struct rq *q)
         lens[n] = x->len;
     }
     char *body = NULL;
-    size_t g = alert_notify_slack_merge(bodies, lens, n, &body);
+    size_t g = alert_slack_merge(bodies, lens, n, &body);
     size_t il = strlen(q->head->idem) + 24;
     char *idem = g ? malloc(il) : NULL;
     if (!body || !idem) {

@@ -22,8 +22,8 @@ START_TEST(percent)
         int is_null;
         const char *want;
     } cases[] = {
-        {0.03, 0, "3.00%"},     {1.0 / 3.0, 0, "33.33%"}, {0.00001, 0, "<0.01%"},
-        {0.0001, 0, "0.01%"},   {0.0, 0, "0.00%"},        {0.0, 1, "-"},
+        {0.03, 0, "3.00%"},     {1.0 / 3.0, 0, "33.33%"}, {0.00001, 0, "0.0010%"},
+        {0.0001, 0, "0.010%"},  {0.0, 0, "0%"},        {0.0, 1, "-"},
         {1.5, 0, "150.00%"},    {1.0, 0, "100.00%"},
     };
     for (size_t i = 0; i < MP_ARRAY_LEN(cases); i++) {
@@ -139,7 +139,7 @@ START_TEST(wide_data_fits_100)
     static const char *const heads[] = {"sent", "delivered", "bnc_hard", "complaint",
                                         "spam_trap", "bounce%", "compl%", "engage%"};
     static const char *const vals[] = {"12.3G", "999999999", "1.0G", "7", "0", "100.00%",
-                                       "<0.01%", "-"};
+                                       "0.0010%", "-"};
     for (size_t i = 0; i < MP_ARRAY_LEN(heads); i++) {
         const char *h = strstr(hdr + 1, heads[i]);
         ck_assert_msg(h != NULL, "no header %s: %s", heads[i], t);
