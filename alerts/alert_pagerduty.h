@@ -21,7 +21,7 @@
  *                   "denominator"?, "window", "kind", the labels ...}}}
  * A resolve carries the payload too (PagerDuty ignores it; people reading
  * the event log do not). Severity: critical -> critical, warning -> warning.
- * The receiver's url defaults to ALERT_PAGERDUTY_URL (mp_config.c).
+ * The receiver's url defaults to MP_PAGERDUTY_URL (cmd/daemon/mp_config.h).
  */
 #ifndef ALERT_PAGERDUTY_H
 #define ALERT_PAGERDUTY_H
@@ -29,7 +29,6 @@
 #include "alert_notify.h"
 #include "alert_sender.h"
 
-#define ALERT_PAGERDUTY_URL "https://events.pagerduty.com/v2/enqueue"
 #define ALERT_PAGERDUTY_SUMMARY_MAX 1024 /* the API's limit */
 
 char *alert_pagerduty_event(const struct alert_receiver *rc, const char *external_url,

@@ -210,8 +210,14 @@ static const struct reject_case {
     {PULL "http:\n  listen: \"::1:7480\"\n", "http.listen: expected host:port", 4},
     {PULL "http:\n  listen: \"[::1:7480\"\n", "http.listen: expected host:port", 4},
     /* receivers */
-    {PULL "receivers:\n  - name: ops\n    type: email\n    url: http://x/\n",
-     "receivers[0].type: expected webhook or slack, got \"email\"", 5},
+    {PULL "receivers:\n  - name: ops\n    type: sms\n    url: http://x/\n",
+     "receivers[0].type: expected webhook, slack or pagerduty, got \"sms\"", 5},
+    {PULL "receivers:\n  - name: pd\n    type: pagerduty\n",
+     "receivers[0].routing_key: required key missing (type pagerduty)", 4},
+    {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: http://x/\n    routing_key: k\n",
+     "receivers[0].routing_key: only for type pagerduty", 7},
+    {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: http://x/\n    channel: \"#a\"\n",
+     "receivers[0].channel: only for type slack", 7},
     {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: ftp://x/h\n",
      "receivers[0].url: expected an http:// or https:// URL, got \"ftp://x/h\"", 6},
     {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: http://\n",
@@ -508,7 +514,10 @@ START_TEST(test_full_config)
         "    type: webhook\n"
         "    url: HTTPS://hooks.example.com/a?b=c\n"
         "    secret: 's3cr3t: yes'\n"
-        "  - {name: chat, type: slack, url: \"https://hooks.slack.com/services/T/B/X\"}\n");
+        "  - {name: chat, type: slack, url: \"https://hooks.slack.com/services/T/B/X\",\n"
+        "     channel: \"#deliverability\", username: mailpulse, icon_emoji: \":email:\"}\n"
+        "  - {name: pager, type: pagerduty, routing_key: R0UT1NG}\n"
+        "  - {name: pager-eu, type: pagerduty, routing_key: K, url: \"http://127.0.0.1:9/e\"}\n");
     ck_assert_str_eq(cfg->data_dir, "/var/lib/mailpulse");
     ck_assert_str_eq(cfg->log_level, "debug");
     ck_assert_str_eq(cfg->log_format, "json");
@@ -523,7 +532,7 @@ START_TEST(test_full_config)
     ck_assert_int_eq(cfg->flush_interval_ms, 250);
     ck_assert_int_eq(cfg->evict_idle_ms, 0);
 
-    ck_assert_uint_eq(cfg->n_receivers, 2);
+    ck_assert_uint_eq(cfg->n_receivers, 4);
     ck_assert_str_eq(cfg->receivers[0].name, "hook");
     ck_assert_int_eq(cfg->receivers[0].type, MP_RECEIVER_WEBHOOK);
     ck_assert_str_eq(cfg->receivers[0].url, "HTTPS://hooks.example.com/a?b=c");
@@ -531,6 +540,14 @@ START_TEST(test_full_config)
     ck_assert_str_eq(cfg->receivers[1].name, "chat");
     ck_assert_int_eq(cfg->receivers[1].type, MP_RECEIVER_SLACK);
     ck_assert_ptr_null(cfg->receivers[1].secret);
+    ck_assert_str_eq(cfg->receivers[1].channel, "#deliverability");
+    ck_assert_str_eq(cfg->receivers[1].username, "mailpulse");
+    ck_assert_str_eq(cfg->receivers[1].icon_emoji, ":email:");
+    ck_assert_ptr_null(cfg->receivers[0].channel);
+    ck_assert_int_eq(cfg->receivers[2].type, MP_RECEIVER_PAGERDUTY);
+    ck_assert_str_eq(cfg->receivers[2].routing_key, "R0UT1NG");
+    ck_assert_str_eq(cfg->receivers[2].url, "https://events.pagerduty.com/v2/enqueue");
+    ck_assert_str_eq(cfg->receivers[3].url, "http://127.0.0.1:9/e");
 
     ck_assert_uint_eq(cfg->n_default_route, 1);
     ck_assert_uint_eq(cfg->default_route[0], 1);

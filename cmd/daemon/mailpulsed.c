@@ -113,8 +113,13 @@ static struct alert_receiver *daemon__receivers(const struct mp_config *c)
         r[i].name = c->receivers[i].name;
         r[i].url = c->receivers[i].url;
         r[i].secret = c->receivers[i].secret;
-        r[i].type = c->receivers[i].type == MP_RECEIVER_SLACK ? ALERT_RECEIVER_SLACK
-                                                               : ALERT_RECEIVER_WEBHOOK;
+        r[i].type = c->receivers[i].type == MP_RECEIVER_SLACK       ? ALERT_RECEIVER_SLACK
+                    : c->receivers[i].type == MP_RECEIVER_PAGERDUTY ? ALERT_RECEIVER_PAGERDUTY
+                                                                    : ALERT_RECEIVER_WEBHOOK;
+        r[i].channel = c->receivers[i].channel;
+        r[i].username = c->receivers[i].username;
+        r[i].icon_emoji = c->receivers[i].icon_emoji;
+        r[i].routing_key = c->receivers[i].routing_key;
     }
     return r;
 }

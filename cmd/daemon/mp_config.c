@@ -119,6 +119,7 @@ static int cfg__receiver_type(const char *s, void *dst)
     } types[] = {
         {"webhook", MP_RECEIVER_WEBHOOK},
         {"slack", MP_RECEIVER_SLACK},
+        {"pagerduty", MP_RECEIVER_PAGERDUTY},
     };
     for (size_t i = 0; i < MP_ARRAY_LEN(types); i++) {
         if (strcmp(s, types[i].name) == 0) {
@@ -183,12 +184,51 @@ static const struct mp_yaml_key cfg__receiver_keys[] = {
     {.name = "name", .type = MP_YAML_STR, RF(name), .required = true, .check = cfg__valid_name,
      .what = ENG_NAME_GRAMMAR},
     {.name = "type", .type = MP_YAML_PARSE, RF(type), .required = true,
-     .parse = cfg__receiver_type, .what = "webhook or slack"},
-    {.name = "url", .type = MP_YAML_STR, RF(url), .required = true, .check = cfg__valid_url,
+     .parse = cfg__receiver_type, .what = "webhook, slack or pagerduty"},
+    /* url: required but for pagerduty (cfg__receiver_check) */
+    {.name = "url", .type = MP_YAML_STR, RF(url), .check = cfg__valid_url,
      .what = "an http:// or https:// URL"},
     {.name = "secret", .type = MP_YAML_STR, RF(secret), .what = "a string"},
+    {.name = "channel", .type = MP_YAML_STR, RF(channel), .what = "a string"},
+    {.name = "username", .type = MP_YAML_STR, RF(username), .what = "a string"},
+    {.name = "icon_emoji", .type = MP_YAML_STR, RF(icon_emoji), .what = "a string"},
+    {.name = "routing_key", .type = MP_YAML_STR, RF(routing_key), .what = "a string"},
     {0},
 };
+
+/* What one type needs and what only another takes: a Slack option on a
+ * webhook, or a PagerDuty receiver without its routing key, would be a
+ * receiver that silently does not do what its file says. */
+static int cfg__receiver_check(struct mp_yaml *y, struct mp_receiver_conf *r, yaml_node_t *item,
+                               const char *path)
+{
+    char sub[MP_YAML_PATH_MAX];
+    const char *slack_only[] = {"channel", "username", "icon_emoji"};
+    int pd = r->type == MP_RECEIVER_PAGERDUTY;
+    if (!pd && !r->url) {
+        mp_yaml_join(sub, sizeof(sub), path, "url");
+        return mp_yaml_fail(y, item, sub, "required key missing");
+    }
+    if (pd && !r->routing_key) {
+        mp_yaml_join(sub, sizeof(sub), path, "routing_key");
+        return mp_yaml_fail(y, item, sub, "required key missing (type pagerduty)");
+    }
+    if (!pd && r->routing_key) {
+        mp_yaml_join(sub, sizeof(sub), path, "routing_key");
+        return mp_yaml_fail(y, mp_yaml_find(y, item, "routing_key"), sub,
+                            "only for type pagerduty");
+    }
+    for (size_t i = 0; r->type != MP_RECEIVER_SLACK && i < MP_ARRAY_LEN(slack_only); i++) {
+        yaml_node_t *at = mp_yaml_find(y, item, slack_only[i]);
+        if (at) {
+            mp_yaml_join(sub, sizeof(sub), path, slack_only[i]);
+            return mp_yaml_fail(y, at, sub, "only for type slack");
+        }
+    }
+    if (pd && !r->url && !(r->url = strdup(MP_PAGERDUTY_URL)))
+        return mp_yaml_nomem(y, item, path);
+    return MP_OK;
+}
 
 /* A second receiver of the same name, refused at its name's line. */
 static int cfg__receiver_unique(struct mp_yaml *y, const struct mp_config *cfg, size_t i,
@@ -238,6 +278,8 @@ static int cfg__receivers(struct mp_yaml *y, const struct mp_yaml_key *k, const 
         if ((rc = mp_yaml_walk(y, item, sub, cfg__receiver_keys, &cfg->receivers[i], NULL)) ==
             MP_OK)
             rc = cfg__receiver_unique(y, cfg, i, item, path);
+        if (rc == MP_OK)
+            rc = cfg__receiver_check(y, &cfg->receivers[i], item, sub);
     }
     return rc;
 }

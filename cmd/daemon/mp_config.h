@@ -104,13 +104,18 @@
 #include "mp_auth.h"
 #include "mp_http.h"
 
-enum mp_receiver_type { MP_RECEIVER_WEBHOOK = 0, MP_RECEIVER_SLACK = 1 };
+enum mp_receiver_type { MP_RECEIVER_WEBHOOK = 0, MP_RECEIVER_SLACK = 1, MP_RECEIVER_PAGERDUTY = 2 };
+
+/* PagerDuty's Events API v2 endpoint: a pagerduty receiver's url unless set. */
+#define MP_PAGERDUTY_URL "https://events.pagerduty.com/v2/enqueue"
 
 struct mp_receiver_conf {
     char *name;
     enum mp_receiver_type type;
-    char *url;
+    char *url;    /* always set once loaded (pagerduty: MP_PAGERDUTY_URL by default) */
     char *secret; /* NULL when not set */
+    char *channel, *username, *icon_emoji; /* slack only; NULL: the webhook's own */
+    char *routing_key;                     /* pagerduty only, required there */
 };
 
 struct mp_route_conf {
