@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "alert_eval_impl.h"
+#include "alert_email.h"
 #include "alert_pagerduty.h"
 #include "alert_slack.h"
 #include "mp_buf.h"
@@ -137,6 +138,7 @@ void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct 
             int pd = rc->type == ALERT_RECEIVER_PAGERDUTY;
             char *body = pd ? alert_pagerduty_event(rc, NULL, &a[y])
                          : rc->type == ALERT_RECEIVER_SLACK ? alert_slack_body(rc, NULL, a, n)
+                         : rc->type == ALERT_RECEIVER_EMAIL ? alert_email_message(rc, NULL, a, n, now)
                                                             : alert_notify_webhook(rc->name, a, n);
             if (!body)
                 mp_error("alert_body_nomem receiver=%s tenant=%s", MP_LOG_Q(rc->name),
