@@ -19,6 +19,7 @@
  *     value 2.50% (warning at 2.00%)
  *     25 of 1000 sent over 1h
  *     since 2026-11-22T16:19:16.150Z
+ * (each figure line indented two spaces, its continuation four)
  *   ...
  *   <externalURL, when set>
  */

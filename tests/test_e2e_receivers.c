@@ -13,11 +13,21 @@
  * with the same dedup_keys, Slack a green "[RESOLVED]" message. The Slack
  * bodies are printed (stderr) as they went out: the README shows them.
  * Both receivers sign like the webhook (X-Mailpulse-Signature, checked).
+ *
+ * email_delivered: an email receiver (tls: none, two recipients) against a
+ * real SMTP server, tests/smtp_sink.py (Debian's python3-aiosmtpd) on a
+ * free loopback port. The crossing above delivers one message with both
+ * recipients in the envelope; its headers (From, To, Subject = the Slack
+ * title, Date, Message-ID, MIME-Version, multipart/alternative) and both
+ * parts are checked, and no line is over 78 characters. The message is
+ * printed (stderr) as delivered: the README shows it.
  */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -190,10 +200,101 @@ START_TEST(pagerduty_and_slack)
 }
 END_TEST
 
+/* Polls for dir/<name> up to timeout_ms; its text (free it) or NULL. */
+static char *wait_file(const char *dir, const char *name, int timeout_ms)
+{
+    char path[E2E_PATH_MAX + 64];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    char *text = NULL;
+    while (e2e_read_file(path, &text, NULL) != MP_OK && mp_mono_ns() < deadline)
+        usleep(10000);
+    return text;
+}
+
+START_TEST(email_delivered)
+{
+    uint16_t port = ew_port(&W);
+    char ports[8], mdir[E2E_PATH_MAX + 16], url[64];
+    snprintf(ports, sizeof(ports), "%u", port);
+    snprintf(mdir, sizeof(mdir), "%s/mail", W.dir);
+    must(mkdir(mdir, 0700) == 0, "mkdir %s", mdir);
+    struct e2e_proc smtp = {0};
+    char *argv[] = {"/usr/bin/python3", "tests/smtp_sink.py", ports, mdir, NULL};
+    EW_MUST_OK(&W, e2e_spawn(&smtp, "smtp_sink", W.dir, argv, W.err, sizeof(W.err)));
+    int64_t deadline = mp_mono_ns() + 10000 * 1000000LL;
+    while (e2e_tcp_probe(port) != MP_OK && e2e_proc_running(&smtp) && mp_mono_ns() < deadline)
+        usleep(20000);
+    char tail[600];
+    e2e_file_tail(smtp.err_path, tail, sizeof(tail));
+    must(e2e_tcp_probe(port) == MP_OK, "the SMTP server did not start: %s", tail);
+
+    snprintf(url, sizeof(url), "smtp://127.0.0.1:%u", port);
+    ew_write_config(&W, (struct e2e_daemon_conf){0});
+    FILE *f = fopen(W.cfg, "a");
+    must(f != NULL, "cannot append to %s", W.cfg);
+    fprintf(f,
+            "receivers:\n"
+            "  - name: mail\n"
+            "    type: email\n"
+            "    url: \"%s\"\n"
+            "    from: \"mailpulse <mailpulse@example.test>\"\n"
+            "    to: [oncall@example.test, deliverability@example.test]\n"
+            "    tls: none\n"
+            "routes:\n"
+            "  default: [mail]\n",
+            url);
+    fclose(f);
+    ew_spawn_daemon(&W);
+    ew_send(&W, PD_TENANT, PD_MB, GMAIL, T_SENT, 1000, mp_now_ms());
+    w_wait_accepted();
+    ew_send(&W, PD_TENANT, PD_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.50% */
+
+    char *env = wait_file(mdir, "1.env", ALERT_MS);
+    char *msg = wait_file(mdir, "1.eml", ALERT_MS);
+    must(env && msg, "no message delivered within %d ms", ALERT_MS);
+    fprintf(stderr, "email as delivered:\n%s\n", msg);
+    must(strstr(env, "MAIL FROM mailpulse@example.test\n") &&
+             strstr(env, "RCPT TO oncall@example.test\n") &&
+             strstr(env, "RCPT TO deliverability@example.test\n"),
+         "envelope: %s", env);
+    const char *want[] = {
+        "From: mailpulse <mailpulse@example.test>\r\n",
+        "To: oncall@example.test, deliverability@example.test\r\n",
+        "Subject: [FIRING:3] " PD_TENANT " bounce_rate warning\r\n",
+        "MIME-Version: 1.0\r\n",
+        "Content-Type: multipart/alternative; boundary=",
+        "Content-Type: text/plain; charset=utf-8\r\n",
+        "Content-Type: text/html; charset=utf-8\r\n",
+        "WARNING bounce_rate, mailbox " PD_MB "\r\n",
+        "\r\n  value 2.50% (warning at 2.00%)\r\n",
+        "\r\n  25 of 1000 sent over 1h\r\n",
+        "<h3>[FIRING:3] " PD_TENANT " bounce_rate warning</h3>",
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(want); i++)
+        must(strstr(msg, want[i]) != NULL, "no \"%s\" in the message:\n%.3000s", want[i], msg);
+    must(strstr(msg, "\r\nDate: ") && strstr(msg, " +0000\r\n"), "no Date: %.2000s", msg);
+    must(strstr(msg, "\r\nMessage-ID: <") && strstr(msg, "@mailpulse>\r\n"),
+         "no Message-ID: %.2000s", msg);
+    for (const char *l = msg; *l;) {
+        const char *e = strstr(l, "\r\n");
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        must(len <= 78, "a line of %zu characters: %.*s", len, (int)len, l);
+        l += len + (e ? 2 : 0);
+    }
+    free(env);
+    free(msg);
+    ew_stop_ok(&W, &W.daemon);
+    must(e2e_proc_signal_wait(&smtp, SIGTERM, EW_STOP_MS) == MP_OK, "smtp_sink did not stop");
+    W.passed = 1;
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     const struct ew_case cases[] = {
         {pagerduty_and_slack, 0},
+        {email_delivered, 0},
     };
     return ew_suite("e2e_receivers", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }
