@@ -9,24 +9,29 @@
 
 #define EMAIL_WRAP 76
 
-/* Appends `s` wrapped at EMAIL_WRAP on spaces, every line after the first
- * indented by `indent` spaces, each ended by CRLF. */
-static int email__wrapped(struct mp_buf *b, const char *s, int indent)
+/* Appends `s` wrapped at EMAIL_WRAP on spaces, starting at column
+ * `col` (what the caller already wrote on the line), every later line
+ * indented by `indent` spaces, each ended by CRLF. A word longer than a
+ * line stays whole. */
+static int email__wrapped(struct mp_buf *b, const char *s, int col, int indent)
 {
-    int rc = MP_OK, col = 0;
+    int rc = MP_OK, first = 1;
     while (*s && rc == MP_OK) {
         const char *sp = strchr(s, ' ');
         size_t wl = sp ? (size_t)(sp - s) : strlen(s);
-        if (col > indent && col + 1 + (int)wl > EMAIL_WRAP) {
+        if (!first && col + 1 + (int)wl > EMAIL_WRAP) {
             rc = mp_buf_printf(b, "\r\n%*s", indent, "");
             col = indent;
-        } else if (col > 0 && col != indent) {
+            first = 1;
+        }
+        if (rc == MP_OK && !first) {
             rc = mp_buf_append(b, " ", 1);
             col++;
         }
         if (rc == MP_OK)
             rc = mp_buf_append(b, s, wl);
         col += (int)wl;
+        first = 0;
         s += wl;
         while (*s == ' ')
             s++;
@@ -80,7 +85,7 @@ static int email__html(struct mp_buf *b, const char *s)
 static int email__text_part(struct mp_buf *b, const char *title, const char *url,
                             const struct alert_instance *a, size_t n)
 {
-    int rc = email__wrapped(b, title, 0);
+    int rc = email__wrapped(b, title, 0, 2);
     for (size_t i = 0; rc == MP_OK && i < n; i++) {
         struct email_lines l;
         email__lines(&a[i], &l);
@@ -89,7 +94,7 @@ static int email__text_part(struct mp_buf *b, const char *title, const char *url
         for (size_t p = 0; rc == MP_OK && p < 4; p++) {
             if (p && (rc = mp_buf_puts(b, "  ")) != MP_OK)
                 break;
-            rc = email__wrapped(b, parts[p], p ? 4 : 2);
+            rc = email__wrapped(b, parts[p], p ? 2 : 0, 4);
         }
     }
     if (rc == MP_OK && url && *url)
