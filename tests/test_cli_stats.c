@@ -2,7 +2,7 @@
  * `mailpulse stats` builds and prints.
  *
  * The request URL (tenant percent-encoded, optional parameters), rates as
- * percentages ("-" for null, "<0.01%" for tiny ones), the tenant table and
+ * percentages through mp_fmt ("-" for null, "0.0010%" for tiny ones), the tenant table and
  * the group table from a fixed API body (the error text of an error body is
  * in test_cli_api); long names and counts still fit 100 columns, numbers
  * right-aligned under their headers. The real binary against the real daemon is in test_e2e_stats.
@@ -98,7 +98,7 @@ START_TEST(tables)
     has(t, "  mailbox                   sent delivered  bnc_hard complaint spam_trap  bounce%"
            "   compl%  engage%\n");
     has(t, "  b@acme.example             100        90        10         0         0   10.00%"
-           "    0.00%    0.00%\n");
+           "       0%       0%\n");
     has(t, "  only-open....example         0         0         0         0         0        -"
            "        -        -\n");
     has(t, "2 of 3 shown; --limit N shows more");

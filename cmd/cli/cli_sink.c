@@ -630,7 +630,7 @@ static const char sink__usage[] =
     "Each request is printed to stdout: one line per alert for an Alertmanager\n"
     "v4 webhook body, e.g.\n"
     "    [2026-11-22T16:30:01.123Z] FIRING warning bounce_rate tenant=acme ...\n"
-    "      ... value=0.08 threshold=0.02 (80/1000 over 1h)\n"
+    "      ... value=8.00% threshold=2.00% (80/1000 over 1h)\n"
     "(the time is when the request arrived), otherwise the path and the raw\n"
     "body. With --out each request is also appended to FILE as one JSON line:\n"
     "received_ms, mono_ns (CLOCK_MONOTONIC, for latency), path, status,\n"
