@@ -4,7 +4,9 @@
  *
  * pagerduty_and_slack: one tenant's mailbox crosses the bounce warning
  * (25 of 1000, 2.50%): three alerts (tenant, mailbox, recipient domain).
- * PagerDuty gets one trigger per alert, with the routing key, three distinct
+ * PagerDuty answers 429 at first: the events are retried from the outbox
+ * and, once it answers 202, delivered in order (the first refused is the
+ * first delivered). It gets one trigger per alert, with the routing key, three distinct
  * dedup_keys (the fingerprints the webhook would carry), severity warning
  * and the figures; Slack gets one message with the receiver's channel,
  * username and icon, an amber attachment titled
@@ -90,7 +92,8 @@ static void w_wait_ok(size_t k, size_t n, int timeout_ms, const char *what)
 /* The config as the harness writes it, plus our receivers and route. */
 static void write_config(const char *pd_url, const char *slack_url)
 {
-    ew_write_config(&W, (struct e2e_daemon_conf){0});
+    const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
+    ew_write_config(&W, (struct e2e_daemon_conf){.alerting = &al});
     FILE *f = fopen(W.cfg, "a");
     must(f != NULL, "cannot append to %s", W.cfg);
     fprintf(f,
@@ -147,18 +150,31 @@ static json_t *slack_att(json_t *msg)
 
 START_TEST(pagerduty_and_slack)
 {
-    size_t kp = ew_raw(&W, "pd", "s-pd", 202), ks = ew_raw(&W, "chat", "s-chat", 200);
+    /* PagerDuty starts out answering 429 (its rate limit): the events wait in
+     * the outbox and go, in order, once it takes them. */
+    size_t kp = ew_raw(&W, "pd", "s-pd", 429), ks = ew_raw(&W, "chat", "s-chat", 200);
     write_config(W.raw_url[kp], W.raw_url[ks]);
     ew_spawn_daemon(&W);
     ew_send(&W, PD_TENANT, PD_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, PD_TENANT, PD_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.50% */
+    int64_t until = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
+    while (hrx_count(W.raw[kp]) < 3 && mp_mono_ns() < until)
+        usleep(5000);
+    must(hrx_count(W.raw[kp]) >= 3, "PagerDuty saw %zu attempts while answering 429",
+         hrx_count(W.raw[kp]));
+    hrx_set_status(W.raw[kp], 202);
 
     w_wait_ok(kp, 3, ALERT_MS, "pagerduty triggers");
     w_wait_ok(ks, 1, ALERT_MS, "slack firing");
     json_t *pd = w_ok_bodies(kp), *sl = w_ok_bodies(ks);
     char trig[3][17], res[3][17];
     check_pd(pd, 0, "trigger", trig);
+    /* the first refused event is the first delivered: order kept per receiver */
+    json_t *first = ew_req_json(&W, ew_req(&W, kp, 0));
+    must(streq(jstr(first, "dedup_key"), jstr(json_array_get(pd, 0), "dedup_key")),
+         "the retried event was overtaken");
+    json_decref(first);
     json_t *m = json_array_get(sl, 0), *at = slack_att(m);
     char *d = ew_jdump(m, 2000);
     fprintf(stderr, "slack firing body: %s\n", d);
