@@ -27,8 +27,9 @@
  *
  * Slack receivers: at most one request per slack_interval_ms (default 1000)
  * per webhook. Notifications that queue up meanwhile are merged, in order,
- * into one message (their "text" fields joined), up to 20 per message, so a
- * burst costs one request a second and loses nothing.
+ * into one message (their attachments in one list, see alert_slack.h), up
+ * to 20 per message, so a burst costs one request a second and loses
+ * nothing.
  *
  * Email receivers: the note's body is the whole RFC 5322 message
  * (alert_email.h), uploaded over SMTP (MAIL FROM, one RCPT TO per address

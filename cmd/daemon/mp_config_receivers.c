@@ -140,6 +140,15 @@ static int cfg__receiver_check(struct mp_yaml *y, struct mp_receiver_conf *r, ya
             return mp_yaml_fail(y, item, sub, "required key missing (type email)");
         }
     }
+    /* libcurl takes the scheme's word over `tls`: the two must agree */
+    int smtps = email && strncasecmp(r->url, "smtps://", 8) == 0;
+    if (email && smtps != (r->tls == 2)) {
+        mp_yaml_join(sub, sizeof(sub), path, "tls");
+        yaml_node_t *at = mp_yaml_find(y, item, "tls");
+        return mp_yaml_fail(y, at ? at : item, sub, "%s",
+                            smtps ? "an smtps:// url is implicit TLS: set tls: implicit"
+                                  : "tls: implicit needs an smtps:// url");
+    }
     for (size_t i = 0; !email && i < MP_ARRAY_LEN(email_only); i++) {
         yaml_node_t *at = mp_yaml_find(y, item, email_only[i]);
         if (at) {
