@@ -13,9 +13,7 @@
 #include <string.h>
 
 #include "alert_eval_impl.h"
-#include "alert_email.h"
-#include "alert_pagerduty.h"
-#include "alert_slack.h"
+#include "alert_render.h"
 #include "mp_buf.h"
 #include "eng_hash.h"
 #include "mp_log.h"
@@ -131,22 +129,17 @@ void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct 
     }
     for (size_t x = 0; x < nr; x++) {
         const struct alert_receiver *rc = &e->cfg.receivers[idx[x]];
-        /* PagerDuty keys incidents per alert: one event (note) per alert.
-         * NULL external URL until alerting.external_url lands (issue 11,
+        /* NULL external URL until alerting.external_url lands (issue 11,
          * item 3): renderers leave their links out then. */
-        for (size_t y = 0; y < n; y++) {
-            int pd = rc->type == ALERT_RECEIVER_PAGERDUTY;
-            char *body = pd ? alert_pagerduty_event(rc, NULL, &a[y])
-                         : rc->type == ALERT_RECEIVER_SLACK ? alert_slack_body(rc, NULL, a, n)
-                         : rc->type == ALERT_RECEIVER_EMAIL ? alert_email_message(rc, NULL, a, n, now)
-                                                            : alert_notify_webhook(rc->name, a, n);
+        const struct alert_render *rd = alert_render_for(rc->type);
+        size_t per = rd->per_alert ? 1 : n; /* PagerDuty: one event per alert */
+        for (size_t y = 0; per && y < n; y += per) {
+            char *body = rd->body(rc, NULL, &a[y], per, now);
             if (!body)
                 mp_error("alert_body_nomem receiver=%s tenant=%s", MP_LOG_Q(rc->name),
                          MP_LOG_Q(tenant));
             else
-                group__add_note(e, rc, tenant, body, pd ? &a[y] : a, pd ? 1 : n, now);
-            if (!pd)
-                break;
+                group__add_note(e, rc, tenant, body, &a[y], per, now);
         }
     }
     for (size_t x = 0; x < n; x++)
