@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "alert_eval_impl.h"
+#include "alert_render.h"
 #include "mp_buf.h"
 #include "eng_hash.h"
 #include "mp_log.h"
@@ -128,14 +129,18 @@ void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct 
     }
     for (size_t x = 0; x < nr; x++) {
         const struct alert_receiver *rc = &e->cfg.receivers[idx[x]];
-        char *body = rc->type == ALERT_RECEIVER_SLACK ? alert_notify_slack(a, n)
-                                                      : alert_notify_webhook(rc->name, a, n);
-        if (!body) {
-            mp_error("alert_body_nomem receiver=%s tenant=%s", MP_LOG_Q(rc->name),
-                     MP_LOG_Q(tenant));
-            continue;
+        /* NULL external URL until alerting.external_url lands (issue 11,
+         * item 3): renderers leave their links out then. */
+        const struct alert_render *rd = alert_render_for(rc->type);
+        size_t per = rd->per_alert ? 1 : n; /* PagerDuty: one event per alert */
+        for (size_t y = 0; per && y < n; y += per) {
+            char *body = rd->body(rc, NULL, &a[y], per, now);
+            if (!body)
+                mp_error("alert_body_nomem receiver=%s tenant=%s", MP_LOG_Q(rc->name),
+                         MP_LOG_Q(tenant));
+            else
+                group__add_note(e, rc, tenant, body, &a[y], per, now);
         }
-        group__add_note(e, rc, tenant, body, a, n, now);
     }
     for (size_t x = 0; x < n; x++)
         mp_info("alert_%s rule=%s severity=%s tenant=%s mailbox=%s recipient_domain=%s "
