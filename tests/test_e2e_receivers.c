@@ -93,7 +93,11 @@ static void w_wait_ok(size_t k, size_t n, int timeout_ms, const char *what)
 static void write_config(const char *pd_url, const char *slack_url)
 {
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    ew_write_config(&W, (struct e2e_daemon_conf){.alerting = &al});
+    /* the default rules; the resolve comes as soon as under the line (not
+     * after the default keep_firing_for of 10m) */
+    ew_rules_example(&W, "overrides:\n  - tenant: " PD_TENANT "\n    rule: bounce_rate\n"
+                         "    keep_firing_for: 0s\n");
+    ew_write_config(&W, (struct e2e_daemon_conf){.alerting = &al, .rules = W.rules});
     FILE *f = fopen(W.cfg, "a");
     must(f != NULL, "cannot append to %s", W.cfg);
     fprintf(f,
