@@ -16,6 +16,15 @@
  *   api_validation
  *       POST /api/v2/silences refuses bad bodies with 400 and a message;
  *       GET /api/v2/silence/<unknown> is 404; unknown paths 404.
+ *   cli_silence
+ *       `mailpulse silence add|query|expire`: add prints the id, query's
+ *       table lists it active (rows within 100 columns), expire ends it,
+ *       query hides it then and --expired shows it expired.
+ *   tenant_tokens
+ *       With http.tokens, amtool (its --http.config.file carrying a bearer
+ *       token) as tenant acme may add a silence pinning acme, not one for
+ *       beta or one without a tenant; acme's query lists only acme's
+ *       silences, the admin's lists both; without a token: 401.
  *
  * amtool comes from $AMTOOL or /usr/bin/amtool (package
  * prometheus-alertmanager, scripts/deps.sh). Programs from $MP_BIN_DIR.
@@ -311,8 +320,167 @@ START_TEST(api_validation)
 }
 END_TEST
 
+/* Runs `mailpulse silence ARGS --api BASE`: its exit status, stdout in *out. */
+static int cli(const char *name, const char *const *args, char **out)
+{
+    char *argv[24];
+    size_t n = 0;
+    argv[n++] = W.mailpulse;
+    argv[n++] = (char *)"silence";
+    for (; *args && n < 21; args++)
+        argv[n++] = (char *)*args;
+    argv[n++] = (char *)"--api";
+    argv[n++] = W.base;
+    argv[n] = NULL;
+    struct e2e_proc p;
+    size_t len;
+    must(e2e_run(&p, name, W.dir, argv, AMTOOL_MS, W.err, sizeof(W.err)) == MP_OK,
+         "mailpulse silence %s: %s", name, W.err);
+    *out = NULL;
+    e2e_read_file(p.out_path, out, &len);
+    if (!*out)
+        *out = strdup("");
+    return WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
+}
+
+static void lines_fit(const char *text)
+{
+    for (const char *p = text; *p;) {
+        size_t l = strcspn(p, "\n");
+        must(l <= 100, "a line of %zu columns: %.*s", l, (int)l, p);
+        p += l + (p[l] != '\0');
+    }
+}
+
+START_TEST(cli_silence)
+{
+    ew_start_daemon(&W, (struct e2e_daemon_conf){0});
+    char *out, id[64] = "";
+    must(cli("add", (const char *[]){"add", "--tenant", "acme", "--matcher",
+                                     "alertname=~\"bounce.*\"", "--comment", "MTA swap",
+                                     "--author", "ops", "--duration", "2h", NULL},
+             &out) == 0,
+         "silence add failed: %s", out);
+    sscanf(out, "%63s", id);
+    free(out);
+    must(strlen(id) == 36, "add printed no id: %s", id);
+    must(cli("query", (const char *[]){"query", NULL}, &out) == 0, "query failed");
+    must(strstr(out, id) && strstr(out, "active") && strstr(out, "tenant=acme") &&
+             strstr(out, "alertname=~bounce.*") && strstr(out, "ops"),
+         "query table: %s", out);
+    lines_fit(out);
+    free(out);
+    must(cli("query-json", (const char *[]){"query", "--json", "--tenant", "acme", NULL},
+             &out) == 0 && strstr(out, "\"comment\":\"MTA swap\""),
+         "query --json: %s", out);
+    free(out);
+    must(cli("bad", (const char *[]){"add", "--tenant", "acme", NULL}, &out) == 2,
+         "add without --comment is not a usage error");
+    free(out);
+    must(cli("expire", (const char *[]){"expire", "--id", id, NULL}, &out) == 0, "expire: %s",
+         out);
+    free(out);
+    must(cli("query2", (const char *[]){"query", NULL}, &out) == 0 && !strstr(out, id),
+         "expired silence still listed: %s", out);
+    free(out);
+    must(cli("query3", (const char *[]){"query", "--expired", NULL}, &out) == 0 &&
+             strstr(out, id) && strstr(out, "expired"),
+         "query --expired: %s", out);
+    free(out);
+    must(cli("expire404", (const char *[]){"expire", "--id",
+                                           "00000000-0000-4000-8000-000000000000", NULL},
+             &out) == 1,
+         "expire of an unknown id did not fail");
+    free(out);
+    W.passed = 1;
+}
+END_TEST
+
+#define ADMIN "adm-7f3c9e1d2b4a6c8e0f1a"
+#define ACME "acm-5b2d8f0e4c6a1e3d9b7f"
+
+/* amtool as `token`'s holder (an http config file with the bearer token):
+ * its exit status, stdout in *out. */
+static int amtool_as(const char *token, const char *name, const char *const *args, char **out)
+{
+    char cfg[E2E_PATH_MAX + 64], text[256], url[160], flag[E2E_PATH_MAX + 100];
+    char *argv[24];
+    size_t n = 0, len;
+    snprintf(cfg, sizeof(cfg), "%s/http-%s.yml", W.dir, name);
+    snprintf(text, sizeof(text), "authorization:\n  type: Bearer\n  credentials: %s\n", token);
+    must(e2e_write_file(cfg, text, W.err, sizeof(W.err)) == MP_OK, "%s", W.err);
+    snprintf(url, sizeof(url), "--alertmanager.url=%s", W.base);
+    snprintf(flag, sizeof(flag), "--http.config.file=%s", cfg);
+    argv[n++] = (char *)amtool_path();
+    argv[n++] = url;
+    argv[n++] = flag;
+    for (; *args && n < 23; args++)
+        argv[n++] = (char *)*args;
+    argv[n] = NULL;
+    struct e2e_proc p;
+    must(e2e_run(&p, name, W.dir, argv, AMTOOL_MS, W.err, sizeof(W.err)) == MP_OK, "%s",
+         W.err);
+    *out = NULL;
+    e2e_read_file(p.out_path, out, &len);
+    if (!*out)
+        *out = strdup("");
+    return WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
+}
+
+START_TEST(tenant_tokens)
+{
+    char text[2048], *out;
+    const char *port = strrchr(W.http, ':');
+    snprintf(text, sizeof(text),
+             "data_dir: \"%s\"\ningest:\n  pull: \"%s\"\n  workers: 2\nhttp:\n"
+             "  listen: \"127.0.0.1%s\"\n  tokens:\n    admin: " ADMIN "\n    tenants:\n"
+             "      acme: " ACME "\n",
+             W.data, W.pull, port);
+    must(e2e_write_file(W.cfg, text, W.err, sizeof(W.err)) == MP_OK, "%s", W.err);
+    ew_spawn_daemon(&W);
+    const char *add_acme[] = {"silence", "add", "tenant=acme", "alertname=bounce_rate",
+                              "--comment=c", "--author=a", NULL};
+    const char *add_beta[] = {"silence", "add", "tenant=beta", "--comment=c", "--author=a", NULL};
+    const char *add_any[] = {"silence", "add", "alertname=x", "--comment=c", "--author=a", NULL};
+    const char *query[] = {"silence", "query", "-q", NULL};
+    char acme_id[64] = "", beta_id[64] = "";
+    must(amtool_as(ACME, "acme-add", add_acme, &out) == 0, "acme's silence refused: %s", out);
+    sscanf(out, "%63s", acme_id);
+    free(out);
+    must(amtool_as(ACME, "acme-beta", add_beta, &out) != 0, "acme added a silence for beta");
+    free(out);
+    must(amtool_as(ACME, "acme-any", add_any, &out) != 0, "acme added a silence for any tenant");
+    free(out);
+    must(amtool_as(ADMIN, "admin-beta", add_beta, &out) == 0, "admin's silence refused");
+    sscanf(out, "%63s", beta_id);
+    free(out);
+    must(amtool_as(ACME, "acme-query", query, &out) == 0 && strstr(out, acme_id) &&
+             !strstr(out, beta_id),
+         "acme's query: %s", out);
+    free(out);
+    must(amtool_as(ADMIN, "admin-query", query, &out) == 0 && strstr(out, acme_id) &&
+             strstr(out, beta_id),
+         "admin's query: %s", out);
+    free(out);
+    const char *expire_beta[] = {"silence", "expire", beta_id, NULL};
+    must(amtool_as(ACME, "acme-expire", expire_beta, &out) != 0, "acme expired beta's silence");
+    free(out);
+    char *body = NULL;
+    long st = 0;
+    must(e2e_http_get(W.base, 5000, &st, &body) == MP_OK, "GET");
+    free(body);
+    snprintf(text, sizeof(text), "%s/api/v2/silences", W.base);
+    must(e2e_http_get(text, 5000, &st, &body) == MP_OK && st == 401, "no token: %ld", st);
+    free(body);
+    W.passed = 1;
+}
+END_TEST
+
 Suite *test_suite(void)
 {
-    const struct ew_case cases[] = {{amtool_silence_lifecycle, 0}, {api_validation, 0}};
+    const struct ew_case cases[] = {{amtool_silence_lifecycle, 0},
+                                    {api_validation, 0},
+                                    {cli_silence, 0},
+                                    {tenant_tokens, 0}};
     return ew_suite("e2e_silence", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }
