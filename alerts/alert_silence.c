@@ -599,10 +599,11 @@ int alert_silence_get_json(struct alert_silences *ss, const char *id, const char
     *out = NULL;
     pthread_mutex_lock(&ss->mu);
     struct silence *s = silences__find(ss, id);
-    json_t *j = s && silence__visible(s, only) ? silence__json(s, now) : NULL;
+    int seen = s && silence__visible(s, only);
+    json_t *j = seen ? silence__json(s, now) : NULL;
     pthread_mutex_unlock(&ss->mu);
     if (!j)
-        return s ? MP_ERR_NOTFOUND : MP_ERR_NOTFOUND;
+        return seen ? MP_ERR_NOMEM : MP_ERR_NOTFOUND;
     *out = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return *out ? MP_OK : MP_ERR_NOMEM;

@@ -59,7 +59,7 @@ static void amapi__receivers(const struct mp_metrics_sources *src, struct mp_htt
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, json_pack("{s:s}", "name", rf[i].name));
     free(rf);
-    amapi__json(rf || !n ? arr : NULL, out);
+    amapi__json(arr, out);
 }
 
 /* The query of /alerts and /silences: filter=MATCHER (repeatable) and,
