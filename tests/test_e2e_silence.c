@@ -20,6 +20,10 @@
  *       `mailpulse silence add|query|expire`: add prints the id, query's
  *       table lists it active (rows within 100 columns), expire ends it,
  *       query hides it then and --expired shows it expired.
+ *   silence_runs_out
+ *       A silence added with `mailpulse silence add --duration 4s` mutes a
+ *       crossing; when it runs out on its own (no expire), the alert still
+ *       firing is notified once, as firing, and only after the end.
  *   tenant_tokens
  *       With http.tokens, amtool (its --http.config.file carrying a bearer
  *       token) as tenant acme may add a silence pinning acme, not one for
@@ -396,6 +400,38 @@ START_TEST(cli_silence)
 }
 END_TEST
 
+START_TEST(silence_runs_out)
+{
+    size_t k = ew_raw(&W, "out", "secret-out", 200);
+    const struct e2e_receiver_conf rec[] = {{"out-hook", W.raw_url[k], W.raw_secret[k]}};
+    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
+                                                 .nreceivers = 1,
+                                                 .default_route = "out-hook"});
+    char *out;
+    must(cli("add", (const char *[]){"add", "--tenant", "acme", "--comment", "short",
+                                     "--author", "ops", "--duration", "4s", NULL},
+             &out) == 0,
+         "silence add: %s", out);
+    free(out);
+    /* endsAt is the client's clock + 4 s, cut to whole seconds: over 3 s away */
+    int64_t ends_ns = mp_mono_ns() + 2000 * 1000000LL;
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_SENT, 1000, mp_now_ms());
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_BOUNCE_HARD, 25, mp_now_ms());
+    wait_firing("acme", 3);
+    must(hrx_wait(W.raw[k], 1, 8000) == MP_OK, "no notification after the silence ran out");
+    const struct hrx_req *r = ew_req(&W, k, 0);
+    must(r->mono_ns >= ends_ns, "notified %lld ms before the silence's end",
+         (long long)((ends_ns - r->mono_ns) / 1000000));
+    json_t *b = ew_req_json(&W, r);
+    must(ew_streq(ew_jstr(b, "status"), "firing") &&
+             json_array_size(json_object_get(b, "alerts")) == 3,
+         "expected the 3 alerts firing");
+    json_decref(b);
+    stays_quiet(k, 1);
+    W.passed = 1;
+}
+END_TEST
+
 #define ADMIN "adm-7f3c9e1d2b4a6c8e0f1a"
 #define ACME "acm-5b2d8f0e4c6a1e3d9b7f"
 
@@ -481,6 +517,7 @@ Suite *test_suite(void)
     const struct ew_case cases[] = {{amtool_silence_lifecycle, 0},
                                     {api_validation, 0},
                                     {cli_silence, 0},
+                                    {silence_runs_out, 0},
                                     {tenant_tokens, 0}};
     return ew_suite("e2e_silence", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }
