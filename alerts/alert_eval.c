@@ -313,6 +313,8 @@ static void eval__sweep(struct alert_eval *e, int64_t now)
             continue;
         eval__eval_key(e, k, 1ULL << r->rule, EV_ALL, now);
         r = &e->recs[i]; /* the pool may have moved */
+        if (r->muted && r->status == ST_FIRING && !r->queued)
+            alert_group_unmuted(e, i, k, now);
         if (r->status != ST_FIRING || r->nstatus != ST_FIRING || r->queued)
             continue;
         const struct alert_rule *rule =
@@ -485,6 +487,7 @@ static int eval__init(struct alert_eval *e, const struct alert_eval_opts *opts)
 {
     if (!opts->rules || !opts->routes)
         return MP_ERR_INVAL;
+    e->silences = opts->silences;
     e->nrules = alert_ruleset_count(opts->rules);
     if (e->nrules == 0 || e->nrules > ALERT_RULES_MAX)
         return MP_ERR_INVAL;

@@ -42,6 +42,11 @@
  * alert whose key no longer exists, or whose rule has left the rules file,
  * is resolved at start (one request per tenant).
  *
+ * Silences (alert_silence.h): an alert an active silence mutes keeps its
+ * state and figures, but its news is kept back (a resolve inside the
+ * silence goes unheard, as in Alertmanager); the sweep tells a muted alert
+ * still firing once as firing when no silence mutes it any more.
+ *
  * Routing: a tenant's notifications go to the receivers of its route, or to
  * the default route when it has none; never to another tenant's receivers.
  *
@@ -68,6 +73,7 @@
 #include "alert_route.h"
 #include "alert_rule.h"
 #include "alert_sender.h"
+#include "alert_silence.h"
 #include "mp_hist.h"
 #include "eng_store.h"
 #include "eng_table.h"
@@ -84,6 +90,8 @@ struct alert_eval_opts {
     struct eng_store *store;                  /* alert state (the sender's store:
                                                  commits go through it); NULL: memory only */
     int64_t group_interval_ms;                /* 0: 1000 */
+    struct alert_silences *silences;          /* borrowed, outlives the evaluator;
+                                                 NULL: none (alert_silence.h) */
 };
 
 struct alert_eval_figures {

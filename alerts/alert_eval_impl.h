@@ -42,6 +42,7 @@ struct arec {
     uint8_t used, status, severity; /* status: ST_*; severity: what the value reaches */
     uint8_t nstatus, nseverity;     /* what receivers were last told (INACTIVE or FIRING) */
     uint8_t queued, repeat_due, dirty;
+    uint8_t muted; /* firing news kept back by a silence (alert_group_unmuted) */
     uint32_t next_free;
     int64_t since_ms;    /* pending since */
     int64_t starts_ms;   /* firing since */
@@ -77,6 +78,7 @@ struct alert_eval {
     struct eng_table *t;
     struct alert_sender *s;
     struct eng_store *store;
+    struct alert_silences *silences; /* borrowed; thread-safe on its own */
     struct eng_store_batch *wb;
     uint32_t max_keys;
     int64_t group_ms;
@@ -184,6 +186,8 @@ void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct 
  * request per tenant and receiver. Reorders a[] (stable per tenant). */
 void alert_group_deliver_by_tenant(struct alert_eval *e, struct alert_instance *a, size_t n,
                                    int64_t now);
+/* Sweep: queues muted firing record i (of key k) once no silence mutes it. */
+void alert_group_unmuted(struct alert_eval *e, uint32_t i, struct eng_key *k, int64_t now);
 /* Sends ready groups (all when force), saves dirty records, frees finished
  * ones, and commits state and outbox entries in one batch. */
 void alert_group_flush(struct alert_eval *e, int64_t now, int force);

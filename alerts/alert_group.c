@@ -203,6 +203,38 @@ static int group__news(struct arec *r, struct alert_instance *ai, int64_t now)
     return 1;
 }
 
+/* Under mu. 1 when an active silence mutes record r's alert (named in *ai):
+ * its news is kept back and receivers count as not told, so a resolve
+ * inside the silence goes unheard and, once no silence mutes it, the sweep
+ * has a still firing alert told once as firing (alert_group_unmuted). */
+static int group__muted(struct alert_eval *e, struct arec *r, struct alert_instance *ai,
+                        int64_t now)
+{
+    ai->severity = r->status == ST_FIRING ? r->severity : r->nseverity;
+    if (!e->silences || !alert_silence_mutes_instance(e->silences, ai, now))
+        return 0;
+    r->muted = r->status == ST_FIRING;
+    r->nstatus = ST_INACTIVE;
+    r->repeat_due = 0;
+    return 1;
+}
+
+void alert_group_unmuted(struct alert_eval *e, uint32_t i, struct eng_key *k, int64_t now)
+{
+    struct alert_instance ai;
+    const char *tenant = eng_key_tenant(e->t, k);
+    pthread_mutex_lock(&e->mu);
+    struct arec *r = &e->recs[i];
+    alert_eval_instance(e, k, &alert_ruleset_for(e->cfg.rules, tenant)[r->rule], &ai);
+    ai.severity = r->severity;
+    int still = alert_silence_mutes_instance(e->silences, &ai, now);
+    pthread_mutex_unlock(&e->mu);
+    if (!still) {
+        r->muted = 0;
+        alert_group_queue(e, i, tenant);
+    }
+}
+
 /* Turns group g into notifications from its records' current state. */
 static void group__send(struct alert_eval *e, struct tgroup *g, int64_t now)
 {
@@ -226,6 +258,8 @@ static void group__send(struct alert_eval *e, struct tgroup *g, int64_t now)
         alert_eval_rec_dirty(e, i);
         const struct alert_rule *rule = &alert_ruleset_for(e->cfg.rules, g->tenant)[r->rule];
         alert_eval_instance(e, k, rule, &a[na]);
+        if (group__muted(e, r, &a[na], now))
+            continue;
         if (!group__news(r, &a[na], now))
             continue;
         alert_eval_rec_dirty(e, i); /* again: the first may have found no room */
