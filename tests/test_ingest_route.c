@@ -76,7 +76,7 @@ START_TEST(expire_and_full)
     struct ingest_route *r;
     ck_assert_int_eq(ingest_route_create(2, 4, 1000, &r), MP_OK);
     for (int i = 0; i < 4; i++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof(id), "p%d", i);
         route_of(r, id, i < 2 ? 0 : 900);
     }
