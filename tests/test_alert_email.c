@@ -15,38 +15,15 @@
 
 #include "alert_email.h"
 #include "alert_rule.h"
+#include "alert_testkit.h"
 #include "check_main.h"
 
-#define T_START 1795364356150LL /* 2026-11-22T16:19:16.150Z */
+#define T_START ATK_T_START
 
 static struct alert_ruleset *rules; /* the defaults: bounce_rate is every case's rule */
 
 static void setup(void) { ck_assert_int_eq(alert_ruleset_defaults(&rules), MP_OK); }
 static void teardown(void) { alert_ruleset_free(rules); }
-
-/* A firing bounce_rate alert of tenant team-a: `bounces` of `sent` over the
- * rule's window, at the severity that value reaches. */
-static struct alert_instance instance(const char *mailbox, const char *domain, uint64_t sent,
-                                      uint64_t bounces)
-{
-    int i = alert_ruleset_find(rules, "bounce_rate");
-    ck_assert_int_ge(i, 0);
-    struct alert_instance a = {.rule = &alert_ruleset_for(rules, "team-a")[i],
-                               .status = ALERT_STATUS_FIRING,
-                               .tenant = "team-a",
-                               .mailbox = mailbox,
-                               .domain = domain,
-                               .starts_ms = T_START};
-    a.v.num = bounces;
-    a.v.den = sent;
-    a.v.value_ppb = bounces * ALERT_PPB / sent;
-    a.v.enough = 1;
-    a.v.severity = a.v.value_ppb >= a.rule->critical_ppb  ? ALERT_SEV_CRITICAL
-                   : a.v.value_ppb >= a.rule->warning_ppb ? ALERT_SEV_WARNING
-                                                          : ALERT_SEV_NONE;
-    a.severity = a.v.severity;
-    return a;
-}
 
 static const struct alert_receiver RC = {.name = "mail", .type = ALERT_RECEIVER_EMAIL,
                                          .url = "smtp://127.0.0.1:25",
@@ -72,8 +49,8 @@ static void lines_ok(const char *msg, size_t max)
 
 START_TEST(headers_and_parts)
 {
-    struct alert_instance a[2] = {instance(NULL, "outlook.com", 10000, 231),
-                                  instance("s@acme.example", NULL, 10000, 231)};
+    struct alert_instance a[2] = {atk_instance(rules, NULL, "outlook.com", 10000, 231),
+                                  atk_instance(rules, "s@acme.example", NULL, 10000, 231)};
     char *m = alert_email_message(&RC, "https://mp.example/alerts", a, 2, T_START);
     ck_assert_ptr_nonnull(m);
     ck_assert_msg(strncmp(m, "From: mp <mp@x.example>\r\nTo: a@x.example, b@x.example\r\n"
@@ -116,7 +93,7 @@ START_TEST(wrapping_and_escaping)
     char mb[200];
     snprintf(mb, sizeof(mb), "%s", "a-very-long-mailbox-name-that-goes-on-and-on&<x>@"
                                     "newsletters.some-long-domain.example");
-    struct alert_instance a = instance(mb, NULL, 10000, 231);
+    struct alert_instance a = atk_instance(rules, mb, NULL, 10000, 231);
     char *m = alert_email_message(&RC, NULL, &a, 1, T_START);
     ck_assert_ptr_nonnull(m);
     /* the head line wraps before the mailbox, which stays whole */
@@ -129,7 +106,7 @@ END_TEST
 
 START_TEST(resolved_and_removed)
 {
-    struct alert_instance a = instance(NULL, "outlook.com", 10000, 40);
+    struct alert_instance a = atk_instance(rules, NULL, "outlook.com", 10000, 40);
     a.status = ALERT_STATUS_RESOLVED;
     a.severity = ALERT_SEV_WARNING;
     a.ends_ms = T_START + 60000;

@@ -20,66 +20,27 @@
 
 #include "alert_notify.h"
 #include "alert_rule.h"
+#include "alert_testkit.h"
 #include "check_main.h"
 
-#define T_START 1795364356150LL /* 2026-11-22T16:19:16.150Z */
+#define T_START ATK_T_START
 
 static struct alert_ruleset *rules; /* the defaults: bounce_rate is every case's rule */
 
 static void setup(void) { ck_assert_int_eq(alert_ruleset_defaults(&rules), MP_OK); }
 static void teardown(void) { alert_ruleset_free(rules); }
 
-/* A firing bounce_rate alert of tenant team-a: `bounces` of `sent` over the
- * rule's window, at the severity that value reaches. */
-static struct alert_instance instance(const char *mailbox, const char *domain, uint64_t sent,
-                                      uint64_t bounces)
-{
-    int i = alert_ruleset_find(rules, "bounce_rate");
-    ck_assert_int_ge(i, 0);
-    struct alert_instance a = {.rule = &alert_ruleset_for(rules, "team-a")[i],
-                               .status = ALERT_STATUS_FIRING,
-                               .tenant = "team-a",
-                               .mailbox = mailbox,
-                               .domain = domain,
-                               .starts_ms = T_START};
-    a.v.num = bounces;
-    a.v.den = sent;
-    a.v.value_ppb = bounces * ALERT_PPB / sent;
-    a.v.enough = 1;
-    a.v.severity = a.v.value_ppb >= a.rule->critical_ppb  ? ALERT_SEV_CRITICAL
-                   : a.v.value_ppb >= a.rule->warning_ppb ? ALERT_SEV_WARNING
-                                                          : ALERT_SEV_NONE;
-    a.severity = a.v.severity;
-    return a;
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-/* A built body as JSON (the body is freed); the caller json_decref()s it. */
-static json_t *parsed(char *body)
-{
-    ck_assert_ptr_nonnull(body);
-    json_error_t je;
-    json_t *j = json_loads(body, 0, &je);
-    ck_assert_msg(j != NULL, "body is not JSON: %s: %s", je.text, body);
-    free(body);
-    return j;
-}
-
 START_TEST(webhook_layout)
 {
-    struct alert_instance a[2] = {instance("sales@acme.example", NULL, 1000, 30),
-                                  instance(NULL, "gmail.com", 1000, 30)};
-    json_t *j = parsed(alert_notify_webhook("ops", a, 2));
-    ck_assert_str_eq(jstr(j, "version"), "4");
-    ck_assert_str_eq(jstr(j, "status"), "firing");
-    ck_assert_str_eq(jstr(j, "receiver"), "ops");
-    ck_assert_str_eq(jstr(json_object_get(j, "groupLabels"), "tenant"), "team-a");
+    struct alert_instance a[2] = {atk_instance(rules, "sales@acme.example", NULL, 1000, 30),
+                                  atk_instance(rules, NULL, "gmail.com", 1000, 30)};
+    json_t *j = atk_parsed(alert_notify_webhook("ops", a, 2));
+    ck_assert_str_eq(atk_jstr(j, "version"), "4");
+    ck_assert_str_eq(atk_jstr(j, "status"), "firing");
+    ck_assert_str_eq(atk_jstr(j, "receiver"), "ops");
+    ck_assert_str_eq(atk_jstr(json_object_get(j, "groupLabels"), "tenant"), "team-a");
     json_t *common = json_object_get(j, "commonLabels");
-    ck_assert_str_eq(jstr(common, "alertname"), "bounce_rate");
+    ck_assert_str_eq(atk_jstr(common, "alertname"), "bounce_rate");
     /* mailbox and domain differ between the two: not common */
     ck_assert_ptr_null(json_object_get(common, "mailbox"));
     ck_assert_ptr_null(json_object_get(common, "recipient_domain"));
@@ -88,52 +49,52 @@ START_TEST(webhook_layout)
     ck_assert_uint_eq(json_array_size(alerts), 2);
     json_t *a0 = json_array_get(alerts, 0);
     json_t *l0 = json_object_get(a0, "labels"), *an0 = json_object_get(a0, "annotations");
-    ck_assert_str_eq(jstr(a0, "status"), "firing");
-    ck_assert_str_eq(jstr(l0, "severity"), "warning");
-    ck_assert_str_eq(jstr(l0, "tenant"), "team-a");
-    ck_assert_str_eq(jstr(l0, "mailbox"), "sales@acme.example");
+    ck_assert_str_eq(atk_jstr(a0, "status"), "firing");
+    ck_assert_str_eq(atk_jstr(l0, "severity"), "warning");
+    ck_assert_str_eq(atk_jstr(l0, "tenant"), "team-a");
+    ck_assert_str_eq(atk_jstr(l0, "mailbox"), "sales@acme.example");
     ck_assert_ptr_null(json_object_get(l0, "recipient_domain"));
-    ck_assert_str_eq(jstr(an0, "value"), "0.03");
-    ck_assert_str_eq(jstr(an0, "threshold"), "0.02");
-    ck_assert_str_eq(jstr(an0, "numerator"), "30");
-    ck_assert_str_eq(jstr(an0, "denominator"), "1000");
-    ck_assert_str_eq(jstr(an0, "window"), "1h");
-    ck_assert_ptr_nonnull(strstr(jstr(an0, "summary"), "sales@acme.example"));
-    ck_assert_str_eq(jstr(a0, "startsAt"), "2026-11-22T16:19:16.150Z");
-    ck_assert_str_eq(jstr(a0, "endsAt"), "0001-01-01T00:00:00Z");
-    ck_assert_uint_eq(strlen(jstr(a0, "fingerprint")), 16);
+    ck_assert_str_eq(atk_jstr(an0, "value"), "0.03");
+    ck_assert_str_eq(atk_jstr(an0, "threshold"), "0.02");
+    ck_assert_str_eq(atk_jstr(an0, "numerator"), "30");
+    ck_assert_str_eq(atk_jstr(an0, "denominator"), "1000");
+    ck_assert_str_eq(atk_jstr(an0, "window"), "1h");
+    ck_assert_ptr_nonnull(strstr(atk_jstr(an0, "summary"), "sales@acme.example"));
+    ck_assert_str_eq(atk_jstr(a0, "startsAt"), "2026-11-22T16:19:16.150Z");
+    ck_assert_str_eq(atk_jstr(a0, "endsAt"), "0001-01-01T00:00:00Z");
+    ck_assert_uint_eq(strlen(atk_jstr(a0, "fingerprint")), 16);
     json_t *l1 = json_object_get(json_array_get(alerts, 1), "labels");
-    ck_assert_str_eq(jstr(l1, "recipient_domain"), "gmail.com");
+    ck_assert_str_eq(atk_jstr(l1, "recipient_domain"), "gmail.com");
     /* the rest of the v4 envelope */
-    ck_assert_str_eq(jstr(j, "groupKey"), "{}:{tenant=\"team-a\"}");
+    ck_assert_str_eq(atk_jstr(j, "groupKey"), "{}:{tenant=\"team-a\"}");
     ck_assert_int_eq(json_integer_value(json_object_get(j, "truncatedAlerts")), 0);
-    ck_assert_str_eq(jstr(j, "externalURL"), "");
-    ck_assert_str_eq(jstr(a0, "generatorURL"), "");
+    ck_assert_str_eq(atk_jstr(j, "externalURL"), "");
+    ck_assert_str_eq(atk_jstr(a0, "generatorURL"), "");
     json_decref(j);
 }
 END_TEST
 
 START_TEST(webhook_resolved)
 {
-    struct alert_instance a = instance(NULL, "gmail.com", 1000, 10);
+    struct alert_instance a = atk_instance(rules, NULL, "gmail.com", 1000, 10);
     a.status = ALERT_STATUS_RESOLVED;
     a.severity = ALERT_SEV_CRITICAL;
     a.ends_ms = a.starts_ms + 60000;
-    json_t *j = parsed(alert_notify_webhook("ops", &a, 1));
-    ck_assert_str_eq(jstr(j, "status"), "resolved");
+    json_t *j = atk_parsed(alert_notify_webhook("ops", &a, 1));
+    ck_assert_str_eq(atk_jstr(j, "status"), "resolved");
     json_t *a0 = json_array_get(json_object_get(j, "alerts"), 0);
-    ck_assert_str_eq(jstr(a0, "status"), "resolved");
-    ck_assert_str_eq(jstr(a0, "endsAt"), "2026-11-22T16:20:16.150Z");
+    ck_assert_str_eq(atk_jstr(a0, "status"), "resolved");
+    ck_assert_str_eq(atk_jstr(a0, "endsAt"), "2026-11-22T16:20:16.150Z");
     json_decref(j);
 }
 END_TEST
 
 START_TEST(fingerprint_identity)
 {
-    struct alert_instance w = instance("a@x.example", NULL, 1000, 30);
-    struct alert_instance c = instance("a@x.example", NULL, 1000, 80);
-    struct alert_instance other = instance("b@x.example", NULL, 1000, 30);
-    struct alert_instance dom = instance(NULL, "a@x.example", 1000, 30);
+    struct alert_instance w = atk_instance(rules, "a@x.example", NULL, 1000, 30);
+    struct alert_instance c = atk_instance(rules, "a@x.example", NULL, 1000, 80);
+    struct alert_instance other = atk_instance(rules, "b@x.example", NULL, 1000, 30);
+    struct alert_instance dom = atk_instance(rules, NULL, "a@x.example", 1000, 30);
     char f1[17], f2[17], f3[17], f4[17];
     alert_fingerprint(&w, f1);
     alert_fingerprint(&c, f2);
@@ -172,7 +133,7 @@ START_TEST(fingerprint_vector)
         ck_assert_msg(strcmp(fp, v[i].want) == 0, "vector %zu: %s, frozen as %s", i, fp, v[i].want);
     }
     /* only the identity counts: status, severity, value and times do not */
-    struct alert_instance a = instance("sales@acme.example", NULL, 1000, 80);
+    struct alert_instance a = atk_instance(rules, "sales@acme.example", NULL, 1000, 80);
     a.status = ALERT_STATUS_RESOLVED;
     a.ends_ms = T_START + 1;
     char fp[17];
@@ -185,8 +146,8 @@ END_TEST
  * first), then it with a resolved critical, decided at T_START + 3850. */
 START_TEST(idem_key_vector_and_stable)
 {
-    struct alert_instance a[2] = {instance("sales@acme.example", NULL, 1000, 30),
-                                  instance(NULL, "gmail.com", 1000, 80)};
+    struct alert_instance a[2] = {atk_instance(rules, "sales@acme.example", NULL, 1000, 30),
+                                  atk_instance(rules, NULL, "gmail.com", 1000, 80)};
     a[1].status = ALERT_STATUS_RESOLVED;
     a[1].starts_ms = 1795364300000LL;
     a[1].ends_ms = 1795364359000LL;
@@ -220,7 +181,7 @@ END_TEST
  * describing a window the rule no longer has. */
 START_TEST(removed_rule_summary)
 {
-    struct alert_instance a = instance("a@x.example", NULL, 1000, 30);
+    struct alert_instance a = atk_instance(rules, "a@x.example", NULL, 1000, 30);
     a.status = ALERT_STATUS_RESOLVED;
     a.ends_ms = a.starts_ms + 1000;
     a.rule_removed = 1;
@@ -235,8 +196,8 @@ END_TEST
  * for every figure, the firing count and what the alerts share. */
 START_TEST(summary_and_title)
 {
-    struct alert_instance a[2] = {instance(NULL, "outlook.com", 10000, 231),
-                                  instance("s@acme.example", NULL, 10500, 42)};
+    struct alert_instance a[2] = {atk_instance(rules, NULL, "outlook.com", 10000, 231),
+                                  atk_instance(rules, "s@acme.example", NULL, 10500, 42)};
     char text[512];
     alert_notify_summary(&a[0], text, sizeof(text));
     ck_assert_str_eq(text, "bounce_rate 2.31% for tenant team-a recipient domain outlook.com "

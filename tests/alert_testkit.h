@@ -1,0 +1,27 @@
+/* alert_testkit.h — the alerts' renderer suites' shared fixtures
+ * (test_alert_notify, _slack, _pagerduty, _email).
+ *
+ * Contract: atk_instance() builds a firing bounce_rate alert of tenant
+ * team-a from `rules` (the built-in defaults): `bounces` of `sent` over the
+ * rule's window, at the severity that value reaches, started ATK_T_START.
+ * atk_parsed() parses a built body as JSON (and frees the body), failing
+ * the case when it is not JSON; the caller json_decref()s the result.
+ * atk_jstr() is a string member, or NULL. Check's assertions, any case.
+ */
+#ifndef ALERT_TESTKIT_H
+#define ALERT_TESTKIT_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "alert_notify.h"
+#include "alert_rule.h"
+
+#define ATK_T_START 1795364356150LL /* 2026-11-22T16:19:16.150Z */
+
+struct alert_instance atk_instance(const struct alert_ruleset *rules, const char *mailbox,
+                                   const char *domain, uint64_t sent, uint64_t bounces);
+json_t *atk_parsed(char *body);
+const char *atk_jstr(json_t *o, const char *key);
+
+#endif
