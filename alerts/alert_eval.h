@@ -17,11 +17,20 @@
  * rising_trend) run at most once a second per key; a key that changes more
  * often has them run at the next sweep, so they follow within ~2 s.
  *
- * Grouping: a tenant's first notification goes at once; further ones within
- * group_interval_ms of the last request for that tenant wait until the
- * interval ends and go out together, in one request per receiver. Changes
- * that cancel out meanwhile (fired and resolved inside the wait) send
- * nothing.
+ * Grouping (Alertmanager's): a group is a tenant's alerts with the same
+ * values of the group_by labels (opts.group_by; the tenant is always one, so
+ * a group never mixes tenants). A group's first notification goes at once;
+ * further ones within group_interval_ms of the group's last request wait
+ * until the interval ends and go out together. Each notification carries
+ * the whole group: every alert of it receivers were told fires (and still
+ * does), plus those with news (firing, escalated, reminded, or resolved
+ * since the group's last one); its status is firing while any of them fires.
+ * Changes that cancel out meanwhile (fired and resolved inside the wait)
+ * send nothing. Each alert goes to the route entries it matches
+ * (alert_route.h); each entry's receivers get one request per group, with
+ * the alerts of the group that reach that entry, when one of those has news.
+ * group_by, max_alerts and external_url are fixed at start (a reload keeps
+ * them).
  *
  * Durability (with a store): every state change is written to the store's
  * alerts column family, together with what receivers were last told; a
@@ -54,6 +63,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert_notify.h"
 #include "alert_route.h"
 #include "alert_rule.h"
 #include "alert_sender.h"
@@ -73,6 +83,9 @@ struct alert_eval_opts {
     struct eng_store *store;                  /* alert state (the sender's store:
                                                  commits go through it); NULL: memory only */
     int64_t group_interval_ms;                /* 0: 1000 */
+    unsigned group_by;                        /* ALERT_LABEL_* (alert_notify.h); tenant always */
+    size_t max_alerts;                        /* alerts per webhook body; 0: no limit */
+    const char *external_url;                 /* copied; NULL: none */
 };
 
 struct alert_eval_figures {

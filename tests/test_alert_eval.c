@@ -352,7 +352,8 @@ START_TEST(reload_resolves_removed_rule)
     ck_assert_int_eq(alert_eval_reload(W.eval, ruleset_of(&r[1], 1) /* r1 is gone */, &rc, 1,
                                        hook_route()),
                      MP_OK);
-    expect_request(1, "resolved:r1:rl:warning", 2000);
+    /* the whole group: "keep" still fires, and says so */
+    expect_request(1, "resolved:r1:rl:warning firing:keep:rl:warning", 2000);
     events("rl", ENG_BOUNCE_HARD, 1); /* "keep" kept its state: no second firing */
     expect_quiet(2, 1200);
     struct alert_eval_figures f;
@@ -371,7 +372,7 @@ START_TEST(state_rule_gone_at_start_resolves)
     fire_r1_and_keep(r, "gone");
     stop_eval();
     start_eval(&r[1], 1, 50);
-    expect_request(1, "resolved:r1:gone:warning", 2000);
+    expect_request(1, "resolved:r1:gone:warning firing:keep:gone:warning", 2000);
     json_t *j = json_loads(hrx_get(W.sink, 1)->body, 0, NULL);
     json_t *a0 = json_array_get(json_object_get(j, "alerts"), 0);
     const char *summary =
