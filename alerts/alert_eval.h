@@ -41,8 +41,9 @@
  * alert whose key no longer exists, or whose rule has left the rules file,
  * is resolved at start (one request per tenant).
  *
- * Routing: a tenant's notifications go to the receivers of its route, or to
- * the default route when it has none; never to another tenant's receivers.
+ * Routing: a tenant's notifications go to the receivers of the entries of
+ * its route (or of the default route when it has none) that its alerts
+ * match; never to another tenant's receivers.
  *
  * Threads: start/stop/reload from one thread; figures and active_json from
  * any thread. The evaluator's own thread runs everything else.
