@@ -239,15 +239,19 @@ static void group__deliver_entry(struct alert_eval *e, const struct tgroup *g,
     }
 }
 
-static void group__log(const struct gitem *it, size_t nh)
+/* One line per alert with news; receivers: how many its route entries name. */
+static void group__log(const struct gitem *it, const struct alert_route_hit *h, size_t nh)
 {
     const struct alert_instance *a = &it->a;
+    size_t nr = 0;
+    for (size_t z = 0; z < nh; z++)
+        nr += h[z].n;
     mp_info("alert_%s rule=%s severity=%s tenant=%s mailbox=%s recipient_domain=%s "
-            "num=%llu den=%llu routes=%zu",
+            "num=%llu den=%llu receivers=%zu",
             a->status == ALERT_STATUS_FIRING ? "firing" : "resolved", MP_LOG_Q(a->rule->name),
             alert_severity_name(a->severity), MP_LOG_Q(a->tenant),
             a->mailbox ? MP_LOG_Q(a->mailbox) : "-", a->domain ? MP_LOG_Q(a->domain) : "-",
-            (unsigned long long)a->v.num, (unsigned long long)a->v.den, nh);
+            (unsigned long long)a->v.num, (unsigned long long)a->v.den, nr);
 }
 
 /* Group g's notifications for it[0..n) (sorted here): each alert reaches
@@ -275,7 +279,7 @@ static void group__deliver(struct alert_eval *e, const struct tgroup *g, struct 
             mp_warn("alert_unrouted tenant=%s rule=%s", MP_LOG_Q(g->tenant),
                     MP_LOG_Q(it[x].a.rule->name));
         }
-        group__log(&it[x], nh[x]);
+        group__log(&it[x], &hits[x * ALERT_ROUTE_HITS_MAX], nh[x]);
     }
     for (size_t x = 0; x < n; x++) {
         for (size_t z = 0; z < nh[x]; z++) {
