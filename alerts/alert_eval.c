@@ -124,6 +124,24 @@ static int rule__slow(const struct alert_rule *r)
             r->baseline.res == ENG_RES_DAY);
 }
 
+/* keep_firing_for: 1 while firing record r, whose value v is under the
+ * resolve line, has not stayed there for the rule's keep_ms yet (starting
+ * the clock at the first value under it). A value back over the line stops
+ * the clock; a disabled rule never keeps anything up. */
+static int eval__keeps_firing(struct arec *r, const struct alert_rule *rule,
+                              const struct alert_value *v, int64_t now)
+{
+    if (!rule->enabled || !alert_rule_resolves(rule, v)) {
+        r->under_ms = 0;
+        return 0;
+    }
+    if (rule->keep_ms <= 0)
+        return 0;
+    if (!r->under_ms)
+        r->under_ms = now;
+    return now - r->under_ms < rule->keep_ms;
+}
+
 /* Applies one rule's freshly computed value to its alert state. */
 static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
                         const struct alert_rule *rule, const struct alert_value *v, int64_t now)
@@ -146,7 +164,8 @@ static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
     pthread_mutex_lock(&e->mu);
     struct arec *r = &e->recs[i];
     int was = r->status, sev = v->severity;
-    r->v = *v;
+    if (rule->enabled)
+        r->v = *v; /* disabled: keep the last real figures, never zeros */
     switch (r->status) {
     case ST_INACTIVE:
         if (sev == ALERT_SEV_NONE)
@@ -175,9 +194,12 @@ static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
         }
         break;
     case ST_FIRING:
-        if (alert_rule_resolves(rule, v)) {
+        if (eval__keeps_firing(r, rule, v, now)) {
+            /* under the line, but not for keep_firing_for yet: stays up as it is */
+        } else if (!rule->enabled || alert_rule_resolves(rule, v)) {
             r->status = ST_INACTIVE;
             r->ends_ms = now;
+            r->under_ms = 0;
         } else if (sev == ALERT_SEV_NONE) {
             /* in the hysteresis band: stays up, at the lowest level the rule has */
             if (rule->warning_ppb && r->severity != ALERT_SEV_WARNING) {
@@ -200,11 +222,11 @@ static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
         alert_group_queue(e, i, tenant);
 }
 
-/* Evaluates rules `only` (or all of the key's scope when only == SIZE_MAX)
- * on a consistent read of `k`. A key that a frame is still writing, or that
+/* Evaluates the rules in `mask` (bit per rule index) that apply to the
+ * key's scope on a consistent read of `k`. A key that a frame is still writing, or that
  * changed during the read, is left alone: that frame's end marks it dirty
  * again, so it is evaluated once the frame is whole. */
-static void eval__eval_key(struct alert_eval *e, struct eng_key *k, size_t only, int mode,
+static void eval__eval_key(struct alert_eval *e, struct eng_key *k, uint64_t mask, int mode,
                            int64_t now)
 {
     struct alert_value v[ALERT_RULES_MAX];
@@ -222,7 +244,7 @@ static void eval__eval_key(struct alert_eval *e, struct eng_key *k, size_t only,
     for (size_t ri = 0; ri < n; ri++) {
         const struct alert_rule *r = &rules[ri];
         int slow = rule__slow(r);
-        if ((only != SIZE_MAX && ri != only) || !(r->scopes & (1u << scope)) ||
+        if (!(mask & (1ULL << ri)) || !(r->scopes & (1u << scope)) ||
             (mode == EV_FAST && slow) || (mode == EV_SLOW && !slow)) {
             skip |= 1ULL << ri;
             continue;
@@ -246,6 +268,11 @@ static void eval__eval_key(struct alert_eval *e, struct eng_key *k, size_t only,
     }
 }
 
+void alert_eval_key_rules(struct alert_eval *e, struct eng_key *k, uint64_t mask, int64_t now)
+{
+    eval__eval_key(e, k, mask, EV_ALL, now);
+}
+
 struct eval_pass {
     struct alert_eval *e;
     int64_t now;
@@ -266,7 +293,7 @@ static void eval__key(void *arg, struct eng_key *k)
             e->slow_mark[id] = 1;
         }
     }
-    eval__eval_key(e, k, SIZE_MAX, mode, p->now);
+    eval__eval_key(e, k, ALERT_EVAL_ALL, mode, p->now);
     mp_add_relaxed(&e->keys, 1);
 }
 
@@ -280,7 +307,7 @@ static void eval__sweep(struct alert_eval *e, int64_t now)
         e->slow_mark[id] = 0;
         e->slow_at[id] = now;
         if (k && eng_table_key_warm(e->t, k) == MP_OK)
-            eval__eval_key(e, k, SIZE_MAX, EV_SLOW, now);
+            eval__eval_key(e, k, ALERT_EVAL_ALL, EV_SLOW, now);
     }
     e->nslow = 0;
     for (uint32_t i = 1; i < e->nrecs; i++) {
@@ -292,7 +319,7 @@ static void eval__sweep(struct alert_eval *e, int64_t now)
          * so its window can slide below the threshold and resolve */
         if (!k || eng_table_key_warm(e->t, k) != MP_OK)
             continue;
-        eval__eval_key(e, k, r->rule, EV_ALL, now);
+        eval__eval_key(e, k, 1ULL << r->rule, EV_ALL, now);
         r = &e->recs[i]; /* the pool may have moved */
         if (r->status != ST_FIRING || r->nstatus != ST_FIRING || r->queued)
             continue;
@@ -374,6 +401,7 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
     alert_group_deliver_by_tenant(e, gone, ngone, now); /* the new routes */
     free(gone);
     pthread_mutex_unlock(&e->mu);
+    alert_walk_begin(e, old.rules); /* every key, under the rules that changed */
     cfg__free(&old);
     mp_add_relaxed(&e->reloads, 1);
     mp_info("alert_rules_reloaded rules=%zu tenants_with_overrides=%zu receivers=%zu", nn,
@@ -417,6 +445,7 @@ static void *eval__main(void *arg)
         if (has)
             eval__switch(e, &nc, p.now);
         size_t n = eng_table_drain_dirty(e->t, eval__key, &p);
+        size_t walked = alert_walk_step(e, p.now);
         int64_t mono = mp_mono_ns();
         int swept = mono - last_sweep >= 1000000000LL;
         if (swept) {
@@ -428,11 +457,11 @@ static void *eval__main(void *arg)
         mp_add_relaxed(&e->passes, 1);
         if (n)
             mp_store_relaxed(&e->dirty_last, n);
-        if (n || swept || has) /* idle passes (1 ms apart) would drown the figures */
+        if (n || swept || has || walked) /* idle passes (1 ms apart) would drown the figures */
             mp_hist_observe(&e->pass_hist, (uint64_t)(mp_mono_ns() - t0));
         if (stopping)
             break; /* this was the last pass, after the writers stopped */
-        if (n == 0) {
+        if (n == 0 && walked == 0) { /* a walk goes on at once: it is bounded per pass */
             struct timespec ts = {0, 1000 * 1000};
             nanosleep(&ts, NULL);
         }
@@ -447,6 +476,7 @@ static void eval__free(struct alert_eval *e)
         cfg__free(&e->next);
     alert_group_free_all(e);
     free((char *)e->ng.external_url);
+    alert_walk_free(e);
     free(e->dirty);
     free(e->slot);
     free(e->recs);
@@ -474,6 +504,7 @@ static int eval__init(struct alert_eval *e, const struct alert_eval_opts *opts)
     e->slow_mark = calloc((size_t)opts->max_keys + 1, sizeof(*e->slow_mark));
     if (!e->slot || !e->slow_at || !e->slow_mark)
         return MP_ERR_NOMEM;
+    alert_walk_begin(e, NULL); /* at start, keys read back are evaluated too */
     if (!e->store)
         return MP_OK;
     if (!(e->wb = eng_store_batch_new(e->store)))
@@ -553,6 +584,10 @@ void alert_eval_figures(struct alert_eval *e, struct alert_eval_figures *out)
     out->state_errors = mp_load_relaxed(&e->state_errors);
     out->restored = mp_load_relaxed(&e->restored);
     out->dirty_last = mp_load_relaxed(&e->dirty_last);
+    out->walks = mp_load_relaxed(&e->walks);
+    out->walk_keys = mp_load_relaxed(&e->walk_keys);
+    out->walk_last_ns = mp_load_relaxed(&e->walk_last_ns);
+    out->walk_last_cpu_ns = mp_load_relaxed(&e->walk_last_cpu_ns);
     mp_hist_read(&e->pass_hist, &out->pass);
     mp_hist_read(&e->sweep_hist, &out->sweep);
     pthread_mutex_lock(&e->mu);

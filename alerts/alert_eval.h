@@ -10,12 +10,22 @@
  * carries a crossing yields one notification with the batch's full figures.
  *
  * Lifecycle per (key, rule): inactive -> pending (while `for` runs) ->
- * firing -> resolved (inactive again). Receivers hear of: firing, a change of
+ * firing -> (under the resolve line for the rule's keep_firing_for) ->
+ * resolved (inactive again); back over the line before keep_firing_for
+ * ends, it stays the same firing alert and nobody hears of the dip. A rule
+ * disabled (for all, or for the alert's tenant) resolves at once, and
+ * receivers are told the rule is disabled, with the last real figures. Receivers hear of: firing, a change of
  * severity, a reminder after the rule's repeat interval, and the resolve;
  * never once per event. A pending alert that falls back is dropped silently.
  * Slow rules (those reading daily buckets: engagement_drop, the spikes,
  * rising_trend) run at most once a second per key; a key that changes more
  * often has them run at the next sweep, so they follow within ~2 s.
+ *
+ * Re-evaluation: after the start (the restore included) and after every
+ * reload that changes rules, every key is evaluated again for the rules
+ * that changed for its tenant, by a walk over key ids in slices of at most
+ * 2 ms per pass (alert_eval_walk.c), so within one sweep period at 1M keys
+ * for a changed rule; dirty keys keep their latency meanwhile.
  *
  * Grouping (Alertmanager's): a group is a tenant's alerts with the same
  * values of the group_by labels (opts.group_by; the tenant is always one, so
@@ -53,8 +63,9 @@
  * receivers are copied. active_json's document is the caller's (free()).
  *
  * The pieces (sharing alert_eval_impl.h, private): alert_eval.c (records,
- * lifecycle, reload, the thread), alert_group.c (grouping, notifications,
- * the flush), alert_state.c (state records, restore at start), alert_json.c
+ * lifecycle, reload, the thread), alert_eval_walk.c (re-evaluation after a
+ * start or reload), alert_group.c (grouping, notifications, the flush),
+ * alert_state.c (state records, restore at start), alert_json.c
  * (active_json). Tenant routes are alert_route.h, included here for the
  * callers that build them.
  */
@@ -96,6 +107,10 @@ struct alert_eval_figures {
     uint64_t state_errors;     /* state writes that failed (logged) */
     uint64_t restored;         /* alerts read back at start */
     uint64_t dirty_last;       /* keys drained by the last pass that found any */
+    uint64_t walks;            /* re-evaluations (after a reload or the start) finished */
+    uint64_t walk_keys;        /* keys they evaluated */
+    uint64_t walk_last_ns;     /* the last one: from the switch to the walk's end */
+    uint64_t walk_last_cpu_ns; /* the last one: the evaluator thread's CPU in its slices */
     struct mp_hist_snap pass;  /* durations of passes that did work (keys, sweep or reload) */
     struct mp_hist_snap sweep; /* durations of the once-a-second sweeps */
 };

@@ -49,7 +49,14 @@ struct arec {
     int64_t starts_ms;   /* firing since */
     int64_t ends_ms;     /* resolved at */
     int64_t notified_ms; /* last notification handed to the outbox */
+    int64_t under_ms;    /* firing, under the resolve line since (keep_firing_for); 0: not */
     struct alert_value v;
+};
+
+/* A tenant with overrides, and the rules a switch changed for it. */
+struct walk_tenant {
+    char *tenant;
+    uint64_t mask;
 };
 
 /* A notification group: one tenant's alerts with the same values of the
@@ -107,6 +114,21 @@ struct alert_eval {
     struct alert_note *notes;
     size_t nnotes, capnotes;
 
+    /* Re-evaluation after a reload or the start (alert_eval.c): a cursor
+     * over key ids, walked in time-bounded slices, one pass after another,
+     * evaluating each key for the rules the switch changed for its tenant:
+     * walk_base for tenants without overrides in either rule set, walk_t
+     * (sorted by tenant) for the others. walk_next 0: no walk. */
+    uint32_t walk_next;
+    uint64_t walk_base;
+    struct walk_tenant *walk_t;
+    size_t nwalk_t;
+    int64_t walk_t0;                /* mono ns the walk began */
+    const char *walk_last_tenant;   /* one-entry cache: keys come in runs of a tenant */
+    uint64_t walk_last_mask;
+    int64_t walk_cpu;               /* thread CPU ns spent in this walk's slices */
+    uint64_t walk_nkeys;            /* keys this walk evaluated */
+
     pthread_mutex_t reload_mu;
     struct eval_cfg next;
     int has_next;
@@ -117,7 +139,7 @@ struct alert_eval {
     /* Figures: relaxed adds and loads, each a count on its own (read by
      * /metrics and tests); nothing is published through them. */
     mp_atomic_u64 passes, keys, notifications, unrouted, unstable, reloads, state_errors,
-        restored;
+        restored, walks, walk_keys, walk_last_ns, walk_last_cpu_ns;
     /* Timings per pass and per sweep (mp_hist: relaxed, any reader), and
      * the keys the last working pass drained (the dirty queue's depth as
      * the evaluator found it). Written by the evaluator thread only. */
@@ -138,6 +160,22 @@ void alert_eval_rec_dirty(struct alert_eval *e, uint32_t i);
  * status, severity, value and times are zero. Any thread holding mu. */
 void alert_eval_instance(const struct alert_eval *e, struct eng_key *k,
                          const struct alert_rule *rule, struct alert_instance *a);
+
+/* Evaluates key k for the rules in mask (bit per rule index; fast and
+ * slow alike) on a consistent read, as a dirty key is. */
+#define ALERT_EVAL_ALL (~0ULL)
+void alert_eval_key_rules(struct alert_eval *e, struct eng_key *k, uint64_t mask, int64_t now);
+
+/* ---- alert_eval_walk.c: re-evaluation after a reload or the start ---- */
+
+/* Starts a walk over every key for the rules that changed from `old` to
+ * e->cfg.rules (old NULL: all rules, at start). A walk already under way
+ * widens to every rule. Logs and walks everything when out of memory. */
+void alert_walk_begin(struct alert_eval *e, const struct alert_ruleset *old);
+/* One slice of the walk (bounded in keys and time); the key ids visited,
+ * 0 when no walk is under way. */
+size_t alert_walk_step(struct alert_eval *e, int64_t now);
+void alert_walk_free(struct alert_eval *e);
 
 /* ---- alert_group.c: groups and notifications ---- */
 

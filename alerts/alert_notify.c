@@ -130,6 +130,18 @@ static void notify__pct(uint64_t num, uint64_t den, char *buf, size_t n)
     alert_format_value(den ? (double)num * 100.0 / (double)den : 0.0, buf, n);
 }
 
+/* Issue 11: an alert resolved because its rule is disabled (for its tenant,
+ * or for all) says so, instead of figures the rule no longer computes. */
+static int notify__disabled_summary(const struct alert_instance *a, const char *scope, char *buf,
+                                    size_t n)
+{
+    if (a->status != ALERT_STATUS_RESOLVED || a->rule->enabled)
+        return 0;
+    snprintf(buf, n, "%s resolved for tenant %s%s: rule %s disabled for tenant %s",
+             a->rule->alertname, a->tenant, scope, a->rule->name, a->tenant);
+    return 1;
+}
+
 static void notify__summary(const struct alert_instance *a, char *buf, size_t n)
 {
     const struct alert_rule *r = a->rule;
@@ -147,6 +159,8 @@ static void notify__summary(const struct alert_instance *a, char *buf, size_t n)
                  r->alertname, a->tenant, scope, r->name);
         return;
     }
+    if (notify__disabled_summary(a, scope, buf, n))
+        return;
     switch (r->kind) {
     case ALERT_KIND_COUNT:
         snprintf(what, sizeof(what), "%llu %s over %s", (unsigned long long)v->num, r->num_label,

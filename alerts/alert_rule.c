@@ -391,6 +391,27 @@ void alert_ruleset_free(struct alert_ruleset *rs)
 size_t alert_ruleset_count(const struct alert_ruleset *rs) { return rs->n; }
 size_t alert_ruleset_noverrides(const struct alert_ruleset *rs) { return rs->nt; }
 
+const char *alert_ruleset_tenant(const struct alert_ruleset *rs, size_t i)
+{
+    return i < rs->nt ? rs->t[i].tenant : NULL;
+}
+
+uint64_t alert_rules_changed(const struct alert_rule *old, size_t nold,
+                             const struct alert_rule *nw, size_t n)
+{
+    uint64_t m = 0;
+    for (size_t i = 0; i < n && i < ALERT_RULES_MAX; i++) {
+        size_t j = 0;
+        while (j < nold && strcmp(old[j].name, nw[i].name) != 0)
+            j++;
+        /* rules are built from zeroed memory and copied whole (padding
+         * included), so memcmp compares what they mean */
+        if (j == nold || memcmp(&old[j], &nw[i], sizeof(nw[i])) != 0)
+            m |= 1ULL << i;
+    }
+    return m;
+}
+
 int alert_ruleset_find(const struct alert_ruleset *rs, const char *name)
 {
     for (size_t i = 0; i < rs->n; i++)

@@ -84,6 +84,8 @@ struct alert_rule {
     uint64_t resolve_ppb; /* derived: resolve_ratio * lowest threshold */
     int64_t for_ms;       /* pending this long before firing (0: at once) */
     int64_t repeat_ms;    /* reminder after this long firing (0: never) */
+    int64_t keep_ms;      /* keep_firing_for: a firing alert resolves only after its
+                             value stayed under the resolve line this long (0: at once) */
     char num_label[48];   /* "bounce_hard", "open+click+reply": for summaries */
     char den_label[48];
 };
@@ -154,6 +156,15 @@ int alert_ruleset_find(const struct alert_ruleset *rs, const char *name);
  * alert_ruleset_count() entries, same order and names as the base. */
 const struct alert_rule *alert_ruleset_for(const struct alert_ruleset *rs, const char *tenant);
 size_t alert_ruleset_noverrides(const struct alert_ruleset *rs); /* tenants with overrides */
+/* The i-th tenant with overrides (i < noverrides), in strcmp order. */
+const char *alert_ruleset_tenant(const struct alert_ruleset *rs, size_t i);
+/* Which of the rules `nw` (n entries, ALERT_RULES_MAX at most) a switch
+ * from the rules `old` (nold entries) changes: bit i set when nw[i] is new
+ * by name or differs in anything from the old rule of that name. Cheap and
+ * conservative: a bit set for a change that does not matter costs one
+ * evaluation, never a missed one. */
+uint64_t alert_rules_changed(const struct alert_rule *old, size_t nold,
+                             const struct alert_rule *nw, size_t n);
 
 /* Formats a fraction in ppb as a plain decimal ("0.02"), no exponent. */
 void alert_format_ppb(uint64_t ppb, char *buf, size_t n);

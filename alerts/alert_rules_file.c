@@ -23,6 +23,7 @@
 #include "mp_yaml.h"
 
 #define RULES__30D ((int64_t)30 * 24 * 3600 * 1000)
+#define RULES__1D ((int64_t)24 * 3600 * 1000)
 
 /* One rule or override as read, before the checks that span keys. */
 struct rules__in {
@@ -36,7 +37,7 @@ enum {
     RH_WINDOW = 1u << 0, RH_BASELINE = 1u << 1, RH_WARNING = 1u << 2, RH_CRITICAL = 1u << 3,
     RH_FOR = 1u << 4, RH_REPEAT = 1u << 5, RH_RATIO = 1u << 6, RH_DAYS = 1u << 7,
     RH_SCOPES = 1u << 8, RH_DEN = 1u << 9, RH_MINVOL = 1u << 10, RH_MINCOUNT = 1u << 11,
-    RH_ENABLED = 1u << 12,
+    RH_ENABLED = 1u << 12, RH_KEEP = 1u << 13,
 };
 
 struct rules__top {
@@ -76,10 +77,15 @@ static int rules__scope(const char *s, void *bit)
 #define RULES__THRESHOLD "a positive number such as 2%, 0.02, 3x or 1"
 #define RULES__TIME "0s or a duration such as 10m, 4h (at most 30d)"
 
-/* for, resolve_ratio, repeat_interval: rules, overrides and `defaults:`. */
+/* for, keep_firing_for, resolve_ratio, repeat_interval: rules, overrides
+ * and `defaults:`. keep_firing_for is at most a day: an alert held up
+ * longer than its own window is no longer saying anything about now. */
 #define RULES__TIMING                                                                       \
     {.name = "for", .type = MP_YAML_DURATION, RF(r.for_ms), .mark = RH_FOR,                 \
      .flags = MP_YAML_ZERO_BARE, .max = RULES__30D, .what = RULES__TIME},                   \
+    {.name = "keep_firing_for", .type = MP_YAML_DURATION, RF(r.keep_ms), .mark = RH_KEEP,   \
+     .flags = MP_YAML_ZERO_BARE, .max = RULES__1D,                                          \
+     .what = "0s or a duration such as 10m (at most 24h)"},                                 \
     {.name = "resolve_ratio", .type = MP_YAML_PPB, RF(r.resolve_ratio_ppb),                 \
      .mark = RH_RATIO, .flags = MP_YAML_NO_FACTOR, .min = 1, .max = ALERT_PPB,              \
      .what = "a fraction above 0 and at most 1, such as 0.9 or 90%"},                       \
@@ -279,6 +285,8 @@ static int rules__finish(struct mp_yaml *y, yaml_node_t *m, const char *path,
         r->for_ms = defs->r.for_ms;
     if (!(in->has & RH_REPEAT))
         r->repeat_ms = defs->r.repeat_ms;
+    if (!(in->has & RH_KEEP))
+        r->keep_ms = defs->r.keep_ms;
     if (!(in->has & RH_RATIO))
         r->resolve_ratio_ppb = defs->r.resolve_ratio_ppb;
     if ((rc = rules__check_kind(y, m, path, in)) != MP_OK ||

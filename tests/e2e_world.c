@@ -116,6 +116,24 @@ void ew_spawn_daemon(struct ew_world *w)
         must_ok(e2e_push_open(w->zctx, w->pull, 5000, &w->push, w->err, sizeof(w->err)));
 }
 
+void ew_rules_example(struct ew_world *w, const char *extra)
+{
+    char *text = NULL;
+    size_t len = 0;
+    must(e2e_read_file("rules.example.yaml", &text, &len) == MP_OK,
+         "cannot read rules.example.yaml (run from the tree's top)");
+    size_t elen = strlen(extra);
+    char *all = malloc(len + elen + 2);
+    must(all != NULL, "out of memory");
+    memcpy(all, text, len);
+    all[len] = '\n';
+    memcpy(all + len + 1, extra, elen + 1);
+    free(text);
+    int rc = e2e_write_file(w->rules, all, w->err, sizeof(w->err));
+    free(all);
+    must_ok(rc);
+}
+
 void ew_start_daemon(struct ew_world *w, struct e2e_daemon_conf c)
 {
     ew_write_config(w, c);

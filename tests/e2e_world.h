@@ -101,6 +101,9 @@ void ew_write_config(struct ew_world *w, struct e2e_daemon_conf c);
  * mailpulsed-2.* ...); returns once /healthz is 200 and the PUSH socket is
  * connected. w->sent starts again at 0. */
 void ew_spawn_daemon(struct ew_world *w);
+/* Writes w->rules: rules.example.yaml (the built-in defaults; the tests run
+ * from the tree's top) followed by `extra` (e.g. an `overrides:` list). */
+void ew_rules_example(struct ew_world *w, const char *extra);
 /* ew_write_config + ew_spawn_daemon. */
 void ew_start_daemon(struct ew_world *w, struct e2e_daemon_conf c);
 /* SIGTERM; p must exit 0 within EW_STOP_MS. */

@@ -327,13 +327,40 @@ START_TEST(default_names)
 }
 END_TEST
 
+/* alert_rules_changed: what a reload re-evaluates. Nothing for the same
+ * rules (in any order), the one rule changed, a new name, and the tenants
+ * listed in order. */
+START_TEST(rules_changed_mask)
+{
+    size_t n = alert_ruleset_count(defaults);
+    const struct alert_rule *base = alert_ruleset_for(defaults, "x");
+    ck_assert_uint_eq(alert_rules_changed(base, n, base, n), 0);
+    struct alert_rule nw[ALERT_RULES_MAX];
+    for (size_t i = 0; i < n; i++)
+        nw[i] = base[n - 1 - i]; /* reordered: same rules by name */
+    ck_assert_uint_eq(alert_rules_changed(base, n, nw, n), 0);
+    nw[0].warning_ppb /= 2;
+    nw[2].keep_ms = 60000;
+    ck_assert_uint_eq(alert_rules_changed(base, n, nw, n), (1ULL << 0) | (1ULL << 2));
+    snprintf(nw[1].name, sizeof(nw[1].name), "brand_new");
+    ck_assert_uint_eq(alert_rules_changed(base, n, nw, n), 0x7);
+    ck_assert_uint_eq(alert_rules_changed(base, n, nw, 0), 0);
+    ck_assert_ptr_null(alert_ruleset_tenant(defaults, 0));
+    ck_assert_ptr_nonnull(alert_ruleset_override(defaults, "zeta", 0));
+    ck_assert_ptr_nonnull(alert_ruleset_override(defaults, "alpha", 0));
+    ck_assert_str_eq(alert_ruleset_tenant(defaults, 0), "alpha");
+    ck_assert_str_eq(alert_ruleset_tenant(defaults, 1), "zeta");
+    ck_assert_ptr_null(alert_ruleset_tenant(defaults, 2));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     return check_suite("alert_rule", 0, setup, teardown,
                        CHECK_TESTS(threshold_table, hysteresis, complaint_thresholds,
                                    spam_trap_count, engagement_drop_exact, spikes,
                                    rising_trend_days, tenant_overrides, default_names,
-                                   plain_decimals));
+                                   plain_decimals, rules_changed_mask));
 }
 
 Suite *test_suite(void)

@@ -48,7 +48,7 @@ static void rule_eq(const struct alert_rule *a, const struct alert_rule *b)
                       a->critical_ppb == b->critical_ppb &&
                       a->resolve_ratio_ppb == b->resolve_ratio_ppb &&
                       a->resolve_ppb == b->resolve_ppb && a->for_ms == b->for_ms &&
-                      a->repeat_ms == b->repeat_ms,
+                      a->repeat_ms == b->repeat_ms && a->keep_ms == b->keep_ms,
                   "%s: numbers differ", a->name);
     ck_assert_str_eq(a->num_label, b->num_label);
     ck_assert_str_eq(a->den_label, b->den_label);
@@ -175,6 +175,11 @@ static const struct {
     {RULE1 "overrides:\n  - tenant: acme\n    rule: r1\n    critical: 1%\n",
      "overrides[0].critical: critical must be above warning", 9},
     {RULE1 "defaults:\n  for: forever\n", "defaults.for: expected 0s or a duration", 9},
+    {RULE1 "    keep_firing_for: 25h\n", "rules[0].keep_firing_for: expected 0s or a duration such as 10m (at most 24h)", 8},
+    {RULE1 "    keep_firing_for: -1m\n", "rules[0].keep_firing_for: expected 0s or a duration", 8},
+    {RULE1 "overrides:\n  - tenant: acme\n    rule: r1\n    keep_firing_for: soon\n",
+     "overrides[0].keep_firing_for: expected 0s or a duration", 11},
+    {RULE1 "defaults:\n  keep_firing_for: 2d\n", "defaults.keep_firing_for: expected 0s or a duration", 9},
     {RULE1 "extra: 1\n", "extra: unknown key (known here: defaults, rules, overrides)", 8},
     /* Nesting: 64 levels (top, defaults, 62 lists) reach the key check; 65
      * are refused by the depth limit before the file is loaded. */
@@ -211,12 +216,12 @@ static const struct alert_rule want_defaults[] = {
      .scopes = ALL_SCOPES, .num_types = T(ENG_BOUNCE_HARD), .den_types = T(ENG_SENT),
      .window = W(ENG_RES_FINE, 0, 12, "1h"), .min_volume = 100, .warning_ppb = 20000000,
      .critical_ppb = 40000000, .resolve_ratio_ppb = 900000000, .resolve_ppb = 18000000,
-     .repeat_ms = 4 * H, .num_label = "bounce_hard", .den_label = "sent"},
+     .keep_ms = 10 * 60 * 1000LL, .repeat_ms = 4 * H, .num_label = "bounce_hard", .den_label = "sent"},
     {.name = "complaint_rate", .alertname = "complaint_rate", .kind = ALERT_KIND_RATIO,
      .enabled = 1, .scopes = ALL_SCOPES, .num_types = T(ENG_COMPLAINT),
      .den_types = T(ENG_DELIVERED), .window = W(ENG_RES_HOUR, 0, 24, "24h"), .min_volume = 1000,
      .warning_ppb = 1000000, .critical_ppb = 3000000, .resolve_ratio_ppb = 900000000,
-     .resolve_ppb = 900000, .repeat_ms = 4 * H, .num_label = "complaint",
+     .resolve_ppb = 900000, .keep_ms = 10 * 60 * 1000LL, .repeat_ms = 4 * H, .num_label = "complaint",
      .den_label = "delivered"},
     {.name = "engagement_drop", .alertname = "engagement_drop", .kind = ALERT_KIND_DROP,
      .enabled = 1, .scopes = ALL_SCOPES, .num_types = T(ENG_OPEN) | T(ENG_CLICK) | T(ENG_REPLY),
@@ -232,12 +237,12 @@ static const struct alert_rule want_defaults[] = {
      .scopes = ALL_SCOPES, .num_types = T(ENG_BLOCKED), .den_types = T(ENG_SENT),
      .window = W(ENG_RES_FINE, 0, 12, "1h"), .min_volume = 200, .warning_ppb = 30000000,
      .critical_ppb = 100000000, .resolve_ratio_ppb = 900000000, .resolve_ppb = 27000000,
-     .repeat_ms = 4 * H, .num_label = "blocked", .den_label = "sent"},
+     .keep_ms = 10 * 60 * 1000LL, .repeat_ms = 4 * H, .num_label = "blocked", .den_label = "sent"},
     {.name = "deferral_rate", .alertname = "deferral_rate", .kind = ALERT_KIND_RATIO,
      .enabled = 1, .scopes = ALL_SCOPES, .num_types = T(ENG_DEFERRED), .den_types = T(ENG_SENT),
      .window = W(ENG_RES_FINE, 0, 12, "1h"), .min_volume = 200, .warning_ppb = 100000000,
      .critical_ppb = 250000000, .resolve_ratio_ppb = 900000000, .resolve_ppb = 90000000,
-     .for_ms = 10 * 60 * 1000LL, .repeat_ms = 4 * H, .num_label = "deferred",
+     .for_ms = 10 * 60 * 1000LL, .keep_ms = 10 * 60 * 1000LL, .repeat_ms = 4 * H, .num_label = "deferred",
      .den_label = "sent"},
     {.name = "unsubscribe_spike", .alertname = "unsubscribe_spike", .kind = ALERT_KIND_SPIKE,
      .enabled = 1, .scopes = ALL_SCOPES, .num_types = T(ENG_UNSUBSCRIBE),
@@ -349,13 +354,41 @@ START_TEST(test_rules_defaults_section)
 }
 END_TEST
 
+/* keep_firing_for: from `defaults:`, a rule's own value, and a tenant's
+ * override (which changes nothing else); 0s when nothing sets it. */
+START_TEST(test_rules_keep_firing_for)
+{
+    char err[512] = "";
+    int rc;
+    struct alert_ruleset *rs = rules_parse(
+        "defaults:\n  keep_firing_for: 5m\n"
+        RULE1 "  - name: r2\n    kind: count\n    numerator: [spam_trap]\n    window: 1h\n"
+        "    critical: 2\n    keep_firing_for: 0s\n"
+        "overrides:\n  - tenant: acme\n    rule: r1\n    keep_firing_for: 24h\n",
+        err, sizeof(err), &rc);
+    ck_assert_msg(rc == MP_OK, "%s", err);
+    const struct alert_rule *r = alert_ruleset_for(rs, "t");
+    const struct alert_rule *acme = alert_ruleset_for(rs, "acme");
+    ck_assert_int_eq(r[0].keep_ms, 300000);
+    ck_assert_int_eq(r[1].keep_ms, 0);
+    ck_assert_int_eq(acme[0].keep_ms, 24 * 3600 * 1000LL);
+    ck_assert_uint_eq(acme[0].warning_ppb, r[0].warning_ppb);
+    ck_assert_int_eq(acme[1].keep_ms, 0);
+    alert_ruleset_free(rs);
+    rs = rules_parse(RULE1, err, sizeof(err), &rc);
+    ck_assert_msg(rc == MP_OK, "%s", err);
+    ck_assert_int_eq(alert_ruleset_for(rs, "t")[0].keep_ms, 0);
+    alert_ruleset_free(rs);
+}
+END_TEST
+
 /* The plain cases in one call; the table-driven (loop) ones beside them. */
 Suite *test_suite(void)
 {
     Suite *s = check_suite("alert_rules_file", 0, NULL, NULL,
                            CHECK_TESTS(test_defaults_documented, test_defaults_are_the_example,
                                        test_load_missing_file, test_rules_defaults_section,
-                                       test_rules_overrides));
+                                       test_rules_overrides, test_rules_keep_firing_for));
     TCase *tc = tcase_create("tables");
     tcase_add_loop_test(tc, test_rules_reject, 0, (int)MP_ARRAY_LEN(rules_reject));
     suite_add_tcase(s, tc);

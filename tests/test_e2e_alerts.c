@@ -532,11 +532,16 @@ START_TEST(stories_provider_engagement_recovery)
     };
     const struct e2e_route_conf routes[] = {
         {CMP, "cmp-hook"}, {ENG, "eng-hook"}, {REC, "rec-hook"}};
+    /* the default rules; story 4's resolve comes as soon as under the line
+     * (not after the default keep_firing_for of 10m) */
+    ew_rules_example(&W, "overrides:\n  - tenant: " REC "\n    rule: bounce_rate\n"
+                         "    keep_firing_for: 0s\n");
     ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
                                             .nreceivers = MP_ARRAY_LEN(rec),
                                             .default_route = "default-hook",
                                             .routes = routes,
-                                            .nroutes = MP_ARRAY_LEN(routes)});
+                                            .nroutes = MP_ARRAY_LEN(routes),
+                                            .rules = W.rules});
 
     /* Story 3's days are UTC days counted back from today: a run that
      * crossed midnight would shift this week's first day into the week
@@ -812,8 +817,11 @@ START_TEST(restart_keeps_firing)
 {
     size_t k = ew_raw(&W, "rs", "secret-rs", 200);
     const struct e2e_receiver_conf rec[] = {{"rs-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, 
-        (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "rs-hook"});
+    /* the default rules, resolving as soon as under the line */
+    ew_rules_example(&W, "overrides:\n  - tenant: " RS "\n    rule: bounce_rate\n"
+                         "    keep_firing_for: 0s\n");
+    ew_start_daemon(&W, (struct e2e_daemon_conf){
+        .receivers = rec, .nreceivers = 1, .default_route = "rs-hook", .rules = W.rules});
     ew_send(&W, RS, RS_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, RS, RS_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5%: warning */
@@ -1062,8 +1070,11 @@ START_TEST(severity_changes_grouped)
     static const char *want[] = {"warning", "critical", "warning", "resolved"};
     size_t k = ew_raw(&W, "sv", "secret-sv", 200);
     const struct e2e_receiver_conf rec[] = {{"sv-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, 
-        (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "sv-hook"});
+    /* the default rules, resolving as soon as under the line */
+    ew_rules_example(&W, "overrides:\n  - tenant: " SV "\n    rule: bounce_rate\n"
+                         "    keep_firing_for: 0s\n");
+    ew_start_daemon(&W, (struct e2e_daemon_conf){
+        .receivers = rec, .nreceivers = 1, .default_route = "sv-hook", .rules = W.rules});
     ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     /* Each change waits for the notification of the one before: changes

@@ -357,8 +357,12 @@ START_TEST(alert_once_across_kills)
     seed_rng("alert_once_across_kills");
     size_t k = ew_raw(&W, "cr", "secret-cr", 200);
     const struct e2e_receiver_conf rec[] = {{"cr-hook", W.raw_url[k], W.raw_secret[k]}};
+    /* the default rules, but resolving as soon as under the line (the
+     * default keep_firing_for of 10m would hold the resolve past the case) */
+    ew_rules_example(&W, "overrides:\n  - tenant: " CR "\n    rule: bounce_rate\n"
+                         "    keep_firing_for: 0s\n");
     start_daemon((struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "cr-hook"});
+        .receivers = rec, .nreceivers = 1, .default_route = "cr-hook", .rules = W.rules});
     struct fp_seen fs[8];
 
     /* 1 + 1000 sent, then 25 hard bounces one per batch (2.0% is crossed

@@ -14,13 +14,26 @@
  *                      to the API, exits 0; the receiver got team A's alert,
  *                      signed, and no request names team B.
  *   replay_example     `mailpulse replay examples/team-a-bad-list.jsonl
- *                      --rebase-time`: every line accepted, exit 0; the
- *                      receiver gets team-a's alert naming gmail.com, and
- *                      team-b none.
+ *                      --rebase-time --fallback-push`: every line accepted
+ *                      (acked: the router is there, so no fallback), exit 0;
+ *                      the receiver gets team-a's alert naming gmail.com,
+ *                      and team-b none.
+ *   replay_push        the same file with --push to a daemon without
+ *                      ingest.router: "sent events=2000 batches=4", exit 0;
+ *                      team-a's alert at the receiver, and its counts in
+ *                      the stats exactly the file's (500 sent, 477
+ *                      delivered, 23 bounce_hard).
+ *   replay_fallback    a daemon without ingest.router, $MAILPULSE_ENDPOINT
+ *                      its PULL endpoint, the acked endpoint a free port
+ *                      (with --fallback-push: the default tcp://...:7401
+ *                      may be taken on a shared machine): the stderr line
+ *                      "no ingest.router at ...; sending over PUSH to ...",
+ *                      exit 0, and each event counted exactly once.
  *   replay_rejects     a CSV with bad lines: each reported as FILE:LINE:
  *                      reason, the summary counts them, exit 1, and the good
  *                      lines are counted by the daemon.
- *   no_daemon_usage    no daemon: demo says so (exit 1); replay and demo
+ *   no_daemon_usage    no daemon: demo says so (exit 1), replay --push says
+ *                      no connection was made (exit 1); replay and demo
  *                      refuse bad usage with exit 2 and the reason.
  *
  * Programs come from $MP_BIN_DIR; the examples are read from the working
@@ -62,6 +75,15 @@ static void start(const char *url, const char *secret)
                     (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
                                              .default_route = "ops"},
                     2, NULL, router, sizeof(router));
+    ew_spawn_daemon(&W);
+}
+
+/* The same daemon without ingest.router: PULL only. */
+static void start_pull_only(const char *url, const char *secret)
+{
+    const struct e2e_receiver_conf rec[] = {{"ops", url, secret}};
+    ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
+                                                 .default_route = "ops"});
     ew_spawn_daemon(&W);
 }
 
@@ -127,6 +149,38 @@ static void wait_raw_alert(size_t k, const char *tenant, const char *domain)
     EW_MUST(&W, n > 0, "no alert of %s at %s reached the receiver", tenant, domain);
 }
 
+/* counts[type] of `tenant` in GET /v1/tenants/T/stats?window=1h, polled
+ * until every one reaches want[i] (events go through the workers and the
+ * store after the CLI ends); then each must equal it, so a duplicate shows. */
+static void wait_counts(const char *tenant, const char *const *types, const json_int_t *want,
+                        size_t n)
+{
+    json_int_t got[8] = {0};
+    char url[256];
+    int done = 0;
+    ck_assert(n <= MP_ARRAY_LEN(got));
+    snprintf(url, sizeof(url), "%s/v1/tenants/%s/stats?window=1h", W.base, tenant);
+    for (int64_t end = mp_mono_ns() + ALERT_MS * 1000000LL; !done && mp_mono_ns() < end;) {
+        long status = 0;
+        char *body = NULL;
+        if (e2e_http_get(url, 5000, &status, &body) == MP_OK && status == 200) {
+            json_t *j = json_loads(body, 0, NULL), *c = json_object_get(j, "counts");
+            done = 1;
+            for (size_t i = 0; i < n; i++) {
+                got[i] = json_integer_value(json_object_get(c, types[i]));
+                done &= got[i] >= want[i];
+            }
+            json_decref(j);
+        }
+        free(body);
+        if (!done)
+            usleep(20 * 1000);
+    }
+    for (size_t i = 0; i < n; i++)
+        EW_MUST(&W, got[i] == want[i], "%s: %s=%lld, want %lld", tenant, types[i],
+                (long long)got[i], (long long)want[i]);
+}
+
 START_TEST(demo_sink)
 {
     uint16_t port = ew_port(&W);
@@ -185,15 +239,84 @@ START_TEST(replay_example)
     EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
             "examples/team-a-bad-list.jsonl not found from the working directory");
     setenv("MAILPULSE_ROUTER", router, 1); /* stands in for --endpoint */
-    char *argv[] = {NULL, "replay", file, "--rebase-time", NULL};
+    char *argv[] = {NULL, "replay", file, "--rebase-time", "--fallback-push", NULL};
     int rc = run_cli("replay", argv);
     has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
     has(W.cli.out_path, "accepted=2000 rejected=0", 1);
+    has(W.cli.err_path, "no ingest.router", 0);
+    has(W.cli.out_path, "sent events=", 0);
     EW_MUST(&W, rc == 0, "replay exited %d", rc);
     wait_raw_alert(k, "team-a", "gmail.com");
     size_t b;
     raw_alerts(k, "team-a", NULL, "team-b", &b);
     EW_MUST(&W, b == 0, "team-b got %zu alert(s)", b);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
+START_TEST(replay_push)
+{
+    size_t k = ew_raw(&W, "ops", "secret-ops", 200);
+    start_pull_only(W.raw_url[k], W.raw_secret[k]);
+    char file[PATH_MAX];
+    EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
+            "examples/team-a-bad-list.jsonl not found from the working directory");
+    char *argv[] = {NULL, "replay", file, "--rebase-time", "--push", "--endpoint", W.pull, NULL};
+    int rc = run_cli("replay", argv);
+    has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
+    char want[128];
+    snprintf(want, sizeof(want), "sent events=2000 batches=4 endpoint=%s\n", W.pull);
+    has(W.cli.out_path, want, 1);
+    has(W.cli.out_path, "acked ", 0);
+    EW_MUST(&W, rc == 0, "replay --push exited %d", rc);
+    const char *const types[] = {"sent", "delivered", "bounce_hard"};
+    const json_int_t counts[] = {500, 477, 23};
+    wait_counts("team-a", types, counts, MP_ARRAY_LEN(types));
+    wait_raw_alert(k, "team-a", "gmail.com");
+    size_t b;
+    raw_alerts(k, "team-a", NULL, "team-b", &b);
+    EW_MUST(&W, b == 0, "team-b got %zu alert(s)", b);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
+START_TEST(replay_fallback)
+{
+    start_pull_only("http://127.0.0.1:9/none", NULL);
+    char file[E2E_PATH_MAX + 32], text[1024], acked[64];
+    snprintf(file, sizeof(file), "%s/events.jsonl", W.dir);
+    int64_t now = mp_now_ms();
+    size_t len = 0;
+    for (int i = 0; i < 5; i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len,
+                                "{\"tenant\":\"fb\",\"mailbox\":\"a@fb.example\","
+                                "\"recipient_domain\":\"gmail.com\",\"type\":\"%s\","
+                                "\"time\":%lld}\n",
+                                i < 3 ? "sent" : "delivered", (long long)now);
+    EW_MUST_OK(&W, e2e_write_file(file, text, W.err, sizeof(W.err)));
+    snprintf(acked, sizeof(acked), "tcp://127.0.0.1:%u", (unsigned)ew_port(&W)); /* nothing */
+    setenv("MAILPULSE_ENDPOINT", W.pull, 1);
+    setenv("MAILPULSE_ROUTER", acked, 1);
+    char *argv[] = {NULL, "replay", file, "--fallback-push", "--batch", "2", NULL};
+    int64_t t0 = mp_mono_ns();
+    int rc = run_cli("replay", argv);
+    int64_t took_ms = (mp_mono_ns() - t0) / 1000000;
+    char want[256];
+    snprintf(want, sizeof(want),
+             "mailpulse replay: no ingest.router at %s; sending over PUSH to %s instead (no "
+             "acks)\n", acked, W.pull);
+    has(W.cli.err_path, want, 1);
+    snprintf(want, sizeof(want), "sent events=5 batches=3 endpoint=%s\n", W.pull);
+    has(W.cli.out_path, want, 1);
+    has(W.cli.out_path, "acked ", 0);
+    EW_MUST(&W, rc == 0, "replay exited %d", rc);
+    /* the short wait, not --ack-timeout-ms x (1 + --retries) = 22 s */
+    EW_MUST(&W, took_ms < 15000, "the fallback took %lld ms", (long long)took_ms);
+    const char *const types[] = {"sent", "delivered"};
+    const json_int_t counts[] = {3, 2};
+    wait_counts("fb", types, counts, MP_ARRAY_LEN(types));
     ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
@@ -272,6 +395,27 @@ START_TEST(no_daemon_usage)
     char *speed[] = {NULL, "replay", "a.csv", "--speed", "-1", NULL};
     EW_MUST(&W, run_cli("replay", speed) == 2, "replay --speed -1 did not exit 2");
     has(W.cli.err_path, "--speed: expected max", 1);
+    char *push_window[] = {NULL, "replay", "a.csv", "--push", "--window", "2", NULL};
+    EW_MUST(&W, run_cli("replay", push_window) == 2, "replay --push --window did not exit 2");
+    has(W.cli.err_path, "--window is for the acked endpoint; --push has no acks", 1);
+    char *both[] = {NULL, "replay", "a.csv", "--push", "--fallback-push", NULL};
+    EW_MUST(&W, run_cli("replay", both) == 2, "replay --push --fallback-push did not exit 2");
+    has(W.cli.err_path, "give one of --push and --fallback-push", 1);
+    char ep[64];
+    snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%u", (unsigned)ew_port(&W)); /* nothing there */
+    char *acked_tmo[] = {NULL, "replay", "a.csv", "--endpoint", ep, "--timeout-ms", "5", NULL};
+    EW_MUST(&W, run_cli("replay", acked_tmo) == 2, "replay --endpoint --timeout-ms did not exit 2");
+    has(W.cli.err_path, "--timeout-ms is for PUSH", 1);
+    char file[E2E_PATH_MAX + 32];
+    snprintf(file, sizeof(file), "%s/one.csv", W.dir);
+    EW_MUST_OK(&W, e2e_write_file(file, "tenant,mailbox,recipient,type,time\n"
+                                        "t,a@t.example,u@gmail.com,sent,1700000000000\n",
+                                  W.err, sizeof(W.err)));
+    char *push_none[] = {NULL, "replay", file, "--push", "--endpoint", ep, "--timeout-ms", "300",
+                         NULL};
+    EW_MUST(&W, run_cli("replay", push_none) == 1, "replay --push to nothing did not exit 1");
+    has(W.cli.err_path, "was made within --timeout-ms 300, so no frame was delivered", 1);
+    has(W.cli.out_path, "sent events=", 0);
     char *missing[] = {NULL, "replay", "/nonexistent/a.csv", NULL};
     EW_MUST(&W, run_cli("replay", missing) == 1, "replay of a missing file did not exit 1");
     has(W.cli.err_path, "cannot open /nonexistent/a.csv", 1);
@@ -282,7 +426,8 @@ END_TEST
 Suite *test_suite(void)
 {
     const struct ew_case cases[] = {
-        {demo_sink, 0}, {demo_port_taken, 0}, {replay_example, 0}, {replay_rejects, 0},
+        {demo_sink, 0}, {demo_port_taken, 0}, {replay_example, 0}, {replay_push, 0},
+        {replay_fallback, 0}, {replay_rejects, 0},
         {no_daemon_usage, 0}};
     return ew_suite("e2e_demo", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

@@ -88,9 +88,12 @@ START_TEST(pid_file_in_data_dir)
     must_ok(e2e_write_file(pidf, text, W.err, sizeof(W.err)));
 
     ew_start_daemon(&W, (struct e2e_daemon_conf){0});
+    /* /healthz answers before the pid file is written (it is the last step
+     * of a start): wait for its log line, or a slow (sanitizer) build reads
+     * the stale pid still there */
+    ew_wait_log(&W, "pid_file path=", 5000);
     must(pid_in(pidf) == (long)W.daemon.pid, "run.pid holds %ld, the daemon is %ld",
          pid_in(pidf), (long)W.daemon.pid);
-    ew_wait_log(&W, "pid_file path=", 5000);
 
     /* the documented reload: kill -HUP "$(cat DATA_DIR/run.pid)" */
     must(kill((pid_t)pid_in(pidf), SIGHUP) == 0, "kill -HUP: %s", strerror(errno));

@@ -291,6 +291,9 @@ static void fill10(struct mp_metrics_snap *s)
     mp_hist_read(&h, &s->eval.pass);
     mp_hist_read(&h, &s->eval.sweep);
     s->eval.dirty_last = 66;
+    s->eval.walks = 2; /* issue 11: the re-evaluation walks */
+    s->eval.walk_keys = 1000003;
+    s->eval.walk_last_ns = 320500000;
     s->outbox_oldest_ns = 67500000000ULL;
     s->nreceivers = 2;
     s->receivers[0] = (struct alert_receiver_figures){.name = "ops", .attempts = 68,
@@ -339,6 +342,8 @@ START_TEST(renders_the_known_text)
         {"mailpulse_eval_pass_duration_seconds_bucket{le=\"0.1\"}", 3},
         {"mailpulse_eval_sweep_duration_seconds_count", 4},
         {"mailpulse_eval_dirty_keys", 66},
+        {"mailpulse_eval_reevaluations_total", 2},
+        {"mailpulse_eval_reevaluated_keys_total", 1000003},
         {"mailpulse_receiver_attempts_total{receiver=\"ops\"}", 68},
         {"mailpulse_receiver_failed_attempts_total{receiver=\"ops\"}", 69},
         {"mailpulse_receiver_delivered_total{receiver=\"ops\"}", 70},
@@ -357,6 +362,7 @@ START_TEST(renders_the_known_text)
     }
     ck_assert_ptr_nonnull(strstr(b.p, "\nmailpulse_outbox_oldest_age_seconds 67.500000\n"));
     ck_assert_ptr_nonnull(strstr(b.p, "\nprocess_cpu_seconds_total 72.250000\n"));
+    ck_assert_ptr_nonnull(strstr(b.p, "\nmailpulse_eval_reevaluation_last_seconds 0.320500\n"));
     ck_assert_ptr_nonnull(strstr(b.p, "\n# TYPE process_cpu_seconds_total counter\n"));
     char why[256] = "";
     ck_assert_msg(prom_text_check(b.p, why, sizeof(why)) == 0, "%s", why);
@@ -419,7 +425,8 @@ START_TEST(series_parse_back)
         help++;
     for (const char *p = b.p; (p = strstr(p, "# TYPE ")) != NULL; p++)
         type++;
-    ck_assert_uint_eq(help, 44 + 22 + 4); /* issue 10: 22 rows, 4 per-receiver families */
+    /* issue 10: 22 rows, 4 per-receiver families; issue 11: 3 re-evaluation rows */
+    ck_assert_uint_eq(help, 44 + 22 + 3 + 4);
     ck_assert_uint_eq(type, help);
     mp_buf_free(&b);
 }

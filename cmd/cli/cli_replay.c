@@ -10,7 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zmq.h>
+
 #include "cli_events_file.h"
+#include "cli_push.h"
 #include "cli_send_ack.h"
 #include "mailpulse.pb-c.h"
 #include "mp_buf.h"
@@ -21,13 +24,15 @@
 
 enum replay_opt {
     RP_ENDPOINT, RP_FORMAT, RP_BATCH, RP_SPEED, RP_REBASE, RP_PRODUCER, RP_WINDOW,
-    RP_ACK_TIMEOUT_MS, RP_RETRIES, RP_HELP,
+    RP_ACK_TIMEOUT_MS, RP_RETRIES, RP_PUSH, RP_FALLBACK, RP_TIMEOUT_MS, RP_HELP,
 };
 
 static const struct cli_opt replay__opts[] = {
     [RP_ENDPOINT] = {"endpoint", "E",
                      "the daemon's acked endpoint, ingest.router\n"
-                     "(default $" CLI_ENV_ROUTER ", else " SEND_ACK_DEFAULT_ENDPOINT ")"},
+                     "(default $" CLI_ENV_ROUTER ", else " SEND_ACK_DEFAULT_ENDPOINT ");\n"
+                     "with --push its PULL endpoint, ingest.pull\n"
+                     "(default $" CLI_ENV_ENDPOINT ", else " CLI_PUSH_DEFAULT_ENDPOINT ")"},
     [RP_FORMAT] = {"format", "F",
                    "jsonl or csv (default: from the file name: .jsonl,\n"
                    ".ndjson, .json or .csv)"},
@@ -45,15 +50,32 @@ static const struct cli_opt replay__opts[] = {
     [RP_ACK_TIMEOUT_MS] = {"ack-timeout-ms", "MS",
                            "resend a batch not acked within MS ms (default 2000)"},
     [RP_RETRIES] = {"retries", "N", "resends of one batch before giving up (default 10)"},
+    [RP_PUSH] = {"push", NULL,
+                 "send over PUSH to ingest.pull instead: no acks, so\n"
+                 "nothing is resent, and the end says what was sent,\n"
+                 "not what was accepted"},
+    [RP_FALLBACK] = {"fallback-push", NULL,
+                     "with --endpoint or $" CLI_ENV_ROUTER " as well: when no\n"
+                     "connection to it is made within 1.5 s, send over PUSH\n"
+                     "(what replay does without them)"},
+    [RP_TIMEOUT_MS] = {"timeout-ms", "MS",
+                       "over PUSH: fail when no connection is made, or the\n"
+                       "endpoint takes no frame, within MS ms; also the wait at\n"
+                       "exit to flush (1..3600000, default 10000)"},
     [RP_HELP] = CLI_OPT_HELP,
 };
 
 static const char replay__usage[] =
     "usage: mailpulse replay FILE [--format jsonl|csv] [--rebase-time] [--speed X]\n"
-    "                        [--endpoint E] [--batch N] [options]\n"
+    "                        [--push] [--endpoint E] [--batch N] [options]\n"
     "\n"
     "Plays an events file into the daemon's acked endpoint (ingest.router),\n"
-    "BATCH events per frame, each batch resent until acked. FILE is JSON Lines\n"
+    "BATCH events per frame, each batch resent until acked. Without --endpoint\n"
+    "and $" CLI_ENV_ROUTER " (or with --fallback-push), when no connection to the\n"
+    "acked endpoint is made within 1.5 s (an engine without ingest.router),\n"
+    "it says so on stderr and sends over PUSH to $" CLI_ENV_ENDPOINT ", else\n"
+    CLI_PUSH_DEFAULT_ENDPOINT "; nothing had left by then, so nothing is sent\n"
+    "twice. --push sends over PUSH from the start. FILE is JSON Lines\n"
     "(one object per line) or CSV (a header line naming the columns), '-' for\n"
     "stdin (give --format). Columns, as in proto/mailpulse.proto's Event:\n"
     "  tenant, mailbox, recipient_domain (or recipient: its domain is taken),\n"
@@ -66,8 +88,12 @@ static const char replay__usage[] =
     "Progress goes to stderr; at the end stdout has\n"
     "    replayed lines=N events=E rejected_lines=R file=FILE\n"
     "    acked batches=N events=N accepted=N rejected=N ...\n"
-    "Exit status: 0 every line good and every event accepted, 1 a line was\n"
-    "rejected, the daemon rejected events or a batch was not acked, 2 bad usage.\n";
+    "or, over PUSH (fire and forget: what was sent, not what was counted),\n"
+    "    sent events=N batches=M endpoint=E\n"
+    "Exit status: 0 every line good and every event accepted (over PUSH: every\n"
+    "frame reached a connection), 1 a line was rejected, the daemon rejected\n"
+    "events, a batch was not acked, or over PUSH no connection was made within\n"
+    "--timeout-ms or frames were left queued; 2 bad usage.\n";
 
 /* One good line: strings live in the replay's arena (offsets, NUL-ended). */
 struct replay_ev {
@@ -81,6 +107,9 @@ struct replay {
     const char *path;
     enum cli_evf_format fmt;
     int have_fmt, rebase, tty;
+    int push, fallback;   /* --push; fall back to PUSH when no router answers */
+    const char *push_ep;  /* the PULL endpoint of --push and of the fallback */
+    int64_t timeout_ms;   /* PUSH: --timeout-ms */
     double speed; /* 0: max */
     int64_t batch;
     struct replay_ev *ev;
@@ -338,11 +367,42 @@ static void replay__take_file(struct replay *r, int *argc, char **argv)
     }
 }
 
+/* Where the batches go: --push and its PULL endpoint; else the acked
+ * endpoint, with the fallback to PUSH unless the acked endpoint was chosen
+ * (--endpoint or $MAILPULSE_ROUTER) without --fallback-push. acked_opt is
+ * the first acked-only option given, have_timeout says --timeout-ms was. */
+static int replay__endpoints(struct replay *r, struct send_ack_conf *conf, int have_endpoint,
+                             const char *acked_opt, int have_timeout)
+{
+    int rc;
+    r->push_ep = CLI_PUSH_DEFAULT_ENDPOINT;
+    if (r->push) {
+        if (acked_opt != NULL)
+            return cli_usage_error(r->cmd, "--%s is for the acked endpoint; --push has no acks",
+                                   acked_opt);
+        if (r->fallback)
+            return cli_usage_error(r->cmd, "give one of --push and --fallback-push");
+        if (have_endpoint)
+            r->push_ep = conf->endpoint;
+        return cli_opt_env_endpoint(r->cmd, have_endpoint, CLI_ENV_ENDPOINT, &r->push_ep);
+    }
+    if (!have_endpoint && cli_env(CLI_ENV_ROUTER) == NULL)
+        r->fallback = 1; /* nothing chose the acked endpoint: try it, else PUSH */
+    if ((rc = cli_opt_env_endpoint(r->cmd, have_endpoint, CLI_ENV_ROUTER, &conf->endpoint)) !=
+        MP_OK)
+        return rc;
+    if (have_timeout && !r->fallback)
+        return cli_usage_error(r->cmd, "--timeout-ms is for PUSH (--push, or --fallback-push); "
+                                       "the acked endpoint takes --ack-timeout-ms and --retries");
+    return r->fallback ? cli_opt_env_endpoint(r->cmd, 0, CLI_ENV_ENDPOINT, &r->push_ep) : MP_OK;
+}
+
 static int replay__parse(struct replay *r, struct send_ack_conf *conf, int argc, char **argv)
 {
     replay__take_file(r, &argc, argv);
     struct cli_args a = CLI_ARGS(r->cmd, argc, argv);
-    int rc, have_window = 0, have_endpoint = 0;
+    int rc, have_window = 0, have_endpoint = 0, have_timeout = 0;
+    const char *acked_opt = NULL;
     while ((rc = cli_next(&a)) == MP_OK) {
         switch ((enum replay_opt)a.idx) {
         case RP_ENDPOINT: conf->endpoint = a.val, have_endpoint = 1; break;
@@ -364,16 +424,23 @@ static int replay__parse(struct replay *r, struct send_ack_conf *conf, int argc,
             rc = cli_arg_i64(&a, 1, CLI_MAX_TIMEOUT_MS, &conf->ack_timeout_ms);
             break;
         case RP_RETRIES: rc = cli_arg_i64(&a, 0, SEND_ACK_MAX_RETRIES, &conf->retries); break;
+        case RP_PUSH: r->push = 1; break;
+        case RP_FALLBACK: r->fallback = 1; break;
+        case RP_TIMEOUT_MS:
+            rc = cli_arg_i64(&a, 1, CLI_MAX_TIMEOUT_MS, &r->timeout_ms);
+            have_timeout = 1;
+            break;
         case RP_HELP: break;
         }
         if (rc != MP_OK)
             return rc;
+        if (acked_opt == NULL &&
+            (a.idx == RP_WINDOW || a.idx == RP_ACK_TIMEOUT_MS || a.idx == RP_RETRIES))
+            acked_opt = a.opt->name;
     }
     if (rc != MP_ERR_NOTFOUND)
         return rc;
-    /* the acked endpoint: $MAILPULSE_ROUTER, as for send --ack */
-    if ((rc = cli_opt_env_endpoint(r->cmd, have_endpoint, CLI_ENV_ROUTER, &conf->endpoint)) !=
-        MP_OK)
+    if ((rc = replay__endpoints(r, conf, have_endpoint, acked_opt, have_timeout)) != MP_OK)
         return rc;
     if (r->path == NULL)
         return cli_usage_error(r->cmd, "missing FILE: mailpulse replay FILE [options]");
@@ -391,11 +458,129 @@ static int replay__parse(struct replay *r, struct send_ack_conf *conf, int argc,
     return MP_OK;
 }
 
+/* (Re)starts the play from the first event: the clock of the pacing, and
+ * --rebase-time's offset. No event stamped after the moment it is sent
+ * (the daemon refuses events a few minutes ahead): faster than real time
+ * the newest event is stamped as the replay ends, slower the oldest as it
+ * starts. */
+static void replay__start(struct replay *r)
+{
+    r->next = 0;
+    if (r->rebase && r->n > 0) {
+        int64_t now = mp_now_ms();
+        if (r->speed <= 0)
+            r->offset_ms = now - r->tmax;
+        else if (r->speed >= 1)
+            r->offset_ms = now + (int64_t)((double)(r->tmax - r->tmin) / r->speed) - r->tmax;
+        else
+            r->offset_ms = now - r->tmin;
+    }
+    r->start_ns = r->last_draw_ns = mp_mono_ns();
+}
+
+/* The replay over PUSH to r->push_ep, sequences from 1 (the daemon drops
+ * a repeated (producer_id, sequence) on this endpoint too). *events and
+ * *batches count what was handed to the socket. */
+static int replay__push(struct replay *r, int64_t *events, uint64_t *batches)
+{
+    /* The queue bounded in bytes, at about 128 bytes an event (64 MiB). */
+    int64_t hwm = ((int64_t)64 << 20) / (r->batch * 128);
+    const struct cli_push_conf pc = {r->push_ep, r->timeout_ms,
+                                     (int)(hwm < 16 ? 16 : hwm > 1000 ? 1000 : hwm), NULL, NULL};
+    struct cli_push *c = NULL;
+    struct mp_buf buf = MP_BUF_INIT;
+    int rc;
+    replay__start(r);
+    if ((rc = cli_push_open(r->cmd, &pc, &c)) != MP_OK)
+        goto out;
+    for (;;) {
+        int64_t n = 0;
+        mp_buf_reset(&buf);
+        if ((rc = replay__next(r, 1 + *batches, &buf, &n)) <= 0)
+            break;
+        if ((rc = cli_push_frame(c, buf.p, buf.len)) != MP_OK) {
+            cli_fail(r->cmd, "%s after %" PRIu64 " frames: %s", r->push_ep, *batches,
+                     rc == MP_ERR_AGAIN ? "the endpoint took no frame within --timeout-ms"
+                                        : zmq_strerror(errno));
+            goto out;
+        }
+        *events += n;
+        /* Not connected by --timeout-ms after the first frame: the same
+         * answer the closing flush would give, without playing it all. */
+        if ((*batches)++ == 0 && !cli_push_await(c, r->timeout_ms)) {
+            rc = MP_ERR_NOTFOUND;
+            break;
+        }
+    }
+    if (rc == 0) {
+        rc = cli_push_close(c, 1);
+        c = NULL;
+    }
+    if (rc == MP_ERR_NOTFOUND) {
+        cli_fail(r->cmd, "no connection to %s was made within --timeout-ms %" PRId64 ", so no "
+                         "frame was delivered (is the daemon running? PUSH cannot know more)",
+                 r->push_ep, r->timeout_ms);
+        rc = MP_ERR_AGAIN;
+    } else if (rc == MP_ERR_AGAIN) {
+        cli_fail(r->cmd, "%s did not take every queued frame within --timeout-ms %" PRId64
+                         "; some were dropped", r->push_ep, r->timeout_ms);
+    }
+out:
+    cli_push_close(c, 0); /* no-op after the flushing close */
+    mp_buf_free(&buf);
+    return rc;
+}
+
+/* The batches to the acked endpoint, or over PUSH (--push, or the
+ * fallback when no router answered); prints the last line of the run. */
+static int replay__send(struct replay *r, struct send_ack_conf *conf)
+{
+    struct send_ack_result res;
+    int64_t events = 0;
+    uint64_t batches = 0;
+    int rc = MP_OK;
+    memset(&res, 0, sizeof(res));
+    if (!r->push && r->n > 0) {
+        replay__start(r);
+        rc = r->fallback ? send_ack_run_within(r->cmd, conf, CLI_REPLAY_ROUTER_WAIT_MS, 1,
+                                               replay__next, r, &res)
+                         : send_ack_run(r->cmd, conf, 1, replay__next, r, &res);
+        /* Only when nothing can have been applied: no connection, no ack. */
+        if (r->fallback && rc == MP_ERR_NOTFOUND && !res.connected && res.batches == 0) {
+            fprintf(stderr, "mailpulse replay: no ingest.router at %s; sending over PUSH to %s "
+                            "instead (no acks)\n", conf->endpoint, r->push_ep);
+            r->push = 1;
+        }
+    }
+    if (r->push && r->n > 0)
+        rc = replay__push(r, &events, &batches);
+    replay__progress(r, 1);
+    printf("replayed lines=%zu events=%zu rejected_lines=%zu file=%s\n", r->lines, r->n,
+           r->rejected, r->path);
+    if (!r->push) {
+        send_ack_print(stdout, &res, conf->endpoint);
+    } else if (rc == MP_OK) {
+        printf("sent events=%" PRId64 " batches=%" PRIu64 " endpoint=%s\n", events, batches,
+               r->push_ep);
+        fflush(stdout);
+    }
+    if (rc == MP_OK && r->rejected > 0) {
+        cli_fail(r->cmd, "%zu line(s) of %s rejected; the other %zu event(s) were sent",
+                 r->rejected, r->path, r->n);
+        rc = MP_ERR_PARSE;
+    } else if (rc == MP_OK && res.rejected > 0) {
+        cli_fail(r->cmd, "the daemon rejected %" PRIu64 " event(s) (see ack_error above)",
+                 res.rejected);
+        rc = MP_ERR_PARSE;
+    }
+    return rc;
+}
+
 static int replay__run(const struct cli_cmd *cmd, int argc, char **argv)
 {
-    struct replay r = {.cmd = cmd, .batch = 500, .arena = MP_BUF_INIT, .tty = isatty(2)};
+    struct replay r = {.cmd = cmd, .batch = 500, .arena = MP_BUF_INIT, .tty = isatty(2),
+                       .timeout_ms = 10000};
     struct send_ack_conf conf = {SEND_ACK_DEFAULT_ENDPOINT, 32, 2000, 10, NULL, NULL};
-    struct send_ack_result res;
     char producer[64];
     int rc = replay__parse(&r, &conf, argc, argv);
     if (rc != MP_OK)
@@ -414,35 +599,7 @@ static int replay__run(const struct cli_cmd *cmd, int argc, char **argv)
         rc = MP_ERR_NOMEM;
         goto out;
     }
-    /* No event stamped after the moment it is sent (the daemon refuses
-     * events a few minutes ahead): faster than real time the newest event
-     * is stamped as the replay ends, slower the oldest as it starts. */
-    if (r.rebase && r.n > 0) {
-        int64_t now = mp_now_ms();
-        if (r.speed <= 0)
-            r.offset_ms = now - r.tmax;
-        else if (r.speed >= 1)
-            r.offset_ms = now + (int64_t)((double)(r.tmax - r.tmin) / r.speed) - r.tmax;
-        else
-            r.offset_ms = now - r.tmin;
-    }
-    r.start_ns = r.last_draw_ns = mp_mono_ns();
-    memset(&res, 0, sizeof(res));
-    if (r.n > 0)
-        rc = send_ack_run(cmd, &conf, 1, replay__next, &r, &res);
-    replay__progress(&r, 1);
-    printf("replayed lines=%zu events=%zu rejected_lines=%zu file=%s\n", r.lines, r.n, r.rejected,
-           r.path);
-    send_ack_print(stdout, &res, conf.endpoint);
-    if (rc == MP_OK && r.rejected > 0) {
-        cli_fail(cmd, "%zu line(s) of %s rejected; the other %zu event(s) were sent", r.rejected,
-                 r.path, r.n);
-        rc = MP_ERR_PARSE;
-    } else if (rc == MP_OK && res.rejected > 0) {
-        cli_fail(cmd, "the daemon rejected %" PRIu64 " event(s) (see ack_error above)",
-                 res.rejected);
-        rc = MP_ERR_PARSE;
-    }
+    rc = replay__send(&r, &conf);
 out:
     free(r.pe);
     free(r.pp);
@@ -452,5 +609,6 @@ out:
 }
 
 const struct cli_cmd cli_replay_cmd = {
-    "replay", "play a JSON Lines or CSV events file into the daemon (acked)", replay__usage,
+    "replay", "play a JSON Lines or CSV events file into the daemon (acked, or PUSH)",
+    replay__usage,
     replay__opts, MP_ARRAY_LEN(replay__opts), replay__run};

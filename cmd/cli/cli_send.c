@@ -14,11 +14,11 @@
 
 #include <zmq.h>
 
-#include "cli_keygen.h"
+#include "cli_push.h"
 #include "mailpulse.pb-c.h"
 #include "mp_buf.h"
 
-#define SEND_DEFAULT_ENDPOINT "tcp://127.0.0.1:7400"
+#define SEND_DEFAULT_ENDPOINT CLI_PUSH_DEFAULT_ENDPOINT
 #define SEND_DEFAULT_PRODUCER "mailpulse-cli"
 #define SEND_MAX_COUNT 100000000
 #define SEND_MAX_BATCH 10000
@@ -26,7 +26,6 @@
 #define CLI_MAX_TIMEOUT_MS 3600000
 #define SEND_RAW_MAX ((size_t)256 << 20)      /* --raw-file size limit */
 #define SEND_QUEUE_BYTES ((int64_t)64 << 20)  /* frames queued before send blocks */
-#define SEND_LINGER_SLACK_MS 20 /* a close this near the linger ran it out */
 
 /* Index = wire value (proto/mailpulse.proto, EventType). */
 static const char *const send__type_names[] = {
@@ -151,17 +150,6 @@ struct send_opts {
     const char *event_opt; /* first event-building option seen, for errors */
     char producer_buf[64]; /* the per-run default producer id of --ack */
     const char *server_key, *secret_key_file; /* NULL: no Curve */
-};
-
-/* Where frames go: a PUSH socket and its context, and a monitor that says
- * whether a connection was ever made. */
-struct send_conn {
-    void *ctx;
-    void *sock;
-    void *mon; /* PAIR receiving the socket's ZMQ_EVENT_CONNECTED */
-    int connected;
-    int64_t timeout_ms;
-    const struct send_opts *o; /* for cli_curve_client */
 };
 
 static int send__parse_type(const char *val, int32_t *out)
@@ -387,128 +375,13 @@ static int send__check(const struct cli_cmd *cmd, struct send_opts *o)
     return MP_OK;
 }
 
-/* Opens a PUSH socket connected to `endpoint`. `hwm` frames may queue before
- * a send blocks; a send blocked for timeout_ms fails, and closing waits up to
- * timeout_ms (linger) for queued frames to reach the endpoint. Frames queue
- * even before the connection is up (no ZMQ_IMMEDIATE), so a sender started
- * just before the daemon, or across a daemon restart, still delivers. A
- * monitor on the socket tells send__close whether a connection was ever
- * made: without one, no frame can have left. */
-static int send__open(const struct cli_cmd *cmd, struct send_conn *c, const char *endpoint,
-                      int64_t timeout_ms, int hwm)
+/* The closing flush of a run (it closes *c): says when frames were left
+ * behind. */
+static int send__flush(const struct cli_cmd *cmd, struct cli_push **c,
+                       const struct send_opts *o, const char *what, const char *dropped)
 {
-    int timeout = (int)timeout_ms;
-    char mon[64];
-    c->timeout_ms = timeout_ms;
-    c->ctx = zmq_ctx_new();
-    if (c->ctx == NULL) {
-        cli_fail(cmd, "zmq_ctx_new: %s", zmq_strerror(errno));
-        return MP_ERR_IO;
-    }
-    c->sock = zmq_socket(c->ctx, ZMQ_PUSH);
-    snprintf(mon, sizeof(mon), "inproc://send-monitor-%p", (void *)c);
-    if (c->sock == NULL || zmq_setsockopt(c->sock, ZMQ_LINGER, &timeout, sizeof(timeout)) != 0 ||
-        zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &timeout, sizeof(timeout)) != 0 ||
-        zmq_setsockopt(c->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
-        zmq_socket_monitor(c->sock, mon, ZMQ_EVENT_CONNECTED) != 0 ||
-        (c->mon = zmq_socket(c->ctx, ZMQ_PAIR)) == NULL || zmq_connect(c->mon, mon) != 0) {
-        cli_fail(cmd, "zmq socket setup: %s", zmq_strerror(errno));
-        return MP_ERR_IO;
-    }
-    int rc; /* a Curve client before it connects */
-    if (c->o && (rc = cli_curve_client(cmd, c->sock, c->o->server_key, c->o->secret_key_file)) !=
-                    MP_OK)
-        return rc;
-    if (zmq_connect(c->sock, endpoint) != 0)
-        return cli_usage_error(cmd, "--endpoint: cannot connect to \"%s\": %s", endpoint,
-                                zmq_strerror(errno));
-    return MP_OK;
-}
-
-/* Waits up to wait_ms for the monitor's first ZMQ_EVENT_CONNECTED (each
- * event is two frames: event + value, then the address). */
-static void send__await_connected(struct send_conn *c, int64_t wait_ms)
-{
-    int64_t deadline = mp_mono_ns() + wait_ms * 1000000;
-    while (!c->connected && c->mon != NULL) {
-        int64_t left = (deadline - mp_mono_ns()) / 1000000;
-        zmq_pollitem_t it = {c->mon, 0, ZMQ_POLLIN, 0};
-        int n = zmq_poll(&it, 1, left > 0 ? (long)left : 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        int more = 1;
-        while (more && zmq_msg_recv(&m, c->mon, 0) >= 0) {
-            uint16_t ev = 0;
-            if (zmq_msg_size(&m) == 6) {
-                memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
-                c->connected |= ev == ZMQ_EVENT_CONNECTED;
-            }
-            more = zmq_msg_more(&m);
-        }
-        zmq_msg_close(&m);
-    }
-}
-
-/* Queues one frame; MP_ERR_AGAIN when the endpoint took nothing for the
- * timeout. */
-static int send__frame(struct send_conn *c, const void *buf, size_t len)
-{
-    for (;;) {
-        if (zmq_send(c->sock, buf, len, 0) >= 0)
-            return MP_OK;
-        if (errno != EINTR)
-            return errno == EAGAIN ? MP_ERR_AGAIN : MP_ERR_IO;
-    }
-}
-
-/* Closes the socket and context. With `flush`, waits for queued frames and
- * returns MP_ERR_AGAIN when they certainly did not all leave, the same way
- * every time: no connection was made within the timeout (then nothing
- * left; they are dropped at once), or the linger ran out (zmq_ctx_term()
- * returns early as soon as every frame is out; ZeroMQ's coarse clock may
- * end the linger a few ms short, hence the slack). Without `flush` (an
- * error path) it drops them at once. Safe on a partly opened connection. */
-static int send__close(struct send_conn *c, int flush)
-{
-    int rc = MP_OK;
-    if (flush) {
-        send__await_connected(c, c->timeout_ms);
-        if (!c->connected)
-            rc = MP_ERR_NOTFOUND;
-    }
-    if (c->mon != NULL) {
-        zmq_close(c->mon);
-        c->mon = NULL;
-    }
-    int64_t t0 = mp_mono_ns();
-    if (c->sock != NULL) {
-        if (!flush || rc != MP_OK) {
-            int zero = 0;
-            zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero));
-        }
-        zmq_close(c->sock);
-        c->sock = NULL;
-    }
-    if (c->ctx != NULL) {
-        while (zmq_ctx_term(c->ctx) != 0 && errno == EINTR)
-            ;
-        c->ctx = NULL;
-        if (flush && rc == MP_OK &&
-            (mp_mono_ns() - t0) / 1000000 + SEND_LINGER_SLACK_MS >= c->timeout_ms)
-            rc = MP_ERR_AGAIN;
-    }
-    return rc;
-}
-
-/* The closing flush of a run: says when frames were left behind. */
-static int send__flush(const struct cli_cmd *cmd, struct send_conn *c, const struct send_opts *o,
-                       const char *what, const char *dropped)
-{
-    int rc = send__close(c, 1);
+    int rc = cli_push_close(*c, 1);
+    *c = NULL;
     if (rc == MP_ERR_NOTFOUND) {
         cli_fail(cmd, "no connection to %s was made within --timeout-ms %" PRId64
                       ", so no frame was delivered (is the daemon running? PUSH cannot "
@@ -586,7 +459,8 @@ static int send__events(const struct cli_cmd *cmd, const struct send_opts *o, in
                         uint64_t *batches)
 {
     int rc;
-    struct send_conn c = {.o = o};
+    struct cli_push *c = NULL;
+    struct cli_push_conf pc = {o->endpoint, o->timeout_ms, 0, o->server_key, o->secret_key_file};
     struct mp_buf buf = MP_BUF_INIT; /* one packed frame at a time */
     struct send_builder sb;
     if ((rc = send__builder_init(&sb, o)) != MP_OK) {
@@ -600,7 +474,8 @@ static int send__events(const struct cli_cmd *cmd, const struct send_opts *o, in
     int64_t frame = (int64_t)mailpulse__v1__event_batch__get_packed_size(&sb.b);
     int64_t hwm = SEND_QUEUE_BYTES / (frame > 0 ? frame : 1);
     hwm = hwm < 1000 ? 1000 : hwm > 100000 ? 100000 : hwm;
-    if ((rc = send__open(cmd, &c, o->endpoint, o->timeout_ms, (int)hwm)) != MP_OK)
+    pc.hwm = (int)hwm;
+    if ((rc = cli_push_open(cmd, &pc, &c)) != MP_OK)
         goto out;
 
     for (;;) {
@@ -609,7 +484,7 @@ static int send__events(const struct cli_cmd *cmd, const struct send_opts *o, in
         /* The sequence wraps at 2^64, like any counter. */
         if ((rc = send__builder_next(&sb, seq0 + *batches, &buf, &n)) <= 0)
             break;
-        if ((rc = send__frame(&c, buf.p, buf.len)) != MP_OK) {
+        if ((rc = cli_push_frame(c, buf.p, buf.len)) != MP_OK) {
             cli_fail(cmd, "%s after %" PRIu64 " of %" PRId64 " frames: %s", o->endpoint, *batches,
                       (o->count + o->batch - 1) / o->batch,
                       rc == MP_ERR_AGAIN ? "the endpoint took no frame within --timeout-ms"
@@ -622,7 +497,7 @@ static int send__events(const struct cli_cmd *cmd, const struct send_opts *o, in
     if (rc == 0)
         rc = send__flush(cmd, &c, o, "every queued frame", "; some were dropped");
 out:
-    send__close(&c, 0); /* no-op after the flushing close */
+    cli_push_close(c, 0); /* no-op after the flushing close */
     mp_buf_free(&buf);
     free(sb.slots);
     return rc;
@@ -695,14 +570,16 @@ out:
 static int send__raw(const struct cli_cmd *cmd, const struct send_opts *o, uint64_t *batches)
 {
     int rc;
-    struct send_conn c = {.o = o};
+    struct cli_push *c = NULL;
+    const struct cli_push_conf pc = {o->endpoint, o->timeout_ms, 1000, o->server_key,
+                                     o->secret_key_file};
     char *data = NULL;
     size_t len = 0;
     if (o->raw_file != NULL && (rc = send__read_file(cmd, o->raw_file, &data, &len)) != MP_OK)
         goto out;
-    if ((rc = send__open(cmd, &c, o->endpoint, o->timeout_ms, 1000)) != MP_OK)
+    if ((rc = cli_push_open(cmd, &pc, &c)) != MP_OK)
         goto out;
-    if ((rc = send__frame(&c, data ? data : "", len)) != MP_OK) {
+    if ((rc = cli_push_frame(c, data ? data : "", len)) != MP_OK) {
         cli_fail(cmd, "%s: %s", o->endpoint,
                   rc == MP_ERR_AGAIN ? "the endpoint took no frame within --timeout-ms"
                                      : zmq_strerror(errno));
@@ -711,7 +588,7 @@ static int send__raw(const struct cli_cmd *cmd, const struct send_opts *o, uint6
     *batches = 1;
     rc = send__flush(cmd, &c, o, "the frame", "");
 out:
-    send__close(&c, 0);
+    cli_push_close(c, 0);
     free(data);
     return rc;
 }

@@ -47,6 +47,7 @@ struct run {
     int64_t noconn_ns;             /* since when a send found no connection; 0: none */
     uint64_t jitter;               /* splitmix state for backoff jitter */
     int failed;                    /* MP_ERR_* that ends the run, or MP_OK */
+    int64_t connect_ms;            /* send_ack_run_within's; 0: none */
     send_ack_next_fn next;
     void *arg;
     struct send_ack_result *res;
@@ -99,7 +100,7 @@ static int ack__open(struct run *r)
         zmq_setsockopt(r->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
         zmq_setsockopt(r->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
         zmq_setsockopt(r->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0 ||
-        zmq_socket_monitor(r->sock, mon, ZMQ_EVENT_DISCONNECTED) != 0 ||
+        zmq_socket_monitor(r->sock, mon, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0 ||
         (r->mon = zmq_socket(r->ctx, ZMQ_PAIR)) == NULL || zmq_connect(r->mon, mon) != 0) {
         cli_fail(r->cmd, "zmq socket setup: %s", zmq_strerror(errno));
         return MP_ERR_IO;
@@ -176,7 +177,9 @@ static int ack__no_connection(struct run *r, struct slot *s, int64_t now)
     int64_t limit = r->conf->ack_timeout_ms * 1000000 * (r->conf->retries + 1);
     if (r->noconn_ns == 0)
         r->noconn_ns = now;
-    if (now - r->noconn_ns >= limit) {
+    /* before the first connection, connect_ms decides (send_ack_run_within) */
+    int first = r->connect_ms > 0 && !r->res->connected;
+    if (!first && now - r->noconn_ns >= limit) {
         cli_fail(r->cmd,
                  "%s: no connection for %" PRId64 " ms (--ack-timeout-ms x (1 + --retries)); "
                  "batch sequence %" PRIu64 " not acked (is the daemon running, with "
@@ -213,6 +216,7 @@ static int ack__send_due(struct run *r, int64_t now)
             return ack__no_connection(r, s, now);
         }
         r->noconn_ns = 0;
+        r->res->connected = 1; /* a frame left: whatever the monitor says */
         s->sends++;
         s->state = SLOT_WAITING;
         s->due_ns = now + r->conf->ack_timeout_ms * 1000000;
@@ -314,7 +318,7 @@ static void ack__disconnected(struct run *r, int64_t now)
 }
 
 /* Drains the monitor (two frames per event: event + value, then the
- * address); 1 when a connection broke. */
+ * address); notes a connection; 1 when one broke. */
 static int ack__monitor(struct run *r)
 {
     int broke = 0;
@@ -325,6 +329,7 @@ static int ack__monitor(struct run *r)
         if (zmq_msg_size(&m) == 6) {
             memcpy(&ev, zmq_msg_data(&m), sizeof(ev));
             broke |= ev == ZMQ_EVENT_DISCONNECTED;
+            r->res->connected |= ev == ZMQ_EVENT_CONNECTED;
         }
     }
     zmq_msg_close(&m);
@@ -370,11 +375,19 @@ static int ack__recv(struct run *r, int64_t now)
 int send_ack_run(const struct cli_cmd *cmd, const struct send_ack_conf *conf, uint64_t seq0,
                  send_ack_next_fn next, void *arg, struct send_ack_result *out)
 {
+    return send_ack_run_within(cmd, conf, 0, seq0, next, arg, out);
+}
+
+int send_ack_run_within(const struct cli_cmd *cmd, const struct send_ack_conf *conf,
+                        int64_t connect_ms, uint64_t seq0, send_ack_next_fn next, void *arg,
+                        struct send_ack_result *out)
+{
     memset(out, 0, sizeof(*out));
-    struct run r = {.cmd = cmd, .conf = conf, .more = 1, .seq0 = seq0, .base = seq0,
-                    .next_seq = seq0, .res = out, .next = next, .arg = arg,
+    struct run r = {.cmd = cmd, .conf = conf, .connect_ms = connect_ms, .more = 1,
+                    .seq0 = seq0, .base = seq0, .next_seq = seq0, .res = out, .next = next, .arg = arg,
                     .jitter = (uint64_t)mp_mono_ns() ^ ((uint64_t)getpid() << 32)};
     int rc = MP_ERR_NOMEM;
+    int64_t t0 = mp_mono_ns(); /* connect_ms counts from here */
     r.slots = calloc((size_t)conf->window, sizeof(*r.slots));
     if (r.slots == NULL) {
         cli_fail(cmd, "out of memory");
@@ -384,6 +397,10 @@ int send_ack_run(const struct cli_cmd *cmd, const struct send_ack_conf *conf, ui
         goto out;
     for (;;) {
         int64_t now = mp_mono_ns();
+        if (connect_ms > 0 && !out->connected && now - t0 >= connect_ms * 1000000) {
+            rc = MP_ERR_NOTFOUND; /* no frame left the socket (cli_send_ack.h) */
+            goto out;
+        }
         if ((rc = ack__fill(&r, now)) != MP_OK)
             goto out;
         if (r.base == r.next_seq)

@@ -22,6 +22,16 @@
  * resend) is ignored. OK and DUPLICATE free a batch; REJECTED
  * (the whole frame refused) frees it and counts it as refused.
  *
+ * send_ack_run_within() is the same run for a caller with somewhere else
+ * to go (replay falls back to PUSH): when no connection was made within
+ * connect_ms (> 0) of the start, the run ends with MP_ERR_NOTFOUND and
+ * prints nothing; until the first connection this replaces the
+ * no-connection limit above. No frame can have left then (ZMQ_IMMEDIATE:
+ * a send without a connection fails), so nothing was applied and the
+ * batches may go elsewhere. out->connected
+ * says, for every return, whether a connection was ever made (the
+ * monitor's ZMQ_EVENT_CONNECTED, or any frame handed to the socket).
+ *
  * Returns MP_OK when every batch was acked OK or DUPLICATE; MP_ERR_AGAIN
  * when a batch ran out of retries, MP_ERR_STATE when some batch was
  * REJECTED, MP_ERR_IO / MP_ERR_NOMEM on a socket or memory failure (one
@@ -81,10 +91,14 @@ struct send_ack_result {
     uint64_t ignored;   /* acks for no batch in flight, or not an Ack */
     struct send_ack_reason reasons[SEND_ACK_MAX_REASONS];
     size_t nreasons;
+    int connected; /* a connection to the endpoint was made (send_ack_run_within) */
 };
 
 int send_ack_run(const struct cli_cmd *cmd, const struct send_ack_conf *conf, uint64_t seq0,
                  send_ack_next_fn next, void *arg, struct send_ack_result *out);
+int send_ack_run_within(const struct cli_cmd *cmd, const struct send_ack_conf *conf,
+                        int64_t connect_ms, uint64_t seq0, send_ack_next_fn next, void *arg,
+                        struct send_ack_result *out);
 
 /* "acked batches=N events=N accepted=N rejected=N duplicate=N refused=N
  * retries=N endpoint=E", then one "ack_error reason="…" batches=N
