@@ -27,11 +27,8 @@ static void cfg__free(struct eval_cfg *c)
 {
     alert_ruleset_free(c->rules);
     alert_routes_destroy(c->routes);
-    for (size_t i = 0; i < c->nreceivers; i++) {
-        free((char *)c->receivers[i].name);
-        free((char *)c->receivers[i].url);
-        free((char *)c->receivers[i].secret);
-    }
+    for (size_t i = 0; i < c->nreceivers; i++)
+        alert_receiver_clear(&c->receivers[i]);
     free(c->receivers);
     memset(c, 0, sizeof(*c));
 }
@@ -42,14 +39,9 @@ static int cfg__copy_receivers(struct eval_cfg *c, const struct alert_receiver *
     if (!c->receivers)
         return MP_ERR_NOMEM;
     c->nreceivers = n;
-    for (size_t i = 0; i < n; i++) {
-        c->receivers[i].type = r[i].type;
-        c->receivers[i].name = strdup(r[i].name);
-        c->receivers[i].url = strdup(r[i].url);
-        c->receivers[i].secret = r[i].secret ? strdup(r[i].secret) : NULL;
-        if (!c->receivers[i].name || !c->receivers[i].url || (r[i].secret && !c->receivers[i].secret))
+    for (size_t i = 0; i < n; i++)
+        if (alert_receiver_copy(&c->receivers[i], &r[i]) != MP_OK)
             return MP_ERR_NOMEM;
-    }
     return MP_OK;
 }
 
@@ -321,6 +313,8 @@ static void eval__sweep(struct alert_eval *e, int64_t now)
             continue;
         eval__eval_key(e, k, 1ULL << r->rule, EV_ALL, now);
         r = &e->recs[i]; /* the pool may have moved */
+        if (r->muted && r->status == ST_FIRING && !r->queued)
+            alert_group_unmuted(e, i, k, now);
         if (r->status != ST_FIRING || r->nstatus != ST_FIRING || r->queued)
             continue;
         const struct alert_rule *rule =
@@ -494,6 +488,7 @@ static int eval__init(struct alert_eval *e, const struct alert_eval_opts *opts)
 {
     if (!opts->rules || !opts->routes)
         return MP_ERR_INVAL;
+    e->silences = opts->silences;
     e->nrules = alert_ruleset_count(opts->rules);
     if (e->nrules == 0 || e->nrules > ALERT_RULES_MAX)
         return MP_ERR_INVAL;

@@ -51,6 +51,12 @@
  * alert whose key no longer exists, or whose rule has left the rules file,
  * is resolved at start (one request per tenant).
  *
+ * Silences (alert_silence.h): an alert an active silence mutes keeps its
+ * state and figures, but its news is kept back (a resolve inside the
+ * silence goes unheard, as in Alertmanager); the sweep tells a muted alert
+ * still firing once as firing when no silence mutes it any more. While
+ * silenced it is not among the members of a whole-group notification either.
+ *
  * Routing: a tenant's notifications go to the receivers of the entries of
  * its route (or of the default route when it has none) that its alerts
  * match; never to another tenant's receivers.
@@ -79,6 +85,7 @@
 #include "alert_route.h"
 #include "alert_rule.h"
 #include "alert_sender.h"
+#include "alert_silence.h"
 #include "mp_hist.h"
 #include "eng_store.h"
 #include "eng_table.h"
@@ -98,6 +105,8 @@ struct alert_eval_opts {
     unsigned group_by;                        /* ALERT_LABEL_* (alert_notify.h); tenant always */
     size_t max_alerts;                        /* alerts per webhook body; 0: no limit */
     const char *external_url;                 /* copied; NULL: none */
+    struct alert_silences *silences;          /* borrowed, outlives the evaluator;
+                                                 NULL: none (alert_silence.h) */
 };
 
 struct alert_eval_figures {

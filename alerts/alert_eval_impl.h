@@ -43,6 +43,7 @@ struct arec {
     uint8_t nstatus, nseverity;     /* what receivers were last told (INACTIVE or FIRING) */
     uint8_t queued, repeat_due, dirty;
     uint8_t member, mark;   /* alert_group.c: in grp's members; seen by this send */
+    uint8_t muted; /* firing news kept back by a silence (alert_group_unmuted) */
     uint32_t next_free;
     struct tgroup *grp;     /* alert_group.c: its notification group, once queued */
     int64_t since_ms;    /* pending since */
@@ -83,6 +84,7 @@ struct alert_eval {
     struct eng_table *t;
     struct alert_sender *s;
     struct eng_store *store;
+    struct alert_silences *silences; /* borrowed; thread-safe on its own */
     struct eng_store_batch *wb;
     uint32_t max_keys;
     int64_t group_ms;
@@ -195,6 +197,8 @@ void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct 
  * request per group and receiver. Reorders a[] (stable per group). */
 void alert_group_deliver_by_tenant(struct alert_eval *e, struct alert_instance *a, size_t n,
                                    int64_t now);
+/* Sweep: queues muted firing record i (of key k) once no silence mutes it. */
+void alert_group_unmuted(struct alert_eval *e, uint32_t i, struct eng_key *k, int64_t now);
 /* Sends ready groups (all when force), saves dirty records, frees finished
  * ones, and commits state and outbox entries in one batch. */
 void alert_group_flush(struct alert_eval *e, int64_t now, int force);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "alert_eval_impl.h"
+#include "alert_render.h"
 #include "mp_buf.h"
 #include "eng_hash.h"
 #include "mp_log.h"
@@ -204,11 +205,15 @@ static const char *group__label(void *arg, const char *label)
 }
 
 /* The requests of route entry `h` for group g: its receivers each get the
- * alerts of it[0..n) that reach the entry, when one of those has news. */
+ * alerts of it[0..n) that reach the entry, when one of those has news. The
+ * webhook gets the whole group under the entry's groupKey; the other types
+ * get their row of the render table (alert_render.h), with the external
+ * URL; a per_alert type (PagerDuty) only the alerts with news, one request
+ * each, so unchanged incidents are not triggered again. */
 static void group__deliver_entry(struct alert_eval *e, const struct tgroup *g,
                                  const struct alert_route_hit *h, const struct gitem *it,
                                  const struct alert_route_hit *hits, const size_t *nh, size_t n,
-                                 struct alert_instance *sub, int64_t now)
+                                 struct alert_instance *sub, unsigned char *subnews, int64_t now)
 {
     size_t ns = 0;
     int news = 0;
@@ -216,6 +221,7 @@ static void group__deliver_entry(struct alert_eval *e, const struct tgroup *g,
         for (size_t z = 0; z < nh[y]; z++) {
             if (hits[y * ALERT_ROUTE_HITS_MAX + z].id != h->id)
                 continue;
+            subnews[ns] = (unsigned char)it[y].news;
             sub[ns++] = it[y].a;
             news |= it[y].news;
             break;
@@ -227,15 +233,20 @@ static void group__deliver_entry(struct alert_eval *e, const struct tgroup *g,
     ng.route_key = h->key;
     for (size_t x = 0; x < h->n; x++) {
         const struct alert_receiver *rc = &e->cfg.receivers[h->idx[x]];
-        char *body = rc->type == ALERT_RECEIVER_SLACK
-                         ? alert_notify_slack(sub, ns)
-                         : alert_notify_webhook_group(&ng, rc->name, sub, ns);
-        if (!body) {
-            mp_error("alert_body_nomem receiver=%s tenant=%s", MP_LOG_Q(rc->name),
-                     MP_LOG_Q(g->tenant));
-            continue;
+        const struct alert_render *rd = alert_render_for(rc->type);
+        size_t per = rd->per_alert ? 1 : ns;
+        for (size_t y = 0; y < ns; y += per) {
+            if (rd->per_alert && !subnews[y])
+                continue; /* unchanged member: its incident stands as it is */
+            char *body = rc->type == ALERT_RECEIVER_WEBHOOK
+                             ? alert_notify_webhook_group(&ng, rc->name, &sub[y], per)
+                             : rd->body(rc, e->ng.external_url, &sub[y], per, now);
+            if (!body)
+                mp_error("alert_body_nomem receiver=%s tenant=%s", MP_LOG_Q(rc->name),
+                         MP_LOG_Q(g->tenant));
+            else
+                group__add_note(e, rc, g->tenant, body, &sub[y], per, now);
         }
-        group__add_note(e, rc, g->tenant, body, sub, ns, now);
     }
 }
 
@@ -264,7 +275,8 @@ static void group__deliver(struct alert_eval *e, const struct tgroup *g, struct 
     size_t *nh = malloc((n ? n : 1) * sizeof(*nh));
     unsigned char *done = calloc(ne ? ne : 1, 1);
     struct alert_instance *sub = malloc((n ? n : 1) * sizeof(*sub));
-    if (!hits || !nh || !done || !sub) {
+    unsigned char *subnews = malloc(n ? n : 1);
+    if (!hits || !nh || !done || !sub || !subnews) {
         mp_error("alert_group_nomem tenant=%s", MP_LOG_Q(g->tenant));
         goto out;
     }
@@ -287,7 +299,7 @@ static void group__deliver(struct alert_eval *e, const struct tgroup *g, struct 
             if (h->id >= ne || done[h->id])
                 continue;
             done[h->id] = 1;
-            group__deliver_entry(e, g, h, it, hits, nh, n, sub, now);
+            group__deliver_entry(e, g, h, it, hits, nh, n, sub, subnews, now);
         }
     }
 out:
@@ -295,20 +307,61 @@ out:
     free(nh);
     free(done);
     free(sub);
+    free(subnews);
+}
+
+/* Under mu. 1 when an active silence mutes record r's alert (named in *ai):
+ * its news is kept back and receivers count as not told, so a resolve
+ * inside the silence goes unheard and, once no silence mutes it, the sweep
+ * has a still firing alert told once as firing (alert_group_unmuted). */
+static int group__muted(struct alert_eval *e, struct arec *r, struct alert_instance *ai,
+                        int64_t now)
+{
+    ai->severity = r->status == ST_FIRING ? r->severity : r->nseverity;
+    if (!e->silences || !alert_silence_mutes_instance(e->silences, ai, now))
+        return 0;
+    r->muted = r->status == ST_FIRING;
+    r->nstatus = ST_INACTIVE;
+    r->repeat_due = 0;
+    return 1;
+}
+
+void alert_group_unmuted(struct alert_eval *e, uint32_t i, struct eng_key *k, int64_t now)
+{
+    struct alert_instance ai;
+    const char *tenant = eng_key_tenant(e->t, k);
+    pthread_mutex_lock(&e->mu);
+    struct arec *r = &e->recs[i];
+    alert_eval_instance(e, k, &alert_ruleset_for(e->cfg.rules, tenant)[r->rule], &ai);
+    ai.severity = r->severity;
+    int still = alert_silence_mutes_instance(e->silences, &ai, now);
+    pthread_mutex_unlock(&e->mu);
+    if (!still) {
+        r->muted = 0;
+        alert_group_queue(e, i, tenant);
+    }
 }
 
 /* Appends group g's members (told firing, not yet in it[]: r->mark) to
- * it[*n..), as receivers were told them, with their current figures. */
-static void group__members(struct alert_eval *e, struct tgroup *g, struct gitem *it, size_t *n)
+ * it[*n..), as receivers were told them, with their current figures. A
+ * member a silence mutes is left out while it does (group__muted: the
+ * sweep tells it again once it does not). Under mu. */
+static void group__members(struct alert_eval *e, struct tgroup *g, struct gitem *it, size_t *n,
+                           int64_t now)
 {
     for (size_t x = 0; x < g->nm; x++) {
         uint32_t i = g->members[x];
         struct arec *r = &e->recs[i];
         struct eng_key *k = r->used ? eng_table_key(e->t, r->key_id) : NULL;
-        if (!k || r->grp != g || r->mark || r->nstatus != ST_FIRING)
+        if (!k || r->grp != g || r->mark || r->muted || r->nstatus != ST_FIRING)
             continue;
-        struct gitem *t = &it[(*n)++];
+        struct gitem *t = &it[*n];
         alert_eval_instance(e, k, &alert_ruleset_for(e->cfg.rules, g->tenant)[r->rule], &t->a);
+        if (group__muted(e, r, &t->a, now)) {
+            alert_eval_rec_dirty(e, i); /* silenced since it was told: out of the group */
+            continue;
+        }
+        (*n)++;
         t->a.v = r->v;
         t->a.status = ALERT_STATUS_FIRING;
         t->a.severity = r->nseverity;
@@ -332,7 +385,7 @@ void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct 
     }
     for (; na < n; na++)
         it[na] = (struct gitem){.a = a[na], .news = 1};
-    group__members(e, g, it, &na);
+    group__members(e, g, it, &na, now);
     for (size_t x = n; x < na; x++)
         e->recs[it[x].rec].mark = 0;
     group__deliver(e, g, it, na, now);
@@ -443,6 +496,8 @@ static void group__send(struct alert_eval *e, struct tgroup *g, int64_t now)
         alert_eval_rec_dirty(e, i);
         const struct alert_rule *rule = &alert_ruleset_for(e->cfg.rules, g->tenant)[r->rule];
         alert_eval_instance(e, k, rule, &it[na].a);
+        if (group__muted(e, r, &it[na].a, now))
+            continue;
         if (!group__news(r, &it[na].a, now))
             continue;
         alert_eval_rec_dirty(e, i); /* again: the first may have found no room */
@@ -451,7 +506,7 @@ static void group__send(struct alert_eval *e, struct tgroup *g, int64_t now)
         r->mark = 1;
     }
     nnews = na;
-    group__members(e, g, it, &na);
+    group__members(e, g, it, &na, now);
     group__remember(e, g, it, na);
     pthread_mutex_unlock(&e->mu);
     g->n = 0;

@@ -1,4 +1,4 @@
-/* alert_notify.c — webhook and Slack payloads, Slack merging, signatures,
+/* alert_notify.c — the webhook payload, the text every receiver shares, signatures,
  * fingerprints and idempotency keys (see alert_notify.h). */
 #include "alert_notify.h"
 
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "mp_buf.h"
+#include "mp_fmt.h"
 
 const char *alert_severity_name(int sev)
 {
@@ -107,7 +107,7 @@ void alert_notify_idem_key(const struct alert_instance *a, size_t n, int64_t dec
 /* ---- payloads ---- */
 
 /* "<what>" part of a summary: " mailbox x", " recipient domain y" or "". */
-static void notify__scope(const struct alert_instance *a, char *buf, size_t n)
+void alert_notify_scope(const struct alert_instance *a, char *buf, size_t n)
 {
     if (a->mailbox)
         snprintf(buf, n, " mailbox %s", a->mailbox);
@@ -117,17 +117,27 @@ static void notify__scope(const struct alert_instance *a, char *buf, size_t n)
         buf[0] = '\0';
 }
 
-static uint64_t notify__threshold(const struct alert_instance *a)
+/* A rate as a percentage for people (base/mp_fmt): 80 of 1000 -> "8.00%". */
+static void notify__pct(uint64_t num, uint64_t den, char *buf, size_t n)
+{
+    mp_fmt_pct(den ? (double)num / (double)den : 0.0, buf, n);
+}
+
+void alert_notify_value_text(const struct alert_rule *r, uint64_t ppb, char *buf, size_t n)
+{
+    if (r->kind == ALERT_KIND_RATIO || r->kind == ALERT_KIND_DROP || r->kind == ALERT_KIND_TREND)
+        mp_fmt_pct((double)ppb / 1e9, buf, n);
+    else if (r->kind == ALERT_KIND_SPIKE)
+        mp_fmt_factor((double)ppb / 1e9, buf, n);
+    else
+        alert_format_rule_value(r, ppb, buf, n);
+}
+
+uint64_t alert_notify_threshold(const struct alert_instance *a)
 {
     const struct alert_rule *r = a->rule;
     return a->severity == ALERT_SEV_CRITICAL || !r->warning_ppb ? r->critical_ppb
                                                                 : r->warning_ppb;
-}
-
-/* A rate as a percentage for people: 80 of 1000 -> "8". */
-static void notify__pct(uint64_t num, uint64_t den, char *buf, size_t n)
-{
-    alert_format_value(den ? (double)num * 100.0 / (double)den : 0.0, buf, n);
 }
 
 /* Issue 11: an alert resolved because its rule is disabled (for its tenant,
@@ -142,18 +152,56 @@ static int notify__disabled_summary(const struct alert_instance *a, const char *
     return 1;
 }
 
-static void notify__summary(const struct alert_instance *a, char *buf, size_t n)
+void alert_notify_what(const struct alert_instance *a, char *buf, size_t n)
 {
     const struct alert_rule *r = a->rule;
     const struct alert_value *v = &a->v;
-    char val[48], thr[48], scope[200], what[400], cur[48], base[48];
-    int pct = r->kind == ALERT_KIND_RATIO || r->kind == ALERT_KIND_DROP ||
-              r->kind == ALERT_KIND_TREND;
-    const char *unit = pct ? "%" : r->kind == ALERT_KIND_SPIKE ? "x" : "";
-    uint64_t t = notify__threshold(a);
-    alert_format_rule_value(r, pct ? v->value_ppb * 100 : v->value_ppb, val, sizeof(val));
-    alert_format_rule_value(r, pct ? t * 100 : t, thr, sizeof(thr));
-    notify__scope(a, scope, sizeof(scope));
+    char cur[48], base[48];
+    switch (r->kind) {
+    case ALERT_KIND_COUNT:
+        snprintf(buf, n, "%llu %s over %s", (unsigned long long)v->num, r->num_label,
+                 r->window.text);
+        break;
+    case ALERT_KIND_DROP:
+        notify__pct(v->num, v->den, cur, sizeof(cur));
+        notify__pct(v->base_num, v->base_den, base, sizeof(base));
+        snprintf(buf, n,
+                 "%s per %s %s over %s (%llu of %llu) vs %s the %s before (%llu of %llu)",
+                 r->num_label, r->den_label, cur, r->window.text, (unsigned long long)v->num,
+                 (unsigned long long)v->den, base, r->baseline.text,
+                 (unsigned long long)v->base_num, (unsigned long long)v->base_den);
+        break;
+    case ALERT_KIND_SPIKE:
+        if (r->den_types)
+            snprintf(buf, n,
+                     "%llu %s of %llu %s over %s vs %llu of %llu over the %s before",
+                     (unsigned long long)v->num, r->num_label, (unsigned long long)v->den,
+                     r->den_label, r->window.text, (unsigned long long)v->base_num,
+                     (unsigned long long)v->base_den, r->baseline.text);
+        else
+            snprintf(buf, n, "%llu %s over %s vs %llu over the %s before",
+                     (unsigned long long)v->num, r->num_label, r->window.text,
+                     (unsigned long long)v->base_num, r->baseline.text);
+        break;
+    case ALERT_KIND_TREND:
+        snprintf(buf, n, "%s per %s rising %d days in a row (%llu of %llu on the last day)",
+                 r->num_label, r->den_label, r->days, (unsigned long long)v->num,
+                 (unsigned long long)v->den);
+        break;
+    default:
+        snprintf(buf, n, "%llu of %llu %s over %s", (unsigned long long)v->num,
+                 (unsigned long long)v->den, r->den_label, r->window.text);
+        break;
+    }
+}
+
+void alert_notify_summary(const struct alert_instance *a, char *buf, size_t n)
+{
+    const struct alert_rule *r = a->rule;
+    char val[48], thr[48], scope[200], what[400];
+    alert_notify_value_text(r, a->v.value_ppb, val, sizeof(val));
+    alert_notify_value_text(r, alert_notify_threshold(a), thr, sizeof(thr));
+    alert_notify_scope(a, scope, sizeof(scope));
     if (a->rule_removed) {
         snprintf(buf, n, "%s resolved for tenant %s%s: rule %s was removed from the rules file",
                  r->alertname, a->tenant, scope, r->name);
@@ -161,48 +209,33 @@ static void notify__summary(const struct alert_instance *a, char *buf, size_t n)
     }
     if (notify__disabled_summary(a, scope, buf, n))
         return;
-    switch (r->kind) {
-    case ALERT_KIND_COUNT:
-        snprintf(what, sizeof(what), "%llu %s over %s", (unsigned long long)v->num, r->num_label,
-                 r->window.text);
-        break;
-    case ALERT_KIND_DROP:
-        notify__pct(v->num, v->den, cur, sizeof(cur));
-        notify__pct(v->base_num, v->base_den, base, sizeof(base));
-        snprintf(what, sizeof(what),
-                 "%s per %s %s%% over %s (%llu of %llu) vs %s%% the %s before (%llu of %llu)",
-                 r->num_label, r->den_label, cur, r->window.text, (unsigned long long)v->num,
-                 (unsigned long long)v->den, base, r->baseline.text,
-                 (unsigned long long)v->base_num, (unsigned long long)v->base_den);
-        break;
-    case ALERT_KIND_SPIKE:
-        if (r->den_types)
-            snprintf(what, sizeof(what),
-                     "%llu %s of %llu %s over %s vs %llu of %llu over the %s before",
-                     (unsigned long long)v->num, r->num_label, (unsigned long long)v->den,
-                     r->den_label, r->window.text, (unsigned long long)v->base_num,
-                     (unsigned long long)v->base_den, r->baseline.text);
-        else
-            snprintf(what, sizeof(what), "%llu %s over %s vs %llu over the %s before",
-                     (unsigned long long)v->num, r->num_label, r->window.text,
-                     (unsigned long long)v->base_num, r->baseline.text);
-        break;
-    case ALERT_KIND_TREND:
-        snprintf(what, sizeof(what), "%s per %s rising %d days in a row (%llu of %llu on the last day)",
-                 r->num_label, r->den_label, r->days, (unsigned long long)v->num,
-                 (unsigned long long)v->den);
-        break;
-    default:
-        snprintf(what, sizeof(what), "%llu of %llu %s over %s", (unsigned long long)v->num,
-                 (unsigned long long)v->den, r->den_label, r->window.text);
-        break;
-    }
+    alert_notify_what(a, what, sizeof(what));
     if (a->status == ALERT_STATUS_RESOLVED)
-        snprintf(buf, n, "%s resolved for tenant %s%s: %s%s (%s)", r->alertname, a->tenant, scope,
-                 val, unit, what);
+        snprintf(buf, n, "%s resolved for tenant %s%s: %s (%s)", r->alertname, a->tenant, scope,
+                 val, what);
     else
-        snprintf(buf, n, "%s %s%s for tenant %s%s (%s), %s at %s%s", r->alertname, val, unit,
-                 a->tenant, scope, what, alert_severity_name(a->severity), thr, unit);
+        snprintf(buf, n, "%s %s for tenant %s%s (%s), %s at %s", r->alertname, val, a->tenant,
+                 scope, what, alert_severity_name(a->severity), thr);
+}
+
+void alert_notify_title(const struct alert_instance *a, size_t n, char *buf, size_t len)
+{
+    size_t firing = 0;
+    int same_name = 1, same_sev = 1;
+    for (size_t i = 0; i < n; i++) {
+        firing += a[i].status == ALERT_STATUS_FIRING;
+        same_name &= strcmp(a[i].rule->alertname, a[0].rule->alertname) == 0;
+        same_sev &= a[i].severity == a[0].severity;
+    }
+    char status[32];
+    if (firing)
+        snprintf(status, sizeof(status), "[FIRING:%zu]", firing);
+    else
+        snprintf(status, sizeof(status), "[RESOLVED]");
+    /* Alertmanager's: status, the group's labels, then what all share. */
+    snprintf(buf, len, "%s %s%s%s%s%s", status, n ? a[0].tenant : "",
+             n && same_name ? " " : "", n && same_name ? a[0].rule->alertname : "",
+             n && same_sev ? " " : "", n && same_sev ? alert_severity_name(a[0].severity) : "");
 }
 
 static json_t *notify__labels(const struct alert_instance *a)
@@ -232,11 +265,11 @@ static json_t *notify__annotations(const struct alert_instance *a)
     char buf[1024];
     const struct alert_rule *r = a->rule;
     json_t *an = json_object();
-    notify__summary(a, buf, sizeof(buf));
+    alert_notify_summary(a, buf, sizeof(buf));
     json_object_set_new(an, "summary", json_string(buf));
     alert_format_rule_value(r, a->v.value_ppb, buf, sizeof(buf));
     json_object_set_new(an, "value", json_string(buf));
-    alert_format_rule_value(r, notify__threshold(a), buf, sizeof(buf));
+    alert_format_rule_value(r, alert_notify_threshold(a), buf, sizeof(buf));
     json_object_set_new(an, "threshold", json_string(buf));
     notify__num(an, "numerator", a->v.num);
     if (r->den_types)
@@ -407,58 +440,6 @@ char *alert_notify_webhook(const char *receiver, const struct alert_instance *a,
 {
     /* grouped by tenant, no limit, no external URL */
     return alert_notify_webhook_group(NULL, receiver, a, n);
-}
-
-char *alert_notify_slack(const struct alert_instance *a, size_t n)
-{
-    size_t cap = 256 + n * 600, len = 0;
-    char *text = malloc(cap);
-    if (!text)
-        return NULL;
-    text[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        char summary[512];
-        notify__summary(&a[i], summary, sizeof(summary));
-        const char *icon = a[i].status == ALERT_STATUS_RESOLVED  ? ":white_check_mark: *RESOLVED*"
-                           : a[i].severity == ALERT_SEV_CRITICAL ? ":red_circle: *CRITICAL*"
-                                                                 : ":warning: *WARNING*";
-        int w = snprintf(text + len, cap - len, "%s%s %s", i ? "\n" : "", icon, summary);
-        if (w > 0)
-            len += (size_t)w < cap - len ? (size_t)w : cap - len - 1;
-    }
-    json_t *root = json_object();
-    json_object_set_new(root, "text", json_string(text));
-    char *out = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    free(text);
-    return out;
-}
-
-size_t alert_notify_slack_merge(const char *const *bodies, const size_t *lens, size_t n,
-                                char **out)
-{
-    struct mp_buf joined = MP_BUF_INIT;
-    size_t g = 0;
-    *out = NULL;
-    for (; g < n; g++) {
-        json_t *doc = json_loadb(bodies[g], lens[g], 0, NULL);
-        json_t *text = json_object_get(doc, "text");
-        size_t tl = json_is_string(text) ? json_string_length(text) : 0;
-        /* room for both parts first: a half-appended entry must not stay */
-        if (!json_is_string(text) || mp_buf_reserve(&joined, 2 + tl) != MP_OK) {
-            json_decref(doc);
-            break;
-        }
-        if (g)
-            mp_buf_append(&joined, "\n\n", 2);
-        mp_buf_append(&joined, json_string_value(text), tl);
-        json_decref(doc);
-    }
-    json_t *root = g >= 2 ? json_pack("{s:s%}", "text", joined.p, joined.len) : NULL;
-    *out = root ? json_dumps(root, JSON_COMPACT) : NULL;
-    json_decref(root);
-    mp_buf_free(&joined);
-    return *out ? g : 0;
 }
 
 void alert_sign(const char *secret, int64_t unix_s, const char *body, size_t len, char *out,

@@ -1,6 +1,8 @@
 /* alert_notify.h — what a notification says: the Alertmanager v4 webhook
- * body, the Slack message (and the merging of several into one), the
- * request signature, the alert fingerprint and the idempotency key.
+ * body, the text every receiver shares (summary, title, values through
+ * base/mp_fmt), the request signature, the alert fingerprint and the
+ * idempotency key. Slack, PagerDuty and email bodies: alert_slack.h,
+ * alert_pagerduty.h, alert_email.h.
  *
  * Contract: pure functions of their arguments, no state, any thread. Bodies
  * are built with jansson and returned as malloc'd NUL-terminated strings
@@ -56,6 +58,29 @@ void alert_notify_idem_key(const struct alert_instance *a, size_t n, int64_t dec
                            const char *receiver, char out[ALERT_IDEM_LEN]);
 const char *alert_severity_name(int sev);
 
+/* Text for people, shared by every receiver's renderer (alert_slack.c,
+ * alert_pagerduty.c, alert_email.c):
+ *   alert_notify_summary(): the one-line summary the webhook carries in
+ *     annotations.summary ("bounce_rate 2.31% for tenant acme mailbox x
+ *     (231 of 10000 delivered over 1h), warning at 2.00%");
+ *   alert_notify_what(): the figures behind the value, as the summary
+ *     gives them in parentheses ("231 of 10000 delivered over 1h");
+ *   alert_notify_scope(): " mailbox x", " recipient domain y" or "";
+ *   alert_notify_value_text(): a value of rule r (ppb) through base/mp_fmt:
+ *     "2.31%" (ratio, drop, trend), "3.2x" (spike), "12" (count);
+ *   alert_notify_threshold(): the threshold the alert is measured against
+ *     (critical's when critical or no warning is set, else warning's), ppb. */
+void alert_notify_summary(const struct alert_instance *a, char *buf, size_t n);
+/* The title of a notification of a[0..n), as Slack and email subjects
+ * show it: "[FIRING:2] acme bounce_rate warning" (the firing count, the
+ * tenant, then the alert name and severity when all alerts share them), or
+ * "[RESOLVED] acme bounce_rate warning" when none fires. */
+void alert_notify_title(const struct alert_instance *a, size_t n, char *buf, size_t len);
+void alert_notify_scope(const struct alert_instance *a, char *buf, size_t n);
+void alert_notify_what(const struct alert_instance *a, char *buf, size_t n);
+void alert_notify_value_text(const struct alert_rule *r, uint64_t ppb, char *buf, size_t n);
+uint64_t alert_notify_threshold(const struct alert_instance *a);
+
 /* One alert as the webhook's "alerts" entries carry it (status, labels,
  * annotations, startsAt, endsAt, generatorURL, fingerprint); a new reference. */
 json_t *alert_notify_alert_json(const struct alert_instance *a);
@@ -96,15 +121,6 @@ void alert_notify_group_key(const struct alert_notify_group *g, const struct ale
  * <external_url>/v1/alerts?tenant=<tenant>#<fingerprint>. */
 char *alert_notify_webhook_group(const struct alert_notify_group *g, const char *receiver,
                                  const struct alert_instance *a, size_t n);
-char *alert_notify_slack(const struct alert_instance *a, size_t n);
-
-/* Slack: merges message bodies bodies[0..n) (lengths lens[]), in order,
- * into one {"text": ...} whose text is theirs joined by a blank line. Stops
- * before the first body that is not {"text": string}. Returns how many were
- * merged (>= 2) and the new body in *out (malloc'd), or 0 and *out NULL when
- * fewer than two merge or memory runs out: the caller sends them one by one. */
-size_t alert_notify_slack_merge(const char *const *bodies, const size_t *lens, size_t n,
-                                char **out);
 
 /* out must hold at least 100 bytes. */
 void alert_sign(const char *secret, int64_t unix_s, const char *body, size_t len, char *out,

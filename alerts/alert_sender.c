@@ -47,6 +47,7 @@ static void rq__free(struct rq *q)
     free(q->name);
     free(q->url);
     free(q->secret);
+    alert_receiver_clear(&q->rc);
     free(q->msg_body);
     free(q->msg_idem);
     alert_note_free_list(q->head);
@@ -71,6 +72,34 @@ static void names__free(struct names *nm)
 }
 
 static char *sender__dup(const char *s) { return s ? strdup(s) : NULL; }
+
+/* The string fields of struct alert_receiver, for copy and clear. */
+#define SENDER_RC_STRINGS(r)                                                                   \
+    {&(r)->name, &(r)->url, &(r)->secret, &(r)->channel, &(r)->username, &(r)->icon_emoji,     \
+     &(r)->routing_key, &(r)->mail_from, &(r)->mail_to, &(r)->auth_username,                 \
+     &(r)->auth_password}
+
+int alert_receiver_copy(struct alert_receiver *dst, const struct alert_receiver *src)
+{
+    struct alert_receiver tmp = *src;
+    const char **from[] = SENDER_RC_STRINGS(&tmp);
+    const char **to[] = SENDER_RC_STRINGS(dst);
+    memset(dst, 0, sizeof(*dst));
+    dst->type = src->type;
+    dst->tls = src->tls;
+    for (size_t i = 0; i < MP_ARRAY_LEN(to); i++)
+        if (*from[i] && !(*to[i] = strdup(*from[i])))
+            return MP_ERR_NOMEM;
+    return MP_OK;
+}
+
+void alert_receiver_clear(struct alert_receiver *r)
+{
+    const char **f[] = SENDER_RC_STRINGS(r);
+    for (size_t i = 0; i < MP_ARRAY_LEN(f); i++)
+        free((char *)*f[i]);
+    memset(r, 0, sizeof(*r));
+}
 
 struct rq *alert_rq_find(const struct rqset *set, const char *name)
 {
@@ -108,10 +137,12 @@ static int sender__build(const struct alert_receiver *receivers, size_t n, struc
         q->url = sender__dup(receivers[i].url);
         q->secret = sender__dup(receivers[i].secret);
         q->type = receivers[i].type;
+        int copied = alert_receiver_copy(&q->rc, &receivers[i]);
         char *nmv = sender__dup(receivers[i].name);
         if (nmv)
             nm->v[nm->n++] = nmv;
-        if (!q->name || !q->url || (receivers[i].secret && !q->secret) || !nmv)
+        if (!q->name || !q->url || (receivers[i].secret && !q->secret) || !nmv ||
+            copied != MP_OK)
             goto err;
     }
     *names = nm;
@@ -279,6 +310,9 @@ void alert_sender_apply(struct alert_sender *s, struct rqset *set)
         oq->secret = nq->secret;
         nq->secret = t;
         oq->type = nq->type;
+        struct alert_receiver rt = oq->rc; /* email settings follow the new file */
+        oq->rc = nq->rc;
+        nq->rc = rt;
         set->rq[i] = oq;
         rq__free(nq);
         for (size_t j = 0; j < s->cur.n; j++)

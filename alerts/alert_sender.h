@@ -27,10 +27,18 @@
  *
  * Slack receivers: at most one request per slack_interval_ms (default 1000)
  * per webhook. Notifications that queue up meanwhile are merged, in order,
- * into one message (their "text" fields joined), up to 20 per message, so a
- * burst costs one request a second and loses nothing.
+ * into one message (their attachments in one list, see alert_slack.h), up
+ * to 20 per message, so a burst costs one request a second and loses
+ * nothing.
  *
- * Every request carries Content-Type: application/json, Idempotency-Key
+ * Email receivers: the note's body is the whole RFC 5322 message
+ * (alert_email.h), uploaded over SMTP (MAIL FROM, one RCPT TO per address
+ * of mail_to); success is libcurl's CURLE_OK with a 2xx SMTP reply, a 5xx
+ * SMTP reply dead-letters ("smtp_<code>"), anything else is retried like an
+ * HTTP failure. Signatures and Idempotency-Key do not apply (the message
+ * has a Message-ID, stable across retries).
+ *
+ * Every HTTP request carries Content-Type: application/json, Idempotency-Key
  * (stable across retries of one notification; a merged Slack message has the
  * key of its first notification plus "+<count>") and, when the receiver has
  * a secret, X-Mailpulse-Signature (see alert_notify.h), computed per attempt.
@@ -46,7 +54,7 @@
  * stop, submit, receiver lists), alert_outbox.c (outbox and dead letters in
  * the store, the load at start, dead_json), alert_sender_loop.c (the thread:
  * libcurl multi, order, retries, Slack pacing; the merged text itself is
- * alert_notify_slack_merge()).
+ * alert_slack_merge()).
  */
 #ifndef ALERT_SENDER_H
 #define ALERT_SENDER_H
@@ -59,14 +67,36 @@
 #include "eng_store.h"
 #include "mp.h"
 
-enum alert_receiver_type { ALERT_RECEIVER_WEBHOOK = 0, ALERT_RECEIVER_SLACK = 1 };
+enum alert_receiver_type {
+    ALERT_RECEIVER_WEBHOOK = 0,
+    ALERT_RECEIVER_SLACK = 1,
+    ALERT_RECEIVER_PAGERDUTY = 2, /* Events API v2, one request per alert (alert_pagerduty.h) */
+    ALERT_RECEIVER_EMAIL = 3,     /* SMTP through libcurl, one message per notification */
+};
+
+/* Email: how the SMTP connection is protected. STARTTLS is required (not
+ * tried) so a downgrade cannot send alerts in clear; IMPLICIT is smtps://. */
+enum alert_email_tls { ALERT_TLS_STARTTLS = 0, ALERT_TLS_NONE = 1, ALERT_TLS_IMPLICIT = 2 };
 
 struct alert_receiver {
     const char *name;
     int type; /* enum alert_receiver_type */
     const char *url;
     const char *secret; /* NULL: requests are not signed */
+    /* Slack (alert_slack.h); NULL: the webhook's own setting. */
+    const char *channel, *username, *icon_emoji;
+    const char *routing_key; /* PagerDuty: the integration's key */
+    /* Email (alert_email.h): url is smtp:// or smtps://host[:port]. */
+    const char *mail_from, *mail_to;           /* to: addresses joined by ", " */
+    const char *auth_username, *auth_password; /* NULL: no AUTH */
+    int tls;                                   /* enum alert_email_tls */
 };
+
+/* Deep copy of every string of `src` into `dst` (zeroed first); on
+ * MP_ERR_NOMEM `dst` holds what was copied, for alert_receiver_clear(). */
+int alert_receiver_copy(struct alert_receiver *dst, const struct alert_receiver *src);
+/* Frees the strings of a copy and zeroes it. */
+void alert_receiver_clear(struct alert_receiver *r);
 
 struct alert_sender;
 

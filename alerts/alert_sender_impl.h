@@ -73,6 +73,10 @@ struct rq {
     CURL *easy;     /* non-NULL while the message is in flight */
     struct rstat *st; /* this name's figures; found by the sender thread at first use */
     struct curl_slist *hdrs;
+    struct alert_receiver rc; /* a full copy: the email settings (from, to, auth, tls) */
+    struct curl_slist *rcpt;  /* email: RCPT TO list while in flight */
+    const char *up;           /* email: what is left to upload of the message */
+    size_t up_left;
 };
 
 /* One receiver name's figures. The sender thread alone adds slots and

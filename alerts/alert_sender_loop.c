@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "alert_notify.h"
+#include "alert_slack.h"
 #include "alert_sender_impl.h"
 
 static struct rstat *loop__rstat(struct alert_sender *s, struct rq *q);
@@ -40,8 +41,10 @@ void alert_rq_abort(struct alert_sender *s, struct rq *q)
     curl_multi_remove_handle(s->multi, q->easy);
     curl_easy_cleanup(q->easy);
     curl_slist_free_all(q->hdrs);
+    curl_slist_free_all(q->rcpt);
     q->easy = NULL;
     q->hdrs = NULL;
+    q->rcpt = NULL;
 }
 
 /* Dead-letters the current message's notes (or the head alone). */
@@ -59,7 +62,7 @@ static int loop__expired(const struct alert_sender *s, const struct note *n, int
 }
 
 /* Slack: merges the queued notes (up to SENDER_SLACK_MERGE_MAX, in order)
- * into one message (alert_notify_slack_merge). Leaves group_n = 1 and no
+ * into one message (alert_slack_merge). Leaves group_n = 1 and no
  * msg_body when there is nothing to merge or memory runs out (sending one
  * at a time still works). */
 static void loop__form_group(struct rq *q)
@@ -74,7 +77,7 @@ static void loop__form_group(struct rq *q)
         lens[n] = x->len;
     }
     char *body = NULL;
-    size_t g = alert_notify_slack_merge(bodies, lens, n, &body);
+    size_t g = alert_slack_merge(bodies, lens, n, &body);
     size_t il = strlen(q->head->idem) + 24;
     char *idem = g ? malloc(il) : NULL;
     if (!body || !idem) {
@@ -128,6 +131,64 @@ static struct curl_slist *loop__headers(const struct rq *q, const char *body, si
     return h;
 }
 
+/* Email: libcurl reads the message from here while uploading it. */
+static size_t loop__upload(char *buf, size_t size, size_t nitems, void *arg)
+{
+    struct rq *q = arg;
+    size_t n = size * nitems < q->up_left ? size * nitems : q->up_left;
+    memcpy(buf, q->up, n);
+    q->up += n;
+    q->up_left -= n;
+    return n;
+}
+
+/* "Name <a@b>" or "a@b" as SMTP's "<a@b>" (into out). */
+static void loop__angle(const char *s, size_t len, char *out, size_t n)
+{
+    const char *lt = memchr(s, '<', len), *gt = lt ? memchr(lt, '>', len - (size_t)(lt - s)) : NULL;
+    while (!lt && len && *s == ' ')
+        s++, len--;
+    if (lt && gt)
+        snprintf(out, n, "%.*s", (int)(gt - lt + 1), lt);
+    else
+        snprintf(out, n, "<%.*s>", (int)len, s);
+}
+
+/* Email: the SMTP side of a message (the receiver's from, to, auth, TLS).
+ * MP_OK or MP_ERR_NOMEM. */
+static int loop__smtp(CURL *e, struct rq *q, const char *body, size_t len)
+{
+    char addr[320];
+    const char *to = q->rc.mail_to ? q->rc.mail_to : "";
+    struct curl_slist *t;
+    while (*to) {
+        size_t l = strcspn(to, ",");
+        loop__angle(to, l, addr, sizeof(addr));
+        if (!(t = curl_slist_append(q->rcpt, addr)))
+            return MP_ERR_NOMEM;
+        q->rcpt = t;
+        to += l + (to[l] == ',');
+    }
+    const char *from = q->rc.mail_from ? q->rc.mail_from : "";
+    loop__angle(from, strlen(from), addr, sizeof(addr));
+    curl_easy_setopt(e, CURLOPT_MAIL_FROM, addr); /* copied by libcurl */
+    curl_easy_setopt(e, CURLOPT_MAIL_RCPT, q->rcpt);
+    q->up = body;
+    q->up_left = len;
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, loop__upload);
+    curl_easy_setopt(e, CURLOPT_READDATA, q);
+    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(e, CURLOPT_USE_SSL,
+                     q->rc.tls == ALERT_TLS_NONE ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
+    if (q->rc.auth_username)
+        curl_easy_setopt(e, CURLOPT_USERNAME, q->rc.auth_username);
+    if (q->rc.auth_password)
+        curl_easy_setopt(e, CURLOPT_PASSWORD, q->rc.auth_password);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    return MP_OK;
+}
+
 static void loop__start_msg(struct alert_sender *s, struct rq *q, int64_t now)
 {
     struct note *n = q->head;
@@ -139,17 +200,22 @@ static void loop__start_msg(struct alert_sender *s, struct rq *q, int64_t now)
     if (!h)
         goto err;
     curl_easy_setopt(e, CURLOPT_URL, q->url);
-    curl_easy_setopt(e, CURLOPT_POST, 1L);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, body); /* not copied: lives until the message ends */
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)len);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    if (q->type == ALERT_RECEIVER_EMAIL) {
+        if (loop__smtp(e, q, body, len) != MP_OK)
+            goto err;
+    } else {
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body); /* not copied: lives until the end */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)len);
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    }
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, loop__discard);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "mailpulse/0.1");
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)s->opts.timeout_ms);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)s->opts.timeout_ms);
     curl_easy_setopt(e, CURLOPT_PRIVATE, q);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     if (curl_multi_add_handle(s->multi, e) != CURLM_OK)
         goto err;
     q->easy = e;
@@ -166,6 +232,8 @@ err:
     /* Out of memory: try again shortly rather than spin. */
     curl_easy_cleanup(e);
     curl_slist_free_all(h);
+    curl_slist_free_all(q->rcpt);
+    q->rcpt = NULL;
     q->next_ms = now + 100;
 }
 
@@ -301,11 +369,14 @@ static void loop__finish(struct alert_sender *s, struct rq *q, CURLcode res)
     }
     mp_add_relaxed(&s->failed, 1);
     mp_add_relaxed(&loop__rstat(s, q)->failures, 1);
-    int retry = res != CURLE_OK || code == 408 || code == 429 || code >= 500 || code < 400;
+    int smtp = q->type == ALERT_RECEIVER_EMAIL;
+    /* SMTP: 4xx is "try again later", 5xx is a refusal; HTTP the other way. */
+    int retry = smtp ? code < 500
+                     : res != CURLE_OK || code == 408 || code == 429 || code >= 500 || code < 400;
     char reason[24] = "expired";
     if (!retry || loop__expired(s, q->head, mp_now_ms())) {
         if (!retry)
-            snprintf(reason, sizeof(reason), "http_%ld", code);
+            snprintf(reason, sizeof(reason), "%s_%d", smtp ? "smtp" : "http", (int)(code % 1000));
         loop__dead_group(s, q, reason);
         alert_outbox_commit(s, "dead");
         return;

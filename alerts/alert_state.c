@@ -229,6 +229,9 @@ static int state__restore_one(void *arg, const char *k, size_t kl, const char *v
     struct alert_eval *e = c->e;
     struct state_key sk;
     struct stored st;
+    if (kl >= ALERT_SILENCE_KEY_PREFIX_LEN &&
+        memcmp(k, ALERT_SILENCE_KEY_PREFIX, ALERT_SILENCE_KEY_PREFIX_LEN) == 0)
+        return MP_OK; /* a silence (alert_silence.c), not an alert's state */
     if (!state__decode(k, kl, v, vl, &sk, &st))
         return MP_OK;
     int ri = alert_ruleset_find(e->cfg.rules, sk.rule);

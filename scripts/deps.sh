@@ -25,6 +25,8 @@ pkgs=(
   protobuf-compiler python3-zmq python3-protobuf  # examples/producer.py and its test
   systemd                                 # systemd-analyze verify of packaging/mailpulse.service
   procps                                  # /bin/kill: the unit's ExecReload (not in a minimal Debian)
+  python3-aiosmtpd                        # tests/smtp_sink.py: the real SMTP server of test_e2e_receivers
+  prometheus-alertmanager                 # amtool: tests/test_e2e_silence drives the Alertmanager API v2
 )
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(

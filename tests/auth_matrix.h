@@ -37,6 +37,18 @@ static const struct auth_row auth_matrix[] = {
     {"/v1/alerts/dead?tenant=beta&limit=5", {401, 401, 200, 404, 200}},
     {"/v1/alerts/dead?limit=0", {401, 401, 400, 400, 400}},
     {"/v1/nothing", {404, 404, 404, 404, 404}},
+    {"/api/v2/status", {401, 401, 200, 200, 200}},
+    {"/api/v2/receivers", {401, 401, 200, 200, 200}},
+    {"/api/v2/silences", {401, 401, 200, 200, 200}},
+    {"/api/v2/silences?filter=tenant%3Dacme", {401, 401, 200, 200, 200}},
+    {"/api/v2/silences?filter=tenant~acme", {401, 401, 400, 400, 400}},
+    {"/api/v2/silences?bogus=1", {401, 401, 400, 400, 400}},
+    {"/api/v2/alerts?active=true&silenced=false", {401, 401, 200, 200, 200}},
+    {"/api/v2/alerts?active=maybe", {401, 401, 400, 400, 400}},
+    {"/api/v2/alerts/groups", {401, 401, 200, 200, 200}},
+    {"/api/v2/silence/00000000-0000-4000-8000-000000000000", {401, 401, 404, 404, 404}},
+    {"/api/v2/silence/not-a-uuid", {401, 401, 400, 400, 400}},
+    {"/api/v2/nothing", {401, 401, 404, 404, 404}},
 };
 
 #endif

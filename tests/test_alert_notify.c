@@ -3,8 +3,9 @@
  * Webhook bodies carry the Alertmanager v4 layout (firing and resolved), and
  * a group's body its groupKey and groupLabels per group_by, truncatedAlerts
  * under max_alerts, externalURL and each alert's generatorURL;
- * Slack text names the alert for people, and several Slack messages merge
- * into one in order; the signature header is t=<s>,v1=HMAC-SHA256 over
+ * summaries and titles name the alert for people with mp_fmt's figures
+ * (Slack: test_alert_slack.c, PagerDuty: test_alert_pagerduty.c); the
+ * signature header is t=<s>,v1=HMAC-SHA256 over
  * "<t>." + body, checked against a published vector and against OpenSSL's
  * own one-shot HMAC; the fingerprint keeps an alert's identity across
  * severities and is FROZEN (vectors below, computed with the code as it was
@@ -292,21 +293,6 @@ START_TEST(idem_key_vector_and_stable)
 }
 END_TEST
 
-START_TEST(slack_text)
-{
-    struct alert_instance a = instance(NULL, "outlook.com", 1000, 50);
-    json_t *j = parsed(alert_notify_slack(&a, 1));
-    const char *text = jstr(j, "text");
-    ck_assert_ptr_nonnull(text);
-    ck_assert_ptr_nonnull(strstr(text, "CRITICAL"));
-    ck_assert_ptr_nonnull(strstr(text, "team-a"));
-    ck_assert_ptr_nonnull(strstr(text, "outlook.com"));
-    ck_assert_ptr_nonnull(strstr(text, "5%"));
-    ck_assert_ptr_nonnull(strstr(text, "over 1h"));
-    json_decref(j);
-}
-END_TEST
-
 /* A resolve told after its rule left the rules file says so, instead of
  * describing a window the rule no longer has. */
 START_TEST(removed_rule_summary)
@@ -315,57 +301,33 @@ START_TEST(removed_rule_summary)
     a.status = ALERT_STATUS_RESOLVED;
     a.ends_ms = a.starts_ms + 1000;
     a.rule_removed = 1;
-    json_t *j = parsed(alert_notify_slack(&a, 1));
-    const char *text = jstr(j, "text");
-    ck_assert_ptr_nonnull(text);
-    ck_assert_msg(strstr(text, "RESOLVED") &&
-                      strstr(text, "bounce_rate resolved for tenant team-a mailbox a@x.example: "
-                                   "rule bounce_rate was removed from the rules file"),
-                  "%s", text);
-    json_decref(j);
+    char text[512];
+    alert_notify_summary(&a, text, sizeof(text));
+    ck_assert_str_eq(text, "bounce_rate resolved for tenant team-a mailbox a@x.example: "
+                           "rule bounce_rate was removed from the rules file");
 }
 END_TEST
 
-/* The merged text of bodies[0..n): the count merged, and the text in out. */
-static size_t merged(const char *const *bodies, size_t n, char *out, size_t outlen)
+/* Summaries and titles read as people write them: one formatter (mp_fmt)
+ * for every figure, the firing count and what the alerts share. */
+START_TEST(summary_and_title)
 {
-    size_t lens[8];
-    ck_assert_uint_le(n, MP_ARRAY_LEN(lens));
-    for (size_t i = 0; i < n; i++)
-        lens[i] = strlen(bodies[i]);
-    char *body = NULL;
-    size_t g = alert_notify_slack_merge(bodies, lens, n, &body);
-    ck_assert_msg((g == 0) == (body == NULL), "merged %zu, body %s", g, body ? body : "NULL");
-    out[0] = '\0';
-    if (body) {
-        json_t *j = parsed(body);
-        ck_assert_uint_eq(json_object_size(j), 1);
-        snprintf(out, outlen, "%s", jstr(j, "text"));
-        json_decref(j);
-    }
-    return g;
-}
-
-START_TEST(slack_merge)
-{
-    char text[256];
-    const char *three[] = {"{\"text\":\"one\"}", "{\"text\":\"two \\\"q\\\"\"}",
-                           "{\"text\":\"three\"}"};
-    ck_assert_uint_eq(merged(three, 3, text, sizeof(text)), 3);
-    ck_assert_str_eq(text, "one\n\ntwo \"q\"\n\nthree");
-    ck_assert_uint_eq(merged(three, 2, text, sizeof(text)), 2); /* never past n */
-    ck_assert_str_eq(text, "one\n\ntwo \"q\"");
-    /* stops before a body that is not {"text": string}; that one goes alone */
-    const char *mixed[] = {"{\"text\":\"a\"}", "{\"text\":\"b\"}", "{\"blocks\":[]}",
-                           "{\"text\":\"c\"}"};
-    ck_assert_uint_eq(merged(mixed, 4, text, sizeof(text)), 2);
-    ck_assert_str_eq(text, "a\n\nb");
-    /* fewer than two to merge: nothing, the caller sends one by one */
-    ck_assert_uint_eq(merged(mixed, 1, text, sizeof(text)), 0);
-    const char *bad_first[] = {"{\"text\":1}", "{\"text\":\"x\"}"};
-    ck_assert_uint_eq(merged(bad_first, 2, text, sizeof(text)), 0);
-    const char *not_json[] = {"{\"text\":\"x\"}", "not json"};
-    ck_assert_uint_eq(merged(not_json, 2, text, sizeof(text)), 0);
+    struct alert_instance a[2] = {instance(NULL, "outlook.com", 10000, 231),
+                                  instance("s@acme.example", NULL, 10500, 42)};
+    char text[512];
+    alert_notify_summary(&a[0], text, sizeof(text));
+    ck_assert_str_eq(text, "bounce_rate 2.31% for tenant team-a recipient domain outlook.com "
+                           "(231 of 10000 sent over 1h), warning at 2.00%");
+    alert_notify_title(a, 1, text, sizeof(text));
+    ck_assert_str_eq(text, "[FIRING:1] team-a bounce_rate warning");
+    a[1].severity = ALERT_SEV_CRITICAL;
+    alert_notify_title(a, 2, text, sizeof(text));
+    ck_assert_str_eq(text, "[FIRING:2] team-a bounce_rate");
+    a[0].status = a[1].status = ALERT_STATUS_RESOLVED;
+    alert_notify_title(a, 1, text, sizeof(text));
+    ck_assert_str_eq(text, "[RESOLVED] team-a bounce_rate warning");
+    alert_notify_value_text(a[1].rule, 4000000, text, sizeof(text)); /* 0.4% in ppb */
+    ck_assert_str_eq(text, "0.40%");
 }
 END_TEST
 
@@ -416,7 +378,7 @@ Suite *test_suite(void)
     return check_suite("alert_notify", 0, setup, teardown,
                        CHECK_TESTS(webhook_layout, webhook_group_fields, label_names,
                                    webhook_resolved, fingerprint_identity,
-                                   fingerprint_vector, idem_key_vector_and_stable, slack_text,
-                                   removed_rule_summary, slack_merge, signature_vector,
+                                   fingerprint_vector, idem_key_vector_and_stable,
+                                   removed_rule_summary, summary_and_title, signature_vector,
                                    signature_matches_openssl));
 }

@@ -285,7 +285,7 @@ static unsigned closed_port(void)
 static struct alert_sender *start_one(struct srv *h, int type, const char *secret,
                                       const struct alert_sender_opts *o)
 {
-    struct alert_receiver r = {type == ALERT_RECEIVER_SLACK ? "slack" : "a", type, h->url, secret};
+    struct alert_receiver r = {.name = type == ALERT_RECEIVER_SLACK ? "slack" : "a", .type = type, .url = h->url, .secret = secret};
     return start(&r, 1, o);
 }
 
@@ -364,7 +364,7 @@ START_TEST(max_age_expires_to_dead)
     /* Connection refused, retried every few ms, until 300 ms old. */
     char url[64];
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/hook", closed_port());
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, url, NULL}};
+    struct alert_receiver r[] = {{.name = "a", .type = ALERT_RECEIVER_WEBHOOK, .url = url, .secret = NULL}};
     struct alert_sender_opts o = fast_opts(NULL);
     o.max_age_ms = 300;
     o.backoff_ms = 10;
@@ -441,8 +441,8 @@ START_TEST(slow_receiver_does_not_delay_another)
 {
     struct srv *slow = srv_start(200), *fast = srv_start(200);
     srv_default(slow, (struct step){200, -1, 1500});
-    struct alert_receiver r[] = {{"slow", ALERT_RECEIVER_WEBHOOK, slow->url, NULL},
-                                 {"fast", ALERT_RECEIVER_WEBHOOK, fast->url, NULL}};
+    struct alert_receiver r[] = {{.name = "slow", .type = ALERT_RECEIVER_WEBHOOK, .url = slow->url, .secret = NULL},
+                                 {.name = "fast", .type = ALERT_RECEIVER_WEBHOOK, .url = fast->url, .secret = NULL}};
     struct alert_sender_opts o = fast_opts(NULL);
     struct alert_sender *s = start(r, 2, &o);
     ck_assert_int_eq(submit(s, "slow", "acme", "s1", "s1"), MP_OK);
@@ -511,8 +511,8 @@ START_TEST(receiver_removed_at_start)
 {
     struct eng_store *st = open_store();
     struct srv *ha = srv_start(503), *hb = srv_start(200);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, ha->url, NULL},
-                                 {"b", ALERT_RECEIVER_WEBHOOK, hb->url, NULL}};
+    struct alert_receiver r[] = {{.name = "a", .type = ALERT_RECEIVER_WEBHOOK, .url = ha->url, .secret = NULL},
+                                 {.name = "b", .type = ALERT_RECEIVER_WEBHOOK, .url = hb->url, .secret = NULL}};
     struct alert_sender_opts o = fast_opts(st);
     struct alert_sender *s = start(r, 2, &o);
     ck_assert_int_eq(submit(s, "a", "acme", "a1", "a1"), MP_OK);
@@ -549,8 +549,8 @@ START_TEST(set_receivers_keeps_moves_removes)
 {
     struct srv *ha = srv_start(503), *hb1 = srv_start(503), *hb2 = srv_start(200),
                *hc = srv_start(200);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, ha->url, NULL},
-                                 {"b", ALERT_RECEIVER_WEBHOOK, hb1->url, NULL}};
+    struct alert_receiver r[] = {{.name = "a", .type = ALERT_RECEIVER_WEBHOOK, .url = ha->url, .secret = NULL},
+                                 {.name = "b", .type = ALERT_RECEIVER_WEBHOOK, .url = hb1->url, .secret = NULL}};
     struct alert_sender_opts o = fast_opts(NULL);
     struct alert_sender *s = start(r, 2, &o);
     ck_assert_int_eq(submit(s, "a", "acme", "a1", "a1"), MP_OK);
@@ -561,8 +561,8 @@ START_TEST(set_receivers_keeps_moves_removes)
     ck_assert(wait_srv(hb1, 2, 3000));
 
     /* "b" is kept at a new url, "a" removed, "c" new. */
-    struct alert_receiver r2[] = {{"b", ALERT_RECEIVER_WEBHOOK, hb2->url, "k"},
-                                  {"c", ALERT_RECEIVER_WEBHOOK, hc->url, NULL}};
+    struct alert_receiver r2[] = {{.name = "b", .type = ALERT_RECEIVER_WEBHOOK, .url = hb2->url, .secret = "k"},
+                                  {.name = "c", .type = ALERT_RECEIVER_WEBHOOK, .url = hc->url, .secret = NULL}};
     ck_assert_int_eq(alert_sender_set_receivers(s, r2, 2), MP_OK);
     ck_assert(wait_fig(s, F_DELIVERED, 2, 3000));
     ck_assert(wait_fig(s, F_DEAD, 2, 3000));
@@ -604,9 +604,9 @@ static void *reload_thread(void *p)
 {
     struct reload_arg *a = p;
     for (int i = 0; i < a->rounds; i++) {
-        struct alert_receiver with[] = {{"a", ALERT_RECEIVER_WEBHOOK, a->u1, NULL},
-                                        {"x", ALERT_RECEIVER_WEBHOOK, a->u2, NULL}};
-        struct alert_receiver without[] = {{"a", ALERT_RECEIVER_WEBHOOK, a->u2, "k"}};
+        struct alert_receiver with[] = {{.name = "a", .type = ALERT_RECEIVER_WEBHOOK, .url = a->u1, .secret = NULL},
+                                        {.name = "x", .type = ALERT_RECEIVER_WEBHOOK, .url = a->u2, .secret = NULL}};
+        struct alert_receiver without[] = {{.name = "a", .type = ALERT_RECEIVER_WEBHOOK, .url = a->u2, .secret = "k"}};
         int rc = i % 2 ? alert_sender_set_receivers(a->s, with, 2)
                        : alert_sender_set_receivers(a->s, without, 1);
         if (rc != MP_OK)
@@ -627,8 +627,8 @@ START_TEST(set_receivers_under_load)
     /* Reloads race submits and deliveries (ThreadSanitizer's case): the
      * kept receiver still delivers everything, in order, across both urls. */
     struct srv *h1 = srv_start(200), *h2 = srv_start(200);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h1->url, NULL},
-                                 {"x", ALERT_RECEIVER_WEBHOOK, h2->url, NULL}};
+    struct alert_receiver r[] = {{.name = "a", .type = ALERT_RECEIVER_WEBHOOK, .url = h1->url, .secret = NULL},
+                                 {.name = "x", .type = ALERT_RECEIVER_WEBHOOK, .url = h2->url, .secret = NULL}};
     struct alert_sender_opts o = fast_opts(NULL);
     struct alert_sender *s = start(r, 2, &o);
     struct reload_arg ra = {s, h1->url, h2->url, 200};
@@ -686,8 +686,8 @@ START_TEST(removed_while_in_inbox)
      * in-memory dead list once kept the inbox link: use-after-free once
      * the next note was delivered). */
     struct srv *h = srv_start(200);
-    struct alert_receiver both[] = {{"x", ALERT_RECEIVER_WEBHOOK, h->url, NULL},
-                                    {"a", ALERT_RECEIVER_WEBHOOK, h->url, NULL}};
+    struct alert_receiver both[] = {{.name = "x", .type = ALERT_RECEIVER_WEBHOOK, .url = h->url, .secret = NULL},
+                                    {.name = "a", .type = ALERT_RECEIVER_WEBHOOK, .url = h->url, .secret = NULL}};
     struct alert_sender_opts o = fast_opts(NULL);
     struct alert_sender *s = start(both, 2, &o);
     enum { R = 40 };
@@ -813,8 +813,8 @@ END_TEST
 START_TEST(signature_header_valid)
 {
     struct srv *h = srv_start(200), *plain = srv_start(200);
-    struct alert_receiver r[] = {{"a", ALERT_RECEIVER_WEBHOOK, h->url, "top-secret"},
-                                 {"p", ALERT_RECEIVER_WEBHOOK, plain->url, NULL}};
+    struct alert_receiver r[] = {{.name = "a", .type = ALERT_RECEIVER_WEBHOOK, .url = h->url, .secret = "top-secret"},
+                                 {.name = "p", .type = ALERT_RECEIVER_WEBHOOK, .url = plain->url, .secret = NULL}};
     struct alert_sender_opts o = fast_opts(NULL);
     struct alert_sender *s = start(r, 2, &o);
     ck_assert_int_eq(submit(s, "a", "acme", "signed", "g1"), MP_OK);

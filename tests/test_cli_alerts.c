@@ -69,7 +69,7 @@ START_TEST(active_table)
                               "   4.00%     80/1000 1h   11-22 10:00\n", 100) == 0,
                   "%s", out);
     ck_assert_msg(strcmp(l2, "\npending warn volume_spike   beta       (tenant)            4.5x"
-                             "      3x       900/- 1d   11-22 10:01\n") == 0,
+                             "    3.0x       900/- 1d   11-22 10:01\n") == 0,
                   "%s", out);
     free(out);
 }
@@ -170,7 +170,7 @@ START_TEST(wide_data_fits_100)
     ends_under(out, r1, "THRESH", "0.10%");
     ends_under(out, r1, "NUM/DEN", "1.2G/98.8G");
     ends_under(out, r2, "VALUE", "123457x");
-    ends_under(out, r2, "THRESH", "3x");
+    ends_under(out, r2, "THRESH", "3.0x");
     ends_under(out, r2, "NUM/DEN", "900/-");
     free(out);
 

@@ -132,8 +132,8 @@ START_TEST(alert_printed_and_recorded)
     ck_assert_int_eq(post(url, NULL, alert_body, strlen(alert_body), "X-Mailpulse-Test: A"),
                      200);
     stop(&k);
-    has(k.text, "] FIRING warning bounce_rate tenant=acme mailbox=s@acme.example value=0.08 "
-                "threshold=0.02 (80/1000 over 1h)\n");
+    has(k.text, "] FIRING warning bounce_rate tenant=acme mailbox=s@acme.example value=8.00% "
+                "threshold=2.00% (80/1000 over 1h)\n");
     json_t *recs = records(&k, 1), *r = json_array_get(recs, 0);
     ck_assert_str_eq(json_string_value(json_object_get(r, "path")), "/hook");
     ck_assert_int_eq(json_integer_value(json_object_get(r, "status")), 200);

@@ -2,7 +2,7 @@
  * `mailpulse stats` builds and prints.
  *
  * The request URL (tenant percent-encoded, optional parameters), rates as
- * percentages ("-" for null, "<0.01%" for tiny ones), the tenant table and
+ * percentages through mp_fmt ("-" for null, "0.0010%" for tiny ones), the tenant table and
  * the group table from a fixed API body (the error text of an error body is
  * in test_cli_api); long names and counts still fit 100 columns, numbers
  * right-aligned under their headers. The real binary against the real daemon is in test_e2e_stats.
@@ -22,8 +22,8 @@ START_TEST(percent)
         int is_null;
         const char *want;
     } cases[] = {
-        {0.03, 0, "3.00%"},     {1.0 / 3.0, 0, "33.33%"}, {0.00001, 0, "<0.01%"},
-        {0.0001, 0, "0.01%"},   {0.0, 0, "0.00%"},        {0.0, 1, "-"},
+        {0.03, 0, "3.00%"},     {1.0 / 3.0, 0, "33.33%"}, {0.00001, 0, "0.0010%"},
+        {0.0001, 0, "0.010%"},  {0.0, 0, "0%"},        {0.0, 1, "-"},
         {1.5, 0, "150.00%"},    {1.0, 0, "100.00%"},
     };
     for (size_t i = 0; i < MP_ARRAY_LEN(cases); i++) {
@@ -98,7 +98,7 @@ START_TEST(tables)
     has(t, "  mailbox                   sent delivered  bnc_hard complaint spam_trap  bounce%"
            "   compl%  engage%\n");
     has(t, "  b@acme.example             100        90        10         0         0   10.00%"
-           "    0.00%    0.00%\n");
+           "       0%       0%\n");
     has(t, "  only-open....example         0         0         0         0         0        -"
            "        -        -\n");
     has(t, "2 of 3 shown; --limit N shows more");
@@ -139,7 +139,7 @@ START_TEST(wide_data_fits_100)
     static const char *const heads[] = {"sent", "delivered", "bnc_hard", "complaint",
                                         "spam_trap", "bounce%", "compl%", "engage%"};
     static const char *const vals[] = {"12.3G", "999999999", "1.0G", "7", "0", "100.00%",
-                                       "<0.01%", "-"};
+                                       "0.0010%", "-"};
     for (size_t i = 0; i < MP_ARRAY_LEN(heads); i++) {
         const char *h = strstr(hdr + 1, heads[i]);
         ck_assert_msg(h != NULL, "no header %s: %s", heads[i], t);

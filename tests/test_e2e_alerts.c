@@ -295,7 +295,7 @@ static void story3_check(size_t k)
     };
     check_fields(json_array_get(alerts, 0), f, MP_ARRAY_LEN(f), "story 3 alert");
     const char *sum = alert_field(json_array_get(alerts, 0), "annotations.summary");
-    must(sum && strstr(sum, "15%") && strstr(sum, "20%") && strstr(sum, GMAIL),
+    must(sum && strstr(sum, "15.00%") && strstr(sum, "20.00%") && strstr(sum, GMAIL),
          "story 3: summary lacks the two weeks' rates or the domain: %s", sum ? sum : "-");
     free(dump);
     json_decref(bodies);

@@ -21,6 +21,13 @@
  *       the pager (first match wins), the rest to another receiver: a
  *       critical alert reaches the pager alone, under its entry's groupKey,
  *       and the other receiver hears nothing of it.
+ *   group_to_pagerduty_and_slack
+ *       The same group through the other receiver types, with
+ *       alerting.external_url: a second mailbox firing sends Slack one
+ *       message carrying both ("[FIRING:2] ...", a line per alert, the title
+ *       linking to externalURL), but PagerDuty only the new alert's trigger:
+ *       PagerDuty keys incidents per alert, and the unchanged one's incident
+ *       stands (no second trigger for it); its events carry client_url.
  */
 #include <check.h>
 #include <stdio.h>
@@ -246,11 +253,64 @@ START_TEST(truncation_and_severity_route)
 }
 END_TEST
 
+#define PG "acme-pg"
+#define PG_A "a@acme-pg.example"
+#define PG_B "b@acme-pg.example"
+
+START_TEST(group_to_pagerduty_and_slack)
+{
+    size_t kp = ew_raw(&W, "pd", "s-pd", 202), ks = ew_raw(&W, "chat", "s-chat", 200);
+    char extra[2048];
+    snprintf(extra, sizeof(extra),
+             "alerting:\n  group_interval: 200ms\n  external_url: " EXT_URL "\n"
+             "receivers:\n"
+             "  - name: pd\n    type: pagerduty\n    routing_key: R0UTINGKEY0123456789\n"
+             "    url: \"%s\"\n    secret: s-pd\n"
+             "  - name: chat\n    type: slack\n    url: \"%s\"\n    secret: s-chat\n"
+             "routes:\n  default: [pd, chat]\n",
+             W.raw_url[kp], W.raw_url[ks]);
+    start_with((struct e2e_daemon_conf){0}, extra);
+    send_rate(PG, PG_A, 1000, 30); /* a: 3%, warning */
+    json_t *p0 = wait_body(kp, 0, "a's trigger"), *s0 = wait_body(ks, 0, "a's slack message");
+    char *d = jdump(p0);
+    must(ew_streq(ew_jstr(p0, "event_action"), "trigger") &&
+             ew_streq(ew_jstr(p0, "client_url"), EXT_URL),
+         "a's trigger: %s", d);
+    free(d);
+    send_rate(PG, PG_B, 1000, 30); /* b: 3% too */
+    json_t *p1 = wait_body(kp, 1, "b's trigger"), *s1 = wait_body(ks, 1, "b's slack message");
+    d = jdump(p1);
+    must(ew_streq(ew_jstr(p1, "event_action"), "trigger") &&
+             !ew_streq(ew_jstr(p1, "dedup_key"), ew_jstr(p0, "dedup_key")),
+         "b's trigger is another incident than a's: %s", d);
+    must(strstr(ew_jstr(json_object_get(p1, "payload"), "summary"), PG_B) != NULL,
+         "the second trigger is b's: %s", d);
+    free(d);
+    json_t *at = json_array_get(json_object_get(s1, "attachments"), 0);
+    d = jdump(s1);
+    must(ew_streq(ew_jstr(at, "title"), "[FIRING:2] " PG " bounce_rate warning") &&
+             ew_streq(ew_jstr(at, "title_link"), EXT_URL),
+         "slack title and link: %s", d);
+    must(ew_jstr(at, "text") && strstr(ew_jstr(at, "text"), PG_A) &&
+             strstr(ew_jstr(at, "text"), PG_B),
+         "slack carries both alerts: %s", d);
+    free(d);
+    expect_quiet(kp, 2, "pagerduty: a's incident is not triggered again");
+    json_decref(p0);
+    json_decref(s0);
+    json_decref(p1);
+    json_decref(s1);
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     const struct ew_case cases[] = {
         {whole_group_carried, 0},
         {truncation_and_severity_route, 0},
+        {group_to_pagerduty_and_slack, 0},
     };
     return ew_suite("e2e_groups", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

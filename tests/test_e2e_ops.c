@@ -50,6 +50,27 @@ static long pid_in(const char *path)
     return v;
 }
 
+/* Polls until `path` holds exactly "<pid>\n": the pid file is the last
+ * step of a start, after /healthz already answers, so a slow (sanitizer)
+ * build may still show what was there before. Fails after 10 s. */
+static void pid_file_wait(const char *path, pid_t pid, const char *what)
+{
+    char want[32];
+    snprintf(want, sizeof(want), "%ld\n", (long)pid);
+    int64_t end = mp_mono_ns() + 10000 * 1000000LL;
+    char *text = NULL;
+    for (;;) {
+        free(text);
+        text = NULL;
+        if (e2e_read_file(path, &text, NULL) == MP_OK && text && strcmp(text, want) == 0)
+            break;
+        must(mp_mono_ns() < end, "%s: %s holds \"%s\", not the daemon's pid %ld", what, path,
+             text ? text : "(nothing)", (long)pid);
+        usleep(10 * 1000);
+    }
+    free(text);
+}
+
 /* A pid that was a process a moment ago and is not one now. */
 static pid_t dead_pid(void)
 {
@@ -88,12 +109,8 @@ START_TEST(pid_file_in_data_dir)
     must_ok(e2e_write_file(pidf, text, W.err, sizeof(W.err)));
 
     ew_start_daemon(&W, (struct e2e_daemon_conf){0});
-    /* /healthz answers before the pid file is written (it is the last step
-     * of a start): wait for its log line, or a slow (sanitizer) build reads
-     * the stale pid still there */
+    pid_file_wait(pidf, W.daemon.pid, "the stale run.pid replaced");
     ew_wait_log(&W, "pid_file path=", 5000);
-    must(pid_in(pidf) == (long)W.daemon.pid, "run.pid holds %ld, the daemon is %ld",
-         pid_in(pidf), (long)W.daemon.pid);
 
     /* the documented reload: kill -HUP "$(cat DATA_DIR/run.pid)" */
     must(kill((pid_t)pid_in(pidf), SIGHUP) == 0, "kill -HUP: %s", strerror(errno));
@@ -117,7 +134,7 @@ START_TEST(pid_file_in_data_dir)
     /* garbage in the file: replaced too */
     must_ok(e2e_write_file(pidf, "not a pid", W.err, sizeof(W.err)));
     ew_spawn_daemon(&W);
-    must(pid_in(pidf) == (long)W.daemon.pid, "garbage run.pid not replaced");
+    pid_file_wait(pidf, W.daemon.pid, "garbage run.pid replaced");
     ew_stop_ok(&W, &W.daemon);
     must(pid_in(pidf) == -1, "run.pid is still there after the second clean exit");
     W.passed = 1;
@@ -136,8 +153,7 @@ START_TEST(pid_file_flag_and_json_logs)
                     "--log-format", "json",       NULL};
     must_ok(e2e_spawn(&W.daemon, "mailpulsed", W.dir, argv, W.err, sizeof(W.err)));
     must_ok(e2e_wait_http_ok(&W.daemon, W.healthz, W.ready_ms, W.err, sizeof(W.err)));
-    must(pid_in(pidf) == (long)W.daemon.pid, "--pid-file holds %ld, the daemon is %ld",
-         pid_in(pidf), (long)W.daemon.pid);
+    pid_file_wait(pidf, W.daemon.pid, "the stale --pid-file replaced");
     must(pid_in(def) == -1, "run.pid written beside --pid-file");
     must(kill((pid_t)pid_in(pidf), SIGHUP) == 0, "kill -HUP: %s", strerror(errno));
     ew_wait_log(&W, "\"msg\":\"reloaded\"", 5000);

@@ -90,8 +90,10 @@ static void setup(void)
     ck_assert_int_eq(alert_ruleset_defaults(&rules), MP_OK);
     ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
     ck_assert_int_eq(alert_routes_set_default(routes, NULL, 0), MP_OK);
+    ck_assert_int_eq(alert_silences_open(NULL, NULL, NULL, &W.src.silences, err, sizeof(err)),
+                     MP_OK);
     struct alert_eval_opts eo = {.rules = rules, .routes = routes, .max_keys = 4096,
-                                 .group_interval_ms = 1000};
+                                 .group_interval_ms = 1000, .silences = W.src.silences};
     ck_assert_int_eq(alert_eval_start(W.src.table, W.src.sender, &eo, &W.src.eval), MP_OK);
     W.zctx = zmq_ctx_new();
     ck_assert_ptr_nonnull(W.zctx);
@@ -111,6 +113,7 @@ static void teardown(void)
     ingest_stop(W.src.ingest);
     alert_eval_stop(W.src.eval);
     alert_sender_stop(W.src.sender, 100);
+    alert_silences_free(W.src.silences);
     zmq_ctx_term(W.zctx);
     eng_table_destroy(W.src.table);
     curl_global_cleanup();

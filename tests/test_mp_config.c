@@ -211,10 +211,36 @@ static const struct reject_case {
     {PULL "http:\n  listen: \"::1:7480\"\n", "http.listen: expected host:port", 4},
     {PULL "http:\n  listen: \"[::1:7480\"\n", "http.listen: expected host:port", 4},
     /* receivers */
-    {PULL "receivers:\n  - name: ops\n    type: email\n    url: http://x/\n",
-     "receivers[0].type: expected webhook or slack, got \"email\"", 5},
+    {PULL "receivers:\n  - name: ops\n    type: sms\n    url: http://x/\n",
+     "receivers[0].type: expected webhook, slack, pagerduty or email, got \"sms\"", 5},
+    {PULL "receivers:\n  - name: pd\n    type: pagerduty\n",
+     "receivers[0].routing_key: required key missing (type pagerduty)", 4},
+    {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: http://x/\n    routing_key: k\n",
+     "receivers[0].routing_key: only for type pagerduty", 7},
+    {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: http://x/\n    channel: \"#a\"\n",
+     "receivers[0].channel: only for type slack", 7},
+    {PULL "receivers:\n  - name: m\n    type: email\n    url: http://x/\n    from: a@x\n    to: [b@x]\n",
+     "receivers[0].url: expected an smtp:// or smtps:// URL for type email", 6},
+    {PULL "receivers:\n  - name: m\n    type: webhook\n    url: smtp://x/\n",
+     "receivers[0].url: expected an http:// or https:// URL", 6},
+    {PULL "receivers:\n  - name: m\n    type: email\n    url: smtp://x\n    to: [b@x]\n",
+     "receivers[0].from: required key missing (type email)", 4},
+    {PULL "receivers:\n  - name: m\n    type: email\n    url: smtp://x\n    from: a@x\n",
+     "receivers[0].to: required key missing (type email)", 4},
+    {PULL "receivers:\n  - name: m\n    type: email\n    url: smtp://x\n    from: a@x\n    to: []\n",
+     "receivers[0].to: expected a non-empty list of mail addresses", 8},
+    {PULL "receivers:\n  - name: m\n    type: email\n    url: smtp://x\n    from: a@x\n    to: [\"b@x\\r\\nBcc: c@y\"]\n",
+     "receivers[0].to[0]: expected a mail address", 8},
+    {PULL "receivers:\n  - name: m\n    type: email\n    url: smtp://x\n    from: a@x\n    to: [b@x]\n    tls: maybe\n",
+     "receivers[0].tls: expected starttls, none or implicit", 9},
+    {PULL "receivers:\n  - name: m\n    type: email\n    url: smtp://x\n    from: a@x\n    to: [b@x]\n    tls: implicit\n",
+     "receivers[0].tls: tls: implicit needs an smtps:// url", 9},
+    {PULL "receivers:\n  - name: m\n    type: email\n    url: smtps://x\n    from: a@x\n    to: [b@x]\n",
+     "receivers[0].tls: an smtps:// url is implicit TLS: set tls: implicit", 4},
+    {PULL "receivers:\n  - name: m\n    type: webhook\n    url: http://x/\n    from: a@x\n",
+     "receivers[0].from: only for type email", 7},
     {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: ftp://x/h\n",
-     "receivers[0].url: expected an http:// or https:// URL, got \"ftp://x/h\"", 6},
+     "receivers[0].url: expected an http:// or https:// URL (email: smtp:// or smtps://), got \"ftp://x/h\"", 6},
     {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: http://\n",
      "receivers[0].url: expected an http:// or https:// URL", 6},
     {PULL "receivers:\n  - name: ops\n    type: webhook\n    url: 127.0.0.1:9000\n",
@@ -535,7 +561,12 @@ START_TEST(test_full_config)
         "    type: webhook\n"
         "    url: HTTPS://hooks.example.com/a?b=c\n"
         "    secret: 's3cr3t: yes'\n"
-        "  - {name: chat, type: slack, url: \"https://hooks.slack.com/services/T/B/X\"}\n");
+        "  - {name: chat, type: slack, url: \"https://hooks.slack.com/services/T/B/X\",\n"
+        "     channel: \"#deliverability\", username: mailpulse, icon_emoji: \":email:\"}\n"
+        "  - {name: pager, type: pagerduty, routing_key: R0UT1NG}\n"
+        "  - {name: pager-eu, type: pagerduty, routing_key: K, url: \"http://127.0.0.1:9/e\"}\n"
+        "  - {name: mail, type: email, url: \"smtps://mail.example:465\", from: \"mp <mp@x.example>\",\n"
+        "     to: [a@x.example, b@x.example], auth_username: u, auth_password: p, tls: implicit}\n");
     ck_assert_str_eq(cfg->data_dir, "/var/lib/mailpulse");
     ck_assert_str_eq(cfg->log_level, "debug");
     ck_assert_str_eq(cfg->log_format, "json");
@@ -550,7 +581,7 @@ START_TEST(test_full_config)
     ck_assert_int_eq(cfg->flush_interval_ms, 250);
     ck_assert_int_eq(cfg->evict_idle_ms, 0);
 
-    ck_assert_uint_eq(cfg->n_receivers, 2);
+    ck_assert_uint_eq(cfg->n_receivers, 5);
     ck_assert_str_eq(cfg->receivers[0].name, "hook");
     ck_assert_int_eq(cfg->receivers[0].type, MP_RECEIVER_WEBHOOK);
     ck_assert_str_eq(cfg->receivers[0].url, "HTTPS://hooks.example.com/a?b=c");
@@ -558,6 +589,20 @@ START_TEST(test_full_config)
     ck_assert_str_eq(cfg->receivers[1].name, "chat");
     ck_assert_int_eq(cfg->receivers[1].type, MP_RECEIVER_SLACK);
     ck_assert_ptr_null(cfg->receivers[1].secret);
+    ck_assert_str_eq(cfg->receivers[1].channel, "#deliverability");
+    ck_assert_str_eq(cfg->receivers[1].username, "mailpulse");
+    ck_assert_str_eq(cfg->receivers[1].icon_emoji, ":email:");
+    ck_assert_ptr_null(cfg->receivers[0].channel);
+    ck_assert_int_eq(cfg->receivers[2].type, MP_RECEIVER_PAGERDUTY);
+    ck_assert_str_eq(cfg->receivers[2].routing_key, "R0UT1NG");
+    ck_assert_str_eq(cfg->receivers[2].url, "https://events.pagerduty.com/v2/enqueue");
+    ck_assert_str_eq(cfg->receivers[3].url, "http://127.0.0.1:9/e");
+    ck_assert_int_eq(cfg->receivers[4].type, MP_RECEIVER_EMAIL);
+    ck_assert_str_eq(cfg->receivers[4].mail_from, "mp <mp@x.example>");
+    ck_assert_str_eq(cfg->receivers[4].mail_to, "a@x.example, b@x.example");
+    ck_assert_str_eq(cfg->receivers[4].auth_username, "u");
+    ck_assert_str_eq(cfg->receivers[4].auth_password, "p");
+    ck_assert_int_eq(cfg->receivers[4].tls, 2);
 
     ck_assert_uint_eq(cfg->n_default_route, 1);
     ck_assert_uint_eq(cfg->default_route[0], 1);

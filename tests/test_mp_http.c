@@ -14,7 +14,8 @@
  * message about it reaches stderr through mp_log, quoted, without its
  * newline; a request head trickled one header line at a time is cut after
  * header_timeout though it is never idle for long; a request with a body is
- * refused 413; a slow handler does not hold up another request.
+ * refused 413 (an MP_HTTP_BODY route takes one up to MP_HTTP_BODY_MAX); a
+ * slow handler does not hold up another request.
  */
 #include <arpa/inet.h>
 #include <check.h>
@@ -73,7 +74,19 @@ static void slow(void *arg, const char *path, struct mp_http_reply *out)
     hello(arg, path, out);
 }
 
+/* MP_HTTP_BODY: echoes the body's length and its first bytes. */
+static void body_echo(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
+{
+    MP_UNUSED(arg);
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%zu:%.20s", req->body_len, req->body ? req->body : "(none)");
+    out->status = 200;
+    out->body = strdup(buf);
+    out->len = strlen(out->body);
+}
+
 static const struct mp_http_route routes[] = {
+    {"POST", "/body", NULL, MP_HTTP_BODY, body_echo},
     {"GET", "/hello", hello, 0, NULL},
     {"GET", "/slow", slow, 0, NULL},
     {"GET", "/fast", hello, MP_HTTP_INLINE, NULL},
@@ -546,11 +559,47 @@ static void teardown(void)
     curl_global_cleanup();
 }
 
+/* Only MP_HTTP_BODY routes take a body, of at most MP_HTTP_BODY_MAX bytes. */
+START_TEST(body_routes)
+{
+    struct server s;
+    start(&s, "127.0.0.1:%u", "http://127.0.0.1:%u");
+    char url[128], err[256] = "", *body = NULL;
+    long st = 0;
+    snprintf(url, sizeof(url), "%s/body", s.base);
+    ck_assert_int_eq(cli_api_request("POST", url, NULL, "{\"a\":1}", 5000, &st, &body, err,
+                                     sizeof(err)),
+                     MP_OK);
+    ck_assert_int_eq(st, 200);
+    ck_assert_str_eq(body, "7:{\"a\":1}");
+    free(body);
+    ck_assert_int_eq(cli_api_request("POST", url, NULL, NULL, 5000, &st, &body, err, sizeof(err)),
+                     MP_OK);
+    ck_assert_str_eq(body, "0:(none)");
+    free(body);
+    char *big = malloc(MP_HTTP_BODY_MAX + 2);
+    memset(big, 'x', MP_HTTP_BODY_MAX + 1);
+    big[MP_HTTP_BODY_MAX + 1] = '\0';
+    ck_assert_int_eq(cli_api_request("POST", url, NULL, big, 5000, &st, &body, err, sizeof(err)),
+                     MP_OK);
+    ck_assert_int_eq(st, 413);
+    free(body);
+    big[MP_HTTP_BODY_MAX] = '\0'; /* exactly the limit: taken */
+    ck_assert_int_eq(cli_api_request("POST", url, NULL, big, 5000, &st, &body, err, sizeof(err)),
+                     MP_OK);
+    ck_assert_int_eq(st, 200);
+    ck_assert_msg(strncmp(body, "65536:xxx", 9) == 0, "%s", body);
+    free(body);
+    free(big);
+    mp_http_stop(s.h);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     return check_suite("mp_http", 30, setup, teardown,
                        CHECK_TESTS(serves_ipv4, serves_ipv6, serves_localhost, routes_and_errors,
                                    too_many_args, bad_listen, port_in_use, per_ip_limit,
-                                   header_timeout, body_refused,
+                                   header_timeout, body_refused, body_routes,
                                    slow_handler_does_not_block));
 }

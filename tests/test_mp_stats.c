@@ -53,7 +53,7 @@ static int build(struct eng_table *t, const char *path, const char *const *kv, j
     size_t n = 0;
     for (; kv && kv[2 * n]; n++)
         args[n] = (struct mp_http_arg){kv[2 * n], kv[2 * n + 1]};
-    struct mp_http_request req = {"GET", path, args, n};
+    struct mp_http_request req = {.method = "GET", .path = path, .args = args, .nargs = n};
     return mp_stats_build(t, &req, out);
 }
 
@@ -533,7 +533,7 @@ static void reply(struct eng_table *t, const char *path, const char *const *kv,
     size_t n = 0;
     for (; kv && kv[2 * n]; n++)
         args[n] = (struct mp_http_arg){kv[2 * n], kv[2 * n + 1]};
-    struct mp_http_request req = {"GET", path, args, n};
+    struct mp_http_request req = {.method = "GET", .path = path, .args = args, .nargs = n};
     memset(r, 0, sizeof(*r));
     mp_stats_reply(t, &req, r);
     ck_assert_ptr_nonnull(r->body);
@@ -576,7 +576,8 @@ END_TEST
 static json_t *must_scan(struct eng_table *t, size_t scan_max, const char *limit)
 {
     struct mp_http_arg args[] = {{"window", "1h"}, {"by", "mailbox"}, {"limit", limit}};
-    struct mp_http_request req = {"GET", "/v1/tenants/acme/stats", args, MP_ARRAY_LEN(args)};
+    struct mp_http_request req = {.method = "GET", .path = "/v1/tenants/acme/stats",
+                                  .args = args, .nargs = MP_ARRAY_LEN(args)};
     json_t *j = NULL;
     ck_assert_int_eq(mp_stats_build_scan(t, &req, scan_max, &j), MP_OK);
     return j;

@@ -35,15 +35,7 @@ static const char *alerts__str(json_t *o, const char *key, const char *dflt)
 /* Percent for fraction rules, as is otherwise ("3" hits, "4.5" x). */
 static void alerts__value(json_t *an, const char *key, char *out, size_t n)
 {
-    const char *v = alerts__str(an, key, "-");
-    const char *kind = alerts__str(an, "kind", "ratio");
-    if (strcmp(v, "-") != 0 && (strcmp(kind, "ratio") == 0 || strcmp(kind, "drop") == 0 ||
-                                strcmp(kind, "trend") == 0))
-        snprintf(out, n, "%.2f%%", strtod(v, NULL) * 100.0);
-    else if (strcmp(v, "-") != 0 && strcmp(kind, "spike") == 0)
-        snprintf(out, n, "%sx", v);
-    else
-        snprintf(out, n, "%s", v);
+    cli_table_rate(alerts__str(an, "kind", "ratio"), alerts__str(an, key, NULL), out, n);
 }
 
 /* 100 columns at most: the long names (rule, tenant, scope) are cut in the

@@ -58,6 +58,12 @@ int cli_api_get(const char *url, long timeout_ms, long *status, char **body, cha
 int cli_api_get_auth(const char *url, const char *token, long timeout_ms, long *status,
                      char **body, char *err, size_t errlen)
 {
+    return cli_api_request("GET", url, token, NULL, timeout_ms, status, body, err, errlen);
+}
+
+int cli_api_request(const char *method, const char *url, const char *token, const char *req,
+                    long timeout_ms, long *status, char **body, char *err, size_t errlen)
+{
     int rc = MP_ERR_IO;
     struct api__body r = {MP_BUF_INIT, 0};
     char cerr[CURL_ERROR_SIZE] = "";
@@ -66,14 +72,24 @@ int cli_api_get_auth(const char *url, const char *token, long timeout_ms, long *
     CURL *e = curl_easy_init();
     if (!e)
         return MP_ERR_NOMEM;
-    if (token) {
-        if (mp_buf_printf(&h, "Authorization: Bearer %s", token) != MP_OK ||
-            (hdr = curl_slist_append(NULL, h.p)) == NULL) {
+    if (token && (mp_buf_printf(&h, "Authorization: Bearer %s", token) != MP_OK ||
+                  (hdr = curl_slist_append(NULL, h.p)) == NULL)) {
+        rc = MP_ERR_NOMEM;
+        goto out;
+    }
+    if (req) {
+        struct curl_slist *ct = curl_slist_append(hdr, "Content-Type: application/json");
+        if (!ct) {
             rc = MP_ERR_NOMEM;
             goto out;
         }
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
+        hdr = ct;
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, req);
     }
+    if (hdr)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);
+    if (strcmp(method, "GET") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(e, CURLOPT_URL, url);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
@@ -115,14 +131,16 @@ void cli_api_error_text(const char *body, char *out, size_t n)
 /* GET `url`: MP_OK with *body on a 200; otherwise says why (unreachable, or
  * the daemon's own error message) and returns MP_ERR_IO or MP_ERR_NOMEM
  * (*body may still need freeing). */
-static int api__fetch(const struct cli_cmd *cmd, const char *url, const char *token,
-                      int64_t timeout_ms, char **body)
+static int api__fetch(const struct cli_cmd *cmd, const char *method, const char *req,
+                      const char *url, const char *token, int64_t timeout_ms, char **body)
 {
     char err[CURL_ERROR_SIZE + 64];
     long status = 0;
-    int rc = cli_api_get_auth(url, token, (long)timeout_ms, &status, body, err, sizeof(err));
+    int rc = cli_api_request(method, url, token, req, (long)timeout_ms, &status, body, err,
+                             sizeof(err));
     if (rc != MP_OK) {
-        cli_fail(cmd, "cannot get %s: %s (is mailpulsed running with http.listen there?)", url,
+        cli_fail(cmd, "cannot %s %s: %s (is mailpulsed running with http.listen there?)",
+                 strcmp(method, "GET") == 0 ? "get" : method, url,
                  rc == MP_ERR_NOMEM ? "out of memory" : err);
         return rc;
     }
@@ -182,6 +200,13 @@ int cli_api_next(struct cli_args *a, struct cli_api_opts *o)
 int cli_api_show(const struct cli_cmd *cmd, int url_rc, char *url, const struct cli_api_opts *o,
                  int (*print)(FILE *f, const char *body), const char *what)
 {
+    return cli_api_send(cmd, "GET", NULL, url_rc, url, o, print, what);
+}
+
+int cli_api_send(const struct cli_cmd *cmd, const char *method, const char *req, int url_rc,
+                 char *url, const struct cli_api_opts *o,
+                 int (*print)(FILE *f, const char *body), const char *what)
+{
     char *body = NULL;
     if (url_rc != MP_OK) {
         cli_fail(cmd, "out of memory");
@@ -193,7 +218,7 @@ int cli_api_show(const struct cli_cmd *cmd, int url_rc, char *url, const struct 
         free(url);
         return MP_ERR_INVAL;
     }
-    int rc = api__fetch(cmd, url, token, o->timeout_ms, &body);
+    int rc = api__fetch(cmd, method, req, url, token, o->timeout_ms, &body);
     if (rc == MP_OK && o->json)
         printf("%s\n", body);
     else if (rc == MP_OK && (rc = print(stdout, body)) != MP_OK)

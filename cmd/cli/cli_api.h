@@ -1,5 +1,6 @@
-/* cli_api.h — the one client of the daemon's HTTP API (GET only), shared by
- * `mailpulse stats` and `mailpulse alerts`.
+/* cli_api.h — the one client of the daemon's HTTP API, shared by
+ * `mailpulse stats`, `mailpulse alerts` and `mailpulse silence` (which also
+ * POSTs and DELETEs: cli_api_request, cli_api_send).
  *
  * Contract:
  *   - cli_api_url_start() / cli_api_url_escape() build a request URL in an
@@ -82,12 +83,20 @@ int cli_api_get(const char *url, long timeout_ms, long *status, char **body, cha
 int cli_api_get_auth(const char *url, const char *token, long timeout_ms, long *status,
                      char **body, char *err, size_t errlen);
 
+/* Any method, with a JSON request body `req` (NULL: none). */
+int cli_api_request(const char *method, const char *url, const char *token, const char *req,
+                    long timeout_ms, long *status, char **body, char *err, size_t errlen);
+
 void cli_api_error_text(const char *body, char *out, size_t n);
 
 /* `url` is what the command's URL builder returned with url_rc (MP_OK, or
  * MP_ERR_NOMEM: "out of memory" is reported); it is freed. `what` names the
  * expected body in the message for another shape, e.g. "stats JSON". */
 int cli_api_show(const struct cli_cmd *cmd, int url_rc, char *url, const struct cli_api_opts *o,
+                 int (*print)(FILE *f, const char *body), const char *what);
+/* cli_api_show() with another method and a JSON request body (NULL: none). */
+int cli_api_send(const struct cli_cmd *cmd, const char *method, const char *req, int url_rc,
+                 char *url, const struct cli_api_opts *o,
                  int (*print)(FILE *f, const char *body), const char *what);
 
 #endif

@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "cli_opt.h"
+#include "cli_table.h"
 #include "mp_addr.h"
 #include "mp_atomic.h"
 #include "mp_buf.h"
@@ -200,6 +201,18 @@ static void sink__put_field(FILE *f, const json_t *obj, const char *key, int bar
     sink__put_str(f, v);
 }
 
+/* " key=2.31%": a value annotation for people (cli_table_rate). */
+static void sink__put_rate(FILE *f, const json_t *ann, const char *key)
+{
+    char buf[64], out[CLI_TABLE_CELL];
+    const char *v = sink__scalar(json_object_get(ann, key), buf, sizeof(buf));
+    if (v == NULL)
+        return;
+    cli_table_rate(json_string_value(json_object_get(ann, "kind")), v, out, sizeof(out));
+    fprintf(f, " %s=", key);
+    sink__put_str(f, out);
+}
+
 static void sink__print_alert(FILE *f, const char *ts, const json_t *alert, const char *group_status)
 {
     const json_t *labels = json_object_get(alert, "labels");
@@ -215,8 +228,8 @@ static void sink__print_alert(FILE *f, const char *ts, const json_t *alert, cons
     sink__put_field(f, labels, "tenant", 0);
     sink__put_field(f, labels, "mailbox", 0);
     sink__put_field(f, labels, "recipient_domain", 0);
-    sink__put_field(f, ann, "value", 0);
-    sink__put_field(f, ann, "threshold", 0);
+    sink__put_rate(f, ann, "value");
+    sink__put_rate(f, ann, "threshold");
 
     char nb[64], db[64], wb[64];
     const char *num = sink__scalar(json_object_get(ann, "numerator"), nb, sizeof(nb));
@@ -617,7 +630,7 @@ static const char sink__usage[] =
     "Each request is printed to stdout: one line per alert for an Alertmanager\n"
     "v4 webhook body, e.g.\n"
     "    [2026-11-22T16:30:01.123Z] FIRING warning bounce_rate tenant=acme ...\n"
-    "      ... value=0.08 threshold=0.02 (80/1000 over 1h)\n"
+    "      ... value=8.00% threshold=2.00% (80/1000 over 1h)\n"
     "(the time is when the request arrived), otherwise the path and the raw\n"
     "body. With --out each request is also appended to FILE as one JSON line:\n"
     "received_ms, mono_ns (CLOCK_MONOTONIC, for latency), path, status,\n"

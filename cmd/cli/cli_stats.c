@@ -11,6 +11,7 @@
 #include "cli_opt.h"
 #include "cli_table.h"
 #include "mp_buf.h"
+#include "mp_fmt.h"
 
 /* Group table columns: the figures people scan first, in 100 columns (the
  * name cut in the middle when longer than its column, counts past nine
@@ -52,10 +53,8 @@ void cli_stats_percent(double v, int is_null, char *out, size_t n)
 {
     if (is_null)
         snprintf(out, n, "-");
-    else if (v > 0 && v * 100 < 0.005)
-        snprintf(out, n, "<0.01%%");
     else
-        snprintf(out, n, "%.2f%%", v * 100);
+        mp_fmt_pct(v, out, n);
 }
 
 static void stats__rate_text(json_t *rates, const char *name, char *out, size_t n)

@@ -37,7 +37,7 @@ int cli_stats_url(const char *api, const char *tenant, const char *window, const
 /* Prints a 200 body. */
 int cli_stats_print(FILE *f, const char *body);
 
-/* A rate as printed: "12.34%", "<0.01%", "-" (is_null). */
+/* A rate as printed (base/mp_fmt): "12.34%", "0.0012%", "-" (is_null). */
 void cli_stats_percent(double v, int is_null, char *out, size_t n);
 
 #endif

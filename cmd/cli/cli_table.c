@@ -3,7 +3,11 @@
 #include "cli_table.h"
 
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "mp_fmt.h"
 
 /* Length (1..4) of the UTF-8 character at p, 0 when it is not a printable
  * one (a control byte, DEL, a stray or malformed byte). Overlong forms and
@@ -106,4 +110,21 @@ void cli_table_time(const char *iso, int secs, char *out, size_t n)
         snprintf(out, n, "%.5s %.*s", iso + 5, secs ? 8 : 5, iso + 11);
     else
         snprintf(out, n, "%s", iso);
+}
+
+void cli_table_rate(const char *kind, const char *value, char *out, size_t n)
+{
+    char *end = NULL;
+    double v = value && *value ? strtod(value, &end) : 0.0;
+    if (!value || !*value || *end != '\0') {
+        snprintf(out, n, "%s", value && *value ? value : "-");
+        return;
+    }
+    if (!kind || strcmp(kind, "ratio") == 0 || strcmp(kind, "drop") == 0 ||
+        strcmp(kind, "trend") == 0)
+        mp_fmt_pct(v, out, n);
+    else if (strcmp(kind, "spike") == 0)
+        mp_fmt_factor(v, out, n);
+    else
+        snprintf(out, n, "%s", value);
 }

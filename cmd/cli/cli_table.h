@@ -18,7 +18,12 @@
  *     fits, else with a k/M/G/T suffix ("1.2G");
  *   - cli_table_time(): an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS..." as
  *     "MM-DD HH:MM" (secs 0) or "MM-DD HH:MM:SS" (secs 1); anything else
- *     as it is (then fitted like any text).
+ *     as it is (then fitted like any text);
+ *   - cli_table_rate(): a rule's value as the webhook annotations carry it
+ *     (a plain decimal) for people, through base/mp_fmt: a fraction of a
+ *     ratio, drop or trend rule (kind NULL is ratio) as a percentage
+ *     ("0.12%", "2.31%"), a spike's factor as "3.2x", a count as it is;
+ *     NULL or empty as "-".
  * Output buffers of CLI_TABLE_CELL bytes hold any cell. Pure functions over
  * caller memory (cli_table_row writes to f); any thread. No state.
  */
@@ -43,5 +48,6 @@ void cli_table_row(FILE *f, const char *indent, const struct cli_col *cols, size
                    const char *const *cells);
 void cli_table_count(int64_t v, unsigned width, char *out, size_t n);
 void cli_table_time(const char *iso, int secs, char *out, size_t n);
+void cli_table_rate(const char *kind, const char *value, char *out, size_t n);
 
 #endif

@@ -9,6 +9,7 @@
  *   mailpulse stats  a tenant's counts and rates from the daemon's HTTP API
  *                    (cli_stats.c)
  *   mailpulse alerts pending and firing alerts, or dead letters (cli_alerts.c)
+ *   mailpulse silence add, list or expire silences (cli_silence.c)
  *   mailpulse keygen a CurveZMQ key pair for ingest.curve (cli_keygen.c)
  *   mailpulse demo   plays "Team A's bad list" against a running daemon,
  *                    with a live view and a built-in sink (cli_demo.c)
@@ -32,6 +33,7 @@
 #include "cli_opt.h"
 #include "cli_replay.h"
 #include "cli_send.h"
+#include "cli_silence.h"
 #include "cli_sink.h"
 #include "cli_stats.h"
 #include "mp.h"
@@ -40,7 +42,7 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
 static const struct cli_cmd *const cli__cmds[] = {&cli_send_cmd,   &cli_sink_cmd,   &cli_stats_cmd,
                                                   &cli_alerts_cmd, &cli_keygen_cmd, &cli_demo_cmd,
-                                                  &cli_replay_cmd};
+                                                  &cli_replay_cmd, &cli_silence_cmd};
 
 static void cli__print_commands(FILE *f)
 {
@@ -52,8 +54,8 @@ static void cli__print_commands(FILE *f)
           "commands:\n",
           f);
     for (size_t i = 0; i < MP_ARRAY_LEN(cli__cmds); i++)
-        fprintf(f, "  %-6s %s\n", cli__cmds[i]->name, cli__cmds[i]->summary);
-    fprintf(f, "  %-6s %s\n", "help", "show this list, or 'help <command>' for a command's options");
+        fprintf(f, "  %-7s %s\n", cli__cmds[i]->name, cli__cmds[i]->summary);
+    fprintf(f, "  %-7s %s\n", "help", "show this list, or 'help <command>' for a command's options");
     fputs("\nRun 'mailpulse <command> --help' for a command's options, 'mailpulse -V'\n"
           "for the version.\n"
           "\n"

@@ -67,6 +67,7 @@ struct daemon {
     struct alert_receiver *receivers;
     struct alert_sender *sender;
     struct alert_eval *eval;
+    struct alert_silences *silences;
     struct ingest *ingest;
     /* The acked path's journal and the producer tables: opened after the
      * table (it installs the flush hook), closed after the final flush. */
@@ -113,8 +114,19 @@ static struct alert_receiver *daemon__receivers(const struct mp_config *c)
         r[i].name = c->receivers[i].name;
         r[i].url = c->receivers[i].url;
         r[i].secret = c->receivers[i].secret;
-        r[i].type = c->receivers[i].type == MP_RECEIVER_SLACK ? ALERT_RECEIVER_SLACK
-                                                               : ALERT_RECEIVER_WEBHOOK;
+        r[i].type = c->receivers[i].type == MP_RECEIVER_SLACK       ? ALERT_RECEIVER_SLACK
+                    : c->receivers[i].type == MP_RECEIVER_PAGERDUTY ? ALERT_RECEIVER_PAGERDUTY
+                    : c->receivers[i].type == MP_RECEIVER_EMAIL     ? ALERT_RECEIVER_EMAIL
+                                                                    : ALERT_RECEIVER_WEBHOOK;
+        r[i].channel = c->receivers[i].channel;
+        r[i].username = c->receivers[i].username;
+        r[i].icon_emoji = c->receivers[i].icon_emoji;
+        r[i].routing_key = c->receivers[i].routing_key;
+        r[i].mail_from = c->receivers[i].mail_from;
+        r[i].mail_to = c->receivers[i].mail_to;
+        r[i].auth_username = c->receivers[i].auth_username;
+        r[i].auth_password = c->receivers[i].auth_password;
+        r[i].tls = c->receivers[i].tls; /* same numbers as enum alert_email_tls */
     }
     return r;
 }
@@ -164,6 +176,13 @@ static int daemon__rules(const struct mp_config *c, struct alert_ruleset **out, 
     return alert_rules_load(c->rules_path, out, err, errlen);
 }
 
+/* Silences commit through the sender, which serializes the commits to the
+ * alerts store it shares with the evaluator (alert_silence.h). */
+static int daemon__silence_commit(void *arg, struct eng_store_batch *b)
+{
+    return alert_sender_submit(arg, NULL, 0, b);
+}
+
 static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
 {
     const struct mp_config *c = d->cfg;
@@ -183,10 +202,13 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
                                    .timeout_ms = c->webhook_timeout_ms,
                                    .max_age_ms = c->outbox_max_age_ms,
                                    .slack_interval_ms = c->slack_interval_ms};
-    if ((rc = alert_sender_start(d->receivers, c->n_receivers, &so, &d->sender)) != MP_OK) {
+    if ((rc = alert_sender_start(d->receivers, c->n_receivers, &so, &d->sender)) != MP_OK ||
+        (rc = alert_silences_open(d->astore, daemon__silence_commit, d->sender, &d->silences,
+                                  err, errlen)) != MP_OK) {
         alert_ruleset_free(rules);
         alert_routes_destroy(routes);
-        snprintf(err, errlen, "cannot start alerting: %s", mp_strerror(rc));
+        if (!d->sender)
+            snprintf(err, errlen, "cannot start alerting: %s", mp_strerror(rc));
         return rc;
     }
     size_t nrules = alert_ruleset_count(rules), nover = alert_ruleset_noverrides(rules);
@@ -199,7 +221,8 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
                                  .group_interval_ms = c->group_interval_ms,
                                  .group_by = c->group_by,
                                  .max_alerts = c->max_alerts,
-                                 .external_url = c->external_url};
+                                 .external_url = c->external_url,
+                                 .silences = d->silences};
     if ((rc = alert_eval_start(d->table, d->sender, &eo, &d->eval)) != MP_OK) {
         snprintf(err, errlen, "cannot start alerting: %s", mp_strerror(rc));
         return rc;
@@ -427,6 +450,7 @@ static void daemon__stop(struct daemon *d)
     ingest_stop(d->ingest);   /* drains frames already queued */
     alert_eval_stop(d->eval); /* last pass over what was counted */
     alert_sender_stop(d->sender, 3000);
+    alert_silences_free(d->silences);
     free(d->receivers);
     if (d->zctx)
         zmq_ctx_term(d->zctx);
@@ -535,7 +559,8 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                          .started_ms = d->started_ms,
                                          .store = d->store,
                                          .astore = d->astore,
-                                         .data_dir = d->cfg->data_dir};
+                                         .data_dir = d->cfg->data_dir,
+                                         .silences = d->silences};
     if (d->cfg->http_listen && (rc = mp_auth_create(&d->cfg->http_auth, &d->auth)) != MP_OK)
         return rc;
     if (d->cfg->http_listen &&

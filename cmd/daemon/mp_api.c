@@ -12,6 +12,7 @@
 
 #include "alert_eval.h"
 #include "alert_sender.h"
+#include "mp_amapi.h"
 #include "eng_name.h"
 #include "mp_addr.h"
 #include "mp_auth.h"
@@ -229,7 +230,19 @@ static void api__checkpoint(void *arg, const struct mp_http_request *req,
     json_decref(j);
 }
 
+/* /api/v2/...: Alertmanager's API (mp_amapi.h), with this API's tokens. */
+static void api__amapi(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
+{
+    const struct mp_api *api = arg;
+    const char *only;
+    if (api__gate(api, API__TENANT, req, &only, out) == 0)
+        mp_amapi_reply(api->src, only, req, out);
+}
+
 static const struct mp_http_route api__routes[] = {
+    {"GET", MP_AMAPI_PREFIX, NULL, MP_HTTP_PREFIX, api__amapi},
+    {"POST", MP_AMAPI_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_BODY, api__amapi},
+    {"DELETE", MP_AMAPI_PREFIX, NULL, MP_HTTP_PREFIX, api__amapi},
     {"POST", "/v1/admin/checkpoint", NULL, 0, api__checkpoint},
     {"GET", "/healthz", NULL, MP_HTTP_INLINE, api__healthz}, /* never behind a heavy query */
     {"GET", "/metrics", NULL, 0, api__metrics},

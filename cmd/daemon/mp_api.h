@@ -13,6 +13,8 @@
  *                                       as 20261202T031500Z): 200 with
  *                                       {"name","path"}, 409 when NAME exists,
  *                                       500 (and nothing left) when it fails
+ *   GET|POST|DELETE /api/v2/...         Alertmanager's API v2 (mp_amapi.h),
+ *                                       scoped like /v1/alerts
  *
  * Contract: mp_api_start() serves these on `listen` (mp_http.h: host:port as
  * mp_addr.h parses it, IPv4, [IPv6] or a name) until mp_api_stop(). Every

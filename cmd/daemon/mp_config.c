@@ -29,6 +29,7 @@
 #include "mp_addr.h"
 #include "mp_config_check.h"
 #include "mp_config_curve.h"
+#include "mp_config_receivers.h"
 #include "mp_config_route.h"
 #include "mp_log.h"
 #include "mp_yaml.h"
@@ -59,6 +60,18 @@
 
 /* Receiver and tenant names end up in URLs, logs and key prefixes, so they
  * are kept to the one small, unambiguous alphabet. */
+/* alerting.external_url: http(s):// only (receivers' URLs are
+ * mp_config_receivers.c's). */
+static bool cfg__valid_url(const char *s)
+{
+    const char *host = NULL;
+    if (strncasecmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else if (strncasecmp(s, "https://", 8) == 0)
+        host = s + 8;
+    return host && host[0] != '\0' && host[0] != '/' && mp_yaml_no_space(s);
+}
+
 static bool cfg__valid_name(const char *s) { return eng_name_valid(s, strlen(s)); }
 
 static bool cfg__valid_log_level(const char *s)
@@ -101,34 +114,6 @@ static bool cfg__valid_listen(const char *s)
 {
     struct mp_addr a;
     return mp_addr_parse(s, &a, NULL, 0) == MP_OK;
-}
-
-static bool cfg__valid_url(const char *s)
-{
-    const char *host = NULL;
-    if (strncasecmp(s, "http://", 7) == 0)
-        host = s + 7;
-    else if (strncasecmp(s, "https://", 8) == 0)
-        host = s + 8;
-    return host && host[0] != '\0' && host[0] != '/' && mp_yaml_no_space(s);
-}
-
-static int cfg__receiver_type(const char *s, void *dst)
-{
-    static const struct {
-        const char *name;
-        enum mp_receiver_type type;
-    } types[] = {
-        {"webhook", MP_RECEIVER_WEBHOOK},
-        {"slack", MP_RECEIVER_SLACK},
-    };
-    for (size_t i = 0; i < MP_ARRAY_LEN(types); i++) {
-        if (strcmp(s, types[i].name) == 0) {
-            *(enum mp_receiver_type *)dst = types[i].type;
-            return 0;
-        }
-    }
-    return -1;
 }
 
 /* --- handlers of the daemon's own ---------------------------------------- */
@@ -180,35 +165,6 @@ static int cfg__rules(struct mp_yaml *y, const struct mp_yaml_key *k, const char
     return MP_OK;
 }
 
-#define RF(f) MP_YAML_FIELD(struct mp_receiver_conf, f)
-static const struct mp_yaml_key cfg__receiver_keys[] = {
-    {.name = "name", .type = MP_YAML_STR, RF(name), .required = true, .check = cfg__valid_name,
-     .what = ENG_NAME_GRAMMAR},
-    {.name = "type", .type = MP_YAML_PARSE, RF(type), .required = true,
-     .parse = cfg__receiver_type, .what = "webhook or slack"},
-    {.name = "url", .type = MP_YAML_STR, RF(url), .required = true, .check = cfg__valid_url,
-     .what = "an http:// or https:// URL"},
-    {.name = "secret", .type = MP_YAML_STR, RF(secret), .what = "a string"},
-    {0},
-};
-
-/* A second receiver of the same name, refused at its name's line. */
-static int cfg__receiver_unique(struct mp_yaml *y, const struct mp_config *cfg, size_t i,
-                                yaml_node_t *item, const char *path)
-{
-    char sub[MP_YAML_PATH_MAX];
-    for (size_t j = 0; j < i; j++) {
-        if (strcmp(cfg->receivers[j].name, cfg->receivers[i].name) == 0) {
-            yaml_node_t *at = mp_yaml_find(y, item, "name");
-            snprintf(sub, sizeof(sub), "%s[%zu].name", path, i);
-            return mp_yaml_fail(y, at ? at : item, sub,
-                                "duplicate receiver name \"%s\" (already %s[%zu])",
-                                cfg->receivers[i].name, path, j);
-        }
-    }
-    return MP_OK;
-}
-
 /* A node of `type` ("expected <what>, got ..." otherwise) gets a zeroed
  * array of one element per item (left NULL when there are none). The count
  * is set with the array so mp_config_free() can release a partly filled
@@ -225,23 +181,6 @@ static int cfg__array(struct mp_yaml *y, yaml_node_t *v, const char *path, yaml_
     memcpy(arrp, &arr, sizeof(arr));
     *n = mp_yaml_len(v);
     return MP_OK;
-}
-
-static int cfg__receivers(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
-                          yaml_node_t *v, void *base)
-{
-    struct mp_config *cfg = base;
-    char sub[MP_YAML_PATH_MAX];
-    int rc = cfg__array(y, v, path, YAML_SEQUENCE_NODE, "a list of receivers",
-                        sizeof(*cfg->receivers), &cfg->receivers, &cfg->n_receivers);
-    for (size_t i = 0; rc == MP_OK && i < cfg->n_receivers; i++) {
-        yaml_node_t *item = mp_yaml_item(y, v, i);
-        snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
-        if ((rc = mp_yaml_walk(y, item, sub, cfg__receiver_keys, &cfg->receivers[i], NULL)) ==
-            MP_OK)
-            rc = cfg__receiver_unique(y, cfg, i, item, path);
-    }
-    return rc;
 }
 
 /* --- schema -------------------------------------------------------------- */
@@ -582,7 +521,7 @@ static const struct mp_yaml_key cfg__top_keys[] = {
     {.name = "limits", .type = MP_YAML_SECTION, .sub = cfg__limits_keys},
     {.name = "rules", .type = MP_YAML_FN, CF(rules_path), .fn = cfg__rules},
     {.name = "alerting", .type = MP_YAML_SECTION, .sub = cfg__alerting_keys},
-    {.name = "receivers", .type = MP_YAML_FN, .fn = cfg__receivers},
+    {.name = "receivers", .type = MP_YAML_FN, .fn = mp_config_receivers},
     {.name = "routes", .type = MP_YAML_DEFER},
     {0},
 };
@@ -687,9 +626,7 @@ void mp_config_free(struct mp_config *cfg)
     mp_yaml_free_strings(cfg__http_keys, cfg); /* http is an FN row: not in the above */
     mp_auth_conf_free(&cfg->http_auth);
     ingest_curve_conf_free(&cfg->curve);
-    for (size_t i = 0; i < cfg->n_receivers; i++)
-        mp_yaml_free_strings(cfg__receiver_keys, &cfg->receivers[i]);
-    free(cfg->receivers);
+    mp_config_receivers_free(cfg);
     free(cfg->path);
     free(cfg->warnings);
     free(cfg->data_dir);

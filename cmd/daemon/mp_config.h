@@ -113,13 +113,27 @@
 #include "mp_auth.h"
 #include "mp_http.h"
 
-enum mp_receiver_type { MP_RECEIVER_WEBHOOK = 0, MP_RECEIVER_SLACK = 1 };
+enum mp_receiver_type {
+    MP_RECEIVER_WEBHOOK = 0,
+    MP_RECEIVER_SLACK = 1,
+    MP_RECEIVER_PAGERDUTY = 2,
+    MP_RECEIVER_EMAIL = 3,
+};
+
+/* PagerDuty's Events API v2 endpoint: a pagerduty receiver's url unless set. */
+#define MP_PAGERDUTY_URL "https://events.pagerduty.com/v2/enqueue"
 
 struct mp_receiver_conf {
     char *name;
     enum mp_receiver_type type;
-    char *url;
+    char *url;    /* always set once loaded (pagerduty: MP_PAGERDUTY_URL by default) */
     char *secret; /* NULL when not set */
+    char *channel, *username, *icon_emoji; /* slack only; NULL: the webhook's own */
+    char *routing_key;                     /* pagerduty only, required there */
+    /* email only: from and to required (to: addresses joined by ", "),
+     * auth optional, tls 0 starttls (required) | 1 none | 2 implicit */
+    char *mail_from, *mail_to, *auth_username, *auth_password;
+    int tls;
 };
 
 /* One entry of a route with matchers (mp_config_route.h). */

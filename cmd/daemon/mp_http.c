@@ -37,6 +37,10 @@ struct http__state {
     struct mp_http_reply r;
     char allow[64]; /* methods of the routes the path matched, for 405 */
     int done;       /* a handler thread has filled r */
+    int body_ok;    /* MP_HTTP_BODY route: the body is read into body */
+    char *body;     /* NUL-terminated; len bytes, too_big once over MP_HTTP_BODY_MAX */
+    size_t len;
+    int too_big;
 };
 
 struct mp_http {
@@ -197,7 +201,8 @@ static void http__run(struct mp_http *h, struct http__state *st, const struct mp
                      MP_HTTP_MAX_ARGS);
             mp_http_error(r, 400, msg);
         } else {
-            struct http__request hr = {{st->method, st->url, args.a, args.n}, st->c};
+            struct http__request hr = {
+                {st->method, st->url, args.a, args.n, st->body, st->body ? st->len : 0}, st->c};
             rt->rfn(h->arg, &hr.req, r);
         }
     }
@@ -293,6 +298,23 @@ static void *http__work(void *arg)
     }
 }
 
+/* Appends a piece of an MP_HTTP_BODY route's body (bodies elsewhere are
+ * refused at the first call, or drained). */
+static void http__take_body(struct http__state *st, const char *data, size_t n)
+{
+    if (!st->body_ok || st->too_big)
+        return;
+    char *nb = st->len + n <= MP_HTTP_BODY_MAX ? realloc(st->body, st->len + n + 1) : NULL;
+    if (!nb) {
+        st->too_big = 1; /* over the limit (or no memory): answered 413 */
+        return;
+    }
+    memcpy(nb + st->len, data, n);
+    st->len += n;
+    nb[st->len] = '\0';
+    st->body = nb;
+}
+
 static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const char *url,
                                     const char *method, const char *version,
                                     const char *upload_data, size_t *upload_size, void **con_cls)
@@ -310,18 +332,30 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
         if (!http__has_body(c))
             return MHD_YES;
         *st = (struct http__state){.c = c, .url = url, .method = method};
-        if (http__route(h, st))
+        const struct mp_http_route *rt = http__route(h, st);
+        if (rt && (rt->flags & MP_HTTP_BODY)) {
+            st->body_ok = 1;
+            return MHD_YES;
+        }
+        if (rt)
             return http__refuse_body(c);
         http__run(h, st, NULL);
         return http__respond(c, st);
     }
     if (*upload_size) {
+        http__take_body(st, upload_data, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
     if (st->done)
         return http__respond(c, st);
-    *st = (struct http__state){.c = c, .url = url, .method = method};
+    if (st->too_big) {
+        free(st->body);
+        st->body = NULL;
+        return http__refuse_body(c);
+    }
+    *st = (struct http__state){.c = c, .url = url, .method = method, .body = st->body,
+                               .len = st->len, .body_ok = st->body_ok};
     if (!http__inline(h, url) && http__enqueue(h, st))
         return MHD_YES;
     http__dispatch(h, st);
@@ -380,8 +414,10 @@ static void http__completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     MP_UNUSED(toe);
     struct http__state *st = *con_cls;
-    if (st)
+    if (st) {
         free(st->r.body);
+        free(st->body);
+    }
     free(st);
     *con_cls = NULL;
     http__mark(cls, c, 0);

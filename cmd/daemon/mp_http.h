@@ -36,7 +36,8 @@
  * `header_timeout_ms` after it began (a slowloris that trickles a header line
  * now and then resets the idle timer, not this one: a reaper thread cuts it
  * with shutdown()). A request head takes at most MP_HTTP_CONN_MEMORY bytes
- * (more: libmicrohttpd answers 431/414). No route takes a body: a request
+ * (more: libmicrohttpd answers 431/414). Only MP_HTTP_BODY routes take a
+ * body (at most MP_HTTP_BODY_MAX bytes, else 413); elsewhere a request
  * with one (Content-Length > 0 or Transfer-Encoding) is answered 413 (or
  * the 404/405 its path and method get) without reading it, and the
  * connection closed. libmicrohttpd's own
@@ -75,6 +76,8 @@ struct mp_http_request {
     const char *path;
     const struct mp_http_arg *args;
     size_t nargs;
+    const char *body; /* MP_HTTP_BODY routes: the request body, NUL-terminated; else NULL */
+    size_t body_len;
 };
 
 typedef void (*mp_http_request_handler)(void *arg, const struct mp_http_request *req,
@@ -82,6 +85,10 @@ typedef void (*mp_http_request_handler)(void *arg, const struct mp_http_request 
 
 #define MP_HTTP_PREFIX 1 /* route flag: `path` is a prefix */
 #define MP_HTTP_INLINE 2 /* route flag: cheap, answered on the I/O thread */
+/* route flag: takes a request body of at most MP_HTTP_BODY_MAX bytes (more:
+ * 413), handed to an rfn handler as req->body; other routes refuse bodies */
+#define MP_HTTP_BODY 4
+#define MP_HTTP_BODY_MAX (64 * 1024)
 
 struct mp_http_route {
     const char *method;

@@ -74,6 +74,8 @@ struct mp_metrics_sources {
      * copies; NULL store or data_dir: that route answers 503. */
     struct eng_store *store, *astore;
     const char *data_dir;
+    /* Silences, for /api/v2/ (mp_amapi.h); NULL: that API answers 503. */
+    struct alert_silences *silences;
 };
 
 /* Every figure /metrics shows, as read at one moment. */
