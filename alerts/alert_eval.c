@@ -332,15 +332,19 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
 {
     size_t nn = alert_ruleset_count(nc->rules);
     uint32_t *nslot = calloc(((size_t)e->max_keys + 1) * nn, sizeof(*nslot));
-    if (!nslot) {
+    /* Alerts of rules that are gone resolve now, told with the old rule
+     * (its pointers stay valid until the old config is freed below), once
+     * the new config is in place: their groups' other members carry rule
+     * indices of the new rules by then. Room for all, so none is told alone. */
+    struct alert_instance *gone = malloc((e->nrecs ? e->nrecs : 1) * sizeof(*gone));
+    size_t ngone = 0;
+    if (!nslot || !gone) {
         mp_error("alert_reload_nomem");
+        free(nslot);
+        free(gone);
         cfg__free(nc);
         return;
     }
-    /* Alerts of rules that are gone resolve now, told with the old rule
-     * (its pointers stay valid until the old config is freed below). */
-    struct alert_instance *gone = NULL;
-    size_t ngone = 0, capgone = 0;
     /* Under mu from the first record rewritten to the new config in place:
      * /v1/alerts and /metrics read records and config together under mu,
      * and a record's rule index is only meaningful with its own rule set
@@ -360,6 +364,12 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
             nslot[(size_t)r->key_id * nn + (size_t)ni] = i;
             continue;
         }
+        /* Out of its group first (queue and members): a queued record left
+         * listed there, its index reused by the next new alert of any tenant,
+         * went out with this tenant's group, to this tenant's receivers (and
+         * was then "already told" for its own tenant); a member would be
+         * listed as firing next to its own resolve. */
+        alert_group_unlist(e, tenant, i);
         if (r->nstatus == ST_FIRING) {
             struct alert_instance a;
             alert_eval_instance(e, k, old, &a);
@@ -369,31 +379,21 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
             a.starts_ms = r->starts_ms;
             a.ends_ms = now;
             a.rule_removed = 1;
-            if (MP_GROW(gone, capgone, ngone + 1) == MP_OK)
-                gone[ngone++] = a;
-            else
-                alert_group_deliver(e, tenant, &a, 1, now); /* alone, but told */
+            gone[ngone++] = a;
         }
         r->status = r->nstatus = ST_INACTIVE;
-        /* A queued record is still listed in its tenant's group: unlist it.
-         * Left there, its index, reused by the next new alert of any tenant,
-         * went out with this tenant's group, to this tenant's receivers
-         * (and was then "already told" for its own tenant). */
-        if (r->queued)
-            alert_group_unlist(e, tenant, i);
-        r->queued = 0;
         alert_state_save(e, i); /* deletes, keyed by the old rule's name */
         r->key_id = 0;     /* not in the new slot array */
         alert_eval_rec_free(e, i);
     }
-    alert_group_deliver_by_tenant(e, gone, ngone, now); /* old routes, as before */
-    free(gone);
     /* queued records keep their queue entries: indices are unchanged */
     struct eval_cfg old = e->cfg;
     e->cfg = *nc;
     free(e->slot);
     e->slot = nslot;
     e->nrules = nn;
+    alert_group_deliver_by_tenant(e, gone, ngone, now); /* the new routes */
+    free(gone);
     pthread_mutex_unlock(&e->mu);
     alert_walk_begin(e, old.rules); /* every key, under the rules that changed */
     cfg__free(&old);
@@ -469,6 +469,7 @@ static void eval__free(struct alert_eval *e)
     if (e->has_next)
         cfg__free(&e->next);
     alert_group_free_all(e);
+    free((char *)e->ng.external_url);
     alert_walk_free(e);
     free(e->dirty);
     free(e->slot);
@@ -525,9 +526,13 @@ int alert_eval_start(struct eng_table *t, struct alert_sender *s,
     e->max_keys = opts->max_keys;
     e->group_ms = opts->group_interval_ms > 0 ? opts->group_interval_ms : 1000;
     e->group_seed = eng_hash_seed(); /* tenant names come from producers */
+    e->ng.group_by = (opts->group_by & ALERT_LABEL_ALL) | ALERT_LABEL_TENANT;
+    e->ng.max_alerts = opts->max_alerts;
     e->cfg.rules = opts->rules;
     e->cfg.routes = opts->routes;
-    int rc = eval__init(e, opts);
+    int rc = opts->external_url && !(e->ng.external_url = strdup(opts->external_url))
+                 ? MP_ERR_NOMEM
+                 : eval__init(e, opts);
     if (rc == MP_OK && pthread_create(&e->tid, NULL, eval__main, e) != 0)
         rc = MP_ERR_STATE;
     if (rc != MP_OK) {

@@ -27,11 +27,20 @@
  * 2 ms per pass (alert_eval_walk.c), so within one sweep period at 1M keys
  * for a changed rule; dirty keys keep their latency meanwhile.
  *
- * Grouping: a tenant's first notification goes at once; further ones within
- * group_interval_ms of the last request for that tenant wait until the
- * interval ends and go out together, in one request per receiver. Changes
- * that cancel out meanwhile (fired and resolved inside the wait) send
- * nothing.
+ * Grouping (Alertmanager's): a group is a tenant's alerts with the same
+ * values of the group_by labels (opts.group_by; the tenant is always one, so
+ * a group never mixes tenants). A group's first notification goes at once;
+ * further ones within group_interval_ms of the group's last request wait
+ * until the interval ends and go out together. Each notification carries
+ * the whole group: every alert of it receivers were told fires (and still
+ * does), plus those with news (firing, escalated, reminded, or resolved
+ * since the group's last one); its status is firing while any of them fires.
+ * Changes that cancel out meanwhile (fired and resolved inside the wait)
+ * send nothing. Each alert goes to the route entries it matches
+ * (alert_route.h); each entry's receivers get one request per group, with
+ * the alerts of the group that reach that entry, when one of those has news.
+ * group_by, max_alerts and external_url are fixed at start (a reload keeps
+ * them).
  *
  * Durability (with a store): every state change is written to the store's
  * alerts column family, together with what receivers were last told; a
@@ -45,10 +54,12 @@
  * Silences (alert_silence.h): an alert an active silence mutes keeps its
  * state and figures, but its news is kept back (a resolve inside the
  * silence goes unheard, as in Alertmanager); the sweep tells a muted alert
- * still firing once as firing when no silence mutes it any more.
+ * still firing once as firing when no silence mutes it any more. While
+ * silenced it is not among the members of a whole-group notification either.
  *
- * Routing: a tenant's notifications go to the receivers of its route, or to
- * the default route when it has none; never to another tenant's receivers.
+ * Routing: a tenant's notifications go to the receivers of the entries of
+ * its route (or of the default route when it has none) that its alerts
+ * match; never to another tenant's receivers.
  *
  * Threads: start/stop/reload from one thread; figures and active_json from
  * any thread. The evaluator's own thread runs everything else.
@@ -70,6 +81,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert_notify.h"
 #include "alert_route.h"
 #include "alert_rule.h"
 #include "alert_sender.h"
@@ -90,6 +102,9 @@ struct alert_eval_opts {
     struct eng_store *store;                  /* alert state (the sender's store:
                                                  commits go through it); NULL: memory only */
     int64_t group_interval_ms;                /* 0: 1000 */
+    unsigned group_by;                        /* ALERT_LABEL_* (alert_notify.h); tenant always */
+    size_t max_alerts;                        /* alerts per webhook body; 0: no limit */
+    const char *external_url;                 /* copied; NULL: none */
     struct alert_silences *silences;          /* borrowed, outlives the evaluator;
                                                  NULL: none (alert_silence.h) */
 };

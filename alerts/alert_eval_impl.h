@@ -42,8 +42,10 @@ struct arec {
     uint8_t used, status, severity; /* status: ST_*; severity: what the value reaches */
     uint8_t nstatus, nseverity;     /* what receivers were last told (INACTIVE or FIRING) */
     uint8_t queued, repeat_due, dirty;
+    uint8_t member, mark;   /* alert_group.c: in grp's members; seen by this send */
     uint8_t muted; /* firing news kept back by a silence (alert_group_unmuted) */
     uint32_t next_free;
+    struct tgroup *grp;     /* alert_group.c: its notification group, once queued */
     int64_t since_ms;    /* pending since */
     int64_t starts_ms;   /* firing since */
     int64_t ends_ms;     /* resolved at */
@@ -58,13 +60,17 @@ struct walk_tenant {
     uint64_t mask;
 };
 
-/* A tenant's notification group. */
+/* A notification group: one tenant's alerts with the same values of the
+ * group_by labels (alert_group.c). */
 struct tgroup {
+    char *key;    /* groupKey under the root route: the lookup key */
     char *tenant;
     int64_t last_sent_ms;
     int busy; /* on the busy list */
     size_t n, cap;
-    uint32_t *recs;
+    uint32_t *recs;   /* queued: records with news */
+    size_t nm, capm;
+    uint32_t *members; /* records receivers were last told fire, in this group */
 };
 
 struct eval_cfg {
@@ -82,6 +88,7 @@ struct alert_eval {
     struct eng_store_batch *wb;
     uint32_t max_keys;
     int64_t group_ms;
+    struct alert_notify_group ng; /* group_by, max_alerts, external_url (owned copy) */
     struct eval_cfg cfg;
     size_t nrules;
 
@@ -174,16 +181,20 @@ void alert_walk_free(struct alert_eval *e);
 
 /* ---- alert_group.c: groups and notifications ---- */
 
-/* Marks record i "to notify" in its tenant's group. */
+/* Marks record i "to notify" in its group. */
 void alert_group_queue(struct alert_eval *e, uint32_t i, const char *tenant);
-/* Takes record i out of its tenant's group (it is freed while queued). */
+/* Lists record i (told firing, restored at start) among its group's
+ * members, which every notification of the group carries. */
+void alert_group_member(struct alert_eval *e, uint32_t i, const char *tenant);
+/* Takes record i out of its group, queue and members (it is freed). */
 void alert_group_unlist(struct alert_eval *e, const char *tenant, uint32_t i);
-/* Builds one request per receiver of the tenant's route for alerts a[0..n)
+/* Builds the requests for news a[0..n) (one group's: that of a[0]), with
+ * the group's other firing members, for the receivers their routes reach,
  * and adds them to this pass's notes. */
 void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct alert_instance *a,
                          size_t n, int64_t now);
 /* Resolves told at once for alerts that leave no record to queue: one
- * request per tenant and receiver. Reorders a[] (stable per tenant). */
+ * request per group and receiver. Reorders a[] (stable per group). */
 void alert_group_deliver_by_tenant(struct alert_eval *e, struct alert_instance *a, size_t n,
                                    int64_t now);
 /* Sweep: queues muted firing record i (of key k) once no silence mutes it. */

@@ -320,13 +320,88 @@ json_t *alert_notify_alert_json(const struct alert_instance *a)
     return al;
 }
 
-char *alert_notify_webhook(const char *receiver, const struct alert_instance *a, size_t n)
+static const char *const notify__label_names[] = {"alertname", "mailbox", "recipient_domain",
+                                                  "rule", "tenant"};
+
+unsigned alert_label_bit(const char *name)
+{
+    for (unsigned i = 0; i < sizeof(notify__label_names) / sizeof(*notify__label_names); i++)
+        if (strcmp(name, notify__label_names[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+const char *alert_label_value(const struct alert_instance *a, unsigned bit)
+{
+    const char *v = NULL;
+    switch (bit) {
+    case ALERT_LABEL_ALERTNAME: v = a->rule->alertname; break;
+    case ALERT_LABEL_MAILBOX: v = a->mailbox; break;
+    case ALERT_LABEL_DOMAIN: v = a->domain; break;
+    case ALERT_LABEL_RULE:
+        v = strcmp(a->rule->name, a->rule->alertname) != 0 ? a->rule->name : NULL;
+        break;
+    case ALERT_LABEL_TENANT: v = a->tenant; break;
+    default: break;
+    }
+    return v ? v : "";
+}
+
+void alert_notify_group_key(const struct alert_notify_group *g, const struct alert_instance *a,
+                            char *buf, size_t n)
+{
+    unsigned by = a ? (g ? g->group_by : 0) | ALERT_LABEL_TENANT : 0;
+    const char *sep = "";
+    int w = snprintf(buf, n, "%s:{", g && g->route_key ? g->route_key : "{}");
+    for (unsigned i = 0; w >= 0 && (size_t)w < n && (1u << i) <= ALERT_LABEL_TENANT; i++) {
+        const char *v = (by & (1u << i)) ? alert_label_value(a, 1u << i) : "";
+        if (!*v)
+            continue;
+        /* names follow the name grammar (no quotes or backslashes to escape) */
+        w += snprintf(buf + w, n - (size_t)w, "%s%s=\"%s\"", sep, notify__label_names[i], v);
+        sep = ", ";
+    }
+    if (w >= 0 && (size_t)w < n)
+        snprintf(buf + w, n - (size_t)w, "}");
+}
+
+static json_t *notify__group_labels(unsigned by, const struct alert_instance *a)
+{
+    json_t *o = json_object();
+    for (unsigned i = 0; (1u << i) <= ALERT_LABEL_TENANT; i++) {
+        const char *v = (by & (1u << i)) ? alert_label_value(a, 1u << i) : "";
+        if (*v)
+            json_object_set_new(o, notify__label_names[i], json_string(v));
+    }
+    return o;
+}
+
+/* Where the daemon shows alert a: its tenant's /v1/alerts, the fragment
+ * naming the alert (that listing carries the fingerprint). */
+static json_t *notify__generator_url(const char *base, const struct alert_instance *a)
+{
+    char fp[17];
+    if (!base || !*base)
+        return json_string("");
+    size_t bl = strlen(base);
+    while (bl > 0 && base[bl - 1] == '/')
+        bl--; /* "http://x/" and "http://x" give the same links */
+    alert_fingerprint(a, fp);
+    return json_sprintf("%.*s/v1/alerts?tenant=%s#%s", (int)bl, base, a->tenant, fp);
+}
+
+char *alert_notify_webhook_group(const struct alert_notify_group *g, const char *receiver,
+                                 const struct alert_instance *a, size_t n)
 {
     char *out = NULL;
     json_t *root = json_object(), *alerts = json_array();
     json_t *common_l = NULL, *common_a = NULL;
     int any_firing = 0;
+    size_t keep = g && g->max_alerts && g->max_alerts < n ? g->max_alerts : n;
     for (size_t i = 0; i < n; i++) {
+        any_firing |= a[i].status == ALERT_STATUS_FIRING; /* of all, the truncated too */
+        if (i >= keep)
+            continue;
         json_t *al = alert_notify_alert_json(&a[i]);
         json_t *labels = json_object_get(al, "labels"), *ann = json_object_get(al, "annotations");
         if (!common_l) {
@@ -336,28 +411,35 @@ char *alert_notify_webhook(const char *receiver, const struct alert_instance *a,
             notify__intersect(common_l, labels);
             notify__intersect(common_a, ann);
         }
-        any_firing |= a[i].status == ALERT_STATUS_FIRING;
+        json_object_set_new(al, "generatorURL",
+                            notify__generator_url(g ? g->external_url : NULL, &a[i]));
         json_array_append_new(alerts, al);
     }
-    /* Notifications are grouped per tenant: that is the group label. */
-    json_t *group = json_object();
-    if (n > 0)
-        json_object_set_new(group, "tenant", json_string(a[0].tenant));
-    char gk[256];
-    snprintf(gk, sizeof(gk), "{}:{tenant=\"%s\"}", n > 0 ? a[0].tenant : "");
+    char gk[1024];
+    alert_notify_group_key(g, n > 0 ? &a[0] : NULL, gk, sizeof(gk));
     json_object_set_new(root, "version", json_string("4"));
     json_object_set_new(root, "groupKey", json_string(gk));
-    json_object_set_new(root, "truncatedAlerts", json_integer(0));
+    json_object_set_new(root, "truncatedAlerts", json_integer((json_int_t)(n - keep)));
     json_object_set_new(root, "status", json_string(any_firing ? "firing" : "resolved"));
     json_object_set_new(root, "receiver", json_string(receiver));
-    json_object_set_new(root, "groupLabels", group);
+    json_object_set_new(root, "groupLabels",
+                        n > 0 ? notify__group_labels((g ? g->group_by : 0) | ALERT_LABEL_TENANT,
+                                                     &a[0])
+                              : json_object());
     json_object_set_new(root, "commonLabels", common_l ? common_l : json_object());
     json_object_set_new(root, "commonAnnotations", common_a ? common_a : json_object());
-    json_object_set_new(root, "externalURL", json_string(""));
+    json_object_set_new(root, "externalURL",
+                        json_string(g && g->external_url ? g->external_url : ""));
     json_object_set_new(root, "alerts", alerts);
     out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return out;
+}
+
+char *alert_notify_webhook(const char *receiver, const struct alert_instance *a, size_t n)
+{
+    /* grouped by tenant, no limit, no external URL */
+    return alert_notify_webhook_group(NULL, receiver, a, n);
 }
 
 void alert_sign(const char *secret, int64_t unix_s, const char *body, size_t len, char *out,

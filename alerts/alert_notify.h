@@ -85,6 +85,43 @@ uint64_t alert_notify_threshold(const struct alert_instance *a);
  * annotations, startsAt, endsAt, generatorURL, fingerprint); a new reference. */
 json_t *alert_notify_alert_json(const struct alert_instance *a);
 char *alert_notify_webhook(const char *receiver, const struct alert_instance *a, size_t n);
+
+/* Labels a notification group can be keyed on (alerting.group_by). The
+ * bits are in the names' sort order, which is the order groupKey lists them
+ * in (Alertmanager sorts label sets the same way). severity is not one: an
+ * alert changes severity while it fires, and would change groups. */
+enum {
+    ALERT_LABEL_ALERTNAME = 1u << 0,
+    ALERT_LABEL_MAILBOX = 1u << 1,
+    ALERT_LABEL_DOMAIN = 1u << 2, /* recipient_domain */
+    ALERT_LABEL_RULE = 1u << 3,
+    ALERT_LABEL_TENANT = 1u << 4,
+    ALERT_LABEL_ALL = (1u << 5) - 1
+};
+/* The ALERT_LABEL_* bit of label `name`, 0 when it is not one. */
+unsigned alert_label_bit(const char *name);
+/* Alert a's value of label `bit` (one ALERT_LABEL_* bit); "" when it has
+ * none (mailbox of a domain alert, rule when it equals the alertname). */
+const char *alert_label_value(const struct alert_instance *a, unsigned bit);
+
+/* How a group's webhook body is put together. */
+struct alert_notify_group {
+    unsigned group_by;        /* ALERT_LABEL_* bits; tenant is always added */
+    const char *route_key;    /* groupKey prefix; NULL: "{}" (the root route) */
+    size_t max_alerts;        /* 0: every alert; else at most this many, truncatedAlerts the rest */
+    const char *external_url; /* externalURL; NULL or "": none (and no generatorURL) */
+};
+/* groupKey of alert a under g, Alertmanager's "<route>:{label=\"value\", ...}"
+ * (labels sorted, empty ones left out), e.g. {}:{tenant="acme"}. */
+void alert_notify_group_key(const struct alert_notify_group *g, const struct alert_instance *a,
+                            char *buf, size_t n);
+/* The v4 webhook body of one group's notification: alerts a[0..n) (all of
+ * the group's), groupLabels and groupKey from a[0] under g, status firing
+ * while any of them fires, generatorURL of each
+ * <external_url>/v1/alerts?tenant=<tenant>#<fingerprint>. */
+char *alert_notify_webhook_group(const struct alert_notify_group *g, const char *receiver,
+                                 const struct alert_instance *a, size_t n);
+
 /* out must hold at least 100 bytes. */
 void alert_sign(const char *secret, int64_t unix_s, const char *body, size_t len, char *out,
                 size_t outlen);

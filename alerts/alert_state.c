@@ -213,6 +213,8 @@ static int state__revive(struct alert_eval *e, struct eng_key *ek, int ri, const
     if (!i)
         return MP_ERR_NOMEM;
     struct arec *r = &e->recs[i];
+    if (r->nstatus == ST_FIRING) /* every notification of its group lists it */
+        alert_group_member(e, i, tenant);
     /* decided before the restart but never handed to the outbox: send now */
     if ((r->status == ST_FIRING) != (r->nstatus == ST_FIRING) ||
         (r->status == ST_FIRING && r->severity != r->nseverity))

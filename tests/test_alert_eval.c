@@ -8,7 +8,9 @@
  * pending alert that falls back is never heard of; reminders come after the
  * repeat interval and not before; a tenant's later alerts wait for the group
  * interval and go out in one request, and a fire-and-resolve inside that
- * wait sends nothing; state read back from the store keeps a firing alert
+ * wait sends nothing; every notification carries the whole group (firing
+ * ones, and those resolved since the last), status firing while any fires,
+ * and group_by splits groups; state read back from the store keeps a firing alert
  * firing without a second notification and still sends its resolve; a rule
  * that disappears on reload, or while the daemon is down, resolves its
  * alerts; /v1/alerts's JSON shows pending and firing alerts of one tenant
@@ -126,14 +128,20 @@ static struct alert_routes *hook_route(void)
     return routes;
 }
 
-static void start_eval(const struct alert_rule *rules, size_t n, int64_t group_ms)
+static void start_eval_by(const struct alert_rule *rules, size_t n, int64_t group_ms,
+                          unsigned group_by)
 {
     struct alert_receiver r = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url,
                                .secret = "s3cret"};
     struct alert_eval_opts eo = {.rules = ruleset_of(rules, n), .receivers = &r, .nreceivers = 1,
                                  .routes = hook_route(), .max_keys = 4096, .store = W.store,
-                                 .group_interval_ms = group_ms};
+                                 .group_interval_ms = group_ms, .group_by = group_by};
     ck_assert_int_eq(alert_eval_start(W.table, W.sender, &eo, &W.eval), MP_OK);
+}
+
+static void start_eval(const struct alert_rule *rules, size_t n, int64_t group_ms)
+{
+    start_eval_by(rules, n, group_ms, 0);
 }
 
 /* The usual one-rule evaluator: r1 with these `for` and repeat intervals. */
@@ -302,6 +310,77 @@ START_TEST(group_interval_batches_and_cancels)
 }
 END_TEST
 
+/* Top-level field `key` of request i. */
+static char *request_top(size_t i, const char *key)
+{
+    json_t *j = json_loads(hrx_get(W.sink, i)->body, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    const char *v = json_string_value(json_object_get(j, key));
+    char *out = strdup(v ? v : "");
+    json_decref(j);
+    return out;
+}
+
+static void expect_field(size_t i, const char *key, const char *want)
+{
+    char *got = request_top(i, key);
+    ck_assert_msg(strcmp(got, want) == 0, "request %zu: %s is \"%s\", want \"%s\"", i, key, got,
+                  want);
+    free(got);
+}
+
+/* Two rules r1 (bounces/sent) and r2 (blocked/delivered) of one tenant. */
+static void two_rules(struct alert_rule r[2])
+{
+    r[0] = ratio_rule("r1", 0, 0);
+    r[1] = ratio_rule("r2", 0, 0);
+    r[1].num_types = 1u << ENG_BLOCKED;
+    r[1].den_types = 1u << ENG_DELIVERED;
+}
+
+/* Alertmanager's whole group: a second alert's notification carries the
+ * first, one of two resolving lists the resolved one and stays firing, and
+ * the last resolving is "resolved" with only itself. */
+START_TEST(group_whole_group_carried)
+{
+    struct alert_rule r[2];
+    two_rules(r);
+    start_eval(r, 2, 50);
+    bounce("wg", 100, 20);
+    expect_request(0, "firing:r1:wg:warning", 2000);
+    expect_field(0, "status", "firing");
+    events("wg", ENG_DELIVERED, 100);
+    events("wg", ENG_BLOCKED, 20);
+    expect_request(1, "firing:r1:wg:warning firing:r2:wg:warning", 2000);
+    expect_field(1, "groupKey", "{}:{tenant=\"wg\"}");
+    events("wg", ENG_DELIVERED, 1000); /* 20/1120: r2 resolves, r1 still fires */
+    expect_request(2, "firing:r1:wg:warning resolved:r2:wg:warning", 2000);
+    expect_field(2, "status", "firing");
+    events("wg", ENG_SENT, 1000); /* 20/1100: r1 resolves too */
+    expect_request(3, "resolved:r1:wg:warning", 2000);
+    expect_field(3, "status", "resolved");
+    expect_quiet(4, 600);
+}
+END_TEST
+
+/* group_by alertname: the two rules are two groups, each its own groupKey,
+ * and neither notification carries the other's alert. */
+START_TEST(group_by_splits_groups)
+{
+    struct alert_rule r[2];
+    two_rules(r);
+    start_eval_by(r, 2, 50, ALERT_LABEL_ALERTNAME);
+    bounce("gb", 100, 20);
+    expect_request(0, "firing:r1:gb:warning", 2000);
+    expect_field(0, "groupKey", "{}:{alertname=\"r1\", tenant=\"gb\"}");
+    events("gb", ENG_DELIVERED, 100);
+    events("gb", ENG_BLOCKED, 20);
+    expect_request(1, "firing:r2:gb:warning", 2000);
+    expect_field(1, "groupKey", "{}:{alertname=\"r2\", tenant=\"gb\"}");
+    expect_quiet(2, 600);
+}
+END_TEST
+
 START_TEST(state_restart_keeps_firing_and_resolves)
 {
     start_r1(0, 0, 50);
@@ -357,7 +436,8 @@ START_TEST(reload_resolves_removed_rule)
     ck_assert_int_eq(alert_eval_reload(W.eval, ruleset_of(&r[1], 1) /* r1 is gone */, &rc, 1,
                                        hook_route()),
                      MP_OK);
-    expect_request(1, "resolved:r1:rl:warning", 2000);
+    /* the whole group: "keep" still fires, and says so */
+    expect_request(1, "resolved:r1:rl:warning firing:keep:rl:warning", 2000);
     events("rl", ENG_BOUNCE_HARD, 1); /* "keep" kept its state: no second firing */
     expect_quiet(2, 1200);
     struct alert_eval_figures f;
@@ -376,7 +456,7 @@ START_TEST(state_rule_gone_at_start_resolves)
     fire_r1_and_keep(r, "gone");
     stop_eval();
     start_eval(&r[1], 1, 50);
-    expect_request(1, "resolved:r1:gone:warning", 2000);
+    expect_request(1, "resolved:r1:gone:warning firing:keep:gone:warning", 2000);
     json_t *j = json_loads(hrx_get(W.sink, 1)->body, 0, NULL);
     json_t *a0 = json_array_get(json_object_get(j, "alerts"), 0);
     const char *summary =
@@ -628,6 +708,7 @@ Suite *test_suite(void)
     return check_suite("alert_eval", 30, setup, teardown,
                        CHECK_TESTS(pending_for_then_firing, repeat_after_interval_only,
                                    group_interval_batches_and_cancels,
+                                   group_whole_group_carried, group_by_splits_groups,
                                    state_restart_keeps_firing_and_resolves,
                                    reload_resolves_removed_rule,
                                    state_rule_gone_at_start_resolves, json_active_per_tenant,

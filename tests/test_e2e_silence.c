@@ -24,6 +24,11 @@
  *       A silence added with `mailpulse silence add --duration 4s` mutes a
  *       crossing; when it runs out on its own (no expire), the alert still
  *       firing is notified once, as firing, and only after the end.
+ *   silenced_member_left_out
+ *       A group's member silenced after it was told firing (a silence on
+ *       its mailbox) is left out of the group's next notification, which
+ *       another mailbox's crossing brings; once the silence is expired the
+ *       sweep tells it again, as firing, in a whole-group notification.
  *   tenant_tokens
  *       With http.tokens, amtool (its --http.config.file carrying a bearer
  *       token) as tenant acme may add a silence pinning acme, not one for
@@ -432,6 +437,69 @@ START_TEST(silence_runs_out)
 }
 END_TEST
 
+/* The mailboxes (labels.mailbox) of request i of receiver k, joined by ' '
+ * in their order; "-" for an alert without one. */
+static void mailboxes_of(size_t k, size_t i, char *out, size_t n, const char **status)
+{
+    json_t *b = ew_req_json(&W, ew_req(&W, k, i)), *a;
+    size_t x;
+    out[0] = '\0';
+    *status = ew_streq(ew_jstr(b, "status"), "firing") ? "firing" : "resolved";
+    json_array_foreach(json_object_get(b, "alerts"), x, a)
+    {
+        const char *mb = ew_jstr(json_object_get(a, "labels"), "mailbox");
+        size_t len = strlen(out);
+        snprintf(out + len, n - len, "%s%s", len ? " " : "", mb ? mb : "-");
+    }
+    json_decref(b);
+}
+
+#define SM_A "a@acme.example"
+#define SM_B "b@acme.example"
+
+START_TEST(silenced_member_left_out)
+{
+    size_t k = ew_raw(&W, "mem", "secret-mem", 200);
+    const struct e2e_receiver_conf rec[] = {{"mem-hook", W.raw_url[k], W.raw_secret[k]}};
+    const struct e2e_alerting_conf al = {.group_interval = "200ms"};
+    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
+                                                 .nreceivers = 1,
+                                                 .default_route = "mem-hook",
+                                                 .alerting = &al});
+    char *out, id[64] = "", mbs[512];
+    const char *st;
+    ew_send(&W, "acme", SM_A, "gmail.com", T_SENT, 1000, mp_now_ms());
+    ew_send(&W, "acme", SM_A, "gmail.com", T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.50% */
+    must(hrx_wait(W.raw[k], 1, ALERT_MS) == MP_OK, "no notification for a's crossing");
+    mailboxes_of(k, 0, mbs, sizeof(mbs), &st);
+    must(strstr(mbs, SM_A) != NULL, "a's crossing: %s", mbs);
+    must(cli("add", (const char *[]){"add", "--tenant", "acme", "--matcher", "mailbox=" SM_A,
+                                     "--comment", "a is being fixed", "--author", "ops",
+                                     "--duration", "2h", NULL},
+             &out) == 0,
+         "silence add: %s", out);
+    sscanf(out, "%63s", id);
+    free(out);
+    /* b crosses: its news brings a notification of the group, without a */
+    ew_send(&W, "acme", SM_B, "gmail.com", T_SENT, 1000, mp_now_ms());
+    ew_send(&W, "acme", SM_B, "gmail.com", T_BOUNCE_HARD, 30, mp_now_ms()); /* 3% */
+    must(hrx_wait(W.raw[k], 2, ALERT_MS) == MP_OK, "no notification for b's crossing");
+    mailboxes_of(k, 1, mbs, sizeof(mbs), &st);
+    must(strstr(mbs, SM_B) && !strstr(mbs, SM_A) && strcmp(st, "firing") == 0,
+         "b's crossing (%s): \"%s\", want b and not the silenced a", st, mbs);
+    must(cli("expire", (const char *[]){"expire", "--id", id, NULL}, &out) == 0, "expire: %s",
+         out);
+    free(out);
+    /* the sweep tells a again, as firing, with the group */
+    must(hrx_wait(W.raw[k], 3, ALERT_MS) == MP_OK, "a not told again after the expiry");
+    mailboxes_of(k, 2, mbs, sizeof(mbs), &st);
+    must(strstr(mbs, SM_A) && strstr(mbs, SM_B) && strcmp(st, "firing") == 0,
+         "after the expiry (%s): \"%s\", want a among the group", st, mbs);
+    stays_quiet(k, 3);
+    W.passed = 1;
+}
+END_TEST
+
 #define ADMIN "adm-7f3c9e1d2b4a6c8e0f1a"
 #define ACME "acm-5b2d8f0e4c6a1e3d9b7f"
 
@@ -518,6 +586,7 @@ Suite *test_suite(void)
                                     {api_validation, 0},
                                     {cli_silence, 0},
                                     {silence_runs_out, 0},
+                                    {silenced_member_left_out, 0},
                                     {tenant_tokens, 0}};
     return ew_suite("e2e_silence", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alert_notify.h"
 #include "mp.h"
 #include "mp_config.h"
 #include "check_main.h"
@@ -258,6 +259,32 @@ static const struct reject_case {
           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" /* 65 */
           "    type: slack\n    url: https://x/\n",
      "receivers[0].name: expected 1..64 characters", 4},
+    /* routes with matchers (mp_config_route.h) */
+    {PULL OPS "routes:\n  default:\n    - match: {severity: critical}\n      receivers: [ops]\n"
+              "    - ops\n",
+     "routes.default: expected a list of receiver names or a list of route entries", 9},
+    {PULL OPS "routes:\n  default:\n    - match: {colour: red}\n      receivers: [ops]\n",
+     "routes.default[0].match: unknown label \"colour\"", 9},
+    {PULL OPS "routes:\n  default:\n    - match: {severity: critical}\n",
+     "routes.default[0]: route entry without receivers", 9},
+    {PULL OPS "routes:\n  default:\n    - receivers: []\n",
+     "routes.default[0].receivers: expected at least one receiver", 9},
+    {PULL OPS "routes:\n  tenants:\n    acme:\n      - receivers: [nobody]\n",
+     "routes.tenants.acme[0].receivers: unknown receiver \"nobody\"", 10},
+    {PULL OPS "routes:\n  default:\n    - receivers: [ops]\n      continue: yes\n",
+     "routes.default[0].continue: expected true or false", 10},
+    {PULL OPS "routes:\n  default:\n    - receivers: [ops]\n      matches: {}\n",
+     "routes.default[0].matches: unknown key (known here: match, receivers, continue)", 10},
+    {PULL OPS "routes:\n  default:\n    - match: critical\n      receivers: [ops]\n",
+     "routes.default[0].match: expected a mapping of label to value", 9},
+    {PULL OPS "routes:\n  default:\n    - match: {severity: \"\"}\n      receivers: [ops]\n",
+     "routes.default[0].match.severity: expected a label value", 9},
+    /* alerting: grouping */
+    {PULL "alerting:\n  group_by: [severity]\n", "alerting.group_by: expected labels", 4},
+    {PULL "alerting:\n  group_by: [tenant, tenant]\n", "alerting.group_by: \"tenant\" listed twice", 4},
+    {PULL "alerting:\n  group_by: []\n", "alerting.group_by: expected a non-empty list", 4},
+    {PULL "alerting:\n  max_alerts: -1\n", "alerting.max_alerts: expected an integer 0..1000000", 4},
+    {PULL "alerting:\n  external_url: ftp://x/\n", "alerting.external_url: expected an http://", 4},
     /* routes */
     {PULL OPS "routes:\n  default: [ops, nobody]\n", "routes.default: unknown receiver \"nobody\"", 8},
     {PULL OPS "routes:\n  tenants:\n    acme:\n      - ops\n      - nobody\n",
@@ -638,6 +665,44 @@ START_TEST(test_boundaries)
     ck_assert_int_eq(cfg->max_frame_bytes, 256 << 20);
     ck_assert_int_eq(cfg->max_batch_events, 1000000);
     ck_assert_int_eq(cfg->flush_interval_ms, 60000);
+    mp_config_free(cfg);
+}
+END_TEST
+
+/* The list form of routes, and the grouping keys. */
+START_TEST(test_route_entries_and_grouping)
+{
+    struct mp_config *cfg = must_load(
+        PULL OPS "  - name: pager\n    type: webhook\n    url: http://127.0.0.1:9/p\n"
+        "alerting:\n  group_by: [alertname, recipient_domain]\n  max_alerts: 50\n"
+        "  external_url: https://mailpulse.example/\n"
+        "routes:\n  default: [ops]\n  tenants:\n    acme:\n"
+        "      - match: {severity: critical, alertname: bounce_rate}\n"
+        "        receivers: [pager]\n        continue: true\n"
+        "      - receivers: [ops]\n");
+    ck_assert_uint_eq(cfg->group_by, ALERT_LABEL_ALERTNAME | ALERT_LABEL_DOMAIN);
+    ck_assert_uint_eq(cfg->max_alerts, 50);
+    ck_assert_str_eq(cfg->external_url, "https://mailpulse.example/");
+    ck_assert_uint_eq(cfg->n_default_route, 1);
+    ck_assert_uint_eq(cfg->n_routes, 1);
+    const struct mp_route_conf *r = &cfg->routes[0];
+    ck_assert_uint_eq(r->n, 0);
+    ck_assert_uint_eq(r->n_entries, 2);
+    ck_assert_uint_eq(r->entries[0].nm, 2);
+    ck_assert_str_eq(r->entries[0].label[0], "severity");
+    ck_assert_str_eq(r->entries[0].value[0], "critical");
+    ck_assert_str_eq(r->entries[0].label[1], "alertname");
+    ck_assert_uint_eq(r->entries[0].n, 1);
+    ck_assert_uint_eq(r->entries[0].receivers[0], 1);
+    ck_assert_int_eq(r->entries[0].cont, 1);
+    ck_assert_uint_eq(r->entries[1].nm, 0);
+    ck_assert_uint_eq(r->entries[1].receivers[0], 0);
+    ck_assert_int_eq(r->entries[1].cont, 0);
+    mp_config_free(cfg);
+    cfg = must_load(PULL); /* the defaults: by tenant, no limit, no URL */
+    ck_assert_uint_eq(cfg->group_by, ALERT_LABEL_TENANT);
+    ck_assert_uint_eq(cfg->max_alerts, 0);
+    ck_assert_ptr_null(cfg->external_url);
     mp_config_free(cfg);
 }
 END_TEST
@@ -1056,7 +1121,7 @@ Suite *test_suite(void)
 {
     Suite *s = check_suite("mp_config", 0, NULL, NULL,
                            CHECK_TESTS(test_example_loads, test_defaults, test_full_config,
-                                       test_boundaries, test_empty_collections,
+                                       test_boundaries, test_empty_collections, test_route_entries_and_grouping,
                                        test_listeners_and_warnings,
                                        test_data_dir_independent_of_cwd, test_rules_resolved,
                                        test_rules_missing, test_rules_unreadable,

@@ -131,15 +131,30 @@ static struct alert_receiver *daemon__receivers(const struct mp_config *c)
     return r;
 }
 
+/* One route entry with matchers (the list form of a route) of `tenant` (NULL: the default). */
+static int daemon__route_entry(struct alert_routes *routes, const char *tenant,
+                               const struct mp_route_entry_conf *en)
+{
+    struct alert_route_matcher m[MP_ROUTE_MATCHERS_MAX];
+    for (size_t x = 0; x < en->nm; x++)
+        m[x] = (struct alert_route_matcher){.label = en->label[x], .value = en->value[x]};
+    return alert_routes_add_entry(routes, tenant, m, en->nm, en->receivers, en->n, en->cont);
+}
+
 static int daemon__alert_routes(const struct mp_config *c, struct alert_routes **out)
 {
     struct alert_routes *routes = NULL;
     int rc = alert_routes_create(&routes);
     if (rc == MP_OK)
         rc = alert_routes_set_default(routes, c->default_route, c->n_default_route);
-    for (size_t i = 0; rc == MP_OK && i < c->n_routes; i++)
-        rc = alert_routes_add(routes, c->routes[i].tenant, c->routes[i].receivers,
-                              c->routes[i].n);
+    for (size_t i = 0; rc == MP_OK && i < c->n_default_entries; i++)
+        rc = daemon__route_entry(routes, NULL, &c->default_entries[i]);
+    for (size_t i = 0; rc == MP_OK && i < c->n_routes; i++) {
+        const struct mp_route_conf *r = &c->routes[i];
+        rc = alert_routes_add(routes, r->tenant, r->receivers, r->n);
+        for (size_t j = 0; rc == MP_OK && j < r->n_entries; j++)
+            rc = daemon__route_entry(routes, r->tenant, &r->entries[j]);
+    }
     if (rc != MP_OK) {
         alert_routes_destroy(routes);
         return rc;
@@ -204,6 +219,9 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
                                  .max_keys = c->max_keys,
                                  .store = d->astore,
                                  .group_interval_ms = c->group_interval_ms,
+                                 .group_by = c->group_by,
+                                 .max_alerts = c->max_alerts,
+                                 .external_url = c->external_url,
                                  .silences = d->silences};
     if ((rc = alert_eval_start(d->table, d->sender, &eo, &d->eval)) != MP_OK) {
         snprintf(err, errlen, "cannot start alerting: %s", mp_strerror(rc));

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alert_notify.h"
 #include "eng_name.h"
 #include "ingest_journal.h"
 #include "ingest_validate.h"
@@ -29,6 +30,7 @@
 #include "mp_config_check.h"
 #include "mp_config_curve.h"
 #include "mp_config_receivers.h"
+#include "mp_config_route.h"
 #include "mp_log.h"
 #include "mp_yaml.h"
 
@@ -58,6 +60,18 @@
 
 /* Receiver and tenant names end up in URLs, logs and key prefixes, so they
  * are kept to the one small, unambiguous alphabet. */
+/* alerting.external_url: http(s):// only (receivers' URLs are
+ * mp_config_receivers.c's). */
+static bool cfg__valid_url(const char *s)
+{
+    const char *host = NULL;
+    if (strncasecmp(s, "http://", 7) == 0)
+        host = s + 7;
+    else if (strncasecmp(s, "https://", 8) == 0)
+        host = s + 8;
+    return host && host[0] != '\0' && host[0] != '/' && mp_yaml_no_space(s);
+}
+
 static bool cfg__valid_name(const char *s) { return eng_name_valid(s, strlen(s)); }
 
 static bool cfg__valid_log_level(const char *s)
@@ -166,68 +180,6 @@ static int cfg__array(struct mp_yaml *y, yaml_node_t *v, const char *path, yaml_
         return mp_yaml_nomem(y, v, path);
     memcpy(arrp, &arr, sizeof(arr));
     *n = mp_yaml_len(v);
-    return MP_OK;
-}
-
-/* Routes (base is the struct mp_config; receivers are already loaded). */
-
-/* Turns a list of receiver names into indices into cfg->receivers. */
-static int cfg__route_list(struct mp_yaml *y, const struct mp_config *cfg, const char *path,
-                           yaml_node_t *v, size_t **out, size_t *n_out)
-{
-    char q[MP_YAML_QBUF];
-    int rc = cfg__array(y, v, path, YAML_SEQUENCE_NODE, "a list of receiver names",
-                        sizeof(**out), out, n_out);
-    for (size_t i = 0; rc == MP_OK && i < *n_out; i++) {
-        yaml_node_t *item = mp_yaml_item(y, v, i);
-        const char *name;
-        size_t r = 0;
-        if ((rc = mp_yaml_scalar(y, path, item, "a receiver name", &name)) != MP_OK)
-            break;
-        while (r < cfg->n_receivers && strcmp(cfg->receivers[r].name, name) != 0)
-            r++;
-        if (r == cfg->n_receivers)
-            return mp_yaml_fail(y, item, path, "unknown receiver %s",
-                                mp_yaml_quote(q, sizeof(q), item));
-        for (size_t j = 0; j < i; j++)
-            if ((*out)[j] == r) /* one receiver twice would get every alert twice */
-                return mp_yaml_fail(y, item, path, "receiver %s listed twice",
-                                    mp_yaml_quote(q, sizeof(q), item));
-        (*out)[i] = r;
-    }
-    return rc;
-}
-
-static int cfg__route_default(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
-                              yaml_node_t *v, void *base)
-{
-    struct mp_config *cfg = base;
-    return cfg__route_list(y, cfg, path, v, &cfg->default_route, &cfg->n_default_route);
-}
-
-static int cfg__route_tenants(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
-                              yaml_node_t *v, void *base)
-{
-    struct mp_config *cfg = base;
-    char q[MP_YAML_QBUF], sub[MP_YAML_PATH_MAX];
-    int rc = cfg__array(y, v, path, YAML_MAPPING_NODE, "a mapping of tenant name to receivers",
-                        sizeof(*cfg->routes), &cfg->routes, &cfg->n_routes);
-    if (rc != MP_OK || (rc = mp_yaml_check_keys(y, v, path)) != MP_OK)
-        return rc;
-    for (size_t i = 0; i < cfg->n_routes; i++) {
-        yaml_node_t *kn = mp_yaml_pair_key(y, v, i);
-        struct mp_route_conf *r = &cfg->routes[i];
-        const char *tenant = (const char *)kn->data.scalar.value;
-        if (!cfg__valid_name(tenant))
-            return mp_yaml_fail(y, kn, path, "invalid tenant name %s: expected " ENG_NAME_GRAMMAR,
-                                mp_yaml_quote(q, sizeof(q), kn));
-        if ((r->tenant = strdup(tenant)) == NULL)
-            return mp_yaml_nomem(y, kn, path);
-        mp_yaml_join(sub, sizeof(sub), path, tenant);
-        rc = cfg__route_list(y, cfg, sub, mp_yaml_pair_value(y, v, i), &r->receivers, &r->n);
-        if (rc != MP_OK)
-            return rc;
-    }
     return MP_OK;
 }
 
@@ -518,6 +470,22 @@ void mp_config_tenant_limits(void *arg, const char *tenant, size_t len,
     }
 }
 
+/* alerting.group_by: the labels alert_notify.h groups on (bit numbers of
+ * ALERT_LABEL_*, as the SET row wants). */
+static int cfg__group_label(const char *s, void *dst)
+{
+    unsigned bit = alert_label_bit(s);
+    int n = 0;
+    if (!bit)
+        return -1;
+    while (!(bit & 1u)) {
+        bit >>= 1;
+        n++;
+    }
+    *(int *)dst = n;
+    return 0;
+}
+
 static const struct mp_yaml_key cfg__alerting_keys[] = {
     CFG__ALERTING("group_interval", group_interval_ms),
     CFG__ALERTING("retry_initial", retry_initial_ms),
@@ -525,12 +493,17 @@ static const struct mp_yaml_key cfg__alerting_keys[] = {
     CFG__ALERTING("max_age", outbox_max_age_ms),
     CFG__ALERTING("slack_interval", slack_interval_ms),
     CFG__ALERTING("timeout", webhook_timeout_ms),
+    {.name = "group_by", .type = MP_YAML_SET, CF(group_by), .parse = cfg__group_label,
+     .what = "labels (alertname, rule, tenant, mailbox, recipient_domain)"},
+    {.name = "max_alerts", .type = MP_YAML_INT, CF(max_alerts), .min = 0, .max = 1000000},
+    {.name = "external_url", .type = MP_YAML_STR, CF(external_url), .check = cfg__valid_url,
+     .what = "an http:// or https:// URL"},
     {0},
 };
 
 static const struct mp_yaml_key cfg__route_keys[] = {
-    {.name = "default", .type = MP_YAML_FN, .fn = cfg__route_default},
-    {.name = "tenants", .type = MP_YAML_FN, .fn = cfg__route_tenants},
+    {.name = "default", .type = MP_YAML_FN, .fn = mp_config_route_default},
+    {.name = "tenants", .type = MP_YAML_FN, .fn = mp_config_route_tenants},
     {0},
 };
 
@@ -572,6 +545,7 @@ static void cfg__defaults(struct mp_config *cfg)
     cfg->outbox_max_age_ms = (int64_t)24 * 3600 * 1000;
     cfg->slack_interval_ms = 1000;
     cfg->webhook_timeout_ms = 5000;
+    cfg->group_by = ALERT_LABEL_TENANT;
     cfg->http_opts = (struct mp_http_opts){
         .threads = MP_HTTP_THREADS_DEFAULT,
         .max_connections = MP_HTTP_MAX_CONN_DEFAULT,
@@ -658,9 +632,11 @@ void mp_config_free(struct mp_config *cfg)
     free(cfg->data_dir);
     free(cfg->rules_path);
     free(cfg->default_route);
+    mp_config_route_entries_free(cfg->default_entries, cfg->n_default_entries);
     for (size_t i = 0; i < cfg->n_routes; i++) {
         free(cfg->routes[i].tenant);
         free(cfg->routes[i].receivers);
+        mp_config_route_entries_free(cfg->routes[i].entries, cfg->routes[i].n_entries);
     }
     free(cfg->routes);
     for (size_t i = 0; i < cfg->limits.n_tenants; i++)

@@ -82,15 +82,24 @@
  *     max_age: 24h                  # undelivered this long: dead letter
  *     slack_interval: 1s            # at most one Slack message per webhook per this
  *     timeout: 5s                   # one HTTP attempt
+ *     group_by: [tenant]            # labels of a group: alertname, rule, tenant, mailbox,
+ *                                   #   recipient_domain (tenant is always one of them)
+ *     max_alerts: 0                 # 0..1000000 alerts per webhook body (0: all)
+ *     external_url: http://...      # externalURL and generatorURL base (http(s)://)
  *   receivers:                      # list
  *     - name: ops                   # required, unique, ENG_NAME_GRAMMAR
  *       type: webhook               # webhook | slack (required)
  *       url: http://...             # required, http:// or https://
  *       secret: change-me           # optional HMAC key
- *   routes:
+ *   routes:                         # see mp_config_route.h
  *     default: [ops]                # receiver names
  *     tenants:
- *       acme: [acme-hook]           # tenant name -> receiver names
+ *       acme: [acme-hook]           # tenant name -> receiver names, or entries:
+ *       beta:
+ *         - match: {severity: critical}
+ *           receivers: [pager]
+ *           continue: true          # default false: the first match wins
+ *         - receivers: [beta-hook]  # no match: every alert
  */
 #ifndef MP_CONFIG_H
 #define MP_CONFIG_H
@@ -127,10 +136,22 @@ struct mp_receiver_conf {
     int tls;
 };
 
+/* One entry of a route with matchers (mp_config_route.h). */
+#define MP_ROUTE_MATCHERS_MAX 8
+struct mp_route_entry_conf {
+    size_t nm;                                   /* matchers: label = value, all must hold */
+    char *label[MP_ROUTE_MATCHERS_MAX], *value[MP_ROUTE_MATCHERS_MAX];
+    size_t n;                                    /* receivers */
+    size_t *receivers;                           /* indices into mp_config.receivers */
+    int cont;                                    /* continue: go on to later entries */
+};
+
 struct mp_route_conf {
     char *tenant;      /* tenant name */
-    size_t n;          /* number of receivers */
+    size_t n;          /* number of receivers (the simple form) */
     size_t *receivers; /* indices into mp_config.receivers */
+    size_t n_entries;  /* the list form: entries with matchers (then n is 0) */
+    struct mp_route_entry_conf *entries;
 };
 
 /* limits: at start, and again at each SIGHUP (mailpulsed.c). */
@@ -176,12 +197,17 @@ struct mp_config {
     int64_t outbox_max_age_ms;  /* alerting.max_age, default 24 h */
     int64_t slack_interval_ms;  /* alerting.slack_interval, default 1 s */
     int64_t webhook_timeout_ms; /* alerting.timeout, default 5 s */
+    unsigned group_by;          /* alerting.group_by: ALERT_LABEL_* bits (tenant always) */
+    uint32_t max_alerts;        /* alerting.max_alerts, default 0: no limit */
+    char *external_url;         /* alerting.external_url; NULL when not set */
 
     size_t n_receivers;
     struct mp_receiver_conf *receivers;
 
     size_t n_default_route; /* indices into receivers */
     size_t *default_route;
+    size_t n_default_entries; /* routes.default in the list form (then n_default_route is 0) */
+    struct mp_route_entry_conf *default_entries;
     size_t n_routes;
     struct mp_route_conf *routes; /* per-tenant routes */
 };

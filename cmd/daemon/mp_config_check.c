@@ -135,7 +135,8 @@ int mp_config_check_warnings(struct mp_yaml *y, yaml_node_t *root, struct mp_con
      * since an empty default silences every tenant without a route. */
     yaml_node_t *routes = mp_yaml_find(y, root, "routes");
     yaml_node_t *tenants = routes ? mp_yaml_find(y, routes, "tenants") : NULL;
-    if (routes && cfg->n_default_route == 0 && mp_yaml_find(y, routes, "default")) {
+    if (routes && cfg->n_default_route == 0 && cfg->n_default_entries == 0 &&
+        mp_yaml_find(y, routes, "default")) {
         int rc = check__warn(cfg, mp_yaml_line(mp_yaml_find(y, routes, "default")),
                              "routes.default", "names no receiver: alerts of tenants without "
                              "a route of their own go nowhere");
@@ -143,7 +144,7 @@ int mp_config_check_warnings(struct mp_yaml *y, yaml_node_t *root, struct mp_con
             return rc;
     }
     for (size_t i = 0; i < cfg->n_routes; i++) {
-        if (cfg->routes[i].n)
+        if (cfg->routes[i].n || cfg->routes[i].n_entries)
             continue;
         yaml_node_t *at = tenants ? mp_yaml_find(y, tenants, cfg->routes[i].tenant) : NULL;
         char key[300];
