@@ -83,34 +83,34 @@ END_TEST
  * under externalURL at the daemon's listing of the alert's tenant. */
 START_TEST(webhook_group_fields)
 {
-    struct alert_instance a[3] = {instance("sales@acme.example", NULL, 1000, 30),
-                                  instance(NULL, "gmail.com", 1000, 30),
-                                  instance(NULL, "yahoo.com", 1000, 80)};
+    struct alert_instance a[3] = {atk_instance(rules, "sales@acme.example", NULL, 1000, 30),
+                                  atk_instance(rules, NULL, "gmail.com", 1000, 30),
+                                  atk_instance(rules, NULL, "yahoo.com", 1000, 80)};
     a[1].status = ALERT_STATUS_RESOLVED;
     a[1].ends_ms = T_START + 1000;
     struct alert_notify_group g = {.group_by = ALERT_LABEL_ALERTNAME | ALERT_LABEL_DOMAIN,
                                    .route_key = "{}/{severity=\"critical\"}",
                                    .max_alerts = 2,
                                    .external_url = "https://mp.example:7480/"};
-    json_t *j = parsed(alert_notify_webhook_group(&g, "pager", a, 3));
-    ck_assert_str_eq(jstr(j, "status"), "firing");
-    ck_assert_str_eq(jstr(j, "receiver"), "pager");
+    json_t *j = atk_parsed(alert_notify_webhook_group(&g, "pager", a, 3));
+    ck_assert_str_eq(atk_jstr(j, "status"), "firing");
+    ck_assert_str_eq(atk_jstr(j, "receiver"), "pager");
     /* a[0] names no recipient domain: that label is left out of its key */
-    ck_assert_str_eq(jstr(j, "groupKey"),
+    ck_assert_str_eq(atk_jstr(j, "groupKey"),
                      "{}/{severity=\"critical\"}:{alertname=\"bounce_rate\", tenant=\"team-a\"}");
     json_t *gl = json_object_get(j, "groupLabels");
     ck_assert_uint_eq(json_object_size(gl), 2);
-    ck_assert_str_eq(jstr(gl, "alertname"), "bounce_rate");
-    ck_assert_str_eq(jstr(gl, "tenant"), "team-a");
+    ck_assert_str_eq(atk_jstr(gl, "alertname"), "bounce_rate");
+    ck_assert_str_eq(atk_jstr(gl, "tenant"), "team-a");
     ck_assert_int_eq(json_integer_value(json_object_get(j, "truncatedAlerts")), 1);
     json_t *alerts = json_object_get(j, "alerts");
     ck_assert_uint_eq(json_array_size(alerts), 2);
-    ck_assert_str_eq(jstr(j, "externalURL"), "https://mp.example:7480/");
+    ck_assert_str_eq(atk_jstr(j, "externalURL"), "https://mp.example:7480/");
     char fp[17], want[200];
     alert_fingerprint(&a[1], fp);
     snprintf(want, sizeof(want), "https://mp.example:7480/v1/alerts?tenant=team-a#%s", fp);
-    ck_assert_str_eq(jstr(json_array_get(alerts, 1), "generatorURL"), want);
-    ck_assert_str_eq(jstr(json_array_get(alerts, 1), "fingerprint"), fp);
+    ck_assert_str_eq(atk_jstr(json_array_get(alerts, 1), "generatorURL"), want);
+    ck_assert_str_eq(atk_jstr(json_array_get(alerts, 1), "fingerprint"), fp);
     json_decref(j);
     /* grouped by recipient domain: the label is in the key */
     struct alert_notify_group bydom = {.group_by = ALERT_LABEL_DOMAIN};
@@ -119,21 +119,21 @@ START_TEST(webhook_group_fields)
     ck_assert_str_eq(key, "{}:{recipient_domain=\"gmail.com\", tenant=\"team-a\"}");
     /* the truncated alert still counts for status; all resolved: resolved */
     a[0].status = a[2].status = ALERT_STATUS_RESOLVED;
-    j = parsed(alert_notify_webhook_group(&g, "pager", a, 3));
-    ck_assert_str_eq(jstr(j, "status"), "resolved");
+    j = atk_parsed(alert_notify_webhook_group(&g, "pager", a, 3));
+    ck_assert_str_eq(atk_jstr(j, "status"), "resolved");
     json_decref(j);
     a[2].status = ALERT_STATUS_FIRING; /* only the one cut off fires */
-    j = parsed(alert_notify_webhook_group(&g, "pager", a, 3));
-    ck_assert_str_eq(jstr(j, "status"), "firing");
+    j = atk_parsed(alert_notify_webhook_group(&g, "pager", a, 3));
+    ck_assert_str_eq(atk_jstr(j, "status"), "firing");
     json_decref(j);
     /* no limit, no external URL: everything, and empty URLs */
     g.max_alerts = 0;
     g.external_url = NULL;
-    j = parsed(alert_notify_webhook_group(&g, "pager", a, 3));
+    j = atk_parsed(alert_notify_webhook_group(&g, "pager", a, 3));
     ck_assert_uint_eq(json_array_size(json_object_get(j, "alerts")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "truncatedAlerts")), 0);
-    ck_assert_str_eq(jstr(j, "externalURL"), "");
-    ck_assert_str_eq(jstr(json_array_get(json_object_get(j, "alerts"), 0), "generatorURL"), "");
+    ck_assert_str_eq(atk_jstr(j, "externalURL"), "");
+    ck_assert_str_eq(atk_jstr(json_array_get(json_object_get(j, "alerts"), 0), "generatorURL"), "");
     json_decref(j);
 }
 END_TEST
@@ -144,7 +144,7 @@ START_TEST(label_names)
     ck_assert_uint_eq(alert_label_bit("recipient_domain"), ALERT_LABEL_DOMAIN);
     ck_assert_uint_eq(alert_label_bit("severity"), 0); /* changes while firing: not a group label */
     ck_assert_uint_eq(alert_label_bit("Tenant"), 0);
-    struct alert_instance a = instance("m@x.example", NULL, 1000, 30);
+    struct alert_instance a = atk_instance(rules, "m@x.example", NULL, 1000, 30);
     ck_assert_str_eq(alert_label_value(&a, ALERT_LABEL_MAILBOX), "m@x.example");
     ck_assert_str_eq(alert_label_value(&a, ALERT_LABEL_DOMAIN), "");
     ck_assert_str_eq(alert_label_value(&a, ALERT_LABEL_RULE), ""); /* name == alertname */
