@@ -196,6 +196,14 @@ static void rule__ramp(const struct alert_rule *r, struct alert_sums *s, struct 
     int64_t age = eng_key_age_days(s->t, s->k);
     if (age < 0)
         return; /* no event yet: nothing sent today either */
+    /* A mailbox (or domain) seen on its tenant's first day was already
+     * sending when mailpulse began to count that tenant: it is not new,
+     * and judging it by a warm-up would page for every mailbox of every
+     * tenant on the day mailpulse is put in front of them. Only keys that
+     * appear after their tenant are warming up. */
+    if (eng_key_scope(s->k) != ENG_SCOPE_TENANT &&
+        eng_key_first_day(s->k) <= eng_key_tenant_first_day(s->k))
+        return;
     const uint64_t *c = sums__get(s, ENG_RES_DAY, 0, 1, RT(r));
     v->num = rule__sum(r->num_types, c);
     v->den = rule__allowance(r, (uint64_t)age);

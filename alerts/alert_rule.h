@@ -32,7 +32,9 @@
  *          the value is the factor num / allowance, and there is something
  *          to say only once num exceeds the allowance (and >= min_volume).
  *          The first-seen day is the engine's (eng_key_age_days): kept
- *          across restarts and eviction, longer than the retention.
+ *          across restarts and eviction, longer than the retention. A
+ *          mailbox or domain key first seen on its tenant's first day is
+ *          not judged: it was sending before mailpulse counted the tenant.
  *
  * A firing alert resolves when its data fall under min_volume or its value
  * falls below resolve_ppb (resolve_ratio times the lowest threshold set):

@@ -273,6 +273,8 @@ int64_t eng_key_first_day(const struct eng_key *k);
 /* Whole days from that day to the table's current day: 0 on the key's
  * first day, 2 on its third; -1 before its first event. */
 int64_t eng_key_age_days(const struct eng_table *t, const struct eng_key *k);
+/* The first-seen day of the key's tenant (the key's own for a tenant key). */
+int64_t eng_key_tenant_first_day(const struct eng_key *k);
 uint32_t eng_key_id(const struct eng_key *k);
 int eng_key_scope(const struct eng_key *k);
 const char *eng_key_tenant(const struct eng_table *t, const struct eng_key *k);

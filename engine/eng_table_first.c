@@ -169,6 +169,11 @@ int64_t eng_key_first_day(const struct eng_key *k)
     return v ? (int64_t)v - 1 : -1;
 }
 
+int64_t eng_key_tenant_first_day(const struct eng_key *k)
+{
+    return eng_key_first_day(k->parent ? k->parent : k);
+}
+
 int64_t eng_key_age_days(const struct eng_table *t, const struct eng_key *k)
 {
     int64_t first = eng_key_first_day(k);

@@ -357,7 +357,8 @@ END_TEST
 
 /* warmup_ramp on a real key: today's sent against 40 + 20 a day since the
  * key's first event, at most 1,000; "over" is strictly above; the value is
- * the factor, warning above 1x, critical at 2x. */
+ * the factor, warning above 1x, critical at 2x; only keys newer than their
+ * tenant are judged. */
 static struct alert_value eval_ramp(struct eng_table *t, const char *mb)
 {
     struct eng_key *k = NULL;
@@ -386,10 +387,12 @@ START_TEST(warmup_ramp_allowance)
         {2, 80, 80, 0, ALERT_SEV_NONE, 0},     {2, 81, 80, 1012500000, ALERT_SEV_WARNING, 1},
         {2, 159, 80, 1987500000, ALERT_SEV_WARNING, 1},
         {2, 160, 80, 2000000000, ALERT_SEV_CRITICAL, 1},
-        {12, 281, 280, 1003571428, ALERT_SEV_WARNING, 1},
+        {10, 241, 240, 1004166666, ALERT_SEV_WARNING, 1},
     };
     for (size_t i = 0; i < MP_ARRAY_LEN(rows); i++) {
         struct eng_table *t = tk_table(1024, TK_T0, NULL, 0);
+        /* the tenant sent before the mailbox appeared: the mailbox is new */
+        send_n(t, "old@acme.io", 1, TK_T0 - (rows[i].age + 1) * TK_DAY);
         send_n(t, "m@acme.io", 1, TK_T0 - rows[i].age * TK_DAY); /* its first day */
         send_n(t, "m@acme.io", rows[i].today - (rows[i].age == 0), TK_T0);
         struct alert_value v = eval_ramp(t, "m@acme.io");
@@ -403,12 +406,23 @@ START_TEST(warmup_ramp_allowance)
                       (unsigned long long)v.value_ppb);
         eng_table_destroy(t);
     }
-    /* the cap: 60 days on, the allowance stops at 1,000 */
+    /* a mailbox seen on its tenant's first day was sending before
+     * mailpulse counted the tenant: not judged, however much it sends */
     struct eng_table *t = tk_table(1024, TK_T0, NULL, 0);
+    send_n(t, "m@acme.io", 5000, TK_T0);
+    struct alert_value v = eval_ramp(t, "m@acme.io");
+    ck_assert_int_eq(v.enough, 0);
+    ck_assert_int_eq(v.severity, ALERT_SEV_NONE);
+    send_n(t, "late@acme.io", 5000, TK_T0); /* the same day: not new either */
+    ck_assert_int_eq(eval_ramp(t, "late@acme.io").enough, 0);
+    eng_table_destroy(t);
+    /* the cap: 60 days on, the allowance stops at 1,000 */
+    t = tk_table(1024, TK_T0, NULL, 0);
+    send_n(t, "old@acme.io", 1, TK_T0 - TK_DAY);
     send_n(t, "m@acme.io", 1, TK_T0);
     eng_table_tick(t, TK_T0 + 60 * TK_DAY);
     send_n(t, "m@acme.io", 1001, TK_T0 + 60 * TK_DAY);
-    struct alert_value v = eval_ramp(t, "m@acme.io");
+    v = eval_ramp(t, "m@acme.io");
     ck_assert_uint_eq(v.den, 1000);
     ck_assert_uint_eq(v.base_num, 60);
     ck_assert_int_eq(v.severity, ALERT_SEV_WARNING);

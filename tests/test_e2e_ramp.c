@@ -7,7 +7,10 @@
  *       sends 200 today: its allowance on its third day is 80, so
  *       warmup_ramp fires critical (2.5x, critical at 2x) with the figures
  *       (200 sent, allowance 80, warm-up day 3). A mailbox on its third day
- *       at 70 and a new one at its first day's 40 stay quiet.
+ *       at 70 and a new one at its first day's 40 stay quiet, and so do
+ *       5,000 a day from a mailbox seen on its tenant's first day (10 days
+ *       ago) and from a tenant new to mailpulse: they were sending before
+ *       mailpulse counted them, so they are not warming up.
  *   first_seen_survives_restart
  *       The quiet third-day mailbox after a restart: 75 today stays quiet
  *       (had its first day been lost, today would be its first, with an
@@ -100,7 +103,9 @@ static size_t start_world(int64_t now)
     const struct e2e_receiver_conf rec[] = {{"ramp-hook", W.raw_url[k], W.raw_secret[k]}};
     ew_start_daemon(&W, (struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "ramp-hook", .rules = W.rules});
-    /* history first, so no mailbox is ever evaluated on a later first day */
+    /* history first, so no mailbox is ever evaluated on a later first day;
+     * acme has sent for ten days (old@), so its later mailboxes are new */
+    ew_send(&W, "acme", "old@acme.example", "gmail.com", T_SENT, 500, now - 10 * DAY_MS);
     ew_send(&W, "acme", "new@acme.example", "gmail.com", T_SENT, 30, now - 2 * DAY_MS);
     ew_send(&W, "acme", "calm@acme.example", "gmail.com", T_SENT, 40, now - 2 * DAY_MS);
     ew_send(&W, "acme", "new@acme.example", "gmail.com", T_SENT, 50, now - DAY_MS);
@@ -109,6 +114,9 @@ static size_t start_world(int64_t now)
     ew_send(&W, "acme", "calm@acme.example", "yahoo.com", T_SENT, 70, now);
     ew_send(&W, "acme", "first@acme.example", "gmail.com", T_SENT, 40, now);
     ew_send(&W, "acme", "new@acme.example", "yahoo.com", T_SENT, 200, now);
+    /* a tenant new to mailpulse: its mailboxes were sending before */
+    ew_send(&W, "fresh", "bulk@fresh.example", "gmail.com", T_SENT, 5000, now);
+    ew_send(&W, "acme", "old@acme.example", "gmail.com", T_SENT, 5000, now);
     ew_wait_metric(&W, "mailpulse_events_accepted_total", W.sent, COUNT_MS);
     return k;
 }
@@ -129,6 +137,10 @@ START_TEST(third_day_over_allowance_fires)
          s.summary);
     must(!find_ramp(k, "first@acme.example", &s), "40 on day 1 (allowance 40) fired: %s",
          s.summary);
+    must(!find_ramp(k, "bulk@fresh.example", &s),
+         "a mailbox of a tenant new to mailpulse was judged as warming up: %s", s.summary);
+    must(!find_ramp(k, "old@acme.example", &s),
+         "a mailbox seen on its tenant's first day was judged as warming up: %s", s.summary);
     ew_stop_ok(&W, &W.daemon);
     W.passed = 1;
 }
