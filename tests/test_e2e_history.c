@@ -34,9 +34,10 @@
 
 #include <jansson.h>
 
+#include "auth_matrix.h"
 #include "check_main.h"
-#include "cli_api.h"
 #include "e2e_world.h"
+#include "eng_types.h"
 #include "prom_text.h"
 
 #define RUN_MS 10000
@@ -45,12 +46,7 @@
 #define DAY_MS (24 * 3600 * 1000LL)
 #define NDAYS 20
 
-#define ADMIN "adm-7f3c9e1d2b4a6c8e0f1a"
-#define ACME "acm-5b2d8f0e4c6a1e3d9b7f"
-#define BETA "bet-9c1e7a3f5d2b8e6c0a4d"
 #define MB "ops@acme.example"
-
-enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 
 static struct ew_world W;
 
@@ -63,36 +59,9 @@ static void teardown(void) { ew_teardown(&W); }
 static int64_t sent_on(int d) { return d < NDAYS ? 50 + d : 0; }
 static int64_t bounced_on(int d) { return d < NDAYS ? d % 4 : 0; }
 
-static void w_config(void)
-{
-    char text[2048];
-    snprintf(text, sizeof(text),
-             "data_dir: \"%s\"\n"
-             "ingest:\n"
-             "  pull: \"%s\"\n"
-             "  workers: 2\n"
-             "http:\n"
-             "  listen: \"%s\"\n"
-             "  metrics_open: true\n"
-             "  tokens:\n"
-             "    admin: " ADMIN "\n"
-             "    tenants:\n"
-             "      acme: " ACME "\n"
-             "      beta: " BETA "\n",
-             W.data, W.pull, W.http);
-    must_ok(e2e_write_file(W.cfg, text, W.err, sizeof(W.err)));
-}
-
-/* GET base+path with `token` (NULL: none): the status; *body is the caller's. */
 static long get(const char *path, const char *token, char **body)
 {
-    char url[1024], err[256] = "";
-    long status = 0;
-    snprintf(url, sizeof(url), "%s%s", W.base, path);
-    *body = NULL;
-    must(cli_api_get_auth(url, token, 5000, &status, body, err, sizeof(err)) == MP_OK, "%s: %s",
-         url, err);
-    return status;
+    return ew_get_auth(&W, path, token, body);
 }
 
 static json_t *get_json(const char *path, const char *token, long want)
@@ -109,7 +78,7 @@ static json_t *get_json(const char *path, const char *token, long want)
  * back that differs (its text in why). */
 static int days_differ(const char *path, int64_t today, char *why, size_t n)
 {
-    json_t *j = get_json(path, ADMIN, 200);
+    json_t *j = get_json(path, AUTH_TOKEN_ADMIN, 200);
     json_t *pts = json_object_get(j, "points");
     int bad = -1;
     snprintf(why, n, "%zu points", json_array_size(pts));
@@ -159,7 +128,7 @@ static void bad_request(const char *query, const char *says)
 {
     char path[512];
     snprintf(path, sizeof(path), "/v1/tenants/acme/series?%s", query);
-    json_t *j = get_json(path, ACME, 400);
+    json_t *j = get_json(path, AUTH_TOKEN_ACME, 400);
     const char *e = ew_jstr(j, "error");
     must(e && strstr(e, says), "%s: \"%s\", expected \"%s\"", query, e ? e : "-", says);
     json_decref(j);
@@ -168,15 +137,15 @@ static void bad_request(const char *query, const char *says)
 static void token_wall(void)
 {
     char *stats, *series, *scrape, *body;
-    must(get("/v1/tenants/beta/stats", ACME, &stats) == 404, "acme on beta's stats");
-    must(get("/v1/tenants/beta/series?step=1d", ACME, &series) == 404, "acme on beta's series");
-    must(get("/v1/tenants/beta/metrics", ACME, &scrape) == 404, "acme on beta's scrape");
+    must(get("/v1/tenants/beta/stats", AUTH_TOKEN_ACME, &stats) == 404, "acme on beta's stats");
+    must(get("/v1/tenants/beta/series?step=1d", AUTH_TOKEN_ACME, &series) == 404, "acme on beta's series");
+    must(get("/v1/tenants/beta/metrics", AUTH_TOKEN_ACME, &scrape) == 404, "acme on beta's scrape");
     must(strcmp(stats, series) == 0 && strcmp(stats, scrape) == 0,
          "acme's 404s for beta differ: %s / %s / %s", stats, series, scrape);
     free(stats);
     free(series);
     free(scrape);
-    must(get("/v1/tenants/beta/series?step=1d", BETA, &body) == 200, "beta's own series");
+    must(get("/v1/tenants/beta/series?step=1d", AUTH_TOKEN_BETA, &body) == 200, "beta's own series");
     free(body);
     must(get("/v1/tenants/acme/series", NULL, &body) == 401, "series without a token");
     free(body);
@@ -188,7 +157,7 @@ static void scrape(void)
 {
     char *text, why[256];
     uint64_t v;
-    must(get("/v1/tenants/acme/metrics", ACME, &text) == 200, "acme's scrape");
+    must(get("/v1/tenants/acme/metrics", AUTH_TOKEN_ACME, &text) == 200, "acme's scrape");
     must(prom_text_check(text, why, sizeof(why)) == 0, "scrape: %s", why);
     must(e2e_metric(text, "mailpulse_tenant_events_total{tenant=\"acme\",scope=\"mailbox\","
                           "mailbox=\"" MB "\",type=\"sent\"}", &v) == MP_OK && v == 50,
@@ -203,17 +172,24 @@ static void scrape(void)
 
 #define CLI(...) ((char *[]){W.mailpulse, "history", "--api", api, __VA_ARGS__, NULL})
 
+/* Runs `mailpulse history ...` (argv) to its end: its exit status. */
+static int w_cli(const char *name, char *const *argv)
+{
+    memset(&W.cli, 0, sizeof(W.cli));
+    must_ok(e2e_run(&W.cli, name, W.dir, argv, RUN_MS, W.err, sizeof(W.err)));
+    must(WIFEXITED(W.cli.status), "mailpulse history (%s) did not exit normally", name);
+    return WEXITSTATUS(W.cli.status);
+}
+
 static void cli(int64_t today)
 {
     char api[128], from[32], row[96];
     snprintf(api, sizeof(api), "http://%s", W.http);
     snprintf(from, sizeof(from), "%lld", (long long)(today - NDAYS + 1) * 86400);
-    memset(&W.cli, 0, sizeof(W.cli));
-    must_ok(e2e_run(&W.cli, "history-csv", W.dir,
-                    CLI("--tenant", "acme", "--step", "1d", "--from", from, "--types",
-                        "sent,bounce_hard", "--rate", "bounce_hard/sent", "--csv", "--token", ACME),
-                    RUN_MS, W.err, sizeof(W.err)));
-    must(WIFEXITED(W.cli.status) && WEXITSTATUS(W.cli.status) == 0, "history --csv failed");
+    must(w_cli("history-csv", CLI("--tenant", "acme", "--step", "1d", "--from", from, "--types",
+                                  "sent,bounce_hard", "--rate", "bounce_hard/sent", "--csv",
+                                  "--token", AUTH_TOKEN_ACME)) == 0,
+         "history --csv failed");
     must(e2e_file_contains(W.cli.out_path, "time,sent,bounce_hard,rate\n"), "csv header");
     for (int d = 0; d < NDAYS; d++) {
         time_t s = (time_t)((today - d) * 86400);
@@ -225,24 +201,18 @@ static void cli(int64_t today)
                  (long long)bounced_on(d), (double)bounced_on(d) / (double)sent_on(d));
         must(e2e_file_contains(W.cli.out_path, row), "csv lacks %s", row);
     }
-    memset(&W.cli, 0, sizeof(W.cli));
-    must_ok(e2e_run(&W.cli, "history-table", W.dir,
-                    CLI("--tenant", "acme", "--step", "1d", "--token", ACME), RUN_MS, W.err,
-                    sizeof(W.err)));
-    must(WEXITSTATUS(W.cli.status) == 0, "history (table) failed");
+    must(w_cli("history-table", CLI("--tenant", "acme", "--step", "1d", "--token", AUTH_TOKEN_ACME)) == 0,
+         "history (table) failed");
     must(e2e_file_contains(W.cli.out_path, "tenant acme, tenant, step 1d\n"), "table title");
-    memset(&W.cli, 0, sizeof(W.cli));
-    must_ok(e2e_run(&W.cli, "history-bad", W.dir,
-                    CLI("--tenant", "acme", "--step", "2h", "--token", ACME), RUN_MS, W.err,
-                    sizeof(W.err)));
-    must(WEXITSTATUS(W.cli.status) == 1, "history --step 2h: exit 1 (the daemon's 400)");
+    must(w_cli("history-bad", CLI("--tenant", "acme", "--step", "2h", "--token", AUTH_TOKEN_ACME)) == 1,
+         "history --step 2h: exit 1 (the daemon's 400)");
     must(e2e_file_contains(W.cli.err_path, "bad step"), "history --step 2h: the reason");
 }
 
 START_TEST(twenty_days)
 {
-    w_config();
-    ew_spawn_daemon(&W);
+    ew_start_daemon(&W, (struct e2e_daemon_conf){
+                            .http_extra = "  metrics_open: true\n" AUTH_TOKENS_YAML});
     /* Days are UTC days back from today: do not straddle midnight. */
     int64_t to_midnight = DAY_MS - mp_now_ms() % DAY_MS;
     if (to_midnight < 60000)
@@ -250,11 +220,11 @@ START_TEST(twenty_days)
     int64_t now = mp_now_ms(), today = now / DAY_MS;
     for (int d = NDAYS - 1; d >= 0; d--) {
         int64_t t = now - d * DAY_MS;
-        ew_send(&W, "acme", MB, "gmail.com", T_SENT, (size_t)sent_on(d), t);
+        ew_send(&W, "acme", MB, "gmail.com", ENG_SENT, (size_t)sent_on(d), t);
         if (bounced_on(d))
-            ew_send(&W, "acme", MB, "gmail.com", T_BOUNCE_HARD, (size_t)bounced_on(d), t);
+            ew_send(&W, "acme", MB, "gmail.com", ENG_BOUNCE_HARD, (size_t)bounced_on(d), t);
     }
-    ew_send(&W, "beta", "x@beta.example", "gmail.com", T_SENT, 3, now);
+    ew_send(&W, "beta", "x@beta.example", "gmail.com", ENG_SENT, 3, now);
     ew_wait_metric(&W, "mailpulse_events_accepted_total", W.sent, COUNT_MS);
     days_match(today);
 
