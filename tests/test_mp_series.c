@@ -16,6 +16,10 @@
  *   key_not_counted        a mailbox, a tenant never counted: 404.
  *   token_wall             a caller limited to acme gets for beta the very
  *                          answer of a tenant never counted; for acme 200.
+ *   values_bounded         the default reach of 1d (the retention), and the
+ *                          engine's refusal of a range past its span;
+ *   values_bound_reached   at a 400-day retention, all types and a rate are
+ *                          past MP_SERIES_VALUES_MAX (400); fewer fit.
  *   must_reject (table)    every refused parameter: 400 and its reason.
  */
 #include <check.h>
@@ -235,6 +239,11 @@ static const struct {
     {{"step", "5m", "from", "2026-11-22T10:00:00Z"}, MP_ERR_INVAL,
      "range too long: step=5m reaches back to 2026-11-22T10:55:00Z"},
     {{"step", "1h", "to", "2026-11-23T12:00:00Z"}, MP_ERR_INVAL, "to is in the future"},
+    {{"step", "1h", "to", "2026-11-01T00:00:00Z"}, MP_ERR_INVAL,
+     "range too long: step=1h reaches back to 2026-11-21T11:00:00Z"},
+    {{"step", "1d", "from", "0", "to", "1"}, MP_ERR_INVAL, "range too long"},
+    {{"from", "2026-11-22T11:00:00-01:00", "to", "2026-11-22T11:59:59Z"}, MP_ERR_INVAL,
+     "from is after to"},
 };
 
 START_TEST(must_reject)
@@ -270,11 +279,40 @@ START_TEST(values_bounded)
 }
 END_TEST
 
+/* At the longest retention the config allows (400 days), every type and a
+ * rate over every day pass the bound on values: 400; fewer types fit. */
+START_TEST(values_bound_reached)
+{
+    struct eng_table_opts o = {.max_keys = 64, .retention_ms = 400 * TK_DAY};
+    struct eng_table *big;
+    ck_assert_int_eq(eng_table_create(&o, TK_T0, &big), MP_OK);
+    ck_assert_int_eq(tk_rec(big, "acme", MB, DOM, ENG_SENT, TK_T0 - 399 * TK_DAY), MP_OK);
+    struct mp_http_arg all[] = {{"step", "1d"}, {"rate", "bounce_hard/sent"}, {"types",
+        "sent,delivered,bounce_hard,bounce_soft,deferred,blocked,complaint,open,click,reply,"
+        "unsubscribe,spam_trap"}};
+    struct mp_http_request req = {.method = "GET", .path = "/v1/tenants/acme/series",
+                                  .args = all, .nargs = 3};
+    json_t *j = NULL;
+    ck_assert_int_eq(mp_series_build(big, &req, NULL, TK_T0, &j), MP_ERR_INVAL);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(j, "error")),
+                                 "too many values: 401 points x 13 series, at most 5000"));
+    json_decref(j);
+    req.nargs = 1; /* every type, no rate: 401 x 12 fit */
+    ck_assert_int_eq(mp_series_build(big, &req, NULL, TK_T0, &j), MP_OK);
+    json_t *pts = json_object_get(j, "points");
+    ck_assert_uint_eq(json_array_size(pts), 401);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(json_array_get(pts, 1),
+                                                                        "counts"), "sent")), 1);
+    json_decref(j);
+    eng_table_destroy(big);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
     Suite *s = check_suite("mp_series", 30, setup, teardown,
                            CHECK_TESTS(days_memory_and_store, hours_and_minutes, key_not_counted,
-                                       token_wall, values_bounded));
+                                       token_wall, values_bounded, values_bound_reached));
     TCase *tc = tcase_create("tables");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_loop_test(tc, must_reject, 0, (int)MP_ARRAY_LEN(rejects));

@@ -71,11 +71,20 @@ static int scrape__escape(struct mp_buf *b, const char *s)
     return rc;
 }
 
-/* tenant="..",scope=".."[,<scope>=".."] into w->labels. */
+/* 1 when s is a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*). */
+static int scrape__label_name(const char *s)
+{
+    static const char word[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789";
+    return s && *s && !(*s >= '0' && *s <= '9') && strspn(s, word) == strlen(s);
+}
+
+/* tenant="..",scope=".."[,<scope>=".."] into w->labels; a scope whose name
+ * is no label name gets its key's name as name="..". */
 static int scrape__labels(struct scrape__walk *w, const struct eng_key *k)
 {
     int scope = eng_key_scope(k);
     const char *sname = eng_scope_name(scope), *name = eng_key_name(w->t, k);
+    const char *label = scrape__label_name(sname) ? sname : "name";
     mp_buf_reset(&w->labels);
     int rc = mp_buf_puts(&w->labels, "tenant=\"");
     if (rc == MP_OK)
@@ -83,7 +92,7 @@ static int scrape__labels(struct scrape__walk *w, const struct eng_key *k)
     if (rc == MP_OK)
         rc = mp_buf_printf(&w->labels, "\",scope=\"%s\"", sname ? sname : "unknown");
     if (rc == MP_OK && scope != ENG_SCOPE_TENANT && sname && name) {
-        rc = mp_buf_printf(&w->labels, ",%s=\"", sname);
+        rc = mp_buf_printf(&w->labels, ",%s=\"", label);
         if (rc == MP_OK)
             rc = scrape__escape(&w->labels, name);
         if (rc == MP_OK)

@@ -211,9 +211,9 @@ static int series__range(const struct eng_table *t, const struct series__query *
     if (!q->to && p->hi > shi)
         p->hi = shi;
     p->lo = q->from ? from_ms / width : slo;
-    if (p->lo > p->hi)
+    if (q->from && p->lo > p->hi)
         return mp_stats_fail(err, MP_ERR_INVAL, "from is after to; from <= to, both included");
-    if (p->lo < slo) {
+    if (p->lo < slo || p->hi < slo) {
         series__iso(slo * width, a, sizeof(a));
         return mp_stats_fail(err, MP_ERR_INVAL, "range too long: step=%s reaches back to %s "
                                                 "(%s); use a later from%s",
