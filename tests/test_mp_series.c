@@ -210,6 +210,9 @@ START_TEST(token_wall)
 }
 END_TEST
 
+#define X16 "xxxxxxxxxxxxxxxx"
+#define X256 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16
+
 /* A refused request: its query, the return code, a part of the message. */
 static const struct {
     const char *kv[12];
@@ -225,6 +228,7 @@ static const struct {
     {{"scope", "mailbox"}, MP_ERR_INVAL, "scope=mailbox needs name="},
     {{"name", MB}, MP_ERR_INVAL, "name is for the other scopes"},
     {{"scope", "mailbox", "name", "a\nb"}, MP_ERR_INVAL, "bad name"},
+    {{"scope", "mailbox", "name", X256}, MP_ERR_INVAL, "allowed: 1..255 bytes"},
     {{"types", "sent,bounces"}, MP_ERR_INVAL, "unknown event type \"bounces\" in types"},
     {{"types", "sent,sent"}, MP_ERR_INVAL, "type sent given more than once"},
     {{"types", "sent,"}, MP_ERR_INVAL, "types ends with a comma"},

@@ -87,11 +87,10 @@ static int series__scope(const struct series__query *q, struct mp_series_params 
     if (p->scope != ENG_SCOPE_TENANT && !q->name)
         return mp_stats_fail(err, MP_ERR_INVAL, "scope=%s needs name=... (the %s, as counted)",
                              eng_scope_name(p->scope), eng_scope_name(p->scope));
-    size_t len = q->name ? strlen(q->name) : 0;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)q->name[i] < 0x20 || q->name[i] == 0x7f)
-            len = MP_SERIES_NAME_MAX + 1;
-    if (len > MP_SERIES_NAME_MAX) {
+    size_t len = q->name ? strlen(q->name) : 0, ok = 0;
+    while (ok < len && (unsigned char)q->name[ok] >= 0x20 && q->name[ok] != 0x7f)
+        ok++;
+    if (ok < len || len > MP_SERIES_NAME_MAX) {
         mp_stats_echo(q->name, strlen(q->name), echo, sizeof(echo));
         return mp_stats_fail(err, MP_ERR_INVAL, "bad name \"%s\"; allowed: 1..%d bytes, no "
                                                 "control characters", echo, MP_SERIES_NAME_MAX);
@@ -254,15 +253,16 @@ int mp_series_params(const struct eng_table *t, const struct mp_http_request *re
 
 /* ---- the answer ---------------------------------------------------------- */
 
-static int64_t series__width(int res)
+/* The step of resolution res (one of series__steps, by construction). */
+static size_t series__step_of(int res)
 {
-    return res == ENG_RES_FINE ? ENG_FINE_MS : res == ENG_RES_HOUR ? ENG_HOUR_MS : ENG_DAY_MS;
+    size_t i = 0;
+    while (i + 1 < MP_ARRAY_LEN(series__steps) && series__steps[i].res != res)
+        i++;
+    return i;
 }
 
-static const char *series__step_name(int res)
-{
-    return res == ENG_RES_FINE ? "5m" : res == ENG_RES_HOUR ? "1h" : "1d";
-}
+static int64_t series__width(int res) { return series__steps[series__step_of(res)].width_ms; }
 
 /* One point: {"t", "ts", "counts", "rate"?}; NULL without memory. */
 static json_t *series__point(const struct mp_series_params *p, int64_t b, const uint64_t *c)
@@ -299,7 +299,7 @@ static json_t *series__head(const char *tenant, const struct mp_series_params *p
     json_t *o = json_pack("{s:s, s:s}", "tenant", tenant, "scope", eng_scope_name(p->scope));
     json_t *types = json_array();
     if (!o || (p->name && json_object_set_new(o, "name", json_string(p->name)) != 0) ||
-        json_object_set_new(o, "step", json_string(series__step_name(p->res))) != 0 ||
+        json_object_set_new(o, "step", json_string(series__steps[series__step_of(p->res)].name)) != 0 ||
         json_object_set_new(o, "from", json_string(from)) != 0 ||
         json_object_set_new(o, "to", json_string(to)) != 0 ||
         json_object_set_new(o, "types", types) != 0)
