@@ -32,7 +32,7 @@ struct scrape__walk {
     const char *tenant;
     struct mp_buf fam[3]; /* events, window, rate */
     struct mp_buf labels; /* the key's labels, escaped */
-    size_t keys, keys_max;
+    size_t keys, read, keys_max; /* keys written, keys read, the bound on reads */
     int truncated;
     int rc;
 };
@@ -136,10 +136,11 @@ static void scrape__visit(void *arg, struct eng_key *k)
     struct scrape__walk *w = arg;
     if (w->rc != MP_OK)
         return;
-    if (w->keys == w->keys_max) {
+    if (w->read == w->keys_max) {
         w->truncated = 1; /* no read: the bound on one scrape */
         return;
     }
+    w->read++;
     struct scrape__figs f;
     scrape__read(w->t, k, &f);
     uint64_t any = 0;

@@ -17,7 +17,8 @@
  *   mailpulse_tenant_scrape_keys{tenant="acme"} 3 and
  *   mailpulse_tenant_scrape_truncated{tenant="acme"} 0|1
  *     gauges: keys written, and 1 when the tenant had more keys than
- *     MP_SCRAPE_KEYS_MAX (the rest left out).
+ *     MP_SCRAPE_KEYS_MAX (read: the tenant key, then each scope's newest
+ *     first; the rest left out unread).
  * Labels: tenant; scope (eng_scope_name(): tenant, mailbox,
  * recipient_domain, and any scope the engine adds); for a scope other than
  * tenant one label named after the scope holding the key's name; type;
@@ -31,7 +32,8 @@
  * (the route takes none).
  *
  * Threads: any thread (lock-free reads of the table; a cold key is warmed
- * as stats warms it). Cost: at most MP_SCRAPE_KEYS_MAX keys, each read once.
+ * as stats warms it). Cost: at most MP_SCRAPE_KEYS_MAX keys read (empty
+ * ones included), each once; the text holds at most that many keys.
  */
 #ifndef MP_SCRAPE_H
 #define MP_SCRAPE_H
