@@ -9,6 +9,7 @@
  *   eng_table_persist.c  the store: flush, load, evict, warm
  *   eng_table_read.c     readers: dirty list, consistent reads, sums, windows
  *   eng_table_limits.c   noisy-neighbour limits: per-tenant state, rejections
+ *   eng_table_history.c  history: a key's buckets from memory, then the store
  *   eng_table_reclaim.c  idle, empty keys leave the table and the store
  *   eng_table_first.c    each key's first-seen day: kept, stored, restored
  * Cross-file functions are named eng_table__verb (private, not static).

@@ -13,6 +13,18 @@
 #ifndef AUTH_MATRIX_H
 #define AUTH_MATRIX_H
 
+/* The tokens the e2e suites configure, and their http.tokens section as
+ * YAML lines (two-space indent, under http:). */
+#define AUTH_TOKEN_ADMIN "adm-7f3c9e1d2b4a6c8e0f1a"
+#define AUTH_TOKEN_ACME "acm-5b2d8f0e4c6a1e3d9b7f"
+#define AUTH_TOKEN_BETA "bet-9c1e7a3f5d2b8e6c0a4d"
+#define AUTH_TOKENS_YAML                                                                         \
+    "  tokens:\n"                                                                                \
+    "    admin: " AUTH_TOKEN_ADMIN "\n"                                                          \
+    "    tenants:\n"                                                                             \
+    "      acme: " AUTH_TOKEN_ACME "\n"                                                          \
+    "      beta: " AUTH_TOKEN_BETA "\n"
+
 enum auth_who { AUTH_NONE, AUTH_BAD, AUTH_ADMIN, AUTH_ACME, AUTH_BETA, AUTH_NWHO };
 
 struct auth_row {
@@ -28,6 +40,22 @@ static const struct auth_row auth_matrix[] = {
     {"/v1/tenants/gamma/stats", {401, 401, 404, 404, 404}},
     {"/v1/tenants/acme/stats?windw=1h", {401, 401, 400, 400, 400}},
     {"/v1/tenants/beta/stats?windw=1h", {401, 401, 400, 400, 400}},
+    {"/v1/tenants/acme/series", {401, 401, 200, 200, 404}},
+    {"/v1/tenants/beta/series?step=1d", {401, 401, 200, 404, 200}},
+    {"/v1/tenants/gamma/series", {401, 401, 404, 404, 404}},
+    {"/v1/tenants/acme/series?step=2h", {401, 401, 400, 400, 400}},
+    {"/v1/tenants/beta/series?step=2h", {401, 401, 400, 400, 400}},
+    {"/v1/tenants/acme/metrics", {401, 401, 200, 200, 404}},
+    {"/v1/tenants/beta/metrics", {401, 401, 200, 404, 200}},
+    {"/v1/tenants/gamma/metrics", {401, 401, 404, 404, 404}},
+    {"/v1/tenants/acme/series", {401, 401, 200, 200, 404}},
+    {"/v1/tenants/beta/series?step=1d", {401, 401, 200, 404, 200}},
+    {"/v1/tenants/gamma/series", {401, 401, 404, 404, 404}},
+    {"/v1/tenants/acme/series?step=2h", {401, 401, 400, 400, 400}},
+    {"/v1/tenants/beta/series?step=2h", {401, 401, 400, 400, 400}},
+    {"/v1/tenants/acme/metrics", {401, 401, 200, 200, 404}},
+    {"/v1/tenants/beta/metrics", {401, 401, 200, 404, 200}},
+    {"/v1/tenants/gamma/metrics", {401, 401, 404, 404, 404}},
     {"/v1/alerts", {401, 401, 200, 200, 200}},
     {"/v1/alerts?tenant=acme", {401, 401, 200, 200, 404}},
     {"/v1/alerts?tenant=beta", {401, 401, 200, 404, 200}},

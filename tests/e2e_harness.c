@@ -273,7 +273,7 @@ int e2e_config_write(const char *path, const struct e2e_daemon_conf *c, char *er
     fprintf(f, "\n");
     if (c->http_listen) {
         e2e__yaml_kv(f, "http:\n  listen: ", c->http_listen);
-        fprintf(f, "\n");
+        fprintf(f, "\n%s", c->http_extra ? c->http_extra : "");
     }
     if (c->max_keys > 0)
         fprintf(f, "engine:\n  max_keys: %u\n", c->max_keys);

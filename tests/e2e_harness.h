@@ -116,6 +116,7 @@ struct e2e_daemon_conf {
     const char *log_level;                     /* NULL: key left out */
     uint32_t max_keys;                         /* engine.max_keys; 0: key left out */
     const struct e2e_alerting_conf *alerting;  /* NULL: no `alerting:` section */
+    const char *http_extra; /* lines of the http: section after listen, as is; NULL: none */
 };
 
 /* Writes the YAML config for `c` to `path`. Strings are double-quoted and

@@ -1,6 +1,8 @@
 /* e2e_world.c — the world of one end-to-end case (see e2e_world.h). */
 #include "e2e_world.h"
 
+#include "cli_api.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -267,6 +269,17 @@ json_t *ew_get_json(struct ew_world *w, const char *path, long want)
     must(json_is_object(j), "GET %s: body is not a JSON object: %.1500s", path, body ? body : "");
     free(body);
     return j;
+}
+
+long ew_get_auth(struct ew_world *w, const char *path, const char *token, char **body)
+{
+    char url[1024], err[256] = "";
+    long status = 0;
+    snprintf(url, sizeof(url), "%s%s", w->base, path);
+    *body = NULL;
+    must(cli_api_get_auth(url, token, 5000, &status, body, err, sizeof(err)) == MP_OK, "%s: %s",
+         url, err);
+    return status;
 }
 
 /* ---- signatures and requests ------------------------------------------------ */

@@ -138,6 +138,9 @@ uint64_t ew_metric(struct ew_world *w, const char *series);
 void ew_wait_metric(struct ew_world *w, const char *series, uint64_t want, int timeout_ms);
 /* GET base+path: the status must be `want` and the body a JSON object. */
 json_t *ew_get_json(struct ew_world *w, const char *path, long want);
+/* GET base+path with `Authorization: Bearer <token>` (NULL: no header):
+ * there must be an answer; its status, and *body (free it). */
+long ew_get_auth(struct ew_world *w, const char *path, const char *token, char **body);
 
 /* ---- signatures and requests ----------------------------------------------- */
 

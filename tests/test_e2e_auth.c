@@ -39,9 +39,9 @@
 #define COUNT_MS 10000
 #define ALERT_MS 10000
 
-#define ADMIN "adm-7f3c9e1d2b4a6c8e0f1a"
-#define ACME "acm-5b2d8f0e4c6a1e3d9b7f"
-#define BETA "bet-9c1e7a3f5d2b8e6c0a4d"
+#define ADMIN AUTH_TOKEN_ADMIN
+#define ACME AUTH_TOKEN_ACME
+#define BETA AUTH_TOKEN_BETA
 #define BAD "bad-0000000000000000000"
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
@@ -54,12 +54,7 @@ static struct ew_world W;
 static void setup(void) { ew_setup(&W, "e2e-auth"); }
 static void teardown(void) { ew_teardown(&W); }
 
-#define TOKENS                                                                                   \
-    "  tokens:\n"                                                                                \
-    "    admin: " ADMIN "\n"                                                                     \
-    "    tenants:\n"                                                                             \
-    "      acme: " ACME "\n"                                                                     \
-    "      beta: " BETA "\n"
+#define TOKENS AUTH_TOKENS_YAML
 
 /* The config: the world's data dir and PULL, http.listen on `host` at the
  * world's HTTP port, then `http_extra` (lines of the http section). */
@@ -82,13 +77,7 @@ static void w_config(const char *host, const char *http_extra)
 /* GET base+path with `token` (NULL: none): the status; *body is the caller's. */
 static long get(const char *path, const char *token, char **body)
 {
-    char url[512], err[256] = "";
-    long status = 0;
-    snprintf(url, sizeof(url), "%s%s", W.base, path);
-    *body = NULL;
-    must(cli_api_get_auth(url, token, 5000, &status, body, err, sizeof(err)) == MP_OK, "%s: %s",
-         url, err);
-    return status;
+    return ew_get_auth(&W, path, token, body);
 }
 
 static long status_of(const char *path, const char *token)

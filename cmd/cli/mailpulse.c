@@ -8,6 +8,8 @@
  *                    (cli_sink.c)
  *   mailpulse stats  a tenant's counts and rates from the daemon's HTTP API
  *                    (cli_stats.c)
+ *   mailpulse history a key's counts per step over the retention, as a table
+ *                    or CSV (cli_history.c)
  *   mailpulse alerts pending and firing alerts, or dead letters (cli_alerts.c)
  *   mailpulse silence add, list or expire silences (cli_silence.c)
  *   mailpulse keygen a CurveZMQ key pair for ingest.curve (cli_keygen.c)
@@ -29,6 +31,7 @@
 
 #include "cli_alerts.h"
 #include "cli_demo.h"
+#include "cli_history.h"
 #include "cli_keygen.h"
 #include "cli_opt.h"
 #include "cli_replay.h"
@@ -40,9 +43,9 @@
 
 enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
-static const struct cli_cmd *const cli__cmds[] = {&cli_send_cmd,   &cli_sink_cmd,   &cli_stats_cmd,
-                                                  &cli_alerts_cmd, &cli_keygen_cmd, &cli_demo_cmd,
-                                                  &cli_replay_cmd, &cli_silence_cmd};
+static const struct cli_cmd *const cli__cmds[] = {
+    &cli_send_cmd,   &cli_sink_cmd, &cli_stats_cmd,   &cli_history_cmd, &cli_alerts_cmd,
+    &cli_keygen_cmd, &cli_demo_cmd, &cli_replay_cmd, &cli_silence_cmd};
 
 static void cli__print_commands(FILE *f)
 {

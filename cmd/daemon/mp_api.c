@@ -17,6 +17,8 @@
 #include "mp_addr.h"
 #include "mp_auth.h"
 #include "mp_log.h"
+#include "mp_scrape.h"
+#include "mp_series.h"
 #include "mp_stats.h"
 
 struct mp_api {
@@ -85,13 +87,21 @@ static void api__metrics(void *arg, const struct mp_http_request *req, struct mp
         mp_metrics_reply(api->src, out);
 }
 
-/* GET /v1/tenants/{tenant}/stats: the table is read lock-free (mp_stats.h);
- * a tenant token's other tenants are answered as never counted. */
+/* GET /v1/tenants/{tenant}/stats, /series and /metrics: the table is read
+ * lock-free (mp_stats.h, mp_series.h, mp_scrape.h); a tenant token's other
+ * tenants are answered as never counted. The last path segment picks the
+ * route; any other is the stats route's 404. */
 static void api__stats(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
-    const char *only;
-    if (api__gate(api, API__TENANT, req, &only, out) == 0)
+    const char *only, *last = strrchr(req->path, '/');
+    if (api__gate(api, API__TENANT, req, &only, out) != 0)
+        return;
+    if (last && strcmp(last + 1, MP_SERIES_ROUTE) == 0)
+        mp_series_reply_only(api->src->table, req, only, out);
+    else if (last && strcmp(last + 1, MP_SCRAPE_ROUTE) == 0)
+        mp_scrape_reply_only(api->src->table, req, only, out);
+    else
         mp_stats_reply_only(api->src->table, req, only, out);
 }
 

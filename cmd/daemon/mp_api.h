@@ -3,6 +3,10 @@
  *   GET /healthz                        {"status":"ok"}
  *   GET /metrics                        Prometheus text (mp_metrics.h)
  *   GET /v1/tenants/{tenant}/stats      a tenant's counts and rates (mp_stats.h)
+ *   GET /v1/tenants/{tenant}/series     a key's counts per 5m|1h|1d step over
+ *                                       the retention (mp_series.h)
+ *   GET /v1/tenants/{tenant}/metrics    the tenant's counters, Prometheus text
+ *                                       (mp_scrape.h); tokens as for stats
  *   GET /v1/alerts[?tenant=T]           pending and firing alerts (alert_eval.h)
  *   GET /v1/alerts/dead[?tenant=T][&limit=N]
  *                                       dead letters, at most N (default 1000)

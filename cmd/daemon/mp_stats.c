@@ -119,12 +119,11 @@ static json_t *stats__rates_json(const uint64_t c[ENG_NTYPES])
 {
     json_t *o = json_object();
     for (size_t i = 0; o && i < MP_ARRAY_LEN(stats__rates); i++) {
-        const struct stats__rate *r = &stats__rates[i];
-        uint64_t num = 0, den = c[r->den - 1];
-        for (size_t j = 0; j < MP_ARRAY_LEN(r->num) && r->num[j]; j++)
-            num += c[r->num[j] - 1];
-        json_t *v = den ? json_real((double)num / (double)den) : json_null();
-        if (json_object_set_new(o, r->name, v) != 0) {
+        double x;
+        int defined;
+        const char *name = mp_stats_rate(i, c, &x, &defined);
+        json_t *v = defined ? json_real(x) : json_null();
+        if (json_object_set_new(o, name, v) != 0) {
             json_decref(o);
             o = NULL;
         }
@@ -312,18 +311,40 @@ static int stats__params(const struct mp_http_request *req, struct stats__params
     return MP_OK;
 }
 
-/* Splits "/v1/tenants/{tenant}/stats" into the tenant (pointer and length
- * into path); MP_ERR_NOTFOUND for any other shape. */
-static int stats__path(const char *path, const char **tenant, size_t *len)
+/* Splits "/v1/tenants/{tenant}/<route>" into the tenant (pointer and
+ * length into path); MP_ERR_NOTFOUND for any other shape. */
+static int stats__path(const char *path, const char *route, const char **tenant, size_t *len)
 {
     size_t plen = strlen(MP_STATS_PREFIX);
     if (strncmp(path, MP_STATS_PREFIX, plen) != 0)
         return MP_ERR_NOTFOUND;
     const char *seg = path + plen, *slash = strchr(seg, '/');
-    if (!slash || strcmp(slash, "/stats") != 0)
+    if (!slash || slash[1] == '\0' || strcmp(slash + 1, route) != 0)
         return MP_ERR_NOTFOUND;
     *tenant = seg;
     *len = (size_t)(slash - seg);
+    return MP_OK;
+}
+
+int mp_stats_tenant_path(const char *path, const char *route, const char *expected,
+                         char tenant[ENG_NAME_MAX + 1], json_t **out)
+{
+    char echo[STATS__ECHO_MAX + 4];
+    const char *seg;
+    size_t len;
+    if (stats__path(path, route, &seg, &len) != MP_OK) {
+        stats__echo(path, strlen(path), echo, sizeof(echo));
+        return stats__fail(out, MP_ERR_NOTFOUND, "no such path \"%s\"; %s", echo, expected);
+    }
+    if (!eng_name_valid(seg, len)) {
+        stats__echo(seg, len, echo, sizeof(echo));
+        return stats__fail(out, MP_ERR_INVAL,
+                           "bad tenant name \"%s\" (%zu bytes); allowed: 1..64 characters of "
+                           "A-Z a-z 0-9 . _ -",
+                           echo, len);
+    }
+    memcpy(tenant, seg, len);
+    tenant[len] = '\0';
     return MP_OK;
 }
 
@@ -361,27 +382,14 @@ static int stats__add_groups(const struct eng_table *t, const struct eng_key *tk
 static int stats__build(const struct eng_table *t, const struct mp_http_request *req,
                         const char *only, size_t scan_max, json_t **out)
 {
-    char echo[STATS__ECHO_MAX + 4], tenant[65];
-    const char *seg;
-    size_t len;
+    char tenant[ENG_NAME_MAX + 1];
     *out = NULL;
-    if (stats__path(req->path, &seg, &len) != MP_OK) {
-        stats__echo(req->path, strlen(req->path), echo, sizeof(echo));
-        return stats__fail(out, MP_ERR_NOTFOUND, "no such path \"%s\"; %s", echo,
-                           stats__expected);
-    }
-    if (!eng_name_valid(seg, len)) {
-        stats__echo(seg, len, echo, sizeof(echo));
-        return stats__fail(out, MP_ERR_INVAL,
-                           "bad tenant name \"%s\" (%zu bytes); allowed: 1..64 characters of "
-                           "A-Z a-z 0-9 . _ -",
-                           echo, len);
-    }
-    memcpy(tenant, seg, len);
-    tenant[len] = '\0';
+    int rc = mp_stats_tenant_path(req->path, "stats", stats__expected, tenant, out);
+    if (rc != MP_OK)
+        return rc;
 
     struct stats__params p = {.win = ENG_WIN_24H, .by = -1, .limit = MP_STATS_LIMIT_DEFAULT};
-    int rc = stats__params(req, &p, out);
+    rc = stats__params(req, &p, out);
     if (rc != MP_OK)
         return rc;
     struct eng_key *tk;
@@ -429,7 +437,13 @@ void mp_stats_reply_only(const struct eng_table *t, const struct mp_http_request
 {
     json_t *j = NULL;
     int rc = stats__build(t, req, only, MP_STATS_SCAN_MAX, &j);
+    mp_stats_render(rc, j, out);
+}
+
+void mp_stats_render(int rc, json_t *j, struct mp_http_reply *out)
+{
     if (rc == MP_ERR_NOMEM || !j) {
+        json_decref(j);
         mp_http_error(out, 500, "out of memory");
         return;
     }
@@ -440,4 +454,33 @@ void mp_stats_reply_only(const struct eng_table *t, const struct mp_http_request
     json_decref(j);
     if (!out->body)
         mp_http_error(out, 500, "out of memory");
+}
+
+void mp_stats_echo(const char *s, size_t len, char *out, size_t n)
+{
+    stats__echo(s, len, out, n);
+}
+
+int mp_stats_fail(json_t **out, int rc, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return stats__fail(out, rc, "%s", msg);
+}
+
+size_t mp_stats_nrates(void) { return MP_ARRAY_LEN(stats__rates); }
+
+/* The rate stats__rates[i] of c; *defined 0 when its denominator is 0. */
+const char *mp_stats_rate(size_t i, const uint64_t c[ENG_NTYPES], double *v, int *defined)
+{
+    const struct stats__rate *r = &stats__rates[i];
+    uint64_t num = 0, den = c[r->den - 1];
+    for (size_t j = 0; j < MP_ARRAY_LEN(r->num) && r->num[j]; j++)
+        num += c[r->num[j] - 1];
+    *defined = den != 0;
+    *v = den ? (double)num / (double)den : 0.0;
+    return r->name;
 }

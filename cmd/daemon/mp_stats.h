@@ -57,6 +57,7 @@
 
 #include <jansson.h>
 
+#include "eng_name.h"
 #include "eng_table.h"
 #include "mp.h"
 #include "mp_http.h"
@@ -91,5 +92,27 @@ void mp_stats_reply(const struct eng_table *t, const struct mp_http_request *req
 /* The same for a caller who may see tenant `only` alone (NULL: any). */
 void mp_stats_reply_only(const struct eng_table *t, const struct mp_http_request *req,
                          const char *only, struct mp_http_reply *out);
+
+/* For the other tenant routes (mp_series.h, mp_scrape.h), so they answer
+ * as this one does:
+ *   mp_stats_echo()        request text for a message, as described above;
+ *   mp_stats_fail()        *out = {"error": message}, returns rc
+ *                          (MP_ERR_NOMEM when it cannot);
+ *   mp_stats_tenant_path() the tenant of "/v1/tenants/{tenant}/<route>":
+ *                          MP_OK, MP_ERR_NOTFOUND (another shape: *out the
+ *                          404 body, naming `expected`) or MP_ERR_INVAL (a
+ *                          bad tenant name: *out the 400 body);
+ *   mp_stats_render()      a build's rc and body as the HTTP reply (200, 400,
+ *                          404, 500), taking j;
+ *   mp_stats_nrates(), mp_stats_rate()  the rates above, by index: the name,
+ *                          and in *v the rate of counts c (*defined 0,
+ *                          *v 0, when the denominator is 0). */
+void mp_stats_echo(const char *s, size_t len, char *out, size_t n);
+int mp_stats_fail(json_t **out, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int mp_stats_tenant_path(const char *path, const char *route, const char *expected,
+                         char tenant[ENG_NAME_MAX + 1], json_t **out);
+void mp_stats_render(int rc, json_t *j, struct mp_http_reply *out);
+size_t mp_stats_nrates(void);
+const char *mp_stats_rate(size_t i, const uint64_t c[ENG_NTYPES], double *v, int *defined);
 
 #endif
