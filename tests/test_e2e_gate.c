@@ -18,6 +18,15 @@
  *   bad_queries
  *       /v1/gate without a tenant, with a bad mailbox or domain, or an
  *       unknown parameter: 400 naming each; /v1/gate/pauses?tenant=a%20b 400.
+ *   postfix_defers_paused_mail
+ *       A real Postfix from Debian (a private instance: its own config,
+ *       queue and data directories in the case's temp dir, smtpd on a free
+ *       loopback port, `check_policy_service inet:127.0.0.1:PORT` before
+ *       permit_mynetworks) in front of the daemon: with acme -> gmail.com
+ *       paused, RCPT TO:<bob@gmail.com> is answered 450 4.7.1 with the
+ *       gate's reason, and a mail to bob@yahoo.com is accepted and queued
+ *       (its transport discards it). Needs root (Postfix's master) and
+ *       $POSTFIX or /usr/sbin/postfix (package postfix, scripts/deps.sh).
  *
  * Programs from $MP_BIN_DIR.
  */
@@ -28,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -47,8 +58,36 @@ static uint16_t policy_port;
 #define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
 #define must_ok(expr) EW_MUST_OK(&W, expr)
 
-static void setup(void) { ew_setup(&W, "e2egate"); }
-static void teardown(void) { ew_teardown(&W); }
+static char pf_etc[E2E_PATH_MAX + 64]; /* a Postfix instance's config dir, "" when none */
+
+static const char *postfix_bin(void)
+{
+    const char *p = getenv("POSTFIX");
+    return p && *p ? p : "/usr/sbin/postfix";
+}
+
+/* `postfix -c pf_etc <cmd>`: its exit status (0 ok). */
+static int postfix_cmd(const char *cmd)
+{
+    struct e2e_proc p;
+    char *argv[] = {(char *)postfix_bin(), "-c", pf_etc, (char *)cmd, NULL};
+    if (e2e_run(&p, "postfix", W.dir, argv, 30000, W.err, sizeof(W.err)) != MP_OK)
+        return -1;
+    return WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
+}
+
+static void setup(void)
+{
+    pf_etc[0] = '\0';
+    ew_setup(&W, "e2egate");
+}
+
+static void teardown(void)
+{
+    if (pf_etc[0])
+        postfix_cmd("stop");
+    ew_teardown(&W);
+}
 
 #define RULES                                                                            \
     "rules:\n  - name: bounce_rate\n    kind: ratio\n    scopes: [recipient_domain]\n"   \
@@ -231,8 +270,129 @@ START_TEST(bad_queries)
 }
 END_TEST
 
+/* ---- a real Postfix ---- */
+
+/* Reads one SMTP reply (every line of it) into buf; its code. */
+static int smtp_reply(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (;;) {
+        /* the last line of a reply is "ddd text\r\n" */
+        const char *l = buf, *nl;
+        while ((nl = strstr(l, "\r\n")) && nl[2])
+            l = nl + 2;
+        if (nl && !nl[2] && strlen(l) >= 4 && l[3] == ' ')
+            return atoi(l);
+        struct pollfd p = {fd, POLLIN, 0};
+        must(poll(&p, 1, 15000) == 1, "no SMTP reply within 15 s (got %s)", buf);
+        ssize_t r = read(fd, buf + len, cap - 1 - len);
+        must(r > 0, "smtpd closed the connection (got %s)", buf);
+        len += (size_t)r;
+        buf[len] = '\0';
+    }
+}
+
+static int smtp(int fd, const char *line, char *buf, size_t cap)
+{
+    must(write(fd, line, strlen(line)) == (ssize_t)strlen(line), "SMTP write failed");
+    return smtp_reply(fd, buf, cap);
+}
+
+/* A private Postfix on `port` asking the gate's policy server. */
+static void postfix_start(uint16_t port)
+{
+    char main_cf[4 * E2E_PATH_MAX + 2048], master_cf[2048], path[E2E_PATH_MAX + 128],
+        pf[E2E_PATH_MAX + 32];
+    snprintf(pf, sizeof(pf), "%s/postfix", W.dir);
+    snprintf(pf_etc, sizeof(pf_etc), "%s/etc", pf);
+    static const char *const sub[] = {"", "/etc", "/spool", "/data"};
+    /* Postfix's daemons run as user postfix: they must reach the queue */
+    must(chmod(W.dir, 0755) == 0, "chmod %s failed", W.dir);
+    for (size_t i = 0; i < MP_ARRAY_LEN(sub); i++) {
+        snprintf(path, sizeof(path), "%s%s", pf, sub[i]);
+        must(mkdir(path, 0755) == 0, "mkdir %s failed", path);
+    }
+    snprintf(main_cf, sizeof(main_cf),
+             "compatibility_level = 3.6\nqueue_directory = %s/spool\ndata_directory = %s/data\n"
+             "maillog_file = %s/maillog\nmaillog_file_prefixes = %s\ninet_interfaces = 127.0.0.1\ninet_protocols = ipv4\n"
+             "myhostname = mx.gate-test.example\nmydestination =\nmynetworks = 127.0.0.0/8\n"
+             "smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n"
+             "smtpd_recipient_restrictions = check_policy_service inet:127.0.0.1:%u,\n"
+             "    permit_mynetworks, reject_unauth_destination\n"
+             "smtpd_policy_service_default_action = 451 4.3.5 gate unreachable\n"
+             "default_transport = discard\nrelay_transport = discard\n",
+             pf, pf, pf, pf, (unsigned)policy_port);
+    snprintf(master_cf, sizeof(master_cf),
+             "127.0.0.1:%u inet n - n - - smtpd\npickup unix n - n 60 1 pickup\n"
+             "cleanup unix n - n - 0 cleanup\nqmgr unix n - n 300 1 qmgr\n"
+             "rewrite unix - - n - - trivial-rewrite\nbounce unix - - n - 0 bounce\n"
+             "defer unix - - n - 0 bounce\ntrace unix - - n - 0 bounce\n"
+             "verify unix - - n - 1 verify\nflush unix n - n 1000? 0 flush\n"
+             "proxymap unix - - n - - proxymap\nshowq unix n - n - - showq\n"
+             "error unix - - n - - error\nretry unix - - n - - error\n"
+             "discard unix - - n - - discard\nanvil unix - - n - 1 anvil\n"
+             "scache unix - - n - 1 scache\npostlog unix-dgram n - n - 1 postlogd\n",
+             (unsigned)port);
+    snprintf(path, sizeof(path), "%s/main.cf", pf_etc);
+    must_ok(e2e_write_file(path, main_cf, W.err, sizeof(W.err)));
+    snprintf(path, sizeof(path), "%s/master.cf", pf_etc);
+    must_ok(e2e_write_file(path, master_cf, W.err, sizeof(W.err)));
+    must(postfix_cmd("set-permissions") == 0, "postfix set-permissions failed: %s", W.err);
+    must(postfix_cmd("start") == 0, "postfix start failed (see %s/maillog)", pf);
+    int64_t t0 = mp_now_ms();
+    while (e2e_tcp_probe(port) != MP_OK) {
+        must(mp_now_ms() - t0 < 15000, "Postfix's smtpd not listening on %u", (unsigned)port);
+        usleep(50000);
+    }
+}
+
+START_TEST(postfix_defers_paused_mail)
+{
+    must(access(postfix_bin(), X_OK) == 0 && geteuid() == 0,
+         "%s missing (apt-get install postfix: scripts/deps.sh) or not root", postfix_bin());
+    start();
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_SENT, 100, mp_now_ms());
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_BOUNCE_HARD, 30, mp_now_ms());
+    wait_decision(Q_GMAIL, "pause", GATE_MS);
+    uint16_t port = ew_port(&W);
+    postfix_start(port);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    char buf[4096];
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    must(fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "connect to smtpd");
+    must(smtp_reply(fd, buf, sizeof(buf)) == 220, "banner: %s", buf);
+    must(smtp(fd, "EHLO client.test\r\n", buf, sizeof(buf)) == 250, "EHLO: %s", buf);
+    must(smtp(fd, "MAIL FROM:<news@acme.example>\r\n", buf, sizeof(buf)) == 250, "MAIL: %s", buf);
+    int code = smtp(fd, "RCPT TO:<bob@gmail.com>\r\n", buf, sizeof(buf));
+    must(code == 450 && strstr(buf, "4.7.1") &&
+             strstr(buf, "mailpulse gate: sending paused (bounce_rate): bounce_rate") &&
+             strstr(buf, "gmail.com"),
+         "RCPT to the paused domain: %s", buf);
+    must(smtp(fd, "RSET\r\n", buf, sizeof(buf)) == 250, "RSET: %s", buf);
+    must(smtp(fd, "MAIL FROM:<news@acme.example>\r\n", buf, sizeof(buf)) == 250, "MAIL: %s", buf);
+    must(smtp(fd, "RCPT TO:<bob@yahoo.com>\r\n", buf, sizeof(buf)) == 250,
+         "RCPT to an unpaused domain: %s", buf);
+    must(smtp(fd, "DATA\r\n", buf, sizeof(buf)) == 354, "DATA: %s", buf);
+    must(smtp(fd, "Subject: gate test\r\n\r\nhello\r\n.\r\n", buf, sizeof(buf)) == 250 &&
+             strstr(buf, "queued as"),
+         "the unpaused mail was not accepted: %s", buf);
+    smtp(fd, "QUIT\r\n", buf, sizeof(buf));
+    close(fd);
+    must(ew_metric(&W, "mailpulse_policy_paused_total") == 1 &&
+             ew_metric(&W, "mailpulse_policy_requests_total") == 2,
+         "the policy server's counts");
+    must(postfix_cmd("stop") == 0, "postfix stop failed");
+    pf_etc[0] = '\0';
+    ew_stop_ok(&W, &W.daemon);
+    W.passed = 1;
+}
+END_TEST
+
 Suite *test_suite(void)
 {
-    const struct ew_case cases[] = {{pause_then_lift, 0}, {bad_queries, 0}};
+    const struct ew_case cases[] = {{pause_then_lift, 0}, {bad_queries, 0},
+                                    {postfix_defers_paused_mail, 0}};
     return ew_suite("e2e_gate", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
 }
