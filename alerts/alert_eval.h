@@ -148,5 +148,10 @@ int alert_eval_key_live(void *arg, uint32_t key_id);
  * malloc'd JSON document {"alerts": [...]}, sorted by tenant, rule, scope
  * and name. NULL on allocation failure. */
 char *alert_eval_active_json(struct alert_eval *e, const char *tenant);
+/* Calls fn for every firing alert (pending ones are not), under the
+ * evaluator's mu: fn must be quick and never call the evaluator; a's
+ * strings and rule are valid for the call only (the send gate copies). */
+typedef void (*alert_eval_firing_fn)(void *arg, const struct alert_instance *a);
+void alert_eval_each_firing(struct alert_eval *e, alert_eval_firing_fn fn, void *arg);
 
 #endif

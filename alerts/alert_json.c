@@ -1,6 +1,7 @@
 /* alert_json.c — the body of GET /v1/alerts: the pending and firing alerts
  * (see alert_eval_active_json in alert_eval.h; private state in
- * alert_eval_impl.h).
+ * alert_eval_impl.h), and the firing alerts for the send gate
+ * (alert_eval_each_firing).
  *
  * Any thread: the records and the rules are read under the evaluator's mu,
  * the JSON is serialised after it is released.
@@ -92,4 +93,25 @@ char *alert_eval_active_json(struct alert_eval *e, const char *tenant)
     out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return out;
+}
+
+void alert_eval_each_firing(struct alert_eval *e, alert_eval_firing_fn fn, void *arg)
+{
+    pthread_mutex_lock(&e->mu);
+    for (uint32_t i = 1; i < e->nrecs; i++) {
+        const struct arec *r = &e->recs[i];
+        struct eng_key *k = r->used && r->status == ST_FIRING ? eng_table_key(e->t, r->key_id)
+                                                              : NULL;
+        if (!k)
+            continue;
+        struct alert_instance a;
+        alert_eval_instance(e, k, &alert_ruleset_for(e->cfg.rules, eng_key_tenant(e->t, k))[r->rule],
+                            &a);
+        a.v = r->v;
+        a.status = ALERT_STATUS_FIRING;
+        a.severity = r->severity;
+        a.starts_ms = r->starts_ms;
+        fn(arg, &a);
+    }
+    pthread_mutex_unlock(&e->mu);
 }

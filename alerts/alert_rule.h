@@ -96,6 +96,9 @@ struct alert_rule {
     int64_t repeat_ms;    /* reminder after this long firing (0: never) */
     int64_t keep_ms;      /* keep_firing_for: a firing alert resolves only after its
                              value stayed under the resolve line this long (0: at once) */
+    int gate_sev;         /* the send gate (alert_gate.h): 0 none; ALERT_SEV_WARNING: its
+                             firing alerts pause what they cover; ALERT_SEV_CRITICAL: only
+                             while critical (rules file: gate: pause | {action, severity}) */
     char num_label[48];   /* "bounce_hard", "open+click+reply": for summaries */
     char den_label[48];
 };

@@ -31,6 +31,7 @@ struct rules__in {
     char tenant[ENG_NAME_MAX + 1]; /* overrides */
     char rule[ALERT_NAME_MAX];     /* overrides */
     unsigned has;                  /* RH_* marks of the keys present */
+    yaml_node_t *gate;             /* rules: `gate:` as written (rules__gate) */
 };
 /* Bit i of the marks: one per key whose presence matters. */
 enum {
@@ -137,6 +138,7 @@ static const struct mp_yaml_key rules__rule_keys[] = {
     {.name = "baseline", .type = MP_YAML_PARSE, RF(r.baseline), .mark = RH_BASELINE,
      .parse = rules__window, .what = RULES__WINDOW},
     {.name = "days", .type = MP_YAML_INT, RF(r.days), .mark = RH_DAYS, .min = 2, .max = 12},
+    {.name = "gate", .type = MP_YAML_NODE, RF(gate)},
     RULES__TUNABLES,
     {0},
 };
@@ -387,10 +389,65 @@ static int rules__each(struct mp_yaml *y, yaml_node_t *v, const char *name, bool
     return MP_OK;
 }
 
+/* gate: pause (while firing, at any severity) or
+ * gate: {action: pause, severity: warning|critical} (critical: only while
+ * critical, which needs a critical threshold). */
+static int rules__gate_action(const char *s, void *dst)
+{
+    *(int *)dst = 1;
+    return strcmp(s, "pause") == 0 ? 0 : -1;
+}
+
+static int rules__gate_sev(const char *s, void *dst)
+{
+    *(int *)dst = strcmp(s, "warning") == 0    ? ALERT_SEV_WARNING
+                  : strcmp(s, "critical") == 0 ? ALERT_SEV_CRITICAL
+                                               : 0;
+    return *(int *)dst ? 0 : -1;
+}
+
+struct rules__gate_in {
+    int action, sev;
+};
+static const struct mp_yaml_key rules__gate_keys[] = {
+    {.name = "action", .type = MP_YAML_PARSE, MP_YAML_FIELD(struct rules__gate_in, action),
+     .required = true, .parse = rules__gate_action, .what = "pause"},
+    {.name = "severity", .type = MP_YAML_PARSE, MP_YAML_FIELD(struct rules__gate_in, sev),
+     .parse = rules__gate_sev, .what = "warning or critical"},
+    {0},
+};
+
+static int rules__gate(struct mp_yaml *y, const char *sub, struct rules__in *in)
+{
+    char path[MP_YAML_PATH_MAX * 2];
+    struct rules__gate_in g = {0, ALERT_SEV_WARNING};
+    mp_yaml_join(path, sizeof(path), sub, "gate");
+    if (in->gate->type == YAML_SCALAR_NODE) {
+        const char *s;
+        if (mp_yaml_scalar(y, path, in->gate, "pause or {action: pause, severity: critical}",
+                           &s) != MP_OK)
+            return MP_ERR_PARSE;
+        if (rules__gate_action(s, &g.action) != 0)
+            return mp_yaml_expected(y, in->gate, path,
+                                    "pause or {action: pause, severity: critical}");
+    } else {
+        int rc = mp_yaml_walk(y, in->gate, path, rules__gate_keys, &g, NULL);
+        if (rc != MP_OK)
+            return rc;
+    }
+    if (g.sev == ALERT_SEV_CRITICAL && !in->r.critical_ppb)
+        return mp_yaml_fail(y, in->gate, path,
+                            "severity critical, but the rule has no critical threshold");
+    in->r.gate_sev = g.sev;
+    return MP_OK;
+}
+
 static int rules__add_rule(struct mp_yaml *y, yaml_node_t *item, const char *sub, size_t i,
                            struct rules__in *in, struct rules__ctx *c)
 {
     int rc = rules__finish(y, item, sub, in, c->defs);
+    if (rc == MP_OK && in->gate)
+        rc = rules__gate(y, sub, in);
     if (rc != MP_OK)
         return rc;
     if (i >= ALERT_RULES_MAX)

@@ -27,6 +27,7 @@ pkgs=(
   procps                                  # /bin/kill: the unit's ExecReload (not in a minimal Debian)
   python3-aiosmtpd                        # tests/smtp_sink.py: the real SMTP server of test_e2e_receivers
   prometheus-alertmanager                 # amtool: tests/test_e2e_silence drives the Alertmanager API v2
+  postfix                                 # tests/test_e2e_gate: a private Postfix asks the gate (policy protocol)
 )
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(
@@ -60,6 +61,8 @@ fi
 
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# postfix: no system mail setup (the test runs a private instance of its own)
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
 # apt's own progress is shown: on a fresh machine the install takes a minute
 # and one silent line looks like a hang. A minimal Debian has empty package
 # lists, so they are fetched first when there are none.

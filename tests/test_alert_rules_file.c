@@ -182,6 +182,14 @@ static const struct {
     {RULE1 "overrides:\n  - tenant: acme\n    rule: r1\n    keep_firing_for: soon\n",
      "overrides[0].keep_firing_for: expected 0s or a duration", 11},
     {RULE1 "defaults:\n  keep_firing_for: 2d\n", "defaults.keep_firing_for: expected 0s or a duration", 9},
+    {RULE1 "    gate: stop\n", "rules[0].gate: expected pause or {action: pause, severity: critical}", 8},
+    {RULE1 "    gate: {action: hold}\n", "rules[0].gate.action: expected pause", 8},
+    {RULE1 "    gate: {action: pause, severity: page}\n",
+     "rules[0].gate.severity: expected warning or critical", 8},
+    {RULE1 "    gate: {severity: warning}\n", "rules[0].gate.action: required key missing", 8},
+    {RULE1 "    gate: {action: pause, severity: critical}\n",
+     "rules[0].gate: severity critical, but the rule has no critical threshold", 8},
+    {RULE1 "    gate: {action: pause, for: 1m}\n", "rules[0].gate.for: unknown key", 8},
     {RULE1 "extra: 1\n", "extra: unknown key (known here: defaults, rules, overrides)", 8},
     /* warm-up ramps */
     {"rules:\n  - name: w\n    kind: ramp\n    numerator: [sent]\n    window: 1d\n"
@@ -410,13 +418,34 @@ START_TEST(test_rules_keep_firing_for)
 }
 END_TEST
 
+/* gate: pause (any firing severity), {action: pause, severity: critical}
+ * (critical only), nothing (no gate). */
+#define GATED RULE1 "    gate: pause\n" \
+    "  - name: r2\n    kind: count\n    numerator: [spam_trap]\n    window: 1h\n" \
+    "    critical: 2\n    gate: {action: pause, severity: critical}\n" \
+    "  - name: r3\n    kind: count\n    numerator: [spam_trap]\n    window: 1h\n    critical: 2\n"
+START_TEST(test_rules_gate)
+{
+    struct alert_ruleset *rs = NULL;
+    char err[512] = "";
+    ck_assert_msg(alert_rules_parse(NAME, GATED, strlen(GATED), &rs, err, sizeof(err)) == MP_OK,
+                  "%s", err);
+    const struct alert_rule *r = alert_ruleset_for(rs, "t");
+    ck_assert_int_eq(r[0].gate_sev, ALERT_SEV_WARNING);
+    ck_assert_int_eq(r[1].gate_sev, ALERT_SEV_CRITICAL);
+    ck_assert_int_eq(r[2].gate_sev, 0);
+    alert_ruleset_free(rs);
+}
+END_TEST
+
 /* The plain cases in one call; the table-driven (loop) ones beside them. */
 Suite *test_suite(void)
 {
     Suite *s = check_suite("alert_rules_file", 0, NULL, NULL,
                            CHECK_TESTS(test_defaults_documented, test_defaults_are_the_example,
                                        test_load_missing_file, test_rules_defaults_section,
-                                       test_rules_overrides, test_rules_keep_firing_for));
+                                       test_rules_overrides, test_rules_keep_firing_for,
+                                       test_rules_gate));
     TCase *tc = tcase_create("tables");
     tcase_add_loop_test(tc, test_rules_reject, 0, (int)MP_ARRAY_LEN(rules_reject));
     suite_add_tcase(s, tc);

@@ -16,7 +16,8 @@
  * tenant's 404 is byte for byte the 404 of a tenant that does not exist
  * (asked before and after beta has events); /healthz stays open;
  * metrics_open opens /metrics only; an open API refuses a non-loopback
- * listen, an API with tokens takes it.
+ * listen, an API with tokens takes it. The send gate's routes (/v1/gate,
+ * /v1/gate/pauses) are rows of the same matrix.
  */
 #include <check.h>
 #include <curl/curl.h>
@@ -38,6 +39,7 @@
 #include "ingest_worker.h"
 #include "mp_api.h"
 #include "mp_auth.h"
+#include "mp_gate.h"
 #include "mp_buf.h"
 #include "mp_log.h"
 
@@ -95,6 +97,9 @@ static void setup(void)
     struct alert_eval_opts eo = {.rules = rules, .routes = routes, .max_keys = 4096,
                                  .group_interval_ms = 1000, .silences = W.src.silences};
     ck_assert_int_eq(alert_eval_start(W.src.table, W.src.sender, &eo, &W.src.eval), MP_OK);
+    static const struct mp_gate_conf gc = {.cool_down_ms = 60000};
+    ck_assert_msg(mp_gate_start(&gc, W.src.eval, W.src.silences, &W.src.gate, err,
+                                sizeof(err)) == MP_OK, "%s", err);
     W.zctx = zmq_ctx_new();
     ck_assert_ptr_nonnull(W.zctx);
     struct ingest_opts io = {.pull_endpoint = "inproc://test_mp_api", .workers = 1,
@@ -111,6 +116,7 @@ static void teardown(void)
 {
     mp_api_stop(W.http);
     ingest_stop(W.src.ingest);
+    mp_gate_stop(W.src.gate);
     alert_eval_stop(W.src.eval);
     alert_sender_stop(W.src.sender, 100);
     alert_silences_free(W.src.silences);

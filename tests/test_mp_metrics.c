@@ -425,8 +425,9 @@ START_TEST(series_parse_back)
         help++;
     for (const char *p = b.p; (p = strstr(p, "# TYPE ")) != NULL; p++)
         type++;
-    /* issue 10: 22 rows, 4 per-receiver families; issue 11: 3 re-evaluation rows */
-    ck_assert_uint_eq(help, 44 + 22 + 3 + 4);
+    /* issue 10: 22 rows, 4 per-receiver families; issue 11: 3 re-evaluation rows;
+     * issue 13: 15 send gate and policy server rows */
+    ck_assert_uint_eq(help, 44 + 22 + 3 + 4 + 15);
     ck_assert_uint_eq(type, help);
     mp_buf_free(&b);
 }

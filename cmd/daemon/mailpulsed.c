@@ -5,7 +5,7 @@
  *
  * Wiring, in start order: engine table -> journal -> ingest (which replays
  * the journal first) -> sender -> evaluator (restoring alert states against
- * the replayed counts) -> HTTP. Stop runs ingest first, so nothing is left
+ * the replayed counts) -> send gate -> HTTP. Stop runs ingest first, so nothing is left
  * writing into a part that is gone: ingest drains its queue, the evaluator runs a last pass over what
  * was counted, the sender gets a few seconds to deliver what that raised.
  *
@@ -68,6 +68,7 @@ struct daemon {
     struct alert_sender *sender;
     struct alert_eval *eval;
     struct alert_silences *silences;
+    struct mp_gate *gate; /* the send gate, over the evaluator (mp_gate.h) */
     struct ingest *ingest;
     /* The acked path's journal and the producer tables: opened after the
      * table (it installs the flush hook), closed after the final flush. */
@@ -447,6 +448,7 @@ static void daemon__stop(struct daemon *d)
 {
     mp_api_stop(d->http);
     mp_auth_destroy(d->auth);
+    mp_gate_stop(d->gate); /* before the evaluator it reads */
     ingest_stop(d->ingest);   /* drains frames already queued */
     alert_eval_stop(d->eval); /* last pass over what was counted */
     alert_sender_stop(d->sender, 3000);
@@ -548,7 +550,8 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
      * restored against the counts the acked batches left, so an alert that
      * was firing is found firing again, not resolved for want of its keys
      * and then fired a second time by the replay. */
-    if ((rc = daemon__alerts(d, err, errlen)) != MP_OK)
+    if ((rc = daemon__alerts(d, err, errlen)) != MP_OK ||
+        (rc = mp_gate_start(&d->cfg->gate, d->eval, d->silences, &d->gate, err, errlen)) != MP_OK)
         return rc;
     d->api = (struct mp_metrics_sources){.table = d->table,
                                          .ingest = d->ingest,
@@ -560,7 +563,7 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                          .store = d->store,
                                          .astore = d->astore,
                                          .data_dir = d->cfg->data_dir,
-                                         .silences = d->silences};
+                                         .silences = d->silences, .gate = d->gate};
     if (d->cfg->http_listen && (rc = mp_auth_create(&d->cfg->http_auth, &d->auth)) != MP_OK)
         return rc;
     if (d->cfg->http_listen &&

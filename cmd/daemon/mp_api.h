@@ -17,6 +17,8 @@
  *                                       as 20261202T031500Z): 200 with
  *                                       {"name","path"}, 409 when NAME exists,
  *                                       500 (and nothing left) when it fails
+ *   GET /v1/gate?tenant=T&...           the send gate's decision (mp_gate.h)
+ *   GET /v1/gate/pauses[?tenant=T]      what the gate pauses (mp_gate.h)
  *   GET|POST|DELETE /api/v2/...         Alertmanager's API v2 (mp_amapi.h),
  *                                       scoped like /v1/alerts
  *

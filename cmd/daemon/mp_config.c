@@ -521,6 +521,7 @@ static const struct mp_yaml_key cfg__top_keys[] = {
     {.name = "limits", .type = MP_YAML_SECTION, .sub = cfg__limits_keys},
     {.name = "rules", .type = MP_YAML_FN, CF(rules_path), .fn = cfg__rules},
     {.name = "alerting", .type = MP_YAML_SECTION, .sub = cfg__alerting_keys},
+    {.name = "gate", .type = MP_YAML_FN, CF(gate), .fn = mp_config_gate},
     {.name = "receivers", .type = MP_YAML_FN, .fn = mp_config_receivers},
     {.name = "routes", .type = MP_YAML_DEFER},
     {0},
@@ -546,6 +547,7 @@ static void cfg__defaults(struct mp_config *cfg)
     cfg->slack_interval_ms = 1000;
     cfg->webhook_timeout_ms = 5000;
     cfg->group_by = ALERT_LABEL_TENANT;
+    cfg->gate.cool_down_ms = MP_GATE_COOL_DOWN_DEFAULT_MS;
     cfg->http_opts = (struct mp_http_opts){
         .threads = MP_HTTP_THREADS_DEFAULT,
         .max_connections = MP_HTTP_MAX_CONN_DEFAULT,
@@ -626,6 +628,7 @@ void mp_config_free(struct mp_config *cfg)
     mp_yaml_free_strings(cfg__http_keys, cfg); /* http is an FN row: not in the above */
     mp_auth_conf_free(&cfg->http_auth);
     ingest_curve_conf_free(&cfg->curve);
+    mp_config_gate_free(&cfg->gate);
     mp_config_receivers_free(cfg);
     free(cfg->path);
     free(cfg->warnings);

@@ -86,6 +86,10 @@
  *                                   #   recipient_domain (tenant is always one of them)
  *     max_alerts: 0                 # 0..1000000 alerts per webhook body (0: all)
  *     external_url: http://...      # externalURL and generatorURL base (http(s)://)
+ *   gate:                           # the send gate: see mp_config_gate.h
+ *     policy_listen: 127.0.0.1:7402 # Postfix policy server; absent: none
+ *     tenants: {acme: [acme.example]}
+ *     cool_down: 15m
  *   receivers:                      # list
  *     - name: ops                   # required, unique, ENG_NAME_GRAMMAR
  *       type: webhook               # webhook | slack (required)
@@ -111,6 +115,7 @@
 #include "ingest_curve.h"
 #include "mp.h"
 #include "mp_auth.h"
+#include "mp_config_gate.h"
 #include "mp_http.h"
 
 enum mp_receiver_type {
@@ -200,6 +205,7 @@ struct mp_config {
     unsigned group_by;          /* alerting.group_by: ALERT_LABEL_* bits (tenant always) */
     uint32_t max_alerts;        /* alerting.max_alerts, default 0: no limit */
     char *external_url;         /* alerting.external_url; NULL when not set */
+    struct mp_gate_conf gate;   /* gate (mp_config_gate.h) */
 
     size_t n_receivers;
     struct mp_receiver_conf *receivers;

@@ -72,7 +72,7 @@ static yaml_node_t *check__node(struct mp_yaml *y, yaml_node_t *root, const char
 
 int mp_config_check_listeners(struct mp_yaml *y, yaml_node_t *root, const struct mp_config *cfg)
 {
-    struct check__place p[3];
+    struct check__place p[4];
     size_t n = 0;
     const char *eps[2] = {cfg->ingest_pull, cfg->ingest_router}, *keys[2] = {"pull", "router"};
     for (int i = 0; i < 2; i++) {
@@ -83,9 +83,13 @@ int mp_config_check_listeners(struct mp_yaml *y, yaml_node_t *root, const struct
         check__endpoint(&p[n++]);
     }
     struct mp_addr a;
-    if (cfg->http_listen && mp_addr_parse(cfg->http_listen, &a, NULL, 0) == MP_OK) {
-        p[n] = (struct check__place){.key = "http.listen", .text = cfg->http_listen,
-                                     .node = check__node(y, root, "http", "listen"),
+    const char *ls[2] = {cfg->http_listen, cfg->gate.policy_listen};
+    const char *sec[2] = {"http", "gate"}, *lkey[2] = {"listen", "policy_listen"};
+    for (int i = 0; i < 2; i++) {
+        if (!ls[i] || mp_addr_parse(ls[i], &a, NULL, 0) != MP_OK)
+            continue;
+        p[n] = (struct check__place){.key = i ? "gate.policy_listen" : "http.listen",
+                                     .text = ls[i], .node = check__node(y, root, sec[i], lkey[i]),
                                      .port = a.port};
         check__host(&p[n++], a.host, strlen(a.host));
     }

@@ -149,6 +149,22 @@ static const struct metrics__row metrics__rows[] = {
             "Maximum number of open file descriptors."),
     PROCESS("start_time_seconds", "gauge", METRICS_I64, start_time_s,
             "Start time of the process since unix epoch in seconds."),
+    /* issue 13: the send gate (mp_gate.h) and its policy server (mp_policy.h) */
+    GAUGE("gate_pauses", gate.paused, "Pauses the send gate holds now (cooling ones included)."),
+    GAUGE("gate_pauses_cooling", gate.cooling, "Pauses waiting out gate.cool_down."),
+    COUNTER("gate_paused_total", gate.events[ALERT_GATE_PAUSED], "Pauses begun."),
+    COUNTER("gate_cooling_total", gate.events[ALERT_GATE_COOLING], "Cool-downs begun."),
+    COUNTER("gate_rearmed_total", gate.events[ALERT_GATE_REARMED], "Cooling pauses re-armed."),
+    COUNTER("gate_lifted_total", gate.events[ALERT_GATE_LIFTED], "Pauses lifted after cool-down."),
+    COUNTER("gate_silenced_total", gate.events[ALERT_GATE_SILENCED], "Pauses lifted by silences."),
+    COUNTER("gate_decisions_total", gate.decisions, "Gate decisions (HTTP and policy)."),
+    COUNTER("gate_decisions_paused_total", gate.decisions_paused, "Decisions that said pause."),
+    COUNTER("policy_connections_total", policy.connections, "Policy connections accepted."),
+    COUNTER("policy_refused_total", policy.refused, "Policy connections refused (too many)."),
+    COUNTER("policy_requests_total", policy.requests, "Policy requests answered."),
+    COUNTER("policy_paused_total", policy.paused, "Policy answers with the pause action."),
+    COUNTER("policy_unmapped_total", policy.unmapped, "Policy senders of no tenant (DUNNO)."),
+    COUNTER("policy_bad_requests_total", policy.bad, "Bad policy requests (connection closed)."),
 };
 
 void mp_metrics_flush_init(struct mp_metrics_flush *f)
@@ -219,6 +235,10 @@ void mp_metrics_read(const struct mp_metrics_sources *src, int64_t now_ms,
                                                     MP_ARRAY_LEN(out->receivers));
     metrics__process(out);
     out->start_time_s = src->started_ms / 1000;
+    if (src->gate) {
+        alert_gate_figures(mp_gate_core(src->gate), &out->gate);
+        mp_policy_figures(mp_gate_policy(src->gate), &out->policy);
+    }
 }
 
 static int metrics__row(const struct metrics__row *r, const char *at, struct mp_buf *out)

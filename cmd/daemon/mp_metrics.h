@@ -40,6 +40,7 @@
 #include "eng_table.h"
 #include "ingest_journal.h"
 #include "ingest_worker.h"
+#include "mp_gate.h"
 #include "mp.h"
 #include "mp_atomic.h"
 #include "mp_buf.h"
@@ -76,6 +77,7 @@ struct mp_metrics_sources {
     const char *data_dir;
     /* Silences, for /api/v2/ (mp_amapi.h); NULL: that API answers 503. */
     struct alert_silences *silences;
+    struct mp_gate *gate; /* the send gate (mp_gate.h); NULL: /v1/gate answers 503 */
 };
 
 /* Every figure /metrics shows, as read at one moment. */
@@ -95,6 +97,8 @@ struct mp_metrics_snap {
     struct alert_receiver_figures receivers[ALERT_SENDER_RECEIVERS_MAX + 1];
     uint64_t cpu_ns, open_fds, max_fds;
     int64_t start_time_s;
+    struct alert_gate_figures gate;    /* issue 13: the send gate */
+    struct mp_policy_figures policy;   /* and its Postfix policy server */
 };
 
 void mp_metrics_read(const struct mp_metrics_sources *src, int64_t now_ms,
