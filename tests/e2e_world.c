@@ -152,6 +152,12 @@ void ew_stop_ok(struct ew_world *w, struct e2e_proc *p)
          "%s: expected exit 0 after SIGTERM, got %s; stderr tail:\n%s", p->name, state, tail);
 }
 
+void ew_pass(struct ew_world *w)
+{
+    ew_stop_ok(w, &w->daemon);
+    w->passed = 1;
+}
+
 void ew_wait_log(struct ew_world *w, const char *needle, int timeout_ms)
 {
     int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;

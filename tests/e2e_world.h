@@ -108,6 +108,9 @@ void ew_rules_example(struct ew_world *w, const char *extra);
 void ew_start_daemon(struct ew_world *w, struct e2e_daemon_conf c);
 /* SIGTERM; p must exit 0 within EW_STOP_MS. */
 void ew_stop_ok(struct ew_world *w, struct e2e_proc *p);
+/* How a case that ends with its daemon running ends: ew_stop_ok(w,
+ * &w->daemon), then w->passed = 1 (so the temp dir goes). */
+void ew_pass(struct ew_world *w);
 /* Polls the daemon's stderr until it contains `needle`. */
 void ew_wait_log(struct ew_world *w, const char *needle, int timeout_ms);
 /* An in-process receiver answering `status`, at w->raw_url[k] =

@@ -81,7 +81,7 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "check_main.h"
 #include "prom_text.h"
 
@@ -105,15 +105,7 @@ enum {
 #define OUTLOOK "outlook.com"
 #define YAHOO "yahoo.com"
 
-/* ---- the world one case runs in (one per forked test process) ------------ */
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2ea"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2ea")
 
 /* Every event sent so far is counted (and no more). */
 static void w_wait_accepted(void)
@@ -604,8 +596,7 @@ START_TEST(stories_provider_engagement_recovery)
     ew_wait_metric(&W, "mailpulse_webhook_delivered_total", 4, COUNT_MS);
     must(ew_metric(&W, "mailpulse_alerts_firing") == 2, "alerts_firing != 2 (story 2 and 3)");
     must(ew_metric(&W, "mailpulse_alerts_pending") == 3, "alerts_pending != 3 (%s)", PND);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -762,8 +753,7 @@ START_TEST(story_receiver_outage)
     must(e2e_metric(m, "mailpulse_dead_letters", &v) == MP_OK && v == 0, "dead letters:\n%.1500s", m);
     w_metrics_issue10(m, n, retried);
     free(m);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -801,8 +791,7 @@ START_TEST(outage_retries_back_off)
 
     hrx_set_status(W.raw[k], 200);
     w_wait_ok(k, 1, ALERT_MS, "after the outage");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -909,8 +898,7 @@ START_TEST(restart_keeps_firing)
     json_decref(b);
     free(dfired);
     json_decref(fired);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -984,8 +972,7 @@ START_TEST(reminder_after_repeat_interval)
     }
     free(d);
     json_decref(b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1025,8 +1012,7 @@ START_TEST(spam_trap_any_hit)
     }
     free(d);
     json_decref(b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1122,8 +1108,7 @@ START_TEST(severity_changes_grouped)
     }
     free(d);
     json_decref(b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1167,8 +1152,7 @@ START_TEST(outbox_survives_restart)
     }
     must(w_ok_count(k) == 1, "delivered %zu times after the restart", w_ok_count(k));
     must(ew_metric(&W, "mailpulse_alerts_firing") == 3, "alerts_firing after the restart");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1252,8 +1236,7 @@ START_TEST(dead_letter_http_400)
     must(e2e_metric(m, "mailpulse_webhook_delivered_total", &v) == MP_OK && v == 1,
          "webhook_delivered_total %llu (the other tenant's):\n%.1500s", (unsigned long long)v, m);
     free(m);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1291,8 +1274,7 @@ START_TEST(dead_letter_expired)
     free(d);
     json_decref(doc);
     must(ew_metric(&W, "mailpulse_webhook_delivered_total") == 0, "delivered?");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1476,8 +1458,7 @@ START_TEST(sighup_reload)
          "after removing bounce_rate: %s", d);
     free(d);
     json_decref(old);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1552,8 +1533,7 @@ START_TEST(restart_rule_removed)
     must(json_array_size(json_object_get(doc, "alerts")) == 0, "still listed: %s", d);
     free(d);
     json_decref(doc);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1667,8 +1647,7 @@ START_TEST(reload_while_group_waits)
     free(da);
     json_decref(bz);
     json_decref(ba);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 

@@ -20,15 +20,9 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "checkpoint"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("checkpoint")
 
 static size_t body_cb(char *p, size_t sz, size_t n, void *arg)
 {

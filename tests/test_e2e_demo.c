@@ -51,12 +51,11 @@
 
 #include "ack_client.h"
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define RUN_MS 60000   /* one CLI run, on a loaded machine */
 #define ALERT_MS 15000 /* events acked -> the alert at the receiver */
 
-static struct ew_world W;
 static char router[64];
 
 static void setup(void)
@@ -202,8 +201,7 @@ START_TEST(demo_sink)
     EW_MUST(&W, rc == 0, "demo exited %d", rc);
     EW_MUST(&W, api_alerts("demo-team-a-e2e") >= 1, "no active alert for team A in the API");
     EW_MUST(&W, api_alerts("demo-team-b-e2e") == 0, "team B has an active alert");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -226,8 +224,7 @@ START_TEST(demo_port_taken)
     size_t b;
     raw_alerts(k, "demo-team-a-taken", NULL, "demo-team-b-taken", &b);
     EW_MUST(&W, b == 0, "team B got %zu alert(s)", b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -250,8 +247,7 @@ START_TEST(replay_example)
     size_t b;
     raw_alerts(k, "team-a", NULL, "team-b", &b);
     EW_MUST(&W, b == 0, "team-b got %zu alert(s)", b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -277,8 +273,7 @@ START_TEST(replay_push)
     size_t b;
     raw_alerts(k, "team-a", NULL, "team-b", &b);
     EW_MUST(&W, b == 0, "team-b got %zu alert(s)", b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -317,8 +312,7 @@ START_TEST(replay_fallback)
     const char *const types[] = {"sent", "delivered"};
     const json_int_t counts[] = {3, 2};
     wait_counts("fb", types, counts, MP_ARRAY_LEN(types));
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -371,8 +365,7 @@ START_TEST(replay_rejects)
     }
     EW_MUST(&W, sent == 1 && delivered == 1, "counts sent=%lld delivered=%lld", (long long)sent,
             (long long)delivered);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 

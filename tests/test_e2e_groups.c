@@ -38,7 +38,7 @@
 #include <jansson.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define ALERT_MS 5000 /* crossing -> webhook, generous on a busy box */
 #define QUIET_MS 1500 /* how long "nothing more arrives" is watched */
@@ -49,14 +49,9 @@ enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 #define GMAIL "gmail.com"
 #define EXT_URL "http://mailpulse.test:7480"
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
 #define jdump(j) ew_jdump((j), 1800)
 
-static void setup(void) { ew_setup(&W, "e2eg"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2eg")
 
 /* Mailbox scope only, so each mailbox is one alert: warning 2%, critical 10%. */
 #define RULES                                                                                    \
@@ -204,8 +199,7 @@ START_TEST(whole_group_carried)
     json_decref(b1);
     json_decref(b2);
     json_decref(b3);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -248,8 +242,7 @@ START_TEST(truncation_and_severity_route)
     expect_quiet(kr, 3, "the rest receiver after the critical alert");
     must(ok_count(kp) == 1, "the pager got %zu requests, want 1", ok_count(kp));
     json_decref(p);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -300,8 +293,7 @@ START_TEST(group_to_pagerduty_and_slack)
     json_decref(s0);
     json_decref(p1);
     json_decref(s1);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 

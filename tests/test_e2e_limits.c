@@ -38,7 +38,7 @@
 #include <jansson.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define COUNT_MS 60000 /* 2M events under a sanitizer on a loaded box */
 #define ALERT_MS 15000
@@ -50,12 +50,7 @@
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-
-static void setup(void) { ew_setup(&W, "e2el"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2el")
 
 /* The harness writes the usual config; limits: goes after it. */
 static void append_config(const char *text)

@@ -19,12 +19,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
+#include "e2e_suite.h"
 
 static char EX[E2E_PATH_MAX], SRC[E2E_PATH_MAX], router[64];
 

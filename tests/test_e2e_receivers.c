@@ -35,7 +35,7 @@
 #include <jansson.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define ALERT_MS 5000   /* crossing -> request, generous on a busy box */
 #define RESOLVE_MS 15000 /* dilution -> resolve (keep_firing_for may hold it) */
@@ -46,14 +46,10 @@
 #define PD_MB "news@acme-pd.example"
 #define GMAIL "gmail.com"
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
 #define jstr ew_jstr
 #define streq ew_streq
 
-static void setup(void) { ew_setup(&W, "e2er"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2er")
 
 static void w_wait_accepted(void)
 {
@@ -215,8 +211,7 @@ START_TEST(pagerduty_and_slack)
     free(d);
     json_decref(pd);
     json_decref(sl);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "http_receiver.h"
 
 #define COUNT_MS 15000 /* events sent -> counted */
@@ -36,13 +36,7 @@
 
 enum { T_SENT = 1, T_DELIVERED = 2, T_BOUNCE_HARD = 3, T_COMPLAINT = 7 };
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2ev"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2ev")
 
 /* Polls receiver k until it has n requests; the time it took, in ms. */
 static int64_t wait_requests(size_t k, size_t n, int timeout_ms, const char *what)
@@ -116,8 +110,7 @@ START_TEST(threshold_lowered_fires_quiet_tenant)
     must(strcmp(st, "firing") == 0 && strcmp(sev, "warning") == 0, "got %s %s: %s", st, sev,
          sum);
     must(strstr(sum, "42 of 10500") != NULL, "summary without the figures: %s", sum);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -157,8 +150,7 @@ START_TEST(disabled_override_resolves_honestly)
     must(strcmp(st, "firing") == 0 && strcmp(sev, "critical") == 0, "third request: %s %s: %s",
          st, sev, sum);
     must(strstr(sum, "10 of 3000") != NULL, "summary without the figures: %s", sum);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -199,8 +191,7 @@ START_TEST(flapping_mailbox_one_notification)
     must(dump && strstr(dump, "\"firing\""), "not firing in /v1/alerts: %s", dump ? dump : "-");
     free(dump);
     json_decref(al);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "http_receiver.h"
 
 #define COUNT_MS 15000 /* events sent -> visible in /metrics (slow under TSan) */
@@ -28,11 +28,6 @@
 #define DEEP_LEVELS 100000
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
 
 /* Polls /metrics until `series` is at least `want`; returns it. */
 static uint64_t wait_at_least(const char *series, uint64_t want, int timeout_ms)
@@ -48,8 +43,7 @@ static uint64_t wait_at_least(const char *series, uint64_t want, int timeout_ms)
     return v;
 }
 
-static void setup(void) { ew_setup(&W, "e2er"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2er")
 
 /* Bounce at 1%: the defaults say 2%, so an alert at 1.5% shows these are in
  * force. */
@@ -132,8 +126,7 @@ START_TEST(sighup_deep_file_keeps_flushing)
     must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
     ew_wait_log(&W, "reloaded rules=2 receivers=1", 5000);
     ew_wait_metric(&W, "mailpulse_rules_reloads_total", 1, 5000);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -152,8 +145,7 @@ START_TEST(sighup_burst_applies_last_file)
     uint64_t n = wait_at_least("mailpulse_rules_reloads_total", 1, 5000);
     must(n >= 1 && n <= 20, "reloads applied: %llu for 20 SIGHUPs", (unsigned long long)n);
     must(e2e_proc_running(&W.daemon), "the daemon exited during the SIGHUP burst");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 

@@ -19,16 +19,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "check_main.h"
 
 #define HOUR (3600 * 1000LL)
 #define DAY (24 * HOUR)
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
 
 static void setup(void)
 {

@@ -49,7 +49,7 @@
 #include <jansson.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define ALERT_MS 8000 /* crossing -> webhook, generous on a busy box */
 #define QUIET_MS 1500 /* how long "nothing more arrives" is watched */
@@ -58,12 +58,7 @@
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-
-static void setup(void) { ew_setup(&W, "e2esil"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2esil")
 
 static const char *amtool_path(void)
 {

@@ -35,7 +35,7 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "eng_types.h"
 #include "mp_buf.h"
 #include "check_main.h"
@@ -107,15 +107,7 @@ static const struct row rows[] = {
     {TB, INFO, "gmail.com", ENG_BOUNCE_HARD, 1, AGO_2H},
 };
 
-/* ---- the world one case runs in -------------------------------------------------- */
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2e-stats"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2e-stats")
 
 static void w_start_daemon(void) { ew_start_daemon(&W, (struct e2e_daemon_conf){0}); }
 

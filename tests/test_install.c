@@ -29,12 +29,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
+#include "e2e_suite.h"
 
 static char SRC[E2E_PATH_MAX], DEST[E2E_PATH_MAX + 16];
 
