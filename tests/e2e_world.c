@@ -341,6 +341,39 @@ json_t *ew_req_json(struct ew_world *w, const struct hrx_req *r)
     return j;
 }
 
+size_t ew_ok_count(struct ew_world *w, size_t k)
+{
+    size_t n = hrx_count(w->raw[k]), ok = 0;
+    for (size_t i = 0; i < n; i++)
+        ok += hrx_get(w->raw[k], i)->status < 300;
+    return ok;
+}
+
+json_t *ew_ok_bodies(struct ew_world *w, size_t k)
+{
+    json_t *arr = json_array();
+    size_t n = hrx_count(w->raw[k]);
+    for (size_t i = 0; i < n; i++) {
+        const struct hrx_req *r = ew_req(w, k, i);
+        if (r->status < 300)
+            json_array_append_new(arr, ew_req_json(w, r));
+    }
+    return arr;
+}
+
+void ew_wait_ok(struct ew_world *w, size_t k, size_t n, int timeout_ms, const char *what)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (ew_ok_count(w, k) < n && mp_mono_ns() < deadline)
+        usleep(5000);
+    if (ew_ok_count(w, k) < n) {
+        json_t *b = ew_ok_bodies(w, k);
+        char *d = ew_jdump(b, 1800);
+        must(0, "%s: receiver %zu got %zu of %zu requests within %d ms: %s", what, k,
+             ew_ok_count(w, k), n, timeout_ms, d);
+    }
+}
+
 /* ---- JSON ----------------------------------------------------------------------- */
 
 const char *ew_jstr(json_t *obj, const char *key)

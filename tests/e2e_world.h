@@ -154,6 +154,13 @@ void ew_sig_hex(const char *secret, long long t, const char *body, size_t len, c
 const struct hrx_req *ew_req(struct ew_world *w, size_t k, size_t i);
 /* The request's body, which must be a JSON object. */
 json_t *ew_req_json(struct ew_world *w, const struct hrx_req *r);
+/* Requests of receiver k answered below 300 (delivered, as the daemon sees it). */
+size_t ew_ok_count(struct ew_world *w, size_t k);
+/* Their bodies in arrival order, each checked by ew_req (json_decref it). */
+json_t *ew_ok_bodies(struct ew_world *w, size_t k);
+/* Polls until receiver k has answered n requests below 300 within
+ * timeout_ms; else fails naming `what` and showing the bodies it got. */
+void ew_wait_ok(struct ew_world *w, size_t k, size_t n, int timeout_ms, const char *what);
 
 /* ---- JSON -------------------------------------------------------------------- */
 

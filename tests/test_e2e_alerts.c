@@ -162,41 +162,8 @@ static void check_fields(json_t *al, const struct field *f, size_t n, const char
 /* ---- what a raw receiver got ------------------------------------------- */
 
 /* Requests receiver k answered with 2xx. */
-static size_t w_ok_count(size_t k)
-{
-    size_t n = hrx_count(W.raw[k]), ok = 0;
-    for (size_t i = 0; i < n; i++)
-        ok += hrx_get(W.raw[k], i)->status < 300;
-    return ok;
-}
-
 /* Bodies of the requests receiver k answered with 2xx, in arrival order,
  * each signature-checked. */
-static json_t *w_ok_bodies(size_t k)
-{
-    json_t *arr = json_array();
-    size_t n = hrx_count(W.raw[k]);
-    for (size_t i = 0; i < n; i++) {
-        const struct hrx_req *r = ew_req(&W, k, i);
-        if (r->status < 300)
-            json_array_append_new(arr, ew_req_json(&W, r));
-    }
-    return arr;
-}
-
-static void w_wait_ok(size_t k, size_t n, int timeout_ms, const char *what)
-{
-    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
-    while (w_ok_count(k) < n && mp_mono_ns() < deadline)
-        usleep(5000);
-    if (w_ok_count(k) < n) {
-        json_t *b = w_ok_bodies(k);
-        char *d = jdump(b);
-        must(0, "%s: receiver %zu got %zu of %zu requests within %d ms: %s", what, k,
-             w_ok_count(k), n, timeout_ms, d);
-    }
-}
-
 /* ---- stories 2, 3, 4 and /v1/alerts, one daemon ------------------------- */
 
 #define CMP "acme-cmp"
@@ -257,7 +224,7 @@ static void story3_crossing(int64_t now)
 
 static void story3_check(size_t k)
 {
-    json_t *bodies = w_ok_bodies(k);
+    json_t *bodies = ew_ok_bodies(&W, k);
     char *dump = jdump(bodies);
     must(json_array_size(bodies) == 1, "story 3: expected one notification, got %zu: %s",
          json_array_size(bodies), dump);
@@ -313,7 +280,7 @@ static void story2_crossing(int64_t now)
 
 static void story2_check(size_t k)
 {
-    json_t *bodies = w_ok_bodies(k);
+    json_t *bodies = ew_ok_bodies(&W, k);
     char *dump = jdump(bodies);
     must(json_array_size(bodies) == 1, "story 2: expected one notification, got %zu: %s",
          json_array_size(bodies), dump);
@@ -558,24 +525,24 @@ START_TEST(stories_provider_engagement_recovery)
     story3_crossing(now);
     story4_crossing();
     ew_send(&W, PND, PND_MB, GMAIL, T_DEFERRED, 150, mp_now_ms()); /* 15%: pending, never sent */
-    w_wait_ok(kc, 1, ALERT_MS, "story 2");
-    w_wait_ok(ke, 1, ALERT_MS, "story 3");
-    w_wait_ok(kr, 1, ALERT_MS, "story 4 firing");
+    ew_wait_ok(&W, kc, 1, ALERT_MS, "story 2");
+    ew_wait_ok(&W, ke, 1, ALERT_MS, "story 3");
+    ew_wait_ok(&W, kr, 1, ALERT_MS, "story 4 firing");
     w_wait_accepted();
 
     /* Story 4: remember what fired, then dilute: 25 of 1500 = 1.67%. */
     char fp[3][17], starts[3][40];
-    json_t *b = w_ok_bodies(kr);
+    json_t *b = ew_ok_bodies(&W, kr);
     story4_check_firing(json_array_get(b, 0), fp, starts);
     json_decref(b);
 
     alerts_api_check(); /* while all five alerts fire */
 
     ew_send(&W, REC, REC_MB, GMAIL, T_SENT, 500, mp_now_ms());
-    w_wait_ok(kr, 2, ALERT_MS, "story 4 resolved");
+    ew_wait_ok(&W, kr, 2, ALERT_MS, "story 4 resolved");
     usleep(3000 * 1000); /* "nothing more for a few seconds" (also for stories 2 and 3) */
 
-    b = w_ok_bodies(kr);
+    b = ew_ok_bodies(&W, kr);
     story4_check_resolved(b, fp, starts);
     json_decref(b);
     story2_check(kc);
@@ -688,10 +655,10 @@ START_TEST(story_receiver_outage)
         usleep(10000);
     size_t failed = hrx_count(W.raw[k]);
     must(failed >= 4, "only %zu attempts during the outage", failed);
-    must(w_ok_count(k) == 0, "a request succeeded during the outage");
+    must(ew_ok_count(&W, k) == 0, "a request succeeded during the outage");
     hrx_set_status(W.raw[k], 200);
 
-    w_wait_ok(k, OUT_TENANTS, ALERT_MS + 2000, "after the outage");
+    ew_wait_ok(&W, k, OUT_TENANTS, ALERT_MS + 2000, "after the outage");
     usleep(QUIET_MS * 1000);
 
     /* Every attempt: signed; the delivered ones in production order, each
@@ -707,7 +674,7 @@ START_TEST(story_receiver_outage)
             ok[nok++] = r;
         }
     }
-    json_t *bodies = w_ok_bodies(k);
+    json_t *bodies = ew_ok_bodies(&W, k);
     char *dump = jdump(bodies);
     must(nok == OUT_TENANTS, "expected %d deliveries, got %zu: %s", OUT_TENANTS, nok, dump);
     for (size_t i = 0; i < nok; i++) {
@@ -790,7 +757,7 @@ START_TEST(outage_retries_back_off)
          in_window, BO_WATCH_MS, BO_MAX_ATTEMPTS);
 
     hrx_set_status(W.raw[k], 200);
-    w_wait_ok(k, 1, ALERT_MS, "after the outage");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "after the outage");
     ew_pass(&W);
 }
 END_TEST
@@ -814,11 +781,11 @@ START_TEST(restart_keeps_firing)
     ew_send(&W, RS, RS_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, RS, RS_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5%: warning */
-    w_wait_ok(k, 1, ALERT_MS, "firing");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "firing");
     ew_wait_metric(&W, "mailpulse_webhook_delivered_total", 1, COUNT_MS); /* outbox empty */
     w_wait_accepted();
 
-    json_t *b = w_ok_bodies(k);
+    json_t *b = ew_ok_bodies(&W, k);
     json_t *fired = json_deep_copy(json_object_get(json_array_get(b, 0), "alerts"));
     json_decref(b);
     char *dfired = jdump(fired);
@@ -873,9 +840,9 @@ START_TEST(restart_keeps_firing)
 
     /* Dilute: 25 of 1500 = 1.67% resolves, with the original startsAt. */
     ew_send(&W, RS, RS_MB, GMAIL, T_SENT, 500, mp_now_ms());
-    w_wait_ok(k, 2, ALERT_MS, "resolved after the restart");
+    ew_wait_ok(&W, k, 2, ALERT_MS, "resolved after the restart");
     usleep(QUIET_MS * 1000);
-    b = w_ok_bodies(k);
+    b = ew_ok_bodies(&W, k);
     d = jdump(b);
     must(json_array_size(b) == 2, "expected firing + resolved only: %s", d);
     json_t *res = json_array_get(b, 1);
@@ -931,12 +898,12 @@ START_TEST(reminder_after_repeat_interval)
     ew_send(&W, "acme-rm", "ops@acme-rm.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-rm", "ops@acme-rm.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
-    w_wait_ok(k, 1, ALERT_MS, "firing");
-    w_wait_ok(k, 3, 2 * RM_REPEAT_MS + 2000 + ALERT_MS, "two reminders");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "firing");
+    ew_wait_ok(&W, k, 3, 2 * RM_REPEAT_MS + 2000 + ALERT_MS, "two reminders");
     must(hrx_count(W.raw[k]) == 3, "%zu requests: a reminder storm?",
          hrx_count(W.raw[k]));
 
-    json_t *b = w_ok_bodies(k);
+    json_t *b = ew_ok_bodies(&W, k);
     char *d = jdump(b);
     json_t *first = json_object_get(json_array_get(b, 0), "alerts");
     for (size_t i = 0; i < 3; i++) {
@@ -987,9 +954,9 @@ START_TEST(spam_trap_any_hit)
     ew_start_daemon(&W, 
         (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "st-hook"});
     ew_send(&W, "acme-st", "ops@acme-st.example", YAHOO, 12 /* SPAM_TRAP */, 1, mp_now_ms());
-    w_wait_ok(k, 1, ALERT_MS, "spam_trap");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "spam_trap");
     usleep(QUIET_MS * 1000);
-    json_t *b = w_ok_bodies(k);
+    json_t *b = ew_ok_bodies(&W, k);
     char *d = jdump(b);
     json_t *alerts = json_object_get(json_array_get(b, 0), "alerts");
     must(json_array_size(b) == 1 && json_array_size(alerts) == 3,
@@ -1067,19 +1034,19 @@ START_TEST(severity_changes_grouped)
      * that cancel out inside one group wait are, by design, not sent. */
     ew_send(&W, SV, SV_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5% */
     sv_wait_listed("warning");
-    w_wait_ok(k, 1, ALERT_MS, "warning");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "warning");
     ew_send(&W, SV, SV_MB, GMAIL, T_BOUNCE_HARD, 20, mp_now_ms()); /* 45/1000 = 4.5% */
     sv_wait_listed("critical");
-    w_wait_ok(k, 2, ALERT_MS, "critical");
+    ew_wait_ok(&W, k, 2, ALERT_MS, "critical");
     ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 250, mp_now_ms()); /* 45/1250 = 3.6% */
     sv_wait_listed("warning");
-    w_wait_ok(k, 3, ALERT_MS, "back to warning");
+    ew_wait_ok(&W, k, 3, ALERT_MS, "back to warning");
     ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 1500, mp_now_ms()); /* 45/2750 = 1.6% */
     sv_wait_listed(NULL);
-    w_wait_ok(k, 4, ALERT_MS, "resolved");
+    ew_wait_ok(&W, k, 4, ALERT_MS, "resolved");
     usleep(QUIET_MS * 1000);
 
-    json_t *b = w_ok_bodies(k);
+    json_t *b = ew_ok_bodies(&W, k);
     char *d = jdump(b);
     must(json_array_size(b) == 4, "expected 4 notifications: %s", d);
     json_t *first = json_object_get(json_array_get(b, 0), "alerts");
@@ -1132,11 +1099,11 @@ START_TEST(outbox_survives_restart)
          ALERT_MS);
     ew_stop_ok(&W, &W.daemon);
     size_t before = hrx_count(W.raw[k]);
-    must(w_ok_count(k) == 0, "delivered during the outage");
+    must(ew_ok_count(&W, k) == 0, "delivered during the outage");
 
     hrx_set_status(W.raw[k], 200);
     ew_spawn_daemon(&W);
-    w_wait_ok(k, 1, ALERT_MS, "the outbox entry after the restart");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "the outbox entry after the restart");
     usleep(QUIET_MS * 1000);
 
     const struct hrx_req *first = ew_req(&W, k, 0);
@@ -1150,7 +1117,7 @@ START_TEST(outbox_survives_restart)
              "request %zu is not the same notification as the first attempt: %.1500s", i,
              r->body);
     }
-    must(w_ok_count(k) == 1, "delivered %zu times after the restart", w_ok_count(k));
+    must(ew_ok_count(&W, k) == 1, "delivered %zu times after the restart", ew_ok_count(&W, k));
     must(ew_metric(&W, "mailpulse_alerts_firing") == 3, "alerts_firing after the restart");
     ew_pass(&W);
 }
@@ -1181,7 +1148,7 @@ START_TEST(dead_letter_http_400)
     ew_send(&W, "acme-ok", "ops@acme-ok.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
 
     ew_wait_metric(&W, "mailpulse_dead_letters", 1, ALERT_MS);
-    w_wait_ok(ko, 1, ALERT_MS, "the other tenant's receiver");
+    ew_wait_ok(&W, ko, 1, ALERT_MS, "the other tenant's receiver");
     usleep(QUIET_MS * 1000);
 
     /* A 400 is final: one attempt, no retry. */
@@ -1359,8 +1326,8 @@ START_TEST(sighup_reload)
     ew_send(&W, "acme-lax", "ops@acme-lax.example", OUTLOOK, T_DELIVERED, 2500, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-old", "ops@acme-old.example", GMAIL, T_BOUNCE_HARD, 15, mp_now_ms());
-    w_wait_ok(k, 1, ALERT_MS, "bounce at 1.5% under the kept rules");
-    json_t *b = w_ok_bodies(k);
+    ew_wait_ok(&W, k, 1, ALERT_MS, "bounce at 1.5% under the kept rules");
+    json_t *b = ew_ok_bodies(&W, k);
     json_t *al = json_array_get(json_object_get(json_array_get(b, 0), "alerts"), 0);
     static const struct field fo[] = {{"labels.alertname", "bounce_rate"},
                                       {"labels.tenant", "acme-old"},
@@ -1381,10 +1348,10 @@ START_TEST(sighup_reload)
     ew_send(&W, "acme-lax", "ops@acme-lax.example", OUTLOOK, T_COMPLAINT, 2, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-strict", "ops@acme-strict.example", OUTLOOK, T_COMPLAINT, 2, mp_now_ms());
-    w_wait_ok(k, 2, ALERT_MS, "acme-strict's complaint alert");
+    ew_wait_ok(&W, k, 2, ALERT_MS, "acme-strict's complaint alert");
     usleep(QUIET_MS * 1000);
 
-    b = w_ok_bodies(k);
+    b = ew_ok_bodies(&W, k);
     char *d = jdump(b);
     must(json_array_size(b) == 2,
          "expected the kept-rules bounce alert and acme-strict's complaint alert only (no "
@@ -1426,9 +1393,9 @@ START_TEST(sighup_reload)
     must_ok(e2e_write_file(W.rules, RULES_V3, W.err, sizeof(W.err)));
     must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
     ew_wait_metric(&W, "mailpulse_rules_reloads_total", 2, 5000);
-    w_wait_ok(k, 3, ALERT_MS, "the resolve of the removed rule's alerts");
+    ew_wait_ok(&W, k, 3, ALERT_MS, "the resolve of the removed rule's alerts");
     usleep(QUIET_MS * 1000);
-    b = w_ok_bodies(k);
+    b = ew_ok_bodies(&W, k);
     d = jdump(b);
     must(json_array_size(b) == 3, "expected one more notification (the resolve): %s", d);
     json_t *fired = json_object_get(json_array_get(b, 0), "alerts");
@@ -1491,15 +1458,15 @@ START_TEST(restart_rule_removed)
     ew_send(&W, "acme-rr", "ops@acme-rr.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-rr", "ops@acme-rr.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
-    w_wait_ok(k, 1, ALERT_MS, "firing");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "firing");
     ew_wait_metric(&W, "mailpulse_webhook_delivered_total", 1, COUNT_MS);
     ew_stop_ok(&W, &W.daemon);
 
     must_ok(e2e_write_file(W.rules, RULES_V3, W.err, sizeof(W.err)));
     ew_spawn_daemon(&W);
-    w_wait_ok(k, 2, ALERT_MS, "the resolve at start");
+    ew_wait_ok(&W, k, 2, ALERT_MS, "the resolve at start");
     usleep(QUIET_MS * 1000);
-    json_t *b = w_ok_bodies(k);
+    json_t *b = ew_ok_bodies(&W, k);
     char *d = jdump(b);
     must(json_array_size(b) == 2, "expected the firing and one resolved notification: %s", d);
     json_t *fired = json_object_get(json_array_get(b, 0), "alerts");
@@ -1589,8 +1556,8 @@ START_TEST(reload_while_group_waits)
     /* Both tenants' first notifications go at once. */
     ew_send(&W, GA, GA_MB, OUTLOOK, T_COMPLAINT, 10, mp_now_ms());
     ew_send(&W, GZ, GZ_MB, OUTLOOK, T_COMPLAINT, 10, mp_now_ms());
-    w_wait_ok(ka, 1, ALERT_MS, "A's complaint alerts");
-    w_wait_ok(kz, 1, ALERT_MS, "Z's complaint alerts");
+    ew_wait_ok(&W, ka, 1, ALERT_MS, "A's complaint alerts");
+    ew_wait_ok(&W, kz, 1, ALERT_MS, "Z's complaint alerts");
 
     /* A's bounce alerts fire and wait in A's group. */
     ew_send(&W, GA, GA_MB, GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
@@ -1616,12 +1583,12 @@ START_TEST(reload_while_group_waits)
     /* Z: yahoo.com at 0.4% (a new alert) and the tenant/mailbox rate up to
      * 0.4% (warning -> critical). Decided now, sent when Z's group is due. */
     ew_send(&W, GZ, GZ_MB, YAHOO, T_COMPLAINT, 10, mp_now_ms());
-    w_wait_ok(kz, 2, 3000 + ALERT_MS, "Z's second notification");
+    ew_wait_ok(&W, kz, 2, 3000 + ALERT_MS, "Z's second notification");
     usleep(QUIET_MS * 1000);
 
     only_tenant(ka, GA, GZ);
     only_tenant(kz, GZ, GA);
-    json_t *bz = w_ok_bodies(kz), *ba = w_ok_bodies(ka);
+    json_t *bz = ew_ok_bodies(&W, kz), *ba = ew_ok_bodies(&W, ka);
     d = jdump(bz);
     char *da = jdump(ba);
     must(json_array_size(ba) == 1,

@@ -85,22 +85,14 @@ static void start_with(struct e2e_daemon_conf c, const char *extra)
     ew_spawn_daemon(&W);
 }
 
-static size_t ok_count(size_t k)
-{
-    size_t n = hrx_count(W.raw[k]), ok = 0;
-    for (size_t i = 0; i < n; i++)
-        ok += hrx_get(W.raw[k], i)->status < 300;
-    return ok;
-}
-
 /* Request i (2xx ones, in order) of receiver k, once it has arrived. */
 static json_t *wait_body(size_t k, size_t i, const char *what)
 {
     int64_t deadline = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
-    while (ok_count(k) <= i && mp_mono_ns() < deadline)
+    while (ew_ok_count(&W, k) <= i && mp_mono_ns() < deadline)
         usleep(5000);
-    must(ok_count(k) > i, "%s: receiver %zu got %zu requests within %d ms, want %zu", what, k,
-         ok_count(k), ALERT_MS, i + 1);
+    must(ew_ok_count(&W, k) > i, "%s: receiver %zu got %zu requests within %d ms, want %zu", what, k,
+         ew_ok_count(&W, k), ALERT_MS, i + 1);
     for (size_t x = 0, seen = 0; x < hrx_count(W.raw[k]); x++) {
         const struct hrx_req *r = ew_req(&W, k, x);
         if (r->status >= 300)
@@ -149,7 +141,7 @@ static void send_rate(const char *tenant, const char *mailbox, size_t sent, size
 static void expect_quiet(size_t k, size_t n, const char *what)
 {
     usleep(QUIET_MS * 1000);
-    must(ok_count(k) == n, "%s: receiver %zu got %zu requests, want %zu", what, k, ok_count(k),
+    must(ew_ok_count(&W, k) == n, "%s: receiver %zu got %zu requests, want %zu", what, k, ew_ok_count(&W, k),
          n);
 }
 
@@ -240,7 +232,7 @@ START_TEST(truncation_and_severity_route)
          "pager groupKey %s", ew_jstr(p, "groupKey"));
     must(ew_streq(ew_jstr(p, "receiver"), "pager"), "receiver %s", ew_jstr(p, "receiver"));
     expect_quiet(kr, 3, "the rest receiver after the critical alert");
-    must(ok_count(kp) == 1, "the pager got %zu requests, want 1", ok_count(kp));
+    must(ew_ok_count(&W, kp) == 1, "the pager got %zu requests, want 1", ew_ok_count(&W, kp));
     json_decref(p);
     ew_pass(&W);
 }

@@ -57,34 +57,6 @@ static void w_wait_accepted(void)
 }
 
 /* Bodies receiver k answered with 2xx, in arrival order. */
-static json_t *w_ok_bodies(size_t k)
-{
-    json_t *arr = json_array();
-    size_t n = hrx_count(W.raw[k]);
-    for (size_t i = 0; i < n; i++) {
-        const struct hrx_req *r = ew_req(&W, k, i);
-        if (r->status < 300)
-            json_array_append_new(arr, ew_req_json(&W, r));
-    }
-    return arr;
-}
-
-static void w_wait_ok(size_t k, size_t n, int timeout_ms, const char *what)
-{
-    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
-    size_t got = 0;
-    for (;;) {
-        json_t *b = w_ok_bodies(k);
-        got = json_array_size(b);
-        json_decref(b);
-        if (got >= n || mp_mono_ns() > deadline)
-            break;
-        usleep(5000);
-    }
-    must(got >= n, "%s: receiver %zu got %zu of %zu requests within %d ms", what, k, got, n,
-         timeout_ms);
-}
-
 /* The config as the harness writes it, plus our receivers and route. */
 static void write_config(const char *pd_url, const char *slack_url)
 {
@@ -165,9 +137,9 @@ START_TEST(pagerduty_and_slack)
          hrx_count(W.raw[kp]));
     hrx_set_status(W.raw[kp], 202);
 
-    w_wait_ok(kp, 3, ALERT_MS, "pagerduty triggers");
-    w_wait_ok(ks, 1, ALERT_MS, "slack firing");
-    json_t *pd = w_ok_bodies(kp), *sl = w_ok_bodies(ks);
+    ew_wait_ok(&W, kp, 3, ALERT_MS, "pagerduty triggers");
+    ew_wait_ok(&W, ks, 1, ALERT_MS, "slack firing");
+    json_t *pd = ew_ok_bodies(&W, kp), *sl = ew_ok_bodies(&W, ks);
     char trig[3][17], res[3][17];
     check_pd(pd, 0, "trigger", trig);
     /* the first refused event is the first delivered: order kept per receiver */
@@ -193,10 +165,10 @@ START_TEST(pagerduty_and_slack)
 
     w_wait_accepted();
     ew_send(&W, PD_TENANT, PD_MB, GMAIL, T_SENT, 500, mp_now_ms()); /* 25 of 1500: 1.67% */
-    w_wait_ok(kp, 6, RESOLVE_MS, "pagerduty resolves");
-    w_wait_ok(ks, 2, RESOLVE_MS, "slack resolved");
-    pd = w_ok_bodies(kp);
-    sl = w_ok_bodies(ks);
+    ew_wait_ok(&W, kp, 6, RESOLVE_MS, "pagerduty resolves");
+    ew_wait_ok(&W, ks, 2, RESOLVE_MS, "slack resolved");
+    pd = ew_ok_bodies(&W, kp);
+    sl = ew_ok_bodies(&W, ks);
     must(json_array_size(pd) == 6, "expected 3 triggers and 3 resolves, got %zu",
          json_array_size(pd));
     check_pd(pd, 3, "resolve", res);
