@@ -14,18 +14,7 @@
 
 #include "cli_alerts.h"
 #include "check_main.h"
-
-/* What fn prints for body, which must return want_rc; the caller frees. */
-static char *printed(int (*fn)(FILE *, const char *), const char *body, int want_rc)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fn(f, body), want_rc);
-    fclose(f);
-    return buf;
-}
+#include "unit_util.h"
 
 START_TEST(urls)
 {
@@ -59,7 +48,7 @@ START_TEST(active_table)
         "\"labels\":{\"alertname\":\"volume_spike\",\"severity\":\"warning\",\"tenant\":\"beta\"},"
         "\"annotations\":{\"value\":\"4.5\",\"threshold\":\"3\",\"numerator\":\"900\","
         "\"window\":\"1d\",\"kind\":\"spike\"}}]}";
-    char *out = printed(cli_alerts_print, body, MP_OK);
+    char *out = unit_printed(cli_alerts_print, body, MP_OK);
     ck_assert_msg(strncmp(out, "STATE   SEV  RULE           TENANT     SCOPE              VALUE"
                               "  THRESH     NUM/DEN WIN  SINCE UTC\n", 99) == 0, "%s", out);
     const char *l1 = strstr(out, "\nfiring");
@@ -93,7 +82,7 @@ START_TEST(empty_and_other_shapes)
         {cli_alerts_print_dead, "{\"alerts\":[]}", MP_ERR_PARSE, ""},
     };
     for (size_t i = 0; i < MP_ARRAY_LEN(cases); i++) {
-        char *out = printed(cases[i].fn, cases[i].body, cases[i].rc);
+        char *out = unit_printed(cases[i].fn, cases[i].body, cases[i].rc);
         ck_assert_msg(strcmp(out, cases[i].want) == 0, "%s: \"%s\"", cases[i].body, out);
         free(out);
     }
@@ -105,7 +94,7 @@ START_TEST(dead_table)
     const char *body = "{\"dead\":[{\"id\":7,\"receiver\":\"ops\",\"tenant\":\"acme\","
                        "\"idempotency_key\":\"abc\",\"reason\":\"http_400\",\"attempts\":1,"
                        "\"created\":\"x\",\"died\":\"2026-11-22T10:00:00.000Z\",\"body\":{}}]}";
-    char *out = printed(cli_alerts_print_dead, body, MP_OK);
+    char *out = unit_printed(cli_alerts_print_dead, body, MP_OK);
     ck_assert_msg(strcmp(out, "DIED UTC       RECEIVER         TENANT         REASON           "
                               "ATTEMPTS IDEMPOTENCY-KEY\n"
                               "11-22 10:00:00 ops              acme           http_400         "
@@ -114,16 +103,6 @@ START_TEST(dead_table)
     free(out);
 }
 END_TEST
-
-/* Every line of t at most max wide; returns the number of lines. */
-static size_t lines_fit(const char *t, size_t max)
-{
-    size_t n = 0;
-    for (const char *p = t, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1, n++)
-        ck_assert_msg((size_t)(nl - p) <= max, "line %zu is %zu wide:\n%.*s", n,
-                      (size_t)(nl - p), (int)(nl - p), p);
-    return n;
-}
 
 /* Where header `h` ends in the header line, the row's cell must end too
  * (right-aligned), with a blank before it. */
@@ -155,8 +134,8 @@ START_TEST(wide_data_fits_100)
         "\"newsletter-weekly-digest@marketing.acme.example\"},\"annotations\":{\"value\":"
         "\"123456.789\",\"threshold\":\"3\",\"numerator\":\"900\",\"kind\":\"spike\","
         "\"window\":\"7d\"}}]}";
-    char *out = printed(cli_alerts_print, body, MP_OK);
-    ck_assert_uint_eq(lines_fit(out, 100), 3);
+    char *out = unit_printed(cli_alerts_print, body, MP_OK);
+    ck_assert_uint_eq(unit_lines_fit(out, 100), 3);
     ck_assert_msg(strchr(out, 0x1b) == NULL, "a control byte reached the terminal: %s", out);
     const char *r1 = strstr(out, "\nfiring"), *r2 = strstr(out, "\npending");
     ck_assert_msg(r1 && r2, "%s", out);
@@ -179,8 +158,8 @@ START_TEST(wide_data_fits_100)
                        "\"idempotency_key\":\"0123456789abcdef0123456789abcdef0123456789abcdef\","
                        "\"reason\":\"http_400_bad_request_from_receiver\",\"attempts\":123456789012,"
                        "\"died\":\"2026-11-22T10:00:00.000Z\"}]}";
-    out = printed(cli_alerts_print_dead, dead, MP_OK);
-    ck_assert_uint_eq(lines_fit(out, 100), 2);
+    out = unit_printed(cli_alerts_print_dead, dead, MP_OK);
+    ck_assert_uint_eq(unit_lines_fit(out, 100), 2);
     const char *row = strchr(out, '\n') + 1;
     ck_assert_msg(strstr(row, " 0123456789ab...456789abcdef\n") && strstr(row, " pagerdu...entral "),
                   "%s", out);

@@ -125,3 +125,23 @@ void unit_threads_run(size_t n, void *(*fn)(void *), void *args, size_t size)
     unit_threads_start(&t, n, fn, args, size);
     unit_threads_join(&t);
 }
+
+char *unit_printed(int (*fn)(FILE *, const char *), const char *body, int want_rc)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fn(f, body), want_rc);
+    fclose(f);
+    return buf;
+}
+
+size_t unit_lines_fit(const char *t, size_t max)
+{
+    size_t n = 0;
+    for (const char *p = t, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1, n++)
+        ck_assert_msg((size_t)(nl - p) <= max, "line %zu is %zu wide:\n%.*s", n,
+                      (size_t)(nl - p), (int)(nl - p), p);
+    return n;
+}

@@ -8,7 +8,9 @@
  *   - unit_store_open(): eng_store_open("<dir>/db");
  *   - unit_threads_start()/unit_threads_join(): n threads on
  *     fn(args + i * size), started together and joined together (the case's
- *     own thread may tick or flush in between); unit_threads_run() is both.
+ *     own thread may tick or flush in between); unit_threads_run() is both;
+ *   - unit_printed(): what a printer (cli_*_print) writes for a body, and
+ *     unit_lines_fit(): that every line of a text fits a terminal width.
  *
  * These are Check-aware: a failure is an assertion (ck_assert_msg) that
  * ends the case, so the functions return only what worked.
@@ -24,6 +26,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "eng_store.h"
 
@@ -60,5 +63,12 @@ void unit_threads_start(struct unit_threads *t, size_t n, void *(*fn)(void *), v
 void unit_threads_join(struct unit_threads *t);
 /* Start, then join. */
 void unit_threads_run(size_t n, void *(*fn)(void *), void *args, size_t size);
+
+/* What fn prints for body (into a memory stream); fn must return want_rc.
+ * The caller frees the text. */
+char *unit_printed(int (*fn)(FILE *, const char *), const char *body, int want_rc);
+/* Every line of t is at most max wide (an assertion naming the line);
+ * returns the number of lines. */
+size_t unit_lines_fit(const char *t, size_t max);
 
 #endif
