@@ -18,22 +18,26 @@
 
 START_TEST(urls)
 {
-    char *u = NULL;
-    ck_assert_int_eq(cli_alerts_url("http://h:1/", NULL, 0, 0, &u), MP_OK);
-    ck_assert_str_eq(u, "http://h:1/v1/alerts");
-    free(u);
-    ck_assert_int_eq(cli_alerts_url("http://h:1", "a b", 0, 0, &u), MP_OK);
-    ck_assert_str_eq(u, "http://h:1/v1/alerts?tenant=a%20b");
-    free(u);
-    ck_assert_int_eq(cli_alerts_url("http://h:1", "acme", 1, 20, &u), MP_OK);
-    ck_assert_str_eq(u, "http://h:1/v1/alerts/dead?tenant=acme&limit=20");
-    free(u);
-    ck_assert_int_eq(cli_alerts_url("http://h:1", NULL, 1, 5, &u), MP_OK);
-    ck_assert_str_eq(u, "http://h:1/v1/alerts/dead?limit=5");
-    free(u);
-    ck_assert_int_eq(cli_alerts_url("http://h:1//", "a/b", 1, 0, &u), MP_OK);
-    ck_assert_str_eq(u, "http://h:1/v1/alerts/dead?tenant=a%2Fb");
-    free(u);
+    static const struct {
+        const char *api, *tenant;
+        int dead;
+        long limit;
+        const char *want;
+    } cases[] = {
+        {"http://h:1/", NULL, 0, 0, "http://h:1/v1/alerts"},
+        {"http://h:1", "a b", 0, 0, "http://h:1/v1/alerts?tenant=a%20b"},
+        {"http://h:1", "acme", 1, 20, "http://h:1/v1/alerts/dead?tenant=acme&limit=20"},
+        {"http://h:1", NULL, 1, 5, "http://h:1/v1/alerts/dead?limit=5"},
+        {"http://h:1//", "a/b", 1, 0, "http://h:1/v1/alerts/dead?tenant=a%2Fb"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *u = NULL;
+        ck_assert_int_eq(cli_alerts_url(cases[i].api, cases[i].tenant, cases[i].dead,
+                                        cases[i].limit, &u),
+                         MP_OK);
+        ck_assert_str_eq(u, cases[i].want);
+        free(u);
+    }
 }
 END_TEST
 
@@ -145,12 +149,14 @@ START_TEST(wide_data_fits_100)
     ck_assert_msg(strstr(r2, "spike?[2J ") && strstr(r2, "page ") &&
                       strstr(r2, " newslet...xample "),
                   "%s", out);
-    ends_under(out, r1, "VALUE", "12.35%");
-    ends_under(out, r1, "THRESH", "0.10%");
-    ends_under(out, r1, "NUM/DEN", "1.2G/98.8G");
-    ends_under(out, r2, "VALUE", "123457x");
-    ends_under(out, r2, "THRESH", "3.0x");
-    ends_under(out, r2, "NUM/DEN", "900/-");
+    const struct {
+        const char *row, *header, *want;
+    } cols[] = {
+        {r1, "VALUE", "12.35%"}, {r1, "THRESH", "0.10%"}, {r1, "NUM/DEN", "1.2G/98.8G"},
+        {r2, "VALUE", "123457x"}, {r2, "THRESH", "3.0x"}, {r2, "NUM/DEN", "900/-"},
+    };
+    for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+        ends_under(out, cols[i].row, cols[i].header, cols[i].want);
     free(out);
 
     const char *dead = "{\"dead\":[{\"receiver\":\"pagerduty-events-v2-eu-central\","
