@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,17 @@ void ew_stop_ok(struct ew_world *w, struct e2e_proc *p)
          EW_STOP_MS, state, tail);
     must(WIFEXITED(p->status) && WEXITSTATUS(p->status) == 0,
          "%s: expected exit 0 after SIGTERM, got %s; stderr tail:\n%s", p->name, state, tail);
+}
+
+void ew_append_config(struct ew_world *w, const char *fmt, ...)
+{
+    va_list ap;
+    FILE *f = fopen(w->cfg, "a");
+    must(f != NULL, "cannot append to %s", w->cfg);
+    va_start(ap, fmt);
+    int n = vfprintf(f, fmt, ap);
+    va_end(ap);
+    must(fclose(f) == 0 && n >= 0, "cannot write %s", w->cfg);
 }
 
 void ew_pass(struct ew_world *w)

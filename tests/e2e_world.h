@@ -97,6 +97,9 @@ uint16_t ew_port(struct ew_world *w);
 
 /* Writes the config: `c` plus the world's data dir, ports and two workers. */
 void ew_write_config(struct ew_world *w, struct e2e_daemon_conf c);
+/* Appends printf(fmt, ...) to the config (sections the conf has no field
+ * for: receivers of every type, limits:); it must be written. */
+void ew_append_config(struct ew_world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Starts mailpulsed on the config as it is now (logs mailpulsed.*, then
  * mailpulsed-2.* ...); returns once /healthz is 200 and the PUSH socket is
  * connected. w->sent starts again at 0. */

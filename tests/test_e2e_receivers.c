@@ -66,9 +66,7 @@ static void write_config(const char *pd_url, const char *slack_url)
     ew_rules_example(&W, "overrides:\n  - tenant: " PD_TENANT "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
     ew_write_config(&W, (struct e2e_daemon_conf){.alerting = &al, .rules = W.rules});
-    FILE *f = fopen(W.cfg, "a");
-    must(f != NULL, "cannot append to %s", W.cfg);
-    fprintf(f,
+    ew_append_config(&W,
             "receivers:\n"
             "  - name: pd\n"
             "    type: pagerduty\n"
@@ -85,7 +83,6 @@ static void write_config(const char *pd_url, const char *slack_url)
             "routes:\n"
             "  default: [pd, chat]\n",
             pd_url, slack_url);
-    fclose(f);
 }
 
 /* The PagerDuty events in bodies[from..from+3): all `action`, the routing
@@ -218,9 +215,7 @@ START_TEST(email_delivered)
 
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%u", port);
     ew_write_config(&W, (struct e2e_daemon_conf){0});
-    FILE *f = fopen(W.cfg, "a");
-    must(f != NULL, "cannot append to %s", W.cfg);
-    fprintf(f,
+    ew_append_config(&W,
             "receivers:\n"
             "  - name: mail\n"
             "    type: email\n"
@@ -231,7 +226,6 @@ START_TEST(email_delivered)
             "routes:\n"
             "  default: [mail]\n",
             url);
-    fclose(f);
     ew_spawn_daemon(&W);
     ew_send(&W, PD_TENANT, PD_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
