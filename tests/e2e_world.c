@@ -195,6 +195,20 @@ size_t ew_raw(struct ew_world *w, const char *name, const char *secret, unsigned
     return i;
 }
 
+size_t ew_start_hook(struct ew_world *w, const char *name, unsigned status,
+                     struct e2e_daemon_conf c)
+{
+    snprintf(w->hook_secret, sizeof(w->hook_secret), "secret-%s", name);
+    snprintf(w->hook_name, sizeof(w->hook_name), "%s-hook", name);
+    size_t k = ew_raw(w, name, w->hook_secret, status);
+    const struct e2e_receiver_conf rec[] = {{w->hook_name, w->raw_url[k], w->raw_secret[k]}};
+    c.receivers = rec;
+    c.nreceivers = 1;
+    c.default_route = w->hook_name;
+    ew_start_daemon(w, c);
+    return k;
+}
+
 size_t ew_sink(struct ew_world *w, const char *name, const char *path, char *url, size_t urln)
 {
     must(w->nsinks < EW_MAX_SINKS, "too many sinks");

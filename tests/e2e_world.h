@@ -62,6 +62,7 @@ struct ew_world {
     char raw_url[EW_MAX_RAW][96];
     const char *raw_secret[EW_MAX_RAW];
     size_t nraw;
+    char hook_name[72], hook_secret[72]; /* ew_start_hook's receiver */
     void *zctx, *push;
     uint64_t sent; /* events sent with ew_send* to the running daemon */
     int64_t wall0; /* Unix seconds when the case began */
@@ -120,6 +121,11 @@ void ew_wait_log(struct ew_world *w, const char *needle, int timeout_ms);
  * http://127.0.0.1:PORT/hook-<name>; secret is what its requests must be
  * signed with (NULL: unsigned). Returns k. */
 size_t ew_raw(struct ew_world *w, const char *name, const char *secret, unsigned status);
+/* The usual one-receiver case: ew_raw(w, name, "secret-<name>", status)
+ * becomes c's only receiver, "<name>-hook", and its default route; then
+ * ew_start_daemon(w, c). Returns the receiver's k. */
+size_t ew_start_hook(struct ew_world *w, const char *name, unsigned status,
+                     struct e2e_daemon_conf c);
 /* `mailpulse sink` on a fresh port writing <dir>/<name>.jsonl; `url`
  * receives http://127.0.0.1:PORT<path>. Returns its index. */
 size_t ew_sink(struct ew_world *w, const char *name, const char *path, char *url, size_t urln);

@@ -611,13 +611,8 @@ static void w_metrics_issue10(const char *m, size_t attempts, size_t failed)
 
 START_TEST(story_receiver_outage)
 {
-    size_t k = ew_raw(&W, "out", "secret-out", 503);
-    const struct e2e_receiver_conf rec[] = {{"out-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
-                                            .nreceivers = 1,
-                                            .default_route = "out-hook",
-                                            .alerting = &al});
+    size_t k = ew_start_hook(&W, "out", 503, (struct e2e_daemon_conf){.alerting = &al});
     char tenant[OUT_TENANTS][16], mailbox[OUT_TENANTS][40];
     for (int t = 0; t < OUT_TENANTS; t++) {
         snprintf(tenant[t], sizeof(tenant[t]), "out-%d", t + 1);
@@ -737,11 +732,8 @@ END_TEST
 
 START_TEST(outage_retries_back_off)
 {
-    size_t k = ew_raw(&W, "bo", "secret-bo", 503);
-    const struct e2e_receiver_conf rec[] = {{"bo-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "100ms", .retry_max = "200ms"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "bo-hook", .alerting = &al});
+    size_t k = ew_start_hook(&W, "bo", 503, (struct e2e_daemon_conf){.alerting = &al});
     ew_send(&W, "acme-bo", "ops@acme-bo.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-bo", "ops@acme-bo.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
@@ -771,13 +763,10 @@ static const int restart_sig[] = {SIGTERM, SIGKILL};
 
 START_TEST(restart_keeps_firing)
 {
-    size_t k = ew_raw(&W, "rs", "secret-rs", 200);
-    const struct e2e_receiver_conf rec[] = {{"rs-hook", W.raw_url[k], W.raw_secret[k]}};
     /* the default rules, resolving as soon as under the line */
     ew_rules_example(&W, "overrides:\n  - tenant: " RS "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "rs-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "rs", 200, (struct e2e_daemon_conf){.rules = W.rules});
     ew_send(&W, RS, RS_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, RS, RS_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5%: warning */
@@ -890,11 +879,8 @@ END_TEST
  * startsAt), a fresh Idempotency-Key each time. */
 START_TEST(reminder_after_repeat_interval)
 {
-    size_t k = ew_raw(&W, "rm", "secret-rm", 200);
-    const struct e2e_receiver_conf rec[] = {{"rm-hook", W.raw_url[k], W.raw_secret[k]}};
     must_ok(e2e_write_file(W.rules, RULES_REPEAT, W.err, sizeof(W.err)));
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "rm-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "rm", 200, (struct e2e_daemon_conf){.rules = W.rules});
     ew_send(&W, "acme-rm", "ops@acme-rm.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-rm", "ops@acme-rm.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
@@ -949,10 +935,7 @@ END_TEST
  * alert per scope, counted (no denominator), threshold 1. */
 START_TEST(spam_trap_any_hit)
 {
-    size_t k = ew_raw(&W, "st", "secret-st", 200);
-    const struct e2e_receiver_conf rec[] = {{"st-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, 
-        (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "st-hook"});
+    size_t k = ew_start_hook(&W, "st", 200, (struct e2e_daemon_conf){0});
     ew_send(&W, "acme-st", "ops@acme-st.example", YAHOO, 12 /* SPAM_TRAP */, 1, mp_now_ms());
     ew_wait_ok(&W, k, 1, ALERT_MS, "spam_trap");
     usleep(QUIET_MS * 1000);
@@ -1021,13 +1004,10 @@ static void sv_wait_listed(const char *severity)
 START_TEST(severity_changes_grouped)
 {
     static const char *want[] = {"warning", "critical", "warning", "resolved"};
-    size_t k = ew_raw(&W, "sv", "secret-sv", 200);
-    const struct e2e_receiver_conf rec[] = {{"sv-hook", W.raw_url[k], W.raw_secret[k]}};
     /* the default rules, resolving as soon as under the line */
     ew_rules_example(&W, "overrides:\n  - tenant: " SV "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "sv-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "sv", 200, (struct e2e_daemon_conf){.rules = W.rules});
     ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     /* Each change waits for the notification of the one before: changes
@@ -1087,11 +1067,8 @@ END_TEST
  * notified a second time as new. */
 START_TEST(outbox_survives_restart)
 {
-    size_t k = ew_raw(&W, "ob", "secret-ob", 503);
-    const struct e2e_receiver_conf rec[] = {{"ob-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "ob-hook", .alerting = &al});
+    size_t k = ew_start_hook(&W, "ob", 503, (struct e2e_daemon_conf){.alerting = &al});
     ew_send(&W, "acme-ob", "ops@acme-ob.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-ob", "ops@acme-ob.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
@@ -1211,12 +1188,9 @@ END_TEST
  * given up on as "expired", listed with every attempt counted. */
 START_TEST(dead_letter_expired)
 {
-    size_t k = ew_raw(&W, "ex", "secret-ex", 503);
-    const struct e2e_receiver_conf rec[] = {{"ex-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {
         .retry_initial = "50ms", .retry_max = "100ms", .max_age = "1s"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "ex-hook", .alerting = &al});
+    size_t k = ew_start_hook(&W, "ex", 503, (struct e2e_daemon_conf){.alerting = &al});
     ew_send(&W, "acme-ex", "ops@acme-ex.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-ex", "ops@acme-ex.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
@@ -1304,11 +1278,8 @@ END_TEST
 
 START_TEST(sighup_reload)
 {
-    size_t k = ew_raw(&W, "hup", "secret-hup", 200);
-    const struct e2e_receiver_conf rec[] = {{"hup-hook", W.raw_url[k], W.raw_secret[k]}};
     must_ok(e2e_write_file(W.rules, RULES_V1, W.err, sizeof(W.err)));
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "hup-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "hup", 200, (struct e2e_daemon_conf){.rules = W.rules});
 
     /* An invalid file: refused with file:line: key, the daemon keeps going. */
     must_ok(e2e_write_file(W.rules, RULES_BAD, W.err, sizeof(W.err)));
@@ -1450,11 +1421,8 @@ END_TEST
 
 START_TEST(restart_rule_removed)
 {
-    size_t k = ew_raw(&W, "rr", "secret-rr", 200);
-    const struct e2e_receiver_conf rec[] = {{"rr-hook", W.raw_url[k], W.raw_secret[k]}};
     must_ok(e2e_write_file(W.rules, RULES_RR_V1, W.err, sizeof(W.err)));
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "rr-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "rr", 200, (struct e2e_daemon_conf){.rules = W.rules});
     ew_send(&W, "acme-rr", "ops@acme-rr.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-rr", "ops@acme-rr.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());

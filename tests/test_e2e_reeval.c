@@ -85,10 +85,7 @@ static void sighup(void)
 START_TEST(threshold_lowered_fires_quiet_tenant)
 {
     must_ok(e2e_write_file(W.rules, BOUNCE_RULE("0.5%"), W.err, sizeof(W.err)));
-    size_t k = ew_raw(&W, "lo", "secret-lo", 200);
-    const struct e2e_receiver_conf rec[] = {{"lo-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "lo-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "lo", 200, (struct e2e_daemon_conf){.rules = W.rules});
     int64_t now = mp_now_ms();
     ew_send(&W, "acme", "ops@acme.example", "gmail.com", T_SENT, 10500, now);
     ew_send(&W, "acme", "ops@acme.example", "gmail.com", T_BOUNCE_HARD, 42, now);
@@ -123,10 +120,7 @@ END_TEST
 START_TEST(disabled_override_resolves_honestly)
 {
     must_ok(e2e_write_file(W.rules, COMPLAINT_RULE, W.err, sizeof(W.err)));
-    size_t k = ew_raw(&W, "dis", "secret-dis", 200);
-    const struct e2e_receiver_conf rec[] = {{"dis-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "dis-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "dis", 200, (struct e2e_daemon_conf){.rules = W.rules});
     int64_t now = mp_now_ms();
     ew_send(&W, "beta", "news@beta.example", "outlook.com", T_DELIVERED, 3000, now);
     ew_send(&W, "beta", "news@beta.example", "outlook.com", T_COMPLAINT, 10, now);
@@ -162,10 +156,7 @@ END_TEST
 START_TEST(flapping_mailbox_one_notification)
 {
     must_ok(e2e_write_file(W.rules, FLAP_RULES, W.err, sizeof(W.err)));
-    size_t k = ew_raw(&W, "fl", "secret-fl", 200);
-    const struct e2e_receiver_conf rec[] = {{"fl-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "fl-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "fl", 200, (struct e2e_daemon_conf){.rules = W.rules});
     const char *mb = "news@flap.example";
     int64_t now = mp_now_ms();
     ew_send(&W, "flap", mb, "gmail.com", T_SENT, 1000, now);

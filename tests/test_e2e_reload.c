@@ -79,10 +79,7 @@ static void write_deep_rules(const char *path)
 START_TEST(sighup_deep_file_keeps_flushing)
 {
     must_ok(e2e_write_file(W.rules, RULES_OLD, W.err, sizeof(W.err)));
-    size_t k = ew_raw(&W, "rl", "secret-rl", 200);
-    const struct e2e_receiver_conf rec[] = {{"rl-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "rl-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "rl", 200, (struct e2e_daemon_conf){.rules = W.rules});
     /* One flush seen first: the interval is measured from a running loop. */
     wait_at_least("mailpulse_store_flushes_total", 1, COUNT_MS);
 

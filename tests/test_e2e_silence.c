@@ -180,11 +180,7 @@ START_TEST(amtool_silence_lifecycle)
 {
     must(access(amtool_path(), X_OK) == 0, "%s missing: apt-get install prometheus-alertmanager",
          amtool_path());
-    size_t k = ew_raw(&W, "sil", "secret-sil", 200);
-    const struct e2e_receiver_conf rec[] = {{"sil-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
-                                                 .nreceivers = 1,
-                                                 .default_route = "sil-hook"});
+    size_t k = ew_start_hook(&W, "sil", 200, (struct e2e_daemon_conf){0});
     char *out = amtool("silence-add", (const char *[]){"silence", "add", "tenant=acme",
                                                        "alertname=bounce_rate",
                                                        "--comment=maintenance of the MTA",
@@ -402,11 +398,7 @@ END_TEST
 
 START_TEST(silence_runs_out)
 {
-    size_t k = ew_raw(&W, "out", "secret-out", 200);
-    const struct e2e_receiver_conf rec[] = {{"out-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
-                                                 .nreceivers = 1,
-                                                 .default_route = "out-hook"});
+    size_t k = ew_start_hook(&W, "out", 200, (struct e2e_daemon_conf){0});
     char *out;
     must(cli("add", (const char *[]){"add", "--tenant", "acme", "--comment", "short",
                                      "--author", "ops", "--duration", "4s", NULL},
@@ -454,13 +446,8 @@ static void mailboxes_of(size_t k, size_t i, char *out, size_t n, const char **s
 
 START_TEST(silenced_member_left_out)
 {
-    size_t k = ew_raw(&W, "mem", "secret-mem", 200);
-    const struct e2e_receiver_conf rec[] = {{"mem-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.group_interval = "200ms"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
-                                                 .nreceivers = 1,
-                                                 .default_route = "mem-hook",
-                                                 .alerting = &al});
+    size_t k = ew_start_hook(&W, "mem", 200, (struct e2e_daemon_conf){.alerting = &al});
     char *out, id[64] = "", mbs[512];
     const char *st;
     ew_send(&W, "acme", SM_A, "gmail.com", T_SENT, 1000, mp_now_ms());
