@@ -90,6 +90,16 @@ struct ew_case {
 };
 Suite *ew_suite(const char *name, int timeout_s, void (*setup)(void), void (*teardown)(void),
                 const struct ew_case *cases, size_t ncases);
+/* An e2e suite's test_suite() in one place: EW_SUITE("name", timeout_s,
+ * setup, teardown, {case_a, 0}, {case_b, 3}, ...) defines it as ew_suite()
+ * over those cases. */
+#define EW_SUITE(name, timeout_s, setup, teardown, ...)                                          \
+    Suite *test_suite(void)                                                                      \
+    {                                                                                            \
+        const struct ew_case cases_[] = {__VA_ARGS__};                                           \
+        return ew_suite(name, timeout_s, setup, teardown, cases_,                                \
+                        sizeof(cases_) / sizeof(cases_[0]));                                     \
+    }
 
 /* A free port not yet used by this case. */
 uint16_t ew_port(struct ew_world *w);

@@ -703,18 +703,10 @@ START_TEST(keep_firing_for_holds_through_a_dip)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("alert_eval", 30, setup, teardown,
-                       CHECK_TESTS(pending_for_then_firing, repeat_after_interval_only,
-                                   group_interval_batches_and_cancels,
-                                   group_whole_group_carried, group_by_splits_groups,
-                                   state_restart_keeps_firing_and_resolves,
-                                   reload_resolves_removed_rule,
-                                   state_rule_gone_at_start_resolves, json_active_per_tenant,
-                                   slow_rule_follows_within_sweep, key_live_pins_alerting_keys,
-                                   reload_lowered_threshold_fires_quiet_key,
-                                   reload_same_rules_walks_nothing,
-                                   disabled_rule_resolves_honestly_and_returns,
-                                   keep_firing_for_holds_through_a_dip));
-}
+CHECK_SUITE("alert_eval", 30, setup, teardown, pending_for_then_firing, repeat_after_interval_only,
+            group_interval_batches_and_cancels, group_whole_group_carried, group_by_splits_groups,
+            state_restart_keeps_firing_and_resolves, reload_resolves_removed_rule,
+            state_rule_gone_at_start_resolves, json_active_per_tenant,
+            slow_rule_follows_within_sweep, key_live_pins_alerting_keys,
+            reload_lowered_threshold_fires_quiet_key, reload_same_rules_walks_nothing,
+            disabled_rule_resolves_honestly_and_returns, keep_firing_for_holds_through_a_dip)

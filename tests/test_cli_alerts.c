@@ -174,9 +174,5 @@ START_TEST(wide_data_fits_100)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_alerts", 0, NULL, NULL,
-                       CHECK_TESTS(urls, active_table, dead_table, wide_data_fits_100,
-                                   empty_and_other_shapes));
-}
+CHECK_SUITE("cli_alerts", 0, NULL, NULL, urls, active_table, dead_table, wide_data_fits_100,
+            empty_and_other_shapes)

@@ -117,8 +117,4 @@ START_TEST(bad_options)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_push", 30, setup, teardown,
-                       CHECK_TESTS(frames_delivered, no_listener, queue_full, bad_options));
-}
+CHECK_SUITE("cli_push", 30, setup, teardown, frames_delivered, no_listener, queue_full, bad_options)

@@ -470,13 +470,7 @@ START_TEST(ack_usage_errors)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_send", 30, setup, teardown,
-                       CHECK_TESTS(events_in_batches, raw_and_empty_frames, endpoint_from_env,
-                                   usage_errors,
-                                   push_without_listener_fails_every_time,
-                                   ack_resends_on_retry_and_lost_ack, ack_gives_up_after_retries,
-                                   ack_resends_in_order,
-                                   ack_usage_errors));
-}
+CHECK_SUITE("cli_send", 30, setup, teardown, events_in_batches, raw_and_empty_frames,
+            endpoint_from_env, usage_errors, push_without_listener_fails_every_time,
+            ack_resends_on_retry_and_lost_ack, ack_gives_up_after_retries, ack_resends_in_order,
+            ack_usage_errors)

@@ -88,7 +88,4 @@ START_TEST(table)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_silence", 0, NULL, NULL, CHECK_TESTS(matchers, durations, table));
-}
+CHECK_SUITE("cli_silence", 0, NULL, NULL, matchers, durations, table)

@@ -225,9 +225,5 @@ START_TEST(start_refused)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_sink", 30, setup, teardown,
-                       CHECK_TESTS(alert_printed_and_recorded, raw_body_on_ipv6, body_limit,
-                                   listen_refused, start_refused));
-}
+CHECK_SUITE("cli_sink", 30, setup, teardown, alert_printed_and_recorded, raw_body_on_ipv6,
+            body_limit, listen_refused, start_refused)

@@ -207,9 +207,5 @@ START_TEST(example_files_load)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {readme_yaml_blocks_load, 0}, {config_table_in_block, 0}, {example_files_load, 0}};
-    return ew_suite("docs", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("docs", 120, setup, teardown, {readme_yaml_blocks_load, 0}, {config_table_in_block, 0},
+         {example_files_load, 0})

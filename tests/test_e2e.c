@@ -981,14 +981,7 @@ START_TEST(help_exits_0)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {story_team_a_bad_list, 0}, {signature_verifies, 0}, {garbage_then_valid, 0},
-        {clean_sigterm, 0},         {config_refused, (int)MP_ARRAY_LEN(refused)},
-        {help_exits_0, 0},          {log_cannot_be_forged, 0},
-        {frame_limits, 0},
-        {check_equals_start, (int)MP_ARRAY_LEN(check_cases)},
-    };
-    return ew_suite("e2e", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e", 45, setup, teardown, {story_team_a_bad_list, 0}, {signature_verifies, 0},
+         {garbage_then_valid, 0}, {clean_sigterm, 0}, {config_refused, (int)MP_ARRAY_LEN(refused)},
+         {help_exits_0, 0}, {log_cannot_be_forged, 0}, {frame_limits, 0},
+         {check_equals_start, (int)MP_ARRAY_LEN(check_cases)})

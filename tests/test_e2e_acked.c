@@ -361,12 +361,5 @@ START_TEST(order_no_false_alert)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{ok_duplicate_push, 0},
-                                    {partial_and_refused, 0},
-                                    {retry_under_overload, 0},
-                                    {restart_exact, 0},
-                                    {order_no_false_alert, 0}};
-    return ew_suite("e2e_acked", 90, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_acked", 90, setup, teardown, {ok_duplicate_push, 0}, {partial_and_refused, 0},
+         {retry_under_overload, 0}, {restart_exact, 0}, {order_no_false_alert, 0})

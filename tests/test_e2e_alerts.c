@@ -1586,22 +1586,9 @@ START_TEST(reload_while_group_waits)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {stories_provider_engagement_recovery, 0},
-        {story_receiver_outage, 0},
-        {outage_retries_back_off, 0},
-        {restart_keeps_firing, (int)MP_ARRAY_LEN(restart_sig)},
-        {outbox_survives_restart, 0},
-        {reminder_after_repeat_interval, 0},
-        {severity_changes_grouped, 0},
-        {spam_trap_any_hit, 0},
-        {dead_letter_http_400, 0},
-        {dead_letter_expired, 0},
-        {sighup_reload, 0},
-        {reload_while_group_waits, 0},
-        {restart_rule_removed, 0},
-    };
-    return ew_suite("e2e_alerts", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_alerts", 45, setup, teardown, {stories_provider_engagement_recovery, 0},
+         {story_receiver_outage, 0}, {outage_retries_back_off, 0},
+         {restart_keeps_firing, (int)MP_ARRAY_LEN(restart_sig)}, {outbox_survives_restart, 0},
+         {reminder_after_repeat_interval, 0}, {severity_changes_grouped, 0}, {spam_trap_any_hit, 0},
+         {dead_letter_http_400, 0}, {dead_letter_expired, 0}, {sighup_reload, 0},
+         {reload_while_group_waits, 0}, {restart_rule_removed, 0})

@@ -341,8 +341,4 @@ START_TEST(refusal)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{per_token, 0}, {metrics_open, 0}, {refusal, 0}};
-    return ew_suite("e2e_auth", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_auth", 60, setup, teardown, {per_token, 0}, {metrics_open, 0}, {refusal, 0})

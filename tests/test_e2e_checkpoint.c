@@ -160,8 +160,4 @@ START_TEST(checkpoint_refusals)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{checkpoint_restores, 0}, {checkpoint_refusals, 0}};
-    return ew_suite("e2e_checkpoint", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_checkpoint", 60, setup, teardown, {checkpoint_restores, 0}, {checkpoint_refusals, 0})

@@ -392,9 +392,5 @@ START_TEST(alert_once_across_kills)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{acked_counts_exact_across_kills, 0},
-                                    {alert_once_across_kills, 0}};
-    return ew_suite("e2e_crash", 240, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_crash", 240, setup, teardown, {acked_counts_exact_across_kills, 0},
+         {alert_once_across_kills, 0})

@@ -398,8 +398,4 @@ START_TEST(refusals)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{walls, 0}, {acked, 0}, {refusals, 0}};
-    return ew_suite("e2e_curve", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_curve", 60, setup, teardown, {walls, 0}, {acked, 0}, {refusals, 0})

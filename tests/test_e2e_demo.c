@@ -416,11 +416,6 @@ START_TEST(no_daemon_usage)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {demo_sink, 0}, {demo_port_taken, 0}, {replay_example, 0}, {replay_push, 0},
-        {replay_fallback, 0}, {replay_rejects, 0},
-        {no_daemon_usage, 0}};
-    return ew_suite("e2e_demo", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_demo", 120, setup, teardown, {demo_sink, 0}, {demo_port_taken, 0},
+         {replay_example, 0}, {replay_push, 0}, {replay_fallback, 0}, {replay_rejects, 0},
+         {no_daemon_usage, 0})

@@ -200,8 +200,4 @@ START_TEST(start_on_full_disk_fails)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{disk_full_survived, 0}, {start_on_full_disk_fails, 0}};
-    return ew_suite("e2e_disk", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_disk", 120, setup, teardown, {disk_full_survived, 0}, {start_on_full_disk_fails, 0})

@@ -289,12 +289,5 @@ START_TEST(group_to_pagerduty_and_slack)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {whole_group_carried, 0},
-        {truncation_and_severity_route, 0},
-        {group_to_pagerduty_and_slack, 0},
-    };
-    return ew_suite("e2e_groups", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_groups", 45, setup, teardown, {whole_group_carried, 0},
+         {truncation_and_severity_route, 0}, {group_to_pagerduty_and_slack, 0})

@@ -214,12 +214,5 @@ START_TEST(sighup_changes_limits)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {flood_capped_neighbour_alerts, 0},
-        {rate_capped_neighbour_free, 0},
-        {sighup_changes_limits, 0},
-    };
-    return ew_suite("e2e_limits", 240, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_limits", 240, setup, teardown, {flood_capped_neighbour_alerts, 0},
+         {rate_capped_neighbour_free, 0}, {sighup_changes_limits, 0})

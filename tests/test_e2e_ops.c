@@ -228,10 +228,5 @@ START_TEST(cli_version_help_and_env)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{pid_file_in_data_dir, 0},
-                                    {pid_file_flag_and_json_logs, 0},
-                                    {cli_version_help_and_env, 0}};
-    return ew_suite("e2e_ops", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_ops", 60, setup, teardown, {pid_file_in_data_dir, 0},
+         {pid_file_flag_and_json_logs, 0}, {cli_version_help_and_env, 0})

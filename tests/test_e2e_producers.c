@@ -111,8 +111,4 @@ START_TEST(py_producer_counted)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{c_producer_counted, 0}, {py_producer_counted, 0}};
-    return ew_suite("e2e_producers", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_producers", 120, setup, teardown, {c_producer_counted, 0}, {py_producer_counted, 0})

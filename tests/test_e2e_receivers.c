@@ -271,11 +271,4 @@ START_TEST(email_delivered)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {pagerduty_and_slack, 0},
-        {email_delivered, 0},
-    };
-    return ew_suite("e2e_receivers", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_receivers", 60, setup, teardown, {pagerduty_and_slack, 0}, {email_delivered, 0})

@@ -186,10 +186,5 @@ START_TEST(flapping_mailbox_one_notification)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{threshold_lowered_fires_quiet_tenant, 0},
-                                    {disabled_override_resolves_honestly, 0},
-                                    {flapping_mailbox_one_notification, 0}};
-    return ew_suite("e2e_reeval", 90, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_reeval", 90, setup, teardown, {threshold_lowered_fires_quiet_tenant, 0},
+         {disabled_override_resolves_honestly, 0}, {flapping_mailbox_one_notification, 0})

@@ -146,9 +146,5 @@ START_TEST(sighup_burst_applies_last_file)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{sighup_deep_file_keeps_flushing, 0},
-                                    {sighup_burst_applies_last_file, 0}};
-    return ew_suite("e2e_reload", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_reload", 60, setup, teardown, {sighup_deep_file_keeps_flushing, 0},
+         {sighup_burst_applies_last_file, 0})

@@ -144,8 +144,5 @@ START_TEST(sigkill_loses_at_most_unflushed)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{sigterm_restart_equal, 0}, {sigkill_loses_at_most_unflushed, 0}};
-    return ew_suite("e2e_restart", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_restart", 60, setup, teardown, {sigterm_restart_equal, 0},
+         {sigkill_loses_at_most_unflushed, 0})

@@ -562,13 +562,5 @@ START_TEST(tenant_tokens)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{amtool_silence_lifecycle, 0},
-                                    {api_validation, 0},
-                                    {cli_silence, 0},
-                                    {silence_runs_out, 0},
-                                    {silenced_member_left_out, 0},
-                                    {tenant_tokens, 0}};
-    return ew_suite("e2e_silence", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_silence", 60, setup, teardown, {amtool_silence_lifecycle, 0}, {api_validation, 0},
+         {cli_silence, 0}, {silence_runs_out, 0}, {silenced_member_left_out, 0}, {tenant_tokens, 0})

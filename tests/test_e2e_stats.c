@@ -605,8 +605,4 @@ START_TEST(cli)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{api_exact, 0}, {api_errors, 0}, {cli, 0}};
-    return ew_suite("e2e_stats", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_stats", 45, setup, teardown, {api_exact, 0}, {api_errors, 0}, {cli, 0})

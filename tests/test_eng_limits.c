@@ -328,10 +328,6 @@ START_TEST(limits_changed_live)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_limits", 60, NULL, NULL,
-                       CHECK_TESTS(key_cap_per_tenant, key_cap_override, key_cap_racing_writers,
-                                   key_cap_loads_past_cap, rate_cap_burst_then_rate,
-                                   rate_cap_shared, limited_list_bounded, limits_changed_live));
-}
+CHECK_SUITE("eng_limits", 60, NULL, NULL, key_cap_per_tenant, key_cap_override,
+            key_cap_racing_writers, key_cap_loads_past_cap, rate_cap_burst_then_rate,
+            rate_cap_shared, limited_list_bounded, limits_changed_live)

@@ -885,17 +885,11 @@ START_TEST(counts_above_2_32_load_exactly)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_store", 120, setup, teardown,
-                       CHECK_TESTS(encoding, kv_families_persist, write_figures_count, merge_adds,
-                                   flush_close_reopen_equal, unflushed_is_lost,
-                                   backfill_and_retention, leaving_bucket_is_written,
-                                   refuses_other_schema_and_bad_dir, flush_during_writes_exact,
-                                   idle_keys_leave_and_come_back, evict_during_writes_exact,
-                                   restart_new_seed_same_ids, flush_hook_brackets_every_write,
-                                   disk_full_flush_all_or_nothing, store_refuses_until_recovered,
-                                   open_on_full_disk_fails_cleanly, counts_above_2_32_load_exactly,
-                                   reads_during_reopen, leaving_day_held_while_full));
-}
+CHECK_SUITE("eng_store", 120, setup, teardown, encoding, kv_families_persist, write_figures_count,
+            merge_adds, flush_close_reopen_equal, unflushed_is_lost, backfill_and_retention,
+            leaving_bucket_is_written, refuses_other_schema_and_bad_dir, flush_during_writes_exact,
+            idle_keys_leave_and_come_back, evict_during_writes_exact, restart_new_seed_same_ids,
+            flush_hook_brackets_every_write, disk_full_flush_all_or_nothing,
+            store_refuses_until_recovered, open_on_full_disk_fails_cleanly,
+            counts_above_2_32_load_exactly, reads_during_reopen, leaving_day_held_while_full)
 

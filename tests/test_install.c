@@ -287,9 +287,5 @@ START_TEST(man_pages_match_help)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {install_tree_runs, 0}, {unit_verifies, 0}, {man_pages_match_help, 0}};
-    return ew_suite("install", 300, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("install", 300, setup, teardown, {install_tree_runs, 0}, {unit_verifies, 0},
+         {man_pages_match_help, 0})

@@ -143,9 +143,5 @@ START_TEST(many_writers_exact_totals)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_hist", 60, NULL, NULL,
-                       CHECK_TESTS(buckets_are_inclusive_upper_bounds, renders_prometheus_samples,
-                                   latency_buckets_and_bad_bounds, many_writers_exact_totals));
-}
+CHECK_SUITE("mp_hist", 60, NULL, NULL, buckets_are_inclusive_upper_bounds,
+            renders_prometheus_samples, latency_buckets_and_bad_bounds, many_writers_exact_totals)

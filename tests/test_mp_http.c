@@ -595,11 +595,6 @@ START_TEST(body_routes)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_http", 30, setup, teardown,
-                       CHECK_TESTS(serves_ipv4, serves_ipv6, serves_localhost, routes_and_errors,
-                                   too_many_args, bad_listen, port_in_use, per_ip_limit,
-                                   header_timeout, body_refused, body_routes,
-                                   slow_handler_does_not_block));
-}
+CHECK_SUITE("mp_http", 30, setup, teardown, serves_ipv4, serves_ipv6, serves_localhost,
+            routes_and_errors, too_many_args, bad_listen, port_in_use, per_ip_limit, header_timeout,
+            body_refused, body_routes, slow_handler_does_not_block)
