@@ -604,6 +604,17 @@ static void mount_tmpfs(int mb)
     mounted = 1;
 }
 
+/* The disk cases: the fixture's table and store go, and a tmpfs of mb MiB
+ * is mounted at mnt for the case's own store. */
+static void small_disk(int mb)
+{
+    eng_table_destroy(t);
+    t = NULL;
+    eng_store_close(s);
+    s = NULL;
+    mount_tmpfs(mb);
+}
+
 /* Records n events of `type` for tenant `tn` over `nmb` mailboxes and
  * `ndom` domains. */
 static void record_many(const char *tn, int first, int n, int nmb, int ndom, int type, int64_t ts)
@@ -709,10 +720,7 @@ END_TEST
  * while failed writes nothing, and a recovery keeps what was committed. */
 START_TEST(store_refuses_until_recovered)
 {
-    eng_table_destroy(t);
-    t = NULL;
-    eng_store_close(s);
-    mount_tmpfs(4);
+    small_disk(4);
     s = unit_store_open(mnt);
     struct eng_store_batch *b = eng_store_batch_new(s);
     eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p1", 2, "1", 1);
@@ -807,10 +815,7 @@ static void *read_loop(void *arg)
 /* Readers go on while failed writes and recoveries reopen the handle. */
 START_TEST(reads_during_reopen)
 {
-    eng_table_destroy(t);
-    t = NULL;
-    eng_store_close(s);
-    mount_tmpfs(4);
+    small_disk(4);
     s = unit_store_open(mnt);
     struct eng_store_batch *b = eng_store_batch_new(s);
     uint64_t c[ENG_NTYPES] = {0};
@@ -843,11 +848,7 @@ END_TEST
 /* A start on a full disk fails with an error that names the store. */
 START_TEST(open_on_full_disk_fails_cleanly)
 {
-    eng_table_destroy(t);
-    t = NULL;
-    eng_store_close(s);
-    s = NULL;
-    mount_tmpfs(4);
+    small_disk(4);
     unit_disk_fill(mnt);
     char path[UNIT_PATH_MAX + 16], err[512] = "";
     snprintf(path, sizeof(path), "%s/db", mnt);
