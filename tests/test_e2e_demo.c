@@ -180,6 +180,22 @@ static void wait_counts(const char *tenant, const char *const *types, const json
                 (long long)got[i], (long long)want[i]);
 }
 
+/* Team A's alert at gmail.com reaches receiver k, and none of team B's. */
+static void team_a_alone(size_t k, const char *team_a, const char *team_b)
+{
+    size_t b;
+    wait_raw_alert(k, team_a, "gmail.com");
+    raw_alerts(k, team_a, NULL, team_b, &b);
+    EW_MUST(&W, b == 0, "%s got %zu alert(s)", team_b, b);
+}
+
+/* The example file, from the tree's top (where the suites run). */
+static void example_file(char file[PATH_MAX])
+{
+    EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
+            "examples/team-a-bad-list.jsonl not found from the working directory");
+}
+
 START_TEST(demo_sink)
 {
     uint16_t port = ew_port(&W);
@@ -220,10 +236,7 @@ START_TEST(demo_port_taken)
     has(W.cli.out_path, "The built-in sink cannot listen on ", 1);
     has(W.cli.out_path, "in the API's active alerts", 1);
     EW_MUST(&W, rc == 0, "demo exited %d", rc);
-    wait_raw_alert(k, "demo-team-a-taken", "gmail.com");
-    size_t b;
-    raw_alerts(k, "demo-team-a-taken", NULL, "demo-team-b-taken", &b);
-    EW_MUST(&W, b == 0, "team B got %zu alert(s)", b);
+    team_a_alone(k, "demo-team-a-taken", "demo-team-b-taken");
     ew_pass(&W);
 }
 END_TEST
@@ -233,8 +246,7 @@ START_TEST(replay_example)
     size_t k = ew_raw(&W, "ops", "secret-ops", 200);
     start(W.raw_url[k], W.raw_secret[k]);
     char file[PATH_MAX];
-    EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
-            "examples/team-a-bad-list.jsonl not found from the working directory");
+    example_file(file);
     setenv("MAILPULSE_ROUTER", router, 1); /* stands in for --endpoint */
     char *argv[] = {NULL, "replay", file, "--rebase-time", "--fallback-push", NULL};
     int rc = run_cli("replay", argv);
@@ -243,10 +255,7 @@ START_TEST(replay_example)
     has(W.cli.err_path, "no ingest.router", 0);
     has(W.cli.out_path, "sent events=", 0);
     EW_MUST(&W, rc == 0, "replay exited %d", rc);
-    wait_raw_alert(k, "team-a", "gmail.com");
-    size_t b;
-    raw_alerts(k, "team-a", NULL, "team-b", &b);
-    EW_MUST(&W, b == 0, "team-b got %zu alert(s)", b);
+    team_a_alone(k, "team-a", "team-b");
     ew_pass(&W);
 }
 END_TEST
@@ -256,8 +265,7 @@ START_TEST(replay_push)
     size_t k = ew_raw(&W, "ops", "secret-ops", 200);
     start_pull_only(W.raw_url[k], W.raw_secret[k]);
     char file[PATH_MAX];
-    EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
-            "examples/team-a-bad-list.jsonl not found from the working directory");
+    example_file(file);
     char *argv[] = {NULL, "replay", file, "--rebase-time", "--push", "--endpoint", W.pull, NULL};
     int rc = run_cli("replay", argv);
     has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
@@ -269,10 +277,7 @@ START_TEST(replay_push)
     const char *const types[] = {"sent", "delivered", "bounce_hard"};
     const json_int_t counts[] = {500, 477, 23};
     wait_counts("team-a", types, counts, MP_ARRAY_LEN(types));
-    wait_raw_alert(k, "team-a", "gmail.com");
-    size_t b;
-    raw_alerts(k, "team-a", NULL, "team-b", &b);
-    EW_MUST(&W, b == 0, "team-b got %zu alert(s)", b);
+    team_a_alone(k, "team-a", "team-b");
     ew_pass(&W);
 }
 END_TEST
