@@ -164,6 +164,18 @@ void ew_append_config(struct ew_world *w, const char *fmt, ...)
     must(fclose(f) == 0 && n >= 0, "cannot write %s", w->cfg);
 }
 
+void ew_src_dir(struct ew_world *w, char src[E2E_PATH_MAX], const char *probe)
+{
+    const char *s = getenv("MP_SRC_DIR");
+    char path[E2E_PATH_MAX + 64];
+    if (s && *s)
+        snprintf(src, E2E_PATH_MAX, "%s", s);
+    else
+        must(getcwd(src, E2E_PATH_MAX) != NULL, "getcwd failed");
+    snprintf(path, sizeof(path), "%s/%s", src, probe);
+    must(access(path, R_OK) == 0, "%s: not the source tree (set MP_SRC_DIR)", src);
+}
+
 void ew_pass(struct ew_world *w)
 {
     ew_stop_ok(w, &w->daemon);

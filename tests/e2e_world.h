@@ -101,6 +101,10 @@ Suite *ew_suite(const char *name, int timeout_s, void (*setup)(void), void (*tea
                         sizeof(cases_) / sizeof(cases_[0]));                                     \
     }
 
+/* The source tree's top into src (E2E_PATH_MAX): $MP_SRC_DIR, else the
+ * working directory; <src>/<probe> must be readable there. */
+void ew_src_dir(struct ew_world *w, char src[E2E_PATH_MAX], const char *probe);
+
 /* A free port not yet used by this case. */
 uint16_t ew_port(struct ew_world *w);
 

@@ -35,15 +35,8 @@ static char SRC[E2E_PATH_MAX], DEST[E2E_PATH_MAX + 16];
 
 static void setup(void)
 {
-    const char *s = getenv("MP_SRC_DIR");
-    char probe[E2E_PATH_MAX + 32];
     ew_setup(&W, "install");
-    if (s && *s)
-        snprintf(SRC, sizeof(SRC), "%s", s);
-    else
-        must(getcwd(SRC, sizeof(SRC)) != NULL, "getcwd failed");
-    snprintf(probe, sizeof(probe), "%s/mailpulse.example.yaml", SRC);
-    must(access(probe, R_OK) == 0, "%s: not the source tree (set MP_SRC_DIR)", SRC);
+    ew_src_dir(&W, SRC, "mailpulse.example.yaml");
     snprintf(DEST, sizeof(DEST), "%s/dest", W.dir);
 }
 
