@@ -50,9 +50,13 @@ START_TEST(renders_prometheus_samples)
                           "x_seconds_count 2\n");
     mp_buf_reset(&b);
     ck_assert_int_eq(mp_hist_render(&s, "x_seconds", "receiver=\"ops\"", &b), MP_OK);
-    ck_assert_ptr_nonnull(strstr(b.p, "x_seconds_bucket{receiver=\"ops\",le=\"+Inf\"} 2\n"));
-    ck_assert_ptr_nonnull(strstr(b.p, "x_seconds_sum{receiver=\"ops\"} 2.000000500\n"));
-    ck_assert_ptr_nonnull(strstr(b.p, "x_seconds_count{receiver=\"ops\"} 2\n"));
+    static const char *const labelled[] = {
+        "x_seconds_bucket{receiver=\"ops\",le=\"+Inf\"} 2\n",
+        "x_seconds_sum{receiver=\"ops\"} 2.000000500\n",
+        "x_seconds_count{receiver=\"ops\"} 2\n",
+    };
+    for (size_t i = 0; i < sizeof(labelled) / sizeof(labelled[0]); i++)
+        ck_assert_msg(strstr(b.p, labelled[i]) != NULL, "no %s in:\n%s", labelled[i], b.p);
     mp_buf_free(&b);
 }
 END_TEST
