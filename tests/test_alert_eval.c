@@ -35,6 +35,7 @@
 #include "http_receiver.h"
 #include "eng_store.h"
 #include "eng_table.h"
+#include "alert_testkit.h"
 #include "check_main.h"
 #include "unit_util.h"
 
@@ -180,19 +181,8 @@ static void request_summary(size_t i, char *out, size_t n)
     const struct hrx_req *r = hrx_get(W.sink, i);
     json_t *j = json_loads(r->body, 0, NULL);
     ck_assert_ptr_nonnull(j);
-    size_t k;
-    json_t *a;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(j, "alerts"), k, a)
-    {
-        json_t *l = json_object_get(a, "labels");
-        size_t len = strlen(out);
-        snprintf(out + len, n - len, "%s%s:%s:%s:%s", len ? " " : "",
-                 json_string_value(json_object_get(a, "status")),
-                 json_string_value(json_object_get(l, "alertname")),
-                 json_string_value(json_object_get(l, "tenant")),
-                 json_string_value(json_object_get(l, "severity")));
-    }
+    static const char *const labels[] = {"alertname", "tenant", "severity", NULL};
+    atk_alerts_summary(j, labels, out, n);
     json_decref(j);
 }
 

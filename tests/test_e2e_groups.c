@@ -37,6 +37,7 @@
 
 #include <jansson.h>
 
+#include "alert_testkit.h"
 #include "check_main.h"
 #include "e2e_suite.h"
 
@@ -104,19 +105,11 @@ static json_t *wait_body(size_t k, size_t i, const char *what)
     return NULL;
 }
 
-/* "<status>:<mailbox>[:<severity>]" of each alert, joined by ' '. */
+/* "<status>:<mailbox>:<severity>" of each alert, joined by ' '. */
 static void summary(json_t *body, char *out, size_t n)
 {
-    size_t i;
-    json_t *a;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(body, "alerts"), i, a)
-    {
-        json_t *l = json_object_get(a, "labels");
-        size_t len = strlen(out);
-        snprintf(out + len, n - len, "%s%s:%s:%s", len ? " " : "", ew_jstr(a, "status"),
-                 ew_jstr(l, "mailbox"), ew_jstr(l, "severity"));
-    }
+    static const char *const labels[] = {"mailbox", "severity", NULL};
+    atk_alerts_summary(body, labels, out, n);
 }
 
 static void expect_body(json_t *body, const char *status, const char *alerts, const char *what)
