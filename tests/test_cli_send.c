@@ -25,6 +25,7 @@
 #include "check_main.h"
 #include "cli_send.h"
 #include "e2e_harness.h"
+#include "unit_util.h"
 #include "mailpulse.pb-c.h"
 #include "mp_atomic.h"
 
@@ -34,16 +35,9 @@ static char endpoint[64], dir[512];
 static void setup(void)
 {
     char err[256] = "";
-    int tmo = 5000;
-    uint16_t port;
     ck_assert_int_eq(e2e_tmpdir_create("cli_send", dir, sizeof(dir), err, sizeof(err)), MP_OK);
     zctx = zmq_ctx_new();
-    pull = zmq_socket(zctx, ZMQ_PULL);
-    ck_assert_ptr_nonnull(pull);
-    ck_assert_int_eq(zmq_setsockopt(pull, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)), 0);
-    ck_assert_int_eq(e2e_free_port(&port, NULL, 0, err, sizeof(err)), MP_OK);
-    snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%u", (unsigned)port);
-    ck_assert_int_eq(zmq_bind(pull, endpoint), 0);
+    pull = unit_pull_bind(zctx, 5000, endpoint);
 }
 
 static void teardown(void)

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zmq.h>
+
 #include "e2e_harness.h"
 
 void unit_tmpdir(const char *tag, char dir[UNIT_PATH_MAX])
@@ -124,6 +126,20 @@ void unit_threads_run(size_t n, void *(*fn)(void *), void *args, size_t size)
     struct unit_threads t;
     unit_threads_start(&t, n, fn, args, size);
     unit_threads_join(&t);
+}
+
+void *unit_pull_bind(void *zctx, int rcv_timeout_ms, char endpoint[64])
+{
+    char err[256] = "";
+    uint16_t port;
+    void *pull = zmq_socket(zctx, ZMQ_PULL);
+    ck_assert_ptr_nonnull(pull);
+    ck_assert_int_eq(zmq_setsockopt(pull, ZMQ_RCVTIMEO, &rcv_timeout_ms, sizeof(rcv_timeout_ms)),
+                     0);
+    ck_assert_msg(e2e_free_port(&port, NULL, 0, err, sizeof(err)) == MP_OK, "%s", err);
+    snprintf(endpoint, 64, "tcp://127.0.0.1:%u", (unsigned)port);
+    ck_assert_int_eq(zmq_bind(pull, endpoint), 0);
+    return pull;
 }
 
 char *unit_printed(int (*fn)(FILE *, const char *), const char *body, int want_rc)

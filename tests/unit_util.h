@@ -9,6 +9,8 @@
  *   - unit_threads_start()/unit_threads_join(): n threads on
  *     fn(args + i * size), started together and joined together (the case's
  *     own thread may tick or flush in between); unit_threads_run() is both;
+ *   - unit_pull_bind(): a ZeroMQ PULL socket bound on a free loopback
+ *     port, for the CLI producers' suites to receive what they send;
  *   - unit_printed(): what a printer (cli_*_print) writes for a body, and
  *     unit_lines_fit(): that every line of a text fits a terminal width.
  *
@@ -63,6 +65,11 @@ void unit_threads_start(struct unit_threads *t, size_t n, void *(*fn)(void *), v
 void unit_threads_join(struct unit_threads *t);
 /* Start, then join. */
 void unit_threads_run(size_t n, void *(*fn)(void *), void *args, size_t size);
+
+/* A PULL socket of zctx with a receive timeout of rcv_timeout_ms, bound
+ * on a free port of 127.0.0.1; endpoint receives "tcp://127.0.0.1:PORT".
+ * The caller zmq_close()s it. */
+void *unit_pull_bind(void *zctx, int rcv_timeout_ms, char endpoint[64]);
 
 /* What fn prints for body (into a memory stream); fn must return want_rc.
  * The caller frees the text. */
