@@ -222,17 +222,29 @@ static void story3_crossing(int64_t now)
     ew_send_frame(&W, ev, n, "e2e-alerts");
 }
 
+/* Receiver k got one notification with one alert, `alert` (what that one
+ * alert is, and which alerts must not be there). The bodies, their alerts
+ * and a dump of them are the caller's (json_decref bodies, free dump). */
+static void one_alert(size_t k, const char *story, const char *alert, json_t **bodies,
+                      json_t **alerts, char **dump)
+{
+    *bodies = ew_ok_bodies(&W, k);
+    *dump = jdump(*bodies);
+    must(json_array_size(*bodies) == 1, "%s: expected one notification, got %zu: %s", story,
+         json_array_size(*bodies), *dump);
+    *alerts = json_object_get(json_array_get(*bodies, 0), "alerts");
+    must(json_array_size(*alerts) == 1, "%s: expected %s, got %zu: %s", story, alert,
+         json_array_size(*alerts), *dump);
+}
+
 static void story3_check(size_t k)
 {
-    json_t *bodies = ew_ok_bodies(&W, k);
-    char *dump = jdump(bodies);
-    must(json_array_size(bodies) == 1, "story 3: expected one notification, got %zu: %s",
-         json_array_size(bodies), dump);
-    json_t *alerts = json_object_get(json_array_get(bodies, 0), "alerts");
-    must(json_array_size(alerts) == 1,
-         "story 3: expected one alert (engagement_drop at gmail.com; no bounce alert, nothing at "
-         "tenant, mailbox or yahoo.com scope), got %zu: %s",
-         json_array_size(alerts), dump);
+    json_t *bodies, *alerts;
+    char *dump;
+    one_alert(k, "story 3",
+              "one alert (engagement_drop at gmail.com; no bounce alert, nothing at "
+              "tenant, mailbox or yahoo.com scope)",
+              &bodies, &alerts, &dump);
     /* 7 days x 40 of 200 before, 6 days x 30 of 200 now:
      * 1 - (180/1200) / (280/1400) = 1 - 0.15/0.20 = 0.25 */
     static const struct field f[] = {
@@ -280,15 +292,11 @@ static void story2_crossing(int64_t now)
 
 static void story2_check(size_t k)
 {
-    json_t *bodies = ew_ok_bodies(&W, k);
-    char *dump = jdump(bodies);
-    must(json_array_size(bodies) == 1, "story 2: expected one notification, got %zu: %s",
-         json_array_size(bodies), dump);
-    json_t *alerts = json_object_get(json_array_get(bodies, 0), "alerts");
-    must(json_array_size(alerts) == 1,
-         "story 2: expected exactly the outlook.com alert (no tenant, mailbox or gmail.com "
-         "alert), got %zu: %s",
-         json_array_size(alerts), dump);
+    json_t *bodies, *alerts;
+    char *dump;
+    one_alert(k, "story 2",
+              "exactly the outlook.com alert (no tenant, mailbox or gmail.com alert)",
+              &bodies, &alerts, &dump);
     static const struct field f[] = {
         {"status", "firing"},
         {"labels.alertname", "complaint_rate"},
