@@ -662,9 +662,7 @@ static int name_find_fn(void *arg, uint32_t id, const char *name, size_t len)
 
 START_TEST(disk_full_flush_all_or_nothing)
 {
-    eng_table_destroy(t);
-    eng_store_close(s);
-    mount_tmpfs(8);
+    small_disk(8);
     s = unit_store_open(mnt);
     t = tk_table(4096, T0, s, 0);
     struct hook_log h;
@@ -766,9 +764,7 @@ END_TEST
  * memory and written once the store recovers. */
 START_TEST(leaving_day_held_while_full)
 {
-    eng_table_destroy(t);
-    eng_store_close(s);
-    mount_tmpfs(8);
+    small_disk(8);
     s = unit_store_open(mnt);
     t = tk_table(4096, T0, s, 0);
     int64_t d0 = T0 / DAY;
