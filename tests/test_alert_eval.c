@@ -328,6 +328,17 @@ static void two_rules(struct alert_rule r[2])
     r[1].den_types = 1u << ENG_DELIVERED;
 }
 
+/* r1 fires for tenant on 20 bounces of 100 sent (request 0 must be
+ * `first`), then r2 on 20 blocked of 100 delivered (request 1: `second`). */
+static void both_fire(const char *tenant, const char *first, const char *second)
+{
+    bounce(tenant, 100, 20);
+    expect_request(0, first, 2000);
+    events(tenant, ENG_DELIVERED, 100);
+    events(tenant, ENG_BLOCKED, 20);
+    expect_request(1, second, 2000);
+}
+
 /* Alertmanager's whole group: a second alert's notification carries the
  * first, one of two resolving lists the resolved one and stays firing, and
  * the last resolving is "resolved" with only itself. */
@@ -336,12 +347,8 @@ START_TEST(group_whole_group_carried)
     struct alert_rule r[2];
     two_rules(r);
     start_eval(r, 2, 50);
-    bounce("wg", 100, 20);
-    expect_request(0, "firing:r1:wg:warning", 2000);
+    both_fire("wg", "firing:r1:wg:warning", "firing:r1:wg:warning firing:r2:wg:warning");
     expect_field(0, "status", "firing");
-    events("wg", ENG_DELIVERED, 100);
-    events("wg", ENG_BLOCKED, 20);
-    expect_request(1, "firing:r1:wg:warning firing:r2:wg:warning", 2000);
     expect_field(1, "groupKey", "{}:{tenant=\"wg\"}");
     events("wg", ENG_DELIVERED, 1000); /* 20/1120: r2 resolves, r1 still fires */
     expect_request(2, "firing:r1:wg:warning resolved:r2:wg:warning", 2000);
@@ -360,12 +367,8 @@ START_TEST(group_by_splits_groups)
     struct alert_rule r[2];
     two_rules(r);
     start_eval_by(r, 2, 50, ALERT_LABEL_ALERTNAME);
-    bounce("gb", 100, 20);
-    expect_request(0, "firing:r1:gb:warning", 2000);
+    both_fire("gb", "firing:r1:gb:warning", "firing:r2:gb:warning");
     expect_field(0, "groupKey", "{}:{alertname=\"r1\", tenant=\"gb\"}");
-    events("gb", ENG_DELIVERED, 100);
-    events("gb", ENG_BLOCKED, 20);
-    expect_request(1, "firing:r2:gb:warning", 2000);
     expect_field(1, "groupKey", "{}:{alertname=\"r2\", tenant=\"gb\"}");
     expect_quiet(2, 600);
 }
