@@ -189,11 +189,20 @@ static void team_a_alone(size_t k, const char *team_a, const char *team_b)
     EW_MUST(&W, b == 0, "%s got %zu alert(s)", team_b, b);
 }
 
-/* The example file, from the tree's top (where the suites run). */
-static void example_file(char file[PATH_MAX])
+/* `mailpulse replay <the example file> --rebase-time <more...>` (the suites
+ * run from the tree's top): it must replay the whole file and exit 0. */
+static void replay_example_file(const char *what, char *const more[])
 {
+    char file[PATH_MAX], *argv[12] = {NULL, "replay", file, "--rebase-time"};
+    size_t n = 4;
     EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
             "examples/team-a-bad-list.jsonl not found from the working directory");
+    for (size_t i = 0; more[i] && n + 1 < MP_ARRAY_LEN(argv); i++)
+        argv[n++] = more[i];
+    argv[n] = NULL;
+    int rc = run_cli("replay", argv);
+    has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
+    EW_MUST(&W, rc == 0, "%s exited %d", what, rc);
 }
 
 START_TEST(demo_sink)
@@ -245,16 +254,12 @@ START_TEST(replay_example)
 {
     size_t k = ew_raw(&W, "ops", "secret-ops", 200);
     start(W.raw_url[k], W.raw_secret[k]);
-    char file[PATH_MAX];
-    example_file(file);
     setenv("MAILPULSE_ROUTER", router, 1); /* stands in for --endpoint */
-    char *argv[] = {NULL, "replay", file, "--rebase-time", "--fallback-push", NULL};
-    int rc = run_cli("replay", argv);
-    has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
+    char *const more[] = {"--fallback-push", NULL};
+    replay_example_file("replay", more);
     has(W.cli.out_path, "accepted=2000 rejected=0", 1);
     has(W.cli.err_path, "no ingest.router", 0);
     has(W.cli.out_path, "sent events=", 0);
-    EW_MUST(&W, rc == 0, "replay exited %d", rc);
     team_a_alone(k, "team-a", "team-b");
     ew_pass(&W);
 }
@@ -264,16 +269,12 @@ START_TEST(replay_push)
 {
     size_t k = ew_raw(&W, "ops", "secret-ops", 200);
     start_pull_only(W.raw_url[k], W.raw_secret[k]);
-    char file[PATH_MAX];
-    example_file(file);
-    char *argv[] = {NULL, "replay", file, "--rebase-time", "--push", "--endpoint", W.pull, NULL};
-    int rc = run_cli("replay", argv);
-    has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
+    char *const more[] = {"--push", "--endpoint", W.pull, NULL};
+    replay_example_file("replay --push", more);
     char want[128];
     snprintf(want, sizeof(want), "sent events=2000 batches=4 endpoint=%s\n", W.pull);
     has(W.cli.out_path, want, 1);
     has(W.cli.out_path, "acked ", 0);
-    EW_MUST(&W, rc == 0, "replay --push exited %d", rc);
     const char *const types[] = {"sent", "delivered", "bounce_hard"};
     const json_int_t counts[] = {500, 477, 23};
     wait_counts("team-a", types, counts, MP_ARRAY_LEN(types));
