@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "http_receiver.h"
 
 #define COUNT_MS 15000 /* events sent -> counted */
@@ -31,13 +31,7 @@
 
 enum { T_SENT = 1 };
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2eramp"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2eramp")
 
 /* What a firing warmup_ramp alert of `mailbox` said, from the newest
  * request of receiver k that carries one. */
@@ -129,8 +123,7 @@ START_TEST(third_day_over_allowance_fires)
          s.summary);
     must(!find_ramp(k, "first@acme.example", &s), "40 on day 1 (allowance 40) fired: %s",
          s.summary);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -153,14 +146,9 @@ START_TEST(first_seen_survives_restart)
              strcmp(s.allowance, "80") == 0 && strcmp(s.day, "3") == 0,
          "got %s, %s sent, allowance %s, day %s: %s", s.severity, s.numerator, s.allowance, s.day,
          s.summary);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{third_day_over_allowance_fires, 0},
-                                    {first_seen_survives_restart, 0}};
-    return ew_suite("e2e_ramp", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_ramp", 120, setup, teardown, {third_day_over_allowance_fires, 0},
+         {first_seen_survives_restart, 0})

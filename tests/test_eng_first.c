@@ -186,9 +186,6 @@ START_TEST(writers_lower_while_flushing)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_first", 120, setup, teardown,
-                       CHECK_TESTS(day_set_lowered_never_raised, kept_across_eviction_and_restart,
-                                   unflushed_day_is_not_stored, writers_lower_while_flushing));
-}
+CHECK_SUITE("eng_first", 120, setup, teardown, day_set_lowered_never_raised,
+            kept_across_eviction_and_restart, unflushed_day_is_not_stored,
+            writers_lower_while_flushing)
