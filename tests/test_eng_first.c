@@ -31,19 +31,8 @@ static char dir[UNIT_PATH_MAX];
 static struct eng_store *s;
 static struct eng_table *t;
 
-static void setup(void)
-{
-    unit_tmpdir("eng_first", dir);
-    s = unit_store_open(dir);
-    t = tk_table(4096, TK_T0, s, 0);
-}
-
-static void teardown(void)
-{
-    eng_table_destroy(t);
-    eng_store_close(s);
-    unit_tmpdir_remove(dir);
-}
+static void setup(void) { tk_open("eng_first", dir, &s, &t); }
+static void teardown(void) { tk_close(dir, &s, &t); }
 
 static const int64_t DAY0 = TK_T0 / TK_DAY; /* today, as a UTC day number */
 

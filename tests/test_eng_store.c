@@ -80,12 +80,8 @@ static void check_spread(struct eng_table *t)
 static struct eng_store *s;
 static struct eng_table *t;
 
-static void setup(void)
-{
-    unit_tmpdir("eng_store", dir);
-    s = unit_store_open(dir);
-    t = tk_table(4096, T0, s, 0);
-}
+_Static_assert(T0 == TK_T0, "the fixture's table starts at T0");
+static void setup(void) { tk_open("eng_store", dir, &s, &t); }
 
 /* A case that mounts a tmpfs at mnt sets mounted; teardown unmounts it. */
 static char mnt[UNIT_PATH_MAX + 8];
@@ -97,7 +93,7 @@ static void teardown(void)
     eng_store_close(s);
     t = NULL;
     s = NULL;
-    if (mounted)
+    if (mounted) /* before the dir goes: the mount is inside it */
         unit_tmpfs_umount(mnt);
     mounted = 0;
     unit_tmpdir_remove(dir);
