@@ -1,5 +1,5 @@
 /* test_mp_matcher.c — the matcher value as people type it: quoted with
- * escapes, or as it is. */
+ * escapes, or as it is. One loop case per row. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,31 +7,39 @@
 #include "check_main.h"
 #include "mp_matcher.h"
 
+struct value_case {
+    const char *in, *want;
+};
+
+static const struct value_case value_cases[] = {
+    {"plain", "plain"},
+    {"", ""},
+    {"\"", "\""},   /* one quote is no quoting */
+    {"\"\"", ""},   /* the empty quoted value */
+    {"\"a b\"", "a b"},
+    {"\"say \\\"hi\\\"\"", "say \"hi\""},
+    {"\"a\\\\b\"", "a\\b"},
+    {"\"a\\\"", "a\\"},   /* a backslash before the closing quote stays */
+    {"x\"y\"", "x\"y\""}, /* quotes only count at both ends */
+    {"\"unclosed", "\"unclosed"},
+    {"gmail\\.com|yahoo\\.com", "gmail\\.com|yahoo\\.com"}, /* unquoted: as it is */
+};
+
 START_TEST(values)
 {
-    static const struct {
-        const char *in, *want;
-    } cases[] = {
-        {"plain", "plain"},
-        {"", ""},
-        {"\"", "\""},                     /* one quote is no quoting */
-        {"\"\"", ""},                     /* the empty quoted value */
-        {"\"a b\"", "a b"},
-        {"\"say \\\"hi\\\"\"", "say \"hi\""},
-        {"\"a\\\\b\"", "a\\b"},
-        {"\"a\\\"", "a\\"},               /* a backslash before the closing quote stays */
-        {"x\"y\"", "x\"y\""},             /* quotes only count at both ends */
-        {"\"unclosed", "\"unclosed"},
-        {"gmail\\.com|yahoo\\.com", "gmail\\.com|yahoo\\.com"}, /* unquoted: as it is */
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char *v = mp_matcher_value(cases[i].in);
-        ck_assert_ptr_nonnull(v);
-        ck_assert_msg(strcmp(v, cases[i].want) == 0, "%s: got \"%s\", want \"%s\"", cases[i].in,
-                      v, cases[i].want);
-        free(v);
-    }
+    const struct value_case *c = &value_cases[_i];
+    char *v = mp_matcher_value(c->in);
+    ck_assert_ptr_nonnull(v);
+    ck_assert_msg(strcmp(v, c->want) == 0, "%s: got \"%s\", want \"%s\"", c->in, v, c->want);
+    free(v);
 }
 END_TEST
 
-CHECK_SUITE("mp_matcher", 0, NULL, NULL, values)
+Suite *test_suite(void)
+{
+    Suite *s = suite_create("mp_matcher");
+    TCase *tc = tcase_create("core");
+    tcase_add_loop_test(tc, values, 0, (int)(sizeof(value_cases) / sizeof(value_cases[0])));
+    suite_add_tcase(s, tc);
+    return s;
+}
