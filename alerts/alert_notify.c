@@ -243,6 +243,15 @@ void alert_notify_title(const struct alert_instance *a, size_t n, char *buf, siz
              n && same_sev ? " " : "", n && same_sev ? alert_severity_name(a[0].severity) : "");
 }
 
+void alert_notify_scope_json(json_t *o, const struct alert_instance *a)
+{
+    json_object_set_new(o, "tenant", json_string(a->tenant));
+    if (a->mailbox)
+        json_object_set_new(o, "mailbox", json_string(a->mailbox));
+    if (a->domain)
+        json_object_set_new(o, "recipient_domain", json_string(a->domain));
+}
+
 static json_t *notify__labels(const struct alert_instance *a)
 {
     json_t *l = json_object();
@@ -250,11 +259,7 @@ static json_t *notify__labels(const struct alert_instance *a)
     if (strcmp(a->rule->name, a->rule->alertname) != 0)
         json_object_set_new(l, "rule", json_string(a->rule->name));
     json_object_set_new(l, "severity", json_string(alert_severity_name(a->severity)));
-    json_object_set_new(l, "tenant", json_string(a->tenant));
-    if (a->mailbox)
-        json_object_set_new(l, "mailbox", json_string(a->mailbox));
-    if (a->domain)
-        json_object_set_new(l, "recipient_domain", json_string(a->domain));
+    alert_notify_scope_json(l, a);
     return l;
 }
 

@@ -84,6 +84,10 @@ uint64_t alert_notify_threshold(const struct alert_instance *a);
 /* One alert as the webhook's "alerts" entries carry it (status, labels,
  * annotations, startsAt, endsAt, generatorURL, fingerprint); a new reference. */
 json_t *alert_notify_alert_json(const struct alert_instance *a);
+/* Sets the alert's scope in o, as the webhook labels and PagerDuty's
+ * custom_details both carry it: "tenant", then "mailbox" and
+ * "recipient_domain" when the alert has them. */
+void alert_notify_scope_json(json_t *o, const struct alert_instance *a);
 char *alert_notify_webhook(const char *receiver, const struct alert_instance *a, size_t n);
 
 /* Labels a notification group can be keyed on (alerting.group_by). The

@@ -22,11 +22,7 @@ static json_t *pd__details(const struct alert_instance *a)
     json_object_set_new(d, "window", json_string(r->window.text));
     json_object_set_new(d, "kind", json_string(alert_kind_name(r->kind)));
     json_object_set_new(d, "alertname", json_string(r->alertname));
-    json_object_set_new(d, "tenant", json_string(a->tenant));
-    if (a->mailbox)
-        json_object_set_new(d, "mailbox", json_string(a->mailbox));
-    if (a->domain)
-        json_object_set_new(d, "recipient_domain", json_string(a->domain));
+    alert_notify_scope_json(d, a);
     return d;
 }
 

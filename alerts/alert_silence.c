@@ -20,6 +20,7 @@
 #include "alert_notify.h"
 #include "mp_buf.h"
 #include "mp_log.h"
+#include "mp_matcher.h"
 
 /* Stored in each matcher's JSON as isRegex/isEqual; the op numbers are ours. */
 enum { OP_EQ = 0, OP_NE = 1, OP_RE = 2, OP_NRE = 3 };
@@ -677,20 +678,8 @@ static int filter__parse(const char *f, struct matcher *m, char *err, size_t err
     memcpy(name, f, nl);
     name[nl] = '\0';
     p += op == OP_EQ ? 1 : 2;
-    size_t vl = strlen(p);
-    if (!(value = malloc(vl + 1)))
+    if (!(value = mp_matcher_value(p)))
         return MP_ERR_NOMEM;
-    if (vl >= 2 && p[0] == '"' && p[vl - 1] == '"') {
-        size_t o = 0;
-        for (size_t i = 1; i + 1 < vl; i++) {
-            if (p[i] == '\\' && i + 2 < vl)
-                i++;
-            value[o++] = p[i];
-        }
-        value[o] = '\0';
-    } else {
-        memcpy(value, p, vl + 1);
-    }
     int rc = matcher__init(m, name, value, op, err, errlen);
     free(value);
     return rc;

@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -428,6 +429,24 @@ static inline int bench_opts(int argc, char **argv, const struct bench_opt *o, s
 }
 
 /* ---- figures ------------------------------------------------------------ */
+
+/* Polls *slot, read under lock, every 200 us until it is set (non-zero) or
+ * the monotonic clock passes deadline_ns: its last value, 0 when never set.
+ * The latency benches wait for a receiver thread's receipt time this way. */
+static inline int64_t bench_wait_set(pthread_mutex_t *lock, const int64_t *slot,
+                                     int64_t deadline_ns)
+{
+    int64_t v = 0;
+    while (mp_mono_ns() < deadline_ns) {
+        pthread_mutex_lock(lock);
+        v = *slot;
+        pthread_mutex_unlock(lock);
+        if (v)
+            break;
+        usleep(200);
+    }
+    return v;
+}
 
 static inline int bench__cmp_double(const void *a, const void *b)
 {

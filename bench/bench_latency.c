@@ -183,15 +183,7 @@ int main(int argc, char **argv)
         usleep(20 * 1000); /* the 100 sent are counted before the crossing */
         int64_t t0 = mp_mono_ns();
         send_batch(sock, tenant, 3, 2, mp_now_ms()); /* 2 of 100: exactly 2% */
-        int64_t deadline = t0 + 3000000000LL, t1 = 0;
-        while (mp_mono_ns() < deadline) {
-            pthread_mutex_lock(&st.lock);
-            t1 = st.got_ns[i];
-            pthread_mutex_unlock(&st.lock);
-            if (t1)
-                break;
-            usleep(200);
-        }
+        int64_t t1 = bench_wait_set(&st.lock, &st.got_ns[i], t0 + 3000000000LL);
         if (!t1) {
             fprintf(stderr, "bench_latency: no alert for %s within 3 s\n", tenant);
             continue;

@@ -129,6 +129,20 @@ static struct alert_ruleset *defaults_with(uint64_t bounce_warning_ppb, const ch
     return rs;
 }
 
+/* One reload case: reload to rs, then report it against the walks and
+ * reloads it must reach (the keys evaluated counted from before it). */
+static void reload_case(struct alert_eval *e, const struct alert_receiver *rcv,
+                        struct alert_ruleset *rs, uint32_t nkeys, const char *name,
+                        uint64_t walks, uint64_t reloads)
+{
+    struct alert_eval_figures f;
+    alert_eval_figures(e, &f);
+    int64_t t0 = mp_mono_ns();
+    if (alert_eval_reload(e, rs, rcv, 1, route0()) != MP_OK)
+        die("reload");
+    report(e, nkeys, name, walks, reloads, f.walk_keys, t0);
+}
+
 int main(int argc, char **argv)
 {
     uint64_t want_keys = 1000000;
@@ -168,26 +182,12 @@ int main(int argc, char **argv)
         die("evaluator");
     report(e, nkeys, "start", 1, 0, 0, t0);
 
-    struct alert_eval_figures f;
-    alert_eval_figures(e, &f);
-    t0 = mp_mono_ns();
-    if (alert_eval_reload(e, defaults_with(ALERT_PPB / 100, NULL), &rcv, 1, route0()) != MP_OK)
-        die("reload");
-    report(e, nkeys, "one_rule", 2, 1, f.walk_keys, t0);
-
-    alert_eval_figures(e, &f);
+    reload_case(e, &rcv, defaults_with(ALERT_PPB / 100, NULL), nkeys, "one_rule", 2, 1);
     char tn[BENCH_NAME_MAX];
     bench_name_tenant(tn, tenants / 2);
-    t0 = mp_mono_ns();
-    if (alert_eval_reload(e, defaults_with(ALERT_PPB / 100, tn), &rcv, 1, route0()) != MP_OK)
-        die("reload");
-    report(e, nkeys, "one_tenant", 3, 2, f.walk_keys, t0);
-
-    alert_eval_figures(e, &f);
-    t0 = mp_mono_ns();
-    if (alert_eval_reload(e, defaults_with(ALERT_PPB / 100, tn), &rcv, 1, route0()) != MP_OK)
-        die("reload");
-    report(e, nkeys, "unchanged", 0, 3, f.walk_keys, t0);
+    reload_case(e, &rcv, defaults_with(ALERT_PPB / 100, tn), nkeys, "one_tenant", 3, 2);
+    reload_case(e, &rcv, defaults_with(ALERT_PPB / 100, tn), nkeys, "unchanged", 0, 3);
+    struct alert_eval_figures f;
     alert_eval_figures(e, &f);
     if (f.walks != 3)
         die("a reload with the same rules walked");

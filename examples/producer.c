@@ -72,23 +72,40 @@ static uint8_t *pack_batch(const char *tenant, const char *mailbox, size_t n,
     return buf;
 }
 
+/* A socket of `type` connected to endpoint: ZMQ_IMMEDIATE (nothing queues
+ * while there is no connection), the linger, and a send timeout when
+ * sndtimeo > 0. NULL after saying why. */
+static void *open_socket(void *ctx, int type, int linger, int sndtimeo, const char *endpoint)
+{
+    void *s = zmq_socket(ctx, type);
+    int one = 1;
+    if (s == NULL) {
+        fprintf(stderr, "producer: socket: %s\n", zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof(one));
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+    if (sndtimeo > 0)
+        zmq_setsockopt(s, ZMQ_SNDTIMEO, &sndtimeo, sizeof(sndtimeo));
+    if (zmq_connect(s, endpoint) != 0) {
+        fprintf(stderr, "producer: connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
 /* PUSH: every frame handed to a connection (ZMQ_IMMEDIATE: none is queued
  * while there is none), then a bounded linger for what is in flight. */
 static int run_push(void *ctx, const char *endpoint, const char *tenant, const char *mailbox,
                     long count)
 {
-    void *s = zmq_socket(ctx, ZMQ_PUSH);
-    int one = 1, linger = 5000, sndtimeo = 5000, rc = 0;
+    void *s = open_socket(ctx, ZMQ_PUSH, 5000, 5000, endpoint);
+    int rc = 0;
     char pid[64];
-    snprintf(pid, sizeof(pid), "example-c-push-%ld", (long)getpid());
-    zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof(one));
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-    zmq_setsockopt(s, ZMQ_SNDTIMEO, &sndtimeo, sizeof(sndtimeo));
-    if (zmq_connect(s, endpoint) != 0) {
-        fprintf(stderr, "producer: connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
-        zmq_close(s);
+    if (s == NULL)
         return 1;
-    }
+    snprintf(pid, sizeof(pid), "example-c-push-%ld", (long)getpid());
     for (long sent = 0, seq = 1; sent < count && rc == 0; seq++) {
         size_t n = (size_t)(count - sent < BATCH ? count - sent : BATCH), len = 0;
         uint8_t *buf = pack_batch(tenant, mailbox, n, pid, (uint64_t)seq, &len);
@@ -137,19 +154,14 @@ static int wait_ack(void *s, uint64_t seq, uint32_t *accepted)
 static int run_ack(void *ctx, const char *endpoint, const char *tenant, const char *mailbox,
                    long count)
 {
-    void *s = zmq_socket(ctx, ZMQ_DEALER);
-    int one = 1, linger = 0, rc = 0;
+    void *s = open_socket(ctx, ZMQ_DEALER, 0, 0, endpoint);
+    int rc = 0;
     char pid[64];
     long acked = 0, accepted = 0, resends = 0;
+    if (s == NULL)
+        return 1;
     /* A producer id per run, sequences from 1 (0 is never deduplicated). */
     snprintf(pid, sizeof(pid), "example-c-%ld-%" PRId64, (long)getpid(), now_ms());
-    zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof(one));
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-    if (zmq_connect(s, endpoint) != 0) {
-        fprintf(stderr, "producer: connect %s: %s\n", endpoint, zmq_strerror(zmq_errno()));
-        zmq_close(s);
-        return 1;
-    }
     for (uint64_t seq = 1; acked < count && rc == 0; seq++) {
         size_t n = (size_t)(count - acked < BATCH ? count - acked : BATCH), len = 0;
         uint8_t *buf = pack_batch(tenant, mailbox, n, pid, seq, &len);

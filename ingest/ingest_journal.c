@@ -33,32 +33,20 @@ void ingest_journal_key(uint64_t id, char k[9])
         k[1 + i] = (char)(id >> (56 - 8 * i));
 }
 
-static uint64_t journal__be64(const char *p)
+/* Big-endian n-byte integers (n <= 8), as the journal's keys and values
+ * store them, so they sort and read alike on every host. */
+static uint64_t journal__get_be(const char *p, int n)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < n; i++)
         v = v << 8 | (unsigned char)p[i];
     return v;
 }
 
-static void journal__put64(char *p, uint64_t v)
+static void journal__put_be(char *p, uint64_t v, int n)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (char)(v >> (56 - 8 * i));
-}
-
-static uint32_t journal__be32(const char *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v = v << 8 | (unsigned char)p[i];
-    return v;
-}
-
-static void journal__put32(char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (char)(v >> (24 - 8 * i));
+    for (int i = 0; i < n; i++)
+        p[i] = (char)(v >> (8 * (n - 1 - i)));
 }
 
 #define JOURNAL_HEAD 12 /* receive time (8) + Curve client (4) */
@@ -73,7 +61,7 @@ static void journal__begin(void *arg, struct eng_store_batch *b)
      * failed and wrote nothing): the counters read next cover exactly them. */
     uint64_t w = mp_load_relaxed(&j->next_id) - 1;
     char wv[8], lo[9], hi[9];
-    journal__put64(wv, w);
+    journal__put_be(wv, w, 8);
     eng_store_batch_kv_put(b, ENG_KV_JOURNAL, "w", 1, wv, sizeof(wv));
     ingest_journal_key(0, lo);
     ingest_journal_key(w + 1, hi);
@@ -125,7 +113,7 @@ static int journal__max_id(void *arg, const char *k, size_t kl, const char *v, s
     uint64_t *max = arg;
     if (kl != 9)
         return MP_ERR_PARSE;
-    uint64_t id = journal__be64(k + 1);
+    uint64_t id = journal__get_be(k + 1, 8);
     if (id > *max)
         *max = id;
     return MP_OK;
@@ -136,7 +124,7 @@ static int journal__read_w(void *arg, const char *k, size_t kl, const char *v, s
     uint64_t *w = arg;
     if (kl != 1 || vl != 8)
         return MP_ERR_PARSE;
-    *w = journal__be64(v);
+    *w = journal__get_be(v, 8);
     return MP_OK;
 }
 
@@ -220,10 +208,10 @@ static int journal__replay_one(void *arg, const char *k, size_t kl, const char *
         mp_error("journal_bad_entry key_len=%zu value_len=%zu", kl, vl);
         return MP_ERR_PARSE;
     }
-    if (journal__be64(k + 1) <= c->w)
+    if (journal__get_be(k + 1, 8) <= c->w)
         return MP_OK; /* covered by a flush (its delete is in the same write) */
-    int64_t recv_ms = (int64_t)journal__be64(v);
-    uint32_t client = journal__be32(v + 8);
+    int64_t recv_ms = (int64_t)journal__get_be(v, 8);
+    uint32_t client = (uint32_t)journal__get_be(v + 8, 4);
     const char *frame = v + JOURNAL_HEAD;
     size_t len = vl - JOURNAL_HEAD;
     struct ingest_frame_shape sh;
@@ -277,8 +265,8 @@ int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_
             break;
         }
         ingest_journal_key(id + i, k);
-        journal__put64(v, (uint64_t)r[i].recv_ms);
-        journal__put32(v + 8, r[i].client);
+        journal__put_be(v, (uint64_t)r[i].recv_ms, 8);
+        journal__put_be(v + 8, r[i].client, 4);
         memcpy(v + JOURNAL_HEAD, r[i].frame, r[i].len);
         eng_store_batch_kv_put(b, ENG_KV_JOURNAL, k, sizeof(k), v, JOURNAL_HEAD + r[i].len);
         free(v); /* the batch holds a copy */

@@ -2,7 +2,9 @@
 #include "alert_testkit.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct alert_instance atk_instance(const struct alert_ruleset *rules, const char *mailbox,
                                    const char *domain, uint64_t sent, uint64_t bounces)
@@ -29,6 +31,25 @@ struct alert_instance atk_instance(const struct alert_ruleset *rules, const char
 const char *atk_jstr(json_t *o, const char *key)
 {
     return json_string_value(json_object_get(o, key));
+}
+
+void atk_alerts_summary(json_t *body, const char *const *labels, char *out, size_t n)
+{
+    size_t i;
+    json_t *a;
+    out[0] = '\0';
+    json_array_foreach(json_object_get(body, "alerts"), i, a)
+    {
+        json_t *l = json_object_get(a, "labels");
+        const char *st = atk_jstr(a, "status");
+        size_t len = strlen(out);
+        snprintf(out + len, n - len, "%s%s", len ? " " : "", st ? st : "(null)");
+        for (const char *const *k = labels; *k; k++) {
+            const char *v = atk_jstr(l, *k);
+            len = strlen(out);
+            snprintf(out + len, n - len, ":%s", v ? v : "(null)");
+        }
+    }
 }
 
 json_t *atk_parsed(char *body)

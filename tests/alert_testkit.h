@@ -6,7 +6,11 @@
  * rule's window, at the severity that value reaches, started ATK_T_START.
  * atk_parsed() parses a built body as JSON (and frees the body), failing
  * the case when it is not JSON; the caller json_decref()s the result.
- * atk_jstr() is a string member, or NULL. Check's assertions, any case.
+ * atk_jstr() is a string member, or NULL. atk_alerts_summary() writes a
+ * webhook body's alerts as "<status>:<label>:<label>..." (the labels named,
+ * "(null)" where one is missing) joined by ' ', for one strcmp against what
+ * a case expects (test_alert_eval, test_e2e_groups). Check's assertions,
+ * any case.
  */
 #ifndef ALERT_TESTKIT_H
 #define ALERT_TESTKIT_H
@@ -23,5 +27,7 @@ struct alert_instance atk_instance(const struct alert_ruleset *rules, const char
                                    const char *domain, uint64_t sent, uint64_t bounces);
 json_t *atk_parsed(char *body);
 const char *atk_jstr(json_t *o, const char *key);
+/* labels: NULL-terminated label names. */
+void atk_alerts_summary(json_t *body, const char *const *labels, char *out, size_t n);
 
 #endif

@@ -20,6 +20,14 @@ Suite *test_suite(void);
 Suite *check_suite(const char *name, int timeout_s, void (*setup)(void), void (*teardown)(void),
                    const TTest *const *tests);
 #define CHECK_TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+/* The usual test_suite() in one place: CHECK_SUITE("name", timeout_s, setup,
+ * teardown, test_a, test_b, ...) defines it as that check_suite() over
+ * CHECK_TESTS(test_a, test_b, ...). A suite with more TCases writes its own. */
+#define CHECK_SUITE(name, timeout_s, setup, teardown, ...)                                       \
+    Suite *test_suite(void)                                                                      \
+    {                                                                                            \
+        return check_suite(name, timeout_s, setup, teardown, CHECK_TESTS(__VA_ARGS__));          \
+    }
 /* Optional hooks: weak, so a suite that needs none defines none. */
 void test_init(void) __attribute__((weak));
 void test_fini(void) __attribute__((weak));

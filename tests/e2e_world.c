@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,35 @@ void ew_stop_ok(struct ew_world *w, struct e2e_proc *p)
          "%s: expected exit 0 after SIGTERM, got %s; stderr tail:\n%s", p->name, state, tail);
 }
 
+void ew_append_config(struct ew_world *w, const char *fmt, ...)
+{
+    va_list ap;
+    FILE *f = fopen(w->cfg, "a");
+    must(f != NULL, "cannot append to %s", w->cfg);
+    va_start(ap, fmt);
+    int n = vfprintf(f, fmt, ap);
+    va_end(ap);
+    must(fclose(f) == 0 && n >= 0, "cannot write %s", w->cfg);
+}
+
+void ew_src_dir(struct ew_world *w, char src[E2E_PATH_MAX], const char *probe)
+{
+    const char *s = getenv("MP_SRC_DIR");
+    char path[E2E_PATH_MAX + 64];
+    if (s && *s)
+        snprintf(src, E2E_PATH_MAX, "%s", s);
+    else
+        must(getcwd(src, E2E_PATH_MAX) != NULL, "getcwd failed");
+    snprintf(path, sizeof(path), "%s/%s", src, probe);
+    must(access(path, R_OK) == 0, "%s: not the source tree (set MP_SRC_DIR)", src);
+}
+
+void ew_pass(struct ew_world *w)
+{
+    ew_stop_ok(w, &w->daemon);
+    w->passed = 1;
+}
+
 void ew_wait_log(struct ew_world *w, const char *needle, int timeout_ms)
 {
     int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
@@ -177,6 +207,20 @@ size_t ew_raw(struct ew_world *w, const char *name, const char *secret, unsigned
     w->raw_secret[i] = secret;
     w->nraw++;
     return i;
+}
+
+size_t ew_start_hook(struct ew_world *w, const char *name, unsigned status,
+                     struct e2e_daemon_conf c)
+{
+    snprintf(w->hook_secret, sizeof(w->hook_secret), "secret-%s", name);
+    snprintf(w->hook_name, sizeof(w->hook_name), "%s-hook", name);
+    size_t k = ew_raw(w, name, w->hook_secret, status);
+    const struct e2e_receiver_conf rec[] = {{w->hook_name, w->raw_url[k], w->raw_secret[k]}};
+    c.receivers = rec;
+    c.nreceivers = 1;
+    c.default_route = w->hook_name;
+    ew_start_daemon(w, c);
+    return k;
 }
 
 size_t ew_sink(struct ew_world *w, const char *name, const char *path, char *url, size_t urln)
@@ -346,6 +390,39 @@ json_t *ew_req_json(struct ew_world *w, const struct hrx_req *r)
     json_t *j = json_loadb(r->body, r->len, 0, &jerr);
     must(json_is_object(j), "body is not a JSON object (%s): %.2000s", jerr.text, r->body);
     return j;
+}
+
+size_t ew_ok_count(struct ew_world *w, size_t k)
+{
+    size_t n = hrx_count(w->raw[k]), ok = 0;
+    for (size_t i = 0; i < n; i++)
+        ok += hrx_get(w->raw[k], i)->status < 300;
+    return ok;
+}
+
+json_t *ew_ok_bodies(struct ew_world *w, size_t k)
+{
+    json_t *arr = json_array();
+    size_t n = hrx_count(w->raw[k]);
+    for (size_t i = 0; i < n; i++) {
+        const struct hrx_req *r = ew_req(w, k, i);
+        if (r->status < 300)
+            json_array_append_new(arr, ew_req_json(w, r));
+    }
+    return arr;
+}
+
+void ew_wait_ok(struct ew_world *w, size_t k, size_t n, int timeout_ms, const char *what)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (ew_ok_count(w, k) < n && mp_mono_ns() < deadline)
+        usleep(5000);
+    if (ew_ok_count(w, k) < n) {
+        json_t *b = ew_ok_bodies(w, k);
+        char *d = ew_jdump(b, 1800);
+        must(0, "%s: receiver %zu got %zu of %zu requests within %d ms: %s", what, k,
+             ew_ok_count(w, k), n, timeout_ms, d);
+    }
 }
 
 /* ---- JSON ----------------------------------------------------------------------- */

@@ -62,6 +62,7 @@ struct ew_world {
     char raw_url[EW_MAX_RAW][96];
     const char *raw_secret[EW_MAX_RAW];
     size_t nraw;
+    char hook_name[72], hook_secret[72]; /* ew_start_hook's receiver */
     void *zctx, *push;
     uint64_t sent; /* events sent with ew_send* to the running daemon */
     int64_t wall0; /* Unix seconds when the case began */
@@ -89,6 +90,20 @@ struct ew_case {
 };
 Suite *ew_suite(const char *name, int timeout_s, void (*setup)(void), void (*teardown)(void),
                 const struct ew_case *cases, size_t ncases);
+/* An e2e suite's test_suite() in one place: EW_SUITE("name", timeout_s,
+ * setup, teardown, {case_a, 0}, {case_b, 3}, ...) defines it as ew_suite()
+ * over those cases. */
+#define EW_SUITE(name, timeout_s, setup, teardown, ...)                                          \
+    Suite *test_suite(void)                                                                      \
+    {                                                                                            \
+        const struct ew_case cases_[] = {__VA_ARGS__};                                           \
+        return ew_suite(name, timeout_s, setup, teardown, cases_,                                \
+                        sizeof(cases_) / sizeof(cases_[0]));                                     \
+    }
+
+/* The source tree's top into src (E2E_PATH_MAX): $MP_SRC_DIR, else the
+ * working directory; <src>/<probe> must be readable there. */
+void ew_src_dir(struct ew_world *w, char src[E2E_PATH_MAX], const char *probe);
 
 /* A free port not yet used by this case. */
 uint16_t ew_port(struct ew_world *w);
@@ -97,6 +112,9 @@ uint16_t ew_port(struct ew_world *w);
 
 /* Writes the config: `c` plus the world's data dir, ports and two workers. */
 void ew_write_config(struct ew_world *w, struct e2e_daemon_conf c);
+/* Appends printf(fmt, ...) to the config (sections the conf has no field
+ * for: receivers of every type, limits:); it must be written. */
+void ew_append_config(struct ew_world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Starts mailpulsed on the config as it is now (logs mailpulsed.*, then
  * mailpulsed-2.* ...); returns once /healthz is 200 and the PUSH socket is
  * connected. w->sent starts again at 0. */
@@ -108,12 +126,20 @@ void ew_rules_example(struct ew_world *w, const char *extra);
 void ew_start_daemon(struct ew_world *w, struct e2e_daemon_conf c);
 /* SIGTERM; p must exit 0 within EW_STOP_MS. */
 void ew_stop_ok(struct ew_world *w, struct e2e_proc *p);
+/* How a case that ends with its daemon running ends: ew_stop_ok(w,
+ * &w->daemon), then w->passed = 1 (so the temp dir goes). */
+void ew_pass(struct ew_world *w);
 /* Polls the daemon's stderr until it contains `needle`. */
 void ew_wait_log(struct ew_world *w, const char *needle, int timeout_ms);
 /* An in-process receiver answering `status`, at w->raw_url[k] =
  * http://127.0.0.1:PORT/hook-<name>; secret is what its requests must be
  * signed with (NULL: unsigned). Returns k. */
 size_t ew_raw(struct ew_world *w, const char *name, const char *secret, unsigned status);
+/* The usual one-receiver case: ew_raw(w, name, "secret-<name>", status)
+ * becomes c's only receiver, "<name>-hook", and its default route; then
+ * ew_start_daemon(w, c). Returns the receiver's k. */
+size_t ew_start_hook(struct ew_world *w, const char *name, unsigned status,
+                     struct e2e_daemon_conf c);
 /* `mailpulse sink` on a fresh port writing <dir>/<name>.jsonl; `url`
  * receives http://127.0.0.1:PORT<path>. Returns its index. */
 size_t ew_sink(struct ew_world *w, const char *name, const char *path, char *url, size_t urln);
@@ -154,6 +180,13 @@ void ew_sig_hex(const char *secret, long long t, const char *body, size_t len, c
 const struct hrx_req *ew_req(struct ew_world *w, size_t k, size_t i);
 /* The request's body, which must be a JSON object. */
 json_t *ew_req_json(struct ew_world *w, const struct hrx_req *r);
+/* Requests of receiver k answered below 300 (delivered, as the daemon sees it). */
+size_t ew_ok_count(struct ew_world *w, size_t k);
+/* Their bodies in arrival order, each checked by ew_req (json_decref it). */
+json_t *ew_ok_bodies(struct ew_world *w, size_t k);
+/* Polls until receiver k has answered n requests below 300 within
+ * timeout_ms; else fails naming `what` and showing the bodies it got. */
+void ew_wait_ok(struct ew_world *w, size_t k, size_t n, int timeout_ms, const char *what);
 
 /* ---- JSON -------------------------------------------------------------------- */
 

@@ -24,6 +24,23 @@ void tk_restart(const char *dir, struct eng_store **s, struct eng_table **t, uin
     *t = tk_table(max_keys, now, *s, idle);
 }
 
+void tk_open(const char *tag, char dir[UNIT_PATH_MAX], struct eng_store **s,
+             struct eng_table **t)
+{
+    unit_tmpdir(tag, dir);
+    *s = unit_store_open(dir);
+    *t = tk_table(4096, TK_T0, *s, 0);
+}
+
+void tk_close(const char *dir, struct eng_store **s, struct eng_table **t)
+{
+    eng_table_destroy(*t);
+    eng_store_close(*s);
+    *t = NULL;
+    *s = NULL;
+    unit_tmpdir_remove(dir);
+}
+
 int tk_rec(struct eng_table *t, const char *tenant, const char *mb, const char *dom, int type,
            int64_t time_ms)
 {

@@ -31,6 +31,14 @@ struct eng_table *tk_table(uint32_t max_keys, int64_t now, struct eng_store *s, 
 void tk_restart(const char *dir, struct eng_store **s, struct eng_table **t, uint32_t max_keys,
                 int64_t now, int64_t idle);
 
+/* The fixture of the suites on a store: tk_open() makes a temp dir named
+ * after tag, a store in it and a 4,096-key table over it whose clock
+ * starts at TK_T0; tk_close() destroys the table and closes the store (both
+ * set to NULL) and removes the dir. */
+void tk_open(const char *tag, char dir[UNIT_PATH_MAX], struct eng_store **s,
+             struct eng_table **t);
+void tk_close(const char *dir, struct eng_store **s, struct eng_table **t);
+
 /* One event as its own frame: eng_table_record()'s return. */
 int tk_rec(struct eng_table *t, const char *tenant, const char *mb, const char *dom, int type,
            int64_t time_ms);

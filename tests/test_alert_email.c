@@ -123,8 +123,5 @@ START_TEST(resolved_and_removed)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("alert_email", 0, setup, teardown,
-                       CHECK_TESTS(headers_and_parts, wrapping_and_escaping, resolved_and_removed));
-}
+CHECK_SUITE("alert_email", 0, setup, teardown, headers_and_parts, wrapping_and_escaping,
+            resolved_and_removed)

@@ -35,6 +35,7 @@
 #include "http_receiver.h"
 #include "eng_store.h"
 #include "eng_table.h"
+#include "alert_testkit.h"
 #include "check_main.h"
 #include "unit_util.h"
 
@@ -180,19 +181,8 @@ static void request_summary(size_t i, char *out, size_t n)
     const struct hrx_req *r = hrx_get(W.sink, i);
     json_t *j = json_loads(r->body, 0, NULL);
     ck_assert_ptr_nonnull(j);
-    size_t k;
-    json_t *a;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(j, "alerts"), k, a)
-    {
-        json_t *l = json_object_get(a, "labels");
-        size_t len = strlen(out);
-        snprintf(out + len, n - len, "%s%s:%s:%s:%s", len ? " " : "",
-                 json_string_value(json_object_get(a, "status")),
-                 json_string_value(json_object_get(l, "alertname")),
-                 json_string_value(json_object_get(l, "tenant")),
-                 json_string_value(json_object_get(l, "severity")));
-    }
+    static const char *const labels[] = {"alertname", "tenant", "severity", NULL};
+    atk_alerts_summary(j, labels, out, n);
     json_decref(j);
 }
 
@@ -338,6 +328,17 @@ static void two_rules(struct alert_rule r[2])
     r[1].den_types = 1u << ENG_DELIVERED;
 }
 
+/* r1 fires for tenant on 20 bounces of 100 sent (request 0 must be
+ * `first`), then r2 on 20 blocked of 100 delivered (request 1: `second`). */
+static void both_fire(const char *tenant, const char *first, const char *second)
+{
+    bounce(tenant, 100, 20);
+    expect_request(0, first, 2000);
+    events(tenant, ENG_DELIVERED, 100);
+    events(tenant, ENG_BLOCKED, 20);
+    expect_request(1, second, 2000);
+}
+
 /* Alertmanager's whole group: a second alert's notification carries the
  * first, one of two resolving lists the resolved one and stays firing, and
  * the last resolving is "resolved" with only itself. */
@@ -346,12 +347,8 @@ START_TEST(group_whole_group_carried)
     struct alert_rule r[2];
     two_rules(r);
     start_eval(r, 2, 50);
-    bounce("wg", 100, 20);
-    expect_request(0, "firing:r1:wg:warning", 2000);
+    both_fire("wg", "firing:r1:wg:warning", "firing:r1:wg:warning firing:r2:wg:warning");
     expect_field(0, "status", "firing");
-    events("wg", ENG_DELIVERED, 100);
-    events("wg", ENG_BLOCKED, 20);
-    expect_request(1, "firing:r1:wg:warning firing:r2:wg:warning", 2000);
     expect_field(1, "groupKey", "{}:{tenant=\"wg\"}");
     events("wg", ENG_DELIVERED, 1000); /* 20/1120: r2 resolves, r1 still fires */
     expect_request(2, "firing:r1:wg:warning resolved:r2:wg:warning", 2000);
@@ -370,12 +367,8 @@ START_TEST(group_by_splits_groups)
     struct alert_rule r[2];
     two_rules(r);
     start_eval_by(r, 2, 50, ALERT_LABEL_ALERTNAME);
-    bounce("gb", 100, 20);
-    expect_request(0, "firing:r1:gb:warning", 2000);
+    both_fire("gb", "firing:r1:gb:warning", "firing:r2:gb:warning");
     expect_field(0, "groupKey", "{}:{alertname=\"r1\", tenant=\"gb\"}");
-    events("gb", ENG_DELIVERED, 100);
-    events("gb", ENG_BLOCKED, 20);
-    expect_request(1, "firing:r2:gb:warning", 2000);
     expect_field(1, "groupKey", "{}:{alertname=\"r2\", tenant=\"gb\"}");
     expect_quiet(2, 600);
 }
@@ -703,18 +696,10 @@ START_TEST(keep_firing_for_holds_through_a_dip)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("alert_eval", 30, setup, teardown,
-                       CHECK_TESTS(pending_for_then_firing, repeat_after_interval_only,
-                                   group_interval_batches_and_cancels,
-                                   group_whole_group_carried, group_by_splits_groups,
-                                   state_restart_keeps_firing_and_resolves,
-                                   reload_resolves_removed_rule,
-                                   state_rule_gone_at_start_resolves, json_active_per_tenant,
-                                   slow_rule_follows_within_sweep, key_live_pins_alerting_keys,
-                                   reload_lowered_threshold_fires_quiet_key,
-                                   reload_same_rules_walks_nothing,
-                                   disabled_rule_resolves_honestly_and_returns,
-                                   keep_firing_for_holds_through_a_dip));
-}
+CHECK_SUITE("alert_eval", 30, setup, teardown, pending_for_then_firing, repeat_after_interval_only,
+            group_interval_batches_and_cancels, group_whole_group_carried, group_by_splits_groups,
+            state_restart_keeps_firing_and_resolves, reload_resolves_removed_rule,
+            state_rule_gone_at_start_resolves, json_active_per_tenant,
+            slow_rule_follows_within_sweep, key_live_pins_alerting_keys,
+            reload_lowered_threshold_fires_quiet_key, reload_same_rules_walks_nothing,
+            disabled_rule_resolves_honestly_and_returns, keep_firing_for_holds_through_a_dip)

@@ -334,12 +334,6 @@ START_TEST(signature_matches_openssl)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("alert_notify", 0, setup, teardown,
-                       CHECK_TESTS(webhook_layout, webhook_group_fields, label_names,
-                                   webhook_resolved, fingerprint_identity,
-                                   fingerprint_vector, idem_key_vector_and_stable,
-                                   removed_rule_summary, summary_and_title, signature_vector,
-                                   signature_matches_openssl));
-}
+CHECK_SUITE("alert_notify", 0, setup, teardown, webhook_layout, webhook_group_fields, label_names,
+            webhook_resolved, fingerprint_identity, fingerprint_vector, idem_key_vector_and_stable,
+            removed_rule_summary, summary_and_title, signature_vector, signature_matches_openssl)

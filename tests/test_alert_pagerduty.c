@@ -84,8 +84,4 @@ START_TEST(summary_cut_to_limit)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("alert_pagerduty", 0, setup, teardown,
-                       CHECK_TESTS(trigger_and_resolve, summary_cut_to_limit));
-}
+CHECK_SUITE("alert_pagerduty", 0, setup, teardown, trigger_and_resolve, summary_cut_to_limit)

@@ -61,7 +61,4 @@ START_TEST(table_rows)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("alert_render", 0, setup, teardown, CHECK_TESTS(table_rows));
-}
+CHECK_SUITE("alert_render", 0, setup, teardown, table_rows)

@@ -188,10 +188,5 @@ START_TEST(matchers_unrouted_and_isolated)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("alert_route", 0, setup, teardown,
-                       CHECK_TESTS(routes_isolate_tenants, default_and_copies, many_routes,
-                                   matchers_first_wins_and_continue,
-                                   matchers_unrouted_and_isolated));
-}
+CHECK_SUITE("alert_route", 0, setup, teardown, routes_isolate_tenants, default_and_copies,
+            many_routes, matchers_first_wins_and_continue, matchers_unrouted_and_isolated)

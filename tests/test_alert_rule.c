@@ -225,49 +225,51 @@ END_TEST
  * unsubscribe_spike: the 24h rate against the 7-day rate. */
 START_TEST(spikes)
 {
-    const struct alert_rule *vs = rule_named("volume_spike");
-    uint64_t today[ENG_NTYPES], before[ENG_NTYPES];
-    set2(today, ENG_SENT, 600, 0, 0);
-    set2(before, ENG_SENT, 7 * 200, 0, 0); /* 200 a day: 3x */
-    struct alert_sums s = {0};
-    sums_put(&s, ENG_RES_DAY, 0, 1, today);
-    sums_put(&s, ENG_RES_DAY, 1, 7, before);
-    struct alert_value v = eval_with(vs, &s);
-    ck_assert_uint_eq(v.value_ppb, 3 * ALERT_PPB);
-    ck_assert_int_eq(v.severity, ALERT_SEV_WARNING);
-    set2(today, ENG_SENT, 500, 0, 0);
-    set2(before, ENG_SENT, 7 * 20, 0, 0); /* 20 a day -> 500: the classic, 25x */
-    s.n = 0;
-    sums_put(&s, ENG_RES_DAY, 0, 1, today);
-    sums_put(&s, ENG_RES_DAY, 1, 7, before);
-    v = eval_with(vs, &s);
-    ck_assert_uint_eq(v.value_ppb, 25 * ALERT_PPB);
-    ck_assert_int_eq(v.severity, ALERT_SEV_CRITICAL);
-    set2(before, ENG_SENT, 0, 0, 0); /* no history: no baseline, no alert */
-    s.n = 0;
-    sums_put(&s, ENG_RES_DAY, 0, 1, today);
-    sums_put(&s, ENG_RES_DAY, 1, 7, before);
-    ck_assert_int_eq(eval_with(vs, &s).severity, ALERT_SEV_NONE);
-    set2(today, ENG_SENT, 499, 0, 0); /* under min_volume */
-    s.n = 0;
-    sums_put(&s, ENG_RES_DAY, 0, 1, today);
-    sums_put(&s, ENG_RES_DAY, 1, 7, before);
-    ck_assert_int_eq(eval_with(vs, &s).severity, ALERT_SEV_NONE);
-
-    const struct alert_rule *us = rule_named("unsubscribe_spike");
-    set2(today, ENG_DELIVERED, 1000, ENG_UNSUBSCRIBE, 30);  /* 3% */
-    set2(before, ENG_DELIVERED, 7000, ENG_UNSUBSCRIBE, 70); /* 1% */
-    s.n = 0;
-    sums_put(&s, ENG_RES_HOUR, 0, 24, today);
-    sums_put(&s, ENG_RES_DAY, 1, 7, before);
-    v = eval_with(us, &s);
-    ck_assert_uint_eq(v.value_ppb, 3 * ALERT_PPB);
-    ck_assert_int_eq(v.severity, ALERT_SEV_WARNING);
-    set2(today, ENG_DELIVERED, 1000, ENG_UNSUBSCRIBE, 9); /* under min_count */
-    s.n = 0;
-    sums_put(&s, ENG_RES_HOUR, 0, 24, today);
-    sums_put(&s, ENG_RES_DAY, 1, 7, before);
-    ck_assert_int_eq(eval_with(us, &s).severity, ALERT_SEV_NONE);
+    /* today: one day (volume_spike) or 24 hours (unsubscribe_spike); the
+     * baseline: the 7 days before. value_ppb 0: only the severity checked. */
+    static const struct {
+        const char *rule;
+        int res, n;
+        int t1;
+        uint64_t v1;
+        int t2;
+        uint64_t v2;
+        int b1;
+        uint64_t w1;
+        int b2;
+        uint64_t w2;
+        uint64_t value_ppb;
+        int severity;
+        const char *why;
+    } cases[] = {
+        {"volume_spike", ENG_RES_DAY, 1, ENG_SENT, 600, 0, 0, ENG_SENT, 7 * 200, 0, 0,
+         3 * ALERT_PPB, ALERT_SEV_WARNING, "200 a day: 3x"},
+        {"volume_spike", ENG_RES_DAY, 1, ENG_SENT, 500, 0, 0, ENG_SENT, 7 * 20, 0, 0,
+         25 * ALERT_PPB, ALERT_SEV_CRITICAL, "20 a day -> 500: the classic, 25x"},
+        {"volume_spike", ENG_RES_DAY, 1, ENG_SENT, 500, 0, 0, ENG_SENT, 0, 0, 0, 0,
+         ALERT_SEV_NONE, "no history: no baseline, no alert"},
+        {"volume_spike", ENG_RES_DAY, 1, ENG_SENT, 499, 0, 0, ENG_SENT, 0, 0, 0, 0,
+         ALERT_SEV_NONE, "under min_volume"},
+        {"unsubscribe_spike", ENG_RES_HOUR, 24, ENG_DELIVERED, 1000, ENG_UNSUBSCRIBE, 30,
+         ENG_DELIVERED, 7000, ENG_UNSUBSCRIBE, 70, 3 * ALERT_PPB, ALERT_SEV_WARNING,
+         "3% against 1%"},
+        {"unsubscribe_spike", ENG_RES_HOUR, 24, ENG_DELIVERED, 1000, ENG_UNSUBSCRIBE, 9,
+         ENG_DELIVERED, 7000, ENG_UNSUBSCRIBE, 70, 0, ALERT_SEV_NONE, "under min_count"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        uint64_t today[ENG_NTYPES], before[ENG_NTYPES];
+        struct alert_sums s = {0};
+        set2(today, cases[i].t1, cases[i].v1, cases[i].t2, cases[i].v2);
+        set2(before, cases[i].b1, cases[i].w1, cases[i].b2, cases[i].w2);
+        sums_put(&s, cases[i].res, 0, cases[i].n, today);
+        sums_put(&s, ENG_RES_DAY, 1, 7, before);
+        struct alert_value v = eval_with(rule_named(cases[i].rule), &s);
+        if (cases[i].value_ppb)
+            ck_assert_msg(v.value_ppb == cases[i].value_ppb, "%s: value %llu", cases[i].why,
+                          (unsigned long long)v.value_ppb);
+        ck_assert_msg(v.severity == cases[i].severity, "%s: severity %d", cases[i].why,
+                      v.severity);
+    }
 }
 END_TEST
 

@@ -27,6 +27,16 @@ static struct alert_ruleset *rules_parse(const char *yaml, char *err, size_t err
     return rs;
 }
 
+/* yaml must parse; its rules (alert_ruleset_free them). */
+static struct alert_ruleset *rules_ok(const char *yaml)
+{
+    char err[512] = "";
+    int rc;
+    struct alert_ruleset *rs = rules_parse(yaml, err, sizeof(err), &rc);
+    ck_assert_msg(rc == MP_OK, "%s", err);
+    return rs;
+}
+
 static void rule_eq(const struct alert_rule *a, const struct alert_rule *b)
 {
     ck_assert_str_eq(a->name, b->name);
@@ -61,15 +71,11 @@ static void rule_eq(const struct alert_rule *a, const struct alert_rule *b)
 
 START_TEST(test_rules_overrides)
 {
-    char err[512] = "";
-    int rc;
-    struct alert_ruleset *rs = rules_parse(
+    struct alert_ruleset *rs = rules_ok(
         RULE1 "    critical: 0.04\n    for: 5m\n    repeat_interval: 0s\n"
               "overrides:\n  - tenant: acme\n    rule: r1\n    warning: 1%\n"
               "  - tenant: acme\n    rule: r1\n    enabled: false\n"
-              "  - tenant: beta\n    rule: r1\n    critical: 10%\n",
-        err, sizeof(err), &rc);
-    ck_assert_msg(rc == MP_OK, "%s", err);
+              "  - tenant: beta\n    rule: r1\n    critical: 10%\n");
     const struct alert_rule *base = alert_ruleset_for(rs, "other");
     const struct alert_rule *acme = alert_ruleset_for(rs, "acme");
     const struct alert_rule *beta = alert_ruleset_for(rs, "beta");
@@ -367,14 +373,10 @@ END_TEST
  * a rule's own value wins. */
 START_TEST(test_rules_defaults_section)
 {
-    char err[512] = "";
-    int rc;
-    struct alert_ruleset *rs = rules_parse(
+    struct alert_ruleset *rs = rules_ok(
         "defaults:\n  for: 5m\n  repeat_interval: 0\n  resolve_ratio: 50%\n"
         RULE1 "  - name: r2\n    kind: count\n    numerator: [spam_trap]\n    window: 1h\n"
-        "    critical: 2\n    for: 0s\n    repeat_interval: 1h\n    enabled: false\n",
-        err, sizeof(err), &rc);
-    ck_assert_msg(rc == MP_OK, "%s", err);
+        "    critical: 2\n    for: 0s\n    repeat_interval: 1h\n    enabled: false\n");
     const struct alert_rule *r = alert_ruleset_for(rs, "t");
     ck_assert_int_eq(r[0].for_ms, 300000);
     ck_assert_int_eq(r[0].repeat_ms, 0);
@@ -394,15 +396,11 @@ END_TEST
  * override (which changes nothing else); 0s when nothing sets it. */
 START_TEST(test_rules_keep_firing_for)
 {
-    char err[512] = "";
-    int rc;
-    struct alert_ruleset *rs = rules_parse(
+    struct alert_ruleset *rs = rules_ok(
         "defaults:\n  keep_firing_for: 5m\n"
         RULE1 "  - name: r2\n    kind: count\n    numerator: [spam_trap]\n    window: 1h\n"
         "    critical: 2\n    keep_firing_for: 0s\n"
-        "overrides:\n  - tenant: acme\n    rule: r1\n    keep_firing_for: 24h\n",
-        err, sizeof(err), &rc);
-    ck_assert_msg(rc == MP_OK, "%s", err);
+        "overrides:\n  - tenant: acme\n    rule: r1\n    keep_firing_for: 24h\n");
     const struct alert_rule *r = alert_ruleset_for(rs, "t");
     const struct alert_rule *acme = alert_ruleset_for(rs, "acme");
     ck_assert_int_eq(r[0].keep_ms, 300000);
@@ -411,8 +409,7 @@ START_TEST(test_rules_keep_firing_for)
     ck_assert_uint_eq(acme[0].warning_ppb, r[0].warning_ppb);
     ck_assert_int_eq(acme[1].keep_ms, 0);
     alert_ruleset_free(rs);
-    rs = rules_parse(RULE1, err, sizeof(err), &rc);
-    ck_assert_msg(rc == MP_OK, "%s", err);
+    rs = rules_ok(RULE1);
     ck_assert_int_eq(alert_ruleset_for(rs, "t")[0].keep_ms, 0);
     alert_ruleset_free(rs);
 }

@@ -349,10 +349,5 @@ START_TEST(concurrency_smoke)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("alert_silence", 60, setup, teardown,
-                       CHECK_TESTS(matchers_and_anchoring, states_over_time, validation,
-                                   tenant_pin, filters, bounds, store_round_trip,
-                                   concurrency_smoke));
-}
+CHECK_SUITE("alert_silence", 60, setup, teardown, matchers_and_anchoring, states_over_time,
+            validation, tenant_pin, filters, bounds, store_round_trip, concurrency_smoke)

@@ -140,9 +140,5 @@ START_TEST(merge_attachments_and_text)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("alert_slack", 0, setup, teardown,
-                       CHECK_TESTS(colour_title_lines, removed_rule_line,
-                                   merge_attachments_and_text));
-}
+CHECK_SUITE("alert_slack", 0, setup, teardown, colour_title_lines, removed_rule_line,
+            merge_attachments_and_text)

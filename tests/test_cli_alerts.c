@@ -14,37 +14,30 @@
 
 #include "cli_alerts.h"
 #include "check_main.h"
-
-/* What fn prints for body, which must return want_rc; the caller frees. */
-static char *printed(int (*fn)(FILE *, const char *), const char *body, int want_rc)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fn(f, body), want_rc);
-    fclose(f);
-    return buf;
-}
+#include "unit_util.h"
 
 START_TEST(urls)
 {
-    char *u = NULL;
-    ck_assert_int_eq(cli_alerts_url("http://h:1/", NULL, 0, 0, &u), MP_OK);
-    ck_assert_str_eq(u, "http://h:1/v1/alerts");
-    free(u);
-    ck_assert_int_eq(cli_alerts_url("http://h:1", "a b", 0, 0, &u), MP_OK);
-    ck_assert_str_eq(u, "http://h:1/v1/alerts?tenant=a%20b");
-    free(u);
-    ck_assert_int_eq(cli_alerts_url("http://h:1", "acme", 1, 20, &u), MP_OK);
-    ck_assert_str_eq(u, "http://h:1/v1/alerts/dead?tenant=acme&limit=20");
-    free(u);
-    ck_assert_int_eq(cli_alerts_url("http://h:1", NULL, 1, 5, &u), MP_OK);
-    ck_assert_str_eq(u, "http://h:1/v1/alerts/dead?limit=5");
-    free(u);
-    ck_assert_int_eq(cli_alerts_url("http://h:1//", "a/b", 1, 0, &u), MP_OK);
-    ck_assert_str_eq(u, "http://h:1/v1/alerts/dead?tenant=a%2Fb");
-    free(u);
+    static const struct {
+        const char *api, *tenant;
+        int dead;
+        long limit;
+        const char *want;
+    } cases[] = {
+        {"http://h:1/", NULL, 0, 0, "http://h:1/v1/alerts"},
+        {"http://h:1", "a b", 0, 0, "http://h:1/v1/alerts?tenant=a%20b"},
+        {"http://h:1", "acme", 1, 20, "http://h:1/v1/alerts/dead?tenant=acme&limit=20"},
+        {"http://h:1", NULL, 1, 5, "http://h:1/v1/alerts/dead?limit=5"},
+        {"http://h:1//", "a/b", 1, 0, "http://h:1/v1/alerts/dead?tenant=a%2Fb"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *u = NULL;
+        ck_assert_int_eq(cli_alerts_url(cases[i].api, cases[i].tenant, cases[i].dead,
+                                        cases[i].limit, &u),
+                         MP_OK);
+        ck_assert_str_eq(u, cases[i].want);
+        free(u);
+    }
 }
 END_TEST
 
@@ -59,7 +52,7 @@ START_TEST(active_table)
         "\"labels\":{\"alertname\":\"volume_spike\",\"severity\":\"warning\",\"tenant\":\"beta\"},"
         "\"annotations\":{\"value\":\"4.5\",\"threshold\":\"3\",\"numerator\":\"900\","
         "\"window\":\"1d\",\"kind\":\"spike\"}}]}";
-    char *out = printed(cli_alerts_print, body, MP_OK);
+    char *out = unit_printed(cli_alerts_print, body, MP_OK);
     ck_assert_msg(strncmp(out, "STATE   SEV  RULE           TENANT     SCOPE              VALUE"
                               "  THRESH     NUM/DEN WIN  SINCE UTC\n", 99) == 0, "%s", out);
     const char *l1 = strstr(out, "\nfiring");
@@ -93,7 +86,7 @@ START_TEST(empty_and_other_shapes)
         {cli_alerts_print_dead, "{\"alerts\":[]}", MP_ERR_PARSE, ""},
     };
     for (size_t i = 0; i < MP_ARRAY_LEN(cases); i++) {
-        char *out = printed(cases[i].fn, cases[i].body, cases[i].rc);
+        char *out = unit_printed(cases[i].fn, cases[i].body, cases[i].rc);
         ck_assert_msg(strcmp(out, cases[i].want) == 0, "%s: \"%s\"", cases[i].body, out);
         free(out);
     }
@@ -105,7 +98,7 @@ START_TEST(dead_table)
     const char *body = "{\"dead\":[{\"id\":7,\"receiver\":\"ops\",\"tenant\":\"acme\","
                        "\"idempotency_key\":\"abc\",\"reason\":\"http_400\",\"attempts\":1,"
                        "\"created\":\"x\",\"died\":\"2026-11-22T10:00:00.000Z\",\"body\":{}}]}";
-    char *out = printed(cli_alerts_print_dead, body, MP_OK);
+    char *out = unit_printed(cli_alerts_print_dead, body, MP_OK);
     ck_assert_msg(strcmp(out, "DIED UTC       RECEIVER         TENANT         REASON           "
                               "ATTEMPTS IDEMPOTENCY-KEY\n"
                               "11-22 10:00:00 ops              acme           http_400         "
@@ -114,16 +107,6 @@ START_TEST(dead_table)
     free(out);
 }
 END_TEST
-
-/* Every line of t at most max wide; returns the number of lines. */
-static size_t lines_fit(const char *t, size_t max)
-{
-    size_t n = 0;
-    for (const char *p = t, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1, n++)
-        ck_assert_msg((size_t)(nl - p) <= max, "line %zu is %zu wide:\n%.*s", n,
-                      (size_t)(nl - p), (int)(nl - p), p);
-    return n;
-}
 
 /* Where header `h` ends in the header line, the row's cell must end too
  * (right-aligned), with a blank before it. */
@@ -155,8 +138,8 @@ START_TEST(wide_data_fits_100)
         "\"newsletter-weekly-digest@marketing.acme.example\"},\"annotations\":{\"value\":"
         "\"123456.789\",\"threshold\":\"3\",\"numerator\":\"900\",\"kind\":\"spike\","
         "\"window\":\"7d\"}}]}";
-    char *out = printed(cli_alerts_print, body, MP_OK);
-    ck_assert_uint_eq(lines_fit(out, 100), 3);
+    char *out = unit_printed(cli_alerts_print, body, MP_OK);
+    ck_assert_uint_eq(unit_lines_fit(out, 100), 3);
     ck_assert_msg(strchr(out, 0x1b) == NULL, "a control byte reached the terminal: %s", out);
     const char *r1 = strstr(out, "\nfiring"), *r2 = strstr(out, "\npending");
     ck_assert_msg(r1 && r2, "%s", out);
@@ -166,12 +149,14 @@ START_TEST(wide_data_fits_100)
     ck_assert_msg(strstr(r2, "spike?[2J ") && strstr(r2, "page ") &&
                       strstr(r2, " newslet...xample "),
                   "%s", out);
-    ends_under(out, r1, "VALUE", "12.35%");
-    ends_under(out, r1, "THRESH", "0.10%");
-    ends_under(out, r1, "NUM/DEN", "1.2G/98.8G");
-    ends_under(out, r2, "VALUE", "123457x");
-    ends_under(out, r2, "THRESH", "3.0x");
-    ends_under(out, r2, "NUM/DEN", "900/-");
+    const struct {
+        const char *row, *header, *want;
+    } cols[] = {
+        {r1, "VALUE", "12.35%"}, {r1, "THRESH", "0.10%"}, {r1, "NUM/DEN", "1.2G/98.8G"},
+        {r2, "VALUE", "123457x"}, {r2, "THRESH", "3.0x"}, {r2, "NUM/DEN", "900/-"},
+    };
+    for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+        ends_under(out, cols[i].row, cols[i].header, cols[i].want);
     free(out);
 
     const char *dead = "{\"dead\":[{\"receiver\":\"pagerduty-events-v2-eu-central\","
@@ -179,8 +164,8 @@ START_TEST(wide_data_fits_100)
                        "\"idempotency_key\":\"0123456789abcdef0123456789abcdef0123456789abcdef\","
                        "\"reason\":\"http_400_bad_request_from_receiver\",\"attempts\":123456789012,"
                        "\"died\":\"2026-11-22T10:00:00.000Z\"}]}";
-    out = printed(cli_alerts_print_dead, dead, MP_OK);
-    ck_assert_uint_eq(lines_fit(out, 100), 2);
+    out = unit_printed(cli_alerts_print_dead, dead, MP_OK);
+    ck_assert_uint_eq(unit_lines_fit(out, 100), 2);
     const char *row = strchr(out, '\n') + 1;
     ck_assert_msg(strstr(row, " 0123456789ab...456789abcdef\n") && strstr(row, " pagerdu...entral "),
                   "%s", out);
@@ -189,9 +174,5 @@ START_TEST(wide_data_fits_100)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_alerts", 0, NULL, NULL,
-                       CHECK_TESTS(urls, active_table, dead_table, wide_data_fits_100,
-                                   empty_and_other_shapes));
-}
+CHECK_SUITE("cli_alerts", 0, NULL, NULL, urls, active_table, dead_table, wide_data_fits_100,
+            empty_and_other_shapes)

@@ -231,8 +231,5 @@ START_TEST(show)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_api", 30, setup, teardown,
-                       CHECK_TESTS(urls, error_text, get, shared_options, api_from_env, show));
-}
+CHECK_SUITE("cli_api", 30, setup, teardown, urls, error_text, get, shared_options, api_from_env,
+            show)

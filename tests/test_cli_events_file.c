@@ -224,10 +224,5 @@ START_TEST(shipped_examples)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_events_file", 30, setup, teardown,
-                       CHECK_TESTS(json_every_column, json_refusals, times,
-                                   csv_columns_and_quoting, csv_bad_headers, formats,
-                                   shipped_examples));
-}
+CHECK_SUITE("cli_events_file", 30, setup, teardown, json_every_column, json_refusals, times,
+            csv_columns_and_quoting, csv_bad_headers, formats, shipped_examples)

@@ -220,9 +220,5 @@ END_TEST
 
 void test_init(void) { mp_log_set_level(MP_LOG_ERROR); }
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_keygen", 60, setup, teardown,
-                       CHECK_TESTS(prints_a_pair, writes_the_secret_file, send_with_keys,
-                                   client_option_errors));
-}
+CHECK_SUITE("cli_keygen", 60, setup, teardown, prints_a_pair, writes_the_secret_file,
+            send_with_keys, client_option_errors)

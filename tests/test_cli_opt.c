@@ -172,9 +172,5 @@ START_TEST(endpoints_and_env)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_opt", 0, NULL, NULL,
-                       CHECK_TESTS(forms, refusals, help_ends_the_walk, integers,
-                                   tenant_and_api, endpoints_and_env));
-}
+CHECK_SUITE("cli_opt", 0, NULL, NULL, forms, refusals, help_ends_the_walk, integers, tenant_and_api,
+            endpoints_and_env)

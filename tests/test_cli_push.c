@@ -24,6 +24,7 @@
 #include "check_main.h"
 #include "cli_push.h"
 #include "e2e_harness.h"
+#include "unit_util.h"
 
 static const struct cli_cmd cmd = {"push-test", "", "", NULL, 0, NULL};
 static void *zctx, *pull;
@@ -32,15 +33,9 @@ static char bound[64], unbound[64];
 static void setup(void)
 {
     char err[256] = "";
-    int tmo = 5000;
-    uint16_t port, other;
+    uint16_t other;
     zctx = zmq_ctx_new();
-    pull = zmq_socket(zctx, ZMQ_PULL);
-    ck_assert_ptr_nonnull(pull);
-    ck_assert_int_eq(zmq_setsockopt(pull, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)), 0);
-    ck_assert_int_eq(e2e_free_port(&port, NULL, 0, err, sizeof(err)), MP_OK);
-    snprintf(bound, sizeof(bound), "tcp://127.0.0.1:%u", (unsigned)port);
-    ck_assert_int_eq(zmq_bind(pull, bound), 0);
+    pull = unit_pull_bind(zctx, 5000, bound);
     ck_assert_int_eq(e2e_free_port(&other, NULL, 0, err, sizeof(err)), MP_OK);
     snprintf(unbound, sizeof(unbound), "tcp://127.0.0.1:%u", (unsigned)other);
 }
@@ -117,8 +112,4 @@ START_TEST(bad_options)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_push", 30, setup, teardown,
-                       CHECK_TESTS(frames_delivered, no_listener, queue_full, bad_options));
-}
+CHECK_SUITE("cli_push", 30, setup, teardown, frames_delivered, no_listener, queue_full, bad_options)

@@ -25,6 +25,7 @@
 #include "check_main.h"
 #include "cli_send.h"
 #include "e2e_harness.h"
+#include "unit_util.h"
 #include "mailpulse.pb-c.h"
 #include "mp_atomic.h"
 
@@ -34,16 +35,9 @@ static char endpoint[64], dir[512];
 static void setup(void)
 {
     char err[256] = "";
-    int tmo = 5000;
-    uint16_t port;
     ck_assert_int_eq(e2e_tmpdir_create("cli_send", dir, sizeof(dir), err, sizeof(err)), MP_OK);
     zctx = zmq_ctx_new();
-    pull = zmq_socket(zctx, ZMQ_PULL);
-    ck_assert_ptr_nonnull(pull);
-    ck_assert_int_eq(zmq_setsockopt(pull, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)), 0);
-    ck_assert_int_eq(e2e_free_port(&port, NULL, 0, err, sizeof(err)), MP_OK);
-    snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%u", (unsigned)port);
-    ck_assert_int_eq(zmq_bind(pull, endpoint), 0);
+    pull = unit_pull_bind(zctx, 5000, endpoint);
 }
 
 static void teardown(void)
@@ -470,13 +464,7 @@ START_TEST(ack_usage_errors)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_send", 30, setup, teardown,
-                       CHECK_TESTS(events_in_batches, raw_and_empty_frames, endpoint_from_env,
-                                   usage_errors,
-                                   push_without_listener_fails_every_time,
-                                   ack_resends_on_retry_and_lost_ack, ack_gives_up_after_retries,
-                                   ack_resends_in_order,
-                                   ack_usage_errors));
-}
+CHECK_SUITE("cli_send", 30, setup, teardown, events_in_batches, raw_and_empty_frames,
+            endpoint_from_env, usage_errors, push_without_listener_fails_every_time,
+            ack_resends_on_retry_and_lost_ack, ack_gives_up_after_retries, ack_resends_in_order,
+            ack_usage_errors)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "unit_util.h"
 #include "cli_silence.h"
 
 static void matcher_is(const char *text, const char *name, const char *value, int re, int eq)
@@ -59,23 +60,12 @@ START_TEST(durations)
 }
 END_TEST
 
-static char *printed(const char *body, int want_rc)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(cli_silence_print(f, body), want_rc);
-    fclose(f);
-    return buf;
-}
-
 START_TEST(table)
 {
-    char *out = printed("[]", MP_OK);
+    char *out = unit_printed(cli_silence_print, "[]", MP_OK);
     ck_assert_str_eq(out, "no silences\n");
     free(out);
-    out = printed("{\"silences\":[]}", MP_ERR_PARSE);
+    out = unit_printed(cli_silence_print, "{\"silences\":[]}", MP_ERR_PARSE);
     ck_assert_str_eq(out, "");
     free(out);
     const char *body =
@@ -84,7 +74,7 @@ START_TEST(table)
         "\"comment\":\"c\",\"matchers\":[{\"name\":\"tenant\",\"value\":\"acme\",\"isRegex\":false,"
         "\"isEqual\":true},{\"name\":\"recipient_domain\",\"value\":\"gmail\\\\.com|yahoo\\\\.com|"
         "outlook\\\\.com\",\"isRegex\":true,\"isEqual\":false}]}]";
-    out = printed(body, MP_OK);
+    out = unit_printed(cli_silence_print, body, MP_OK);
     ck_assert_msg(strstr(out, "ID") && strstr(out, "MATCHERS") &&
                       strstr(out, "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab active  12-02 05:47") &&
                       strstr(out, "tenant=acme"),
@@ -98,7 +88,4 @@ START_TEST(table)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_silence", 0, NULL, NULL, CHECK_TESTS(matchers, durations, table));
-}
+CHECK_SUITE("cli_silence", 0, NULL, NULL, matchers, durations, table)

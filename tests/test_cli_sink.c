@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "unit_util.h"
 #include "cli_sink.h"
 #include "e2e_harness.h"
 
@@ -82,29 +83,10 @@ static void stop(struct sink *k)
 static long post(const char *url, const char *method, const char *body, size_t len,
                  const char *header)
 {
-    struct curl_slist *h = header ? curl_slist_append(NULL, header) : NULL;
-    CURL *e = curl_easy_init();
-    ck_assert_ptr_nonnull(e);
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    if (body) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)len);
-    }
-    if (method)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    FILE *devnull = fopen("/dev/null", "w");
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, devnull);
-    CURLcode cc = curl_easy_perform(e);
-    ck_assert_msg(cc == CURLE_OK, "%s: %s", url, curl_easy_strerror(cc));
-    long status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(e);
-    curl_slist_free_all(h);
-    fclose(devnull);
-    return status;
+    struct unit_answer a;
+    unit_http(method, url, body, len, header, 5000, &a);
+    mp_buf_free(&a.body);
+    return a.status;
 }
 
 static json_t *records(const struct sink *k, size_t want)
@@ -225,9 +207,5 @@ START_TEST(start_refused)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_sink", 30, setup, teardown,
-                       CHECK_TESTS(alert_printed_and_recorded, raw_body_on_ipv6, body_limit,
-                                   listen_refused, start_refused));
-}
+CHECK_SUITE("cli_sink", 30, setup, teardown, alert_printed_and_recorded, raw_body_on_ipv6,
+            body_limit, listen_refused, start_refused)

@@ -14,6 +14,7 @@
 
 #include "cli_stats.h"
 #include "check_main.h"
+#include "unit_util.h"
 
 START_TEST(percent)
 {
@@ -72,22 +73,11 @@ static const char body[] =
     "\"soft_bounce_rate\":null,\"block_rate\":null,\"deferral_rate\":null,\"delivery_rate\":null,"
     "\"complaint_rate\":null,\"engagement_rate\":null,\"unsubscribe_rate\":null}}]}";
 
-static char *print(const char *b, int want_rc)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(cli_stats_print(f, b), want_rc);
-    fclose(f);
-    return text;
-}
-
 #define has(text, s) ck_assert_msg(strstr((text), (s)) != NULL, "no \"%s\" in:\n%s", (s), (text))
 
 START_TEST(tables)
 {
-    char *t = print(body, MP_OK);
+    char *t = unit_printed(cli_stats_print, body, MP_OK);
     has(t, "tenant acme, window 24h\n");
     /* counts left, rates right, in the daemon's order */
     has(t, "\n  sent                  153    bounce_rate           7.84%\n");
@@ -106,16 +96,6 @@ START_TEST(tables)
 }
 END_TEST
 
-/* Widths of every line of t: at most max; returns the number of lines. */
-static size_t lines_fit(const char *t, size_t max)
-{
-    size_t n = 0;
-    for (const char *p = t, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1, n++)
-        ck_assert_msg((size_t)(nl - p) <= max, "line %zu is %zu wide:\n%.*s", n,
-                      (size_t)(nl - p), (int)(nl - p), p);
-    return n;
-}
-
 /* Realistic long data: a 64-character tenant, an 80-character mailbox, an
  * 11-digit count. Every line fits 100 columns, the name is cut in the middle
  * (both ends kept), the numbers end in the same column as their headers. */
@@ -129,8 +109,8 @@ START_TEST(wide_data_fits_100)
         "a-company.example.co.uk.end\",\"counts\":{\"sent\":12345678901,\"delivered\":"
         "999999999,\"bounce_hard\":1000000000,\"complaint\":7,\"spam_trap\":0},"
         "\"rates\":{\"bounce_rate\":1.0,\"complaint_rate\":0.00001,\"engagement_rate\":null}}]}";
-    char *t = print(wide, MP_OK);
-    ck_assert_uint_ge(lines_fit(t, 100), 6);
+    char *t = unit_printed(cli_stats_print, wide, MP_OK);
+    ck_assert_uint_ge(unit_lines_fit(t, 100), 6);
     const char *hdr = strstr(t, "\n  recipient_domain ");
     const char *row = strstr(t, "\n  mx-first-");
     ck_assert_msg(hdr && row, "%s", t);
@@ -154,9 +134,9 @@ END_TEST
 
 START_TEST(not_stats)
 {
-    free(print("{\"error\":\"x\"}", MP_ERR_PARSE));
-    free(print("not json", MP_ERR_PARSE));
-    free(print("", MP_ERR_PARSE));
+    free(unit_printed(cli_stats_print, "{\"error\":\"x\"}", MP_ERR_PARSE));
+    free(unit_printed(cli_stats_print, "not json", MP_ERR_PARSE));
+    free(unit_printed(cli_stats_print, "", MP_ERR_PARSE));
 }
 END_TEST
 

@@ -97,7 +97,4 @@ START_TEST(rows)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_table", 0, NULL, NULL, CHECK_TESTS(fit, count_and_time, rows));
-}
+CHECK_SUITE("cli_table", 0, NULL, NULL, fit, count_and_time, rows)

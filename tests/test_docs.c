@@ -23,26 +23,14 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
+#include "e2e_suite.h"
 
 static char SRC[E2E_PATH_MAX];
 
 static void setup(void)
 {
-    const char *s = getenv("MP_SRC_DIR");
-    char probe[E2E_PATH_MAX + 32];
     ew_setup(&W, "docs");
-    if (s && *s)
-        snprintf(SRC, sizeof(SRC), "%s", s);
-    else
-        must(getcwd(SRC, sizeof(SRC)) != NULL, "getcwd failed");
-    snprintf(probe, sizeof(probe), "%s/README.md", SRC);
-    must(access(probe, R_OK) == 0, "%s: not the source tree (set MP_SRC_DIR)", SRC);
+    ew_src_dir(&W, SRC, "README.md");
 }
 
 static void teardown(void) { ew_teardown(&W); }
@@ -213,9 +201,5 @@ START_TEST(example_files_load)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {readme_yaml_blocks_load, 0}, {config_table_in_block, 0}, {example_files_load, 0}};
-    return ew_suite("docs", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("docs", 120, setup, teardown, {readme_yaml_blocks_load, 0}, {config_table_in_block, 0},
+         {example_files_load, 0})

@@ -41,7 +41,7 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "ingest_validate.h"
 #include "mp_log.h"
 #include "mailpulse.pb-c.h"
@@ -60,15 +60,7 @@
 #define MAILBOX_B "news@team-b.example"
 #define GMAIL "gmail.com"
 
-/* ---- the world one case runs in (one per forked test process) ------------ */
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2e"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2e")
 
 /* Writes the config and starts mailpulsed; returns once /healthz is 200. */
 static void w_start_daemon(const struct e2e_receiver_conf *rec, size_t nrec,
@@ -424,8 +416,7 @@ START_TEST(signature_verifies)
          "receiver: %.2000s", r->body);
     json_decref(body);
 
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -652,8 +643,7 @@ START_TEST(garbage_then_valid)
              needle, tail);
     }
 
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -934,8 +924,7 @@ START_TEST(frame_limits)
     must(e2e_http_get(W.healthz, 2000, &status, NULL) == MP_OK && status == 200,
          "daemon not healthy after the limits: /healthz %ld", status);
     zmq_close(big);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -992,14 +981,7 @@ START_TEST(help_exits_0)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {story_team_a_bad_list, 0}, {signature_verifies, 0}, {garbage_then_valid, 0},
-        {clean_sigterm, 0},         {config_refused, (int)MP_ARRAY_LEN(refused)},
-        {help_exits_0, 0},          {log_cannot_be_forged, 0},
-        {frame_limits, 0},
-        {check_equals_start, (int)MP_ARRAY_LEN(check_cases)},
-    };
-    return ew_suite("e2e", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e", 45, setup, teardown, {story_team_a_bad_list, 0}, {signature_verifies, 0},
+         {garbage_then_valid, 0}, {clean_sigterm, 0}, {config_refused, (int)MP_ARRAY_LEN(refused)},
+         {help_exits_0, 0}, {log_cannot_be_forged, 0}, {frame_limits, 0},
+         {check_equals_start, (int)MP_ARRAY_LEN(check_cases)})

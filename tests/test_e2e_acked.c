@@ -28,13 +28,8 @@
 
 #include "ack_client.h"
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "mailpulse.pb-c.h"
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
 
 #define A_OK MAILPULSE__V1__ACK_STATUS__ACK_STATUS_OK
 #define A_DUP MAILPULSE__V1__ACK_STATUS__ACK_STATUS_DUPLICATE
@@ -106,8 +101,7 @@ static void finish(void *d)
 {
     if (d)
         zmq_close(d);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 
 static void expect(struct ak_ack a, int status, uint64_t seq, uint32_t acc, uint32_t rej,
@@ -367,12 +361,5 @@ START_TEST(order_no_false_alert)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{ok_duplicate_push, 0},
-                                    {partial_and_refused, 0},
-                                    {retry_under_overload, 0},
-                                    {restart_exact, 0},
-                                    {order_no_false_alert, 0}};
-    return ew_suite("e2e_acked", 90, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_acked", 90, setup, teardown, {ok_duplicate_push, 0}, {partial_and_refused, 0},
+         {retry_under_overload, 0}, {restart_exact, 0}, {order_no_false_alert, 0})

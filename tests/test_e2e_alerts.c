@@ -81,7 +81,7 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "check_main.h"
 #include "prom_text.h"
 
@@ -105,15 +105,7 @@ enum {
 #define OUTLOOK "outlook.com"
 #define YAHOO "yahoo.com"
 
-/* ---- the world one case runs in (one per forked test process) ------------ */
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2ea"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2ea")
 
 /* Every event sent so far is counted (and no more). */
 static void w_wait_accepted(void)
@@ -170,41 +162,8 @@ static void check_fields(json_t *al, const struct field *f, size_t n, const char
 /* ---- what a raw receiver got ------------------------------------------- */
 
 /* Requests receiver k answered with 2xx. */
-static size_t w_ok_count(size_t k)
-{
-    size_t n = hrx_count(W.raw[k]), ok = 0;
-    for (size_t i = 0; i < n; i++)
-        ok += hrx_get(W.raw[k], i)->status < 300;
-    return ok;
-}
-
 /* Bodies of the requests receiver k answered with 2xx, in arrival order,
  * each signature-checked. */
-static json_t *w_ok_bodies(size_t k)
-{
-    json_t *arr = json_array();
-    size_t n = hrx_count(W.raw[k]);
-    for (size_t i = 0; i < n; i++) {
-        const struct hrx_req *r = ew_req(&W, k, i);
-        if (r->status < 300)
-            json_array_append_new(arr, ew_req_json(&W, r));
-    }
-    return arr;
-}
-
-static void w_wait_ok(size_t k, size_t n, int timeout_ms, const char *what)
-{
-    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
-    while (w_ok_count(k) < n && mp_mono_ns() < deadline)
-        usleep(5000);
-    if (w_ok_count(k) < n) {
-        json_t *b = w_ok_bodies(k);
-        char *d = jdump(b);
-        must(0, "%s: receiver %zu got %zu of %zu requests within %d ms: %s", what, k,
-             w_ok_count(k), n, timeout_ms, d);
-    }
-}
-
 /* ---- stories 2, 3, 4 and /v1/alerts, one daemon ------------------------- */
 
 #define CMP "acme-cmp"
@@ -263,17 +222,29 @@ static void story3_crossing(int64_t now)
     ew_send_frame(&W, ev, n, "e2e-alerts");
 }
 
+/* Receiver k got one notification with one alert, `alert` (what that one
+ * alert is, and which alerts must not be there). The bodies, their alerts
+ * and a dump of them are the caller's (json_decref bodies, free dump). */
+static void one_alert(size_t k, const char *story, const char *alert, json_t **bodies,
+                      json_t **alerts, char **dump)
+{
+    *bodies = ew_ok_bodies(&W, k);
+    *dump = jdump(*bodies);
+    must(json_array_size(*bodies) == 1, "%s: expected one notification, got %zu: %s", story,
+         json_array_size(*bodies), *dump);
+    *alerts = json_object_get(json_array_get(*bodies, 0), "alerts");
+    must(json_array_size(*alerts) == 1, "%s: expected %s, got %zu: %s", story, alert,
+         json_array_size(*alerts), *dump);
+}
+
 static void story3_check(size_t k)
 {
-    json_t *bodies = w_ok_bodies(k);
-    char *dump = jdump(bodies);
-    must(json_array_size(bodies) == 1, "story 3: expected one notification, got %zu: %s",
-         json_array_size(bodies), dump);
-    json_t *alerts = json_object_get(json_array_get(bodies, 0), "alerts");
-    must(json_array_size(alerts) == 1,
-         "story 3: expected one alert (engagement_drop at gmail.com; no bounce alert, nothing at "
-         "tenant, mailbox or yahoo.com scope), got %zu: %s",
-         json_array_size(alerts), dump);
+    json_t *bodies, *alerts;
+    char *dump;
+    one_alert(k, "story 3",
+              "one alert (engagement_drop at gmail.com; no bounce alert, nothing at "
+              "tenant, mailbox or yahoo.com scope)",
+              &bodies, &alerts, &dump);
     /* 7 days x 40 of 200 before, 6 days x 30 of 200 now:
      * 1 - (180/1200) / (280/1400) = 1 - 0.15/0.20 = 0.25 */
     static const struct field f[] = {
@@ -321,15 +292,11 @@ static void story2_crossing(int64_t now)
 
 static void story2_check(size_t k)
 {
-    json_t *bodies = w_ok_bodies(k);
-    char *dump = jdump(bodies);
-    must(json_array_size(bodies) == 1, "story 2: expected one notification, got %zu: %s",
-         json_array_size(bodies), dump);
-    json_t *alerts = json_object_get(json_array_get(bodies, 0), "alerts");
-    must(json_array_size(alerts) == 1,
-         "story 2: expected exactly the outlook.com alert (no tenant, mailbox or gmail.com "
-         "alert), got %zu: %s",
-         json_array_size(alerts), dump);
+    json_t *bodies, *alerts;
+    char *dump;
+    one_alert(k, "story 2",
+              "exactly the outlook.com alert (no tenant, mailbox or gmail.com alert)",
+              &bodies, &alerts, &dump);
     static const struct field f[] = {
         {"status", "firing"},
         {"labels.alertname", "complaint_rate"},
@@ -566,24 +533,24 @@ START_TEST(stories_provider_engagement_recovery)
     story3_crossing(now);
     story4_crossing();
     ew_send(&W, PND, PND_MB, GMAIL, T_DEFERRED, 150, mp_now_ms()); /* 15%: pending, never sent */
-    w_wait_ok(kc, 1, ALERT_MS, "story 2");
-    w_wait_ok(ke, 1, ALERT_MS, "story 3");
-    w_wait_ok(kr, 1, ALERT_MS, "story 4 firing");
+    ew_wait_ok(&W, kc, 1, ALERT_MS, "story 2");
+    ew_wait_ok(&W, ke, 1, ALERT_MS, "story 3");
+    ew_wait_ok(&W, kr, 1, ALERT_MS, "story 4 firing");
     w_wait_accepted();
 
     /* Story 4: remember what fired, then dilute: 25 of 1500 = 1.67%. */
     char fp[3][17], starts[3][40];
-    json_t *b = w_ok_bodies(kr);
+    json_t *b = ew_ok_bodies(&W, kr);
     story4_check_firing(json_array_get(b, 0), fp, starts);
     json_decref(b);
 
     alerts_api_check(); /* while all five alerts fire */
 
     ew_send(&W, REC, REC_MB, GMAIL, T_SENT, 500, mp_now_ms());
-    w_wait_ok(kr, 2, ALERT_MS, "story 4 resolved");
+    ew_wait_ok(&W, kr, 2, ALERT_MS, "story 4 resolved");
     usleep(3000 * 1000); /* "nothing more for a few seconds" (also for stories 2 and 3) */
 
-    b = w_ok_bodies(kr);
+    b = ew_ok_bodies(&W, kr);
     story4_check_resolved(b, fp, starts);
     json_decref(b);
     story2_check(kc);
@@ -604,8 +571,7 @@ START_TEST(stories_provider_engagement_recovery)
     ew_wait_metric(&W, "mailpulse_webhook_delivered_total", 4, COUNT_MS);
     must(ew_metric(&W, "mailpulse_alerts_firing") == 2, "alerts_firing != 2 (story 2 and 3)");
     must(ew_metric(&W, "mailpulse_alerts_pending") == 3, "alerts_pending != 3 (%s)", PND);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -653,13 +619,8 @@ static void w_metrics_issue10(const char *m, size_t attempts, size_t failed)
 
 START_TEST(story_receiver_outage)
 {
-    size_t k = ew_raw(&W, "out", "secret-out", 503);
-    const struct e2e_receiver_conf rec[] = {{"out-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
-                                            .nreceivers = 1,
-                                            .default_route = "out-hook",
-                                            .alerting = &al});
+    size_t k = ew_start_hook(&W, "out", 503, (struct e2e_daemon_conf){.alerting = &al});
     char tenant[OUT_TENANTS][16], mailbox[OUT_TENANTS][40];
     for (int t = 0; t < OUT_TENANTS; t++) {
         snprintf(tenant[t], sizeof(tenant[t]), "out-%d", t + 1);
@@ -697,10 +658,10 @@ START_TEST(story_receiver_outage)
         usleep(10000);
     size_t failed = hrx_count(W.raw[k]);
     must(failed >= 4, "only %zu attempts during the outage", failed);
-    must(w_ok_count(k) == 0, "a request succeeded during the outage");
+    must(ew_ok_count(&W, k) == 0, "a request succeeded during the outage");
     hrx_set_status(W.raw[k], 200);
 
-    w_wait_ok(k, OUT_TENANTS, ALERT_MS + 2000, "after the outage");
+    ew_wait_ok(&W, k, OUT_TENANTS, ALERT_MS + 2000, "after the outage");
     usleep(QUIET_MS * 1000);
 
     /* Every attempt: signed; the delivered ones in production order, each
@@ -716,7 +677,7 @@ START_TEST(story_receiver_outage)
             ok[nok++] = r;
         }
     }
-    json_t *bodies = w_ok_bodies(k);
+    json_t *bodies = ew_ok_bodies(&W, k);
     char *dump = jdump(bodies);
     must(nok == OUT_TENANTS, "expected %d deliveries, got %zu: %s", OUT_TENANTS, nok, dump);
     for (size_t i = 0; i < nok; i++) {
@@ -762,8 +723,7 @@ START_TEST(story_receiver_outage)
     must(e2e_metric(m, "mailpulse_dead_letters", &v) == MP_OK && v == 0, "dead letters:\n%.1500s", m);
     w_metrics_issue10(m, n, retried);
     free(m);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -780,11 +740,8 @@ END_TEST
 
 START_TEST(outage_retries_back_off)
 {
-    size_t k = ew_raw(&W, "bo", "secret-bo", 503);
-    const struct e2e_receiver_conf rec[] = {{"bo-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "100ms", .retry_max = "200ms"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "bo-hook", .alerting = &al});
+    size_t k = ew_start_hook(&W, "bo", 503, (struct e2e_daemon_conf){.alerting = &al});
     ew_send(&W, "acme-bo", "ops@acme-bo.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-bo", "ops@acme-bo.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
@@ -800,9 +757,8 @@ START_TEST(outage_retries_back_off)
          in_window, BO_WATCH_MS, BO_MAX_ATTEMPTS);
 
     hrx_set_status(W.raw[k], 200);
-    w_wait_ok(k, 1, ALERT_MS, "after the outage");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_wait_ok(&W, k, 1, ALERT_MS, "after the outage");
+    ew_pass(&W);
 }
 END_TEST
 
@@ -815,21 +771,18 @@ static const int restart_sig[] = {SIGTERM, SIGKILL};
 
 START_TEST(restart_keeps_firing)
 {
-    size_t k = ew_raw(&W, "rs", "secret-rs", 200);
-    const struct e2e_receiver_conf rec[] = {{"rs-hook", W.raw_url[k], W.raw_secret[k]}};
     /* the default rules, resolving as soon as under the line */
     ew_rules_example(&W, "overrides:\n  - tenant: " RS "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "rs-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "rs", 200, (struct e2e_daemon_conf){.rules = W.rules});
     ew_send(&W, RS, RS_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, RS, RS_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5%: warning */
-    w_wait_ok(k, 1, ALERT_MS, "firing");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "firing");
     ew_wait_metric(&W, "mailpulse_webhook_delivered_total", 1, COUNT_MS); /* outbox empty */
     w_wait_accepted();
 
-    json_t *b = w_ok_bodies(k);
+    json_t *b = ew_ok_bodies(&W, k);
     json_t *fired = json_deep_copy(json_object_get(json_array_get(b, 0), "alerts"));
     json_decref(b);
     char *dfired = jdump(fired);
@@ -884,9 +837,9 @@ START_TEST(restart_keeps_firing)
 
     /* Dilute: 25 of 1500 = 1.67% resolves, with the original startsAt. */
     ew_send(&W, RS, RS_MB, GMAIL, T_SENT, 500, mp_now_ms());
-    w_wait_ok(k, 2, ALERT_MS, "resolved after the restart");
+    ew_wait_ok(&W, k, 2, ALERT_MS, "resolved after the restart");
     usleep(QUIET_MS * 1000);
-    b = w_ok_bodies(k);
+    b = ew_ok_bodies(&W, k);
     d = jdump(b);
     must(json_array_size(b) == 2, "expected firing + resolved only: %s", d);
     json_t *res = json_array_get(b, 1);
@@ -909,8 +862,7 @@ START_TEST(restart_keeps_firing)
     json_decref(b);
     free(dfired);
     json_decref(fired);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -935,20 +887,17 @@ END_TEST
  * startsAt), a fresh Idempotency-Key each time. */
 START_TEST(reminder_after_repeat_interval)
 {
-    size_t k = ew_raw(&W, "rm", "secret-rm", 200);
-    const struct e2e_receiver_conf rec[] = {{"rm-hook", W.raw_url[k], W.raw_secret[k]}};
     must_ok(e2e_write_file(W.rules, RULES_REPEAT, W.err, sizeof(W.err)));
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "rm-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "rm", 200, (struct e2e_daemon_conf){.rules = W.rules});
     ew_send(&W, "acme-rm", "ops@acme-rm.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-rm", "ops@acme-rm.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
-    w_wait_ok(k, 1, ALERT_MS, "firing");
-    w_wait_ok(k, 3, 2 * RM_REPEAT_MS + 2000 + ALERT_MS, "two reminders");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "firing");
+    ew_wait_ok(&W, k, 3, 2 * RM_REPEAT_MS + 2000 + ALERT_MS, "two reminders");
     must(hrx_count(W.raw[k]) == 3, "%zu requests: a reminder storm?",
          hrx_count(W.raw[k]));
 
-    json_t *b = w_ok_bodies(k);
+    json_t *b = ew_ok_bodies(&W, k);
     char *d = jdump(b);
     json_t *first = json_object_get(json_array_get(b, 0), "alerts");
     for (size_t i = 0; i < 3; i++) {
@@ -984,8 +933,7 @@ START_TEST(reminder_after_repeat_interval)
     }
     free(d);
     json_decref(b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -995,14 +943,11 @@ END_TEST
  * alert per scope, counted (no denominator), threshold 1. */
 START_TEST(spam_trap_any_hit)
 {
-    size_t k = ew_raw(&W, "st", "secret-st", 200);
-    const struct e2e_receiver_conf rec[] = {{"st-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, 
-        (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1, .default_route = "st-hook"});
+    size_t k = ew_start_hook(&W, "st", 200, (struct e2e_daemon_conf){0});
     ew_send(&W, "acme-st", "ops@acme-st.example", YAHOO, 12 /* SPAM_TRAP */, 1, mp_now_ms());
-    w_wait_ok(k, 1, ALERT_MS, "spam_trap");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "spam_trap");
     usleep(QUIET_MS * 1000);
-    json_t *b = w_ok_bodies(k);
+    json_t *b = ew_ok_bodies(&W, k);
     char *d = jdump(b);
     json_t *alerts = json_object_get(json_array_get(b, 0), "alerts");
     must(json_array_size(b) == 1 && json_array_size(alerts) == 3,
@@ -1025,8 +970,7 @@ START_TEST(spam_trap_any_hit)
     }
     free(d);
     json_decref(b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1068,32 +1012,29 @@ static void sv_wait_listed(const char *severity)
 START_TEST(severity_changes_grouped)
 {
     static const char *want[] = {"warning", "critical", "warning", "resolved"};
-    size_t k = ew_raw(&W, "sv", "secret-sv", 200);
-    const struct e2e_receiver_conf rec[] = {{"sv-hook", W.raw_url[k], W.raw_secret[k]}};
     /* the default rules, resolving as soon as under the line */
     ew_rules_example(&W, "overrides:\n  - tenant: " SV "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "sv-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "sv", 200, (struct e2e_daemon_conf){.rules = W.rules});
     ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     /* Each change waits for the notification of the one before: changes
      * that cancel out inside one group wait are, by design, not sent. */
     ew_send(&W, SV, SV_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5% */
     sv_wait_listed("warning");
-    w_wait_ok(k, 1, ALERT_MS, "warning");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "warning");
     ew_send(&W, SV, SV_MB, GMAIL, T_BOUNCE_HARD, 20, mp_now_ms()); /* 45/1000 = 4.5% */
     sv_wait_listed("critical");
-    w_wait_ok(k, 2, ALERT_MS, "critical");
+    ew_wait_ok(&W, k, 2, ALERT_MS, "critical");
     ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 250, mp_now_ms()); /* 45/1250 = 3.6% */
     sv_wait_listed("warning");
-    w_wait_ok(k, 3, ALERT_MS, "back to warning");
+    ew_wait_ok(&W, k, 3, ALERT_MS, "back to warning");
     ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 1500, mp_now_ms()); /* 45/2750 = 1.6% */
     sv_wait_listed(NULL);
-    w_wait_ok(k, 4, ALERT_MS, "resolved");
+    ew_wait_ok(&W, k, 4, ALERT_MS, "resolved");
     usleep(QUIET_MS * 1000);
 
-    json_t *b = w_ok_bodies(k);
+    json_t *b = ew_ok_bodies(&W, k);
     char *d = jdump(b);
     must(json_array_size(b) == 4, "expected 4 notifications: %s", d);
     json_t *first = json_object_get(json_array_get(b, 0), "alerts");
@@ -1122,8 +1063,7 @@ START_TEST(severity_changes_grouped)
     }
     free(d);
     json_decref(b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1135,11 +1075,8 @@ END_TEST
  * notified a second time as new. */
 START_TEST(outbox_survives_restart)
 {
-    size_t k = ew_raw(&W, "ob", "secret-ob", 503);
-    const struct e2e_receiver_conf rec[] = {{"ob-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "ob-hook", .alerting = &al});
+    size_t k = ew_start_hook(&W, "ob", 503, (struct e2e_daemon_conf){.alerting = &al});
     ew_send(&W, "acme-ob", "ops@acme-ob.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-ob", "ops@acme-ob.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
@@ -1147,11 +1084,11 @@ START_TEST(outbox_survives_restart)
          ALERT_MS);
     ew_stop_ok(&W, &W.daemon);
     size_t before = hrx_count(W.raw[k]);
-    must(w_ok_count(k) == 0, "delivered during the outage");
+    must(ew_ok_count(&W, k) == 0, "delivered during the outage");
 
     hrx_set_status(W.raw[k], 200);
     ew_spawn_daemon(&W);
-    w_wait_ok(k, 1, ALERT_MS, "the outbox entry after the restart");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "the outbox entry after the restart");
     usleep(QUIET_MS * 1000);
 
     const struct hrx_req *first = ew_req(&W, k, 0);
@@ -1165,10 +1102,9 @@ START_TEST(outbox_survives_restart)
              "request %zu is not the same notification as the first attempt: %.1500s", i,
              r->body);
     }
-    must(w_ok_count(k) == 1, "delivered %zu times after the restart", w_ok_count(k));
+    must(ew_ok_count(&W, k) == 1, "delivered %zu times after the restart", ew_ok_count(&W, k));
     must(ew_metric(&W, "mailpulse_alerts_firing") == 3, "alerts_firing after the restart");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1197,7 +1133,7 @@ START_TEST(dead_letter_http_400)
     ew_send(&W, "acme-ok", "ops@acme-ok.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
 
     ew_wait_metric(&W, "mailpulse_dead_letters", 1, ALERT_MS);
-    w_wait_ok(ko, 1, ALERT_MS, "the other tenant's receiver");
+    ew_wait_ok(&W, ko, 1, ALERT_MS, "the other tenant's receiver");
     usleep(QUIET_MS * 1000);
 
     /* A 400 is final: one attempt, no retry. */
@@ -1252,8 +1188,7 @@ START_TEST(dead_letter_http_400)
     must(e2e_metric(m, "mailpulse_webhook_delivered_total", &v) == MP_OK && v == 1,
          "webhook_delivered_total %llu (the other tenant's):\n%.1500s", (unsigned long long)v, m);
     free(m);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1261,12 +1196,9 @@ END_TEST
  * given up on as "expired", listed with every attempt counted. */
 START_TEST(dead_letter_expired)
 {
-    size_t k = ew_raw(&W, "ex", "secret-ex", 503);
-    const struct e2e_receiver_conf rec[] = {{"ex-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {
         .retry_initial = "50ms", .retry_max = "100ms", .max_age = "1s"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "ex-hook", .alerting = &al});
+    size_t k = ew_start_hook(&W, "ex", 503, (struct e2e_daemon_conf){.alerting = &al});
     ew_send(&W, "acme-ex", "ops@acme-ex.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-ex", "ops@acme-ex.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
@@ -1291,8 +1223,7 @@ START_TEST(dead_letter_expired)
     free(d);
     json_decref(doc);
     must(ew_metric(&W, "mailpulse_webhook_delivered_total") == 0, "delivered?");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1355,11 +1286,8 @@ END_TEST
 
 START_TEST(sighup_reload)
 {
-    size_t k = ew_raw(&W, "hup", "secret-hup", 200);
-    const struct e2e_receiver_conf rec[] = {{"hup-hook", W.raw_url[k], W.raw_secret[k]}};
     must_ok(e2e_write_file(W.rules, RULES_V1, W.err, sizeof(W.err)));
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "hup-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "hup", 200, (struct e2e_daemon_conf){.rules = W.rules});
 
     /* An invalid file: refused with file:line: key, the daemon keeps going. */
     must_ok(e2e_write_file(W.rules, RULES_BAD, W.err, sizeof(W.err)));
@@ -1377,8 +1305,8 @@ START_TEST(sighup_reload)
     ew_send(&W, "acme-lax", "ops@acme-lax.example", OUTLOOK, T_DELIVERED, 2500, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-old", "ops@acme-old.example", GMAIL, T_BOUNCE_HARD, 15, mp_now_ms());
-    w_wait_ok(k, 1, ALERT_MS, "bounce at 1.5% under the kept rules");
-    json_t *b = w_ok_bodies(k);
+    ew_wait_ok(&W, k, 1, ALERT_MS, "bounce at 1.5% under the kept rules");
+    json_t *b = ew_ok_bodies(&W, k);
     json_t *al = json_array_get(json_object_get(json_array_get(b, 0), "alerts"), 0);
     static const struct field fo[] = {{"labels.alertname", "bounce_rate"},
                                       {"labels.tenant", "acme-old"},
@@ -1399,10 +1327,10 @@ START_TEST(sighup_reload)
     ew_send(&W, "acme-lax", "ops@acme-lax.example", OUTLOOK, T_COMPLAINT, 2, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-strict", "ops@acme-strict.example", OUTLOOK, T_COMPLAINT, 2, mp_now_ms());
-    w_wait_ok(k, 2, ALERT_MS, "acme-strict's complaint alert");
+    ew_wait_ok(&W, k, 2, ALERT_MS, "acme-strict's complaint alert");
     usleep(QUIET_MS * 1000);
 
-    b = w_ok_bodies(k);
+    b = ew_ok_bodies(&W, k);
     char *d = jdump(b);
     must(json_array_size(b) == 2,
          "expected the kept-rules bounce alert and acme-strict's complaint alert only (no "
@@ -1444,9 +1372,9 @@ START_TEST(sighup_reload)
     must_ok(e2e_write_file(W.rules, RULES_V3, W.err, sizeof(W.err)));
     must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
     ew_wait_metric(&W, "mailpulse_rules_reloads_total", 2, 5000);
-    w_wait_ok(k, 3, ALERT_MS, "the resolve of the removed rule's alerts");
+    ew_wait_ok(&W, k, 3, ALERT_MS, "the resolve of the removed rule's alerts");
     usleep(QUIET_MS * 1000);
-    b = w_ok_bodies(k);
+    b = ew_ok_bodies(&W, k);
     d = jdump(b);
     must(json_array_size(b) == 3, "expected one more notification (the resolve): %s", d);
     json_t *fired = json_object_get(json_array_get(b, 0), "alerts");
@@ -1476,8 +1404,7 @@ START_TEST(sighup_reload)
          "after removing bounce_rate: %s", d);
     free(d);
     json_decref(old);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1502,23 +1429,20 @@ END_TEST
 
 START_TEST(restart_rule_removed)
 {
-    size_t k = ew_raw(&W, "rr", "secret-rr", 200);
-    const struct e2e_receiver_conf rec[] = {{"rr-hook", W.raw_url[k], W.raw_secret[k]}};
     must_ok(e2e_write_file(W.rules, RULES_RR_V1, W.err, sizeof(W.err)));
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "rr-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "rr", 200, (struct e2e_daemon_conf){.rules = W.rules});
     ew_send(&W, "acme-rr", "ops@acme-rr.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-rr", "ops@acme-rr.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
-    w_wait_ok(k, 1, ALERT_MS, "firing");
+    ew_wait_ok(&W, k, 1, ALERT_MS, "firing");
     ew_wait_metric(&W, "mailpulse_webhook_delivered_total", 1, COUNT_MS);
     ew_stop_ok(&W, &W.daemon);
 
     must_ok(e2e_write_file(W.rules, RULES_V3, W.err, sizeof(W.err)));
     ew_spawn_daemon(&W);
-    w_wait_ok(k, 2, ALERT_MS, "the resolve at start");
+    ew_wait_ok(&W, k, 2, ALERT_MS, "the resolve at start");
     usleep(QUIET_MS * 1000);
-    json_t *b = w_ok_bodies(k);
+    json_t *b = ew_ok_bodies(&W, k);
     char *d = jdump(b);
     must(json_array_size(b) == 2, "expected the firing and one resolved notification: %s", d);
     json_t *fired = json_object_get(json_array_get(b, 0), "alerts");
@@ -1552,8 +1476,7 @@ START_TEST(restart_rule_removed)
     must(json_array_size(json_object_get(doc, "alerts")) == 0, "still listed: %s", d);
     free(d);
     json_decref(doc);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -1609,8 +1532,8 @@ START_TEST(reload_while_group_waits)
     /* Both tenants' first notifications go at once. */
     ew_send(&W, GA, GA_MB, OUTLOOK, T_COMPLAINT, 10, mp_now_ms());
     ew_send(&W, GZ, GZ_MB, OUTLOOK, T_COMPLAINT, 10, mp_now_ms());
-    w_wait_ok(ka, 1, ALERT_MS, "A's complaint alerts");
-    w_wait_ok(kz, 1, ALERT_MS, "Z's complaint alerts");
+    ew_wait_ok(&W, ka, 1, ALERT_MS, "A's complaint alerts");
+    ew_wait_ok(&W, kz, 1, ALERT_MS, "Z's complaint alerts");
 
     /* A's bounce alerts fire and wait in A's group. */
     ew_send(&W, GA, GA_MB, GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
@@ -1636,12 +1559,12 @@ START_TEST(reload_while_group_waits)
     /* Z: yahoo.com at 0.4% (a new alert) and the tenant/mailbox rate up to
      * 0.4% (warning -> critical). Decided now, sent when Z's group is due. */
     ew_send(&W, GZ, GZ_MB, YAHOO, T_COMPLAINT, 10, mp_now_ms());
-    w_wait_ok(kz, 2, 3000 + ALERT_MS, "Z's second notification");
+    ew_wait_ok(&W, kz, 2, 3000 + ALERT_MS, "Z's second notification");
     usleep(QUIET_MS * 1000);
 
     only_tenant(ka, GA, GZ);
     only_tenant(kz, GZ, GA);
-    json_t *bz = w_ok_bodies(kz), *ba = w_ok_bodies(ka);
+    json_t *bz = ew_ok_bodies(&W, kz), *ba = ew_ok_bodies(&W, ka);
     d = jdump(bz);
     char *da = jdump(ba);
     must(json_array_size(ba) == 1,
@@ -1667,27 +1590,13 @@ START_TEST(reload_while_group_waits)
     free(da);
     json_decref(bz);
     json_decref(ba);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {stories_provider_engagement_recovery, 0},
-        {story_receiver_outage, 0},
-        {outage_retries_back_off, 0},
-        {restart_keeps_firing, (int)MP_ARRAY_LEN(restart_sig)},
-        {outbox_survives_restart, 0},
-        {reminder_after_repeat_interval, 0},
-        {severity_changes_grouped, 0},
-        {spam_trap_any_hit, 0},
-        {dead_letter_http_400, 0},
-        {dead_letter_expired, 0},
-        {sighup_reload, 0},
-        {reload_while_group_waits, 0},
-        {restart_rule_removed, 0},
-    };
-    return ew_suite("e2e_alerts", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_alerts", 45, setup, teardown, {stories_provider_engagement_recovery, 0},
+         {story_receiver_outage, 0}, {outage_retries_back_off, 0},
+         {restart_keeps_firing, (int)MP_ARRAY_LEN(restart_sig)}, {outbox_survives_restart, 0},
+         {reminder_after_repeat_interval, 0}, {severity_changes_grouped, 0}, {spam_trap_any_hit, 0},
+         {dead_letter_http_400, 0}, {dead_letter_expired, 0}, {sighup_reload, 0},
+         {reload_while_group_waits, 0}, {restart_rule_removed, 0})

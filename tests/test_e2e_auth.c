@@ -33,7 +33,7 @@
 #include "auth_matrix.h"
 #include "check_main.h"
 #include "cli_api.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define RUN_MS 10000
 #define COUNT_MS 10000
@@ -46,13 +46,7 @@
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2e-auth"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2e-auth")
 
 #define TOKENS AUTH_TOKENS_YAML
 
@@ -288,8 +282,7 @@ START_TEST(metrics_open)
     must(status_of("/v1/alerts", NULL) == 401, "/v1/alerts without a token");
     must(status_of("/v1/tenants/acme/stats", BAD) == 401, "stats with a bad token");
     must(status_of("/v1/alerts/dead", ADMIN) == 200, "dead letters as admin");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -333,13 +326,8 @@ START_TEST(refusal)
     ew_spawn_daemon(&W);
     must(status_of("/v1/alerts", ADMIN) == 200, "/v1/alerts on 0.0.0.0 with the admin token");
     must(status_of("/v1/alerts", NULL) == 401, "/v1/alerts on 0.0.0.0 without a token");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{per_token, 0}, {metrics_open, 0}, {refusal, 0}};
-    return ew_suite("e2e_auth", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_auth", 60, setup, teardown, {per_token, 0}, {metrics_open, 0}, {refusal, 0})

@@ -20,15 +20,9 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "checkpoint"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("checkpoint")
 
 static size_t body_cb(char *p, size_t sz, size_t n, void *arg)
 {
@@ -146,18 +140,22 @@ START_TEST(checkpoint_refusals)
              W.data, W.pull, W.http, admin, tenant);
     must_ok(e2e_write_file(W.cfg, yaml, W.err, sizeof(W.err)));
     ew_spawn_daemon(&W);
-    long st = request("POST", "/v1/admin/checkpoint", NULL, &body);
-    must(st == 401, "no token: %ld %s", st, body ? body : "");
-    free(body);
-    st = request("POST", "/v1/admin/checkpoint", tenant, &body);
-    must(st == 403, "tenant token: %ld %s", st, body ? body : "");
-    free(body);
-    st = request("POST", "/v1/admin/checkpoint?name=../x", admin, &body);
-    must(st == 400, "bad name: %ld %s", st, body ? body : "");
-    free(body);
-    st = request("GET", "/v1/admin/checkpoint", admin, &body);
-    must(st == 405, "GET: %ld %s", st, body ? body : "");
-    free(body);
+    const struct {
+        const char *method, *path, *token;
+        long want;
+        const char *what;
+    } refused[] = {
+        {"POST", "/v1/admin/checkpoint", NULL, 401, "no token"},
+        {"POST", "/v1/admin/checkpoint", tenant, 403, "tenant token"},
+        {"POST", "/v1/admin/checkpoint?name=../x", admin, 400, "bad name"},
+        {"GET", "/v1/admin/checkpoint", admin, 405, "GET"},
+    };
+    long st;
+    for (size_t i = 0; i < MP_ARRAY_LEN(refused); i++) {
+        st = request(refused[i].method, refused[i].path, refused[i].token, &body);
+        must(st == refused[i].want, "%s: %ld %s", refused[i].what, st, body ? body : "");
+        free(body);
+    }
     st = request("POST", "/v1/admin/checkpoint", admin, &body);
     must(st == 200 && strstr(body, "/checkpoints/"), "default name: %ld %s", st,
          body ? body : "");
@@ -166,8 +164,4 @@ START_TEST(checkpoint_refusals)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{checkpoint_restores, 0}, {checkpoint_refusals, 0}};
-    return ew_suite("e2e_checkpoint", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_checkpoint", 60, setup, teardown, {checkpoint_restores, 0}, {checkpoint_refusals, 0})

@@ -39,7 +39,7 @@
 #include <jansson.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define CRASH_CYCLES 20
 #define CRASH_JITTER_MS 2       /* a kill lands 0..this after its trigger */
@@ -54,12 +54,8 @@
 static const char *const mailboxes[] = {"a@crash.example", "b@crash.example", "c@crash.example"};
 static const char *const domains[] = {"gmail.com", "yahoo.com", "outlook.com", "icloud.com"};
 
-static struct ew_world W;
 static char router[64];
 static uint64_t rng_state;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
 
 static void setup(void)
 {
@@ -271,8 +267,7 @@ START_TEST(acked_counts_exact_across_kills)
          "a resend of acked batches: %llu of %d acked DUPLICATE", (unsigned long long)dup,
          batches);
     must(sent_in(NULL) == acked, "a resend of acked batches was counted again");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -393,14 +388,9 @@ START_TEST(alert_once_across_kills)
              fs[i].fp, fs[i].resolved, fs[i].fired_after);
     }
     must(sent_in(NULL) == 1 + 1000 + 500, "sent counted: %lld", (long long)sent_in(NULL));
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{acked_counts_exact_across_kills, 0},
-                                    {alert_once_across_kills, 0}};
-    return ew_suite("e2e_crash", 240, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_crash", 240, setup, teardown, {acked_counts_exact_across_kills, 0},
+         {alert_once_across_kills, 0})

@@ -40,7 +40,7 @@
 
 #include "ack_client.h"
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define RUN_MS 10000
 #define COUNT_MS 10000
@@ -51,13 +51,7 @@ enum { T_SENT = 1, T_DELIVERED = 2 };
 #define FORBIDDEN "mailpulse_rejected_total{reason=\"tenant_forbidden\"}"
 #define DENIED "mailpulse_ingest_curve_denied_total"
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2e-curve"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2e-curve")
 
 struct pair {
     char pub[41], sec[41]; /* sec only when read back for a test socket */
@@ -290,7 +284,6 @@ static void refused_alike(unsigned line, const char *key, const char *why, const
     free(start_err);
 }
 
-
 /* A DEALER on the router with Curve keys k. */
 static void *dealer(const char *router, const struct pair *server, const struct pair *k)
 {
@@ -358,8 +351,7 @@ START_TEST(acked)
     wait_at_least(DENIED, 1);
     zmq_close(bad);
     zmq_close(d);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -406,8 +398,4 @@ START_TEST(refusals)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{walls, 0}, {acked, 0}, {refusals, 0}};
-    return ew_suite("e2e_curve", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_curve", 60, setup, teardown, {walls, 0}, {acked, 0}, {refusals, 0})

@@ -51,12 +51,11 @@
 
 #include "ack_client.h"
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define RUN_MS 60000   /* one CLI run, on a loaded machine */
 #define ALERT_MS 15000 /* events acked -> the alert at the receiver */
 
-static struct ew_world W;
 static char router[64];
 
 static void setup(void)
@@ -181,6 +180,31 @@ static void wait_counts(const char *tenant, const char *const *types, const json
                 (long long)got[i], (long long)want[i]);
 }
 
+/* Team A's alert at gmail.com reaches receiver k, and none of team B's. */
+static void team_a_alone(size_t k, const char *team_a, const char *team_b)
+{
+    size_t b;
+    wait_raw_alert(k, team_a, "gmail.com");
+    raw_alerts(k, team_a, NULL, team_b, &b);
+    EW_MUST(&W, b == 0, "%s got %zu alert(s)", team_b, b);
+}
+
+/* `mailpulse replay <the example file> --rebase-time <more...>` (the suites
+ * run from the tree's top): it must replay the whole file and exit 0. */
+static void replay_example_file(const char *what, char *const more[])
+{
+    char file[PATH_MAX], *argv[12] = {NULL, "replay", file, "--rebase-time"};
+    size_t n = 4;
+    EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
+            "examples/team-a-bad-list.jsonl not found from the working directory");
+    for (size_t i = 0; more[i] && n + 1 < MP_ARRAY_LEN(argv); i++)
+        argv[n++] = more[i];
+    argv[n] = NULL;
+    int rc = run_cli("replay", argv);
+    has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
+    EW_MUST(&W, rc == 0, "%s exited %d", what, rc);
+}
+
 START_TEST(demo_sink)
 {
     uint16_t port = ew_port(&W);
@@ -202,8 +226,7 @@ START_TEST(demo_sink)
     EW_MUST(&W, rc == 0, "demo exited %d", rc);
     EW_MUST(&W, api_alerts("demo-team-a-e2e") >= 1, "no active alert for team A in the API");
     EW_MUST(&W, api_alerts("demo-team-b-e2e") == 0, "team B has an active alert");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -222,12 +245,8 @@ START_TEST(demo_port_taken)
     has(W.cli.out_path, "The built-in sink cannot listen on ", 1);
     has(W.cli.out_path, "in the API's active alerts", 1);
     EW_MUST(&W, rc == 0, "demo exited %d", rc);
-    wait_raw_alert(k, "demo-team-a-taken", "gmail.com");
-    size_t b;
-    raw_alerts(k, "demo-team-a-taken", NULL, "demo-team-b-taken", &b);
-    EW_MUST(&W, b == 0, "team B got %zu alert(s)", b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    team_a_alone(k, "demo-team-a-taken", "demo-team-b-taken");
+    ew_pass(&W);
 }
 END_TEST
 
@@ -235,23 +254,14 @@ START_TEST(replay_example)
 {
     size_t k = ew_raw(&W, "ops", "secret-ops", 200);
     start(W.raw_url[k], W.raw_secret[k]);
-    char file[PATH_MAX];
-    EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
-            "examples/team-a-bad-list.jsonl not found from the working directory");
     setenv("MAILPULSE_ROUTER", router, 1); /* stands in for --endpoint */
-    char *argv[] = {NULL, "replay", file, "--rebase-time", "--fallback-push", NULL};
-    int rc = run_cli("replay", argv);
-    has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
+    char *const more[] = {"--fallback-push", NULL};
+    replay_example_file("replay", more);
     has(W.cli.out_path, "accepted=2000 rejected=0", 1);
     has(W.cli.err_path, "no ingest.router", 0);
     has(W.cli.out_path, "sent events=", 0);
-    EW_MUST(&W, rc == 0, "replay exited %d", rc);
-    wait_raw_alert(k, "team-a", "gmail.com");
-    size_t b;
-    raw_alerts(k, "team-a", NULL, "team-b", &b);
-    EW_MUST(&W, b == 0, "team-b got %zu alert(s)", b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    team_a_alone(k, "team-a", "team-b");
+    ew_pass(&W);
 }
 END_TEST
 
@@ -259,26 +269,17 @@ START_TEST(replay_push)
 {
     size_t k = ew_raw(&W, "ops", "secret-ops", 200);
     start_pull_only(W.raw_url[k], W.raw_secret[k]);
-    char file[PATH_MAX];
-    EW_MUST(&W, realpath("examples/team-a-bad-list.jsonl", file) != NULL,
-            "examples/team-a-bad-list.jsonl not found from the working directory");
-    char *argv[] = {NULL, "replay", file, "--rebase-time", "--push", "--endpoint", W.pull, NULL};
-    int rc = run_cli("replay", argv);
-    has(W.cli.out_path, "replayed lines=2003 events=2000 rejected_lines=0", 1);
+    char *const more[] = {"--push", "--endpoint", W.pull, NULL};
+    replay_example_file("replay --push", more);
     char want[128];
     snprintf(want, sizeof(want), "sent events=2000 batches=4 endpoint=%s\n", W.pull);
     has(W.cli.out_path, want, 1);
     has(W.cli.out_path, "acked ", 0);
-    EW_MUST(&W, rc == 0, "replay --push exited %d", rc);
     const char *const types[] = {"sent", "delivered", "bounce_hard"};
     const json_int_t counts[] = {500, 477, 23};
     wait_counts("team-a", types, counts, MP_ARRAY_LEN(types));
-    wait_raw_alert(k, "team-a", "gmail.com");
-    size_t b;
-    raw_alerts(k, "team-a", NULL, "team-b", &b);
-    EW_MUST(&W, b == 0, "team-b got %zu alert(s)", b);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    team_a_alone(k, "team-a", "team-b");
+    ew_pass(&W);
 }
 END_TEST
 
@@ -317,8 +318,7 @@ START_TEST(replay_fallback)
     const char *const types[] = {"sent", "delivered"};
     const json_int_t counts[] = {3, 2};
     wait_counts("fb", types, counts, MP_ARRAY_LEN(types));
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -371,8 +371,7 @@ START_TEST(replay_rejects)
     }
     EW_MUST(&W, sent == 1 && delivered == 1, "counts sent=%lld delivered=%lld", (long long)sent,
             (long long)delivered);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -423,11 +422,6 @@ START_TEST(no_daemon_usage)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {demo_sink, 0}, {demo_port_taken, 0}, {replay_example, 0}, {replay_push, 0},
-        {replay_fallback, 0}, {replay_rejects, 0},
-        {no_daemon_usage, 0}};
-    return ew_suite("e2e_demo", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_demo", 120, setup, teardown, {demo_sink, 0}, {demo_port_taken, 0},
+         {replay_example, 0}, {replay_push, 0}, {replay_fallback, 0}, {replay_rejects, 0},
+         {no_daemon_usage, 0})

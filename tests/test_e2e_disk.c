@@ -23,17 +23,13 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "unit_util.h"
 
 #define RUN_MS 20000
 #define WAIT_MS 30000
 
-static struct ew_world W;
 static int mounted;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
 
 static void setup(void)
 {
@@ -172,8 +168,7 @@ START_TEST(disk_full_survived)
 
     ew_spawn_daemon(&W);
     check_totals(accepted);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -201,13 +196,8 @@ START_TEST(start_on_full_disk_fails)
     unit_disk_free(W.data);
     ew_spawn_daemon(&W);
     check_totals(100);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{disk_full_survived, 0}, {start_on_full_disk_fails, 0}};
-    return ew_suite("e2e_disk", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_disk", 120, setup, teardown, {disk_full_survived, 0}, {start_on_full_disk_fails, 0})

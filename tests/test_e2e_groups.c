@@ -37,8 +37,9 @@
 
 #include <jansson.h>
 
+#include "alert_testkit.h"
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define ALERT_MS 5000 /* crossing -> webhook, generous on a busy box */
 #define QUIET_MS 1500 /* how long "nothing more arrives" is watched */
@@ -49,14 +50,9 @@ enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 #define GMAIL "gmail.com"
 #define EXT_URL "http://mailpulse.test:7480"
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
 #define jdump(j) ew_jdump((j), 1800)
 
-static void setup(void) { ew_setup(&W, "e2eg"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2eg")
 
 /* Mailbox scope only, so each mailbox is one alert: warning 2%, critical 10%. */
 #define RULES                                                                                    \
@@ -90,22 +86,14 @@ static void start_with(struct e2e_daemon_conf c, const char *extra)
     ew_spawn_daemon(&W);
 }
 
-static size_t ok_count(size_t k)
-{
-    size_t n = hrx_count(W.raw[k]), ok = 0;
-    for (size_t i = 0; i < n; i++)
-        ok += hrx_get(W.raw[k], i)->status < 300;
-    return ok;
-}
-
 /* Request i (2xx ones, in order) of receiver k, once it has arrived. */
 static json_t *wait_body(size_t k, size_t i, const char *what)
 {
     int64_t deadline = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;
-    while (ok_count(k) <= i && mp_mono_ns() < deadline)
+    while (ew_ok_count(&W, k) <= i && mp_mono_ns() < deadline)
         usleep(5000);
-    must(ok_count(k) > i, "%s: receiver %zu got %zu requests within %d ms, want %zu", what, k,
-         ok_count(k), ALERT_MS, i + 1);
+    must(ew_ok_count(&W, k) > i, "%s: receiver %zu got %zu requests within %d ms, want %zu", what, k,
+         ew_ok_count(&W, k), ALERT_MS, i + 1);
     for (size_t x = 0, seen = 0; x < hrx_count(W.raw[k]); x++) {
         const struct hrx_req *r = ew_req(&W, k, x);
         if (r->status >= 300)
@@ -117,19 +105,11 @@ static json_t *wait_body(size_t k, size_t i, const char *what)
     return NULL;
 }
 
-/* "<status>:<mailbox>[:<severity>]" of each alert, joined by ' '. */
+/* "<status>:<mailbox>:<severity>" of each alert, joined by ' '. */
 static void summary(json_t *body, char *out, size_t n)
 {
-    size_t i;
-    json_t *a;
-    out[0] = '\0';
-    json_array_foreach(json_object_get(body, "alerts"), i, a)
-    {
-        json_t *l = json_object_get(a, "labels");
-        size_t len = strlen(out);
-        snprintf(out + len, n - len, "%s%s:%s:%s", len ? " " : "", ew_jstr(a, "status"),
-                 ew_jstr(l, "mailbox"), ew_jstr(l, "severity"));
-    }
+    static const char *const labels[] = {"mailbox", "severity", NULL};
+    atk_alerts_summary(body, labels, out, n);
 }
 
 static void expect_body(json_t *body, const char *status, const char *alerts, const char *what)
@@ -154,7 +134,7 @@ static void send_rate(const char *tenant, const char *mailbox, size_t sent, size
 static void expect_quiet(size_t k, size_t n, const char *what)
 {
     usleep(QUIET_MS * 1000);
-    must(ok_count(k) == n, "%s: receiver %zu got %zu requests, want %zu", what, k, ok_count(k),
+    must(ew_ok_count(&W, k) == n, "%s: receiver %zu got %zu requests, want %zu", what, k, ew_ok_count(&W, k),
          n);
 }
 
@@ -204,8 +184,7 @@ START_TEST(whole_group_carried)
     json_decref(b1);
     json_decref(b2);
     json_decref(b3);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -246,10 +225,9 @@ START_TEST(truncation_and_severity_route)
          "pager groupKey %s", ew_jstr(p, "groupKey"));
     must(ew_streq(ew_jstr(p, "receiver"), "pager"), "receiver %s", ew_jstr(p, "receiver"));
     expect_quiet(kr, 3, "the rest receiver after the critical alert");
-    must(ok_count(kp) == 1, "the pager got %zu requests, want 1", ok_count(kp));
+    must(ew_ok_count(&W, kp) == 1, "the pager got %zu requests, want 1", ew_ok_count(&W, kp));
     json_decref(p);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -300,17 +278,9 @@ START_TEST(group_to_pagerduty_and_slack)
     json_decref(s0);
     json_decref(p1);
     json_decref(s1);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {whole_group_carried, 0},
-        {truncation_and_severity_route, 0},
-        {group_to_pagerduty_and_slack, 0},
-    };
-    return ew_suite("e2e_groups", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_groups", 45, setup, teardown, {whole_group_carried, 0},
+         {truncation_and_severity_route, 0}, {group_to_pagerduty_and_slack, 0})

@@ -38,7 +38,7 @@
 #include <jansson.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define COUNT_MS 60000 /* 2M events under a sanitizer on a loaded box */
 #define ALERT_MS 15000
@@ -50,21 +50,7 @@
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-
-static void setup(void) { ew_setup(&W, "e2el"); }
-static void teardown(void) { ew_teardown(&W); }
-
-/* The harness writes the usual config; limits: goes after it. */
-static void append_config(const char *text)
-{
-    FILE *f = fopen(W.cfg, "a");
-    must(f != NULL, "cannot append to %s", W.cfg);
-    fputs(text, f);
-    must(fclose(f) == 0, "cannot write %s", W.cfg);
-}
+EW_FIXTURE("e2el")
 
 static char mailboxes[FRAME][40];
 
@@ -127,7 +113,7 @@ START_TEST(flood_capped_neighbour_alerts)
     ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
                                                 .default_route = "calm-hook",
                                                 .max_keys = TABLE});
-    append_config("limits:\n  tenant_max_keys: 100000\n");
+    ew_append_config(&W, "limits:\n  tenant_max_keys: 100000\n");
     ew_spawn_daemon(&W);
     int64_t now = mp_now_ms();
     int64_t t0 = mp_mono_ns();
@@ -177,7 +163,7 @@ END_TEST
 START_TEST(rate_capped_neighbour_free)
 {
     ew_write_config(&W, (struct e2e_daemon_conf){0});
-    append_config("limits:\n  tenants:\n    rated: {max_events_per_second: 1000}\n");
+    ew_append_config(&W, "limits:\n  tenants:\n    rated: {max_events_per_second: 1000}\n");
     ew_spawn_daemon(&W);
     int64_t now = mp_now_ms();
     send_events("rated", NULL, 0, "gmail.com", T_SENT, FRAME, now);
@@ -200,14 +186,14 @@ END_TEST
 START_TEST(sighup_changes_limits)
 {
     ew_write_config(&W, (struct e2e_daemon_conf){.max_keys = 4096});
-    append_config("limits:\n  tenants:\n    grow: {max_keys: 100}\n");
+    ew_append_config(&W, "limits:\n  tenants:\n    grow: {max_keys: 100}\n");
     ew_spawn_daemon(&W);
     int64_t now = mp_now_ms();
     send_events("grow", "a", 0, "grow.example", T_SENT, 300, now);
     ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"tenant_key_cap\"}", 201, COUNT_MS);
     ew_wait_metric(&W, "mailpulse_events_accepted_total", 99, COUNT_MS);
     ew_write_config(&W, (struct e2e_daemon_conf){.max_keys = 4096});
-    append_config("limits:\n  tenants:\n    grow: {max_keys: 1000}\n");
+    ew_append_config(&W, "limits:\n  tenants:\n    grow: {max_keys: 1000}\n");
     must(kill(W.daemon.pid, SIGHUP) == 0, "SIGHUP");
     ew_wait_log(&W, "msg=limits_reloaded tenant_max_keys=2048 tenant_max_events_per_second=0 "
                     "tenant_overrides=1", 10000);
@@ -216,7 +202,7 @@ START_TEST(sighup_changes_limits)
     /* 2049 is over half of the running 4096 (the file's own max_keys may
      * say more: it applies at the next start) */
     ew_write_config(&W, (struct e2e_daemon_conf){.max_keys = 8192});
-    append_config("limits:\n  tenants:\n    grow: {max_keys: 2049}\n");
+    ew_append_config(&W, "limits:\n  tenants:\n    grow: {max_keys: 2049}\n");
     must(kill(W.daemon.pid, SIGHUP) == 0, "SIGHUP");
     ew_wait_log(&W, "msg=reload_limits_refused", 10000);
     send_events("grow", "c", 0, "grow.example", T_SENT, 700, now);
@@ -228,12 +214,5 @@ START_TEST(sighup_changes_limits)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {flood_capped_neighbour_alerts, 0},
-        {rate_capped_neighbour_free, 0},
-        {sighup_changes_limits, 0},
-    };
-    return ew_suite("e2e_limits", 240, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_limits", 240, setup, teardown, {flood_capped_neighbour_alerts, 0},
+         {rate_capped_neighbour_free, 0}, {sighup_changes_limits, 0})

@@ -25,15 +25,9 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2eo"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2eo")
 
 /* The pid in the file, or -1 when it is missing; garbage fails the case. */
 static long pid_in(const char *path)
@@ -230,15 +224,9 @@ START_TEST(cli_version_help_and_env)
     must(strstr(err, "$MAILPULSE_API: expected") != NULL, "its refusal: %s", err);
     free(out), free(err);
     unsetenv("MAILPULSE_API");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{pid_file_in_data_dir, 0},
-                                    {pid_file_flag_and_json_logs, 0},
-                                    {cli_version_help_and_env, 0}};
-    return ew_suite("e2e_ops", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_ops", 60, setup, teardown, {pid_file_in_data_dir, 0},
+         {pid_file_flag_and_json_logs, 0}, {cli_version_help_and_env, 0})

@@ -19,12 +19,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
+#include "e2e_suite.h"
 
 static char EX[E2E_PATH_MAX], SRC[E2E_PATH_MAX], router[64];
 
@@ -116,8 +111,4 @@ START_TEST(py_producer_counted)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{c_producer_counted, 0}, {py_producer_counted, 0}};
-    return ew_suite("e2e_producers", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_producers", 120, setup, teardown, {c_producer_counted, 0}, {py_producer_counted, 0})

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "http_receiver.h"
 
 #define COUNT_MS 15000 /* events sent -> counted */
@@ -34,13 +34,7 @@
 
 enum { T_SENT = 1 };
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2eramp"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2eramp")
 
 /* What a firing warmup_ramp alert of `mailbox` said, from the newest
  * request of receiver k that carries one. */
@@ -141,8 +135,7 @@ START_TEST(third_day_over_allowance_fires)
          "a mailbox of a tenant new to mailpulse was judged as warming up: %s", s.summary);
     must(!find_ramp(k, "old@acme.example", &s),
          "a mailbox seen on its tenant's first day was judged as warming up: %s", s.summary);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -165,14 +158,9 @@ START_TEST(first_seen_survives_restart)
              strcmp(s.allowance, "80") == 0 && strcmp(s.day, "3") == 0,
          "got %s, %s sent, allowance %s, day %s: %s", s.severity, s.numerator, s.allowance, s.day,
          s.summary);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{third_day_over_allowance_fires, 0},
-                                    {first_seen_survives_restart, 0}};
-    return ew_suite("e2e_ramp", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_ramp", 120, setup, teardown, {third_day_over_allowance_fires, 0},
+         {first_seen_survives_restart, 0})

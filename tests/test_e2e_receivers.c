@@ -35,7 +35,7 @@
 #include <jansson.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define ALERT_MS 5000   /* crossing -> request, generous on a busy box */
 #define RESOLVE_MS 15000 /* dilution -> resolve (keep_firing_for may hold it) */
@@ -46,14 +46,10 @@
 #define PD_MB "news@acme-pd.example"
 #define GMAIL "gmail.com"
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
 #define jstr ew_jstr
 #define streq ew_streq
 
-static void setup(void) { ew_setup(&W, "e2er"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2er")
 
 static void w_wait_accepted(void)
 {
@@ -61,34 +57,6 @@ static void w_wait_accepted(void)
 }
 
 /* Bodies receiver k answered with 2xx, in arrival order. */
-static json_t *w_ok_bodies(size_t k)
-{
-    json_t *arr = json_array();
-    size_t n = hrx_count(W.raw[k]);
-    for (size_t i = 0; i < n; i++) {
-        const struct hrx_req *r = ew_req(&W, k, i);
-        if (r->status < 300)
-            json_array_append_new(arr, ew_req_json(&W, r));
-    }
-    return arr;
-}
-
-static void w_wait_ok(size_t k, size_t n, int timeout_ms, const char *what)
-{
-    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
-    size_t got = 0;
-    for (;;) {
-        json_t *b = w_ok_bodies(k);
-        got = json_array_size(b);
-        json_decref(b);
-        if (got >= n || mp_mono_ns() > deadline)
-            break;
-        usleep(5000);
-    }
-    must(got >= n, "%s: receiver %zu got %zu of %zu requests within %d ms", what, k, got, n,
-         timeout_ms);
-}
-
 /* The config as the harness writes it, plus our receivers and route. */
 static void write_config(const char *pd_url, const char *slack_url)
 {
@@ -98,9 +66,7 @@ static void write_config(const char *pd_url, const char *slack_url)
     ew_rules_example(&W, "overrides:\n  - tenant: " PD_TENANT "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
     ew_write_config(&W, (struct e2e_daemon_conf){.alerting = &al, .rules = W.rules});
-    FILE *f = fopen(W.cfg, "a");
-    must(f != NULL, "cannot append to %s", W.cfg);
-    fprintf(f,
+    ew_append_config(&W,
             "receivers:\n"
             "  - name: pd\n"
             "    type: pagerduty\n"
@@ -117,7 +83,6 @@ static void write_config(const char *pd_url, const char *slack_url)
             "routes:\n"
             "  default: [pd, chat]\n",
             pd_url, slack_url);
-    fclose(f);
 }
 
 /* The PagerDuty events in bodies[from..from+3): all `action`, the routing
@@ -169,9 +134,9 @@ START_TEST(pagerduty_and_slack)
          hrx_count(W.raw[kp]));
     hrx_set_status(W.raw[kp], 202);
 
-    w_wait_ok(kp, 3, ALERT_MS, "pagerduty triggers");
-    w_wait_ok(ks, 1, ALERT_MS, "slack firing");
-    json_t *pd = w_ok_bodies(kp), *sl = w_ok_bodies(ks);
+    ew_wait_ok(&W, kp, 3, ALERT_MS, "pagerduty triggers");
+    ew_wait_ok(&W, ks, 1, ALERT_MS, "slack firing");
+    json_t *pd = ew_ok_bodies(&W, kp), *sl = ew_ok_bodies(&W, ks);
     char trig[3][17], res[3][17];
     check_pd(pd, 0, "trigger", trig);
     /* the first refused event is the first delivered: order kept per receiver */
@@ -197,10 +162,10 @@ START_TEST(pagerduty_and_slack)
 
     w_wait_accepted();
     ew_send(&W, PD_TENANT, PD_MB, GMAIL, T_SENT, 500, mp_now_ms()); /* 25 of 1500: 1.67% */
-    w_wait_ok(kp, 6, RESOLVE_MS, "pagerduty resolves");
-    w_wait_ok(ks, 2, RESOLVE_MS, "slack resolved");
-    pd = w_ok_bodies(kp);
-    sl = w_ok_bodies(ks);
+    ew_wait_ok(&W, kp, 6, RESOLVE_MS, "pagerduty resolves");
+    ew_wait_ok(&W, ks, 2, RESOLVE_MS, "slack resolved");
+    pd = ew_ok_bodies(&W, kp);
+    sl = ew_ok_bodies(&W, ks);
     must(json_array_size(pd) == 6, "expected 3 triggers and 3 resolves, got %zu",
          json_array_size(pd));
     check_pd(pd, 3, "resolve", res);
@@ -215,8 +180,7 @@ START_TEST(pagerduty_and_slack)
     free(d);
     json_decref(pd);
     json_decref(sl);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -251,9 +215,7 @@ START_TEST(email_delivered)
 
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%u", port);
     ew_write_config(&W, (struct e2e_daemon_conf){0});
-    FILE *f = fopen(W.cfg, "a");
-    must(f != NULL, "cannot append to %s", W.cfg);
-    fprintf(f,
+    ew_append_config(&W,
             "receivers:\n"
             "  - name: mail\n"
             "    type: email\n"
@@ -264,7 +226,6 @@ START_TEST(email_delivered)
             "routes:\n"
             "  default: [mail]\n",
             url);
-    fclose(f);
     ew_spawn_daemon(&W);
     ew_send(&W, PD_TENANT, PD_MB, GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
@@ -310,11 +271,4 @@ START_TEST(email_delivered)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {pagerduty_and_slack, 0},
-        {email_delivered, 0},
-    };
-    return ew_suite("e2e_receivers", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_receivers", 60, setup, teardown, {pagerduty_and_slack, 0}, {email_delivered, 0})

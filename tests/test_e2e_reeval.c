@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "http_receiver.h"
 
 #define COUNT_MS 15000 /* events sent -> counted */
@@ -36,13 +36,7 @@
 
 enum { T_SENT = 1, T_DELIVERED = 2, T_BOUNCE_HARD = 3, T_COMPLAINT = 7 };
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2ev"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2ev")
 
 /* Polls receiver k until it has n requests; the time it took, in ms. */
 static int64_t wait_requests(size_t k, size_t n, int timeout_ms, const char *what)
@@ -91,10 +85,7 @@ static void sighup(void)
 START_TEST(threshold_lowered_fires_quiet_tenant)
 {
     must_ok(e2e_write_file(W.rules, BOUNCE_RULE("0.5%"), W.err, sizeof(W.err)));
-    size_t k = ew_raw(&W, "lo", "secret-lo", 200);
-    const struct e2e_receiver_conf rec[] = {{"lo-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "lo-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "lo", 200, (struct e2e_daemon_conf){.rules = W.rules});
     int64_t now = mp_now_ms();
     ew_send(&W, "acme", "ops@acme.example", "gmail.com", T_SENT, 10500, now);
     ew_send(&W, "acme", "ops@acme.example", "gmail.com", T_BOUNCE_HARD, 42, now);
@@ -116,8 +107,7 @@ START_TEST(threshold_lowered_fires_quiet_tenant)
     must(strcmp(st, "firing") == 0 && strcmp(sev, "warning") == 0, "got %s %s: %s", st, sev,
          sum);
     must(strstr(sum, "42 of 10500") != NULL, "summary without the figures: %s", sum);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -130,10 +120,7 @@ END_TEST
 START_TEST(disabled_override_resolves_honestly)
 {
     must_ok(e2e_write_file(W.rules, COMPLAINT_RULE, W.err, sizeof(W.err)));
-    size_t k = ew_raw(&W, "dis", "secret-dis", 200);
-    const struct e2e_receiver_conf rec[] = {{"dis-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "dis-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "dis", 200, (struct e2e_daemon_conf){.rules = W.rules});
     int64_t now = mp_now_ms();
     ew_send(&W, "beta", "news@beta.example", "outlook.com", T_DELIVERED, 3000, now);
     ew_send(&W, "beta", "news@beta.example", "outlook.com", T_COMPLAINT, 10, now);
@@ -157,8 +144,7 @@ START_TEST(disabled_override_resolves_honestly)
     must(strcmp(st, "firing") == 0 && strcmp(sev, "critical") == 0, "third request: %s %s: %s",
          st, sev, sum);
     must(strstr(sum, "10 of 3000") != NULL, "summary without the figures: %s", sum);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -170,10 +156,7 @@ END_TEST
 START_TEST(flapping_mailbox_one_notification)
 {
     must_ok(e2e_write_file(W.rules, FLAP_RULES, W.err, sizeof(W.err)));
-    size_t k = ew_raw(&W, "fl", "secret-fl", 200);
-    const struct e2e_receiver_conf rec[] = {{"fl-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "fl-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "fl", 200, (struct e2e_daemon_conf){.rules = W.rules});
     const char *mb = "news@flap.example";
     int64_t now = mp_now_ms();
     ew_send(&W, "flap", mb, "gmail.com", T_SENT, 1000, now);
@@ -199,15 +182,9 @@ START_TEST(flapping_mailbox_one_notification)
     must(dump && strstr(dump, "\"firing\""), "not firing in /v1/alerts: %s", dump ? dump : "-");
     free(dump);
     json_decref(al);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{threshold_lowered_fires_quiet_tenant, 0},
-                                    {disabled_override_resolves_honestly, 0},
-                                    {flapping_mailbox_one_notification, 0}};
-    return ew_suite("e2e_reeval", 90, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_reeval", 90, setup, teardown, {threshold_lowered_fires_quiet_tenant, 0},
+         {disabled_override_resolves_honestly, 0}, {flapping_mailbox_one_notification, 0})

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "http_receiver.h"
 
 #define COUNT_MS 15000 /* events sent -> visible in /metrics (slow under TSan) */
@@ -28,11 +28,6 @@
 #define DEEP_LEVELS 100000
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
 
 /* Polls /metrics until `series` is at least `want`; returns it. */
 static uint64_t wait_at_least(const char *series, uint64_t want, int timeout_ms)
@@ -48,8 +43,7 @@ static uint64_t wait_at_least(const char *series, uint64_t want, int timeout_ms)
     return v;
 }
 
-static void setup(void) { ew_setup(&W, "e2er"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2er")
 
 /* Bounce at 1%: the defaults say 2%, so an alert at 1.5% shows these are in
  * force. */
@@ -85,10 +79,7 @@ static void write_deep_rules(const char *path)
 START_TEST(sighup_deep_file_keeps_flushing)
 {
     must_ok(e2e_write_file(W.rules, RULES_OLD, W.err, sizeof(W.err)));
-    size_t k = ew_raw(&W, "rl", "secret-rl", 200);
-    const struct e2e_receiver_conf rec[] = {{"rl-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "rl-hook", .rules = W.rules});
+    size_t k = ew_start_hook(&W, "rl", 200, (struct e2e_daemon_conf){.rules = W.rules});
     /* One flush seen first: the interval is measured from a running loop. */
     wait_at_least("mailpulse_store_flushes_total", 1, COUNT_MS);
 
@@ -132,8 +123,7 @@ START_TEST(sighup_deep_file_keeps_flushing)
     must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
     ew_wait_log(&W, "reloaded rules=2 receivers=1", 5000);
     ew_wait_metric(&W, "mailpulse_rules_reloads_total", 1, 5000);
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -152,14 +142,9 @@ START_TEST(sighup_burst_applies_last_file)
     uint64_t n = wait_at_least("mailpulse_rules_reloads_total", 1, 5000);
     must(n >= 1 && n <= 20, "reloads applied: %llu for 20 SIGHUPs", (unsigned long long)n);
     must(e2e_proc_running(&W.daemon), "the daemon exited during the SIGHUP burst");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{sighup_deep_file_keeps_flushing, 0},
-                                    {sighup_burst_applies_last_file, 0}};
-    return ew_suite("e2e_reload", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_reload", 60, setup, teardown, {sighup_deep_file_keeps_flushing, 0},
+         {sighup_burst_applies_last_file, 0})

@@ -19,16 +19,11 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "check_main.h"
 
 #define HOUR (3600 * 1000LL)
 #define DAY (24 * HOUR)
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
 
 static void setup(void)
 {
@@ -149,8 +144,5 @@ START_TEST(sigkill_loses_at_most_unflushed)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{sigterm_restart_equal, 0}, {sigkill_loses_at_most_unflushed, 0}};
-    return ew_suite("e2e_restart", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_restart", 60, setup, teardown, {sigterm_restart_equal, 0},
+         {sigkill_loses_at_most_unflushed, 0})

@@ -49,7 +49,7 @@
 #include <jansson.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define ALERT_MS 8000 /* crossing -> webhook, generous on a busy box */
 #define QUIET_MS 1500 /* how long "nothing more arrives" is watched */
@@ -58,12 +58,7 @@
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-
-static void setup(void) { ew_setup(&W, "e2esil"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2esil")
 
 static const char *amtool_path(void)
 {
@@ -185,11 +180,7 @@ START_TEST(amtool_silence_lifecycle)
 {
     must(access(amtool_path(), X_OK) == 0, "%s missing: apt-get install prometheus-alertmanager",
          amtool_path());
-    size_t k = ew_raw(&W, "sil", "secret-sil", 200);
-    const struct e2e_receiver_conf rec[] = {{"sil-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
-                                                 .nreceivers = 1,
-                                                 .default_route = "sil-hook"});
+    size_t k = ew_start_hook(&W, "sil", 200, (struct e2e_daemon_conf){0});
     char *out = amtool("silence-add", (const char *[]){"silence", "add", "tenant=acme",
                                                        "alertname=bounce_rate",
                                                        "--comment=maintenance of the MTA",
@@ -407,11 +398,7 @@ END_TEST
 
 START_TEST(silence_runs_out)
 {
-    size_t k = ew_raw(&W, "out", "secret-out", 200);
-    const struct e2e_receiver_conf rec[] = {{"out-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
-                                                 .nreceivers = 1,
-                                                 .default_route = "out-hook"});
+    size_t k = ew_start_hook(&W, "out", 200, (struct e2e_daemon_conf){0});
     char *out;
     must(cli("add", (const char *[]){"add", "--tenant", "acme", "--comment", "short",
                                      "--author", "ops", "--duration", "4s", NULL},
@@ -459,13 +446,8 @@ static void mailboxes_of(size_t k, size_t i, char *out, size_t n, const char **s
 
 START_TEST(silenced_member_left_out)
 {
-    size_t k = ew_raw(&W, "mem", "secret-mem", 200);
-    const struct e2e_receiver_conf rec[] = {{"mem-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.group_interval = "200ms"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
-                                                 .nreceivers = 1,
-                                                 .default_route = "mem-hook",
-                                                 .alerting = &al});
+    size_t k = ew_start_hook(&W, "mem", 200, (struct e2e_daemon_conf){.alerting = &al});
     char *out, id[64] = "", mbs[512];
     const char *st;
     ew_send(&W, "acme", SM_A, "gmail.com", T_SENT, 1000, mp_now_ms());
@@ -580,13 +562,5 @@ START_TEST(tenant_tokens)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{amtool_silence_lifecycle, 0},
-                                    {api_validation, 0},
-                                    {cli_silence, 0},
-                                    {silence_runs_out, 0},
-                                    {silenced_member_left_out, 0},
-                                    {tenant_tokens, 0}};
-    return ew_suite("e2e_silence", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_silence", 60, setup, teardown, {amtool_silence_lifecycle, 0}, {api_validation, 0},
+         {cli_silence, 0}, {silence_runs_out, 0}, {silenced_member_left_out, 0}, {tenant_tokens, 0})

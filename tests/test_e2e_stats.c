@@ -35,10 +35,11 @@
 #include <jansson.h>
 #include <zmq.h>
 
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "eng_types.h"
 #include "mp_buf.h"
 #include "check_main.h"
+#include "unit_util.h"
 
 #define COUNT_MS 5000  /* events sent -> visible through the API */
 #define RUN_MS 10000   /* one `mailpulse stats` run */
@@ -107,88 +108,16 @@ static const struct row rows[] = {
     {TB, INFO, "gmail.com", ENG_BOUNCE_HARD, 1, AGO_2H},
 };
 
-/* ---- the world one case runs in -------------------------------------------------- */
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2e-stats"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2e-stats")
 
 static void w_start_daemon(void) { ew_start_daemon(&W, (struct e2e_daemon_conf){0}); }
 
 /* ---- HTTP ------------------------------------------------------------------------ */
 
-struct answer {
-    long status;
-    char *body;
-    size_t len, cap;
-    char ctype[128];
-    char allow[128];
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct answer *a = arg;
-    size_t n = size * nmemb;
-    struct mp_buf b = {.p = a->body, .len = a->len, .cap = a->cap};
-    int ok = mp_buf_append(&b, data, n) == MP_OK;
-    a->body = b.p;
-    a->len = b.len;
-    a->cap = b.cap;
-    return ok ? n : 0;
-}
-
-/* Keeps the Content-Type and Allow header values. */
-static size_t on_header(char *data, size_t size, size_t nmemb, void *arg)
-{
-    struct answer *a = arg;
-    size_t n = size * nmemb;
-    struct {
-        const char *name;
-        char *dst;
-    } want[] = {{"content-type:", a->ctype}, {"allow:", a->allow}};
-    for (size_t i = 0; i < MP_ARRAY_LEN(want); i++) {
-        size_t k = strlen(want[i].name);
-        if (n > k && strncasecmp(data, want[i].name, k) == 0) {
-            size_t v = k;
-            while (v < n && data[v] == ' ')
-                v++;
-            size_t e = n;
-            while (e > v && (data[e - 1] == '\r' || data[e - 1] == '\n'))
-                e--;
-            snprintf(want[i].dst, 128, "%.*s", (int)(e - v), data + v);
-        }
-    }
-    return n;
-}
-
 /* method url -> *a (body NUL-terminated, "" when empty). */
-static void http(const char *method, const char *url, struct answer *a)
+static void http(const char *method, const char *url, struct unit_answer *a)
 {
-    memset(a, 0, sizeof(*a));
-    CURL *e = curl_easy_init();
-    must(e != NULL, "curl_easy_init");
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 3000L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    else if (strcmp(method, "GET") != 0)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    CURLcode rc = curl_easy_perform(e);
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &a->status);
-    curl_easy_cleanup(e);
-    must(rc == CURLE_OK, "%s %s: %s", method, url, curl_easy_strerror(rc));
-    if (!a->body)
-        a->body = calloc(1, 1);
+    unit_http(method, url, NULL, 0, NULL, 3000, a);
 }
 
 /* GET base + path; must answer 200 with JSON. */
@@ -196,14 +125,14 @@ static json_t *get_json(const char *path)
 {
     char url[1024];
     snprintf(url, sizeof(url), "%s%s", W.base, path);
-    struct answer a;
+    struct unit_answer a;
     http("GET", url, &a);
-    must(a.status == 200, "GET %s: %ld %s", path, a.status, a.body);
+    must(a.status == 200, "GET %s: %ld %s", path, a.status, a.body.p);
     must(strcmp(a.ctype, "application/json") == 0, "GET %s: Content-Type %s", path, a.ctype);
     json_error_t je;
-    json_t *j = json_loads(a.body, 0, &je);
-    must(j != NULL, "GET %s: not JSON (%s): %s", path, je.text, a.body);
-    free(a.body);
+    json_t *j = json_loads(a.body.p, 0, &je);
+    must(j != NULL, "GET %s: not JSON (%s): %s", path, je.text, a.body.p);
+    mp_buf_free(&a.body);
     return j;
 }
 
@@ -414,13 +343,13 @@ START_TEST(api_exact)
     must(strcmp(json_string_value(json_object_get(j, "window")), "24h") == 0, "default window");
     json_decref(j);
     /* HEAD: the GET's status and headers, no body */
-    struct answer a;
+    struct unit_answer a;
     char url[256];
     snprintf(url, sizeof(url), "%s/v1/tenants/%s/stats?window=1h", W.base, TA);
     http("HEAD", url, &a);
-    must(a.status == 200 && a.len == 0 && strcmp(a.ctype, "application/json") == 0,
-         "HEAD %s: %ld, %zu body bytes, Content-Type %s", url, a.status, a.len, a.ctype);
-    free(a.body);
+    must(a.status == 200 && a.body.len == 0 && strcmp(a.ctype, "application/json") == 0,
+         "HEAD %s: %ld, %zu body bytes, Content-Type %s", url, a.status, a.body.len, a.ctype);
+    mp_buf_free(&a.body);
     W.passed = 1;
 }
 END_TEST
@@ -474,32 +403,32 @@ START_TEST(api_errors)
     must(st == 200, "GET %s: %ld", url, st);
 
     for (size_t i = 0; i < MP_ARRAY_LEN(errors); i++) {
-        struct answer a;
+        struct unit_answer a;
         snprintf(url, sizeof(url), "%s%s", W.base, errors[i].path);
         http(errors[i].method, url, &a);
         must(a.status == errors[i].status, "%s %s: %ld, expected %ld: %s", errors[i].method,
-             errors[i].path, a.status, errors[i].status, a.body);
+             errors[i].path, a.status, errors[i].status, a.body.p);
         must(strcmp(a.ctype, "application/json") == 0, "%s %s: Content-Type %s",
              errors[i].method, errors[i].path, a.ctype);
-        json_t *j = json_loads(a.body, 0, NULL);
+        json_t *j = json_loads(a.body.p, 0, NULL);
         const char *msg = json_string_value(json_object_get(j, "error"));
         must(msg && strstr(msg, errors[i].msg), "%s %s: error lacks \"%s\": %s", errors[i].method,
-             errors[i].path, errors[i].msg, a.body);
+             errors[i].path, errors[i].msg, a.body.p);
         if (a.status == 405)
             must(strcmp(a.allow, "GET, HEAD") == 0, "%s %s: Allow \"%s\"", errors[i].method,
                  errors[i].path, a.allow);
         json_decref(j);
-        free(a.body);
+        mp_buf_free(&a.body);
     }
     /* the other routes are unharmed */
-    struct answer a;
+    struct unit_answer a;
     http("GET", W.healthz, &a);
     must(a.status == 200, "/healthz: %ld", a.status);
-    free(a.body);
+    mp_buf_free(&a.body);
     snprintf(url, sizeof(url), "%s/nope", W.base);
     http("GET", url, &a);
-    must(a.status == 404 && strstr(a.body, "no such path"), "/nope: %ld %s", a.status, a.body);
-    free(a.body);
+    must(a.status == 404 && strstr(a.body.p, "no such path"), "/nope: %ld %s", a.status, a.body.p);
+    mp_buf_free(&a.body);
     W.passed = 1;
 }
 END_TEST
@@ -613,8 +542,4 @@ START_TEST(cli)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{api_exact, 0}, {api_errors, 0}, {cli, 0}};
-    return ew_suite("e2e_stats", 45, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_stats", 45, setup, teardown, {api_exact, 0}, {api_errors, 0}, {cli, 0})

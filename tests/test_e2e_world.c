@@ -130,9 +130,5 @@ START_TEST(json_helpers)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("e2e_world", 20, NULL, NULL,
-                       CHECK_TESTS(sig_vector, sig_matches_alert_sign, sig_parse_refuses,
-                                   req_checks_signature, json_helpers));
-}
+CHECK_SUITE("e2e_world", 20, NULL, NULL, sig_vector, sig_matches_alert_sign, sig_parse_refuses,
+            req_checks_signature, json_helpers)

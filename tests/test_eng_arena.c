@@ -133,9 +133,5 @@ START_TEST(big_regions)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_arena", 60, NULL, NULL,
-                       CHECK_TESTS(aligned_zeroed_disjoint, limits_and_chunks,
-                                   racing_threads_disjoint, big_regions));
-}
+CHECK_SUITE("eng_arena", 60, NULL, NULL, aligned_zeroed_disjoint, limits_and_chunks,
+            racing_threads_disjoint, big_regions)

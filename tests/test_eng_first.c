@@ -31,19 +31,8 @@ static char dir[UNIT_PATH_MAX];
 static struct eng_store *s;
 static struct eng_table *t;
 
-static void setup(void)
-{
-    unit_tmpdir("eng_first", dir);
-    s = unit_store_open(dir);
-    t = tk_table(4096, TK_T0, s, 0);
-}
-
-static void teardown(void)
-{
-    eng_table_destroy(t);
-    eng_store_close(s);
-    unit_tmpdir_remove(dir);
-}
+static void setup(void) { tk_open("eng_first", dir, &s, &t); }
+static void teardown(void) { tk_close(dir, &s, &t); }
 
 static const int64_t DAY0 = TK_T0 / TK_DAY; /* today, as a UTC day number */
 
@@ -186,9 +175,6 @@ START_TEST(writers_lower_while_flushing)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_first", 120, setup, teardown,
-                       CHECK_TESTS(day_set_lowered_never_raised, kept_across_eviction_and_restart,
-                                   unflushed_day_is_not_stored, writers_lower_while_flushing));
-}
+CHECK_SUITE("eng_first", 120, setup, teardown, day_set_lowered_never_raised,
+            kept_across_eviction_and_restart, unflushed_day_is_not_stored,
+            writers_lower_while_flushing)

@@ -79,9 +79,5 @@ START_TEST(spreads_names)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_hash", 0, NULL, NULL,
-                       CHECK_TESTS(seeds_differ, depends_on_seed_and_len_only,
-                                   reads_stay_in_bounds, spreads_names));
-}
+CHECK_SUITE("eng_hash", 0, NULL, NULL, seeds_differ, depends_on_seed_and_len_only,
+            reads_stay_in_bounds, spreads_names)

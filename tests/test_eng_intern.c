@@ -223,9 +223,5 @@ START_TEST(round_trip_via_store)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_intern", 60, setup, teardown,
-                       CHECK_TESTS(intern_ids, fills_to_capacity, racing_threads_agree,
-                                   put_restores_and_refuses_clash, round_trip_via_store));
-}
+CHECK_SUITE("eng_intern", 60, setup, teardown, intern_ids, fills_to_capacity, racing_threads_agree,
+            put_restores_and_refuses_clash, round_trip_via_store)

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "unit_util.h"
 #include "eng_testkit.h"
 
 static struct eng_table *lim_table(uint32_t max_keys, struct eng_store *s, uint32_t cap,
@@ -127,9 +128,13 @@ START_TEST(key_cap_override)
 }
 END_TEST
 
+/* One of four writers racing on t: n events, each from one(r, f, i),
+ * batched every `every`; each must be recorded or refused with `cap`. */
 struct racer {
     struct eng_table *t;
     int id, ok;
+    int n, every, cap;
+    int (*one)(const struct racer *r, struct eng_frame *f, int i);
 };
 
 static void *racer_main(void *arg)
@@ -137,41 +142,47 @@ static void *racer_main(void *arg)
     struct racer *r = arg;
     struct tk_writer w;
     tk_writer_begin(&w, r->t);
-    for (int i = 0; i < 2000; i++) {
-        char mb[64];
-        snprintf(mb, sizeof(mb), "w%d-%d@a.example", r->id, i);
-        struct eng_event ev = {"flood", 5, mb, strlen(mb), "a.example", 9, ENG_SENT, TK_T0};
-        int rc = eng_frame_record(r->t, w.f, &ev);
-        ck_assert(rc == MP_OK || rc == ENG_ERR_KEY_CAP);
+    for (int i = 0; i < r->n; i++) {
+        int rc = r->one(r, w.f, i);
+        ck_assert(rc == MP_OK || rc == r->cap);
         r->ok += rc == MP_OK;
-        if (i % 64 == 0)
+        if (i % r->every == 0)
             tk_writer_batch(&w);
     }
     tk_writer_end(&w);
     return NULL;
 }
 
-/* Four threads running fn on t; the events they got in, summed. */
-static int run4(struct eng_table *t, void *(*fn)(void *))
+/* Four racers on t; the events they got in, summed. */
+static int run4(struct racer proto)
 {
     struct racer r[4];
-    pthread_t th[4];
     int ok = 0;
     for (int i = 0; i < 4; i++) {
-        r[i] = (struct racer){.t = t, .id = i};
-        ck_assert_int_eq(pthread_create(&th[i], NULL, fn, &r[i]), 0);
+        r[i] = proto;
+        r[i].id = i;
     }
-    for (int i = 0; i < 4; i++) {
-        pthread_join(th[i], NULL);
+    unit_threads_run(4, racer_main, r, sizeof(r[0]));
+    for (int i = 0; i < 4; i++)
         ok += r[i].ok;
-    }
     return ok;
+}
+
+/* A new mailbox of tenant flood per event. */
+static int new_mailbox(const struct racer *r, struct eng_frame *f, int i)
+{
+    char mb[64];
+    snprintf(mb, sizeof(mb), "w%d-%d@a.example", r->id, i);
+    struct eng_event ev = {"flood", 5, mb, strlen(mb), "a.example", 9, ENG_SENT, TK_T0};
+    return eng_frame_record(r->t, f, &ev);
 }
 
 START_TEST(key_cap_racing_writers)
 {
     struct eng_table *t = lim_table(65536, NULL, 1000, 0, NULL);
-    ck_assert_int_eq(run4(t, racer_main), 999); /* 1000 keys: the domain and 999 mailboxes */
+    ck_assert_int_eq(run4((struct racer){.t = t, .n = 2000, .every = 64,
+                                        .cap = ENG_ERR_KEY_CAP, .one = new_mailbox}),
+                     999); /* 1000 keys: the domain and 999 mailboxes */
     ck_assert_uint_eq(eng_key_children_count(tenant_key(t, "flood")), 1000);
     ck_assert_uint_eq(eng_table_nkeys(t), 1001);
     eng_table_destroy(t);
@@ -245,26 +256,18 @@ START_TEST(rate_cap_burst_then_rate)
 }
 END_TEST
 
-static void *rate_main(void *arg)
+/* One instant's event of tenant shared. */
+static int shared_now(const struct racer *r, struct eng_frame *f, int i)
 {
-    struct racer *r = arg;
-    struct tk_writer w;
-    tk_writer_begin(&w, r->t);
-    for (int i = 0; i < 5000; i++) {
-        int rc = rec_at(r->t, w.f, "shared", TK_T0);
-        ck_assert(rc == MP_OK || rc == ENG_ERR_RATE_CAP);
-        r->ok += rc == MP_OK;
-        if (i % 100 == 0)
-            tk_writer_batch(&w);
-    }
-    tk_writer_end(&w);
-    return NULL;
+    return rec_at(r->t, f, "shared", TK_T0);
 }
 
 START_TEST(rate_cap_shared)
 {
     struct eng_table *t = lim_table(4096, NULL, 0, 3000, NULL);
-    ck_assert_int_eq(run4(t, rate_main), 3000); /* one instant: the burst, whoever took it */
+    ck_assert_int_eq(run4((struct racer){.t = t, .n = 5000, .every = 100,
+                                        .cap = ENG_ERR_RATE_CAP, .one = shared_now}),
+                     3000); /* one instant: the burst, whoever took it */
     eng_table_destroy(t);
 }
 END_TEST
@@ -328,10 +331,6 @@ START_TEST(limits_changed_live)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_limits", 60, NULL, NULL,
-                       CHECK_TESTS(key_cap_per_tenant, key_cap_override, key_cap_racing_writers,
-                                   key_cap_loads_past_cap, rate_cap_burst_then_rate,
-                                   rate_cap_shared, limited_list_bounded, limits_changed_live));
-}
+CHECK_SUITE("eng_limits", 60, NULL, NULL, key_cap_per_tenant, key_cap_override,
+            key_cap_racing_writers, key_cap_loads_past_cap, rate_cap_burst_then_rate,
+            rate_cap_shared, limited_list_bounded, limits_changed_live)

@@ -38,7 +38,4 @@ START_TEST(length_limit)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_name", 0, NULL, NULL, CHECK_TESTS(grammar, length_limit));
-}
+CHECK_SUITE("eng_name", 0, NULL, NULL, grammar, length_limit)

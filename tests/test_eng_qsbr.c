@@ -92,9 +92,5 @@ END_TEST
 START_TEST(online_holds_until_offline) { holds_until(1); }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_qsbr", 30, NULL, NULL,
-                       CHECK_TESTS(no_online_thread_no_wait, online_holds_until_quiescent,
-                                   online_holds_until_offline));
-}
+CHECK_SUITE("eng_qsbr", 30, NULL, NULL, no_online_thread_no_wait, online_holds_until_quiescent,
+            online_holds_until_offline)

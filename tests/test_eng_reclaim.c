@@ -307,10 +307,5 @@ START_TEST(writers_during_reclaim)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_reclaim", 60, NULL, NULL,
-                       CHECK_TESTS(flood_reclaimed_neighbour_kept, not_before_the_retention,
-                                   pinned_key_stays, cold_keys_with_store,
-                                   writers_during_reclaim));
-}
+CHECK_SUITE("eng_reclaim", 60, NULL, NULL, flood_reclaimed_neighbour_kept, not_before_the_retention,
+            pinned_key_stays, cold_keys_with_store, writers_during_reclaim)

@@ -80,12 +80,8 @@ static void check_spread(struct eng_table *t)
 static struct eng_store *s;
 static struct eng_table *t;
 
-static void setup(void)
-{
-    unit_tmpdir("eng_store", dir);
-    s = unit_store_open(dir);
-    t = tk_table(4096, T0, s, 0);
-}
+_Static_assert(T0 == TK_T0, "the fixture's table starts at T0");
+static void setup(void) { tk_open("eng_store", dir, &s, &t); }
 
 /* A case that mounts a tmpfs at mnt sets mounted; teardown unmounts it. */
 static char mnt[UNIT_PATH_MAX + 8];
@@ -97,7 +93,7 @@ static void teardown(void)
     eng_store_close(s);
     t = NULL;
     s = NULL;
-    if (mounted)
+    if (mounted) /* before the dir goes: the mount is inside it */
         unit_tmpfs_umount(mnt);
     mounted = 0;
     unit_tmpdir_remove(dir);
@@ -611,6 +607,17 @@ static void mount_tmpfs(int mb)
     mounted = 1;
 }
 
+/* The disk cases: the fixture's table and store go, and a tmpfs of mb MiB
+ * is mounted at mnt for the case's own store. */
+static void small_disk(int mb)
+{
+    eng_table_destroy(t);
+    t = NULL;
+    eng_store_close(s);
+    s = NULL;
+    mount_tmpfs(mb);
+}
+
 /* Records n events of `type` for tenant `tn` over `nmb` mailboxes and
  * `ndom` domains. */
 static void record_many(const char *tn, int first, int n, int nmb, int ndom, int type, int64_t ts)
@@ -658,9 +665,7 @@ static int name_find_fn(void *arg, uint32_t id, const char *name, size_t len)
 
 START_TEST(disk_full_flush_all_or_nothing)
 {
-    eng_table_destroy(t);
-    eng_store_close(s);
-    mount_tmpfs(8);
+    small_disk(8);
     s = unit_store_open(mnt);
     t = tk_table(4096, T0, s, 0);
     struct hook_log h;
@@ -716,10 +721,7 @@ END_TEST
  * while failed writes nothing, and a recovery keeps what was committed. */
 START_TEST(store_refuses_until_recovered)
 {
-    eng_table_destroy(t);
-    t = NULL;
-    eng_store_close(s);
-    mount_tmpfs(4);
+    small_disk(4);
     s = unit_store_open(mnt);
     struct eng_store_batch *b = eng_store_batch_new(s);
     eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, "p1", 2, "1", 1);
@@ -765,9 +767,7 @@ END_TEST
  * memory and written once the store recovers. */
 START_TEST(leaving_day_held_while_full)
 {
-    eng_table_destroy(t);
-    eng_store_close(s);
-    mount_tmpfs(8);
+    small_disk(8);
     s = unit_store_open(mnt);
     t = tk_table(4096, T0, s, 0);
     int64_t d0 = T0 / DAY;
@@ -814,10 +814,7 @@ static void *read_loop(void *arg)
 /* Readers go on while failed writes and recoveries reopen the handle. */
 START_TEST(reads_during_reopen)
 {
-    eng_table_destroy(t);
-    t = NULL;
-    eng_store_close(s);
-    mount_tmpfs(4);
+    small_disk(4);
     s = unit_store_open(mnt);
     struct eng_store_batch *b = eng_store_batch_new(s);
     uint64_t c[ENG_NTYPES] = {0};
@@ -850,11 +847,7 @@ END_TEST
 /* A start on a full disk fails with an error that names the store. */
 START_TEST(open_on_full_disk_fails_cleanly)
 {
-    eng_table_destroy(t);
-    t = NULL;
-    eng_store_close(s);
-    s = NULL;
-    mount_tmpfs(4);
+    small_disk(4);
     unit_disk_fill(mnt);
     char path[UNIT_PATH_MAX + 16], err[512] = "";
     snprintf(path, sizeof(path), "%s/db", mnt);
@@ -892,17 +885,11 @@ START_TEST(counts_above_2_32_load_exactly)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_store", 120, setup, teardown,
-                       CHECK_TESTS(encoding, kv_families_persist, write_figures_count, merge_adds,
-                                   flush_close_reopen_equal, unflushed_is_lost,
-                                   backfill_and_retention, leaving_bucket_is_written,
-                                   refuses_other_schema_and_bad_dir, flush_during_writes_exact,
-                                   idle_keys_leave_and_come_back, evict_during_writes_exact,
-                                   restart_new_seed_same_ids, flush_hook_brackets_every_write,
-                                   disk_full_flush_all_or_nothing, store_refuses_until_recovered,
-                                   open_on_full_disk_fails_cleanly, counts_above_2_32_load_exactly,
-                                   reads_during_reopen, leaving_day_held_while_full));
-}
+CHECK_SUITE("eng_store", 120, setup, teardown, encoding, kv_families_persist, write_figures_count,
+            merge_adds, flush_close_reopen_equal, unflushed_is_lost, backfill_and_retention,
+            leaving_bucket_is_written, refuses_other_schema_and_bad_dir, flush_during_writes_exact,
+            idle_keys_leave_and_come_back, evict_during_writes_exact, restart_new_seed_same_ids,
+            flush_hook_brackets_every_write, disk_full_flush_all_or_nothing,
+            store_refuses_until_recovered, open_on_full_disk_fails_cleanly,
+            counts_above_2_32_load_exactly, reads_during_reopen, leaving_day_held_while_full)
 

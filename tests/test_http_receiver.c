@@ -227,9 +227,5 @@ START_TEST(port_taken_refused)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("http_receiver", 20, setup, teardown,
-                       CHECK_TESTS(records_requests, status_and_script, delay_before_answer,
-                                   wait_and_forget, hook_sees_each_request, port_taken_refused));
-}
+CHECK_SUITE("http_receiver", 20, setup, teardown, records_requests, status_and_script,
+            delay_before_answer, wait_and_forget, hook_sees_each_request, port_taken_refused)

@@ -459,11 +459,6 @@ END_TEST
 
 void test_init(void) { mp_log_set_level(MP_LOG_ERROR); }
 
-Suite *test_suite(void)
-{
-    return check_suite("ingest_curve", 60, NULL, NULL,
-                       CHECK_TESTS(key_forms, key_files, tenant_check,
-                                   zap_listed_delivers_unlisted_cannot, no_identity_is_no_client,
-                                   endpoint_names_clients_and_counts_plain_peers,
-                                   pipeline_forbids_foreign_tenants));
-}
+CHECK_SUITE("ingest_curve", 60, NULL, NULL, key_forms, key_files, tenant_check,
+            zap_listed_delivers_unlisted_cannot, no_identity_is_no_client,
+            endpoint_names_clients_and_counts_plain_peers, pipeline_forbids_foreign_tenants)

@@ -200,10 +200,6 @@ START_TEST(arena_drops_outsized_block)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("ingest_decode", 0, NULL, NULL,
-                       CHECK_TESTS(arena_matches_malloc_and_reuses, arena_grows_past_a_block,
-                                   both_refuse_and_blank_alike, shape_counts_without_unpacking,
-                                   arena_drops_outsized_block));
-}
+CHECK_SUITE("ingest_decode", 0, NULL, NULL, arena_matches_malloc_and_reuses,
+            arena_grows_past_a_block, both_refuse_and_blank_alike, shape_counts_without_unpacking,
+            arena_drops_outsized_block)

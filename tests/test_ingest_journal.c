@@ -267,8 +267,5 @@ START_TEST(journal_replay_and_watermark)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("ingest_journal", 60, setup, teardown,
-                       CHECK_TESTS(producers_table, producers_cut, journal_replay_and_watermark));
-}
+CHECK_SUITE("ingest_journal", 60, setup, teardown, producers_table, producers_cut,
+            journal_replay_and_watermark)

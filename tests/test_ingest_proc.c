@@ -634,15 +634,10 @@ START_TEST(test_producer_id_bound)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("ingest_proc", 0, setup, teardown,
-                       CHECK_TESTS(test_mixed_batch_counts, test_mixed_batch_in_table,
-                                   test_case_folds_to_one_key, test_garbage_frame,
-                                   test_empty_frame, test_figures_accumulate, test_key_capacity,
-                                   test_longest_names_recorded, test_frame_and_batch_limits,
-                                   test_default_batch_limit, test_producer_id_bound));
-}
+CHECK_SUITE("ingest_proc", 0, setup, teardown, test_mixed_batch_counts, test_mixed_batch_in_table,
+            test_case_folds_to_one_key, test_garbage_frame, test_empty_frame,
+            test_figures_accumulate, test_key_capacity, test_longest_names_recorded,
+            test_frame_and_batch_limits, test_default_batch_limit, test_producer_id_bound)
 
 void test_init(void)
 {

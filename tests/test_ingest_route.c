@@ -105,9 +105,5 @@ START_TEST(expire_and_full)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("ingest_route", 30, NULL, NULL,
-                       CHECK_TESTS(balances_few_producers, sticky_then_moves_when_idle,
-                                   expire_and_full));
-}
+CHECK_SUITE("ingest_route", 30, NULL, NULL, balances_few_producers, sticky_then_moves_when_idle,
+            expire_and_full)

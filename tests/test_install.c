@@ -29,26 +29,14 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "e2e_world.h"
-
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
+#include "e2e_suite.h"
 
 static char SRC[E2E_PATH_MAX], DEST[E2E_PATH_MAX + 16];
 
 static void setup(void)
 {
-    const char *s = getenv("MP_SRC_DIR");
-    char probe[E2E_PATH_MAX + 32];
     ew_setup(&W, "install");
-    if (s && *s)
-        snprintf(SRC, sizeof(SRC), "%s", s);
-    else
-        must(getcwd(SRC, sizeof(SRC)) != NULL, "getcwd failed");
-    snprintf(probe, sizeof(probe), "%s/mailpulse.example.yaml", SRC);
-    must(access(probe, R_OK) == 0, "%s: not the source tree (set MP_SRC_DIR)", SRC);
+    ew_src_dir(&W, SRC, "mailpulse.example.yaml");
     snprintf(DEST, sizeof(DEST), "%s/dest", W.dir);
 }
 
@@ -292,9 +280,5 @@ START_TEST(man_pages_match_help)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {
-        {install_tree_runs, 0}, {unit_verifies, 0}, {man_pages_match_help, 0}};
-    return ew_suite("install", 300, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("install", 300, setup, teardown, {install_tree_runs, 0}, {unit_verifies, 0},
+         {man_pages_match_help, 0})

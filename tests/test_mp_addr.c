@@ -156,8 +156,4 @@ START_TEST(unresolvable_name)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_addr", 0, NULL, NULL,
-                       CHECK_TESTS(accepts, refuses, longest_name, resolves, unresolvable_name));
-}
+CHECK_SUITE("mp_addr", 0, NULL, NULL, accepts, refuses, longest_name, resolves, unresolvable_name)

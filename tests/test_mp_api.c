@@ -423,10 +423,5 @@ START_TEST(auth_listen_rule)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_api", 30, setup, teardown,
-                       CHECK_TESTS(healthz_and_metrics, stats_route, alerts_routes,
-                                   other_methods, auth_routes, auth_metrics_open,
-                                   auth_listen_rule));
-}
+CHECK_SUITE("mp_api", 30, setup, teardown, healthz_and_metrics, stats_route, alerts_routes,
+            other_methods, auth_routes, auth_metrics_open, auth_listen_rule)

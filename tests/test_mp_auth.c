@@ -149,8 +149,4 @@ START_TEST(loopback_rule)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_auth", 0, setup, teardown,
-                       CHECK_TESTS(lookup, open_without_tokens, token_syntax, loopback_rule));
-}
+CHECK_SUITE("mp_auth", 0, setup, teardown, lookup, open_without_tokens, token_syntax, loopback_rule)

@@ -134,9 +134,5 @@ START_TEST(grow_arrays)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_buf", 0, NULL, NULL,
-                       CHECK_TESTS(append_and_terminate, grows_over_many_appends, printf_long,
-                                   reset_and_take, overflow_refused, grow_arrays));
-}
+CHECK_SUITE("mp_buf", 0, NULL, NULL, append_and_terminate, grows_over_many_appends, printf_long,
+            reset_and_take, overflow_refused, grow_arrays)

@@ -78,8 +78,4 @@ START_TEST(short_buffer)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_fmt", 0, NULL, NULL,
-                       CHECK_TESTS(percentages, not_finite, factors, short_buffer));
-}
+CHECK_SUITE("mp_fmt", 0, NULL, NULL, percentages, not_finite, factors, short_buffer)

@@ -50,9 +50,13 @@ START_TEST(renders_prometheus_samples)
                           "x_seconds_count 2\n");
     mp_buf_reset(&b);
     ck_assert_int_eq(mp_hist_render(&s, "x_seconds", "receiver=\"ops\"", &b), MP_OK);
-    ck_assert_ptr_nonnull(strstr(b.p, "x_seconds_bucket{receiver=\"ops\",le=\"+Inf\"} 2\n"));
-    ck_assert_ptr_nonnull(strstr(b.p, "x_seconds_sum{receiver=\"ops\"} 2.000000500\n"));
-    ck_assert_ptr_nonnull(strstr(b.p, "x_seconds_count{receiver=\"ops\"} 2\n"));
+    static const char *const labelled[] = {
+        "x_seconds_bucket{receiver=\"ops\",le=\"+Inf\"} 2\n",
+        "x_seconds_sum{receiver=\"ops\"} 2.000000500\n",
+        "x_seconds_count{receiver=\"ops\"} 2\n",
+    };
+    for (size_t i = 0; i < sizeof(labelled) / sizeof(labelled[0]); i++)
+        ck_assert_msg(strstr(b.p, labelled[i]) != NULL, "no %s in:\n%s", labelled[i], b.p);
     mp_buf_free(&b);
 }
 END_TEST
@@ -143,9 +147,5 @@ START_TEST(many_writers_exact_totals)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_hist", 60, NULL, NULL,
-                       CHECK_TESTS(buckets_are_inclusive_upper_bounds, renders_prometheus_samples,
-                                   latency_buckets_and_bad_bounds, many_writers_exact_totals));
-}
+CHECK_SUITE("mp_hist", 60, NULL, NULL, buckets_are_inclusive_upper_bounds,
+            renders_prometheus_samples, latency_buckets_and_bad_bounds, many_writers_exact_totals)

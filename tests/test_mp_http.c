@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "unit_util.h"
 #include "cli_api.h"
 #include "e2e_harness.h"
 #include "mp_http.h"
@@ -129,67 +130,13 @@ static void start(struct server *s, const char *fmt, const char *urlfmt)
     start_with(s, fmt, urlfmt, NULL);
 }
 
-/* One request: method (NULL: GET), status, body (caller frees) and, when
- * allow is not NULL, the Allow header's value. */
-struct answer {
-    long status;
-    struct mp_buf body;
-    char allow[128];
-    char ctype[128];
-};
-
-static size_t on_body(char *d, size_t sz, size_t n, void *arg)
-{
-    struct answer *a = arg;
-    return mp_buf_append(&a->body, d, sz * n) == MP_OK ? sz * n : 0;
-}
-
-static size_t on_header(char *d, size_t sz, size_t n, void *arg)
-{
-    struct answer *a = arg;
-    size_t len = sz * n;
-    char *dst = NULL;
-    size_t skip = 0;
-    if (len > 6 && strncasecmp(d, "Allow:", 6) == 0)
-        dst = a->allow, skip = 6;
-    else if (len > 13 && strncasecmp(d, "Content-Type:", 13) == 0)
-        dst = a->ctype, skip = 13;
-    if (dst) {
-        while (skip < len && d[skip] == ' ')
-            skip++;
-        size_t m = strcspn(d + skip, "\r\n");
-        if (m > len - skip)
-            m = len - skip;
-        snprintf(dst, 128, "%.*s", (int)m, d + skip);
-    }
-    return len;
-}
-
-static void ask(const struct server *s, const char *method, const char *path, struct answer *a)
+/* One request to s: method (NULL: GET) on base + path. */
+static void ask(const struct server *s, const char *method, const char *path,
+                struct unit_answer *a)
 {
     char url[512];
     snprintf(url, sizeof(url), "%s%s", s->base, path);
-    memset(a, 0, sizeof(*a));
-    CURL *e = curl_easy_init();
-    ck_assert_ptr_nonnull(e);
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
-    if (method && strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    else if (method)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-    CURLcode cc = curl_easy_perform(e);
-    ck_assert_msg(cc == CURLE_OK, "%s %s: %s", method ? method : "GET", url,
-                  curl_easy_strerror(cc));
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &a->status);
-    curl_easy_cleanup(e);
-    if (!a->body.p)
-        ck_assert_int_eq(mp_buf_puts(&a->body, ""), MP_OK);
+    unit_http(method, url, NULL, 0, NULL, 5000, a);
 }
 
 /* GET through the CLI's one API client, as `mailpulse stats` does. */
@@ -220,7 +167,7 @@ START_TEST(serves_ipv6)
     struct server s;
     start(&s, "[::1]:%u", "http://[::1]:%u");
     get_hello(&s);
-    struct answer a;
+    struct unit_answer a;
     ask(&s, NULL, "/q?x=1", &a);
     ck_assert_int_eq(a.status, 200);
     ck_assert_str_eq(a.body.p, "{\"args\":[[\"x\",\"1\"]],\"b\":null,\"method\":\"GET\",\"path\":\"/q\"}");
@@ -241,7 +188,7 @@ END_TEST
 START_TEST(routes_and_errors)
 {
     struct server s;
-    struct answer a;
+    struct unit_answer a;
     start(&s, "127.0.0.1:%u", "http://127.0.0.1:%u");
 
     ask(&s, NULL, "/nope", &a);
@@ -285,7 +232,7 @@ END_TEST
 START_TEST(too_many_args)
 {
     struct server s;
-    struct answer a;
+    struct unit_answer a;
     start(&s, "127.0.0.1:%u", "http://127.0.0.1:%u");
     char path[512] = "/q?";
     for (int i = 0; i <= MP_HTTP_MAX_ARGS; i++)
@@ -515,7 +462,7 @@ static void behind_slow(unsigned threads, int64_t *hello_ms, int64_t *fast_ms)
         say(slowfd[i], "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     }
     usleep(100 * 1000); /* the slow ones are in their handlers */
-    struct answer a;
+    struct unit_answer a;
     int64_t t0 = now_ms();
     ask(&s, NULL, "/fast", &a);
     *fast_ms = now_ms() - t0;
@@ -595,11 +542,6 @@ START_TEST(body_routes)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_http", 30, setup, teardown,
-                       CHECK_TESTS(serves_ipv4, serves_ipv6, serves_localhost, routes_and_errors,
-                                   too_many_args, bad_listen, port_in_use, per_ip_limit,
-                                   header_timeout, body_refused, body_routes,
-                                   slow_handler_does_not_block));
-}
+CHECK_SUITE("mp_http", 30, setup, teardown, serves_ipv4, serves_ipv6, serves_localhost,
+            routes_and_errors, too_many_args, bad_listen, port_in_use, per_ip_limit, header_timeout,
+            body_refused, body_routes, slow_handler_does_not_block)

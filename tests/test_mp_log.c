@@ -552,14 +552,8 @@ START_TEST(format_names)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_log", 0, NULL, NULL,
-                       CHECK_TESTS(lines_and_levels, overlong_line_stays_one_line, level_names,
-                                   ratelimit_one_per_interval, ratelimit_races_lose_nothing,
-                                   quote_plain_and_escapes, quote_utf8, quote_cut_at_the_bound,
-                                   quote_tiny_buffers, quote_decodes_back,
-                                   message_newline_stays_one_line,
-                                   overlong_line_says_what_was_cut, json_lines_stay_json,
-                                   json_lines_survive_random_values, format_names));
-}
+CHECK_SUITE("mp_log", 0, NULL, NULL, lines_and_levels, overlong_line_stays_one_line, level_names,
+            ratelimit_one_per_interval, ratelimit_races_lose_nothing, quote_plain_and_escapes,
+            quote_utf8, quote_cut_at_the_bound, quote_tiny_buffers, quote_decodes_back,
+            message_newline_stays_one_line, overlong_line_says_what_was_cut, json_lines_stay_json,
+            json_lines_survive_random_values, format_names)

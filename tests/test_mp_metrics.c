@@ -502,10 +502,5 @@ START_TEST(tenant_limit_rows)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_metrics", 0, NULL, NULL,
-                       CHECK_TESTS(renders_the_known_text, prom_checker_refuses, series_parse_back,
-                                   signed_and_zero_values, flush_figures_add_up,
-                                   tenant_limit_rows));
-}
+CHECK_SUITE("mp_metrics", 0, NULL, NULL, renders_the_known_text, prom_checker_refuses,
+            series_parse_back, signed_and_zero_values, flush_figures_add_up, tenant_limit_rows)

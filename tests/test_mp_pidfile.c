@@ -134,8 +134,4 @@ START_TEST(stale_replaced_live_refused)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_pidfile", 0, setup, teardown,
-                       CHECK_TESTS(write_read_remove, stale_replaced_live_refused));
-}
+CHECK_SUITE("mp_pidfile", 0, setup, teardown, write_read_remove, stale_replaced_live_refused)

@@ -5,9 +5,11 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "unit_util.h"
 #include "mp_atomic.h"
@@ -80,8 +82,60 @@ START_TEST(threads_side_by_side)
 }
 END_TEST
 
+/* A printer for unit_printed: echoes the body, refuses "bad". */
+static int echo(FILE *f, const char *body)
+{
+    if (strcmp(body, "bad") == 0)
+        return -1;
+    fputs(body, f);
+    return 0;
+}
+
+START_TEST(printed_and_lines)
+{
+    char *t = unit_printed(echo, "ab\ncde\n", 0);
+    ck_assert_str_eq(t, "ab\ncde\n");
+    ck_assert_uint_eq(unit_lines_fit(t, 3), 2);
+    free(t);
+    t = unit_printed(echo, "bad", -1);
+    ck_assert_str_eq(t, "");
+    free(t);
+    ck_assert_uint_eq(unit_lines_fit("no newline", 1), 0); /* only whole lines count */
+}
+END_TEST
+
+/* The PULL socket takes what a PUSH connected to its endpoint sends. */
+START_TEST(pull_bind_receives)
+{
+    char endpoint[64], got[8] = "";
+    void *zctx = zmq_ctx_new();
+    void *pull = unit_pull_bind(zctx, 5000, endpoint);
+    ck_assert_int_eq(strncmp(endpoint, "tcp://127.0.0.1:", 16), 0);
+    void *push = zmq_socket(zctx, ZMQ_PUSH);
+    ck_assert_int_eq(zmq_connect(push, endpoint), 0);
+    ck_assert_int_eq(zmq_send(push, "frame", 5, 0), 5);
+    ck_assert_int_eq(zmq_recv(pull, got, sizeof(got), 0), 5);
+    ck_assert_int_eq(memcmp(got, "frame", 5), 0);
+    zmq_close(push);
+    zmq_close(pull);
+    zmq_ctx_term(zctx);
+}
+END_TEST
+
+/* A line wider than max is an assertion (this case must fail). */
+START_TEST(lines_fit_refuses_wide)
+{
+    unit_lines_fit("abcd\n", 3);
+}
+END_TEST
+
 Suite *test_suite(void)
 {
-    return check_suite("unit_util", 30, NULL, NULL,
-                       CHECK_TESTS(tmpdir_and_store, threads_side_by_side));
+    Suite *s = check_suite("unit_util", 30, NULL, NULL,
+                           CHECK_TESTS(tmpdir_and_store, threads_side_by_side, printed_and_lines,
+                                       pull_bind_receives));
+    TCase *tc = tcase_create("refusals");
+    tcase_add_exit_test(tc, lines_fit_refuses_wide, 1);
+    suite_add_tcase(s, tc);
+    return s;
 }

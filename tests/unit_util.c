@@ -11,6 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+#include <strings.h>
+#include <zmq.h>
+
 #include "e2e_harness.h"
 
 void unit_tmpdir(const char *tag, char dir[UNIT_PATH_MAX])
@@ -124,4 +128,102 @@ void unit_threads_run(size_t n, void *(*fn)(void *), void *args, size_t size)
     struct unit_threads t;
     unit_threads_start(&t, n, fn, args, size);
     unit_threads_join(&t);
+}
+
+void *unit_pull_bind(void *zctx, int rcv_timeout_ms, char endpoint[64])
+{
+    char err[256] = "";
+    uint16_t port;
+    void *pull = zmq_socket(zctx, ZMQ_PULL);
+    ck_assert_ptr_nonnull(pull);
+    ck_assert_int_eq(zmq_setsockopt(pull, ZMQ_RCVTIMEO, &rcv_timeout_ms, sizeof(rcv_timeout_ms)),
+                     0);
+    ck_assert_msg(e2e_free_port(&port, NULL, 0, err, sizeof(err)) == MP_OK, "%s", err);
+    snprintf(endpoint, 64, "tcp://127.0.0.1:%u", (unsigned)port);
+    ck_assert_int_eq(zmq_bind(pull, endpoint), 0);
+    return pull;
+}
+
+static size_t unit__body(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct unit_answer *a = arg;
+    return mp_buf_append(&a->body, data, size * nmemb) == MP_OK ? size * nmemb : 0;
+}
+
+/* Keeps the Content-Type and Allow header values. */
+static size_t unit__header(char *data, size_t size, size_t nmemb, void *arg)
+{
+    struct unit_answer *a = arg;
+    size_t n = size * nmemb;
+    struct {
+        const char *name;
+        char *dst;
+    } want[] = {{"content-type:", a->ctype}, {"allow:", a->allow}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        size_t k = strlen(want[i].name);
+        if (n > k && strncasecmp(data, want[i].name, k) == 0) {
+            size_t v = k;
+            while (v < n && data[v] == ' ')
+                v++;
+            size_t e = n;
+            while (e > v && (data[e - 1] == '\r' || data[e - 1] == '\n'))
+                e--;
+            snprintf(want[i].dst, sizeof(a->ctype), "%.*s", (int)(e - v), data + v);
+        }
+    }
+    return n;
+}
+
+void unit_http(const char *method, const char *url, const char *body, size_t len,
+               const char *header, long timeout_ms, struct unit_answer *a)
+{
+    memset(a, 0, sizeof(*a));
+    struct curl_slist *h = header ? curl_slist_append(NULL, header) : NULL;
+    CURL *e = curl_easy_init();
+    ck_assert_ptr_nonnull(e);
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, unit__body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, unit__header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, a);
+    if (body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)len);
+    }
+    if (method && strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    else if (method && strcmp(method, "GET") != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+    CURLcode cc = curl_easy_perform(e);
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &a->status);
+    curl_easy_cleanup(e);
+    curl_slist_free_all(h);
+    ck_assert_msg(cc == CURLE_OK, "%s %s: %s", method ? method : "GET", url,
+                  curl_easy_strerror(cc));
+    if (!a->body.p)
+        ck_assert_int_eq(mp_buf_puts(&a->body, ""), MP_OK);
+}
+
+char *unit_printed(int (*fn)(FILE *, const char *), const char *body, int want_rc)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fn(f, body), want_rc);
+    fclose(f);
+    return buf;
+}
+
+size_t unit_lines_fit(const char *t, size_t max)
+{
+    size_t n = 0;
+    for (const char *p = t, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1, n++)
+        ck_assert_msg((size_t)(nl - p) <= max, "line %zu is %zu wide:\n%.*s", n,
+                      (size_t)(nl - p), (int)(nl - p), p);
+    return n;
 }

@@ -8,7 +8,13 @@
  *   - unit_store_open(): eng_store_open("<dir>/db");
  *   - unit_threads_start()/unit_threads_join(): n threads on
  *     fn(args + i * size), started together and joined together (the case's
- *     own thread may tick or flush in between); unit_threads_run() is both.
+ *     own thread may tick or flush in between); unit_threads_run() is both;
+ *   - unit_pull_bind(): a ZeroMQ PULL socket bound on a free loopback
+ *     port, for the CLI producers' suites to receive what they send;
+ *   - unit_http(): one HTTP request through libcurl, for the suites that
+ *     check what a server answers (status, body, Content-Type, Allow);
+ *   - unit_printed(): what a printer (cli_*_print) writes for a body, and
+ *     unit_lines_fit(): that every line of a text fits a terminal width.
  *
  * These are Check-aware: a failure is an assertion (ck_assert_msg) that
  * ends the case, so the functions return only what worked.
@@ -24,8 +30,10 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "eng_store.h"
+#include "mp_buf.h"
 
 #define UNIT_PATH_MAX 512
 
@@ -60,5 +68,31 @@ void unit_threads_start(struct unit_threads *t, size_t n, void *(*fn)(void *), v
 void unit_threads_join(struct unit_threads *t);
 /* Start, then join. */
 void unit_threads_run(size_t n, void *(*fn)(void *), void *args, size_t size);
+
+/* A PULL socket of zctx with a receive timeout of rcv_timeout_ms, bound
+ * on a free port of 127.0.0.1; endpoint receives "tcp://127.0.0.1:PORT".
+ * The caller zmq_close()s it. */
+void *unit_pull_bind(void *zctx, int rcv_timeout_ms, char endpoint[64]);
+
+/* What a server answered unit_http(). */
+struct unit_answer {
+    long status;
+    struct mp_buf body; /* NUL-terminated, "" when empty (mp_buf_free it) */
+    char ctype[128];    /* the Content-Type header's value, "" without one */
+    char allow[128];    /* the Allow header's value, "" without one */
+};
+/* method (NULL or "GET"; "HEAD" asks for no body; any other is sent as
+ * it is) on url, with body[0..len) when body is set (a POST unless method
+ * says otherwise) and one more header line when header is set. An answer
+ * must come within timeout_ms (an assertion otherwise). */
+void unit_http(const char *method, const char *url, const char *body, size_t len,
+               const char *header, long timeout_ms, struct unit_answer *a);
+
+/* What fn prints for body (into a memory stream); fn must return want_rc.
+ * The caller frees the text. */
+char *unit_printed(int (*fn)(FILE *, const char *), const char *body, int want_rc);
+/* Every line of t is at most max wide (an assertion naming the line);
+ * returns the number of lines. */
+size_t unit_lines_fit(const char *t, size_t max);
 
 #endif

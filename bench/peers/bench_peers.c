@@ -492,17 +492,10 @@ int main(int argc, char **argv)
         int64_t t0 = mp_mono_ns();
         st.hard[i] = 2; /* 2 of 100: exactly 2 % */
         pthread_mutex_unlock(&st.lock);
-        int64_t deadline = t0 + 30000000000LL, t1 = 0, ts = 0, sa = 0;
-        while (mp_mono_ns() < deadline) {
-            pthread_mutex_lock(&st.lock);
-            t1 = st.got_ns[i];
-            ts = st.hard_scraped_ns[i];
-            sa = st.starts_at_ns[i];
-            pthread_mutex_unlock(&st.lock);
-            if (t1)
-                break;
-            usleep(200);
-        }
+        int64_t t1 = bench_wait_set(&st.lock, &st.got_ns[i], t0 + 30000000000LL);
+        pthread_mutex_lock(&st.lock);
+        int64_t ts = st.hard_scraped_ns[i], sa = st.starts_at_ns[i];
+        pthread_mutex_unlock(&st.lock);
         if (!t1) {
             fprintf(stderr, "bench_peers: no alert for peer-%d within 30 s\n", i);
             continue;

@@ -329,22 +329,12 @@ static int demo__next(void *arg, uint64_t seq, struct mp_buf *frame, int64_t *ev
                 d->slots[n++] = &d->ev[s][k];
         }
     }
-    Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
-    b.events = d->slots;
-    b.n_events = n;
-    b.producer_id = d->producer;
-    b.sequence = seq;
-    size_t len = mailpulse__v1__event_batch__get_packed_size(&b);
-    if (mp_buf_reserve(frame, len) != MP_OK) {
-        cli_fail(d->cmd, "out of memory");
-        return MP_ERR_NOMEM;
+    int rc = send_ack_pack(d->cmd, d->slots, n, d->producer, seq, frame, events);
+    if (rc == 1) {
+        d->events += n;
+        d->tick++;
     }
-    mailpulse__v1__event_batch__pack(&b, (uint8_t *)frame->p);
-    frame->len = len;
-    *events = (int64_t)n;
-    d->events += n;
-    d->tick++;
-    return 1;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- the story */

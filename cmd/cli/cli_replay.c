@@ -311,20 +311,7 @@ static int replay__next(void *arg, uint64_t seq, struct mp_buf *frame, int64_t *
         e->time_ms = x->time_ms + r->offset_ms;
         r->pp[k++] = e;
     }
-    Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
-    b.events = r->pp;
-    b.n_events = k;
-    b.producer_id = (char *)r->producer;
-    b.sequence = seq;
-    size_t len = mailpulse__v1__event_batch__get_packed_size(&b);
-    if (mp_buf_reserve(frame, len) != MP_OK) {
-        cli_fail(r->cmd, "out of memory");
-        return MP_ERR_NOMEM;
-    }
-    mailpulse__v1__event_batch__pack(&b, (uint8_t *)frame->p);
-    frame->len = len;
-    *events = (int64_t)k;
-    return 1;
+    return send_ack_pack(r->cmd, r->pp, k, r->producer, seq, frame, events);
 }
 
 /* ------------------------------------------------------------------ options */

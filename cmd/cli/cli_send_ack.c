@@ -439,3 +439,23 @@ void send_ack_print(FILE *f, const struct send_ack_result *r, const char *endpoi
     }
     fflush(f);
 }
+
+int send_ack_pack(const struct cli_cmd *cmd, Mailpulse__V1__Event **ev, size_t n,
+                  const char *producer, uint64_t sequence, struct mp_buf *frame,
+                  int64_t *events)
+{
+    Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
+    b.events = ev;
+    b.n_events = n;
+    b.producer_id = (char *)producer;
+    b.sequence = sequence;
+    size_t len = mailpulse__v1__event_batch__get_packed_size(&b);
+    if (mp_buf_reserve(frame, len) != MP_OK) {
+        cli_fail(cmd, "out of memory");
+        return MP_ERR_NOMEM;
+    }
+    mailpulse__v1__event_batch__pack(&b, (uint8_t *)frame->p);
+    frame->len = len;
+    *events = (int64_t)n;
+    return 1;
+}

@@ -47,6 +47,7 @@
 #include <stdio.h>
 
 #include "cli_opt.h"
+#include "mailpulse.pb-c.h"
 #include "mp_buf.h"
 
 #define SEND_ACK_DEFAULT_ENDPOINT "tcp://127.0.0.1:7401"
@@ -71,6 +72,13 @@ struct send_ack_conf {
  * (after printing why). */
 typedef int (*send_ack_next_fn)(void *arg, uint64_t sequence, struct mp_buf *frame,
                                 int64_t *events);
+
+/* The usual body of a send_ack_next_fn: packs ev[0..n) as one EventBatch
+ * of `producer` with `sequence` into frame (which it sizes) and sets
+ * *events = n. Returns 1, or MP_ERR_NOMEM after printing it for cmd. */
+int send_ack_pack(const struct cli_cmd *cmd, Mailpulse__V1__Event **ev, size_t n,
+                  const char *producer, uint64_t sequence, struct mp_buf *frame,
+                  int64_t *events);
 
 /* An `error` text of the acks and the batches whose ack named it first. */
 struct send_ack_reason {

@@ -10,6 +10,7 @@
 #include "cli_api.h"
 #include "cli_table.h"
 #include "mp_buf.h"
+#include "mp_matcher.h"
 
 #define SILENCE_MATCHERS_MAX 32
 
@@ -31,23 +32,11 @@ int cli_silence_matcher(const char *text, json_t **out)
     } else {
         return MP_ERR_INVAL;
     }
-    size_t vl = strlen(p);
-    char *v = malloc(vl + 1), *name = strndup(text, nl);
+    char *v = mp_matcher_value(p), *name = strndup(text, nl);
     if (!v || !name) {
         free(v);
         free(name);
         return MP_ERR_NOMEM;
-    }
-    if (vl >= 2 && p[0] == '"' && p[vl - 1] == '"') { /* "quoted", with \" and \\ */
-        size_t o = 0;
-        for (size_t i = 1; i + 1 < vl; i++) {
-            if (p[i] == '\\' && i + 2 < vl)
-                i++;
-            v[o++] = p[i];
-        }
-        v[o] = '\0';
-    } else {
-        memcpy(v, p, vl + 1);
     }
     *out = json_pack("{s:s, s:s, s:b, s:b}", "name", name, "value", v, "isRegex", re, "isEqual",
                      eq);

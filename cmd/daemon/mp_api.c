@@ -106,13 +106,18 @@ static void api__stats(void *arg, const struct mp_http_request *req, struct mp_h
         mp_stats_reply_only(api->src->table, req, only, out);
 }
 
-/* Checks the query of /v1/alerts[/dead]: tenant=T (a valid tenant name) and,
- * where allowed, limit=N; with `only` (a tenant token) T defaults to it and
- * must be it. Returns 0, or answers 400 (404) and returns -1. */
-static int api__alert_args(const struct mp_http_request *req, int allow_limit, const char *only,
-                           const char **tenant, size_t *limit, struct mp_http_reply *out)
+/* The gate of /v1/alerts[/dead] (a tenant's token or an admin's), then
+ * its query: tenant=T (a valid tenant name) and, where allowed, limit=N;
+ * with a tenant token T defaults to its tenant and must be it. Returns 0,
+ * or answers 401/403 (the gate), 400 or 404 and returns -1. */
+static int api__alert_args(const struct mp_api *api, const struct mp_http_request *req,
+                           int allow_limit, const char **tenant, size_t *limit,
+                           struct mp_http_reply *out)
 {
     char msg[256];
+    const char *only;
+    if (api__gate(api, API__TENANT, req, &only, out) != 0)
+        return -1;
     *tenant = NULL;
     *limit = 0;
     for (size_t i = 0; i < req->nargs; i++) {
@@ -149,10 +154,9 @@ static int api__alert_args(const struct mp_http_request *req, int allow_limit, c
 static void api__alerts(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
-    const char *tenant, *only;
+    const char *tenant;
     size_t limit;
-    if (api__gate(api, API__TENANT, req, &only, out) == 0 &&
-        api__alert_args(req, 0, only, &tenant, &limit, out) == 0)
+    if (api__alert_args(api, req, 0, &tenant, &limit, out) == 0)
         api__json(alert_eval_active_json(api->src->eval, tenant), out);
 }
 
@@ -160,10 +164,9 @@ static void api__alerts(void *arg, const struct mp_http_request *req, struct mp_
 static void api__dead(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
-    const char *tenant, *only;
+    const char *tenant;
     size_t limit;
-    if (api__gate(api, API__TENANT, req, &only, out) == 0 &&
-        api__alert_args(req, 1, only, &tenant, &limit, out) == 0)
+    if (api__alert_args(api, req, 1, &tenant, &limit, out) == 0)
         api__json(alert_sender_dead_json(api->src->sender, tenant, limit ? limit : 1000), out);
 }
 

@@ -243,11 +243,28 @@ static int cfg__token_admin(struct mp_yaml *y, const struct mp_yaml_key *k, cons
     return cfg__token(y, v, path, &CFG__AUTH(base)->admin);
 }
 
+/* Key i of mapping v as a tenant name (ENG_NAME_GRAMMAR): a copy in
+ * *tenant, and `path`.<tenant> in sub for what is under it. */
+static int cfg__tenant_key(struct mp_yaml *y, yaml_node_t *v, const char *path, size_t i,
+                           char **tenant, char sub[MP_YAML_PATH_MAX])
+{
+    char q[MP_YAML_QBUF];
+    yaml_node_t *kn = mp_yaml_pair_key(y, v, i);
+    const char *name = (const char *)kn->data.scalar.value;
+    if (!cfg__valid_name(name))
+        return mp_yaml_fail(y, kn, path, "invalid tenant name %s: expected " ENG_NAME_GRAMMAR,
+                            mp_yaml_quote(q, sizeof(q), kn));
+    if ((*tenant = strdup(name)) == NULL)
+        return mp_yaml_nomem(y, kn, path);
+    mp_yaml_join(sub, MP_YAML_PATH_MAX, path, name);
+    return MP_OK;
+}
+
 static int cfg__token_tenants(struct mp_yaml *y, const struct mp_yaml_key *k, const char *path,
                               yaml_node_t *v, void *base)
 {
     struct mp_auth_conf *a = CFG__AUTH(base);
-    char q[MP_YAML_QBUF], sub[MP_YAML_PATH_MAX];
+    char sub[MP_YAML_PATH_MAX];
     const char *what = "a mapping of tenant name to token";
     if (v->type != YAML_MAPPING_NODE)
         return cfg__expected_kind(y, v, path, what);
@@ -256,14 +273,8 @@ static int cfg__token_tenants(struct mp_yaml *y, const struct mp_yaml_key *k, co
     if (rc != MP_OK || (rc = mp_yaml_check_keys(y, v, path)) != MP_OK)
         return rc;
     for (size_t i = 0; i < a->n_tenants; i++) {
-        yaml_node_t *kn = mp_yaml_pair_key(y, v, i);
-        const char *tenant = (const char *)kn->data.scalar.value;
-        if (!cfg__valid_name(tenant))
-            return mp_yaml_fail(y, kn, path, "invalid tenant name %s: expected " ENG_NAME_GRAMMAR,
-                                mp_yaml_quote(q, sizeof(q), kn));
-        if ((a->tenants[i].tenant = strdup(tenant)) == NULL)
-            return mp_yaml_nomem(y, kn, path);
-        mp_yaml_join(sub, sizeof(sub), path, tenant);
+        if ((rc = cfg__tenant_key(y, v, path, i, &a->tenants[i].tenant, sub)) != MP_OK)
+            return rc;
         if ((rc = cfg__token(y, mp_yaml_pair_value(y, v, i), sub, &a->tenants[i].token)) != MP_OK)
             return rc;
     }
@@ -385,20 +396,15 @@ static int cfg__limit_tenants(struct mp_yaml *y, const struct mp_yaml_key *k, co
                               yaml_node_t *v, void *base)
 {
     struct mp_limits_conf *l = &((struct mp_config *)base)->limits;
-    char q[MP_YAML_QBUF], sub[MP_YAML_PATH_MAX];
+    char sub[MP_YAML_PATH_MAX];
     int rc = cfg__array(y, v, path, YAML_MAPPING_NODE, "a mapping of tenant name to limits",
                         sizeof(*l->tenants), &l->tenants, &l->n_tenants);
     if (rc != MP_OK || (rc = mp_yaml_check_keys(y, v, path)) != MP_OK)
         return rc;
     for (size_t i = 0; i < l->n_tenants; i++) {
-        yaml_node_t *kn = mp_yaml_pair_key(y, v, i), *val = mp_yaml_pair_value(y, v, i);
-        const char *tenant = (const char *)kn->data.scalar.value;
-        if (!cfg__valid_name(tenant))
-            return mp_yaml_fail(y, kn, path, "invalid tenant name %s: expected " ENG_NAME_GRAMMAR,
-                                mp_yaml_quote(q, sizeof(q), kn));
-        if ((l->tenants[i].tenant = strdup(tenant)) == NULL)
-            return mp_yaml_nomem(y, kn, path);
-        mp_yaml_join(sub, sizeof(sub), path, tenant);
+        yaml_node_t *val = mp_yaml_pair_value(y, v, i);
+        if ((rc = cfg__tenant_key(y, v, path, i, &l->tenants[i].tenant, sub)) != MP_OK)
+            return rc;
         if (val->type != YAML_MAPPING_NODE)
             return cfg__expected_kind(y, val, sub,
                                       "a mapping with max_keys and/or max_events_per_second");
