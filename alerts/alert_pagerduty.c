@@ -27,6 +27,10 @@ static json_t *pd__details(const struct alert_instance *a)
         json_object_set_new(d, "mailbox", json_string(a->mailbox));
     if (a->domain)
         json_object_set_new(d, "recipient_domain", json_string(a->domain));
+    if (a->provider)
+        json_object_set_new(d, "provider", json_string(a->provider));
+    if (a->campaign)
+        json_object_set_new(d, "campaign", json_string(a->campaign));
     return d;
 }
 

@@ -130,12 +130,14 @@ START_TEST(readme_yaml_blocks_load)
 }
 END_TEST
 
-/* The config block of "## Configuration" (the first config block). */
+/* The config block of "## Configuration": "# mailpulse config: every key"
+ * (other sections show config blocks of their own). */
 static void find_config_block(const char *block, int line, void *arg)
 {
+    static const char mark[] = "# mailpulse config: every key";
     char **out = arg;
     MP_UNUSED(line);
-    if (*out == NULL && strncmp(block, "# mailpulse config", 18) == 0)
+    if (*out == NULL && strncmp(block, mark, sizeof(mark) - 1) == 0)
         *out = strdup(block);
 }
 

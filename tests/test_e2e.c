@@ -479,6 +479,7 @@ static const struct {
     {"frame_too_large", 0}, {"batch_too_large", 0}, {"producer_id_too_long", 0},
     {"tenant_key_cap", 0},  {"tenant_rate_cap", 0},
     {"tenant_forbidden", 0}, /* no Curve in this suite: never hit */
+    {"campaign_invalid", 0},
 };
 #define G_ACCEPTED 300
 #define G_DECODED 335 /* events in frames that decode: 3+4+5+6+2+25+290 */

@@ -347,6 +347,8 @@ static void daemon__reload_apply(struct daemon *d, struct daemon_reload *r)
             "other settings at the next start\"",
             nrules, nc->n_receivers, nc->n_routes,
             MP_LOG_Q(nc->rules_path ? nc->rules_path : "(defaults)"));
+    if (mp_config_providers_apply(&nc->providers, d->table) != MP_OK) /* issue 12 */
+        mp_error("reload_providers_failed err=\"out of memory\" kept=\"the providers in use\"");
     daemon__reload_limits(d, r);
     daemon__reload_free(r);
 }
@@ -515,7 +517,8 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                 .limits_fn = mp_config_tenant_limits,
                                 .limits_arg = d->cfg};
     d->limits_cfg = d->cfg;
-    if ((rc = eng_table_create(&to, mp_now_ms(), &d->table)) != MP_OK) {
+    if ((rc = mp_config_providers_build(&d->cfg->providers, &to.providers)) != MP_OK ||
+        (rc = eng_table_create(&to, mp_now_ms(), &d->table)) != MP_OK) {
         snprintf(err, errlen, "cannot create key table (max_keys=%u) from %.256s/db: %s",
                  d->cfg->max_keys, d->cfg->data_dir, mp_strerror(rc));
         return rc;

@@ -519,6 +519,7 @@ static const struct mp_yaml_key cfg__top_keys[] = {
     {.name = "http", .type = MP_YAML_FN, .fn = cfg__http},
     {.name = "engine", .type = MP_YAML_SECTION, .sub = cfg__engine_keys},
     {.name = "limits", .type = MP_YAML_SECTION, .sub = cfg__limits_keys},
+    {.name = "providers", .type = MP_YAML_FN, CF(providers), .fn = mp_config_providers},
     {.name = "rules", .type = MP_YAML_FN, CF(rules_path), .fn = cfg__rules},
     {.name = "alerting", .type = MP_YAML_SECTION, .sub = cfg__alerting_keys},
     {.name = "receivers", .type = MP_YAML_FN, .fn = mp_config_receivers},
@@ -626,6 +627,7 @@ void mp_config_free(struct mp_config *cfg)
     mp_yaml_free_strings(cfg__http_keys, cfg); /* http is an FN row: not in the above */
     mp_auth_conf_free(&cfg->http_auth);
     ingest_curve_conf_free(&cfg->curve);
+    mp_config_providers_free(&cfg->providers);
     mp_config_receivers_free(cfg);
     free(cfg->path);
     free(cfg->warnings);

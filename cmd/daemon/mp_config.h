@@ -111,6 +111,7 @@
 #include "ingest_curve.h"
 #include "mp.h"
 #include "mp_auth.h"
+#include "mp_config_providers.h"
 #include "mp_http.h"
 
 enum mp_receiver_type {
@@ -182,6 +183,7 @@ struct mp_config {
     int64_t producer_ttl_ms; /* ingest.producer_ttl, default 7 d, 1m..400d */
     int ack_max_pending;     /* ingest.ack_max_pending, default 1024 */
     struct ingest_curve_conf curve; /* ingest.curve; .enabled 0 when absent */
+    struct mp_providers_conf providers; /* providers: (mp_config_providers.h); n 0 when absent */
     char *http_listen; /* NULL when not set */
     struct mp_auth_conf http_auth; /* http.tokens, http.metrics_open */
     struct mp_http_opts http_opts; /* http.threads, max_connections[_per_ip], [header_]timeout */
