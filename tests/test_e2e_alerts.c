@@ -8,6 +8,10 @@
  * bytes (every request's signature is verified) and can answer a scripted
  * status (503 for an outage, 400 for a refusal).
  *
+ * The rules are the defaults with their scopes cut to tenant, mailbox and
+ * recipient_domain (ew_rules_example3), so each story's figures count one
+ * alert per scope of those three; the provider scopes are test_e2e_providers'.
+ *
  * Cases:
  *   stories_provider_engagement_recovery
  *       One daemon, four tenants side by side:
@@ -534,7 +538,7 @@ START_TEST(stories_provider_engagement_recovery)
         {CMP, "cmp-hook"}, {ENG, "eng-hook"}, {REC, "rec-hook"}};
     /* the default rules; story 4's resolve comes as soon as under the line
      * (not after the default keep_firing_for of 10m) */
-    ew_rules_example(&W, "overrides:\n  - tenant: " REC "\n    rule: bounce_rate\n"
+    ew_rules_example3(&W, "overrides:\n  - tenant: " REC "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
     ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
                                             .nreceivers = MP_ARRAY_LEN(rec),
@@ -656,10 +660,12 @@ START_TEST(story_receiver_outage)
     size_t k = ew_raw(&W, "out", "secret-out", 503);
     const struct e2e_receiver_conf rec[] = {{"out-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
+    ew_rules_example3(&W, ""); /* three alerts per tenant: see ew_rules_example3 */
     ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
                                             .nreceivers = 1,
                                             .default_route = "out-hook",
-                                            .alerting = &al});
+                                            .alerting = &al,
+                                            .rules = W.rules});
     char tenant[OUT_TENANTS][16], mailbox[OUT_TENANTS][40];
     for (int t = 0; t < OUT_TENANTS; t++) {
         snprintf(tenant[t], sizeof(tenant[t]), "out-%d", t + 1);
@@ -818,7 +824,7 @@ START_TEST(restart_keeps_firing)
     size_t k = ew_raw(&W, "rs", "secret-rs", 200);
     const struct e2e_receiver_conf rec[] = {{"rs-hook", W.raw_url[k], W.raw_secret[k]}};
     /* the default rules, resolving as soon as under the line */
-    ew_rules_example(&W, "overrides:\n  - tenant: " RS "\n    rule: bounce_rate\n"
+    ew_rules_example3(&W, "overrides:\n  - tenant: " RS "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
     ew_start_daemon(&W, (struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "rs-hook", .rules = W.rules});
@@ -1071,7 +1077,7 @@ START_TEST(severity_changes_grouped)
     size_t k = ew_raw(&W, "sv", "secret-sv", 200);
     const struct e2e_receiver_conf rec[] = {{"sv-hook", W.raw_url[k], W.raw_secret[k]}};
     /* the default rules, resolving as soon as under the line */
-    ew_rules_example(&W, "overrides:\n  - tenant: " SV "\n    rule: bounce_rate\n"
+    ew_rules_example3(&W, "overrides:\n  - tenant: " SV "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
     ew_start_daemon(&W, (struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "sv-hook", .rules = W.rules});
@@ -1138,8 +1144,10 @@ START_TEST(outbox_survives_restart)
     size_t k = ew_raw(&W, "ob", "secret-ob", 503);
     const struct e2e_receiver_conf rec[] = {{"ob-hook", W.raw_url[k], W.raw_secret[k]}};
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
-        .receivers = rec, .nreceivers = 1, .default_route = "ob-hook", .alerting = &al});
+    ew_rules_example3(&W, ""); /* three alerts: see ew_rules_example3 */
+    ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
+                                                 .default_route = "ob-hook", .alerting = &al,
+                                                 .rules = W.rules});
     ew_send(&W, "acme-ob", "ops@acme-ob.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-ob", "ops@acme-ob.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());
