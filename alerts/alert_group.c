@@ -204,6 +204,10 @@ static const char *group__label(void *arg, const char *label)
     const struct alert_instance *a = arg;
     if (strcmp(label, "severity") == 0)
         return alert_severity_name(a->severity);
+    if (strcmp(label, "provider") == 0) /* not group_by labels: matched here */
+        return a->provider ? a->provider : "";
+    if (strcmp(label, "campaign") == 0)
+        return a->campaign ? a->campaign : "";
     unsigned bit = alert_label_bit(label);
     return bit ? alert_label_value(a, bit) : NULL;
 }

@@ -13,9 +13,10 @@
  *       everything else under the 2% warning: the tenant 0.59%, the
  *       mailbox 1.67%, google 1.25%, gmail.com 1.0%, googlemail.com 1.67%.
  *       Exactly two alerts arrive, signed: bounce_rate critical with labels
- *       tenant, mailbox and provider google (no recipient_domain), and
- *       bounce_rate critical with label campaign spring; nothing else
- *       within a quiet period. The stats API groups by=provider (google
+ *       tenant, mailbox and provider google (no recipient_domain), routed by
+ *       a `match: {provider: google}` entry to its own receiver, and
+ *       bounce_rate critical with label campaign spring, to the other;
+ *       nothing else within a quiet period. The stats API groups by=provider (google
  *       4,000 sent, both Google domains counted together; acme-corp from
  *       the config) and by=mailbox_provider (the mailbox and provider named).
  *   providers_refused
@@ -139,13 +140,17 @@ static void check_stats(void)
 
 START_TEST(mailbox_at_google)
 {
-    size_t k = ew_raw(&W, "prov", "secret-prov", 200);
-    const struct e2e_receiver_conf rec[] = {{"prov-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
-                                                 .default_route = "prov-hook"});
+    size_t k = ew_raw(&W, "prov", "secret-prov", 200), kg = ew_raw(&W, "google", "secret-g", 200);
+    const struct e2e_receiver_conf rec[] = {{"prov-hook", W.raw_url[k], W.raw_secret[k]},
+                                            {"google-hook", W.raw_url[kg], W.raw_secret[kg]}};
+    ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 2});
     FILE *f = fopen(W.cfg, "a");
     must(f != NULL, "cannot append to %s", W.cfg);
-    fputs("providers:\n  acme-corp: [acme-mail.example]\n", f);
+    /* a route matcher on the provider label: Google's alerts to their own receiver */
+    fputs("providers:\n  acme-corp: [acme-mail.example]\n"
+          "routes:\n  default:\n    - match: {provider: google}\n      receivers: [google-hook]\n"
+          "    - receivers: [prov-hook]\n",
+          f);
     must(fclose(f) == 0, "cannot write %s", W.cfg);
     ew_spawn_daemon(&W);
     int64_t now = mp_now_ms();
@@ -158,7 +163,7 @@ START_TEST(mailbox_at_google)
     send_c(OK, "yahoo.com", T_SENT, 2000, NULL, now);
     send_c(OK, "acme-mail.example", T_SENT, 400, NULL, now);
     ew_wait_metric(&W, "mailpulse_events_accepted_total", W.sent, COUNT_MS);
-    must(hrx_count(W.raw[k]) == 0, "an alert before any bounce");
+    must(hrx_count(W.raw[k]) == 0 && hrx_count(W.raw[kg]) == 0, "an alert before any bounce");
     /* the crossing, in one frame: 5% of the mailbox's Google sends */
     static struct e2e_event ev[50];
     for (size_t i = 0; i < 50; i++)
@@ -171,15 +176,16 @@ START_TEST(mailbox_at_google)
     free(buf);
     W.sent += 50;
     int64_t deadline = mp_mono_ns() + ALERT_MS * 1000000LL;
-    json_t *al = alerts_of(k);
-    while (json_array_size(al) < 2 && mp_mono_ns() < deadline) {
-        json_decref(al);
+    while ((hrx_count(W.raw[k]) < 1 || hrx_count(W.raw[kg]) < 1) && mp_mono_ns() < deadline)
         usleep(5000);
-        al = alerts_of(k);
-    }
     usleep(QUIET_MS * 1000); /* and nothing else */
-    json_decref(al);
-    al = alerts_of(k);
+    json_t *al = alerts_of(k), *ag = alerts_of(kg);
+    char *dg = ew_jdump(ag, 1500);
+    must(json_array_size(ag) == 1 && ew_streq(label(json_array_get(ag, 0), "provider"), "google"),
+         "google-hook (match: {provider: google}) should get exactly the Google alert: %s", dg);
+    free(dg);
+    json_array_extend(al, ag);
+    json_decref(ag);
     char *d = ew_jdump(al, 3000);
     must(json_array_size(al) == 2,
          "expected exactly two alerts (mailbox_provider google, campaign spring), got %zu: %s",
