@@ -89,14 +89,16 @@ int ingest_norm_mailbox(const char *src, size_t len, char *dst, size_t *outlen)
     return 1;
 }
 
-/* Campaign names come from ESPs (tags, workflow names): any printable
- * ASCII but spaces, so log lines and labels stay one token. */
+/* Campaign names come from ESPs and people (tags, workflow names, "Black
+ * Friday 2026"): printable ASCII, spaces included. No controls (log lines)
+ * and no bytes past ASCII: a label value must be valid UTF-8 for the JSON
+ * library, and ASCII needs no decoder to check. */
 static int validate__campaign(const char *s, size_t len)
 {
     if (len > INGEST_CAMPAIGN_MAX)
         return 0;
     for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+        if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] >= 0x7f)
             return 0;
     return 1;
 }

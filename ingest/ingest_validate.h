@@ -16,7 +16,7 @@
  * '-') up to 253 bytes, lower-cased, one trailing dot dropped; type 1..12;
  * time set, not older than the retention and at most `future_ms` ahead;
  * campaign optional (empty: none), else 1..INGEST_CAMPAIGN_MAX bytes of
- * printable ASCII without spaces, kept as sent (case matters: it is the
+ * printable ASCII (spaces too), kept as sent (case matters: it is the
  * producer's name for it).
  * A field blanked by the decoder (a NUL inside it on the wire) is refused
  * with that field's reason.
@@ -56,7 +56,7 @@ enum ingest_reason {
     INGEST_REASON_COUNT
 };
 
-#define INGEST_CAMPAIGN_MAX 128
+#define INGEST_CAMPAIGN_MAX 255 /* the key table's name limit */
 #define INGEST_NAMEBUF_LEN 512 /* lower-cased mailbox (<= 254) + domain (<= 253) */
 #define INGEST_FUTURE_MS_DEFAULT (5 * 60 * 1000LL)
 #define INGEST_MAX_FRAME_BYTES_DEFAULT (4 << 20)

@@ -1071,8 +1071,8 @@ START_TEST(test_campaign)
         const char *campaign;
         int ok;
     } cases[] = {
-        {"", 1},         {"spring-sale_2026", 1}, {"Tag:Q4/Promo=1", 1}, {"a b", 0},
-        {"tab\tx", 0},   {"caf\xc3\xa9", 0},      {"\x7f", 0},
+        {"", 1},         {"spring-sale_2026", 1}, {"Tag:Q4/Promo=1", 1}, {"Black Friday", 1},
+        {"tab\tx", 0},   {"caf\xc3\xa9", 0},      {"\x7f", 0},      {"line\n", 0},
     };
     char long_ok[INGEST_CAMPAIGN_MAX + 2];
     memset(long_ok, 'c', sizeof(long_ok));
