@@ -175,7 +175,14 @@ const char *eng_key_mailbox(const struct eng_table *t, const struct eng_key *k)
 {
     if (k->scope == ENG_SCOPE_MAILBOX)
         return eng_key_name(t, k);
-    return k->scope == ENG_SCOPE_MAILBOX_PROVIDER ? eng_intern_name(t->names, k->mbox_id) : NULL;
+    if (k->scope != ENG_SCOPE_MAILBOX_PROVIDER)
+        return NULL;
+    /* interned with the key (table__new_key), so found: the key needs no field for it */
+    const char *n = eng_key_name(t, k), *slash = n ? strrchr(n, '/') : NULL;
+    uint32_t id;
+    if (!slash || eng_intern_find(t->names, n, (size_t)(slash - n), &id) != MP_OK)
+        return NULL;
+    return eng_intern_name(t->names, id);
 }
 
 const char *eng_key_provider(const struct eng_table *t, const struct eng_key *k)

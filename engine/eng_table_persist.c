@@ -273,6 +273,7 @@ static void job__undo(struct flush_job *j)
         } while (!mp_cas_weak_release(&t->backfill, &head, j->bf));
         j->bf = NULL;
     }
+    eng_table__first_undo(t);
     for (size_t i = 0; i < j->nnames; i++) {
         if (MP_GROW(t->names_held, t->capnames_held, t->nnames_held + 1) != MP_OK) {
             mp_error("store_flush_lost what=names err=nomem");
@@ -337,6 +338,7 @@ static int table__flush_job(struct flush_job *j, int sync, struct evict_pass *ev
     if (ev)
         table__claim_idle(j, ev, &r);
     job__dirty(j, &r);
+    eng_table__first_write(t, j->b); /* first-seen days that fell, and reclaimed keys' */
     job__retention(j, &r);
     /* Names again: a key created after the drain above, and flushed in the
      * loop, has names interned after that drain too (they are interned
@@ -396,8 +398,10 @@ void eng_table__persist_free(struct eng_table *t)
 {
     free(t->held);
     free(t->names_held);
+    free(t->first_taken);
     t->held = NULL;
     t->names_held = NULL;
+    t->first_taken = NULL;
 }
 
 static int table__load_name(void *arg, uint32_t id, const char *s, size_t len)
@@ -486,6 +490,8 @@ int eng_table__load(struct eng_table *t)
             return rc;
         entries += lc.entries;
     }
+    if ((rc = eng_table__first_load(t)) != MP_OK)
+        return rc;
     /* Everything now in memory is also in the store. */
     mp_info("store_loaded names=%u keys=%u entries=%llu ms=%lld", eng_intern_count(t->names),
             eng_table_nkeys(t), (unsigned long long)entries,

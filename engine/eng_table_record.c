@@ -23,7 +23,7 @@
 static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent,
                           const char *name, size_t len, struct eng_key **out)
 {
-    uint32_t tid, nid = 0, mbox = 0;
+    uint32_t tid, nid = 0, mbox;
     int rc;
     struct eng_tenant *ten = NULL;
     if (scope == ENG_SCOPE_TENANT) {
@@ -35,7 +35,8 @@ static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent
         tid = parent->tenant_id;
         if ((rc = eng_intern_get(t->names, name, len, &nid)) != MP_OK)
             return rc;
-        /* "mailbox/provider": readers label it by its parts; the provider
+        /* "mailbox/provider": readers label it by its parts, so the
+         * mailbox is a name too (eng_key_mailbox finds it); the provider
          * holds no '/', so the last one splits them */
         const char *slash = scope == ENG_SCOPE_MAILBOX_PROVIDER ? memrchr(name, '/', len) : NULL;
         if (slash && (rc = eng_intern_get(t->names, name, (size_t)(slash - name), &mbox)) != MP_OK)
@@ -67,7 +68,6 @@ static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent
     k->id = id;
     k->tenant_id = tid;
     k->name_id = nid;
-    k->mbox_id = mbox;
     k->ten = ten;
     if (ten)
         ten->key = k;
@@ -540,8 +540,10 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
             if (p->present & (1u << sc))
                 __builtin_prefetch(&t->slots[p->h[sc] & t->mask]);
     }
-    if (d < cd - t->day_back) /* only with a store: older than every ring */
-        return table__backfill(t, ev, p, d);
+    /* only with a store: older than every ring, so the event goes to the
+     * store alone; its keys are still made (the caps count them) for
+     * their first-seen day */
+    const int backfill = d < cd - t->day_back;
     /* Each ring takes the event when its bucket is held; a late event lands
      * in its own bucket of every ring that still holds it. */
     int in_fine = cf != ENG_NO_BUCKET && b >= cf - ENG_FINE_BACK;
@@ -551,6 +553,12 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
     int rc = frame__keys(t, f, ev, p, keys);
     if (rc != MP_OK)
         return rc;
+    if (__builtin_expect(backfill, 0)) {
+        for (int sc = 0; sc < ENG_NSCOPES; sc++)
+            if (keys[sc])
+                table__first_seen(t, keys[sc], d);
+        return table__backfill(t, ev, p, d);
+    }
 
     if (f->n + ENG_NSCOPES > f->max)
         eng_frame_end(t, f); /* too many distinct keys: publish what we have */
@@ -574,6 +582,7 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
         f->bits[idx] |= bits;
         if (!(ser[n++] = table__series(t, keys[sc], ev->type)))
             return MP_ERR_NOMEM;
+        table__first_seen(t, keys[sc], d);
     }
     /* release fence: pairs with the reader's acquire fence in
      * eng_key_read_end(); a reader that sees any add below also sees the
