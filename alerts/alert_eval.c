@@ -98,10 +98,12 @@ void alert_eval_instance(const struct alert_eval *e, struct eng_key *k,
     a->rule = rule;
     a->tenant = eng_key_tenant(e->t, k);
     int scope = eng_key_scope(k);
-    if (scope == ENG_SCOPE_MAILBOX)
-        a->mailbox = eng_key_name(e->t, k);
-    else if (scope == ENG_SCOPE_DOMAIN)
+    a->mailbox = eng_key_mailbox(e->t, k);
+    a->provider = eng_key_provider(e->t, k);
+    if (scope == ENG_SCOPE_DOMAIN)
         a->domain = eng_key_name(e->t, k);
+    else if (scope == ENG_SCOPE_CAMPAIGN)
+        a->campaign = eng_key_name(e->t, k);
 }
 
 /* ---- lifecycle ---- */

@@ -191,6 +191,10 @@ static int group__cmp(const void *pa, const void *pb)
         return (uintptr_t)a->rule < (uintptr_t)b->rule ? -1 : 1;
     if ((c = strcmp(a->mailbox ? a->mailbox : "", b->mailbox ? b->mailbox : "")) != 0)
         return c;
+    if ((c = strcmp(a->provider ? a->provider : "", b->provider ? b->provider : "")) != 0)
+        return c;
+    if ((c = strcmp(a->campaign ? a->campaign : "", b->campaign ? b->campaign : "")) != 0)
+        return c;
     return strcmp(a->domain ? a->domain : "", b->domain ? b->domain : "");
 }
 
@@ -200,6 +204,10 @@ static const char *group__label(void *arg, const char *label)
     const struct alert_instance *a = arg;
     if (strcmp(label, "severity") == 0)
         return alert_severity_name(a->severity);
+    if (strcmp(label, "provider") == 0) /* not group_by labels: matched here */
+        return a->provider ? a->provider : "";
+    if (strcmp(label, "campaign") == 0)
+        return a->campaign ? a->campaign : "";
     unsigned bit = alert_label_bit(label);
     return bit ? alert_label_value(a, bit) : NULL;
 }
@@ -258,10 +266,11 @@ static void group__log(const struct gitem *it, const struct alert_route_hit *h, 
     for (size_t z = 0; z < nh; z++)
         nr += h[z].n;
     mp_info("alert_%s rule=%s severity=%s tenant=%s mailbox=%s recipient_domain=%s "
-            "num=%llu den=%llu receivers=%zu",
+            "provider=%s campaign=%s num=%llu den=%llu receivers=%zu",
             a->status == ALERT_STATUS_FIRING ? "firing" : "resolved", MP_LOG_Q(a->rule->name),
             alert_severity_name(a->severity), MP_LOG_Q(a->tenant),
             a->mailbox ? MP_LOG_Q(a->mailbox) : "-", a->domain ? MP_LOG_Q(a->domain) : "-",
+            a->provider ? MP_LOG_Q(a->provider) : "-", a->campaign ? MP_LOG_Q(a->campaign) : "-",
             (unsigned long long)a->v.num, (unsigned long long)a->v.den, nr);
 }
 

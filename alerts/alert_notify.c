@@ -81,6 +81,15 @@ void alert_fingerprint(const struct alert_instance *a, char out[17])
     uint64_t h = 0x6d61696c70756c73ULL;
     for (size_t i = 0; i < 4; i++)
         h = notify__frozen_hash(parts[i], strlen(parts[i]) + 1, h);
+    /* only when set, tagged, so the first scopes' fingerprints stay (see the header) */
+    if (a->provider) {
+        h = notify__frozen_hash("provider", sizeof("provider"), h);
+        h = notify__frozen_hash(a->provider, strlen(a->provider) + 1, h);
+    }
+    if (a->campaign) {
+        h = notify__frozen_hash("campaign", sizeof("campaign"), h);
+        h = notify__frozen_hash(a->campaign, strlen(a->campaign) + 1, h);
+    }
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
@@ -106,10 +115,17 @@ void alert_notify_idem_key(const struct alert_instance *a, size_t n, int64_t dec
 
 /* ---- payloads ---- */
 
-/* "<what>" part of a summary: " mailbox x", " recipient domain y" or "". */
+/* "<what>" part of a summary: " mailbox x", " mailbox x at provider p",
+ * " recipient domain y", " provider p", " campaign c" or "". */
 void alert_notify_scope(const struct alert_instance *a, char *buf, size_t n)
 {
-    if (a->mailbox)
+    if (a->mailbox && a->provider)
+        snprintf(buf, n, " mailbox %s at provider %s", a->mailbox, a->provider);
+    else if (a->provider)
+        snprintf(buf, n, " provider %s", a->provider);
+    else if (a->campaign)
+        snprintf(buf, n, " campaign %s", a->campaign);
+    else if (a->mailbox)
         snprintf(buf, n, " mailbox %s", a->mailbox);
     else if (a->domain)
         snprintf(buf, n, " recipient domain %s", a->domain);
@@ -250,6 +266,10 @@ void alert_notify_scope_json(json_t *o, const struct alert_instance *a)
         json_object_set_new(o, "mailbox", json_string(a->mailbox));
     if (a->domain)
         json_object_set_new(o, "recipient_domain", json_string(a->domain));
+    if (a->provider)
+        json_object_set_new(o, "provider", json_string(a->provider));
+    if (a->campaign)
+        json_object_set_new(o, "campaign", json_string(a->campaign));
 }
 
 static json_t *notify__labels(const struct alert_instance *a)

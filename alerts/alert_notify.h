@@ -7,14 +7,16 @@
  * Contract: pure functions of their arguments, no state, any thread. Bodies
  * are built with jansson and returned as malloc'd NUL-terminated strings
  * owned by the caller (free(); NULL on allocation failure). An alert's
- * identity (fingerprint) covers the rule name, tenant, mailbox and recipient
- * domain but not the severity, so an alert that escalates from warning to
+ * identity (fingerprint) covers the rule name, tenant, mailbox, recipient
+ * domain, provider and campaign but not the severity, so an alert that escalates from warning to
  * critical stays the same alert.
  *
  * FROZEN: alert_fingerprint() and alert_notify_idem_key(). Receivers and
  * the alert store key on these values (a restart, an upgrade and a resend
  * must name the same alert the same way): never change the functions or
- * their constants. They hash with a private frozen copy of the original
+ * their constants. (The provider and campaign, added with their scopes,
+ * are hashed after the four original labels and only when set, so every
+ * alert of the first three scopes keeps its fingerprint.) They hash with a private frozen copy of the original
  * mp_hash_bytes() (alert_notify.c), not with base/mp_hash.h, which may be
  * reseeded or changed; tests/test_alert_notify.c pins both with vectors.
  *
@@ -38,8 +40,10 @@ struct alert_instance {
     int status;   /* enum alert_status */
     int severity; /* enum alert_severity (the last one while firing, for resolved) */
     const char *tenant;
-    const char *mailbox; /* NULL unless mailbox scope */
-    const char *domain;  /* NULL unless recipient-domain scope */
+    const char *mailbox;  /* NULL unless mailbox or mailbox_provider scope */
+    const char *domain;   /* NULL unless recipient-domain scope */
+    const char *provider; /* NULL unless provider or mailbox_provider scope */
+    const char *campaign; /* NULL unless campaign scope */
     struct alert_value v;
     int64_t starts_ms;
     int64_t ends_ms; /* 0 while firing */

@@ -40,7 +40,8 @@ struct alert_routes;
 #define ALERT_ROUTE_HITS_MAX 16 /* entries one alert reaches, at most (continue) */
 
 struct alert_route_matcher {
-    const char *label; /* alertname, rule, severity, tenant, mailbox, recipient_domain */
+    const char *label; /* alertname, rule, severity, tenant, mailbox, recipient_domain,
+                        * provider, campaign */
     const char *value; /* equality */
 };
 

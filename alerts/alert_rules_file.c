@@ -128,7 +128,7 @@ static const struct mp_yaml_key rules__rule_keys[] = {
     {.name = "kind", .type = MP_YAML_PARSE, RF(r.kind), .required = true, .parse = rules__kind,
      .what = "one of ratio, count, drop, spike, trend, ramp"},
     {.name = "scopes", .type = MP_YAML_SET, RF(r.scopes), .mark = RH_SCOPES,
-     .parse = rules__scope, .what = "scopes (tenant, mailbox, recipient_domain)"},
+     .parse = rules__scope, .what = "scopes (tenant, mailbox, recipient_domain, provider, mailbox_provider, campaign)"},
     {.name = "numerator", .type = MP_YAML_SET, RF(r.num_types), .required = true,
      .parse = rules__type, .what = RULES__TYPES},
     {.name = "denominator", .type = MP_YAML_SET, RF(r.den_types), .mark = RH_DEN,

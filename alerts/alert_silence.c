@@ -644,6 +644,10 @@ size_t alert_silence_labels(const struct alert_instance *a,
         l[n++] = (struct alert_label){"mailbox", a->mailbox};
     if (a->domain)
         l[n++] = (struct alert_label){"recipient_domain", a->domain};
+    if (a->provider)
+        l[n++] = (struct alert_label){"provider", a->provider};
+    if (a->campaign)
+        l[n++] = (struct alert_label){"campaign", a->campaign};
     return n;
 }
 

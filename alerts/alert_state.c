@@ -106,6 +106,28 @@ struct state_key {
     int scope;
 };
 
+/* The alert's labels from its stored key's scope and name (g's own copy:
+ * a mailbox_provider name "mailbox/provider" is split in place, at the
+ * last '/', as the engine splits it). */
+static void state__labels(struct alert_instance *a, int scope, char *name)
+{
+    char *slash;
+    switch (scope) {
+    case ENG_SCOPE_MAILBOX: a->mailbox = name; break;
+    case ENG_SCOPE_DOMAIN: a->domain = name; break;
+    case ENG_SCOPE_PROVIDER: a->provider = name; break;
+    case ENG_SCOPE_CAMPAIGN: a->campaign = name; break;
+    case ENG_SCOPE_MAILBOX_PROVIDER:
+        if ((slash = strrchr(name, '/')) != NULL) {
+            *slash = '\0';
+            a->mailbox = name;
+            a->provider = slash + 1;
+        }
+        break;
+    default: break;
+    }
+}
+
 /* Owes a resolve for stored alert `st` (key `sk`); `live` is its rule, NULL
  * when the rule left the rules file. */
 static void state__owe_resolve(struct restore_ctx *c, const struct alert_rule *live,
@@ -136,8 +158,7 @@ static void state__owe_resolve(struct restore_ctx *c, const struct alert_rule *l
     g->a.starts_ms = st->starts_ms;
     g->a.ends_ms = c->now;
     g->a.tenant = g->key + (sk->tenant - sk->buf);
-    g->a.mailbox = sk->scope == ENG_SCOPE_MAILBOX ? g->key + (sk->name - sk->buf) : NULL;
-    g->a.domain = sk->scope == ENG_SCOPE_DOMAIN ? g->key + (sk->name - sk->buf) : NULL;
+    state__labels(&g->a, sk->scope, g->key + (sk->name - sk->buf));
     state__value_in(&g->a.v, st);
     if (MP_GROW(c->gone, c->capgone, c->ngone + 1) != MP_OK) {
         alert_group_deliver(c->e, g->a.tenant, &g->a, 1, c->now); /* alone, but told */

@@ -26,7 +26,12 @@
  * Names: tenant "tenant-00042"; mailbox "sender07@t00042.example.com";
  * domain rank 0..4 is gmail.com, outlook.com, yahoo.com, hotmail.com,
  * icloud.com (shared by every tenant, as in life), ranks 5..24
- * "mx01234.example.net" from a pool of 100,000 shared names.
+ * "mx01234.example.net" from a pool of 100,000 shared names. The five shared
+ * domains are four mailbox providers (gmail.com google, outlook.com and
+ * hotmail.com microsoft, yahoo.com, icloud.com apple), the rest `other`, so
+ * with the provider scopes (issue 12) a tenant has 5 provider keys and up
+ * to 25 x 5 mailbox_provider keys. Every event carries a campaign, one of
+ * BENCH_CAMPAIGNS per tenant, fixed by its mailbox (bench_name_campaign).
  *
  * Threads: none of this is thread-safe; each process builds its own.
  */
@@ -59,6 +64,11 @@
 #define BENCH_KEYS_PER_TENANT (1 + BENCH_MAILBOXES + BENCH_DOMAINS)
 #define BENCH_BATCH 500 /* events per frame, as producers are told to send */
 #define BENCH_NAME_MAX 64
+#define BENCH_CAMPAIGNS 4
+/* Keys per tenant when mailbox j only sends to domain j (bench_memory,
+ * bench_frames_all_keys): the first three scopes, and all six (+ 5
+ * providers, 25 mailbox_provider keys, BENCH_CAMPAIGNS campaigns). */
+#define BENCH_KEYS_PER_TENANT6 (BENCH_KEYS_PER_TENANT + 5 + BENCH_MAILBOXES + BENCH_CAMPAIGNS)
 
 /* ---- random numbers ---------------------------------------------------- */
 
@@ -202,6 +212,14 @@ static inline void bench_name_domain(char *buf, uint32_t t, uint32_t d)
                  (unsigned)(((uint64_t)t * 20 + d) % 100000));
 }
 
+/* The campaign of mailbox m's events (static names). */
+static inline const char *bench_name_campaign(uint32_t m)
+{
+    static const char *const names[BENCH_CAMPAIGNS] = {"welcome", "newsletter", "promo",
+                                                      "reactivation"};
+    return names[m % BENCH_CAMPAIGNS];
+}
+
 /* ---- event types -------------------------------------------------------- */
 
 /* The stream's type mix, per mille: what a sending platform's event stream
@@ -258,6 +276,7 @@ static inline int bench_frame_pack(const struct bench_pick *picks, const int *ty
         evs[i].tenant = names[i][0];
         evs[i].mailbox = names[i][1];
         evs[i].recipient_domain = names[i][2];
+        evs[i].campaign = (char *)bench_name_campaign(picks[i].m);
         evs[i].type = (Mailpulse__V1__EventType)types[i];
         evs[i].time_ms = time_ms;
         if (with_event_id) {

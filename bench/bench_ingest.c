@@ -1,11 +1,15 @@
 /* bench_ingest — in-process cost of one event: decode, validate, aggregate.
  *
  * Runs the real per-frame pipeline (ingest_proc_frame: protobuf-c unpack,
- * validation, three scope updates through eng_frame_record, frame end) on
+ * validation, six scope updates through eng_frame_record, frame end) on
  * one thread over pre-serialized 500-event frames; serialization is the
  * producer's cost and is not timed. Keys follow the model in
  * bench_common.h (20,000 tenants x 25 mailboxes x 25 domains = 1,020,000
- * keys), with Zipf(s) popularity (default s = 1.0) and, separately, uniform.
+ * keys in the first three scopes; with the provider, mailbox_provider and
+ * campaign scopes, the ones the frames reach on top), with Zipf(s)
+ * popularity (default s = 1.0) and, separately, uniform. --scopes 3 counts
+ * the events in the first three scopes only (ENG_SCOPES_CLASSIC), as the
+ * engine did before issue 12, for a side-by-side figure in one binary.
  *
  * Each distribution gets its own table (max_keys 2M, default retention)
  * with a RocksDB store in a temporary directory, as in the daemon (the
@@ -51,6 +55,7 @@ struct dist {
     double unpack[MAX_RUNS], validate[MAX_RUNS], full[MAX_RUNS];
     double unpack_w[MAX_RUNS], validate_w[MAX_RUNS], full_w[MAX_RUNS];
     uint64_t accepted, rejected;
+    unsigned scopes; /* eng_table_opts.scopes: 0 (all six) or ENG_SCOPES_CLASSIC */
     double hot1; /* share of events whose mailbox key is among the top 1% */
 };
 
@@ -184,11 +189,14 @@ static int dist_setup(struct dist *d, uint32_t tenants, uint32_t max_keys, size_
         fprintf(stderr, "bench_ingest: store in %s: %s\n", d->dir, err);
         return -1;
     }
+    /* six scopes: up to 185 keys per tenant, of which the frames reach a part */
+    uint64_t want = d->scopes ? nkeys * 2 : nkeys * 4;
     if (!max_keys)
-        max_keys = (uint32_t)(nkeys * 2 > 2097152 ? nkeys * 2 : 2097152);
+        max_keys = (uint32_t)(want > 2097152 ? want : 2097152);
     struct eng_table_opts to = {.max_keys = max_keys,
                                 .retention_ms = lim->retention_ms,
-                                .store = d->store};
+                                .store = d->store,
+                                .scopes = d->scopes};
     if (ingest_arena_create(&d->arena) != MP_OK ||
         eng_table_create(&to, now, &d->table) != MP_OK ||
         ingest_proc_create(d->table, lim, &d->proc) != MP_OK)
@@ -204,7 +212,7 @@ static int dist_setup(struct dist *d, uint32_t tenants, uint32_t max_keys, size_
     double w;
     pass_full(d, &d->frames, &w); /* first touches of the rarer types' series */
     d->accepted = d->rejected = 0;
-    if (eng_table_nkeys(d->table) != nkeys) {
+    if (d->scopes && eng_table_nkeys(d->table) != nkeys) { /* six: what the draws reach */
         fprintf(stderr, "bench_ingest: %s: %u keys, expected %llu\n", d->name,
                 eng_table_nkeys(d->table), (unsigned long long)nkeys);
         return -1;
@@ -214,7 +222,7 @@ static int dist_setup(struct dist *d, uint32_t tenants, uint32_t max_keys, size_
 
 int main(int argc, char **argv)
 {
-    int runs = 5, event_id = 0;
+    int runs = 5, event_id = 0, nscopes = 6;
     size_t nframes = 2000;
     uint32_t tenants = 20000, max_keys = 0;
     double skew = 1.0, target = 300;
@@ -223,11 +231,12 @@ int main(int argc, char **argv)
         {"runs", 'r', BENCH_OPT_INT, &runs},         {"frames", 'f', BENCH_OPT_SIZE, &nframes},
         {"tenants", 't', BENCH_OPT_U32, &tenants},   {"skew", 's', BENCH_OPT_DOUBLE, &skew},
         {"dist", 'd', BENCH_OPT_STR, &only},         {"event-id", 'e', BENCH_OPT_FLAG, &event_id},
-        {"max-keys", 0, BENCH_OPT_U32, &max_keys},
+        {"max-keys", 0, BENCH_OPT_U32, &max_keys},   {"scopes", 0, BENCH_OPT_INT, &nscopes},
     };
     int ex = bench_opts(argc, argv, opts, MP_ARRAY_LEN(opts),
                         "usage: bench_ingest [--runs N] [--frames N] [--tenants N] [--skew S]\n"
                         "                    [--dist zipf|uniform] [--event-id] [--max-keys N]\n"
+                        "                    [--scopes 3|6]\n"
                         "  500 events per frame; keys = tenants x 51 (default 20000 -> 1,020,000);\n"
                         "  max_keys (table capacity) defaults to max(2M, 2 x keys)\n");
     if (ex >= 0)
@@ -237,12 +246,15 @@ int main(int argc, char **argv)
                 (unsigned long long)tenants * BENCH_KEYS_PER_TENANT);
         return 2;
     }
-    if (runs < 1 || runs > MAX_RUNS || nframes < 1 || tenants < 2 || skew <= 0) {
-        fprintf(stderr, "bench_ingest: --runs 1..%d, --frames >= 1, --tenants >= 2, --skew > 0\n",
-                MAX_RUNS);
+    if (runs < 1 || runs > MAX_RUNS || nframes < 1 || tenants < 2 || skew <= 0 ||
+        (nscopes != 3 && nscopes != 6)) {
+        fprintf(stderr, "bench_ingest: --runs 1..%d, --frames >= 1, --tenants >= 2, --skew > 0, "
+                "--scopes 3|6\n", MAX_RUNS);
         return 2;
     }
-    struct dist dists[2] = {{.name = "zipf", .skew = skew}, {.name = "uniform", .skew = 0}};
+    unsigned sc = nscopes == 3 ? ENG_SCOPES_CLASSIC : 0;
+    struct dist dists[2] = {{.name = "zipf", .skew = skew, .scopes = sc},
+                            {.name = "uniform", .skew = 0, .scopes = sc}};
     int nd = 0;
     struct dist *use[2];
     for (int i = 0; i < 2; i++)
@@ -289,13 +301,14 @@ int main(int argc, char **argv)
         double full = bench_median(d->full, runs), unpack = bench_median(d->unpack, runs),
                val = bench_median(d->validate, runs);
         double full_w = bench_median(d->full_w, runs), unpack_w = bench_median(d->unpack_w, runs);
-        printf("bench_ingest dist=%s skew=%.2f keys=%u events_per_run=%zu runs=%d "
+        printf("bench_ingest dist=%s skew=%.2f scopes=%d keys=%u events_per_run=%zu runs=%d "
                "ns_per_event=%.1f unpack_ns_per_event=%.1f decode_validate_ns_per_event=%.1f "
                "engine_ns_per_event=%.1f ratio_full_to_unpack=%.2f events_per_s=%.0f "
                "wall_ns_per_event=%.1f wall_unpack_ns_per_event=%.1f "
                "target_ns=%.0f met=%s rejected=%llu full_runs=%s unpack_runs=%s "
                "decode_validate_runs=%s\n",
-               d->name, d->skew, eng_table_nkeys(d->table), d->frames.n * BENCH_BATCH, runs, full,
+               d->name, d->skew, nscopes, eng_table_nkeys(d->table), d->frames.n * BENCH_BATCH,
+               runs, full,
                unpack, val, full - val, full / unpack, 1e9 / full, full_w, unpack_w, target,
                full <= target ? "yes" : "no", (unsigned long long)d->rejected,
                bench_list(d->full, runs, 1, l1, sizeof(l1)),

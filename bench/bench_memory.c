@@ -8,9 +8,14 @@
  * --no-store the table is memory-only and its daily ring covers the whole
  * retention (38 buckets).
  * then records events so that N distinct keys exist, using the key model of
- * bench_common.h: N / 51 tenants, each with 25 mailboxes and 25 recipient
+ * bench_common.h: N / 85 tenants, each with 25 mailboxes and 25 recipient
  * domains; mailbox j and domain j of a tenant receive the same events, so
- * both keys carry the same types, and the tenant key carries the union.
+ * both keys (and the mailbox_provider key of mailbox j at domain j's
+ * provider) carry the same types, and the tenant key carries the union;
+ * each tenant also has 5 provider keys and 4 campaign keys (mailbox j's
+ * events carry campaign j % 4), which carry the unions of theirs. With
+ * --scopes 3 only the first three scopes count (N / 51 tenants), as before
+ * issue 12.
  *
  * Type mix per mailbox/domain key (--mix realistic, the default), each drawn
  * independently per key from a fixed seed:
@@ -59,17 +64,18 @@ int main(int argc, char **argv)
 {
     uint64_t want_keys = 1000000;
     uint32_t max_keys = 0;
-    int all = 0, use_store = 1, no_store = 0;
+    int all = 0, use_store = 1, no_store = 0, nscopes = 6;
     const char *mix = "realistic";
     const struct bench_opt opts[] = {
         {"keys", 'k', BENCH_OPT_U64, &want_keys},
         {"no-store", 0, BENCH_OPT_FLAG, &no_store},
         {"mix", 'm', BENCH_OPT_STR, &mix},
         {"max-keys", 'M', BENCH_OPT_U32, &max_keys},
+        {"scopes", 0, BENCH_OPT_INT, &nscopes},
     };
     int ex = bench_opts(argc, argv, opts, MP_ARRAY_LEN(opts),
                         "usage: bench_memory [--keys N] [--mix realistic|all] [--max-keys M] "
-                        "[--no-store]\n");
+                        "[--no-store] [--scopes 3|6]\n");
     if (ex >= 0)
         return ex;
     use_store = !no_store;
@@ -79,12 +85,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_memory: --mix realistic|all\n");
         return 2;
     }
-    uint32_t tenants = (uint32_t)((want_keys + BENCH_KEYS_PER_TENANT - 1) / BENCH_KEYS_PER_TENANT);
-    if (tenants < 1 || want_keys > 100000000) {
-        fprintf(stderr, "bench_memory: --keys 1..100000000\n");
+    uint32_t per_tenant = nscopes == 3 ? BENCH_KEYS_PER_TENANT : BENCH_KEYS_PER_TENANT6;
+    uint32_t tenants = (uint32_t)((want_keys + per_tenant - 1) / per_tenant);
+    if (tenants < 1 || want_keys > 100000000 || (nscopes != 3 && nscopes != 6)) {
+        fprintf(stderr, "bench_memory: --keys 1..100000000, --scopes 3|6\n");
         return 2;
     }
-    uint64_t nkeys_model = (uint64_t)tenants * BENCH_KEYS_PER_TENANT;
+    uint64_t nkeys_model = (uint64_t)tenants * per_tenant;
     if (max_keys == 0)
         max_keys = nkeys_model > 1048576 ? (uint32_t)nkeys_model : 1048576;
     if (max_keys < nkeys_model) {
@@ -104,8 +111,9 @@ int main(int argc, char **argv)
         return 1;
     }
     struct eng_table *t;
-    struct eng_table_opts to = {
-        .max_keys = max_keys, .retention_ms = 35 * ENG_DAY_MS, .store = store};
+    struct eng_table_opts to = {.max_keys = max_keys, .retention_ms = 35 * ENG_DAY_MS,
+                                .store = store,
+                                .scopes = nscopes == 3 ? ENG_SCOPES_CLASSIC : 0};
     struct eng_thread *th;
     struct eng_frame *fr;
     if (eng_table_create(&to, now, &t) != MP_OK || eng_thread_register(t, &th) != MP_OK ||
@@ -132,7 +140,9 @@ int main(int argc, char **argv)
                 struct eng_event ev = {.tenant = tn, .tenant_len = strlen(tn),
                                        .mailbox = mb, .mailbox_len = strlen(mb),
                                        .domain = dm, .domain_len = strlen(dm),
-                                       .type = type, .time_ms = now};
+                                       .type = type, .time_ms = now,
+                                       .campaign = bench_name_campaign(j),
+                                       .campaign_len = strlen(bench_name_campaign(j))};
                 int rc = eng_frame_record(t, fr, &ev);
                 if (rc != MP_OK) {
                     fprintf(stderr, "bench_memory: record: %s\n", mp_strerror(rc));
@@ -150,6 +160,11 @@ int main(int argc, char **argv)
     double secs = (double)(mp_mono_ns() - t0) / 1e9;
     long rss1 = (long)mp_rss_bytes();
     uint32_t nkeys = eng_table_nkeys(t);
+    if (nkeys != nkeys_model) {
+        fprintf(stderr, "bench_memory: %u keys, the model has %llu\n", nkeys,
+                (unsigned long long)nkeys_model);
+        return 1;
+    }
     uint64_t nseries = eng_table_nseries(t);
     size_t series_bytes = eng_table_series_bytes(t), tbytes = eng_table_bytes(t);
     double per_key = (double)(rss1 - rss0) / nkeys;
@@ -167,12 +182,13 @@ int main(int argc, char **argv)
         rss2 = (long)mp_rss_bytes();
         disk = dir_bytes(dir);
     }
-    printf("bench_memory keys=%u mix=%s store=%s max_keys=%u rss_bytes_per_key=%.0f "
+    printf("bench_memory keys=%u scopes=%d mix=%s store=%s max_keys=%u rss_bytes_per_key=%.0f "
            "table_bytes_per_key=%.0f series=%llu series_per_key=%.2f series_bytes=%zu "
            "series_bytes_per_key=%.0f rss_after_flush_bytes_per_key=%.0f "
            "disk_bytes_per_key=%.0f rss_delta_mb=%.1f rss_mb=%.1f table_mb=%.1f "
            "table_fixed_mb=%.1f events=%llu target_bytes_per_key=1024 met=%s\n",
-           nkeys, all ? "all" : "realistic", store ? "rocksdb" : "none", max_keys, per_key,
+           nkeys, nscopes, all ? "all" : "realistic", store ? "rocksdb" : "none", max_keys,
+           per_key,
            (double)tbytes / nkeys, (unsigned long long)nseries, (double)nseries / nkeys,
            series_bytes, (double)nseries * (double)series_bytes / nkeys,
            (double)(rss2 - rss0) / nkeys, store ? disk / nkeys : 0, (rss1 - rss0) / 1048576.0,

@@ -35,6 +35,7 @@ void eng_table_destroy(struct eng_table *t)
     pthread_mutex_destroy(&t->key_lock);
     free(t->free_keys);
     free(mp_load_relaxed(&t->lsrc));
+    eng_providers_destroy(mp_load_relaxed(&t->prov));
     free(t);
 }
 
@@ -42,12 +43,17 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
 {
     int rc = MP_ERR_INVAL;
     struct eng_table *t = NULL;
+    struct eng_providers *prov = opts->providers;
     if (opts->max_keys < 16 || opts->retention_ms < ENG_DAY_MS)
         goto err;
     rc = MP_ERR_NOMEM;
     t = calloc(1, sizeof(*t));
-    if (!t)
+    if (!t || (!prov && eng_providers_create(&prov) != MP_OK))
         goto err;
+    mp_atomic_init(&t->prov, prov);
+    t->scopes = (opts->scopes ? opts->scopes & ENG_SCOPES_ALL : ENG_SCOPES_ALL) |
+                1u << ENG_SCOPE_TENANT;
+    prov = NULL; /* the table's now */
     t->seed = eng_hash_seed(); /* producers choose the names: see eng_hash.h */
     t->max_keys = opts->max_keys;
     t->retention_ms = opts->retention_ms;
@@ -113,8 +119,18 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     *out = t;
     return MP_OK;
 err:
+    eng_providers_destroy(prov);
     eng_table_destroy(t);
     return rc;
+}
+
+void eng_table_set_providers(struct eng_table *t, struct eng_providers *p)
+{
+    /* acq_rel (release is what matters): the map's contents reach the
+     * writers' acquire load */
+    struct eng_providers *old = mp_xchg_acq_rel(&t->prov, p);
+    eng_qsbr_synchronize(t->qsbr); /* no writer reads the old map after this */
+    eng_providers_destroy(old);
 }
 
 int eng_thread_register(struct eng_table *t, struct eng_thread **out)
@@ -153,6 +169,30 @@ const char *eng_key_tenant(const struct eng_table *t, const struct eng_key *k)
 const char *eng_key_name(const struct eng_table *t, const struct eng_key *k)
 {
     return k->name_id ? eng_intern_name(t->names, k->name_id) : NULL;
+}
+
+const char *eng_key_mailbox(const struct eng_table *t, const struct eng_key *k)
+{
+    if (k->scope == ENG_SCOPE_MAILBOX)
+        return eng_key_name(t, k);
+    if (k->scope != ENG_SCOPE_MAILBOX_PROVIDER)
+        return NULL;
+    /* interned with the key (table__new_key), so found: the key needs no field for it */
+    const char *n = eng_key_name(t, k), *slash = n ? strrchr(n, '/') : NULL;
+    uint32_t id;
+    if (!slash || eng_intern_find(t->names, n, (size_t)(slash - n), &id) != MP_OK)
+        return NULL;
+    return eng_intern_name(t->names, id);
+}
+
+const char *eng_key_provider(const struct eng_table *t, const struct eng_key *k)
+{
+    if (k->scope == ENG_SCOPE_PROVIDER)
+        return eng_key_name(t, k);
+    if (k->scope != ENG_SCOPE_MAILBOX_PROVIDER)
+        return NULL;
+    const char *n = eng_key_name(t, k), *slash = n ? strrchr(n, '/') : NULL;
+    return slash ? slash + 1 : NULL;
 }
 
 struct eng_key *eng_table_key(const struct eng_table *t, uint32_t id)

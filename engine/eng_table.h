@@ -1,7 +1,14 @@
 /* eng_table.h — the key table: per-key, event-time-bucketed counters.
  *
- * A key is a scope plus names: (tenant), (tenant, mailbox) or
- * (tenant, recipient_domain). For each event type it has seen (and only
+ * A key is a scope plus names: (tenant), (tenant, mailbox),
+ * (tenant, recipient_domain), (tenant, provider), (tenant, mailbox,
+ * provider) or (tenant, campaign); an event counts in up to six keys (the
+ * campaign key only when it carries a campaign). The provider is the
+ * recipient domain's, from the table's provider map (eng_provider.h); a
+ * mailbox_provider key's name is "mailbox/provider" (the provider never
+ * holds '/': split at the last one), and an event whose mailbox is too
+ * long for that name (over 255 bytes with the provider) has no
+ * mailbox_provider key. For each event type it has seen (and only
  * those: a key pays for the types it uses), a key holds three rings of
  * counters keyed by *event time*:
  *   - fine:   ENG_FINE_SLOTS buckets of 5 minutes (windows up to 1 h);
@@ -45,6 +52,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eng_provider.h"
 #include "eng_qsbr.h"
 #include "eng_types.h"
 #include "mp.h"
@@ -80,7 +88,7 @@ struct eng_store_batch;
 
 /* Noisy-neighbour limits of one tenant (see "Limits" below). */
 struct eng_tenant_limits {
-    uint32_t max_keys; /* mailbox + domain keys the tenant may hold; 0: no cap */
+    uint32_t max_keys; /* keys of every scope but tenant the tenant may hold; 0: no cap */
     uint32_t max_eps;  /* sustained events per second; 0: no cap */
 };
 /* Gives the limits of `tenant` (len bytes, not NUL-terminated). Called once
@@ -107,6 +115,14 @@ struct eng_table_opts {
     struct eng_tenant_limits limits;
     eng_limits_fn limits_fn;
     void *limits_arg; /* must outlive the table */
+    /* The provider map (eng_provider.h); NULL: the built-in table. The
+     * table owns it from the call on (freed on failure too). */
+    struct eng_providers *providers;
+    /* The scopes events count in (bits 1u << ENG_SCOPE_*; the tenant is
+     * always one); 0: all six, as the daemon runs. ENG_SCOPES_CLASSIC
+     * keeps the first three only (the engine suites that count keys, and
+     * bench_ingest's side-by-side figure). */
+    unsigned scopes;
 };
 
 /* Creates a table whose clock starts at now_ms (and, with a store, loads
@@ -163,7 +179,14 @@ struct eng_event {
     size_t domain_len;
     int type;       /* ENG_TYPE_MIN..ENG_TYPE_MAX */
     int64_t time_ms;
+    const char *campaign; /* optional: campaign_len 0 means none */
+    size_t campaign_len;
 };
+
+/* Replaces the provider map (taking ownership of p, freeing the old one
+ * after a grace period, so no writer still reads it). Keys made before
+ * keep their names; later events map by p. Tick thread. */
+void eng_table_set_providers(struct eng_table *t, struct eng_providers *p);
 
 /* Frames: the unit in which the evaluator sees changes. A writer records a
  * frame's events with eng_frame_record() and publishes them with
@@ -177,7 +200,7 @@ struct eng_event {
 
 int eng_frame_create(struct eng_frame **out);
 void eng_frame_destroy(struct eng_frame *f);
-/* Adds one event to its three keys; same returns as eng_table_record(). */
+/* Adds one event to its keys; same returns as eng_table_record(). */
 int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev);
 /* Publishes the frame: its keys become stable and are marked dirty. */
 void eng_frame_end(struct eng_table *t, struct eng_frame *f);
@@ -198,10 +221,14 @@ void eng_frame_set_now(struct eng_frame *f, int64_t now_ms);
  * skipped, and they change nothing the other threads can see. `ev` and the
  * bytes it points to must stay unchanged from eng_prep_start() to the
  * record. The writer calls them while online, like eng_frame_record(). */
-struct eng_prep {
-    uint64_t h[ENG_NSCOPES];              /* private to the table */
-    const struct eng_key *k[ENG_NSCOPES]; /* private to the table */
+#define ENG_PREP_NAME_MAX (255 + 1 + ENG_PROVIDER_NAME_MAX)
+struct eng_prep { /* private to the table */
+    uint64_t h[ENG_NSCOPES];
+    const struct eng_key *k[ENG_NSCOPES];
+    unsigned present;          /* scopes the event has keys in (bit per scope) */
     int ok;
+    uint16_t mbp_len, prov_len; /* mbp: "mailbox/provider"; the provider is its tail */
+    char mbp[ENG_PREP_NAME_MAX];
 };
 void eng_prep_start(const struct eng_table *t, const struct eng_event *ev, struct eng_prep *p);
 void eng_prep_keys(const struct eng_table *t, struct eng_prep *p);
@@ -210,7 +237,7 @@ void eng_prep_counters(const struct eng_table *t, const struct eng_event *ev,
 int eng_frame_record_prep(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev,
                           const struct eng_prep *p);
 
-/* Adds one event to its three keys as a frame of its own and marks them
+/* Adds one event to its keys as a frame of its own and marks them
  * dirty. The caller must be online. Returns MP_OK; MP_ERR_INVAL when the event time lies outside the
  * held range (older than the retention, or more than one fine bucket ahead)
  * or a name is empty/over-long; MP_ERR_FULL when a new key or name does not
@@ -246,7 +273,7 @@ void eng_key_sum_types(const struct eng_table *t, const struct eng_key *k, int r
 void eng_key_sum_window(const struct eng_table *t, const struct eng_key *k, int win,
                         uint64_t out[ENG_NTYPES]);
 
-/* Calls fn for every key of `scope` (ENG_SCOPE_MAILBOX or _DOMAIN) that
+/* Calls fn for every key of `scope` (any but ENG_SCOPE_TENANT) that
  * belongs to the tenant of tenant key `tk`, newest first. Lock-free; keys
  * created meanwhile may or may not be visited. Returns the count visited. */
 size_t eng_table_children(const struct eng_table *t, const struct eng_key *tk, int scope,
@@ -278,8 +305,13 @@ int64_t eng_key_tenant_first_day(const struct eng_key *k);
 uint32_t eng_key_id(const struct eng_key *k);
 int eng_key_scope(const struct eng_key *k);
 const char *eng_key_tenant(const struct eng_table *t, const struct eng_key *k);
-/* The mailbox or recipient domain; NULL for tenant scope. */
+/* The key's own name (mailbox, recipient domain, provider,
+ * "mailbox/provider" or campaign); NULL for tenant scope. */
 const char *eng_key_name(const struct eng_table *t, const struct eng_key *k);
+/* The mailbox of a mailbox or mailbox_provider key, the provider of a
+ * provider or mailbox_provider key; NULL for the other scopes. */
+const char *eng_key_mailbox(const struct eng_table *t, const struct eng_key *k);
+const char *eng_key_provider(const struct eng_table *t, const struct eng_key *k);
 /* Key by id, or NULL. */
 struct eng_key *eng_table_key(const struct eng_table *t, uint32_t id);
 /* Finds an existing key without creating it: MP_OK or MP_ERR_NOTFOUND.
@@ -302,7 +334,8 @@ void eng_table_residency(const struct eng_table *t, uint64_t *cold, uint64_t *ev
                          uint64_t *loads);
 
 /* ---- Limits ------------------------------------------------------------------
- * Key cap: a tenant key counts its mailbox and domain keys (an atomic count
+ * Key cap: a tenant key counts its keys of every other scope (mailbox,
+ * domain, provider, mailbox_provider, campaign: an atomic count
  * on the tenant's key, reserved before a key is made, so racing writers
  * never pass the cap); a new one past max_keys is refused with
  * ENG_ERR_KEY_CAP before its name is interned, so a tenant over its cap
@@ -338,12 +371,12 @@ size_t eng_table_limited(const struct eng_table *t,
                          void *arg);
 /* Rejections of the tenants past the first ENG_LIMITED_MAX. */
 void eng_table_limited_other(const struct eng_table *t, uint64_t out[ENG_LIM_COUNT]);
-/* The tenant key's count of mailbox and domain keys (0 for other scopes). */
+/* The tenant key's count of its other keys (0 for other scopes). */
 uint32_t eng_key_children_count(const struct eng_key *tk);
 
 /* ---- Reclaim -------------------------------------------------------------------
  * Keys leave the table for good, so a one-off flood does not hold capacity
- * forever: a mailbox or domain key with no event for the retention, nothing
+ * forever: a key of any scope but tenant with no event for the retention, nothing
  * left in any window (every in-memory counter zero, nothing unflushed), in
  * no frame in progress and not dirty, and not pinned (pinned(arg, id)
  * returns 1 while a live alert, pending or firing or owing a resolve, holds

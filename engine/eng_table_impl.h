@@ -102,7 +102,7 @@ enum { KEY_HOT = 0, KEY_EVICTING = 1, KEY_COLD = 2, KEY_LOADING = 3 };
  * compares against lines it loads anyway. The identity and the hot frame
  * fields come first; the name ids exist for the store and for readers. */
 struct eng_key {
-    struct eng_key *parent; /* tenant key of a mailbox/domain key; NULL for a tenant */
+    struct eng_key *parent; /* tenant key of any other key; NULL for a tenant */
     uint8_t scope;
     uint8_t name_len;       /* bytes in name[] */
     uint16_t dead;          /* reclaimed (eng_table_reclaim.c; its thread only) */
@@ -116,7 +116,7 @@ struct eng_key {
     uint32_t tenant_id;
     uint32_t name_id;       /* mailbox or domain id; 0 for tenant scope */
     struct eng_key *dirty_next;            /* written by the frame end that set dirty */
-    MP_ATOMIC(struct eng_key *) children;    /* tenant keys: its mailbox/domain keys */
+    MP_ATOMIC(struct eng_key *) children;    /* tenant keys: its keys of the other scopes */
     /* next child of the same tenant: set before the key is published, then
      * changed only by eng_table_reclaim (writers excluded) to unlink a
      * reclaimed neighbour; readers walk it concurrently */
@@ -138,7 +138,7 @@ struct eng_tenant {
     mp_atomic_u64 interval_ns;         /* 1e9 / max_eps; 0: no rate cap */
     mp_atomic_u64 burst_ns;            /* tolerance: one second's worth */
     mp_atomic_u32 max_keys;            /* 0: no key cap */
-    mp_atomic_u32 nkeys;               /* mailbox + domain keys held (or reserved) */
+    mp_atomic_u32 nkeys;               /* keys of the other scopes held (or reserved) */
     mp_atomic_u32 listed;              /* 0: not yet; 1: on the limited list; 2: over its bound */
     mp_atomic_u64 rejected[ENG_LIM_COUNT];
     struct eng_key *key;               /* the tenant key */
@@ -231,6 +231,10 @@ struct eng_table {
     size_t nfirst_taken, capfirst_taken;
 
     uint64_t seed;             /* eng_hash_name seed, from eng_hash_seed() at create */
+    /* domain -> provider; acquire: writers read it per event (online), and
+     * eng_table_set_providers frees the old one after a grace period */
+    MP_ATOMIC(struct eng_providers *) prov;
+    unsigned scopes;           /* eng_table_opts.scopes, tenant included; immutable */
     struct eng_qsbr *qsbr;     /* grace periods: writers and warming readers register here */
 };
 
@@ -245,7 +249,7 @@ _Static_assert(ENG_HOUR_BACK + 1 >= 24, "hour ring must hold the 24 h window");
 struct backfill {
     struct backfill *next;
     int64_t day;
-    uint32_t tid, ids[ENG_NSCOPES]; /* name id per scope (0 for the tenant) */
+    uint32_t tid, ids[ENG_NSCOPES]; /* name id per scope (0: the tenant, or no key) */
     int type;
 };
 

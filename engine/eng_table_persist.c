@@ -143,7 +143,8 @@ static void job__held_and_backfill(struct flush_job *j)
         uint64_t c[ENG_NTYPES] = {0};
         c[bf->type - 1] = 1;
         for (int sc = 0; sc < ENG_NSCOPES; sc++)
-            eng_store_batch_add(j->b, ENG_RES_DAY, bf->day, sc, bf->tid, bf->ids[sc], c);
+            if (sc == ENG_SCOPE_TENANT || bf->ids[sc]) /* 0: the event has no such key */
+                eng_store_batch_add(j->b, ENG_RES_DAY, bf->day, sc, bf->tid, bf->ids[sc], c);
     }
 }
 

@@ -1,6 +1,6 @@
 /* eng_table_record.c — the table's hot path (see eng_table.h, and
- * eng_table_impl.h for the layout): finding or creating an event's three
- * keys, their series, frames, and the lookahead that overlaps their cache
+ * eng_table_impl.h for the layout): finding or creating an event's keys
+ * (up to six), their series, frames, and the lookahead that overlaps their cache
  * misses. The hot path's cache misses are the key slot, the key and the
  * counters; eng_prep_*() lets a writer start them a few events ahead. Kept
  * in one file so the compiler sees the whole per-event path at once.
@@ -23,7 +23,7 @@
 static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent,
                           const char *name, size_t len, struct eng_key **out)
 {
-    uint32_t tid, nid = 0;
+    uint32_t tid, nid = 0, mbox;
     int rc;
     struct eng_tenant *ten = NULL;
     if (scope == ENG_SCOPE_TENANT) {
@@ -34,6 +34,12 @@ static int table__new_key(struct eng_table *t, int scope, struct eng_key *parent
     } else {
         tid = parent->tenant_id;
         if ((rc = eng_intern_get(t->names, name, len, &nid)) != MP_OK)
+            return rc;
+        /* "mailbox/provider": readers label it by its parts, so the
+         * mailbox is a name too (eng_key_mailbox finds it); the provider
+         * holds no '/', so the last one splits them */
+        const char *slash = scope == ENG_SCOPE_MAILBOX_PROVIDER ? memrchr(name, '/', len) : NULL;
+        if (slash && (rc = eng_intern_get(t->names, name, (size_t)(slash - name), &mbox)) != MP_OK)
             return rc;
     }
     /* Claim an id first: a reclaimed one, else a fresh one (checked so
@@ -372,21 +378,38 @@ void eng_frame_end(struct eng_table *t, struct eng_frame *f)
     f->n = 0;
 }
 
+/* The name of the event's key of `scope` (1..ENG_NSCOPES-1), from the
+ * event and its prep (table__prep_names). */
+static inline const char *table__scope_name(const struct eng_event *ev, const struct eng_prep *p,
+                                            int scope, size_t *len)
+{
+    switch (scope) {
+    case ENG_SCOPE_MAILBOX: *len = ev->mailbox_len; return ev->mailbox;
+    case ENG_SCOPE_DOMAIN: *len = ev->domain_len; return ev->domain;
+    case ENG_SCOPE_PROVIDER: *len = p->prov_len; return p->mbp + (p->mbp_len - p->prov_len);
+    case ENG_SCOPE_MAILBOX_PROVIDER: *len = p->mbp_len; return p->mbp;
+    default: *len = ev->campaign_len; return ev->campaign;
+    }
+}
+
 /* An event older than the daily ring goes to the store (added at the next
- * flush), for all three scopes. Rare: history being backfilled. */
-static int table__backfill(struct eng_table *t, const struct eng_event *ev, int64_t day)
+ * flush), for each of its scopes. Rare: history being backfilled. */
+static int table__backfill(struct eng_table *t, const struct eng_event *ev,
+                           const struct eng_prep *p, int64_t day)
 {
     struct backfill *bf = malloc(sizeof(*bf));
     if (!bf)
         return MP_ERR_NOMEM;
     bf->day = day;
     bf->type = ev->type;
-    bf->ids[0] = 0;
+    memset(bf->ids, 0, sizeof(bf->ids));
     int rc = eng_intern_get(t->names, ev->tenant, ev->tenant_len, &bf->tid);
-    if (rc == MP_OK)
-        rc = eng_intern_get(t->names, ev->mailbox, ev->mailbox_len, &bf->ids[1]);
-    if (rc == MP_OK)
-        rc = eng_intern_get(t->names, ev->domain, ev->domain_len, &bf->ids[2]);
+    for (int sc = 1; rc == MP_OK && sc < ENG_NSCOPES; sc++) {
+        size_t len;
+        const char *name = table__scope_name(ev, p, sc, &len);
+        if (p->present & (1u << sc))
+            rc = eng_intern_get(t->names, name, len, &bf->ids[sc]);
+    }
     if (rc != MP_OK) {
         free(bf);
         return rc;
@@ -400,18 +423,40 @@ static int table__backfill(struct eng_table *t, const struct eng_event *ev, int6
 
 static inline int table__names_ok(const struct eng_event *ev)
 {
-    /* 1..NAME_MAX_LEN bytes each (size_t wraps for 0) */
+    /* 1..NAME_MAX_LEN bytes each (size_t wraps for 0); the campaign 0..NAME_MAX_LEN */
     return ev->tenant_len - 1 < NAME_MAX_LEN && ev->mailbox_len - 1 < NAME_MAX_LEN &&
-           ev->domain_len - 1 < NAME_MAX_LEN;
+           ev->domain_len - 1 < NAME_MAX_LEN && ev->campaign_len <= NAME_MAX_LEN;
 }
 
-/* One hash per key from the wire bytes. */
-static inline void table__event_hashes(const struct eng_table *t, const struct eng_event *ev,
-                                       uint64_t h[ENG_NSCOPES])
+/* The event's scopes, the names the table derives (the provider, from the
+ * map, and "mailbox/provider", copied into p so a retry after a quiescent
+ * point never reads a replaced map), and one hash per key from the bytes.
+ * The caller checked table__names_ok. */
+static inline void table__prep_names(const struct eng_table *t, const struct eng_event *ev,
+                                     struct eng_prep *p)
 {
-    h[0] = table__tenant_hash(t, ev->tenant, ev->tenant_len);
-    h[1] = table__child_hash(h[0], ENG_SCOPE_MAILBOX, ev->mailbox, ev->mailbox_len);
-    h[2] = table__child_hash(h[0], ENG_SCOPE_DOMAIN, ev->domain, ev->domain_len);
+    size_t plen;
+    /* acquire: pairs with eng_table_set_providers' exchange */
+    const char *prov = eng_providers_lookup(mp_load_acquire(&((struct eng_table *)t)->prov),
+                                            ev->domain, ev->domain_len, &plen);
+    memcpy(p->mbp, ev->mailbox, ev->mailbox_len);
+    p->mbp[ev->mailbox_len] = '/';
+    memcpy(p->mbp + ev->mailbox_len + 1, prov, plen);
+    p->mbp_len = (uint16_t)(ev->mailbox_len + 1 + plen);
+    p->prov_len = (uint16_t)plen;
+    p->present = 1u << ENG_SCOPE_TENANT | 1u << ENG_SCOPE_MAILBOX | 1u << ENG_SCOPE_DOMAIN |
+                 1u << ENG_SCOPE_PROVIDER;
+    if (p->mbp_len <= NAME_MAX_LEN) /* else no mailbox_provider key (eng_table.h) */
+        p->present |= 1u << ENG_SCOPE_MAILBOX_PROVIDER;
+    if (ev->campaign_len)
+        p->present |= 1u << ENG_SCOPE_CAMPAIGN;
+    p->present &= t->scopes;
+    p->h[0] = table__tenant_hash(t, ev->tenant, ev->tenant_len);
+    for (int sc = 1; sc < ENG_NSCOPES; sc++) {
+        size_t len;
+        const char *name = table__scope_name(ev, p, sc, &len);
+        p->h[sc] = p->present & (1u << sc) ? table__child_hash(p->h[0], sc, name, len) : 0;
+    }
 }
 
 /* The rate cap (GCRA, one CAS): the event may pass when the tenant's
@@ -433,13 +478,13 @@ static inline int table__rate_take(struct eng_tenant *ten, int64_t now_ms)
     }
 }
 
-/* The event's three keys, found or made, under the tenant's limits: the
- * rate first (an event over it makes no key), then the key cap. */
+/* The event's keys, found or made, under the tenant's limits: the rate
+ * first (an event over it makes no key), then the key cap. */
 static inline int frame__keys(struct eng_table *t, const struct eng_frame *f,
-                              const struct eng_event *ev, const uint64_t h[ENG_NSCOPES],
+                              const struct eng_event *ev, const struct eng_prep *p,
                               struct eng_key *keys[ENG_NSCOPES])
 {
-    int rc = table__get_key(t, h[0], ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, 0,
+    int rc = table__get_key(t, p->h[0], ENG_SCOPE_TENANT, NULL, ev->tenant, ev->tenant_len, 0,
                             &keys[0]);
     if (rc != MP_OK)
         return rc;
@@ -449,19 +494,22 @@ static inline int frame__keys(struct eng_table *t, const struct eng_frame *f,
         eng_table__limit_reject(t, ten, ENG_LIM_RATE);
         return ENG_ERR_RATE_CAP;
     }
-    rc = table__get_key(t, h[1], ENG_SCOPE_MAILBOX, keys[0], ev->mailbox, ev->mailbox_len, 0,
-                        &keys[1]);
-    if (rc == MP_OK)
-        rc = table__get_key(t, h[2], ENG_SCOPE_DOMAIN, keys[0], ev->domain, ev->domain_len, 0,
-                            &keys[2]);
+    for (int sc = 1; rc == MP_OK && sc < ENG_NSCOPES; sc++) {
+        size_t len;
+        const char *name = table__scope_name(ev, p, sc, &len);
+        keys[sc] = NULL;
+        if (p->present & (1u << sc))
+            rc = table__get_key(t, p->h[sc], sc, keys[0], name, len, 0, &keys[sc]);
+    }
     if (rc == ENG_ERR_KEY_CAP)
         eng_table__limit_reject(t, ten, ENG_LIM_KEYS);
     return rc;
 }
 
-/* eng_frame_record with the key hashes already computed (h), or not (NULL). */
+/* eng_frame_record with the event's prep (names and hashes) already made
+ * (pin), or not (NULL). */
 static inline int frame__record(struct eng_table *t, struct eng_frame *f,
-                                const struct eng_event *ev, const uint64_t *hin)
+                                const struct eng_event *ev, const struct eng_prep *pin)
 {
     if (ev->type < ENG_TYPE_MIN || ev->type > ENG_TYPE_MAX)
         return MP_ERR_INVAL;
@@ -480,6 +528,18 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
         return MP_ERR_AGAIN;
     if (d < cd - t->retention_days || d > cd + 1 || (cf != ENG_NO_BUCKET && b > cf + 1))
         return MP_ERR_INVAL;
+    if (!table__names_ok(ev))
+        return MP_ERR_INVAL;
+    struct eng_prep local;
+    const struct eng_prep *p = pin;
+    if (!p) {
+        table__prep_names(t, ev, &local);
+        p = &local;
+        /* the slot loads are independent: start them together */
+        for (int sc = 1; sc < ENG_NSCOPES; sc++)
+            if (p->present & (1u << sc))
+                __builtin_prefetch(&t->slots[p->h[sc] & t->mask]);
+    }
     /* only with a store: older than every ring, so the event goes to the
      * store alone; its keys are still made (the caps count them) for
      * their first-seen day */
@@ -489,25 +549,15 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
     int in_fine = cf != ENG_NO_BUCKET && b >= cf - ENG_FINE_BACK;
     int in_hour = ch != ENG_NO_BUCKET && hb >= ch - ENG_HOUR_BACK && hb <= ch + 1;
 
-    if (!table__names_ok(ev))
-        return MP_ERR_INVAL;
-    uint64_t h[ENG_NSCOPES];
-    if (hin) {
-        memcpy(h, hin, sizeof(h));
-    } else {
-        table__event_hashes(t, ev, h);
-        /* the three slot loads are independent: start them together */
-        __builtin_prefetch(&t->slots[h[1] & t->mask]);
-        __builtin_prefetch(&t->slots[h[2] & t->mask]);
-    }
     struct eng_key *keys[ENG_NSCOPES];
-    int rc = frame__keys(t, f, ev, h, keys);
+    int rc = frame__keys(t, f, ev, p, keys);
     if (rc != MP_OK)
         return rc;
     if (__builtin_expect(backfill, 0)) {
-        for (int i = 0; i < ENG_NSCOPES; i++)
-            table__first_seen(t, keys[i], d);
-        return table__backfill(t, ev, d);
+        for (int sc = 0; sc < ENG_NSCOPES; sc++)
+            if (keys[sc])
+                table__first_seen(t, keys[sc], d);
+        return table__backfill(t, ev, p, d);
     }
 
     if (f->n + ENG_NSCOPES > f->max)
@@ -520,23 +570,26 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
         bits = (in_fine ? 1ULL << (BIT_FINE + fs) : 0) | (in_hour ? 1ULL << (BIT_HOUR + hs) : 0) |
                1ULL << (BIT_DAY + ds);
     struct eng_series *ser[ENG_NSCOPES];
-    for (int i = 0; i < ENG_NSCOPES; i++) {
+    int n = 0;
+    for (int sc = 0; sc < ENG_NSCOPES; sc++) {
+        if (!keys[sc])
+            continue;
         uint32_t idx;
         /* touch (and warm) first: a series pointer taken before the frame
          * holds the key could belong to another key after an eviction */
-        if ((rc = frame__touch(t, f, keys[i], &idx)) != MP_OK)
+        if ((rc = frame__touch(t, f, keys[sc], &idx)) != MP_OK)
             return rc;
         f->bits[idx] |= bits;
-        if (!(ser[i] = table__series(t, keys[i], ev->type)))
+        if (!(ser[n++] = table__series(t, keys[sc], ev->type)))
             return MP_ERR_NOMEM;
-        table__first_seen(t, keys[i], d);
+        table__first_seen(t, keys[sc], d);
     }
     /* release fence: pairs with the reader's acquire fence in
      * eng_key_read_end(); a reader that sees any add below also sees the
      * inflight increments above. */
     mp_fence_release();
 
-    for (int i = 0; i < ENG_NSCOPES; i++) {
+    for (int i = 0; i < n; i++) {
         if (in_fine)
             mp_add_relaxed(&ser[i]->fine[fs], 1);
         if (in_hour)
@@ -555,13 +608,14 @@ int eng_frame_record(struct eng_table *t, struct eng_frame *f, const struct eng_
 
 void eng_prep_start(const struct eng_table *t, const struct eng_event *ev, struct eng_prep *p)
 {
-    p->k[0] = p->k[1] = p->k[2] = NULL;
+    memset(p->k, 0, sizeof(p->k));
     p->ok = table__names_ok(ev);
     if (!p->ok)
         return;
-    table__event_hashes(t, ev, p->h);
+    table__prep_names(t, ev, p);
     for (int i = 0; i < ENG_NSCOPES; i++)
-        __builtin_prefetch(&t->slots[p->h[i] & t->mask]);
+        if (p->present & (1u << i))
+            __builtin_prefetch(&t->slots[p->h[i] & t->mask]);
 }
 
 void eng_prep_keys(const struct eng_table *t, struct eng_prep *p)
@@ -571,6 +625,8 @@ void eng_prep_keys(const struct eng_table *t, struct eng_prep *p)
     for (int i = 0; i < ENG_NSCOPES; i++) {
         const uint64_t tag = table__tag(p->h[i]);
         p->k[i] = NULL;
+        if (!(p->present & (1u << i)))
+            continue;
         /* the first slot with the key's tag names it, nearly always; the
          * record verifies, this only warms the lines */
         for (uint64_t j = p->h[i] & t->mask, n = 0; n < 4; j = (j + 1) & t->mask, n++) {
@@ -615,17 +671,17 @@ void eng_prep_counters(const struct eng_table *t, const struct eng_event *ev,
 int eng_frame_record_prep(struct eng_table *t, struct eng_frame *f, const struct eng_event *ev,
                           const struct eng_prep *p)
 {
-    return frame__record(t, f, ev, p->ok ? p->h : NULL);
+    return frame__record(t, f, ev, p->ok ? p : NULL);
 }
 
 int eng_table_record(struct eng_table *t, struct eng_thread *th, const struct eng_event *ev)
 {
     MP_UNUSED(th); /* the caller's online state is what matters, not the handle */
-    uint32_t set[8];
+    uint32_t set[16]; /* a power of two over the keys, so a probe ends */
     struct eng_key *list[ENG_NSCOPES];
     uint64_t bits[ENG_NSCOPES];
     struct eng_frame f;
-    frame__init(&f, set, 8, list, bits, ENG_NSCOPES);
+    frame__init(&f, set, 16, list, bits, ENG_NSCOPES);
     int rc = eng_frame_record(t, &f, ev);
     eng_frame_end(t, &f);
     return rc;

@@ -32,6 +32,9 @@ const char *eng_scope_name(int scope)
     case ENG_SCOPE_TENANT: return "tenant";
     case ENG_SCOPE_MAILBOX: return "mailbox";
     case ENG_SCOPE_DOMAIN: return "recipient_domain";
+    case ENG_SCOPE_PROVIDER: return "provider";
+    case ENG_SCOPE_MAILBOX_PROVIDER: return "mailbox_provider";
+    case ENG_SCOPE_CAMPAIGN: return "campaign";
     default: return NULL;
     }
 }

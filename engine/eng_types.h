@@ -30,14 +30,21 @@ enum eng_scope {
     ENG_SCOPE_TENANT = 0,
     ENG_SCOPE_MAILBOX = 1, /* tenant + sending mailbox */
     ENG_SCOPE_DOMAIN = 2,  /* tenant + recipient domain */
+    ENG_SCOPE_PROVIDER = 3, /* tenant + mailbox provider of the domain (eng_provider.h) */
+    ENG_SCOPE_MAILBOX_PROVIDER = 4, /* tenant + mailbox + provider; name "mailbox/provider" */
+    ENG_SCOPE_CAMPAIGN = 5, /* tenant + campaign, for events that carry one */
 };
-#define ENG_NSCOPES 3
+#define ENG_NSCOPES 6
+#define ENG_SCOPES_ALL ((1u << ENG_NSCOPES) - 1) /* a bit (1u << scope) per scope */
+/* The first three, the only ones before the provider scopes (issue 12). */
+#define ENG_SCOPES_CLASSIC (1u << ENG_SCOPE_TENANT | 1u << ENG_SCOPE_MAILBOX | 1u << ENG_SCOPE_DOMAIN)
 
 /* "sent", "bounce_hard", ...; NULL for an unknown type. */
 const char *eng_type_name(int type);
 /* Name -> type; returns 0 and sets *type, or -1 when unknown. */
 int eng_type_parse(const char *name, int *type);
-/* "tenant", "mailbox", "recipient_domain"; NULL when unknown. */
+/* "tenant", "mailbox", "recipient_domain", "provider", "mailbox_provider",
+ * "campaign"; NULL when unknown. */
 const char *eng_scope_name(int scope);
 
 #endif

@@ -23,6 +23,7 @@ static const char *const validate__reasons[INGEST_REASON_COUNT] = {
     [INGEST_REJ_TENANT_KEY_CAP] = "tenant_key_cap",
     [INGEST_REJ_TENANT_RATE_CAP] = "tenant_rate_cap",
     [INGEST_REJ_TENANT_FORBIDDEN] = "tenant_forbidden", /* [i9-curve] */
+    [INGEST_REJ_CAMPAIGN] = "campaign_invalid",
 };
 
 const char *ingest_reason_name(int reason)
@@ -88,6 +89,20 @@ int ingest_norm_mailbox(const char *src, size_t len, char *dst, size_t *outlen)
     return 1;
 }
 
+/* Campaign names come from ESPs and people (tags, workflow names, "Black
+ * Friday 2026"): printable ASCII, spaces included. No controls (log lines)
+ * and no bytes past ASCII: a label value must be valid UTF-8 for the JSON
+ * library, and ASCII needs no decoder to check. */
+static int validate__campaign(const char *s, size_t len)
+{
+    if (len > INGEST_CAMPAIGN_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < ' ' || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
 int ingest_validate_event(const Mailpulse__V1__Event *e, int64_t now_ms,
                           const struct ingest_limits *lim, char *buf, struct eng_event *ev)
 {
@@ -113,6 +128,10 @@ int ingest_validate_event(const Mailpulse__V1__Event *e, int64_t now_ms,
         return INGEST_REJ_TIME_OLD;
     if (e->time_ms > now_ms + lim->future_ms)
         return INGEST_REJ_TIME_FUTURE;
+    const char *campaign = e->campaign ? e->campaign : "";
+    size_t clen = strlen(campaign);
+    if (!validate__campaign(campaign, clen))
+        return INGEST_REJ_CAMPAIGN;
 
     ev->tenant = tenant;
     ev->tenant_len = tlen;
@@ -122,5 +141,7 @@ int ingest_validate_event(const Mailpulse__V1__Event *e, int64_t now_ms,
     ev->domain_len = dout;
     ev->type = type;
     ev->time_ms = e->time_ms;
+    ev->campaign = campaign;
+    ev->campaign_len = clen;
     return INGEST_OK;
 }

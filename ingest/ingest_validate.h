@@ -14,7 +14,10 @@
  * host name, <= 254 bytes in all, lower-cased; recipient_domain a host name
  * of dot-separated labels of [a-z0-9-] (1..63 each, no leading or trailing
  * '-') up to 253 bytes, lower-cased, one trailing dot dropped; type 1..12;
- * time set, not older than the retention and at most `future_ms` ahead.
+ * time set, not older than the retention and at most `future_ms` ahead;
+ * campaign optional (empty: none), else 1..INGEST_CAMPAIGN_MAX bytes of
+ * printable ASCII (spaces too), kept as sent (case matters: it is the
+ * producer's name for it).
  * A field blanked by the decoder (a NUL inside it on the wire) is refused
  * with that field's reason.
  */
@@ -49,9 +52,11 @@ enum ingest_reason {
     INGEST_REJ_TENANT_KEY_CAP, /* a new key would take the tenant over limits.*max_keys */
     INGEST_REJ_TENANT_RATE_CAP, /* the tenant is over limits.*max_events_per_second */
     INGEST_REJ_TENANT_FORBIDDEN, /* [i9-curve] a tenant outside its Curve client's list */
+    INGEST_REJ_CAMPAIGN,       /* campaign set but malformed */
     INGEST_REASON_COUNT
 };
 
+#define INGEST_CAMPAIGN_MAX 255 /* the key table's name limit */
 #define INGEST_NAMEBUF_LEN 512 /* lower-cased mailbox (<= 254) + domain (<= 253) */
 #define INGEST_FUTURE_MS_DEFAULT (5 * 60 * 1000LL)
 #define INGEST_MAX_FRAME_BYTES_DEFAULT (4 << 20)

@@ -655,6 +655,12 @@ int e2e_push_open(void *zctx, const char *endpoint, int linger_ms, void **out, c
 int e2e_batch_pack(const struct e2e_event *ev, size_t n, const char *producer_id,
                    uint8_t **buf, size_t *len)
 {
+    return e2e_batch_pack_campaign(ev, n, NULL, producer_id, buf, len);
+}
+
+int e2e_batch_pack_campaign(const struct e2e_event *ev, size_t n, const char *campaign,
+                            const char *producer_id, uint8_t **buf, size_t *len)
+{
     int rc = MP_ERR_NOMEM;
     Mailpulse__V1__Event *events = calloc(n ? n : 1, sizeof(*events));
     Mailpulse__V1__Event **ptrs = calloc(n ? n : 1, sizeof(*ptrs));
@@ -669,6 +675,8 @@ int e2e_batch_pack(const struct e2e_event *ev, size_t n, const char *producer_id
         events[i].recipient_domain = (char *)(ev[i].domain ? ev[i].domain : "");
         events[i].type = (Mailpulse__V1__EventType)ev[i].type;
         events[i].time_ms = ev[i].time_ms;
+        if (campaign)
+            events[i].campaign = (char *)campaign;
         ptrs[i] = &events[i];
     }
     Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;

@@ -196,6 +196,9 @@ struct e2e_event {
  * EventBatch: MP_OK with *buf (malloc'd) and *len. n may be 0. */
 int e2e_batch_pack(const struct e2e_event *ev, size_t n, const char *producer_id,
                    uint8_t **buf, size_t *len);
+/* The same with every event carrying `campaign` (NULL: none). */
+int e2e_batch_pack_campaign(const struct e2e_event *ev, size_t n, const char *campaign,
+                            const char *producer_id, uint8_t **buf, size_t *len);
 /* Sends len bytes as one frame (len 0 is an empty frame). When
  * mono_before_ns is not NULL it receives the monotonic time taken
  * immediately before zmq_send(). */

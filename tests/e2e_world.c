@@ -119,6 +119,36 @@ void ew_spawn_daemon(struct ew_world *w)
         must_ok(e2e_push_open(w->zctx, w->pull, 5000, &w->push, w->err, sizeof(w->err)));
 }
 
+/* Cuts ", provider", ", mailbox_provider" and ", campaign" out of every
+ * `scopes:` list of text (in place). */
+static void world__three_scopes(char *text)
+{
+    static const char *const cut[] = {", provider", ", mailbox_provider", ", campaign"};
+    for (char *l = strstr(text, "scopes: ["); l; l = strstr(l + 1, "scopes: [")) {
+        char *end = strchr(l, ']');
+        for (size_t i = 0; end && i < MP_ARRAY_LEN(cut); i++) {
+            char *at = strstr(l, cut[i]);
+            size_t n = strlen(cut[i]);
+            if (at && at < end && (at[n] == ',' || at[n] == ']')) {
+                memmove(at, at + n, strlen(at + n) + 1);
+                end -= n;
+            }
+        }
+    }
+}
+
+void ew_rules_example3(struct ew_world *w, const char *extra)
+{
+    ew_rules_example(w, extra);
+    char *text = NULL;
+    size_t len = 0;
+    must(e2e_read_file(w->rules, &text, &len) == MP_OK, "cannot read %s", w->rules);
+    world__three_scopes(text);
+    int rc = e2e_write_file(w->rules, text, w->err, sizeof(w->err));
+    free(text);
+    must_ok(rc);
+}
+
 void ew_rules_example(struct ew_world *w, const char *extra)
 {
     char *text = NULL;

@@ -122,6 +122,11 @@ void ew_spawn_daemon(struct ew_world *w);
 /* Writes w->rules: rules.example.yaml (the built-in defaults; the tests run
  * from the tree's top) followed by `extra` (e.g. an `overrides:` list). */
 void ew_rules_example(struct ew_world *w, const char *extra);
+/* The same with every rule's scopes cut to the first three (tenant,
+ * mailbox, recipient_domain): for suites about the alert lifecycle, whose
+ * figures count one alert per scope of those three (the provider scopes'
+ * alerts are test_e2e_providers' and test_e2e's subject). */
+void ew_rules_example3(struct ew_world *w, const char *extra);
 /* ew_write_config + ew_spawn_daemon. */
 void ew_start_daemon(struct ew_world *w, struct e2e_daemon_conf c);
 /* SIGTERM; p must exit 0 within EW_STOP_MS. */

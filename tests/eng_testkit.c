@@ -8,8 +8,14 @@
 
 struct eng_table *tk_table(uint32_t max_keys, int64_t now, struct eng_store *s, int64_t idle)
 {
-    struct eng_table_opts o = {
-        .max_keys = max_keys, .retention_ms = 35 * TK_DAY, .store = s, .evict_idle_ms = idle};
+    return tk_table_scopes(max_keys, now, s, idle, ENG_SCOPES_CLASSIC);
+}
+
+struct eng_table *tk_table_scopes(uint32_t max_keys, int64_t now, struct eng_store *s,
+                                  int64_t idle, unsigned scopes)
+{
+    struct eng_table_opts o = {.max_keys = max_keys, .retention_ms = 35 * TK_DAY, .store = s,
+                               .evict_idle_ms = idle, .scopes = scopes};
     struct eng_table *t = NULL;
     ck_assert_int_eq(eng_table_create(&o, now, &t), MP_OK);
     return t;
@@ -44,7 +50,7 @@ void tk_close(const char *dir, struct eng_store **s, struct eng_table **t)
 int tk_rec(struct eng_table *t, const char *tenant, const char *mb, const char *dom, int type,
            int64_t time_ms)
 {
-    struct eng_event ev = {tenant, strlen(tenant), mb, strlen(mb), dom, strlen(dom), type, time_ms};
+    struct eng_event ev = {tenant, strlen(tenant), mb, strlen(mb), dom, strlen(dom), type, time_ms, NULL, 0};
     return eng_table_record(t, NULL, &ev);
 }
 

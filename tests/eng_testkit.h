@@ -24,8 +24,12 @@
 #define TK_DAY (24 * TK_HOUR)
 
 /* A table of max_keys keys whose clock starts at now; s may be NULL; idle
- * is evict_idle_ms (0: never). */
+ * is evict_idle_ms (0: never). Its events count in the first three scopes
+ * (ENG_SCOPES_CLASSIC), which the suites' key counts are written for;
+ * tk_table_scopes() takes the scopes (0: all six). */
 struct eng_table *tk_table(uint32_t max_keys, int64_t now, struct eng_store *s, int64_t idle);
+struct eng_table *tk_table_scopes(uint32_t max_keys, int64_t now, struct eng_store *s,
+                                  int64_t idle, unsigned scopes);
 /* Destroys *t and closes *s, then reopens both (the table at now with
  * max_keys and idle as tk_table): a restart. */
 void tk_restart(const char *dir, struct eng_store **s, struct eng_table **t, uint32_t max_keys,

@@ -166,7 +166,7 @@ static void bounce(const char *tenant, int sent, int bounces)
 static void events(const char *tenant, int type, int n)
 {
     struct eng_event ev = {tenant, strlen(tenant), "m@x.example", 11, "gmail.com", 9, type,
-                           mp_now_ms()};
+                           mp_now_ms(), NULL, 0};
     struct eng_frame *f;
     ck_assert_int_eq(eng_frame_create(&f), MP_OK);
     for (int i = 0; i < n; i++)

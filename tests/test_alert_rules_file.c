@@ -241,6 +241,8 @@ END_TEST
 
 #define T(x) (1u << (x))
 #define ALL_SCOPES (T(ENG_SCOPE_TENANT) | T(ENG_SCOPE_MAILBOX) | T(ENG_SCOPE_DOMAIN))
+#define PROV_SCOPES (T(ENG_SCOPE_PROVIDER) | T(ENG_SCOPE_MAILBOX_PROVIDER))
+#define SIX_SCOPES (ALL_SCOPES | PROV_SCOPES | T(ENG_SCOPE_CAMPAIGN))
 #define H (3600 * 1000LL)
 #define W(res, back, n, text) {(res), (back), (n), text}
 
@@ -249,12 +251,12 @@ END_TEST
  * (2% is 20,000,000; 3x is 3e9); resolve is 90% of the lowest threshold. */
 static const struct alert_rule want_defaults[] = {
     {.name = "bounce_rate", .alertname = "bounce_rate", .kind = ALERT_KIND_RATIO, .enabled = 1,
-     .scopes = ALL_SCOPES, .num_types = T(ENG_BOUNCE_HARD), .den_types = T(ENG_SENT),
+     .scopes = SIX_SCOPES, .num_types = T(ENG_BOUNCE_HARD), .den_types = T(ENG_SENT),
      .window = W(ENG_RES_FINE, 0, 12, "1h"), .min_volume = 100, .warning_ppb = 20000000,
      .critical_ppb = 40000000, .resolve_ratio_ppb = 900000000, .resolve_ppb = 18000000,
      .keep_ms = 10 * 60 * 1000LL, .repeat_ms = 4 * H, .num_label = "bounce_hard", .den_label = "sent"},
     {.name = "complaint_rate", .alertname = "complaint_rate", .kind = ALERT_KIND_RATIO,
-     .enabled = 1, .scopes = ALL_SCOPES, .num_types = T(ENG_COMPLAINT),
+     .enabled = 1, .scopes = SIX_SCOPES, .num_types = T(ENG_COMPLAINT),
      .den_types = T(ENG_DELIVERED), .window = W(ENG_RES_HOUR, 0, 24, "24h"), .min_volume = 1000,
      .warning_ppb = 1000000, .critical_ppb = 3000000, .resolve_ratio_ppb = 900000000,
      .resolve_ppb = 900000, .keep_ms = 10 * 60 * 1000LL, .repeat_ms = 4 * H, .num_label = "complaint",
@@ -270,18 +272,19 @@ static const struct alert_rule want_defaults[] = {
      .min_volume = 1, .critical_ppb = ALERT_PPB, .resolve_ratio_ppb = 900000000,
      .resolve_ppb = 900000000, .repeat_ms = 4 * H, .num_label = "spam_trap"},
     {.name = "block_rate", .alertname = "block_rate", .kind = ALERT_KIND_RATIO, .enabled = 1,
-     .scopes = ALL_SCOPES, .num_types = T(ENG_BLOCKED), .den_types = T(ENG_SENT),
+     .scopes = ALL_SCOPES | PROV_SCOPES, .num_types = T(ENG_BLOCKED), .den_types = T(ENG_SENT),
      .window = W(ENG_RES_FINE, 0, 12, "1h"), .min_volume = 200, .warning_ppb = 30000000,
      .critical_ppb = 100000000, .resolve_ratio_ppb = 900000000, .resolve_ppb = 27000000,
      .keep_ms = 10 * 60 * 1000LL, .repeat_ms = 4 * H, .num_label = "blocked", .den_label = "sent"},
     {.name = "deferral_rate", .alertname = "deferral_rate", .kind = ALERT_KIND_RATIO,
-     .enabled = 1, .scopes = ALL_SCOPES, .num_types = T(ENG_DEFERRED), .den_types = T(ENG_SENT),
+     .enabled = 1, .scopes = ALL_SCOPES | PROV_SCOPES, .num_types = T(ENG_DEFERRED),
+     .den_types = T(ENG_SENT),
      .window = W(ENG_RES_FINE, 0, 12, "1h"), .min_volume = 200, .warning_ppb = 100000000,
      .critical_ppb = 250000000, .resolve_ratio_ppb = 900000000, .resolve_ppb = 90000000,
      .for_ms = 10 * 60 * 1000LL, .keep_ms = 10 * 60 * 1000LL, .repeat_ms = 4 * H, .num_label = "deferred",
      .den_label = "sent"},
     {.name = "unsubscribe_spike", .alertname = "unsubscribe_spike", .kind = ALERT_KIND_SPIKE,
-     .enabled = 1, .scopes = ALL_SCOPES, .num_types = T(ENG_UNSUBSCRIBE),
+     .enabled = 1, .scopes = ALL_SCOPES | T(ENG_SCOPE_CAMPAIGN), .num_types = T(ENG_UNSUBSCRIBE),
      .den_types = T(ENG_DELIVERED), .window = W(ENG_RES_HOUR, 0, 24, "24h"),
      .baseline = W(ENG_RES_DAY, 1, 7, "7d"), .min_volume = 500, .min_count = 10,
      .warning_ppb = 3 * ALERT_PPB, .critical_ppb = 10 * ALERT_PPB,

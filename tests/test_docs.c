@@ -122,9 +122,10 @@ END_TEST
  * (other sections show smaller config blocks before it). */
 static void find_config_block(const char *block, int line, void *arg)
 {
+    static const char mark[] = "# mailpulse config: every key";
     char **out = arg;
     MP_UNUSED(line);
-    if (*out == NULL && strncmp(block, "# mailpulse config: every key", 29) == 0)
+    if (*out == NULL && strncmp(block, mark, sizeof(mark) - 1) == 0)
         *out = strdup(block);
 }
 

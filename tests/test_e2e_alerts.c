@@ -8,6 +8,10 @@
  * bytes (every request's signature is verified) and can answer a scripted
  * status (503 for an outage, 400 for a refusal).
  *
+ * The rules are the defaults with their scopes cut to tenant, mailbox and
+ * recipient_domain (ew_rules_example3), so each story's figures count one
+ * alert per scope of those three; the provider scopes are test_e2e_providers'.
+ *
  * Cases:
  *   stories_provider_engagement_recovery
  *       One daemon, four tenants side by side:
@@ -501,7 +505,7 @@ START_TEST(stories_provider_engagement_recovery)
         {CMP, "cmp-hook"}, {ENG, "eng-hook"}, {REC, "rec-hook"}};
     /* the default rules; story 4's resolve comes as soon as under the line
      * (not after the default keep_firing_for of 10m) */
-    ew_rules_example(&W, "overrides:\n  - tenant: " REC "\n    rule: bounce_rate\n"
+    ew_rules_example3(&W, "overrides:\n  - tenant: " REC "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
     ew_start_daemon(&W, (struct e2e_daemon_conf){.receivers = rec,
                                             .nreceivers = MP_ARRAY_LEN(rec),
@@ -620,7 +624,9 @@ static void w_metrics_issue10(const char *m, size_t attempts, size_t failed)
 START_TEST(story_receiver_outage)
 {
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    size_t k = ew_start_hook(&W, "out", 503, (struct e2e_daemon_conf){.alerting = &al});
+    ew_rules_example3(&W, ""); /* three alerts per tenant: see ew_rules_example3 */
+    size_t k = ew_start_hook(&W, "out", 503,
+                             (struct e2e_daemon_conf){.alerting = &al, .rules = W.rules});
     char tenant[OUT_TENANTS][16], mailbox[OUT_TENANTS][40];
     for (int t = 0; t < OUT_TENANTS; t++) {
         snprintf(tenant[t], sizeof(tenant[t]), "out-%d", t + 1);
@@ -772,7 +778,7 @@ static const int restart_sig[] = {SIGTERM, SIGKILL};
 START_TEST(restart_keeps_firing)
 {
     /* the default rules, resolving as soon as under the line */
-    ew_rules_example(&W, "overrides:\n  - tenant: " RS "\n    rule: bounce_rate\n"
+    ew_rules_example3(&W, "overrides:\n  - tenant: " RS "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
     size_t k = ew_start_hook(&W, "rs", 200, (struct e2e_daemon_conf){.rules = W.rules});
     ew_send(&W, RS, RS_MB, GMAIL, T_SENT, 1000, mp_now_ms());
@@ -1013,7 +1019,7 @@ START_TEST(severity_changes_grouped)
 {
     static const char *want[] = {"warning", "critical", "warning", "resolved"};
     /* the default rules, resolving as soon as under the line */
-    ew_rules_example(&W, "overrides:\n  - tenant: " SV "\n    rule: bounce_rate\n"
+    ew_rules_example3(&W, "overrides:\n  - tenant: " SV "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
     size_t k = ew_start_hook(&W, "sv", 200, (struct e2e_daemon_conf){.rules = W.rules});
     ew_send(&W, SV, SV_MB, GMAIL, T_SENT, 1000, mp_now_ms());
@@ -1076,7 +1082,9 @@ END_TEST
 START_TEST(outbox_survives_restart)
 {
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
-    size_t k = ew_start_hook(&W, "ob", 503, (struct e2e_daemon_conf){.alerting = &al});
+    ew_rules_example3(&W, ""); /* three alerts: see ew_rules_example3 */
+    size_t k = ew_start_hook(&W, "ob", 503,
+                             (struct e2e_daemon_conf){.alerting = &al, .rules = W.rules});
     ew_send(&W, "acme-ob", "ops@acme-ob.example", GMAIL, T_SENT, 1000, mp_now_ms());
     w_wait_accepted();
     ew_send(&W, "acme-ob", "ops@acme-ob.example", GMAIL, T_BOUNCE_HARD, 50, mp_now_ms());

@@ -354,7 +354,7 @@ START_TEST(alert_once_across_kills)
     const struct e2e_receiver_conf rec[] = {{"cr-hook", W.raw_url[k], W.raw_secret[k]}};
     /* the default rules, but resolving as soon as under the line (the
      * default keep_firing_for of 10m would hold the resolve past the case) */
-    ew_rules_example(&W, "overrides:\n  - tenant: " CR "\n    rule: bounce_rate\n"
+    ew_rules_example3(&W, "overrides:\n  - tenant: " CR "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
     start_daemon((struct e2e_daemon_conf){
         .receivers = rec, .nreceivers = 1, .default_route = "cr-hook", .rules = W.rules});

@@ -6,8 +6,10 @@
  *   flood_capped_neighbour_alerts
  *       The probe's case: tenant "flood" sends 2,000,000 distinct mailboxes
  *       (200 frames of 10,000 events) into a table of 262,144 keys. Its
- *       first 100,000 keys (one domain, 99,999 mailboxes) count; the other
- *       1,900,001 events are refused as tenant_key_cap, in
+ *       first 100,000 keys count: one domain and its provider (other), and
+ *       49,999 mailboxes with their mailbox_provider keys (every scope's
+ *       keys count, issue 12); the other 1,950,001 events are refused as
+ *       tenant_key_cap, in
  *       mailpulse_rejected_total and per tenant in
  *       mailpulse_tenant_events_rejected_total{tenant="flood"}. Then tenant
  *       "calm" (new mailboxes, 8% hard bounces) and a brand new tenant are
@@ -20,8 +22,9 @@
  *       tenant without an override sends 10,000 at the same moment and all
  *       count.
  *   sighup_changes_limits
- *       limits.tenants.grow at 100 keys: 99 of 300 new mailboxes count; the
- *       file raised to 1000 and a SIGHUP: the next 300 all count; a reload
+ *       limits.tenants.grow at 100 keys: 49 of 300 new mailboxes count (two
+ *       keys each, and the domain and provider); the file raised to 1000
+ *       and a SIGHUP: the next 300 all count; a reload
  *       with a cap over half the running table is refused and the limits
  *       in use stay.
  *
@@ -47,6 +50,10 @@
 #define FLOOD 2000000
 #define TABLE 262144
 #define CAP 100000
+/* A new mailbox at a known domain makes two keys: mailbox, mailbox_provider;
+ * the tenant's first event also the domain and provider keys. */
+#define KEYS_PER_MAILBOX 2
+#define KEYS_FIRST 2
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 
@@ -118,7 +125,7 @@ START_TEST(flood_capped_neighbour_alerts)
     int64_t now = mp_now_ms();
     int64_t t0 = mp_mono_ns();
     send_events("flood", "m", 0, "flood.example", T_SENT, FLOOD, now);
-    const uint64_t flood_ok = CAP - 1; /* the domain key is one of the CAP */
+    const uint64_t flood_ok = (CAP - KEYS_FIRST) / KEYS_PER_MAILBOX; /* 49,999 */
     ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"tenant_key_cap\"}", FLOOD - flood_ok,
                    COUNT_MS);
     ew_wait_metric(&W, "mailpulse_events_accepted_total", flood_ok, COUNT_MS);
@@ -190,15 +197,16 @@ START_TEST(sighup_changes_limits)
     ew_spawn_daemon(&W);
     int64_t now = mp_now_ms();
     send_events("grow", "a", 0, "grow.example", T_SENT, 300, now);
-    ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"tenant_key_cap\"}", 201, COUNT_MS);
-    ew_wait_metric(&W, "mailpulse_events_accepted_total", 99, COUNT_MS);
+    /* (100 - 2) / 2 = 49 mailboxes fit */
+    ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"tenant_key_cap\"}", 251, COUNT_MS);
+    ew_wait_metric(&W, "mailpulse_events_accepted_total", 49, COUNT_MS);
     ew_write_config(&W, (struct e2e_daemon_conf){.max_keys = 4096});
     ew_append_config(&W, "limits:\n  tenants:\n    grow: {max_keys: 1000}\n");
     must(kill(W.daemon.pid, SIGHUP) == 0, "SIGHUP");
     ew_wait_log(&W, "msg=limits_reloaded tenant_max_keys=2048 tenant_max_events_per_second=0 "
                     "tenant_overrides=1", 10000);
     send_events("grow", "b", 0, "grow.example", T_SENT, 300, now);
-    ew_wait_metric(&W, "mailpulse_events_accepted_total", 399, COUNT_MS);
+    ew_wait_metric(&W, "mailpulse_events_accepted_total", 349, COUNT_MS); /* 700 keys */
     /* 2049 is over half of the running 4096 (the file's own max_keys may
      * say more: it applies at the next start) */
     ew_write_config(&W, (struct e2e_daemon_conf){.max_keys = 8192});
@@ -206,9 +214,10 @@ START_TEST(sighup_changes_limits)
     must(kill(W.daemon.pid, SIGHUP) == 0, "SIGHUP");
     ew_wait_log(&W, "msg=reload_limits_refused", 10000);
     send_events("grow", "c", 0, "grow.example", T_SENT, 700, now);
-    /* grow holds 400 keys: 600 more reach the cap in use (1000), 100 do not */
-    ew_wait_metric(&W, "mailpulse_events_accepted_total", 399 + 600, COUNT_MS);
-    ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"tenant_key_cap\"}", 201 + 100,
+    /* grow holds 700 keys: 150 more mailboxes reach the cap in use (1000),
+     * 550 do not */
+    ew_wait_metric(&W, "mailpulse_events_accepted_total", 349 + 150, COUNT_MS);
+    ew_wait_metric(&W, "mailpulse_rejected_total{reason=\"tenant_key_cap\"}", 251 + 550,
                    COUNT_MS);
     W.passed = 1;
 }

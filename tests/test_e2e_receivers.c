@@ -63,7 +63,7 @@ static void write_config(const char *pd_url, const char *slack_url)
     const struct e2e_alerting_conf al = {.retry_initial = "50ms", .retry_max = "200ms"};
     /* the default rules; the resolve comes as soon as under the line (not
      * after the default keep_firing_for of 10m) */
-    ew_rules_example(&W, "overrides:\n  - tenant: " PD_TENANT "\n    rule: bounce_rate\n"
+    ew_rules_example3(&W, "overrides:\n  - tenant: " PD_TENANT "\n    rule: bounce_rate\n"
                          "    keep_firing_for: 0s\n");
     ew_write_config(&W, (struct e2e_daemon_conf){.alerting = &al, .rules = W.rules});
     ew_append_config(&W,
@@ -214,7 +214,8 @@ START_TEST(email_delivered)
     must(e2e_tcp_probe(port) == MP_OK, "the SMTP server did not start: %s", tail);
 
     snprintf(url, sizeof(url), "smtp://127.0.0.1:%u", port);
-    ew_write_config(&W, (struct e2e_daemon_conf){0});
+    ew_rules_example3(&W, ""); /* three alerts: see ew_rules_example3 */
+    ew_write_config(&W, (struct e2e_daemon_conf){.rules = W.rules});
     ew_append_config(&W,
             "receivers:\n"
             "  - name: mail\n"

@@ -5,13 +5,14 @@
  * Cases:
  *   amtool_silence_lifecycle
  *       `amtool silence add tenant=acme alertname=bounce_rate` before the
- *       crossing; the three bounce alerts (tenant, mailbox, domain) fire and
+ *       crossing; the five bounce alerts (tenant, mailbox, domain, provider
+ *       google, the mailbox at google) fire and
  *       are listed firing by /v1/alerts, but the receiver hears nothing;
  *       `amtool silence query` lists the silence, `amtool alert query -s`
  *       shows the alerts silenced by it and plain `amtool alert query` does
  *       not; the silence survives a restart (query again, still no
  *       request); `amtool silence expire` brings exactly one firing
- *       notification carrying all three; another tenant's alert is not
+ *       notification carrying all five; another tenant's alert is not
  *       silenced (it is notified at once).
  *   api_validation
  *       POST /api/v2/silences refuses bad bodies with 400 and a message;
@@ -113,6 +114,10 @@ static size_t firing_count(size_t k)
     return f;
 }
 
+/* One mailbox's crossing at gmail.com fires bounce_rate at tenant, mailbox,
+ * recipient_domain, provider (google) and mailbox_provider (the defaults). */
+#define NALERTS 5
+
 /* Polls /v1/alerts until `tenant` has `want` firing alerts. */
 static void wait_firing(const char *tenant, size_t want)
 {
@@ -192,14 +197,15 @@ START_TEST(amtool_silence_lifecycle)
     must(strlen(id) == 36, "amtool silence add printed no id: \"%s\"", id);
     must(query_has(id, "active"), "amtool silence query does not list %s as active", id);
 
-    /* the crossing: 2.5% bounces, three alerts (tenant, mailbox, domain) */
+    /* the crossing: 2.5% bounces, NALERTS alerts */
     ew_send(&W, "acme", "news@acme.example", "gmail.com", T_SENT, 1000, mp_now_ms());
     ew_send(&W, "acme", "news@acme.example", "gmail.com", T_BOUNCE_HARD, 25, mp_now_ms());
-    wait_firing("acme", 3);
+    wait_firing("acme", NALERTS);
     stays_quiet(k, 0);
     size_t by;
-    must(alert_query(1, id, &by) == 3 && by == 3,
-         "amtool alert query -s: expected 3 alerts silenced by %s, got %zu of them", id, by);
+    must(alert_query(1, id, &by) == NALERTS && by == NALERTS,
+         "amtool alert query -s: expected %d alerts silenced by %s, got %zu of them", NALERTS, id,
+         by);
     must(alert_query(0, id, &by) == 0, "amtool alert query (not silenced) lists silenced alerts");
 
     /* another tenant is not silenced: notified at once */
@@ -217,10 +223,10 @@ START_TEST(amtool_silence_lifecycle)
     ew_stop_ok(&W, &W.daemon);
     ew_spawn_daemon(&W);
     must(query_has(id, "active"), "after a restart amtool silence query lacks %s", id);
-    wait_firing("acme", 3);
+    wait_firing("acme", NALERTS);
     stays_quiet(k, 1);
 
-    /* expiry: exactly one firing notification with all three */
+    /* expiry: exactly one firing notification with all of them */
     out = amtool("silence-expire", (const char *[]){"silence", "expire", id, NULL});
     free(out);
     must(query_has(id, "expired") || !query_has(id, "active"), "silence %s still active", id);
@@ -228,14 +234,15 @@ START_TEST(amtool_silence_lifecycle)
     b = ew_req_json(&W, ew_req(&W, k, 1));
     char *d = ew_jdump(b, 1500);
     must(ew_streq(ew_jstr(b, "status"), "firing") &&
-             json_array_size(json_object_get(b, "alerts")) == 3 &&
+             json_array_size(json_object_get(b, "alerts")) == NALERTS &&
              ew_streq(ew_jstr(json_object_get(b, "groupLabels"), "tenant"), "acme"),
-         "expected acme's 3 alerts firing: %s", d);
+         "expected acme's %d alerts firing: %s", NALERTS, d);
     free(d);
     json_decref(b);
     stays_quiet(k, 2);
     must(firing_count(k) == 2, "firing notifications: %zu", firing_count(k));
-    must(alert_query(0, id, &by) == 3, "amtool alert query: the alerts are not active again");
+    must(alert_query(0, id, &by) == NALERTS,
+         "amtool alert query: the alerts are not active again");
     W.passed = 1;
 }
 END_TEST
@@ -409,15 +416,15 @@ START_TEST(silence_runs_out)
     int64_t ends_ns = mp_mono_ns() + 2000 * 1000000LL;
     ew_send(&W, "acme", "news@acme.example", "gmail.com", T_SENT, 1000, mp_now_ms());
     ew_send(&W, "acme", "news@acme.example", "gmail.com", T_BOUNCE_HARD, 25, mp_now_ms());
-    wait_firing("acme", 3);
+    wait_firing("acme", NALERTS);
     must(hrx_wait(W.raw[k], 1, 8000) == MP_OK, "no notification after the silence ran out");
     const struct hrx_req *r = ew_req(&W, k, 0);
     must(r->mono_ns >= ends_ns, "notified %lld ms before the silence's end",
          (long long)((ends_ns - r->mono_ns) / 1000000));
     json_t *b = ew_req_json(&W, r);
     must(ew_streq(ew_jstr(b, "status"), "firing") &&
-             json_array_size(json_object_get(b, "alerts")) == 3,
-         "expected the 3 alerts firing");
+             json_array_size(json_object_get(b, "alerts")) == NALERTS,
+         "expected the %d alerts firing", NALERTS);
     json_decref(b);
     stays_quiet(k, 1);
     W.passed = 1;

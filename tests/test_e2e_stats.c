@@ -365,7 +365,7 @@ static const struct {
     {"GET", "/v1/tenants/" TA "/stats?window=2h", 400, "bad window \"2h\"; allowed: 1h, 24h, 7d"},
     {"GET", "/v1/tenants/" TA "/stats?window=", 400, "bad window \"\""},
     {"GET", "/v1/tenants/" TA "/stats?window=1h&window=7d", 400, "given more than once"},
-    {"GET", "/v1/tenants/" TA "/stats?by=domain", 400, "allowed: mailbox, recipient_domain"},
+    {"GET", "/v1/tenants/" TA "/stats?by=domain", 400, "allowed: mailbox, recipient_domain, provider, mailbox_provider, campaign"},
     {"GET", "/v1/tenants/" TA "/stats?by=mailbox&limit=0", 400, "allowed: an integer 1..10000"},
     {"GET", "/v1/tenants/" TA "/stats?by=mailbox&limit=10001", 400, "bad limit"},
     {"GET", "/v1/tenants/" TA "/stats?limit=5", 400, "limit applies to grouped stats"},
@@ -524,7 +524,7 @@ START_TEST(cli)
     /* bad usage: exit 2, nothing asked */
     static const char *const bad[][3] = {
         {"--window", "2h", "expected 1h, 24h or 7d"},
-        {"--by", "domain", "expected mailbox or recipient_domain"},
+        {"--by", "domain", "expected mailbox, recipient_domain, provider"},
         {"--limit", "0", "--limit: expected an integer 1..10000"},
         {"--tenant", "a b", "--tenant: expected 1..64 characters"},
     };

@@ -136,7 +136,7 @@ static void *writer(void *arg)
         snprintf(mb, sizeof(mb), "u%d@a.io", m);
         struct eng_event ev = {"acme",   4,        mb,
                                strlen(mb), "gmail.com", 9,
-                               ENG_SENT, TK_T0 - back_of(w->id, i) * TK_DAY};
+                               ENG_SENT, TK_T0 - back_of(w->id, i) * TK_DAY, NULL, 0};
         ck_assert_int_eq(eng_frame_record(w->t, tw.f, &ev), MP_OK);
         if (i % 64 == 63)
             tk_writer_batch(&tw);

@@ -31,7 +31,8 @@ static struct eng_table *lim_table(uint32_t max_keys, struct eng_store *s, uint3
                                    uint32_t eps, eng_limits_fn fn)
 {
     struct eng_table_opts o = {.max_keys = max_keys, .retention_ms = 35 * TK_DAY, .store = s,
-                               .limits = {.max_keys = cap, .max_eps = eps}, .limits_fn = fn};
+                               .limits = {.max_keys = cap, .max_eps = eps}, .limits_fn = fn,
+                               .scopes = ENG_SCOPES_CLASSIC}; /* the counts below: 3 scopes */
     struct eng_table *t = NULL;
     ck_assert_int_eq(eng_table_create(&o, TK_T0, &t), MP_OK);
     return t;
@@ -173,7 +174,7 @@ static int new_mailbox(const struct racer *r, struct eng_frame *f, int i)
 {
     char mb[64];
     snprintf(mb, sizeof(mb), "w%d-%d@a.example", r->id, i);
-    struct eng_event ev = {"flood", 5, mb, strlen(mb), "a.example", 9, ENG_SENT, TK_T0};
+    struct eng_event ev = {"flood", 5, mb, strlen(mb), "a.example", 9, ENG_SENT, TK_T0, NULL, 0};
     return eng_frame_record(r->t, f, &ev);
 }
 
@@ -216,7 +217,7 @@ END_TEST
 static int rec_at(struct eng_table *t, struct eng_frame *f, const char *tenant, int64_t now)
 {
     struct eng_event ev = {tenant, strlen(tenant), "u@a.example", 11, "a.example", 9,
-                           ENG_SENT, TK_T0};
+                           ENG_SENT, TK_T0, NULL, 0};
     eng_frame_set_now(f, now);
     return eng_frame_record(t, f, &ev);
 }

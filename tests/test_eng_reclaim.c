@@ -38,7 +38,8 @@ static struct eng_table *rc_table(uint32_t max_keys, struct eng_store *s, int64_
                                   uint32_t cap)
 {
     struct eng_table_opts o = {.max_keys = max_keys, .retention_ms = RET_DAYS * TK_DAY, .store = s,
-                               .evict_idle_ms = idle, .limits = {.max_keys = cap}};
+                               .evict_idle_ms = idle, .limits = {.max_keys = cap},
+                               .scopes = ENG_SCOPES_CLASSIC}; /* the counts below: 3 scopes */
     struct eng_table *t = NULL;
     ck_assert_int_eq(eng_table_create(&o, TK_T0, &t), MP_OK);
     return t;
@@ -222,7 +223,8 @@ START_TEST(cold_keys_with_store)
     eng_table_destroy(t);
     eng_store_close(s);
     s = unit_store_open(dir);
-    struct eng_table_opts o = {.max_keys = 4096, .retention_ms = RET_DAYS * TK_DAY, .store = s};
+    struct eng_table_opts o = {.max_keys = 4096, .retention_ms = RET_DAYS * TK_DAY, .store = s,
+                               .scopes = ENG_SCOPES_CLASSIC};
     ck_assert_int_eq(eng_table_create(&o, later, &t), MP_OK);
     /* the tenant key (never reclaimed) comes back for its first-seen day;
      * the reclaimed ones forgot theirs, and their records went */
@@ -253,7 +255,7 @@ static void *writer_main(void *arg)
     do {
         for (int i = 0; i < 50; i++) {
             struct eng_event ev = {"calm", 4, "ops@calm.example", 16, "calm.example", 12,
-                                   ENG_SENT, w->when};
+                                   ENG_SENT, w->when, NULL, 0};
             int rc;
             while ((rc = eng_frame_record(w->t, tw.f, &ev)) == MP_ERR_AGAIN)
                 eng_thread_quiescent(tw.th); /* a pass is unlinking keys */

@@ -386,7 +386,7 @@ static void *writer(void *arg)
     char mb[32];
     for (int i = 0; i < PER; i++) {
         snprintf(mb, sizeof(mb), "u%d@a.io", (i + w->id) % 300);
-        struct eng_event ev = {"acme", 4, mb, strlen(mb), "gmail.com", 9, ENG_SENT, T0};
+        struct eng_event ev = {"acme", 4, mb, strlen(mb), "gmail.com", 9, ENG_SENT, T0, NULL, 0};
         ck_assert_int_eq(eng_frame_record(w->t, tw.f, &ev), MP_OK);
         if (i % 100 == 99)
             tk_writer_batch(&tw);

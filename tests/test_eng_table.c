@@ -205,7 +205,7 @@ START_TEST(dirty_chain_once)
         for (int i = 0; i < 40; i++) {
             char mb[32];
             snprintf(mb, sizeof(mb), "u%d@a.io", i % 20);
-            struct eng_event ev = {"acme", 4, mb, strlen(mb), "d.io", 4, ENG_SENT, T0};
+            struct eng_event ev = {"acme", 4, mb, strlen(mb), "d.io", 4, ENG_SENT, T0, NULL, 0};
             ck_assert_int_eq(eng_frame_record(t, f, &ev), MP_OK);
         }
         eng_frame_end(t, f);
@@ -218,7 +218,7 @@ START_TEST(dirty_chain_once)
     memset(seen, 0, sizeof(seen));
     ck_assert_uint_eq(eng_table_drain_dirty(t, collect_ids, seen), 0);
     /* drained keys come back with their next frame */
-    struct eng_event ev = {"acme", 4, "u3@a.io", 7, "d.io", 4, ENG_OPEN, T0};
+    struct eng_event ev = {"acme", 4, "u3@a.io", 7, "d.io", 4, ENG_OPEN, T0, NULL, 0};
     ck_assert_int_eq(eng_frame_record(t, f, &ev), MP_OK);
     eng_frame_end(t, f);
     ck_assert_uint_eq(eng_table_drain_dirty(t, collect_ids, seen), 3);
@@ -241,7 +241,7 @@ START_TEST(prep_same_results)
         snprintf(mb, sizeof(mb), "m%d@x.io", i % 11);
         snprintf(dm, sizeof(dm), "d%d.io", i % 5);
         struct eng_event ev = {tn, strlen(tn), mb, strlen(mb), dm, strlen(dm), 1 + i % 12,
-                               T0 - (i % 3) * HOUR};
+                               T0 - (i % 3) * HOUR, NULL, 0};
         if (i % 50 == 7)
             ev.mailbox_len = 0; /* refused either way */
         if (i % 50 == 9)
@@ -391,7 +391,7 @@ static void *hammer_writer(void *arg)
          * the same mailbox keys */
         snprintf(mb, sizeof(mb), "u%d@a.io", (i * 7 + h->id) % MAILBOXES);
         struct eng_event ev = {"acme", 4,  mb, strlen(mb), "gmail.com", 9,
-                               i % 2 ? ENG_SENT : ENG_BOUNCE_HARD, T0};
+                               i % 2 ? ENG_SENT : ENG_BOUNCE_HARD, T0, NULL, 0};
         ck_assert_int_eq(eng_table_record(h->t, th, &ev), MP_OK);
         if (i % 256 == 0)
             eng_thread_quiescent(th); /* lets a concurrent tick finish */
@@ -498,7 +498,7 @@ static void *race_writer(void *arg)
             char dom[32];
             snprintf(dom, sizeof(dom), "%dx", (nm + 1) % RACE_NAMES);
             struct eng_event ev = {tenant, strlen(tenant), name, strlen(name), dom, strlen(dom),
-                                   1 + (round + r->id) % 3, T0};
+                                   1 + (round + r->id) % 3, T0, NULL, 0};
             ck_assert_int_eq(eng_frame_record(r->t, w.f, &ev), MP_OK);
         }
         tk_writer_batch(&w);
@@ -588,7 +588,7 @@ static void *frame_writer(void *arg)
     tk_writer_begin(&w, fr->t);
     for (int i = 0; i < FRAMES; i++) {
         for (int j = 0; j < FRAME_EVENTS; j++) {
-            struct eng_event ev = {"acme", 4, "m@a.io", 6, "gmail.com", 9, ENG_SENT, T0};
+            struct eng_event ev = {"acme", 4, "m@a.io", 6, "gmail.com", 9, ENG_SENT, T0, NULL, 0};
             ck_assert_int_eq(eng_frame_record(fr->t, w.f, &ev), MP_OK);
         }
         tk_writer_batch(&w);
@@ -652,7 +652,7 @@ START_TEST(frame_in_progress_reads_unstable)
     t = mk(3 * ENG_FRAME_KEYS, T0);
     struct eng_frame *f;
     ck_assert_int_eq(eng_frame_create(&f), MP_OK);
-    struct eng_event ev = {"acme", 4, "m@a.io", 6, "gmail.com", 9, ENG_SENT, T0};
+    struct eng_event ev = {"acme", 4, "m@a.io", 6, "gmail.com", 9, ENG_SENT, T0, NULL, 0};
     ck_assert_int_eq(eng_frame_record(t, f, &ev), MP_OK);
     struct eng_key *k;
     uint32_t tok;
@@ -671,7 +671,7 @@ START_TEST(frame_in_progress_reads_unstable)
     for (int i = 0; i < ENG_FRAME_KEYS; i++) {
         char mb[32];
         snprintf(mb, sizeof(mb), "u%d@a.io", i);
-        struct eng_event e2 = {"big", 3, mb, strlen(mb), "d.io", 4, ENG_SENT, T0};
+        struct eng_event e2 = {"big", 3, mb, strlen(mb), "d.io", 4, ENG_SENT, T0, NULL, 0};
         ck_assert_int_eq(eng_frame_record(t, f, &e2), MP_OK);
     }
     eng_frame_end(t, f);

@@ -47,7 +47,9 @@ struct fixture {
 
 static void fixture_open(struct fixture *f, uint32_t max_keys)
 {
-    struct eng_table_opts to = {.max_keys = max_keys, .retention_ms = RETENTION};
+    /* the key counts below are the first three scopes' */
+    struct eng_table_opts to = {.max_keys = max_keys, .retention_ms = RETENTION,
+                                .scopes = ENG_SCOPES_CLASSIC};
     struct ingest_limits lim = {.retention_ms = RETENTION, .future_ms = FUTURE};
     ck_assert_int_eq(eng_table_create(&to, NOW, &f->t), MP_OK);
     ck_assert_int_eq(ingest_proc_create(f->t, &lim, &f->p), MP_OK);

@@ -1058,6 +1058,42 @@ START_TEST(test_decode_mutated)
 }
 END_TEST
 
+/* The optional campaign: kept as sent (pointer and length into the event),
+ * none when empty, refused when malformed. */
+START_TEST(test_campaign)
+{
+    static const struct {
+        const char *campaign;
+        int ok;
+    } cases[] = {
+        {"", 1},         {"spring-sale_2026", 1}, {"Tag:Q4/Promo=1", 1}, {"Black Friday", 1},
+        {"tab\tx", 0},   {"caf\xc3\xa9", 0},      {"\x7f", 0},      {"line\n", 0},
+    };
+    char long_ok[INGEST_CAMPAIGN_MAX + 2];
+    memset(long_ok, 'c', sizeof(long_ok));
+    long_ok[INGEST_CAMPAIGN_MAX] = '\0';
+    for (size_t i = 0; i <= MP_ARRAY_LEN(cases) + 1; i++) {
+        const char *c = i < MP_ARRAY_LEN(cases) ? cases[i].campaign : long_ok;
+        int ok = i < MP_ARRAY_LEN(cases) ? cases[i].ok : i == MP_ARRAY_LEN(cases);
+        if (i == MP_ARRAY_LEN(cases) + 1)
+            long_ok[INGEST_CAMPAIGN_MAX] = 'c'; /* one byte over */
+        struct fields f = {"acme", MB, DOM, 1, NOW};
+        Mailpulse__V1__Event e;
+        fields_to_event(&f, &e);
+        e.campaign = (char *)c;
+        char *buf = namebuf_new();
+        struct eng_event ev;
+        memset(&ev, 0, sizeof(ev));
+        int rc = ingest_validate_event(&e, NOW, &limits, buf, &ev);
+        ck_assert_msg(rc == (ok ? INGEST_OK : INGEST_REJ_CAMPAIGN), "case %zu: %s", i,
+                      ingest_reason_name(rc));
+        if (ok)
+            ck_assert(ev.campaign == c && ev.campaign_len == strlen(c));
+        namebuf_free(__FILE__, __LINE__, buf);
+    }
+}
+END_TEST
+
 /* --- reason names ---------------------------------------------------------- */
 
 START_TEST(test_reason_names)
@@ -1068,7 +1104,7 @@ START_TEST(test_reason_names)
         "ok", "bad_frame", "empty_batch", "tenant_invalid", "mailbox_invalid", "domain_invalid",
         "type_unknown", "time_missing", "time_too_old", "time_in_future", "capacity", "internal",
         "frame_too_large", "batch_too_large", "producer_id_too_long", "tenant_key_cap",
-        "tenant_rate_cap", "tenant_forbidden",
+        "tenant_rate_cap", "tenant_forbidden", "campaign_invalid",
         NULL /* past the last reason: a new one must be added above */};
     for (int r = 0; r < INGEST_REASON_COUNT; r++) {
         const char *n = ingest_reason_name(r);
@@ -1108,6 +1144,7 @@ Suite *test_suite(void)
     tcase_add_test(rules, test_wire_nul_in_names);
     tcase_add_test(rules, test_building_blocks_use_len);
     tcase_add_test(rules, test_reason_names);
+    tcase_add_test(rules, test_campaign);
     suite_add_tcase(s, rules);
 
     TCase *decode = tcase_create("decode");

@@ -181,7 +181,7 @@ START_TEST(healthz_and_metrics)
     ck_assert_int_eq(get("/metrics", &body), 200);
     uint64_t v = 0;
     ck_assert_int_eq(e2e_metric(body, "mailpulse_keys", &v), MP_OK);
-    ck_assert_uint_eq(v, 3); /* tenant, mailbox and domain keys */
+    ck_assert_uint_eq(v, 5); /* tenant, mailbox, domain, provider, mailbox_provider keys */
     ck_assert_int_eq(e2e_metric(body, "mailpulse_store_flush_entries_total", &v), MP_OK);
     ck_assert_uint_eq(v, 7);
     ck_assert_int_eq(e2e_metric(body, "mailpulse_ingest_frames_total", &v), MP_OK);

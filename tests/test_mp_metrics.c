@@ -52,6 +52,7 @@ static const char golden[] =
     "mailpulse_rejected_total{reason=\"tenant_key_cap\"} 115\n"
     "mailpulse_rejected_total{reason=\"tenant_rate_cap\"} 116\n"
     "mailpulse_rejected_total{reason=\"tenant_forbidden\"} 117\n"
+    "mailpulse_rejected_total{reason=\"campaign_invalid\"} 118\n"
     "# HELP mailpulse_ingest_duplicates_total Batches not applied: their (producer_id, sequence) was applied before (PUSH and acked).\n"
     "# TYPE mailpulse_ingest_duplicates_total counter\n"
     "mailpulse_ingest_duplicates_total 40\n"
@@ -236,9 +237,10 @@ static const char golden10[] =
     "# TYPE mailpulse_ingest_endpoint_rejected_total counter\n"
     "mailpulse_ingest_endpoint_rejected_total{endpoint=\"pull\",reason=\"bad_frame\"} 201\n";
 
-/* After the rejected rows (2 x 17 of them). */
+/* After the rejected rows (2 x 18 of them). */
 static const char golden10b[] =
     "mailpulse_ingest_endpoint_rejected_total{endpoint=\"router\",reason=\"tenant_forbidden\"} 317\n"
+    "mailpulse_ingest_endpoint_rejected_total{endpoint=\"router\",reason=\"campaign_invalid\"} 318\n"
     "# HELP mailpulse_store_flush_duration_seconds Counter flushes to RocksDB, by duration.\n"
     "# TYPE mailpulse_store_flush_duration_seconds histogram\n"
     "mailpulse_store_flush_duration_seconds_bucket{le=\"0.001\"} 1\n"
@@ -475,15 +477,15 @@ START_TEST(tenant_limit_rows)
     ck_assert_ptr_null(strstr(b.p, "tenant=\""));
     mp_buf_free(&b);
     struct eng_table_opts o = {.max_keys = 1024, .retention_ms = 35 * 86400000LL,
-                               .limits = {.max_keys = 1}};
+                               .limits = {.max_keys = 1}, .scopes = ENG_SCOPES_CLASSIC};
     struct eng_table *t = NULL;
     int64_t now = mp_now_ms();
     ck_assert_int_eq(eng_table_create(&o, now, &t), MP_OK);
     const char *mb[] = {"a@x.example", "b@x.example", "c@x.example"};
     for (int i = 0; i < 3; i++) {
-        struct eng_event ev = {"acme", 4, mb[i], 11, "x.example", 9, ENG_SENT, now};
+        struct eng_event ev = {"acme", 4, mb[i], 11, "x.example", 9, ENG_SENT, now, NULL, 0};
         ck_assert_int_eq(eng_table_record(t, NULL, &ev), ENG_ERR_KEY_CAP);
-        struct eng_event ok = {"calm", 4, mb[0], 11, "x.example", 9, ENG_SENT, now};
+        struct eng_event ok = {"calm", 4, mb[0], 11, "x.example", 9, ENG_SENT, now, NULL, 0};
         ck_assert_int_eq(eng_table_record(t, NULL, &ok), ENG_ERR_KEY_CAP); /* cap 1: no domain key */
     }
     ck_assert_int_eq(mp_metrics_tenant_render(t, &b), MP_OK);

@@ -40,7 +40,7 @@ static struct eng_table *mk(uint32_t max_keys)
 static void put(struct eng_table *t, const char *tenant, const char *mb, const char *dom,
                 int type, int n, int64_t tm)
 {
-    struct eng_event ev = {tenant, strlen(tenant), mb, strlen(mb), dom, strlen(dom), type, tm};
+    struct eng_event ev = {tenant, strlen(tenant), mb, strlen(mb), dom, strlen(dom), type, tm, NULL, 0};
     for (int i = 0; i < n; i++)
         ck_assert_int_eq(eng_table_record(t, NULL, &ev), MP_OK);
 }
@@ -469,7 +469,8 @@ static const struct {
      "window given more than once"},
     /* by */
     {"/v1/tenants/acme/stats", {"by", "domain"}, MP_ERR_INVAL,
-     "bad by \"domain\"; allowed: mailbox, recipient_domain"},
+     "bad by \"domain\"; allowed: mailbox, recipient_domain, provider, "
+     "mailbox_provider, campaign"},
     {"/v1/tenants/acme/stats", {"by", ""}, MP_ERR_INVAL, "bad by"},
     {"/v1/tenants/acme/stats", {"by", "tenant"}, MP_ERR_INVAL, "bad by"},
     {"/v1/tenants/acme/stats", {"by", "mailbox", "by", "mailbox"}, MP_ERR_INVAL,

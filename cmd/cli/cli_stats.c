@@ -10,6 +10,7 @@
 #include "cli_api.h"
 #include "cli_opt.h"
 #include "cli_table.h"
+#include "eng_types.h"
 #include "mp_buf.h"
 #include "mp_fmt.h"
 
@@ -157,7 +158,9 @@ enum stats_opt { STATS_TENANT, STATS_WINDOW, STATS_BY, STATS_LIMIT, STATS_API, S
 static const struct cli_opt stats__opts[] = {
     [STATS_TENANT] = {"tenant", "T", "tenant (required): 1..64 of A-Z a-z 0-9 . _ -"},
     [STATS_WINDOW] = {"window", "W", "1h, 24h or 7d (default 24h)"},
-    [STATS_BY] = {"by", "SCOPE", "also one row per mailbox or recipient_domain"},
+    [STATS_BY] = {"by", "SCOPE",
+                  "also one row per key of SCOPE: mailbox, recipient_domain, provider,\n"
+                  "mailbox_provider or campaign"},
     [STATS_LIMIT] = {"limit", "N",
                      "rows with --by, 1..10000 (default 100, the most\n"
                      "sent first)"},
@@ -167,7 +170,7 @@ static const struct cli_opt stats__opts[] = {
 };
 
 static const char stats__usage[] =
-    "usage: mailpulse stats --tenant T [--window 1h|24h|7d] [--by mailbox|recipient_domain]\n"
+    "usage: mailpulse stats --tenant T [--window 1h|24h|7d] [--by SCOPE]\n"
     "                       [--limit N] [--api URL] [--timeout-ms MS] [--json]\n"
     "                       [--token TOKEN]\n"
     "\n"
@@ -199,10 +202,13 @@ static int stats__run(const struct cli_cmd *cmd, int argc, char **argv)
             window = val;
             break;
         case STATS_BY:
-            if (strcmp(val, "mailbox") != 0 && strcmp(val, "recipient_domain") != 0)
-                return cli_usage_error(cmd, "--by: expected mailbox or recipient_domain, got \"%s\"",
-                                       val);
-            by = val;
+            by = NULL;
+            for (int sc = ENG_SCOPE_TENANT + 1; !by && sc < ENG_NSCOPES; sc++)
+                if (strcmp(val, eng_scope_name(sc)) == 0)
+                    by = val;
+            if (!by)
+                return cli_usage_error(cmd, "--by: expected mailbox, recipient_domain, provider, "
+                                       "mailbox_provider or campaign, got \"%s\"", val);
             break;
         case STATS_LIMIT:
             if ((rc = cli_arg_i64(&a, 1, STATS_MAX_LIMIT, &limit)) != MP_OK)

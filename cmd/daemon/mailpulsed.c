@@ -303,11 +303,7 @@ static struct daemon_reload *daemon__reload_build(const char *config_path)
 static void daemon__reload_limits(struct daemon *d, struct daemon_reload *r)
 {
     const struct mp_limits_conf *l = &r->nc->limits;
-    uint32_t half = d->cfg->max_keys / 2;
-    int over = l->tenant_max_keys > half;
-    for (size_t i = 0; i < l->n_tenants; i++)
-        over |= (l->tenants[i].set & MP_LIMIT_SET_KEYS) && l->tenants[i].max_keys > half;
-    if (over) {
+    if (mp_config_limits_over(r->nc, d->cfg->max_keys / 2)) {
         mp_error("reload_limits_refused err=\"a key cap is over half of the running "
                  "engine.max_keys (%u)\" kept=\"the limits in use\"", (unsigned)d->cfg->max_keys);
         return;
@@ -348,6 +344,7 @@ static void daemon__reload_apply(struct daemon *d, struct daemon_reload *r)
             "other settings at the next start\"",
             nrules, nc->n_receivers, nc->n_routes,
             MP_LOG_Q(nc->rules_path ? nc->rules_path : "(defaults)"));
+    mp_config_providers_apply(&nc->providers, d->table); /* logs a failure */
     daemon__reload_limits(d, r);
     daemon__reload_free(r);
 }
@@ -517,7 +514,8 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                 .limits_fn = mp_config_tenant_limits,
                                 .limits_arg = d->cfg};
     d->limits_cfg = d->cfg;
-    if ((rc = eng_table_create(&to, mp_now_ms(), &d->table)) != MP_OK) {
+    if ((rc = mp_config_providers_build(&d->cfg->providers, &to.providers)) != MP_OK ||
+        (rc = eng_table_create(&to, mp_now_ms(), &d->table)) != MP_OK) {
         snprintf(err, errlen, "cannot create key table (max_keys=%u) from %.256s/db: %s",
                  d->cfg->max_keys, d->cfg->data_dir, mp_strerror(rc));
         return rc;

@@ -458,6 +458,15 @@ static int cfg__limits_check(struct mp_yaml *y, yaml_node_t *root, struct mp_con
     return MP_OK;
 }
 
+int mp_config_limits_over(const struct mp_config *cfg, uint32_t most)
+{
+    const struct mp_limits_conf *l = &cfg->limits;
+    int over = l->tenant_max_keys > most;
+    for (size_t i = 0; i < l->n_tenants; i++)
+        over |= (l->tenants[i].set & MP_LIMIT_SET_KEYS) && l->tenants[i].max_keys > most;
+    return over;
+}
+
 void mp_config_tenant_limits(void *arg, const char *tenant, size_t len,
                              struct eng_tenant_limits *out)
 {
@@ -525,6 +534,7 @@ static const struct mp_yaml_key cfg__top_keys[] = {
     {.name = "http", .type = MP_YAML_FN, .fn = cfg__http},
     {.name = "engine", .type = MP_YAML_SECTION, .sub = cfg__engine_keys},
     {.name = "limits", .type = MP_YAML_SECTION, .sub = cfg__limits_keys},
+    {.name = "providers", .type = MP_YAML_FN, CF(providers), .fn = mp_config_providers},
     {.name = "rules", .type = MP_YAML_FN, CF(rules_path), .fn = cfg__rules},
     {.name = "alerting", .type = MP_YAML_SECTION, .sub = cfg__alerting_keys},
     {.name = "gate", .type = MP_YAML_FN, CF(gate), .fn = mp_config_gate},
@@ -635,6 +645,7 @@ void mp_config_free(struct mp_config *cfg)
     mp_auth_conf_free(&cfg->http_auth);
     ingest_curve_conf_free(&cfg->curve);
     mp_config_gate_free(&cfg->gate);
+    mp_config_providers_free(&cfg->providers);
     mp_config_receivers_free(cfg);
     free(cfg->path);
     free(cfg->warnings);

@@ -116,6 +116,7 @@
 #include "mp.h"
 #include "mp_auth.h"
 #include "mp_config_gate.h"
+#include "mp_config_providers.h"
 #include "mp_http.h"
 
 enum mp_receiver_type {
@@ -187,6 +188,7 @@ struct mp_config {
     int64_t producer_ttl_ms; /* ingest.producer_ttl, default 7 d, 1m..400d */
     int ack_max_pending;     /* ingest.ack_max_pending, default 1024 */
     struct ingest_curve_conf curve; /* ingest.curve; .enabled 0 when absent */
+    struct mp_providers_conf providers; /* providers: (mp_config_providers.h); n 0 when absent */
     char *http_listen; /* NULL when not set */
     struct mp_auth_conf http_auth; /* http.tokens, http.metrics_open */
     struct mp_http_opts http_opts; /* http.threads, max_connections[_per_ip], [header_]timeout */
@@ -226,6 +228,9 @@ void mp_config_free(struct mp_config *cfg);
  * Read-only: any thread. */
 void mp_config_tenant_limits(void *arg, const char *tenant, size_t len,
                              struct eng_tenant_limits *out);
+/* 1 when a key cap of cfg's limits (the default or a tenant's) is over
+ * `most` keys: a reload refuses such limits (half the running max_keys). */
+int mp_config_limits_over(const struct mp_config *cfg, uint32_t most);
 
 
 #endif

@@ -7,9 +7,11 @@
 
 #include "eng_name.h"
 
-static const char *const route__labels[] = {"alertname", "rule",    "severity",
-                                            "tenant",    "mailbox", "recipient_domain"};
-#define ROUTE__LABELS "alertname, rule, severity, tenant, mailbox or recipient_domain"
+static const char *const route__labels[] = {"alertname", "rule",     "severity",
+                                            "tenant",    "mailbox",  "recipient_domain",
+                                            "provider",  "campaign"};
+#define ROUTE__LABELS                                                                          \
+    "alertname, rule, severity, tenant, mailbox, recipient_domain, provider or campaign"
 
 static int route__array(struct mp_yaml *y, yaml_node_t *v, const char *path, const char *what,
                         size_t elem, void *arrp, size_t *n)

@@ -17,7 +17,7 @@
 
 static const char stats__expected[] =
     "expected /v1/tenants/{tenant}/stats?window=1h|24h|7d"
-    "[&by=mailbox|recipient_domain][&limit=N]";
+    "[&by=mailbox|recipient_domain|provider|mailbox_provider|campaign][&limit=N]";
 
 /* The windows the API offers (the engine also knows prev7d, for rules). */
 static const struct {
@@ -25,10 +25,8 @@ static const struct {
     int win;
 } stats__windows[] = {{"1h", ENG_WIN_1H}, {"24h", ENG_WIN_24H}, {"7d", ENG_WIN_7D}};
 
-static const struct {
-    const char *name; /* the by= value, and the group object's name key */
-    int scope;
-} stats__groupings[] = {{"mailbox", ENG_SCOPE_MAILBOX}, {"recipient_domain", ENG_SCOPE_DOMAIN}};
+/* by= takes a scope's name (eng_scope_name), any but tenant's; it is also
+ * the group object's name key. */
 
 /* A rate: the sum of up to three numerator types over one denominator type. */
 struct stats__rate {
@@ -239,7 +237,7 @@ static void stats__visit(void *arg, struct eng_key *k)
 
 struct stats__params {
     int win;
-    int by; /* index into stats__groupings, or -1 */
+    int by; /* a scope (not ENG_SCOPE_TENANT), or -1 */
     size_t limit;
 };
 
@@ -277,14 +275,14 @@ static int stats__params(const struct mp_http_request *req, struct stats__params
     }
 
     p->by = -1;
-    for (size_t i = 0; by && i < MP_ARRAY_LEN(stats__groupings); i++)
-        if (strcmp(by, stats__groupings[i].name) == 0)
-            p->by = (int)i;
+    for (int sc = ENG_SCOPE_TENANT + 1; by && sc < ENG_NSCOPES; sc++)
+        if (strcmp(by, eng_scope_name(sc)) == 0)
+            p->by = sc;
     if (by && p->by < 0) {
         stats__echo(by, strlen(by), echo, sizeof(echo));
         return stats__fail(out, MP_ERR_INVAL,
-                           "bad by \"%s\"; allowed: mailbox, recipient_domain (or leave it out "
-                           "for tenant totals)",
+                           "bad by \"%s\"; allowed: mailbox, recipient_domain, provider, "
+                           "mailbox_provider, campaign (or leave it out for tenant totals)",
                            echo);
     }
 
@@ -348,13 +346,27 @@ int mp_stats_tenant_path(const char *path, const char *route, const char *expect
     return MP_OK;
 }
 
-/* Adds the groups of scope stats__groupings[by] to o; -1 when out of
- * memory. */
+/* A group's name members: its scope's, and for "mailbox/provider" also
+ * the two parts (split at the last '/', as the engine names the key). */
+static json_t *stats__group_names(int by, const char *name)
+{
+    json_t *e = json_pack("{s:s}", eng_scope_name(by), name);
+    const char *slash = by == ENG_SCOPE_MAILBOX_PROVIDER ? strrchr(name, '/') : NULL;
+    if (e && slash &&
+        (json_object_set_new(e, "mailbox", json_stringn(name, (size_t)(slash - name))) != 0 ||
+         json_object_set_new(e, "provider", json_string(slash + 1)) != 0)) {
+        json_decref(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* Adds the groups of scope `by` to o; -1 when out of memory. */
 static int stats__add_groups(const struct eng_table *t, const struct eng_key *tk, int by,
                              struct stats__groups *g, json_t *o)
 {
-    const char *name = stats__groupings[by].name;
-    eng_table_children(t, tk, stats__groupings[by].scope, stats__visit, g);
+    const char *name = eng_scope_name(by);
+    eng_table_children(t, tk, by, stats__visit, g);
     if (g->nomem)
         return -1;
     if (g->n)
@@ -368,7 +380,7 @@ static int stats__add_groups(const struct eng_table *t, const struct eng_key *tk
         json_object_set_new(o, "groups", arr) != 0)
         return -1;
     for (size_t i = 0; i < g->n; i++) {
-        json_t *e = json_pack("{s:s}", name, g->g[i].name);
+        json_t *e = stats__group_names(by, g->g[i].name);
         if (e && stats__add_figures(e, g->g[i].c) != 0) {
             json_decref(e);
             e = NULL;
