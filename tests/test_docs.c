@@ -135,7 +135,8 @@ static void find_config_block(const char *block, int line, void *arg)
 {
     char **out = arg;
     MP_UNUSED(line);
-    if (*out == NULL && strncmp(block, "# mailpulse config", 18) == 0)
+    /* the every-key block, not a section's example (e.g. the adapters') */
+    if (*out == NULL && strncmp(block, "# mailpulse config: every key", 29) == 0)
         *out = strdup(block);
 }
 

@@ -12,6 +12,8 @@
 
 #include "alert_eval.h"
 #include "alert_sender.h"
+#include "mp_adapters.h"
+#include "mp_config.h"
 #include "mp_amapi.h"
 #include "eng_name.h"
 #include "mp_addr.h"
@@ -23,6 +25,7 @@ struct mp_api {
     struct mp_http *http;
     const struct mp_metrics_sources *src;
     const struct mp_auth *auth;
+    struct mp_adapters *adapters; /* NULL: no adapters: configured */
 };
 
 /* Who may call a route: anyone; the admin (anyone with metrics_open); a
@@ -81,8 +84,26 @@ static void api__metrics(void *arg, const struct mp_http_request *req, struct mp
 {
     const struct mp_api *api = arg;
     const char *only;
-    if (api__gate(api, API__METRICS, req, &only, out) == 0)
-        mp_metrics_reply(api->src, out);
+    if (api__gate(api, API__METRICS, req, &only, out) != 0)
+        return;
+    mp_metrics_reply(api->src, out);
+    struct mp_buf b = {out->body, out->len, out->len + 1}; /* mp_metrics: a NUL-ended buffer */
+    if (out->status == 200 && api->adapters && mp_adapters_metrics(api->adapters, &b) == MP_OK) {
+        out->body = b.p;
+        out->len = b.len;
+    } else if (out->status == 200 && api->adapters) {
+        mp_buf_free(&b);
+        *out = (struct mp_http_reply){0};
+        mp_http_error(out, 500, "out of memory");
+    }
+}
+
+/* POST /hooks/...: an ESP's webhook (mp_adapters.h); its own credentials,
+ * never the API's tokens (the services cannot send a Bearer token). */
+static void api__hooks(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
+{
+    const struct mp_api *api = arg;
+    mp_adapters_reply(api->adapters, req, out);
 }
 
 /* GET /v1/tenants/{tenant}/stats: the table is read lock-free (mp_stats.h);
@@ -249,6 +270,7 @@ static const struct mp_http_route api__routes[] = {
     {"GET", MP_STATS_PREFIX, NULL, MP_HTTP_PREFIX, api__stats},
     {"GET", "/v1/alerts/dead", NULL, 0, api__dead},
     {"GET", "/v1/alerts", NULL, 0, api__alerts},
+    {"POST", MP_ADAPTERS_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_BODY, api__hooks},
 };
 
 int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
@@ -275,20 +297,30 @@ int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
         rc = MP_ERR_NOMEM;
     } else {
         *api = (struct mp_api){.src = src, .auth = auth};
-        rc = mp_http_start_opts(listen, api__routes, MP_ARRAY_LEN(api__routes), api, opts,
+        const struct mp_config *c = src->cfg;
+        struct ingest_limits lim = {.retention_ms = c ? c->retention_ms : 0,
+                                    .future_ms = INGEST_FUTURE_MS_DEFAULT};
+        rc = c ? mp_adapters_create(c->adapters, c->n_adapters, src->table, &lim, &api->adapters)
+               : MP_OK;
+        if (rc == MP_OK)
+            rc = mp_http_start_opts(listen, api__routes, MP_ARRAY_LEN(api__routes), api, opts,
                                 &api->http, err, errlen);
     }
-    if (rc == MP_OK)
+    if (rc == MP_OK) {
         *out = api;
-    else
+    } else if (api) {
+        mp_adapters_destroy(api->adapters);
         free(api);
+    }
     return rc;
 }
 
 void mp_api_stop(struct mp_api *api)
 {
     /* The server first: once it has returned no handler reads api. */
-    if (api)
+    if (api) {
         mp_http_stop(api->http);
+        mp_adapters_destroy(api->adapters);
+    }
     free(api);
 }

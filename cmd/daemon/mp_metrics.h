@@ -61,6 +61,7 @@ void mp_metrics_flush_record(struct mp_metrics_flush *f, size_t entries, int64_t
 
 /* The parts of a running daemon the figures come from; borrowed, and they
  * must outlive every reader (the HTTP server stops first). */
+struct mp_config;
 struct mp_metrics_sources {
     struct eng_table *table;
     struct ingest *ingest;
@@ -76,6 +77,8 @@ struct mp_metrics_sources {
     const char *data_dir;
     /* Silences, for /api/v2/ (mp_amapi.h); NULL: that API answers 503. */
     struct alert_silences *silences;
+    /* The config, for the adapters (mp_adapters.h); NULL: none. */
+    const struct mp_config *cfg;
 };
 
 /* Every figure /metrics shows, as read at one moment. */
