@@ -11,6 +11,7 @@
 #include "ingest_adapt.h"
 #include "ingest_worker.h"
 #include "mp_atomic.h"
+#include "mp_adapters_seen.h"
 #include "mp_log.h"
 
 struct adapters__one {
@@ -19,95 +20,15 @@ struct adapters__one {
     mp_atomic_u64 requests, accepted, duplicates, bad_sig, malformed;
 };
 
-/* The dedup set: open addressing over keyed 64-bit hashes, each with the
- * time (ms) it may be forgotten; 0 is an empty slot. */
-struct adapters__seen {
-    uint64_t *h;
-    int64_t *until;
-    size_t cap, n;
-};
-
 struct mp_adapters {
     struct adapters__one *a;
     size_t n;
     struct ingest_limits lim;
     pthread_mutex_t mu; /* guards seen and proc */
-    struct adapters__seen seen;
+    struct mp_seen *seen;
     struct ingest_proc *proc;
-    uint64_t seed;
+    uint64_t seed; /* the dedup file's: ids hash alike after a restart */
 };
-
-static int seen__alloc(struct adapters__seen *s, size_t cap)
-{
-    s->h = calloc(cap, sizeof(*s->h));
-    s->until = calloc(cap, sizeof(*s->until));
-    s->cap = cap;
-    s->n = 0;
-    return s->h && s->until ? MP_OK : MP_ERR_NOMEM;
-}
-
-static void seen__free(struct adapters__seen *s)
-{
-    free(s->h);
-    free(s->until);
-}
-
-static size_t seen__find(const struct adapters__seen *s, uint64_t h)
-{
-    size_t i = h & (s->cap - 1);
-    while (s->until[i] && s->h[i] != h)
-        i = (i + 1) & (s->cap - 1);
-    return i;
-}
-
-static int seen__has(const struct adapters__seen *s, uint64_t h, int64_t now)
-{
-    size_t i = seen__find(s, h);
-    return s->until[i] > now;
-}
-
-/* Rebuilt without the expired entries, twice as large while still over a
- * quarter full. MP_ERR_FULL past MP_ADAPTERS_SEEN_MAX. */
-static int seen__rebuild(struct adapters__seen *s, int64_t now)
-{
-    size_t live = 0;
-    for (size_t i = 0; i < s->cap; i++)
-        live += s->until[i] > now;
-    size_t cap = s->cap;
-    while (live * 4 >= cap)
-        cap *= 2;
-    if (cap > MP_ADAPTERS_SEEN_MAX)
-        return MP_ERR_FULL;
-    struct adapters__seen ns;
-    if (seen__alloc(&ns, cap) != MP_OK) {
-        seen__free(&ns);
-        return MP_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < s->cap; i++) {
-        if (s->until[i] > now) {
-            size_t j = seen__find(&ns, s->h[i]);
-            ns.h[j] = s->h[i];
-            ns.until[j] = s->until[i];
-            ns.n++;
-        }
-    }
-    seen__free(s);
-    *s = ns;
-    return MP_OK;
-}
-
-static int seen__add(struct adapters__seen *s, uint64_t h, int64_t until, int64_t now)
-{
-    int rc = MP_OK;
-    if ((s->n + 1) * 2 > s->cap && (rc = seen__rebuild(s, now)) != MP_OK)
-        return rc;
-    size_t i = seen__find(s, h);
-    if (!s->until[i])
-        s->n++;
-    s->h[i] = h;
-    s->until[i] = until;
-    return MP_OK;
-}
 
 static uint64_t adapters__key(const struct mp_adapters *m, const struct adapters__one *a,
                               const char *kind, const char *id)
@@ -118,21 +39,25 @@ static uint64_t adapters__key(const struct mp_adapters *m, const struct adapters
 }
 
 int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_table *t,
-                       const struct ingest_limits *lim, struct mp_adapters **out)
+                       const struct ingest_limits *lim, const char *seen_path,
+                       struct mp_adapters **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (n == 0)
         return MP_OK;
     struct mp_adapters *m = calloc(1, sizeof(*m));
-    if (!m || !(m->a = calloc(n, sizeof(*m->a))) || seen__alloc(&m->seen, 1024) != MP_OK ||
-        ingest_proc_create(t, lim, &m->proc) != MP_OK) {
+    int rc = MP_ERR_NOMEM;
+    if (m && (m->a = calloc(n, sizeof(*m->a))) &&
+        (rc = mp_seen_open(seen_path, mp_now_ms(), &m->seen, err, errlen)) == MP_OK)
+        rc = ingest_proc_create(t, lim, &m->proc);
+    if (rc != MP_OK) {
         mp_adapters_destroy(m);
-        return MP_ERR_NOMEM;
+        return rc;
     }
     pthread_mutex_init(&m->mu, NULL);
     m->n = n;
     m->lim = *lim;
-    m->seed = eng_hash_seed();
+    m->seed = mp_seen_seed(m->seen);
     for (size_t i = 0; i < n; i++) {
         const struct mp_adapter_conf *c = &conf[i];
         m->a[i].c = c;
@@ -156,7 +81,7 @@ void mp_adapters_destroy(struct mp_adapters *m)
         ingest_proc_destroy(m->proc);
         pthread_mutex_destroy(&m->mu);
     }
-    seen__free(&m->seen);
+    mp_seen_close(m->seen);
     free(m->a);
     free(m);
 }
@@ -209,7 +134,7 @@ static int adapters__record(struct mp_adapters *m, struct adapters__one *a,
     uint64_t *keys = calloc(o->n + 1, sizeof(*keys));
     size_t k = 0;
     int status = 200;
-    int64_t until = now + a->c->dedup_window_ms;
+    int64_t until[2] = {now + a->c->dedup_window_ms, now + 2000 * INGEST_ADAPT_MAX_AGE_S};
     if (!ptrs || !keys) {
         free(ptrs);
         free(keys);
@@ -217,11 +142,11 @@ static int adapters__record(struct mp_adapters *m, struct adapters__one *a,
     }
     pthread_mutex_lock(&m->mu);
     uint64_t tok = o->token[0] ? adapters__key(m, a, "token", o->token) : 0;
-    if (tok && seen__has(&m->seen, tok, now))
+    if (tok && mp_seen_has(m->seen, tok, now))
         status = 401;
     for (size_t i = 0; status == 200 && i < o->n; i++) {
         uint64_t h = o->ev[i].id[0] ? adapters__key(m, a, "event", o->ev[i].id) : 0;
-        int again = h && seen__has(&m->seen, h, now);
+        int again = h && mp_seen_has(m->seen, h, now);
         for (size_t j = 0; h && !again && j < k; j++)
             again = keys[j] == h; /* the same id twice in one body */
         if (again) {
@@ -248,13 +173,19 @@ static int adapters__record(struct mp_adapters *m, struct adapters__one *a,
             free(wire);
         }
     }
-    /* remembered only once recorded: a failed request is retried whole */
-    for (size_t j = 0; status == 200 && j < k; j++)
-        if (keys[j] && seen__add(&m->seen, keys[j], until, now) != MP_OK)
-            status = 503;
-    if (status == 200 && tok && seen__add(&m->seen, tok, now + 2000 * INGEST_ADAPT_MAX_AGE_S,
-                                          now) != MP_OK)
+    /* remembered only once recorded (and synced to the file before the
+     * 2xx): a failed request is retried whole */
+    size_t nk = 0;
+    for (size_t j = 0; j < k; j++)
+        if (keys[j])
+            keys[nk++] = keys[j];
+    int64_t *untils = calloc(nk + 1, sizeof(*untils));
+    for (size_t j = 0; untils && j < nk; j++)
+        untils[j] = until[0];
+    if (status == 200 && (!untils || mp_seen_add(m->seen, keys, untils, nk, now) != MP_OK ||
+                          (tok && mp_seen_add(m->seen, &tok, &until[1], 1, now) != MP_OK)))
         status = 503;
+    free(untils);
     pthread_mutex_unlock(&m->mu);
     free(ptrs);
     free(keys);
@@ -300,7 +231,7 @@ void mp_adapters_reply(struct mp_adapters *m, const struct mp_http_request *req,
         snprintf(msg, sizeof(msg), "%s", err);
         mp_http_error(out, 400, msg);
     } else if (status != 200) {
-        mp_http_error(out, status, status == 503 ? "dedup table full; retry later" : "internal");
+        mp_http_error(out, status, status == 503 ? "dedup set full or not writable; retry later" : "internal");
     } else {
         mp_add_relaxed(&a->accepted, acc);
         mp_add_relaxed(&a->duplicates, dup);

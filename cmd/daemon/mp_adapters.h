@@ -9,15 +9,18 @@
  *        (a replay). Counted in mailpulse_adapter_bad_signature_total;
  *   400  the body is malformed, or an event fails the ingest rules
  *        (ingest_validate.h), with the first reason: nothing is recorded;
- *   503  the dedup table is full (the service retries later);
+ *   503  the dedup set is full (MP_SEEN_MAX) or its file cannot be written
+ *        (the service retries later);
  *   200  {"accepted":N,"duplicates":D,"rejected":R} once every new event is
  *        recorded in the engine table (ingest_proc; rejected: refused by
- *        the tenant limits). Durability: the counts reach RocksDB with the
- *        next counter flush (engine.flush_interval), not before the 2xx.
+ *        the tenant limits) and its id synced to the dedup file. The counts
+ *        reach RocksDB with the next counter flush (engine.flush_interval),
+ *        not before the 2xx.
  * Events whose service id was recorded within the adapter's dedup_window
- * are counted as duplicates and not recorded again. The dedup set lives in
- * memory (a keyed 64-bit hash of adapter name and id per entry, at most
- * MP_ADAPTERS_SEEN_MAX): a restart forgets it.
+ * are counted as duplicates and not recorded again. The dedup set
+ * (mp_adapters_seen.h: a keyed 64-bit hash of adapter name and id per
+ * entry) is synced to data_dir/MP_ADAPTERS_SEEN_FILE before the 2xx, so a
+ * restart still knows every id it answered.
  *
  * Threads: mp_adapters_reply() and mp_adapters_metrics() from any thread,
  * several at once (one mutex around dedup and recording: the engine writer
@@ -37,13 +40,16 @@
 #include "mp_config_adapters.h"
 #include "mp_http.h"
 
-#define MP_ADAPTERS_SEEN_MAX (1u << 22)
+#define MP_ADAPTERS_SEEN_FILE "adapters.seen" /* in data_dir (mp_adapters_seen.h) */
 
 struct mp_adapters;
 
-/* MP_OK or MP_ERR_NOMEM. n 0: *out NULL (every call takes NULL). */
+/* MP_OK, MP_ERR_NOMEM, or MP_ERR_IO when the dedup file (seen_path; NULL:
+ * memory only) cannot be read or written (err says why). n 0: *out NULL
+ * (every call takes NULL). */
 int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_table *t,
-                       const struct ingest_limits *lim, struct mp_adapters **out);
+                       const struct ingest_limits *lim, const char *seen_path,
+                       struct mp_adapters **out, char *err, size_t errlen);
 void mp_adapters_destroy(struct mp_adapters *a);
 void mp_adapters_reply(struct mp_adapters *a, const struct mp_http_request *req,
                        struct mp_http_reply *out);

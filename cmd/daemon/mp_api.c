@@ -300,7 +300,11 @@ int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
         const struct mp_config *c = src->cfg;
         struct ingest_limits lim = {.retention_ms = c ? c->retention_ms : 0,
                                     .future_ms = INGEST_FUTURE_MS_DEFAULT};
-        rc = c ? mp_adapters_create(c->adapters, c->n_adapters, src->table, &lim, &api->adapters)
+        char seen[4200];
+        snprintf(seen, sizeof(seen), "%s/%s", src->data_dir ? src->data_dir : ".",
+                 MP_ADAPTERS_SEEN_FILE);
+        rc = c ? mp_adapters_create(c->adapters, c->n_adapters, src->table, &lim,
+                                    src->data_dir ? seen : NULL, &api->adapters, err, errlen)
                : MP_OK;
         if (rc == MP_OK)
             rc = mp_http_start_opts(listen, api__routes, MP_ARRAY_LEN(api__routes), api, opts,
