@@ -182,8 +182,11 @@ static int adapters__record(struct mp_adapters *m, struct adapters__one *a,
     int64_t *untils = calloc(nk + 1, sizeof(*untils));
     for (size_t j = 0; untils && j < nk; j++)
         untils[j] = until[0];
-    if (status == 200 && (!untils || mp_seen_add(m->seen, keys, untils, nk, now) != MP_OK ||
-                          (tok && mp_seen_add(m->seen, &tok, &until[1], 1, now) != MP_OK)))
+    if (untils && tok) { /* the token with the ids: one sync per request */
+        keys[nk] = tok;
+        untils[nk++] = until[1];
+    }
+    if (status == 200 && (!untils || mp_seen_add(m->seen, keys, untils, nk, now) != MP_OK))
         status = 503;
     free(untils);
     pthread_mutex_unlock(&m->mu);
