@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "eng_hash.h"
 #include "ingest_adapt.h"
@@ -140,7 +141,20 @@ static int adapters__record(struct mp_adapters *m, struct adapters__one *a,
         free(keys);
         return 500;
     }
-    pthread_mutex_lock(&m->mu);
+    /* Overload: past MP_ADAPTERS_BUSY_MS behind other requests (each holds
+     * the lock through a sync), answer 503 so the service retries later
+     * instead of piling connections up. */
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += MP_ADAPTERS_BUSY_MS / 1000;
+    dl.tv_nsec += (long)(MP_ADAPTERS_BUSY_MS % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L)
+        dl.tv_sec++, dl.tv_nsec -= 1000000000L;
+    if (pthread_mutex_timedlock(&m->mu, &dl) != 0) {
+        free(ptrs);
+        free(keys);
+        return 503;
+    }
     uint64_t tok = o->token[0] ? adapters__key(m, a, "token", o->token) : 0;
     if (tok && mp_seen_has(m->seen, tok, now))
         status = 401;
@@ -234,7 +248,9 @@ void mp_adapters_reply(struct mp_adapters *m, const struct mp_http_request *req,
         snprintf(msg, sizeof(msg), "%s", err);
         mp_http_error(out, 400, msg);
     } else if (status != 200) {
-        mp_http_error(out, status, status == 503 ? "dedup set full or not writable; retry later" : "internal");
+        mp_http_error(out, status,
+                      status == 503 ? "busy, or the dedup set full or not writable; retry later"
+                                    : "internal");
     } else {
         mp_add_relaxed(&a->accepted, acc);
         mp_add_relaxed(&a->duplicates, dup);

@@ -9,8 +9,9 @@
  *        (a replay). Counted in mailpulse_adapter_bad_signature_total;
  *   400  the body is malformed, or an event fails the ingest rules
  *        (ingest_validate.h), with the first reason: nothing is recorded;
- *   503  the dedup set is full (MP_SEEN_MAX) or its file cannot be written
- *        (the service retries later);
+ *   503  the dedup set is full (MP_SEEN_MAX) or its file cannot be written,
+ *        or the request waited MP_ADAPTERS_BUSY_MS for the others (the
+ *        service retries later);
  *   200  {"accepted":N,"duplicates":D,"rejected":R} once every new event is
  *        recorded in the engine table (ingest_proc; rejected: refused by
  *        the tenant limits) and its id synced to the dedup file. The counts
@@ -40,6 +41,7 @@
 #include "mp_config_adapters.h"
 #include "mp_http.h"
 
+#define MP_ADAPTERS_BUSY_MS 2000 /* overload: then 503 */
 #define MP_ADAPTERS_SEEN_FILE "adapters.seen" /* in data_dir (mp_adapters_seen.h) */
 
 struct mp_adapters;
