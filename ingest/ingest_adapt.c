@@ -164,14 +164,20 @@ int adapt__rfc3339(const char *s, int64_t *ms)
                 frac += (*p - '0') * (scale /= 10);
         }
     }
-    if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
-        return -1;
+    /* Z, or an offset: Postmark's own examples carry -04:00 */
+    int off_min = 0, oh, om, n2 = 0;
+    if (strcmp(p, "Z") != 0) {
+        if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d%n", &oh, &om, &n2) != 2 ||
+            n2 != 5 || p[6] != '\0' || oh > 23 || om > 59)
+            return -1;
+        off_min = (*p == '-' ? -1 : 1) * (oh * 60 + om);
+    }
     if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
         tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || tm.tm_year < 1970)
         return -1;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
-    *ms = (int64_t)timegm(&tm) * 1000 + frac;
+    *ms = ((int64_t)timegm(&tm) - off_min * 60LL) * 1000 + frac;
     return 0;
 }
 

@@ -27,7 +27,8 @@ int adapt__fields(const struct ingest_adapt_conf *conf, json_t *fields,
 /* The event id, a non-empty string of at most INGEST_ADAPT_ID_MAX bytes. */
 int adapt__id(struct ingest_adapt_event *ev, json_t *v, const char *where, char *err,
               size_t errlen);
-/* RFC 3339 UTC ("2026-12-02T06:40:00.123Z", fraction optional) -> ms. */
+/* RFC 3339 ("2026-12-02T06:40:00.123Z", "...T01:40:00-05:00"; fraction
+ * optional, its first 3 digits kept) -> ms since the epoch. */
 int adapt__rfc3339(const char *s, int64_t *ms);
 /* A JSON string member, or NULL. */
 const char *adapt__str(json_t *o, const char *key);

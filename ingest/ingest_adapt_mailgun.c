@@ -24,7 +24,14 @@
 static int mailgun__sig_ok(const struct ingest_adapt_conf *conf, json_t *sig, int64_t now_ms,
                            struct ingest_adapt_out *out)
 {
+    /* the timestamp is documented as an int and sent as a string: take both */
+    char tsbuf[24];
     const char *ts = adapt__str(sig, "timestamp"), *tok = adapt__str(sig, "token");
+    if (!ts && json_is_integer(json_object_get(sig, "timestamp"))) {
+        snprintf(tsbuf, sizeof(tsbuf), "%lld",
+                 (long long)json_integer_value(json_object_get(sig, "timestamp")));
+        ts = tsbuf;
+    }
     const char *hex = adapt__str(sig, "signature");
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;

@@ -112,6 +112,16 @@ START_TEST(signature_refusals)
                      INGEST_ADAPT_ERR_SIG);
     ck_assert_int_eq(parse_at(&conf, "mailgun_delivered.json", KEY, TS + 300, &o, err), MP_OK);
     ingest_adapt_out_free(&o);
+    /* the timestamp as a JSON integer (its documented type) verifies too */
+    {
+        char *raw0 = afx_load("mailgun_delivered.json"), *b0 = afx_mailgun_sign(raw0, KEY, TS, TOKEN);
+        char *b1 = afx_set(b0, "signature", "timestamp", NULL, TS);
+        ck_assert_int_eq(ingest_adapt_parse(&conf, b1, strlen(b1), TS * 1000, &o, err, 256), MP_OK);
+        ingest_adapt_out_free(&o);
+        free(raw0);
+        free(b0);
+        free(b1);
+    }
     /* the fixture as published: its signature is not ours */
     char *raw = afx_load("mailgun_delivered.json");
     ck_assert_int_eq(ingest_adapt_parse(&conf, raw, strlen(raw), TS * 1000, &o, err, 256),
