@@ -14,8 +14,9 @@
  *       100 `accepted` + 10 `failed` (permanent) webhooks, each signed as
  *       Mailgun signs (HMAC-SHA256 of timestamp + token), reach acme-mg's
  *       bounce_rate alert; one `delivered` replayed with a fresh signature is
- *       counted once; the same signature again (token replay) and a wrong
- *       key are 401, counted in mailpulse_adapter_bad_signature_total.
+ *       counted once, and so is the same request again; its signature on
+ *       another event (a token replay) and a wrong key are 401, counted in
+ *       mailpulse_adapter_bad_signature_total.
  *   postmark_crosses_bounce_rate
  *       100 sent over ZeroMQ (Postmark has no "sent" record) and 10 Bounce
  *       records (HardBounce, tenant from Metadata) reach acme-pm's
@@ -237,13 +238,17 @@ START_TEST(mailgun_crosses_bounce_rate)
     char *d2 = mailgun_body(ok, "delivered", "mg-dlv", "tok-d2", MG_KEY);
     post_ok("/hooks/acme-mailgun", NULL, d1, "\"accepted\":1");
     post_ok("/hooks/acme-mailgun", NULL, d2, "\"accepted\":0,\"duplicates\":1");
-    /* the same signature twice is a replay; a wrong key is refused */
-    EW_MUST(&W, post("/hooks/acme-mailgun", NULL, d2, NULL, 0) == 401, "token replay");
+    /* the same request again (a retry after a lost 200) is a duplicate; its
+     * signature on another event is a forgery; a wrong key is refused */
+    post_ok("/hooks/acme-mailgun", NULL, d2, "\"accepted\":0,\"duplicates\":1");
+    char *forged = afx_set(d2, "event-data", "id", "mg-forged", 0);
+    EW_MUST(&W, post("/hooks/acme-mailgun", NULL, forged, NULL, 0) == 401, "token replay");
+    free(forged);
     char *bad = mailgun_body(ok, "delivered", "mg-bad", "tok-bad", "not-the-key");
     EW_MUST(&W, post("/hooks/acme-mailgun", NULL, bad, NULL, 0) == 401, "wrong key");
     expect("acme-mailgun", "bad_signature", 2);
     expect("acme-mailgun", "events_accepted", 111);
-    expect("acme-mailgun", "events_duplicate", 1);
+    expect("acme-mailgun", "events_duplicate", 2);
     free(d1);
     free(d2);
     free(bad);

@@ -6,7 +6,9 @@
  *   401  postmark: basic auth wrong or missing; json: Authorization: Bearer
  *        <signing_key> wrong or missing; mailgun: signature wrong, missing,
  *        more than INGEST_ADAPT_MAX_AGE_S old, or its token already used
- *        (a replay). Counted in mailpulse_adapter_bad_signature_total;
+ *        for another event (a replay: Mailgun signs timestamp and token, not
+ *        the body; the same event under its used token is a retry, answered
+ *        as a duplicate). Counted in mailpulse_adapter_bad_signature_total;
  *   400  the body is malformed, or an event fails the ingest rules
  *        (ingest_validate.h), with the first reason: nothing is recorded;
  *   503  the dedup set is full (MP_SEEN_MAX) or its file cannot be written,
