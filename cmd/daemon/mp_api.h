@@ -15,6 +15,9 @@
  *                                       500 (and nothing left) when it fails
  *   GET|POST|DELETE /api/v2/...         Alertmanager's API v2 (mp_amapi.h),
  *                                       scoped like /v1/alerts
+ *   POST /hooks/...                     the ESP webhook adapters
+ *                                       (mp_adapters.h): their own
+ *                                       credentials, never the tokens below
  *
  * Contract: mp_api_start() serves these on `listen` (mp_http.h: host:port as
  * mp_addr.h parses it, IPv4, [IPv6] or a name) until mp_api_stop(). Every
