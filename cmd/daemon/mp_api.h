@@ -43,6 +43,8 @@
  * alert_sender.h). Ownership: `src` and `auth` (NULL: no tokens) are
  * borrowed and must stay valid, with every part in them, until
  * mp_api_stop() has returned.
+ * With src->cfg naming adapters, mp_api_start() also opens their dedup
+ * file (data_dir/adapters.seen, mp_adapters.h): MP_ERR_IO when it cannot.
  * Returns MP_ERR_INVAL as above, MP_ERR_NOMEM, or what mp_http_start() returns.
  */
 #ifndef MP_API_H
