@@ -314,11 +314,21 @@ $(BUILD)/fuzz_rules: tests/fuzz/fuzz_rules.c $(FUZZ_RULES_SRCS)
 	clang $(FUZZ_CFLAGS) $(INC_alerts) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
 		$^ $(FUZZ_RULES_LIBS) -o $@
 
+# The ESP webhook body parsers (ingest/ingest_adapt.h): pure, so they link
+# only themselves, the name grammar and the address checks.
+FUZZ_ADAPT_SRCS := $(wildcard ingest/ingest_adapt*.c) ingest/ingest_validate.c \
+	engine/eng_name.c engine/eng_types.c
+FUZZ_ADAPT_MAX_LEN ?= 65536
+
+$(BUILD)/fuzz_adapt: tests/fuzz/fuzz_adapt.c $(FUZZ_ADAPT_SRCS) $(GEN)/mailpulse.pb-c.h
+	clang $(FUZZ_CFLAGS) $(INC_ingest) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
+		tests/fuzz/fuzz_adapt.c $(FUZZ_ADAPT_SRCS) $(call pkg_libs,jansson libcrypto libprotobuf-c) -o $@
+
 $(BUILD)/fuzz_events_file: tests/fuzz/fuzz_events_file.c $(FUZZ_EVF_SRCS)
 	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags jansson 2>/dev/null) \
 		$^ $(call pkg_libs,jansson) -o $@
 
-.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-seeds
+.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-seeds
 fuzz: $(BUILD)/fuzz_decode
 	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
 	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
@@ -339,6 +349,14 @@ fuzz-events-file: $(BUILD)/fuzz_events_file
 	$(BUILD)/fuzz_events_file -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_EVF_MAX_LEN) \
 		-artifact_prefix=$(BUILD)/fuzz-artifacts/ \
 		$(BUILD)/fuzz-events-file-corpus tests/fuzz/corpus/events_file
+
+# The adapters' body parsers, seeded with the fixtures (each prefixed with
+# its type byte: tests/fuzz/corpus/adapt).
+fuzz-adapt: $(BUILD)/fuzz_adapt
+	mkdir -p $(BUILD)/fuzz-adapt-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz_adapt -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_ADAPT_MAX_LEN) \
+		-artifact_prefix=$(BUILD)/fuzz-artifacts/ \
+		$(BUILD)/fuzz-adapt-corpus tests/fuzz/corpus/adapt
 
 # Rewrites the committed seed corpora from their generators (the fuzz
 # targets built with -DFUZZ_WRITE_SEEDS) and rules.example.yaml. Run it

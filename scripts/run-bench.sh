@@ -48,6 +48,10 @@ load
 for i in 1 2 3; do "$dir/bench_latency" --n 200; done
 echo "== crossing-to-webhook latency, background load 200k events/s (3 runs x 200 crossings)"
 for i in 1 2 3; do "$dir/bench_latency" --n 200 --load 200000; done
+echo "== ESP webhook adapters: json (400 events a body), Mailgun, Postmark, 2 clients, 5 s each"
+load
+"$dir/bench_adapters" -s 5
+
 echo "== memory under hostile producers: 4 PUSH senders flat out 20 s, then one 450 MB frame (3 runs each)"
 load
 "$dir/bench_flood" --seconds 20 --senders 4 --runs 3

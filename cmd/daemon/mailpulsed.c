@@ -561,7 +561,7 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                          .store = d->store,
                                          .astore = d->astore,
                                          .data_dir = d->cfg->data_dir,
-                                         .silences = d->silences, .gate = d->gate};
+                                         .silences = d->silences, .gate = d->gate, .cfg = d->cfg};
     if (d->cfg->http_listen && (rc = mp_auth_create(&d->cfg->http_auth, &d->auth)) != MP_OK)
         return rc;
     if (d->cfg->http_listen &&

@@ -12,6 +12,8 @@
 
 #include "alert_eval.h"
 #include "alert_sender.h"
+#include "mp_adapters.h"
+#include "mp_config.h"
 #include "mp_amapi.h"
 #include "eng_name.h"
 #include "mp_addr.h"
@@ -26,6 +28,7 @@ struct mp_api {
     struct mp_http *http;
     const struct mp_metrics_sources *src;
     const struct mp_auth *auth;
+    struct mp_adapters *adapters; /* NULL: no adapters: configured */
 };
 
 /* Who may call a route: anyone; the admin (anyone with metrics_open); a
@@ -84,8 +87,26 @@ static void api__metrics(void *arg, const struct mp_http_request *req, struct mp
 {
     const struct mp_api *api = arg;
     const char *only;
-    if (api__gate(api, API__METRICS, req, &only, out) == 0)
-        mp_metrics_reply(api->src, out);
+    if (api__gate(api, API__METRICS, req, &only, out) != 0)
+        return;
+    mp_metrics_reply(api->src, out);
+    struct mp_buf b = {out->body, out->len, out->len + 1}; /* mp_metrics: a NUL-ended buffer */
+    if (out->status == 200 && api->adapters && mp_adapters_metrics(api->adapters, &b) == MP_OK) {
+        out->body = b.p;
+        out->len = b.len;
+    } else if (out->status == 200 && api->adapters) {
+        mp_buf_free(&b);
+        *out = (struct mp_http_reply){0};
+        mp_http_error(out, 500, "out of memory");
+    }
+}
+
+/* POST /hooks/...: an ESP's webhook (mp_adapters.h); its own credentials,
+ * never the API's tokens (the services cannot send a Bearer token). */
+static void api__hooks(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
+{
+    const struct mp_api *api = arg;
+    mp_adapters_reply(api->adapters, req, out);
 }
 
 /* GET /v1/tenants/{tenant}/stats, /series and /metrics: the table is read
@@ -284,6 +305,7 @@ static const struct mp_http_route api__routes[] = {
     {"GET", "/v1/alerts", NULL, 0, api__alerts},
     {"GET", "/v1/gate", NULL, MP_HTTP_INLINE, api__gate_decide}, /* a lookup: no queueing */
     {"GET", "/v1/gate/pauses", NULL, 0, api__gate_pauses},
+    {"POST", MP_ADAPTERS_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_BODY, api__hooks},
 };
 
 int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
@@ -310,20 +332,34 @@ int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
         rc = MP_ERR_NOMEM;
     } else {
         *api = (struct mp_api){.src = src, .auth = auth};
-        rc = mp_http_start_opts(listen, api__routes, MP_ARRAY_LEN(api__routes), api, opts,
+        const struct mp_config *c = src->cfg;
+        struct ingest_limits lim = {.retention_ms = c ? c->retention_ms : 0,
+                                    .future_ms = INGEST_FUTURE_MS_DEFAULT};
+        char seen[4200];
+        snprintf(seen, sizeof(seen), "%s/%s", src->data_dir ? src->data_dir : ".",
+                 MP_ADAPTERS_SEEN_FILE);
+        rc = c ? mp_adapters_create(c->adapters, c->n_adapters, src->table, &lim,
+                                    src->data_dir ? seen : NULL, &api->adapters, err, errlen)
+               : MP_OK;
+        if (rc == MP_OK)
+            rc = mp_http_start_opts(listen, api__routes, MP_ARRAY_LEN(api__routes), api, opts,
                                 &api->http, err, errlen);
     }
-    if (rc == MP_OK)
+    if (rc == MP_OK) {
         *out = api;
-    else
+    } else if (api) {
+        mp_adapters_destroy(api->adapters);
         free(api);
+    }
     return rc;
 }
 
 void mp_api_stop(struct mp_api *api)
 {
     /* The server first: once it has returned no handler reads api. */
-    if (api)
+    if (api) {
         mp_http_stop(api->http);
+        mp_adapters_destroy(api->adapters);
+    }
     free(api);
 }

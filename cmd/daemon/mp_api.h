@@ -21,6 +21,9 @@
  *   GET /v1/gate/pauses[?tenant=T]      what the gate pauses (mp_gate.h)
  *   GET|POST|DELETE /api/v2/...         Alertmanager's API v2 (mp_amapi.h),
  *                                       scoped like /v1/alerts
+ *   POST /hooks/...                     the ESP webhook adapters
+ *                                       (mp_adapters.h): their own
+ *                                       credentials, never the tokens below
  *
  * Contract: mp_api_start() serves these on `listen` (mp_http.h: host:port as
  * mp_addr.h parses it, IPv4, [IPv6] or a name) until mp_api_stop(). Every
@@ -46,6 +49,8 @@
  * alert_sender.h). Ownership: `src` and `auth` (NULL: no tokens) are
  * borrowed and must stay valid, with every part in them, until
  * mp_api_stop() has returned.
+ * With src->cfg naming adapters, mp_api_start() also opens their dedup
+ * file (data_dir/adapters.seen, mp_adapters.h): MP_ERR_IO when it cannot.
  * Returns MP_ERR_INVAL as above, MP_ERR_NOMEM, or what mp_http_start() returns.
  */
 #ifndef MP_API_H

@@ -29,6 +29,7 @@
 #include "mp_addr.h"
 #include "mp_config_check.h"
 #include "mp_config_curve.h"
+#include "mp_config_adapters.h"
 #include "mp_config_receivers.h"
 #include "mp_config_route.h"
 #include "mp_log.h"
@@ -540,6 +541,7 @@ static const struct mp_yaml_key cfg__top_keys[] = {
     {.name = "gate", .type = MP_YAML_FN, CF(gate), .fn = mp_config_gate},
     {.name = "receivers", .type = MP_YAML_FN, .fn = mp_config_receivers},
     {.name = "routes", .type = MP_YAML_DEFER},
+    {.name = "adapters", .type = MP_YAML_FN, .fn = mp_config_adapters},
     {0},
 };
 
@@ -647,6 +649,7 @@ void mp_config_free(struct mp_config *cfg)
     mp_config_gate_free(&cfg->gate);
     mp_config_providers_free(&cfg->providers);
     mp_config_receivers_free(cfg);
+    mp_config_adapters_free(cfg);
     free(cfg->path);
     free(cfg->warnings);
     free(cfg->data_dir);

@@ -174,6 +174,8 @@ struct mp_limits_conf {
     struct mp_tenant_limits_conf *tenants;
 };
 
+struct mp_adapter_conf;
+
 struct mp_config {
     char *path;        /* the file this came from */
     char *warnings;    /* NULL, or "file:line: key: warning: ...\n" lines (mp_config_check.h) */
@@ -218,6 +220,8 @@ struct mp_config {
     struct mp_route_entry_conf *default_entries;
     size_t n_routes;
     struct mp_route_conf *routes; /* per-tenant routes */
+    size_t n_adapters;
+    struct mp_adapter_conf *adapters; /* adapters: (mp_config_adapters.h) */
 };
 
 /* Load and validate `path`. On success *out owns a new config. */

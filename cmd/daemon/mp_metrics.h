@@ -62,6 +62,7 @@ void mp_metrics_flush_record(struct mp_metrics_flush *f, size_t entries, int64_t
 
 /* The parts of a running daemon the figures come from; borrowed, and they
  * must outlive every reader (the HTTP server stops first). */
+struct mp_config;
 struct mp_metrics_sources {
     struct eng_table *table;
     struct ingest *ingest;
@@ -78,6 +79,8 @@ struct mp_metrics_sources {
     /* Silences, for /api/v2/ (mp_amapi.h); NULL: that API answers 503. */
     struct alert_silences *silences;
     struct mp_gate *gate; /* the send gate (mp_gate.h); NULL: /v1/gate answers 503 */
+    /* The config, for the adapters (mp_adapters.h); NULL: none. */
+    const struct mp_config *cfg;
 };
 
 /* Every figure /metrics shows, as read at one moment. */

@@ -1,0 +1,63 @@
+/* mp_adapters.h — the daemon's ESP webhook endpoints (config: adapters:,
+ * mp_config_adapters.h; bodies: ingest/ingest_adapt.h).
+ *
+ * Contract: mp_adapters_reply() answers one POST under MP_ADAPTERS_PREFIX:
+ *   404  no adapter has this path;
+ *   401  postmark: basic auth wrong or missing; json: Authorization: Bearer
+ *        <signing_key> wrong or missing; mailgun: signature wrong, missing,
+ *        more than INGEST_ADAPT_MAX_AGE_S old, or its token already used
+ *        for another event (a replay: Mailgun signs timestamp and token, not
+ *        the body; the same event under its used token is a retry, answered
+ *        as a duplicate). Counted in mailpulse_adapter_bad_signature_total;
+ *   400  the body is malformed, or an event fails the ingest rules
+ *        (ingest_validate.h), with the first reason: nothing is recorded;
+ *   503  the dedup set is full (MP_SEEN_MAX) or its file cannot be written,
+ *        or the request waited MP_ADAPTERS_BUSY_MS for the others (the
+ *        service retries later);
+ *   200  {"accepted":N,"duplicates":D,"rejected":R} once every new event is
+ *        recorded in the engine table (ingest_proc; rejected: refused by
+ *        the tenant limits) and its id synced to the dedup file. The counts
+ *        reach RocksDB with the next counter flush (engine.flush_interval),
+ *        not before the 2xx.
+ * Events whose service id was recorded within the adapter's dedup_window
+ * are counted as duplicates and not recorded again. The dedup set
+ * (mp_adapters_seen.h: a keyed 64-bit hash of adapter name and id per
+ * entry) is synced to data_dir/MP_ADAPTERS_SEEN_FILE before the 2xx, so a
+ * restart still knows every id it answered.
+ *
+ * Threads: mp_adapters_reply() and mp_adapters_metrics() from any thread,
+ * several at once (one mutex around dedup and recording: the engine writer
+ * registration is one, and a body is recorded as one frame).
+ * Ownership: `conf` and the table are borrowed until mp_adapters_destroy(),
+ * which runs after the HTTP server stopped and before the table goes.
+ */
+#ifndef MP_ADAPTERS_H
+#define MP_ADAPTERS_H
+
+#include <stddef.h>
+
+#include "eng_table.h"
+#include "ingest_validate.h"
+#include "mp.h"
+#include "mp_buf.h"
+#include "mp_config_adapters.h"
+#include "mp_http.h"
+
+#define MP_ADAPTERS_BUSY_MS 2000 /* overload: then 503 */
+#define MP_ADAPTERS_SEEN_FILE "adapters.seen" /* in data_dir (mp_adapters_seen.h) */
+
+struct mp_adapters;
+
+/* MP_OK, MP_ERR_NOMEM, or MP_ERR_IO when the dedup file (seen_path; NULL:
+ * memory only) cannot be read or written (err says why). n 0: *out NULL
+ * (every call takes NULL). */
+int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_table *t,
+                       const struct ingest_limits *lim, const char *seen_path,
+                       struct mp_adapters **out, char *err, size_t errlen);
+void mp_adapters_destroy(struct mp_adapters *a);
+void mp_adapters_reply(struct mp_adapters *a, const struct mp_http_request *req,
+                       struct mp_http_reply *out);
+/* Appends the adapters' Prometheus rows (per adapter="name") to b. */
+int mp_adapters_metrics(struct mp_adapters *a, struct mp_buf *b);
+
+#endif

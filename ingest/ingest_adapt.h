@@ -1,0 +1,80 @@
+/* ingest_adapt.h — ESP webhook bodies (json, Mailgun, Postmark) turned into
+ * mailpulse events: the pure part of the HTTP adapters.
+ *
+ * Contract: ingest_adapt_parse() reads one whole webhook body of `kind`
+ * and fills `out` with every event it carries, or refuses the whole body
+ * (MP_ERR_INVAL, err names the first reason: "events[3].type: unknown
+ * type \"x\""): nothing is half-read, so a caller records all of `out` or
+ * nothing. Each event gets its tenant (conf->tenant, or the body's
+ * conf->tenant_field, which must then be one of conf->tenants), its
+ * mailbox (from the feed, or conf->mailbox_field; empty when neither
+ * carries one: the event still counts at its tenant and domain), the
+ * recipient's domain, a type (eng_types.h), a time and the service's own
+ * event id (the dedup key; may be empty for the json type).
+ *
+ * Signatures: Mailgun signs inside the body, so ingest_adapt_parse()
+ * checks it (conf->signing_key, HMAC-SHA256 of timestamp+token, compared in
+ * constant time) and returns INGEST_ADAPT_ERR_SIG for a bad or missing one, and
+ * for a timestamp more than INGEST_ADAPT_MAX_AGE_S off `now_ms`; the token
+ * comes back in out->token for the caller's replay check. Postmark and
+ * json authenticate with HTTP headers: ingest_adapt_basic_ok() and
+ * ingest_adapt_bearer_ok() (constant time too).
+ *
+ * Pure: no I/O, no globals; any thread. `out` is the caller's, freed with
+ * ingest_adapt_out_free() whatever the result.
+ */
+#ifndef INGEST_ADAPT_H
+#define INGEST_ADAPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mp.h"
+
+enum ingest_adapt_kind { INGEST_ADAPT_JSON = 0, INGEST_ADAPT_MAILGUN = 1, INGEST_ADAPT_POSTMARK = 2 };
+
+#define INGEST_ADAPT_MAX_EVENTS 10000 /* events in one body */
+#define INGEST_ADAPT_ID_MAX 128       /* bytes of a service's event id */
+#define INGEST_ADAPT_MAX_AGE_S 300    /* Mailgun: signature timestamp skew */
+#define INGEST_ADAPT_MAX_TENANTS 64
+/* ingest_adapt_parse(): the body's signature is bad, missing or too old */
+#define INGEST_ADAPT_ERR_SIG (-64)
+
+struct ingest_adapt_conf {
+    enum ingest_adapt_kind kind;
+    const char *tenant;        /* fixed tenant, or NULL (then tenant_field) */
+    const char *tenant_field;  /* a field of the event's custom data / metadata */
+    const char *const *tenants; /* allowed tenants for tenant_field */
+    size_t ntenants;
+    const char *mailbox_field; /* NULL: the feed's sender */
+    const char *signing_key;   /* mailgun: HMAC key */
+};
+
+struct ingest_adapt_event {
+    char tenant[65];
+    char mailbox[255];
+    char domain[254];
+    int type;
+    int64_t time_ms;
+    char id[INGEST_ADAPT_ID_MAX + 1];
+};
+
+struct ingest_adapt_out {
+    struct ingest_adapt_event *ev;
+    size_t n, cap;
+    char token[INGEST_ADAPT_ID_MAX + 1]; /* mailgun: the signature's token */
+};
+
+int ingest_adapt_parse(const struct ingest_adapt_conf *conf, const char *body, size_t len,
+                       int64_t now_ms, struct ingest_adapt_out *out, char *err, size_t errlen);
+void ingest_adapt_out_free(struct ingest_adapt_out *out);
+
+/* "user:password" against an Authorization: Basic header (NULL: absent). */
+int ingest_adapt_basic_ok(const char *userpass, const char *header);
+/* `token` against an Authorization: Bearer header (NULL: absent). */
+int ingest_adapt_bearer_ok(const char *token, const char *header);
+
+/* "json", "mailgun", "postmark" -> kind; 0, or -1 when unknown. */
+int ingest_adapt_kind_parse(const char *s, enum ingest_adapt_kind *out);
+
+#endif

@@ -1,0 +1,64 @@
+/* adapt_fixture.c — see adapt_fixture.h. */
+#include "adapt_fixture.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+char *afx_load(const char *name)
+{
+    const char *src = getenv("MP_SRC_DIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/tests/fixtures/adapters/%s", src ? src : ".", name);
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open fixture %s (set MP_SRC_DIR)", path);
+    char *buf = calloc(1, 1 << 16);
+    ck_assert_ptr_nonnull(buf);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    fclose(f);
+    ck_assert_msg(n > 0, "empty fixture %s", path);
+    return buf;
+}
+
+static char *afx__dump(json_t *root)
+{
+    char *s = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    ck_assert_ptr_nonnull(s);
+    return s;
+}
+
+char *afx_mailgun_sign(const char *body, const char *key, long long ts, const char *token)
+{
+    json_t *root = json_loads(body, 0, NULL);
+    ck_assert_ptr_nonnull(root);
+    char tsb[32], msg[256], hex[65];
+    unsigned char mac[32];
+    unsigned int len = 0;
+    snprintf(tsb, sizeof(tsb), "%lld", ts);
+    int n = snprintf(msg, sizeof(msg), "%s%s", tsb, token);
+    ck_assert_ptr_nonnull(HMAC(EVP_sha256(), key, (int)strlen(key), (unsigned char *)msg,
+                               (size_t)n, mac, &len));
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+    json_object_set_new(root, "signature",
+                        json_pack("{s:s, s:s, s:s}", "timestamp", tsb, "token", token,
+                                  "signature", hex));
+    return afx__dump(root);
+}
+
+char *afx_set(const char *body, const char *obj, const char *key, const char *sval,
+              long long ival)
+{
+    json_t *root = json_loads(body, 0, NULL);
+    ck_assert_ptr_nonnull(root);
+    json_t *o = *obj ? json_object_get(root, obj) : root;
+    ck_assert_msg(json_is_object(o), "fixture has no object %s", obj);
+    json_object_set_new(o, key, sval ? json_string(sval) : json_integer(ival));
+    return afx__dump(root);
+}

@@ -1,0 +1,22 @@
+/* adapt_fixture.h — the adapters' test fixtures (tests/fixtures/adapters/,
+ * each service's documented webhook shapes) for the mapper suites and the
+ * e2e suite: loading one, and Mailgun's signature, computed here with
+ * OpenSSL independently of ingest/ingest_adapt_mailgun.c.
+ *
+ * Contract: afx_load() returns the fixture's text (malloc'd; the caller
+ * frees) or aborts the test through ck_assert. afx_mailgun_sign() returns
+ * a copy of a Mailgun body whose signature block is {timestamp: ts, token,
+ * signature: hex HMAC-SHA256(key, ts + token)} (malloc'd). afx_set()
+ * returns a copy of a JSON body with the string or integer member `key` of
+ * the object at `obj` ("" for the root, else a member name) replaced.
+ * Test thread only.
+ */
+#ifndef ADAPT_FIXTURE_H
+#define ADAPT_FIXTURE_H
+
+char *afx_load(const char *name);
+char *afx_mailgun_sign(const char *body, const char *key, long long ts, const char *token);
+char *afx_set(const char *body, const char *obj, const char *key, const char *sval,
+              long long ival);
+
+#endif

@@ -1,0 +1,72 @@
+/* fuzz_adapt.c — libFuzzer target for the ESP webhook body parsers
+ * (ingest/ingest_adapt.h: json, Mailgun, Postmark) and the credential
+ * checks.
+ *
+ * The first byte picks the type (and, bit 2, a tenant_field configuration
+ * instead of a fixed tenant); the rest is the body, copied into a buffer of
+ * exactly its length (ASan catches any read past it). It aborts when the
+ * contract breaks:
+ *   - a return other than MP_OK, MP_ERR_INVAL or INGEST_ADAPT_ERR_SIG, or
+ *     a refusal with an empty reason or events left in `out`;
+ *   - an accepted event whose tenant is not a name of eng_name.h (or not
+ *     the configured one), whose mailbox has not exactly one '@', whose
+ *     domain is empty or holds an '@', whose type is outside 1..12, or
+ *     whose time is not positive.
+ * The body is also given to the basic and bearer checks as a header.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eng_name.h"
+#include "ingest_adapt.h"
+
+static const char *const tenants[] = {"acme", "beta"};
+
+static void check_event(const struct ingest_adapt_event *e, const char *fixed)
+{
+    if (!eng_name_valid(e->tenant, strlen(e->tenant)) || (fixed && strcmp(e->tenant, fixed)))
+        abort();
+    const char *at = strchr(e->mailbox, '@');
+    if (at == NULL || strchr(at + 1, '@') != NULL)
+        abort();
+    if (e->domain[0] == '\0' || strchr(e->domain, '@'))
+        abort();
+    if (e->type < 1 || e->type > 12 || e->time_ms <= 0)
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    struct ingest_adapt_conf c = {.kind = (enum ingest_adapt_kind)(data[0] % 3),
+                                  .signing_key = "fuzz-key"};
+    if (data[0] & 4) {
+        c.tenant_field = "tenant";
+        c.tenants = tenants;
+        c.ntenants = 2;
+        c.mailbox_field = "mailbox";
+    } else {
+        c.tenant = "acme";
+    }
+    char *body = malloc(size - 1 + 1);
+    if (!body)
+        return 0;
+    memcpy(body, data + 1, size - 1);
+    struct ingest_adapt_out out = {0};
+    char err[256] = "";
+    int rc = ingest_adapt_parse(&c, body, size - 1, 1764657600000LL, &out, err, sizeof(err));
+    if (rc != MP_OK && rc != MP_ERR_INVAL && rc != INGEST_ADAPT_ERR_SIG)
+        abort();
+    if (rc != MP_OK && (err[0] == '\0' || out.n != 0))
+        abort();
+    for (size_t i = 0; rc == MP_OK && i < out.n; i++)
+        check_event(&out.ev[i], c.tenant);
+    ingest_adapt_out_free(&out);
+    body[size - 1] = '\0';
+    (void)ingest_adapt_basic_ok("user:pass", body);
+    (void)ingest_adapt_bearer_ok("token", body);
+    free(body);
+    return 0;
+}

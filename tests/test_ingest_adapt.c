@@ -1,0 +1,129 @@
+/* test_ingest_adapt.c — ingest/ingest_adapt.c: the json type (an array of
+ * Event objects in the proto's JSON names), tenants, the whole-body
+ * refusals, and the basic / bearer credential checks. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapt_fixture.h"
+#include "check_main.h"
+#include "eng_types.h"
+#include "ingest_adapt.h"
+
+static const char *const allowed[] = {"acme", "beta"};
+
+static int parse(const struct ingest_adapt_conf *c, const char *body,
+                 struct ingest_adapt_out *o, char *err)
+{
+    return ingest_adapt_parse(c, body, strlen(body), 0, o, err, 256);
+}
+
+static void must_reject(const struct ingest_adapt_conf *c, const char *body, const char *why)
+{
+    struct ingest_adapt_out o = {0};
+    char err[256] = "";
+    ck_assert_int_eq(parse(c, body, &o, err), MP_ERR_INVAL);
+    ck_assert_msg(strstr(err, why) != NULL, "err \"%s\" lacks \"%s\"", err, why);
+    ck_assert_uint_eq(o.n, 0);
+    ingest_adapt_out_free(&o);
+}
+
+START_TEST(json_fixture_maps)
+{
+    struct ingest_adapt_conf c = {.kind = INGEST_ADAPT_JSON, .tenant = "acme"};
+    struct ingest_adapt_out o = {0};
+    char err[256] = "", *body = afx_load("json_events.json");
+    ck_assert_int_eq(parse(&c, body, &o, err), MP_OK);
+    ck_assert_uint_eq(o.n, 3);
+    ck_assert_str_eq(o.ev[0].tenant, "acme");
+    ck_assert_str_eq(o.ev[0].mailbox, "news@acme.example");
+    ck_assert_str_eq(o.ev[0].domain, "gmail.example");
+    ck_assert_int_eq(o.ev[0].type, ENG_DELIVERED);
+    ck_assert_int_eq(o.ev[0].time_ms, 1764657600000LL); /* int64 as a decimal string */
+    ck_assert_str_eq(o.ev[0].id, "j-1");
+    ck_assert_str_eq(o.ev[1].domain, "yahoo.example");  /* snake_case names, lower-cased */
+    ck_assert_int_eq(o.ev[1].type, ENG_BOUNCE_HARD);
+    ck_assert_int_eq(o.ev[1].time_ms, 1764657601000LL);
+    ck_assert_str_eq(o.ev[2].tenant, "acme"); /* left out: the endpoint's */
+    ck_assert_int_eq(o.ev[2].type, ENG_OPEN); /* the enum's number */
+    ck_assert_str_eq(o.ev[2].id, "");
+    ingest_adapt_out_free(&o);
+    free(body);
+}
+END_TEST
+
+START_TEST(json_refusals)
+{
+    struct ingest_adapt_conf c = {.kind = INGEST_ADAPT_JSON, .tenant = "acme"};
+    const char *ok = "\"mailbox\":\"a@acme.example\",\"recipientDomain\":\"x.example\","
+                     "\"timeMs\":1764657600000";
+    char body[512];
+    must_reject(&c, "{", "not JSON");
+    must_reject(&c, "{}", "expected a JSON array");
+    must_reject(&c, "[1]", "events[0]: expected an Event object");
+    snprintf(body, sizeof(body), "[{%s,\"type\":\"EVENT_TYPE_BOUNCE\"}]", ok);
+    must_reject(&c, body, "events[0].type");
+    snprintf(body, sizeof(body), "[{%s,\"type\":13}]", ok);
+    must_reject(&c, body, "events[0].type");
+    snprintf(body, sizeof(body), "[{%s,\"type\":2,\"tenant\":\"other\"}]", ok);
+    must_reject(&c, body, "tenant \"other\" is not one this endpoint takes");
+    /* the second event's fault refuses the first too: nothing half-read */
+    must_reject(&c, "[{\"mailbox\":\"a@acme.example\",\"recipientDomain\":\"x.example\","
+                    "\"type\":2,\"timeMs\":5},{\"type\":2}]",
+                "events[1].recipientDomain");
+    must_reject(&c, "[{\"recipientDomain\":\"x.example\",\"type\":2,\"timeMs\":5}]",
+                "no sending mailbox");
+    must_reject(&c, "[{\"mailbox\":\"no-at\",\"recipientDomain\":\"x.example\",\"type\":2,"
+                    "\"timeMs\":5}]",
+                "not a mail address");
+    must_reject(&c, "[{\"mailbox\":\"a@b.example\",\"mailbox\":\"c@d.example\"}]", "not JSON");
+}
+END_TEST
+
+START_TEST(json_allowed_tenants)
+{
+    struct ingest_adapt_conf c = {.kind = INGEST_ADAPT_JSON, .tenants = allowed, .ntenants = 2};
+    struct ingest_adapt_out o = {0};
+    char err[256];
+    const char *body = "[{\"tenant\":\"beta\",\"mailbox\":\"a@beta.example\","
+                       "\"recipientDomain\":\"x.example\",\"type\":2,\"timeMs\":5}]";
+    ck_assert_int_eq(parse(&c, body, &o, err), MP_OK);
+    ck_assert_str_eq(o.ev[0].tenant, "beta");
+    ingest_adapt_out_free(&o);
+    must_reject(&c, "[{\"tenant\":\"gamma\",\"mailbox\":\"a@beta.example\","
+                    "\"recipientDomain\":\"x.example\",\"type\":2,\"timeMs\":5}]",
+                "tenant \"gamma\"");
+    must_reject(&c, "[{\"mailbox\":\"a@beta.example\",\"recipientDomain\":\"x.example\","
+                    "\"type\":2,\"timeMs\":5}]",
+                "tenant \"(missing)\"");
+}
+END_TEST
+
+START_TEST(credentials)
+{
+    /* "user:pass" is dXNlcjpwYXNz; "user:pas" is dXNlcjpwYXM= */
+    ck_assert(ingest_adapt_basic_ok("user:pass", "Basic dXNlcjpwYXNz"));
+    ck_assert(ingest_adapt_basic_ok("user:pas", "basic dXNlcjpwYXM="));
+    ck_assert(!ingest_adapt_basic_ok("user:pass", "Basic dXNlcjpwYXM="));
+    ck_assert(!ingest_adapt_basic_ok("user:pass", "Bearer dXNlcjpwYXNz"));
+    ck_assert(!ingest_adapt_basic_ok("user:pass", "Basic !!!!"));
+    ck_assert(!ingest_adapt_basic_ok("user:pass", "Basic "));
+    ck_assert(!ingest_adapt_basic_ok("user:pass", NULL));
+    ck_assert(ingest_adapt_bearer_ok("t0k", "Bearer t0k"));
+    ck_assert(!ingest_adapt_bearer_ok("t0k", "Bearer t0"));
+    ck_assert(!ingest_adapt_bearer_ok("t0k", "Bearer t0kk"));
+    ck_assert(!ingest_adapt_bearer_ok("t0k", NULL));
+    enum ingest_adapt_kind k;
+    ck_assert_int_eq(ingest_adapt_kind_parse("postmark", &k), 0);
+    ck_assert_int_eq(k, INGEST_ADAPT_POSTMARK);
+    ck_assert_int_eq(ingest_adapt_kind_parse("ses", &k), -1);
+}
+END_TEST
+
+Suite *test_suite(void)
+{
+    return check_suite("ingest_adapt", 30, NULL, NULL,
+                       CHECK_TESTS(json_fixture_maps, json_refusals, json_allowed_tenants,
+                                   credentials));
+}
