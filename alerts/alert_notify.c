@@ -127,7 +127,7 @@ void alert_notify_value_text(const struct alert_rule *r, uint64_t ppb, char *buf
 {
     if (r->kind == ALERT_KIND_RATIO || r->kind == ALERT_KIND_DROP || r->kind == ALERT_KIND_TREND)
         mp_fmt_pct((double)ppb / 1e9, buf, n);
-    else if (r->kind == ALERT_KIND_SPIKE)
+    else if (r->kind == ALERT_KIND_SPIKE || r->kind == ALERT_KIND_RAMP)
         mp_fmt_factor((double)ppb / 1e9, buf, n);
     else
         alert_format_rule_value(r, ppb, buf, n);
@@ -187,6 +187,11 @@ void alert_notify_what(const struct alert_instance *a, char *buf, size_t n)
         snprintf(buf, n, "%s per %s rising %d days in a row (%llu of %llu on the last day)",
                  r->num_label, r->den_label, r->days, (unsigned long long)v->num,
                  (unsigned long long)v->den);
+        break;
+    case ALERT_KIND_RAMP: /* base_num: the warm-up's day, 0 the first */
+        snprintf(buf, n, "%llu %s today against an allowance of %llu on day %llu of its warm-up",
+                 (unsigned long long)v->num, r->num_label, (unsigned long long)v->den,
+                 (unsigned long long)v->base_num + 1);
         break;
     default:
         snprintf(buf, n, "%llu of %llu %s over %s", (unsigned long long)v->num,
@@ -277,6 +282,10 @@ static json_t *notify__annotations(const struct alert_instance *a)
     json_object_set_new(an, "window", json_string(r->window.text));
     if (r->kind != ALERT_KIND_RATIO) {
         json_object_set_new(an, "kind", json_string(alert_kind_name(r->kind)));
+    }
+    if (r->kind == ALERT_KIND_RAMP) {
+        notify__num(an, "allowance", a->v.den);
+        notify__num(an, "warmup_day", a->v.base_num + 1);
     }
     if (r->kind == ALERT_KIND_DROP || r->kind == ALERT_KIND_SPIKE || r->kind == ALERT_KIND_TREND) {
         notify__num(an, "baseline_numerator", a->v.base_num);

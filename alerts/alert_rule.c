@@ -184,6 +184,35 @@ static void rule__trend(const struct alert_rule *r, struct alert_sums *s, struct
         v->value_ppb = rule__ppb(pn, pd);
 }
 
+/* Today's allowance of a key `age` days into its warm-up. */
+static uint64_t rule__allowance(const struct alert_rule *r, uint64_t age)
+{
+    u128 a = (u128)r->ramp_start + (u128)r->ramp_step * age;
+    return a > r->ramp_cap ? r->ramp_cap : (uint64_t)a;
+}
+
+static void rule__ramp(const struct alert_rule *r, struct alert_sums *s, struct alert_value *v)
+{
+    int64_t age = eng_key_age_days(s->t, s->k);
+    if (age < 0)
+        return; /* no event yet: nothing sent today either */
+    /* A mailbox (or domain) seen on its tenant's first day was already
+     * sending when mailpulse began to count that tenant: it is not new,
+     * and judging it by a warm-up would page for every mailbox of every
+     * tenant on the day mailpulse is put in front of them. Only keys that
+     * appear after their tenant are warming up. */
+    if (eng_key_scope(s->k) != ENG_SCOPE_TENANT &&
+        eng_key_first_day(s->k) <= eng_key_tenant_first_day(s->k))
+        return;
+    const uint64_t *c = sums__get(s, ENG_RES_DAY, 0, 1, RT(r));
+    v->num = rule__sum(r->num_types, c);
+    v->den = rule__allowance(r, (uint64_t)age);
+    v->base_num = (uint64_t)age;
+    v->enough = v->den > 0 && v->num > v->den && v->num >= r->min_volume;
+    if (v->enough)
+        v->value_ppb = rule__ppb(v->num, v->den);
+}
+
 void alert_rule_eval(const struct alert_rule *r, struct alert_sums *s, struct alert_value *out)
 {
     memset(out, 0, sizeof(*out));
@@ -193,6 +222,7 @@ void alert_rule_eval(const struct alert_rule *r, struct alert_sums *s, struct al
     case ALERT_KIND_DROP: rule__drop(r, s, out); break;
     case ALERT_KIND_SPIKE: rule__spike(r, s, out); break;
     case ALERT_KIND_TREND: rule__trend(r, s, out); break;
+    case ALERT_KIND_RAMP: rule__ramp(r, s, out); break;
     default: return;
     }
     if (!out->enough)
@@ -229,16 +259,16 @@ void alert_rule_derive(struct alert_rule *r)
     }
 }
 
-static const char *kind__names[] = {"ratio", "count", "drop", "spike", "trend"};
+static const char *kind__names[] = {"ratio", "count", "drop", "spike", "trend", "ramp"};
 
 const char *alert_kind_name(int kind)
 {
-    return kind >= 0 && kind <= ALERT_KIND_TREND ? kind__names[kind] : "unknown";
+    return kind >= 0 && kind <= ALERT_KIND_RAMP ? kind__names[kind] : "unknown";
 }
 
 int alert_kind_parse(const char *s, int *kind)
 {
-    for (int i = 0; i <= ALERT_KIND_TREND; i++)
+    for (int i = 0; i <= ALERT_KIND_RAMP; i++)
         if (strcmp(s, kind__names[i]) == 0) {
             *kind = i;
             return 0;

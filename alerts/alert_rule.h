@@ -27,6 +27,14 @@
  *          excluded: it is partial); the value is the last day's rate when
  *          it rose on each of the `days` days, each day's den >= min_volume,
  *          else 0.
+ *   ramp   a warm-up ramp: today's (UTC) num against the key's allowance,
+ *          start + step x (days since the key's first event), at most cap;
+ *          the value is the factor num / allowance, and there is something
+ *          to say only once num exceeds the allowance (and >= min_volume).
+ *          The first-seen day is the engine's (eng_key_age_days): kept
+ *          across restarts and eviction, longer than the retention. A
+ *          mailbox or domain key first seen on its tenant's first day is
+ *          not judged: it was sending before mailpulse counted the tenant.
  *
  * A firing alert resolves when its data fall under min_volume or its value
  * falls below resolve_ppb (resolve_ratio times the lowest threshold set):
@@ -52,6 +60,7 @@ enum alert_kind {
     ALERT_KIND_DROP = 2,
     ALERT_KIND_SPIKE = 3,
     ALERT_KIND_TREND = 4,
+    ALERT_KIND_RAMP = 5,
 };
 
 #define ALERT_PPB 1000000000ULL
@@ -76,6 +85,7 @@ struct alert_rule {
     struct alert_window window;
     struct alert_window baseline; /* drop, spike */
     int days;                     /* trend */
+    uint64_t ramp_start, ramp_step, ramp_cap; /* ramp: the allowance per day */
     uint64_t min_volume;
     uint64_t min_count;
     uint64_t warning_ppb;  /* 0: no warning level */
@@ -91,8 +101,10 @@ struct alert_rule {
 };
 
 struct alert_value {
-    uint64_t num, den;           /* over the window (trend: the last day) */
-    uint64_t base_num, base_den; /* over the baseline (drop, spike; trend: the day before) */
+    uint64_t num, den;           /* over the window (trend: the last day; ramp: den is
+                                    today's allowance) */
+    uint64_t base_num, base_den; /* over the baseline (drop, spike; trend: the day before;
+                                    ramp: base_num is the day of the warm-up, 0 the first) */
     uint64_t value_ppb;
     int severity; /* enum alert_severity the value reaches (NONE without enough data) */
     int enough;   /* the volume conditions hold */

@@ -37,8 +37,16 @@ enum {
     RH_WINDOW = 1u << 0, RH_BASELINE = 1u << 1, RH_WARNING = 1u << 2, RH_CRITICAL = 1u << 3,
     RH_FOR = 1u << 4, RH_REPEAT = 1u << 5, RH_RATIO = 1u << 6, RH_DAYS = 1u << 7,
     RH_SCOPES = 1u << 8, RH_DEN = 1u << 9, RH_MINVOL = 1u << 10, RH_MINCOUNT = 1u << 11,
-    RH_ENABLED = 1u << 12, RH_KEEP = 1u << 13,
+    RH_ENABLED = 1u << 12, RH_KEEP = 1u << 13, RH_START = 1u << 14, RH_STEP = 1u << 15,
+    RH_CAP = 1u << 16,
 };
+#define RH_RAMP (RH_START | RH_STEP | RH_CAP)
+/* A warm-up ramp's allowance when the rule leaves it out: MailReach's
+ * practice (start at 30-40 a day, add about 20 a day), capped where a
+ * mailbox is warm after about seven weeks. */
+#define RULES__RAMP_START 40
+#define RULES__RAMP_STEP 20
+#define RULES__RAMP_CAP 1000
 
 struct rules__top {
     yaml_node_t *defaults, *rules, *overrides;
@@ -103,6 +111,12 @@ static int rules__scope(const char *s, void *bit)
     {.name = "critical", .type = MP_YAML_PPB, RF(r.critical_ppb), .mark = RH_CRITICAL,      \
      .min = 1, .what = RULES__THRESHOLD},                                                   \
     RULES__TIMING,                                                                          \
+    {.name = "start", .type = MP_YAML_INT, RF(r.ramp_start), .mark = RH_START, .min = 1,    \
+     .max = 1000000000LL},                                                                  \
+    {.name = "step", .type = MP_YAML_INT, RF(r.ramp_step), .mark = RH_STEP,                 \
+     .max = 1000000000LL},                                                                  \
+    {.name = "cap", .type = MP_YAML_INT, RF(r.ramp_cap), .mark = RH_CAP, .min = 1,          \
+     .max = 1000000000000LL},                                                               \
     {.name = "enabled", .type = MP_YAML_BOOL, RF(r.enabled), .mark = RH_ENABLED}
 
 static const struct mp_yaml_key rules__defaults_keys[] = {RULES__TIMING, {0}};
@@ -111,7 +125,7 @@ static const struct mp_yaml_key rules__rule_keys[] = {
     RULES__NAME("name", r.name, true),
     RULES__NAME("alertname", r.alertname, false),
     {.name = "kind", .type = MP_YAML_PARSE, RF(r.kind), .required = true, .parse = rules__kind,
-     .what = "one of ratio, count, drop, spike, trend"},
+     .what = "one of ratio, count, drop, spike, trend, ramp"},
     {.name = "scopes", .type = MP_YAML_SET, RF(r.scopes), .mark = RH_SCOPES,
      .parse = rules__scope, .what = "scopes (tenant, mailbox, recipient_domain)"},
     {.name = "numerator", .type = MP_YAML_SET, RF(r.num_types), .required = true,
@@ -190,6 +204,16 @@ static int rules__check_thresholds(struct mp_yaml *y, yaml_node_t *m, const char
     }
     if (t[0] && t[1] && t[0] >= t[1])
         return rules__refuse(y, m, path, "critical", "critical must be above warning");
+    /* A ramp compares today's sends with the allowance: below 1x it would
+     * page a mailbox that kept to its warm-up. */
+    for (int i = 0; r->kind == ALERT_KIND_RAMP && i < 2; i++)
+        if (t[i] && t[i] < ALERT_PPB)
+            return rules__refuse(y, m, path, names[i],
+                                 "a ramp rule's threshold is a factor of the allowance, at "
+                                 "least 1x");
+    if (r->kind == ALERT_KIND_RAMP && r->ramp_cap < r->ramp_start)
+        return rules__refuse(y, m, path, "cap", "cap (%llu) is below start (%llu)",
+                             (unsigned long long)r->ramp_cap, (unsigned long long)r->ramp_start);
     /* A spike is a factor over the baseline: at 1x or less it would fire on
      * a flat series, every evaluation, which no one means. */
     for (int i = 0; r->kind == ALERT_KIND_SPIKE && i < 2; i++)
@@ -215,6 +239,33 @@ static int rules__check_reachable(yaml_node_t *m, struct mp_yaml *y, const char 
     return MP_OK;
 }
 
+/* A ramp reads today's daily bucket against its allowance: no window,
+ * baseline, days or denominator of its own; the allowance's defaults. */
+static int rules__ramp(struct mp_yaml *y, yaml_node_t *m, const char *path,
+                       struct rules__in *in)
+{
+    struct alert_rule *r = &in->r;
+    static const struct {
+        unsigned mark;
+        const char *key;
+    } refused[] = {{RH_WINDOW, "window"}, {RH_BASELINE, "baseline"}, {RH_DAYS, "days"},
+                   {RH_DEN, "denominator"}};
+    for (size_t i = 0; i < MP_ARRAY_LEN(refused); i++)
+        if (in->has & refused[i].mark)
+            return rules__refuse(y, m, path, refused[i].key,
+                                 "a ramp rule reads today's sends against its allowance "
+                                 "(start, step, cap); it takes no %s", refused[i].key);
+    if (!(in->has & RH_START))
+        r->ramp_start = RULES__RAMP_START;
+    if (!(in->has & RH_STEP))
+        r->ramp_step = RULES__RAMP_STEP;
+    if (!(in->has & RH_CAP))
+        r->ramp_cap = r->ramp_start > RULES__RAMP_CAP ? r->ramp_start : RULES__RAMP_CAP;
+    r->window = (struct alert_window){.res = ENG_RES_DAY, .back = 0, .n = 1};
+    snprintf(r->window.text, sizeof(r->window.text), "today");
+    return MP_OK;
+}
+
 /* Which keys the kind needs or refuses; trend's window is its days. */
 static int rules__check_kind(struct mp_yaml *y, yaml_node_t *m, const char *path,
                              struct rules__in *in)
@@ -227,6 +278,12 @@ static int rules__check_kind(struct mp_yaml *y, yaml_node_t *m, const char *path
                              alert_kind_name(k));
     if (k == ALERT_KIND_COUNT && (in->has & RH_DEN))
         return rules__refuse(y, m, path, "denominator", "a count rule has no denominator");
+    if ((in->has & RH_RAMP) && k != ALERT_KIND_RAMP)
+        return rules__refuse(y, m, path,
+                             in->has & RH_START ? "start" : in->has & RH_STEP ? "step" : "cap",
+                             "only ramp rules take start, step and cap");
+    if (k == ALERT_KIND_RAMP)
+        return rules__ramp(y, m, path, in);
     if (k == ALERT_KIND_TREND) {
         if (in->has & (RH_WINDOW | RH_BASELINE))
             return rules__refuse(y, m, path, in->has & RH_WINDOW ? "window" : "baseline",
@@ -361,6 +418,11 @@ static int rules__add_override(struct mp_yaml *y, yaml_node_t *item, const char 
     for (const struct mp_yaml_key *k = rules__override_keys; k->name; k++)
         if (k->mark & in->has)
             memcpy((char *)r + k->off, (const char *)&in->r + k->off, k->size);
+    if ((in->has & RH_RAMP) && r->kind != ALERT_KIND_RAMP)
+        return rules__refuse(y, item, sub,
+                             in->has & RH_START ? "start" : in->has & RH_STEP ? "step" : "cap",
+                             "rule %s is not a ramp rule; only ramp rules take start, step "
+                             "and cap", r->name);
     int rc = rules__check_thresholds(y, item, sub, r);
     if (rc == MP_OK)
         alert_rule_derive(r);

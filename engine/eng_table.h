@@ -270,6 +270,17 @@ void eng_key_sum_days(const struct eng_table *t, const struct eng_key *k, int ba
 /* Key identity. Ids are dense small integers (< max_keys + 1), stable for the
  * key's life; callers index side tables with them. A reclaimed key's id goes
  * to a later key (see eng_table_reclaim: never while a live alert holds it). */
+/* The UTC day (days since 1970-01-01) of the key's earliest event, or -1
+ * before its first. Kept for the key's whole life in the table: across
+ * eviction, across restarts (stored with the counters), longer than the
+ * counters' retention; a reclaimed key forgets it (eng_table_first.c).
+ * Any thread; relaxed (a day only ever falls). */
+int64_t eng_key_first_day(const struct eng_key *k);
+/* Whole days from that day to the table's current day: 0 on the key's
+ * first day, 2 on its third; -1 before its first event. */
+int64_t eng_key_age_days(const struct eng_table *t, const struct eng_key *k);
+/* The first-seen day of the key's tenant (the key's own for a tenant key). */
+int64_t eng_key_tenant_first_day(const struct eng_key *k);
 uint32_t eng_key_id(const struct eng_key *k);
 int eng_key_scope(const struct eng_key *k);
 const char *eng_key_tenant(const struct eng_table *t, const struct eng_key *k);

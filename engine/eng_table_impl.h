@@ -10,6 +10,7 @@
  *   eng_table_read.c     readers: dirty list, consistent reads, sums, windows
  *   eng_table_limits.c   noisy-neighbour limits: per-tenant state, rejections
  *   eng_table_reclaim.c  idle, empty keys leave the table and the store
+ *   eng_table_first.c    each key's first-seen day: kept, stored, restored
  * Cross-file functions are named eng_table__verb (private, not static).
  *
  * Layout: an open-addressed, linearly probed array of 64-bit slots, each a
@@ -107,6 +108,7 @@ struct eng_key {
     uint32_t id;
     mp_atomic_u64 seq;      /* gen | dirty | inflight (see SEQ_*) */
     mp_atomic_u32 state;    /* KEY_HOT .. KEY_LOADING */
+    mp_atomic_u32 first_day; /* first event's UTC day + 1; 0: none yet (eng_table_first.c) */
     mp_atomic_u32 cap_epoch; /* the flush epoch whose cut holds its counters (see table__cow) */
     mp_atomic_u64 fmask;    /* ring slots changed since the last flush (see table__bit) */
     mp_atomic_i64 last_ms;  /* last write or load (table clock, coarse) */
@@ -120,6 +122,8 @@ struct eng_key {
      * reclaimed neighbour; readers walk it concurrently */
     MP_ATOMIC(struct eng_key *) sibling;
     struct eng_tenant *ten;                /* tenant keys: limits state; NULL for children */
+    struct eng_key *first_next;            /* on the first-seen list (eng_table_first.c) */
+    mp_atomic_u32 first_q;                 /* 1: on that list, or about to be */
     char name[];                           /* name_len bytes, not NUL-terminated */
 };
 
@@ -228,6 +232,12 @@ struct eng_table {
     size_t nfree_keys, capfree_keys;
     mp_atomic_u32 nfree_keys_hint;
     mp_atomic_u64 reclaimed;
+
+    /* First-seen days to store (eng_table_first.c): keys whose day fell,
+     * pushed by writers, drained by the flush; what a failed commit took. */
+    MP_ATOMIC(struct eng_key *) first_head;
+    struct eng_key **first_taken;
+    size_t nfirst_taken, capfirst_taken;
 
     uint64_t seed;             /* eng_hash_name seed, from eng_hash_seed() at create */
     struct eng_qsbr *qsbr;     /* grace periods: writers and warming readers register here */
@@ -450,6 +460,26 @@ int eng_table__load(struct eng_table *t);
 /* Writes the bucket leaving a ring before tick clears it, as part of a full
  * flush (eng_table_persist.c). */
 void eng_table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64_t bucket);
+/* First-seen days (eng_table_first.c). table__first_seen() below is the
+ * writers' side; the flush puts the fallen days in its batch (_write) and
+ * gives them back when the commit fails (_undo); the load restores them
+ * (_load, after the names); reclaim forgets a key's (_forget). */
+void eng_table__first_lower(struct eng_table *t, struct eng_key *k, uint32_t v);
+void eng_table__first_write(struct eng_table *t, struct eng_store_batch *b);
+void eng_table__first_undo(struct eng_table *t);
+int eng_table__first_load(struct eng_table *t);
+void eng_table__first_forget(struct eng_table *t, struct eng_key *k);
+
+/* A writer's event of UTC day `day` for key k: the key's first-seen day
+ * falls to it when it is earlier (rare: a new key, or history backfilled),
+ * else one relaxed load on a line the frame has just touched. */
+static inline void table__first_seen(struct eng_table *t, struct eng_key *k, int64_t day)
+{
+    uint32_t v = (uint32_t)(day + 1), cur = mp_load_relaxed(&k->first_day);
+    if (__builtin_expect(!cur || v < cur, 0))
+        eng_table__first_lower(t, k, v);
+}
+
 /* Frees what the flushes hold for a later commit (eng_table_persist.c). */
 void eng_table__persist_free(struct eng_table *t);
 

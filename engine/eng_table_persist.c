@@ -335,6 +335,7 @@ static void job__undo(struct flush_job *j)
         } while (!mp_cas_weak_release(&t->backfill, &head, j->bf));
         j->bf = NULL;
     }
+    eng_table__first_undo(t);
     for (size_t i = 0; i < j->nnames; i++) {
         if (MP_GROW(t->names_held, t->capnames_held, t->nnames_held + 1) != MP_OK) {
             mp_error("store_flush_lost what=names err=nomem");
@@ -405,7 +406,10 @@ static int table__flush_job(struct flush_job *j, int sync, struct evict_pass *ev
         table__claim_idle(j, ev, r, e);
     job__dirty(j, r, e);
     if (e)
-        job__cap_close(j);
+        job__cap_close(j); /* the batch is ours alone again */
+    /* First-seen days that fell, and reclaimed keys'. Either side of the
+     * cut: a day only falls, and a replay lowers it to the same day. */
+    eng_table__first_write(t, j->b);
     job__retention(j, r);
     /* Names again: a key created after the drain above, and flushed in the
      * loop, has names interned after that drain too (they are interned
@@ -465,8 +469,10 @@ void eng_table__persist_free(struct eng_table *t)
 {
     free(t->held);
     free(t->names_held);
+    free(t->first_taken);
     t->held = NULL;
     t->names_held = NULL;
+    t->first_taken = NULL;
 }
 
 static int table__load_name(void *arg, uint32_t id, const char *s, size_t len)
@@ -555,6 +561,8 @@ int eng_table__load(struct eng_table *t)
             return rc;
         entries += lc.entries;
     }
+    if ((rc = eng_table__first_load(t)) != MP_OK)
+        return rc;
     /* Everything now in memory is also in the store. */
     mp_info("store_loaded names=%u keys=%u entries=%llu ms=%lld", eng_intern_count(t->names),
             eng_table_nkeys(t), (unsigned long long)entries,

@@ -10,7 +10,8 @@
  *   - its id leaves by_id and waits in free_keys for the next new key; its
  *     series ids go back to the pool;
  *   - it leaves its tenant's child list, and the tenant's key count (the
- *     key cap, "Limits") and the table's drop by one.
+ *     key cap, "Limits") and the table's drop by one;
+ *   - it forgets its first-seen day, whose record the next flush deletes.
  * Its stored counters are already gone: the flush drops every bucket past
  * the retention, and a key idle that long has none younger. Tenant keys
  * stay (their limits state and rejection counts live on them).
@@ -134,6 +135,7 @@ static int reclaim__take(struct eng_table *t, struct eng_key *k, int64_t now_ms,
     if (st == KEY_COLD)
         mp_sub_relaxed(&t->cold, 1);
     k->dead = 1;
+    eng_table__first_forget(t, k); /* its stored day goes with the next flush */
     mp_sub_relaxed(&t->nkeys, 1);
     mp_sub_relaxed(&k->parent->ten->nkeys, 1);
     mp_store_seq_cst(&k->state, KEY_HOT);

@@ -485,8 +485,10 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
         return MP_ERR_AGAIN;
     if (d < cd - t->retention_days || d > cd + 1 || (cf != ENG_NO_BUCKET && b > cf + 1))
         return MP_ERR_INVAL;
-    if (d < cd - t->day_back) /* only with a store: older than every ring */
-        return table__backfill(t, ev, d);
+    /* only with a store: older than every ring, so the event goes to the
+     * store alone; its keys are still made (the caps count them) for
+     * their first-seen day */
+    const int backfill = d < cd - t->day_back;
     /* Each ring takes the event when its bucket is held; a late event lands
      * in its own bucket of every ring that still holds it. */
     int in_fine = cf != ENG_NO_BUCKET && b >= cf - ENG_FINE_BACK;
@@ -507,6 +509,11 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
     int rc = frame__keys(t, f, ev, h, keys);
     if (rc != MP_OK)
         return rc;
+    if (__builtin_expect(backfill, 0)) {
+        for (int i = 0; i < ENG_NSCOPES; i++)
+            table__first_seen(t, keys[i], d);
+        return table__backfill(t, ev, d);
+    }
 
     if (f->n + ENG_NSCOPES > f->max)
         eng_frame_end(t, f); /* too many distinct keys: publish what we have */
@@ -527,6 +534,7 @@ static inline int frame__record(struct eng_table *t, struct eng_frame *f,
         f->bits[idx] |= bits;
         if (!(ser[i] = table__series(t, keys[i], ev->type)))
             return MP_ERR_NOMEM;
+        table__first_seen(t, keys[i], d);
     }
     /* release fence: pairs with the reader's acquire fence in
      * eng_key_read_end(); a reader that sees any add below also sees the

@@ -13,6 +13,7 @@
 #include "alert_notify.h"
 #include "alert_rule.h"
 #include "check_main.h"
+#include "eng_testkit.h"
 
 static struct alert_ruleset *defaults;
 
@@ -313,7 +314,7 @@ START_TEST(default_names)
     static const char *names[] = {"bounce_rate", "complaint_rate", "engagement_drop",
                                   "spam_trap", "block_rate", "deferral_rate",
                                   "unsubscribe_spike", "rising_trend_bounce",
-                                  "rising_trend_complaint", "volume_spike"};
+                                  "rising_trend_complaint", "volume_spike", "warmup_ramp"};
     ck_assert_uint_eq(alert_ruleset_count(defaults), sizeof(names) / sizeof(names[0]));
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         ck_assert_int_eq(alert_ruleset_find(defaults, names[i]), (int)i);
@@ -354,13 +355,91 @@ START_TEST(rules_changed_mask)
 }
 END_TEST
 
+/* warmup_ramp on a real key: today's sent against 40 + 20 a day since the
+ * key's first event, at most 1,000; "over" is strictly above; the value is
+ * the factor, warning above 1x, critical at 2x; only keys newer than their
+ * tenant are judged. */
+static struct alert_value eval_ramp(struct eng_table *t, const char *mb)
+{
+    struct eng_key *k = NULL;
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "acme", mb, &k), MP_OK);
+    struct alert_sums s;
+    alert_sums_init(&s, t, k);
+    struct alert_value v;
+    alert_rule_eval(rule_named("warmup_ramp"), &s, &v);
+    return v;
+}
+
+static void send_n(struct eng_table *t, const char *mb, int n, int64_t when)
+{
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(tk_rec(t, "acme", mb, "gmail.com", ENG_SENT, when), MP_OK);
+}
+
+START_TEST(warmup_ramp_allowance)
+{
+    static const struct {
+        int age, today;
+        uint64_t allowance, value_ppb;
+        int severity, enough;
+    } rows[] = {
+        {0, 40, 40, 0, ALERT_SEV_NONE, 0},     {0, 41, 40, 1025000000, ALERT_SEV_WARNING, 1},
+        {2, 80, 80, 0, ALERT_SEV_NONE, 0},     {2, 81, 80, 1012500000, ALERT_SEV_WARNING, 1},
+        {2, 159, 80, 1987500000, ALERT_SEV_WARNING, 1},
+        {2, 160, 80, 2000000000, ALERT_SEV_CRITICAL, 1},
+        {10, 241, 240, 1004166666, ALERT_SEV_WARNING, 1},
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(rows); i++) {
+        struct eng_table *t = tk_table(1024, TK_T0, NULL, 0);
+        /* the tenant sent before the mailbox appeared: the mailbox is new */
+        send_n(t, "old@acme.io", 1, TK_T0 - (rows[i].age + 1) * TK_DAY);
+        send_n(t, "m@acme.io", 1, TK_T0 - rows[i].age * TK_DAY); /* its first day */
+        send_n(t, "m@acme.io", rows[i].today - (rows[i].age == 0), TK_T0);
+        struct alert_value v = eval_ramp(t, "m@acme.io");
+        ck_assert_msg(v.num == (uint64_t)rows[i].today && v.den == rows[i].allowance &&
+                          v.base_num == (uint64_t)rows[i].age && v.enough == rows[i].enough &&
+                          v.severity == rows[i].severity &&
+                          (!v.enough || v.value_ppb == rows[i].value_ppb),
+                      "row %zu: num %llu den %llu day %llu enough %d severity %d value %llu", i,
+                      (unsigned long long)v.num, (unsigned long long)v.den,
+                      (unsigned long long)v.base_num, v.enough, v.severity,
+                      (unsigned long long)v.value_ppb);
+        eng_table_destroy(t);
+    }
+    /* a mailbox seen on its tenant's first day was sending before
+     * mailpulse counted the tenant: not judged, however much it sends */
+    struct eng_table *t = tk_table(1024, TK_T0, NULL, 0);
+    send_n(t, "m@acme.io", 5000, TK_T0);
+    struct alert_value v = eval_ramp(t, "m@acme.io");
+    ck_assert_int_eq(v.enough, 0);
+    ck_assert_int_eq(v.severity, ALERT_SEV_NONE);
+    send_n(t, "late@acme.io", 5000, TK_T0); /* the same day: not new either */
+    ck_assert_int_eq(eval_ramp(t, "late@acme.io").enough, 0);
+    eng_table_destroy(t);
+    /* the cap: 60 days on, the allowance stops at 1,000 */
+    t = tk_table(1024, TK_T0, NULL, 0);
+    send_n(t, "old@acme.io", 1, TK_T0 - TK_DAY);
+    send_n(t, "m@acme.io", 1, TK_T0);
+    eng_table_tick(t, TK_T0 + 60 * TK_DAY);
+    send_n(t, "m@acme.io", 1001, TK_T0 + 60 * TK_DAY);
+    v = eval_ramp(t, "m@acme.io");
+    ck_assert_uint_eq(v.den, 1000);
+    ck_assert_uint_eq(v.base_num, 60);
+    ck_assert_int_eq(v.severity, ALERT_SEV_WARNING);
+    char buf[64];
+    alert_notify_value_text(rule_named("warmup_ramp"), v.value_ppb, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "1.0x");
+    eng_table_destroy(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     return check_suite("alert_rule", 0, setup, teardown,
                        CHECK_TESTS(threshold_table, hysteresis, complaint_thresholds,
                                    spam_trap_count, engagement_drop_exact, spikes,
                                    rising_trend_days, tenant_overrides, default_names,
-                                   plain_decimals, rules_changed_mask));
+                                   plain_decimals, rules_changed_mask, warmup_ramp_allowance));
 }
 
 Suite *test_suite(void)

@@ -48,7 +48,9 @@ static void rule_eq(const struct alert_rule *a, const struct alert_rule *b)
                       a->critical_ppb == b->critical_ppb &&
                       a->resolve_ratio_ppb == b->resolve_ratio_ppb &&
                       a->resolve_ppb == b->resolve_ppb && a->for_ms == b->for_ms &&
-                      a->repeat_ms == b->repeat_ms && a->keep_ms == b->keep_ms,
+                      a->repeat_ms == b->repeat_ms && a->keep_ms == b->keep_ms &&
+                      a->ramp_start == b->ramp_start && a->ramp_step == b->ramp_step &&
+                      a->ramp_cap == b->ramp_cap,
                   "%s: numbers differ", a->name);
     ck_assert_str_eq(a->num_label, b->num_label);
     ck_assert_str_eq(a->den_label, b->den_label);
@@ -181,6 +183,26 @@ static const struct {
      "overrides[0].keep_firing_for: expected 0s or a duration", 11},
     {RULE1 "defaults:\n  keep_firing_for: 2d\n", "defaults.keep_firing_for: expected 0s or a duration", 9},
     {RULE1 "extra: 1\n", "extra: unknown key (known here: defaults, rules, overrides)", 8},
+    /* warm-up ramps */
+    {"rules:\n  - name: w\n    kind: ramp\n    numerator: [sent]\n    window: 1d\n"
+     "    warning: 1x\n",
+     "rules[0].window: a ramp rule reads today's sends against its allowance (start, step, "
+     "cap); it takes no window", 2},
+    {"rules:\n  - name: w\n    kind: ramp\n    numerator: [sent]\n    denominator: [delivered]\n"
+     "    warning: 1x\n",
+     "rules[0].denominator: a ramp rule reads today's sends against its allowance", 2},
+    {"rules:\n  - name: w\n    kind: ramp\n    numerator: [sent]\n    warning: 0.5x\n",
+     "rules[0].warning: a ramp rule's threshold is a factor of the allowance, at least 1x", 2},
+    {"rules:\n  - name: w\n    kind: ramp\n    numerator: [sent]\n    start: 100\n"
+     "    cap: 50\n    warning: 1x\n",
+     "rules[0].cap: cap (50) is below start (100)", 2},
+    {"rules:\n  - name: w\n    kind: ramp\n    numerator: [sent]\n    start: 0\n"
+     "    warning: 1x\n",
+     "rules[0].start: expected", 5},
+    {RULE1 "    step: 20\n", "rules[0].step: only ramp rules take start, step and cap", 2},
+    {RULE1 "overrides:\n  - tenant: acme\n    rule: r1\n    start: 100\n",
+     "overrides[0].start: rule r1 is not a ramp rule; only ramp rules take start, step and cap",
+     9},
     /* Nesting: 64 levels (top, defaults, 62 lists) reach the key check; 65
      * are refused by the depth limit before the file is loaded. */
     {RULE1 "defaults:\n  for: " OPEN62 CLOSE62 "\n", "defaults.for: expected 0s or a duration", 9},
@@ -266,6 +288,12 @@ static const struct alert_rule want_defaults[] = {
      .window = W(ENG_RES_DAY, 0, 1, "1d"), .baseline = W(ENG_RES_DAY, 1, 7, "7d"),
      .min_volume = 500, .warning_ppb = 3 * ALERT_PPB, .critical_ppb = 10 * ALERT_PPB,
      .resolve_ratio_ppb = 900000000, .resolve_ppb = 2700000000ULL, .repeat_ms = 24 * H,
+     .num_label = "sent"},
+    {.name = "warmup_ramp", .alertname = "warmup_ramp", .kind = ALERT_KIND_RAMP, .enabled = 1,
+     .scopes = T(ENG_SCOPE_MAILBOX), .num_types = T(ENG_SENT),
+     .window = W(ENG_RES_DAY, 0, 1, "today"), .ramp_start = 40, .ramp_step = 20,
+     .ramp_cap = 1000, .warning_ppb = ALERT_PPB, .critical_ppb = 2 * ALERT_PPB,
+     .resolve_ratio_ppb = 900000000, .resolve_ppb = 900000000, .repeat_ms = 24 * H,
      .num_label = "sent"},
 };
 

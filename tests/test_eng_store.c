@@ -263,8 +263,15 @@ START_TEST(backfill_and_retention)
     ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_SENT), 0);
     ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
     tk_restart(dir, &s, &t, 4096, T0, 0); /* the names the backfill used were persisted with it */
+    /* the keys come back for their first-seen day (the earliest event,
+     * 35 days ago), with nothing in memory */
     struct eng_key *k;
-    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "acme", NULL, &k), MP_ERR_NOTFOUND);
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_TENANT, "acme", NULL, &k), MP_OK);
+    ck_assert_int_eq(eng_key_first_day(k), today / DAY - 35);
+    ck_assert_int_eq(eng_key_age_days(t, k), 35);
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_MAILBOX, "acme", "a@acme.io", &k), MP_OK);
+    ck_assert_int_eq(eng_key_first_day(k), today / DAY - 35);
+    ck_assert_uint_eq(tk_win(t, ENG_SCOPE_TENANT, "acme", NULL, ENG_WIN_PREV_7D, ENG_SENT), 0);
     uint64_t out[ENG_NTYPES];
     /* ids: the store is the record; tenant "acme" is id 1 (first interned) */
     ck_assert_int_eq(eng_store_sum(s, ENG_RES_DAY, d20, d20, ENG_SCOPE_TENANT, 1, 0, out), MP_OK);
