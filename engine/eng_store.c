@@ -303,6 +303,24 @@ static void store__make_options(struct eng_store *s)
      * makes it write twice. Our own log says what failed. */
     rocksdb_options_set_info_log_level(s->opts, 5 /* HEADER_LEVEL */);
     rocksdb_options_set_keep_log_file_num(s->opts, 2);
+    /* A counter flush is one batch of ~150,000 entries; in RocksDB's
+     * default ordered write its memtable insert (0.3-2 s on a loaded
+     * machine) held every synced journal write queued behind it, and so
+     * every ack (bench_ack: ack p99 0.7 s). unordered_write lets a write
+     * group's WAL write go first and each writer insert into the memtable
+     * on its own, so a journal write waits at most for the WAL write. What
+     * it gives up is atomic reads and immutable snapshots, which nothing
+     * here uses: each batch is still one atomic WAL record (all or nothing
+     * after a crash, as the flush needs), a thread still reads its own
+     * writes, and the one read beside writes (a cold key's load) reads
+     * entries no write in flight touches (the key is cold, its last flush
+     * returned). Needs allow_concurrent_memtable_write (the default). */
+    rocksdb_options_set_unordered_write(s->opts, 1);
+    /* The WAL goes to disk in the background every MiB (sync_file_range),
+     * so the fsync of a synced journal write carries the last MiB, not
+     * the ~15 MB a second of counter flushes before it (bench/RESULTS.md,
+     * section 7: ack p99 a median 115 ms against 225 ms, loaded machine). */
+    rocksdb_options_set_wal_bytes_per_sync(s->opts, 1 << 20);
     s->merge = rocksdb_mergeoperator_create(NULL, store__merge_destroy, store__full_merge,
                                             store__partial_merge, store__free_value,
                                             store__merge_name);

@@ -33,6 +33,7 @@ void eng_table_destroy(struct eng_table *t)
     eng_qsbr_destroy(t->qsbr);
     pthread_mutex_destroy(&t->free_lock);
     pthread_mutex_destroy(&t->key_lock);
+    pthread_mutex_destroy(&t->cap_mu);
     free(t->free_keys);
     free(mp_load_relaxed(&t->lsrc));
     eng_providers_destroy(mp_load_relaxed(&t->prov));
@@ -62,6 +63,7 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     t->evict_idle_ms = opts->store ? opts->evict_idle_ms : 0;
     pthread_mutex_init(&t->free_lock, NULL);
     pthread_mutex_init(&t->key_lock, NULL);
+    pthread_mutex_init(&t->cap_mu, NULL);
     struct eng_limits_src *src = malloc(sizeof(*src));
     if (!src)
         goto err;

@@ -148,7 +148,13 @@ struct eng_flush_hook {
      * range delete) and take a lock that holds back writers whose
      * effects must fall wholly on one side of the cut. */
     void (*begin)(void *arg, struct eng_store_batch *b);
-    /* After every counter is read into b, before the commit. */
+    /* Once the cut is fixed, before the commit: the table has opened a
+     * copy-on-write epoch (eng_table_impl.h, table__cow), so writers that
+     * resume now capture each key's counters as of the cut before they
+     * change it, and the batch still holds exactly the cut. The flush reads
+     * the counters after end(), except a ring advance's leaving slot, which
+     * no writer reaches any more (before it). Without a hook's begin() no
+     * epoch opens and end() comes after the reads, as before. */
     void (*end)(void *arg);
     /* After the commit; rc is its result (MP_OK: b is durable, with
      * what begin() added). */

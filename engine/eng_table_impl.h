@@ -110,6 +110,7 @@ struct eng_key {
     mp_atomic_u64 seq;      /* gen | dirty | inflight (see SEQ_*) */
     mp_atomic_u32 state;    /* KEY_HOT .. KEY_LOADING */
     mp_atomic_u32 first_day; /* first event's UTC day + 1; 0: none yet (eng_table_first.c) */
+    mp_atomic_u32 cap_epoch; /* the flush epoch whose cut holds its counters (see table__cow) */
     mp_atomic_u64 fmask;    /* ring slots changed since the last flush (see table__bit) */
     mp_atomic_i64 last_ms;  /* last write or load (table clock, coarse) */
     mp_atomic_u32 sid[ENG_NTYPES]; /* type - 1 -> series id, 0 until the type is seen */
@@ -187,6 +188,10 @@ struct eng_table {
     mp_atomic_i64 cur_fine;
     mp_atomic_i64 cur_hour;
     mp_atomic_i64 cur_day;
+    /* The flush epoch being captured, 0 when none (eng_table_persist.c):
+     * read on every key's first touch in a frame, written twice a flush,
+     * so it sits with the read-mostly current buckets. */
+    mp_atomic_u32 cap_active;
 
     MP_ATOMIC(struct eng_key *) dirty_head;
 
@@ -203,6 +208,11 @@ struct eng_table {
     int64_t dropped_before[3];     /* per resolution: store deletes done below this bucket */
     /* Flushes (tick thread only; see eng_table_persist.c). */
     struct eng_flush_hook hook;    /* around every counter write; begin NULL: none */
+    /* Copy-on-write capture (table__cow): guards the flush's batch and
+     * cap_job while writers capture keys into it. */
+    pthread_mutex_t cap_mu;
+    uint32_t cap_epoch;            /* the last epoch opened (flush thread) */
+    struct flush_job *cap_job;     /* under cap_mu: the flush capturing, NULL when none */
     struct mp_ratelimit leave_rl;  /* failed ring-advance writes: one log line a second */
     struct held_put *held;         /* daily buckets that left the ring while writes failed */
     size_t nheld, capheld;
@@ -421,6 +431,27 @@ void eng_table__free_id(struct eng_table *t, uint32_t sid);
 /* Brings a cold key's counters back (eng_table_persist.c); the caller
  * holds the key in a frame. */
 int eng_table__ensure_hot(struct eng_table *t, struct eng_key *k);
+/* The slow path of table__cow: captures k into epoch e's flush unless the
+ * flush or another writer did, or the epoch has closed. */
+void eng_table__capture(struct eng_table *t, struct eng_key *k, uint32_t e);
+/* Copy-on-write cut. A flush with a hook fixes its cut (the journal
+ * watermark W) under the hook's exclusive section and opens a capture
+ * epoch there; writers then resume while it reads the counters. A writer
+ * about to change a key calls this first: a key not yet captured in the
+ * open epoch has its marked slots copied into the flush's batch before the
+ * writer's first add, so the batch holds every key as it was at the cut
+ * (every batch <= W applied, none after), as if the flush had read
+ * everything under the lock. Writers outside the hook's lock (PUSH without
+ * a sequence) may capture or not: their effects are never replayed, and a
+ * flush writes absolute values, so either side of the cut counts them once.
+ * acquire: pairs with the release store of the epoch at the key's capture,
+ * so the capture's reads happen before our adds and cannot see them. */
+static inline void table__cow(struct eng_table *t, struct eng_key *k)
+{
+    uint32_t e = mp_load_acquire(&t->cap_active);
+    if (e && mp_load_acquire(&k->cap_epoch) != e)
+        eng_table__capture(t, k, e);
+}
 /* Limits (eng_table_limits.c): a new tenant key's state, NULL without
  * memory; a rejection counted for the tenant (reason ENG_LIM_*). */
 struct eng_tenant *eng_table__tenant_new(struct eng_table *t, const char *name, size_t len);

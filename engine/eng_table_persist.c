@@ -92,6 +92,7 @@ struct flush_job {
     int leave_res;
     uint64_t leave_slot;
     int64_t leave_bucket;
+    struct table_rings cap_r; /* the rings the flush reads with, for writers' captures */
 };
 
 /* Remembers that the flush cleared marks m of k. */
@@ -167,8 +168,66 @@ static void job__leaving(struct flush_job *j)
     }
 }
 
-/* Every key with marks: its marked held buckets. */
-static void job__dirty(struct flush_job *j, const struct table_rings *r)
+/* Puts k's marked held buckets into the flush's batch and clears their
+ * marks (a spare slot's stay). The caller holds k's cut: the hook's lock,
+ * or cap_mu with k not yet captured in the open epoch. */
+static void job__capture(struct flush_job *j, struct eng_key *k, const struct table_rings *r)
+{
+    /* acquire: pairs with the writers' release fetch_or at frame end, so
+     * the adds of every slot named in m are visible below */
+    uint64_t m = mp_xchg_acquire(&k->fmask, 0);
+    if (!m)
+        return;
+    uint64_t keep = table__put_marked(j->t, j->b, k, m, r);
+    if (keep)
+        mp_or_relaxed(&k->fmask, keep);
+    if (m & ~keep)
+        job__took(j, k, m & ~keep);
+}
+
+/* Opens a capture epoch, under the hook's exclusive section: from here a
+ * writer captures a key before changing it (table__cow). */
+static uint32_t job__cap_open(struct flush_job *j)
+{
+    struct eng_table *t = j->t;
+    if (++t->cap_epoch == 0)
+        t->cap_epoch = 1; /* 0 means none; a key stale by 2^32 epochs (136 years of flushes) */
+    pthread_mutex_lock(&t->cap_mu);
+    t->cap_job = j;
+    /* release: a writer that sees the epoch sees cap_job under cap_mu; the
+     * hook's unlock orders it before every writer that holds the lock */
+    mp_store_release(&t->cap_active, t->cap_epoch);
+    pthread_mutex_unlock(&t->cap_mu);
+    return t->cap_epoch;
+}
+
+/* Closes it: no writer captures after this, so the batch is ours again. */
+static void job__cap_close(struct flush_job *j)
+{
+    struct eng_table *t = j->t;
+    pthread_mutex_lock(&t->cap_mu);
+    mp_store_release(&t->cap_active, 0);
+    t->cap_job = NULL;
+    pthread_mutex_unlock(&t->cap_mu);
+}
+
+void eng_table__capture(struct eng_table *t, struct eng_key *k, uint32_t e)
+{
+    pthread_mutex_lock(&t->cap_mu);
+    struct flush_job *j = t->cap_job;
+    if (j && mp_load_relaxed(&t->cap_active) == e && mp_load_relaxed(&k->cap_epoch) != e) {
+        job__capture(j, k, &j->cap_r);
+        /* release: the reads above happen before the adds of any writer
+         * that sees this epoch (table__cow) */
+        mp_store_release(&k->cap_epoch, e);
+    }
+    pthread_mutex_unlock(&t->cap_mu);
+}
+
+/* Every key with marks: its marked held buckets. With an epoch open (e),
+ * writers run meanwhile, and a key is taken only if no writer captured it
+ * first; without one (no hook: no cut to keep) they are read as they are. */
+static void job__dirty(struct flush_job *j, const struct table_rings *r, uint32_t e)
 {
     struct eng_table *t = j->t;
     uint32_t n = mp_load_relaxed(&t->next_id);
@@ -176,14 +235,18 @@ static void job__dirty(struct flush_job *j, const struct table_rings *r)
         struct eng_key *k = mp_load_acquire(&t->by_id[id]);
         if (!k || !mp_load_relaxed(&k->fmask))
             continue;
-        /* acquire: pairs with the writers' release fetch_or at frame end, so
-         * the adds of every slot named in m are visible below */
-        uint64_t m = mp_xchg_acquire(&k->fmask, 0);
-        uint64_t keep = table__put_marked(t, j->b, k, m, r);
-        if (keep)
-            mp_or_relaxed(&k->fmask, keep);
-        if (m & ~keep)
-            job__took(j, k, m & ~keep);
+        if (!e) {
+            job__capture(j, k, r);
+            continue;
+        }
+        if (mp_load_acquire(&k->cap_epoch) == e)
+            continue; /* a writer captured it: its marks now are the next flush's */
+        pthread_mutex_lock(&t->cap_mu);
+        if (mp_load_relaxed(&k->cap_epoch) != e) {
+            job__capture(j, k, r);
+            mp_store_release(&k->cap_epoch, e);
+        }
+        pthread_mutex_unlock(&t->cap_mu);
     }
 }
 
@@ -303,7 +366,7 @@ struct evict_pass {
     size_t n, cap;
 };
 static void table__claim_idle(struct flush_job *j, struct evict_pass *ev,
-                              const struct table_rings *r);
+                              const struct table_rings *r, uint32_t e);
 
 /* One full flush: every write of counters to the store goes through here,
  * so each is one commit, bracketed by the hook, all or nothing. */
@@ -329,23 +392,32 @@ static int table__flush_job(struct flush_job *j, int sync, struct evict_pass *ev
         eng_store_batch_free(j->b);
         return MP_ERR_IO;
     }
-    struct table_rings r;
-    table__rings(t, &r);
+    struct table_rings *r = &j->cap_r;
+    table__rings(t, r);
     job__names(j);
     job__held_and_backfill(j);
     if (j->leave_res >= 0)
-        job__leaving(j);
+        job__leaving(j); /* under the lock: rare (a ring advance), and short */
+    /* With a hook, the cut is fixed now: the writers go on while the
+     * counters are read, capturing what they change first (table__cow). */
+    uint32_t e = t->hook.begin ? job__cap_open(j) : 0;
+    if (e && t->hook.end)
+        t->hook.end(t->hook.arg);
     if (ev)
-        table__claim_idle(j, ev, &r);
-    job__dirty(j, &r);
-    eng_table__first_write(t, j->b); /* first-seen days that fell, and reclaimed keys' */
-    job__retention(j, &r);
+        table__claim_idle(j, ev, r, e);
+    job__dirty(j, r, e);
+    if (e)
+        job__cap_close(j); /* the batch is ours alone again */
+    /* First-seen days that fell, and reclaimed keys'. Either side of the
+     * cut: a day only falls, and a replay lowers it to the same day. */
+    eng_table__first_write(t, j->b);
+    job__retention(j, r);
     /* Names again: a key created after the drain above, and flushed in the
      * loop, has names interned after that drain too (they are interned
      * before the key is published). Same batch, so no counter reaches the
      * store without its names. */
     eng_intern_drain_new(t->names, job__name, j);
-    if (t->hook.end)
+    if (!e && t->hook.end)
         t->hook.end(t->hook.arg);
     size_t n = eng_store_batch_count(j->b);
     /* an incomplete flush commits nothing */
@@ -615,7 +687,7 @@ static int table__claim(struct eng_key *k)
 /* Pass 1 of eviction, inside the flush: claims idle keys (EVICTING) and
  * puts what the store lacks of them into the flush's batch. */
 static void table__claim_idle(struct flush_job *j, struct evict_pass *ev,
-                              const struct table_rings *r)
+                              const struct table_rings *r, uint32_t e)
 {
     struct eng_table *t = j->t;
     uint32_t top = mp_load_relaxed(&t->next_id);
@@ -629,11 +701,24 @@ static void table__claim_idle(struct flush_job *j, struct evict_pass *ev,
             break; /* evict what we have */
         if (!table__claim(k))
             continue;
-        /* From here no writer holds the key; new ones wait for COLD.
-         * acquire: pairs with the writers' release fetch_or at frame end. */
+        /* From here no writer holds the key; new ones wait for COLD. With
+         * an epoch open, a key a writer captured holds effects past the
+         * cut, which this flush must not store: it stays. */
+        if (e)
+            pthread_mutex_lock(&t->cap_mu);
+        if (e && mp_load_relaxed(&k->cap_epoch) == e) {
+            pthread_mutex_unlock(&t->cap_mu);
+            mp_store_seq_cst(&k->state, KEY_HOT);
+            continue;
+        }
+        /* acquire: pairs with the writers' release fetch_or at frame end. */
         uint64_t m = mp_xchg_acquire(&k->fmask, 0);
         table__put_marked(t, j->b, k, m, r); /* a spare slot's bit holds nothing held */
         ev->v[ev->n++] = (struct victim){k, m};
+        if (e) {
+            mp_store_release(&k->cap_epoch, e); /* a writer that comes waits for COLD */
+            pthread_mutex_unlock(&t->cap_mu);
+        }
     }
 }
 

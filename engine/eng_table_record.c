@@ -319,9 +319,14 @@ static int frame__touch(struct eng_table *t, struct eng_frame *f, struct eng_key
             *idx = f->n++;
             /* seq_cst, as eng_table__ensure_hot loads it; the call only for
              * a key that is not HOT (evicted, or being evicted or loaded) */
-            if (mp_load_seq_cst(&k->state) == KEY_HOT)
-                return MP_OK;
-            return eng_table__ensure_hot(t, k);
+            if (mp_load_seq_cst(&k->state) != KEY_HOT) {
+                int rc = eng_table__ensure_hot(t, k);
+                if (rc != MP_OK)
+                    return rc;
+            }
+            /* before this frame's first add to k (a hot key is held) */
+            table__cow(t, k);
+            return MP_OK;
         }
     }
 }

@@ -81,11 +81,12 @@ static void journal__end(void *arg)
 static void journal__done(void *arg, int rc)
 {
     struct ingest_journal *j = arg;
-    /* The cut marks belong to the tables: the lock again, briefly. */
-    pthread_rwlock_wrlock(&j->lock);
+    /* No lock: cut_done only moves the tables' flushed marks, which only
+     * this thread reads (ingest_producers.h). Taking the lock here could
+     * deadlock: a writer whose frame met a key being evicted by this flush
+     * waits, holding the lock shared, until the eviction ends after us. */
     for (int i = 0; i < j->parts; i++)
         ingest_producers_cut_done(j->prod[i], rc == MP_OK);
-    pthread_rwlock_unlock(&j->lock);
     if (rc == MP_OK)
         mp_store_relaxed(&j->watermark, j->cut_w);
 }

@@ -19,8 +19,12 @@
  *     allocated: every one of them is committed and applied, or failed) and
  *     a range delete of the entries <= W into the flush batch, plus every
  *     producer entry changed since the last flush and the deletion of those
- *     idle past producer_ttl_ms; end() unlocks; done() records the result.
- *     A flush thus stores exactly the effects of the entries <= W.
+ *     idle past producer_ttl_ms; end() unlocks; done() records the result
+ *     (without the lock). The table calls end() once the cut is fixed and
+ *     reads the counters after it, copy-on-write (eng_table.h, the flush
+ *     hook): a writer that resumes copies a key as of the cut before it
+ *     changes it. A flush thus stores exactly the effects of the entries
+ *     <= W, and writers wait only for the short exclusive section.
  *   - ingest_journal_close() removes the hook: after the last flush.
  *
  * Layout (ENG_KV_JOURNAL): "j" + big-endian id (8) -> big-endian receive

@@ -7,7 +7,9 @@
  * them under the journal's shared lock and a mutex per table (ingest's,
  * since the route table may give two producers of one part to different
  * workers); the flush hook reads and expires every table under the
- * exclusive lock. Not thread-safe otherwise.
+ * exclusive lock (ingest_producers_cut); ingest_producers_cut_done() needs
+ * no lock, as it moves only the marks the flush thread alone reads. Not
+ * thread-safe otherwise.
  *
  * Persistence (ENG_KV_PRODUCERS): key = the producer_id bytes, value =
  * 16 bytes: big-endian last sequence, big-endian last-seen Unix ms.

@@ -9,7 +9,9 @@
  * on a full disk (a real tmpfs) a flush fails whole, keeps its marks, the
  * store refuses writes but serves reads, and once space is back it recovers
  * and the next flush writes everything, with the scopes agreeing exactly.
- * Stored counts above 2^32 load back exactly.
+ * Stored counts above 2^32 load back exactly. A flush with a hook stores
+ * exactly the cut its begin() fixed while writers keep writing
+ * (copy-on-write capture), in plain flushes and in evictions.
  */
 #include <check.h>
 #include <pthread.h>
@@ -598,6 +600,142 @@ START_TEST(flush_hook_brackets_every_write)
 }
 END_TEST
 
+/* ---- the copy-on-write cut -------------------------------------------------------- */
+
+/* The journal's protocol in small: a writer applies one "batch" (one event
+ * for each of CUT_KEYS mailboxes, in one frame) under the shared lock;
+ * begin() takes it exclusively and records W, the batches applied. The
+ * flush reads the counters after end(), while writers go on: the store must
+ * still hold exactly W batches' counts, on every key and every scope. */
+#define CUT_KEYS 1500
+#define CUT_WRITERS 2
+
+struct cut {
+    struct eng_table *t;
+    pthread_rwlock_t lock;
+    mp_atomic_u64 batches;
+    mp_atomic_u32 stop, failed;
+    uint64_t w; /* begin()'s W */
+};
+
+static void cut_begin(void *arg, struct eng_store_batch *b)
+{
+    struct cut *c = arg;
+    pthread_rwlock_wrlock(&c->lock);
+    c->w = mp_load_relaxed(&c->batches);
+}
+
+static void cut_end(void *arg) { pthread_rwlock_unlock(&((struct cut *)arg)->lock); }
+
+static void cut_done(void *arg, int rc) { ck_assert_int_eq(rc, MP_OK); }
+
+static void *cut_writer(void *arg)
+{
+    struct cut *c = arg;
+    struct tk_writer tw;
+    tk_writer_begin(&tw, c->t);
+    char mb[32];
+    while (!mp_load_acquire(&c->stop)) {
+        pthread_rwlock_rdlock(&c->lock);
+        for (int i = 0; i < CUT_KEYS; i++) {
+            snprintf(mb, sizeof(mb), "m%d@a.io", i);
+            struct eng_event ev = {"acme", 4, mb, strlen(mb), "gmail.com", 9, ENG_SENT, T0};
+            if (eng_frame_record(c->t, tw.f, &ev) != MP_OK) /* no ck_assert: one write(2) each */
+                mp_store_relaxed(&c->failed, 1);
+        }
+        tk_writer_batch(&tw);
+        mp_add_relaxed(&c->batches, 1);
+        pthread_rwlock_unlock(&c->lock);
+    }
+    tk_writer_end(&tw);
+    return NULL;
+}
+
+struct cut_ids {
+    uint32_t tenant, domain, mb[CUT_KEYS];
+};
+
+static int cut_name(void *arg, uint32_t id, const char *name, size_t len)
+{
+    struct cut_ids *ids = arg;
+    int m;
+    if (len == 4 && memcmp(name, "acme", 4) == 0)
+        ids->tenant = id;
+    else if (len == 9 && memcmp(name, "gmail.com", 9) == 0)
+        ids->domain = id;
+    else if (sscanf(name, "m%d@", &m) == 1 && m >= 0 && m < CUT_KEYS)
+        ids->mb[m] = id;
+    return MP_OK;
+}
+
+static uint64_t cut_stored(int res, int64_t bucket, int scope, uint32_t tid, uint32_t nid)
+{
+    uint64_t out[ENG_NTYPES];
+    if (eng_store_sum(s, res, bucket, bucket, scope, tid, nid, out) != MP_OK)
+        return UINT64_MAX;
+    return out[ENG_SENT - 1];
+}
+
+/* Every stored count is exactly c->w batches' (the mailboxes in the day
+ * and the fine bucket; tenant and domain sum every mailbox). */
+static void cut_check(const struct cut *c, struct cut_ids *ids)
+{
+    ck_assert_int_eq(eng_store_load_names(s, cut_name, ids), MP_OK);
+    const int64_t fb = T0 / ENG_FINE_MS, day = T0 / DAY;
+    ck_assert_uint_eq(cut_stored(ENG_RES_DAY, day, ENG_SCOPE_TENANT, ids->tenant, 0),
+                      c->w * CUT_KEYS);
+    ck_assert_uint_eq(cut_stored(ENG_RES_FINE, fb, ENG_SCOPE_DOMAIN, ids->tenant, ids->domain),
+                      c->w * CUT_KEYS);
+    int bad = -1; /* the first mailbox off the cut */
+    for (int m = 0; m < CUT_KEYS && bad < 0; m++)
+        if (cut_stored(ENG_RES_DAY, day, ENG_SCOPE_MAILBOX, ids->tenant, ids->mb[m]) != c->w ||
+            cut_stored(ENG_RES_FINE, fb, ENG_SCOPE_MAILBOX, ids->tenant, ids->mb[m]) != c->w)
+            bad = m;
+    ck_assert_int_eq(bad, -1);
+    ck_assert_uint_eq(mp_load_relaxed(&c->failed), 0);
+}
+
+START_TEST(flush_cut_exact_while_writers_run)
+{
+    eng_table_destroy(t);
+    t = tk_table(4 * CUT_KEYS, T0, s, 1); /* evict after 1 ms of the test's clock */
+    struct cut c = {.t = t};
+    pthread_rwlockattr_t ra; /* writer-preferring, as the journal's: else begin() starves */
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&c.lock, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    struct eng_flush_hook fh = {cut_begin, cut_end, cut_done, &c};
+    eng_table_set_flush_hook(t, &fh);
+    pthread_t th[CUT_WRITERS];
+    for (int i = 0; i < CUT_WRITERS; i++)
+        pthread_create(&th[i], NULL, cut_writer, &c);
+    struct cut_ids ids = {0};
+    int64_t now = T0;
+    uint64_t last = 0;
+    /* flushes and evictions (each a cut) while batches keep coming */
+    for (int i = 0; i < 24; i++) {
+        eng_table_tick(t, ++now);
+        if (i % 6 == 5)
+            eng_table_evict(t, now);
+        else
+            ck_assert_int_eq(eng_table_flush(t, 0, NULL), MP_OK);
+        cut_check(&c, &ids);
+        ck_assert_uint_ge(c.w, last);
+        last = c.w;
+    }
+    mp_store_release(&c.stop, 1);
+    for (int i = 0; i < CUT_WRITERS; i++)
+        pthread_join(th[i], NULL);
+    ck_assert_uint_gt(last, 0); /* writers ran between the cuts */
+    ck_assert_int_eq(eng_table_flush(t, 1, NULL), MP_OK);
+    cut_check(&c, &ids);
+    ck_assert_uint_eq(c.w, mp_load_relaxed(&c.batches));
+    eng_table_set_flush_hook(t, NULL);
+    pthread_rwlock_destroy(&c.lock);
+}
+END_TEST
+
 /* ---- a full disk ------------------------------------------------------------------ */
 
 static void mount_tmpfs(int mb)
@@ -891,5 +1029,6 @@ CHECK_SUITE("eng_store", 120, setup, teardown, encoding, kv_families_persist, wr
             idle_keys_leave_and_come_back, evict_during_writes_exact, restart_new_seed_same_ids,
             flush_hook_brackets_every_write, disk_full_flush_all_or_nothing,
             store_refuses_until_recovered, open_on_full_disk_fails_cleanly,
-            counts_above_2_32_load_exactly, reads_during_reopen, leaving_day_held_while_full)
+            counts_above_2_32_load_exactly, reads_during_reopen, leaving_day_held_while_full,
+            flush_cut_exact_while_writers_run)
 
