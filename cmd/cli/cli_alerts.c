@@ -184,7 +184,7 @@ int cli_alerts_print_dead(FILE *f, const char *body)
 /* ---- the command ---------------------------------------------------------- */
 
 enum alerts_opt { ALERTS_TENANT, ALERTS_DEAD, ALERTS_LIMIT, ALERTS_API, ALERTS_TIMEOUT_MS,
-                  ALERTS_JSON, ALERTS_TOKEN, ALERTS_HELP };
+                  ALERTS_JSON, ALERTS_TOKEN };
 
 static const struct cli_opt alerts__opts[] = {
     [ALERTS_TENANT] = {"tenant", "T", "only this tenant's alerts"},
@@ -192,7 +192,6 @@ static const struct cli_opt alerts__opts[] = {
     [ALERTS_LIMIT] = {"limit", "N", "with --dead: at most N, 1..999999 (default 1000)"},
     CLI_API_OPT_ROWS(ALERTS_API, ALERTS_TIMEOUT_MS, ALERTS_JSON),
     CLI_API_TOKEN_ROW(ALERTS_TOKEN),
-    [ALERTS_HELP] = CLI_OPT_HELP,
 };
 
 static const char alerts__usage[] =

@@ -32,7 +32,7 @@
 #define DEMO_NSTREAMS 4          /* (tenant, domain) pairs */
 #define DEMO_SLOTS_MAX 4096
 
-enum demo_opt { DM_ENDPOINT, DM_API, DM_LISTEN, DM_SECONDS, DM_FAST, DM_RUN, DM_HELP };
+enum demo_opt { DM_ENDPOINT, DM_API, DM_LISTEN, DM_SECONDS, DM_FAST, DM_RUN };
 
 static const struct cli_opt demo__opts[] = {
     [DM_ENDPOINT] = {"endpoint", "E",
@@ -49,7 +49,6 @@ static const struct cli_opt demo__opts[] = {
     [DM_RUN] = {"run", "ID",
                 "tenant suffix: demo-team-a-ID (default: the UTC time,\n"
                 "so each run starts from zero counts)"},
-    [DM_HELP] = CLI_OPT_HELP,
 };
 
 static const char demo__usage[] =
@@ -358,7 +357,6 @@ static int demo__parse(struct demo *d, int argc, char **argv)
                                                "\"%s\"", a.val);
             snprintf(d->run, sizeof(d->run), "%s", a.val);
             break;
-        case DM_HELP: break;
         }
         if (rc != MP_OK)
             return rc;

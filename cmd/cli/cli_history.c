@@ -161,7 +161,7 @@ int cli_history_csv(FILE *f, const char *body)
 /* ---- the command ---------------------------------------------------------- */
 
 enum hist_opt { H_TENANT, H_SCOPE, H_NAME, H_TYPES, H_RATE, H_STEP, H_FROM, H_TO, H_CSV, H_API,
-                H_TIMEOUT_MS, H_JSON, H_TOKEN, H_HELP };
+                H_TIMEOUT_MS, H_JSON, H_TOKEN };
 
 static const struct cli_opt hist__opts[] = {
     [H_TENANT] = {"tenant", "T", "tenant (required): 1..64 of A-Z a-z 0-9 . _ -"},
@@ -177,7 +177,6 @@ static const struct cli_opt hist__opts[] = {
     [H_CSV] = {"csv", NULL, "write CSV instead of a table"},
     CLI_API_OPT_ROWS(H_API, H_TIMEOUT_MS, H_JSON),
     CLI_API_TOKEN_ROW(H_TOKEN),
-    [H_HELP] = CLI_OPT_HELP,
 };
 
 static const char hist__usage[] =

@@ -13,13 +13,12 @@
 
 #include "ingest_curve.h"
 
-enum keygen_opt { KEYGEN_SECRET_FILE, KEYGEN_HELP };
+enum keygen_opt { KEYGEN_SECRET_FILE };
 
 static const struct cli_opt keygen__opts[] = {
     [KEYGEN_SECRET_FILE] = {"secret-file", "PATH",
                             "write the secret key to PATH (a new file, mode 0600)\n"
                             "instead of printing it"},
-    [KEYGEN_HELP] = CLI_OPT_HELP,
 };
 
 static const char keygen__usage[] =

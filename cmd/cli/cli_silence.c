@@ -137,7 +137,7 @@ static int silence__print_expired(FILE *f, const char *body)
 /* ---- the command ---------------------------------------------------------- */
 
 enum silence_opt { SIL_MATCHER, SIL_TENANT, SIL_DURATION, SIL_AUTHOR, SIL_COMMENT, SIL_ID,
-                   SIL_EXPIRED, SIL_API, SIL_TIMEOUT_MS, SIL_JSON, SIL_TOKEN, SIL_HELP };
+                   SIL_EXPIRED, SIL_API, SIL_TIMEOUT_MS, SIL_JSON, SIL_TOKEN };
 
 static const struct cli_opt silence__opts[] = {
     [SIL_MATCHER] = {"matcher", "M", "add: a matcher, NAME=V, NAME!=V, NAME=~RE or NAME!~RE\n"
@@ -150,7 +150,6 @@ static const struct cli_opt silence__opts[] = {
     [SIL_EXPIRED] = {"expired", NULL, "query: list expired silences too"},
     CLI_API_OPT_ROWS(SIL_API, SIL_TIMEOUT_MS, SIL_JSON),
     CLI_API_TOKEN_ROW(SIL_TOKEN),
-    [SIL_HELP] = CLI_OPT_HELP,
 };
 
 static const char silence__usage[] =

@@ -153,7 +153,7 @@ int cli_stats_print(FILE *f, const char *body)
 #define STATS_MAX_LIMIT 10000
 
 enum stats_opt { STATS_TENANT, STATS_WINDOW, STATS_BY, STATS_LIMIT, STATS_API, STATS_TIMEOUT_MS,
-                 STATS_JSON, STATS_TOKEN, STATS_HELP };
+                 STATS_JSON, STATS_TOKEN };
 
 static const struct cli_opt stats__opts[] = {
     [STATS_TENANT] = {"tenant", "T", "tenant (required): 1..64 of A-Z a-z 0-9 . _ -"},
@@ -166,7 +166,6 @@ static const struct cli_opt stats__opts[] = {
                      "sent first)"},
     CLI_API_OPT_ROWS(STATS_API, STATS_TIMEOUT_MS, STATS_JSON),
     CLI_API_TOKEN_ROW(STATS_TOKEN),
-    [STATS_HELP] = CLI_OPT_HELP,
 };
 
 static const char stats__usage[] =
