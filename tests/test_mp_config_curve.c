@@ -30,10 +30,7 @@ static void kc_write(const struct kc *k, const char *name, const char *text, mod
 {
     char p[UNIT_PATH_MAX + 64];
     snprintf(p, sizeof(p), "%s/%s", k->dir, name);
-    FILE *f = fopen(p, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
+    unit_write_file(p, text);
     ck_assert_int_eq(chmod(p, mode), 0);
 }
 

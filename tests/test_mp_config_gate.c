@@ -20,10 +20,7 @@ static int load(const char *yaml, struct mp_config **cfg, char *err, size_t n)
 {
     unit_tmpdir("config_gate", dir);
     snprintf(path, sizeof(path), "%s/mailpulse.yaml", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(yaml, f);
-    ck_assert_int_eq(fclose(f), 0);
+    unit_write_file(path, yaml);
     int rc = mp_config_load(path, cfg, err, n);
     unit_tmpdir_remove(dir);
     return rc;

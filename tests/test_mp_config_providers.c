@@ -19,10 +19,7 @@ static int load(const char *yaml, struct mp_config **cfg, char *err, size_t errl
     char dir[UNIT_PATH_MAX], path[UNIT_PATH_MAX + 32], e[1024] = "";
     unit_tmpdir("config_providers", dir);
     snprintf(path, sizeof(path), "%s/mailpulse.yaml", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(yaml, f);
-    ck_assert_int_eq(fclose(f), 0);
+    unit_write_file(path, yaml);
     *cfg = NULL;
     int rc = mp_config_load(path, cfg, e, sizeof(e));
     size_t plen = strlen(path);

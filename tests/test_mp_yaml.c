@@ -368,10 +368,7 @@ START_TEST(test_open_file)
     struct mp_yaml *y = NULL;
     unit_tmpdir("mp_yaml", dir); /* realpath'd: resolve() answers in its terms */
     snprintf(path, sizeof(path), "%s/c.yaml", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs("n: 3\n", f);
-    fclose(f);
+    unit_write_file(path, "n: 3\n");
 
     ck_assert_int_eq(mp_yaml_open(path, &y, err, sizeof(err)), MP_OK);
     ck_assert_int_eq(mp_yaml_root(y)->type, YAML_MAPPING_NODE);

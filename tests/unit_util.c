@@ -32,6 +32,14 @@ void unit_tmpdir_remove(const char *dir)
     ck_assert_msg(access(dir, F_OK) != 0, "%s is still there", dir);
 }
 
+void unit_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    ck_assert_int_ge(fputs(text, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
 struct eng_store *unit_store_open(const char *dir)
 {
     char err[256] = "", path[UNIT_PATH_MAX + 8];

@@ -5,6 +5,7 @@
  *   - unit_tmpdir(): mkdtemp() under $TMPDIR (or /tmp), realpath'd (the
  *     config loader resolves paths), named after `tag`;
  *     unit_tmpdir_remove() removes it and everything under it;
+ *   - unit_write_file(): a file with a given text (configs, keys, pid files);
  *   - unit_store_open(): eng_store_open("<dir>/db");
  *   - unit_threads_start()/unit_threads_join(): n threads on
  *     fn(args + i * size), started together and joined together (the case's
@@ -41,6 +42,8 @@
 void unit_tmpdir(const char *tag, char dir[UNIT_PATH_MAX]);
 /* Removes it (it must go: a failure is an assertion). "" is a no-op. */
 void unit_tmpdir_remove(const char *dir);
+/* Writes text to path (created or truncated): a failure is an assertion. */
+void unit_write_file(const char *path, const char *text);
 /* A store at <dir>/db (created when missing). */
 struct eng_store *unit_store_open(const char *dir);
 
