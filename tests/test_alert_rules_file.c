@@ -439,15 +439,9 @@ START_TEST(test_rules_gate)
 END_TEST
 
 /* The plain cases in one call; the table-driven (loop) ones beside them. */
-Suite *test_suite(void)
-{
-    Suite *s = check_suite("alert_rules_file", 0, NULL, NULL,
-                           CHECK_TESTS(test_defaults_documented, test_defaults_are_the_example,
-                                       test_load_missing_file, test_rules_defaults_section,
-                                       test_rules_overrides, test_rules_keep_firing_for,
-                                       test_rules_gate));
-    TCase *tc = tcase_create("tables");
-    tcase_add_loop_test(tc, test_rules_reject, 0, (int)MP_ARRAY_LEN(rules_reject));
-    suite_add_tcase(s, tc);
-    return s;
-}
+CHECK_SUITE_TABLES("alert_rules_file", 0, NULL, NULL,
+                   CHECK_TESTS(test_defaults_documented, test_defaults_are_the_example,
+                               test_load_missing_file, test_rules_defaults_section,
+                               test_rules_overrides, test_rules_keep_firing_for,
+                               test_rules_gate),
+                   CHECK_LOOPS(CHECK_LOOP(test_rules_reject, rules_reject)))

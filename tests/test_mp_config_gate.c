@@ -97,12 +97,6 @@ START_TEST(refusals)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    Suite *s = check_suite("mp_config_gate", 0, NULL, NULL,
-                           CHECK_TESTS(defaults_without_the_section, full_section));
-    TCase *tc = tcase_create("refusals");
-    tcase_add_loop_test(tc, refusals, 0, (int)MP_ARRAY_LEN(refuse));
-    suite_add_tcase(s, tc);
-    return s;
-}
+CHECK_SUITE_TABLES("mp_config_gate", 0, NULL, NULL,
+                   CHECK_TESTS(defaults_without_the_section, full_section),
+                   CHECK_LOOPS(CHECK_LOOP(refusals, refuse)))

@@ -565,17 +565,11 @@ START_TEST(test_depth_pathological)
 END_TEST
 
 /* The plain cases in one call; the table-driven (loop) ones beside them. */
-Suite *test_suite(void)
-{
-    Suite *s = check_suite("mp_yaml", 0, NULL, NULL,
-                           CHECK_TESTS(test_walk_every_type, test_walk_bounds, test_check_keys,
-                                       test_bad_row_width, test_unbounded_row, test_err_buffers, test_open_file, test_open_mem,
-                                       test_duration_null, test_depth_limit,
-                                       test_depth_pathological));
-    TCase *tc = tcase_create("tables");
-    tcase_add_loop_test(tc, test_walk_reject, 0, (int)MP_ARRAY_LEN(demo_reject));
-    tcase_add_loop_test(tc, test_duration_ok, 0, (int)MP_ARRAY_LEN(duration_ok));
-    tcase_add_loop_test(tc, test_duration_bad, 0, (int)MP_ARRAY_LEN(duration_bad));
-    suite_add_tcase(s, tc);
-    return s;
-}
+CHECK_SUITE_TABLES("mp_yaml", 0, NULL, NULL,
+                   CHECK_TESTS(test_walk_every_type, test_walk_bounds, test_check_keys,
+                               test_bad_row_width, test_unbounded_row, test_err_buffers,
+                               test_open_file, test_open_mem, test_duration_null,
+                               test_depth_limit, test_depth_pathological),
+                   CHECK_LOOPS(CHECK_LOOP(test_walk_reject, demo_reject),
+                               CHECK_LOOP(test_duration_ok, duration_ok),
+                               CHECK_LOOP(test_duration_bad, duration_bad)))
