@@ -108,8 +108,4 @@ START_TEST(too_many_providers)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_config_providers", 0, NULL, NULL,
-                       CHECK_TESTS(loads_into_the_map, refusals, too_many_providers));
-}
+CHECK_SUITE("mp_config_providers", 0, NULL, NULL, loads_into_the_map, refusals, too_many_providers)
