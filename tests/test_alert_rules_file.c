@@ -17,6 +17,7 @@
 #include "check_main.h"
 #include "eng_table.h"
 #include "mp.h"
+#include "unit_util.h"
 
 #define NAME "rules.yaml"
 
@@ -102,10 +103,7 @@ END_TEST
 #define OPEN62 OPEN8 OPEN8 OPEN8 OPEN8 OPEN8 OPEN8 OPEN8 "[[[[[["
 #define CLOSE62 CLOSE8 CLOSE8 CLOSE8 CLOSE8 CLOSE8 CLOSE8 CLOSE8 "]]]]]]"
 
-static const struct {
-    const char *yaml, *want;
-    int line;
-} rules_reject[] = {
+static const struct unit_refusal rules_reject[] = {
     {"", "(top level): empty file", 1},
     {"rules: []\n", "rules: expected a non-empty list of rules", 1},
     {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [bounce_hard]\n    window: 1h\n"
@@ -226,13 +224,11 @@ static const struct {
 
 START_TEST(test_rules_reject)
 {
-    char err[1024] = "", want[1024];
+    char err[1024] = "";
     int rc;
     struct alert_ruleset *rs = rules_parse(rules_reject[_i].yaml, err, sizeof(err), &rc);
     ck_assert_msg(rc == MP_ERR_PARSE && rs == NULL, "case %d: loaded (rc %d)", _i, rc);
-    snprintf(want, sizeof(want), "%s:%d: %s", NAME, rules_reject[_i].line, rules_reject[_i].want);
-    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "case %d:\n got: %s\nwant: %s...", _i,
-                  err, want);
+    unit_refused_at(err, NAME, &rules_reject[_i], _i);
 }
 END_TEST
 

@@ -65,10 +65,7 @@ START_TEST(full_section)
 }
 END_TEST
 
-static const struct {
-    const char *yaml, *want;
-    int line;
-} refuse[] = {
+static const struct unit_refusal refuse[] = {
     {"gate: 1\n", "gate: expected a mapping", 3},
     {"gate:\n  policy_listen: 7402\n", "gate.policy_listen: expected host:port", 4},
     {"gate:\n  cool_down: 2d\n", "gate.cool_down: expected 0s or a duration", 4},
@@ -88,12 +85,10 @@ static const struct {
 START_TEST(refusals)
 {
     struct mp_config *c = NULL;
-    char yaml[1024], err[1024], want[1024];
+    char yaml[1024], err[1024];
     snprintf(yaml, sizeof(yaml), HEAD "%s", refuse[_i].yaml);
     ck_assert_int_eq(load(yaml, &c, err, sizeof(err)), MP_ERR_PARSE);
-    snprintf(want, sizeof(want), "%s:%d: %s", path, refuse[_i].line, refuse[_i].want);
-    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "case %d:\n got: %s\nwant: %s...", _i,
-                  err, want);
+    unit_refused_at(err, path, &refuse[_i], _i);
 }
 END_TEST
 

@@ -180,10 +180,8 @@ END_TEST
 
 /* --- refusals ------------------------------------------------------------ */
 
-static const struct {
-    const char *yaml, *want; /* want follows "demo.yaml:<line>: " */
-    unsigned line;
-} demo_reject[] = {
+/* want stands somewhere after "demo.yaml:<line>: " */
+static const struct unit_refusal demo_reject[] = {
     {"bogus: 1\n", "bogus: unknown key (known here: str, word, short, n, big, wait, off, bare, "
      "ppb, frac, on, colour, tags, raw, later, sec)", 1},
     {"n: 1\nn: 2\n", "n: duplicate key (first at line 1)", 2},
@@ -265,7 +263,7 @@ START_TEST(test_walk_reject)
     char err[1024] = "", want[1024];
     int rc = demo_walk(demo_reject[_i].yaml, &y, &d, NULL, err, sizeof(err));
     ck_assert_msg(rc == MP_ERR_PARSE, "case %d: rc %d (%s)", _i, rc, err);
-    snprintf(want, sizeof(want), DEMO ":%u: ", demo_reject[_i].line);
+    snprintf(want, sizeof(want), DEMO ":%d: ", demo_reject[_i].line);
     ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "case %d: %s", _i, err);
     ck_assert_msg(strstr(err, demo_reject[_i].want) != NULL, "case %d:\n got: %s\nwant: %s", _i,
                   err, demo_reject[_i].want);

@@ -40,6 +40,14 @@ void unit_write_file(const char *path, const char *text)
     ck_assert_int_eq(fclose(f), 0);
 }
 
+void unit_refused_at(const char *err, const char *file, const struct unit_refusal *r, int i)
+{
+    char want[1024];
+    snprintf(want, sizeof(want), "%s:%d: %s", file, r->line, r->want);
+    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "case %d:\n got: %s\nwant: %s...", i, err,
+                  want);
+}
+
 struct eng_store *unit_store_open(const char *dir)
 {
     char err[256] = "", path[UNIT_PATH_MAX + 8];
