@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli_api.h"
@@ -231,12 +230,9 @@ static int alerts__run(const struct cli_cmd *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "--limit goes with --dead");
 
     char *url = NULL;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = cli_alerts_url(o.api, o.tenant, dead, (long)limit, &url);
-    rc = cli_api_show(cmd, rc, url, &o, dead ? cli_alerts_print_dead : cli_alerts_print,
-                      "alerts JSON");
-    curl_global_cleanup();
-    return rc;
+    return cli_api_show(cmd, rc, url, &o, dead ? cli_alerts_print_dead : cli_alerts_print,
+                        "alerts JSON");
 }
 
 const struct cli_cmd cli_alerts_cmd = {

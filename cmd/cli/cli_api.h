@@ -25,7 +25,8 @@
  *
  * Threads: any thread for the URL, GET and error-text functions;
  * cli_api_next() and cli_api_show() print, so the main thread. No global
- * state beyond libcurl's.
+ * state beyond libcurl's, which mailpulse.c's main() initializes once for
+ * every command (curl_global_init before the command runs).
  */
 #ifndef CLI_API_H
 #define CLI_API_H

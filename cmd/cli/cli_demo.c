@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli_alerts.h"
@@ -448,7 +447,6 @@ static int demo__run(const struct cli_cmd *cmd, int argc, char **argv)
     const char *tok = getenv(CLI_API_TOKEN_ENV);
     d->token = tok && *tok ? tok : NULL;
     int rc = demo__parse(d, argc, argv);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
     if (rc != MP_OK) {
         rc = rc == CLI_HELP ? MP_OK : rc;
@@ -511,7 +509,6 @@ out:
         close(d->pipe_rd);
     mp_buf_free(&d->pending);
     free(d);
-    curl_global_cleanup();
     return rc;
 }
 

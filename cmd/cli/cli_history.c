@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli_api.h"
@@ -220,12 +219,9 @@ static int hist__run(const struct cli_cmd *cmd, int argc, char **argv)
     if (csv && o.json)
         return cli_usage_error(cmd, "--csv and --json: choose one");
     char *url = NULL;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = cli_history_url(o.api, o.tenant, &q, &url);
-    rc = cli_api_show(cmd, rc, url, &o, csv ? cli_history_csv : cli_history_print,
-                      "series JSON");
-    curl_global_cleanup();
-    return rc;
+    return cli_api_show(cmd, rc, url, &o, csv ? cli_history_csv : cli_history_print,
+                        "series JSON");
 }
 
 const struct cli_cmd cli_history_cmd = {

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 
 #include "cli_api.h"
 #include "cli_table.h"
@@ -315,7 +314,6 @@ static int silence__run(const struct cli_cmd *cmd, int argc, char **argv)
     rc = silence__request(cmd, action, &s, &o, &u, &req);
     if (rc == MP_OK || rc == MP_ERR_NOMEM) {
         char *url = mp_buf_take(&u);
-        curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = cli_api_send(cmd, action == 'a' ? "POST" : action == 'e' ? "DELETE" : "GET", req,
                           url ? rc : MP_ERR_NOMEM, url, &o,
                           action == 'a'   ? silence__print_added
@@ -323,7 +321,6 @@ static int silence__run(const struct cli_cmd *cmd, int argc, char **argv)
                           : s.expired     ? silence__print_query
                                           : silence__print_active,
                           "silence JSON");
-        curl_global_cleanup();
     }
     mp_buf_free(&u);
     free(req);

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli_api.h"
@@ -224,11 +223,8 @@ static int stats__run(const struct cli_cmd *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "--limit needs --by mailbox or --by recipient_domain");
 
     char *url = NULL;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = cli_stats_url(o.api, o.tenant, window, by, (long)limit, &url);
-    rc = cli_api_show(cmd, rc, url, &o, cli_stats_print, "stats JSON");
-    curl_global_cleanup();
-    return rc;
+    return cli_api_show(cmd, rc, url, &o, cli_stats_print, "stats JSON");
 }
 
 const struct cli_cmd cli_stats_cmd = {
