@@ -189,8 +189,7 @@ static const struct cli_opt alerts__opts[] = {
     [ALERTS_TENANT] = {"tenant", "T", "only this tenant's alerts"},
     [ALERTS_DEAD] = {"dead", NULL, "list dead letters (notifications given up on) instead"},
     [ALERTS_LIMIT] = {"limit", "N", "with --dead: at most N, 1..999999 (default 1000)"},
-    CLI_API_OPT_ROWS(ALERTS_API, ALERTS_TIMEOUT_MS, ALERTS_JSON),
-    CLI_API_TOKEN_ROW(ALERTS_TOKEN),
+    CLI_API_OPT_ROWS(ALERTS_API, ALERTS_TIMEOUT_MS, ALERTS_JSON, ALERTS_TOKEN),
 };
 
 static const char alerts__usage[] =
@@ -203,9 +202,7 @@ static const char alerts__usage[] =
     "--dead, the notifications the outbox gave up on (GET /v1/alerts/dead): a\n"
     "receiver's 4xx, or too old. The table fits 100 columns: long names are\n"
     "cut in the middle (\"acme-news...example\"), numbers are right-aligned;\n"
-    "--json prints the API's body as is, every field whole.\n"
-    "Exit status: 0 printed, 1 the daemon could not be reached or refused the\n"
-    "request, 2 bad usage.\n";
+    "--json prints the API's body as is, every field whole.\n" CLI_API_EXIT_STATUS;
 
 static int alerts__run(const struct cli_cmd *cmd, int argc, char **argv)
 {

@@ -174,8 +174,7 @@ static const struct cli_opt hist__opts[] = {
                                 "far back as the step reaches)"},
     [H_TO] = {"to", "TIME", "last step (default: now)"},
     [H_CSV] = {"csv", NULL, "write CSV instead of a table"},
-    CLI_API_OPT_ROWS(H_API, H_TIMEOUT_MS, H_JSON),
-    CLI_API_TOKEN_ROW(H_TOKEN),
+    CLI_API_OPT_ROWS(H_API, H_TIMEOUT_MS, H_JSON, H_TOKEN),
 };
 
 static const char hist__usage[] =
@@ -190,9 +189,7 @@ static const char hist__usage[] =
     "With --rate, the ratio per step as a percentage (\"-\" without a\n"
     "denominator). --csv writes time,<types>[,rate] with RFC 3339 times;\n"
     "--json prints the API's body as is. The daemon checks every value and\n"
-    "says what is wrong (e.g. a from before the retention).\n"
-    "Exit status: 0 printed, 1 the daemon could not be reached or refused the\n"
-    "request, 2 bad usage.\n";
+    "says what is wrong (e.g. a from before the retention).\n" CLI_API_EXIT_STATUS;
 
 static int hist__run(const struct cli_cmd *cmd, int argc, char **argv)
 {

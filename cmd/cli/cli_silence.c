@@ -147,8 +147,7 @@ static const struct cli_opt silence__opts[] = {
     [SIL_COMMENT] = {"comment", "TEXT", "add: why (required)"},
     [SIL_ID] = {"id", "ID", "expire: the silence to expire"},
     [SIL_EXPIRED] = {"expired", NULL, "query: list expired silences too"},
-    CLI_API_OPT_ROWS(SIL_API, SIL_TIMEOUT_MS, SIL_JSON),
-    CLI_API_TOKEN_ROW(SIL_TOKEN),
+    CLI_API_OPT_ROWS(SIL_API, SIL_TIMEOUT_MS, SIL_JSON, SIL_TOKEN),
 };
 
 static const char silence__usage[] =

@@ -163,8 +163,7 @@ static const struct cli_opt stats__opts[] = {
     [STATS_LIMIT] = {"limit", "N",
                      "rows with --by, 1..10000 (default 100, the most\n"
                      "sent first)"},
-    CLI_API_OPT_ROWS(STATS_API, STATS_TIMEOUT_MS, STATS_JSON),
-    CLI_API_TOKEN_ROW(STATS_TOKEN),
+    CLI_API_OPT_ROWS(STATS_API, STATS_TIMEOUT_MS, STATS_JSON, STATS_TOKEN),
 };
 
 static const char stats__usage[] =
