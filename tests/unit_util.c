@@ -48,6 +48,16 @@ void unit_refused_at(const char *err, const char *file, const struct unit_refusa
                   want);
 }
 
+void unit_refused_near(const char *err, const char *file, const struct unit_refusal *r, int i)
+{
+    char prefix[1024];
+    snprintf(prefix, sizeof(prefix), "%s:%d: ", file, r->line);
+    size_t n = strlen(prefix);
+    ck_assert_msg(strncmp(err, prefix, n) == 0, "case %d: want line %d: %s", i, r->line, err);
+    ck_assert_msg(strstr(err + n, r->want) != NULL, "case %d:\n got: %s\nwant: \"%s\" in it", i,
+                  err, r->want);
+}
+
 struct eng_store *unit_store_open(const char *dir)
 {
     char err[256] = "", path[UNIT_PATH_MAX + 8];

@@ -54,6 +54,9 @@ struct unit_refusal {
 /* err must begin with "<file>:<r->line>: <r->want>" (an assertion naming
  * row i of the caller's table otherwise). */
 void unit_refused_at(const char *err, const char *file, const struct unit_refusal *r, int i);
+/* Looser, for messages whose wording around the problem varies: err begins
+ * with "<file>:<r->line>: " and holds r->want somewhere after it. */
+void unit_refused_near(const char *err, const char *file, const struct unit_refusal *r, int i);
 /* A store at <dir>/db (created when missing). */
 struct eng_store *unit_store_open(const char *dir);
 
