@@ -22,6 +22,7 @@
 #include "eng_hash.h"
 #include "mp_buf.h"
 #include "mp_log.h"
+#include "mp_thread.h"
 
 static void cfg__free(struct eval_cfg *c)
 {
@@ -550,9 +551,7 @@ void alert_eval_stop(struct alert_eval *e)
 {
     if (!e)
         return;
-    mp_store_release(&e->stop, 1);
-    if (e->started)
-        pthread_join(e->tid, NULL);
+    mp_thread_stop(&e->stop, e->started, e->tid);
     eval__free(e);
 }
 

@@ -21,6 +21,7 @@
 #include "mp_atomic.h"
 #include "mp_buf.h"
 #include "mp_log.h"
+#include "mp_thread.h"
 
 struct gate_rec {
     struct alert_gate_pause p;
@@ -379,8 +380,7 @@ void alert_gate_stop(struct alert_gate *g)
 {
     if (!g || !g->running)
         return;
-    mp_store_release(&g->stop, 1);
-    pthread_join(g->tid, NULL);
+    mp_thread_stop(&g->stop, 1, g->tid);
     g->running = 0;
 }
 

@@ -173,14 +173,23 @@ const char *eng_key_name(const struct eng_table *t, const struct eng_key *k)
     return k->name_id ? eng_intern_name(t->names, k->name_id) : NULL;
 }
 
+/* A mailbox_provider key's name is "mailbox/provider": its last slash, with
+ * the name in *n; NULL for a key of another scope. */
+static const char *key__mp_slash(const struct eng_table *t, const struct eng_key *k,
+                                 const char **n)
+{
+    if (k->scope != ENG_SCOPE_MAILBOX_PROVIDER)
+        return NULL;
+    *n = eng_key_name(t, k);
+    return *n ? strrchr(*n, '/') : NULL;
+}
+
 const char *eng_key_mailbox(const struct eng_table *t, const struct eng_key *k)
 {
     if (k->scope == ENG_SCOPE_MAILBOX)
         return eng_key_name(t, k);
-    if (k->scope != ENG_SCOPE_MAILBOX_PROVIDER)
-        return NULL;
     /* interned with the key (table__new_key), so found: the key needs no field for it */
-    const char *n = eng_key_name(t, k), *slash = n ? strrchr(n, '/') : NULL;
+    const char *n, *slash = key__mp_slash(t, k, &n);
     uint32_t id;
     if (!slash || eng_intern_find(t->names, n, (size_t)(slash - n), &id) != MP_OK)
         return NULL;
@@ -191,9 +200,7 @@ const char *eng_key_provider(const struct eng_table *t, const struct eng_key *k)
 {
     if (k->scope == ENG_SCOPE_PROVIDER)
         return eng_key_name(t, k);
-    if (k->scope != ENG_SCOPE_MAILBOX_PROVIDER)
-        return NULL;
-    const char *n = eng_key_name(t, k), *slash = n ? strrchr(n, '/') : NULL;
+    const char *n, *slash = key__mp_slash(t, k, &n);
     return slash ? slash + 1 : NULL;
 }
 

@@ -20,6 +20,26 @@ Suite *test_suite(void);
 Suite *check_suite(const char *name, int timeout_s, void (*setup)(void), void (*teardown)(void),
                    const TTest *const *tests);
 #define CHECK_TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+/* A suite whose table-driven tests run once per row: check_suite() plus a
+ * second TCase "tables" with the same fixture and timeout, holding each
+ * CHECK_LOOP(test, table) of CHECK_LOOPS(...) as a loop test over the
+ * table's rows (_i is the row). */
+struct check_loop {
+    const TTest *test;
+    int rows;
+};
+#define CHECK_LOOP(test, table) {(test), (int)(sizeof(table) / sizeof((table)[0]))}
+#define CHECK_LOOPS(...) ((const struct check_loop[]){__VA_ARGS__, {NULL, 0}})
+Suite *check_suite_tables(const char *name, int timeout_s, void (*setup)(void),
+                          void (*teardown)(void), const TTest *const *tests,
+                          const struct check_loop *loops);
+/* test_suite() as that: CHECK_SUITE_TABLES("name", timeout_s, setup,
+ * teardown, CHECK_TESTS(a, b), CHECK_LOOPS(CHECK_LOOP(c, rows), ...)). */
+#define CHECK_SUITE_TABLES(name, timeout_s, setup, teardown, tests, loops)                       \
+    Suite *test_suite(void)                                                                      \
+    {                                                                                            \
+        return check_suite_tables(name, timeout_s, setup, teardown, tests, loops);               \
+    }
 /* The usual test_suite() in one place: CHECK_SUITE("name", timeout_s, setup,
  * teardown, test_a, test_b, ...) defines it as that check_suite() over
  * CHECK_TESTS(test_a, test_b, ...). A suite with more TCases writes its own. */

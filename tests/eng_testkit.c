@@ -111,3 +111,20 @@ void tk_writer_end(struct tk_writer *w)
     eng_frame_destroy(w->f);
     eng_thread_unregister(w->th);
 }
+
+void tk_write_events(const struct tk_worker *w, int n, int batch,
+                     void (*ev_of)(const struct tk_worker *w, int i, char *mb,
+                                   struct eng_event *ev))
+{
+    struct tk_writer tw;
+    tk_writer_begin(&tw, w->t);
+    char mb[TK_MB_MAX];
+    for (int i = 0; i < n; i++) {
+        struct eng_event ev;
+        ev_of(w, i, mb, &ev);
+        ck_assert_int_eq(eng_frame_record(w->t, tw.f, &ev), MP_OK);
+        if (i % batch == batch - 1)
+            tk_writer_batch(&tw);
+    }
+    tk_writer_end(&tw);
+}

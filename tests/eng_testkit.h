@@ -72,5 +72,12 @@ void tk_writer_begin(struct tk_writer *w, struct eng_table *t);
 void tk_writer_batch(struct tk_writer *w);
 /* Ends the frame, frees it and unregisters (going offline). */
 void tk_writer_end(struct tk_writer *w);
+/* A concurrency case's writer thread: records n events into w->t (each
+ * must be MP_OK), a batch every `batch` events; ev_of(w, i, mb, ev) makes
+ * the i-th, its mailbox name written into mb (TK_MB_MAX bytes). */
+#define TK_MB_MAX 32
+void tk_write_events(const struct tk_worker *w, int n, int batch,
+                     void (*ev_of)(const struct tk_worker *w, int i, char *mb,
+                                   struct eng_event *ev));
 
 #endif

@@ -336,16 +336,9 @@ START_TEST(stress_readers_and_a_writer)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("alert_gate", 60, setup, teardown,
-                       CHECK_TESTS(tenant_alert_pauses_the_tenant_only,
-                                   mailbox_and_domain_alerts_pause_their_sends,
-                                   provider_alert_pauses_sends_to_its_domains,
-                                   ungated_rules_and_low_severity_pause_nothing,
-                                   resolve_cools_down_then_lifts,
-                                   firing_again_while_cooling_rearms_the_same_pause,
-                                   no_cool_down_lifts_at_the_resolve, a_silence_lifts_the_pause,
-                                   pauses_list_by_tenant, bad_arguments,
-                                   stress_readers_and_a_writer));
-}
+CHECK_SUITE("alert_gate", 60, setup, teardown, tenant_alert_pauses_the_tenant_only,
+            mailbox_and_domain_alerts_pause_their_sends, provider_alert_pauses_sends_to_its_domains,
+            ungated_rules_and_low_severity_pause_nothing, resolve_cools_down_then_lifts,
+            firing_again_while_cooling_rearms_the_same_pause, no_cool_down_lifts_at_the_resolve,
+            a_silence_lifts_the_pause, pauses_list_by_tenant, bad_arguments,
+            stress_readers_and_a_writer)

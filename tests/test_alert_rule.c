@@ -128,7 +128,6 @@ START_TEST(plain_decimals)
 }
 END_TEST
 
-
 static void set2(uint64_t c[ENG_NTYPES], int t1, uint64_t v1, int t2, uint64_t v2)
 {
     memset(c, 0, sizeof(uint64_t) * ENG_NTYPES);

@@ -17,6 +17,7 @@
 #include "check_main.h"
 #include "eng_table.h"
 #include "mp.h"
+#include "unit_util.h"
 
 #define NAME "rules.yaml"
 
@@ -102,10 +103,7 @@ END_TEST
 #define OPEN62 OPEN8 OPEN8 OPEN8 OPEN8 OPEN8 OPEN8 OPEN8 "[[[[[["
 #define CLOSE62 CLOSE8 CLOSE8 CLOSE8 CLOSE8 CLOSE8 CLOSE8 CLOSE8 "]]]]]]"
 
-static const struct {
-    const char *yaml, *want;
-    int line;
-} rules_reject[] = {
+static const struct unit_refusal rules_reject[] = {
     {"", "(top level): empty file", 1},
     {"rules: []\n", "rules: expected a non-empty list of rules", 1},
     {"rules:\n  - name: r1\n    kind: ratio\n    numerator: [bounce_hard]\n    window: 1h\n"
@@ -226,13 +224,11 @@ static const struct {
 
 START_TEST(test_rules_reject)
 {
-    char err[1024] = "", want[1024];
+    char err[1024] = "";
     int rc;
     struct alert_ruleset *rs = rules_parse(rules_reject[_i].yaml, err, sizeof(err), &rc);
     ck_assert_msg(rc == MP_ERR_PARSE && rs == NULL, "case %d: loaded (rc %d)", _i, rc);
-    snprintf(want, sizeof(want), "%s:%d: %s", NAME, rules_reject[_i].line, rules_reject[_i].want);
-    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "case %d:\n got: %s\nwant: %s...", _i,
-                  err, want);
+    unit_refused_at(err, NAME, &rules_reject[_i], _i);
 }
 END_TEST
 
@@ -439,15 +435,9 @@ START_TEST(test_rules_gate)
 END_TEST
 
 /* The plain cases in one call; the table-driven (loop) ones beside them. */
-Suite *test_suite(void)
-{
-    Suite *s = check_suite("alert_rules_file", 0, NULL, NULL,
-                           CHECK_TESTS(test_defaults_documented, test_defaults_are_the_example,
-                                       test_load_missing_file, test_rules_defaults_section,
-                                       test_rules_overrides, test_rules_keep_firing_for,
-                                       test_rules_gate));
-    TCase *tc = tcase_create("tables");
-    tcase_add_loop_test(tc, test_rules_reject, 0, (int)MP_ARRAY_LEN(rules_reject));
-    suite_add_tcase(s, tc);
-    return s;
-}
+CHECK_SUITE_TABLES("alert_rules_file", 0, NULL, NULL,
+                   CHECK_TESTS(test_defaults_documented, test_defaults_are_the_example,
+                               test_load_missing_file, test_rules_defaults_section,
+                               test_rules_overrides, test_rules_keep_firing_for,
+                               test_rules_gate),
+                   CHECK_LOOPS(CHECK_LOOP(test_rules_reject, rules_reject)))

@@ -117,12 +117,11 @@ START_TEST(get)
 }
 END_TEST
 
-enum { C_TENANT, C_OWN, C_API, C_TIMEOUT, C_JSON, C_HELP };
+enum { C_TENANT, C_OWN, C_API, C_TIMEOUT, C_JSON, C_TOKEN };
 static const struct cli_opt opts[] = {
     [C_TENANT] = {"tenant", "T", "t"},
     [C_OWN] = {"own", "X", "the command's own"},
-    CLI_API_OPT_ROWS(C_API, C_TIMEOUT, C_JSON),
-    [C_HELP] = CLI_OPT_HELP,
+    CLI_API_OPT_ROWS(C_API, C_TIMEOUT, C_JSON, C_TOKEN),
 };
 static const struct cli_cmd cmd = {"demo", "", "usage: demo\n", opts, MP_ARRAY_LEN(opts), NULL};
 

@@ -118,8 +118,4 @@ START_TEST(other_shapes)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("cli_history", 0, NULL, NULL,
-                       CHECK_TESTS(url, table, table_hours_all_types, csv, other_shapes));
-}
+CHECK_SUITE("cli_history", 0, NULL, NULL, url, table, table_hours_all_types, csv, other_shapes)

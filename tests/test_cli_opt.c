@@ -18,11 +18,10 @@
 #include "check_main.h"
 #include "cli_opt.h"
 
-enum { O_NAME, O_FLAG, O_HELP };
+enum { O_NAME, O_FLAG };
 static const struct cli_opt opts[] = {
     [O_NAME] = {"name", "N", "a value"},
     [O_FLAG] = {"flag", NULL, "a flag\nover two lines"},
-    [O_HELP] = CLI_OPT_HELP,
 };
 static const struct cli_cmd cmd = {"demo", "a demo", "usage: demo [options]\n", opts,
                                    MP_ARRAY_LEN(opts), NULL};

@@ -86,6 +86,15 @@ static void start_pull_only(const char *url, const char *secret)
     ew_spawn_daemon(&W);
 }
 
+/* An in-process receiver "ops" answering 200, then the daemon by `how`
+ * (start or start_pull_only) with it: the receiver's index. */
+static size_t start_with_raw(void (*how)(const char *url, const char *secret))
+{
+    size_t k = ew_raw(&W, "ops", "secret-ops", 200);
+    how(W.raw_url[k], W.raw_secret[k]);
+    return k;
+}
+
 /* Runs bin/mailpulse with argv[1..] (NULL-terminated); its exit status. */
 static int run_cli(const char *name, char **argv)
 {
@@ -232,8 +241,7 @@ END_TEST
 
 START_TEST(demo_port_taken)
 {
-    size_t k = ew_raw(&W, "ops", "secret-ops", 200);
-    start(W.raw_url[k], W.raw_secret[k]);
+    size_t k = start_with_raw(start);
     char listen[64], seconds[] = "3";
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)hrx_port(W.raw[k]));
     /* the endpoints from the environment this time, as a user's shell has them */
@@ -252,8 +260,7 @@ END_TEST
 
 START_TEST(replay_example)
 {
-    size_t k = ew_raw(&W, "ops", "secret-ops", 200);
-    start(W.raw_url[k], W.raw_secret[k]);
+    size_t k = start_with_raw(start);
     setenv("MAILPULSE_ROUTER", router, 1); /* stands in for --endpoint */
     char *const more[] = {"--fallback-push", NULL};
     replay_example_file("replay", more);
@@ -267,8 +274,7 @@ END_TEST
 
 START_TEST(replay_push)
 {
-    size_t k = ew_raw(&W, "ops", "secret-ops", 200);
-    start_pull_only(W.raw_url[k], W.raw_secret[k]);
+    size_t k = start_with_raw(start_pull_only);
     char *const more[] = {"--push", "--endpoint", W.pull, NULL};
     replay_example_file("replay --push", more);
     char want[128];

@@ -45,18 +45,14 @@
 
 #include "alert_silence.h"
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define GATE_MS 10000 /* crossing -> pause, generous on a busy box */
 #define COOL_S 3
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 
-static struct ew_world W;
 static uint16_t policy_port;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
 
 static char pf_etc[E2E_PATH_MAX + 64]; /* a Postfix instance's config dir, "" when none */
 
@@ -239,8 +235,7 @@ START_TEST(pause_then_lift)
     must(strcmp(a, "action=DUNNO") == 0, "after the lift: %s", a);
     free(a);
     must(ew_metric(&W, "mailpulse_gate_lifted_total") == 1, "gate_lifted_total");
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -265,8 +260,7 @@ START_TEST(bad_queries)
         json_decref(j);
     }
     json_decref(ew_get_json(&W, "/v1/gate/pauses?tenant=a%20b", 400));
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -385,14 +379,9 @@ START_TEST(postfix_defers_paused_mail)
          "the policy server's counts");
     must(postfix_cmd("stop") == 0, "postfix stop failed");
     pf_etc[0] = '\0';
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{pause_then_lift, 0}, {bad_queries, 0},
-                                    {postfix_defers_paused_mail, 0}};
-    return ew_suite("e2e_gate", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_gate", 60, setup, teardown, {pause_then_lift, 0}, {bad_queries, 0},
+         {postfix_defers_paused_mail, 0})

@@ -36,7 +36,7 @@
 
 #include "auth_matrix.h"
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "eng_types.h"
 #include "prom_text.h"
 
@@ -48,13 +48,7 @@
 
 #define MB "ops@acme.example"
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2e-history"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2e-history")
 
 static int64_t sent_on(int d) { return d < NDAYS ? 50 + d : 0; }
 static int64_t bounced_on(int d) { return d < NDAYS ? d % 4 : 0; }
@@ -246,8 +240,4 @@ START_TEST(twenty_days)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{twenty_days, 0}};
-    return ew_suite("e2e_history", 120, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_history", 120, setup, teardown, {twenty_days, 0})

@@ -35,7 +35,7 @@
 
 #include <jansson.h>
 
-#include "e2e_world.h"
+#include "e2e_suite.h"
 #include "check_main.h"
 
 #define ALERT_MS 5000  /* crossing -> webhook, generous on a busy box */
@@ -44,13 +44,7 @@
 
 enum { T_SENT = 1, T_BOUNCE_HARD = 3 };
 
-static struct ew_world W;
-
-#define must(cond, fmt, ...) EW_MUST(&W, cond, fmt, ##__VA_ARGS__)
-#define must_ok(expr) EW_MUST_OK(&W, expr)
-
-static void setup(void) { ew_setup(&W, "e2ep"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2ep")
 
 #define TEN "acme-prov"
 #define BAD "bad@acme-prov.example"
@@ -213,8 +207,7 @@ START_TEST(mailbox_at_google)
     free(d);
     json_decref(al);
     check_stats();
-    ew_stop_ok(&W, &W.daemon);
-    W.passed = 1;
+    ew_pass(&W);
 }
 END_TEST
 
@@ -236,8 +229,4 @@ START_TEST(providers_refused)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{mailbox_at_google, 0}, {providers_refused, 0}};
-    return ew_suite("e2e_providers", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_providers", 60, setup, teardown, {mailbox_at_google, 0}, {providers_refused, 0})

@@ -125,23 +125,16 @@ END_TEST
  * run (lowering races with the flushes). */
 static int back_of(int w, int i) { return (i * 7 + w * 3 + (i / MAILBOXES) * 5) % 12; }
 
+static void day_event(const struct tk_worker *w, int i, char *mb, struct eng_event *ev)
+{
+    snprintf(mb, TK_MB_MAX, "u%d@a.io", i % MAILBOXES);
+    *ev = (struct eng_event){"acme", 4, mb, strlen(mb), "gmail.com", 9, ENG_SENT,
+                             TK_T0 - back_of(w->id, i) * TK_DAY, NULL, 0};
+}
+
 static void *writer(void *arg)
 {
-    struct tk_worker *w = arg;
-    struct tk_writer tw;
-    tk_writer_begin(&tw, w->t);
-    char mb[32];
-    for (int i = 0; i < PER; i++) {
-        int m = i % MAILBOXES;
-        snprintf(mb, sizeof(mb), "u%d@a.io", m);
-        struct eng_event ev = {"acme",   4,        mb,
-                               strlen(mb), "gmail.com", 9,
-                               ENG_SENT, TK_T0 - back_of(w->id, i) * TK_DAY, NULL, 0};
-        ck_assert_int_eq(eng_frame_record(w->t, tw.f, &ev), MP_OK);
-        if (i % 64 == 63)
-            tk_writer_batch(&tw);
-    }
-    tk_writer_end(&tw);
+    tk_write_events(arg, PER, 64, day_event);
     return NULL;
 }
 

@@ -315,12 +315,7 @@ START_TEST(store_restart_and_backfill)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("eng_provider", 60, setup, teardown,
-                       CHECK_TESTS(builtin_table, builtin_entries_valid, readme_lists_builtin,
-                                   set_adds_and_overrides, set_refusals_leave_map, grows,
-                                   six_scopes, few_types_stay_small, key_cap_counts_new_scopes,
-                                   long_mailbox_no_mailbox_provider, map_from_opts_and_replaced,
-                                   store_restart_and_backfill));
-}
+CHECK_SUITE("eng_provider", 60, setup, teardown, builtin_table, builtin_entries_valid,
+            readme_lists_builtin, set_adds_and_overrides, set_refusals_leave_map, grows, six_scopes,
+            few_types_stay_small, key_cap_counts_new_scopes, long_mailbox_no_mailbox_provider,
+            map_from_opts_and_replaced, store_restart_and_backfill)

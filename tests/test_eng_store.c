@@ -380,20 +380,15 @@ static void *evict_loop(void *arg)
 #define W 4
 #define PER 50000
 
+static void sent_event(const struct tk_worker *w, int i, char *mb, struct eng_event *ev)
+{
+    snprintf(mb, TK_MB_MAX, "u%d@a.io", (i + w->id) % 300);
+    *ev = (struct eng_event){"acme", 4, mb, strlen(mb), "gmail.com", 9, ENG_SENT, T0, NULL, 0};
+}
+
 static void *writer(void *arg)
 {
-    struct tk_worker *w = arg;
-    struct tk_writer tw;
-    tk_writer_begin(&tw, w->t);
-    char mb[32];
-    for (int i = 0; i < PER; i++) {
-        snprintf(mb, sizeof(mb), "u%d@a.io", (i + w->id) % 300);
-        struct eng_event ev = {"acme", 4, mb, strlen(mb), "gmail.com", 9, ENG_SENT, T0, NULL, 0};
-        ck_assert_int_eq(eng_frame_record(w->t, tw.f, &ev), MP_OK);
-        if (i % 100 == 99)
-            tk_writer_batch(&tw);
-    }
-    tk_writer_end(&tw);
+    tk_write_events(arg, PER, 100, sent_event);
     return NULL;
 }
 

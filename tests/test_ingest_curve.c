@@ -95,10 +95,7 @@ END_TEST
 
 static void write_mode(const char *path, const char *text, mode_t mode)
 {
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
+    unit_write_file(path, text);
     ck_assert_int_eq(chmod(path, mode), 0);
 }
 

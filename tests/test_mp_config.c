@@ -1117,25 +1117,19 @@ START_TEST(test_limits)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    Suite *s = check_suite("mp_config", 0, NULL, NULL,
-                           CHECK_TESTS(test_example_loads, test_defaults, test_full_config,
-                                       test_boundaries, test_empty_collections, test_route_entries_and_grouping,
-                                       test_listeners_and_warnings,
-                                       test_data_dir_independent_of_cwd, test_rules_resolved,
-                                       test_rules_missing, test_rules_unreadable,
-                                       test_reject_nul_byte, test_missing_file, test_bad_args,
-                                       test_err_truncated, test_free_null, test_loads_independent));
-    TCase *tc = tcase_create("tables");
-    tcase_add_loop_test(tc, test_data_dir_resolution, 0, (int)MP_ARRAY_LEN(data_dir_cases));
-    tcase_add_loop_test(tc, test_reject_table, 0, (int)MP_ARRAY_LEN(reject_cases));
-    tcase_add_loop_test(tc, test_bound_table, 0, (int)MP_ARRAY_LEN(bound_cases));
-    tcase_add_loop_test(tc, test_bad_endpoint, 0, (int)MP_ARRAY_LEN(bad_endpoints));
-    tcase_add_loop_test(tc, test_http_reject, 0, (int)MP_ARRAY_LEN(http_reject_cases));
-    tcase_add_test(tc, test_http_tokens);
-    tcase_add_test(tc, test_http_limits);
-    tcase_add_test(tc, test_limits);
-    suite_add_tcase(s, tc);
-    return s;
-}
+CHECK_SUITE_TABLES("mp_config", 0, NULL, NULL,
+                   CHECK_TESTS(test_example_loads, test_defaults, test_full_config,
+                               test_boundaries, test_empty_collections,
+                               test_route_entries_and_grouping,
+                               test_listeners_and_warnings,
+                               test_data_dir_independent_of_cwd, test_rules_resolved,
+                               test_rules_missing, test_rules_unreadable,
+                               test_reject_nul_byte, test_missing_file, test_bad_args,
+                               test_err_truncated, test_free_null,
+                               test_loads_independent, test_http_tokens,
+                               test_http_limits, test_limits),
+                   CHECK_LOOPS(CHECK_LOOP(test_data_dir_resolution, data_dir_cases),
+                               CHECK_LOOP(test_reject_table, reject_cases),
+                               CHECK_LOOP(test_bound_table, bound_cases),
+                               CHECK_LOOP(test_bad_endpoint, bad_endpoints),
+                               CHECK_LOOP(test_http_reject, http_reject_cases)))

@@ -20,10 +20,7 @@ static int load(const char *yaml, struct mp_config **cfg, char *err, size_t n)
 {
     unit_tmpdir("config_gate", dir);
     snprintf(path, sizeof(path), "%s/mailpulse.yaml", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(yaml, f);
-    ck_assert_int_eq(fclose(f), 0);
+    unit_write_file(path, yaml);
     int rc = mp_config_load(path, cfg, err, n);
     unit_tmpdir_remove(dir);
     return rc;
@@ -68,10 +65,7 @@ START_TEST(full_section)
 }
 END_TEST
 
-static const struct {
-    const char *yaml, *want;
-    int line;
-} refuse[] = {
+static const struct unit_refusal refuse[] = {
     {"gate: 1\n", "gate: expected a mapping", 3},
     {"gate:\n  policy_listen: 7402\n", "gate.policy_listen: expected host:port", 4},
     {"gate:\n  cool_down: 2d\n", "gate.cool_down: expected 0s or a duration", 4},
@@ -91,21 +85,13 @@ static const struct {
 START_TEST(refusals)
 {
     struct mp_config *c = NULL;
-    char yaml[1024], err[1024], want[1024];
+    char yaml[1024], err[1024];
     snprintf(yaml, sizeof(yaml), HEAD "%s", refuse[_i].yaml);
     ck_assert_int_eq(load(yaml, &c, err, sizeof(err)), MP_ERR_PARSE);
-    snprintf(want, sizeof(want), "%s:%d: %s", path, refuse[_i].line, refuse[_i].want);
-    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "case %d:\n got: %s\nwant: %s...", _i,
-                  err, want);
+    unit_refused_at(err, path, &refuse[_i], _i);
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    Suite *s = check_suite("mp_config_gate", 0, NULL, NULL,
-                           CHECK_TESTS(defaults_without_the_section, full_section));
-    TCase *tc = tcase_create("refusals");
-    tcase_add_loop_test(tc, refusals, 0, (int)MP_ARRAY_LEN(refuse));
-    suite_add_tcase(s, tc);
-    return s;
-}
+CHECK_SUITE_TABLES("mp_config_gate", 0, NULL, NULL,
+                   CHECK_TESTS(defaults_without_the_section, full_section),
+                   CHECK_LOOPS(CHECK_LOOP(refusals, refuse)))

@@ -19,10 +19,7 @@ static int load(const char *yaml, struct mp_config **cfg, char *err, size_t errl
     char dir[UNIT_PATH_MAX], path[UNIT_PATH_MAX + 32], e[1024] = "";
     unit_tmpdir("config_providers", dir);
     snprintf(path, sizeof(path), "%s/mailpulse.yaml", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(yaml, f);
-    ck_assert_int_eq(fclose(f), 0);
+    unit_write_file(path, yaml);
     *cfg = NULL;
     int rc = mp_config_load(path, cfg, e, sizeof(e));
     size_t plen = strlen(path);
@@ -111,8 +108,4 @@ START_TEST(too_many_providers)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_config_providers", 0, NULL, NULL,
-                       CHECK_TESTS(loads_into_the_map, refusals, too_many_providers));
-}
+CHECK_SUITE("mp_config_providers", 0, NULL, NULL, loads_into_the_map, refusals, too_many_providers)

@@ -34,10 +34,7 @@ static void teardown(void) { unit_tmpdir_remove(dir); }
 
 static void put(const char *text)
 {
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    unit_write_file(path, text);
 }
 
 static size_t entries(void)

@@ -205,9 +205,5 @@ START_TEST(bounds_close_the_connection)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_policy", 60, setup, teardown,
-                       CHECK_TESTS(answers, bad_requests, over_a_socket,
-                                   bounds_close_the_connection));
-}
+CHECK_SUITE("mp_policy", 60, setup, teardown, answers, bad_requests, over_a_socket,
+            bounds_close_the_connection)

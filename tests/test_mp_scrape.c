@@ -157,8 +157,5 @@ START_TEST(reply_status)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_scrape", 0, setup, teardown,
-                       CHECK_TESTS(text_is_valid, label_escaping, keys_bounded, reply_status));
-}
+CHECK_SUITE("mp_scrape", 0, setup, teardown, text_is_valid, label_escaping, keys_bounded,
+            reply_status)

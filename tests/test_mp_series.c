@@ -312,14 +312,7 @@ START_TEST(values_bound_reached)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    Suite *s = check_suite("mp_series", 30, setup, teardown,
-                           CHECK_TESTS(days_memory_and_store, hours_and_minutes, key_not_counted,
-                                       token_wall, values_bounded, values_bound_reached));
-    TCase *tc = tcase_create("tables");
-    tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_add_loop_test(tc, must_reject, 0, (int)MP_ARRAY_LEN(rejects));
-    suite_add_tcase(s, tc);
-    return s;
-}
+CHECK_SUITE_TABLES("mp_series", 30, setup, teardown,
+                   CHECK_TESTS(days_memory_and_store, hours_and_minutes, key_not_counted,
+                               token_wall, values_bounded, values_bound_reached),
+                   CHECK_LOOPS(CHECK_LOOP(must_reject, rejects)))

@@ -637,18 +637,10 @@ START_TEST(scan_is_bounded)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    Suite *s = check_suite("mp_stats", 0, NULL, NULL,
-                           CHECK_TESTS(default_window_is_24h, tenants_are_separate, null_rates,
-                                       group_by_mailbox, group_by_domain, sort_ties_by_name,
-                                       limit_and_groups_total, scan_is_bounded,
-                                       longest_tenant_name_accepted,
-                                       reply_status_and_text));
-    /* One case per row of the tables. */
-    TCase *tc = tcase_create("tables");
-    tcase_add_loop_test(tc, window_totals_exact, 0, (int)MP_ARRAY_LEN(windows));
-    tcase_add_loop_test(tc, must_reject, 0, (int)MP_ARRAY_LEN(rejects));
-    suite_add_tcase(s, tc);
-    return s;
-}
+CHECK_SUITE_TABLES("mp_stats", 0, NULL, NULL,
+                   CHECK_TESTS(default_window_is_24h, tenants_are_separate, null_rates,
+                               group_by_mailbox, group_by_domain, sort_ties_by_name,
+                               limit_and_groups_total, scan_is_bounded,
+                               longest_tenant_name_accepted, reply_status_and_text),
+                   CHECK_LOOPS(CHECK_LOOP(window_totals_exact, windows),
+                               CHECK_LOOP(must_reject, rejects)))

@@ -32,6 +32,32 @@ void unit_tmpdir_remove(const char *dir)
     ck_assert_msg(access(dir, F_OK) != 0, "%s is still there", dir);
 }
 
+void unit_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    ck_assert_int_ge(fputs(text, f), 0);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+void unit_refused_at(const char *err, const char *file, const struct unit_refusal *r, int i)
+{
+    char want[1024];
+    snprintf(want, sizeof(want), "%s:%d: %s", file, r->line, r->want);
+    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "case %d:\n got: %s\nwant: %s...", i, err,
+                  want);
+}
+
+void unit_refused_near(const char *err, const char *file, const struct unit_refusal *r, int i)
+{
+    char prefix[1024];
+    snprintf(prefix, sizeof(prefix), "%s:%d: ", file, r->line);
+    size_t n = strlen(prefix);
+    ck_assert_msg(strncmp(err, prefix, n) == 0, "case %d: want line %d: %s", i, r->line, err);
+    ck_assert_msg(strstr(err + n, r->want) != NULL, "case %d:\n got: %s\nwant: \"%s\" in it", i,
+                  err, r->want);
+}
+
 struct eng_store *unit_store_open(const char *dir)
 {
     char err[256] = "", path[UNIT_PATH_MAX + 8];

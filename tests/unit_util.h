@@ -5,6 +5,8 @@
  *   - unit_tmpdir(): mkdtemp() under $TMPDIR (or /tmp), realpath'd (the
  *     config loader resolves paths), named after `tag`;
  *     unit_tmpdir_remove() removes it and everything under it;
+ *   - unit_write_file(): a file with a given text (configs, keys, pid files);
+ *     unit_refused_at(): that a loader's message names the line and problem;
  *   - unit_store_open(): eng_store_open("<dir>/db");
  *   - unit_threads_start()/unit_threads_join(): n threads on
  *     fn(args + i * size), started together and joined together (the case's
@@ -41,6 +43,20 @@
 void unit_tmpdir(const char *tag, char dir[UNIT_PATH_MAX]);
 /* Removes it (it must go: a failure is an assertion). "" is a no-op. */
 void unit_tmpdir_remove(const char *dir);
+/* Writes text to path (created or truncated): a failure is an assertion. */
+void unit_write_file(const char *path, const char *text);
+/* A text a loader must refuse (a config, a rules file), and the start of
+ * the message it must give after "<file>:<line>: ". */
+struct unit_refusal {
+    const char *yaml, *want;
+    int line;
+};
+/* err must begin with "<file>:<r->line>: <r->want>" (an assertion naming
+ * row i of the caller's table otherwise). */
+void unit_refused_at(const char *err, const char *file, const struct unit_refusal *r, int i);
+/* Looser, for messages whose wording around the problem varies: err begins
+ * with "<file>:<r->line>: " and holds r->want somewhere after it. */
+void unit_refused_near(const char *err, const char *file, const struct unit_refusal *r, int i);
 /* A store at <dir>/db (created when missing). */
 struct eng_store *unit_store_open(const char *dir);
 

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli_api.h"
@@ -184,15 +183,13 @@ int cli_alerts_print_dead(FILE *f, const char *body)
 /* ---- the command ---------------------------------------------------------- */
 
 enum alerts_opt { ALERTS_TENANT, ALERTS_DEAD, ALERTS_LIMIT, ALERTS_API, ALERTS_TIMEOUT_MS,
-                  ALERTS_JSON, ALERTS_TOKEN, ALERTS_HELP };
+                  ALERTS_JSON, ALERTS_TOKEN };
 
 static const struct cli_opt alerts__opts[] = {
     [ALERTS_TENANT] = {"tenant", "T", "only this tenant's alerts"},
     [ALERTS_DEAD] = {"dead", NULL, "list dead letters (notifications given up on) instead"},
     [ALERTS_LIMIT] = {"limit", "N", "with --dead: at most N, 1..999999 (default 1000)"},
-    CLI_API_OPT_ROWS(ALERTS_API, ALERTS_TIMEOUT_MS, ALERTS_JSON),
-    CLI_API_TOKEN_ROW(ALERTS_TOKEN),
-    [ALERTS_HELP] = CLI_OPT_HELP,
+    CLI_API_OPT_ROWS(ALERTS_API, ALERTS_TIMEOUT_MS, ALERTS_JSON, ALERTS_TOKEN),
 };
 
 static const char alerts__usage[] =
@@ -205,9 +202,7 @@ static const char alerts__usage[] =
     "--dead, the notifications the outbox gave up on (GET /v1/alerts/dead): a\n"
     "receiver's 4xx, or too old. The table fits 100 columns: long names are\n"
     "cut in the middle (\"acme-news...example\"), numbers are right-aligned;\n"
-    "--json prints the API's body as is, every field whole.\n"
-    "Exit status: 0 printed, 1 the daemon could not be reached or refused the\n"
-    "request, 2 bad usage.\n";
+    "--json prints the API's body as is, every field whole.\n" CLI_API_EXIT_STATUS;
 
 static int alerts__run(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -232,12 +227,9 @@ static int alerts__run(const struct cli_cmd *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "--limit goes with --dead");
 
     char *url = NULL;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = cli_alerts_url(o.api, o.tenant, dead, (long)limit, &url);
-    rc = cli_api_show(cmd, rc, url, &o, dead ? cli_alerts_print_dead : cli_alerts_print,
-                      "alerts JSON");
-    curl_global_cleanup();
-    return rc;
+    return cli_api_show(cmd, rc, url, &o, dead ? cli_alerts_print_dead : cli_alerts_print,
+                        "alerts JSON");
 }
 
 const struct cli_cmd cli_alerts_cmd = {

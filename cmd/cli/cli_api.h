@@ -25,7 +25,8 @@
  *
  * Threads: any thread for the URL, GET and error-text functions;
  * cli_api_next() and cli_api_show() print, so the main thread. No global
- * state beyond libcurl's.
+ * state beyond libcurl's, which mailpulse.c's main() initializes once for
+ * every command (curl_global_init before the command runs).
  */
 #ifndef CLI_API_H
 #define CLI_API_H
@@ -57,14 +58,17 @@ struct cli_api_opts {
 };
 #define CLI_API_OPTS_INIT {NULL, CLI_API_DEFAULT, 5000, 0, NULL, 0}
 #define CLI_API_TOKEN_ENV "MAILPULSE_TOKEN"
+/* The last lines of a reading command's usage text. */
+#define CLI_API_EXIT_STATUS                                                                    \
+    "Exit status: 0 printed, 1 the daemon could not be reached or refused the\n"              \
+    "request, 2 bad usage.\n"
 /* Their rows in a command's option table (--tenant's help is the command's). */
-#define CLI_API_OPT_ROWS(api, timeout_ms, json)                                                \
+#define CLI_API_OPT_ROWS(api, timeout_ms, json, token)                                         \
     [api] = {"api", "URL",                                                                    \
              "the daemon's HTTP API, a URL or host:port (default:\n"                          \
              "$" CLI_ENV_API ", else " CLI_API_DEFAULT ")"},                                   \
     [timeout_ms] = {"timeout-ms", "MS", "give up after MS ms, 1..3600000 (default 5000)"},   \
-    [json] = {"json", NULL, "print the API's JSON body as is, instead of a table"}
-#define CLI_API_TOKEN_ROW(token)                                                               \
+    [json] = {"json", NULL, "print the API's JSON body as is, instead of a table"},           \
     [token] = {"token", "TOKEN",                                                              \
                "the API's bearer token (default: $" CLI_API_TOKEN_ENV ",\n"                   \
                "which keeps it out of the process list)"}

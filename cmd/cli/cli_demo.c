@@ -11,7 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli_alerts.h"
@@ -32,7 +31,7 @@
 #define DEMO_NSTREAMS 4          /* (tenant, domain) pairs */
 #define DEMO_SLOTS_MAX 4096
 
-enum demo_opt { DM_ENDPOINT, DM_API, DM_LISTEN, DM_SECONDS, DM_FAST, DM_RUN, DM_HELP };
+enum demo_opt { DM_ENDPOINT, DM_API, DM_LISTEN, DM_SECONDS, DM_FAST, DM_RUN };
 
 static const struct cli_opt demo__opts[] = {
     [DM_ENDPOINT] = {"endpoint", "E",
@@ -49,7 +48,6 @@ static const struct cli_opt demo__opts[] = {
     [DM_RUN] = {"run", "ID",
                 "tenant suffix: demo-team-a-ID (default: the UTC time,\n"
                 "so each run starts from zero counts)"},
-    [DM_HELP] = CLI_OPT_HELP,
 };
 
 static const char demo__usage[] =
@@ -358,7 +356,6 @@ static int demo__parse(struct demo *d, int argc, char **argv)
                                                "\"%s\"", a.val);
             snprintf(d->run, sizeof(d->run), "%s", a.val);
             break;
-        case DM_HELP: break;
         }
         if (rc != MP_OK)
             return rc;
@@ -450,7 +447,6 @@ static int demo__run(const struct cli_cmd *cmd, int argc, char **argv)
     const char *tok = getenv(CLI_API_TOKEN_ENV);
     d->token = tok && *tok ? tok : NULL;
     int rc = demo__parse(d, argc, argv);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     signal(SIGPIPE, SIG_IGN);
     if (rc != MP_OK) {
         rc = rc == CLI_HELP ? MP_OK : rc;
@@ -513,7 +509,6 @@ out:
         close(d->pipe_rd);
     mp_buf_free(&d->pending);
     free(d);
-    curl_global_cleanup();
     return rc;
 }
 

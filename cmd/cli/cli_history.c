@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli_api.h"
@@ -161,7 +160,7 @@ int cli_history_csv(FILE *f, const char *body)
 /* ---- the command ---------------------------------------------------------- */
 
 enum hist_opt { H_TENANT, H_SCOPE, H_NAME, H_TYPES, H_RATE, H_STEP, H_FROM, H_TO, H_CSV, H_API,
-                H_TIMEOUT_MS, H_JSON, H_TOKEN, H_HELP };
+                H_TIMEOUT_MS, H_JSON, H_TOKEN };
 
 static const struct cli_opt hist__opts[] = {
     [H_TENANT] = {"tenant", "T", "tenant (required): 1..64 of A-Z a-z 0-9 . _ -"},
@@ -175,9 +174,7 @@ static const struct cli_opt hist__opts[] = {
                                 "far back as the step reaches)"},
     [H_TO] = {"to", "TIME", "last step (default: now)"},
     [H_CSV] = {"csv", NULL, "write CSV instead of a table"},
-    CLI_API_OPT_ROWS(H_API, H_TIMEOUT_MS, H_JSON),
-    CLI_API_TOKEN_ROW(H_TOKEN),
-    [H_HELP] = CLI_OPT_HELP,
+    CLI_API_OPT_ROWS(H_API, H_TIMEOUT_MS, H_JSON, H_TOKEN),
 };
 
 static const char hist__usage[] =
@@ -192,9 +189,7 @@ static const char hist__usage[] =
     "With --rate, the ratio per step as a percentage (\"-\" without a\n"
     "denominator). --csv writes time,<types>[,rate] with RFC 3339 times;\n"
     "--json prints the API's body as is. The daemon checks every value and\n"
-    "says what is wrong (e.g. a from before the retention).\n"
-    "Exit status: 0 printed, 1 the daemon could not be reached or refused the\n"
-    "request, 2 bad usage.\n";
+    "says what is wrong (e.g. a from before the retention).\n" CLI_API_EXIT_STATUS;
 
 static int hist__run(const struct cli_cmd *cmd, int argc, char **argv)
 {
@@ -221,12 +216,9 @@ static int hist__run(const struct cli_cmd *cmd, int argc, char **argv)
     if (csv && o.json)
         return cli_usage_error(cmd, "--csv and --json: choose one");
     char *url = NULL;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = cli_history_url(o.api, o.tenant, &q, &url);
-    rc = cli_api_show(cmd, rc, url, &o, csv ? cli_history_csv : cli_history_print,
-                      "series JSON");
-    curl_global_cleanup();
-    return rc;
+    return cli_api_show(cmd, rc, url, &o, csv ? cli_history_csv : cli_history_print,
+                        "series JSON");
 }
 
 const struct cli_cmd cli_history_cmd = {

@@ -13,13 +13,12 @@
 
 #include "ingest_curve.h"
 
-enum keygen_opt { KEYGEN_SECRET_FILE, KEYGEN_HELP };
+enum keygen_opt { KEYGEN_SECRET_FILE };
 
 static const struct cli_opt keygen__opts[] = {
     [KEYGEN_SECRET_FILE] = {"secret-file", "PATH",
                             "write the secret key to PATH (a new file, mode 0600)\n"
                             "instead of printing it"},
-    [KEYGEN_HELP] = CLI_OPT_HELP,
 };
 
 static const char keygen__usage[] =
@@ -86,6 +85,34 @@ out:
 const struct cli_cmd cli_keygen_cmd = {
     "keygen", "print a new CurveZMQ key pair for ingest.curve", keygen__usage, keygen__opts,
     MP_ARRAY_LEN(keygen__opts), keygen__run};
+
+int cli_producer_open(const struct cli_cmd *cmd, const struct cli_producer *p, void **ctx,
+                      void **sock, void **mon)
+{
+    char name[64];
+    *sock = *mon = NULL;
+    if ((*ctx = zmq_ctx_new()) == NULL) {
+        cli_fail(cmd, "zmq_ctx_new: %s", zmq_strerror(errno));
+        return MP_ERR_IO;
+    }
+    int ok = (*sock = zmq_socket(*ctx, p->type)) != NULL;
+    for (size_t i = 0; ok && i < p->n_opts; i++)
+        ok = zmq_setsockopt(*sock, p->opts[i].name, &p->opts[i].value, sizeof(int)) == 0;
+    snprintf(name, sizeof(name), "inproc://producer-monitor-%p", *sock);
+    if (!ok || zmq_socket_monitor(*sock, name, p->events) != 0 ||
+        (*mon = zmq_socket(*ctx, ZMQ_PAIR)) == NULL || zmq_connect(*mon, name) != 0) {
+        cli_fail(cmd, "zmq socket setup: %s", zmq_strerror(errno));
+        return MP_ERR_IO;
+    }
+    /* a Curve client before it connects */
+    int rc = cli_curve_client(cmd, *sock, p->server_key, p->secret_key_file);
+    if (rc != MP_OK)
+        return rc;
+    if (zmq_connect(*sock, p->endpoint) != 0)
+        return cli_usage_error(cmd, "--endpoint: cannot connect to \"%s\": %s", p->endpoint,
+                               zmq_strerror(errno));
+    return MP_OK;
+}
 
 int cli_curve_client(const struct cli_cmd *cmd, void *sock, const char *server_key,
                      const char *secret_key_file)

@@ -20,6 +20,14 @@
  * server key: a usage error (MP_ERR_INVAL); an unreadable or refused file:
  * MP_ERR_IO, after one line on stderr naming the option.
  *
+ * cli_producer_open() is the socket both producers (send's PUSH, the acked
+ * DEALER of send --ack and replay) open to the daemon: a new context, a
+ * socket of `type` with the int options given, a ZMQ_PAIR receiving the
+ * socket's monitor events, the Curve client keys (cli_curve_client) and the
+ * connect. MP_OK, or the failure printed: MP_ERR_IO for ZeroMQ, a usage
+ * error for keys or an endpoint it cannot connect to. What was made stays
+ * in *ctx, *sock and *mon (NULL otherwise) for the caller to close.
+ *
  * Threads: the main thread. No state.
  */
 #ifndef CLI_KEYGEN_H
@@ -31,5 +39,19 @@ extern const struct cli_cmd cli_keygen_cmd;
 
 int cli_curve_client(const struct cli_cmd *cmd, void *sock, const char *server_key,
                      const char *secret_key_file);
+
+struct cli_sockopt {
+    int name;  /* ZMQ_LINGER, ZMQ_SNDHWM, ... */
+    int value;
+};
+struct cli_producer {
+    int type;                        /* ZMQ_PUSH or ZMQ_DEALER */
+    const struct cli_sockopt *opts;  /* set before the monitor and connect */
+    size_t n_opts;
+    int events;                      /* ZMQ_EVENT_* the monitor reports */
+    const char *endpoint, *server_key, *secret_key_file;
+};
+int cli_producer_open(const struct cli_cmd *cmd, const struct cli_producer *p, void **ctx,
+                      void **sock, void **mon);
 
 #endif

@@ -11,15 +11,25 @@
 #include "eng_name.h"
 #include "mp_addr.h"
 
+/* Not in the commands' tables: every command takes it, so cli_next() and
+ * cli_print_help() add it after the table's rows. */
+static const struct cli_opt opt__help = {"help", NULL, "show this help"};
+
+/* Row i of the command's options, the implicit --help at n_opts. */
+static const struct cli_opt *opt__row(const struct cli_cmd *cmd, size_t i)
+{
+    return i < cmd->n_opts ? &cmd->opts[i] : &opt__help;
+}
+
 void cli_print_help(const struct cli_cmd *cmd, FILE *f)
 {
     fputs(cmd->usage, f);
     fputs("\noptions:\n", f);
-    for (size_t i = 0; i < cmd->n_opts; i++) {
-        const struct cli_opt *o = &cmd->opts[i];
+    for (size_t i = 0; i <= cmd->n_opts; i++) {
+        const struct cli_opt *o = opt__row(cmd, i);
         char left[64];
-        snprintf(left, sizeof(left), "%s--%s%s%s", strcmp(o->name, "help") == 0 ? "-h, " : "",
-                 o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        snprintf(left, sizeof(left), "%s--%s%s%s", o == &opt__help ? "-h, " : "", o->name,
+                 o->arg ? " " : "", o->arg ? o->arg : "");
         fprintf(f, "  %-22s ", left);
         for (const char *h = o->help; *h; h++) {
             fputc(*h, f);
@@ -79,8 +89,8 @@ int cli_next(struct cli_args *a)
 
     const char *eq = strchr(name, '=');
     size_t len = eq ? (size_t)(eq - name) : strlen(name);
-    for (size_t i = 0; i < a->cmd->n_opts; i++) {
-        const struct cli_opt *o = &a->cmd->opts[i];
+    for (size_t i = 0; i <= a->cmd->n_opts; i++) {
+        const struct cli_opt *o = opt__row(a->cmd, i);
         if (strlen(o->name) != len || strncmp(o->name, name, len) != 0)
             continue;
         if (o->arg == NULL) {
@@ -96,7 +106,7 @@ int cli_next(struct cli_args *a)
         }
         a->idx = i;
         a->opt = o;
-        if (strcmp(o->name, "help") == 0) {
+        if (o == &opt__help) {
             cli_print_help(a->cmd, stdout);
             return CLI_HELP;
         }

@@ -3,6 +3,8 @@
  *
  * Contract: a subcommand is a struct cli_cmd (name, one-line summary, usage
  * text, option table, run function); mailpulse.c lists them and dispatches.
+ * Every command takes --help (-h): it is not a row of the tables, cli_next()
+ * and cli_print_help() add it after the last row.
  * cli_next() walks argv[1..] strictly: "--name value", "--name=value",
  * "--flag" and "-h" (= --help), exact names only, no positionals.
  * Usage errors print "mailpulse CMD: what is wrong" and a pointer to --help
@@ -54,9 +56,6 @@ struct cli_args {
     const char *val;           /* its value; NULL for a flag */
 };
 #define CLI_ARGS(cmd, argc, argv) {(cmd), (argc), (argv), 1, 0, NULL, NULL}
-
-/* The last row of every option table. */
-#define CLI_OPT_HELP {"help", NULL, "show this help"}
 
 /* The usage text and the options, as --help prints them. */
 void cli_print_help(const struct cli_cmd *cmd, FILE *f);

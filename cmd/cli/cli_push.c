@@ -22,8 +22,7 @@ struct cli_push {
 int cli_push_open(const struct cli_cmd *cmd, const struct cli_push_conf *conf,
                   struct cli_push **out)
 {
-    int rc = MP_ERR_IO, timeout = (int)conf->timeout_ms, hwm = conf->hwm;
-    char mon[64];
+    int rc, timeout = (int)conf->timeout_ms;
     struct cli_push *p = calloc(1, sizeof(*p));
     *out = NULL;
     if (p == NULL) {
@@ -31,28 +30,14 @@ int cli_push_open(const struct cli_cmd *cmd, const struct cli_push_conf *conf,
         return MP_ERR_NOMEM;
     }
     p->timeout_ms = conf->timeout_ms;
-    if ((p->ctx = zmq_ctx_new()) == NULL) {
-        cli_fail(cmd, "zmq_ctx_new: %s", zmq_strerror(errno));
+    const struct cli_sockopt opts[] = {
+        {ZMQ_LINGER, timeout}, {ZMQ_SNDTIMEO, timeout}, {ZMQ_SNDHWM, conf->hwm}};
+    const struct cli_producer prod = {.type = ZMQ_PUSH, .opts = opts, .n_opts = MP_ARRAY_LEN(opts),
+                                      .events = ZMQ_EVENT_CONNECTED, .endpoint = conf->endpoint,
+                                      .server_key = conf->server_key,
+                                      .secret_key_file = conf->secret_key_file};
+    if ((rc = cli_producer_open(cmd, &prod, &p->ctx, &p->sock, &p->mon)) != MP_OK)
         goto err;
-    }
-    p->sock = zmq_socket(p->ctx, ZMQ_PUSH);
-    snprintf(mon, sizeof(mon), "inproc://push-monitor-%p", (void *)p);
-    if (p->sock == NULL || zmq_setsockopt(p->sock, ZMQ_LINGER, &timeout, sizeof(timeout)) != 0 ||
-        zmq_setsockopt(p->sock, ZMQ_SNDTIMEO, &timeout, sizeof(timeout)) != 0 ||
-        zmq_setsockopt(p->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
-        zmq_socket_monitor(p->sock, mon, ZMQ_EVENT_CONNECTED) != 0 ||
-        (p->mon = zmq_socket(p->ctx, ZMQ_PAIR)) == NULL || zmq_connect(p->mon, mon) != 0) {
-        cli_fail(cmd, "zmq socket setup: %s", zmq_strerror(errno));
-        goto err;
-    }
-    /* a Curve client before it connects */
-    if ((rc = cli_curve_client(cmd, p->sock, conf->server_key, conf->secret_key_file)) != MP_OK)
-        goto err;
-    if (zmq_connect(p->sock, conf->endpoint) != 0) {
-        rc = cli_usage_error(cmd, "--endpoint: cannot connect to \"%s\": %s", conf->endpoint,
-                             zmq_strerror(errno));
-        goto err;
-    }
     *out = p;
     return MP_OK;
 err:

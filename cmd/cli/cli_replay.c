@@ -24,7 +24,7 @@
 
 enum replay_opt {
     RP_ENDPOINT, RP_FORMAT, RP_BATCH, RP_SPEED, RP_REBASE, RP_PRODUCER, RP_WINDOW,
-    RP_ACK_TIMEOUT_MS, RP_RETRIES, RP_PUSH, RP_FALLBACK, RP_TIMEOUT_MS, RP_HELP,
+    RP_ACK_TIMEOUT_MS, RP_RETRIES, RP_PUSH, RP_FALLBACK, RP_TIMEOUT_MS,
 };
 
 static const struct cli_opt replay__opts[] = {
@@ -62,7 +62,6 @@ static const struct cli_opt replay__opts[] = {
                        "over PUSH: fail when no connection is made, or the\n"
                        "endpoint takes no frame, within MS ms; also the wait at\n"
                        "exit to flush (1..3600000, default 10000)"},
-    [RP_HELP] = CLI_OPT_HELP,
 };
 
 static const char replay__usage[] =
@@ -417,7 +416,6 @@ static int replay__parse(struct replay *r, struct send_ack_conf *conf, int argc,
             rc = cli_arg_i64(&a, 1, CLI_MAX_TIMEOUT_MS, &r->timeout_ms);
             have_timeout = 1;
             break;
-        case RP_HELP: break;
         }
         if (rc != MP_OK)
             return rc;

@@ -44,7 +44,6 @@ enum send_opt {
     SEND_TIME_MS, SEND_AGE, SEND_PRODUCER, SEND_SEQUENCE_START, SEND_ENDPOINT, SEND_TIMEOUT_MS,
     SEND_RAW_FILE, SEND_EMPTY_FRAME, SEND_ACK, SEND_WINDOW, SEND_ACK_TIMEOUT_MS, SEND_RETRIES,
     SEND_SERVER_KEY, SEND_SECRET_KEY_FILE,
-    SEND_HELP,
 };
 
 static const struct cli_opt send__opts[] = {
@@ -98,7 +97,6 @@ static const struct cli_opt send__opts[] = {
     [SEND_SECRET_KEY_FILE] = {"secret-key-file", "PATH",
                               "this producer's CurveZMQ secret key, as written by\n"
                               "mailpulse keygen --secret-file"},
-    [SEND_HELP] = CLI_OPT_HELP,
 };
 
 static const char send__usage[] =
@@ -277,7 +275,6 @@ static int send__parse(const struct cli_cmd *cmd, int argc, char **argv, struct 
                                         a.opt->name, UINT64_MAX, val);
             o->have_sequence = 1;
             break;
-        case SEND_HELP: break; /* cli_next() printed it */
         default:
             if ((rc = send__parse_conn(&a, o)) != MP_OK)
                 return rc;

@@ -87,31 +87,16 @@ static struct slot *ack__slot(struct run *r, uint64_t seq)
  * connection breaks, so it resends in order what was in flight. */
 static int ack__open(struct run *r)
 {
-    int zero = 0, one = 1, hwm = 0; /* the window bounds what is queued */
-    char mon[64];
-    r->ctx = zmq_ctx_new();
-    if (r->ctx == NULL) {
-        cli_fail(r->cmd, "zmq_ctx_new: %s", zmq_strerror(errno));
-        return MP_ERR_IO;
-    }
-    r->sock = zmq_socket(r->ctx, ZMQ_DEALER);
-    snprintf(mon, sizeof(mon), "inproc://send-ack-monitor-%p", (void *)r);
-    if (r->sock == NULL || zmq_setsockopt(r->sock, ZMQ_LINGER, &zero, sizeof(zero)) != 0 ||
-        zmq_setsockopt(r->sock, ZMQ_IMMEDIATE, &one, sizeof(one)) != 0 ||
-        zmq_setsockopt(r->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0 ||
-        zmq_setsockopt(r->sock, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0 ||
-        zmq_socket_monitor(r->sock, mon, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0 ||
-        (r->mon = zmq_socket(r->ctx, ZMQ_PAIR)) == NULL || zmq_connect(r->mon, mon) != 0) {
-        cli_fail(r->cmd, "zmq socket setup: %s", zmq_strerror(errno));
-        return MP_ERR_IO;
-    }
-    int rc = cli_curve_client(r->cmd, r->sock, r->conf->server_key, r->conf->secret_key_file);
-    if (rc != MP_OK)
-        return rc;
-    if (zmq_connect(r->sock, r->conf->endpoint) != 0)
-        return cli_usage_error(r->cmd, "--endpoint: cannot connect to \"%s\": %s",
-                               r->conf->endpoint, zmq_strerror(errno));
-    return MP_OK;
+    /* the window bounds what is queued: no high-water marks */
+    static const struct cli_sockopt opts[] = {
+        {ZMQ_LINGER, 0}, {ZMQ_IMMEDIATE, 1}, {ZMQ_SNDHWM, 0}, {ZMQ_RCVHWM, 0}};
+    const struct cli_producer prod = {.type = ZMQ_DEALER, .opts = opts,
+                                      .n_opts = MP_ARRAY_LEN(opts),
+                                      .events = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED,
+                                      .endpoint = r->conf->endpoint,
+                                      .server_key = r->conf->server_key,
+                                      .secret_key_file = r->conf->secret_key_file};
+    return cli_producer_open(r->cmd, &prod, &r->ctx, &r->sock, &r->mon);
 }
 
 /* Lingering is off: what matters is the acks, and a batch without one was

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 
 #include "cli_api.h"
 #include "cli_table.h"
@@ -137,7 +136,7 @@ static int silence__print_expired(FILE *f, const char *body)
 /* ---- the command ---------------------------------------------------------- */
 
 enum silence_opt { SIL_MATCHER, SIL_TENANT, SIL_DURATION, SIL_AUTHOR, SIL_COMMENT, SIL_ID,
-                   SIL_EXPIRED, SIL_API, SIL_TIMEOUT_MS, SIL_JSON, SIL_TOKEN, SIL_HELP };
+                   SIL_EXPIRED, SIL_API, SIL_TIMEOUT_MS, SIL_JSON, SIL_TOKEN };
 
 static const struct cli_opt silence__opts[] = {
     [SIL_MATCHER] = {"matcher", "M", "add: a matcher, NAME=V, NAME!=V, NAME=~RE or NAME!~RE\n"
@@ -148,9 +147,7 @@ static const struct cli_opt silence__opts[] = {
     [SIL_COMMENT] = {"comment", "TEXT", "add: why (required)"},
     [SIL_ID] = {"id", "ID", "expire: the silence to expire"},
     [SIL_EXPIRED] = {"expired", NULL, "query: list expired silences too"},
-    CLI_API_OPT_ROWS(SIL_API, SIL_TIMEOUT_MS, SIL_JSON),
-    CLI_API_TOKEN_ROW(SIL_TOKEN),
-    [SIL_HELP] = CLI_OPT_HELP,
+    CLI_API_OPT_ROWS(SIL_API, SIL_TIMEOUT_MS, SIL_JSON, SIL_TOKEN),
 };
 
 static const char silence__usage[] =
@@ -316,7 +313,6 @@ static int silence__run(const struct cli_cmd *cmd, int argc, char **argv)
     rc = silence__request(cmd, action, &s, &o, &u, &req);
     if (rc == MP_OK || rc == MP_ERR_NOMEM) {
         char *url = mp_buf_take(&u);
-        curl_global_init(CURL_GLOBAL_DEFAULT);
         rc = cli_api_send(cmd, action == 'a' ? "POST" : action == 'e' ? "DELETE" : "GET", req,
                           url ? rc : MP_ERR_NOMEM, url, &o,
                           action == 'a'   ? silence__print_added
@@ -324,7 +320,6 @@ static int silence__run(const struct cli_cmd *cmd, int argc, char **argv)
                           : s.expired     ? silence__print_query
                                           : silence__print_active,
                           "silence JSON");
-        curl_global_cleanup();
     }
     mp_buf_free(&u);
     free(req);

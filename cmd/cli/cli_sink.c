@@ -605,7 +605,7 @@ void cli_sink_stop(struct cli_sink *sink)
 #define SINK_DEFAULT_MAX_BODY ((int64_t)1 << 20)
 #define SINK_MAX_MAX_BODY ((int64_t)1 << 30)
 
-enum sink_opt { SINK_LISTEN, SINK_STATUS, SINK_OUT, SINK_MAX_BODY, SINK_HELP };
+enum sink_opt { SINK_LISTEN, SINK_STATUS, SINK_OUT, SINK_MAX_BODY };
 
 static const struct cli_opt sink__opts[] = {
     [SINK_LISTEN] = {"listen", "HOST:PORT",
@@ -619,7 +619,6 @@ static const struct cli_opt sink__opts[] = {
     [SINK_MAX_BODY] = {"max-body", "BYTES",
                        "larger bodies are answered 413, 0..1073741824\n"
                        "(default 1048576)"},
-    [SINK_HELP] = CLI_OPT_HELP,
 };
 
 static const char sink__usage[] =
@@ -668,7 +667,6 @@ static int sink__run(const struct cli_cmd *cmd, int argc, char **argv)
                 return rc;
             cfg.max_body = (size_t)n;
             break;
-        case SINK_HELP: break; /* cli_next() printed it */
         }
     }
     if (rc != MP_ERR_NOTFOUND)

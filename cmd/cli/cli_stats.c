@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli_api.h"
@@ -153,7 +152,7 @@ int cli_stats_print(FILE *f, const char *body)
 #define STATS_MAX_LIMIT 10000
 
 enum stats_opt { STATS_TENANT, STATS_WINDOW, STATS_BY, STATS_LIMIT, STATS_API, STATS_TIMEOUT_MS,
-                 STATS_JSON, STATS_TOKEN, STATS_HELP };
+                 STATS_JSON, STATS_TOKEN };
 
 static const struct cli_opt stats__opts[] = {
     [STATS_TENANT] = {"tenant", "T", "tenant (required): 1..64 of A-Z a-z 0-9 . _ -"},
@@ -164,9 +163,7 @@ static const struct cli_opt stats__opts[] = {
     [STATS_LIMIT] = {"limit", "N",
                      "rows with --by, 1..10000 (default 100, the most\n"
                      "sent first)"},
-    CLI_API_OPT_ROWS(STATS_API, STATS_TIMEOUT_MS, STATS_JSON),
-    CLI_API_TOKEN_ROW(STATS_TOKEN),
-    [STATS_HELP] = CLI_OPT_HELP,
+    CLI_API_OPT_ROWS(STATS_API, STATS_TIMEOUT_MS, STATS_JSON, STATS_TOKEN),
 };
 
 static const char stats__usage[] =
@@ -225,11 +222,8 @@ static int stats__run(const struct cli_cmd *cmd, int argc, char **argv)
         return cli_usage_error(cmd, "--limit needs --by mailbox or --by recipient_domain");
 
     char *url = NULL;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = cli_stats_url(o.api, o.tenant, window, by, (long)limit, &url);
-    rc = cli_api_show(cmd, rc, url, &o, cli_stats_print, "stats JSON");
-    curl_global_cleanup();
-    return rc;
+    return cli_api_show(cmd, rc, url, &o, cli_stats_print, "stats JSON");
 }
 
 const struct cli_cmd cli_stats_cmd = {

@@ -29,6 +29,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "cli_alerts.h"
 #include "cli_demo.h"
 #include "cli_history.h"
@@ -119,5 +121,10 @@ int main(int argc, char **argv)
         cli__print_commands(stderr);
         return CLI_EXIT_USAGE;
     }
-    return cli__exit_code(cmd->run(cmd, argc - 1, argv + 1));
+    /* libcurl once per process, before any command starts a thread (the
+     * init is not thread-safe): the API commands and the demo use it. */
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    int rc = cmd->run(cmd, argc - 1, argv + 1);
+    curl_global_cleanup();
+    return cli__exit_code(rc);
 }

@@ -274,23 +274,18 @@ static void api__amapi(void *arg, const struct mp_http_request *req, struct mp_h
         mp_amapi_reply(api->src, only, req, out);
 }
 
-/* GET /v1/gate and /v1/gate/pauses: the send gate (mp_gate.h). */
-static void api__gate_decide(void *arg, const struct mp_http_request *req,
-                             struct mp_http_reply *out)
+/* GET /v1/gate (one decision) and /v1/gate/pauses: the send gate
+ * (mp_gate.h), the same tenant rule for both. */
+static void api__gate_get(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
     const char *only;
-    if (api__gate(api, API__TENANT, req, &only, out) == 0)
-        mp_gate_reply(api->src->gate, only, req, out);
-}
-
-static void api__gate_pauses(void *arg, const struct mp_http_request *req,
-                             struct mp_http_reply *out)
-{
-    const struct mp_api *api = arg;
-    const char *only;
-    if (api__gate(api, API__TENANT, req, &only, out) == 0)
+    if (api__gate(api, API__TENANT, req, &only, out) != 0)
+        return;
+    if (strcmp(req->path, "/v1/gate/pauses") == 0)
         mp_gate_reply_pauses(api->src->gate, only, req, out);
+    else
+        mp_gate_reply(api->src->gate, only, req, out);
 }
 
 static const struct mp_http_route api__routes[] = {
@@ -303,8 +298,8 @@ static const struct mp_http_route api__routes[] = {
     {"GET", MP_STATS_PREFIX, NULL, MP_HTTP_PREFIX, api__stats},
     {"GET", "/v1/alerts/dead", NULL, 0, api__dead},
     {"GET", "/v1/alerts", NULL, 0, api__alerts},
-    {"GET", "/v1/gate", NULL, MP_HTTP_INLINE, api__gate_decide}, /* a lookup: no queueing */
-    {"GET", "/v1/gate/pauses", NULL, 0, api__gate_pauses},
+    {"GET", "/v1/gate", NULL, MP_HTTP_INLINE, api__gate_get}, /* a lookup: no queueing */
+    {"GET", "/v1/gate/pauses", NULL, 0, api__gate_get},
     {"POST", MP_ADAPTERS_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_BODY, api__hooks},
 };
 

@@ -24,6 +24,7 @@
 #include "mp_addr.h"
 #include "mp_atomic.h"
 #include "mp_log.h"
+#include "mp_thread.h"
 
 struct policy_conn {
     int fd;
@@ -318,9 +319,7 @@ void mp_policy_stop(struct mp_policy *p)
 {
     if (!p)
         return;
-    mp_store_release(&p->stop, 1);
-    if (p->started)
-        pthread_join(p->tid, NULL);
+    mp_thread_stop(&p->stop, p->started, p->tid);
     while (p->nconns)
         policy__close(p, p->nconns - 1);
     close(p->lfd);

@@ -1,0 +1,27 @@
+/* mp_thread.h — stopping a loop thread: the one way the daemon's loop
+ * threads (the evaluator, the gate's publisher, the policy server) are
+ * asked to end and joined.
+ *
+ * Contract: such a thread polls a stop flag (mp_atomic_u32, read with
+ * mp_load_acquire) between passes. mp_thread_stop() sets the flag with
+ * release order, so what the caller wrote before asking is visible to the
+ * loop's last pass, then joins the thread when `started` says
+ * pthread_create() succeeded (a half-made owner is stopped safely).
+ *
+ * Threads: call from the owner's thread, once per start. No state.
+ */
+#ifndef MP_THREAD_H
+#define MP_THREAD_H
+
+#include <pthread.h>
+
+#include "mp_atomic.h"
+
+static inline void mp_thread_stop(mp_atomic_u32 *stop, int started, pthread_t tid)
+{
+    mp_store_release(stop, 1);
+    if (started)
+        pthread_join(tid, NULL);
+}
+
+#endif
