@@ -149,9 +149,11 @@ static void job__held_and_backfill(struct flush_job *j)
     }
 }
 
-/* The bucket leaving a ring: tick published the next bucket and waited a
- * grace period, so the slot no longer maps to a held bucket. */
-static void job__leaving(struct flush_job *j)
+/* Every key marked in the leaving slot, its mark cleared: fn(j, k) for
+ * each key whose mark this call took. Both users of the slot (a flush that
+ * writes it, a refused one that holds it) walk it the same way. */
+static void job__each_leaving(struct flush_job *j,
+                              void (*fn)(struct flush_job *j, struct eng_key *k, uint64_t bit))
 {
     struct eng_table *t = j->t;
     uint64_t bit = 1ULL << table__bit(j->leave_res, j->leave_slot);
@@ -161,12 +163,20 @@ static void job__leaving(struct flush_job *j)
         if (!k || !(mp_load_relaxed(&k->fmask) & bit))
             continue;
         /* acquire: pairs with the writers' release fetch_or */
-        if (mp_and_acquire(&k->fmask, ~bit) & bit) {
-            table__put(t, j->b, k, j->leave_res, j->leave_slot, j->leave_bucket);
-            job__took(j, k, bit);
-        }
+        if (mp_and_acquire(&k->fmask, ~bit) & bit)
+            fn(j, k, bit);
     }
 }
+
+static void job__put_leaving(struct flush_job *j, struct eng_key *k, uint64_t bit)
+{
+    table__put(j->t, j->b, k, j->leave_res, j->leave_slot, j->leave_bucket);
+    job__took(j, k, bit);
+}
+
+/* The bucket leaving a ring: tick published the next bucket and waited a
+ * grace period, so the slot no longer maps to a held bucket. */
+static void job__leaving(struct flush_job *j) { job__each_leaving(j, job__put_leaving); }
 
 /* Puts k's marked held buckets into the flush's batch and clears their
  * marks (a spare slot's stay). The caller holds k's cut: the hook's lock,
@@ -292,23 +302,17 @@ static void job__hold_one(struct flush_job *j, const struct eng_key *k)
     table__counts(t, k, ENG_RES_DAY, j->leave_slot, h->counts);
 }
 
+static void job__hold_leaving_day(struct flush_job *j, struct eng_key *k, uint64_t bit)
+{
+    (void)bit;
+    if (j->leave_res == ENG_RES_DAY)
+        job__hold_one(j, k);
+}
+
 /* A refused flush at a ring advance: the leaving slot is cleared next, so
  * its marks go, and a daily bucket is held (fine and hourly ones only
  * served restarts: the next flush deletes them from the store anyway). */
-static void job__hold_slot(struct flush_job *j)
-{
-    struct eng_table *t = j->t;
-    uint64_t bit = 1ULL << table__bit(j->leave_res, j->leave_slot);
-    uint32_t n = mp_load_relaxed(&t->next_id);
-    for (uint32_t id = 1; id < n && id <= t->max_keys; id++) {
-        struct eng_key *k = mp_load_acquire(&t->by_id[id]);
-        if (!k || !(mp_load_relaxed(&k->fmask) & bit))
-            continue;
-        /* acquire: pairs with the writers' release fetch_or */
-        if ((mp_and_acquire(&k->fmask, ~bit) & bit) && j->leave_res == ENG_RES_DAY)
-            job__hold_one(j, k);
-    }
-}
+static void job__hold_slot(struct flush_job *j) { job__each_leaving(j, job__hold_leaving_day); }
 
 /* The commit failed: give back everything the flush took. */
 static void job__undo(struct flush_job *j)

@@ -48,6 +48,14 @@ const char *adapt__str(json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
+int adapt__type_of(const struct adapt_name_type *map, size_t n, const char *name)
+{
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(name, map[i].name) == 0)
+            return map[i].type;
+    return -1;
+}
+
 int adapt__load(const char *body, size_t len, json_t **out, char *err, size_t errlen)
 {
     json_error_t je;

@@ -32,6 +32,13 @@ int adapt__id(struct ingest_adapt_event *ev, json_t *v, const char *where, char 
 int adapt__rfc3339(const char *s, int64_t *ms);
 /* A JSON string member, or NULL. */
 const char *adapt__str(json_t *o, const char *key);
+/* A service's event name and the event type it counts as (0: not counted). */
+struct adapt_name_type {
+    const char *name;
+    int type;
+};
+/* The type of `name` in map (n rows); -1 when name is NULL or not in it. */
+int adapt__type_of(const struct adapt_name_type *map, size_t n, const char *name);
 /* The body as JSON; MP_ERR_INVAL "body: <jansson's reason>". */
 int adapt__load(const char *body, size_t len, json_t **out, char *err, size_t errlen);
 

@@ -56,10 +56,7 @@ static int mailgun__sig_ok(const struct ingest_adapt_conf *conf, json_t *sig, in
 
 static int mailgun__type(const char *event, const char *severity, int *type)
 {
-    static const struct {
-        const char *name;
-        int type;
-    } map[] = {
+    static const struct adapt_name_type map[] = {
         {"accepted", ENG_SENT},      {"delivered", ENG_DELIVERED},
         {"opened", ENG_OPEN},        {"clicked", ENG_CLICK},
         {"unsubscribed", ENG_UNSUBSCRIBE}, {"complained", ENG_COMPLAINT},
@@ -74,13 +71,11 @@ static int mailgun__type(const char *event, const char *severity, int *type)
             return -1;
         return 0;
     }
-    for (size_t i = 0; event && i < MP_ARRAY_LEN(map); i++) {
-        if (strcmp(event, map[i].name) == 0) {
-            *type = map[i].type;
-            return 0;
-        }
-    }
-    return -1;
+    int t = adapt__type_of(map, MP_ARRAY_LEN(map), event);
+    if (t < 0)
+        return -1;
+    *type = t;
+    return 0;
 }
 
 int adapt__mailgun(const struct ingest_adapt_conf *conf, json_t *root, int64_t now_ms,

@@ -23,20 +23,15 @@
 /* Bounce Type -> event type; 0 for the types that are not counted. */
 static int postmark__bounce(const char *t)
 {
-    static const struct {
-        const char *name;
-        int type;
-    } map[] = {
+    static const struct adapt_name_type map[] = {
         {"HardBounce", ENG_BOUNCE_HARD},    {"BadEmailAddress", ENG_BOUNCE_HARD},
         {"SoftBounce", ENG_BOUNCE_SOFT},    {"Transient", ENG_BOUNCE_SOFT},
         {"DnsError", ENG_BOUNCE_SOFT},      {"SpamNotification", ENG_COMPLAINT},
         {"SpamComplaint", ENG_COMPLAINT},   {"Blocked", ENG_BLOCKED},
         {"DMARCPolicy", ENG_BLOCKED},       {"Unsubscribe", ENG_UNSUBSCRIBE},
     };
-    for (size_t i = 0; t && i < MP_ARRAY_LEN(map); i++)
-        if (strcmp(t, map[i].name) == 0)
-            return map[i].type;
-    return 0;
+    int type = adapt__type_of(map, MP_ARRAY_LEN(map), t);
+    return type < 0 ? 0 : type;
 }
 
 /* The record's type (0: not counted), its time field and its recipient

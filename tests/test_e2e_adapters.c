@@ -36,17 +36,14 @@
 
 #include "adapt_fixture.h"
 #include "check_main.h"
-#include "e2e_world.h"
+#include "e2e_suite.h"
 
 #define ALERT_MS 8000
 #define MG_KEY "key-e2e-mailgun"
 #define PM_AUTH "pm-user:pm-pass"
 #define JS_TOKEN "json-e2e-token"
 
-static struct ew_world W;
-
-static void setup(void) { ew_setup(&W, "e2ead"); }
-static void teardown(void) { ew_teardown(&W); }
+EW_FIXTURE("e2ead")
 
 /* The daemon with the three adapters and receiver k as the default route. */
 static void start(size_t k)
@@ -312,10 +309,5 @@ START_TEST(postmark_crosses_bounce_rate)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    const struct ew_case cases[] = {{json_crosses_bounce_rate, 0},
-                                           {mailgun_crosses_bounce_rate, 0},
-                                           {postmark_crosses_bounce_rate, 0}};
-    return ew_suite("e2e_adapters", 60, setup, teardown, cases, MP_ARRAY_LEN(cases));
-}
+EW_SUITE("e2e_adapters", 60, setup, teardown, {json_crosses_bounce_rate, 0},
+         {mailgun_crosses_bounce_rate, 0}, {postmark_crosses_bounce_rate, 0})

@@ -121,9 +121,5 @@ START_TEST(credentials)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("ingest_adapt", 30, NULL, NULL,
-                       CHECK_TESTS(json_fixture_maps, json_refusals, json_allowed_tenants,
-                                   credentials));
-}
+CHECK_SUITE("ingest_adapt", 30, NULL, NULL, json_fixture_maps, json_refusals, json_allowed_tenants,
+            credentials)

@@ -174,9 +174,5 @@ START_TEST(body_refusals)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("ingest_adapt_mailgun", 30, NULL, NULL,
-                       CHECK_TESTS(maps_each_event, fields_from_user_variables,
-                                   signature_refusals, body_refusals));
-}
+CHECK_SUITE("ingest_adapt_mailgun", 30, NULL, NULL, maps_each_event, fields_from_user_variables,
+            signature_refusals, body_refusals)

@@ -150,8 +150,4 @@ START_TEST(refusals)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("ingest_adapt_postmark", 30, NULL, NULL,
-                       CHECK_TESTS(maps_each_record, taken_not_counted, refusals));
-}
+CHECK_SUITE("ingest_adapt_postmark", 30, NULL, NULL, maps_each_record, taken_not_counted, refusals)

@@ -81,8 +81,4 @@ START_TEST(file_survives_reopen)
 }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_adapters_seen", 30, NULL, NULL,
-                       CHECK_TESTS(memory_set_expires_and_grows, file_survives_reopen));
-}
+CHECK_SUITE("mp_adapters_seen", 30, NULL, NULL, memory_set_expires_and_grows, file_survives_reopen)

@@ -10,24 +10,11 @@
 #include "check_main.h"
 #include "mp_config.h"
 #include "mp_config_adapters.h"
+#include "config_testkit.h"
 #include "unit_util.h"
 
 #define HEAD "ingest:\n  pull: tcp://127.0.0.1:7400\nadapters:\n"
 #define MG "  - name: acme-mailgun\n    type: mailgun\n    path: /hooks/acme-mailgun\n"
-
-static int load(const char *yaml, struct mp_config **cfg, char *err, size_t errlen)
-{
-    char dir[UNIT_PATH_MAX], path[UNIT_PATH_MAX + 32];
-    unit_tmpdir("config_adapters", dir);
-    snprintf(path, sizeof(path), "%s/mailpulse.yaml", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(yaml, f);
-    ck_assert_int_eq(fclose(f), 0);
-    int rc = mp_config_load(path, cfg, err, errlen);
-    unit_tmpdir_remove(dir);
-    return rc;
-}
 
 START_TEST(loads_each_type)
 {
@@ -40,7 +27,7 @@ START_TEST(loads_each_type)
                        "    dedup_window: 1h\n"
                        "  - name: js\n    type: json\n    path: /hooks/a/js\n"
                        "    tenant: acme\n    signing_key: tok\n";
-    ck_assert_msg(load(yaml, &cfg, err, sizeof(err)) == MP_OK, "%s", err);
+    ck_assert_msg(ctk_load(yaml, &cfg, err, sizeof(err)) == MP_OK, "%s", err);
     ck_assert_uint_eq(cfg->n_adapters, 3);
     const struct mp_adapter_conf *a = cfg->adapters;
     ck_assert_int_eq(a[0].type, INGEST_ADAPT_MAILGUN);
@@ -57,53 +44,40 @@ START_TEST(loads_each_type)
 }
 END_TEST
 
-START_TEST(refusals)
-{
-    static const struct {
-        const char *yaml, *want;
-    } cases[] = {
-        {HEAD "  - name: x\n    type: ses\n    path: /hooks/x\n    tenant: a\n    signing_key: k\n",
-         ":5: adapters[0].type: expected json, mailgun or postmark"},
-        {HEAD MG "    signing_key: k\n", "adapters[0].tenant: set exactly one of tenant"},
-        {HEAD MG "    tenant: a\n    tenant_field: t\n    tenants: [a]\n    signing_key: k\n",
-         "adapters[0].tenant: set exactly one"},
-        {HEAD MG "    tenant_field: t\n    signing_key: k\n", "adapters[0].tenants: required"},
-        {HEAD MG "    tenant: a\n    tenants: [a]\n    signing_key: k\n",
-         ":8: adapters[0].tenants: only with tenant_field"},
-        {HEAD MG "    tenant_field: t\n    tenants: [a, a]\n    signing_key: k\n",
-         "adapters[0].tenants[1]: duplicate tenant"},
-        {HEAD MG "    tenant: a\n", "adapters[0].signing_key: required key missing"},
-        {HEAD "  - name: p\n    type: postmark\n    path: /hooks/p\n    tenant: a\n"
-              "    signing_key: nocolon\n",
-         ":8: adapters[0].signing_key: type postmark: expected basic auth"},
-        {HEAD "  - name: p\n    type: json\n    path: /v1/p\n    tenant: a\n    signing_key: k\n",
-         ":6: adapters[0].path: expected a path under /hooks/"},
-        {HEAD "  - name: p\n    type: json\n    path: /hooks/../x\n    tenant: a\n"
-              "    signing_key: k\n",
-         "adapters[0].path"},
-        {HEAD MG "    tenant: a\n    signing_key: k\n" MG "    tenant: b\n    signing_key: k\n",
-         ":9: adapters[1].name: duplicate adapter name"},
-        {HEAD MG "    tenant: a\n    signing_key: k\n"
-                 "  - name: two\n    type: json\n    path: /hooks/acme-mailgun\n    tenant: b\n"
-                 "    signing_key: k\n",
-         ":11: adapters[1].path: duplicate adapter path"},
-        {HEAD MG "    tenant: a\n    signing_key: k\n    dedup_window: 10s\n",
-         "adapters[0].dedup_window: expected a duration from 1m to 30d"},
-        {HEAD MG "    tenant: a\n    signing_key: k\n    color: red\n", "adapters[0].color"},
-        {"ingest:\n  pull: tcp://127.0.0.1:7400\nadapters: {}\n", "expected a list of adapters"},
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct mp_config *cfg = NULL;
-        char err[1024] = "";
-        ck_assert_msg(load(cases[i].yaml, &cfg, err, sizeof(err)) != MP_OK, "case %zu loaded", i);
-        ck_assert_msg(strstr(err, cases[i].want) != NULL, "case %zu: \"%s\" lacks \"%s\"", i, err,
-                      cases[i].want);
-    }
-}
+static const struct ctk_refusal refuse[] = {
+    {HEAD "  - name: x\n    type: ses\n    path: /hooks/x\n    tenant: a\n    signing_key: k\n",
+     ":5: adapters[0].type: expected json, mailgun or postmark"},
+    {HEAD MG "    signing_key: k\n", "adapters[0].tenant: set exactly one of tenant"},
+    {HEAD MG "    tenant: a\n    tenant_field: t\n    tenants: [a]\n    signing_key: k\n",
+     "adapters[0].tenant: set exactly one"},
+    {HEAD MG "    tenant_field: t\n    signing_key: k\n", "adapters[0].tenants: required"},
+    {HEAD MG "    tenant: a\n    tenants: [a]\n    signing_key: k\n",
+     ":8: adapters[0].tenants: only with tenant_field"},
+    {HEAD MG "    tenant_field: t\n    tenants: [a, a]\n    signing_key: k\n",
+     "adapters[0].tenants[1]: duplicate tenant"},
+    {HEAD MG "    tenant: a\n", "adapters[0].signing_key: required key missing"},
+    {HEAD "  - name: p\n    type: postmark\n    path: /hooks/p\n    tenant: a\n"
+          "    signing_key: nocolon\n",
+     ":8: adapters[0].signing_key: type postmark: expected basic auth"},
+    {HEAD "  - name: p\n    type: json\n    path: /v1/p\n    tenant: a\n    signing_key: k\n",
+     ":6: adapters[0].path: expected a path under /hooks/"},
+    {HEAD "  - name: p\n    type: json\n    path: /hooks/../x\n    tenant: a\n"
+          "    signing_key: k\n",
+     "adapters[0].path"},
+    {HEAD MG "    tenant: a\n    signing_key: k\n" MG "    tenant: b\n    signing_key: k\n",
+     ":9: adapters[1].name: duplicate adapter name"},
+    {HEAD MG "    tenant: a\n    signing_key: k\n"
+             "  - name: two\n    type: json\n    path: /hooks/acme-mailgun\n    tenant: b\n"
+             "    signing_key: k\n",
+     ":11: adapters[1].path: duplicate adapter path"},
+    {HEAD MG "    tenant: a\n    signing_key: k\n    dedup_window: 10s\n",
+     "adapters[0].dedup_window: expected a duration from 1m to 30d"},
+    {HEAD MG "    tenant: a\n    signing_key: k\n    color: red\n", "adapters[0].color"},
+    {"ingest:\n  pull: tcp://127.0.0.1:7400\nadapters: {}\n", "expected a list of adapters"},
+};
+
+START_TEST(refusals) { ctk_refused(refuse[_i].yaml, refuse[_i].want, _i); }
 END_TEST
 
-Suite *test_suite(void)
-{
-    return check_suite("mp_config_adapters", 30, NULL, NULL,
-                       CHECK_TESTS(loads_each_type, refusals));
-}
+CHECK_SUITE_TABLES("mp_config_adapters", 30, NULL, NULL, CHECK_TESTS(loads_each_type),
+                   CHECK_LOOPS(CHECK_LOOP(refusals, refuse)))

@@ -9,24 +9,10 @@
 
 #include "check_main.h"
 #include "mp_config.h"
+#include "config_testkit.h"
 #include "unit_util.h"
 
 #define PULL "ingest:\n  pull: tcp://127.0.0.1:7400\n"
-
-/* Loads `yaml` from a temp file: the rc, with the error (after "file:") in err. */
-static int load(const char *yaml, struct mp_config **cfg, char *err, size_t errlen)
-{
-    char dir[UNIT_PATH_MAX], path[UNIT_PATH_MAX + 32], e[1024] = "";
-    unit_tmpdir("config_providers", dir);
-    snprintf(path, sizeof(path), "%s/mailpulse.yaml", dir);
-    unit_write_file(path, yaml);
-    *cfg = NULL;
-    int rc = mp_config_load(path, cfg, e, sizeof(e));
-    size_t plen = strlen(path);
-    snprintf(err, errlen, "%s", strncmp(e, path, plen) == 0 ? e + plen : e);
-    unit_tmpdir_remove(dir);
-    return rc;
-}
 
 static const char *prov(const struct eng_providers *p, const char *d)
 {
@@ -38,7 +24,7 @@ START_TEST(loads_into_the_map)
 {
     struct mp_config *cfg;
     char err[1024];
-    ck_assert_int_eq(load(PULL "providers:\n"
+    ck_assert_int_eq(ctk_load(PULL "providers:\n"
                                "  acme-corp: [acme-mail.example, MX.Acme.Example.]\n"
                                "  google: [corp.example]\n"
                                "  other: [aol.com]\n",
@@ -56,41 +42,30 @@ START_TEST(loads_into_the_map)
     eng_providers_destroy(p);
     mp_config_free(cfg);
     /* absent: the built-in table alone */
-    ck_assert_int_eq(load(PULL, &cfg, err, sizeof(err)), MP_OK);
+    ck_assert_int_eq(ctk_load(PULL, &cfg, err, sizeof(err)), MP_OK);
     ck_assert_uint_eq(cfg->providers.n, 0);
     mp_config_free(cfg);
 }
 END_TEST
 
-START_TEST(refusals)
-{
-    static const struct {
-        const char *yaml, *want;
-    } cases[] = {
-        {PULL "providers: [acme]\n",
-         ":3: providers: expected a mapping of provider name to a list of domains"},
-        {PULL "providers:\n  Acme: [a.example]\n", ":4: providers: invalid provider name \"Acme\""},
-        {PULL "providers:\n  a/b: [a.example]\n", ":4: providers: invalid provider name"},
-        {PULL "providers:\n  acme: a.example\n",
-         ":4: providers.acme: expected a non-empty list of domains"},
-        {PULL "providers:\n  acme: []\n", ":4: providers.acme: expected a non-empty list"},
-        {PULL "providers:\n  acme: [\"bad domain\"]\n",
-         ":4: providers.acme: expected a recipient domain (a host name), got \"bad domain\""},
-        {PULL "providers:\n  acme:\n    - a.example\n    - [x]\n",
-         ":6: providers.acme: expected a recipient domain"},
-        {PULL "providers:\n  acme: [a.example]\n  beta: [A.example]\n",
-         ":5: providers.beta: domain a.example is listed twice (also under acme)"},
-        {PULL "providers:\n  acme: [a.example]\n  acme: [b.example]\n", ":5: providers"},
-    };
-    for (size_t i = 0; i < MP_ARRAY_LEN(cases); i++) {
-        struct mp_config *cfg;
-        char err[1024];
-        ck_assert_int_eq(load(cases[i].yaml, &cfg, err, sizeof(err)), MP_ERR_PARSE);
-        ck_assert_ptr_null(cfg);
-        ck_assert_msg(strncmp(err, cases[i].want, strlen(cases[i].want)) == 0,
-                      "case %zu:\n got: %s\nwant: %s...", i, err, cases[i].want);
-    }
-}
+static const struct ctk_refusal refuse[] = {
+    {PULL "providers: [acme]\n",
+     ":3: providers: expected a mapping of provider name to a list of domains"},
+    {PULL "providers:\n  Acme: [a.example]\n", ":4: providers: invalid provider name \"Acme\""},
+    {PULL "providers:\n  a/b: [a.example]\n", ":4: providers: invalid provider name"},
+    {PULL "providers:\n  acme: a.example\n",
+     ":4: providers.acme: expected a non-empty list of domains"},
+    {PULL "providers:\n  acme: []\n", ":4: providers.acme: expected a non-empty list"},
+    {PULL "providers:\n  acme: [\"bad domain\"]\n",
+     ":4: providers.acme: expected a recipient domain (a host name), got \"bad domain\""},
+    {PULL "providers:\n  acme:\n    - a.example\n    - [x]\n",
+     ":6: providers.acme: expected a recipient domain"},
+    {PULL "providers:\n  acme: [a.example]\n  beta: [A.example]\n",
+     ":5: providers.beta: domain a.example is listed twice (also under acme)"},
+    {PULL "providers:\n  acme: [a.example]\n  acme: [b.example]\n", ":5: providers"},
+};
+
+START_TEST(refusals) { ctk_refused(refuse[_i].yaml, refuse[_i].want, _i); }
 END_TEST
 
 /* Past ENG_PROVIDERS_MAX with the built-in ones: refused at that provider. */
@@ -103,9 +78,11 @@ START_TEST(too_many_providers)
     }
     struct mp_config *cfg;
     char err[1024];
-    ck_assert_int_eq(load(yaml, &cfg, err, sizeof(err)), MP_ERR_PARSE);
+    ck_assert_int_eq(ctk_load(yaml, &cfg, err, sizeof(err)), MP_ERR_PARSE);
     ck_assert_msg(strstr(err, "more than 64 providers with the built-in ones") != NULL, "%s", err);
 }
 END_TEST
 
-CHECK_SUITE("mp_config_providers", 0, NULL, NULL, loads_into_the_map, refusals, too_many_providers)
+CHECK_SUITE_TABLES("mp_config_providers", 0, NULL, NULL,
+                   CHECK_TESTS(loads_into_the_map, too_many_providers),
+                   CHECK_LOOPS(CHECK_LOOP(refusals, refuse)))
