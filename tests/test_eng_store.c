@@ -634,7 +634,7 @@ static void *cut_writer(void *arg)
         pthread_rwlock_rdlock(&c->lock);
         for (int i = 0; i < CUT_KEYS; i++) {
             snprintf(mb, sizeof(mb), "m%d@a.io", i);
-            struct eng_event ev = {"acme", 4, mb, strlen(mb), "gmail.com", 9, ENG_SENT, T0};
+            struct eng_event ev = {"acme", 4, mb, strlen(mb), "gmail.com", 9, ENG_SENT, T0, NULL, 0};
             if (eng_frame_record(c->t, tw.f, &ev) != MP_OK) /* no ck_assert: one write(2) each */
                 mp_store_relaxed(&c->failed, 1);
         }
