@@ -15,6 +15,18 @@
  *       cools down (listed cooling_down with lifts_at) and lifts only at
  *       resolve + gate.cool_down (3 s here), after which both interfaces
  *       allow; the lift is counted.
+ *   mailbox_provider_pause
+ *       The same rule at mailbox_provider scope: 30 hard bounces in 100
+ *       sends from news@acme.example to gmail.com fire it critical for
+ *       news@acme.example/google. /v1/gate then answers pause for that
+ *       mailbox to googlemail.com (never sent to: the daemon's provider map
+ *       names it Google's) and gmail.com, with the alert (scope
+ *       mailbox_provider, mailbox and provider) as its reason; allow for
+ *       yahoo.com, another mailbox, or no mailbox; an explicit ?provider=
+ *       overrides the derived one. The policy server defers that sender's
+ *       gmail.com recipient (DEFER_IF_PERMIT 4.7.1 naming the alert) and
+ *       answers DUNNO to yahoo.com and to another mailbox; /v1/gate/pauses
+ *       lists the pause with both mailbox and provider.
  *   bad_queries
  *       /v1/gate without a tenant, with a bad mailbox or domain, or an
  *       unknown parameter: 400 naming each; /v1/gate/pauses?tenant=a%20b 400.
@@ -91,12 +103,19 @@ static void teardown(void)
     "    min_volume: 10\n    warning: 10%\n    critical: 20%\n    keep_firing_for: 0s\n" \
     "    gate: {action: pause, severity: critical}\n"
 
-/* The daemon with RULES and a gate section (policy server on a free port). */
-static void start(void)
+/* RULES at mailbox_provider scope: the mailbox's sends to one provider. */
+#define RULES_MBP                                                                        \
+    "rules:\n  - name: bounce_rate\n    kind: ratio\n    scopes: [mailbox_provider]\n"   \
+    "    numerator: [bounce_hard]\n    denominator: [sent]\n    window: 5m\n"            \
+    "    min_volume: 10\n    warning: 10%\n    critical: 20%\n    keep_firing_for: 0s\n" \
+    "    gate: {action: pause, severity: critical}\n"
+
+/* The daemon with `rules` and a gate section (policy server on a free port). */
+static void start_with(const char *rules)
 {
     char *cfg = NULL, gate[256];
     size_t len;
-    must_ok(e2e_write_file(W.rules, RULES, W.err, sizeof(W.err)));
+    must_ok(e2e_write_file(W.rules, rules, W.err, sizeof(W.err)));
     ew_write_config(&W, (struct e2e_daemon_conf){.rules = W.rules});
     policy_port = ew_port(&W);
     must(e2e_read_file(W.cfg, &cfg, &len) == MP_OK, "cannot read %s", W.cfg);
@@ -113,6 +132,8 @@ static void start(void)
     must_ok(rc);
     ew_spawn_daemon(&W);
 }
+
+static void start(void) { start_with(RULES); }
 
 /* GET /v1/gate?<query>: the decision ("allow" or "pause"); *j the body. */
 static const char *decide(const char *query, json_t **j)
@@ -235,6 +256,63 @@ START_TEST(pause_then_lift)
     must(strcmp(a, "action=DUNNO") == 0, "after the lift: %s", a);
     free(a);
     must(ew_metric(&W, "mailpulse_gate_lifted_total") == 1, "gate_lifted_total");
+    ew_pass(&W);
+}
+END_TEST
+
+#define Q_MBP "tenant=acme&mailbox=news@acme.example&recipient_domain="
+
+START_TEST(mailbox_provider_pause)
+{
+    start_with(RULES_MBP);
+    json_t *j;
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_SENT, 100, mp_now_ms());
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_BOUNCE_HARD, 30, mp_now_ms());
+    /* never sent to: googlemail.com is Google's too, by the daemon's map */
+    wait_decision(Q_MBP "googlemail.com", "pause", GATE_MS);
+    must(strcmp(decide(Q_MBP "googlemail.com", &j), "pause") == 0, "the pause went away");
+    json_t *r = json_array_get(json_object_get(j, "reasons"), 0);
+    must(ew_streq(ew_jstr(r, "rule"), "bounce_rate") &&
+             ew_streq(ew_jstr(r, "scope"), "mailbox_provider") &&
+             ew_streq(ew_jstr(r, "mailbox"), "news@acme.example") &&
+             ew_streq(ew_jstr(r, "provider"), "google") &&
+             ew_streq(ew_jstr(r, "severity"), "critical"),
+         "reason: %s", ew_jdump(j, 900));
+    json_decref(j);
+    static const struct {
+        const char *query, *want;
+    } cases[] = {
+        {Q_MBP "gmail.com", "pause"},
+        {Q_MBP "yahoo.com", "allow"},
+        {"tenant=acme&mailbox=ops@acme.example&recipient_domain=gmail.com", "allow"},
+        {"tenant=acme&recipient_domain=gmail.com", "allow"}, /* no mailbox: not covered */
+        {Q_MBP "gmail.com&provider=yahoo", "allow"},         /* ?provider= overrides */
+        {Q_MBP "yahoo.com&provider=google", "pause"},
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(cases); i++) {
+        must(strcmp(decide(cases[i].query, &j), cases[i].want) == 0, "%s: %s", cases[i].query,
+             ew_jdump(j, 900));
+        json_decref(j);
+    }
+    char *a = policy("news@acme.example", "bob@gmail.com");
+    must(strncmp(a, "action=DEFER_IF_PERMIT 4.7.1 mailpulse gate: sending paused (bounce_rate): ",
+                 74) == 0 && strstr(a, "news@acme.example"),
+         "policy answer: %s", a);
+    free(a);
+    a = policy("news@acme.example", "bob@yahoo.com");
+    must(strcmp(a, "action=DUNNO") == 0, "yahoo.com: %s", a);
+    free(a);
+    a = policy("ops@acme.example", "bob@gmail.com");
+    must(strcmp(a, "action=DUNNO") == 0, "another mailbox: %s", a);
+    free(a);
+    j = ew_get_json(&W, "/v1/gate/pauses?tenant=acme", 200);
+    json_t *p = json_array_get(json_object_get(j, "pauses"), 0);
+    must(json_array_size(json_object_get(j, "pauses")) == 1 &&
+             ew_streq(ew_jstr(p, "scope"), "mailbox_provider") &&
+             ew_streq(ew_jstr(p, "mailbox"), "news@acme.example") &&
+             ew_streq(ew_jstr(p, "provider"), "google"),
+         "pauses: %s", ew_jdump(j, 900));
+    json_decref(j);
     ew_pass(&W);
 }
 END_TEST
@@ -383,5 +461,6 @@ START_TEST(postfix_defers_paused_mail)
 }
 END_TEST
 
-EW_SUITE("e2e_gate", 60, setup, teardown, {pause_then_lift, 0}, {bad_queries, 0},
+EW_SUITE("e2e_gate", 60, setup, teardown, {pause_then_lift, 0}, {mailbox_provider_pause, 0},
+         {bad_queries, 0},
          {postfix_defers_paused_mail, 0})
