@@ -150,21 +150,49 @@ static int decide_via_map(const char *tenant, const char *mailbox, const char *d
     return decide(tenant, mailbox, domain, prov, T0, NULL);
 }
 
+/* Syncs the gate's alert of an instance of `r` for acme at mailbox/provider,
+ * which must enter at `scope` under `name`. */
+static struct alert_gate_alert gated(const struct alert_rule *r, const char *mailbox,
+                                     const char *provider, int scope, const char *name)
+{
+    int rc;
+    struct alert_gate_alert a = from(r, mailbox, provider, NULL, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(a.scope, scope);
+    ck_assert_str_eq(a.name, name);
+    ck_assert_int_eq(alert_gate_sync(G, &a, 1, T0), MP_OK);
+    return a;
+}
+
+/* Sends and their decisions; a row without provider takes the map's. */
+struct send {
+    const char *tenant, *mailbox, *domain, *provider;
+    int via_map, want;
+};
+
+static void expect_sends(const struct send *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int d = s[i].via_map ? decide_via_map(s[i].tenant, s[i].mailbox, s[i].domain)
+                             : decide(s[i].tenant, s[i].mailbox, s[i].domain, s[i].provider, T0,
+                                      NULL);
+        ck_assert_msg(d == s[i].want, "send %zu: %s %s -> %s", i, s[i].tenant,
+                      s[i].mailbox ? s[i].mailbox : "-", s[i].domain);
+    }
+}
+
 START_TEST(provider_alert_pauses_sends_to_its_domains)
 {
     struct alert_rule r = {.name = "complaints", .gate_sev = W, .critical_ppb = 1};
-    int rc;
-    struct alert_gate_alert a = from(&r, NULL, "google", NULL, &rc);
-    ck_assert_int_eq(rc, 0);
-    ck_assert_int_eq(a.scope, ALERT_GATE_PROVIDER);
-    ck_assert_str_eq(a.name, "google");
-    ck_assert_int_eq(alert_gate_sync(G, &a, 1, T0), MP_OK);
-    ck_assert_int_eq(decide_via_map("acme", "x@acme.example", "gmail.com"), PAUSE);
-    ck_assert_int_eq(decide_via_map("acme", "y@acme.example", "googlemail.com"), PAUSE);
-    ck_assert_int_eq(decide_via_map("acme", "x@acme.example", "yahoo.com"), ALLOW);
-    ck_assert_int_eq(decide_via_map("beta", "x@acme.example", "gmail.com"), ALLOW);
-    /* no provider named: a provider pause cannot apply */
-    ck_assert_int_eq(decide("acme", "x@acme.example", "gmail.com", NULL, T0, NULL), ALLOW);
+    gated(&r, NULL, "google", ALERT_GATE_PROVIDER, "google");
+    static const struct send sends[] = {
+        {"acme", "x@acme.example", "gmail.com", NULL, 1, PAUSE},
+        {"acme", "y@acme.example", "googlemail.com", NULL, 1, PAUSE},
+        {"acme", "x@acme.example", "yahoo.com", NULL, 1, ALLOW},
+        {"beta", "x@acme.example", "gmail.com", NULL, 1, ALLOW},
+        {"acme", "x@acme.example", "gmail.com", NULL, 0, ALLOW}, /* no provider: no match */
+    };
+    expect_sends(sends, MP_ARRAY_LEN(sends));
     struct alert_gate_answer ans;
     ck_assert_int_eq(decide("acme", NULL, "googlemail.com", "google", T0, &ans), PAUSE);
     ck_assert_int_eq(ans.reasons[0].scope, ALERT_GATE_PROVIDER);
@@ -180,19 +208,18 @@ END_TEST
 START_TEST(mailbox_provider_alert_pauses_that_mailbox_to_that_provider)
 {
     struct alert_rule r = {.name = "bounce_rate", .gate_sev = W, .critical_ppb = 1};
-    int rc;
-    struct alert_gate_alert a = from(&r, "news@acme.example", "google", NULL, &rc);
-    ck_assert_int_eq(rc, 0);
-    ck_assert_int_eq(a.scope, ALERT_GATE_MAILBOX_PROVIDER);
-    ck_assert_str_eq(a.name, "news@acme.example/google");
-    ck_assert_int_eq(alert_gate_sync(G, &a, 1, T0), MP_OK);
-    ck_assert_int_eq(decide_via_map("acme", "news@acme.example", "gmail.com"), PAUSE);
-    ck_assert_int_eq(decide_via_map("acme", "news@acme.example", "googlemail.com"), PAUSE);
-    ck_assert_int_eq(decide_via_map("acme", "news@acme.example", "yahoo.com"), ALLOW);
-    ck_assert_int_eq(decide_via_map("acme", "ops@acme.example", "gmail.com"), ALLOW);
-    ck_assert_int_eq(decide_via_map("beta", "news@acme.example", "gmail.com"), ALLOW);
-    ck_assert_int_eq(decide("acme", NULL, "gmail.com", "google", T0, NULL), ALLOW);
-    ck_assert_int_eq(decide("acme", "news@acme.example", "gmail.com", NULL, T0, NULL), ALLOW);
+    struct alert_gate_alert a = gated(&r, "news@acme.example", "google",
+                                      ALERT_GATE_MAILBOX_PROVIDER, "news@acme.example/google");
+    static const struct send sends[] = {
+        {"acme", "news@acme.example", "gmail.com", NULL, 1, PAUSE},
+        {"acme", "news@acme.example", "googlemail.com", NULL, 1, PAUSE},
+        {"acme", "news@acme.example", "yahoo.com", NULL, 1, ALLOW},
+        {"acme", "ops@acme.example", "gmail.com", NULL, 1, ALLOW},
+        {"beta", "news@acme.example", "gmail.com", NULL, 1, ALLOW},
+        {"acme", NULL, "gmail.com", "google", 0, ALLOW},
+        {"acme", "news@acme.example", "gmail.com", NULL, 0, ALLOW},
+    };
+    expect_sends(sends, MP_ARRAY_LEN(sends));
     /* the list names both, split from the key's "mailbox/provider" */
     char *s = alert_gate_pauses_json(G, "acme", T0);
     json_error_t je;
