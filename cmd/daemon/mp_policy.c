@@ -61,8 +61,9 @@ static void policy__clean(char *s)
 
 /* The decision for sender/recipient/user as a Postfix action. */
 static void policy__decide(struct alert_gate *gate, struct mp_gate_provmap *prov,
-                           const struct mp_gate_conf *conf, const char *sender, const char *rcpt, const char *user, int64_t now,
-                           char *out, size_t outlen, int *paused, int *mapped)
+                           const struct mp_gate_conf *conf, const char *sender, const char *rcpt,
+                           const char *user, int64_t now, char *out, size_t outlen, int *paused,
+                           int *mapped)
 {
     char mbox[INGEST_NAMEBUF_LEN], dom[INGEST_NAMEBUF_LEN], sdom[INGEST_NAMEBUF_LEN];
     size_t n;
