@@ -26,7 +26,10 @@
  *       overrides the derived one. The policy server defers that sender's
  *       gmail.com recipient (DEFER_IF_PERMIT 4.7.1 naming the alert) and
  *       answers DUNNO to yahoo.com and to another mailbox; /v1/gate/pauses
- *       lists the pause with both mailbox and provider.
+ *       lists the pause with both mailbox and provider. A domain the config's
+ *       `providers:` gives Google pauses too; after a SIGHUP whose
+ *       `providers:` moves googlemail.com to "other" (and drops that
+ *       domain), both are allowed and gmail.com stays paused.
  *   bad_queries
  *       /v1/gate without a tenant, with a bad mailbox or domain, or an
  *       unknown parameter: 400 naming each; /v1/gate/pauses?tenant=a%20b 400.
@@ -43,8 +46,10 @@
  * Programs from $MP_BIN_DIR.
  */
 #include <check.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,19 +115,19 @@ static void teardown(void)
     "    min_volume: 10\n    warning: 10%\n    critical: 20%\n    keep_firing_for: 0s\n" \
     "    gate: {action: pause, severity: critical}\n"
 
-/* The daemon with `rules` and a gate section (policy server on a free port). */
-static void start_with(const char *rules)
+/* The config with `rules`, a gate section (the policy server on
+ * policy_port) and `extra` (more sections, "" for none). */
+static void write_config(const char *rules, const char *extra)
 {
-    char *cfg = NULL, gate[256];
+    char *cfg = NULL, gate[512];
     size_t len;
     must_ok(e2e_write_file(W.rules, rules, W.err, sizeof(W.err)));
     ew_write_config(&W, (struct e2e_daemon_conf){.rules = W.rules});
-    policy_port = ew_port(&W);
     must(e2e_read_file(W.cfg, &cfg, &len) == MP_OK, "cannot read %s", W.cfg);
     snprintf(gate, sizeof(gate),
              "gate:\n  policy_listen: 127.0.0.1:%u\n  cool_down: %ds\n"
-             "  tenants:\n    acme: [acme.example]\n",
-             (unsigned)policy_port, COOL_S);
+             "  tenants:\n    acme: [acme.example]\n%s",
+             (unsigned)policy_port, COOL_S, extra);
     char *all = malloc(len + strlen(gate) + 2);
     must(all != NULL, "out of memory");
     snprintf(all, len + strlen(gate) + 2, "%s\n%s", cfg, gate);
@@ -130,10 +135,17 @@ static void start_with(const char *rules)
     int rc = e2e_write_file(W.cfg, all, W.err, sizeof(W.err));
     free(all);
     must_ok(rc);
+}
+
+/* The daemon with write_config(rules, extra) (policy server on a free port). */
+static void start_with(const char *rules, const char *extra)
+{
+    policy_port = ew_port(&W);
+    write_config(rules, extra);
     ew_spawn_daemon(&W);
 }
 
-static void start(void) { start_with(RULES); }
+static void start(void) { start_with(RULES, ""); }
 
 /* GET /v1/gate?<query>: the decision ("allow" or "pause"); *j the body. */
 static const char *decide(const char *query, json_t **j)
@@ -279,7 +291,7 @@ END_TEST
 
 START_TEST(mailbox_provider_pause)
 {
-    start_with(RULES_MBP);
+    start_with(RULES_MBP, "providers:\n  google: [corp-on-workspace.example]\n");
     json_t *j;
     ew_send(&W, "acme", "news@acme.example", "gmail.com", T_SENT, 100, mp_now_ms());
     ew_send(&W, "acme", "news@acme.example", "gmail.com", T_BOUNCE_HARD, 30, mp_now_ms());
@@ -301,6 +313,7 @@ START_TEST(mailbox_provider_pause)
         {Q_MBP "yahoo.com", "allow"},
         {"tenant=acme&mailbox=ops@acme.example&recipient_domain=gmail.com", "allow"},
         {"tenant=acme&recipient_domain=gmail.com", "allow"}, /* no mailbox: not covered */
+        {Q_MBP "corp-on-workspace.example", "pause"},        /* google by `providers:` */
         {Q_MBP "gmail.com&provider=yahoo", "allow"},         /* ?provider= overrides */
         {Q_MBP "yahoo.com&provider=google", "pause"},
     };
@@ -322,6 +335,14 @@ START_TEST(mailbox_provider_pause)
              ew_streq(ew_jstr(p, "mailbox"), "news@acme.example") &&
              ew_streq(ew_jstr(p, "provider"), "google"),
          "pauses: %s", ew_jdump(j, 900));
+    json_decref(j);
+    /* a SIGHUP with googlemail.com moved to "other" reaches the gate's map */
+    write_config(RULES_MBP, "providers:\n  other: [googlemail.com]\n");
+    must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
+    wait_decision(Q_MBP "googlemail.com", "allow", GATE_MS);
+    wait_decision(Q_MBP "corp-on-workspace.example", "allow", GATE_MS);
+    must(strcmp(decide(Q_MBP "gmail.com", &j), "pause") == 0, "gmail.com after the reload: %s",
+         ew_jdump(j, 900));
     json_decref(j);
     ew_pass(&W);
 }
