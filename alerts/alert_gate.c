@@ -57,8 +57,8 @@ struct alert_gate {
         ncooling;
 };
 
-static const char *const gate__scopes[ALERT_GATE_NSCOPES] = {"tenant", "mailbox",
-                                                             "recipient_domain", "provider"};
+static const char *const gate__scopes[ALERT_GATE_NSCOPES] = {
+    "tenant", "mailbox", "recipient_domain", "provider", "mailbox_provider"};
 static const char *const gate__events[ALERT_GATE_NEVENTS] = {"paused", "cooling", "rearmed",
                                                              "lifted", "silenced"};
 
@@ -99,19 +99,36 @@ static int gate__cmp_in(const void *x, const void *y)
     return c;
 }
 
+/* The scope of instance a, and its name (mailbox_provider: "mailbox/provider"
+ * into buf); -1 for a campaign alert, which no send can match. */
+static int gate__scope_of(const struct alert_instance *a, char *buf, size_t cap,
+                          const char **name)
+{
+    if (a->campaign)
+        return -1;
+    if (a->mailbox && a->provider) {
+        int n = snprintf(buf, cap, "%s/%s", a->mailbox, a->provider);
+        *name = buf;
+        return n >= 0 && (size_t)n < cap ? ALERT_GATE_MAILBOX_PROVIDER : -1;
+    }
+    *name = a->mailbox ? a->mailbox : a->domain ? a->domain : a->provider ? a->provider : "";
+    return a->mailbox ? ALERT_GATE_MAILBOX : a->domain ? ALERT_GATE_DOMAIN
+           : a->provider ? ALERT_GATE_PROVIDER : ALERT_GATE_TENANT;
+}
+
 int alert_gate_from_instance(const struct alert_instance *a, struct alert_gate_alert *out)
 {
-    const char *name = a->mailbox ? a->mailbox : a->domain ? a->domain : "";
+    const char *name = "";
     memset(out, 0, sizeof(*out));
-    if (!a->rule || !a->tenant || strlen(a->tenant) >= sizeof(out->tenant) ||
+    int scope = gate__scope_of(a, out->name, sizeof(out->name), &name);
+    if (scope < 0 || !a->rule || !a->tenant || strlen(a->tenant) >= sizeof(out->tenant) ||
         strlen(name) >= sizeof(out->name))
         return -1;
     out->rule = *a->rule;
     out->severity = a->severity;
-    out->scope = a->mailbox ? ALERT_GATE_MAILBOX : a->domain ? ALERT_GATE_DOMAIN
-                                                             : ALERT_GATE_TENANT;
+    out->scope = scope;
     memcpy(out->tenant, a->tenant, strlen(a->tenant) + 1);
-    memcpy(out->name, name, strlen(name) + 1);
+    memmove(out->name, name, strlen(name) + 1);
     out->starts_ms = a->starts_ms;
     alert_notify_summary(a, out->summary, sizeof(out->summary));
     return 0;
@@ -166,10 +183,19 @@ static int gate__muted(const struct alert_gate *g, const struct gate_rec *r, int
                                .status = ALERT_STATUS_FIRING,
                                .severity = r->p.severity,
                                .tenant = r->p.tenant};
+    char mbox[ALERT_GATE_NAME_MAX];
+    const char *slash = strrchr(r->p.name, '/'); /* the provider never holds one */
     if (r->p.scope == ALERT_GATE_MAILBOX)
         a.mailbox = r->p.name;
     else if (r->p.scope == ALERT_GATE_DOMAIN)
         a.domain = r->p.name;
+    else if (r->p.scope == ALERT_GATE_PROVIDER)
+        a.provider = r->p.name;
+    else if (r->p.scope == ALERT_GATE_MAILBOX_PROVIDER && slash) {
+        snprintf(mbox, sizeof(mbox), "%.*s", (int)(slash - r->p.name), r->p.name);
+        a.mailbox = mbox;
+        a.provider = slash + 1;
+    }
     return alert_silence_mutes_instance(g->o.silences, &a, now);
 }
 
@@ -414,7 +440,11 @@ int alert_gate_decide(struct alert_gate *g, const struct alert_gate_query *q, in
 {
     if (!g || !q || !q->tenant || !out)
         return MP_ERR_INVAL;
-    const char *names[ALERT_GATE_NSCOPES] = {"", q->mailbox, q->domain, q->provider};
+    char mbp[2 * ALERT_GATE_NAME_MAX];
+    const char *names[ALERT_GATE_NSCOPES] = {"", q->mailbox, q->domain, q->provider, NULL};
+    if (q->mailbox && q->provider &&
+        (size_t)snprintf(mbp, sizeof(mbp), "%s/%s", q->mailbox, q->provider) < sizeof(mbp))
+        names[ALERT_GATE_MAILBOX_PROVIDER] = mbp;
     out->decision = ALERT_GATE_ALLOW;
     out->nreasons = out->nshown = 0;
     out->retry_after_s = 0;
@@ -446,7 +476,7 @@ json_t *alert_gate_pause_json(const struct alert_gate_pause *p)
 {
     char since[40], lifts[40];
     static const char *const field[ALERT_GATE_NSCOPES] = {NULL, "mailbox", "recipient_domain",
-                                                          "provider"};
+                                                          "provider", NULL};
     alert_format_time(p->since_ms, since, sizeof(since));
     alert_format_time(p->lift_ms, lifts, sizeof(lifts));
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "scope",
@@ -454,8 +484,13 @@ json_t *alert_gate_pause_json(const struct alert_gate_pause *p)
                           "alertname", p->alertname, "severity", alert_severity_name(p->severity),
                           "state", p->cooling ? "cooling_down" : "paused", "since", since,
                           "reason", p->summary);
+    const char *slash = strrchr(p->name, '/'); /* mailbox_provider: "mailbox/provider" */
     if (o && field[p->scope])
         json_object_set_new(o, field[p->scope], json_string(p->name));
+    if (o && p->scope == ALERT_GATE_MAILBOX_PROVIDER && slash) {
+        json_object_set_new(o, "mailbox", json_stringn(p->name, (size_t)(slash - p->name)));
+        json_object_set_new(o, "provider", json_string(slash + 1));
+    }
     if (o)
         json_object_set_new(o, "lifts_at", p->cooling ? json_string(lifts) : json_null());
     return o;

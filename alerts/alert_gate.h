@@ -7,10 +7,13 @@
  *   mailbox alert           sends from that mailbox of the tenant;
  *   recipient_domain alert  the tenant's sends to that domain;
  *   provider alert          the tenant's sends whose recipient domain maps to
- *                           that provider (ALERT_GATE_PROVIDER: the scope is
- *                           ready; the caller names the provider of the
- *                           recipient domain in the query, and an alert of a
- *                           provider scope enters with that scope).
+ *                           that provider (the caller names the recipient
+ *                           domain's provider in the query: alerts/ holds no
+ *                           provider map, the daemon's is in cmd/);
+ *   mailbox_provider alert  sends from that mailbox to that provider only
+ *                           (its name is "mailbox/provider", as the engine's
+ *                           key; the query needs both mailbox and provider).
+ * A campaign alert pauses nothing (a send names no campaign here).
  * When the alert resolves (or falls below critical, for a critical-only
  * gate) the pause cools down for opts.cool_down_ms, then lifts; an alert
  * that fires again meanwhile re-arms it (the same pause goes on). An active
@@ -49,7 +52,8 @@ enum alert_gate_scope {
     ALERT_GATE_MAILBOX = 1,
     ALERT_GATE_DOMAIN = 2,   /* recipient_domain */
     ALERT_GATE_PROVIDER = 3, /* the recipient domain's provider */
-    ALERT_GATE_NSCOPES = 4,
+    ALERT_GATE_MAILBOX_PROVIDER = 4, /* a mailbox's sends to a provider */
+    ALERT_GATE_NSCOPES = 5,
 };
 
 /* What a change of decision was. */
@@ -73,7 +77,8 @@ struct alert_gate_alert {
     int severity;           /* enum alert_severity */
     int scope;              /* enum alert_gate_scope */
     char tenant[ALERT_GATE_NAME_MAX];
-    char name[ALERT_GATE_NAME_MAX]; /* mailbox, domain or provider; "" for a tenant */
+    char name[ALERT_GATE_NAME_MAX]; /* mailbox, domain, provider or "mailbox/provider";
+                                       "" for a tenant */
     char summary[ALERT_GATE_TEXT_MAX];
     int64_t starts_ms;
 };
@@ -96,7 +101,8 @@ struct alert_gate_query {
     const char *tenant;   /* required */
     const char *mailbox;  /* NULL: not asked */
     const char *domain;   /* recipient domain; NULL: not asked */
-    const char *provider; /* the domain's provider; NULL: none */
+    const char *provider; /* the domain's provider; NULL: none (then no provider
+                             or mailbox_provider pause covers the send) */
 };
 
 enum alert_gate_decision { ALERT_GATE_ALLOW = 0, ALERT_GATE_PAUSE = 1 };
@@ -153,19 +159,21 @@ int alert_gate_decide(struct alert_gate *g, const struct alert_gate_query *q, in
 /* {"pauses":[...]} of `tenant` (NULL: all), sorted by tenant, scope, name,
  * rule; NULL without memory. */
 char *alert_gate_pauses_json(struct alert_gate *g, const char *tenant, int64_t now_ms);
-/* One pause as JSON (scope, tenant, mailbox/recipient_domain/provider,
+/* One pause as JSON (scope, tenant, mailbox/recipient_domain/provider (a
+ * mailbox_provider pause: both mailbox and provider),
  * rule, alertname, severity, state paused|cooling_down, since, lifts_at,
  * reason); a new reference, NULL without memory. */
 json_t *alert_gate_pause_json(const struct alert_gate_pause *p);
 void alert_gate_figures(struct alert_gate *g, struct alert_gate_figures *out);
 
-/* "tenant", "mailbox", "recipient_domain", "provider" */
+/* "tenant", "mailbox", "recipient_domain", "provider", "mailbox_provider" */
 const char *alert_gate_scope_name(int scope);
 /* "paused", "cooling", "rearmed", "lifted", "silenced" */
 const char *alert_gate_event_name(int event);
 
 /* The gate's alert from evaluator instance a (its scope from the fields a
- * carries); 0, or -1 when a's strings do not fit. */
+ * carries); 0, or -1 when a's strings do not fit or a is a campaign alert
+ * (no send names a campaign, so it pauses nothing). */
 int alert_gate_from_instance(const struct alert_instance *a, struct alert_gate_alert *out);
 
 #endif

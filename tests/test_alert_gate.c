@@ -1,7 +1,8 @@
 /* test_alert_gate.c — alerts/alert_gate: pause decisions from firing alerts.
  *
  * Which sends each scope pauses (tenant, mailbox, recipient_domain,
- * provider), the severity gate, cool-down and re-arming, silences lifting a
+ * provider with the built-in provider map, mailbox_provider; a campaign
+ * alert none), the severity gate, cool-down and re-arming, silences lifting a
  * pause, the change events and figures, the pauses list, and a stress case:
  * readers deciding on several threads while a writer syncs (run under TSan
  * by `make SANITIZER=thread build/gcc-thread/tests/test_alert_gate`).
@@ -15,6 +16,7 @@
 
 #include "alert_gate.h"
 #include "check_main.h"
+#include "eng_provider.h"
 #include "mp_atomic.h"
 #include "mp_log.h"
 
@@ -120,13 +122,131 @@ START_TEST(mailbox_and_domain_alerts_pause_their_sends)
 }
 END_TEST
 
+static void silence(const char *matchers);
+
+/* The gate's alert of an evaluator instance at the given scope fields. */
+static struct alert_gate_alert from(const struct alert_rule *r, const char *mailbox,
+                                    const char *provider, const char *campaign, int *rc)
+{
+    struct alert_instance in = {.rule = r, .status = ALERT_STATUS_FIRING, .severity = C,
+                                .tenant = "acme", .mailbox = mailbox, .provider = provider,
+                                .campaign = campaign, .starts_ms = T0};
+    struct alert_gate_alert a;
+    *rc = alert_gate_from_instance(&in, &a);
+    return a;
+}
+
+/* decide() with the provider of `domain` from the built-in map, as the
+ * daemon derives it (cmd/daemon/mp_gate.c). */
+static int decide_via_map(const char *tenant, const char *mailbox, const char *domain)
+{
+    struct eng_providers *m;
+    size_t n;
+    char prov[ENG_PROVIDER_NAME_MAX + 1];
+    ck_assert_int_eq(eng_providers_create(&m), MP_OK);
+    const char *p = eng_providers_lookup(m, domain, strlen(domain), &n);
+    snprintf(prov, sizeof(prov), "%.*s", (int)n, p);
+    eng_providers_destroy(m);
+    return decide(tenant, mailbox, domain, prov, T0, NULL);
+}
+
+/* Syncs the gate's alert of an instance of `r` for acme at mailbox/provider,
+ * which must enter at `scope` under `name`. */
+static struct alert_gate_alert gated(const struct alert_rule *r, const char *mailbox,
+                                     const char *provider, int scope, const char *name)
+{
+    int rc;
+    struct alert_gate_alert a = from(r, mailbox, provider, NULL, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(a.scope, scope);
+    ck_assert_str_eq(a.name, name);
+    ck_assert_int_eq(alert_gate_sync(G, &a, 1, T0), MP_OK);
+    return a;
+}
+
+/* Sends and their decisions; a row without provider takes the map's. */
+struct send {
+    const char *tenant, *mailbox, *domain, *provider;
+    int via_map, want;
+};
+
+static void expect_sends(const struct send *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int d = s[i].via_map ? decide_via_map(s[i].tenant, s[i].mailbox, s[i].domain)
+                             : decide(s[i].tenant, s[i].mailbox, s[i].domain, s[i].provider, T0,
+                                      NULL);
+        ck_assert_msg(d == s[i].want, "send %zu: %s %s -> %s", i, s[i].tenant,
+                      s[i].mailbox ? s[i].mailbox : "-", s[i].domain);
+    }
+}
+
 START_TEST(provider_alert_pauses_sends_to_its_domains)
 {
-    struct alert_gate_alert a = mk("complaints", W, W, ALERT_GATE_PROVIDER, "acme", "gmail");
-    ck_assert_int_eq(alert_gate_sync(G, &a, 1, T0), MP_OK);
-    ck_assert_int_eq(decide("acme", "x@acme.example", "googlemail.com", "gmail", T0, NULL), PAUSE);
-    ck_assert_int_eq(decide("acme", "x@acme.example", "gmail", NULL, T0, NULL), ALLOW);
-    ck_assert_int_eq(decide("acme", "x@acme.example", "yahoo.com", "yahoo", T0, NULL), ALLOW);
+    struct alert_rule r = {.name = "complaints", .gate_sev = W, .critical_ppb = 1};
+    gated(&r, NULL, "google", ALERT_GATE_PROVIDER, "google");
+    static const struct send sends[] = {
+        {"acme", "x@acme.example", "gmail.com", NULL, 1, PAUSE},
+        {"acme", "y@acme.example", "googlemail.com", NULL, 1, PAUSE},
+        {"acme", "x@acme.example", "yahoo.com", NULL, 1, ALLOW},
+        {"beta", "x@acme.example", "gmail.com", NULL, 1, ALLOW},
+        {"acme", "x@acme.example", "gmail.com", NULL, 0, ALLOW}, /* no provider: no match */
+    };
+    expect_sends(sends, MP_ARRAY_LEN(sends));
+    struct alert_gate_answer ans;
+    ck_assert_int_eq(decide("acme", NULL, "googlemail.com", "google", T0, &ans), PAUSE);
+    ck_assert_int_eq(ans.reasons[0].scope, ALERT_GATE_PROVIDER);
+    ck_assert_str_eq(ans.reasons[0].rule, "complaints");
+    json_t *j = alert_gate_pause_json(&ans.reasons[0]);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "scope")), "provider");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "provider")), "google");
+    ck_assert_ptr_null(json_object_get(j, "mailbox"));
+    json_decref(j);
+}
+END_TEST
+
+START_TEST(mailbox_provider_alert_pauses_that_mailbox_to_that_provider)
+{
+    struct alert_rule r = {.name = "bounce_rate", .gate_sev = W, .critical_ppb = 1};
+    struct alert_gate_alert a = gated(&r, "news@acme.example", "google",
+                                      ALERT_GATE_MAILBOX_PROVIDER, "news@acme.example/google");
+    static const struct send sends[] = {
+        {"acme", "news@acme.example", "gmail.com", NULL, 1, PAUSE},
+        {"acme", "news@acme.example", "googlemail.com", NULL, 1, PAUSE},
+        {"acme", "news@acme.example", "yahoo.com", NULL, 1, ALLOW},
+        {"acme", "ops@acme.example", "gmail.com", NULL, 1, ALLOW},
+        {"beta", "news@acme.example", "gmail.com", NULL, 1, ALLOW},
+        {"acme", NULL, "gmail.com", "google", 0, ALLOW},
+        {"acme", "news@acme.example", "gmail.com", NULL, 0, ALLOW},
+    };
+    expect_sends(sends, MP_ARRAY_LEN(sends));
+    /* the list names both, split from the key's "mailbox/provider" */
+    char *s = alert_gate_pauses_json(G, "acme", T0);
+    json_error_t je;
+    json_t *j = json_loads(s, 0, &je), *p0 = json_array_get(json_object_get(j, "pauses"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(p0, "scope")), "mailbox_provider");
+    ck_assert_str_eq(json_string_value(json_object_get(p0, "mailbox")), "news@acme.example");
+    ck_assert_str_eq(json_string_value(json_object_get(p0, "provider")), "google");
+    json_decref(j);
+    free(s);
+    /* a silence on the mailbox and provider lifts it */
+    silence("[{\"name\":\"mailbox\",\"value\":\"news@acme.example\",\"isRegex\":false},"
+            "{\"name\":\"provider\",\"value\":\"google\",\"isRegex\":false}]");
+    ck_assert_int_eq(alert_gate_sync(G, &a, 1, T0 + 1000), MP_OK);
+    ck_assert_int_eq(events[ALERT_GATE_SILENCED], 1);
+    ck_assert_int_eq(decide_via_map("acme", "news@acme.example", "gmail.com"), ALLOW);
+}
+END_TEST
+
+START_TEST(campaign_alert_pauses_nothing)
+{
+    struct alert_rule r = {.name = "bounce_rate", .gate_sev = W, .critical_ppb = 1};
+    int rc;
+    from(&r, NULL, NULL, "spring", &rc);
+    ck_assert_int_eq(rc, -1); /* not a tenant pause: no send names a campaign */
+    struct alert_gate_alert a = from(&r, NULL, NULL, NULL, &rc);
+    ck_assert_int_eq(rc, 0);
+    ck_assert_int_eq(a.scope, ALERT_GATE_TENANT);
 }
 END_TEST
 
@@ -338,6 +458,8 @@ END_TEST
 
 CHECK_SUITE("alert_gate", 60, setup, teardown, tenant_alert_pauses_the_tenant_only,
             mailbox_and_domain_alerts_pause_their_sends, provider_alert_pauses_sends_to_its_domains,
+            mailbox_provider_alert_pauses_that_mailbox_to_that_provider,
+            campaign_alert_pauses_nothing,
             ungated_rules_and_low_severity_pause_nothing, resolve_cools_down_then_lifts,
             firing_again_while_cooling_rearms_the_same_pause, no_cool_down_lifts_at_the_resolve,
             a_silence_lifts_the_pause, pauses_list_by_tenant, bad_arguments,

@@ -15,6 +15,21 @@
  *       cools down (listed cooling_down with lifts_at) and lifts only at
  *       resolve + gate.cool_down (3 s here), after which both interfaces
  *       allow; the lift is counted.
+ *   mailbox_provider_pause
+ *       The same rule at mailbox_provider scope: 30 hard bounces in 100
+ *       sends from news@acme.example to gmail.com fire it critical for
+ *       news@acme.example/google. /v1/gate then answers pause for that
+ *       mailbox to googlemail.com (never sent to: the daemon's provider map
+ *       names it Google's) and gmail.com, with the alert (scope
+ *       mailbox_provider, mailbox and provider) as its reason; allow for
+ *       yahoo.com, another mailbox, or no mailbox; an explicit ?provider=
+ *       overrides the derived one. The policy server defers that sender's
+ *       gmail.com recipient (DEFER_IF_PERMIT 4.7.1 naming the alert) and
+ *       answers DUNNO to yahoo.com and to another mailbox; /v1/gate/pauses
+ *       lists the pause with both mailbox and provider. A domain the config's
+ *       `providers:` gives Google pauses too; after a SIGHUP whose
+ *       `providers:` moves googlemail.com to "other" (and drops that
+ *       domain), both are allowed and gmail.com stays paused.
  *   bad_queries
  *       /v1/gate without a tenant, with a bad mailbox or domain, or an
  *       unknown parameter: 400 naming each; /v1/gate/pauses?tenant=a%20b 400.
@@ -31,8 +46,10 @@
  * Programs from $MP_BIN_DIR.
  */
 #include <check.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,19 +108,26 @@ static void teardown(void)
     "    min_volume: 10\n    warning: 10%\n    critical: 20%\n    keep_firing_for: 0s\n" \
     "    gate: {action: pause, severity: critical}\n"
 
-/* The daemon with RULES and a gate section (policy server on a free port). */
-static void start(void)
+/* RULES at mailbox_provider scope: the mailbox's sends to one provider. */
+#define RULES_MBP                                                                        \
+    "rules:\n  - name: bounce_rate\n    kind: ratio\n    scopes: [mailbox_provider]\n"   \
+    "    numerator: [bounce_hard]\n    denominator: [sent]\n    window: 5m\n"            \
+    "    min_volume: 10\n    warning: 10%\n    critical: 20%\n    keep_firing_for: 0s\n" \
+    "    gate: {action: pause, severity: critical}\n"
+
+/* The config with `rules`, a gate section (the policy server on
+ * policy_port) and `extra` (more sections, "" for none). */
+static void write_config(const char *rules, const char *extra)
 {
-    char *cfg = NULL, gate[256];
+    char *cfg = NULL, gate[512];
     size_t len;
-    must_ok(e2e_write_file(W.rules, RULES, W.err, sizeof(W.err)));
+    must_ok(e2e_write_file(W.rules, rules, W.err, sizeof(W.err)));
     ew_write_config(&W, (struct e2e_daemon_conf){.rules = W.rules});
-    policy_port = ew_port(&W);
     must(e2e_read_file(W.cfg, &cfg, &len) == MP_OK, "cannot read %s", W.cfg);
     snprintf(gate, sizeof(gate),
              "gate:\n  policy_listen: 127.0.0.1:%u\n  cool_down: %ds\n"
-             "  tenants:\n    acme: [acme.example]\n",
-             (unsigned)policy_port, COOL_S);
+             "  tenants:\n    acme: [acme.example]\n%s",
+             (unsigned)policy_port, COOL_S, extra);
     char *all = malloc(len + strlen(gate) + 2);
     must(all != NULL, "out of memory");
     snprintf(all, len + strlen(gate) + 2, "%s\n%s", cfg, gate);
@@ -111,8 +135,17 @@ static void start(void)
     int rc = e2e_write_file(W.cfg, all, W.err, sizeof(W.err));
     free(all);
     must_ok(rc);
+}
+
+/* The daemon with write_config(rules, extra) (policy server on a free port). */
+static void start_with(const char *rules, const char *extra)
+{
+    policy_port = ew_port(&W);
+    write_config(rules, extra);
     ew_spawn_daemon(&W);
 }
+
+static void start(void) { start_with(RULES, ""); }
 
 /* GET /v1/gate?<query>: the decision ("allow" or "pause"); *j the body. */
 static const char *decide(const char *query, json_t **j)
@@ -168,6 +201,26 @@ static char *policy(const char *sender, const char *rcpt)
     return buf;
 }
 
+/* One policy ask and what its answer must be: it starts with `want`, and
+ * holds `also` (NULL: it is exactly `want`). */
+struct policy_case {
+    const char *sender, *rcpt, *want, *also;
+};
+
+static void policy_expect(const struct policy_case *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *a = policy(c[i].sender, c[i].rcpt), msg[2200];
+        int ok = c[i].also ? strncmp(a, c[i].want, strlen(c[i].want)) == 0 && strstr(a, c[i].also)
+                           : strcmp(a, c[i].want) == 0;
+        snprintf(msg, sizeof(msg), "%s -> %s: policy answer: %s", c[i].sender, c[i].rcpt, a);
+        free(a);
+        must(ok, "%s", msg);
+    }
+}
+
+#define PAUSED "action=DEFER_IF_PERMIT 4.7.1 mailpulse gate: sending paused (bounce_rate): "
+
 #define Q_GMAIL "tenant=acme&mailbox=news@acme.example&recipient_domain=gmail.com"
 #define Q_YAHOO "tenant=acme&mailbox=news@acme.example&recipient_domain=yahoo.com"
 
@@ -193,23 +246,19 @@ START_TEST(pause_then_lift)
     must(strcmp(decide(Q_YAHOO, &j), "allow") == 0, "yahoo.com paused: %s", ew_jdump(j, 900));
     json_decref(j);
 
-    char *a = policy("news@acme.example", "bob@gmail.com");
-    must(strncmp(a, "action=DEFER_IF_PERMIT 4.7.1 mailpulse gate: sending paused (bounce_rate): "
-                    "bounce_rate ", 86) == 0 && strstr(a, "gmail.com") && strstr(a, "retry in 3s"),
-         "policy answer: %s", a);
-    free(a);
-    a = policy("news@acme.example", "bob@yahoo.com");
-    must(strcmp(a, "action=DUNNO") == 0, "yahoo.com: %s", a);
-    free(a);
-    a = policy("x@other.example", "bob@gmail.com");
-    must(strcmp(a, "action=DUNNO") == 0, "a sender of no tenant: %s", a);
-    free(a);
+    static const struct policy_case asks[] = {
+        {"news@acme.example", "bob@gmail.com", PAUSED "bounce_rate ", "gmail.com"},
+        {"news@acme.example", "bob@gmail.com", PAUSED, "; retry in 3s"},
+        {"news@acme.example", "bob@yahoo.com", "action=DUNNO", NULL},
+        {"x@other.example", "bob@gmail.com", "action=DUNNO", NULL}, /* a sender of no tenant */
+    };
+    policy_expect(asks, MP_ARRAY_LEN(asks));
 
     j = ew_get_json(&W, "/v1/gate/pauses?tenant=acme", 200);
     must(json_array_size(json_object_get(j, "pauses")) == 1, "pauses: %s", ew_jdump(j, 900));
     json_decref(j);
     must(ew_metric(&W, "mailpulse_gate_paused_total") == 1, "gate_paused_total");
-    must(ew_metric(&W, "mailpulse_policy_paused_total") == 1, "policy_paused_total");
+    must(ew_metric(&W, "mailpulse_policy_paused_total") == 2, "policy_paused_total (two asks)");
 
     /* clean sends: 30 of 430 is under the resolve line (90% of 10%) */
     ew_send(&W, "acme", "news@acme.example", "gmail.com", T_SENT, 300, mp_now_ms());
@@ -231,10 +280,70 @@ START_TEST(pause_then_lift)
     json_decref(j);
     wait_decision(Q_GMAIL, "allow", GATE_MS + COOL_S * 1000);
     must(mp_now_ms() >= lifts - 50, "lifted %lld ms early", (long long)(lifts - mp_now_ms()));
-    a = policy("news@acme.example", "bob@gmail.com");
-    must(strcmp(a, "action=DUNNO") == 0, "after the lift: %s", a);
-    free(a);
+    policy_expect(&(struct policy_case){"news@acme.example", "bob@gmail.com", "action=DUNNO",
+                                        NULL}, 1);
     must(ew_metric(&W, "mailpulse_gate_lifted_total") == 1, "gate_lifted_total");
+    ew_pass(&W);
+}
+END_TEST
+
+#define Q_MBP "tenant=acme&mailbox=news@acme.example&recipient_domain="
+
+START_TEST(mailbox_provider_pause)
+{
+    start_with(RULES_MBP, "providers:\n  google: [corp-on-workspace.example]\n");
+    json_t *j;
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_SENT, 100, mp_now_ms());
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_BOUNCE_HARD, 30, mp_now_ms());
+    /* never sent to: googlemail.com is Google's too, by the daemon's map */
+    wait_decision(Q_MBP "googlemail.com", "pause", GATE_MS);
+    must(strcmp(decide(Q_MBP "googlemail.com", &j), "pause") == 0, "the pause went away");
+    json_t *r = json_array_get(json_object_get(j, "reasons"), 0);
+    must(ew_streq(ew_jstr(r, "rule"), "bounce_rate") &&
+             ew_streq(ew_jstr(r, "scope"), "mailbox_provider") &&
+             ew_streq(ew_jstr(r, "mailbox"), "news@acme.example") &&
+             ew_streq(ew_jstr(r, "provider"), "google") &&
+             ew_streq(ew_jstr(r, "severity"), "critical"),
+         "reason: %s", ew_jdump(j, 900));
+    json_decref(j);
+    static const struct {
+        const char *query, *want;
+    } cases[] = {
+        {Q_MBP "gmail.com", "pause"},
+        {Q_MBP "yahoo.com", "allow"},
+        {"tenant=acme&mailbox=ops@acme.example&recipient_domain=gmail.com", "allow"},
+        {"tenant=acme&recipient_domain=gmail.com", "allow"}, /* no mailbox: not covered */
+        {Q_MBP "corp-on-workspace.example", "pause"},        /* google by `providers:` */
+        {Q_MBP "gmail.com&provider=yahoo", "allow"},         /* ?provider= overrides */
+        {Q_MBP "yahoo.com&provider=google", "pause"},
+    };
+    for (size_t i = 0; i < MP_ARRAY_LEN(cases); i++) {
+        must(strcmp(decide(cases[i].query, &j), cases[i].want) == 0, "%s: %s", cases[i].query,
+             ew_jdump(j, 900));
+        json_decref(j);
+    }
+    static const struct policy_case asks[] = {
+        {"news@acme.example", "bob@gmail.com", PAUSED, "news@acme.example"},
+        {"news@acme.example", "bob@yahoo.com", "action=DUNNO", NULL},
+        {"ops@acme.example", "bob@gmail.com", "action=DUNNO", NULL}, /* another mailbox */
+    };
+    policy_expect(asks, MP_ARRAY_LEN(asks));
+    j = ew_get_json(&W, "/v1/gate/pauses?tenant=acme", 200);
+    json_t *p = json_array_get(json_object_get(j, "pauses"), 0);
+    must(json_array_size(json_object_get(j, "pauses")) == 1 &&
+             ew_streq(ew_jstr(p, "scope"), "mailbox_provider") &&
+             ew_streq(ew_jstr(p, "mailbox"), "news@acme.example") &&
+             ew_streq(ew_jstr(p, "provider"), "google"),
+         "pauses: %s", ew_jdump(j, 900));
+    json_decref(j);
+    /* a SIGHUP with googlemail.com moved to "other" reaches the gate's map */
+    write_config(RULES_MBP, "providers:\n  other: [googlemail.com]\n");
+    must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
+    wait_decision(Q_MBP "googlemail.com", "allow", GATE_MS);
+    wait_decision(Q_MBP "corp-on-workspace.example", "allow", GATE_MS);
+    must(strcmp(decide(Q_MBP "gmail.com", &j), "pause") == 0, "gmail.com after the reload: %s",
+         ew_jdump(j, 900));
+    json_decref(j);
     ew_pass(&W);
 }
 END_TEST
@@ -383,5 +492,6 @@ START_TEST(postfix_defers_paused_mail)
 }
 END_TEST
 
-EW_SUITE("e2e_gate", 60, setup, teardown, {pause_then_lift, 0}, {bad_queries, 0},
+EW_SUITE("e2e_gate", 60, setup, teardown, {pause_then_lift, 0}, {mailbox_provider_pause, 0},
+         {bad_queries, 0},
          {postfix_defers_paused_mail, 0})

@@ -98,7 +98,8 @@ static void setup(void)
                                  .group_interval_ms = 1000, .silences = W.src.silences};
     ck_assert_int_eq(alert_eval_start(W.src.table, W.src.sender, &eo, &W.src.eval), MP_OK);
     static const struct mp_gate_conf gc = {.cool_down_ms = 60000};
-    ck_assert_msg(mp_gate_start(&gc, W.src.eval, W.src.silences, &W.src.gate, err,
+    static const struct mp_providers_conf pc = {0};
+    ck_assert_msg(mp_gate_start(&gc, &pc, W.src.eval, W.src.silences, &W.src.gate, err,
                                 sizeof(err)) == MP_OK, "%s", err);
     W.zctx = zmq_ctx_new();
     ck_assert_ptr_nonnull(W.zctx);

@@ -54,7 +54,8 @@ static void setup(void)
     uint16_t port;
     ck_assert_msg(e2e_free_port(&port, NULL, 0, err, sizeof(err)) == MP_OK, "%s", err);
     snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)port);
-    ck_assert_msg(mp_policy_start(listen, G, &conf, &P, err, sizeof(err)) == MP_OK, "%s", err);
+    ck_assert_msg(mp_policy_start(listen, G, NULL, &conf, &P, err, sizeof(err)) == MP_OK, "%s",
+                  err);
 }
 
 static void teardown(void)
@@ -67,8 +68,8 @@ static char *answer(const char *req, int *paused)
 {
     static char out[700];
     int mapped;
-    ck_assert_int_eq(mp_policy_answer(G, &conf, req, strlen(req), mp_now_ms(), out, sizeof(out),
-                                      paused, &mapped),
+    ck_assert_int_eq(mp_policy_answer(G, NULL, &conf, req, strlen(req), mp_now_ms(), out,
+                                      sizeof(out), paused, &mapped),
                      MP_OK);
     return out;
 }
@@ -107,7 +108,7 @@ START_TEST(bad_requests)
     char out[700];
     int paused, mapped;
     for (size_t i = 0; i < MP_ARRAY_LEN(bad); i++)
-        ck_assert_msg(mp_policy_answer(G, &conf, bad[i], strlen(bad[i]), mp_now_ms(), out,
+        ck_assert_msg(mp_policy_answer(G, NULL, &conf, bad[i], strlen(bad[i]), mp_now_ms(), out,
                                        sizeof(out), &paused, &mapped) == MP_ERR_PARSE,
                       "case %zu", i);
 }

@@ -345,6 +345,7 @@ static void daemon__reload_apply(struct daemon *d, struct daemon_reload *r)
             nrules, nc->n_receivers, nc->n_routes,
             MP_LOG_Q(nc->rules_path ? nc->rules_path : "(defaults)"));
     mp_config_providers_apply(&nc->providers, d->table); /* logs a failure */
+    mp_gate_set_providers(d->gate, &nc->providers);       /* the gate's copy; likewise */
     daemon__reload_limits(d, r);
     daemon__reload_free(r);
 }
@@ -549,7 +550,8 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
      * was firing is found firing again, not resolved for want of its keys
      * and then fired a second time by the replay. */
     if ((rc = daemon__alerts(d, err, errlen)) != MP_OK ||
-        (rc = mp_gate_start(&d->cfg->gate, d->eval, d->silences, &d->gate, err, errlen)) != MP_OK)
+        (rc = mp_gate_start(&d->cfg->gate, &d->cfg->providers, d->eval, d->silences, &d->gate,
+                            err, errlen)) != MP_OK)
         return rc;
     d->api = (struct mp_metrics_sources){.table = d->table,
                                          .ingest = d->ingest,

@@ -2,6 +2,7 @@
 #include "mp_gate.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,23 +12,69 @@
 #include "mp_log.h"
 #include "mp_stats.h"
 
+/* The gate's own copy of the provider map: the key table's is read only by
+ * the engine's registered threads (its QSBR grace), and the gate's readers
+ * are HTTP and policy threads. A rwlock, held for a lookup and a copy. */
+struct mp_gate_provmap {
+    pthread_rwlock_t rw;
+    struct eng_providers *map; /* under rw */
+};
+
 struct mp_gate {
     struct alert_gate *core;
     struct mp_policy *policy;
+    struct mp_gate_provmap prov;
+    int prov_init;
 };
 
-int mp_gate_start(const struct mp_gate_conf *conf, struct alert_eval *eval,
-                  struct alert_silences *silences, struct mp_gate **out, char *err,
-                  size_t errlen)
+const char *mp_gate_provider_of(struct mp_gate_provmap *m, const char *domain, char *buf,
+                                size_t cap)
+{
+    size_t n;
+    if (!m || !domain || !cap)
+        return NULL;
+    pthread_rwlock_rdlock(&m->rw);
+    const char *p = eng_providers_lookup(m->map, domain, strlen(domain), &n);
+    snprintf(buf, cap, "%.*s", (int)n, p);
+    pthread_rwlock_unlock(&m->rw);
+    return buf;
+}
+
+int mp_gate_set_providers(struct mp_gate *g, const struct mp_providers_conf *pc)
+{
+    struct eng_providers *map = NULL, *old;
+    int rc = g ? mp_config_providers_build(pc, &map) : MP_OK;
+    if (!g || rc != MP_OK) {
+        if (rc != MP_OK)
+            mp_error("gate_providers_failed err=\"out of memory\" note=\"the map in use stays\"");
+        return rc;
+    }
+    pthread_rwlock_wrlock(&g->prov.rw);
+    old = g->prov.map;
+    g->prov.map = map;
+    pthread_rwlock_unlock(&g->prov.rw);
+    eng_providers_destroy(old);
+    return MP_OK;
+}
+
+int mp_gate_start(const struct mp_gate_conf *conf, const struct mp_providers_conf *providers,
+                  struct alert_eval *eval, struct alert_silences *silences, struct mp_gate **out,
+                  char *err, size_t errlen)
 {
     struct mp_gate *g = calloc(1, sizeof(*g));
     struct alert_gate_opts o = {.cool_down_ms = conf->cool_down_ms > 0 ? conf->cool_down_ms : -1,
                                 .silences = silences};
     int rc = g ? alert_gate_new(&o, &g->core) : MP_ERR_NOMEM;
+    if (rc == MP_OK) {
+        pthread_rwlock_init(&g->prov.rw, NULL);
+        g->prov_init = 1;
+        rc = mp_gate_set_providers(g, providers);
+    }
     if (rc == MP_OK && (rc = alert_gate_run(g->core, eval)) != MP_OK)
         snprintf(err, errlen, "cannot start the send gate: %s", mp_strerror(rc));
     if (rc == MP_OK && conf->policy_listen)
-        rc = mp_policy_start(conf->policy_listen, g->core, conf, &g->policy, err, errlen);
+        rc = mp_policy_start(conf->policy_listen, g->core, &g->prov, conf, &g->policy, err,
+                             errlen);
     if (rc != MP_OK) {
         if (rc == MP_ERR_NOMEM)
             snprintf(err, errlen, "cannot start the send gate: out of memory");
@@ -48,6 +95,10 @@ void mp_gate_stop(struct mp_gate *g)
         return;
     mp_policy_stop(g->policy); /* first: it asks the core */
     alert_gate_free(g->core);
+    if (g->prov_init) {
+        eng_providers_destroy(g->prov.map);
+        pthread_rwlock_destroy(&g->prov.rw);
+    }
     free(g);
 }
 
@@ -130,7 +181,12 @@ void mp_gate_reply(struct mp_gate *g, const char *only, const struct mp_http_req
     }
     if (gate__scope(only, a.v[0], out) != 0)
         return;
-    struct alert_gate_query q = {a.v[0], a.v[1], a.v[2], a.v[3]};
+    char prov[ENG_PROVIDER_NAME_MAX + 1];
+    /* ?provider= overrides; else the recipient domain's, from the daemon's map */
+    struct alert_gate_query q = {a.v[0], a.v[1], a.v[2],
+                                 a.v[3] ? a.v[3]
+                                        : mp_gate_provider_of(&g->prov, a.v[2], prov,
+                                                              sizeof(prov))};
     alert_gate_decide(g->core, &q, mp_now_ms(), &ans);
     json_t *j = json_object(), *r = json_array();
     for (size_t i = 0; i < ans.nshown; i++)

@@ -3,6 +3,9 @@
  * and the HTTP answers:
  *
  *   GET /v1/gate?tenant=T[&mailbox=M][&recipient_domain=D][&provider=P]
+ *       (the provider: P when given, else the recipient domain's from the
+ *       daemon's provider map, as the key table maps events; neither: no
+ *       provider or mailbox_provider pause applies)
  *       {"decision":"allow"|"pause","reasons":[pause...],"retry_after_s":N}
  *       (reasons: the pauses that cover the send, at most
  *       ALERT_GATE_REASONS_MAX; "reasons_total" when there are more).
@@ -31,15 +34,25 @@
 #include "alert_gate.h"
 #include "alert_silence.h"
 #include "mp_config_gate.h"
+#include "mp_config_providers.h"
 #include "mp_http.h"
 #include "mp_policy.h"
 
 struct mp_gate;
 
-/* MP_OK, or what alert_gate_new / mp_policy_start return (err says why). */
-int mp_gate_start(const struct mp_gate_conf *conf, struct alert_eval *eval,
-                  struct alert_silences *silences, struct mp_gate **out, char *err,
-                  size_t errlen);
+/* MP_OK, or what alert_gate_new / mp_policy_start return (err says why).
+ * providers: the config's `providers:` (the gate builds its own map). */
+int mp_gate_start(const struct mp_gate_conf *conf, const struct mp_providers_conf *providers,
+                  struct alert_eval *eval, struct alert_silences *silences, struct mp_gate **out,
+                  char *err, size_t errlen);
+/* On SIGHUP: a new map from pc (MP_OK; MP_ERR_NOMEM keeps the one in use,
+ * logged). NULL g: no-op. Any thread. */
+int mp_gate_set_providers(struct mp_gate *g, const struct mp_providers_conf *pc);
+/* The provider of `domain` (normalised, as ingest_norm_domain makes it;
+ * "other" when the map does not hold it) copied into buf; NULL for a NULL
+ * map or domain. Any thread. */
+const char *mp_gate_provider_of(struct mp_gate_provmap *m, const char *domain, char *buf,
+                                size_t cap);
 void mp_gate_stop(struct mp_gate *g);
 struct alert_gate *mp_gate_core(struct mp_gate *g);
 /* NULL without gate.policy_listen. */

@@ -23,6 +23,7 @@
 #include "ingest_validate.h"
 #include "mp_addr.h"
 #include "mp_atomic.h"
+#include "mp_gate.h"
 #include "mp_log.h"
 #include "mp_thread.h"
 
@@ -35,6 +36,7 @@ struct policy_conn {
 
 struct mp_policy {
     struct alert_gate *gate;
+    struct mp_gate_provmap *prov;
     const struct mp_gate_conf *conf;
     int lfd, port;
     pthread_t tid;
@@ -58,9 +60,10 @@ static void policy__clean(char *s)
 }
 
 /* The decision for sender/recipient/user as a Postfix action. */
-static void policy__decide(struct alert_gate *gate, const struct mp_gate_conf *conf,
-                           const char *sender, const char *rcpt, const char *user, int64_t now,
-                           char *out, size_t outlen, int *paused, int *mapped)
+static void policy__decide(struct alert_gate *gate, struct mp_gate_provmap *prov,
+                           const struct mp_gate_conf *conf, const char *sender, const char *rcpt,
+                           const char *user, int64_t now, char *out, size_t outlen, int *paused,
+                           int *mapped)
 {
     char mbox[INGEST_NAMEBUF_LEN], dom[INGEST_NAMEBUF_LEN], sdom[INGEST_NAMEBUF_LEN];
     size_t n;
@@ -73,7 +76,10 @@ static void policy__decide(struct alert_gate *gate, const struct mp_gate_conf *c
                    ingest_norm_domain(rat + 1, strlen(rat + 1), dom, &n);
     const char *tenant = mp_config_gate_tenant(conf, have_sdom ? sdom : NULL, user);
     struct alert_gate_answer ans;
-    struct alert_gate_query q = {tenant, have_mbox ? mbox : NULL, have_dom ? dom : NULL, NULL};
+    char pname[ENG_PROVIDER_NAME_MAX + 1];
+    struct alert_gate_query q = {tenant, have_mbox ? mbox : NULL, have_dom ? dom : NULL,
+                                 mp_gate_provider_of(prov, have_dom ? dom : NULL, pname,
+                                                     sizeof(pname))};
     *paused = 0;
     *mapped = tenant != NULL;
     if (!tenant || alert_gate_decide(gate, &q, now, &ans) != MP_OK ||
@@ -93,9 +99,9 @@ static void policy__decide(struct alert_gate *gate, const struct mp_gate_conf *c
              action == MP_GATE_HOLD ? " " : " 4.7.1 ", reason);
 }
 
-int mp_policy_answer(struct alert_gate *gate, const struct mp_gate_conf *conf, const char *text,
-                     size_t len, int64_t now_ms, char *out, size_t outlen, int *paused,
-                     int *mapped)
+int mp_policy_answer(struct alert_gate *gate, struct mp_gate_provmap *prov,
+                     const struct mp_gate_conf *conf, const char *text, size_t len,
+                     int64_t now_ms, char *out, size_t outlen, int *paused, int *mapped)
 {
     char line[MP_POLICY_LINE_MAX + 1], sender[MP_POLICY_LINE_MAX + 1] = "",
          rcpt[MP_POLICY_LINE_MAX + 1] = "", user[MP_POLICY_LINE_MAX + 1] = "";
@@ -134,7 +140,7 @@ int mp_policy_answer(struct alert_gate *gate, const struct mp_gate_conf *conf, c
         snprintf(out, outlen, "not request=smtpd_access_policy");
         return MP_ERR_PARSE;
     }
-    policy__decide(gate, conf, sender, rcpt, user, now_ms, out, outlen, paused, mapped);
+    policy__decide(gate, prov, conf, sender, rcpt, user, now_ms, out, outlen, paused, mapped);
     return MP_OK;
 }
 
@@ -171,8 +177,8 @@ static int policy__serve(struct mp_policy *p, struct policy_conn *c)
             break;
         size_t req = (size_t)(end - c->buf), used = req + (*end == '\r' ? 2 : 1);
         int paused, mapped;
-        if (mp_policy_answer(p->gate, p->conf, c->buf, req, mp_now_ms(), out, sizeof(out) - 2,
-                             &paused, &mapped) != MP_OK) {
+        if (mp_policy_answer(p->gate, p->prov, p->conf, c->buf, req, mp_now_ms(), out,
+                             sizeof(out) - 2, &paused, &mapped) != MP_OK) {
             policy__bad(p, out);
             return -1;
         }
@@ -286,14 +292,16 @@ static int policy__bind(struct mp_policy *p, const char *where, char *err, size_
     return MP_OK;
 }
 
-int mp_policy_start(const char *listen, struct alert_gate *gate, const struct mp_gate_conf *conf,
-                    struct mp_policy **out, char *err, size_t errlen)
+int mp_policy_start(const char *listen, struct alert_gate *gate, struct mp_gate_provmap *prov,
+                    const struct mp_gate_conf *conf, struct mp_policy **out, char *err,
+                    size_t errlen)
 {
     struct mp_policy *p = calloc(1, sizeof(*p));
     int rc;
     if (!p)
         return MP_ERR_NOMEM;
     p->gate = gate;
+    p->prov = prov;
     p->conf = conf;
     p->lfd = -1;
     if ((rc = policy__bind(p, listen, err, errlen)) == MP_OK) {

@@ -47,6 +47,7 @@
 #define MP_POLICY_IDLE_MS (10 * 60 * 1000LL)
 
 struct mp_policy;
+struct mp_gate_provmap; /* mp_gate.h: the recipient domain's provider */
 
 struct mp_policy_figures {
     uint64_t connections, refused; /* accepted; closed at once for want of room */
@@ -54,8 +55,11 @@ struct mp_policy_figures {
     uint64_t bad;                  /* bad requests (connection closed) */
 };
 
-int mp_policy_start(const char *listen, struct alert_gate *gate, const struct mp_gate_conf *conf,
-                    struct mp_policy **out, char *err, size_t errlen);
+/* prov: the provider map (NULL: no provider derived, so no provider or
+ * mailbox_provider pause applies); borrowed, outlives the server. */
+int mp_policy_start(const char *listen, struct alert_gate *gate, struct mp_gate_provmap *prov,
+                    const struct mp_gate_conf *conf, struct mp_policy **out, char *err,
+                    size_t errlen);
 void mp_policy_stop(struct mp_policy *p);
 void mp_policy_figures(struct mp_policy *p, struct mp_policy_figures *out);
 /* The port bound (for a listen on port 0), 0 when unknown. */
@@ -65,8 +69,8 @@ int mp_policy_port(const struct mp_policy *p);
  * ("name=value\n" lines, no final empty line), into out ("action=...", no
  * newlines). MP_OK, or MP_ERR_PARSE (a bad request: why in out). Pure but
  * for the gate's counters; any thread. */
-int mp_policy_answer(struct alert_gate *gate, const struct mp_gate_conf *conf, const char *text,
-                     size_t len, int64_t now_ms, char *out, size_t outlen, int *paused,
-                     int *mapped);
+int mp_policy_answer(struct alert_gate *gate, struct mp_gate_provmap *prov,
+                     const struct mp_gate_conf *conf, const char *text, size_t len,
+                     int64_t now_ms, char *out, size_t outlen, int *paused, int *mapped);
 
 #endif
