@@ -1072,6 +1072,7 @@ START_TEST(test_campaign)
     char long_ok[INGEST_CAMPAIGN_MAX + 2];
     memset(long_ok, 'c', sizeof(long_ok));
     long_ok[INGEST_CAMPAIGN_MAX] = '\0';
+    long_ok[INGEST_CAMPAIGN_MAX + 1] = '\0'; /* ends the one-byte-over case below */
     for (size_t i = 0; i <= MP_ARRAY_LEN(cases) + 1; i++) {
         const char *c = i < MP_ARRAY_LEN(cases) ? cases[i].campaign : long_ok;
         int ok = i < MP_ARRAY_LEN(cases) ? cases[i].ok : i == MP_ARRAY_LEN(cases);
