@@ -790,12 +790,26 @@ START_TEST(restart_keeps_firing)
     w_wait_accepted();
     ew_send(&W, RS, RS_MB, GMAIL, T_BOUNCE_HARD, 25, mp_now_ms()); /* 2.5%: warning */
     ew_wait_ok(&W, k, 1, ALERT_MS, "firing");
-    ew_wait_metric(&W, "mailpulse_webhook_delivered_total", 1, COUNT_MS); /* outbox empty */
     w_wait_accepted();
-
-    json_t *b = ew_ok_bodies(&W, k);
-    json_t *fired = json_deep_copy(json_object_get(json_array_get(b, 0), "alerts"));
-    json_decref(b);
+    /* The three keys may be decided in two passes: the first notification
+     * goes at once and the third alert follows in the group's next one,
+     * which carries the whole group. The newest delivered body is the
+     * group as it fires. */
+    json_t *fired = NULL;
+    for (int64_t end = mp_mono_ns() + (int64_t)ALERT_MS * 1000000;;) {
+        json_t *b = ew_ok_bodies(&W, k);
+        json_decref(fired);
+        fired = json_deep_copy(
+            json_object_get(json_array_get(b, json_array_size(b) - 1), "alerts"));
+        json_decref(b);
+        if (json_array_size(fired) == 3 || mp_mono_ns() > end)
+            break;
+        usleep(10000);
+    }
+    const size_t nfiring = ew_ok_count(&W, k); /* one, or two when decided in two passes */
+    ew_wait_metric(&W, "mailpulse_webhook_delivered_total", nfiring, COUNT_MS); /* outbox empty */
+    must(hrx_count(W.raw[k]) == nfiring, "%zu requests for %zu deliveries", hrx_count(W.raw[k]),
+         nfiring);
     char *dfired = jdump(fired);
     must(json_array_size(fired) == 3, "expected 3 alerts firing: %s", dfired);
 
@@ -843,17 +857,17 @@ START_TEST(restart_keeps_firing)
 
     /* The sweep re-evaluates restored alerts every second: nothing new. */
     usleep(2000 * 1000);
-    must(hrx_count(W.raw[k]) == 1, "%zu requests after the restart, expected none new",
-         hrx_count(W.raw[k]) - 1);
+    must(hrx_count(W.raw[k]) == nfiring, "%zu requests after the restart, expected none new",
+         hrx_count(W.raw[k]) - nfiring);
 
     /* Dilute: 25 of 1500 = 1.67% resolves, with the original startsAt. */
     ew_send(&W, RS, RS_MB, GMAIL, T_SENT, 500, mp_now_ms());
-    ew_wait_ok(&W, k, 2, ALERT_MS, "resolved after the restart");
+    ew_wait_ok(&W, k, nfiring + 1, ALERT_MS, "resolved after the restart");
     usleep(QUIET_MS * 1000);
-    b = ew_ok_bodies(&W, k);
+    json_t *b = ew_ok_bodies(&W, k);
     d = jdump(b);
-    must(json_array_size(b) == 2, "expected firing + resolved only: %s", d);
-    json_t *res = json_array_get(b, 1);
+    must(json_array_size(b) == nfiring + 1, "expected firing + resolved only: %s", d);
+    json_t *res = json_array_get(b, nfiring);
     must(streq(jstr(res, "status"), "resolved") &&
              json_array_size(json_object_get(res, "alerts")) == 3,
          "second notification: %s", d);

@@ -210,8 +210,12 @@ START_TEST(token_wall)
 }
 END_TEST
 
-#define X16 "xxxxxxxxxxxxxxxx"
-#define X256 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16
+/* A 256-byte name: one byte over the 255 a key name may have. */
+#define NAME_16B "abcdefghijklmnop"
+#define NAME_256B                                                                             \
+    NAME_16B NAME_16B NAME_16B NAME_16B NAME_16B NAME_16B NAME_16B NAME_16B NAME_16B NAME_16B \
+        NAME_16B NAME_16B NAME_16B NAME_16B NAME_16B NAME_16B
+_Static_assert(sizeof(NAME_256B) - 1 == 256, "the over-long name is 256 bytes");
 
 /* A refused request: its query, the return code, a part of the message. */
 static const struct {
@@ -228,7 +232,7 @@ static const struct {
     {{"scope", "mailbox"}, MP_ERR_INVAL, "scope=mailbox needs name="},
     {{"name", MB}, MP_ERR_INVAL, "name is for the other scopes"},
     {{"scope", "mailbox", "name", "a\nb"}, MP_ERR_INVAL, "bad name"},
-    {{"scope", "mailbox", "name", X256}, MP_ERR_INVAL, "allowed: 1..255 bytes"},
+    {{"scope", "mailbox", "name", NAME_256B}, MP_ERR_INVAL, "allowed: 1..255 bytes"},
     {{"types", "sent,bounces"}, MP_ERR_INVAL, "unknown event type \"bounces\" in types"},
     {{"types", "sent,sent"}, MP_ERR_INVAL, "type sent given more than once"},
     {{"types", "sent,"}, MP_ERR_INVAL, "types ends with a comma"},
