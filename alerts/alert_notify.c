@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "mp_fmt.h"
+#include "mp_hash.h"
 
 const char *alert_severity_name(int sev)
 {
@@ -39,19 +40,10 @@ void alert_format_time(int64_t ms, char *buf, size_t n)
  * Receivers and the alert store key on the values computed here: never
  * change these functions or their constants. notify__frozen_hash() is the
  * computation of mp_hash_bytes() (base/mp_hash.h) as it stood when the first
- * fingerprints went out, copied so that nothing done to mp_hash (seeding,
- * a faster mix) can move them. Words are read little-endian, as the
+ * fingerprints went out, copied so that nothing done to mp_hash_bytes()
+ * (seeding, a wider step) can move them; its finaliser is mp_hash_mix64(),
+ * which mp_hash.h freezes (splitmix64's, by definition fixed). Words are read little-endian, as the
  * x86-64 and arm64 hosts always did, so every host computes the same. */
-
-static uint64_t notify__frozen_mix(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 static uint64_t notify__le(const unsigned char *p, size_t n)
 {
@@ -66,11 +58,11 @@ static uint64_t notify__frozen_hash(const void *data, size_t len, uint64_t seed)
     const unsigned char *p = data;
     uint64_t h = seed ^ (0x9e3779b97f4a7c15ULL * (len + 1));
     while (len >= 8) {
-        h = notify__frozen_mix(h ^ notify__le(p, 8)) + 0x9e3779b97f4a7c15ULL;
+        h = mp_hash_mix64(h ^ notify__le(p, 8)) + 0x9e3779b97f4a7c15ULL;
         p += 8;
         len -= 8;
     }
-    return notify__frozen_mix(h ^ notify__le(p, len) ^ ((uint64_t)len << 56));
+    return mp_hash_mix64(h ^ notify__le(p, len) ^ ((uint64_t)len << 56));
 }
 
 void alert_fingerprint(const struct alert_instance *a, char out[17])

@@ -6,7 +6,10 @@
  * those are hashed by eng_hash_name() (engine/eng_hash.h) under a seed drawn
  * per table, so nobody can precompute colliding names; here it serves as
  * that hash's fallback where the compiler has no 128-bit multiply. The
- * fingerprint receivers see is a frozen copy in alerts/alert_notify.c.
+ * fingerprint receivers see is a frozen copy of mp_hash_bytes() in
+ * alerts/alert_notify.c built on mp_hash_mix64(), so mp_hash_mix64() is
+ * FROZEN: it is splitmix64's finaliser and stays that function (the
+ * fingerprint vectors in tests/test_alert_notify.c fail if it moves).
  */
 #ifndef MP_HASH_H
 #define MP_HASH_H

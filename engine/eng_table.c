@@ -40,6 +40,17 @@ void eng_table_destroy(struct eng_table *t)
     free(t);
 }
 
+/* Hours the store keeps: the hour retention in whole hours, at most the
+ * retention, at least what the ring holds (less would keep nothing). */
+static int table__hour_keep(const struct eng_table_opts *opts)
+{
+    int64_t keep = opts->store ? opts->hour_retention_ms : 0;
+    if (keep > opts->retention_ms)
+        keep = opts->retention_ms;
+    keep /= ENG_HOUR_MS;
+    return keep > ENG_HOUR_BACK ? (int)keep : ENG_HOUR_BACK;
+}
+
 int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct eng_table **out)
 {
     int rc = MP_ERR_INVAL;
@@ -61,6 +72,7 @@ int eng_table_create(const struct eng_table_opts *opts, int64_t now_ms, struct e
     t->retention_days = (int)((opts->retention_ms + ENG_DAY_MS - 1) / ENG_DAY_MS);
     t->store = opts->store;
     t->evict_idle_ms = opts->store ? opts->evict_idle_ms : 0;
+    t->hour_keep = table__hour_keep(opts);
     pthread_mutex_init(&t->free_lock, NULL);
     pthread_mutex_init(&t->key_lock, NULL);
     pthread_mutex_init(&t->cap_mu, NULL);

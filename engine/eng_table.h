@@ -110,6 +110,11 @@ struct eng_table_opts {
     /* With a store: keys with no write for this long leave memory at the
      * next eng_table_evict() (0: never). */
     int64_t evict_idle_ms;
+    /* With a store: hourly buckets stay in it this long (whole hours, at
+     * most the retention), so the series API reads 1 h steps that far back;
+     * 0, or less than the hour ring's 25 h: only while the ring holds them
+     * (the store keeps them just for restarts). */
+    int64_t hour_retention_ms;
     /* Per-tenant limits: the default, and an optional per-tenant lookup
      * (limits_fn(limits_arg, ...)); both zero: no limits. */
     struct eng_tenant_limits limits;

@@ -16,8 +16,11 @@ int eng_history_span(const struct eng_table *t, int res, int64_t *lo, int64_t *h
     table__rings(t, &r);
     if (r.cur[res] == ENG_NO_BUCKET)
         return MP_ERR_AGAIN;
-    /* days: what the writers accept (eng_table_record.c), all of it stored */
-    *lo = r.cur[res] - (res == ENG_RES_DAY ? t->retention_days : r.back[res]);
+    /* days: what the writers accept (eng_table_record.c), all of it stored;
+     * hours: what the store keeps (engine.hour_retention, at least the ring) */
+    *lo = r.cur[res] - (res == ENG_RES_DAY    ? t->retention_days
+                        : res == ENG_RES_HOUR && t->store ? t->hour_keep
+                                                          : r.back[res]);
     *hi = r.cur[res] + 1;
     return MP_OK;
 }
@@ -104,10 +107,10 @@ int eng_history_read(struct eng_table *t, int scope, const char *tenant, const c
     memset(out, 0, (size_t)(hi - lo + 1) * ENG_NTYPES * sizeof(*out));
     if (k)
         history__memory_stable(t, k, &r, res, lo, hi, types, out);
-    /* Older than the ring (only days are stored that far back), or every
-     * day of a key memory does not hold. */
+    /* Older than the ring (days, and hours when the store keeps them, are
+     * stored that far back), or every bucket of a key memory does not hold. */
     int64_t first = k ? r.cur[res] - r.back[res] : hi + 1;
-    for (int64_t b = lo; t->store && res == ENG_RES_DAY && b <= hi && b < first; b++) {
+    for (int64_t b = lo; t->store && res != ENG_RES_FINE && b <= hi && b < first; b++) {
         uint64_t c[ENG_NTYPES];
         if ((rc = eng_store_sum(t->store, res, b, b, scope, tid, nid, c)) != MP_OK)
             return rc;

@@ -2,10 +2,13 @@
  * retention, for the series API (cmd/daemon/mp_series.h).
  *
  * Where the counts come from (see eng_table.h for the rings):
- *   - ENG_RES_FINE (5 min) and ENG_RES_HOUR (1 h): memory only. The store
- *     keeps those resolutions just for restarts and drops them once their
- *     ring lets go, so they reach back ENG_FINE_BACK and ENG_HOUR_BACK
- *     buckets (65 minutes, 25 hours) and no further;
+ *   - ENG_RES_FINE (5 min): memory only. The store keeps that resolution
+ *     just for restarts and drops it once its ring lets go, so it reaches
+ *     back ENG_FINE_BACK buckets (65 minutes) and no further;
+ *   - ENG_RES_HOUR (1 h): the hour ring for the ENG_HOUR_BACK hours it
+ *     holds, the store (one point read per hour) for older hours down to
+ *     eng_table_opts.hour_retention_ms (without a store, or with a
+ *     shorter one: the ring only);
  *   - ENG_RES_DAY: the daily ring for the days it holds (the last
  *     STORE_DAY_BACK days with a store, the whole retention without one),
  *     the store (RocksDB point reads, one per day) for the older days of

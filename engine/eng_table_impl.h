@@ -204,6 +204,7 @@ struct eng_table {
     mp_atomic_u32 nfree_hint;      /* nfree, for a lock-free peek */
     mp_atomic_u64 evictions, loads, cold;
     int retention_days;            /* oldest day accepted: current - retention_days */
+    int hour_keep;                 /* hours the store keeps: >= ENG_HOUR_BACK */
     MP_ATOMIC(struct backfill *) backfill; /* events for days older than the ring */
     int64_t dropped_before[3];     /* per resolution: store deletes done below this bucket */
     /* Flushes (tick thread only; see eng_table_persist.c). */
@@ -263,12 +264,13 @@ struct backfill {
     int type;
 };
 
-/* A daily bucket that left the ring before the store took it: written by
- * the next flush that commits (absolute value, as a flush writes it). */
+/* A daily (or, when the store keeps hours, hourly) bucket that left the
+ * ring before the store took it: written by the next flush that commits
+ * (absolute value, as a flush writes it). */
 struct held_put {
     int64_t bucket;
     uint32_t tid, nid;
-    uint8_t scope;
+    uint8_t scope, res;
     uint64_t counts[ENG_NTYPES];
 };
 

@@ -130,13 +130,13 @@ static void job__names(struct flush_job *j)
     eng_intern_drain_new(t->names, job__name, j);
 }
 
-/* Held daily buckets, and events older than the ring (added, not set). */
+/* Held buckets, and events older than the ring (added, not set). */
 static void job__held_and_backfill(struct flush_job *j)
 {
     struct eng_table *t = j->t;
     for (size_t i = 0; i < t->nheld; i++) {
         const struct held_put *h = &t->held[i];
-        eng_store_batch_put(j->b, ENG_RES_DAY, h->bucket, h->scope, h->tid, h->nid, h->counts);
+        eng_store_batch_put(j->b, h->res, h->bucket, h->scope, h->tid, h->nid, h->counts);
     }
     /* acquire: pairs with the release CAS of each backfill push */
     j->bf = mp_xchg_acquire(&t->backfill, NULL);
@@ -260,13 +260,14 @@ static void job__dirty(struct flush_job *j, const struct table_rings *r, uint32_
     }
 }
 
-/* Retention: fine and hourly entries only serve restarts, so they leave
- * the store once their ring lets go; daily ones stay for the retention. */
+/* Retention: fine entries only serve restarts, so they leave the store
+ * once their ring lets go; hourly ones stay for engine.hour_retention (at
+ * least the ring), daily ones for the retention. */
 static void job__retention(struct flush_job *j, const struct table_rings *r)
 {
     struct eng_table *t = j->t;
     const int64_t *cur = r->cur;
-    const int64_t cut[3] = {cur[0] - ENG_FINE_BACK, cur[1] - ENG_HOUR_BACK,
+    const int64_t cut[3] = {cur[0] - ENG_FINE_BACK, cur[1] - t->hour_keep,
                             cur[2] - t->retention_days};
     for (int res = 0; res < 3; res++) {
         j->dropped[res] = t->dropped_before[res];
@@ -288,31 +289,40 @@ static void job__hold_leaving(struct flush_job *j)
             job__hold_one(j, j->marks[i].k);
 }
 
-/* Holds one key's leaving daily bucket for the next flush that commits. */
+/* Whether the store keeps the leaving bucket past its ring: days always,
+ * hours when engine.hour_retention reaches past the hour ring. */
+static int job__leaving_kept(const struct flush_job *j)
+{
+    return j->leave_res == ENG_RES_DAY ||
+           (j->leave_res == ENG_RES_HOUR && j->t->hour_keep > ENG_HOUR_BACK);
+}
+
+/* Holds one key's leaving bucket for the next flush that commits. */
 static void job__hold_one(struct flush_job *j, const struct eng_key *k)
 {
     struct eng_table *t = j->t;
     if (MP_GROW(t->held, t->capheld, t->nheld + 1) != MP_OK) {
-        mp_error("store_flush_lost res=day bucket=%lld err=nomem", (long long)j->leave_bucket);
+        mp_error("store_flush_lost res=%s bucket=%lld err=nomem",
+                 j->leave_res == ENG_RES_DAY ? "day" : "hour", (long long)j->leave_bucket);
         return;
     }
     struct held_put *h = &t->held[t->nheld++];
     *h = (struct held_put){.bucket = j->leave_bucket, .tid = k->tenant_id, .nid = k->name_id,
-                           .scope = k->scope};
-    table__counts(t, k, ENG_RES_DAY, j->leave_slot, h->counts);
+                           .scope = k->scope, .res = (uint8_t)j->leave_res};
+    table__counts(t, k, j->leave_res, j->leave_slot, h->counts);
 }
 
-static void job__hold_leaving_day(struct flush_job *j, struct eng_key *k, uint64_t bit)
+static void job__hold_leaving_kept(struct flush_job *j, struct eng_key *k, uint64_t bit)
 {
     (void)bit;
-    if (j->leave_res == ENG_RES_DAY)
+    if (job__leaving_kept(j))
         job__hold_one(j, k);
 }
 
 /* A refused flush at a ring advance: the leaving slot is cleared next, so
- * its marks go, and a daily bucket is held (fine and hourly ones only
- * served restarts: the next flush deletes them from the store anyway). */
-static void job__hold_slot(struct flush_job *j) { job__each_leaving(j, job__hold_leaving_day); }
+ * its marks go, and a bucket the store keeps is held (job__leaving_kept;
+ * the others only served restarts: the next flush deletes them anyway). */
+static void job__hold_slot(struct flush_job *j) { job__each_leaving(j, job__hold_leaving_kept); }
 
 /* The commit failed: give back everything the flush took. */
 static void job__undo(struct flush_job *j)
@@ -320,10 +330,10 @@ static void job__undo(struct flush_job *j)
     struct eng_table *t = j->t;
     uint64_t leave_bit = 0;
     if (j->leave_res >= 0) {
-        /* its slot is cleared next: a daily bucket is held for the next
-         * flush; a fine or hourly one only served restarts, and the next
-         * flush deletes it from the store anyway (retention) */
-        if (j->leave_res == ENG_RES_DAY)
+        /* its slot is cleared next: a bucket the store keeps is held for
+         * the next flush; the others only served restarts, and the next
+         * flush deletes them from the store anyway (retention) */
+        if (job__leaving_kept(j))
             job__hold_leaving(j);
         leave_bit = 1ULL << table__bit(j->leave_res, j->leave_slot);
     }
@@ -448,7 +458,8 @@ void eng_table__flush_leaving(struct eng_table *t, int res, uint64_t slot, int64
     uint64_t suppressed;
     if (rc != MP_OK && mp_ratelimit_allow(&t->leave_rl, mp_now_ms(), 1000, &suppressed))
         mp_error("store_flush_failed at=ring_advance res=%d err=\"%s\"%s suppressed=%llu", res,
-                 mp_strerror(rc), res == ENG_RES_DAY ? " held=day" : "",
+                 mp_strerror(rc),
+                 res == ENG_RES_DAY ? " held=day" : res == ENG_RES_HOUR && t->hour_keep > ENG_HOUR_BACK ? " held=hour" : "",
                  (unsigned long long)suppressed);
 }
 

@@ -184,6 +184,12 @@ static const struct reject_case {
     {PULL "engine:\n  flush_interval: 2m\n", "engine.flush_interval: expected a duration from 100ms to 60s", 4},
     {PULL "engine:\n  evict_idle: 30s\n", "engine.evict_idle: expected 0s (never) or a duration from 1m to 400d, got \"30s\"", 4},
     {PULL "engine:\n  evict_idle: soon\n", "engine.evict_idle:", 4},
+    {PULL "engine:\n  hour_retention: 24h\n", "engine.hour_retention: expected 0s (the hour ring "
+     "only) or a duration from 25h to 400d, got \"24h\"", 4},
+    {PULL "engine:\n  hour_retention: 36d\n", "engine.hour_retention: 864 h is longer than "
+     "engine.retention (35 d)", 4},
+    {PULL "engine:\n  hour_retention: 15d\n  retention: 14d\n", "engine.hour_retention: 360 h "
+     "is longer than engine.retention (14 d)", 4},
     /* durations */
     {PULL "engine:\n  retention: 35\n", "engine.retention: expected a duration", 4},
     {PULL "engine:\n  retention: 5x\n", "engine.retention: expected a duration", 4},
@@ -493,6 +499,7 @@ START_TEST(test_example_loads)
     ck_assert_uint_eq(cfg->max_keys, 1u << 20);
     ck_assert_int_eq(cfg->flush_interval_ms, 1000);
     ck_assert_int_eq(cfg->evict_idle_ms, 24LL * 3600 * 1000);
+    ck_assert_int_eq(cfg->hour_retention_ms, 7LL * 86400 * 1000);
 
     ck_assert_uint_eq(cfg->n_receivers, 1);
     ck_assert_str_eq(cfg->receivers[0].name, "ops");
@@ -551,6 +558,7 @@ START_TEST(test_full_config)
         "  max_keys: 4096\n"
         "  flush_interval: 250ms\n"
         "  evict_idle: 0s\n"
+        "  hour_retention: 0s\n"
         "routes:\n" /* before receivers on purpose: resolved after them */
         "  default: [chat]\n"
         "  tenants:\n"
@@ -580,6 +588,7 @@ START_TEST(test_full_config)
     ck_assert_uint_eq(cfg->max_keys, 4096);
     ck_assert_int_eq(cfg->flush_interval_ms, 250);
     ck_assert_int_eq(cfg->evict_idle_ms, 0);
+    ck_assert_int_eq(cfg->hour_retention_ms, 0);
 
     ck_assert_uint_eq(cfg->n_receivers, 5);
     ck_assert_str_eq(cfg->receivers[0].name, "hook");
@@ -649,13 +658,15 @@ START_TEST(test_boundaries)
 
     /* Every other bounded key at both of its edges. */
     cfg = must_load("ingest: {pull: \"tcp://a:1\", max_frame_bytes: 1024, max_batch_events: 1}\n"
-                    "engine: {retention: 400d, flush_interval: 100ms, evict_idle: 400d}\n"
+                    "engine: {retention: 400d, flush_interval: 100ms, evict_idle: 400d,\n"
+                    "         hour_retention: 400d}\n"
                     "alerting: {group_interval: 1ms, timeout: 30d}\n");
     ck_assert_int_eq(cfg->max_frame_bytes, 1024);
     ck_assert_int_eq(cfg->max_batch_events, 1);
     ck_assert_int_eq(cfg->retention_ms, (int64_t)400 * 86400 * 1000);
     ck_assert_int_eq(cfg->flush_interval_ms, 100);
     ck_assert_int_eq(cfg->evict_idle_ms, (int64_t)400 * 86400 * 1000);
+    ck_assert_int_eq(cfg->hour_retention_ms, (int64_t)400 * 86400 * 1000);
     ck_assert_int_eq(cfg->group_interval_ms, 1);
     ck_assert_int_eq(cfg->webhook_timeout_ms, (int64_t)30 * 86400 * 1000);
     mp_config_free(cfg);

@@ -508,9 +508,9 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
     if ((rc = eng_store_open(dbdir, &d->astore, err, errlen)) != MP_OK)
         return rc;
     struct eng_table_opts to = {.max_keys = d->cfg->max_keys,
-                                .retention_ms = d->cfg->retention_ms,
-                                .store = d->store,
+                                .retention_ms = d->cfg->retention_ms, .store = d->store,
                                 .evict_idle_ms = d->cfg->evict_idle_ms,
+                                .hour_retention_ms = d->cfg->hour_retention_ms,
                                 /* limits: (issue 9, item 6); d->cfg outlives the table */
                                 .limits_fn = mp_config_tenant_limits,
                                 .limits_arg = d->cfg};

@@ -68,6 +68,8 @@
  *     max_keys: 1048576             # capacity of the key table, 1024..2^28
  *     flush_interval: 1s            # counters to RocksDB at least this often (100ms..60s)
  *     evict_idle: 24h               # idle keys leave memory (0s: never; 1m..400d)
+ *     hour_retention: 7d            # hourly buckets in RocksDB (0s: the 25 h ring only;
+ *                                   #   25h..engine.retention)
  *   limits:                         # noisy-neighbour limits (engine/eng_table.h, "Limits")
  *     tenant_max_keys: 100000       # 0..2^27 mailbox + domain keys per tenant (0: no cap),
  *                                   #   at most half of engine.max_keys
@@ -198,6 +200,7 @@ struct mp_config {
     uint32_t max_keys;    /* default 1<<20 */
     int64_t flush_interval_ms; /* default 1000 */
     int64_t evict_idle_ms;     /* default 24 h; 0: never; else 1m..400d */
+    int64_t hour_retention_ms; /* default 7 d; 0: the ring only; else 25h..retention */
     struct mp_limits_conf limits;
     char *rules_path;     /* NULL when not set; resolved like data_dir */
     int64_t group_interval_ms;  /* alerting.group_interval, default 1 s */

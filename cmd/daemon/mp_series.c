@@ -217,7 +217,9 @@ static int series__range(const struct eng_table *t, const struct series__query *
         return mp_stats_fail(err, MP_ERR_INVAL, "range too long: step=%s reaches back to %s "
                                                 "(%s); use a later from%s",
                              q->step ? q->step : "1h", a,
-                             p->res == ENG_RES_DAY ? "the retention" : "memory holds no more",
+                             p->res == ENG_RES_DAY    ? "the retention"
+                             : p->res == ENG_RES_HOUR ? "engine.hour_retention"
+                                                      : "memory holds no more",
                              p->res == ENG_RES_DAY ? "" : ", or a coarser step");
     }
     if (p->hi > shi) {
