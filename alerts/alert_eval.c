@@ -420,10 +420,25 @@ int alert_eval_reload(struct alert_eval *e, struct alert_ruleset *rules,
     e->next = nc;
     e->has_next = 1;
     pthread_mutex_unlock(&e->reload_mu);
+    eng_table_wake(e->t); /* applied by the next pass, not after a sleep */
     return MP_OK;
 }
 
 /* ---- thread ---- */
+
+/* Until a key turns dirty (the frame's end wakes us), a reload or stop
+ * (they wake us too), the next sweep (every second: `for`, resolves,
+ * silences ending) or the next group due, whichever comes first. An idle
+ * evaluator wakes about once a second instead of polling. */
+static void eval__sleep(struct alert_eval *e, int64_t last_sweep, int64_t now)
+{
+    int64_t ns = last_sweep + 1000000000LL - mp_mono_ns();
+    int64_t group_ms = alert_group_next_due_ms(e, now);
+    if (group_ms < ns / 1000000)
+        ns = group_ms * 1000000;
+    if (ns > 0)
+        eng_table_wait_dirty(e->t, ns);
+}
 
 static void *eval__main(void *arg)
 {
@@ -458,10 +473,8 @@ static void *eval__main(void *arg)
             mp_hist_observe(&e->pass_hist, (uint64_t)(mp_mono_ns() - t0));
         if (stopping)
             break; /* this was the last pass, after the writers stopped */
-        if (n == 0 && walked == 0) { /* a walk goes on at once: it is bounded per pass */
-            struct timespec ts = {0, 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
+        if (n == 0 && walked == 0) /* a walk goes on at once: it is bounded per pass */
+            eval__sleep(e, last_sweep, p.now);
     }
     return NULL;
 }
@@ -551,6 +564,9 @@ void alert_eval_stop(struct alert_eval *e)
 {
     if (!e)
         return;
+    /* the flag first, then the wake: a sleeping thread sees it at once */
+    mp_store_release(&e->stop, 1);
+    eng_table_wake(e->t);
     mp_thread_stop(&e->stop, e->started, e->tid);
     eval__free(e);
 }

@@ -2,8 +2,12 @@
  * grouped notifications -> the sender's durable outbox.
  *
  * Contract: one evaluator thread per engine. It drains the table's dirty keys
- * every millisecond, so an alert follows its crossing event within
- * milliseconds, and once a second sweeps the alerts that are pending or
+ * as soon as a frame's end makes one dirty (it sleeps on the table's wake
+ * word, eng_table_wait_dirty, and a frame end that dirties a key wakes it),
+ * so an alert follows its crossing event within milliseconds and an idle
+ * evaluator wakes about once a second, not once a millisecond; it sleeps no
+ * longer than the next sweep or the next notification group due, and a
+ * reload or stop wakes it. Once a second it sweeps the alerts that are pending or
  * firing, which is what time alone changes: windows sliding (resolves),
  * `for` durations expiring, reminders after the repeat interval. It only
  * ever sees whole frames (see eng_frame_* in eng_table.h), so one batch that

@@ -202,6 +202,9 @@ void alert_group_unmuted(struct alert_eval *e, uint32_t i, struct eng_key *k, in
 /* Sends ready groups (all when force), saves dirty records, frees finished
  * ones, and commits state and outbox entries in one batch. */
 void alert_group_flush(struct alert_eval *e, int64_t now, int force);
+/* Milliseconds from now until the next busy group is due (0: one is due;
+ * INT64_MAX: none is busy), so the thread sleeps no longer. */
+int64_t alert_group_next_due_ms(const struct alert_eval *e, int64_t now);
 /* Frees the groups and the notes not yet submitted (at stop). */
 void alert_group_free_all(struct alert_eval *e);
 

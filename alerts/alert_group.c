@@ -579,6 +579,19 @@ void alert_group_flush(struct alert_eval *e, int64_t now, int force)
     group__submit(e);
 }
 
+int64_t alert_group_next_due_ms(const struct alert_eval *e, int64_t now)
+{
+    int64_t best = INT64_MAX;
+    for (size_t x = 0; x < e->nbusy; x++) {
+        const struct tgroup *g = e->busy[x];
+        int64_t due = g->last_sent_ms == 0 ? now : g->last_sent_ms + e->group_ms;
+        int64_t in = due > now ? due - now : 0;
+        if (in < best)
+            best = in;
+    }
+    return best;
+}
+
 void alert_group_free_all(struct alert_eval *e)
 {
     for (size_t i = 0; i < e->capgroups; i++) {

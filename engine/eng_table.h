@@ -268,6 +268,14 @@ void eng_table_tick(struct eng_table *t, int64_t now_ms);
  * key again. Returns the number of keys visited. */
 size_t eng_table_drain_dirty(struct eng_table *t, void (*fn)(void *arg, struct eng_key *k),
                              void *arg);
+/* The drainer's sleep: returns once a key is dirty (at once if one is), on
+ * eng_table_wake(), after timeout_ns, or spuriously (the caller looks
+ * again). A frame end that dirties a key wakes it (base/mp_wake.h: writers
+ * pay a fence per frame, a system call only while the drainer sleeps).
+ * The drain thread only. eng_table_wake(): any thread, e.g. to hand the
+ * drainer other work or ask it to stop. */
+void eng_table_wait_dirty(struct eng_table *t, int64_t timeout_ns);
+void eng_table_wake(struct eng_table *t);
 
 /* Consistent reads of one key. read_begin returns 0 when a frame touching
  * the key is in progress; otherwise it sets *token, the caller reads sums,

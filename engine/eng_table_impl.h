@@ -58,6 +58,7 @@
 #include "eng_table.h"
 #include "mp_atomic.h"
 #include "mp_log.h"
+#include "mp_wake.h"
 
 
 /* One event type's counters for one key. Series live in a pool of
@@ -194,6 +195,7 @@ struct eng_table {
     mp_atomic_u32 cap_active;
 
     MP_ATOMIC(struct eng_key *) dirty_head;
+    struct mp_wake dirty_wake;     /* the drainer sleeps on it (eng_table_wait_dirty) */
 
     struct eng_store *store;       /* NULL: memory only */
     int64_t evict_idle_ms;         /* 0: never evict */

@@ -26,6 +26,16 @@ size_t eng_table_drain_dirty(struct eng_table *t, void (*fn)(void *arg, struct e
     return n;
 }
 
+void eng_table_wait_dirty(struct eng_table *t, int64_t timeout_ns)
+{
+    uint32_t seen = mp_wake_prepare(&t->dirty_wake);
+    if (!mp_load_acquire(&t->dirty_head))
+        mp_wake_wait(&t->dirty_wake, seen, timeout_ns);
+    mp_wake_done(&t->dirty_wake);
+}
+
+void eng_table_wake(struct eng_table *t) { mp_wake_notify(&t->dirty_wake); }
+
 int eng_key_read_begin(const struct eng_key *k, uint32_t *token)
 {
     struct eng_key *kk = (struct eng_key *)k;

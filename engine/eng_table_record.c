@@ -370,6 +370,9 @@ void eng_frame_end(struct eng_table *t, struct eng_frame *f)
         do {
             last->dirty_next = head;
         } while (!mp_cas_weak_release(&t->dirty_head, &head, first));
+        /* a fence and a load per frame; a futex wake only when the
+         * evaluator sleeps on an empty list */
+        mp_wake_notify(&t->dirty_wake);
     }
     if (f->n * 4 < f->mask) { /* few keys: clear only what was used */
         for (uint32_t i = 0; i < f->n; i++) {

@@ -19,7 +19,8 @@
  * disabled for a tenant resolves saying so with its last real figures and
  * fires again once re-enabled, and keep_firing_for holds an alert through
  * a dip under its line (one notification) and resolves from the sweep once
- * it has passed.
+ * it has passed. Issue 16: an idle evaluator sleeps until a frame's end
+ * wakes it (idle_sleeps_frame_wakes).
  */
 #include <check.h>
 #include <jansson.h>
@@ -696,10 +697,42 @@ START_TEST(keep_firing_for_holds_through_a_dip)
 }
 END_TEST
 
+/* Issue 16 (wake on work): an idle evaluator sleeps (about one pass a
+ * second: the sweep, not one a millisecond), a frame's end wakes it at once
+ * (the crossing is decided long before the next sweep would come), and
+ * stop does not wait out the sleep. */
+START_TEST(idle_sleeps_frame_wakes)
+{
+    start_r1(0, 0, 1);
+    struct alert_eval_figures f0, f1;
+    usleep(200 * 1000); /* past the start's first passes */
+    alert_eval_figures(W.eval, &f0);
+    usleep(600 * 1000);
+    alert_eval_figures(W.eval, &f1);
+    ck_assert_msg(f1.passes - f0.passes <= 3, "%llu passes in 600 ms of idling",
+                  (unsigned long long)(f1.passes - f0.passes));
+    int64_t t0 = mp_mono_ns();
+    bounce("wake", 100, 60);
+    ck_assert(active_becomes("wake", "firing", 1, 5000));
+    int64_t ms = (mp_mono_ns() - t0) / 1000000;
+    alert_eval_figures(W.eval, &f0);
+    ck_assert_msg(f0.passes - f1.passes <= 10, "%llu passes to decide one crossing",
+                  (unsigned long long)(f0.passes - f1.passes));
+    /* the sweep is a second away: a decision this quick came from the wake */
+    ck_assert_msg(ms < 900, "the crossing was decided %lld ms after the frame", (long long)ms);
+    t0 = mp_mono_ns();
+    alert_eval_stop(W.eval);
+    W.eval = NULL;
+    ms = (mp_mono_ns() - t0) / 1000000;
+    ck_assert_msg(ms < 900, "stop took %lld ms", (long long)ms);
+}
+END_TEST
+
 CHECK_SUITE("alert_eval", 30, setup, teardown, pending_for_then_firing, repeat_after_interval_only,
             group_interval_batches_and_cancels, group_whole_group_carried, group_by_splits_groups,
             state_restart_keeps_firing_and_resolves, reload_resolves_removed_rule,
             state_rule_gone_at_start_resolves, json_active_per_tenant,
             slow_rule_follows_within_sweep, key_live_pins_alerting_keys,
             reload_lowered_threshold_fires_quiet_key, reload_same_rules_walks_nothing,
-            disabled_rule_resolves_honestly_and_returns, keep_firing_for_holds_through_a_dip)
+            disabled_rule_resolves_honestly_and_returns, keep_firing_for_holds_through_a_dip,
+            idle_sleeps_frame_wakes)
