@@ -82,6 +82,10 @@ struct eval_cfg {
 
 struct alert_eval {
     struct eng_table *t;
+    /* told when an alert fires, resolves or changes severity (the gate);
+     * under watch_mu, so alert_eval_watch(NULL) is a clean hand-back */
+    pthread_mutex_t watch_mu;
+    struct mp_wake *watch;
     struct alert_sender *s;
     struct eng_store *store;
     struct alert_silences *silences; /* borrowed; thread-safe on its own */

@@ -22,6 +22,7 @@
 #include "mp_buf.h"
 #include "mp_log.h"
 #include "mp_thread.h"
+#include "mp_wake.h"
 
 struct gate_rec {
     struct alert_gate_pause p;
@@ -49,6 +50,7 @@ struct alert_gate {
     pthread_t tid;
     int running;
     mp_atomic_u32 stop;
+    struct mp_wake wake; /* the evaluator and the silences notify it */
     struct alert_gate_alert *buf;
     size_t nbuf, capbuf;
 
@@ -146,7 +148,7 @@ int alert_gate_new(const struct alert_gate_opts *opts, struct alert_gate **out)
     if (g->o.cool_down_ms == 0)
         g->o.cool_down_ms = ALERT_GATE_COOL_DOWN_DEFAULT_MS;
     if (g->o.period_ms <= 0)
-        g->o.period_ms = 20;
+        g->o.period_ms = ALERT_GATE_PERIOD_DEFAULT_MS;
     pthread_rwlockattr_init(&attr);
     /* glibc's default lets a steady stream of readers starve the writer */
     pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -377,16 +379,44 @@ static void gate__collect(void *arg, const struct alert_instance *a)
         g->nbuf++;
 }
 
+/* Milliseconds until the first cooling pause lifts (INT64_MAX: none). */
+static int64_t gate__next_lift_ms(struct alert_gate *g, int64_t now)
+{
+    int64_t best = INT64_MAX;
+    pthread_mutex_lock(&g->sync_mu);
+    for (size_t i = 0; i < g->n; i++)
+        if (g->recs[i].p.cooling && g->recs[i].p.lift_ms - now < best)
+            best = g->recs[i].p.lift_ms > now ? g->recs[i].p.lift_ms - now : 0;
+    pthread_mutex_unlock(&g->sync_mu);
+    return best;
+}
+
+/* Syncs when told (an alert fired, resolved or changed severity; a silence
+ * came or was expired), when a cooling pause is due to lift, and at least
+ * every period (silences that run out by time, rules reloaded); at most
+ * once per ALERT_GATE_SYNC_MIN_MS, so a storm of changes costs a bounded
+ * number of syncs. Idle, it sleeps. */
 static void *gate__main(void *arg)
 {
     struct alert_gate *g = arg;
-    struct timespec ts = {g->o.period_ms / 1000, (g->o.period_ms % 1000) * 1000000L};
     while (!mp_load_acquire(&g->stop)) {
+        int64_t t0 = mp_mono_ns();
+        uint32_t seen = mp_wake_prepare(&g->wake); /* a notify from here on wakes the wait */
         g->nbuf = 0;
         alert_eval_each_firing(g->eval, gate__collect, g);
-        if (alert_gate_sync(g, g->buf, g->nbuf, mp_now_ms()) != MP_OK)
+        int64_t now = mp_now_ms();
+        if (alert_gate_sync(g, g->buf, g->nbuf, now) != MP_OK)
             mp_error("gate_sync_nomem alerts=%zu", g->nbuf);
-        nanosleep(&ts, NULL);
+        int64_t ms = gate__next_lift_ms(g, now);
+        if (ms > g->o.period_ms)
+            ms = g->o.period_ms;
+        if (ms < ALERT_GATE_SYNC_MIN_MS)
+            ms = ALERT_GATE_SYNC_MIN_MS;
+        struct timespec gap = {0, ALERT_GATE_SYNC_MIN_MS * 1000000L};
+        nanosleep(&gap, NULL); /* changes meanwhile are one sync, not many */
+        if (!mp_load_acquire(&g->stop))
+            mp_wake_wait(&g->wake, seen, t0 + ms * 1000000LL - mp_mono_ns());
+        mp_wake_done(&g->wake);
     }
     return NULL;
 }
@@ -399,6 +429,9 @@ int alert_gate_run(struct alert_gate *g, struct alert_eval *e)
     if (pthread_create(&g->tid, NULL, gate__main, g) != 0)
         return MP_ERR_STATE;
     g->running = 1;
+    alert_eval_watch(e, &g->wake);
+    if (g->o.silences)
+        alert_silences_watch(g->o.silences, &g->wake);
     return MP_OK;
 }
 
@@ -406,6 +439,12 @@ void alert_gate_stop(struct alert_gate *g)
 {
     if (!g || !g->running)
         return;
+    /* nobody notifies the wake word past these two calls */
+    alert_eval_watch(g->eval, NULL);
+    if (g->o.silences)
+        alert_silences_watch(g->o.silences, NULL);
+    mp_store_release(&g->stop, 1);
+    mp_wake_notify(&g->wake);
     mp_thread_stop(&g->stop, 1, g->tid);
     g->running = 0;
 }

@@ -26,7 +26,12 @@
  *
  * Threads: alert_gate_decide, alert_gate_pauses_json and alert_gate_figures
  * from any thread, any number at once; alert_gate_sync from one thread at a
- * time (the gate's own thread once alert_gate_run has started it). Readers
+ * time (the gate's own thread once alert_gate_run has started it). That
+ * thread is pushed, not polling: it watches the evaluator and the silences
+ * (alert_eval_watch, alert_silences_watch) and syncs when either says
+ * something changed, when a cooling pause is due to lift, and at least every
+ * opts.period_ms (1 s: silences that run out by time, reloads), at most once
+ * per ALERT_GATE_SYNC_MIN_MS. Readers
  * see an immutable snapshot: sync builds a new one off to the side and swaps
  * the pointer under a rwlock held only for the swap, so a decision costs one
  * uncontended read lock and a binary search, and never waits on a sync.
@@ -70,6 +75,10 @@ enum alert_gate_event {
 #define ALERT_GATE_TEXT_MAX 256  /* a reason, for people */
 #define ALERT_GATE_REASONS_MAX 8 /* reasons one answer carries (the count is whole) */
 #define ALERT_GATE_COOL_DOWN_DEFAULT_MS (15 * 60 * 1000LL)
+/* alert_gate_run: syncs when the evaluator or the silences say something
+ * changed, when a cooling pause is due, and at least this often */
+#define ALERT_GATE_PERIOD_DEFAULT_MS 1000
+#define ALERT_GATE_SYNC_MIN_MS 5 /* and at most once per this */
 
 /* One firing alert as sync takes it: a copy, nothing borrowed. */
 struct alert_gate_alert {
@@ -126,7 +135,7 @@ struct alert_gate_opts {
     struct alert_silences *silences;  /* borrowed, outlives the gate; NULL: none */
     alert_gate_change_fn on_change;   /* NULL: none */
     void *change_arg;
-    int64_t period_ms;                /* alert_gate_run's sync period; 0: 20 */
+    int64_t period_ms; /* alert_gate_run's longest sleep between syncs; 0: the default */
 };
 
 struct alert_gate_figures {

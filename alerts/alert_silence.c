@@ -21,6 +21,7 @@
 #include "mp_buf.h"
 #include "mp_log.h"
 #include "mp_matcher.h"
+#include "mp_wake.h"
 
 /* Stored in each matcher's JSON as isRegex/isEqual; the op numbers are ours. */
 enum { OP_EQ = 0, OP_NE = 1, OP_RE = 2, OP_NRE = 3 };
@@ -47,7 +48,27 @@ struct alert_silences {
     struct eng_store *store;
     alert_silence_commit_fn commit;
     void *commit_arg;
+    /* told of every change (the gate); under watch_mu, so that once
+     * alert_silences_watch(NULL) returns nobody touches the old one */
+    pthread_mutex_t watch_mu;
+    struct mp_wake *watch;
 };
+
+/* A silence came or ended early: whoever watches looks again now. */
+static void silences__changed(struct alert_silences *ss)
+{
+    pthread_mutex_lock(&ss->watch_mu);
+    if (ss->watch)
+        mp_wake_notify(ss->watch);
+    pthread_mutex_unlock(&ss->watch_mu);
+}
+
+void alert_silences_watch(struct alert_silences *ss, struct mp_wake *w)
+{
+    pthread_mutex_lock(&ss->watch_mu);
+    ss->watch = w;
+    pthread_mutex_unlock(&ss->watch_mu);
+}
 
 static void matcher__free(struct matcher *m)
 {
@@ -413,6 +434,7 @@ int alert_silences_open(struct eng_store *store, alert_silence_commit_fn commit,
         return MP_ERR_NOMEM;
     }
     pthread_mutex_init(&ss->mu, NULL);
+    pthread_mutex_init(&ss->watch_mu, NULL);
     ss->store = store;
     ss->commit = commit;
     ss->commit_arg = arg;
@@ -439,6 +461,7 @@ void alert_silences_free(struct alert_silences *ss)
         silence__free(&ss->v[i]);
     free(ss->v);
     pthread_mutex_destroy(&ss->mu);
+    pthread_mutex_destroy(&ss->watch_mu);
     free(ss);
 }
 
@@ -565,6 +588,8 @@ int alert_silence_put_json(struct alert_silences *ss, const char *body, size_t l
     pthread_mutex_unlock(&ss->mu);
     if (rc != MP_OK)
         silence__free(&s);
+    else
+        silences__changed(ss);
     json_decref(o);
     return rc;
 }
@@ -591,6 +616,8 @@ int alert_silence_expire(struct alert_silences *ss, const char *id, const char *
         }
     }
     pthread_mutex_unlock(&ss->mu);
+    if (rc == MP_OK)
+        silences__changed(ss);
     return rc;
 }
 

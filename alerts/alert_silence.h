@@ -74,6 +74,12 @@ typedef int (*alert_silence_commit_fn)(void *arg, struct eng_store_batch *b);
 int alert_silences_open(struct eng_store *store, alert_silence_commit_fn commit, void *arg,
                         struct alert_silences **out, char *err, size_t errlen);
 void alert_silences_free(struct alert_silences *s);
+/* Has w notified (mp_wake_notify) after every change: a silence created,
+ * replaced or expired early (not when one runs out by time: a watcher that
+ * cares sets its own deadline). One watcher; NULL stops it, and once that
+ * call returns the old one is not touched again. Any thread. */
+struct mp_wake;
+void alert_silences_watch(struct alert_silences *s, struct mp_wake *w);
 
 /* Creates (no "id") or replaces (an "id" that exists and has not expired)
  * a silence from a postableSilence JSON body; the id in id_out. */

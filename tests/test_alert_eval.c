@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "alert_eval.h"
+#include "alert_gate.h"
 #include "alert_rule.h"
 #include "alert_sender.h"
 #include "e2e_harness.h"
@@ -728,6 +729,62 @@ START_TEST(idle_sleeps_frame_wakes)
 }
 END_TEST
 
+/* Issue 16: the gate's thread is pushed by the evaluator. With a sync
+ * period of a minute, only the evaluator's notice can make a crossing a
+ * pause within seconds; idle, the thread does not sync (no polling); a
+ * resolve starts the cool-down as promptly. */
+static int gate_pauses(struct alert_gate *g, const char *tenant)
+{
+    struct alert_gate_query q = {.tenant = tenant};
+    struct alert_gate_answer a;
+    ck_assert_int_eq(alert_gate_decide(g, &q, mp_now_ms(), &a), MP_OK);
+    return a.decision == ALERT_GATE_PAUSE;
+}
+
+static int gate_becomes(struct alert_gate *g, const char *tenant, int want, int timeout_ms)
+{
+    int64_t end = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    do {
+        if (gate_pauses(g, tenant) == want)
+            return 1;
+        usleep(2 * 1000);
+    } while (mp_mono_ns() < end);
+    return 0;
+}
+
+START_TEST(gate_pushed_by_evaluator)
+{
+    struct alert_rule r = ratio_rule("r1", 0, 0);
+    r.gate_sev = ALERT_SEV_CRITICAL;
+    start_eval(&r, 1, 1);
+    struct alert_gate_opts go = {.cool_down_ms = 60000, .period_ms = 60000};
+    struct alert_gate *g;
+    ck_assert_int_eq(alert_gate_new(&go, &g), MP_OK);
+    ck_assert_int_eq(alert_gate_run(g, W.eval), MP_OK);
+    usleep(100 * 1000);
+    struct alert_gate_figures f0, f1;
+    alert_gate_figures(g, &f0);
+    usleep(500 * 1000);
+    alert_gate_figures(g, &f1);
+    ck_assert_msg(f1.syncs - f0.syncs <= 1, "%llu syncs in 500 ms of idling",
+                  (unsigned long long)(f1.syncs - f0.syncs));
+    bounce("gated", 100, 60); /* 60%: critical */
+    ck_assert_msg(gate_becomes(g, "gated", 1, 5000), "no pause 5 s after the crossing");
+    bounce("gated", 900, 0); /* 6%: under the resolve line: cooling, still paused */
+    ck_assert(active_becomes("gated", "firing", 0, 5000));
+    int64_t end = mp_mono_ns() + 5000000000LL;
+    do {
+        alert_gate_figures(g, &f1);
+        if (f1.cooling == 1)
+            break;
+        usleep(2 * 1000);
+    } while (mp_mono_ns() < end);
+    ck_assert_uint_eq(f1.cooling, 1);
+    ck_assert(gate_pauses(g, "gated"));
+    alert_gate_free(g);
+}
+END_TEST
+
 CHECK_SUITE("alert_eval", 30, setup, teardown, pending_for_then_firing, repeat_after_interval_only,
             group_interval_batches_and_cancels, group_whole_group_carried, group_by_splits_groups,
             state_restart_keeps_firing_and_resolves, reload_resolves_removed_rule,
@@ -735,4 +792,4 @@ CHECK_SUITE("alert_eval", 30, setup, teardown, pending_for_then_firing, repeat_a
             slow_rule_follows_within_sweep, key_live_pins_alerting_keys,
             reload_lowered_threshold_fires_quiet_key, reload_same_rules_walks_nothing,
             disabled_rule_resolves_honestly_and_returns, keep_firing_for_holds_through_a_dip,
-            idle_sleeps_frame_wakes)
+            idle_sleeps_frame_wakes, gate_pushed_by_evaluator)

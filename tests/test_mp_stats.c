@@ -86,6 +86,11 @@ static json_t *must_get(struct eng_table *t, const char *tenant, const char *win
     return j;
 }
 
+/* The answer's i-th group, and an integer member of an object. */
+static json_t *group_at(json_t *j, size_t i) { return json_array_get(json_object_get(j, "groups"), i); }
+
+static json_int_t jint(json_t *o, const char *key) { return json_integer_value(json_object_get(o, key)); }
+
 static uint64_t count(json_t *o, const char *type)
 {
     json_t *v = json_object_get(json_object_get(o, "counts"), type);
@@ -240,8 +245,8 @@ START_TEST(tenants_are_separate)
     c[ENG_SENT - 1] = 1000;
     c[ENG_BOUNCE_HARD - 1] = 999;
     figures_are(j, c);
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 1);
-    figures_are(json_array_get(json_object_get(j, "groups"), 0), c);
+    ck_assert_int_eq(jint(j, "groups_total"), 1);
+    figures_are(group_at(j, 0), c);
     json_decref(j);
     /* acme's numbers do not move because of beta */
     j = must_get(t, "acme", "1h", NULL, NULL);
@@ -274,7 +279,7 @@ START_TEST(null_rates)
     j = must_get(t, "old", "1h", "mailbox", NULL);
     memset(c, 0, sizeof(c));
     figures_are(j, c);
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 0);
+    ck_assert_int_eq(jint(j, "groups_total"), 0);
     ck_assert_uint_eq(json_array_size(json_object_get(j, "groups")), 0);
     json_decref(j);
     eng_table_destroy(t);
@@ -296,15 +301,15 @@ START_TEST(group_by_mailbox)
     /* 1h: a (40 sent), e (10) */
     json_t *j = must_get(t, "acme", "1h", "mailbox", NULL);
     ck_assert_str_eq(str(j, "by"), "mailbox");
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "limit")), MP_STATS_LIMIT_DEFAULT);
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 2);
+    ck_assert_int_eq(jint(j, "limit"), MP_STATS_LIMIT_DEFAULT);
+    ck_assert_int_eq(jint(j, "groups_total"), 2);
     groups_are(j, "mailbox", (const char *[]){"a@acme.example", "e@acme.example"}, 2);
-    figures_are(json_array_get(json_object_get(j, "groups"), 0), now_mix);
+    figures_are(group_at(j, 0), now_mix);
     json_decref(j);
 
     /* 24h: b 100, a 40, e 10, f 3 (c is 3 days old, d 10 days: left out) */
     j = must_get(t, "acme", "24h", "mailbox", NULL);
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 4);
+    ck_assert_int_eq(jint(j, "groups_total"), 4);
     groups_are(j, "mailbox",
                (const char *[]){"b@acme.example", "a@acme.example", "e@acme.example",
                                 "f@acme.example"},
@@ -313,17 +318,17 @@ START_TEST(group_by_mailbox)
     b[ENG_SENT - 1] = 100;
     b[ENG_DELIVERED - 1] = 90;
     b[ENG_BOUNCE_HARD - 1] = 10;
-    figures_are(json_array_get(json_object_get(j, "groups"), 0), b);
+    figures_are(group_at(j, 0), b);
     json_decref(j);
 
     /* 7d: b 100, c 50, a 40, e 10, f 3 (f's deferrals count now too) */
     j = must_get(t, "acme", "7d", "mailbox", NULL);
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 5);
+    ck_assert_int_eq(jint(j, "groups_total"), 5);
     groups_are(j, "mailbox",
                (const char *[]){"b@acme.example", "c@acme.example", "a@acme.example",
                                 "e@acme.example", "f@acme.example"},
                5);
-    json_t *f = json_array_get(json_object_get(j, "groups"), 4);
+    json_t *f = group_at(j, 4);
     ck_assert_uint_eq(count(f, "sent"), 3);
     ck_assert_uint_eq(count(f, "deferred"), 4);
     rate_is(f, "deferral_rate", 4, 3); /* not clamped */
@@ -338,9 +343,9 @@ START_TEST(group_by_domain)
     /* 24h: gmail.com a+e = 50 sent; yahoo.com b+f = 103 */
     json_t *j = must_get(t, "acme", "24h", "recipient_domain", NULL);
     ck_assert_str_eq(str(j, "by"), "recipient_domain");
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 2);
+    ck_assert_int_eq(jint(j, "groups_total"), 2);
     groups_are(j, "recipient_domain", (const char *[]){"yahoo.com", "gmail.com"}, 2);
-    json_t *g = json_array_get(json_object_get(j, "groups"), 1);
+    json_t *g = group_at(j, 1);
     ck_assert_ptr_null(json_object_get(g, "mailbox"));
     uint64_t c[ENG_NTYPES];
     memcpy(c, now_mix, sizeof(c));
@@ -352,8 +357,8 @@ START_TEST(group_by_domain)
     /* 7d: gmail.com 100 (a 40 + e 10 + c 50), yahoo.com 103 (b 100 + f 3) */
     j = must_get(t, "acme", "7d", "recipient_domain", NULL);
     groups_are(j, "recipient_domain", (const char *[]){"yahoo.com", "gmail.com"}, 2);
-    ck_assert_uint_eq(count(json_array_get(json_object_get(j, "groups"), 1), "sent"), 100);
-    ck_assert_uint_eq(count(json_array_get(json_object_get(j, "groups"), 1), "complaint"), 3);
+    ck_assert_uint_eq(count(group_at(j, 1), "sent"), 100);
+    ck_assert_uint_eq(count(group_at(j, 1), "complaint"), 3);
     json_decref(j);
     eng_table_destroy(t);
 }
@@ -373,8 +378,8 @@ START_TEST(sort_ties_by_name)
     json_decref(j);
     /* the limit keeps the first ones of that same order */
     j = must_get(t, "acme", "1h", "mailbox", "3");
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 5);
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "limit")), 3);
+    ck_assert_int_eq(jint(j, "groups_total"), 5);
+    ck_assert_int_eq(jint(j, "limit"), 3);
     groups_are(j, "mailbox", (const char *[]){"q@a.io", "a@a.io", "m@a.io"}, 3);
     json_decref(j);
     eng_table_destroy(t);
@@ -399,7 +404,7 @@ START_TEST(limit_and_groups_total)
     for (size_t c = 0; c < MP_ARRAY_LEN(cases); c++) {
         json_t *j = must_get(t, "acme", "1h", "mailbox", cases[c].limit);
         json_t *g = json_object_get(j, "groups");
-        ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 250);
+        ck_assert_int_eq(jint(j, "groups_total"), 250);
         ck_assert_uint_eq(json_array_size(g), cases[c].want);
         for (size_t x = 0; x < cases[c].want; x++) {
             char mb[32];
@@ -411,8 +416,8 @@ START_TEST(limit_and_groups_total)
     }
     /* the domain scope holds one group with everything */
     json_t *j = must_get(t, "acme", "1h", "recipient_domain", "1");
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 1);
-    ck_assert_uint_eq(count(json_array_get(json_object_get(j, "groups"), 0), "sent"),
+    ck_assert_int_eq(jint(j, "groups_total"), 1);
+    ck_assert_uint_eq(count(group_at(j, 0), "sent"),
                       250 * 251 / 2);
     json_decref(j);
     eng_table_destroy(t);
@@ -602,7 +607,7 @@ START_TEST(scan_is_bounded)
         json_t *j = must_scan(t, cases[c].scan_max, "5");
         ck_assert_int_eq(json_integer_value(json_object_get(j, "keys_scanned")),
                          (json_int_t)cases[c].scanned);
-        ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")),
+        ck_assert_int_eq(jint(j, "groups_total"),
                          (json_int_t)cases[c].scanned);
         ck_assert(json_is_boolean(json_object_get(j, "truncated")));
         ck_assert_int_eq(json_is_true(json_object_get(j, "truncated")), cases[c].truncated);
@@ -629,8 +634,8 @@ START_TEST(scan_is_bounded)
     put(t, "acme", "old@acme.example", "gmail.com", ENG_SENT, 1, T0 - 2 * HOUR);
     j = must_scan(t, 2, "5");
     ck_assert_int_eq(json_integer_value(json_object_get(j, "keys_scanned")), 2);
-    ck_assert_int_eq(json_integer_value(json_object_get(j, "groups_total")), 1);
-    ck_assert_str_eq(str(json_array_get(json_object_get(j, "groups"), 0), "mailbox"),
+    ck_assert_int_eq(jint(j, "groups_total"), 1);
+    ck_assert_str_eq(str(group_at(j, 0), "mailbox"),
                      "m299@acme.example");
     json_decref(j);
     eng_table_destroy(t);
