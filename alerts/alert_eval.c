@@ -216,19 +216,11 @@ static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
         alert_eval_rec_dirty(e, i);
     if (notify) {
         alert_group_queue(e, i, tenant);
-        pthread_mutex_lock(&e->watch_mu);
-        if (e->watch)
-            mp_wake_notify(e->watch);
-        pthread_mutex_unlock(&e->watch_mu);
+        mp_watch_notify(&e->watch);
     }
 }
 
-void alert_eval_watch(struct alert_eval *e, struct mp_wake *w)
-{
-    pthread_mutex_lock(&e->watch_mu);
-    e->watch = w;
-    pthread_mutex_unlock(&e->watch_mu);
-}
+void alert_eval_watch(struct alert_eval *e, struct mp_wake *w) { mp_watch_set(&e->watch, w); }
 
 /* Evaluates the rules in `mask` (bit per rule index) that apply to the
  * key's scope on a consistent read of `k`. A key that a frame is still writing, or that
@@ -509,7 +501,7 @@ static void eval__free(struct alert_eval *e)
     eng_store_batch_free(e->wb);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->reload_mu);
-    pthread_mutex_destroy(&e->watch_mu);
+    mp_watch_destroy(&e->watch);
     free(e);
 }
 
@@ -548,7 +540,7 @@ int alert_eval_start(struct eng_table *t, struct alert_sender *s,
     }
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->reload_mu, NULL);
-    pthread_mutex_init(&e->watch_mu, NULL);
+    mp_watch_init(&e->watch);
     mp_hist_init(&e->pass_hist, mp_hist_latency_ns, MP_HIST_LATENCY_N);
     mp_hist_init(&e->sweep_hist, mp_hist_latency_ns, MP_HIST_LATENCY_N);
     e->t = t;

@@ -31,6 +31,7 @@
 #include "alert_route.h"
 #include "mp_atomic.h"
 #include "mp_hist.h"
+#include "mp_wake.h"
 
 /* Lifecycle states. Stored on disk (alert_state.c): fixed numbers. */
 enum { ST_INACTIVE = 0, ST_PENDING = 1, ST_FIRING = 2 };
@@ -82,10 +83,7 @@ struct eval_cfg {
 
 struct alert_eval {
     struct eng_table *t;
-    /* told when an alert fires, resolves or changes severity (the gate);
-     * under watch_mu, so alert_eval_watch(NULL) is a clean hand-back */
-    pthread_mutex_t watch_mu;
-    struct mp_wake *watch;
+    struct mp_watch watch; /* told when an alert fires, resolves or changes severity */
     struct alert_sender *s;
     struct eng_store *store;
     struct alert_silences *silences; /* borrowed; thread-safe on its own */

@@ -48,26 +48,12 @@ struct alert_silences {
     struct eng_store *store;
     alert_silence_commit_fn commit;
     void *commit_arg;
-    /* told of every change (the gate); under watch_mu, so that once
-     * alert_silences_watch(NULL) returns nobody touches the old one */
-    pthread_mutex_t watch_mu;
-    struct mp_wake *watch;
+    struct mp_watch watch; /* told of every change (the gate) */
 };
-
-/* A silence came or ended early: whoever watches looks again now. */
-static void silences__changed(struct alert_silences *ss)
-{
-    pthread_mutex_lock(&ss->watch_mu);
-    if (ss->watch)
-        mp_wake_notify(ss->watch);
-    pthread_mutex_unlock(&ss->watch_mu);
-}
 
 void alert_silences_watch(struct alert_silences *ss, struct mp_wake *w)
 {
-    pthread_mutex_lock(&ss->watch_mu);
-    ss->watch = w;
-    pthread_mutex_unlock(&ss->watch_mu);
+    mp_watch_set(&ss->watch, w);
 }
 
 static void matcher__free(struct matcher *m)
@@ -434,7 +420,7 @@ int alert_silences_open(struct eng_store *store, alert_silence_commit_fn commit,
         return MP_ERR_NOMEM;
     }
     pthread_mutex_init(&ss->mu, NULL);
-    pthread_mutex_init(&ss->watch_mu, NULL);
+    mp_watch_init(&ss->watch);
     ss->store = store;
     ss->commit = commit;
     ss->commit_arg = arg;
@@ -461,7 +447,7 @@ void alert_silences_free(struct alert_silences *ss)
         silence__free(&ss->v[i]);
     free(ss->v);
     pthread_mutex_destroy(&ss->mu);
-    pthread_mutex_destroy(&ss->watch_mu);
+    mp_watch_destroy(&ss->watch);
     free(ss);
 }
 
@@ -589,7 +575,7 @@ int alert_silence_put_json(struct alert_silences *ss, const char *body, size_t l
     if (rc != MP_OK)
         silence__free(&s);
     else
-        silences__changed(ss);
+        mp_watch_notify(&ss->watch);
     json_decref(o);
     return rc;
 }
@@ -617,7 +603,7 @@ int alert_silence_expire(struct alert_silences *ss, const char *id, const char *
     }
     pthread_mutex_unlock(&ss->mu);
     if (rc == MP_OK)
-        silences__changed(ss);
+        mp_watch_notify(&ss->watch);
     return rc;
 }
 

@@ -36,3 +36,26 @@ void mp_wake_notify(struct mp_wake *w)
     mp_add_release(&w->word, 1);
     syscall(SYS_futex, (uint32_t *)&w->word, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
+
+void mp_watch_init(struct mp_watch *s)
+{
+    pthread_mutex_init(&s->mu, NULL);
+    s->w = NULL;
+}
+
+void mp_watch_destroy(struct mp_watch *s) { pthread_mutex_destroy(&s->mu); }
+
+void mp_watch_set(struct mp_watch *s, struct mp_wake *w)
+{
+    pthread_mutex_lock(&s->mu);
+    s->w = w;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void mp_watch_notify(struct mp_watch *s)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->w)
+        mp_wake_notify(s->w);
+    pthread_mutex_unlock(&s->mu);
+}

@@ -20,6 +20,7 @@
 #ifndef MP_WAKE_H
 #define MP_WAKE_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "mp_atomic.h"
@@ -29,11 +30,26 @@ struct mp_wake {
     mp_atomic_u32 sleeping; /* 1 between prepare and done */
 };
 
+/* A slot where one watcher leaves its wake word for a module to notify
+ * (the evaluator and the silences tell the gate of changes). Set and
+ * notify under a mutex, so that once mp_watch_set(NULL) returns the old
+ * word is never touched again: the watcher may then free it. */
+struct mp_watch {
+    pthread_mutex_t mu;
+    struct mp_wake *w;
+};
+
 uint32_t mp_wake_prepare(struct mp_wake *w);
 /* Sleeps until the word moves off `seen`, timeout_ns passes (<= 0: no
  * sleep) or a signal; returns nothing: the caller checks for work. */
 void mp_wake_wait(struct mp_wake *w, uint32_t seen, int64_t timeout_ns);
 void mp_wake_done(struct mp_wake *w);
 void mp_wake_notify(struct mp_wake *w);
+
+void mp_watch_init(struct mp_watch *s);
+void mp_watch_destroy(struct mp_watch *s);
+void mp_watch_set(struct mp_watch *s, struct mp_wake *w);
+/* Notifies the watcher's word, if one is set. */
+void mp_watch_notify(struct mp_watch *s);
 
 #endif

@@ -220,17 +220,36 @@ static int active_has(const char *tenant, const char *state)
     return yes;
 }
 
-/* Polls until active_has(tenant, state) equals want: the evaluator runs on
- * its own thread, and a loaded machine may take it longer than any fixed sleep. */
-static int active_becomes(const char *tenant, const char *state, int want, int timeout_ms)
+/* Polls until holds(arg) is 1 or timeout_ms passes: the evaluator (and
+ * the gate) run on their own threads, and a loaded machine may take them
+ * longer than any fixed sleep. */
+static int eventually(int (*holds)(const void *arg), const void *arg, int timeout_ms)
 {
     int64_t end = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
     do {
-        if (active_has(tenant, state) == want)
+        if (holds(arg))
             return 1;
-        usleep(5 * 1000);
+        usleep(2 * 1000);
     } while (mp_mono_ns() < end);
     return 0;
+}
+
+struct active_q {
+    const char *tenant, *state;
+    int want;
+};
+
+static int active_is(const void *arg)
+{
+    const struct active_q *q = arg;
+    return active_has(q->tenant, q->state) == q->want;
+}
+
+/* Polls until active_has(tenant, state) equals want. */
+static int active_becomes(const char *tenant, const char *state, int want, int timeout_ms)
+{
+    struct active_q q = {tenant, state, want};
+    return eventually(active_is, &q, timeout_ms);
 }
 
 START_TEST(pending_for_then_firing)
@@ -741,15 +760,22 @@ static int gate_pauses(struct alert_gate *g, const char *tenant)
     return a.decision == ALERT_GATE_PAUSE;
 }
 
-static int gate_becomes(struct alert_gate *g, const char *tenant, int want, int timeout_ms)
+struct gate_q {
+    struct alert_gate *g;
+    const char *tenant;
+};
+
+static int gate_paused(const void *arg)
 {
-    int64_t end = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
-    do {
-        if (gate_pauses(g, tenant) == want)
-            return 1;
-        usleep(2 * 1000);
-    } while (mp_mono_ns() < end);
-    return 0;
+    const struct gate_q *q = arg;
+    return gate_pauses(q->g, q->tenant);
+}
+
+static int gate_cooling(const void *arg)
+{
+    struct alert_gate_figures f;
+    alert_gate_figures(((const struct gate_q *)arg)->g, &f);
+    return f.cooling == 1;
 }
 
 START_TEST(gate_pushed_by_evaluator)
@@ -769,17 +795,11 @@ START_TEST(gate_pushed_by_evaluator)
     ck_assert_msg(f1.syncs - f0.syncs <= 1, "%llu syncs in 500 ms of idling",
                   (unsigned long long)(f1.syncs - f0.syncs));
     bounce("gated", 100, 60); /* 60%: critical */
-    ck_assert_msg(gate_becomes(g, "gated", 1, 5000), "no pause 5 s after the crossing");
+    struct gate_q q = {g, "gated"};
+    ck_assert_msg(eventually(gate_paused, &q, 5000), "no pause 5 s after the crossing");
     bounce("gated", 900, 0); /* 6%: under the resolve line: cooling, still paused */
     ck_assert(active_becomes("gated", "firing", 0, 5000));
-    int64_t end = mp_mono_ns() + 5000000000LL;
-    do {
-        alert_gate_figures(g, &f1);
-        if (f1.cooling == 1)
-            break;
-        usleep(2 * 1000);
-    } while (mp_mono_ns() < end);
-    ck_assert_uint_eq(f1.cooling, 1);
+    ck_assert(eventually(gate_cooling, &q, 5000));
     ck_assert(gate_pauses(g, "gated"));
     alert_gate_free(g);
 }
