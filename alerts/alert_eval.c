@@ -490,6 +490,7 @@ static void eval__free(struct alert_eval *e)
     if (e->has_next)
         cfg__free(&e->next);
     alert_group_free_all(e);
+    mp_watch_destroy(&e->watch); /* the gate has unwatched before stop */
     free((char *)e->ng.external_url);
     alert_walk_free(e);
     free(e->dirty);
@@ -501,7 +502,6 @@ static void eval__free(struct alert_eval *e)
     eng_store_batch_free(e->wb);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->reload_mu);
-    mp_watch_destroy(&e->watch);
     free(e);
 }
 
