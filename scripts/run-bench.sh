@@ -43,6 +43,10 @@ echo "== restart with 1,000,000 keys in the store (3 restarts)"
 load
 "$dir/bench_restart" --keys 1000000 --restarts 3
 
+echo "== an idle daemon: CPU and wake-ups over 60 s"
+load
+"$dir/bench_idle" --seconds 60
+
 echo "== crossing-to-webhook latency, idle engine (3 runs x 200 crossings)"
 load
 for i in 1 2 3; do "$dir/bench_latency" --n 200; done
