@@ -34,6 +34,11 @@
 
 enum alert_status { ALERT_STATUS_FIRING = 0, ALERT_STATUS_RESOLVED = 1 };
 
+/* One label (or annotation) of an alert, borrowed. */
+struct alert_label {
+    const char *name, *value;
+};
+
 /* One alert as it goes out. Strings are borrowed for the call's duration. */
 struct alert_instance {
     const struct alert_rule *rule;
@@ -48,6 +53,16 @@ struct alert_instance {
     int64_t starts_ms;
     int64_t ends_ms; /* 0 while firing */
     int rule_removed; /* resolved because its rule left the rules file */
+    /* External alerts (alert_eval_external, alert_external.h): raised by a
+     * source that is not a counter (a blocklist check, DMARC reports). Its
+     * labels are part of its identity (the fingerprint hashes them, after
+     * the scope labels, only when there are any); its annotations replace
+     * the counter figures (summary included). rule is a stand-in. */
+    int external;
+    const struct alert_label *labels;
+    size_t nlabels;
+    const struct alert_label *annotations;
+    size_t nannotations;
 };
 
 /* FROZEN (see above). 16 lowercase hex digits + NUL. */
