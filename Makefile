@@ -61,8 +61,9 @@ INGEST_PKGS := libzmq libprotobuf-c
 # yaml-0.1: base/mp_yaml, the config walker, is linked by the alert side's
 # rules file parser (alerts/alert_rules_file) and the daemon's config.
 ALERTS_PKGS := libcurl jansson libcrypto yaml-0.1
-DAEMON_PKGS := libmicrohttpd
-CLI_PKGS := libzmq libprotobuf-c libcurl jansson libmicrohttpd libcrypto
+# libcares: base/mp_dnsq, the blocklist queries (the daemon's checker, `mailpulse blocklist`).
+DAEMON_PKGS := libmicrohttpd libcares
+CLI_PKGS := libzmq libprotobuf-c libcurl jansson libmicrohttpd libcrypto libcares
 ALL_PKGS := $(sort $(ENGINE_PKGS) $(INGEST_PKGS) $(ALERTS_PKGS) $(DAEMON_PKGS) $(CLI_PKGS))
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
