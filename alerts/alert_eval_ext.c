@@ -34,7 +34,7 @@ static int ext__check_pairs(const char *what, const struct alert_label *l, size_
                             char *err, size_t errlen)
 {
     if (n > ALERT_EXT_LABELS_MAX) {
-        snprintf(err, errlen, "%zu %s, at most %d", n, what, ALERT_EXT_LABELS_MAX);
+        snprintf(err, errlen, "%zu %ss, at most %d", n, what, ALERT_EXT_LABELS_MAX);
         return MP_ERR_INVAL;
     }
     for (size_t i = 0; i < n; i++) {
@@ -44,7 +44,7 @@ static int ext__check_pairs(const char *what, const struct alert_label *l, size_
             return MP_ERR_INVAL;
         }
         for (size_t r = 0; r < sizeof(ext__reserved) / sizeof(*ext__reserved); r++) {
-            if (strcmp(l[i].name, ext__reserved[r]) == 0 && (labels || r != 0)) {
+            if (labels && strcmp(l[i].name, ext__reserved[r]) == 0) {
                 snprintf(err, errlen, "%s name \"%s\" is the evaluator's own", what, l[i].name);
                 return MP_ERR_INVAL;
             }

@@ -19,10 +19,10 @@
  * fingerprint hashes the rule name, tenant and then each label's name and
  * value, so keep the labels' order fixed for one alert.
  *
- * Labels and annotations: names [A-Za-z_][A-Za-z0-9_]*, never one the
- * evaluator sets itself (alertname, rule, severity, tenant, mailbox,
- * recipient_domain, provider, campaign); values up to ALERT_EXT_VALUE_MAX
- * bytes; at most ALERT_EXT_LABELS_MAX of each. The annotation "summary"
+ * Labels and annotations: names [A-Za-z_][A-Za-z0-9_]*, distinct; a label
+ * never one the evaluator sets itself (alertname, rule, severity, tenant,
+ * mailbox, recipient_domain, provider, campaign); values up to
+ * ALERT_EXT_VALUE_MAX bytes; at most ALERT_EXT_LABELS_MAX of each. The annotation "summary"
  * replaces the summary line (default: "<rule> <severity> for tenant <t>
  * <label> <value>..."). Routes and silences match the labels as any other.
  *
