@@ -178,6 +178,14 @@ void alert_notify_what(const struct alert_instance *a, char *buf, size_t n)
     const struct alert_rule *r = a->rule;
     const struct alert_value *v = &a->v;
     char cur[48], base[48];
+    if (a->external) { /* no counter figures: what names it */
+        int len = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < a->nlabels && len >= 0 && (size_t)len < n; i++)
+            len += snprintf(buf + len, n - (size_t)len, "%s%s %s", i ? ", " : "",
+                            a->labels[i].name, a->labels[i].value);
+        return;
+    }
     switch (r->kind) {
     case ALERT_KIND_COUNT:
         snprintf(buf, n, "%llu %s over %s", (unsigned long long)v->num, r->num_label,

@@ -83,7 +83,8 @@ const char *alert_severity_name(int sev);
  *     annotations.summary ("bounce_rate 2.31% for tenant acme mailbox x
  *     (231 of 10000 delivered over 1h), warning at 2.00%");
  *   alert_notify_what(): the figures behind the value, as the summary
- *     gives them in parentheses ("231 of 10000 delivered over 1h");
+ *     gives them in parentheses ("231 of 10000 delivered over 1h"); for an
+ *     external alert its labels ("ip 192.0.2.10, zone zen.example");
  *   alert_notify_scope(): " mailbox x", " recipient domain y" or "";
  *   alert_notify_value_text(): a value of rule r (ppb) through base/mp_fmt:
  *     "2.31%" (ratio, drop, trend), "3.2x" (spike), "12" (count);

@@ -20,6 +20,7 @@
 
 #include "alert_eval.h"
 #include "alert_external.h"
+#include "alert_render.h"
 #include "alert_sender.h"
 #include "alert_silence.h"
 #include "check_main.h"
@@ -43,14 +44,15 @@ static struct {
 
 static const struct alert_receiver HOOK = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK};
 
-static void start_eval(void)
+/* A rules file of one count rule `name` (the external alerts' neighbour),
+ * and the route of every tenant to the hook. */
+static struct alert_ruleset *count_rules(const char *name, struct alert_routes **routes)
 {
-    struct alert_receiver r = HOOK;
-    r.url = X.url;
     struct alert_ruleset *rs;
     struct alert_rule rule;
+    size_t idx = 0;
     memset(&rule, 0, sizeof(rule));
-    snprintf(rule.name, sizeof(rule.name), "counted");
+    snprintf(rule.name, sizeof(rule.name), "%s", name);
     rule.kind = ALERT_KIND_COUNT;
     rule.enabled = 1;
     rule.scopes = 1u << ENG_SCOPE_TENANT;
@@ -60,10 +62,17 @@ static void start_eval(void)
     alert_rule_derive(&rule);
     ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
     ck_assert_int_eq(alert_ruleset_add(rs, &rule), MP_OK);
+    ck_assert_int_eq(alert_routes_create(routes), MP_OK);
+    ck_assert_int_eq(alert_routes_set_default(*routes, &idx, 1), MP_OK);
+    return rs;
+}
+
+static void start_eval(void)
+{
+    struct alert_receiver r = HOOK;
+    r.url = X.url;
     struct alert_routes *routes;
-    size_t idx = 0;
-    ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
-    ck_assert_int_eq(alert_routes_set_default(routes, &idx, 1), MP_OK);
+    struct alert_ruleset *rs = count_rules("counted", &routes);
     struct alert_eval_opts eo = {.rules = rs, .receivers = &r, .nreceivers = 1, .routes = routes,
                                  .max_keys = 1024, .store = X.store, .group_interval_ms = 50,
                                  .silences = X.silences};
@@ -297,31 +306,47 @@ START_TEST(reload_leaves_it_alone)
 {
     ck_assert_int_eq(raise_bl("bl.test", ALERT_SEV_CRITICAL, "127.0.0.2"), MP_OK);
     json_decref(alert_of(0));
-    struct alert_ruleset *rs;
     struct alert_routes *routes;
-    size_t idx = 0;
     struct alert_receiver r = HOOK;
     r.url = X.url;
-    ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
-    struct alert_rule rule;
-    memset(&rule, 0, sizeof(rule));
-    snprintf(rule.name, sizeof(rule.name), "other");
-    rule.kind = ALERT_KIND_COUNT;
-    rule.enabled = 1;
-    rule.scopes = 1u << ENG_SCOPE_TENANT;
-    rule.num_types = 1u << ENG_SPAM_TRAP;
-    ck_assert_int_eq(alert_window_parse("1h", &rule.window), 0);
-    rule.critical_ppb = 1;
-    alert_rule_derive(&rule);
-    ck_assert_int_eq(alert_ruleset_add(rs, &rule), MP_OK);
-    ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
-    ck_assert_int_eq(alert_routes_set_default(routes, &idx, 1), MP_OK);
+    struct alert_ruleset *rs = count_rules("other", &routes);
     ck_assert_int_eq(alert_eval_reload(X.eval, rs, &r, 1, routes), MP_OK);
     quiet(1, 400); /* its rule is not in any rules file: nothing resolves */
     ck_assert_uint_eq(active(), 1);
 }
 END_TEST
 
+/* Slack, PagerDuty and email show an external alert's summary and labels,
+ * never counter figures it does not have. */
+START_TEST(receivers_render_the_summary)
+{
+    struct alert_rule rule;
+    memset(&rule, 0, sizeof(rule));
+    snprintf(rule.name, sizeof(rule.name), "blocklisted");
+    snprintf(rule.alertname, sizeof(rule.alertname), "blocklisted");
+    struct alert_label l[] = {{"ip", "192.0.2.10"}, {"zone", "bl.test"}};
+    struct alert_label an[] = {{"summary", "IP 192.0.2.10 of tenant acme is listed on bl.test"},
+                               {"return_code", "127.0.0.2"}};
+    struct alert_instance a = {.rule = &rule, .severity = ALERT_SEV_CRITICAL, .tenant = "acme",
+                               .starts_ms = mp_now_ms(), .external = 1, .labels = l,
+                               .nlabels = 2, .annotations = an, .nannotations = 2};
+    static const int types[] = {ALERT_RECEIVER_SLACK, ALERT_RECEIVER_PAGERDUTY,
+                                ALERT_RECEIVER_EMAIL};
+    for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++) {
+        struct alert_receiver rc = {.name = "r", .type = types[i], .url = "http://h/x",
+                                    .routing_key = "0123456789abcdef0123456789abcdef",
+                                    .mail_from = "a@b.example", .mail_to = "c@d.example"};
+        char *body = alert_render_for(types[i])->body(&rc, NULL, &a, 1, mp_now_ms());
+        ck_assert_ptr_nonnull(body);
+        ck_assert_msg(strstr(body, "is listed on bl.test") && strstr(body, "192.0.2.10"),
+                      "type %d: %s", types[i], body);
+        ck_assert_msg(!strstr(body, "0.00%") && !strstr(body, "threshold"), "type %d: %s",
+                      types[i], body);
+        free(body);
+    }
+}
+END_TEST
+
 CHECK_SUITE("alert_eval_ext", 30, setup, teardown, check_refuses, fires_escalates_resolves,
             labels_make_the_identity, state_survives_a_restart, silence_mutes_and_gate_sees_it,
-            reload_leaves_it_alone)
+            reload_leaves_it_alone, receivers_render_the_summary)

@@ -149,6 +149,7 @@ static void dnsbl__tell(struct mp_dnsbl *d, struct dnsbl_check *k, const struct 
     struct alert_external x = {.rule = MP_DNSBL_RULE, .tenant = k->t->tenant,
                                .severity = a ? ALERT_SEV_CRITICAL : ALERT_SEV_NONE,
                                .gate_sev = d->c->pause_sends ? ALERT_SEV_CRITICAL : 0,
+                               .repeat_ms = MP_DNSBL_REPEAT_MS,
                                .labels = labels, .nlabels = 2, .annotations = ann,
                                .nannotations = na};
     int rc = alert_eval_external(d->eval, &x);

@@ -13,7 +13,8 @@
  *          an unreachable resolver) -> counted by reason, nothing else:
  *          the alert keeps its state (a firing one stays firing, a clean
  *          target stays clean), never read as listed or not listed.
- * With blocklists.pause_sends the alert pauses the tenant's sends (the
+ * Receivers are reminded every 4 hours while a listing lasts (the rules'
+ * default repeat_interval). With blocklists.pause_sends the alert pauses the tenant's sends (the
  * gate, as a tenant-scope rule with `gate: critical`).
  *
  * Rounds: the first within a tenth of the interval (at most 10 s) of the
@@ -39,6 +40,8 @@
 #include "mp_dnsq.h"
 
 #define MP_DNSBL_RULE "blocklisted"
+/* A reminder while a listing lasts, as the rules' default repeat_interval. */
+#define MP_DNSBL_REPEAT_MS (4 * 3600 * 1000LL)
 
 struct mp_dnsbl;
 
