@@ -61,8 +61,8 @@ static void cli__print_commands(FILE *f)
           "commands:\n",
           f);
     for (size_t i = 0; i < MP_ARRAY_LEN(cli__cmds); i++)
-        fprintf(f, "  %-7s %s\n", cli__cmds[i]->name, cli__cmds[i]->summary);
-    fprintf(f, "  %-7s %s\n", "help", "show this list, or 'help <command>' for a command's options");
+        fprintf(f, "  %-9s %s\n", cli__cmds[i]->name, cli__cmds[i]->summary);
+    fprintf(f, "  %-9s %s\n", "help", "show this list, or 'help <command>' for a command's options");
     fputs("\nRun 'mailpulse <command> --help' for a command's options, 'mailpulse -V'\n"
           "for the version.\n"
           "\n"
