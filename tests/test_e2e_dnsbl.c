@@ -20,6 +20,11 @@
  *   silence_mutes_a_listing
  *       With a silence on ip=192.0.2.10 (mailpulse silence add), the
  *       listing fires (listed in /v1/alerts) but no notification goes out.
+ *   cli_check_exit_codes
+ *       `mailpulse blocklist check` against the same server: listed (exit 1,
+ *       the code and TXT printed), an IPv6 address listed by its nibbles,
+ *       not listed (0), 127.255.255.254 and a silent resolver (3, the
+ *       reason printed), bad usage (2).
  */
 #include <check.h>
 #include <netinet/in.h>
@@ -222,5 +227,67 @@ START_TEST(silence_mutes_a_listing)
 }
 END_TEST
 
+/* `mailpulse blocklist check args...`: its exit status, its stdout in out. */
+static int bl_cli(const char *name, char *const *args, char *out, size_t n)
+{
+    char *argv[16];
+    size_t k = 0;
+    argv[k++] = W.mailpulse;
+    argv[k++] = "blocklist";
+    for (; *args && k < 15; args++)
+        argv[k++] = *args;
+    argv[k] = NULL;
+    struct e2e_proc p;
+    char *text = NULL;
+    size_t len = 0;
+    must_ok(e2e_run(&p, name, W.dir, argv, 10000, W.err, sizeof(W.err)));
+    e2e_read_file(p.out_path, &text, &len);
+    snprintf(out, n, "%s", text ? text : "");
+    free(text);
+    return WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
+}
+
+START_TEST(cli_check_exit_codes)
+{
+    char res[32], silent[32], out[1024];
+    snprintf(res, sizeof(res), "127.0.0.1:%u", (unsigned)dns_start());
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    must(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+             getsockname(fd, (struct sockaddr *)&sa, &sl) == 0, "no UDP socket");
+    snprintf(silent, sizeof(silent), "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    zone_write(LISTED_NAME " A 127.0.0.2\n" LISTED_NAME " TXT see https://bl.test/\n"
+               "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.test A 127.0.0.4\n"
+               "11.2.0.192.bl.test A 127.255.255.254\n");
+    int rc = bl_cli("listed", (char *[]){"check", "192.0.2.10", "--zone", "bl.test", "--resolver",
+                                        res, NULL}, out, sizeof(out));
+    must(rc == 1 && strstr(out, "listed      bl.test  127.0.0.2  see https://bl.test/"),
+         "listed: exit %d, %s", rc, out);
+    rc = bl_cli("listed6", (char *[]){"check", "2001:db8::25", "--zone", "bl.test", "--resolver",
+                                     res, NULL}, out, sizeof(out));
+    must(rc == 1 && strstr(out, "127.0.0.4"), "listed v6: exit %d, %s", rc, out);
+    rc = bl_cli("clean", (char *[]){"check", "192.0.2.12", "--zone", "bl.test", "--resolver", res,
+                                   NULL}, out, sizeof(out));
+    must(rc == 0 && strstr(out, "not-listed  bl.test"), "clean: exit %d, %s", rc, out);
+    rc = bl_cli("refused", (char *[]){"check", "192.0.2.11", "--zone", "bl.test", "--resolver",
+                                     res, NULL}, out, sizeof(out));
+    must(rc == 3 && strstr(out, "error       bl.test  refused_by_list"), "refused: exit %d, %s",
+         rc, out);
+    rc = bl_cli("silent", (char *[]){"check", "192.0.2.10", "--zone", "bl.test", "--resolver",
+                                    silent, "--timeout-ms", "200", NULL}, out, sizeof(out));
+    must(rc == 3 && strstr(out, "timeout"), "silent: exit %d, %s", rc, out);
+    rc = bl_cli("usage", (char *[]){"check", "--zone", "bl.test", NULL}, out, sizeof(out));
+    must(rc == 2, "usage: exit %d", rc);
+    rc = bl_cli("badres", (char *[]){"check", "192.0.2.10", "--resolver", "dns.example:53", NULL},
+                out, sizeof(out));
+    must(rc == 2, "a host-name resolver: exit %d", rc);
+    close(fd);
+    dns_stop();
+    W.passed = 1;
+}
+END_TEST
+
 EW_SUITE("e2e_dnsbl", 90, setup, teardown, {listing_fires_restart_keeps_it_delisting_resolves, 0},
-         {errors_are_counted_never_read, 0}, {silence_mutes_a_listing, 0})
+         {errors_are_counted_never_read, 0}, {silence_mutes_a_listing, 0},
+         {cli_check_exit_codes, 0})
