@@ -80,6 +80,19 @@ static void dns_stop(void)
     must(e2e_proc_signal_wait(&DNS, SIGTERM, EW_STOP_MS) == MP_OK, "dnsbl_server did not stop");
 }
 
+/* A resolver nobody answers for: a UDP socket bound on loopback, never
+ * read; its port in *port, the socket returned (close it). */
+static int silent_resolver(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    must(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+             getsockname(fd, (struct sockaddr *)&sa, &sl) == 0, "no UDP socket");
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
 /* A receiver "dns-hook" and the daemon, with `blocklists` (printf-style). */
 static size_t start_with(const char *blocklists)
 {
@@ -177,16 +190,12 @@ START_TEST(errors_are_counted_never_read)
 {
     char conf[1400];
     uint16_t port = dns_start();
-    /* a resolver nobody answers for: bound, never read */
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
-    must(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-             getsockname(fd, (struct sockaddr *)&sa, &sl) == 0, "no UDP socket");
+    uint16_t silent;
+    int fd = silent_resolver(&silent);
     snprintf(conf, sizeof(conf),
              CONF_HEAD "    silent.test:\n      type: ip\n      resolver: \"127.0.0.1:%u\"\n"
                        "  tenants:\n    acme: {ips: [192.0.2.10]}\n",
-             (unsigned)port, (unsigned)ntohs(sa.sin_port));
+             (unsigned)port, (unsigned)silent);
     zone_write(LISTED_NAME " A 127.255.255.254\n");
     size_t k = start_with(conf);
     wait_at_least("mailpulse_dnsbl_errors_total{reason=\"timeout\"}", 2, 8000);
@@ -251,12 +260,9 @@ START_TEST(cli_check_exit_codes)
 {
     char res[32], silent[32], out[1024];
     snprintf(res, sizeof(res), "127.0.0.1:%u", (unsigned)dns_start());
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t sl = sizeof(sa);
-    must(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-             getsockname(fd, (struct sockaddr *)&sa, &sl) == 0, "no UDP socket");
-    snprintf(silent, sizeof(silent), "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+    uint16_t sport;
+    int fd = silent_resolver(&sport);
+    snprintf(silent, sizeof(silent), "127.0.0.1:%u", (unsigned)sport);
     zone_write(LISTED_NAME " A 127.0.0.2\n" LISTED_NAME " TXT see https://bl.test/\n"
                "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.test A 127.0.0.4\n"
                "11.2.0.192.bl.test A 127.255.255.254\n");
