@@ -22,9 +22,18 @@
  * Labels and annotations: names [A-Za-z_][A-Za-z0-9_]*, distinct; a label
  * never one the evaluator sets itself (alertname, rule, severity, tenant,
  * mailbox, recipient_domain, provider, campaign); values up to
- * ALERT_EXT_VALUE_MAX bytes; at most ALERT_EXT_LABELS_MAX of each. The annotation "summary"
- * replaces the summary line (default: "<rule> <severity> for tenant <t>
- * <label> <value>..."). Routes and silences match the labels as any other.
+ * ALERT_EXT_VALUE_MAX bytes; at most ALERT_EXT_LABELS_MAX of each. The
+ * annotation "summary" replaces the summary line (default: "<rule>
+ * <severity> for tenant <t> <label> <value>..."); Slack, PagerDuty and email
+ * show it (and the labels) where a rule's alert shows its figures. Silences
+ * match the labels as any other; the evaluator's route matching does too,
+ * but the config's `routes` matchers take their fixed label set only
+ * (alertname, severity, tenant...), so route external alerts by alertname.
+ *
+ * The source owns the state: an alert it stops mentioning stays as it is
+ * (firing stays firing, across restarts too) until it sends ALERT_SEV_NONE.
+ * A call finds its alert by a scan of the evaluator's records (external
+ * alerts are expected to be few: tell changes, not every check's result).
  *
  * The alert is tenant-scoped: with gate_sev set (ALERT_SEV_WARNING: at
  * warning and critical, ALERT_SEV_CRITICAL: at critical), the send gate
