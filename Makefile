@@ -61,8 +61,9 @@ INGEST_PKGS := libzmq libprotobuf-c
 # yaml-0.1: base/mp_yaml, the config walker, is linked by the alert side's
 # rules file parser (alerts/alert_rules_file) and the daemon's config.
 ALERTS_PKGS := libcurl jansson libcrypto yaml-0.1
-DAEMON_PKGS := libmicrohttpd
-CLI_PKGS := libzmq libprotobuf-c libcurl jansson libmicrohttpd libcrypto
+# libcares: base/mp_dnsq, the blocklist queries (the daemon's checker, `mailpulse blocklist`).
+DAEMON_PKGS := libmicrohttpd libcares
+CLI_PKGS := libzmq libprotobuf-c libcurl jansson libmicrohttpd libcrypto libcares
 ALL_PKGS := $(sort $(ENGINE_PKGS) $(INGEST_PKGS) $(ALERTS_PKGS) $(DAEMON_PKGS) $(CLI_PKGS))
 pkg_libs = $(shell pkg-config --libs $(1) 2>/dev/null)
 
@@ -299,9 +300,9 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE
 # The decoder target runs the worker's whole per-frame pipeline (shape,
 # limits, decode, validate, record into a table): ingest, engine and base.
 FUZZ_DECODE_SRCS := $(wildcard ingest/*.c engine/*.c base/*.c) $(GEN)/mailpulse.pb-c.c
-FUZZ_DECODE_LIBS = $(call pkg_libs,$(ENGINE_PKGS) $(INGEST_PKGS) $(ALERTS_PKGS)) -lm -pthread
+FUZZ_DECODE_LIBS = $(call pkg_libs,$(ENGINE_PKGS) $(INGEST_PKGS) $(ALERTS_PKGS) libcares) -lm -pthread
 FUZZ_RULES_SRCS := $(wildcard base/*.c engine/*.c alerts/*.c) $(GEN)/rules_example.c
-FUZZ_RULES_LIBS = $(call pkg_libs,$(ENGINE_PKGS) $(ALERTS_PKGS)) -lm -pthread
+FUZZ_RULES_LIBS = $(call pkg_libs,$(ENGINE_PKGS) $(ALERTS_PKGS) libcares) -lm -pthread
 # The events file parser of `mailpulse replay`: pure, so it links only
 # itself and the engine's name and type tables.
 FUZZ_EVF_SRCS := cmd/cli/cli_events_file.c engine/eng_name.c engine/eng_types.c
@@ -324,11 +325,16 @@ $(BUILD)/fuzz_adapt: tests/fuzz/fuzz_adapt.c $(FUZZ_ADAPT_SRCS) $(GEN)/mailpulse
 	clang $(FUZZ_CFLAGS) $(INC_ingest) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
 		tests/fuzz/fuzz_adapt.c $(FUZZ_ADAPT_SRCS) $(call pkg_libs,jansson libcrypto libprotobuf-c) -o $@
 
+# The blocklist answers (base/mp_dnsq.h): c-ares' parsers and what is read from them.
+FUZZ_DNSQ_MAX_LEN ?= 4096
+$(BUILD)/fuzz_dnsq: tests/fuzz/fuzz_dnsq.c base/mp_dnsq.c
+	clang $(FUZZ_CFLAGS) $(INC_base) $^ $(call pkg_libs,libcares) -pthread -o $@
+
 $(BUILD)/fuzz_events_file: tests/fuzz/fuzz_events_file.c $(FUZZ_EVF_SRCS)
 	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags jansson 2>/dev/null) \
 		$^ $(call pkg_libs,jansson) -o $@
 
-.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-seeds
+.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-dnsq fuzz-seeds
 fuzz: $(BUILD)/fuzz_decode
 	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
 	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
@@ -357,6 +363,14 @@ fuzz-adapt: $(BUILD)/fuzz_adapt
 	$(BUILD)/fuzz_adapt -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_ADAPT_MAX_LEN) \
 		-artifact_prefix=$(BUILD)/fuzz-artifacts/ \
 		$(BUILD)/fuzz-adapt-corpus tests/fuzz/corpus/adapt
+
+# The DNS answers of the blocklist checks, seeded with real replies
+# (tests/fuzz/corpus/dnsq: listed, 127.255.255.254, TXT, NXDOMAIN).
+fuzz-dnsq: $(BUILD)/fuzz_dnsq
+	mkdir -p $(BUILD)/fuzz-dnsq-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz_dnsq -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_DNSQ_MAX_LEN) \
+		-artifact_prefix=$(BUILD)/fuzz-artifacts/ \
+		$(BUILD)/fuzz-dnsq-corpus tests/fuzz/corpus/dnsq
 
 # Rewrites the committed seed corpora from their generators (the fuzz
 # targets built with -DFUZZ_WRITE_SEEDS) and rules.example.yaml. Run it

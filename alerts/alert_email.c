@@ -59,6 +59,8 @@ static void email__lines(const struct alert_instance *a, struct email_lines *l)
     alert_notify_value_text(a->rule, alert_notify_threshold(a), thr, sizeof(thr));
     snprintf(l->value, sizeof(l->value), "%s %s (%s at %s)",
              a->status == ALERT_STATUS_FIRING ? "value" : "now", val, sev, thr);
+    if (a->external) /* no figures: its source's summary */
+        alert_notify_summary(a, l->value, sizeof(l->value));
     if (a->rule_removed)
         snprintf(l->what, sizeof(l->what), "rule %s was removed from the rules file",
                  a->rule->name);

@@ -75,6 +75,8 @@ uint32_t alert_eval_rec_new(struct alert_eval *e, uint32_t key_id, size_t rule)
 void alert_eval_rec_free(struct alert_eval *e, uint32_t i)
 {
     struct arec *r = &e->recs[i];
+    alert_ext_free(r->ext);
+    r->ext = NULL;
     if (r->key_id && e->slot[(size_t)r->key_id * e->nrules + r->rule] == i)
         e->slot[(size_t)r->key_id * e->nrules + r->rule] = 0;
     r->used = 0;
@@ -106,6 +108,21 @@ void alert_eval_instance(const struct alert_eval *e, struct eng_key *k,
         a->domain = eng_key_name(e->t, k);
     else if (scope == ENG_SCOPE_CAMPAIGN)
         a->campaign = eng_key_name(e->t, k);
+}
+
+const char *alert_eval_rec_instance(const struct alert_eval *e, const struct arec *r,
+                                    struct alert_instance *a)
+{
+    if (r->ext) {
+        alert_ext_instance(r->ext, a);
+        return r->ext->tenant;
+    }
+    struct eng_key *k = r->used ? eng_table_key(e->t, r->key_id) : NULL;
+    if (!k)
+        return NULL;
+    const char *tenant = eng_key_tenant(e->t, k);
+    alert_eval_instance(e, k, &alert_ruleset_for(e->cfg.rules, tenant)[r->rule], a);
+    return tenant;
 }
 
 /* ---- lifecycle ---- */
@@ -156,7 +173,12 @@ static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
             return;
         }
     }
-    const char *tenant = eng_key_tenant(e->t, k);
+    alert_eval_step(e, i, rule, v, eng_key_tenant(e->t, k), now);
+}
+
+void alert_eval_step(struct alert_eval *e, uint32_t i, const struct alert_rule *rule,
+                     const struct alert_value *v, const char *tenant, int64_t now)
+{
     pthread_mutex_lock(&e->mu);
     struct arec *r = &e->recs[i];
     int was = r->status, sev = v->severity;
@@ -314,6 +336,10 @@ static void eval__sweep(struct alert_eval *e, int64_t now)
         struct arec *r = &e->recs[i];
         if (!r->used || r->status == ST_INACTIVE)
             continue;
+        if (r->ext) { /* its source decides its state; time brings reminders only */
+            alert_ext_sweep(e, i, now);
+            continue;
+        }
         struct eng_key *k = eng_table_key(e->t, r->key_id);
         /* an idle key with a live alert may have left memory: bring it back,
          * so its window can slide below the threshold and resolve */
@@ -322,7 +348,7 @@ static void eval__sweep(struct alert_eval *e, int64_t now)
         eval__eval_key(e, k, 1ULL << r->rule, EV_ALL, now);
         r = &e->recs[i]; /* the pool may have moved */
         if (r->muted && r->status == ST_FIRING && !r->queued)
-            alert_group_unmuted(e, i, k, now);
+            alert_group_unmuted(e, i, now);
         if (r->status != ST_FIRING || r->nstatus != ST_FIRING || r->queued)
             continue;
         const struct alert_rule *rule =
@@ -461,6 +487,7 @@ static void *eval__main(void *arg)
         pthread_mutex_unlock(&e->reload_mu);
         if (has)
             eval__switch(e, &nc, p.now);
+        alert_ext_drain(e, p.now);
         size_t n = eng_table_drain_dirty(e->t, eval__key, &p);
         size_t walked = alert_walk_step(e, p.now);
         int64_t mono = mp_mono_ns();
@@ -491,6 +518,10 @@ static void eval__free(struct alert_eval *e)
         cfg__free(&e->next);
     alert_group_free_all(e);
     mp_watch_destroy(&e->watch); /* the gate has unwatched before stop */
+    alert_ext_free_queue(e);
+    for (uint32_t i = 1; i < e->nrecs; i++)
+        if (e->recs[i].used)
+            alert_ext_free(e->recs[i].ext);
     free((char *)e->ng.external_url);
     alert_walk_free(e);
     free(e->dirty);
@@ -502,6 +533,7 @@ static void eval__free(struct alert_eval *e)
     eng_store_batch_free(e->wb);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->reload_mu);
+    pthread_mutex_destroy(&e->ext_mu);
     free(e);
 }
 
@@ -541,6 +573,7 @@ int alert_eval_start(struct eng_table *t, struct alert_sender *s,
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->reload_mu, NULL);
     mp_watch_init(&e->watch);
+    pthread_mutex_init(&e->ext_mu, NULL);
     mp_hist_init(&e->pass_hist, mp_hist_latency_ns, MP_HIST_LATENCY_N);
     mp_hist_init(&e->sweep_hist, mp_hist_latency_ns, MP_HIST_LATENCY_N);
     e->t = t;

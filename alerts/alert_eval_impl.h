@@ -47,12 +47,31 @@ struct arec {
     uint8_t muted; /* firing news kept back by a silence (alert_group_unmuted) */
     uint32_t next_free;
     struct tgroup *grp;     /* alert_group.c: its notification group, once queued */
+    struct aext *ext;       /* an external alert's (key_id 0, rule unused); NULL: a rule's */
     int64_t since_ms;    /* pending since */
     int64_t starts_ms;   /* firing since */
     int64_t ends_ms;     /* resolved at */
     int64_t notified_ms; /* last notification handed to the outbox */
     int64_t under_ms;    /* firing, under the resolve line since (keep_firing_for); 0: not */
     struct alert_value v;
+};
+
+/* An external alert (alert_external.h; alert_eval_ext.c): what names it,
+ * owned copies. Its stand-in rule makes the lifecycle's checks fire at
+ * value 1 and resolve at 0. Replaced whole (under mu) when an update brings
+ * new annotations: readers under mu see one or the other. */
+struct aext {
+    struct alert_rule rule;
+    char *tenant;
+    struct alert_label *labels, *ann; /* strings in one block with the arrays */
+    size_t nlabels, nann;
+    char fp[17];                      /* alert_fingerprint: the lookup key */
+};
+
+/* One call of alert_eval_external waiting for the evaluator. */
+struct aext_req {
+    struct aext *x;
+    int severity;
 };
 
 /* A tenant with overrides, and the rules a switch changed for it. */
@@ -137,6 +156,11 @@ struct alert_eval {
     struct eval_cfg next;
     int has_next;
 
+    /* alert_eval_external's queue (any thread to the evaluator), under ext_mu. */
+    pthread_mutex_t ext_mu;
+    struct aext_req *ext_q;
+    size_t next_q, capext_q;
+
     pthread_t tid;
     int started;
     mp_atomic_u32 stop;
@@ -165,6 +189,14 @@ void alert_eval_rec_dirty(struct alert_eval *e, uint32_t i);
 void alert_eval_instance(const struct alert_eval *e, struct eng_key *k,
                          const struct alert_rule *rule, struct alert_instance *a);
 
+/* Under mu or on the evaluator thread: record r as an instance (status,
+ * severity, value and times zero); its tenant, NULL when its key is gone. */
+const char *alert_eval_rec_instance(const struct alert_eval *e, const struct arec *r,
+                                    struct alert_instance *a);
+/* Record i takes value v of `rule` (the lifecycle's one step; queues news). */
+void alert_eval_step(struct alert_eval *e, uint32_t i, const struct alert_rule *rule,
+                     const struct alert_value *v, const char *tenant, int64_t now);
+
 /* Evaluates key k for the rules in mask (bit per rule index; fast and
  * slow alike) on a consistent read, as a dirty key is. */
 #define ALERT_EVAL_ALL (~0ULL)
@@ -180,6 +212,23 @@ void alert_walk_begin(struct alert_eval *e, const struct alert_ruleset *old);
  * 0 when no walk is under way. */
 size_t alert_walk_step(struct alert_eval *e, int64_t now);
 void alert_walk_free(struct alert_eval *e);
+
+/* ---- alert_eval_ext.c: external alerts ---- */
+
+/* Applies the queued alert_eval_external calls. */
+void alert_ext_drain(struct alert_eval *e, int64_t now);
+/* Sweep of external record i: unmuted news, reminders. */
+void alert_ext_sweep(struct alert_eval *e, uint32_t i, int64_t now);
+void alert_ext_instance(const struct aext *x, struct alert_instance *a);
+void alert_ext_free(struct aext *x);
+/* Frees the queue (at stop). */
+void alert_ext_free_queue(struct alert_eval *e);
+/* alert_state.c's: record i's state key and the JSON naming it (malloc'd);
+ * restore of one stored external alert. */
+#define ALERT_EXT_KEY_PREFIX "\0ext/"
+#define ALERT_EXT_KEY_PREFIX_LEN 5
+char *alert_ext_describe(const struct aext *x);
+struct aext *alert_ext_from_json(const char *s, size_t len);
 
 /* ---- alert_group.c: groups and notifications ---- */
 
@@ -200,7 +249,7 @@ void alert_group_deliver(struct alert_eval *e, const char *tenant, const struct 
 void alert_group_deliver_by_tenant(struct alert_eval *e, struct alert_instance *a, size_t n,
                                    int64_t now);
 /* Sweep: queues muted firing record i (of key k) once no silence mutes it. */
-void alert_group_unmuted(struct alert_eval *e, uint32_t i, struct eng_key *k, int64_t now);
+void alert_group_unmuted(struct alert_eval *e, uint32_t i, int64_t now);
 /* Sends ready groups (all when force), saves dirty records, frees finished
  * ones, and commits state and outbox entries in one batch. */
 void alert_group_flush(struct alert_eval *e, int64_t now, int force);

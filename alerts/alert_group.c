@@ -82,13 +82,12 @@ static struct tgroup *group__of_instance(struct alert_eval *e, const struct aler
 static struct tgroup *group__of(struct alert_eval *e, uint32_t i, const char *tenant)
 {
     struct arec *r = &e->recs[i];
+    (void)tenant;
     if (r->grp)
         return r->grp;
-    struct eng_key *k = eng_table_key(e->t, r->key_id);
-    if (!k)
-        return NULL;
     struct alert_instance a;
-    alert_eval_instance(e, k, &alert_ruleset_for(e->cfg.rules, tenant)[r->rule], &a);
+    if (!alert_eval_rec_instance(e, r, &a))
+        return NULL;
     return r->grp = group__of_instance(e, &a);
 }
 
@@ -209,7 +208,12 @@ static const char *group__label(void *arg, const char *label)
     if (strcmp(label, "campaign") == 0)
         return a->campaign ? a->campaign : "";
     unsigned bit = alert_label_bit(label);
-    return bit ? alert_label_value(a, bit) : NULL;
+    if (bit)
+        return alert_label_value(a, bit);
+    for (size_t i = 0; i < a->nlabels; i++) /* an external alert's own */
+        if (strcmp(label, a->labels[i].name) == 0)
+            return a->labels[i].value;
+    return NULL;
 }
 
 /* The requests of route entry `h` for group g: its receivers each get the
@@ -335,15 +339,14 @@ static int group__muted(struct alert_eval *e, struct arec *r, struct alert_insta
     return 1;
 }
 
-void alert_group_unmuted(struct alert_eval *e, uint32_t i, struct eng_key *k, int64_t now)
+void alert_group_unmuted(struct alert_eval *e, uint32_t i, int64_t now)
 {
     struct alert_instance ai;
-    const char *tenant = eng_key_tenant(e->t, k);
     pthread_mutex_lock(&e->mu);
     struct arec *r = &e->recs[i];
-    alert_eval_instance(e, k, &alert_ruleset_for(e->cfg.rules, tenant)[r->rule], &ai);
+    const char *tenant = alert_eval_rec_instance(e, r, &ai);
     ai.severity = r->severity;
-    int still = alert_silence_mutes_instance(e->silences, &ai, now);
+    int still = !tenant || alert_silence_mutes_instance(e->silences, &ai, now);
     pthread_mutex_unlock(&e->mu);
     if (!still) {
         r->muted = 0;
@@ -361,11 +364,10 @@ static void group__members(struct alert_eval *e, struct tgroup *g, struct gitem 
     for (size_t x = 0; x < g->nm; x++) {
         uint32_t i = g->members[x];
         struct arec *r = &e->recs[i];
-        struct eng_key *k = r->used ? eng_table_key(e->t, r->key_id) : NULL;
-        if (!k || r->grp != g || r->mark || r->muted || r->nstatus != ST_FIRING)
-            continue;
         struct gitem *t = &it[*n];
-        alert_eval_instance(e, k, &alert_ruleset_for(e->cfg.rules, g->tenant)[r->rule], &t->a);
+        if (!r->used || r->grp != g || r->mark || r->muted || r->nstatus != ST_FIRING ||
+            !alert_eval_rec_instance(e, r, &t->a))
+            continue;
         if (group__muted(e, r, &t->a, now)) {
             alert_eval_rec_dirty(e, i); /* silenced since it was told: out of the group */
             continue;
@@ -496,15 +498,12 @@ static void group__send(struct alert_eval *e, struct tgroup *g, int64_t now)
         uint32_t i = g->recs[x];
         struct arec *r = &e->recs[i];
         r->queued = 0;
-        struct eng_key *k = r->used ? eng_table_key(e->t, r->key_id) : NULL;
-        if (!k || r->mark)
+        if (!r->used || r->mark || !alert_eval_rec_instance(e, r, &it[na].a))
             continue;
         /* every record goes through the flush's check once more: one that
          * has nothing left to tell (fired and resolved inside the wait) is
          * freed there */
         alert_eval_rec_dirty(e, i);
-        const struct alert_rule *rule = &alert_ruleset_for(e->cfg.rules, g->tenant)[r->rule];
-        alert_eval_instance(e, k, rule, &it[na].a);
         if (group__muted(e, r, &it[na].a, now))
             continue;
         if (!group__news(r, &it[na].a, now))

@@ -34,11 +34,8 @@ static int json__cmp(const void *x, const void *y)
 
 /* Under mu. Record r of key k as a webhook alert entry whose status may also
  * be "pending", with lastNotifiedAt; NULL on allocation failure. */
-static json_t *json__alert(const struct alert_eval *e, const struct arec *r, struct eng_key *k,
-                           const struct alert_rule *rule)
+static json_t *json__alert(const struct arec *r, struct alert_instance a)
 {
-    struct alert_instance a;
-    alert_eval_instance(e, k, rule, &a);
     a.v = r->v;
     a.status = ALERT_STATUS_FIRING;
     a.severity = r->severity;
@@ -66,22 +63,21 @@ char *alert_eval_active_json(struct alert_eval *e, const char *tenant)
         const struct arec *r = &e->recs[i];
         if (!r->used || r->status == ST_INACTIVE)
             continue;
-        struct eng_key *k = eng_table_key(e->t, r->key_id);
-        if (!k)
+        struct alert_instance a;
+        const char *ten = alert_eval_rec_instance(e, r, &a);
+        if (!ten || (tenant && strcmp(ten, tenant) != 0))
             continue;
-        const char *ten = eng_key_tenant(e->t, k);
-        if (tenant && strcmp(ten, tenant) != 0)
-            continue;
-        const struct alert_rule *rule = &alert_ruleset_for(e->cfg.rules, ten)[r->rule];
-        json_t *o = json__alert(e, r, k, rule);
+        json_t *o = json__alert(r, a);
         if (!o)
             continue;
         if (MP_GROW(rows, caprows, nrows + 1) != MP_OK) {
             json_decref(o);
             continue;
         }
-        const char *name = eng_key_name(e->t, k);
-        rows[nrows++] = (struct active_row){ten, rule->name, name ? name : "", eng_key_scope(k), o};
+        struct eng_key *k = eng_table_key(e->t, r->key_id);
+        const char *name = k ? eng_key_name(e->t, k) : r->ext ? r->ext->fp : NULL;
+        rows[nrows++] = (struct active_row){ten, a.rule->name, name ? name : "",
+                                            k ? eng_key_scope(k) : ENG_NSCOPES, o};
     }
     if (rows)
         qsort(rows, nrows, sizeof(*rows), json__cmp);
@@ -100,13 +96,9 @@ void alert_eval_each_firing(struct alert_eval *e, alert_eval_firing_fn fn, void 
     pthread_mutex_lock(&e->mu);
     for (uint32_t i = 1; i < e->nrecs; i++) {
         const struct arec *r = &e->recs[i];
-        struct eng_key *k = r->used && r->status == ST_FIRING ? eng_table_key(e->t, r->key_id)
-                                                              : NULL;
-        if (!k)
-            continue;
         struct alert_instance a;
-        alert_eval_instance(e, k, &alert_ruleset_for(e->cfg.rules, eng_key_tenant(e->t, k))[r->rule],
-                            &a);
+        if (!r->used || r->status != ST_FIRING || !alert_eval_rec_instance(e, r, &a))
+            continue;
         a.v = r->v;
         a.status = ALERT_STATUS_FIRING;
         a.severity = r->severity;

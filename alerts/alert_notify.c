@@ -82,6 +82,11 @@ void alert_fingerprint(const struct alert_instance *a, char out[17])
         h = notify__frozen_hash("campaign", sizeof("campaign"), h);
         h = notify__frozen_hash(a->campaign, strlen(a->campaign) + 1, h);
     }
+    /* an external alert's labels, in its order (its source keeps it fixed) */
+    for (size_t i = 0; i < a->nlabels; i++) {
+        h = notify__frozen_hash(a->labels[i].name, strlen(a->labels[i].name) + 1, h);
+        h = notify__frozen_hash(a->labels[i].value, strlen(a->labels[i].value) + 1, h);
+    }
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
@@ -165,6 +170,14 @@ void alert_notify_what(const struct alert_instance *a, char *buf, size_t n)
     const struct alert_rule *r = a->rule;
     const struct alert_value *v = &a->v;
     char cur[48], base[48];
+    if (a->external) { /* no counter figures: what names it */
+        int len = 0;
+        buf[0] = '\0';
+        for (size_t i = 0; i < a->nlabels && len >= 0 && (size_t)len < n; i++)
+            len += snprintf(buf + len, n - (size_t)len, "%s%s %s", i ? ", " : "",
+                            a->labels[i].name, a->labels[i].value);
+        return;
+    }
     switch (r->kind) {
     case ALERT_KIND_COUNT:
         snprintf(buf, n, "%llu %s over %s", (unsigned long long)v->num, r->num_label,
@@ -208,9 +221,31 @@ void alert_notify_what(const struct alert_instance *a, char *buf, size_t n)
     }
 }
 
+/* An external alert's summary: its own annotation, else its name and labels. */
+static void notify__external_summary(const struct alert_instance *a, char *buf, size_t n)
+{
+    for (size_t i = 0; i < a->nannotations; i++) {
+        if (strcmp(a->annotations[i].name, "summary") == 0) {
+            snprintf(buf, n, "%s", a->annotations[i].value);
+            return;
+        }
+    }
+    int len = snprintf(buf, n, "%s %s for tenant %s", a->rule->alertname,
+                       a->status == ALERT_STATUS_FIRING ? alert_severity_name(a->severity)
+                                                        : "resolved",
+                       a->tenant);
+    for (size_t i = 0; i < a->nlabels && len >= 0 && (size_t)len < n; i++)
+        len += snprintf(buf + len, n - (size_t)len, " %s %s", a->labels[i].name,
+                        a->labels[i].value);
+}
+
 void alert_notify_summary(const struct alert_instance *a, char *buf, size_t n)
 {
     const struct alert_rule *r = a->rule;
+    if (a->external) {
+        notify__external_summary(a, buf, n);
+        return;
+    }
     char val[48], thr[48], scope[200], what[400];
     alert_notify_value_text(r, a->v.value_ppb, val, sizeof(val));
     alert_notify_value_text(r, alert_notify_threshold(a), thr, sizeof(thr));
@@ -272,6 +307,8 @@ static json_t *notify__labels(const struct alert_instance *a)
         json_object_set_new(l, "rule", json_string(a->rule->name));
     json_object_set_new(l, "severity", json_string(alert_severity_name(a->severity)));
     alert_notify_scope_json(l, a);
+    for (size_t i = 0; i < a->nlabels; i++)
+        json_object_set_new(l, a->labels[i].name, json_string(a->labels[i].value));
     return l;
 }
 
@@ -289,6 +326,11 @@ static json_t *notify__annotations(const struct alert_instance *a)
     json_t *an = json_object();
     alert_notify_summary(a, buf, sizeof(buf));
     json_object_set_new(an, "summary", json_string(buf));
+    if (a->external) { /* its source's annotations stand for the figures */
+        for (size_t i = 0; i < a->nannotations; i++)
+            json_object_set_new(an, a->annotations[i].name, json_string(a->annotations[i].value));
+        return an;
+    }
     alert_format_rule_value(r, a->v.value_ppb, buf, sizeof(buf));
     json_object_set_new(an, "value", json_string(buf));
     alert_format_rule_value(r, alert_notify_threshold(a), buf, sizeof(buf));

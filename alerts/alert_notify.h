@@ -34,6 +34,11 @@
 
 enum alert_status { ALERT_STATUS_FIRING = 0, ALERT_STATUS_RESOLVED = 1 };
 
+/* One label (or annotation) of an alert, borrowed. */
+struct alert_label {
+    const char *name, *value;
+};
+
 /* One alert as it goes out. Strings are borrowed for the call's duration. */
 struct alert_instance {
     const struct alert_rule *rule;
@@ -48,6 +53,16 @@ struct alert_instance {
     int64_t starts_ms;
     int64_t ends_ms; /* 0 while firing */
     int rule_removed; /* resolved because its rule left the rules file */
+    /* External alerts (alert_eval_external, alert_external.h): raised by a
+     * source that is not a counter (a blocklist check, DMARC reports). Its
+     * labels are part of its identity (the fingerprint hashes them, after
+     * the scope labels, only when there are any); its annotations replace
+     * the counter figures (summary included). rule is a stand-in. */
+    int external;
+    const struct alert_label *labels;
+    size_t nlabels;
+    const struct alert_label *annotations;
+    size_t nannotations;
 };
 
 /* FROZEN (see above). 16 lowercase hex digits + NUL. */
@@ -68,7 +83,8 @@ const char *alert_severity_name(int sev);
  *     annotations.summary ("bounce_rate 2.31% for tenant acme mailbox x
  *     (231 of 10000 delivered over 1h), warning at 2.00%");
  *   alert_notify_what(): the figures behind the value, as the summary
- *     gives them in parentheses ("231 of 10000 delivered over 1h");
+ *     gives them in parentheses ("231 of 10000 delivered over 1h"); for an
+ *     external alert its labels ("ip 192.0.2.10, zone zen.example");
  *   alert_notify_scope(): " mailbox x", " recipient domain y" or "";
  *   alert_notify_value_text(): a value of rule r (ppb) through base/mp_fmt:
  *     "2.31%" (ratio, drop, trend), "3.2x" (spike), "12" (count);

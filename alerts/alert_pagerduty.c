@@ -12,6 +12,15 @@ static json_t *pd__details(const struct alert_instance *a)
     const struct alert_rule *r = a->rule;
     char buf[48];
     json_t *d = json_object();
+    if (a->external) { /* no figures: its labels and annotations */
+        json_object_set_new(d, "alertname", json_string(r->alertname));
+        alert_notify_scope_json(d, a);
+        for (size_t i = 0; i < a->nlabels; i++)
+            json_object_set_new(d, a->labels[i].name, json_string(a->labels[i].value));
+        for (size_t i = 0; i < a->nannotations; i++)
+            json_object_set_new(d, a->annotations[i].name, json_string(a->annotations[i].value));
+        return d;
+    }
     alert_notify_value_text(r, a->v.value_ppb, buf, sizeof(buf));
     json_object_set_new(d, "value", json_string(buf));
     alert_notify_value_text(r, alert_notify_threshold(a), buf, sizeof(buf));

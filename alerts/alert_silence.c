@@ -661,6 +661,8 @@ size_t alert_silence_labels(const struct alert_instance *a,
         l[n++] = (struct alert_label){"provider", a->provider};
     if (a->campaign)
         l[n++] = (struct alert_label){"campaign", a->campaign};
+    for (size_t x = 0; x < a->nlabels && n < ALERT_SILENCE_LABELS_MAX; x++)
+        l[n++] = a->labels[x]; /* an external alert's (at most ALERT_EXT_LABELS_MAX) */
     return n;
 }
 

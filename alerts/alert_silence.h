@@ -62,10 +62,7 @@
 
 struct alert_silences;
 
-/* One label of an alert, borrowed. */
-struct alert_label {
-    const char *name, *value;
-};
+/* struct alert_label (one label of an alert, borrowed): alert_notify.h. */
 
 typedef int (*alert_silence_commit_fn)(void *arg, struct eng_store_batch *b);
 
@@ -108,8 +105,8 @@ size_t alert_silence_mutes(struct alert_silences *s, const struct alert_label *l
                            int64_t now_ms, char (*ids)[ALERT_SILENCE_ID_LEN], size_t cap);
 /* The labels receivers see for alert a (alert_notify.c's label set:
  * alertname, rule when it differs, severity, tenant, mailbox,
- * recipient_domain, provider, campaign) in l; how many. Borrowed from a. */
-#define ALERT_SILENCE_LABELS_MAX 8
+ * recipient_domain, provider, campaign, an external alert's own) in l; how many. Borrowed from a. */
+#define ALERT_SILENCE_LABELS_MAX 16 /* 8 scope labels + an external alert's */
 size_t alert_silence_labels(const struct alert_instance *a,
                             struct alert_label l[ALERT_SILENCE_LABELS_MAX]);
 /* 1 when an active silence mutes alert a now (s NULL: 0). */

@@ -29,6 +29,13 @@ static int slack__line(struct mp_buf *b, const struct alert_instance *a)
         return mp_buf_printf(b, "%s *resolved* %s%s: rule %s was removed from the rules file\n",
                              icon, r->alertname, scope, r->name);
     alert_notify_what(a, what, sizeof(what));
+    if (a->external) { /* its source's summary stands for value and threshold */
+        char sum[512];
+        alert_notify_summary(a, sum, sizeof(sum));
+        return mp_buf_printf(b, "%s *%s* %s%s: %s · %s\n", icon,
+                             resolved ? "resolved" : alert_severity_name(a->severity),
+                             r->alertname, scope, sum, what);
+    }
     if (resolved)
         return mp_buf_printf(b, "%s *resolved* %s%s: now *%s* (%s at %s) · %s\n", icon,
                              r->alertname, scope, val, alert_severity_name(a->severity), thr,

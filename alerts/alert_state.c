@@ -7,6 +7,10 @@
  *   value: struct stored, host byte order (the store never leaves the
  *          host); version 1 ends before `alertname`, version 2 has it.
  * Status and severity numbers in it are the fixed ST_* and ALERT_SEV_*.
+ * An external alert (alert_external.h):
+ *   key:   ALERT_EXT_KEY_PREFIX tenant NUL fingerprint
+ *   value: struct stored (version 2), then the JSON naming it
+ *          (alert_ext_describe: rule, tenant, labels, annotations, gate).
  *
  * Evaluator thread only (and alert_eval_start, before the thread exists).
  */
@@ -46,18 +50,40 @@ static void state__value_in(struct alert_value *v, const struct stored *st)
     v->value_ppb = st->value_ppb;
 }
 
+/* An external alert's key (see the top). */
+static size_t state__ext_key(char *buf, size_t cap, const struct aext *x)
+{
+    int n = snprintf(buf, cap, "%c%s%s%c%s", 0, ALERT_EXT_KEY_PREFIX + 1, x->tenant, 0, x->fp);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* The stored value of external record r: st, then its JSON; NULL on no memory. */
+static char *state__ext_value(const struct aext *x, const struct stored *st, size_t *len)
+{
+    char *j = alert_ext_describe(x), *v = NULL;
+    if (j && (v = malloc(sizeof(*st) + strlen(j)))) {
+        memcpy(v, st, sizeof(*st));
+        memcpy(v + sizeof(*st), j, strlen(j));
+        *len = sizeof(*st) + strlen(j);
+    }
+    free(j);
+    return v;
+}
+
 void alert_state_save(struct alert_eval *e, uint32_t i)
 {
     struct arec *r = &e->recs[i];
     if (!e->wb || !r->used)
         return;
     struct eng_key *k = eng_table_key(e->t, r->key_id);
-    if (!k)
+    if (!k && !r->ext)
         return;
-    const struct alert_rule *rule = &alert_ruleset_for(e->cfg.rules, eng_key_tenant(e->t, k))[r->rule];
+    const struct alert_rule *rule =
+        r->ext ? &r->ext->rule : &alert_ruleset_for(e->cfg.rules, eng_key_tenant(e->t, k))[r->rule];
     char key[STATE_KEY_MAX];
-    size_t kl = state__key(key, sizeof(key), rule->name, eng_key_scope(k), eng_key_tenant(e->t, k),
-                           eng_key_name(e->t, k));
+    size_t kl = r->ext ? state__ext_key(key, sizeof(key), r->ext)
+                       : state__key(key, sizeof(key), rule->name, eng_key_scope(k),
+                                    eng_key_tenant(e->t, k), eng_key_name(e->t, k));
     if (r->status == ST_INACTIVE && r->nstatus == ST_INACTIVE) {
         eng_store_batch_kv_del(e->wb, ENG_KV_ALERTS, key, kl);
         return;
@@ -77,7 +103,19 @@ void alert_state_save(struct alert_eval *e, uint32_t i)
                         .base_den = r->v.base_den,
                         .value_ppb = r->v.value_ppb};
     snprintf(st.alertname, sizeof(st.alertname), "%s", rule->alertname);
-    eng_store_batch_kv_put(e->wb, ENG_KV_ALERTS, key, kl, &st, sizeof(st));
+    if (!r->ext) {
+        eng_store_batch_kv_put(e->wb, ENG_KV_ALERTS, key, kl, &st, sizeof(st));
+        return;
+    }
+    size_t vl = 0;
+    char *v = state__ext_value(r->ext, &st, &vl);
+    if (!v) {
+        mp_add_relaxed(&e->state_errors, 1);
+        mp_error("alert_state_nomem rule=%s", MP_LOG_Q(rule->name));
+        return;
+    }
+    eng_store_batch_kv_put(e->wb, ENG_KV_ALERTS, key, kl, v, vl);
+    free(v);
 }
 
 /* ---- restore ---- */
@@ -210,14 +248,18 @@ static int state__decode(const char *k, size_t kl, const char *v, size_t vl,
     return 1;
 }
 
-/* The record of a restored alert whose rule (ri) and key (ek) still exist. */
+/* The record of a restored alert whose rule (ri) and key (ek) still exist,
+ * or of external alert x (ek NULL; taken). */
 static int state__revive(struct alert_eval *e, struct eng_key *ek, int ri, const char *tenant,
-                         const struct stored *st)
+                         const struct stored *st, struct aext *x)
 {
     pthread_mutex_lock(&e->mu);
-    uint32_t i = alert_eval_rec_new(e, eng_key_id(ek), (size_t)ri);
+    uint32_t i = alert_eval_rec_new(e, ek ? eng_key_id(ek) : 0, ek ? (size_t)ri : 0);
+    if (!i)
+        alert_ext_free(x);
     if (i) {
         struct arec *r = &e->recs[i];
+        r->ext = x;
         r->status = st->status;
         r->severity = st->severity;
         r->nstatus = st->nstatus;
@@ -244,6 +286,24 @@ static int state__revive(struct alert_eval *e, struct eng_key *ek, int ri, const
     return MP_OK;
 }
 
+/* An external alert read back: its source tells it again at its next
+ * check (and resolves it then, if that is what it finds). */
+static int state__restore_ext(struct restore_ctx *c, const char *v, size_t vl)
+{
+    struct stored st;
+    struct aext *x = NULL;
+    if (vl > sizeof(st)) {
+        memcpy(&st, v, sizeof(st));
+        x = st.ver == 2 ? alert_ext_from_json(v + sizeof(st), vl - sizeof(st)) : NULL;
+    }
+    if (!x) {
+        mp_warn("alert_state_unreadable kind=external value_len=%zu", vl);
+        return MP_OK;
+    }
+    const char *tenant = x->tenant;
+    return state__revive(c->e, NULL, 0, tenant, &st, x);
+}
+
 static int state__restore_one(void *arg, const char *k, size_t kl, const char *v, size_t vl)
 {
     struct restore_ctx *c = arg;
@@ -253,6 +313,8 @@ static int state__restore_one(void *arg, const char *k, size_t kl, const char *v
     if (kl >= ALERT_SILENCE_KEY_PREFIX_LEN &&
         memcmp(k, ALERT_SILENCE_KEY_PREFIX, ALERT_SILENCE_KEY_PREFIX_LEN) == 0)
         return MP_OK; /* a silence (alert_silence.c), not an alert's state */
+    if (kl >= ALERT_EXT_KEY_PREFIX_LEN && memcmp(k, ALERT_EXT_KEY_PREFIX, ALERT_EXT_KEY_PREFIX_LEN) == 0)
+        return state__restore_ext(c, v, vl);
     if (!state__decode(k, kl, v, vl, &sk, &st))
         return MP_OK;
     int ri = alert_ruleset_find(e->cfg.rules, sk.rule);
@@ -260,7 +322,7 @@ static int state__restore_one(void *arg, const char *k, size_t kl, const char *v
     if (sk.scope >= 0 && sk.scope < ENG_NSCOPES && ri >= 0 &&
         eng_table_find(e->t, sk.scope, sk.tenant, sk.scope == ENG_SCOPE_TENANT ? NULL : sk.name,
                        &ek) == MP_OK)
-        return state__revive(e, ek, ri, sk.tenant, &st);
+        return state__revive(e, ek, ri, sk.tenant, &st, NULL);
     /* The rule or the key is gone: what receivers were told fires is
      * resolved now (an alert whose rule left the file used to be dropped in
      * silence and stayed open at its receivers for good). */

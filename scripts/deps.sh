@@ -28,6 +28,8 @@ pkgs=(
   python3-aiosmtpd                        # tests/smtp_sink.py: the real SMTP server of test_e2e_receivers
   prometheus-alertmanager                 # amtool: tests/test_e2e_silence drives the Alertmanager API v2
   postfix                                 # tests/test_e2e_gate: a private Postfix asks the gate (policy protocol)
+  libc-ares-dev                           # blocklist checks (base/mp_dnsq: asynchronous DNS)
+  python3-dnslib                          # tests/dnsbl_server.py: the test blocklist zone of test_e2e_dnsbl
 )
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(

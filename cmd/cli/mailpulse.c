@@ -13,6 +13,7 @@
  *   mailpulse alerts pending and firing alerts, or dead letters (cli_alerts.c)
  *   mailpulse silence add, list or expire silences (cli_silence.c)
  *   mailpulse keygen a CurveZMQ key pair for ingest.curve (cli_keygen.c)
+ *   mailpulse blocklist check an address or domain against DNS blocklists (cli_blocklist.c)
  *   mailpulse demo   plays "Team A's bad list" against a running daemon,
  *                    with a live view and a built-in sink (cli_demo.c)
  *   mailpulse replay plays a JSON Lines or CSV events file (cli_replay.c)
@@ -34,6 +35,7 @@
 #include "cli_alerts.h"
 #include "cli_demo.h"
 #include "cli_history.h"
+#include "cli_blocklist.h"
 #include "cli_keygen.h"
 #include "cli_opt.h"
 #include "cli_replay.h"
@@ -47,7 +49,7 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
 static const struct cli_cmd *const cli__cmds[] = {
     &cli_send_cmd,   &cli_sink_cmd, &cli_stats_cmd,   &cli_history_cmd, &cli_alerts_cmd,
-    &cli_keygen_cmd, &cli_demo_cmd, &cli_replay_cmd, &cli_silence_cmd};
+    &cli_keygen_cmd, &cli_demo_cmd, &cli_replay_cmd, &cli_silence_cmd, &cli_blocklist_cmd};
 
 static void cli__print_commands(FILE *f)
 {
@@ -59,8 +61,8 @@ static void cli__print_commands(FILE *f)
           "commands:\n",
           f);
     for (size_t i = 0; i < MP_ARRAY_LEN(cli__cmds); i++)
-        fprintf(f, "  %-7s %s\n", cli__cmds[i]->name, cli__cmds[i]->summary);
-    fprintf(f, "  %-7s %s\n", "help", "show this list, or 'help <command>' for a command's options");
+        fprintf(f, "  %-9s %s\n", cli__cmds[i]->name, cli__cmds[i]->summary);
+    fprintf(f, "  %-9s %s\n", "help", "show this list, or 'help <command>' for a command's options");
     fputs("\nRun 'mailpulse <command> --help' for a command's options, 'mailpulse -V'\n"
           "for the version.\n"
           "\n"
@@ -80,6 +82,8 @@ static const struct cli_cmd *cli__find(const char *name)
 
 static int cli__exit_code(int rc)
 {
+    if (rc > 0) /* a command's own exit status (blocklist: listed, error) */
+        return rc;
     if (rc == MP_OK)
         return CLI_EXIT_OK;
     return rc == MP_ERR_INVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;

@@ -5,7 +5,7 @@
  *
  * Wiring, in start order: engine table -> journal -> ingest (which replays
  * the journal first) -> sender -> evaluator (restoring alert states against
- * the replayed counts) -> send gate -> HTTP. Stop runs ingest first, so nothing is left
+ * the replayed counts) -> send gate -> blocklist checker (mp_dnsbl) -> HTTP. Stop runs ingest first, so nothing is left
  * writing into a part that is gone: ingest drains its queue, the evaluator runs a last pass over what
  * was counted, the sender gets a few seconds to deliver what that raised.
  *
@@ -44,6 +44,7 @@
 #include "mp.h"
 #include "mp_api.h"
 #include "mp_config.h"
+#include "mp_dnsbl.h"
 #include "mp_http.h"
 #include "mp_log.h"
 #include "mp_metrics.h"
@@ -69,6 +70,7 @@ struct daemon {
     struct alert_eval *eval;
     struct alert_silences *silences;
     struct mp_gate *gate; /* the send gate, over the evaluator (mp_gate.h) */
+    struct mp_dnsbl *dnsbl; /* the blocklist checker (mp_dnsbl.h); NULL: none configured */
     struct ingest *ingest;
     /* The acked path's journal and the producer tables: opened after the
      * table (it installs the flush hook), closed after the final flush. */
@@ -213,17 +215,11 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
         return rc;
     }
     size_t nrules = alert_ruleset_count(rules), nover = alert_ruleset_noverrides(rules);
-    struct alert_eval_opts eo = {.rules = rules,
-                                 .receivers = d->receivers,
-                                 .nreceivers = c->n_receivers,
-                                 .routes = routes,
-                                 .max_keys = c->max_keys,
-                                 .store = d->astore,
-                                 .group_interval_ms = c->group_interval_ms,
-                                 .group_by = c->group_by,
-                                 .max_alerts = c->max_alerts,
-                                 .external_url = c->external_url,
-                                 .silences = d->silences};
+    struct alert_eval_opts eo = {
+        .rules = rules, .receivers = d->receivers, .nreceivers = c->n_receivers,
+        .routes = routes, .max_keys = c->max_keys, .store = d->astore,
+        .group_interval_ms = c->group_interval_ms, .group_by = c->group_by,
+        .max_alerts = c->max_alerts, .external_url = c->external_url, .silences = d->silences};
     if ((rc = alert_eval_start(d->table, d->sender, &eo, &d->eval)) != MP_OK) {
         snprintf(err, errlen, "cannot start alerting: %s", mp_strerror(rc));
         return rc;
@@ -447,6 +443,7 @@ static void daemon__stop(struct daemon *d)
     mp_api_stop(d->http);
     mp_auth_destroy(d->auth);
     mp_gate_stop(d->gate); /* before the evaluator it reads */
+    mp_dnsbl_stop(d->dnsbl); /* before the evaluator it tells */
     ingest_stop(d->ingest);   /* drains frames already queued */
     alert_eval_stop(d->eval); /* last pass over what was counted */
     alert_sender_stop(d->sender, 3000);
@@ -551,7 +548,8 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
      * and then fired a second time by the replay. */
     if ((rc = daemon__alerts(d, err, errlen)) != MP_OK ||
         (rc = mp_gate_start(&d->cfg->gate, &d->cfg->providers, d->eval, d->silences, &d->gate,
-                            err, errlen)) != MP_OK)
+                            err, errlen)) != MP_OK ||
+        (rc = mp_dnsbl_start(&d->cfg->dnsbl, d->eval, &d->dnsbl, err, errlen)) != MP_OK)
         return rc;
     d->api = (struct mp_metrics_sources){.table = d->table,
                                          .ingest = d->ingest,
@@ -563,6 +561,7 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                          .store = d->store,
                                          .astore = d->astore,
                                          .data_dir = d->cfg->data_dir,
+                                         .dnsbl = d->dnsbl,
                                          .silences = d->silences, .gate = d->gate, .cfg = d->cfg};
     if (d->cfg->http_listen && (rc = mp_auth_create(&d->cfg->http_auth, &d->auth)) != MP_OK)
         return rc;

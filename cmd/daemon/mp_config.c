@@ -562,6 +562,7 @@ static const struct mp_yaml_key cfg__top_keys[] = {
     {.name = "rules", .type = MP_YAML_FN, CF(rules_path), .fn = cfg__rules},
     {.name = "alerting", .type = MP_YAML_SECTION, .sub = cfg__alerting_keys},
     {.name = "gate", .type = MP_YAML_FN, CF(gate), .fn = mp_config_gate},
+    {.name = "blocklists", .type = MP_YAML_FN, CF(dnsbl), .fn = mp_config_dnsbl},
     {.name = "receivers", .type = MP_YAML_FN, .fn = mp_config_receivers},
     {.name = "routes", .type = MP_YAML_DEFER},
     {.name = "adapters", .type = MP_YAML_FN, .fn = mp_config_adapters},
@@ -590,6 +591,7 @@ static void cfg__defaults(struct mp_config *cfg)
     cfg->webhook_timeout_ms = 5000;
     cfg->group_by = ALERT_LABEL_TENANT;
     cfg->gate.cool_down_ms = MP_GATE_COOL_DOWN_DEFAULT_MS;
+    mp_config_dnsbl_defaults(&cfg->dnsbl);
     cfg->http_opts = (struct mp_http_opts){
         .threads = MP_HTTP_THREADS_DEFAULT,
         .max_connections = MP_HTTP_MAX_CONN_DEFAULT,
@@ -672,6 +674,7 @@ void mp_config_free(struct mp_config *cfg)
     mp_auth_conf_free(&cfg->http_auth);
     ingest_curve_conf_free(&cfg->curve);
     mp_config_gate_free(&cfg->gate);
+    mp_config_dnsbl_free(&cfg->dnsbl);
     mp_config_providers_free(&cfg->providers);
     mp_config_receivers_free(cfg);
     mp_config_adapters_free(cfg);

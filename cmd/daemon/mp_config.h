@@ -92,6 +92,9 @@
  *     policy_listen: 127.0.0.1:7402 # Postfix policy server; absent: none
  *     tenants: {acme: [acme.example]}
  *     cool_down: 15m
+ *   blocklists:                     # DNS blocklist checks: see mp_config_dnsbl.h
+ *     zones: {zen.spamhaus.org: {type: ip}}
+ *     tenants: {acme: {ips: [192.0.2.10]}}
  *   receivers:                      # list
  *     - name: ops                   # required, unique, ENG_NAME_GRAMMAR
  *       type: webhook               # webhook | slack (required)
@@ -117,6 +120,7 @@
 #include "ingest_curve.h"
 #include "mp.h"
 #include "mp_auth.h"
+#include "mp_config_dnsbl.h"
 #include "mp_config_gate.h"
 #include "mp_config_providers.h"
 #include "mp_http.h"
@@ -213,6 +217,7 @@ struct mp_config {
     uint32_t max_alerts;        /* alerting.max_alerts, default 0: no limit */
     char *external_url;         /* alerting.external_url; NULL when not set */
     struct mp_gate_conf gate;   /* gate (mp_config_gate.h) */
+    struct mp_dnsbl_conf dnsbl; /* blocklists (mp_config_dnsbl.h) */
 
     size_t n_receivers;
     struct mp_receiver_conf *receivers;

@@ -1,6 +1,7 @@
 /* mp_metrics.c — the /metrics table and its renderer (see mp_metrics.h). */
 #include "mp_metrics.h"
 #include "mp_metrics_tenant.h"
+#include "mp_dnsbl.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -360,7 +361,8 @@ void mp_metrics_reply(const struct mp_metrics_sources *src, struct mp_http_reply
     struct mp_metrics_snap s;
     struct mp_buf b = MP_BUF_INIT;
     mp_metrics_read(src, mp_now_ms(), &s);
-    if (mp_metrics_render(&s, &b) != MP_OK || mp_metrics_tenant_render(src->table, &b) != MP_OK)
+    if (mp_metrics_render(&s, &b) != MP_OK || mp_metrics_tenant_render(src->table, &b) != MP_OK ||
+        mp_dnsbl_render_metrics(src->dnsbl, &b) != MP_OK)
         mp_buf_free(&b);
     out->status = b.p ? 200 : 500;
     out->content_type = "text/plain; version=0.0.4";

@@ -79,6 +79,7 @@ struct mp_metrics_sources {
     /* Silences, for /api/v2/ (mp_amapi.h); NULL: that API answers 503. */
     struct alert_silences *silences;
     struct mp_gate *gate; /* the send gate (mp_gate.h); NULL: /v1/gate answers 503 */
+    struct mp_dnsbl *dnsbl; /* the blocklist checker (mp_dnsbl.h); NULL: its figures are 0 */
     /* The config, for the adapters (mp_adapters.h); NULL: none. */
     const struct mp_config *cfg;
 };

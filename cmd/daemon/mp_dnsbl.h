@@ -1,0 +1,69 @@
+/* mp_dnsbl.h — the blocklist checker: every blocklists.interval, asks each
+ * configured zone about each tenant's sending IPs and domains
+ * (mp_config_dnsbl.h) and turns the answers into `blocklisted` alerts
+ * through the evaluator's external-alert entry (alerts/alert_external.h).
+ *
+ *   listed (an A answer in 127.0.0.0/8, mp_dnsq.h)
+ *       -> `blocklisted` fires, critical, tenant T, labels ip=<address> or
+ *          domain=<domain>, and zone=<zone>; annotations: summary,
+ *          return_code, meaning (when the zone's config documents the code),
+ *          txt (the zone's TXT answer, when it has one), query (the name asked);
+ *   not listed (NXDOMAIN) -> that alert resolves;
+ *   an error (timeout, SERVFAIL, REFUSED, 127.255.255.x, a non-127 answer,
+ *          an unreachable resolver) -> counted by reason, nothing else:
+ *          the alert keeps its state (a firing one stays firing, a clean
+ *          target stays clean), never read as listed or not listed.
+ * Receivers are reminded every 4 hours while a listing lasts (the rules'
+ * default repeat_interval). With blocklists.pause_sends the alert pauses the tenant's sends (the
+ * gate, as a tenant-scope rule with `gate: critical`).
+ *
+ * Rounds: the first within a tenth of the interval (at most 10 s) of the
+ * start, then one every interval less a random 0..10% (jitter: many daemons
+ * started together do not ask a list at the same second). A round runs all
+ * of its queries in parallel, per resolver, on the checker's own thread; the
+ * evaluator learns of changes through alert_eval_external's queue, so
+ * neither ingest nor evaluation ever waits on DNS.
+ *
+ * Threads: start/stop from the main thread; figures and the metrics text
+ * from any thread (relaxed counters). The conf and the evaluator are
+ * borrowed and outlive the checker (mp_dnsbl_stop before alert_eval_stop).
+ */
+#ifndef MP_DNSBL_H
+#define MP_DNSBL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert_eval.h"
+#include "mp_buf.h"
+#include "mp_config_dnsbl.h"
+#include "mp_dnsq.h"
+
+#define MP_DNSBL_RULE "blocklisted"
+/* A reminder while a listing lasts, as the rules' default repeat_interval. */
+#define MP_DNSBL_REPEAT_MS (4 * 3600 * 1000LL)
+
+struct mp_dnsbl;
+
+struct mp_dnsbl_figures {
+    uint64_t rounds;   /* rounds finished */
+    uint64_t queries;  /* queries answered (listed, not listed or an error) */
+    uint64_t listed;   /* (target, zone) pairs listed as of the last answer (gauge) */
+    uint64_t listings; /* changes to listed */
+    uint64_t errors[MP_DNSQ_NREASONS]; /* by reason (errors[0] unused) */
+    uint64_t last_round_ns;
+};
+
+/* No section, or no tenants: *out NULL and MP_OK (nothing runs). MP_OK;
+ * MP_ERR_NOMEM; MP_ERR_STATE (no thread). */
+int mp_dnsbl_start(const struct mp_dnsbl_conf *c, struct alert_eval *eval, struct mp_dnsbl **out,
+                   char *err, size_t errlen);
+/* Stops the thread (a round under way ends within ~100 ms). NULL: no-op. */
+void mp_dnsbl_stop(struct mp_dnsbl *d);
+/* d NULL: zeros. */
+void mp_dnsbl_figures(const struct mp_dnsbl *d, struct mp_dnsbl_figures *out);
+/* The mailpulse_dnsbl_* families in the Prometheus text format (zeros
+ * without a checker, so dashboards find them). MP_OK or MP_ERR_NOMEM. */
+int mp_dnsbl_render_metrics(const struct mp_dnsbl *d, struct mp_buf *out);
+
+#endif

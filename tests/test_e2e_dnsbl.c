@@ -1,0 +1,299 @@
+/* test_e2e_dnsbl.c — Check suite "e2e_dnsbl": the blocklist checker
+ * (cmd/daemon/mp_dnsbl) end to end, with the real daemon, a real DNS server
+ * on a loopback port (tests/dnsbl_server.py, Debian's python3-dnslib)
+ * serving a test zone the case rewrites, and a real webhook receiver.
+ *
+ *   listing_fires_restart_keeps_it_delisting_resolves
+ *       Listing 192.0.2.10 in the zone raises `blocklisted` (critical,
+ *       tenant acme, labels ip and zone, annotations return_code, meaning
+ *       from the config, txt from the zone's TXT answer) within one
+ *       (1 s) interval; tenant beta's clean address raises nothing. The
+ *       alert is in /v1/alerts. A restart keeps it firing without a second
+ *       notification (the external alert's state is restored); removing
+ *       the listing resolves it.
+ *   errors_are_counted_never_read
+ *       A resolver that never answers (a bound UDP socket nobody reads) and
+ *       a zone answering 127.255.255.254 (Spamhaus's "query through a
+ *       public resolver" reply) raise nothing: timeouts and refused_by_list
+ *       are counted in mailpulse_dnsbl_errors_total, no request reaches the
+ *       receiver, /v1/alerts stays empty.
+ *   silence_mutes_a_listing
+ *       With a silence on ip=192.0.2.10 (mailpulse silence add), the
+ *       listing fires (listed in /v1/alerts) but no notification goes out.
+ *   cli_check_exit_codes
+ *       `mailpulse blocklist check` against the same server: listed (exit 1,
+ *       the code and TXT printed), an IPv6 address listed by its nibbles,
+ *       not listed (0), 127.255.255.254 and a silent resolver (3, the
+ *       reason printed), bad usage (2).
+ */
+#include <check.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check_main.h"
+#include "e2e_suite.h"
+#include "mp_thread.h"
+
+EW_FIXTURE("e2e_dnsbl")
+
+#define LISTED_NAME "10.2.0.192.bl.test" /* 192.0.2.10 in zone bl.test */
+
+static struct e2e_proc DNS;
+static char ZONE[E2E_PATH_MAX + 16];
+
+/* Rewrites the test zone (through a rename: the server never reads half). */
+static void zone_write(const char *text)
+{
+    char tmp[sizeof(ZONE) + 8];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", ZONE);
+    FILE *f = fopen(tmp, "w");
+    must(f && fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", tmp);
+    must(rename(tmp, ZONE) == 0, "cannot rename %s", tmp);
+}
+
+/* dnsbl_server.py on a fresh port, serving ZONE (empty); its port. */
+static uint16_t dns_start(void)
+{
+    uint16_t port = ew_port(&W);
+    char ports[16];
+    snprintf(ports, sizeof(ports), "%u", (unsigned)port);
+    snprintf(ZONE, sizeof(ZONE), "%s/zone.txt", W.dir);
+    zone_write("");
+    char *argv[] = {"/usr/bin/python3", "tests/dnsbl_server.py", ports, ZONE, NULL};
+    must_ok(e2e_spawn(&DNS, "dnsbl_server", W.dir, argv, W.err, sizeof(W.err)));
+    int64_t deadline = mp_mono_ns() + EW_READY_MS * 1000000LL;
+    while (!e2e_file_contains(DNS.out_path, "listening") && mp_mono_ns() < deadline)
+        usleep(10000);
+    char tail[1000];
+    e2e_file_tail(DNS.err_path, tail, sizeof(tail));
+    must(e2e_file_contains(DNS.out_path, "listening"), "dnsbl_server did not start: %s", tail);
+    return port;
+}
+
+static void dns_stop(void)
+{
+    must(e2e_proc_signal_wait(&DNS, SIGTERM, EW_STOP_MS) == MP_OK, "dnsbl_server did not stop");
+}
+
+/* A resolver nobody answers for: a UDP socket bound on loopback, never
+ * read; its port in *port, the socket returned (close it). */
+static int silent_resolver(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof(sa);
+    must(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+             getsockname(fd, (struct sockaddr *)&sa, &sl) == 0, "no UDP socket");
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+/* A receiver "dns-hook" and the daemon, with `blocklists` (printf-style). */
+static size_t start_with(const char *blocklists)
+{
+    size_t k = ew_raw(&W, "dns", "secret-dns", 200);
+    const struct e2e_receiver_conf rec[] = {{"dns-hook", W.raw_url[k], W.raw_secret[k]}};
+    ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
+                                                 .default_route = "dns-hook"});
+    ew_append_config(&W, "%s", blocklists);
+    ew_spawn_daemon(&W);
+    return k;
+}
+
+/* Polls /metrics until `series` is at least `want`. */
+static void wait_at_least(const char *series, uint64_t want, int timeout_ms)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    uint64_t v = 0;
+    while ((v = ew_metric(&W, series)) < want && mp_mono_ns() < deadline)
+        usleep(50000);
+    must(v >= want, "%s is %llu, want at least %llu", series, (unsigned long long)v,
+         (unsigned long long)want);
+}
+
+/* The only alert of request i of receiver k, its status and labels checked. */
+static json_t *only_alert(size_t k, size_t i, const char *status)
+{
+    json_t *b = ew_req_json(&W, ew_req(&W, k, i));
+    json_t *alerts = json_object_get(b, "alerts");
+    must(json_array_size(alerts) == 1, "request %zu: %zu alerts", i, json_array_size(alerts));
+    json_t *a = json_incref(json_array_get(alerts, 0));
+    json_decref(b);
+    json_t *l = json_object_get(a, "labels");
+    must(ew_streq(ew_jstr(a, "status"), status) && ew_streq(ew_jstr(l, "alertname"), "blocklisted") &&
+             ew_streq(ew_jstr(l, "severity"), "critical") && ew_streq(ew_jstr(l, "tenant"), "acme") &&
+             ew_streq(ew_jstr(l, "ip"), "192.0.2.10") && ew_streq(ew_jstr(l, "zone"), "bl.test"),
+         "request %zu: not acme's %s blocklisted alert for 192.0.2.10 in bl.test", i, status);
+    return a;
+}
+
+static size_t active_alerts(void)
+{
+    json_t *j = ew_get_json(&W, "/v1/alerts", 200);
+    size_t n = json_array_size(json_object_get(j, "alerts"));
+    json_decref(j);
+    return n;
+}
+
+#define CONF_HEAD                                                                               \
+    "blocklists:\n  interval: 1s\n  timeout: 300ms\n  tries: 1\n  resolver: \"127.0.0.1:%u\"\n" \
+    "  zones:\n    bl.test:\n      type: ip\n      codes:\n"                                   \
+    "        127.0.0.2: \"test listing: spam source\"\n"
+
+START_TEST(listing_fires_restart_keeps_it_delisting_resolves)
+{
+    char conf[1024];
+    uint16_t port = dns_start();
+    snprintf(conf, sizeof(conf),
+             CONF_HEAD "  tenants:\n    acme: {ips: [192.0.2.10, \"2001:db8::25\"]}\n"
+                       "    beta: {ips: [198.51.100.7]}\n", (unsigned)port);
+    size_t k = start_with(conf);
+    wait_at_least("mailpulse_dnsbl_rounds_total", 1, 5000);
+    must(ew_metric(&W, "mailpulse_dnsbl_queries_total") >= 3, "three queries a round");
+    int64_t t0 = mp_mono_ns();
+    zone_write(LISTED_NAME " A 127.0.0.2\n" LISTED_NAME " TXT see https://bl.test/192.0.2.10\n");
+    ew_wait_ok(&W, k, 1, 4000, "the blocklisted alert");
+    int64_t ms = (mp_mono_ns() - t0) / 1000000;
+    must(ms < 2500, "blocklisted came %lld ms after the listing (interval 1 s)", (long long)ms);
+    json_t *a = only_alert(k, 0, "firing");
+    json_t *an = json_object_get(a, "annotations");
+    must(ew_streq(ew_jstr(an, "return_code"), "127.0.0.2") &&
+             ew_streq(ew_jstr(an, "meaning"), "test listing: spam source") &&
+             ew_streq(ew_jstr(an, "txt"), "see https://bl.test/192.0.2.10") &&
+             ew_streq(ew_jstr(an, "query"), LISTED_NAME) &&
+             strstr(ew_jstr(an, "summary") ? ew_jstr(an, "summary") : "", "192.0.2.10"),
+         "annotations: %s", ew_jdump(an, 800));
+    json_decref(a);
+    must(active_alerts() == 1, "/v1/alerts lists the listing");
+    must(ew_metric(&W, "mailpulse_dnsbl_listed") == 1, "one listing now");
+    /* a restart: the alert is read back firing, and nobody hears of it twice */
+    ew_stop_ok(&W, &W.daemon);
+    ew_spawn_daemon(&W);
+    wait_at_least("mailpulse_dnsbl_rounds_total", 2, 6000);
+    must(active_alerts() == 1, "the listing fires after the restart");
+    must(ew_ok_count(&W, k) == 1, "a second notification after the restart");
+    zone_write("");
+    ew_wait_ok(&W, k, 2, 4000, "the resolve");
+    json_decref(only_alert(k, 1, "resolved"));
+    must(active_alerts() == 0, "/v1/alerts still lists the listing");
+    dns_stop();
+    ew_pass(&W);
+}
+END_TEST
+
+START_TEST(errors_are_counted_never_read)
+{
+    char conf[1400];
+    uint16_t port = dns_start();
+    uint16_t silent;
+    int fd = silent_resolver(&silent);
+    snprintf(conf, sizeof(conf),
+             CONF_HEAD "    silent.test:\n      type: ip\n      resolver: \"127.0.0.1:%u\"\n"
+                       "  tenants:\n    acme: {ips: [192.0.2.10]}\n",
+             (unsigned)port, (unsigned)silent);
+    zone_write(LISTED_NAME " A 127.255.255.254\n");
+    size_t k = start_with(conf);
+    wait_at_least("mailpulse_dnsbl_errors_total{reason=\"timeout\"}", 2, 8000);
+    wait_at_least("mailpulse_dnsbl_errors_total{reason=\"refused_by_list\"}", 2, 4000);
+    must(ew_metric(&W, "mailpulse_dnsbl_listed") == 0, "an error read as a listing");
+    must(ew_metric(&W, "mailpulse_dnsbl_listings_total") == 0, "an error read as a listing");
+    must(active_alerts() == 0, "an error raised an alert");
+    must(hrx_count(W.raw[k]) == 0, "an error reached the receiver");
+    close(fd);
+    dns_stop();
+    ew_pass(&W);
+}
+END_TEST
+
+START_TEST(silence_mutes_a_listing)
+{
+    char conf[1024];
+    uint16_t port = dns_start();
+    snprintf(conf, sizeof(conf), CONF_HEAD "  tenants:\n    acme: {ips: [192.0.2.10]}\n",
+             (unsigned)port);
+    size_t k = start_with(conf);
+    char *argv[] = {W.mailpulse, "silence", "add", "--tenant", "acme", "--matcher",
+                    "ip=192.0.2.10", "--comment", "delisting requested", "--author", "ops", "--api", W.base, NULL};
+    struct e2e_proc p;
+    must_ok(e2e_run(&p, "silence-add", W.dir, argv, 10000, W.err, sizeof(W.err)));
+    must(WIFEXITED(p.status) && WEXITSTATUS(p.status) == 0, "mailpulse silence add failed");
+    zone_write(LISTED_NAME " A 127.0.0.2\n");
+    wait_at_least("mailpulse_dnsbl_listings_total", 1, 5000);
+    int64_t deadline = mp_mono_ns() + 3000 * 1000000LL;
+    while (active_alerts() == 0 && mp_mono_ns() < deadline)
+        usleep(50000);
+    must(active_alerts() == 1, "the silenced listing is not tracked in /v1/alerts");
+    wait_at_least("mailpulse_dnsbl_rounds_total", ew_metric(&W, "mailpulse_dnsbl_rounds_total") + 2,
+                  5000);
+    must(hrx_count(W.raw[k]) == 0, "the silenced listing was notified");
+    dns_stop();
+    ew_pass(&W);
+}
+END_TEST
+
+/* `mailpulse blocklist check args...`: its exit status, its stdout in out. */
+static int bl_cli(const char *name, char *const *args, char *out, size_t n)
+{
+    char *argv[16];
+    size_t k = 0;
+    argv[k++] = W.mailpulse;
+    argv[k++] = "blocklist";
+    for (; *args && k < 15; args++)
+        argv[k++] = *args;
+    argv[k] = NULL;
+    struct e2e_proc p;
+    char *text = NULL;
+    size_t len = 0;
+    must_ok(e2e_run(&p, name, W.dir, argv, 10000, W.err, sizeof(W.err)));
+    e2e_read_file(p.out_path, &text, &len);
+    snprintf(out, n, "%s", text ? text : "");
+    free(text);
+    return WIFEXITED(p.status) ? WEXITSTATUS(p.status) : -1;
+}
+
+START_TEST(cli_check_exit_codes)
+{
+    char res[32], silent[32], out[1024];
+    snprintf(res, sizeof(res), "127.0.0.1:%u", (unsigned)dns_start());
+    uint16_t sport;
+    int fd = silent_resolver(&sport);
+    snprintf(silent, sizeof(silent), "127.0.0.1:%u", (unsigned)sport);
+    zone_write(LISTED_NAME " A 127.0.0.2\n" LISTED_NAME " TXT see https://bl.test/\n"
+               "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.test A 127.0.0.4\n"
+               "11.2.0.192.bl.test A 127.255.255.254\n");
+    int rc = bl_cli("listed", (char *[]){"check", "192.0.2.10", "--zone", "bl.test", "--resolver",
+                                        res, NULL}, out, sizeof(out));
+    must(rc == 1 && strstr(out, "listed      bl.test  127.0.0.2  see https://bl.test/"),
+         "listed: exit %d, %s", rc, out);
+    rc = bl_cli("listed6", (char *[]){"check", "2001:db8::25", "--zone", "bl.test", "--resolver",
+                                     res, NULL}, out, sizeof(out));
+    must(rc == 1 && strstr(out, "127.0.0.4"), "listed v6: exit %d, %s", rc, out);
+    rc = bl_cli("clean", (char *[]){"check", "192.0.2.12", "--zone", "bl.test", "--resolver", res,
+                                   NULL}, out, sizeof(out));
+    must(rc == 0 && strstr(out, "not-listed  bl.test"), "clean: exit %d, %s", rc, out);
+    rc = bl_cli("refused", (char *[]){"check", "192.0.2.11", "--zone", "bl.test", "--resolver",
+                                     res, NULL}, out, sizeof(out));
+    must(rc == 3 && strstr(out, "error       bl.test  refused_by_list"), "refused: exit %d, %s",
+         rc, out);
+    rc = bl_cli("silent", (char *[]){"check", "192.0.2.10", "--zone", "bl.test", "--resolver",
+                                    silent, "--timeout-ms", "200", NULL}, out, sizeof(out));
+    must(rc == 3 && strstr(out, "timeout"), "silent: exit %d, %s", rc, out);
+    rc = bl_cli("usage", (char *[]){"check", "--zone", "bl.test", NULL}, out, sizeof(out));
+    must(rc == 2, "usage: exit %d", rc);
+    rc = bl_cli("badres", (char *[]){"check", "192.0.2.10", "--resolver", "dns.example:53", NULL},
+                out, sizeof(out));
+    must(rc == 2, "a host-name resolver: exit %d", rc);
+    close(fd);
+    dns_stop();
+    W.passed = 1;
+}
+END_TEST
+
+EW_SUITE("e2e_dnsbl", 90, setup, teardown, {listing_fires_restart_keeps_it_delisting_resolves, 0},
+         {errors_are_counted_never_read, 0}, {silence_mutes_a_listing, 0},
+         {cli_check_exit_codes, 0})
