@@ -15,6 +15,11 @@
  *       cools down (listed cooling_down with lifts_at) and lifts only at
  *       resolve + gate.cool_down (3 s here), after which both interfaces
  *       allow; the lift is counted.
+ *   pause_notified
+ *       With gate.notify: true the pause is its own alert for acme's
+ *       receiver: gate_paused fires (labels gate_scope recipient_domain,
+ *       gate_name gmail.com, gate_rule bounce_rate; the summary names both)
+ *       when the pause begins and resolves when it lifts.
  *   mailbox_provider_pause
  *       The same rule at mailbox_provider scope: 30 hard bounces in 100
  *       sends from news@acme.example to gmail.com fire it critical for
@@ -115,14 +120,15 @@ static void teardown(void)
     "    min_volume: 10\n    warning: 10%\n    critical: 20%\n    keep_firing_for: 0s\n" \
     "    gate: {action: pause, severity: critical}\n"
 
-/* The config with `rules`, a gate section (the policy server on
+/* The config c with `rules`, a gate section (the policy server on
  * policy_port) and `extra` (more sections, "" for none). */
-static void write_config(const char *rules, const char *extra)
+static void write_config_c(const char *rules, const char *extra, struct e2e_daemon_conf c)
 {
     char *cfg = NULL, gate[512];
     size_t len;
     must_ok(e2e_write_file(W.rules, rules, W.err, sizeof(W.err)));
-    ew_write_config(&W, (struct e2e_daemon_conf){.rules = W.rules});
+    c.rules = W.rules;
+    ew_write_config(&W, c);
     must(e2e_read_file(W.cfg, &cfg, &len) == MP_OK, "cannot read %s", W.cfg);
     snprintf(gate, sizeof(gate),
              "gate:\n  policy_listen: 127.0.0.1:%u\n  cool_down: %ds\n"
@@ -135,6 +141,11 @@ static void write_config(const char *rules, const char *extra)
     int rc = e2e_write_file(W.cfg, all, W.err, sizeof(W.err));
     free(all);
     must_ok(rc);
+}
+
+static void write_config(const char *rules, const char *extra)
+{
+    write_config_c(rules, extra, (struct e2e_daemon_conf){0});
 }
 
 /* The daemon with write_config(rules, extra) (policy server on a free port). */
@@ -283,6 +294,66 @@ START_TEST(pause_then_lift)
     policy_expect(&(struct policy_case){"news@acme.example", "bob@gmail.com", "action=DUNNO",
                                         NULL}, 1);
     must(ew_metric(&W, "mailpulse_gate_lifted_total") == 1, "gate_lifted_total");
+    ew_pass(&W);
+}
+END_TEST
+
+/* Waits for a delivery to receiver k whose alerts hold a gate_paused alert
+ * with `status`; that alert (a new reference; the caller frees it). */
+static json_t *wait_gate_alert(size_t k, const char *status, int timeout_ms)
+{
+    int64_t t0 = mp_now_ms();
+    for (size_t seen = 0;; seen++) {
+        must(hrx_wait(W.raw[k], seen + 1, timeout_ms) == MP_OK,
+             "no gate_paused %s notification within %d ms (%zu deliveries)", status, timeout_ms,
+             hrx_count(W.raw[k]));
+        json_t *j = json_loads(ew_req(&W, k, seen)->body, 0, NULL), *a;
+        size_t i;
+        json_array_foreach(json_object_get(j, "alerts"), i, a) {
+            json_t *l = json_object_get(a, "labels");
+            if (ew_streq(ew_jstr(l, "alertname"), "gate_paused") &&
+                ew_streq(ew_jstr(a, "status"), status)) {
+                json_incref(a);
+                json_decref(j);
+                return a;
+            }
+        }
+        json_decref(j);
+        must(mp_now_ms() - t0 < timeout_ms, "no gate_paused %s notification", status);
+    }
+}
+
+/* gate.notify: true makes the pause an alert of its own for the tenant's
+ * receivers: gate_paused fires (labels gate_scope, gate_name, gate_rule;
+ * a summary naming the domain and the rule) when the pause begins, and
+ * resolves when the pause lifts after its cool-down. */
+START_TEST(pause_notified)
+{
+    size_t k = ew_raw(&W, "ops", "secret-ops", 200);
+    const struct e2e_receiver_conf rec[] = {{"ops-hook", W.raw_url[k], W.raw_secret[k]}};
+    policy_port = ew_port(&W);
+    write_config_c(RULES, "  notify: true\n",
+                   (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
+                                            .default_route = "ops-hook"});
+    ew_spawn_daemon(&W);
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_SENT, 100, mp_now_ms());
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_BOUNCE_HARD, 30, mp_now_ms());
+    wait_decision(Q_GMAIL, "pause", GATE_MS);
+    json_t *a = wait_gate_alert(k, "firing", GATE_MS);
+    json_t *l = json_object_get(a, "labels");
+    const char *sum = ew_jstr(json_object_get(a, "annotations"), "summary");
+    must(ew_streq(ew_jstr(l, "tenant"), "acme") && ew_streq(ew_jstr(l, "gate_scope"),
+         "recipient_domain") && ew_streq(ew_jstr(l, "gate_name"), "gmail.com") &&
+         ew_streq(ew_jstr(l, "gate_rule"), "bounce_rate") && ew_streq(ew_jstr(l, "severity"),
+         "warning") && sum && strstr(sum, "gmail.com") && strstr(sum, "bounce_rate"),
+         "gate_paused: %s", ew_jdump(a, 900));
+    json_decref(a);
+    ew_send(&W, "acme", "news@acme.example", "gmail.com", T_SENT, 300, mp_now_ms());
+    wait_decision(Q_GMAIL, "allow", GATE_MS + COOL_S * 1000);
+    a = wait_gate_alert(k, "resolved", GATE_MS);
+    must(ew_streq(ew_jstr(json_object_get(a, "labels"), "gate_name"), "gmail.com"),
+         "resolved: %s", ew_jdump(a, 900));
+    json_decref(a);
     ew_pass(&W);
 }
 END_TEST
@@ -492,6 +563,6 @@ START_TEST(postfix_defers_paused_mail)
 }
 END_TEST
 
-EW_SUITE("e2e_gate", 60, setup, teardown, {pause_then_lift, 0}, {mailbox_provider_pause, 0},
+EW_SUITE("e2e_gate", 60, setup, teardown, {pause_then_lift, 0}, {pause_notified, 0}, {mailbox_provider_pause, 0},
          {bad_queries, 0},
          {postfix_defers_paused_mail, 0})

@@ -34,6 +34,7 @@ START_TEST(defaults_without_the_section)
     ck_assert_ptr_null(c->gate.policy_listen);
     ck_assert_int_eq(c->gate.cool_down_ms, 15 * 60 * 1000);
     ck_assert_int_eq(c->gate.action, MP_GATE_DEFER_IF_PERMIT);
+    ck_assert_int_eq(c->gate.notify, 0);
     ck_assert_ptr_null(mp_config_gate_tenant(&c->gate, "acme.example", NULL));
     mp_config_free(c);
 }
@@ -44,7 +45,7 @@ START_TEST(full_section)
     struct mp_config *c = NULL;
     char err[512];
     ck_assert_msg(load(HEAD "gate:\n  policy_listen: 127.0.0.1:7402\n  cool_down: 2m\n"
-                            "  policy_action: HOLD\n"
+                            "  policy_action: HOLD\n  notify: true\n"
                             "  tenants:\n    acme: [acme.example, Mail.Acme.Example]\n"
                             "    beta: [beta.example]\n"
                             "  sasl_users:\n    relay@beta.example: beta\n",
@@ -53,6 +54,7 @@ START_TEST(full_section)
     ck_assert_str_eq(c->gate.policy_listen, "127.0.0.1:7402");
     ck_assert_int_eq(c->gate.cool_down_ms, 120000);
     ck_assert_int_eq(c->gate.action, MP_GATE_HOLD);
+    ck_assert_int_eq(c->gate.notify, 1);
     ck_assert_str_eq(mp_config_gate_tenant(&c->gate, "acme.example", NULL), "acme");
     ck_assert_str_eq(mp_config_gate_tenant(&c->gate, "mail.acme.example", NULL), "acme");
     ck_assert_str_eq(mp_config_gate_tenant(&c->gate, "beta.example", NULL), "beta");
@@ -71,6 +73,7 @@ static const struct unit_refusal refuse[] = {
     {"gate:\n  cool_down: 2d\n", "gate.cool_down: expected 0s or a duration", 4},
     {"gate:\n  policy_action: REJECT\n", "gate.policy_action: expected DEFER_IF_PERMIT, DEFER or HOLD", 4},
     {"gate:\n  colldown: 1m\n", "gate.colldown: unknown key", 4},
+    {"gate:\n  notify: yes\n", "gate.notify: expected true or false", 4},
     {"gate:\n  tenants: [acme]\n", "gate.tenants: expected a mapping of tenant to sender domains", 4},
     {"gate:\n  tenants:\n    acme: []\n", "gate.tenants.acme: expected a non-empty list", 5},
     {"gate:\n  tenants:\n    \"a b\": [acme.example]\n", "gate.tenants: invalid tenant name", 5},

@@ -123,6 +123,7 @@ static const struct mp_yaml_key gate__keys[] = {
      .min = 0, .max = 24 * 3600 * 1000LL, .what = "0s or a duration such as 15m (at most 24h)"},
     {.name = "policy_action", .type = MP_YAML_PARSE, GF(action), .parse = gate__action,
      .what = "DEFER_IF_PERMIT, DEFER or HOLD"},
+    {.name = "notify", .type = MP_YAML_BOOL, GF(notify)},
     {.name = "tenants", .type = MP_YAML_DEFER},
     {.name = "sasl_users", .type = MP_YAML_DEFER},
     {0},

@@ -40,6 +40,7 @@ struct mp_gate_conf {
     char *policy_listen;  /* NULL: no policy server */
     int64_t cool_down_ms; /* default 15 min; 0: lifts at the resolve */
     int action;           /* enum mp_gate_action */
+    int notify;           /* 1: each pause is its own gate_paused alert (mp_gate.h) */
     size_t n_domains, n_users;
     struct mp_gate_map *domains; /* sorted by key, for bsearch */
     struct mp_gate_map *users;   /* sorted by key */

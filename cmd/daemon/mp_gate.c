@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert_external.h"
 #include "eng_name.h"
 #include "ingest_validate.h"
 #include "mp_log.h"
@@ -22,6 +23,7 @@ struct mp_gate_provmap {
 
 struct mp_gate {
     struct alert_gate *core;
+    struct alert_eval *eval; /* gate.notify: where pauses go as alerts */
     struct mp_policy *policy;
     struct mp_gate_provmap prov;
     int prov_init;
@@ -57,13 +59,49 @@ int mp_gate_set_providers(struct mp_gate *g, const struct mp_providers_conf *pc)
     return MP_OK;
 }
 
+/* gate.notify: a pause (or its rearming) fires the tenant's `gate_paused`
+ * alert, its cool-down updates the alert's annotations (no news), its lift
+ * or a silence resolves it. Through alert_eval_external, so the tenant's
+ * routes, grouping, silences and every receiver type apply as to any alert;
+ * it pauses nothing itself. On the gate's thread, during its sync. */
+static void gate__notify(void *arg, const struct alert_gate_change *c)
+{
+    struct mp_gate *g = arg;
+    const struct alert_gate_pause *p = c->pause;
+    char summary[4 * ALERT_GATE_NAME_MAX], lifts[40] = "-";
+    const char *name = p->name[0] ? p->name : p->tenant, *scope = alert_gate_scope_name(p->scope);
+    if (p->cooling)
+        alert_format_time(p->lift_ms, lifts, sizeof(lifts));
+    snprintf(summary, sizeof(summary), "sending paused: %s %s of tenant %s, while %s fires%s%s",
+             scope, name, p->tenant, p->rule, p->cooling ? "; it resolved, lifts at " : "",
+             p->cooling ? lifts : "");
+    const struct alert_label labels[] = {
+        {"gate_scope", scope}, {"gate_name", name}, {"gate_rule", p->rule}};
+    const struct alert_label ann[] = {
+        {"summary", summary}, {"state", p->cooling ? "cooling_down" : "paused"}, {"lifts_at", lifts}};
+    int on = c->event == ALERT_GATE_PAUSED || c->event == ALERT_GATE_REARMED ||
+             c->event == ALERT_GATE_COOLING;
+    struct alert_external x = {.rule = "gate_paused", .tenant = p->tenant,
+                               .severity = on ? ALERT_SEV_WARNING : ALERT_SEV_NONE,
+                               .labels = labels, .nlabels = MP_ARRAY_LEN(labels),
+                               .annotations = ann, .nannotations = MP_ARRAY_LEN(ann)};
+    int rc = alert_eval_external(g->eval, &x);
+    if (rc != MP_OK)
+        mp_warn("gate_notify_failed tenant=%s rule=%s err=\"%s\"", MP_LOG_Q(p->tenant),
+                MP_LOG_Q(p->rule), mp_strerror(rc));
+}
+
 int mp_gate_start(const struct mp_gate_conf *conf, const struct mp_providers_conf *providers,
                   struct alert_eval *eval, struct alert_silences *silences, struct mp_gate **out,
                   char *err, size_t errlen)
 {
     struct mp_gate *g = calloc(1, sizeof(*g));
     struct alert_gate_opts o = {.cool_down_ms = conf->cool_down_ms > 0 ? conf->cool_down_ms : -1,
-                                .silences = silences};
+                                .silences = silences,
+                                .on_change = conf->notify ? gate__notify : NULL,
+                                .change_arg = g};
+    if (g)
+        g->eval = eval;
     int rc = g ? alert_gate_new(&o, &g->core) : MP_ERR_NOMEM;
     if (rc == MP_OK) {
         pthread_rwlock_init(&g->prov.rw, NULL);
@@ -81,8 +119,9 @@ int mp_gate_start(const struct mp_gate_conf *conf, const struct mp_providers_con
         mp_gate_stop(g);
         return rc;
     }
-    mp_info("gate_started cool_down_ms=%lld policy_listen=%s sender_domains=%zu sasl_users=%zu",
-            (long long)conf->cool_down_ms,
+    mp_info("gate_started cool_down_ms=%lld notify=%s policy_listen=%s sender_domains=%zu "
+            "sasl_users=%zu",
+            (long long)conf->cool_down_ms, conf->notify ? "yes" : "no",
             conf->policy_listen ? MP_LOG_Q(conf->policy_listen) : "-", conf->n_domains,
             conf->n_users);
     *out = g;

@@ -16,6 +16,15 @@
  *       {"pauses":[pause...]}: what is paused, since when, why, and for a
  *       pause cooling down when it lifts (alert_gate_pause_json).
  *
+ * With gate.notify, every pause is also an alert of its own: `gate_paused`
+ * (warning) of the pause's tenant, labels gate_scope, gate_name (the
+ * mailbox, domain, provider or "mailbox/provider"; the tenant for a
+ * tenant pause) and gate_rule, annotations summary, state and lifts_at;
+ * it fires when the pause begins (or re-arms), is updated (no news) when
+ * it cools down, and resolves when it lifts or a silence lifts it. It goes
+ * through alert_eval_external, so the tenant's routes and receivers hear
+ * of it as of any alert, and it pauses nothing itself.
+ *
  * Scope (the caller passes `only`, a tenant token's tenant, NULL: all):
  * a tenant token asking for another tenant gets 404 with the body of a
  * tenant never counted, as the other /v1 routes; /pauses without ?tenant=
