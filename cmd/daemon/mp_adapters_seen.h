@@ -35,4 +35,16 @@ int mp_seen_has(const struct mp_seen *s, uint64_t h, int64_t now);
 int mp_seen_add(struct mp_seen *s, const uint64_t *h, const int64_t *until, size_t n, int64_t now);
 size_t mp_seen_count(const struct mp_seen *s);
 
+/* For a set kept elsewhere (mp_adapters_durable.h: rows in the journal's
+ * write), on a memory-only set: mp_seen_reserve() makes room for n more
+ * entries (MP_ERR_FULL past MP_SEEN_MAX, MP_ERR_NOMEM) so that the
+ * mp_seen_put() after the durable write cannot fail; mp_seen_reseed()
+ * takes the stored seed (on an empty set); mp_seen_each() calls fn for
+ * every entry alive at now (a non-zero return stops it and is returned). */
+int mp_seen_reserve(struct mp_seen *s, size_t n, int64_t now);
+void mp_seen_put(struct mp_seen *s, const uint64_t *h, const int64_t *until, size_t n);
+void mp_seen_reseed(struct mp_seen *s, uint64_t seed);
+int mp_seen_each(const struct mp_seen *s, int64_t now,
+                 int (*fn)(void *arg, uint64_t h, int64_t until), void *arg);
+
 #endif
