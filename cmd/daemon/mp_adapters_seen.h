@@ -1,5 +1,10 @@
 /* mp_adapters_seen.h — the adapters' dedup set: which service event ids
- * (and Mailgun signature tokens) were recorded, until when; persisted.
+ * (and Mailgun signature tokens) were recorded, until when.
+ *
+ * The daemon keeps it in memory only (path NULL) and makes it durable as
+ * rows in the journal's write (mp_adapters_durable.h), through
+ * mp_seen_reserve/put/reseed/each; the file form below is what older
+ * versions kept in data_dir/adapters.seen, read once to import it.
  *
  * Contract: entries are keyed 64-bit hashes (the caller hashes adapter
  * name and id under mp_seen_seed(), which is kept in the file, so a
