@@ -25,6 +25,11 @@
  *       returns the same POST (the service's retry) is 200; after a SIGKILL
  *       and a restart it is counted once and a replay is a duplicate. Needs
  *       root (mount), as test_e2e_disk.
+ *   curve_on_replay_counts
+ *       With ingest.curve on (one client, for another tenant), a json
+ *       adapter's events journaled before a SIGKILL (flush 60s) are counted
+ *       by the replay: the adapter's batches carry the trusted client
+ *       (ingest_journal.h), not the no-client one that Curve refuses.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -32,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -297,5 +303,54 @@ START_TEST(disk_full_503_then_durable)
 }
 END_TEST
 
+/* `mailpulse keygen --secret-file <dir>/<name>.key`: its public key. */
+static void keygen(const char *name, char pub[41])
+{
+    struct e2e_proc p;
+    char file[E2E_PATH_MAX + 32], *out = NULL;
+    memset(&p, 0, sizeof(p));
+    snprintf(file, sizeof(file), "%s/%s.key", W.dir, name);
+    char *argv[] = {W.mailpulse, "keygen", "--secret-file", file, NULL};
+    must_ok(e2e_run(&p, name, W.dir, argv, 20000, W.err, sizeof(W.err)));
+    must_ok(e2e_read_file(p.out_path, &out, NULL));
+    const char *at = strstr(out, "public_key: \"");
+    must(at && strlen(at) > 13 + 40, "keygen output: %s", out);
+    memcpy(pub, at + 13, 40);
+    pub[40] = '\0';
+    free(out);
+}
+
+START_TEST(curve_on_replay_counts)
+{
+    char server[41], client[41];
+    keygen("server", server);
+    keygen("client", client);
+    write_config("60s");
+    char *text = NULL, *cfg = NULL;
+    must_ok(e2e_read_file(W.cfg, &text, NULL));
+    const char *at = strstr(text, "\ningest:\n");
+    must(at != NULL, "no ingest: section in %s", W.cfg);
+    size_t head = (size_t)(at - text) + strlen("\ningest:\n");
+    must(asprintf(&cfg,
+                  "%.*s  curve:\n    secret_key_file: server.key\n    clients:\n"
+                  "      - public_key: \"%s\"\n        tenants: [other]\n%s",
+                  (int)head, text, client, text + head) > 0,
+         "asprintf");
+    must_ok(e2e_write_file(W.cfg, cfg, W.err, sizeof(W.err)));
+    free(text);
+    free(cfg);
+    ew_spawn_daemon(&W);
+    char *body = json_body("curve");
+    post_want("/hooks/crash-json", JS_AUTH, body, AC_PER, 0);
+    kill_restart();
+    post_want("/hooks/crash-json", JS_AUTH, body, 0, AC_PER);
+    check_totals(TJ, AC_PER, 1);
+    must(ew_metric(&W, "mailpulse_rejected_total{reason=\"tenant_forbidden\"}") == 0,
+         "the replay refused the adapter's events");
+    free(body);
+    ew_pass(&W);
+}
+END_TEST
+
 EW_SUITE("e2e_adapters_crash", 240, setup, teardown, {kill_after_each_200, 0},
-         {kill_across_flushes, 0}, {disk_full_503_then_durable, 0})
+         {kill_across_flushes, 0}, {disk_full_503_then_durable, 0}, {curve_on_replay_counts, 0})
