@@ -260,7 +260,7 @@ int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_
 }
 
 int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_journal_rec *r,
-                               size_t n, void (*extra)(void *arg, struct eng_store_batch *b),
+                               size_t n, int (*extra)(void *arg, struct eng_store_batch *b),
                                void *arg)
 {
     struct eng_store_batch *b = eng_store_batch_new(j->s);
@@ -287,7 +287,7 @@ int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_jou
         }
     }
     if (rc == MP_OK && extra)
-        extra(arg, b);
+        rc = extra(arg, b);
     if (rc == MP_OK)
         rc = eng_store_commit(j->s, b, 1);
     eng_store_batch_free(b);

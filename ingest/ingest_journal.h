@@ -100,9 +100,10 @@ void ingest_journal_unlock(struct ingest_journal *j);
 int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_rec *r, size_t n);
 /* The same, with extra(arg, batch) adding its own rows to the same synced
  * write (extra NULL: none), so they are durable exactly when the batches
- * are. n may be 0 (only the extra rows). */
+ * are; extra returning other than MP_OK fails the commit with its code
+ * (nothing written). n may be 0 (only the extra rows). */
 int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_journal_rec *r,
-                               size_t n, void (*extra)(void *arg, struct eng_store_batch *b),
+                               size_t n, int (*extra)(void *arg, struct eng_store_batch *b),
                                void *arg);
 struct eng_store *ingest_journal_store(const struct ingest_journal *j);
 void ingest_journal_figures(const struct ingest_journal *j, struct ingest_journal_figures *out);

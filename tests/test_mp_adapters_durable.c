@@ -8,8 +8,9 @@
  *     record (no frames) is durable too; the engine counted the events.
  *   legacy_file_imported: an old adapters.seen is imported (its seed and
  *     live entries) and removed; the next open has them from the store.
- *   past_rows_expire: rows past their until are not loaded, and a record
- *     MP_ADUR_EXPIRE_MS later range-deletes them from the store.
+ *   past_rows_expire: ids sharing an until are one row; rows past their
+ *     until are not loaded, and a record MP_ADUR_EXPIRE_MS later
+ *     range-deletes them from the store.
  *   pack_respects_limits: frames stay within max_batch_events and
  *     max_frame_bytes; an event alone over the frame limit is MP_ERR_INVAL.
  */
@@ -198,13 +199,18 @@ START_TEST(past_rows_expire)
     int64_t until[2] = {now + 100, now + 10 * MP_ADUR_EXPIRE_MS};
     record(&w, NULL, 0, h, until, 2, now, 0);
     ck_assert_uint_eq(rows(w.st), 2);
+    uint64_t h3[3] = {4, 5, 6}; /* one until: one row */
+    int64_t u3[3] = {until[1], until[1], until[1]};
+    record(&w, NULL, 0, h3, u3, 3, now, 0);
+    ck_assert_uint_eq(rows(w.st), 3);
     world_close(&w);
     world_open(&w, NULL, now + 200); /* 1 past: not loaded */
     ck_assert(!mp_adur_has(w.d, 1, now + 200) && mp_adur_has(w.d, 2, now + 200));
-    uint64_t h3 = 3;
-    int64_t u3 = now + 10 * MP_ADUR_EXPIRE_MS;
-    record(&w, NULL, 0, &h3, &u3, 1, now + 200 + MP_ADUR_EXPIRE_MS, 0);
-    ck_assert_uint_eq(rows(w.st), 2); /* 1 deleted, 3 added */
+    ck_assert(mp_adur_has(w.d, 4, now + 200) && mp_adur_has(w.d, 6, now + 200));
+    uint64_t h7 = 7;
+    int64_t u7 = now + 10 * MP_ADUR_EXPIRE_MS;
+    record(&w, NULL, 0, &h7, &u7, 1, now + 200 + MP_ADUR_EXPIRE_MS, 0);
+    ck_assert_uint_eq(rows(w.st), 3); /* 1's row deleted, 7's added */
     world_close(&w);
 }
 END_TEST

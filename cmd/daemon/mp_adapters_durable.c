@@ -61,19 +61,36 @@ struct adur__load {
 
 static int adur__load_row(void *arg, const char *k, size_t kl, const char *v, size_t vl)
 {
-    MP_UNUSED(v);
-    MP_UNUSED(vl);
     struct adur__load *l = arg;
-    if (kl != MP_ADUR_ROW_KEY)
+    if (kl != MP_ADUR_ROW_KEY || vl == 0 || vl % 8 != 0) {
+        mp_error("adapters_bad_dedup_row key_len=%zu value_len=%zu", kl, vl);
         return MP_ERR_PARSE;
+    }
     int64_t until = (int64_t)adur__get_be(k + 2);
-    uint64_t h = adur__get_be(k + 10);
     if (until <= l->now)
         return MP_OK; /* past: the next expiry deletes it */
-    if (mp_seen_reserve(l->d->seen, 1, l->now) != MP_OK)
-        return MP_OK; /* over MP_SEEN_MAX: forgotten, as an expired id */
-    mp_seen_put(l->d->seen, &h, &until, 1);
-    mp_add_relaxed(&l->d->loaded, 1);
+    for (size_t i = 0; i < vl / 8; i++) {
+        uint64_t h = adur__get_be(v + 8 * i);
+        if (mp_seen_reserve(l->d->seen, 1, l->now) != MP_OK)
+            return MP_OK; /* over MP_SEEN_MAX: forgotten, as an expired id */
+        mp_seen_put(l->d->seen, &h, &until, 1);
+        mp_add_relaxed(&l->d->loaded, 1);
+    }
+    return MP_OK;
+}
+
+/* One row for h[0..n), which share `until`: "ad" + until + h[0] -> the
+ * hashes (one row a request, not one an id: a memtable insert each). */
+static int adur__put_row(struct eng_store_batch *b, const uint64_t *h, size_t n, int64_t until)
+{
+    char k[MP_ADUR_ROW_KEY], *v = malloc(8 * n);
+    if (!v)
+        return MP_ERR_NOMEM;
+    mp_adur_row_key(h[0], until, k);
+    for (size_t i = 0; i < n; i++)
+        adur__put_be(v + 8 * i, h[i]);
+    eng_store_batch_kv_put(b, ENG_KV_JOURNAL, k, sizeof(k), v, 8 * n);
+    free(v);
     return MP_OK;
 }
 
@@ -85,11 +102,8 @@ struct adur__import {
 static int adur__import_one(void *arg, uint64_t h, int64_t until)
 {
     struct adur__import *im = arg;
-    char k[MP_ADUR_ROW_KEY];
-    mp_adur_row_key(h, until, k);
-    eng_store_batch_kv_put(im->b, ENG_KV_JOURNAL, k, sizeof(k), "", 0);
     mp_seen_put(im->into, &h, &until, 1);
-    return MP_OK;
+    return adur__put_row(im->b, &h, 1, until);
 }
 
 /* First start with rows: the seed (and a legacy file's entries) in one
@@ -202,13 +216,14 @@ struct adur__rows {
 
 /* The journal commit's extra rows: the dedup entries, and now and then the
  * deletion of those past. */
-static void adur__rows(void *arg, struct eng_store_batch *b)
+static int adur__rows(void *arg, struct eng_store_batch *b)
 {
     struct adur__rows *r = arg;
-    for (size_t i = 0; i < r->n; i++) {
-        char k[MP_ADUR_ROW_KEY];
-        mp_adur_row_key(r->h[i], r->until[i], k);
-        eng_store_batch_kv_put(b, ENG_KV_JOURNAL, k, sizeof(k), "", 0);
+    int rc = MP_OK;
+    for (size_t i = 0, j; rc == MP_OK && i < r->n; i = j) {
+        for (j = i + 1; j < r->n && r->until[j] == r->until[i]; j++)
+            ; /* a run of one until: the request's ids, then its token */
+        rc = adur__put_row(b, r->h + i, j - i, r->until[i]);
     }
     if (r->now - r->d->expired_ms >= MP_ADUR_EXPIRE_MS) {
         char hi[10] = {'a', 'd'};
@@ -216,6 +231,7 @@ static void adur__rows(void *arg, struct eng_store_batch *b)
         eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, "ad", 2, hi, sizeof(hi));
         r->d->expired_ms = r->now;
     }
+    return rc;
 }
 
 static void adur__apply(struct ingest_proc *p, const struct mp_adur_frame *f, size_t nf,

@@ -24,8 +24,11 @@
  *     Neither can exist without the other, which two files (the old
  *     adapters.seen synced beside the engine's memory) could not promise.
  *   - Rows (ENG_KV_JOURNAL, under "a", which the journal leaves alone):
- *     "ad" + big-endian until (8) + big-endian hash (8) -> "" and "as" ->
- *     the big-endian hash seed (8, written once). Keyed by until so that
+ *     "ad" + big-endian until (8) + big-endian first hash (8) -> the
+ *     big-endian hashes (8 each) that share that until (one row for a
+ *     request's ids, one for its Mailgun token: a row per id made the
+ *     memtable inserts the adapters' largest cost), and "as" -> the
+ *     big-endian hash seed (8, written once). Keyed by until so that
  *     expiry is one range delete (of the rows past, at most once a
  *     minute, in a commit's write). mp_adur_open() loads the live rows;
  *     on the first start after an upgrade it imports legacy_path (the old
