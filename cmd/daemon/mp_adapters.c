@@ -28,7 +28,7 @@ struct mp_adapters {
     pthread_mutex_t mu; /* guards dur and proc */
     struct mp_adur *dur; /* the dedup set and the journal writes */
     struct ingest_proc *proc;
-    uint64_t seed; /* the dedup file's: ids hash alike after a restart */
+    uint64_t seed; /* the dedup set's, stored with it: ids hash alike after a restart */
 };
 
 static uint64_t adapters__key(const struct mp_adapters *m, const struct adapters__one *a,
