@@ -7,9 +7,10 @@
  * (default 400, near the 64 KiB body limit), Mailgun webhooks (one event
  * each, HMAC-signed per request with a fresh token), Postmark Bounce
  * records (one event each, basic auth). Every event id is new, so each is
- * recorded (and its id synced to the dedup file) rather than dropped as a
- * duplicate. The figure is mailpulse_adapter_events_accepted_total over
- * the wall time; a non-200 answer stops the run and is printed.
+ * recorded (journaled with its id in one synced write, mp_adapters_durable.h)
+ * rather than dropped as a duplicate. The figure is
+ * mailpulse_adapter_events_accepted_total over the wall time; a non-200
+ * answer stops the run and is printed.
  *
  * Prints one line per type:
  *   bench_adapters type=json clients=2 batch=400 seconds=5 requests=… events=… events_per_s=… requests_per_s=…

@@ -252,7 +252,16 @@ void ingest_journal_lock(struct ingest_journal *j) { pthread_rwlock_rdlock(&j->l
 
 void ingest_journal_unlock(struct ingest_journal *j) { pthread_rwlock_unlock(&j->lock); }
 
+struct eng_store *ingest_journal_store(const struct ingest_journal *j) { return j->s; }
+
 int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_rec *r, size_t n)
+{
+    return ingest_journal_commit_with(j, r, n, NULL, NULL);
+}
+
+int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_journal_rec *r,
+                               size_t n, int (*extra)(void *arg, struct eng_store_batch *b),
+                               void *arg)
 {
     struct eng_store_batch *b = eng_store_batch_new(j->s);
     if (!b)
@@ -277,6 +286,8 @@ int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_
             eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, r[i].pid, r[i].pid_len, pv, sizeof(pv));
         }
     }
+    if (rc == MP_OK && extra)
+        rc = extra(arg, b);
     if (rc == MP_OK)
         rc = eng_store_commit(j->s, b, 1);
     eng_store_batch_free(b);

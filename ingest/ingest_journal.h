@@ -32,7 +32,12 @@
  * INGEST_CURVE_NO_CLIENT) + the frame; "w" -> big-endian W. The client is
  * an index into ingest.curve.clients as configured when the batch was
  * acked: a restart that reorders or removes clients replays it against the
- * new list.
+ * new list. INGEST_JOURNAL_CLIENT_TRUSTED marks a batch an in-process
+ * writer took (the HTTP adapters, cmd/daemon/mp_adapters_durable.h): it
+ * checked the batch's tenants itself, so the replay applies it without the
+ * Curve tenant check. Rows under "a" belong to the adapters' dedup set
+ * (mp_adapters_durable.h: its layout); the journal never reads or deletes
+ * them, and ingest_journal_commit_with() lets them join a commit.
  *
  * Threads: commit and the lock from the workers; the hook from the flush
  * thread; open, replay, close from the starting thread. Figures any thread.
@@ -52,6 +57,8 @@
 #include "mp.h"
 
 #define INGEST_PRODUCER_TTL_DEFAULT_MS (7 * 24 * 3600 * 1000LL)
+
+#define INGEST_JOURNAL_CLIENT_TRUSTED (UINT32_MAX - 1) /* see Layout */
 
 struct ingest_journal;
 
@@ -91,6 +98,14 @@ void ingest_journal_unlock(struct ingest_journal *j);
 /* Under the shared lock. MP_OK (durable) or MP_ERR_IO / MP_ERR_NOMEM
  * (nothing written). */
 int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_rec *r, size_t n);
+/* The same, with extra(arg, batch) adding its own rows to the same synced
+ * write (extra NULL: none), so they are durable exactly when the batches
+ * are; extra returning other than MP_OK fails the commit with its code
+ * (nothing written). n may be 0 (only the extra rows). */
+int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_journal_rec *r,
+                               size_t n, int (*extra)(void *arg, struct eng_store_batch *b),
+                               void *arg);
+struct eng_store *ingest_journal_store(const struct ingest_journal *j);
 void ingest_journal_figures(const struct ingest_journal *j, struct ingest_journal_figures *out);
 
 /* Keys, for the tests. k needs 9 bytes. */

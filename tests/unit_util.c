@@ -176,7 +176,7 @@ static size_t unit__body(char *data, size_t size, size_t nmemb, void *arg)
     return mp_buf_append(&a->body, data, size * nmemb) == MP_OK ? size * nmemb : 0;
 }
 
-/* Keeps the Content-Type and Allow header values. */
+/* Keeps the Content-Type, Allow and Retry-After header values. */
 static size_t unit__header(char *data, size_t size, size_t nmemb, void *arg)
 {
     struct unit_answer *a = arg;
@@ -184,7 +184,7 @@ static size_t unit__header(char *data, size_t size, size_t nmemb, void *arg)
     struct {
         const char *name;
         char *dst;
-    } want[] = {{"content-type:", a->ctype}, {"allow:", a->allow}};
+    } want[] = {{"content-type:", a->ctype}, {"allow:", a->allow}, {"retry-after:", a->retry_after}};
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         size_t k = strlen(want[i].name);
         if (n > k && strncasecmp(data, want[i].name, k) == 0) {

@@ -96,6 +96,7 @@ struct unit_answer {
     struct mp_buf body; /* NUL-terminated, "" when empty (mp_buf_free it) */
     char ctype[128];    /* the Content-Type header's value, "" without one */
     char allow[128];    /* the Allow header's value, "" without one */
+    char retry_after[128]; /* the Retry-After header's value, "" without one */
 };
 /* method (NULL or "GET"; "HEAD" asks for no body; any other is sent as
  * it is) on url, with body[0..len) when body is set (a POST unless method

@@ -12,23 +12,23 @@
 #include "ingest_adapt.h"
 #include "ingest_worker.h"
 #include "mp_atomic.h"
-#include "mp_adapters_seen.h"
+#include "mp_adapters_durable.h"
 #include "mp_log.h"
 
 struct adapters__one {
     const struct mp_adapter_conf *c;
     struct ingest_adapt_conf ac;
-    mp_atomic_u64 requests, accepted, duplicates, bad_sig, malformed;
+    mp_atomic_u64 requests, accepted, duplicates, bad_sig, malformed, unavailable;
 };
 
 struct mp_adapters {
     struct adapters__one *a;
     size_t n;
     struct ingest_limits lim;
-    pthread_mutex_t mu; /* guards seen and proc */
-    struct mp_seen *seen;
+    pthread_mutex_t mu; /* guards dur and proc */
+    struct mp_adur *dur; /* the dedup set and the journal writes */
     struct ingest_proc *proc;
-    uint64_t seed; /* the dedup file's: ids hash alike after a restart */
+    uint64_t seed; /* the dedup set's, stored with it: ids hash alike after a restart */
 };
 
 static uint64_t adapters__key(const struct mp_adapters *m, const struct adapters__one *a,
@@ -40,8 +40,9 @@ static uint64_t adapters__key(const struct mp_adapters *m, const struct adapters
 }
 
 int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_table *t,
-                       const struct ingest_limits *lim, const char *seen_path,
-                       struct mp_adapters **out, char *err, size_t errlen)
+                       const struct ingest_limits *lim, struct ingest_journal *journal,
+                       const char *seen_path, struct mp_adapters **out, char *err,
+                       size_t errlen)
 {
     *out = NULL;
     if (n == 0)
@@ -49,7 +50,7 @@ int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_
     struct mp_adapters *m = calloc(1, sizeof(*m));
     int rc = MP_ERR_NOMEM;
     if (m && (m->a = calloc(n, sizeof(*m->a))) &&
-        (rc = mp_seen_open(seen_path, mp_now_ms(), &m->seen, err, errlen)) == MP_OK)
+        (rc = mp_adur_open(journal, seen_path, mp_now_ms(), &m->dur, err, errlen)) == MP_OK)
         rc = ingest_proc_create(t, lim, &m->proc);
     if (rc != MP_OK) {
         mp_adapters_destroy(m);
@@ -58,7 +59,7 @@ int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_
     pthread_mutex_init(&m->mu, NULL);
     m->n = n;
     m->lim = *lim;
-    m->seed = mp_seen_seed(m->seen);
+    m->seed = mp_adur_seed(m->dur);
     for (size_t i = 0; i < n; i++) {
         const struct mp_adapter_conf *c = &conf[i];
         m->a[i].c = c;
@@ -82,7 +83,7 @@ void mp_adapters_destroy(struct mp_adapters *m)
         ingest_proc_destroy(m->proc);
         pthread_mutex_destroy(&m->mu);
     }
-    mp_seen_close(m->seen);
+    mp_adur_close(m->dur);
     free(m->a);
     free(m);
 }
@@ -124,49 +125,78 @@ static int adapters__validate(const struct mp_adapters *m, const struct ingest_a
     return 0;
 }
 
-/* Under the mutex: drops what was seen, records the rest as one frame,
- * then remembers their ids. Returns the HTTP status (200, 401 for a
- * replayed Mailgun token, 503 with the dedup table full, 500). */
-static int adapters__record(struct mp_adapters *m, struct adapters__one *a,
-                            struct ingest_adapt_out *o, Mailpulse__V1__Event *evs, int64_t now,
-                            uint32_t *acc, uint32_t *dup, uint32_t *rej)
+/* Overload: past MP_ADAPTERS_BUSY_MS behind other requests (each holds the
+ * lock through a synced journal write), 0 so the caller answers 503 and the
+ * service retries later instead of piling connections up. */
+static int adapters__lock(struct mp_adapters *m)
 {
-    Mailpulse__V1__Event **ptrs = calloc(o->n + 1, sizeof(*ptrs));
-    uint64_t *keys = calloc(o->n + 1, sizeof(*keys));
-    size_t k = 0;
-    int status = 200;
-    int64_t until[2] = {now + a->c->dedup_window_ms, now + 2000 * INGEST_ADAPT_MAX_AGE_S};
-    if (!ptrs || !keys) {
-        free(ptrs);
-        free(keys);
-        return 500;
-    }
-    /* Overload: past MP_ADAPTERS_BUSY_MS behind other requests (each holds
-     * the lock through a sync), answer 503 so the service retries later
-     * instead of piling connections up. */
     struct timespec dl;
     clock_gettime(CLOCK_REALTIME, &dl);
     dl.tv_sec += MP_ADAPTERS_BUSY_MS / 1000;
     dl.tv_nsec += (long)(MP_ADAPTERS_BUSY_MS % 1000) * 1000000L;
     if (dl.tv_nsec >= 1000000000L)
         dl.tv_sec++, dl.tv_nsec -= 1000000000L;
-    if (pthread_mutex_timedlock(&m->mu, &dl) != 0) {
+    return pthread_mutex_timedlock(&m->mu, &dl) == 0;
+}
+
+/* The new events (ptrs) and their dedup entries (keys, untils; the token's
+ * last) made durable together and applied (mp_adapters_durable.h). */
+static int adapters__commit(struct mp_adapters *m, const struct adapters__one *a,
+                            Mailpulse__V1__Event **ptrs, size_t k, const uint64_t *keys,
+                            const int64_t *untils, size_t nk, int64_t now, uint32_t *acc,
+                            uint32_t *rej)
+{
+    char pid[128];
+    snprintf(pid, sizeof(pid), "adapter:%s", a->c->name);
+    struct mp_adur_frame *f = NULL;
+    size_t nf = 0;
+    int rc = mp_adur_pack(ptrs, k, pid, &m->lim, &f, &nf);
+    if (rc == MP_OK)
+        rc = mp_adur_record(m->dur, m->proc, f, nf, keys, untils, nk, now, acc, rej);
+    mp_adur_frames_free(f, nf);
+    return rc == MP_OK ? 200 : rc == MP_ERR_INVAL ? 413 : 503;
+}
+
+/* Under the mutex: drops what was seen, then makes the rest and their ids
+ * durable in one journal write and applies them. Returns the HTTP status
+ * (200, 401 for a replayed Mailgun token, 413 for an event over the frame
+ * limit, 503 with the dedup table full or the journal failing, 500). */
+static int adapters__record(struct mp_adapters *m, struct adapters__one *a,
+                            struct ingest_adapt_out *o, Mailpulse__V1__Event *evs, int64_t now,
+                            uint32_t *acc, uint32_t *dup, uint32_t *rej)
+{
+    Mailpulse__V1__Event **ptrs = calloc(o->n + 1, sizeof(*ptrs));
+    uint64_t *keys = calloc(o->n + 1, sizeof(*keys));
+    int64_t *untils = calloc(o->n + 1, sizeof(*untils));
+    size_t k = 0, nk = 0;
+    int status = 200;
+    if (!ptrs || !keys || !untils) {
         free(ptrs);
         free(keys);
+        free(untils);
+        return 500;
+    }
+    if (!adapters__lock(m)) {
+        free(ptrs);
+        free(keys);
+        free(untils);
         return 503;
     }
     uint64_t tok = o->token[0] ? adapters__key(m, a, "token", o->token) : 0;
-    int replay = tok && mp_seen_has(m->seen, tok, now);
+    int replay = tok && mp_adur_has(m->dur, tok, now);
     for (size_t i = 0; i < o->n; i++) {
         uint64_t h = o->ev[i].id[0] ? adapters__key(m, a, "event", o->ev[i].id) : 0;
-        int again = h && mp_seen_has(m->seen, h, now);
-        for (size_t j = 0; h && !again && j < k; j++)
+        int again = h && mp_adur_has(m->dur, h, now);
+        for (size_t j = 0; h && !again && j < nk; j++)
             again = keys[j] == h; /* the same id twice in one body */
         if (again) {
             (*dup)++;
             continue;
         }
-        keys[k] = h;
+        if (h) { /* events without an id are recorded, never deduplicated */
+            keys[nk] = h;
+            untils[nk++] = now + a->c->dedup_window_ms;
+        }
         ptrs[k++] = &evs[i];
     }
     /* A used token is a replay. Mailgun signs only timestamp + token, so a
@@ -174,42 +204,18 @@ static int adapters__record(struct mp_adapters *m, struct adapters__one *a,
      * again (a retry after a lost 200) is answered as a duplicate. */
     if (replay && k > 0)
         status = 401;
-    if (status == 200 && k > 0) {
-        Mailpulse__V1__EventBatch b = MAILPULSE__V1__EVENT_BATCH__INIT;
-        b.n_events = k;
-        b.events = ptrs;
-        size_t len = mailpulse__v1__event_batch__get_packed_size(&b);
-        uint8_t *wire = malloc(len ? len : 1);
-        if (!wire) {
-            status = 500;
-        } else {
-            mailpulse__v1__event_batch__pack(&b, wire);
-            struct eng_thread *th = ingest_proc_thread(m->proc);
-            eng_thread_online(th);
-            *acc = ingest_proc_frame(m->proc, wire, len, now, rej);
-            eng_thread_offline(th);
-            free(wire);
-        }
-    }
-    /* remembered only once recorded (and synced to the file before the
-     * 2xx): a failed request is retried whole */
-    size_t nk = 0;
-    for (size_t j = 0; j < k; j++)
-        if (keys[j])
-            keys[nk++] = keys[j];
-    int64_t *untils = calloc(nk + 1, sizeof(*untils));
-    for (size_t j = 0; untils && j < nk; j++)
-        untils[j] = until[0];
-    if (untils && tok) { /* the token with the ids: one sync per request */
+    if (tok) { /* the token with the ids: one write per request */
         keys[nk] = tok;
-        untils[nk++] = until[1];
+        untils[nk++] = now + 2000 * INGEST_ADAPT_MAX_AGE_S;
     }
-    if (status == 200 && (!untils || mp_seen_add(m->seen, keys, untils, nk, now) != MP_OK))
-        status = 503;
-    free(untils);
+    /* remembered only once durable, with the events: a failed request is
+     * retried whole, a committed one is a duplicate whatever crashes */
+    if (status == 200 && (k > 0 || nk > 0))
+        status = adapters__commit(m, a, ptrs, k, keys, untils, nk, now, acc, rej);
     pthread_mutex_unlock(&m->mu);
     free(ptrs);
     free(keys);
+    free(untils);
     return status;
 }
 
@@ -251,9 +257,16 @@ void mp_adapters_reply(struct mp_adapters *m, const struct mp_http_request *req,
         mp_add_relaxed(&a->malformed, 1);
         snprintf(msg, sizeof(msg), "%s", err);
         mp_http_error(out, 400, msg);
+    } else if (status == 503) {
+        /* ESPs retry on 5xx; Retry-After says when (counted, and logged by
+         * the journal's writer when its commit failed) */
+        mp_add_relaxed(&a->unavailable, 1);
+        mp_http_error(out, 503, "busy, or the journal or dedup set cannot take the events now; "
+                                "retry later");
+        out->retry_after_s = MP_ADAPTERS_RETRY_AFTER_S;
     } else if (status != 200) {
         mp_http_error(out, status,
-                      status == 503 ? "busy, or the dedup set full or not writable; retry later"
+                      status == 413 ? "an event is larger than ingest.max_frame_bytes"
                                     : "internal");
     } else {
         mp_add_relaxed(&a->accepted, acc);
@@ -286,6 +299,9 @@ int mp_adapters_metrics(struct mp_adapters *m, struct mp_buf *b)
          offsetof(struct adapters__one, bad_sig)},
         {"malformed", "Requests refused 400 (malformed body or event).",
          offsetof(struct adapters__one, malformed)},
+        {"unavailable", "Requests answered 503 with Retry-After (busy, journal commit failed, "
+                        "dedup set full); the service retries.",
+         offsetof(struct adapters__one, unavailable)},
     };
     int rc = MP_OK;
     for (size_t r = 0; m && rc == MP_OK && r < MP_ARRAY_LEN(rows); r++) {

@@ -11,23 +11,32 @@
  *        as a duplicate). Counted in mailpulse_adapter_bad_signature_total;
  *   400  the body is malformed, or an event fails the ingest rules
  *        (ingest_validate.h), with the first reason: nothing is recorded;
- *   503  the dedup set is full (MP_SEEN_MAX) or its file cannot be written,
- *        or the request waited MP_ADAPTERS_BUSY_MS for the others (the
- *        service retries later);
- *   200  {"accepted":N,"duplicates":D,"rejected":R} once every new event is
- *        recorded in the engine table (ingest_proc; rejected: refused by
- *        the tenant limits) and its id synced to the dedup file. The counts
- *        reach RocksDB with the next counter flush (engine.flush_interval),
- *        not before the 2xx.
+ *   413  one event alone is larger than ingest.max_frame_bytes (it could
+ *        not be journaled as a frame the replay takes);
+ *   503  with Retry-After: MP_ADAPTERS_RETRY_AFTER_S: the request waited
+ *        MP_ADAPTERS_BUSY_MS behind the others, the journal's synced write
+ *        failed (disk full, store error), or the dedup set is full
+ *        (MP_SEEN_MAX). Nothing of the request is applied or remembered;
+ *        the service retries. Counted in mailpulse_adapter_unavailable_total;
+ *   200  {"accepted":N,"duplicates":D,"rejected":R} once the request's new
+ *        events AND their dedup ids are durable: one synced write of the
+ *        acked path's journal (ingest_journal.h), as frames of producer
+ *        "adapter:<name>" (sequence 0), then applied to the engine table
+ *        as the acked workers apply (rejected: refused by the tenant
+ *        limits). After a SIGKILL right after the 200, the restart replays
+ *        the journal entries no counter flush covered and loads the ids:
+ *        every acknowledged event is counted exactly once and a retry is a
+ *        duplicate (mp_adapters_durable.h: the crash windows).
  * Events whose service id was recorded within the adapter's dedup_window
- * are counted as duplicates and not recorded again. The dedup set
- * (mp_adapters_seen.h: a keyed 64-bit hash of adapter name and id per
- * entry) is synced to data_dir/MP_ADAPTERS_SEEN_FILE before the 2xx, so a
- * restart still knows every id it answered.
+ * are counted as duplicates and not recorded again. The dedup set (a keyed
+ * 64-bit hash of adapter name and id per entry, mp_adapters_seen.h) lives
+ * in the counters store beside the journal; a data_dir/MP_ADAPTERS_SEEN_FILE
+ * of an older version is imported at the first start and removed.
  *
  * Threads: mp_adapters_reply() and mp_adapters_metrics() from any thread,
  * several at once (one mutex around dedup and recording: the engine writer
- * registration is one, and a body is recorded as one frame).
+ * registration is one, and a body is one journal write; requests are not
+ * grouped into one commit, so each pays one sync).
  * Ownership: `conf` and the table are borrowed until mp_adapters_destroy(),
  * which runs after the HTTP server stopped and before the table goes.
  */
@@ -37,6 +46,7 @@
 #include <stddef.h>
 
 #include "eng_table.h"
+#include "ingest_journal.h"
 #include "ingest_validate.h"
 #include "mp.h"
 #include "mp_buf.h"
@@ -44,16 +54,20 @@
 #include "mp_http.h"
 
 #define MP_ADAPTERS_BUSY_MS 2000 /* overload: then 503 */
-#define MP_ADAPTERS_SEEN_FILE "adapters.seen" /* in data_dir (mp_adapters_seen.h) */
+#define MP_ADAPTERS_RETRY_AFTER_S 5 /* the 503's Retry-After */
+#define MP_ADAPTERS_SEEN_FILE "adapters.seen" /* in data_dir: the old versions' dedup file */
 
 struct mp_adapters;
 
-/* MP_OK, MP_ERR_NOMEM, or MP_ERR_IO when the dedup file (seen_path; NULL:
- * memory only) cannot be read or written (err says why). n 0: *out NULL
- * (every call takes NULL). */
+/* MP_OK, MP_ERR_NOMEM, or MP_ERR_IO when the dedup set cannot be read
+ * from the journal's store or the old file (seen_path, imported) cannot
+ * be read (err says why). journal NULL: memory only, nothing durable (unit
+ * tests). lim: the ingest limits, so journaled frames pass the replay's.
+ * n 0: *out NULL (every call takes NULL). */
 int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_table *t,
-                       const struct ingest_limits *lim, const char *seen_path,
-                       struct mp_adapters **out, char *err, size_t errlen);
+                       const struct ingest_limits *lim, struct ingest_journal *journal,
+                       const char *seen_path, struct mp_adapters **out, char *err,
+                       size_t errlen);
 void mp_adapters_destroy(struct mp_adapters *a);
 void mp_adapters_reply(struct mp_adapters *a, const struct mp_http_request *req,
                        struct mp_http_reply *out);

@@ -250,3 +250,23 @@ int mp_seen_add(struct mp_seen *s, const uint64_t *h, const int64_t *until, size
         (void)seen__rewrite(s, now); /* failing, the file only stays longer */
     return MP_OK;
 }
+
+int mp_seen_reserve(struct mp_seen *s, size_t n, int64_t now) { return seen__room(s, n, now); }
+
+void mp_seen_put(struct mp_seen *s, const uint64_t *h, const int64_t *until, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        seen__put(s, h[i], until[i]);
+}
+
+void mp_seen_reseed(struct mp_seen *s, uint64_t seed) { s->seed = seed; }
+
+int mp_seen_each(const struct mp_seen *s, int64_t now,
+                 int (*fn)(void *arg, uint64_t h, int64_t until), void *arg)
+{
+    int rc = MP_OK;
+    for (size_t i = 0; rc == MP_OK && i < s->cap; i++)
+        if (s->until[i] > now)
+            rc = fn(arg, s->h[i], s->until[i]);
+    return rc;
+}

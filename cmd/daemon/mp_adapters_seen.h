@@ -1,5 +1,10 @@
 /* mp_adapters_seen.h — the adapters' dedup set: which service event ids
- * (and Mailgun signature tokens) were recorded, until when; persisted.
+ * (and Mailgun signature tokens) were recorded, until when.
+ *
+ * The daemon keeps it in memory only (path NULL) and makes it durable as
+ * rows in the journal's write (mp_adapters_durable.h), through
+ * mp_seen_reserve/put/reseed/each; the file form below is what older
+ * versions kept in data_dir/adapters.seen, read once to import it.
  *
  * Contract: entries are keyed 64-bit hashes (the caller hashes adapter
  * name and id under mp_seen_seed(), which is kept in the file, so a
@@ -34,5 +39,17 @@ uint64_t mp_seen_seed(const struct mp_seen *s);
 int mp_seen_has(const struct mp_seen *s, uint64_t h, int64_t now);
 int mp_seen_add(struct mp_seen *s, const uint64_t *h, const int64_t *until, size_t n, int64_t now);
 size_t mp_seen_count(const struct mp_seen *s);
+
+/* For a set kept elsewhere (mp_adapters_durable.h: rows in the journal's
+ * write), on a memory-only set: mp_seen_reserve() makes room for n more
+ * entries (MP_ERR_FULL past MP_SEEN_MAX, MP_ERR_NOMEM) so that the
+ * mp_seen_put() after the durable write cannot fail; mp_seen_reseed()
+ * takes the stored seed (on an empty set); mp_seen_each() calls fn for
+ * every entry alive at now (a non-zero return stops it and is returned). */
+int mp_seen_reserve(struct mp_seen *s, size_t n, int64_t now);
+void mp_seen_put(struct mp_seen *s, const uint64_t *h, const int64_t *until, size_t n);
+void mp_seen_reseed(struct mp_seen *s, uint64_t seed);
+int mp_seen_each(const struct mp_seen *s, int64_t now,
+                 int (*fn)(void *arg, uint64_t h, int64_t until), void *arg);
 
 #endif

@@ -329,11 +329,13 @@ int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
         *api = (struct mp_api){.src = src, .auth = auth};
         const struct mp_config *c = src->cfg;
         struct ingest_limits lim = {.retention_ms = c ? c->retention_ms : 0,
-                                    .future_ms = INGEST_FUTURE_MS_DEFAULT};
+                                    .future_ms = INGEST_FUTURE_MS_DEFAULT,
+                                    .max_frame_bytes = c ? (size_t)c->max_frame_bytes : 0,
+                                    .max_batch_events = c ? (uint32_t)c->max_batch_events : 0};
         char seen[4200];
         snprintf(seen, sizeof(seen), "%s/%s", src->data_dir ? src->data_dir : ".",
                  MP_ADAPTERS_SEEN_FILE);
-        rc = c ? mp_adapters_create(c->adapters, c->n_adapters, src->table, &lim,
+        rc = c ? mp_adapters_create(c->adapters, c->n_adapters, src->table, &lim, src->journal,
                                     src->data_dir ? seen : NULL, &api->adapters, err, errlen)
                : MP_OK;
         if (rc == MP_OK)

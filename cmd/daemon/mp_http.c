@@ -233,6 +233,11 @@ static enum MHD_Result http__respond(struct MHD_Connection *c, struct http__stat
                             r->content_type ? r->content_type : "application/json");
     if (r->status == 405 && st->allow[0])
         MHD_add_response_header(resp, "Allow", st->allow);
+    if (r->retry_after_s > 0) {
+        char ra[24];
+        snprintf(ra, sizeof(ra), "%d", r->retry_after_s);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     if (r->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Bearer realm=\"mailpulse\"");

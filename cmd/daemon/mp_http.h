@@ -59,6 +59,7 @@ struct mp_http_reply {
     const char *content_type;
     char *body; /* malloc'd; freed by the server */
     size_t len;
+    int retry_after_s; /* > 0: a Retry-After header (a 503 the client should retry) */
 };
 
 typedef void (*mp_http_handler)(void *arg, const char *path, struct mp_http_reply *out);
