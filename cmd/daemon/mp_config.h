@@ -90,6 +90,10 @@
  *     policy_listen: 127.0.0.1:7402 # Postfix policy server; absent: none
  *     tenants: {acme: [acme.example]}
  *     cool_down: 15m
+ *   dmarc:                          # DMARC aggregate reports in (POST /v1/dmarc, mp_dmarc.h)
+ *     tenant: acme                  # the tenant of a report whose policy domain is in no
+ *                                   #   gate.tenants list; absent: such reports are refused
+ *     retention_days: 400           # 1..3650 days of counts kept
  *   receivers:                      # list
  *     - name: ops                   # required, unique, ENG_NAME_GRAMMAR
  *       type: webhook               # webhook | slack (required)
@@ -222,6 +226,8 @@ struct mp_config {
     struct mp_route_conf *routes; /* per-tenant routes */
     size_t n_adapters;
     struct mp_adapter_conf *adapters; /* adapters: (mp_config_adapters.h) */
+    char *dmarc_tenant;       /* dmarc.tenant; NULL when not set */
+    int dmarc_retention_days; /* dmarc.retention_days; 0: ENG_DMARC_RETENTION_DAYS_DEFAULT */
 };
 
 /* Load and validate `path`. On success *out owns a new config. */
