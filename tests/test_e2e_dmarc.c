@@ -1,0 +1,280 @@
+/* test_e2e_dmarc.c — Check suite "e2e_dmarc": DMARC aggregate reports into
+ * the real daemon (POST /v1/dmarc, cmd/daemon/mp_dmarc.h) and out of it
+ * (GET /v1/tenants/{t}/dmarc, the per-tenant scrape, /metrics).
+ *
+ * gate.tenants maps acme.example to acme, beta.example to beta and
+ * gamma.example to gamma (which gets no report). Cases:
+ *   reports_land_per_tenant
+ *       Google's report inside a mail message (a zip attachment),
+ *       Microsoft's as .gz, Yahoo's as plain XML: acme counts Google's and
+ *       Microsoft's records (203 messages, 13 DMARC failures, per domain and
+ *       provider), beta Yahoo's (17 rejected), gamma nothing; Google's
+ *       report resent as .zip is a duplicate and changes nothing; a
+ *       truncated gzip, a report without report_id and one for a domain in
+ *       no tenant are refused 400 with their reason, change nothing and are
+ *       counted by reason; after a restart the counts are the same and the
+ *       resend is still a duplicate; beta's scrape carries its dmarc
+ *       series.
+ *   cli_import
+ *       `mailpulse dmarc import` of a .zip and a .gz, and `--mime -` from
+ *       standard input (as a Postfix alias runs it): exit 0 and the
+ *       counts land; the same message again is a duplicate (exit 0); a
+ *       malformed file exits 1; a daemon that is not there exits 75.
+ *   tenant_token
+ *       with tokens, acme's token posts acme's report (200) but not beta's
+ *       (403, nothing counted), and without a token the route is 401.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "auth_matrix.h"
+#include "check_main.h"
+#include "dmarc_fixture.h"
+#include "e2e_suite.h"
+
+EW_FIXTURE("e2edm")
+
+#define GATE_YAML                                                                                \
+    "gate:\n  tenants:\n    acme: [acme.example]\n    beta: [beta.example]\n"                    \
+    "    gamma: [gamma.example]\n"
+
+static void start(const char *http_extra)
+{
+    ew_write_config(&W, (struct e2e_daemon_conf){.http_extra = http_extra});
+    ew_append_config(&W, GATE_YAML);
+    ew_spawn_daemon(&W);
+}
+
+struct body {
+    char buf[4096];
+    size_t len;
+};
+
+static size_t body_cb(char *p, size_t sz, size_t n, void *arg)
+{
+    struct body *b = arg;
+    size_t take = sz * n;
+    if (take > sizeof(b->buf) - 1 - b->len)
+        take = sizeof(b->buf) - 1 - b->len;
+    memcpy(b->buf + b->len, p, take);
+    b->len += take;
+    b->buf[b->len] = '\0';
+    return sz * n;
+}
+
+/* POSTs data to /v1/dmarc; the status, the answer into out (1 KiB+). */
+static long post(const void *data, size_t len, const char *ctype, const char *token, char *out,
+                 size_t outn)
+{
+    struct body b = {.len = 0};
+    char url[256], hdr[256], ct[128];
+    snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
+    struct curl_slist *h = curl_slist_append(NULL, ct);
+    if (token) {
+        snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, hdr);
+    }
+    snprintf(url, sizeof(url), "%s/v1/dmarc", W.base);
+    CURL *c = curl_easy_init();
+    ck_assert_ptr_nonnull(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    CURLcode rc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(h);
+    must(rc == CURLE_OK, "POST %s: %s", url, curl_easy_strerror(rc));
+    snprintf(out, outn, "%s", b.buf);
+    return status;
+}
+
+/* POSTs fixture `name`; the status must be `want` and the answer hold
+ * `needle`. */
+static void post_fx(const char *name, const char *ctype, const char *token, long want,
+                    const char *needle)
+{
+    size_t len;
+    char *data = dfx_load(name, &len), ans[4096];
+    long st = post(data, len, ctype, token, ans, sizeof(ans));
+    free(data);
+    must(st == want && strstr(ans, needle), "POST %s: %ld %s (wanted %ld with %s)", name, st,
+         ans, want, needle);
+}
+
+static void post_text(const char *body, long want, const char *needle)
+{
+    char ans[4096];
+    long st = post(body, strlen(body), "application/octet-stream", NULL, ans, sizeof(ans));
+    must(st == want && strstr(ans, needle), "POST %.60s: %ld %s (wanted %ld with %s)", body, st,
+         ans, want, needle);
+}
+
+/* totals[count] of the tenant over every kept day. */
+static long long total(const char *tenant, const char *count)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/tenants/%s/dmarc?days=3660", tenant);
+    json_t *j = ew_get_json(&W, path, 200);
+    json_t *v = json_object_get(json_object_get(j, "totals"), count);
+    must(json_is_integer(v), "%s: totals.%s missing", path, count);
+    long long n = (long long)json_integer_value(v);
+    json_decref(j);
+    return n;
+}
+
+/* The (domain, provider) entry's count under "domains". */
+static long long by_domain(const char *tenant, const char *domain, const char *provider,
+                           const char *count)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/tenants/%s/dmarc?days=3660", tenant);
+    json_t *j = ew_get_json(&W, path, 200), *d;
+    size_t i;
+    long long n = -1;
+    json_array_foreach(json_object_get(j, "domains"), i, d)
+    {
+        if (!strcmp(json_string_value(json_object_get(d, "domain")), domain) &&
+            !strcmp(json_string_value(json_object_get(d, "provider")), provider))
+            n = (long long)json_integer_value(json_object_get(d, count));
+    }
+    json_decref(j);
+    return n;
+}
+
+static void expect_counts(void)
+{
+    must(total("acme", "messages") == 203, "acme messages %lld", total("acme", "messages"));
+    must(total("acme", "dmarc_fail") == 13, "acme dmarc_fail %lld", total("acme", "dmarc_fail"));
+    must(total("acme", "disposition_quarantine") == 5, "acme quarantine");
+    must(by_domain("acme", "acme.example", "google", "messages") == 150, "acme google");
+    must(by_domain("acme", "acme.example", "google", "dkim_fail") == 30, "acme google dkim");
+    must(by_domain("acme", "mail.acme.example", "google", "dmarc_fail") == 8, "acme mail.");
+    must(by_domain("acme", "acme.example", "microsoft", "spf_fail") == 5, "acme microsoft");
+    must(total("beta", "messages") == 20, "beta messages %lld", total("beta", "messages"));
+    must(total("beta", "disposition_reject") == 17, "beta reject");
+    must(total("gamma", "messages") == 0, "gamma stays zero");
+}
+
+START_TEST(reports_land_per_tenant)
+{
+    start(NULL);
+    post_fx("google_acme.eml", "message/rfc822", NULL, 200, "\"status\":\"counted\"");
+    post_fx("microsoft_acme.xml.gz", "application/gzip", NULL, 200, "\"form\":\"gzip\"");
+    post_fx("yahoo_beta.xml", "text/xml", NULL, 200, "\"tenant\":\"beta\"");
+    expect_counts();
+    /* resent, in another envelope: nothing changes */
+    post_fx("google_acme.zip", "application/zip", NULL, 200, "\"status\":\"duplicate\"");
+    /* refused, each with its reason, nothing counted */
+    post_text("\x1f\x8b\x08\x00\x00\x00\x00\x00", 400, "gzip: truncated");
+    post_text("<feedback><report_metadata><org_name>x</org_name></report_metadata></feedback>",
+              400, "feedback/report_metadata/report_id: missing");
+    post_text("<feedback><report_metadata><org_name>x</org_name><report_id>1</report_id>"
+              "<date_range><begin>1</begin><end>2</end></date_range></report_metadata>"
+              "<policy_published><domain>other.example</domain><p>none</p>"
+              "</policy_published></feedback>",
+              400, "other.example is in no tenant's gate.tenants list");
+    expect_counts();
+    char *m = ew_metrics_text(&W);
+    must(ew_metric_in(&W, m, "mailpulse_dmarc_reports_total{result=\"counted\"}") == 3, "counted");
+    must(ew_metric_in(&W, m, "mailpulse_dmarc_reports_total{result=\"duplicate\"}") == 1, "dup");
+    must(ew_metric_in(&W, m, "mailpulse_dmarc_refused_total{reason=\"envelope\"}") == 1, "env");
+    must(ew_metric_in(&W, m, "mailpulse_dmarc_refused_total{reason=\"report\"}") == 1, "report");
+    must(ew_metric_in(&W, m, "mailpulse_dmarc_refused_total{reason=\"tenant\"}") == 1, "tenant");
+    free(m);
+    /* a restart keeps the counts and the seen reports */
+    ew_stop_ok(&W, &W.daemon);
+    ew_spawn_daemon(&W);
+    expect_counts();
+    post_fx("microsoft_acme.eml", "message/rfc822", NULL, 200, "\"status\":\"duplicate\"");
+    expect_counts();
+    char *body = NULL;
+    must(ew_get_auth(&W, "/v1/tenants/beta/metrics", NULL, &body) == 200, "beta scrape");
+    must(strstr(body, "mailpulse_tenant_dmarc_disposition_reject_total{tenant=\"beta\","
+                      "domain=\"beta.example\",provider=\"yahoo\"} 17\n") != NULL,
+         "beta scrape: %.600s", body);
+    free(body);
+    ew_pass(&W);
+}
+END_TEST
+
+/* Runs the CLI through sh (for the stdin redirect); its exit status. */
+static int cli(const char *args)
+{
+    char src[E2E_PATH_MAX], cmd[3 * E2E_PATH_MAX];
+    ew_src_dir(&W, src, "tests/fixtures/dmarc/make.py");
+    snprintf(cmd, sizeof(cmd), "cd %s/tests/fixtures/dmarc && %s dmarc import --api %s %s", src,
+             W.mailpulse, W.base, args);
+    char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    must_ok(e2e_run(&W.cli, "cli", W.dir, argv, 10000, W.err, sizeof(W.err)));
+    must(WIFEXITED(W.cli.status), "cli %s: not exited", args);
+    return WEXITSTATUS(W.cli.status);
+}
+
+static int cli_out_has(const char *needle)
+{
+    return e2e_file_contains(W.cli.out_path, needle);
+}
+
+START_TEST(cli_import)
+{
+    start(NULL);
+    must(cli("yahoo_beta.zip microsoft_acme.xml.gz") == 0, "import zip + gz");
+    must(cli_out_has("yahoo_beta.zip: counted tenant=beta domain=beta.example"), "zip line");
+    must(cli_out_has("microsoft_acme.xml.gz: counted tenant=acme"), "gz line");
+    must(cli("--mime - < google_acme.eml") == 0, "import --mime -");
+    must(cli_out_has("-: counted tenant=acme"), "mime line");
+    must(cli("--mime - < google_acme.eml") == 0, "again");
+    must(cli_out_has("-: duplicate tenant=acme"), "duplicate line");
+    expect_counts();
+    must(cli("make.py") == 1, "a file that is no report exits 1");
+    must(e2e_file_contains(W.cli.err_path, "make.py: the daemon answered 400: body: not XML"),
+         "its reason");
+    expect_counts();
+    /* nobody listening: try again later (a Postfix pipe keeps the mail) */
+    char base[96];
+    snprintf(base, sizeof(base), "%s", W.base);
+    snprintf(W.base, sizeof(W.base), "http://127.0.0.1:%u", (unsigned)ew_port(&W));
+    must(cli("yahoo_beta.xml") == 75, "no daemon: 75");
+    snprintf(W.base, sizeof(W.base), "%s", base);
+    ew_pass(&W);
+}
+END_TEST
+
+START_TEST(tenant_token)
+{
+    start(AUTH_TOKENS_YAML);
+    post_fx("google_acme.zip", "application/zip", NULL, 401, "token");
+    post_fx("yahoo_beta.zip", "application/zip", AUTH_TOKEN_ACME, 403,
+            "beta.example is not this token's tenant's");
+    post_fx("google_acme.zip", "application/zip", AUTH_TOKEN_ACME, 200, "\"tenant\":\"acme\"");
+    char *body = NULL;
+    must(ew_get_auth(&W, "/v1/tenants/beta/dmarc?days=3660", AUTH_TOKEN_ACME, &body) == 404,
+         "acme's token on beta's counts");
+    free(body);
+    must(ew_get_auth(&W, "/v1/tenants/beta/dmarc?days=3660", AUTH_TOKEN_ADMIN, &body) == 200 &&
+             strstr(body, "\"totals\":{\"messages\":0,"),
+         "beta has nothing: %.300s", body);
+    free(body);
+    must(ew_get_auth(&W, "/v1/tenants/acme/dmarc?days=3660", AUTH_TOKEN_ACME, &body) == 200 &&
+             strstr(body, "\"totals\":{\"messages\":158,"),
+         "acme's own: %.300s", body);
+    free(body);
+    ew_pass(&W);
+}
+END_TEST
+
+EW_SUITE("e2e_dmarc", 60, setup, teardown, {reports_land_per_tenant, 0}, {cli_import, 0},
+         {tenant_token, 0})
