@@ -180,5 +180,5 @@ static int dmarc__run(const struct cli_cmd *cmd, int argc, char **argv)
 }
 
 const struct cli_cmd cli_dmarc_cmd = {
-    "dmarc", "import DMARC aggregate reports (XML, .gz, .zip, a mail message) into the daemon",
+    "dmarc", "import DMARC aggregate reports (XML, .gz, .zip, mail) into the daemon",
     dmarc__usage, dmarc__opts, MP_ARRAY_LEN(dmarc__opts), dmarc__run};
