@@ -31,16 +31,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "auth_matrix.h"
 #include "check_main.h"
 #include "dmarc_fixture.h"
 #include "e2e_suite.h"
+#include "unit_util.h"
 
 EW_FIXTURE("e2edm")
 
+#define MIME "Content-Type: message/rfc822"
+#define ACME "Authorization: Bearer " AUTH_TOKEN_ACME
 #define GATE_YAML                                                                                \
     "gate:\n  tenants:\n    acme: [acme.example]\n    beta: [beta.example]\n"                    \
     "    gamma: [gamma.example]\n"
@@ -52,63 +54,26 @@ static void start(const char *http_extra)
     ew_spawn_daemon(&W);
 }
 
-struct body {
-    char buf[4096];
-    size_t len;
-};
-
-static size_t body_cb(char *p, size_t sz, size_t n, void *arg)
+/* POSTs data to /v1/dmarc with one header line (NULL: none); the status,
+ * the answer into out. */
+static long post(const void *data, size_t len, const char *header, char *out, size_t outn)
 {
-    struct body *b = arg;
-    size_t take = sz * n;
-    if (take > sizeof(b->buf) - 1 - b->len)
-        take = sizeof(b->buf) - 1 - b->len;
-    memcpy(b->buf + b->len, p, take);
-    b->len += take;
-    b->buf[b->len] = '\0';
-    return sz * n;
-}
-
-/* POSTs data to /v1/dmarc; the status, the answer into out (1 KiB+). */
-static long post(const void *data, size_t len, const char *ctype, const char *token, char *out,
-                 size_t outn)
-{
-    struct body b = {.len = 0};
-    char url[256], hdr[256], ct[128];
-    snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
-    struct curl_slist *h = curl_slist_append(NULL, ct);
-    if (token) {
-        snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", token);
-        h = curl_slist_append(h, hdr);
-    }
+    char url[256];
+    struct unit_answer a;
     snprintf(url, sizeof(url), "%s/v1/dmarc", W.base);
-    CURL *c = curl_easy_init();
-    ck_assert_ptr_nonnull(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    must(rc == CURLE_OK, "POST %s: %s", url, curl_easy_strerror(rc));
-    snprintf(out, outn, "%s", b.buf);
-    return status;
+    unit_http("POST", url, data, len, header, 5000, &a);
+    snprintf(out, outn, "%s", a.body.p ? a.body.p : "");
+    mp_buf_free(&a.body);
+    return a.status;
 }
 
 /* POSTs fixture `name`; the status must be `want` and the answer hold
  * `needle`. */
-static void post_fx(const char *name, const char *ctype, const char *token, long want,
-                    const char *needle)
+static void post_fx(const char *name, const char *header, long want, const char *needle)
 {
     size_t len;
     char *data = dfx_load(name, &len), ans[4096];
-    long st = post(data, len, ctype, token, ans, sizeof(ans));
+    long st = post(data, len, header, ans, sizeof(ans));
     free(data);
     must(st == want && strstr(ans, needle), "POST %s: %ld %s (wanted %ld with %s)", name, st,
          ans, want, needle);
@@ -117,7 +82,7 @@ static void post_fx(const char *name, const char *ctype, const char *token, long
 static void post_text(const char *body, long want, const char *needle)
 {
     char ans[4096];
-    long st = post(body, strlen(body), "application/octet-stream", NULL, ans, sizeof(ans));
+    long st = post(body, strlen(body), NULL, ans, sizeof(ans));
     must(st == want && strstr(ans, needle), "POST %.60s: %ld %s (wanted %ld with %s)", body, st,
          ans, want, needle);
 }
@@ -171,12 +136,12 @@ static void expect_counts(void)
 START_TEST(reports_land_per_tenant)
 {
     start(NULL);
-    post_fx("google_acme.eml", "message/rfc822", NULL, 200, "\"status\":\"counted\"");
-    post_fx("microsoft_acme.xml.gz", "application/gzip", NULL, 200, "\"form\":\"gzip\"");
-    post_fx("yahoo_beta.xml", "text/xml", NULL, 200, "\"tenant\":\"beta\"");
+    post_fx("google_acme.eml", MIME, 200, "\"status\":\"counted\"");
+    post_fx("microsoft_acme.xml.gz", NULL, 200, "\"form\":\"gzip\"");
+    post_fx("yahoo_beta.xml", NULL, 200, "\"tenant\":\"beta\"");
     expect_counts();
     /* resent, in another envelope: nothing changes */
-    post_fx("google_acme.zip", "application/zip", NULL, 200, "\"status\":\"duplicate\"");
+    post_fx("google_acme.zip", NULL, 200, "\"status\":\"duplicate\"");
     /* refused, each with its reason, nothing counted */
     post_text("\x1f\x8b\x08\x00\x00\x00\x00\x00", 400, "gzip: truncated");
     post_text("<feedback><report_metadata><org_name>x</org_name></report_metadata></feedback>",
@@ -198,7 +163,7 @@ START_TEST(reports_land_per_tenant)
     ew_stop_ok(&W, &W.daemon);
     ew_spawn_daemon(&W);
     expect_counts();
-    post_fx("microsoft_acme.eml", "message/rfc822", NULL, 200, "\"status\":\"duplicate\"");
+    post_fx("microsoft_acme.eml", MIME, 200, "\"status\":\"duplicate\"");
     expect_counts();
     char *body = NULL;
     must(ew_get_auth(&W, "/v1/tenants/beta/metrics", NULL, &body) == 200, "beta scrape");
@@ -256,10 +221,10 @@ END_TEST
 START_TEST(tenant_token)
 {
     start(AUTH_TOKENS_YAML);
-    post_fx("google_acme.zip", "application/zip", NULL, 401, "token");
-    post_fx("yahoo_beta.zip", "application/zip", AUTH_TOKEN_ACME, 403,
+    post_fx("google_acme.zip", NULL, 401, "token");
+    post_fx("yahoo_beta.zip", ACME, 403,
             "beta.example is not this token's tenant's");
-    post_fx("google_acme.zip", "application/zip", AUTH_TOKEN_ACME, 200, "\"tenant\":\"acme\"");
+    post_fx("google_acme.zip", ACME, 200, "\"tenant\":\"acme\"");
     char *body = NULL;
     must(ew_get_auth(&W, "/v1/tenants/beta/dmarc?days=3660", AUTH_TOKEN_ACME, &body) == 404,
          "acme's token on beta's counts");

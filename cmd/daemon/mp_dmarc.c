@@ -69,14 +69,10 @@ static void dm__refuse(struct mp_dmarc *m, int reason, int status, const char *m
     mp_http_error(out, status, msg);
 }
 
+/* A 200 JSON body (500 without memory), as the stats routes render. */
 static void dm__json(json_t *j, struct mp_http_reply *out)
 {
-    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    out->body = s;
-    out->status = s ? 200 : 500;
-    out->content_type = "application/json";
-    out->len = s ? strlen(s) : 0;
+    mp_stats_render(MP_OK, j, out);
 }
 
 /* The report's tenant, or NULL after answering 400/403. */
