@@ -16,7 +16,9 @@
  *     (commit with sync=0: a killed process keeps it, a machine crash may
  *     lose the last report, which a resend then counts).
  *   - Days older than the retention (retention_days before the newest day
- *     applied for that tenant) are deleted at the next apply of the tenant.
+ *     applied for that tenant) are deleted at the next apply of the tenant;
+ *     the caller keeps days from the future out (mp_dmarc refuses a
+ *     report ending more than 2 days ahead).
  *     Seen marks are kept (a few dozen bytes a report).
  *   - The read API, for the stats, the per-tenant scrape and the future
  *     alert rules (dmarc_fail_rate, dkim_fail_rate, spf_fail_rate,

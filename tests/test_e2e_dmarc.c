@@ -10,8 +10,8 @@
  *       Microsoft's records (203 messages, 13 DMARC failures, per domain and
  *       provider), beta Yahoo's (17 rejected), gamma nothing; Google's
  *       report resent as .zip is a duplicate and changes nothing; a
- *       truncated gzip, a report without report_id and one for a domain in
- *       no tenant are refused 400 with their reason, change nothing and are
+ *       truncated gzip, a report without report_id, one dated in 2100 and
+ *       one for a domain in no tenant are refused 400 with their reason, change nothing and are
  *       counted by reason; after a restart the counts are the same and the
  *       resend is still a duplicate; beta's scrape carries its dmarc
  *       series.
@@ -20,6 +20,11 @@
  *       standard input (as a Postfix alias runs it): exit 0 and the
  *       counts land; the same message again is a duplicate (exit 0); a
  *       malformed file exits 1; a daemon that is not there exits 75.
+ *   fixed_tenant
+ *       with dmarc.tenant, a report for a domain in no gate.tenants list
+ *       counts for that tenant (the provider named from an unknown
+ *       org_name), a mapped one still for its own; a bad ?days= is 400; a
+ *       tenant with DMARC counts and no events has a scrape of them alone.
  *   tenant_token
  *       with tokens, acme's token posts acme's report (200) but not beta's
  *       (403, nothing counted), and without a token the route is 401.
@@ -151,12 +156,17 @@ START_TEST(reports_land_per_tenant)
               "<policy_published><domain>other.example</domain><p>none</p>"
               "</policy_published></feedback>",
               400, "other.example is in no tenant's gate.tenants list");
+    post_text("<feedback><report_metadata><org_name>x</org_name><report_id>f</report_id>"
+              "<date_range><begin>4102444800</begin><end>4102531199</end></date_range>"
+              "</report_metadata><policy_published><domain>acme.example</domain><p>none</p>"
+              "</policy_published></feedback>",
+              400, "date_range/end: more than 2 days in the future");
     expect_counts();
     char *m = ew_metrics_text(&W);
     must(ew_metric_in(&W, m, "mailpulse_dmarc_reports_total{result=\"counted\"}") == 3, "counted");
     must(ew_metric_in(&W, m, "mailpulse_dmarc_reports_total{result=\"duplicate\"}") == 1, "dup");
     must(ew_metric_in(&W, m, "mailpulse_dmarc_refused_total{reason=\"envelope\"}") == 1, "env");
-    must(ew_metric_in(&W, m, "mailpulse_dmarc_refused_total{reason=\"report\"}") == 1, "report");
+    must(ew_metric_in(&W, m, "mailpulse_dmarc_refused_total{reason=\"report\"}") == 2, "report");
     must(ew_metric_in(&W, m, "mailpulse_dmarc_refused_total{reason=\"tenant\"}") == 1, "tenant");
     free(m);
     /* a restart keeps the counts and the seen reports */
@@ -241,5 +251,35 @@ START_TEST(tenant_token)
 }
 END_TEST
 
+START_TEST(fixed_tenant)
+{
+    ew_write_config(&W, (struct e2e_daemon_conf){0});
+    ew_append_config(&W, GATE_YAML "dmarc:\n  tenant: gamma\n  retention_days: 3650\n");
+    ew_spawn_daemon(&W);
+    post_text("<feedback><report_metadata><org_name>Fastmail Pty Ltd</org_name>"
+              "<report_id>fm-1</report_id><date_range><begin>1764547200</begin>"
+              "<end>1764633599</end></date_range></report_metadata><policy_published>"
+              "<domain>other.example</domain><p>reject</p></policy_published><record><row>"
+              "<source_ip>192.0.2.77</source_ip><count>9</count><policy_evaluated>"
+              "<disposition>reject</disposition><dkim>fail</dkim><spf>fail</spf>"
+              "</policy_evaluated></row><identifiers><header_from>other.example</header_from>"
+              "</identifiers></record></feedback>",
+              200, "\"tenant\":\"gamma\"");
+    post_fx("yahoo_beta.xml", NULL, 200, "\"tenant\":\"beta\""); /* the map still wins */
+    must(total("gamma", "disposition_reject") == 9, "gamma reject");
+    must(by_domain("gamma", "other.example", "fastmail-pty-ltd", "dmarc_fail") == 9, "by name");
+    must(total("beta", "messages") == 20, "beta");
+    json_decref(ew_get_json(&W, "/v1/tenants/gamma/dmarc?days=0", 400));
+    /* gamma has no events: its scrape is the dmarc series alone */
+    char *body = NULL;
+    must(ew_get_auth(&W, "/v1/tenants/gamma/metrics", NULL, &body) == 200 &&
+             strstr(body, "mailpulse_tenant_dmarc_messages_total{tenant=\"gamma\","
+                          "domain=\"other.example\",provider=\"fastmail-pty-ltd\"} 9\n"),
+         "gamma scrape: %.400s", body);
+    free(body);
+    ew_pass(&W);
+}
+END_TEST
+
 EW_SUITE("e2e_dmarc", 60, setup, teardown, {reports_land_per_tenant, 0}, {cli_import, 0},
-         {tenant_token, 0})
+         {tenant_token, 0}, {fixed_tenant, 0})

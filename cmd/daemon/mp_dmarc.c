@@ -156,6 +156,12 @@ void mp_dmarc_post(struct mp_dmarc *m, const char *only, const struct mp_http_re
         mp_http_error(out, 500, "out of memory");
     } else if (rc != MP_OK) {
         dm__refuse(m, dm__reason(err), 400, err, out);
+    } else if (r.end_s > mp_now_ms() / 1000 + MP_DMARC_FUTURE_S) {
+        /* a far-future range would count on a day to come and push the
+         * retention's cut past every real day */
+        dm__refuse(m, DM_REPORT, 400,
+                   "feedback/report_metadata/date_range/end: more than 2 days in the future",
+                   out);
     } else {
         const char *tenant = dm__tenant(m, only, r.domain, out);
         uint64_t messages = 0;

@@ -10,7 +10,8 @@
  *     200 {"status":"counted"|"duplicate","tenant","domain","org_name",
  *          "provider","report_id","form","records","messages"}
  *     400 {"error":"feedback/report_metadata/report_id: missing"} (the
- *          reader's reason; nothing counted), or no tenant for the domain
+ *          reader's reason; nothing counted), a date_range ending more
+ *          than MP_DMARC_FUTURE_S ahead, or no tenant for the domain
  *     403 a tenant token posting a report whose domain is another tenant's
  *     500 the store refused the write (nothing counted; a resend counts it)
  *   GET /v1/tenants/{tenant}/dmarc[?days=N]   (N 1..3660, default 7)
@@ -55,6 +56,7 @@
 #define MP_DMARC_ROUTE "/v1/dmarc"
 #define MP_DMARC_STATS_ROUTE "dmarc" /* the last segment under /v1/tenants/{t}/ */
 #define MP_DMARC_SOURCES_MAX 1000    /* rows in the stats' "sources" */
+#define MP_DMARC_FUTURE_S (2 * 86400) /* a date_range ending later than now + this: refused */
 
 struct mp_dmarc;
 
