@@ -15,8 +15,9 @@
  *     already: nothing changes). It survives a restart as the store does
  *     (commit with sync=0: a killed process keeps it, a machine crash may
  *     lose the last report, which a resend then counts).
- *   - Days older than the retention (retention_days before the newest day
- *     applied for that tenant) are deleted at the next apply of the tenant;
+ *   - Days older than the retention (retention_days before the day of the
+ *     report being applied) are deleted with each apply of the tenant, in
+ *     its batch; a late, older report never cuts newer days;
  *     the caller keeps days from the future out (mp_dmarc refuses a
  *     report ending more than 2 days ahead).
  *     Seen marks are kept (a few dozen bytes a report).
