@@ -25,6 +25,9 @@
  *       counts for that tenant (the provider named from an unknown
  *       org_name), a mapped one still for its own; a bad ?days= is 400; a
  *       tenant with DMARC counts and no events has a scrape of them alone.
+ *   large_report
+ *       a 20,000-record report (over 4 MB, past the 64 KiB other routes
+ *       take) counts whole; a body over 16 MiB is 413 and changes nothing.
  *   tenant_token
  *       with tokens, acme's token posts acme's report (200) but not beta's
  *       (403, nothing counted), and without a token the route is 401.
@@ -281,5 +284,53 @@ START_TEST(fixed_tenant)
 }
 END_TEST
 
+/* A report of n records from n source IPs (one message each, DMARC
+ * failing on the odd ones), as one malloc'd string. */
+static char *big_report(int n, size_t *len)
+{
+    struct mp_buf b = MP_BUF_INIT;
+    must_ok(mp_buf_puts(&b, "<?xml version=\"1.0\"?><feedback><report_metadata><org_name>"
+                            "google.com</org_name><report_id>big-1</report_id><date_range>"
+                            "<begin>1764547200</begin><end>1764633599</end></date_range>"
+                            "</report_metadata><policy_published><domain>acme.example</domain>"
+                            "<p>none</p></policy_published>"));
+    for (int i = 0; i < n; i++)
+        must_ok(mp_buf_printf(&b,
+                              "<record><row><source_ip>10.%d.%d.%d</source_ip><count>1</count>"
+                              "<policy_evaluated><disposition>none</disposition><dkim>%s</dkim>"
+                              "<spf>fail</spf></policy_evaluated></row><identifiers><header_from>"
+                              "acme.example</header_from></identifiers></record>",
+                              (i >> 16) & 255, (i >> 8) & 255, i & 255, i % 2 ? "fail" : "pass"));
+    must_ok(mp_buf_puts(&b, "</feedback>"));
+    *len = b.len;
+    return mp_buf_take(&b);
+}
+
+/* Larger than the 64 KiB of the other routes' bodies: a 20,000-record
+ * report (about 5 MB) is taken whole; over 16 MiB is 413. */
+START_TEST(large_report)
+{
+    start(NULL);
+    size_t len;
+    char *x = big_report(20000, &len), ans[4096];
+    must(len > (4u << 20), "the report is %zu bytes", len);
+    long st = post(x, len, NULL, ans, sizeof(ans));
+    must(st == 200 && strstr(ans, "\"records\":20000"), "big: %ld %s", st, ans);
+    must(total("acme", "messages") == 20000, "20000 messages");
+    must(total("acme", "dmarc_fail") == 10000, "10000 fail");
+    free(x);
+    size_t huge = (16u << 20) + 1;
+    char *h = malloc(huge);
+    must(h != NULL, "malloc");
+    memset(h, ' ', huge);
+    h[0] = '<';
+    st = post(h, huge, NULL, ans, sizeof(ans));
+    must(st == 413, "16 MiB + 1: %ld %s", st, ans);
+    free(h);
+    must(total("acme", "messages") == 20000, "unchanged");
+    ew_pass(&W);
+}
+END_TEST
+
 EW_SUITE("e2e_dmarc", 60, setup, teardown, {reports_land_per_tenant, 0}, {cli_import, 0},
-         {tenant_token, 0}, {fixed_tenant, 0})
+         {tenant_token, 0}, {fixed_tenant, 0}, {large_report, 0})
