@@ -1,6 +1,7 @@
 /* mp_dmarc.c — see mp_dmarc.h. */
 #include "mp_dmarc.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,10 @@ static const char *const dm_reasons[DM_NREASONS] = {"envelope", "xml", "report",
 struct mp_dmarc {
     struct eng_dmarc *d;
     const struct mp_config *cfg;
+    /* One report read at a time: libxml2's tree of a report takes about
+     * 20 times the XML's size (a 32 MiB report some 600 MB), and reports
+     * come a few a day per domain, so waiting costs nothing. */
+    pthread_mutex_t parse_mu;
     mp_atomic_u64 counted, duplicate, refused[DM_NREASONS];
 };
 
@@ -33,10 +38,12 @@ int mp_dmarc_create(struct eng_store *s, const struct mp_config *cfg, struct mp_
     if (!m)
         return MP_ERR_NOMEM;
     m->cfg = cfg;
+    pthread_mutex_init(&m->parse_mu, NULL);
     int rc = ingest_dmarc_init();
     if (rc == MP_OK)
         rc = eng_dmarc_open(s, cfg ? cfg->dmarc_retention_days : 0, &m->d);
     if (rc != MP_OK) {
+        pthread_mutex_destroy(&m->parse_mu);
         free(m);
         return rc;
     }
@@ -49,6 +56,7 @@ void mp_dmarc_destroy(struct mp_dmarc *m)
     if (!m)
         return;
     eng_dmarc_close(m->d);
+    pthread_mutex_destroy(&m->parse_mu);
     free(m);
 }
 
@@ -150,8 +158,10 @@ void mp_dmarc_post(struct mp_dmarc *m, const char *only, const struct mp_http_re
     struct ingest_dmarc_report r = {0};
     char err[512] = "";
     unsigned flags = dm__is_message(req) ? INGEST_DMARC_MIME : 0;
+    pthread_mutex_lock(&m->parse_mu);
     int rc = ingest_dmarc_parse(req->body ? req->body : "", req->body_len, flags, &r, err,
                                 sizeof(err));
+    pthread_mutex_unlock(&m->parse_mu);
     if (rc == MP_ERR_NOMEM) {
         mp_http_error(out, 500, "out of memory");
     } else if (rc != MP_OK) {

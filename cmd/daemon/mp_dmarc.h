@@ -39,7 +39,8 @@
  * {tenant,domain,provider}, the sums over the kept days.
  *
  * Threads: the handlers run on the HTTP threads, several at once; the
- * counters are atomics, the counts eng_dmarc's. Ownership: the store and
+ * counters are atomics, the counts eng_dmarc's. Reports are read one at a
+ * time (a mutex): libxml2's tree costs about 20x the XML's size. Ownership: the store and
  * config are borrowed and must outlive mp_dmarc_destroy().
  */
 #ifndef MP_DMARC_H
