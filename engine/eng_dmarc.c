@@ -91,7 +91,8 @@ static size_t dm__row_key(unsigned char *k, const char *tenant, const struct eng
 static int dm__row_decode(const char *k, size_t kl, const char *v, size_t vl, size_t tlen,
                           struct eng_dmarc_row *r)
 {
-    const unsigned char *p = (const unsigned char *)k + 1 + tlen + 1, *end = (const unsigned char *)k + kl;
+    const unsigned char *p = (const unsigned char *)k + 1 + tlen + 1;
+    const unsigned char *end = (const unsigned char *)k + kl;
     if (vl != DM_VAL_LEN || p + 4 > end)
         return -1;
     r->day = (int64_t)dm__get_be(p, 4);

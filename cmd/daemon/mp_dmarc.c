@@ -182,7 +182,8 @@ void mp_dmarc_post(struct mp_dmarc *m, const char *only, const struct mp_http_re
             /* answered */
         } else if (rc == MP_OK || rc == ENG_DMARC_DUP) {
             mp_add_relaxed(rc == MP_OK ? &m->counted : &m->duplicate, 1);
-            mp_info("dmarc_report result=%s tenant=%s org=%s report_id=%s records=%zu messages=%llu",
+            mp_info("dmarc_report result=%s tenant=%s org=%s report_id=%s records=%zu "
+                    "messages=%llu",
                     rc == MP_OK ? "counted" : "duplicate", tenant, MP_LOG_Q(r.org_name),
                     MP_LOG_Q(r.report_id), r.n, (unsigned long long)messages);
             dm__answer(&r, tenant, rc == ENG_DMARC_DUP, messages, out);
@@ -209,11 +210,10 @@ static void dm__counts(json_t *o, const uint64_t *c)
     } rates[] = {{"dmarc_fail_rate", ENG_DMARC_FAIL},
                  {"dkim_fail_rate", ENG_DMARC_DKIM_FAIL},
                  {"spf_fail_rate", ENG_DMARC_SPF_FAIL}};
+    double n = (double)c[ENG_DMARC_MESSAGES];
     for (size_t i = 0; i < MP_ARRAY_LEN(rates); i++)
         json_object_set_new(o, rates[i].name,
-                            c[ENG_DMARC_MESSAGES]
-                                ? json_real((double)c[rates[i].fail] / (double)c[ENG_DMARC_MESSAGES])
-                                : json_null());
+                            n > 0 ? json_real((double)c[rates[i].fail] / n) : json_null());
 }
 
 /* Per (domain, provider) sums, in first-seen order (small: a tenant's
