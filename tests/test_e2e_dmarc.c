@@ -28,6 +28,9 @@
  *   large_report
  *       a 20,000-record report (over 4 MB, past the 64 KiB other routes
  *       take) counts whole; a body over 16 MiB is 413 and changes nothing.
+ *   concurrent_posts
+ *       eight clients at once post the same two reports and one each of
+ *       their own: every report counts exactly once, every post is 200.
  *   tenant_token
  *       with tokens, acme's token posts acme's report (200) but not beta's
  *       (403, nothing counted), and without a token the route is 401.
@@ -332,5 +335,71 @@ START_TEST(large_report)
 }
 END_TEST
 
+#define RACERS 8
+
+struct racer {
+    char url[128], unique[1024];
+    const char *zip, *xml;
+    size_t zip_len, xml_len;
+    long status[3];
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    struct unit_answer a;
+    const char *bodies[3] = {r->zip, r->xml, r->unique};
+    size_t lens[3] = {r->zip_len, r->xml_len, strlen(r->unique)};
+    for (int i = 0; i < 3; i++) {
+        unit_http("POST", r->url, bodies[i], lens[i], NULL, 10000, &a);
+        r->status[i] = a.status;
+        mp_buf_free(&a.body);
+    }
+    return NULL;
+}
+
+/* Eight clients at once, each posting the same two reports and one of
+ * its own: each report counts exactly once (the seen check and the write
+ * are one step), every post answers 200. */
+START_TEST(concurrent_posts)
+{
+    start(NULL);
+    size_t zl, xl;
+    char *zip = dfx_load("google_acme.zip", &zl), *xml = dfx_load("yahoo_beta.xml", &xl);
+    struct racer r[RACERS];
+    for (int i = 0; i < RACERS; i++) {
+        r[i] = (struct racer){.zip = zip, .xml = xml, .zip_len = zl, .xml_len = xl};
+        snprintf(r[i].url, sizeof(r[i].url), "%s/v1/dmarc", W.base);
+        snprintf(r[i].unique, sizeof(r[i].unique),
+                 "<feedback><report_metadata><org_name>Yahoo</org_name><report_id>u-%d"
+                 "</report_id><date_range><begin>1764547200</begin><end>1764633599</end>"
+                 "</date_range></report_metadata><policy_published><domain>acme.example"
+                 "</domain><p>none</p></policy_published><record><row><source_ip>192.0.2.%d"
+                 "</source_ip><count>5</count><policy_evaluated><disposition>none"
+                 "</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated></row>"
+                 "<identifiers><header_from>acme.example</header_from></identifiers>"
+                 "</record></feedback>",
+                 i, i + 1);
+    }
+    unit_threads_run(RACERS, race, r, sizeof(r[0]));
+    for (int i = 0; i < RACERS; i++)
+        for (int k = 0; k < 3; k++)
+            must(r[i].status[k] == 200, "racer %d post %d: %ld", i, k, r[i].status[k]);
+    must(total("acme", "messages") == 158 + RACERS * 5, "acme %lld", total("acme", "messages"));
+    must(by_domain("acme", "acme.example", "yahoo", "messages") == RACERS * 5, "acme yahoo");
+    must(total("beta", "messages") == 20, "beta %lld", total("beta", "messages"));
+    char *m = ew_metrics_text(&W);
+    must(ew_metric_in(&W, m, "mailpulse_dmarc_reports_total{result=\"counted\"}") == 2 + RACERS,
+         "counted");
+    must(ew_metric_in(&W, m, "mailpulse_dmarc_reports_total{result=\"duplicate\"}") ==
+             2 * (RACERS - 1),
+         "duplicates");
+    free(m);
+    free(zip);
+    free(xml);
+    ew_pass(&W);
+}
+END_TEST
+
 EW_SUITE("e2e_dmarc", 60, setup, teardown, {reports_land_per_tenant, 0}, {cli_import, 0},
-         {tenant_token, 0}, {fixed_tenant, 0}, {large_report, 0})
+         {tenant_token, 0}, {fixed_tenant, 0}, {large_report, 0}, {concurrent_posts, 0})
