@@ -57,7 +57,7 @@ CFLAGS ?= $(OPT) -g
 # Libraries per layer; a binary links only the layers (and so the packages)
 # it uses: the CLI needs no RocksDB.
 ENGINE_PKGS := rocksdb
-INGEST_PKGS := libzmq libprotobuf-c
+INGEST_PKGS := libzmq libprotobuf-c libxml-2.0 zlib libzip gmime-3.0
 # yaml-0.1: base/mp_yaml, the config walker, is linked by the alert side's
 # rules file parser (alerts/alert_rules_file) and the daemon's config.
 ALERTS_PKGS := libcurl jansson libcrypto yaml-0.1
@@ -334,7 +334,16 @@ $(BUILD)/fuzz_events_file: tests/fuzz/fuzz_events_file.c $(FUZZ_EVF_SRCS)
 	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags jansson 2>/dev/null) \
 		$^ $(call pkg_libs,jansson) -o $@
 
-.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-dnsq fuzz-seeds
+# The DMARC aggregate report reader (ingest/ingest_dmarc.h): XML, gzip,
+# zip and mail messages, seeded with tests/fixtures/dmarc (each prefixed
+# with its flag byte: tests/fuzz/corpus/dmarc).
+FUZZ_DMARC_SRCS := ingest/ingest_dmarc.c ingest/ingest_dmarc_unwrap.c
+FUZZ_DMARC_MAX_LEN ?= 262144
+$(BUILD)/fuzz_dmarc: tests/fuzz/fuzz_dmarc.c $(FUZZ_DMARC_SRCS)
+	clang $(FUZZ_CFLAGS) $(INC_ingest) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
+		$^ $(call pkg_libs,libxml-2.0 zlib libzip gmime-3.0) -pthread -o $@
+
+.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-dnsq fuzz-dmarc fuzz-seeds
 fuzz: $(BUILD)/fuzz_decode
 	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
 	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
@@ -371,6 +380,12 @@ fuzz-dnsq: $(BUILD)/fuzz_dnsq
 	$(BUILD)/fuzz_dnsq -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_DNSQ_MAX_LEN) \
 		-artifact_prefix=$(BUILD)/fuzz-artifacts/ \
 		$(BUILD)/fuzz-dnsq-corpus tests/fuzz/corpus/dnsq
+
+fuzz-dmarc: $(BUILD)/fuzz_dmarc
+	mkdir -p $(BUILD)/fuzz-dmarc-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz_dmarc -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_DMARC_MAX_LEN) \
+		-dict=tests/fuzz/dmarc.dict -artifact_prefix=$(BUILD)/fuzz-artifacts/ \
+		$(BUILD)/fuzz-dmarc-corpus tests/fuzz/corpus/dmarc
 
 # Rewrites the committed seed corpora from their generators (the fuzz
 # targets built with -DFUZZ_WRITE_SEEDS) and rules.example.yaml. Run it

@@ -12,6 +12,7 @@
  *             (layout owned by the ingest journal)
  *   producers last applied sequence per producer (layout owned likewise)
  *   firstseen each key's first-seen day (layout owned by eng_table_first.c)
+ *   dmarc     DMARC aggregate report counts and seen reports (eng_dmarc.h)
  * A store written by an older build (fewer families) opens: missing
  * families are created.
  * Bucket-first keys make "everything of resolution R in buckets [lo, hi]"
@@ -113,7 +114,7 @@ int eng_store_sum(struct eng_store *s, int res, int64_t lo, int64_t hi, int scop
  * behind a large counter flush. */
 enum eng_store_kv { ENG_KV_ALERTS = 0, ENG_KV_OUTBOX = 1, ENG_KV_DEAD = 2,
                     ENG_KV_JOURNAL = 3, ENG_KV_PRODUCERS = 4, ENG_KV_FIRSTSEEN = 5,
-                    ENG_KV_COUNT = 6 };
+                    ENG_KV_DMARC = 6, ENG_KV_COUNT = 7 };
 void eng_store_batch_kv_put(struct eng_store_batch *b, int kv, const void *k, size_t kl,
                             const void *v, size_t vl);
 void eng_store_batch_kv_del(struct eng_store_batch *b, int kv, const void *k, size_t kl);

@@ -19,6 +19,8 @@ pkgs=(
   libyaml-dev                             # config and rules files
   libmicrohttpd-dev                       # HTTP API and `mailpulse sink`
   libssl-dev                              # HMAC-SHA256 signatures
+  libxml2-dev zlib1g-dev libzip-dev       # DMARC aggregate reports: XML, gzip, zip
+  libgmime-3.0-dev                        # DMARC reports mailed in: the MIME message
   check libsubunit-dev                    # unit test framework
   universal-ctags                         # scripts/house-check.sh: function sizes
   curl                                    # the README's tour

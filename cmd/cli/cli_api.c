@@ -64,6 +64,14 @@ int cli_api_get_auth(const char *url, const char *token, long timeout_ms, long *
 int cli_api_request(const char *method, const char *url, const char *token, const char *req,
                     long timeout_ms, long *status, char **body, char *err, size_t errlen)
 {
+    return cli_api_post_bytes(method, url, token, req ? "application/json" : NULL, req,
+                              req ? strlen(req) : 0, timeout_ms, status, body, err, errlen);
+}
+
+int cli_api_post_bytes(const char *method, const char *url, const char *token,
+                       const char *ctype, const void *req, size_t len, long timeout_ms,
+                       long *status, char **body, char *err, size_t errlen)
+{
     int rc = MP_ERR_IO;
     struct api__body r = {MP_BUF_INIT, 0};
     char cerr[CURL_ERROR_SIZE] = "";
@@ -78,13 +86,17 @@ int cli_api_request(const char *method, const char *url, const char *token, cons
         goto out;
     }
     if (req) {
-        struct curl_slist *ct = curl_slist_append(hdr, "Content-Type: application/json");
+        struct mp_buf cth = MP_BUF_INIT;
+        struct curl_slist *ct = mp_buf_printf(&cth, "Content-Type: %s", ctype) == MP_OK
+                                    ? curl_slist_append(hdr, cth.p) : NULL;
+        mp_buf_free(&cth);
         if (!ct) {
             rc = MP_ERR_NOMEM;
             goto out;
         }
         hdr = ct;
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, req);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
     if (hdr)
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr);

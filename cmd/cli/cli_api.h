@@ -91,6 +91,12 @@ int cli_api_get_auth(const char *url, const char *token, long timeout_ms, long *
 int cli_api_request(const char *method, const char *url, const char *token, const char *req,
                     long timeout_ms, long *status, char **body, char *err, size_t errlen);
 
+/* The same with a body of any bytes and type (`mailpulse dmarc import`:
+ * an archive; ctype e.g. "application/octet-stream"). */
+int cli_api_post_bytes(const char *method, const char *url, const char *token,
+                       const char *ctype, const void *req, size_t len, long timeout_ms,
+                       long *status, char **body, char *err, size_t errlen);
+
 void cli_api_error_text(const char *body, char *out, size_t n);
 
 /* `url` is what the command's URL builder returned with url_rc (MP_OK, or

@@ -68,6 +68,9 @@ void cli_fail(const struct cli_cmd *cmd, const char *fmt, ...) __attribute__((fo
  * or CLI_HELP for --help (or -h), after printing the command's help to
  * stdout: not an error, the command ends there with MP_OK. */
 #define CLI_HELP 1
+/* A run's return for "try again later": exit status 75 (EX_TEMPFAIL of
+ * sysexits.h), which makes a Postfix pipe keep the mail queued. */
+#define CLI_TEMPFAIL 75
 int cli_next(struct cli_args *a);
 
 /* Whole decimal integers only: no spaces, no suffixes, no hex; MP_OK or

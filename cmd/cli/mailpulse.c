@@ -12,6 +12,7 @@
  *                    or CSV (cli_history.c)
  *   mailpulse alerts pending and firing alerts, or dead letters (cli_alerts.c)
  *   mailpulse silence add, list or expire silences (cli_silence.c)
+ *   mailpulse dmarc   import DMARC aggregate reports into the daemon (cli_dmarc.c)
  *   mailpulse keygen a CurveZMQ key pair for ingest.curve (cli_keygen.c)
  *   mailpulse blocklist check an address or domain against DNS blocklists (cli_blocklist.c)
  *   mailpulse demo   plays "Team A's bad list" against a running daemon,
@@ -34,6 +35,7 @@
 
 #include "cli_alerts.h"
 #include "cli_demo.h"
+#include "cli_dmarc.h"
 #include "cli_history.h"
 #include "cli_blocklist.h"
 #include "cli_keygen.h"
@@ -49,7 +51,8 @@ enum cli_exit { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
 
 static const struct cli_cmd *const cli__cmds[] = {
     &cli_send_cmd,   &cli_sink_cmd, &cli_stats_cmd,   &cli_history_cmd, &cli_alerts_cmd,
-    &cli_keygen_cmd, &cli_demo_cmd, &cli_replay_cmd, &cli_silence_cmd, &cli_blocklist_cmd};
+    &cli_keygen_cmd, &cli_demo_cmd, &cli_replay_cmd, &cli_silence_cmd, &cli_blocklist_cmd,
+    &cli_dmarc_cmd};
 
 static void cli__print_commands(FILE *f)
 {
@@ -86,6 +89,8 @@ static int cli__exit_code(int rc)
         return rc;
     if (rc == MP_OK)
         return CLI_EXIT_OK;
+    if (rc == CLI_TEMPFAIL)
+        return CLI_TEMPFAIL;
     return rc == MP_ERR_INVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 }
 

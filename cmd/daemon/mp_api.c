@@ -18,6 +18,7 @@
 #include "eng_name.h"
 #include "mp_addr.h"
 #include "mp_auth.h"
+#include "mp_dmarc.h"
 #include "mp_gate.h"
 #include "mp_log.h"
 #include "mp_scrape.h"
@@ -29,6 +30,7 @@ struct mp_api {
     const struct mp_metrics_sources *src;
     const struct mp_auth *auth;
     struct mp_adapters *adapters; /* NULL: no adapters: configured */
+    struct mp_dmarc *dmarc;       /* NULL: no store (POST /v1/dmarc answers 503) */
 };
 
 /* Who may call a route: anyone; the admin (anyone with metrics_open); a
@@ -91,10 +93,12 @@ static void api__metrics(void *arg, const struct mp_http_request *req, struct mp
         return;
     mp_metrics_reply(api->src, out);
     struct mp_buf b = {out->body, out->len, out->len + 1}; /* mp_metrics: a NUL-ended buffer */
-    if (out->status == 200 && api->adapters && mp_adapters_metrics(api->adapters, &b) == MP_OK) {
+    if (out->status == 200 && (api->adapters || api->dmarc) &&
+        mp_adapters_metrics(api->adapters, &b) == MP_OK &&
+        mp_dmarc_metrics(api->dmarc, &b) == MP_OK) {
         out->body = b.p;
         out->len = b.len;
-    } else if (out->status == 200 && api->adapters) {
+    } else if (out->status == 200 && (api->adapters || api->dmarc)) {
         mp_buf_free(&b);
         *out = (struct mp_http_reply){0};
         mp_http_error(out, 500, "out of memory");
@@ -119,11 +123,15 @@ static void api__stats(void *arg, const struct mp_http_request *req, struct mp_h
     const char *only, *last = strrchr(req->path, '/');
     if (api__gate(api, API__TENANT, req, &only, out) != 0)
         return;
-    if (last && strcmp(last + 1, MP_SERIES_ROUTE) == 0)
+    if (last && strcmp(last + 1, MP_SERIES_ROUTE) == 0) {
         mp_series_reply_only(api->src->table, req, only, out);
-    else if (last && strcmp(last + 1, MP_SCRAPE_ROUTE) == 0)
+    } else if (last && strcmp(last + 1, MP_SCRAPE_ROUTE) == 0) {
         mp_scrape_reply_only(api->src->table, req, only, out);
-    else
+        if (api->dmarc)
+            mp_dmarc_scrape(api->dmarc, only, req, out);
+    } else if (last && strcmp(last + 1, MP_DMARC_STATS_ROUTE) == 0 && api->dmarc) {
+        mp_dmarc_stats(api->dmarc, only, req, out);
+    } else
         mp_stats_reply_only(api->src->table, req, only, out);
 }
 
@@ -265,6 +273,20 @@ static void api__checkpoint(void *arg, const struct mp_http_request *req,
     json_decref(j);
 }
 
+/* POST /v1/dmarc: a DMARC aggregate report (mp_dmarc.h), with this API's
+ * tokens: a tenant token posts its own tenant's reports. */
+static void api__dmarc(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
+{
+    const struct mp_api *api = arg;
+    const char *only;
+    if (api__gate(api, API__TENANT, req, &only, out) != 0)
+        return;
+    if (api->dmarc)
+        mp_dmarc_post(api->dmarc, only, req, out);
+    else
+        mp_http_error(out, 503, "no store to count DMARC reports in");
+}
+
 /* /api/v2/...: Alertmanager's API (mp_amapi.h), with this API's tokens. */
 static void api__amapi(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
@@ -301,6 +323,7 @@ static const struct mp_http_route api__routes[] = {
     {"GET", "/v1/gate", NULL, MP_HTTP_INLINE, api__gate_get}, /* a lookup: no queueing */
     {"GET", "/v1/gate/pauses", NULL, 0, api__gate_get},
     {"POST", MP_ADAPTERS_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_BODY, api__hooks},
+    {"POST", MP_DMARC_ROUTE, NULL, MP_HTTP_BODY | MP_HTTP_BODY_LARGE, api__dmarc},
 };
 
 int mp_api_start(const char *listen, const struct mp_metrics_sources *src,
@@ -338,6 +361,8 @@ int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
         rc = c ? mp_adapters_create(c->adapters, c->n_adapters, src->table, &lim, src->journal,
                                     src->data_dir ? seen : NULL, &api->adapters, err, errlen)
                : MP_OK;
+        if (rc == MP_OK && src->store)
+            rc = mp_dmarc_create(src->store, c, &api->dmarc);
         if (rc == MP_OK)
             rc = mp_http_start_opts(listen, api__routes, MP_ARRAY_LEN(api__routes), api, opts,
                                 &api->http, err, errlen);
@@ -346,6 +371,7 @@ int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
         *out = api;
     } else if (api) {
         mp_adapters_destroy(api->adapters);
+        mp_dmarc_destroy(api->dmarc);
         free(api);
     }
     return rc;
@@ -357,6 +383,7 @@ void mp_api_stop(struct mp_api *api)
     if (api) {
         mp_http_stop(api->http);
         mp_adapters_destroy(api->adapters);
+        mp_dmarc_destroy(api->dmarc);
     }
     free(api);
 }

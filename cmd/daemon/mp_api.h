@@ -7,6 +7,11 @@
  *                                       the retention (mp_series.h)
  *   GET /v1/tenants/{tenant}/metrics    the tenant's counters, Prometheus text
  *                                       (mp_scrape.h); tokens as for stats
+ *   GET /v1/tenants/{tenant}/dmarc[?days=N]
+ *                                       the tenant's DMARC report counts (mp_dmarc.h)
+ *   POST /v1/dmarc                      a DMARC aggregate report: XML, .gz, .zip
+ *                                       or a mail message (mp_dmarc.h); a tenant
+ *                                       token posts its own tenant's reports
  *   GET /v1/alerts[?tenant=T]           pending and firing alerts (alert_eval.h)
  *   GET /v1/alerts/dead[?tenant=T][&limit=N]
  *                                       dead letters, at most N (default 1000)

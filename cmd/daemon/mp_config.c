@@ -546,6 +546,14 @@ static const struct mp_yaml_key cfg__route_keys[] = {
     {0},
 };
 
+static const struct mp_yaml_key cfg__dmarc_keys[] = {
+    {.name = "tenant", .type = MP_YAML_STR, CF(dmarc_tenant), .check = cfg__valid_name,
+     .what = "a tenant name (" ENG_NAME_GRAMMAR ")"},
+    {.name = "retention_days", .type = MP_YAML_INT, CF(dmarc_retention_days), .min = 1,
+     .max = 3650},
+    {0},
+};
+
 /* ingest is not marked required: a missing ingest.pull is reported by name
  * after the walk, which reads better than "ingest: required key missing". */
 static const struct mp_yaml_key cfg__top_keys[] = {
@@ -566,6 +574,7 @@ static const struct mp_yaml_key cfg__top_keys[] = {
     {.name = "receivers", .type = MP_YAML_FN, .fn = mp_config_receivers},
     {.name = "routes", .type = MP_YAML_DEFER},
     {.name = "adapters", .type = MP_YAML_FN, .fn = mp_config_adapters},
+    {.name = "dmarc", .type = MP_YAML_SECTION, .sub = cfg__dmarc_keys},
     {0},
 };
 

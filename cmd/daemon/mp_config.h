@@ -95,6 +95,10 @@
  *   blocklists:                     # DNS blocklist checks: see mp_config_dnsbl.h
  *     zones: {zen.spamhaus.org: {type: ip}}
  *     tenants: {acme: {ips: [192.0.2.10]}}
+ *   dmarc:                          # DMARC aggregate reports in (POST /v1/dmarc, mp_dmarc.h)
+ *     tenant: acme                  # the tenant of a report whose policy domain is in no
+ *                                   #   gate.tenants list; absent: such reports are refused
+ *     retention_days: 400           # 1..3650 days of counts kept
  *   receivers:                      # list
  *     - name: ops                   # required, unique, ENG_NAME_GRAMMAR
  *       type: webhook               # webhook | slack (required)
@@ -230,6 +234,8 @@ struct mp_config {
     struct mp_route_conf *routes; /* per-tenant routes */
     size_t n_adapters;
     struct mp_adapter_conf *adapters; /* adapters: (mp_config_adapters.h) */
+    char *dmarc_tenant;       /* dmarc.tenant; NULL when not set */
+    int dmarc_retention_days; /* dmarc.retention_days; 0: ENG_DMARC_RETENTION_DAYS_DEFAULT */
 };
 
 /* Load and validate `path`. On success *out owns a new config. */

@@ -37,7 +37,8 @@
  * now and then resets the idle timer, not this one: a reaper thread cuts it
  * with shutdown()). A request head takes at most MP_HTTP_CONN_MEMORY bytes
  * (more: libmicrohttpd answers 431/414). Only MP_HTTP_BODY routes take a
- * body (at most MP_HTTP_BODY_MAX bytes, else 413); elsewhere a request
+ * body (at most MP_HTTP_BODY_MAX bytes, MP_HTTP_BODY_LARGE_MAX with
+ * MP_HTTP_BODY_LARGE, else 413); elsewhere a request
  * with one (Content-Length > 0 or Transfer-Encoding) is answered 413 (or
  * the 404/405 its path and method get) without reading it, and the
  * connection closed. libmicrohttpd's own
@@ -90,6 +91,10 @@ typedef void (*mp_http_request_handler)(void *arg, const struct mp_http_request 
  * 413), handed to an rfn handler as req->body; other routes refuse bodies */
 #define MP_HTTP_BODY 4
 #define MP_HTTP_BODY_MAX (64 * 1024)
+/* route flag, with MP_HTTP_BODY: the body may be MP_HTTP_BODY_LARGE_MAX
+ * bytes instead (an archive upload: POST /v1/dmarc) */
+#define MP_HTTP_BODY_LARGE 8
+#define MP_HTTP_BODY_LARGE_MAX (16 * 1024 * 1024)
 
 struct mp_http_route {
     const char *method;
