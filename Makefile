@@ -82,7 +82,8 @@ BASE_OBJS := $(call objs_of,$(call srcs_of,base))
 ENGINE_OBJS := $(call objs_of,$(call srcs_of,engine))
 INGEST_OBJS := $(call objs_of,$(call srcs_of,ingest)) $(BUILD)/gen/mailpulse.pb-c.o
 ALERTS_OBJS := $(call objs_of,$(call srcs_of,alerts)) $(BUILD)/gen/rules_example.o
-DAEMON_OBJS := $(call objs_of,$(filter-out cmd/daemon/mailpulsed.c,$(call srcs_of,cmd/daemon)))
+DAEMON_OBJS := $(call objs_of,$(filter-out cmd/daemon/mailpulsed.c,$(call srcs_of,cmd/daemon))) \
+	$(BUILD)/gen/mp_ui_files.o
 CLI_OBJS := $(call objs_of,$(filter-out cmd/cli/mailpulse.c,$(call srcs_of,cmd/cli)))
 
 LIB_base := $(BUILD)/lib/libmp_base.a
@@ -153,6 +154,26 @@ $(GEN)/rules_example.c: rules.example.yaml
 $(BUILD)/gen/rules_example.o: $(GEN)/rules_example.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(INC_alerts) -c $< -o $@
+
+# The web UI (ui/, README "Web UI"): `npm ci` from ui/package-lock.json into
+# build/ui (the source tree keeps no node_modules), esbuild's bundle into
+# build/ui/dist, and that turned into a C table (mp_ui.h) compiled into the
+# daemon. build/ui is shared by every build directory (gcc, clang, the
+# sanitizers), so CI's five builds install and bundle once; it is redone
+# only when a file under ui/ changes.
+UI_OUT := build/ui
+UI_SRCS := $(wildcard ui/src/*) ui/build.mjs ui/embed.mjs
+$(UI_OUT)/node_modules/.mp-stamp: ui/package.json ui/package-lock.json
+	@mkdir -p $(UI_OUT)
+	cp ui/package.json ui/package-lock.json $(UI_OUT)/
+	cd $(UI_OUT) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+$(UI_OUT)/mp_ui_files.c: $(UI_SRCS) $(UI_OUT)/node_modules/.mp-stamp
+	node ui/build.mjs $(UI_OUT)/dist $(UI_OUT)
+	node ui/embed.mjs $(UI_OUT)/dist $@
+$(BUILD)/gen/mp_ui_files.o: $(UI_OUT)/mp_ui_files.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(INC_all) -c $< -o $@
 
 # One compile rule per layer, each with that layer's include paths.
 define layer_rule
