@@ -228,6 +228,7 @@ test: deps
 
 check-tests: all $(TEST_BINS) $(EXAMPLES)
 	@MP_BIN_DIR=$(abspath $(BIN)) MP_EXAMPLES_DIR=$(abspath $(BUILD)/examples) \
+		MP_ARTEFACTS_DIR=$(abspath $(BUILD))/artefacts \
 		MP_SRC_DIR=$(CURDIR) scripts/run-tests.sh $(TEST_BINS)
 
 # bench_throughput drives Redis through hiredis (scripts/deps.sh --bench).

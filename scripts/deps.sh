@@ -28,7 +28,12 @@ pkgs=(
   python3-aiosmtpd                        # tests/smtp_sink.py: the real SMTP server of test_e2e_receivers
   prometheus-alertmanager                 # amtool: tests/test_e2e_silence drives the Alertmanager API v2
   postfix                                 # tests/test_e2e_gate: a private Postfix asks the gate (policy protocol)
+  nodejs                                  # the web UI's build (ui/: npm ci + esbuild), compiled into the daemon
+  chromium                                # tests/test_e2e_ui: the page in headless Chromium (playwright-core)
 )
+# npm: Debian's package, unless an npm is already there (NodeSource's nodejs
+# bundles one and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(
     redis-server                          # bench_throughput: the home-grown alternative
