@@ -97,9 +97,24 @@ function loginPage(why) {
 }
 
 // Whose token: the rules route answers every token, scoped to its tenant.
+// Asked once per token (a hash change needs no round trip for it).
+let me = null;
 async function whoami() {
+  if (me && me.token === token()) return me;
   const r = await api('/v1/rules');
-  return { tenant: r.tenant, admin: r.tenant === null };
+  me = { token: token(), tenant: r.tenant, admin: r.tenant === null };
+  return me;
+}
+
+// A tenant's rules, kept RULES_TTL_MS: they change only with a reload.
+const RULES_TTL_MS = 30000;
+const rulesCache = new Map();
+async function rulesOf(tenant) {
+  const c = rulesCache.get(tenant);
+  if (c && c.token === token() && performance.now() - c.at < RULES_TTL_MS) return c.rules;
+  const rules = (await api('/v1/rules?tenant=' + enc(tenant))).rules;
+  rulesCache.set(tenant, { token: token(), at: performance.now(), rules });
+  return rules;
 }
 
 // ---- views ----------------------------------------------------------------
@@ -128,20 +143,20 @@ async function render() {
   charts.forEach((c) => c.destroy());
   charts = [];
   if (!token()) return loginPage(null);
-  let me;
-  try { me = await whoami(); } catch (e) {
+  let who;
+  try { who = await whoami(); } catch (e) {
     if (e.status === 401) return loginPage('The daemon refused this token (401). Check http.tokens in its config.');
     main.replaceChildren(h('section', {}, h('p', { class: 'error' }, 'The API cannot be reached: ' + e.message)));
     return;
   }
   document.getElementById('logout').hidden = false;
-  document.getElementById('who').textContent = me.admin ? 'admin token' : 'tenant ' + me.tenant;
+  document.getElementById('who').textContent = who.admin ? 'admin token' : 'tenant ' + who.tenant;
   const r = route();
   if (r.view === 'home') {
-    if (!me.admin) { location.hash = '#/t/' + enc(me.tenant); return; }
+    if (!who.admin) { location.hash = '#/t/' + enc(who.tenant); return; }
     return picker();
   }
-  if (!me.admin && r.tenant !== me.tenant) return notYours(r.tenant);
+  if (!who.admin && r.tenant !== who.tenant) return notYours(r.tenant);
   if (r.view === 'overview') return overview(r.tenant);
   return keyView(r);
 }
@@ -194,7 +209,7 @@ async function overview(tenant) {
   const root = h('div', { id: 'overview', dataset: { tenant } });
   main.replaceChildren(h('p', { class: 'muted' }, 'loading ' + tenant + '…'));
   const draw = async () => {
-    const rules = (await api('/v1/rules?tenant=' + enc(tenant))).rules;
+    const rules = await rulesOf(tenant);
     const wanted = new Map(); // "scope|window" -> promise of stats
     for (const [scope] of SCOPES)
       for (const r of ratioRules(rules, scope)) {
@@ -338,7 +353,7 @@ async function keyView(r) {
   const t0 = performance.now();
   const seq = viewSeq;
   const base = `#/t/${enc(r.tenant)}/k/${r.scope}/${r.scope === 'tenant' ? enc(r.tenant) : enc(r.name)}`;
-  const rules = ratioRules((await api('/v1/rules?tenant=' + enc(r.tenant))).rules, r.scope)
+  const rules = ratioRules(await rulesOf(r.tenant), r.scope)
     .filter((x) => x.numerator.length === 1 && x.denominator.length === 1);
   const wrap = h('div', { class: 'charts' });
   const counts = h('div', { id: 'counts' });
@@ -382,6 +397,8 @@ function countsTable(all) {
     h('tr', {}, all.types.map((t) => h('td', { class: 'num', dataset: { type: t } }, String(tot[t] || 0)))));
 }
 
+const stepSecs = (st) => ({ '5m': 300, '1h': 3600, '1d': 86400 }[st] || 0);
+
 // The rate over time with the warning and critical lines (constant series,
 // so the chart's scale takes them in) and the firing alerts' start marked.
 function drawChart(wrap, made, rule, s, alerts) {
@@ -422,13 +439,17 @@ function drawChart(wrap, made, rule, s, alerts) {
       ctx.save();
       ctx.strokeStyle = '#c62828';
       ctx.lineWidth = 2;
-      for (const t of starts) {
-        if (t < u.scales.x.min || t > u.scales.x.max) continue;
+      let marks = 0;
+      for (const t0 of starts) {
+        // a start inside the last step is drawn at the last point
+        const t = Math.min(t0, u.scales.x.max);
+        if (t0 < u.scales.x.min || t0 >= u.scales.x.max + stepSecs(s.step)) continue;
+        marks++;
         const x = u.valToPos(t, 'x', true);
         ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
       }
       ctx.restore();
-      box.el.dataset.alertMarks = String(starts.length);
+      box.el.dataset.alertMarks = String(marks);
     }] },
   };
   box.plot = new uPlot(opts, data, box.el);
