@@ -350,7 +350,12 @@ $(BUILD)/fuzz_events_file: tests/fuzz/fuzz_events_file.c $(FUZZ_EVF_SRCS)
 	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags jansson 2>/dev/null) \
 		$^ $(call pkg_libs,jansson) -o $@
 
-.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-seeds
+# The web UI's file lookup (cmd/daemon/mp_ui.h): the path and If-None-Match.
+$(BUILD)/fuzz_ui: tests/fuzz/fuzz_ui.c cmd/daemon/mp_ui.c cmd/daemon/mp_http.c $(UI_OUT)/mp_ui_files.c
+	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
+		$^ $(wildcard base/*.c) $(call pkg_libs,libmicrohttpd jansson yaml-0.1) -lm -pthread -o $@
+
+.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-ui fuzz-seeds
 fuzz: $(BUILD)/fuzz_decode
 	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
 	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
@@ -379,6 +384,12 @@ fuzz-adapt: $(BUILD)/fuzz_adapt
 	$(BUILD)/fuzz_adapt -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_ADAPT_MAX_LEN) \
 		-artifact_prefix=$(BUILD)/fuzz-artifacts/ \
 		$(BUILD)/fuzz-adapt-corpus tests/fuzz/corpus/adapt
+
+# The web UI's lookup, seeded with the names and tags it must tell apart.
+fuzz-ui: $(BUILD)/fuzz_ui
+	mkdir -p $(BUILD)/fuzz-ui-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz_ui -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=$(BUILD)/fuzz-artifacts/ $(BUILD)/fuzz-ui-corpus tests/fuzz/corpus/ui
 
 # Rewrites the committed seed corpora from their generators (the fuzz
 # targets built with -DFUZZ_WRITE_SEEDS) and rules.example.yaml. Run it
