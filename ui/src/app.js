@@ -364,22 +364,25 @@ async function keyView(r) {
     wrap), alertsBox, h('section', {}, h('h2', {}, 'Counts per type over the range'), counts));
   const made = new Map();
   const draw = async () => {
-    const [series, all, alerts] = await Promise.all([
-      Promise.all(rules.map((x) => api(seriesUrl(r, `&rate=${x.numerator[0]}/${x.denominator[0]}`)).catch((e) => e))),
+    // One answer with every type; each rule's rate per step is computed
+    // here exactly as the series API's rate= does (num / den, null at 0).
+    const [all, alerts] = await Promise.all([
       api(seriesUrl(r, '')).catch((e) => e),
       api('/v1/alerts?tenant=' + enc(r.tenant)).catch(() => ({ alerts: [] })),
     ]);
     if (seq !== viewSeq) return;
     const mine = alerts.alerts.filter((a) => { const [s, n] = alertKey(a); return s === r.scope && (s === 'tenant' || n === r.name); });
     alertsBox.replaceChildren(alertsSection(r.tenant, { alerts: mine }));
-    rules.forEach((rule, i) => {
-      const s = series[i];
-      if (s instanceof Error) {
-        if (!made.has(rule.name)) wrap.append(h('div', { class: 'chart' }, h('h3', {}, rule.name), h('p', { class: s.status === 404 ? 'muted' : 'error' }, s.status === 404 ? 'no events counted for this key' : s.message)));
+    rules.forEach((rule) => {
+      if (all instanceof Error) {
+        if (!made.has(rule.name)) wrap.append(h('div', { class: 'chart' }, h('h3', {}, rule.name), h('p', { class: all.status === 404 ? 'muted' : 'error' }, all.status === 404 ? 'no events counted for this key' : all.message)));
         made.set(rule.name, null);
         return;
       }
-      drawChart(wrap, made, rule, s, mine.filter((a) => a.labels.alertname === rule.alertname));
+      const [num, den] = [rule.numerator[0], rule.denominator[0]];
+      const points = all.points.map((p) => ({ ts: p.ts, counts: p.counts,
+        rate: p.counts[den] ? (p.counts[num] || 0) / p.counts[den] : null }));
+      drawChart(wrap, made, rule, { step: all.step, points }, mine.filter((a) => a.labels.alertname === rule.alertname));
     });
     counts.replaceChildren(countsTable(all));
   };
