@@ -171,27 +171,23 @@ static int api__alert_args(const struct mp_api *api, const struct mp_http_reques
     return 0;
 }
 
-/* GET /v1/alerts[?tenant=T]: pending and firing alerts. The route is exact,
- * so mp_http answers 404 for anything below /v1/alerts but /dead. */
+/* GET /v1/alerts[?tenant=T]: pending and firing alerts; GET
+ * /v1/rules[?tenant=T]: the rules in force for a tenant (its overrides
+ * applied), for the web UI's threshold lines. The same tenant rule for both
+ * (a tenant token: its own tenant; another: the unknown tenant's 404). The
+ * routes are exact, so mp_http answers 404 for anything below /v1/alerts
+ * but /dead. */
 static void api__alerts(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
     const char *tenant;
     size_t limit;
-    if (api__alert_args(api, req, 0, &tenant, &limit, out) == 0)
-        api__json(alert_eval_active_json(api->src->eval, tenant), out);
-}
-
-/* GET /v1/rules[?tenant=T]: the rules in force for a tenant (its overrides
- * applied), for the web UI's threshold lines; the tenant rule of the alert
- * lists (a tenant token: its own tenant; another: the unknown tenant's 404). */
-static void api__rules(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
-{
-    const struct mp_api *api = arg;
-    const char *tenant;
-    size_t limit;
-    if (api__alert_args(api, req, 0, &tenant, &limit, out) == 0)
+    if (api__alert_args(api, req, 0, &tenant, &limit, out) != 0)
+        return;
+    if (strcmp(req->path, "/v1/rules") == 0)
         api__json(alert_eval_rules_json(api->src->eval, tenant), out);
+    else
+        api__json(alert_eval_active_json(api->src->eval, tenant), out);
 }
 
 /* GET /ui, /ui/...: the web UI's compiled-in files (mp_ui.h), public like
@@ -320,7 +316,7 @@ static const struct mp_http_route api__routes[] = {
     {"GET", MP_STATS_PREFIX, NULL, MP_HTTP_PREFIX, api__stats},
     {"GET", "/v1/alerts/dead", NULL, 0, api__dead},
     {"GET", "/v1/alerts", NULL, 0, api__alerts},
-    {"GET", "/v1/rules", NULL, 0, api__rules},
+    {"GET", "/v1/rules", NULL, 0, api__alerts},
     {"GET", MP_UI_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_INLINE, api__ui}, /* a memcpy */
     {"GET", "/v1/gate", NULL, MP_HTTP_INLINE, api__gate_get}, /* a lookup: no queueing */
     {"GET", "/v1/gate/pauses", NULL, 0, api__gate_get},
