@@ -9,7 +9,8 @@
  * beta has one mailbox. Once the alert fires (polled on /v1/alerts), the C
  * side checks the static files' manners (Content-Type, ETag and its 304,
  * the 308 from /ui, 404s for unknown and traversing names, no token needed),
- * then runs tests/ui_e2e.cjs: Debian's headless Chromium, driven by
+ * and /v1/rules (beta's override of bounce_rate's lines for beta only,
+ * acme's token kept out), then runs tests/ui_e2e.cjs: Debian's headless Chromium, driven by
  * playwright-core (from build/ui/node_modules, the UI build's own `npm ci`),
  * opens the page and checks the refusal pages, the overview (the alert
  * firing, the worst mailbox first), the 1h and 35d charts (their points
@@ -89,6 +90,38 @@ static int mailbox_firing(void)
               strstr(body, "\"status\":\"firing\"");
     free(body);
     return yes;
+}
+
+/* bounce_rate's lines in /v1/rules?tenant=T (admin), as "warning/critical". */
+static void bounce_lines(const char *tenant, const char *token, const char *want)
+{
+    char path[96], got[64] = "";
+    snprintf(path, sizeof(path), "/v1/rules?tenant=%s", tenant);
+    char *body = NULL;
+    long st = ew_get_auth(&W, path, token, &body);
+    json_t *j = json_loads(body ? body : "", 0, NULL), *r;
+    size_t i;
+    must(st == 200 && j, "%s: %ld %.200s", path, st, body);
+    json_array_foreach(json_object_get(j, "rules"), i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "name")), "bounce_rate") == 0)
+            snprintf(got, sizeof(got), "%g/%g", json_real_value(json_object_get(r, "warning")),
+                     json_real_value(json_object_get(r, "critical")));
+    }
+    must(strcmp(got, want) == 0, "%s: bounce_rate %s, expected %s", path, got, want);
+    json_decref(j);
+    free(body);
+}
+
+static void rules_per_tenant(void)
+{
+    bounce_lines("acme", AUTH_TOKEN_ADMIN, "0.02/0.04");
+    bounce_lines("beta", AUTH_TOKEN_ADMIN, "0.03/0.06");
+    bounce_lines("beta", AUTH_TOKEN_BETA, "0.03/0.06");
+    char *body = NULL;
+    must(ew_get_auth(&W, "/v1/rules?tenant=beta", AUTH_TOKEN_ACME, &body) == 404,
+         "acme's token on beta's rules: %.200s", body);
+    free(body);
 }
 
 /* GET path without a token, with headers: its status and the whole answer. */
@@ -193,7 +226,10 @@ static void silence_listed(const char *id)
 
 START_TEST(team_a)
 {
-    ew_start_daemon(&W, (struct e2e_daemon_conf){.http_extra = "  metrics_open: true\n" AUTH_TOKENS_YAML});
+    /* beta's own bounce_rate lines: /v1/rules answers each tenant its own. */
+    ew_rules_example(&W, "overrides:\n  - {tenant: beta, rule: bounce_rate, warning: 3%, critical: 6%}\n");
+    ew_start_daemon(&W, (struct e2e_daemon_conf){
+                            .rules = W.rules, .http_extra = "  metrics_open: true\n" AUTH_TOKENS_YAML});
     /* Days are UTC days back from now: do not straddle midnight. */
     int64_t to_midnight = DAY_MS - mp_now_ms() % DAY_MS;
     if (to_midnight < 120000)
@@ -205,6 +241,7 @@ START_TEST(team_a)
         usleep(50 * 1000);
     must(mailbox_firing(), "bounce_rate never fired for " MB);
     static_files();
+    rules_per_tenant();
 
     char outdir[E2E_PATH_MAX + 8];
     const char *art = getenv("MP_ARTEFACTS_DIR");
