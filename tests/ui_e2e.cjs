@@ -13,7 +13,8 @@
 // overview with acme's token (the firing alert, the mailbox scope's rows);
 // the key's 1h and 35d charts (their points hold exactly the counts sent,
 // the warning and critical lines are drawn, critical above warning); a
-// silence made from the alert's button; acme's token kept out of beta.
+// silence made from the alert's button (listed, and the alert marked
+// silenced); acme's token kept out of beta.
 // It prints one JSON line of figures on stdout ({"ok":true,...}) and exits
 // 0, or prints the failed check on stderr and exits 1.
 'use strict';
@@ -106,6 +107,7 @@ async function main() {
     await page.waitForFunction(() => document.body.dataset.lastSilence, null, { timeout: T });
     figures.silence_id = await page.evaluate(() => document.body.dataset.lastSilence);
     await page.waitForSelector(`#silences tr.silence-row[data-id="${figures.silence_id}"]`, { timeout: T });
+    await page.waitForSelector(alertRow + '[data-silenced="1"]', { timeout: T });
     await page.screenshot({ path: path.join(out, 'ui-silenced.png'), fullPage: false });
 
     // acme's token on beta: the page of a tenant it cannot see, and the API's 404.

@@ -157,8 +157,14 @@ async function render() {
     return picker();
   }
   if (!who.admin && r.tenant !== who.tenant) return notYours(r.tenant);
-  if (r.view === 'overview') return overview(r.tenant);
-  return keyView(r);
+  try {
+    if (r.view === 'overview') await overview(r.tenant);
+    else await keyView(r);
+  } catch (e) {
+    // the first load failed (a poll that fails says so in the header)
+    if (e.status === 401) { me = null; return loginPage('The daemon refused this token (401).'); }
+    main.replaceChildren(h('section', { id: 'failed' }, h('h2', {}, 'The page could not load'), h('p', { class: 'error' }, e.message)));
+  }
 }
 
 function notYours(tenant) {
@@ -220,11 +226,15 @@ async function overview(tenant) {
           wanted.set(k, api(`/v1/tenants/${enc(tenant)}/stats?${q}`).catch((e) => e));
         }
       }
-    const [alerts, silences, pauses] = await Promise.all([
+    const [alerts, silences, pauses, am] = await Promise.all([
       api('/v1/alerts?tenant=' + enc(tenant)).catch((e) => e),
       api('/api/v2/silences').catch((e) => e),
       api('/v1/gate/pauses?tenant=' + enc(tenant)).catch((e) => e),
+      api('/api/v2/alerts?filter=' + enc(`tenant="${tenant}"`)).catch(() => []),
     ]);
+    // which alerts a silence mutes: the Alertmanager view says, by fingerprint
+    const muted = new Set(am.filter((a) => a.status && a.status.state === 'suppressed').map((a) => a.fingerprint));
+    if (!(alerts instanceof Error)) for (const a of alerts.alerts) a.silenced = muted.has(a.fingerprint);
     const stats = new Map();
     for (const [k, p] of wanted) stats.set(k, await p);
     if (seq !== viewSeq) return;
@@ -233,8 +243,8 @@ async function overview(tenant) {
     if (!anyStats && firstErr && firstErr.status === 404) return notYours(tenant);
     const kids = [h('h2', {}, 'Tenant ', h('span', { id: 'tenant-name' }, tenant))];
     kids.push(alertsSection(tenant, alerts));
-    for (const [scope, title] of SCOPES) kids.push(scopeSection(tenant, scope, title, rules, stats));
     kids.push(silencesSection(tenant, silences));
+    for (const [scope, title] of SCOPES) kids.push(scopeSection(tenant, scope, title, rules, stats));
     kids.push(pausesSection(pauses));
     root.replaceChildren(...kids.filter(Boolean));
     if (!root.isConnected) main.replaceChildren(root);
@@ -288,8 +298,9 @@ function alertsSection(tenant, alerts) {
       h('th', { class: 'num' }, 'value'), h('th', { class: 'num' }, 'threshold'), h('th', {}, 'since'), h('th', {}, '')),
     list.map((a) => {
       const [scope, name] = alertKey(a);
-      return h('tr', { class: 'alert', dataset: { alertname: a.labels.alertname, status: a.status, key: name, scope } },
-        h('td', {}, a.labels.alertname), h('td', { class: 'sev-' + a.labels.severity }, a.labels.severity), h('td', {}, a.status),
+      return h('tr', { class: 'alert', dataset: { alertname: a.labels.alertname, status: a.status, key: name, scope, silenced: a.silenced ? '1' : '0' } },
+        h('td', {}, a.labels.alertname), h('td', { class: 'sev-' + a.labels.severity }, a.labels.severity),
+        h('td', {}, a.status, a.silenced ? h('span', { class: 'pill' }, ' silenced') : null),
         h('td', { class: 'key' }, h('a', { href: `#/t/${enc(tenant)}/k/${scope}/${enc(name)}` }, scope === 'tenant' ? 'tenant' : `${scope} ${name}`)),
         h('td', { class: 'num' }, a.annotations.value), h('td', { class: 'num' }, a.annotations.threshold), h('td', {}, a.startsAt),
         h('td', {}, h('button', { class: 'silence', onclick: () => silenceAlert(a) }, 'silence 2h')));
@@ -297,12 +308,9 @@ function alertsSection(tenant, alerts) {
 }
 
 async function silenceAlert(a) {
-  const [scope, name] = alertKey(a);
-  const matchers = [
-    { name: 'tenant', value: a.labels.tenant, isRegex: false, isEqual: true },
-    { name: 'alertname', value: a.labels.alertname, isRegex: false, isEqual: true },
-  ];
-  if (scope !== 'tenant') matchers.push({ name: scope, value: name, isRegex: false, isEqual: true });
+  // the alert's own key labels, so the silence mutes this alert and no other key's
+  const matchers = ['tenant', 'alertname', 'mailbox', 'recipient_domain', 'provider', 'campaign']
+    .filter((l) => a.labels[l]).map((l) => ({ name: l, value: a.labels[l], isRegex: false, isEqual: true }));
   const now = new Date();
   const body = { matchers, startsAt: now.toISOString(), endsAt: new Date(now.getTime() + 2 * 3600e3).toISOString(),
     createdBy: 'web-ui', comment: `silenced from the web UI: ${a.annotations.summary || a.labels.alertname}` };
