@@ -90,6 +90,10 @@ async function main() {
     figures.overview_wall_ms = Date.now() - t0;
     figures.overview_ms = Number(await page.evaluate(() => document.body.dataset.overviewMs));
     figures.overview_nav_ms = Math.round(await page.evaluate(() => performance.now()));
+    // the slowest requests of the load, for whoever reads the figures
+    figures.overview_slowest = await page.evaluate(() => performance.getEntriesByType('resource')
+      .sort((a, b) => b.duration - a.duration).slice(0, 3)
+      .map((e) => `${Math.round(e.duration)}ms ${Math.round(e.encodedBodySize / 1024)}KiB ${e.name.replace(location.origin, '')}`));
     const alertRow = `#alerts tr.alert[data-alertname="bounce_rate"][data-scope="mailbox"][data-key="${mailbox}"]`;
     check(await page.$eval(alertRow, (e) => e.dataset.status) === 'firing', 'the mailbox alert shows as firing');
     figures.mailbox_rows = Number(await page.$eval('section.scope[data-scope="mailbox"]', (e) => e.dataset.rows));
