@@ -220,6 +220,7 @@ run: deps
 	@mkdir -p data
 	@echo "mailpulse: starting mailpulsed (Ctrl-C stops it). Next, in a second terminal:"
 	@echo "    bin/mailpulse demo"
+	@echo "and open http://127.0.0.1:7480/ui/ (the web UI; see README, Web UI)"
 	./$(BIN)/mailpulsed -c mailpulse.example.yaml
 
 # The end-to-end suites find the programs through these variables.

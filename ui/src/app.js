@@ -54,7 +54,7 @@ class ApiError extends Error {
 }
 
 async function api(path, opts = {}) {
-  const headers = { Authorization: 'Bearer ' + token(), ...(opts.headers || {}) };
+  const headers = { ...(token() ? { Authorization: 'Bearer ' + token() } : {}), ...(opts.headers || {}) };
   const r = await fetch(path, { ...opts, headers });
   const text = await r.text();
   let body = null;
@@ -142,15 +142,18 @@ async function render() {
   stopPoll();
   charts.forEach((c) => c.destroy());
   charts = [];
-  if (!token()) return loginPage(null);
   let who;
   try { who = await whoami(); } catch (e) {
+    // no token yet: the API wants one (without http.tokens it is open, and
+    // the page goes on as the admin without asking)
+    if (e.status === 401 && !token()) return loginPage(null);
     if (e.status === 401) return loginPage('The daemon refused this token (401). Check http.tokens in its config.');
     main.replaceChildren(h('section', {}, h('p', { class: 'error' }, 'The API cannot be reached: ' + e.message)));
     return;
   }
   document.getElementById('logout').hidden = false;
-  document.getElementById('who').textContent = who.admin ? 'admin token' : 'tenant ' + who.tenant;
+  document.getElementById('who').textContent = !token() ? 'open API (no http.tokens)' : who.admin ? 'admin token' : 'tenant ' + who.tenant;
+  document.getElementById('logout').hidden = !token();
   const r = route();
   if (r.view === 'home') {
     if (!who.admin) { location.hash = '#/t/' + enc(who.tenant); return; }
