@@ -83,7 +83,8 @@ BASE_OBJS := $(call objs_of,$(call srcs_of,base))
 ENGINE_OBJS := $(call objs_of,$(call srcs_of,engine))
 INGEST_OBJS := $(call objs_of,$(call srcs_of,ingest)) $(BUILD)/gen/mailpulse.pb-c.o
 ALERTS_OBJS := $(call objs_of,$(call srcs_of,alerts)) $(BUILD)/gen/rules_example.o
-DAEMON_OBJS := $(call objs_of,$(filter-out cmd/daemon/mailpulsed.c,$(call srcs_of,cmd/daemon)))
+DAEMON_OBJS := $(call objs_of,$(filter-out cmd/daemon/mailpulsed.c,$(call srcs_of,cmd/daemon))) \
+	$(BUILD)/gen/mp_ui_files.o
 CLI_OBJS := $(call objs_of,$(filter-out cmd/cli/mailpulse.c,$(call srcs_of,cmd/cli)))
 
 LIB_base := $(BUILD)/lib/libmp_base.a
@@ -155,6 +156,26 @@ $(BUILD)/gen/rules_example.o: $(GEN)/rules_example.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(INC_alerts) -c $< -o $@
 
+# The web UI (ui/, README "Web UI"): `npm ci` from ui/package-lock.json into
+# build/ui (the source tree keeps no node_modules), esbuild's bundle into
+# build/ui/dist, and that turned into a C table (mp_ui.h) compiled into the
+# daemon. build/ui is shared by every build directory (gcc, clang, the
+# sanitizers), so CI's five builds install and bundle once; it is redone
+# only when a file under ui/ changes.
+UI_OUT := build/ui
+UI_SRCS := $(wildcard ui/src/*) ui/build.mjs ui/embed.mjs
+$(UI_OUT)/node_modules/.mp-stamp: ui/package.json ui/package-lock.json
+	@mkdir -p $(UI_OUT)
+	cp ui/package.json ui/package-lock.json $(UI_OUT)/
+	cd $(UI_OUT) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+$(UI_OUT)/mp_ui_files.c: $(UI_SRCS) $(UI_OUT)/node_modules/.mp-stamp
+	node ui/build.mjs $(UI_OUT)/dist $(UI_OUT)
+	node ui/embed.mjs $(UI_OUT)/dist $@
+$(BUILD)/gen/mp_ui_files.o: $(UI_OUT)/mp_ui_files.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(INC_all) -c $< -o $@
+
 # One compile rule per layer, each with that layer's include paths.
 define layer_rule
 $(BUILD)/$(1)/%.o: $(1)/%.c $(GEN)/mailpulse.pb-c.h
@@ -200,6 +221,7 @@ run: deps
 	@mkdir -p data
 	@echo "mailpulse: starting mailpulsed (Ctrl-C stops it). Next, in a second terminal:"
 	@echo "    bin/mailpulse demo"
+	@echo "and open http://127.0.0.1:7480/ui/ (the web UI; see README, Web UI)"
 	./$(BIN)/mailpulsed -c mailpulse.example.yaml
 
 # The end-to-end suites find the programs through these variables.
@@ -208,6 +230,7 @@ test: deps
 
 check-tests: all $(TEST_BINS) $(EXAMPLES)
 	@MP_BIN_DIR=$(abspath $(BIN)) MP_EXAMPLES_DIR=$(abspath $(BUILD)/examples) \
+		MP_ARTEFACTS_DIR=$(abspath $(BUILD))/artefacts \
 		MP_SRC_DIR=$(CURDIR) scripts/run-tests.sh $(TEST_BINS)
 
 # bench_throughput drives Redis through hiredis (scripts/deps.sh --bench).
@@ -343,7 +366,12 @@ $(BUILD)/fuzz_dmarc: tests/fuzz/fuzz_dmarc.c $(FUZZ_DMARC_SRCS)
 	clang $(FUZZ_CFLAGS) $(INC_ingest) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
 		$^ $(call pkg_libs,libxml-2.0 zlib libzip gmime-3.0) -pthread -o $@
 
-.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-dnsq fuzz-dmarc fuzz-seeds
+# The web UI's file lookup (cmd/daemon/mp_ui.h): the path and If-None-Match.
+$(BUILD)/fuzz_ui: tests/fuzz/fuzz_ui.c cmd/daemon/mp_ui.c cmd/daemon/mp_http.c $(UI_OUT)/mp_ui_files.c
+	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
+		$^ $(wildcard base/*.c) $(call pkg_libs,libmicrohttpd jansson yaml-0.1) -lm -pthread -o $@
+
+.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-dnsq fuzz-dmarc fuzz-ui fuzz-seeds
 fuzz: $(BUILD)/fuzz_decode
 	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
 	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
@@ -386,6 +414,12 @@ fuzz-dmarc: $(BUILD)/fuzz_dmarc
 	$(BUILD)/fuzz_dmarc -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_DMARC_MAX_LEN) \
 		-dict=tests/fuzz/dmarc.dict -artifact_prefix=$(BUILD)/fuzz-artifacts/ \
 		$(BUILD)/fuzz-dmarc-corpus tests/fuzz/corpus/dmarc
+
+# The web UI's lookup, seeded with the names and tags it must tell apart.
+fuzz-ui: $(BUILD)/fuzz_ui
+	mkdir -p $(BUILD)/fuzz-ui-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz_ui -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=$(BUILD)/fuzz-artifacts/ $(BUILD)/fuzz-ui-corpus tests/fuzz/corpus/ui
 
 # Rewrites the committed seed corpora from their generators (the fuzz
 # targets built with -DFUZZ_WRITE_SEEDS) and rules.example.yaml. Run it

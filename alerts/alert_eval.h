@@ -152,6 +152,13 @@ int alert_eval_key_live(void *arg, uint32_t key_id);
  * malloc'd JSON document {"alerts": [...]}, sorted by tenant, rule, scope
  * and name. NULL on allocation failure. */
 char *alert_eval_active_json(struct alert_eval *e, const char *tenant);
+/* The rules in force for `tenant` (its overrides applied; NULL: the base
+ * rules), as a malloc'd JSON document {"tenant": T|null, "rules": [{name,
+ * alertname, kind, enabled, scopes, numerator, denominator, window,
+ * min_volume, warning, critical}]}, thresholds as the plain fraction, count
+ * or factor the rule compares (null: no such level). For GET /v1/rules.
+ * Any thread (takes mu); NULL on allocation failure. */
+char *alert_eval_rules_json(struct alert_eval *e, const char *tenant);
 /* Calls fn for every firing alert (pending ones are not), under the
  * evaluator's mu: fn must be quick and never call the evaluator; a's
  * strings and rule are valid for the call only (the send gate copies). */

@@ -1,7 +1,8 @@
 /* alert_json.c — the body of GET /v1/alerts: the pending and firing alerts
  * (see alert_eval_active_json in alert_eval.h; private state in
- * alert_eval_impl.h), and the firing alerts for the send gate
- * (alert_eval_each_firing).
+ * alert_eval_impl.h), the firing alerts for the send gate
+ * (alert_eval_each_firing), and the rules in force for GET /v1/rules
+ * (alert_eval_rules_json).
  *
  * Any thread: the records and the rules are read under the evaluator's mu,
  * the JSON is serialised after it is released.
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "alert_eval_impl.h"
+#include "eng_types.h"
 #include "mp_buf.h"
 
 struct active_row {
@@ -106,4 +108,64 @@ void alert_eval_each_firing(struct alert_eval *e, alert_eval_firing_fn fn, void 
         fn(arg, &a);
     }
     pthread_mutex_unlock(&e->mu);
+}
+
+/* The event types of a bit set (bit per type, 1..ENG_NTYPES) as names. */
+static json_t *json__types(unsigned bits)
+{
+    json_t *a = json_array();
+    for (int t = 1; a && t <= ENG_NTYPES; t++)
+        if (bits & (1u << t))
+            json_array_append_new(a, json_string(eng_type_name(t)));
+    return a;
+}
+
+/* A threshold for people and pages: the fraction, count or factor the
+ * rule compares (ppb / 1e9); null for a level the rule does not have. */
+static json_t *json__level(uint64_t ppb)
+{
+    return ppb ? json_real((double)ppb / (double)ALERT_PPB) : json_null();
+}
+
+static json_t *json__rule(const struct alert_rule *r)
+{
+    json_t *o = json_object(), *sc = json_array();
+    for (int s = 0; sc && s < ENG_NSCOPES; s++)
+        if (r->scopes & (1u << s))
+            json_array_append_new(sc, json_string(eng_scope_name(s)));
+    json_object_set_new(o, "name", json_string(r->name));
+    json_object_set_new(o, "alertname", json_string(r->alertname));
+    json_object_set_new(o, "kind", json_string(alert_kind_name(r->kind)));
+    json_object_set_new(o, "enabled", json_boolean(r->enabled));
+    json_object_set_new(o, "scopes", sc);
+    json_object_set_new(o, "numerator", json__types(r->num_types));
+    json_object_set_new(o, "denominator", json__types(r->den_types));
+    json_object_set_new(o, "window", json_string(r->window.text));
+    json_object_set_new(o, "min_volume", json_integer((json_int_t)r->min_volume));
+    json_object_set_new(o, "warning", json__level(r->warning_ppb));
+    json_object_set_new(o, "critical", json__level(r->critical_ppb));
+    return o;
+}
+
+char *alert_eval_rules_json(struct alert_eval *e, const char *tenant)
+{
+    json_t *root = json_object(), *list = json_array();
+    char *out = NULL;
+    if (!root || !list)
+        goto done;
+    /* Copied under mu (a reload switches cfg.rules under it), serialised after. */
+    pthread_mutex_lock(&e->mu);
+    size_t n = alert_ruleset_count(e->cfg.rules);
+    const struct alert_rule *rules = alert_ruleset_for(e->cfg.rules, tenant ? tenant : "");
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, json__rule(&rules[i]));
+    pthread_mutex_unlock(&e->mu);
+    json_object_set_new(root, "tenant", tenant ? json_string(tenant) : json_null());
+    json_object_set_new(root, "rules", list);
+    list = NULL;
+    out = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10));
+done:
+    json_decref(list);
+    json_decref(root);
+    return out;
 }

@@ -32,7 +32,12 @@ pkgs=(
   postfix                                 # tests/test_e2e_gate: a private Postfix asks the gate (policy protocol)
   libc-ares-dev                           # blocklist checks (base/mp_dnsq: asynchronous DNS)
   python3-dnslib                          # tests/dnsbl_server.py: the test blocklist zone of test_e2e_dnsbl
+  nodejs                                  # the web UI's build (ui/: npm ci + esbuild), compiled into the daemon
+  chromium                                # tests/test_e2e_ui: the page in headless Chromium (playwright-core)
 )
+# npm: Debian's package, unless an npm is already there (NodeSource's nodejs
+# bundles one and conflicts with Debian's npm package).
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 if [ "${1:-}" = "--bench" ]; then
   pkgs+=(
     redis-server                          # bench_throughput: the home-grown alternative

@@ -24,6 +24,7 @@
 #include "mp_scrape.h"
 #include "mp_series.h"
 #include "mp_stats.h"
+#include "mp_ui.h"
 
 struct mp_api {
     struct mp_http *http;
@@ -178,15 +179,32 @@ static int api__alert_args(const struct mp_api *api, const struct mp_http_reques
     return 0;
 }
 
-/* GET /v1/alerts[?tenant=T]: pending and firing alerts. The route is exact,
- * so mp_http answers 404 for anything below /v1/alerts but /dead. */
+/* GET /v1/alerts[?tenant=T]: pending and firing alerts; GET
+ * /v1/rules[?tenant=T]: the rules in force for a tenant (its overrides
+ * applied), for the web UI's threshold lines. The same tenant rule for both
+ * (a tenant token: its own tenant; another: the unknown tenant's 404). The
+ * routes are exact, so mp_http answers 404 for anything below /v1/alerts
+ * but /dead. */
 static void api__alerts(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
     const char *tenant;
     size_t limit;
-    if (api__alert_args(api, req, 0, &tenant, &limit, out) == 0)
+    if (api__alert_args(api, req, 0, &tenant, &limit, out) != 0)
+        return;
+    if (strcmp(req->path, "/v1/rules") == 0)
+        api__json(alert_eval_rules_json(api->src->eval, tenant), out);
+    else
         api__json(alert_eval_active_json(api->src->eval, tenant), out);
+}
+
+/* GET /ui, /ui/...: the web UI's compiled-in files (mp_ui.h), public like
+ * /healthz: they hold no data; every figure the page shows comes from the
+ * routes above, with the viewer's token. */
+static void api__ui(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
+{
+    MP_UNUSED(arg);
+    mp_ui_reply(req->path, mp_http_header(req, "If-None-Match"), out);
 }
 
 /* GET /v1/alerts/dead[?tenant=T][&limit=N]: notifications given up on. */
@@ -320,6 +338,8 @@ static const struct mp_http_route api__routes[] = {
     {"GET", MP_STATS_PREFIX, NULL, MP_HTTP_PREFIX, api__stats},
     {"GET", "/v1/alerts/dead", NULL, 0, api__dead},
     {"GET", "/v1/alerts", NULL, 0, api__alerts},
+    {"GET", "/v1/rules", NULL, 0, api__alerts},
+    {"GET", MP_UI_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_INLINE, api__ui}, /* a memcpy */
     {"GET", "/v1/gate", NULL, MP_HTTP_INLINE, api__gate_get}, /* a lookup: no queueing */
     {"GET", "/v1/gate/pauses", NULL, 0, api__gate_get},
     {"POST", MP_ADAPTERS_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_BODY, api__hooks},

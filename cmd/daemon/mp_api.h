@@ -13,6 +13,11 @@
  *                                       or a mail message (mp_dmarc.h); a tenant
  *                                       token posts its own tenant's reports
  *   GET /v1/alerts[?tenant=T]           pending and firing alerts (alert_eval.h)
+ *   GET /v1/rules[?tenant=T]            the rules in force for T, thresholds
+ *                                       included (alert_eval.h), scoped like
+ *                                       /v1/alerts
+ *   GET /ui/...                         the web UI's static files (mp_ui.h),
+ *                                       open like /healthz; /ui redirects
  *   GET /v1/alerts/dead[?tenant=T][&limit=N]
  *                                       dead letters, at most N (default 1000)
  *   POST /v1/admin/checkpoint[?name=NAME]
@@ -37,8 +42,8 @@
  * limit=1..999999 on /dead only), 404 for an unknown path, 405 for another
  * method, 500 when memory runs out.
  *
- * Authentication (mp_auth.h), checked before anything else: /healthz is
- * open; every other route needs `Authorization: Bearer <token>` once a
+ * Authentication (mp_auth.h), checked before anything else: /healthz and
+ * the UI's files are open; every other route needs `Authorization: Bearer <token>` once a
  * token is configured, else 401 (with WWW-Authenticate). /metrics needs the
  * admin token (403 for a tenant token) unless metrics_open. A tenant token
  * sees its own tenant only: stats of another tenant, and /v1/alerts[/dead]

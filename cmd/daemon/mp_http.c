@@ -239,6 +239,12 @@ static enum MHD_Result http__respond(struct MHD_Connection *c, struct http__stat
         snprintf(ra, sizeof(ra), "%d", r->retry_after_s);
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
     }
+    if (r->cache_control)
+        MHD_add_response_header(resp, "Cache-Control", r->cache_control);
+    if (r->etag)
+        MHD_add_response_header(resp, "ETag", r->etag);
+    if (r->location)
+        MHD_add_response_header(resp, "Location", r->location);
     if (r->status == 401)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Bearer realm=\"mailpulse\"");

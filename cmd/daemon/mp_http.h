@@ -61,6 +61,11 @@ struct mp_http_reply {
     char *body; /* malloc'd; freed by the server */
     size_t len;
     int retry_after_s; /* > 0: a Retry-After header (a 503 the client should retry) */
+    /* Optional response headers (NULL: none), static strings or strings
+     * that outlive the server (mp_ui.h's compiled-in files): */
+    const char *cache_control; /* Cache-Control */
+    const char *etag;          /* ETag */
+    const char *location;      /* Location (a redirect) */
 };
 
 typedef void (*mp_http_handler)(void *arg, const char *path, struct mp_http_reply *out);
