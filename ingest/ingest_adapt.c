@@ -291,14 +291,6 @@ int ingest_adapt_parse(const struct ingest_adapt_conf *conf, const char *body, s
     default: rc = adapt__json(conf, root, out, err, errlen); break;
     }
     json_decref(root);
-    /* The wire contract keys every event by its mailbox (ingest_validate.h) */
-    for (size_t i = 0; rc == MP_OK && i < out->n; i++) {
-        if (out->ev[i].mailbox[0] == '\0') {
-            snprintf(err, errlen, "events[%zu]: no sending mailbox (the record carries none; "
-                     "set the adapter's mailbox_field)", i);
-            rc = MP_ERR_INVAL;
-        }
-    }
     if (rc != MP_OK)
         out->n = 0; /* nothing half-read */
     return rc;

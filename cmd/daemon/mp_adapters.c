@@ -48,16 +48,20 @@ int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_
         return MP_OK;
     struct mp_adapters *m = calloc(1, sizeof(*m));
     int rc = MP_ERR_NOMEM;
+    /* ESP feeds often carry no sender: such events count without a
+     * mailbox (the wire path keeps it required) */
+    struct ingest_limits al = *lim;
+    al.mailbox_optional = 1;
     if (m && (m->a = calloc(n, sizeof(*m->a))) &&
         (rc = mp_seen_open(seen_path, mp_now_ms(), &m->seen, err, errlen)) == MP_OK)
-        rc = ingest_proc_create(t, lim, &m->proc);
+        rc = ingest_proc_create(t, &al, &m->proc);
     if (rc != MP_OK) {
         mp_adapters_destroy(m);
         return rc;
     }
     pthread_mutex_init(&m->mu, NULL);
     m->n = n;
-    m->lim = *lim;
+    m->lim = al;
     m->seed = mp_seen_seed(m->seen);
     for (size_t i = 0; i < n; i++) {
         const struct mp_adapter_conf *c = &conf[i];
