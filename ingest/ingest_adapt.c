@@ -127,9 +127,8 @@ int adapt__fields(const struct ingest_adapt_conf *conf, json_t *fields,
     if (conf->tenant_field) {
         snprintf(sub, sizeof(sub), "%.100s.%.100s", where, conf->tenant_field);
         t = adapt__str(fields, conf->tenant_field);
-        where = sub;
     }
-    int rc = adapt__tenant_set(conf, ev, t, where, err, errlen);
+    int rc = adapt__tenant_set(conf, ev, t, conf->tenant_field ? sub : where, err, errlen);
     if (rc == MP_OK && conf->mailbox_field) {
         const char *m = adapt__str(fields, conf->mailbox_field);
         snprintf(sub, sizeof(sub), "%.100s.%.100s", where, conf->mailbox_field);

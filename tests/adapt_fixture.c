@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/x509.h>
 
 char *afx_load(const char *name)
 {
@@ -61,4 +62,34 @@ char *afx_set(const char *body, const char *obj, const char *key, const char *sv
     ck_assert_msg(json_is_object(o), "fixture has no object %s", obj);
     json_object_set_new(o, key, sval ? json_string(sval) : json_integer(ival));
     return afx__dump(root);
+}
+
+EVP_PKEY *afx_sendgrid_key(char *pub, size_t publen)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    ck_assert_ptr_nonnull(k);
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY(k, &der);
+    ck_assert_int_gt(n, 0);
+    ck_assert_uint_gt(publen, (size_t)(n + 2) / 3 * 4);
+    EVP_EncodeBlock((unsigned char *)pub, der, n);
+    OPENSSL_free(der);
+    return k;
+}
+
+char *afx_sendgrid_sign(EVP_PKEY *k, const char *ts, const char *body, size_t len)
+{
+    unsigned char sig[128];
+    size_t sl = sizeof(sig);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    ck_assert_ptr_nonnull(ctx);
+    ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k), 1);
+    ck_assert_int_eq(EVP_DigestSignUpdate(ctx, ts, strlen(ts)), 1);
+    ck_assert_int_eq(EVP_DigestSignUpdate(ctx, body, len), 1);
+    ck_assert_int_eq(EVP_DigestSignFinal(ctx, sig, &sl), 1);
+    EVP_MD_CTX_free(ctx);
+    char *out = malloc((sl + 2) / 3 * 4 + 1);
+    ck_assert_ptr_nonnull(out);
+    EVP_EncodeBlock((unsigned char *)out, sig, (int)sl);
+    return out;
 }
