@@ -11,7 +11,8 @@
  *       acme-sg (a custom arg) and 5 delivered of beta-sg crosses the
  *       default bounce_rate: the receiver gets acme-sg's firing alert. The
  *       same body signed again, and the same request again, count 0
- *       (duplicates by sg_event_id); another key's signature, no signature
+ *       (duplicates by sg_event_id); a batch over 64 KiB is taken whole;
+ *       another key's signature, no signature
  *       and a stale timestamp are 401, counted; a body with one unknown
  *       event, one with a too-old event among good ones, and one not JSON
  *       are 400, counted, and record nothing.
@@ -151,6 +152,17 @@ START_TEST(sendgrid_crosses_bounce_rate)
     ead_expect(&W, "sg", "bad_signature", 3);
     EVP_PKEY_free(other);
     free(body);
+    /* a batch over 64 KiB (SendGrid posts up to 768 KB): taken whole */
+    arr = json_array();
+    for (int i = 0; i < 700; i++) {
+        snprintf(id, sizeof(id), "sg-big-%d", i);
+        sg_event(arr, "delivered", now, id, "u@gmail.example", "beta-sg", "news@beta.example");
+    }
+    body = dump(arr);
+    must(strlen(body) > 64 * 1024, "the big body is %zu bytes", strlen(body));
+    sg_ok("/hooks/sg", body, "\"accepted\":700");
+    free(body);
+    ead_expect(&W, "sg", "events_accepted", 815);
     /* whole body or nothing: new good events with one bad one */
     arr = json_array();
     sg_event(arr, "delivered", now, "sg-new-1", "u@yahoo.example", "acme-sg", NULL);
@@ -166,7 +178,7 @@ START_TEST(sendgrid_crosses_bounce_rate)
     sg_refused(body, "events[1]: time_too_old");
     sg_refused("[{\"event\":", "not JSON");
     ead_expect(&W, "sg", "malformed", 3);
-    ead_expect(&W, "sg", "events_accepted", 115);
+    ead_expect(&W, "sg", "events_accepted", 815);
     /* none of it was recorded: the good event is new afterwards */
     json_t *one = json_array();
     sg_event(one, "delivered", now, "sg-new-1", "u@yahoo.example", "acme-sg", NULL);

@@ -300,7 +300,8 @@ static const struct mp_http_route api__routes[] = {
     {"GET", "/v1/alerts", NULL, 0, api__alerts},
     {"GET", "/v1/gate", NULL, MP_HTTP_INLINE, api__gate_get}, /* a lookup: no queueing */
     {"GET", "/v1/gate/pauses", NULL, 0, api__gate_get},
-    {"POST", MP_ADAPTERS_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_BODY, api__hooks},
+    {"POST", MP_ADAPTERS_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_BODY | MP_HTTP_BODY_LARGE,
+     api__hooks},
 };
 
 int mp_api_start(const char *listen, const struct mp_metrics_sources *src,

@@ -38,7 +38,8 @@ struct http__state {
     char allow[64]; /* methods of the routes the path matched, for 405 */
     int done;       /* a handler thread has filled r */
     int body_ok;    /* MP_HTTP_BODY route: the body is read into body */
-    char *body;     /* NUL-terminated; len bytes, too_big once over MP_HTTP_BODY_MAX */
+    size_t body_max; /* its limit: MP_HTTP_BODY_MAX, or _LARGE_MAX */
+    char *body;     /* NUL-terminated; len bytes, too_big once over body_max */
     size_t len;
     int too_big;
 };
@@ -304,7 +305,7 @@ static void http__take_body(struct http__state *st, const char *data, size_t n)
 {
     if (!st->body_ok || st->too_big)
         return;
-    char *nb = st->len + n <= MP_HTTP_BODY_MAX ? realloc(st->body, st->len + n + 1) : NULL;
+    char *nb = st->len + n <= st->body_max ? realloc(st->body, st->len + n + 1) : NULL;
     if (!nb) {
         st->too_big = 1; /* over the limit (or no memory): answered 413 */
         return;
@@ -335,6 +336,8 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
         const struct mp_http_route *rt = http__route(h, st);
         if (rt && (rt->flags & MP_HTTP_BODY)) {
             st->body_ok = 1;
+            st->body_max = rt->flags & MP_HTTP_BODY_LARGE ? MP_HTTP_BODY_LARGE_MAX
+                                                          : MP_HTTP_BODY_MAX;
             return MHD_YES;
         }
         if (rt)

@@ -89,6 +89,10 @@ typedef void (*mp_http_request_handler)(void *arg, const struct mp_http_request 
  * 413), handed to an rfn handler as req->body; other routes refuse bodies */
 #define MP_HTTP_BODY 4
 #define MP_HTTP_BODY_MAX (64 * 1024)
+/* route flag, with MP_HTTP_BODY: a body of up to MP_HTTP_BODY_LARGE_MAX
+ * (the ESP webhooks: SendGrid posts batches of up to 768 KB) */
+#define MP_HTTP_BODY_LARGE 8
+#define MP_HTTP_BODY_LARGE_MAX (1024 * 1024)
 
 struct mp_http_route {
     const char *method;
