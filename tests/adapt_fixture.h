@@ -13,7 +13,8 @@
  * Signed Event Webhook holds, and writes its public key (base64 DER, as
  * the console shows it) into pub; afx_sendgrid_sign() returns the base64
  * DER signature of ts + body under it (malloc'd), computed here with
- * OpenSSL independently of ingest/ingest_adapt_sendgrid.c.
+ * OpenSSL independently of ingest/ingest_adapt_sendgrid.c (both abort on
+ * an OpenSSL failure rather than ck_assert: bench_adapters uses them too).
  * Test thread only.
  */
 #ifndef ADAPT_FIXTURE_H
