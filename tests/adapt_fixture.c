@@ -101,3 +101,15 @@ char *afx_sendgrid_sign(EVP_PKEY *k, const char *ts, const char *body, size_t le
     EVP_EncodeBlock((unsigned char *)out, sig, (int)sl);
     return out;
 }
+
+void afx_must_reject(const struct ingest_adapt_conf *c, const char *body, int64_t now_ms,
+                     const char *why)
+{
+    struct ingest_adapt_out o = {0};
+    char err[256] = "";
+    ck_assert_int_eq(ingest_adapt_parse(c, body, strlen(body), now_ms, &o, err, sizeof(err)),
+                     MP_ERR_INVAL);
+    ck_assert_msg(strstr(err, why) != NULL, "err \"%s\" lacks \"%s\"", err, why);
+    ck_assert_uint_eq(o.n, 0);
+    ingest_adapt_out_free(&o);
+}

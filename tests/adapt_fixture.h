@@ -26,8 +26,16 @@ char *afx_set(const char *body, const char *obj, const char *key, const char *sv
               long long ival);
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/evp.h>
+
+#include "ingest_adapt.h"
+
+/* ingest_adapt_parse(c, body) at now_ms must refuse MP_ERR_INVAL with `why`
+ * in its reason and no event left (ck_assert). */
+void afx_must_reject(const struct ingest_adapt_conf *c, const char *body, int64_t now_ms,
+                     const char *why);
 
 EVP_PKEY *afx_sendgrid_key(char *pub, size_t publen);
 char *afx_sendgrid_sign(EVP_PKEY *k, const char *ts, const char *body, size_t len);

@@ -29,15 +29,7 @@ static int parse(const struct ingest_adapt_conf *c, const char *body, struct ing
     return ingest_adapt_parse(c, body, strlen(body), TS * 1000, o, err, 256);
 }
 
-static void must_reject(const struct ingest_adapt_conf *c, const char *body, const char *why)
-{
-    struct ingest_adapt_out o = {0};
-    char err[256] = "";
-    ck_assert_int_eq(parse(c, body, &o, err), MP_ERR_INVAL);
-    ck_assert_msg(strstr(err, why) != NULL, "err \"%s\" lacks \"%s\"", err, why);
-    ck_assert_uint_eq(o.n, 0);
-    ingest_adapt_out_free(&o);
-}
+#define must_reject(c, body, why) afx_must_reject((c), (body), TS * 1000, (why))
 
 START_TEST(maps_each_event)
 {
