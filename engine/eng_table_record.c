@@ -445,7 +445,8 @@ static inline void table__prep_names(const struct eng_table *t, const struct eng
     /* acquire: pairs with eng_table_set_providers' exchange */
     const char *prov = eng_providers_lookup(mp_load_acquire(&((struct eng_table *)t)->prov),
                                             ev->domain, ev->domain_len, &plen);
-    memcpy(p->mbp, ev->mailbox, ev->mailbox_len);
+    if (ev->mailbox_len) /* none: ev->mailbox may be NULL */
+        memcpy(p->mbp, ev->mailbox, ev->mailbox_len);
     p->mbp[ev->mailbox_len] = '/';
     memcpy(p->mbp + ev->mailbox_len + 1, prov, plen);
     p->mbp_len = (uint16_t)(ev->mailbox_len + 1 + plen);
