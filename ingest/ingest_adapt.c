@@ -264,16 +264,16 @@ static int adapt__json_one(const struct ingest_adapt_conf *conf, json_t *o, size
     return rc;
 }
 
-static int adapt__json(const struct ingest_adapt_conf *conf, json_t *root,
-                       struct ingest_adapt_out *out, char *err, size_t errlen)
+int adapt__each(const struct ingest_adapt_conf *conf, json_t *root, const char *what,
+                adapt_one_fn one, struct ingest_adapt_out *out, char *err, size_t errlen)
 {
     if (!json_is_array(root)) {
-        snprintf(err, errlen, "body: expected a JSON array of Event objects");
+        snprintf(err, errlen, "body: expected a JSON array of %s", what);
         return MP_ERR_INVAL;
     }
     int rc = MP_OK;
     for (size_t i = 0; rc == MP_OK && i < json_array_size(root); i++)
-        rc = adapt__json_one(conf, json_array_get(root, i), i, out, err, errlen);
+        rc = one(conf, json_array_get(root, i), i, out, err, errlen);
     return rc;
 }
 
@@ -288,7 +288,9 @@ int ingest_adapt_parse(const struct ingest_adapt_conf *conf, const char *body, s
     case INGEST_ADAPT_MAILGUN: rc = adapt__mailgun(conf, root, now_ms, out, err, errlen); break;
     case INGEST_ADAPT_POSTMARK: rc = adapt__postmark(conf, root, out, err, errlen); break;
     case INGEST_ADAPT_SENDGRID: rc = adapt__sendgrid(conf, root, out, err, errlen); break;
-    default: rc = adapt__json(conf, root, out, err, errlen); break;
+    default:
+        rc = adapt__each(conf, root, "Event objects", adapt__json_one, out, err, errlen);
+        break;
     }
     json_decref(root);
     if (rc != MP_OK)

@@ -49,6 +49,13 @@ int adapt__postmark(const struct ingest_adapt_conf *conf, json_t *root,
                     struct ingest_adapt_out *out, char *err, size_t errlen);
 int adapt__sendgrid(const struct ingest_adapt_conf *conf, json_t *root,
                     struct ingest_adapt_out *out, char *err, size_t errlen);
+/* One element (the i-th) of a body that is a JSON array of events. */
+typedef int (*adapt_one_fn)(const struct ingest_adapt_conf *conf, json_t *o, size_t i,
+                            struct ingest_adapt_out *out, char *err, size_t errlen);
+/* `one` over every element of root, which must be an array ("body:
+ * expected a JSON array of <what>"); the first refusal stops it. */
+int adapt__each(const struct ingest_adapt_conf *conf, json_t *root, const char *what,
+                adapt_one_fn one, struct ingest_adapt_out *out, char *err, size_t errlen);
 /* Standard base64 (padded) of sl bytes into out (cap bytes): the decoded
  * length, or -1 when it is not base64 or does not fit. */
 int adapt__b64(const char *s, size_t sl, unsigned char *out, size_t cap);

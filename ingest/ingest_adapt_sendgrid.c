@@ -187,12 +187,5 @@ static int sendgrid__one(const struct ingest_adapt_conf *conf, json_t *o, size_t
 int adapt__sendgrid(const struct ingest_adapt_conf *conf, json_t *root,
                     struct ingest_adapt_out *out, char *err, size_t errlen)
 {
-    if (!json_is_array(root)) {
-        snprintf(err, errlen, "body: expected a JSON array of SendGrid events");
-        return MP_ERR_INVAL;
-    }
-    int rc = MP_OK;
-    for (size_t i = 0; rc == MP_OK && i < json_array_size(root); i++)
-        rc = sendgrid__one(conf, json_array_get(root, i), i, out, err, errlen);
-    return rc;
+    return adapt__each(conf, root, "SendGrid events", sendgrid__one, out, err, errlen);
 }
