@@ -1,16 +1,17 @@
 /* bench_adapters — the ESP webhook adapters' sustained events per second.
  *
- * Starts the real daemon (bench_common.h's config) with three adapters
- * (json, mailgun, postmark; cmd/daemon/mp_adapters.h), then for each type
+ * Starts the real daemon (bench_common.h's config) with four adapters
+ * (json, mailgun, postmark, sendgrid; cmd/daemon/mp_adapters.h), then for each type
  * in turn `--clients` threads POST, each over one kept-alive libcurl
  * connection, for `--seconds`: json bodies of `--batch` Event objects
  * (default 400, near the 64 KiB body limit), Mailgun webhooks (one event
  * each, HMAC-signed per request with a fresh token), Postmark Bounce
- * records (one event each, basic auth). Every event id is new, so each is
+ * records (one event each, basic auth), SendGrid bodies of `--batch`
+ * events (a mailbox custom arg each; ECDSA-signed per request with a key
+ * made at start, as the Signed Event Webhook signs). Every event id is new, so each is
  * recorded (journaled with its id in one synced write, mp_adapters_durable.h)
- * rather than dropped as a duplicate. The figure is
- * mailpulse_adapter_events_accepted_total over the wall time; a non-200
- * answer stops the run and is printed.
+ * rather than dropped as a duplicate. The figure is mailpulse_adapter_events_accepted_total over
+ * the wall time; a non-200 answer stops the run and is printed.
  *
  * Prints one line per type:
  *   bench_adapters type=json clients=2 batch=400 seconds=5 requests=… events=… events_per_s=… requests_per_s=…
@@ -19,6 +20,7 @@
 #include <openssl/hmac.h>
 #include <pthread.h>
 
+#include "../tests/adapt_fixture.h" /* the test side of SendGrid signing */
 #include "bench_common.h"
 
 #define MG_KEY "bench-mailgun-key"
@@ -27,12 +29,13 @@
 #define MAX_CLIENTS 16
 
 struct client {
-    int type; /* 0 json, 1 mailgun, 2 postmark */
+    int type; /* 0 json, 1 mailgun, 2 postmark, 3 sendgrid */
     int id, batch, port;
     int64_t deadline_ns;
     long requests, bad_status;
     char *buf;
     size_t cap;
+    EVP_PKEY *key; /* sendgrid: the signing side's key */
 };
 
 static size_t discard(char *p, size_t sz, size_t n, void *arg)
@@ -71,6 +74,17 @@ static void body_of(struct client *c, long k, int64_t now_ms)
                  "\"event-data\":{\"event\":\"delivered\",\"id\":\"mg-%d-%ld\",\"timestamp\":%lld,"
                  "\"recipient\":\"a@d%ld.example\",\"envelope\":{\"sender\":\"news@acme.example\"}}}",
                  ts, tok, hex, c->id, k, (long long)(now_ms / 1000), k % 25);
+    } else if (c->type == 3) {
+        off += (size_t)snprintf(c->buf + off, c->cap - off, "[");
+        for (int i = 0; i < c->batch; i++)
+            off += (size_t)snprintf(c->buf + off, c->cap - off,
+                                    "%s{\"email\":\"a@d%d.example\",\"timestamp\":%lld,"
+                                    "\"event\":\"%s\",\"sg_event_id\":\"sg-%d-%ld-%d\","
+                                    "\"sg_message_id\":\"m.filter0001.0\",\"mailbox\":"
+                                    "\"news@acme.example\"}",
+                                    i ? "," : "", i % 25, (long long)(now_ms / 1000),
+                                    i % 10 == 0 ? "bounce" : "processed", c->id, k, i);
+        snprintf(c->buf + off, c->cap - off, "]");
     } else {
         time_t t = (time_t)(now_ms / 1000);
         struct tm tm;
@@ -88,9 +102,10 @@ static void body_of(struct client *c, long k, int64_t now_ms)
 static void *client_main(void *arg)
 {
     struct client *c = arg;
-    static const char *const paths[] = {"/hooks/json", "/hooks/mailgun", "/hooks/postmark"};
+    static const char *const paths[] = {"/hooks/json", "/hooks/mailgun", "/hooks/postmark",
+                                        "/hooks/sendgrid"};
     static const char *const auths[] = {"Authorization: " JS_BEARER, NULL,
-                                        "Authorization: " PM_BASIC};
+                                        "Authorization: " PM_BASIC, NULL};
     char url[128];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", c->port, paths[c->type]);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -102,11 +117,27 @@ static void *client_main(void *arg)
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
     for (long k = 0; mp_mono_ns() < c->deadline_ns; k++) {
-        body_of(c, k, mp_now_ms());
+        int64_t now = mp_now_ms();
+        body_of(c, k, now);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->buf);
+        struct curl_slist *sh = NULL;
+        if (c->type == 3) { /* signed per request: the signature is part of the cost */
+            char ts[24], h1[160], h2[64];
+            snprintf(ts, sizeof(ts), "%lld", (long long)(now / 1000));
+            char *sig = afx_sendgrid_sign(c->key, ts, c->buf, strlen(c->buf));
+            snprintf(h1, sizeof(h1), "X-Twilio-Email-Event-Webhook-Signature: %s", sig);
+            snprintf(h2, sizeof(h2), "X-Twilio-Email-Event-Webhook-Timestamp: %s", ts);
+            free(sig);
+            sh = curl_slist_append(curl_slist_append(
+                                       curl_slist_append(NULL, "Content-Type: application/json"),
+                                       h1),
+                                   h2);
+            curl_easy_setopt(e, CURLOPT_HTTPHEADER, sh);
+        }
         long st = 0;
         if (curl_easy_perform(e) == CURLE_OK)
             curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &st);
+        curl_slist_free_all(sh);
         if (st != 200) {
             c->bad_status = st ? st : -1;
             break;
@@ -118,9 +149,10 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-static const char *const names[] = {"json", "mailgun", "postmark"};
+static const char *const names[] = {"json", "mailgun", "postmark", "sendgrid"};
 
-static int run_type(struct bench_daemon *d, int type, int clients, int batch, int seconds)
+static int run_type(struct bench_daemon *d, int type, int clients, int batch, int seconds,
+                    EVP_PKEY *key)
 {
     struct client cs[MAX_CLIENTS];
     pthread_t th[MAX_CLIENTS];
@@ -132,7 +164,7 @@ static int run_type(struct bench_daemon *d, int type, int clients, int batch, in
     for (int i = 0; i < clients; i++) {
         cs[i] = (struct client){.type = type, .id = i, .batch = batch, .port = d->http_port,
                                 .deadline_ns = t0 + (int64_t)seconds * 1000000000LL,
-                                .cap = (size_t)batch * 160 + 1024};
+                                .cap = (size_t)batch * 256 + 1024, .key = key};
         cs[i].buf = malloc(cs[i].cap);
         pthread_create(&th[i], NULL, client_main, &cs[i]);
     }
@@ -151,7 +183,7 @@ static int run_type(struct bench_daemon *d, int type, int clients, int batch, in
         snprintf(stop, sizeof(stop), " stopped_by_status=%ld", bad);
     printf("bench_adapters type=%s clients=%d batch=%d seconds=%.2f requests=%ld events=%.0f "
            "events_per_s=%.0f requests_per_s=%.0f%s\n",
-           names[type], clients, type == 0 ? batch : 1, secs, reqs, events, events / secs,
+           names[type], clients, type == 0 || type == 3 ? batch : 1, secs, reqs, events, events / secs,
            (double)reqs / secs, stop);
     fflush(stdout);
     return bad ? -1 : 0;
@@ -178,6 +210,8 @@ int main(int argc, char **argv)
     struct bench_daemon d;
     if (bench_daemon_prepare(&d, 2, 1u << 20, "warn") != 0)
         return 1;
+    char pub[256];
+    EVP_PKEY *key = afx_sendgrid_key(pub, sizeof(pub));
     FILE *f = fopen(d.cfg, "a");
     if (!f)
         return 1;
@@ -187,17 +221,21 @@ int main(int argc, char **argv)
                "  - {name: mailgun, type: mailgun, path: /hooks/mailgun, tenant: acme,"
                " signing_key: " MG_KEY "}\n"
                "  - {name: postmark, type: postmark, path: /hooks/postmark, tenant: acme,"
-               " signing_key: \"bench:bench-pass\"}\n");
+               " signing_key: \"bench:bench-pass\"}\n"
+               "  - {name: sendgrid, type: sendgrid, path: /hooks/sendgrid, tenant: acme,"
+               " mailbox_field: mailbox, signing_key: \"%s\"}\n",
+            pub);
     fclose(f);
     int rc = 1;
     if (bench_daemon_exec(&d) == 0 && bench_daemon_wait_healthy(&d, 20, 10000) == 0) {
         rc = 0;
-        for (int t = 0; t < 3; t++)
-            rc |= run_type(&d, t, clients, batch, seconds) != 0;
+        for (int t = 0; t < 4; t++)
+            rc |= run_type(&d, t, clients, batch, seconds, key) != 0;
     } else {
         fprintf(stderr, "bench_adapters: the daemon did not start; see %s\n", d.log);
     }
     bench_daemon_cleanup(&d, rc != 0);
+    EVP_PKEY_free(key);
     curl_global_cleanup();
     return rc;
 }

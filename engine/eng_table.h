@@ -3,7 +3,9 @@
  * A key is a scope plus names: (tenant), (tenant, mailbox),
  * (tenant, recipient_domain), (tenant, provider), (tenant, mailbox,
  * provider) or (tenant, campaign); an event counts in up to six keys (the
- * campaign key only when it carries a campaign). The provider is the
+ * campaign key only when it carries a campaign; the mailbox and
+ * mailbox_provider keys only when it carries a mailbox: mailbox_len 0, as
+ * ESP feeds without a sender give, counts at the other scopes). The provider is the
  * recipient domain's, from the table's provider map (eng_provider.h); a
  * mailbox_provider key's name is "mailbox/provider" (the provider never
  * holds '/': split at the last one), and an event whose mailbox is too
@@ -184,7 +186,7 @@ int eng_thread_register(struct eng_table *t, struct eng_thread **out);
 struct eng_event {
     const char *tenant;
     size_t tenant_len;
-    const char *mailbox;
+    const char *mailbox;  /* optional: mailbox_len 0 means none */
     size_t mailbox_len;
     const char *domain;
     size_t domain_len;

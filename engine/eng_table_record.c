@@ -431,8 +431,9 @@ static int table__backfill(struct eng_table *t, const struct eng_event *ev,
 
 static inline int table__names_ok(const struct eng_event *ev)
 {
-    /* 1..NAME_MAX_LEN bytes each (size_t wraps for 0); the campaign 0..NAME_MAX_LEN */
-    return ev->tenant_len - 1 < NAME_MAX_LEN && ev->mailbox_len - 1 < NAME_MAX_LEN &&
+    /* 1..NAME_MAX_LEN bytes each (size_t wraps for 0); the mailbox and the
+     * campaign 0..NAME_MAX_LEN (0: the event has none) */
+    return ev->tenant_len - 1 < NAME_MAX_LEN && ev->mailbox_len <= NAME_MAX_LEN &&
            ev->domain_len - 1 < NAME_MAX_LEN && ev->campaign_len <= NAME_MAX_LEN;
 }
 
@@ -447,14 +448,18 @@ static inline void table__prep_names(const struct eng_table *t, const struct eng
     /* acquire: pairs with eng_table_set_providers' exchange */
     const char *prov = eng_providers_lookup(mp_load_acquire(&((struct eng_table *)t)->prov),
                                             ev->domain, ev->domain_len, &plen);
-    memcpy(p->mbp, ev->mailbox, ev->mailbox_len);
+    if (ev->mailbox_len) /* none: ev->mailbox may be NULL */
+        memcpy(p->mbp, ev->mailbox, ev->mailbox_len);
     p->mbp[ev->mailbox_len] = '/';
     memcpy(p->mbp + ev->mailbox_len + 1, prov, plen);
     p->mbp_len = (uint16_t)(ev->mailbox_len + 1 + plen);
     p->prov_len = (uint16_t)plen;
-    p->present = 1u << ENG_SCOPE_TENANT | 1u << ENG_SCOPE_MAILBOX | 1u << ENG_SCOPE_DOMAIN |
-                 1u << ENG_SCOPE_PROVIDER;
-    if (p->mbp_len <= NAME_MAX_LEN) /* else no mailbox_provider key (eng_table.h) */
+    p->present = 1u << ENG_SCOPE_TENANT | 1u << ENG_SCOPE_DOMAIN | 1u << ENG_SCOPE_PROVIDER;
+    /* no mailbox (an ESP feed without a sender): no mailbox and no
+     * mailbox_provider key, rather than one named "" or "/google" */
+    if (ev->mailbox_len)
+        p->present |= 1u << ENG_SCOPE_MAILBOX;
+    if (ev->mailbox_len && p->mbp_len <= NAME_MAX_LEN) /* else none (eng_table.h) */
         p->present |= 1u << ENG_SCOPE_MAILBOX_PROVIDER;
     if (ev->campaign_len)
         p->present |= 1u << ENG_SCOPE_CAMPAIGN;

@@ -127,9 +127,8 @@ int adapt__fields(const struct ingest_adapt_conf *conf, json_t *fields,
     if (conf->tenant_field) {
         snprintf(sub, sizeof(sub), "%.100s.%.100s", where, conf->tenant_field);
         t = adapt__str(fields, conf->tenant_field);
-        where = sub;
     }
-    int rc = adapt__tenant_set(conf, ev, t, where, err, errlen);
+    int rc = adapt__tenant_set(conf, ev, t, conf->tenant_field ? sub : where, err, errlen);
     if (rc == MP_OK && conf->mailbox_field) {
         const char *m = adapt__str(fields, conf->mailbox_field);
         snprintf(sub, sizeof(sub), "%.100s.%.100s", where, conf->mailbox_field);
@@ -265,16 +264,16 @@ static int adapt__json_one(const struct ingest_adapt_conf *conf, json_t *o, size
     return rc;
 }
 
-static int adapt__json(const struct ingest_adapt_conf *conf, json_t *root,
-                       struct ingest_adapt_out *out, char *err, size_t errlen)
+int adapt__each(const struct ingest_adapt_conf *conf, json_t *root, const char *what,
+                adapt_one_fn one, struct ingest_adapt_out *out, char *err, size_t errlen)
 {
     if (!json_is_array(root)) {
-        snprintf(err, errlen, "body: expected a JSON array of Event objects");
+        snprintf(err, errlen, "body: expected a JSON array of %s", what);
         return MP_ERR_INVAL;
     }
     int rc = MP_OK;
     for (size_t i = 0; rc == MP_OK && i < json_array_size(root); i++)
-        rc = adapt__json_one(conf, json_array_get(root, i), i, out, err, errlen);
+        rc = one(conf, json_array_get(root, i), i, out, err, errlen);
     return rc;
 }
 
@@ -288,17 +287,12 @@ int ingest_adapt_parse(const struct ingest_adapt_conf *conf, const char *body, s
     switch (conf->kind) {
     case INGEST_ADAPT_MAILGUN: rc = adapt__mailgun(conf, root, now_ms, out, err, errlen); break;
     case INGEST_ADAPT_POSTMARK: rc = adapt__postmark(conf, root, out, err, errlen); break;
-    default: rc = adapt__json(conf, root, out, err, errlen); break;
+    case INGEST_ADAPT_SENDGRID: rc = adapt__sendgrid(conf, root, out, err, errlen); break;
+    default:
+        rc = adapt__each(conf, root, "Event objects", adapt__json_one, out, err, errlen);
+        break;
     }
     json_decref(root);
-    /* The wire contract keys every event by its mailbox (ingest_validate.h) */
-    for (size_t i = 0; rc == MP_OK && i < out->n; i++) {
-        if (out->ev[i].mailbox[0] == '\0') {
-            snprintf(err, errlen, "events[%zu]: no sending mailbox (the record carries none; "
-                     "set the adapter's mailbox_field)", i);
-            rc = MP_ERR_INVAL;
-        }
-    }
     if (rc != MP_OK)
         out->n = 0; /* nothing half-read */
     return rc;
@@ -306,10 +300,16 @@ int ingest_adapt_parse(const struct ingest_adapt_conf *conf, const char *body, s
 
 int ingest_adapt_kind_parse(const char *s, enum ingest_adapt_kind *out)
 {
-    static const char *const names[] = {"json", "mailgun", "postmark"};
-    for (int i = 0; i < (int)MP_ARRAY_LEN(names); i++) {
-        if (strcmp(s, names[i]) == 0) {
-            *out = (enum ingest_adapt_kind)i;
+    static const struct {
+        const char *name;
+        enum ingest_adapt_kind kind;
+    } names[] = {{"json", INGEST_ADAPT_JSON},
+                 {"mailgun", INGEST_ADAPT_MAILGUN},
+                 {"postmark", INGEST_ADAPT_POSTMARK},
+                 {"sendgrid", INGEST_ADAPT_SENDGRID}};
+    for (size_t i = 0; i < MP_ARRAY_LEN(names); i++) {
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].kind;
             return 0;
         }
     }
@@ -330,20 +330,26 @@ int ingest_adapt_bearer_ok(const char *token, const char *header)
     return adapt__same(token, header + 7);
 }
 
+int adapt__b64(const char *s, size_t sl, unsigned char *out, size_t cap)
+{
+    if (sl == 0 || sl % 4 != 0 || sl / 4 * 3 > cap)
+        return -1;
+    int n = EVP_DecodeBlock(out, (const unsigned char *)s, (int)sl);
+    if (n < 0)
+        return -1;
+    /* EVP_DecodeBlock counts the '=' padding as zero bytes */
+    return n - (s[sl - 1] == '=') - (s[sl - 2] == '=');
+}
+
 int ingest_adapt_basic_ok(const char *userpass, const char *header)
 {
     unsigned char dec[512];
     if (!userpass || !header || strncasecmp(header, "Basic ", 6) != 0)
         return 0;
     const char *b64 = header + 6;
-    size_t bl = strlen(b64);
-    if (bl == 0 || bl % 4 != 0 || bl / 4 * 3 >= sizeof(dec))
-        return 0;
-    int n = EVP_DecodeBlock(dec, (const unsigned char *)b64, (int)bl);
+    int n = adapt__b64(b64, strlen(b64), dec, sizeof(dec) - 1);
     if (n < 0)
         return 0;
-    /* EVP_DecodeBlock counts the '=' padding as zero bytes */
-    n -= (b64[bl - 1] == '=') + (b64[bl - 2] == '=');
     dec[n] = '\0';
     return memchr(dec, '\0', (size_t)n) == NULL && adapt__same(userpass, (const char *)dec);
 }

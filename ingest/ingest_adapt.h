@@ -1,4 +1,4 @@
-/* ingest_adapt.h — ESP webhook bodies (json, Mailgun, Postmark) turned into
+/* ingest_adapt.h — ESP webhook bodies (json, Mailgun, Postmark, SendGrid) turned into
  * mailpulse events: the pure part of the HTTP adapters.
  *
  * Contract: ingest_adapt_parse() reads one whole webhook body of `kind`
@@ -18,7 +18,9 @@
  * for a timestamp more than INGEST_ADAPT_MAX_AGE_S off `now_ms`; the token
  * comes back in out->token for the caller's replay check. Postmark and
  * json authenticate with HTTP headers: ingest_adapt_basic_ok() and
- * ingest_adapt_bearer_ok() (constant time too).
+ * ingest_adapt_bearer_ok() (constant time too). SendGrid signs timestamp +
+ * raw body with ECDSA P-256 in headers: ingest_adapt_sendgrid_ok() under a
+ * key from ingest_adapt_key_load() (the body is not read for it).
  *
  * Pure: no I/O, no globals; any thread. `out` is the caller's, freed with
  * ingest_adapt_out_free() whatever the result.
@@ -31,11 +33,16 @@
 
 #include "mp.h"
 
-enum ingest_adapt_kind { INGEST_ADAPT_JSON = 0, INGEST_ADAPT_MAILGUN = 1, INGEST_ADAPT_POSTMARK = 2 };
+enum ingest_adapt_kind {
+    INGEST_ADAPT_JSON = 0,
+    INGEST_ADAPT_MAILGUN = 1,
+    INGEST_ADAPT_POSTMARK = 2,
+    INGEST_ADAPT_SENDGRID = 3,
+};
 
 #define INGEST_ADAPT_MAX_EVENTS 10000 /* events in one body */
 #define INGEST_ADAPT_ID_MAX 128       /* bytes of a service's event id */
-#define INGEST_ADAPT_MAX_AGE_S 300    /* Mailgun: signature timestamp skew */
+#define INGEST_ADAPT_MAX_AGE_S 300    /* Mailgun, SendGrid: signature timestamp skew */
 #define INGEST_ADAPT_MAX_TENANTS 64
 /* ingest_adapt_parse(): the body's signature is bad, missing or too old */
 #define INGEST_ADAPT_ERR_SIG (-64)
@@ -74,7 +81,22 @@ int ingest_adapt_basic_ok(const char *userpass, const char *header);
 /* `token` against an Authorization: Bearer header (NULL: absent). */
 int ingest_adapt_bearer_ok(const char *token, const char *header);
 
-/* "json", "mailgun", "postmark" -> kind; 0, or -1 when unknown. */
+/* SendGrid's verification key (base64 DER SubjectPublicKeyInfo, or PEM),
+ * ECDSA P-256 only. MP_OK (out NULL: only checked), or MP_ERR_INVAL with
+ * err naming what is wrong. Freed with ingest_adapt_key_free(); read-only
+ * once loaded, so any thread may verify with it. */
+struct ingest_adapt_key;
+int ingest_adapt_key_load(const char *b64, struct ingest_adapt_key **out, char *err,
+                          size_t errlen);
+void ingest_adapt_key_free(struct ingest_adapt_key *k);
+/* 1 when `sig` (the X-Twilio-Email-Event-Webhook-Signature header, base64
+ * DER ECDSA) verifies SHA-256 of ts + body under k and `ts` (the
+ * ...-Timestamp header, Unix seconds) is within INGEST_ADAPT_MAX_AGE_S of
+ * now_ms; 0 otherwise (NULL headers too). */
+int ingest_adapt_sendgrid_ok(const struct ingest_adapt_key *k, const char *ts, const char *sig,
+                             const char *body, size_t len, int64_t now_ms);
+
+/* "json", "mailgun", "postmark", "sendgrid" -> kind; 0, or -1 when unknown. */
 int ingest_adapt_kind_parse(const char *s, enum ingest_adapt_kind *out);
 
 #endif

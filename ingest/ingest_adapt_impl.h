@@ -1,7 +1,8 @@
 /* ingest_adapt_impl.h — private to ingest/ingest_adapt*.c: what the
  * per-service mappers share (the event list, addresses, tenant and mailbox
  * fields, times). ingest_adapt.c holds these and the json type;
- * ingest_adapt_mailgun.c and ingest_adapt_postmark.c one service each.
+ * ingest_adapt_mailgun.c, ingest_adapt_postmark.c and ingest_adapt_sendgrid.c
+ * one service each.
  * Each helper returns MP_OK or MP_ERR_INVAL/NOMEM with err written as
  * "<where>: <reason>". */
 #ifndef INGEST_ADAPT_IMPL_H
@@ -46,5 +47,17 @@ int adapt__mailgun(const struct ingest_adapt_conf *conf, json_t *root, int64_t n
                    struct ingest_adapt_out *out, char *err, size_t errlen);
 int adapt__postmark(const struct ingest_adapt_conf *conf, json_t *root,
                     struct ingest_adapt_out *out, char *err, size_t errlen);
+int adapt__sendgrid(const struct ingest_adapt_conf *conf, json_t *root,
+                    struct ingest_adapt_out *out, char *err, size_t errlen);
+/* One element (the i-th) of a body that is a JSON array of events. */
+typedef int (*adapt_one_fn)(const struct ingest_adapt_conf *conf, json_t *o, size_t i,
+                            struct ingest_adapt_out *out, char *err, size_t errlen);
+/* `one` over every element of root, which must be an array ("body:
+ * expected a JSON array of <what>"); the first refusal stops it. */
+int adapt__each(const struct ingest_adapt_conf *conf, json_t *root, const char *what,
+                adapt_one_fn one, struct ingest_adapt_out *out, char *err, size_t errlen);
+/* Standard base64 (padded) of sl bytes into out (cap bytes): the decoded
+ * length, or -1 when it is not base64 or does not fit. */
+int adapt__b64(const char *s, size_t sl, unsigned char *out, size_t cap);
 
 #endif

@@ -114,8 +114,12 @@ int ingest_validate_event(const Mailpulse__V1__Event *e, int64_t now_ms,
     if (!eng_name_valid(tenant, tlen))
         return INGEST_REJ_TENANT;
     size_t mout, dout;
-    if (mlen > 254 || !ingest_norm_mailbox(mailbox, mlen, buf, &mout))
+    if (mlen == 0 && lim->mailbox_optional) {
+        buf[0] = '\0';
+        mout = 0;
+    } else if (mlen > 254 || !ingest_norm_mailbox(mailbox, mlen, buf, &mout)) {
         return INGEST_REJ_MAILBOX;
+    }
     char *dbuf = buf + mout + 1;
     if (dlen > 254 || !ingest_norm_domain(domain, dlen, dbuf, &dout))
         return INGEST_REJ_DOMAIN;

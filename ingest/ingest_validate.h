@@ -11,7 +11,8 @@
  *
  * Rules: tenant 1..64 chars of [A-Za-z0-9._-]; mailbox one '@' between a
  * non-empty local part (<= 64 bytes, printable ASCII, no spaces) and a valid
- * host name, <= 254 bytes in all, lower-cased; recipient_domain a host name
+ * host name, <= 254 bytes in all, lower-cased (empty only with
+ * lim->mailbox_optional: then ev->mailbox_len is 0); recipient_domain a host name
  * of dot-separated labels of [a-z0-9-] (1..63 each, no leading or trailing
  * '-') up to 253 bytes, lower-cased, one trailing dot dropped; type 1..12;
  * time set, not older than the retention and at most `future_ms` ahead;
@@ -74,6 +75,11 @@ struct ingest_limits {
     int64_t future_ms;    /* events later than now + future_ms are refused */
     size_t max_frame_bytes;    /* larger frames: frame_too_large */
     uint32_t max_batch_events; /* more events: batch_too_large, the whole frame */
+    /* 1: an empty mailbox is no mailbox (the event counts at its other
+     * scopes) instead of mailbox_invalid. The wire keeps it 0 (the proto
+     * names mailbox as the sending address); the HTTP adapters set it, as
+     * ESP feeds do not always carry a sender. */
+    int mailbox_optional;
 };
 
 /* "bad_frame", "tenant_invalid", ...; never NULL. */

@@ -455,12 +455,17 @@ static int ingest__replay_one(void *arg, int64_t recv_ms, uint32_t client, const
     if (ingest_decode_shape(frame, len, &sh) == MP_OK && sh.pid_len)
         w = ingest_producers_part(sh.pid, sh.pid_len, in->nworkers);
     struct ingest_proc *p = in->workers[w].proc;
-    /* an adapter's batch: its tenants were checked when it was taken */
-    ingest_proc_set_client(p, client == INGEST_JOURNAL_CLIENT_TRUSTED ? NULL : in->curve, client);
+    /* an adapter's batch: its tenants were checked when it was taken, and
+     * its events may have no mailbox (the adapters' limits); the workers
+     * have not started yet, so their limits are ours to switch */
+    int trusted = client == INGEST_JOURNAL_CLIENT_TRUSTED, wire = p->lim.mailbox_optional;
+    ingest_proc_set_client(p, trusted ? NULL : in->curve, client);
     ingest_proc_set_endpoint(p, INGEST_EP_ROUTER); /* replayed: acked batches */
+    p->lim.mailbox_optional = trusted ? 1 : wire;
     eng_thread_online(p->th);
     ingest_proc_frame(p, frame, len, recv_ms, NULL);
     eng_thread_offline(p->th);
+    p->lim.mailbox_optional = wire;
     return MP_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/x509.h>
 
 char *afx_load(const char *name)
 {
@@ -61,4 +62,54 @@ char *afx_set(const char *body, const char *obj, const char *key, const char *sv
     ck_assert_msg(json_is_object(o), "fixture has no object %s", obj);
     json_object_set_new(o, key, sval ? json_string(sval) : json_integer(ival));
     return afx__dump(root);
+}
+
+/* Not ck_assert: the bench links these too, outside a Check test. */
+static void afx__need(int ok, const char *what)
+{
+    if (!ok) {
+        fprintf(stderr, "adapt_fixture: %s failed\n", what);
+        abort();
+    }
+}
+
+EVP_PKEY *afx_sendgrid_key(char *pub, size_t publen)
+{
+    EVP_PKEY *k = EVP_EC_gen("P-256");
+    afx__need(k != NULL, "EVP_EC_gen");
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY(k, &der);
+    afx__need(n > 0 && publen > (size_t)(n + 2) / 3 * 4, "i2d_PUBKEY");
+    EVP_EncodeBlock((unsigned char *)pub, der, n);
+    OPENSSL_free(der);
+    return k;
+}
+
+char *afx_sendgrid_sign(EVP_PKEY *k, const char *ts, const char *body, size_t len)
+{
+    unsigned char sig[128];
+    size_t sl = sizeof(sig);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    afx__need(ctx && EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k) == 1 &&
+                  EVP_DigestSignUpdate(ctx, ts, strlen(ts)) == 1 &&
+                  EVP_DigestSignUpdate(ctx, body, len) == 1 &&
+                  EVP_DigestSignFinal(ctx, sig, &sl) == 1,
+              "ECDSA signing");
+    EVP_MD_CTX_free(ctx);
+    char *out = malloc((sl + 2) / 3 * 4 + 1);
+    afx__need(out != NULL, "malloc");
+    EVP_EncodeBlock((unsigned char *)out, sig, (int)sl);
+    return out;
+}
+
+void afx_must_reject(const struct ingest_adapt_conf *c, const char *body, int64_t now_ms,
+                     const char *why)
+{
+    struct ingest_adapt_out o = {0};
+    char err[256] = "";
+    ck_assert_int_eq(ingest_adapt_parse(c, body, strlen(body), now_ms, &o, err, sizeof(err)),
+                     MP_ERR_INVAL);
+    ck_assert_msg(strstr(err, why) != NULL, "err \"%s\" lacks \"%s\"", err, why);
+    ck_assert_uint_eq(o.n, 0);
+    ingest_adapt_out_free(&o);
 }

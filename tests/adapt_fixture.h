@@ -9,6 +9,12 @@
  * signature: hex HMAC-SHA256(key, ts + token)} (malloc'd). afx_set()
  * returns a copy of a JSON body with the string or integer member `key` of
  * the object at `obj` ("" for the root, else a member name) replaced.
+ * afx_sendgrid_key() makes a fresh ECDSA P-256 key pair, as SendGrid's
+ * Signed Event Webhook holds, and writes its public key (base64 DER, as
+ * the console shows it) into pub; afx_sendgrid_sign() returns the base64
+ * DER signature of ts + body under it (malloc'd), computed here with
+ * OpenSSL independently of ingest/ingest_adapt_sendgrid.c (both abort on
+ * an OpenSSL failure rather than ck_assert: bench_adapters uses them too).
  * Test thread only.
  */
 #ifndef ADAPT_FIXTURE_H
@@ -18,5 +24,20 @@ char *afx_load(const char *name);
 char *afx_mailgun_sign(const char *body, const char *key, long long ts, const char *token);
 char *afx_set(const char *body, const char *obj, const char *key, const char *sval,
               long long ival);
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "ingest_adapt.h"
+
+/* ingest_adapt_parse(c, body) at now_ms must refuse MP_ERR_INVAL with `why`
+ * in its reason and no event left (ck_assert). */
+void afx_must_reject(const struct ingest_adapt_conf *c, const char *body, int64_t now_ms,
+                     const char *why);
+
+EVP_PKEY *afx_sendgrid_key(char *pub, size_t publen);
+char *afx_sendgrid_sign(EVP_PKEY *k, const char *ts, const char *body, size_t len);
 
 #endif

@@ -31,11 +31,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "adapt_fixture.h"
 #include "check_main.h"
+#include "e2e_adapt.h"
 #include "e2e_suite.h"
 
 #define ALERT_MS 8000
@@ -65,89 +65,34 @@ static void start(size_t k)
     ew_spawn_daemon(&W);
 }
 
-static size_t body_cb(char *p, size_t sz, size_t n, void *arg)
-{
-    struct { char buf[1024]; size_t len; } *b = arg;
-    size_t take = sz * n;
-    if (take > sizeof(b->buf) - 1 - b->len)
-        take = sizeof(b->buf) - 1 - b->len;
-    memcpy(b->buf + b->len, p, take);
-    b->len += take;
-    b->buf[b->len] = '\0';
-    return sz * n;
-}
-
 /* POSTs body to path with the given Authorization (NULL: none); the status,
  * and the answer's body into out (may be NULL). */
 static long post(const char *path, const char *auth, const char *body, char *out, size_t outn)
 {
-    struct { char buf[1024]; size_t len; } b = {.len = 0};
-    char url[256], hdr[256];
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    if (auth) {
-        snprintf(hdr, sizeof(hdr), "Authorization: %s", auth);
-        h = curl_slist_append(h, hdr);
-    }
-    snprintf(url, sizeof(url), "%s%s", W.base, path);
-    CURL *c = curl_easy_init();
-    ck_assert_ptr_nonnull(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, body_cb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(c);
-    curl_slist_free_all(h);
-    EW_MUST(&W, rc == CURLE_OK, "POST %s: %s", url, curl_easy_strerror(rc));
-    if (out)
-        snprintf(out, outn, "%s", b.buf);
-    return status;
+    char hdr[256];
+    const char *hdrs[] = {hdr, NULL};
+    snprintf(hdr, sizeof(hdr), "Authorization: %s", auth ? auth : "");
+    return ead_post(&W, path, auth ? hdrs : NULL, body, out, outn);
 }
 
 static void post_ok(const char *path, const char *auth, const char *body, const char *want)
 {
-    char ans[1024];
-    long st = post(path, auth, body, ans, sizeof(ans));
-    EW_MUST(&W, st == 200 && (!want || strstr(ans, want)), "POST %s: %ld %s (wanted 200 %s) %.300s",
-            path, st, ans, want ? want : "", body);
+    char hdr[256];
+    const char *hdrs[] = {hdr, NULL};
+    snprintf(hdr, sizeof(hdr), "Authorization: %s", auth ? auth : "");
+    ead_post_ok(&W, path, auth ? hdrs : NULL, body, want);
 }
 
 /* Waits for a firing bounce_rate alert of `tenant` at receiver k. */
 static void wait_alert(size_t k, const char *tenant)
 {
-    char needle[128];
-    snprintf(needle, sizeof(needle), "\"tenant\":\"%s\"", tenant);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        size_t n = hrx_count(W.raw[k]);
-        for (size_t i = 0; i < n; i++) {
-            const struct hrx_req *r = hrx_get(W.raw[k], i);
-            if (r->body && strstr(r->body, needle) && strstr(r->body, "bounce_rate") &&
-                strstr(r->body, "firing"))
-                return;
-        }
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        EW_MUST(&W, (t.tv_sec - t0.tv_sec) * 1000 < ALERT_MS,
-                "no firing bounce_rate alert for %s within %d ms (%zu requests)", tenant,
-                ALERT_MS, n);
-        usleep(10000);
-    }
+    ead_wait_alert(&W, k, tenant, "bounce_rate", ALERT_MS);
 }
 
 /* mailpulse_adapter_<what>_total of one adapter must be `want`. */
 static void expect(const char *adapter, const char *what, uint64_t want)
 {
-    char series[160];
-    snprintf(series, sizeof(series), "mailpulse_adapter_%s_total{adapter=\"%s\"}", what, adapter);
-    uint64_t got = ew_metric(&W, series);
-    EW_MUST(&W, got == want, "%s is %llu, wanted %llu", series, (unsigned long long)got,
-            (unsigned long long)want);
+    ead_expect(&W, adapter, what, want);
 }
 
 /* One json Event object. */

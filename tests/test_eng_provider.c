@@ -234,6 +234,35 @@ START_TEST(key_cap_counts_new_scopes)
 }
 END_TEST
 
+/* An event without a mailbox (mailbox_len 0: an ESP feed with no sender)
+ * counts at tenant, domain, provider and campaign, and makes no mailbox or
+ * mailbox_provider key (none named "" or "/google"). */
+START_TEST(no_mailbox_counts_elsewhere)
+{
+    struct eng_table *t = tk_table_scopes(1024, TK_T0, NULL, 0, 0);
+    ck_assert_int_eq(rec_c(t, "", "gmail.com", "spring", ENG_BOUNCE_HARD), MP_OK);
+    ck_assert_int_eq(rec_c(t, "", "gmail.com", NULL, ENG_DELIVERED), MP_OK);
+    ck_assert_uint_eq(WIN(ENG_SCOPE_TENANT, NULL, ENG_BOUNCE_HARD), 1);
+    ck_assert_uint_eq(WIN(ENG_SCOPE_TENANT, NULL, ENG_DELIVERED), 1);
+    ck_assert_uint_eq(WIN(ENG_SCOPE_DOMAIN, "gmail.com", ENG_BOUNCE_HARD), 1);
+    ck_assert_uint_eq(WIN(ENG_SCOPE_PROVIDER, "google", ENG_DELIVERED), 1);
+    ck_assert_uint_eq(WIN(ENG_SCOPE_CAMPAIGN, "spring", ENG_BOUNCE_HARD), 1);
+    struct eng_key *k;
+    ck_assert_int_ne(eng_table_find(t, ENG_SCOPE_MAILBOX, "acme", "", &k), MP_OK);
+    ck_assert_int_ne(eng_table_find(t, ENG_SCOPE_MAILBOX_PROVIDER, "acme", "/google", &k), MP_OK);
+    /* tenant + domain + provider + campaign */
+    ck_assert_uint_eq(eng_table_nkeys(t), 4);
+    ck_assert_int_eq(eng_table_find(t, ENG_SCOPE_PROVIDER, "acme", "google", &k), MP_OK);
+    ck_assert_str_eq(eng_key_name(t, k), "google");
+    /* with a mailbox again, the usual six */
+    ck_assert_int_eq(rec_c(t, "a@acme.io", "gmail.com", "spring", ENG_SENT), MP_OK);
+    ck_assert_uint_eq(eng_table_nkeys(t), 6);
+    ck_assert_uint_eq(WIN(ENG_SCOPE_MAILBOX, "a@acme.io", ENG_BOUNCE_HARD), 0);
+    ck_assert_uint_eq(WIN(ENG_SCOPE_TENANT, NULL, ENG_SENT), 1);
+    eng_table_destroy(t);
+}
+END_TEST
+
 START_TEST(long_mailbox_no_mailbox_provider)
 {
     struct eng_table *t = tk_table_scopes(1024, TK_T0, NULL, 0, 0);
@@ -317,5 +346,6 @@ END_TEST
 
 CHECK_SUITE("eng_provider", 60, setup, teardown, builtin_table, builtin_entries_valid,
             readme_lists_builtin, set_adds_and_overrides, set_refusals_leave_map, grows, six_scopes,
-            few_types_stay_small, key_cap_counts_new_scopes, long_mailbox_no_mailbox_provider,
+            few_types_stay_small, key_cap_counts_new_scopes, no_mailbox_counts_elsewhere,
+            long_mailbox_no_mailbox_provider,
             map_from_opts_and_replaced, store_restart_and_backfill)

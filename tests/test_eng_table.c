@@ -180,11 +180,18 @@ START_TEST(name_lengths)
     ck_assert_int_eq(tk_rec(t, "a", "m@a.io", big, ENG_SENT, T0), MP_ERR_INVAL);
     ck_assert_int_eq(tk_rec(t, big, "m@a.io", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
     ck_assert_int_eq(tk_rec(t, "", "m@a.io", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
-    ck_assert_int_eq(tk_rec(t, "a", "", "d.io", ENG_SENT, T0), MP_ERR_INVAL);
     ck_assert_int_eq(tk_rec(t, "a", "m@a.io", "", ENG_SENT, T0), MP_ERR_INVAL);
     /* nothing of the refused events was counted or created */
     ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 1);
-    ck_assert_uint_eq(eng_table_nkeys(t), 3);
+    size_t keys = eng_table_nkeys(t);
+    ck_assert_uint_eq(keys, 3);
+    /* no mailbox is none (an ESP feed without a sender), not a refusal:
+     * it counts at the tenant and the domain and makes no mailbox key */
+    ck_assert_int_eq(tk_rec(t, "a", "", "d.io", ENG_SENT, T0), MP_OK);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_TENANT, "a", NULL, 12, ENG_SENT), 2);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_DOMAIN, "a", "d.io", 12, ENG_SENT), 1);
+    ck_assert_uint_eq(tk_fine(t, ENG_SCOPE_MAILBOX, "a", "", 12, ENG_SENT), 0);
+    ck_assert_uint_gt(eng_table_nkeys(t), keys); /* the domain (and provider) keys */
 }
 END_TEST
 

@@ -1123,6 +1123,29 @@ START_TEST(test_reason_names)
 }
 END_TEST
 
+/* An empty mailbox: mailbox_invalid on the wire; with mailbox_optional
+ * (the HTTP adapters) no mailbox, and a malformed one still refused. */
+START_TEST(test_mailbox_optional)
+{
+    Mailpulse__V1__Event e;
+    struct eng_event ev;
+    char buf[INGEST_NAMEBUF_LEN];
+    struct ingest_limits opt = limits;
+    opt.mailbox_optional = 1;
+    fields_to_event(&(struct fields){"acme", "", "Gmail.COM", ENG_SENT, NOW}, &e);
+    ck_assert_int_eq(ingest_validate_event(&e, NOW, &limits, buf, &ev), INGEST_REJ_MAILBOX);
+    ck_assert_int_eq(ingest_validate_event(&e, NOW, &opt, buf, &ev), INGEST_OK);
+    ck_assert_uint_eq(ev.mailbox_len, 0);
+    ck_assert_uint_eq(ev.domain_len, 9);
+    ck_assert_int_eq(memcmp(ev.domain, "gmail.com", 9), 0);
+    e.mailbox = NULL; /* absent on the wire decodes as NULL */
+    ck_assert_int_eq(ingest_validate_event(&e, NOW, &opt, buf, &ev), INGEST_OK);
+    ck_assert_uint_eq(ev.mailbox_len, 0);
+    e.mailbox = (char *)"no-at";
+    ck_assert_int_eq(ingest_validate_event(&e, NOW, &opt, buf, &ev), INGEST_REJ_MAILBOX);
+}
+END_TEST
+
 /* --- suite ------------------------------------------------------------------- */
 
 Suite *test_suite(void)
@@ -1146,6 +1169,7 @@ Suite *test_suite(void)
     tcase_add_test(rules, test_building_blocks_use_len);
     tcase_add_test(rules, test_reason_names);
     tcase_add_test(rules, test_campaign);
+    tcase_add_test(rules, test_mailbox_optional);
     suite_add_tcase(s, rules);
 
     TCase *decode = tcase_create("decode");

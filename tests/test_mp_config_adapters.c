@@ -15,6 +15,25 @@
 
 #define HEAD "ingest:\n  pull: tcp://127.0.0.1:7400\nadapters:\n"
 #define MG "  - name: acme-mailgun\n    type: mailgun\n    path: /hooks/acme-mailgun\n"
+#define SG "  - name: sg\n    type: sendgrid\n    path: /hooks/sg\n    tenant: acme\n"
+/* a P-256 public key as SendGrid's console shows it (base64 DER), and a P-384 one */
+#define SG_KEY "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfy4gWxuU4NS6cSGT7ozNi9wJ3yT+EKI0AZLEwM6M5DeX" \
+               "qvWSYogumgHkFJdVXGt7He9CkIM9Z49AAXjv9vXkMw=="
+#define SG_P384 "MHYwEAYHKoZIzj0CAQYFK4EEACIDYgAEHOawhb4DBiEbgRtMeJWH4x3tro703JBimmVNnSNzVNx/DHD0" \
+                "Iw07L42HW8bTp6TipKSAx8YckjPKwV8FlLz0/0AnUuugVnz1s7YwQTBQ2GBu6JlH+oyDO1LnICkoseZ9"
+
+START_TEST(loads_sendgrid)
+{
+    struct mp_config *cfg = NULL;
+    char err[1024];
+    const char *yaml = HEAD SG "    mailbox_field: sender\n    signing_key: \"" SG_KEY "\"\n";
+    ck_assert_msg(ctk_load(yaml, &cfg, err, sizeof(err)) == MP_OK, "%s", err);
+    ck_assert_uint_eq(cfg->n_adapters, 1);
+    ck_assert_int_eq(cfg->adapters[0].type, INGEST_ADAPT_SENDGRID);
+    ck_assert_str_eq(cfg->adapters[0].mailbox_field, "sender");
+    mp_config_free(cfg);
+}
+END_TEST
 
 START_TEST(loads_each_type)
 {
@@ -46,7 +65,14 @@ END_TEST
 
 static const struct ctk_refusal refuse[] = {
     {HEAD "  - name: x\n    type: ses\n    path: /hooks/x\n    tenant: a\n    signing_key: k\n",
-     ":5: adapters[0].type: expected json, mailgun or postmark"},
+     ":5: adapters[0].type: expected json, mailgun, postmark or sendgrid"},
+    {HEAD SG "    signing_key: \"not a key\"\n",
+     ":8: adapters[0].signing_key: type sendgrid: expected the Signed Event Webhook's "
+     "verification key"},
+    {HEAD SG "    signing_key: \"" SG_KEY "x\"\n", "type sendgrid: expected the Signed"},
+    {HEAD SG "    signing_key: \"" SG_P384 "\"\n",
+     "adapters[0].signing_key: type sendgrid: expected an ECDSA P-256 public key, got EC on "
+     "secp384r1"},
     {HEAD MG "    signing_key: k\n", "adapters[0].tenant: set exactly one of tenant"},
     {HEAD MG "    tenant: a\n    tenant_field: t\n    tenants: [a]\n    signing_key: k\n",
      "adapters[0].tenant: set exactly one"},
@@ -79,5 +105,5 @@ static const struct ctk_refusal refuse[] = {
 START_TEST(refusals) { ctk_refused(refuse[_i].yaml, refuse[_i].want, _i); }
 END_TEST
 
-CHECK_SUITE_TABLES("mp_config_adapters", 30, NULL, NULL, CHECK_TESTS(loads_each_type),
+CHECK_SUITE_TABLES("mp_config_adapters", 30, NULL, NULL, CHECK_TESTS(loads_each_type, loads_sendgrid),
                    CHECK_LOOPS(CHECK_LOOP(refusals, refuse)))

@@ -88,6 +88,7 @@ static void body_echo(void *arg, const struct mp_http_request *req, struct mp_ht
 
 static const struct mp_http_route routes[] = {
     {"POST", "/body", NULL, MP_HTTP_BODY, body_echo},
+    {"POST", "/large", NULL, MP_HTTP_BODY | MP_HTTP_BODY_HOOKS, body_echo},
     {"GET", "/hello", hello, 0, NULL},
     {"GET", "/slow", slow, 0, NULL},
     {"GET", "/fast", hello, MP_HTTP_INLINE, NULL},
@@ -506,7 +507,8 @@ static void teardown(void)
     curl_global_cleanup();
 }
 
-/* Only MP_HTTP_BODY routes take a body, of at most MP_HTTP_BODY_MAX bytes. */
+/* Only MP_HTTP_BODY routes take a body, of at most MP_HTTP_BODY_MAX bytes
+ * (MP_HTTP_BODY_HOOKS_MAX with MP_HTTP_BODY_HOOKS). */
 START_TEST(body_routes)
 {
     struct server s;
@@ -536,6 +538,23 @@ START_TEST(body_routes)
                      MP_OK);
     ck_assert_int_eq(st, 200);
     ck_assert_msg(strncmp(body, "65536:xxx", 9) == 0, "%s", body);
+    free(body);
+    free(big);
+    /* an MP_HTTP_BODY_HOOKS route: up to MP_HTTP_BODY_HOOKS_MAX */
+    snprintf(url, sizeof(url), "%s/large", s.base);
+    big = malloc(MP_HTTP_BODY_HOOKS_MAX + 2);
+    memset(big, 'x', MP_HTTP_BODY_HOOKS_MAX + 1);
+    big[MP_HTTP_BODY_HOOKS_MAX] = '\0'; /* exactly the limit: taken */
+    ck_assert_int_eq(cli_api_request("POST", url, NULL, big, 5000, &st, &body, err, sizeof(err)),
+                     MP_OK);
+    ck_assert_int_eq(st, 200);
+    ck_assert_msg(strncmp(body, "1048576:xxx", 11) == 0, "%s", body);
+    free(body);
+    big[MP_HTTP_BODY_HOOKS_MAX] = 'x';
+    big[MP_HTTP_BODY_HOOKS_MAX + 1] = '\0';
+    ck_assert_int_eq(cli_api_request("POST", url, NULL, big, 5000, &st, &body, err, sizeof(err)),
+                     MP_OK);
+    ck_assert_int_eq(st, 413);
     free(body);
     free(big);
     mp_http_stop(s.h);

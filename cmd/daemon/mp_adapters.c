@@ -18,6 +18,7 @@
 struct adapters__one {
     const struct mp_adapter_conf *c;
     struct ingest_adapt_conf ac;
+    struct ingest_adapt_key *key; /* sendgrid: the verification key */
     mp_atomic_u64 requests, accepted, duplicates, bad_sig, malformed, unavailable;
 };
 
@@ -49,16 +50,20 @@ int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_
         return MP_OK;
     struct mp_adapters *m = calloc(1, sizeof(*m));
     int rc = MP_ERR_NOMEM;
+    /* ESP feeds often carry no sender: such events count without a
+     * mailbox (the wire path keeps it required) */
+    struct ingest_limits al = *lim;
+    al.mailbox_optional = 1;
     if (m && (m->a = calloc(n, sizeof(*m->a))) &&
         (rc = mp_adur_open(journal, seen_path, mp_now_ms(), &m->dur, err, errlen)) == MP_OK)
-        rc = ingest_proc_create(t, lim, &m->proc);
+        rc = ingest_proc_create(t, &al, &m->proc);
     if (rc != MP_OK) {
         mp_adapters_destroy(m);
         return rc;
     }
     pthread_mutex_init(&m->mu, NULL);
     m->n = n;
-    m->lim = *lim;
+    m->lim = al;
     m->seed = mp_adur_seed(m->dur);
     for (size_t i = 0; i < n; i++) {
         const struct mp_adapter_conf *c = &conf[i];
@@ -70,6 +75,12 @@ int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_
                                                 .ntenants = c->ntenants,
                                                 .mailbox_field = c->mailbox_field,
                                                 .signing_key = c->signing_key};
+        /* checked at config load; a failure here is memory */
+        if (c->type == INGEST_ADAPT_SENDGRID &&
+            (rc = ingest_adapt_key_load(c->signing_key, &m->a[i].key, err, errlen)) != MP_OK) {
+            mp_adapters_destroy(m);
+            return rc;
+        }
     }
     *out = m;
     return MP_OK;
@@ -84,17 +95,26 @@ void mp_adapters_destroy(struct mp_adapters *m)
         pthread_mutex_destroy(&m->mu);
     }
     mp_adur_close(m->dur);
+    for (size_t i = 0; m->a && i < m->n; i++)
+        ingest_adapt_key_free(m->a[i].key);
     free(m->a);
     free(m);
 }
 
-/* The header check of postmark and json (mailgun signs in the body). */
-static int adapters__auth(const struct adapters__one *a, const struct mp_http_request *req)
+/* The header check of postmark, json and sendgrid (mailgun signs in the
+ * body). */
+static int adapters__auth(const struct adapters__one *a, const struct mp_http_request *req,
+                          int64_t now)
 {
     const char *h = mp_http_header(req, "Authorization");
     switch (a->c->type) {
     case INGEST_ADAPT_POSTMARK: return ingest_adapt_basic_ok(a->c->signing_key, h);
     case INGEST_ADAPT_JSON: return ingest_adapt_bearer_ok(a->c->signing_key, h);
+    case INGEST_ADAPT_SENDGRID:
+        return ingest_adapt_sendgrid_ok(
+            a->key, mp_http_header(req, "X-Twilio-Email-Event-Webhook-Timestamp"),
+            mp_http_header(req, "X-Twilio-Email-Event-Webhook-Signature"),
+            req->body ? req->body : "", req->body_len, now);
     default: return 1;
     }
 }
@@ -240,7 +260,7 @@ void mp_adapters_reply(struct mp_adapters *m, const struct mp_http_request *req,
         return;
     }
     mp_add_relaxed(&a->requests, 1);
-    int rc = adapters__auth(a, req) ? ingest_adapt_parse(&a->ac, req->body ? req->body : "",
+    int rc = adapters__auth(a, req, now) ? ingest_adapt_parse(&a->ac, req->body ? req->body : "",
                                                          req->body_len, now, &o, err, sizeof(err))
                                     : INGEST_ADAPT_ERR_SIG;
     Mailpulse__V1__Event *evs = rc == MP_OK ? calloc(o.n + 1, sizeof(*evs)) : NULL;

@@ -8,7 +8,10 @@
  *        more than INGEST_ADAPT_MAX_AGE_S old, or its token already used
  *        for another event (a replay: Mailgun signs timestamp and token, not
  *        the body; the same event under its used token is a retry, answered
- *        as a duplicate). Counted in mailpulse_adapter_bad_signature_total;
+ *        as a duplicate); sendgrid: the X-Twilio-Email-Event-Webhook-
+ *        Signature header not an ECDSA signature of the -Timestamp header
+ *        + body under the configured key, or the timestamp more than
+ *        INGEST_ADAPT_MAX_AGE_S off. Counted in mailpulse_adapter_bad_signature_total;
  *   400  the body is malformed, or an event fails the ingest rules
  *        (ingest_validate.h), with the first reason: nothing is recorded;
  *   413  one event alone is larger than ingest.max_frame_bytes (it could

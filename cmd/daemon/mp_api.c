@@ -342,7 +342,8 @@ static const struct mp_http_route api__routes[] = {
     {"GET", MP_UI_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_INLINE, api__ui}, /* a memcpy */
     {"GET", "/v1/gate", NULL, MP_HTTP_INLINE, api__gate_get}, /* a lookup: no queueing */
     {"GET", "/v1/gate/pauses", NULL, 0, api__gate_get},
-    {"POST", MP_ADAPTERS_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_BODY, api__hooks},
+    {"POST", MP_ADAPTERS_PREFIX, NULL, MP_HTTP_PREFIX | MP_HTTP_BODY | MP_HTTP_BODY_HOOKS,
+     api__hooks},
     {"POST", MP_DMARC_ROUTE, NULL, MP_HTTP_BODY | MP_HTTP_BODY_LARGE, api__dmarc},
 };
 

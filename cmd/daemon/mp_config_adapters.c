@@ -62,7 +62,7 @@ static const struct mp_yaml_key cfga__keys[] = {
     {.name = "name", .type = MP_YAML_STR, AF(name), .required = true, .check = cfga__name,
      .what = ENG_NAME_GRAMMAR},
     {.name = "type", .type = MP_YAML_PARSE, AF(type), .required = true, .parse = cfga__type,
-     .what = "json, mailgun or postmark (ses and sendgrid are not built yet)"},
+     .what = "json, mailgun, postmark or sendgrid (ses is not built yet)"},
     {.name = "path", .type = MP_YAML_STR, AF(path), .required = true, .check = cfga__path,
      .what = "a path under " MP_ADAPTERS_PREFIX " of [A-Za-z0-9._/-] (no .. or //)"},
     {.name = "tenant", .type = MP_YAML_STR, AF(tenant), .check = cfga__name,
@@ -86,6 +86,7 @@ static int cfga__check(struct mp_yaml *y, const struct mp_config *cfg, size_t i,
     const struct mp_adapter_conf *a = &cfg->adapters[i];
     char sub[MP_YAML_PATH_MAX];
     const char *key = NULL, *why = NULL;
+    char kerr[160], kwhy[192];
     if (!a->tenant == !a->tenant_field)
         key = "tenant", why = "set exactly one of tenant and tenant_field";
     else if (a->tenant_field && !a->tenants)
@@ -94,6 +95,11 @@ static int cfga__check(struct mp_yaml *y, const struct mp_config *cfg, size_t i,
         key = "tenants", why = "only with tenant_field";
     else if (a->type == INGEST_ADAPT_POSTMARK && !strchr(a->signing_key, ':'))
         key = "signing_key", why = "type postmark: expected basic auth as \"user:password\"";
+    else if (a->type == INGEST_ADAPT_SENDGRID &&
+             ingest_adapt_key_load(a->signing_key, NULL, kerr, sizeof(kerr)) != MP_OK) {
+        snprintf(kwhy, sizeof(kwhy), "type sendgrid: %s", kerr);
+        key = "signing_key", why = kwhy;
+    }
     for (size_t j = 0; !key && j < i; j++) {
         if (strcmp(cfg->adapters[j].name, a->name) == 0)
             key = "name", why = "duplicate adapter name";

@@ -38,7 +38,7 @@ struct http__state {
     char allow[64]; /* methods of the routes the path matched, for 405 */
     int done;       /* a handler thread has filled r */
     int body_ok;    /* MP_HTTP_BODY route: the body is read into body */
-    size_t body_max; /* its limit: MP_HTTP_BODY_MAX or MP_HTTP_BODY_LARGE_MAX */
+    size_t body_max; /* its limit: MP_HTTP_BODY_MAX, _LARGE_MAX or _HOOKS_MAX */
     char *body;     /* NUL-terminated; len bytes, too_big once over MP_HTTP_BODY_MAX */
     size_t len;
     int too_big;
@@ -347,7 +347,8 @@ static enum MHD_Result http__handle(void *cls, struct MHD_Connection *c, const c
         const struct mp_http_route *rt = http__route(h, st);
         if (rt && (rt->flags & MP_HTTP_BODY)) {
             st->body_ok = 1;
-            st->body_max = (rt->flags & MP_HTTP_BODY_LARGE) ? MP_HTTP_BODY_LARGE_MAX
+            st->body_max = (rt->flags & MP_HTTP_BODY_LARGE)   ? MP_HTTP_BODY_LARGE_MAX
+                           : (rt->flags & MP_HTTP_BODY_HOOKS) ? MP_HTTP_BODY_HOOKS_MAX
                                                               : MP_HTTP_BODY_MAX;
             return MHD_YES;
         }

@@ -96,10 +96,15 @@ typedef void (*mp_http_request_handler)(void *arg, const struct mp_http_request 
  * 413), handed to an rfn handler as req->body; other routes refuse bodies */
 #define MP_HTTP_BODY 4
 #define MP_HTTP_BODY_MAX (64 * 1024)
-/* route flag, with MP_HTTP_BODY: the body may be MP_HTTP_BODY_LARGE_MAX
- * bytes instead (an archive upload: POST /v1/dmarc) */
+/* route flags, with MP_HTTP_BODY: a larger body. MP_HTTP_BODY_LARGE: up to
+ * MP_HTTP_BODY_LARGE_MAX (an archive upload: POST /v1/dmarc, behind its
+ * token); MP_HTTP_BODY_HOOKS: up to MP_HTTP_BODY_HOOKS_MAX (the ESP
+ * webhooks, read before their signature is checked: SendGrid posts batches
+ * of up to 768 KB) */
 #define MP_HTTP_BODY_LARGE 8
 #define MP_HTTP_BODY_LARGE_MAX (16 * 1024 * 1024)
+#define MP_HTTP_BODY_HOOKS 16
+#define MP_HTTP_BODY_HOOKS_MAX (1024 * 1024)
 
 struct mp_http_route {
     const char *method;

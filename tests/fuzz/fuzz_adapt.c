@@ -1,18 +1,22 @@
 /* fuzz_adapt.c — libFuzzer target for the ESP webhook body parsers
- * (ingest/ingest_adapt.h: json, Mailgun, Postmark) and the credential
- * checks.
+ * (ingest/ingest_adapt.h: json, Mailgun, Postmark, SendGrid) and the
+ * credential checks.
  *
- * The first byte picks the type (and, bit 2, a tenant_field configuration
- * instead of a fixed tenant); the rest is the body, copied into a buffer of
+ * The first byte's low two bits pick the type (0 json, 1 mailgun,
+ * 2 postmark, 3 sendgrid; bit 2, a tenant_field configuration instead of a
+ * fixed tenant); the rest is the body, copied into a buffer of
  * exactly its length (ASan catches any read past it). It aborts when the
  * contract breaks:
  *   - a return other than MP_OK, MP_ERR_INVAL or INGEST_ADAPT_ERR_SIG, or
  *     a refusal with an empty reason or events left in `out`;
  *   - an accepted event whose tenant is not a name of eng_name.h (or not
- *     the configured one), whose mailbox has not exactly one '@', whose
+ *     the configured one), whose mailbox is neither empty (none) nor
+ *     holds exactly one '@', whose
  *     domain is empty or holds an '@', whose type is outside 1..12, or
  *     whose time is not positive.
- * The body is also given to the basic and bearer checks as a header.
+ * The body is also given to the basic and bearer checks as a header, and
+ * to the SendGrid signature check as the signature and as the signed body
+ * (under a fixed P-256 key: it must refuse, never crash).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,13 +26,16 @@
 #include "ingest_adapt.h"
 
 static const char *const tenants[] = {"acme", "beta"};
+/* a P-256 public key whose private key is not kept anywhere */
+#define FUZZ_SG_KEY "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfy4gWxuU4NS6cSGT7ozNi9wJ3yT+EKI0AZLEwM6M5DeX" \
+                    "qvWSYogumgHkFJdVXGt7He9CkIM9Z49AAXjv9vXkMw=="
 
 static void check_event(const struct ingest_adapt_event *e, const char *fixed)
 {
     if (!eng_name_valid(e->tenant, strlen(e->tenant)) || (fixed && strcmp(e->tenant, fixed)))
         abort();
     const char *at = strchr(e->mailbox, '@');
-    if (at == NULL || strchr(at + 1, '@') != NULL)
+    if (e->mailbox[0] != '\0' && (at == NULL || strchr(at + 1, '@') != NULL))
         abort();
     if (e->domain[0] == '\0' || strchr(e->domain, '@'))
         abort();
@@ -40,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    struct ingest_adapt_conf c = {.kind = (enum ingest_adapt_kind)(data[0] % 3),
+    struct ingest_adapt_conf c = {.kind = (enum ingest_adapt_kind)(data[0] & 3),
                                   .signing_key = "fuzz-key"};
     if (data[0] & 4) {
         c.tenant_field = "tenant";
@@ -67,6 +74,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     body[size - 1] = '\0';
     (void)ingest_adapt_basic_ok("user:pass", body);
     (void)ingest_adapt_bearer_ok("token", body);
+    static struct ingest_adapt_key *key; /* loaded once: the process's life */
+    if (!key && ingest_adapt_key_load(FUZZ_SG_KEY, &key, err, sizeof(err)) != MP_OK)
+        abort();
+    if (ingest_adapt_sendgrid_ok(key, "1764657600", body, body, size - 1, 1764657600000LL) ||
+        ingest_adapt_sendgrid_ok(key, body, "AAAA", body, size - 1, 1764657600000LL))
+        abort(); /* no one here holds the private key */
     free(body);
     return 0;
 }
