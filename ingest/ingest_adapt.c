@@ -288,6 +288,7 @@ int ingest_adapt_parse(const struct ingest_adapt_conf *conf, const char *body, s
     switch (conf->kind) {
     case INGEST_ADAPT_MAILGUN: rc = adapt__mailgun(conf, root, now_ms, out, err, errlen); break;
     case INGEST_ADAPT_POSTMARK: rc = adapt__postmark(conf, root, out, err, errlen); break;
+    case INGEST_ADAPT_SES: rc = adapt__ses(conf, root, out, err, errlen); break;
     default: rc = adapt__json(conf, root, out, err, errlen); break;
     }
     json_decref(root);
@@ -306,7 +307,7 @@ int ingest_adapt_parse(const struct ingest_adapt_conf *conf, const char *body, s
 
 int ingest_adapt_kind_parse(const char *s, enum ingest_adapt_kind *out)
 {
-    static const char *const names[] = {"json", "mailgun", "postmark"};
+    static const char *const names[] = {"json", "mailgun", "postmark", "ses"};
     for (int i = 0; i < (int)MP_ARRAY_LEN(names); i++) {
         if (strcmp(s, names[i]) == 0) {
             *out = (enum ingest_adapt_kind)i;

@@ -44,6 +44,8 @@ int adapt__load(const char *body, size_t len, json_t **out, char *err, size_t er
 
 int adapt__mailgun(const struct ingest_adapt_conf *conf, json_t *root, int64_t now_ms,
                    struct ingest_adapt_out *out, char *err, size_t errlen);
+int adapt__ses(const struct ingest_adapt_conf *conf, json_t *root, struct ingest_adapt_out *out,
+               char *err, size_t errlen);
 int adapt__postmark(const struct ingest_adapt_conf *conf, json_t *root,
                     struct ingest_adapt_out *out, char *err, size_t errlen);
 

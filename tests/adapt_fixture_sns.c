@@ -1,0 +1,105 @@
+/* adapt_fixture_sns.c — see adapt_fixture_sns.h. */
+#include "adapt_fixture_sns.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+void afx_sns_key(EVP_PKEY **key, X509 **cert)
+{
+    *key = EVP_RSA_gen(2048);
+    ck_assert_ptr_nonnull(*key);
+    X509 *c = X509_new();
+    ck_assert_ptr_nonnull(c);
+    ASN1_INTEGER_set(X509_get_serialNumber(c), 1);
+    X509_gmtime_adj(X509_getm_notBefore(c), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(c), 3600L * 24 * 30);
+    X509_set_pubkey(c, *key);
+    X509_NAME *n = X509_get_subject_name(c);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+                               (const unsigned char *)"mailpulse test only: not sns.amazonaws.com",
+                               -1, -1, 0);
+    X509_set_issuer_name(c, n);
+    ck_assert_int_gt(X509_sign(c, *key, EVP_sha256()), 0);
+    *cert = c;
+}
+
+void afx_sns_pem(const X509 *cert, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    ck_assert_int_eq(PEM_write_X509(f, (X509 *)cert), 1);
+    fclose(f);
+}
+
+char *afx_sns_sign(const char *body, EVP_PKEY *key, int version)
+{
+    static const char *const note[] = {"Message", "MessageId", "Subject", "Timestamp",
+                                       "TopicArn", "Type", NULL};
+    static const char *const confirm[] = {"Message", "MessageId", "SubscribeURL", "Timestamp",
+                                          "Token", "TopicArn", "Type", NULL};
+    json_t *root = json_loads(body, 0, NULL);
+    ck_assert_ptr_nonnull(root);
+    const char *type = json_string_value(json_object_get(root, "Type"));
+    const char *const *keys = type && strcmp(type, "Notification") == 0 ? note : confirm;
+    size_t cap = strlen(body) + 256, len = 0;
+    char *msg = malloc(cap);
+    ck_assert_ptr_nonnull(msg);
+    for (size_t i = 0; keys[i]; i++) {
+        const char *v = json_string_value(json_object_get(root, keys[i]));
+        if (v)
+            len += (size_t)snprintf(msg + len, cap - len, "%s\n%s\n", keys[i], v);
+    }
+    unsigned char sig[512];
+    size_t siglen = sizeof(sig);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, version == 1 ? EVP_sha1() : EVP_sha256(),
+                                        NULL, key), 1);
+    ck_assert_int_eq(EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)msg, len), 1);
+    EVP_MD_CTX_free(ctx);
+    free(msg);
+    char b64[700];
+    EVP_EncodeBlock((unsigned char *)b64, sig, (int)siglen);
+    json_object_set_new(root, "Signature", json_string(b64));
+    json_object_set_new(root, "SignatureVersion", json_string(version == 1 ? "1" : "2"));
+    char *out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    ck_assert_ptr_nonnull(out);
+    return out;
+}
+
+char *afx_sns_now(const char *body, const char *id, long long ms)
+{
+    char when[40];
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, sizeof(when) - n, ".%03dZ", (int)(ms % 1000));
+    json_t *root = json_loads(body, 0, NULL);
+    ck_assert_ptr_nonnull(root);
+    json_t *rec = json_loads(json_string_value(json_object_get(root, "Message")), 0, NULL);
+    ck_assert_ptr_nonnull(rec);
+    const char *k;
+    json_t *v;
+    json_object_foreach(rec, k, v) { /* mail and the record's detail object */
+        if (json_is_object(v) && json_object_get(v, "timestamp"))
+            json_object_set_new(v, "timestamp", json_string(when));
+    }
+    char *m = json_dumps(rec, JSON_COMPACT);
+    json_decref(rec);
+    json_object_set_new(root, "Message", json_string(m));
+    json_object_set_new(root, "MessageId", json_string(id));
+    json_object_set_new(root, "Timestamp", json_string(when));
+    free(m);
+    char *out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    ck_assert_ptr_nonnull(out);
+    return out;
+}
