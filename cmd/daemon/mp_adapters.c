@@ -13,12 +13,15 @@
 #include "ingest_worker.h"
 #include "mp_atomic.h"
 #include "mp_adapters_seen.h"
+#include "mp_adapters_sns.h"
 #include "mp_log.h"
 
 struct adapters__one {
     const struct mp_adapter_conf *c;
     struct ingest_adapt_conf ac;
     mp_atomic_u64 requests, accepted, duplicates, bad_sig, malformed;
+    struct mp_sns *sns; /* type ses */
+    mp_atomic_u64 sns_confirmed;
 };
 
 struct mp_adapters {
@@ -68,7 +71,15 @@ int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_
                                                 .tenants = (const char *const *)c->tenants,
                                                 .ntenants = c->ntenants,
                                                 .mailbox_field = c->mailbox_field,
-                                                .signing_key = c->signing_key};
+                                                .signing_key = c->signing_key,
+                                                .topic_arns = (const char *const *)c->topic_arns,
+                                                .ntopic_arns = c->n_topic_arns};
+        if (c->type == INGEST_ADAPT_SES && (rc = mp_sns_create(c, &m->a[i].sns, err, errlen)))
+            break;
+    }
+    if (rc != MP_OK) {
+        mp_adapters_destroy(m);
+        return rc;
     }
     *out = m;
     return MP_OK;
@@ -83,6 +94,8 @@ void mp_adapters_destroy(struct mp_adapters *m)
         pthread_mutex_destroy(&m->mu);
     }
     mp_seen_close(m->seen);
+    for (size_t i = 0; m->a && i < m->n; i++)
+        mp_sns_destroy(m->a[i].sns);
     free(m->a);
     free(m);
 }
@@ -234,15 +247,30 @@ void mp_adapters_reply(struct mp_adapters *m, const struct mp_http_request *req,
         return;
     }
     mp_add_relaxed(&a->requests, 1);
-    int rc = adapters__auth(a, req) ? ingest_adapt_parse(&a->ac, req->body ? req->body : "",
-                                                         req->body_len, now, &o, err, sizeof(err))
-                                    : INGEST_ADAPT_ERR_SIG;
+    struct ingest_adapt_conf ac = a->ac;
+    X509 *cert = NULL; /* ses: the certificate of this body's SigningCertURL */
+    int rc = adapters__auth(a, req) ? MP_OK : INGEST_ADAPT_ERR_SIG;
+    if (rc == MP_OK && a->sns)
+        rc = mp_sns_prepare(a->sns, req->body ? req->body : "", req->body_len, &cert, err,
+                            sizeof(err));
+    ac.sns_cert = cert;
+    if (rc == MP_OK)
+        rc = ingest_adapt_parse(&ac, req->body ? req->body : "", req->body_len, now, &o, err,
+                                sizeof(err));
+    X509_free(cert);
+    int sns_status = rc == MP_OK && a->sns ? mp_sns_after(a->sns, &o.sns, a->c->dedup_window_ms,
+                                                          now, err, sizeof(err)) : 0;
+    if (sns_status == 200 && strcmp(o.sns.type, "SubscriptionConfirmation") == 0)
+        mp_add_relaxed(&a->sns_confirmed, 1);
+    if (sns_status)
+        o.n = 0; /* answered without recording */
     Mailpulse__V1__Event *evs = rc == MP_OK ? calloc(o.n + 1, sizeof(*evs)) : NULL;
     if (rc == MP_OK && !evs)
         rc = MP_ERR_NOMEM;
     if (rc == MP_OK && adapters__validate(m, &o, evs, now, err, sizeof(err)) != 0)
         rc = MP_ERR_INVAL;
-    int status = rc == MP_OK ? adapters__record(m, a, &o, evs, now, &acc, &dup, &rej)
+    int status = sns_status ? sns_status
+                 : rc == MP_OK ? adapters__record(m, a, &o, evs, now, &acc, &dup, &rej)
                  : rc == INGEST_ADAPT_ERR_SIG ? 401 : rc == MP_ERR_INVAL ? 400 : 500;
     if (status == 401) {
         mp_add_relaxed(&a->bad_sig, 1);
@@ -286,6 +314,8 @@ int mp_adapters_metrics(struct mp_adapters *m, struct mp_buf *b)
          offsetof(struct adapters__one, bad_sig)},
         {"malformed", "Requests refused 400 (malformed body or event).",
          offsetof(struct adapters__one, malformed)},
+        {"sns_confirmed", "SNS subscriptions an ses adapter confirmed (GET SubscribeURL, 2xx).",
+         offsetof(struct adapters__one, sns_confirmed)},
     };
     int rc = MP_OK;
     for (size_t r = 0; m && rc == MP_OK && r < MP_ARRAY_LEN(rows); r++) {
