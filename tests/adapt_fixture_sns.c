@@ -85,19 +85,20 @@ char *afx_sns_now(const char *body, const char *id, long long ms)
     json_t *root = json_loads(body, 0, NULL);
     ck_assert_ptr_nonnull(root);
     json_t *rec = json_loads(json_string_value(json_object_get(root, "Message")), 0, NULL);
-    ck_assert_ptr_nonnull(rec);
     const char *k;
     json_t *v;
     json_object_foreach(rec, k, v) { /* mail and the record's detail object */
         if (json_is_object(v) && json_object_get(v, "timestamp"))
             json_object_set_new(v, "timestamp", json_string(when));
     }
-    char *m = json_dumps(rec, JSON_COMPACT);
-    json_decref(rec);
-    json_object_set_new(root, "Message", json_string(m));
+    if (rec) { /* a confirmation's Message is text: left as it is */
+        char *m = json_dumps(rec, JSON_COMPACT);
+        json_decref(rec);
+        json_object_set_new(root, "Message", json_string(m));
+        free(m);
+    }
     json_object_set_new(root, "MessageId", json_string(id));
     json_object_set_new(root, "Timestamp", json_string(when));
-    free(m);
     char *out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     ck_assert_ptr_nonnull(out);

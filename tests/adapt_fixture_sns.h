@@ -10,7 +10,8 @@
  * `version` (1: SHA1withRSA, 2: SHA256withRSA) and its Signature over the
  * canonical string of its Type. afx_sns_now() returns a copy of an SES
  * Notification fixture with MessageId `id`, the envelope's Timestamp and
- * the record's mail and detail timestamps at `ms` (unsigned).
+ * the record's mail and detail timestamps (when Message is JSON) at `ms`
+ * (unsigned).
  * Test thread only; failures abort the test through ck_assert.
  */
 #ifndef ADAPT_FIXTURE_SNS_H
