@@ -257,8 +257,8 @@ static int ses__events(const struct ingest_adapt_conf *conf, const struct ses_re
 }
 
 /* The SES record in Message to events. */
-static int ses__record(const struct ingest_adapt_conf *conf, const char *msg, const char *msgid,
-                       struct ingest_adapt_out *out, char *err, size_t errlen)
+int adapt__ses_record(const struct ingest_adapt_conf *conf, const char *msg, const char *msgid,
+                      struct ingest_adapt_out *out, char *err, size_t errlen)
 {
     json_t *rec;
     char sub[400];
@@ -319,5 +319,5 @@ int adapt__ses(const struct ingest_adapt_conf *conf, json_t *root, struct ingest
     }
     if (strcmp(out->sns.type, "Notification") != 0)
         return MP_OK; /* a confirmation: no events; the caller confirms */
-    return ses__record(conf, adapt__str(root, "Message"), out->sns.message_id, out, err, errlen);
+    return adapt__ses_record(conf, adapt__str(root, "Message"), out->sns.message_id, out, err, errlen);
 }
