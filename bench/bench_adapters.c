@@ -6,7 +6,12 @@
  * connection, for `--seconds`: json bodies of `--batch` Event objects
  * (default 400, near the 64 KiB body limit), Mailgun webhooks (one event
  * each, HMAC-signed per request with a fresh token), Postmark Bounce
- * records (one event each, basic auth). Every event id is new, so each is
+ * records (one event each, basic auth), SES Delivery records in SNS
+ * Notifications (one event each, RSA-signed, SignatureVersion 2, with a
+ * key made at start whose certificate is the adapter's sns_certificate;
+ * signed before the clock starts, `--seconds` x 1500 per client, since
+ * signing costs the client more than verifying costs the daemon; a client
+ * that uses up its pool stops early). Every event id is new, so each is
  * recorded (and its id synced to the dedup file) rather than dropped as a
  * duplicate. The figure is mailpulse_adapter_events_accepted_total over
  * the wall time; a non-200 answer stops the run and is printed.
@@ -18,6 +23,7 @@
 #include <openssl/hmac.h>
 #include <pthread.h>
 
+#include "../tests/adapt_fixture_sns.h" /* bench/ sees no -Itests: the path says where */
 #include "bench_common.h"
 
 #define MG_KEY "bench-mailgun-key"
@@ -26,8 +32,10 @@
 #define MAX_CLIENTS 16
 
 struct client {
-    int type; /* 0 json, 1 mailgun, 2 postmark */
+    int type; /* 0 json, 1 mailgun, 2 postmark, 3 ses */
     int id, batch, port;
+    char **pool; /* ses: signed bodies, npool of them */
+    long npool;
     int64_t deadline_ns;
     long requests, bad_status;
     char *buf;
@@ -87,9 +95,10 @@ static void body_of(struct client *c, long k, int64_t now_ms)
 static void *client_main(void *arg)
 {
     struct client *c = arg;
-    static const char *const paths[] = {"/hooks/json", "/hooks/mailgun", "/hooks/postmark"};
+    static const char *const paths[] = {"/hooks/json", "/hooks/mailgun", "/hooks/postmark",
+                                        "/hooks/ses"};
     static const char *const auths[] = {"Authorization: " JS_BEARER, NULL,
-                                        "Authorization: " PM_BASIC};
+                                        "Authorization: " PM_BASIC, NULL};
     char url[128];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", c->port, paths[c->type]);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -100,9 +109,13 @@ static void *client_main(void *arg)
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
-    for (long k = 0; mp_mono_ns() < c->deadline_ns; k++) {
-        body_of(c, k, mp_now_ms());
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->buf);
+    for (long k = 0; mp_mono_ns() < c->deadline_ns && (!c->pool || k < c->npool); k++) {
+        if (c->pool) {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->pool[k]);
+        } else {
+            body_of(c, k, mp_now_ms());
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->buf);
+        }
         long st = 0;
         if (curl_easy_perform(e) == CURLE_OK)
             curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &st);
@@ -117,7 +130,33 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-static const char *const names[] = {"json", "mailgun", "postmark"};
+static const char *const names[] = {"json", "mailgun", "postmark", "ses"};
+
+static EVP_PKEY *ses_key;
+
+/* n signed SES Delivery notifications of client id, one recipient each */
+static char **ses_pool(int id, long n)
+{
+    char **pool = calloc((size_t)n, sizeof(*pool)), msg[640], env[1024], when[40];
+    time_t t = (time_t)(mp_now_ms() / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    for (long k = 0; pool && k < n; k++) {
+        snprintf(msg, sizeof(msg),
+                 "{\\\"eventType\\\":\\\"Delivery\\\",\\\"mail\\\":{\\\"timestamp\\\":\\\"%s\\\","
+                 "\\\"source\\\":\\\"news@acme.example\\\",\\\"destination\\\":[\\\"a@d%ld.example\\\"]},"
+                 "\\\"delivery\\\":{\\\"timestamp\\\":\\\"%s\\\",\\\"recipients\\\":[\\\"a@d%ld.example\\\"]}}",
+                 when, k % 25, when, k % 25);
+        snprintf(env, sizeof(env),
+                 "{\"Type\":\"Notification\",\"MessageId\":\"ses-%d-%ld\",\"TopicArn\":"
+                 "\"arn:aws:sns:us-east-1:123456789012:bench\",\"Message\":\"%s\",\"Timestamp\":"
+                 "\"%s\",\"SignatureVersion\":\"2\",\"Signature\":\"\",\"SigningCertURL\":"
+                 "\"https://sns.us-east-1.amazonaws.com/bench.pem\"}", id, k, msg, when);
+        pool[k] = afx_sns_sign(env, ses_key, 2);
+    }
+    return pool;
+}
 
 static int run_type(struct bench_daemon *d, int type, int clients, int batch, int seconds)
 {
@@ -133,6 +172,13 @@ static int run_type(struct bench_daemon *d, int type, int clients, int batch, in
                                 .deadline_ns = t0 + (int64_t)seconds * 1000000000LL,
                                 .cap = (size_t)batch * 160 + 1024};
         cs[i].buf = malloc(cs[i].cap);
+        if (type == 3)
+            cs[i].pool = ses_pool(i, cs[i].npool = (long)seconds * 1500);
+    }
+    t0 = mp_mono_ns(); /* the ses bodies are signed before the clock starts */
+    before = bench_daemon_metric(d->http_port, series);
+    for (int i = 0; i < clients; i++) {
+        cs[i].deadline_ns = t0 + (int64_t)seconds * 1000000000LL;
         pthread_create(&th[i], NULL, client_main, &cs[i]);
     }
     long reqs = 0, bad = 0;
@@ -142,6 +188,9 @@ static int run_type(struct bench_daemon *d, int type, int clients, int batch, in
         if (cs[i].bad_status)
             bad = cs[i].bad_status;
         free(cs[i].buf);
+        for (long k = 0; cs[i].pool && k < cs[i].npool; k++)
+            free(cs[i].pool[k]);
+        free(cs[i].pool);
     }
     double secs = (double)(mp_mono_ns() - t0) / 1e9;
     double events = bench_daemon_metric(d->http_port, series) - before;
@@ -177,6 +226,12 @@ int main(int argc, char **argv)
     struct bench_daemon d;
     if (bench_daemon_prepare(&d, 2, 1u << 20, "warn") != 0)
         return 1;
+    X509 *cert;
+    char pem[E2E_PATH_MAX + 32];
+    afx_sns_key(&ses_key, &cert);
+    snprintf(pem, sizeof(pem), "%s/sns-bench-only.pem", d.dir);
+    afx_sns_pem(cert, pem);
+    X509_free(cert);
     FILE *f = fopen(d.cfg, "a");
     if (!f)
         return 1;
@@ -186,17 +241,20 @@ int main(int argc, char **argv)
                "  - {name: mailgun, type: mailgun, path: /hooks/mailgun, tenant: acme,"
                " signing_key: " MG_KEY "}\n"
                "  - {name: postmark, type: postmark, path: /hooks/postmark, tenant: acme,"
-               " signing_key: \"bench:bench-pass\"}\n");
+               " signing_key: \"bench:bench-pass\"}\n"
+               "  - {name: ses, type: ses, path: /hooks/ses, tenant: acme,"
+               " sns_certificate: \"%s\"}\n", pem);
     fclose(f);
     int rc = 1;
     if (bench_daemon_exec(&d) == 0 && bench_daemon_wait_healthy(&d, 20, 10000) == 0) {
         rc = 0;
-        for (int t = 0; t < 3; t++)
+        for (int t = 0; t < 4; t++)
             rc |= run_type(&d, t, clients, batch, seconds) != 0;
     } else {
         fprintf(stderr, "bench_adapters: the daemon did not start; see %s\n", d.log);
     }
     bench_daemon_cleanup(&d, rc != 0);
     curl_global_cleanup();
+    EVP_PKEY_free(ses_key);
     return rc;
 }

@@ -1,7 +1,6 @@
 /* adapt_fixture_sns.c — see adapt_fixture_sns.h. */
 #include "adapt_fixture_sns.h"
 
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +10,22 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+/* Not ck_assert: the bench (bench_adapters) signs with these too, outside
+ * a Check runner; a failed test aborts, which Check reports. */
+#define AFX_MUST(c)                                                                         \
+    do {                                                                                    \
+        if (!(c)) {                                                                         \
+            fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #c);                  \
+            abort();                                                                        \
+        }                                                                                   \
+    } while (0)
+
 void afx_sns_key(EVP_PKEY **key, X509 **cert)
 {
     *key = EVP_RSA_gen(2048);
-    ck_assert_ptr_nonnull(*key);
+    AFX_MUST(*key != NULL);
     X509 *c = X509_new();
-    ck_assert_ptr_nonnull(c);
+    AFX_MUST(c != NULL);
     ASN1_INTEGER_set(X509_get_serialNumber(c), 1);
     X509_gmtime_adj(X509_getm_notBefore(c), -3600);
     X509_gmtime_adj(X509_getm_notAfter(c), 3600L * 24 * 30);
@@ -26,15 +35,15 @@ void afx_sns_key(EVP_PKEY **key, X509 **cert)
                                (const unsigned char *)"mailpulse test only: not sns.amazonaws.com",
                                -1, -1, 0);
     X509_set_issuer_name(c, n);
-    ck_assert_int_gt(X509_sign(c, *key, EVP_sha256()), 0);
+    AFX_MUST(X509_sign(c, *key, EVP_sha256()) > 0);
     *cert = c;
 }
 
 void afx_sns_pem(const X509 *cert, const char *path)
 {
     FILE *f = fopen(path, "w");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    ck_assert_int_eq(PEM_write_X509(f, (X509 *)cert), 1);
+    AFX_MUST(f != NULL);
+    AFX_MUST(PEM_write_X509(f, (X509 *)cert) == 1);
     fclose(f);
 }
 
@@ -45,12 +54,12 @@ char *afx_sns_sign(const char *body, EVP_PKEY *key, int version)
     static const char *const confirm[] = {"Message", "MessageId", "SubscribeURL", "Timestamp",
                                           "Token", "TopicArn", "Type", NULL};
     json_t *root = json_loads(body, 0, NULL);
-    ck_assert_ptr_nonnull(root);
+    AFX_MUST(root != NULL);
     const char *type = json_string_value(json_object_get(root, "Type"));
     const char *const *keys = type && strcmp(type, "Notification") == 0 ? note : confirm;
     size_t cap = strlen(body) + 256, len = 0;
     char *msg = malloc(cap);
-    ck_assert_ptr_nonnull(msg);
+    AFX_MUST(msg != NULL);
     for (size_t i = 0; keys[i]; i++) {
         const char *v = json_string_value(json_object_get(root, keys[i]));
         if (v)
@@ -59,9 +68,9 @@ char *afx_sns_sign(const char *body, EVP_PKEY *key, int version)
     unsigned char sig[512];
     size_t siglen = sizeof(sig);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, version == 1 ? EVP_sha1() : EVP_sha256(),
-                                        NULL, key), 1);
-    ck_assert_int_eq(EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)msg, len), 1);
+    AFX_MUST(EVP_DigestSignInit(ctx, NULL, version == 1 ? EVP_sha1() : EVP_sha256(), NULL,
+                                key) == 1);
+    AFX_MUST(EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)msg, len) == 1);
     EVP_MD_CTX_free(ctx);
     free(msg);
     char b64[700];
@@ -70,7 +79,7 @@ char *afx_sns_sign(const char *body, EVP_PKEY *key, int version)
     json_object_set_new(root, "SignatureVersion", json_string(version == 1 ? "1" : "2"));
     char *out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
-    ck_assert_ptr_nonnull(out);
+    AFX_MUST(out != NULL);
     return out;
 }
 
@@ -83,7 +92,7 @@ char *afx_sns_now(const char *body, const char *id, long long ms)
     size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(when + n, sizeof(when) - n, ".%03dZ", (int)(ms % 1000));
     json_t *root = json_loads(body, 0, NULL);
-    ck_assert_ptr_nonnull(root);
+    AFX_MUST(root != NULL);
     json_t *rec = json_loads(json_string_value(json_object_get(root, "Message")), 0, NULL);
     const char *k;
     json_t *v;
@@ -101,6 +110,6 @@ char *afx_sns_now(const char *body, const char *id, long long ms)
     json_object_set_new(root, "Timestamp", json_string(when));
     char *out = json_dumps(root, JSON_COMPACT);
     json_decref(root);
-    ck_assert_ptr_nonnull(out);
+    AFX_MUST(out != NULL);
     return out;
 }

@@ -12,7 +12,8 @@
  * Notification fixture with MessageId `id`, the envelope's Timestamp and
  * the record's mail and detail timestamps (when Message is JSON) at `ms`
  * (unsigned).
- * Test thread only; failures abort the test through ck_assert.
+ * Test thread (or a bench's main thread); a failure prints where and
+ * aborts (no ck_assert: the bench uses these outside a Check runner).
  */
 #ifndef ADAPT_FIXTURE_SNS_H
 #define ADAPT_FIXTURE_SNS_H
