@@ -8,17 +8,25 @@
  *        more than INGEST_ADAPT_MAX_AGE_S old, or its token already used
  *        for another event (a replay: Mailgun signs timestamp and token, not
  *        the body; the same event under its used token is a retry, answered
- *        as a duplicate). Counted in mailpulse_adapter_bad_signature_total;
+ *        as a duplicate); ses: the SNS signature wrong or no certificate
+ *        for it (sns_certificate, or SigningCertURL on an allowed host:
+ *        mp_adapters_sns.h), a TopicArn not in topic_arns, or a Timestamp
+ *        older than dedup_window. Counted in
+ *        mailpulse_adapter_bad_signature_total;
  *   400  the body is malformed, or an event fails the ingest rules
  *        (ingest_validate.h), with the first reason: nothing is recorded;
+ *        ses: also a SubscriptionConfirmation whose SubscribeURL is not on
+ *        an allowed host (not fetched);
  *   503  the dedup set is full (MP_SEEN_MAX) or its file cannot be written,
  *        or the request waited MP_ADAPTERS_BUSY_MS for the others (the
- *        service retries later);
+ *        service retries later); ses: the SubscribeURL GET failed;
  *   200  {"accepted":N,"duplicates":D,"rejected":R} once every new event is
  *        recorded in the engine table (ingest_proc; rejected: refused by
  *        the tenant limits) and its id synced to the dedup file. The counts
  *        reach RocksDB with the next counter flush (engine.flush_interval),
- *        not before the 2xx.
+ *        not before the 2xx. ses: a confirmation, once verified (and a
+ *        SubscriptionConfirmation's SubscribeURL answered 2xx), is a 200
+ *        with all three 0 (counted in mailpulse_adapter_sns_confirmed_total).
  * Events whose service id was recorded within the adapter's dedup_window
  * are counted as duplicates and not recorded again. The dedup set
  * (mp_adapters_seen.h: a keyed 64-bit hash of adapter name and id per
