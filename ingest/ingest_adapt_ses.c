@@ -62,7 +62,7 @@ static int ses__envelope(json_t *root, struct ingest_adapt_sns *sns, char *err, 
     else if (ses__copy(sns->type, sizeof(sns->type), type) ||
              ses__copy(sns->message_id, INGEST_ADAPT_ID_MAX - 8, adapt__str(root, "MessageId")) ||
              !sns->message_id[0])
-        bad = "MessageId: expected a string of 1..120 bytes";
+        bad = "MessageId: expected a string of 1..119 bytes";
     else if (ses__copy(sns->topic_arn, sizeof(sns->topic_arn), adapt__str(root, "TopicArn")))
         bad = "TopicArn: expected a string of at most 256 bytes";
     else if (ses__copy(sns->cert_url, sizeof(sns->cert_url), adapt__str(root, "SigningCertURL")))
