@@ -281,8 +281,9 @@ void mp_adapters_reply(struct mp_adapters *m, const struct mp_http_request *req,
         mp_http_error(out, 400, msg);
     } else if (status != 200) {
         mp_http_error(out, status,
-                      status == 503 ? "busy, or the dedup set full or not writable; retry later"
-                                    : "internal");
+                      sns_status == 503 ? "the SubscribeURL could not be fetched; retry later"
+                      : status == 503 ? "busy, or the dedup set full or not writable; retry later"
+                                      : "internal");
     } else {
         mp_add_relaxed(&a->accepted, acc);
         mp_add_relaxed(&a->duplicates, dup);
