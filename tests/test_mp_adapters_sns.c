@@ -22,12 +22,21 @@ static struct mp_sns *make(struct mp_adapter_conf *c)
     return s;
 }
 
+struct url_case {
+    const char *url;
+    int ok; /* mp_sns_url_ok() must say this */
+};
+
+static void check_urls(const struct mp_sns *s, const struct url_case *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(mp_sns_url_ok(s, cases[i].url) == cases[i].ok, "%s: wanted %d",
+                      cases[i].url, cases[i].ok);
+}
+
 START_TEST(default_hosts)
 {
-    static const struct {
-        const char *url;
-        int ok;
-    } cases[] = {
+    static const struct url_case cases[] = {
         {"https://sns.us-east-1.amazonaws.com/SimpleNotificationService-1.pem", 1},
         {"https://SNS.EU-WEST-1.amazonaws.com/x.pem", 1},
         {"https://sns.us-east-1.amazonaws.com:443/x.pem", 1},
@@ -46,19 +55,14 @@ START_TEST(default_hosts)
     };
     struct mp_adapter_conf c = {.name = "ses", .type = INGEST_ADAPT_SES};
     struct mp_sns *s = make(&c);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        ck_assert_msg(mp_sns_url_ok(s, cases[i].url) == cases[i].ok, "%s: wanted %d",
-                      cases[i].url, cases[i].ok);
+    check_urls(s, cases, sizeof(cases) / sizeof(cases[0]));
     mp_sns_destroy(s);
 }
 END_TEST
 
 START_TEST(configured_hosts)
 {
-    static const struct {
-        const char *url;
-        int ok;
-    } cases[] = {
+    static const struct url_case cases[] = {
         {"http://127.0.0.1:8080/confirm?Token=1", 1},
         {"https://127.0.0.1:8080/confirm", 1},
         {"http://127.0.0.1:8081/confirm", 0},
@@ -74,9 +78,7 @@ START_TEST(configured_hosts)
     struct mp_adapter_conf c = {.name = "ses", .type = INGEST_ADAPT_SES, .sns_hosts = hosts,
                                 .n_sns_hosts = 3};
     struct mp_sns *s = make(&c);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        ck_assert_msg(mp_sns_url_ok(s, cases[i].url) == cases[i].ok, "%s: wanted %d",
-                      cases[i].url, cases[i].ok);
+    check_urls(s, cases, sizeof(cases) / sizeof(cases[0]));
     char err[256];
     /* refused before any connection: 127.0.0.2 is not allowed */
     ck_assert_int_eq(mp_sns_confirm(s, "http://127.0.0.2:9/confirm", err, sizeof(err)),
