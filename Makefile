@@ -341,7 +341,7 @@ $(BUILD)/fuzz_rules: tests/fuzz/fuzz_rules.c $(FUZZ_RULES_SRCS)
 # The ESP webhook body parsers (ingest/ingest_adapt.h): pure, so they link
 # only themselves, the name grammar and the address checks.
 FUZZ_ADAPT_SRCS := $(wildcard ingest/ingest_adapt*.c) ingest/ingest_validate.c \
-	engine/eng_name.c engine/eng_types.c
+	engine/eng_name.c engine/eng_types.c base/mp_buf.c
 FUZZ_ADAPT_MAX_LEN ?= 65536
 
 $(BUILD)/fuzz_adapt: tests/fuzz/fuzz_adapt.c $(FUZZ_ADAPT_SRCS) $(GEN)/mailpulse.pb-c.h

@@ -8,7 +8,12 @@
  * each, HMAC-signed per request with a fresh token), Postmark Bounce
  * records (one event each, basic auth), SendGrid bodies of `--batch`
  * events (a mailbox custom arg each; ECDSA-signed per request with a key
- * made at start, as the Signed Event Webhook signs). Every event id is new, so each is
+ * made at start, as the Signed Event Webhook signs), SES Delivery records in
+ * SNS Notifications (one event each, RSA-signed, SignatureVersion 2, with a
+ * key made at start whose certificate is the adapter's sns_certificate;
+ * signed before the clock starts, `--seconds` x 1500 per client, since
+ * signing costs the client more than verifying costs the daemon; a client
+ * that uses up its pool stops early). Every event id is new, so each is
  * recorded (journaled with its id in one synced write, mp_adapters_durable.h)
  * rather than dropped as a duplicate. The figure is mailpulse_adapter_events_accepted_total over
  * the wall time; a non-200 answer stops the run and is printed.
@@ -21,6 +26,7 @@
 #include <pthread.h>
 
 #include "../tests/adapt_fixture.h" /* the test side of SendGrid signing */
+#include "../tests/adapt_fixture_sns.h" /* bench/ sees no -Itests: the path says where */
 #include "bench_common.h"
 
 #define MG_KEY "bench-mailgun-key"
@@ -29,8 +35,10 @@
 #define MAX_CLIENTS 16
 
 struct client {
-    int type; /* 0 json, 1 mailgun, 2 postmark, 3 sendgrid */
+    int type; /* 0 json, 1 mailgun, 2 postmark, 3 sendgrid, 4 ses */
     int id, batch, port;
+    char **pool; /* ses: signed bodies, npool of them */
+    long npool;
     int64_t deadline_ns;
     long requests, bad_status;
     char *buf;
@@ -103,9 +111,9 @@ static void *client_main(void *arg)
 {
     struct client *c = arg;
     static const char *const paths[] = {"/hooks/json", "/hooks/mailgun", "/hooks/postmark",
-                                        "/hooks/sendgrid"};
+                                        "/hooks/sendgrid", "/hooks/ses"};
     static const char *const auths[] = {"Authorization: " JS_BEARER, NULL,
-                                        "Authorization: " PM_BASIC, NULL};
+                                        "Authorization: " PM_BASIC, NULL, NULL};
     char url[128];
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", c->port, paths[c->type]);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
@@ -116,11 +124,15 @@ static void *client_main(void *arg)
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 10000L);
-    for (long k = 0; mp_mono_ns() < c->deadline_ns; k++) {
+    for (long k = 0; mp_mono_ns() < c->deadline_ns && (!c->pool || k < c->npool); k++) {
         int64_t now = mp_now_ms();
-        body_of(c, k, now);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->buf);
         struct curl_slist *sh = NULL;
+        if (c->pool) {
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->pool[k]);
+        } else {
+            body_of(c, k, now);
+            curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->buf);
+        }
         if (c->type == 3) { /* signed per request: the signature is part of the cost */
             char ts[24], h1[160], h2[64];
             snprintf(ts, sizeof(ts), "%lld", (long long)(now / 1000));
@@ -149,7 +161,33 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-static const char *const names[] = {"json", "mailgun", "postmark", "sendgrid"};
+static const char *const names[] = {"json", "mailgun", "postmark", "sendgrid", "ses"};
+
+static EVP_PKEY *ses_key;
+
+/* n signed SES Delivery notifications of client id, one recipient each */
+static char **ses_pool(int id, long n)
+{
+    char **pool = calloc((size_t)n, sizeof(*pool)), msg[640], env[1024], when[40];
+    time_t t = (time_t)(mp_now_ms() / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    for (long k = 0; pool && k < n; k++) {
+        snprintf(msg, sizeof(msg),
+                 "{\\\"eventType\\\":\\\"Delivery\\\",\\\"mail\\\":{\\\"timestamp\\\":\\\"%s\\\","
+                 "\\\"source\\\":\\\"news@acme.example\\\",\\\"destination\\\":[\\\"a@d%ld.example\\\"]},"
+                 "\\\"delivery\\\":{\\\"timestamp\\\":\\\"%s\\\",\\\"recipients\\\":[\\\"a@d%ld.example\\\"]}}",
+                 when, k % 25, when, k % 25);
+        snprintf(env, sizeof(env),
+                 "{\"Type\":\"Notification\",\"MessageId\":\"ses-%d-%ld\",\"TopicArn\":"
+                 "\"arn:aws:sns:us-east-1:123456789012:bench\",\"Message\":\"%s\",\"Timestamp\":"
+                 "\"%s\",\"SignatureVersion\":\"2\",\"Signature\":\"\",\"SigningCertURL\":"
+                 "\"https://sns.us-east-1.amazonaws.com/bench.pem\"}", id, k, msg, when);
+        pool[k] = afx_sns_sign(env, ses_key, 2);
+    }
+    return pool;
+}
 
 static int run_type(struct bench_daemon *d, int type, int clients, int batch, int seconds,
                     EVP_PKEY *key)
@@ -166,6 +204,13 @@ static int run_type(struct bench_daemon *d, int type, int clients, int batch, in
                                 .deadline_ns = t0 + (int64_t)seconds * 1000000000LL,
                                 .cap = (size_t)batch * 256 + 1024, .key = key};
         cs[i].buf = malloc(cs[i].cap);
+        if (type == 4)
+            cs[i].pool = ses_pool(i, cs[i].npool = (long)seconds * 1500);
+    }
+    t0 = mp_mono_ns(); /* the ses bodies are signed before the clock starts */
+    before = bench_daemon_metric(d->http_port, series);
+    for (int i = 0; i < clients; i++) {
+        cs[i].deadline_ns = t0 + (int64_t)seconds * 1000000000LL;
         pthread_create(&th[i], NULL, client_main, &cs[i]);
     }
     long reqs = 0, bad = 0;
@@ -175,6 +220,9 @@ static int run_type(struct bench_daemon *d, int type, int clients, int batch, in
         if (cs[i].bad_status)
             bad = cs[i].bad_status;
         free(cs[i].buf);
+        for (long k = 0; cs[i].pool && k < cs[i].npool; k++)
+            free(cs[i].pool[k]);
+        free(cs[i].pool);
     }
     double secs = (double)(mp_mono_ns() - t0) / 1e9;
     double events = bench_daemon_metric(d->http_port, series) - before;
@@ -212,6 +260,12 @@ int main(int argc, char **argv)
         return 1;
     char pub[256];
     EVP_PKEY *key = afx_sendgrid_key(pub, sizeof(pub));
+    X509 *cert;
+    char pem[E2E_PATH_MAX + 32];
+    afx_sns_key(&ses_key, &cert);
+    snprintf(pem, sizeof(pem), "%s/sns-bench-only.pem", d.dir);
+    afx_sns_pem(cert, pem);
+    X509_free(cert);
     FILE *f = fopen(d.cfg, "a");
     if (!f)
         return 1;
@@ -223,13 +277,15 @@ int main(int argc, char **argv)
                "  - {name: postmark, type: postmark, path: /hooks/postmark, tenant: acme,"
                " signing_key: \"bench:bench-pass\"}\n"
                "  - {name: sendgrid, type: sendgrid, path: /hooks/sendgrid, tenant: acme,"
-               " mailbox_field: mailbox, signing_key: \"%s\"}\n",
-            pub);
+               " mailbox_field: mailbox, signing_key: \"%s\"}\n"
+               "  - {name: ses, type: ses, path: /hooks/ses, tenant: acme,"
+               " sns_certificate: \"%s\"}\n",
+            pub, pem);
     fclose(f);
     int rc = 1;
     if (bench_daemon_exec(&d) == 0 && bench_daemon_wait_healthy(&d, 20, 10000) == 0) {
         rc = 0;
-        for (int t = 0; t < 4; t++)
+        for (int t = 0; t < 5; t++)
             rc |= run_type(&d, t, clients, batch, seconds, key) != 0;
     } else {
         fprintf(stderr, "bench_adapters: the daemon did not start; see %s\n", d.log);
@@ -237,5 +293,6 @@ int main(int argc, char **argv)
     bench_daemon_cleanup(&d, rc != 0);
     EVP_PKEY_free(key);
     curl_global_cleanup();
+    EVP_PKEY_free(ses_key);
     return rc;
 }

@@ -288,6 +288,7 @@ int ingest_adapt_parse(const struct ingest_adapt_conf *conf, const char *body, s
     case INGEST_ADAPT_MAILGUN: rc = adapt__mailgun(conf, root, now_ms, out, err, errlen); break;
     case INGEST_ADAPT_POSTMARK: rc = adapt__postmark(conf, root, out, err, errlen); break;
     case INGEST_ADAPT_SENDGRID: rc = adapt__sendgrid(conf, root, out, err, errlen); break;
+    case INGEST_ADAPT_SES: rc = adapt__ses(conf, root, out, err, errlen); break;
     default:
         rc = adapt__each(conf, root, "Event objects", adapt__json_one, out, err, errlen);
         break;
@@ -306,7 +307,8 @@ int ingest_adapt_kind_parse(const char *s, enum ingest_adapt_kind *out)
     } names[] = {{"json", INGEST_ADAPT_JSON},
                  {"mailgun", INGEST_ADAPT_MAILGUN},
                  {"postmark", INGEST_ADAPT_POSTMARK},
-                 {"sendgrid", INGEST_ADAPT_SENDGRID}};
+                 {"sendgrid", INGEST_ADAPT_SENDGRID},
+                 {"ses", INGEST_ADAPT_SES}};
     for (size_t i = 0; i < MP_ARRAY_LEN(names); i++) {
         if (strcmp(s, names[i].name) == 0) {
             *out = names[i].kind;

@@ -1,4 +1,4 @@
-/* ingest_adapt.h — ESP webhook bodies (json, Mailgun, Postmark, SendGrid) turned into
+/* ingest_adapt.h — ESP webhook bodies (json, Mailgun, Postmark, SendGrid, SES) turned into
  * mailpulse events: the pure part of the HTTP adapters.
  *
  * Contract: ingest_adapt_parse() reads one whole webhook body of `kind`
@@ -21,6 +21,13 @@
  * ingest_adapt_bearer_ok() (constant time too). SendGrid signs timestamp +
  * raw body with ECDSA P-256 in headers: ingest_adapt_sendgrid_ok() under a
  * key from ingest_adapt_key_load() (the body is not read for it).
+ * SES comes through SNS,
+ * which signs the envelope with RSA (SignatureVersion 1: SHA1, 2: SHA256)
+ * over its canonical string: ingest_adapt_parse() verifies it against
+ * conf->sns_cert (INGEST_ADAPT_ERR_SIG when absent, wrong, or the TopicArn
+ * is not one of conf->topic_arns) and fills out->sns; a Notification gives
+ * the SES record's events, a Subscription/UnsubscribeConfirmation none
+ * (the caller confirms: out->sns.subscribe_url).
  *
  * Pure: no I/O, no globals; any thread. `out` is the caller's, freed with
  * ingest_adapt_out_free() whatever the result.
@@ -33,11 +40,14 @@
 
 #include "mp.h"
 
+struct x509_st; /* OpenSSL's X509 */
+
 enum ingest_adapt_kind {
     INGEST_ADAPT_JSON = 0,
     INGEST_ADAPT_MAILGUN = 1,
     INGEST_ADAPT_POSTMARK = 2,
     INGEST_ADAPT_SENDGRID = 3,
+    INGEST_ADAPT_SES = 4,
 };
 
 #define INGEST_ADAPT_MAX_EVENTS 10000 /* events in one body */
@@ -55,6 +65,23 @@ struct ingest_adapt_conf {
     size_t ntenants;
     const char *mailbox_field; /* NULL: the feed's sender */
     const char *signing_key;   /* mailgun: HMAC key */
+    /* ses: the certificate the caller trusts for this body (the configured
+     * one, or SigningCertURL's from an allowed host), and the allowed
+     * TopicArns (none: any) */
+    const struct x509_st *sns_cert;
+    const char *const *topic_arns;
+    size_t ntopic_arns;
+};
+
+/* ses: the SNS envelope of a body (ingest_adapt_sns_peek(), and out->sns
+ * after ingest_adapt_parse()). */
+struct ingest_adapt_sns {
+    char type[32]; /* Notification, SubscriptionConfirmation, UnsubscribeConfirmation */
+    char message_id[INGEST_ADAPT_ID_MAX + 1];
+    char topic_arn[257];
+    char cert_url[1024];      /* SigningCertURL */
+    char subscribe_url[2048]; /* SubscriptionConfirmation: SubscribeURL */
+    int64_t time_ms;          /* Timestamp */
 };
 
 struct ingest_adapt_event {
@@ -70,6 +97,7 @@ struct ingest_adapt_out {
     struct ingest_adapt_event *ev;
     size_t n, cap;
     char token[INGEST_ADAPT_ID_MAX + 1]; /* mailgun: the signature's token */
+    struct ingest_adapt_sns sns;         /* ses: the envelope (signature checked) */
 };
 
 int ingest_adapt_parse(const struct ingest_adapt_conf *conf, const char *body, size_t len,
@@ -96,7 +124,13 @@ void ingest_adapt_key_free(struct ingest_adapt_key *k);
 int ingest_adapt_sendgrid_ok(const struct ingest_adapt_key *k, const char *ts, const char *sig,
                              const char *body, size_t len, int64_t now_ms);
 
-/* "json", "mailgun", "postmark", "sendgrid" -> kind; 0, or -1 when unknown. */
+/* ses: the SNS envelope of body, read but NOT verified (the caller needs
+ * SigningCertURL to find the certificate before ingest_adapt_parse()
+ * verifies); MP_OK or MP_ERR_INVAL with err. */
+int ingest_adapt_sns_peek(const char *body, size_t len, struct ingest_adapt_sns *sns, char *err,
+                          size_t errlen);
+
+/* "json", "mailgun", "postmark", "sendgrid", "ses" -> kind; 0, or -1 when unknown. */
 int ingest_adapt_kind_parse(const char *s, enum ingest_adapt_kind *out);
 
 #endif

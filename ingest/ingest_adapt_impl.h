@@ -45,6 +45,13 @@ int adapt__load(const char *body, size_t len, json_t **out, char *err, size_t er
 
 int adapt__mailgun(const struct ingest_adapt_conf *conf, json_t *root, int64_t now_ms,
                    struct ingest_adapt_out *out, char *err, size_t errlen);
+/* ses: the SES record (the Notification's Message) to events, ids from
+ * msgid; the mapper adapt__ses() runs once the signature verified (the
+ * fuzz target calls it directly: a fuzzer cannot sign). */
+int adapt__ses_record(const struct ingest_adapt_conf *conf, const char *msg, const char *msgid,
+                      struct ingest_adapt_out *out, char *err, size_t errlen);
+int adapt__ses(const struct ingest_adapt_conf *conf, json_t *root, struct ingest_adapt_out *out,
+               char *err, size_t errlen);
 int adapt__postmark(const struct ingest_adapt_conf *conf, json_t *root,
                     struct ingest_adapt_out *out, char *err, size_t errlen);
 int adapt__sendgrid(const struct ingest_adapt_conf *conf, json_t *root,

@@ -1,7 +1,8 @@
 /* test_e2e_adapters.c — Check suite "e2e_adapters": the ESP webhook
  * adapters (cmd/daemon/mp_adapters.h) end to end, on the real daemon.
  *
- * One daemon with three adapters (json, mailgun, postmark), each for a
+ * One daemon with three adapters (json, mailgun, postmark; the ses cases
+ * start their own with two ses adapters), each for a
  * tenant of its own, and a real receiver (tests/http_receiver.h). Cases:
  *   json_crosses_bounce_rate
  *       one POST of 100 sent + 10 bounce_hard Event objects crosses the
@@ -22,6 +23,19 @@
  *       records (HardBounce, tenant from Metadata) reach acme-pm's
  *       bounce_rate alert; a Delivery posted twice counts once; wrong basic
  *       auth is 401; a Metadata tenant outside `tenants` is 400.
+ *   ses_crosses_bounce_rate
+ *       50 Send records of 2 recipients and 5 Bounce (Permanent) records of 2,
+ *       each in an SNS Notification signed (versions 1 and 2) with a key made
+ *       at test time whose certificate is the adapter's sns_certificate,
+ *       reach acme-ses's bounce_rate alert; the same MessageId again counts
+ *       nothing; another key, a field changed after signing, a TopicArn not
+ *       in topic_arns and a message older than the dedup window are 401.
+ *   ses_subscription_confirmation
+ *       a signed SubscriptionConfirmation makes the daemon GET its
+ *       SubscribeURL on the loopback server sns_hosts allows (counted,
+ *       logged); SubscribeURLs on other hosts (another address, a look-alike
+ *       name, user info) are 400 and not fetched; an adapter without a
+ *       certificate file fetches SigningCertURL only from an allowed host.
  * Fixtures: tests/fixtures/adapters/, their times and ids rewritten to now.
  */
 #include <check.h>
@@ -34,6 +48,7 @@
 #include <jansson.h>
 
 #include "adapt_fixture.h"
+#include "adapt_fixture_sns.h"
 #include "check_main.h"
 #include "e2e_adapt.h"
 #include "e2e_suite.h"
@@ -254,5 +269,156 @@ START_TEST(postmark_crosses_bounce_rate)
 }
 END_TEST
 
+/* --- ses: SES events through SNS, signed with a test-only key ----------- */
+
+#define SES_ARN "arn:aws:sns:us-east-1:123456789012:acme-ses-events"
+
+/* The daemon with two ses adapters: acme-ses (the certificate from a file,
+ * one topic, sns_hosts the loopback server at `port`) and ses-fetch (no
+ * certificate: fetched from SigningCertURL). Alerts go to receiver k. */
+static void start_ses(size_t k, unsigned port, EVP_PKEY **key)
+{
+    char pem[E2E_PATH_MAX + 64];
+    X509 *cert;
+    const struct e2e_receiver_conf rec[] = {{"hook", W.raw_url[k], W.raw_secret[k]}};
+    ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
+                                                 .default_route = "hook"});
+    afx_sns_key(key, &cert);
+    snprintf(pem, sizeof(pem), "%s/sns-test-only.pem", W.dir);
+    afx_sns_pem(cert, pem);
+    X509_free(cert);
+    FILE *f = fopen(W.cfg, "a");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "adapters:\n"
+               "  - name: acme-ses\n    type: ses\n    path: /hooks/acme-ses\n"
+               "    tenant: acme-ses\n    sns_certificate: %s\n"
+               "    sns_hosts: [\"127.0.0.1:%u\"]\n    topic_arns: [\"" SES_ARN "\"]\n"
+               "  - name: ses-fetch\n    type: ses\n    path: /hooks/ses-fetch\n"
+               "    tenant: acme-ses\n    sns_hosts: [\"127.0.0.1:%u\"]\n", pem, port, port);
+    fclose(f);
+    ew_spawn_daemon(&W);
+}
+
+/* An SES fixture at `ms` with MessageId id, signed (version) with key. */
+static char *ses_body(const char *raw, const char *id, long long ms, EVP_PKEY *key, int version)
+{
+    char *a = afx_sns_now(raw, id, ms), *b = afx_sns_sign(a, key, version);
+    free(a);
+    return b;
+}
+
+START_TEST(ses_crosses_bounce_rate)
+{
+    size_t k = ew_raw(&W, "ses", "secret-ses", 200);
+    EVP_PKEY *key, *other;
+    X509 *ocert;
+    start_ses(k, 9 /* discard: nothing is fetched here */, &key);
+    afx_sns_key(&other, &ocert);
+    char *send = afx_load("ses_send.json"), *bounce = afx_load("ses_bounce_permanent.json");
+    char id[64];
+    long long now = mp_now_ms();
+    /* 50 Send records of 2 recipients, then 5 Bounce records of 2 */
+    for (int i = 0; i < 55; i++) {
+        snprintf(id, sizeof(id), "ses-msg-%d", i);
+        char *body = ses_body(i < 50 ? send : bounce, id, now, key, 1 + i % 2);
+        post_ok("/hooks/acme-ses", NULL, body, "\"accepted\":2");
+        free(body);
+    }
+    wait_alert(k, "acme-ses");
+    /* SNS delivers again (the same MessageId): counted once */
+    char *again = ses_body(bounce, "ses-msg-54", now, key, 2);
+    post_ok("/hooks/acme-ses", NULL, again, "\"accepted\":0,\"duplicates\":2");
+    /* another key; a field changed after signing; a topic not in topic_arns;
+     * a signed message older than the dedup window */
+    char *forged = ses_body(bounce, "ses-forged", now, other, 2);
+    char *tampered = afx_set(again, "", "MessageId", "ses-tampered", 0);
+    char *t0 = afx_set(bounce, "", "TopicArn", "arn:aws:sns:us-east-1:999999999999:other", 0);
+    char *topic = ses_body(t0, "ses-topic", now, key, 2);
+    char *old = ses_body(bounce, "ses-old", now - 25LL * 3600 * 1000, key, 2);
+    const char *bad[] = {forged, tampered, topic, old};
+    for (size_t i = 0; i < MP_ARRAY_LEN(bad); i++)
+        EW_MUST(&W, post("/hooks/acme-ses", NULL, bad[i], NULL, 0) == 401, "bad %zu not 401", i);
+    char ans[1024];
+    long st = post("/hooks/acme-ses", NULL, "{\"Type\":\"Notification\"}", ans, sizeof(ans));
+    EW_MUST(&W, st == 400 && strstr(ans, "MessageId"), "malformed: %ld %s", st, ans);
+    expect("acme-ses", "bad_signature", 4);
+    expect("acme-ses", "malformed", 1);
+    expect("acme-ses", "events_accepted", 110);
+    expect("acme-ses", "events_duplicate", 2);
+    char *owned[] = {send, bounce, again, forged, tampered, t0, topic, old};
+    for (size_t i = 0; i < MP_ARRAY_LEN(owned); i++)
+        free(owned[i]);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(other);
+    X509_free(ocert);
+    W.passed = 1;
+}
+END_TEST
+
+/* A SubscriptionConfirmation whose SubscribeURL is url, signed. */
+static char *ses_confirmation(const char *url, EVP_PKEY *key)
+{
+    char *raw = afx_load("ses_subscription_confirmation.json");
+    char *a = afx_set(raw, "", "SubscribeURL", url, 0), *b = afx_sns_now(a, "ses-sub-1", mp_now_ms());
+    char *c = afx_sns_sign(b, key, 2);
+    free(raw);
+    free(a);
+    free(b);
+    return c;
+}
+
+START_TEST(ses_subscription_confirmation)
+{
+    size_t k = ew_raw(&W, "ses", "secret-ses", 200), s = ew_raw(&W, "sns", NULL, 200);
+    unsigned port = hrx_port(W.raw[s]);
+    EVP_PKEY *key;
+    start_ses(k, port, &key);
+    char url[256];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/confirm?Action=ConfirmSubscription&Token=t1",
+             port);
+    char *ok = ses_confirmation(url, key);
+    post_ok("/hooks/acme-ses", NULL, ok, "\"accepted\":0");
+    EW_MUST(&W, hrx_count(W.raw[s]) == 1, "SubscribeURL not fetched (%zu)", hrx_count(W.raw[s]));
+    const struct hrx_req *r = hrx_get(W.raw[s], 0);
+    EW_MUST(&W, strcmp(r->method, "GET") == 0 && strncmp(r->path, "/confirm", 8) == 0,
+            "fetched %s %s", r->method, r->path);
+    expect("acme-ses", "sns_confirmed", 1);
+    ew_wait_log(&W, "sns_subscription_confirmed adapter=\"acme-ses\"", 5000);
+    /* hosts sns_hosts does not name: refused, nothing fetched */
+    char evil[3][256];
+    snprintf(evil[0], sizeof(evil[0]), "http://127.0.0.2:%u/confirm", port);
+    snprintf(evil[1], sizeof(evil[1]), "https://sns.us-east-1.amazonaws.com.evil.example/c");
+    snprintf(evil[2], sizeof(evil[2]), "http://127.0.0.1:%u@evil.example/c", port);
+    for (size_t i = 0; i < 3; i++) {
+        char *body = ses_confirmation(evil[i], key), ans[1024];
+        long st = post("/hooks/acme-ses", NULL, body, ans, sizeof(ans));
+        EW_MUST(&W, st == 400 && strstr(ans, "SubscribeURL"), "%s: %ld %s", evil[i], st, ans);
+        free(body);
+    }
+    EW_MUST(&W, hrx_count(W.raw[s]) == 1, "a disallowed SubscribeURL was fetched");
+    expect("acme-ses", "sns_confirmed", 1);
+    /* ses-fetch has no certificate file: SigningCertURL from a host not
+     * allowed is not fetched (401); from the allowed one it is (the
+     * loopback server answers no PEM: 401 too) */
+    char *raw = afx_load("ses_send.json"), cert_url[128];
+    snprintf(cert_url, sizeof(cert_url), "http://127.0.0.1:%u/cert.pem", port);
+    char *away = afx_set(raw, "", "SigningCertURL", "https://evil.example/cert.pem", 0);
+    char *near = afx_set(raw, "", "SigningCertURL", cert_url, 0);
+    char *b1 = ses_body(away, "f-1", mp_now_ms(), key, 2), *b2 = ses_body(near, "f-2", mp_now_ms(), key, 2);
+    EW_MUST(&W, post("/hooks/ses-fetch", NULL, b1, NULL, 0) == 401, "disallowed cert host");
+    EW_MUST(&W, hrx_count(W.raw[s]) == 1, "a disallowed SigningCertURL was fetched");
+    EW_MUST(&W, post("/hooks/ses-fetch", NULL, b2, NULL, 0) == 401, "not a certificate");
+    EW_MUST(&W, hrx_count(W.raw[s]) == 2 && strcmp(hrx_get(W.raw[s], 1)->path, "/cert.pem") == 0,
+            "the allowed SigningCertURL was not fetched");
+    expect("ses-fetch", "bad_signature", 2);
+    char *owned[] = {ok, raw, away, near, b1, b2};
+    for (size_t i = 0; i < MP_ARRAY_LEN(owned); i++)
+        free(owned[i]);
+    EVP_PKEY_free(key);
+    W.passed = 1;
+}
+END_TEST
+
 EW_SUITE("e2e_adapters", 60, setup, teardown, {json_crosses_bounce_rate, 0},
-         {mailgun_crosses_bounce_rate, 0}, {postmark_crosses_bounce_rate, 0})
+         {mailgun_crosses_bounce_rate, 0}, {postmark_crosses_bounce_rate, 0},
+         {ses_crosses_bounce_rate, 0}, {ses_subscription_confirmation, 0})

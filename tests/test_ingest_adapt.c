@@ -124,7 +124,9 @@ START_TEST(credentials)
     enum ingest_adapt_kind k;
     ck_assert_int_eq(ingest_adapt_kind_parse("postmark", &k), 0);
     ck_assert_int_eq(k, INGEST_ADAPT_POSTMARK);
-    ck_assert_int_eq(ingest_adapt_kind_parse("ses", &k), -1);
+    ck_assert_int_eq(ingest_adapt_kind_parse("ses", &k), 0);
+    ck_assert_int_eq(k, INGEST_ADAPT_SES);
+    ck_assert_int_eq(ingest_adapt_kind_parse("smtp", &k), -1);
 }
 END_TEST
 

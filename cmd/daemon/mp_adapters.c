@@ -13,13 +13,15 @@
 #include "ingest_worker.h"
 #include "mp_atomic.h"
 #include "mp_adapters_durable.h"
+#include "mp_adapters_sns.h"
 #include "mp_log.h"
 
 struct adapters__one {
     const struct mp_adapter_conf *c;
     struct ingest_adapt_conf ac;
     struct ingest_adapt_key *key; /* sendgrid: the verification key */
-    mp_atomic_u64 requests, accepted, duplicates, bad_sig, malformed, unavailable;
+    struct mp_sns *sns;           /* type ses */
+    mp_atomic_u64 requests, accepted, duplicates, bad_sig, malformed, unavailable, sns_confirmed;
 };
 
 struct mp_adapters {
@@ -74,13 +76,19 @@ int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_
                                                 .tenants = (const char *const *)c->tenants,
                                                 .ntenants = c->ntenants,
                                                 .mailbox_field = c->mailbox_field,
-                                                .signing_key = c->signing_key};
+                                                .signing_key = c->signing_key,
+                                                .topic_arns = (const char *const *)c->topic_arns,
+                                                .ntopic_arns = c->n_topic_arns};
         /* checked at config load; a failure here is memory */
         if (c->type == INGEST_ADAPT_SENDGRID &&
-            (rc = ingest_adapt_key_load(c->signing_key, &m->a[i].key, err, errlen)) != MP_OK) {
-            mp_adapters_destroy(m);
-            return rc;
-        }
+            (rc = ingest_adapt_key_load(c->signing_key, &m->a[i].key, err, errlen)) != MP_OK)
+            break;
+        if (c->type == INGEST_ADAPT_SES && (rc = mp_sns_create(c, &m->a[i].sns, err, errlen)))
+            break;
+    }
+    if (rc != MP_OK) {
+        mp_adapters_destroy(m);
+        return rc;
     }
     *out = m;
     return MP_OK;
@@ -95,8 +103,10 @@ void mp_adapters_destroy(struct mp_adapters *m)
         pthread_mutex_destroy(&m->mu);
     }
     mp_adur_close(m->dur);
-    for (size_t i = 0; m->a && i < m->n; i++)
+    for (size_t i = 0; m->a && i < m->n; i++) {
         ingest_adapt_key_free(m->a[i].key);
+        mp_sns_destroy(m->a[i].sns);
+    }
     free(m->a);
     free(m);
 }
@@ -260,15 +270,30 @@ void mp_adapters_reply(struct mp_adapters *m, const struct mp_http_request *req,
         return;
     }
     mp_add_relaxed(&a->requests, 1);
-    int rc = adapters__auth(a, req, now) ? ingest_adapt_parse(&a->ac, req->body ? req->body : "",
-                                                         req->body_len, now, &o, err, sizeof(err))
-                                    : INGEST_ADAPT_ERR_SIG;
+    struct ingest_adapt_conf ac = a->ac;
+    X509 *cert = NULL; /* ses: the certificate of this body's SigningCertURL */
+    int rc = adapters__auth(a, req, now) ? MP_OK : INGEST_ADAPT_ERR_SIG;
+    if (rc == MP_OK && a->sns)
+        rc = mp_sns_prepare(a->sns, req->body ? req->body : "", req->body_len, &cert, err,
+                            sizeof(err));
+    ac.sns_cert = cert;
+    if (rc == MP_OK)
+        rc = ingest_adapt_parse(&ac, req->body ? req->body : "", req->body_len, now, &o, err,
+                                sizeof(err));
+    X509_free(cert);
+    int sns_status = rc == MP_OK && a->sns ? mp_sns_after(a->sns, &o.sns, a->c->dedup_window_ms,
+                                                          now, err, sizeof(err)) : 0;
+    if (sns_status == 200 && strcmp(o.sns.type, "SubscriptionConfirmation") == 0)
+        mp_add_relaxed(&a->sns_confirmed, 1);
+    if (sns_status)
+        o.n = 0; /* answered without recording */
     Mailpulse__V1__Event *evs = rc == MP_OK ? calloc(o.n + 1, sizeof(*evs)) : NULL;
     if (rc == MP_OK && !evs)
         rc = MP_ERR_NOMEM;
     if (rc == MP_OK && adapters__validate(m, &o, evs, now, err, sizeof(err)) != 0)
         rc = MP_ERR_INVAL;
-    int status = rc == MP_OK ? adapters__record(m, a, &o, evs, now, &acc, &dup, &rej)
+    int status = sns_status ? sns_status
+                 : rc == MP_OK ? adapters__record(m, a, &o, evs, now, &acc, &dup, &rej)
                  : rc == INGEST_ADAPT_ERR_SIG ? 401 : rc == MP_ERR_INVAL ? 400 : 500;
     if (status == 401) {
         mp_add_relaxed(&a->bad_sig, 1);
@@ -281,8 +306,10 @@ void mp_adapters_reply(struct mp_adapters *m, const struct mp_http_request *req,
         /* ESPs retry on 5xx; Retry-After says when (counted, and logged by
          * the journal's writer when its commit failed) */
         mp_add_relaxed(&a->unavailable, 1);
-        mp_http_error(out, 503, "busy, or the journal or dedup set cannot take the events now; "
-                                "retry later");
+        mp_http_error(out, 503, sns_status == 503
+                                    ? "the SubscribeURL could not be fetched; retry later"
+                                    : "busy, or the journal or dedup set cannot take the events "
+                                      "now; retry later");
         out->retry_after_s = MP_ADAPTERS_RETRY_AFTER_S;
     } else if (status != 200) {
         mp_http_error(out, status,
@@ -322,6 +349,8 @@ int mp_adapters_metrics(struct mp_adapters *m, struct mp_buf *b)
         {"unavailable", "Requests answered 503 with Retry-After (busy, journal commit failed, "
                         "dedup set full); the service retries.",
          offsetof(struct adapters__one, unavailable)},
+        {"sns_confirmed", "SNS subscriptions an ses adapter confirmed (GET SubscribeURL, 2xx).",
+         offsetof(struct adapters__one, sns_confirmed)},
     };
     int rc = MP_OK;
     for (size_t r = 0; m && rc == MP_OK && r < MP_ARRAY_LEN(rows); r++) {

@@ -11,15 +11,22 @@
  *        as a duplicate); sendgrid: the X-Twilio-Email-Event-Webhook-
  *        Signature header not an ECDSA signature of the -Timestamp header
  *        + body under the configured key, or the timestamp more than
- *        INGEST_ADAPT_MAX_AGE_S off. Counted in mailpulse_adapter_bad_signature_total;
+ *        INGEST_ADAPT_MAX_AGE_S off; ses: the SNS signature wrong or no
+ *        certificate for it (sns_certificate, or SigningCertURL on an
+ *        allowed host: mp_adapters_sns.h), a TopicArn not in topic_arns, or
+ *        a Timestamp older than dedup_window. Counted in
+ *        mailpulse_adapter_bad_signature_total;
  *   400  the body is malformed, or an event fails the ingest rules
  *        (ingest_validate.h), with the first reason: nothing is recorded;
+ *        ses: also a SubscriptionConfirmation whose SubscribeURL is not on
+ *        an allowed host (not fetched);
  *   413  one event alone is larger than ingest.max_frame_bytes (it could
  *        not be journaled as a frame the replay takes);
  *   503  with Retry-After: MP_ADAPTERS_RETRY_AFTER_S: the request waited
  *        MP_ADAPTERS_BUSY_MS behind the others, the journal's synced write
  *        failed (disk full, store error), or the dedup set is full
- *        (MP_SEEN_MAX). Nothing of the request is applied or remembered;
+ *        (MP_SEEN_MAX); ses: the SubscribeURL GET failed. Nothing of the
+ *        request is applied or remembered;
  *        the service retries. Counted in mailpulse_adapter_unavailable_total;
  *   200  {"accepted":N,"duplicates":D,"rejected":R} once the request's new
  *        events AND their dedup ids are durable: one synced write of the
@@ -29,7 +36,10 @@
  *        limits). After a SIGKILL right after the 200, the restart replays
  *        the journal entries no counter flush covered and loads the ids:
  *        every acknowledged event is counted exactly once and a retry is a
- *        duplicate (mp_adapters_durable.h: the crash windows).
+ *        duplicate (mp_adapters_durable.h: the crash windows). ses: a
+ *        confirmation, once verified (and a SubscriptionConfirmation's
+ *        SubscribeURL answered 2xx), is a 200 with all three 0 (counted in
+ *        mailpulse_adapter_sns_confirmed_total).
  * Events whose service id was recorded within the adapter's dedup_window
  * are counted as duplicates and not recorded again. The dedup set (a keyed
  * 64-bit hash of adapter name and id per entry, mp_adapters_seen.h) lives

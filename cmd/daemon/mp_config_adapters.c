@@ -62,7 +62,7 @@ static const struct mp_yaml_key cfga__keys[] = {
     {.name = "name", .type = MP_YAML_STR, AF(name), .required = true, .check = cfga__name,
      .what = ENG_NAME_GRAMMAR},
     {.name = "type", .type = MP_YAML_PARSE, AF(type), .required = true, .parse = cfga__type,
-     .what = "json, mailgun, postmark or sendgrid (ses is not built yet)"},
+     .what = "json, mailgun, postmark, sendgrid or ses"},
     {.name = "path", .type = MP_YAML_STR, AF(path), .required = true, .check = cfga__path,
      .what = "a path under " MP_ADAPTERS_PREFIX " of [A-Za-z0-9._/-] (no .. or //)"},
     {.name = "tenant", .type = MP_YAML_STR, AF(tenant), .check = cfga__name,
@@ -72,8 +72,10 @@ static const struct mp_yaml_key cfga__keys[] = {
     {.name = "tenants", .type = MP_YAML_FN, .fn = cfga__tenants},
     {.name = "mailbox_field", .type = MP_YAML_STR, AF(mailbox_field), .check = cfga__field,
      .what = "a field name of at most 64 bytes"},
-    {.name = "signing_key", .type = MP_YAML_STR, AF(signing_key), .required = true,
-     .what = "a string"},
+    {.name = "signing_key", .type = MP_YAML_STR, AF(signing_key), .what = "a string"},
+    {.name = "sns_certificate", .type = MP_YAML_FN, .fn = mp_config_adapters_ses},
+    {.name = "sns_hosts", .type = MP_YAML_FN, .fn = mp_config_adapters_ses},
+    {.name = "topic_arns", .type = MP_YAML_FN, .fn = mp_config_adapters_ses},
     {.name = "dedup_window", .type = MP_YAML_DURATION, AF(dedup_window_ms), .min = 60000,
      .max = 30 * 24 * 3600 * 1000LL, .what = "a duration from 1m to 30d"},
     {0},
@@ -87,7 +89,9 @@ static int cfga__check(struct mp_yaml *y, const struct mp_config *cfg, size_t i,
     char sub[MP_YAML_PATH_MAX];
     const char *key = NULL, *why = NULL;
     char kerr[160], kwhy[192];
-    if (!a->tenant == !a->tenant_field)
+    if ((why = mp_config_adapters_ses_check(a, &key)) != NULL)
+        ; /* signing_key, and the SES keys */
+    else if (!a->tenant == !a->tenant_field)
         key = "tenant", why = "set exactly one of tenant and tenant_field";
     else if (a->tenant_field && !a->tenants)
         key = "tenants", why = "required key missing (with tenant_field: the allowed tenants)";
@@ -141,6 +145,7 @@ void mp_config_adapters_free(struct mp_config *cfg)
     for (size_t i = 0; i < cfg->n_adapters; i++) {
         struct mp_adapter_conf *a = &cfg->adapters[i];
         mp_yaml_free_strings(cfga__keys, a);
+        mp_config_adapters_ses_free(a);
         for (size_t j = 0; j < a->ntenants; j++)
             free(a->tenants[j]);
         free(a->tenants);
