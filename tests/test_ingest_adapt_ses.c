@@ -251,9 +251,24 @@ START_TEST(body_refusals)
         {"{\"eventType\":\"Delivery\",\"mail\":{\"source\":\"a@b.example\"},\"delivery\":"
          "{\"timestamp\":\"2026-12-02T06:40:00Z\",\"recipients\":[\"ok@c.example\",\"nobody\"]}}",
          "Message.recipients[1]"},
-        {"{\"eventType\":\"Send\",\"mail\":{\"timestamp\":\"2026-12-02T06:40:00Z\","
-         "\"destination\":[\"a@c.example\"]},\"send\":{}}", "no sending mailbox"},
     };
+    /* a record without mail.source is no refusal: events without a
+     * mailbox count at their other scopes (ingest_adapt.h) */
+    {
+        char *mod = afx_set(raw, "", "Message",
+                            "{\"eventType\":\"Send\",\"mail\":{\"timestamp\":"
+                            "\"2026-12-02T06:40:00Z\",\"destination\":[\"a@c.example\"]},"
+                            "\"send\":{}}", 0),
+             *body = afx_sns_sign(mod, key, 2);
+        ck_assert_int_eq(ingest_adapt_parse(&c, body, strlen(body), T1_MS, &o, err, 256), MP_OK);
+        ck_assert_uint_eq(o.n, 1);
+        ck_assert_str_eq(o.ev[0].mailbox, "");
+        ck_assert_str_eq(o.ev[0].domain, "c.example");
+        ingest_adapt_out_free(&o);
+        memset(&o, 0, sizeof(o));
+        free(mod);
+        free(body);
+    }
     for (size_t i = 0; i < sizeof(rec) / sizeof(rec[0]); i++) {
         char *mod = afx_set(raw, "", "Message", rec[i].msg, 0), *body = afx_sns_sign(mod, key, 2);
         ck_assert_int_eq(ingest_adapt_parse(&c, body, strlen(body), T1_MS, &o, err, 256),
