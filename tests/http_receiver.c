@@ -29,6 +29,7 @@ struct hrx {
     struct hrx_step script[HRX_MAX_STEPS];
     size_t nscript, next;
     struct hrx_step dflt;
+    const char *ok_body; /* a 2xx answer's body (hrx_set_body); NULL: "ok\n" */
 };
 
 /* A request being received: the record, and its body as it grows. */
@@ -110,7 +111,7 @@ static struct hrx__pending *hrx__begin(struct MHD_Connection *conn, const char *
 /* Records r (ownership passes to the receiver) and picks its answer.
  * 0 when out of memory (r is then still the caller's). */
 static int hrx__publish(struct hrx *s, struct hrx_req *r, struct hrx_step *st, hrx_hook *hook,
-                        void **hook_arg)
+                        void **hook_arg, const char **ok_body)
 {
     pthread_mutex_lock(&s->lock);
     int ok = MP_GROW(s->reqs, s->cap, s->n + 1) == MP_OK;
@@ -118,6 +119,7 @@ static int hrx__publish(struct hrx *s, struct hrx_req *r, struct hrx_step *st, h
         *st = s->next < s->nscript ? s->script[s->next++] : s->dflt;
         *hook = s->hook;
         *hook_arg = s->hook_arg;
+        *ok_body = s->ok_body;
         r->status = st->status;
         s->reqs[s->n++] = r;
     }
@@ -125,9 +127,10 @@ static int hrx__publish(struct hrx *s, struct hrx_req *r, struct hrx_step *st, h
     return ok;
 }
 
-static enum MHD_Result hrx__answer(struct MHD_Connection *conn, const struct hrx_step *st)
+static enum MHD_Result hrx__answer(struct MHD_Connection *conn, const struct hrx_step *st,
+                                   const char *ok_body)
 {
-    const char *text = st->status < 300 ? "ok\n" : "scripted failure\n";
+    const char *text = st->status >= 300 ? "scripted failure\n" : ok_body ? ok_body : "ok\n";
     struct MHD_Response *resp =
         MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
     if (resp == NULL)
@@ -168,14 +171,15 @@ static enum MHD_Result hrx__request(void *cls, struct MHD_Connection *conn, cons
     struct hrx_step st;
     hrx_hook hook = NULL;
     void *hook_arg = NULL;
-    if (!hrx__publish(s, r, &st, &hook, &hook_arg))
+    const char *ok_body = NULL;
+    if (!hrx__publish(s, r, &st, &hook, &hook_arg, &ok_body))
         return MHD_NO;
     p->r = NULL; /* from here the request belongs to the receiver, immutable */
     if (hook)
         hook(hook_arg, r);
     if (st.delay_ms > 0)
         hrx__sleep_ms(st.delay_ms);
-    return hrx__answer(conn, &st);
+    return hrx__answer(conn, &st, ok_body);
 }
 
 static void hrx__completed(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -246,6 +250,13 @@ void hrx_set_default(struct hrx *s, struct hrx_step st)
 {
     pthread_mutex_lock(&s->lock);
     s->dflt = st;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void hrx_set_body(struct hrx *s, const char *body)
+{
+    pthread_mutex_lock(&s->lock);
+    s->ok_body = body;
     pthread_mutex_unlock(&s->lock);
 }
 

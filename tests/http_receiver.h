@@ -12,7 +12,8 @@
  *     set with hrx_script(); once it is used up, the default step (200, or
  *     what hrx_set_status()/hrx_set_default() set). A step is a status, an
  *     optional Retry-After (seconds) and an optional delay before answering;
- *     the answer's body is "ok\n" for a 2xx, "scripted failure\n" otherwise;
+ *     the answer's body is "ok\n" (or hrx_set_body's) for a 2xx,
+ *     "scripted failure\n" otherwise;
  *   - optionally calls a hook in the server's thread for each request once
  *     it is recorded (benches time arrivals with it);
  *   - waits for N requests with a deadline.
@@ -78,6 +79,9 @@ void hrx_set_hook(struct hrx *s, hrx_hook fn, void *arg);
 /* From now on the default answer is `status` with no Retry-After and no
  * delay: a receiver that is down (503) or refuses (400). */
 void hrx_set_status(struct hrx *s, unsigned status);
+/* The body of the 2xx answers from now on (it must outlive the server's use
+ * of it, i.e. be set back to NULL or outlive hrx_stop); NULL: "ok\n". */
+void hrx_set_body(struct hrx *s, const char *body);
 /* The same for a whole step. */
 void hrx_set_default(struct hrx *s, struct hrx_step st);
 /* The next n requests are answered steps[0..n-1] (copied; at most

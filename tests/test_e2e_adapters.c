@@ -35,7 +35,9 @@
  *       SubscribeURL on the loopback server sns_hosts allows (counted,
  *       logged); SubscribeURLs on other hosts (another address, a look-alike
  *       name, user info) are 400 and not fetched; an adapter without a
- *       certificate file fetches SigningCertURL only from an allowed host.
+ *       certificate file fetches SigningCertURL only from an allowed host;
+ *       served there, the certificate is fetched once (cached) and the
+ *       notifications it signs are counted.
  * Fixtures: tests/fixtures/adapters/, their times and ids rewritten to now.
  */
 #include <check.h>
@@ -411,6 +413,27 @@ START_TEST(ses_subscription_confirmation)
     EW_MUST(&W, hrx_count(W.raw[s]) == 2 && strcmp(hrx_get(W.raw[s], 1)->path, "/cert.pem") == 0,
             "the allowed SigningCertURL was not fetched");
     expect("ses-fetch", "bad_signature", 2);
+    /* the allowed host serving the certificate: fetched once, cached, and
+     * the notifications signed by its key are taken (no file configured) */
+    char pem_path[E2E_PATH_MAX + 64], *pem = NULL, cert_url2[128];
+    snprintf(pem_path, sizeof(pem_path), "%s/sns-test-only.pem", W.dir);
+    EW_MUST(&W, e2e_read_file(pem_path, &pem, NULL) == MP_OK, "cannot read %s", pem_path);
+    hrx_set_body(W.raw[s], pem);
+    snprintf(cert_url2, sizeof(cert_url2), "http://127.0.0.1:%u/cert2.pem", port);
+    char *near2 = afx_set(raw, "", "SigningCertURL", cert_url2, 0);
+    for (int i = 0; i < 2; i++) {
+        char fid[16];
+        snprintf(fid, sizeof(fid), "f-ok-%d", i);
+        char *b = ses_body(near2, fid, mp_now_ms(), key, 2);
+        post_ok("/hooks/ses-fetch", NULL, b, "\"accepted\":2");
+        free(b);
+    }
+    EW_MUST(&W, hrx_count(W.raw[s]) == 3 && strcmp(hrx_get(W.raw[s], 2)->path, "/cert2.pem") == 0,
+            "the certificate was fetched %zu times, want once", hrx_count(W.raw[s]) - 2);
+    expect("ses-fetch", "events_accepted", 4);
+    free(near2);
+    hrx_set_body(W.raw[s], NULL);
+    free(pem);
     char *owned[] = {ok, raw, away, near, b1, b2};
     for (size_t i = 0; i < MP_ARRAY_LEN(owned); i++)
         free(owned[i]);
