@@ -53,7 +53,7 @@ static void state__value_in(struct alert_value *v, const struct stored *st)
 /* An external alert's key (see the top). */
 static size_t state__ext_key(char *buf, size_t cap, const struct aext *x)
 {
-    int n = snprintf(buf, cap, "%c%s%s%c%s", 0, ALERT_EXT_KEY_PREFIX + 1, x->tenant, 0, x->fp);
+    int n = snprintf(buf, cap, "%c%s%s%c%s", 0, &ALERT_EXT_KEY_PREFIX[1], x->tenant, 0, x->fp);
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
