@@ -17,8 +17,12 @@
  *       resend of the first cycle's batches is all DUPLICATE.
  *   alert_once_across_kills
  *       A bounce_rate crossing arrives in an acked stream with kills around
- *       it: each alert (fingerprint) fires once (one Idempotency-Key of
- *       "firing", however often the outbox redelivers it), then a dilution
+ *       it: each alert (fingerprint) fires once (one startsAt among all the
+ *       notifications that show it firing: the outbox redelivering it, and
+ *       its group's later notifications carrying it along when another
+ *       member fires or resolves in another pass, show the same start; an
+ *       alert whose state a kill lost would fire again as new, with a new
+ *       start), then a dilution
  *       with more kills resolves every one of them (the resolve is not lost)
  *       and nothing fires after.
  *
@@ -273,12 +277,13 @@ END_TEST
 
 /* ---- an alert across kills ------------------------------------------------- */
 
-/* Per fingerprint: the Idempotency-Keys of its "firing" notifications, and
- * whether it resolved (and anything fired after that). */
+/* Per fingerprint: the distinct startsAt of the notifications that show it
+ * firing (one per firing episode), and whether it resolved (and anything
+ * fired after that). */
 struct fp_seen {
     char fp[80];
-    char keys[4][80];
-    size_t nkeys;
+    char starts[4][80];
+    size_t nstarts;
     int resolved, fired_after;
 };
 
@@ -289,7 +294,6 @@ static size_t fp_tally(size_t k, struct fp_seen *fs, size_t cap)
         const struct hrx_req *r = ew_req(&W, k, i);
         if (r->status >= 300)
             continue;
-        const char *key = hrx_req_header(r, "Idempotency-Key");
         json_t *b = ew_req_json(&W, r), *a;
         size_t j;
         json_array_foreach(json_object_get(b, "alerts"), j, a)
@@ -310,11 +314,13 @@ static size_t fp_tally(size_t k, struct fp_seen *fs, size_t cap)
                 continue;
             }
             f->fired_after |= f->resolved;
+            const char *start = ew_jstr(a, "startsAt");
+            must(start, "a firing alert without startsAt");
             size_t y = 0;
-            while (y < f->nkeys && strcmp(f->keys[y], key) != 0)
+            while (y < f->nstarts && strcmp(f->starts[y], start) != 0)
                 y++;
-            if (y == f->nkeys && f->nkeys < 4)
-                snprintf(f->keys[f->nkeys++], sizeof(f->keys[0]), "%s", key);
+            if (y == f->nstarts && f->nstarts < 4)
+                snprintf(f->starts[f->nstarts++], sizeof(f->starts[0]), "%s", start);
         }
         json_decref(b);
     }
@@ -340,7 +346,7 @@ static size_t fp_wait(size_t k, struct fp_seen *fs, size_t want, int resolved)
     for (;;) {
         size_t n = fp_tally(k, fs, 8), done = 0;
         for (size_t i = 0; i < n; i++)
-            done += resolved ? fs[i].resolved : fs[i].nkeys > 0;
+            done += resolved ? fs[i].resolved : fs[i].nstarts > 0;
         if ((n == want && done == want) || mp_mono_ns() > deadline)
             return done;
         usleep(20000);
@@ -382,8 +388,8 @@ START_TEST(alert_once_across_kills)
     size_t n = fp_tally(k, fs, 8);
     must(n == 3, "%zu alerts, expected 3 (tenant, mailbox, domain)", n);
     for (size_t i = 0; i < n; i++) {
-        must(fs[i].nkeys == 1, "alert %s fired %zu times (distinct Idempotency-Keys)", fs[i].fp,
-             fs[i].nkeys);
+        must(fs[i].nstarts == 1, "alert %s fired %zu times as new (distinct startsAt)",
+             fs[i].fp, fs[i].nstarts);
         must(fs[i].resolved && !fs[i].fired_after, "alert %s: resolved %d, fired after %d",
              fs[i].fp, fs[i].resolved, fs[i].fired_after);
     }
