@@ -111,7 +111,7 @@ static struct hrx__pending *hrx__begin(struct MHD_Connection *conn, const char *
 /* Records r (ownership passes to the receiver) and picks its answer.
  * 0 when out of memory (r is then still the caller's). */
 static int hrx__publish(struct hrx *s, struct hrx_req *r, struct hrx_step *st, hrx_hook *hook,
-                        void **hook_arg, const char **ok_body)
+                        void **hook_arg, char **ok_body)
 {
     pthread_mutex_lock(&s->lock);
     int ok = MP_GROW(s->reqs, s->cap, s->n + 1) == MP_OK;
@@ -119,7 +119,8 @@ static int hrx__publish(struct hrx *s, struct hrx_req *r, struct hrx_step *st, h
         *st = s->next < s->nscript ? s->script[s->next++] : s->dflt;
         *hook = s->hook;
         *hook_arg = s->hook_arg;
-        *ok_body = s->ok_body;
+        /* copied under the lock: the caller may replace and free it */
+        *ok_body = s->ok_body ? strdup(s->ok_body) : NULL;
         r->status = st->status;
         s->reqs[s->n++] = r;
     }
@@ -127,14 +128,22 @@ static int hrx__publish(struct hrx *s, struct hrx_req *r, struct hrx_step *st, h
     return ok;
 }
 
+/* ok_body: NULL or this answer's own copy of hrx_set_body's (freed here,
+ * or by libmicrohttpd with the response). */
 static enum MHD_Result hrx__answer(struct MHD_Connection *conn, const struct hrx_step *st,
-                                   const char *ok_body)
+                                   char *ok_body)
 {
+    if (st->status >= 300) {
+        free(ok_body);
+        ok_body = NULL;
+    }
     const char *text = st->status >= 300 ? "scripted failure\n" : ok_body ? ok_body : "ok\n";
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_PERSISTENT);
-    if (resp == NULL)
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(text), (void *)text, ok_body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL) {
+        free(ok_body);
         return MHD_NO;
+    }
     if (st->retry_after >= 0) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", st->retry_after);
@@ -171,7 +180,7 @@ static enum MHD_Result hrx__request(void *cls, struct MHD_Connection *conn, cons
     struct hrx_step st;
     hrx_hook hook = NULL;
     void *hook_arg = NULL;
-    const char *ok_body = NULL;
+    char *ok_body = NULL;
     if (!hrx__publish(s, r, &st, &hook, &hook_arg, &ok_body))
         return MHD_NO;
     p->r = NULL; /* from here the request belongs to the receiver, immutable */

@@ -79,8 +79,9 @@ void hrx_set_hook(struct hrx *s, hrx_hook fn, void *arg);
 /* From now on the default answer is `status` with no Retry-After and no
  * delay: a receiver that is down (503) or refuses (400). */
 void hrx_set_status(struct hrx *s, unsigned status);
-/* The body of the 2xx answers from now on (it must outlive the server's use
- * of it, i.e. be set back to NULL or outlive hrx_stop); NULL: "ok\n". */
+/* The body of the 2xx answers from now on (copied into each answer; the
+ * string must stay valid until it is replaced or set back to NULL);
+ * NULL: "ok\n". */
 void hrx_set_body(struct hrx *s, const char *body);
 /* The same for a whole step. */
 void hrx_set_default(struct hrx *s, struct hrx_step st);
