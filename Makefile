@@ -4,7 +4,9 @@
 #   make run        install deps, build, start the daemon with mailpulse.example.yaml
 #   make test       install deps, build, run every Check suite and end-to-end test
 #   make bench      benchmarks (never part of `make test`)
-#   make SANITIZER=address|undefined|thread test   sanitizer build in its own dir
+#   make SANITIZER=address|undefined|thread|address,undefined test
+#                   sanitizer build in its own dir (CI runs thread, then
+#                   address,undefined as one build: build/gcc-address+undefined)
 #   make WERROR=1   warnings are errors (CI sets this)
 #   make CC=clang   builds with clang, in a build directory of its own
 #
@@ -25,7 +27,8 @@ WERROR ?=
 # One build directory per compiler and sanitizer, so `make CC=clang` after a
 # gcc build really compiles with clang instead of reusing gcc's objects.
 CC_KIND := $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null | head -1)),clang,gcc)
-BUILD := build/$(CC_KIND)$(if $(SANITIZER),-$(SANITIZER))
+comma := ,
+BUILD := build/$(CC_KIND)$(if $(SANITIZER),-$(subst $(comma),+,$(SANITIZER)))
 ifeq ($(SANITIZER),)
 OPT ?= -O2
 else
@@ -46,7 +49,7 @@ endif
 SANFLAGS :=
 ifneq ($(SANITIZER),)
 SANFLAGS := -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
-ifeq ($(SANITIZER),undefined)
+ifneq ($(findstring undefined,$(SANITIZER)),)
 SANFLAGS += -fno-sanitize-recover=undefined
 endif
 endif

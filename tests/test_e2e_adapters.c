@@ -422,7 +422,7 @@ START_TEST(ses_subscription_confirmation)
     snprintf(cert_url2, sizeof(cert_url2), "http://127.0.0.1:%u/cert2.pem", port);
     char *near2 = afx_set(raw, "", "SigningCertURL", cert_url2, 0);
     for (int i = 0; i < 2; i++) {
-        char fid[16];
+        char fid[32];
         snprintf(fid, sizeof(fid), "f-ok-%d", i);
         char *b = ses_body(near2, fid, mp_now_ms(), key, 2);
         post_ok("/hooks/ses-fetch", NULL, b, "\"accepted\":2");
