@@ -20,6 +20,11 @@
  *   silence_mutes_a_listing
  *       With a silence on ip=192.0.2.10 (mailpulse silence add), the
  *       listing fires (listed in /v1/alerts) but no notification goes out.
+ *   reload_swaps_targets
+ *       A SIGHUP with acme's listed 192.0.2.10 replaced by 192.0.2.11 (also
+ *       listed): the old alert resolves (a receiver hears it), the new
+ *       address fires within a second or two, /metrics counts one listing;
+ *       a file without the section stops the checks and resolves the rest.
  *   cli_check_exit_codes
  *       `mailpulse blocklist check` against the same server: listed (exit 1,
  *       the code and TXT printed), an IPv6 address listed by its nibbles,
@@ -236,6 +241,87 @@ START_TEST(silence_mutes_a_listing)
 }
 END_TEST
 
+/* The config of start_with() again, for receiver k, with `blocklists`. */
+static void rewrite(size_t k, const char *blocklists)
+{
+    const struct e2e_receiver_conf rec[] = {{"dns-hook", W.raw_url[k], W.raw_secret[k]}};
+    ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
+                                                 .default_route = "dns-hook"});
+    ew_append_config(&W, "%s", blocklists);
+    must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP");
+}
+
+/* The ip label of the only alert in /v1/alerts ("" when there is none,
+ * "many" when more), into out. */
+static void only_active_ip(char *out, size_t n)
+{
+    json_t *j = ew_get_json(&W, "/v1/alerts", 200);
+    json_t *a = json_object_get(j, "alerts");
+    const char *ip = json_array_size(a) == 1
+                         ? ew_jstr(json_object_get(json_array_get(a, 0), "labels"), "ip")
+                         : json_array_size(a) ? "many" : "";
+    snprintf(out, n, "%s", ip ? ip : "(none)");
+    json_decref(j);
+}
+
+/* Whether any request receiver k holds carries a `status` alert for ip. */
+static int heard(size_t k, const char *ip, const char *status)
+{
+    for (size_t i = 0; i < hrx_count(W.raw[k]); i++) {
+        json_t *b = ew_req_json(&W, ew_req(&W, k, i));
+        json_t *alerts = json_object_get(b, "alerts");
+        for (size_t x = 0; x < json_array_size(alerts); x++) {
+            json_t *a = json_array_get(alerts, x);
+            if (ew_streq(ew_jstr(a, "status"), status) &&
+                ew_streq(ew_jstr(json_object_get(a, "labels"), "ip"), ip)) {
+                json_decref(b);
+                return 1;
+            }
+        }
+        json_decref(b);
+    }
+    return 0;
+}
+
+START_TEST(reload_swaps_targets)
+{
+    char conf[1024], ip[64] = "";
+    uint16_t port = dns_start();
+    zone_write(LISTED_NAME " A 127.0.0.2\n11.2.0.192.bl.test A 127.0.0.2\n");
+    snprintf(conf, sizeof(conf), CONF_HEAD "  tenants:\n    acme: {ips: [192.0.2.10]}\n",
+             (unsigned)port);
+    size_t k = start_with(conf);
+    ew_wait_ok(&W, k, 1, 5000, "the blocklisted alert for 192.0.2.10");
+    json_decref(only_alert(k, 0, "firing"));
+    snprintf(conf, sizeof(conf), CONF_HEAD "  tenants:\n    acme: {ips: [192.0.2.11]}\n",
+             (unsigned)port);
+    int64_t t0 = mp_mono_ns();
+    rewrite(k, conf);
+    ew_wait_log(&W, "dnsbl_reloaded checks=1 kept=0 added=1 removed=1", 5000);
+    int64_t deadline = t0 + 5000 * 1000000LL;
+    while (only_active_ip(ip, sizeof(ip)), strcmp(ip, "192.0.2.11") != 0 && mp_mono_ns() < deadline)
+        usleep(50000);
+    must(strcmp(ip, "192.0.2.11") == 0, "after the reload /v1/alerts shows %s, want 192.0.2.11", ip);
+    must((mp_mono_ns() - t0) / 1000000 < 3000, "the new target came %lld ms after the SIGHUP",
+         (long long)((mp_mono_ns() - t0) / 1000000));
+    deadline = mp_mono_ns() + 4000 * 1000000LL;
+    while (!heard(k, "192.0.2.10", "resolved") && mp_mono_ns() < deadline)
+        usleep(50000);
+    must(heard(k, "192.0.2.10", "resolved"), "the target taken out was never resolved");
+    must(ew_metric(&W, "mailpulse_dnsbl_listed") == 1, "one listing after the reload");
+    /* the section gone: no checks, nothing left firing */
+    rewrite(k, "");
+    ew_wait_log(&W, "dnsbl_reloaded checks=0 kept=0 added=0 removed=1", 5000);
+    deadline = mp_mono_ns() + 4000 * 1000000LL;
+    while (active_alerts() != 0 && mp_mono_ns() < deadline)
+        usleep(50000);
+    must(active_alerts() == 0, "a listing outlived its section");
+    must(ew_metric(&W, "mailpulse_dnsbl_listed") == 0, "a listing counted without a section");
+    dns_stop();
+    ew_pass(&W);
+}
+END_TEST
+
 /* `mailpulse blocklist check args...`: its exit status, its stdout in out. */
 static int bl_cli(const char *name, char *const *args, char *out, size_t n)
 {
@@ -296,4 +382,4 @@ END_TEST
 
 EW_SUITE("e2e_dnsbl", 90, setup, teardown, {listing_fires_restart_keeps_it_delisting_resolves, 0},
          {errors_are_counted_never_read, 0}, {silence_mutes_a_listing, 0},
-         {cli_check_exit_codes, 0})
+         {reload_swaps_targets, 0}, {cli_check_exit_codes, 0})

@@ -40,7 +40,10 @@ struct dnsbl_group {
 };
 
 struct mp_dnsbl {
-    const struct mp_dnsbl_conf *c;
+    const struct mp_dnsbl_conf *c; /* the start's (borrowed) or owned */
+    struct mp_dnsbl_conf *owned;   /* the last reload's, which c points to */
+    pthread_mutex_t mu;            /* guards pending */
+    struct mp_dnsbl_conf *pending; /* handed over by mp_dnsbl_reload, not yet applied */
     struct alert_eval *eval;
     struct dnsbl_check *checks;
     size_t nchecks;
@@ -223,6 +226,117 @@ static void dnsbl__round(struct mp_dnsbl *d)
             (unsigned long long)(ns / 1000000));
 }
 
+/* ---- reload ---- */
+
+static void dnsbl__free(struct mp_dnsbl *d);
+
+/* Orders checks by (query name, tenant): a check's identity. */
+static int dnsbl__cmp(const void *a, const void *b)
+{
+    const struct dnsbl_check *x = *(const struct dnsbl_check *const *)a;
+    const struct dnsbl_check *y = *(const struct dnsbl_check *const *)b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : strcmp(x->t->tenant, y->t->tenant);
+}
+
+/* Checker thread: the new conf's plan takes over. A check kept (same
+ * tenant, target and zone) keeps what it last told; one gone resolves its
+ * alert (so a target taken out of the file does not stay listed forever);
+ * a new one is asked at the next round, which comes within a second. */
+static void dnsbl__apply(struct mp_dnsbl *d, struct mp_dnsbl_conf *nc)
+{
+    struct mp_dnsbl *nd = calloc(1, sizeof(*nd));
+    struct dnsbl_check **old = calloc(d->nchecks ? d->nchecks : 1, sizeof(*old));
+    char *matched = calloc(d->nchecks ? d->nchecks : 1, 1);
+    if (nd)
+        nd->c = nc;
+    if (!nd || !old || !matched || dnsbl__plan(nd) != MP_OK) {
+        mp_error("dnsbl_reload_failed err=\"out of memory\" kept=\"the blocklists in use\"");
+        if (nd)
+            dnsbl__free(nd);
+        free(old);
+        free(matched);
+        mp_config_dnsbl_free(nc);
+        free(nc);
+        return;
+    }
+    for (size_t i = 0; i < d->nchecks; i++)
+        old[i] = &d->checks[i];
+    qsort(old, d->nchecks, sizeof(*old), dnsbl__cmp);
+    size_t kept = 0;
+    uint64_t listed = 0;
+    for (size_t i = 0; i < nd->nchecks; i++) {
+        struct dnsbl_check *k = &nd->checks[i], **o = bsearch(&k, old, d->nchecks, sizeof(*old),
+                                                                dnsbl__cmp);
+        if (!o)
+            continue;
+        matched[o - old] = 1;
+        k->state = (*o)->state;
+        memcpy(k->code, (*o)->code, sizeof(k->code));
+        memcpy(k->txt, (*o)->txt, sizeof(k->txt));
+        kept++;
+        listed += k->state == CHK_LISTED;
+    }
+    for (size_t i = 0; i < d->nchecks; i++) /* UNKNOWN too: it may be restored firing */
+        if (!matched[i] && old[i]->state != CHK_CLEAN)
+            dnsbl__tell(d, old[i], NULL);
+    /* the swap: nd leaves with the old plan */
+    struct dnsbl_check *ck = d->checks;
+    struct dnsbl_group *gr = d->groups;
+    size_t nck = d->nchecks, ngr = d->ngroups;
+    d->checks = nd->checks, d->nchecks = nd->nchecks;
+    d->groups = nd->groups, d->ngroups = nd->ngroups;
+    nd->checks = ck, nd->nchecks = nck, nd->groups = gr, nd->ngroups = ngr;
+    struct mp_dnsbl_conf *was = d->owned;
+    d->c = d->owned = nc;
+    mp_store_relaxed(&d->listed, listed);
+    mp_info("dnsbl_reloaded checks=%zu kept=%zu added=%zu removed=%zu resolvers=%zu "
+            "interval_ms=%lld", d->nchecks, kept, d->nchecks - kept, nck - kept, d->ngroups,
+            (long long)nc->interval_ms);
+    dnsbl__free(nd);
+    free(old);
+    free(matched);
+    if (was) {
+        mp_config_dnsbl_free(was);
+        free(was);
+    }
+}
+
+static struct mp_dnsbl_conf *dnsbl__take(struct mp_dnsbl *d)
+{
+    pthread_mutex_lock(&d->mu);
+    struct mp_dnsbl_conf *nc = d->pending;
+    d->pending = NULL;
+    pthread_mutex_unlock(&d->mu);
+    return nc;
+}
+
+int mp_dnsbl_reload(struct mp_dnsbl *d, struct mp_dnsbl_conf *c)
+{
+    if (!d) {
+        if (c->enabled && c->ntenants)
+            mp_warn("dnsbl_reload_skipped why=\"no blocklists were checked at start: the "
+                    "section takes effect at the next start\"");
+        return MP_OK;
+    }
+    struct mp_dnsbl_conf *m = malloc(sizeof(*m));
+    if (!m) {
+        mp_error("dnsbl_reload_failed err=\"out of memory\" kept=\"the blocklists in use\"");
+        return MP_ERR_NOMEM;
+    }
+    *m = *c;
+    mp_config_dnsbl_defaults(c); /* the checker owns the strings now */
+    pthread_mutex_lock(&d->mu);
+    struct mp_dnsbl_conf *was = d->pending; /* a newer file replaces one not yet applied */
+    d->pending = m;
+    pthread_mutex_unlock(&d->mu);
+    if (was) {
+        mp_config_dnsbl_free(was);
+        free(was);
+    }
+    return MP_OK;
+}
+
 /* ---- the thread ---- */
 
 static uint64_t dnsbl__rand(struct mp_dnsbl *d)
@@ -241,8 +355,15 @@ static void *dnsbl__main(void *arg)
     int64_t next = mp_mono_ns() / 1000000 + (int64_t)(dnsbl__rand(d) % (uint64_t)(first + 1));
     while (!mp_load_acquire(&d->stop)) {
         int64_t now = mp_mono_ns() / 1000000;
-        if (now < next) {
-            int64_t ms = next - now < 100 ? next - now : 100; /* the stop flag, 10 times a second */
+        struct mp_dnsbl_conf *nc = dnsbl__take(d);
+        if (nc) {
+            dnsbl__apply(d, nc);
+            tenth = d->c->interval_ms / 10;
+            next = now + (int64_t)(dnsbl__rand(d) % 1000); /* the new targets soon */
+        }
+        if (now < next || d->nchecks == 0) {
+            /* the stop flag and a reload, 10 times a second */
+            int64_t ms = now < next && next - now < 100 ? next - now : 100;
             struct timespec ts = {0, ms * 1000000L};
             nanosleep(&ts, NULL);
             continue;
@@ -256,6 +377,14 @@ static void *dnsbl__main(void *arg)
 
 static void dnsbl__free(struct mp_dnsbl *d)
 {
+    if (d->owned) {
+        mp_config_dnsbl_free(d->owned);
+        free(d->owned);
+    }
+    if (d->pending) {
+        mp_config_dnsbl_free(d->pending);
+        free(d->pending);
+    }
     for (size_t i = 0; d->groups && i < d->ngroups; i++) {
         free(d->groups[i].idx);
         free(d->groups[i].q);
@@ -275,6 +404,7 @@ int mp_dnsbl_start(const struct mp_dnsbl_conf *c, struct alert_eval *eval, struc
     if (d) {
         d->c = c;
         d->eval = eval;
+        pthread_mutex_init(&d->mu, NULL);
     }
     if (!d || dnsbl__plan(d) != MP_OK) {
         snprintf(err, errlen, "blocklists: out of memory");
@@ -301,6 +431,7 @@ void mp_dnsbl_stop(struct mp_dnsbl *d)
     if (!d)
         return;
     mp_thread_stop(&d->stop, d->started, d->tid);
+    pthread_mutex_destroy(&d->mu);
     dnsbl__free(d);
 }
 

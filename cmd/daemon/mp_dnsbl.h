@@ -24,7 +24,7 @@
  * evaluator learns of changes through alert_eval_external's queue, so
  * neither ingest nor evaluation ever waits on DNS.
  *
- * Threads: start/stop from the main thread; figures and the metrics text
+ * Threads: start/stop/reload from the main thread; figures and the metrics text
  * from any thread (relaxed counters). The conf and the evaluator are
  * borrowed and outlive the checker (mp_dnsbl_stop before alert_eval_stop).
  */
@@ -58,6 +58,17 @@ struct mp_dnsbl_figures {
  * MP_ERR_NOMEM; MP_ERR_STATE (no thread). */
 int mp_dnsbl_start(const struct mp_dnsbl_conf *c, struct alert_eval *eval, struct mp_dnsbl **out,
                    char *err, size_t errlen);
+/* A SIGHUP's new `blocklists` section (main thread): the checker takes the
+ * strings of *c (left as the defaults, owning nothing) and applies them on
+ * its own thread within ~100 ms, between rounds: checks kept (same tenant,
+ * target and zone) keep their state, checks gone resolve their alerts,
+ * new ones are asked within a second, then every (new) interval. A section
+ * emptied or removed stops the checks and resolves every listing. d NULL
+ * (nothing was checked at start): a new section is logged as waiting for
+ * the next start (the HTTP side reads the checker's figures without a
+ * lock, so it is never swapped). MP_OK or MP_ERR_NOMEM (the old section
+ * stays). */
+int mp_dnsbl_reload(struct mp_dnsbl *d, struct mp_dnsbl_conf *c);
 /* Stops the thread (a round under way ends within ~100 ms). NULL: no-op. */
 void mp_dnsbl_stop(struct mp_dnsbl *d);
 /* d NULL: zeros. */
