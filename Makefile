@@ -369,12 +369,22 @@ $(BUILD)/fuzz_dmarc: tests/fuzz/fuzz_dmarc.c $(FUZZ_DMARC_SRCS)
 	clang $(FUZZ_CFLAGS) $(INC_ingest) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
 		$^ $(call pkg_libs,libxml-2.0 zlib libzip gmime-3.0) -pthread -o $@
 
+# The daemon's config file (cmd/daemon/mp_config.h and every section under
+# it): links the daemon's modules but its main.
+FUZZ_CONFIG_SRCS := $(filter-out cmd/daemon/mailpulsed.c,$(wildcard cmd/daemon/*.c)) \
+	$(wildcard base/*.c engine/*.c ingest/*.c alerts/*.c) $(GEN)/mailpulse.pb-c.c \
+	$(GEN)/rules_example.c $(UI_OUT)/mp_ui_files.c
+FUZZ_CONFIG_MAX_LEN ?= 65536
+$(BUILD)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRCS)
+	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
+		$^ $(call pkg_libs,$(ALL_PKGS)) -lm -pthread -o $@
+
 # The web UI's file lookup (cmd/daemon/mp_ui.h): the path and If-None-Match.
 $(BUILD)/fuzz_ui: tests/fuzz/fuzz_ui.c cmd/daemon/mp_ui.c cmd/daemon/mp_http.c $(UI_OUT)/mp_ui_files.c
 	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
 		$^ $(wildcard base/*.c) $(call pkg_libs,libmicrohttpd jansson yaml-0.1) -lm -pthread -o $@
 
-.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-dnsq fuzz-dmarc fuzz-ui fuzz-seeds
+.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-dnsq fuzz-dmarc fuzz-ui fuzz-config fuzz-seeds
 fuzz: $(BUILD)/fuzz_decode
 	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
 	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
@@ -419,6 +429,12 @@ fuzz-dmarc: $(BUILD)/fuzz_dmarc
 		$(BUILD)/fuzz-dmarc-corpus tests/fuzz/corpus/dmarc
 
 # The web UI's lookup, seeded with the names and tags it must tell apart.
+fuzz-config: $(BUILD)/fuzz_config
+	mkdir -p $(BUILD)/fuzz-config-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_CONFIG_MAX_LEN) \
+		-dict=tests/fuzz/config.dict -artifact_prefix=$(BUILD)/fuzz-artifacts/ \
+		$(BUILD)/fuzz-config-corpus tests/fuzz/corpus/config
+
 fuzz-ui: $(BUILD)/fuzz_ui
 	mkdir -p $(BUILD)/fuzz-ui-corpus $(BUILD)/fuzz-artifacts
 	$(BUILD)/fuzz_ui -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
