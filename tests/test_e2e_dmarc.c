@@ -40,11 +40,18 @@
  *       beta.example (20) stay quiet; Google's report resent changes
  *       nothing (no request); a new Google report with 1000 passing
  *       messages (5 of 1195: under the resolve line) resolves it.
+ *   rules_reload
+ *       a rules file with dmarc_fail_rate alone: Google's (zip) and
+ *       Microsoft's (mail message, gzip) reports fire it for acme.example;
+ *       an override raising acme's min_volume over its 195 messages and a
+ *       SIGHUP resolve it.
  *   tenant_token
  *       with tokens, acme's token posts acme's report (200) but not beta's
  *       (403, nothing counted), and without a token the route is 401.
  */
 #include <check.h>
+#include <signal.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,30 +472,51 @@ static void post_file(const char *name, const char *header, long want, const cha
          ans, want, needle);
 }
 
-START_TEST(rules_fire_and_resolve)
+/* The fixtures with their dates moved to yesterday, into W.dir; the day. */
+static long long moved_fixtures(void)
 {
-    char src[E2E_PATH_MAX], script[E2E_PATH_MAX + 64], begin[24], xml[2048];
-    long long day = (long long)(time(NULL) / 86400 - 1) * 86400; /* yesterday */
+    char src[E2E_PATH_MAX], script[E2E_PATH_MAX + 64], begin[24];
+    long long day = (long long)(time(NULL) / 86400 - 1) * 86400;
     ew_src_dir(&W, src, "tests/fixtures/dmarc/make.py");
     snprintf(script, sizeof(script), "%s/tests/fixtures/dmarc/make.py", src);
     snprintf(begin, sizeof(begin), "%lld", day);
     char *argv[] = {"/usr/bin/python3", script, "--begin", begin, "--out", W.dir, NULL};
     must_ok(e2e_run(&W.cli, "make_fixtures", W.dir, argv, 20000, W.err, sizeof(W.err)));
     must(WIFEXITED(W.cli.status) && WEXITSTATUS(W.cli.status) == 0, "make.py failed");
+    return day;
+}
 
-    size_t k = ew_raw(&W, "dm", "secret-dm", 200), any = 0;
+/* A receiver "dm-hook" and the daemon (rules: that file, NULL: the defaults). */
+static size_t start_hooked(const char *rules)
+{
+    size_t k = ew_raw(&W, "dm", "secret-dm", 200);
     const struct e2e_receiver_conf rec[] = {{"dm-hook", W.raw_url[k], W.raw_secret[k]}};
     ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
-                                                 .default_route = "dm-hook"});
+                                                 .default_route = "dm-hook", .rules = rules});
     ew_append_config(&W, GATE_YAML);
     ew_spawn_daemon(&W);
+    return k;
+}
+
+/* Waits up to 20 s for a dmarc_fail_rate alert of acme.example with status. */
+static void wait_acme(size_t k, const char *status)
+{
+    int64_t deadline = mp_mono_ns() + 20000 * 1000000LL;
+    while (dmarc_alerts(k, status, "acme", "acme.example", NULL) == 0 && mp_mono_ns() < deadline)
+        usleep(50000);
+    must(dmarc_alerts(k, status, "acme", "acme.example", NULL) >= 1,
+         "no %s dmarc_fail_rate for acme.example in %zu requests", status, hrx_count(W.raw[k]));
+}
+
+START_TEST(rules_fire_and_resolve)
+{
+    char xml[2048];
+    long long day = moved_fixtures();
+    size_t k = start_hooked(NULL), any = 0;
     post_file("google_acme.eml", MIME, 200, "\"status\":\"counted\"");
     post_file("microsoft_acme.xml.gz", NULL, 200, "\"form\":\"gzip\"");
     post_file("yahoo_beta.zip", NULL, 200, "\"tenant\":\"beta\"");
-    int64_t deadline = mp_mono_ns() + 20000 * 1000000LL;
-    while (dmarc_alerts(k, "firing", "acme", "acme.example", NULL) == 0 &&
-           mp_mono_ns() < deadline)
-        usleep(50000);
+    wait_acme(k, "firing");
     size_t seen = settle(k, 2500);
     must(dmarc_alerts(k, "firing", "acme", "acme.example", &any) >= 1,
          "no dmarc_fail_rate for acme.example in %zu requests", seen);
@@ -527,16 +555,41 @@ START_TEST(rules_fire_and_resolve)
              "</auth_results></record></feedback>",
              day, day + 86399);
     post_text(xml, 200, "\"status\":\"counted\"");
-    deadline = mp_mono_ns() + 20000 * 1000000LL;
-    while (dmarc_alerts(k, "resolved", "acme", "acme.example", NULL) == 0 &&
-           mp_mono_ns() < deadline)
-        usleep(50000);
-    must(dmarc_alerts(k, "resolved", "acme", "acme.example", NULL) >= 1,
-         "dmarc_fail_rate for acme.example did not resolve");
+    wait_acme(k, "resolved");
+    ew_pass(&W);
+}
+END_TEST
+
+#define DMARC_RULE                                                                            \
+    "rules:\n  - name: dmarc_fail_rate\n    kind: dmarc_rate\n    count: dmarc_fail\n"         \
+    "    min_volume: 100\n    warning: 1%\n    critical: 5%\n"
+
+static void write_rules(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    must(f && fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", path);
+}
+
+START_TEST(rules_reload)
+{
+    char rules[E2E_PATH_MAX + 16];
+    moved_fixtures();
+    snprintf(rules, sizeof(rules), "%s/rules.yaml", W.dir);
+    write_rules(rules, DMARC_RULE);
+    size_t k = start_hooked(rules);
+    post_file("google_acme.zip", NULL, 200, "\"status\":\"counted\"");
+    post_file("microsoft_acme.eml", MIME, 200, "\"status\":\"counted\"");
+    wait_acme(k, "firing");
+    /* acme's override asks for more messages than its 195: the reload resolves it */
+    write_rules(rules, DMARC_RULE "overrides:\n  - tenant: acme\n    rule: dmarc_fail_rate\n"
+                                  "    min_volume: 1000\n");
+    must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
+    ew_wait_log(&W, "reloaded rules=1", 5000);
+    wait_acme(k, "resolved");
     ew_pass(&W);
 }
 END_TEST
 
 EW_SUITE("e2e_dmarc", 60, setup, teardown, {reports_land_per_tenant, 0}, {cli_import, 0},
-         {rules_fire_and_resolve, 0},
+         {rules_fire_and_resolve, 0}, {rules_reload, 0},
          {tenant_token, 0}, {fixed_tenant, 0}, {large_report, 0}, {concurrent_posts, 0})
