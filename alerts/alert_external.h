@@ -40,9 +40,13 @@
  * pauses every send of the tenant while it fires, as a tenant-scope rule
  * with `gate:` does. repeat_ms: a reminder after this long firing (0: none).
  *
- * Rule names must not be those of the rules file (they would share state
- * keys and routes' `rule` matchers); the source owns its names (blocklisted;
- * dmarc_* next). A reload of the rules file leaves external alerts alone.
+ * Rule names must not be those of the rules file's counter rules (they
+ * would share routes' `rule` matchers with a different meaning); the source
+ * owns its names (blocklisted). The one exception by design: the DMARC
+ * rules (kinds dmarc_rate/dmarc_count, cmd/daemon/mp_dmarc_rules.h) are
+ * rules of the file that the counter evaluator never runs (scopes 0), and
+ * their source raises them under their own names here. A reload of the
+ * rules file leaves external alerts alone.
  *
  * Threads: any thread, any number at once. The call copies everything and
  * queues it; the evaluator applies it at its next pass (the call wakes it), so

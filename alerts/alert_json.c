@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "alert_eval_impl.h"
+#include "eng_dmarc.h"
 #include "eng_types.h"
 #include "mp_buf.h"
 
@@ -140,6 +141,8 @@ static json_t *json__rule(const struct alert_rule *r)
     json_object_set_new(o, "scopes", sc);
     json_object_set_new(o, "numerator", json__types(r->num_types));
     json_object_set_new(o, "denominator", json__types(r->den_types));
+    if (r->kind == ALERT_KIND_DMARC_RATE || r->kind == ALERT_KIND_DMARC_COUNT) /* scopes [] */
+        json_object_set_new(o, "count", json_string(eng_dmarc_count_name(r->dmarc_count)));
     json_object_set_new(o, "window", json_string(r->window.text));
     json_object_set_new(o, "min_volume", json_integer((json_int_t)r->min_volume));
     json_object_set_new(o, "warning", json__level(r->warning_ppb));

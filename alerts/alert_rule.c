@@ -2,6 +2,7 @@
  * default rules are rules.example.yaml, parsed by alert_rules_file.c). */
 #include "alert_rule.h"
 
+#include "eng_dmarc.h"
 #include "mp_buf.h"
 
 #include <stdio.h>
@@ -259,16 +260,17 @@ void alert_rule_derive(struct alert_rule *r)
     }
 }
 
-static const char *kind__names[] = {"ratio", "count", "drop", "spike", "trend", "ramp"};
+static const char *kind__names[] = {"ratio", "count", "drop",       "spike",
+                                    "trend", "ramp",  "dmarc_rate", "dmarc_count"};
 
 const char *alert_kind_name(int kind)
 {
-    return kind >= 0 && kind <= ALERT_KIND_RAMP ? kind__names[kind] : "unknown";
+    return kind >= 0 && kind <= ALERT_KIND_LAST ? kind__names[kind] : "unknown";
 }
 
 int alert_kind_parse(const char *s, int *kind)
 {
-    for (int i = 0; i <= ALERT_KIND_RAMP; i++)
+    for (int i = 0; i <= ALERT_KIND_LAST; i++)
         if (strcmp(s, kind__names[i]) == 0) {
             *kind = i;
             return 0;
@@ -305,7 +307,7 @@ void alert_format_value(double v, char *buf, size_t n)
 
 void alert_format_rule_value(const struct alert_rule *r, uint64_t ppb, char *buf, size_t n)
 {
-    if (r->kind == ALERT_KIND_COUNT) {
+    if (r->kind == ALERT_KIND_COUNT || r->kind == ALERT_KIND_DMARC_COUNT) {
         snprintf(buf, n, "%llu", (unsigned long long)(ppb / ALERT_PPB));
         return;
     }
@@ -321,6 +323,12 @@ void alert_format_rule_value(const struct alert_rule *r, uint64_t ppb, char *buf
 /* "open+click+reply": the event types of a rule, for summaries. */
 static void rule__labels(struct alert_rule *r)
 {
+    if (r->kind == ALERT_KIND_DMARC_RATE || r->kind == ALERT_KIND_DMARC_COUNT) {
+        snprintf(r->num_label, sizeof(r->num_label), "%s", eng_dmarc_count_name(r->dmarc_count));
+        snprintf(r->den_label, sizeof(r->den_label), "%s",
+                 r->kind == ALERT_KIND_DMARC_RATE ? "messages" : "");
+        return;
+    }
     char *p = r->num_label;
     size_t left = sizeof(r->num_label);
     for (int pass = 0; pass < 2; pass++) {

@@ -35,6 +35,12 @@
  *          across restarts and eviction, longer than the retention. A
  *          mailbox or domain key first seen on its tenant's first day is
  *          not judged: it was sending before mailpulse counted the tenant.
+ *   dmarc_rate, dmarc_count  read DMARC aggregate report counts
+ *          (engine/eng_dmarc.h), not the event counters: `count` (one
+ *          enum eng_dmarc_count, e.g. dmarc_fail) over the messages of the
+ *          window's days, or that count alone. alert_rule_eval() leaves them
+ *          alone (scopes 0: the counter evaluator never reads them);
+ *          alert_dmarc.h evaluates them.
  *
  * A firing alert resolves when its data fall under min_volume or its value
  * falls below resolve_ppb (resolve_ratio times the lowest threshold set):
@@ -61,7 +67,10 @@ enum alert_kind {
     ALERT_KIND_SPIKE = 3,
     ALERT_KIND_TREND = 4,
     ALERT_KIND_RAMP = 5,
+    ALERT_KIND_DMARC_RATE = 6,  /* DMARC reports, not counters: alert_dmarc.h */
+    ALERT_KIND_DMARC_COUNT = 7,
 };
+#define ALERT_KIND_LAST ALERT_KIND_DMARC_COUNT
 
 #define ALERT_PPB 1000000000ULL
 #define ALERT_NAME_MAX 64
@@ -99,6 +108,7 @@ struct alert_rule {
     int gate_sev;         /* the send gate (alert_gate.h): 0 none; ALERT_SEV_WARNING: its
                              firing alerts pause what they cover; ALERT_SEV_CRITICAL: only
                              while critical (rules file: gate: pause | {action, severity}) */
+    int dmarc_count;      /* dmarc kinds: the enum eng_dmarc_count counted */
     char num_label[48];   /* "bounce_hard", "open+click+reply": for summaries */
     char den_label[48];
 };

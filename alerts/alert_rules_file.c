@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "eng_dmarc.h"
 #include "eng_name.h"
 #include "eng_table.h"
 #include "eng_types.h"
@@ -39,7 +40,7 @@ enum {
     RH_FOR = 1u << 4, RH_REPEAT = 1u << 5, RH_RATIO = 1u << 6, RH_DAYS = 1u << 7,
     RH_SCOPES = 1u << 8, RH_DEN = 1u << 9, RH_MINVOL = 1u << 10, RH_MINCOUNT = 1u << 11,
     RH_ENABLED = 1u << 12, RH_KEEP = 1u << 13, RH_START = 1u << 14, RH_STEP = 1u << 15,
-    RH_CAP = 1u << 16,
+    RH_CAP = 1u << 16, RH_NUM = 1u << 17, RH_COUNT = 1u << 18,
 };
 #define RH_RAMP (RH_START | RH_STEP | RH_CAP)
 /* A warm-up ramp's allowance when the rule leaves it out: MailReach's
@@ -65,6 +66,17 @@ static int rules__window(const char *s, void *dst) { return alert_window_parse(s
 
 static int rules__type(const char *s, void *bit) { return eng_type_parse(s, bit); }
 
+/* dmarc kinds' `count`: a DMARC counter other than messages (the denominator). */
+static int rules__dmarc_count(const char *s, void *dst)
+{
+    for (int i = ENG_DMARC_MESSAGES + 1; i < ENG_DMARC_NCOUNTS; i++)
+        if (strcmp(s, eng_dmarc_count_name(i)) == 0) {
+            *(int *)dst = i;
+            return 0;
+        }
+    return -1;
+}
+
 static int rules__scope(const char *s, void *bit)
 {
     for (int i = 0; i < ENG_NSCOPES; i++)
@@ -84,6 +96,9 @@ static int rules__scope(const char *s, void *bit)
 #define RULES__TYPES "event types (sent, delivered, bounce_hard, ...)"
 #define RULES__WINDOW "a window: 5m..60m in steps of 5m, 2h..24h, or 1d..14d"
 #define RULES__THRESHOLD "a positive number such as 2%, 0.02, 3x or 1"
+#define RULES__DMARC_COUNTS                                                             \
+    "a DMARC count: dmarc_fail, dkim_fail, spf_fail, disposition_reject, "             \
+    "disposition_quarantine, dmarc_pass, dkim_pass, spf_pass or disposition_none"
 #define RULES__TIME "0s or a duration such as 10m, 4h (at most 30d)"
 
 /* for, keep_firing_for, resolve_ratio, repeat_interval: rules, overrides
@@ -126,11 +141,13 @@ static const struct mp_yaml_key rules__rule_keys[] = {
     RULES__NAME("name", r.name, true),
     RULES__NAME("alertname", r.alertname, false),
     {.name = "kind", .type = MP_YAML_PARSE, RF(r.kind), .required = true, .parse = rules__kind,
-     .what = "one of ratio, count, drop, spike, trend, ramp"},
+     .what = "one of ratio, count, drop, spike, trend, ramp, dmarc_rate, dmarc_count"},
     {.name = "scopes", .type = MP_YAML_SET, RF(r.scopes), .mark = RH_SCOPES,
      .parse = rules__scope, .what = "scopes (tenant, mailbox, recipient_domain, provider, mailbox_provider, campaign)"},
-    {.name = "numerator", .type = MP_YAML_SET, RF(r.num_types), .required = true,
+    {.name = "numerator", .type = MP_YAML_SET, RF(r.num_types), .mark = RH_NUM,
      .parse = rules__type, .what = RULES__TYPES},
+    {.name = "count", .type = MP_YAML_PARSE, RF(r.dmarc_count), .mark = RH_COUNT,
+     .parse = rules__dmarc_count, .what = RULES__DMARC_COUNTS},
     {.name = "denominator", .type = MP_YAML_SET, RF(r.den_types), .mark = RH_DEN,
      .parse = rules__type, .what = RULES__TYPES},
     {.name = "window", .type = MP_YAML_PARSE, RF(r.window), .mark = RH_WINDOW,
@@ -196,13 +213,16 @@ static int rules__check_thresholds(struct mp_yaml *y, yaml_node_t *m, const char
         if (!t[i])
             continue;
         if ((r->kind == ALERT_KIND_RATIO || r->kind == ALERT_KIND_DROP ||
-             r->kind == ALERT_KIND_TREND) && t[i] > ALERT_PPB)
+             r->kind == ALERT_KIND_TREND || r->kind == ALERT_KIND_DMARC_RATE) && t[i] > ALERT_PPB)
             return rules__refuse(y, m, path, names[i],
                                  "a %s rule's threshold is a fraction: at most 100%%",
                                  alert_kind_name(r->kind));
-        if (r->kind == ALERT_KIND_COUNT && t[i] % ALERT_PPB)
+        if ((r->kind == ALERT_KIND_COUNT || r->kind == ALERT_KIND_DMARC_COUNT) &&
+            t[i] % ALERT_PPB)
             return rules__refuse(y, m, path, names[i],
-                                 "a count rule's threshold is a whole number of events");
+                                 "a %s rule's threshold is a whole number of %s",
+                                 alert_kind_name(r->kind),
+                                 r->kind == ALERT_KIND_COUNT ? "events" : "messages");
     }
     if (t[0] && t[1] && t[0] >= t[1])
         return rules__refuse(y, m, path, "critical", "critical must be above warning");
@@ -268,12 +288,61 @@ static int rules__ramp(struct mp_yaml *y, yaml_node_t *m, const char *path,
     return MP_OK;
 }
 
+/* dmarc_rate, dmarc_count: DMARC report counts per UTC day (alert_dmarc.h),
+ * evaluated per header-from domain and per (domain, reporting provider),
+ * not per counter key: no numerator, denominator or scopes; a window of
+ * whole days (1d..14d, default 7d: reports come a day late, a few a day);
+ * no for or keep_firing_for (the counts move once a report, not with
+ * time: a rule's state changes only when a report or a day leaving the
+ * window changes it). scopes 0 keeps the counter evaluator off them. */
+static int rules__dmarc(struct mp_yaml *y, yaml_node_t *m, const char *path,
+                        struct rules__in *in)
+{
+    struct alert_rule *r = &in->r;
+    static const struct {
+        unsigned mark;
+        const char *key;
+    } refused[] = {{RH_NUM, "numerator"}, {RH_DEN, "denominator"}, {RH_SCOPES, "scopes"},
+                   {RH_BASELINE, "baseline"}, {RH_DAYS, "days"}, {RH_FOR, "for"},
+                   {RH_KEEP, "keep_firing_for"}, {RH_MINCOUNT, "min_count"}};
+    for (size_t i = 0; i < MP_ARRAY_LEN(refused); i++)
+        if (in->has & refused[i].mark)
+            return rules__refuse(y, m, path, refused[i].key,
+                                 "a %s rule reads DMARC report counts per domain and reporter; "
+                                 "it takes no %s", alert_kind_name(r->kind), refused[i].key);
+    if ((in->has & RH_RAMP))
+        return rules__refuse(y, m, path,
+                             in->has & RH_START ? "start" : in->has & RH_STEP ? "step" : "cap",
+                             "only ramp rules take start, step and cap");
+    if (!(in->has & RH_COUNT))
+        return rules__refuse(y, m, path, "count", "required for a %s rule (%s)",
+                             alert_kind_name(r->kind), RULES__DMARC_COUNTS);
+    if (!(in->has & RH_WINDOW))
+        alert_window_parse("7d", &r->window);
+    else if (r->window.res != ENG_RES_DAY)
+        return rules__refuse(y, m, path, "window",
+                             "a %s rule counts whole days of reports: 1d..14d",
+                             alert_kind_name(r->kind));
+    r->scopes = 0;
+    r->for_ms = 0;
+    r->keep_ms = 0;
+    return MP_OK;
+}
+
 /* Which keys the kind needs or refuses; trend's window is its days. */
 static int rules__check_kind(struct mp_yaml *y, yaml_node_t *m, const char *path,
                              struct rules__in *in)
 {
     struct alert_rule *r = &in->r;
     int k = r->kind;
+    if (k == ALERT_KIND_DMARC_RATE || k == ALERT_KIND_DMARC_COUNT)
+        return rules__dmarc(y, m, path, in);
+    if (in->has & RH_COUNT)
+        return rules__refuse(y, m, path, "count",
+                             "only dmarc_rate and dmarc_count rules take count (a DMARC "
+                             "counter); a %s rule takes numerator", alert_kind_name(k));
+    if (!(in->has & RH_NUM))
+        return rules__refuse(y, m, path, "numerator", "required key missing");
     bool need_den = k == ALERT_KIND_RATIO || k == ALERT_KIND_DROP || k == ALERT_KIND_TREND;
     if (need_den && !(in->has & RH_DEN))
         return rules__refuse(y, m, path, "denominator", "required for a %s rule",
@@ -480,6 +549,15 @@ static int rules__add_override(struct mp_yaml *y, yaml_node_t *item, const char 
                              in->has & RH_START ? "start" : in->has & RH_STEP ? "step" : "cap",
                              "rule %s is not a ramp rule; only ramp rules take start, step "
                              "and cap", r->name);
+    if ((in->has & (RH_FOR | RH_KEEP | RH_MINCOUNT)) &&
+        (r->kind == ALERT_KIND_DMARC_RATE || r->kind == ALERT_KIND_DMARC_COUNT))
+        return rules__refuse(y, item, sub,
+                             in->has & RH_FOR ? "for" : in->has & RH_KEEP ? "keep_firing_for"
+                                                                          : "min_count",
+                             "rule %s is a %s rule: it takes no %s", r->name,
+                             alert_kind_name(r->kind),
+                             in->has & RH_FOR ? "for" : in->has & RH_KEEP ? "keep_firing_for"
+                                                                          : "min_count");
     int rc = rules__check_thresholds(y, item, sub, r);
     if (rc == MP_OK)
         alert_rule_derive(r);

@@ -21,9 +21,8 @@
  *     the caller keeps days from the future out (mp_dmarc refuses a
  *     report ending more than 2 days ahead).
  *     Seen marks are kept (a few dozen bytes a report).
- *   - The read API, for the stats, the per-tenant scrape and the future
- *     alert rules (dmarc_fail_rate, dkim_fail_rate, spf_fail_rate,
- *     dmarc_reject, not built yet): eng_dmarc_scan() visits every row of
+ *   - The read API, for the stats, the per-tenant scrape and the DMARC
+ *     rules (cmd/daemon/mp_dmarc_rules.h, one scan per tenant): eng_dmarc_scan() visits every row of
  *     a tenant with lo <= day <= hi in key order (day, domain, provider,
  *     ip); eng_dmarc_totals() sums a window for one (tenant, domain,
  *     provider), NULL domain or provider meaning all of them — what a

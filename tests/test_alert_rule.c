@@ -315,7 +315,9 @@ START_TEST(default_names)
     static const char *names[] = {"bounce_rate", "complaint_rate", "engagement_drop",
                                   "spam_trap", "block_rate", "deferral_rate",
                                   "unsubscribe_spike", "rising_trend_bounce",
-                                  "rising_trend_complaint", "volume_spike", "warmup_ramp"};
+                                  "rising_trend_complaint", "volume_spike", "warmup_ramp",
+                                  "dmarc_fail_rate", "dkim_fail_rate", "spf_fail_rate",
+                                  "dmarc_reject"};
     ck_assert_uint_eq(alert_ruleset_count(defaults), sizeof(names) / sizeof(names[0]));
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         ck_assert_int_eq(alert_ruleset_find(defaults, names[i]), (int)i);

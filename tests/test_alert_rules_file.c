@@ -14,6 +14,7 @@
 
 #include "alert_rule.h"
 #include "alert_rules_file.h"
+#include "eng_dmarc.h"
 #include "check_main.h"
 #include "eng_table.h"
 #include "mp.h"
@@ -63,6 +64,7 @@ static void rule_eq(const struct alert_rule *a, const struct alert_rule *b)
                       a->ramp_start == b->ramp_start && a->ramp_step == b->ramp_step &&
                       a->ramp_cap == b->ramp_cap,
                   "%s: numbers differ", a->name);
+    ck_assert_msg(a->dmarc_count == b->dmarc_count, "%s: count differs", a->name);
     ck_assert_str_eq(a->num_label, b->num_label);
     ck_assert_str_eq(a->den_label, b->den_label);
 }
@@ -215,6 +217,46 @@ static const struct unit_refusal rules_reject[] = {
     {RULE1 "overrides:\n  - tenant: acme\n    rule: r1\n    start: 100\n",
      "overrides[0].start: rule r1 is not a ramp rule; only ramp rules take start, step and cap",
      9},
+    /* DMARC rules */
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    warning: 1%\n",
+     "rules[0].count: required for a dmarc_rate rule (a DMARC count: dmarc_fail", 2},
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    count: dmarc_fial\n    warning: 1%\n",
+     "rules[0].count: expected a DMARC count: dmarc_fail, dkim_fail", 4},
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    count: messages\n    warning: 1%\n",
+     "rules[0].count: expected a DMARC count", 4},
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    count: dmarc_fail\n    window: 1h\n"
+     "    warning: 1%\n",
+     "rules[0].window: a dmarc_rate rule counts whole days of reports: 1d..14d", 2},
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    count: dmarc_fail\n    window: 15d\n"
+     "    warning: 1%\n",
+     "rules[0].window: expected a window", 5},
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    count: dmarc_fail\n"
+     "    numerator: [sent]\n    warning: 1%\n",
+     "rules[0].numerator: a dmarc_rate rule reads DMARC report counts per domain and reporter; "
+     "it takes no numerator", 2},
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    count: dmarc_fail\n"
+     "    scopes: [tenant]\n    warning: 1%\n",
+     "rules[0].scopes: a dmarc_rate rule reads DMARC report counts per domain and reporter; "
+     "it takes no scopes", 2},
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    count: dmarc_fail\n    for: 1h\n"
+     "    warning: 1%\n",
+     "rules[0].for: a dmarc_rate rule reads DMARC report counts", 2},
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    count: dmarc_fail\n    warning: 120%\n",
+     "rules[0].warning: a dmarc_rate rule's threshold is a fraction: at most 100%", 2},
+    {"rules:\n  - name: d\n    kind: dmarc_count\n    count: disposition_reject\n"
+     "    critical: 2.5\n",
+     "rules[0].critical: a dmarc_count rule's threshold is a whole number of messages", 2},
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    count: dmarc_fail\n    warning: 5%\n"
+     "    critical: 1%\n",
+     "rules[0].critical: critical must be above warning", 2},
+    {RULE1 "    count: dmarc_fail\n",
+     "rules[0].count: only dmarc_rate and dmarc_count rules take count", 2},
+    {"rules:\n  - name: r1\n    kind: ratio\n    denominator: [sent]\n    window: 1h\n"
+     "    warning: 2%\n",
+     "rules[0].numerator: required key missing", 2},
+    {"rules:\n  - name: d\n    kind: dmarc_rate\n    count: dmarc_fail\n    warning: 1%\n"
+     "overrides:\n  - tenant: acme\n    rule: d\n    for: 1h\n",
+     "overrides[0].for: rule d is a dmarc_rate rule: it takes no for", 7},
     /* Nesting: 64 levels (top, defaults, 62 lists) reach the key check; 65
      * are refused by the depth limit before the file is loaded. */
     {RULE1 "defaults:\n  for: " OPEN62 CLOSE62 "\n", "defaults.for: expected 0s or a duration", 9},
@@ -308,7 +350,66 @@ static const struct alert_rule want_defaults[] = {
      .ramp_cap = 1000, .warning_ppb = ALERT_PPB, .critical_ppb = 2 * ALERT_PPB,
      .resolve_ratio_ppb = 900000000, .resolve_ppb = 900000000, .repeat_ms = 24 * H,
      .num_label = "sent"},
+    /* DMARC rules: no scopes (the counter evaluator never reads them) */
+    {.name = "dmarc_fail_rate", .alertname = "dmarc_fail_rate", .kind = ALERT_KIND_DMARC_RATE,
+     .enabled = 1, .dmarc_count = ENG_DMARC_FAIL, .window = W(ENG_RES_DAY, 0, 7, "7d"),
+     .min_volume = 100, .warning_ppb = 10000000, .critical_ppb = 50000000,
+     .resolve_ratio_ppb = 900000000, .resolve_ppb = 9000000, .repeat_ms = 24 * H,
+     .num_label = "dmarc_fail", .den_label = "messages"},
+    {.name = "dkim_fail_rate", .alertname = "dkim_fail_rate", .kind = ALERT_KIND_DMARC_RATE,
+     .enabled = 1, .dmarc_count = ENG_DMARC_DKIM_FAIL, .window = W(ENG_RES_DAY, 0, 7, "7d"),
+     .min_volume = 100, .warning_ppb = 20000000, .critical_ppb = 100000000,
+     .resolve_ratio_ppb = 900000000, .resolve_ppb = 18000000, .repeat_ms = 24 * H,
+     .num_label = "dkim_fail", .den_label = "messages"},
+    {.name = "spf_fail_rate", .alertname = "spf_fail_rate", .kind = ALERT_KIND_DMARC_RATE,
+     .enabled = 1, .dmarc_count = ENG_DMARC_SPF_FAIL, .window = W(ENG_RES_DAY, 0, 7, "7d"),
+     .min_volume = 100, .warning_ppb = 50000000, .critical_ppb = 200000000,
+     .resolve_ratio_ppb = 900000000, .resolve_ppb = 45000000, .repeat_ms = 24 * H,
+     .num_label = "spf_fail", .den_label = "messages"},
+    {.name = "dmarc_reject", .alertname = "dmarc_reject", .kind = ALERT_KIND_DMARC_COUNT,
+     .enabled = 1, .dmarc_count = ENG_DMARC_DISP_REJECT, .window = W(ENG_RES_DAY, 0, 7, "7d"),
+     .min_volume = 1, .warning_ppb = 10 * ALERT_PPB, .critical_ppb = 100 * ALERT_PPB,
+     .resolve_ratio_ppb = 900000000, .resolve_ppb = 9 * ALERT_PPB, .repeat_ms = 24 * H,
+     .num_label = "disposition_reject", .den_label = ""},
 };
+
+/* DMARC rules: the accepted forms, the default window, an override. */
+START_TEST(test_rules_dmarc)
+{
+    char err[1024] = "";
+    int rc;
+    struct alert_ruleset *rs = rules_parse(
+        "defaults:\n  for: 10m\n  keep_firing_for: 5m\nrules:\n"
+        "  - name: dkim\n    kind: dmarc_rate\n    count: dkim_fail\n    min_volume: 50\n"
+        "    warning: 2%\n    critical: 10%\n    gate: pause\n"
+        "  - name: rej\n    alertname: rejected\n    kind: dmarc_count\n"
+        "    count: disposition_reject\n    window: 1d\n    critical: 3\n"
+        "overrides:\n  - tenant: acme\n    rule: dkim\n    min_volume: 1000\n"
+        "    warning: 1%\n  - tenant: quiet\n    rule: rej\n    enabled: false\n",
+        err, sizeof(err), &rc);
+    ck_assert_msg(rc == MP_OK && rs, "%s", err);
+    const struct alert_rule *b = alert_ruleset_for(rs, "other");
+    ck_assert_int_eq(b[0].kind, ALERT_KIND_DMARC_RATE);
+    ck_assert_int_eq(b[0].dmarc_count, ENG_DMARC_DKIM_FAIL);
+    ck_assert_uint_eq(b[0].scopes, 0); /* never read by the counter evaluator */
+    ck_assert_int_eq(b[0].window.res, ENG_RES_DAY);
+    ck_assert_int_eq(b[0].window.n, 7); /* the default window */
+    ck_assert_int_eq(b[0].for_ms, 0);   /* the defaults' for does not apply */
+    ck_assert_int_eq(b[0].keep_ms, 0);
+    ck_assert_int_eq(b[0].gate_sev, ALERT_SEV_WARNING);
+    ck_assert_uint_eq(b[0].min_volume, 50);
+    ck_assert_str_eq(b[0].den_label, "messages");
+    ck_assert_int_eq(b[1].kind, ALERT_KIND_DMARC_COUNT);
+    ck_assert_str_eq(b[1].alertname, "rejected");
+    ck_assert_int_eq(b[1].window.n, 1);
+    ck_assert_uint_eq(b[1].critical_ppb, 3 * ALERT_PPB);
+    ck_assert_uint_eq(alert_ruleset_for(rs, "acme")[0].min_volume, 1000);
+    ck_assert_uint_eq(alert_ruleset_for(rs, "acme")[0].warning_ppb, 10000000);
+    ck_assert_uint_eq(alert_ruleset_for(rs, "acme")[0].resolve_ppb, 9000000);
+    ck_assert_int_eq(alert_ruleset_for(rs, "quiet")[1].enabled, 0);
+    alert_ruleset_free(rs);
+}
+END_TEST
 
 /* The built-in defaults are the documented ones, rule by rule, field by field. */
 START_TEST(test_defaults_documented)
@@ -438,6 +539,6 @@ END_TEST
 CHECK_SUITE_TABLES("alert_rules_file", 0, NULL, NULL,
                    CHECK_TESTS(test_defaults_documented, test_defaults_are_the_example,
                                test_load_missing_file, test_rules_defaults_section,
-                               test_rules_overrides, test_rules_keep_firing_for,
+                               test_rules_overrides, test_rules_dmarc, test_rules_keep_firing_for,
                                test_rules_gate),
                    CHECK_LOOPS(CHECK_LOOP(test_rules_reject, rules_reject)))

@@ -31,15 +31,32 @@
  *   concurrent_posts
  *       eight clients at once post the same two reports and one each of
  *       their own: every report counts exactly once, every post is 200.
+ *   rules_fire_and_resolve
+ *       the fixtures moved to yesterday (make.py --begin), with the default
+ *       rules and a real webhook receiver: Google's report in a mail message
+ *       (zip), Microsoft's as .gz and Yahoo's as .zip raise dmarc_fail_rate
+ *       warning for acme, domain acme.example (5 of 195 messages, 2.6%),
+ *       once, while mail.acme.example (8 messages, under the volume) and
+ *       beta.example (20) stay quiet; Google's report resent changes
+ *       nothing (no request); a new Google report with 1000 passing
+ *       messages (5 of 1195: under the resolve line) resolves it.
+ *   rules_reload
+ *       a rules file with dmarc_fail_rate alone: Google's (zip) and
+ *       Microsoft's (mail message, gzip) reports fire it for acme.example;
+ *       an override raising acme's min_volume over its 195 messages and a
+ *       SIGHUP resolve it.
  *   tenant_token
  *       with tokens, acme's token posts acme's report (200) but not beta's
  *       (403, nothing counted), and without a token the route is 401.
  */
 #include <check.h>
+#include <signal.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -401,5 +418,178 @@ START_TEST(concurrent_posts)
 }
 END_TEST
 
+/* The dmarc_fail_rate alerts with `status` in every request receiver k got
+ * so far, for (tenant, domain, reporter NULL: none); all of them into *any. */
+static size_t dmarc_alerts(size_t k, const char *status, const char *tenant, const char *domain,
+                           size_t *any)
+{
+    size_t n = 0, all = 0;
+    for (size_t i = 0; i < hrx_count(W.raw[k]); i++) {
+        json_t *b = ew_req_json(&W, ew_req(&W, k, i)), *a;
+        size_t j;
+        json_array_foreach(json_object_get(b, "alerts"), j, a)
+        {
+            json_t *l = json_object_get(a, "labels");
+            if (!ew_streq(ew_jstr(l, "alertname"), "dmarc_fail_rate") ||
+                !ew_streq(ew_jstr(a, "status"), status))
+                continue;
+            all++;
+            n += ew_streq(ew_jstr(l, "tenant"), tenant) && ew_streq(ew_jstr(l, "domain"), domain) &&
+                 json_object_get(l, "reporter") == NULL;
+        }
+        json_decref(b);
+    }
+    if (any)
+        *any = all;
+    return n;
+}
+
+/* Waits until receiver k has had no request for quiet_ms; its count. */
+static size_t settle(size_t k, int quiet_ms)
+{
+    size_t n = hrx_count(W.raw[k]);
+    for (int stable = 0; stable < quiet_ms; stable += 100) {
+        usleep(100000);
+        if (hrx_count(W.raw[k]) != n) {
+            n = hrx_count(W.raw[k]);
+            stable = 0;
+        }
+    }
+    return n;
+}
+
+static void post_file(const char *name, const char *header, long want, const char *needle)
+{
+    char path[E2E_PATH_MAX + 64], ans[4096];
+    snprintf(path, sizeof(path), "%s/%s", W.dir, name);
+    FILE *f = fopen(path, "rb");
+    must(f != NULL, "cannot open %s", path);
+    static char data[1 << 16];
+    size_t len = fread(data, 1, sizeof(data), f);
+    fclose(f);
+    long st = post(data, len, header, ans, sizeof(ans));
+    must(st == want && strstr(ans, needle), "POST %s: %ld %s (wanted %ld with %s)", name, st,
+         ans, want, needle);
+}
+
+/* The fixtures with their dates moved to yesterday, into W.dir; the day. */
+static long long moved_fixtures(void)
+{
+    char src[E2E_PATH_MAX], script[E2E_PATH_MAX + 64], begin[24];
+    long long day = (long long)(time(NULL) / 86400 - 1) * 86400;
+    ew_src_dir(&W, src, "tests/fixtures/dmarc/make.py");
+    snprintf(script, sizeof(script), "%s/tests/fixtures/dmarc/make.py", src);
+    snprintf(begin, sizeof(begin), "%lld", day);
+    char *argv[] = {"/usr/bin/python3", script, "--begin", begin, "--out", W.dir, NULL};
+    must_ok(e2e_run(&W.cli, "make_fixtures", W.dir, argv, 20000, W.err, sizeof(W.err)));
+    must(WIFEXITED(W.cli.status) && WEXITSTATUS(W.cli.status) == 0, "make.py failed");
+    return day;
+}
+
+/* A receiver "dm-hook" and the daemon (rules: that file, NULL: the defaults). */
+static size_t start_hooked(const char *rules)
+{
+    size_t k = ew_raw(&W, "dm", "secret-dm", 200);
+    const struct e2e_receiver_conf rec[] = {{"dm-hook", W.raw_url[k], W.raw_secret[k]}};
+    ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
+                                                 .default_route = "dm-hook", .rules = rules});
+    ew_append_config(&W, GATE_YAML);
+    ew_spawn_daemon(&W);
+    return k;
+}
+
+/* Waits up to 20 s for a dmarc_fail_rate alert of acme.example with status. */
+static void wait_acme(size_t k, const char *status)
+{
+    int64_t deadline = mp_mono_ns() + 20000 * 1000000LL;
+    while (dmarc_alerts(k, status, "acme", "acme.example", NULL) == 0 && mp_mono_ns() < deadline)
+        usleep(50000);
+    must(dmarc_alerts(k, status, "acme", "acme.example", NULL) >= 1,
+         "no %s dmarc_fail_rate for acme.example in %zu requests", status, hrx_count(W.raw[k]));
+}
+
+START_TEST(rules_fire_and_resolve)
+{
+    char xml[2048];
+    long long day = moved_fixtures();
+    size_t k = start_hooked(NULL), any = 0;
+    post_file("google_acme.eml", MIME, 200, "\"status\":\"counted\"");
+    post_file("microsoft_acme.xml.gz", NULL, 200, "\"form\":\"gzip\"");
+    post_file("yahoo_beta.zip", NULL, 200, "\"tenant\":\"beta\"");
+    wait_acme(k, "firing");
+    size_t seen = settle(k, 2500);
+    must(dmarc_alerts(k, "firing", "acme", "acme.example", &any) >= 1,
+         "no dmarc_fail_rate for acme.example in %zu requests", seen);
+    must(any == dmarc_alerts(k, "firing", "acme", "acme.example", NULL),
+         "dmarc_fail_rate fired for another domain, tenant or reporter (%zu alerts)", any);
+    json_t *act = ew_get_json(&W, "/v1/alerts", 200), *a;
+    size_t i, listed = 0;
+    json_array_foreach(json_object_get(act, "alerts"), i, a)
+    {
+        json_t *l = json_object_get(a, "labels");
+        if (!ew_streq(ew_jstr(l, "alertname"), "dmarc_fail_rate"))
+            continue;
+        listed++;
+        must(ew_streq(ew_jstr(l, "severity"), "warning") && ew_streq(ew_jstr(l, "tenant"), "acme") &&
+                 ew_streq(ew_jstr(l, "domain"), "acme.example"),
+             "/v1/alerts: a dmarc_fail_rate alert not acme's acme.example warning");
+    }
+    json_decref(act);
+    must(listed == 1, "/v1/alerts lists %zu dmarc_fail_rate alerts", listed);
+
+    /* resent: counted before, nothing changes, nobody is told */
+    post_file("google_acme.zip", NULL, 200, "\"status\":\"duplicate\"");
+    must(settle(k, 2500) == seen, "a resent report sent a notification");
+
+    /* more passing messages: 5 of 1195 is under the resolve line (0.9%) */
+    snprintf(xml, sizeof(xml),
+             "<?xml version=\"1.0\"?><feedback><report_metadata><org_name>google.com</org_name>"
+             "<email>noreply-dmarc-support@google.com</email><report_id>resolve-1</report_id>"
+             "<date_range><begin>%lld</begin><end>%lld</end></date_range></report_metadata>"
+             "<policy_published><domain>acme.example</domain><p>none</p></policy_published>"
+             "<record><row><source_ip>192.0.2.44</source_ip><count>1000</count>"
+             "<policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf>"
+             "</policy_evaluated></row><identifiers><header_from>acme.example</header_from>"
+             "</identifiers><auth_results><dkim><domain>acme.example</domain><result>pass"
+             "</result></dkim><spf><domain>acme.example</domain><result>pass</result></spf>"
+             "</auth_results></record></feedback>",
+             day, day + 86399);
+    post_text(xml, 200, "\"status\":\"counted\"");
+    wait_acme(k, "resolved");
+    ew_pass(&W);
+}
+END_TEST
+
+#define DMARC_RULE                                                                            \
+    "rules:\n  - name: dmarc_fail_rate\n    kind: dmarc_rate\n    count: dmarc_fail\n"         \
+    "    min_volume: 100\n    warning: 1%\n    critical: 5%\n"
+
+static void write_rules(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    must(f && fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", path);
+}
+
+START_TEST(rules_reload)
+{
+    char rules[E2E_PATH_MAX + 16];
+    moved_fixtures();
+    snprintf(rules, sizeof(rules), "%s/rules.yaml", W.dir);
+    write_rules(rules, DMARC_RULE);
+    size_t k = start_hooked(rules);
+    post_file("google_acme.zip", NULL, 200, "\"status\":\"counted\"");
+    post_file("microsoft_acme.eml", MIME, 200, "\"status\":\"counted\"");
+    wait_acme(k, "firing");
+    /* acme's override asks for more messages than its 195: the reload resolves it */
+    write_rules(rules, DMARC_RULE "overrides:\n  - tenant: acme\n    rule: dmarc_fail_rate\n"
+                                  "    min_volume: 1000\n");
+    must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP: %s", strerror(errno));
+    ew_wait_log(&W, "reloaded rules=1", 5000);
+    wait_acme(k, "resolved");
+    ew_pass(&W);
+}
+END_TEST
+
 EW_SUITE("e2e_dmarc", 60, setup, teardown, {reports_land_per_tenant, 0}, {cli_import, 0},
+         {rules_fire_and_resolve, 0}, {rules_reload, 0},
          {tenant_token, 0}, {fixed_tenant, 0}, {large_report, 0}, {concurrent_posts, 0})

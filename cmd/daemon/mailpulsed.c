@@ -45,6 +45,8 @@
 #include "mp_api.h"
 #include "mp_config.h"
 #include "mp_dnsbl.h"
+#include "mp_dmarc_rules.h"
+#include "alert_dmarc.h"
 #include "mp_http.h"
 #include "mp_log.h"
 #include "mp_metrics.h"
@@ -71,6 +73,8 @@ struct daemon {
     struct alert_silences *silences;
     struct mp_gate *gate; /* the send gate, over the evaluator (mp_gate.h) */
     struct mp_dnsbl *dnsbl; /* the blocklist checker (mp_dnsbl.h); NULL: none configured */
+    struct alert_ruleset *dmarc_set;    /* the DMARC rules until the runner takes them */
+    struct mp_dmarc_rules *dmarc_rules; /* the DMARC rules at work; NULL: no store */
     struct ingest *ingest;
     /* The acked path's journal and the producer tables: opened after the
      * table (it installs the flush hook), closed after the final flush. */
@@ -214,6 +218,13 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
             snprintf(err, errlen, "cannot start alerting: %s", mp_strerror(rc));
         return rc;
     }
+    /* The DMARC rules' own copy: the evaluator owns `rules` from here. */
+    if ((rc = alert_dmarc_pick(rules, &d->dmarc_set)) != MP_OK) {
+        alert_ruleset_free(rules);
+        alert_routes_destroy(routes);
+        snprintf(err, errlen, "cannot start alerting: out of memory");
+        return rc;
+    }
     size_t nrules = alert_ruleset_count(rules), nover = alert_ruleset_noverrides(rules);
     struct alert_eval_opts eo = {
         .rules = rules, .receivers = d->receivers, .nreceivers = c->n_receivers,
@@ -327,8 +338,14 @@ static void daemon__reload_apply(struct daemon *d, struct daemon_reload *r)
         daemon__reload_free(r);
         return;
     }
-    struct alert_ruleset *rules = r->rules;
+    struct alert_ruleset *rules = r->rules, *dmarc = NULL;
     struct alert_routes *routes = r->routes;
+    if (alert_dmarc_pick(rules, &dmarc) != MP_OK) {
+        mp_error("reload_failed err=\"out of memory\"");
+        daemon__reload_free(r);
+        return;
+    }
+    mp_dmarc_rules_reload(d->dmarc_rules, dmarc); /* taken (freed without a runner) */
     r->rules = NULL; /* the evaluator's from here, taken or freed */
     r->routes = NULL;
     if (alert_eval_reload(d->eval, rules, r->rcv, nc->n_receivers, routes) != MP_OK) {
@@ -445,6 +462,8 @@ static void daemon__stop(struct daemon *d)
     mp_auth_destroy(d->auth);
     mp_gate_stop(d->gate); /* before the evaluator it reads */
     mp_dnsbl_stop(d->dnsbl); /* before the evaluator it tells */
+    mp_dmarc_rules_stop(d->dmarc_rules); /* likewise; after the API that wakes it */
+    alert_ruleset_free(d->dmarc_set);
     ingest_stop(d->ingest);   /* drains frames already queued */
     alert_eval_stop(d->eval); /* last pass over what was counted */
     alert_sender_stop(d->sender, 3000);
@@ -552,6 +571,15 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                             err, errlen)) != MP_OK ||
         (rc = mp_dnsbl_start(&d->cfg->dnsbl, d->eval, &d->dnsbl, err, errlen)) != MP_OK)
         return rc;
+    if (d->store) {
+        struct alert_ruleset *set = d->dmarc_set;
+        d->dmarc_set = NULL; /* the runner's, taken or freed */
+        if ((rc = mp_dmarc_rules_start(d->store, d->cfg, d->eval, set, &d->dmarc_rules)) !=
+            MP_OK) {
+            snprintf(err, errlen, "cannot start the DMARC rules: %s", mp_strerror(rc));
+            return rc;
+        }
+    }
     d->api = (struct mp_metrics_sources){.table = d->table,
                                          .ingest = d->ingest,
                                          .journal = d->journal,
@@ -563,6 +591,7 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                          .astore = d->astore,
                                          .data_dir = d->cfg->data_dir,
                                          .dnsbl = d->dnsbl,
+                                         .dmarc_rules = d->dmarc_rules,
                                          .silences = d->silences, .gate = d->gate, .cfg = d->cfg};
     if (d->cfg->http_listen && (rc = mp_auth_create(&d->cfg->http_auth, &d->auth)) != MP_OK)
         return rc;

@@ -383,7 +383,7 @@ int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
                                     src->data_dir ? seen : NULL, &api->adapters, err, errlen)
                : MP_OK;
         if (rc == MP_OK && src->store)
-            rc = mp_dmarc_create(src->store, c, &api->dmarc);
+            rc = mp_dmarc_create(src->store, c, src->dmarc_rules, &api->dmarc);
         if (rc == MP_OK)
             rc = mp_http_start_opts(listen, api__routes, MP_ARRAY_LEN(api__routes), api, opts,
                                 &api->http, err, errlen);

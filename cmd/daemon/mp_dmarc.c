@@ -25,6 +25,7 @@ static const char *const dm_reasons[DM_NREASONS] = {"envelope", "xml", "report",
 struct mp_dmarc {
     struct eng_dmarc *d;
     const struct mp_config *cfg;
+    struct mp_dmarc_rules *rules; /* borrowed; NULL: no DMARC rules run */
     /* One report read at a time: libxml2's tree of a report takes about
      * 20 times the XML's size (a 32 MiB report some 600 MB), and reports
      * come a few a day per domain, so waiting costs nothing. */
@@ -32,12 +33,14 @@ struct mp_dmarc {
     mp_atomic_u64 counted, duplicate, refused[DM_NREASONS];
 };
 
-int mp_dmarc_create(struct eng_store *s, const struct mp_config *cfg, struct mp_dmarc **out)
+int mp_dmarc_create(struct eng_store *s, const struct mp_config *cfg,
+                    struct mp_dmarc_rules *rules, struct mp_dmarc **out)
 {
     struct mp_dmarc *m = calloc(1, sizeof(*m));
     if (!m)
         return MP_ERR_NOMEM;
     m->cfg = cfg;
+    m->rules = rules;
     pthread_mutex_init(&m->parse_mu, NULL);
     int rc = ingest_dmarc_init();
     if (rc == MP_OK)
@@ -186,6 +189,8 @@ void mp_dmarc_post(struct mp_dmarc *m, const char *only, const struct mp_http_re
                     "messages=%llu",
                     rc == MP_OK ? "counted" : "duplicate", tenant, MP_LOG_Q(r.org_name),
                     MP_LOG_Q(r.report_id), r.n, (unsigned long long)messages);
+            if (rc == MP_OK)
+                mp_dmarc_rules_report(m->rules, tenant);
             dm__answer(&r, tenant, rc == ENG_DMARC_DUP, messages, out);
         } else if (rc == MP_ERR_NOMEM) {
             mp_http_error(out, 500, "out of memory");

@@ -38,6 +38,9 @@
  * Per tenant (mp_dmarc_scrape): mailpulse_tenant_dmarc_<count>_total
  * {tenant,domain,provider}, the sums over the kept days.
  *
+ * A counted report has its tenant's DMARC rules evaluated (mp_dmarc_rules.h);
+ * a duplicate changes nothing, so it is not.
+ *
  * Threads: the handlers run on the HTTP threads, several at once; the
  * counters are atomics, the counts eng_dmarc's. Reports are read one at a
  * time (a mutex): libxml2's tree costs about 20x the XML's size. Ownership: the store and
@@ -53,6 +56,7 @@
 #include "mp_buf.h"
 #include "mp_config.h"
 #include "mp_http.h"
+#include "mp_dmarc_rules.h"
 
 #define MP_DMARC_ROUTE "/v1/dmarc"
 #define MP_DMARC_STATS_ROUTE "dmarc" /* the last segment under /v1/tenants/{t}/ */
@@ -61,7 +65,9 @@
 
 struct mp_dmarc;
 
-int mp_dmarc_create(struct eng_store *s, const struct mp_config *cfg, struct mp_dmarc **out);
+/* rules: told of each report counted (mp_dmarc_rules.h), borrowed; NULL: none. */
+int mp_dmarc_create(struct eng_store *s, const struct mp_config *cfg,
+                    struct mp_dmarc_rules *rules, struct mp_dmarc **out);
 void mp_dmarc_destroy(struct mp_dmarc *m);
 
 /* POST /v1/dmarc; `only` is the token's tenant (NULL: admin or no tokens). */

@@ -63,6 +63,8 @@ void mp_metrics_flush_record(struct mp_metrics_flush *f, size_t entries, int64_t
 /* The parts of a running daemon the figures come from; borrowed, and they
  * must outlive every reader (the HTTP server stops first). */
 struct mp_config;
+struct mp_dmarc_rules;
+
 struct mp_metrics_sources {
     struct eng_table *table;
     struct ingest *ingest;
@@ -80,6 +82,7 @@ struct mp_metrics_sources {
     struct alert_silences *silences;
     struct mp_gate *gate; /* the send gate (mp_gate.h); NULL: /v1/gate answers 503 */
     struct mp_dnsbl *dnsbl; /* the blocklist checker (mp_dnsbl.h); NULL: its figures are 0 */
+    struct mp_dmarc_rules *dmarc_rules; /* the DMARC rules (mp_dmarc_rules.h); NULL: none */
     /* The config, for the adapters (mp_adapters.h); NULL: none. */
     const struct mp_config *cfg;
 };
