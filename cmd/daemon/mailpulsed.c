@@ -32,6 +32,7 @@
 #include <zmq.h>
 #include <curl/curl.h>
 
+#include "alert_dmarc.h"
 #include "alert_eval.h"
 #include "alert_rule.h"
 #include "alert_rules_file.h"
@@ -42,11 +43,11 @@
 #include "ingest_validate.h"
 #include "ingest_worker.h"
 #include "mp.h"
+#include "mp_alert_conf.h"
 #include "mp_api.h"
 #include "mp_config.h"
-#include "mp_dnsbl.h"
 #include "mp_dmarc_rules.h"
-#include "alert_dmarc.h"
+#include "mp_dnsbl.h"
 #include "mp_http.h"
 #include "mp_log.h"
 #include "mp_metrics.h"
@@ -111,78 +112,6 @@ static int daemon__data_dir(struct daemon *d, char *err, size_t errlen)
     return MP_OK;
 }
 
-/* Receivers as the alert side takes them; strings borrowed from `c`. */
-static struct alert_receiver *daemon__receivers(const struct mp_config *c)
-{
-    struct alert_receiver *r = calloc(c->n_receivers ? c->n_receivers : 1, sizeof(*r));
-    if (!r)
-        return NULL;
-    for (size_t i = 0; i < c->n_receivers; i++) {
-        r[i].name = c->receivers[i].name;
-        r[i].url = c->receivers[i].url;
-        r[i].secret = c->receivers[i].secret;
-        r[i].type = c->receivers[i].type == MP_RECEIVER_SLACK       ? ALERT_RECEIVER_SLACK
-                    : c->receivers[i].type == MP_RECEIVER_PAGERDUTY ? ALERT_RECEIVER_PAGERDUTY
-                    : c->receivers[i].type == MP_RECEIVER_EMAIL     ? ALERT_RECEIVER_EMAIL
-                                                                    : ALERT_RECEIVER_WEBHOOK;
-        r[i].channel = c->receivers[i].channel;
-        r[i].username = c->receivers[i].username;
-        r[i].icon_emoji = c->receivers[i].icon_emoji;
-        r[i].routing_key = c->receivers[i].routing_key;
-        r[i].mail_from = c->receivers[i].mail_from;
-        r[i].mail_to = c->receivers[i].mail_to;
-        r[i].auth_username = c->receivers[i].auth_username;
-        r[i].auth_password = c->receivers[i].auth_password;
-        r[i].tls = c->receivers[i].tls; /* same numbers as enum alert_email_tls */
-    }
-    return r;
-}
-
-/* One route entry with matchers (the list form of a route) of `tenant` (NULL: the default). */
-static int daemon__route_entry(struct alert_routes *routes, const char *tenant,
-                               const struct mp_route_entry_conf *en)
-{
-    struct alert_route_matcher m[MP_ROUTE_MATCHERS_MAX];
-    for (size_t x = 0; x < en->nm; x++)
-        m[x] = (struct alert_route_matcher){.label = en->label[x], .value = en->value[x]};
-    return alert_routes_add_entry(routes, tenant, m, en->nm, en->receivers, en->n, en->cont);
-}
-
-static int daemon__alert_routes(const struct mp_config *c, struct alert_routes **out)
-{
-    struct alert_routes *routes = NULL;
-    int rc = alert_routes_create(&routes);
-    if (rc == MP_OK)
-        rc = alert_routes_set_default(routes, c->default_route, c->n_default_route);
-    for (size_t i = 0; rc == MP_OK && i < c->n_default_entries; i++)
-        rc = daemon__route_entry(routes, NULL, &c->default_entries[i]);
-    for (size_t i = 0; rc == MP_OK && i < c->n_routes; i++) {
-        const struct mp_route_conf *r = &c->routes[i];
-        rc = alert_routes_add(routes, r->tenant, r->receivers, r->n);
-        for (size_t j = 0; rc == MP_OK && j < r->n_entries; j++)
-            rc = daemon__route_entry(routes, r->tenant, &r->entries[j]);
-    }
-    if (rc != MP_OK) {
-        alert_routes_destroy(routes);
-        return rc;
-    }
-    *out = routes;
-    return MP_OK;
-}
-
-/* The rules file of `c`, or the defaults without one. */
-static int daemon__rules(const struct mp_config *c, struct alert_ruleset **out, char *err,
-                         size_t errlen)
-{
-    if (!c->rules_path) {
-        int rc = alert_ruleset_defaults(out);
-        if (rc != MP_OK)
-            snprintf(err, errlen, "cannot build the default rules: %s", mp_strerror(rc));
-        return rc;
-    }
-    return alert_rules_load(c->rules_path, out, err, errlen);
-}
-
 /* Silences commit through the sender, which serializes the commits to the
  * alerts store it shares with the evaluator (alert_silence.h). */
 static int daemon__silence_commit(void *arg, struct eng_store_batch *b)
@@ -195,10 +124,10 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
     const struct mp_config *c = d->cfg;
     struct alert_ruleset *rules = NULL;
     struct alert_routes *routes = NULL;
-    int rc = daemon__rules(c, &rules, err, errlen);
+    int rc = mp_alert_conf_rules(c, &rules, err, errlen);
     if (rc != MP_OK)
         return rc;
-    if (!(d->receivers = daemon__receivers(c)) || (rc = daemon__alert_routes(c, &routes)) != MP_OK) {
+    if (!(d->receivers = mp_alert_conf_receivers(c)) || (rc = mp_alert_conf_routes(c, &routes)) != MP_OK) {
         alert_ruleset_free(rules);
         snprintf(err, errlen, "cannot start alerting: out of memory");
         return MP_ERR_NOMEM;
@@ -289,13 +218,13 @@ static struct daemon_reload *daemon__reload_build(const char *config_path)
         return NULL;
     }
     if (mp_config_load(config_path, &r->nc, err, sizeof(err)) != MP_OK ||
-        daemon__rules(r->nc, &r->rules, err, sizeof(err)) != MP_OK) {
+        mp_alert_conf_rules(r->nc, &r->rules, err, sizeof(err)) != MP_OK) {
         mp_error("reload_refused err=%s kept=\"the rules, receivers and routes in use\"",
                  MP_LOG_Q(err));
         daemon__reload_free(r);
         return NULL;
     }
-    if (!(r->rcv = daemon__receivers(r->nc)) || daemon__alert_routes(r->nc, &r->routes) != MP_OK) {
+    if (!(r->rcv = mp_alert_conf_receivers(r->nc)) || mp_alert_conf_routes(r->nc, &r->routes) != MP_OK) {
         mp_error("reload_failed err=\"out of memory\"");
         daemon__reload_free(r);
         return NULL;
@@ -706,7 +635,7 @@ static int daemon__check(struct daemon *d, const char *config)
 {
     char err[1024] = "";
     struct alert_ruleset *rules = NULL;
-    int ok = daemon__rules(d->cfg, &rules, err, sizeof(err)) == MP_OK;
+    int ok = mp_alert_conf_rules(d->cfg, &rules, err, sizeof(err)) == MP_OK;
     if (ok)
         printf("%s: ok (%zu rules%s%s)\n", config, alert_ruleset_count(rules),
                d->cfg->rules_path ? " from " : ", the defaults",
