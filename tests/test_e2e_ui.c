@@ -17,6 +17,11 @@
  * hold exactly the counts sent, the threshold lines drawn), a silence made
  * from the alert's button, and acme's token kept out of beta. The silence
  * it made must then be in /api/v2/silences, pinned to acme and the mailbox.
+ * Before the browser, a DMARC aggregate report dated yesterday (200
+ * messages from google.com for acme.example, 10 failing DMARC, DKIM and
+ * SPF) is POSTed: the overview's authentication panel must show that row,
+ * its 5% DMARC failures at the dmarc_fail_rate rule's critical line, and
+ * the blocklist panel no listing.
  * The script's figures (overview and chart times) are printed; screenshots
  * go to $MP_ARTEFACTS_DIR/ui (the Makefile sets it under the build dir),
  * else to the case's temp dir.
@@ -38,6 +43,8 @@
 #include "check_main.h"
 #include "e2e_suite.h"
 #include "eng_types.h"
+#include "mp_buf.h"
+#include "unit_util.h"
 
 #define COUNT_MS 30000
 #define ALERT_MS 15000
@@ -224,12 +231,43 @@ static void silence_listed(const char *id)
     free(body);
 }
 
+/* One report for acme.example (dmarc.tenant: acme), dated yesterday. */
+static void post_dmarc(void)
+{
+    long long day = (mp_now_ms() / DAY_MS - 1) * 86400;
+    char xml[4096], url[128], ans[512];
+    const char *rec = "<record><row><source_ip>192.0.2.%d</source_ip><count>%d</count>"
+                      "<policy_evaluated><disposition>none</disposition><dkim>%s</dkim>"
+                      "<spf>%s</spf></policy_evaluated></row><identifiers><header_from>"
+                      "acme.example</header_from></identifiers><auth_results><dkim><domain>"
+                      "acme.example</domain><result>%s</result></dkim><spf><domain>"
+                      "acme.example</domain><result>%s</result></spf></auth_results></record>";
+    char r1[1024], r2[1024];
+    snprintf(r1, sizeof(r1), rec, 10, 190, "pass", "pass", "pass", "pass");
+    snprintf(r2, sizeof(r2), rec, 66, 10, "fail", "fail", "fail", "fail");
+    snprintf(xml, sizeof(xml),
+             "<?xml version=\"1.0\"?><feedback><report_metadata><org_name>google.com</org_name>"
+             "<email>noreply-dmarc-support@google.com</email><report_id>ui-1</report_id>"
+             "<date_range><begin>%lld</begin><end>%lld</end></date_range></report_metadata>"
+             "<policy_published><domain>acme.example</domain><p>none</p></policy_published>"
+             "%s%s</feedback>", day, day + 86399, r1, r2);
+    snprintf(url, sizeof(url), "%s/v1/dmarc", W.base);
+    struct unit_answer a;
+    unit_http("POST", url, xml, strlen(xml), "Authorization: Bearer " AUTH_TOKEN_ADMIN, 30000, &a);
+    snprintf(ans, sizeof(ans), "%s", a.body.p ? a.body.p : "");
+    mp_buf_free(&a.body);
+    must(a.status == 200 && strstr(ans, "\"status\":\"counted\""), "POST /v1/dmarc: %ld %s",
+         a.status, ans);
+}
+
 START_TEST(team_a)
 {
     /* beta's own bounce_rate lines: /v1/rules answers each tenant its own. */
     ew_rules_example(&W, "overrides:\n  - {tenant: beta, rule: bounce_rate, warning: 3%, critical: 6%}\n");
-    ew_start_daemon(&W, (struct e2e_daemon_conf){
+    ew_write_config(&W, (struct e2e_daemon_conf){
                             .rules = W.rules, .http_extra = "  metrics_open: true\n" AUTH_TOKENS_YAML});
+    ew_append_config(&W, "dmarc:\n  tenant: acme\n");
+    ew_spawn_daemon(&W);
     /* Days are UTC days back from now: do not straddle midnight. */
     int64_t to_midnight = DAY_MS - mp_now_ms() % DAY_MS;
     if (to_midnight < 120000)
@@ -242,6 +280,7 @@ START_TEST(team_a)
     must(mailbox_firing(), "bounce_rate never fired for " MB);
     static_files();
     rules_per_tenant();
+    post_dmarc();
 
     char outdir[E2E_PATH_MAX + 8];
     const char *art = getenv("MP_ARTEFACTS_DIR");

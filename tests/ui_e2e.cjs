@@ -14,7 +14,9 @@
 // the key's 1h and 35d charts (their points hold exactly the counts sent,
 // the warning and critical lines are drawn, critical above warning); a
 // silence made from the alert's button (listed, and the alert marked
-// silenced); acme's token kept out of beta.
+// silenced); the authentication panel (the posted DMARC report's row, its
+// rates, the critical mark) and the blocklist panel; acme's token kept out
+// of beta.
 // It prints one JSON line of figures on stdout ({"ok":true,...}) and exits
 // 0, or prints the failed check on stderr and exits 1.
 'use strict';
@@ -100,6 +102,18 @@ async function main() {
     const worst = await page.$eval('section.scope[data-scope="mailbox"] tr.row', (e) => ({ ...e.dataset }));
     check(worst.key === mailbox && worst.state === 'critical', `worst mailbox first: ${JSON.stringify(worst)}`);
     await page.screenshot({ path: path.join(out, 'ui-overview.png'), fullPage: false });
+
+    // The DMARC report the C side posted: 200 messages, 10 failing.
+    const authRow = '#auth tr.dmarc-row[data-domain="acme.example"][data-provider="google"]';
+    const auth = await page.$eval(authRow, (e) => ({ ...e.dataset }));
+    check(Number(auth.messages) === 200 && Math.abs(Number(auth.dmarcFailRate) - 0.05) < 1e-9 &&
+      Math.abs(Number(auth.dkimFailRate) - 0.05) < 1e-9, `DMARC row: ${JSON.stringify(auth)}`);
+    const cells = await page.$$eval(authRow + ' td', (tds) => tds.map((t) => t.className + ':' + t.textContent));
+    check(cells[3] === 'num st-critical:5.00%', `DMARC fail cell at the critical line: ${cells[3]}`);
+    check(cells[4] === 'num st-warning:5.00%', `DKIM fail cell at the warning line: ${cells[4]}`);
+    check(await page.$eval('#blocklists', (e) => e.dataset.count) === '0', 'no listing shown');
+    figures.dmarc_rows = Number(await page.$eval('#auth', (e) => e.dataset.count));
+    await (await page.$('#auth')).screenshot({ path: path.join(out, 'ui-auth.png') });
 
     await chart(page, '1h', sum1h, figures);
     await chart(page, '35d', sum35, figures);

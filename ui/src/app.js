@@ -26,6 +26,7 @@ const RANGES = {
   '35d': { step: '1d', back: null }, // as far back as the daily step reaches
 };
 const GROUP_LIMIT = 1000; // stats groups per scope
+const DMARC_DAYS = 30;    // the authentication panel's days (reports come a day late)
 const ROWS_SHOWN = 50;    // overview rows per scope, worst first
 
 const main = document.getElementById('main');
@@ -229,11 +230,12 @@ async function overview(tenant) {
           wanted.set(k, api(`/v1/tenants/${enc(tenant)}/stats?${q}`).catch((e) => e));
         }
       }
-    const [alerts, silences, pauses, am] = await Promise.all([
+    const [alerts, silences, pauses, am, dmarc] = await Promise.all([
       api('/v1/alerts?tenant=' + enc(tenant)).catch((e) => e),
       api('/api/v2/silences').catch((e) => e),
       api('/v1/gate/pauses?tenant=' + enc(tenant)).catch((e) => e),
       api('/api/v2/alerts?filter=' + enc(`tenant="${tenant}"`)).catch(() => []),
+      api(`/v1/tenants/${enc(tenant)}/dmarc?days=${DMARC_DAYS}`).catch((e) => e),
     ]);
     // which alerts a silence mutes: the Alertmanager view says, by fingerprint
     const muted = new Set(am.filter((a) => a.status && a.status.state === 'suppressed').map((a) => a.fingerprint));
@@ -249,6 +251,8 @@ async function overview(tenant) {
     kids.push(silencesSection(tenant, silences));
     for (const [scope, title] of SCOPES) kids.push(scopeSection(tenant, scope, title, rules, stats));
     kids.push(pausesSection(pauses));
+    kids.push(authSection(dmarc, rules));
+    kids.push(blocklistSection(alerts));
     root.replaceChildren(...kids.filter(Boolean));
     if (!root.isConnected) main.replaceChildren(root);
   };
@@ -349,6 +353,55 @@ function pausesSection(p) {
     list.length ? h('table', {}, h('tr', {}, h('th', {}, 'scope'), h('th', {}, 'key'), h('th', {}, 'alert'), h('th', {}, 'state'), h('th', {}, 'since'), h('th', {}, 'lifts at')),
       list.map((x) => h('tr', {}, h('td', {}, x.scope), h('td', { class: 'key' }, x.mailbox || x.recipient_domain || x.provider || x.tenant),
         h('td', {}, `${x.alertname} (${x.severity})`), h('td', {}, x.state), h('td', {}, x.since), h('td', {}, x.lifts_at || '–')))) : h('p', { class: 'muted' }, 'none'));
+}
+
+// ---- authentication and blocklists ------------------------------------------
+// DMARC aggregate reports per header-from domain and reporting provider
+// (GET /v1/tenants/T/dmarc), each failure rate beside the DMARC rules' lines
+// (kind dmarc_rate in /v1/rules: dmarc_fail_rate, dkim_fail_rate, spf_fail_rate).
+const AUTH_RATES = [['dmarc_fail', 'dmarc_fail_rate', 'DMARC fail'], ['dkim_fail', 'dkim_fail_rate', 'DKIM fail'],
+  ['spf_fail', 'spf_fail_rate', 'SPF fail']];
+
+function authLevel(rule, value, messages) {
+  if (!rule || value === null || value === undefined) return 'ok';
+  if (messages < (rule.min_volume || 0)) return 'low';
+  if (rule.critical !== null && value >= rule.critical) return 'critical';
+  if (rule.warning !== null && value >= rule.warning) return 'warning';
+  return 'ok';
+}
+
+function authSection(d, rules) {
+  const title = h('h2', {}, `Authentication (DMARC reports, last ${DMARC_DAYS} days)`);
+  if (d instanceof Error) return h('section', { id: 'auth' }, title, h('p', { class: d.status === 503 ? 'muted' : 'error' }, d.status === 503 ? 'DMARC intake needs the store' : d.message));
+  const byCount = new Map(rules.filter((r) => r.kind === 'dmarc_rate').map((r) => [r.count, r]));
+  const list = (d.domains || []).slice().sort((a, b) => (b.dmarc_fail_rate || 0) - (a.dmarc_fail_rate || 0) || b.messages - a.messages);
+  if (!list.length) return h('section', { id: 'auth', dataset: { count: '0' } }, title, h('p', { class: 'muted' }, 'no DMARC aggregate reports counted (see the README, DMARC intake)'));
+  return h('section', { id: 'auth', dataset: { count: String(list.length) } }, title,
+    h('table', {}, h('tr', {}, h('th', {}, 'header-from domain'), h('th', {}, 'reporter'), h('th', { class: 'num' }, 'messages'),
+      AUTH_RATES.map(([, , t]) => h('th', { class: 'num' }, t)), h('th', { class: 'num' }, 'rejected')),
+    list.map((x) => h('tr', { class: 'dmarc-row', dataset: { domain: x.domain, provider: x.provider, messages: String(x.messages),
+      dmarcFailRate: String(x.dmarc_fail_rate), dkimFailRate: String(x.dkim_fail_rate), spfFailRate: String(x.spf_fail_rate) } },
+      h('td', { class: 'key' }, x.domain), h('td', {}, x.provider), h('td', { class: 'num' }, String(x.messages)),
+      AUTH_RATES.map(([count, field]) => {
+        const rule = byCount.get(count);
+        const st = authLevel(rule, x[field], x.messages);
+        return h('td', { class: 'num st-' + st, title: rule ? `warning ${pct(rule.warning)}, critical ${pct(rule.critical)}` : null }, pct(x[field]));
+      }),
+      h('td', { class: 'num' }, String(x.disposition_reject || 0))))));
+}
+
+// Listings are the `blocklisted` alerts (the checker's, README "Blocklists");
+// the watched addresses themselves live in the daemon's config, not the API.
+function blocklistSection(alerts) {
+  const title = h('h2', {}, 'Blocklists');
+  if (alerts instanceof Error) return h('section', { id: 'blocklists' }, title, h('p', { class: 'error' }, alerts.message));
+  const list = (alerts.alerts || []).filter((a) => a.labels.alertname === 'blocklisted');
+  return h('section', { id: 'blocklists', dataset: { count: String(list.length) } }, title,
+    list.length ? h('table', {}, h('tr', {}, h('th', {}, 'listed'), h('th', {}, 'zone'), h('th', {}, 'code'), h('th', {}, 'meaning'), h('th', {}, 'since')),
+      list.map((a) => h('tr', { class: 'listing', dataset: { target: a.labels.ip || a.labels.domain, zone: a.labels.zone } },
+        h('td', { class: 'key sev-critical' }, a.labels.ip || a.labels.domain), h('td', {}, a.labels.zone),
+        h('td', {}, a.annotations.return_code || ''), h('td', {}, a.annotations.meaning || a.annotations.txt || ''),
+        h('td', {}, a.startsAt)))) : h('p', { class: 'muted' }, 'no watched IP or domain is listed now'));
 }
 
 // ---- one key ----------------------------------------------------------------
