@@ -101,6 +101,13 @@ async function main() {
     figures.mailbox_rows = Number(await page.$eval('section.scope[data-scope="mailbox"]', (e) => e.dataset.rows));
     const worst = await page.$eval('section.scope[data-scope="mailbox"] tr.row', (e) => ({ ...e.dataset }));
     check(worst.key === mailbox && worst.state === 'critical', `worst mailbox first: ${JSON.stringify(worst)}`);
+    // The worst mailbox's sparkline: 24 hourly points holding its bounces of now.
+    const sparkSel = 'section.scope[data-scope="mailbox"] tr.row svg.spark[data-drawn="1"]';
+    await page.waitForSelector(sparkSel, { timeout: T });
+    const sp = await page.$eval(sparkSel, (e) => ({ ...e.dataset, n: e.querySelectorAll('polyline').length }));
+    check(Number(sp.points) >= 23 && Number(sp.points) <= 25 && sp.n === 1, `sparkline points: ${JSON.stringify(sp)}`);
+    check(Number(sp.sumNum) >= sum1h[1] && Number(sp.sumDen) >= sum1h[0], `sparkline holds the last hour: ${JSON.stringify(sp)}`);
+    figures.sparklines = await page.$$eval('svg.spark[data-drawn="1"]', (l) => l.length);
     await page.screenshot({ path: path.join(out, 'ui-overview.png'), fullPage: false });
 
     // The DMARC report the C side posted: 200 messages, 10 failing.

@@ -26,6 +26,8 @@ const RANGES = {
   '35d': { step: '1d', back: null }, // as far back as the daily step reaches
 };
 const GROUP_LIMIT = 1000; // stats groups per scope
+const SPARK_ROWS = 10;      // overview rows a scope with a 24h sparkline (one series call each)
+const SPARK_TTL_MS = 60000; // a sparkline's series is asked again after this
 const DMARC_DAYS = 30;    // the authentication panel's days (reports come a day late)
 const ROWS_SHOWN = 50;    // overview rows per scope, worst first
 
@@ -281,12 +283,13 @@ function scopeSection(tenant, scope, title, rules, stats) {
   const shown = rows.slice(0, ROWS_SHOWN);
   return h('section', { class: 'scope', dataset: { scope, rows: String(rows.length) } },
     h('h2', {}, title, ' ', h('span', { class: 'muted' }, `(${total} keys${truncated ? ', the ' + GROUP_LIMIT + ' most sent' : ''}; worst first${rows.length > ROWS_SHOWN ? ', top ' + ROWS_SHOWN + ' rows' : ''})`)),
-    h('table', {}, h('tr', {}, h('th', {}, 'key'), h('th', {}, 'rule'), h('th', {}, 'window'), h('th', { class: 'num' }, 'rate'),
+    h('table', {}, h('tr', {}, h('th', {}, 'key'), h('th', {}, 'rule'), h('th', {}, 'window'), h('th', { class: 'num' }, 'rate'), h('th', {}, 'last 24h'),
       h('th', { class: 'num' }, 'warning'), h('th', { class: 'num' }, 'critical'), h('th', { class: 'num' }, 'volume'), h('th', {}, 'state')),
     shown.map((x) => h('tr', { class: 'row', dataset: { key: x.key, rule: x.rule.name, state: x.j.st } },
       h('td', { class: 'key' }, h('a', { href: `#/t/${enc(tenant)}/k/${scope}/${scope === 'tenant' ? enc(tenant) : enc(x.key)}` }, x.key)),
       h('td', {}, x.rule.name), h('td', {}, x.w + (x.w !== x.rule.window ? ` (rule: ${x.rule.window})` : '')),
-      h('td', { class: 'num' }, pct(x.j.value)), h('td', { class: 'num' }, pct(x.rule.warning)), h('td', { class: 'num' }, pct(x.rule.critical)),
+      h('td', { class: 'num' }, pct(x.j.value)), h('td', {}, shown.indexOf(x) < SPARK_ROWS ? spark(tenant, scope, x.key, x.rule) : null),
+      h('td', { class: 'num' }, pct(x.rule.warning)), h('td', { class: 'num' }, pct(x.rule.critical)),
       h('td', { class: 'num' }, `${x.j.den} ${x.rule.denominator.join('+')}`),
       h('td', { class: 'st-' + x.j.st }, x.j.st === 'low' ? `under ${x.rule.min_volume}` : x.j.st)))));
 }
@@ -295,6 +298,16 @@ function alertKey(a) {
   if (a.labels.mailbox && a.labels.provider) return ['mailbox_provider', `${a.labels.mailbox}/${a.labels.provider}`];
   for (const s of ['mailbox', 'recipient_domain', 'provider', 'campaign']) if (a.labels[s]) return [s, a.labels[s]];
   return ['tenant', a.labels.tenant];
+}
+
+// What an alert is about, in words: its key, or the labels of an alert
+// raised outside the counters (DMARC: domain and reporter; blocklists).
+function alertWhere(a, scope, name) {
+  const l = a.labels;
+  if (l.domain && l.reporter) return `domain ${l.domain}, reporter ${l.reporter}`;
+  if (l.zone) return `${l.ip ? 'ip ' + l.ip : 'domain ' + l.domain} on ${l.zone}`;
+  if (l.domain) return `domain ${l.domain}`;
+  return scope === 'tenant' ? 'tenant' : `${scope} ${name}`;
 }
 
 function alertsSection(tenant, alerts) {
@@ -308,7 +321,7 @@ function alertsSection(tenant, alerts) {
       return h('tr', { class: 'alert', dataset: { alertname: a.labels.alertname, status: a.status, key: name, scope, silenced: a.silenced ? '1' : '0' } },
         h('td', {}, a.labels.alertname), h('td', { class: 'sev-' + a.labels.severity }, a.labels.severity),
         h('td', {}, a.status, a.silenced ? h('span', { class: 'pill' }, ' silenced') : null),
-        h('td', { class: 'key' }, h('a', { href: `#/t/${enc(tenant)}/k/${scope}/${enc(name)}` }, scope === 'tenant' ? 'tenant' : `${scope} ${name}`)),
+        h('td', { class: 'key' }, h('a', { href: `#/t/${enc(tenant)}/k/${scope}/${enc(name)}` }, alertWhere(a, scope, name))),
         h('td', { class: 'num' }, a.annotations.value), h('td', { class: 'num' }, a.annotations.threshold), h('td', {}, a.startsAt),
         h('td', {}, h('button', { class: 'silence', onclick: () => silenceAlert(a) }, 'silence 2h')));
     })) : h('p', { class: 'muted' }, 'none'));
@@ -353,6 +366,62 @@ function pausesSection(p) {
     list.length ? h('table', {}, h('tr', {}, h('th', {}, 'scope'), h('th', {}, 'key'), h('th', {}, 'alert'), h('th', {}, 'state'), h('th', {}, 'since'), h('th', {}, 'lifts at')),
       list.map((x) => h('tr', {}, h('td', {}, x.scope), h('td', { class: 'key' }, x.mailbox || x.recipient_domain || x.provider || x.tenant),
         h('td', {}, `${x.alertname} (${x.severity})`), h('td', {}, x.state), h('td', {}, x.since), h('td', {}, x.lifts_at || '–')))) : h('p', { class: 'muted' }, 'none'));
+}
+
+// ---- sparklines ----------------------------------------------------------------
+// The rule's rate per hour over the last 24 hours (the series API, cached
+// SPARK_TTL_MS per key), its warning line dashed. Drawn into the cell once
+// the answer is in; data-* say what it holds (for people and the test).
+const sparkCache = new Map();
+function sparkSeries(tenant, scope, key) {
+  const k = `${token()}|${tenant}|${scope}|${key}`;
+  const c = sparkCache.get(k);
+  if (c && performance.now() - c.at < SPARK_TTL_MS) return c.p;
+  let q = `step=1h&from=${Math.floor(Date.now() / 1000) - 23 * 3600}`;
+  if (scope !== 'tenant') q += `&scope=${enc(scope)}&name=${enc(key)}`;
+  const p = api(`/v1/tenants/${enc(tenant)}/series?${q}`).catch((e) => e);
+  sparkCache.set(k, { at: performance.now(), p });
+  return p;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function spark(tenant, scope, key, rule) {
+  const W = 120, H = 22;
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'spark');
+  svg.setAttribute('width', W);
+  svg.setAttribute('height', H);
+  sparkSeries(tenant, scope, key).then((s) => {
+    if (s instanceof Error || !s.points) { svg.dataset.points = '0'; return; }
+    const pts = s.points.map((p) => {
+      const den = sum(p.counts, rule.denominator), num = sum(p.counts, rule.numerator);
+      return { num, den, rate: den ? num / den : null };
+    });
+    const top = Math.max(rule.critical || 0, ...pts.map((p) => p.rate || 0), 1e-6) * 1.1;
+    const x = (i) => (pts.length > 1 ? (i * (W - 2)) / (pts.length - 1) + 1 : W / 2);
+    const y = (v) => H - 1 - (v / top) * (H - 2);
+    const line = document.createElementNS(SVG, 'polyline');
+    line.setAttribute('points', pts.map((p, i) => (p.rate === null ? null : `${x(i).toFixed(1)},${y(p.rate).toFixed(1)}`)).filter(Boolean).join(' '));
+    line.setAttribute('class', 'spark-rate');
+    svg.append(line);
+    pts.forEach((p, i) => { // a dot per hour with mail: one alone draws no line
+      if (p.rate === null) return;
+      const c = document.createElementNS(SVG, 'circle');
+      c.setAttribute('cx', x(i).toFixed(1)); c.setAttribute('cy', y(p.rate).toFixed(1)); c.setAttribute('r', '1.6');
+      c.setAttribute('class', 'spark-dot');
+      svg.append(c);
+    });
+    if (rule.warning !== null) {
+      const w = document.createElementNS(SVG, 'line');
+      w.setAttribute('x1', 0); w.setAttribute('x2', W);
+      w.setAttribute('y1', y(rule.warning).toFixed(1)); w.setAttribute('y2', y(rule.warning).toFixed(1));
+      w.setAttribute('class', 'spark-warn');
+      svg.append(w);
+    }
+    Object.assign(svg.dataset, { points: String(pts.length), sumNum: String(pts.reduce((a, p) => a + p.num, 0)),
+      sumDen: String(pts.reduce((a, p) => a + p.den, 0)), drawn: '1' });
+  });
+  return svg;
 }
 
 // ---- authentication and blocklists ------------------------------------------
