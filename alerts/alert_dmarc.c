@@ -28,12 +28,7 @@ void alert_dmarc_eval(const struct alert_rule *r, const uint64_t c[ENG_DMARC_NCO
         out->enough = n >= r->min_volume;
         out->value_ppb = n > UINT64_MAX / ALERT_PPB ? UINT64_MAX : n * ALERT_PPB;
     }
-    if (!out->enough)
-        return;
-    if (r->critical_ppb && out->value_ppb >= r->critical_ppb)
-        out->severity = ALERT_SEV_CRITICAL;
-    else if (r->warning_ppb && out->value_ppb >= r->warning_ppb)
-        out->severity = ALERT_SEV_WARNING;
+    alert_rule_level(r, out);
 }
 
 int alert_dmarc_next(const struct alert_rule *r, int prev, const struct alert_value *v)

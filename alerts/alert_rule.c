@@ -226,12 +226,17 @@ void alert_rule_eval(const struct alert_rule *r, struct alert_sums *s, struct al
     case ALERT_KIND_RAMP: rule__ramp(r, s, out); break;
     default: return;
     }
-    if (!out->enough)
+    alert_rule_level(r, out);
+}
+
+void alert_rule_level(const struct alert_rule *r, struct alert_value *v)
+{
+    if (!v->enough)
         return;
-    if (r->critical_ppb && out->value_ppb >= r->critical_ppb)
-        out->severity = ALERT_SEV_CRITICAL;
-    else if (r->warning_ppb && out->value_ppb >= r->warning_ppb)
-        out->severity = ALERT_SEV_WARNING;
+    if (r->critical_ppb && v->value_ppb >= r->critical_ppb)
+        v->severity = ALERT_SEV_CRITICAL;
+    else if (r->warning_ppb && v->value_ppb >= r->warning_ppb)
+        v->severity = ALERT_SEV_WARNING;
 }
 
 int alert_rule_resolves(const struct alert_rule *r, const struct alert_value *v)

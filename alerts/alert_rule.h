@@ -140,6 +140,10 @@ struct alert_sums {
 void alert_sums_init(struct alert_sums *s, const struct eng_table *t, const struct eng_key *k);
 
 void alert_rule_eval(const struct alert_rule *r, struct alert_sums *s, struct alert_value *out);
+/* v's severity from its value against r's lines (critical first), when it
+ * has enough volume: the last step of alert_rule_eval, shared with the
+ * DMARC rules' decisions (alert_dmarc.h). */
+void alert_rule_level(const struct alert_rule *r, struct alert_value *v);
 /* 1 when a firing alert with this value should resolve. */
 int alert_rule_resolves(const struct alert_rule *r, const struct alert_value *v);
 /* Sets resolve_ppb from the thresholds and resolve_ratio_ppb. */
