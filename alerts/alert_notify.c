@@ -319,6 +319,28 @@ static void notify__num(json_t *o, const char *key, uint64_t v)
     json_object_set_new(o, key, json_string(buf));
 }
 
+void alert_notify_figures_json(json_t *o, const struct alert_instance *a, bool for_people)
+{
+    const struct alert_rule *r = a->rule;
+    void (*text)(const struct alert_rule *, uint64_t, char *, size_t) =
+        for_people ? alert_notify_value_text : alert_format_rule_value;
+    char buf[48];
+    text(r, a->v.value_ppb, buf, sizeof(buf));
+    json_object_set_new(o, "value", json_string(buf));
+    text(r, alert_notify_threshold(a), buf, sizeof(buf));
+    json_object_set_new(o, "threshold", json_string(buf));
+    if (for_people) {
+        json_object_set_new(o, "numerator", json_integer((json_int_t)a->v.num));
+        if (r->den_types)
+            json_object_set_new(o, "denominator", json_integer((json_int_t)a->v.den));
+    } else {
+        notify__num(o, "numerator", a->v.num);
+        if (r->den_types)
+            notify__num(o, "denominator", a->v.den);
+    }
+    json_object_set_new(o, "window", json_string(r->window.text));
+}
+
 static json_t *notify__annotations(const struct alert_instance *a)
 {
     char buf[1024];
@@ -331,14 +353,7 @@ static json_t *notify__annotations(const struct alert_instance *a)
             json_object_set_new(an, a->annotations[i].name, json_string(a->annotations[i].value));
         return an;
     }
-    alert_format_rule_value(r, a->v.value_ppb, buf, sizeof(buf));
-    json_object_set_new(an, "value", json_string(buf));
-    alert_format_rule_value(r, alert_notify_threshold(a), buf, sizeof(buf));
-    json_object_set_new(an, "threshold", json_string(buf));
-    notify__num(an, "numerator", a->v.num);
-    if (r->den_types)
-        notify__num(an, "denominator", a->v.den);
-    json_object_set_new(an, "window", json_string(r->window.text));
+    alert_notify_figures_json(an, a, false);
     if (r->kind != ALERT_KIND_RATIO) {
         json_object_set_new(an, "kind", json_string(alert_kind_name(r->kind)));
     }

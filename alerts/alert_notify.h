@@ -27,6 +27,7 @@
 #define ALERT_NOTIFY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,13 @@ json_t *alert_notify_alert_json(const struct alert_instance *a);
  * custom_details both carry it: "tenant", then "mailbox" and
  * "recipient_domain" when the alert has them. */
 void alert_notify_scope_json(json_t *o, const struct alert_instance *a);
+/* Sets the figures of a counter alert in o, as the webhook annotations and
+ * PagerDuty's custom_details both carry them: "value", "threshold",
+ * "numerator", "denominator" (rules with one) and "window". for_people:
+ * values through alert_notify_value_text and counts as JSON integers
+ * (PagerDuty); else values as the rule's own text and counts as strings
+ * (Alertmanager's annotations are strings). */
+void alert_notify_figures_json(json_t *o, const struct alert_instance *a, bool for_people);
 char *alert_notify_webhook(const char *receiver, const struct alert_instance *a, size_t n);
 
 /* Labels a notification group can be keyed on (alerting.group_by). The

@@ -10,7 +10,6 @@
 static json_t *pd__details(const struct alert_instance *a)
 {
     const struct alert_rule *r = a->rule;
-    char buf[48];
     json_t *d = json_object();
     if (a->external) { /* no figures: its labels and annotations */
         json_object_set_new(d, "alertname", json_string(r->alertname));
@@ -21,14 +20,7 @@ static json_t *pd__details(const struct alert_instance *a)
             json_object_set_new(d, a->annotations[i].name, json_string(a->annotations[i].value));
         return d;
     }
-    alert_notify_value_text(r, a->v.value_ppb, buf, sizeof(buf));
-    json_object_set_new(d, "value", json_string(buf));
-    alert_notify_value_text(r, alert_notify_threshold(a), buf, sizeof(buf));
-    json_object_set_new(d, "threshold", json_string(buf));
-    json_object_set_new(d, "numerator", json_integer((json_int_t)a->v.num));
-    if (r->den_types)
-        json_object_set_new(d, "denominator", json_integer((json_int_t)a->v.den));
-    json_object_set_new(d, "window", json_string(r->window.text));
+    alert_notify_figures_json(d, a, true);
     json_object_set_new(d, "kind", json_string(alert_kind_name(r->kind)));
     json_object_set_new(d, "alertname", json_string(r->alertname));
     alert_notify_scope_json(d, a);
