@@ -230,6 +230,25 @@ static int yaml__unknown(struct mp_yaml *y, yaml_node_t *kn, const char *sub,
 int mp_yaml_walk(struct mp_yaml *y, yaml_node_t *m, const char *path,
                  const struct mp_yaml_key *keys, void *base, unsigned *marks)
 {
+    return mp_yaml_walk_what(y, m, path, "a mapping", keys, base, marks);
+}
+
+int mp_yaml_seq_array(struct mp_yaml *y, yaml_node_t *v, const char *path, const char *what,
+                      size_t elem, void *arrp, size_t *n)
+{
+    void *arr = NULL;
+    if (v->type != YAML_SEQUENCE_NODE)
+        return mp_yaml_expected(y, v, path, what);
+    if (mp_yaml_len(v) > 0 && (arr = calloc(mp_yaml_len(v), elem)) == NULL)
+        return mp_yaml_nomem(y, v, path);
+    memcpy(arrp, &arr, sizeof(arr));
+    *n = mp_yaml_len(v);
+    return MP_OK;
+}
+
+int mp_yaml_walk_what(struct mp_yaml *y, yaml_node_t *m, const char *path, const char *what,
+                      const struct mp_yaml_key *keys, void *base, unsigned *marks)
+{
     char sub[MP_YAML_PATH_MAX];
     uint32_t seen = 0; /* by row: tables have at most 32 rows */
     unsigned got = 0;
@@ -237,7 +256,7 @@ int mp_yaml_walk(struct mp_yaml *y, yaml_node_t *m, const char *path,
     int rc;
 
     if (m->type != YAML_MAPPING_NODE)
-        return mp_yaml_expected(y, m, where, "a mapping");
+        return mp_yaml_expected(y, m, where, what);
     for (size_t p = 0; p < mp_yaml_len(m); p++) {
         yaml_node_t *kn = mp_yaml_pair_key(y, m, p);
         if ((rc = yaml__plain_key(y, kn, where)) != MP_OK)

@@ -147,6 +147,16 @@ yaml_node_t *mp_yaml_root(struct mp_yaml *y);
  * marks of the keys present. */
 int mp_yaml_walk(struct mp_yaml *y, yaml_node_t *m, const char *path,
                  const struct mp_yaml_key *keys, void *base, unsigned *marks);
+/* mp_yaml_walk() with the refusal of a non-mapping saying what the section
+ * holds: "expected <what>, got ..." (what: "a mapping (interval, ...)"). */
+int mp_yaml_walk_what(struct mp_yaml *y, yaml_node_t *m, const char *path, const char *what,
+                      const struct mp_yaml_key *keys, void *base, unsigned *marks);
+/* A list at v into a calloc'd array of its length, elem bytes an item
+ * (*(void **)arrp; NULL for an empty list), and *n its length; refuses
+ * anything but a list with "expected <what>, got ...". The count is set with
+ * the array, so a later refusal can free what was filled. */
+int mp_yaml_seq_array(struct mp_yaml *y, yaml_node_t *v, const char *path, const char *what,
+                      size_t elem, void *arrp, size_t *n);
 /* Frees, and sets to NULL, every string the MP_YAML_STR rows of keys (not
  * INLINE) store in base, SECTION rows included: the table that filled a
  * struct releases what it allocated. */

@@ -121,14 +121,9 @@ int mp_config_adapters(struct mp_yaml *y, const struct mp_yaml_key *k, const cha
                        yaml_node_t *v, void *base)
 {
     struct mp_config *cfg = base;
-    char sub[MP_YAML_PATH_MAX], q[MP_YAML_QBUF];
-    if (v->type != YAML_SEQUENCE_NODE)
-        return mp_yaml_fail(y, v, path, "expected a list of adapters, got %s",
-                            mp_yaml_quote(q, sizeof(q), v));
-    if (mp_yaml_len(v) > 0 && !(cfg->adapters = calloc(mp_yaml_len(v), sizeof(*cfg->adapters))))
-        return mp_yaml_nomem(y, v, path);
-    cfg->n_adapters = mp_yaml_len(v);
-    int rc = MP_OK;
+    char sub[MP_YAML_PATH_MAX];
+    int rc = mp_yaml_seq_array(y, v, path, "a list of adapters", sizeof(*cfg->adapters),
+                               &cfg->adapters, &cfg->n_adapters);
     for (size_t i = 0; rc == MP_OK && i < cfg->n_adapters; i++) {
         yaml_node_t *item = mp_yaml_item(y, v, i);
         snprintf(sub, sizeof(sub), "%s[%zu]", path, i);

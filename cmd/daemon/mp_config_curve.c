@@ -173,10 +173,9 @@ int mp_config_curve(struct mp_yaml *y, const struct mp_yaml_key *k, const char *
     struct ingest_curve_conf *c = CURVE_CFG__FIELD(base, k);
     unsigned marks = 0;
     char sub[MP_YAML_PATH_MAX];
-    if (v->type != YAML_MAPPING_NODE)
-        return mp_yaml_expected(y, v, path, "a mapping with secret_key or secret_key_file, and "
-                                            "clients");
-    int rc = mp_yaml_walk(y, v, path, curve_cfg__keys, c, &marks);
+    int rc = mp_yaml_walk_what(y, v, path,
+                               "a mapping with secret_key or secret_key_file, and clients",
+                               curve_cfg__keys, c, &marks);
     if (rc != MP_OK)
         return rc;
     if (marks == 0 || marks == (CURVE_CFG__SECRET | CURVE_CFG__SECRET_FILE)) {

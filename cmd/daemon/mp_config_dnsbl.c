@@ -124,9 +124,8 @@ static int dnsbl__zones(struct mp_yaml *y, yaml_node_t *v, const char *path,
             return mp_yaml_fail(y, kn, path, "zone %s given twice", name);
         z->type = -1;
         mp_yaml_join(sub, sizeof(sub), path, zn);
-        if (val->type != YAML_MAPPING_NODE)
-            return mp_yaml_expected(y, val, sub, "a mapping (type, codes, resolver)");
-        if ((rc = mp_yaml_walk(y, val, sub, dnsbl__zone_keys, z, NULL)) != MP_OK)
+        if ((rc = mp_yaml_walk_what(y, val, sub, "a mapping (type, codes, resolver)",
+                                    dnsbl__zone_keys, z, NULL)) != MP_OK)
             return rc;
         if (!(z->name = strdup(name)))
             return mp_yaml_nomem(y, kn, sub);
@@ -217,9 +216,8 @@ static int dnsbl__tenant(struct mp_yaml *y, yaml_node_t *v, const char *path,
                                               {0}};
     char sub[MP_YAML_PATH_MAX];
     int rc;
-    if (v->type != YAML_MAPPING_NODE)
-        return mp_yaml_expected(y, v, path, "a mapping (ips, domains, zones)");
-    if ((rc = mp_yaml_walk(y, v, path, keys, t, NULL)) != MP_OK)
+    if ((rc = mp_yaml_walk_what(y, v, path, "a mapping (ips, domains, zones)", keys, t,
+                                NULL)) != MP_OK)
         return rc;
     yaml_node_t *ips = mp_yaml_find(y, v, "ips"), *doms = mp_yaml_find(y, v, "domains");
     mp_yaml_join(sub, sizeof(sub), path, "ips");
@@ -295,9 +293,8 @@ int mp_config_dnsbl(struct mp_yaml *y, const struct mp_yaml_key *k, const char *
     struct mp_dnsbl_conf *c = (struct mp_dnsbl_conf *)(void *)((char *)base + k->off);
     char sub[MP_YAML_PATH_MAX];
     int rc;
-    if (v->type != YAML_MAPPING_NODE)
-        return mp_yaml_expected(y, v, path, "a mapping (interval, resolver, zones, tenants, ...)");
-    if ((rc = mp_yaml_walk(y, v, path, dnsbl__keys, c, NULL)) != MP_OK)
+    if ((rc = mp_yaml_walk_what(y, v, path, "a mapping (interval, resolver, zones, tenants, ...)", dnsbl__keys, c,
+                                NULL)) != MP_OK)
         return rc;
     c->enabled = 1;
     yaml_node_t *z = mp_yaml_find(y, v, "zones"), *t = mp_yaml_find(y, v, "tenants");

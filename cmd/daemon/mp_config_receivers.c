@@ -203,15 +203,8 @@ int mp_config_receivers(struct mp_yaml *y, const struct mp_yaml_key *k, const ch
 {
     struct mp_config *cfg = base;
     char sub[MP_YAML_PATH_MAX];
-    char q[MP_YAML_QBUF];
-    if (v->type != YAML_SEQUENCE_NODE)
-        return mp_yaml_fail(y, v, path, "expected a list of receivers, got %s",
-                            mp_yaml_quote(q, sizeof(q), v));
-    /* the count with the array, so a later refusal frees what was filled */
-    if (mp_yaml_len(v) > 0 && !(cfg->receivers = calloc(mp_yaml_len(v), sizeof(*cfg->receivers))))
-        return mp_yaml_nomem(y, v, path);
-    cfg->n_receivers = mp_yaml_len(v);
-    int rc = MP_OK;
+    int rc = mp_yaml_seq_array(y, v, path, "a list of receivers", sizeof(*cfg->receivers),
+                               &cfg->receivers, &cfg->n_receivers);
     for (size_t i = 0; rc == MP_OK && i < cfg->n_receivers; i++) {
         yaml_node_t *item = mp_yaml_item(y, v, i);
         snprintf(sub, sizeof(sub), "%s[%zu]", path, i);

@@ -13,25 +13,12 @@ static const char *const route__labels[] = {"alertname", "rule",     "severity",
 #define ROUTE__LABELS                                                                          \
     "alertname, rule, severity, tenant, mailbox, recipient_domain, provider or campaign"
 
-static int route__array(struct mp_yaml *y, yaml_node_t *v, const char *path, const char *what,
-                        size_t elem, void *arrp, size_t *n)
-{
-    void *arr = NULL;
-    if (v->type != YAML_SEQUENCE_NODE)
-        return mp_yaml_expected(y, v, path, what);
-    if (mp_yaml_len(v) > 0 && (arr = calloc(mp_yaml_len(v), elem)) == NULL)
-        return mp_yaml_nomem(y, v, path);
-    memcpy(arrp, &arr, sizeof(arr));
-    *n = mp_yaml_len(v);
-    return MP_OK;
-}
-
 /* Turns a list of receiver names into indices into cfg->receivers. */
 static int route__names(struct mp_yaml *y, const struct mp_config *cfg, const char *path,
                         yaml_node_t *v, size_t **out, size_t *n_out)
 {
     char q[MP_YAML_QBUF];
-    int rc = route__array(y, v, path, "a list of receiver names", sizeof(**out), out, n_out);
+    int rc = mp_yaml_seq_array(y, v, path, "a list of receiver names", sizeof(**out), out, n_out);
     for (size_t i = 0; rc == MP_OK && i < *n_out; i++) {
         yaml_node_t *item = mp_yaml_item(y, v, i);
         const char *name;
@@ -137,7 +124,7 @@ static int route__list(struct mp_yaml *y, const struct mp_config *cfg, const cha
         return mp_yaml_fail(y, v, path,
                             "expected a list of receiver names or a list of route entries "
                             "{match, receivers, continue}, not both");
-    int rc = route__array(y, v, path, "a list of route entries", sizeof(**en), en, nen);
+    int rc = mp_yaml_seq_array(y, v, path, "a list of route entries", sizeof(**en), en, nen);
     for (size_t i = 0; rc == MP_OK && i < *nen; i++) {
         snprintf(sub, sizeof(sub), "%s[%zu]", path, i);
         rc = route__entry(y, cfg, sub, mp_yaml_item(y, v, i), &(*en)[i]);
