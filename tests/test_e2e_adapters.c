@@ -38,9 +38,17 @@
  *       certificate file fetches SigningCertURL only from an allowed host;
  *       served there, the certificate is fetched once (cached) and the
  *       notifications it signs are counted.
+ *   reload_swaps_adapters
+ *       a SIGHUP with acme-json's key changed, acme-mailgun removed and
+ *       acme-j2 added applies at once (adapters_reloaded kept=2 added=1
+ *       removed=1): the removed path is 404 and leaves /metrics, the old key
+ *       is 401 and the new one works, acme-json's figures and dedup ids
+ *       carry over (the same body is all duplicates), the new adapter
+ *       counts for its tenant; a config the reload refuses keeps them all.
  * Fixtures: tests/fixtures/adapters/, their times and ids rewritten to now.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,15 +70,19 @@
 
 EW_FIXTURE("e2ead")
 
-/* The daemon with the three adapters and receiver k as the default route. */
-static void start(size_t k)
+/* The config with receiver k as the default route and `adapters` after it. */
+static void write_config(size_t k, const char *adapters)
 {
     const struct e2e_receiver_conf rec[] = {{"hook", W.raw_url[k], W.raw_secret[k]}};
     ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
                                                  .default_route = "hook"});
-    FILE *f = fopen(W.cfg, "a");
-    ck_assert_ptr_nonnull(f);
-    fprintf(f, "adapters:\n"
+    ew_append_config(&W, "%s", adapters);
+}
+
+/* The daemon with the three adapters and receiver k as the default route. */
+static void start(size_t k)
+{
+    write_config(k, "adapters:\n"
                "  - name: acme-json\n    type: json\n    path: /hooks/acme-json\n"
                "    tenant: acme-json\n    signing_key: \"" JS_TOKEN "\"\n"
                "  - name: acme-mailgun\n    type: mailgun\n    path: /hooks/acme-mailgun\n"
@@ -78,7 +90,6 @@ static void start(size_t k)
                "  - name: acme-postmark\n    type: postmark\n    path: /hooks/acme-postmark\n"
                "    tenant_field: tenant\n    tenants: [acme-pm]\n"
                "    mailbox_field: mailbox\n    signing_key: \"" PM_AUTH "\"\n");
-    fclose(f);
     ew_spawn_daemon(&W);
 }
 
@@ -442,6 +453,70 @@ START_TEST(ses_subscription_confirmation)
 }
 END_TEST
 
+/* json bodies of events e-<from>..e-<to-1>, all sent now. */
+static char *json_sent(int from, int to)
+{
+    json_t *arr = json_array();
+    for (int i = from; i < to; i++)
+        json_event(arr, "EVENT_TYPE_SENT", mp_now_ms(), i);
+    char *body = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return body;
+}
+
+START_TEST(reload_swaps_adapters)
+{
+    size_t k = ew_raw(&W, "rl", "secret-rl", 200);
+    start(k);
+    char *b3 = json_sent(0, 3), *b2 = json_sent(10, 12);
+    post_ok("/hooks/acme-json", "Bearer " JS_TOKEN, b3, "\"accepted\":3");
+    EW_MUST(&W, post("/hooks/acme-j2", "Bearer j2-token", b2, NULL, 0) == 404, "j2 before");
+    write_config(k, "adapters:\n"
+                    "  - name: acme-json\n    type: json\n    path: /hooks/acme-json\n"
+                    "    tenant: acme-json\n    signing_key: \"json-key-2\"\n"
+                    "  - name: acme-j2\n    type: json\n    path: /hooks/acme-j2\n"
+                    "    tenant: acme-j2\n    signing_key: \"j2-token\"\n"
+                    "  - name: acme-postmark\n    type: postmark\n    path: /hooks/acme-postmark\n"
+                    "    tenant_field: tenant\n    tenants: [acme-pm]\n"
+                    "    mailbox_field: mailbox\n    signing_key: \"" PM_AUTH "\"\n");
+    EW_MUST(&W, kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP");
+    ew_wait_log(&W, "adapters_reloaded adapters=3 kept=2 added=1 removed=1", 5000);
+    EW_MUST(&W, post("/hooks/acme-mailgun", NULL, "{}", NULL, 0) == 404, "removed adapter");
+    EW_MUST(&W, post("/hooks/acme-json", "Bearer " JS_TOKEN, b3, NULL, 0) == 401, "old key");
+    /* same name: the dedup ids and the figures carry over */
+    post_ok("/hooks/acme-json", "Bearer json-key-2", b3, "\"accepted\":0,\"duplicates\":3");
+    expect("acme-json", "requests", 3);
+    expect("acme-json", "events_accepted", 3);
+    expect("acme-json", "bad_signature", 1);
+    post_ok("/hooks/acme-j2", "Bearer j2-token", b2, "\"accepted\":2");
+    expect("acme-j2", "events_accepted", 2);
+    json_t *st = ew_get_json(&W, "/v1/tenants/acme-j2/stats?window=1h", 200);
+    json_int_t sent = json_integer_value(json_object_get(json_object_get(st, "counts"), "sent"));
+    EW_MUST(&W, sent == 2, "acme-j2 sent %lld, want 2", (long long)sent);
+    json_decref(st);
+    char *m = ew_metrics_text(&W);
+    EW_MUST(&W, m && !strstr(m, "adapter=\"acme-mailgun\"") && strstr(m, "adapter=\"acme-j2\""),
+            "the removed adapter left /metrics, the new one is there");
+    free(m);
+    /* a config the reload refuses (two adapters on one path): all stay */
+    write_config(k, "adapters:\n"
+                    "  - name: x1\n    type: json\n    path: /hooks/x\n"
+                    "    tenant: x\n    signing_key: \"k1\"\n"
+                    "  - name: x2\n    type: json\n    path: /hooks/x\n"
+                    "    tenant: x\n    signing_key: \"k2\"\n");
+    EW_MUST(&W, kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP");
+    ew_wait_log(&W, "duplicate adapter path", 5000);
+    free(b2);
+    b2 = json_sent(20, 21);
+    post_ok("/hooks/acme-j2", "Bearer j2-token", b2, "\"accepted\":1");
+    EW_MUST(&W, post("/hooks/x", "Bearer k1", b2, NULL, 0) == 404, "refused file applied");
+    free(b2);
+    free(b3);
+    ew_pass(&W);
+}
+END_TEST
+
 EW_SUITE("e2e_adapters", 60, setup, teardown, {json_crosses_bounce_rate, 0},
          {mailgun_crosses_bounce_rate, 0}, {postmark_crosses_bounce_rate, 0},
-         {ses_crosses_bounce_rate, 0}, {ses_subscription_confirmation, 0})
+         {ses_crosses_bounce_rate, 0}, {ses_subscription_confirmation, 0},
+         {reload_swaps_adapters, 0})

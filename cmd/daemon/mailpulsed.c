@@ -12,9 +12,9 @@
  * Signals are blocked in every thread and taken synchronously by the main
  * thread (sigtimedwait), which also drives the engine's clock tick, the
  * store flushes and the idle-key eviction: SIGTERM or SIGINT stop, SIGHUP
- * reloads the rules, receivers, routes and blocklists. The files are parsed
- * on a reload thread of their own (so a flush is never held back by a
- * parse) and swapped in by the main thread, only when valid.
+ * reloads the rules, receivers, routes, blocklists and adapters. The files
+ * are parsed on a reload thread of their own (so a flush is never held back
+ * by a parse) and swapped in by the main thread, only when valid.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -282,13 +282,14 @@ static void daemon__reload_apply(struct daemon *d, struct daemon_reload *r)
         daemon__reload_free(r);
         return;
     }
-    mp_info("reloaded rules=%zu receivers=%zu routes=%zu rules_file=%s note=\"limits and "
-            "blocklists apply now, other settings at the next start\"",
+    mp_info("reloaded rules=%zu receivers=%zu routes=%zu rules_file=%s note=\"limits, "
+            "blocklists and adapters apply now, other settings at the next start\"",
             nrules, nc->n_receivers, nc->n_routes,
             MP_LOG_Q(nc->rules_path ? nc->rules_path : "(defaults)"));
     mp_config_providers_apply(&nc->providers, d->table); /* logs a failure */
     mp_gate_set_providers(d->gate, &nc->providers);       /* the gate's copy; likewise */
     mp_dnsbl_reload(d->dnsbl, &r->nc->dnsbl);              /* takes the section; logs */
+    mp_api_reload_adapters(d->http, r->nc);                /* takes the list; logs */
     daemon__reload_limits(d, r);
     daemon__reload_free(r);
 }
@@ -547,8 +548,9 @@ static void usage(FILE *f)
                "  -h, --help               this text\n"
                "\n"
                "Signals: SIGTERM or SIGINT stop cleanly (queued frames are counted first);\n"
-               "SIGHUP reloads the rules file, receivers and routes (an invalid file keeps\n"
-               "the ones in use and logs file:line: key: what is wrong):\n"
+               "SIGHUP reloads the rules file, receivers, routes, limits, providers,\n"
+               "blocklists and adapters (an invalid file keeps the ones in use and logs\n"
+               "file:line: key: what is wrong):\n"
                "    kill -HUP \"$(cat DATA_DIR/run.pid)\"\n"
                "The pid file is written once the data directory is locked and the daemon\n"
                "has started, and removed on a clean exit.\n");

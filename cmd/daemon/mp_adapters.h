@@ -46,12 +46,25 @@
  * in the counters store beside the journal; a data_dir/MP_ADAPTERS_SEEN_FILE
  * of an older version is imported at the first start and removed.
  *
+ * mp_adapters_reload() (SIGHUP) swaps in the adapters of a newly loaded
+ * config: paths, types, keys, tenants and windows apply to the next
+ * request; a request already running finishes with the adapters it began
+ * with. An adapter that keeps its name keeps its figures and its dedup
+ * entries (the ids are keyed by name: a renamed adapter starts a new dedup
+ * set); a removed one answers 404 and leaves /metrics. A new list that
+ * cannot be built (a SendGrid key, SNS set-up, memory) is logged
+ * (adapters_reload_failed) and the running adapters stay.
+ *
  * Threads: mp_adapters_reply() and mp_adapters_metrics() from any thread,
  * several at once (one mutex around dedup and recording: the engine writer
  * registration is one, and a body is one journal write; requests are not
- * grouped into one commit, so each pays one sync).
- * Ownership: `conf` and the table are borrowed until mp_adapters_destroy(),
- * which runs after the HTTP server stopped and before the table goes.
+ * grouped into one commit, so each pays one sync; a second, short one
+ * around the set in use and its reference count); mp_adapters_reload()
+ * from one thread at a time (the daemon's main thread).
+ * Ownership: the start's `conf` and the table are borrowed until
+ * mp_adapters_destroy(), which runs after the HTTP server stopped and
+ * before the table goes; a reload takes the new config's list (nc->adapters
+ * becomes NULL, n_adapters 0) and frees it with the set it made.
  */
 #ifndef MP_ADAPTERS_H
 #define MP_ADAPTERS_H
@@ -76,12 +89,17 @@ struct mp_adapters;
  * from the journal's store or the old file (seen_path, imported) cannot
  * be read (err says why). journal NULL: memory only, nothing durable (unit
  * tests). lim: the ingest limits, so journaled frames pass the replay's.
- * n 0: *out NULL (every call takes NULL). */
+ * n 0: no adapter yet (every path 404 until a reload brings some); every
+ * call also takes a NULL adapters (no journal, as in unit tests). */
 int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_table *t,
                        const struct ingest_limits *lim, struct ingest_journal *journal,
                        const char *seen_path, struct mp_adapters **out, char *err,
                        size_t errlen);
 void mp_adapters_destroy(struct mp_adapters *a);
+struct mp_config;
+/* MP_OK (swapped in, logged adapters_reloaded), or MP_ERR_NOMEM /
+ * MP_ERR_INVAL with the running adapters kept (logged). a NULL: MP_OK. */
+int mp_adapters_reload(struct mp_adapters *a, struct mp_config *nc);
 void mp_adapters_reply(struct mp_adapters *a, const struct mp_http_request *req,
                        struct mp_http_reply *out);
 /* Appends the adapters' Prometheus rows (per adapter="name") to b. */

@@ -398,6 +398,12 @@ int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
     return rc;
 }
 
+void mp_api_reload_adapters(struct mp_api *api, struct mp_config *nc)
+{
+    if (api)
+        mp_adapters_reload(api->adapters, nc); /* logs either way */
+}
+
 void mp_api_stop(struct mp_api *api)
 {
     /* The server first: once it has returned no handler reads api. */

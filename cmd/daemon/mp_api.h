@@ -59,8 +59,10 @@
  * alert_sender.h). Ownership: `src` and `auth` (NULL: no tokens) are
  * borrowed and must stay valid, with every part in them, until
  * mp_api_stop() has returned.
- * With src->cfg naming adapters, mp_api_start() also opens their dedup
- * file (data_dir/adapters.seen, mp_adapters.h): MP_ERR_IO when it cannot.
+ * With src->cfg, mp_api_start() also opens the adapters' dedup set (and
+ * imports an old data_dir/adapters.seen, mp_adapters.h): MP_ERR_IO when it
+ * cannot. mp_api_reload_adapters() (main thread, SIGHUP) swaps in the
+ * adapters of a newly loaded config (mp_adapters_reload: takes its list).
  * Returns MP_ERR_INVAL as above, MP_ERR_NOMEM, or what mp_http_start() returns.
  */
 #ifndef MP_API_H
@@ -82,5 +84,7 @@ int mp_api_start_opts(const char *listen, const struct mp_metrics_sources *src,
                       const struct mp_auth *auth, const struct mp_http_opts *opts,
                       struct mp_api **out, char *err, size_t errlen);
 void mp_api_stop(struct mp_api *api);
+struct mp_config;
+void mp_api_reload_adapters(struct mp_api *api, struct mp_config *nc);
 
 #endif

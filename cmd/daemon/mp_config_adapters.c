@@ -135,17 +135,22 @@ int mp_config_adapters(struct mp_yaml *y, const struct mp_yaml_key *k, const cha
     return rc;
 }
 
-void mp_config_adapters_free(struct mp_config *cfg)
+void mp_config_adapters_free_list(struct mp_adapter_conf *list, size_t n)
 {
-    for (size_t i = 0; i < cfg->n_adapters; i++) {
-        struct mp_adapter_conf *a = &cfg->adapters[i];
+    for (size_t i = 0; i < n; i++) {
+        struct mp_adapter_conf *a = &list[i];
         mp_yaml_free_strings(cfga__keys, a);
         mp_config_adapters_ses_free(a);
         for (size_t j = 0; j < a->ntenants; j++)
             free(a->tenants[j]);
         free(a->tenants);
     }
-    free(cfg->adapters);
+    free(list);
+}
+
+void mp_config_adapters_free(struct mp_config *cfg)
+{
+    mp_config_adapters_free_list(cfg->adapters, cfg->n_adapters);
     cfg->adapters = NULL;
     cfg->n_adapters = 0;
 }

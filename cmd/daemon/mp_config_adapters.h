@@ -66,5 +66,7 @@ void mp_config_adapters_ses_free(struct mp_adapter_conf *a);
 bool mp_config_sns_host_ok(const char *s);
 /* Frees cfg->adapters and everything in them; n_adapters becomes 0. */
 void mp_config_adapters_free(struct mp_config *cfg);
+/* The same for a list taken out of a config (mp_adapters_reload owns one). */
+void mp_config_adapters_free_list(struct mp_adapter_conf *list, size_t n);
 
 #endif
