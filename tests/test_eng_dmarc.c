@@ -28,11 +28,25 @@ static struct eng_dmarc_row row(int64_t day, const char *domain, const char *pro
     return r;
 }
 
+/* Opens a store in the test's directory and the DMARC table on it; the
+ * caller asserts the return code of eng_dmarc_open. */
+static int dmarc_open(int retention_days, struct eng_store **s, struct eng_dmarc **d)
+{
+    *s = unit_store_open(dir);
+    return eng_dmarc_open(*s, retention_days, d);
+}
+
+static void dmarc_close(struct eng_store *s, struct eng_dmarc *d)
+{
+    eng_dmarc_close(d);
+    eng_store_close(s);
+}
+
 START_TEST(apply_once_and_totals)
 {
-    struct eng_store *s = unit_store_open(dir);
+    struct eng_store *s;
     struct eng_dmarc *d;
-    ck_assert_int_eq(eng_dmarc_open(s, 0, &d), MP_OK);
+    ck_assert_int_eq(dmarc_open(0, &s, &d), MP_OK);
     struct eng_dmarc_row rows[] = {row(20423, "acme.example", "google", "192.0.2.1", 100, 90),
                                    row(20423, "acme.example", "google", "192.0.2.10", 5, 0),
                                    row(20423, "acme.example", "google", "192.0.2.1", 10, 10),
@@ -60,8 +74,7 @@ START_TEST(apply_once_and_totals)
     ck_assert_int_eq(eng_dmarc_apply(d, "Yahoo", "r1", "acme", rows, 1), MP_OK);
     ck_assert_int_eq(eng_dmarc_totals(d, "acme", "acme.example", "google", 0, 99999, t), MP_OK);
     ck_assert_uint_eq(t[ENG_DMARC_MESSAGES], 215);
-    eng_dmarc_close(d);
-    eng_store_close(s);
+    dmarc_close(s, d);
 }
 END_TEST
 
@@ -81,16 +94,14 @@ static int collect(void *arg, const struct eng_dmarc_row *r)
 
 START_TEST(survives_reopen_and_scans_in_order)
 {
-    struct eng_store *s = unit_store_open(dir);
+    struct eng_store *s;
     struct eng_dmarc *d;
-    ck_assert_int_eq(eng_dmarc_open(s, 0, &d), MP_OK);
+    ck_assert_int_eq(dmarc_open(0, &s, &d), MP_OK);
     struct eng_dmarc_row rows[] = {row(20424, "acme.example", "google", "2001:db8::1", 3, 3),
                                    row(20423, "acme.example", "google", "192.0.2.9", 4, 0)};
     ck_assert_int_eq(eng_dmarc_apply(d, "google.com", "r2", "acme", rows, 2), MP_OK);
-    eng_dmarc_close(d);
-    eng_store_close(s);
-    s = unit_store_open(dir);
-    ck_assert_int_eq(eng_dmarc_open(s, 0, &d), MP_OK);
+    dmarc_close(s, d);
+    ck_assert_int_eq(dmarc_open(0, &s, &d), MP_OK);
     ck_assert_int_eq(eng_dmarc_apply(d, "google.com", "r2", "acme", rows, 2), ENG_DMARC_DUP);
     struct seen_rows sr = {0};
     ck_assert_int_eq(eng_dmarc_scan(d, "acme", 0, 99999, collect, &sr), MP_OK);
@@ -100,16 +111,15 @@ START_TEST(survives_reopen_and_scans_in_order)
     sr.n = 0;
     ck_assert_int_eq(eng_dmarc_scan(d, "acme", 20424, 20424, collect, &sr), MP_OK);
     ck_assert_int_eq(sr.n, 1);
-    eng_dmarc_close(d);
-    eng_store_close(s);
+    dmarc_close(s, d);
 }
 END_TEST
 
 START_TEST(retention_drops_old_days)
 {
-    struct eng_store *s = unit_store_open(dir);
+    struct eng_store *s;
     struct eng_dmarc *d;
-    ck_assert_int_eq(eng_dmarc_open(s, 10, &d), MP_OK);
+    ck_assert_int_eq(dmarc_open(10, &s, &d), MP_OK);
     struct eng_dmarc_row old = row(20400, "acme.example", "google", "192.0.2.1", 1, 1);
     struct eng_dmarc_row now = row(20420, "acme.example", "google", "192.0.2.1", 2, 2);
     struct eng_dmarc_row other = row(20400, "beta.example", "google", "192.0.2.1", 4, 4);
@@ -121,24 +131,22 @@ START_TEST(retention_drops_old_days)
     ck_assert_uint_eq(t[ENG_DMARC_MESSAGES], 2);
     ck_assert_int_eq(eng_dmarc_totals(d, "beta", NULL, NULL, 0, 99999, t), MP_OK);
     ck_assert_uint_eq(t[ENG_DMARC_MESSAGES], 4); /* another tenant's days are its own */
-    eng_dmarc_close(d);
-    eng_store_close(s);
+    dmarc_close(s, d);
 }
 END_TEST
 
 START_TEST(refuses_bad_names)
 {
-    struct eng_store *s = unit_store_open(dir);
-    struct eng_dmarc *d;
-    ck_assert_int_eq(eng_dmarc_open(s, 0, &d), MP_OK);
     struct eng_dmarc_row r = row(1, "acme.example", "google", "192.0.2.1", 1, 1);
+    struct eng_store *s;
+    struct eng_dmarc *d;
+    ck_assert_int_eq(dmarc_open(0, &s, &d), MP_OK);
     ck_assert_int_eq(eng_dmarc_apply(d, "g", "a", "no/tenant", &r, 1), MP_ERR_INVAL);
     ck_assert_int_eq(eng_dmarc_apply(d, "", "a", "acme", &r, 1), MP_ERR_INVAL);
     r.domain[0] = '\0';
     ck_assert_int_eq(eng_dmarc_apply(d, "g", "a", "acme", &r, 1), MP_ERR_INVAL);
     ck_assert_int_eq(eng_dmarc_seen(d, "g", "a"), 0); /* nothing half-done */
-    eng_dmarc_close(d);
-    eng_store_close(s);
+    dmarc_close(s, d);
 }
 END_TEST
 

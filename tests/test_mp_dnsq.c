@@ -19,13 +19,24 @@
 #include "mp_dnsq.h"
 #include "mp_thread.h"
 
+/* The name for ip under zone, which must be made; a buffer of exactly its
+ * size must give the same name and one a byte shorter MP_ERR_FULL. */
+static const char *ip_name(const char *ip, const char *zone, char n[MP_DNSQ_NAME_MAX])
+{
+    ck_assert_int_eq(mp_dnsq_ip_name(ip, zone, n, MP_DNSQ_NAME_MAX), MP_OK);
+    size_t len = strlen(n);
+    char m[MP_DNSQ_NAME_MAX];
+    ck_assert_int_eq(mp_dnsq_ip_name(ip, zone, m, len + 1), MP_OK);
+    ck_assert_str_eq(m, n);
+    ck_assert_int_eq(mp_dnsq_ip_name(ip, zone, m, len), MP_ERR_FULL);
+    return n;
+}
+
 START_TEST(ipv4_names)
 {
     char n[MP_DNSQ_NAME_MAX];
-    ck_assert_int_eq(mp_dnsq_ip_name("192.0.2.10", "zen.example", n, sizeof(n)), MP_OK);
-    ck_assert_str_eq(n, "10.2.0.192.zen.example");
-    ck_assert_int_eq(mp_dnsq_ip_name("127.0.0.2", "z", n, sizeof(n)), MP_OK);
-    ck_assert_str_eq(n, "2.0.0.127.z");
+    ck_assert_str_eq(ip_name("192.0.2.10", "zen.example", n), "10.2.0.192.zen.example");
+    ck_assert_str_eq(ip_name("127.0.0.2", "z", n), "2.0.0.127.z");
     ck_assert_int_eq(mp_dnsq_ip_name("192.0.2", "z", n, sizeof(n)), MP_ERR_INVAL);
     ck_assert_int_eq(mp_dnsq_ip_name("192.0.2.256", "z", n, sizeof(n)), MP_ERR_INVAL);
     ck_assert_int_eq(mp_dnsq_ip_name("example.com", "z", n, sizeof(n)), MP_ERR_INVAL);
@@ -37,12 +48,12 @@ END_TEST
 START_TEST(ipv6_names_are_reversed_nibbles)
 {
     char n[MP_DNSQ_NAME_MAX];
-    ck_assert_int_eq(mp_dnsq_ip_name("2001:db8::1", "bl.example", n, sizeof(n)), MP_OK);
-    /* RFC 5782 2.4: every nibble of the full address, last first */
-    ck_assert_str_eq(n, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.example");
-    ck_assert_int_eq(mp_dnsq_ip_name("2001:DB8:ABCD:12::25", "z", n, sizeof(n)), MP_OK);
-    ck_assert_str_eq(n, "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.1.0.0.d.c.b.a.8.b.d.0.1.0.0.2.z");
     ck_assert_int_eq(mp_dnsq_ip_name("2001:db8:::1", "z", n, sizeof(n)), MP_ERR_INVAL);
+    /* RFC 5782 2.4: every nibble of the full address, last first */
+    ck_assert_str_eq(ip_name("2001:db8::1", "bl.example", n),
+                     "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.example");
+    ck_assert_str_eq(ip_name("2001:DB8:ABCD:12::25", "z", n),
+                     "5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.1.0.0.d.c.b.a.8.b.d.0.1.0.0.2.z");
 }
 END_TEST
 
