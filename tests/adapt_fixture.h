@@ -37,6 +37,12 @@ char *afx_set(const char *body, const char *obj, const char *key, const char *sv
 void afx_must_reject(const struct ingest_adapt_conf *c, const char *body, int64_t now_ms,
                      const char *why);
 
+/* ingest_adapt_parse(c, body) at now_ms into o, its reason in err (256
+ * bytes); frees raw and body (a fixture and its signed copy) and returns
+ * the parse's code. */
+int afx_parse_signed(const struct ingest_adapt_conf *c, char *raw, char *body, int64_t now_ms,
+                     struct ingest_adapt_out *o, char *err);
+
 EVP_PKEY *afx_sendgrid_key(char *pub, size_t publen);
 char *afx_sendgrid_sign(EVP_PKEY *k, const char *ts, const char *body, size_t len);
 
