@@ -122,10 +122,8 @@ START_TEST(credentials)
     ck_assert(!ingest_adapt_bearer_ok("t0k", "Bearer t0kk"));
     ck_assert(!ingest_adapt_bearer_ok("t0k", NULL));
     enum ingest_adapt_kind k;
-    ck_assert_int_eq(ingest_adapt_kind_parse("postmark", &k), 0);
-    ck_assert_int_eq(k, INGEST_ADAPT_POSTMARK);
-    ck_assert_int_eq(ingest_adapt_kind_parse("ses", &k), 0);
-    ck_assert_int_eq(k, INGEST_ADAPT_SES);
+    afx_must_kind("postmark", INGEST_ADAPT_POSTMARK);
+    afx_must_kind("ses", INGEST_ADAPT_SES);
     ck_assert_int_eq(ingest_adapt_kind_parse("smtp", &k), -1);
 }
 END_TEST

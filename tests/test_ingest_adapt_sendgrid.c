@@ -205,10 +205,8 @@ END_TEST
 START_TEST(kind_name)
 {
     enum ingest_adapt_kind k;
-    ck_assert_int_eq(ingest_adapt_kind_parse("sendgrid", &k), 0);
-    ck_assert_int_eq(k, INGEST_ADAPT_SENDGRID);
-    ck_assert_int_eq(ingest_adapt_kind_parse("postmark", &k), 0);
-    ck_assert_int_eq(k, INGEST_ADAPT_POSTMARK);
+    afx_must_kind("sendgrid", INGEST_ADAPT_SENDGRID);
+    afx_must_kind("postmark", INGEST_ADAPT_POSTMARK);
     ck_assert_int_eq(ingest_adapt_kind_parse("SendGrid", &k), -1);
 }
 END_TEST
