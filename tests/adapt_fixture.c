@@ -122,22 +122,3 @@ int afx_parse_signed(const struct ingest_adapt_conf *c, char *raw, char *body, i
     free(body);
     return rc;
 }
-
-void afx_must_kind(const char *name, enum ingest_adapt_kind want)
-{
-    enum ingest_adapt_kind k;
-    char up[40], shorter[40], longer[40], before[40], after[40];
-    ck_assert_int_eq(ingest_adapt_kind_parse(name, &k), 0);
-    ck_assert_int_eq(k, want);
-    snprintf(up, sizeof(up), "%c%s", name[0] - 'a' + 'A', name + 1);
-    snprintf(shorter, sizeof(shorter), "%.*s", (int)strlen(name) - 1, name);
-    snprintf(longer, sizeof(longer), "%ss", name);
-    snprintf(before, sizeof(before), " %s", name);
-    snprintf(after, sizeof(after), "%s ", name);
-    ck_assert_int_eq(ingest_adapt_kind_parse(up, &k), -1);
-    ck_assert_int_eq(ingest_adapt_kind_parse(shorter, &k), -1);
-    ck_assert_int_eq(ingest_adapt_kind_parse(longer, &k), -1);
-    ck_assert_int_eq(ingest_adapt_kind_parse(before, &k), -1);
-    ck_assert_int_eq(ingest_adapt_kind_parse(after, &k), -1);
-    ck_assert_int_eq(k, want);
-}

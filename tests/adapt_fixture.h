@@ -37,12 +37,6 @@ char *afx_set(const char *body, const char *obj, const char *key, const char *sv
 void afx_must_reject(const struct ingest_adapt_conf *c, const char *body, int64_t now_ms,
                      const char *why);
 
-/* ingest_adapt_kind_parse(name) must give want, and take exactly name: the
- * name with its first letter upper-cased, one letter short, one letter
- * longer, or with a space before or after is refused and leaves the kind as
- * it was (ck_assert). name: lower case, under 32 bytes. */
-void afx_must_kind(const char *name, enum ingest_adapt_kind want);
-
 /* ingest_adapt_parse(c, body) at now_ms into o, its reason in err (256
  * bytes); frees raw and body (a fixture and its signed copy) and returns
  * the parse's code. */

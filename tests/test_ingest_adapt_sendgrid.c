@@ -202,14 +202,5 @@ START_TEST(signature)
 }
 END_TEST
 
-START_TEST(kind_name)
-{
-    enum ingest_adapt_kind k;
-    afx_must_kind("sendgrid", INGEST_ADAPT_SENDGRID);
-    afx_must_kind("postmark", INGEST_ADAPT_POSTMARK);
-    ck_assert_int_eq(ingest_adapt_kind_parse("SendGrid", &k), -1);
-}
-END_TEST
-
 CHECK_SUITE("ingest_adapt_sendgrid", 30, NULL, NULL, maps_each_event, no_mailbox, body_refusals,
-            key_checks, signature, kind_name)
+            key_checks, signature)
