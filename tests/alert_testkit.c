@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert_route.h"
 #include "alert_sender.h"
 #include "e2e_harness.h"
 #include "eng_store.h"
@@ -103,4 +104,43 @@ void atk_bench_stop(struct atk_bench *b)
     eng_table_destroy(b->table);
     eng_store_close(b->store);
     unit_tmpdir_remove(b->dir);
+}
+
+struct alert_rule atk_rule(const char *name, int kind, unsigned num_types)
+{
+    struct alert_rule r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.name, sizeof(r.name), "%s", name);
+    ck_assert_str_eq(r.name, name);
+    r.kind = kind;
+    r.enabled = 1;
+    r.scopes = 1u << ENG_SCOPE_TENANT;
+    r.num_types = num_types;
+    ck_assert_int_eq(alert_window_parse("1h", &r.window), 0);
+    return r;
+}
+
+struct alert_ruleset *atk_ruleset_of(const struct alert_rule *rules, size_t n)
+{
+    struct alert_ruleset *rs;
+    ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(alert_ruleset_add(rs, &rules[i]), MP_OK);
+    ck_assert_uint_eq(alert_ruleset_count(rs), n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_ge(alert_ruleset_find(rs, rules[i].name), 0);
+    return rs;
+}
+
+struct alert_routes *atk_hook_route(void)
+{
+    struct alert_routes *routes;
+    const size_t *got;
+    size_t idx = 0, n = 0;
+    ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
+    ck_assert_int_eq(alert_routes_set_default(routes, &idx, 1), MP_OK);
+    alert_routes_lookup(routes, "any-tenant", &got, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(got[0], 0);
+    return routes;
 }

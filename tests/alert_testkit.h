@@ -15,7 +15,10 @@
  * it (35 days' retention), a test receiver on a free port, and a sender
  * with short backoffs posting to it as a copy of `hook` whose url is the
  * receiver's /hook (in b->url); atk_bench_stop() stops and frees them in
- * reverse order. Check's assertions, any case.
+ * reverse order. atk_rule() is an enabled rule `name` of `kind` at tenant
+ * scope over 1h counting num_types (the rest 0, for the case to set);
+ * atk_ruleset_of() a set of rules[0..n); atk_hook_route() the routes of
+ * every tenant to receiver 0. Check's assertions, any case.
  */
 #ifndef ALERT_TESTKIT_H
 #define ALERT_TESTKIT_H
@@ -48,6 +51,10 @@ struct atk_bench {
     struct hrx *sink;
     struct alert_sender *sender;
 };
+
+struct alert_rule atk_rule(const char *name, int kind, unsigned num_types);
+struct alert_ruleset *atk_ruleset_of(const struct alert_rule *rules, size_t n);
+struct alert_routes *atk_hook_route(void);
 
 void atk_bench_start(struct atk_bench *b, const char *tag, size_t max_keys,
                      const struct alert_receiver *hook);

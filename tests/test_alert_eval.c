@@ -73,15 +73,8 @@ static void teardown(void)
 /* r1: bounce_hard / sent over 1h, min 10, warning 10%, critical 50%. */
 static struct alert_rule ratio_rule(const char *name, int64_t for_ms, int64_t repeat_ms)
 {
-    struct alert_rule r;
-    memset(&r, 0, sizeof(r));
-    snprintf(r.name, sizeof(r.name), "%s", name);
-    r.kind = ALERT_KIND_RATIO;
-    r.enabled = 1;
-    r.scopes = 1u << ENG_SCOPE_TENANT;
-    r.num_types = 1u << ENG_BOUNCE_HARD;
+    struct alert_rule r = atk_rule(name, ALERT_KIND_RATIO, 1u << ENG_BOUNCE_HARD);
     r.den_types = 1u << ENG_SENT;
-    ck_assert_int_eq(alert_window_parse("1h", &r.window), 0);
     r.min_volume = 10;
     r.warning_ppb = ALERT_PPB / 10;
     r.critical_ppb = ALERT_PPB / 2;
@@ -91,33 +84,15 @@ static struct alert_rule ratio_rule(const char *name, int64_t for_ms, int64_t re
     return r;
 }
 
-static struct alert_ruleset *ruleset_of(const struct alert_rule *rules, size_t n)
-{
-    struct alert_ruleset *rs;
-    ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
-    for (size_t i = 0; i < n; i++)
-        ck_assert_int_eq(alert_ruleset_add(rs, &rules[i]), MP_OK);
-    return rs;
-}
-
-/* Every tenant to receiver 0 ("hook"). */
-static struct alert_routes *hook_route(void)
-{
-    struct alert_routes *routes;
-    size_t idx = 0;
-    ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
-    ck_assert_int_eq(alert_routes_set_default(routes, &idx, 1), MP_OK);
-    return routes;
-}
-
 static void start_eval_by(const struct alert_rule *rules, size_t n, int64_t group_ms,
                           unsigned group_by)
 {
     struct alert_receiver r = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.b.url,
                                .secret = "s3cret"};
-    struct alert_eval_opts eo = {.rules = ruleset_of(rules, n), .receivers = &r, .nreceivers = 1,
-                                 .routes = hook_route(), .max_keys = 4096, .store = W.b.store,
-                                 .group_interval_ms = group_ms, .group_by = group_by};
+    struct alert_eval_opts eo = {.rules = atk_ruleset_of(rules, n), .receivers = &r,
+                                 .nreceivers = 1, .routes = atk_hook_route(), .max_keys = 4096,
+                                 .store = W.b.store, .group_interval_ms = group_ms,
+                                 .group_by = group_by};
     ck_assert_int_eq(alert_eval_start(W.b.table, W.b.sender, &eo, &W.eval), MP_OK);
 }
 
@@ -426,8 +401,8 @@ START_TEST(reload_resolves_removed_rule)
     struct alert_rule r[2];
     fire_r1_and_keep(r, "rl");
     struct alert_receiver rc = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.b.url};
-    ck_assert_int_eq(alert_eval_reload(W.eval, ruleset_of(&r[1], 1) /* r1 is gone */, &rc, 1,
-                                       hook_route()),
+    ck_assert_int_eq(alert_eval_reload(W.eval, atk_ruleset_of(&r[1], 1) /* r1 is gone */, &rc, 1,
+                                       atk_hook_route()),
                      MP_OK);
     /* the whole group: "keep" still fires, and says so */
     expect_request(1, "resolved:r1:rl:warning firing:keep:rl:warning", 2000);
@@ -550,7 +525,7 @@ static void reload_rules(struct alert_ruleset *rs)
 {
     struct alert_receiver rc = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.b.url,
                                 .secret = "s3cret"};
-    ck_assert_int_eq(alert_eval_reload(W.eval, rs, &rc, 1, hook_route()), MP_OK);
+    ck_assert_int_eq(alert_eval_reload(W.eval, rs, &rc, 1, atk_hook_route()), MP_OK);
 }
 
 /* Polls the figures until `walks` re-evaluations have finished. */
@@ -603,7 +578,7 @@ START_TEST(reload_lowered_threshold_fires_quiet_key)
     ck_assert_uint_eq(hrx_count(W.b.sink), 0);
     struct alert_rule r = ratio_rule("r1", 0, 0);
     r.warning_ppb = ALERT_PPB / 20; /* 5% */
-    reload_rules(ruleset_of(&r, 1));
+    reload_rules(atk_ruleset_of(&r, 1));
     /* the delivery's time is the sender's; the walk's is the guarantee */
     expect_request(0, "firing:r1:quiet:warning", 3000);
     ck_assert(walks_reach(2, 1000));
@@ -622,7 +597,7 @@ START_TEST(reload_same_rules_walks_nothing)
     ck_assert(walks_reach(1, 2000));
     bounce("same", 100, 1);
     struct alert_rule r = ratio_rule("r1", 0, 0);
-    reload_rules(ruleset_of(&r, 1));
+    reload_rules(atk_ruleset_of(&r, 1));
     int64_t end = mp_mono_ns() + 3000LL * 1000000;
     struct alert_eval_figures f;
     do {
@@ -647,7 +622,7 @@ START_TEST(disabled_rule_resolves_honestly_and_returns)
     bounce("gamma", 1000, 200);
     expect_request(1, "firing:r1:gamma:warning", 3000);
     struct alert_rule r = ratio_rule("r1", 0, 0);
-    struct alert_ruleset *rs = ruleset_of(&r, 1);
+    struct alert_ruleset *rs = atk_ruleset_of(&r, 1);
     struct alert_rule *o = alert_ruleset_override(rs, "beta", 0);
     ck_assert_ptr_nonnull(o);
     o->enabled = 0;
@@ -662,7 +637,7 @@ START_TEST(disabled_rule_resolves_honestly_and_returns)
     ck_assert_str_eq(num, "200"); /* what it was, not zeros */
     free(num);
     ck_assert(active_has("gamma", "firing"));
-    reload_rules(ruleset_of(&r, 1)); /* the override removed */
+    reload_rules(atk_ruleset_of(&r, 1)); /* the override removed */
     expect_request(3, "firing:r1:beta:warning", 1500);
 }
 END_TEST

@@ -45,23 +45,11 @@ static const struct alert_receiver HOOK = {.name = "hook", .type = ALERT_RECEIVE
  * and the route of every tenant to the hook. */
 static struct alert_ruleset *count_rules(const char *name, struct alert_routes **routes)
 {
-    struct alert_ruleset *rs;
-    struct alert_rule rule;
-    size_t idx = 0;
-    memset(&rule, 0, sizeof(rule));
-    snprintf(rule.name, sizeof(rule.name), "%s", name);
-    rule.kind = ALERT_KIND_COUNT;
-    rule.enabled = 1;
-    rule.scopes = 1u << ENG_SCOPE_TENANT;
-    rule.num_types = 1u << ENG_SPAM_TRAP;
-    ck_assert_int_eq(alert_window_parse("1h", &rule.window), 0);
+    struct alert_rule rule = atk_rule(name, ALERT_KIND_COUNT, 1u << ENG_SPAM_TRAP);
     rule.critical_ppb = 1;
     alert_rule_derive(&rule);
-    ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
-    ck_assert_int_eq(alert_ruleset_add(rs, &rule), MP_OK);
-    ck_assert_int_eq(alert_routes_create(routes), MP_OK);
-    ck_assert_int_eq(alert_routes_set_default(*routes, &idx, 1), MP_OK);
-    return rs;
+    *routes = atk_hook_route();
+    return atk_ruleset_of(&rule, 1);
 }
 
 static void start_eval(void)
