@@ -122,3 +122,10 @@ int afx_parse_signed(const struct ingest_adapt_conf *c, char *raw, char *body, i
     free(body);
     return rc;
 }
+
+void afx_must_reject_all(const struct ingest_adapt_conf *c, int64_t now_ms,
+                         const struct afx_refusal *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        afx_must_reject(c, rows[i].body, now_ms, rows[i].why);
+}

@@ -73,10 +73,11 @@ START_TEST(json_refusals)
     struct ingest_adapt_conf c = {.kind = INGEST_ADAPT_JSON, .tenant = "acme"};
     const char *ok = "\"mailbox\":\"a@acme.example\",\"recipientDomain\":\"x.example\","
                      "\"timeMs\":1764657600000";
+    static const struct afx_refusal shapes[] = {{"{", "not JSON"},
+                                                {"{}", "expected a JSON array"},
+                                                {"[1]", "events[0]: expected an Event object"}};
+    afx_must_reject_all(&c, 0, shapes, sizeof(shapes) / sizeof(shapes[0]));
     char body[512];
-    must_reject(&c, "{", "not JSON");
-    must_reject(&c, "{}", "expected a JSON array");
-    must_reject(&c, "[1]", "events[0]: expected an Event object");
     snprintf(body, sizeof(body), "[{%s,\"type\":\"EVENT_TYPE_BOUNCE\"}]", ok);
     must_reject(&c, body, "events[0].type");
     snprintf(body, sizeof(body), "[{%s,\"type\":13}]", ok);

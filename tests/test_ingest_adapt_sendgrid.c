@@ -95,10 +95,12 @@ START_TEST(body_refusals)
 {
     const char *ok = "\"email\":\"a@gmail.example\",\"timestamp\":1764657600,"
                      "\"sg_event_id\":\"e1\"";
+    static const struct afx_refusal shapes[] = {
+        {"{", "not JSON"},
+        {"{\"event\":\"delivered\"}", "expected a JSON array"},
+        {"[1]", "events[0]: expected an event object"}};
+    afx_must_reject_all(&fixed, TS * 1000, shapes, sizeof(shapes) / sizeof(shapes[0]));
     char body[512];
-    must_reject(&fixed, "{", "not JSON");
-    must_reject(&fixed, "{\"event\":\"delivered\"}", "expected a JSON array");
-    must_reject(&fixed, "[1]", "events[0]: expected an event object");
     snprintf(body, sizeof(body), "[{%s,\"event\":\"delivered\"},{%s,\"event\":\"stored\"}]", ok,
              ok);
     must_reject(&fixed, body, "events[1].event: \"stored\""); /* the first is not kept */
