@@ -37,6 +37,12 @@ char *afx_set(const char *body, const char *obj, const char *key, const char *sv
 void afx_must_reject(const struct ingest_adapt_conf *c, const char *body, int64_t now_ms,
                      const char *why);
 
+/* A fixture's member `key` set to `val` (afx_set), and what the refusal's
+ * reason must hold. */
+struct afx_member_case {
+    const char *key, *val, *why;
+};
+
 /* A body that must be refused, and what the reason must hold. */
 struct afx_refusal {
     const char *body, *why;

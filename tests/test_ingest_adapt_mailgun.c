@@ -142,9 +142,7 @@ START_TEST(body_refusals)
 {
     struct ingest_adapt_out o = {0};
     char err[256] = "", *raw = afx_load("mailgun_delivered.json");
-    static const struct {
-        const char *key, *val, *why;
-    } cases[] = {
+    static const struct afx_member_case cases[] = {
         {"event", "stored", "event-data.event: \"stored\""},
         {"event", "failed", "without severity"},
         {"recipient", "nobody", "event-data.recipient"},

@@ -217,9 +217,7 @@ START_TEST(body_refusals)
     struct ingest_adapt_conf c = conf_of(cert);
     struct ingest_adapt_out o = {0};
     char err[256];
-    static const struct {
-        const char *key, *val, *why;
-    } env[] = {
+    static const struct afx_member_case env[] = {
         {"Type", "Other", "Type: expected Notification"},
         {"MessageId", "", "MessageId"},
         {"Timestamp", "yesterday", "Timestamp"},
