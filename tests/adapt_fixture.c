@@ -113,3 +113,19 @@ void afx_must_reject(const struct ingest_adapt_conf *c, const char *body, int64_
     ck_assert_uint_eq(o.n, 0);
     ingest_adapt_out_free(&o);
 }
+
+int afx_parse_signed(const struct ingest_adapt_conf *c, char *raw, char *body, int64_t now_ms,
+                     struct ingest_adapt_out *o, char *err)
+{
+    int rc = ingest_adapt_parse(c, body, strlen(body), now_ms, o, err, 256);
+    free(raw);
+    free(body);
+    return rc;
+}
+
+void afx_must_reject_all(const struct ingest_adapt_conf *c, int64_t now_ms,
+                         const struct afx_refusal *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        afx_must_reject(c, rows[i].body, now_ms, rows[i].why);
+}

@@ -37,6 +37,26 @@ char *afx_set(const char *body, const char *obj, const char *key, const char *sv
 void afx_must_reject(const struct ingest_adapt_conf *c, const char *body, int64_t now_ms,
                      const char *why);
 
+/* A fixture's member `key` set to `val` (afx_set), and what the refusal's
+ * reason must hold. */
+struct afx_member_case {
+    const char *key, *val, *why;
+};
+
+/* A body that must be refused, and what the reason must hold. */
+struct afx_refusal {
+    const char *body, *why;
+};
+/* afx_must_reject() for each of rows[0..n). */
+void afx_must_reject_all(const struct ingest_adapt_conf *c, int64_t now_ms,
+                         const struct afx_refusal *rows, size_t n);
+
+/* ingest_adapt_parse(c, body) at now_ms into o, its reason in err (256
+ * bytes); frees raw and body (a fixture and its signed copy) and returns
+ * the parse's code. */
+int afx_parse_signed(const struct ingest_adapt_conf *c, char *raw, char *body, int64_t now_ms,
+                     struct ingest_adapt_out *o, char *err);
+
 EVP_PKEY *afx_sendgrid_key(char *pub, size_t publen);
 char *afx_sendgrid_sign(EVP_PKEY *k, const char *ts, const char *body, size_t len);
 

@@ -6,6 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert_route.h"
+#include "alert_sender.h"
+#include "e2e_harness.h"
+#include "eng_store.h"
+#include "eng_table.h"
+#include "http_receiver.h"
+#include "mp.h"
+#include "unit_util.h"
+
 struct alert_instance atk_instance(const struct alert_ruleset *rules, const char *mailbox,
                                    const char *domain, uint64_t sent, uint64_t bounces)
 {
@@ -60,4 +69,78 @@ json_t *atk_parsed(char *body)
     ck_assert_msg(j != NULL, "body is not JSON: %s: %s", je.text, body);
     free(body);
     return j;
+}
+
+void atk_bench_start(struct atk_bench *b, const char *tag, size_t max_keys,
+                     const struct alert_receiver *hook)
+{
+    char err[512] = "";
+    memset(b, 0, sizeof(*b));
+    unit_tmpdir(tag, b->dir);
+    b->store = unit_store_open(b->dir);
+    struct eng_table_opts o = {.max_keys = max_keys, .retention_ms = 35 * 24 * 3600 * 1000LL,
+                               .store = b->store};
+    ck_assert_int_eq(eng_table_create(&o, mp_now_ms(), &b->table), MP_OK);
+    ck_assert_ptr_nonnull(b->table);
+    uint16_t port;
+    ck_assert_int_eq(e2e_free_port(&port, NULL, 0, err, sizeof(err)), MP_OK);
+    ck_assert_msg(hrx_start(port, &b->sink, err, sizeof(err)) == MP_OK, "%s", err);
+    ck_assert_ptr_nonnull(b->sink);
+    ck_assert_int_lt(snprintf(b->url, sizeof(b->url), "http://127.0.0.1:%u/hook", port),
+                     (int)sizeof(b->url));
+    struct alert_receiver r = *hook;
+    r.url = b->url;
+    struct alert_sender_opts so = {.store = b->store, .backoff_ms = 50, .backoff_max_ms = 200,
+                                   .timeout_ms = 2000, .max_age_ms = 60000,
+                                   .slack_interval_ms = 1000};
+    ck_assert_int_eq(alert_sender_start(&r, 1, &so, &b->sender), MP_OK);
+    ck_assert_ptr_nonnull(b->sender);
+}
+
+void atk_bench_stop(struct atk_bench *b)
+{
+    alert_sender_stop(b->sender, 1000);
+    hrx_stop(b->sink);
+    eng_table_destroy(b->table);
+    eng_store_close(b->store);
+    unit_tmpdir_remove(b->dir);
+}
+
+struct alert_rule atk_rule(const char *name, int kind, unsigned num_types)
+{
+    struct alert_rule r;
+    memset(&r, 0, sizeof(r));
+    snprintf(r.name, sizeof(r.name), "%s", name);
+    ck_assert_str_eq(r.name, name);
+    r.kind = kind;
+    r.enabled = 1;
+    r.scopes = 1u << ENG_SCOPE_TENANT;
+    r.num_types = num_types;
+    ck_assert_int_eq(alert_window_parse("1h", &r.window), 0);
+    return r;
+}
+
+struct alert_ruleset *atk_ruleset_of(const struct alert_rule *rules, size_t n)
+{
+    struct alert_ruleset *rs;
+    ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(alert_ruleset_add(rs, &rules[i]), MP_OK);
+    ck_assert_uint_eq(alert_ruleset_count(rs), n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_ge(alert_ruleset_find(rs, rules[i].name), 0);
+    return rs;
+}
+
+struct alert_routes *atk_hook_route(void)
+{
+    struct alert_routes *routes;
+    const size_t *got;
+    size_t idx = 0, n = 0;
+    ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
+    ck_assert_int_eq(alert_routes_set_default(routes, &idx, 1), MP_OK);
+    alert_routes_lookup(routes, "any-tenant", &got, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(got[0], 0);
+    return routes;
 }

@@ -4,6 +4,7 @@
 #include "cli_api.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -471,4 +472,22 @@ char *ew_jdump(json_t *j, size_t max)
     if (s && max > 10 && strlen(s) > max)
         strcpy(s + max - 10, "...");
     return s;
+}
+
+/* ---- crash cases' randomness ----------------------------------------------------- */
+
+uint64_t ew_rng(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t ew_crash_seed(const char *name)
+{
+    const char *s = getenv("MP_CRASH_SEED");
+    uint64_t seed = s ? strtoull(s, NULL, 10) : (uint64_t)mp_now_ms();
+    fprintf(stderr, "%s: seeded with MP_CRASH_SEED=%" PRIu64 "\n", name, seed);
+    return seed;
 }

@@ -14,7 +14,9 @@
  *     error, and the message names the kept temp dir;
  *   - signatures: X-Mailpulse-Signature is "t=<unix>,v1=<hex>" where hex is
  *     HMAC-SHA256(secret, "<t>." + body), computed here with OpenSSL,
- *     independently of the daemon's code.
+ *     independently of the daemon's code;
+ *   - the crash suites' kill delays: a splitmix64 stream (ew_rng) from a
+ *     seed that $MP_CRASH_SEED replays (ew_crash_seed).
  *
  * Threads and processes: one world per forked test process (CK_FORK=yes),
  * used by the test's thread only. Children die with the test process
@@ -202,5 +204,13 @@ int ew_streq(const char *a, const char *b);
 /* Compact JSON cut to `max` bytes (Check refuses messages over
  * CK_MAX_MSG_SIZE, and then fails without saying why). Free it. */
 char *ew_jdump(json_t *j, size_t max);
+
+/* ---- crash cases' randomness ----------------------------------------------------- */
+
+/* The next of a splitmix64 stream at *state (kill delays, jitters). */
+uint64_t ew_rng(uint64_t *state);
+/* A crash case's seed: $MP_CRASH_SEED, or the clock; printed on stderr as
+ * "<name>: seeded with MP_CRASH_SEED=N" so that a failure can be replayed. */
+uint64_t ew_crash_seed(const char *name);
 
 #endif

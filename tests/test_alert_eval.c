@@ -44,35 +44,18 @@
 #define DAY (24 * 3600 * 1000LL)
 
 struct world {
-    char dir[512];
-    struct eng_store *store;
-    struct eng_table *table;
-    struct alert_sender *sender;
+    struct atk_bench b;
     struct alert_eval *eval;
-    struct hrx *sink;
-    char url[128];
 };
 
 static struct world W;
 
 static void setup(void)
 {
-    char err[512] = "";
+    static const struct alert_receiver hook = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK,
+                                               .secret = "s3cret"};
     memset(&W, 0, sizeof(W));
-    unit_tmpdir("alert_eval", W.dir);
-    W.store = unit_store_open(W.dir);
-    struct eng_table_opts o = {.max_keys = 4096, .retention_ms = 35 * DAY, .store = W.store};
-    ck_assert_int_eq(eng_table_create(&o, mp_now_ms(), &W.table), MP_OK);
-    uint16_t port;
-    ck_assert_int_eq(e2e_free_port(&port, NULL, 0, err, sizeof(err)), MP_OK);
-    ck_assert_msg(hrx_start(port, &W.sink, err, sizeof(err)) == MP_OK, "%s", err);
-    snprintf(W.url, sizeof(W.url), "http://127.0.0.1:%u/hook", port);
-    struct alert_receiver r = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url,
-                               .secret = "s3cret"};
-    struct alert_sender_opts so = {.store = W.store, .backoff_ms = 50, .backoff_max_ms = 200,
-                                   .timeout_ms = 2000, .max_age_ms = 60000,
-                                   .slack_interval_ms = 1000};
-    ck_assert_int_eq(alert_sender_start(&r, 1, &so, &W.sender), MP_OK);
+    atk_bench_start(&W.b, "alert_eval", 4096, &hook);
 }
 
 static void stop_eval(void)
@@ -84,25 +67,14 @@ static void stop_eval(void)
 static void teardown(void)
 {
     stop_eval();
-    alert_sender_stop(W.sender, 1000);
-    hrx_stop(W.sink);
-    eng_table_destroy(W.table);
-    eng_store_close(W.store);
-    unit_tmpdir_remove(W.dir);
+    atk_bench_stop(&W.b);
 }
 
 /* r1: bounce_hard / sent over 1h, min 10, warning 10%, critical 50%. */
 static struct alert_rule ratio_rule(const char *name, int64_t for_ms, int64_t repeat_ms)
 {
-    struct alert_rule r;
-    memset(&r, 0, sizeof(r));
-    snprintf(r.name, sizeof(r.name), "%s", name);
-    r.kind = ALERT_KIND_RATIO;
-    r.enabled = 1;
-    r.scopes = 1u << ENG_SCOPE_TENANT;
-    r.num_types = 1u << ENG_BOUNCE_HARD;
+    struct alert_rule r = atk_rule(name, ALERT_KIND_RATIO, 1u << ENG_BOUNCE_HARD);
     r.den_types = 1u << ENG_SENT;
-    ck_assert_int_eq(alert_window_parse("1h", &r.window), 0);
     r.min_volume = 10;
     r.warning_ppb = ALERT_PPB / 10;
     r.critical_ppb = ALERT_PPB / 2;
@@ -112,34 +84,16 @@ static struct alert_rule ratio_rule(const char *name, int64_t for_ms, int64_t re
     return r;
 }
 
-static struct alert_ruleset *ruleset_of(const struct alert_rule *rules, size_t n)
-{
-    struct alert_ruleset *rs;
-    ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
-    for (size_t i = 0; i < n; i++)
-        ck_assert_int_eq(alert_ruleset_add(rs, &rules[i]), MP_OK);
-    return rs;
-}
-
-/* Every tenant to receiver 0 ("hook"). */
-static struct alert_routes *hook_route(void)
-{
-    struct alert_routes *routes;
-    size_t idx = 0;
-    ck_assert_int_eq(alert_routes_create(&routes), MP_OK);
-    ck_assert_int_eq(alert_routes_set_default(routes, &idx, 1), MP_OK);
-    return routes;
-}
-
 static void start_eval_by(const struct alert_rule *rules, size_t n, int64_t group_ms,
                           unsigned group_by)
 {
-    struct alert_receiver r = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url,
+    struct alert_receiver r = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.b.url,
                                .secret = "s3cret"};
-    struct alert_eval_opts eo = {.rules = ruleset_of(rules, n), .receivers = &r, .nreceivers = 1,
-                                 .routes = hook_route(), .max_keys = 4096, .store = W.store,
-                                 .group_interval_ms = group_ms, .group_by = group_by};
-    ck_assert_int_eq(alert_eval_start(W.table, W.sender, &eo, &W.eval), MP_OK);
+    struct alert_eval_opts eo = {.rules = atk_ruleset_of(rules, n), .receivers = &r,
+                                 .nreceivers = 1, .routes = atk_hook_route(), .max_keys = 4096,
+                                 .store = W.b.store, .group_interval_ms = group_ms,
+                                 .group_by = group_by};
+    ck_assert_int_eq(alert_eval_start(W.b.table, W.b.sender, &eo, &W.eval), MP_OK);
 }
 
 static void start_eval(const struct alert_rule *rules, size_t n, int64_t group_ms)
@@ -172,15 +126,15 @@ static void events(const char *tenant, int type, int n)
     struct eng_frame *f;
     ck_assert_int_eq(eng_frame_create(&f), MP_OK);
     for (int i = 0; i < n; i++)
-        ck_assert_int_eq(eng_frame_record(W.table, f, &ev), MP_OK);
-    eng_frame_end(W.table, f);
+        ck_assert_int_eq(eng_frame_record(W.b.table, f, &ev), MP_OK);
+    eng_frame_end(W.b.table, f);
     eng_frame_destroy(f);
 }
 
 /* The alerts of request i as "<status>:<alertname>:<tenant>:<severity>" joined by ' '. */
 static void request_summary(size_t i, char *out, size_t n)
 {
-    const struct hrx_req *r = hrx_get(W.sink, i);
+    const struct hrx_req *r = hrx_get(W.b.sink, i);
     json_t *j = json_loads(r->body, 0, NULL);
     ck_assert_ptr_nonnull(j);
     static const char *const labels[] = {"alertname", "tenant", "severity", NULL};
@@ -191,9 +145,9 @@ static void request_summary(size_t i, char *out, size_t n)
 static void expect_request(size_t i, const char *want, int timeout_ms)
 {
     char got[1024];
-    ck_assert_msg(hrx_wait(W.sink, i + 1, timeout_ms) == MP_OK,
+    ck_assert_msg(hrx_wait(W.b.sink, i + 1, timeout_ms) == MP_OK,
                   "request %zu (%s) did not arrive within %d ms; %zu arrived", i, want,
-                  timeout_ms, hrx_count(W.sink));
+                  timeout_ms, hrx_count(W.b.sink));
     request_summary(i, got, sizeof(got));
     ck_assert_msg(strcmp(got, want) == 0, "request %zu: got \"%s\", want \"%s\"", i, got, want);
 }
@@ -201,11 +155,11 @@ static void expect_request(size_t i, const char *want, int timeout_ms)
 static void expect_quiet(size_t count, int ms)
 {
     usleep((useconds_t)ms * 1000);
-    if (hrx_count(W.sink) != count) {
+    if (hrx_count(W.b.sink) != count) {
         char got[1024];
         request_summary(count, got, sizeof(got));
         ck_abort_msg("expected %zu requests, got %zu; the extra one: %s", count,
-                     hrx_count(W.sink), got);
+                     hrx_count(W.b.sink), got);
     }
 }
 
@@ -257,7 +211,7 @@ START_TEST(pending_for_then_firing)
     start_r1(1500, 0, 50);
     bounce("slowburn", 100, 20); /* 20%: warning, but `for` runs */
     ck_assert(active_becomes("slowburn", "pending", 1, 1000));
-    ck_assert_uint_eq(hrx_count(W.sink), 0);
+    ck_assert_uint_eq(hrx_count(W.b.sink), 0);
     /* a flicker that falls back before `for` ends is never heard of */
     bounce("flicker", 100, 20);
     ck_assert(active_becomes("flicker", "pending", 1, 1000));
@@ -281,8 +235,8 @@ START_TEST(repeat_after_interval_only)
     int64_t gap_ms = (mp_mono_ns() - t0) / 1000000;
     ck_assert_msg(gap_ms >= 2000, "reminder after %lld ms, the interval is 2000", (long long)gap_ms);
     /* both are the same alert: same fingerprint and startsAt */
-    json_t *a = json_loads(hrx_get(W.sink, 0)->body, 0, NULL);
-    json_t *b = json_loads(hrx_get(W.sink, 1)->body, 0, NULL);
+    json_t *a = json_loads(hrx_get(W.b.sink, 0)->body, 0, NULL);
+    json_t *b = json_loads(hrx_get(W.b.sink, 1)->body, 0, NULL);
     json_t *a0 = json_array_get(json_object_get(a, "alerts"), 0);
     json_t *b0 = json_array_get(json_object_get(b, "alerts"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(a0, "fingerprint")),
@@ -290,8 +244,8 @@ START_TEST(repeat_after_interval_only)
     ck_assert_str_eq(json_string_value(json_object_get(a0, "startsAt")),
                      json_string_value(json_object_get(b0, "startsAt")));
     /* a reminder is another notification: another idempotency key */
-    ck_assert_str_ne(hrx_req_header(hrx_get(W.sink, 0), "Idempotency-Key"),
-                     hrx_req_header(hrx_get(W.sink, 1), "Idempotency-Key"));
+    ck_assert_str_ne(hrx_req_header(hrx_get(W.b.sink, 0), "Idempotency-Key"),
+                     hrx_req_header(hrx_get(W.b.sink, 1), "Idempotency-Key"));
     json_decref(a);
     json_decref(b);
 }
@@ -310,7 +264,7 @@ START_TEST(group_interval_batches_and_cancels)
     events("g", ENG_BOUNCE_HARD, 40); /* escalates: waits for the interval */
     events("g", ENG_BLOCKED, 20);     /* r2 fires: waits too, same request */
     usleep(200 * 1000);
-    ck_assert_uint_eq(hrx_count(W.sink), 1);
+    ck_assert_uint_eq(hrx_count(W.b.sink), 1);
     expect_request(1, "firing:r1:g:critical firing:r2:g:warning", 2500);
     ck_assert_msg((mp_mono_ns() - t0) / 1000000 >= 1200, "the group went out before its interval");
     /* r2 resolves and fires again inside the next wait: nothing to tell */
@@ -324,7 +278,7 @@ END_TEST
 /* Top-level field `key` of request i. */
 static char *request_top(size_t i, const char *key)
 {
-    json_t *j = json_loads(hrx_get(W.sink, i)->body, 0, NULL);
+    json_t *j = json_loads(hrx_get(W.b.sink, i)->body, 0, NULL);
     ck_assert_ptr_nonnull(j);
     const char *v = json_string_value(json_object_get(j, key));
     char *out = strdup(v ? v : "");
@@ -400,7 +354,7 @@ START_TEST(state_restart_keeps_firing_and_resolves)
     start_r1(0, 0, 50);
     bounce("persist", 100, 20);
     expect_request(0, "firing:r1:persist:warning", 2000);
-    json_t *first = json_loads(hrx_get(W.sink, 0)->body, 0, NULL);
+    json_t *first = json_loads(hrx_get(W.b.sink, 0)->body, 0, NULL);
     stop_eval();
     start_r1(0, 0, 50); /* reads the state back from the store */
     struct alert_eval_figures f;
@@ -412,7 +366,7 @@ START_TEST(state_restart_keeps_firing_and_resolves)
     expect_quiet(1, 1500);
     events("persist", ENG_SENT, 1000);
     expect_request(1, "resolved:r1:persist:warning", 3000);
-    json_t *res = json_loads(hrx_get(W.sink, 1)->body, 0, NULL);
+    json_t *res = json_loads(hrx_get(W.b.sink, 1)->body, 0, NULL);
     json_t *a0 = json_array_get(json_object_get(first, "alerts"), 0);
     json_t *r0 = json_array_get(json_object_get(res, "alerts"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(a0, "startsAt")),
@@ -446,9 +400,9 @@ START_TEST(reload_resolves_removed_rule)
 {
     struct alert_rule r[2];
     fire_r1_and_keep(r, "rl");
-    struct alert_receiver rc = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url};
-    ck_assert_int_eq(alert_eval_reload(W.eval, ruleset_of(&r[1], 1) /* r1 is gone */, &rc, 1,
-                                       hook_route()),
+    struct alert_receiver rc = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.b.url};
+    ck_assert_int_eq(alert_eval_reload(W.eval, atk_ruleset_of(&r[1], 1) /* r1 is gone */, &rc, 1,
+                                       atk_hook_route()),
                      MP_OK);
     /* the whole group: "keep" still fires, and says so */
     expect_request(1, "resolved:r1:rl:warning firing:keep:rl:warning", 2000);
@@ -471,7 +425,7 @@ START_TEST(state_rule_gone_at_start_resolves)
     stop_eval();
     start_eval(&r[1], 1, 50);
     expect_request(1, "resolved:r1:gone:warning firing:keep:gone:warning", 2000);
-    json_t *j = json_loads(hrx_get(W.sink, 1)->body, 0, NULL);
+    json_t *j = json_loads(hrx_get(W.b.sink, 1)->body, 0, NULL);
     json_t *a0 = json_array_get(json_object_get(j, "alerts"), 0);
     const char *summary =
         json_string_value(json_object_get(json_object_get(a0, "annotations"), "summary"));
@@ -495,7 +449,7 @@ START_TEST(json_active_per_tenant)
     start_r1(0, 0, 50);
     bounce("one", 100, 20);
     bounce("two", 100, 60);
-    ck_assert_int_eq(hrx_wait(W.sink, 2, 2000), MP_OK);
+    ck_assert_int_eq(hrx_wait(W.b.sink, 2, 2000), MP_OK);
     char *js = alert_eval_active_json(W.eval, "two");
     json_t *j = json_loads(js, 0, NULL);
     json_t *list = json_object_get(j, "alerts");
@@ -549,10 +503,10 @@ START_TEST(key_live_pins_alerting_keys)
     events("calm", ENG_SENT, 100);
     expect_request(0, "firing:r1:pinned:critical", 2000);
     struct eng_key *tk, *mk, *ck;
-    ck_assert_int_eq(eng_table_find(W.table, ENG_SCOPE_TENANT, "pinned", NULL, &tk), MP_OK);
-    ck_assert_int_eq(eng_table_find(W.table, ENG_SCOPE_MAILBOX, "pinned", "m@x.example", &mk),
+    ck_assert_int_eq(eng_table_find(W.b.table, ENG_SCOPE_TENANT, "pinned", NULL, &tk), MP_OK);
+    ck_assert_int_eq(eng_table_find(W.b.table, ENG_SCOPE_MAILBOX, "pinned", "m@x.example", &mk),
                      MP_OK);
-    ck_assert_int_eq(eng_table_find(W.table, ENG_SCOPE_TENANT, "calm", NULL, &ck), MP_OK);
+    ck_assert_int_eq(eng_table_find(W.b.table, ENG_SCOPE_TENANT, "calm", NULL, &ck), MP_OK);
     ck_assert_int_eq(alert_eval_key_live(W.eval, eng_key_id(tk)), 1);
     ck_assert_int_eq(alert_eval_key_live(W.eval, eng_key_id(mk)), 0); /* r1: tenant scope only */
     ck_assert_int_eq(alert_eval_key_live(W.eval, eng_key_id(ck)), 0);
@@ -569,9 +523,9 @@ END_TEST
 
 static void reload_rules(struct alert_ruleset *rs)
 {
-    struct alert_receiver rc = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.url,
+    struct alert_receiver rc = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK, .url = W.b.url,
                                 .secret = "s3cret"};
-    ck_assert_int_eq(alert_eval_reload(W.eval, rs, &rc, 1, hook_route()), MP_OK);
+    ck_assert_int_eq(alert_eval_reload(W.eval, rs, &rc, 1, atk_hook_route()), MP_OK);
 }
 
 /* Polls the figures until `walks` re-evaluations have finished. */
@@ -604,7 +558,7 @@ static void sweeps_pass(int n)
 
 static char *request_field(size_t i, const char *annotation)
 {
-    json_t *j = json_loads(hrx_get(W.sink, i)->body, 0, NULL);
+    json_t *j = json_loads(hrx_get(W.b.sink, i)->body, 0, NULL);
     ck_assert_ptr_nonnull(j);
     json_t *a = json_array_get(json_object_get(j, "alerts"), 0);
     const char *v = json_string_value(json_object_get(json_object_get(a, "annotations"), annotation));
@@ -621,10 +575,10 @@ START_TEST(reload_lowered_threshold_fires_quiet_key)
     ck_assert(walks_reach(1, 2000)); /* the start's walk */
     bounce("quiet", 1000, 60); /* 6%: under r1's 10% warning */
     sweeps_pass(1);
-    ck_assert_uint_eq(hrx_count(W.sink), 0);
+    ck_assert_uint_eq(hrx_count(W.b.sink), 0);
     struct alert_rule r = ratio_rule("r1", 0, 0);
     r.warning_ppb = ALERT_PPB / 20; /* 5% */
-    reload_rules(ruleset_of(&r, 1));
+    reload_rules(atk_ruleset_of(&r, 1));
     /* the delivery's time is the sender's; the walk's is the guarantee */
     expect_request(0, "firing:r1:quiet:warning", 3000);
     ck_assert(walks_reach(2, 1000));
@@ -643,7 +597,7 @@ START_TEST(reload_same_rules_walks_nothing)
     ck_assert(walks_reach(1, 2000));
     bounce("same", 100, 1);
     struct alert_rule r = ratio_rule("r1", 0, 0);
-    reload_rules(ruleset_of(&r, 1));
+    reload_rules(atk_ruleset_of(&r, 1));
     int64_t end = mp_mono_ns() + 3000LL * 1000000;
     struct alert_eval_figures f;
     do {
@@ -668,7 +622,7 @@ START_TEST(disabled_rule_resolves_honestly_and_returns)
     bounce("gamma", 1000, 200);
     expect_request(1, "firing:r1:gamma:warning", 3000);
     struct alert_rule r = ratio_rule("r1", 0, 0);
-    struct alert_ruleset *rs = ruleset_of(&r, 1);
+    struct alert_ruleset *rs = atk_ruleset_of(&r, 1);
     struct alert_rule *o = alert_ruleset_override(rs, "beta", 0);
     ck_assert_ptr_nonnull(o);
     o->enabled = 0;
@@ -683,7 +637,7 @@ START_TEST(disabled_rule_resolves_honestly_and_returns)
     ck_assert_str_eq(num, "200"); /* what it was, not zeros */
     free(num);
     ck_assert(active_has("gamma", "firing"));
-    reload_rules(ruleset_of(&r, 1)); /* the override removed */
+    reload_rules(atk_ruleset_of(&r, 1)); /* the override removed */
     expect_request(3, "firing:r1:beta:warning", 1500);
 }
 END_TEST
@@ -706,7 +660,7 @@ START_TEST(keep_firing_for_holds_through_a_dip)
     int64_t ms = (mp_mono_ns() - t0) / 1000000;
     ck_assert_msg(ms < 3500, "the flap took %lld ms; the case is within 3.5 s", (long long)ms);
     sweeps_pass(2);
-    ck_assert_uint_eq(hrx_count(W.sink), 1);
+    ck_assert_uint_eq(hrx_count(W.b.sink), 1);
     /* under for good: resolves once keep_firing_for has passed, by the sweep */
     events("flap", ENG_SENT, 100000);
     int64_t under = mp_mono_ns();

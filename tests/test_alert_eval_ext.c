@@ -23,6 +23,7 @@
 #include "alert_render.h"
 #include "alert_sender.h"
 #include "alert_silence.h"
+#include "alert_testkit.h"
 #include "check_main.h"
 #include "e2e_harness.h"
 #include "eng_store.h"
@@ -33,13 +34,9 @@
 #define DAY (24 * 3600 * 1000LL)
 
 static struct {
-    char dir[512], url[128];
-    struct eng_store *store;
-    struct eng_table *table;
-    struct alert_sender *sender;
+    struct atk_bench b;
     struct alert_silences *silences;
     struct alert_eval *eval;
-    struct hrx *sink;
 } X;
 
 static const struct alert_receiver HOOK = {.name = "hook", .type = ALERT_RECEIVER_WEBHOOK};
@@ -48,55 +45,30 @@ static const struct alert_receiver HOOK = {.name = "hook", .type = ALERT_RECEIVE
  * and the route of every tenant to the hook. */
 static struct alert_ruleset *count_rules(const char *name, struct alert_routes **routes)
 {
-    struct alert_ruleset *rs;
-    struct alert_rule rule;
-    size_t idx = 0;
-    memset(&rule, 0, sizeof(rule));
-    snprintf(rule.name, sizeof(rule.name), "%s", name);
-    rule.kind = ALERT_KIND_COUNT;
-    rule.enabled = 1;
-    rule.scopes = 1u << ENG_SCOPE_TENANT;
-    rule.num_types = 1u << ENG_SPAM_TRAP;
-    ck_assert_int_eq(alert_window_parse("1h", &rule.window), 0);
+    struct alert_rule rule = atk_rule(name, ALERT_KIND_COUNT, 1u << ENG_SPAM_TRAP);
     rule.critical_ppb = 1;
     alert_rule_derive(&rule);
-    ck_assert_int_eq(alert_ruleset_new(&rs), MP_OK);
-    ck_assert_int_eq(alert_ruleset_add(rs, &rule), MP_OK);
-    ck_assert_int_eq(alert_routes_create(routes), MP_OK);
-    ck_assert_int_eq(alert_routes_set_default(*routes, &idx, 1), MP_OK);
-    return rs;
+    *routes = atk_hook_route();
+    return atk_ruleset_of(&rule, 1);
 }
 
 static void start_eval(void)
 {
     struct alert_receiver r = HOOK;
-    r.url = X.url;
+    r.url = X.b.url;
     struct alert_routes *routes;
     struct alert_ruleset *rs = count_rules("counted", &routes);
     struct alert_eval_opts eo = {.rules = rs, .receivers = &r, .nreceivers = 1, .routes = routes,
-                                 .max_keys = 1024, .store = X.store, .group_interval_ms = 50,
+                                 .max_keys = 1024, .store = X.b.store, .group_interval_ms = 50,
                                  .silences = X.silences};
-    ck_assert_int_eq(alert_eval_start(X.table, X.sender, &eo, &X.eval), MP_OK);
+    ck_assert_int_eq(alert_eval_start(X.b.table, X.b.sender, &eo, &X.eval), MP_OK);
 }
 
 static void setup(void)
 {
     char err[512] = "";
     memset(&X, 0, sizeof(X));
-    unit_tmpdir("alert_eval_ext", X.dir);
-    X.store = unit_store_open(X.dir);
-    struct eng_table_opts o = {.max_keys = 1024, .retention_ms = 35 * DAY, .store = X.store};
-    ck_assert_int_eq(eng_table_create(&o, mp_now_ms(), &X.table), MP_OK);
-    uint16_t port;
-    ck_assert_int_eq(e2e_free_port(&port, NULL, 0, err, sizeof(err)), MP_OK);
-    ck_assert_msg(hrx_start(port, &X.sink, err, sizeof(err)) == MP_OK, "%s", err);
-    snprintf(X.url, sizeof(X.url), "http://127.0.0.1:%u/hook", port);
-    struct alert_receiver r = HOOK;
-    r.url = X.url;
-    struct alert_sender_opts so = {.store = X.store, .backoff_ms = 50, .backoff_max_ms = 200,
-                                   .timeout_ms = 2000, .max_age_ms = 60000,
-                                   .slack_interval_ms = 1000};
-    ck_assert_int_eq(alert_sender_start(&r, 1, &so, &X.sender), MP_OK);
+    atk_bench_start(&X.b, "alert_eval_ext", 1024, &HOOK);
     ck_assert_int_eq(alert_silences_open(NULL, NULL, NULL, &X.silences, err, sizeof(err)), MP_OK);
     start_eval();
 }
@@ -104,12 +76,8 @@ static void setup(void)
 static void teardown(void)
 {
     alert_eval_stop(X.eval);
-    alert_sender_stop(X.sender, 1000);
     alert_silences_free(X.silences);
-    hrx_stop(X.sink);
-    eng_table_destroy(X.table);
-    eng_store_close(X.store);
-    unit_tmpdir_remove(X.dir);
+    atk_bench_stop(&X.b);
 }
 
 /* blocklisted for acme, ip 192.0.2.10 in `zone`, at severity sev. */
@@ -126,8 +94,8 @@ static int raise_bl(const char *zone, int sev, const char *code)
 /* Request i's only alert (it must have exactly one). */
 static json_t *alert_of(size_t i)
 {
-    ck_assert_msg(hrx_wait(X.sink, i + 1, 4000) == MP_OK, "request %zu did not come", i);
-    json_t *b = json_loads(hrx_get(X.sink, i)->body, 0, NULL);
+    ck_assert_msg(hrx_wait(X.b.sink, i + 1, 4000) == MP_OK, "request %zu did not come", i);
+    json_t *b = json_loads(hrx_get(X.b.sink, i)->body, 0, NULL);
     ck_assert_ptr_nonnull(b);
     json_t *alerts = json_object_get(b, "alerts");
     ck_assert_uint_eq(json_array_size(alerts), 1);
@@ -149,7 +117,7 @@ static const char *ann(json_t *a, const char *k)
 static void quiet(size_t n, int ms)
 {
     usleep((useconds_t)ms * 1000);
-    ck_assert_uint_eq(hrx_count(X.sink), n);
+    ck_assert_uint_eq(hrx_count(X.b.sink), n);
 }
 
 static size_t active(void)
@@ -237,7 +205,7 @@ START_TEST(labels_make_the_identity)
 {
     ck_assert_int_eq(raise_bl("one.test", ALERT_SEV_CRITICAL, "127.0.0.2"), MP_OK);
     ck_assert_int_eq(raise_bl("two.test", ALERT_SEV_CRITICAL, "127.0.0.2"), MP_OK);
-    ck_assert_int_eq(hrx_wait(X.sink, 1, 4000), MP_OK);
+    ck_assert_int_eq(hrx_wait(X.b.sink, 1, 4000), MP_OK);
     for (int i = 0; i < 100 && active() < 2; i++)
         usleep(10000);
     ck_assert_uint_eq(active(), 2);
@@ -308,7 +276,7 @@ START_TEST(reload_leaves_it_alone)
     json_decref(alert_of(0));
     struct alert_routes *routes;
     struct alert_receiver r = HOOK;
-    r.url = X.url;
+    r.url = X.b.url;
     struct alert_ruleset *rs = count_rules("other", &routes);
     ck_assert_int_eq(alert_eval_reload(X.eval, rs, &r, 1, routes), MP_OK);
     quiet(1, 400); /* its rule is not in any rules file: nothing resolves */

@@ -78,14 +78,6 @@ static void teardown(void)
     ew_teardown(&W);
 }
 
-static uint64_t rng(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
 /* The config: a json and a mailgun adapter, the given flush interval. */
 static void write_config(const char *flush)
 {
@@ -206,7 +198,7 @@ static void cycles(int jitter_ms)
             free(last_js);
             free(last_mg);
         }
-        int posts = 1 + (int)(rng() % 3);
+        int posts = 1 + (int)(ew_rng(&rng_state) % 3);
         char tag[48], tok[48];
         snprintf(tok, sizeof(tok), "tok-%d", c);
         snprintf(tag, sizeof(tag), "mg-%d", c);
@@ -222,7 +214,7 @@ static void cycles(int jitter_ms)
             acked_js += AC_PER;
         }
         if (jitter_ms)
-            usleep((useconds_t)(rng() % (uint64_t)jitter_ms) * 1000);
+            usleep((useconds_t)(ew_rng(&rng_state) % (uint64_t)jitter_ms) * 1000);
         kill_restart();
     }
     post_want("/hooks/crash-json", JS_AUTH, last_js, 0, AC_PER);
@@ -246,9 +238,7 @@ END_TEST
 
 START_TEST(kill_across_flushes)
 {
-    const char *s = getenv("MP_CRASH_SEED");
-    rng_state = s ? strtoull(s, NULL, 10) : (uint64_t)mp_now_ms();
-    fprintf(stderr, "kill_across_flushes: seeded with MP_CRASH_SEED=%" PRIu64 "\n", rng_state);
+    rng_state = ew_crash_seed("kill_across_flushes");
     write_config("100ms");
     cycles(AC_JITTER_MS);
     ew_pass(&W);

@@ -70,22 +70,6 @@ static void setup(void)
 
 static void teardown(void) { ew_teardown(&W); }
 
-static uint64_t rng(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-/* The seed of this case's kill delays: MP_CRASH_SEED, or the clock. */
-static void seed_rng(const char *name)
-{
-    const char *s = getenv("MP_CRASH_SEED");
-    rng_state = s ? strtoull(s, NULL, 10) : (uint64_t)mp_now_ms();
-    fprintf(stderr, "%s: kill delays seeded with MP_CRASH_SEED=%" PRIu64 "\n", name, rng_state);
-}
-
 /* Writes the config, with `ingest.router` (the harness writes the PULL
  * endpoint only), and starts the daemon. */
 static void start_daemon(struct e2e_daemon_conf c)
@@ -152,8 +136,8 @@ static void send_start(struct send_run *s, int n, const char *mailbox, const cha
  * start counts the journal it replays). */
 static void kill_mid_stream(struct send_run *s, int total, uint64_t base, const char *what)
 {
-    uint64_t at = base + rng() % (uint64_t)total;
-    int jitter = (int)(rng() % CRASH_JITTER_MS);
+    uint64_t at = base + ew_rng(&rng_state) % (uint64_t)total;
+    int jitter = (int)(ew_rng(&rng_state) % CRASH_JITTER_MS);
     int64_t deadline = mp_mono_ns() + (int64_t)CRASH_SEND_MS * 1000000;
     while (ew_metric(&W, "mailpulse_events_accepted_total") < at &&
            e2e_proc_running(&s->p) && mp_mono_ns() < deadline)
@@ -231,7 +215,7 @@ static int64_t sent_in(const char *by)
 
 START_TEST(acked_counts_exact_across_kills)
 {
-    seed_rng("acked_counts_exact_across_kills");
+    rng_state = ew_crash_seed("acked_counts_exact_across_kills"); /* the kill delays */
     start_daemon((struct e2e_daemon_conf){0});
     int64_t acked = 0;
     uint64_t seq = 1;
@@ -355,7 +339,7 @@ static size_t fp_wait(size_t k, struct fp_seen *fs, size_t want, int resolved)
 
 START_TEST(alert_once_across_kills)
 {
-    seed_rng("alert_once_across_kills");
+    rng_state = ew_crash_seed("alert_once_across_kills"); /* the kill delays */
     size_t k = ew_raw(&W, "cr", "secret-cr", 200);
     const struct e2e_receiver_conf rec[] = {{"cr-hook", W.raw_url[k], W.raw_secret[k]}};
     /* the default rules, but resolving as soon as under the line (the
@@ -374,7 +358,7 @@ START_TEST(alert_once_across_kills)
     send_with_kill(0, T_SENT, 10, 100, 2);
     send_with_kill(1, T_BOUNCE_HARD, 25, 1, 12);
     for (int i = 0; i < 2; i++) {
-        usleep((useconds_t)(rng() % CRASH_KILL_MAX_MS) * 1000);
+        usleep((useconds_t)(ew_rng(&rng_state) % CRASH_KILL_MAX_MS) * 1000);
         kill_daemon();
         ew_spawn_daemon(&W);
     }

@@ -1,6 +1,6 @@
 /* test_ingest_adapt.c — ingest/ingest_adapt.c: the json type (an array of
  * Event objects in the proto's JSON names), tenants, the whole-body
- * refusals, and the basic / bearer credential checks. */
+ * refusals, the basic / bearer credential checks and the kinds by name. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,29 @@ static int parse(const struct ingest_adapt_conf *c, const char *body,
 }
 
 #define must_reject(c, body, why) afx_must_reject((c), (body), 0, (why))
+
+/* ingest_adapt_kind_parse(name) must give want, and take exactly name: the
+ * name with its first letter upper-cased, one letter short, one letter
+ * longer, or with a space before or after is refused and leaves the kind as
+ * it was. name: lower case, under 32 bytes. */
+static void must_kind(const char *name, enum ingest_adapt_kind want)
+{
+    enum ingest_adapt_kind k;
+    char up[40], shorter[40], longer[40], before[40], after[40];
+    ck_assert_int_eq(ingest_adapt_kind_parse(name, &k), 0);
+    ck_assert_int_eq(k, want);
+    snprintf(up, sizeof(up), "%c%s", name[0] - 'a' + 'A', name + 1);
+    snprintf(shorter, sizeof(shorter), "%.*s", (int)strlen(name) - 1, name);
+    snprintf(longer, sizeof(longer), "%ss", name);
+    snprintf(before, sizeof(before), " %s", name);
+    snprintf(after, sizeof(after), "%s ", name);
+    ck_assert_int_eq(ingest_adapt_kind_parse(up, &k), -1);
+    ck_assert_int_eq(ingest_adapt_kind_parse(shorter, &k), -1);
+    ck_assert_int_eq(ingest_adapt_kind_parse(longer, &k), -1);
+    ck_assert_int_eq(ingest_adapt_kind_parse(before, &k), -1);
+    ck_assert_int_eq(ingest_adapt_kind_parse(after, &k), -1);
+    ck_assert_int_eq(k, want);
+}
 
 START_TEST(json_fixture_maps)
 {
@@ -50,10 +73,11 @@ START_TEST(json_refusals)
     struct ingest_adapt_conf c = {.kind = INGEST_ADAPT_JSON, .tenant = "acme"};
     const char *ok = "\"mailbox\":\"a@acme.example\",\"recipientDomain\":\"x.example\","
                      "\"timeMs\":1764657600000";
+    static const struct afx_refusal shapes[] = {{"{", "not JSON"},
+                                                {"{}", "expected a JSON array"},
+                                                {"[1]", "events[0]: expected an Event object"}};
+    afx_must_reject_all(&c, 0, shapes, sizeof(shapes) / sizeof(shapes[0]));
     char body[512];
-    must_reject(&c, "{", "not JSON");
-    must_reject(&c, "{}", "expected a JSON array");
-    must_reject(&c, "[1]", "events[0]: expected an Event object");
     snprintf(body, sizeof(body), "[{%s,\"type\":\"EVENT_TYPE_BOUNCE\"}]", ok);
     must_reject(&c, body, "events[0].type");
     snprintf(body, sizeof(body), "[{%s,\"type\":13}]", ok);
@@ -121,15 +145,27 @@ START_TEST(credentials)
     ck_assert(!ingest_adapt_bearer_ok("t0k", "Bearer t0"));
     ck_assert(!ingest_adapt_bearer_ok("t0k", "Bearer t0kk"));
     ck_assert(!ingest_adapt_bearer_ok("t0k", NULL));
+}
+END_TEST
+
+/* Every kind by its name, and only by exactly its name (the config's
+ * adapters' `kind:`). */
+START_TEST(kind_names)
+{
+    static const struct {
+        const char *name;
+        enum ingest_adapt_kind kind;
+    } kinds[] = {{"json", INGEST_ADAPT_JSON},         {"mailgun", INGEST_ADAPT_MAILGUN},
+                 {"postmark", INGEST_ADAPT_POSTMARK}, {"sendgrid", INGEST_ADAPT_SENDGRID},
+                 {"ses", INGEST_ADAPT_SES}};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        must_kind(kinds[i].name, kinds[i].kind);
     enum ingest_adapt_kind k;
-    ck_assert_int_eq(ingest_adapt_kind_parse("postmark", &k), 0);
-    ck_assert_int_eq(k, INGEST_ADAPT_POSTMARK);
-    ck_assert_int_eq(ingest_adapt_kind_parse("ses", &k), 0);
-    ck_assert_int_eq(k, INGEST_ADAPT_SES);
     ck_assert_int_eq(ingest_adapt_kind_parse("smtp", &k), -1);
+    ck_assert_int_eq(ingest_adapt_kind_parse("SendGrid", &k), -1);
 }
 END_TEST
 
 CHECK_SUITE("ingest_adapt", 30, NULL, NULL, json_fixture_maps, json_refusals, json_without_mailbox,
             json_allowed_tenants,
-            credentials)
+            credentials, kind_names)

@@ -23,11 +23,8 @@ static const struct ingest_adapt_conf conf = {.kind = INGEST_ADAPT_MAILGUN, .ten
 static int parse_at(const struct ingest_adapt_conf *c, const char *fixture, const char *key,
                     long long now, struct ingest_adapt_out *o, char *err)
 {
-    char *raw = afx_load(fixture), *body = afx_mailgun_sign(raw, key, TS, TOKEN);
-    int rc = ingest_adapt_parse(c, body, strlen(body), now * 1000, o, err, 256);
-    free(raw);
-    free(body);
-    return rc;
+    char *raw = afx_load(fixture);
+    return afx_parse_signed(c, raw, afx_mailgun_sign(raw, key, TS, TOKEN), now * 1000, o, err);
 }
 
 START_TEST(maps_each_event)
@@ -145,9 +142,7 @@ START_TEST(body_refusals)
 {
     struct ingest_adapt_out o = {0};
     char err[256] = "", *raw = afx_load("mailgun_delivered.json");
-    static const struct {
-        const char *key, *val, *why;
-    } cases[] = {
+    static const struct afx_member_case cases[] = {
         {"event", "stored", "event-data.event: \"stored\""},
         {"event", "failed", "without severity"},
         {"recipient", "nobody", "event-data.recipient"},

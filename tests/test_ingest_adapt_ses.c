@@ -43,11 +43,8 @@ static struct ingest_adapt_conf conf_of(const X509 *c)
 static int parse(const struct ingest_adapt_conf *c, const char *fixture, int version,
                  struct ingest_adapt_out *o, char *err)
 {
-    char *raw = afx_load(fixture), *body = afx_sns_sign(raw, key, version);
-    int rc = ingest_adapt_parse(c, body, strlen(body), T1_MS, o, err, 256);
-    free(raw);
-    free(body);
-    return rc;
+    char *raw = afx_load(fixture);
+    return afx_parse_signed(c, raw, afx_sns_sign(raw, key, version), T1_MS, o, err);
 }
 
 START_TEST(maps_each_event)
@@ -220,9 +217,7 @@ START_TEST(body_refusals)
     struct ingest_adapt_conf c = conf_of(cert);
     struct ingest_adapt_out o = {0};
     char err[256];
-    static const struct {
-        const char *key, *val, *why;
-    } env[] = {
+    static const struct afx_member_case env[] = {
         {"Type", "Other", "Type: expected Notification"},
         {"MessageId", "", "MessageId"},
         {"Timestamp", "yesterday", "Timestamp"},
