@@ -159,7 +159,7 @@ int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_
 {
     *out = NULL;
     struct mp_adapters *m = calloc(1, sizeof(*m));
-    int rc = MP_ERR_NOMEM;
+    int rc;
     /* ESP feeds often carry no sender: such events count without a
      * mailbox (the wire path keeps it required) */
     struct ingest_limits al = *lim;
@@ -168,12 +168,13 @@ int mp_adapters_create(const struct mp_adapter_conf *conf, size_t n, struct eng_
         return MP_ERR_NOMEM;
     pthread_mutex_init(&m->set_mu, NULL);
     pthread_mutex_init(&m->mu, NULL);
+    m->lim = al;
     if ((rc = mp_adur_open(journal, seen_path, mp_now_ms(), &m->dur, err, errlen)) == MP_OK)
         rc = ingest_proc_create(t, &al, &m->proc);
-    m->lim = al;
-    m->seed = m->dur ? mp_adur_seed(m->dur) : 0;
-    if (rc == MP_OK)
+    if (rc == MP_OK) {
+        m->seed = mp_adur_seed(m->dur);
         rc = adapters__set_build(m, conf, n, &m->cur, err, errlen);
+    }
     if (rc != MP_OK) {
         mp_adapters_destroy(m);
         return rc;
@@ -461,7 +462,8 @@ int mp_adapters_metrics(struct mp_adapters *m, struct mp_buf *b)
         size_t off;
     } rows[] = {
         {"requests", "Webhook requests per adapter.", offsetof(struct adapters__stats, requests)},
-        {"events_accepted", "Events an adapter recorded.", offsetof(struct adapters__stats, accepted)},
+        {"events_accepted", "Events an adapter recorded.",
+         offsetof(struct adapters__stats, accepted)},
         {"events_duplicate", "Events an adapter dropped as already recorded (dedup_window).",
          offsetof(struct adapters__stats, duplicates)},
         {"bad_signature", "Requests refused 401 (signature, credentials, replayed token).",

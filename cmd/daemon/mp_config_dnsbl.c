@@ -293,8 +293,8 @@ int mp_config_dnsbl(struct mp_yaml *y, const struct mp_yaml_key *k, const char *
     struct mp_dnsbl_conf *c = (struct mp_dnsbl_conf *)(void *)((char *)base + k->off);
     char sub[MP_YAML_PATH_MAX];
     int rc;
-    if ((rc = mp_yaml_walk_what(y, v, path, "a mapping (interval, resolver, zones, tenants, ...)", dnsbl__keys, c,
-                                NULL)) != MP_OK)
+    if ((rc = mp_yaml_walk_what(y, v, path, "a mapping (interval, resolver, zones, tenants, ...)",
+                                dnsbl__keys, c, NULL)) != MP_OK)
         return rc;
     c->enabled = 1;
     yaml_node_t *z = mp_yaml_find(y, v, "zones"), *t = mp_yaml_find(y, v, "tenants");

@@ -135,8 +135,8 @@ int mp_config_gate(struct mp_yaml *y, const struct mp_yaml_key *k, const char *p
     struct mp_gate_conf *g = (struct mp_gate_conf *)(void *)((char *)base + k->off);
     char sub[MP_YAML_PATH_MAX];
     int rc;
-    if ((rc = mp_yaml_walk_what(y, v, path, "a mapping (policy_listen, tenants, cool_down, ...)", gate__keys, g,
-                                NULL)) != MP_OK)
+    if ((rc = mp_yaml_walk_what(y, v, path, "a mapping (policy_listen, tenants, cool_down, ...)",
+                                gate__keys, g, NULL)) != MP_OK)
         return rc;
     yaml_node_t *t = mp_yaml_find(y, v, "tenants"), *u = mp_yaml_find(y, v, "sasl_users");
     mp_yaml_join(sub, sizeof(sub), path, "tenants");
