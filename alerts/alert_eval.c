@@ -474,6 +474,7 @@ static void eval__sleep(struct alert_eval *e, int64_t last_sweep, int64_t now)
 static void *eval__main(void *arg)
 {
     struct alert_eval *e = arg;
+    mp_thread_name("mp-eval", -1);
     int64_t last_sweep = mp_mono_ns();
     for (;;) {
         int stopping = (int)mp_load_acquire(&e->stop);

@@ -399,6 +399,7 @@ static int64_t gate__next_lift_ms(struct alert_gate *g, int64_t now)
 static void *gate__main(void *arg)
 {
     struct alert_gate *g = arg;
+    mp_thread_name("mp-gate", -1);
     while (!mp_load_acquire(&g->stop)) {
         int64_t t0 = mp_mono_ns();
         uint32_t seen = mp_wake_prepare(&g->wake); /* a notify from here on wakes the wait */

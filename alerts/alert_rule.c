@@ -50,8 +50,10 @@ void alert_sums_init(struct alert_sums *s, const struct eng_table *t, const stru
 }
 
 /* The sums of window (res, back, n), covering at least `types`. A cached
- * window that lacks some of them is summed again for the union, so rules
- * sharing a window share one pass over the key's series. */
+ * window that lacks some of them sums only the missing types into it, so
+ * rules sharing a window read each (window, type) series once: summing the
+ * union again made the evaluator's cost grow with rules x types (38% of its
+ * time in eng_key_sum_types under bench_ack, before). */
 static const uint64_t *sums__get(struct alert_sums *s, int res, int back, int n, unsigned types)
 {
     int i = 0;
@@ -67,8 +69,17 @@ static const uint64_t *sums__get(struct alert_sums *s, int res, int back, int n,
         s->w[i].len = n;
         s->w[i].types = 0;
     }
-    s->w[i].types |= types;
-    eng_key_sum_types(s->t, s->k, res, back, n, s->w[i].types, s->w[i].c);
+    unsigned missing = types & ~s->w[i].types;
+    if (s->w[i].types == 0) {
+        eng_key_sum_types(s->t, s->k, res, back, n, missing, s->w[i].c);
+    } else {
+        uint64_t add[ENG_NTYPES];
+        eng_key_sum_types(s->t, s->k, res, back, n, missing, add);
+        for (int t = ENG_TYPE_MIN; t <= ENG_TYPE_MAX; t++)
+            if (missing & T(t))
+                s->w[i].c[t - 1] = add[t - 1];
+    }
+    s->w[i].types |= missing;
     return s->w[i].c;
 }
 

@@ -22,6 +22,7 @@
 #include "alert_notify.h"
 #include "alert_slack.h"
 #include "alert_sender_impl.h"
+#include "mp_thread.h"
 
 static struct rstat *loop__rstat(struct alert_sender *s, struct rq *q);
 
@@ -439,6 +440,7 @@ static void loop__stopped(struct alert_sender *s)
 void *alert_sender_loop_main(void *arg)
 {
     struct alert_sender *s = arg;
+    mp_thread_name("mp-sender", -1);
     for (;;) {
         pthread_mutex_lock(&s->lock);
         struct note *in = s->inbox_head;

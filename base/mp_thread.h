@@ -8,12 +8,18 @@
  * loop's last pass, then joins the thread when `started` says
  * pthread_create() succeeded (a half-made owner is stopped safely).
  *
- * Threads: call from the owner's thread, once per start. No state.
+ * mp_thread_name() names the calling thread ("mp-worker-1"; Linux keeps 15
+ * bytes, a longer name is cut) so `top -H`, perf and gdb tell the daemon's
+ * threads apart; a thread calls it first thing in its main.
+ *
+ * Threads: mp_thread_stop from the owner's thread, once per start;
+ * mp_thread_name from the thread it names. No state.
  */
 #ifndef MP_THREAD_H
 #define MP_THREAD_H
 
 #include <pthread.h>
+#include <stdio.h>
 
 #include "mp_atomic.h"
 
@@ -22,6 +28,17 @@ static inline void mp_thread_stop(mp_atomic_u32 *stop, int started, pthread_t ti
     mp_store_release(stop, 1);
     if (started)
         pthread_join(tid, NULL);
+}
+
+static inline void mp_thread_name(const char *name, int index)
+{
+    char n[64];
+    if (index >= 0)
+        snprintf(n, sizeof(n), "%s-%d", name, index);
+    else
+        snprintf(n, sizeof(n), "%s", name);
+    n[15] = '\0'; /* the kernel's limit; pthread_setname_np refuses longer */
+    pthread_setname_np(pthread_self(), n);
 }
 
 #endif

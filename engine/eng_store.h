@@ -73,6 +73,10 @@ void eng_store_batch_drop_before(struct eng_store_batch *b, int res, int64_t buc
  * that must write it again builds it again). MP_OK, or MP_ERR_IO: nothing
  * of the batch was written (a write error, or the store is failed). */
 int eng_store_commit(struct eng_store *s, struct eng_store_batch *b, int sync);
+/* Syncs the WAL: every commit returned before is durable (as a sync
+ * commit's) when this returns MP_OK. MP_ERR_IO when the store is failed or
+ * the sync fails (the store then counts a write failure). */
+int eng_store_sync(struct eng_store *s);
 
 /* Write health, for /metrics and tests. Any thread. */
 struct eng_store_health {

@@ -19,6 +19,7 @@
 
 #include "mp_atomic.h"
 #include "mp_log.h"
+#include "mp_thread.h"
 
 #define CURVE__KEY_BYTES 32
 #define CURVE__FILE_MAX 256 /* a key file is a key and a newline */
@@ -361,6 +362,7 @@ static int curve__recv_request(void *sock, zmq_msg_t *f)
 static void *curve__zap_main(void *arg)
 {
     struct ingest_curve *c = arg;
+    mp_thread_name("mp-zap", -1);
     zmq_msg_t f[CURVE__ZAP_FRAMES];
     for (int i = 0; i < CURVE__ZAP_FRAMES; i++)
         zmq_msg_init(&f[i]);

@@ -18,6 +18,7 @@
 #include "ingest_impl.h"
 #include "ingest_route.h"
 #include "mp_hash.h"
+#include "mp_thread.h"
 
 #define DISP_BURST 256  /* messages taken from one socket per poll round */
 #define DISP_POLL_MS 100 /* how soon `stopping` is noticed */
@@ -309,6 +310,7 @@ static int disp__round(struct disp *d, zmq_pollitem_t *it)
 void *ingest__dispatch_main(void *arg)
 {
     struct ingest *in = arg;
+    mp_thread_name("mp-dispatch", -1);
     struct disp d = {.in = in, .held_w = -1};
     d.pending = calloc((size_t)in->nworkers, sizeof(*d.pending));
     zmq_pollitem_t *it = calloc((size_t)in->nworkers + 4, sizeof(*it));

@@ -13,7 +13,8 @@
 
 struct ingest_journal {
     struct eng_table *t;
-    struct eng_store *s;
+    struct eng_store *s;  /* the counters' store: W and the producer tables */
+    struct eng_store *js; /* the entries' store (s, or a store of their own) */
     int parts;
     int64_t ttl_ms;
     struct ingest_producers **prod;
@@ -63,9 +64,11 @@ static void journal__begin(void *arg, struct eng_store_batch *b)
     char wv[8], lo[9], hi[9];
     journal__put_be(wv, w, 8);
     eng_store_batch_kv_put(b, ENG_KV_JOURNAL, "w", 1, wv, sizeof(wv));
-    ingest_journal_key(0, lo);
-    ingest_journal_key(w + 1, hi);
-    eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, lo, sizeof(lo), hi, sizeof(hi));
+    if (j->js == j->s) { /* one store: the entries go in the same write */
+        ingest_journal_key(0, lo);
+        ingest_journal_key(w + 1, hi);
+        eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, lo, sizeof(lo), hi, sizeof(hi));
+    }
     j->cut_w = w;
     int64_t now = mp_now_ms();
     for (int i = 0; i < j->parts; i++)
@@ -76,6 +79,30 @@ static void journal__end(void *arg)
 {
     struct ingest_journal *j = arg;
     pthread_rwlock_unlock(&j->lock);
+}
+
+/* Entries in a store of their own go once the flush that covers them is
+ * durable: the counters' WAL is synced first, so no crash can keep the
+ * deletion and lose the counts (the flush itself is not a synced write).
+ * A failure leaves them: a replay skips entries <= W, and the next
+ * collection's range starts at 0. */
+static void journal__collect(struct ingest_journal *j, uint64_t w)
+{
+    if (eng_store_sync(j->s) != MP_OK) {
+        mp_warn("journal_collect_skipped reason=counters_sync_failed watermark=%llu",
+                (unsigned long long)w);
+        return;
+    }
+    struct eng_store_batch *b = eng_store_batch_new(j->js);
+    if (!b)
+        return;
+    char lo[9], hi[9];
+    ingest_journal_key(0, lo);
+    ingest_journal_key(w + 1, hi);
+    eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, lo, sizeof(lo), hi, sizeof(hi));
+    if (eng_store_commit(j->js, b, 0) != MP_OK)
+        mp_warn("journal_collect_failed watermark=%llu", (unsigned long long)w);
+    eng_store_batch_free(b);
 }
 
 static void journal__done(void *arg, int rc)
@@ -89,6 +116,8 @@ static void journal__done(void *arg, int rc)
         ingest_producers_cut_done(j->prod[i], rc == MP_OK);
     if (rc == MP_OK)
         mp_store_relaxed(&j->watermark, j->cut_w);
+    if (rc == MP_OK && j->js != j->s)
+        journal__collect(j, j->cut_w);
 }
 
 /* ---- open / close ------------------------------------------------------------ */
@@ -129,6 +158,46 @@ static int journal__read_w(void *arg, const char *k, size_t kl, const char *v, s
     return MP_OK;
 }
 
+/* ---- moving a journal kept with the counters into its own store ---- */
+
+struct migrate_ctx {
+    struct eng_store_batch *to, *from;
+    size_t n;
+};
+
+static int journal__migrate_one(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+    struct migrate_ctx *c = arg;
+    if (kl == 1 && k[0] == 'w')
+        return MP_OK; /* the watermark stays with the counters it describes */
+    eng_store_batch_kv_put(c->to, ENG_KV_JOURNAL, k, kl, v, vl);
+    eng_store_batch_kv_del(c->from, ENG_KV_JOURNAL, k, kl);
+    c->n++;
+    return MP_OK;
+}
+
+/* A data directory written before the journal had a store of its own keeps
+ * its entries (and the adapters' rows) in the counters' store: they move,
+ * copied in one synced write and then deleted from the old place. A crash
+ * between the two moves them again, to the same keys. */
+static int journal__migrate(struct ingest_journal *j, char *err, size_t errlen)
+{
+    struct migrate_ctx c = {eng_store_batch_new(j->js), eng_store_batch_new(j->s), 0};
+    int rc = c.to && c.from ? MP_OK : MP_ERR_NOMEM;
+    if (rc == MP_OK)
+        rc = eng_store_kv_scan(j->s, ENG_KV_JOURNAL, NULL, 0, journal__migrate_one, &c);
+    if (rc == MP_OK && c.n && (rc = eng_store_commit(j->js, c.to, 1)) == MP_OK)
+        rc = eng_store_commit(j->s, c.from, 1);
+    if (rc != MP_OK)
+        snprintf(err, errlen, "journal: cannot move its entries to their own store: %s",
+                 mp_strerror(rc));
+    else if (c.n)
+        mp_info("journal_moved entries=%zu", c.n);
+    eng_store_batch_free(c.to);
+    eng_store_batch_free(c.from);
+    return rc;
+}
+
 void ingest_journal_close(struct ingest_journal *j)
 {
     if (!j)
@@ -145,6 +214,7 @@ static int journal__init(struct ingest_journal *j, const struct ingest_journal_o
 {
     j->t = o->table;
     j->s = o->store;
+    j->js = o->journal_store ? o->journal_store : o->store;
     j->parts = o->parts < 1 ? 1 : o->parts;
     j->ttl_ms = o->producer_ttl_ms > 0 ? o->producer_ttl_ms : INGEST_PRODUCER_TTL_DEFAULT_MS;
     pthread_rwlockattr_t ra;
@@ -168,10 +238,12 @@ int ingest_journal_open(const struct ingest_journal_opts *o, struct ingest_journ
         return MP_ERR_NOMEM;
     int rc = journal__init(j, o);
     uint64_t w = 0, max = 0;
+    if (rc == MP_OK && j->js != j->s)
+        rc = journal__migrate(j, err, errlen);
     if (rc == MP_OK && (rc = eng_store_kv_scan(j->s, ENG_KV_JOURNAL, "w", 1, journal__read_w,
                                                &w)) != MP_OK)
         snprintf(err, errlen, "journal: cannot read the watermark: %s", mp_strerror(rc));
-    if (rc == MP_OK && (rc = eng_store_kv_scan(j->s, ENG_KV_JOURNAL, "j", 1, journal__max_id,
+    if (rc == MP_OK && (rc = eng_store_kv_scan(j->js, ENG_KV_JOURNAL, "j", 1, journal__max_id,
                                                &max)) != MP_OK)
         snprintf(err, errlen, "journal: cannot read the entries: %s", mp_strerror(rc));
     if (rc == MP_OK && (rc = eng_store_kv_scan(j->s, ENG_KV_PRODUCERS, NULL, 0,
@@ -231,7 +303,7 @@ int ingest_journal_replay(struct ingest_journal *j,
                           void *arg)
 {
     struct replay_ctx c = {j, mp_load_relaxed(&j->watermark), fn, arg, 0};
-    int rc = eng_store_kv_scan(j->s, ENG_KV_JOURNAL, "j", 1, journal__replay_one, &c);
+    int rc = eng_store_kv_scan(j->js, ENG_KV_JOURNAL, "j", 1, journal__replay_one, &c);
     mp_store_relaxed(&j->replayed, c.n);
     if (c.n || rc != MP_OK)
         mp_info("journal_replayed batches=%llu watermark=%llu rc=%d", (unsigned long long)c.n,
@@ -252,7 +324,7 @@ void ingest_journal_lock(struct ingest_journal *j) { pthread_rwlock_rdlock(&j->l
 
 void ingest_journal_unlock(struct ingest_journal *j) { pthread_rwlock_unlock(&j->lock); }
 
-struct eng_store *ingest_journal_store(const struct ingest_journal *j) { return j->s; }
+struct eng_store *ingest_journal_store(const struct ingest_journal *j) { return j->js; }
 
 int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_rec *r, size_t n)
 {
@@ -263,7 +335,7 @@ int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_jou
                                size_t n, int (*extra)(void *arg, struct eng_store_batch *b),
                                void *arg)
 {
-    struct eng_store_batch *b = eng_store_batch_new(j->s);
+    struct eng_store_batch *b = eng_store_batch_new(j->js);
     if (!b)
         return MP_ERR_NOMEM;
     uint64_t id = mp_add_relaxed(&j->next_id, n); /* returns the old value: ids id..id+n-1 */
@@ -280,7 +352,10 @@ int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_jou
         memcpy(v + JOURNAL_HEAD, r[i].frame, r[i].len);
         eng_store_batch_kv_put(b, ENG_KV_JOURNAL, k, sizeof(k), v, JOURNAL_HEAD + r[i].len);
         free(v); /* the batch holds a copy */
-        if (r[i].pid_len && r[i].seq) {
+        /* With the entries in their own store the sequence travels in the
+         * frame only: a replay raises it, and the flush that covers the
+         * entry writes the producer table to the counters' store. */
+        if (r[i].pid_len && r[i].seq && j->js == j->s) {
             char pv[INGEST_PRODUCER_VALUE_LEN];
             ingest_producers_encode(r[i].seq, r[i].recv_ms, pv);
             eng_store_batch_kv_put(b, ENG_KV_PRODUCERS, r[i].pid, r[i].pid_len, pv, sizeof(pv));
@@ -289,7 +364,7 @@ int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_jou
     if (rc == MP_OK && extra)
         rc = extra(arg, b);
     if (rc == MP_OK)
-        rc = eng_store_commit(j->s, b, 1);
+        rc = eng_store_commit(j->js, b, 1);
     eng_store_batch_free(b);
     if (rc != MP_OK) {
         mp_add_relaxed(&j->failures, 1);

@@ -14,7 +14,8 @@
  *     (ingest_journal_lock) before it reads or changes a producer table
  *     and holds it from its commit through applying the committed batches
  *     to the in-memory counters; ingest_journal_commit() writes one group
- *     (frames, receive times, producer sequences) in ONE synced write.
+ *     (frames, receive times; producer sequences with one store) in ONE
+ *     synced write.
  *   - The hook's begin() takes the lock exclusively, puts W (the highest id
  *     allocated: every one of them is committed and applied, or failed) and
  *     a range delete of the entries <= W into the flush batch, plus every
@@ -38,6 +39,20 @@
  * Curve tenant check. Rows under "a" belong to the adapters' dedup set
  * (mp_adapters_durable.h: its layout); the journal never reads or deletes
  * them, and ingest_journal_commit_with() lets them join a commit.
+ *
+ * Stores: with journal_store set, the entries live there and W and the
+ * producer tables stay with the counters (`store`). Then begin() puts no
+ * range delete: done(), after a successful flush, syncs the counters' WAL
+ * and then deletes the entries <= W from the journal's store (unsynced:
+ * a later synced commit carries it; a lost delete only leaves entries a
+ * replay skips). A commit then writes the frames alone (a batch's sequence
+ * is in its frame; the producer table reaches the counters' store with
+ * the flush that covers the batch). Open moves entries and rows found in
+ * `store` (a data directory from before) into journal_store first.
+ *   Why (bench/RESULTS.md): with unordered_write, a write that finds its
+ * memtable full waits for every memtable insert in flight (RocksDB's
+ * WaitForPendingWrites), and the counter flush's insert takes up to a
+ * second: acks sat behind it. A store of its own has its own memtables.
  *
  * Threads: commit and the lock from the workers; the hook from the flush
  * thread; open, replay, close from the starting thread. Figures any thread.
@@ -64,7 +79,11 @@ struct ingest_journal;
 
 struct ingest_journal_opts {
     struct eng_table *table;
-    struct eng_store *store; /* the table's store */
+    struct eng_store *store; /* the table's store: W and the producer tables */
+    /* The entries' (and the adapters' rows') store; NULL: `store`. The
+     * daemon gives them one of their own (data_dir/journal), so a synced
+     * commit never waits for the counters' memtable: see Stores above. */
+    struct eng_store *journal_store;
     int parts;               /* producer tables: one per ingest worker */
     int64_t producer_ttl_ms; /* 0: the default */
 };
@@ -105,6 +124,8 @@ int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_
 int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_journal_rec *r,
                                size_t n, int (*extra)(void *arg, struct eng_store_batch *b),
                                void *arg);
+/* The entries' store (journal_store, or store): where commit_with's extra
+ * rows go and are read back. */
 struct eng_store *ingest_journal_store(const struct ingest_journal *j);
 void ingest_journal_figures(const struct ingest_journal *j, struct ingest_journal_figures *out);
 

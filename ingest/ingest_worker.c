@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ingest_impl.h"
+#include "mp_thread.h"
 
 /* Queues count messages, not bytes, so they are kept short: what the
  * daemon holds is at most (peers x ENDPOINT_HWM + workers x WORKER_HWM)
@@ -290,6 +291,7 @@ static void worker__fill(struct worker *w, struct group *g)
 static void *worker__main(void *arg)
 {
     struct worker *w = arg;
+    mp_thread_name("mp-worker", (int)(w - w->in->workers));
     struct ingest *in = w->in;
     struct group *g = calloc(1, sizeof(*g));
     int tmo = WORKER_POLL_MS;

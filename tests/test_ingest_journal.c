@@ -10,6 +10,12 @@
  *     a counter flush (through the hook) writes the watermark and deletes
  *     what it covers, so the next open replays nothing; producer changes and
  *     expiry reach the store with the flush.
+ *   journal_own_store: the daemon's layout, the entries in a store of their
+ *     own: a journal left in the counters' store by an older build moves
+ *     there at open (nothing of it stays behind but the watermark) and
+ *     replays; a flush keeps W with the counters and then deletes the
+ *     covered entries from the journal's store; the producer sequences come
+ *     back from the replay and, once flushed, from the counters' store.
  */
 #include <check.h>
 #include <stdio.h>
@@ -167,27 +173,56 @@ static int on_replay(void *arg, int64_t recv_ms, uint32_t client, const void *fr
 }
 
 struct world {
-    struct eng_store *st;
+    struct eng_store *st, *js; /* js: the journal's own store, or NULL */
     struct eng_table *t;
     struct ingest_journal *j;
 };
 
-static void world_open(struct world *w)
+/* own: the entries in a store of their own (dir/journal), as the daemon. */
+static void world_open_as(struct world *w, int own)
 {
     w->st = unit_store_open(dir);
+    w->js = NULL;
+    if (own) {
+        char path[UNIT_PATH_MAX + 16], err[256] = "";
+        snprintf(path, sizeof(path), "%s/journal", dir);
+        ck_assert_msg(eng_store_open(path, &w->js, err, sizeof(err)) == MP_OK, "%s", err);
+    }
     struct eng_table_opts to = {.max_keys = 1024, .retention_ms = 35 * 86400000LL, .store = w->st};
     ck_assert_int_eq(eng_table_create(&to, mp_now_ms(), &w->t), MP_OK);
-    struct ingest_journal_opts jo = {.table = w->t, .store = w->st, .parts = 2,
-                                     .producer_ttl_ms = 3600000};
+    struct ingest_journal_opts jo = {.table = w->t, .store = w->st, .journal_store = w->js,
+                                     .parts = 2, .producer_ttl_ms = 3600000};
     char err[256] = "";
     ck_assert_msg(ingest_journal_open(&jo, &w->j, err, sizeof(err)) == MP_OK, "%s", err);
 }
+
+static void world_open(struct world *w) { world_open_as(w, 0); }
 
 static void world_close(struct world *w)
 {
     ingest_journal_close(w->j);
     eng_table_destroy(w->t);
     eng_store_close(w->st);
+    eng_store_close(w->js);
+}
+
+static int count_one(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+    MP_UNUSED(k);
+    MP_UNUSED(kl);
+    MP_UNUSED(v);
+    MP_UNUSED(vl);
+    (*(size_t *)arg)++;
+    return MP_OK;
+}
+
+/* Entries of the journal family under `prefix` in st. */
+static size_t journal_rows(struct eng_store *st, const char *prefix)
+{
+    size_t n = 0;
+    ck_assert_int_eq(eng_store_kv_scan(st, ENG_KV_JOURNAL, prefix, strlen(prefix), count_one, &n),
+                     MP_OK);
+    return n;
 }
 
 static uint64_t last_of(struct world *w, const char *pid)
@@ -267,5 +302,77 @@ START_TEST(journal_replay_and_watermark)
 }
 END_TEST
 
+/* Replays w's journal into r (cleared first); the number replayed. */
+static size_t replay_into(struct world *w, struct replayed *r)
+{
+    memset(r, 0, sizeof(*r));
+    ck_assert_int_eq(ingest_journal_replay(w->j, on_replay, r), MP_OK);
+    return r->n;
+}
+
+static void commit_group(struct world *w, const struct ingest_journal_rec *g, size_t n)
+{
+    ingest_journal_lock(w->j);
+    ck_assert_int_eq(ingest_journal_commit(w->j, g, n), MP_OK);
+    ingest_journal_unlock(w->j);
+}
+
+START_TEST(journal_own_store)
+{
+    struct world w;
+    world_open(&w); /* an older build: the entries beside the counters */
+    size_t l1, l2, l3;
+    void *f1 = pack("acme", "p1", 1, &l1), *f2 = pack("acme", "p1", 2, &l2),
+         *f3 = pack("beta", "p2", 9, &l3);
+    const int64_t t0 = mp_now_ms();
+    struct ingest_journal_rec g1[] = {{f1, l1, t0, "p1", 2, 1, INGEST_CURVE_NO_CLIENT},
+                                      {f2, l2, t0 + 1, "p1", 2, 2, INGEST_CURVE_NO_CLIENT}};
+    struct ingest_journal_rec g2[] = {{f3, l3, t0 + 2, "p2", 2, 9, 7}};
+    commit_group(&w, g1, 2);
+    world_close(&w); /* a crash, then the upgrade */
+
+    world_open_as(&w, 1);
+    ck_assert_ptr_eq(ingest_journal_store(w.j), w.js);
+    ck_assert_uint_eq(journal_rows(w.st, "j"), 0); /* moved ... */
+    ck_assert_uint_eq(journal_rows(w.js, "j"), 2); /* ... here */
+    struct replayed r;
+    ck_assert_uint_eq(replay_into(&w, &r), 2);
+    ck_assert_int_eq(r.recv[0], t0);
+    ck_assert_int_eq(r.recv[1], t0 + 1);
+    ck_assert_uint_eq(last_of(&w, "p1"), 2); /* raised by the replay */
+    commit_group(&w, g2, 1); /* id 3 */
+    ck_assert_uint_eq(journal_rows(w.js, "j"), 3);
+    ck_assert_uint_eq(journal_rows(w.st, "j"), 0); /* a commit writes the journal's store only */
+    world_close(&w); /* a crash again: id 3 must replay from the journal's store */
+
+    world_open_as(&w, 1);
+    ck_assert_uint_eq(replay_into(&w, &r), 3);
+    ck_assert_uint_eq(r.client[2], 7);
+    ck_assert_uint_eq(last_of(&w, "p2"), 9);
+    ck_assert_int_eq(eng_table_flush(w.t, 0, NULL), MP_OK); /* covers 1..3 */
+    struct ingest_journal_figures fig;
+    ingest_journal_figures(w.j, &fig);
+    ck_assert_uint_eq(fig.watermark, 3);
+    ck_assert_uint_eq(journal_rows(w.js, "j"), 0); /* collected after the flush */
+    ck_assert_uint_eq(journal_rows(w.st, "w"), 1); /* W stays with the counters */
+    ck_assert_uint_eq(journal_rows(w.js, "w"), 0);
+    world_close(&w);
+
+    world_open_as(&w, 1);
+    ck_assert_uint_eq(replay_into(&w, &r), 0);
+    /* the flush's producer table, from the counters' store */
+    ck_assert_uint_eq(last_of(&w, "p1"), 2);
+    ck_assert_uint_eq(last_of(&w, "p2"), 9);
+    commit_group(&w, g2, 1); /* id 4: after W */
+    world_close(&w);
+    world_open_as(&w, 1);
+    ck_assert_uint_eq(replay_into(&w, &r), 1);
+    world_close(&w);
+    free(f1);
+    free(f2);
+    free(f3);
+}
+END_TEST
+
 CHECK_SUITE("ingest_journal", 60, setup, teardown, producers_table, producers_cut,
-            journal_replay_and_watermark)
+            journal_replay_and_watermark, journal_own_store)

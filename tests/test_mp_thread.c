@@ -1,6 +1,7 @@
 /* test_mp_thread.c — mp_thread_stop(): the flag reaches the loop (which
  * then sees what was written before the ask) and the join waits for the
- * loop's end; a thread never started is only flagged. */
+ * loop's end; a thread never started is only flagged. mp_thread_name():
+ * the kernel keeps the name (with its index), cut to 15 bytes. */
 #include "mp_thread.h"
 
 #include "check_main.h"
@@ -44,4 +45,35 @@ START_TEST(never_started)
 }
 END_TEST
 
-CHECK_SUITE("mp_thread", 10, NULL, NULL, stops_and_joins, never_started)
+struct named {
+    const char *name;
+    int index;
+    char got[16];
+};
+
+static void *named_main(void *arg)
+{
+    struct named *n = arg;
+    mp_thread_name(n->name, n->index);
+    pthread_getname_np(pthread_self(), n->got, sizeof(n->got));
+    return NULL;
+}
+
+static void name_of(const char *name, int index, const char *want)
+{
+    struct named n = {name, index, ""};
+    pthread_t tid;
+    ck_assert_int_eq(pthread_create(&tid, NULL, named_main, &n), 0);
+    pthread_join(tid, NULL);
+    ck_assert_str_eq(n.got, want);
+}
+
+START_TEST(names_threads)
+{
+    name_of("mp-worker", 1, "mp-worker-1");
+    name_of("mp-eval", -1, "mp-eval");
+    name_of("mp-a-very-long-thread-name", 12, "mp-a-very-long-"); /* 15 bytes kept */
+}
+END_TEST
+
+CHECK_SUITE("mp_thread", 10, NULL, NULL, stops_and_joins, never_started, names_threads)

@@ -52,6 +52,7 @@
 #include "mp_log.h"
 #include "mp_metrics.h"
 #include "mp_pidfile.h"
+#include "mp_thread.h"
 
 #define VERSION MP_VERSION
 
@@ -80,6 +81,7 @@ struct daemon {
     /* The acked path's journal and the producer tables: opened after the
      * table (it installs the flush hook), closed after the final flush. */
     struct ingest_journal *journal;
+    struct eng_store *jstore; /* the journal's entries (data_dir/journal) */
     struct mp_api *http;
     struct mp_auth *auth; /* the API's tokens (mp_auth.h), from http.tokens */
     int64_t started_ms;
@@ -297,6 +299,7 @@ static void daemon__reload_apply(struct daemon *d, struct daemon_reload *r)
 static void *daemon__reload_main(void *arg)
 {
     struct daemon_reloader *rl = arg;
+    mp_thread_name("mp-reload", -1);
     pthread_mutex_lock(&rl->mu);
     for (;;) {
         while (!rl->requested && !rl->stop)
@@ -417,6 +420,7 @@ static void daemon__stop(struct daemon *d)
         mp_config_free(d->limits_cfg); /* a SIGHUP's: the table no longer reads it */
     eng_store_close(d->store);
     eng_store_close(d->astore);
+    eng_store_close(d->jstore);
     if (d->pid_path[0]) /* before the lock goes: a next daemon writes its own */
         mp_pidfile_remove(d->pid_path, getpid());
     if (d->lock_fd > 0)
@@ -441,18 +445,31 @@ static void daemon__raise_nofile(void)
                 strerror(errno));
 }
 
+/* The three stores under data_dir: counters (db), alert state (alerts) and
+ * the acked batches (journal), each its own RocksDB: small alert writes and
+ * synced journal commits never wait for a counter flush's memtable insert
+ * (ingest_journal.h, Stores). */
+static int daemon__open_stores(struct daemon *d, char *err, size_t errlen)
+{
+    struct {
+        const char *name;
+        struct eng_store **s;
+    } st[] = {{"db", &d->store}, {"alerts", &d->astore}, {"journal", &d->jstore}};
+    char dbdir[4096];
+    for (size_t i = 0; i < MP_ARRAY_LEN(st); i++) {
+        snprintf(dbdir, sizeof(dbdir), "%s/%s", d->cfg->data_dir, st[i].name);
+        int rc = eng_store_open(dbdir, st[i].s, err, errlen);
+        if (rc != MP_OK)
+            return rc;
+    }
+    return MP_OK;
+}
+
 static int daemon__start(struct daemon *d, char *err, size_t errlen)
 {
     daemon__raise_nofile();
     int rc = daemon__data_dir(d, err, errlen);
-    if (rc != MP_OK)
-        return rc;
-    char dbdir[4096];
-    snprintf(dbdir, sizeof(dbdir), "%s/db", d->cfg->data_dir);
-    if ((rc = eng_store_open(dbdir, &d->store, err, errlen)) != MP_OK)
-        return rc;
-    snprintf(dbdir, sizeof(dbdir), "%s/alerts", d->cfg->data_dir);
-    if ((rc = eng_store_open(dbdir, &d->astore, err, errlen)) != MP_OK)
+    if (rc != MP_OK || (rc = daemon__open_stores(d, err, errlen)) != MP_OK)
         return rc;
     struct eng_table_opts to = {.max_keys = d->cfg->max_keys,
                                 .retention_ms = d->cfg->retention_ms, .store = d->store,
@@ -475,6 +492,7 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
     }
     struct ingest_journal_opts jo = {.table = d->table,
                                      .store = d->store,
+                                     .journal_store = d->jstore,
                                      .parts = d->cfg->workers,
                                      .producer_ttl_ms = d->cfg->producer_ttl_ms};
     if ((rc = ingest_journal_open(&jo, &d->journal, err, errlen)) != MP_OK)
@@ -519,6 +537,7 @@ static int daemon__start(struct daemon *d, char *err, size_t errlen)
                                          .started_ms = d->started_ms,
                                          .store = d->store,
                                          .astore = d->astore,
+                                         .jstore = d->jstore,
                                          .data_dir = d->cfg->data_dir,
                                          .dnsbl = d->dnsbl,
                                          .dmarc_rules = d->dmarc_rules,

@@ -273,8 +273,12 @@ static void api__checkpoint(void *arg, const struct mp_http_request *req,
             mp_http_error(out, e == EEXIST ? 409 : 500, msg);
             return;
         }
+        /* The journal before the counters: an entry the journal's copy
+         * lacks was deleted after a flush the counters' copy then holds. */
+        snprintf(sub, sizeof(sub), "%s/journal", path);
+        int rc = src->jstore ? eng_store_checkpoint(src->jstore, sub, why, sizeof(why)) : MP_OK;
         snprintf(sub, sizeof(sub), "%s/db", path);
-        if (eng_store_checkpoint(src->store, sub, why, sizeof(why)) == MP_OK) {
+        if (rc == MP_OK && eng_store_checkpoint(src->store, sub, why, sizeof(why)) == MP_OK) {
             snprintf(sub, sizeof(sub), "%s/alerts", path);
             eng_store_checkpoint(src->astore, sub, why, sizeof(why));
         }

@@ -24,6 +24,7 @@
 #include "mp_buf.h"
 #include "mp_config_gate.h"
 #include "mp_log.h"
+#include "mp_thread.h"
 
 #define DR_AHEAD 2                         /* days a report may end ahead (MP_DMARC_FUTURE_S) */
 #define DR_DAYS (14 + DR_AHEAD)            /* the widest window and the days ahead */
@@ -262,6 +263,7 @@ static void dr__tenant(struct mp_dmarc_rules *m, const char *t)
 static void *dr__main(void *arg)
 {
     struct mp_dmarc_rules *m = arg;
+    mp_thread_name("mp-dmarc", -1);
     int64_t next_sweep = 0;
     char t[ENG_NAME_MAX + 1];
     pthread_mutex_lock(&m->mu);

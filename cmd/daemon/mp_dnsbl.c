@@ -350,6 +350,7 @@ static uint64_t dnsbl__rand(struct mp_dnsbl *d)
 static void *dnsbl__main(void *arg)
 {
     struct mp_dnsbl *d = arg;
+    mp_thread_name("mp-dnsbl", -1);
     int64_t tenth = d->c->interval_ms / 10;
     int64_t first = tenth < 10000 ? tenth : 10000;
     int64_t next = mp_mono_ns() / 1000000 + (int64_t)(dnsbl__rand(d) % (uint64_t)(first + 1));

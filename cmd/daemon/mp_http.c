@@ -15,6 +15,7 @@
 
 #include "mp_addr.h"
 #include "mp_log.h"
+#include "mp_thread.h"
 
 #define HTTP__REAP_MS 200 /* how often the reaper looks at request heads */
 
@@ -293,6 +294,7 @@ static int http__enqueue(struct mp_http *h, struct http__state *st)
 static void *http__work(void *arg)
 {
     struct mp_http *h = arg;
+    mp_thread_name("mp-http", -1);
     for (;;) {
         pthread_mutex_lock(&h->mu);
         while (!h->qhead && !(h->stop && h->pending == 0))
@@ -444,6 +446,7 @@ static void http__completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static void *http__reap(void *arg)
 {
     struct mp_http *h = arg;
+    mp_thread_name("mp-http-reap", -1);
     pthread_mutex_lock(&h->mu);
     while (!h->stop) {
         struct timespec ts;

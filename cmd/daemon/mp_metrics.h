@@ -74,9 +74,10 @@ struct mp_metrics_sources {
     const struct mp_metrics_flush *flush;
     int64_t started_ms; /* wall clock at start, for the uptime */
     /* The counters store (NULL: no store figures, zeros). Also, with the
-     * alerts store and data_dir, what POST /v1/admin/checkpoint (mp_api.h)
-     * copies; NULL store or data_dir: that route answers 503. */
-    struct eng_store *store, *astore;
+     * alerts store, the journal's store and data_dir, what POST
+     * /v1/admin/checkpoint (mp_api.h) copies; NULL store or data_dir: that
+     * route answers 503 (NULL jstore: the journal lives in `store`). */
+    struct eng_store *store, *astore, *jstore;
     const char *data_dir;
     /* Silences, for /api/v2/ (mp_amapi.h); NULL: that API answers 503. */
     struct alert_silences *silences;

@@ -241,6 +241,7 @@ static void policy__accept(struct mp_policy *p)
 static void *policy__main(void *arg)
 {
     struct mp_policy *p = arg;
+    mp_thread_name("mp-policy", -1);
     struct pollfd fds[MP_POLICY_CONN_MAX + 1];
     while (!mp_load_acquire(&p->stop)) {
         size_t n = p->nconns;
