@@ -24,6 +24,17 @@ struct ingest_journal {
     pthread_rwlock_t lock;
     mp_atomic_u64 next_id; /* ids are allocated under the shared lock */
     uint64_t cut_w;        /* flush thread: what begin() put */
+    uint64_t cut_keep;     /* flush thread: the lowest id the collection keeps */
+    /* Tickets (ingest_journal_take): ids taken and not yet all applied.
+     * busy is claimed by CAS; lo, n, applied are written by the owner under
+     * the shared lock and read by the cut under the exclusive one. */
+    struct {
+        mp_atomic_u32 busy;
+        uint64_t lo, n, applied;
+    } tk[INGEST_JOURNAL_TICKETS];
+    /* The cut's uncovered ranges at open (ids <= W still to replay). */
+    uint64_t (*open_rng)[2];
+    size_t open_nrng;
     mp_atomic_u64 watermark, commits, failures, batches, group_max, replayed;
 };
 
@@ -60,16 +71,31 @@ static void journal__begin(void *arg, struct eng_store_batch *b)
     pthread_rwlock_wrlock(&j->lock);
     /* Every id allocated so far is committed and applied (or its commit
      * failed and wrote nothing): the counters read next cover exactly them. */
-    uint64_t w = mp_load_relaxed(&j->next_id) - 1;
-    char wv[8], lo[9], hi[9];
+    uint64_t w = mp_load_relaxed(&j->next_id) - 1, keep = w + 1;
+    /* ... except the ids of tickets not yet applied (taken, maybe being
+     * written or applied right now): the value lists them as ranges, a
+     * replay applies them, the collection keeps them. */
+    char wv[8 + 16 * INGEST_JOURNAL_TICKETS], lo[9], hi[9];
+    size_t vl = 8;
     journal__put_be(wv, w, 8);
-    eng_store_batch_kv_put(b, ENG_KV_JOURNAL, "w", 1, wv, sizeof(wv));
+    for (int i = 0; i < INGEST_JOURNAL_TICKETS; i++) {
+        if (!mp_load_relaxed(&j->tk[i].busy) || j->tk[i].applied >= j->tk[i].n)
+            continue;
+        uint64_t a = j->tk[i].lo + j->tk[i].applied, z = j->tk[i].lo + j->tk[i].n;
+        journal__put_be(wv + vl, a, 8);
+        journal__put_be(wv + vl + 8, z, 8);
+        vl += 16;
+        if (a < keep)
+            keep = a;
+    }
+    eng_store_batch_kv_put(b, ENG_KV_JOURNAL, "w", 1, wv, vl);
     if (j->js == j->s) { /* one store: the entries go in the same write */
         ingest_journal_key(0, lo);
-        ingest_journal_key(w + 1, hi);
+        ingest_journal_key(keep, hi);
         eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, lo, sizeof(lo), hi, sizeof(hi));
     }
     j->cut_w = w;
+    j->cut_keep = keep;
     int64_t now = mp_now_ms();
     for (int i = 0; i < j->parts; i++)
         ingest_producers_cut(j->prod[i], b, now, j->ttl_ms);
@@ -86,7 +112,7 @@ static void journal__end(void *arg)
  * deletion and lose the counts (the flush itself is not a synced write).
  * A failure leaves them: a replay skips entries <= W, and the next
  * collection's range starts at 0. */
-static void journal__collect(struct ingest_journal *j, uint64_t w)
+static void journal__collect(struct ingest_journal *j, uint64_t w, uint64_t keep)
 {
     if (eng_store_sync(j->s) != MP_OK) {
         mp_warn("journal_collect_skipped reason=counters_sync_failed watermark=%llu",
@@ -98,7 +124,7 @@ static void journal__collect(struct ingest_journal *j, uint64_t w)
         return;
     char lo[9], hi[9];
     ingest_journal_key(0, lo);
-    ingest_journal_key(w + 1, hi);
+    ingest_journal_key(keep, hi);
     eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, lo, sizeof(lo), hi, sizeof(hi));
     if (eng_store_commit(j->js, b, 0) != MP_OK)
         mp_warn("journal_collect_failed watermark=%llu", (unsigned long long)w);
@@ -117,7 +143,7 @@ static void journal__done(void *arg, int rc)
     if (rc == MP_OK)
         mp_store_relaxed(&j->watermark, j->cut_w);
     if (rc == MP_OK && j->js != j->s)
-        journal__collect(j, j->cut_w);
+        journal__collect(j, j->cut_w, j->cut_keep);
 }
 
 /* ---- open / close ------------------------------------------------------------ */
@@ -149,13 +175,33 @@ static int journal__max_id(void *arg, const char *k, size_t kl, const char *v, s
     return MP_OK;
 }
 
+/* "w": W, then (lo, hi) pairs: ids lo <= id < hi at or below W that the
+ * counters do not cover (an older build wrote W alone). */
 static int journal__read_w(void *arg, const char *k, size_t kl, const char *v, size_t vl)
 {
-    uint64_t *w = arg;
-    if (kl != 1 || vl != 8)
+    struct ingest_journal *j = arg;
+    if (kl != 1 || vl < 8 || (vl - 8) % 16 || (vl - 8) / 16 > INGEST_JOURNAL_TICKETS)
         return MP_ERR_PARSE;
-    *w = journal__get_be(v, 8);
+    mp_store_relaxed(&j->watermark, journal__get_be(v, 8));
+    j->open_nrng = (vl - 8) / 16;
+    if (j->open_nrng && !(j->open_rng = calloc(j->open_nrng, sizeof(*j->open_rng))))
+        return MP_ERR_NOMEM;
+    for (size_t i = 0; i < j->open_nrng; i++) {
+        j->open_rng[i][0] = journal__get_be(v + 8 + 16 * i, 8);
+        j->open_rng[i][1] = journal__get_be(v + 16 + 16 * i, 8);
+    }
     return MP_OK;
+}
+
+/* 1 when the counters W was stored with hold entry `id`'s effects. */
+static int journal__covered(const struct ingest_journal *j, uint64_t w, uint64_t id)
+{
+    if (id > w)
+        return 0;
+    for (size_t i = 0; i < j->open_nrng; i++)
+        if (id >= j->open_rng[i][0] && id < j->open_rng[i][1])
+            return 0;
+    return 1;
 }
 
 /* ---- moving a journal kept with the counters into its own store ---- */
@@ -206,6 +252,7 @@ void ingest_journal_close(struct ingest_journal *j)
     for (int i = 0; j->prod && i < j->parts; i++)
         ingest_producers_destroy(j->prod[i]);
     free(j->prod);
+    free(j->open_rng);
     pthread_rwlock_destroy(&j->lock);
     free(j);
 }
@@ -241,7 +288,7 @@ int ingest_journal_open(const struct ingest_journal_opts *o, struct ingest_journ
     if (rc == MP_OK && j->js != j->s)
         rc = journal__migrate(j, err, errlen);
     if (rc == MP_OK && (rc = eng_store_kv_scan(j->s, ENG_KV_JOURNAL, "w", 1, journal__read_w,
-                                               &w)) != MP_OK)
+                                               j)) != MP_OK)
         snprintf(err, errlen, "journal: cannot read the watermark: %s", mp_strerror(rc));
     if (rc == MP_OK && (rc = eng_store_kv_scan(j->js, ENG_KV_JOURNAL, "j", 1, journal__max_id,
                                                &max)) != MP_OK)
@@ -255,8 +302,8 @@ int ingest_journal_open(const struct ingest_journal_opts *o, struct ingest_journ
     }
     for (int i = 0; i < j->parts; i++)
         ingest_producers_mark_durable(j->prod[i]);
+    w = mp_load_relaxed(&j->watermark);
     mp_store_relaxed(&j->next_id, (max > w ? max : w) + 1);
-    mp_store_relaxed(&j->watermark, w);
     j->cut_w = w;
     struct eng_flush_hook h = {journal__begin, journal__end, journal__done, j};
     eng_table_set_flush_hook(j->t, &h);
@@ -281,8 +328,8 @@ static int journal__replay_one(void *arg, const char *k, size_t kl, const char *
         mp_error("journal_bad_entry key_len=%zu value_len=%zu", kl, vl);
         return MP_ERR_PARSE;
     }
-    if (journal__get_be(k + 1, 8) <= c->w)
-        return MP_OK; /* covered by a flush (its delete is in the same write) */
+    if (journal__covered(c->j, c->w, journal__get_be(k + 1, 8)))
+        return MP_OK; /* covered by a flush whose delete has not reached it */
     int64_t recv_ms = (int64_t)journal__get_be(v, 8);
     uint32_t client = (uint32_t)journal__get_be(v + 8, 4);
     const char *frame = v + JOURNAL_HEAD;
@@ -331,14 +378,13 @@ int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_
     return ingest_journal_commit_with(j, r, n, NULL, NULL);
 }
 
-int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_journal_rec *r,
-                               size_t n, int (*extra)(void *arg, struct eng_store_batch *b),
-                               void *arg)
+/* One synced write of entries id..id+n-1 (and extra's rows). */
+static int journal__write(struct ingest_journal *j, uint64_t id, const struct ingest_journal_rec *r,
+                          size_t n, int (*extra)(void *arg, struct eng_store_batch *b), void *arg)
 {
     struct eng_store_batch *b = eng_store_batch_new(j->js);
     if (!b)
         return MP_ERR_NOMEM;
-    uint64_t id = mp_add_relaxed(&j->next_id, n); /* returns the old value: ids id..id+n-1 */
     int rc = MP_OK;
     for (size_t i = 0; i < n && rc == MP_OK; i++) {
         char k[9], *v = malloc(JOURNAL_HEAD + r[i].len);
@@ -376,6 +422,48 @@ int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_jou
     if (n > g)
         mp_store_relaxed(&j->group_max, n); /* racy max: a figure, not a bound */
     return MP_OK;
+}
+
+int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_journal_rec *r,
+                               size_t n, int (*extra)(void *arg, struct eng_store_batch *b),
+                               void *arg)
+{
+    /* under the shared lock: no cut sees these ids before they are applied */
+    uint64_t id = mp_add_relaxed(&j->next_id, n); /* returns the old value: ids id..id+n-1 */
+    return journal__write(j, id, r, n, extra, arg);
+}
+
+int ingest_journal_take(struct ingest_journal *j, size_t n, int *ticket)
+{
+    int rc = MP_ERR_FULL;
+    ingest_journal_lock(j);
+    for (int i = 0; i < INGEST_JOURNAL_TICKETS; i++) {
+        uint32_t free_ = 0;
+        if (!mp_cas_acq_rel(&j->tk[i].busy, &free_, 1))
+            continue;
+        j->tk[i].lo = mp_add_relaxed(&j->next_id, n);
+        j->tk[i].n = n;
+        j->tk[i].applied = 0;
+        *ticket = i;
+        rc = MP_OK;
+        break;
+    }
+    ingest_journal_unlock(j);
+    return rc;
+}
+
+int ingest_journal_write(struct ingest_journal *j, int ticket, const struct ingest_journal_rec *r,
+                         size_t n)
+{
+    return journal__write(j, j->tk[ticket].lo, r, n, NULL, NULL);
+}
+
+void ingest_journal_applied(struct ingest_journal *j, int ticket) { j->tk[ticket].applied++; }
+
+void ingest_journal_release(struct ingest_journal *j, int ticket)
+{
+    j->tk[ticket].n = 0;
+    mp_store_release(&j->tk[ticket].busy, 0);
 }
 
 void ingest_journal_figures(const struct ingest_journal *j, struct ingest_journal_figures *out)

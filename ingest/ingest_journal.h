@@ -28,9 +28,12 @@
  *     <= W, and writers wait only for the short exclusive section.
  *   - ingest_journal_close() removes the hook: after the last flush.
  *
- * Layout (ENG_KV_JOURNAL): "j" + big-endian id (8) -> big-endian receive
+ * Layout (ENG_KV_JOURNAL): "w" -> big-endian W (8), then big-endian
+ * (lo, hi) pairs (8 + 8 each, at most INGEST_JOURNAL_TICKETS): ids
+ * lo <= id < hi at or below W that the counters do not cover (tickets
+ * below); "j" + big-endian id (8) -> big-endian receive
  * time in Unix ms (8) + big-endian Curve client index (4; UINT32_MAX: none,
- * INGEST_CURVE_NO_CLIENT) + the frame; "w" -> big-endian W. The client is
+ * INGEST_CURVE_NO_CLIENT) + the frame. The client is
  * an index into ingest.curve.clients as configured when the batch was
  * acked: a restart that reorders or removes clients replays it against the
  * new list. INGEST_JOURNAL_CLIENT_TRUSTED marks a batch an in-process
@@ -124,6 +127,26 @@ int ingest_journal_commit(struct ingest_journal *j, const struct ingest_journal_
 int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_journal_rec *r,
                                size_t n, int (*extra)(void *arg, struct eng_store_batch *b),
                                void *arg);
+/* Tickets: the acked workers' way, so a flush's cut never waits for a
+ * commit's fsync or a group's apply (bench/RESULTS.md, section 7: the cut's
+ * wait behind a worker was the ack p99).
+ *   take (any lock state but the shared lock held: it takes it briefly)
+ *     reserves ids for n batches; MP_ERR_FULL when INGEST_JOURNAL_TICKETS
+ *     are out (more writers than tickets).
+ *   write (no lock) writes them in one synced write, as commit.
+ *   applied (under the shared lock, right after applying the ticket's next
+ *     batch) counts it; release (under the shared lock) ends the ticket,
+ *     after the last batch or when the write failed.
+ * A cut between take and release records W and, as uncovered ranges in
+ * the "w" value, the ticket's ids not yet applied: a replay applies those,
+ * the collection keeps them, so the counters still cover exactly the ids
+ * <= W outside the ranges. */
+#define INGEST_JOURNAL_TICKETS 256 /* at least config's ingest.workers maximum */
+int ingest_journal_take(struct ingest_journal *j, size_t n, int *ticket);
+int ingest_journal_write(struct ingest_journal *j, int ticket, const struct ingest_journal_rec *r,
+                         size_t n);
+void ingest_journal_applied(struct ingest_journal *j, int ticket);
+void ingest_journal_release(struct ingest_journal *j, int ticket);
 /* The entries' store (journal_store, or store): where commit_with's extra
  * rows go and are read back. */
 struct eng_store *ingest_journal_store(const struct ingest_journal *j);

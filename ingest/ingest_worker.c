@@ -7,7 +7,8 @@
  * acked frame starts a group: the worker also takes whatever acked frames
  * are already queued (up to INGEST_GROUP_MAX / INGEST_GROUP_BYTES), decides
  * each one's fate (refused, duplicate, to journal), writes the group in one
- * synced commit, applies it and answers every batch.
+ * synced commit (a journal ticket: no lock held), applies it a batch at a
+ * time under the journal's shared lock and answers every batch.
  */
 #include "ingest_worker.h"
 
@@ -178,15 +179,40 @@ static size_t worker__sort(struct worker *w, struct group *g, int64_t now)
     return m;
 }
 
-static void worker__commit_apply(struct worker *w, struct group *g, int64_t now)
+/* Applies pending entry e of a committed group: under the shared lock for
+ * this batch alone, so a cut waits at most for one batch's apply, never
+ * for the fsync (ingest_journal.h, Tickets). */
+static void worker__apply_one(struct worker *w, struct grp_ent *e, int tk, int last, int64_t now)
 {
     struct ingest_journal *j = w->in->journal;
     ingest_journal_lock(j);
-    size_t m = worker__sort(w, g, now);
-    int rc = m ? ingest_journal_commit(j, g->rec, m) : MP_OK;
+    eng_thread_online(w->proc->th);
+    if (e->sh.pid_len && e->sh.sequence)
+        prod__set(w->in, e->sh.pid, e->sh.pid_len, e->sh.sequence, now);
+    int first = INGEST_OK;
+    ingest_proc_set_client(w->proc, w->in->curve, e->client);
+    e->accepted = ingest_proc_apply(w->proc, e->b, now, &e->rejected, &first);
+    e->status = ACK_OK;
+    e->error = first != INGEST_OK ? ingest_reason_name(first) : "";
+    ingest_journal_applied(j, tk);
+    if (last)
+        ingest_journal_release(j, tk);
+    eng_thread_offline(w->proc->th);
+    ingest_journal_unlock(j);
+}
+
+static void worker__commit_apply(struct worker *w, struct group *g, int64_t now)
+{
+    struct ingest_journal *j = w->in->journal;
+    /* The decisions need no journal lock: a producer's batches all come
+     * to this worker (ingest_route.h), and the tables have their mutexes. */
+    size_t m = worker__sort(w, g, now), done = 0;
+    int tk = -1;
+    int rc = m ? ingest_journal_take(j, m, &tk) : MP_OK;
+    if (rc == MP_OK && m)
+        rc = ingest_journal_write(j, tk, g->rec, m);
     if (rc != MP_OK)
         mp_error("journal_commit_failed batches=%zu err=\"%s\"", m, mp_strerror(rc));
-    eng_thread_online(w->proc->th);
     for (size_t i = 0; i < g->n; i++) {
         struct grp_ent *e = &g->e[i];
         if (e->status != ACK_PENDING)
@@ -197,16 +223,13 @@ static void worker__commit_apply(struct worker *w, struct group *g, int64_t now)
             ingest__floor_note(w->floor, &e->sh);
             continue;
         }
-        if (e->sh.pid_len && e->sh.sequence)
-            prod__set(w->in, e->sh.pid, e->sh.pid_len, e->sh.sequence, now);
-        int first = INGEST_OK;
-        ingest_proc_set_client(w->proc, w->in->curve, e->client);
-        e->accepted = ingest_proc_apply(w->proc, e->b, now, &e->rejected, &first);
-        e->status = ACK_OK;
-        e->error = first != INGEST_OK ? ingest_reason_name(first) : "";
+        worker__apply_one(w, e, tk, ++done == m, now);
     }
-    eng_thread_offline(w->proc->th);
-    ingest_journal_unlock(j);
+    if (rc != MP_OK && tk >= 0) {
+        ingest_journal_lock(j);
+        ingest_journal_release(j, tk);
+        ingest_journal_unlock(j);
+    }
 }
 
 static void worker__group(struct worker *w, struct group *g)

@@ -16,6 +16,11 @@
  *     replays; a flush keeps W with the counters and then deletes the
  *     covered entries from the journal's store; the producer sequences come
  *     back from the replay and, once flushed, from the counters' store.
+ *   journal_tickets: ids taken and written outside the lock (the workers'
+ *     way): a flush while none of a ticket's batches is applied, then while
+ *     one of two is, keeps exactly the unapplied entries (W covers the
+ *     rest) and a crash then replays exactly those; once released and
+ *     flushed, nothing replays; tickets run out at INGEST_JOURNAL_TICKETS.
  */
 #include <check.h>
 #include <stdio.h>
@@ -374,5 +379,63 @@ START_TEST(journal_own_store)
 }
 END_TEST
 
+START_TEST(journal_tickets)
+{
+    struct world w;
+    world_open_as(&w, 1);
+    size_t l1, l2;
+    void *f1 = pack("acme", "p1", 1, &l1), *f2 = pack("acme", "p1", 2, &l2);
+    const int64_t t0 = mp_now_ms();
+    struct ingest_journal_rec g[] = {{f1, l1, t0, "p1", 2, 1, INGEST_CURVE_NO_CLIENT},
+                                     {f2, l2, t0 + 1, "p1", 2, 2, INGEST_CURVE_NO_CLIENT}};
+    int tk = -1;
+    ck_assert_int_eq(ingest_journal_take(w.j, 2, &tk), MP_OK); /* ids 1, 2 */
+    ck_assert_int_ge(tk, 0);
+    ck_assert_int_eq(ingest_journal_write(w.j, tk, g, 2), MP_OK);
+    ck_assert_int_eq(eng_table_flush(w.t, 0, NULL), MP_OK); /* W = 2, neither applied */
+    struct ingest_journal_figures fig;
+    ingest_journal_figures(w.j, &fig);
+    ck_assert_uint_eq(fig.watermark, 2);
+    ck_assert_uint_eq(journal_rows(w.js, "j"), 2); /* both kept: uncovered */
+    ingest_journal_lock(w.j);
+    ingest_journal_applied(w.j, tk); /* id 1 applied (its effects: none here) */
+    ingest_journal_unlock(w.j);
+    ck_assert_int_eq(eng_table_flush(w.t, 0, NULL), MP_OK);
+    ck_assert_uint_eq(journal_rows(w.js, "j"), 1); /* id 1 collected, id 2 kept */
+    world_close(&w); /* a crash before id 2 was applied */
+
+    world_open_as(&w, 1);
+    struct replayed r;
+    ck_assert_uint_eq(replay_into(&w, &r), 1); /* id 2 alone, though W = 2 */
+    ck_assert_int_eq(r.recv[0], t0 + 1);
+    ck_assert_uint_eq(r.len[0], l2);
+    ck_assert_int_eq(ingest_journal_take(w.j, 1, &tk), MP_OK); /* id 3: ids go on after W */
+    ck_assert_int_eq(ingest_journal_write(w.j, tk, g, 1), MP_OK);
+    ingest_journal_lock(w.j);
+    ingest_journal_applied(w.j, tk);
+    ingest_journal_release(w.j, tk);
+    ingest_journal_unlock(w.j);
+    ck_assert_int_eq(eng_table_flush(w.t, 0, NULL), MP_OK); /* covers 1..3: no ranges */
+    ck_assert_uint_eq(journal_rows(w.js, "j"), 0);
+    /* more writers than tickets: the last is refused, a release frees one */
+    int all[INGEST_JOURNAL_TICKETS], extra;
+    for (int i = 0; i < INGEST_JOURNAL_TICKETS; i++)
+        ck_assert_int_eq(ingest_journal_take(w.j, 1, &all[i]), MP_OK);
+    ck_assert_int_eq(ingest_journal_take(w.j, 1, &extra), MP_ERR_FULL);
+    ingest_journal_lock(w.j);
+    for (int i = 0; i < INGEST_JOURNAL_TICKETS; i++)
+        ingest_journal_release(w.j, all[i]); /* written nothing: failed commits */
+    ingest_journal_unlock(w.j);
+    ck_assert_int_eq(ingest_journal_take(w.j, 1, &extra), MP_OK);
+    world_close(&w);
+
+    world_open_as(&w, 1);
+    ck_assert_uint_eq(replay_into(&w, &r), 0);
+    world_close(&w);
+    free(f1);
+    free(f2);
+}
+END_TEST
+
 CHECK_SUITE("ingest_journal", 60, setup, teardown, producers_table, producers_cut,
-            journal_replay_and_watermark, journal_own_store)
+            journal_replay_and_watermark, journal_own_store, journal_tickets)
