@@ -315,6 +315,14 @@ static size_t replay_into(struct world *w, struct replayed *r)
     return r->n;
 }
 
+/* A crash and a start in the daemon's layout: the number replayed. */
+static size_t restart_replay(struct world *w, struct replayed *r)
+{
+    world_close(w);
+    world_open_as(w, 1);
+    return replay_into(w, r);
+}
+
 static void commit_group(struct world *w, const struct ingest_journal_rec *g, size_t n)
 {
     ingest_journal_lock(w->j);
@@ -369,9 +377,7 @@ START_TEST(journal_own_store)
     ck_assert_uint_eq(last_of(&w, "p1"), 2);
     ck_assert_uint_eq(last_of(&w, "p2"), 9);
     commit_group(&w, g2, 1); /* id 4: after W */
-    world_close(&w);
-    world_open_as(&w, 1);
-    ck_assert_uint_eq(replay_into(&w, &r), 1);
+    ck_assert_uint_eq(restart_replay(&w, &r), 1);
     world_close(&w);
     free(f1);
     free(f2);
@@ -427,10 +433,7 @@ START_TEST(journal_tickets)
         ingest_journal_release(w.j, all[i]); /* written nothing: failed commits */
     ingest_journal_unlock(w.j);
     ck_assert_int_eq(ingest_journal_take(w.j, 1, &extra), MP_OK);
-    world_close(&w);
-
-    world_open_as(&w, 1);
-    ck_assert_uint_eq(replay_into(&w, &r), 0);
+    ck_assert_uint_eq(restart_replay(&w, &r), 0);
     world_close(&w);
     free(f1);
     free(f2);
