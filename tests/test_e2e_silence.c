@@ -212,11 +212,26 @@ START_TEST(amtool_silence_lifecycle)
     ew_send(&W, "beta", "news@beta.example", "gmail.com", T_SENT, 1000, mp_now_ms());
     ew_send(&W, "beta", "news@beta.example", "gmail.com", T_BOUNCE_HARD, 25, mp_now_ms());
     must(hrx_wait(W.raw[k], 1, ALERT_MS) == MP_OK, "beta's alert was not notified");
-    json_t *b = ew_req_json(&W, ew_req(&W, k, 0));
-    json_t *gl = json_object_get(b, "groupLabels");
-    must(ew_streq(ew_jstr(gl, "tenant"), "beta"), "first notification is not beta's");
+    /* Its NALERTS alerts may fire in two evaluator passes (a frame's keys
+     * are marked dirty one by one): then the group's first notification
+     * goes at once and the rest follows within group_interval (1s), as the
+     * README says. So: every request is beta's, the last holds them all. */
+    wait_firing("beta", NALERTS);
+    usleep(1500 * 1000); /* past group_interval: a follow-up is out */
+    size_t base = hrx_count(W.raw[k]);
+    must(base == 1 || base == 2, "beta's crossing sent %zu notifications", base);
+    json_t *b = NULL;
+    for (size_t i = 0; i < base; i++) {
+        json_decref(b);
+        b = ew_req_json(&W, ew_req(&W, k, i));
+        must(ew_streq(ew_jstr(json_object_get(b, "groupLabels"), "tenant"), "beta"),
+             "notification %zu is not beta's", i);
+    }
+    must(json_array_size(json_object_get(b, "alerts")) == NALERTS,
+         "beta's last notification holds %zu alerts, expected %d",
+         json_array_size(json_object_get(b, "alerts")), NALERTS);
     json_decref(b);
-    stays_quiet(k, 1);
+    stays_quiet(k, base);
 
     /* the silence survives a restart, and still mutes */
     ew_wait_metric(&W, "mailpulse_events_accepted_total", W.sent, COUNT_MS);
@@ -224,14 +239,14 @@ START_TEST(amtool_silence_lifecycle)
     ew_spawn_daemon(&W);
     must(query_has(id, "active"), "after a restart amtool silence query lacks %s", id);
     wait_firing("acme", NALERTS);
-    stays_quiet(k, 1);
+    stays_quiet(k, base);
 
     /* expiry: exactly one firing notification with all of them */
     out = amtool("silence-expire", (const char *[]){"silence", "expire", id, NULL});
     free(out);
     must(query_has(id, "expired") || !query_has(id, "active"), "silence %s still active", id);
-    must(hrx_wait(W.raw[k], 2, ALERT_MS) == MP_OK, "expiry brought no notification");
-    b = ew_req_json(&W, ew_req(&W, k, 1));
+    must(hrx_wait(W.raw[k], base + 1, ALERT_MS) == MP_OK, "expiry brought no notification");
+    b = ew_req_json(&W, ew_req(&W, k, base));
     char *d = ew_jdump(b, 1500);
     must(ew_streq(ew_jstr(b, "status"), "firing") &&
              json_array_size(json_object_get(b, "alerts")) == NALERTS &&
@@ -239,8 +254,8 @@ START_TEST(amtool_silence_lifecycle)
          "expected acme's %d alerts firing: %s", NALERTS, d);
     free(d);
     json_decref(b);
-    stays_quiet(k, 2);
-    must(firing_count(k) == 2, "firing notifications: %zu", firing_count(k));
+    stays_quiet(k, base + 1);
+    must(firing_count(k) == base + 1, "firing notifications: %zu", firing_count(k));
     must(alert_query(0, id, &by) == NALERTS,
          "amtool alert query: the alerts are not active again");
     W.passed = 1;
