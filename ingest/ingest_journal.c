@@ -65,6 +65,15 @@ static void journal__put_be(char *p, uint64_t v, int n)
 
 /* ---- the flush hook --------------------------------------------------------- */
 
+/* Deletes the entries below id `keep` (the covered ones, W's exceptions kept). */
+static void journal__del_below(struct eng_store_batch *b, uint64_t keep)
+{
+    char lo[9], hi[9];
+    ingest_journal_key(0, lo);
+    ingest_journal_key(keep, hi);
+    eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, lo, sizeof(lo), hi, sizeof(hi));
+}
+
 static void journal__begin(void *arg, struct eng_store_batch *b)
 {
     struct ingest_journal *j = arg;
@@ -75,7 +84,7 @@ static void journal__begin(void *arg, struct eng_store_batch *b)
     /* ... except the ids of tickets not yet applied (taken, maybe being
      * written or applied right now): the value lists them as ranges, a
      * replay applies them, the collection keeps them. */
-    char wv[8 + 16 * INGEST_JOURNAL_TICKETS], lo[9], hi[9];
+    char wv[8 + 16 * INGEST_JOURNAL_TICKETS];
     size_t vl = 8;
     journal__put_be(wv, w, 8);
     for (int i = 0; i < INGEST_JOURNAL_TICKETS; i++) {
@@ -89,11 +98,8 @@ static void journal__begin(void *arg, struct eng_store_batch *b)
             keep = a;
     }
     eng_store_batch_kv_put(b, ENG_KV_JOURNAL, "w", 1, wv, vl);
-    if (j->js == j->s) { /* one store: the entries go in the same write */
-        ingest_journal_key(0, lo);
-        ingest_journal_key(keep, hi);
-        eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, lo, sizeof(lo), hi, sizeof(hi));
-    }
+    if (j->js == j->s) /* one store: the entries go in the same write */
+        journal__del_below(b, keep);
     j->cut_w = w;
     j->cut_keep = keep;
     int64_t now = mp_now_ms();
@@ -122,10 +128,7 @@ static void journal__collect(struct ingest_journal *j, uint64_t w, uint64_t keep
     struct eng_store_batch *b = eng_store_batch_new(j->js);
     if (!b)
         return;
-    char lo[9], hi[9];
-    ingest_journal_key(0, lo);
-    ingest_journal_key(keep, hi);
-    eng_store_batch_kv_del_range(b, ENG_KV_JOURNAL, lo, sizeof(lo), hi, sizeof(hi));
+    journal__del_below(b, keep);
     if (eng_store_commit(j->js, b, 0) != MP_OK)
         mp_warn("journal_collect_failed watermark=%llu", (unsigned long long)w);
     eng_store_batch_free(b);
@@ -436,7 +439,6 @@ int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_jou
 int ingest_journal_take(struct ingest_journal *j, size_t n, int *ticket)
 {
     int rc = MP_ERR_FULL;
-    ingest_journal_lock(j);
     for (int i = 0; i < INGEST_JOURNAL_TICKETS; i++) {
         uint32_t free_ = 0;
         if (!mp_cas_acq_rel(&j->tk[i].busy, &free_, 1))
@@ -448,7 +450,6 @@ int ingest_journal_take(struct ingest_journal *j, size_t n, int *ticket)
         rc = MP_OK;
         break;
     }
-    ingest_journal_unlock(j);
     return rc;
 }
 

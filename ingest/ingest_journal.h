@@ -10,10 +10,11 @@
  *     before ingest starts; ingest_journal_replay() then applies every
  *     entry > W in id order with its stored receive time (and raises the
  *     producers' sequences to what those entries carry).
- *   - A writer (an ingest worker) takes the shared lock
- *     (ingest_journal_lock) before it reads or changes a producer table
- *     and holds it from its commit through applying the committed batches
- *     to the in-memory counters; ingest_journal_commit() writes one group
+ *   - A writer takes the shared lock (ingest_journal_lock) before it reads
+ *     or changes a producer table (the cut changes them too) and holds it
+ *     from its commit through applying the committed batches to the
+ *     in-memory counters, or uses a ticket (Tickets, below: the acked
+ *     workers); ingest_journal_commit() writes one group
  *     (frames, receive times; producer sequences with one store) in ONE
  *     synced write.
  *   - The hook's begin() takes the lock exclusively, puts W (the highest id
@@ -130,8 +131,9 @@ int ingest_journal_commit_with(struct ingest_journal *j, const struct ingest_jou
 /* Tickets: the acked workers' way, so a flush's cut never waits for a
  * commit's fsync or a group's apply (bench/RESULTS.md, section 7: the cut's
  * wait behind a worker was the ack p99).
- *   take (any lock state but the shared lock held: it takes it briefly)
- *     reserves ids for n batches; MP_ERR_FULL when INGEST_JOURNAL_TICKETS
+ *   take (under the shared lock, held a moment: the decisions that read
+ *     the producer tables, then take, then unlock) reserves ids for n
+ *     batches; MP_ERR_FULL when INGEST_JOURNAL_TICKETS
  *     are out (more writers than tickets).
  *   write (no lock) writes them in one synced write, as commit.
  *   applied (under the shared lock, right after applying the ticket's next

@@ -204,11 +204,13 @@ static void worker__apply_one(struct worker *w, struct grp_ent *e, int tk, int l
 static void worker__commit_apply(struct worker *w, struct group *g, int64_t now)
 {
     struct ingest_journal *j = w->in->journal;
-    /* The decisions need no journal lock: a producer's batches all come
-     * to this worker (ingest_route.h), and the tables have their mutexes. */
+    /* The decisions and the ids under the shared lock (the cut expires
+     * producer entries); the write and the applies each on their own. */
+    ingest_journal_lock(j);
     size_t m = worker__sort(w, g, now), done = 0;
     int tk = -1;
     int rc = m ? ingest_journal_take(j, m, &tk) : MP_OK;
+    ingest_journal_unlock(j);
     if (rc == MP_OK && m)
         rc = ingest_journal_write(j, tk, g->rec, m);
     if (rc != MP_OK)

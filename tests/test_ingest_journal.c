@@ -395,7 +395,9 @@ START_TEST(journal_tickets)
     struct ingest_journal_rec g[] = {{f1, l1, t0, "p1", 2, 1, INGEST_CURVE_NO_CLIENT},
                                      {f2, l2, t0 + 1, "p1", 2, 2, INGEST_CURVE_NO_CLIENT}};
     int tk = -1;
+    ingest_journal_lock(w.j);
     ck_assert_int_eq(ingest_journal_take(w.j, 2, &tk), MP_OK); /* ids 1, 2 */
+    ingest_journal_unlock(w.j);
     ck_assert_int_ge(tk, 0);
     ck_assert_int_eq(ingest_journal_write(w.j, tk, g, 2), MP_OK);
     ck_assert_int_eq(eng_table_flush(w.t, 0, NULL), MP_OK); /* W = 2, neither applied */
@@ -415,7 +417,9 @@ START_TEST(journal_tickets)
     ck_assert_uint_eq(replay_into(&w, &r), 1); /* id 2 alone, though W = 2 */
     ck_assert_int_eq(r.recv[0], t0 + 1);
     ck_assert_uint_eq(r.len[0], l2);
+    ingest_journal_lock(w.j);
     ck_assert_int_eq(ingest_journal_take(w.j, 1, &tk), MP_OK); /* id 3: ids go on after W */
+    ingest_journal_unlock(w.j);
     ck_assert_int_eq(ingest_journal_write(w.j, tk, g, 1), MP_OK);
     ingest_journal_lock(w.j);
     ingest_journal_applied(w.j, tk);
@@ -425,14 +429,14 @@ START_TEST(journal_tickets)
     ck_assert_uint_eq(journal_rows(w.js, "j"), 0);
     /* more writers than tickets: the last is refused, a release frees one */
     int all[INGEST_JOURNAL_TICKETS], extra;
+    ingest_journal_lock(w.j);
     for (int i = 0; i < INGEST_JOURNAL_TICKETS; i++)
         ck_assert_int_eq(ingest_journal_take(w.j, 1, &all[i]), MP_OK);
     ck_assert_int_eq(ingest_journal_take(w.j, 1, &extra), MP_ERR_FULL);
-    ingest_journal_lock(w.j);
     for (int i = 0; i < INGEST_JOURNAL_TICKETS; i++)
         ingest_journal_release(w.j, all[i]); /* written nothing: failed commits */
-    ingest_journal_unlock(w.j);
     ck_assert_int_eq(ingest_journal_take(w.j, 1, &extra), MP_OK);
+    ingest_journal_unlock(w.j);
     ck_assert_uint_eq(restart_replay(&w, &r), 0);
     world_close(&w);
     free(f1);
