@@ -164,9 +164,11 @@ char *alert_eval_rules_json(struct alert_eval *e, const char *tenant);
  * strings and rule are valid for the call only (the send gate copies). */
 typedef void (*alert_eval_firing_fn)(void *arg, const struct alert_instance *a);
 void alert_eval_each_firing(struct alert_eval *e, alert_eval_firing_fn fn, void *arg);
-/* Has w notified (base/mp_wake.h) whenever an alert fires, resolves or
- * changes severity, from the evaluator's thread: what alert_eval_each_firing
- * would list has changed. One watcher; NULL stops it, and once that call
+/* Has w notified (base/mp_wake.h) whenever an alert of a rule with `gate:`
+ * (rule->gate_sev) fires, resolves or changes severity, from the
+ * evaluator's thread: what alert_eval_each_firing would list of gated
+ * rules has changed (a reload that adds or drops a gate is not told: the
+ * gate re-reads at its own period). One watcher; NULL stops it, and once that call
  * returns the old one is not touched again. Any thread. */
 struct mp_wake;
 void alert_eval_watch(struct alert_eval *e, struct mp_wake *w);

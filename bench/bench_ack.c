@@ -26,9 +26,9 @@
  *     10 ms, a batch without an ack for 5 s is resent; eps = events in
  *     batches acked OK from 0.5 s into the round to its end / time.
  * Then latency: the same producers paced to half the median acked rate in
- * all, for --latency-seconds (default 10); each batch's latency is its
- * first send to its OK ack (RETRYs included), p50 and p99 over every
- * batch.
+ * all (or to --latency-eps, so two builds can be compared at one rate),
+ * for --latency-seconds (default 10); each batch's latency is its first
+ * send to its OK ack (RETRYs included), p50 and p99 over every batch.
  *
  * Prints one result line per figure:
  *   bench_ack_push eps=... rounds=...
@@ -50,7 +50,7 @@
 #define MAX_WINDOW 1024
 
 struct conf {
-    double seconds, latency_seconds;
+    double seconds, latency_seconds, latency_eps;
     int rounds, producers, window, workers;
     uint32_t tenants;
     size_t nframes;
@@ -412,7 +412,7 @@ static int run(const struct conf *c)
     printf("bench_ack_ratio acked_over_push=%.3f target=0.70 met=%s\n", am / pm,
            am / pm >= 0.70 ? "yes" : "no");
     fflush(stdout);
-    latency(&d, &fs, c, ps, am / 2);
+    latency(&d, &fs, c, ps, c->latency_eps > 0 ? c->latency_eps : am / 2);
     bench_daemon_cleanup(&d, 0);
     bench_frames_free(&fs);
     bench_model_free(&m);
@@ -430,6 +430,7 @@ int main(int argc, char **argv)
         {"producers", 'p', BENCH_OPT_INT, &c.producers},
         {"window", 'W', BENCH_OPT_INT, &c.window},
         {"latency-seconds", 'L', BENCH_OPT_DOUBLE, &c.latency_seconds},
+        {"latency-eps", 'e', BENCH_OPT_DOUBLE, &c.latency_eps},
         {"workers", 'w', BENCH_OPT_INT, &c.workers},
         {"tenants", 't', BENCH_OPT_U32, &c.tenants},
         {"frames", 'f', BENCH_OPT_SIZE, &c.nframes},
@@ -439,17 +440,19 @@ int main(int argc, char **argv)
         argc, argv, opts, MP_ARRAY_LEN(opts),
         "usage: bench_ack [--seconds S] [--rounds N] [--producers N] [--window N]\n"
         "                 [--latency-seconds S] [--workers N] [--tenants N] [--frames N]\n"
-        "                 [--backlog EVENTS]\n"
+        "                 [--backlog EVENTS] [--latency-eps E]\n"
         "  PUSH and acked throughput in interleaved rounds of S s each (default 5 s,\n"
         "  5 rounds), then ack latency at half the acked rate for --latency-seconds\n"
-        "  (default 10). Needs $MP_BIN_DIR/mailpulsed with ingest.router.\n");
+        "  (default 10), or at E events/s (to compare builds at one rate).\n"
+        "  Needs $MP_BIN_DIR/mailpulsed with ingest.router.\n");
     if (ex >= 0)
         return ex;
     if (c.seconds < 1 || c.rounds < 1 || c.rounds > MAX_ROUNDS || c.producers < 1 ||
         c.producers > MAX_PRODUCERS || c.window < 1 || c.window > MAX_WINDOW ||
-        c.latency_seconds < 1 || c.workers < 1 || c.tenants < 1 || c.nframes < 1) {
+        c.latency_seconds < 1 || c.latency_eps < 0 || c.workers < 1 || c.tenants < 1 ||
+        c.nframes < 1) {
         fprintf(stderr, "bench_ack: --seconds >= 1, --rounds 1..%d, --producers 1..%d, "
-                        "--window 1..%d, --latency-seconds >= 1, the rest >= 1\n",
+                        "--window 1..%d, --latency-seconds >= 1, --latency-eps >= 0, the rest >= 1\n",
                 MAX_ROUNDS, MAX_PRODUCERS, MAX_WINDOW);
         return 2;
     }

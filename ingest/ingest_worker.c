@@ -8,7 +8,8 @@
  * are already queued (up to INGEST_GROUP_MAX / INGEST_GROUP_BYTES), decides
  * each one's fate (refused, duplicate, to journal), writes the group in one
  * synced commit (a journal ticket: no lock held), applies it a batch at a
- * time under the journal's shared lock and answers every batch.
+ * time under the journal's shared lock and answers each batch as soon as
+ * its fate is known.
  */
 #include "ingest_worker.h"
 
@@ -43,6 +44,7 @@ struct grp_ent {
     Mailpulse__V1__EventBatch *b;
     struct ingest_frame_shape sh;
     int status;
+    int behind; /* a DUPLICATE of a batch in this group: answered after its write */
     uint32_t accepted, rejected;
     const char *error;
 };
@@ -134,16 +136,21 @@ static void worker__push(struct worker *w, uint32_t client, const void *buf, siz
 
 /* ---- acked groups ------------------------------------------------------------- */
 
-/* The latest sequence of pid: in this group (before entry i) or applied. */
-static uint64_t worker__last(const struct worker *w, const struct group *g, size_t i)
+/* The latest sequence of pid: in this group (before entry i; *in_group
+ * set) or applied. */
+static uint64_t worker__last(const struct worker *w, const struct group *g, size_t i,
+                             int *in_group)
 {
     const struct ingest_frame_shape *sh = &g->e[i].sh;
     for (size_t k = i; k-- > 0;) {
         const struct grp_ent *o = &g->e[k];
         if (o->status == ACK_PENDING && o->sh.pid_len == sh->pid_len &&
-            memcmp(o->sh.pid, sh->pid, sh->pid_len) == 0)
+            memcmp(o->sh.pid, sh->pid, sh->pid_len) == 0) {
+            *in_group = 1;
             return o->sh.sequence;
+        }
     }
+    *in_group = 0;
     return prod__last(w->in, sh->pid, sh->pid_len);
 }
 
@@ -160,7 +167,8 @@ static size_t worker__sort(struct worker *w, struct group *g, int64_t now)
             e->error = "retry_earlier";
             continue;
         }
-        if (e->sh.pid_len && e->sh.sequence && e->sh.sequence <= worker__last(w, g, i)) {
+        if (e->sh.pid_len && e->sh.sequence &&
+            e->sh.sequence <= worker__last(w, g, i, &e->behind)) {
             e->status = ACK_DUP;
             ingest_proc_duplicate(w->proc);
             continue;
@@ -177,6 +185,18 @@ static size_t worker__sort(struct worker *w, struct group *g, int64_t now)
             .client = e->client};
     }
     return m;
+}
+
+/* Answers entry e of a group whose fate is known. Each batch is answered
+ * as soon as it is: the first batch of a 100-batch group does not wait
+ * for the other 99 applies (about 1.2 ms each at 500 events). Its frame
+ * stays open until the group ends (the journal write and the decoded
+ * batch may point into it). */
+static void worker__answer(struct worker *w, struct grp_ent *e)
+{
+    mp_add_relaxed(&w->fig.acks[e->status], 1);
+    ingest__send_ack(w->pair, &e->rid, e->sh.sequence, e->status, e->accepted, e->rejected,
+                     e->error, 0);
 }
 
 /* Applies pending entry e of a committed group: under the shared lock for
@@ -211,21 +231,25 @@ static void worker__commit_apply(struct worker *w, struct group *g, int64_t now)
     int tk = -1;
     int rc = m ? ingest_journal_take(j, m, &tk) : MP_OK;
     ingest_journal_unlock(j);
+    for (size_t i = 0; i < g->n; i++) /* refused, duplicate, retry: no write to wait for */
+        if (g->e[i].status != ACK_PENDING && !g->e[i].behind)
+            worker__answer(w, &g->e[i]);
     if (rc == MP_OK && m)
         rc = ingest_journal_write(j, tk, g->rec, m);
     if (rc != MP_OK)
         mp_error("journal_commit_failed batches=%zu err=\"%s\"", m, mp_strerror(rc));
     for (size_t i = 0; i < g->n; i++) {
         struct grp_ent *e = &g->e[i];
-        if (e->status != ACK_PENDING)
+        if (e->status != ACK_PENDING && !e->behind)
             continue;
         if (rc != MP_OK) { /* nothing of the group was written: nothing applied */
             e->status = ACK_RETRY;
             e->error = "journal_commit_failed";
             ingest__floor_note(w->floor, &e->sh);
-            continue;
-        }
-        worker__apply_one(w, e, tk, ++done == m, now);
+        } else if (e->status == ACK_PENDING) {
+            worker__apply_one(w, e, tk, ++done == m, now);
+        } /* else a DUPLICATE of a batch now applied: it is one */
+        worker__answer(w, e);
     }
     if (rc != MP_OK && tk >= 0) {
         ingest_journal_lock(j);
@@ -241,6 +265,7 @@ static void worker__group(struct worker *w, struct group *g)
     for (size_t i = 0; i < g->n; i++) {
         struct grp_ent *e = &g->e[i];
         e->status = ACK_PENDING;
+        e->behind = 0;
         e->accepted = e->rejected = 0;
         e->error = "";
         int r = ingest_proc_open(w->proc, zmq_msg_data(&e->body), zmq_msg_size(&e->body), now,
@@ -252,11 +277,8 @@ static void worker__group(struct worker *w, struct group *g)
     }
     worker__commit_apply(w, g, now);
     ingest_proc_close(w->proc);
-    for (size_t i = 0; i < g->n; i++) {
+    for (size_t i = 0; i < g->n; i++) { /* every one answered by now */
         struct grp_ent *e = &g->e[i];
-        mp_add_relaxed(&w->fig.acks[e->status], 1);
-        ingest__send_ack(w->pair, &e->rid, e->sh.sequence, e->status, e->accepted, e->rejected,
-                         e->error, 0);
         zmq_msg_close(&e->rid);
         zmq_msg_close(&e->body);
     }

@@ -21,7 +21,9 @@
  * only once the batch is durable: a worker takes what is queued for it (up
  * to INGEST_GROUP_MAX batches) into ONE synced journal write
  * (ingest_journal.h: frames, receive times, producer sequences), then
- * applies them and acks. Statuses: OK (accepted/rejected, `error` names the
+ * applies them one by one, acking each as soon as it is applied (refused,
+ * duplicate and RETRY batches are answered before the write). Statuses:
+ * OK (accepted/rejected, `error` names the
  * first rejection reason), DUPLICATE ((producer_id, sequence) already
  * applied; sequence 0 is never deduplicated), REJECTED (the whole frame:
  * bad frame, limits; `error` names the reason), RETRY (nothing applied:

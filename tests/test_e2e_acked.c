@@ -4,7 +4,9 @@
  *   ok_duplicate_push: acked batches are counted once with OK acks; the
  *     same batch again is DUPLICATE and not counted; sequence 0 is never
  *     deduplicated; a PUSH batch with producer_id and sequence is applied at
- *     most once too.
+ *     most once too. Pipelined, each batch sent twice back to back (so
+ *     both often share one worker group): every batch's OK comes before
+ *     its DUPLICATE, which is never answered ahead of the write it names.
  *   partial_and_refused: a batch with invalid events is OK with `rejected`
  *     and `error` naming the first reason; a frame that is not a batch is
  *     REJECTED (bad_frame); /metrics counts the acks by status.
@@ -154,6 +156,29 @@ START_TEST(ok_duplicate_push)
          "router frames");
     must(ew_metric(&W, "mailpulse_ingest_endpoint_accepted_total{endpoint=\"router\"}") == 27,
          "router accepted");
+
+    /* pipelined: seq s twice in a row, no waiting; OK(s) before DUP(s) */
+    enum { PIPE_SEQS = 200 };
+    for (int s = 1; s <= PIPE_SEQS; s++) {
+        uint8_t *pb;
+        size_t pl;
+        ak_pack(&W, events("pipe", SENT, 3), 3, "prod-pipe", (uint64_t)s, &pb, &pl);
+        ak_send(&W, d, pb, pl);
+        ak_send(&W, d, pb, pl);
+        free(pb);
+    }
+    static int seen[PIPE_SEQS + 1];
+    for (int i = 0; i < 2 * PIPE_SEQS; i++) {
+        struct ak_ack a;
+        must(ak_recv(&W, d, 20000, &a), "pipelined: ack %d of %d missing", i, 2 * PIPE_SEQS);
+        must(a.sequence >= 1 && a.sequence <= PIPE_SEQS, "pipelined: seq %llu",
+             (unsigned long long)a.sequence);
+        int k = seen[a.sequence]++;
+        must((k == 0 && a.status == A_OK && a.accepted == 3) || (k == 1 && a.status == A_DUP),
+             "pipelined seq %llu: answer %d is status %d accepted %u (want OK then DUPLICATE)",
+             (unsigned long long)a.sequence, k + 1, a.status, a.accepted);
+    }
+    wait_count("pipe", "sent", 3 * PIPE_SEQS);
     finish(d);
 }
 END_TEST
