@@ -300,6 +300,12 @@ void eng_key_sum_window(const struct eng_table *t, const struct eng_key *k, int 
 size_t eng_table_children(const struct eng_table *t, const struct eng_key *tk, int scope,
                           void (*fn)(void *arg, struct eng_key *k), void *arg);
 
+/* Calls fn for every tenant key, newest first, and returns the count.
+ * Lock-free, any thread; tenant keys made meanwhile may or may not be
+ * visited (tenant keys are never reclaimed, so the walk is always safe). */
+size_t eng_table_tenants(const struct eng_table *t, void (*fn)(void *arg, struct eng_key *k),
+                         void *arg);
+
 /* Shorthands of eng_key_sum_types() for every type (the tests read windows
  * through them). The last `nbuckets` fine buckets up to and including the
  * current one (nbuckets 1..ENG_FINE_WINDOW_MAX). out[type - 1]. */

@@ -121,7 +121,9 @@ struct eng_key {
     MP_ATOMIC(struct eng_key *) children;    /* tenant keys: its keys of the other scopes */
     /* next child of the same tenant: set before the key is published, then
      * changed only by eng_table_reclaim (writers excluded) to unlink a
-     * reclaimed neighbour; readers walk it concurrently */
+     * reclaimed neighbour; readers walk it concurrently. For a tenant key:
+     * the next tenant key on the table's `tenants` list (set once, before
+     * the push; tenant keys are never reclaimed). */
     MP_ATOMIC(struct eng_key *) sibling;
     struct eng_tenant *ten;                /* tenant keys: limits state; NULL for children */
     struct eng_key *first_next;            /* on the first-seen list (eng_table_first.c) */
@@ -224,6 +226,7 @@ struct eng_table {
 
     MP_ATOMIC(struct eng_limits_src *) lsrc; /* acquire: writers making a tenant key */
     MP_ATOMIC(struct eng_tenant *) limited; /* tenants that hit a cap, newest first */
+    MP_ATOMIC(struct eng_key *) tenants;    /* every tenant key, newest first (via sibling) */
     mp_atomic_u32 nlimited;
     mp_atomic_u64 limited_other[ENG_LIM_COUNT];
 

@@ -150,6 +150,19 @@ size_t eng_table_children(const struct eng_table *t, const struct eng_key *tk, i
     return n;
 }
 
+size_t eng_table_tenants(const struct eng_table *t, void (*fn)(void *arg, struct eng_key *k),
+                         void *arg)
+{
+    size_t n = 0;
+    /* acquire: pairs with the release CAS that pushed each tenant key */
+    for (struct eng_key *k = mp_load_acquire(&((struct eng_table *)t)->tenants); k;
+         k = mp_load_acquire(&k->sibling)) {
+        fn(arg, k);
+        n++;
+    }
+    return n;
+}
+
 void eng_key_sum_fine(const struct eng_table *t, const struct eng_key *k, int nbuckets,
                       uint64_t out[ENG_NTYPES])
 {

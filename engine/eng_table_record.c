@@ -121,21 +121,20 @@ restart:;
             }
             if (!mine && (rc = table__new_key(t, scope, parent, name, len, &mine)) != MP_OK)
                 goto unreserve;
-            if (parent)
-                mp_store_relaxed(&mine->sibling, mp_load_relaxed(&parent->children));
+            mp_store_relaxed(&mine->sibling,
+                             mp_load_relaxed(parent ? &parent->children : &t->tenants));
             uint64_t at = first_free != UINT64_MAX ? first_free : i;
             uint64_t expect = at == i ? 0 : SLOT_TOMB;
             /* release: the key's fields are visible to whoever loads the slot */
             if (mp_cas_acq_rel(&t->slots[at], &expect, tag << SLOT_PTR_BITS | (uintptr_t)mine)) {
                 mp_store_release(&t->by_id[mine->id], mine);
                 mp_add_relaxed(&t->nkeys, 1);
-                if (parent) {
-                    /* push on the tenant's child list; sibling is written
-                     * before the release CAS that publishes it */
-                    struct eng_key *head = mp_load_relaxed(&mine->sibling);
-                    while (!mp_cas_weak_release(&parent->children, &head, mine))
-                        mp_store_relaxed(&mine->sibling, head);
-                }
+                /* push on the tenant's child list (a tenant key: on the
+                 * table's tenant list); sibling is written before the
+                 * release CAS that publishes it */
+                struct eng_key *head = mp_load_relaxed(&mine->sibling);
+                while (!mp_cas_weak_release(parent ? &parent->children : &t->tenants, &head, mine))
+                    mp_store_relaxed(&mine->sibling, head);
                 *out = mine;
                 return MP_OK;
             }

@@ -8,7 +8,9 @@
  *                 dead letters is byte for byte the 404 of a tenant that does
  *                 not exist (taken before beta had any event, and again after);
  *                 once both tenants' bounce alerts fire, /v1/alerts lists only
- *                 the token's tenant; /healthz stays open; `mailpulse stats`
+ *                 the token's tenant; GET /v1/tenants lists acme and beta
+ *                 for the admin and the token's own tenant alone for each
+ *                 tenant token; /healthz stays open; `mailpulse stats`
  *                 and `mailpulse alerts` with --token, with $MAILPULSE_TOKEN,
  *                 without (401, exit 1) and on a foreign tenant (404, exit 1);
  *                 no token appears in the daemon's logs or the CLI's output.
@@ -140,6 +142,32 @@ static json_t *get_json(const char *path, const char *token)
 }
 
 /* Both tenants' bounce alerts fire; each tenant token lists its own only. */
+/* GET /v1/tenants: the admin sees acme and beta, each tenant token its
+ * own alone (never the other's name). */
+static void tenants_listed(void)
+{
+    static const struct {
+        const char *token, *want, *not;
+    } who[] = {{ADMIN, "acme,beta", NULL}, {ACME, "acme", "beta"}, {BETA, "beta", "acme"}};
+    for (size_t i = 0; i < MP_ARRAY_LEN(who); i++) {
+        char *body = NULL;
+        must(get("/v1/tenants", who[i].token, &body) == 200, "/v1/tenants: %s", body);
+        json_t *j = json_loads(body, 0, NULL), *l = json_object_get(j, "tenants");
+        char names[64] = "";
+        for (size_t k = 0; k < json_array_size(l); k++)
+            snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", k ? "," : "",
+                     json_string_value(json_object_get(json_array_get(l, k), "tenant")));
+        must(strcmp(names, who[i].want) == 0 &&
+                 json_integer_value(json_object_get(j, "tenants_total")) ==
+                     (json_int_t)json_array_size(l),
+             "/v1/tenants lists \"%s\", want \"%s\"", names, who[i].want);
+        must(!who[i].not || !strstr(body, who[i].not), "/v1/tenants names %s: %s", who[i].not,
+             body);
+        json_decref(j);
+        free(body);
+    }
+}
+
 static void alerts_filtered(void)
 {
     size_t mine = 0, other = 0;
@@ -256,6 +284,7 @@ START_TEST(per_token)
                  auth_matrix[i].path, tokens[t] ? tokens[t] : "no token", st,
                  auth_matrix[i].want[t]);
         }
+    tenants_listed();
     alerts_filtered();
     cli_checks();
 

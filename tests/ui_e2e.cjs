@@ -16,7 +16,8 @@
 // silence made from the alert's button (listed, and the alert marked
 // silenced); the authentication panel (the posted DMARC report's row, its
 // rates, the critical mark) and the blocklist panel; acme's token kept out
-// of beta.
+// of beta; the admin token's tenant list (GET /v1/tenants: both tenants,
+// acme's critical alert first, beta's figures, the filter, a link).
 // It prints one JSON line of figures on stdout ({"ok":true,...}) and exits
 // 0, or prints the failed check on stderr and exits 1.
 'use strict';
@@ -142,6 +143,27 @@ async function main() {
       { headers: { Authorization: 'Bearer ' + tok } })).status, env('MP_UI_ACME'));
     check(figures.beta_stats_status === 404, 'acme token on beta stats: ' + figures.beta_stats_status);
     check(!(await page.content()).includes('x@beta.example'), "beta's mailbox on acme's page");
+
+    // The admin token: every tenant (GET /v1/tenants), the one with a
+    // critical alert first, its 24h figures; the filter narrows the list.
+    const adm = await browser.newPage({ viewport: { width: 1280, height: 700 } });
+    adm.on('pageerror', (e) => errors.push(e.message));
+    await login(adm, env('MP_UI_ADMIN'));
+    await adm.waitForSelector('#tenant-list tr[data-tenant="beta"]', { timeout: T });
+    const listed = await adm.$$eval('#tenant-list tbody tr', (l) => l.map((r) => r.dataset.tenant));
+    check(listed.join(',') === 'acme,beta', `tenant list: ${listed}`);
+    const acmeRow = await adm.$$eval('#tenant-list tr[data-tenant="acme"] td', (l) => l.map((t) => t.textContent));
+    check(/critical/.test(acmeRow[1]), `acme's alerts cell: ${acmeRow[1]}`);
+    check(Number(acmeRow[2]) >= sum1h[0], `acme's sent over 24h ${acmeRow[2]} (the last hour alone sent ${sum1h[0]})`);
+    const betaRow = await adm.$$eval('#tenant-list tr[data-tenant="beta"] td', (l) => l.map((t) => t.textContent));
+    check(betaRow[2] === '100' && betaRow[5] === '4', `beta's row: ${betaRow}`);
+    figures.tenant_list = listed.length;
+    await adm.screenshot({ path: path.join(out, 'ui-tenants.png') });
+    await adm.fill('#tenant', 'bet');
+    await adm.waitForFunction(() => document.querySelectorAll('#tenant-list tbody tr').length === 1, null, { timeout: T });
+    check(await adm.$eval('#tenant-list tbody tr', (r) => r.dataset.tenant) === 'beta', 'the filter keeps beta');
+    await adm.click('#tenant-list a');
+    await adm.waitForSelector('#overview[data-loaded="1"][data-tenant="beta"]', { timeout: T });
     check(errors.length === 0, 'page errors: ' + errors.join('; '));
   } finally {
     await browser.close();

@@ -24,6 +24,7 @@
 #include "mp_scrape.h"
 #include "mp_series.h"
 #include "mp_stats.h"
+#include "mp_tenants.h"
 #include "mp_ui.h"
 
 struct mp_api {
@@ -134,6 +135,17 @@ static void api__stats(void *arg, const struct mp_http_request *req, struct mp_h
         mp_dmarc_stats(api->dmarc, only, req, out);
     } else
         mp_stats_reply_only(api->src->table, req, only, out);
+}
+
+/* GET /v1/tenants: the tenants the caller may see (mp_tenants.h): every
+ * one for the admin, a tenant token's own alone. */
+static void api__tenants(void *arg, const struct mp_http_request *req,
+                         struct mp_http_reply *out)
+{
+    const struct mp_api *api = arg;
+    const char *only;
+    if (api__gate(api, API__TENANT, req, &only, out) == 0)
+        mp_tenants_reply(api->src->table, req, only, out);
 }
 
 /* The gate of /v1/alerts[/dead] (a tenant's token or an admin's), then
@@ -340,6 +352,7 @@ static const struct mp_http_route api__routes[] = {
     {"GET", "/healthz", NULL, MP_HTTP_INLINE, api__healthz}, /* never behind a heavy query */
     {"GET", "/metrics", NULL, 0, api__metrics},
     {"GET", MP_STATS_PREFIX, NULL, MP_HTTP_PREFIX, api__stats},
+    {"GET", MP_TENANTS_ROUTE, NULL, 0, api__tenants},
     {"GET", "/v1/alerts/dead", NULL, 0, api__dead},
     {"GET", "/v1/alerts", NULL, 0, api__alerts},
     {"GET", "/v1/rules", NULL, 0, api__alerts},

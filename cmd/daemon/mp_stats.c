@@ -83,8 +83,8 @@ static int stats__fail(json_t **out, int rc, const char *fmt, ...)
 
 /* One key's window sums showing whole frames only; after a few unstable
  * tries (a writer keeps touching the key) the last read is taken as is. */
-static void stats__read(const struct eng_table *t, const struct eng_key *k, int win,
-                        uint64_t c[ENG_NTYPES])
+void mp_stats_read(const struct eng_table *t, const struct eng_key *k, int win,
+                   uint64_t c[ENG_NTYPES])
 {
     /* An idle key may have left memory: reading it brings it back (a read
      * of the table's state, though it loads; hence the casts). */
@@ -129,8 +129,7 @@ static json_t *stats__rates_json(const uint64_t c[ENG_NTYPES])
     return o;
 }
 
-/* Adds "counts" and "rates" for c to o; -1 when out of memory. */
-static int stats__add_figures(json_t *o, const uint64_t c[ENG_NTYPES])
+int mp_stats_add_figures(json_t *o, const uint64_t c[ENG_NTYPES])
 {
     if (json_object_set_new(o, "counts", stats__counts(c)) != 0)
         return -1;
@@ -212,7 +211,7 @@ static void stats__visit(void *arg, struct eng_key *k)
     }
     s->scanned++;
     struct stats__group cand = {.name = eng_key_name(s->t, k)};
-    stats__read(s->t, k, s->win, cand.c);
+    mp_stats_read(s->t, k, s->win, cand.c);
     uint64_t any = 0;
     for (int i = 0; i < ENG_NTYPES; i++)
         any |= cand.c[i];
@@ -381,7 +380,7 @@ static int stats__add_groups(const struct eng_table *t, const struct eng_key *tk
         return -1;
     for (size_t i = 0; i < g->n; i++) {
         json_t *e = stats__group_names(by, g->g[i].name);
-        if (e && stats__add_figures(e, g->g[i].c) != 0) {
+        if (e && mp_stats_add_figures(e, g->g[i].c) != 0) {
             json_decref(e);
             e = NULL;
         }
@@ -411,10 +410,10 @@ static int stats__build(const struct eng_table *t, const struct mp_http_request 
         return stats__fail(out, MP_ERR_NOTFOUND, MP_STATS_UNKNOWN_TENANT, tenant);
 
     uint64_t c[ENG_NTYPES];
-    stats__read(t, tk, p.win, c);
+    mp_stats_read(t, tk, p.win, c);
     struct stats__groups g = {.t = t, .win = p.win, .limit = p.limit, .scan_max = scan_max};
     json_t *o = json_pack("{s:s, s:s}", "tenant", tenant, "window", eng_window_name(p.win));
-    if (!o || stats__add_figures(o, c) != 0)
+    if (!o || mp_stats_add_figures(o, c) != 0)
         goto nomem;
     if (p.by >= 0 && stats__add_groups(t, tk, p.by, &g, o) != 0)
         goto nomem;

@@ -112,6 +112,14 @@ int mp_stats_fail(json_t **out, int rc, const char *fmt, ...) __attribute__((for
 int mp_stats_tenant_path(const char *path, const char *route, const char *expected,
                          char tenant[ENG_NAME_MAX + 1], json_t **out);
 void mp_stats_render(int rc, json_t *j, struct mp_http_reply *out);
+/*   mp_stats_read()        one key's window sums, whole frames only (a
+ *                          few tries while writers touch it), bringing an
+ *                          evicted key back from the store;
+ *   mp_stats_add_figures() "counts" and "rates" of c added to o; -1
+ *                          without memory. */
+void mp_stats_read(const struct eng_table *t, const struct eng_key *k, int win,
+                   uint64_t c[ENG_NTYPES]);
+int mp_stats_add_figures(json_t *o, const uint64_t c[ENG_NTYPES]);
 size_t mp_stats_nrates(void);
 const char *mp_stats_rate(size_t i, const uint64_t c[ENG_NTYPES], double *v, int *defined);
 

@@ -1,5 +1,5 @@
 // app.js — the mailpulse web UI (README, "Web UI"). One page, hash routes:
-//   #/                      the tenant picker (admin token) or the token's tenant
+//   #/                      every tenant (admin token: GET /v1/tenants) or the token's tenant
 //   #/t/TENANT              overview: rates beside thresholds, alerts, silences, pauses
 //   #/t/TENANT/k/SCOPE/NAME[/RANGE]   one key's rate charts (RANGE 1h|24h|7d|35d)
 // Every figure comes from the daemon's JSON API with the viewer's token
@@ -179,15 +179,40 @@ function notYours(tenant) {
 }
 
 async function picker() {
-  // No API lists tenants; the firing and pending alerts name those in trouble.
-  let names = [];
-  try { names = [...new Set((await api('/v1/alerts')).alerts.map((a) => a.labels.tenant))].sort(); } catch { /* none */ }
-  const input = h('input', { id: 'tenant', list: 'tenants', placeholder: 'tenant name' });
-  main.replaceChildren(h('section', { id: 'picker' }, h('h2', {}, 'Tenant'),
+  // Every tenant (GET /v1/tenants, the admin token), those with alerts first.
+  const [list, alerts] = await Promise.all([api('/v1/tenants?window=24h'), api('/v1/alerts').catch(() => ({ alerts: [] }))]);
+  const firing = new Map();
+  for (const a of alerts.alerts) {
+    const t = a.labels.tenant, f = firing.get(t) || { critical: 0, warning: 0 };
+    if (a.status === 'firing') f[a.labels.severity === 'critical' ? 'critical' : 'warning']++;
+    firing.set(t, f);
+  }
+  const rows = list.tenants.map((t) => ({ ...t, f: firing.get(t.tenant) || { critical: 0, warning: 0 } }));
+  rows.sort((x, y) => y.f.critical - x.f.critical || y.f.warning - x.f.warning || (x.tenant < y.tenant ? -1 : 1));
+  const input = h('input', { id: 'tenant', list: 'tenants', placeholder: 'tenant name (type to filter)' });
+  const body = h('tbody', {});
+  const fill = () => {
+    const q = input.value.trim().toLowerCase();
+    body.replaceChildren(...rows.filter((t) => !q || t.tenant.toLowerCase().includes(q)).map((t) => h('tr', { dataset: { tenant: t.tenant } },
+      h('td', { class: 'key' }, h('a', { href: '#/t/' + enc(t.tenant) }, t.tenant)),
+      h('td', {}, t.f.critical ? h('span', { class: 'sev-critical' }, t.f.critical + ' critical ') : null,
+        t.f.warning ? h('span', { class: 'sev-warning' }, t.f.warning + ' warning') : null,
+        !t.f.critical && !t.f.warning ? h('span', { class: 'st-ok' }, 'none') : null),
+      h('td', { class: 'num' }, String(t.counts.sent)),
+      h('td', { class: 'num' }, pct(t.rates.bounce_rate)),
+      h('td', { class: 'num' }, pct(t.rates.complaint_rate)),
+      h('td', { class: 'num' }, String(t.keys)),
+      h('td', {}, t.first_seen || '–'))));
+  };
+  input.addEventListener('input', fill);
+  fill();
+  main.replaceChildren(h('section', { id: 'picker' }, h('h2', {}, 'Tenants'),
     h('form', { class: 'login', onsubmit: (ev) => { ev.preventDefault(); location.hash = '#/t/' + enc(input.value.trim()); } },
-      input, h('datalist', { id: 'tenants' }, names.map((n) => h('option', { value: n }))),
+      input, h('datalist', { id: 'tenants' }, rows.map((t) => h('option', { value: t.tenant }))),
       h('p', {}, h('button', { type: 'submit' }, 'open'))),
-    names.length ? h('p', {}, 'With alerts now: ', names.map((n) => h('a', { href: '#/t/' + enc(n), class: 'pill' }, n))) : null));
+    h('p', { class: 'muted' }, `${list.tenants_total} tenants${list.truncated ? `, the first ${list.limit} by name` : ''}; figures over 24h`),
+    h('table', { id: 'tenant-list' }, h('thead', {}, h('tr', {}, ...['tenant', 'alerts firing', 'sent', 'bounce', 'complaint', 'keys', 'first seen'].map((c, i) =>
+      h('th', { class: i >= 2 && i <= 5 ? 'num' : '' }, c)))), body)));
 }
 
 // The stats window a rule is read in: its own when the stats API has it.
