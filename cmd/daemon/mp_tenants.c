@@ -111,7 +111,8 @@ static int tenants__build(const struct eng_table *t, const struct mp_http_reques
     json_t *o = NULL, *list = NULL;
     if (w.nomem)
         goto nomem;
-    qsort(w.e, w.n, sizeof(*w.e), tenants__cmp);
+    if (w.n) /* qsort of a NULL base is undefined even for 0 elements */
+        qsort(w.e, w.n, sizeof(*w.e), tenants__cmp);
     size_t n = w.n < p.limit ? w.n : p.limit;
     o = json_pack("{s:s, s:I, s:I, s:b}", "window", eng_window_name(p.win), "limit",
                   (json_int_t)p.limit, "tenants_total", (json_int_t)w.n, "truncated", w.n > n);
