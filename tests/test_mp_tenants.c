@@ -25,29 +25,21 @@
 
 #include "check_main.h"
 #include "eng_table.h"
+#include "eng_testkit.h"
 #include "mp_atomic.h"
 #include "mp_tenants.h"
 
-/* A fixed clock: 2026-11-22 12:02:00 UTC. */
-#define T0 (1795348800000LL + 2 * 60 * 1000)
-#define HOUR (60 * 60 * 1000LL)
-#define DAY (24 * HOUR)
+#define T0 TK_T0
+#define HOUR TK_HOUR
 
-static struct eng_table *mk(uint32_t max_keys)
-{
-    struct eng_table_opts o = {.max_keys = max_keys, .retention_ms = 35 * DAY};
-    struct eng_table *t;
-    ck_assert_int_eq(eng_table_create(&o, T0, &t), MP_OK);
-    return t;
-}
+/* A table counting all six scopes (the key counts below are for six). */
+static struct eng_table *mk(uint32_t max_keys) { return tk_table_scopes(max_keys, T0, NULL, 0, 0); }
 
 static void put(struct eng_table *t, const char *tenant, const char *mb, int type, int n,
                 int64_t tm)
 {
-    struct eng_event ev = {tenant, strlen(tenant), mb, strlen(mb), "gmail.com", 9,
-                           type, tm, NULL, 0};
     for (int i = 0; i < n; i++)
-        ck_assert_int_eq(eng_table_record(t, NULL, &ev), MP_OK);
+        ck_assert_int_eq(tk_rec(t, tenant, mb, "gmail.com", type, tm), MP_OK);
 }
 
 /* GET /v1/tenants?kv... as `only`; returns the status and *out the body. */
@@ -177,27 +169,25 @@ END_TEST
 #define CW_TENANTS 1000 /* per writer */
 
 struct cw {
-    struct eng_table *t;
-    int id;
+    struct tk_worker w; /* first: tk_write_events hands it back */
+    char ten[32];       /* the tenant of the event being made */
     mp_atomic_u32 *done;
 };
+
+/* The i-th event of writer w: one send for a new tenant "t<id>-<i>". */
+static void cw_event(const struct tk_worker *w, int i, char *mb, struct eng_event *ev)
+{
+    struct cw *c = (struct cw *)w;
+    snprintf(c->ten, sizeof(c->ten), "t%d-%d", w->id, i);
+    snprintf(mb, TK_MB_MAX, "a@b.io");
+    *ev = (struct eng_event){c->ten, strlen(c->ten), mb, strlen(mb), "gmail.com", 9,
+                             ENG_SENT, T0, NULL, 0};
+}
 
 static void *cw_writer(void *arg)
 {
     struct cw *c = arg;
-    struct eng_thread *th;
-    ck_assert_int_eq(eng_thread_register(c->t, &th), MP_OK);
-    eng_thread_online(th);
-    char ten[32];
-    for (int i = 0; i < CW_TENANTS; i++) {
-        snprintf(ten, sizeof(ten), "t%d-%d", c->id, i);
-        struct eng_event ev = {ten, strlen(ten), "a@b.io", 6, "gmail.com", 9, ENG_SENT, T0,
-                               NULL, 0};
-        ck_assert_int_eq(eng_table_record(c->t, th, &ev), MP_OK);
-        if (i % 64 == 0)
-            eng_thread_quiescent(th);
-    }
-    eng_thread_unregister(th);
+    tk_write_events(&c->w, CW_TENANTS, 64, cw_event);
     mp_add_release(c->done, 1);
     return NULL;
 }
@@ -224,7 +214,7 @@ START_TEST(concurrent)
     struct cw c[CW_WRITERS];
     pthread_t tid[CW_WRITERS];
     for (int i = 0; i < CW_WRITERS; i++) {
-        c[i] = (struct cw){t, i, &done};
+        c[i] = (struct cw){.w = {t, i}, .done = &done};
         ck_assert_int_eq(pthread_create(&tid[i], NULL, cw_writer, &c[i]), 0);
     }
     size_t walks = 0, last = 0;

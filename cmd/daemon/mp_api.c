@@ -158,6 +158,7 @@ static int api__alert_args(const struct mp_api *api, const struct mp_http_reques
 {
     char msg[256];
     const char *only;
+    unsigned long lim;
     if (api__gate(api, API__TENANT, req, &only, out) != 0)
         return -1;
     *tenant = NULL;
@@ -166,10 +167,9 @@ static int api__alert_args(const struct mp_api *api, const struct mp_http_reques
         const char *n = req->args[i].name, *v = req->args[i].value;
         if (strcmp(n, "tenant") == 0 && v && !*tenant && eng_name_valid(v, strlen(v))) {
             *tenant = v;
-        } else if (allow_limit && strcmp(n, "limit") == 0 && v && *v &&
-                   strspn(v, "0123456789") == strlen(v) && strlen(v) <= 6 && !*limit &&
-                   atol(v) > 0) {
-            *limit = (size_t)atol(v);
+        } else if (allow_limit && strcmp(n, "limit") == 0 && v && !*limit &&
+                   mp_stats_limit(v, 999999, &lim) == 0) {
+            *limit = lim;
         } else {
             snprintf(msg, sizeof(msg),
                      "bad or repeated query parameter \"%.64s\"; allowed: tenant=NAME (1..64 of "

@@ -129,6 +129,20 @@ static json_t *stats__rates_json(const uint64_t c[ENG_NTYPES])
     return o;
 }
 
+int mp_stats_limit(const char *s, unsigned long max, unsigned long *v)
+{
+    size_t len = strlen(s), digits = 1;
+    for (unsigned long m = max; m >= 10; m /= 10)
+        digits++;
+    if (len < 1 || len > digits || strspn(s, "0123456789") != len)
+        return -1;
+    unsigned long x = strtoul(s, NULL, 10);
+    if (x < 1 || x > max)
+        return -1;
+    *v = x;
+    return 0;
+}
+
 int mp_stats_add_figures(json_t *o, const uint64_t c[ENG_NTYPES])
 {
     if (json_object_set_new(o, "counts", stats__counts(c)) != 0)
@@ -287,14 +301,9 @@ static int stats__params(const struct mp_http_request *req, struct stats__params
 
     p->limit = MP_STATS_LIMIT_DEFAULT;
     if (limit) {
-        /* Digits only: no sign, spaces, hex or suffix; at most 5 of them. */
-        size_t len = strlen(limit);
         unsigned long v = 0;
-        int ok = len >= 1 && len <= 5 && strspn(limit, "0123456789") == len;
-        if (ok)
-            v = strtoul(limit, NULL, 10);
-        if (!ok || v < 1 || v > MP_STATS_LIMIT_MAX) {
-            stats__echo(limit, len, echo, sizeof(echo));
+        if (mp_stats_limit(limit, MP_STATS_LIMIT_MAX, &v) != 0) {
+            stats__echo(limit, strlen(limit), echo, sizeof(echo));
             return stats__fail(out, MP_ERR_INVAL, "bad limit \"%s\"; allowed: an integer 1..%d "
                                                   "(default %d)",
                                echo, MP_STATS_LIMIT_MAX, MP_STATS_LIMIT_DEFAULT);

@@ -117,6 +117,10 @@ void mp_stats_render(int rc, json_t *j, struct mp_http_reply *out);
  *                          evicted key back from the store;
  *   mp_stats_add_figures() "counts" and "rates" of c added to o; -1
  *                          without memory. */
+/*   mp_stats_limit()       a count parameter: digits only (no sign, space,
+ *                          hex or suffix), no more of them than max has,
+ *                          1..max; 0 with *v set, or -1. */
+int mp_stats_limit(const char *s, unsigned long max, unsigned long *v);
 void mp_stats_read(const struct eng_table *t, const struct eng_key *k, int win,
                    uint64_t c[ENG_NTYPES]);
 int mp_stats_add_figures(json_t *o, const uint64_t c[ENG_NTYPES]);

@@ -38,14 +38,14 @@ static int tenants__params(const struct mp_http_request *req, struct tenants__pa
     for (size_t i = 0; i < req->nargs; i++) {
         const char *n = req->args[i].name, *v = req->args[i].value;
         int w;
+        unsigned long lim;
         if (strcmp(n, "window") == 0 && !seen_win && v && eng_window_parse(v, &w) == 0 &&
             w != ENG_WIN_PREV_7D) {
             p->win = w;
             seen_win = 1;
-        } else if (strcmp(n, "limit") == 0 && !seen_limit && v && *v && strlen(v) <= 6 &&
-                   strspn(v, "0123456789") == strlen(v) && atol(v) >= 1 &&
-                   atol(v) <= MP_TENANTS_LIMIT_MAX) {
-            p->limit = (size_t)atol(v);
+        } else if (strcmp(n, "limit") == 0 && !seen_limit && v &&
+                   mp_stats_limit(v, MP_TENANTS_LIMIT_MAX, &lim) == 0) {
+            p->limit = lim;
             seen_limit = 1;
         } else {
             mp_stats_echo(n, strlen(n), echo, sizeof(echo));
@@ -77,8 +77,9 @@ static int tenants__cmp(const void *a, const void *b)
 }
 
 /* One tenant's entry; NULL without memory. */
-static json_t *tenants__entry(const struct eng_table *t, const struct eng_key *k, int win)
+static json_t *tenants__entry(const struct eng_table *t, const struct tenants__one *e, int win)
 {
+    const struct eng_key *k = e->k;
     uint64_t c[ENG_NTYPES];
     char day[16];
     json_t *first = json_null();
@@ -90,7 +91,7 @@ static json_t *tenants__entry(const struct eng_table *t, const struct eng_key *k
         first = json_string(day);
     }
     mp_stats_read(t, k, win, c);
-    json_t *o = json_pack("{s:s, s:I, s:o}", "tenant", eng_key_tenant(t, k), "keys",
+    json_t *o = json_pack("{s:s, s:I, s:o}", "tenant", e->name, "keys",
                           (json_int_t)eng_key_children_count(k), "first_seen", first);
     if (o && mp_stats_add_figures(o, c) != 0) {
         json_decref(o);
@@ -119,7 +120,7 @@ static int tenants__build(const struct eng_table *t, const struct mp_http_reques
     if (!o || !(list = json_array()) || json_object_set_new(o, "tenants", list) != 0)
         goto nomem;
     for (size_t i = 0; i < n; i++)
-        if (json_array_append_new(list, tenants__entry(t, w.e[i].k, p.win)) != 0)
+        if (json_array_append_new(list, tenants__entry(t, &w.e[i], p.win)) != 0)
             goto nomem;
     free(w.e);
     *out = o;
