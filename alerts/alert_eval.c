@@ -176,6 +176,24 @@ static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
     alert_eval_step(e, i, rule, v, eng_key_tenant(e->t, k), now);
 }
 
+/* The history entry of record r's step from `was` (-1: a change of
+ * severity while firing) to its status now. Evaluator thread. */
+static void eval__history(struct alert_eval *e, const struct arec *r, int was, int64_t now)
+{
+    struct alert_instance a;
+    if (!alert_eval_rec_instance(e, r, &a))
+        return;
+    int ev = r->status == ST_FIRING
+                 ? (was == -1 ? ALERT_HIST_SEVERITY : ALERT_HIST_FIRED)
+                 : ALERT_HIST_RESOLVED;
+    a.v = r->v;
+    a.status = r->status == ST_FIRING ? ALERT_STATUS_FIRING : ALERT_STATUS_RESOLVED;
+    a.severity = r->severity;
+    a.starts_ms = r->starts_ms;
+    a.ends_ms = r->status == ST_FIRING ? 0 : r->ends_ms;
+    alert_state_history(e, r, &a, ev, NULL, 0, now);
+}
+
 void alert_eval_step(struct alert_eval *e, uint32_t i, const struct alert_rule *rule,
                      const struct alert_value *v, const char *tenant, int64_t now)
 {
@@ -234,6 +252,8 @@ void alert_eval_step(struct alert_eval *e, uint32_t i, const struct alert_rule *
     int notify = (changed && (r->status == ST_FIRING || was == ST_FIRING)) ||
                  (was == -1 && r->status == ST_FIRING);
     pthread_mutex_unlock(&e->mu);
+    if (notify && e->hist)
+        eval__history(e, r, was, now);
     if (changed || was == -1)
         alert_eval_rec_dirty(e, i);
     if (notify) {
@@ -418,6 +438,7 @@ static void eval__switch(struct alert_eval *e, struct eval_cfg *nc, int64_t now)
             a.ends_ms = now;
             a.rule_removed = 1;
             gone[ngone++] = a;
+            alert_state_history(e, r, &a, ALERT_HIST_RESOLVED, NULL, 0, now);
         }
         r->status = r->nstatus = ST_INACTIVE;
         alert_state_save(e, i); /* deletes, keyed by the old rule's name */
@@ -536,6 +557,7 @@ static void eval__free(struct alert_eval *e)
     free(e->slow_mark);
     free(e->slow_pend);
     eng_store_batch_free(e->wb);
+    alert_history_free(e->hist);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->reload_mu);
     pthread_mutex_destroy(&e->ext_mu);
@@ -561,7 +583,8 @@ static int eval__init(struct alert_eval *e, const struct alert_eval_opts *opts)
     alert_walk_begin(e, NULL); /* at start, keys read back are evaluated too */
     if (!e->store)
         return MP_OK;
-    if (!(e->wb = eng_store_batch_new(e->store)))
+    if (!(e->wb = eng_store_batch_new(e->store)) ||
+        alert_history_new(opts->history_retention_ms, &e->hist) != MP_OK)
         return MP_ERR_NOMEM;
     return alert_state_restore(e);
 }

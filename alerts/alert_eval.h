@@ -111,6 +111,8 @@ struct alert_eval_opts {
     const char *external_url;                 /* copied; NULL: none */
     struct alert_silences *silences;          /* borrowed, outlives the evaluator;
                                                  NULL: none (alert_silence.h) */
+    int64_t history_retention_ms;             /* past alerts (alert_history.h) are kept
+                                                 this long; 0: 35 days */
 };
 
 struct alert_eval_figures {

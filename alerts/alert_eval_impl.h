@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "alert_eval.h"
+#include "alert_history.h"
 #include "alert_notify.h"
 #include "alert_route.h"
 #include "mp_atomic.h"
@@ -107,6 +108,7 @@ struct alert_eval {
     struct eng_store *store;
     struct alert_silences *silences; /* borrowed; thread-safe on its own */
     struct eng_store_batch *wb;
+    struct alert_history *hist; /* past alerts (alert_history.h); NULL without a store */
     uint32_t max_keys;
     int64_t group_ms;
     struct alert_notify_group ng; /* group_by, max_alerts, external_url (owned copy) */
@@ -264,6 +266,12 @@ void alert_group_free_all(struct alert_eval *e);
 /* Puts record i's state (or its deletion, once there is nothing to keep)
  * in e->wb. No-op without a store. */
 void alert_state_save(struct alert_eval *e, uint32_t i);
+/* Adds step ev (ALERT_HIST_*) of record i, whose instance a carries the
+ * status, severity and times receivers see, to the history in e->wb, with
+ * the ids of the silences that muted it. No-op without a store. */
+void alert_state_history(struct alert_eval *e, const struct arec *r,
+                         const struct alert_instance *a, int ev, const char *const *ids,
+                         size_t nids, int64_t now);
 /* At start, before the thread: reads the stored alerts back into records,
  * queues what was decided but never handed over, and tells the resolves owed
  * for alerts whose rule or key is gone. MP_OK, MP_ERR_NOMEM, MP_ERR_IO. */

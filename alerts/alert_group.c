@@ -323,6 +323,27 @@ out:
     free(subnews);
 }
 
+/* The history's `silenced` step of firing record r (alert *ai), with the
+ * ids of the silences muting it. Under mu. */
+static void group__silenced(struct alert_eval *e, struct arec *r, const struct alert_instance *ai,
+                            int64_t now)
+{
+    struct alert_label l[ALERT_SILENCE_LABELS_MAX];
+    char ids[4][ALERT_SILENCE_ID_LEN];
+    const char *idp[4];
+    size_t n = alert_silence_mutes(e->silences, l, alert_silence_labels(ai, l), now, ids, 4);
+    n = n > 4 ? 4 : n;
+    for (size_t j = 0; j < n; j++)
+        idp[j] = ids[j];
+    struct alert_instance a = *ai;
+    a.v = r->v;
+    a.status = ALERT_STATUS_FIRING;
+    a.severity = r->severity;
+    a.starts_ms = r->starts_ms;
+    a.ends_ms = 0;
+    alert_state_history(e, r, &a, ALERT_HIST_SILENCED, idp, n, now);
+}
+
 /* Under mu. 1 when an active silence mutes record r's alert (named in *ai):
  * its news is kept back and receivers count as not told, so a resolve
  * inside the silence goes unheard and, once no silence mutes it, the sweep
@@ -333,6 +354,8 @@ static int group__muted(struct alert_eval *e, struct arec *r, struct alert_insta
     ai->severity = r->status == ST_FIRING ? r->severity : r->nseverity;
     if (!e->silences || !alert_silence_mutes_instance(e->silences, ai, now))
         return 0;
+    if (!r->muted && r->status == ST_FIRING)
+        group__silenced(e, r, ai, now);
     r->muted = r->status == ST_FIRING;
     r->nstatus = ST_INACTIVE;
     r->repeat_due = 0;

@@ -122,51 +122,6 @@ static int silence__visible(const struct silence *s, const char *only)
 
 /* ---- parsing and validation ---- */
 
-int alert_silence_parse_time(const char *s, int64_t *ms)
-{
-    struct tm tm = {0};
-    int y, mo, d, h, mi, sec, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 ||
-        n != 19 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
-        y < 1970)
-        return MP_ERR_INVAL;
-    const char *p = s + n;
-    int64_t frac = 0, scale = 1000;
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9')
-            return MP_ERR_INVAL;
-        for (; *p >= '0' && *p <= '9'; p++) {
-            if (scale > 1) {
-                scale /= 10;
-                frac += (*p - '0') * scale;
-            }
-        }
-    }
-    int64_t off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om, k = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5 || oh > 23 || om > 59)
-            return MP_ERR_INVAL;
-        off = (oh * 60 + om) * 60000LL * (*p == '+' ? 1 : -1);
-        p += 6;
-    } else {
-        return MP_ERR_INVAL;
-    }
-    if (*p)
-        return MP_ERR_INVAL;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *ms = (int64_t)timegm(&tm) * 1000 + frac - off;
-    return MP_OK;
-}
-
 static int name__valid(const char *n)
 {
     size_t len = strlen(n);
@@ -278,8 +233,8 @@ static int silence__from_json(struct silence *s, json_t *o, int stored, int64_t 
 {
     const char *sa = json__str(o, "startsAt"), *ea = json__str(o, "endsAt");
     int rc = silence__matchers_in(s, json_object_get(o, "matchers"), err, errlen);
-    if (rc == MP_OK && (alert_silence_parse_time(sa, &s->starts_ms) != MP_OK ||
-                        alert_silence_parse_time(ea, &s->ends_ms) != MP_OK)) {
+    if (rc == MP_OK && (mp_time_parse(sa, &s->starts_ms) != MP_OK ||
+                        mp_time_parse(ea, &s->ends_ms) != MP_OK)) {
         snprintf(err, errlen, "startsAt and endsAt: RFC 3339 times (2026-12-02T03:40:00Z)");
         rc = MP_ERR_INVAL;
     }
@@ -297,7 +252,7 @@ static int silence__from_json(struct silence *s, json_t *o, int stored, int64_t 
         rc = text__in(o, "comment", ALERT_SILENCE_COMMENT_MAX, &s->comment, err, errlen);
     s->updated_ms = now;
     if (rc == MP_OK && stored &&
-        alert_silence_parse_time(json__str(o, "updatedAt"), &s->updated_ms) != MP_OK)
+        mp_time_parse(json__str(o, "updatedAt"), &s->updated_ms) != MP_OK)
         s->updated_ms = now;
     return rc;
 }
@@ -642,6 +597,25 @@ size_t alert_silence_mutes(struct alert_silences *ss, const struct alert_label *
     }
     pthread_mutex_unlock(&ss->mu);
     return hits;
+}
+
+json_t *alert_silence_matching(struct alert_silences *ss, const struct alert_label *l, size_t n,
+                               const char *only, int64_t now)
+{
+    json_t *arr = json_array();
+    int ok = arr != NULL;
+    pthread_mutex_lock(&ss->mu);
+    for (size_t i = 0; ok && i < ss->n; i++) {
+        const struct silence *s = &ss->v[i];
+        if (silence__visible(s, only) && silence__matches(s, l, n))
+            ok = json_array_append_new(arr, silence__json(s, now)) == 0;
+    }
+    pthread_mutex_unlock(&ss->mu);
+    if (!ok) {
+        json_decref(arr);
+        arr = NULL;
+    }
+    return arr;
 }
 
 size_t alert_silence_labels(const struct alert_instance *a,

@@ -41,12 +41,14 @@
 #ifndef ALERT_SILENCE_H
 #define ALERT_SILENCE_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "alert_notify.h"
 #include "eng_store.h"
 #include "mp.h"
+#include "mp_time.h"
 
 #define ALERT_SILENCES_MAX 10000
 #define ALERT_SILENCE_MATCHERS_MAX 32
@@ -113,6 +115,11 @@ size_t alert_silence_labels(const struct alert_instance *a,
 int alert_silence_mutes_instance(struct alert_silences *s, const struct alert_instance *a,
                                  int64_t now_ms);
 size_t alert_silence_count(struct alert_silences *s);
+/* The silences `only` may see (NULL: all; see Scope), in any state, that
+ * match labels l[0..n), as gettable silences, in a new JSON array (the
+ * past alerts' time axis: when a silence held them); NULL without memory. */
+json_t *alert_silence_matching(struct alert_silences *s, const struct alert_label *l, size_t n,
+                               const char *only, int64_t now_ms);
 
 /* Matchers on their own, for /api/v2/alerts?filter=: parses one matcher
  * string (name, op, value, value optionally "quoted") and tells whether
@@ -120,8 +127,6 @@ size_t alert_silence_count(struct alert_silences *s);
 int alert_silence_filter_match(const char *filter, const struct alert_label *l, size_t n,
                                char *err, size_t errlen);
 
-/* RFC 3339 ("2026-12-02T03:40:00.123Z", "+01:00" offsets, any fraction)
- * to Unix ms: MP_OK or MP_ERR_INVAL. */
-int alert_silence_parse_time(const char *s, int64_t *ms);
+/* RFC 3339 times: mp_time_parse() (base/mp_time.h). */
 
 #endif

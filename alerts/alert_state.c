@@ -118,6 +118,23 @@ void alert_state_save(struct alert_eval *e, uint32_t i)
     free(v);
 }
 
+void alert_state_history(struct alert_eval *e, const struct arec *r,
+                         const struct alert_instance *a, int ev, const char *const *ids,
+                         size_t nids, int64_t now)
+{
+    if (!e->hist || !e->wb)
+        return;
+    struct eng_key *k = r->ext ? NULL : eng_table_key(e->t, r->key_id);
+    if (!r->ext && !k)
+        return;
+    int scope = k ? eng_key_scope(k) : ALERT_HISTORY_EXTERNAL;
+    if (alert_history_add(e->hist, e->wb, ev, a, scope, k ? eng_key_name(e->t, k) : NULL, ids,
+                          nids, now) != MP_OK) {
+        mp_add_relaxed(&e->state_errors, 1);
+        mp_error("alert_history_nomem tenant=%s", MP_LOG_Q(a->tenant));
+    }
+}
+
 /* ---- restore ---- */
 
 /* A resolve owed at start for an alert whose rule or key is gone: one block

@@ -180,7 +180,8 @@ static const char *store__merge_name(void *st)
 
 static const char *const store__cf_names[CF_COUNT] = {"default", "names",   "counters", "alerts",
                                                        "outbox",  "dead",    "journal",
-                                                       "producers", "firstseen", "dmarc"};
+                                                       "producers", "firstseen", "dmarc",
+                                                       "history"};
 
 /* Closes the DB handle; with flush, writes the memtables out first. The
  * caller holds the lock exclusively (or is the only user). */

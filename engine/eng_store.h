@@ -118,7 +118,7 @@ int eng_store_sum(struct eng_store *s, int res, int64_t lo, int64_t hi, int scop
  * behind a large counter flush. */
 enum eng_store_kv { ENG_KV_ALERTS = 0, ENG_KV_OUTBOX = 1, ENG_KV_DEAD = 2,
                     ENG_KV_JOURNAL = 3, ENG_KV_PRODUCERS = 4, ENG_KV_FIRSTSEEN = 5,
-                    ENG_KV_DMARC = 6, ENG_KV_COUNT = 7 };
+                    ENG_KV_DMARC = 6, ENG_KV_HISTORY = 7, ENG_KV_COUNT = 8 };
 void eng_store_batch_kv_put(struct eng_store_batch *b, int kv, const void *k, size_t kl,
                             const void *v, size_t vl);
 void eng_store_batch_kv_del(struct eng_store_batch *b, int kv, const void *k, size_t kl);
@@ -131,6 +131,15 @@ void eng_store_batch_kv_del_range(struct eng_store_batch *b, int kv, const void 
 int eng_store_kv_scan(struct eng_store *s, int kv, const void *prefix, size_t plen,
                       int (*fn)(void *arg, const char *k, size_t kl, const char *v, size_t vl),
                       void *arg);
+
+/* Calls fn for every entry of `kv` with lo <= key < hi (byte order), from
+ * the last down (newest first where keys end in a big-endian time). A
+ * non-zero return from fn stops the scan and is returned. */
+int eng_store_kv_scan_back(struct eng_store *s, int kv, const void *lo, size_t lol,
+                           const void *hi, size_t hil,
+                           int (*fn)(void *arg, const char *k, size_t kl, const char *v,
+                                     size_t vl),
+                           void *arg);
 
 /* Encoding, exposed for tests. enc needs ENG_STORE_VALUE_MAX bytes. */
 #define ENG_STORE_VALUE_MAX (2 + ENG_NTYPES * 10)

@@ -58,6 +58,45 @@ int eng_store_kv_scan(struct eng_store *s, int kv, const void *prefix, size_t pl
     return rc;
 }
 
+static int store__kv_back_locked(struct eng_store *s, int kv, const void *lo, size_t lol,
+                                 const void *hi, size_t hil,
+                                 int (*fn)(void *arg, const char *k, size_t kl, const char *v,
+                                           size_t vl),
+                                 void *arg)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[CF_KV0 + kv]);
+    int rc = MP_OK;
+    rocksdb_iter_seek_for_prev(it, hi, hil); /* the last key <= hi */
+    for (; rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
+        size_t kl, vl;
+        const char *k = rocksdb_iter_key(it, &kl);
+        size_t n = kl < hil ? kl : hil;
+        int c = memcmp(k, hi, n);
+        if (c == 0 && kl >= hil)
+            continue; /* hi itself, or past it: the range ends before hi */
+        n = kl < lol ? kl : lol;
+        c = memcmp(k, lo, n);
+        if (c < 0 || (c == 0 && kl < lol))
+            break;
+        const char *v = rocksdb_iter_value(it, &vl);
+        if ((rc = fn(arg, k, kl, v, vl)) != MP_OK)
+            break;
+    }
+    return store__iter_end(it, rc, kv);
+}
+
+int eng_store_kv_scan_back(struct eng_store *s, int kv, const void *lo, size_t lol,
+                           const void *hi, size_t hil,
+                           int (*fn)(void *arg, const char *k, size_t kl, const char *v,
+                                     size_t vl),
+                           void *arg)
+{
+    pthread_rwlock_rdlock(&s->lock);
+    int rc = s->db ? store__kv_back_locked(s, kv, lo, lol, hi, hil, fn, arg) : MP_ERR_IO;
+    pthread_rwlock_unlock(&s->lock);
+    return rc;
+}
+
 /* ---- reads ------------------------------------------------------------------------ */
 
 static int store__load_names_locked(struct eng_store *s,

@@ -279,7 +279,7 @@ START_TEST(pause_then_lift)
         json_t *p = json_array_get(json_object_get(j, "pauses"), 0);
         must(p != NULL, "the pause lifted without cooling down");
         if (ew_streq(ew_jstr(p, "state"), "cooling_down"))
-            must(alert_silence_parse_time(ew_jstr(p, "lifts_at"), &lifts) == MP_OK,
+            must(mp_time_parse(ew_jstr(p, "lifts_at"), &lifts) == MP_OK,
                  "lifts_at: %s", ew_jdump(j, 900));
         json_decref(j);
         must(lifts || mp_now_ms() - t0 < GATE_MS, "the alert did not resolve");

@@ -51,6 +51,7 @@ static struct {
     struct mp_metrics_sources src;
     struct mp_api *http;
     char base[64];
+    char adir[512]; /* the alerts store's directory (past alerts are read from it) */
 } W;
 
 #define T_ADMIN "Bearer admin-0123456789abcdef"
@@ -110,6 +111,8 @@ static void setup(void)
                   "%s", err);
     W.src.flush = &W.flush;
     W.src.started_ms = mp_now_ms();
+    ck_assert_int_eq(e2e_tmpdir_create("mpapi", W.adir, sizeof(W.adir), err, sizeof(err)), MP_OK);
+    ck_assert_msg(eng_store_open(W.adir, &W.src.astore, err, sizeof(err)) == MP_OK, "%s", err);
     start_api("127.0.0.1", NULL, &W.http, W.base, sizeof(W.base));
 }
 
@@ -121,6 +124,8 @@ static void teardown(void)
     alert_eval_stop(W.src.eval);
     alert_sender_stop(W.src.sender, 100);
     alert_silences_free(W.src.silences);
+    eng_store_close(W.src.astore);
+    e2e_tmpdir_remove(W.adir);
     zmq_ctx_term(W.zctx);
     eng_table_destroy(W.src.table);
     curl_global_cleanup();

@@ -14,8 +14,9 @@
 // the key's 1h and 35d charts (their points hold exactly the counts sent,
 // the warning and critical lines are drawn, critical above warning); a
 // silence made from the alert's button (listed, and the alert marked
-// silenced); the authentication panel (the posted DMARC report's row, its
-// rates, the critical mark) and the blocklist panel; acme's token kept out
+// silenced, and the chart then showing the alert's past and the silence as
+// a band); the authentication panel (the posted DMARC report's row, its
+// rates, the critical mark, the per-day chart) and the blocklist panel; acme's token kept out
 // of beta; the admin token's tenant list (GET /v1/tenants: both tenants,
 // acme's critical alert first, beta's figures, the filter, a link).
 // It prints one JSON line of figures on stdout ({"ok":true,...}) and exits
@@ -119,6 +120,11 @@ async function main() {
     const cells = await page.$$eval(authRow + ' td', (tds) => tds.map((t) => t.className + ':' + t.textContent));
     check(cells[3] === 'num st-critical:5.00%', `DMARC fail cell at the critical line: ${cells[3]}`);
     check(cells[4] === 'num st-warning:5.00%', `DKIM fail cell at the warning line: ${cells[4]}`);
+    // the rates per day: the report's one day of 200 messages, drawn with the critical line
+    const dc = await page.waitForSelector('#auth .dmarc-chart[data-drawn="1"]', { timeout: T });
+    const dcd = await dc.evaluate((e) => ({ ...e.dataset }));
+    check(dcd.messages === '200' && dcd.reportDays === '1' && Number(dcd.days) === 30 && Number.isFinite(Number(dcd.criticalY)) && dcd.criticalY !== '',
+      `DMARC chart: ${JSON.stringify(dcd)}`);
     check(await page.$eval('#blocklists', (e) => e.dataset.count) === '0', 'no listing shown');
     figures.dmarc_rows = Number(await page.$eval('#auth', (e) => e.dataset.count));
     await (await page.$('#auth')).screenshot({ path: path.join(out, 'ui-auth.png') });
@@ -135,6 +141,14 @@ async function main() {
     await page.waitForSelector(`#silences tr.silence-row[data-id="${figures.silence_id}"]`, { timeout: T });
     await page.waitForSelector(alertRow + '[data-silenced="1"]', { timeout: T });
     await page.screenshot({ path: path.join(out, 'ui-silenced.png'), fullPage: false });
+    // The chart again: the alert's past (fired) and the silence in force as a band.
+    await page.evaluate((h) => { location.hash = h; }, `#/t/acme/k/mailbox/${encodeURIComponent(mailbox)}/1h`);
+    const band = '.chart[data-rule="bounce_rate"][data-step="5m"][data-silence-bands="1"]';
+    await page.waitForSelector(band, { timeout: T });
+    const hd = await page.$eval(band, (e) => ({ ...e.dataset }));
+    check(Number(hd.historyFired) >= 1 && Number(hd.historyResolved) === 0, `the alert's past on the axis: ${JSON.stringify(hd)}`);
+    figures.history_marks = Number(hd.historyFired) + Number(hd.historySeverity) + Number(hd.historySilenced);
+    await page.screenshot({ path: path.join(out, 'ui-detail-silenced.png'), fullPage: true });
 
     // acme's token on beta: the page of a tenant it cannot see, and the API's 404.
     await page.evaluate(() => { location.hash = '#/t/beta'; });

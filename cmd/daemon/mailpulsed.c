@@ -160,6 +160,7 @@ static int daemon__alerts(struct daemon *d, char *err, size_t errlen)
     struct alert_eval_opts eo = {
         .rules = rules, .receivers = d->receivers, .nreceivers = c->n_receivers,
         .routes = routes, .max_keys = c->max_keys, .store = d->astore,
+        .history_retention_ms = c->retention_ms,
         .group_interval_ms = c->group_interval_ms, .group_by = c->group_by,
         .max_alerts = c->max_alerts, .external_url = c->external_url, .silences = d->silences};
     if ((rc = alert_eval_start(d->table, d->sender, &eo, &d->eval)) != MP_OK) {

@@ -18,6 +18,8 @@
 #include "eng_name.h"
 #include "mp_addr.h"
 #include "mp_auth.h"
+#include "alert_history.h"
+#include "mp_alert_history.h"
 #include "mp_dmarc.h"
 #include "mp_gate.h"
 #include "mp_log.h"
@@ -115,8 +117,9 @@ static void api__hooks(void *arg, const struct mp_http_request *req, struct mp_h
     mp_adapters_reply(api->adapters, req, out);
 }
 
-/* GET /v1/tenants/{tenant}/stats, /series and /metrics: the table is read
- * lock-free (mp_stats.h, mp_series.h, mp_scrape.h); a tenant token's other
+/* GET /v1/tenants/{tenant}/stats, /series, /metrics, /dmarc and
+ * /alerts/history: the table is read lock-free (mp_stats.h, mp_series.h,
+ * mp_scrape.h), the others from the stores; a tenant token's other
  * tenants are answered as never counted. The last path segment picks the
  * route; any other is the stats route's 404. */
 static void api__stats(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
@@ -125,7 +128,14 @@ static void api__stats(void *arg, const struct mp_http_request *req, struct mp_h
     const char *only, *last = strrchr(req->path, '/');
     if (api__gate(api, API__TENANT, req, &only, out) != 0)
         return;
-    if (last && strcmp(last + 1, MP_SERIES_ROUTE) == 0) {
+    size_t pl = strlen(req->path), hl = strlen("/" MP_ALERT_HISTORY_ROUTE);
+    if (pl > hl && strcmp(req->path + pl - hl, "/" MP_ALERT_HISTORY_ROUTE) == 0) {
+        const struct mp_config *c = api->src->cfg;
+        mp_alert_history_reply(api->src->astore, api->src->silences, req, only,
+                               c && c->retention_ms ? c->retention_ms
+                                                    : ALERT_HISTORY_RETENTION_MS_DEFAULT,
+                               out);
+    } else if (last && strcmp(last + 1, MP_SERIES_ROUTE) == 0) {
         mp_series_reply_only(api->src->table, req, only, out);
     } else if (last && strcmp(last + 1, MP_SCRAPE_ROUTE) == 0) {
         mp_scrape_reply_only(api->src->table, req, only, out);

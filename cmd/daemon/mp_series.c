@@ -34,28 +34,8 @@ static int series__collect(const struct mp_http_request *req, struct series__que
 {
     static const char *const names[] = {"scope", "name", "types", "rate", "step", "from", "to"};
     const char **slots[] = {&q->scope, &q->name, &q->types, &q->rate, &q->step, &q->from, &q->to};
-    char echo[SERIES__ECHO];
     memset(q, 0, sizeof(*q));
-    for (size_t i = 0; i < req->nargs; i++) {
-        const struct mp_http_arg *a = &req->args[i];
-        size_t k = 0;
-        while (k < MP_ARRAY_LEN(names) && strcmp(a->name, names[k]) != 0)
-            k++;
-        if (k == MP_ARRAY_LEN(names)) {
-            mp_stats_echo(a->name, strlen(a->name), echo, sizeof(echo));
-            return mp_stats_fail(err, MP_ERR_INVAL,
-                                 "unknown query parameter \"%s\"; allowed: scope, name, types, "
-                                 "rate, step, from, to",
-                                 echo);
-        }
-        if (*slots[k])
-            return mp_stats_fail(err, MP_ERR_INVAL, "query parameter %s given more than once",
-                                 names[k]);
-        if (!a->value || !*a->value)
-            return mp_stats_fail(err, MP_ERR_INVAL, "query parameter %s is empty", names[k]);
-        *slots[k] = a->value;
-    }
-    return MP_OK;
+    return mp_stats_args(req, names, slots, MP_ARRAY_LEN(names), err);
 }
 
 /* "tenant, mailbox, ..." from the engine's scope table. */
@@ -152,8 +132,7 @@ static int series__types(const struct series__query *q, struct mp_series_params 
     return MP_OK;
 }
 
-/* TIME: RFC 3339 or Unix seconds, into ms. */
-static int series__time(const char *what, const char *s, int64_t *ms, json_t **err)
+int mp_series_time(const char *what, const char *s, int64_t *ms, json_t **err)
 {
     char echo[SERIES__ECHO];
     size_t len = strlen(s);
@@ -161,7 +140,7 @@ static int series__time(const char *what, const char *s, int64_t *ms, json_t **e
         *ms = strtoll(s, NULL, 10) * 1000;
         return MP_OK;
     }
-    if (alert_silence_parse_time(s, ms) == MP_OK)
+    if (mp_time_parse(s, ms) == MP_OK)
         return MP_OK;
     mp_stats_echo(s, len, echo, sizeof(echo));
     return mp_stats_fail(err, MP_ERR_INVAL, "bad %s \"%s\"; allowed: RFC 3339 (e.g. "
@@ -202,8 +181,8 @@ static int series__range(const struct eng_table *t, const struct series__query *
     int rc = eng_history_span(t, p->res, &slo, &shi);
     if (rc != MP_OK)
         return rc;
-    if ((q->from && series__time("from", q->from, &from_ms, err) != MP_OK) ||
-        (q->to && series__time("to", q->to, &to_ms, err) != MP_OK))
+    if ((q->from && mp_series_time("from", q->from, &from_ms, err) != MP_OK) ||
+        (q->to && mp_series_time("to", q->to, &to_ms, err) != MP_OK))
         return MP_ERR_INVAL;
     /* floor division: every time here is after 1970 */
     p->hi = q->to ? to_ms / width : now_ms / width;

@@ -77,4 +77,8 @@ int mp_series_build(struct eng_table *t, const struct mp_http_request *req, cons
 void mp_series_reply_only(struct eng_table *t, const struct mp_http_request *req,
                           const char *only, struct mp_http_reply *out);
 
+/* TIME (a from= or to= parameter named `what`): RFC 3339 or Unix seconds,
+ * into Unix ms; MP_ERR_INVAL with the 400 body in *err. */
+int mp_series_time(const char *what, const char *s, int64_t *ms, json_t **err);
+
 #endif

@@ -317,6 +317,33 @@ static int stats__params(const struct mp_http_request *req, struct stats__params
     return MP_OK;
 }
 
+int mp_stats_args(const struct mp_http_request *req, const char *const *names,
+                  const char **const *slots, size_t n, json_t **err)
+{
+    char echo[STATS__ECHO_MAX + 4], allowed[256];
+    size_t o = 0;
+    for (size_t i = 0; i < n && o < sizeof(allowed); i++)
+        o += (size_t)snprintf(allowed + o, sizeof(allowed) - o, "%s%s", i ? ", " : "", names[i]);
+    for (size_t i = 0; i < req->nargs; i++) {
+        const struct mp_http_arg *a = &req->args[i];
+        size_t k = 0;
+        while (k < n && strcmp(a->name, names[k]) != 0)
+            k++;
+        if (k == n) {
+            mp_stats_echo(a->name, strlen(a->name), echo, sizeof(echo));
+            return mp_stats_fail(err, MP_ERR_INVAL,
+                                 "unknown query parameter \"%s\"; allowed: %s", echo, allowed);
+        }
+        if (*slots[k])
+            return mp_stats_fail(err, MP_ERR_INVAL, "query parameter %s given more than once",
+                                 names[k]);
+        if (!a->value || !*a->value)
+            return mp_stats_fail(err, MP_ERR_INVAL, "query parameter %s is empty", names[k]);
+        *slots[k] = a->value;
+    }
+    return MP_OK;
+}
+
 /* Splits "/v1/tenants/{tenant}/<route>" into the tenant (pointer and
  * length into path); MP_ERR_NOTFOUND for any other shape. */
 static int stats__path(const char *path, const char *route, const char **tenant, size_t *len)

@@ -121,6 +121,12 @@ void mp_stats_render(int rc, json_t *j, struct mp_http_reply *out);
  *                          hex or suffix), no more of them than max has,
  *                          1..max; 0 with *v set, or -1. */
 int mp_stats_limit(const char *s, unsigned long max, unsigned long *v);
+/*   mp_stats_args()        the query into slots[i] by names[i] (slots
+ *                          left NULL when absent): MP_OK, or MP_ERR_INVAL
+ *                          and the 400 body (an unknown parameter, listing
+ *                          the allowed ones; a repeated or empty one). */
+int mp_stats_args(const struct mp_http_request *req, const char *const *names,
+                  const char **const *slots, size_t n, json_t **err);
 void mp_stats_read(const struct eng_table *t, const struct eng_key *k, int win,
                    uint64_t c[ENG_NTYPES]);
 int mp_stats_add_figures(json_t *o, const uint64_t c[ENG_NTYPES]);

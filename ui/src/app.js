@@ -6,12 +6,13 @@
 // (Authorization: Bearer), kept in sessionStorage. The page polls every
 // POLL_MS and redraws in place; it sets data-* attributes on what it draws
 // (points, sums, threshold lines, timings) so tests/ui_e2e.cjs can check it.
-import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
+import { h, pct, enc, token, api, TOKEN_KEY } from './util.js';
+import { drawChart, historyOf, stepSecs } from './chart.js';
+import { authSection, blocklistSection, DMARC_DAYS } from './auth.js';
 
 const POLL_MS = 5000;
-const TOKEN_KEY = 'mailpulse.token';
 const SCOPES = [
   ['tenant', 'Tenant'],
   ['mailbox', 'Mailboxes'],
@@ -28,43 +29,12 @@ const RANGES = {
 const GROUP_LIMIT = 1000; // stats groups per scope
 const SPARK_ROWS = 10;      // overview rows a scope with a 24h sparkline (one series call each)
 const SPARK_TTL_MS = 60000; // a sparkline's series is asked again after this
-const DMARC_DAYS = 30;    // the authentication panel's days (reports come a day late)
 const ROWS_SHOWN = 50;    // overview rows per scope, worst first
 
 const main = document.getElementById('main');
 let pollTimer = null;
 let charts = [];
 let viewSeq = 0;
-
-// ---- small helpers --------------------------------------------------------
-function h(tag, attrs, ...kids) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else if (k === 'dataset') Object.assign(e.dataset, v);
-    else e.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of kids.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
-  return e;
-}
-const pct = (x) => (x === null || x === undefined || Number.isNaN(x) ? '–' : (x * 100).toFixed(x < 0.01 ? 3 : 2) + '%');
-const enc = encodeURIComponent;
-const token = () => sessionStorage.getItem(TOKEN_KEY) || '';
-
-class ApiError extends Error {
-  constructor(status, msg) { super(msg); this.status = status; }
-}
-
-async function api(path, opts = {}) {
-  const headers = { ...(token() ? { Authorization: 'Bearer ' + token() } : {}), ...(opts.headers || {}) };
-  const r = await fetch(path, { ...opts, headers });
-  const text = await r.text();
-  let body = null;
-  try { body = text ? JSON.parse(text) : null; } catch { body = null; }
-  if (!r.ok) throw new ApiError(r.status, (body && body.error) || text || r.statusText);
-  return body;
-}
 
 function route() {
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
@@ -257,12 +227,13 @@ async function overview(tenant) {
           wanted.set(k, api(`/v1/tenants/${enc(tenant)}/stats?${q}`).catch((e) => e));
         }
       }
-    const [alerts, silences, pauses, am, dmarc] = await Promise.all([
+    const [alerts, silences, pauses, am, dmarc, blocks] = await Promise.all([
       api('/v1/alerts?tenant=' + enc(tenant)).catch((e) => e),
       api('/api/v2/silences').catch((e) => e),
       api('/v1/gate/pauses?tenant=' + enc(tenant)).catch((e) => e),
       api('/api/v2/alerts?filter=' + enc(`tenant="${tenant}"`)).catch(() => []),
       api(`/v1/tenants/${enc(tenant)}/dmarc?days=${DMARC_DAYS}`).catch((e) => e),
+      api(`/v1/tenants/${enc(tenant)}/blocklists`).catch((e) => e),
     ]);
     // which alerts a silence mutes: the Alertmanager view says, by fingerprint
     const muted = new Set(am.filter((a) => a.status && a.status.state === 'suppressed').map((a) => a.fingerprint));
@@ -279,7 +250,7 @@ async function overview(tenant) {
     for (const [scope, title] of SCOPES) kids.push(scopeSection(tenant, scope, title, rules, stats));
     kids.push(pausesSection(pauses));
     kids.push(authSection(dmarc, rules));
-    kids.push(blocklistSection(alerts));
+    kids.push(blocklistSection(alerts, blocks));
     root.replaceChildren(...kids.filter(Boolean));
     if (!root.isConnected) main.replaceChildren(root);
   };
@@ -449,55 +420,6 @@ function spark(tenant, scope, key, rule) {
   return svg;
 }
 
-// ---- authentication and blocklists ------------------------------------------
-// DMARC aggregate reports per header-from domain and reporting provider
-// (GET /v1/tenants/T/dmarc), each failure rate beside the DMARC rules' lines
-// (kind dmarc_rate in /v1/rules: dmarc_fail_rate, dkim_fail_rate, spf_fail_rate).
-const AUTH_RATES = [['dmarc_fail', 'dmarc_fail_rate', 'DMARC fail'], ['dkim_fail', 'dkim_fail_rate', 'DKIM fail'],
-  ['spf_fail', 'spf_fail_rate', 'SPF fail']];
-
-function authLevel(rule, value, messages) {
-  if (!rule || value === null || value === undefined) return 'ok';
-  if (messages < (rule.min_volume || 0)) return 'low';
-  if (rule.critical !== null && value >= rule.critical) return 'critical';
-  if (rule.warning !== null && value >= rule.warning) return 'warning';
-  return 'ok';
-}
-
-function authSection(d, rules) {
-  const title = h('h2', {}, `Authentication (DMARC reports, last ${DMARC_DAYS} days)`);
-  if (d instanceof Error) return h('section', { id: 'auth' }, title, h('p', { class: d.status === 503 ? 'muted' : 'error' }, d.status === 503 ? 'DMARC intake needs the store' : d.message));
-  const byCount = new Map(rules.filter((r) => r.kind === 'dmarc_rate').map((r) => [r.count, r]));
-  const list = (d.domains || []).slice().sort((a, b) => (b.dmarc_fail_rate || 0) - (a.dmarc_fail_rate || 0) || b.messages - a.messages);
-  if (!list.length) return h('section', { id: 'auth', dataset: { count: '0' } }, title, h('p', { class: 'muted' }, 'no DMARC aggregate reports counted (see the README, DMARC intake)'));
-  return h('section', { id: 'auth', dataset: { count: String(list.length) } }, title,
-    h('table', {}, h('tr', {}, h('th', {}, 'header-from domain'), h('th', {}, 'reporter'), h('th', { class: 'num' }, 'messages'),
-      AUTH_RATES.map(([, , t]) => h('th', { class: 'num' }, t)), h('th', { class: 'num' }, 'rejected')),
-    list.map((x) => h('tr', { class: 'dmarc-row', dataset: { domain: x.domain, provider: x.provider, messages: String(x.messages),
-      dmarcFailRate: String(x.dmarc_fail_rate), dkimFailRate: String(x.dkim_fail_rate), spfFailRate: String(x.spf_fail_rate) } },
-      h('td', { class: 'key' }, x.domain), h('td', {}, x.provider), h('td', { class: 'num' }, String(x.messages)),
-      AUTH_RATES.map(([count, field]) => {
-        const rule = byCount.get(count);
-        const st = authLevel(rule, x[field], x.messages);
-        return h('td', { class: 'num st-' + st, title: rule ? `warning ${pct(rule.warning)}, critical ${pct(rule.critical)}` : null }, pct(x[field]));
-      }),
-      h('td', { class: 'num' }, String(x.disposition_reject || 0))))));
-}
-
-// Listings are the `blocklisted` alerts (the checker's, README "Blocklists");
-// the watched addresses themselves live in the daemon's config, not the API.
-function blocklistSection(alerts) {
-  const title = h('h2', {}, 'Blocklists');
-  if (alerts instanceof Error) return h('section', { id: 'blocklists' }, title, h('p', { class: 'error' }, alerts.message));
-  const list = (alerts.alerts || []).filter((a) => a.labels.alertname === 'blocklisted');
-  return h('section', { id: 'blocklists', dataset: { count: String(list.length) } }, title,
-    list.length ? h('table', {}, h('tr', {}, h('th', {}, 'listed'), h('th', {}, 'zone'), h('th', {}, 'code'), h('th', {}, 'meaning'), h('th', {}, 'since')),
-      list.map((a) => h('tr', { class: 'listing', dataset: { target: a.labels.ip || a.labels.domain, zone: a.labels.zone } },
-        h('td', { class: 'key sev-critical' }, a.labels.ip || a.labels.domain), h('td', {}, a.labels.zone),
-        h('td', {}, a.annotations.return_code || ''), h('td', {}, a.annotations.meaning || a.annotations.txt || ''),
-        h('td', {}, a.startsAt)))) : h('p', { class: 'muted' }, 'no watched IP or domain is listed now'));
-}
-
 // ---- one key ----------------------------------------------------------------
 function seriesUrl(r, extra) {
   const R = RANGES[r.range];
@@ -505,6 +427,15 @@ function seriesUrl(r, extra) {
   if (R.back !== null) q += `&from=${Math.floor(Date.now() / 1000) - R.back}`;
   if (r.scope !== 'tenant') q += `&scope=${enc(r.scope)}&name=${enc(r.name)}`;
   return `/v1/tenants/${enc(r.tenant)}/series?${q}${extra}`;
+}
+
+// The key's past alerts over the chart's range (and a step before it).
+function historyUrl(r) {
+  const R = RANGES[r.range];
+  let q = `scope=${enc(r.scope)}&limit=10000`;
+  if (R.back !== null) q += `&from=${Math.floor(Date.now() / 1000) - R.back - 2 * stepSecs(R.step)}`;
+  if (r.scope !== 'tenant') q += `&name=${enc(r.name)}`;
+  return `/v1/tenants/${enc(r.tenant)}/alerts/history?${q}`;
 }
 
 async function keyView(r) {
@@ -524,9 +455,10 @@ async function keyView(r) {
   const draw = async () => {
     // One answer with every type; each rule's rate per step is computed
     // here exactly as the series API's rate= does (num / den, null at 0).
-    const [all, alerts] = await Promise.all([
+    const [all, alerts, hist] = await Promise.all([
       api(seriesUrl(r, '')).catch((e) => e),
       api('/v1/alerts?tenant=' + enc(r.tenant)).catch(() => ({ alerts: [] })),
+      api(historyUrl(r)).catch((e) => e),
     ]);
     if (seq !== viewSeq) return;
     const mine = alerts.alerts.filter((a) => { const [s, n] = alertKey(a); return s === r.scope && (s === 'tenant' || n === r.name); });
@@ -540,7 +472,8 @@ async function keyView(r) {
       const [num, den] = [rule.numerator[0], rule.denominator[0]];
       const points = all.points.map((p) => ({ ts: p.ts, counts: p.counts,
         rate: p.counts[den] ? (p.counts[num] || 0) / p.counts[den] : null }));
-      drawChart(wrap, made, rule, { step: all.step, points }, mine.filter((a) => a.labels.alertname === rule.alertname));
+      const plot = drawChart(wrap, made, rule, { step: all.step, points }, historyOf(hist, rule.alertname));
+      if (plot) charts.push(plot);
     });
     counts.replaceChildren(countsTable(all));
   };
@@ -556,65 +489,6 @@ function countsTable(all) {
   for (const p of all.points) for (const [t, n] of Object.entries(p.counts)) tot[t] = (tot[t] || 0) + n;
   return h('table', { dataset: tot }, h('tr', {}, all.types.map((t) => h('th', { class: 'num' }, t))),
     h('tr', {}, all.types.map((t) => h('td', { class: 'num', dataset: { type: t } }, String(tot[t] || 0)))));
-}
-
-const stepSecs = (st) => ({ '5m': 300, '1h': 3600, '1d': 86400 }[st] || 0);
-
-// The rate over time with the warning and critical lines (constant series,
-// so the chart's scale takes them in) and the firing alerts' start marked.
-function drawChart(wrap, made, rule, s, alerts) {
-  const xs = s.points.map((p) => p.ts);
-  const ys = s.points.map((p) => (p.rate === null ? null : p.rate));
-  const warn = xs.map(() => rule.warning);
-  const crit = xs.map(() => rule.critical);
-  const [num, den] = [rule.numerator[0], rule.denominator[0]];
-  const sums = s.points.reduce((a, p) => [a[0] + (p.counts[num] || 0), a[1] + (p.counts[den] || 0)], [0, 0]);
-  let box = made.get(rule.name);
-  if (!box) {
-    box = { el: h('div', { class: 'chart', dataset: { rule: rule.name } }), plot: null };
-    box.title = h('h3', {});
-    box.el.append(box.title);
-    wrap.append(box.el);
-    made.set(rule.name, box);
-  }
-  box.title.textContent = `${rule.name}: ${num} / ${den} per ${s.step} (warning ${pct(rule.warning)}, critical ${pct(rule.critical)})`;
-  Object.assign(box.el.dataset, { points: String(xs.length), sumNum: String(sums[0]), sumDen: String(sums[1]),
-    warning: String(rule.warning), critical: String(rule.critical), step: s.step });
-  const data = [xs, ys, warn, crit];
-  if (box.plot) { box.plot.setData(data); return; }
-  const starts = alerts.map((a) => Date.parse(a.startsAt) / 1000);
-  const opts = {
-    width: Math.min(1100, wrap.clientWidth || 900), height: 240,
-    scales: { y: { range: (u, lo, hi) => [0, Math.max(hi, (rule.critical || 0) * 1.2, 0.001)] } },
-    axes: [{}, { values: (u, v) => v.map((x) => (x * 100).toFixed(2) + '%'), size: 70 }],
-    series: [{}, { label: 'rate', stroke: '#1f77b4', width: 2, points: { show: true, size: 5 }, spanGaps: false },
-      { label: 'warning', stroke: '#d98a00', dash: [6, 4], points: { show: false } },
-      { label: 'critical', stroke: '#c62828', dash: [6, 4], points: { show: false } }],
-    hooks: { draw: [(u) => {
-      // What the lines came out as, for people reading the DOM and the test.
-      const ys = [rule.warning, rule.critical].map((v) => (v === null ? null : Math.round(u.valToPos(v, 'y'))));
-      box.el.dataset.thresholdDrawn = '1';
-      box.el.dataset.warningY = String(ys[0]);
-      box.el.dataset.criticalY = String(ys[1]);
-      const ctx = u.ctx;
-      ctx.save();
-      ctx.strokeStyle = '#c62828';
-      ctx.lineWidth = 2;
-      let marks = 0;
-      for (const t0 of starts) {
-        // a start inside the last step is drawn at the last point
-        const t = Math.min(t0, u.scales.x.max);
-        if (t0 < u.scales.x.min || t0 >= u.scales.x.max + stepSecs(s.step)) continue;
-        marks++;
-        const x = u.valToPos(t, 'x', true);
-        ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
-      }
-      ctx.restore();
-      box.el.dataset.alertMarks = String(marks);
-    }] },
-  };
-  box.plot = new uPlot(opts, data, box.el);
-  charts.push(box.plot);
 }
 
 // ---- start ------------------------------------------------------------------
