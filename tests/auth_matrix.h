@@ -53,6 +53,12 @@ static const struct auth_row auth_matrix[] = {
     {"/v1/tenants/gamma/alerts/history", {401, 401, 200, 404, 404}}, /* no entries */
     {"/v1/tenants/acme/alerts/history?limit=0", {401, 401, 400, 400, 400}},
     {"/v1/tenants/beta/alerts/history?scope=nope", {401, 401, 400, 400, 400}},
+    /* no blocklists section: 200 with "configured": false for any tenant the caller may see */
+    {"/v1/tenants/acme/blocklists", {401, 401, 200, 200, 404}},
+    {"/v1/tenants/beta/blocklists", {401, 401, 200, 404, 200}},
+    {"/v1/tenants/gamma/blocklists", {401, 401, 200, 404, 404}},
+    {"/v1/tenants/acme/blocklists?zone=bl.test", {401, 401, 400, 400, 400}},
+    {"/v1/tenants/a%20b/blocklists", {401, 401, 400, 400, 400}},
     {"/v1/tenants", {401, 401, 200, 200, 200}}, /* a tenant token: its own alone */
     {"/v1/tenants?window=7d&limit=5", {401, 401, 200, 200, 200}},
     {"/v1/tenants?limit=0", {401, 401, 400, 400, 400}},

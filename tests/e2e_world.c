@@ -174,6 +174,33 @@ void ew_start_daemon(struct ew_world *w, struct e2e_daemon_conf c)
     ew_spawn_daemon(w);
 }
 
+void ew_zone_write(struct ew_world *w, const char *text)
+{
+    char zone[E2E_PATH_MAX + 16], tmp[E2E_PATH_MAX + 24];
+    snprintf(zone, sizeof(zone), "%s/zone.txt", w->dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", zone);
+    FILE *f = fopen(tmp, "w");
+    must(f && fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", tmp);
+    must(rename(tmp, zone) == 0, "cannot rename %s", tmp);
+}
+
+uint16_t ew_dns_start(struct ew_world *w, struct e2e_proc *p)
+{
+    uint16_t port = ew_port(w);
+    char ports[16], zone[E2E_PATH_MAX + 16], tail[1000];
+    snprintf(ports, sizeof(ports), "%u", (unsigned)port);
+    snprintf(zone, sizeof(zone), "%s/zone.txt", w->dir);
+    ew_zone_write(w, "");
+    char *argv[] = {"/usr/bin/python3", "tests/dnsbl_server.py", ports, zone, NULL};
+    EW_MUST_OK(w, e2e_spawn(p, "dnsbl_server", w->dir, argv, w->err, sizeof(w->err)));
+    int64_t deadline = mp_mono_ns() + EW_READY_MS * 1000000LL;
+    while (!e2e_file_contains(p->out_path, "listening") && mp_mono_ns() < deadline)
+        usleep(10000);
+    e2e_file_tail(p->err_path, tail, sizeof(tail));
+    must(e2e_file_contains(p->out_path, "listening"), "dnsbl_server did not start: %s", tail);
+    return port;
+}
+
 void ew_stop_ok(struct ew_world *w, struct e2e_proc *p)
 {
     char state[64], tail[1500];

@@ -131,6 +131,15 @@ void ew_rules_example(struct ew_world *w, const char *extra);
 void ew_rules_example3(struct ew_world *w, const char *extra);
 /* ew_write_config + ew_spawn_daemon. */
 void ew_start_daemon(struct ew_world *w, struct e2e_daemon_conf c);
+/* A DNS blocklist zone served for real: tests/dnsbl_server.py (Debian's
+ * python3-dnslib) on a fresh loopback port, answering from the zone file
+ * <w->dir>/zone.txt, read again at every query. ew_dns_start writes it
+ * empty, starts the server (as p) and returns its port once it listens;
+ * ew_zone_write rewrites the file (through a rename: the server never
+ * reads half of it); lines are "NAME A ADDRESS", "NAME TXT TEXT...",
+ * "NAME RCODE CODE" (see the script). */
+uint16_t ew_dns_start(struct ew_world *w, struct e2e_proc *p);
+void ew_zone_write(struct ew_world *w, const char *text);
 /* SIGTERM; p must exit 0 within EW_STOP_MS. */
 void ew_stop_ok(struct ew_world *w, struct e2e_proc *p);
 /* How a case that ends with its daemon running ends: ew_stop_ok(w,

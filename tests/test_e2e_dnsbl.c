@@ -16,7 +16,19 @@
  *       a zone answering 127.255.255.254 (Spamhaus's "query through a
  *       public resolver" reply) raise nothing: timeouts and refused_by_list
  *       are counted in mailpulse_dnsbl_errors_total, no request reaches the
- *       receiver, /v1/alerts stays empty.
+ *       receiver, /v1/alerts stays empty; GET /v1/tenants/acme/blocklists
+ *       shows both checks "unknown", never checked, with last_error
+ *       refused_by_list and timeout and a last_error_at.
+ *   status_api_lists_every_check
+ *       With API tokens, acme's 192.0.2.10 listed and 192.0.2.12 clean
+ *       (given in that order reversed): GET /v1/tenants/acme/blocklists
+ *       shows both, sorted, the listed one with return code, meaning, TXT
+ *       and since, the clean one with a `checked` time and no code; its
+ *       `since` holds while later rounds move `checked`; beta's token gets
+ *       the stats route's 404 byte for byte, a query parameter is a 400
+ *       naming it, no token a 401; the admin sees beta's check. A SIGHUP
+ *       adding a target keeps the listed check's since; delisting turns it
+ *       clean with a later since.
  *   silence_mutes_a_listing
  *       With a silence on ip=192.0.2.10 (mailpulse silence add), the
  *       listing fires (listed in /v1/alerts) but no notification goes out.
@@ -40,6 +52,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "auth_matrix.h"
 #include "check_main.h"
 #include "e2e_suite.h"
 #include "mp_thread.h"
@@ -49,36 +62,9 @@ EW_FIXTURE("e2e_dnsbl")
 #define LISTED_NAME "10.2.0.192.bl.test" /* 192.0.2.10 in zone bl.test */
 
 static struct e2e_proc DNS;
-static char ZONE[E2E_PATH_MAX + 16];
 
-/* Rewrites the test zone (through a rename: the server never reads half). */
-static void zone_write(const char *text)
-{
-    char tmp[sizeof(ZONE) + 8];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", ZONE);
-    FILE *f = fopen(tmp, "w");
-    must(f && fputs(text, f) >= 0 && fclose(f) == 0, "cannot write %s", tmp);
-    must(rename(tmp, ZONE) == 0, "cannot rename %s", tmp);
-}
-
-/* dnsbl_server.py on a fresh port, serving ZONE (empty); its port. */
-static uint16_t dns_start(void)
-{
-    uint16_t port = ew_port(&W);
-    char ports[16];
-    snprintf(ports, sizeof(ports), "%u", (unsigned)port);
-    snprintf(ZONE, sizeof(ZONE), "%s/zone.txt", W.dir);
-    zone_write("");
-    char *argv[] = {"/usr/bin/python3", "tests/dnsbl_server.py", ports, ZONE, NULL};
-    must_ok(e2e_spawn(&DNS, "dnsbl_server", W.dir, argv, W.err, sizeof(W.err)));
-    int64_t deadline = mp_mono_ns() + EW_READY_MS * 1000000LL;
-    while (!e2e_file_contains(DNS.out_path, "listening") && mp_mono_ns() < deadline)
-        usleep(10000);
-    char tail[1000];
-    e2e_file_tail(DNS.err_path, tail, sizeof(tail));
-    must(e2e_file_contains(DNS.out_path, "listening"), "dnsbl_server did not start: %s", tail);
-    return port;
-}
+static void zone_write(const char *text) { ew_zone_write(&W, text); }
+static uint16_t dns_start(void) { return ew_dns_start(&W, &DNS); }
 
 static void dns_stop(void)
 {
@@ -98,16 +84,28 @@ static int silent_resolver(uint16_t *port)
     return fd;
 }
 
-/* A receiver "dns-hook" and the daemon, with `blocklists` (printf-style). */
-static size_t start_with(const char *blocklists)
+/* The config for receiver k with `blocklists` and http lines `http` (NULL:
+ * none, an open loopback API). */
+static void write_conf(size_t k, const char *blocklists, const char *http)
 {
-    size_t k = ew_raw(&W, "dns", "secret-dns", 200);
     const struct e2e_receiver_conf rec[] = {{"dns-hook", W.raw_url[k], W.raw_secret[k]}};
     ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
-                                                 .default_route = "dns-hook"});
+                                                 .default_route = "dns-hook", .http_extra = http});
     ew_append_config(&W, "%s", blocklists);
+}
+
+/* A receiver "dns-hook" and the daemon, with `blocklists` and `http`. */
+static size_t start_http(const char *blocklists, const char *http)
+{
+    size_t k = ew_raw(&W, "dns", "secret-dns", 200);
+    write_conf(k, blocklists, http);
     ew_spawn_daemon(&W);
     return k;
+}
+
+static size_t start_with(const char *blocklists)
+{
+    return start_http(blocklists, NULL);
 }
 
 /* Polls /metrics until `series` is at least `want`. */
@@ -143,6 +141,55 @@ static size_t active_alerts(void)
     size_t n = json_array_size(json_object_get(j, "alerts"));
     json_decref(j);
     return n;
+}
+
+/* GET /v1/tenants/{tenant}/blocklists with token (NULL: none): its status,
+ * the body in *body (free it). */
+static long bl_get(const char *tenant, const char *query, const char *token, char **body)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "/v1/tenants/%s/blocklists%s", tenant, query);
+    return ew_get_auth(&W, path, token, body);
+}
+
+/* The status document of tenant, a 200 asserted. */
+static json_t *bl_status(const char *tenant, const char *token)
+{
+    char *body = NULL;
+    long st = bl_get(tenant, "", token, &body);
+    json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+    must(st == 200 && json_is_object(j), "blocklists of %s: %ld %.800s", tenant, st,
+         body ? body : "");
+    free(body);
+    return j;
+}
+
+/* Check i of doc, which must be `target` in `zone` (the sort order). */
+static json_t *bl_check(json_t *doc, size_t i, const char *target, const char *zone)
+{
+    json_t *c = json_array_get(json_object_get(doc, "checks"), i);
+    must(ew_streq(ew_jstr(c, "target"), target) && ew_streq(ew_jstr(c, "zone"), zone),
+         "check %zu is not %s in %s: %s", i, target, zone, ew_jdump(doc, 1500));
+    return c;
+}
+
+/* Polls tenant's status until check i (target in zone bl.test) is
+ * `status` with its `checked` after `after` ("" for any); the document. */
+static json_t *bl_wait(const char *tenant, const char *token, size_t i, const char *target,
+                       const char *status, const char *after, int timeout_ms)
+{
+    int64_t deadline = mp_mono_ns() + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        json_t *j = bl_status(tenant, token);
+        json_t *c = bl_check(j, i, target, "bl.test");
+        const char *checked = ew_jstr(c, "checked");
+        if (ew_streq(ew_jstr(c, "status"), status) && checked && strcmp(checked, after) > 0)
+            return j;
+        must(mp_mono_ns() < deadline, "%s in %s is not %s (checked after \"%s\"): %s", target,
+             tenant, status, after, ew_jdump(j, 1500));
+        json_decref(j);
+        usleep(50000);
+    }
 }
 
 #define CONF_HEAD                                                                               \
@@ -209,6 +256,19 @@ START_TEST(errors_are_counted_never_read)
     must(ew_metric(&W, "mailpulse_dnsbl_listings_total") == 0, "an error read as a listing");
     must(active_alerts() == 0, "an error raised an alert");
     must(hrx_count(W.raw[k]) == 0, "an error reached the receiver");
+    /* only errors so far: unknown, never checked, the last error named */
+    json_t *j = bl_status("acme", NULL);
+    const char *zone[] = {"bl.test", "silent.test"}, *why[] = {"refused_by_list", "timeout"};
+    must(json_array_size(json_object_get(j, "checks")) == 2, "%s", ew_jdump(j, 1500));
+    for (size_t i = 0; i < 2; i++) {
+        json_t *c = bl_check(j, i, "192.0.2.10", zone[i]);
+        must(ew_streq(ew_jstr(c, "status"), "unknown") && ew_streq(ew_jstr(c, "type"), "ip") &&
+                 json_is_null(json_object_get(c, "checked")) &&
+                 ew_streq(ew_jstr(c, "last_error"), why[i]) && ew_jstr(c, "last_error_at") &&
+                 ew_jstr(c, "since") && json_is_null(json_object_get(c, "return_code")),
+             "check %zu after errors only: %s", i, ew_jdump(c, 800));
+    }
+    json_decref(j);
     close(fd);
     dns_stop();
     ew_pass(&W);
@@ -241,13 +301,95 @@ START_TEST(silence_mutes_a_listing)
 }
 END_TEST
 
+#define STATUS_TENANTS(ips) \
+    "  tenants:\n    acme: {ips: [" ips "]}\n    beta: {ips: [198.51.100.7]}\n"
+
+/* The access rules of the status route, with tokens: 404 as the stats route
+ * answers it for another tenant's token, 400 naming a parameter, 401. */
+static void status_access(void)
+{
+    char *body = NULL, *stats = NULL;
+    must(bl_get("acme", "", AUTH_TOKEN_BETA, &body) == 404, "beta's token on acme: %s", body);
+    must(ew_get_auth(&W, "/v1/tenants/acme/stats", AUTH_TOKEN_BETA, &stats) == 404,
+         "beta's token on acme's stats: %s", stats);
+    must(body && stats && strcmp(body, stats) == 0, "404 %s, the stats route's %s", body, stats);
+    free(body);
+    free(stats);
+    must(bl_get("acme", "?verbose=1", AUTH_TOKEN_ACME, &body) == 400 && strstr(body, "verbose"),
+         "a query parameter: %s", body);
+    free(body);
+    must(bl_get("acme", "", NULL, &body) == 401, "no token: %s", body);
+    free(body);
+    json_t *j = bl_wait("beta", AUTH_TOKEN_ADMIN, 0, "198.51.100.7", "clean", "", 3000);
+    must(json_array_size(json_object_get(j, "checks")) == 1, "beta: %s", ew_jdump(j, 800));
+    json_decref(j);
+}
+
+START_TEST(status_api_lists_every_check)
+{
+    char conf[1024], since[64], checked[64];
+    uint16_t port = dns_start();
+    zone_write(LISTED_NAME " A 127.0.0.2\n" LISTED_NAME " TXT see https://bl.test/192.0.2.10\n");
+    snprintf(conf, sizeof(conf), CONF_HEAD STATUS_TENANTS("192.0.2.12, 192.0.2.10"),
+             (unsigned)port);
+    size_t k = start_http(conf, AUTH_TOKENS_YAML);
+    json_t *j = bl_wait("acme", AUTH_TOKEN_ACME, 1, "192.0.2.12", "clean", "", 5000);
+    json_decref(j);
+    j = bl_wait("acme", AUTH_TOKEN_ACME, 0, "192.0.2.10", "listed", "", 3000);
+    json_t *z = json_object_get(j, "zones");
+    must(ew_streq(ew_jstr(j, "tenant"), "acme") && json_is_true(json_object_get(j, "configured")) &&
+             json_integer_value(json_object_get(j, "interval_seconds")) == 1 &&
+             json_array_size(z) == 1 && ew_streq(json_string_value(json_array_get(z, 0)), "bl.test") &&
+             json_array_size(json_object_get(j, "checks")) == 2,
+         "acme: %s", ew_jdump(j, 1500));
+    json_t *l = bl_check(j, 0, "192.0.2.10", "bl.test"), *c = bl_check(j, 1, "192.0.2.12", "bl.test");
+    must(ew_streq(ew_jstr(l, "return_code"), "127.0.0.2") &&
+             ew_streq(ew_jstr(l, "meaning"), "test listing: spam source") &&
+             ew_streq(ew_jstr(l, "txt"), "see https://bl.test/192.0.2.10") &&
+             ew_jstr(l, "since") && json_is_null(json_object_get(l, "last_error")),
+         "the listed check: %s", ew_jdump(l, 800));
+    must(ew_jstr(c, "checked") && ew_jstr(c, "since") && ew_streq(ew_jstr(c, "type"), "ip") &&
+             json_is_null(json_object_get(c, "return_code")) &&
+             json_is_null(json_object_get(c, "meaning")) && json_is_null(json_object_get(c, "txt")),
+         "the clean check: %s", ew_jdump(c, 800));
+    snprintf(since, sizeof(since), "%s", ew_jstr(l, "since"));
+    snprintf(checked, sizeof(checked), "%s", ew_jstr(l, "checked"));
+    json_decref(j);
+    /* a later round moves `checked`, not `since` */
+    j = bl_wait("acme", AUTH_TOKEN_ACME, 0, "192.0.2.10", "listed", checked, 3000);
+    must(ew_streq(ew_jstr(bl_check(j, 0, "192.0.2.10", "bl.test"), "since"), since),
+         "since moved while the listing held: %s", ew_jdump(j, 1500));
+    json_decref(j);
+    status_access();
+    /* a reload keeps a kept check's status */
+    snprintf(conf, sizeof(conf), CONF_HEAD STATUS_TENANTS("192.0.2.12, 192.0.2.10, 192.0.2.13"),
+             (unsigned)port);
+    write_conf(k, conf, AUTH_TOKENS_YAML);
+    must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP");
+    ew_wait_log(&W, "dnsbl_reloaded checks=4 kept=3 added=1 removed=0", 5000);
+    j = bl_status("acme", AUTH_TOKEN_ADMIN);
+    l = bl_check(j, 0, "192.0.2.10", "bl.test");
+    must(json_array_size(json_object_get(j, "checks")) == 3 &&
+             ew_streq(ew_jstr(l, "status"), "listed") && ew_streq(ew_jstr(l, "since"), since),
+         "after the reload: %s", ew_jdump(j, 1500));
+    bl_check(j, 2, "192.0.2.13", "bl.test");
+    json_decref(j);
+    /* delisted: clean, since the answer that said so */
+    zone_write("");
+    j = bl_wait("acme", AUTH_TOKEN_ACME, 0, "192.0.2.10", "clean", checked, 4000);
+    l = bl_check(j, 0, "192.0.2.10", "bl.test");
+    must(strcmp(ew_jstr(l, "since"), since) > 0 && json_is_null(json_object_get(l, "return_code")),
+         "delisted: %s", ew_jdump(l, 800));
+    json_decref(j);
+    dns_stop();
+    ew_pass(&W);
+}
+END_TEST
+
 /* The config of start_with() again, for receiver k, with `blocklists`. */
 static void rewrite(size_t k, const char *blocklists)
 {
-    const struct e2e_receiver_conf rec[] = {{"dns-hook", W.raw_url[k], W.raw_secret[k]}};
-    ew_write_config(&W, (struct e2e_daemon_conf){.receivers = rec, .nreceivers = 1,
-                                                 .default_route = "dns-hook"});
-    ew_append_config(&W, "%s", blocklists);
+    write_conf(k, blocklists, NULL);
     must(kill(W.daemon.pid, SIGHUP) == 0, "kill SIGHUP");
 }
 
@@ -382,4 +524,4 @@ END_TEST
 
 EW_SUITE("e2e_dnsbl", 90, setup, teardown, {listing_fires_restart_keeps_it_delisting_resolves, 0},
          {errors_are_counted_never_read, 0}, {silence_mutes_a_listing, 0},
-         {reload_swaps_targets, 0}, {cli_check_exit_codes, 0})
+         {reload_swaps_targets, 0}, {cli_check_exit_codes, 0}, {status_api_lists_every_check, 0})

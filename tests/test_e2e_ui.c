@@ -20,8 +20,12 @@
  * Before the browser, a DMARC aggregate report dated yesterday (200
  * messages from google.com for acme.example, 10 failing DMARC, DKIM and
  * SPF) is POSTed: the overview's authentication panel must show that row,
- * its 5% DMARC failures at the dmarc_fail_rate rule's critical line, and
- * the blocklist panel no listing.
+ * its 5% DMARC failures at the dmarc_fail_rate rule's critical line and
+ * its per-day chart. acme's IPs 192.0.2.10 and 192.0.2.12 are watched on
+ * zone bl.test, served by tests/dnsbl_server.py, which lists the first:
+ * the blocklist panel must show one listed (with its code's meaning) and
+ * one clean. After the silence the 1h chart must mark the alert's past
+ * (fired) and the silence in force as a band.
  * The script's figures (overview and chart times) are printed; screenshots
  * go to $MP_ARTEFACTS_DIR/ui (the Makefile sets it under the build dir),
  * else to the case's temp dir.
@@ -30,6 +34,7 @@
  * the temp dir is kept.
  */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +272,15 @@ START_TEST(team_a)
     ew_write_config(&W, (struct e2e_daemon_conf){
                             .rules = W.rules, .http_extra = "  metrics_open: true\n" AUTH_TOKENS_YAML});
     ew_append_config(&W, "dmarc:\n  tenant: acme\n");
+    struct e2e_proc dns;
+    uint16_t dport = ew_dns_start(&W, &dns);
+    ew_zone_write(&W, "10.2.0.192.bl.test A 127.0.0.2\n");
+    ew_append_config(&W,
+                     "blocklists:\n  interval: 2s\n  timeout: 300ms\n  tries: 1\n"
+                     "  resolver: \"127.0.0.1:%u\"\n  zones:\n    bl.test:\n      type: ip\n"
+                     "      codes:\n        127.0.0.2: \"test listing: spam source\"\n"
+                     "  tenants:\n    acme: {ips: [192.0.2.10, 192.0.2.12]}\n",
+                     (unsigned)dport);
     ew_spawn_daemon(&W);
     /* Days are UTC days back from now: do not straddle midnight. */
     int64_t to_midnight = DAY_MS - mp_now_ms() % DAY_MS;
@@ -296,6 +310,7 @@ START_TEST(team_a)
          "35d chart: %lld points",
          (long long)json_integer_value(json_object_get(fig, "chart_35d_points")));
     json_decref(fig);
+    must(e2e_proc_signal_wait(&dns, SIGTERM, EW_STOP_MS) == MP_OK, "dnsbl_server did not stop");
     W.passed = 1;
 }
 END_TEST

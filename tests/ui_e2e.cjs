@@ -16,7 +16,8 @@
 // silence made from the alert's button (listed, and the alert marked
 // silenced, and the chart then showing the alert's past and the silence as
 // a band); the authentication panel (the posted DMARC report's row, its
-// rates, the critical mark, the per-day chart) and the blocklist panel; acme's token kept out
+// rates, the critical mark, the per-day chart) and the blocklist panel (one
+// address listed, one clean); acme's token kept out
 // of beta; the admin token's tenant list (GET /v1/tenants: both tenants,
 // acme's critical alert first, beta's figures, the filter, a link).
 // It prints one JSON line of figures on stdout ({"ok":true,...}) and exits
@@ -125,7 +126,14 @@ async function main() {
     const dcd = await dc.evaluate((e) => ({ ...e.dataset }));
     check(dcd.messages === '200' && dcd.reportDays === '1' && Number(dcd.days) === 30 && Number.isFinite(Number(dcd.criticalY)) && dcd.criticalY !== '',
       `DMARC chart: ${JSON.stringify(dcd)}`);
-    check(await page.$eval('#blocklists', (e) => e.dataset.count) === '0', 'no listing shown');
+    // blocklists: 192.0.2.10 listed on bl.test (its code's meaning shown), 192.0.2.12 clean
+    await page.waitForSelector('#blocklists[data-listed="1"][data-clean="1"]', { timeout: T });
+    const bl = await page.$$eval('#blocklists tr.bl-check', (l) => l.map((r) => [r.dataset.target, r.dataset.status,
+      [...r.querySelectorAll('td')].map((t) => t.textContent).join('|')]));
+    check(bl.length === 2 && bl[0][0] === '192.0.2.10' && bl[0][1] === 'listed' && bl[0][2].includes('127.0.0.2') &&
+      bl[0][2].includes('test listing: spam source') && bl[1][0] === '192.0.2.12' && bl[1][1] === 'clean',
+    `blocklist rows: ${JSON.stringify(bl)}`);
+    await (await page.$('#blocklists')).screenshot({ path: path.join(out, 'ui-blocklists.png') });
     figures.dmarc_rows = Number(await page.$eval('#auth', (e) => e.dataset.count));
     await (await page.$('#auth')).screenshot({ path: path.join(out, 'ui-auth.png') });
 

@@ -21,6 +21,7 @@
 #include "alert_history.h"
 #include "mp_alert_history.h"
 #include "mp_dmarc.h"
+#include "mp_dnsbl_status.h"
 #include "mp_gate.h"
 #include "mp_log.h"
 #include "mp_scrape.h"
@@ -117,11 +118,13 @@ static void api__hooks(void *arg, const struct mp_http_request *req, struct mp_h
     mp_adapters_reply(api->adapters, req, out);
 }
 
-/* GET /v1/tenants/{tenant}/stats, /series, /metrics, /dmarc and
- * /alerts/history: the table is read lock-free (mp_stats.h, mp_series.h,
- * mp_scrape.h), the others from the stores; a tenant token's other
- * tenants are answered as never counted. The last path segment picks the
- * route; any other is the stats route's 404. */
+/* GET /v1/tenants/{tenant}/stats, /series and /metrics: the table is read
+ * lock-free (mp_stats.h, mp_series.h, mp_scrape.h); /dmarc (mp_dmarc.h);
+ * /alerts/history, past alerts from the alerts store (mp_alert_history.h);
+ * /blocklists, the blocklist checker's status (mp_dnsbl_status.h, without a
+ * checker "configured": false). A tenant token's other tenants are answered
+ * as never counted. The last path segment picks the route; any other is the
+ * stats route's 404. */
 static void api__stats(void *arg, const struct mp_http_request *req, struct mp_http_reply *out)
 {
     const struct mp_api *api = arg;
@@ -143,6 +146,8 @@ static void api__stats(void *arg, const struct mp_http_request *req, struct mp_h
             mp_dmarc_scrape(api->dmarc, only, req, out);
     } else if (last && strcmp(last + 1, MP_DMARC_STATS_ROUTE) == 0 && api->dmarc) {
         mp_dmarc_stats(api->dmarc, only, req, out);
+    } else if (last && strcmp(last + 1, MP_DNSBL_STATUS_ROUTE) == 0) {
+        mp_dnsbl_status_reply(api->src->dnsbl, only, req, out);
     } else
         mp_stats_reply_only(api->src->table, req, only, out);
 }

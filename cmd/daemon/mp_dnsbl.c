@@ -6,6 +6,12 @@
  * hands over changes only: a listing (or a new return code or TXT), and a
  * delisting. UNKNOWN (the start) tells either, so an alert restored firing
  * from the store is resolved by the first clean answer.
+ *
+ * Apart from that alert state (what the evaluator was told, the checker's
+ * alone), a check keeps its status (what the answers said, for
+ * mp_dnsbl_visit): the checker writes it, and swaps the checks and the conf
+ * on a reload, under status_mu; readers take status_mu too. The checker
+ * reads its own checks without the lock (it is their only writer).
  */
 #include "mp_dnsbl.h"
 
@@ -30,6 +36,12 @@ struct dnsbl_check {
     char name[MP_DNSQ_NAME_MAX];
     int state;
     char code[MP_DNSQ_CODE_MAX], txt[MP_DNSQ_TXT_MAX]; /* what the alert says now */
+    struct dnsbl_status {                              /* what the answers said */
+        int status;                                    /* enum mp_dnsbl_status */
+        int64_t since_ms, checked_ms, error_ms;        /* wall clock, 0: never */
+        int error_reason;                              /* of the last error */
+        char code[MP_DNSQ_CODE_MAX], txt[MP_DNSQ_TXT_MAX]; /* listed: the answer */
+    } st;
 };
 
 /* The checks asked through one resolver (NULL: the system's). */
@@ -43,6 +55,9 @@ struct mp_dnsbl {
     const struct mp_dnsbl_conf *c; /* the start's (borrowed) or owned */
     struct mp_dnsbl_conf *owned;   /* the last reload's, which c points to */
     pthread_mutex_t mu;            /* guards pending */
+    /* Guards, against mp_dnsbl_visit, the checks' status and the swap of
+     * c, checks and nchecks on a reload (the checker's writes of them). */
+    pthread_mutex_t status_mu;
     struct mp_dnsbl_conf *pending; /* handed over by mp_dnsbl_reload, not yet applied */
     struct alert_eval *eval;
     struct dnsbl_check *checks;
@@ -73,6 +88,7 @@ static int dnsbl__add(struct mp_dnsbl *d, const struct mp_dnsbl_tenant *t,
     k->t = t;
     k->z = z;
     k->target = target;
+    k->st.since_ms = mp_now_ms(); /* unknown since it was made */
     d->nchecks++;
     return MP_OK;
 }
@@ -183,13 +199,17 @@ static void dnsbl__tell(struct mp_dnsbl *d, struct dnsbl_check *k, const struct 
     k->state = CHK_CLEAN;
 }
 
+/* An error answer's reason, as counted (one out of range is "other"). */
+static int dnsbl__reason(const struct mp_dnsq_answer *a)
+{
+    return a->reason > 0 && a->reason < MP_DNSQ_NREASONS ? a->reason : MP_DNSQ_OTHER;
+}
+
 static void dnsbl__answer(struct mp_dnsbl *d, struct dnsbl_check *k, const struct mp_dnsq_answer *a)
 {
     mp_add_relaxed(&d->queries, 1);
     if (a->result == MP_DNSQ_ERROR) {
-        mp_add_relaxed(&d->errors[a->reason > 0 && a->reason < MP_DNSQ_NREASONS ? a->reason
-                                                                                 : MP_DNSQ_OTHER],
-                       1);
+        mp_add_relaxed(&d->errors[dnsbl__reason(a)], 1);
         return; /* neither listed nor clean: the alert keeps its state */
     }
     if (a->result == MP_DNSQ_LISTED) {
@@ -198,6 +218,33 @@ static void dnsbl__answer(struct mp_dnsbl *d, struct dnsbl_check *k, const struc
     } else if (k->state != CHK_CLEAN) {
         dnsbl__tell(d, k, NULL);
     }
+}
+
+/* A group's answers into its checks' status, the DNS work done: under
+ * status_mu, so a reader sees each check whole. An error leaves the status
+ * as it was (as it leaves the alert). */
+static void dnsbl__note(struct mp_dnsbl *d, const struct dnsbl_group *gr)
+{
+    int64_t now = mp_now_ms();
+    pthread_mutex_lock(&d->status_mu);
+    for (size_t i = 0; i < gr->n; i++) {
+        const struct mp_dnsq_answer *a = &gr->q[i].ans;
+        struct dnsbl_status *s = &d->checks[gr->idx[i]].st;
+        if (a->result == MP_DNSQ_ERROR) {
+            s->error_ms = now;
+            s->error_reason = dnsbl__reason(a);
+            continue;
+        }
+        int listed = a->result == MP_DNSQ_LISTED;
+        int st = listed ? MP_DNSBL_LISTED : MP_DNSBL_CLEAN;
+        if (s->status != st)
+            s->since_ms = now;
+        s->status = st;
+        s->checked_ms = now;
+        snprintf(s->code, sizeof(s->code), "%s", listed ? a->code : "");
+        snprintf(s->txt, sizeof(s->txt), "%s", listed ? a->txt : "");
+    }
+    pthread_mutex_unlock(&d->status_mu);
 }
 
 static void dnsbl__round(struct mp_dnsbl *d)
@@ -213,6 +260,7 @@ static void dnsbl__round(struct mp_dnsbl *d)
                      gr->resolver ? gr->resolver : "system", err);
         if (mp_load_acquire(&d->stop))
             return; /* answers cut short by the stop are no answers */
+        dnsbl__note(d, gr);
         for (size_t i = 0; i < gr->n; i++) {
             errs += gr->q[i].ans.result == MP_DNSQ_ERROR;
             dnsbl__answer(d, &d->checks[gr->idx[i]], &gr->q[i].ans);
@@ -271,6 +319,7 @@ static void dnsbl__apply(struct mp_dnsbl *d, struct mp_dnsbl_conf *nc)
         if (!o)
             continue;
         matched[o - old] = 1;
+        k->st = (*o)->st; /* nd is not visible yet: no lock */
         k->state = (*o)->state;
         memcpy(k->code, (*o)->code, sizeof(k->code));
         memcpy(k->txt, (*o)->txt, sizeof(k->txt));
@@ -280,15 +329,17 @@ static void dnsbl__apply(struct mp_dnsbl *d, struct mp_dnsbl_conf *nc)
     for (size_t i = 0; i < d->nchecks; i++) /* UNKNOWN too: it may be restored firing */
         if (!matched[i] && old[i]->state != CHK_CLEAN)
             dnsbl__tell(d, old[i], NULL);
-    /* the swap: nd leaves with the old plan */
+    /* the swap: nd leaves with the old plan, freed once readers see the new */
     struct dnsbl_check *ck = d->checks;
     struct dnsbl_group *gr = d->groups;
     size_t nck = d->nchecks, ngr = d->ngroups;
+    struct mp_dnsbl_conf *was = d->owned;
+    pthread_mutex_lock(&d->status_mu);
     d->checks = nd->checks, d->nchecks = nd->nchecks;
+    d->c = d->owned = nc;
+    pthread_mutex_unlock(&d->status_mu);
     d->groups = nd->groups, d->ngroups = nd->ngroups;
     nd->checks = ck, nd->nchecks = nck, nd->groups = gr, nd->ngroups = ngr;
-    struct mp_dnsbl_conf *was = d->owned;
-    d->c = d->owned = nc;
     mp_store_relaxed(&d->listed, listed);
     mp_info("dnsbl_reloaded checks=%zu kept=%zu added=%zu removed=%zu resolvers=%zu "
             "interval_ms=%lld", d->nchecks, kept, d->nchecks - kept, nck - kept, d->ngroups,
@@ -406,6 +457,7 @@ int mp_dnsbl_start(const struct mp_dnsbl_conf *c, struct alert_eval *eval, struc
         d->c = c;
         d->eval = eval;
         pthread_mutex_init(&d->mu, NULL);
+        pthread_mutex_init(&d->status_mu, NULL);
     }
     if (!d || dnsbl__plan(d) != MP_OK) {
         snprintf(err, errlen, "blocklists: out of memory");
@@ -433,7 +485,42 @@ void mp_dnsbl_stop(struct mp_dnsbl *d)
         return;
     mp_thread_stop(&d->stop, d->started, d->tid);
     pthread_mutex_destroy(&d->mu);
+    pthread_mutex_destroy(&d->status_mu);
     dnsbl__free(d);
+}
+
+const char *mp_dnsbl_status_name(int status)
+{
+    return status == MP_DNSBL_LISTED ? "listed" : status == MP_DNSBL_CLEAN ? "clean" : "unknown";
+}
+
+int mp_dnsbl_visit(struct mp_dnsbl *d, const char *tenant, const struct mp_dnsbl_visitor *v)
+{
+    if (!d)
+        return MP_ERR_NOTFOUND;
+    pthread_mutex_lock(&d->status_mu);
+    const struct mp_dnsbl_tenant *t = NULL;
+    for (size_t i = 0; !t && i < d->c->ntenants; i++)
+        if (strcmp(d->c->tenants[i].tenant, tenant) == 0)
+            t = &d->c->tenants[i];
+    int rc = v->section(v->arg, d->c, t);
+    for (size_t i = 0; rc == MP_OK && t && i < d->nchecks; i++) {
+        const struct dnsbl_check *k = &d->checks[i];
+        const struct dnsbl_status *s = &k->st;
+        if (k->t != t) /* the checks point into d->c's tenants */
+            continue;
+        int listed = s->status == MP_DNSBL_LISTED;
+        struct mp_dnsbl_check_view w = {
+            .tenant = t->tenant, .target = k->target, .zone = k->z->name, .type = k->z->type,
+            .status = s->status, .since_ms = s->since_ms, .checked_ms = s->checked_ms,
+            .error_ms = s->error_ms, .error_reason = s->error_reason,
+            .code = listed ? s->code : NULL, .txt = listed ? s->txt : NULL,
+            .meaning = listed && !strchr(s->code, ',') ? mp_config_dnsbl_meaning(k->z, s->code)
+                                                       : NULL};
+        rc = v->check(v->arg, &w);
+    }
+    pthread_mutex_unlock(&d->status_mu);
+    return rc;
 }
 
 void mp_dnsbl_figures(const struct mp_dnsbl *d, struct mp_dnsbl_figures *out)

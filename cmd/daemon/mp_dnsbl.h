@@ -24,9 +24,20 @@
  * evaluator learns of changes through alert_eval_external's queue, so
  * neither ingest nor evaluation ever waits on DNS.
  *
+ * Status (mp_dnsbl_visit, rendered by mp_dnsbl_status.h): each check
+ * (tenant, target, zone) keeps what its answers said, in memory only (a
+ * restart starts every check unknown): listed (with the return code and
+ * TXT), clean (NXDOMAIN) or unknown (not asked yet, or only errors so far:
+ * an error never changes the status), since when that holds, the wall
+ * clock of its last answer and of its last error with the error's reason.
+ * A reload that keeps a check keeps its status.
+ *
  * Threads: start/stop/reload from the main thread; figures and the metrics text
- * from any thread (relaxed counters). The conf and the evaluator are
- * borrowed and outlive the checker (mp_dnsbl_stop before alert_eval_stop).
+ * from any thread (relaxed counters); mp_dnsbl_visit from any thread, under
+ * the lock the checker takes only to write a round's status or swap its
+ * checks on a reload (never while it waits on DNS or tells the evaluator).
+ * The conf and the evaluator are borrowed and outlive the checker
+ * (mp_dnsbl_stop before alert_eval_stop).
  */
 #ifndef MP_DNSBL_H
 #define MP_DNSBL_H
@@ -54,6 +65,39 @@ struct mp_dnsbl_figures {
     uint64_t last_round_ns;
 };
 
+/* A check's status; fixed numbers (they reach the wire as names:
+ * mp_dnsbl_status_name). */
+enum mp_dnsbl_status { MP_DNSBL_UNKNOWN = 0, MP_DNSBL_CLEAN = 1, MP_DNSBL_LISTED = 2 };
+/* "unknown", "clean", "listed" ("unknown" for any other value). */
+const char *mp_dnsbl_status_name(int status);
+
+/* One check as mp_dnsbl_visit shows it; the strings are valid during the
+ * callback only. Times are wall-clock ms, 0 for never. */
+struct mp_dnsbl_check_view {
+    const char *tenant, *target, *zone;
+    int type;          /* enum mp_dnsbl_type */
+    int status;        /* enum mp_dnsbl_status */
+    int64_t since_ms;  /* the first answer of this status; unknown: when the check was made */
+    int64_t checked_ms;  /* the last answer (listed or clean) */
+    int64_t error_ms;    /* the last error */
+    int error_reason;    /* its enum mp_dnsq_reason; MP_DNSQ_OK: none yet */
+    const char *code;    /* listed: "127.0.0.2" (several comma-joined); else NULL */
+    const char *meaning; /* listed: the zone's `codes` entry for code; else NULL */
+    const char *txt;     /* listed: the TXT answer, "" when none; else NULL */
+};
+
+/* What mp_dnsbl_visit calls, under the checker's status lock: keep the
+ * callbacks short, and never call the checker from them. A callback's
+ * non-MP_OK return stops the visit and is returned. */
+struct mp_dnsbl_visitor {
+    void *arg;
+    /* Once, first: the section in force and the tenant's entry (NULL: the
+     * section names no such tenant). */
+    int (*section)(void *arg, const struct mp_dnsbl_conf *c, const struct mp_dnsbl_tenant *t);
+    /* Then each of the tenant's checks, in plan order. */
+    int (*check)(void *arg, const struct mp_dnsbl_check_view *v);
+};
+
 /* No section, or no tenants: *out NULL and MP_OK (nothing runs). MP_OK;
  * MP_ERR_NOMEM; MP_ERR_STATE (no thread). */
 int mp_dnsbl_start(const struct mp_dnsbl_conf *c, struct alert_eval *eval, struct mp_dnsbl **out,
@@ -73,6 +117,9 @@ int mp_dnsbl_reload(struct mp_dnsbl *d, struct mp_dnsbl_conf *c);
 void mp_dnsbl_stop(struct mp_dnsbl *d);
 /* d NULL: zeros. */
 void mp_dnsbl_figures(const struct mp_dnsbl *d, struct mp_dnsbl_figures *out);
+/* Shows tenant's checks to v (see above). d NULL: MP_ERR_NOTFOUND, no
+ * callback (no checker runs). Any thread. MP_OK or the callbacks' rc. */
+int mp_dnsbl_visit(struct mp_dnsbl *d, const char *tenant, const struct mp_dnsbl_visitor *v);
 /* The mailpulse_dnsbl_* families in the Prometheus text format (zeros
  * without a checker, so dashboards find them). MP_OK or MP_ERR_NOMEM. */
 int mp_dnsbl_render_metrics(const struct mp_dnsbl *d, struct mp_buf *out);
