@@ -126,6 +126,9 @@ async function main() {
     const dcd = await dc.evaluate((e) => ({ ...e.dataset }));
     check(dcd.messages === '200' && dcd.reportDays === '1' && Number(dcd.days) === 30 && Number.isFinite(Number(dcd.criticalY)) && dcd.criticalY !== '',
       `DMARC chart: ${JSON.stringify(dcd)}`);
+    // one domain as one provider reported it: the same report, picked
+    await page.selectOption('#dmarc-domain', 'acme.example|google');
+    await page.waitForSelector('#auth .dmarc-chart[data-domain="acme.example|google"][data-messages="200"][data-drawn="1"]', { timeout: T });
     // blocklists: 192.0.2.10 listed on bl.test (its code's meaning shown), 192.0.2.12 clean
     await page.waitForSelector('#blocklists[data-listed="1"][data-clean="1"]', { timeout: T });
     const bl = await page.$$eval('#blocklists tr.bl-check', (l) => l.map((r) => [r.dataset.target, r.dataset.status,

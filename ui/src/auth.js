@@ -2,7 +2,8 @@
 //   DMARC aggregate reports (GET /v1/tenants/T/dmarc): per header-from
 //   domain and reporting provider, each failure rate beside the DMARC
 //   rules' lines (kind dmarc_rate in /v1/rules), and the rates per UTC day
-//   over the panel's days (all domains, or the one picked) in a uPlot chart
+//   over the panel's days (all domains, one, or one as one provider
+//   reported it) in a uPlot chart
 //   with the dmarc_fail_rate rule's lines.
 //   Blocklists (GET /v1/tenants/T/blocklists): every watched IP and domain
 //   on every zone, listed, clean or unknown, with the last answer's time;
@@ -28,10 +29,11 @@ function authLevel(rule, value, messages) {
 
 // Per-day sums of the report rows (of one domain, or all), one point per
 // day of the panel's range, oldest first; a day without reports is null.
-function perDay(d, domain) {
+function perDay(d, pick) {
+  const [domain, provider] = pick ? pick.split('|') : [];
   const byDay = new Map();
   for (const s of d.sources || []) {
-    if (domain && s.domain !== domain) continue;
+    if ((domain && s.domain !== domain) || (provider && s.provider !== provider)) continue;
     const t = Date.parse(s.day + 'T00:00:00Z') / 1000;
     const c = byDay.get(t) || { messages: 0, dmarc_fail: 0, dkim_fail: 0, spf_fail: 0 };
     for (const k of Object.keys(c)) c[k] += s[k] || 0;
@@ -74,11 +76,13 @@ export function authSection(d, rules) {
   const byCount = new Map(rules.filter((r) => r.kind === 'dmarc_rate').map((r) => [r.count, r]));
   const list = (d.domains || []).slice().sort((a, b) => (b.dmarc_fail_rate || 0) - (a.dmarc_fail_rate || 0) || b.messages - a.messages);
   if (!list.length) return h('section', { id: 'auth', dataset: { count: '0' } }, title, h('p', { class: 'muted' }, 'no DMARC aggregate reports counted (see the README, DMARC intake)'));
-  const domains = [...new Set(list.map((x) => x.domain))].sort();
-  if (state.domain && !domains.includes(state.domain)) state.domain = '';
+  // a header-from domain, or one domain as one provider reported it
+  const picks = [...new Set(list.map((x) => x.domain))].sort().flatMap((dom) =>
+    [[dom, dom], ...list.filter((x) => x.domain === dom).map((x) => [`${dom}|${x.provider}`, `${dom} · ${x.provider}`])]);
+  if (state.domain && !picks.some(([v]) => v === state.domain)) state.domain = '';
   const wrap = h('div', { class: 'charts' });
   const pick = h('select', { id: 'dmarc-domain', onchange: (ev) => { state.domain = ev.target.value; dmarcChart(d, rules, wrap); } },
-    h('option', { value: '' }, 'all header-from domains'), domains.map((x) => h('option', { value: x, selected: x === state.domain }, x)));
+    h('option', { value: '' }, 'all header-from domains'), picks.map(([v, t]) => h('option', { value: v, selected: v === state.domain }, t)));
   const sec = h('section', { id: 'auth', dataset: { count: String(list.length) } }, title,
     h('table', {}, h('tr', {}, h('th', {}, 'header-from domain'), h('th', {}, 'reporter'), h('th', { class: 'num' }, 'messages'),
       AUTH_RATES.map(([, , t]) => h('th', { class: 'num' }, t)), h('th', { class: 'num' }, 'rejected')),
