@@ -379,12 +379,18 @@ $(BUILD)/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRCS)
 	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
 		$^ $(call pkg_libs,$(ALL_PKGS)) -lm -pthread -o $@
 
+# The tenant routes' query parameters (stats, series, alerts/history) over
+# a real table and alerts store: links the daemon's modules but its main.
+$(BUILD)/fuzz_query: tests/fuzz/fuzz_query.c $(FUZZ_CONFIG_SRCS)
+	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
+		$^ $(call pkg_libs,$(ALL_PKGS)) -lm -pthread -o $@
+
 # The web UI's file lookup (cmd/daemon/mp_ui.h): the path and If-None-Match.
 $(BUILD)/fuzz_ui: tests/fuzz/fuzz_ui.c cmd/daemon/mp_ui.c cmd/daemon/mp_http.c $(UI_OUT)/mp_ui_files.c
 	clang $(FUZZ_CFLAGS) $(INC_all) $(shell pkg-config --cflags $(ALL_PKGS) 2>/dev/null) \
 		$^ $(wildcard base/*.c) $(call pkg_libs,libmicrohttpd jansson yaml-0.1) -lm -pthread -o $@
 
-.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-dnsq fuzz-dmarc fuzz-ui fuzz-config fuzz-seeds
+.PHONY: fuzz fuzz-rules fuzz-events-file fuzz-adapt fuzz-dnsq fuzz-dmarc fuzz-ui fuzz-config fuzz-query fuzz-seeds
 fuzz: $(BUILD)/fuzz_decode
 	mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-artifacts
 	$(BUILD)/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) \
@@ -434,6 +440,11 @@ fuzz-config: $(BUILD)/fuzz_config
 	$(BUILD)/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_CONFIG_MAX_LEN) \
 		-dict=tests/fuzz/config.dict -artifact_prefix=$(BUILD)/fuzz-artifacts/ \
 		$(BUILD)/fuzz-config-corpus tests/fuzz/corpus/config
+
+fuzz-query: $(BUILD)/fuzz_query
+	mkdir -p $(BUILD)/fuzz-query-corpus $(BUILD)/fuzz-artifacts
+	$(BUILD)/fuzz_query -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		-artifact_prefix=$(BUILD)/fuzz-artifacts/ $(BUILD)/fuzz-query-corpus tests/fuzz/corpus/query
 
 fuzz-ui: $(BUILD)/fuzz_ui
 	mkdir -p $(BUILD)/fuzz-ui-corpus $(BUILD)/fuzz-artifacts

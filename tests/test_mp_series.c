@@ -232,6 +232,7 @@ static const struct {
     {{"scope", "mailbox"}, MP_ERR_INVAL, "scope=mailbox needs name="},
     {{"name", MB}, MP_ERR_INVAL, "name is for the other scopes"},
     {{"scope", "mailbox", "name", "a\nb"}, MP_ERR_INVAL, "bad name"},
+    {{"scope", "mailbox", "name", "a\x8e" "b"}, MP_ERR_INVAL, "bad name"}, /* not UTF-8 (fuzz_query) */
     {{"scope", "mailbox", "name", NAME_256B}, MP_ERR_INVAL, "allowed: 1..255 bytes"},
     {{"types", "sent,bounces"}, MP_ERR_INVAL, "unknown event type \"bounces\" in types"},
     {{"types", "sent,sent"}, MP_ERR_INVAL, "type sent given more than once"},

@@ -40,14 +40,9 @@ static int hist__scope(const struct hist__query *a, struct alert_history_query *
         return mp_stats_fail(err, MP_ERR_INVAL,
                              "name needs a scope with names (mailbox, recipient_domain, "
                              "provider, mailbox_provider, campaign)");
-    if (a->name) {
-        size_t n = strlen(a->name);
-        for (size_t i = 0; i < n; i++)
-            if ((unsigned char)a->name[i] < 0x20 || a->name[i] == 0x7f)
-                n = MP_SERIES_NAME_MAX + 1;
-        if (n > MP_SERIES_NAME_MAX)
-            return mp_stats_fail(err, MP_ERR_INVAL, "bad name: 1..%d bytes without control "
-                                                    "characters", MP_SERIES_NAME_MAX);
+    if (a->name && !mp_series_name_ok(a->name)) {
+        mp_stats_echo(a->name, strlen(a->name), echo, sizeof(echo));
+        return mp_stats_fail(err, MP_ERR_INVAL, MP_SERIES_NAME_BAD, echo, MP_SERIES_NAME_MAX);
     }
     q->name = a->name;
     return MP_OK;

@@ -67,15 +67,24 @@ static int series__scope(const struct series__query *q, struct mp_series_params 
     if (p->scope != ENG_SCOPE_TENANT && !q->name)
         return mp_stats_fail(err, MP_ERR_INVAL, "scope=%s needs name=... (the %s, as counted)",
                              eng_scope_name(p->scope), eng_scope_name(p->scope));
-    size_t len = q->name ? strlen(q->name) : 0, ok = 0;
-    while (ok < len && (unsigned char)q->name[ok] >= 0x20 && q->name[ok] != 0x7f)
-        ok++;
-    if (ok < len || len > MP_SERIES_NAME_MAX) {
+    if (q->name && !mp_series_name_ok(q->name)) {
         mp_stats_echo(q->name, strlen(q->name), echo, sizeof(echo));
-        return mp_stats_fail(err, MP_ERR_INVAL, "bad name \"%s\"; allowed: 1..%d bytes, no "
-                                                "control characters", echo, MP_SERIES_NAME_MAX);
+        return mp_stats_fail(err, MP_ERR_INVAL, MP_SERIES_NAME_BAD, echo, MP_SERIES_NAME_MAX);
     }
     return MP_OK;
+}
+
+int mp_series_name_ok(const char *name)
+{
+    size_t len = strlen(name), ok = 0;
+    while (ok < len && (unsigned char)name[ok] >= 0x20 && name[ok] != 0x7f)
+        ok++;
+    if (ok < len || len == 0 || len > MP_SERIES_NAME_MAX)
+        return 0;
+    /* the answer carries the name: jansson refuses what is not UTF-8 */
+    json_t *j = json_stringn(name, len);
+    json_decref(j);
+    return j != NULL;
 }
 
 /* One type name of [s, s + len): its type, or 0 (and the 400) when unknown. */

@@ -6,7 +6,7 @@
  *   - scope: a scope of the engine (eng_scope_name(): tenant, mailbox,
  *     recipient_domain, and whatever scopes the engine adds), default tenant;
  *   - name: the mailbox, domain, ... as counted (mailboxes and domains are
- *     lower-cased at ingest), 1..255 bytes without control bytes; required
+ *     lower-cased at ingest), 1..255 bytes of UTF-8 without control bytes; required
  *     for any scope but tenant, refused for tenant;
  *   - types: event type names (eng_type_name()), comma-separated, each at
  *     most once; default every type (with rate=: none but the rate's);
@@ -76,6 +76,14 @@ int mp_series_build(struct eng_table *t, const struct mp_http_request *req, cons
                     int64_t now_ms, json_t **out);
 void mp_series_reply_only(struct eng_table *t, const struct mp_http_request *req,
                           const char *only, struct mp_http_reply *out);
+
+/* 1 when name= is one the engine could have counted: 1..MP_SERIES_NAME_MAX
+ * bytes of well-formed UTF-8 without control characters (the history route
+ * reads it the same way); MP_SERIES_NAME_BAD is the 400's text (the name,
+ * echoed, and the bound). */
+int mp_series_name_ok(const char *name);
+#define MP_SERIES_NAME_BAD \
+    "bad name \"%s\"; allowed: 1..%d bytes of UTF-8, no control characters"
 
 /* TIME (a from= or to= parameter named `what`): RFC 3339 or Unix seconds,
  * into Unix ms; MP_ERR_INVAL with the 400 body in *err. */
