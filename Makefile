@@ -76,7 +76,8 @@ INC_base := -Ibase
 INC_engine := $(INC_base) -Iengine
 INC_ingest := $(INC_engine) -Iingest -I$(GEN)
 INC_alerts := $(INC_engine) -Ialerts
-INC_all := -Ibase -Iengine -Iingest -Ialerts -Icmd/daemon -Icmd/cli -I$(GEN)
+INC_cluster := $(INC_base) -Icluster
+INC_all := -Ibase -Iengine -Iingest -Ialerts -Icluster -Icmd/daemon -Icmd/cli -I$(GEN)
 LDFLAGS += $(SANFLAGS)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
@@ -86,6 +87,7 @@ BASE_OBJS := $(call objs_of,$(call srcs_of,base))
 ENGINE_OBJS := $(call objs_of,$(call srcs_of,engine))
 INGEST_OBJS := $(call objs_of,$(call srcs_of,ingest)) $(BUILD)/gen/mailpulse.pb-c.o
 ALERTS_OBJS := $(call objs_of,$(call srcs_of,alerts)) $(BUILD)/gen/rules_example.o
+CLUSTER_OBJS := $(call objs_of,$(call srcs_of,cluster))
 DAEMON_OBJS := $(call objs_of,$(filter-out cmd/daemon/mailpulsed.c,$(call srcs_of,cmd/daemon))) \
 	$(BUILD)/gen/mp_ui_files.o
 CLI_OBJS := $(call objs_of,$(filter-out cmd/cli/mailpulse.c,$(call srcs_of,cmd/cli)))
@@ -94,6 +96,7 @@ LIB_base := $(BUILD)/lib/libmp_base.a
 LIB_engine := $(BUILD)/lib/libmp_engine.a
 LIB_ingest := $(BUILD)/lib/libmp_ingest.a
 LIB_alerts := $(BUILD)/lib/libmp_alerts.a
+LIB_cluster := $(BUILD)/lib/libmp_cluster.a
 LIB_daemon := $(BUILD)/lib/libmp_daemon.a
 LIB_cli := $(BUILD)/lib/libmp_cli.a
 
@@ -102,7 +105,8 @@ DAEMON_LIBS := $(LIB_daemon) $(LIB_ingest) $(LIB_alerts) $(LIB_engine) $(LIB_bas
 DAEMON_LDLIBS := $(call pkg_libs,$(ENGINE_PKGS) $(INGEST_PKGS) $(ALERTS_PKGS) $(DAEMON_PKGS)) -lm -pthread
 CLI_LIBS := $(LIB_cli) $(LIB_ingest) $(LIB_engine) $(LIB_base)
 CLI_LDLIBS := $(call pkg_libs,$(CLI_PKGS)) -lm -pthread
-ALL_LIBS := $(LIB_cli) $(LIB_daemon) $(LIB_ingest) $(LIB_alerts) $(LIB_engine) $(LIB_base)
+ALL_LIBS := $(LIB_cli) $(LIB_daemon) $(LIB_ingest) $(LIB_alerts) $(LIB_cluster) $(LIB_engine) \
+	$(LIB_base)
 ALL_LDLIBS := $(call pkg_libs,$(ALL_PKGS)) -lm -pthread
 
 TEST_SRCS := $(wildcard tests/test_*.c)
@@ -189,6 +193,7 @@ $(eval $(call layer_rule,base,base))
 $(eval $(call layer_rule,engine,engine))
 $(eval $(call layer_rule,ingest,ingest))
 $(eval $(call layer_rule,alerts,alerts))
+$(eval $(call layer_rule,cluster,cluster))
 $(eval $(call layer_rule,cmd,all))
 $(eval $(call layer_rule,tests,all))
 $(eval $(call layer_rule,bench,all))
@@ -201,6 +206,7 @@ $(LIB_base): $(BASE_OBJS)
 $(LIB_engine): $(ENGINE_OBJS)
 $(LIB_ingest): $(INGEST_OBJS)
 $(LIB_alerts): $(ALERTS_OBJS)
+$(LIB_cluster): $(CLUSTER_OBJS)
 $(LIB_daemon): $(DAEMON_OBJS)
 $(LIB_cli): $(CLI_OBJS)
 

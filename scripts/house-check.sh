@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # house-check.sh — the size rules of the house (issue 8), checked by CI:
-# no product source file (base/ engine/ ingest/ alerts/ cmd/) over 800
+# no product source file (base/ engine/ ingest/ alerts/ cluster/ cmd/) over 800
 # lines, no function over 90 lines. Function extents come from Universal
 # Ctags (its end: field). Prints each offender and exits 1 if there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MAX_FILE=${MAX_FILE:-800}
 MAX_FUNC=${MAX_FUNC:-90}
-files=$(find base engine ingest alerts cmd -name '*.[ch]' | sort)
+files=$(find base engine ingest alerts cluster cmd -name '*.[ch]' | sort)
 bad=0
 for f in $files; do
   n=$(wc -l < "$f")
