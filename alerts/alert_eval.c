@@ -176,24 +176,6 @@ static void eval__apply(struct alert_eval *e, struct eng_key *k, size_t ri,
     alert_eval_step(e, i, rule, v, eng_key_tenant(e->t, k), now);
 }
 
-/* The history entry of record r's step from `was` (-1: a change of
- * severity while firing) to its status now. Evaluator thread. */
-static void eval__history(struct alert_eval *e, const struct arec *r, int was, int64_t now)
-{
-    struct alert_instance a;
-    if (!alert_eval_rec_instance(e, r, &a))
-        return;
-    int ev = r->status == ST_FIRING
-                 ? (was == -1 ? ALERT_HIST_SEVERITY : ALERT_HIST_FIRED)
-                 : ALERT_HIST_RESOLVED;
-    a.v = r->v;
-    a.status = r->status == ST_FIRING ? ALERT_STATUS_FIRING : ALERT_STATUS_RESOLVED;
-    a.severity = r->severity;
-    a.starts_ms = r->starts_ms;
-    a.ends_ms = r->status == ST_FIRING ? 0 : r->ends_ms;
-    alert_state_history(e, r, &a, ev, NULL, 0, now);
-}
-
 void alert_eval_step(struct alert_eval *e, uint32_t i, const struct alert_rule *rule,
                      const struct alert_value *v, const char *tenant, int64_t now)
 {
@@ -252,8 +234,12 @@ void alert_eval_step(struct alert_eval *e, uint32_t i, const struct alert_rule *
     int notify = (changed && (r->status == ST_FIRING || was == ST_FIRING)) ||
                  (was == -1 && r->status == ST_FIRING);
     pthread_mutex_unlock(&e->mu);
-    if (notify && e->hist)
-        eval__history(e, r, was, now);
+    if (notify && e->hist) /* was -1: a change of severity while firing */
+        alert_state_history_rec(e, r,
+                                r->status != ST_FIRING ? ALERT_HIST_RESOLVED
+                                : was == -1            ? ALERT_HIST_SEVERITY
+                                                       : ALERT_HIST_FIRED,
+                                NULL, 0, now);
     if (changed || was == -1)
         alert_eval_rec_dirty(e, i);
     if (notify) {

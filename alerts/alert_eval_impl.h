@@ -272,6 +272,10 @@ void alert_state_save(struct alert_eval *e, uint32_t i);
 void alert_state_history(struct alert_eval *e, const struct arec *r,
                          const struct alert_instance *a, int ev, const char *const *ids,
                          size_t nids, int64_t now);
+/* The same for record r as it stands: its instance with the status,
+ * severity, figures and times of its record (resolved unless firing). */
+void alert_state_history_rec(struct alert_eval *e, const struct arec *r, int ev,
+                             const char *const *ids, size_t nids, int64_t now);
 /* At start, before the thread: reads the stored alerts back into records,
  * queues what was decided but never handed over, and tells the resolves owed
  * for alerts whose rule or key is gone. MP_OK, MP_ERR_NOMEM, MP_ERR_IO. */

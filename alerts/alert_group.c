@@ -323,26 +323,8 @@ out:
     free(subnews);
 }
 
-/* The history's `silenced` step of firing record r (alert *ai), with the
- * ids of the silences muting it. Under mu. */
-static void group__silenced(struct alert_eval *e, struct arec *r, const struct alert_instance *ai,
-                            int64_t now)
-{
-    struct alert_label l[ALERT_SILENCE_LABELS_MAX];
-    char ids[4][ALERT_SILENCE_ID_LEN];
-    const char *idp[4];
-    size_t n = alert_silence_mutes(e->silences, l, alert_silence_labels(ai, l), now, ids, 4);
-    n = n > 4 ? 4 : n;
-    for (size_t j = 0; j < n; j++)
-        idp[j] = ids[j];
-    struct alert_instance a = *ai;
-    a.v = r->v;
-    a.status = ALERT_STATUS_FIRING;
-    a.severity = r->severity;
-    a.starts_ms = r->starts_ms;
-    a.ends_ms = 0;
-    alert_state_history(e, r, &a, ALERT_HIST_SILENCED, idp, n, now);
-}
+/* The ids of the silences holding an alert that its history names. */
+#define GROUP_SILENCE_IDS 4
 
 /* Under mu. 1 when an active silence mutes record r's alert (named in *ai):
  * its news is kept back and receivers count as not told, so a resolve
@@ -351,11 +333,21 @@ static void group__silenced(struct alert_eval *e, struct arec *r, const struct a
 static int group__muted(struct alert_eval *e, struct arec *r, struct alert_instance *ai,
                         int64_t now)
 {
+    struct alert_label l[ALERT_SILENCE_LABELS_MAX];
+    char ids[GROUP_SILENCE_IDS][ALERT_SILENCE_ID_LEN];
+    const char *idp[GROUP_SILENCE_IDS];
     ai->severity = r->status == ST_FIRING ? r->severity : r->nseverity;
-    if (!e->silences || !alert_silence_mutes_instance(e->silences, ai, now))
+    size_t n = e->silences ? alert_silence_mutes(e->silences, l, alert_silence_labels(ai, l), now,
+                                                 ids, GROUP_SILENCE_IDS)
+                           : 0;
+    if (n == 0)
         return 0;
-    if (!r->muted && r->status == ST_FIRING)
-        group__silenced(e, r, ai, now);
+    if (!r->muted && r->status == ST_FIRING) { /* the history's `silenced` step */
+        n = n < GROUP_SILENCE_IDS ? n : GROUP_SILENCE_IDS;
+        for (size_t j = 0; j < n; j++)
+            idp[j] = ids[j];
+        alert_state_history_rec(e, r, ALERT_HIST_SILENCED, idp, n, now);
+    }
     r->muted = r->status == ST_FIRING;
     r->nstatus = ST_INACTIVE;
     r->repeat_due = 0;

@@ -135,6 +135,21 @@ void alert_state_history(struct alert_eval *e, const struct arec *r,
     }
 }
 
+void alert_state_history_rec(struct alert_eval *e, const struct arec *r, int ev,
+                             const char *const *ids, size_t nids, int64_t now)
+{
+    struct alert_instance a;
+    if (!e->hist || !alert_eval_rec_instance(e, r, &a))
+        return;
+    int firing = r->status == ST_FIRING;
+    a.v = r->v;
+    a.status = firing ? ALERT_STATUS_FIRING : ALERT_STATUS_RESOLVED;
+    a.severity = r->severity;
+    a.starts_ms = r->starts_ms;
+    a.ends_ms = firing ? 0 : r->ends_ms;
+    alert_state_history(e, r, &a, ev, ids, nids, now);
+}
+
 /* ---- restore ---- */
 
 /* A resolve owed at start for an alert whose rule or key is gone: one block

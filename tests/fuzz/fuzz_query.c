@@ -12,7 +12,10 @@
  * MP_ERR_IO for a history read), no body, a 400/404 body without "error",
  * or a 200 body without its route's members.
  */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <ftw.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,20 +31,39 @@
 #define Q_ARGS_MAX 32
 #define DAY_MS (86400LL * 1000)
 
-/* The target's fixture, made once (libFuzzer runs in one process). */
+/* The target's fixture, made once (libFuzzer runs in one process), and
+ * removed at exit: the store's directory, made by mkdtemp from DIR_TEMPLATE. */
+#define DIR_TEMPLATE "/tmp/fuzz_query.XXXXXX"
 static struct eng_table *T;
 static struct eng_store *S;
+static char Dir[sizeof(DIR_TEMPLATE)];
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void fixture_free(void)
+{
+    eng_store_close(S);
+    eng_table_destroy(T);
+    nftw(Dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char dir[] = "/tmp/fuzz_query.XXXXXX", err[256];
+    char err[256];
     struct eng_table_opts to = {.max_keys = 1024, .retention_ms = 35 * DAY_MS};
     struct alert_history *h = NULL;
     struct alert_ruleset *rules = NULL;
-    if (!mkdtemp(dir) || eng_store_open(dir, &S, err, sizeof(err)) != MP_OK ||
+    memcpy(Dir, DIR_TEMPLATE, sizeof(Dir));
+    if (!mkdtemp(Dir) || eng_store_open(Dir, &S, err, sizeof(err)) != MP_OK ||
         eng_table_create(&to, mp_now_ms(), &T) != MP_OK ||
         alert_history_new(0, &h) != MP_OK || alert_ruleset_defaults(&rules) != MP_OK)
         abort();
@@ -57,6 +79,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     eng_store_batch_free(b);
     alert_history_free(h);
     alert_ruleset_free(rules);
+    atexit(fixture_free);
     return 0;
 }
 
